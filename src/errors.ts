@@ -1,0 +1,105 @@
+// Every error convlog raises on purpose is one of these classes. Whether a failure is worth
+// retrying, and which exit code a command ends with, is decided here and nowhere else.
+
+export class ConvlogError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A person can fix it: bad flags, ids, dates, environment. Exit 2. */
+export class UsageError extends ConvlogError {}
+
+/** The environment or `.env` is missing or has bad values. Exit 2. */
+export class ConfigError extends ConvlogError {}
+
+/** Postgres cannot be reached or refuses us. Exit 2 at start-up, retried by workers. */
+export class DatabaseUnavailable extends ConvlogError {}
+
+export interface ZendeskErrorContext {
+  status?: number;
+  ticketId?: number;
+  cursor?: string | null;
+}
+
+/** Base of every failure talking to Zendesk; carries what a person needs to find the request. */
+export class ZendeskError extends ConvlogError {
+  readonly status?: number;
+  readonly ticketId?: number;
+  readonly cursor?: string | null;
+  constructor(message: string, context: ZendeskErrorContext = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.status = context.status;
+    this.ticketId = context.ticketId;
+    this.cursor = context.cursor;
+  }
+}
+
+/** 401: credentials are wrong. Nothing else will work, so the whole command stops. */
+export class Unauthorized extends ZendeskError {}
+/** 403: the agent may not read this ticket. A recorded outcome, not a failure. */
+export class Forbidden extends ZendeskError {}
+/** 404: the ticket was deleted or never existed. A recorded outcome, not a failure. */
+export class TicketNotFound extends ZendeskError {}
+/** 400 InvalidPaginationParameter: the saved cursor is no longer accepted; re-read from the start. */
+export class InvalidCursor extends ZendeskError {}
+/** Any other 4xx: a request Zendesk will never accept as sent. */
+export class BadRequest extends ZendeskError {}
+
+/** 429: the account's budget is spent; wait `retryAfterMs` and try again. Never fails a job. */
+export class RateLimited extends ZendeskError {
+  readonly retryAfterMs: number;
+  constructor(message: string, retryAfterMs: number, context: ZendeskErrorContext = {}, options?: { cause?: unknown }) {
+    super(message, context, options);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** 5xx, a timeout or a dropped connection: transient. */
+export class ServerError extends ZendeskError {}
+
+/** A 2xx whose body is not JSON or not the shape the sync relies on. */
+export class InvalidResponse extends ZendeskError {
+  readonly problem: string;
+  constructor(problem: string, context: ZendeskErrorContext = {}, options?: { cause?: unknown }) {
+    const where = [
+      context.ticketId !== undefined ? `ticket ${context.ticketId}` : undefined,
+      `page cursor ${context.cursor ?? '(first page)'}`,
+    ].filter(Boolean).join(', ');
+    super(`invalid response from Zendesk (${where}): ${problem}`, context, options);
+    this.problem = problem;
+  }
+}
+
+/** Transient failures worth another attempt with backoff. */
+export function isRetryable(error: unknown): boolean {
+  return (
+    error instanceof ServerError ||
+    error instanceof RateLimited ||
+    error instanceof InvalidResponse ||
+    error instanceof DatabaseUnavailable
+  );
+}
+
+/** Failures that no retry can fix and that concern the whole account, not one ticket. */
+export function isFatalForRun(error: unknown): boolean {
+  return error instanceof Unauthorized || error instanceof ConfigError;
+}
+
+/** 2 for what a person must fix (usage, configuration, credentials, database), else 1. */
+export function exitCodeFor(error: unknown): number {
+  if (
+    error instanceof UsageError ||
+    error instanceof ConfigError ||
+    error instanceof DatabaseUnavailable ||
+    error instanceof Unauthorized
+  ) {
+    return 2;
+  }
+  return 1;
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,40 @@
+// Structured JSON logs on stderr (stdout stays for command output), pretty when a person
+// watches a terminal. Child loggers carry ticketId, jobId and page.
+import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
+
+export type { Logger };
+
+/** Fields that could carry credentials are censored wherever they appear in a log object. */
+const REDACT = [
+  'authorization',
+  'Authorization',
+  '*.authorization',
+  '*.Authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'password',
+  '*.password',
+  'token',
+  '*.token',
+  'apiToken',
+  '*.apiToken',
+  'databaseUrl',
+];
+
+export function createLogger(level = 'info', options: { pretty?: boolean } = {}): Logger {
+  const usePretty = options.pretty ?? Boolean(process.stderr.isTTY);
+  const base = {
+    level,
+    base: undefined,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: REDACT, censor: '[redacted]' },
+  };
+  if (usePretty) {
+    return pino(base, pretty({ destination: 2, sync: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss' }));
+  }
+  return pino(base, pino.destination({ dest: 2, sync: true }));
+}
+
+/** A logger that drops everything: for tests and library callers that pass none. */
+export const silentLogger: Logger = pino({ level: 'silent' });

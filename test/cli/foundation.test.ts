@@ -1,0 +1,102 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createEmptyDatabase } from '../helpers/database.ts';
+import { runCli } from '../helpers/cli.ts';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-cli-'));
+  fs.chmodSync(dir, 0o755); // the embedded Postgres runs as another user when tests run as root
+  cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+describe('convlog migrate', () => {
+  it('works against a DATABASE_URL, and a second run changes nothing', async () => {
+    const db = await createEmptyDatabase();
+    cleanups.push(db.drop);
+    const first = await runCli(['migrate'], { env: { DATABASE_URL: db.url } });
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/applied 1 migration/);
+    const second = await runCli(['migrate'], { env: { DATABASE_URL: db.url } });
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/is up to date/);
+  });
+
+  it('starts an embedded Postgres under CONVLOG_DATA_DIR when DATABASE_URL is unset, and keeps it', async () => {
+    const cwd = tempDir();
+    const first = await runCli(['migrate'], { cwd, env: { CONVLOG_DATA_DIR: path.join(cwd, 'data') } });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/applied 1 migration.*127\.0\.0\.1:\d+\/convlog/);
+    expect(fs.existsSync(path.join(cwd, 'data/pg/PG_VERSION'))).toBe(true);
+    // stopped when the command exited
+    expect(fs.existsSync(path.join(cwd, 'data/pg/postmaster.pid'))).toBe(false);
+    const second = await runCli(['migrate'], { cwd, env: { CONVLOG_DATA_DIR: path.join(cwd, 'data') } });
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/is up to date/);
+  });
+
+  it('reads .env from the working directory', async () => {
+    const cwd = tempDir();
+    fs.writeFileSync(path.join(cwd, '.env'), 'CONVLOG_RATE_LIMIT=abc\n');
+    const result = await runCli(['migrate'], { cwd });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe(
+      'convlog migrate: CONVLOG_RATE_LIMIT must be a positive integer, got "abc" (see .env.example)',
+    );
+  });
+});
+
+describe('bad input', () => {
+  it('an unreachable DATABASE_URL is one line naming host, port and cause, exit 2', async () => {
+    const result = await runCli(['migrate'], { env: { DATABASE_URL: 'postgres://u:hunter2@127.0.0.1:1/nowhere' } });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain('127.0.0.1:1/nowhere');
+    expect(result.stderr).toContain('connection refused');
+    expect(result.stderr).not.toContain('hunter2');
+    expect(result.stderr).not.toMatch(/\bat .*\.ts:\d+/); // no stack trace
+  });
+
+  it('a wrong password or database name says so', async () => {
+    const db = await createEmptyDatabase();
+    cleanups.push(db.drop);
+    const url = new URL(db.url);
+    url.pathname = '/does_not_exist';
+    const result = await runCli(['migrate'], { env: { DATABASE_URL: url.toString() } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('database does not exist');
+    url.password = 'wrong-password';
+    const wrong = await runCli(['migrate'], { env: { DATABASE_URL: url.toString() } });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/password authentication failed/);
+    expect(wrong.stderr).not.toContain('wrong-password');
+  });
+
+  it('--verbose adds the stack trace', async () => {
+    const result = await runCli(['migrate', '--verbose'], { env: { DATABASE_URL: 'postgres://u:p@127.0.0.1:1/x' } });
+    expect(result.code).toBe(2);
+    expect(result.stderr.split('\n').length).toBeGreaterThan(2);
+  });
+
+  it('an unknown command or flag prints usage on stderr and exits 2', async () => {
+    const unknown = await runCli(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown command "frobnicate"');
+    expect(unknown.stderr).toContain('usage: convlog <command>');
+    const flag = await runCli(['migrate', '--frob']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toMatch(/Unknown option '--frob'/);
+    expect(flag.stderr).toContain('usage: convlog migrate');
+    const none = await runCli([]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('commands:');
+  });
+});

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig, requireZendesk } from '../src/config.ts';
+import { ConfigError } from '../src/errors.ts';
+
+const account = { ZENDESK_SUBDOMAIN: 'acme', ZENDESK_EMAIL: 'a@example.com', ZENDESK_API_TOKEN: 'tok-123' };
+
+function problems(env: NodeJS.ProcessEnv, needZendesk = false): string {
+  try {
+    loadConfig(env, { needZendesk });
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      databaseUrl: undefined,
+      rateLimit: 100,
+      exportRateLimit: 10,
+      concurrency: 4,
+      logLevel: 'info',
+      redactSystemMetadata: false,
+      zendesk: undefined,
+    });
+    expect(config.dataDir).toMatch(/\.convlog$/);
+  });
+
+  it('builds the account from a subdomain and API token', () => {
+    const config = loadConfig(account);
+    expect(config.zendesk).toEqual({
+      baseUrl: 'https://acme.zendesk.com',
+      auth: { kind: 'token', email: 'a@example.com', token: 'tok-123' },
+      requestTimeoutMs: 30_000,
+    });
+  });
+
+  it('prefers ZENDESK_BASE_URL and an OAuth token', () => {
+    const config = loadConfig({ ...account, ZENDESK_BASE_URL: 'http://127.0.0.1:4010/', ZENDESK_OAUTH_TOKEN: 'oauth' });
+    expect(config.zendesk?.baseUrl).toBe('http://127.0.0.1:4010');
+    expect(config.zendesk?.auth).toEqual({ kind: 'oauth', token: 'oauth' });
+  });
+
+  it('reports every problem in one message', () => {
+    const message = problems(
+      { ZENDESK_SUBDOMAIN: 'acme', ZENDESK_EMAIL: 'a@example.com', CONVLOG_RATE_LIMIT: 'abc', LOG_LEVEL: 'loud', CONVLOG_CONCURRENCY: '0' },
+      true,
+    );
+    expect(message).toContain('ZENDESK_API_TOKEN is missing');
+    expect(message).toContain('CONVLOG_RATE_LIMIT must be a positive integer, got "abc"');
+    expect(message).toContain('CONVLOG_CONCURRENCY must be a positive integer, got "0"');
+    expect(message).toContain('LOG_LEVEL must be one of');
+    expect(message.split('\n')).toHaveLength(1);
+  });
+
+  it('rejects malformed URLs, subdomains and booleans', () => {
+    const message = problems({
+      DATABASE_URL: 'mysql://x',
+      ZENDESK_BASE_URL: 'acme.zendesk.com',
+      ZENDESK_SUBDOMAIN: 'https://acme.zendesk.com',
+      CONVLOG_REDACT_SYSTEM_METADATA: 'maybe',
+    });
+    expect(message).toMatch(/DATABASE_URL must be a postgres:\/\/ URL/);
+    expect(message).toMatch(/ZENDESK_BASE_URL must be an http\(s\) URL/);
+    expect(message).toMatch(/ZENDESK_SUBDOMAIN must be the account name only/);
+    expect(message).toMatch(/CONVLOG_REDACT_SYSTEM_METADATA must be true or false, got "maybe"/);
+  });
+
+  it('needs no account unless the command calls Zendesk', () => {
+    const config = loadConfig({});
+    expect(() => requireZendesk(config)).toThrow(/credentials are missing/);
+    expect(problems({}, true)).toMatch(/ZENDESK_SUBDOMAIN is missing.*credentials are missing/);
+    expect(problems({ ZENDESK_SUBDOMAIN: 'acme', ZENDESK_API_TOKEN: 'x' }, true)).toContain('ZENDESK_EMAIL is missing');
+  });
+
+  it('never puts a secret value into its messages', () => {
+    const message = problems({ ...account, ZENDESK_API_TOKEN: 'super-secret-token', CONVLOG_RATE_LIMIT: '-1' }, true);
+    expect(message).not.toContain('super-secret-token');
+  });
+});

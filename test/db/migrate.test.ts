@@ -1,0 +1,77 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { connect } from '../../src/db/connection.ts';
+import { migrateDatabase } from '../../src/db/migrate.ts';
+import { silentLogger } from '../../src/log.ts';
+import { createEmptyDatabase } from '../helpers/database.ts';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+async function tables(url: string): Promise<string[]> {
+  const db = await connect(url, silentLogger, 1);
+  cleanups.push(db.close);
+  const { rows } = await db.pool.query<{ t: string }>(
+    `select table_name as t from information_schema.tables where table_schema = 'zendesk' order by 1`,
+  );
+  return rows.map((r) => r.t);
+}
+
+describe('migrateDatabase', () => {
+  it('creates the zendesk tables, and a second run changes nothing', async () => {
+    const empty = await createEmptyDatabase();
+    cleanups.push(empty.drop);
+    const db = await connect(empty.url, silentLogger, 2);
+    cleanups.push(db.close);
+
+    expect(await migrateDatabase(db.pool, silentLogger)).toEqual({ applied: 1 });
+    expect(await tables(empty.url)).toEqual([
+      'attachment_thumbnails',
+      'attachments',
+      'authors',
+      'conversation_events',
+      'ticket_sync',
+    ]);
+    const schemaBefore = await db.pool.query(
+      `select table_name, column_name, data_type from information_schema.columns where table_schema = 'zendesk' order by 1, 2`,
+    );
+    expect(await migrateDatabase(db.pool, silentLogger)).toEqual({ applied: 0 });
+    const schemaAfter = await db.pool.query(
+      `select table_name, column_name, data_type from information_schema.columns where table_schema = 'zendesk' order by 1, 2`,
+    );
+    expect(schemaAfter.rows).toEqual(schemaBefore.rows);
+  });
+
+  it('lets only one of several concurrent processes apply the migrations', async () => {
+    const empty = await createEmptyDatabase();
+    cleanups.push(empty.drop);
+    const pools = await Promise.all([1, 2, 3, 4].map(() => connect(empty.url, silentLogger, 1)));
+    cleanups.push(...pools.map((p) => p.close));
+    const results = await Promise.all(pools.map((p) => migrateDatabase(p.pool, silentLogger)));
+    expect(results.map((r) => r.applied).sort()).toEqual([0, 0, 0, 1]);
+    const { rows } = await pools[0].pool.query('select count(*)::int as n from drizzle.__drizzle_migrations');
+    expect(rows[0].n).toBe(1);
+  });
+
+  it('uses the column types the contract promises', async () => {
+    const empty = await createEmptyDatabase();
+    cleanups.push(empty.drop);
+    const db = await connect(empty.url, silentLogger, 1);
+    cleanups.push(db.close);
+    await migrateDatabase(db.pool, silentLogger);
+    const { rows } = await db.pool.query<{ c: string; t: string }>(
+      `select table_name || '.' || column_name as c, data_type as t from information_schema.columns
+        where table_schema = 'zendesk' and column_name in ('ticket_id','created_at','raw','content','metadata','id','reference')`,
+    );
+    const types = Object.fromEntries(rows.map((r) => [r.c, r.t]));
+    expect(types['conversation_events.ticket_id']).toBe('bigint');
+    expect(types['conversation_events.created_at']).toBe('timestamp with time zone');
+    expect(types['conversation_events.raw']).toBe('jsonb');
+    expect(types['conversation_events.content']).toBe('jsonb');
+    expect(types['conversation_events.metadata']).toBe('jsonb');
+    expect(types['conversation_events.reference']).toBe('text');
+    expect(types['attachments.id']).toBe('bigint');
+    expect(types['attachment_thumbnails.id']).toBe('bigint');
+  });
+});

@@ -1,0 +1,50 @@
+// A fresh, migrated database for one test file, cloned from the run's template.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { connect, type Database } from '../../src/db/connection.ts';
+import { silentLogger } from '../../src/log.ts';
+import { withDatabase } from '../setup/global-postgres.ts';
+
+export interface TestDatabase extends Database {
+  name: string;
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const adminUrl = inject('pgAdminUrl');
+  const template = inject('pgTemplate');
+  const pid = template.split('_').pop();
+  const name = `convlog_test_${pid}_${randomBytes(4).toString('hex')}`;
+  await adminQuery(adminUrl, `create database ${name} template ${template}`);
+  const database = await connect(withDatabase(adminUrl, name), silentLogger, 5);
+  return {
+    ...database,
+    name,
+    close: async () => {
+      await database.close();
+      await adminQuery(adminUrl, `drop database if exists ${name} with (force)`);
+    },
+  };
+}
+
+/** An empty database (no migrations), for tests of migrate itself. */
+export async function createEmptyDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const adminUrl = inject('pgAdminUrl');
+  const pid = inject('pgTemplate').split('_').pop();
+  const name = `convlog_test_${pid}_${randomBytes(4).toString('hex')}`;
+  await adminQuery(adminUrl, `create database ${name}`);
+  return {
+    url: withDatabase(adminUrl, name),
+    drop: () => adminQuery(adminUrl, `drop database if exists ${name} with (force)`),
+  };
+}
+
+async function adminQuery(adminUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,50 @@
+// Starts one Postgres for the whole run and migrates a template database once; each test
+// file clones it (test/helpers/database.ts), which takes milliseconds and isolates files.
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { connect } from '../../src/db/connection.ts';
+import { migrateDatabase } from '../../src/db/migrate.ts';
+import { silentLogger } from '../../src/log.ts';
+import { startTestPostgres } from './postgres-server.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pgAdminUrl: string;
+    pgTemplate: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const server = await startTestPostgres();
+  const template = `convlog_template_${process.pid}`;
+  const admin = new pg.Client({ connectionString: server.adminUrl });
+  await admin.connect();
+  await admin.query(`drop database if exists ${template}`);
+  await admin.query(`create database ${template}`);
+  await admin.end();
+
+  const db = await connect(withDatabase(server.adminUrl, template), silentLogger, 1);
+  await migrateDatabase(db.pool, silentLogger);
+  await db.close();
+
+  project.provide('pgAdminUrl', server.adminUrl);
+  project.provide('pgTemplate', template);
+
+  return async () => {
+    const cleanup = new pg.Client({ connectionString: server.adminUrl });
+    await cleanup.connect();
+    const { rows } = await cleanup.query<{ datname: string }>(
+      `select datname from pg_database where datname like $1 or datname = $2`,
+      [`convlog_test_${process.pid}_%`, template],
+    );
+    for (const { datname } of rows) await cleanup.query(`drop database if exists "${datname}" with (force)`);
+    await cleanup.end();
+    await server.stop();
+  };
+}
+
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
