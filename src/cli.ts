@@ -3,10 +3,15 @@ import { parseArgs } from 'node:util';
 import { loadConfig, type LoadConfigOptions } from './config.ts';
 import { ConvlogError, exitCodeFor, UsageError } from './errors.ts';
 import { createLogger } from './log.ts';
+import { enqueue } from './commands/enqueue.ts';
 import { migrate } from './commands/migrate.ts';
+import { simulator } from './commands/simulator.ts';
+import { status } from './commands/status.ts';
+import { sync } from './commands/sync.ts';
+import { work } from './commands/work.ts';
 import type { Command, CommandContext } from './commands/types.ts';
 
-const COMMANDS: Command[] = [migrate];
+const COMMANDS: Command[] = [migrate, enqueue, work, sync, status, simulator];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -95,3 +100,6 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv.slice(2));
+// Everything is closed by now; a library timer or socket left behind must not keep a finished
+// command alive (the timer is unref'd, so a clean exit does not wait for it).
+setTimeout(() => process.exit(), 2_000).unref();

@@ -72,14 +72,27 @@ export class InvalidResponse extends ZendeskError {
   }
 }
 
-/** Transient failures worth another attempt with backoff. */
+/** The run stopped between two pages because the process is shutting down; nothing is lost. */
+export class Interrupted extends ConvlogError {}
+
+/** A page request worth sending again at once (after a short backoff): transient by nature. */
 export function isRetryable(error: unknown): boolean {
-  return (
-    error instanceof ServerError ||
-    error instanceof RateLimited ||
-    error instanceof InvalidResponse ||
-    error instanceof DatabaseUnavailable
-  );
+  return error instanceof ServerError || error instanceof InvalidResponse;
+}
+
+/**
+ * What a queued ticket sync does with a failure its pager could not absorb:
+ * - `retry`: transient (an outage, the database, a shutdown); pg-boss runs the job again later.
+ * - `fail`: retrying will not help (a malformed page, a request Zendesk refuses); recorded at once.
+ * - `stop`: nothing will work for any ticket (credentials); the worker stops taking jobs.
+ */
+export function jobDisposition(error: unknown): 'retry' | 'fail' | 'stop' {
+  if (error instanceof Unauthorized || error instanceof ConfigError) return 'stop';
+  if (error instanceof InvalidResponse || error instanceof BadRequest || error instanceof InvalidCursor) return 'fail';
+  if (error instanceof UsageError) return 'fail';
+  // ServerError, RateLimited, DatabaseUnavailable, Interrupted, and anything unforeseen
+  // (a dropped database connection, a deadlock) deserve another go.
+  return 'retry';
 }
 
 /** Failures that no retry can fix and that concern the whole account, not one ticket. */

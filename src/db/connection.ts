@@ -59,14 +59,16 @@ export async function connect(url: string, log: Logger, poolSize = 10): Promise<
   const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000 });
   // An idle client losing its server (a Postgres restart) must not crash the process;
   // the next query gets a fresh connection.
-  pool.on('error', (error) => log.warn({ err: errorMessage(error) }, 'idle Postgres connection lost'));
+  let closed = false;
+  pool.on('error', (error) => {
+    if (!closed) log.warn({ err: errorMessage(error) }, 'idle Postgres connection lost');
+  });
   try {
     await pool.query('select 1');
   } catch (error) {
     await pool.end().catch(() => {});
     throw unavailable(where, error);
   }
-  let closed = false;
   return {
     pool,
     db: drizzle(pool, { schema }),

@@ -1,0 +1,35 @@
+import { readTicketIds } from '../queue/ticket-ids.ts';
+import { enqueueTickets } from '../queue/enqueue.ts';
+import { openRuntime } from './runtime.ts';
+import type { Command } from './types.ts';
+
+export const enqueue: Command = {
+  name: 'enqueue',
+  summary: 'queue ticket syncs (every id is checked first; one bad id queues nothing)',
+  usage: 'convlog enqueue [IDS...] [--file PATH | -] [--range A..B] [--full]',
+  options: { file: { type: 'string' }, range: { type: 'string' }, full: { type: 'boolean' } },
+  allowPositionals: true,
+  async run(values, positionals, ctx) {
+    const config = ctx.config();
+    const ids = await readTicketIds({
+      args: positionals,
+      file: values.file as string | undefined,
+      range: values.range as string | undefined,
+    });
+    const runtime = await openRuntime(ctx, { config });
+    try {
+      const started = Date.now();
+      const result = await enqueueTickets(runtime.boss, runtime.database.db, ids, {
+        full: Boolean(values.full),
+        onProgress: (done, total) => {
+          if (total > 50_000) ctx.log.info({ done, total }, 'enqueueing');
+        },
+      });
+      const duplicates = result.duplicates > 0 ? `, ${result.duplicates} duplicate id(s) ignored` : '';
+      ctx.out(`queued ${result.queued} ticket(s), ${result.alreadyQueued} already queued${duplicates} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      return 0;
+    } finally {
+      await runtime.close();
+    }
+  },
+};

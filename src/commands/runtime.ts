@@ -1,0 +1,55 @@
+// Wiring shared by the commands that sync: the database, the queue, the Zendesk client and
+// the rate budget, opened in order and closed in reverse.
+import type { PgBoss } from 'pg-boss';
+import type { Config } from '../config.ts';
+import { openDatabase, type Database } from '../db/connection.ts';
+import { startBoss, type BossOptions } from '../queue/boss.ts';
+import type { SyncDeps } from '../sync/sync-ticket.ts';
+import { createZendeskHttp, localBudget } from '../zendesk/index.ts';
+import type { CommandContext } from './types.ts';
+
+export interface Runtime {
+  config: Config;
+  database: Database;
+  boss: PgBoss;
+  close(): Promise<void>;
+}
+
+export interface SyncRuntime extends Runtime {
+  deps: SyncDeps;
+}
+
+export async function openRuntime(ctx: CommandContext, options: BossOptions & { config?: Config } = {}): Promise<Runtime> {
+  const config = options.config ?? ctx.config();
+  const database = await openDatabase(config, ctx.log);
+  let boss: PgBoss;
+  try {
+    boss = await startBoss(database, ctx.log, options);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return {
+    config,
+    database,
+    boss,
+    close: async () => {
+      await boss.stop({ graceful: true, timeout: 20_000 }).catch(() => {});
+      await database.close();
+    },
+  };
+}
+
+export async function openSyncRuntime(ctx: CommandContext, options: BossOptions = {}): Promise<SyncRuntime> {
+  const config = ctx.config({ needZendesk: true });
+  const runtime = await openRuntime(ctx, { ...options, config });
+  const http = createZendeskHttp(config.zendesk!, { log: ctx.log });
+  const deps: SyncDeps = {
+    db: runtime.database.db,
+    http,
+    budget: localBudget(),
+    log: ctx.log,
+    redactSystemMetadata: config.redactSystemMetadata,
+  };
+  return { ...runtime, deps };
+}

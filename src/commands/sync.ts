@@ -1,0 +1,82 @@
+import { ticketStates } from '../db/ticket-status.ts';
+import { enqueueTickets } from '../queue/enqueue.ts';
+import { readTicketIds } from '../queue/ticket-ids.ts';
+import { runWorker } from '../queue/worker.ts';
+import { createProgress } from './progress.ts';
+import { openSyncRuntime } from './runtime.ts';
+import type { Command, CommandContext } from './types.ts';
+import { concurrencyFrom } from './work.ts';
+import type { SyncRuntime } from './runtime.ts';
+
+const PENDING = new Set(['queued', 'syncing']);
+
+export const sync: Command = {
+  name: 'sync',
+  summary: 'queue tickets and work until they are done, with progress; --full re-reads from the first event',
+  usage: 'convlog sync IDS... [--file PATH | -] [--range A..B] [--full] [--concurrency N]',
+  options: {
+    file: { type: 'string' },
+    range: { type: 'string' },
+    full: { type: 'boolean' },
+    concurrency: { type: 'string' },
+  },
+  allowPositionals: true,
+  async run(values, positionals, ctx) {
+    const config = ctx.config({ needZendesk: true });
+    const concurrency = concurrencyFrom(values.concurrency, config.concurrency);
+    const ids = await readTicketIds({ args: positionals, file: values.file as string | undefined, range: values.range as string | undefined });
+    const runtime = await openSyncRuntime(ctx, { supervise: true });
+    try {
+      return await syncTickets(runtime, ctx, [...new Set(ids)], { full: Boolean(values.full), concurrency });
+    } finally {
+      await runtime.close();
+    }
+  },
+};
+
+export async function syncTickets(
+  runtime: SyncRuntime,
+  ctx: CommandContext,
+  ids: number[],
+  options: { full: boolean; concurrency: number; label?: string },
+): Promise<number> {
+  const { boss, database } = runtime;
+  const queued = await enqueueTickets(boss, database.db, ids, { full: options.full });
+  ctx.log.debug({ ...queued }, 'tickets queued');
+
+  const progress = createProgress(options.label ?? 'sync');
+  const totals = { done: 0, total: ids.length, events: 0, requests: 0 };
+  const refresh = async () => {
+    const states = await ticketStates(database.db, ids);
+    totals.done = states.filter((s) => !PENDING.has(s.status)).length;
+    progress.update(totals);
+    return totals.done === ids.length;
+  };
+  const summary = await runWorker(boss, database.pool, runtime.deps, {
+    concurrency: options.concurrency,
+    signal: ctx.signal,
+    stopWhen: refresh,
+    idleCheckMs: 250,
+    onPage: (page) => {
+      totals.events += page.events;
+      totals.requests += page.requests;
+      progress.update(totals);
+    },
+  });
+  await refresh();
+  progress.stop();
+  if (summary.fatal) throw summary.fatal;
+
+  const states = await ticketStates(database.db, ids);
+  const count = (status: string) => states.filter((s) => s.status === status).length;
+  const failed = states.filter((s) => s.status === 'failed');
+  const pending = ids.length - states.filter((s) => !PENDING.has(s.status)).length;
+  ctx.out(
+    `synced ${count('synced')}, not_found ${count('not_found')}, forbidden ${count('forbidden')}, failed ${failed.length}` +
+      (pending > 0 ? `, unfinished ${pending} (interrupted; they stay queued)` : '') +
+      ` | ${totals.events} events read with ${totals.requests} requests`,
+  );
+  for (const f of failed.slice(0, 20)) ctx.out(`  ticket ${f.ticketId} failed: ${f.lastError}`);
+  if (failed.length > 20) ctx.out(`  … and ${failed.length - 20} more: select * from zendesk.ticket_sync where status = 'failed'`);
+  return failed.length > 0 ? 1 : 0;
+}

@@ -1,0 +1,85 @@
+// pg-boss, in the same Postgres, with the queues convlog uses. Every queue option lives here.
+import { PgBoss } from 'pg-boss';
+import type { Database } from '../db/connection.ts';
+import { errorMessage } from '../errors.ts';
+import type { Logger } from '../log.ts';
+
+export const BOSS_SCHEMA = 'pgboss';
+export const SYNC_QUEUE = 'ticket-sync';
+export const DEAD_LETTER_QUEUE = 'ticket-sync-dead';
+
+export interface SyncJobData {
+  ticketId: number;
+  full?: boolean;
+}
+
+// A job whose worker died stops sending heartbeats; the supervisor then hands it to another
+// worker. 10 s heartbeats checked every 10 s bring an orphan back well within a minute.
+const HEARTBEAT_SECONDS = 10;
+const SUPERVISE_SECONDS = 10;
+
+export const SYNC_QUEUE_OPTIONS = {
+  // At most one job per ticket queued or running: the singleton key is the ticket id.
+  policy: 'exclusive',
+  deadLetter: DEAD_LETTER_QUEUE,
+  retryLimit: 8,
+  retryDelay: 5,
+  retryBackoff: true,
+  retryDelayMax: 300,
+  heartbeatSeconds: HEARTBEAT_SECONDS,
+  // A 50,000-event ticket at 100 requests a minute takes minutes; heartbeats, not expiry,
+  // detect dead workers.
+  expireInSeconds: 4 * 60 * 60,
+  notify: true,
+} as const;
+
+export interface BossOptions {
+  /** Run pg-boss maintenance and supervision (workers do; one-shot commands need not). */
+  supervise?: boolean;
+  /** Run cron schedules in this process. */
+  schedule?: boolean;
+}
+
+export async function startBoss(database: Database, log: Logger, options: BossOptions = {}): Promise<PgBoss> {
+  const boss = new PgBoss({
+    connectionString: database.url,
+    schema: BOSS_SCHEMA,
+    max: 4,
+    supervise: options.supervise ?? false,
+    schedule: options.schedule ?? false,
+    superviseIntervalSeconds: SUPERVISE_SECONDS,
+    monitorIntervalSeconds: SUPERVISE_SECONDS,
+    useListenNotify: true,
+    openTelemetry: { enabled: false },
+  });
+  // pg-boss reports lost connections and failed maintenance here; it recovers by itself.
+  boss.on('error', (error) => log.warn({ err: errorMessage(error) }, 'queue error'));
+  boss.on('warning', (warning) => log.debug({ warning }, 'queue warning'));
+  await boss.start();
+  try {
+    await ensureQueue(boss, DEAD_LETTER_QUEUE, { policy: 'standard', retryLimit: 0 });
+    await ensureQueue(boss, SYNC_QUEUE, { ...SYNC_QUEUE_OPTIONS });
+  } catch (error) {
+    await boss.stop({ graceful: false, timeout: 1_000 }).catch(() => {});
+    throw error;
+  }
+  return boss;
+}
+
+async function ensureQueue(boss: PgBoss, name: string, options: Parameters<PgBoss['createQueue']>[1]): Promise<void> {
+  if (await boss.getQueue(name)) {
+    // Policy, dead letter queue and heartbeat are fixed when a queue is created.
+    const { retryLimit, retryDelay, retryBackoff, expireInSeconds } = options ?? {};
+    const changes = Object.fromEntries(
+      Object.entries({ retryLimit, retryDelay, retryBackoff, expireInSeconds }).filter(([, v]) => v !== undefined),
+    );
+    await boss.updateQueue(name, changes);
+    return;
+  }
+  try {
+    await boss.createQueue(name, options);
+  } catch (error) {
+    // Another process created it between our check and our create.
+    if (!(await boss.getQueue(name))) throw error;
+  }
+}

@@ -1,0 +1,135 @@
+// Request routing: authentication, rate budgets, injected faults, then the endpoint itself.
+// Every request is answered (or deliberately left hanging) from here.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { conversationLogPage } from './conversation-log.ts';
+import { exportPage } from './export.ts';
+import { failureReply, malformedReply, truncateReply, type FaultDice } from './faults.ts';
+import { forbidden, invalidEndpoint, jsonReply, queryObject, recordNotFound, send, textReply, unauthenticated, type Reply } from './http.ts';
+import type { ResolvedOptions } from './options.ts';
+import type { BudgetState, FixedWindowBudget } from './rate-limit.ts';
+import type { TicketStore } from './store.ts';
+import type { RequestKind, SimRequest } from './types.ts';
+
+const LOG_PATH = /^\/api\/v2\/tickets\/([^/]+)\/conversation_log(?:\.json)?$/;
+const EXPORT_PATH = /^\/api\/v2\/incremental\/tickets\/cursor(?:\.json)?$/;
+/**
+ * Zendesk's account-wide limit (700 a minute), reported in headers but never enforced here. Raised
+ * to cover a larger conversation-log budget so the two headers never disagree.
+ */
+export function accountLimit(options: ResolvedOptions): number {
+  return Math.max(700, options.rateLimit + options.exportRateLimit);
+}
+
+export interface ServerContext {
+  options(): ResolvedOptions;
+  store: TicketStore;
+  dice(): FaultDice;
+  logBudget: FixedWindowBudget;
+  exportBudget: FixedWindowBudget;
+  accountBudget: FixedWindowBudget;
+  requests: SimRequest[];
+  /** Latency timers, so close() can cancel them at once. */
+  pending: Set<NodeJS.Timeout>;
+  isClosed(): boolean;
+}
+
+export function createRequestHandler(ctx: ServerContext) {
+  let tooManyCount = 0;
+
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const at = Date.now();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const params = url.searchParams;
+    const logMatch = LOG_PATH.exec(url.pathname);
+    const kind: RequestKind = logMatch ? 'conversation_log' : EXPORT_PATH.test(url.pathname) ? 'export' : 'other';
+    const ticketId = logMatch && /^\d+$/.test(logMatch[1]) ? Number(logMatch[1]) : undefined;
+    const record: SimRequest = { at, method: req.method ?? 'GET', path: url.pathname, query: queryObject(params), status: 0, kind, authorization: req.headers.authorization !== undefined };
+    if (ticketId !== undefined) record.ticketId = ticketId;
+
+    const finish = (reply: Reply) => {
+      const respond = () => {
+        if (ctx.isClosed() || res.destroyed) return;
+        record.status = reply.status;
+        ctx.requests.push(record);
+        send(res, reply);
+      };
+      const latency = ctx.options().latency;
+      if (latency <= 0) return respond();
+      const timer = setTimeout(() => {
+        ctx.pending.delete(timer);
+        respond();
+      }, latency);
+      ctx.pending.add(timer);
+    };
+
+    try {
+      if (kind === 'other' || req.method !== 'GET') return finish(invalidEndpoint());
+      if (!isAuthorized(req.headers.authorization)) return finish(unauthenticated());
+
+      const options = ctx.options();
+      const budget = (kind === 'conversation_log' ? ctx.logBudget : ctx.exportBudget).take(at);
+      const headers = rateHeaders(kind, budget, ctx.accountBudget.take(at), options.rateLimit === 0);
+      if (!budget.allowed) return finish(tooMany(budget, headers, tooManyCount++ % 2 === 0));
+
+      const dice = ctx.dice().roll(options);
+      if (dice.hang) return; // the socket stays open until the client gives up or close() runs
+      if (dice.fail) return finish(failureReply(dice.fail, headers));
+
+      const origin = `http://${req.headers.host ?? 'localhost'}`;
+      let reply = kind === 'conversation_log' ? conversationLog(ctx, ticketId, params, origin, headers) : exportReply(ctx, params, origin, headers, at);
+      if (reply.status === 200 && reply.json && dice.truncate) reply = truncateReply(reply, dice.cutAt);
+      finish(reply);
+    } catch (error) {
+      finish(jsonReply(500, { error: 'SimulatorBug', description: error instanceof Error ? error.message : String(error) }));
+    }
+  };
+}
+
+/** Any Basic or Bearer credential is good enough for a simulator. */
+function isAuthorized(header: string | undefined): boolean {
+  return header !== undefined && /^(Basic|Bearer)\s+\S+/i.test(header.trim());
+}
+
+function conversationLog(ctx: ServerContext, ticketId: number | undefined, params: URLSearchParams, origin: string, headers: Record<string, string>): Reply {
+  const { store } = ctx;
+  const options = ctx.options();
+  const withHeaders = (reply: Reply): Reply => ({ ...reply, headers: { ...headers, ...reply.headers } });
+  if (ticketId === undefined || !store.exists(ticketId) || options.deleted.includes(ticketId)) return withHeaders(recordNotFound());
+  if (options.forbidden.includes(ticketId)) return withHeaders(forbidden());
+
+  const result = conversationLogPage(store, ticketId, params, origin);
+  if (!result.ok) return withHeaders(result.reply);
+  const malformed = store.malformed(ticketId);
+  if (malformed) return malformedReply(malformed, result.page, headers);
+  return jsonReply(200, result.page, headers);
+}
+
+function exportReply(ctx: ServerContext, params: URLSearchParams, origin: string, headers: Record<string, string>, at: number): Reply {
+  const result = exportPage(ctx.store, params, origin, ctx.options().exportPageSize, Math.floor(at / 1000));
+  if (!result.ok) return { ...result.reply, headers: { ...headers, ...result.reply.headers } };
+  return jsonReply(200, result.body, headers);
+}
+
+function rateHeaders(kind: RequestKind, budget: BudgetState, account: BudgetState, unlimited: boolean): Record<string, string> {
+  // An unlimited simulator has no honest numbers to report (a client planning from them would
+  // throttle itself for nothing), so the headers are left out.
+  if (unlimited) return {};
+  const headers: Record<string, string> = {
+    'X-Rate-Limit': String(account.total),
+    'X-Rate-Limit-Remaining': String(account.remaining),
+    'ratelimit-limit': String(account.total),
+    'ratelimit-remaining': String(account.remaining),
+    'ratelimit-reset': String(account.resetsSec),
+  };
+  if (kind === 'conversation_log' && budget.total > 0) {
+    headers['Zendesk-RateLimit-omnilog-index'] = `total=${budget.total}; remaining=${budget.remaining}; resets=${budget.resetsSec}`;
+  }
+  return headers;
+}
+
+/** Zendesk answers 429 sometimes with JSON, sometimes with plain text: alternate. */
+function tooMany(budget: BudgetState, headers: Record<string, string>, asJson: boolean): Reply {
+  const retry = { ...headers, 'Retry-After': String(budget.resetsSec) };
+  if (asJson) return jsonReply(429, { error: 'APIRateLimitExceeded', description: `Rate limit exceeded. Retry after ${budget.resetsSec} seconds.` }, retry);
+  return textReply(429, `Too Many Requests. Retry after ${budget.resetsSec} seconds.\n`, 'text/plain; charset=utf-8', retry);
+}

@@ -1,0 +1,178 @@
+// The account's state. Generated events are never stored: only what tests change at runtime
+// (appended events, edited events, change times, fault flags) is kept, keyed by ticket.
+import { generateEvent } from './generate.ts';
+import { isoSeconds, ticketEventNumber } from './ids.ts';
+import type { ResolvedOptions } from './options.ts';
+import { defaultTicketSize, ticketProfile, type TicketProfile } from './profile.ts';
+import { hash32 } from './random.ts';
+import type { ConversationEvent, ExportTicket, MalformedKind } from './types.ts';
+
+const THIRTY_DAYS = 30 * 86_400;
+const PROFILE_CACHE_LIMIT = 10_000;
+
+interface Change {
+  generatedSec: number;
+  /** Position in the order of changes; lets an export cursor notice changes made after it. */
+  seq: number;
+}
+
+export class TicketStore {
+  readonly startedSec: number;
+  #options: () => ResolvedOptions;
+  #profiles = new Map<number, TicketProfile>();
+  #appended = new Map<number, ConversationEvent[]>();
+  #edits = new Map<number, Map<number, ConversationEvent>>();
+  #changes = new Map<number, Change>();
+  #malformed = new Map<number, MalformedKind>();
+  #changeSeq = 0;
+
+  constructor(options: () => ResolvedOptions, startedSec: number) {
+    this.#options = options;
+    this.startedSec = startedSec;
+  }
+
+  get ticketCount(): number {
+    return this.#options().tickets;
+  }
+
+  /** Drops cached profiles; call after the seed changes. */
+  invalidate(): void {
+    this.#profiles.clear();
+  }
+
+  exists(ticketId: number): boolean {
+    return Number.isInteger(ticketId) && ticketId >= 1 && ticketId <= this.ticketCount;
+  }
+
+  profile(ticketId: number): TicketProfile {
+    let profile = this.#profiles.get(ticketId);
+    if (!profile) {
+      if (this.#profiles.size >= PROFILE_CACHE_LIMIT) this.#profiles.clear();
+      profile = ticketProfile(this.#options().seed, ticketId);
+      this.#profiles.set(ticketId, profile);
+    }
+    return profile;
+  }
+
+  baseSize(ticketId: number): number {
+    return this.#options().ticketSizes[ticketId] ?? defaultTicketSize(ticketId);
+  }
+
+  eventCount(ticketId: number): number {
+    return this.baseSize(ticketId) + (this.#appended.get(ticketId)?.length ?? 0);
+  }
+
+  /** The event as served. Callers must not mutate it. */
+  eventAt(ticketId: number, index: number): ConversationEvent {
+    const base = this.baseSize(ticketId);
+    if (index >= base) {
+      const event = this.#appended.get(ticketId)?.[index - base];
+      if (!event) throw new RangeError(`ticket ${ticketId} has no event ${index}`);
+      return event;
+    }
+    return this.#edits.get(ticketId)?.get(index) ?? generateEvent(this.profile(ticketId), index);
+  }
+
+  events(ticketId: number): ConversationEvent[] {
+    this.#mustExist(ticketId);
+    const count = this.eventCount(ticketId);
+    const out: ConversationEvent[] = new Array(count);
+    for (let i = 0; i < count; i++) out[i] = this.eventAt(ticketId, i);
+    return structuredClone(out);
+  }
+
+  append(ticketId: number, count: number): ConversationEvent[] {
+    this.#mustExist(ticketId);
+    if (!Number.isInteger(count) || count < 0) throw new RangeError(`appendEvents needs a whole number of events (got ${count})`);
+    const list = this.#appended.get(ticketId) ?? [];
+    this.#appended.set(ticketId, list);
+    const created: ConversationEvent[] = [];
+    for (let n = 0; n < count; n++) {
+      const index = this.eventCount(ticketId);
+      const lastSec = index > 0 ? Date.parse(this.eventAt(ticketId, index - 1).created_at) / 1000 : 0;
+      // "Now", but always after the newest event so created_at keeps strictly increasing.
+      const event = generateEvent(this.profile(ticketId), index, Math.max(Math.floor(Date.now() / 1000), lastSec + 1));
+      list.push(event);
+      created.push(event);
+    }
+    if (count > 0) this.markChanged(ticketId);
+    return structuredClone(created);
+  }
+
+  edit(ticketId: number, reference: string, edit: (event: ConversationEvent) => void): void {
+    this.#mustExist(ticketId);
+    const index = this.#indexOf(ticketId, reference);
+    if (index < 0) throw new Error(`ticket ${ticketId} has no event with reference ${reference}`);
+    const copy = structuredClone(this.eventAt(ticketId, index));
+    edit(copy);
+    const base = this.baseSize(ticketId);
+    if (index >= base) this.#appended.get(ticketId)![index - base] = copy;
+    else {
+      const edits = this.#edits.get(ticketId) ?? new Map<number, ConversationEvent>();
+      edits.set(index, copy);
+      this.#edits.set(ticketId, edits);
+    }
+    this.markChanged(ticketId);
+  }
+
+  /** References are built from the index, so try the index they encode before scanning. */
+  #indexOf(ticketId: number, reference: string): number {
+    const count = this.eventCount(ticketId);
+    const guesses: number[] = [];
+    const numeric = /^zen:ticket_event:(\d+)$/.exec(reference);
+    if (numeric) guesses.push(Number(numeric[1]) - ticketEventNumber(ticketId, 0));
+    const sunco = /^zen:sunco:conversation_message:[0-9a-f]{16}([0-9a-f]{8})$/.exec(reference);
+    if (sunco) guesses.push(parseInt(sunco[1], 16));
+    for (const guess of guesses) {
+      if (guess >= 0 && guess < count && this.eventAt(ticketId, guess).reference === reference) return guess;
+    }
+    for (let i = 0; i < count; i++) if (this.eventAt(ticketId, i).reference === reference) return i;
+    return -1;
+  }
+
+  markChanged(ticketId: number): void {
+    this.#mustExist(ticketId);
+    this.#changes.set(ticketId, { generatedSec: Math.floor(Date.now() / 1000), seq: ++this.#changeSeq });
+  }
+
+  get changeSeq(): number {
+    return this.#changeSeq;
+  }
+
+  /** Sequence number of the ticket's last runtime change (0 = never changed). */
+  changeSeqOf(ticketId: number): number {
+    return this.#changes.get(ticketId)?.seq ?? 0;
+  }
+
+  exportTicket(ticketId: number): ExportTicket {
+    const profile = this.profile(ticketId);
+    const change = this.#changes.get(ticketId);
+    const h = hash32(this.#options().seed, ticketId, 0x675);
+    // Spread over the 30 days before start; a quarter were touched by a silent system update,
+    // so their generated_timestamp is later than updated_at.
+    const generated = change?.generatedSec ?? this.startedSec - THIRTY_DAYS + (h % (THIRTY_DAYS - 120));
+    const updated = change ? generated : generated - (h % 4 === 0 ? h % 3600 : 0);
+    const deleted = this.#options().deleted.includes(ticketId);
+    return {
+      id: ticketId,
+      created_at: isoSeconds(Math.min(profile.startSec, updated)),
+      updated_at: isoSeconds(updated),
+      generated_timestamp: generated,
+      status: deleted ? 'deleted' : profile.status,
+      subject: profile.subject,
+    };
+  }
+
+  malformed(ticketId: number): MalformedKind | undefined {
+    return this.#malformed.get(ticketId);
+  }
+
+  setMalformed(ticketId: number, kind: MalformedKind | null): void {
+    if (kind === null) this.#malformed.delete(ticketId);
+    else this.#malformed.set(ticketId, kind);
+  }
+
+  #mustExist(ticketId: number): void {
+    if (!this.exists(ticketId)) throw new RangeError(`ticket ${ticketId} does not exist (the simulator serves tickets 1..${this.ticketCount})`);
+  }
+}

@@ -1,0 +1,72 @@
+// One author can appear on many events and in two identity systems (Support and Sunshine
+// Conversations). The key picks the most stable identity the event carries, so the same
+// person maps to one `authors` row across pages and tickets. Rules are fixed by design.md.
+import type { AuthorRow } from '../db/schema.ts';
+import { bigintNumber, nonBlank, positiveId, record, string } from './fields.ts';
+import { sanitizeString } from './sanitize.ts';
+
+const SUPPORT_ID = 'zen:support:user_id';
+const SUNCO_ID = 'zen:sunco:user_id';
+
+/**
+ * `support:<id>` for a positive Support user id, else `sunco:<id>`, else
+ * `anonymous:<type>:<display_name>`; null when the event has no author object at all.
+ * Bots carry Support id -1, so they fall through to their Sunshine Conversations id.
+ */
+export function authorKey(author: unknown): string | null {
+  const fields = record(author);
+  if (!fields) return null;
+  const supportId = positiveId(fields[SUPPORT_ID]);
+  if (supportId !== null) return `support:${supportId}`;
+  const suncoId = suncoUserId(fields[SUNCO_ID]);
+  if (suncoId !== null) return sanitizeString(`sunco:${suncoId}`);
+  const type = string(fields.type) ?? 'unknown';
+  const name = string(fields.display_name) ?? '';
+  return sanitizeString(`anonymous:${type}:${name}`);
+}
+
+/** The row for `authors`, or null for an event without an author object. */
+export function authorRow(author: unknown): AuthorRow | null {
+  const fields = record(author);
+  const key = authorKey(fields);
+  if (!fields || key === null) return null;
+  return {
+    authorKey: key,
+    supportUserId: supportUserId(fields[SUPPORT_ID]),
+    suncoUserId: maybeClean(suncoUserId(fields[SUNCO_ID])),
+    type: maybeClean(string(fields.type)),
+    displayName: maybeClean(string(fields.display_name)),
+    avatarUrl: maybeClean(string(fields.avatar_url)),
+  };
+}
+
+/**
+ * Combines two sightings of one author within a page: the later one wins field by field,
+ * but a field it lacks keeps the earlier value (a messaging event may omit the avatar a
+ * comment had).
+ */
+export function mergeAuthor(earlier: AuthorRow, later: AuthorRow): AuthorRow {
+  return {
+    authorKey: later.authorKey,
+    supportUserId: later.supportUserId ?? earlier.supportUserId ?? null,
+    suncoUserId: later.suncoUserId ?? earlier.suncoUserId ?? null,
+    type: later.type ?? earlier.type ?? null,
+    displayName: later.displayName ?? earlier.displayName ?? null,
+    avatarUrl: later.avatarUrl ?? earlier.avatarUrl ?? null,
+  };
+}
+
+// Kept as received, -1 for bots included; a digit string is read as the number it spells.
+function supportUserId(value: unknown): number | null {
+  if (typeof value === 'string' && /^-?\d+$/.test(value)) return bigintNumber(Number(value));
+  return bigintNumber(value);
+}
+
+function suncoUserId(value: unknown): string | null {
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return nonBlank(value);
+}
+
+function maybeClean(value: string | null): string | null {
+  return value === null ? null : sanitizeString(value);
+}

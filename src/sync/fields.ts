@@ -1,0 +1,57 @@
+// Readers for fields the client passes through unchecked. Each returns null instead of a
+// value of the wrong type, so a surprise in Zendesk's payload becomes an empty column and
+// never a thrown error or a failed INSERT (a fraction in an integer column, a date Postgres
+// cannot parse).
+
+export type Json = Record<string, unknown>;
+
+const INT4_MAX = 2_147_483_647;
+
+export function isRecord(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function record(value: unknown): Json | null {
+  return isRecord(value) ? value : null;
+}
+
+export function string(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+/** A string with something other than whitespace in it. */
+export function nonBlank(value: unknown): string | null {
+  return typeof value === 'string' && value.trim() !== '' ? value : null;
+}
+
+export function boolean(value: unknown): boolean | null {
+  return typeof value === 'boolean' ? value : null;
+}
+
+/** An integer that fits a Postgres bigint without losing precision in JavaScript. */
+export function bigintNumber(value: unknown): number | null {
+  return Number.isSafeInteger(value) ? (value as number) : null;
+}
+
+/** An integer that fits a Postgres integer column. */
+export function int4(value: unknown): number | null {
+  return Number.isInteger(value) && Math.abs(value as number) <= INT4_MAX ? (value as number) : null;
+}
+
+/**
+ * A positive id given as a number or as a string of digits, as a number. Strings with
+ * leading zeros are read as the same id; ids beyond 2^53 are refused rather than rounded.
+ */
+export function positiveId(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value > 0 ? value : null;
+  if (typeof value !== 'string' || !/^\d+$/.test(value)) return null;
+  const id = Number(value);
+  return Number.isSafeInteger(id) && id > 0 ? id : null;
+}
+
+/** A date string JavaScript can read; anything else is null. */
+export function date(value: unknown): Date | null {
+  if (typeof value !== 'string' || value === '') return null;
+  const parsed = new Date(value);
+  return Number.isNaN(parsed.getTime()) ? null : parsed;
+}

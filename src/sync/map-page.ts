@@ -1,0 +1,80 @@
+// The pure step between fetching a page and writing it: one page of API events in, the rows
+// of four tables out. Each table's rows have unique keys, because Postgres refuses to touch
+// one row twice in a single INSERT ... ON CONFLICT DO UPDATE.
+import type { AttachmentRow, AuthorRow, EventRow, ThumbnailRow } from '../db/schema.ts';
+import { attachmentRows } from './attachments.ts';
+import { authorRow, mergeAuthor } from './author-key.ts';
+import { eventRow, storedEvent } from './map-event.ts';
+import { sanitizeString } from './sanitize.ts';
+
+export { authorKey } from './author-key.ts';
+export { plainText } from './plain-text.ts';
+export { sanitizeForPostgres } from './sanitize.ts';
+
+/** One event as the client validated it: only these four fields are checked. */
+export interface ApiEvent {
+  reference: string;
+  id: string;
+  type: string;
+  created_at: string;
+  [key: string]: unknown;
+}
+
+export interface PageRows {
+  authors: AuthorRow[];
+  events: EventRow[];
+  attachments: AttachmentRow[];
+  thumbnails: ThumbnailRow[];
+}
+
+export interface MapOptions {
+  ticketId: number;
+  /** Drop `metadata.system` ip_address, location, latitude and longitude before storing. */
+  redactSystemMetadata?: boolean;
+}
+
+/**
+ * Rows for one page. An event reference seen twice keeps its last occurrence (at the
+ * position of that occurrence); an author seen twice is merged; an attachment or thumbnail id
+ * seen twice keeps the last. Never mutates `events`.
+ */
+export function mapPage(events: readonly ApiEvent[], options: MapOptions): PageRows {
+  const lastIndex = new Map<string, number>();
+  events.forEach((event, index) => lastIndex.set(sanitizeString(event.reference), index));
+
+  const authors = new Map<string, AuthorRow>();
+  const rows: EventRow[] = [];
+  const attachments = new Map<number, AttachmentRow>();
+  const thumbnails = new Map<number, ThumbnailRow>();
+
+  events.forEach((event, index) => {
+    // Earlier copies of a re-sent event are skipped whole: the last one is what Zendesk
+    // says now, and mapping the others would only be thrown away.
+    if (lastIndex.get(sanitizeString(event.reference)) !== index) return;
+    const raw = storedEvent(event, options);
+    const author = authorRow(raw.author);
+    if (author !== null) {
+      const seen = authors.get(author.authorKey);
+      authors.set(author.authorKey, seen ? mergeAuthor(seen, author) : author);
+    }
+    const row = eventRow(raw, author?.authorKey ?? null, options.ticketId);
+    rows.push(row);
+    const files = attachmentRows(raw.attachments, row.reference, options.ticketId);
+    for (const file of files.attachments) setLast(attachments, file.id, file);
+    for (const thumbnail of files.thumbnails) setLast(thumbnails, thumbnail.id, thumbnail);
+  });
+
+  return {
+    authors: [...authors.values()],
+    events: rows,
+    attachments: [...attachments.values()],
+    thumbnails: [...thumbnails.values()],
+  };
+}
+
+// Deleting first moves a re-seen key to the end, so rows keep the order of their winning
+// occurrence, as events do.
+function setLast<K, V>(map: Map<K, V>, key: K, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+}

@@ -1,0 +1,284 @@
+// The one place where what came back from Zendesk (or failed to) becomes a value or one of the
+// error classes in src/errors.ts. Messages are for a person reading `ticket_sync.last_error`:
+// short, naming the ticket and host, never carrying a credential.
+import { STATUS_CODES } from 'node:http';
+import { isNetworkError, isTimeoutError } from 'ky';
+import {
+  BadRequest,
+  Forbidden,
+  InvalidCursor,
+  InvalidResponse,
+  RateLimited,
+  ServerError,
+  TicketNotFound,
+  Unauthorized,
+  ZendeskError,
+  type ZendeskErrorContext,
+} from '../errors.ts';
+import { parseRetryAfter } from './rate-limit.ts';
+
+export interface RawResponse {
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+export interface ResponseContext extends ZendeskErrorContext {
+  /** `acme.zendesk.com`: which account a person should look at. */
+  host?: string;
+  /** Per-attempt timeout, to say how long we waited. */
+  timeoutMs?: number;
+  /** Exact strings (token, base64 credential) that must never reach a message. */
+  secrets?: readonly string[];
+}
+
+/** Used when a 429 carries no Retry-After and no resets: long enough to let a window pass. */
+export const DEFAULT_RETRY_AFTER_MS = 10_000;
+const MAX_DESCRIPTION = 200;
+
+/** A 2xx body parsed as JSON; any other outcome thrown as the matching ZendeskError. */
+export function readJsonResponse(response: RawResponse, context: ResponseContext = {}): unknown {
+  if (response.status < 200 || response.status >= 300) throw errorForResponse(response, context);
+  const errorContext = contextOf(context, response.status);
+  if (response.body.trim() === '') throw new InvalidResponse('the body is empty', errorContext);
+  try {
+    return JSON.parse(response.body) as unknown;
+  } catch (error) {
+    const problem = looksTruncated(response.body, error)
+      ? `the JSON body is cut off after ${response.body.length} characters`
+      : `the body is not JSON: ${describeBody(response.body, response.headers.get('content-type'), context.secrets)}`;
+    throw new InvalidResponse(problem, errorContext, { cause: error });
+  }
+}
+
+/** The error for a non-2xx response. */
+export function errorForResponse(response: RawResponse, context: ResponseContext = {}): ZendeskError {
+  const { status } = response;
+  const errorContext = contextOf(context, status);
+  const detail = describeBody(response.body, response.headers.get('content-type'), context.secrets);
+  const what = `${status} ${STATUS_CODES[status] ?? 'status'}${detail ? `: ${detail}` : ''}`;
+  const ticket = context.ticketId !== undefined ? `ticket ${context.ticketId}` : 'the request';
+  const at = context.host ? ` at ${context.host}` : '';
+  const say = (text: string) => redact(text, context.secrets);
+
+  if (status === 401) {
+    return new Unauthorized(
+      say(`Zendesk${at} refused the credentials (${what}); check ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN`),
+      errorContext,
+    );
+  }
+  if (status === 403) return new Forbidden(say(`Zendesk${at} does not allow reading ${ticket} (${what})`), errorContext);
+  if (status === 404) {
+    return new TicketNotFound(say(`${capitalise(ticket)} was not found${at}: deleted or never existed (${what})`), errorContext);
+  }
+  if (status === 429) {
+    const retryAfterMs = retryAfterMsOf(response.headers);
+    return new RateLimited(
+      say(`Zendesk${at} rate limit reached for ${ticket} (${what}); retry after ${Math.ceil(retryAfterMs / 1000)} s`),
+      retryAfterMs,
+      errorContext,
+    );
+  }
+  if (status === 400 && errorCodes(response.body).includes('InvalidPaginationParameter')) {
+    return new InvalidCursor(
+      say(`Zendesk${at} no longer accepts the saved page cursor of ${ticket} (${what}); re-read it from the first event`),
+      errorContext,
+    );
+  }
+  if (status >= 400 && status < 500) return new BadRequest(say(`Zendesk${at} rejected the request for ${ticket} (${what})`), errorContext);
+  if (status >= 500) return new ServerError(say(`Zendesk${at} failed while serving ${ticket} (${what})`), errorContext);
+  // 1xx/3xx reaching us means a proxy or redirect we did not follow: not a page, worth a retry.
+  return new InvalidResponse(say(`unexpected status ${what}`), errorContext);
+}
+
+/**
+ * A request that produced no response: a timeout or a network failure becomes ServerError
+ * (transient). Errors that are not about the network (our own bugs) are returned unchanged.
+ */
+export function errorForFailure(error: unknown, context: ResponseContext = {}): unknown {
+  if (error instanceof ZendeskError) return error;
+  const errorContext = contextOf(context, undefined);
+  const host = context.host ?? hostOfRequest(error) ?? 'Zendesk';
+  const ticket = context.ticketId !== undefined ? ` for ticket ${context.ticketId}` : '';
+  if (isTimeoutError(error)) {
+    const waited = context.timeoutMs !== undefined ? ` within ${context.timeoutMs} ms` : '';
+    // The ky error holds the Request, whose headers carry the credential: keep only its text.
+    const cause = Object.assign(new Error(redact(error.message, context.secrets)), { name: 'TimeoutError' });
+    return new ServerError(`timeout: no response from ${host}${waited}${ticket}`, errorContext, { cause });
+  }
+  const raw = isNetworkError(error) ? error.cause : error;
+  if (isNetworkError(error) || isRawNetworkFailure(raw)) {
+    const reason = networkReason(raw);
+    return new ServerError(redact(`cannot reach ${host}${ticket}: ${reason}`, context.secrets), errorContext, { cause: raw });
+  }
+  return error;
+}
+
+/**
+ * A readable one-line summary (≤ 200 characters) of an error body in any of Zendesk's shapes:
+ * `{error, description}`, `{errors: [{code, title, detail}]}`, or plain text / HTML.
+ */
+export function describeBody(body: string, contentType?: string | null, secrets?: readonly string[]): string {
+  const text = body.trim();
+  if (text === '') return '';
+  let summary: string | undefined;
+  if (text.startsWith('{') || text.startsWith('[')) {
+    try {
+      summary = describeJson(JSON.parse(text));
+    } catch {
+      // Not JSON after all (or cut off): fall through to plain text.
+    }
+  }
+  if (summary === undefined) {
+    const html = /html/i.test(contentType ?? '') || /^<(!doctype|html|head|body|\?xml)/i.test(text);
+    summary = html ? describeHtml(text) : text;
+  }
+  return shorten(redact(summary.replace(/\s+/g, ' ').trim(), secrets));
+}
+
+function describeJson(value: unknown): string {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    const record = value as Record<string, unknown>;
+    if (Array.isArray(record.errors) && record.errors.length > 0) {
+      const parts = record.errors.map((item) => {
+        if (!item || typeof item !== 'object') return String(item);
+        const { code, title, detail } = item as Record<string, unknown>;
+        return joinParts([code, title, detail]);
+      });
+      return [...new Set(parts)].join('; ');
+    }
+    if (record.error !== undefined) {
+      const error = record.error;
+      const head =
+        error && typeof error === 'object'
+          ? joinParts([(error as Record<string, unknown>).title, (error as Record<string, unknown>).message])
+          : String(error);
+      return joinParts([head, record.description ?? record.message ?? record.details]);
+    }
+    if (typeof record.message === 'string') return record.message;
+  }
+  return JSON.stringify(value);
+}
+
+function joinParts(parts: unknown[]): string {
+  const texts = parts
+    .filter((part) => part !== undefined && part !== null && part !== '')
+    .map((part) => (typeof part === 'string' ? part : JSON.stringify(part)));
+  return [...new Set(texts)].join(': ');
+}
+
+function describeHtml(html: string): string {
+  const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(html)?.[1];
+  const heading = /<h1[^>]*>([\s\S]*?)<\/h1>/i.exec(html)?.[1];
+  const chosen = title ?? heading ?? html.replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ');
+  return decodeEntities(chosen.replace(/<[^>]*>/g, ' '));
+}
+
+function decodeEntities(text: string): string {
+  return text
+    .replace(/&nbsp;/g, ' ')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
+}
+
+function shorten(text: string): string {
+  return text.length <= MAX_DESCRIPTION ? text : `${text.slice(0, MAX_DESCRIPTION - 1)}…`;
+}
+
+/** Removes credentials, whether given exactly or in an echoed Authorization header. */
+export function redact(text: string, secrets: readonly string[] = []): string {
+  let out = text.replace(/\b(Basic|Bearer)\s+[A-Za-z0-9+/=._~-]{8,}/gi, '$1 [redacted]');
+  for (const secret of secrets) {
+    if (secret.length >= 4) out = out.split(secret).join('[redacted]');
+  }
+  return out;
+}
+
+function errorCodes(body: string): string[] {
+  try {
+    const parsed = JSON.parse(body) as Record<string, unknown>;
+    const codes: string[] = [];
+    if (Array.isArray(parsed?.errors)) {
+      for (const item of parsed.errors) {
+        if (item && typeof item === 'object' && typeof (item as Record<string, unknown>).code === 'string') {
+          codes.push((item as Record<string, string>).code);
+        }
+      }
+    }
+    if (typeof parsed?.error === 'string') codes.push(parsed.error);
+    return codes;
+  } catch {
+    return /InvalidPaginationParameter/.test(body) ? ['InvalidPaginationParameter'] : [];
+  }
+}
+
+/** How long a 429 asks us to wait: Retry-After, else the window's reset, else a default. */
+export function retryAfterMsOf(headers: Headers): number {
+  const retryAfter = parseRetryAfter(headers.get('retry-after'));
+  if (retryAfter !== undefined) return retryAfter;
+  const resets = /resets\s*=\s*(\d+)/i.exec(headers.get('zendesk-ratelimit-omnilog-index') ?? '')?.[1];
+  return resets !== undefined ? Number(resets) * 1000 : DEFAULT_RETRY_AFTER_MS;
+}
+
+/** A JSON document cut short fails at its very end; any other syntax error fails earlier. */
+function looksTruncated(body: string, error: unknown): boolean {
+  const text = body.trimEnd();
+  if (!/^\s*[{[]/.test(text)) return false;
+  const message = String(error);
+  if (/end of JSON input|Unterminated string/i.test(message)) return true;
+  const position = /at position (\d+)/.exec(message)?.[1];
+  return position !== undefined && Number(position) >= text.length;
+}
+
+const NETWORK_REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'DNS lookup failed',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  EPIPE: 'connection closed',
+  UND_ERR_SOCKET: 'connection closed by the server',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  UND_ERR_HEADERS_TIMEOUT: 'timeout waiting for response headers',
+  UND_ERR_BODY_TIMEOUT: 'timeout reading the response body',
+};
+
+function networkReason(error: unknown): string {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return `${NETWORK_REASONS[code] ?? 'network error'} (${code})`;
+    current = (current as { cause?: unknown }).cause;
+  }
+  if (error instanceof Error && error.message === 'terminated') return 'connection dropped while reading the response';
+  return error instanceof Error ? error.message : 'network error';
+}
+
+function isRawNetworkFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'TypeError' && (error.message === 'fetch failed' || error.message === 'terminated')) return true;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && code in NETWORK_REASONS;
+}
+
+function hostOfRequest(error: unknown): string | undefined {
+  const url = (error as { request?: { url?: unknown } } | undefined)?.request?.url;
+  if (typeof url !== 'string') return undefined;
+  try {
+    return new URL(url).host;
+  } catch {
+    return undefined;
+  }
+}
+
+function contextOf(context: ResponseContext, status: number | undefined): ZendeskErrorContext {
+  return { status, ticketId: context.ticketId, cursor: context.cursor };
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,0 +1,117 @@
+// The shape of a conversation-log page, checked only where the sync depends on it. The API is
+// in early access and grows new event types and content shapes, so everything else passes
+// through: the events handed on are the very objects received, never a rebuilt copy.
+import { z } from 'zod';
+import { InvalidResponse, type ZendeskErrorContext } from '../errors.ts';
+
+export type ConversationLogEvent = {
+  reference: string;
+  id: string;
+  type: string;
+  created_at: string;
+  [key: string]: unknown;
+};
+
+export type ConversationLogPage = {
+  events: ConversationLogEvent[];
+  meta: {
+    has_more: boolean;
+    after_cursor?: string | null;
+    before_cursor?: string | null;
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+};
+
+function describe(input: unknown): string {
+  if (input === undefined) return 'nothing';
+  if (input === null) return 'null';
+  if (input === '') return 'an empty string';
+  if (Array.isArray(input)) return 'an array';
+  if (typeof input === 'string') return `"${input.length > 40 ? `${input.slice(0, 40)}…` : input}"`;
+  if (typeof input === 'object') return 'an object';
+  return `${typeof input} ${String(input)}`;
+}
+
+const expected = (what: string) => (issue: { input?: unknown }) => `expected ${what}, got ${describe(issue.input)}`;
+
+const nonEmptyString = z.string({ error: expected('a non-empty string') }).min(1, { error: expected('a non-empty string') });
+
+// Zendesk writes "2024-10-09T03:30:43Z"; offsets and fractions are accepted so a format change
+// that still names an instant does not stop the sync.
+const timestamp = z
+  .string({ error: expected('an ISO 8601 timestamp') })
+  .refine((value) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(value) && !Number.isNaN(Date.parse(value)), {
+    error: expected('an ISO 8601 timestamp'),
+  });
+
+const eventSchema = z.looseObject(
+  {
+    reference: nonEmptyString,
+    id: nonEmptyString,
+    type: nonEmptyString,
+    created_at: timestamp,
+  },
+  { error: expected('an event object') },
+);
+
+const cursor = z
+  .string({ error: expected('a string or null') })
+  .nullable()
+  .optional();
+
+const pageSchema = z.looseObject(
+  {
+    events: z.array(eventSchema, { error: expected('an array of events') }),
+    meta: z.looseObject(
+      {
+        has_more: z.boolean({ error: expected('true or false') }),
+        after_cursor: cursor,
+        before_cursor: cursor,
+      },
+      { error: expected('an object') },
+    ),
+  },
+  { error: expected('a JSON object with events and meta') },
+).superRefine((page, ctx) => {
+  // Without a cursor there is no way to the next page: following has_more would loop forever.
+  if (page.meta.has_more && !page.meta.after_cursor) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['meta', 'after_cursor'],
+      message: `expected a cursor because meta.has_more is true, got ${describe(page.meta.after_cursor)}`,
+    });
+  }
+});
+
+/** `["events", 3, "reference"]` → `events[3].reference`, the way a person reads JSON. */
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out === '' ? '(body)' : out;
+}
+
+const MAX_ISSUES = 3;
+
+/** Explains every way `value` is not a usable page, or returns undefined when it is one. */
+export function conversationLogPageProblem(value: unknown): string | undefined {
+  const result = pageSchema.safeParse(value);
+  if (result.success) return undefined;
+  const issues = result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+  const shown = issues.slice(0, MAX_ISSUES).join('; ');
+  const more = issues.length - MAX_ISSUES;
+  return more > 0 ? `${shown} (and ${more} more problem${more === 1 ? '' : 's'})` : shown;
+}
+
+/**
+ * Checks a parsed body and returns it unchanged (same object, same key order) as a page, or
+ * throws InvalidResponse naming the first problems and where they are.
+ */
+export function validateConversationLogPage(value: unknown, context: ZendeskErrorContext = {}): ConversationLogPage {
+  const problem = conversationLogPageProblem(value);
+  if (problem !== undefined) throw new InvalidResponse(problem, context);
+  return value as ConversationLogPage;
+}

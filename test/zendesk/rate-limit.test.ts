@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { localBudget, parseRateLimit, parseRetryAfter } from '../../src/zendesk/rate-limit.ts';
+
+describe('parseRateLimit', () => {
+  it('reads the omnilog header and the status of a response', () => {
+    const response = new Response('{}', {
+      status: 200,
+      headers: { 'Zendesk-RateLimit-omnilog-index': 'total=100; remaining=97; resets=42' },
+    });
+    expect(parseRateLimit(response)).toEqual({ status: 200, total: 100, remaining: 97, resetsMs: 42_000 });
+  });
+
+  it('ignores case, spacing and order, and skips malformed parts', () => {
+    const headers = new Headers({ 'zendesk-ratelimit-OMNILOG-index': ' Resets = 5 ;REMAINING=0;  total=300 ; junk; total2=x' });
+    expect(parseRateLimit(headers)).toEqual({ status: 0, total: 300, remaining: 0, resetsMs: 5000 });
+    expect(parseRateLimit(new Headers({ 'zendesk-ratelimit-omnilog-index': 'total=abc; remaining=-1' }))).toEqual({ status: 0 });
+  });
+
+  it('returns only the status when nothing is known', () => {
+    expect(parseRateLimit(new Response(null, { status: 503 }))).toEqual({ status: 503 });
+  });
+
+  it('reads Retry-After as seconds or as an HTTP date', () => {
+    const now = Date.parse('2025-01-01T00:00:00Z');
+    const seconds = new Response(null, { status: 429, headers: { 'Retry-After': '7' } });
+    expect(parseRateLimit(seconds, now)).toEqual({ status: 429, retryAfterMs: 7000 });
+    const date = new Headers({ 'retry-after': 'Wed, 01 Jan 2025 00:00:30 GMT' });
+    expect(parseRateLimit(date, now).retryAfterMs).toBe(30_000);
+    expect(parseRetryAfter('Tue, 31 Dec 2024 23:00:00 GMT', now)).toBe(0);
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+    expect(parseRetryAfter('', now)).toBeUndefined();
+    expect(parseRetryAfter(null, now)).toBeUndefined();
+  });
+});
+
+describe('localBudget', () => {
+  it('never blocks until a 429 is observed', async () => {
+    const budget = localBudget();
+    budget.observe({ status: 200, total: 100, remaining: 0, resetsMs: 60_000 });
+    const started = Date.now();
+    for (let i = 0; i < 100; i++) await budget.take();
+    expect(Date.now() - started).toBeLessThan(50);
+  });
+
+  it('waits out the Retry-After of a 429', async () => {
+    const budget = localBudget();
+    budget.observe({ status: 429, retryAfterMs: 200 });
+    const started = Date.now();
+    await budget.take();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    const again = Date.now();
+    await budget.take();
+    expect(Date.now() - again).toBeLessThan(50);
+  });
+
+  it('stops waiting when aborted', async () => {
+    const budget = localBudget();
+    budget.observe({ status: 429, retryAfterMs: 60_000 });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('shutting down')), 20);
+    await expect(budget.take(controller.signal)).rejects.toThrow('shutting down');
+  });
+});
