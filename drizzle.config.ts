@@ -5,5 +5,5 @@ export default defineConfig({
   dialect: 'postgresql',
   schema: './src/db/schema.ts',
   out: process.env.DRIZZLE_OUT ?? './migrations',
-  schemaFilter: ['zendesk'],
+  schemaFilter: ['zendesk', 'convlog'],
 });

@@ -24,7 +24,7 @@ describe('convlog migrate', () => {
     const first = await runCli(['migrate'], { env: { DATABASE_URL: db.url } });
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/applied 1 migration/);
+    expect(first.stdout).toMatch(/applied \d+ migration/);
     const second = await runCli(['migrate'], { env: { DATABASE_URL: db.url } });
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/is up to date/);
@@ -34,7 +34,7 @@ describe('convlog migrate', () => {
     const cwd = tempDir();
     const first = await runCli(['migrate'], { cwd, env: { CONVLOG_DATA_DIR: path.join(cwd, 'data') } });
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/applied 1 migration.*127\.0\.0\.1:\d+\/convlog/);
+    expect(first.stdout).toMatch(/applied \d+ migration.*127\.0\.0\.1:\d+\/convlog/);
     expect(fs.existsSync(path.join(cwd, 'data/pg/PG_VERSION'))).toBe(true);
     // stopped when the command exited
     expect(fs.existsSync(path.join(cwd, 'data/pg/postmaster.pid'))).toBe(false);
