@@ -6,4 +6,27 @@ if (major < 24) {
   console.error(`convlog: needs Node 24 or newer (this is ${process.version}); run it as "npx convlog" from the repository after "npm ci"`);
   process.exit(2);
 }
+// V8 sizes its heap for the machine: on a large one, a worker's young generation alone grows
+// to 128 MB and its old one is collected late, so resident memory would reach hundreds of MB
+// of garbage. Commands that sync run with a 16 MB semi-space and a 512 MB old-space limit,
+// which keep a worker near 150-200 MB whatever the ticket sizes (memory stays flat anyway:
+// one page per ticket in hand, one on the way). The process replaces itself (same pid), and
+// flags given by the user (NODE_OPTIONS or the command line) win.
+const SYNCING = new Set(['work', 'sync', 'demo']);
+const HEAP_FLAGS = ['--max-semi-space-size=16', '--max-old-space-size=512'];
+const given = `${process.env.NODE_OPTIONS ?? ''} ${process.execArgv.join(' ')}`;
+if (SYNCING.has(process.argv[2]) && typeof process.execve === 'function' && !/--max-(semi|old)-space-size/.test(given)) {
+  process.execve(process.execPath, [process.execPath, ...process.execArgv, ...HEAP_FLAGS, ...process.argv.slice(1)], process.env);
+}
+
+// drizzle-orm's ES module build (hundreds of files joined by `export *`) takes Node 24 about
+// 270 MB of heap to link, a peak every worker would carry; its CommonJS build is the same code
+// and loads in a few MB. Every import of drizzle-orm in this process gets the CommonJS build.
+const { registerHooks } = await import('node:module');
+registerHooks({
+  resolve(specifier, context, nextResolve) {
+    if (specifier !== 'drizzle-orm' && !specifier.startsWith('drizzle-orm/')) return nextResolve(specifier, context);
+    return nextResolve(specifier, { ...context, conditions: ['require', 'node', 'default'] });
+  },
+});
 await import('../src/cli.ts');

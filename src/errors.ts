@@ -114,5 +114,10 @@ export function exitCodeFor(error: unknown): number {
 }
 
 export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  // Connecting to "localhost" tries ::1 and 127.0.0.1 and fails with both, in an empty-message AggregateError.
+  if (error instanceof AggregateError && !error.message) return [...new Set(error.errors.map(errorMessage))].join('; ');
+  if (error instanceof Error) return error.message;
+  // pg-boss emits plain copies of its errors ({ ...err, message, queue }), not Error instances.
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(error);
 }

@@ -1,3 +1,5 @@
+import { ticketIdsFromSql } from '../db/read-only-query.ts';
+import { UsageError } from '../errors.ts';
 import { readTicketIds } from '../queue/ticket-ids.ts';
 import { enqueueTickets } from '../queue/enqueue.ts';
 import { openRuntime } from './runtime.ts';
@@ -6,12 +8,14 @@ import type { Command } from './types.ts';
 export const enqueue: Command = {
   name: 'enqueue',
   summary: 'queue ticket syncs (every id is checked first; one bad id queues nothing)',
-  usage: 'convlog enqueue [IDS...] [--file PATH | -] [--range A..B] [--full]',
-  options: { file: { type: 'string' }, range: { type: 'string' }, full: { type: 'boolean' } },
+  usage: 'convlog enqueue [IDS...] [--file PATH | -] [--range A..B] [--sql "select id from …"] [--full]',
+  options: { file: { type: 'string' }, range: { type: 'string' }, sql: { type: 'string' }, full: { type: 'boolean' } },
   allowPositionals: true,
   async run(values, positionals, ctx) {
     const config = ctx.config();
-    const ids = await readTicketIds({
+    const sql = values.sql as string | undefined;
+    const onlySql = sql !== undefined && positionals.length === 0 && values.file === undefined && values.range === undefined;
+    let ids = onlySql ? [] : await readTicketIds({
       args: positionals,
       file: values.file as string | undefined,
       range: values.range as string | undefined,
@@ -19,6 +23,16 @@ export const enqueue: Command = {
     const runtime = await openRuntime(ctx, { config });
     try {
       const started = Date.now();
+      if (sql !== undefined) {
+        // All rows are read and checked before anything is queued; a bad query is one line, exit 2.
+        try {
+          ids = ids.concat(await ticketIdsFromSql(runtime.database.pool, sql));
+        } catch (error) {
+          if (!(error instanceof UsageError)) throw error;
+          process.stderr.write(`convlog enqueue: ${error.message}\n`);
+          return 2;
+        }
+      }
       const result = await enqueueTickets(runtime.boss, runtime.database.db, ids, {
         full: Boolean(values.full),
         onProgress: (done, total) => {

@@ -5,8 +5,12 @@ import type { Config } from '../config.ts';
 import { openDatabase, type Database } from '../db/connection.ts';
 import { startBoss, type BossOptions } from '../queue/boss.ts';
 import type { SyncDeps } from '../sync/sync-ticket.ts';
-import { createZendeskHttp, localBudget } from '../zendesk/index.ts';
+import { createZendeskHttp } from '../zendesk/index.ts';
+import { sharedBudget } from '../zendesk/shared-budget.ts';
 import type { CommandContext } from './types.ts';
+
+/** The row of convlog.rate_budgets that conversation-log requests take their permits from. */
+export const CONVERSATION_LOG_BUDGET = 'conversation_log';
 
 export interface Runtime {
   config: Config;
@@ -47,7 +51,8 @@ export async function openSyncRuntime(ctx: CommandContext, options: BossOptions 
   const deps: SyncDeps = {
     db: runtime.database.db,
     http,
-    budget: localBudget(),
+    // One budget for every process on the account, kept in Postgres and corrected by Zendesk's headers.
+    budget: sharedBudget(runtime.database.pool, { name: CONVERSATION_LOG_BUDGET, limitPerWindow: config.rateLimit, log: ctx.log }),
     log: ctx.log,
     redactSystemMetadata: config.redactSystemMetadata,
   };

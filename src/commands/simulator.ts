@@ -44,7 +44,7 @@ export const simulator: Command = {
     });
     const o = sim.options();
     ctx.out(`Zendesk simulator on ${sim.url}: tickets 1..${o.tickets}, seed ${o.seed}, ${o.rateLimit || 'unlimited'} requests per ${o.window} s`);
-    ctx.out(`try: curl -u agent@example.com/token:anything '${sim.url}/api/v2/tickets/1/conversation_log?page[size]=2'`);
+    ctx.out(`try: curl -g -u agent@example.com/token:anything '${sim.url}/api/v2/tickets/1/conversation_log?page[size]=2'`);
     ctx.out(`sync against it: ZENDESK_BASE_URL=${sim.url} ZENDESK_EMAIL=agent@example.com ZENDESK_API_TOKEN=anything npx convlog sync 1 2 3`);
     await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
     await sim.close();

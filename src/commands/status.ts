@@ -1,17 +1,26 @@
+import { readBudgets, type BudgetRow } from '../db/rate-budget.ts';
 import { statusReport } from '../db/status-report.ts';
+import { backfillStatus, describeBackfillStatus, scheduleStatus } from '../queue/backfill-job.ts';
 import { jobsByState } from '../queue/queue-stats.ts';
 import { openRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
 
 export const status: Command = {
   name: 'status',
-  summary: 'queue depth, tickets by sync status, rows stored, last errors',
+  summary: 'queue depth, tickets by sync status, rows stored, rate budgets, schedule, last errors',
   usage: 'convlog status [--json]',
   options: { json: { type: 'boolean' } },
   async run(values, _positionals, ctx) {
     const runtime = await openRuntime(ctx);
     try {
-      const report = { queue: await jobsByState(runtime.database.pool), ...(await statusReport(runtime.database.pool)) };
+      const pool = runtime.database.pool;
+      const report = {
+        queue: await jobsByState(pool),
+        ...(await statusReport(pool)),
+        rateBudgets: await readBudgets(pool),
+        schedules: await scheduleStatus(runtime.boss),
+        backfill: await backfillStatus(runtime.database.db),
+      };
       if (values.json) {
         ctx.out(JSON.stringify(report, null, 2));
         return 0;
@@ -23,6 +32,9 @@ export const status: Command = {
       ctx.out(`stored     ${report.stored.events} events, ${report.stored.authors} authors, ${report.stored.attachments} attachments, ${report.stored.thumbnails} thumbnails`);
       ctx.out(`last sync  ${report.lastSyncedAt ?? 'never'}`);
       if (report.oldestUnsynced) ctx.out(`oldest unsynced  ticket ${report.oldestUnsynced.ticketId}, waiting since ${report.oldestUnsynced.since}`);
+      if (report.rateBudgets.length === 0) ctx.out('budget     no request taken yet');
+      for (const budget of report.rateBudgets) ctx.out(describeBudget(budget));
+      for (const line of describeBackfillStatus(report.schedules, report.backfill)) ctx.out(line);
       if (report.lastErrors.length > 0) {
         ctx.out('last errors');
         for (const e of report.lastErrors) ctx.out(`  ticket ${e.ticketId} (${e.status}, ${e.at}): ${e.error}`);
@@ -33,3 +45,17 @@ export const status: Command = {
     }
   },
 };
+
+/** One line per budget: what the window allows, what is spent, what Zendesk says, pauses, waits. */
+export function describeBudget(b: BudgetRow): string {
+  const window = b.windowMs % 1000 === 0 ? `${b.windowMs / 1000} s` : `${b.windowMs} ms`;
+  const parts = [
+    `${b.spent} of ${b.limitPerWindow} spent this ${window} window`,
+    b.serverRemaining === null ? 'Zendesk remaining unknown' : `Zendesk says ${b.serverRemaining} remaining${b.serverTotal !== null ? ` of ${b.serverTotal}` : ''}`,
+  ];
+  if (b.others > 0) parts.push(`${b.others} spent by other clients`);
+  parts.push(b.pausedUntil ? `paused until ${b.pausedUntil}` : 'not paused');
+  parts.push(`${b.totalRateLimited} 429s seen`);
+  parts.push(`${b.totalTaken} requests, ${b.totalWaits} waits totalling ${(b.totalWaitMs / 1000).toFixed(1)} s`);
+  return `budget     ${b.name}: ${parts.join('; ')}`;
+}

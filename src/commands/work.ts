@@ -1,5 +1,7 @@
 import { runWorker } from '../queue/worker.ts';
+import { startBackfillWorker, type BackfillWorker } from '../queue/backfill-job.ts';
 import { UsageError } from '../errors.ts';
+import { waitForDatabase } from '../db/wait-for-database.ts';
 import { openSyncRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
 
@@ -20,8 +22,13 @@ export const work: Command = {
   async run(values, _positionals, ctx) {
     const config = ctx.config({ needZendesk: true });
     const concurrency = concurrencyFrom(values.concurrency, config.concurrency);
+    // A worker outlives Postgres restarts; at start-up it waits for a server that is down.
+    if (config.databaseUrl && !(await waitForDatabase(config.databaseUrl, ctx.log, { signal: ctx.signal }))) return 0;
     const runtime = await openSyncRuntime(ctx, { supervise: true, schedule: true });
+    let backfills: BackfillWorker | undefined;
     try {
+      // Scheduled backfills (convlog schedule) run here too, one at a time, beside the ticket syncs.
+      backfills = await startBackfillWorker(runtime, ctx.log, ctx.signal);
       ctx.log.info({ concurrency, untilIdle: Boolean(values['until-idle']) }, 'worker started');
       const summary = await runWorker(runtime.boss, runtime.database.pool, runtime.deps, {
         concurrency,
@@ -32,6 +39,7 @@ export const work: Command = {
       if (summary.fatal) throw summary.fatal;
       return summary.failed > 0 && values['until-idle'] ? 1 : 0;
     } finally {
+      await backfills?.stop();
       await runtime.close();
     }
   },

@@ -63,6 +63,14 @@ export async function connect(url: string, log: Logger, poolSize = 10): Promise<
   pool.on('error', (error) => {
     if (!closed) log.warn({ err: errorMessage(error) }, 'idle Postgres connection lost');
   });
+  // The pool listens for errors on idle clients only. A client checked out for a transaction
+  // (storePage) that loses its server between two statements emits 'error' with no listener,
+  // which would kill the process; the statement in flight or the next one fails instead.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => {
+      if (!closed) log.debug({ err: errorMessage(error) }, 'Postgres connection lost');
+    });
+  });
   try {
     await pool.query('select 1');
   } catch (error) {
@@ -71,15 +79,47 @@ export async function connect(url: string, log: Logger, poolSize = 10): Promise<
   }
   return {
     pool,
-    db: drizzle(pool, { schema }),
+    db: withReleasingTransactions(drizzle(pool, { schema }), pool),
     url,
     where,
     close: async () => {
       if (closed) return;
       closed = true;
-      await pool.end();
+      // pool.end() waits for every checked-out client: one never released must not hang the exit.
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = await Promise.race([
+        pool.end().then(() => false),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), CLOSE_TIMEOUT_MS))),
+      ]);
+      clearTimeout(timer);
+      if (gaveUp) log.warn({ database: where }, `Postgres pool did not close within ${CLOSE_TIMEOUT_MS / 1000} s; exiting anyway`);
     },
   };
+}
+
+const CLOSE_TIMEOUT_MS = 5_000;
+
+/**
+ * drizzle sends BEGIN before its try block, so a BEGIN that fails (the server went away between
+ * checkout and BEGIN, as in a Postgres restart) never releases its client: the pool loses a slot
+ * for good and pool.end() waits forever. Here every transaction runs on a client checked out
+ * and always released, and destroyed when the transaction failed, since its connection may be dead.
+ */
+function withReleasingTransactions(db: Db, pool: pg.Pool): Db {
+  const transaction: Db['transaction'] = async (run, config) => {
+    const client = await pool.connect();
+    let failure: Error | undefined;
+    try {
+      return await drizzle(client, { schema }).transaction(run, config);
+    } catch (error) {
+      failure = error instanceof Error ? error : new Error(errorMessage(error));
+      throw error;
+    } finally {
+      client.release(failure);
+    }
+  };
+  db.transaction = transaction;
+  return db;
 }
 
 async function ensureDatabase(adminUrl: string, name: string): Promise<void> {

@@ -1,23 +1,32 @@
 // The lifecycle of a ticket in zendesk.ticket_sync: queued → syncing → synced, or one of the
 // recorded outcomes (not_found, forbidden) or failed with its reason.
-import { count, eq, inArray, ne, sql } from 'drizzle-orm';
+import { count, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from './connection.ts';
 import { conversationEvents, ticketSync, type TicketStatus } from './schema.ts';
 
 const BATCH = 5_000;
 
-/** Ticket rows for ids just queued; a ticket being synced right now keeps its status. */
-export async function markQueued(db: Db, ticketIds: readonly number[]): Promise<void> {
+/** The database's clock, as text (microseconds kept), for comparing with times it recorded. */
+export async function databaseNow(db: Db): Promise<string> {
+  const { rows } = await db.execute<{ now: string }>(sql`select now()::text as now`);
+  return rows[0].now;
+}
+
+/**
+ * Ticket rows for ids just queued. A ticket being synced right now keeps its status, and so does
+ * one whose run started after `jobsInsertedFrom` (the database time taken before the jobs were
+ * inserted): a worker took the new job already, maybe finished it, and its status is the truth.
+ */
+export async function markQueued(db: Db, ticketIds: readonly number[], jobsInsertedFrom?: string): Promise<void> {
+  // One array parameter per batch (unnest) rather than three parameters a row: 10x faster.
   for (let i = 0; i < ticketIds.length; i += BATCH) {
-    const values = ticketIds.slice(i, i + BATCH).map((ticketId) => ({ ticketId, status: 'queued' as const, queuedAt: new Date() }));
-    await db
-      .insert(ticketSync)
-      .values(values)
-      .onConflictDoUpdate({
-        target: ticketSync.ticketId,
-        set: { status: 'queued', queuedAt: sql`now()`, updatedAt: sql`now()` },
-        setWhere: ne(ticketSync.status, 'syncing'),
-      });
+    const ids = `{${ticketIds.slice(i, i + BATCH).join(',')}}`;
+    await db.execute(sql`
+      insert into zendesk.ticket_sync as t (ticket_id, status, queued_at)
+      select id, 'queued', now() from unnest(${ids}::bigint[]) as id
+      on conflict (ticket_id) do update set status = 'queued', queued_at = now(), updated_at = now()
+       where t.status <> 'syncing'
+         and (${jobsInsertedFrom ?? null}::timestamptz is null or t.started_at is null or t.started_at < ${jobsInsertedFrom ?? null}::timestamptz)`);
   }
 }
 

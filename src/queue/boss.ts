@@ -13,6 +13,14 @@ export interface SyncJobData {
   full?: boolean;
 }
 
+/** Backfills (incremental export → ticket syncs), sent by `convlog schedule`'s pg-boss schedule. */
+export const BACKFILL_QUEUE = 'backfill';
+
+export interface BackfillJobData {
+  /** ISO time to start from when no export position is saved yet (the schedule's --since). */
+  since?: string;
+}
+
 // A job whose worker died stops sending heartbeats; the supervisor then hands it to another
 // worker. 10 s heartbeats checked every 10 s bring an orphan back well within a minute.
 const HEARTBEAT_SECONDS = 10;
@@ -30,6 +38,18 @@ export const SYNC_QUEUE_OPTIONS = {
   // A 50,000-event ticket at 100 requests a minute takes minutes; heartbeats, not expiry,
   // detect dead workers.
   expireInSeconds: 4 * 60 * 60,
+  notify: true,
+} as const;
+
+export const BACKFILL_QUEUE_OPTIONS = {
+  // One running and one waiting: a tick during a long backfill runs after it, never beside it.
+  policy: 'stately',
+  retryLimit: 3,
+  retryDelay: 60,
+  retryBackoff: true,
+  heartbeatSeconds: HEARTBEAT_SECONDS,
+  // At 10 export requests a minute, a first backfill of a large account takes hours.
+  expireInSeconds: 12 * 60 * 60,
   notify: true,
 } as const;
 
@@ -59,6 +79,7 @@ export async function startBoss(database: Database, log: Logger, options: BossOp
   try {
     await ensureQueue(boss, DEAD_LETTER_QUEUE, { policy: 'standard', retryLimit: 0 });
     await ensureQueue(boss, SYNC_QUEUE, { ...SYNC_QUEUE_OPTIONS });
+    await ensureQueue(boss, BACKFILL_QUEUE, { ...BACKFILL_QUEUE_OPTIONS });
   } catch (error) {
     await boss.stop({ graceful: false, timeout: 1_000 }).catch(() => {});
     throw error;

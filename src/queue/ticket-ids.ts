@@ -38,7 +38,8 @@ export async function readTicketIds(sources: IdSources): Promise<number[]> {
     for (const token of arg.split(/[\s,]+/).filter(Boolean)) take(token, `argument ${i + 1}`);
   });
 
-  if (sources.range !== undefined) ids.push(...parseRange(sources.range));
+  // A loop, not push(...range): a million arguments overflow the call stack.
+  if (sources.range !== undefined) for (const id of parseRange(sources.range)) ids.push(id);
 
   if (sources.file !== undefined) {
     const name = sources.file === '-' ? 'stdin' : sources.file;

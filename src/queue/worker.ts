@@ -1,12 +1,13 @@
 // Runs ticket-sync jobs: several tickets in flight per process, graceful on SIGINT/SIGTERM
-// (the page in flight commits, the ticket resumes from its cursor later), and optionally
-// until the queue is empty.
+// (a page being stored commits; a request in flight is abandoned; the ticket resumes from its
+// saved cursor later), and optionally until the queue is empty.
 import type { PgBoss, JobWithMetadata } from 'pg-boss';
-import { recordFailure } from '../db/ticket-status.ts';
+import { recordFailure, ticketStates } from '../db/ticket-status.ts';
 import { errorMessage, Interrupted, jobDisposition } from '../errors.ts';
 import { syncTicket, type SyncDeps, type SyncResult } from '../sync/sync-ticket.ts';
+import { enqueueTickets } from './enqueue.ts';
 import { liveJobs } from './queue-stats.ts';
-import { SYNC_QUEUE, type SyncJobData } from './boss.ts';
+import { DEAD_LETTER_QUEUE, SYNC_QUEUE, type SyncJobData } from './boss.ts';
 import type pg from 'pg';
 
 export interface WorkerOptions {
@@ -39,6 +40,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   const stop = () => stopping.abort();
   options.signal.addEventListener('abort', stop, { once: true });
   let inFlight = 0;
+  const requeue: number[] = [];
 
   const handle = async (job: JobWithMetadata<SyncJobData>) => {
     const { ticketId, full } = job.data;
@@ -52,13 +54,18 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
       options.onResult?.(result);
     } catch (error) {
       const disposition = jobDisposition(error);
-      const final = disposition === 'fail' || (disposition === 'retry' && job.retryCount >= job.retryLimit);
+      const interrupted = error instanceof Interrupted;
+      // A shutdown is not the ticket's failure: it must never fail the ticket.
+      const final = !interrupted && (disposition === 'fail' || (disposition === 'retry' && job.retryCount >= job.retryLimit));
       const reason = errorMessage(error);
       await recordFailure(deps.db, ticketId, reason, { final }).catch((e) =>
         log.error({ err: errorMessage(e) }, 'could not record the failure'),
       );
       if (error instanceof Interrupted) {
         log.info({ err: reason }, 'ticket interrupted');
+      } else if (disposition === 'stop') {
+        // Not this ticket's fault, and not retried by this run: the command reports it once.
+        log.debug({ err: reason }, 'ticket stopped: no ticket can sync');
       } else if (final) {
         summary.failed += 1;
         log.error({ err: reason, attempt: job.retryCount + 1 }, 'ticket failed');
@@ -71,6 +78,12 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
         summary.fatal ??= error as Error;
         stop();
       }
+      // On its last retry an interrupted job completes instead, and is queued afresh once this
+      // worker has stopped (the queue holds one job per ticket, so not before).
+      if (interrupted && job.retryCount >= job.retryLimit) {
+        requeue.push(ticketId);
+        return;
+      }
       // A failure pg-boss should retry is thrown back to it; a final one completes the job,
       // its reason kept in ticket_sync.
       if (!final) throw error;
@@ -79,23 +92,46 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
     }
   };
 
-  const workId = await boss.work(
-    SYNC_QUEUE,
-    {
-      localConcurrency: options.concurrency,
-      batchSize: 1,
-      includeMetadata: true,
-      // After each job a worker waits this long before fetching again, NOTIFY or not.
-      pollingIntervalSeconds: 0.5,
-      notifyPollingIntervalSeconds: 0.5,
+  // One pg-boss worker per slot rather than one with localConcurrency: after each job a pg-boss
+  // worker waits out its polling interval (0.5 s at least) before fetching again, which would cap
+  // a slot at two tickets a second however small they are. Each slot wakes its own worker as its
+  // job ends, so it fetches the next at once, and only an empty queue makes it wait.
+  const workIds: string[] = [];
+  for (let slot = 0; slot < options.concurrency; slot++) {
+    let workId = '';
+    workId = await boss.work(
+      SYNC_QUEUE,
+      { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5 },
+      async ([job]: JobWithMetadata<SyncJobData>[]) => {
+        try {
+          await handle(job);
+        } finally {
+          if (!stopping.signal.aborted) boss.notifyWorker(workId);
+        }
+      },
+    );
+    workIds.push(workId);
+  }
+
+  // pg-boss gives up on a job whose worker died on every attempt (killed, crashed, cut off from
+  // Postgres: its heartbeat stopped) and moves it to the dead letter queue without our handler
+  // running; its ticket would stay `syncing` for ever. Here it is recorded as failed, saying why.
+  const deadWorkId = await boss.work(
+    DEAD_LETTER_QUEUE,
+    { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: 2 },
+    async ([job]: JobWithMetadata<SyncJobData>[]) => {
+      const failed = await recordAbandoned(deps, job);
+      if (failed === undefined) return;
+      summary.failed += 1;
+      options.onFailure?.(job.data.ticketId, failed, true);
     },
-    async ([job]: JobWithMetadata<SyncJobData>[]) => handle(job),
   );
 
   await new Promise<void>((resolve) => {
     if (stopping.signal.aborted) return resolve();
     stopping.signal.addEventListener('abort', () => resolve(), { once: true });
-    const done = options.stopWhen ?? (options.untilIdle ? async () => inFlight === 0 && (await liveJobs(pool)) === 0 : undefined);
+    const idle = async () => inFlight === 0 && (await liveJobs(pool)) === 0 && (await liveJobs(pool, DEAD_LETTER_QUEUE)) === 0;
+    const done = options.stopWhen ?? (options.untilIdle ? idle : undefined);
     if (!done) return;
     let idleChecks = 0;
     const check = async () => {
@@ -105,6 +141,8 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
         idleChecks = (await done()) ? idleChecks + 1 : 0;
         if (idleChecks >= 2) return stop();
       } catch (error) {
+        // Two idle looks either side of a database outage are not "in a row".
+        idleChecks = 0;
         deps.log.warn({ err: errorMessage(error) }, 'could not read the queue; trying again');
       }
       setTimeout(check, options.idleCheckMs ?? 500);
@@ -113,7 +151,26 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   });
 
   // Waits for the handlers in flight, which stop after their current page.
-  await boss.offWork(SYNC_QUEUE, { id: workId, wait: true });
+  await Promise.all(workIds.map((id) => boss.offWork(SYNC_QUEUE, { id, wait: true })));
+  await boss.offWork(DEAD_LETTER_QUEUE, { id: deadWorkId, wait: true });
+  if (requeue.length > 0) await enqueueTickets(boss, deps.db, requeue);
   options.signal.removeEventListener('abort', stop);
   return summary;
+}
+
+/** Records a dead-lettered sync as failed (unless a later run settled the ticket); returns the reason. */
+async function recordAbandoned(deps: SyncDeps, job: JobWithMetadata<SyncJobData>): Promise<string | undefined> {
+  const ticketId = job.data?.ticketId;
+  if (!Number.isSafeInteger(ticketId)) return undefined;
+  const [state] = await ticketStates(deps.db, [ticketId]);
+  if (state && state.status !== 'queued' && state.status !== 'syncing') return undefined;
+  const output = job.sourceOutput as { value?: { message?: unknown }; message?: unknown } | null;
+  const last = String(output?.value?.message ?? output?.message ?? 'unknown');
+  const attempts = (job.sourceRetryCount ?? 0) + 1;
+  const reason =
+    `gave up after ${attempts} attempt(s) that never finished (last: ${last}): the worker running it was killed or crashed, or lost Postgres, each time; ` +
+    `the pages stored so far are kept; queue it again with "convlog enqueue ${ticketId}"`;
+  await recordFailure(deps.db, ticketId, reason, { final: true });
+  deps.log.error({ ticketId, jobId: job.sourceId, attempts, err: last }, 'ticket failed: every attempt was abandoned');
+  return reason;
 }

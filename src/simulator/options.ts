@@ -33,6 +33,8 @@ export interface SimulatorOptions {
   forbidden?: number[];
   /** Ticket ids answered 404 and reported as "deleted" by the export. */
   deleted?: number[];
+  /** When set, only this API token (Basic email/token:TOKEN, or Bearer TOKEN) is accepted; others get 401. Default '' = any. */
+  apiToken?: string;
 }
 
 export type ResolvedOptions = Required<SimulatorOptions>;
@@ -53,6 +55,7 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = Object.freeze({
   hangRate: 0,
   forbidden: [],
   deleted: [],
+  apiToken: '',
 });
 
 const show = (value: unknown): string => (typeof value === 'string' ? `"${value}"` : String(value));
@@ -156,6 +159,7 @@ export const simulatorOptionsSchema: z.ZodType<SimulatorOptions, unknown> = z.st
     hangRate: fraction('hangRate').optional(),
     forbidden: idList('forbidden').optional(),
     deleted: idList('deleted').optional(),
+    apiToken: z.string({ error: 'apiToken must be a string' }).optional(),
   },
   { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown simulator option(s): ${issue.keys.join(', ')}` : undefined) },
 );

@@ -2,13 +2,14 @@
 // Every request is answered (or deliberately left hanging) from here.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { conversationLogPage } from './conversation-log.ts';
+import { decodeLogCursor } from './cursor.ts';
 import { exportPage } from './export.ts';
 import { failureReply, malformedReply, truncateReply, type FaultDice } from './faults.ts';
 import { forbidden, invalidEndpoint, jsonReply, queryObject, recordNotFound, send, textReply, unauthenticated, type Reply } from './http.ts';
 import type { ResolvedOptions } from './options.ts';
 import type { BudgetState, FixedWindowBudget } from './rate-limit.ts';
 import type { TicketStore } from './store.ts';
-import type { RequestKind, SimRequest } from './types.ts';
+import type { PageBody, RequestKind, SimRequest } from './types.ts';
 
 const LOG_PATH = /^\/api\/v2\/tickets\/([^/]+)\/conversation_log(?:\.json)?$/;
 const EXPORT_PATH = /^\/api\/v2\/incremental\/tickets\/cursor(?:\.json)?$/;
@@ -64,7 +65,7 @@ export function createRequestHandler(ctx: ServerContext) {
 
     try {
       if (kind === 'other' || req.method !== 'GET') return finish(invalidEndpoint());
-      if (!isAuthorized(req.headers.authorization)) return finish(unauthenticated());
+      if (!isAuthorized(req.headers.authorization, ctx.options().apiToken)) return finish(unauthenticated());
 
       const options = ctx.options();
       const budget = (kind === 'conversation_log' ? ctx.logBudget : ctx.exportBudget).take(at);
@@ -85,9 +86,14 @@ export function createRequestHandler(ctx: ServerContext) {
   };
 }
 
-/** Any Basic or Bearer credential is good enough for a simulator. */
-function isAuthorized(header: string | undefined): boolean {
-  return header !== undefined && /^(Basic|Bearer)\s+\S+/i.test(header.trim());
+/** Any Basic or Bearer credential is good enough for a simulator, unless `apiToken` names the one. */
+function isAuthorized(header: string | undefined, apiToken: string): boolean {
+  const match = header === undefined ? null : /^(Basic|Bearer)\s+(\S+)$/i.exec(header.trim());
+  if (!match) return false;
+  if (apiToken === '') return true;
+  if (match[1].toLowerCase() === 'bearer') return match[2] === apiToken;
+  const decoded = Buffer.from(match[2], 'base64').toString('utf8');
+  return decoded.endsWith(`/token:${apiToken}`);
 }
 
 function conversationLog(ctx: ServerContext, ticketId: number | undefined, params: URLSearchParams, origin: string, headers: Record<string, string>): Reply {
@@ -99,9 +105,14 @@ function conversationLog(ctx: ServerContext, ticketId: number | undefined, param
 
   const result = conversationLogPage(store, ticketId, params, origin);
   if (!result.ok) return withHeaders(result.reply);
-  const malformed = store.malformed(ticketId);
+  const malformed = store.malformed(ticketId, lastIndexOf(result.page));
   if (malformed) return malformedReply(malformed, result.page, headers);
   return jsonReply(200, result.page, headers);
+}
+
+/** Index of the newest event a page holds, read back from its cursors (-1 for none). */
+function lastIndexOf(page: PageBody): number {
+  return Math.max(-1, ...[page.meta.after_cursor, page.meta.before_cursor].map((c) => (c ? (decodeLogCursor(c)?.index ?? -1) : -1)));
 }
 
 function exportReply(ctx: ServerContext, params: URLSearchParams, origin: string, headers: Record<string, string>, at: number): Reply {

@@ -27,7 +27,8 @@ export interface Simulator {
   editEvent(ticketId: number, reference: string, edit: (event: ConversationEvent) => void): void;
   /** Moves the ticket's updated_at and generated_timestamp to now, for the export. */
   markChanged(ticketId: number): void;
-  setMalformed(ticketId: number, kind: MalformedKind | null): void;
+  /** Breaks the ticket's pages; with `afterEvents`, only those holding events past the first N (earlier pages stay good). */
+  setMalformed(ticketId: number, kind: MalformedKind | null, options?: { afterEvents?: number }): void;
   /** Stops listening and drops every open socket, hanging ones included. */
   close(): Promise<void>;
 }
@@ -93,7 +94,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     appendEvents: (ticketId, count) => store.append(ticketId, count),
     editEvent: (ticketId, reference, edit) => store.edit(ticketId, reference, edit),
     markChanged: (ticketId) => store.markChanged(ticketId),
-    setMalformed: (ticketId, kind) => store.setMalformed(ticketId, kind),
+    setMalformed: (ticketId, kind, options) => store.setMalformed(ticketId, kind, options?.afterEvents ?? 0),
     close() {
       closing ??= new Promise<void>((resolve) => {
         closed = true;

@@ -23,7 +23,7 @@ export class TicketStore {
   #appended = new Map<number, ConversationEvent[]>();
   #edits = new Map<number, Map<number, ConversationEvent>>();
   #changes = new Map<number, Change>();
-  #malformed = new Map<number, MalformedKind>();
+  #malformed = new Map<number, { kind: MalformedKind; afterEvents: number }>();
   #changeSeq = 0;
 
   constructor(options: () => ResolvedOptions, startedSec: number) {
@@ -163,13 +163,16 @@ export class TicketStore {
     };
   }
 
-  malformed(ticketId: number): MalformedKind | undefined {
-    return this.#malformed.get(ticketId);
+  /** How a page is broken, if it is: `lastIndex` is the index of the newest event it holds. */
+  malformed(ticketId: number, lastIndex = Infinity): MalformedKind | undefined {
+    const entry = this.#malformed.get(ticketId);
+    return entry && (entry.afterEvents === 0 || lastIndex >= entry.afterEvents) ? entry.kind : undefined;
   }
 
-  setMalformed(ticketId: number, kind: MalformedKind | null): void {
+  /** Breaks the pages holding events past the first `afterEvents` (0: every page). */
+  setMalformed(ticketId: number, kind: MalformedKind | null, afterEvents = 0): void {
     if (kind === null) this.#malformed.delete(ticketId);
-    else this.#malformed.set(ticketId, kind);
+    else this.#malformed.set(ticketId, { kind, afterEvents });
   }
 
   #mustExist(ticketId: number): void {

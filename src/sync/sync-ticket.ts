@@ -35,7 +35,8 @@ export interface SyncResult {
 }
 
 export async function syncTicket(deps: SyncDeps, ticketId: number, options: SyncOptions = {}): Promise<SyncResult> {
-  const log = deps.log.child({ ticketId });
+  // The worker's logger already carries the ticket; a second binding would repeat the key.
+  const log = 'ticketId' in deps.log.bindings() ? deps.log : deps.log.child({ ticketId });
   const result: SyncResult = { ticketId, status: 'synced', pages: 0, events: 0, eventsWritten: 0, requests: 0 };
   const saved = await startRun(deps.db, ticketId, { full: options.full ?? false });
   try {
@@ -73,17 +74,29 @@ async function readPages(
   options: SyncOptions,
   log: Logger,
 ): Promise<void> {
+  // The next page is requested as soon as one arrives, so it travels while this one is mapped
+  // and stored (one page in hand, one on the way). `stopped` cancels that request when we stop
+  // early; the shutdown signal cancels it too.
+  const stopped = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stopped.signal]) : stopped.signal;
   const pages = pageConversationLog(deps.http, ticketId, {
     afterCursor,
     pageSize: deps.pageSize,
     budget: deps.budget,
     // Aborts a wait for the budget or a request in flight; a page being stored always commits.
-    signal: options.signal,
+    signal,
     log,
-  });
+  })[Symbol.asyncIterator]();
   let finished = false;
+  let next = pages.next();
   try {
-    for await (const page of pages) {
+    for (;;) {
+      const item = await next;
+      if (item.done) break;
+      const page = item.value;
+      next = pages.next();
+      // Handled where it is awaited; until then a failure must not count as unhandled.
+      next.catch(() => {});
       const rows = mapPage(page.events, { ticketId, redactSystemMetadata: deps.redactSystemMetadata });
       const stored = await storePage(deps.db, rows, { ticketId, afterCursor: page.afterCursor, requests: page.requests });
       result.pages += 1;
@@ -93,10 +106,17 @@ async function readPages(
       log.trace({ page: result.pages, events: page.events.length, written: stored.eventsWritten }, 'page stored');
       options.onPage?.({ events: page.events.length, requests: page.requests });
       finished = !page.hasMore;
-      if (!finished && options.signal?.aborted) break;
+      if (finished || options.signal?.aborted) break;
     }
   } catch (error) {
     if (!options.signal?.aborted) throw error;
+  } finally {
+    if (!finished) {
+      // Stopping early (an error, a shutdown): drop the page on its way, then close the pager.
+      stopped.abort(new Interrupted('the sync of this ticket stopped'));
+      await next.catch(() => {});
+      await pages.return?.(undefined).catch(() => {});
+    }
   }
   if (!finished && options.signal?.aborted) {
     throw new Interrupted(`interrupted by shutdown after page ${result.pages}; the next run resumes from the saved cursor`);

@@ -1,7 +1,7 @@
 // Pages through one ticket's conversation log, one validated page at a time, so the caller can
 // store each page with its cursor before the next is fetched and memory stays flat however
 // long the ticket. Retries live here, because only here do we know the ticket and the cursor.
-import { InvalidResponse, RateLimited, ServerError } from '../errors.ts';
+import { InvalidResponse, isRetryable, RateLimited } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { zendeskHttpInfo, type ZendeskHttp } from './http.ts';
 import { parseRateLimit, localBudget, sleep, type RateLimitInfo, type RequestBudget } from './rate-limit.ts';
@@ -159,15 +159,15 @@ async function fetchPage(settings: FetchSettings, cursor: string | null, page: n
       if (rateLimited >= MAX_RATE_LIMITED_LOOPS) throw error;
       continue;
     }
-    if (!(error instanceof ServerError || error instanceof InvalidResponse)) throw error;
+    if (!isRetryable(error)) throw error;
     failures++;
     if (failures >= settings.maxAttempts) {
-      log.debug({ page, attempts: failures, err: error.message }, 'conversation log page failed');
+      log.debug({ page, attempts: failures, err: (error as Error).message }, 'conversation log page failed');
       throw error;
     }
     const asked = Math.min(rateLimit?.retryAfterMs ?? 0, MAX_SERVER_RETRY_AFTER_MS);
     const delay = Math.max(backoff(settings.retryBaseMs, failures), asked);
-    log.debug({ page, attempt: failures, delayMs: delay, err: error.message }, 'conversation log page retry');
+    log.debug({ page, attempt: failures, delayMs: delay, err: (error as Error).message }, 'conversation log page retry');
     await sleep(delay, signal);
   }
 }

@@ -16,7 +16,7 @@ async function tables(url: string): Promise<string[]> {
   const db = await connect(url, silentLogger, 1);
   cleanups.push(db.close);
   const { rows } = await db.pool.query<{ t: string }>(
-    `select table_name as t from information_schema.tables where table_schema = 'zendesk' order by 1`,
+    `select table_name as t from information_schema.tables where table_schema = 'zendesk' and table_type = 'BASE TABLE' order by 1`,
   );
   return rows.map((r) => r.t);
 }

@@ -1,7 +1,6 @@
 // migrations/ must be exactly what drizzle-kit generates from src/db/schema.ts.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
@@ -9,15 +8,18 @@ import { expect, it } from 'vitest';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 it('src/db/schema.ts and migrations/ agree', () => {
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-drift-'));
+  // drizzle-kit takes `out` relative to the project, so the scratch copy lives inside it.
+  fs.mkdirSync(path.join(root, 'node_modules/.cache'), { recursive: true });
+  const scratch = fs.mkdtempSync(path.join(root, 'node_modules/.cache/convlog-drift-'));
   fs.cpSync(path.join(root, 'migrations'), scratch, { recursive: true });
   const before = fs.readdirSync(scratch).sort();
   const output = execFileSync(
     process.execPath,
     [path.join(root, 'node_modules/drizzle-kit/bin.cjs'), 'generate', '--config', path.join(root, 'drizzle.config.ts')],
-    { cwd: root, env: { ...process.env, DRIZZLE_OUT: scratch }, encoding: 'utf8' },
+    { cwd: root, env: { ...process.env, DRIZZLE_OUT: path.relative(root, scratch) }, encoding: 'utf8' },
   );
   const after = fs.readdirSync(scratch).sort();
   fs.rmSync(scratch, { recursive: true, force: true });
+  expect(output).toMatch(/No schema changes/);
   expect(after, `schema.ts changed without a migration: run "npm run db:generate"\n${output}`).toEqual(before);
 });

@@ -1,0 +1,132 @@
+// convlog's benchmarks: `npm run bench` runs them all (about 10 minutes), `npm run bench --
+// utilization sharing` runs some. Each starts its own Postgres (embedded, or DATABASE_URL's
+// server, where it creates and drops its own databases) and its own simulator, and prints
+// every figure as a ratio to its target, then one table.
+import { budgetRun } from './bench/budget.ts';
+import { enqueueRun } from './bench/enqueue.ts';
+import { ingestRun } from './bench/ingest.ts';
+import { machine, startPostgres, type Postgres } from './bench/harness.ts';
+
+interface Figure {
+  figure: string;
+  value: string;
+  target: string;
+  pass: boolean;
+}
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const pct = (x: number) => x.toFixed(3);
+
+const BENCHES: Record<string, (pg: Postgres) => Promise<Figure[]>> = {
+  async utilization(pg) {
+    const figures: Figure[] = [];
+    for (const processes of [1, 3]) {
+      const r = await budgetRun(pg, { label: `util${processes}`, processes, otherShare: 0, log: say });
+      say(`  per window (succeeded/limit ${r.limit}): ${r.windows.map((w) => w.ours).join(' ')}; 429s ${r.ours429}; failed jobs ${r.failedJobs}, retries ${r.retries}`);
+      figures.push({
+        figure: `utilization, ${processes} worker process${processes > 1 ? 'es' : ''} (succeeded ÷ allowed)`,
+        value: `${pct(r.ratio)} (${r.ours}/${r.windows.length * r.limit}), ${r.ours429} 429s`,
+        target: '≥ 0.98, 0 429s',
+        pass: r.ratio >= 0.98 && r.ours429 === 0 && r.failedJobs === 0,
+      });
+    }
+    return figures;
+  },
+
+  async sharing(pg) {
+    const figures: Figure[] = [];
+    for (const processes of [1, 3]) {
+      const r = await budgetRun(pg, { label: `share${processes}`, processes, otherShare: 0.4, log: say });
+      const share429 = r.ours429 / Math.max(1, r.ours + r.ours429);
+      say(`  per window (ours+other/limit ${r.limit}): ${r.windows.map((w) => `${w.ours}+${w.other}`).join(' ')}; our 429s ${r.ours429}, the other client's ${r.other429}; failed jobs ${r.failedJobs}, retries ${r.retries}`);
+      figures.push({
+        figure: `sharing, ${processes} process${processes > 1 ? 'es' : ''} + a client spending 40% (succeeded ÷ what was left)`,
+        value: `${pct(r.ratio)}, 429s ${pct(share429)} of requests, ${r.failedJobs} failed jobs`,
+        target: '≥ 0.90, 429s ≤ 0.020, 0 failed',
+        pass: r.ratio >= 0.9 && share429 <= 0.02 && r.failedJobs === 0,
+      });
+    }
+    return figures;
+  },
+
+  async ingest(pg) {
+    const figures: Figure[] = [];
+    const big = await ingestRun(pg, { label: 'ingest_big', tickets: { 1: 50_000 }, log: say });
+    figures.push({
+      figure: 'ingest, one 50,000-event ticket (events stored per second ÷ 10,000)',
+      value: `${pct(big.eventsPerSecond / 10_000)} (${Math.round(big.eventsPerSecond)} events/s)`,
+      target: '≥ 1.000',
+      pass: big.eventsPerSecond >= 10_000,
+    });
+    figures.push({
+      figure: 'peak RSS of the worker, 50,000-event ticket (÷ 200 MB)',
+      value: `${pct(big.peakRssBytes / 200e6)} (${(big.peakRssBytes / 1e6).toFixed(0)} MB)`,
+      target: '≤ 1.000',
+      pass: big.peakRssBytes <= 200e6,
+    });
+    const many = await ingestRun(pg, { label: 'ingest_many', tickets: Object.fromEntries(Array.from({ length: 60 }, (_, i) => [i + 1, 800])), log: say });
+    figures.push({
+      figure: 'ingest, 60 tickets of 800 events (events stored per second ÷ 10,000)',
+      value: `${pct(many.eventsPerSecond / 10_000)} (${Math.round(many.eventsPerSecond)} events/s, peak RSS ${(many.peakRssBytes / 1e6).toFixed(0)} MB)`,
+      target: '≥ 1.000',
+      pass: many.eventsPerSecond >= 10_000,
+    });
+    return figures;
+  },
+
+  async enqueue(pg) {
+    const r = await enqueueRun(pg, { label: 'enqueue', count: 1_000_000, log: say });
+    return [
+      {
+        figure: 'enqueue 1,000,000 ticket ids (seconds ÷ 60)',
+        value: `${pct(r.seconds / 60)} (${r.seconds.toFixed(1)} s)`,
+        target: '≤ 1.000',
+        pass: r.seconds <= 60,
+      },
+    ];
+  },
+};
+
+async function main(): Promise<number> {
+  const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const unknown = asked.filter((a) => !(a in BENCHES));
+  if (unknown.length > 0) {
+    process.stderr.write(`unknown benchmark(s) ${unknown.join(', ')}; choose from ${Object.keys(BENCHES).join(', ')}\n`);
+    return 2;
+  }
+  const names = asked.length > 0 ? asked : Object.keys(BENCHES);
+  const started = Date.now();
+  const pg = await startPostgres();
+  say(`machine: ${machine()}`);
+  say(`postgres: ${pg.kind}`);
+  const figures: Figure[] = [];
+  try {
+    for (const name of names) {
+      say(`\n${name}`);
+      const t = Date.now();
+      try {
+        figures.push(...(await BENCHES[name](pg)));
+      } catch (error) {
+        say(`  ${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        figures.push({ figure: name, value: 'error', target: '-', pass: false });
+      }
+      say(`  (${((Date.now() - t) / 1000).toFixed(0)} s)`);
+    }
+  } finally {
+    await pg.stop();
+  }
+
+  const rows = [['figure', 'value', 'target', 'result'], ...figures.map((f) => [f.figure, f.value, f.target, f.pass ? 'pass' : 'FAIL'])];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  say('');
+  say(line(rows[0]));
+  say(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows.slice(1)) say(line(r));
+  say('');
+  say(`machine: ${machine()}`);
+  say(`command: npm run bench${asked.length > 0 ? ` -- ${asked.join(' ')}` : ''} (${((Date.now() - started) / 60_000).toFixed(1)} min, postgres ${pg.kind})`);
+  return figures.every((f) => f.pass) ? 0 : 1;
+}
+
+process.exitCode = await main();

@@ -1,0 +1,207 @@
+// What every benchmark needs: a Postgres (DATABASE_URL, or an embedded one in a temporary
+// directory), a fresh migrated database per figure, and `convlog` child processes whose output
+// is kept for when something goes wrong and whose peak memory is read from /proc.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { connect, type Database } from '../../src/db/connection.ts';
+import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
+import { migrateDatabase } from '../../src/db/migrate.ts';
+import { silentLogger } from '../../src/log.ts';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const BIN = path.join(ROOT, 'bin/convlog.js');
+export const CREDENTIALS = { ZENDESK_EMAIL: 'bench@example.com', ZENDESK_API_TOKEN: 'bench-token' };
+export const AUTHORIZATION = `Basic ${Buffer.from(`${CREDENTIALS.ZENDESK_EMAIL}/token:${CREDENTIALS.ZENDESK_API_TOKEN}`).toString('base64')}`;
+
+export interface Postgres {
+  kind: 'DATABASE_URL' | 'embedded';
+  /** A fresh, migrated database for one figure; dropped by stop(). */
+  database(label: string): Promise<Database>;
+  stop(): Promise<void>;
+}
+
+export async function startPostgres(): Promise<Postgres> {
+  let adminUrl = process.env.DATABASE_URL;
+  let stopServer = async () => {};
+  let kind: Postgres['kind'] = 'DATABASE_URL';
+  if (!adminUrl) {
+    kind = 'embedded';
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-bench-pg-'));
+    const cluster = await startEmbeddedPostgres(dir, silentLogger);
+    adminUrl = cluster.adminUrl;
+    stopServer = async () => {
+      await cluster.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    };
+  }
+  const created: string[] = [];
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  return {
+    kind,
+    async database(label) {
+      const name = `convlog_bench_${label}_${process.pid}`;
+      await admin(`drop database if exists ${name} with (force)`);
+      await admin(`create database ${name}`);
+      created.push(name);
+      const url = new URL(adminUrl);
+      url.pathname = `/${name}`;
+      const database = await connect(url.toString(), silentLogger, 10);
+      await migrateDatabase(database.pool, silentLogger);
+      return database;
+    },
+    async stop() {
+      for (const name of created) await admin(`drop database if exists ${name} with (force)`).catch(() => {});
+      await stopServer();
+    },
+  };
+}
+
+export interface ConvlogProcess {
+  child: ChildProcess;
+  pid: number;
+  exited: Promise<number | null>;
+  /** stdout and stderr so far. */
+  output(): string;
+  /** The highest VmHWM (peak resident set) read from /proc while it ran, in bytes. */
+  peakRss(): number;
+  /** CPU seconds (user + system) it used, as last read from /proc. */
+  cpuSeconds(): number;
+  stop(): Promise<number | null>;
+}
+
+/** `node bin/convlog.js ARGS` with only the given convlog variables (none of the caller's). */
+export function convlog(args: string[], env: Record<string, string>): ConvlogProcess {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(DATABASE_URL|ZENDESK_|CONVLOG_|LOG_LEVEL)/.test(k)));
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env: { ...base, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (output.length > 200_000) output = output.slice(-100_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  let peak = 0;
+  let cpu = 0;
+  const readPeak = () => {
+    try {
+      const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+      peak = Math.max(peak, kb * 1024);
+      // Fields 14 and 15 of stat (after the command name in parentheses): user and system ticks.
+      const stat = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      cpu = (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      // exited, or no /proc here
+    }
+  };
+  const poll = setInterval(readPeak, 100);
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('exit', (code) => {
+      clearInterval(poll);
+      resolve(code);
+    });
+  });
+  return {
+    child,
+    pid: child.pid!,
+    exited,
+    output: () => output,
+    peakRss: () => {
+      readPeak();
+      return peak;
+    },
+    cpuSeconds: () => {
+      readPeak();
+      return cpu;
+    },
+    async stop() {
+      readPeak();
+      if (child.exitCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+/** Resolves when the process prints a line matching `pattern`; rejects if it exits first. */
+export function waitForOutput(proc: ConvlogProcess, pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const match = pattern.exec(proc.output());
+      if (match) {
+        cleanup();
+        resolve(match[0]);
+      }
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`timed out waiting for ${pattern}: ${proc.output().slice(-2000)}`));
+    }, timeoutMs);
+    const onExit = () => {
+      check();
+      cleanup();
+      reject(new Error(`process exited before printing ${pattern}: ${proc.output().slice(-2000)}`));
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      proc.child.stdout!.off('data', check);
+      proc.child.off('exit', onExit);
+    };
+    proc.child.stdout!.on('data', check);
+    proc.child.once('exit', onExit);
+    check();
+  });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+/** Job outcomes in pg-boss: failed jobs and retries spent (a 429 must cost neither). */
+export async function jobOutcomes(pool: pg.Pool): Promise<{ failed: number; retries: number; completed: number }> {
+  const { rows } = await pool.query<{ failed: number; retries: number; completed: number }>(
+    `select count(*) filter (where state = 'failed')::int as failed,
+            coalesce(sum(retry_count), 0)::int as retries,
+            count(*) filter (where state = 'completed')::int as completed
+       from pgboss.job where name = 'ticket-sync'`,
+  );
+  return rows[0];
+}
+
+export function loadAverage(): string {
+  return os.loadavg().map((n) => n.toFixed(1)).join(' ');
+}
+
+export function machine(): string {
+  const cpus = os.cpus();
+  return `${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, Node ${process.version}, ${os.platform()} ${os.release()}`;
+}

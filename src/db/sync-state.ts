@@ -1,0 +1,118 @@
+// convlog.sync_state: small named values that survive restarts. The backfill keeps two there: the
+// incremental export's position (its cursor, saved after each page is queued) and a summary of
+// the last backfill run, for `convlog status`. Every statement on the table lives in this file.
+import { eq, sql } from 'drizzle-orm';
+import type pg from 'pg';
+import type { Db } from './connection.ts';
+import { syncState } from './schema.ts';
+
+export const EXPORT_POSITION_KEY = 'incremental_export';
+export const LAST_BACKFILL_KEY = 'backfill_last_run';
+export const RESYNC_KEY = 'backfill_resync';
+
+/** Where the next export continues: Zendesk's after_cursor, or (before any page) a start time. */
+export interface ExportPosition {
+  cursor: string | null;
+  /** Unix seconds; used only while no cursor has been received yet. */
+  startTime?: number;
+  /** The latest change time seen so far (ISO), for people. */
+  position: string | null;
+  savedAt: string;
+}
+
+export interface BackfillRun {
+  trigger: 'cli' | 'schedule';
+  outcome: 'done' | 'interrupted' | 'failed' | 'skipped';
+  /** `since 2024-05-01T00:00:00.000Z` or `saved position`. */
+  from: string;
+  startedAt: string;
+  finishedAt: string;
+  pages: number;
+  seen: number;
+  queued: number;
+  alreadyQueued: number;
+  deleted: number;
+  /** Changed while their sync ran; queued again by the next backfill. */
+  resyncLater: number;
+  requests: number;
+  position: string | null;
+  error?: string;
+}
+
+async function read<T>(db: Db, key: string): Promise<T | null> {
+  const [row] = await db.select({ value: syncState.value }).from(syncState).where(eq(syncState.key, key));
+  return (row?.value as T | undefined) ?? null;
+}
+
+async function write(db: Db, key: string, value: object): Promise<void> {
+  await db
+    .insert(syncState)
+    .values({ key, value })
+    .onConflictDoUpdate({ target: syncState.key, set: { value, updatedAt: sql`now()` } });
+}
+
+export function loadExportPosition(db: Db): Promise<ExportPosition | null> {
+  return read<ExportPosition>(db, EXPORT_POSITION_KEY);
+}
+
+export function saveExportPosition(db: Db, position: Omit<ExportPosition, 'savedAt'>): Promise<void> {
+  return write(db, EXPORT_POSITION_KEY, { ...position, savedAt: new Date().toISOString() });
+}
+
+export function loadLastBackfill(db: Db): Promise<BackfillRun | null> {
+  return read<BackfillRun>(db, LAST_BACKFILL_KEY);
+}
+
+export function saveLastBackfill(db: Db, run: BackfillRun): Promise<void> {
+  return write(db, LAST_BACKFILL_KEY, run);
+}
+
+/**
+ * Tickets that changed while their sync was running (the queue keeps one job per ticket, so no
+ * second one could be queued): the next backfill queues them again.
+ */
+export async function loadResync(db: Db): Promise<number[]> {
+  return (await read<{ ticketIds: number[] }>(db, RESYNC_KEY))?.ticketIds ?? [];
+}
+
+export function saveResync(db: Db, ticketIds: readonly number[]): Promise<void> {
+  return write(db, RESYNC_KEY, { ticketIds: [...new Set(ticketIds)].sort((a, b) => a - b) });
+}
+
+// One backfill at a time across every process: a session advisory lock, held on its own
+// connection for the whole run and released when that connection ends, crash included.
+const LOCK_SPACE = 0x636f6e76; // "conv"
+const LOCK_BACKFILL = 1;
+
+export interface HeldLock {
+  release(): Promise<void>;
+}
+
+/** The backfill lock, or null when another process holds it. */
+export async function tryBackfillLock(pool: pg.Pool): Promise<HeldLock | null> {
+  const client = await pool.connect();
+  try {
+    const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1::int, $2::int) as locked', [LOCK_SPACE, LOCK_BACKFILL]);
+    if (!rows[0].locked) {
+      client.release();
+      return null;
+    }
+  } catch (error) {
+    client.release(error as Error);
+    throw error;
+  }
+  let released = false;
+  return {
+    release: async () => {
+      if (released) return;
+      released = true;
+      try {
+        await client.query('select pg_advisory_unlock($1::int, $2::int)', [LOCK_SPACE, LOCK_BACKFILL]);
+        client.release();
+      } catch (error) {
+        // A broken connection is dropped from the pool, and its lock with it.
+        client.release(error as Error);
+      }
+    },
+  };
+}

@@ -1,0 +1,99 @@
+// A worker that starts while Postgres is down (a reboot, a failover, a deploy that starts the
+// workers first) waits for it instead of exiting: one warning per attempt, with the next delay,
+// backing off to 30 s. Mistakes no wait can fix (a wrong password, a missing database) still
+// fail at once, as one line.
+import pg from 'pg';
+import { DatabaseUnavailable, errorMessage } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { describe, unavailable } from './connection.ts';
+
+export interface WaitForDatabaseOptions {
+  /** Aborting (SIGINT/SIGTERM) ends the wait at once; waitForDatabase then returns false. */
+  signal?: AbortSignal;
+  /** Give up with DatabaseUnavailable after this many ms. Default: never. */
+  giveUpAfterMs?: number;
+  /** First delay; doubles per attempt up to maxDelayMs. Defaults 1 s and 30 s. */
+  firstDelayMs?: number;
+  maxDelayMs?: number;
+  /** Per attempt. Default 10 s. */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * Resolves true once `url` answers a query, false if `signal` aborted the wait. Throws
+ * DatabaseUnavailable at once for a problem waiting cannot fix, or after `giveUpAfterMs`.
+ */
+export async function waitForDatabase(url: string, log: Logger, options: WaitForDatabaseOptions = {}): Promise<boolean> {
+  const where = describe(url);
+  const started = Date.now();
+  const first = options.firstDelayMs ?? 1_000;
+  const max = options.maxDelayMs ?? 30_000;
+  for (let attempt = 1; ; attempt++) {
+    if (options.signal?.aborted) return false;
+    const error = await probe(url, options.connectTimeoutMs ?? 10_000, options.signal);
+    if (error === undefined) {
+      if (attempt > 1) log.info({ database: where, attempts: attempt }, 'Postgres is reachable again');
+      return true;
+    }
+    if (options.signal?.aborted) return false;
+    const failure = unavailable(where, error);
+    if (!isTransient(error)) throw failure;
+    const waited = Date.now() - started;
+    if (options.giveUpAfterMs !== undefined && waited >= options.giveUpAfterMs) {
+      throw new DatabaseUnavailable(`${failure.message}; gave up after ${Math.round(waited / 1000)} s`, { cause: error });
+    }
+    const delay = Math.min(max, first * 2 ** (attempt - 1));
+    // Jitter spreads a fleet of workers that all lost the same server.
+    const next = Math.round(delay / 2 + Math.random() * (delay / 2));
+    log.warn({ attempt, retryInSeconds: Math.round(next / 100) / 10, err: failure.message }, 'Postgres is not reachable; waiting for it (Ctrl-C to stop)');
+    if (!(await pause(next, options.signal))) return false;
+  }
+}
+
+/** undefined when a query went through, else the error. */
+async function probe(url: string, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+  // A server going away mid-probe emits 'error' on the client as well as rejecting.
+  client.on('error', () => {});
+  const abandon = () => void client.end().catch(() => {});
+  signal?.addEventListener('abort', abandon, { once: true });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return undefined;
+  } catch (error) {
+    return error ?? new Error('connection failed');
+  } finally {
+    signal?.removeEventListener('abort', abandon);
+    await client.end().catch(() => {});
+  }
+}
+
+// SQLSTATE classes and codes that mean "fix the configuration", not "wait": authentication
+// (28), a missing database (3D000), insufficient privilege (42501), invalid parameters (22023).
+const PERMANENT = /^(28|3D000|42501|22023)/;
+
+/** Whether waiting can help: the server is down, starting, shutting down or full. */
+export function isTransient(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown; errors?: { code?: unknown }[] };
+  const code = typeof e?.code === 'string' ? e.code : typeof e?.errors?.[0]?.code === 'string' ? e.errors[0].code : undefined;
+  if (code !== undefined && PERMANENT.test(code)) return false;
+  // TLS settings that the server refuses are configuration too.
+  if (/\bSSL\b|certificate/i.test(errorMessage(error))) return false;
+  return true;
+}
+
+function pause(ms: number, signal?: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(false);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,133 @@
+// `convlog demo`: the whole pipeline on one machine with nothing to set up. A simulator plays
+// Zendesk, the embedded Postgres holds the data, and the tickets go through the same queue,
+// workers and storage as a real sync. Then a summary and example SQL with its results.
+import type pg from 'pg';
+import type { Config } from '../config.ts';
+import { openRuntime, type SyncRuntime } from '../commands/runtime.ts';
+import { syncTickets } from '../commands/sync.ts';
+import type { CommandContext } from '../commands/types.ts';
+import { statusReport } from '../db/status-report.ts';
+import { UsageError } from '../errors.ts';
+import { startSimulator, type Simulator } from '../simulator/index.ts';
+import { createZendeskHttp, localBudget } from '../zendesk/index.ts';
+import { DEMO_QUERIES } from './queries.ts';
+import { formatTable } from './table.ts';
+
+export interface DemoOptions {
+  tickets: number;
+  concurrency: number;
+}
+
+const SEED = 1;
+/** Marks a database the demo filled, so it never mixes simulated tickets into real ones. */
+const DEMO_KEY = 'demo';
+
+export async function runDemo(ctx: CommandContext, options: DemoOptions): Promise<number> {
+  const started = Date.now();
+  const loaded = ctx.config();
+  const sim = await startSimulator({ port: 0, tickets: options.tickets, seed: SEED, rateLimit: 0, exportRateLimit: 0 });
+  try {
+    // Always the embedded Postgres: a DATABASE_URL in .env may well be the real database.
+    const config: Config = {
+      ...loaded,
+      databaseUrl: undefined,
+      zendesk: { baseUrl: sim.url, auth: { kind: 'token', email: 'demo@example.com', token: 'demo' }, requestTimeoutMs: 30_000 },
+    };
+    ctx.out('convlog demo: a simulated Zendesk synced into an embedded Postgres through the real queue and workers');
+    if (loaded.databaseUrl) ctx.out('  (DATABASE_URL is ignored: the demo keeps its simulated tickets in the embedded Postgres)');
+    const base = await openRuntime(ctx, { config, supervise: true });
+    try {
+      const runtime: SyncRuntime = {
+        ...base,
+        deps: {
+          db: base.database.db,
+          http: createZendeskHttp(config.zendesk!, { log: ctx.log }),
+          // The simulator has no limit, and the account budget in Postgres belongs to real syncs.
+          budget: localBudget(),
+          log: ctx.log,
+          redactSystemMetadata: config.redactSystemMetadata,
+        },
+      };
+      const pool = base.database.pool;
+      await claimDatabase(pool, options.tickets, base.database.where, config.dataDir);
+      ctx.out(`  database   ${base.database.where} (embedded, data in ${config.dataDir})`);
+      ctx.out(`  zendesk    simulator at ${sim.url}: tickets 1..${options.tickets}, seed ${SEED}`);
+      ctx.out('');
+
+      const { rows: [{ now: syncStart }] } = await pool.query<{ now: Date }>('select now()');
+      const syncStarted = Date.now();
+      const ids = Array.from({ length: options.tickets }, (_, i) => i + 1);
+      const code = await syncTickets(runtime, ctx, ids, { full: false, concurrency: options.concurrency, label: 'demo' });
+      const syncSeconds = (Date.now() - syncStarted) / 1000;
+      if (ctx.signal.aborted) return code;
+
+      const report = await statusReport(pool);
+      const { rows: [{ n: newEvents }] } = await pool.query<{ n: number }>(
+        'select count(*)::int as n from zendesk.conversation_events where first_synced_at >= $1',
+        [syncStart],
+      );
+      const requests = sim.requests.filter((r) => r.kind === 'conversation_log').length;
+      const n = (value: number) => value.toLocaleString('en');
+      ctx.out('');
+      ctx.out('Summary');
+      ctx.out(`  tickets    ${Object.entries(report.tickets).filter(([, v]) => v > 0).map(([k, v]) => `${n(v)} ${k}`).join(', ')}`);
+      ctx.out(
+        `  stored     ${n(report.stored.events)} events, ${n(report.stored.authors)} authors, ` +
+          `${n(report.stored.attachments)} attachments, ${n(report.stored.thumbnails)} thumbnails`,
+      );
+      const rate = newEvents > 0 ? ` (${n(Math.round(newEvents / Math.max(syncSeconds, 0.001)))} events/s)` : '';
+      ctx.out(
+        `  this run   ${n(newEvents)} new events with ${n(requests)} requests in ${syncSeconds.toFixed(1)} s${rate}; ` +
+          `elapsed ${((Date.now() - started) / 1000).toFixed(1)} s in all`,
+      );
+      if (newEvents === 0) ctx.out('             nothing new: each ticket already synced cost one request, and no row was rewritten');
+
+      ctx.out('');
+      ctx.out('Example queries');
+      for (const query of DEMO_QUERIES) {
+        const result = await pool.query(query.sql);
+        ctx.out('');
+        ctx.out(`-- ${query.title}`);
+        for (const line of query.sql.split('\n')) ctx.out(`  ${line}`);
+        ctx.out('');
+        for (const line of formatTable(result.fields.map((f) => f.name), result.rows)) ctx.out(`  ${line}`);
+      }
+
+      ctx.out('');
+      ctx.out('Explore further');
+      ctx.out(`  The embedded Postgres stops with the demo; its data stays in ${config.dataDir}.`);
+      ctx.out(`  ${loaded.databaseUrl ? 'DATABASE_URL= ' : ''}npx convlog status          what is stored, tickets by status, the queue`);
+      ctx.out('  npm run demo                 again: already synced tickets cost one request each');
+      ctx.out('  npx convlog simulator        a local Zendesk to point ZENDESK_BASE_URL at, for sync, enqueue and work');
+      ctx.out('  The queries above are in src/demo/queries.ts; the tables and columns are described in README.md.');
+      return code;
+    } finally {
+      await base.close();
+    }
+  } finally {
+    await sim.close();
+  }
+}
+
+/**
+ * The demo's tickets 1..N are simulated: refuse a database that holds tickets it did not put
+ * there, and mark one it fills, so that a later run knows it is its own.
+ */
+async function claimDatabase(pool: pg.Pool, tickets: number, where: string, dataDir: string): Promise<void> {
+  const { rows } = await pool.query<{ tickets: number; demo: boolean }>(
+    `select (select count(*)::int from zendesk.ticket_sync) as tickets,
+            exists (select 1 from convlog.sync_state where key = $1) as demo`,
+    [DEMO_KEY],
+  );
+  if (rows[0].tickets > 0 && !rows[0].demo) {
+    throw new UsageError(
+      `the embedded database ${where} in ${dataDir} already holds ${rows[0].tickets} tickets the demo did not sync; ` +
+        'it will not mix simulated tickets into them: run it with another data directory, e.g. CONVLOG_DATA_DIR=.convlog-demo npm run demo',
+    );
+  }
+  await pool.query(
+    `insert into convlog.sync_state (key, value) values ($1, $2)
+     on conflict (key) do update set value = excluded.value, updated_at = now()`,
+    [DEMO_KEY, JSON.stringify({ seed: SEED, tickets, lastRunAt: new Date().toISOString() })],
+  );
+}

@@ -1,0 +1,28 @@
+// Query results as a small plain-text table, the way psql prints them: numbers right-aligned,
+// everything else left-aligned, NULL as an empty cell.
+
+export function formatTable(columns: readonly string[], rows: readonly Record<string, unknown>[]): string[] {
+  const cells = rows.map((row) => columns.map((column) => cellText(row[column])));
+  const numeric = columns.map((_, i) => rows.length > 0 && rows.every((row) => isNumber(row[columns[i]])));
+  const widths = columns.map((column, i) => Math.max(column.length, ...cells.map((line) => line[i].length)));
+  const pad = (text: string, i: number) => (numeric[i] ? text.padStart(widths[i]) : text.padEnd(widths[i]));
+  const line = (values: string[]) => ` ${values.map(pad).join(' | ')}`.trimEnd();
+  return [
+    line(columns.map((c, i) => c.padEnd(widths[i]))),
+    `${widths.map((w) => '-'.repeat(w + 2)).join('+')}`,
+    ...cells.map(line),
+    `(${rows.length} ${rows.length === 1 ? 'row' : 'rows'})`,
+  ];
+}
+
+function isNumber(value: unknown): boolean {
+  return typeof value === 'number' || typeof value === 'bigint' || value === null;
+}
+
+function cellText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'number') return value.toLocaleString('en');
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value).replace(/\s+/g, ' ');
+}

@@ -1,0 +1,208 @@
+// The backfill as a queued job: what `convlog schedule` registers (a pg-boss schedule on the
+// backfill queue, stored in Postgres, so it survives restarts and fires once per tick however many
+// workers run) and what `convlog work` runs when a tick arrives.
+import type { JobWithMetadata, PgBoss } from 'pg-boss';
+import type { Db } from '../db/connection.ts';
+import { loadExportPosition, loadLastBackfill, loadResync, type BackfillRun } from '../db/sync-state.ts';
+import { errorMessage, UsageError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { BackfillBusy, exportBudget, runBackfill, type BackfillDeps } from '../sync/backfill.ts';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/connection.ts';
+import type { ZendeskHttp } from '../zendesk/http.ts';
+import { BACKFILL_QUEUE, type BackfillJobData } from './boss.ts';
+
+/** The one schedule convlog keeps (pg-boss's schedule key). */
+export const SCHEDULE_KEY = '';
+
+export interface BackfillWorker {
+  /** Stops taking jobs; a backfill in flight stops after its page and is retried later. */
+  stop(): Promise<void>;
+}
+
+/** What a backfill needs of the runtime every syncing command opens (SyncRuntime). */
+export interface BackfillRuntime {
+  config: Pick<Config, 'exportRateLimit'>;
+  database: Pick<Database, 'db' | 'pool'>;
+  boss: PgBoss;
+  deps: { http: ZendeskHttp };
+}
+
+export function backfillDeps(runtime: BackfillRuntime, log: Logger): BackfillDeps {
+  return {
+    db: runtime.database.db,
+    pool: runtime.database.pool,
+    boss: runtime.boss,
+    http: runtime.deps.http,
+    budget: exportBudget(runtime.database.pool, runtime.config.exportRateLimit, log),
+    log,
+  };
+}
+
+/** Runs backfill jobs in this process (one at a time) until stop(). */
+export async function startBackfillWorker(runtime: BackfillRuntime, log: Logger, signal: AbortSignal): Promise<BackfillWorker> {
+  const deps = backfillDeps(runtime, log.child({ queue: BACKFILL_QUEUE }));
+  const stopping = new AbortController();
+  const stop = () => stopping.abort();
+  signal.addEventListener('abort', stop, { once: true });
+
+  const handle = async (job: JobWithMetadata<BackfillJobData>) => {
+    const jobLog = deps.log.child({ jobId: job.id });
+    const since = job.data?.since ? Date.parse(job.data.since) : Number.NaN;
+    const jobSignal = AbortSignal.any([stopping.signal, job.signal]);
+    jobLog.info({ attempt: job.retryCount + 1 }, 'backfill started');
+    try {
+      const result = await runBackfill(
+        { ...deps, log: jobLog },
+        {
+          trigger: 'schedule',
+          ...(Number.isFinite(since) ? { fallbackSince: Math.floor(since / 1000) } : {}),
+          signal: jobSignal,
+          onPage: (p) =>
+            jobLog.info(
+              { pages: p.pages, seen: p.seen, queued: p.queued, deleted: p.deleted, position: p.position?.toISOString() ?? null },
+              'backfill page',
+            ),
+        },
+      );
+      if (result.interrupted) throw new Error('backfill interrupted by shutdown; the next run continues from the saved position');
+      jobLog.info({ ...result, position: result.position?.toISOString() ?? null }, 'backfill done');
+    } catch (error) {
+      if (error instanceof BackfillBusy) {
+        jobLog.info('backfill skipped: another backfill is running');
+        return;
+      }
+      if (error instanceof UsageError) {
+        // No position and no --since: retrying cannot help; `convlog status` shows the reason.
+        jobLog.error({ err: error.message }, 'backfill cannot run');
+        return;
+      }
+      jobLog.warn({ err: errorMessage(error) }, 'backfill failed; pg-boss retries it');
+      throw error;
+    }
+  };
+
+  const workId = await runtime.boss.work(
+    BACKFILL_QUEUE,
+    { localConcurrency: 1, batchSize: 1, includeMetadata: true, pollingIntervalSeconds: 2 },
+    async ([job]: JobWithMetadata<BackfillJobData>[]) => handle(job),
+  );
+  return {
+    async stop() {
+      signal.removeEventListener('abort', stop);
+      stop();
+      await runtime.boss.offWork(BACKFILL_QUEUE, { id: workId, wait: true });
+    },
+  };
+}
+
+// ---- the schedule ----
+
+export interface ScheduleInfo {
+  cron: string;
+  timezone: string;
+  /** Where the first run starts when no export position is saved. */
+  since: string | null;
+  createdOn: Date;
+  updatedOn: Date;
+  lastJobId: string | null;
+  /** The next three ticks. */
+  next: Date[];
+}
+
+/**
+ * Checks a cron expression (5 fields, or 6 with seconds first; @hourly style aliases; or an
+ * RFC 5545 rule such as FREQ=DAILY;BYHOUR=6) the way pg-boss will read it. Throws one UsageError.
+ */
+export function validateCron(boss: Pick<PgBoss, 'previewSchedule'>, cron: string, tz = 'UTC'): Date[] {
+  const text = cron.trim();
+  const fields = text.split(/\s+/).length;
+  const shaped = /^@\w+$/.test(text) || /^(RRULE:)?FREQ=/i.test(text) || /^DTSTART/i.test(text) || fields === 5 || fields === 6;
+  try {
+    if (!shaped) throw new Error(`expected 5 fields (minute hour day month weekday), got ${text === '' ? 'nothing' : fields}`);
+    return boss.previewSchedule(text, { tz, count: 3, from: new Date() });
+  } catch (error) {
+    throw new UsageError(
+      `invalid --cron "${cron}": ${errorMessage(error)}; use 5 fields such as "*/15 * * * *" (every 15 minutes) or "0 6 * * *" (06:00 ${tz})`,
+    );
+  }
+}
+
+export async function registerSchedule(boss: PgBoss, cron: string, options: { tz?: string; since?: string } = {}): Promise<void> {
+  const data: BackfillJobData = options.since ? { since: options.since } : {};
+  await boss.schedule(BACKFILL_QUEUE, cron.trim(), data, { tz: options.tz ?? 'UTC', key: SCHEDULE_KEY });
+}
+
+/** Removes the schedule; false when there was none. */
+export async function removeSchedule(boss: PgBoss): Promise<boolean> {
+  const existing = await boss.getSchedules(BACKFILL_QUEUE);
+  for (const schedule of existing) await boss.unschedule(BACKFILL_QUEUE, schedule.key);
+  return existing.length > 0;
+}
+
+/** For `convlog status`: the backfill schedule(s), with their next ticks. */
+export async function scheduleStatus(boss: PgBoss): Promise<ScheduleInfo[]> {
+  const schedules = await boss.getSchedules(BACKFILL_QUEUE);
+  return schedules.map((s) => {
+    let next: Date[] = [];
+    try {
+      next = boss.previewSchedule(s.cron, { tz: s.timezone || 'UTC', count: 3, from: new Date() });
+    } catch {
+      // A row pg-boss itself cannot read; status still lists it.
+    }
+    return {
+      cron: s.cron,
+      timezone: s.timezone || 'UTC',
+      since: (s.data as BackfillJobData | undefined)?.since ?? null,
+      createdOn: s.createdOn,
+      updatedOn: s.updatedOn,
+      lastJobId: s.lastJobId ?? null,
+      next,
+    };
+  });
+}
+
+export interface BackfillStatus {
+  /** The latest change time the saved export position has reached (ISO), or null. */
+  position: string | null;
+  /** When the position was last saved (ISO), or null when there is none. */
+  savedAt: string | null;
+  /** Whether a later `convlog backfill` (without --since) can continue. */
+  resumable: boolean;
+  /** Tickets that changed while their sync ran, waiting for the next backfill to queue them again. */
+  resyncPending: number;
+  lastRun: BackfillRun | null;
+}
+
+/** For `convlog status`: where the export stands and how the last backfill went. */
+export async function backfillStatus(db: Db): Promise<BackfillStatus> {
+  const [position, lastRun, resync] = await Promise.all([loadExportPosition(db), loadLastBackfill(db), loadResync(db)]);
+  return {
+    position: position?.position ?? null,
+    savedAt: position?.savedAt ?? null,
+    resumable: Boolean(position && (position.cursor || position.startTime !== undefined)),
+    resyncPending: resync.length,
+    lastRun,
+  };
+}
+
+/** One line per fact, for status' text output (status may print these as they are). */
+export function describeBackfillStatus(schedules: readonly ScheduleInfo[], backfill: BackfillStatus): string[] {
+  const lines: string[] = [];
+  if (schedules.length === 0) lines.push('schedule   none (convlog schedule --cron EXPR)');
+  for (const s of schedules) {
+    const next = s.next[0] ? `, next ${s.next[0].toISOString()}` : '';
+    lines.push(`schedule   backfill "${s.cron}" (${s.timezone})${next}${s.since ? `, first run from ${s.since}` : ''}`);
+  }
+  const at = backfill.position ? `changes up to ${backfill.position}` : 'no changes seen yet';
+  lines.push(backfill.resumable ? `export     ${at}, saved ${backfill.savedAt}` : 'export     no saved position (convlog backfill --since DATE)');
+  if (backfill.resyncPending > 0) lines.push(`export     ${backfill.resyncPending} ticket(s) changed during their sync; the next backfill queues them again`);
+  const run = backfill.lastRun;
+  if (run) {
+    const error = run.error ? `: ${run.error}` : '';
+    lines.push(
+      `backfill   last ${run.outcome} at ${run.finishedAt} (${run.trigger}, ${run.from}): ${run.seen} changed, ${run.queued} queued, ${run.deleted} deleted${error}`,
+    );
+  }
+  return lines;
+}

@@ -1,0 +1,282 @@
+// The backfill: ask the incremental ticket export which tickets changed (since a time, or since
+// the saved position) and queue a sync for each, page by page. Each page is queued before its
+// cursor is saved, so an interruption at worst queues a page again and never skips one. Deleted
+// tickets are recorded as not_found without spending conversation-log requests.
+import type pg from 'pg';
+import type { PgBoss } from 'pg-boss';
+import type { Db } from '../db/connection.ts';
+import { loadExportPosition, loadResync, saveExportPosition, saveLastBackfill, saveResync, tryBackfillLock, type BackfillRun } from '../db/sync-state.ts';
+import { recordOutcome } from '../db/ticket-status.ts';
+import { ConvlogError, errorMessage, UsageError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { BOSS_SCHEMA, SYNC_QUEUE } from '../queue/boss.ts';
+import { enqueueTickets } from '../queue/enqueue.ts';
+import type { ZendeskHttp } from '../zendesk/http.ts';
+import { MIN_START_AGE_SECONDS, pageIncrementalExport, type ExportStart, type PageExportOptions } from '../zendesk/incremental-export.ts';
+import type { RequestBudget } from '../zendesk/rate-limit.ts';
+import { sharedBudget } from '../zendesk/shared-budget.ts';
+
+/** The row of convlog.rate_budgets that export requests take their permits from. */
+export const EXPORT_BUDGET = 'export';
+
+/**
+ * The export's own budget (CONVLOG_EXPORT_RATE_LIMIT: 10 requests a minute, 30 with High Volume),
+ * apart from the conversation log's and shared by every process through Postgres.
+ */
+export function exportBudget(pool: pg.Pool, limitPerWindow: number, log: Logger): RequestBudget {
+  return sharedBudget(pool, { name: EXPORT_BUDGET, limitPerWindow, log });
+}
+
+export interface BackfillDeps {
+  db: Db;
+  pool: pg.Pool;
+  boss: PgBoss;
+  http: ZendeskHttp;
+  /** The export's budget (exportBudget), not the conversation log's. */
+  budget: RequestBudget;
+  log: Logger;
+}
+
+export interface BackfillOptions {
+  /** Start from this time (unix seconds) instead of the saved position. */
+  since?: number;
+  /** Without a saved position, start from this time (a schedule's --since). */
+  fallbackSince?: number;
+  trigger?: BackfillRun['trigger'];
+  /** Aborting stops after the page in flight; its position is saved if it was queued. */
+  signal?: AbortSignal;
+  onPage?: (progress: BackfillProgress) => void;
+  /** Tuning for tests: page size and retries of the export requests. */
+  exportOptions?: Pick<PageExportOptions, 'pageSize' | 'maxAttempts' | 'retryBaseMs'>;
+}
+
+export interface BackfillTotals {
+  pages: number;
+  /** Tickets the export reported (a ticket changed twice during the run counts twice). */
+  seen: number;
+  queued: number;
+  alreadyQueued: number;
+  /** Deleted in Zendesk: recorded as not_found, not queued. */
+  deleted: number;
+  /** Changed while their sync was running: queued again by the next backfill. */
+  resyncLater: number;
+  requests: number;
+  /** The latest change time seen (the export's position), or null before any ticket. */
+  position: Date | null;
+}
+
+export interface BackfillProgress extends BackfillTotals {
+  page: { tickets: number; queued: number; deleted: number };
+}
+
+export interface BackfillResult extends BackfillTotals {
+  /** `since 2024-05-01T00:00:00.000Z` or `saved position`. */
+  from: string;
+  /** Stopped by the signal before the end of the stream; the position of the pages done is saved. */
+  interrupted: boolean;
+}
+
+/** Another backfill (a command or a scheduled job in some worker) holds the lock. */
+export class BackfillBusy extends ConvlogError {}
+
+/** A failure after some pages were done: their tickets are queued and their position saved. */
+export class BackfillFailed extends ConvlogError {
+  readonly totals: BackfillTotals;
+  constructor(message: string, totals: BackfillTotals, options: { cause: unknown }) {
+    super(message, options);
+    this.totals = totals;
+  }
+}
+
+export const NO_POSITION_MESSAGE =
+  'no saved export position yet: run "convlog backfill --since DATE" once (for example --since 30d); later runs continue from where it stopped';
+
+export async function runBackfill(deps: BackfillDeps, options: BackfillOptions = {}): Promise<BackfillResult> {
+  const { db, log } = deps;
+  const lock = await tryBackfillLock(deps.pool);
+  if (!lock) {
+    throw new BackfillBusy('another backfill is running (a "convlog backfill" or a scheduled one in a worker); it continues from the same position, so try again once it ends');
+  }
+  const startedAt = new Date();
+  const totals: BackfillTotals = { pages: 0, seen: 0, queued: 0, alreadyQueued: 0, deleted: 0, resyncLater: 0, requests: 0, position: null };
+  let from = 'saved position';
+  const record = (outcome: BackfillRun['outcome'], error?: string) =>
+    saveLastBackfill(db, {
+      trigger: options.trigger ?? 'cli',
+      outcome,
+      from,
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      pages: totals.pages,
+      seen: totals.seen,
+      queued: totals.queued,
+      alreadyQueued: totals.alreadyQueued,
+      deleted: totals.deleted,
+      resyncLater: totals.resyncLater,
+      requests: totals.requests,
+      position: totals.position?.toISOString() ?? null,
+      ...(error !== undefined ? { error } : {}),
+    }).catch((e) => log.warn({ err: errorMessage(e) }, 'could not record the backfill run'));
+
+  try {
+    let start: ExportStart;
+    const saved = options.since === undefined ? await loadExportPosition(db) : null;
+    if (options.since !== undefined) {
+      start = { startTime: options.since };
+      from = `since ${new Date(options.since * 1000).toISOString()}`;
+    } else if (saved?.cursor) {
+      start = { cursor: saved.cursor };
+      totals.position = saved.position ? new Date(saved.position) : null;
+    } else if (saved?.startTime !== undefined) {
+      start = { startTime: saved.startTime };
+      from = `since ${new Date(saved.startTime * 1000).toISOString()} (saved before any page came back)`;
+    } else if (options.fallbackSince !== undefined) {
+      start = { startTime: options.fallbackSince };
+      from = `since ${new Date(options.fallbackSince * 1000).toISOString()}`;
+    } else {
+      throw new UsageError(NO_POSITION_MESSAGE);
+    }
+    log.debug({ from, cursor: 'cursor' in start }, 'backfill starting');
+
+    // Tickets that changed during their own sync last time: their runs have ended by now.
+    let resync = await loadResync(db);
+    if (resync.length > 0) {
+      const running = await runningTickets(deps.pool);
+      const again = await enqueueTickets(deps.boss, db, resync);
+      totals.queued += again.queued;
+      resync = resync.filter((id) => running.has(id));
+      await saveResync(db, resync);
+      log.debug({ queued: again.queued, stillRunning: resync.length }, 'backfill: queued tickets that changed during their sync');
+    }
+
+    const pages = pageIncrementalExport(deps.http, start, {
+      ...options.exportOptions,
+      budget: deps.budget,
+      signal: options.signal,
+      log,
+    });
+    let interrupted = false;
+    try {
+      for await (const page of pages) {
+        // Last word per ticket within the page: a ticket listed twice counts as its latest state.
+        const latest = new Map<number, string>();
+        for (const ticket of page.tickets) latest.set(ticket.id, ticket.status);
+        const deleted = [...latest].filter(([, status]) => status === 'deleted').map(([id]) => id);
+        const live = [...latest].filter(([, status]) => status !== 'deleted').map(([id]) => id);
+
+        for (const id of deleted) {
+          await recordOutcome(db, id, 'not_found', 'deleted in Zendesk (reported by the incremental ticket export)');
+        }
+        // A ticket whose sync is running cannot get a second job, and that run may already have
+        // read past this change: it is remembered and queued again by the next backfill.
+        const running = await runningTickets(deps.pool);
+        const queued = await enqueueTickets(deps.boss, db, live);
+        const busy = live.filter((id) => running.has(id));
+        if (busy.length > 0) {
+          resync = [...resync, ...busy];
+          await saveResync(db, resync);
+          totals.resyncLater += busy.length;
+        }
+        // Only now that the page is queued does the position move past it.
+        if (page.position && (!totals.position || page.position > totals.position)) totals.position = page.position;
+        await saveExportPosition(db, {
+          cursor: page.afterCursor,
+          ...(page.afterCursor === null && 'startTime' in start ? { startTime: start.startTime } : {}),
+          position: totals.position?.toISOString() ?? null,
+        });
+
+        totals.pages += 1;
+        totals.seen += page.tickets.length;
+        totals.queued += queued.queued;
+        totals.alreadyQueued += queued.alreadyQueued;
+        totals.deleted += deleted.length;
+        totals.requests += page.requests;
+        options.onPage?.({ ...totals, page: { tickets: page.tickets.length, queued: queued.queued, deleted: deleted.length } });
+        if (options.signal?.aborted && !page.endOfStream) {
+          interrupted = true;
+          break;
+        }
+      }
+    } catch (error) {
+      if (!options.signal?.aborted) throw error;
+      interrupted = true;
+    }
+    await record(interrupted ? 'interrupted' : 'done');
+    return { ...totals, from, interrupted };
+  } catch (error) {
+    if (error instanceof UsageError) {
+      await record('failed', error.message);
+      throw error;
+    }
+    await record('failed', errorMessage(error));
+    if (totals.pages === 0) throw error;
+    throw new BackfillFailed(
+      `${errorMessage(error)} (after ${totals.pages} page(s): their ${totals.queued} ticket(s) are queued and the export position is saved, so "convlog backfill" continues from there)`,
+      { ...totals },
+      { cause: error },
+    );
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Tickets whose sync job is running now (a handful: workers × concurrency). */
+async function runningTickets(pool: pg.Pool): Promise<Set<number>> {
+  const { rows } = await pool.query<{ key: string | null }>(
+    `select singleton_key as key from ${BOSS_SCHEMA}.job where name = $1 and state = 'active'`,
+    [SYNC_QUEUE],
+  );
+  return new Set(rows.map((r) => Number(r.key)));
+}
+
+// ---- --since ----
+
+const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 7 * 86_400 };
+const DURATION = /^(\d{1,7})\s*(s|m|h|d|w)$/i;
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+export interface Since {
+  /** Unix seconds, at least a minute in the past. */
+  startTime: number;
+  /** The value was less than a minute ago and was moved back to a minute ago. */
+  clamped: boolean;
+}
+
+function badSince(text: string, why?: string): UsageError {
+  return new UsageError(
+    `invalid --since "${text}"${why ? `: ${why}` : ''}: give an ISO date or time (2024-05-01, 2024-05-01T08:00:00Z; UTC unless it names an offset) or a duration before now (7d, 12h, 90m)`,
+  );
+}
+
+/**
+ * `--since` as the export's start_time: an ISO date or time, or a duration before now. Zendesk
+ * refuses a start_time less than a minute old, so "now-ish" values become a minute ago.
+ */
+export function parseSince(text: string, now = Date.now()): Since {
+  const value = text.trim();
+  let ms: number;
+  const duration = DURATION.exec(value);
+  const iso = ISO.exec(value);
+  if (duration) {
+    ms = now - Number(duration[1]) * UNITS[duration[2].toLowerCase()] * 1000;
+  } else if (iso) {
+    const [, y, mo, d, h = '00', mi = '00', s = '00'] = iso.map((part) => part ?? undefined) as (string | undefined)[];
+    const year = Number(y);
+    const month = Number(mo);
+    const day = Number(d);
+    const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+    if (month < 1 || month > 12 || day < 1 || day > daysInMonth || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) {
+      throw badSince(text, 'no such date or time');
+    }
+    const zone = iso[8] ? iso[8].toUpperCase().replace(/^([+-]\d{2})(\d{2})$/, '$1:$2') : 'Z';
+    ms = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}${iso[7] ?? ''}${zone}`);
+  } else {
+    throw badSince(text);
+  }
+  if (!Number.isFinite(ms)) throw badSince(text);
+  if (ms < 0) throw badSince(text, 'before 1970');
+  if (ms > now) throw badSince(text, `${new Date(ms).toISOString()} is in the future`);
+  const latest = Math.floor(now / 1000) - MIN_START_AGE_SECONDS;
+  const startTime = Math.floor(ms / 1000);
+  return startTime > latest ? { startTime: latest, clamped: true } : { startTime, clamped: false };
+}

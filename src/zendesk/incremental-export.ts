@@ -1,0 +1,320 @@
+// Pages through Zendesk's incremental ticket export (cursor flavour): which tickets changed since a
+// time, or since a saved cursor. One validated page at a time, so the caller can queue a page's
+// tickets and save its cursor before the next is fetched. Same conventions as the conversation-log
+// pager: every attempt goes through the export's own rate budget, 429s are waited out without
+// counting as failures, 5xx, timeouts and invalid bodies are retried with backoff.
+import { z } from 'zod';
+import { BadRequest, Forbidden, InvalidResponse, isRetryable, RateLimited, TicketNotFound, ZendeskError } from '../errors.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import { zendeskHttpInfo, type ZendeskHttp } from './http.ts';
+import { localBudget, parseRetryAfter, sleep, type RateLimitInfo, type RequestBudget } from './rate-limit.ts';
+import { STATUS_CODES } from 'node:http';
+import { describeBody, errorForFailure, readJsonResponse, retryAfterMsOf, type ResponseContext } from './responses.ts';
+
+export const EXPORT_PATH = 'api/v2/incremental/tickets/cursor.json';
+/** Zendesk's largest export page. */
+export const MAX_EXPORT_PAGE_SIZE = 1000;
+/** start_time must be at least this far in the past (Zendesk answers 400 otherwise). */
+export const MIN_START_AGE_SECONDS = 60;
+
+/** Where an export starts: a time (unix seconds) for a first export, else a saved cursor. */
+export type ExportStart = { startTime: number } | { cursor: string };
+
+export interface ExportTicket {
+  id: number;
+  status: string;
+  generated_timestamp?: number;
+  updated_at?: string;
+  [key: string]: unknown;
+}
+
+export interface ExportPageResult {
+  tickets: ExportTicket[];
+  /** The cursor this page was requested with (null for the first page of a start_time export). */
+  cursorBefore: string | null;
+  /** The cursor that continues after this page; save it once the page is handled. */
+  afterCursor: string | null;
+  endOfStream: boolean;
+  /** The latest change time on this page (generated_timestamp, else updated_at), or null if empty. */
+  position: Date | null;
+  /** HTTP requests spent on this page, 429s and retries included. */
+  requests: number;
+}
+
+export interface PageExportOptions {
+  budget?: RequestBudget;
+  signal?: AbortSignal;
+  log?: Logger;
+  /** Tickets per page (per_page), 1..1000. Default: Zendesk's (1000). */
+  pageSize?: number;
+  /** Attempts per page for 5xx, timeouts, network failures and invalid bodies. Default 5. */
+  maxAttempts?: number;
+  /** First backoff ceiling in ms; doubles per attempt, with full jitter. Default 1000. */
+  retryBaseMs?: number;
+}
+
+/** 429s are waited out, not counted as failures; this only stops a budget that never waits. */
+const MAX_RATE_LIMITED_LOOPS = 50;
+const MAX_BACKOFF_MS = 60_000;
+const MAX_SERVER_RETRY_AFTER_MS = 120_000;
+
+export async function* pageIncrementalExport(
+  http: ZendeskHttp,
+  start: ExportStart,
+  options: PageExportOptions = {},
+): AsyncGenerator<ExportPageResult, void, undefined> {
+  if ('startTime' in start && (!Number.isSafeInteger(start.startTime) || start.startTime < 0)) {
+    throw new RangeError(`startTime must be unix seconds, got ${String(start.startTime)}`);
+  }
+  const pageSize = options.pageSize;
+  if (pageSize !== undefined && (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_EXPORT_PAGE_SIZE)) {
+    throw new RangeError(`pageSize must be an integer from 1 to ${MAX_EXPORT_PAGE_SIZE}, got ${String(pageSize)}`);
+  }
+  const settings: FetchSettings = {
+    http,
+    pageSize,
+    budget: options.budget ?? localBudget(),
+    signal: options.signal,
+    log: (options.log ?? silentLogger).child({ export: 'tickets' }),
+    maxAttempts: Math.max(1, options.maxAttempts ?? 5),
+    retryBaseMs: Math.max(0, options.retryBaseMs ?? 1000),
+  };
+
+  let cursor = 'cursor' in start ? start.cursor : null;
+  for (let page = 1; ; page++) {
+    const request = cursor === null ? { startTime: (start as { startTime: number }).startTime } : { cursor };
+    const fetched = await fetchPage(settings, request, page);
+    const body = fetched.body;
+    const next = body.after_cursor ?? null;
+    if (!body.end_of_stream && next === cursor) {
+      // Following the same cursor again would ask for this very page forever.
+      throw new InvalidResponse('after_cursor repeats the cursor of the request while end_of_stream is false', { status: 200, cursor });
+    }
+    yield {
+      tickets: body.tickets,
+      cursorBefore: cursor,
+      // A last page without a cursor keeps the previous one, so the next export loses nothing.
+      afterCursor: next ?? cursor,
+      endOfStream: body.end_of_stream,
+      position: positionOf(body.tickets),
+      requests: fetched.requests,
+    };
+    if (body.end_of_stream) return;
+    cursor = next;
+  }
+}
+
+/** When the ticket changed, as the export orders it: generated_timestamp, else updated_at. */
+export function changedAt(ticket: ExportTicket): Date | null {
+  if (ticket.generated_timestamp !== undefined) return new Date(ticket.generated_timestamp * 1000);
+  if (ticket.updated_at !== undefined) return new Date(ticket.updated_at);
+  return null;
+}
+
+function positionOf(tickets: readonly ExportTicket[]): Date | null {
+  let latest: Date | null = null;
+  for (const ticket of tickets) {
+    const at = changedAt(ticket);
+    if (at && (!latest || at > latest)) latest = at;
+  }
+  return latest;
+}
+
+// ---- validation: strict on what the backfill relies on, everything else passes through ----
+
+function describe(input: unknown): string {
+  if (input === undefined) return 'nothing';
+  if (input === null) return 'null';
+  if (Array.isArray(input)) return 'an array';
+  if (typeof input === 'string') return `"${input.length > 40 ? `${input.slice(0, 40)}…` : input}"`;
+  if (typeof input === 'object') return 'an object';
+  return `${typeof input} ${String(input)}`;
+}
+
+const expected = (what: string) => (issue: { input?: unknown }) => `expected ${what}, got ${describe(issue.input)}`;
+
+const timestamp = z
+  .string({ error: expected('an ISO 8601 timestamp') })
+  .refine((value) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(value) && !Number.isNaN(Date.parse(value)), {
+    error: expected('an ISO 8601 timestamp'),
+  });
+
+const ticketSchema = z
+  .looseObject(
+    {
+      id: z
+        .number({ error: expected('a positive integer ticket id') })
+        .refine((n) => Number.isSafeInteger(n) && n > 0, { error: expected('a positive integer ticket id') }),
+      status: z.string({ error: expected('a status string') }).min(1, { error: expected('a status string') }),
+      generated_timestamp: z
+        .number({ error: expected('unix seconds') })
+        .refine((n) => Number.isSafeInteger(n) && n >= 0, { error: expected('unix seconds') })
+        .optional(),
+      updated_at: timestamp.nullable().optional(),
+    },
+    { error: expected('a ticket object') },
+  )
+  .superRefine((ticket, ctx) => {
+    if (ticket.generated_timestamp === undefined && (ticket.updated_at === undefined || ticket.updated_at === null)) {
+      ctx.addIssue({ code: 'custom', path: ['generated_timestamp'], message: 'expected generated_timestamp or updated_at, got neither' });
+    }
+  });
+
+const exportSchema = z
+  .looseObject(
+    {
+      tickets: z.array(ticketSchema, { error: expected('an array of tickets') }),
+      after_cursor: z.string({ error: expected('a string or null') }).nullable().optional(),
+      end_of_stream: z.boolean({ error: expected('true or false') }),
+    },
+    { error: expected('a JSON object with tickets and end_of_stream') },
+  )
+  .superRefine((body, ctx) => {
+    // Without a cursor there is no way to the next page.
+    if (!body.end_of_stream && !body.after_cursor) {
+      ctx.addIssue({ code: 'custom', path: ['after_cursor'], message: `expected a cursor because end_of_stream is false, got ${describe(body.after_cursor)}` });
+    }
+  });
+
+interface ExportBody {
+  tickets: ExportTicket[];
+  after_cursor?: string | null;
+  end_of_stream: boolean;
+  [key: string]: unknown;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) out += typeof key === 'number' ? `[${key}]` : out === '' ? String(key) : `.${String(key)}`;
+  return out === '' ? '(body)' : out;
+}
+
+/** Checks a parsed export page and returns it unchanged, or throws InvalidResponse naming the problems. */
+export function validateExportPage(value: unknown, context: { status?: number; cursor?: string | null } = {}): ExportBody {
+  const result = exportSchema.safeParse(value);
+  if (result.success) {
+    const body = value as ExportBody;
+    // null updated_at is treated as absent from here on.
+    for (const ticket of body.tickets) if (ticket.updated_at === null) delete ticket.updated_at;
+    return body;
+  }
+  const issues = result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+  const more = issues.length - 3;
+  const problem = issues.slice(0, 3).join('; ') + (more > 0 ? ` (and ${more} more)` : '');
+  throw new InvalidResponse(`incremental export: ${problem}`, context);
+}
+
+// ---- one page, with retries ----
+
+interface FetchSettings {
+  http: ZendeskHttp;
+  pageSize: number | undefined;
+  budget: RequestBudget;
+  signal: AbortSignal | undefined;
+  log: Logger;
+  maxAttempts: number;
+  retryBaseMs: number;
+}
+
+async function fetchPage(settings: FetchSettings, request: { startTime: number } | { cursor: string }, page: number) {
+  const { http, budget, signal, log } = settings;
+  const info = zendeskHttpInfo(http);
+  const cursor = 'cursor' in request ? request.cursor : null;
+  const context: ResponseContext = { cursor, host: info?.host, timeoutMs: info?.timeoutMs, secrets: info?.secrets };
+  // URLSearchParams encodes the cursor ('+', '/', '=').
+  const searchParams = new URLSearchParams('cursor' in request ? { cursor: request.cursor } : { start_time: String(request.startTime) });
+  if (settings.pageSize !== undefined) searchParams.set('per_page', String(settings.pageSize));
+
+  let failures = 0;
+  let rateLimited = 0;
+  for (let requests = 1; ; requests++) {
+    await budget.take(signal);
+    signal?.throwIfAborted();
+    const started = Date.now();
+    let rateLimit: RateLimitInfo | undefined;
+    let failure: unknown;
+    let detail = '';
+    const pending = http.get(EXPORT_PATH, { searchParams, signal });
+    const sent = await settle(pending);
+    if (sent.ok) {
+      const response = sent.value;
+      // The omnilog header counts the conversation log's budget, not this one: only Retry-After
+      // (429, and a 503 in maintenance) says anything about the export.
+      rateLimit = { status: response.status };
+      const retryAfterMs = response.status === 429 ? retryAfterMsOf(response.headers) : parseRetryAfter(response.headers.get('retry-after'));
+      if (retryAfterMs !== undefined) rateLimit.retryAfterMs = retryAfterMs;
+      await budget.observe(rateLimit);
+      const read = await settle(pending.text());
+      if (read.ok) {
+        const said = describeBody(read.value, response.headers.get('content-type'), context.secrets);
+        detail = `${response.status} ${STATUS_CODES[response.status] ?? 'status'}${said ? `: ${said}` : ''}`;
+        try {
+          const value = readJsonResponse({ status: response.status, headers: response.headers, body: read.value }, context);
+          const body = validateExportPage(value, { status: response.status, cursor });
+          log.debug({ page, status: response.status, tickets: body.tickets.length, endOfStream: body.end_of_stream, ms: Date.now() - started, requests }, 'export page');
+          return { body, requests };
+        } catch (caught) {
+          failure = caught;
+        }
+      } else {
+        failure = read.error;
+      }
+    } else {
+      failure = sent.error;
+    }
+
+    if (signal?.aborted) throw signal.reason;
+    const error = exportError(errorForFailure(failure, context), cursor, detail, context.host);
+    if (error instanceof RateLimited) {
+      rateLimited++;
+      log.debug({ page, status: 429, retryAfterMs: error.retryAfterMs, rateLimited }, 'export rate limited');
+      if (rateLimited >= MAX_RATE_LIMITED_LOOPS) throw error;
+      continue;
+    }
+    if (!isRetryable(error)) throw error;
+    failures++;
+    if (failures >= settings.maxAttempts) {
+      log.debug({ page, attempts: failures, err: (error as Error).message }, 'export page failed');
+      throw error;
+    }
+    const asked = Math.min(rateLimit?.retryAfterMs ?? 0, MAX_SERVER_RETRY_AFTER_MS);
+    const delay = Math.max(backoff(settings.retryBaseMs, failures), asked);
+    log.debug({ page, attempt: failures, delayMs: delay, err: (error as Error).message }, 'export page retry');
+    await sleep(delay, signal);
+  }
+}
+
+/**
+ * responses.ts words its messages for a ticket's conversation log; the export's refusals mean
+ * something else (admins only, a stale cursor), so those few are reworded here, same classes.
+ */
+function exportError(error: unknown, cursor: string | null, detail: string, host: string | undefined): unknown {
+  if (!(error instanceof ZendeskError) || error instanceof RateLimited || detail === '') return error;
+  const at = host ? ` at ${host}` : '';
+  const context = { status: error.status, cursor };
+  if (error instanceof Forbidden) {
+    return new Forbidden(`Zendesk${at} refused the incremental ticket export, which is for admins only: use an admin's credentials (${detail})`, context, { cause: error });
+  }
+  if (error instanceof TicketNotFound) {
+    return new TicketNotFound(`Zendesk${at} has no incremental ticket export (${detail}); check ZENDESK_SUBDOMAIN or ZENDESK_BASE_URL`, context, { cause: error });
+  }
+  if (error instanceof BadRequest) {
+    const what = cursor === null ? 'the start time' : 'the saved export cursor; start again with --since';
+    return new BadRequest(`Zendesk${at} rejected ${what} (${detail})`, context, { cause: error });
+  }
+  return error;
+}
+
+async function settle<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  try {
+    return { ok: true, value: await promise };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/** Exponential backoff with full jitter. */
+function backoff(baseMs: number, attempt: number): number {
+  const ceiling = Math.min(MAX_BACKOFF_MS, baseMs * 2 ** (attempt - 1));
+  return Math.round(Math.random() * ceiling);
+}

@@ -1,0 +1,52 @@
+// BI tools and psql show COMMENT ON text next to tables and columns: every table, view and
+// column in schema zendesk must have one, so a column added later without words fails here.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => {
+  await database?.close();
+});
+
+const RELATIONS = `
+  select c.oid, c.relname, c.relkind
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace
+   where n.nspname = 'zendesk' and c.relkind in ('r', 'p', 'v', 'm', 'f')`;
+
+it('has the analyst views', async () => {
+  const { rows } = await database.pool.query<{ relname: string }>(`${RELATIONS} and c.relkind = 'v' order by 2`);
+  expect(rows.map((r) => r.relname)).toEqual([
+    'agent_replies',
+    'attachments_with_context',
+    'author_activity',
+    'conversation_timeline',
+    'daily_activity',
+    'ticket_conversations',
+  ]);
+});
+
+it('comments every table and view in schema zendesk, and the schema itself', async () => {
+  const { rows } = await database.pool.query<{ relname: string; comment: string | null }>(
+    `select r.relname, obj_description(r.oid, 'pg_class') as comment from (${RELATIONS}) r order by 1`,
+  );
+  expect(rows.length).toBeGreaterThanOrEqual(11);
+  expect(rows.filter((r) => !r.comment?.trim()).map((r) => r.relname)).toEqual([]);
+  const schema = await database.pool.query(`select obj_description(oid, 'pg_namespace') as c from pg_namespace where nspname = 'zendesk'`);
+  expect(schema.rows[0].c).toMatch(/\w+ \w+/);
+});
+
+it('comments every column of every table and view in schema zendesk, in words', async () => {
+  const { rows } = await database.pool.query<{ col: string; comment: string | null }>(
+    `select r.relname || '.' || a.attname as col, col_description(r.oid, a.attnum) as comment
+       from (${RELATIONS}) r
+       join pg_attribute a on a.attrelid = r.oid and a.attnum > 0 and not a.attisdropped
+      order by 1`,
+  );
+  expect(rows.length).toBeGreaterThan(150);
+  expect(rows.filter((r) => !r.comment?.trim()).map((r) => r.col)).toEqual([]);
+  // A sentence, not a placeholder.
+  expect(rows.filter((r) => (r.comment ?? '').split(/\s+/).length < 3).map((r) => r.col)).toEqual([]);
+});

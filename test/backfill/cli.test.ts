@@ -1,0 +1,244 @@
+// backfill, schedule, unschedule and enqueue --sql as a person or a scheduler runs them.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/log.ts';
+import { BACKFILL_QUEUE, startBoss } from '../../src/queue/boss.ts';
+import { backfillStatus, scheduleStatus } from '../../src/queue/backfill-job.ts';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
+import { BIN, cleanEnv, runCli } from '../helpers/cli.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { clearQueue, DAY, EMAIL, exportSince, nowSec, savedPosition, TOKEN, waitFor } from './helpers.ts';
+
+const cleanups: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setup(options: SimulatorOptions = {}) {
+  const sim: Simulator = await startSimulator({ tickets: 40, rateLimit: 0, exportRateLimit: 0, ...options });
+  cleanups.push(() => sim.close());
+  const database: TestDatabase = await createTestDatabase();
+  cleanups.push(() => database.close());
+  // The export budget is shared through Postgres and spaces requests over the minute: a high
+  // limit keeps multi-page tests quick (the simulator's own limit is what tests exercise).
+  const env = { DATABASE_URL: database.url, ZENDESK_BASE_URL: sim.url, ZENDESK_EMAIL: EMAIL, ZENDESK_API_TOKEN: TOKEN, CONVLOG_EXPORT_RATE_LIMIT: '600' };
+  const cli = (...args: string[]) => runCli(args, { env });
+  /** Ticket ids with a sync job; 0 rows when pg-boss was never even started. */
+  const queued = async () => {
+    const { rows } = await database.pool.query<{ id: number }>(
+      `select (data->>'ticketId')::int as id from pgboss.job where name = 'ticket-sync' order by 1`,
+    ).catch(() => ({ rows: [] as { id: number }[] }));
+    return rows.map((r) => r.id);
+  };
+  return { sim, database, env, cli, queued };
+}
+
+function spawnCli(args: string[], env: Record<string, string>): ChildProcess & { output: { stdout: string; stderr: string }; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = { stdout: '', stderr: '' };
+  child.stdout!.on('data', (d) => (output.stdout += d));
+  child.stderr!.on('data', (d) => (output.stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  cleanups.push(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    return exited;
+  });
+  return Object.assign(child, { output, exited });
+}
+
+const oneLine = (stderr: string) => stderr.trim().split('\n');
+/** Each CLI run starts Node, Postgres connections and pg-boss: seconds apiece on a busy machine. */
+const SLOW = 120_000;
+
+describe('convlog backfill', () => {
+  it('--since 10d queues the tickets changed in the last 10 days; a later run without --since queues only later changes', async () => {
+    const { sim, cli, queued, database } = await setup();
+    const before = nowSec();
+    const result = await cli('backfill', '--since', '10d');
+    expect(result.code, result.stderr).toBe(0);
+    const after = nowSec();
+    // Tickets within a few seconds of the boundary could fall either way; the simulator spreads 40
+    // tickets over 30 days, so there are almost never any.
+    const all = await exportSince(sim, before - 31 * DAY);
+    const surely = all.filter((t) => t.generated_timestamp >= after - 10 * DAY).map((t) => t.id);
+    const maybe = all.filter((t) => t.generated_timestamp >= before - 10 * DAY).map((t) => t.id);
+    const got = await queued();
+    expect(got.length).toBeGreaterThan(0);
+    expect(got.length).toBeLessThan(40);
+    for (const id of surely) expect(got).toContain(id);
+    for (const id of got) expect(maybe).toContain(id);
+    expect(result.stdout).toMatch(new RegExp(`backfill done: ${got.length} changed ticket\\(s\\) since \\S+: ${got.length} queued, 0 deleted`));
+    expect(result.stderr).toMatch(/^backfill: page 1: \d+ changed ticket\(s\), \d+ queued, 0 deleted \| .* position \d{4}-\d\d-\d\dT/m);
+    expect(sim.requests.some((r) => r.kind === 'conversation_log')).toBe(false);
+    // Its requests were taken from the shared export budget, not the conversation log's.
+    const budgets = await database.pool.query<{ name: string; total_taken: number }>('select name, total_taken::int from convlog.rate_budgets');
+    expect(budgets.rows).toContainEqual({ name: 'export', total_taken: 1 });
+
+    await clearQueue(database.pool);
+    sim.markChanged(7);
+    sim.markChanged(33);
+    const second = await cli('backfill');
+    expect(second.code, second.stderr).toBe(0);
+    expect(await queued()).toEqual([7, 33]);
+    expect(second.stdout).toMatch(/backfill done: 2 changed ticket\(s\) since the saved position: 2 queued/);
+  }, SLOW);
+
+  it('without --since and without a saved position: one line, exit 2, nothing queued; a start less than a minute ago is moved back', async () => {
+    const { sim, cli, queued } = await setup();
+    const result = await cli('backfill');
+    expect(result.code).toBe(2);
+    expect(oneLine(result.stderr)).toEqual([expect.stringMatching(/^convlog backfill: no saved export position yet: run "convlog backfill --since DATE"/)]);
+    expect(await queued()).toEqual([]);
+    expect(sim.requests).toEqual([]);
+
+    // Zendesk refuses a start_time less than a minute old: "now" becomes a minute ago.
+    const now = await cli('backfill', '--since', new Date().toISOString());
+    expect(now.code, now.stderr).toBe(0);
+    const start = Number(sim.requests[0].query.start_time);
+    expect(nowSec() - start).toBeGreaterThanOrEqual(60);
+    expect(nowSec() - start).toBeLessThan(90);
+  }, SLOW);
+
+  // Every format is checked in input.test.ts; these prove the wiring: one line, exit 2, nothing opened.
+  it('a bad --since is one line, exit 2, nothing queued', async () => {
+    const { sim, cli, queued } = await setup();
+    const result = await cli('backfill', '--since', 'yesterday');
+    expect(result.code).toBe(2);
+    expect(oneLine(result.stderr)).toEqual([expect.stringMatching(/^convlog backfill: invalid --since ".*": .*ISO date or time.*duration/)]);
+    expect(await queued()).toEqual([]);
+    expect(sim.requests).toEqual([]);
+  });
+
+  it('a killed backfill resumes from its saved cursor and loses nothing', async () => {
+    // One export request a minute: the first page comes at once, the second has to wait.
+    const { sim, env, cli, queued, database } = await setup({ exportPageSize: 10, exportRateLimit: 1, window: 60 });
+    const child = spawnCli(['backfill', '--since', '31d'], env);
+    const saved = await waitFor('the first page to be saved', () => savedPosition(database.pool), 30_000);
+    await waitFor('a 429 on the second page', async () => sim.requests.some((r) => r.status === 429));
+    child.kill('SIGKILL');
+    await child.exited;
+    const firstPage = await queued();
+    expect(firstPage).toHaveLength(10);
+
+    // Later, when Zendesk's window has passed (the shared budget remembers its 429 until then).
+    sim.setOptions({ exportRateLimit: 0 });
+    await database.pool.query(`delete from convlog.rate_budgets where name = 'export'`);
+    sim.resetRequests();
+    const resumed = await cli('backfill');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(sim.requests[0].query).toEqual({ cursor: saved.cursor });
+    // The other 30, none of them again: nothing skipped, nothing repeated.
+    expect(resumed.stdout).toMatch(/backfill done: 30 changed ticket\(s\) since the saved position: 30 queued, 0 deleted/);
+    expect(await queued()).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+  }, SLOW);
+});
+
+describe('convlog enqueue --sql', () => {
+  it('queues the ids a read-only query returns, together with ids given otherwise; zero rows queue 0', async () => {
+    const { cli, queued } = await setup();
+    const result = await cli('enqueue', '9', '--sql', '/* numeric is fine when whole */ select generate_series(1, 5)::bigint union all select 12::numeric');
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^queued 7 ticket\(s\), 0 already queued/);
+    expect(await queued()).toEqual([1, 2, 3, 4, 5, 9, 12]);
+
+    const none = await cli('enqueue', '--sql', 'select ticket_id from zendesk.ticket_sync where false');
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stdout).toMatch(/^queued 0 ticket\(s\)/);
+  }, SLOW);
+
+  // Every rejection is checked in input.test.ts; these prove the wiring.
+  it('a bad query is one line, exit 2: nothing queued, nothing changed', async () => {
+    const { cli, queued, database } = await setup();
+    const seeded = await cli('enqueue', '1', '2', '3');
+    expect(seeded.code, seeded.stderr).toBe(0);
+    await database.pool.query(`update pgboss.job set state = 'completed' where name = 'ticket-sync'`);
+    for (const [sql, message] of [
+      ['select (1', /has a syntax error: syntax error at end of input/],
+      ['with d as (delete from zendesk.ticket_sync returning ticket_id) select ticket_id from d', /must only read, but it writes/],
+      ["select 'abc' as id", /returned text in its first column "id": it must be an integer ticket id/],
+    ] as const) {
+      const result = await cli('enqueue', '4', '--sql', sql);
+      expect(result.code).toBe(2);
+      expect(oneLine(result.stderr)).toEqual([expect.stringMatching(/^convlog enqueue: --sql .*; nothing was queued$/)]);
+      expect(result.stderr).toMatch(message);
+    }
+    expect(await queued()).toEqual([1, 2, 3]);
+    const { rows } = await database.pool.query('select count(*)::int as n from zendesk.ticket_sync');
+    expect(rows[0].n).toBe(3);
+  }, SLOW);
+});
+
+describe('convlog schedule / unschedule', () => {
+  it('a bad --cron or --tz, or no start, is one line, exit 2, nothing scheduled', async () => {
+    const { cli, database } = await setup();
+    const cron = await cli('schedule', '--cron', '61 * * * *', '--since', '7d');
+    expect(cron.code).toBe(2);
+    expect(oneLine(cron.stderr)).toEqual([expect.stringMatching(/^convlog schedule: invalid --cron "61 \* \* \* \*": .*use 5 fields/)]);
+    const { rows } = await database.pool.query(`select to_regclass('pgboss.schedule') as t`);
+    expect(rows[0].t).toBeNull(); // the database was not even opened
+
+    const tz = await cli('schedule', '--cron', '0 6 * * *', '--tz', 'Mars/Olympus', '--since', '7d');
+    expect(tz.code).toBe(2);
+    expect(oneLine(tz.stderr)).toEqual([expect.stringMatching(/invalid --tz "Mars\/Olympus"/)]);
+    const nowhere = await cli('schedule', '--cron', '0 6 * * *');
+    expect(nowhere.code).toBe(2);
+    expect(oneLine(nowhere.stderr)).toEqual([expect.stringMatching(/no saved export position yet.*add --since DATE/)]);
+    expect(await database.pool.query('select count(*)::int as n from pgboss.schedule').then((r) => r.rows[0].n)).toBe(0);
+  }, SLOW);
+
+  it('registers a pg-boss schedule that a running worker fires, runs a backfill from --since, and unschedule removes it', async () => {
+    const { sim, env, cli, queued, database } = await setup({ tickets: 8, ticketSizes: { 1: 3, 2: 3, 3: 3, 4: 3, 5: 3, 6: 3, 7: 3, 8: 3 } });
+    const scheduled = await cli('schedule', '--cron', '* * * * *', '--since', '31d');
+    expect(scheduled.code, scheduled.stderr).toBe(0);
+    expect(scheduled.stdout).toMatch(/^scheduled backfill "\* \* \* \* \*" \(UTC\): next \d{4}-/);
+
+    const boss = await startBoss(database, silentLogger);
+    cleanups.push(() => boss.stop({ graceful: false, timeout: 1_000 }));
+    const schedules = await boss.getSchedules(BACKFILL_QUEUE);
+    expect(schedules).toEqual([expect.objectContaining({ name: BACKFILL_QUEUE, cron: '* * * * *', timezone: 'UTC', data: { since: expect.any(String) } })]);
+    const listed = await scheduleStatus(boss);
+    expect(listed).toEqual([expect.objectContaining({ cron: '* * * * *', since: expect.any(String), next: [expect.any(Date), expect.any(Date), expect.any(Date)] })]);
+
+    // A second schedule replaces the first (one schedule per database).
+    expect((await cli('schedule', '--cron', '* * * * *', '--since', '31d')).code).toBe(0);
+    expect(await boss.getSchedules(BACKFILL_QUEUE)).toHaveLength(1);
+
+    const worker = spawnCli(['work', '--concurrency', '2'], env);
+    await waitFor('the scheduled backfill to run', async () => (await backfillStatus(database.db)).lastRun?.trigger === 'schedule', 45_000);
+    const status = await backfillStatus(database.db);
+    expect(status).toMatchObject({ resumable: true, lastRun: { trigger: 'schedule', outcome: 'done', seen: 8, queued: 8 } });
+    // The worker then syncs what the backfill queued.
+    await waitFor('the queued tickets to sync', async () => {
+      const { rows } = await database.pool.query(`select count(*)::int as n from zendesk.ticket_sync where status = 'synced'`);
+      return rows[0].n === 8;
+    }, 30_000);
+    expect(sim.requests.filter((r) => r.kind === 'export')[0].query.start_time).toEqual(expect.any(String));
+    worker.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    expect(await queued()).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+
+    const removed = await cli('unschedule');
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.stdout).toBe('removed the backfill schedule "* * * * *"\n');
+    expect(await boss.getSchedules(BACKFILL_QUEUE)).toEqual([]);
+    const again = await cli('unschedule');
+    expect(again.stdout).toBe('there was no backfill schedule\n');
+  }, SLOW);
+
+  it('a job on the backfill queue (what a tick sends) continues from the saved position in a worker', async () => {
+    const { sim, env, cli, queued, database } = await setup({ tickets: 6, ticketSizes: { 1: 1, 2: 1, 3: 1, 4: 1, 5: 1, 6: 1 } });
+    expect((await cli('backfill', '--since', '31d')).code).toBe(0);
+    await clearQueue(database.pool);
+    sim.markChanged(4);
+
+    const worker = spawnCli(['work'], env);
+    const boss = await startBoss(database, silentLogger);
+    cleanups.push(() => boss.stop({ graceful: false, timeout: 1_000 }));
+    await boss.send(BACKFILL_QUEUE, {});
+    await waitFor('the backfill job to run', async () => (await backfillStatus(database.db)).lastRun?.trigger === 'schedule');
+    expect((await backfillStatus(database.db)).lastRun).toMatchObject({ outcome: 'done', seen: 1, queued: 1, from: 'saved position' });
+    expect(await queued()).toEqual([4]);
+    worker.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+  }, SLOW);
+});

@@ -1,0 +1,65 @@
+// Shared by the backfill tests: what the simulator's export says changed, and what got queued.
+import type pg from 'pg';
+import type { Simulator } from '../../src/simulator/index.ts';
+
+export const EMAIL = 'agent@example.test';
+export const TOKEN = 'zdTok3nS3cretValue9876543210';
+const AUTH = `Basic ${Buffer.from(`${EMAIL}/token:${TOKEN}`).toString('base64')}`;
+
+export interface SimExportTicket {
+  id: number;
+  status: string;
+  generated_timestamp: number;
+}
+
+/** Every ticket the simulator's export lists from startTime (read directly, outside convlog). */
+export async function exportSince(sim: Simulator, startTime: number): Promise<SimExportTicket[]> {
+  const tickets: SimExportTicket[] = [];
+  let query = `start_time=${startTime}`;
+  for (;;) {
+    const response = await fetch(`${sim.url}/api/v2/incremental/tickets/cursor.json?${query}`, { headers: { authorization: AUTH } });
+    if (response.status !== 200) throw new Error(`export: ${response.status} ${await response.text()}`);
+    const body = (await response.json()) as { tickets: SimExportTicket[]; after_cursor: string; end_of_stream: boolean };
+    tickets.push(...body.tickets);
+    if (body.end_of_stream) return tickets;
+    query = `cursor=${encodeURIComponent(body.after_cursor)}`;
+  }
+}
+
+export async function queuedTicketIds(pool: pg.Pool): Promise<number[]> {
+  const { rows } = await pool.query<{ id: number }>(
+    `select (data->>'ticketId')::int as id from pgboss.job where name = 'ticket-sync' order by 1`,
+  );
+  return rows.map((r) => r.id);
+}
+
+export async function clearQueue(pool: pg.Pool): Promise<void> {
+  await pool.query(`delete from pgboss.job where name = 'ticket-sync'`);
+  await pool.query('delete from zendesk.ticket_sync');
+}
+
+export async function ticketStatuses(pool: pg.Pool): Promise<Map<number, string>> {
+  const { rows } = await pool.query<{ ticket_id: number; status: string }>('select ticket_id::int, status from zendesk.ticket_sync');
+  return new Map(rows.map((r) => [r.ticket_id, r.status]));
+}
+
+export async function savedPosition(pool: pg.Pool): Promise<{ cursor: string | null; position: string | null } | null> {
+  const { rows } = await pool.query<{ value: { cursor: string | null; position: string | null } }>(
+    `select value from convlog.sync_state where key = 'incremental_export'`,
+  );
+  return rows[0]?.value ?? null;
+}
+
+export const sorted = (ids: Iterable<number>) => [...new Set(ids)].sort((a, b) => a - b);
+export const nowSec = () => Math.floor(Date.now() / 1000);
+export const DAY = 86_400;
+
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

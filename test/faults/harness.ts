@@ -1,0 +1,235 @@
+// Plumbing shared by the fault suite: real `convlog` processes against a real Postgres and the
+// simulator, and one checker that compares what Postgres holds with what the simulator serves.
+import { spawn, type ChildProcess } from 'node:child_process';
+import type pg from 'pg';
+import type { Simulator } from '../../src/simulator/index.ts';
+import { authorKey } from '../../src/sync/author-key.ts';
+import { BIN, cleanEnv } from '../helpers/cli.ts';
+
+export const EMAIL = 'agent@example.com';
+export const TOKEN = 'fault-suite-token-7f3a9c';
+
+/** The environment a convlog process needs to sync from `sim` into `databaseUrl`. */
+export function convlogEnv(databaseUrl: string, sim: Simulator, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  return {
+    DATABASE_URL: databaseUrl,
+    ZENDESK_BASE_URL: sim.url,
+    ZENDESK_EMAIL: EMAIL,
+    ZENDESK_API_TOKEN: TOKEN,
+    CONVLOG_RATE_LIMIT: '100000',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+export interface Proc {
+  child: ChildProcess;
+  pid: number;
+  startedAt: number;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves when the process has exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+const live = new Set<Proc>();
+
+/** Starts `convlog ARGS` and returns at once; the caller waits for `exited` (or kills it). */
+export function startConvlog(args: string[], env: Record<string, string | undefined>): Proc {
+  const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code, signal, at: Date.now() }));
+  });
+  const proc: Proc = {
+    child,
+    pid: child.pid!,
+    startedAt: Date.now(),
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    kill: (signal) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+  };
+  live.add(proc);
+  void exited.then(() => live.delete(proc));
+  return proc;
+}
+
+/** Runs `convlog ARGS` to the end; kills it (and fails) after `timeoutMs`. */
+export async function runConvlog(args: string[], env: Record<string, string | undefined>, timeoutMs = 120_000) {
+  const proc = startConvlog(args, env);
+  const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+  const result = await proc.exited;
+  clearTimeout(timer);
+  return { ...result, stdout: proc.stdout(), stderr: proc.stderr(), ms: result.at - proc.startedAt };
+}
+
+/** SIGKILLs every process this file started that is still running (for afterAll). */
+export async function killAll(): Promise<void> {
+  const procs = [...live];
+  for (const proc of procs) proc.kill('SIGKILL');
+  await Promise.all(procs.map((p) => p.exited));
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` until it returns a truthy value; throws with `what` after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 60_000, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+export function jsonLines(text: string): Record<string, unknown>[] {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/** What the simulator serves for a ticket, reduced to the keys Postgres must hold. */
+export function expectedRows(sim: Simulator, ticketId: number) {
+  const events = sim.events(ticketId);
+  const attachments = new Set<number>();
+  const thumbnails = new Set<number>();
+  const authors = new Set<string>();
+  for (const event of events) {
+    const key = authorKey(event.author);
+    if (key !== null) authors.add(key);
+    for (const file of event.attachments ?? []) {
+      attachments.add(file.id);
+      for (const thumb of file.thumbnails ?? []) thumbnails.add(thumb.id);
+    }
+  }
+  return { references: new Set(events.map((e) => e.reference)), attachments, thumbnails, authors };
+}
+
+export interface Verdict {
+  tickets: number;
+  /** Events the simulator serves for these tickets. */
+  expected: number;
+  /** Event rows stored for these tickets. */
+  stored: number;
+  /** Rows beyond one per reference (impossible by the primary key, checked anyway). */
+  duplicates: number;
+  /** References served but not stored. */
+  lost: number;
+  /** Stored references the simulator never served for that ticket. */
+  unexpected: number;
+  /** Attachments, thumbnails and authors that differ from the simulator's distinct sets. */
+  fileMismatches: number;
+  authorMismatches: number;
+  /** Tickets whose ticket_sync row disagrees (status not `synced`, or events_synced wrong). */
+  notSynced: number[];
+  problems: string[];
+}
+
+/**
+ * Compares Postgres with the simulator for `ticketIds`: every event once, nothing else, the
+ * attachments, thumbnails and authors the events carry, and each ticket `synced` with the
+ * right count. Authors are compared as a whole table, so the database must hold only these
+ * tickets (a database per test file), unless `authors: false` (then: expected ones present).
+ */
+export async function verify(pool: pg.Pool, sim: Simulator, ticketIds: readonly number[], options: { status?: string; authors?: boolean } = {}): Promise<Verdict> {
+  const wanted = options.status ?? 'synced';
+  const verdict: Verdict = { tickets: ticketIds.length, expected: 0, stored: 0, duplicates: 0, lost: 0, unexpected: 0, fileMismatches: 0, authorMismatches: 0, notSynced: [], problems: [] };
+  const allAuthors = new Set<string>();
+  const ids = [...ticketIds];
+  const group = async <T extends pg.QueryResultRow>(sql: string) => {
+    const { rows } = await pool.query<T & { ticket_id: number }>(sql, [ids]);
+    const byTicket = new Map<number, T[]>();
+    for (const row of rows) byTicket.set(Number(row.ticket_id), [...(byTicket.get(Number(row.ticket_id)) ?? []), row]);
+    return byTicket;
+  };
+  const events = await group<{ reference: string; n: number }>(
+    'select ticket_id, reference, count(*)::int as n from zendesk.conversation_events where ticket_id = any($1) group by ticket_id, reference',
+  );
+  const files = await group<{ id: string }>('select ticket_id, id::text as id from zendesk.attachments where ticket_id = any($1)');
+  const thumbs = await group<{ id: string }>('select ticket_id, id::text as id from zendesk.attachment_thumbnails where ticket_id = any($1)');
+  const states = await group<{ status: string; events_synced: number }>(
+    'select ticket_id, status::text as status, events_synced from zendesk.ticket_sync where ticket_id = any($1)',
+  );
+  const { rows: total } = await pool.query<{ n: number; distinct: number }>(
+    'select count(*)::int as n, count(distinct reference)::int as distinct from zendesk.conversation_events where ticket_id = any($1)',
+    [ids],
+  );
+  verdict.duplicates = total[0].n - total[0].distinct;
+
+  for (const id of ids) {
+    const want = expectedRows(sim, id);
+    want.authors.forEach((a) => allAuthors.add(a));
+    const got = events.get(id) ?? [];
+    const refs = new Set(got.map((r) => r.reference));
+    verdict.expected += want.references.size;
+    verdict.stored += got.reduce((sum, r) => sum + r.n, 0);
+    const lost = [...want.references].filter((r) => !refs.has(r));
+    const unexpected = [...refs].filter((r) => !want.references.has(r));
+    verdict.lost += lost.length;
+    verdict.unexpected += unexpected.length;
+    if (lost.length || unexpected.length) verdict.problems.push(`ticket ${id}: ${lost.length} lost, ${unexpected.length} unexpected`);
+
+    const fileIds = new Set((files.get(id) ?? []).map((r) => Number(r.id)));
+    const thumbIds = new Set((thumbs.get(id) ?? []).map((r) => Number(r.id)));
+    const fileDiff = symmetricDifference(want.attachments, fileIds) + symmetricDifference(want.thumbnails, thumbIds);
+    verdict.fileMismatches += fileDiff;
+    if (fileDiff) verdict.problems.push(`ticket ${id}: attachments/thumbnails differ by ${fileDiff}`);
+
+    const state = states.get(id)?.[0];
+    if (!state || state.status !== wanted || (wanted === 'synced' && state.events_synced !== want.references.size)) {
+      verdict.notSynced.push(id);
+      verdict.problems.push(`ticket ${id}: ticket_sync ${state ? `${state.status}, events_synced ${state.events_synced}` : 'missing'}; expected ${wanted}, ${want.references.size}`);
+    }
+  }
+  const { rows: authorRows } = await pool.query<{ author_key: string }>('select author_key from zendesk.authors');
+  const storedAuthors = new Set(authorRows.map((r) => r.author_key));
+  // Without the whole table (other tickets share it): each expected author must be there.
+  verdict.authorMismatches = options.authors === false ? [...allAuthors].filter((a) => !storedAuthors.has(a)).length : symmetricDifference(allAuthors, storedAuthors);
+  if (verdict.authorMismatches) verdict.problems.push(`authors differ from the simulator's distinct set by ${verdict.authorMismatches}`);
+  if (verdict.duplicates) verdict.problems.push(`${verdict.duplicates} duplicate event rows`);
+  return verdict;
+}
+
+function symmetricDifference<T>(a: Set<T>, b: Set<T>): number {
+  let n = 0;
+  for (const x of a) if (!b.has(x)) n++;
+  for (const x of b) if (!a.has(x)) n++;
+  return n;
+}
+
+/** True when the verdict shows an exact copy. */
+export function exact(v: Verdict): boolean {
+  return v.expected === v.stored && v.duplicates === 0 && v.lost === 0 && v.unexpected === 0 && v.fileMismatches === 0 && v.authorMismatches === 0 && v.notSynced.length === 0;
+}
+
+/** Jobs of the sync queue by state, straight from pg-boss's table. */
+export async function jobStates(pool: pg.Pool): Promise<Record<string, number>> {
+  const { rows } = await pool.query<{ state: string; n: number }>(
+    `select state::text as state, count(*)::int as n from pgboss.job where name = 'ticket-sync' group by state`,
+  );
+  return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+}
+
+/** Ticket sizes for a simulator: `big` tickets of 2,500 events among a realistic mix. */
+export function ticketMix(count: number, big: number[], sizes: Record<number, number> = {}): Record<number, number> {
+  const out: Record<number, number> = {};
+  for (let id = 1; id <= count; id++) out[id] = big.includes(id) ? 2500 : (sizes[id] ?? [0, 1, 7, 12, 40, 100, 101, 250][id % 8]);
+  return out;
+}
+
+export const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);

@@ -1,0 +1,305 @@
+// Plumbing for the integration tests: a migrated database, a simulator, the sync's
+// dependencies, what the simulator says should be stored (computed here from the design's
+// rules, independently of src/sync), and snapshots of what is stored.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import type { PgBoss } from 'pg-boss';
+import type { CommandContext } from '../../src/commands/types.ts';
+import type { SyncRuntime } from '../../src/commands/runtime.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { silentLogger } from '../../src/log.ts';
+import { startBoss } from '../../src/queue/boss.ts';
+import { startSimulator, type ConversationEvent, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
+import type { SyncDeps } from '../../src/sync/sync-ticket.ts';
+import { createZendeskHttp, localBudget } from '../../src/zendesk/index.ts';
+import { BIN, cleanEnv } from './cli.ts';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+
+export interface Fixture {
+  database: TestDatabase;
+  sim: Simulator;
+  deps: SyncDeps;
+  /** Environment for a `convlog` child process against this database and simulator. */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** A fresh database and a simulator (unlimited rate unless told) with in-process sync deps. */
+export async function createFixture(simOptions: SimulatorOptions = {}, depOptions: { pageSize?: number } = {}): Promise<Fixture> {
+  const database = await createTestDatabase();
+  const sim = await startSimulator({ rateLimit: 0, exportRateLimit: 0, ...simOptions });
+  const http = createZendeskHttp({ baseUrl: sim.url, auth: { kind: 'token', email: 'agent@example.com', token: 'sim-token' }, requestTimeoutMs: 10_000 });
+  const deps: SyncDeps = { db: database.db, http, budget: localBudget(), log: silentLogger, redactSystemMetadata: false, pageSize: depOptions.pageSize };
+  return {
+    database,
+    sim,
+    deps,
+    env: cliEnvFor(database.url, sim.url),
+    close: async () => {
+      await sim.close();
+      await database.close();
+    },
+  };
+}
+
+export function cliEnvFor(databaseUrl: string, zendeskUrl: string): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    ZENDESK_BASE_URL: zendeskUrl,
+    ZENDESK_EMAIL: 'agent@example.com',
+    ZENDESK_API_TOKEN: 'sim-token',
+    // The simulators here are unlimited: the shared budget must not pace the tests at 100 a minute.
+    CONVLOG_RATE_LIMIT: '100000',
+    LOG_LEVEL: 'warn',
+  };
+}
+
+/** pg-boss on the fixture's database, as the commands start it. */
+export function bossFor(fixture: Fixture, supervise = true): Promise<PgBoss> {
+  return startBoss(fixture.database, silentLogger, { supervise });
+}
+
+/** What `syncTickets` (src/commands/sync.ts) needs, wired to the fixture, with output captured. */
+export function syncRuntimeFor(fixture: Fixture, boss: PgBoss): { runtime: SyncRuntime; ctx: CommandContext; output: string[] } {
+  const config: Config = { ...loadConfig({}), databaseUrl: fixture.database.url };
+  const output: string[] = [];
+  const runtime: SyncRuntime = { config, database: fixture.database, boss, deps: fixture.deps, close: async () => {} };
+  const ctx: CommandContext = {
+    log: silentLogger,
+    config: () => config,
+    out: (line) => output.push(line),
+    signal: new AbortController().signal,
+  };
+  return { runtime, ctx, output };
+}
+
+// ---------------------------------------------------------------------------------------------
+// What should be stored, derived from the simulator's events by the rules of design.md.
+
+/** Postgres cannot hold U+0000 nor lone surrogates: they are removed / replaced with U+FFFD. */
+export function sanitized<T>(value: T): T {
+  if (typeof value === 'string') return value.replaceAll('\u0000', '').toWellFormed() as T;
+  if (Array.isArray(value)) return value.map((v) => sanitized(v)) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [sanitized(k), sanitized(v)])) as T;
+  }
+  return value;
+}
+
+export function expectedAuthorKey(author: Record<string, unknown>): string {
+  const support = author['zen:support:user_id'];
+  if (typeof support === 'number' && support > 0) return `support:${support}`;
+  const sunco = author['zen:sunco:user_id'];
+  if (typeof sunco === 'string' && sunco !== '') return `sunco:${sunco}`;
+  return `anonymous:${String(author.type ?? 'unknown')}:${String(author.display_name ?? '')}`;
+}
+
+export interface ExpectedFile {
+  id: number;
+  ticketId: number;
+  eventReference?: string;
+  attachmentId?: number;
+  fileName: string;
+  contentType: string;
+  size: number;
+  deleted: boolean;
+}
+
+export interface Expected {
+  /** reference -> the sanitised event, as `raw` must hold it. */
+  events: Map<string, { ticketId: number; raw: ConversationEvent }>;
+  authors: Set<string>;
+  attachments: Map<number, ExpectedFile>;
+  thumbnails: Map<number, ExpectedFile>;
+}
+
+export function expectedRows(sim: Simulator, ticketIds: readonly number[]): Expected {
+  const expected: Expected = { events: new Map(), authors: new Set(), attachments: new Map(), thumbnails: new Map() };
+  for (const ticketId of ticketIds) {
+    for (const served of sim.events(ticketId)) {
+      const event = sanitized(served);
+      expected.events.set(event.reference, { ticketId, raw: event });
+      expected.authors.add(expectedAuthorKey(event.author));
+      for (const a of event.attachments) {
+        expected.attachments.set(a.id, fileOf(a, ticketId, { eventReference: event.reference }));
+        for (const t of a.thumbnails ?? []) expected.thumbnails.set(t.id, fileOf(t, ticketId, { attachmentId: a.id }));
+      }
+    }
+  }
+  return expected;
+}
+
+function fileOf(a: ConversationEvent['attachments'][number], ticketId: number, link: Partial<ExpectedFile>): ExpectedFile {
+  return { id: a.id, ticketId, ...link, fileName: a.file_name, contentType: a.content_type, size: a.size, deleted: a.deleted };
+}
+
+// ---------------------------------------------------------------------------------------------
+// What is stored.
+
+export interface Stored {
+  events: Map<string, { ticketId: number; raw: unknown; type: string; bodyText: string | null; authorKey: string | null }>;
+  authors: Set<string>;
+  attachments: Map<number, ExpectedFile>;
+  thumbnails: Map<number, ExpectedFile>;
+}
+
+export async function storedRows(database: TestDatabase): Promise<Stored> {
+  const { pool } = database;
+  const events = await pool.query<{ reference: string; ticket_id: string; raw: unknown; type: string; body_text: string | null; author_key: string | null }>(
+    'select reference, ticket_id, raw, type, body_text, author_key from zendesk.conversation_events',
+  );
+  const authors = await pool.query<{ author_key: string }>('select author_key from zendesk.authors');
+  const fileSql = (table: string, link: string) =>
+    `select id, ticket_id, ${link}, file_name, content_type, size, deleted from zendesk.${table}`;
+  const attachments = await pool.query(fileSql('attachments', 'event_reference'));
+  const thumbnails = await pool.query(fileSql('attachment_thumbnails', 'attachment_id'));
+  const file = (r: Record<string, unknown>, link: Partial<ExpectedFile>): ExpectedFile => ({
+    id: Number(r.id),
+    ticketId: Number(r.ticket_id),
+    ...link,
+    fileName: r.file_name as string,
+    contentType: r.content_type as string,
+    size: Number(r.size),
+    deleted: r.deleted as boolean,
+  });
+  return {
+    events: new Map(
+      events.rows.map((r) => [r.reference, { ticketId: Number(r.ticket_id), raw: r.raw, type: r.type, bodyText: r.body_text, authorKey: r.author_key }]),
+    ),
+    authors: new Set(authors.rows.map((r) => r.author_key)),
+    attachments: new Map(attachments.rows.map((r) => [Number(r.id), file(r, { eventReference: r.event_reference as string })])),
+    thumbnails: new Map(thumbnails.rows.map((r) => [Number(r.id), file(r, { attachmentId: Number(r.attachment_id) })])),
+  };
+}
+
+export interface Counts {
+  events: number;
+  authors: number;
+  attachments: number;
+  thumbnails: number;
+}
+
+export async function rowCounts(database: TestDatabase, ticketIds?: readonly number[]): Promise<Counts> {
+  const where = ticketIds ? `where ticket_id = any($1::bigint[])` : '';
+  const params = ticketIds ? [ticketIds] : [];
+  const { rows } = await database.pool.query<Counts>(
+    `select
+      (select count(*)::int from zendesk.conversation_events ${where}) as events,
+      (select count(*)::int from zendesk.authors) as authors,
+      (select count(*)::int from zendesk.attachments ${where}) as attachments,
+      (select count(*)::int from zendesk.attachment_thumbnails ${where}) as thumbnails`,
+    params,
+  );
+  return rows[0];
+}
+
+export function expectedCounts(expected: Expected): Counts {
+  return {
+    events: expected.events.size,
+    authors: expected.authors.size,
+    attachments: expected.attachments.size,
+    thumbnails: expected.thumbnails.size,
+  };
+}
+
+/**
+ * Every row of the four data tables with its xmin (the transaction that last wrote it) and
+ * updated_at, hashed per table: equal snapshots mean no row was inserted, updated or deleted.
+ */
+export async function tableSnapshot(database: TestDatabase): Promise<Record<string, string>> {
+  const tables = { conversation_events: 'reference', authors: 'author_key', attachments: 'id', attachment_thumbnails: 'id' };
+  const out: Record<string, string> = {};
+  for (const [table, key] of Object.entries(tables)) {
+    const { rows } = await database.pool.query<{ line: string }>(
+      `select t.xmin::text || ' ' || t.updated_at::text || ' ' || md5(row_to_json(t)::text) as line from zendesk.${table} t order by t.${key}`,
+    );
+    out[table] = `${rows.length} rows, ${createHash('sha256').update(rows.map((r) => r.line).join('\n')).digest('hex')}`;
+  }
+  return out;
+}
+
+/** `table:key` → the row's xmin and updated_at, for every row of the four data tables. */
+export async function rowVersions(database: TestDatabase): Promise<Map<string, string>> {
+  const tables = { conversation_events: 'reference', authors: 'author_key', attachments: 'id', attachment_thumbnails: 'id' };
+  const out = new Map<string, string>();
+  for (const [table, key] of Object.entries(tables)) {
+    const { rows } = await database.pool.query<{ key: string; version: string }>(
+      `select ${key}::text as key, xmin::text || ' ' || updated_at::text as version from zendesk.${table}`,
+    );
+    for (const row of rows) out.set(`${table}:${row.key}`, row.version);
+  }
+  return out;
+}
+
+/** Which rows appeared, changed or disappeared between two rowVersions(), sorted. */
+export function versionChanges(before: Map<string, string>, after: Map<string, string>) {
+  const added = [...after.keys()].filter((k) => !before.has(k)).sort();
+  const changed = [...after.keys()].filter((k) => before.has(k) && before.get(k) !== after.get(k)).sort();
+  const removed = [...before.keys()].filter((k) => !after.has(k)).sort();
+  return { added, changed, removed };
+}
+
+export interface TicketSyncRow {
+  ticket_id: string;
+  status: string;
+  after_cursor: string | null;
+  events_synced: number;
+  pages_synced: number;
+  requests_last_run: number;
+  attempts: number;
+  last_error: string | null;
+}
+
+export async function ticketSync(database: TestDatabase, ticketId: number): Promise<TicketSyncRow | undefined> {
+  const { rows } = await database.pool.query<TicketSyncRow>('select * from zendesk.ticket_sync where ticket_id = $1', [ticketId]);
+  return rows[0];
+}
+
+export async function jobStates(database: TestDatabase): Promise<{ ticketId: number; state: string; retryCount: number; singletonKey: string }[]> {
+  const { rows } = await database.pool.query<{ ticket_id: number; state: string; retry_count: number; singleton_key: string }>(
+    `select (data->>'ticketId')::int as ticket_id, state::text, retry_count, singleton_key from pgboss.job where name = 'ticket-sync' order by created_on`,
+  );
+  return rows.map((r) => ({ ticketId: r.ticket_id, state: r.state, retryCount: r.retry_count, singletonKey: r.singleton_key }));
+}
+
+/** Conversation-log requests the simulator answered, optionally for one ticket. */
+export function logRequests(sim: Simulator, ticketId?: number) {
+  return sim.requests.filter((r) => r.kind === 'conversation_log' && (ticketId === undefined || r.ticketId === ticketId));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes that the test controls (signals), unlike runCli which waits for the end.
+
+export interface Child {
+  process: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code (null when killed by a signal) and the signal. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function spawnCli(args: string[], env: Record<string, string | undefined>): Child {
+  const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+  return { process: child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+/** Polls `probe` until it returns a truthy value, or fails after `timeoutMs` naming `what`. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false | null>, timeoutMs = 30_000, everyMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+export const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);

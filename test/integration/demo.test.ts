@@ -1,0 +1,40 @@
+// `convlog demo` from nothing: no DATABASE_URL, no ZENDESK_* variables, a fresh data directory.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { DEMO_QUERIES } from '../../src/demo/queries.ts';
+import { runCli } from '../helpers/cli.ts';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-demo-'));
+fs.chmodSync(dir, 0o755); // the embedded Postgres runs as user "postgres" when tests run as root
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+// Tickets 1..100 of the default mix include every size, a 2,500-event ticket (97) and every oddity.
+const demo = () => runCli(['demo', '--tickets', '100'], { cwd: dir, env: { CONVLOG_DATA_DIR: path.join(dir, 'data') }, timeoutMs: 150_000 });
+
+it('runs with nothing set up, prints a summary and the example queries with results, and runs again', { timeout: 300_000 }, async () => {
+  const first = await demo();
+  expect(first.code, first.stderr).toBe(0);
+  expect(first.stdout).toMatch(/^synced 100, not_found 0, forbidden 0, failed 0 \| (\d+) events read with \d+ requests$/m);
+  const events = Number(/\| (\d+) events read/.exec(first.stdout)![1]);
+  expect(events).toBeGreaterThan(2500);
+  expect(first.stdout).toContain('Summary');
+  expect(first.stdout).toMatch(/^ {2}tickets {4}100 synced$/m);
+  expect(first.stdout).toMatch(new RegExp(`^  stored     ${events.toLocaleString('en')} events, [\\d,]+ authors, [\\d,]+ attachments, [\\d,]+ thumbnails$`, 'm'));
+  expect(first.stdout).toMatch(/this run {3}[\d,]+ new events with \d+ requests in [\d.]+ s \([\d,]+ events\/s\)/);
+  for (const query of DEMO_QUERIES) expect(first.stdout).toContain(`-- ${query.title}`);
+  // Results, not only SQL: the first query's table has a Comment row and a row count.
+  expect(first.stdout).toMatch(/^ {3}Comment +\| - +\| +[\d,]+$/m);
+  expect(first.stdout.match(/^ {2}\(\d+ rows?\)$/gm)).toHaveLength(DEMO_QUERIES.length);
+  expect(first.stdout).toContain('npx convlog status');
+  expect(fs.existsSync(path.join(dir, 'data/pg/PG_VERSION'))).toBe(true);
+  expect(fs.existsSync(path.join(dir, 'data/pg/postmaster.pid')), 'the embedded Postgres stops with the demo').toBe(false);
+
+  // Re-runnable: every ticket is already synced and costs one request.
+  const second = await demo();
+  expect(second.code, second.stderr).toBe(0);
+  expect(second.stdout).toMatch(/^synced 100, not_found 0, forbidden 0, failed 0 \| 0 events read with 100 requests$/m);
+  expect(second.stdout).toContain('nothing new');
+  expect(second.stdout).toMatch(new RegExp(`^  stored     ${events.toLocaleString('en')} events`, 'm'));
+});
