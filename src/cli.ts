@@ -1,6 +1,6 @@
 // Argument parsing and wiring only: each command lives in src/commands/.
 import { parseArgs } from 'node:util';
-import { loadConfig, type LoadConfigOptions } from './config.ts';
+import { LOG_LEVELS, loadConfig, type LoadConfigOptions } from './config.ts';
 import { ConvlogError, exitCodeFor, UsageError } from './errors.ts';
 import { createLogger } from './log.ts';
 import { backfill } from './commands/backfill.ts';
@@ -61,7 +61,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const verbose = Boolean(values.verbose) || /^(debug|trace)$/i.test(process.env.LOG_LEVEL ?? '');
-  let log = createLogger(verbose ? 'debug' : (process.env.LOG_LEVEL ?? 'info').toLowerCase());
+  // Until the environment is checked (ctx.config), an unknown LOG_LEVEL must not crash pino.
+  const earlyLevel = (process.env.LOG_LEVEL ?? 'info').toLowerCase();
+  let log = createLogger(verbose ? 'debug' : LOG_LEVELS.includes(earlyLevel) ? earlyLevel : 'info');
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
