@@ -205,3 +205,42 @@ export function machine(): string {
   const cpus = os.cpus();
   return `${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, Node ${process.version}, ${os.platform()} ${os.release()}`;
 }
+
+/** CPU ticks of every process named `postgres` (the server and its backends), by pid. */
+function postgresTicks(): Map<string, number> {
+  const ticks = new Map<string, number>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (!stat.includes('(postgres)')) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks.set(entry, Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks;
+}
+
+/**
+ * Measures the CPU Postgres spends from now until `stop()`, sampling often enough to count
+ * backends that exit before the end (up to their last sample).
+ */
+export function postgresCpuMeter(): { stop(): number } {
+  const before = postgresTicks();
+  const last = new Map<string, number>();
+  const sample = () => {
+    for (const [pid, ticks] of postgresTicks()) last.set(pid, ticks);
+  };
+  const timer = setInterval(sample, 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      let spent = 0;
+      for (const [pid, ticks] of last) spent += ticks - (before.get(pid) ?? 0);
+      return spent / 100;
+    },
+  };
+}

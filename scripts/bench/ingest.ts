@@ -4,7 +4,7 @@
 import { enqueueTickets } from '../../src/queue/enqueue.ts';
 import { startBoss } from '../../src/queue/boss.ts';
 import { silentLogger } from '../../src/log.ts';
-import { CREDENTIALS, convlog, freePort, jobOutcomes, loadAverage, waitForOutput, type Postgres } from './harness.ts';
+import { CREDENTIALS, convlog, freePort, jobOutcomes, loadAverage, postgresCpuMeter, waitForOutput, type Postgres } from './harness.ts';
 
 export interface IngestRunOptions {
   label: string;
@@ -39,13 +39,15 @@ export async function ingestRun(postgres: Postgres, options: IngestRunOptions): 
       DATABASE_URL: database.url,
       ZENDESK_BASE_URL: `http://127.0.0.1:${port}`,
       ...CREDENTIALS,
-      CONVLOG_RATE_LIMIT: '1000000', ...(process.env.WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.WORKER_NODE_OPTIONS } : {}),
+      CONVLOG_RATE_LIMIT: '1000000',
     });
     const simCpuBefore = sim.cpuSeconds();
+    const pgMeter = postgresCpuMeter();
     const code = await worker.exited;
     const peakRssBytes = worker.peakRss();
     const workerCpu = worker.cpuSeconds();
     const simCpu = sim.cpuSeconds() - simCpuBefore;
+    const pgCpu = pgMeter.stop();
     if (code !== 0) throw new Error(`worker exited with ${code}: ${worker.output().slice(-3000)}`);
     const { rows } = await database.pool.query<{ events: number; seconds: number; synced: number }>(
       `select (select count(*)::int from zendesk.conversation_events) as events,
@@ -60,7 +62,7 @@ export async function ingestRun(postgres: Postgres, options: IngestRunOptions): 
     }
     say(
       `  ${options.label}: ${events} events in ${seconds.toFixed(2)} s = ${Math.round(events / seconds)} events/s; worker peak RSS ${(peakRssBytes / 1e6).toFixed(0)} MB; ` +
-        `CPU s: worker ${workerCpu.toFixed(1)} (start-up included), simulator ${simCpu.toFixed(1)}; load average ${loadAverage()}; retries ${jobs.retries}`,
+        `CPU s: worker ${workerCpu.toFixed(1)} (start-up included), simulator ${simCpu.toFixed(1)}, postgres ${pgCpu.toFixed(1)}; load average ${loadAverage()}; retries ${jobs.retries}`,
     );
     return { events, seconds, eventsPerSecond: events / seconds, peakRssBytes };
   } finally {

@@ -182,7 +182,12 @@ returning o.granted, greatest(0, o.wait)::float8 as wait_ms, o.now_ms::float8 as
 
 /** One permit, atomically: granted with the time to wait before sending, or a wait before asking again. */
 export async function takePermit(pool: pg.Pool, name: string, limitPerWindow: number, sendMarginMs: number): Promise<TakeResult | null> {
-  const { rows } = await pool.query<{ granted: boolean; wait_ms: number; now_ms: number }>(TAKE, [name, limitPerWindow, sendMarginMs]);
+  // Named: each connection plans the statement once, not once per permit.
+  const { rows } = await pool.query<{ granted: boolean; wait_ms: number; now_ms: number }>({
+    name: 'convlog_take_permit',
+    text: TAKE,
+    values: [name, limitPerWindow, sendMarginMs],
+  });
   if (rows.length === 0) return null;
   return { granted: rows[0].granted, waitMs: Math.ceil(rows[0].wait_ms), nowMs: rows[0].now_ms };
 }
@@ -264,7 +269,7 @@ update convlog.rate_budgets b
 
 /** Corrects the shared state with what one response said. */
 export async function observeBudget(pool: pg.Pool, name: string, seen: Observation): Promise<void> {
-  await pool.query(OBSERVE, [
+  await pool.query({ name: 'convlog_observe_budget', text: OBSERVE, values: [
     name,
     seen.status,
     seen.total ?? null,
@@ -272,7 +277,7 @@ export async function observeBudget(pool: pg.Pool, name: string, seen: Observati
     seen.resetsMs ?? null,
     seen.retryAfterMs ?? null,
     seen.sentAfterMs ?? null,
-  ]);
+  ] });
 }
 
 /** Every budget as `convlog status` shows it. */

@@ -65,13 +65,19 @@ function upsertFiles(table: PgTable, tableName: string, param: string, compared:
 const FILE_FIELDS = ['file_name', 'content_type', 'content_url', 'mapped_content_url', 'url', 'size', 'width', 'height', 'inline', 'deleted'];
 
 const AUTHOR_COLUMNS = inputColumns(authors);
-// `content` and `metadata` are parts of `raw`: taken from it in SQL rather than sent twice.
-const DERIVED: Record<string, string> = {
-  content: `nullif(r."raw"->'content', 'null'::jsonb)`,
-  metadata: `nullif(r."raw"->'metadata', 'null'::jsonb)`,
-};
-const EVENT_COLUMNS = inputColumns(conversationEvents, Object.keys(DERIVED));
-const EVENT_INSERT = [...EVENT_COLUMNS.map((c) => c.name), ...Object.keys(DERIVED)];
+// Columns that are parts of `raw` are taken from it in SQL rather than sent twice: a page is
+// then a third smaller to serialise, send and parse. Each expression gives what mapPage gives.
+const DERIVED: { key: string; name: string; sql: string }[] = [
+  { key: 'content', name: 'content', sql: `nullif(r."raw"->'content', 'null'::jsonb)` },
+  { key: 'metadata', name: 'metadata', sql: `nullif(r."raw"->'metadata', 'null'::jsonb)` },
+  {
+    key: 'bodyHtml',
+    name: 'body_html',
+    sql: `case when r."raw"->'content'->>'type' = 'html' and jsonb_typeof(r."raw"->'content'->'body') = 'string' then r."raw"->'content'->>'body' end`,
+  },
+];
+const EVENT_COLUMNS = inputColumns(conversationEvents, DERIVED.map((d) => d.key));
+const EVENT_INSERT = [...EVENT_COLUMNS.map((c) => c.name), ...DERIVED.map((d) => d.name)];
 
 // $1 authors, $2 events, $3 attachments, $4 thumbnails (jsonb arrays); $5 ticket, $6 cursor,
 // $7 events on the page, $8 requests it cost.
@@ -96,7 +102,7 @@ with authors_written as (
 ),
 events_written as (
   insert into zendesk.conversation_events as e (${EVENT_INSERT.map(quoted).join(', ')})
-  select ${[...EVENT_COLUMNS.map((c) => `r.${quoted(c.key)}`), ...Object.values(DERIVED)].join(', ')} from ${recordset('$2', EVENT_COLUMNS)}
+  select ${[...EVENT_COLUMNS.map((c) => `r.${quoted(c.key)}`), ...DERIVED.map((d) => d.sql)].join(', ')} from ${recordset('$2', EVENT_COLUMNS)}
   on conflict (reference) do update set
     ${[...EVENT_INSERT.filter((n) => n !== 'reference').map((n) => `${quoted(n)} = excluded.${quoted(n)}`), 'updated_at = now()'].join(', ')}
   -- raw holds everything the other columns are derived from.
@@ -121,22 +127,36 @@ cursor_saved as (
     requests_last_run = s.requests_last_run + excluded.requests_last_run,
     updated_at = now()
   returning 1
+),
+-- The commit does not wait for its WAL to reach disk. Should the server crash within that
+-- moment, the page is lost together with its cursor, so the next run fetches it again: the
+-- guarantee (page and cursor, or neither) holds, and the worker stops idling on every flush.
+-- A CTE runs only when referenced, hence the reference below.
+commit_asynchronously as (
+  select set_config('synchronous_commit', 'off', true) as setting
 )
-select (select count(*) from events_written)::int as events_written`;
+select (select count(*) from events_written)::int as events_written,
+       (select setting from commit_asynchronously) as commit_mode`;
 
 /** The events' rows without the columns taken from `raw` in SQL. */
 function eventsJson(rows: PageRows['events']): string {
-  return JSON.stringify(rows.map(({ content: _content, metadata: _metadata, ...rest }) => rest));
+  const keys = EVENT_COLUMNS.map((c) => c.key);
+  return JSON.stringify(
+    rows.map((row) => {
+      const sent: Record<string, unknown> = {};
+      for (const key of keys) sent[key] = row[key as keyof typeof row];
+      return sent;
+    }),
+  );
 }
 
-export async function storePage(db: Db, rows: PageRows, progress: PageProgress): Promise<StoredPage> {
-  // Sorted keys (the order by in each CTE) give every statement the same lock order, so two
-  // tickets sharing an author or attachment never deadlock.
-  // A named statement: each connection plans it once (planning it took as long as running it).
-  const client = (db as Db & { $client: pg.Pool | pg.PoolClient | pg.Client }).$client;
-  const result = await client.query<{ events_written: number }>({
-    name: 'convlog_store_page',
-    text: STORE_PAGE,
+/** A page ready to send: its rows serialised (the costly part), so that it can be done while the previous page is written. */
+export interface PreparedPage {
+  readonly values: readonly unknown[];
+}
+
+export function preparePage(rows: PageRows, progress: PageProgress): PreparedPage {
+  return {
     values: [
       JSON.stringify(rows.authors),
       eventsJson(rows.events),
@@ -147,6 +167,18 @@ export async function storePage(db: Db, rows: PageRows, progress: PageProgress):
       rows.events.length,
       progress.requests,
     ],
+  };
+}
+
+export async function storePage(db: Db, page: PreparedPage): Promise<StoredPage> {
+  // Sorted keys (the order by in each CTE) give every statement the same lock order, so two
+  // tickets sharing an author or attachment never deadlock.
+  // A named statement: each connection plans it once (planning it took as long as running it).
+  const client = (db as Db & { $client: pg.Pool | pg.PoolClient | pg.Client }).$client;
+  const result = await client.query<{ events_written: number }>({
+    name: 'convlog_store_page',
+    text: STORE_PAGE,
+    values: [...page.values],
   });
   return { eventsWritten: result.rows[0].events_written };
 }

@@ -20,22 +20,32 @@ export interface ExportPosition {
   savedAt: string;
 }
 
-export interface BackfillRun {
+/**
+ * What a backfill counts. The run holds `position` as a Date; its stored record (BackfillRun) as
+ * ISO text, since it goes through JSON.
+ */
+export interface BackfillTotals<Position = Date | null> {
+  pages: number;
+  /** Tickets the export reported (a ticket changed twice during the run counts twice). */
+  seen: number;
+  queued: number;
+  alreadyQueued: number;
+  /** Deleted in Zendesk: recorded as not_found, not queued. */
+  deleted: number;
+  /** Changed while their sync was running: queued again by the next backfill. */
+  resyncLater: number;
+  requests: number;
+  /** The latest change time seen (the export's position), or null before any ticket. */
+  position: Position;
+}
+
+export interface BackfillRun extends BackfillTotals<string | null> {
   trigger: 'cli' | 'schedule';
   outcome: 'done' | 'interrupted' | 'failed' | 'skipped';
   /** `since 2024-05-01T00:00:00.000Z` or `saved position`. */
   from: string;
   startedAt: string;
   finishedAt: string;
-  pages: number;
-  seen: number;
-  queued: number;
-  alreadyQueued: number;
-  deleted: number;
-  /** Changed while their sync ran; queued again by the next backfill. */
-  resyncLater: number;
-  requests: number;
-  position: string | null;
   error?: string;
 }
 

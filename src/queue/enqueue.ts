@@ -7,7 +7,7 @@ import { databaseNow, markQueued } from '../db/ticket-status.ts';
 import { SYNC_QUEUE, type SyncJobData } from './boss.ts';
 
 const BATCH = 5_000;
-const LANES = 2;
+const LANES = 3;
 
 export interface EnqueueResult {
   queued: number;

@@ -12,7 +12,12 @@ export interface Reply {
 }
 
 export function jsonReply(status: number, value: unknown, headers: Record<string, string> = {}): Reply {
-  return { status, headers, body: Buffer.from(JSON.stringify(value)), contentType: 'application/json; charset=utf-8', json: true };
+  return serializedJsonReply(status, Buffer.from(JSON.stringify(value)), headers);
+}
+
+/** A reply whose JSON body was serialised beforehand. */
+export function serializedJsonReply(status: number, body: Buffer, headers: Record<string, string> = {}): Reply {
+  return { status, headers, body, contentType: 'application/json; charset=utf-8', json: true };
 }
 
 export function textReply(status: number, body: string, contentType = 'text/plain; charset=utf-8', headers: Record<string, string> = {}): Reply {

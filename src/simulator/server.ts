@@ -1,12 +1,13 @@
 // Request routing: authentication, rate budgets, injected faults, then the endpoint itself.
 // Every request is answered (or deliberately left hanging) from here.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { conversationLogPage } from './conversation-log.ts';
+import { conversationLogPage, type PageResult } from './conversation-log.ts';
 import { decodeLogCursor } from './cursor.ts';
 import { exportPage } from './export.ts';
 import { failureReply, malformedReply, truncateReply, type FaultDice } from './faults.ts';
-import { forbidden, invalidEndpoint, jsonReply, queryObject, recordNotFound, send, textReply, unauthenticated, type Reply } from './http.ts';
+import { forbidden, invalidEndpoint, jsonReply, queryObject, recordNotFound, send, serializedJsonReply, textReply, unauthenticated, type Reply } from './http.ts';
 import type { ResolvedOptions } from './options.ts';
+import { PageLookahead, type RenderState } from './lookahead.ts';
 import type { BudgetState, FixedWindowBudget } from './rate-limit.ts';
 import type { TicketStore } from './store.ts';
 import type { PageBody, RequestKind, SimRequest } from './types.ts';
@@ -36,6 +37,7 @@ export interface ServerContext {
 
 export function createRequestHandler(ctx: ServerContext) {
   let tooManyCount = 0;
+  const ahead = new PageLookahead<RenderedPage>();
 
   return (req: IncomingMessage, res: ServerResponse): void => {
     const at = Date.now();
@@ -77,7 +79,7 @@ export function createRequestHandler(ctx: ServerContext) {
       if (dice.fail) return finish(failureReply(dice.fail, headers));
 
       const origin = `http://${req.headers.host ?? 'localhost'}`;
-      let reply = kind === 'conversation_log' ? conversationLog(ctx, ticketId, params, origin, headers) : exportReply(ctx, params, origin, headers, at);
+      let reply = kind === 'conversation_log' ? conversationLog(ctx, ahead, ticketId, params, origin, headers) : exportReply(ctx, params, origin, headers, at);
       if (reply.status === 200 && reply.json && dice.truncate) reply = truncateReply(reply, dice.cutAt);
       finish(reply);
     } catch (error) {
@@ -96,18 +98,44 @@ function isAuthorized(header: string | undefined, apiToken: string): boolean {
   return decoded.endsWith(`/token:${apiToken}`);
 }
 
-function conversationLog(ctx: ServerContext, ticketId: number | undefined, params: URLSearchParams, origin: string, headers: Record<string, string>): Reply {
+/** A page as computed from the store, and its body as sent when nothing is wrong with it. */
+interface RenderedPage {
+  result: PageResult;
+  body: Buffer | undefined;
+}
+
+function conversationLog(
+  ctx: ServerContext,
+  ahead: PageLookahead<RenderedPage>,
+  ticketId: number | undefined,
+  params: URLSearchParams,
+  origin: string,
+  headers: Record<string, string>,
+): Reply {
   const { store } = ctx;
   const options = ctx.options();
   const withHeaders = (reply: Reply): Reply => ({ ...reply, headers: { ...headers, ...reply.headers } });
   if (ticketId === undefined || !store.exists(ticketId) || options.deleted.includes(ticketId)) return withHeaders(recordNotFound());
   if (options.forbidden.includes(ticketId)) return withHeaders(forbidden());
 
-  const result = conversationLogPage(store, ticketId, params, origin);
+  const state = (): RenderState => ({ options: ctx.options(), storeVersion: store.version });
+  const render = (query: URLSearchParams): RenderedPage => {
+    const result = conversationLogPage(store, ticketId, query, origin);
+    return { result, body: result.ok ? Buffer.from(JSON.stringify(result.page)) : undefined };
+  };
+  const key = (query: URLSearchParams) => `${origin} ${ticketId} ${query.toString()}`;
+  const { result, body } = ahead.take(key(params), state()) ?? render(params);
   if (!result.ok) return withHeaders(result.reply);
   const malformed = store.malformed(ticketId, lastIndexOf(result.page));
   if (malformed) return malformedReply(malformed, result.page, headers);
-  return jsonReply(200, result.page, headers);
+  const after = result.page.meta.after_cursor;
+  if (result.page.meta.has_more && after !== null && params.get('page[before]') === null) {
+    // The request a client paging forward sends next.
+    const next = new URLSearchParams(params);
+    next.set('page[after]', after);
+    ahead.prepare(key(next), state, () => render(next));
+  }
+  return serializedJsonReply(200, body!, headers);
 }
 
 /** Index of the newest event a page holds, read back from its cursors (-1 for none). */

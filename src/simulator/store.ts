@@ -25,6 +25,7 @@ export class TicketStore {
   #changes = new Map<number, Change>();
   #malformed = new Map<number, { kind: MalformedKind; afterEvents: number }>();
   #changeSeq = 0;
+  #version = 0;
 
   constructor(options: () => ResolvedOptions, startedSec: number) {
     this.#options = options;
@@ -38,6 +39,12 @@ export class TicketStore {
   /** Drops cached profiles; call after the seed changes. */
   invalidate(): void {
     this.#profiles.clear();
+    this.#version++;
+  }
+
+  /** Grows with every change to what a page holds (events, edits, faults, the seed). */
+  get version(): number {
+    return this.#version;
   }
 
   exists(ticketId: number): boolean {
@@ -133,6 +140,7 @@ export class TicketStore {
   markChanged(ticketId: number): void {
     this.#mustExist(ticketId);
     this.#changes.set(ticketId, { generatedSec: Math.floor(Date.now() / 1000), seq: ++this.#changeSeq });
+    this.#version++;
   }
 
   get changeSeq(): number {
@@ -173,6 +181,7 @@ export class TicketStore {
   setMalformed(ticketId: number, kind: MalformedKind | null, afterEvents = 0): void {
     if (kind === null) this.#malformed.delete(ticketId);
     else this.#malformed.set(ticketId, { kind, afterEvents });
+    this.#version++;
   }
 
   #mustExist(ticketId: number): void {

@@ -5,7 +5,7 @@
 import type pg from 'pg';
 import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/connection.ts';
-import { loadExportPosition, loadResync, saveExportPosition, saveLastBackfill, saveResync, tryBackfillLock, type BackfillRun } from '../db/sync-state.ts';
+import { loadExportPosition, loadResync, saveExportPosition, saveLastBackfill, saveResync, tryBackfillLock, type BackfillRun, type BackfillTotals } from '../db/sync-state.ts';
 import { recordOutcome } from '../db/ticket-status.ts';
 import { ConvlogError, errorMessage, UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -15,6 +15,8 @@ import type { ZendeskHttp } from '../zendesk/http.ts';
 import { MIN_START_AGE_SECONDS, pageIncrementalExport, type ExportStart, type PageExportOptions } from '../zendesk/incremental-export.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
 import { sharedBudget } from '../zendesk/shared-budget.ts';
+
+export type { BackfillTotals };
 
 /** The row of convlog.rate_budgets that export requests take their permits from. */
 export const EXPORT_BUDGET = 'export';
@@ -48,21 +50,6 @@ export interface BackfillOptions {
   onPage?: (progress: BackfillProgress) => void;
   /** Tuning for tests: page size and retries of the export requests. */
   exportOptions?: Pick<PageExportOptions, 'pageSize' | 'maxAttempts' | 'retryBaseMs'>;
-}
-
-export interface BackfillTotals {
-  pages: number;
-  /** Tickets the export reported (a ticket changed twice during the run counts twice). */
-  seen: number;
-  queued: number;
-  alreadyQueued: number;
-  /** Deleted in Zendesk: recorded as not_found, not queued. */
-  deleted: number;
-  /** Changed while their sync was running: queued again by the next backfill. */
-  resyncLater: number;
-  requests: number;
-  /** The latest change time seen (the export's position), or null before any ticket. */
-  position: Date | null;
 }
 
 export interface BackfillProgress extends BackfillTotals {
@@ -107,13 +94,7 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
       from,
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
-      pages: totals.pages,
-      seen: totals.seen,
-      queued: totals.queued,
-      alreadyQueued: totals.alreadyQueued,
-      deleted: totals.deleted,
-      resyncLater: totals.resyncLater,
-      requests: totals.requests,
+      ...totals,
       position: totals.position?.toISOString() ?? null,
       ...(error !== undefined ? { error } : {}),
     }).catch((e) => log.warn({ err: errorMessage(e) }, 'could not record the backfill run'));

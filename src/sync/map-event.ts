@@ -14,16 +14,15 @@ export interface EventOptions {
 }
 
 /**
- * The event as it will be stored in `raw`: a sanitised deep copy, redacted when asked.
- * Every column is read from this copy, so each is clean and none shares memory with the input.
+ * The event as it will be stored in `raw`: sanitised and redacted when asked. It is the input
+ * itself when nothing had to change (never mutated, here or later); every column is read from it.
  */
 export function storedEvent(event: Json, options: EventOptions): Json {
-  const copy = sanitizeForPostgres(event);
-  if (options.redactSystemMetadata && Object.hasOwn(copy, 'metadata')) {
-    // Assigning into our own copy, never into the caller's event.
-    copy.metadata = redactSystemMetadata(copy.metadata);
-  }
-  return copy;
+  const clean = sanitizeForPostgres(event);
+  if (!options.redactSystemMetadata || !Object.hasOwn(clean, 'metadata')) return clean;
+  const metadata = redactSystemMetadata(clean.metadata);
+  // A new object: `clean` may be the caller's event.
+  return metadata === clean.metadata ? clean : { ...clean, metadata };
 }
 
 /** The row for one stored event (see storedEvent) whose author key is already known. */

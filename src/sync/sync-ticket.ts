@@ -1,12 +1,16 @@
 // The pipeline for one ticket: page the log from the saved cursor, map each page (pure), and
-// store it with its cursor in one transaction, page after page. Only one page is in memory.
+// store it with its cursor in one transaction, page after page. At most three pages are in
+// memory: one arriving, one being mapped, one being written.
 import type { Db } from '../db/connection.ts';
-import { storePage } from '../db/store-page.ts';
+import { preparePage, storePage, type PreparedPage } from '../db/store-page.ts';
 import { finishRun, forgetCursor, recordOutcome, startRun } from '../db/ticket-status.ts';
 import { Forbidden, Interrupted, InvalidCursor, TicketNotFound } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { pageConversationLog, type RequestBudget, type ZendeskHttp } from '../zendesk/index.ts';
 import { mapPage } from './map-page.ts';
+
+/** How long a page waits for the next page's request to leave before it is mapped anyway. */
+const MAX_SEND_WAIT_MS = 5;
 
 export interface SyncDeps {
   db: Db;
@@ -75,10 +79,11 @@ async function readPages(
   log: Logger,
 ): Promise<void> {
   // The next page is requested as soon as one arrives, so it travels while this one is mapped
-  // and stored (one page in hand, one on the way). `stopped` cancels that request when we stop
-  // early; the shutdown signal cancels it too.
+  // and the one before is written. `stopped` cancels that request when we stop early; the
+  // shutdown signal cancels it too.
   const stopped = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stopped.signal]) : stopped.signal;
+  let requested: () => void = () => {};
   const pages = pageConversationLog(deps.http, ticketId, {
     afterCursor,
     pageSize: deps.pageSize,
@@ -86,30 +91,55 @@ async function readPages(
     // Aborts a wait for the budget or a request in flight; a page being stored always commits.
     signal,
     log,
+    onRequest: () => requested(),
   })[Symbol.asyncIterator]();
   let finished = false;
   let next = pages.next();
+  // Three stages overlap: page N+2 travels, page N+1 is mapped here, page N is written by
+  // Postgres. Pages are still stored one at a time and in order, each with its cursor, so a
+  // crash never leaves a cursor ahead of the events before it.
+  let storing: Promise<void> | undefined;
+  // Only counts are kept for the page being written, not its events, so they can be collected.
+  const store = async (page: { events: number; requests: number; hasMore: boolean }, prepared: PreparedPage) => {
+    const stored = await storePage(deps.db, prepared);
+    result.pages += 1;
+    result.events += page.events;
+    result.eventsWritten += stored.eventsWritten;
+    result.requests += page.requests;
+    log.trace({ page: result.pages, events: page.events, written: stored.eventsWritten }, 'page stored');
+    options.onPage?.({ events: page.events, requests: page.requests });
+    finished = !page.hasMore;
+  };
   try {
     for (;;) {
       const item = await next;
       if (item.done) break;
       const page = item.value;
+      const leaving = new Promise<void>((resolve) => (requested = resolve));
       next = pages.next();
       // Handled where it is awaited; until then a failure must not count as unhandled.
       next.catch(() => {});
+      // Mapping holds the event loop for milliseconds: let the next page's request leave first,
+      // so that it travels meanwhile, but do not wait long for a permit the budget holds back.
+      await requestLeft(leaving, next);
       const rows = mapPage(page.events, { ticketId, redactSystemMetadata: deps.redactSystemMetadata });
-      const stored = await storePage(deps.db, rows, { ticketId, afterCursor: page.afterCursor, requests: page.requests });
-      result.pages += 1;
-      result.events += page.events.length;
-      result.eventsWritten += stored.eventsWritten;
-      result.requests += page.requests;
-      log.trace({ page: result.pages, events: page.events.length, written: stored.eventsWritten }, 'page stored');
-      options.onPage?.({ events: page.events.length, requests: page.requests });
-      finished = !page.hasMore;
-      if (finished || options.signal?.aborted) break;
+      const prepared = preparePage(rows, { ticketId, afterCursor: page.afterCursor, requests: page.requests });
+      await storing;
+      if (options.signal?.aborted) break;
+      storing = store({ events: page.events.length, requests: page.requests, hasMore: page.hasMore }, prepared);
+      // Awaited on the next turn or below; a failure meanwhile must not count as unhandled.
+      storing.catch(() => {});
+      if (!page.hasMore) break;
     }
+    await storing;
   } catch (error) {
-    if (!options.signal?.aborted) throw error;
+    // The page being written commits or not as a whole; wait for it so the counts are true,
+    // and report its failure first, since nothing after it can be stored.
+    const storeFailure = await storing?.then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    if (!options.signal?.aborted) throw storeFailure ?? error;
   } finally {
     if (!finished) {
       // Stopping early (an error, a shutdown): drop the page on its way, then close the pager.
@@ -121,4 +151,20 @@ async function readPages(
   if (!finished && options.signal?.aborted) {
     throw new Interrupted(`interrupted by shutdown after page ${result.pages}; the next run resumes from the saved cursor`);
   }
+}
+
+/** Whichever comes first: the request has gone out, the page settled, or a few milliseconds passed. */
+async function requestLeft(leaving: Promise<void>, next: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    leaving,
+    next.then(
+      () => {},
+      () => {},
+    ),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, MAX_SEND_WAIT_MS))),
+  ]);
+  clearTimeout(timer);
+  // The HTTP client writes the request a few callbacks after it is handed over.
+  await new Promise<void>((resolve) => setImmediate(resolve));
 }

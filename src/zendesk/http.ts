@@ -46,11 +46,12 @@ export function createZendeskHttp(config: ZendeskConfig, options: ZendeskHttpOpt
     retry: 0,
     throwHttpErrors: false,
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    // No afterResponse hook: ky hands each one a clone of the response, whose body stream is
+    // then buffered twice. The pagers log every answer (page, status, time) themselves.
     hooks: log
       ? {
-          // URL and status only: headers carry the credential.
+          // The URL only: headers carry the credential.
           beforeRequest: [({ request }) => log.trace({ method: request.method, url: request.url }, 'zendesk request')],
-          afterResponse: [({ request, response }) => log.trace({ method: request.method, url: request.url, status: response.status }, 'zendesk response')],
         }
       : {},
   });

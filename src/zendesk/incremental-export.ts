@@ -1,15 +1,15 @@
 // Pages through Zendesk's incremental ticket export (cursor flavour): which tickets changed since a
 // time, or since a saved cursor. One validated page at a time, so the caller can queue a page's
-// tickets and save its cursor before the next is fetched. Same conventions as the conversation-log
-// pager: every attempt goes through the export's own rate budget, 429s are waited out without
-// counting as failures, 5xx, timeouts and invalid bodies are retried with backoff.
+// tickets and save its cursor before the next is fetched. Same retries as the conversation-log
+// pager (fetch-with-retries.ts), but through the export's own rate budget.
 import { z } from 'zod';
-import { BadRequest, Forbidden, InvalidResponse, isRetryable, RateLimited, TicketNotFound, ZendeskError } from '../errors.ts';
+import { BadRequest, Forbidden, InvalidResponse, RateLimited, TicketNotFound, ZendeskError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
+import { fetchWithRetries, type RetrySettings } from './fetch-with-retries.ts';
 import { zendeskHttpInfo, type ZendeskHttp } from './http.ts';
-import { localBudget, parseRetryAfter, sleep, type RateLimitInfo, type RequestBudget } from './rate-limit.ts';
+import { localBudget, parseRetryAfter, type RateLimitInfo, type RequestBudget } from './rate-limit.ts';
 import { STATUS_CODES } from 'node:http';
-import { describeBody, errorForFailure, readJsonResponse, retryAfterMsOf, type ResponseContext } from './responses.ts';
+import { describeBody, retryAfterMsOf, type RawResponse, type ResponseContext } from './responses.ts';
 
 export const EXPORT_PATH = 'api/v2/incremental/tickets/cursor.json';
 /** Zendesk's largest export page. */
@@ -53,8 +53,6 @@ export interface PageExportOptions {
   retryBaseMs?: number;
 }
 
-/** 429s are waited out, not counted as failures; this only stops a budget that never waits. */
-const MAX_RATE_LIMITED_LOOPS = 50;
 const MAX_BACKOFF_MS = 60_000;
 const MAX_SERVER_RETRY_AFTER_MS = 120_000;
 
@@ -78,6 +76,10 @@ export async function* pageIncrementalExport(
     log: (options.log ?? silentLogger).child({ export: 'tickets' }),
     maxAttempts: Math.max(1, options.maxAttempts ?? 5),
     retryBaseMs: Math.max(0, options.retryBaseMs ?? 1000),
+    maxBackoffMs: MAX_BACKOFF_MS,
+    maxServerRetryAfterMs: MAX_SERVER_RETRY_AFTER_MS,
+    logName: 'export',
+    rateLimitOf,
   };
 
   let cursor = 'cursor' in start ? start.cursor : null;
@@ -206,82 +208,41 @@ export function validateExportPage(value: unknown, context: { status?: number; c
 
 // ---- one page, with retries ----
 
-interface FetchSettings {
-  http: ZendeskHttp;
-  pageSize: number | undefined;
-  budget: RequestBudget;
-  signal: AbortSignal | undefined;
-  log: Logger;
-  maxAttempts: number;
-  retryBaseMs: number;
-}
+type FetchSettings = RetrySettings & { pageSize: number | undefined };
 
 async function fetchPage(settings: FetchSettings, request: { startTime: number } | { cursor: string }, page: number) {
-  const { http, budget, signal, log } = settings;
-  const info = zendeskHttpInfo(http);
+  const info = zendeskHttpInfo(settings.http);
   const cursor = 'cursor' in request ? request.cursor : null;
   const context: ResponseContext = { cursor, host: info?.host, timeoutMs: info?.timeoutMs, secrets: info?.secrets };
   // URLSearchParams encodes the cursor ('+', '/', '=').
   const searchParams = new URLSearchParams('cursor' in request ? { cursor: request.cursor } : { start_time: String(request.startTime) });
   if (settings.pageSize !== undefined) searchParams.set('per_page', String(settings.pageSize));
+  const fetched = await fetchWithRetries(settings, {
+    path: EXPORT_PATH,
+    searchParams,
+    context,
+    page,
+    validate: (value, status) => validateExportPage(value, { status, cursor }),
+    rewordError: (error, answer) => (answer ? exportError(error, cursor, detailOf(answer, context.secrets), context.host) : error),
+  });
+  const { body, rateLimit, requests, ms } = fetched;
+  settings.log.debug({ page, status: rateLimit.status, tickets: body.tickets.length, endOfStream: body.end_of_stream, ms, requests }, 'export page');
+  return fetched;
+}
 
-  let failures = 0;
-  let rateLimited = 0;
-  for (let requests = 1; ; requests++) {
-    await budget.take(signal);
-    signal?.throwIfAborted();
-    const started = Date.now();
-    let rateLimit: RateLimitInfo | undefined;
-    let failure: unknown;
-    let detail = '';
-    const pending = http.get(EXPORT_PATH, { searchParams, signal });
-    const sent = await settle(pending);
-    if (sent.ok) {
-      const response = sent.value;
-      // The omnilog header counts the conversation log's budget, not this one: only Retry-After
-      // (429, and a 503 in maintenance) says anything about the export.
-      rateLimit = { status: response.status };
-      const retryAfterMs = response.status === 429 ? retryAfterMsOf(response.headers) : parseRetryAfter(response.headers.get('retry-after'));
-      if (retryAfterMs !== undefined) rateLimit.retryAfterMs = retryAfterMs;
-      await budget.observe(rateLimit);
-      const read = await settle(pending.text());
-      if (read.ok) {
-        const said = describeBody(read.value, response.headers.get('content-type'), context.secrets);
-        detail = `${response.status} ${STATUS_CODES[response.status] ?? 'status'}${said ? `: ${said}` : ''}`;
-        try {
-          const value = readJsonResponse({ status: response.status, headers: response.headers, body: read.value }, context);
-          const body = validateExportPage(value, { status: response.status, cursor });
-          log.debug({ page, status: response.status, tickets: body.tickets.length, endOfStream: body.end_of_stream, ms: Date.now() - started, requests }, 'export page');
-          return { body, requests };
-        } catch (caught) {
-          failure = caught;
-        }
-      } else {
-        failure = read.error;
-      }
-    } else {
-      failure = sent.error;
-    }
+// The omnilog header counts the conversation log's budget, not this one: only Retry-After
+// (429, and a 503 in maintenance) says anything about the export.
+function rateLimitOf(response: Response): RateLimitInfo {
+  const rateLimit: RateLimitInfo = { status: response.status };
+  const retryAfterMs = response.status === 429 ? retryAfterMsOf(response.headers) : parseRetryAfter(response.headers.get('retry-after'));
+  if (retryAfterMs !== undefined) rateLimit.retryAfterMs = retryAfterMs;
+  return rateLimit;
+}
 
-    if (signal?.aborted) throw signal.reason;
-    const error = exportError(errorForFailure(failure, context), cursor, detail, context.host);
-    if (error instanceof RateLimited) {
-      rateLimited++;
-      log.debug({ page, status: 429, retryAfterMs: error.retryAfterMs, rateLimited }, 'export rate limited');
-      if (rateLimited >= MAX_RATE_LIMITED_LOOPS) throw error;
-      continue;
-    }
-    if (!isRetryable(error)) throw error;
-    failures++;
-    if (failures >= settings.maxAttempts) {
-      log.debug({ page, attempts: failures, err: (error as Error).message }, 'export page failed');
-      throw error;
-    }
-    const asked = Math.min(rateLimit?.retryAfterMs ?? 0, MAX_SERVER_RETRY_AFTER_MS);
-    const delay = Math.max(backoff(settings.retryBaseMs, failures), asked);
-    log.debug({ page, attempt: failures, delayMs: delay, err: (error as Error).message }, 'export page retry');
-    await sleep(delay, signal);
-  }
+/** `403 Forbidden: <what the body said>`, for the reworded messages below. */
+function detailOf(answer: RawResponse, secrets: readonly string[] | undefined): string {
+  const said = describeBody(answer.body, answer.headers.get('content-type'), secrets);
+  return `${answer.status} ${STATUS_CODES[answer.status] ?? 'status'}${said ? `: ${said}` : ''}`;
 }
 
 /**
@@ -289,7 +250,7 @@ async function fetchPage(settings: FetchSettings, request: { startTime: number }
  * something else (admins only, a stale cursor), so those few are reworded here, same classes.
  */
 function exportError(error: unknown, cursor: string | null, detail: string, host: string | undefined): unknown {
-  if (!(error instanceof ZendeskError) || error instanceof RateLimited || detail === '') return error;
+  if (!(error instanceof ZendeskError) || error instanceof RateLimited) return error;
   const at = host ? ` at ${host}` : '';
   const context = { status: error.status, cursor };
   if (error instanceof Forbidden) {
@@ -303,18 +264,4 @@ function exportError(error: unknown, cursor: string | null, detail: string, host
     return new BadRequest(`Zendesk${at} rejected ${what} (${detail})`, context, { cause: error });
   }
   return error;
-}
-
-async function settle<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
-  try {
-    return { ok: true, value: await promise };
-  } catch (error) {
-    return { ok: false, error };
-  }
-}
-
-/** Exponential backoff with full jitter. */
-function backoff(baseMs: number, attempt: number): number {
-  const ceiling = Math.min(MAX_BACKOFF_MS, baseMs * 2 ** (attempt - 1));
-  return Math.round(Math.random() * ceiling);
 }

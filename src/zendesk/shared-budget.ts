@@ -65,7 +65,8 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Reque
     return ready;
   };
 
-  const rest = (ms: number, interruptible: boolean) =>
+  /** Sleeps, unless every taker gives up meanwhile. */
+  const rest = (ms: number) =>
     new Promise<void>((resolve) => {
       const timer = setTimeout(done, Math.max(0, ms));
       function done() {
@@ -73,7 +74,7 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Reque
         if (wake === done) wake = undefined;
         resolve();
       }
-      if (interruptible) wake = done;
+      wake = done;
     });
 
   async function pump(): Promise<void> {
@@ -90,15 +91,16 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Reque
           }
           if (!result.granted) {
             if (result.waitMs > 0) log.trace({ waitMs: result.waitMs }, 'rate budget: waiting');
-            await rest(result.waitMs, true);
+            await rest(result.waitMs);
             continue;
           }
-          // The send time is reserved: sleep until it even if the taker gives up meanwhile,
-          // so the next taker in line can have it.
-          await rest(result.waitMs, false);
+          // The send time is reserved: if the taker gives up meanwhile, the next one in line has
+          // it; if nobody is left (a shutdown), it goes unused rather than keep the process up.
+          // A permit for now goes out at once (a timer of 0 still costs a millisecond a request).
+          if (result.waitMs > 0) await rest(result.waitMs);
           if (Date.now() < pausedUntil) {
             // A 429 arrived while we slept: this permit falls in a paused window.
-            await rest(pausedUntil - Date.now(), true);
+            await rest(pausedUntil - Date.now());
             continue;
           }
           const waiter = waiters.shift();

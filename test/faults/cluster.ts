@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
+import { adminQuery } from '../helpers/database.ts';
 
 export interface OwnCluster {
   port: number;
@@ -67,13 +67,7 @@ export async function startOwnCluster(): Promise<OwnCluster> {
 }
 
 export async function createDatabase(cluster: OwnCluster, name: string): Promise<string> {
-  const client = new pg.Client({ connectionString: cluster.url('postgres') });
-  await client.connect();
-  try {
-    await client.query(`create database ${name}`);
-  } finally {
-    await client.end();
-  }
+  await adminQuery(cluster.url('postgres'), `create database ${name}`);
   return cluster.url(name);
 }
 

@@ -39,7 +39,8 @@ export async function createEmptyDatabase(): Promise<{ url: string; drop(): Prom
   };
 }
 
-async function adminQuery(adminUrl: string, sql: string): Promise<void> {
+/** Runs one statement (create/drop database) on its own connection to `adminUrl`. */
+export async function adminQuery(adminUrl: string, sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {

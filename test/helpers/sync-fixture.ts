@@ -4,11 +4,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import type { PgBoss } from 'pg-boss';
+import { syncTickets } from '../../src/commands/sync.ts';
 import type { CommandContext } from '../../src/commands/types.ts';
 import type { SyncRuntime } from '../../src/commands/runtime.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startBoss } from '../../src/queue/boss.ts';
+import { enqueueTickets } from '../../src/queue/enqueue.ts';
 import { startSimulator, type ConversationEvent, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
 import type { SyncDeps } from '../../src/sync/sync-ticket.ts';
 import { createZendeskHttp, localBudget } from '../../src/zendesk/index.ts';
@@ -24,13 +26,26 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
+export interface FixtureOptions {
+  /** Page size of the in-process sync (`deps`); the conversation log's own default otherwise. */
+  pageSize?: number;
+  /**
+   * For tests whose workers are `convlog` child processes: pg-boss's schema is created and these
+   * tickets are queued (none for `[]`) before the fixture is returned, with no pg-boss left running.
+   */
+  queue?: readonly number[];
+}
+
 /** A fresh database and a simulator (unlimited rate unless told) with in-process sync deps. */
-export async function createFixture(simOptions: SimulatorOptions = {}, depOptions: { pageSize?: number } = {}): Promise<Fixture> {
+export async function createFixture(simOptions: SimulatorOptions = {}, options: FixtureOptions = {}): Promise<Fixture> {
   const database = await createTestDatabase();
-  const sim = await startSimulator({ rateLimit: 0, exportRateLimit: 0, ...simOptions });
+  const sim = await startSimulator({ rateLimit: 0, exportRateLimit: 0, ...simOptions }).catch(async (error) => {
+    await database.close();
+    throw error;
+  });
   const http = createZendeskHttp({ baseUrl: sim.url, auth: { kind: 'token', email: 'agent@example.com', token: 'sim-token' }, requestTimeoutMs: 10_000 });
-  const deps: SyncDeps = { db: database.db, http, budget: localBudget(), log: silentLogger, redactSystemMetadata: false, pageSize: depOptions.pageSize };
-  return {
+  const deps: SyncDeps = { db: database.db, http, budget: localBudget(), log: silentLogger, redactSystemMetadata: false, pageSize: options.pageSize };
+  const fixture: Fixture = {
     database,
     sim,
     deps,
@@ -38,6 +53,42 @@ export async function createFixture(simOptions: SimulatorOptions = {}, depOption
     close: async () => {
       await sim.close();
       await database.close();
+    },
+  };
+  if (options.queue) {
+    try {
+      const boss = await bossFor(fixture, false);
+      try {
+        if (options.queue.length > 0) await enqueueTickets(boss, database.db, options.queue);
+      } finally {
+        await boss.stop({ graceful: false, timeout: 2_000 });
+      }
+    } catch (error) {
+      await fixture.close();
+      throw error;
+    }
+  }
+  return fixture;
+}
+
+export interface FixtureWithBoss extends Fixture {
+  /** A running pg-boss (supervising, as `work` starts it), stopped by close(). */
+  boss: PgBoss;
+}
+
+/** createFixture, with a pg-boss of the test's own for in-process queues and workers. */
+export async function createFixtureWithBoss(simOptions: SimulatorOptions = {}, options: Omit<FixtureOptions, 'queue'> = {}): Promise<FixtureWithBoss> {
+  const fixture = await createFixture(simOptions, options);
+  const boss = await bossFor(fixture).catch(async (error) => {
+    await fixture.close();
+    throw error;
+  });
+  return {
+    ...fixture,
+    boss,
+    close: async () => {
+      await boss.stop({ graceful: false, timeout: 2_000 });
+      await fixture.close();
     },
   };
 }
@@ -71,6 +122,17 @@ export function syncRuntimeFor(fixture: Fixture, boss: PgBoss): { runtime: SyncR
     signal: new AbortController().signal,
   };
   return { runtime, ctx, output };
+}
+
+/** Syncs through the queue and in-process workers, as `convlog sync` does: its exit code and output. */
+export async function syncViaQueue(
+  fixture: FixtureWithBoss,
+  ids: readonly number[],
+  options: { full?: boolean; concurrency?: number } = {},
+): Promise<{ code: number; output: string[] }> {
+  const { runtime, ctx, output } = syncRuntimeFor(fixture, fixture.boss);
+  const code = await syncTickets(runtime, ctx, [...ids], { full: options.full ?? false, concurrency: options.concurrency ?? 4 });
+  return { code, output };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,18 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
-import {
-  bossFor,
-  createFixture,
-  expectedCounts,
-  expectedRows,
-  jobStates,
-  logRequests,
-  range,
-  rowCounts,
-  ticketSync,
-  type Fixture,
-} from '../helpers/sync-fixture.ts';
+import { createFixture, expectedCounts, expectedRows, jobStates, logRequests, range, rowCounts, ticketSync, type Fixture } from '../helpers/sync-fixture.ts';
 
 let fixture: Fixture;
 let dir: string;
@@ -38,10 +27,8 @@ async function queuedTickets(): Promise<number[]> {
 }
 
 beforeAll(async () => {
-  fixture = await createFixture({ tickets: 60, seed: 1 });
-  // pg-boss's schema exists before the first command, so "no rows" can be asserted.
-  const boss = await bossFor(fixture, false);
-  await boss.stop({ graceful: false, timeout: 2_000 });
+  // pg-boss's schema exists before the first command (queue: []), so "no rows" can be asserted.
+  fixture = await createFixture({ tickets: 60, seed: 1 }, { queue: [] });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-cli-ids-'));
 });
 afterAll(async () => {

@@ -2,13 +2,10 @@
 // request and writes nothing, appended events cost the fewest requests, --full re-reads edits,
 // a cursor Zendesk rejects falls back to a full read, and 404/403 are recorded, not retried.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { PgBoss } from 'pg-boss';
-import { syncTickets } from '../../src/commands/sync.ts';
 import type { ConversationEvent } from '../../src/simulator/index.ts';
 import { syncTicket } from '../../src/sync/sync-ticket.ts';
 import {
-  bossFor,
-  createFixture,
+  createFixtureWithBoss,
   expectedCounts,
   expectedRows,
   jobStates,
@@ -18,23 +15,15 @@ import {
   rowVersions,
   sanitized,
   storedRows,
-  syncRuntimeFor,
+  syncViaQueue,
   tableSnapshot,
   ticketSync,
   versionChanges,
-  type Fixture,
+  type FixtureWithBoss,
 } from '../helpers/sync-fixture.ts';
 
 const IDS = range(1, 20);
-let fixture: Fixture;
-let boss: PgBoss;
-
-/** Syncs through the queue and real workers, as `convlog sync` does. */
-async function syncViaQueue(ids: number[], full = false): Promise<{ code: number; output: string[] }> {
-  const { runtime, ctx, output } = syncRuntimeFor(fixture, boss);
-  const code = await syncTickets(runtime, ctx, ids, { full, concurrency: 4 });
-  return { code, output };
-}
+let fixture: FixtureWithBoss;
 
 function requestsPerTicket(ids: number[]): Record<number, number> {
   return Object.fromEntries(ids.map((id) => [id, logRequests(fixture.sim, id).length]));
@@ -42,14 +31,12 @@ function requestsPerTicket(ids: number[]): Record<number, number> {
 
 beforeAll(async () => {
   // Page size 10 gives the larger tickets several pages; 3 (100) and 4 (101) get 10 and 11.
-  fixture = await createFixture({ tickets: 20, seed: 1, ticketSizes: { 6: 45 } }, { pageSize: 10 });
-  boss = await bossFor(fixture);
-  const first = await syncViaQueue(IDS);
+  fixture = await createFixtureWithBoss({ tickets: 20, seed: 1, ticketSizes: { 6: 45 } }, { pageSize: 10 });
+  const first = await syncViaQueue(fixture, IDS);
   expect(first.code).toBe(0);
   expect(await rowCounts(fixture.database)).toEqual(expectedCounts(expectedRows(fixture.sim, IDS)));
 }, 120_000);
 afterAll(async () => {
-  await boss?.stop({ graceful: false, timeout: 2_000 });
   await fixture?.close();
 });
 beforeEach(() => fixture.sim.resetRequests());
@@ -58,7 +45,7 @@ describe('incremental sync', { timeout: 90_000 }, () => {
   it('re-syncing unchanged tickets costs exactly one request each and changes no row', async () => {
     const before = await tableSnapshot(fixture.database);
     const versions = await rowVersions(fixture.database);
-    const { code, output } = await syncViaQueue(IDS);
+    const { code, output } = await syncViaQueue(fixture, IDS);
     expect(code).toBe(0);
     expect(output[0]).toMatch(/^synced 20, not_found 0, forbidden 0, failed 0 \| 0 events read with 20 requests$/);
     expect(requestsPerTicket(IDS)).toEqual(Object.fromEntries(IDS.map((id) => [id, 1])));
@@ -77,7 +64,7 @@ describe('incremental sync', { timeout: 90_000 }, () => {
     ];
     const authorsBefore = (await storedRows(fixture.database)).authors;
 
-    const { code, output } = await syncViaQueue(IDS);
+    const { code, output } = await syncViaQueue(fixture, IDS);
     expect(code).toBe(0);
     expect(output[0]).toMatch(/\| 33 events read with 22 requests$/);
     expect(requestsPerTicket(IDS)).toEqual(Object.fromEntries(IDS.map((id) => [id, id === 6 ? 3 : 1])));
@@ -149,7 +136,7 @@ describe('incremental sync', { timeout: 90_000 }, () => {
 
   it('`sync --full` through the queue re-reads every page of every ticket', async () => {
     const before = await tableSnapshot(fixture.database);
-    const { code } = await syncViaQueue([3, 4], true);
+    const { code } = await syncViaQueue(fixture, [3, 4], { full: true });
     expect(code).toBe(0);
     expect(requestsPerTicket([3, 4])).toEqual({ 3: 11, 4: 11 }); // 107 and 101 events, 10 a page
     expect(await tableSnapshot(fixture.database)).toEqual(before); // unchanged events are not rewritten
@@ -182,7 +169,7 @@ describe('tickets Zendesk will not serve', { timeout: 90_000 }, () => {
   it('404 is recorded as not_found and 403 as forbidden, each after one request, the job completed', async () => {
     fixture.sim.setOptions({ deleted: [7], forbidden: [8] });
     try {
-      const { code, output } = await syncViaQueue([7, 8, 9]);
+      const { code, output } = await syncViaQueue(fixture, [7, 8, 9]);
       expect(code).toBe(0);
       expect(output[0]).toMatch(/^synced 1, not_found 1, forbidden 1, failed 0 /);
       expect(requestsPerTicket([7, 8, 9])).toEqual({ 7: 1, 8: 1, 9: 1 });

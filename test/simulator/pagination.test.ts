@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { getPage, logPath, readAll, simulator } from './helpers.ts';
+import type { Simulator } from '../../src/simulator/index.ts';
+import { getPage, logPath, readAll, simulator, sleep, type LogPage } from './helpers.ts';
 
 const SIZES = { 1: 0, 2: 1, 3: 100, 4: 101, 5: 2500 };
 
@@ -102,5 +103,50 @@ describe('conversation log cursor pagination', () => {
     expect(newest.events).toHaveLength(100);
     expect(newest.events[0].reference).not.toBe(oldest.events[0].reference);
     expect(sim.eventCount(1)).toBe(50_000);
+  });
+});
+
+// The page a client asks for next is rendered while it handles the current one; nothing that
+// changes in between may be served stale.
+describe('the next page, rendered ahead', () => {
+  // The order convlog's client sends: size first, then the cursor.
+  const next = (page: LogPage) => logPath(1, `page%5Bsize%5D=10&page%5Bafter%5D=${encodeURIComponent(page.meta.after_cursor!)}`);
+  const firstPage = async (sim: Simulator) => {
+    const page = await getPage(sim, logPath(1, 'page%5Bsize%5D=10'));
+    await sleep(20); // the next page is rendered by now
+    return page;
+  };
+
+  it('is the same page as one rendered on request', async () => {
+    const sim = await simulator({ tickets: 1, ticketSizes: { 1: 25 } });
+    const first = await firstPage(sim);
+    const second = await getPage(sim, next(first));
+    expect(second.events).toEqual(sim.events(1).slice(10, 20));
+    const again = await getPage(sim, next(first));
+    expect(again).toEqual(second);
+  });
+
+  it('shows an event edited after it was rendered', async () => {
+    const sim = await simulator({ tickets: 1, ticketSizes: { 1: 25 } });
+    const first = await firstPage(sim);
+    const target = sim.events(1)[12];
+    sim.editEvent(1, target.reference, (e) => {
+      e.content = { type: 'html', body: '<p>edited</p>' };
+    });
+    const second = await getPage(sim, next(first));
+    expect(second.events[2].content).toEqual({ type: 'html', body: '<p>edited</p>' });
+  });
+
+  it('follows a ticket size or a fault set after it was rendered', async () => {
+    const sim = await simulator({ tickets: 1, ticketSizes: { 1: 25 } });
+    const first = await firstPage(sim);
+    sim.setOptions({ ticketSizes: { 1: 15 } });
+    const second = await getPage(sim, next(first));
+    expect(second.events).toHaveLength(5);
+    expect(second.meta.has_more).toBe(false);
+
+    const third = await firstPage(sim);
+    sim.setMalformed(1, 'missing-events');
+    expect(await getPage(sim, next(third))).not.toHaveProperty('events');
   });
 });

@@ -43,7 +43,12 @@ describe('sanitizeForPostgres', () => {
     });
   });
 
-  it('returns a deep copy and never mutates', () => {
+  it('returns a clean value itself, without copying it', () => {
+    const input = { a: { b: ['x', 1, null, true] }, c: `fine ${EMOJI}`, 'é': [] };
+    expect(sanitizeForPostgres(input)).toBe(input);
+  });
+
+  it('returns a deep copy when something needed repair, and never mutates', () => {
     const input = { a: { b: ['x\u0000'] }, c: 'clean' };
     const before = structuredClone(input);
     const output = sanitizeForPostgres(input);

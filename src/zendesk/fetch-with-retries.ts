@@ -1,0 +1,144 @@
+// One page request with the retry policy every Zendesk pager shares. Every attempt, retries and
+// 429s included, takes a permit from the budget first, because the budget is all that keeps
+// many workers inside Zendesk's limit. 429s are waited out without counting as failures; 5xx,
+// timeouts, network failures and invalid bodies are retried with backoff. What differs per
+// endpoint (the request, what a response tells the budget, validation, error wording) is passed in.
+import { isRetryable, RateLimited } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { ZendeskHttp } from './http.ts';
+import { sleep, type RateLimitInfo, type RequestBudget } from './rate-limit.ts';
+import { errorForFailure, readJsonResponse, type RawResponse, type ResponseContext } from './responses.ts';
+
+/** 429s are waited out, not counted as failures; this only stops a budget that never waits. */
+export const MAX_RATE_LIMITED_LOOPS = 50;
+
+/** How one pager sends and retries: the same for all of its pages. */
+export interface RetrySettings {
+  http: ZendeskHttp;
+  budget: RequestBudget;
+  signal: AbortSignal | undefined;
+  log: Logger;
+  /** Attempts per page for 5xx, timeouts, network failures and invalid bodies (at least 1). */
+  maxAttempts: number;
+  /** First backoff ceiling in ms; doubles per attempt, with full jitter. */
+  retryBaseMs: number;
+  /** The backoff ceiling stops doubling here. */
+  maxBackoffMs: number;
+  /** A 5xx's Retry-After is honoured up to this, so one odd header cannot park a worker for hours. */
+  maxServerRetryAfterMs: number;
+  /** Names the endpoint in log messages: `${logName} page retry`, `${logName} rate limited`. */
+  logName: string;
+  /** What the budget learns from a response; called for every response, 429s included. */
+  rateLimitOf(response: Response): RateLimitInfo;
+  /** Called as each attempt is handed to the HTTP client, its permit taken. */
+  onRequest?: () => void;
+}
+
+/** One page: where to send, and how to check and word its answer. */
+export interface PageRequest<T> {
+  path: string;
+  searchParams: URLSearchParams;
+  /** For error messages; a missing host is filled in from the first response. */
+  context: ResponseContext;
+  /** The page number, for log lines. */
+  page: number;
+  /** The checked body of a 2xx, or throws (InvalidResponse) naming what is wrong. */
+  validate(value: unknown, status: number): T;
+  /** Rewords a mapped failure; `answer` is the response whose body was read, if any. */
+  rewordError?(error: unknown, answer: RawResponse | undefined): unknown;
+}
+
+export interface FetchedPage<T> {
+  body: T;
+  /** Facts from the response that delivered the page. */
+  rateLimit: RateLimitInfo;
+  /** HTTP requests spent on this page, 429s and retries included. */
+  requests: number;
+  /** How long the successful attempt took. */
+  ms: number;
+}
+
+export async function fetchWithRetries<T>(settings: RetrySettings, request: PageRequest<T>): Promise<FetchedPage<T>> {
+  const { http, budget, signal, log, logName } = settings;
+  const { context, page } = request;
+
+  let failures = 0;
+  let rateLimited = 0;
+  for (let requests = 1; ; requests++) {
+    await budget.take(signal);
+    signal?.throwIfAborted();
+    const started = Date.now();
+    let rateLimit: RateLimitInfo | undefined;
+    let answer: RawResponse | undefined;
+    let failure: unknown;
+    const pending = http.get(request.path, { searchParams: request.searchParams, signal });
+    settings.onRequest?.();
+    const sent = await settle(pending);
+    if (sent.ok) {
+      const response = sent.value;
+      // A client not made by createZendeskHttp (an extended one) still names its host.
+      context.host ??= hostOf(response.url);
+      rateLimit = settings.rateLimitOf(response);
+      // Outside the mapping below: a failing budget (Postgres) is not a Zendesk failure. And
+      // before the body: the request spent budget even if the body never arrives.
+      await budget.observe(rateLimit);
+      // Read through ky so the body is bounded by the same timeout as the headers.
+      const read = await settle(pending.text());
+      if (read.ok) {
+        answer = { status: response.status, headers: response.headers, body: read.value };
+        try {
+          const body = request.validate(readJsonResponse(answer, context), response.status);
+          return { body, rateLimit, requests, ms: Date.now() - started };
+        } catch (caught) {
+          failure = caught;
+        }
+      } else {
+        failure = read.error;
+      }
+    } else {
+      failure = sent.error;
+    }
+
+    if (signal?.aborted) throw signal.reason;
+    const mapped = errorForFailure(failure, context);
+    const error = request.rewordError ? request.rewordError(mapped, answer) : mapped;
+    if (error instanceof RateLimited) {
+      rateLimited++;
+      log.debug({ page, status: 429, retryAfterMs: error.retryAfterMs, rateLimited }, `${logName} rate limited`);
+      if (rateLimited >= MAX_RATE_LIMITED_LOOPS) throw error;
+      continue;
+    }
+    if (!isRetryable(error)) throw error;
+    failures++;
+    if (failures >= settings.maxAttempts) {
+      log.debug({ page, attempts: failures, err: (error as Error).message }, `${logName} page failed`);
+      throw error;
+    }
+    const asked = Math.min(rateLimit?.retryAfterMs ?? 0, settings.maxServerRetryAfterMs);
+    const delay = Math.max(backoff(settings.retryBaseMs, failures, settings.maxBackoffMs), asked);
+    log.debug({ page, attempt: failures, delayMs: delay, err: (error as Error).message }, `${logName} page retry`);
+    await sleep(delay, signal);
+  }
+}
+
+async function settle<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  try {
+    return { ok: true, value: await promise };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/** Exponential backoff with full jitter: spreads retries of many workers hit by the same outage. */
+function backoff(baseMs: number, attempt: number, maxMs: number): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
+  return Math.round(Math.random() * ceiling);
+}
+
+function hostOf(url: string): string | undefined {
+  try {
+    return new URL(url).host;
+  } catch {
+    return undefined;
+  }
+}
