@@ -3,15 +3,16 @@
 // is kept for when something goes wrong and whose peak memory is read from /proc.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { connect, type Database } from '../../src/db/connection.ts';
+import { adminQuery, connect, type Database } from '../../src/db/connection.ts';
 import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
 import { migrateDatabase } from '../../src/db/migrate.ts';
 import { silentLogger } from '../../src/log.ts';
+
+export { freePort } from '../../src/db/embedded.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = path.join(ROOT, 'bin/convlog.js');
@@ -40,15 +41,7 @@ export async function startPostgres(): Promise<Postgres> {
     };
   }
   const created: string[] = [];
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: adminUrl });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
+  const admin = (sql: string) => adminQuery(adminUrl, sql);
   return {
     kind,
     async database(label) {
@@ -60,7 +53,14 @@ export async function startPostgres(): Promise<Postgres> {
       url.pathname = `/${name}`;
       const database = await connect(url.toString(), silentLogger, 10);
       await migrateDatabase(database.pool, silentLogger);
-      return database;
+      return {
+        ...database,
+        // Dropped at once: a finished figure's tables must not be vacuumed during the next one.
+        close: async () => {
+          await database.close();
+          await admin(`drop database if exists ${name} with (force)`);
+        },
+      };
     },
     async stop() {
       for (const name of created) await admin(`drop database if exists ${name} with (force)`).catch(() => {});
@@ -170,17 +170,6 @@ export function waitForOutput(proc: ConvlogProcess, pattern: RegExp, timeoutMs =
     proc.child.stdout!.on('data', check);
     proc.child.once('exit', onExit);
     check();
-  });
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
   });
 }
 

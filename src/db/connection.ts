@@ -122,6 +122,17 @@ function withReleasingTransactions(db: Db, pool: pg.Pool): Db {
   return db;
 }
 
+/** Runs one statement (create or drop a database) on a connection of its own to `adminUrl`. */
+export async function adminQuery(adminUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
 async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
   try {

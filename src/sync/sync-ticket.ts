@@ -9,9 +9,6 @@ import type { Logger } from '../log.ts';
 import { pageConversationLog, type RequestBudget, type ZendeskHttp } from '../zendesk/index.ts';
 import { mapPage } from './map-page.ts';
 
-/** How long a page waits for the next page's request to leave before it is mapped anyway. */
-const MAX_SEND_WAIT_MS = 5;
-
 export interface SyncDeps {
   db: Db;
   http: ZendeskHttp;
@@ -83,7 +80,6 @@ async function readPages(
   // shutdown signal cancels it too.
   const stopped = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stopped.signal]) : stopped.signal;
-  let requested: () => void = () => {};
   const pages = pageConversationLog(deps.http, ticketId, {
     afterCursor,
     pageSize: deps.pageSize,
@@ -91,7 +87,6 @@ async function readPages(
     // Aborts a wait for the budget or a request in flight; a page being stored always commits.
     signal,
     log,
-    onRequest: () => requested(),
   })[Symbol.asyncIterator]();
   let finished = false;
   let next = pages.next();
@@ -115,13 +110,9 @@ async function readPages(
       const item = await next;
       if (item.done) break;
       const page = item.value;
-      const leaving = new Promise<void>((resolve) => (requested = resolve));
       next = pages.next();
       // Handled where it is awaited; until then a failure must not count as unhandled.
       next.catch(() => {});
-      // Mapping holds the event loop for milliseconds: let the next page's request leave first,
-      // so that it travels meanwhile, but do not wait long for a permit the budget holds back.
-      await requestLeft(leaving, next);
       const rows = mapPage(page.events, { ticketId, redactSystemMetadata: deps.redactSystemMetadata });
       const prepared = preparePage(rows, { ticketId, afterCursor: page.afterCursor, requests: page.requests });
       await storing;
@@ -151,20 +142,4 @@ async function readPages(
   if (!finished && options.signal?.aborted) {
     throw new Interrupted(`interrupted by shutdown after page ${result.pages}; the next run resumes from the saved cursor`);
   }
-}
-
-/** Whichever comes first: the request has gone out, the page settled, or a few milliseconds passed. */
-async function requestLeft(leaving: Promise<void>, next: Promise<unknown>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    leaving,
-    next.then(
-      () => {},
-      () => {},
-    ),
-    new Promise<void>((resolve) => (timer = setTimeout(resolve, MAX_SEND_WAIT_MS))),
-  ]);
-  clearTimeout(timer);
-  // The HTTP client writes the request a few callbacks after it is handed over.
-  await new Promise<void>((resolve) => setImmediate(resolve));
 }

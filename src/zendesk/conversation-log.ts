@@ -21,8 +21,6 @@ export interface PageConversationLogOptions {
   maxAttempts?: number;
   /** First backoff ceiling in ms; doubles per attempt, with full jitter. Default 500. */
   retryBaseMs?: number;
-  /** Called as each request is handed to the HTTP client (after its permit). */
-  onRequest?: () => void;
 }
 
 export interface ConversationLogPageResult {
@@ -70,7 +68,6 @@ export async function* pageConversationLog(
     maxServerRetryAfterMs: MAX_SERVER_RETRY_AFTER_MS,
     logName: 'conversation log',
     rateLimitOf,
-    onRequest: options.onRequest,
   };
 
   let cursor = options.afterCursor ?? null;

@@ -30,8 +30,6 @@ export interface RetrySettings {
   logName: string;
   /** What the budget learns from a response; called for every response, 429s included. */
   rateLimitOf(response: Response): RateLimitInfo;
-  /** Called as each attempt is handed to the HTTP client, its permit taken. */
-  onRequest?: () => void;
 }
 
 /** One page: where to send, and how to check and word its answer. */
@@ -72,7 +70,6 @@ export async function fetchWithRetries<T>(settings: RetrySettings, request: Page
     let answer: RawResponse | undefined;
     let failure: unknown;
     const pending = http.get(request.path, { searchParams: request.searchParams, signal });
-    settings.onRequest?.();
     const sent = await settle(pending);
     if (sent.ok) {
       const response = sent.value;

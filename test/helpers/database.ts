@@ -1,10 +1,11 @@
 // A fresh, migrated database for one test file, cloned from the run's template.
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { inject } from 'vitest';
-import { connect, type Database } from '../../src/db/connection.ts';
+import { adminQuery, connect, type Database } from '../../src/db/connection.ts';
 import { silentLogger } from '../../src/log.ts';
 import { withDatabase } from '../setup/global-postgres.ts';
+
+export { adminQuery };
 
 export interface TestDatabase extends Database {
   name: string;
@@ -37,15 +38,4 @@ export async function createEmptyDatabase(): Promise<{ url: string; drop(): Prom
     url: withDatabase(adminUrl, name),
     drop: () => adminQuery(adminUrl, `drop database if exists ${name} with (force)`),
   };
-}
-
-/** Runs one statement (create/drop database) on its own connection to `adminUrl`. */
-export async function adminQuery(adminUrl: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
