@@ -1,5 +1,6 @@
 import { ticketStates } from '../db/ticket-status.ts';
 import { enqueueTickets } from '../queue/enqueue.ts';
+import { checkCredentials } from '../zendesk/credentials.ts';
 import { readTicketIds } from '../queue/ticket-ids.ts';
 import { runWorker } from '../queue/worker.ts';
 import { createProgress } from './progress.ts';
@@ -40,7 +41,8 @@ export async function syncTickets(
   ids: number[],
   options: { full: boolean; concurrency: number; label?: string },
 ): Promise<number> {
-  const { boss, database } = runtime;
+  const { boss, database, deps } = runtime;
+  await checkCredentials({ http: deps.http, log: ctx.log, signal: ctx.signal }, 'nothing was queued');
   const queued = await enqueueTickets(boss, database.db, ids, { full: options.full });
   ctx.log.debug({ ...queued }, 'tickets queued');
 

@@ -1,8 +1,8 @@
 // pg-boss, in the same Postgres, with the queues convlog uses. Every queue option lives here.
 import { PgBoss } from 'pg-boss';
 import type { Database } from '../db/connection.ts';
-import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { createErrorThrottle, queueErrorText, urlSecrets } from './error-throttle.ts';
 
 export const BOSS_SCHEMA = 'pgboss';
 export const SYNC_QUEUE = 'ticket-sync';
@@ -25,6 +25,8 @@ export interface BackfillJobData {
 // worker. 10 s heartbeats checked every 10 s bring an orphan back well within a minute.
 const HEARTBEAT_SECONDS = 10;
 const SUPERVISE_SECONDS = 10;
+/** At most one line about queue errors per this long while they go on. */
+const QUEUE_ERROR_INTERVAL_MS = 30_000;
 
 export const SYNC_QUEUE_OPTIONS = {
   // At most one job per ticket queued or running: the singleton key is the ticket id.
@@ -72,8 +74,22 @@ export async function startBoss(database: Database, log: Logger, options: BossOp
     useListenNotify: true,
     openTelemetry: { enabled: false },
   });
-  // pg-boss reports lost connections and failed maintenance here; it recovers by itself.
-  boss.on('error', (error) => log.warn({ err: errorMessage(error) }, 'queue error'));
+  // pg-boss reports lost connections and failed maintenance here, and recovers by itself. An outage
+  // brings one error per polling loop, so they are summarised (see error-throttle.ts).
+  const secrets = urlSecrets(database.url);
+  const quietSeconds = QUEUE_ERROR_INTERVAL_MS / 1000;
+  const errors = createErrorThrottle(
+    {
+      first: (message) => log.warn({ err: message }, 'queue error'),
+      continuing: ({ count, seconds, last }) =>
+        log.warn({ errors: count, seconds, err: last }, `queue errors continue: ${count} in the last ${seconds} s: ${last}`),
+      stopped: ({ count, seconds }) =>
+        log.info({ errors: count, seconds }, `queue errors stopped: none in the last ${quietSeconds} s (${count} in all, from ${seconds} s ago)`),
+    },
+    { intervalMs: QUEUE_ERROR_INTERVAL_MS },
+  );
+  boss.on('error', (error) => errors.error(queueErrorText(error, secrets)));
+  boss.on('stopped', () => errors.close());
   boss.on('warning', (warning) => log.debug({ warning }, 'queue warning'));
   await boss.start();
   try {

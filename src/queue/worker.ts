@@ -46,13 +46,26 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
     const { ticketId, full } = job.data;
     const log = deps.log.child({ jobId: job.id, ticketId });
     inFlight += 1;
+    // job.signal aborts when a heartbeat finds the job no longer active under this worker's claim
+    // (cut off from Postgres past heartbeatSeconds, then taken over; or failed by pg-boss itself).
+    const signal = AbortSignal.any([stopping.signal, job.signal]);
     try {
-      const result = await syncTicket({ ...deps, log }, ticketId, { full, signal: stopping.signal, onPage: options.onPage });
+      const result = await syncTicket({ ...deps, log }, ticketId, { full, signal, onPage: options.onPage });
       if (result.status === 'synced') summary.synced += 1;
       else if (result.status === 'not_found') summary.notFound += 1;
       else summary.forbidden += 1;
       options.onResult?.(result);
     } catch (error) {
+      // Whatever stopped the sync, the ticket is no longer ours to record: its next owner writes
+      // its status, and a `queued`, `failed` or requeue from here would race with that owner. The
+      // handler returns rather than throws: pg-boss's fail() and complete() are fenced to this
+      // attempt and settle nothing either way, but a throw would read as this ticket's failure.
+      if (job.signal.aborted) {
+        // Interrupted's own message speaks of a shutdown; only another failure is worth its text.
+        const err = error instanceof Interrupted ? undefined : errorMessage(error);
+        log.warn({ claim: errorMessage(job.signal.reason), err }, "lost the job's claim; another worker has it");
+        return;
+      }
       const disposition = jobDisposition(error);
       const interrupted = error instanceof Interrupted;
       // A shutdown is not the ticket's failure: it must never fail the ticket.
@@ -96,6 +109,8 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   // worker waits out its polling interval (0.5 s at least) before fetching again, which would cap
   // a slot at two tickets a second however small they are. Each slot wakes its own worker as its
   // job ends, so it fetches the next at once, and only an empty queue makes it wait.
+  // includeMetadata also gives each job its retryCount, which fences the heartbeat to this
+  // attempt: without it a newer attempt elsewhere would look like our claim, and no signal aborts.
   const workIds: string[] = [];
   for (let slot = 0; slot < options.concurrency; slot++) {
     let workId = '';

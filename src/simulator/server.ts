@@ -14,6 +14,8 @@ import type { PageBody, RequestKind, SimRequest } from './types.ts';
 
 const LOG_PATH = /^\/api\/v2\/tickets\/([^/]+)\/conversation_log(?:\.json)?$/;
 const EXPORT_PATH = /^\/api\/v2\/incremental\/tickets\/cursor(?:\.json)?$/;
+const ME_PATH = /^\/api\/v2\/users\/me(?:\.json)?$/;
+const SIMULATED_AGENT = { id: 390000000001, name: 'Simulated Agent', email: 'agent@example.com', role: 'admin', active: true };
 /**
  * Zendesk's account-wide limit (700 a minute), reported in headers but never enforced here. Raised
  * to cover a larger conversation-log budget so the two headers never disagree.
@@ -44,7 +46,7 @@ export function createRequestHandler(ctx: ServerContext) {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const params = url.searchParams;
     const logMatch = LOG_PATH.exec(url.pathname);
-    const kind: RequestKind = logMatch ? 'conversation_log' : EXPORT_PATH.test(url.pathname) ? 'export' : 'other';
+    const kind: RequestKind = logMatch ? 'conversation_log' : EXPORT_PATH.test(url.pathname) ? 'export' : ME_PATH.test(url.pathname) ? 'users_me' : 'other';
     const ticketId = logMatch && /^\d+$/.test(logMatch[1]) ? Number(logMatch[1]) : undefined;
     const record: SimRequest = { at, method: req.method ?? 'GET', path: url.pathname, query: queryObject(params), status: 0, kind, authorization: req.headers.authorization !== undefined };
     if (ticketId !== undefined) record.ticketId = ticketId;
@@ -68,6 +70,9 @@ export function createRequestHandler(ctx: ServerContext) {
     try {
       if (kind === 'other' || req.method !== 'GET') return finish(invalidEndpoint());
       if (!isAuthorized(req.headers.authorization, ctx.options().apiToken)) return finish(unauthenticated());
+      // Who the credentials belong to: clients check them with it. Outside the budgets and faults
+      // of the two endpoints the simulator is about.
+      if (kind === 'users_me') return finish(jsonReply(200, { user: SIMULATED_AGENT }));
 
       const options = ctx.options();
       const budget = (kind === 'conversation_log' ? ctx.logBudget : ctx.exportBudget).take(at);

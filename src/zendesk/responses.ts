@@ -14,6 +14,7 @@ import {
   Unauthorized,
   ZendeskError,
   type ZendeskErrorContext,
+  hideSecrets,
 } from '../errors.ts';
 import { parseRetryAfter } from './rate-limit.ts';
 
@@ -190,11 +191,7 @@ function shorten(text: string): string {
 
 /** Removes credentials, whether given exactly or in an echoed Authorization header. */
 export function redact(text: string, secrets: readonly string[] = []): string {
-  let out = text.replace(/\b(Basic|Bearer)\s+[A-Za-z0-9+/=._~-]{8,}/gi, '$1 [redacted]');
-  for (const secret of secrets) {
-    if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-  }
-  return out;
+  return hideSecrets(text.replace(/\b(Basic|Bearer)\s+[A-Za-z0-9+/=._~-]{8,}/gi, '$1 [redacted]'), secrets);
 }
 
 function errorCodes(body: string): string[] {
