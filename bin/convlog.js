@@ -9,9 +9,9 @@ if (major < 24) {
 // V8 sizes its heap for the machine: on a large one, a worker's young generation alone grows
 // to 128 MB and its old one is collected late, so resident memory would reach hundreds of MB
 // of garbage. Commands that sync run with a 16 MB semi-space and a 512 MB old-space limit,
-// which keep a worker near 150-200 MB whatever the ticket sizes (memory stays flat anyway:
-// one page per ticket in hand, one on the way). The process replaces itself (same pid), and
-// flags given by the user (NODE_OPTIONS or the command line) win.
+// which keep a worker near 150-200 MB whatever the ticket sizes (memory stays flat anyway: at
+// most three pages per ticket, one arriving, one being mapped, one being written). The process
+// replaces itself (same pid), and flags given by the user (NODE_OPTIONS or the command line) win.
 const SYNCING = new Set(['work', 'sync', 'demo']);
 const HEAP_FLAGS = ['--max-semi-space-size=16', '--max-old-space-size=512'];
 const given = `${process.env.NODE_OPTIONS ?? ''} ${process.execArgv.join(' ')}`;
