@@ -150,7 +150,10 @@ function eventsJson(rows: PageRows['events']): string {
   );
 }
 
-/** A page ready to send: its rows serialised (the costly part), so that it can be done while the previous page is written. */
+/**
+ * A page ready to send, its rows serialised: the costly part, done while the previous page is
+ * still being written.
+ */
 export interface PreparedPage {
   readonly values: readonly unknown[];
 }

@@ -94,7 +94,6 @@ async function readPages(
   // Postgres. Pages are still stored one at a time and in order, each with its cursor, so a
   // crash never leaves a cursor ahead of the events before it.
   let storing: Promise<void> | undefined;
-  // Only counts are kept for the page being written, not its events, so they can be collected.
   const store = async (page: { events: number; requests: number; hasMore: boolean }, prepared: PreparedPage) => {
     const stored = await storePage(deps.db, prepared);
     result.pages += 1;
@@ -115,12 +114,14 @@ async function readPages(
       next.catch(() => {});
       const rows = mapPage(page.events, { ticketId, redactSystemMetadata: deps.redactSystemMetadata });
       const prepared = preparePage(rows, { ticketId, afterCursor: page.afterCursor, requests: page.requests });
+      // Only counts outlive this point, so the page's events can be collected during the wait.
+      const counts = { events: page.events.length, requests: page.requests, hasMore: page.hasMore };
       await storing;
       if (options.signal?.aborted) break;
-      storing = store({ events: page.events.length, requests: page.requests, hasMore: page.hasMore }, prepared);
+      storing = store(counts, prepared);
       // Awaited on the next turn or below; a failure meanwhile must not count as unhandled.
       storing.catch(() => {});
-      if (!page.hasMore) break;
+      if (!counts.hasMore) break;
     }
     await storing;
   } catch (error) {

@@ -1,13 +1,11 @@
 // backfill, schedule, unschedule and enqueue --sql as a person or a scheduler runs them.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/log.ts';
-import { BACKFILL_QUEUE, startBoss } from '../../src/queue/boss.ts';
+import { BACKFILL_QUEUE } from '../../src/queue/boss.ts';
 import { backfillStatus, scheduleStatus } from '../../src/queue/backfill-job.ts';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
-import { BIN, cleanEnv, runCli } from '../helpers/cli.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { clearQueue, DAY, EMAIL, exportSince, nowSec, savedPosition, TOKEN, waitFor } from './helpers.ts';
+import type { SimulatorOptions } from '../../src/simulator/index.ts';
+import { runCli } from '../helpers/cli.ts';
+import { bossFor, createFixture, spawnCli, type Child } from '../helpers/sync-fixture.ts';
+import { clearQueue, DAY, exportSince, nowSec, queuedTicketIds, savedPosition, waitFor } from './helpers.ts';
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
@@ -15,35 +13,31 @@ afterEach(async () => {
 });
 
 async function setup(options: SimulatorOptions = {}) {
-  const sim: Simulator = await startSimulator({ tickets: 40, rateLimit: 0, exportRateLimit: 0, ...options });
-  cleanups.push(() => sim.close());
-  const database: TestDatabase = await createTestDatabase();
-  cleanups.push(() => database.close());
+  const fixture = await createFixture({ tickets: 40, ...options });
+  cleanups.push(() => fixture.close());
+  const { sim, database } = fixture;
   // The export budget is shared through Postgres and spaces requests over the minute: a high
   // limit keeps multi-page tests quick (the simulator's own limit is what tests exercise).
-  const env = { DATABASE_URL: database.url, ZENDESK_BASE_URL: sim.url, ZENDESK_EMAIL: EMAIL, ZENDESK_API_TOKEN: TOKEN, CONVLOG_EXPORT_RATE_LIMIT: '600' };
+  const env = { ...fixture.env, CONVLOG_EXPORT_RATE_LIMIT: '600' };
   const cli = (...args: string[]) => runCli(args, { env });
   /** Ticket ids with a sync job; 0 rows when pg-boss was never even started. */
-  const queued = async () => {
-    const { rows } = await database.pool.query<{ id: number }>(
-      `select (data->>'ticketId')::int as id from pgboss.job where name = 'ticket-sync' order by 1`,
-    ).catch(() => ({ rows: [] as { id: number }[] }));
-    return rows.map((r) => r.id);
+  const queued = () => queuedTicketIds(database.pool).catch((): number[] => []);
+  /** A `convlog` child process, SIGKILLed after the test if it is still running. */
+  const start = (...args: string[]): Child => {
+    const child = spawnCli(args, env);
+    cleanups.push(() => {
+      if (child.process.exitCode === null) child.process.kill('SIGKILL');
+      return child.exited;
+    });
+    return child;
   };
-  return { sim, database, env, cli, queued };
-}
-
-function spawnCli(args: string[], env: Record<string, string>): ChildProcess & { output: { stdout: string; stderr: string }; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  const output = { stdout: '', stderr: '' };
-  child.stdout!.on('data', (d) => (output.stdout += d));
-  child.stderr!.on('data', (d) => (output.stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  cleanups.push(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-    return exited;
-  });
-  return Object.assign(child, { output, exited });
+  /** pg-boss in the test process (no supervision, as startBoss's default), stopped after the test. */
+  const startBoss = async () => {
+    const boss = await bossFor(fixture, false);
+    cleanups.push(() => boss.stop({ graceful: false, timeout: 1_000 }));
+    return boss;
+  };
+  return { sim, database, cli, queued, start, startBoss };
 }
 
 const oneLine = (stderr: string) => stderr.trim().split('\n');
@@ -111,11 +105,11 @@ describe('convlog backfill', () => {
 
   it('a killed backfill resumes from its saved cursor and loses nothing', async () => {
     // One export request a minute: the first page comes at once, the second has to wait.
-    const { sim, env, cli, queued, database } = await setup({ exportPageSize: 10, exportRateLimit: 1, window: 60 });
-    const child = spawnCli(['backfill', '--since', '31d'], env);
+    const { sim, cli, queued, database, start } = await setup({ exportPageSize: 10, exportRateLimit: 1, window: 60 });
+    const child = start('backfill', '--since', '31d');
     const saved = await waitFor('the first page to be saved', () => savedPosition(database.pool), 30_000);
     await waitFor('a 429 on the second page', async () => sim.requests.some((r) => r.status === 429));
-    child.kill('SIGKILL');
+    child.process.kill('SIGKILL');
     await child.exited;
     const firstPage = await queued();
     expect(firstPage).toHaveLength(10);
@@ -187,13 +181,12 @@ describe('convlog schedule / unschedule', () => {
   }, SLOW);
 
   it('registers a pg-boss schedule that a running worker fires, runs a backfill from --since, and unschedule removes it', async () => {
-    const { sim, env, cli, queued, database } = await setup({ tickets: 8, ticketSizes: { 1: 3, 2: 3, 3: 3, 4: 3, 5: 3, 6: 3, 7: 3, 8: 3 } });
+    const { sim, cli, queued, database, start, startBoss } = await setup({ tickets: 8, ticketSizes: { 1: 3, 2: 3, 3: 3, 4: 3, 5: 3, 6: 3, 7: 3, 8: 3 } });
     const scheduled = await cli('schedule', '--cron', '* * * * *', '--since', '31d');
     expect(scheduled.code, scheduled.stderr).toBe(0);
     expect(scheduled.stdout).toMatch(/^scheduled backfill "\* \* \* \* \*" \(UTC\): next \d{4}-/);
 
-    const boss = await startBoss(database, silentLogger);
-    cleanups.push(() => boss.stop({ graceful: false, timeout: 1_000 }));
+    const boss = await startBoss();
     const schedules = await boss.getSchedules(BACKFILL_QUEUE);
     expect(schedules).toEqual([expect.objectContaining({ name: BACKFILL_QUEUE, cron: '* * * * *', timezone: 'UTC', data: { since: expect.any(String) } })]);
     const listed = await scheduleStatus(boss);
@@ -203,7 +196,7 @@ describe('convlog schedule / unschedule', () => {
     expect((await cli('schedule', '--cron', '* * * * *', '--since', '31d')).code).toBe(0);
     expect(await boss.getSchedules(BACKFILL_QUEUE)).toHaveLength(1);
 
-    const worker = spawnCli(['work', '--concurrency', '2'], env);
+    const worker = start('work', '--concurrency', '2');
     await waitFor('the scheduled backfill to run', async () => (await backfillStatus(database.db)).lastRun?.trigger === 'schedule', 45_000);
     const status = await backfillStatus(database.db);
     expect(status).toMatchObject({ resumable: true, lastRun: { trigger: 'schedule', outcome: 'done', seen: 8, queued: 8 } });
@@ -213,8 +206,8 @@ describe('convlog schedule / unschedule', () => {
       return rows[0].n === 8;
     }, 30_000);
     expect(sim.requests.filter((r) => r.kind === 'export')[0].query.start_time).toEqual(expect.any(String));
-    worker.kill('SIGTERM');
-    expect(await worker.exited).toBe(0);
+    worker.process.kill('SIGTERM');
+    expect(await worker.exited).toEqual({ code: 0, signal: null });
     expect(await queued()).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
 
     const removed = await cli('unschedule');
@@ -226,19 +219,18 @@ describe('convlog schedule / unschedule', () => {
   }, SLOW);
 
   it('a job on the backfill queue (what a tick sends) continues from the saved position in a worker', async () => {
-    const { sim, env, cli, queued, database } = await setup({ tickets: 6, ticketSizes: { 1: 1, 2: 1, 3: 1, 4: 1, 5: 1, 6: 1 } });
+    const { sim, cli, queued, database, start, startBoss } = await setup({ tickets: 6, ticketSizes: { 1: 1, 2: 1, 3: 1, 4: 1, 5: 1, 6: 1 } });
     expect((await cli('backfill', '--since', '31d')).code).toBe(0);
     await clearQueue(database.pool);
     sim.markChanged(4);
 
-    const worker = spawnCli(['work'], env);
-    const boss = await startBoss(database, silentLogger);
-    cleanups.push(() => boss.stop({ graceful: false, timeout: 1_000 }));
+    const worker = start('work');
+    const boss = await startBoss();
     await boss.send(BACKFILL_QUEUE, {});
     await waitFor('the backfill job to run', async () => (await backfillStatus(database.db)).lastRun?.trigger === 'schedule');
     expect((await backfillStatus(database.db)).lastRun).toMatchObject({ outcome: 'done', seen: 1, queued: 1, from: 'saved position' });
     expect(await queued()).toEqual([4]);
-    worker.kill('SIGTERM');
-    expect(await worker.exited).toBe(0);
+    worker.process.kill('SIGTERM');
+    expect(await worker.exited).toEqual({ code: 0, signal: null });
   }, SLOW);
 });

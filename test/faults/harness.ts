@@ -1,25 +1,24 @@
 // Plumbing shared by the fault suite: real `convlog` processes against a real Postgres and the
 // simulator, and one checker that compares what Postgres holds with what the simulator serves.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type pg from 'pg';
 import type { Simulator } from '../../src/simulator/index.ts';
 import { authorKey } from '../../src/sync/author-key.ts';
-import { BIN, cleanEnv } from '../helpers/cli.ts';
+import { cliEnvFor, spawnCli } from '../helpers/sync-fixture.ts';
+
+export { range } from '../helpers/sync-fixture.ts';
 
 export const EMAIL = 'agent@example.com';
+/**
+ * The suite's own API token, not the integration tests' generic one: bad-input.test.ts makes the
+ * simulator accept only this token and searches convlog's output for it, so it must be a string
+ * that appears nowhere unless leaked.
+ */
 export const TOKEN = 'fault-suite-token-7f3a9c';
 
 /** The environment a convlog process needs to sync from `sim` into `databaseUrl`. */
 export function convlogEnv(databaseUrl: string, sim: Simulator, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  return {
-    DATABASE_URL: databaseUrl,
-    ZENDESK_BASE_URL: sim.url,
-    ZENDESK_EMAIL: EMAIL,
-    ZENDESK_API_TOKEN: TOKEN,
-    CONVLOG_RATE_LIMIT: '100000',
-    LOG_LEVEL: 'warn',
-    ...extra,
-  };
+  return { ...cliEnvFor(databaseUrl, sim.url), ZENDESK_EMAIL: EMAIL, ZENDESK_API_TOKEN: TOKEN, ...extra };
 }
 
 export interface Proc {
@@ -37,27 +36,22 @@ const live = new Set<Proc>();
 
 /** Starts `convlog ARGS` and returns at once; the caller waits for `exited` (or kills it). */
 export function startConvlog(args: string[], env: Record<string, string | undefined>): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (err += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => {
-    child.on('close', (code, signal) => resolve({ code, signal, at: Date.now() }));
-  });
+  const { process: child, stdout, stderr, exited: closed } = spawnCli(args, env);
+  const exited = closed.then(({ code, signal }) => ({ code, signal, at: Date.now() }));
   const proc: Proc = {
     child,
     pid: child.pid!,
     startedAt: Date.now(),
-    stdout: () => out,
-    stderr: () => err,
+    stdout,
+    stderr,
     exited,
     kill: (signal) => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     },
   };
   live.add(proc);
-  void exited.then(() => live.delete(proc));
+  const forget = () => live.delete(proc);
+  void exited.then(forget, forget);
   return proc;
 }
 
@@ -231,5 +225,3 @@ export function ticketMix(count: number, big: number[], sizes: Record<number, nu
   for (let id = 1; id <= count; id++) out[id] = big.includes(id) ? 2500 : (sizes[id] ?? [0, 1, 7, 12, 40, 100, 101, 250][id % 8]);
   return out;
 }
-
-export const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);

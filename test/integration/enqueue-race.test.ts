@@ -4,21 +4,19 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { PgBoss } from 'pg-boss';
 import { enqueueTickets } from '../../src/queue/enqueue.ts';
 import { runWorker } from '../../src/queue/worker.ts';
-import { bossFor, createFixture, range, ticketSync, waitFor, type Fixture } from '../helpers/sync-fixture.ts';
+import { createFixtureWithBoss, range, ticketSync, waitFor, type FixtureWithBoss } from '../helpers/sync-fixture.ts';
 
-let fixture: Fixture;
-let boss: PgBoss;
+let fixture: FixtureWithBoss;
 
 beforeAll(async () => {
-  fixture = await createFixture({ tickets: 5 });
-  boss = await bossFor(fixture);
+  fixture = await createFixtureWithBoss({ tickets: 5 });
 });
 afterAll(async () => {
-  await boss?.stop({ graceful: false, timeout: 2_000 });
   await fixture?.close();
 });
 
 it('a ticket synced before enqueue has marked it queued stays synced', async () => {
+  const { boss } = fixture;
   const stop = new AbortController();
   const working = runWorker(boss, fixture.database.pool, fixture.deps, { concurrency: 5, signal: stop.signal });
   // pg-boss as enqueue sees it, except that its insert returns only once the workers have

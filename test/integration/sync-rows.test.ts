@@ -2,20 +2,17 @@
 // the default mix with its oddities, synced through the real queue and workers.
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PgBoss } from 'pg-boss';
-import { syncTickets } from '../../src/commands/sync.ts';
 import {
-  bossFor,
-  createFixture,
+  createFixtureWithBoss,
   expectedCounts,
   expectedRows,
   logRequests,
   range,
   rowCounts,
   storedRows,
-  syncRuntimeFor,
+  syncViaQueue,
   type Expected,
-  type Fixture,
+  type FixtureWithBoss,
   type Stored,
 } from '../helpers/sync-fixture.ts';
 
@@ -43,21 +40,17 @@ function differences(expected: Expected, stored: Stored): string[] {
 
 describe('tickets of 0, 1, 100, 101 and 2,500 events', { timeout: 90_000 }, () => {
   const sizes: Record<number, number> = { 1: 0, 2: 1, 3: 100, 4: 101, 5: 2500 };
-  let fixture: Fixture;
-  let boss: PgBoss;
+  let fixture: FixtureWithBoss;
 
   beforeAll(async () => {
-    fixture = await createFixture({ tickets: 5, ticketSizes: sizes }, { pageSize: 100 });
-    boss = await bossFor(fixture);
+    fixture = await createFixtureWithBoss({ tickets: 5, ticketSizes: sizes }, { pageSize: 100 });
   });
   afterAll(async () => {
-    await boss?.stop({ graceful: false, timeout: 2_000 });
     await fixture?.close();
   });
 
   it('stores every event, author, attachment and thumbnail once, raw as served, with the fewest requests', async () => {
-    const { runtime, ctx, output } = syncRuntimeFor(fixture, boss);
-    const code = await syncTickets(runtime, ctx, range(1, 5), { full: false, concurrency: 3 });
+    const { code, output } = await syncViaQueue(fixture, range(1, 5), { concurrency: 3 });
     expect(code).toBe(0);
     expect(output[0]).toMatch(/^synced 5, not_found 0, forbidden 0, failed 0 \| 2702 events read with 30 requests$/);
 
@@ -89,18 +82,14 @@ describe('tickets of 0, 1, 100, 101 and 2,500 events', { timeout: 90_000 }, () =
 });
 
 describe('the default mix (tickets 1..40, seed 1)', { timeout: 90_000 }, () => {
-  let fixture: Fixture;
-  let boss: PgBoss;
+  let fixture: FixtureWithBoss;
   const ids = range(1, 40);
 
   beforeAll(async () => {
-    fixture = await createFixture({ tickets: 40, seed: 1 });
-    boss = await bossFor(fixture);
-    const { runtime, ctx } = syncRuntimeFor(fixture, boss);
-    expect(await syncTickets(runtime, ctx, ids, { full: false, concurrency: 4 })).toBe(0);
+    fixture = await createFixtureWithBoss({ tickets: 40, seed: 1 });
+    expect((await syncViaQueue(fixture, ids, { concurrency: 4 })).code).toBe(0);
   }, 120_000);
   afterAll(async () => {
-    await boss?.stop({ graceful: false, timeout: 2_000 });
     await fixture?.close();
   });
 
