@@ -68,6 +68,10 @@ const AUTHOR_COLUMNS = inputColumns(authors);
 // Columns that are parts of `raw` are taken from it in SQL rather than sent twice: a page is
 // then a third smaller to serialise, send and parse. Each expression gives what mapPage gives.
 const DERIVED: { key: string; name: string; sql: string }[] = [
+  // The client checked that these three are strings.
+  { key: 'reference', name: 'reference', sql: `r."raw"->>'reference'` },
+  { key: 'eventId', name: 'event_id', sql: `r."raw"->>'id'` },
+  { key: 'type', name: 'type', sql: `r."raw"->>'type'` },
   { key: 'content', name: 'content', sql: `nullif(r."raw"->'content', 'null'::jsonb)` },
   { key: 'metadata', name: 'metadata', sql: `nullif(r."raw"->'metadata', 'null'::jsonb)` },
   {

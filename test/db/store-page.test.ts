@@ -36,7 +36,7 @@ describe('storePage', () => {
     const rows = mapPage(events, { ticketId: TICKET });
     await storePage(database.db, preparePage(rows, { ticketId: TICKET, afterCursor: 'c1', requests: 1 }));
     const { rows: stored } = await database.pool.query<Record<string, unknown>>(
-      `select reference, body_html, body_text, content_type, content, metadata, raw
+      `select reference, event_id, type, body_html, body_text, content_type, content, metadata, raw
          from zendesk.conversation_events where ticket_id = $1`,
       [TICKET],
     );
@@ -45,6 +45,8 @@ describe('storePage', () => {
     for (const row of rows.events) {
       expect(byReference.get(row.reference), row.reference).toEqual({
         reference: row.reference,
+        event_id: row.eventId,
+        type: row.type,
         body_html: row.bodyHtml,
         body_text: row.bodyText,
         content_type: row.contentType,
