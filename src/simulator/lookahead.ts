@@ -8,7 +8,8 @@
 // appended or edited, faults set) and the options (ticket sizes, deletions).
 import type { ResolvedOptions } from './options.ts';
 
-const MAX_PAGES = 1_000;
+// Enough for every client paging at once; a page of 100 events is about 80 KB.
+const MAX_PAGES = 200;
 
 export interface RenderState {
   options: ResolvedOptions;
