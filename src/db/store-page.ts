@@ -82,6 +82,7 @@ const DERIVED: { key: string; name: string; sql: string }[] = [
 ];
 const EVENT_COLUMNS = inputColumns(conversationEvents, DERIVED.map((d) => d.key));
 const EVENT_INSERT = [...EVENT_COLUMNS.map((c) => c.name), ...DERIVED.map((d) => d.name)];
+const EVENT_KEYS = EVENT_COLUMNS.map((c) => c.key as keyof PageRows['events'][number]);
 
 // $1 authors, $2 events, $3 attachments, $4 thumbnails (jsonb arrays); $5 ticket, $6 cursor,
 // $7 events on the page, $8 requests it cost.
@@ -144,11 +145,10 @@ select (select count(*) from events_written)::int as events_written,
 
 /** The events' rows without the columns taken from `raw` in SQL. */
 function eventsJson(rows: PageRows['events']): string {
-  const keys = EVENT_COLUMNS.map((c) => c.key);
   return JSON.stringify(
     rows.map((row) => {
       const sent: Record<string, unknown> = {};
-      for (const key of keys) sent[key] = row[key as keyof typeof row];
+      for (const key of EVENT_KEYS) sent[key] = row[key];
       return sent;
     }),
   );

@@ -65,17 +65,19 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Reque
     return ready;
   };
 
-  /** Sleeps, unless every taker gives up meanwhile. */
+  /** Sleeps, unless every taker gives up meanwhile. No wait, no timer: one of 0 ms still takes 1 ms. */
   const rest = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(done, Math.max(0, ms));
-      function done() {
-        clearTimeout(timer);
-        if (wake === done) wake = undefined;
-        resolve();
-      }
-      wake = done;
-    });
+    ms <= 0
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+        const timer = setTimeout(done, ms);
+        function done() {
+          clearTimeout(timer);
+          if (wake === done) wake = undefined;
+          resolve();
+        }
+        wake = done;
+      });
 
   async function pump(): Promise<void> {
     if (pumping) return;
@@ -96,8 +98,7 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Reque
           }
           // The send time is reserved: if the taker gives up meanwhile, the next one in line has
           // it; if nobody is left (a shutdown), it goes unused rather than keep the process up.
-          // A permit for now goes out at once (a timer of 0 still costs a millisecond a request).
-          if (result.waitMs > 0) await rest(result.waitMs);
+          await rest(result.waitMs);
           if (Date.now() < pausedUntil) {
             // A 429 arrived while we slept: this permit falls in a paused window.
             await rest(pausedUntil - Date.now());
