@@ -8,8 +8,17 @@ export class ConvlogError extends Error {
   }
 }
 
-/** A person can fix it: bad flags, ids, dates, environment. Exit 2. */
-export class UsageError extends ConvlogError {}
+/**
+ * A person can fix it: bad flags, ids, dates, environment. Exit 2. `showUsage: false` when the
+ * message is about a value given (a query) and the command's usage line would be noise.
+ */
+export class UsageError extends ConvlogError {
+  readonly showUsage: boolean;
+  constructor(message: string, options?: { cause?: unknown; showUsage?: boolean }) {
+    super(message, options);
+    this.showUsage = options?.showUsage ?? true;
+  }
+}
 
 /** The environment or `.env` is missing or has bad values. Exit 2. */
 export class ConfigError extends ConvlogError {}
@@ -74,6 +83,12 @@ export class InvalidResponse extends ZendeskError {
 
 /** The run stopped between two pages because the process is shutting down; nothing is lost. */
 export class Interrupted extends ConvlogError {}
+
+/** Another backfill (a command or a scheduled job in some worker) holds the lock. */
+export class BackfillBusy extends ConvlogError {}
+
+/** A backfill failed after some pages were done: their tickets are queued and their position saved. */
+export class BackfillFailed extends ConvlogError {}
 
 /** A page request worth sending again at once (after a short backoff): transient by nature. */
 export function isRetryable(error: unknown): boolean {

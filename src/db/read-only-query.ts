@@ -20,7 +20,8 @@ const TYPE_NAMES: Record<number, string> = {
 const nothing = '; nothing was queued';
 
 function rejected(message: string): UsageError {
-  return new UsageError(`--sql ${message}${nothing}`);
+  // About the query, not how the command was typed: the usage line would be noise.
+  return new UsageError(`--sql ${message}${nothing}`, { showUsage: false });
 }
 
 /** Runs `sql` read-only and returns the ticket ids in its first column, or throws one UsageError. */

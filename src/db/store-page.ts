@@ -10,8 +10,15 @@ import { getTableColumns, type Column } from 'drizzle-orm';
 import type pg from 'pg';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from './connection.ts';
-import { attachments, attachmentThumbnails, authors, conversationEvents } from './schema.ts';
-import type { PageRows } from '../sync/map-page.ts';
+import { attachments, attachmentThumbnails, authors, conversationEvents, type AttachmentRow, type AuthorRow, type EventRow, type ThumbnailRow } from './schema.ts';
+
+/** One page's rows for the four tables, as the mapper gives them. */
+export interface PageRows {
+  authors: AuthorRow[];
+  events: EventRow[];
+  attachments: AttachmentRow[];
+  thumbnails: ThumbnailRow[];
+}
 
 export interface PageProgress {
   ticketId: number;

@@ -92,6 +92,12 @@ export async function recordFailure(db: Db, ticketId: number, reason: string, op
     });
 }
 
+/** Every ticket convlog knows of, whatever its status. */
+export async function ticketCount(db: Db): Promise<number> {
+  const [{ n }] = await db.select({ n: count() }).from(ticketSync);
+  return n;
+}
+
 export interface TicketState {
   ticketId: number;
   status: TicketStatus;

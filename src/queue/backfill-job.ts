@@ -4,12 +4,12 @@
 import type { JobWithMetadata, PgBoss } from 'pg-boss';
 import type { Db } from '../db/connection.ts';
 import { loadExportPosition, loadLastBackfill, loadResync, type BackfillRun } from '../db/sync-state.ts';
-import { errorMessage, UsageError } from '../errors.ts';
+import { BackfillBusy, errorMessage, Interrupted, UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { BackfillBusy, exportBudget, runBackfill, type BackfillDeps } from '../sync/backfill.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/connection.ts';
 import type { ZendeskHttp } from '../zendesk/http.ts';
+import { exportBudget, runBackfill, type BackfillDeps } from './backfill.ts';
 import { BACKFILL_QUEUE, type BackfillJobData } from './boss.ts';
 
 /** The one schedule convlog keeps (pg-boss's schedule key). */
@@ -65,7 +65,7 @@ export async function startBackfillWorker(runtime: BackfillRuntime, log: Logger,
             ),
         },
       );
-      if (result.interrupted) throw new Error('backfill interrupted by shutdown; the next run continues from the saved position');
+      if (result.interrupted) throw new Interrupted('backfill interrupted by shutdown; the next run continues from the saved position');
       jobLog.info({ ...result, position: result.position?.toISOString() ?? null }, 'backfill done');
     } catch (error) {
       if (error instanceof BackfillBusy) {

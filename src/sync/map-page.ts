@@ -2,6 +2,7 @@
 // of four tables out. Each table's rows have unique keys, because Postgres refuses to touch
 // one row twice in a single INSERT ... ON CONFLICT DO UPDATE.
 import type { AttachmentRow, AuthorRow, EventRow, ThumbnailRow } from '../db/schema.ts';
+import type { PageRows } from '../db/store-page.ts';
 import { attachmentRows } from './attachments.ts';
 import { authorRow, mergeAuthor } from './author-key.ts';
 import { eventRow, storedEvent } from './map-event.ts';
@@ -18,13 +19,6 @@ export interface ApiEvent {
   type: string;
   created_at: string;
   [key: string]: unknown;
-}
-
-export interface PageRows {
-  authors: AuthorRow[];
-  events: EventRow[];
-  attachments: AttachmentRow[];
-  thumbnails: ThumbnailRow[];
 }
 
 export interface MapOptions {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ticketIdsFromSql } from '../../src/db/read-only-query.ts';
 import { BadRequest, Forbidden, InvalidResponse, UsageError } from '../../src/errors.ts';
 import { validateCron } from '../../src/queue/backfill-job.ts';
-import { parseSince } from '../../src/sync/backfill.ts';
+import { parseSince } from '../../src/commands/args.ts';
 import { createZendeskHttp } from '../../src/zendesk/http.ts';
 import { pageIncrementalExport, validateExportPage, type ExportStart } from '../../src/zendesk/incremental-export.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
