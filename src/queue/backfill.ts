@@ -6,7 +6,7 @@ import type pg from 'pg';
 import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/connection.ts';
 import { loadExportPosition, loadResync, saveExportPosition, saveLastBackfill, saveResync, tryBackfillLock, type BackfillRun, type BackfillTotals } from '../db/sync-state.ts';
-import { recordOutcome } from '../db/ticket-status.ts';
+import { recordStatus } from '../db/ticket-status.ts';
 import { BackfillBusy, BackfillFailed, errorMessage, UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ZendeskHttp } from '../zendesk/http.ts';
@@ -134,7 +134,7 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
         const live = [...latest].filter(([, status]) => status !== 'deleted').map(([id]) => id);
 
         for (const id of deleted) {
-          await recordOutcome(db, id, 'not_found', 'deleted in Zendesk (reported by the incremental ticket export)');
+          await recordStatus(db, id, { status: 'not_found', reason: 'deleted in Zendesk (reported by the incremental ticket export)' });
         }
         // A ticket whose sync is running cannot get a second job, and that run may already have
         // read past this change: it is remembered and queued again by the next backfill.
