@@ -63,8 +63,8 @@ export async function connect(url: string, log: Logger, poolSize = 10): Promise<
   pool.on('error', (error) => {
     if (!closed) log.warn({ err: errorMessage(error) }, 'idle Postgres connection lost');
   });
-  // The pool listens for errors on idle clients only. A client checked out for a transaction
-  // (storePage) that loses its server between two statements emits 'error' with no listener,
+  // The pool listens for errors on idle clients only. A checked-out client (a page being stored,
+  // an advisory lock held for a backfill) that loses its server emits 'error' with no listener,
   // which would kill the process; the statement in flight or the next one fails instead.
   pool.on('connect', (client) => {
     client.on('error', (error) => {
@@ -79,7 +79,7 @@ export async function connect(url: string, log: Logger, poolSize = 10): Promise<
   }
   return {
     pool,
-    db: withReleasingTransactions(drizzle(pool, { schema }), pool),
+    db: drizzle(pool, { schema }),
     url,
     where,
     close: async () => {
@@ -98,29 +98,6 @@ export async function connect(url: string, log: Logger, poolSize = 10): Promise<
 }
 
 const CLOSE_TIMEOUT_MS = 5_000;
-
-/**
- * drizzle sends BEGIN before its try block, so a BEGIN that fails (the server went away between
- * checkout and BEGIN, as in a Postgres restart) never releases its client: the pool loses a slot
- * for good and pool.end() waits forever. Here every transaction runs on a client checked out
- * and always released, and destroyed when the transaction failed, since its connection may be dead.
- */
-function withReleasingTransactions(db: Db, pool: pg.Pool): Db {
-  const transaction: Db['transaction'] = async (run, config) => {
-    const client = await pool.connect();
-    let failure: Error | undefined;
-    try {
-      return await drizzle(client, { schema }).transaction(run, config);
-    } catch (error) {
-      failure = error instanceof Error ? error : new Error(errorMessage(error));
-      throw error;
-    } finally {
-      client.release(failure);
-    }
-  };
-  db.transaction = transaction;
-  return db;
-}
 
 /** Runs one statement (create or drop a database) on a connection of its own to `adminUrl`. */
 export async function adminQuery(adminUrl: string, sql: string): Promise<void> {

@@ -1,5 +1,5 @@
 // The pipeline for one ticket: page the log from the saved cursor, map each page (pure), and
-// store it with its cursor in one transaction, page after page. At most three pages are in
+// store it with its cursor in one statement, page after page. At most three pages are in
 // memory: one arriving, one being mapped, one being written.
 import type { Db } from '../db/connection.ts';
 import { preparePage, storePage, type PreparedPage } from '../db/store-page.ts';
