@@ -178,11 +178,38 @@ export function errorMessage(error: unknown): string {
   return typeof message === 'string' ? message : String(error);
 }
 
-/** `text` with every given secret (of 4 characters or more) replaced by [redacted]. */
-export function hideSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
+/**
+ * `text` without credentials, for every message and log line that may quote one: the password of
+ * any URL (postgres://user:secret@host), an echoed Authorization header value, and each given
+ * secret (of 4 characters or more) wherever it appears.
+ */
+export function hideSecrets(text: string, secrets: readonly string[] = []): string {
+  let out = text
+    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]*@/gi, '$1[redacted]@')
+    .replace(/\b(Basic|Bearer)\s+[A-Za-z0-9+/=._~-]{8,}/gi, '$1 [redacted]');
   for (const secret of secrets) {
     if (secret.length >= 4) out = out.split(secret).join('[redacted]');
   }
   return out;
+}
+
+// Node's and undici's codes for a failed connection, as a person reads them.
+const NETWORK_REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'DNS lookup failed',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  EPIPE: 'connection closed',
+  UND_ERR_SOCKET: 'connection closed by the server',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  UND_ERR_HEADERS_TIMEOUT: 'timeout waiting for response headers',
+  UND_ERR_BODY_TIMEOUT: 'timeout reading the response body',
+};
+
+/** What a network error code means ("connection refused"), or undefined for any other code. */
+export function networkErrorReason(code: string): string | undefined {
+  return Object.hasOwn(NETWORK_REASONS, code) ? NETWORK_REASONS[code] : undefined;
 }

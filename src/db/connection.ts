@@ -3,7 +3,7 @@
 import pg from 'pg';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { Config } from '../config.ts';
-import { DatabaseUnavailable, errorMessage } from '../errors.ts';
+import { DatabaseUnavailable, errorMessage, networkErrorReason } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { EMBEDDED_DATABASE, startEmbeddedPostgres } from './embedded.ts';
 import { migrateDatabase } from './migrate.ts';
@@ -137,12 +137,9 @@ export function describe(url: string): string {
   }
 }
 
-const REASONS: Record<string, string> = {
+// Network codes read as everywhere else (networkErrorReason), but for a hint and the SQLSTATEs of a refusal.
+const POSTGRES_REASONS: Record<string, string> = {
   ECONNREFUSED: 'connection refused (is Postgres running there?)',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'host name lookup failed',
-  ETIMEDOUT: 'connection timed out',
-  EHOSTUNREACH: 'host unreachable',
   '28P01': 'password authentication failed',
   '28000': 'authentication rejected',
   '3D000': 'database does not exist',
@@ -151,7 +148,7 @@ const REASONS: Record<string, string> = {
 export function unavailable(where: string, error: unknown): DatabaseUnavailable {
   const e = error as { code?: string; message?: string; errors?: { code?: string }[] };
   const code = e?.code ?? e?.errors?.[0]?.code;
-  const reason = (code && REASONS[code]) || errorMessage(error) || 'connection failed';
+  const reason = (code && (POSTGRES_REASONS[code] ?? networkErrorReason(code))) || errorMessage(error) || 'connection failed';
   return new DatabaseUnavailable(`cannot connect to Postgres at ${where}: ${reason} (check DATABASE_URL)`, {
     cause: error,
   });
