@@ -1,12 +1,12 @@
 // The folders of src/ form layers that only point down (docs/architecture.md):
-//   cli → commands → queue → sync → zendesk → db → config, errors, log, timing
+//   cli → commands → queue → sync → zendesk → db → config, errors, ids, log, timing
 // with the simulator beside them (only commands start it). A folder importing one above it, or
 // any cycle between folders, fails here with the file and import that caused it.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importEdges, layerViolations, unitCycles, type Edge } from './import-graph.ts';
 
-const BASE = ['config', 'errors', 'log', 'timing'];
+const BASE = ['config', 'errors', 'ids', 'log', 'timing'];
 const ALLOWED: Record<string, string[]> = {
   cli: ['commands', ...BASE],
   commands: ['queue', 'sync', 'zendesk', 'db', 'simulator', ...BASE],
@@ -19,6 +19,7 @@ const ALLOWED: Record<string, string[]> = {
   log: [],
   errors: [],
   timing: [],
+  ids: [],
 };
 
 const SRC = path.resolve(import.meta.dirname, '../../src');
