@@ -97,7 +97,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!(error instanceof ConvlogError) && !verbose) {
       process.stderr.write('(an unexpected error: run again with --verbose for details)\n');
     }
-    if (error instanceof UsageError) process.stderr.write(`usage: ${command.usage}\n`);
+    if (error instanceof UsageError && error.showUsage && command.usageOnError !== false) process.stderr.write(`usage: ${command.usage}\n`);
     return exitCodeFor(error);
   } finally {
     process.off('SIGINT', onSignal);

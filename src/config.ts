@@ -170,12 +170,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = loadDotenv(), options: LoadC
   };
 }
 
-/** For commands that call Zendesk: the account settings, or one ConfigError saying what to set. */
-export function requireZendesk(config: Config): ZendeskConfig {
-  if (config.zendesk) return config.zendesk;
-  throw new ConfigError(`${config.zendeskProblems.join('; ')} (see .env.example)`);
-}
-
 function loadDotenv(): NodeJS.ProcessEnv {
   dotenv.config({ quiet: true });
   return process.env;

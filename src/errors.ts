@@ -1,5 +1,5 @@
-// Every error convlog raises on purpose is one of these classes. Whether a failure is worth
-// retrying, and which exit code a command ends with, is decided here and nowhere else.
+// Every error convlog raises on purpose is one of these classes. What a failure does to a ticket
+// and its job (outcomeOf), and which exit code a command ends with, is decided here and nowhere else.
 
 export class ConvlogError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -8,8 +8,17 @@ export class ConvlogError extends Error {
   }
 }
 
-/** A person can fix it: bad flags, ids, dates, environment. Exit 2. */
-export class UsageError extends ConvlogError {}
+/**
+ * A person can fix it: bad flags, ids, dates, environment. Exit 2. `showUsage: false` when the
+ * message is about a value given (a query) and the command's usage line would be noise.
+ */
+export class UsageError extends ConvlogError {
+  readonly showUsage: boolean;
+  constructor(message: string, options?: { cause?: unknown; showUsage?: boolean }) {
+    super(message, options);
+    this.showUsage = options?.showUsage ?? true;
+  }
+}
 
 /** The environment or `.env` is missing or has bad values. Exit 2. */
 export class ConfigError extends ConvlogError {}
@@ -75,29 +84,76 @@ export class InvalidResponse extends ZendeskError {
 /** The run stopped between two pages because the process is shutting down; nothing is lost. */
 export class Interrupted extends ConvlogError {}
 
+/** Another backfill (a command or a scheduled job in some worker) holds the lock. */
+export class BackfillBusy extends ConvlogError {}
+
+/** A backfill failed after some pages were done: their tickets are queued and their position saved. */
+export class BackfillFailed extends ConvlogError {}
+
 /** A page request worth sending again at once (after a short backoff): transient by nature. */
 export function isRetryable(error: unknown): boolean {
   return error instanceof ServerError || error instanceof InvalidResponse;
 }
 
-/**
- * What a queued ticket sync does with a failure its pager could not absorb:
- * - `retry`: transient (an outage, the database, a shutdown); pg-boss runs the job again later.
- * - `fail`: retrying will not help (a malformed page, a request Zendesk refuses); recorded at once.
- * - `stop`: nothing will work for any ticket (credentials); the worker stops taking jobs.
- */
-export function jobDisposition(error: unknown): 'retry' | 'fail' | 'stop' {
-  if (error instanceof Unauthorized || error instanceof ConfigError) return 'stop';
-  if (error instanceof InvalidResponse || error instanceof BadRequest || error instanceof InvalidCursor) return 'fail';
-  if (error instanceof UsageError) return 'fail';
-  // ServerError, RateLimited, DatabaseUnavailable, Interrupted, and anything unforeseen
-  // (a dropped database connection, a deadlock) deserve another go.
-  return 'retry';
+/** A Zendesk answer that is a fact about the ticket, recorded as its status; not retried. */
+export function settledBy(error: unknown): { status: 'not_found' | 'forbidden'; reason: string } | undefined {
+  if (error instanceof TicketNotFound) return { status: 'not_found', reason: 'Zendesk answered 404: the ticket was deleted or never existed' };
+  if (error instanceof Forbidden) return { status: 'forbidden', reason: 'Zendesk answered 403: these credentials may not read this ticket' };
+  return undefined;
 }
 
-/** Failures that no retry can fix and that concern the whole account, not one ticket. */
-export function isFatalForRun(error: unknown): boolean {
-  return error instanceof Unauthorized || error instanceof ConfigError;
+export interface Failure {
+  error: unknown;
+  /** 1 for the first run of the job. */
+  attempt: number;
+  /** Runs allowed after the first (pg-boss retryLimit). */
+  retryLimit: number;
+  /** The job was taken over by another worker (or failed by pg-boss) while this one ran it. */
+  claimLost: boolean;
+}
+
+export interface Outcome {
+  /** What zendesk.ticket_sync records; none when the ticket is no longer this worker's to record. */
+  ticket?: { status: 'queued' | 'failed' | 'not_found' | 'forbidden'; reason: string };
+  /** complete: the job ends, nothing more to do; retry: pg-boss runs it again; give-up: it ends failed. */
+  job: 'complete' | 'retry' | 'give-up';
+  /** Queue the ticket afresh once the worker has stopped (its job could not be retried again). */
+  requeue: boolean;
+  /** No ticket can succeed (credentials, configuration): the worker stops taking jobs. */
+  stopWorker: boolean;
+  /** What this outcome makes the command that ran it exit with. */
+  exitCode: number;
+}
+
+/**
+ * What happens when a job fails, in one table (test/queue/outcome.test.ts has a case per row):
+ * | failure                                       | ticket      | job      |
+ * | claim lost (any error)                        | untouched   | complete |
+ * | another backfill holds the lock               | (no ticket) | complete |
+ * | 404 / 403                                     | not_found / forbidden | complete |
+ * | credentials, configuration                    | queued      | retry, the worker stops (exit 2) |
+ * | shutdown (Interrupted)                        | queued      | retry; on the last attempt complete and requeue |
+ * | malformed page, refused request, bad cursor   | failed      | give up (exit 1) |
+ * | anything else (outage, database, unforeseen)  | queued      | retry; on the last attempt failed, give up (exit 1) |
+ */
+export function outcomeOf({ error, attempt, retryLimit, claimLost }: Failure): Outcome {
+  const none = { requeue: false, stopWorker: false, exitCode: 0 };
+  // Its next owner writes its status: a `queued`, `failed` or requeue from here would race with it.
+  if (claimLost || error instanceof BackfillBusy) return { ...none, job: 'complete' };
+  const settled = settledBy(error);
+  if (settled) return { ...none, ticket: settled, job: 'complete' };
+  const reason = errorMessage(error);
+  const lastAttempt = attempt > retryLimit;
+  if (error instanceof Unauthorized || error instanceof ConfigError) {
+    return { ...none, ticket: { status: 'queued', reason }, job: 'retry', stopWorker: true, exitCode: exitCodeFor(error) };
+  }
+  // A shutdown is never the ticket's failure; past its retries it is queued again as a new job.
+  if (error instanceof Interrupted) {
+    return { ...none, ticket: { status: 'queued', reason }, job: lastAttempt ? 'complete' : 'retry', requeue: lastAttempt };
+  }
+  const hopeless = error instanceof InvalidResponse || error instanceof BadRequest || error instanceof InvalidCursor || error instanceof UsageError;
+  if (hopeless || lastAttempt) return { ...none, ticket: { status: 'failed', reason }, job: 'give-up', exitCode: 1 };
+  return { ...none, ticket: { status: 'queued', reason }, job: 'retry' };
 }
 
 /** 2 for what a person must fix (usage, configuration, credentials, database), else 1. */
@@ -122,11 +178,38 @@ export function errorMessage(error: unknown): string {
   return typeof message === 'string' ? message : String(error);
 }
 
-/** `text` with every given secret (of 4 characters or more) replaced by [redacted]. */
-export function hideSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
+/**
+ * `text` without credentials, for every message and log line that may quote one: the password of
+ * any URL (postgres://user:secret@host), an echoed Authorization header value, and each given
+ * secret (of 4 characters or more) wherever it appears.
+ */
+export function hideSecrets(text: string, secrets: readonly string[] = []): string {
+  let out = text
+    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]*@/gi, '$1[redacted]@')
+    .replace(/\b(Basic|Bearer)\s+[A-Za-z0-9+/=._~-]{8,}/gi, '$1 [redacted]');
   for (const secret of secrets) {
     if (secret.length >= 4) out = out.split(secret).join('[redacted]');
   }
   return out;
+}
+
+// Node's and undici's codes for a failed connection, as a person reads them.
+const NETWORK_REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'DNS lookup failed',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  EPIPE: 'connection closed',
+  UND_ERR_SOCKET: 'connection closed by the server',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  UND_ERR_HEADERS_TIMEOUT: 'timeout waiting for response headers',
+  UND_ERR_BODY_TIMEOUT: 'timeout reading the response body',
+};
+
+/** What a network error code means ("connection refused"), or undefined for any other code. */
+export function networkErrorReason(code: string): string | undefined {
+  return Object.hasOwn(NETWORK_REASONS, code) ? NETWORK_REASONS[code] : undefined;
 }

@@ -1,22 +1,8 @@
-import { UsageError } from '../errors.ts';
 import { backfillDeps } from '../queue/backfill-job.ts';
-import { parseSince, runBackfill, type BackfillProgress } from '../sync/backfill.ts';
+import { runBackfill, type BackfillProgress } from '../queue/backfill.ts';
+import { parseSince } from './args.ts';
 import { openSyncRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
-
-/**
- * Errors about what a person typed are one line here; the CLI would add its usage line to a
- * UsageError, which is noise for a bad date or a bad query.
- */
-export async function oneLineUsageErrors(name: string, run: () => Promise<number>): Promise<number> {
-  try {
-    return await run();
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`convlog ${name}: ${error.message}\n`);
-    return 2;
-  }
-}
 
 const at = (date: Date | null) => (date ? date.toISOString().replace('.000Z', 'Z') : 'none yet');
 
@@ -25,38 +11,38 @@ export const backfill: Command = {
   summary: 'queue the tickets changed since DATE (incremental export); without --since, continue from the saved position',
   usage: 'convlog backfill [--since DATE | DURATION]   (2024-05-01, 2024-05-01T08:00:00Z, 7d, 12h, 90m)',
   options: { since: { type: 'string' } },
-  run: (values, _positionals, ctx) =>
-    oneLineUsageErrors('backfill', async () => {
-      const since = typeof values.since === 'string' ? parseSince(values.since) : undefined;
-      const runtime = await openSyncRuntime(ctx);
-      try {
-        if (since?.clamped) ctx.log.info('--since is less than a minute ago; Zendesk needs a start a minute in the past, so starting from then');
-        const started = Date.now();
-        const onPage = (p: BackfillProgress) =>
-          process.stderr.write(
-            `backfill: page ${p.pages}: ${p.page.tickets} changed ticket(s), ${p.page.queued} queued, ${p.page.deleted} deleted | ` +
-              `total ${p.seen} seen, ${p.queued} queued, ${p.deleted} deleted | position ${at(p.position)}\n`,
-          );
-        const result = await runBackfill(backfillDeps(runtime, ctx.log), {
-          ...(since ? { since: since.startTime } : {}),
-          trigger: 'cli',
-          signal: ctx.signal,
-          onPage,
-        });
-        const already = result.alreadyQueued > 0 ? ` (${result.alreadyQueued} already queued)` : '';
-        const summary =
-          `${result.seen} changed ticket(s) ${result.from === 'saved position' ? 'since the saved position' : result.from}: ` +
-          `${result.queued} queued${already}, ${result.deleted} deleted (recorded as not_found) | ` +
-          `position ${at(result.position)} saved | ${result.pages} page(s), ${result.requests} request(s), ${((Date.now() - started) / 1000).toFixed(1)} s`;
-        if (result.interrupted) {
-          ctx.out(`backfill interrupted: ${summary}; run "convlog backfill" to continue`);
-          return 1;
-        }
-        ctx.out(`backfill done: ${summary}`);
-        ctx.out('the tickets sync when workers run: convlog work (or convlog work --until-idle)');
-        return 0;
-      } finally {
-        await runtime.close();
+  usageOnError: false,
+  async run(values, _positionals, ctx) {
+    const since = typeof values.since === 'string' ? parseSince(values.since) : undefined;
+    const runtime = await openSyncRuntime(ctx);
+    try {
+      if (since?.clamped) ctx.log.info('--since is less than a minute ago; Zendesk needs a start a minute in the past, so starting from then');
+      const started = Date.now();
+      const onPage = (p: BackfillProgress) =>
+        process.stderr.write(
+          `backfill: page ${p.pages}: ${p.page.tickets} changed ticket(s), ${p.page.queued} queued, ${p.page.deleted} deleted | ` +
+            `total ${p.seen} seen, ${p.queued} queued, ${p.deleted} deleted | position ${at(p.position)}\n`,
+        );
+      const result = await runBackfill(backfillDeps(runtime, ctx.log), {
+        ...(since ? { since: since.startTime } : {}),
+        trigger: 'cli',
+        signal: ctx.signal,
+        onPage,
+      });
+      const already = result.alreadyQueued > 0 ? ` (${result.alreadyQueued} already queued)` : '';
+      const summary =
+        `${result.seen} changed ticket(s) ${result.from === 'saved position' ? 'since the saved position' : result.from}: ` +
+        `${result.queued} queued${already}, ${result.deleted} deleted (recorded as not_found) | ` +
+        `position ${at(result.position)} saved | ${result.pages} page(s), ${result.requests} request(s), ${((Date.now() - started) / 1000).toFixed(1)} s`;
+      if (result.interrupted) {
+        ctx.out(`backfill interrupted: ${summary}; run "convlog backfill" to continue`);
+        return 1;
       }
-    }),
+      ctx.out(`backfill done: ${summary}`);
+      ctx.out('the tickets sync when workers run: convlog work (or convlog work --until-idle)');
+      return 0;
+    } finally {
+      await runtime.close();
+    }
+  },
 };

@@ -1,5 +1,5 @@
-import { UsageError } from '../errors.ts';
-import { runDemo } from '../demo/run-demo.ts';
+import { integerFlag } from './args.ts';
+import { runDemo } from './demo/run-demo.ts';
 import type { Command } from './types.ts';
 
 export const demo: Command = {
@@ -9,15 +9,8 @@ export const demo: Command = {
   options: { tickets: { type: 'string' }, concurrency: { type: 'string' } },
   async run(values, _positionals, ctx) {
     return runDemo(ctx, {
-      tickets: whole('--tickets', values.tickets, 300, 10_000),
-      concurrency: whole('--concurrency', values.concurrency, 8, 64),
+      tickets: integerFlag('--tickets', values.tickets, 300, 10_000),
+      concurrency: integerFlag('--concurrency', values.concurrency, 8, 64),
     });
   },
 };
-
-function whole(flag: string, value: unknown, fallback: number, max: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!/^\d+$/.test(String(value)) || n < 1 || n > max) throw new UsageError(`${flag} must be an integer from 1 to ${max}, got "${String(value)}"`);
-  return n;
-}

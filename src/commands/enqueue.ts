@@ -1,5 +1,4 @@
 import { ticketIdsFromSql } from '../db/read-only-query.ts';
-import { UsageError } from '../errors.ts';
 import { readTicketIds } from '../queue/ticket-ids.ts';
 import { enqueueTickets } from '../queue/enqueue.ts';
 import { openRuntime } from './runtime.ts';
@@ -25,13 +24,7 @@ export const enqueue: Command = {
       const started = Date.now();
       if (sql !== undefined) {
         // All rows are read and checked before anything is queued; a bad query is one line, exit 2.
-        try {
-          ids = ids.concat(await ticketIdsFromSql(runtime.database.pool, sql));
-        } catch (error) {
-          if (!(error instanceof UsageError)) throw error;
-          process.stderr.write(`convlog enqueue: ${error.message}\n`);
-          return 2;
-        }
+        ids = ids.concat(await ticketIdsFromSql(runtime.database.pool, sql));
       }
       const result = await enqueueTickets(runtime.boss, runtime.database.db, ids, {
         full: Boolean(values.full),

@@ -3,8 +3,7 @@ import { loadExportPosition } from '../db/sync-state.ts';
 import { UsageError } from '../errors.ts';
 import { BOSS_SCHEMA } from '../queue/boss.ts';
 import { registerSchedule, removeSchedule, scheduleStatus, validateCron } from '../queue/backfill-job.ts';
-import { parseSince } from '../sync/backfill.ts';
-import { oneLineUsageErrors } from './backfill.ts';
+import { parseSince } from './args.ts';
 import { openRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
 
@@ -27,26 +26,26 @@ export const schedule: Command = {
   summary: 'run a backfill on a cron schedule inside the workers (stored in Postgres; once per tick however many workers)',
   usage: 'convlog schedule --cron EXPR [--since DATE] [--tz ZONE]   (e.g. --cron "*/15 * * * *" --since 30d)',
   options: { cron: { type: 'string' }, since: { type: 'string' }, tz: { type: 'string' } },
-  run: (values, _positionals, ctx) =>
-    oneLineUsageErrors('schedule', async () => {
-      if (typeof values.cron !== 'string') throw new UsageError('--cron EXPR is required, for example --cron "*/15 * * * *" (every 15 minutes)');
-      const tz = typeof values.tz === 'string' ? values.tz : 'UTC';
-      const next = checkCron(values.cron, tz);
-      const since = typeof values.since === 'string' ? new Date(parseSince(values.since).startTime * 1000).toISOString() : undefined;
-      const runtime = await openRuntime(ctx);
-      try {
-        if (!since && !(await loadExportPosition(runtime.database.db))) {
-          throw new UsageError('no saved export position yet, so the first run would not know where to start: add --since DATE (such as --since 30d) or run "convlog backfill --since DATE" first');
-        }
-        await registerSchedule(runtime.boss, values.cron, { tz, ...(since ? { since } : {}) });
-        const first = since ? `; without a saved position the first run starts from ${since}` : '';
-        ctx.out(`scheduled backfill "${values.cron.trim()}" (${tz}): next ${next.map((d) => d.toISOString()).join(', ')}${first}`);
-        ctx.out('running workers (convlog work) run it; a second "convlog schedule" replaces it, "convlog unschedule" removes it');
-        return 0;
-      } finally {
-        await runtime.close();
+  usageOnError: false,
+  async run(values, _positionals, ctx) {
+    if (typeof values.cron !== 'string') throw new UsageError('--cron EXPR is required, for example --cron "*/15 * * * *" (every 15 minutes)');
+    const tz = typeof values.tz === 'string' ? values.tz : 'UTC';
+    const next = checkCron(values.cron, tz);
+    const since = typeof values.since === 'string' ? new Date(parseSince(values.since).startTime * 1000).toISOString() : undefined;
+    const runtime = await openRuntime(ctx);
+    try {
+      if (!since && !(await loadExportPosition(runtime.database.db))) {
+        throw new UsageError('no saved export position yet, so the first run would not know where to start: add --since DATE (such as --since 30d) or run "convlog backfill --since DATE" first');
       }
-    }),
+      await registerSchedule(runtime.boss, values.cron, { tz, ...(since ? { since } : {}) });
+      const first = since ? `; without a saved position the first run starts from ${since}` : '';
+      ctx.out(`scheduled backfill "${values.cron.trim()}" (${tz}): next ${next.map((d) => d.toISOString()).join(', ')}${first}`);
+      ctx.out('running workers (convlog work) run it; a second "convlog schedule" replaces it, "convlog unschedule" removes it');
+      return 0;
+    } finally {
+      await runtime.close();
+    }
+  },
 };
 
 export const unschedule: Command = {

@@ -6,7 +6,7 @@ import { runWorker } from '../queue/worker.ts';
 import { createProgress } from './progress.ts';
 import { openSyncRuntime } from './runtime.ts';
 import type { Command, CommandContext } from './types.ts';
-import { concurrencyFrom } from './work.ts';
+import { concurrencyFlag } from './args.ts';
 import type { SyncRuntime } from './runtime.ts';
 
 const PENDING = new Set(['queued', 'syncing']);
@@ -24,7 +24,7 @@ export const sync: Command = {
   allowPositionals: true,
   async run(values, positionals, ctx) {
     const config = ctx.config({ needZendesk: true });
-    const concurrency = concurrencyFrom(values.concurrency, config.concurrency);
+    const concurrency = concurrencyFlag(values.concurrency, config.concurrency);
     const ids = await readTicketIds({ args: positionals, file: values.file as string | undefined, range: values.range as string | undefined });
     const runtime = await openSyncRuntime(ctx, { supervise: true });
     try {

@@ -20,5 +20,10 @@ export interface Command {
   usage: string;
   options: ParseArgsOptionsConfig;
   allowPositionals?: boolean;
+  /**
+   * The CLI prints the usage line under a UsageError unless this is false: for commands whose
+   * usage errors are all about a value (a date, a cron expression), where it would be noise.
+   */
+  usageOnError?: false;
   run(values: ArgValues, positionals: string[], ctx: CommandContext): Promise<number>;
 }

@@ -1,18 +1,9 @@
 import { runWorker } from '../queue/worker.ts';
 import { startBackfillWorker, type BackfillWorker } from '../queue/backfill-job.ts';
-import { UsageError } from '../errors.ts';
 import { waitForDatabase } from '../db/wait-for-database.ts';
+import { concurrencyFlag } from './args.ts';
 import { openSyncRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
-
-export function concurrencyFrom(value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!/^\d+$/.test(String(value)) || n < 1 || n > 256) {
-    throw new UsageError(`--concurrency must be an integer from 1 to 256, got "${String(value)}"`);
-  }
-  return n;
-}
 
 export const work: Command = {
   name: 'work',
@@ -21,7 +12,7 @@ export const work: Command = {
   options: { concurrency: { type: 'string' }, 'until-idle': { type: 'boolean' } },
   async run(values, _positionals, ctx) {
     const config = ctx.config({ needZendesk: true });
-    const concurrency = concurrencyFrom(values.concurrency, config.concurrency);
+    const concurrency = concurrencyFlag(values.concurrency, config.concurrency);
     // A worker outlives Postgres restarts; at start-up it waits for a server that is down.
     if (config.databaseUrl && !(await waitForDatabase(config.databaseUrl, ctx.log, { signal: ctx.signal }))) return 0;
     const runtime = await openSyncRuntime(ctx, { supervise: true, schedule: true });

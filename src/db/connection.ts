@@ -3,7 +3,7 @@
 import pg from 'pg';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { Config } from '../config.ts';
-import { DatabaseUnavailable, errorMessage } from '../errors.ts';
+import { DatabaseUnavailable, errorMessage, networkErrorReason } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { EMBEDDED_DATABASE, startEmbeddedPostgres } from './embedded.ts';
 import { migrateDatabase } from './migrate.ts';
@@ -63,8 +63,8 @@ export async function connect(url: string, log: Logger, poolSize = 10): Promise<
   pool.on('error', (error) => {
     if (!closed) log.warn({ err: errorMessage(error) }, 'idle Postgres connection lost');
   });
-  // The pool listens for errors on idle clients only. A client checked out for a transaction
-  // (storePage) that loses its server between two statements emits 'error' with no listener,
+  // The pool listens for errors on idle clients only. A checked-out client (a page being stored,
+  // an advisory lock held for a backfill) that loses its server emits 'error' with no listener,
   // which would kill the process; the statement in flight or the next one fails instead.
   pool.on('connect', (client) => {
     client.on('error', (error) => {
@@ -79,7 +79,7 @@ export async function connect(url: string, log: Logger, poolSize = 10): Promise<
   }
   return {
     pool,
-    db: withReleasingTransactions(drizzle(pool, { schema }), pool),
+    db: drizzle(pool, { schema }),
     url,
     where,
     close: async () => {
@@ -98,29 +98,6 @@ export async function connect(url: string, log: Logger, poolSize = 10): Promise<
 }
 
 const CLOSE_TIMEOUT_MS = 5_000;
-
-/**
- * drizzle sends BEGIN before its try block, so a BEGIN that fails (the server went away between
- * checkout and BEGIN, as in a Postgres restart) never releases its client: the pool loses a slot
- * for good and pool.end() waits forever. Here every transaction runs on a client checked out
- * and always released, and destroyed when the transaction failed, since its connection may be dead.
- */
-function withReleasingTransactions(db: Db, pool: pg.Pool): Db {
-  const transaction: Db['transaction'] = async (run, config) => {
-    const client = await pool.connect();
-    let failure: Error | undefined;
-    try {
-      return await drizzle(client, { schema }).transaction(run, config);
-    } catch (error) {
-      failure = error instanceof Error ? error : new Error(errorMessage(error));
-      throw error;
-    } finally {
-      client.release(failure);
-    }
-  };
-  db.transaction = transaction;
-  return db;
-}
 
 /** Runs one statement (create or drop a database) on a connection of its own to `adminUrl`. */
 export async function adminQuery(adminUrl: string, sql: string): Promise<void> {
@@ -160,12 +137,9 @@ export function describe(url: string): string {
   }
 }
 
-const REASONS: Record<string, string> = {
+// Network codes read as everywhere else (networkErrorReason), but for a hint and the SQLSTATEs of a refusal.
+const POSTGRES_REASONS: Record<string, string> = {
   ECONNREFUSED: 'connection refused (is Postgres running there?)',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'host name lookup failed',
-  ETIMEDOUT: 'connection timed out',
-  EHOSTUNREACH: 'host unreachable',
   '28P01': 'password authentication failed',
   '28000': 'authentication rejected',
   '3D000': 'database does not exist',
@@ -174,7 +148,7 @@ const REASONS: Record<string, string> = {
 export function unavailable(where: string, error: unknown): DatabaseUnavailable {
   const e = error as { code?: string; message?: string; errors?: { code?: string }[] };
   const code = e?.code ?? e?.errors?.[0]?.code;
-  const reason = (code && REASONS[code]) || errorMessage(error) || 'connection failed';
+  const reason = (code && (POSTGRES_REASONS[code] ?? networkErrorReason(code))) || errorMessage(error) || 'connection failed';
   return new DatabaseUnavailable(`cannot connect to Postgres at ${where}: ${reason} (check DATABASE_URL)`, {
     cause: error,
   });

@@ -4,6 +4,7 @@
 // bad query or a bad value queues nothing.
 import type pg from 'pg';
 import { UsageError } from '../errors.ts';
+import { MAX_ID, readId, type IdReading } from '../ids.ts';
 
 export const SQL_TIMEOUT_MS = 60_000;
 /** More ids than this is almost certainly a wrong query (a cross join); split it. */
@@ -20,7 +21,8 @@ const TYPE_NAMES: Record<number, string> = {
 const nothing = '; nothing was queued';
 
 function rejected(message: string): UsageError {
-  return new UsageError(`--sql ${message}${nothing}`);
+  // About the query, not how the command was typed: the usage line would be noise.
+  return new UsageError(`--sql ${message}${nothing}`, { showUsage: false });
 }
 
 /** Runs `sql` read-only and returns the ticket ids in its first column, or throws one UsageError. */
@@ -60,24 +62,21 @@ export async function ticketIdsFromSql(pool: pg.Pool, sql: string, options: { ti
   const ids: number[] = new Array(result.rows.length);
   for (let i = 0; i < result.rows.length; i++) {
     const value = result.rows[i][0];
-    const id = toTicketId(value);
-    if (id === undefined) {
+    const reading = toTicketId(value);
+    if ('problem' in reading) {
       const shown = value === null ? 'null' : `"${String(value)}"`;
-      throw rejected(`row ${i + 1} has ${shown} in column "${field.name}": ticket ids are positive integers up to ${Number.MAX_SAFE_INTEGER}`);
+      const why = reading.problem.startsWith('too large') ? `, which is ${reading.problem}` : '';
+      throw rejected(`row ${i + 1} has ${shown} in column "${field.name}"${why}: ticket ids are positive integers up to ${MAX_ID}`);
     }
-    ids[i] = id;
+    ids[i] = reading.id;
   }
   return ids;
 }
 
-function toTicketId(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isSafeInteger(value) && value > 0 ? value : undefined;
-  // int8 and numeric arrive as text, so precision is checked before converting.
-  if (typeof value !== 'string') return undefined;
-  const match = /^\+?0*(\d+)(?:\.0*)?$/.exec(value);
-  if (!match || match[1].length > 16) return undefined;
-  const n = Number(match[1]);
-  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+function toTicketId(value: unknown): IdReading {
+  // int8 and numeric arrive as text (precision kept); a numeric may read "+42.000".
+  const numeric = typeof value === 'string' ? /^\+?(\d+)(?:\.0*)?$/.exec(value) : null;
+  return readId(numeric ? numeric[1] : value);
 }
 
 function explain(error: unknown, timeoutMs: number): Error {

@@ -1,4 +1,5 @@
-// The tables analysts query. Columns other programs rely on are fixed by design.md; the
+// The tables analysts query, as the README describes them (other programs rely on these
+// columns: change them only with a migration and a README update); the
 // migrations in migrations/ are generated from this file by drizzle-kit.
 import { sql } from 'drizzle-orm';
 import {

@@ -10,8 +10,35 @@ import { getTableColumns, type Column } from 'drizzle-orm';
 import type pg from 'pg';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from './connection.ts';
-import { attachments, attachmentThumbnails, authors, conversationEvents } from './schema.ts';
-import type { PageRows } from '../sync/map-page.ts';
+import { attachments, attachmentThumbnails, authors, conversationEvents, type AttachmentRow, type AuthorRow, type EventRow, type ThumbnailRow } from './schema.ts';
+
+// The event columns that are parts of `raw` are defined here only, as SQL over the stored `raw`:
+// the mapper does not compute them, and a page is a third smaller to serialise, send and parse.
+const DERIVED = [
+  // The client checked that these three are strings.
+  { key: 'reference', name: 'reference', sql: `r."raw"->>'reference'` },
+  { key: 'eventId', name: 'event_id', sql: `r."raw"->>'id'` },
+  { key: 'type', name: 'type', sql: `r."raw"->>'type'` },
+  // Whatever shape Zendesk sends (an object, a string, an array) is kept; absent is null.
+  { key: 'content', name: 'content', sql: `nullif(r."raw"->'content', 'null'::jsonb)` },
+  { key: 'metadata', name: 'metadata', sql: `nullif(r."raw"->'metadata', 'null'::jsonb)` },
+  {
+    key: 'bodyHtml',
+    name: 'body_html',
+    sql: `case when r."raw"->'content'->>'type' = 'html' and jsonb_typeof(r."raw"->'content'->'body') = 'string' then r."raw"->'content'->>'body' end`,
+  },
+] as const satisfies readonly { key: keyof EventRow; name: string; sql: string }[];
+
+/** An event row as the mapper gives it: every column but those derived from `raw` in SQL. */
+export type MappedEventRow = Omit<EventRow, (typeof DERIVED)[number]['key']>;
+
+/** One page's rows for the four tables, as the mapper gives them. */
+export interface PageRows {
+  authors: AuthorRow[];
+  events: MappedEventRow[];
+  attachments: AttachmentRow[];
+  thumbnails: ThumbnailRow[];
+}
 
 export interface PageProgress {
   ticketId: number;
@@ -65,24 +92,8 @@ function upsertFiles(table: PgTable, tableName: string, param: string, compared:
 const FILE_FIELDS = ['file_name', 'content_type', 'content_url', 'mapped_content_url', 'url', 'size', 'width', 'height', 'inline', 'deleted'];
 
 const AUTHOR_COLUMNS = inputColumns(authors);
-// Columns that are parts of `raw` are taken from it in SQL rather than sent twice: a page is
-// then a third smaller to serialise, send and parse. Each expression gives what mapPage gives.
-const DERIVED: { key: string; name: string; sql: string }[] = [
-  // The client checked that these three are strings.
-  { key: 'reference', name: 'reference', sql: `r."raw"->>'reference'` },
-  { key: 'eventId', name: 'event_id', sql: `r."raw"->>'id'` },
-  { key: 'type', name: 'type', sql: `r."raw"->>'type'` },
-  { key: 'content', name: 'content', sql: `nullif(r."raw"->'content', 'null'::jsonb)` },
-  { key: 'metadata', name: 'metadata', sql: `nullif(r."raw"->'metadata', 'null'::jsonb)` },
-  {
-    key: 'bodyHtml',
-    name: 'body_html',
-    sql: `case when r."raw"->'content'->>'type' = 'html' and jsonb_typeof(r."raw"->'content'->'body') = 'string' then r."raw"->'content'->>'body' end`,
-  },
-];
 const EVENT_COLUMNS = inputColumns(conversationEvents, DERIVED.map((d) => d.key));
 const EVENT_INSERT = [...EVENT_COLUMNS.map((c) => c.name), ...DERIVED.map((d) => d.name)];
-const EVENT_KEYS = EVENT_COLUMNS.map((c) => c.key as keyof PageRows['events'][number]);
 
 // $1 authors, $2 events, $3 attachments, $4 thumbnails (jsonb arrays); $5 ticket, $6 cursor,
 // $7 events on the page, $8 requests it cost.
@@ -143,17 +154,6 @@ commit_asynchronously as (
 select (select count(*) from events_written)::int as events_written,
        (select setting from commit_asynchronously) as commit_mode`;
 
-/** The events' rows without the columns taken from `raw` in SQL. */
-function eventsJson(rows: PageRows['events']): string {
-  return JSON.stringify(
-    rows.map((row) => {
-      const sent: Record<string, unknown> = {};
-      for (const key of EVENT_KEYS) sent[key] = row[key];
-      return sent;
-    }),
-  );
-}
-
 /**
  * A page ready to send, its rows serialised: the costly part, done while the previous page is
  * still being written.
@@ -166,7 +166,7 @@ export function preparePage(rows: PageRows, progress: PageProgress): PreparedPag
   return {
     values: [
       JSON.stringify(rows.authors),
-      eventsJson(rows.events),
+      JSON.stringify(rows.events),
       JSON.stringify(rows.attachments),
       JSON.stringify(rows.thumbnails),
       progress.ticketId,

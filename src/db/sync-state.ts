@@ -1,6 +1,7 @@
-// convlog.sync_state: small named values that survive restarts. The backfill keeps two there: the
-// incremental export's position (its cursor, saved after each page is queued) and a summary of
-// the last backfill run, for `convlog status`. Every statement on the table lives in this file.
+// convlog.sync_state: small named values that survive restarts. The backfill keeps three there: the
+// incremental export's position (its cursor, saved after each page is queued), a summary of the
+// last backfill run, for `convlog status`, and the tickets to sync again; the demo marks the
+// database it filled. Every statement on the table lives in this file.
 import { eq, sql } from 'drizzle-orm';
 import type pg from 'pg';
 import type { Db } from './connection.ts';
@@ -9,6 +10,8 @@ import { syncState } from './schema.ts';
 export const EXPORT_POSITION_KEY = 'incremental_export';
 export const LAST_BACKFILL_KEY = 'backfill_last_run';
 export const RESYNC_KEY = 'backfill_resync';
+/** Marks a database `convlog demo` filled, so it never mixes simulated tickets into real ones. */
+export const DEMO_KEY = 'demo';
 
 /** Where the next export continues: Zendesk's after_cursor, or (before any page) a start time. */
 export interface ExportPosition {
@@ -87,6 +90,20 @@ export async function loadResync(db: Db): Promise<number[]> {
 
 export function saveResync(db: Db, ticketIds: readonly number[]): Promise<void> {
   return write(db, RESYNC_KEY, { ticketIds: [...new Set(ticketIds)].sort((a, b) => a - b) });
+}
+
+export interface DemoRun {
+  seed: number;
+  tickets: number;
+  lastRunAt: string;
+}
+
+export function loadDemoRun(db: Db): Promise<DemoRun | null> {
+  return read<DemoRun>(db, DEMO_KEY);
+}
+
+export function saveDemoRun(db: Db, run: DemoRun): Promise<void> {
+  return write(db, DEMO_KEY, run);
 }
 
 // One backfill at a time across every process: a session advisory lock, held on its own

@@ -69,27 +69,31 @@ export async function finishRun(db: Db, ticketId: number): Promise<{ eventsSynce
   return { eventsSynced: n };
 }
 
-/** 404 and 403 are facts about the ticket, recorded as its status; they are not retried. */
-export async function recordOutcome(db: Db, ticketId: number, status: Extract<TicketStatus, 'not_found' | 'forbidden'>, reason: string): Promise<void> {
+/**
+ * Records how a run ended other than synced, with its reason (outcomeOf in src/errors.ts decides
+ * which). `queued` waits for a retry; not_found and forbidden are facts about the ticket, so they
+ * also count as its last sync.
+ */
+export async function recordStatus(
+  db: Db,
+  ticketId: number,
+  outcome: { status: Extract<TicketStatus, 'queued' | 'failed' | 'not_found' | 'forbidden'>; reason: string },
+): Promise<void> {
+  const { status, reason } = outcome;
+  const settled = status === 'not_found' || status === 'forbidden';
   await db
     .insert(ticketSync)
-    .values({ ticketId, status, lastError: reason, lastErrorAt: new Date(), lastSyncedAt: new Date() })
+    .values({ ticketId, status, lastError: reason, lastErrorAt: new Date(), ...(settled ? { lastSyncedAt: new Date() } : {}) })
     .onConflictDoUpdate({
       target: ticketSync.ticketId,
-      set: { status, lastError: reason, lastErrorAt: sql`now()`, lastSyncedAt: sql`now()`, updatedAt: sql`now()` },
+      set: { status, lastError: reason, lastErrorAt: sql`now()`, ...(settled ? { lastSyncedAt: sql`now()` } : {}), updatedAt: sql`now()` },
     });
 }
 
-/** Records why a run failed. Not final: the ticket waits for its retry as `queued`. */
-export async function recordFailure(db: Db, ticketId: number, reason: string, options: { final: boolean }): Promise<void> {
-  const status: TicketStatus = options.final ? 'failed' : 'queued';
-  await db
-    .insert(ticketSync)
-    .values({ ticketId, status, lastError: reason, lastErrorAt: new Date() })
-    .onConflictDoUpdate({
-      target: ticketSync.ticketId,
-      set: { status, lastError: reason, lastErrorAt: sql`now()`, updatedAt: sql`now()` },
-    });
+/** Every ticket convlog knows of, whatever its status. */
+export async function ticketCount(db: Db): Promise<number> {
+  const [{ n }] = await db.select({ n: count() }).from(ticketSync);
+  return n;
 }
 
 export interface TicketState {

@@ -5,6 +5,7 @@
 import pg from 'pg';
 import { DatabaseUnavailable, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { backoffMs, pause } from '../timing.ts';
 import { describe, unavailable } from './connection.ts';
 
 export interface WaitForDatabaseOptions {
@@ -42,9 +43,8 @@ export async function waitForDatabase(url: string, log: Logger, options: WaitFor
     if (options.giveUpAfterMs !== undefined && waited >= options.giveUpAfterMs) {
       throw new DatabaseUnavailable(`${failure.message}; gave up after ${Math.round(waited / 1000)} s`, { cause: error });
     }
-    const delay = Math.min(max, first * 2 ** (attempt - 1));
-    // Jitter spreads a fleet of workers that all lost the same server.
-    const next = Math.round(delay / 2 + Math.random() * (delay / 2));
+    // Half of it random: a fleet of workers that all lost the same server spreads out.
+    const next = backoffMs(attempt, { firstMs: first, maxMs: max, floor: 0.5 });
     log.warn({ attempt, retryInSeconds: Math.round(next / 100) / 10, err: failure.message }, 'Postgres is not reachable; waiting for it (Ctrl-C to stop)');
     if (!(await pause(next, options.signal))) return false;
   }
@@ -81,19 +81,4 @@ export function isTransient(error: unknown): boolean {
   // TLS settings that the server refuses are configuration too.
   if (/\bSSL\b|certificate/i.test(errorMessage(error))) return false;
   return true;
-}
-
-function pause(ms: number, signal?: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve(false);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -4,12 +4,12 @@
 import type { JobWithMetadata, PgBoss } from 'pg-boss';
 import type { Db } from '../db/connection.ts';
 import { loadExportPosition, loadLastBackfill, loadResync, type BackfillRun } from '../db/sync-state.ts';
-import { errorMessage, UsageError } from '../errors.ts';
+import { BackfillBusy, errorMessage, Interrupted, outcomeOf, UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { BackfillBusy, exportBudget, runBackfill, type BackfillDeps } from '../sync/backfill.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/connection.ts';
 import type { ZendeskHttp } from '../zendesk/http.ts';
+import { exportBudget, runBackfill, type BackfillDeps } from './backfill.ts';
 import { BACKFILL_QUEUE, type BackfillJobData } from './boss.ts';
 
 /** The one schedule convlog keeps (pg-boss's schedule key). */
@@ -65,20 +65,21 @@ export async function startBackfillWorker(runtime: BackfillRuntime, log: Logger,
             ),
         },
       );
-      if (result.interrupted) throw new Error('backfill interrupted by shutdown; the next run continues from the saved position');
+      if (result.interrupted) throw new Interrupted('backfill interrupted by shutdown; the next run continues from the saved position');
       jobLog.info({ ...result, position: result.position?.toISOString() ?? null }, 'backfill done');
     } catch (error) {
-      if (error instanceof BackfillBusy) {
-        jobLog.info('backfill skipped: another backfill is running');
+      const outcome = outcomeOf({ error, attempt: job.retryCount + 1, retryLimit: job.retryLimit, claimLost: job.signal.aborted });
+      if (outcome.job === 'retry') {
+        jobLog.warn({ err: errorMessage(error) }, 'backfill failed; pg-boss retries it');
+        throw error;
+      }
+      if (outcome.job === 'complete') {
+        jobLog.info({ err: errorMessage(error) }, error instanceof BackfillBusy ? 'backfill skipped: another backfill is running' : 'backfill stopped; the next one continues from the saved position');
         return;
       }
-      if (error instanceof UsageError) {
-        // No position and no --since: retrying cannot help; `convlog status` shows the reason.
-        jobLog.error({ err: error.message }, 'backfill cannot run');
-        return;
-      }
-      jobLog.warn({ err: errorMessage(error) }, 'backfill failed; pg-boss retries it');
-      throw error;
+      // Retrying cannot help (no position and no --since) or the retries are spent; the run's
+      // record keeps the reason for `convlog status`.
+      jobLog.error({ err: errorMessage(error) }, 'backfill cannot run');
     }
   };
 

@@ -90,15 +90,7 @@ export function createErrorThrottle(report: ErrorReport, options: { intervalMs?:
 export function queueErrorText(error: unknown, secrets: readonly string[] = []): string {
   const code = (error as { code?: unknown } | null)?.code;
   const text = errorMessage(error) || (typeof code === 'string' && code) || 'unknown error';
-  return withoutSecrets(text, secrets);
-}
-
-/**
- * Credentials out of a message: the password of a URL (postgres://user:secret@host) and any of
- * `secrets` given exactly, e.g. the password of the connection string in use.
- */
-export function withoutSecrets(message: string, secrets: readonly string[] = []): string {
-  return hideSecrets(message.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]*@/gi, '$1[redacted]@'), secrets);
+  return hideSecrets(text, secrets);
 }
 
 /**

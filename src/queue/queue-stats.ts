@@ -21,3 +21,12 @@ export async function jobsByState(pool: pg.Pool, queue = SYNC_QUEUE): Promise<Re
   for (const row of rows) counts[row.state] = row.n;
   return counts;
 }
+
+/** Tickets whose sync job is running now (a handful: workers × concurrency). */
+export async function runningTickets(pool: pg.Pool): Promise<Set<number>> {
+  const { rows } = await pool.query<{ key: string | null }>(
+    `select singleton_key as key from ${BOSS_SCHEMA}.job where name = $1 and state = 'active'`,
+    [SYNC_QUEUE],
+  );
+  return new Set(rows.map((r) => Number(r.key)));
+}

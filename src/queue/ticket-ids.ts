@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { UsageError } from '../errors.ts';
+import { MAX_ID, readId } from '../ids.ts';
 
 const MAX_RANGE = 10_000_000;
 
@@ -17,21 +18,16 @@ export interface IdSources {
 interface Bad {
   where: string;
   value: string;
-}
-
-function parseId(text: string): number | undefined {
-  if (!/^\d{1,16}$/.test(text)) return undefined;
-  const n = Number(text);
-  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+  tooLarge: boolean;
 }
 
 export async function readTicketIds(sources: IdSources): Promise<number[]> {
   const ids: number[] = [];
   const bad: Bad[] = [];
   const take = (token: string, where: string) => {
-    const id = parseId(token);
-    if (id === undefined) bad.push({ where, value: token });
-    else ids.push(id);
+    const reading = readId(token);
+    if ('id' in reading) ids.push(reading.id);
+    else bad.push({ where, value: token, tooLarge: reading.problem.startsWith('too large') });
   };
 
   (sources.args ?? []).forEach((arg, i) => {
@@ -55,9 +51,10 @@ export async function readTicketIds(sources: IdSources): Promise<number[]> {
   }
 
   if (bad.length > 0) {
-    const shown = bad.slice(0, 5).map((b) => `"${b.value}" (${b.where})`).join(', ');
+    const shown = bad.slice(0, 5).map((b) => `"${b.value}" (${b.where}${b.tooLarge ? ', too large' : ''})`).join(', ');
     const more = bad.length > 5 ? ` and ${bad.length - 5} more` : '';
-    throw new UsageError(`invalid ticket id ${shown}${more}: ids are positive integers; nothing was queued`);
+    const rule = bad.some((b) => b.tooLarge) ? `ids are positive integers up to ${MAX_ID}` : 'ids are positive integers';
+    throw new UsageError(`invalid ticket id ${shown}${more}: ${rule}; nothing was queued`);
   }
   if (ids.length === 0) throw new UsageError('no ticket ids given: pass ids, --file PATH (or - for stdin), or --range A..B');
   return ids;
@@ -65,8 +62,10 @@ export async function readTicketIds(sources: IdSources): Promise<number[]> {
 
 function parseRange(text: string): number[] {
   const match = /^(\d+)\.\.(\d+)$/.exec(text.trim());
-  const from = match ? parseId(match[1]) : undefined;
-  const to = match ? parseId(match[2]) : undefined;
+  const ends = match ? [readId(match[1]), readId(match[2])] : [];
+  const tooLarge = ends.find((end) => 'problem' in end && end.problem.startsWith('too large'));
+  if (tooLarge && 'problem' in tooLarge) throw new UsageError(`invalid --range "${text}": an end is ${tooLarge.problem}; nothing was queued`);
+  const [from, to] = ends.map((end) => ('id' in end ? end.id : undefined));
   if (from === undefined || to === undefined || to < from) {
     throw new UsageError(`invalid --range "${text}": expected A..B with positive integers and A <= B, such as 1..500; nothing was queued`);
   }

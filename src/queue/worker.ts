@@ -2,8 +2,8 @@
 // (a page being stored commits; a request in flight is abandoned; the ticket resumes from its
 // saved cursor later), and optionally until the queue is empty.
 import type { PgBoss, JobWithMetadata } from 'pg-boss';
-import { recordFailure, ticketStates } from '../db/ticket-status.ts';
-import { errorMessage, Interrupted, jobDisposition } from '../errors.ts';
+import { recordStatus, ticketStates } from '../db/ticket-status.ts';
+import { errorMessage, Interrupted, outcomeOf } from '../errors.ts';
 import { syncTicket, type SyncDeps, type SyncResult } from '../sync/sync-ticket.ts';
 import { enqueueTickets } from './enqueue.ts';
 import { liveJobs } from './queue-stats.ts';
@@ -56,50 +56,40 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
       else summary.forbidden += 1;
       options.onResult?.(result);
     } catch (error) {
-      // Whatever stopped the sync, the ticket is no longer ours to record: its next owner writes
-      // its status, and a `queued`, `failed` or requeue from here would race with that owner. The
-      // handler returns rather than throws: pg-boss's fail() and complete() are fenced to this
-      // attempt and settle nothing either way, but a throw would read as this ticket's failure.
-      if (job.signal.aborted) {
-        // Interrupted's own message speaks of a shutdown; only another failure is worth its text.
+      const attempt = job.retryCount + 1;
+      const outcome = outcomeOf({ error, attempt, retryLimit: job.retryLimit, claimLost: job.signal.aborted });
+      if (!outcome.ticket) {
+        // The handler returns rather than throws: pg-boss's fail() and complete() are fenced to
+        // this attempt and settle nothing either way, but a throw would read as this ticket's
+        // failure. Interrupted's own message speaks of a shutdown; only another failure is worth its text.
         const err = error instanceof Interrupted ? undefined : errorMessage(error);
         log.warn({ claim: errorMessage(job.signal.reason), err }, "lost the job's claim; another worker has it");
         return;
       }
-      const disposition = jobDisposition(error);
-      const interrupted = error instanceof Interrupted;
-      // A shutdown is not the ticket's failure: it must never fail the ticket.
-      const final = !interrupted && (disposition === 'fail' || (disposition === 'retry' && job.retryCount >= job.retryLimit));
-      const reason = errorMessage(error);
-      await recordFailure(deps.db, ticketId, reason, { final }).catch((e) =>
+      const { reason } = outcome.ticket;
+      const final = outcome.job === 'give-up';
+      await recordStatus(deps.db, ticketId, outcome.ticket).catch((e: unknown) =>
         log.error({ err: errorMessage(e) }, 'could not record the failure'),
       );
       if (error instanceof Interrupted) {
         log.info({ err: reason }, 'ticket interrupted');
-      } else if (disposition === 'stop') {
+      } else if (outcome.stopWorker) {
         // Not this ticket's fault, and not retried by this run: the command reports it once.
         log.debug({ err: reason }, 'ticket stopped: no ticket can sync');
-      } else if (final) {
-        summary.failed += 1;
-        log.error({ err: reason, attempt: job.retryCount + 1 }, 'ticket failed');
-      } else {
-        summary.retrying += 1;
-        log.warn({ err: reason, attempt: job.retryCount + 1, retryLimit: job.retryLimit }, 'ticket will be retried');
-      }
-      options.onFailure?.(ticketId, reason, final);
-      if (disposition === 'stop') {
         summary.fatal ??= error as Error;
         stop();
+      } else if (final) {
+        summary.failed += 1;
+        log.error({ err: reason, attempt }, 'ticket failed');
+      } else {
+        summary.retrying += 1;
+        log.warn({ err: reason, attempt, retryLimit: job.retryLimit }, 'ticket will be retried');
       }
-      // On its last retry an interrupted job completes instead, and is queued afresh once this
-      // worker has stopped (the queue holds one job per ticket, so not before).
-      if (interrupted && job.retryCount >= job.retryLimit) {
-        requeue.push(ticketId);
-        return;
-      }
-      // A failure pg-boss should retry is thrown back to it; a final one completes the job,
-      // its reason kept in ticket_sync.
-      if (!final) throw error;
+      options.onFailure?.(ticketId, reason, final);
+      // Queued afresh once this worker has stopped: the queue holds one job per ticket, so not before.
+      if (outcome.requeue) requeue.push(ticketId);
+      // pg-boss retries what is thrown back to it; any other job ends here, its reason in ticket_sync.
+      if (outcome.job === 'retry') throw error;
     } finally {
       inFlight -= 1;
     }
@@ -185,7 +175,7 @@ async function recordAbandoned(deps: SyncDeps, job: JobWithMetadata<SyncJobData>
   const reason =
     `gave up after ${attempts} attempt(s) that never finished (last: ${last}): the worker running it was killed or crashed, or lost Postgres, each time; ` +
     `the pages stored so far are kept; queue it again with "convlog enqueue ${ticketId}"`;
-  await recordFailure(deps.db, ticketId, reason, { final: true });
+  await recordStatus(deps.db, ticketId, { status: 'failed', reason });
   deps.log.error({ ticketId, jobId: job.sourceId, attempts, err: last }, 'ticket failed: every attempt was abandoned');
   return reason;
 }

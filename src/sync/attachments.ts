@@ -2,7 +2,8 @@
 // type, size or deletion without unpacking jsonb. Items without a usable id cannot be keyed
 // for an upsert; they are skipped here and remain visible in the event's `raw`.
 import type { AttachmentRow, ThumbnailRow } from '../db/schema.ts';
-import { bigintNumber, boolean, int4, isRecord, positiveId, string } from './fields.ts';
+import { bigintNumber, boolean, int4, isRecord, string } from './fields.ts';
+import { positiveId } from '../ids.ts';
 import type { Json } from './fields.ts';
 
 export interface FileRows {

@@ -1,8 +1,10 @@
 // One author can appear on many events and in two identity systems (Support and Sunshine
 // Conversations). The key picks the most stable identity the event carries, so the same
-// person maps to one `authors` row across pages and tickets. Rules are fixed by design.md.
+// person maps to one `authors` row across pages and tickets. The rules are in the README's
+// description of the authors table; test/sync/author-key.test.ts pins each of them.
 import type { AuthorRow } from '../db/schema.ts';
-import { bigintNumber, nonBlank, positiveId, record, string } from './fields.ts';
+import { bigintNumber, nonBlank, record, string } from './fields.ts';
+import { positiveId } from '../ids.ts';
 import { sanitizeString } from './sanitize.ts';
 
 const SUPPORT_ID = 'zen:support:user_id';

@@ -38,17 +38,6 @@ export function int4(value: unknown): number | null {
   return Number.isInteger(value) && Math.abs(value as number) <= INT4_MAX ? (value as number) : null;
 }
 
-/**
- * A positive id given as a number or as a string of digits, as a number. Strings with
- * leading zeros are read as the same id; ids beyond 2^53 are refused rather than rounded.
- */
-export function positiveId(value: unknown): number | null {
-  if (typeof value === 'number') return Number.isSafeInteger(value) && value > 0 ? value : null;
-  if (typeof value !== 'string' || !/^\d+$/.test(value)) return null;
-  const id = Number(value);
-  return Number.isSafeInteger(id) && id > 0 ? id : null;
-}
-
 /** A date string JavaScript can read; anything else is null. */
 export function date(value: unknown): Date | null {
   if (typeof value !== 'string' || value === '') return null;

@@ -1,6 +1,6 @@
 // One event becomes one `conversation_events` row: `raw` keeps the event whole, so nothing
 // Zendesk adds later is lost, and the readable columns are derived from it for SQL users.
-import type { EventRow } from '../db/schema.ts';
+import type { MappedEventRow } from '../db/store-page.ts';
 import { InvalidResponse } from '../errors.ts';
 import { boolean, date, int4, isRecord, record, string } from './fields.ts';
 import type { Json } from './fields.ts';
@@ -25,29 +25,24 @@ export function storedEvent(event: Json, options: EventOptions): Json {
   return metadata === clean.metadata ? clean : { ...clean, metadata };
 }
 
-/** The row for one stored event (see storedEvent) whose author key is already known. */
-export function eventRow(raw: Json, authorKey: string | null, ticketId: number): EventRow {
-  const reference = raw.reference as string;
+/**
+ * The row for one stored event (see storedEvent) whose author key is already known. The columns
+ * that are parts of `raw` (reference, event id, type, content, metadata, HTML body) are taken
+ * from it by the page statement in src/db/store-page.ts, not here.
+ */
+export function eventRow(raw: Json, authorKey: string | null, ticketId: number): MappedEventRow {
   const content = record(raw.content);
   const metadata = record(raw.metadata);
-  const contentType = content ? string(content.type) : null;
   return {
-    reference,
-    eventId: raw.id as string,
     ticketId,
-    type: raw.type as string,
     createdAt: createdAt(raw, ticketId),
     authorKey,
-    contentType,
-    bodyHtml: content && contentType === 'html' ? string(content.body) : null,
+    contentType: content ? string(content.type) : null,
     bodyText: plainText(content),
     public: metadata ? boolean(metadata.public) : null,
     sourceType: isRecord(raw.source) ? string(raw.source.type) : null,
     receivedAt: date(raw.received_at),
     ticketVersion: metadata ? int4(metadata.ticket_version) : null,
-    // Shapes Zendesk has not announced yet (a string, an array) are stored too.
-    content: raw.content ?? null,
-    metadata: raw.metadata ?? null,
     raw,
   };
 }

@@ -1,7 +1,8 @@
 // The pure step between fetching a page and writing it: one page of API events in, the rows
 // of four tables out. Each table's rows have unique keys, because Postgres refuses to touch
 // one row twice in a single INSERT ... ON CONFLICT DO UPDATE.
-import type { AttachmentRow, AuthorRow, EventRow, ThumbnailRow } from '../db/schema.ts';
+import type { AttachmentRow, AuthorRow, ThumbnailRow } from '../db/schema.ts';
+import type { MappedEventRow, PageRows } from '../db/store-page.ts';
 import { attachmentRows } from './attachments.ts';
 import { authorRow, mergeAuthor } from './author-key.ts';
 import { eventRow, storedEvent } from './map-event.ts';
@@ -20,13 +21,6 @@ export interface ApiEvent {
   [key: string]: unknown;
 }
 
-export interface PageRows {
-  authors: AuthorRow[];
-  events: EventRow[];
-  attachments: AttachmentRow[];
-  thumbnails: ThumbnailRow[];
-}
-
 export interface MapOptions {
   ticketId: number;
   /** Drop `metadata.system` ip_address, location, latitude and longitude before storing. */
@@ -43,7 +37,7 @@ export function mapPage(events: readonly ApiEvent[], options: MapOptions): PageR
   events.forEach((event, index) => lastIndex.set(sanitizeString(event.reference), index));
 
   const authors = new Map<string, AuthorRow>();
-  const rows: EventRow[] = [];
+  const rows: MappedEventRow[] = [];
   const attachments = new Map<number, AttachmentRow>();
   const thumbnails = new Map<number, ThumbnailRow>();
 
@@ -59,7 +53,7 @@ export function mapPage(events: readonly ApiEvent[], options: MapOptions): PageR
     }
     const row = eventRow(raw, author?.authorKey ?? null, options.ticketId);
     rows.push(row);
-    const files = attachmentRows(raw.attachments, row.reference, options.ticketId);
+    const files = attachmentRows(raw.attachments, raw.reference as string, options.ticketId);
     for (const file of files.attachments) setLast(attachments, file.id, file);
     for (const thumbnail of files.thumbnails) setLast(thumbnails, thumbnail.id, thumbnail);
   });

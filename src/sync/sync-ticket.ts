@@ -1,10 +1,10 @@
 // The pipeline for one ticket: page the log from the saved cursor, map each page (pure), and
-// store it with its cursor in one transaction, page after page. At most three pages are in
+// store it with its cursor in one statement, page after page. At most three pages are in
 // memory: one arriving, one being mapped, one being written.
 import type { Db } from '../db/connection.ts';
 import { preparePage, storePage, type PreparedPage } from '../db/store-page.ts';
-import { finishRun, forgetCursor, recordOutcome, startRun } from '../db/ticket-status.ts';
-import { Forbidden, Interrupted, InvalidCursor, TicketNotFound } from '../errors.ts';
+import { finishRun, forgetCursor, recordStatus, startRun } from '../db/ticket-status.ts';
+import { Interrupted, InvalidCursor, settledBy } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { pageConversationLog, type RequestBudget, type ZendeskHttp } from '../zendesk/index.ts';
 import { mapPage } from './map-page.ts';
@@ -52,15 +52,11 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
       await readPages(deps, ticketId, null, result, options, log);
     }
   } catch (error) {
-    if (error instanceof TicketNotFound) {
-      await recordOutcome(deps.db, ticketId, 'not_found', 'Zendesk answered 404: the ticket was deleted or never existed');
-      return { ...result, status: 'not_found' };
-    }
-    if (error instanceof Forbidden) {
-      await recordOutcome(deps.db, ticketId, 'forbidden', 'Zendesk answered 403: these credentials may not read this ticket');
-      return { ...result, status: 'forbidden' };
-    }
-    throw error;
+    // 404 and 403 end the run as the ticket's status; any other failure is the worker's to handle.
+    const settled = settledBy(error);
+    if (!settled) throw error;
+    await recordStatus(deps.db, ticketId, settled);
+    return { ...result, status: settled.status };
   }
   const { eventsSynced } = await finishRun(deps.db, ticketId);
   log.debug({ pages: result.pages, events: result.events, written: result.eventsWritten, requests: result.requests, eventsSynced }, 'ticket synced');

@@ -6,7 +6,8 @@
 import { isRetryable, RateLimited } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ZendeskHttp } from './http.ts';
-import { sleep, type RateLimitInfo, type RequestBudget } from './rate-limit.ts';
+import { backoffMs, sleep } from '../timing.ts';
+import type { RateLimitInfo, RequestBudget } from './rate-limit.ts';
 import { errorForFailure, readJsonResponse, type RawResponse, type ResponseContext } from './responses.ts';
 
 /** 429s are waited out, not counted as failures; this only stops a budget that never waits. */
@@ -112,7 +113,7 @@ export async function fetchWithRetries<T>(settings: RetrySettings, request: Page
       throw error;
     }
     const asked = Math.min(rateLimit?.retryAfterMs ?? 0, settings.maxServerRetryAfterMs);
-    const delay = Math.max(backoff(settings.retryBaseMs, failures, settings.maxBackoffMs), asked);
+    const delay = Math.max(backoffMs(failures, { firstMs: settings.retryBaseMs, maxMs: settings.maxBackoffMs }), asked);
     log.debug({ page, attempt: failures, delayMs: delay, err: (error as Error).message }, `${logName} page retry`);
     await sleep(delay, signal);
   }
@@ -124,12 +125,6 @@ async function settle<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | 
   } catch (error) {
     return { ok: false, error };
   }
-}
-
-/** Exponential backoff with full jitter: spreads retries of many workers hit by the same outage. */
-function backoff(baseMs: number, attempt: number, maxMs: number): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
-  return Math.round(Math.random() * ceiling);
 }
 
 function hostOf(url: string): string | undefined {

@@ -191,7 +191,10 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out === '' ? '(body)' : out;
 }
 
-/** Checks a parsed export page and returns it unchanged, or throws InvalidResponse naming the problems. */
+/**
+ * Checks a parsed export page and returns it, or throws InvalidResponse naming the problems. The
+ * page is the parsed value itself, with any null updated_at removed in place.
+ */
 export function validateExportPage(value: unknown, context: { status?: number; cursor?: string | null } = {}): ExportBody {
   const result = exportSchema.safeParse(value);
   if (result.success) {

@@ -15,6 +15,7 @@ import {
   ZendeskError,
   type ZendeskErrorContext,
   hideSecrets,
+  networkErrorReason,
 } from '../errors.ts';
 import { parseRetryAfter } from './rate-limit.ts';
 
@@ -60,7 +61,7 @@ export function errorForResponse(response: RawResponse, context: ResponseContext
   const what = `${status} ${STATUS_CODES[status] ?? 'status'}${detail ? `: ${detail}` : ''}`;
   const ticket = context.ticketId !== undefined ? `ticket ${context.ticketId}` : 'the request';
   const at = context.host ? ` at ${context.host}` : '';
-  const say = (text: string) => redact(text, context.secrets);
+  const say = (text: string) => hideSecrets(text, context.secrets);
 
   if (status === 401) {
     return new Unauthorized(
@@ -104,13 +105,13 @@ export function errorForFailure(error: unknown, context: ResponseContext = {}): 
   if (isTimeoutError(error)) {
     const waited = context.timeoutMs !== undefined ? ` within ${context.timeoutMs} ms` : '';
     // The ky error holds the Request, whose headers carry the credential: keep only its text.
-    const cause = Object.assign(new Error(redact(error.message, context.secrets)), { name: 'TimeoutError' });
+    const cause = Object.assign(new Error(hideSecrets(error.message, context.secrets)), { name: 'TimeoutError' });
     return new ServerError(`timeout: no response from ${host}${waited}${ticket}`, errorContext, { cause });
   }
   const raw = isNetworkError(error) ? error.cause : error;
   if (isNetworkError(error) || isRawNetworkFailure(raw)) {
     const reason = networkReason(raw);
-    return new ServerError(redact(`cannot reach ${host}${ticket}: ${reason}`, context.secrets), errorContext, { cause: raw });
+    return new ServerError(hideSecrets(`cannot reach ${host}${ticket}: ${reason}`, context.secrets), errorContext, { cause: raw });
   }
   return error;
 }
@@ -134,7 +135,7 @@ export function describeBody(body: string, contentType?: string | null, secrets?
     const html = /html/i.test(contentType ?? '') || /^<(!doctype|html|head|body|\?xml)/i.test(text);
     summary = html ? describeHtml(text) : text;
   }
-  return shorten(redact(summary.replace(/\s+/g, ' ').trim(), secrets));
+  return shorten(hideSecrets(summary.replace(/\s+/g, ' ').trim(), secrets));
 }
 
 function describeJson(value: unknown): string {
@@ -189,10 +190,6 @@ function shorten(text: string): string {
   return text.length <= MAX_DESCRIPTION ? text : `${text.slice(0, MAX_DESCRIPTION - 1)}…`;
 }
 
-/** Removes credentials, whether given exactly or in an echoed Authorization header. */
-export function redact(text: string, secrets: readonly string[] = []): string {
-  return hideSecrets(text.replace(/\b(Basic|Bearer)\s+[A-Za-z0-9+/=._~-]{8,}/gi, '$1 [redacted]'), secrets);
-}
 
 function errorCodes(body: string): string[] {
   try {
@@ -230,25 +227,11 @@ function looksTruncated(body: string, error: unknown): boolean {
   return position !== undefined && Number(position) >= text.length;
 }
 
-const NETWORK_REASONS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'DNS lookup failed',
-  ETIMEDOUT: 'connection timed out',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  EPIPE: 'connection closed',
-  UND_ERR_SOCKET: 'connection closed by the server',
-  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
-  UND_ERR_HEADERS_TIMEOUT: 'timeout waiting for response headers',
-  UND_ERR_BODY_TIMEOUT: 'timeout reading the response body',
-};
 
 function networkReason(error: unknown): string {
   for (let current = error, depth = 0; current && depth < 5; depth++) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return `${NETWORK_REASONS[code] ?? 'network error'} (${code})`;
+    if (typeof code === 'string') return `${networkErrorReason(code) ?? 'network error'} (${code})`;
     current = (current as { cause?: unknown }).cause;
   }
   if (error instanceof Error && error.message === 'terminated') return 'connection dropped while reading the response';
@@ -259,7 +242,7 @@ function isRawNetworkFailure(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error.name === 'TypeError' && (error.message === 'fetch failed' || error.message === 'terminated')) return true;
   const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && code in NETWORK_REASONS;
+  return typeof code === 'string' && networkErrorReason(code) !== undefined;
 }
 
 function hostOfRequest(error: unknown): string | undefined {

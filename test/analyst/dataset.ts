@@ -2,7 +2,7 @@
 // syncTicket, plus one ticket of each unhappy outcome (41 deleted, 42 forbidden, 43 failed on a
 // malformed page, recorded the way the worker records a final failure).
 import { loadConfig } from '../../src/config.ts';
-import { recordFailure } from '../../src/db/ticket-status.ts';
+import { recordStatus } from '../../src/db/ticket-status.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startSimulator, type ConversationEvent, type Simulator } from '../../src/simulator/index.ts';
 import { syncTicket, type SyncDeps } from '../../src/sync/sync-ticket.ts';
@@ -48,7 +48,7 @@ export async function syncedDataset(env: Record<string, string> = {}): Promise<D
         try {
           await syncTicket(deps, id);
         } catch (error) {
-          await recordFailure(database.db, id, (error as Error).message, { final: true });
+          await recordStatus(database.db, id, { status: 'failed', reason: (error as Error).message });
         }
       }
     };

@@ -1,13 +1,13 @@
 // The backfill against real Postgres, a real pg-boss and the simulator's incremental export.
 import type { PgBoss } from 'pg-boss';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ServerError } from '../../src/errors.ts';
+import { BackfillBusy, BackfillFailed, ServerError } from '../../src/errors.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startBoss } from '../../src/queue/boss.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
 import { tryBackfillLock } from '../../src/db/sync-state.ts';
 import { backfillStatus } from '../../src/queue/backfill-job.ts';
-import { BackfillBusy, BackfillFailed, runBackfill, type BackfillDeps, type BackfillOptions } from '../../src/sync/backfill.ts';
+import { runBackfill, type BackfillDeps, type BackfillOptions } from '../../src/queue/backfill.ts';
 import { createZendeskHttp } from '../../src/zendesk/http.ts';
 import { localBudget } from '../../src/zendesk/rate-limit.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';

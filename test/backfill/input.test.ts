@@ -1,4 +1,4 @@
-// What a person types (--since, --cron, --sql) and what the export answers, checked without the CLI.
+// What a person types (ticket ids, --since, --cron, --sql) and what the export answers, checked without the CLI.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PgBoss } from 'pg-boss';
@@ -6,11 +6,40 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ticketIdsFromSql } from '../../src/db/read-only-query.ts';
 import { BadRequest, Forbidden, InvalidResponse, UsageError } from '../../src/errors.ts';
 import { validateCron } from '../../src/queue/backfill-job.ts';
-import { parseSince } from '../../src/sync/backfill.ts';
+import { readTicketIds } from '../../src/queue/ticket-ids.ts';
+import { parseSince } from '../../src/commands/args.ts';
 import { createZendeskHttp } from '../../src/zendesk/http.ts';
 import { pageIncrementalExport, validateExportPage, type ExportStart } from '../../src/zendesk/incremental-export.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { EMAIL, TOKEN } from './helpers.ts';
+
+describe('ticket ids', () => {
+  const refusal = (sources: Parameters<typeof readTicketIds>[0]) =>
+    readTicketIds(sources).then(
+      () => new Error('expected a rejection'),
+      (e: unknown) => e as Error,
+    );
+
+  it('reads the largest id JavaScript keeps exactly, leading zeros included', async () => {
+    expect(await readTicketIds({ args: ['9007199254740991', '007'] })).toEqual([9007199254740991, 7]);
+  });
+
+  it('says an id beyond that is too large, not that it is no positive integer', async () => {
+    for (const big of ['9007199254740992', '99999999999999999999999']) {
+      const error = await refusal({ args: ['5', big] });
+      expect(error).toBeInstanceOf(UsageError);
+      expect(error.message).toBe(`invalid ticket id "${big}" (argument 2, too large): ids are positive integers up to 9007199254740991; nothing was queued`);
+    }
+    const range = await refusal({ range: '1..9007199254740993' });
+    expect(range.message).toBe('invalid --range "1..9007199254740993": an end is too large (ids are at most 9007199254740991); nothing was queued');
+  });
+
+  it('keeps the plain rule for what is no id at all', async () => {
+    expect((await refusal({ args: ['0', 'abc'] })).message).toBe(
+      'invalid ticket id "0" (argument 1), "abc" (argument 2): ids are positive integers; nothing was queued',
+    );
+  });
+});
 
 describe('--since', () => {
   const now = Date.parse('2024-06-15T12:00:00Z');
@@ -137,7 +166,8 @@ describe('--sql', () => {
     ['select 3 union all select null', /row 2 has null/],
     ['select 0', /row 1 has "0"/],
     ['select -4', /row 1 has "-4"/],
-    ['select 9007199254740992::bigint', /row 1 has "9007199254740992".*up to 9007199254740991/],
+    ['select 9007199254740992::bigint', /row 1 has "9007199254740992" in column "int8", which is too large.*up to 9007199254740991/],
+    ['select 99999999999999999999::numeric', /row 1 has "99999999999999999999" in column "numeric", which is too large/],
     ['select from zendesk.ticket_sync', /returned no columns/],
     ['select id from no_such_table', /failed: relation "no_such_table" does not exist/],
   ])('rejects %s', async (sql, message) => {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { DEMO_QUERIES } from '../../src/demo/queries.ts';
+import { DEMO_QUERIES } from '../../src/commands/demo/queries.ts';
 import { runCli } from '../helpers/cli.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-demo-'));

@@ -5,7 +5,8 @@ import type { PgBoss } from 'pg-boss';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBoss } from '../../src/queue/boss.ts';
-import { createErrorThrottle, queueErrorText, urlSecrets, withoutSecrets, type ThrottleClock } from '../../src/queue/error-throttle.ts';
+import { hideSecrets } from '../../src/errors.ts';
+import { createErrorThrottle, queueErrorText, urlSecrets, type ThrottleClock } from '../../src/queue/error-throttle.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 /** A clock whose time moves only when told, firing the timers that fall due. */
@@ -140,7 +141,7 @@ describe('queue error text', () => {
     const text = queueErrorText(new Error(`cannot reach ${url}; auth failed for password s3cr@t-pass (s3cr%40t-pass)`), secrets);
     expect(text).not.toMatch(/s3cr/);
     expect(text).toBe('cannot reach postgres://convlog:[redacted]@db.internal:5432/convlog; auth failed for password [redacted] ([redacted])');
-    expect(withoutSecrets('see https://user:hunter2@example.com/x and postgresql://u:p@h/d')).toBe(
+    expect(hideSecrets('see https://user:hunter2@example.com/x and postgresql://u:p@h/d')).toBe(
       'see https://user:[redacted]@example.com/x and postgresql://u:[redacted]@h/d',
     );
   });

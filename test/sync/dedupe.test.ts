@@ -12,7 +12,7 @@ describe('mapPage: one row per key', () => {
     const other = messagingEvent();
     const again = { ...first, content: { type: 'text', text: 'edited' } };
     const rows = mapPage([first, other, again], { ticketId });
-    expect(rows.events.map((row) => row.reference)).toEqual([other.reference, first.reference]);
+    expect(rows.events.map((row) => (row.raw as { reference: string }).reference)).toEqual([other.reference, first.reference]);
     expect(rows.events[1].bodyText).toBe('edited');
     expect(rows.events[1].raw).toStrictEqual(again);
   });
@@ -72,12 +72,12 @@ describe('mapPage: one row per key', () => {
     const rows = mapPage(events, { ticketId });
     const unique = (keys: unknown[]) => new Set(keys).size === keys.length;
     expect(rows.events).toHaveLength(5);
-    expect(unique(rows.events.map((row) => row.reference))).toBe(true);
+    expect(unique(rows.events.map((row) => (row.raw as { reference: string }).reference))).toBe(true);
     expect(rows.authors).toHaveLength(1);
     expect(rows.attachments).toHaveLength(1);
     expect(rows.thumbnails).toHaveLength(1);
     // Every foreign key points at a row of the same page.
-    const references = new Set(rows.events.map((row) => row.reference));
+    const references = new Set(rows.events.map((row) => (row.raw as { reference: string }).reference));
     const attachmentIds = new Set(rows.attachments.map((row) => row.id));
     expect(rows.attachments.every((row) => references.has(row.eventReference))).toBe(true);
     expect(rows.thumbnails.every((row) => attachmentIds.has(row.attachmentId))).toBe(true);

@@ -8,8 +8,9 @@ import {
   ServerError,
   TicketNotFound,
   Unauthorized,
+  hideSecrets,
 } from '../../src/errors.ts';
-import { DEFAULT_RETRY_AFTER_MS, describeBody, errorForResponse, readJsonResponse, redact } from '../../src/zendesk/responses.ts';
+import { DEFAULT_RETRY_AFTER_MS, describeBody, errorForResponse, readJsonResponse } from '../../src/zendesk/responses.ts';
 
 const context = { ticketId: 42, cursor: 'abc+/=', host: 'acme.zendesk.com' };
 
@@ -135,6 +136,6 @@ describe('redaction', () => {
     expect(error.message).not.toContain(token);
     expect(error.message).not.toContain(basic);
     expect(error.message).toContain('[redacted]');
-    expect(redact('Bearer abcdefghijkl0123')).toBe('Bearer [redacted]');
+    expect(hideSecrets('Bearer abcdefghijkl0123')).toBe('Bearer [redacted]');
   });
 });

@@ -1,15 +1,17 @@
 // `convlog demo`: the whole pipeline on one machine with nothing to set up. A simulator plays
 // Zendesk, the embedded Postgres holds the data, and the tickets go through the same queue,
 // workers and storage as a real sync. Then a summary and example SQL with its results.
-import type pg from 'pg';
-import type { Config } from '../config.ts';
-import { openRuntime, type SyncRuntime } from '../commands/runtime.ts';
-import { syncTickets } from '../commands/sync.ts';
-import type { CommandContext } from '../commands/types.ts';
-import { statusReport } from '../db/status-report.ts';
-import { UsageError } from '../errors.ts';
-import { startSimulator, type Simulator } from '../simulator/index.ts';
-import { createZendeskHttp, localBudget } from '../zendesk/index.ts';
+import type { Config } from '../../config.ts';
+import { openRuntime, type SyncRuntime } from '../runtime.ts';
+import { syncTickets } from '../sync.ts';
+import type { CommandContext } from '../types.ts';
+import type { Db } from '../../db/connection.ts';
+import { statusReport } from '../../db/status-report.ts';
+import { loadDemoRun, saveDemoRun } from '../../db/sync-state.ts';
+import { ticketCount } from '../../db/ticket-status.ts';
+import { UsageError } from '../../errors.ts';
+import { startSimulator } from '../../simulator/index.ts';
+import { createZendeskHttp, localBudget } from '../../zendesk/index.ts';
 import { DEMO_QUERIES } from './queries.ts';
 import { formatTable } from './table.ts';
 
@@ -19,8 +21,6 @@ export interface DemoOptions {
 }
 
 const SEED = 1;
-/** Marks a database the demo filled, so it never mixes simulated tickets into real ones. */
-const DEMO_KEY = 'demo';
 
 export async function runDemo(ctx: CommandContext, options: DemoOptions): Promise<number> {
   const started = Date.now();
@@ -49,7 +49,7 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
         },
       };
       const pool = base.database.pool;
-      await claimDatabase(pool, options.tickets, base.database.where, config.dataDir);
+      await claimDatabase(base.database.db, options.tickets, base.database.where, config.dataDir);
       ctx.out(`  database   ${base.database.where} (embedded, data in ${config.dataDir})`);
       ctx.out(`  zendesk    simulator at ${sim.url}: tickets 1..${options.tickets}, seed ${SEED}`);
       ctx.out('');
@@ -99,7 +99,7 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
       ctx.out(`  ${loaded.databaseUrl ? 'DATABASE_URL= ' : ''}npx convlog status          what is stored, tickets by status, the queue`);
       ctx.out('  npm run demo                 again: already synced tickets cost one request each');
       ctx.out('  npx convlog simulator        a local Zendesk to point ZENDESK_BASE_URL at, for sync, enqueue and work');
-      ctx.out('  The queries above are in src/demo/queries.ts; the tables and columns are described in README.md.');
+      ctx.out('  The queries above are in src/commands/demo/queries.ts; the tables and columns are described in README.md.');
       return code;
     } finally {
       await base.close();
@@ -113,21 +113,13 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
  * The demo's tickets 1..N are simulated: refuse a database that holds tickets it did not put
  * there, and mark one it fills, so that a later run knows it is its own.
  */
-async function claimDatabase(pool: pg.Pool, tickets: number, where: string, dataDir: string): Promise<void> {
-  const { rows } = await pool.query<{ tickets: number; demo: boolean }>(
-    `select (select count(*)::int from zendesk.ticket_sync) as tickets,
-            exists (select 1 from convlog.sync_state where key = $1) as demo`,
-    [DEMO_KEY],
-  );
-  if (rows[0].tickets > 0 && !rows[0].demo) {
+async function claimDatabase(db: Db, tickets: number, where: string, dataDir: string): Promise<void> {
+  const known = await ticketCount(db);
+  if (known > 0 && !(await loadDemoRun(db))) {
     throw new UsageError(
-      `the embedded database ${where} in ${dataDir} already holds ${rows[0].tickets} tickets the demo did not sync; ` +
+      `the embedded database ${where} in ${dataDir} already holds ${known} tickets the demo did not sync; ` +
         'it will not mix simulated tickets into them: run it with another data directory, e.g. CONVLOG_DATA_DIR=.convlog-demo npm run demo',
     );
   }
-  await pool.query(
-    `insert into convlog.sync_state (key, value) values ($1, $2)
-     on conflict (key) do update set value = excluded.value, updated_at = now()`,
-    [DEMO_KEY, JSON.stringify({ seed: SEED, tickets, lastRunAt: new Date().toISOString() })],
-  );
+  await saveDemoRun(db, { seed: SEED, tickets, lastRunAt: new Date().toISOString() });
 }

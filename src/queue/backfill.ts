@@ -6,15 +6,15 @@ import type pg from 'pg';
 import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/connection.ts';
 import { loadExportPosition, loadResync, saveExportPosition, saveLastBackfill, saveResync, tryBackfillLock, type BackfillRun, type BackfillTotals } from '../db/sync-state.ts';
-import { recordOutcome } from '../db/ticket-status.ts';
-import { ConvlogError, errorMessage, UsageError } from '../errors.ts';
+import { recordStatus } from '../db/ticket-status.ts';
+import { BackfillBusy, BackfillFailed, errorMessage, UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { BOSS_SCHEMA, SYNC_QUEUE } from '../queue/boss.ts';
-import { enqueueTickets } from '../queue/enqueue.ts';
 import type { ZendeskHttp } from '../zendesk/http.ts';
-import { MIN_START_AGE_SECONDS, pageIncrementalExport, type ExportStart, type PageExportOptions } from '../zendesk/incremental-export.ts';
+import { pageIncrementalExport, type ExportStart, type PageExportOptions } from '../zendesk/incremental-export.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
 import { sharedBudget } from '../zendesk/shared-budget.ts';
+import { enqueueTickets } from './enqueue.ts';
+import { runningTickets } from './queue-stats.ts';
 
 export type { BackfillTotals };
 
@@ -61,18 +61,6 @@ export interface BackfillResult extends BackfillTotals {
   from: string;
   /** Stopped by the signal before the end of the stream; the position of the pages done is saved. */
   interrupted: boolean;
-}
-
-/** Another backfill (a command or a scheduled job in some worker) holds the lock. */
-export class BackfillBusy extends ConvlogError {}
-
-/** A failure after some pages were done: their tickets are queued and their position saved. */
-export class BackfillFailed extends ConvlogError {
-  readonly totals: BackfillTotals;
-  constructor(message: string, totals: BackfillTotals, options: { cause: unknown }) {
-    super(message, options);
-    this.totals = totals;
-  }
 }
 
 export const NO_POSITION_MESSAGE =
@@ -146,7 +134,7 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
         const live = [...latest].filter(([, status]) => status !== 'deleted').map(([id]) => id);
 
         for (const id of deleted) {
-          await recordOutcome(db, id, 'not_found', 'deleted in Zendesk (reported by the incremental ticket export)');
+          await recordStatus(db, id, { status: 'not_found', reason: 'deleted in Zendesk (reported by the incremental ticket export)' });
         }
         // A ticket whose sync is running cannot get a second job, and that run may already have
         // read past this change: it is remembered and queued again by the next backfill.
@@ -193,71 +181,9 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
     if (totals.pages === 0) throw error;
     throw new BackfillFailed(
       `${errorMessage(error)} (after ${totals.pages} page(s): their ${totals.queued} ticket(s) are queued and the export position is saved, so "convlog backfill" continues from there)`,
-      { ...totals },
       { cause: error },
     );
   } finally {
     await lock.release();
   }
-}
-
-/** Tickets whose sync job is running now (a handful: workers × concurrency). */
-async function runningTickets(pool: pg.Pool): Promise<Set<number>> {
-  const { rows } = await pool.query<{ key: string | null }>(
-    `select singleton_key as key from ${BOSS_SCHEMA}.job where name = $1 and state = 'active'`,
-    [SYNC_QUEUE],
-  );
-  return new Set(rows.map((r) => Number(r.key)));
-}
-
-// ---- --since ----
-
-const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 7 * 86_400 };
-const DURATION = /^(\d{1,7})\s*(s|m|h|d|w)$/i;
-const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
-
-export interface Since {
-  /** Unix seconds, at least a minute in the past. */
-  startTime: number;
-  /** The value was less than a minute ago and was moved back to a minute ago. */
-  clamped: boolean;
-}
-
-function badSince(text: string, why?: string): UsageError {
-  return new UsageError(
-    `invalid --since "${text}"${why ? `: ${why}` : ''}: give an ISO date or time (2024-05-01, 2024-05-01T08:00:00Z; UTC unless it names an offset) or a duration before now (7d, 12h, 90m)`,
-  );
-}
-
-/**
- * `--since` as the export's start_time: an ISO date or time, or a duration before now. Zendesk
- * refuses a start_time less than a minute old, so "now-ish" values become a minute ago.
- */
-export function parseSince(text: string, now = Date.now()): Since {
-  const value = text.trim();
-  let ms: number;
-  const duration = DURATION.exec(value);
-  const iso = ISO.exec(value);
-  if (duration) {
-    ms = now - Number(duration[1]) * UNITS[duration[2].toLowerCase()] * 1000;
-  } else if (iso) {
-    const [, y, mo, d, h = '00', mi = '00', s = '00'] = iso.map((part) => part ?? undefined) as (string | undefined)[];
-    const year = Number(y);
-    const month = Number(mo);
-    const day = Number(d);
-    const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-    if (month < 1 || month > 12 || day < 1 || day > daysInMonth || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) {
-      throw badSince(text, 'no such date or time');
-    }
-    const zone = iso[8] ? iso[8].toUpperCase().replace(/^([+-]\d{2})(\d{2})$/, '$1:$2') : 'Z';
-    ms = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}${iso[7] ?? ''}${zone}`);
-  } else {
-    throw badSince(text);
-  }
-  if (!Number.isFinite(ms)) throw badSince(text);
-  if (ms < 0) throw badSince(text, 'before 1970');
-  if (ms > now) throw badSince(text, `${new Date(ms).toISOString()} is in the future`);
-  const latest = Math.floor(now / 1000) - MIN_START_AGE_SECONDS;
-  const startTime = Math.floor(ms / 1000);
-  return startTime > latest ? { startTime: latest, clamped: true } : { startTime, clamped: false };
 }

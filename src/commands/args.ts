@@ -1,0 +1,68 @@
+// Parsing of command-line values shared by several commands; each throws one UsageError that
+// names the flag and what it accepts.
+import { UsageError } from '../errors.ts';
+import { MIN_START_AGE_SECONDS } from '../zendesk/incremental-export.ts';
+
+/** `--flag N`: an integer from 1 to max, or `fallback` when the flag is absent. */
+export function integerFlag(flag: string, value: unknown, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(String(value)) || n < 1 || n > max) throw new UsageError(`${flag} must be an integer from 1 to ${max}, got "${String(value)}"`);
+  return n;
+}
+
+/** `--concurrency N`, for the commands that run workers. */
+export function concurrencyFlag(value: unknown, fallback: number): number {
+  return integerFlag('--concurrency', value, fallback, 256);
+}
+
+
+const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 7 * 86_400 };
+const DURATION = /^(\d{1,7})\s*(s|m|h|d|w)$/i;
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+export interface Since {
+  /** Unix seconds, at least a minute in the past. */
+  startTime: number;
+  /** The value was less than a minute ago and was moved back to a minute ago. */
+  clamped: boolean;
+}
+
+function badSince(text: string, why?: string): UsageError {
+  return new UsageError(
+    `invalid --since "${text}"${why ? `: ${why}` : ''}: give an ISO date or time (2024-05-01, 2024-05-01T08:00:00Z; UTC unless it names an offset) or a duration before now (7d, 12h, 90m)`,
+  );
+}
+
+/**
+ * `--since` as the export's start_time: an ISO date or time, or a duration before now. Zendesk
+ * refuses a start_time less than a minute old, so "now-ish" values become a minute ago.
+ */
+export function parseSince(text: string, now = Date.now()): Since {
+  const value = text.trim();
+  let ms: number;
+  const duration = DURATION.exec(value);
+  const iso = ISO.exec(value);
+  if (duration) {
+    ms = now - Number(duration[1]) * UNITS[duration[2].toLowerCase()] * 1000;
+  } else if (iso) {
+    const [, y, mo, d, h = '00', mi = '00', s = '00'] = iso.map((part) => part ?? undefined) as (string | undefined)[];
+    const year = Number(y);
+    const month = Number(mo);
+    const day = Number(d);
+    const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+    if (month < 1 || month > 12 || day < 1 || day > daysInMonth || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) {
+      throw badSince(text, 'no such date or time');
+    }
+    const zone = iso[8] ? iso[8].toUpperCase().replace(/^([+-]\d{2})(\d{2})$/, '$1:$2') : 'Z';
+    ms = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}${iso[7] ?? ''}${zone}`);
+  } else {
+    throw badSince(text);
+  }
+  if (!Number.isFinite(ms)) throw badSince(text);
+  if (ms < 0) throw badSince(text, 'before 1970');
+  if (ms > now) throw badSince(text, `${new Date(ms).toISOString()} is in the future`);
+  const latest = Math.floor(now / 1000) - MIN_START_AGE_SECONDS;
+  const startTime = Math.floor(ms / 1000);
+  return startTime > latest ? { startTime: latest, clamped: true } : { startTime, clamped: false };
+}

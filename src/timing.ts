@@ -1,0 +1,39 @@
+// Waiting, shared by every layer: an abortable sleep and the jittered backoff of every retry loop.
+import { setTimeout as delay } from 'node:timers/promises';
+
+/** Waits `ms`; an abort rejects with the signal's reason (an Interrupted, say), not a generic AbortError. */
+export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(Math.max(0, ms), undefined, { signal });
+  } catch (error) {
+    throw signal?.aborted ? signal.reason : error;
+  }
+}
+
+/** Waits `ms`; false when the signal ended the wait (at once if it was aborted already). */
+export async function pause(ms: number, signal?: AbortSignal): Promise<boolean> {
+  try {
+    await sleep(ms, signal);
+    return true;
+  } catch (error) {
+    if (signal?.aborted) return false;
+    throw error;
+  }
+}
+
+export interface Backoff {
+  /** The ceiling of the first wait; it doubles with each attempt up to maxMs. */
+  firstMs: number;
+  maxMs: number;
+  /** The share of the ceiling always waited (0: full jitter, 0.5: half fixed and half random). */
+  floor?: number;
+}
+
+/**
+ * The wait before retry `attempt` (1 for the first retry): exponential, with jitter that spreads
+ * the retries of many workers hit by the same outage.
+ */
+export function backoffMs(attempt: number, { firstMs, maxMs, floor = 0 }: Backoff, random = Math.random): number {
+  const ceiling = Math.min(maxMs, firstMs * 2 ** (attempt - 1));
+  return Math.round(ceiling * floor + random() * ceiling * (1 - floor));
+}

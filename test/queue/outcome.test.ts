@@ -1,0 +1,91 @@
+// One case per row of the outcome table in src/errors.ts (outcomeOf), plus the exit codes.
+import { describe, expect, it } from 'vitest';
+import {
+  BackfillBusy,
+  BadRequest,
+  ConfigError,
+  DatabaseUnavailable,
+  Forbidden,
+  Interrupted,
+  InvalidCursor,
+  InvalidResponse,
+  outcomeOf,
+  RateLimited,
+  ServerError,
+  TicketNotFound,
+  Unauthorized,
+  UsageError,
+  exitCodeFor,
+  type Failure,
+} from '../../src/errors.ts';
+
+const first = (error: unknown, more: Partial<Failure> = {}) => outcomeOf({ error, attempt: 1, retryLimit: 8, claimLost: false, ...more });
+const last = (error: unknown) => first(error, { attempt: 9 });
+
+describe('outcomeOf', () => {
+  it('leaves a ticket whose claim was lost to its new owner, whatever the error', () => {
+    for (const error of [new ServerError('503'), new Interrupted('stop'), new Unauthorized('401'), new InvalidResponse('bad')]) {
+      expect(first(error, { claimLost: true })).toEqual({ job: 'complete', requeue: false, stopWorker: false, exitCode: 0 });
+    }
+  });
+
+  it('completes a backfill job that found another backfill running', () => {
+    expect(first(new BackfillBusy('busy'))).toEqual({ job: 'complete', requeue: false, stopWorker: false, exitCode: 0 });
+  });
+
+  it('records 404 and 403 as the ticket status and completes the job, even on the last attempt', () => {
+    expect(first(new TicketNotFound('404'))).toEqual({
+      ticket: { status: 'not_found', reason: 'Zendesk answered 404: the ticket was deleted or never existed' },
+      job: 'complete',
+      requeue: false,
+      stopWorker: false,
+      exitCode: 0,
+    });
+    expect(last(new Forbidden('403'))).toMatchObject({
+      ticket: { status: 'forbidden', reason: 'Zendesk answered 403: these credentials may not read this ticket' },
+      job: 'complete',
+    });
+  });
+
+  it('stops the worker on bad credentials or configuration, the ticket queued for later (exit 2)', () => {
+    for (const error of [new Unauthorized('401 Unauthorized'), new ConfigError('ZENDESK_EMAIL is missing')]) {
+      expect(first(error)).toEqual({
+        ticket: { status: 'queued', reason: error.message },
+        job: 'retry',
+        requeue: false,
+        stopWorker: true,
+        exitCode: 2,
+      });
+    }
+  });
+
+  it('retries an interrupted ticket, and past its retries completes the job and queues it afresh', () => {
+    const error = new Interrupted('interrupted by shutdown after page 3');
+    expect(first(error)).toEqual({ ticket: { status: 'queued', reason: error.message }, job: 'retry', requeue: false, stopWorker: false, exitCode: 0 });
+    expect(last(error)).toEqual({ ticket: { status: 'queued', reason: error.message }, job: 'complete', requeue: true, stopWorker: false, exitCode: 0 });
+  });
+
+  it('gives up at once on what no retry can fix (exit 1)', () => {
+    for (const error of [new InvalidResponse('no events array'), new BadRequest('400'), new InvalidCursor('cursor'), new UsageError('bad')]) {
+      expect(first(error)).toEqual({ ticket: { status: 'failed', reason: error.message }, job: 'give-up', requeue: false, stopWorker: false, exitCode: 1 });
+    }
+  });
+
+  it('retries anything else until the last attempt, then fails the ticket (exit 1)', () => {
+    for (const error of [new ServerError('503'), new RateLimited('429', 1000), new DatabaseUnavailable('down'), new Error('deadlock detected')]) {
+      expect(first(error, { attempt: 8 })).toEqual({ ticket: { status: 'queued', reason: error.message }, job: 'retry', requeue: false, stopWorker: false, exitCode: 0 });
+      expect(last(error)).toEqual({ ticket: { status: 'failed', reason: error.message }, job: 'give-up', requeue: false, stopWorker: false, exitCode: 1 });
+    }
+  });
+
+  it('gives up on the first attempt when no retry is allowed', () => {
+    expect(first(new ServerError('503'), { retryLimit: 0 })).toMatchObject({ job: 'give-up' });
+  });
+});
+
+describe('exitCodeFor', () => {
+  it('is 2 for what a person must fix and 1 for anything else', () => {
+    for (const error of [new UsageError('x'), new ConfigError('x'), new DatabaseUnavailable('x'), new Unauthorized('x')]) expect(exitCodeFor(error)).toBe(2);
+    for (const error of [new ServerError('x'), new InvalidResponse('x'), new Error('x'), 'a string']) expect(exitCodeFor(error)).toBe(1);
+  });
+});
