@@ -5,6 +5,7 @@
 import { budgetRun } from './bench/budget.ts';
 import { enqueueRun } from './bench/enqueue.ts';
 import { ingestRun } from './bench/ingest.ts';
+import { smallSyncRun } from './bench/small-sync.ts';
 import { machine, startPostgres, type Postgres } from './bench/harness.ts';
 
 interface Figure {
@@ -47,6 +48,26 @@ const BENCHES: Record<string, (pg: Postgres) => Promise<Figure[]>> = {
       });
     }
     return figures;
+  },
+
+  async 'small-sync'(pg) {
+    const r = await smallSyncRun(pg, { label: 'small_sync', log: say });
+    // Issue 17 measured 16.8 s for the second step before the budget let short syncs go at once.
+    const BEFORE_S = 16.8;
+    return [
+      {
+        figure: `sync of 50 one-page tickets, fresh database (seconds; requests ÷ ${r.limit} allowed per window)`,
+        value: `${r.sync.seconds.toFixed(1)} s; ${pct(r.sync.requests / r.limit)}; ${r.sync.waits} waits (${(r.sync.waitMs / 1000).toFixed(1)} s)`,
+        target: 'no wait for the budget',
+        pass: r.sync.waitMs < 1_000,
+      },
+      {
+        figure: `work --until-idle, the same 50 tickets unchanged (seconds ÷ ${BEFORE_S} s; requests ÷ ${r.limit})`,
+        value: `${pct(r.resync.seconds / BEFORE_S)} (${r.resync.seconds.toFixed(1)} s); ${pct(r.resync.requests / r.limit)}; ${r.resync.waits} waits (${(r.resync.waitMs / 1000).toFixed(1)} s); ${r.limited} 429s`,
+        target: '≤ 0.400, 0 429s',
+        pass: r.resync.seconds / BEFORE_S <= 0.4 && r.limited === 0,
+      },
+    ];
   },
 
   async ingest(pg) {

@@ -14,7 +14,7 @@ import { enqueueTickets } from '../queue/enqueue.ts';
 import type { ZendeskHttp } from '../zendesk/http.ts';
 import { MIN_START_AGE_SECONDS, pageIncrementalExport, type ExportStart, type PageExportOptions } from '../zendesk/incremental-export.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
-import { sharedBudget } from '../zendesk/shared-budget.ts';
+import { sharedBudget } from '../db/shared-budget.ts';
 
 export type { BackfillTotals };
 

@@ -1,7 +1,7 @@
 // What Zendesk tells us about the conversation-log budget, and the interface every request
 // goes through before it is sent. The budget is per account, so a shared implementation
-// (Postgres) replaces `localBudget` when several processes run; the pager only knows this
-// interface.
+// (Postgres, in src/db) replaces `localBudget` when several processes run; the pager only knows
+// this interface.
 
 export interface RateLimitInfo {
   /** Requests allowed per window (`total=`). */
@@ -18,7 +18,10 @@ export interface RateLimitInfo {
 export interface RequestBudget {
   /** Resolves when one request may be sent (waits as long as the budget says). */
   take(signal?: AbortSignal): Promise<void>;
-  /** Called with every response's rate-limit facts, 429s included (retryAfterMs set). */
+  /**
+   * Called with every response's rate-limit facts. A 429 always carries retryAfterMs (its
+   * Retry-After, else the window's reset, else DEFAULT_RETRY_AFTER_MS), so no budget needs a default.
+   */
   observe(info: RateLimitInfo): Promise<void> | void;
 }
 

@@ -3,7 +3,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ensureBudget, observeBudget, readBudgets, takePermit } from '../../src/db/rate-budget.ts';
-import { sharedBudget } from '../../src/zendesk/shared-budget.ts';
+import { sharedBudget } from '../../src/db/shared-budget.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 let database: TestDatabase;

@@ -9,7 +9,7 @@ import { enqueueTickets } from '../../src/queue/enqueue.ts';
 import { startSimulator, type SimRequest, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
 import { createZendeskHttp } from '../../src/zendesk/http.ts';
 import { pageConversationLog } from '../../src/zendesk/conversation-log.ts';
-import { sharedBudget } from '../../src/zendesk/shared-budget.ts';
+import { sharedBudget } from '../../src/db/shared-budget.ts';
 import { runCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
