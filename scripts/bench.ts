@@ -115,7 +115,7 @@ async function main(): Promise<number> {
   const asked = process.argv.slice(2).filter((a) => !a.startsWith('-')).flatMap((a) => GROUPS[a] ?? [a]);
   const unknown = asked.filter((a) => !(a in BENCHES));
   if (unknown.length > 0) {
-    process.stderr.write(`unknown benchmark(s) ${unknown.join(', ')}; choose from ${Object.keys(BENCHES).join(', ')}\n`);
+    process.stderr.write(`unknown benchmark(s) ${unknown.join(', ')}; choose from ${[...Object.keys(BENCHES), ...Object.keys(GROUPS)].join(', ')}\n`);
     return 2;
   }
   const names = asked.length > 0 ? asked : Object.keys(BENCHES);
