@@ -36,8 +36,9 @@ const CARRY = `case when aligned then greatest(0, (spent - carried) - greatest(0
 
 /**
  * $1 name, $2 limit per window, $3 send margin (ms between a permit and its request reaching
- * Zendesk), $4 now (ms) or null for the database clock. Rolls the window, then grants the next send time if the window has room and nobody
- * is paused, or says how long to wait. No row: no result (call ensureBudget).
+ * Zendesk), $4 now (ms) or null for the database clock. Rolls the window, then grants the next
+ * send time if the window has room and nobody is paused, or says how long to wait. No row: no
+ * result (call ensureBudget).
  */
 export const TAKE = `
 with cur as (${current('$4')}),

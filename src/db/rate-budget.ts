@@ -1,6 +1,7 @@
-// Every statement on convlog.rate_budgets: one row per Zendesk budget (conversation_log, export),
-// shared by every worker process through Postgres. Each permit is ONE atomic statement that
-// locks the row, rolls the fixed window, and either grants a send time or says how long to wait.
+// Every statement on convlog.rate_budgets (their SQL is in rate-budget-sql.ts): one row per
+// Zendesk budget (conversation_log, export), shared by every worker process through Postgres.
+// Each permit is ONE atomic statement that locks the row, rolls the fixed window, and either
+// grants a send time or says how long to wait.
 //
 // The row mirrors Zendesk's fixed window as well as the headers let us know it:
 // - window_started_at + window_ms: our estimate of the server's window. It is an upper bound of
@@ -11,7 +12,8 @@
 // - spent: permits granted in the window by every process. state.others: requests the server
 //   counted that we did not send (another integration): the highest count a response of ours
 //   reported (`total - remaining`) less our responses seen in the window. Permits are granted
-//   while spent < min(our limit, server total) - others.
+//   while spent < min(our limit, server total) - others (others counting only once another
+//   client is seen: until then, what the server counted may be our own requests in flight).
 // - Bursts and pacing: while nobody else spends (the server never counted more requests than we
 //   granted, in this window or the previous one) and less than half of the window's allowance is
 //   spent, permits go at once, so a short sync never waits. Past that, or once another client is
