@@ -6,7 +6,7 @@ import { openDatabase, type Database } from '../db/connection.ts';
 import { startBoss, type BossOptions } from '../queue/boss.ts';
 import type { SyncDeps } from '../sync/sync-ticket.ts';
 import { createZendeskHttp } from '../zendesk/index.ts';
-import { sharedBudget } from '../zendesk/shared-budget.ts';
+import { sharedBudget } from '../db/shared-budget.ts';
 import type { CommandContext } from './types.ts';
 
 /** The row of convlog.rate_budgets that conversation-log requests take their permits from. */

@@ -12,7 +12,7 @@ import type { Logger } from '../log.ts';
 import type { ZendeskHttp } from '../zendesk/http.ts';
 import { pageIncrementalExport, type ExportStart, type PageExportOptions } from '../zendesk/incremental-export.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
-import { sharedBudget } from '../zendesk/shared-budget.ts';
+import { sharedBudget } from '../db/shared-budget.ts';
 import { enqueueTickets } from './enqueue.ts';
 import { runningTickets } from './queue-stats.ts';
 

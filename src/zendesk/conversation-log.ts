@@ -6,7 +6,6 @@ import { silentLogger, type Logger } from '../log.ts';
 import { fetchWithRetries, type RetrySettings } from './fetch-with-retries.ts';
 import { zendeskHttpInfo, type ZendeskHttp } from './http.ts';
 import { parseRateLimit, localBudget, type RateLimitInfo, type RequestBudget } from './rate-limit.ts';
-import { retryAfterMsOf } from './responses.ts';
 import { validateConversationLogPage, type ConversationLogEvent } from './schemas.ts';
 
 export interface PageConversationLogOptions {
@@ -67,7 +66,8 @@ export async function* pageConversationLog(
     maxBackoffMs: MAX_BACKOFF_MS,
     maxServerRetryAfterMs: MAX_SERVER_RETRY_AFTER_MS,
     logName: 'conversation log',
-    rateLimitOf,
+    // A 429's wait, when its headers lack one, is filled in by fetchWithRetries.
+    rateLimitOf: (response) => parseRateLimit(response),
   };
 
   let cursor = options.afterCursor ?? null;
@@ -117,11 +117,4 @@ async function fetchPage(settings: FetchSettings, cursor: string | null, page: n
     'conversation log page',
   );
   return fetched;
-}
-
-function rateLimitOf(response: Response): RateLimitInfo {
-  const rateLimit = parseRateLimit(response);
-  // The budget must learn how long to hold back even when a 429 lacks Retry-After.
-  if (response.status === 429) rateLimit.retryAfterMs = retryAfterMsOf(response.headers);
-  return rateLimit;
 }

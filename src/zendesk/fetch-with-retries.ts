@@ -8,7 +8,7 @@ import type { Logger } from '../log.ts';
 import type { ZendeskHttp } from './http.ts';
 import { backoffMs, sleep } from '../timing.ts';
 import type { RateLimitInfo, RequestBudget } from './rate-limit.ts';
-import { errorForFailure, readJsonResponse, type RawResponse, type ResponseContext } from './responses.ts';
+import { errorForFailure, readJsonResponse, retryAfterMsOf, type RawResponse, type ResponseContext } from './responses.ts';
 
 /** 429s are waited out, not counted as failures; this only stops a budget that never waits. */
 export const MAX_RATE_LIMITED_LOOPS = 50;
@@ -77,6 +77,8 @@ export async function fetchWithRetries<T>(settings: RetrySettings, request: Page
       // A client not made by createZendeskHttp (an extended one) still names its host.
       context.host ??= hostOf(response.url);
       rateLimit = settings.rateLimitOf(response);
+      // Every budget is told how long a 429 holds everyone back, even without a Retry-After.
+      if (response.status === 429) rateLimit.retryAfterMs ??= retryAfterMsOf(response.headers);
       // Outside the mapping below: a failing budget (Postgres) is not a Zendesk failure. And
       // before the body: the request spent budget even if the body never arrives.
       await budget.observe(rateLimit);

@@ -9,7 +9,7 @@ import { fetchWithRetries, type RetrySettings } from './fetch-with-retries.ts';
 import { zendeskHttpInfo, type ZendeskHttp } from './http.ts';
 import { localBudget, parseRetryAfter, type RateLimitInfo, type RequestBudget } from './rate-limit.ts';
 import { STATUS_CODES } from 'node:http';
-import { describeBody, retryAfterMsOf, type RawResponse, type ResponseContext } from './responses.ts';
+import { describeBody, type RawResponse, type ResponseContext } from './responses.ts';
 
 export const EXPORT_PATH = 'api/v2/incremental/tickets/cursor.json';
 /** Zendesk's largest export page. */
@@ -234,10 +234,11 @@ async function fetchPage(settings: FetchSettings, request: { startTime: number }
 }
 
 // The omnilog header counts the conversation log's budget, not this one: only Retry-After
-// (429, and a 503 in maintenance) says anything about the export.
+// (429, and a 503 in maintenance) says anything about the export. A 429 without one gets its
+// wait from fetchWithRetries.
 function rateLimitOf(response: Response): RateLimitInfo {
   const rateLimit: RateLimitInfo = { status: response.status };
-  const retryAfterMs = response.status === 429 ? retryAfterMsOf(response.headers) : parseRetryAfter(response.headers.get('retry-after'));
+  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
   if (retryAfterMs !== undefined) rateLimit.retryAfterMs = retryAfterMs;
   return rateLimit;
 }

@@ -1,7 +1,8 @@
 // What Zendesk tells us about the conversation-log budget, and the interface every request
 // goes through before it is sent. The budget is per account, so a shared implementation
-// (Postgres) replaces `localBudget` when several processes run; the pager only knows this
-// interface.
+// (Postgres, in src/db) replaces `localBudget` when several processes run; the pager only knows
+// this interface.
+import { sleep } from '../timing.ts';
 
 export interface RateLimitInfo {
   /** Requests allowed per window (`total=`). */
@@ -18,7 +19,10 @@ export interface RateLimitInfo {
 export interface RequestBudget {
   /** Resolves when one request may be sent (waits as long as the budget says). */
   take(signal?: AbortSignal): Promise<void>;
-  /** Called with every response's rate-limit facts, 429s included (retryAfterMs set). */
+  /**
+   * Called with every response's rate-limit facts. A 429 always carries retryAfterMs (its
+   * Retry-After, else the window's reset, else DEFAULT_RETRY_AFTER_MS), so no budget needs a default.
+   */
   observe(info: RateLimitInfo): Promise<void> | void;
 }
 
@@ -97,23 +101,4 @@ export function localBudget(options: { now?: () => number } = {}): RequestBudget
       }
     },
   };
-}
-
-/** A timer that an AbortSignal cancels (rejecting with the signal's reason). */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.max(0, ms));
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

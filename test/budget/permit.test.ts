@@ -1,10 +1,12 @@
-// The permit statement and the shared budget against a real Postgres, without Zendesk: how
-// many permits a window grants, how responses correct it, pauses and aborts.
+// The permit statement and the shared budget against a real Postgres, without Zendesk, on
+// virtual time (every statement is handed its "now"): how many permits a window grants and when,
+// how responses correct it, pauses and aborts.
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ensureBudget, observeBudget, readBudgets, takePermit } from '../../src/db/rate-budget.ts';
-import { sharedBudget } from '../../src/zendesk/shared-budget.ts';
+import { ensureBudget, MissingRetryAfter, observeBudget, readBudgets, takePermit } from '../../src/db/rate-budget.ts';
+import { sharedBudget } from '../../src/db/shared-budget.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { T0, VirtualClock } from './virtual-time.ts';
 
 let database: TestDatabase;
 let counter = 0;
@@ -20,78 +22,119 @@ beforeEach(() => {
   name = `test_${++counter}`;
 });
 
-const budgetRow = async () => (await readBudgets(database.pool)).find((b) => b.name === name)!;
+const budgetRow = async (nowMs = T0) => (await readBudgets(database.pool, { nowMs })).find((b) => b.name === name)!;
+const take = (limit: number, nowMs: number, marginMs = 100) => takePermit(database.pool, name, limit, marginMs, { nowMs }).then((r) => r!);
 
 describe('the permit statement', () => {
   it('never grants more than the limit to 20 concurrent takers', async () => {
-    await ensureBudget(database.pool, name, 7, 60_000);
+    await ensureBudget(database.pool, name, 7, 60_000, { nowMs: T0 });
     const wide = new pg.Pool({ connectionString: database.url, max: 20 });
     try {
       // Every connection open first, so the 20 statements really run at once.
       const clients = await Promise.all(Array.from({ length: 20 }, () => wide.connect()));
       clients.forEach((c) => c.release());
-      const results = await Promise.all(Array.from({ length: 20 }, () => takePermit(wide, name, 7, 100)));
+      const results = await Promise.all(Array.from({ length: 20 }, () => takePermit(wide, name, 7, 100, { nowMs: T0 + 10 })));
       const granted = results.filter((r) => r!.granted);
       expect(granted).toHaveLength(7);
       // Refused takers are told to come back when the window ends, not to poll.
-      for (const r of results.filter((r) => !r!.granted)) expect(r!.waitMs).toBeGreaterThan(40_000);
-      // Granted send times are spread over the window, none in the same instant past the burst.
+      for (const r of results.filter((r) => !r!.granted)) expect(r!.waitMs).toBe(60_000 - 10 + 1);
+      // Half the window's allowance (3 of 7) goes at once; the rest is spaced over the window.
       const sendTimes = granted.map((r) => r!.nowMs + r!.waitMs).sort((a, b) => a - b);
+      expect(sendTimes.slice(0, 3)).toEqual([T0 + 10, T0 + 10, T0 + 10]);
       expect(sendTimes[6] - sendTimes[0]).toBeGreaterThan(30_000);
-      expect((await budgetRow()).spent).toBe(7);
-      expect((await budgetRow()).totalTaken).toBe(7);
+      expect(await budgetRow()).toMatchObject({ spent: 7, totalTaken: 7 });
     } finally {
       await wide.end();
     }
   });
 
-  it('grants a fresh window after the old one ends', async () => {
-    await ensureBudget(database.pool, name, 2, 1_000);
-    const first = [await takePermit(database.pool, name, 2, 0), await takePermit(database.pool, name, 2, 0), await takePermit(database.pool, name, 2, 0)];
-    expect(first.map((r) => r!.granted)).toEqual([true, true, false]);
-    await new Promise((resolve) => setTimeout(resolve, first[2]!.waitMs));
-    expect((await takePermit(database.pool, name, 2, 0))!.granted).toBe(true);
+  it('grants a fresh window once the old one has ended, not before', async () => {
+    await ensureBudget(database.pool, name, 2, 1_000, { nowMs: T0 });
+    const first = [await take(2, T0), await take(2, T0), await take(2, T0)];
+    expect(first.map((r) => r.granted)).toEqual([true, true, false]);
+    expect(first[2].waitMs).toBe(1_001);
+    expect((await take(2, T0 + 999)).granted).toBe(false);
+    expect((await take(2, T0 + 1_001)).granted).toBe(true);
+  });
+
+  it('lets half of a fresh window go at once, then spaces the rest over what is left of it', async () => {
+    await ensureBudget(database.pool, name, 100, 60_000, { nowMs: T0 });
+    const results = [];
+    for (let i = 0; i < 101; i++) results.push(await take(100, T0));
+    expect(results.slice(0, 50).map((r) => r.waitMs)).toEqual(Array(50).fill(0));
+    const sendTimes = results.slice(50, 100).map((r) => (expect(r.granted).toBe(true), r.waitMs));
+    // Paced: the last of the window goes near its end (before the 2 s kept in hand), evenly.
+    expect(sendTimes[49]).toBeGreaterThan(50_000);
+    expect(sendTimes[49]).toBeLessThan(58_000);
+    for (let i = 10; i < 50; i++) expect(sendTimes[i] - sendTimes[i - 1]).toBeGreaterThan(900);
+    expect(results[100]).toMatchObject({ granted: false, waitMs: 60_001 });
+  });
+
+  it('paces from the first permit once another client is seen, in this window and the next', async () => {
+    await ensureBudget(database.pool, name, 100, 60_000, { nowMs: T0 });
+    expect(await take(100, T0)).toMatchObject({ granted: true, waitMs: 0 });
+    // The server counted 11 requests, 1 of them ours; its window ends in 50 s.
+    await observeBudget(database.pool, name, { status: 200, total: 100, remaining: 89, resetsMs: 50_000 }, { nowMs: T0 + 10 });
+    const spacing = async (at: number) => {
+      const waits = [];
+      for (let i = 0; i < 20; i++) waits.push((await take(100, at)).waitMs);
+      return waits;
+    };
+    // A tenth of the window may still go ahead of its place; the rest waits.
+    const now = await spacing(T0 + 20);
+    expect(now.filter((w) => w === 0).length).toBeLessThanOrEqual(10);
+    expect(now[19]).toBeGreaterThan(5_000);
+    // The next window (from T0 + 50 s) remembers the other client: still paced.
+    const next = await spacing(T0 + 50_020);
+    expect(next.filter((w) => w === 0).length).toBeLessThanOrEqual(10);
+    // A whole window later with nothing seen of it, bursts are back.
+    const later = await spacing(T0 + 170_020);
+    expect(later).toEqual(Array(20).fill(0));
   });
 
   it('counts what another client spent, from remaining, and grants only what is left', async () => {
-    await ensureBudget(database.pool, name, 10, 60_000);
-    for (let i = 0; i < 3; i++) expect((await takePermit(database.pool, name, 10, 100))!.granted).toBe(true);
+    await ensureBudget(database.pool, name, 10, 60_000, { nowMs: T0 });
+    for (let i = 0; i < 3; i++) expect((await take(10, T0)).granted).toBe(true);
     // Our first response: the server has counted 7 requests, only 1 of them ours.
-    await observeBudget(database.pool, name, { status: 200, total: 10, remaining: 3, resetsMs: 30_000 });
+    await observeBudget(database.pool, name, { status: 200, total: 10, remaining: 3, resetsMs: 30_000 }, { nowMs: T0 });
     const row = await budgetRow();
     expect(row.others).toBe(6);
     expect(row.serverRemaining).toBe(3);
     // 10 - 6 others = 4 for us, 3 taken: one left, but held for the other client, which at its
     // pace (6 in the first half of the window) will want more than that before the window ends.
-    const held = await takePermit(database.pool, name, 10, 100);
-    expect(held!.granted).toBe(false);
-    expect(held!.waitMs).toBeLessThanOrEqual(30_001);
+    const held = await take(10, T0);
+    expect(held.granted).toBe(false);
+    expect(held.waitMs).toBeLessThanOrEqual(30_001);
     // Once it has spent all but one, nothing is left for us until the window ends, with the server's.
-    await observeBudget(database.pool, name, { status: 200, total: 10, remaining: 1, resetsMs: 30_000 });
-    const refused = await takePermit(database.pool, name, 10, 100);
-    expect(refused!.granted).toBe(false);
-    expect(refused!.waitMs).toBeGreaterThan(25_000);
-    expect(refused!.waitMs).toBeLessThanOrEqual(30_001);
+    await observeBudget(database.pool, name, { status: 200, total: 10, remaining: 1, resetsMs: 30_000 }, { nowMs: T0 });
+    const refused = await take(10, T0);
+    expect(refused).toMatchObject({ granted: false, waitMs: 30_001 });
   });
 
   it('a 429 pauses until Retry-After and closes the window', async () => {
-    await ensureBudget(database.pool, name, 10, 60_000);
-    expect((await takePermit(database.pool, name, 10, 100))!.granted).toBe(true);
-    await observeBudget(database.pool, name, { status: 429, total: 10, remaining: 0, resetsMs: 20_000, retryAfterMs: 20_000 });
-    const refused = await takePermit(database.pool, name, 10, 100);
-    expect(refused!.granted).toBe(false);
-    expect(refused!.waitMs).toBeGreaterThan(15_000);
-    const row = await budgetRow();
+    await ensureBudget(database.pool, name, 10, 60_000, { nowMs: T0 });
+    expect((await take(10, T0)).granted).toBe(true);
+    await observeBudget(database.pool, name, { status: 429, total: 10, remaining: 0, resetsMs: 20_000, retryAfterMs: 20_000 }, { nowMs: T0 });
+    expect(await take(10, T0 + 5_000)).toMatchObject({ granted: false, waitMs: 15_000 });
+    const row = await budgetRow(T0 + 5_000);
     expect(row.totalRateLimited).toBe(1);
-    expect(row.pausedUntil).not.toBeNull();
+    expect(row.pausedUntil).toBe(new Date(T0 + 20_000).toISOString());
+    expect((await take(10, T0 + 20_001)).granted).toBe(true);
+  });
+
+  it('refuses a 429 that does not say how long to wait, and changes nothing', async () => {
+    await ensureBudget(database.pool, name, 10, 60_000, { nowMs: T0 });
+    const before = await budgetRow();
+    await expect(observeBudget(database.pool, name, { status: 429, total: 10, remaining: 0 }, { nowMs: T0 })).rejects.toThrow(MissingRetryAfter);
+    expect(await budgetRow()).toEqual(before);
   });
 
   it('a smaller server total caps the window', async () => {
-    await ensureBudget(database.pool, name, 300, 60_000);
-    expect((await takePermit(database.pool, name, 300, 100))!.granted).toBe(true);
-    await observeBudget(database.pool, name, { status: 200, total: 2, remaining: 1, resetsMs: 30_000 });
-    expect((await takePermit(database.pool, name, 300, 100))!.granted).toBe(true);
-    expect((await takePermit(database.pool, name, 300, 100))!.granted).toBe(false);
+    await ensureBudget(database.pool, name, 300, 60_000, { nowMs: T0 });
+    expect((await take(300, T0)).granted).toBe(true);
+    await observeBudget(database.pool, name, { status: 200, total: 2, remaining: 1, resetsMs: 30_000 }, { nowMs: T0 });
+    expect((await take(300, T0)).granted).toBe(true);
+    expect((await take(300, T0)).granted).toBe(false);
   });
 });
 
@@ -104,7 +147,7 @@ describe('sharedBudget', () => {
     await expect(budget.take(aborted)).rejects.toThrow('gone');
     expect(Date.now() - started).toBeLessThan(50);
 
-    // The window is spent: this taker would wait about a minute.
+    // The window is spent: this taker would wait about a minute, on the real clock.
     const controller = new AbortController();
     const waiting = budget.take(controller.signal);
     setTimeout(() => controller.abort(new Error('shutting down')), 200);
@@ -114,24 +157,33 @@ describe('sharedBudget', () => {
   });
 
   it('a 429 seen by one process pauses the others', async () => {
-    const a = sharedBudget(database.pool, { name, limitPerWindow: 100, windowMs: 60_000 });
-    const b = sharedBudget(database.pool, { name, limitPerWindow: 100, windowMs: 60_000 });
+    const clock = new VirtualClock();
+    const options = { name, limitPerWindow: 100, windowMs: 60_000, clock };
+    const a = sharedBudget(clock.counting(database.pool), options);
+    const b = sharedBudget(clock.counting(database.pool), options);
     await a.take();
     await a.observe({ status: 429, retryAfterMs: 1_500 });
-    const started = Date.now();
-    await b.take();
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1_300);
+    let tookAt = 0;
+    const taken = b.take().then(() => (tookAt = clock.now()));
+    await clock.run(T0 + 60_000, () => tookAt > 0);
+    await taken;
+    expect(tookAt).toBe(T0 + 1_500);
     expect((await budgetRow()).totalRateLimited).toBe(1);
   });
 
-  it('serves takers of one process in order, one permit each, spaced over the window', async () => {
-    const budget = sharedBudget(database.pool, { name, limitPerWindow: 10, windowMs: 2_000 });
+  it('serves takers of one process in order, one permit each: half a window at once, the rest spaced', async () => {
+    const clock = new VirtualClock();
+    const budget = sharedBudget(clock.counting(database.pool), { name, limitPerWindow: 10, windowMs: 2_000, clock });
     const order: number[] = [];
-    const started = Date.now();
-    await Promise.all(Array.from({ length: 5 }, (_, i) => budget.take().then(() => order.push(i))));
-    expect(order).toEqual([0, 1, 2, 3, 4]);
-    // One may go early (a tenth of the window); the rest are ~160 ms apart.
-    expect(Date.now() - started).toBeGreaterThan(400);
-    expect((await budgetRow()).spent).toBe(5);
+    const times: number[] = [];
+    const all = Promise.all(Array.from({ length: 8 }, (_, i) => budget.take().then(() => (order.push(i), times.push(clock.now())))));
+    await clock.run(T0 + 2_000, () => order.length === 8);
+    await all;
+    expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(times.slice(0, 5)).toEqual(Array(5).fill(T0));
+    // Past the burst, about 300 ms apart (what is left of 1.6 s, over the 5 permits left).
+    expect(times[7] - times[5]).toBeGreaterThan(400);
+    expect(times[7]).toBeLessThan(T0 + 1_600);
+    expect((await budgetRow(clock.now())).spent).toBe(8);
   });
 });

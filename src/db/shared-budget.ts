@@ -1,17 +1,42 @@
 // The rate budget every worker process shares, through one row in Postgres per Zendesk budget
-// (src/db/rate-budget.ts holds its statements and explains the model). Requests are planned
-// ahead: each one first takes a permit with one atomic statement, permits are spaced evenly
-// over the window, and every response's `remaining`/`resets` corrects the shared state, so
-// all processes slow down together when another integration spends part of the account's budget.
+// (rate-budget.ts holds its statements and explains the model). Requests are planned ahead:
+// each one first takes a permit with one atomic statement, and every response's
+// `remaining`/`resets` corrects the shared state, so all processes slow down together when
+// another integration spends part of the account's budget. It satisfies the Zendesk client's
+// `RequestBudget` interface by shape: db does not import from the client.
 //
 // Within a process, one taker at a time talks to the database; the others queue behind it in
 // arrival order. So a process asks once per permit (no herd of sleepers waking at once) and
 // holds at most one reserved send time.
 import type pg from 'pg';
-import { ensureBudget, observeBudget, takePermit } from '../db/rate-budget.ts';
+import { setTimeout as delay } from 'node:timers/promises';
 import { errorMessage } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import type { RateLimitInfo, RequestBudget } from './rate-limit.ts';
+import { ensureBudget, observeBudget, takePermit } from './rate-budget.ts';
+
+/** What one response said about the budget; a 429 always says how long to wait. */
+export interface ResponseFacts {
+  status: number;
+  total?: number;
+  remaining?: number;
+  resetsMs?: number;
+  retryAfterMs?: number;
+}
+
+/** A clock other than the real one, for tests on virtual time. */
+export interface BudgetClock {
+  /** Epoch ms; handed to every statement in place of the database clock. */
+  now(): number;
+  /** Resolves once `ms` of this clock have passed; rejects when `signal` aborts. */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+export interface SharedBudget {
+  /** Resolves when one request may be sent. */
+  take(signal?: AbortSignal): Promise<void>;
+  /** Corrects the shared state with one response's facts. */
+  observe(facts: ResponseFacts): Promise<void>;
+}
 
 export interface SharedBudgetOptions {
   /** The row in convlog.rate_budgets: 'conversation_log', 'export'. */
@@ -21,14 +46,15 @@ export interface SharedBudgetOptions {
   /** Window length; given, it replaces the stored one. Default: the stored one (a minute). */
   windowMs?: number;
   log?: Logger;
+  /** Default: the real clock, and the database's in the statements. */
+  clock?: BudgetClock;
 }
 
 /** Time between a permit and its request reaching Zendesk, kept free at the end of a window. */
 const SEND_MARGIN_MS = 100;
 /** A permit with no response by then (a dropped connection) no longer bounds send times. */
 const OUTSTANDING_TTL_MS = 120_000;
-/** A 429 without Retry-After still pauses this long. */
-const DEFAULT_PAUSE_MS = 1_000;
+const REAL_CLOCK: BudgetClock = { now: Date.now, sleep: (ms, signal) => delay(ms, undefined, { signal }) };
 
 interface Waiter {
   resolve(): void;
@@ -36,7 +62,7 @@ interface Waiter {
   detach(): void;
 }
 
-export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): RequestBudget {
+export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): SharedBudget {
   const { name, limitPerWindow, windowMs } = options;
   if (!name) throw new RangeError('a shared budget needs a name');
   if (!Number.isSafeInteger(limitPerWindow) || limitPerWindow < 1) {
@@ -46,6 +72,9 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Reque
     throw new RangeError(`windowMs must be a whole number of milliseconds, at least 1000, got ${String(windowMs)}`);
   }
   const log = (options.log ?? silentLogger).child({ budget: name });
+  const clock = options.clock ?? REAL_CLOCK;
+  // The real clock leaves the statements on the database's, the one all processes share.
+  const at = () => (options.clock ? { nowMs: clock.now() } : {});
 
   const waiters: Waiter[] = [];
   let pumping = false;
@@ -58,7 +87,7 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Reque
   const outstanding: number[] = [];
 
   const ensure = () => {
-    ready ??= ensureBudget(pool, name, limitPerWindow, windowMs).catch((error: unknown) => {
+    ready ??= ensureBudget(pool, name, limitPerWindow, windowMs, at()).catch((error: unknown) => {
       ready = undefined;
       throw error;
     });
@@ -66,18 +95,18 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Reque
   };
 
   /** Sleeps, unless every taker gives up meanwhile. No wait, no timer: one of 0 ms still takes 1 ms. */
-  const rest = (ms: number) =>
-    ms <= 0
-      ? Promise.resolve()
-      : new Promise<void>((resolve) => {
-        const timer = setTimeout(done, ms);
-        function done() {
-          clearTimeout(timer);
-          if (wake === done) wake = undefined;
-          resolve();
-        }
-        wake = done;
-      });
+  const rest = async (ms: number): Promise<void> => {
+    if (ms <= 0) return;
+    const woken = new AbortController();
+    wake = () => woken.abort();
+    try {
+      await clock.sleep(ms, woken.signal);
+    } catch (error) {
+      if (!woken.signal.aborted) throw error;
+    } finally {
+      wake = undefined;
+    }
+  };
 
   async function pump(): Promise<void> {
     if (pumping) return;
@@ -86,7 +115,7 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Reque
       while (waiters.length > 0) {
         try {
           await ensure();
-          const result = await takePermit(pool, name, limitPerWindow, SEND_MARGIN_MS);
+          const result = await takePermit(pool, name, limitPerWindow, SEND_MARGIN_MS, at());
           if (result === null) {
             ready = undefined; // the row was deleted: create it again
             continue;
@@ -99,9 +128,9 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Reque
           // The send time is reserved: if the taker gives up meanwhile, the next one in line has
           // it; if nobody is left (a shutdown), it goes unused rather than keep the process up.
           await rest(result.waitMs);
-          if (Date.now() < pausedUntil) {
+          if (clock.now() < pausedUntil) {
             // A 429 arrived while we slept: this permit falls in a paused window.
-            await rest(pausedUntil - Date.now());
+            await rest(pausedUntil - clock.now());
             continue;
           }
           const waiter = waiters.shift();
@@ -144,9 +173,9 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Reque
       });
     },
 
-    async observe(info: RateLimitInfo): Promise<void> {
-      if (info.status === 429) {
-        pausedUntil = Math.max(pausedUntil, Date.now() + (info.retryAfterMs ?? DEFAULT_PAUSE_MS));
+    async observe(info: ResponseFacts): Promise<void> {
+      if (info.status === 429 && info.retryAfterMs !== undefined) {
+        pausedUntil = Math.max(pausedUntil, clock.now() + info.retryAfterMs);
         log.debug({ retryAfterMs: info.retryAfterMs, remaining: info.remaining }, 'rate budget: 429, every process pauses');
       }
       // This response's request was sent after the oldest permit still out. Dropping the
@@ -160,9 +189,9 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Reque
         total: info.total,
         remaining: info.remaining,
         resetsMs: info.resetsMs,
-        retryAfterMs: info.status === 429 ? (info.retryAfterMs ?? DEFAULT_PAUSE_MS) : undefined,
+        retryAfterMs: info.status === 429 ? info.retryAfterMs : undefined,
         sentAfterMs,
-      });
+      }, at());
     },
   };
 }

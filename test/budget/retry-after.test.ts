@@ -1,0 +1,61 @@
+// Every budget hears how long a 429 holds everyone back, even when Zendesk's answer says nothing
+// about it: the Zendesk side fills in the wait, so no budget keeps a default of its own.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/log.ts';
+import { createZendeskHttp, type RateLimitInfo, type RequestBudget } from '../../src/zendesk/index.ts';
+import { fetchWithRetries } from '../../src/zendesk/fetch-with-retries.ts';
+import { DEFAULT_RETRY_AFTER_MS } from '../../src/zendesk/responses.ts';
+
+let server: http.Server | undefined;
+afterEach(async () => {
+  await new Promise((resolve) => server?.close(resolve));
+  server = undefined;
+});
+
+/** Answers the first request with a bare 429 (plus `headers`), every later one with `{}`. */
+async function zendeskAnswering429(headers: Record<string, string>): Promise<string> {
+  let requests = 0;
+  server = http.createServer((_, response) => {
+    if (requests++ === 0) response.writeHead(429, headers).end();
+    else response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
+}
+
+/** What the budget is told; it never makes anyone wait. */
+async function observedBy429(headers: Record<string, string>): Promise<RateLimitInfo[]> {
+  const baseUrl = await zendeskAnswering429(headers);
+  const observed: RateLimitInfo[] = [];
+  const budget: RequestBudget = { take: async () => {}, observe: (info) => void observed.push(info) };
+  await fetchWithRetries(
+    {
+      http: createZendeskHttp({ baseUrl, auth: { kind: 'token', email: 'a@example.com', token: 't' }, requestTimeoutMs: 5_000 }),
+      budget,
+      signal: undefined,
+      log: silentLogger,
+      maxAttempts: 1,
+      retryBaseMs: 1,
+      maxBackoffMs: 1,
+      maxServerRetryAfterMs: 1,
+      logName: 'test',
+      // Like an endpoint whose headers say nothing about a 429's wait.
+      rateLimitOf: (response) => ({ status: response.status }),
+    },
+    { path: 'api/v2/anything.json', searchParams: new URLSearchParams(), context: {}, page: 1, validate: (value) => value },
+  );
+  return observed;
+}
+
+describe('a 429 reaching the budget', () => {
+  it('carries the default wait when Zendesk gives neither Retry-After nor a reset', async () => {
+    expect(await observedBy429({})).toEqual([{ status: 429, retryAfterMs: DEFAULT_RETRY_AFTER_MS }, { status: 200 }]);
+  });
+
+  it("carries the window's reset when that is all Zendesk says", async () => {
+    const observed = await observedBy429({ 'Zendesk-RateLimit-omnilog-index': 'total=100; remaining=0; resets=3' });
+    expect(observed[0]).toEqual({ status: 429, retryAfterMs: 3_000 });
+  });
+});
