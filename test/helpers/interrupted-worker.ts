@@ -41,10 +41,16 @@ export async function expectWholePages(fixture: Fixture, ticketId: number, minPa
  * the ticket's job once more and finished the ticket from the saved cursor: one request a
  * remaining page, every event stored once, the ticket synced.
  */
-export async function expectNextWorkerFinishes(fixture: Fixture, ticketId: number, from: Interrupted, timeoutMs: number): Promise<void> {
+export async function expectNextWorkerFinishes(
+  fixture: Fixture,
+  ticketId: number,
+  from: Interrupted,
+  timeoutMs: number,
+  env: Record<string, string> = {},
+): Promise<void> {
   fixture.sim.setOptions({ latency: 0 });
   fixture.sim.resetRequests();
-  const next = await runCli(['work', '--until-idle'], { env: fixture.env, timeoutMs });
+  const next = await runCli(['work', '--until-idle'], { env: { ...fixture.env, ...env }, timeoutMs });
   expect(next.code, next.stderr).toBe(0);
 
   const jobs = await jobStates(fixture.database);
