@@ -3,8 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BACKFILL_QUEUE } from '../../src/queue/boss.ts';
 import { backfillStatus, scheduleStatus } from '../../src/queue/backfill-job.ts';
 import type { SimulatorOptions } from '../../src/simulator/index.ts';
-import { runCli } from '../helpers/cli.ts';
-import { bossFor, createFixture, spawnCli, type Child } from '../helpers/sync-fixture.ts';
+import { runCli, startConvlog, type Convlog } from '../helpers/cli.ts';
+import { bossFor, createFixture } from '../helpers/sync-fixture.ts';
 import { clearQueue, DAY, exportSince, nowSec, queuedTicketIds, savedPosition, waitFor } from './helpers.ts';
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
@@ -23,10 +23,10 @@ async function setup(options: SimulatorOptions = {}) {
   /** Ticket ids with a sync job; 0 rows when pg-boss was never even started. */
   const queued = () => queuedTicketIds(database.pool).catch((): number[] => []);
   /** A `convlog` child process, SIGKILLed after the test if it is still running. */
-  const start = (...args: string[]): Child => {
-    const child = spawnCli(args, env);
+  const start = (...args: string[]): Convlog => {
+    const child = startConvlog(args, { env });
     cleanups.push(() => {
-      if (child.process.exitCode === null) child.process.kill('SIGKILL');
+      child.kill('SIGKILL');
       return child.exited;
     });
     return child;
@@ -109,7 +109,7 @@ describe('convlog backfill', () => {
     const child = start('backfill', '--since', '31d');
     const saved = await waitFor('the first page to be saved', () => savedPosition(database.pool), 30_000);
     await waitFor('a 429 on the second page', async () => sim.requests.some((r) => r.status === 429));
-    child.process.kill('SIGKILL');
+    child.kill('SIGKILL');
     await child.exited;
     const firstPage = await queued();
     expect(firstPage).toHaveLength(10);
@@ -206,8 +206,8 @@ describe('convlog schedule / unschedule', () => {
       return rows[0].n === 8;
     }, 30_000);
     expect(sim.requests.filter((r) => r.kind === 'export')[0].query.start_time).toEqual(expect.any(String));
-    worker.process.kill('SIGTERM');
-    expect(await worker.exited).toEqual({ code: 0, signal: null });
+    worker.kill('SIGTERM');
+    expect(await worker.exited).toMatchObject({ code: 0, signal: null });
     expect(await queued()).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
 
     const removed = await cli('unschedule');
@@ -230,7 +230,7 @@ describe('convlog schedule / unschedule', () => {
     await waitFor('the backfill job to run', async () => (await backfillStatus(database.db)).lastRun?.trigger === 'schedule');
     expect((await backfillStatus(database.db)).lastRun).toMatchObject({ outcome: 'done', seen: 1, queued: 1, from: 'saved position' });
     expect(await queued()).toEqual([4]);
-    worker.process.kill('SIGTERM');
-    expect(await worker.exited).toEqual({ code: 0, signal: null });
+    worker.kill('SIGTERM');
+    expect(await worker.exited).toMatchObject({ code: 0, signal: null });
   }, SLOW);
 });

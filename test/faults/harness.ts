@@ -1,10 +1,9 @@
 // Plumbing shared by the fault suite: real `convlog` processes against a real Postgres and the
 // simulator, and one checker that compares what Postgres holds with what the simulator serves.
-import type { ChildProcess } from 'node:child_process';
 import type pg from 'pg';
 import type { Simulator } from '../../src/simulator/index.ts';
 import { authorKey } from '../../src/sync/author-key.ts';
-import { cliEnvFor, spawnCli } from '../helpers/sync-fixture.ts';
+import { cliEnvFor } from '../helpers/sync-fixture.ts';
 
 export { range } from '../helpers/sync-fixture.ts';
 
@@ -19,56 +18,6 @@ export const TOKEN = 'fault-suite-token-7f3a9c';
 /** The environment a convlog process needs to sync from `sim` into `databaseUrl`. */
 export function convlogEnv(databaseUrl: string, sim: Simulator, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   return { ...cliEnvFor(databaseUrl, sim.url), ZENDESK_EMAIL: EMAIL, ZENDESK_API_TOKEN: TOKEN, ...extra };
-}
-
-export interface Proc {
-  child: ChildProcess;
-  pid: number;
-  startedAt: number;
-  stdout(): string;
-  stderr(): string;
-  /** Resolves when the process has exited. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
-  kill(signal: NodeJS.Signals): void;
-}
-
-const live = new Set<Proc>();
-
-/** Starts `convlog ARGS` and returns at once; the caller waits for `exited` (or kills it). */
-export function startConvlog(args: string[], env: Record<string, string | undefined>): Proc {
-  const { process: child, stdout, stderr, exited: closed } = spawnCli(args, env);
-  const exited = closed.then(({ code, signal }) => ({ code, signal, at: Date.now() }));
-  const proc: Proc = {
-    child,
-    pid: child.pid!,
-    startedAt: Date.now(),
-    stdout,
-    stderr,
-    exited,
-    kill: (signal) => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    },
-  };
-  live.add(proc);
-  const forget = () => live.delete(proc);
-  void exited.then(forget, forget);
-  return proc;
-}
-
-/** Runs `convlog ARGS` to the end; kills it (and fails) after `timeoutMs`. */
-export async function runConvlog(args: string[], env: Record<string, string | undefined>, timeoutMs = 120_000) {
-  const proc = startConvlog(args, env);
-  const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
-  const result = await proc.exited;
-  clearTimeout(timer);
-  return { ...result, stdout: proc.stdout(), stderr: proc.stderr(), ms: result.at - proc.startedAt };
-}
-
-/** SIGKILLs every process this file started that is still running (for afterAll). */
-export async function killAll(): Promise<void> {
-  const procs = [...live];
-  for (const proc of procs) proc.kill('SIGKILL');
-  await Promise.all(procs.map((p) => p.exited));
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

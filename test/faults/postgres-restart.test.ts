@@ -6,7 +6,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { createDatabase, startOwnCluster, type OwnCluster } from './cluster.ts';
-import { convlogEnv, exact, jobStates, jsonLines, killAll, range, runConvlog, sleep, startConvlog, ticketMix, verify, waitFor } from './harness.ts';
+import { killAll, runCli, startConvlog } from '../helpers/cli.ts';
+import { convlogEnv, exact, jobStates, jsonLines, range, sleep, ticketMix, verify, waitFor } from './harness.ts';
 import { counts, report } from './summary.ts';
 
 const TICKETS = range(1, 30);
@@ -24,7 +25,7 @@ beforeAll(async () => {
   // The checker's own pool must survive the restarts too.
   pool = new pg.Pool({ connectionString: url, max: 2 });
   pool.on('error', () => {});
-  const migrated = await runConvlog(['migrate'], convlogEnv(url, sim));
+  const migrated = await runCli(['migrate'], { env: convlogEnv(url, sim) });
   expect(migrated.code, migrated.stderr).toBe(0);
 });
 
@@ -51,10 +52,10 @@ describe('Postgres restarted under running workers', () => {
   it('workers reconnect by themselves and finish with exact counts', async () => {
     const started = Date.now();
     const env = convlogEnv(url, sim, { CONVLOG_CONCURRENCY: '3', LOG_LEVEL: process.env.FAULT_LOG_LEVEL ?? 'warn' });
-    const enqueued = await runConvlog(['enqueue', '--range', `1..${TICKETS.length}`], env);
+    const enqueued = await runCli(['enqueue', '--range', `1..${TICKETS.length}`], { env: env });
     expect(enqueued.code, enqueued.stderr).toBe(0);
 
-    const workers = [startConvlog(['work'], env), startConvlog(['work'], env)];
+    const workers = [startConvlog(['work'], { env: env }), startConvlog(['work'], { env: env })];
     await waitFor('a first page', async () => ((await maybe(storedEvents)) ?? 0) > 0, 60_000);
     await waitFor('work under way', async () => ((await maybe(storedEvents)) ?? 0) > 500, 60_000);
 
@@ -67,14 +68,14 @@ describe('Postgres restarted under running workers', () => {
     try {
       await waitFor('progress after the first restart', async () => ((await maybe(storedEvents)) ?? 0) > (afterFirst ?? 0), 90_000);
     } catch (error) {
-      for (const w of workers) console.log(`--- worker ${w.pid} exit ${w.child.exitCode}\n${w.stderr().slice(-6000)}`);
+      for (const w of workers) console.log(`--- worker ${w.pid} exit ${w.process.exitCode}\n${w.stderr().slice(-6000)}`);
       console.log(await maybe(() => pool.query(`select state, count(*) from pgboss.job group by 1`)).then((r) => JSON.stringify(r?.rows)));
       throw error;
     }
 
     // Restart 2: down for 8 s, and a worker started meanwhile must wait for the server.
     await cluster.stop();
-    const late = startConvlog(['work', '--until-idle'], env);
+    const late = startConvlog(['work', '--until-idle'], { env: env });
     await waitFor('the late worker to warn that Postgres is down', () => warningsOf(late.stderr()).length >= 2, 30_000);
     await sleep(2_000);
     await cluster.start();
@@ -90,7 +91,7 @@ describe('Postgres restarted under running workers', () => {
       500,
     );
     const lateResult = await Promise.race([late.exited, sleep(60_000).then(() => undefined)]);
-    const survivors = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null).length;
+    const survivors = workers.filter((w) => w.process.exitCode === null && w.process.signalCode === null).length;
     for (const w of workers) w.kill('SIGTERM');
     const exits = await Promise.all(workers.map((w) => w.exited));
 
@@ -135,7 +136,7 @@ describe('Postgres restarted under running workers', () => {
     const started = Date.now();
     await cluster.stop();
     try {
-      const waiting = startConvlog(['work'], convlogEnv(url, sim));
+      const waiting = startConvlog(['work'], { env: convlogEnv(url, sim) });
       await waitFor('a warning', () => warningsOf(waiting.stderr()).length >= 1, 30_000);
       const signalledAt = Date.now();
       waiting.kill('SIGINT');

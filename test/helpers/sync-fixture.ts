@@ -1,7 +1,6 @@
 // Plumbing for the integration tests: a migrated database, a simulator, the sync's
 // dependencies, what the simulator says should be stored (computed here from the design's
 // rules, independently of src/sync), and snapshots of what is stored.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import type { PgBoss } from 'pg-boss';
 import { syncTickets } from '../../src/commands/sync.ts';
@@ -14,7 +13,6 @@ import { enqueueTickets } from '../../src/queue/enqueue.ts';
 import { startSimulator, type ConversationEvent, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
 import type { SyncDeps } from '../../src/sync/sync-ticket.ts';
 import { createZendeskHttp, localBudget } from '../../src/zendesk/index.ts';
-import { BIN, cleanEnv } from './cli.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 export interface Fixture {
@@ -327,30 +325,6 @@ export async function jobStates(database: TestDatabase): Promise<{ ticketId: num
 /** Conversation-log requests the simulator answered, optionally for one ticket. */
 export function logRequests(sim: Simulator, ticketId?: number) {
   return sim.requests.filter((r) => r.kind === 'conversation_log' && (ticketId === undefined || r.ticketId === ticketId));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Child processes that the test controls (signals), unlike runCli which waits for the end.
-
-export interface Child {
-  process: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  /** Resolves with the exit code (null when killed by a signal) and the signal. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-export function spawnCli(args: string[], env: Record<string, string | undefined>): Child {
-  const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal }));
-  });
-  return { process: child, stdout: () => stdout, stderr: () => stderr, exited };
 }
 
 /** Polls `probe` until it returns a truthy value, or fails after `timeoutMs` naming `what`. */

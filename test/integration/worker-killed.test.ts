@@ -6,7 +6,8 @@
 // find the job and hand it out again.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { expectNextWorkerFinishes, expectWholePages, LONG_TICKET_EVENTS, waitForPages } from '../helpers/interrupted-worker.ts';
-import { createFixture, jobStates, spawnCli, type Fixture } from '../helpers/sync-fixture.ts';
+import { startConvlog } from '../helpers/cli.ts';
+import { createFixture, jobStates, type Fixture } from '../helpers/sync-fixture.ts';
 
 const TICKET = 1;
 let fixture: Fixture;
@@ -19,13 +20,13 @@ afterAll(async () => {
 });
 
 it('a worker killed mid-ticket leaves a state the next worker finishes, nothing lost or doubled', { timeout: 150_000 }, async () => {
-  const worker = spawnCli(['work', '--concurrency', '1'], fixture.env);
+  const worker = startConvlog(['work', '--concurrency', '1'], { env: fixture.env });
   try {
     await waitForPages(fixture, TICKET, 3);
   } finally {
-    worker.process.kill('SIGKILL');
+    worker.kill('SIGKILL');
   }
-  expect(await worker.exited).toEqual({ code: null, signal: 'SIGKILL' });
+  expect(await worker.exited).toMatchObject({ code: null, signal: 'SIGKILL' });
 
   // Whole pages only: each page and its cursor committed together.
   const atKill = await expectWholePages(fixture, TICKET, 3);

@@ -2,7 +2,8 @@
 // over by another worker) stops syncing that ticket soon after its next heartbeat, and records
 // nothing more for it: the ticket's status and last_error belong to the new owner.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createFixture, jobStates, logRequests, spawnCli, ticketSync, waitFor, type Fixture } from '../helpers/sync-fixture.ts';
+import { startConvlog } from '../helpers/cli.ts';
+import { createFixture, jobStates, logRequests, ticketSync, waitFor, type Fixture } from '../helpers/sync-fixture.ts';
 import { waitForPages } from '../helpers/interrupted-worker.ts';
 
 const TICKET = 1;
@@ -43,7 +44,7 @@ async function statusWritesSince(since: string): Promise<{ status: string; last_
 
 it('a worker whose job was taken over stops fetching pages within seconds and records nothing for the ticket', { timeout: 120_000 }, async () => {
   const { pool } = fixture.database;
-  const worker = spawnCli(['work', '--concurrency', '1'], fixture.env);
+  const worker = startConvlog(['work', '--concurrency', '1'], { env: fixture.env });
   let heartbeat: NodeJS.Timeout | undefined;
   let takenAtDb = '';
   try {
@@ -96,10 +97,10 @@ it('a worker whose job was taken over stops fetching pages within seconds and re
     expect(await ticketSync(fixture.database, TICKET)).toEqual(settled);
   } finally {
     clearInterval(heartbeat);
-    worker.process.kill('SIGTERM');
+    worker.kill('SIGTERM');
   }
   const exit = await worker.exited;
-  expect(exit, worker.stderr()).toEqual({ code: 0, signal: null });
+  expect(exit, worker.stderr()).toMatchObject({ code: 0, signal: null });
 
   // Neither the takeover nor the shutdown made it write a status or last_error (no `queued`,
   // `failed`, "interrupted by shutdown", `synced`), and the new owner's attempt is untouched.
