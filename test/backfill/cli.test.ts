@@ -1,11 +1,11 @@
 // backfill, schedule, unschedule and enqueue --sql as a person or a scheduler runs them.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BACKFILL_QUEUE } from '../../src/queue/boss.ts';
 import { backfillStatus, scheduleStatus } from '../../src/queue/backfill-job.ts';
 import type { SimulatorOptions } from '../../src/simulator/index.ts';
 import { runCli, startConvlog, type Convlog } from '../helpers/cli.ts';
 import { bossFor, createFixture } from '../helpers/sync-fixture.ts';
-import { clearQueue, DAY, exportSince, nowSec, queuedTicketIds, savedPosition, waitFor } from './helpers.ts';
+import { clearQueue, DAY, exportSince, nowSec, queuedTicketIds, savedPosition } from './helpers.ts';
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
@@ -107,8 +107,8 @@ describe('convlog backfill', () => {
     // One export request a minute: the first page comes at once, the second has to wait.
     const { sim, cli, queued, database, start } = await setup({ exportPageSize: 10, exportRateLimit: 1, window: 60 });
     const child = start('backfill', '--since', '31d');
-    const saved = await waitFor('the first page to be saved', () => savedPosition(database.pool), 30_000);
-    await waitFor('a 429 on the second page', async () => sim.requests.some((r) => r.status === 429));
+    const saved = await vi.waitUntil(() => savedPosition(database.pool), { message: 'the first page to be saved', timeout: 30_000 });
+    await vi.waitUntil(async () => sim.requests.some((r) => r.status === 429), { message: 'a 429 on the second page', timeout: 20_000 });
     child.kill('SIGKILL');
     await child.exited;
     const firstPage = await queued();
@@ -197,14 +197,17 @@ describe('convlog schedule / unschedule', () => {
     expect(await boss.getSchedules(BACKFILL_QUEUE)).toHaveLength(1);
 
     const worker = start('work', '--concurrency', '2');
-    await waitFor('the scheduled backfill to run', async () => (await backfillStatus(database.db)).lastRun?.trigger === 'schedule', 45_000);
+    await vi.waitUntil(async () => (await backfillStatus(database.db)).lastRun?.trigger === 'schedule', { message: 'the scheduled backfill to run', timeout: 45_000 });
     const status = await backfillStatus(database.db);
     expect(status).toMatchObject({ resumable: true, lastRun: { trigger: 'schedule', outcome: 'done', seen: 8, queued: 8 } });
     // The worker then syncs what the backfill queued.
-    await waitFor('the queued tickets to sync', async () => {
-      const { rows } = await database.pool.query(`select count(*)::int as n from zendesk.ticket_sync where status = 'synced'`);
-      return rows[0].n === 8;
-    }, 30_000);
+    await vi.waitUntil(
+      async () => {
+        const { rows } = await database.pool.query(`select count(*)::int as n from zendesk.ticket_sync where status = 'synced'`);
+        return rows[0].n === 8;
+      },
+      { message: 'the queued tickets to sync', timeout: 30_000 },
+    );
     expect(sim.requests.filter((r) => r.kind === 'export')[0].query.start_time).toEqual(expect.any(String));
     worker.kill('SIGTERM');
     expect(await worker.exited).toMatchObject({ code: 0, signal: null });
@@ -227,7 +230,7 @@ describe('convlog schedule / unschedule', () => {
     const worker = start('work');
     const boss = await startBoss();
     await boss.send(BACKFILL_QUEUE, {});
-    await waitFor('the backfill job to run', async () => (await backfillStatus(database.db)).lastRun?.trigger === 'schedule');
+    await vi.waitUntil(async () => (await backfillStatus(database.db)).lastRun?.trigger === 'schedule', { message: 'the backfill job to run', timeout: 20_000 });
     expect((await backfillStatus(database.db)).lastRun).toMatchObject({ outcome: 'done', seen: 1, queued: 1, from: 'saved position' });
     expect(await queued()).toEqual([4]);
     worker.kill('SIGTERM');

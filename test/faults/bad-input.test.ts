@@ -32,9 +32,9 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-bad-input-'));
   // Something to lose: two tickets synced, one waiting in the queue.
   const env = convlogEnv(db.url, sim);
-  const synced = await runCli(['sync', '1', '3'], { env: env });
+  const synced = await runCli(['sync', '1', '3'], { env });
   expect(synced.code, synced.stderr).toBe(0);
-  const queued = await runCli(['enqueue', '4'], { env: env });
+  const queued = await runCli(['enqueue', '4'], { env });
   expect(queued.code, queued.stderr).toBe(0);
 });
 

@@ -20,18 +20,6 @@ export function convlogEnv(databaseUrl: string, sim: Simulator, extra: Record<st
   return { ...cliEnvFor(databaseUrl, sim.url), ZENDESK_EMAIL: EMAIL, ZENDESK_API_TOKEN: TOKEN, ...extra };
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls `check` until it returns a truthy value; throws with `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 60_000, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 export function jsonLines(text: string): Record<string, unknown>[] {
   return text

@@ -2,12 +2,13 @@
 // within 30 s, each page must be in Postgres whole or not at all (ticket_sync agrees with the
 // events stored, and the saved cursor points right after the last stored event), and the next
 // run must resume from that cursor instead of reading the ticket again.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { decodeLogCursor } from '../../src/simulator/cursor.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { killAll, runCli, startConvlog } from '../helpers/cli.ts';
-import { convlogEnv, exact, range, sleep, verify, waitFor } from './harness.ts';
+import { convlogEnv, exact, range, verify } from './harness.ts';
 import { counts, report } from './summary.ts';
 
 const TICKETS = range(1, 6);
@@ -49,12 +50,12 @@ describe('SIGTERM during a page', () => {
   it('exits 0 within 30 s with every page whole, and the next run resumes from the cursor', async () => {
     const started = Date.now();
     const env = convlogEnv(db.url, sim, { CONVLOG_CONCURRENCY: '6' });
-    const enqueued = await runCli(['enqueue', '--range', `1..${TICKETS.length}`], { env: env });
+    const enqueued = await runCli(['enqueue', '--range', `1..${TICKETS.length}`], { env });
     expect(enqueued.code, enqueued.stderr).toBe(0);
 
-    const worker = startConvlog(['work'], { env: env });
+    const worker = startConvlog(['work'], { env });
     // A few pages in, and then in the middle of the next responses (each takes 500 ms).
-    await waitFor('three pages of the big tickets', async () => (await rowsOf()).filter((r) => r.ticket_id <= 3 && r.pages_synced >= 3).length === 3, 90_000, 50);
+    await vi.waitUntil(async () => (await rowsOf()).filter((r) => r.ticket_id <= 3 && r.pages_synced >= 3).length === 3, { message: 'three pages of the big tickets', timeout: 90_000, interval: 50 });
     await sleep(250);
     const inFlight = sim.requests.length;
     const signalledAt = Date.now();

@@ -1,8 +1,8 @@
 // A `convlog work` process stopped in the middle of a long ticket (SIGTERM, SIGKILL), and the
 // next worker that must finish that ticket from its saved cursor: the checks the worker-* tests share.
-import { expect } from 'vitest';
+import { expect, vi } from 'vitest';
 import { runCli } from './cli.ts';
-import { expectedCounts, expectedRows, jobStates, logRequests, rowCounts, ticketSync, waitFor, type Fixture, type TicketSyncRow } from './sync-fixture.ts';
+import { expectedCounts, expectedRows, jobStates, logRequests, rowCounts, ticketSync, type Fixture, type TicketSyncRow } from './sync-fixture.ts';
 
 /** The long ticket's size: 25 pages of the conversation log. */
 export const LONG_TICKET_EVENTS = 2500;
@@ -11,7 +11,7 @@ const PAGE = 100;
 
 /** Waits until the worker has stored `pages` pages of the ticket. */
 export function waitForPages(fixture: Fixture, ticketId: number, pages: number, timeoutMs = 60_000) {
-  return waitFor(`${pages} pages of ticket ${ticketId} stored`, async () => ((await ticketSync(fixture.database, ticketId))?.pages_synced ?? 0) >= pages, timeoutMs);
+  return vi.waitUntil(async () => ((await ticketSync(fixture.database, ticketId))?.pages_synced ?? 0) >= pages, { message: `${pages} pages of ticket ${ticketId} stored`, timeout: timeoutMs });
 }
 
 export interface Interrupted {

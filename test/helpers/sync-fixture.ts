@@ -327,15 +327,5 @@ export function logRequests(sim: Simulator, ticketId?: number) {
   return sim.requests.filter((r) => r.kind === 'conversation_log' && (ticketId === undefined || r.ticketId === ticketId));
 }
 
-/** Polls `probe` until it returns a truthy value, or fails after `timeoutMs` naming `what`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false | null>, timeoutMs = 30_000, everyMs = 20): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
 
 export const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
