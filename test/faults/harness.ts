@@ -1,8 +1,8 @@
-// Plumbing shared by the fault suite: real `convlog` processes against a real Postgres and the
-// simulator, and one checker that compares what Postgres holds with what the simulator serves.
+// Plumbing shared by the fault suite: the environment of its convlog processes, and one checker
+// that compares what Postgres holds with what the oracle derives from the simulator.
 import type pg from 'pg';
 import type { Simulator } from '../../src/simulator/index.ts';
-import { authorKey } from '../../src/sync/author-key.ts';
+import { expectedRows } from '../helpers/oracle.ts';
 import { cliEnvFor } from '../helpers/sync-fixture.ts';
 
 export { range } from '../helpers/sync-fixture.ts';
@@ -32,23 +32,6 @@ export function jsonLines(text: string): Record<string, unknown>[] {
         return [];
       }
     });
-}
-
-/** What the simulator serves for a ticket, reduced to the keys Postgres must hold. */
-export function expectedRows(sim: Simulator, ticketId: number) {
-  const events = sim.events(ticketId);
-  const attachments = new Set<number>();
-  const thumbnails = new Set<number>();
-  const authors = new Set<string>();
-  for (const event of events) {
-    const key = authorKey(event.author);
-    if (key !== null) authors.add(key);
-    for (const file of event.attachments ?? []) {
-      attachments.add(file.id);
-      for (const thumb of file.thumbnails ?? []) thumbnails.add(thumb.id);
-    }
-  }
-  return { references: new Set(events.map((e) => e.reference)), attachments, thumbnails, authors };
 }
 
 export interface Verdict {
@@ -103,8 +86,9 @@ export async function verify(pool: pg.Pool, sim: Simulator, ticketIds: readonly 
   verdict.duplicates = total[0].n - total[0].distinct;
 
   for (const id of ids) {
-    const want = expectedRows(sim, id);
-    want.authors.forEach((a) => allAuthors.add(a));
+    const oracle = expectedRows(sim, [id]);
+    const want = { references: new Set(oracle.events.keys()), attachments: new Set(oracle.attachments.keys()), thumbnails: new Set(oracle.thumbnails.keys()) };
+    oracle.authors.forEach((a) => allAuthors.add(a));
     const got = events.get(id) ?? [];
     const refs = new Set(got.map((r) => r.reference));
     verdict.expected += want.references.size;

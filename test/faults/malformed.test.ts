@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type MalformedKind, type Simulator } from '../../src/simulator/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { killAll, runCli } from '../helpers/cli.ts';
-import { convlogEnv, exact, expectedRows, range, verify } from './harness.ts';
+import { expectedRows } from '../helpers/oracle.ts';
+import { convlogEnv, exact, range, verify } from './harness.ts';
 import { counts, report } from './summary.ts';
 
 const TICKETS = range(1, 8);
@@ -73,7 +74,7 @@ describe('malformed pages after page 1', () => {
       const firstAsked = sim.requests.slice(recoverFrom).find((q) => q.ticketId === id);
       if (firstAsked?.query['page[after]'] !== savedCursors.get(id)) problems.push(`ticket ${id}: recovery did not resume from the saved cursor`);
     }
-    const brokenEvents = BROKEN_IDS.reduce((sum, id) => sum + expectedRows(sim, id).references.size, 0);
+    const brokenEvents = BROKEN_IDS.reduce((sum, id) => sum + expectedRows(sim, [id]).events.size, 0);
     const ok = first.code === 1 && problems.length === 0 && exact(othersVerdict) && second.code === 0 && exact(verdict);
     report({
       scenario: '5 malformed pages',

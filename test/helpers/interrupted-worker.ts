@@ -2,7 +2,8 @@
 // next worker that must finish that ticket from its saved cursor: the checks the worker-* tests share.
 import { expect, vi } from 'vitest';
 import { runCli } from './cli.ts';
-import { expectedCounts, expectedRows, jobStates, logRequests, rowCounts, ticketSync, type Fixture, type TicketSyncRow } from './sync-fixture.ts';
+import { expectedCounts, expectedRows } from './oracle.ts';
+import { jobStates, logRequests, rowCounts, ticketSync, type Fixture, type TicketSyncRow } from './sync-fixture.ts';
 
 /** The long ticket's size: 25 pages of the conversation log. */
 export const LONG_TICKET_EVENTS = 2500;
