@@ -24,7 +24,7 @@ export interface BackfillJobData {
 // A job whose worker died stops sending heartbeats; the supervisor then hands it to another
 // worker. 10 s heartbeats checked every 10 s bring an orphan back well within a minute.
 const HEARTBEAT_SECONDS = 10;
-const SUPERVISE_SECONDS = 10;
+const SUPERVISE_SECONDS = superviseSeconds(process.env.CONVLOG_SUPERVISE_SECONDS);
 /** At most one line about queue errors per this long while they go on. */
 const QUEUE_ERROR_INTERVAL_MS = 30_000;
 
@@ -119,4 +119,13 @@ async function ensureQueue(boss: PgBoss, name: string, options: Parameters<PgBos
     // Another process created it between our check and our create.
     if (!(await boss.getQueue(name))) throw error;
   }
+}
+
+/**
+ * The tests shorten supervision (CONVLOG_SUPERVISE_SECONDS) so an orphaned job comes back in a
+ * second rather than ten; anything but a whole number of seconds from 1 to 10 keeps the default.
+ */
+function superviseSeconds(value: string | undefined): number {
+  const seconds = Number(value);
+  return Number.isInteger(seconds) && seconds >= 1 && seconds <= 10 ? seconds : 10;
 }

@@ -1,9 +1,9 @@
 // Each analyst view on a known data set: simulator seed 1, tickets 1..40 synced through
 // syncTicket (plus a deleted, a forbidden and a failed ticket). Expectations come from the
-// simulator's own events (oracle.ts), and a few are pinned by hand.
+// simulator's own events (test/helpers/oracle.ts), and a few are pinned by hand.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncedDataset, DELETED, FAILED, FORBIDDEN, SYNCED, type Dataset } from './dataset.ts';
-import * as oracle from './oracle.ts';
+import * as oracle from '../helpers/oracle.ts';
 
 let data: Dataset;
 let timelines: Map<number, oracle.TimelineRow[]>;

@@ -1,32 +1,33 @@
 // backfill, schedule, unschedule and enqueue --sql as a person or a scheduler runs them.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, vi, type TestContext } from 'vitest';
 import { BACKFILL_QUEUE } from '../../src/queue/boss.ts';
 import { backfillStatus, scheduleStatus } from '../../src/queue/backfill-job.ts';
 import type { SimulatorOptions } from '../../src/simulator/index.ts';
-import { runCli } from '../helpers/cli.ts';
-import { bossFor, createFixture, spawnCli, type Child } from '../helpers/sync-fixture.ts';
-import { clearQueue, DAY, exportSince, nowSec, queuedTicketIds, savedPosition, waitFor } from './helpers.ts';
+import { runCli, startConvlog, type Convlog } from '../helpers/cli.ts';
+import { bossFor, createFixture } from '../helpers/sync-fixture.ts';
+import { clearQueue, DAY, exportSince, nowSec, queuedTicketIds, savedPosition } from './helpers.ts';
 
-const cleanups: (() => Promise<unknown> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function setup(options: SimulatorOptions = {}) {
+// The tests run concurrently (each has its own database and simulator): most of their time is
+// spent waiting for `convlog` processes, a rate limit or a cron tick.
+async function setup({ onTestFinished }: TestContext, options: SimulatorOptions = {}) {
+  const cleanups: (() => Promise<unknown> | void)[] = [];
+  onTestFinished(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
   const fixture = await createFixture({ tickets: 40, ...options });
   cleanups.push(() => fixture.close());
   const { sim, database } = fixture;
   // The export budget is shared through Postgres and spaces requests over the minute: a high
   // limit keeps multi-page tests quick (the simulator's own limit is what tests exercise).
   const env = { ...fixture.env, CONVLOG_EXPORT_RATE_LIMIT: '600' };
-  const cli = (...args: string[]) => runCli(args, { env });
+  const cli = (...args: string[]) => runCli(args, { env, timeoutMs: SLOW });
   /** Ticket ids with a sync job; 0 rows when pg-boss was never even started. */
   const queued = () => queuedTicketIds(database.pool).catch((): number[] => []);
   /** A `convlog` child process, SIGKILLed after the test if it is still running. */
-  const start = (...args: string[]): Child => {
-    const child = spawnCli(args, env);
+  const start = (...args: string[]): Convlog => {
+    const child = startConvlog(args, { env });
     cleanups.push(() => {
-      if (child.process.exitCode === null) child.process.kill('SIGKILL');
+      child.kill('SIGKILL');
       return child.exited;
     });
     return child;
@@ -44,9 +45,9 @@ const oneLine = (stderr: string) => stderr.trim().split('\n');
 /** Each CLI run starts Node, Postgres connections and pg-boss: seconds apiece on a busy machine. */
 const SLOW = 120_000;
 
-describe('convlog backfill', () => {
-  it('--since 10d queues the tickets changed in the last 10 days; a later run without --since queues only later changes', async () => {
-    const { sim, cli, queued, database } = await setup();
+describe.concurrent('convlog backfill', () => {
+  it('--since 10d queues the tickets changed in the last 10 days; a later run without --since queues only later changes', async (context) => {
+    const { sim, cli, queued, database } = await setup(context);
     const before = nowSec();
     const result = await cli('backfill', '--since', '10d');
     expect(result.code, result.stderr).toBe(0);
@@ -77,8 +78,8 @@ describe('convlog backfill', () => {
     expect(second.stdout).toMatch(/backfill done: 2 changed ticket\(s\) since the saved position: 2 queued/);
   }, SLOW);
 
-  it('without --since and without a saved position: one line, exit 2, nothing queued; a start less than a minute ago is moved back', async () => {
-    const { sim, cli, queued } = await setup();
+  it('without --since and without a saved position: one line, exit 2, nothing queued; a start less than a minute ago is moved back', async (context) => {
+    const { sim, cli, queued } = await setup(context);
     const result = await cli('backfill');
     expect(result.code).toBe(2);
     expect(oneLine(result.stderr)).toEqual([expect.stringMatching(/^convlog backfill: no saved export position yet: run "convlog backfill --since DATE"/)]);
@@ -94,22 +95,22 @@ describe('convlog backfill', () => {
   }, SLOW);
 
   // Every format is checked in input.test.ts; these prove the wiring: one line, exit 2, nothing opened.
-  it('a bad --since is one line, exit 2, nothing queued', async () => {
-    const { sim, cli, queued } = await setup();
+  it('a bad --since is one line, exit 2, nothing queued', async (context) => {
+    const { sim, cli, queued } = await setup(context);
     const result = await cli('backfill', '--since', 'yesterday');
     expect(result.code).toBe(2);
     expect(oneLine(result.stderr)).toEqual([expect.stringMatching(/^convlog backfill: invalid --since ".*": .*ISO date or time.*duration/)]);
     expect(await queued()).toEqual([]);
     expect(sim.requests).toEqual([]);
-  });
+  }, SLOW);
 
-  it('a killed backfill resumes from its saved cursor and loses nothing', async () => {
+  it('a killed backfill resumes from its saved cursor and loses nothing', async (context) => {
     // One export request a minute: the first page comes at once, the second has to wait.
-    const { sim, cli, queued, database, start } = await setup({ exportPageSize: 10, exportRateLimit: 1, window: 60 });
+    const { sim, cli, queued, database, start } = await setup(context, { exportPageSize: 10, exportRateLimit: 1, window: 60 });
     const child = start('backfill', '--since', '31d');
-    const saved = await waitFor('the first page to be saved', () => savedPosition(database.pool), 30_000);
-    await waitFor('a 429 on the second page', async () => sim.requests.some((r) => r.status === 429));
-    child.process.kill('SIGKILL');
+    const saved = await vi.waitUntil(() => savedPosition(database.pool), { message: 'the first page to be saved', timeout: 60_000 });
+    await vi.waitUntil(async () => sim.requests.some((r) => r.status === 429), { message: 'a 429 on the second page', timeout: 60_000 });
+    child.kill('SIGKILL');
     await child.exited;
     const firstPage = await queued();
     expect(firstPage).toHaveLength(10);
@@ -127,9 +128,9 @@ describe('convlog backfill', () => {
   }, SLOW);
 });
 
-describe('convlog enqueue --sql', () => {
-  it('queues the ids a read-only query returns, together with ids given otherwise; zero rows queue 0', async () => {
-    const { cli, queued } = await setup();
+describe.concurrent('convlog enqueue --sql', () => {
+  it('queues the ids a read-only query returns, together with ids given otherwise; zero rows queue 0', async (context) => {
+    const { cli, queued } = await setup(context);
     const result = await cli('enqueue', '9', '--sql', '/* numeric is fine when whole */ select generate_series(1, 5)::bigint union all select 12::numeric');
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^queued 7 ticket\(s\), 0 already queued/);
@@ -141,20 +142,21 @@ describe('convlog enqueue --sql', () => {
   }, SLOW);
 
   // Every rejection is checked in input.test.ts; these prove the wiring.
-  it('a bad query is one line, exit 2: nothing queued, nothing changed', async () => {
-    const { cli, queued, database } = await setup();
+  it('a bad query is one line, exit 2: nothing queued, nothing changed', async (context) => {
+    const { cli, queued, database } = await setup(context);
     const seeded = await cli('enqueue', '1', '2', '3');
     expect(seeded.code, seeded.stderr).toBe(0);
     await database.pool.query(`update pgboss.job set state = 'completed' where name = 'ticket-sync'`);
-    for (const [sql, message] of [
+    const cases = [
       ['select (1', /has a syntax error: syntax error at end of input/],
       ['with d as (delete from zendesk.ticket_sync returning ticket_id) select ticket_id from d', /must only read, but it writes/],
       ["select 'abc' as id", /returned text in its first column "id": it must be an integer ticket id/],
-    ] as const) {
-      const result = await cli('enqueue', '4', '--sql', sql);
+    ] as const;
+    const results = await Promise.all(cases.map(([sql]) => cli('enqueue', '4', '--sql', sql)));
+    for (const [i, result] of results.entries()) {
       expect(result.code).toBe(2);
       expect(oneLine(result.stderr)).toEqual([expect.stringMatching(/^convlog enqueue: --sql .*; nothing was queued$/)]);
-      expect(result.stderr).toMatch(message);
+      expect(result.stderr).toMatch(cases[i][1]);
     }
     expect(await queued()).toEqual([1, 2, 3]);
     const { rows } = await database.pool.query('select count(*)::int as n from zendesk.ticket_sync');
@@ -162,16 +164,18 @@ describe('convlog enqueue --sql', () => {
   }, SLOW);
 });
 
-describe('convlog schedule / unschedule', () => {
-  it('a bad --cron or --tz, or no start, is one line, exit 2, nothing scheduled', async () => {
-    const { cli, database } = await setup();
-    const cron = await cli('schedule', '--cron', '61 * * * *', '--since', '7d');
+describe.concurrent('convlog schedule / unschedule', () => {
+  it('a bad --cron or --tz, or no start, is one line, exit 2, nothing scheduled', async (context) => {
+    const { cli, database } = await setup(context);
+    const [cron, tz] = await Promise.all([
+      cli('schedule', '--cron', '61 * * * *', '--since', '7d'),
+      cli('schedule', '--cron', '0 6 * * *', '--tz', 'Mars/Olympus', '--since', '7d'),
+    ]);
     expect(cron.code).toBe(2);
     expect(oneLine(cron.stderr)).toEqual([expect.stringMatching(/^convlog schedule: invalid --cron "61 \* \* \* \*": .*use 5 fields/)]);
     const { rows } = await database.pool.query(`select to_regclass('pgboss.schedule') as t`);
-    expect(rows[0].t).toBeNull(); // the database was not even opened
+    expect(rows[0].t).toBeNull(); // neither opened the database
 
-    const tz = await cli('schedule', '--cron', '0 6 * * *', '--tz', 'Mars/Olympus', '--since', '7d');
     expect(tz.code).toBe(2);
     expect(oneLine(tz.stderr)).toEqual([expect.stringMatching(/invalid --tz "Mars\/Olympus"/)]);
     const nowhere = await cli('schedule', '--cron', '0 6 * * *');
@@ -180,8 +184,8 @@ describe('convlog schedule / unschedule', () => {
     expect(await database.pool.query('select count(*)::int as n from pgboss.schedule').then((r) => r.rows[0].n)).toBe(0);
   }, SLOW);
 
-  it('registers a pg-boss schedule that a running worker fires, runs a backfill from --since, and unschedule removes it', async () => {
-    const { sim, cli, queued, database, start, startBoss } = await setup({ tickets: 8, ticketSizes: { 1: 3, 2: 3, 3: 3, 4: 3, 5: 3, 6: 3, 7: 3, 8: 3 } });
+  it('registers a pg-boss schedule that a running worker fires, runs a backfill from --since, and unschedule removes it', async (context) => {
+    const { sim, cli, queued, database, start, startBoss } = await setup(context, { tickets: 8, ticketSizes: { 1: 3, 2: 3, 3: 3, 4: 3, 5: 3, 6: 3, 7: 3, 8: 3 } });
     const scheduled = await cli('schedule', '--cron', '* * * * *', '--since', '31d');
     expect(scheduled.code, scheduled.stderr).toBe(0);
     expect(scheduled.stdout).toMatch(/^scheduled backfill "\* \* \* \* \*" \(UTC\): next \d{4}-/);
@@ -197,17 +201,20 @@ describe('convlog schedule / unschedule', () => {
     expect(await boss.getSchedules(BACKFILL_QUEUE)).toHaveLength(1);
 
     const worker = start('work', '--concurrency', '2');
-    await waitFor('the scheduled backfill to run', async () => (await backfillStatus(database.db)).lastRun?.trigger === 'schedule', 45_000);
+    await vi.waitUntil(async () => (await backfillStatus(database.db)).lastRun?.trigger === 'schedule', { message: 'the scheduled backfill to run', timeout: 45_000 });
     const status = await backfillStatus(database.db);
     expect(status).toMatchObject({ resumable: true, lastRun: { trigger: 'schedule', outcome: 'done', seen: 8, queued: 8 } });
     // The worker then syncs what the backfill queued.
-    await waitFor('the queued tickets to sync', async () => {
-      const { rows } = await database.pool.query(`select count(*)::int as n from zendesk.ticket_sync where status = 'synced'`);
-      return rows[0].n === 8;
-    }, 30_000);
+    await vi.waitUntil(
+      async () => {
+        const { rows } = await database.pool.query(`select count(*)::int as n from zendesk.ticket_sync where status = 'synced'`);
+        return rows[0].n === 8;
+      },
+      { message: 'the queued tickets to sync', timeout: 30_000 },
+    );
     expect(sim.requests.filter((r) => r.kind === 'export')[0].query.start_time).toEqual(expect.any(String));
-    worker.process.kill('SIGTERM');
-    expect(await worker.exited).toEqual({ code: 0, signal: null });
+    worker.kill('SIGTERM');
+    expect(await worker.exited).toMatchObject({ code: 0, signal: null });
     expect(await queued()).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
 
     const removed = await cli('unschedule');
@@ -218,8 +225,8 @@ describe('convlog schedule / unschedule', () => {
     expect(again.stdout).toBe('there was no backfill schedule\n');
   }, SLOW);
 
-  it('a job on the backfill queue (what a tick sends) continues from the saved position in a worker', async () => {
-    const { sim, cli, queued, database, start, startBoss } = await setup({ tickets: 6, ticketSizes: { 1: 1, 2: 1, 3: 1, 4: 1, 5: 1, 6: 1 } });
+  it('a job on the backfill queue (what a tick sends) continues from the saved position in a worker', async (context) => {
+    const { sim, cli, queued, database, start, startBoss } = await setup(context, { tickets: 6, ticketSizes: { 1: 1, 2: 1, 3: 1, 4: 1, 5: 1, 6: 1 } });
     expect((await cli('backfill', '--since', '31d')).code).toBe(0);
     await clearQueue(database.pool);
     sim.markChanged(4);
@@ -227,10 +234,10 @@ describe('convlog schedule / unschedule', () => {
     const worker = start('work');
     const boss = await startBoss();
     await boss.send(BACKFILL_QUEUE, {});
-    await waitFor('the backfill job to run', async () => (await backfillStatus(database.db)).lastRun?.trigger === 'schedule');
+    await vi.waitUntil(async () => (await backfillStatus(database.db)).lastRun?.trigger === 'schedule', { message: 'the backfill job to run', timeout: 60_000 });
     expect((await backfillStatus(database.db)).lastRun).toMatchObject({ outcome: 'done', seen: 1, queued: 1, from: 'saved position' });
     expect(await queued()).toEqual([4]);
-    worker.process.kill('SIGTERM');
-    expect(await worker.exited).toEqual({ code: 0, signal: null });
+    worker.kill('SIGTERM');
+    expect(await worker.exited).toMatchObject({ code: 0, signal: null });
   }, SLOW);
 });

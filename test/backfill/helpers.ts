@@ -54,12 +54,3 @@ export const sorted = (ids: Iterable<number>) => [...new Set(ids)].sort((a, b) =
 export const nowSec = () => Math.floor(Date.now() / 1000);
 export const DAY = 86_400;
 
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}

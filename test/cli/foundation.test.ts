@@ -68,13 +68,16 @@ describe('bad input', () => {
   it('a wrong password or database name says so', async () => {
     const db = await createEmptyDatabase();
     cleanups.push(db.drop);
-    const url = new URL(db.url);
-    url.pathname = '/does_not_exist';
-    const result = await runCli(['migrate'], { env: { DATABASE_URL: url.toString() } });
+    const missing = new URL(db.url);
+    missing.pathname = '/does_not_exist';
+    const badPassword = new URL(db.url);
+    badPassword.password = 'wrong-password';
+    const [result, wrong] = await Promise.all([
+      runCli(['migrate'], { env: { DATABASE_URL: missing.toString() } }),
+      runCli(['migrate'], { env: { DATABASE_URL: badPassword.toString() } }),
+    ]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('database does not exist');
-    url.password = 'wrong-password';
-    const wrong = await runCli(['migrate'], { env: { DATABASE_URL: url.toString() } });
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/password authentication failed/);
     expect(wrong.stderr).not.toContain('wrong-password');
@@ -87,15 +90,13 @@ describe('bad input', () => {
   });
 
   it('an unknown command or flag prints usage on stderr and exits 2', async () => {
-    const unknown = await runCli(['frobnicate']);
+    const [unknown, flag, none] = await Promise.all([runCli(['frobnicate']), runCli(['migrate', '--frob']), runCli([])]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown command "frobnicate"');
     expect(unknown.stderr).toContain('usage: convlog <command>');
-    const flag = await runCli(['migrate', '--frob']);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toMatch(/Unknown option '--frob'/);
     expect(flag.stderr).toContain('usage: convlog migrate');
-    const none = await runCli([]);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('commands:');
   });

@@ -7,9 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
-import { runCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { convlogEnv, killAll, runConvlog, TOKEN } from './harness.ts';
+import { killAll, runCli } from '../helpers/cli.ts';
+import { convlogEnv, TOKEN } from './harness.ts';
 import { report } from './summary.ts';
 
 interface Case {
@@ -32,9 +32,9 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-bad-input-'));
   // Something to lose: two tickets synced, one waiting in the queue.
   const env = convlogEnv(db.url, sim);
-  const synced = await runConvlog(['sync', '1', '3'], env);
+  const synced = await runCli(['sync', '1', '3'], { env });
   expect(synced.code, synced.stderr).toBe(0);
-  const queued = await runConvlog(['enqueue', '4'], env);
+  const queued = await runCli(['enqueue', '4'], { env });
   expect(queued.code, queued.stderr).toBe(0);
 });
 

@@ -2,10 +2,12 @@
 // multi-ticket sync. Then one clean `work --until-idle` finishes the job. Nothing may be lost
 // or stored twice, the jobs the killed workers held must come back within a minute, and the
 // clean worker must wait for them (not exit early, not hang).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { convlogEnv, exact, jobStates, killAll, range, runConvlog, sleep, startConvlog, ticketMix, verify, waitFor, type Proc } from './harness.ts';
+import { type Convlog, killAll, runCli, startConvlog } from '../helpers/cli.ts';
+import { convlogEnv, exact, jobStates, range, ticketMix, verify } from './harness.ts';
 import { counts, report } from './summary.ts';
 
 const TICKETS = range(1, 50);
@@ -69,10 +71,10 @@ describe('SIGKILL during a multi-ticket sync', () => {
     const env = convlogEnv(db.url, sim, { CONVLOG_CONCURRENCY: CONCURRENCY, LOG_LEVEL: 'info' });
     const storedEvents = async () => (await db.pool.query<{ n: number }>('select count(*)::int as n from zendesk.conversation_events')).rows[0].n;
 
-    const enqueued = await runConvlog(['enqueue', '--range', `1..${TICKETS.length}`], env);
+    const enqueued = await runCli(['enqueue', '--range', `1..${TICKETS.length}`], { env });
     expect(enqueued.code, enqueued.stderr).toBe(0);
 
-    const workers: Proc[] = range(1, WORKERS).map(() => startConvlog(['work'], env));
+    const workers: Convlog[] = range(1, WORKERS).map(() => startConvlog(['work'], { env }));
     const orphans: Orphan[] = [];
     const killLog: string[] = [];
     const activeJobs = async () =>
@@ -107,7 +109,7 @@ describe('SIGKILL during a multi-ticket sync', () => {
       }
     })();
 
-    const isWorking = (w: Proc) => w.stderr().includes('"worker started"');
+    const isWorking = (w: Convlog) => w.stderr().includes('"worker started"');
     const orphan = (jobs: { id: string; ticket_id: number; retry_count: number }[], killedAt: number) => {
       // A job still waiting to be noticed from an earlier kill is the same orphan, not a new one.
       const waiting = new Set(orphans.filter((o) => o.pickedUpAfterMs === undefined && !o.survivor).map((o) => o.jobId));
@@ -118,7 +120,7 @@ describe('SIGKILL during a multi-ticket sync', () => {
     const total = TICKETS.reduce((sum, id) => sum + sim.eventCount(id), 0);
     const reached = (k: number) => async () => (await storedEvents()) >= Math.floor((total * k) / (KILLS + 2));
     for (let kill = 1; kill <= KILLS; kill++) {
-      let victim: Proc;
+      let victim: Convlog;
       if (kill === 3) {
         // One worker dies while starting (migrating, starting pg-boss) rather than working.
         victim = workers.splice(workers.length - 1, 1)[0];
@@ -126,8 +128,8 @@ describe('SIGKILL during a multi-ticket sync', () => {
       } else {
         // Kill a worker that is working: started, and with the sync that far along.
         victim = workers.splice(Math.floor(random() * workers.length), 1)[0];
-        await waitFor('the victim to start', () => isWorking(victim) || victim.child.exitCode !== null, 90_000, 100);
-        await waitFor(`${kill}/${KILLS + 2} of the events stored`, reached(kill), 180_000, 50);
+        await vi.waitUntil(() => isWorking(victim) || victim.process.exitCode !== null, { message: 'the victim to start', timeout: 90_000, interval: 100 });
+        await vi.waitUntil(reached(kill), { message: `${kill}/${KILLS + 2} of the events stored`, timeout: 180_000, interval: 50 });
         await sleep(Math.round(random() * 1000));
       }
       const active = await activeJobs();
@@ -137,10 +139,10 @@ describe('SIGKILL during a multi-ticket sync', () => {
       await victim.exited;
       orphan(active, killedAt);
       killLog.push(`kill ${kill} at ${((killedAt - started) / 1000).toFixed(1)} s (${working ? 'working' : 'starting'}): ${active.length} job(s) active, ${await storedEvents()} events stored`);
-      workers.push(startConvlog(['work'], env));
+      workers.push(startConvlog(['work'], { env }));
     }
     // The last workers die too: the clean run starts with orphans still marked active.
-    await waitFor('most events stored', reached(KILLS + 1), 180_000, 50);
+    await vi.waitUntil(reached(KILLS + 1), { message: 'most events stored', timeout: 180_000, interval: 50 });
     const lastActive = await activeJobs();
     for (const w of workers) w.kill('SIGKILL');
     await Promise.all(workers.map((w) => w.exited));
@@ -149,7 +151,7 @@ describe('SIGKILL during a multi-ticket sync', () => {
     const leftActive = lastActive.length;
     const storedAtLastKill = await storedEvents();
 
-    const clean = await runConvlog(['work', '--until-idle', '--concurrency', '4'], env, 240_000);
+    const clean = await runCli(['work', '--until-idle', '--concurrency', '4'], { env: env, timeoutMs: 240_000 });
     watching = false;
     await Promise.race([watch, sleep(5_000)]);
     const verdict = await verify(db.pool, sim, TICKETS);
@@ -197,22 +199,25 @@ describe('SIGKILL during a multi-ticket sync', () => {
     const started = Date.now();
     const ticketId = BIG[0];
     const env = convlogEnv(db.url, sim, { CONVLOG_CONCURRENCY: '1' });
-    const enqueued = await runConvlog(['enqueue', String(ticketId), '--full'], env);
+    const enqueued = await runCli(['enqueue', String(ticketId), '--full'], { env });
     expect(enqueued.code, enqueued.stderr).toBe(0);
     // As if the job had been orphaned retryLimit times already: this attempt is its last.
     await db.pool.query(`update pgboss.job set retry_limit = retry_count where name = 'ticket-sync' and singleton_key = $1 and state = 'created'`, [String(ticketId)]);
-    const worker = startConvlog(['work'], env);
-    await waitFor('the ticket to be under way', async () => {
-      const { rows } = await db.pool.query<{ pages: number }>(`select pages_synced as pages from zendesk.ticket_sync where ticket_id = $1 and status = 'syncing'`, [ticketId]);
-      return rows[0]?.pages >= 2;
-    }, 90_000, 100);
+    const worker = startConvlog(['work'], { env });
+    await vi.waitUntil(
+      async () => {
+        const { rows } = await db.pool.query<{ pages: number }>(`select pages_synced as pages from zendesk.ticket_sync where ticket_id = $1 and status = 'syncing'`, [ticketId]);
+        return rows[0]?.pages >= 2;
+      },
+      { message: 'the ticket to be under way', timeout: 90_000, interval: 100 },
+    );
     worker.kill('SIGKILL');
     await worker.exited;
 
-    const clean = await runConvlog(['work', '--until-idle'], env, 180_000);
+    const clean = await runCli(['work', '--until-idle'], { env: env, timeoutMs: 180_000 });
     const { rows } = await db.pool.query<{ status: string; last_error: string | null }>('select status::text as status, last_error from zendesk.ticket_sync where ticket_id = $1', [ticketId]);
     // Nothing was lost: queued again, it syncs.
-    const again = await runConvlog(['sync', String(ticketId)], env, 180_000);
+    const again = await runCli(['sync', String(ticketId)], { env: env, timeoutMs: 180_000 });
     const verdict = await verify(db.pool, sim, TICKETS);
     const ok = clean.code === 1 && rows[0]?.status === 'failed' && again.code === 0 && exact(verdict);
     report({

@@ -1,10 +1,9 @@
-// Plumbing shared by the fault suite: real `convlog` processes against a real Postgres and the
-// simulator, and one checker that compares what Postgres holds with what the simulator serves.
-import type { ChildProcess } from 'node:child_process';
+// Plumbing shared by the fault suite: the environment of its convlog processes, and one checker
+// that compares what Postgres holds with what the oracle derives from the simulator.
 import type pg from 'pg';
 import type { Simulator } from '../../src/simulator/index.ts';
-import { authorKey } from '../../src/sync/author-key.ts';
-import { cliEnvFor, spawnCli } from '../helpers/sync-fixture.ts';
+import { expectedRows } from '../helpers/oracle.ts';
+import { cliEnvFor } from '../helpers/sync-fixture.ts';
 
 export { range } from '../helpers/sync-fixture.ts';
 
@@ -21,68 +20,6 @@ export function convlogEnv(databaseUrl: string, sim: Simulator, extra: Record<st
   return { ...cliEnvFor(databaseUrl, sim.url), ZENDESK_EMAIL: EMAIL, ZENDESK_API_TOKEN: TOKEN, ...extra };
 }
 
-export interface Proc {
-  child: ChildProcess;
-  pid: number;
-  startedAt: number;
-  stdout(): string;
-  stderr(): string;
-  /** Resolves when the process has exited. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
-  kill(signal: NodeJS.Signals): void;
-}
-
-const live = new Set<Proc>();
-
-/** Starts `convlog ARGS` and returns at once; the caller waits for `exited` (or kills it). */
-export function startConvlog(args: string[], env: Record<string, string | undefined>): Proc {
-  const { process: child, stdout, stderr, exited: closed } = spawnCli(args, env);
-  const exited = closed.then(({ code, signal }) => ({ code, signal, at: Date.now() }));
-  const proc: Proc = {
-    child,
-    pid: child.pid!,
-    startedAt: Date.now(),
-    stdout,
-    stderr,
-    exited,
-    kill: (signal) => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    },
-  };
-  live.add(proc);
-  const forget = () => live.delete(proc);
-  void exited.then(forget, forget);
-  return proc;
-}
-
-/** Runs `convlog ARGS` to the end; kills it (and fails) after `timeoutMs`. */
-export async function runConvlog(args: string[], env: Record<string, string | undefined>, timeoutMs = 120_000) {
-  const proc = startConvlog(args, env);
-  const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
-  const result = await proc.exited;
-  clearTimeout(timer);
-  return { ...result, stdout: proc.stdout(), stderr: proc.stderr(), ms: result.at - proc.startedAt };
-}
-
-/** SIGKILLs every process this file started that is still running (for afterAll). */
-export async function killAll(): Promise<void> {
-  const procs = [...live];
-  for (const proc of procs) proc.kill('SIGKILL');
-  await Promise.all(procs.map((p) => p.exited));
-}
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls `check` until it returns a truthy value; throws with `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 60_000, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 export function jsonLines(text: string): Record<string, unknown>[] {
   return text
@@ -95,23 +32,6 @@ export function jsonLines(text: string): Record<string, unknown>[] {
         return [];
       }
     });
-}
-
-/** What the simulator serves for a ticket, reduced to the keys Postgres must hold. */
-export function expectedRows(sim: Simulator, ticketId: number) {
-  const events = sim.events(ticketId);
-  const attachments = new Set<number>();
-  const thumbnails = new Set<number>();
-  const authors = new Set<string>();
-  for (const event of events) {
-    const key = authorKey(event.author);
-    if (key !== null) authors.add(key);
-    for (const file of event.attachments ?? []) {
-      attachments.add(file.id);
-      for (const thumb of file.thumbnails ?? []) thumbnails.add(thumb.id);
-    }
-  }
-  return { references: new Set(events.map((e) => e.reference)), attachments, thumbnails, authors };
 }
 
 export interface Verdict {
@@ -166,8 +86,9 @@ export async function verify(pool: pg.Pool, sim: Simulator, ticketIds: readonly 
   verdict.duplicates = total[0].n - total[0].distinct;
 
   for (const id of ids) {
-    const want = expectedRows(sim, id);
-    want.authors.forEach((a) => allAuthors.add(a));
+    const oracle = expectedRows(sim, [id]);
+    const want = { references: new Set(oracle.events.keys()), attachments: new Set(oracle.attachments.keys()), thumbnails: new Set(oracle.thumbnails.keys()) };
+    oracle.authors.forEach((a) => allAuthors.add(a));
     const got = events.get(id) ?? [];
     const refs = new Set(got.map((r) => r.reference));
     verdict.expected += want.references.size;

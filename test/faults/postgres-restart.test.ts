@@ -2,11 +2,13 @@
 // workers must ride it out by themselves: same processes, no crash, no manual restart, and the
 // sync ends exact. A worker started while Postgres is down waits for it, with one warning per
 // attempt, and SIGINT ends that wait at once.
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { createDatabase, startOwnCluster, type OwnCluster } from './cluster.ts';
-import { convlogEnv, exact, jobStates, jsonLines, killAll, range, runConvlog, sleep, startConvlog, ticketMix, verify, waitFor } from './harness.ts';
+import { killAll, runCli, startConvlog } from '../helpers/cli.ts';
+import { convlogEnv, exact, jobStates, jsonLines, range, ticketMix, verify } from './harness.ts';
 import { counts, report } from './summary.ts';
 
 const TICKETS = range(1, 30);
@@ -24,7 +26,7 @@ beforeAll(async () => {
   // The checker's own pool must survive the restarts too.
   pool = new pg.Pool({ connectionString: url, max: 2 });
   pool.on('error', () => {});
-  const migrated = await runConvlog(['migrate'], convlogEnv(url, sim));
+  const migrated = await runCli(['migrate'], { env: convlogEnv(url, sim) });
   expect(migrated.code, migrated.stderr).toBe(0);
 });
 
@@ -51,46 +53,44 @@ describe('Postgres restarted under running workers', () => {
   it('workers reconnect by themselves and finish with exact counts', async () => {
     const started = Date.now();
     const env = convlogEnv(url, sim, { CONVLOG_CONCURRENCY: '3', LOG_LEVEL: process.env.FAULT_LOG_LEVEL ?? 'warn' });
-    const enqueued = await runConvlog(['enqueue', '--range', `1..${TICKETS.length}`], env);
+    const enqueued = await runCli(['enqueue', '--range', `1..${TICKETS.length}`], { env });
     expect(enqueued.code, enqueued.stderr).toBe(0);
 
-    const workers = [startConvlog(['work'], env), startConvlog(['work'], env)];
-    await waitFor('a first page', async () => ((await maybe(storedEvents)) ?? 0) > 0, 60_000);
-    await waitFor('work under way', async () => ((await maybe(storedEvents)) ?? 0) > 500, 60_000);
+    const workers = [startConvlog(['work'], { env }), startConvlog(['work'], { env })];
+    await vi.waitUntil(async () => ((await maybe(storedEvents)) ?? 0) > 0, { message: 'a first page', timeout: 60_000 });
+    await vi.waitUntil(async () => ((await maybe(storedEvents)) ?? 0) > 500, { message: 'work under way', timeout: 60_000 });
 
     // Restart 1: down for 3 s while pages are being written.
     await cluster.stop();
     const firstDownAt = Date.now();
     await sleep(3_000);
     await cluster.start();
-    const afterFirst = await waitFor('progress after the first restart', async () => maybe(storedEvents), 60_000);
+    const afterFirst = await vi.waitUntil(async () => maybe(storedEvents), { message: 'progress after the first restart', timeout: 60_000 });
     try {
-      await waitFor('progress after the first restart', async () => ((await maybe(storedEvents)) ?? 0) > (afterFirst ?? 0), 90_000);
+      await vi.waitUntil(async () => ((await maybe(storedEvents)) ?? 0) > (afterFirst ?? 0), { message: 'progress after the first restart', timeout: 90_000 });
     } catch (error) {
-      for (const w of workers) console.log(`--- worker ${w.pid} exit ${w.child.exitCode}\n${w.stderr().slice(-6000)}`);
+      for (const w of workers) console.log(`--- worker ${w.pid} exit ${w.process.exitCode}\n${w.stderr().slice(-6000)}`);
       console.log(await maybe(() => pool.query(`select state, count(*) from pgboss.job group by 1`)).then((r) => JSON.stringify(r?.rows)));
       throw error;
     }
 
     // Restart 2: down for 8 s, and a worker started meanwhile must wait for the server.
     await cluster.stop();
-    const late = startConvlog(['work', '--until-idle'], env);
-    await waitFor('the late worker to warn that Postgres is down', () => warningsOf(late.stderr()).length >= 2, 30_000);
+    const late = startConvlog(['work', '--until-idle'], { env });
+    await vi.waitUntil(() => warningsOf(late.stderr()).length >= 2, { message: 'the late worker to warn that Postgres is down', timeout: 30_000 });
     await sleep(2_000);
     await cluster.start();
     const restartedAt = Date.now();
 
-    await waitFor(
-      'every ticket synced',
+    await vi.waitUntil(
       async () => {
         const rows = await maybe(() => pool.query<{ n: number }>(`select count(*)::int as n from zendesk.ticket_sync where status = 'synced'`));
         return rows?.rows[0].n === TICKETS.length;
       },
-      180_000,
-      500,
+      { message: 'every ticket synced', timeout: 180_000, interval: 500 },
     );
     const lateResult = await Promise.race([late.exited, sleep(60_000).then(() => undefined)]);
-    const survivors = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null).length;
+    const survivors = workers.filter((w) => w.process.exitCode === null && w.process.signalCode === null).length;
     for (const w of workers) w.kill('SIGTERM');
     const exits = await Promise.all(workers.map((w) => w.exited));
 
@@ -135,8 +135,8 @@ describe('Postgres restarted under running workers', () => {
     const started = Date.now();
     await cluster.stop();
     try {
-      const waiting = startConvlog(['work'], convlogEnv(url, sim));
-      await waitFor('a warning', () => warningsOf(waiting.stderr()).length >= 1, 30_000);
+      const waiting = startConvlog(['work'], { env: convlogEnv(url, sim) });
+      await vi.waitUntil(() => warningsOf(waiting.stderr()).length >= 1, { message: 'a warning', timeout: 30_000 });
       const signalledAt = Date.now();
       waiting.kill('SIGINT');
       const exit = await waiting.exited;

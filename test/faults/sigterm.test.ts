@@ -2,11 +2,13 @@
 // within 30 s, each page must be in Postgres whole or not at all (ticket_sync agrees with the
 // events stored, and the saved cursor points right after the last stored event), and the next
 // run must resume from that cursor instead of reading the ticket again.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { decodeLogCursor } from '../../src/simulator/cursor.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { convlogEnv, exact, killAll, range, runConvlog, sleep, startConvlog, verify, waitFor } from './harness.ts';
+import { killAll, runCli, startConvlog } from '../helpers/cli.ts';
+import { convlogEnv, exact, range, verify } from './harness.ts';
 import { counts, report } from './summary.ts';
 
 const TICKETS = range(1, 6);
@@ -48,12 +50,12 @@ describe('SIGTERM during a page', () => {
   it('exits 0 within 30 s with every page whole, and the next run resumes from the cursor', async () => {
     const started = Date.now();
     const env = convlogEnv(db.url, sim, { CONVLOG_CONCURRENCY: '6' });
-    const enqueued = await runConvlog(['enqueue', '--range', `1..${TICKETS.length}`], env);
+    const enqueued = await runCli(['enqueue', '--range', `1..${TICKETS.length}`], { env });
     expect(enqueued.code, enqueued.stderr).toBe(0);
 
-    const worker = startConvlog(['work'], env);
+    const worker = startConvlog(['work'], { env });
     // A few pages in, and then in the middle of the next responses (each takes 500 ms).
-    await waitFor('three pages of the big tickets', async () => (await rowsOf()).filter((r) => r.ticket_id <= 3 && r.pages_synced >= 3).length === 3, 90_000, 50);
+    await vi.waitUntil(async () => (await rowsOf()).filter((r) => r.ticket_id <= 3 && r.pages_synced >= 3).length === 3, { message: 'three pages of the big tickets', timeout: 90_000, interval: 50 });
     await sleep(250);
     const inFlight = sim.requests.length;
     const signalledAt = Date.now();
@@ -78,7 +80,7 @@ describe('SIGTERM during a page', () => {
     const savedCursor = new Map(interrupted.map((r) => [r.ticket_id, r.after_cursor]));
 
     sim.setOptions({ latency: 20 });
-    const resumed = await runConvlog(['work', '--until-idle'], env, 180_000);
+    const resumed = await runCli(['work', '--until-idle'], { env: env, timeoutMs: 180_000 });
     const verdict = await verify(db.pool, sim, TICKETS);
     // The resumed run asked for each interrupted ticket from its saved cursor, never from the start.
     for (const [ticketId, cursor] of savedCursor) {

@@ -1,8 +1,9 @@
 // A `convlog work` process stopped in the middle of a long ticket (SIGTERM, SIGKILL), and the
 // next worker that must finish that ticket from its saved cursor: the checks the worker-* tests share.
-import { expect } from 'vitest';
+import { expect, vi } from 'vitest';
 import { runCli } from './cli.ts';
-import { expectedCounts, expectedRows, jobStates, logRequests, rowCounts, ticketSync, waitFor, type Fixture, type TicketSyncRow } from './sync-fixture.ts';
+import { expectedCounts, expectedRows } from './oracle.ts';
+import { jobStates, logRequests, rowCounts, ticketSync, type Fixture, type TicketSyncRow } from './sync-fixture.ts';
 
 /** The long ticket's size: 25 pages of the conversation log. */
 export const LONG_TICKET_EVENTS = 2500;
@@ -11,7 +12,7 @@ const PAGE = 100;
 
 /** Waits until the worker has stored `pages` pages of the ticket. */
 export function waitForPages(fixture: Fixture, ticketId: number, pages: number, timeoutMs = 60_000) {
-  return waitFor(`${pages} pages of ticket ${ticketId} stored`, async () => ((await ticketSync(fixture.database, ticketId))?.pages_synced ?? 0) >= pages, timeoutMs);
+  return vi.waitUntil(async () => ((await ticketSync(fixture.database, ticketId))?.pages_synced ?? 0) >= pages, { message: `${pages} pages of ticket ${ticketId} stored`, timeout: timeoutMs });
 }
 
 export interface Interrupted {
@@ -41,10 +42,16 @@ export async function expectWholePages(fixture: Fixture, ticketId: number, minPa
  * the ticket's job once more and finished the ticket from the saved cursor: one request a
  * remaining page, every event stored once, the ticket synced.
  */
-export async function expectNextWorkerFinishes(fixture: Fixture, ticketId: number, from: Interrupted, timeoutMs: number): Promise<void> {
+export async function expectNextWorkerFinishes(
+  fixture: Fixture,
+  ticketId: number,
+  from: Interrupted,
+  timeoutMs: number,
+  env: Record<string, string> = {},
+): Promise<void> {
   fixture.sim.setOptions({ latency: 0 });
   fixture.sim.resetRequests();
-  const next = await runCli(['work', '--until-idle'], { env: fixture.env, timeoutMs });
+  const next = await runCli(['work', '--until-idle'], { env: { ...fixture.env, ...env }, timeoutMs });
   expect(next.code, next.stderr).toBe(0);
 
   const jobs = await jobStates(fixture.database);

@@ -1,7 +1,5 @@
 // Plumbing for the integration tests: a migrated database, a simulator, the sync's
-// dependencies, what the simulator says should be stored (computed here from the design's
-// rules, independently of src/sync), and snapshots of what is stored.
-import { spawn, type ChildProcess } from 'node:child_process';
+// dependencies, and snapshots of what is stored (what should be stored is oracle.ts's).
 import { createHash } from 'node:crypto';
 import type { PgBoss } from 'pg-boss';
 import { syncTickets } from '../../src/commands/sync.ts';
@@ -11,11 +9,11 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startBoss } from '../../src/queue/boss.ts';
 import { enqueueTickets } from '../../src/queue/enqueue.ts';
-import { startSimulator, type ConversationEvent, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
 import type { SyncDeps } from '../../src/sync/sync-ticket.ts';
 import { createZendeskHttp, localBudget } from '../../src/zendesk/index.ts';
-import { BIN, cleanEnv } from './cli.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
+import type { Counts, ExpectedFile } from './oracle.ts';
 
 export interface Fixture {
   database: TestDatabase;
@@ -136,66 +134,6 @@ export async function syncViaQueue(
 }
 
 // ---------------------------------------------------------------------------------------------
-// What should be stored, derived from the simulator's events by the rules of design.md.
-
-/** Postgres cannot hold U+0000 nor lone surrogates: they are removed / replaced with U+FFFD. */
-export function sanitized<T>(value: T): T {
-  if (typeof value === 'string') return value.replaceAll('\u0000', '').toWellFormed() as T;
-  if (Array.isArray(value)) return value.map((v) => sanitized(v)) as T;
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [sanitized(k), sanitized(v)])) as T;
-  }
-  return value;
-}
-
-export function expectedAuthorKey(author: Record<string, unknown>): string {
-  const support = author['zen:support:user_id'];
-  if (typeof support === 'number' && support > 0) return `support:${support}`;
-  const sunco = author['zen:sunco:user_id'];
-  if (typeof sunco === 'string' && sunco !== '') return `sunco:${sunco}`;
-  return `anonymous:${String(author.type ?? 'unknown')}:${String(author.display_name ?? '')}`;
-}
-
-export interface ExpectedFile {
-  id: number;
-  ticketId: number;
-  eventReference?: string;
-  attachmentId?: number;
-  fileName: string;
-  contentType: string;
-  size: number;
-  deleted: boolean;
-}
-
-export interface Expected {
-  /** reference -> the sanitised event, as `raw` must hold it. */
-  events: Map<string, { ticketId: number; raw: ConversationEvent }>;
-  authors: Set<string>;
-  attachments: Map<number, ExpectedFile>;
-  thumbnails: Map<number, ExpectedFile>;
-}
-
-export function expectedRows(sim: Simulator, ticketIds: readonly number[]): Expected {
-  const expected: Expected = { events: new Map(), authors: new Set(), attachments: new Map(), thumbnails: new Map() };
-  for (const ticketId of ticketIds) {
-    for (const served of sim.events(ticketId)) {
-      const event = sanitized(served);
-      expected.events.set(event.reference, { ticketId, raw: event });
-      expected.authors.add(expectedAuthorKey(event.author));
-      for (const a of event.attachments) {
-        expected.attachments.set(a.id, fileOf(a, ticketId, { eventReference: event.reference }));
-        for (const t of a.thumbnails ?? []) expected.thumbnails.set(t.id, fileOf(t, ticketId, { attachmentId: a.id }));
-      }
-    }
-  }
-  return expected;
-}
-
-function fileOf(a: ConversationEvent['attachments'][number], ticketId: number, link: Partial<ExpectedFile>): ExpectedFile {
-  return { id: a.id, ticketId, ...link, fileName: a.file_name, contentType: a.content_type, size: a.size, deleted: a.deleted };
-}
-
-// ---------------------------------------------------------------------------------------------
 // What is stored.
 
 export interface Stored {
@@ -234,12 +172,6 @@ export async function storedRows(database: TestDatabase): Promise<Stored> {
   };
 }
 
-export interface Counts {
-  events: number;
-  authors: number;
-  attachments: number;
-  thumbnails: number;
-}
 
 export async function rowCounts(database: TestDatabase, ticketIds?: readonly number[]): Promise<Counts> {
   const where = ticketIds ? `where ticket_id = any($1::bigint[])` : '';
@@ -255,14 +187,6 @@ export async function rowCounts(database: TestDatabase, ticketIds?: readonly num
   return rows[0];
 }
 
-export function expectedCounts(expected: Expected): Counts {
-  return {
-    events: expected.events.size,
-    authors: expected.authors.size,
-    attachments: expected.attachments.size,
-    thumbnails: expected.thumbnails.size,
-  };
-}
 
 /**
  * Every row of the four data tables with its xmin (the transaction that last wrote it) and
@@ -329,39 +253,5 @@ export function logRequests(sim: Simulator, ticketId?: number) {
   return sim.requests.filter((r) => r.kind === 'conversation_log' && (ticketId === undefined || r.ticketId === ticketId));
 }
 
-// ---------------------------------------------------------------------------------------------
-// Child processes that the test controls (signals), unlike runCli which waits for the end.
-
-export interface Child {
-  process: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  /** Resolves with the exit code (null when killed by a signal) and the signal. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-export function spawnCli(args: string[], env: Record<string, string | undefined>): Child {
-  const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal }));
-  });
-  return { process: child, stdout: () => stdout, stderr: () => stderr, exited };
-}
-
-/** Polls `probe` until it returns a truthy value, or fails after `timeoutMs` naming `what`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false | null>, timeoutMs = 30_000, everyMs = 20): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
 
 export const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);

@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
-import { createFixture, expectedCounts, expectedRows, jobStates, logRequests, range, rowCounts, ticketSync, type Fixture } from '../helpers/sync-fixture.ts';
+import { expectedCounts, expectedRows } from '../helpers/oracle.ts';
+import { createFixture, jobStates, logRequests, range, rowCounts, ticketSync, type Fixture } from '../helpers/sync-fixture.ts';
 
 let fixture: Fixture;
 let dir: string;

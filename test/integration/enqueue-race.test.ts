@@ -1,10 +1,10 @@
 // Enqueueing while workers run: a worker may take a new job, and even finish its ticket, before
 // enqueue has recorded the ticket as queued. No ticket may be left "queued" without a job.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import type { PgBoss } from 'pg-boss';
 import { enqueueTickets } from '../../src/queue/enqueue.ts';
 import { runWorker } from '../../src/queue/worker.ts';
-import { createFixtureWithBoss, range, ticketSync, waitFor, type FixtureWithBoss } from '../helpers/sync-fixture.ts';
+import { createFixtureWithBoss, range, ticketSync, type FixtureWithBoss } from '../helpers/sync-fixture.ts';
 
 let fixture: FixtureWithBoss;
 
@@ -27,7 +27,7 @@ it('a ticket synced before enqueue has marked it queued stays synced', async () 
       return async (...args: Parameters<PgBoss['insert']>) => {
         const ids = await target.insert(...args);
         for (const id of range(1, 5)) {
-          await waitFor(`ticket ${id} synced`, async () => (await ticketSync(fixture.database, id))?.status === 'synced', 20_000);
+          await vi.waitUntil(async () => (await ticketSync(fixture.database, id))?.status === 'synced', { message: `ticket ${id} synced`, timeout: 20_000 });
         }
         return ids;
       };

@@ -4,23 +4,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ConversationEvent } from '../../src/simulator/index.ts';
 import { syncTicket } from '../../src/sync/sync-ticket.ts';
-import {
-  createFixtureWithBoss,
-  expectedCounts,
-  expectedRows,
-  jobStates,
-  logRequests,
-  range,
-  rowCounts,
-  rowVersions,
-  sanitized,
-  storedRows,
-  syncViaQueue,
-  tableSnapshot,
-  ticketSync,
-  versionChanges,
-  type FixtureWithBoss,
-} from '../helpers/sync-fixture.ts';
+import { expectedCounts, expectedRows, sanitized } from '../helpers/oracle.ts';
+import { createFixtureWithBoss, jobStates, logRequests, range, rowCounts, rowVersions, storedRows, syncViaQueue, tableSnapshot, ticketSync, versionChanges, type FixtureWithBoss } from '../helpers/sync-fixture.ts';
 
 const IDS = range(1, 20);
 let fixture: FixtureWithBoss;

@@ -2,19 +2,8 @@
 // the default mix with its oddities, synced through the real queue and workers.
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createFixtureWithBoss,
-  expectedCounts,
-  expectedRows,
-  logRequests,
-  range,
-  rowCounts,
-  storedRows,
-  syncViaQueue,
-  type Expected,
-  type FixtureWithBoss,
-  type Stored,
-} from '../helpers/sync-fixture.ts';
+import { type Expected, expectedCounts, expectedRows } from '../helpers/oracle.ts';
+import { createFixtureWithBoss, logRequests, range, rowCounts, storedRows, syncViaQueue, type FixtureWithBoss, type Stored } from '../helpers/sync-fixture.ts';
 
 /** Every difference between what should be stored and what is, as readable lines. */
 function differences(expected: Expected, stored: Stored): string[] {

@@ -1,9 +1,13 @@
 // A worker process killed with SIGKILL in the middle of a long ticket: every page it stored
 // committed with its cursor, and the next worker (after pg-boss notices the missing heartbeats)
-// finishes the ticket from there, with nothing lost or doubled.
+// finishes the ticket from there, with nothing lost or doubled. The test does not sit out the
+// 10 s heartbeat nor the retry delay: it dates the orphan's last heartbeat back and drops its
+// delay, and the next worker supervises every second, so pg-boss's own supervision still has to
+// find the job and hand it out again.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { expectNextWorkerFinishes, expectWholePages, LONG_TICKET_EVENTS, waitForPages } from '../helpers/interrupted-worker.ts';
-import { createFixture, jobStates, spawnCli, type Fixture } from '../helpers/sync-fixture.ts';
+import { startConvlog } from '../helpers/cli.ts';
+import { createFixture, jobStates, type Fixture } from '../helpers/sync-fixture.ts';
 
 const TICKET = 1;
 let fixture: Fixture;
@@ -16,20 +20,24 @@ afterAll(async () => {
 });
 
 it('a worker killed mid-ticket leaves a state the next worker finishes, nothing lost or doubled', { timeout: 150_000 }, async () => {
-  const worker = spawnCli(['work', '--concurrency', '1'], fixture.env);
+  const worker = startConvlog(['work', '--concurrency', '1'], { env: fixture.env });
   try {
     await waitForPages(fixture, TICKET, 3);
   } finally {
-    worker.process.kill('SIGKILL');
+    worker.kill('SIGKILL');
   }
-  expect(await worker.exited).toEqual({ code: null, signal: 'SIGKILL' });
+  expect(await worker.exited).toMatchObject({ code: null, signal: 'SIGKILL' });
 
   // Whole pages only: each page and its cursor committed together.
   const atKill = await expectWholePages(fixture, TICKET, 3);
   expect(atKill.state.status).toBe('syncing');
   const [orphan] = await jobStates(fixture.database);
   expect(orphan).toMatchObject({ ticketId: TICKET, state: 'active', retryCount: 0 });
+  await fixture.database.pool.query(
+    `update pgboss.job set heartbeat_on = heartbeat_on - interval '1 minute', retry_delay = 0, retry_backoff = false
+      where name = 'ticket-sync' and state = 'active'`,
+  );
 
   // Picked up again once its heartbeat lapsed, and resumed from the saved cursor.
-  await expectNextWorkerFinishes(fixture, TICKET, atKill, 120_000);
+  await expectNextWorkerFinishes(fixture, TICKET, atKill, 120_000, { CONVLOG_SUPERVISE_SECONDS: '1' });
 });

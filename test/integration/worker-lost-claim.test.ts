@@ -1,8 +1,10 @@
 // A worker that loses its job's claim (cut off from Postgres past heartbeatSeconds, its job taken
 // over by another worker) stops syncing that ticket soon after its next heartbeat, and records
 // nothing more for it: the ticket's status and last_error belong to the new owner.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createFixture, jobStates, logRequests, spawnCli, ticketSync, waitFor, type Fixture } from '../helpers/sync-fixture.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { startConvlog } from '../helpers/cli.ts';
+import { createFixture, jobStates, logRequests, ticketSync, type Fixture } from '../helpers/sync-fixture.ts';
 import { waitForPages } from '../helpers/interrupted-worker.ts';
 
 const TICKET = 1;
@@ -43,7 +45,7 @@ async function statusWritesSince(since: string): Promise<{ status: string; last_
 
 it('a worker whose job was taken over stops fetching pages within seconds and records nothing for the ticket', { timeout: 120_000 }, async () => {
   const { pool } = fixture.database;
-  const worker = spawnCli(['work', '--concurrency', '1'], fixture.env);
+  const worker = startConvlog(['work', '--concurrency', '1'], { env: fixture.env });
   let heartbeat: NodeJS.Timeout | undefined;
   let takenAtDb = '';
   try {
@@ -64,15 +66,13 @@ it('a worker whose job was taken over stops fetching pages within seconds and re
     }, 2_000);
 
     // Its requests for the ticket stop: none answered for 2.5 s (eight pages' time).
-    const stoppedAt = await waitFor(
-      'the old worker to stop requesting pages of the ticket',
+    const stoppedAt = await vi.waitUntil(
       async () => {
         const requests = logRequests(fixture.sim, TICKET);
         const last = requests.at(-1)?.at ?? 0;
         return Date.now() - last > 2_500 && last;
       },
-      STOPS_WITHIN_MS + 3_000,
-      100,
+      { message: 'the old worker to stop requesting pages of the ticket', timeout: STOPS_WITHIN_MS + 3_000, interval: 100 },
     );
     expect(stoppedAt - takenAt).toBeLessThan(STOPS_WITHIN_MS);
     const requested = logRequests(fixture.sim, TICKET).length;
@@ -80,7 +80,7 @@ it('a worker whose job was taken over stops fetching pages within seconds and re
     expect(await statusWritesSince(takenAtDb)).toEqual([]);
 
     // One warning naming the ticket and the job, and nothing else said about the ticket.
-    await waitFor('the lost-claim warning', async () => worker.stderr().includes(LOST_CLAIM), 5_000);
+    await vi.waitUntil(async () => worker.stderr().includes(LOST_CLAIM), { message: 'the lost-claim warning', timeout: 5_000 });
     const lines = worker
       .stderr()
       .split('\n')
@@ -91,15 +91,15 @@ it('a worker whose job was taken over stops fetching pages within seconds and re
 
     // Nothing more from it: no request, no write to the ticket's row.
     const settled = await ticketSync(fixture.database, TICKET);
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await sleep(2_000);
     expect(logRequests(fixture.sim, TICKET)).toHaveLength(requested);
     expect(await ticketSync(fixture.database, TICKET)).toEqual(settled);
   } finally {
     clearInterval(heartbeat);
-    worker.process.kill('SIGTERM');
+    worker.kill('SIGTERM');
   }
   const exit = await worker.exited;
-  expect(exit, worker.stderr()).toEqual({ code: 0, signal: null });
+  expect(exit, worker.stderr()).toMatchObject({ code: 0, signal: null });
 
   // Neither the takeover nor the shutdown made it write a status or last_error (no `queued`,
   // `failed`, "interrupted by shutdown", `synced`), and the new owner's attempt is untouched.

@@ -4,8 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
-import { silentLogger } from '../../src/log.ts';
+import { embeddedServer, embeddedUrl, freePort } from '../../src/db/embedded.ts';
 
 export interface TestPostgres {
   kind: 'url' | 'container' | 'embedded';
@@ -49,14 +48,25 @@ async function startContainer(): Promise<TestPostgres> {
   };
 }
 
+/**
+ * A throwaway cluster: durability buys nothing when it is deleted after the run, and every file
+ * clones a database, whose fsyncs would otherwise be a good part of the suite's time.
+ */
+const THROWAWAY_SETTINGS = { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' };
+const PASSWORD = 'convlog-tests';
+
 async function startEmbedded(): Promise<TestPostgres> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-test-pg-'));
-  const cluster = await startEmbeddedPostgres(dir, silentLogger);
+  fs.chmodSync(dir, 0o755); // the `postgres` user must be able to enter it when we are root
+  const port = await freePort();
+  const server = await embeddedServer({ databaseDir: path.join(dir, 'pg'), port, password: PASSWORD, settings: THROWAWAY_SETTINGS });
+  await server.initialise();
+  await server.start();
   return {
     kind: 'embedded',
-    adminUrl: cluster.adminUrl,
+    adminUrl: embeddedUrl(port, 'postgres', PASSWORD),
     stop: async () => {
-      await cluster.stop();
+      await server.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

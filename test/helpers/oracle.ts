@@ -1,7 +1,93 @@
-// What each view should hold, worked out from the simulator's events one ticket at a time, in
-// plain loops: a second, independent statement of the rules the SQL views implement.
-import type { ConversationEvent } from '../../src/simulator/index.ts';
-import { authorKey } from '../../src/sync/map-page.ts';
+// The tests' independent statement of what convlog must store and what the views must answer,
+// worked out from the simulator's events in plain loops by the rules the README states. It
+// imports no production code from src/sync or src/db, so a bug there cannot hide in both.
+import type { ConversationEvent, Simulator } from '../../src/simulator/index.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Rows: events (their sanitised raw), authors, attachments and thumbnails.
+
+/** Postgres cannot hold U+0000 nor lone surrogates: they are removed / replaced with U+FFFD. */
+export function sanitized<T>(value: T): T {
+  if (typeof value === 'string') return value.replaceAll('\u0000', '').toWellFormed() as T;
+  if (Array.isArray(value)) return value.map((v) => sanitized(v)) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [sanitized(k), sanitized(v)])) as T;
+  }
+  return value;
+}
+
+/**
+ * `support:<id>` for a positive Support user id, else `sunco:<id>`, else
+ * `anonymous:<type>:<display_name>`; null for an event without an author object.
+ */
+export function expectedAuthorKey(author: unknown): string | null {
+  if (author === null || typeof author !== 'object' || Array.isArray(author)) return null;
+  const fields = author as Record<string, unknown>;
+  const support = fields['zen:support:user_id'];
+  if (typeof support === 'number' && support > 0) return `support:${support}`;
+  const sunco = fields['zen:sunco:user_id'];
+  if (typeof sunco === 'string' && sunco !== '') return `sunco:${sunco}`;
+  return `anonymous:${String(fields.type ?? 'unknown')}:${String(fields.display_name ?? '')}`;
+}
+
+export interface ExpectedFile {
+  id: number;
+  ticketId: number;
+  eventReference?: string;
+  attachmentId?: number;
+  fileName: string;
+  contentType: string;
+  size: number;
+  deleted: boolean;
+}
+
+export interface Expected {
+  /** reference -> the sanitised event, as `raw` must hold it. */
+  events: Map<string, { ticketId: number; raw: ConversationEvent }>;
+  authors: Set<string>;
+  attachments: Map<number, ExpectedFile>;
+  thumbnails: Map<number, ExpectedFile>;
+}
+
+export function expectedRows(sim: Simulator, ticketIds: readonly number[]): Expected {
+  const expected: Expected = { events: new Map(), authors: new Set(), attachments: new Map(), thumbnails: new Map() };
+  for (const ticketId of ticketIds) {
+    for (const served of sim.events(ticketId)) {
+      const event = sanitized(served);
+      expected.events.set(event.reference, { ticketId, raw: event });
+      const author = expectedAuthorKey(event.author);
+      if (author !== null) expected.authors.add(author);
+      for (const a of event.attachments) {
+        expected.attachments.set(a.id, fileOf(a, ticketId, { eventReference: event.reference }));
+        for (const t of a.thumbnails ?? []) expected.thumbnails.set(t.id, fileOf(t, ticketId, { attachmentId: a.id }));
+      }
+    }
+  }
+  return expected;
+}
+
+function fileOf(a: ConversationEvent['attachments'][number], ticketId: number, link: Partial<ExpectedFile>): ExpectedFile {
+  return { id: a.id, ticketId, ...link, fileName: a.file_name, contentType: a.content_type, size: a.size, deleted: a.deleted };
+}
+
+export interface Counts {
+  events: number;
+  authors: number;
+  attachments: number;
+  thumbnails: number;
+}
+
+export function expectedCounts(expected: Expected): Counts {
+  return {
+    events: expected.events.size,
+    authors: expected.authors.size,
+    attachments: expected.attachments.size,
+    thumbnails: expected.thumbnails.size,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Views: one ticket at a time, as the analyst views should answer.
 
 export interface TimelineRow {
   ticket_id: number;
@@ -32,7 +118,7 @@ export function timeline(ticketId: number, events: ConversationEvent[]): Timelin
       created_at: new Date(e.created_at).toISOString(),
       event_type: e.type,
       event_kind: kind,
-      author_key: authorKey(e.author),
+      author_key: expectedAuthorKey(e.author),
       author_name: e.author.display_name ?? null,
       author_type: e.author.type ?? null,
       channel: e.type.split('::')[0].toLowerCase(),
@@ -190,7 +276,7 @@ export function attachments(ticketId: number, events: ConversationEvent[]): Atta
       thumbnail_count: a.thumbnails?.length ?? 0,
       event_reference: e.reference,
       is_public: typeof e.metadata.public === 'boolean' ? e.metadata.public : null,
-      author_key: authorKey(e.author),
+      author_key: expectedAuthorKey(e.author),
       author_type: e.author.type ?? null,
     })),
   );
