@@ -106,7 +106,8 @@ export function exitCodeFor(error: unknown): number {
     error instanceof UsageError ||
     error instanceof ConfigError ||
     error instanceof DatabaseUnavailable ||
-    error instanceof Unauthorized
+    error instanceof Unauthorized ||
+    error instanceof ZendeskUnreachable
   ) {
     return 2;
   }
@@ -130,3 +131,10 @@ export function hideSecrets(text: string, secrets: readonly string[]): string {
   }
   return out;
 }
+
+/**
+ * Zendesk's host cannot be resolved or reached at all (DNS, a refused connection, no answer).
+ * Says nothing about any ticket: a sync stops at once, and a worker should hold tickets rather
+ * than spend their retries on it.
+ */
+export class ZendeskUnreachable extends ZendeskError {}
