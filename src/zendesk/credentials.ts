@@ -26,6 +26,7 @@ export async function checkCredentials(check: CredentialCheck, whatWaits: string
   const log = check.log ?? silentLogger;
   const info = zendeskHttpInfo(check.http);
   const where = info?.host ? ` at ${info.host}` : '';
+  const origin = info?.origin ?? info?.host ?? 'Zendesk';
   try {
     await fetchWithRetries(
       {
@@ -47,7 +48,8 @@ export async function checkCredentials(check: CredentialCheck, whatWaits: string
         context: { host: info?.host, timeoutMs: info?.timeoutMs, secrets: info?.secrets },
         page: 1,
         // Not retried: a host that does not resolve or refuses connections will not in a second.
-        rewordError: (error) => unreachable(error, info?.origin ?? info?.host ?? 'Zendesk') ?? error,
+        // A timeout is retried once (a slow answer is not no answer) and judged below.
+        rewordError: (error) => unreachable(error, origin, { timeouts: false }) ?? error,
         validate: (value) => {
           const id = (value as { user?: { id?: unknown } } | null)?.user?.id;
           if (id === null || id === undefined) {
@@ -62,6 +64,8 @@ export async function checkCredentials(check: CredentialCheck, whatWaits: string
       throw new Unauthorized(`${error.message}; ${whatWaits}`, { status: error.status }, { cause: error });
     }
     if (error instanceof ZendeskUnreachable) throw error;
+    const timedOut = unreachable(error, origin, { timeouts: true });
+    if (timedOut) throw timedOut;
     log.debug({ err: errorMessage(error) }, 'credential check: no verdict; the sync will meet this too');
   }
 }
@@ -90,9 +94,9 @@ const UNREACHABLE: Record<string, string> = {
 };
 
 /** ZendeskUnreachable when `error` is a request that never reached a server, else undefined. */
-function unreachable(error: unknown, origin: string): ZendeskUnreachable | undefined {
+function unreachable(error: unknown, origin: string, options: { timeouts: boolean }): ZendeskUnreachable | undefined {
   if (!(error instanceof ServerError)) return undefined;
-  const reason = reasonOf(error.cause);
+  const reason = reasonOf(error.cause, options.timeouts);
   if (!reason) return undefined;
   const setting = /\.zendesk\.com$/i.test(new URL(origin.includes('://') ? origin : `https://${origin}`).hostname)
     ? 'ZENDESK_SUBDOMAIN'
@@ -100,8 +104,10 @@ function unreachable(error: unknown, origin: string): ZendeskUnreachable | undef
   return new ZendeskUnreachable(`cannot reach Zendesk at ${origin}: ${reason} (check ${setting})`, {}, { cause: error });
 }
 
-function reasonOf(cause: unknown): string | undefined {
-  if ((cause as { name?: unknown } | undefined)?.name === 'TimeoutError') return 'no answer before the request timeout (CONVLOG_REQUEST_TIMEOUT)';
+function reasonOf(cause: unknown, timeouts: boolean): string | undefined {
+  if ((cause as { name?: unknown } | undefined)?.name === 'TimeoutError') {
+    return timeouts ? 'no answer within the request timeout, twice (CONVLOG_REQUEST_TIMEOUT)' : undefined;
+  }
   for (let current = cause, depth = 0; current && depth < 5; depth++) {
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'string' && UNREACHABLE[code]) return UNREACHABLE[code];

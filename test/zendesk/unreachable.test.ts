@@ -6,10 +6,10 @@ import { ServerError, ZendeskUnreachable, exitCodeFor } from '../../src/errors.t
 import { checkCredentials } from '../../src/zendesk/credentials.ts';
 import { clientFor } from './helpers.ts';
 
-async function verdict(url: string): Promise<{ error: unknown; ms: number }> {
+async function verdict(url: string, requestTimeoutMs?: number): Promise<{ error: unknown; ms: number }> {
   const started = Date.now();
   try {
-    await checkCredentials({ http: clientFor(url) }, 'nothing was queued');
+    await checkCredentials({ http: clientFor(url, requestTimeoutMs ? { requestTimeoutMs } : {}) }, 'nothing was queued');
     return { error: undefined, ms: Date.now() - started };
   } catch (error) {
     return { error, ms: Date.now() - started };
@@ -36,6 +36,25 @@ describe('checkCredentials against a host it cannot reach', () => {
       `cannot reach Zendesk at http://127.0.0.1:${port}: the connection was refused (nothing listens on that port) (check ZENDESK_BASE_URL)`,
     );
     expect(ms).toBeLessThan(5_000);
+  });
+
+  it('a server that never answers: ZendeskUnreachable once the request has timed out twice', async () => {
+    const sockets: net.Socket[] = [];
+    const server = net.createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as net.AddressInfo;
+      const { error, ms } = await verdict(`http://127.0.0.1:${port}`, 300);
+      expect(error).toBeInstanceOf(ZendeskUnreachable);
+      expect((error as Error).message).toBe(
+        `cannot reach Zendesk at http://127.0.0.1:${port}: no answer within the request timeout, twice (CONVLOG_REQUEST_TIMEOUT) (check ZENDESK_BASE_URL)`,
+      );
+      expect(sockets.length, "asked again after the first timeout").toBeGreaterThanOrEqual(2);
+      expect(ms).toBeLessThan(5_000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('a server that accepts the connection and drops it is not "unreachable": left to the sync', async () => {
