@@ -49,7 +49,7 @@ export async function checkCredentials(check: CredentialCheck, whatWaits: string
         page: 1,
         // Not retried: a host that does not resolve or refuses connections will not in a second.
         // A timeout is retried once (a slow answer is not no answer) and judged below.
-        rewordError: (error) => unreachable(error, origin, { timeouts: false }) ?? error,
+        rewordError: (error) => asZendeskUnreachable(error, origin, { timeouts: false }) ?? error,
         validate: (value) => {
           const id = (value as { user?: { id?: unknown } } | null)?.user?.id;
           if (id === null || id === undefined) {
@@ -64,7 +64,7 @@ export async function checkCredentials(check: CredentialCheck, whatWaits: string
       throw new Unauthorized(`${error.message}; ${whatWaits}`, { status: error.status }, { cause: error });
     }
     if (error instanceof ZendeskUnreachable) throw error;
-    const timedOut = unreachable(error, origin, { timeouts: true });
+    const timedOut = asZendeskUnreachable(error, origin, { timeouts: true });
     if (timedOut) throw timedOut;
     log.debug({ err: errorMessage(error) }, 'credential check: no verdict; the sync will meet this too');
   }
@@ -93,8 +93,11 @@ const UNREACHABLE: Record<string, string> = {
   UND_ERR_CONNECT_TIMEOUT: 'the connection timed out',
 };
 
-/** ZendeskUnreachable when `error` is a request that never reached a server, else undefined. */
-function unreachable(error: unknown, origin: string, options: { timeouts: boolean }): ZendeskUnreachable | undefined {
+/**
+ * ZendeskUnreachable when `error` (a mapped ServerError) is a request that never reached a server,
+ * else undefined. Timeouts count only with `timeouts`: one slow answer is not an absent host.
+ */
+export function asZendeskUnreachable(error: unknown, origin: string, options: { timeouts: boolean }): ZendeskUnreachable | undefined {
   if (!(error instanceof ServerError)) return undefined;
   const reason = reasonOf(error.cause, options.timeouts);
   if (!reason) return undefined;
