@@ -19,6 +19,15 @@ if (SYNCING.has(process.argv[2]) && typeof process.execve === 'function' && !/--
   process.execve(process.execPath, [process.execPath, ...process.execArgv, ...HEAP_FLAGS, ...process.argv.slice(1)], process.env);
 }
 
+// A reader that stops early (`convlog status | head -1`) closes the pipe; like any Unix tool,
+// convlog then has nothing left to say and must not die of an EPIPE stack. Later writes are
+// dropped, and the command still finishes and closes what it opened.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 // drizzle-orm's ES module build (hundreds of files joined by `export *`) takes Node 24 about
 // 270 MB of heap to link, a peak every worker would carry; its CommonJS build is the same code
 // and loads in a few MB. Every import of drizzle-orm in this process gets the CommonJS build.

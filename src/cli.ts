@@ -1,5 +1,6 @@
 // Argument parsing and wiring only: each command lives in src/commands/.
 import { parseArgs } from 'node:util';
+import pkg from '../package.json' with { type: 'json' };
 import { LOG_LEVELS, loadConfig, type LoadConfigOptions } from './config.ts';
 import { ConvlogError, exitCodeFor, UsageError } from './errors.ts';
 import { createLogger } from './log.ts';
@@ -25,7 +26,7 @@ function usage(): string {
     'commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'global options: --verbose (debug logs and stack traces), --help',
+    'global options: --verbose (debug logs and stack traces), --help, --version',
     'configuration: environment variables or .env (see .env.example)',
   ].join('\n');
 }
@@ -35,6 +36,10 @@ export async function main(argv: string[]): Promise<number> {
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     (name ? process.stdout : process.stderr).write(`${usage()}\n`);
     return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`${pkg.version}\n`);
+    return 0;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
@@ -52,7 +57,11 @@ export async function main(argv: string[]): Promise<number> {
       strict: true,
     }));
   } catch (error) {
-    process.stderr.write(`convlog ${name}: ${(error as Error).message}\nusage: ${command.usage}\n`);
+    // An unquoted `--cron */5 * * * *` reaches us with each * expanded into file names.
+    const hint = name === 'schedule' && /Unexpected argument/.test((error as Error).message)
+      ? '\n(quote the cron expression, as in --cron "*/5 * * * *": the shell expands an unquoted * into file names)'
+      : '';
+    process.stderr.write(`convlog ${name}: ${(error as Error).message}${hint}\nusage: ${command.usage}\n`);
     return 2;
   }
   if (values.help) {

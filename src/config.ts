@@ -73,8 +73,21 @@ const httpUrl = optionalText.refine((v) => v === undefined || /^https?:\/\/[^\s/
   message: 'must be an http(s) URL such as https://acme.zendesk.com',
 });
 
-const postgresUrl = optionalText.refine((v) => v === undefined || /^postgres(ql)?:\/\/\S+$/i.test(v), {
-  message: 'must be a postgres:// URL such as postgres://user:password@localhost:5432/convlog',
+const postgresUrl = optionalText.superRefine((v, ctx) => {
+  if (v === undefined) return;
+  if (!/^postgres(ql)?:\/\/\S+$/i.test(v)) {
+    ctx.addIssue({ code: 'custom', message: 'must be a postgres:// URL such as postgres://user:password@localhost:5432/convlog' });
+    return;
+  }
+  // A Postgres URL has no fragment, so a # can only be a password character, which cuts the URL
+  // short (often into a valid one with the wrong host). The other characters fail to parse.
+  const special = v.includes('#') ? 'contains "#"' : !URL.canParse(v) ? 'is not a valid URL' : undefined;
+  if (special) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${special}: percent-encode special characters in the user name or password (# as %23, @ as %40, : as %3A, / as %2F, ? as %3F, % as %25)`,
+    });
+  }
 });
 
 const subdomain = optionalText.refine((v) => v === undefined || /^[a-z0-9][a-z0-9-]*$/i.test(v), {
@@ -168,6 +181,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = loadDotenv(), options: LoadC
     zendesk,
     zendeskProblems: problems,
   };
+}
+
+/**
+ * Where `convlog demo` keeps its embedded Postgres: a cluster of its own beside the real one,
+ * so simulated tickets 1..N never land where real syncs go. Deleting it resets the demo alone.
+ */
+export function demoDataDir(config: Pick<Config, 'dataDir'>): string {
+  return path.join(config.dataDir, 'demo');
 }
 
 function loadDotenv(): NodeJS.ProcessEnv {

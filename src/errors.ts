@@ -162,7 +162,8 @@ export function exitCodeFor(error: unknown): number {
     error instanceof UsageError ||
     error instanceof ConfigError ||
     error instanceof DatabaseUnavailable ||
-    error instanceof Unauthorized
+    error instanceof Unauthorized ||
+    error instanceof ZendeskUnreachable
   ) {
     return 2;
   }
@@ -213,3 +214,10 @@ const NETWORK_REASONS: Record<string, string> = {
 export function networkErrorReason(code: string): string | undefined {
   return Object.hasOwn(NETWORK_REASONS, code) ? NETWORK_REASONS[code] : undefined;
 }
+
+/**
+ * Zendesk's host cannot be resolved or reached at all (DNS, a refused connection, no answer).
+ * Says nothing about any ticket: a sync stops at once, and a worker should hold tickets rather
+ * than spend their retries on it.
+ */
+export class ZendeskUnreachable extends ZendeskError {}

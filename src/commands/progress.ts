@@ -19,21 +19,22 @@ export function createProgress(label: string, stream: NodeJS.WriteStream = proce
     const bar = new cliProgress.SingleBar(
       {
         stream,
-        format: `${label} {bar} {value}/{total} tickets | {events} events | {requests} requests | ETA {eta_formatted}`,
+        format: `${label} {bar} {value}/{total} tickets | {events} events | {requests} requests | ETA {remaining}`,
         hideCursor: true,
         etaBuffer: 50,
       },
       cliProgress.Presets.shades_classic,
     );
     let started = false;
+    const eta = etaEstimator();
     return {
       update(state) {
         if (!started) {
-          bar.start(state.total, state.done, { events: 0, requests: 0 });
+          bar.start(state.total, state.done, { events: 0, requests: 0, remaining: '…' });
           started = true;
         }
         bar.setTotal(state.total);
-        bar.update(state.done, { events: state.events, requests: state.requests });
+        bar.update(state.done, { events: state.events, requests: state.requests, remaining: eta(state.done, state.total) });
       },
       stop: () => started && bar.stop(),
     };
@@ -56,4 +57,32 @@ export function createProgress(label: string, stream: NodeJS.WriteStream = proce
     },
     stop: () => latest && print(latest),
   };
+}
+
+/**
+ * "ETA" text for `done` of `total` tickets. cli-progress's own estimate reads the last few updates
+ * only, so it printed "NFs" before a rate was known and rose whenever the last big tickets held
+ * the count still. This one uses the average pace since the start and does not rise while its
+ * previous estimate has time left; only a run slower than promised moves it up.
+ */
+export function etaEstimator(clock: () => number = Date.now): (done: number, total: number) => string {
+  const startedAt = clock();
+  let last: { at: number; seconds: number } | undefined;
+  return (done, total) => {
+    if (done >= total) return '0s';
+    const now = clock();
+    if (done <= 0 || now <= startedAt) return '…';
+    let seconds = ((now - startedAt) / 1000 / done) * (total - done);
+    const promised = last ? last.seconds - (now - last.at) / 1000 : 0;
+    if (promised > 0) seconds = Math.min(seconds, promised);
+    last = { at: now, seconds };
+    return formatDuration(seconds);
+  };
+}
+
+function formatDuration(seconds: number): string {
+  const whole = Math.max(1, Math.ceil(seconds));
+  if (whole < 60) return `${whole}s`;
+  if (whole < 3600) return `${Math.floor(whole / 60)}m${String(whole % 60).padStart(2, '0')}s`;
+  return `${Math.floor(whole / 3600)}h${String(Math.floor((whole % 3600) / 60)).padStart(2, '0')}m`;
 }

@@ -21,6 +21,20 @@ function checkCron(cron: string, tz: string): Date[] {
   return validateCron(parser, cron, tz);
 }
 
+/**
+ * The times the expression names are not the times a backfill starts: pg-boss looks for due
+ * schedules every 30 s (its cronMonitorIntervalSeconds), so the job is sent up to 30 s later,
+ * and only a running worker takes it.
+ */
+export function describeNextRuns(times: Date[]): string {
+  const utc = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const [first, ...later] = times;
+  if (!first) return 'no run ahead';
+  const sameDay = (d: Date) => d.toISOString().slice(0, 10) === first.toISOString().slice(0, 10);
+  const then = later.length > 0 ? `; then about ${later.map((d) => (sameDay(d) ? utc(d).slice(11) : utc(d))).join(', ')}` : '';
+  return `next run at about ${utc(first)} (pg-boss checks schedules every 30 s: it starts within 30 s of that)${then}`;
+}
+
 export const schedule: Command = {
   name: 'schedule',
   summary: 'run a backfill on a cron schedule inside the workers (stored in Postgres; once per tick however many workers)',
@@ -39,7 +53,7 @@ export const schedule: Command = {
       }
       await registerSchedule(runtime.boss, values.cron, { tz, ...(since ? { since } : {}) });
       const first = since ? `; without a saved position the first run starts from ${since}` : '';
-      ctx.out(`scheduled backfill "${values.cron.trim()}" (${tz}): next ${next.map((d) => d.toISOString()).join(', ')}${first}`);
+      ctx.out(`scheduled backfill "${values.cron.trim()}" (${tz}): ${describeNextRuns(next)}${first}`);
       ctx.out('running workers (convlog work) run it; a second "convlog schedule" replaces it, "convlog unschedule" removes it');
       return 0;
     } finally {

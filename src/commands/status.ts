@@ -14,8 +14,18 @@ export const status: Command = {
     const runtime = await openRuntime(ctx);
     try {
       const pool = runtime.database.pool;
+      const jobs = await jobsByState(pool);
       const report = {
-        queue: await jobsByState(pool),
+        database: runtime.database.where,
+        // The words the text below uses, not pg-boss's state names (created, retry, active).
+        queue: {
+          queued: jobs.created,
+          waiting_to_retry: jobs.retry,
+          running: jobs.active,
+          completed: jobs.completed,
+          failed: jobs.failed,
+          cancelled: jobs.cancelled,
+        },
         ...(await statusReport(pool)),
         rateBudgets: await readBudgets(pool),
         schedules: await scheduleStatus(runtime.boss),
@@ -27,9 +37,9 @@ export const status: Command = {
       }
       const q = report.queue;
       ctx.out(`database   ${runtime.database.where}`);
-      ctx.out(`queue      ${q.created} queued, ${q.retry} waiting to retry, ${q.active} running, ${q.failed} dead (retries exhausted)`);
-      ctx.out(`tickets    ${Object.entries(report.tickets).map(([k, v]) => `${v} ${k}`).join(', ')}`);
-      ctx.out(`stored     ${report.stored.events} events, ${report.stored.authors} authors, ${report.stored.attachments} attachments, ${report.stored.thumbnails} thumbnails`);
+      ctx.out(`queue      ${n(q.queued)} queued, ${n(q.waiting_to_retry)} waiting to retry, ${n(q.running)} running, ${n(q.failed)} dead (retries exhausted)`);
+      ctx.out(`tickets    ${Object.entries(report.tickets).map(([k, v]) => `${n(v)} ${k}`).join(', ')}`);
+      ctx.out(`stored     ${n(report.stored.events)} events, ${n(report.stored.authors)} authors, ${n(report.stored.attachments)} attachments, ${n(report.stored.thumbnails)} thumbnails`);
       ctx.out(`last sync  ${report.lastSyncedAt ?? 'never'}`);
       if (report.oldestUnsynced) ctx.out(`oldest unsynced  ticket ${report.oldestUnsynced.ticketId}, waiting since ${report.oldestUnsynced.since}`);
       if (report.rateBudgets.length === 0) ctx.out('budget     no request taken yet');
@@ -46,16 +56,19 @@ export const status: Command = {
   },
 };
 
+/** Counts as the demo prints them: 10,792, not 10792. */
+const n = (value: number) => value.toLocaleString('en');
+
 /** One line per budget: what the window allows, what is spent, what Zendesk says, pauses, waits. */
 export function describeBudget(b: BudgetRow): string {
   const window = b.windowMs % 1000 === 0 ? `${b.windowMs / 1000} s` : `${b.windowMs} ms`;
   const parts = [
-    `${b.spent} of ${b.limitPerWindow} spent this ${window} window`,
-    b.serverRemaining === null ? 'Zendesk remaining unknown' : `Zendesk says ${b.serverRemaining} remaining${b.serverTotal !== null ? ` of ${b.serverTotal}` : ''}`,
+    `${n(b.spent)} of ${n(b.limitPerWindow)} spent this ${window} window`,
+    b.serverRemaining === null ? 'Zendesk remaining unknown' : `Zendesk says ${n(b.serverRemaining)} remaining${b.serverTotal !== null ? ` of ${n(b.serverTotal)}` : ''}`,
   ];
-  if (b.others > 0) parts.push(`${b.others} spent by other clients`);
+  if (b.others > 0) parts.push(`${n(b.others)} spent by other clients`);
   parts.push(b.pausedUntil ? `paused until ${b.pausedUntil}` : 'not paused');
-  parts.push(`${b.totalRateLimited} 429s seen`);
-  parts.push(`${b.totalTaken} requests, ${b.totalWaits} waits totalling ${(b.totalWaitMs / 1000).toFixed(1)} s`);
+  parts.push(`${n(b.totalRateLimited)} 429s seen`);
+  parts.push(`${n(b.totalTaken)} requests, ${n(b.totalWaits)} waits totalling ${(b.totalWaitMs / 1000).toFixed(1)} s`);
   return `budget     ${b.name}: ${parts.join('; ')}`;
 }

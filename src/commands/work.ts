@@ -2,6 +2,7 @@ import { runWorker } from '../queue/worker.ts';
 import { startBackfillWorker, type BackfillWorker } from '../queue/backfill-job.ts';
 import { waitForDatabase } from '../db/wait-for-database.ts';
 import { concurrencyFlag } from './args.ts';
+import { logZendeskProblems } from '../zendesk/credentials.ts';
 import { openSyncRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
 
@@ -21,6 +22,8 @@ export const work: Command = {
       // Scheduled backfills (convlog schedule) run here too, one at a time, beside the ticket syncs.
       backfills = await startBackfillWorker(runtime, ctx.log, ctx.signal);
       ctx.log.info({ concurrency, untilIdle: Boolean(values['until-idle']) }, 'worker started');
+      // Not awaited: a host that does not answer must not hold the worker back, only be named.
+      void logZendeskProblems({ http: runtime.deps.http, log: ctx.log, signal: ctx.signal });
       const summary = await runWorker(runtime.boss, runtime.database.pool, runtime.deps, {
         concurrency,
         untilIdle: Boolean(values['until-idle']),

@@ -1,8 +1,10 @@
 // `sync` asks Zendesk who its credentials belong to before it queues anything, so that wrong
 // credentials stop it with nothing changed, instead of leaving every ticket it was given queued
 // with a 401. It asks /users/me, which costs nothing from the conversation-log budget, so that
-// re-syncing an unchanged ticket still costs that budget one request.
-import { errorMessage, Unauthorized } from '../errors.ts';
+// re-syncing an unchanged ticket still costs that budget one request. The same request tells
+// whether the host exists and answers at all: a mistyped subdomain or a wrong port is reported
+// at once rather than after each ticket's retries run out.
+import { errorMessage, ServerError, Unauthorized, ZendeskUnreachable } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { fetchWithRetries } from './fetch-with-retries.ts';
 import { zendeskHttpInfo, type ZendeskHttp } from './http.ts';
@@ -15,14 +17,16 @@ export interface CredentialCheck {
 }
 
 /**
- * Rejects with Unauthorized, naming `whatWaits`, only when Zendesk refuses the credentials (or
- * takes them for an anonymous visitor). Any other outcome (Zendesk down, a proxy that does not
- * know the endpoint) is left to the sync, which meets it with its own retries.
+ * Rejects with Unauthorized, naming `whatWaits`, when Zendesk refuses the credentials (or takes
+ * them for an anonymous visitor), and with ZendeskUnreachable when the host does not resolve,
+ * refuses the connection or does not answer. Any other outcome (a 5xx, a proxy that does not
+ * know the endpoint, a dropped connection) is left to the sync, which meets it with its own retries.
  */
 export async function checkCredentials(check: CredentialCheck, whatWaits: string): Promise<void> {
   const log = check.log ?? silentLogger;
   const info = zendeskHttpInfo(check.http);
   const where = info?.host ? ` at ${info.host}` : '';
+  const origin = info?.origin ?? info?.host ?? 'Zendesk';
   try {
     await fetchWithRetries(
       {
@@ -43,6 +47,9 @@ export async function checkCredentials(check: CredentialCheck, whatWaits: string
         searchParams: new URLSearchParams(),
         context: { host: info?.host, timeoutMs: info?.timeoutMs, secrets: info?.secrets },
         page: 1,
+        // Not retried: a host that does not resolve or refuses connections will not in a second.
+        // A timeout is retried once (a slow answer is not no answer) and judged below.
+        rewordError: (error) => asZendeskUnreachable(error, origin, { timeouts: false }) ?? error,
         validate: (value) => {
           const id = (value as { user?: { id?: unknown } } | null)?.user?.id;
           if (id === null || id === undefined) {
@@ -56,6 +63,58 @@ export async function checkCredentials(check: CredentialCheck, whatWaits: string
     if (error instanceof Unauthorized) {
       throw new Unauthorized(`${error.message}; ${whatWaits}`, { status: error.status }, { cause: error });
     }
+    if (error instanceof ZendeskUnreachable) throw error;
+    const timedOut = asZendeskUnreachable(error, origin, { timeouts: true });
+    if (timedOut) throw timedOut;
     log.debug({ err: errorMessage(error) }, 'credential check: no verdict; the sync will meet this too');
   }
+}
+
+/**
+ * For a long-running worker: the same check, whose verdict is logged, never thrown, because a
+ * service keeps going and a host may come back (DNS fixed, a proxy restarted).
+ */
+export async function logZendeskProblems(check: CredentialCheck & { log: Logger }): Promise<void> {
+  try {
+    await checkCredentials(check, 'every ticket will fail until this is fixed');
+  } catch (error) {
+    if (check.signal?.aborted) return;
+    check.log.error({ err: errorMessage(error) }, `${errorMessage(error)}; the worker keeps running and retrying`);
+  }
+}
+
+const UNREACHABLE: Record<string, string> = {
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name could not be looked up (no answer from DNS)',
+  ECONNREFUSED: 'the connection was refused (nothing listens on that port)',
+  EHOSTUNREACH: 'the host is unreachable',
+  ENETUNREACH: 'the network is unreachable',
+  ETIMEDOUT: 'the connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'the connection timed out',
+};
+
+/**
+ * ZendeskUnreachable when `error` (a mapped ServerError) is a request that never reached a server,
+ * else undefined. Timeouts count only with `timeouts`: one slow answer is not an absent host.
+ */
+export function asZendeskUnreachable(error: unknown, origin: string, options: { timeouts: boolean }): ZendeskUnreachable | undefined {
+  if (!(error instanceof ServerError)) return undefined;
+  const reason = reasonOf(error.cause, options.timeouts);
+  if (!reason) return undefined;
+  const setting = /\.zendesk\.com$/i.test(new URL(origin.includes('://') ? origin : `https://${origin}`).hostname)
+    ? 'ZENDESK_SUBDOMAIN'
+    : 'ZENDESK_BASE_URL';
+  return new ZendeskUnreachable(`cannot reach Zendesk at ${origin}: ${reason} (check ${setting})`, {}, { cause: error });
+}
+
+function reasonOf(cause: unknown, timeouts: boolean): string | undefined {
+  if ((cause as { name?: unknown } | undefined)?.name === 'TimeoutError') {
+    return timeouts ? 'no answer within the request timeout, twice (CONVLOG_REQUEST_TIMEOUT)' : undefined;
+  }
+  for (let current = cause, depth = 0; current && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && UNREACHABLE[code]) return UNREACHABLE[code];
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
 }

@@ -16,6 +16,8 @@ export interface ZendeskHttpOptions {
 /** What error messages need to know about a client without holding its config. */
 export interface ZendeskHttpInfo {
   host: string;
+  /** Scheme and host, such as https://acme.zendesk.com: what a person typed, for messages. */
+  origin: string;
   timeoutMs: number;
   /** Strings that must never appear in a message or log line. */
   secrets: readonly string[];
@@ -57,7 +59,7 @@ export function createZendeskHttp(config: ZendeskConfig, options: ZendeskHttpOpt
   });
   const secrets = [config.auth.token, authorization.slice(authorization.indexOf(' ') + 1)];
   if (config.auth.kind === 'token') secrets.push(`${config.auth.email}/token:${config.auth.token}`);
-  infos.set(http, { host: new URL(baseUrl).host, timeoutMs: config.requestTimeoutMs, secrets });
+  infos.set(http, { host: new URL(baseUrl).host, origin: new URL(baseUrl).origin, timeoutMs: config.requestTimeoutMs, secrets });
   return http;
 }
 

@@ -188,7 +188,7 @@ describe.concurrent('convlog schedule / unschedule', () => {
     const { sim, cli, queued, database, start, startBoss } = await setup(context, { tickets: 8, ticketSizes: { 1: 3, 2: 3, 3: 3, 4: 3, 5: 3, 6: 3, 7: 3, 8: 3 } });
     const scheduled = await cli('schedule', '--cron', '* * * * *', '--since', '31d');
     expect(scheduled.code, scheduled.stderr).toBe(0);
-    expect(scheduled.stdout).toMatch(/^scheduled backfill "\* \* \* \* \*" \(UTC\): next \d{4}-/);
+    expect(scheduled.stdout).toMatch(/^scheduled backfill "\* \* \* \* \*" \(UTC\): next run at about \d{4}-\d\d-\d\d \d\d:\d\d UTC \(.*within 30 s/);
 
     const boss = await startBoss();
     const schedules = await boss.getSchedules(BACKFILL_QUEUE);

@@ -99,7 +99,8 @@ describe('convlog status --json', { timeout: 120_000 }, () => {
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout);
     const counts = await rowCounts(fixture.database);
-    expect(report.queue).toMatchObject({ created: 0, retry: 0, active: 0, completed: 50, failed: 0 });
+    expect(report.queue).toMatchObject({ queued: 0, waiting_to_retry: 0, running: 0, completed: 50, failed: 0 });
+    expect(report.database).toMatch(/^[\w.-]+:\d+\/\w+$/);
     expect(report.tickets).toEqual({ queued: 0, syncing: 0, synced: 50, not_found: 0, forbidden: 0, failed: 0 });
     expect(report.stored).toEqual(counts);
     expect(report.stored.events).toBe(expectedRows(fixture.sim, range(1, 50)).events.size);

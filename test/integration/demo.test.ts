@@ -28,8 +28,8 @@ it('runs with nothing set up, prints a summary and the example queries with resu
   expect(first.stdout).toMatch(/^ {3}Comment +\| - +\| +[\d,]+$/m);
   expect(first.stdout.match(/^ {2}\(\d+ rows?\)$/gm)).toHaveLength(DEMO_QUERIES.length);
   expect(first.stdout).toContain('npx convlog status');
-  expect(fs.existsSync(path.join(dir, 'data/pg/PG_VERSION'))).toBe(true);
-  expect(fs.existsSync(path.join(dir, 'data/pg/postmaster.pid')), 'the embedded Postgres stops with the demo').toBe(false);
+  expect(fs.existsSync(path.join(dir, 'data/demo/pg/PG_VERSION'))).toBe(true);
+  expect(fs.existsSync(path.join(dir, 'data/demo/pg/postmaster.pid')), 'the embedded Postgres stops with the demo').toBe(false);
 
   // Re-runnable: every ticket is already synced and costs one request.
   const second = await demo();

@@ -1,7 +1,8 @@
 // `convlog demo`: the whole pipeline on one machine with nothing to set up. A simulator plays
 // Zendesk, the embedded Postgres holds the data, and the tickets go through the same queue,
 // workers and storage as a real sync. Then a summary and example SQL with its results.
-import type { Config } from '../../config.ts';
+import path from 'node:path';
+import { demoDataDir, type Config } from '../../config.ts';
 import { openRuntime, type SyncRuntime } from '../runtime.ts';
 import { syncTickets } from '../sync.ts';
 import type { CommandContext } from '../types.ts';
@@ -31,6 +32,7 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
     const config: Config = {
       ...loaded,
       databaseUrl: undefined,
+      dataDir: demoDataDir(loaded),
       zendesk: { baseUrl: sim.url, auth: { kind: 'token', email: 'demo@example.com', token: 'demo' }, requestTimeoutMs: 30_000 },
     };
     ctx.out('convlog demo: a simulated Zendesk synced into an embedded Postgres through the real queue and workers');
@@ -96,7 +98,10 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
       ctx.out('');
       ctx.out('Explore further');
       ctx.out(`  The embedded Postgres stops with the demo; its data stays in ${config.dataDir}.`);
-      ctx.out(`  ${loaded.databaseUrl ? 'DATABASE_URL= ' : ''}npx convlog status          what is stored, tickets by status, the queue`);
+      const relative = path.relative(process.cwd(), config.dataDir);
+      const dir = relative.startsWith('..') || path.isAbsolute(relative) ? config.dataDir : relative;
+      ctx.out(`  ${loaded.databaseUrl ? 'DATABASE_URL= ' : ''}CONVLOG_DATA_DIR=${dir} npx convlog status   the demo's tickets by status, the queue`);
+      ctx.out(`  rm -rf ${dir}   starts the demo over; your own syncs are kept apart, in ${loaded.databaseUrl ? 'DATABASE_URL' : loaded.dataDir}`);
       ctx.out('  npm run demo                 again: already synced tickets cost one request each');
       ctx.out('  npx convlog simulator        a local Zendesk to point ZENDESK_BASE_URL at, for sync, enqueue and work');
       ctx.out('  The queries above are in src/commands/demo/queries.ts; the tables and columns are described in README.md.');
