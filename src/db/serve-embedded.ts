@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { DatabaseUnavailable, errorMessage, UsageError } from '../errors.ts';
+import { DatabaseUnavailable, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { assertSearchable, embeddedServer, embeddedUrl } from './embedded.ts';
 
@@ -110,13 +110,13 @@ function untilDead(pid: number, intervalMs = 200): Promise<void> {
   });
 }
 
-/** Postgres says only "could not bind"; a port in use is the person's to change. */
+/** Postgres says only "could not bind" in a log; this names the port and what to do. */
 function assertPortFree(port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') reject(new UsageError(`port ${port} is in use on 127.0.0.1: pick another with --port, or leave --port out for a free one`));
-      else if (error.code === 'EACCES') reject(new UsageError(`port ${port} needs privileges: pick one above 1023 with --port`));
+      if (error.code === 'EADDRINUSE') reject(new DatabaseUnavailable(`port ${port} is in use on 127.0.0.1: pick another with --port, or leave --port out for a free one`));
+      else if (error.code === 'EACCES') reject(new DatabaseUnavailable(`port ${port} needs privileges: pick one above 1023 with --port`));
       else reject(error);
     });
     probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
