@@ -76,7 +76,7 @@ function portFrom(value: unknown): number {
 }
 
 /** The URL to show: the password, if any, hidden. */
-export function withoutPassword(url: string): string {
+function withoutPassword(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';

@@ -95,7 +95,7 @@ function tableLines(result: ReadOnlyResult): string[] {
  * doubled. NULL is an empty field and the empty string a quoted one ("") so the two stay apart,
  * as in Postgres's own COPY … CSV. Lines end in \n, as COPY writes them.
  */
-export function toCsv(result: ReadOnlyResult): string {
+function toCsv(result: ReadOnlyResult): string {
   const field = (value: string | null) => {
     if (value === null) return '';
     return value === '' || /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
