@@ -3,7 +3,7 @@
 // prints how to connect, until Ctrl-C or SIGTERM.
 import { openDatabase } from '../db/connection.ts';
 import { EMBEDDED_DATABASE, embeddedUrl, freePort } from '../db/embedded.ts';
-import { clusterDir, livePostmaster, serveEmbeddedPostgres } from '../db/serve-embedded.ts';
+import { clusterDir, livePostmaster, serveEmbeddedPostgres, type ServedCluster } from '../db/serve-embedded.ts';
 import { DatabaseUnavailable, UsageError } from '../errors.ts';
 import type { Command, CommandContext } from './types.ts';
 
@@ -20,18 +20,19 @@ export const dbServer: Command = {
       return 0;
     }
 
-    const running = livePostmaster(clusterDir(config.dataDir));
-    if (running) {
-      const ignored = port !== undefined && port !== running.port ? `; --port ${port} is ignored` : '';
-      ctx.out(
-        `the embedded Postgres in ${config.dataDir} is already running on port ${running.port} (postgres pid ${running.pid}), ` +
-          `started by another convlog process that stops it when it ends${ignored}; until then:`,
-      );
-      printConnection(ctx, running.port);
-      return 0;
-    }
+    const databaseDir = clusterDir(config.dataDir);
+    const running = livePostmaster(databaseDir);
+    if (running) return reportRunning(ctx, config.dataDir, running, port);
 
-    const server = await serveEmbeddedPostgres(config.dataDir, port ?? (await freePort()), ctx.log);
+    let server: ServedCluster;
+    try {
+      server = await serveEmbeddedPostgres(config.dataDir, port ?? (await freePort()), ctx.log);
+    } catch (error) {
+      // Another convlog command may have started the cluster since the check above.
+      const since = livePostmaster(databaseDir);
+      if (since && error instanceof DatabaseUnavailable) return reportRunning(ctx, config.dataDir, since, port);
+      throw error;
+    }
     try {
       // Shares the server just started (its postmaster.pid), creates the database, migrates.
       const database = await openDatabase(config, ctx.log, { poolSize: 1 });
@@ -60,6 +61,16 @@ export const dbServer: Command = {
     return 0;
   },
 };
+
+function reportRunning(ctx: CommandContext, dataDir: string, running: { pid: number; port: number }, port: number | undefined): number {
+  const ignored = port !== undefined && port !== running.port ? `; --port ${port} is ignored` : '';
+  ctx.out(
+    `the embedded Postgres in ${dataDir} is already running on port ${running.port} (postgres pid ${running.pid}), ` +
+      `started by another convlog process that stops it when it ends${ignored}; until then:`,
+  );
+  printConnection(ctx, running.port);
+  return 0;
+}
 
 function printConnection(ctx: CommandContext, port: number): void {
   const url = embeddedUrl(port, EMBEDDED_DATABASE);
