@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { QueryRejected, runReadOnly } from '../../src/db/run-read-only.ts';
 
 let database: TestDatabase;
 let dir: string;
@@ -32,7 +33,7 @@ async function notes(): Promise<unknown[]> {
   return (await database.pool.query('select id, body from public.notes order by id')).rows;
 }
 
-describe('convlog query', { timeout: 60_000 }, () => {
+describe('convlog query', { timeout: 120_000 }, () => {
   it('prints an aligned table on stdout and the row count on stderr', async () => {
     const result = await query([AWKWARD]);
     expect(result.code, result.stderr).toBe(0);
@@ -97,5 +98,15 @@ describe('convlog query', { timeout: 60_000 }, () => {
     expect(syntax.stderr).toMatch(/^convlog query: the query has a syntax error: syntax error at or near "from" \(at character \d+\); nothing was changed\n$/);
     expect(unquoted.code).toBe(2);
     expect(unquoted.stderr).toMatch(/^convlog query: give the query as one quoted argument, .* \(got 2 arguments\)\n$/);
+  });
+
+  it('a query running past the statement timeout is cancelled, and its connection is returned', async () => {
+    const started = Date.now();
+    const error = await runReadOnly(database.pool, 'select pg_sleep(5)', 200).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(QueryRejected);
+    expect((error as Error).message).toBe('ran longer than 200 ms and was cancelled: narrow it or add an index');
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(database.pool.totalCount - database.pool.idleCount).toBe(0);
+    expect(await runReadOnly(database.pool, 'select 2 as two', 200)).toEqual({ columns: [{ name: 'two', dataTypeID: 23 }], rows: [['2']] });
   });
 });
