@@ -5,10 +5,12 @@ import { LOG_LEVELS, loadConfig, type LoadConfigOptions } from './config.ts';
 import { ConvlogError, exitCodeFor, UsageError } from './errors.ts';
 import { createLogger } from './log.ts';
 import { backfill } from './commands/backfill.ts';
+import { dbServer } from './commands/db-server.ts';
 import { demo } from './commands/demo.ts';
 import { enqueue } from './commands/enqueue.ts';
 import { grantReadonly } from './commands/grant-readonly.ts';
 import { migrate } from './commands/migrate.ts';
+import { query } from './commands/query.ts';
 import { schedule, unschedule } from './commands/schedule.ts';
 import { simulator } from './commands/simulator.ts';
 import { status } from './commands/status.ts';
@@ -16,7 +18,7 @@ import { sync } from './commands/sync.ts';
 import { work } from './commands/work.ts';
 import type { Command, CommandContext } from './commands/types.ts';
 
-const COMMANDS: Command[] = [migrate, enqueue, work, sync, backfill, schedule, unschedule, status, grantReadonly, simulator, demo];
+const COMMANDS: Command[] = [migrate, enqueue, work, sync, backfill, schedule, unschedule, status, grantReadonly, dbServer, query, simulator, demo];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

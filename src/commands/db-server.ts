@@ -1,0 +1,98 @@
+// `convlog db-server`: every other command stops the embedded Postgres when it ends, so without a
+// server of one's own nothing could read what was synced. This one keeps it up, migrated, and
+// prints how to connect, until Ctrl-C or SIGTERM.
+import { openDatabase } from '../db/connection.ts';
+import { EMBEDDED_DATABASE, embeddedUrl, freePort } from '../db/embedded.ts';
+import { clusterDir, livePostmaster, serveEmbeddedPostgres, type ServedCluster } from '../db/serve-embedded.ts';
+import { DatabaseUnavailable, UsageError } from '../errors.ts';
+import type { Command, CommandContext } from './types.ts';
+
+export const dbServer: Command = {
+  name: 'db-server',
+  summary: 'keep the embedded Postgres up and print a URL for psql and BI tools, until Ctrl-C',
+  usage: 'convlog db-server [--port N]',
+  options: { port: { type: 'string' } },
+  async run(values, _positionals, ctx) {
+    const port = values.port === undefined ? undefined : portFrom(values.port);
+    const config = ctx.config();
+    if (config.databaseUrl) {
+      ctx.out(`DATABASE_URL already names a Postgres server (${withoutPassword(config.databaseUrl)}): connect to it directly, e.g. psql "$DATABASE_URL"; db-server only serves the embedded default`);
+      return 0;
+    }
+
+    const databaseDir = clusterDir(config.dataDir);
+    const running = livePostmaster(databaseDir);
+    if (running) return reportRunning(ctx, config.dataDir, running, port);
+
+    let server: ServedCluster;
+    try {
+      server = await serveEmbeddedPostgres(config.dataDir, port ?? (await freePort()), ctx.log);
+    } catch (error) {
+      // Another convlog command may have started the cluster since the check above.
+      const since = livePostmaster(databaseDir);
+      if (since && error instanceof DatabaseUnavailable) return reportRunning(ctx, config.dataDir, since, port);
+      throw error;
+    }
+    try {
+      // Shares the server just started (its postmaster.pid), creates the database, migrates.
+      const database = await openDatabase(config, ctx.log, { poolSize: 1 });
+      await database.close();
+
+      ctx.out(`embedded Postgres up, data in ${config.dataDir}; it listens on 127.0.0.1 only (this machine):`);
+      printConnection(ctx, server.port);
+      ctx.out('the synced tables and views are in schema zendesk; convlog commands run meanwhile share this server');
+      ctx.out('no psql? npx convlog query "select …" (add --csv for CSV)');
+      ctx.out('Ctrl-C stops it; the data stays');
+
+      const ended = await Promise.race([
+        server.ended.then(() => true),
+        new Promise<false>((resolve) => {
+          if (ctx.signal.aborted) resolve(false);
+          ctx.signal.addEventListener('abort', () => resolve(false), { once: true });
+        }),
+      ]);
+      if (ended && !ctx.signal.aborted) {
+        throw new DatabaseUnavailable(`the embedded Postgres (pid ${server.pid}) stopped on its own; run convlog db-server again`);
+      }
+    } finally {
+      await server.stop();
+    }
+    process.stderr.write('embedded Postgres stopped\n');
+    return 0;
+  },
+};
+
+function reportRunning(ctx: CommandContext, dataDir: string, running: { pid: number; port: number }, port: number | undefined): number {
+  const ignored = port !== undefined && port !== running.port ? `; --port ${port} is ignored` : '';
+  ctx.out(
+    `the embedded Postgres in ${dataDir} is already running on port ${running.port} (postgres pid ${running.pid}), ` +
+      `started by another convlog process that stops it when it ends${ignored}; until then:`,
+  );
+  printConnection(ctx, running.port);
+  return 0;
+}
+
+function printConnection(ctx: CommandContext, port: number): void {
+  const url = embeddedUrl(port, EMBEDDED_DATABASE);
+  const u = new URL(url);
+  ctx.out(`  url       ${url}`);
+  ctx.out(`  host ${u.hostname}  port ${u.port}  user ${decodeURIComponent(u.username)}  password ${decodeURIComponent(u.password)}  database ${EMBEDDED_DATABASE}`);
+  ctx.out(`  psql "${url}"`);
+}
+
+function portFrom(value: unknown): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(String(value)) || n < 1 || n > 65535) throw new UsageError(`--port must be an integer from 1 to 65535, got "${String(value)}"`);
+  return n;
+}
+
+/** The URL to show: the password, if any, hidden. */
+function withoutPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable DATABASE_URL)';
+  }
+}

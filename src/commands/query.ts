@@ -1,0 +1,106 @@
+// `convlog query "select …"`: what was synced, for people without psql. One statement that
+// only reads (src/db/run-read-only.ts), printed as an aligned table or as CSV.
+import fs from 'node:fs';
+import { text } from 'node:stream/consumers';
+import { openDatabase } from '../db/connection.ts';
+import { SQL_TIMEOUT_MS } from '../db/read-only-query.ts';
+import { QueryRejected, runReadOnly, type ReadOnlyResult } from '../db/run-read-only.ts';
+import { formatTable } from '../demo/table.ts';
+import { UsageError } from '../errors.ts';
+import type { Command } from './types.ts';
+
+const USAGE = 'convlog query "SQL" | - | --file PATH [--csv]';
+
+export const query: Command = {
+  name: 'query',
+  summary: 'run one read-only SQL query and print the result as a table (or CSV with --csv)',
+  usage: USAGE,
+  options: { file: { type: 'string', short: 'f' }, csv: { type: 'boolean' } },
+  allowPositionals: true,
+  async run(values, positionals, ctx) {
+    try {
+      const sql = await readSql(positionals, values.file as string | undefined);
+      // No migration: a read-only login (convlog grant-readonly) may query but not migrate.
+      const database = await openDatabase(ctx.config(), ctx.log, { migrate: false, poolSize: 1 });
+      let result: ReadOnlyResult;
+      try {
+        result = await runReadOnly(database.pool, sql, SQL_TIMEOUT_MS);
+      } finally {
+        await database.close();
+      }
+      if (values.csv) {
+        ctx.out(toCsv(result));
+      } else {
+        const lines = tableLines(result);
+        const count = lines.pop();
+        for (const line of lines) ctx.out(line);
+        // The count goes apart, so that stdout holds only the table.
+        process.stderr.write(`${count}\n`);
+      }
+      return 0;
+    } catch (error) {
+      // What the person typed is wrong: one line, no usage text, and nothing ran or changed.
+      if (!(error instanceof UsageError)) throw error;
+      const message = error instanceof QueryRejected ? `the query ${error.message}; nothing was changed` : error.message;
+      process.stderr.write(`convlog query: ${message}\n`);
+      return 2;
+    }
+  },
+};
+
+async function readSql(positionals: string[], file: string | undefined): Promise<string> {
+  if (positionals.length > 1) {
+    throw new UsageError(`give the query as one quoted argument, e.g. convlog query "select count(*) from zendesk.conversation_events" (got ${positionals.length} arguments)`);
+  }
+  const source = file ?? positionals[0];
+  if (source === undefined) throw new UsageError(`give a query: ${USAGE}`);
+  if (file !== undefined && positionals.length > 0) throw new UsageError('give the query either as an argument or with --file, not both');
+  let sql: string;
+  if (source === '-') {
+    sql = await text(process.stdin);
+  } else if (file !== undefined) {
+    try {
+      sql = fs.readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, { cause: error });
+    }
+  } else {
+    sql = source;
+  }
+  if (sql.trim() === '') throw new UsageError(`the query is empty${source === '-' ? ' (nothing on standard input)' : file ? ` (${file})` : ''}`);
+  return sql;
+}
+
+// int2, int4, int8, oid: right-aligned like psql does.
+const INTEGER_TYPES = new Set([21, 23, 20, 26]);
+
+/** formatTable's lines; the last one is the row count. */
+function tableLines(result: ReadOnlyResult): string[] {
+  const seen = new Map<string, number>();
+  // formatTable keys rows by column name, and a query may repeat one ("select 1, 1").
+  const names = result.columns.map((c) => {
+    const n = (seen.get(c.name) ?? 0) + 1;
+    seen.set(c.name, n);
+    return n === 1 ? c.name : `${c.name} (${n})`;
+  });
+  const integer = result.columns.map((c) => INTEGER_TYPES.has(c.dataTypeID));
+  const rows = result.rows.map((row) =>
+    Object.fromEntries(names.map((name, i) => [name, integer[i] && row[i] !== null ? BigInt(row[i] as string) : row[i]])),
+  );
+  return formatTable(names, rows);
+}
+
+/**
+ * RFC 4180 quoting: a value holding a comma, a quote or a line break is quoted, its quotes
+ * doubled. NULL is an empty field and the empty string a quoted one ("") so the two stay apart,
+ * as in Postgres's own COPY … CSV. Lines end in \n, as COPY writes them.
+ */
+function toCsv(result: ReadOnlyResult): string {
+  const field = (value: string | null) => {
+    if (value === null) return '';
+    return value === '' || /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+  };
+  const lines = [result.columns.map((c) => field(c.name)).join(',')];
+  for (const row of result.rows) lines.push(row.map(field).join(','));
+  return lines.join('\n');
+}

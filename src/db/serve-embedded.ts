@@ -1,0 +1,124 @@
+// The embedded Postgres kept up on purpose, for psql and BI tools (`convlog db-server`), on a
+// port the person may choose. It is the same cluster every command uses under CONVLOG_DATA_DIR:
+// commands run meanwhile find it through its postmaster.pid and share it (src/db/embedded.ts).
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { DatabaseUnavailable, errorMessage } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { assertSearchable, embeddedServer, embeddedUrl } from './embedded.ts';
+
+export interface ServedCluster {
+  port: number;
+  /** The postmaster's pid, from postmaster.pid. */
+  pid: number;
+  /** Resolves if the server ends without stop() (killed, crashed). */
+  ended: Promise<void>;
+  /** Stops the server and waits until it has exited. */
+  stop(): Promise<void>;
+}
+
+/** The cluster's directory under a data directory, as src/db/embedded.ts lays it out. */
+export function clusterDir(dataDir: string): string {
+  return path.join(dataDir, 'pg');
+}
+
+/** The live postmaster of the cluster in `databaseDir`, from its postmaster.pid, or undefined. */
+export function livePostmaster(databaseDir: string): { pid: number; port: number } | undefined {
+  let lines: string[];
+  try {
+    lines = fs.readFileSync(path.join(databaseDir, 'postmaster.pid'), 'utf8').split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || !Number.isInteger(port) || pid <= 0) return undefined;
+  return isAlive(pid) ? { pid, port } : undefined;
+}
+
+/**
+ * Starts the cluster under `dataDir` on 127.0.0.1:`port`, creating it on first use exactly as the
+ * other commands would (same user and password). The caller has checked that none is running.
+ */
+export async function serveEmbeddedPostgres(dataDir: string, port: number, log: Logger): Promise<ServedCluster> {
+  const databaseDir = clusterDir(dataDir);
+  fs.mkdirSync(dataDir, { recursive: true });
+  // Postgres runs as the `postgres` user when we are root; it must reach the data directory.
+  fs.chmodSync(dataDir, 0o755);
+  if (process.getuid?.() === 0) assertSearchable(dataDir, 'above the data directory', 'choose another CONVLOG_DATA_DIR');
+  await assertPortFree(port);
+
+  // The password the other commands connect with, taken from the one place that defines it.
+  const password = decodeURIComponent(new URL(embeddedUrl(port, 'postgres')).password);
+  const pg = await embeddedServer({ databaseDir, port, password, log });
+  try {
+    if (!fs.existsSync(path.join(databaseDir, 'PG_VERSION'))) {
+      log.info({ dataDir }, 'creating the embedded Postgres cluster (first run only)');
+      await pg.initialise();
+    }
+    await pg.start();
+  } catch (error) {
+    const reason = error ? errorMessage(error) : 'it exited at start-up (LOG_LEVEL=trace shows its log)';
+    throw new DatabaseUnavailable(`could not start the embedded Postgres in ${databaseDir} on port ${port}: ${reason}`, { cause: error });
+  }
+  const running = livePostmaster(databaseDir);
+  if (!running) {
+    await pg.stop();
+    throw new DatabaseUnavailable(`the embedded Postgres in ${databaseDir} started but wrote no postmaster.pid`);
+  }
+  // Should the process end without stop() (a second Ctrl-C exits at once), still stop the server.
+  const stopOnExit = () => void pg.stop();
+  process.once('exit', stopOnExit);
+
+  let stopping = false;
+  const ended = untilDead(running.pid).then(() => {
+    if (!stopping) log.debug({ pid: running.pid }, 'embedded Postgres ended on its own');
+  });
+  return {
+    port,
+    pid: running.pid,
+    ended,
+    async stop() {
+      stopping = true;
+      process.off('exit', stopOnExit);
+      // A Ctrl-C in a terminal reaches Postgres too, which then shuts down by itself; pg.stop()
+      // would wait for an exit event that has already passed, so the pid decides.
+      await Promise.race([pg.stop(), ended]);
+      await ended;
+    },
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: alive, but another user's (Postgres runs as `postgres` when we are root).
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function untilDead(pid: number, intervalMs = 200): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (isAlive(pid)) return;
+      clearInterval(timer);
+      resolve();
+    }, intervalMs);
+  });
+}
+
+/** Postgres says only "could not bind" in a log; this names the port and what to do. */
+function assertPortFree(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') reject(new DatabaseUnavailable(`port ${port} is in use on 127.0.0.1: pick another with --port, or leave --port out for a free one`));
+      else if (error.code === 'EACCES') reject(new DatabaseUnavailable(`port ${port} needs privileges: pick one above 1023 with --port`));
+      else reject(error);
+    });
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+  });
+}

@@ -1,0 +1,112 @@
+// `convlog query` as an analyst runs it: the real CLI against a test database.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { QueryRejected, runReadOnly } from '../../src/db/run-read-only.ts';
+
+let database: TestDatabase;
+let dir: string;
+const query = (args: string[], input?: string) => runCli(['query', ...args], { env: { DATABASE_URL: database.url }, input });
+
+// Commas, quotes, a line break, an empty string and a NULL: everything CSV must quote or tell apart.
+const AWKWARD = `select * from (values
+  (1, 'a,b', 'say "hi"', E'two\\nlines', ''),
+  (22, 'plain', 'x', 'y', null)
+) as t(id, comma, quote, newline, empty)
+order by id`;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  await database.pool.query(`create table public.notes (id int primary key, body text)`);
+  await database.pool.query(`insert into public.notes values (1, 'first'), (2, 'second')`);
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-query-'));
+});
+afterAll(async () => {
+  await database?.close();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function notes(): Promise<unknown[]> {
+  return (await database.pool.query('select id, body from public.notes order by id')).rows;
+}
+
+describe('convlog query', { timeout: 120_000 }, () => {
+  it('prints an aligned table on stdout and the row count on stderr', async () => {
+    const result = await query([AWKWARD]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe(
+      [
+        ' id | comma | quote    | newline   | empty',
+        '----+-------+----------+-----------+-------',
+        '  1 | a,b   | say "hi" | two lines |',
+        ' 22 | plain | x        | y         |',
+        '',
+      ].join('\n'),
+    );
+    expect(result.stderr).toBe('(2 rows)\n');
+  });
+
+  it('--csv quotes commas, quotes and line breaks (RFC 4180) and keeps NULL apart from the empty string', async () => {
+    const result = await query([AWKWARD, '--csv']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe('id,comma,quote,newline,empty\n1,"a,b","say ""hi""","two\nlines",""\n22,plain,x,y,\n');
+    expect(result.stderr).toBe('');
+  });
+
+  it('reads the query from standard input (-) or from a file (--file)', async () => {
+    const file = path.join(dir, 'notes.sql');
+    fs.writeFileSync(file, '-- the notes, newest first\nselect id, body from public.notes order by id desc;\n');
+    const [fromStdin, fromFile] = await Promise.all([
+      query(['-', '--csv'], 'select body from public.notes order by id'),
+      query(['--file', file, '--csv']),
+    ]);
+    expect(fromStdin.code, fromStdin.stderr).toBe(0);
+    expect(fromStdin.stdout).toBe('body\nfirst\nsecond\n');
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    expect(fromFile.stdout).toBe('id,body\n2,second\n1,first\n');
+  });
+
+  it('refuses every write with one line and exit 2, and changes nothing', async () => {
+    const writes = [
+      ['delete from public.notes', /the query must only read \(select, with, values, table, explain or show\), got "delete…"/],
+      ['with gone as (delete from public.notes returning id) select * from gone', /the query must only read, but it writes: cannot execute SELECT in a read-only transaction/],
+      ['select * into public.notes_copy from public.notes', /the query must only read, but it writes: cannot execute SELECT INTO in a read-only transaction/],
+      ['select 1; delete from public.notes', /the query must be a single statement/],
+    ] as const;
+    const results = await Promise.all(writes.map(([sql]) => query([sql])));
+    results.forEach((result, i) => {
+      expect(result.code, writes[i][0]).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr.trimEnd().split('\n'), result.stderr).toHaveLength(1);
+      expect(result.stderr).toMatch(writes[i][1]);
+      expect(result.stderr).toMatch(/^convlog query: .*; nothing was changed\n$/);
+    });
+    expect(await notes()).toEqual([
+      { id: 1, body: 'first' },
+      { id: 2, body: 'second' },
+    ]);
+    const copy = await database.pool.query(`select to_regclass('public.notes_copy') as t`);
+    expect(copy.rows[0].t).toBeNull();
+  });
+
+  it('a bad query or bad arguments are one line, exit 2', async () => {
+    const [syntax, unquoted] = await Promise.all([query(['select from from public.notes']), query(['select', '1'])]);
+    expect(syntax.code).toBe(2);
+    expect(syntax.stderr).toMatch(/^convlog query: the query has a syntax error: syntax error at or near "from" \(at character \d+\); nothing was changed\n$/);
+    expect(unquoted.code).toBe(2);
+    expect(unquoted.stderr).toMatch(/^convlog query: give the query as one quoted argument, .* \(got 2 arguments\)\n$/);
+  });
+
+  it('a query running past the statement timeout is cancelled, and its connection is returned', async () => {
+    const started = Date.now();
+    const error = await runReadOnly(database.pool, 'select pg_sleep(5)', 200).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(QueryRejected);
+    expect((error as Error).message).toBe('ran longer than 200 ms and was cancelled: narrow it or add an index');
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(database.pool.totalCount - database.pool.idleCount).toBe(0);
+    expect(await runReadOnly(database.pool, 'select 2 as two', 200)).toEqual({ columns: [{ name: 'two', dataTypeID: 23 }], rows: [['2']] });
+  });
+});
