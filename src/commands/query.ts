@@ -5,7 +5,7 @@ import { text } from 'node:stream/consumers';
 import { openDatabase } from '../db/connection.ts';
 import { SQL_TIMEOUT_MS } from '../db/read-only-query.ts';
 import { QueryRejected, runReadOnly, type ReadOnlyResult } from '../db/run-read-only.ts';
-import { formatTable } from '../demo/table.ts';
+import { formatTable } from './table.ts';
 import { UsageError } from '../errors.ts';
 import type { Command } from './types.ts';
 

@@ -14,7 +14,7 @@ import { UsageError } from '../../errors.ts';
 import { startSimulator } from '../../simulator/index.ts';
 import { createZendeskHttp, localBudget } from '../../zendesk/index.ts';
 import { DEMO_QUERIES } from './queries.ts';
-import { formatTable } from './table.ts';
+import { formatTable } from '../table.ts';
 
 export interface DemoOptions {
   tickets: number;
