@@ -118,7 +118,7 @@ export const RECORD_SCHEMAS = {
   organization: organizationSchema,
 } as const;
 export type RecordKind = keyof typeof RECORD_SCHEMAS;
-type RecordOf<K extends RecordKind> = z.infer<(typeof RECORD_SCHEMAS)[K]>;
+export type RecordOf<K extends RecordKind> = z.infer<(typeof RECORD_SCHEMAS)[K]>;
 
 function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
