@@ -173,3 +173,16 @@ export function saveExportPage(db: Db, rows: Partial<ContextRows>, position: Omi
   const value = JSON.stringify({ ...position, savedAt: new Date().toISOString() });
   return run(db, 'convlog_save_export_page', SAVE_EXPORT_PAGE, rows, [EXPORT_POSITION_KEY, value]);
 }
+
+/** The ids among `ticketIds` that have no tickets row yet (no export or read by id stored one). */
+export async function ticketIdsWithoutRow(db: Db, ticketIds: readonly number[]): Promise<number[]> {
+  if (ticketIds.length === 0) return [];
+  const client = (db as Db & { $client: Client }).$client;
+  const { rows } = await client.query<{ id: string }>(
+    `select q.id from unnest($1::bigint[]) as q(id)
+      where not exists (select from zendesk.tickets t where t.id = q.id)
+      group by q.id order by q.id`,
+    [ticketIds],
+  );
+  return rows.map((row) => Number(row.id));
+}
