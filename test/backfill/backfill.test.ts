@@ -61,7 +61,7 @@ describe('backfill from a date', () => {
     expect(result).toMatchObject({ seen: expected.length, queued: expected.length, deleted: 0, interrupted: false, pages: Math.ceil(expected.length / 7) });
     expect(pages.reduce((a, b) => a + b, 0)).toBe(expected.length);
     expect(sim.requests.every((r) => r.kind === 'export')).toBe(true);
-    expect(sim.requests[0].query).toEqual({ start_time: String(since) });
+    expect(sim.requests[0].query).toEqual({ start_time: String(since), support_type_scope: 'all', include: 'users,groups,organizations' });
     const statuses = await ticketStatuses(database.pool);
     expect(sorted(statuses.keys())).toEqual(sorted(expected));
     expect(new Set(statuses.values())).toEqual(new Set(['queued']));
@@ -177,7 +177,7 @@ describe('interruptions', () => {
     sim.setOptions({ failRate: 0 });
     sim.resetRequests();
     const resumed = await backfill(sim);
-    expect(sim.requests[0].query).toEqual({ cursor: saved!.cursor });
+    expect(sim.requests[0].query).toEqual({ cursor: saved!.cursor, support_type_scope: 'all', include: 'users,groups,organizations' });
     expect(resumed).toMatchObject({ seen: 50, queued: 50, pages: 5 });
     expect(await queuedTicketIds(database.pool)).toEqual(sorted(all));
   });

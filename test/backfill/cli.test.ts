@@ -121,7 +121,7 @@ describe.concurrent('convlog backfill', () => {
     sim.resetRequests();
     const resumed = await cli('backfill');
     expect(resumed.code, resumed.stderr).toBe(0);
-    expect(sim.requests[0].query).toEqual({ cursor: saved.cursor });
+    expect(sim.requests[0].query).toEqual({ cursor: saved.cursor, support_type_scope: 'all', include: 'users,groups,organizations' });
     // The other 30, none of them again: nothing skipped, nothing repeated.
     expect(resumed.stdout).toMatch(/backfill done: 30 changed ticket\(s\) since the saved position: 30 queued, 0 deleted/);
     expect(await queued()).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));

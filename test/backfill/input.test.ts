@@ -224,7 +224,8 @@ describe('the export client', () => {
     let n = 0;
     reply = () => ({ status: 200, body: JSON.stringify(pages[n++]) });
     const got = await drain({ startTime: 50 });
-    expect(seen).toEqual(['/api/v2/incremental/tickets/cursor.json?start_time=50', '/api/v2/incremental/tickets/cursor.json?cursor=a%2Bb%2Fc%3D%3D']);
+    const scope = 'support_type_scope=all&include=users%2Cgroups%2Corganizations';
+    expect(seen).toEqual([`/api/v2/incremental/tickets/cursor.json?start_time=50&${scope}`, `/api/v2/incremental/tickets/cursor.json?cursor=a%2Bb%2Fc%3D%3D&${scope}`]);
     expect(got.map((p) => [p.cursorBefore, p.afterCursor, p.endOfStream])).toEqual([[null, 'a+b/c==', false], ['a+b/c==', 'a+b/c==', true]]);
     expect(got[0].tickets[0]).toEqual(pages[0].tickets[0]); // passed through as received
     expect(got[0].position).toEqual(new Date(100_000));

@@ -33,8 +33,12 @@ describe('migrateDatabase', () => {
       'attachment_thumbnails',
       'attachments',
       'authors',
+      'brands',
       'conversation_events',
+      'groups',
+      'organizations',
       'ticket_sync',
+      'tickets',
     ]);
     const schemaBefore = await db.pool.query(
       `select table_name, column_name, data_type from information_schema.columns where table_schema = 'zendesk' order by 1, 2`,

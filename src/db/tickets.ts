@@ -1,0 +1,188 @@
+// Every statement on the ticket-context tables (tickets, groups, brands, organizations) lives
+// here. A page of rows is written in ONE statement of data-modifying CTEs, each table's rows
+// arriving as one jsonb array, like store-page.ts; an export page's rows commit in that same
+// statement with the export position, so a crash leaves both or neither.
+//
+// Which state wins: a ticket row is replaced only by a state at least as recent (the export's
+// generated_timestamp, else updated_at, for a row read by id) and different, so an older export
+// page read again never undoes a newer one. Groups, brands and organizations are replaced by a
+// different record unless it is older by its own updated_at. Side-loaded users fill `authors`
+// the way conversation-log pages do: a field the record lacks never erases a known one.
+import { getTableColumns, type Column } from 'drizzle-orm';
+import type pg from 'pg';
+import type { PgTable } from 'drizzle-orm/pg-core';
+import type { Db } from './connection.ts';
+import { authors, brands, groups, organizations, tickets, type BrandRow } from './schema.ts';
+import { EXPORT_POSITION_KEY, type ExportPosition } from './sync-state.ts';
+import type { TicketContextRows } from '../sync/map-ticket.ts';
+
+export interface ContextRows extends TicketContextRows {
+  brands: BrandRow[];
+}
+
+export interface StoredContext {
+  /** Rows inserted or replaced by a newer state; unchanged re-reads count nothing. */
+  tickets: number;
+  authors: number;
+  groups: number;
+  organizations: number;
+  brands: number;
+  /** Deleted tickets recorded as not_found in ticket_sync. */
+  deleted: number;
+}
+
+/** The reason ticket_sync gives for a ticket an export or read by id reported deleted. */
+export const DELETED_REASON = 'deleted in Zendesk (reported by the incremental ticket export)';
+
+interface InputColumn {
+  key: string;
+  name: string;
+  type: string;
+}
+
+const quoted = (name: string) => `"${name}"`;
+
+/** Columns a row brings; those with a database default (bookkeeping times) are set here. */
+function inputColumns(table: PgTable): InputColumn[] {
+  return Object.entries(getTableColumns(table) as Record<string, Column>)
+    .filter(([, column]) => !column.hasDefault)
+    .map(([key, column]) => ({ key, name: column.name, type: column.getSQLType() }));
+}
+
+/** `insert ... select from jsonb_to_recordset($n)`, in key order so that writers lock alike. */
+function insertRows(table: PgTable, tableName: string, param: string, key: InputColumn): { columns: InputColumn[]; sql: string } {
+  const columns = inputColumns(table);
+  const recordset = `jsonb_to_recordset(${param}::jsonb) as r(${columns.map((c) => `${quoted(c.key)} ${c.type}`).join(', ')})`;
+  return {
+    columns,
+    sql: `insert into zendesk.${tableName} as t (${columns.map((c) => quoted(c.name)).join(', ')})
+    select ${columns.map((c) => `r.${quoted(c.key)}`).join(', ')} from ${recordset} order by r.${quoted(key.key)}`,
+  };
+}
+
+const setAll = (columns: InputColumn[], keyName: string) =>
+  columns.filter((c) => c.name !== keyName).map((c) => `${quoted(c.name)} = excluded.${quoted(c.name)}`);
+
+function upsertTickets(param: string): string {
+  const { columns, sql } = insertRows(tickets, 'tickets', param, { key: 'id', name: 'id', type: 'bigint' });
+  return `${sql}
+  on conflict (id) do update set ${[...setAll(columns, 'id'), 'synced_at = now()'].join(', ')}
+  where t.raw is distinct from excluded.raw
+    and (coalesce(t.generated_timestamp, t.updated_at) is null
+      or coalesce(excluded.generated_timestamp, excluded.updated_at) >= coalesce(t.generated_timestamp, t.updated_at))
+  returning t.id, t.deleted`;
+}
+
+function upsertRecords(table: PgTable, tableName: string, param: string): string {
+  const { columns, sql } = insertRows(table, tableName, param, { key: 'id', name: 'id', type: 'bigint' });
+  return `${sql}
+  on conflict (id) do update set ${[...setAll(columns, 'id'), 'synced_at = now()'].join(', ')}
+  where t.raw is distinct from excluded.raw
+    and coalesce(excluded.updated_at, 'infinity') >= coalesce(t.updated_at, '-infinity')
+  returning 1`;
+}
+
+const AUTHOR_COLUMNS = inputColumns(authors);
+const AUTHOR_FIELDS = ['support_user_id', 'sunco_user_id', 'type', 'display_name', 'avatar_url'];
+
+// $1 authors, $2 tickets, $3 groups, $4 organizations, $5 brands (jsonb arrays), $6 the
+// deleted tickets' reason; $7 and $8 (saveExportPage only) the position's key and value.
+function contextStatement(withPosition: boolean): string {
+  return `
+with authors_written as (
+  insert into zendesk.authors as a (${AUTHOR_COLUMNS.map((c) => quoted(c.name)).join(', ')})
+  select ${AUTHOR_COLUMNS.map((c) => `r.${quoted(c.key)}`).join(', ')}
+    from jsonb_to_recordset($1::jsonb) as r(${AUTHOR_COLUMNS.map((c) => `${quoted(c.key)} ${c.type}`).join(', ')})
+   order by r."authorKey"
+  on conflict (author_key) do update set
+    ${AUTHOR_FIELDS.map((f) => `${f} = coalesce(excluded.${f}, a.${f})`).join(',\n    ')},
+    updated_at = now()
+  where ${AUTHOR_FIELDS.map((f) => `(excluded.${f} is not null and excluded.${f} is distinct from a.${f})`).join('\n     or ')}
+  returning 1
+),
+tickets_written as (
+  ${upsertTickets('$2')}
+),
+groups_written as (
+  ${upsertRecords(groups, 'groups', '$3')}
+),
+organizations_written as (
+  ${upsertRecords(organizations, 'organizations', '$4')}
+),
+brands_written as (
+  ${upsertRecords(brands, 'brands', '$5')}
+),
+-- Only a deletion that is the newest state stored: an older page read again says nothing.
+deleted_recorded as (
+  insert into zendesk.ticket_sync as s (ticket_id, status, last_error, last_error_at, last_synced_at)
+  select id, 'not_found', $6, now(), now() from tickets_written where deleted order by id
+  on conflict (ticket_id) do update set
+    status = 'not_found', last_error = excluded.last_error, last_error_at = now(), last_synced_at = now(), updated_at = now()
+  returning 1
+)${
+    withPosition
+      ? `,
+position_saved as (
+  insert into convlog.sync_state (key, value) values ($7, $8::jsonb)
+  on conflict (key) do update set value = excluded.value, updated_at = now()
+  returning 1
+)`
+      : ''
+  }
+select (select count(*) from authors_written)::int as authors,
+       (select count(*) from tickets_written)::int as tickets,
+       (select count(*) from groups_written)::int as groups,
+       (select count(*) from organizations_written)::int as organizations,
+       (select count(*) from brands_written)::int as brands,
+       (select count(*) from deleted_recorded)::int as deleted`;
+}
+
+const STORE_CONTEXT = contextStatement(false);
+const SAVE_EXPORT_PAGE = contextStatement(true);
+
+type Client = pg.Pool | pg.PoolClient | pg.Client;
+
+async function run(db: Db, name: string, text: string, rows: Partial<ContextRows>, extra: unknown[]): Promise<StoredContext> {
+  const client = (db as Db & { $client: Client }).$client;
+  const result = await client.query<StoredContext>({
+    name,
+    text,
+    values: [
+      JSON.stringify(rows.authors ?? []),
+      JSON.stringify(rows.tickets ?? []),
+      JSON.stringify(rows.groups ?? []),
+      JSON.stringify(rows.organizations ?? []),
+      JSON.stringify(rows.brands ?? []),
+      DELETED_REASON,
+      ...extra,
+    ],
+  });
+  return result.rows[0];
+}
+
+/** Stores tickets read by id (show_many) with their side-loads, or a groups/brands/organizations list. */
+export function storeTicketContext(db: Db, rows: Partial<ContextRows>): Promise<StoredContext> {
+  return run(db, 'convlog_store_ticket_context', STORE_CONTEXT, rows, []);
+}
+
+/**
+ * Stores one export page's tickets and side-loads and saves the export position in the same
+ * statement: after a crash, the next run resumes from the last page whose rows are stored.
+ */
+export function saveExportPage(db: Db, rows: Partial<ContextRows>, position: Omit<ExportPosition, 'savedAt'>): Promise<StoredContext> {
+  const value = JSON.stringify({ ...position, savedAt: new Date().toISOString() });
+  return run(db, 'convlog_save_export_page', SAVE_EXPORT_PAGE, rows, [EXPORT_POSITION_KEY, value]);
+}
+
+/** The ids among `ticketIds` that have no tickets row yet (no export or read by id stored one). */
+export async function ticketIdsWithoutRow(db: Db, ticketIds: readonly number[]): Promise<number[]> {
+  if (ticketIds.length === 0) return [];
+  const client = (db as Db & { $client: Client }).$client;
+  const { rows } = await client.query<{ id: string }>(
+    `select q.id from unnest($1::bigint[]) as q(id)
+      where not exists (select from zendesk.tickets t where t.id = q.id)
+      group by q.id order by q.id`,
+    [ticketIds],
+  );
+  return rows.map((row) => Number(row.id));
+}

@@ -1,0 +1,76 @@
+// Ticket context outside the export: tickets queued by id that no export has shown yet, read
+// with show_many and stored batch by batch, and the groups, brands and organizations lists.
+// Both spend the account-wide budget, never the conversation log's.
+import type { Db } from '../db/connection.ts';
+import { storeTicketContext, ticketIdsWithoutRow } from '../db/tickets.ts';
+import type { Logger } from '../log.ts';
+import type { ZendeskHttp } from '../zendesk/http.ts';
+import type { RequestBudget } from '../zendesk/rate-limit.ts';
+import { listBrands, listGroups, listOrganizations, showManyTickets, type ReadOptions } from '../zendesk/ticket-context.ts';
+import { mapBrands, mapTicketContext } from './map-ticket.ts';
+
+export interface TicketContextDeps {
+  db: Db;
+  http: ZendeskHttp;
+  /** The account-wide budget (accountBudget). */
+  budget: RequestBudget;
+  log: Logger;
+  signal?: AbortSignal;
+}
+
+export interface ReadByIdResult {
+  /** Tickets stored (a row inserted or replaced). */
+  stored: number;
+  /** Asked for but not returned by Zendesk: deleted, or not visible to these credentials. */
+  missing: number[];
+  requests: number;
+}
+
+/**
+ * Gives each of `ticketIds` that has no tickets row yet its row, from show_many: one request per
+ * 100 ids, each batch stored before the next is asked for. Tickets with a row are left to the
+ * export, which keeps them current.
+ */
+export async function readMissingTickets(deps: TicketContextDeps, ticketIds: readonly number[], tuning: Pick<ReadOptions, 'maxAttempts' | 'retryBaseMs'> = {}): Promise<ReadByIdResult> {
+  const result: ReadByIdResult = { stored: 0, missing: [], requests: 0 };
+  const unknown = await ticketIdsWithoutRow(deps.db, ticketIds);
+  if (unknown.length === 0) return result;
+  for await (const batch of showManyTickets(deps.http, unknown, { ...tuning, budget: deps.budget, signal: deps.signal, log: deps.log })) {
+    const stored = await storeTicketContext(deps.db, mapTicketContext(batch));
+    result.stored += stored.tickets;
+    result.missing.push(...batch.missing);
+    result.requests += batch.requests;
+  }
+  deps.log.debug({ asked: unknown.length, stored: result.stored, missing: result.missing.length, requests: result.requests }, 'tickets read by id');
+  return result;
+}
+
+export interface ListsResult {
+  groups: number;
+  brands: number;
+  organizations: number;
+  requests: number;
+}
+
+/**
+ * Reads the groups, brands and organizations lists and stores each page. Brands come only from
+ * here (the export does not side-load them); groups and organizations also come with every
+ * export page, so the lists fill in those no changed ticket has named.
+ */
+export async function readAccountLists(deps: TicketContextDeps, tuning: Pick<ReadOptions, 'maxAttempts' | 'retryBaseMs'> = {}): Promise<ListsResult> {
+  const options: ReadOptions = { ...tuning, budget: deps.budget, signal: deps.signal, log: deps.log };
+  const result: ListsResult = { groups: 0, brands: 0, organizations: 0, requests: 0 };
+  for await (const page of listBrands(deps.http, options)) {
+    result.brands += (await storeTicketContext(deps.db, { brands: mapBrands(page.records) })).brands;
+    result.requests += page.requests;
+  }
+  for await (const page of listGroups(deps.http, options)) {
+    result.groups += (await storeTicketContext(deps.db, mapTicketContext({ tickets: [], groups: page.records }))).groups;
+    result.requests += page.requests;
+  }
+  for await (const page of listOrganizations(deps.http, options)) {
+    result.organizations += (await storeTicketContext(deps.db, mapTicketContext({ tickets: [], organizations: page.records }))).organizations;
+    result.requests += page.requests;
+  }
+  return result;
+}

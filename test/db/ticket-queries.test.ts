@@ -1,0 +1,79 @@
+// The example queries of docs/tickets.md run against hand-made tickets and conversations and
+// return the rows a person would expect.
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { preparePage, storePage } from '../../src/db/store-page.ts';
+import { storeTicketContext } from '../../src/db/tickets.ts';
+import { mapBrands, mapTicketContext } from '../../src/sync/map-ticket.ts';
+import { mapPage } from '../../src/sync/map-page.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { messagingEvent } from '../sync/events.ts';
+import { exportedTicket, listedBrand, sideLoadedGroup, VIA_SHAPES } from '../sync/tickets.ts';
+
+const DOC = fs.readFileSync(fileURLToPath(new URL('../../docs/tickets.md', import.meta.url)), 'utf8');
+const [byGroup, byBrand, waiting] = [...DOC.matchAll(/^```sql\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+
+let database: TestDatabase;
+const now = new Date();
+const lastMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 10, 12));
+const minutes = (from: Date, n: number) => new Date(from.getTime() + n * 60_000).toISOString().replace('.000', '');
+
+async function conversation(ticketId: number, messages: { type: 'user' | 'agent'; at: string }[]) {
+  const events = messages.map(({ type, at }, i) =>
+    messagingEvent({ created_at: at, received_at: at, author: { display_name: `${type} ${i}`, type, 'zen:support:user_id': type === 'agent' ? 601 : 500 + ticketId } }),
+  );
+  await storePage(database.db, preparePage(mapPage(events, { ticketId }), { ticketId, afterCursor: null, requests: 1 }));
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const recent = new Date(now.getTime() - 2 * 86_400_000);
+  await storeTicketContext(database.db, {
+    ...mapTicketContext({
+      tickets: [
+        // Solved last month in group 801, by e-mail, answered after 10 minutes.
+        exportedTicket({ id: 1, status: 'solved', group_id: 801, brand_id: 901, created_at: minutes(lastMonth, 0), via: VIA_SHAPES.email }),
+        // Open, in a group no longer listed, by messaging, waiting for an answer.
+        exportedTicket({ id: 2, status: 'open', group_id: 802, brand_id: 902, created_at: minutes(recent, 0), via: VIA_SHAPES.whatsapp, from_messaging_channel: true }),
+        // Open in group 801, answered: nobody is waiting.
+        exportedTicket({ id: 3, status: 'open', group_id: 801, brand_id: 901, created_at: minutes(recent, 0), via: VIA_SHAPES.email }),
+        // Deleted: counts nowhere.
+        exportedTicket({ id: 4, status: 'deleted', group_id: 801, brand_id: 901, created_at: minutes(recent, 0), via: VIA_SHAPES.email }),
+      ],
+      groups: [sideLoadedGroup(801, { name: 'Billing' })],
+    }),
+    brands: mapBrands([listedBrand(901, { name: 'Acme' })]),
+  });
+  await conversation(1, [{ type: 'user', at: minutes(lastMonth, 0) }, { type: 'agent', at: minutes(lastMonth, 10) }]);
+  await conversation(2, [{ type: 'user', at: minutes(recent, 0) }]);
+  await conversation(3, [{ type: 'user', at: minutes(recent, 0) }, { type: 'agent', at: minutes(recent, 5) }]);
+});
+afterAll(async () => {
+  await database?.close();
+});
+
+const run = async (sql: string) => (await database.pool.query(sql)).rows;
+
+it('docs/tickets.md has three example queries', () => {
+  expect([byGroup, byBrand, waiting].every(Boolean)).toBe(true);
+});
+
+it('first reply time by group, for solved tickets created last month', async () => {
+  expect(await run(byGroup)).toEqual([{ group: 'Billing', tickets: '1', median_first_reply_minutes: '10.0' }]);
+});
+
+it('messaging and e-mail volume by brand, a brand no longer listed shown by its id', async () => {
+  // Ticket 1 (last month) falls within the 30 days early in a month.
+  const acme = String(lastMonth.getTime() >= Date.now() - 30 * 86_400_000 ? 2 : 1);
+  expect(await run(byBrand)).toEqual([
+    { brand: 'Acme', messaging: '0', email: acme, all_tickets: acme },
+    { brand: 'brand 902', messaging: '1', email: '0', all_tickets: '1' },
+  ]);
+});
+
+it('open tickets whose customer is waiting, by group', async () => {
+  const rows = await run(waiting);
+  expect(rows.map((r) => [r.group, r.waiting])).toEqual([['group 802', '1']]);
+  expect(rows[0].longest_wait).toMatchObject({ days: 2 });
+});

@@ -1,0 +1,101 @@
+// Tickets read by id and the account lists, end to end: a local server answering like Zendesk,
+// real Postgres, and the account-wide budget's own row in convlog.rate_budgets.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/log.ts';
+import { readAccountLists, readMissingTickets, type TicketContextDeps } from '../../src/sync/ticket-context.ts';
+import { accountBudget } from '../../src/zendesk/ticket-context.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { clientFor } from '../zendesk/helpers.ts';
+import { exportedTicket, listedBrand, sideLoadedGroup, sideLoadedOrganization, sideLoadedUser, VIA_SHAPES } from './tickets.ts';
+
+let database: TestDatabase;
+let server: http.Server;
+let baseUrl: string;
+const seen: URL[] = [];
+/** Tickets the server knows; others are left out of show_many answers, as Zendesk does. */
+const known = new Map<number, Record<string, unknown>>();
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://local');
+    seen.push(url);
+    let body: unknown;
+    if (url.pathname === '/api/v2/tickets/show_many.json') {
+      const ids = (url.searchParams.get('ids') ?? '').split(',').map(Number);
+      body = { tickets: ids.flatMap((id) => known.get(id) ?? []), users: [sideLoadedUser(501)], groups: [sideLoadedGroup(801)], organizations: [sideLoadedOrganization(701)] };
+    } else if (url.pathname === '/api/v2/brands') {
+      const first = url.searchParams.get('page[after]') === null;
+      body = { brands: [listedBrand(first ? 901 : 902)], meta: { has_more: first, after_cursor: first ? 'b2' : null } };
+    } else if (url.pathname === '/api/v2/groups') {
+      body = { groups: [sideLoadedGroup(801), sideLoadedGroup(802, { deleted: true })], meta: { has_more: false } };
+    } else {
+      body = { organizations: [sideLoadedOrganization(701)], meta: { has_more: false } };
+    }
+    res.writeHead(200, { 'content-type': 'application/json', 'x-rate-limit': '700', 'x-rate-limit-remaining': '600' });
+    res.end(JSON.stringify(body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await database?.close();
+});
+beforeEach(async () => {
+  seen.length = 0;
+  known.clear();
+  await database.pool.query('truncate zendesk.tickets, zendesk.groups, zendesk.brands, zendesk.organizations, zendesk.authors cascade');
+  await database.pool.query(`delete from convlog.rate_budgets where name = 'account'`);
+});
+
+const deps = (): TicketContextDeps => ({
+  db: database.db,
+  http: clientFor(baseUrl),
+  budget: accountBudget(database.pool, 100, silentLogger),
+  log: silentLogger,
+});
+
+describe('readMissingTickets', () => {
+  it('reads only tickets without a row, stores them with their context, and spends the account budget', async () => {
+    for (const id of [1, 2, 3]) known.set(id, exportedTicket({ id, via: VIA_SHAPES.whatsapp, generated_timestamp: undefined }));
+    await database.pool.query(`insert into zendesk.tickets (id, status, deleted, raw) values (1, 'open', false, '{}')`);
+
+    const result = await readMissingTickets(deps(), [1, 2, 3, 3, 4]);
+
+    expect(seen.map((url) => url.searchParams.get('ids'))).toEqual(['2,3,4']);
+    expect(result).toEqual({ stored: 2, missing: [4], requests: 1 });
+    const { rows } = await database.pool.query(
+      `select t.id, t.via_channel, g.name as group_name, r.display_name as requester
+         from zendesk.tickets t left join zendesk.groups g on g.id = t.group_id
+         left join zendesk.authors r on r.author_key = 'support:' || t.requester_id order by t.id`,
+    );
+    expect(rows).toEqual([
+      { id: '1', via_channel: null, group_name: null, requester: null },
+      { id: '2', via_channel: 'whatsapp', group_name: 'Group 801', requester: 'User 501' },
+      { id: '3', via_channel: 'whatsapp', group_name: 'Group 801', requester: 'User 501' },
+    ]);
+    const budget = await database.pool.query(`select total_taken from convlog.rate_budgets where name = 'account'`);
+    expect(budget.rows).toEqual([{ total_taken: '1' }]);
+  });
+
+  it('sends nothing when every ticket has its row', async () => {
+    await database.pool.query(`insert into zendesk.tickets (id, status, deleted, raw) values (7, 'open', false, '{}')`);
+    expect(await readMissingTickets(deps(), [7])).toEqual({ stored: 0, missing: [], requests: 0 });
+    expect(seen).toEqual([]);
+  });
+});
+
+describe('readAccountLists', () => {
+  it('stores every page of brands, groups (deleted ones too) and organizations', async () => {
+    expect(await readAccountLists(deps())).toEqual({ brands: 2, groups: 2, organizations: 1, requests: 4 });
+    const { rows } = await database.pool.query(
+      `select (select array_agg(name order by id) from zendesk.brands) as brands,
+              (select array_agg(deleted order by id) from zendesk.groups) as group_deleted,
+              (select array_agg(name) from zendesk.organizations) as organizations`,
+    );
+    expect(rows[0]).toEqual({ brands: ['Brand 901', 'Brand 902'], group_deleted: [false, true], organizations: ['Org 701'] });
+  });
+});
