@@ -20,7 +20,6 @@ export const SUBSCRIBED_EVENT_TYPES = [
   'created',
   'status_changed',
   'comment_redacted',
-  'comment_made_private',
   'soft_deleted',
   'permanently_deleted',
   'undeleted',
@@ -30,6 +29,7 @@ export const SUBSCRIBED_EVENT_TYPES = [
 /** Bodies a trigger sends carry no type; they are named so in metrics and logs. */
 export const TRIGGER_TYPE = 'trigger';
 
+// Both change events already stored (text removed, made private): only a full re-read sees that.
 const FULL_REREAD = new Set(['comment_redacted', 'comment_made_private']);
 const DELETED = new Set(['soft_deleted', 'permanently_deleted']);
 
@@ -66,4 +66,18 @@ function idFrom(value: unknown): number | undefined {
   if (!/^\d{1,15}$/.test(text)) return undefined;
   const n = Number(text);
   return n > 0 ? n : undefined;
+}
+
+/** A comment_added event as Zendesk sends it, for `convlog webhook test`. */
+export function sampleTicketEvent(ticketId: number, eventId: string, at = new Date()): Record<string, unknown> {
+  return {
+    type: `${TICKET_EVENT_PREFIX}comment_added`,
+    account_id: 0,
+    id: eventId,
+    time: at.toISOString(),
+    zendesk_event_version: '2022-11-06',
+    subject: `zen:ticket:${ticketId}`,
+    detail: { id: String(ticketId) },
+    event: { comment: { id: '0', body: 'convlog webhook test', is_public: false } },
+  };
 }
