@@ -1,5 +1,7 @@
 // The health server `work --health-port` and `serve` share: /healthz follows the database,
 // /metrics reports the queue, tickets, events and budgets read from Postgres.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { connect } from '../../src/db/connection.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -74,11 +76,13 @@ describe('/healthz', () => {
       const up = await fetch(`${server.url}/healthz`);
       expect(up.status).toBe(200);
       expect(await up.json()).toEqual({ status: 'ok' });
+      expect(await containerHealthcheck(`${server.url}/healthz`)).toBe(0);
 
       await adminQuery(adminUrl, `drop database ${name} with (force)`);
       const down = await fetch(`${server.url}/healthz`);
       expect(down.status).toBe(503);
       expect(await down.json()).toEqual({ status: 'database unreachable' });
+      expect(await containerHealthcheck(`${server.url}/healthz`)).toBe(1);
       const metrics = await (await fetch(`${server.url}/metrics`)).text();
       expect(metrics).toMatch(/^convlog_database_up 0$/m);
 
@@ -91,3 +95,9 @@ describe('/healthz', () => {
     }
   });
 });
+
+/** Exit code of the image's HEALTHCHECK command (deploy/healthcheck.js) asking `url`. */
+function containerHealthcheck(url: string): Promise<number> {
+  const script = fileURLToPath(new URL('../../deploy/healthcheck.js', import.meta.url));
+  return new Promise((resolve) => execFile(process.execPath, [script, url], (error) => resolve(error ? Number(error.code ?? 1) : 0)));
+}
