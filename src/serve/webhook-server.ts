@@ -7,14 +7,14 @@ import type { PgBoss } from 'pg-boss';
 import type { Database } from '../db/connection.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { enqueueTickets } from '../queue/enqueue.ts';
 import { healthRoutes } from './health.ts';
 import { listen, sendJson, type Handler, type RunningServer } from './http.ts';
 import type { Metrics, RejectionReason } from './metrics.ts';
+import { createIntake, type IntakeOutcome } from './intake.ts';
 import { replayStore } from './replay-store.ts';
 import type { ServeConfig } from './serve-config.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, timestampSkewSeconds, verifyWebhookSignature } from './signature.ts';
-import { webhookAction, type WebhookAction } from './webhook-events.ts';
+import { webhookAction } from './webhook-events.ts';
 
 export const WEBHOOK_PATH = '/webhooks/zendesk';
 /** Zendesk's ticket events are a few KB; a body this large is not one of them. */
@@ -43,7 +43,7 @@ const STATUS: Record<RejectionReason, number> = {
 
 export async function startWebhookServer(options: WebhookServerOptions): Promise<RunningServer> {
   const { database, boss, config, metrics, log } = options;
-  const deliveries = replayStore(database.pool);
+  const intake = createIntake(boss, database.db, replayStore(database.pool));
   const health = healthRoutes(database.pool, metrics);
 
   const reject = (req: http.IncomingMessage, res: http.ServerResponse, reason: RejectionReason, detail?: string) => {
@@ -53,26 +53,6 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     if (reason === 'too_large') res.setHeader('connection', 'close');
     if (reason === 'method_not_allowed') res.setHeader('allow', 'POST');
     sendJson(res, STATUS[reason], { error: reason });
-  };
-
-  const queue = async (action: Exclude<WebhookAction, { kind: 'ignore' }>, key: string, res: http.ServerResponse) => {
-    if (!(await deliveries.claim(key, action.ticketId))) {
-      metrics.webhooksReplayed.inc();
-      log.info({ ticketId: action.ticketId, type: action.type }, 'webhook replay: already accepted, nothing queued');
-      sendJson(res, 200, { replay: true });
-      return;
-    }
-    try {
-      // Deleted tickets are synced for now: the sync records Zendesk's 404 as not_found.
-      const result = await enqueueTickets(boss, database.db, [action.ticketId], { full: action.kind === 'full' });
-      metrics.webhooksAccepted.inc({ action: action.kind });
-      log.debug({ ticketId: action.ticketId, type: action.type, action: action.kind, queued: result.queued }, 'webhook accepted');
-      sendJson(res, 200, { ticketId: action.ticketId, action: action.kind, queued: result.queued === 1 });
-    } catch (error) {
-      // Not accepted after all: Zendesk's retry of this delivery must not be taken for a replay.
-      await deliveries.release(key).catch(() => {});
-      throw error;
-    }
   };
 
   const handleWebhook = async (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -102,12 +82,24 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     }
     // Trigger bodies carry no event id; the same signed request sent again is still a replay.
     const key = action.eventId ? `event:${action.eventId}` : `signed:${createHash('sha256').update(`${timestamp}\n${signature}`).digest('hex')}`;
+    let outcome: IntakeOutcome;
     try {
-      await queue(action, key, res);
+      // Deleted tickets are synced for now: the sync records Zendesk's 404 as not_found.
+      outcome = await intake.submit({ key, ticketId: action.ticketId, full: action.kind === 'full' });
     } catch (error) {
       log.error({ ticketId: action.ticketId, err: errorMessage(error) }, 'webhook not queued: the database failed; Zendesk will retry');
       sendJson(res, 503, { error: 'not queued, try again' });
+      return;
     }
+    if (outcome === 'replay') {
+      metrics.webhooksReplayed.inc();
+      log.info({ ticketId: action.ticketId, type: action.type }, 'webhook replay: already accepted, nothing queued');
+      sendJson(res, 200, { replay: true });
+      return;
+    }
+    metrics.webhooksAccepted.inc({ action: action.kind });
+    log.debug({ ticketId: action.ticketId, type: action.type, action: action.kind }, 'webhook accepted');
+    sendJson(res, 200, { ticketId: action.ticketId, action: action.kind });
   };
 
   const handler: Handler = async (req, res) => {
