@@ -26,7 +26,7 @@ export interface ServeFixture {
 
 // Until the lead generates the migration for convlog.webhook_deliveries, the test database
 // gets the table from the same definition; this goes away with that migration.
-const WEBHOOK_DELIVERIES_DDL = `
+export const WEBHOOK_DELIVERIES_DDL = `
   create table if not exists convlog.webhook_deliveries (
     delivery_key text primary key,
     ticket_id bigint not null,
