@@ -13,7 +13,6 @@ export type RejectionReason =
   | 'too_large'
   | 'malformed_json'
   | 'no_ticket'
-  | 'not_found'
   | 'method_not_allowed';
 
 export interface Metrics {

@@ -37,7 +37,6 @@ const STATUS: Record<RejectionReason, number> = {
   too_large: 413,
   malformed_json: 400,
   no_ticket: 400,
-  not_found: 404,
   method_not_allowed: 405,
 };
 
