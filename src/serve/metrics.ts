@@ -6,14 +6,16 @@ import { storedMetrics } from '../db/stored-metrics.ts';
 import { TICKET_STATUSES } from '../db/schema.ts';
 import { queueMetrics } from '../queue/queue-metrics.ts';
 
-export type RejectionReason =
-  | 'no_signature'
-  | 'bad_signature'
-  | 'stale_timestamp'
-  | 'too_large'
-  | 'malformed_json'
-  | 'no_ticket'
-  | 'method_not_allowed';
+export const REJECTION_REASONS = [
+  'no_signature',
+  'bad_signature',
+  'stale_timestamp',
+  'too_large',
+  'malformed_json',
+  'no_ticket',
+  'method_not_allowed',
+] as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
 export interface Metrics {
   registry: Registry;
@@ -38,6 +40,7 @@ export function createMetrics(pool: pg.Pool): Metrics {
   const webhooksIgnored = new Counter({ name: 'convlog_webhooks_ignored_total', help: 'Webhooks of event types convlog does not act on', labelNames: ['type'], registers });
   // Pre-set so every series exists (at 0) from the first scrape, and alert rules find it.
   for (const action of ['sync', 'full', 'deleted']) webhooksAccepted.inc({ action }, 0);
+  for (const reason of REJECTION_REASONS) webhooksRejected.inc({ reason }, 0);
 
   const up = gauge('convlog_database_up', '1 when Postgres answered the last scrape');
   const queueDepth = gauge('convlog_queue_depth', 'Ticket sync jobs by state (queued, retrying, running)', ['state']);
