@@ -261,3 +261,18 @@ export const syncState = internal.table('sync_state', {
   value: jsonb('value').notNull(),
   updatedAt: tstz('updated_at').notNull().defaultNow(),
 });
+
+/**
+ * Webhooks `convlog serve` accepted, by delivery key (Zendesk's event id, or a hash of the
+ * signature for trigger bodies, which carry none): a replay is answered 200 and queues nothing.
+ * Rows older than a day are pruned; a replay that old fails the timestamp check anyway.
+ */
+export const webhookDeliveries = internal.table(
+  'webhook_deliveries',
+  {
+    deliveryKey: text('delivery_key').primaryKey(),
+    ticketId: id('ticket_id').notNull(),
+    receivedAt: tstz('received_at').notNull().defaultNow(),
+  },
+  (t) => [index('webhook_deliveries_received_idx').on(t.receivedAt)],
+);

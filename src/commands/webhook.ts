@@ -1,0 +1,117 @@
+// `convlog webhook create`: registers an event-subscription webhook in Zendesk and prints its
+// signing secret. `convlog webhook test`: sends a signed sample to a running `convlog serve`.
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { ConvlogError, errorMessage, UsageError } from '../errors.ts';
+import { DEFAULT_SERVE_PORT, loadServeConfig } from '../serve/serve-config.ts';
+import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from '../serve/signature.ts';
+import { sampleTicketEvent, SUBSCRIBED_EVENT_TYPES } from '../serve/webhook-events.ts';
+import { WEBHOOK_PATH } from '../serve/webhook-server.ts';
+import { zendeskHttpInfo } from '../zendesk/http.ts';
+import { createZendeskHttp, errorForFailure, readJsonResponse, type ResponseContext, type ZendeskHttp } from '../zendesk/index.ts';
+import type { Command, CommandContext } from './types.ts';
+
+const DEFAULT_TEST_URL = `http://127.0.0.1:${DEFAULT_SERVE_PORT}${WEBHOOK_PATH}`;
+const DEFAULT_NAME = 'convlog';
+
+const createdWebhook = z.object({ webhook: z.object({ id: z.union([z.string(), z.number()]).transform(String) }) });
+const signingSecret = z.object({ signing_secret: z.object({ secret: z.string().min(1) }) });
+
+export const webhook: Command = {
+  name: 'webhook',
+  summary: 'create: register a Zendesk webhook for ticket events and print its secret; test: send a signed sample to serve',
+  usage: `convlog webhook create --url URL [--name NAME] | convlog webhook test [--url URL] [--ticket ID] (default ${DEFAULT_TEST_URL})`,
+  options: { url: { type: 'string' }, name: { type: 'string' }, ticket: { type: 'string' } },
+  allowPositionals: true,
+  async run(values, positionals, ctx) {
+    const [action, ...extra] = positionals;
+    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+    if (action === 'create') {
+      if (values.url === undefined) throw new UsageError('webhook create needs --url, the https address Zendesk will call (…/webhooks/zendesk)');
+      return create(endpointFrom(values.url), typeof values.name === 'string' ? values.name : DEFAULT_NAME, ctx);
+    }
+    if (action === 'test') {
+      if (values.name !== undefined) throw new UsageError('--name is for webhook create');
+      return sendTest(endpointFrom(values.url ?? DEFAULT_TEST_URL), ticketFrom(values.ticket), ctx);
+    }
+    throw new UsageError(action ? `unknown webhook action "${action}": use create or test` : 'say what to do: webhook create or webhook test');
+  },
+};
+
+function endpointFrom(value: unknown): string {
+  const text = String(value);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--url must be an http(s) URL, got "${text}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`--url must be an http(s) URL, got "${text}"`);
+  return url.toString();
+}
+
+function ticketFrom(value: unknown): number {
+  if (value === undefined) return 1;
+  const text = String(value);
+  if (!/^\d{1,15}$/.test(text) || Number(text) < 1) throw new UsageError(`--ticket must be a ticket id (a positive integer), got "${text}"`);
+  return Number(text);
+}
+
+async function create(endpoint: string, name: string, ctx: CommandContext): Promise<number> {
+  const config = ctx.config({ needZendesk: true });
+  const http = createZendeskHttp(config.zendesk!, { log: ctx.log });
+  const info = zendeskHttpInfo(http)!;
+  const context: ResponseContext = { host: info.host, timeoutMs: info.timeoutMs, secrets: info.secrets };
+  const host = info.host;
+  const body = {
+    webhook: {
+      name,
+      endpoint,
+      http_method: 'POST',
+      request_format: 'json',
+      status: 'active',
+      subscriptions: SUBSCRIBED_EVENT_TYPES,
+    },
+  };
+  const created = createdWebhook.safeParse(await call(http, context, 'api/v2/webhooks', { method: 'post', json: body }));
+  if (!created.success) throw new ConvlogError(`Zendesk at ${host} answered the webhook creation without a webhook id`);
+  const id = created.data.webhook.id;
+  const secret = signingSecret.safeParse(await call(http, context, `api/v2/webhooks/${encodeURIComponent(id)}/signing_secret`, { method: 'get' }));
+  if (!secret.success) {
+    throw new ConvlogError(`webhook ${id} was created, but Zendesk at ${host} sent no signing secret; see it in Admin Center > Webhooks`);
+  }
+  ctx.out(`created Zendesk webhook ${id} ("${name}") calling ${endpoint} on ${SUBSCRIBED_EVENT_TYPES.length} ticket event types`);
+  ctx.out('put this line in .env (while rotating, keep the old secret after a comma), then restart convlog serve:');
+  ctx.out(`CONVLOG_WEBHOOK_SECRET=${secret.data.signing_secret.secret}`);
+  return 0;
+}
+
+async function call(http: ZendeskHttp, context: ResponseContext, path: string, options: { method: 'get' | 'post'; json?: unknown }): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await http(path, options);
+  } catch (error) {
+    throw errorForFailure(error, context);
+  }
+  return readJsonResponse({ status: response.status, headers: response.headers, body: await response.text() }, context);
+}
+
+async function sendTest(url: string, ticketId: number, ctx: CommandContext): Promise<number> {
+  const [secret] = loadServeConfig().secrets;
+  const body = JSON.stringify(sampleTicketEvent(ticketId, `convlog-test-${randomUUID()}`));
+  const timestamp = new Date().toISOString();
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [TIMESTAMP_HEADER]: timestamp, [SIGNATURE_HEADER]: signWebhook(secret, timestamp, body) },
+      body,
+      signal: AbortSignal.timeout(10_000),
+    });
+  } catch (error) {
+    throw new ConvlogError(`cannot reach ${url}: ${errorMessage((error as { cause?: unknown }).cause ?? error)} (is convlog serve running there?)`, { cause: error });
+  }
+  const answer = (await response.text()).trim();
+  ctx.out(`${response.status} ${response.statusText}: ${answer}`);
+  return response.ok ? 0 : 1;
+}

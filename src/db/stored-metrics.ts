@@ -1,0 +1,41 @@
+// What /metrics reports about the stored data and the rate budgets. Scraped every few seconds,
+// so nothing here scans a big table: events are the planner's estimate, tickets come from the
+// status index.
+import type pg from 'pg';
+
+export interface BudgetMetrics {
+  name: string;
+  limitPerWindow: number;
+  spent: number;
+  requests: number;
+  rateLimited: number;
+  waitSeconds: number;
+}
+
+export interface StoredMetrics {
+  ticketsByStatus: Record<string, number>;
+  /** An estimate (pg_class.reltuples, kept by autovacuum); 0 before the first analyze. */
+  eventsEstimate: number;
+  budgets: BudgetMetrics[];
+}
+
+export async function storedMetrics(pool: pg.Pool): Promise<StoredMetrics> {
+  const [tickets, events, budgets] = await Promise.all([
+    pool.query<{ status: string; n: number }>('select status, count(*)::int as n from zendesk.ticket_sync group by status'),
+    pool.query<{ n: number }>(
+      `select greatest(reltuples, 0)::float8 as n from pg_class where oid = 'zendesk.conversation_events'::regclass`,
+    ),
+    pool.query<BudgetMetrics>(
+      `select name, limit_per_window as "limitPerWindow",
+              -- A window that has ended has spent nothing yet; the row is only reset by the next permit.
+              case when window_started_at + window_ms * interval '1 millisecond' > now() then spent else 0 end as spent,
+              total_taken::float8 as requests, total_rate_limited::float8 as "rateLimited", total_wait_ms::float8 / 1000 as "waitSeconds"
+         from convlog.rate_budgets order by name`,
+    ),
+  ]);
+  return {
+    ticketsByStatus: Object.fromEntries(tickets.rows.map((r) => [r.status, r.n])),
+    eventsEstimate: events.rows[0]?.n ?? 0,
+    budgets: budgets.rows,
+  };
+}

@@ -1,0 +1,28 @@
+// The queue as an operator watches it: how many sync jobs wait, and how long the oldest has
+// waited (the sync lag). Read from pg-boss's job table, one indexed query per scrape.
+import type pg from 'pg';
+import { BOSS_SCHEMA, SYNC_QUEUE } from './boss.ts';
+
+export interface QueueMetrics {
+  /** Waiting for a worker. */
+  queued: number;
+  /** Failed once, waiting for their retry time. */
+  retrying: number;
+  running: number;
+  /** Seconds since the oldest queued or retrying job was created; 0 when none waits. */
+  oldestWaitingSeconds: number;
+}
+
+export async function queueMetrics(pool: pg.Pool, queue = SYNC_QUEUE): Promise<QueueMetrics> {
+  const { rows } = await pool.query<{ queued: number; retrying: number; running: number; oldest: number | null }>(
+    `select count(*) filter (where state = 'created')::int as queued,
+            count(*) filter (where state = 'retry')::int as retrying,
+            count(*) filter (where state = 'active')::int as running,
+            extract(epoch from now() - min(created_on) filter (where state in ('created', 'retry')))::float8 as oldest
+       from ${BOSS_SCHEMA}.job
+      where name = $1 and state in ('created', 'retry', 'active')`,
+    [queue],
+  );
+  const row = rows[0];
+  return { queued: row.queued, retrying: row.retrying, running: row.running, oldestWaitingSeconds: Math.max(0, row.oldest ?? 0) };
+}

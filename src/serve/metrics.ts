@@ -1,0 +1,86 @@
+// The Prometheus registry of one process: webhook counters kept in memory, and gauges read
+// from Postgres at each scrape (so every process reports the same queue and budgets).
+import type pg from 'pg';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { storedMetrics } from '../db/stored-metrics.ts';
+import { TICKET_STATUSES } from '../db/schema.ts';
+import { queueMetrics } from '../queue/queue-metrics.ts';
+
+export const REJECTION_REASONS = [
+  'no_signature',
+  'bad_signature',
+  'stale_timestamp',
+  'too_large',
+  'malformed_json',
+  'no_ticket',
+  'method_not_allowed',
+] as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
+
+export interface Metrics {
+  registry: Registry;
+  webhooksAccepted: Counter<'action'>;
+  webhooksRejected: Counter<'reason'>;
+  webhooksReplayed: Counter;
+  webhooksIgnored: Counter<'type'>;
+  /** Reads the database gauges; false (and convlog_database_up 0) when Postgres did not answer. */
+  refresh(): Promise<boolean>;
+}
+
+export function createMetrics(pool: pg.Pool): Metrics {
+  const registry = new Registry();
+  const registers = [registry];
+  collectDefaultMetrics({ register: registry });
+  const gauge = <L extends string>(name: string, help: string, labelNames: L[] = []) =>
+    new Gauge<L>({ name, help, labelNames, registers });
+
+  const webhooksAccepted = new Counter({ name: 'convlog_webhooks_accepted_total', help: 'Webhooks accepted, by what they asked for', labelNames: ['action'], registers });
+  const webhooksRejected = new Counter({ name: 'convlog_webhooks_rejected_total', help: 'Webhooks refused, by reason', labelNames: ['reason'], registers });
+  const webhooksReplayed = new Counter({ name: 'convlog_webhooks_replayed_total', help: 'Webhooks already accepted once (answered 200, nothing queued)', registers });
+  const webhooksIgnored = new Counter({ name: 'convlog_webhooks_ignored_total', help: 'Webhooks of event types convlog does not act on', labelNames: ['type'], registers });
+  // Pre-set so every series exists (at 0) from the first scrape, and alert rules find it.
+  for (const action of ['sync', 'full', 'deleted']) webhooksAccepted.inc({ action }, 0);
+  for (const reason of REJECTION_REASONS) webhooksRejected.inc({ reason }, 0);
+
+  const up = gauge('convlog_database_up', '1 when Postgres answered the last scrape');
+  const queueDepth = gauge('convlog_queue_depth', 'Ticket sync jobs by state (queued, retrying, running)', ['state']);
+  const oldest = gauge('convlog_queue_oldest_waiting_seconds', 'Age of the oldest ticket sync job waiting for a worker (sync lag)');
+  const tickets = gauge('convlog_tickets', 'Tickets known to convlog, by sync status', ['status']);
+  const events = gauge('convlog_events_stored', 'Conversation events stored (planner estimate)');
+  const budgetLimit = gauge('convlog_rate_budget_limit', 'Requests allowed per window, by budget (Zendesk endpoint)', ['budget']);
+  const budgetSpent = gauge('convlog_rate_budget_spent', 'Requests taken in the current window, by budget', ['budget']);
+  const budgetRequests = gauge('convlog_rate_budget_requests_total', 'Requests sent since the budget was created, by budget', ['budget']);
+  const budget429 = gauge('convlog_rate_budget_rate_limited_total', '429 answers since the budget was created, by budget', ['budget']);
+  const budgetWaits = gauge('convlog_rate_budget_wait_seconds_total', 'Time processes spent waiting for a permit, by budget', ['budget']);
+
+  return {
+    registry,
+    webhooksAccepted,
+    webhooksRejected,
+    webhooksReplayed,
+    webhooksIgnored,
+    async refresh() {
+      try {
+        const [queue, stored] = await Promise.all([queueMetrics(pool), storedMetrics(pool)]);
+        queueDepth.set({ state: 'queued' }, queue.queued);
+        queueDepth.set({ state: 'retrying' }, queue.retrying);
+        queueDepth.set({ state: 'running' }, queue.running);
+        oldest.set(queue.oldestWaitingSeconds);
+        for (const status of TICKET_STATUSES) tickets.set({ status }, stored.ticketsByStatus[status] ?? 0);
+        events.set(stored.eventsEstimate);
+        for (const b of stored.budgets) {
+          budgetLimit.set({ budget: b.name }, b.limitPerWindow);
+          budgetSpent.set({ budget: b.name }, b.spent);
+          budgetRequests.set({ budget: b.name }, b.requests);
+          budget429.set({ budget: b.name }, b.rateLimited);
+          budgetWaits.set({ budget: b.name }, b.waitSeconds);
+        }
+        up.set(1);
+        return true;
+      } catch {
+        up.set(0);
+        return false;
+      }
+    },
+  };
+}

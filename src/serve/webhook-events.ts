@@ -1,0 +1,83 @@
+// What a webhook asks convlog to do: a pure function of its parsed body, so every event type
+// is decided here and tested without a server.
+
+export type WebhookAction =
+  | { kind: 'sync'; ticketId: number; eventId?: string; type: string }
+  /** The ticket's existing events changed (a redaction): re-read it from the first event. */
+  | { kind: 'full'; ticketId: number; eventId?: string; type: string }
+  /** The ticket was deleted in Zendesk: for the deletion handling (today: synced, which records the 404). */
+  | { kind: 'deleted'; ticketId: number; eventId?: string; type: string }
+  /** An event that concerns no ticket convlog keeps: answered 200 and counted. */
+  | { kind: 'ignore'; type: string };
+
+export type WebhookReading = WebhookAction | { kind: 'invalid'; problem: string };
+
+export const TICKET_EVENT_PREFIX = 'zen:event-type:ticket.';
+
+/** The event types `convlog webhook create` subscribes to. */
+export const SUBSCRIBED_EVENT_TYPES = [
+  'comment_added',
+  'created',
+  'status_changed',
+  'comment_redacted',
+  'soft_deleted',
+  'permanently_deleted',
+  'undeleted',
+  'merged',
+].map((event) => `${TICKET_EVENT_PREFIX}${event}`);
+
+/** Bodies a trigger sends carry no type; they are named so in metrics and logs. */
+export const TRIGGER_TYPE = 'trigger';
+
+// Both change events already stored (text removed, made private): only a full re-read sees that.
+const FULL_REREAD = new Set(['comment_redacted', 'comment_made_private']);
+const DELETED = new Set(['soft_deleted', 'permanently_deleted']);
+
+/**
+ * Event-subscription bodies (`type`, `id`, `subject: "zen:ticket:123"`, `detail.id`) and
+ * trigger bodies (`{"ticket_id": "123"}`). Any other `ticket.*` type is a change to the ticket
+ * and syncs it, so a type Zendesk adds later is not lost; types about anything else are ignored.
+ */
+export function webhookAction(body: unknown): WebhookReading {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { kind: 'invalid', problem: 'the body is not a JSON object' };
+  const payload = body as Record<string, unknown>;
+  const type = typeof payload.type === 'string' ? payload.type : undefined;
+  if (type !== undefined && !type.startsWith(TICKET_EVENT_PREFIX)) return { kind: 'ignore', type };
+
+  const ticketId = type === undefined ? idFrom(payload.ticket_id) : ticketIdOfEvent(payload);
+  if (ticketId === undefined) return { kind: 'invalid', problem: 'no ticket id in the body' };
+  const eventId = type !== undefined && typeof payload.id === 'string' && payload.id.trim() !== '' ? payload.id.trim() : undefined;
+  const event = type?.slice(TICKET_EVENT_PREFIX.length) ?? '';
+  const kind = FULL_REREAD.has(event) ? 'full' : DELETED.has(event) ? 'deleted' : 'sync';
+  return { kind, ticketId, type: type ?? TRIGGER_TYPE, ...(eventId ? { eventId } : {}) };
+}
+
+function ticketIdOfEvent(payload: Record<string, unknown>): number | undefined {
+  const detail = payload.detail as Record<string, unknown> | undefined;
+  const fromDetail = typeof detail === 'object' && detail !== null ? idFrom(detail.id) : undefined;
+  if (fromDetail !== undefined) return fromDetail;
+  const subject = typeof payload.subject === 'string' ? /^zen:ticket:(\d+)$/.exec(payload.subject) : null;
+  return subject ? idFrom(subject[1]) : undefined;
+}
+
+/** A positive integer id, given as a number or a string of digits (trigger placeholders are strings). */
+function idFrom(value: unknown): number | undefined {
+  const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
+  if (!/^\d{1,15}$/.test(text)) return undefined;
+  const n = Number(text);
+  return n > 0 ? n : undefined;
+}
+
+/** A comment_added event as Zendesk sends it, for `convlog webhook test`. */
+export function sampleTicketEvent(ticketId: number, eventId: string, at = new Date()): Record<string, unknown> {
+  return {
+    type: `${TICKET_EVENT_PREFIX}comment_added`,
+    account_id: 0,
+    id: eventId,
+    time: at.toISOString(),
+    zendesk_event_version: '2022-11-06',
+    subject: `zen:ticket:${ticketId}`,
+    detail: { id: String(ticketId) },
+    event: { comment: { id: '0', body: 'convlog webhook test', is_public: false } },
+  };
+}

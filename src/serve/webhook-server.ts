@@ -1,0 +1,158 @@
+// `convlog serve`: POST /webhooks/zendesk checks the signature, remembers the delivery, queues
+// the ticket and answers at once (Zendesk waits only seconds and stops calling an endpoint
+// that keeps failing). Also /healthz and /metrics.
+import { createHash } from 'node:crypto';
+import type http from 'node:http';
+import type { PgBoss } from 'pg-boss';
+import type { Database } from '../db/connection.ts';
+import { errorMessage } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { healthRoutes } from './health.ts';
+import { listen, sendJson, type Handler, type RunningServer } from './http.ts';
+import type { Metrics, RejectionReason } from './metrics.ts';
+import { createIntake, type IntakeOutcome } from './intake.ts';
+import { replayStore } from './replay-store.ts';
+import type { ServeConfig } from './serve-config.ts';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, timestampSkewSeconds, verifyWebhookSignature } from './signature.ts';
+import { webhookAction } from './webhook-events.ts';
+
+export const WEBHOOK_PATH = '/webhooks/zendesk';
+/** Zendesk's ticket events are a few KB; a body this large is not one of them. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface WebhookServerOptions {
+  database: Database;
+  boss: PgBoss;
+  config: ServeConfig;
+  metrics: Metrics;
+  log: Logger;
+  port: number;
+  host?: string;
+}
+
+const STATUS: Record<RejectionReason, number> = {
+  no_signature: 401,
+  bad_signature: 401,
+  stale_timestamp: 401,
+  too_large: 413,
+  malformed_json: 400,
+  no_ticket: 400,
+  method_not_allowed: 405,
+};
+
+export async function startWebhookServer(options: WebhookServerOptions): Promise<RunningServer> {
+  const { database, boss, config, metrics, log } = options;
+  const intake = createIntake(boss, database.db, replayStore(database.pool));
+  const health = healthRoutes(database.pool, metrics);
+
+  const reject = (req: http.IncomingMessage, res: http.ServerResponse, reason: RejectionReason, detail?: string) => {
+    metrics.webhooksRejected.inc({ reason });
+    // One line per rejection; never the secret, the signature or the body.
+    log.warn({ reason, status: STATUS[reason], remote: req.socket.remoteAddress, ...(detail ? { detail } : {}) }, `webhook rejected: ${reason}`);
+    if (reason === 'too_large') res.setHeader('connection', 'close');
+    if (reason === 'method_not_allowed') res.setHeader('allow', 'POST');
+    sendJson(res, STATUS[reason], { error: reason });
+  };
+
+  const handleWebhook = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const body = await readBody(req, MAX_BODY_BYTES);
+    if (body === undefined) return reject(req, res, 'too_large');
+    const signature = headerOf(req, SIGNATURE_HEADER);
+    const timestamp = headerOf(req, TIMESTAMP_HEADER);
+    if (!signature || !timestamp) return reject(req, res, 'no_signature');
+    if (!verifyWebhookSignature(config.secrets, timestamp, body, signature)) return reject(req, res, 'bad_signature');
+    const skew = timestampSkewSeconds(timestamp);
+    if (skew === undefined || skew > config.maxAgeSeconds) {
+      return reject(req, res, 'stale_timestamp', skew === undefined ? 'not a date' : `${Math.round(skew)} s from now`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
+      return reject(req, res, 'malformed_json');
+    }
+    const action = webhookAction(parsed);
+    if (action.kind === 'invalid') return reject(req, res, 'no_ticket', action.problem);
+    if (action.kind === 'ignore') {
+      metrics.webhooksIgnored.inc({ type: typeLabel(action.type) });
+      log.info({ type: typeLabel(action.type) }, 'webhook ignored: not a ticket event');
+      sendJson(res, 200, { ignored: true });
+      return;
+    }
+    // Trigger bodies carry no event id; the same signed request sent again is still a replay.
+    const key = action.eventId ? `event:${action.eventId}` : `signed:${createHash('sha256').update(`${timestamp}\n${signature}`).digest('hex')}`;
+    let outcome: IntakeOutcome;
+    try {
+      // Deleted tickets are synced for now: the sync records Zendesk's 404 as not_found.
+      outcome = await intake.submit({ key, ticketId: action.ticketId, full: action.kind === 'full' });
+    } catch (error) {
+      log.error({ ticketId: action.ticketId, err: errorMessage(error) }, 'webhook not queued: the database failed; Zendesk will retry');
+      sendJson(res, 503, { error: 'not queued, try again' });
+      return;
+    }
+    if (outcome === 'replay') {
+      metrics.webhooksReplayed.inc();
+      log.info({ ticketId: action.ticketId, type: action.type }, 'webhook replay: already accepted, nothing queued');
+      sendJson(res, 200, { replay: true });
+      return;
+    }
+    metrics.webhooksAccepted.inc({ action: action.kind });
+    log.debug({ ticketId: action.ticketId, type: action.type, action: action.kind }, 'webhook accepted');
+    sendJson(res, 200, { ticketId: action.ticketId, action: action.kind });
+  };
+
+  const handler: Handler = async (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === WEBHOOK_PATH) {
+      if (req.method !== 'POST') return reject(req, res, 'method_not_allowed');
+      return handleWebhook(req, res);
+    }
+    if (await health(req, res)) return;
+    sendJson(res, 404, { error: 'not found' });
+  };
+
+  return listen(handler, {
+    port: options.port,
+    host: options.host,
+    onError: (error) => log.error({ err: errorMessage(error) }, 'webhook request failed'),
+  });
+}
+
+function headerOf(req: http.IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  const text = Array.isArray(value) ? value[0] : value;
+  return text?.trim() || undefined;
+}
+
+/**
+ * The raw body, or undefined once it passes `limit` bytes. The rest is read and dropped rather
+ * than the socket destroyed, so the client gets its 413 (the connection closes after it, and
+ * the server's request timeout cuts a sender that never stops).
+ */
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  if (Number(req.headers['content-length'] ?? 0) > limit) {
+    req.resume();
+    return Promise.resolve(undefined);
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      req.off('data', onData).off('end', onEnd);
+      req.resume();
+      resolve(undefined);
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks, size));
+    req.on('data', onData).on('end', onEnd).on('error', reject);
+  });
+}
+
+/** Event types become metric labels: anything odd is "other", so a sender cannot create series at will. */
+function typeLabel(type: string): string {
+  return /^[a-z0-9_:.-]{1,80}$/i.test(type) ? type : 'other';
+}

@@ -1,0 +1,105 @@
+// The health server `work --health-port` and `serve` share: /healthz follows the database,
+// /metrics reports the queue, tickets, events and budgets read from Postgres.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { connect } from '../../src/db/connection.ts';
+import { silentLogger } from '../../src/log.ts';
+import { startBoss } from '../../src/queue/boss.ts';
+import { enqueueTickets } from '../../src/queue/enqueue.ts';
+import { startHealthServer } from '../../src/serve/health.ts';
+import { adminQuery, createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+
+let database: TestDatabase;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => {
+  await database?.close();
+});
+
+describe('/metrics', () => {
+  it('has every named series, with the values Postgres holds', async () => {
+    const boss = await startBoss(database, silentLogger);
+    await enqueueTickets(boss, database.db, [11, 12, 13]);
+    await boss.stop({ graceful: false, timeout: 2_000 });
+    // The oldest job has waited a minute: the sync lag an alert watches.
+    await database.pool.query(`update pgboss.job set created_on = now() - interval '60 seconds' where name = 'ticket-sync' and data->>'ticketId' = '11'`);
+    await database.pool.query(`update zendesk.ticket_sync set status = 'failed' where ticket_id = 13`);
+    await database.pool.query(
+      `insert into convlog.rate_budgets (name, limit_per_window, spent, total_taken, total_rate_limited, total_wait_ms)
+       values ('conversation_log', 100, 42, 5000, 7, 12500)`,
+    );
+    const server = await startHealthServer({ pool: database.pool, port: 0, host: '127.0.0.1', log: silentLogger });
+    try {
+      const response = await fetch(`${server.url}/metrics`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toContain('text/plain');
+      const text = await response.text();
+      const value = (series: string) => {
+        const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+        return line === undefined ? undefined : Number(line.slice(series.length + 1));
+      };
+      expect(value('convlog_database_up')).toBe(1);
+      expect(value('convlog_queue_depth{state="queued"}')).toBe(3);
+      expect(value('convlog_queue_depth{state="running"}')).toBe(0);
+      expect(value('convlog_queue_oldest_waiting_seconds')).toBeGreaterThanOrEqual(59);
+      expect(value('convlog_tickets{status="queued"}')).toBe(2);
+      expect(value('convlog_tickets{status="failed"}')).toBe(1);
+      expect(value('convlog_tickets{status="synced"}')).toBe(0);
+      expect(value('convlog_events_stored')).toBe(0);
+      expect(value('convlog_rate_budget_limit{budget="conversation_log"}')).toBe(100);
+      expect(value('convlog_rate_budget_spent{budget="conversation_log"}')).toBe(42);
+      expect(value('convlog_rate_budget_requests_total{budget="conversation_log"}')).toBe(5000);
+      expect(value('convlog_rate_budget_rate_limited_total{budget="conversation_log"}')).toBe(7);
+      expect(value('convlog_rate_budget_wait_seconds_total{budget="conversation_log"}')).toBe(12.5);
+      expect(value('convlog_webhooks_accepted_total{action="sync"}')).toBe(0);
+      expect(value('convlog_webhooks_rejected_total{reason="bad_signature"}')).toBe(0);
+      expect(value('convlog_webhooks_replayed_total')).toBe(0);
+      expect(text).toContain('process_resident_memory_bytes');
+      expect((await fetch(`${server.url}/nothing`)).status).toBe(404);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('/healthz', () => {
+  it('answers 200 while Postgres answers, 503 once the database is gone, 200 again when it is back', async () => {
+    const adminUrl = inject('pgAdminUrl');
+    const name = `${database.name}_health`;
+    await adminQuery(adminUrl, `create database ${name}`);
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    const health = await connect(url.toString(), silentLogger, 2);
+    const server = await startHealthServer({ pool: health.pool, port: 0, host: '127.0.0.1', log: silentLogger });
+    try {
+      const up = await fetch(`${server.url}/healthz`);
+      expect(up.status).toBe(200);
+      expect(await up.json()).toEqual({ status: 'ok' });
+      expect(await containerHealthcheck(`${server.url}/healthz`)).toBe(0);
+
+      await adminQuery(adminUrl, `drop database ${name} with (force)`);
+      const down = await fetch(`${server.url}/healthz`);
+      expect(down.status).toBe(503);
+      expect(await down.json()).toEqual({ status: 'database unreachable' });
+      expect(await containerHealthcheck(`${server.url}/healthz`)).toBe(1);
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      expect(metrics).toMatch(/^convlog_database_up 0$/m);
+
+      await adminQuery(adminUrl, `create database ${name}`);
+      expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    } finally {
+      await server.close();
+      await health.close();
+      await adminQuery(adminUrl, `drop database if exists ${name} with (force)`);
+    }
+  });
+});
+
+/** Exit code of the image's HEALTHCHECK command (deploy/healthcheck.js) asking `url`. */
+function containerHealthcheck(url: string): Promise<number> {
+  const script = fileURLToPath(new URL('../../deploy/healthcheck.js', import.meta.url));
+  return new Promise((resolve) => execFile(process.execPath, [script, url], (error) => resolve(error ? Number(error.code ?? 1) : 0)));
+}

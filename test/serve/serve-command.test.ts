@@ -1,0 +1,83 @@
+// The serve command as the CLI runs it: configuration checked first, then a server that queues
+// webhooks until the signal, then a clean stop (exit 0).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serve } from '../../src/commands/serve.ts';
+import type { CommandContext } from '../../src/commands/types.ts';
+import { loadConfig } from '../../src/config.ts';
+import { ConfigError, UsageError } from '../../src/errors.ts';
+import { silentLogger } from '../../src/log.ts';
+import { DEFAULT_MAX_AGE_SECONDS, loadServeConfig } from '../../src/serve/serve-config.ts';
+import { freePort } from '../../src/db/embedded.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { SECRETS, sendWebhook, ticketEvent, WEBHOOK_DELIVERIES_DDL } from './serve-fixture.ts';
+
+describe('serve configuration', () => {
+  it('reads the comma-separated secrets and the timestamp window', () => {
+    expect(loadServeConfig({ CONVLOG_WEBHOOK_SECRET: ' new-secret-1234 , old-secret-5678 ' })).toEqual({
+      secrets: ['new-secret-1234', 'old-secret-5678'],
+      maxAgeSeconds: DEFAULT_MAX_AGE_SECONDS,
+      host: undefined,
+    });
+    expect(loadServeConfig({ CONVLOG_WEBHOOK_SECRET: 'new-secret-1234', CONVLOG_WEBHOOK_MAX_AGE_SECONDS: '60' }).maxAgeSeconds).toBe(60);
+  });
+
+  it.each([
+    [{}, 'CONVLOG_WEBHOOK_SECRET is missing'],
+    [{ CONVLOG_WEBHOOK_SECRET: ' , ' }, 'CONVLOG_WEBHOOK_SECRET is missing'],
+    [{ CONVLOG_WEBHOOK_SECRET: 'short' }, 'shorter than 8 characters'],
+    [{ CONVLOG_WEBHOOK_SECRET: 'new-secret-1234', CONVLOG_WEBHOOK_MAX_AGE_SECONDS: '5m' }, 'CONVLOG_WEBHOOK_MAX_AGE_SECONDS must be a number of seconds'],
+  ])('refuses %j in one line', (env, message) => {
+    expect(() => loadServeConfig(env)).toThrow(ConfigError);
+    expect(() => loadServeConfig(env)).toThrow(message);
+  });
+});
+
+describe('convlog serve', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    // Until the migration for convlog.webhook_deliveries is generated (see serve-fixture.ts).
+    await database.pool.query(WEBHOOK_DELIVERIES_DDL);
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  it('refuses a bad --port and a missing secret before opening anything', async () => {
+    const ctx = contextFor({ DATABASE_URL: database.url }, new AbortController().signal);
+    await expect(serve.run({ port: '70000' }, [], ctx)).rejects.toThrow(UsageError);
+    const saved = process.env.CONVLOG_WEBHOOK_SECRET;
+    delete process.env.CONVLOG_WEBHOOK_SECRET;
+    await expect(serve.run({ port: '0' }, [], ctx)).rejects.toThrow(/CONVLOG_WEBHOOK_SECRET is missing/);
+    if (saved !== undefined) process.env.CONVLOG_WEBHOOK_SECRET = saved;
+  });
+
+  it('queues signed webhooks until stopped, then returns 0', async () => {
+    process.env.CONVLOG_WEBHOOK_SECRET = SECRETS.join(',');
+    const port = await freePort();
+    const controller = new AbortController();
+    const running = serve.run({ port: String(port) }, [], contextFor({ DATABASE_URL: database.url }, controller.signal));
+    try {
+      const server = { url: `http://127.0.0.1:${port}`, port, close: async () => {} };
+      let answer;
+      for (let i = 0; i < 100; i++) {
+        answer = await sendWebhook(server, ticketEvent(77)).catch(() => undefined);
+        if (answer) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(answer?.status, answer?.body).toBe(200);
+      const { rows } = await database.pool.query(`select data->>'ticketId' as id from pgboss.job where name = 'ticket-sync'`);
+      expect(rows).toEqual([{ id: '77' }]);
+      expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    } finally {
+      controller.abort();
+      delete process.env.CONVLOG_WEBHOOK_SECRET;
+    }
+    expect(await running).toBe(0);
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  });
+});
+
+function contextFor(env: Record<string, string>, signal: AbortSignal): CommandContext {
+  return { log: silentLogger, config: (options) => loadConfig(env, options), out: () => {}, signal };
+}

@@ -1,0 +1,91 @@
+// The event → action mapping, one case per event type Zendesk sends, and the signature check.
+import { describe, expect, it } from 'vitest';
+import { signWebhook, timestampSkewSeconds, verifyWebhookSignature } from '../../src/serve/signature.ts';
+import { SUBSCRIBED_EVENT_TYPES, webhookAction } from '../../src/serve/webhook-events.ts';
+
+const event = (type: string, ticketId: unknown = '123', extra: Record<string, unknown> = {}) => ({
+  type: `zen:event-type:ticket.${type}`,
+  id: 'evt-1',
+  subject: `zen:ticket:${String(ticketId)}`,
+  detail: { id: ticketId },
+  ...extra,
+});
+
+describe('webhookAction', () => {
+  it.each([
+    ['comment_added', 'sync'],
+    ['created', 'sync'],
+    ['status_changed', 'sync'],
+    ['priority_changed', 'sync'],
+    ['tags_changed', 'sync'],
+    ['undeleted', 'sync'],
+    ['merged', 'sync'],
+    ['comment_redacted', 'full'],
+    ['comment_made_private', 'full'],
+    ['soft_deleted', 'deleted'],
+    ['permanently_deleted', 'deleted'],
+    // A ticket change Zendesk adds later still means the ticket changed.
+    ['some_future_change', 'sync'],
+  ])('ticket.%s → %s', (type, kind) => {
+    expect(webhookAction(event(type))).toEqual({ kind, ticketId: 123, eventId: 'evt-1', type: `zen:event-type:ticket.${type}` });
+  });
+
+  it('subscribes to every type it maps', () => {
+    for (const type of SUBSCRIBED_EVENT_TYPES) expect(webhookAction({ type, id: 'e', detail: { id: 5 } }).kind).not.toBe('ignore');
+  });
+
+  it('takes the ticket id from detail.id, else from the subject', () => {
+    expect(webhookAction({ type: 'zen:event-type:ticket.created', subject: 'zen:ticket:77' })).toMatchObject({ kind: 'sync', ticketId: 77 });
+    expect(webhookAction(event('created', 88))).toMatchObject({ ticketId: 88 });
+  });
+
+  it('reads trigger bodies: ticket_id as a string or a number, no event id', () => {
+    expect(webhookAction({ ticket_id: '123' })).toEqual({ kind: 'sync', ticketId: 123, type: 'trigger' });
+    expect(webhookAction({ ticket_id: 456, comment: 'x' })).toEqual({ kind: 'sync', ticketId: 456, type: 'trigger' });
+  });
+
+  it('ignores event types about anything but tickets', () => {
+    expect(webhookAction({ type: 'zen:event-type:user.created', detail: { id: '1' } })).toEqual({ kind: 'ignore', type: 'zen:event-type:user.created' });
+    expect(webhookAction({ type: 'zen:event-type:organization.created' }).kind).toBe('ignore');
+  });
+
+  it.each([
+    ['not an object', [1, 2]],
+    ['null', null],
+    ['a string', 'ticket 1'],
+    ['an event without its ticket', { type: 'zen:event-type:ticket.created', id: 'e' }],
+    ['an unrendered placeholder', { ticket_id: '{{ticket.id}}' }],
+    ['zero', { ticket_id: 0 }],
+    ['a negative id', { ticket_id: -4 }],
+    ['a fraction', { ticket_id: 1.5 }],
+    ['no id at all', { comment: 'hello' }],
+  ])('is invalid for %s', (_name, body) => {
+    expect(webhookAction(body).kind).toBe('invalid');
+  });
+});
+
+describe('signature', () => {
+  const body = Buffer.from('{"ticket_id":"1"}');
+  const timestamp = '2026-11-30T12:00:00Z';
+
+  it('matches Zendesk\'s scheme: base64 HMAC-SHA256 of timestamp + body', () => {
+    // Computed independently: printf '%s' '2026-11-30T12:00:00Z{"ticket_id":"1"}' | openssl dgst -sha256 -hmac secret-one -binary | base64
+    expect(signWebhook('secret-one', timestamp, body)).toBe('Gp5ttyl063tD3rR4tEereumdhUQPYhLs11VXGqTsPmE=');
+  });
+
+  it('accepts any of the secrets and nothing else', () => {
+    const signature = signWebhook('secret-two', timestamp, body);
+    expect(verifyWebhookSignature(['secret-one', 'secret-two'], timestamp, body, signature)).toBe(true);
+    expect(verifyWebhookSignature(['secret-one'], timestamp, body, signature)).toBe(false);
+    expect(verifyWebhookSignature(['secret-two'], '2026-11-30T12:00:01Z', body, signature)).toBe(false);
+    expect(verifyWebhookSignature(['secret-two'], timestamp, body, signature.slice(0, 10))).toBe(false);
+  });
+
+  it('measures the timestamp\'s distance from now, and refuses what is not a date', () => {
+    const now = Date.parse(timestamp);
+    expect(timestampSkewSeconds('2026-11-30T11:55:00Z', now)).toBe(300);
+    expect(timestampSkewSeconds('2026-11-30T12:00:30Z', now)).toBe(30);
+    expect(timestampSkewSeconds(String(now / 1000 - 10), now)).toBe(10);
+    expect(timestampSkewSeconds('soon', now)).toBeUndefined();
+  });
+});

@@ -1,0 +1,185 @@
+// convlog serve's webhook endpoint over a real HTTP server, Postgres and pg-boss: what is
+// accepted queues the ticket; every rejection queues nothing and logs one line without secrets.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../src/serve/signature.ts';
+import { createServeFixture, queuedState, SECRETS, sendWebhook, ticketEvent, type ServeFixture } from './serve-fixture.ts';
+
+let f: ServeFixture;
+
+beforeAll(async () => {
+  f = await createServeFixture();
+});
+afterAll(async () => {
+  await f?.close();
+});
+beforeEach(async () => {
+  await f.database.pool.query(`delete from pgboss.job where name = 'ticket-sync'`);
+  await f.database.pool.query('delete from zendesk.ticket_sync');
+  f.clearLog();
+});
+
+/** The one line a rejection logs, checked for the secrets and the signature it must not carry. */
+function expectOneRejectionLine(reason: string, signature?: string) {
+  const lines = f.logLines();
+  expect(lines, f.rawLog()).toHaveLength(1);
+  expect(lines[0]).toMatchObject({ reason, msg: `webhook rejected: ${reason}` });
+  for (const secret of SECRETS) expect(f.rawLog()).not.toContain(secret);
+  if (signature) expect(f.rawLog()).not.toContain(signature);
+}
+
+describe('accepted webhooks', () => {
+  it('queues the ticket an event names, and a trigger body\'s ticket_id', async () => {
+    const answer = await sendWebhook(f.server, ticketEvent(101));
+    expect(answer.status, answer.body).toBe(200);
+    expect(JSON.parse(answer.body)).toEqual({ ticketId: 101, action: 'sync' });
+    const trigger = await sendWebhook(f.server, { ticket_id: '202' });
+    expect(trigger.status, trigger.body).toBe(200);
+    expect(await queuedState(f.database)).toEqual({
+      jobs: [{ ticketId: 101, full: false }, { ticketId: 202, full: false }],
+      tickets: [101, 202],
+    });
+  });
+
+  it('accepts a request signed with the second secret (rotation)', async () => {
+    const answer = await sendWebhook(f.server, ticketEvent(303), { secret: SECRETS[1] });
+    expect(answer.status, answer.body).toBe(200);
+    expect((await queuedState(f.database)).jobs).toEqual([{ ticketId: 303, full: false }]);
+  });
+
+  it('queues a redaction for a full re-read', async () => {
+    const answer = await sendWebhook(f.server, ticketEvent(404, 'comment_redacted'));
+    expect(answer.status, answer.body).toBe(200);
+    expect((await queuedState(f.database)).jobs).toEqual([{ ticketId: 404, full: true }]);
+  });
+
+  it('answers 200 to an event type about no ticket, queues nothing and counts it', async () => {
+    const answer = await sendWebhook(f.server, { type: 'zen:event-type:user.created', id: 'u1', detail: { id: '9' } });
+    expect(answer.status, answer.body).toBe(200);
+    expect(await queuedState(f.database)).toEqual({ jobs: [], tickets: [] });
+    expect(await f.metrics.registry.getSingleMetricAsString('convlog_webhooks_ignored_total')).toContain(
+      'convlog_webhooks_ignored_total{type="zen:event-type:user.created"} 1',
+    );
+  });
+});
+
+describe('rejections queue nothing and log one line without the secret', () => {
+  it('no signature: 401', async () => {
+    const answer = await sendWebhook(f.server, ticketEvent(1), { omit: [SIGNATURE_HEADER] });
+    expect(answer.status).toBe(401);
+    expect(await queuedState(f.database)).toEqual({ jobs: [], tickets: [] });
+    expectOneRejectionLine('no_signature');
+  });
+
+  it('no timestamp: 401', async () => {
+    const answer = await sendWebhook(f.server, ticketEvent(1), { omit: [TIMESTAMP_HEADER] });
+    expect(answer.status).toBe(401);
+    expect(await queuedState(f.database)).toEqual({ jobs: [], tickets: [] });
+    expectOneRejectionLine('no_signature');
+  });
+
+  it('a signature made with another secret, or over another body: 401', async () => {
+    const timestamp = new Date().toISOString();
+    const wrong = signWebhook('not-our-secret-at-all', timestamp, JSON.stringify(ticketEvent(2)));
+    const answer = await sendWebhook(f.server, ticketEvent(2), { timestamp, signature: wrong });
+    expect(answer.status).toBe(401);
+    expectOneRejectionLine('bad_signature', wrong);
+
+    f.clearLog();
+    const other = signWebhook(SECRETS[0], timestamp, JSON.stringify(ticketEvent(3)));
+    expect((await sendWebhook(f.server, ticketEvent(4), { timestamp, signature: other })).status).toBe(401);
+    expect((await sendWebhook(f.server, ticketEvent(4), { signature: 'not base64 at all!' })).status).toBe(401);
+    expect(await queuedState(f.database)).toEqual({ jobs: [], tickets: [] });
+  });
+
+  it('a correctly signed request whose timestamp is more than 5 minutes old or ahead: 401', async () => {
+    const old = new Date(Date.now() - 301_000).toISOString();
+    const answer = await sendWebhook(f.server, ticketEvent(5), { timestamp: old });
+    expect(answer.status).toBe(401);
+    expectOneRejectionLine('stale_timestamp');
+    const ahead = new Date(Date.now() + 301_000).toISOString();
+    expect((await sendWebhook(f.server, ticketEvent(5), { timestamp: ahead })).status).toBe(401);
+    expect((await sendWebhook(f.server, ticketEvent(5), { timestamp: 'yesterday' })).status).toBe(401);
+    expect(await queuedState(f.database)).toEqual({ jobs: [], tickets: [] });
+  });
+
+  it('a replay of an accepted event: 200, queued once', async () => {
+    const event = ticketEvent(6);
+    expect((await sendWebhook(f.server, event)).status).toBe(200);
+    // The worker took the job and finished it; the replay must not queue the ticket again.
+    await f.database.pool.query(`delete from pgboss.job where name = 'ticket-sync'`);
+    f.clearLog();
+    const replay = await sendWebhook(f.server, event);
+    expect(replay.status).toBe(200);
+    expect(JSON.parse(replay.body)).toEqual({ replay: true });
+    expect((await queuedState(f.database)).jobs).toEqual([]);
+    expect(f.logLines()).toHaveLength(1);
+
+    // A trigger body carries no event id: the very same signed request is the replay.
+    const timestamp = new Date().toISOString();
+    const raw = JSON.stringify({ ticket_id: 7 });
+    const signature = signWebhook(SECRETS[0], timestamp, raw);
+    expect((await sendWebhook(f.server, raw, { timestamp, signature })).status).toBe(200);
+    await f.database.pool.query(`delete from pgboss.job where name = 'ticket-sync'`);
+    expect(JSON.parse((await sendWebhook(f.server, raw, { timestamp, signature })).body)).toEqual({ replay: true });
+    expect((await queuedState(f.database)).jobs).toEqual([]);
+  });
+
+  it('a body over 1 MB: 413', async () => {
+    const huge = JSON.stringify({ ...ticketEvent(8), padding: 'x'.repeat(1024 * 1024) });
+    const answer = await sendWebhook(f.server, huge);
+    expect(answer.status).toBe(413);
+    expect(await queuedState(f.database)).toEqual({ jobs: [], tickets: [] });
+    expectOneRejectionLine('too_large');
+  });
+
+  it('a chunked body that passes 1 MB as it streams (no content-length): 413', async () => {
+    const timestamp = new Date().toISOString();
+    const chunk = Buffer.alloc(256 * 1024, 'x');
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 6) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const response = await fetch(`${f.server.url}/webhooks/zendesk`, {
+      method: 'POST',
+      headers: { [TIMESTAMP_HEADER]: timestamp, [SIGNATURE_HEADER]: signWebhook(SECRETS[0], timestamp, 'irrelevant') },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    expect(response.status).toBe(413);
+    expect(await queuedState(f.database)).toEqual({ jobs: [], tickets: [] });
+    expectOneRejectionLine('too_large');
+  });
+
+  it('a body that is not JSON: 400', async () => {
+    const answer = await sendWebhook(f.server, '{"type": "zen:event-type:ticket.created", ');
+    expect(answer.status).toBe(400);
+    expect(await queuedState(f.database)).toEqual({ jobs: [], tickets: [] });
+    expectOneRejectionLine('malformed_json');
+  });
+
+  it('JSON naming no ticket: 400', async () => {
+    const answer = await sendWebhook(f.server, { type: 'zen:event-type:ticket.created', id: 'x1', detail: {} });
+    expect(answer.status).toBe(400);
+    expect((await sendWebhook(f.server, { ticket_id: '{{ticket.id}}' })).status).toBe(400);
+    expect((await sendWebhook(f.server, [1, 2])).status).toBe(400);
+    expect(await queuedState(f.database)).toEqual({ jobs: [], tickets: [] });
+    expect(f.logLines().map((l) => l.reason)).toEqual(['no_ticket', 'no_ticket', 'no_ticket']);
+  });
+
+  it('counts each rejection by reason in /metrics', async () => {
+    const text = await (await fetch(`${f.server.url}/metrics`)).text();
+    for (const reason of ['no_signature', 'bad_signature', 'stale_timestamp', 'too_large', 'malformed_json', 'no_ticket']) {
+      expect(text).toMatch(new RegExp(`convlog_webhooks_rejected_total\\{reason="${reason}"\\} [1-9]`));
+    }
+    expect(text).toMatch(/convlog_webhooks_replayed_total [1-9]/);
+  });
+
+  it('any other method on the webhook path: 405', async () => {
+    const answer = await fetch(`${f.server.url}/webhooks/zendesk`);
+    expect(answer.status).toBe(405);
+    expect(await queuedState(f.database)).toEqual({ jobs: [], tickets: [] });
+  });
+});
