@@ -12,13 +12,15 @@ import { grantReadonly } from './commands/grant-readonly.ts';
 import { migrate } from './commands/migrate.ts';
 import { query } from './commands/query.ts';
 import { schedule, unschedule } from './commands/schedule.ts';
+import { serve } from './commands/serve.ts';
 import { simulator } from './commands/simulator.ts';
 import { status } from './commands/status.ts';
 import { sync } from './commands/sync.ts';
+import { webhook } from './commands/webhook.ts';
 import { work } from './commands/work.ts';
 import type { Command, CommandContext } from './commands/types.ts';
 
-const COMMANDS: Command[] = [migrate, enqueue, work, sync, backfill, schedule, unschedule, status, grantReadonly, dbServer, query, simulator, demo];
+const COMMANDS: Command[] = [migrate, enqueue, work, sync, backfill, schedule, unschedule, status, serve, webhook, grantReadonly, dbServer, query, simulator, demo];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -6,11 +6,8 @@ import { openDatabase, type Database } from '../db/connection.ts';
 import { startBoss, type BossOptions } from '../queue/boss.ts';
 import type { SyncDeps } from '../sync/sync-ticket.ts';
 import { createZendeskHttp } from '../zendesk/index.ts';
-import { sharedBudget } from '../db/shared-budget.ts';
+import { budgetFor } from '../db/budgets.ts';
 import type { CommandContext } from './types.ts';
-
-/** The row of convlog.rate_budgets that conversation-log requests take their permits from. */
-export const CONVERSATION_LOG_BUDGET = 'conversation_log';
 
 export interface Runtime {
   config: Config;
@@ -52,7 +49,7 @@ export async function openSyncRuntime(ctx: CommandContext, options: BossOptions 
     db: runtime.database.db,
     http,
     // One budget for every process on the account, kept in Postgres and corrected by Zendesk's headers.
-    budget: sharedBudget(runtime.database.pool, { name: CONVERSATION_LOG_BUDGET, limitPerWindow: config.rateLimit, log: ctx.log }),
+    budget: budgetFor('conversationLog', runtime.database.pool, config.rateLimit, ctx.log),
     log: ctx.log,
     redactSystemMetadata: config.redactSystemMetadata,
   };

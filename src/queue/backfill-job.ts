@@ -9,7 +9,8 @@ import type { Logger } from '../log.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/connection.ts';
 import type { ZendeskHttp } from '../zendesk/http.ts';
-import { exportBudget, runBackfill, type BackfillDeps } from './backfill.ts';
+import { runBackfill, type BackfillDeps } from './backfill.ts';
+import { budgetFor } from '../db/budgets.ts';
 import { BACKFILL_QUEUE, type BackfillJobData } from './boss.ts';
 
 /** The one schedule convlog keeps (pg-boss's schedule key). */
@@ -34,7 +35,7 @@ export function backfillDeps(runtime: BackfillRuntime, log: Logger): BackfillDep
     pool: runtime.database.pool,
     boss: runtime.boss,
     http: runtime.deps.http,
-    budget: exportBudget(runtime.database.pool, runtime.config.exportRateLimit, log),
+    budget: budgetFor('export', runtime.database.pool, runtime.config.exportRateLimit, log),
     log,
   };
 }

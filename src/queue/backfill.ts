@@ -12,22 +12,10 @@ import type { Logger } from '../log.ts';
 import type { ZendeskHttp } from '../zendesk/http.ts';
 import { pageIncrementalExport, type ExportStart, type PageExportOptions } from '../zendesk/incremental-export.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
-import { sharedBudget } from '../db/shared-budget.ts';
 import { enqueueTickets } from './enqueue.ts';
 import { runningTickets } from './queue-stats.ts';
 
 export type { BackfillTotals };
-
-/** The row of convlog.rate_budgets that export requests take their permits from. */
-export const EXPORT_BUDGET = 'export';
-
-/**
- * The export's own budget (CONVLOG_EXPORT_RATE_LIMIT: 10 requests a minute, 30 with High Volume),
- * apart from the conversation log's and shared by every process through Postgres.
- */
-export function exportBudget(pool: pg.Pool, limitPerWindow: number, log: Logger): RequestBudget {
-  return sharedBudget(pool, { name: EXPORT_BUDGET, limitPerWindow, log });
-}
 
 export interface BackfillDeps {
   db: Db;

@@ -11,7 +11,6 @@ import { silentLogger, type Logger } from '../log.ts';
 import { fetchWithRetries, type FetchedPage, type RetrySettings } from './fetch-with-retries.ts';
 import { zendeskHttpInfo, type ZendeskHttp } from './http.ts';
 import { localBudget, parseRetryAfter, type RateLimitInfo, type RequestBudget } from './rate-limit.ts';
-import { sharedBudget } from './shared-budget.ts';
 import { describeBody, retryAfterMsOf, type RawResponse, type ResponseContext } from './responses.ts';
 import { checkRecords, type RecordKind, type RecordOf, type ZendeskBrand, type ZendeskGroup, type ZendeskOrganization, type ZendeskTicket, type ZendeskUser } from './ticket-schemas.ts';
 
@@ -22,19 +21,6 @@ export const SHOW_MANY_BATCH = 100;
 export const LIST_PAGE_SIZE = 100;
 /** The side-loads that give a ticket's people, group and organization at no extra request. */
 export const TICKET_SIDE_LOADS = 'users,groups,organizations';
-
-/** The row of convlog.rate_budgets that account-wide reads take their permits from. */
-export const ACCOUNT_BUDGET = 'account';
-
-/**
- * The account-wide budget, apart from the conversation log's and the export's and shared by
- * every process through Postgres. Zendesk's limit depends on the plan (roughly 200 to 2,500
- * requests a minute, more with add-ons) and is shared with every other integration on the
- * account, so convlog is given a part of it.
- */
-export function accountBudget(pool: pg.Pool, limitPerWindow: number, log: Logger): RequestBudget {
-  return sharedBudget(pool, { name: ACCOUNT_BUDGET, limitPerWindow, log });
-}
 
 export interface ReadOptions {
   /** The account-wide budget (a separate row from the conversation log's and the export's). */

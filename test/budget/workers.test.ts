@@ -2,7 +2,7 @@
 // database and the simulator, which counts every request per fixed window as Zendesk would.
 // Everything else about the budget runs on virtual time (simulation.test.ts, permit.test.ts).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CONVERSATION_LOG_BUDGET } from '../../src/commands/runtime.ts';
+import { BUDGET_NAMES } from '../../src/db/budgets.ts';
 import { ensureBudget } from '../../src/db/rate-budget.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startBoss } from '../../src/queue/boss.ts';
@@ -72,7 +72,7 @@ describe('two worker processes sharing one budget', () => {
   it('stay within it together: never more than the limit in a window, no 429', async () => {
     const tickets = [1, 2, 3, 4];
     await start({ tickets: 4, rateLimit: 10, ticketSizes: Object.fromEntries(tickets.map((id) => [id, 450])) });
-    await ensureBudget(database.pool, CONVERSATION_LOG_BUDGET, 10, WINDOW_S * 1000);
+    await ensureBudget(database.pool, BUDGET_NAMES.conversationLog, 10, WINDOW_S * 1000);
     await enqueue(tickets);
 
     const results = await workers(2, 10);
@@ -88,7 +88,7 @@ describe('two worker processes sharing one budget', () => {
 
     const env = { env: { DATABASE_URL: database.url } };
     const [status, text] = await Promise.all([runCli(['status', '--json'], env), runCli(['status'], env)]);
-    const budget = JSON.parse(status.stdout).rateBudgets.find((b: { name: string }) => b.name === CONVERSATION_LOG_BUDGET);
+    const budget = JSON.parse(status.stdout).rateBudgets.find((b: { name: string }) => b.name === BUDGET_NAMES.conversationLog);
     expect(budget).toMatchObject({ limitPerWindow: 10, windowMs: 1000, totalTaken: 20, totalRateLimited: 0, serverTotal: 10 });
     expect(text.stdout).toMatch(/budget +conversation_log: \d+ of 10 spent this 1 s window; .*0 429s seen; 20 requests/);
   }, 60_000);

@@ -9,7 +9,7 @@ import { silentLogger } from '../../src/log.ts';
 import { DEFAULT_MAX_AGE_SECONDS, loadServeConfig } from '../../src/serve/serve-config.ts';
 import { freePort } from '../../src/db/embedded.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { SECRETS, sendWebhook, ticketEvent, WEBHOOK_DELIVERIES_DDL } from './serve-fixture.ts';
+import { SECRETS, sendWebhook, ticketEvent } from './serve-fixture.ts';
 
 describe('serve configuration', () => {
   it('reads the comma-separated secrets and the timestamp window', () => {
@@ -36,8 +36,6 @@ describe('convlog serve', () => {
   let database: TestDatabase;
   beforeAll(async () => {
     database = await createTestDatabase();
-    // Until the migration for convlog.webhook_deliveries is generated (see serve-fixture.ts).
-    await database.pool.query(WEBHOOK_DELIVERIES_DDL);
   });
   afterAll(async () => {
     await database?.close();

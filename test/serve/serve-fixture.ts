@@ -24,19 +24,8 @@ export interface ServeFixture {
   close(): Promise<void>;
 }
 
-// Until the lead generates the migration for convlog.webhook_deliveries, the test database
-// gets the table from the same definition; this goes away with that migration.
-export const WEBHOOK_DELIVERIES_DDL = `
-  create table if not exists convlog.webhook_deliveries (
-    delivery_key text primary key,
-    ticket_id bigint not null,
-    received_at timestamp with time zone default now() not null
-  );
-  create index if not exists webhook_deliveries_received_idx on convlog.webhook_deliveries using btree (received_at);`;
-
 export async function createServeFixture(options: { maxAgeSeconds?: number } = {}): Promise<ServeFixture> {
   const database = await createTestDatabase();
-  await database.pool.query(WEBHOOK_DELIVERIES_DDL);
   let written = '';
   const log = pino({ level: 'debug', base: undefined }, { write: (line: string) => void (written += line) });
   const boss = await startBoss(database, silentLogger);

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.ts';
 import { readAccountLists, readMissingTickets, type TicketContextDeps } from '../../src/sync/ticket-context.ts';
-import { accountBudget } from '../../src/zendesk/ticket-context.ts';
+import { budgetFor } from '../../src/db/budgets.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { clientFor } from '../zendesk/helpers.ts';
 import { exportedTicket, listedBrand, sideLoadedGroup, sideLoadedOrganization, sideLoadedUser, VIA_SHAPES } from './tickets.ts';
@@ -54,7 +54,7 @@ beforeEach(async () => {
 const deps = (): TicketContextDeps => ({
   db: database.db,
   http: clientFor(baseUrl),
-  budget: accountBudget(database.pool, 100, silentLogger),
+  budget: budgetFor('account', database.pool, 100, silentLogger),
   log: silentLogger,
 });
 

@@ -1,0 +1,19 @@
+// The three budgets Zendesk keeps per account, each one row of convlog.rate_budgets shared by
+// every process: the conversation log's (100 a minute, 300 with High Volume), the incremental
+// export's (10 a minute, 30 with High Volume) and the account-wide one that the tickets, groups,
+// brands and organizations endpoints count against (its size depends on the plan).
+import type pg from 'pg';
+import type { Logger } from '../log.ts';
+import { sharedBudget, type SharedBudget } from './shared-budget.ts';
+
+export const BUDGET_NAMES = {
+  conversationLog: 'conversation_log',
+  export: 'export',
+  account: 'account',
+} as const;
+
+export type BudgetKind = keyof typeof BUDGET_NAMES;
+
+export function budgetFor(kind: BudgetKind, pool: pg.Pool, limitPerWindow: number, log: Logger): SharedBudget {
+  return sharedBudget(pool, { name: BUDGET_NAMES[kind], limitPerWindow, log });
+}
