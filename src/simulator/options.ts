@@ -31,8 +31,12 @@ export interface SimulatorOptions {
   hangRate?: number;
   /** Ticket ids answered 403. */
   forbidden?: number[];
-  /** Ticket ids answered 404 and reported as "deleted" by the export. */
+  /** Ticket ids answered 404 and reported as "deleted" by the export (soft-deleted: restorable). */
   deleted?: number[];
+  /** Ticket ids permanently deleted: answered 404, served scrubbed (status "deleted") by the export. */
+  scrubbed?: number[];
+  /** Account-wide requests per window (show_many, groups, brands, organizations, users/me, webhooks). Default 700; 0 = unlimited. */
+  accountRateLimit?: number;
   /** When set, only this API token (Basic email/token:TOKEN, or Bearer TOKEN) is accepted; others get 401. Default '' = any. */
   apiToken?: string;
 }
@@ -55,6 +59,8 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = Object.freeze({
   hangRate: 0,
   forbidden: [],
   deleted: [],
+  scrubbed: [],
+  accountRateLimit: 700,
   apiToken: '',
 });
 
@@ -159,6 +165,8 @@ export const simulatorOptionsSchema: z.ZodType<SimulatorOptions, unknown> = z.st
     hangRate: fraction('hangRate').optional(),
     forbidden: idList('forbidden').optional(),
     deleted: idList('deleted').optional(),
+    scrubbed: idList('scrubbed').optional(),
+    accountRateLimit: integer('accountRateLimit', 0, 1_000_000).optional(),
     apiToken: z.string({ error: 'apiToken must be a string' }).optional(),
   },
   { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown simulator option(s): ${issue.keys.join(', ')}` : undefined) },
