@@ -140,7 +140,7 @@ function conversationLog(
   const { store } = ctx;
   const options = ctx.options();
   const withHeaders = (reply: Reply): Reply => ({ ...reply, headers: { ...headers, ...reply.headers } });
-  if (ticketId === undefined || !store.exists(ticketId) || options.deleted.includes(ticketId)) return withHeaders(recordNotFound());
+  if (ticketId === undefined || !store.exists(ticketId) || options.deleted.includes(ticketId) || options.scrubbed.includes(ticketId)) return withHeaders(recordNotFound());
   if (options.forbidden.includes(ticketId)) return withHeaders(forbidden());
 
   const state = (): RenderState => ({ options: ctx.options(), storeVersion: store.version });

@@ -14,6 +14,17 @@ export type TicketChange =
   | { ticketId: number; kind: 'status_changed' | 'field_changed'; field: keyof TicketPatch; previous: unknown; current: unknown }
   | { ticketId: number; kind: 'soft_deleted' | 'permanently_deleted' | 'undeleted' };
 
+const PATCHABLE = new Set(['subject', 'status', 'priority', 'type', 'assignee_id', 'group_id', 'organization_id', 'brand_id', 'tags', 'custom_fields', 'satisfaction_rating']);
+const STATUSES = ['new', 'open', 'pending', 'hold', 'solved', 'closed'];
+
+function patchProblem(patch: TicketPatch): string | undefined {
+  const unknown = Object.keys(patch).filter((key) => !PATCHABLE.has(key));
+  if (unknown.length > 0) return `cannot change ${unknown.join(', ')} (only ${[...PATCHABLE].join(', ')})`;
+  if (patch.status !== undefined && !STATUSES.includes(patch.status)) return `status must be one of ${STATUSES.join(', ')} (use deleteTicket to delete)`;
+  if (patch.tags !== undefined && !(Array.isArray(patch.tags) && patch.tags.every((tag) => typeof tag === 'string'))) return 'tags must be a list of strings';
+  return undefined;
+}
+
 const THIRTY_DAYS = 30 * 86_400;
 const PROFILE_CACHE_LIMIT = 10_000;
 
@@ -171,6 +182,8 @@ export class TicketStore {
   /** Changes ticket fields as an agent or trigger would; a status change is reported to listeners. */
   updateTicket(ticketId: number, patch: TicketPatch): void {
     this.#mustExist(ticketId);
+    const problem = patchProblem(patch);
+    if (problem) throw new RangeError(`updateTicket(${ticketId}): ${problem}`);
     const before = this.exportTicket(ticketId);
     this.#patches.set(ticketId, { ...this.#patches.get(ticketId), ...structuredClone(patch) });
     this.markChanged(ticketId);
