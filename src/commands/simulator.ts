@@ -22,6 +22,8 @@ const FLAGS: Record<string, { key: keyof SimulatorOptions; value: string; help: 
   deleted: { key: 'deleted', value: 'IDS', help: 'soft-deleted ticket ids: 404, status "deleted" in the export' },
   scrubbed: { key: 'scrubbed', value: 'IDS', help: 'permanently deleted ticket ids: 404, scrubbed in the export' },
   'api-token': { key: 'apiToken', value: 'TOKEN', help: 'accept only this API token (default: any)' },
+  'webhook-url': { key: 'webhookUrl', value: 'URL', help: 'send signed webhooks for every ticket change to this URL' },
+  'webhook-secret': { key: 'webhookSecret', value: 'SECRET', help: 'signing secret of that webhook (default: a random one, read through the webhooks API)' },
 };
 
 const width = Math.max(...Object.entries(FLAGS).map(([flag, { value }]) => flag.length + value.length + 3));
@@ -53,6 +55,7 @@ export const simulator: Command = {
     const o = sim.options();
     ctx.out(`Zendesk simulator on ${sim.url}: tickets 1..${o.tickets}, seed ${o.seed}, ${o.rateLimit || 'unlimited'} requests per ${o.window} s`);
     ctx.out(`try: curl -g -u agent@example.com/token:anything '${sim.url}/api/v2/tickets/1/conversation_log?page[size]=2'`);
+    if (o.webhookUrl !== '') ctx.out(`webhooks for every ticket change go to ${o.webhookUrl}${o.webhookSecret === '' ? ' (secret: GET /api/v2/webhooks, then /api/v2/webhooks/{id}/signing_secret)' : ''}`);
     ctx.out(`sync against it: ZENDESK_BASE_URL=${sim.url} ZENDESK_EMAIL=agent@example.com ZENDESK_API_TOKEN=anything npx convlog sync 1 2 3`);
     await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
     await sim.close();

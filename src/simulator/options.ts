@@ -37,6 +37,10 @@ export interface SimulatorOptions {
   scrubbed?: number[];
   /** Account-wide requests per window (show_many, groups, brands, organizations, users/me, webhooks). Default 700; 0 = unlimited. */
   accountRateLimit?: number;
+  /** When set, a webhook subscribed to every ticket event sends to this URL from the start. Default '' = none. */
+  webhookUrl?: string;
+  /** Signing secret of that webhook. Default '' = a random one (read it with GET /api/v2/webhooks/{id}/signing_secret). */
+  webhookSecret?: string;
   /** When set, only this API token (Basic email/token:TOKEN, or Bearer TOKEN) is accepted; others get 401. Default '' = any. */
   apiToken?: string;
 }
@@ -62,6 +66,8 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = Object.freeze({
   scrubbed: [],
   accountRateLimit: 700,
   apiToken: '',
+  webhookUrl: '',
+  webhookSecret: '',
 });
 
 const show = (value: unknown): string => (typeof value === 'string' ? `"${value}"` : String(value));
@@ -168,6 +174,11 @@ export const simulatorOptionsSchema: z.ZodType<SimulatorOptions, unknown> = z.st
     scrubbed: idList('scrubbed').optional(),
     accountRateLimit: integer('accountRateLimit', 0, 1_000_000).optional(),
     apiToken: z.string({ error: 'apiToken must be a string' }).optional(),
+    webhookUrl: z
+      .string({ error: 'webhookUrl must be an http(s) URL' })
+      .refine((url) => url === '' || (/^https?:\/\//.test(url) && URL.canParse(url)), { error: 'webhookUrl must be an http(s) URL' })
+      .optional(),
+    webhookSecret: z.string({ error: 'webhookSecret must be a string' }).optional(),
   },
   { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown simulator option(s): ${issue.keys.join(', ')}` : undefined) },
 );

@@ -50,6 +50,8 @@ export interface Simulator {
   deleteTicket(ticketId: number, options?: { permanently?: boolean }): void;
   /** Undoes a soft delete. */
   restoreTicket(ticketId: number): void;
+  /** Adds ticket N+1 (generated like the others, changed now) and returns its id. */
+  createTicket(): number;
   webhooks: SimulatorWebhooks;
   /** Breaks the ticket's pages; with `afterEvents`, only those holding events past the first N (earlier pages stay good). */
   setMalformed(ticketId: number, kind: MalformedKind | null, options?: { afterEvents?: number }): void;
@@ -67,6 +69,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const pending = new Set<NodeJS.Timeout>();
   const windowSec = () => options.window;
   const webhooks = new Webhooks();
+  if (options.webhookUrl !== '') webhooks.register({ endpoint: options.webhookUrl, secret: options.webhookSecret });
   store.onChange((change) => webhooks.publish(change, store.exportTicket(change.ticketId)));
 
   const handler = createRequestHandler({
@@ -146,6 +149,13 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       mustExist(ticketId);
       if (options.scrubbed.includes(ticketId)) throw new Error(`ticket ${ticketId} was permanently deleted and cannot be restored`);
       setOptions({ deleted: options.deleted.filter((id) => id !== ticketId) });
+    },
+    createTicket() {
+      setOptions({ tickets: options.tickets + 1 });
+      const id = options.tickets;
+      store.markChanged(id);
+      store.emitChange({ ticketId: id, kind: 'created' });
+      return id;
     },
     webhooks: {
       get deliveries() {

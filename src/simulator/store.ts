@@ -12,7 +12,7 @@ import type { ConversationEvent, ExportTicket, MalformedKind, TicketPatch } from
 export type TicketChange =
   | { ticketId: number; kind: 'comment_added' | 'comment_redacted'; event: ConversationEvent }
   | { ticketId: number; kind: 'status_changed' | 'field_changed'; field: keyof TicketPatch; previous: unknown; current: unknown }
-  | { ticketId: number; kind: 'soft_deleted' | 'permanently_deleted' | 'undeleted' };
+  | { ticketId: number; kind: 'created' | 'soft_deleted' | 'permanently_deleted' | 'undeleted' };
 
 const PATCHABLE = new Set(['subject', 'status', 'priority', 'type', 'assignee_id', 'group_id', 'organization_id', 'brand_id', 'tags', 'custom_fields', 'satisfaction_rating']);
 const STATUSES = ['new', 'open', 'pending', 'hold', 'solved', 'closed'];

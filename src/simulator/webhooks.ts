@@ -1,5 +1,6 @@
 // Zendesk's webhooks API (/api/v2/webhooks) and the deliveries it causes: every ticket change a
-// webhook subscribes to is POSTed to its endpoint, signed the way Zendesk signs:
+// webhook subscribes to is POSTed to its endpoint (one at a time per endpoint, in the order the
+// changes happened, so tests can compare sequences), signed the way Zendesk signs:
 // base64(HMAC-SHA256(secret, timestamp + body)). Tests can ask for deliveries that a receiver
 // must refuse (bad signature, none, a stale timestamp) and for byte-identical replays.
 import { createHmac, randomBytes } from 'node:crypto';
@@ -17,7 +18,7 @@ const MAX_BODY = 64 * 1024;
 const DELIVERY_TIMEOUT_MS = 12_000;
 const STALE_MS = 10 * 60_000;
 
-interface Webhook {
+export interface Webhook {
   id: string;
   name: string;
   status: 'active' | 'inactive';
@@ -51,6 +52,8 @@ export class Webhooks {
   fault: WebhookFault | null = null;
   #hooks = new Map<string, Webhook>();
   #inFlight = new Set<Promise<void>>();
+  /** The last delivery queued per endpoint: each waits for the one before, so they arrive in order. */
+  #tails = new Map<string, Promise<void>>();
   #abort = new AbortController();
   #created = 0;
 
@@ -93,19 +96,25 @@ export class Webhooks {
     if (!Array.isArray(subscriptions) || subscriptions.length === 0) return invalid('webhook.subscriptions must list at least one event type');
     const unknown = subscriptions.filter((s) => s !== CONDITIONAL && !EVENT_TYPES.includes(String(s)));
     if (unknown.length > 0) return invalid(`webhook.subscriptions has unknown event types: ${unknown.join(', ')}`);
+    const hook = this.register({ name, endpoint, status, subscriptions: subscriptions.map(String) });
+    return jsonReply(201, { webhook: this.#show(hook, origin) });
+  }
+
+  /** Adds a webhook without the API: the simulator's --webhook-url. Default: every ticket event, a new secret. */
+  register(spec: { endpoint: string; name?: string; status?: 'active' | 'inactive'; subscriptions?: string[]; secret?: string }): Webhook {
     const hook: Webhook = {
       id: ulidLike(Date.now(), 0, ++this.#created, 0),
-      name,
-      status,
-      endpoint,
-      http_method,
-      request_format,
-      subscriptions: subscriptions.map(String),
+      name: spec.name ?? 'convlog',
+      status: spec.status ?? 'active',
+      endpoint: spec.endpoint,
+      http_method: 'POST',
+      request_format: 'json',
+      subscriptions: spec.subscriptions ?? [...EVENT_TYPES],
       created_at: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      secret: newSecret(),
+      secret: spec.secret || newSecret(),
     };
     this.#hooks.set(hook.id, hook);
-    return jsonReply(201, { webhook: this.#show(hook, origin) });
+    return hook;
   }
 
   #show(hook: Webhook, origin: string): Record<string, unknown> {
@@ -151,8 +160,12 @@ export class Webhooks {
 
   #send(delivery: WebhookDelivery): void {
     this.deliveries.push(delivery);
-    const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(DELIVERY_TIMEOUT_MS)]);
-    const sending = fetch(delivery.endpoint, { method: 'POST', headers: delivery.headers, body: delivery.body, signal })
+    const previous = this.#tails.get(delivery.endpoint) ?? Promise.resolve();
+    const sending = previous
+      .then(() => {
+        const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(DELIVERY_TIMEOUT_MS)]);
+        return fetch(delivery.endpoint, { method: 'POST', headers: delivery.headers, body: delivery.body, signal });
+      })
       .then(async (response) => {
         delivery.status = response.status;
         await response.arrayBuffer();
@@ -160,8 +173,12 @@ export class Webhooks {
       .catch((error: unknown) => {
         delivery.error = error instanceof Error ? error.message : String(error);
       })
-      .finally(() => this.#inFlight.delete(sending));
+      .finally(() => {
+        this.#inFlight.delete(sending);
+        if (this.#tails.get(delivery.endpoint) === sending) this.#tails.delete(delivery.endpoint);
+      });
     this.#inFlight.add(sending);
+    this.#tails.set(delivery.endpoint, sending);
   }
 }
 
