@@ -34,8 +34,22 @@ export const END_USER_BASE_ID = 8_300_000_000_000;
 const slug = (name: string) => name.toLowerCase().normalize('NFD').replace(/[^a-z0-9]+/g, '');
 const stamp = (seed: number, ...parts: number[]) => isoSeconds(ACCOUNT_CREATED_SEC + (hash32(seed, ...parts) % (400 * 86_400)));
 
-export function groups(seed: number): ZendeskRecord[] {
-  return GROUP_NAMES.map((name, i) => ({
+/** The lists depend only on the seed and are never mutated: built once per seed. */
+function perSeed(build: (seed: number) => ZendeskRecord[]): (seed: number) => ZendeskRecord[] {
+  const built = new Map<number, ZendeskRecord[]>();
+  return (seed) => {
+    let list = built.get(seed);
+    if (!list) {
+      if (built.size > 16) built.clear();
+      list = build(seed);
+      built.set(seed, list);
+    }
+    return list;
+  };
+}
+
+export const groups = perSeed((seed) =>
+  GROUP_NAMES.map((name, i) => ({
     id: groupId(i + 1),
     url: `${SITE}/api/v2/groups/${groupId(i + 1)}.json`,
     name,
@@ -45,11 +59,11 @@ export function groups(seed: number): ZendeskRecord[] {
     is_public: name !== 'Escalations',
     created_at: stamp(seed, 0x6e0, i),
     updated_at: stamp(seed, 0x6e1, i),
-  }));
-}
+  })),
+);
 
-export function brands(seed: number): ZendeskRecord[] {
-  return BRANDS.map((brand, i) => ({
+export const brands = perSeed((seed) =>
+  BRANDS.map((brand, i) => ({
     id: brandId(i + 1),
     url: `${SITE}/api/v2/brands/${brandId(i + 1)}.json`,
     name: brand.name,
@@ -66,8 +80,8 @@ export function brands(seed: number): ZendeskRecord[] {
     signature_template: '{{agent.signature}}',
     created_at: stamp(seed, 0xb0, i),
     updated_at: stamp(seed, 0xb1, i),
-  }));
-}
+  })),
+);
 
 export const organizationCount = ORGANIZATIONS.length;
 
@@ -92,7 +106,7 @@ export function organization(seed: number, n: number): ZendeskRecord {
   };
 }
 
-export const organizations = (seed: number): ZendeskRecord[] => Array.from({ length: organizationCount }, (_, i) => organization(seed, i + 1));
+export const organizations = perSeed((seed) => Array.from({ length: organizationCount }, (_, i) => organization(seed, i + 1)));
 
 export const isVipOrganization = (n: number) => VIP_ORGANIZATIONS.has(n);
 

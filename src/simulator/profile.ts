@@ -105,10 +105,19 @@ function endUser(seed: number, ticketId: number, channel: Channel): EventAuthor 
   return { display_name: name, type: 'user', 'zen:support:user_id': 8_300_000_000_000 + userNo * 7 };
 }
 
+const channelOf = (roll: number): Channel => (roll < 0.45 ? 'messaging' : roll < 0.85 ? 'email' : 'web');
+
+/**
+ * A third of messaging conversations never reach a human: ids divisible by 3, so docs can quote
+ * them. Needs only the profile's first draw, so the export can ask it of every ticket cheaply.
+ */
+export function isAiAgentTicket(seed: number, ticketId: number): boolean {
+  return ticketId % 3 === 0 && channelOf(rngFor(seed, ticketId, 0x9f0).next()) === 'messaging';
+}
+
 export function ticketProfile(seed: number, ticketId: number): TicketProfile {
   const rng = rngFor(seed, ticketId, 0x9f0);
-  const roll = rng.next();
-  const channel: Channel = roll < 0.45 ? 'messaging' : roll < 0.85 ? 'email' : 'web';
+  const channel = channelOf(rng.next());
   const firstAgent = rng.int(1, AGENT_POOL_SIZE);
   const agents = [agent(seed, firstAgent)];
   if (rng.chance(0.4)) agents.push(agent(seed, (firstAgent % AGENT_POOL_SIZE) + 1));
@@ -119,8 +128,7 @@ export function ticketProfile(seed: number, ticketId: number): TicketProfile {
     channel,
     userSource: via.userSource,
     via,
-    // A third of messaging conversations never reach a human: ids divisible by 3, so docs can quote them.
-    aiAgent: channel === 'messaging' && ticketId % 3 === 0,
+    aiAgent: isAiAgentTicket(seed, ticketId),
     startSec: EPOCH_SEC + rng.int(0, 180 * 86_400),
     stepSec: rng.int(20, 240),
     endUser: endUser(seed, ticketId, channel),

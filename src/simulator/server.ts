@@ -88,7 +88,12 @@ export function createRequestHandler(ctx: ServerContext) {
         if (!budget.allowed) return finish(tooMany(budget, headers, tooManyCount++ % 2 === 0));
         // Who the credentials belong to: clients check them with it, so no injected faults.
         if (kind === 'users_me') return finish(jsonReply(200, { user: SIMULATED_AGENT }, headers));
-        if (kind === 'webhooks') return void ctx.webhooks(req, url, origin).then((reply) => finish({ ...reply, headers: { ...headers, ...reply.headers } }));
+        if (kind === 'webhooks') {
+          return void ctx.webhooks(req, url, origin).then(
+            (reply) => finish(withHeaders(reply, headers)),
+            (error: unknown) => finish(jsonReply(500, { error: 'SimulatorBug', description: error instanceof Error ? error.message : String(error) })),
+          );
+        }
         const dice = ctx.dice().roll(options);
         if (dice.hang) return;
         if (dice.fail) return finish(failureReply(dice.fail, headers));

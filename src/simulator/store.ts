@@ -3,7 +3,7 @@
 import { generateEvent } from './generate.ts';
 import { isoSeconds, ticketEventNumber } from './ids.ts';
 import type { ResolvedOptions } from './options.ts';
-import { defaultTicketSize, ticketProfile, type TicketProfile } from './profile.ts';
+import { defaultTicketSize, isAiAgentTicket, ticketProfile, type TicketProfile } from './profile.ts';
 import { hash32 } from './random.ts';
 import { scrub, ticketRecord } from './ticket-record.ts';
 import type { ConversationEvent, ExportTicket, MalformedKind, TicketPatch } from './types.ts';
@@ -245,7 +245,7 @@ export class TicketStore {
 
   /** Whether the ticket is handled by an AI agent (support_type_scope ai_agent). */
   isAiAgentTicket(ticketId: number): boolean {
-    return this.profile(ticketId).aiAgent;
+    return isAiAgentTicket(this.#options().seed, ticketId);
   }
 
   /** How a page is broken, if it is: `lastIndex` is the index of the newest event it holds. */
