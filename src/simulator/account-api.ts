@@ -3,7 +3,7 @@
 // budget, not the conversation log's or the export's.
 import { brands, groups, organizations, type ZendeskRecord } from './catalog.ts';
 import { decodeListCursor, encodeListCursor } from './cursor.ts';
-import { jsonReply, legacyError, listError, type Reply } from './http.ts';
+import { forbidden as forbiddenReply, jsonReply, legacyError, listError, recordNotFound, type Reply } from './http.ts';
 import { parseInclude, sideloads } from './sideloads.ts';
 import type { TicketStore } from './store.ts';
 
@@ -13,6 +13,15 @@ const MAX_LIST_PAGE = 100;
 export const LISTS = { groups, brands, organizations } as const;
 export type ListName = keyof typeof LISTS;
 const LIST_NUMBER: Record<ListName, number> = { groups: 1, brands: 2, organizations: 3 };
+
+/** GET /api/v2/tickets/{id}.json: the `url` every served ticket carries. */
+export function showTicket(store: TicketStore, idText: string, origin: string): Reply {
+  const id = /^\d+$/.test(idText) ? Number(idText) : NaN;
+  const { deleted, scrubbed, forbidden } = store.options;
+  if (!store.exists(id) || deleted.includes(id) || scrubbed.includes(id)) return recordNotFound();
+  if (forbidden.includes(id)) return forbiddenReply();
+  return jsonReply(200, { ticket: { url: `${origin}/api/v2/tickets/${id}.json`, ...store.exportTicket(id) } });
+}
 
 /** GET /api/v2/tickets/show_many.json?ids=1,2,3: unknown, deleted and hidden tickets are left out. */
 export function showMany(store: TicketStore, params: URLSearchParams, origin: string): Reply {

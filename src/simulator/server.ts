@@ -1,7 +1,7 @@
 // Request routing: authentication, rate budgets, injected faults, then the endpoint itself.
 // Every request is answered (or deliberately left hanging) from here.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { listPage, showMany, type ListName } from './account-api.ts';
+import { listPage, showMany, showTicket, type ListName } from './account-api.ts';
 import { conversationLogPage, type PageResult } from './conversation-log.ts';
 import { decodeLogCursor } from './cursor.ts';
 import { exportPage } from './export.ts';
@@ -14,10 +14,12 @@ import type { TicketStore } from './store.ts';
 import type { PageBody, RequestKind, SimRequest } from './types.ts';
 
 const LOG_PATH = /^\/api\/v2\/tickets\/([^/]+)\/conversation_log(?:\.json)?$/;
+const TICKET_PATH = /^\/api\/v2\/tickets\/([^/.]+)(?:\.json)?$/;
 const EXPORT_PATH = /^\/api\/v2\/incremental\/tickets\/cursor(?:\.json)?$/;
 const ACCOUNT_PATHS: [RegExp, RequestKind][] = [
   [/^\/api\/v2\/users\/me(?:\.json)?$/, 'users_me'],
   [/^\/api\/v2\/tickets\/show_many(?:\.json)?$/, 'show_many'],
+  [TICKET_PATH, 'ticket'],
   [/^\/api\/v2\/groups(?:\.json)?$/, 'groups'],
   [/^\/api\/v2\/brands(?:\.json)?$/, 'brands'],
   [/^\/api\/v2\/organizations(?:\.json)?$/, 'organizations'],
@@ -97,7 +99,10 @@ export function createRequestHandler(ctx: ServerContext) {
         const dice = ctx.dice().roll(options);
         if (dice.hang) return;
         if (dice.fail) return finish(failureReply(dice.fail, headers));
-        const reply = kind === 'show_many' ? showMany(ctx.store, params, origin) : listPage(ctx.store, kind as ListName, params, origin);
+        const reply =
+          kind === 'show_many' ? showMany(ctx.store, params, origin)
+          : kind === 'ticket' ? showTicket(ctx.store, TICKET_PATH.exec(url.pathname)![1], origin)
+          : listPage(ctx.store, kind as ListName, params, origin);
         return finish(withHeaders(dice.truncate && reply.status === 200 ? truncateReply(reply, dice.cutAt) : reply, headers));
       }
 
@@ -179,7 +184,7 @@ function exportReply(ctx: ServerContext, params: URLSearchParams, origin: string
   return jsonReply(200, result.body, headers);
 }
 
-const ACCOUNT_KINDS = new Set<RequestKind>(['users_me', 'show_many', 'groups', 'brands', 'organizations', 'webhooks']);
+const ACCOUNT_KINDS = new Set<RequestKind>(['users_me', 'show_many', 'ticket', 'groups', 'brands', 'organizations', 'webhooks']);
 
 const withHeaders = (reply: Reply, headers: Record<string, string>): Reply => ({ ...reply, headers: { ...headers, ...reply.headers } });
 

@@ -59,7 +59,7 @@ export interface PageBody {
 
 export type MalformedKind = 'missing-events' | 'missing-reference' | 'wrong-types' | 'not-json';
 
-export type RequestKind = 'conversation_log' | 'export' | 'users_me' | 'show_many' | 'groups' | 'brands' | 'organizations' | 'webhooks' | 'other';
+export type RequestKind = 'conversation_log' | 'export' | 'users_me' | 'show_many' | 'ticket' | 'groups' | 'brands' | 'organizations' | 'webhooks' | 'other';
 
 export interface SimRequest {
   /** Arrival time, ms since the epoch. */

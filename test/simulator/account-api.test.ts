@@ -31,6 +31,17 @@ describe('show_many', () => {
     expect((await json<{ tickets: { id: number }[] }>(sim, `/api/v2/tickets/show_many?ids=${ai}`)).tickets.map((t) => t.id)).toEqual([ai]);
   });
 
+  it('serves one ticket at the url every served ticket carries; 404 for deleted, 403 for forbidden', async () => {
+    const sim = await simulator({ tickets: 4, deleted: [2], forbidden: [3] });
+    const { tickets } = await json<{ tickets: { id: number; url: string }[] }>(sim, '/api/v2/tickets/show_many.json?ids=1');
+    const { ticket } = await json<{ ticket: object }>(sim, tickets[0].url.slice(sim.url.length));
+    expect(ticket).toEqual(tickets[0]);
+    expect((await get(sim, '/api/v2/tickets/2.json')).status).toBe(404);
+    expect((await get(sim, '/api/v2/tickets/3.json')).status).toBe(403);
+    expect((await get(sim, '/api/v2/tickets/9.json')).status).toBe(404);
+    expect(sim.requests.map((r) => r.kind)).toEqual(['show_many', 'ticket', 'ticket', 'ticket', 'ticket']);
+  });
+
   it.each([
     ['', /ids is required/],
     ['ids=1,x', /ids must be ticket ids/],
