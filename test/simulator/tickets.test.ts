@@ -97,6 +97,10 @@ describe('ticket context', () => {
       }
     }
     expect(checked).toBeGreaterThan(50);
+    // The assignee is one of the ticket's agents: nearly always one who wrote in it.
+    const answered = tickets.filter((t) => t.assignee_id !== null && sim.events(t.id).some((e) => e.author.type === 'agent' && e.author['zen:support:user_id']));
+    const byAssignee = answered.filter((t) => sim.events(t.id).some((e) => e.author['zen:support:user_id'] === t.assignee_id));
+    expect(byAssignee.length / answered.length).toBeGreaterThan(0.8);
   });
 
   it('leaves AI-agent tickets out of the default support_type_scope, as Zendesk does', async () => {
