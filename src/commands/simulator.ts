@@ -1,35 +1,45 @@
 import { UsageError } from '../errors.ts';
-import { parseSimulatorOptions, startSimulator } from '../simulator/index.ts';
+import { parseSimulatorOptions, startSimulator, type SimulatorOptions } from '../simulator/index.ts';
 import type { Command } from './types.ts';
 
-const FLAGS = {
-  port: 'port',
-  host: 'host',
-  tickets: 'tickets',
-  seed: 'seed',
-  'rate-limit': 'rateLimit',
-  window: 'window',
-  'export-rate-limit': 'exportRateLimit',
-  'export-page-size': 'exportPageSize',
-  latency: 'latency',
-  'fail-rate': 'failRate',
-  'truncate-rate': 'truncateRate',
-  'hang-rate': 'hangRate',
-  forbidden: 'forbidden',
-  deleted: 'deleted',
-  'ticket-sizes': 'ticketSizes',
-} as const;
+/** Every flag, the option it sets and its line in --help: one table, so help cannot leave one out. */
+const FLAGS: Record<string, { key: keyof SimulatorOptions; value: string; help: string }> = {
+  port: { key: 'port', value: 'N', help: 'port to listen on (default 4010; 0 = a free one)' },
+  host: { key: 'host', value: 'HOST', help: 'address to listen on (default 127.0.0.1)' },
+  tickets: { key: 'tickets', value: 'N', help: 'serve tickets 1..N (default 20)' },
+  seed: { key: 'seed', value: 'N', help: 'the same seed gives the same data (default 1)' },
+  'ticket-sizes': { key: 'ticketSizes', value: 'ID:N,...', help: 'event counts for some tickets, e.g. 3:100,5:0' },
+  'rate-limit': { key: 'rateLimit', value: 'N', help: 'conversation-log requests per window (default 100; 0 = unlimited)' },
+  'export-rate-limit': { key: 'exportRateLimit', value: 'N', help: 'incremental export requests per window (default 10; 0 = unlimited)' },
+  'account-rate-limit': { key: 'accountRateLimit', value: 'N', help: 'account-wide requests per window: show_many, groups, brands, organizations, users/me, webhooks (default 700; 0 = unlimited)' },
+  window: { key: 'window', value: 'S', help: 'rate-limit window in seconds (default 60)' },
+  'export-page-size': { key: 'exportPageSize', value: 'N', help: 'tickets per export page without per_page (default 1000)' },
+  latency: { key: 'latency', value: 'MS', help: 'delay before every answer (default 0)' },
+  'fail-rate': { key: 'failRate', value: 'F', help: 'fraction of requests answered 500/503/504 (default 0)' },
+  'truncate-rate': { key: 'truncateRate', value: 'F', help: 'fraction of 200 bodies cut off mid-way (default 0)' },
+  'hang-rate': { key: 'hangRate', value: 'F', help: 'fraction of requests never answered (default 0)' },
+  forbidden: { key: 'forbidden', value: 'IDS', help: 'ticket ids answered 403' },
+  deleted: { key: 'deleted', value: 'IDS', help: 'soft-deleted ticket ids: 404, status "deleted" in the export' },
+  scrubbed: { key: 'scrubbed', value: 'IDS', help: 'permanently deleted ticket ids: 404, scrubbed in the export' },
+  'api-token': { key: 'apiToken', value: 'TOKEN', help: 'accept only this API token (default: any)' },
+  'webhook-url': { key: 'webhookUrl', value: 'URL', help: 'send signed webhooks for every ticket change to this URL' },
+  'webhook-secret': { key: 'webhookSecret', value: 'SECRET', help: 'signing secret of that webhook (default: a random one, read through the webhooks API)' },
+};
+
+const width = Math.max(...Object.entries(FLAGS).map(([flag, { value }]) => flag.length + value.length + 3));
+const usage = [
+  'convlog simulator [options]',
+  ...Object.entries(FLAGS).map(([flag, { value, help }]) => `  ${`--${flag} ${value}`.padEnd(width)}  ${help}`),
+].join('\n');
 
 export const simulator: Command = {
   name: 'simulator',
-  summary: 'a local Zendesk serving the same API, for demos, tests and benchmarks',
-  usage:
-    'convlog simulator [--port N] [--tickets N] [--seed N] [--rate-limit N] [--window S] [--latency MS] ' +
-    '[--fail-rate F] [--truncate-rate F] [--hang-rate F] [--forbidden IDS] [--deleted IDS] [--ticket-sizes ID:N,...]',
+  summary: 'a local Zendesk serving the same API, for demos, tests and benchmarks (see docs/simulator.md)',
+  usage,
   options: Object.fromEntries(Object.keys(FLAGS).map((flag) => [flag, { type: 'string' as const }])),
   async run(values, _positionals, ctx) {
     const input: Record<string, unknown> = { port: '4010' };
-    for (const [flag, key] of Object.entries(FLAGS)) {
+    for (const [flag, { key }] of Object.entries(FLAGS)) {
       if (values[flag] !== undefined) input[key] = values[flag];
     }
     let options;
@@ -45,6 +55,7 @@ export const simulator: Command = {
     const o = sim.options();
     ctx.out(`Zendesk simulator on ${sim.url}: tickets 1..${o.tickets}, seed ${o.seed}, ${o.rateLimit || 'unlimited'} requests per ${o.window} s`);
     ctx.out(`try: curl -g -u agent@example.com/token:anything '${sim.url}/api/v2/tickets/1/conversation_log?page[size]=2'`);
+    if (o.webhookUrl !== '') ctx.out(`webhooks for every ticket change go to ${o.webhookUrl}${o.webhookSecret === '' ? ' (secret: GET /api/v2/webhooks, then /api/v2/webhooks/{id}/signing_secret)' : ''}`);
     ctx.out(`sync against it: ZENDESK_BASE_URL=${sim.url} ZENDESK_EMAIL=agent@example.com ZENDESK_API_TOKEN=anything npx convlog sync 1 2 3`);
     await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
     await sim.close();

@@ -7,6 +7,7 @@ const PREFIX = Buffer.from([0xfb, 0xef, 0xbe, 0xff, 0xff, 0xff]);
 const VERSION = 1;
 const LOG = 1;
 const EXPORT = 2;
+const LIST = 3;
 const CHECK_KEY = 0x5eed;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -72,4 +73,23 @@ export function decodeExportCursor(text: string): ExportCursor | null {
   if (!fields) return null;
   const [generatedSec, ticketId, seq] = fields;
   return { generatedSec, ticketId, seq };
+}
+
+/** A position in one of the account lists (groups, brands, organizations): the next index. */
+export interface ListCursor {
+  list: number;
+  index: number;
+  direction: 'after' | 'before';
+}
+
+export function encodeListCursor(cursor: ListCursor): string {
+  return seal(LIST, [cursor.list, cursor.index, cursor.direction === 'before' ? 1 : 0]);
+}
+
+export function decodeListCursor(text: string): ListCursor | null {
+  const fields = open(text, LIST, 3);
+  if (!fields) return null;
+  const [list, index, flag] = fields;
+  if (flag !== 0 && flag !== 1) return null;
+  return { list, index, direction: flag === 1 ? 'before' : 'after' };
 }

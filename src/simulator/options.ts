@@ -31,8 +31,16 @@ export interface SimulatorOptions {
   hangRate?: number;
   /** Ticket ids answered 403. */
   forbidden?: number[];
-  /** Ticket ids answered 404 and reported as "deleted" by the export. */
+  /** Ticket ids answered 404 and reported as "deleted" by the export (soft-deleted: restorable). */
   deleted?: number[];
+  /** Ticket ids permanently deleted: answered 404, served scrubbed (status "deleted") by the export. */
+  scrubbed?: number[];
+  /** Account-wide requests per window (show_many, groups, brands, organizations, users/me, webhooks). Default 700; 0 = unlimited. */
+  accountRateLimit?: number;
+  /** When set, a webhook subscribed to every ticket event sends to this URL from the start. Default '' = none. */
+  webhookUrl?: string;
+  /** Signing secret of that webhook. Default '' = a random one (read it with GET /api/v2/webhooks/{id}/signing_secret). */
+  webhookSecret?: string;
   /** When set, only this API token (Basic email/token:TOKEN, or Bearer TOKEN) is accepted; others get 401. Default '' = any. */
   apiToken?: string;
 }
@@ -55,7 +63,11 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = Object.freeze({
   hangRate: 0,
   forbidden: [],
   deleted: [],
+  scrubbed: [],
+  accountRateLimit: 700,
   apiToken: '',
+  webhookUrl: '',
+  webhookSecret: '',
 });
 
 const show = (value: unknown): string => (typeof value === 'string' ? `"${value}"` : String(value));
@@ -159,7 +171,14 @@ export const simulatorOptionsSchema: z.ZodType<SimulatorOptions, unknown> = z.st
     hangRate: fraction('hangRate').optional(),
     forbidden: idList('forbidden').optional(),
     deleted: idList('deleted').optional(),
+    scrubbed: idList('scrubbed').optional(),
+    accountRateLimit: integer('accountRateLimit', 0, 1_000_000).optional(),
     apiToken: z.string({ error: 'apiToken must be a string' }).optional(),
+    webhookUrl: z
+      .string({ error: 'webhookUrl must be an http(s) URL' })
+      .refine((url) => url === '' || (/^https?:\/\//.test(url) && URL.canParse(url)), { error: 'webhookUrl must be an http(s) URL' })
+      .optional(),
+    webhookSecret: z.string({ error: 'webhookSecret must be a string' }).optional(),
   },
   { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown simulator option(s): ${issue.keys.join(', ')}` : undefined) },
 );

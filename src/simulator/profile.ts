@@ -4,8 +4,9 @@
 import { hexToken } from './ids.ts';
 import { hash32, rngFor } from './random.ts';
 import type { EventAuthor } from './types.ts';
+import { chooseVia, type BaseChannel, type ViaChoice } from './via.ts';
 
-export type Channel = 'email' | 'messaging' | 'web';
+export type Channel = BaseChannel;
 
 export interface TicketProfile {
   ticketId: number;
@@ -22,6 +23,10 @@ export interface TicketProfile {
   stranger: EventAuthor;
   subject: string;
   status: string;
+  /** The export's via.channel and what it is derived from. */
+  via: ViaChoice;
+  /** Handled by an AI agent: hidden from the export's default support_type_scope. */
+  aiAgent: boolean;
 }
 
 /** Generated histories begin on 2025-06-01 and are spread over the following 180 days. */
@@ -55,7 +60,7 @@ export function defaultTicketSize(ticketId: number): number {
   return 3 + (hash32(ticketId, 0x51e) % 12);
 }
 
-const AGENT_POOL_SIZE = 8;
+export const AGENT_POOL_SIZE = 8;
 
 /** Agents are account-wide: the same people answer many tickets. They carry both ids. */
 export function agent(seed: number, n: number): EventAuthor {
@@ -79,12 +84,20 @@ function bot(seed: number): EventAuthor {
   };
 }
 
+/** Every fifth ticket comes from the same person as the ticket before it. */
+export const endUserNumber = (ticketId: number) => (ticketId % 5 === 0 && ticketId > 1 ? ticketId - 1 : ticketId);
+
+/** An end user's name, shared by the conversation log and the users API. */
+export function personName(seed: number, userNo: number): string {
+  const h = hash32(seed, userNo, 0x05e);
+  return `${FIRST[h % FIRST.length]} ${LAST[(h >>> 8) % LAST.length]}`;
+}
+
 /** Messaging users only have a Sunshine id, email and web users only a Support id. */
 function endUser(seed: number, ticketId: number, channel: Channel): EventAuthor {
-  // Every fifth ticket comes from the same person as the ticket before it.
-  const userNo = ticketId % 5 === 0 && ticketId > 1 ? ticketId - 1 : ticketId;
+  const userNo = endUserNumber(ticketId);
   const h = hash32(seed, userNo, 0x05e);
-  const name = `${FIRST[h % FIRST.length]} ${LAST[(h >>> 8) % LAST.length]}`;
+  const name = personName(seed, userNo);
   if (channel === 'messaging') {
     const author: EventAuthor = { display_name: name, type: 'user', 'zen:sunco:user_id': hexToken(hash32(h, 2), 24) };
     return h % 3 === 0 ? { avatar_url: DEFAULT_AVATAR, ...author } : author;
@@ -92,18 +105,30 @@ function endUser(seed: number, ticketId: number, channel: Channel): EventAuthor 
   return { display_name: name, type: 'user', 'zen:support:user_id': 8_300_000_000_000 + userNo * 7 };
 }
 
+const channelOf = (roll: number): Channel => (roll < 0.45 ? 'messaging' : roll < 0.85 ? 'email' : 'web');
+
+/**
+ * A third of messaging conversations never reach a human: ids divisible by 3, so docs can quote
+ * them. Needs only the profile's first draw, so the export can ask it of every ticket cheaply.
+ */
+export function isAiAgentTicket(seed: number, ticketId: number): boolean {
+  return ticketId % 3 === 0 && channelOf(rngFor(seed, ticketId, 0x9f0).next()) === 'messaging';
+}
+
 export function ticketProfile(seed: number, ticketId: number): TicketProfile {
   const rng = rngFor(seed, ticketId, 0x9f0);
-  const roll = rng.next();
-  const channel: Channel = roll < 0.45 ? 'messaging' : roll < 0.85 ? 'email' : 'web';
+  const channel = channelOf(rng.next());
   const firstAgent = rng.int(1, AGENT_POOL_SIZE);
   const agents = [agent(seed, firstAgent)];
   if (rng.chance(0.4)) agents.push(agent(seed, (firstAgent % AGENT_POOL_SIZE) + 1));
+  const via = chooseVia(seed, ticketId, channel, channel === 'messaging' ? rng.pick(USER_SOURCES) : channel);
   return {
     ticketId,
     seed,
     channel,
-    userSource: channel === 'messaging' ? rng.pick(USER_SOURCES) : channel,
+    userSource: via.userSource,
+    via,
+    aiAgent: isAiAgentTicket(seed, ticketId),
     startSec: EPOCH_SEC + rng.int(0, 180 * 86_400),
     stepSec: rng.int(20, 240),
     endUser: endUser(seed, ticketId, channel),

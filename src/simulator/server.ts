@@ -1,6 +1,7 @@
 // Request routing: authentication, rate budgets, injected faults, then the endpoint itself.
 // Every request is answered (or deliberately left hanging) from here.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listPage, showMany, showTicket, type ListName } from './account-api.ts';
 import { conversationLogPage, type PageResult } from './conversation-log.ts';
 import { decodeLogCursor } from './cursor.ts';
 import { exportPage } from './export.ts';
@@ -13,15 +14,23 @@ import type { TicketStore } from './store.ts';
 import type { PageBody, RequestKind, SimRequest } from './types.ts';
 
 const LOG_PATH = /^\/api\/v2\/tickets\/([^/]+)\/conversation_log(?:\.json)?$/;
+const TICKET_PATH = /^\/api\/v2\/tickets\/([^/.]+)(?:\.json)?$/;
 const EXPORT_PATH = /^\/api\/v2\/incremental\/tickets\/cursor(?:\.json)?$/;
-const ME_PATH = /^\/api\/v2\/users\/me(?:\.json)?$/;
+const ACCOUNT_PATHS: [RegExp, RequestKind][] = [
+  [/^\/api\/v2\/users\/me(?:\.json)?$/, 'users_me'],
+  [/^\/api\/v2\/tickets\/show_many(?:\.json)?$/, 'show_many'],
+  [TICKET_PATH, 'ticket'],
+  [/^\/api\/v2\/groups(?:\.json)?$/, 'groups'],
+  [/^\/api\/v2\/brands(?:\.json)?$/, 'brands'],
+  [/^\/api\/v2\/organizations(?:\.json)?$/, 'organizations'],
+  [/^\/api\/v2\/webhooks(?:\/.*)?$/, 'webhooks'],
+];
 const SIMULATED_AGENT = { id: 390000000001, name: 'Simulated Agent', email: 'agent@example.com', role: 'admin', active: true };
-/**
- * Zendesk's account-wide limit (700 a minute), reported in headers but never enforced here. Raised
- * to cover a larger conversation-log budget so the two headers never disagree.
- */
-export function accountLimit(options: ResolvedOptions): number {
-  return Math.max(700, options.rateLimit + options.exportRateLimit);
+
+function kindOf(path: string): RequestKind {
+  if (LOG_PATH.test(path)) return 'conversation_log';
+  if (EXPORT_PATH.test(path)) return 'export';
+  return ACCOUNT_PATHS.find(([pattern]) => pattern.test(path))?.[1] ?? 'other';
 }
 
 export interface ServerContext {
@@ -35,6 +44,8 @@ export interface ServerContext {
   /** Latency timers, so close() can cancel them at once. */
   pending: Set<NodeJS.Timeout>;
   isClosed(): boolean;
+  /** The webhooks API (create, list, signing secret); answers once the request body is read. */
+  webhooks(req: IncomingMessage, url: URL, origin: string): Promise<Reply>;
 }
 
 export function createRequestHandler(ctx: ServerContext) {
@@ -46,7 +57,7 @@ export function createRequestHandler(ctx: ServerContext) {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const params = url.searchParams;
     const logMatch = LOG_PATH.exec(url.pathname);
-    const kind: RequestKind = logMatch ? 'conversation_log' : EXPORT_PATH.test(url.pathname) ? 'export' : ME_PATH.test(url.pathname) ? 'users_me' : 'other';
+    const kind = kindOf(url.pathname);
     const ticketId = logMatch && /^\d+$/.test(logMatch[1]) ? Number(logMatch[1]) : undefined;
     const record: SimRequest = { at, method: req.method ?? 'GET', path: url.pathname, query: queryObject(params), status: 0, kind, authorization: req.headers.authorization !== undefined };
     if (ticketId !== undefined) record.ticketId = ticketId;
@@ -68,22 +79,41 @@ export function createRequestHandler(ctx: ServerContext) {
     };
 
     try {
-      if (kind === 'other' || req.method !== 'GET') return finish(invalidEndpoint());
+      const method = req.method ?? 'GET';
+      if (kind === 'other' || (method !== 'GET' && kind !== 'webhooks')) return finish(invalidEndpoint());
       if (!isAuthorized(req.headers.authorization, ctx.options().apiToken)) return finish(unauthenticated());
-      // Who the credentials belong to: clients check them with it. Outside the budgets and faults
-      // of the two endpoints the simulator is about.
-      if (kind === 'users_me') return finish(jsonReply(200, { user: SIMULATED_AGENT }));
-
       const options = ctx.options();
+      const origin = `http://${req.headers.host ?? 'localhost'}`;
+      if (ACCOUNT_KINDS.has(kind)) {
+        const budget = ctx.accountBudget.take(at);
+        const headers = options.accountRateLimit === 0 ? {} : accountHeaders(budget);
+        if (!budget.allowed) return finish(tooMany(budget, headers, tooManyCount++ % 2 === 0));
+        // Who the credentials belong to: clients check them with it, so no injected faults.
+        if (kind === 'users_me') return finish(jsonReply(200, { user: SIMULATED_AGENT }, headers));
+        if (kind === 'webhooks') {
+          return void ctx.webhooks(req, url, origin).then(
+            (reply) => finish(withHeaders(reply, headers)),
+            (error: unknown) => finish(jsonReply(500, { error: 'SimulatorBug', description: error instanceof Error ? error.message : String(error) })),
+          );
+        }
+        const dice = ctx.dice().roll(options);
+        if (dice.hang) return;
+        if (dice.fail) return finish(failureReply(dice.fail, headers));
+        const reply =
+          kind === 'show_many' ? showMany(ctx.store, params, origin)
+          : kind === 'ticket' ? showTicket(ctx.store, TICKET_PATH.exec(url.pathname)![1], origin)
+          : listPage(ctx.store, kind as ListName, params, origin);
+        return finish(withHeaders(dice.truncate && reply.status === 200 ? truncateReply(reply, dice.cutAt) : reply, headers));
+      }
+
       const budget = (kind === 'conversation_log' ? ctx.logBudget : ctx.exportBudget).take(at);
-      const headers = rateHeaders(kind, budget, ctx.accountBudget.take(at), options.rateLimit === 0);
+      const headers = rateHeaders(kind, budget, ctx.accountBudget.peek(at), options.rateLimit === 0);
       if (!budget.allowed) return finish(tooMany(budget, headers, tooManyCount++ % 2 === 0));
 
       const dice = ctx.dice().roll(options);
       if (dice.hang) return; // the socket stays open until the client gives up or close() runs
       if (dice.fail) return finish(failureReply(dice.fail, headers));
 
-      const origin = `http://${req.headers.host ?? 'localhost'}`;
       let reply = kind === 'conversation_log' ? conversationLog(ctx, ahead, ticketId, params, origin, headers) : exportReply(ctx, params, origin, headers, at);
       if (reply.status === 200 && reply.json && dice.truncate) reply = truncateReply(reply, dice.cutAt);
       finish(reply);
@@ -120,7 +150,7 @@ function conversationLog(
   const { store } = ctx;
   const options = ctx.options();
   const withHeaders = (reply: Reply): Reply => ({ ...reply, headers: { ...headers, ...reply.headers } });
-  if (ticketId === undefined || !store.exists(ticketId) || options.deleted.includes(ticketId)) return withHeaders(recordNotFound());
+  if (ticketId === undefined || !store.exists(ticketId) || options.deleted.includes(ticketId) || options.scrubbed.includes(ticketId)) return withHeaders(recordNotFound());
   if (options.forbidden.includes(ticketId)) return withHeaders(forbidden());
 
   const state = (): RenderState => ({ options: ctx.options(), storeVersion: store.version });
@@ -154,17 +184,28 @@ function exportReply(ctx: ServerContext, params: URLSearchParams, origin: string
   return jsonReply(200, result.body, headers);
 }
 
-function rateHeaders(kind: RequestKind, budget: BudgetState, account: BudgetState, unlimited: boolean): Record<string, string> {
-  // An unlimited simulator has no honest numbers to report (a client planning from them would
-  // throttle itself for nothing), so the headers are left out.
-  if (unlimited) return {};
-  const headers: Record<string, string> = {
+const ACCOUNT_KINDS = new Set<RequestKind>(['users_me', 'show_many', 'ticket', 'groups', 'brands', 'organizations', 'webhooks']);
+
+const withHeaders = (reply: Reply, headers: Record<string, string>): Reply => ({ ...reply, headers: { ...headers, ...reply.headers } });
+
+/** The account-wide window as Zendesk reports it on every response. */
+function accountHeaders(account: BudgetState): Record<string, string> {
+  if (account.total === 0) return {};
+  return {
     'X-Rate-Limit': String(account.total),
     'X-Rate-Limit-Remaining': String(account.remaining),
     'ratelimit-limit': String(account.total),
     'ratelimit-remaining': String(account.remaining),
     'ratelimit-reset': String(account.resetsSec),
   };
+}
+
+function rateHeaders(kind: RequestKind, budget: BudgetState, account: BudgetState, unlimited: boolean): Record<string, string> {
+  // An unlimited simulator has no honest numbers to report (a client planning from them would
+  // throttle itself for nothing), so the headers are left out. The conversation log and the
+  // export have budgets of their own: they report the account-wide window without spending it.
+  if (unlimited) return {};
+  const headers = accountHeaders(account);
   if (kind === 'conversation_log' && budget.total > 0) {
     headers['Zendesk-RateLimit-omnilog-index'] = `total=${budget.total}; remaining=${budget.remaining}; resets=${budget.resetsSec}`;
   }

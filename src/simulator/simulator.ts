@@ -4,9 +4,22 @@ import type { AddressInfo } from 'node:net';
 import { FaultDice } from './faults.ts';
 import { parseSimulatorOptions, resolveOptions, type ResolvedOptions, type SimulatorOptions } from './options.ts';
 import { FixedWindowBudget } from './rate-limit.ts';
-import { accountLimit, createRequestHandler } from './server.ts';
+import { createRequestHandler } from './server.ts';
 import { TicketStore } from './store.ts';
-import type { ConversationEvent, MalformedKind, SimRequest } from './types.ts';
+import type { ConversationEvent, ExportTicket, MalformedKind, SimRequest, TicketPatch } from './types.ts';
+import { Webhooks, type WebhookDelivery, type WebhookFault } from './webhooks.ts';
+
+/** Webhooks the simulator has sent, and the knobs tests turn on them. */
+export interface SimulatorWebhooks {
+  /** Every delivery, in order, with its answer once it came. */
+  readonly deliveries: readonly WebhookDelivery[];
+  /** Every later delivery is sent this way (null: correctly signed). */
+  setFault(fault: WebhookFault | null): void;
+  /** Sends a delivery again byte for byte (default: the last one). */
+  replay(delivery?: WebhookDelivery): void;
+  /** Resolves when every delivery sent so far has been answered or failed. */
+  settled(): Promise<void>;
+}
 
 export interface Simulator {
   /** Base URL, e.g. http://127.0.0.1:43210 (no trailing slash). */
@@ -25,8 +38,21 @@ export interface Simulator {
   appendEvents(ticketId: number, count: number): ConversationEvent[];
   /** Changes one served event in place (redaction, deleted attachment); marks the ticket changed. */
   editEvent(ticketId: number, reference: string, edit: (event: ConversationEvent) => void): void;
-  /** Moves the ticket's updated_at and generated_timestamp to now, for the export. */
-  markChanged(ticketId: number): void;
+  /** Moves generated_timestamp (and updated_at, unless `silent`: a system update) to now, for the export. */
+  markChanged(ticketId: number, options?: { silent?: boolean }): void;
+  /** The ticket as the export and show_many serve it now (a copy, without url). */
+  ticket(ticketId: number): ExportTicket;
+  /** Whether an AI agent handles the ticket (only support_type_scope=all or ai_agent exports it). */
+  isAiAgentTicket(ticketId: number): boolean;
+  /** Changes ticket fields as an agent would: the export shows them, webhooks report them. */
+  updateTicket(ticketId: number, patch: TicketPatch): void;
+  /** Soft-deletes the ticket (restorable) or, with `permanently`, scrubs it for good. */
+  deleteTicket(ticketId: number, options?: { permanently?: boolean }): void;
+  /** Undoes a soft delete. */
+  restoreTicket(ticketId: number): void;
+  /** Adds ticket N+1 (generated like the others, changed now) and returns its id. */
+  createTicket(): number;
+  webhooks: SimulatorWebhooks;
   /** Breaks the ticket's pages; with `afterEvents`, only those holding events past the first N (earlier pages stay good). */
   setMalformed(ticketId: number, kind: MalformedKind | null, options?: { afterEvents?: number }): void;
   /** Stops listening and drops every open socket, hanging ones included. */
@@ -42,6 +68,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const requests: SimRequest[] = [];
   const pending = new Set<NodeJS.Timeout>();
   const windowSec = () => options.window;
+  const webhooks = new Webhooks();
+  if (options.webhookUrl !== '') webhooks.register({ endpoint: options.webhookUrl, secret: options.webhookSecret });
+  store.onChange((change) => webhooks.publish(change, store.exportTicket(change.ticketId)));
 
   const handler = createRequestHandler({
     options: () => options,
@@ -49,11 +78,31 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     dice: () => dice,
     logBudget: new FixedWindowBudget(() => options.rateLimit, windowSec, startedAt),
     exportBudget: new FixedWindowBudget(() => options.exportRateLimit, windowSec, startedAt),
-    accountBudget: new FixedWindowBudget(() => accountLimit(options), windowSec, startedAt),
+    accountBudget: new FixedWindowBudget(() => options.accountRateLimit, windowSec, startedAt),
     requests,
     pending,
     isClosed: () => closed,
+    webhooks: (req, url, origin) => webhooks.handle(req, url, origin),
   });
+  const mustExist = (ticketId: number) => {
+    if (!store.exists(ticketId)) throw new RangeError(`ticket ${ticketId} does not exist (the simulator serves tickets 1..${options.tickets})`);
+  };
+  const setOptions = (patch: Partial<SimulatorOptions>) => {
+    const next = resolveOptions({ ...options, ...parseSimulatorOptions(patch) });
+    if (next.seed !== options.seed) dice = new FaultDice(next.seed);
+    const previous = options;
+    options = next;
+    if (next.seed !== previous.seed) store.invalidate();
+    // Deleting or restoring a ticket is a change the export must report, and webhooks too.
+    const [wasDeleted, nowDeleted, wasScrubbed, nowScrubbed] = [previous.deleted, next.deleted, previous.scrubbed, next.scrubbed].map((ids) => new Set(ids));
+    for (const id of new Set([...wasDeleted, ...nowDeleted, ...wasScrubbed, ...nowScrubbed])) {
+      if (!store.exists(id)) continue;
+      const kind = nowScrubbed.has(id) && !wasScrubbed.has(id) ? 'permanently_deleted' : nowScrubbed.has(id) ? null : nowDeleted.has(id) && !wasDeleted.has(id) ? 'soft_deleted' : !nowDeleted.has(id) && wasDeleted.has(id) ? 'undeleted' : null;
+      if (kind === null) continue;
+      store.markChanged(id);
+      store.emitChange({ ticketId: id, kind });
+    }
+  };
   const server = createServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -72,20 +121,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     resetRequests: () => {
       requests.length = 0;
     },
-    options: () => Object.freeze({ ...options, ticketSizes: { ...options.ticketSizes }, forbidden: [...options.forbidden], deleted: [...options.deleted] }),
-    setOptions(patch) {
-      const next = resolveOptions({ ...options, ...parseSimulatorOptions(patch) });
-      if (next.seed !== options.seed) dice = new FaultDice(next.seed);
-      const wasDeleted = new Set(options.deleted);
-      const nowDeleted = new Set(next.deleted);
-      const previous = options;
-      options = next;
-      if (next.seed !== previous.seed) store.invalidate();
-      // Deleting or restoring a ticket is a change the export must report.
-      for (const id of new Set([...wasDeleted, ...nowDeleted])) {
-        if (wasDeleted.has(id) !== nowDeleted.has(id) && store.exists(id)) store.markChanged(id);
-      }
-    },
+    options: () => Object.freeze({ ...options, ticketSizes: { ...options.ticketSizes }, forbidden: [...options.forbidden], deleted: [...options.deleted], scrubbed: [...options.scrubbed] }),
+    setOptions,
     events: (ticketId) => store.events(ticketId),
     eventCount: (ticketId) => {
       if (!store.exists(ticketId)) throw new RangeError(`ticket ${ticketId} does not exist (the simulator serves tickets 1..${options.tickets})`);
@@ -93,11 +130,48 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     },
     appendEvents: (ticketId, count) => store.append(ticketId, count),
     editEvent: (ticketId, reference, edit) => store.edit(ticketId, reference, edit),
-    markChanged: (ticketId) => store.markChanged(ticketId),
+    markChanged: (ticketId, options) => store.markChanged(ticketId, options),
+    ticket: (ticketId) => {
+      mustExist(ticketId);
+      return store.exportTicket(ticketId);
+    },
+    isAiAgentTicket: (ticketId) => {
+      mustExist(ticketId);
+      return store.isAiAgentTicket(ticketId);
+    },
+    updateTicket: (ticketId, patch) => store.updateTicket(ticketId, patch),
+    deleteTicket(ticketId, how) {
+      mustExist(ticketId);
+      if (how?.permanently) setOptions({ scrubbed: [...options.scrubbed, ticketId] });
+      else setOptions({ deleted: [...options.deleted, ticketId] });
+    },
+    restoreTicket(ticketId) {
+      mustExist(ticketId);
+      if (options.scrubbed.includes(ticketId)) throw new Error(`ticket ${ticketId} was permanently deleted and cannot be restored`);
+      setOptions({ deleted: options.deleted.filter((id) => id !== ticketId) });
+    },
+    createTicket() {
+      setOptions({ tickets: options.tickets + 1 });
+      const id = options.tickets;
+      store.markChanged(id);
+      store.emitChange({ ticketId: id, kind: 'created' });
+      return id;
+    },
+    webhooks: {
+      get deliveries() {
+        return webhooks.deliveries;
+      },
+      setFault: (fault) => {
+        webhooks.fault = fault;
+      },
+      replay: (delivery) => webhooks.replay(delivery),
+      settled: () => webhooks.settled(),
+    },
     setMalformed: (ticketId, kind, options) => store.setMalformed(ticketId, kind, options?.afterEvents ?? 0),
     close() {
       closing ??= new Promise<void>((resolve) => {
         closed = true;
+        webhooks.close();
         for (const timer of pending) clearTimeout(timer);
         pending.clear();
         server.close(() => resolve());

@@ -3,15 +3,35 @@
 import { generateEvent } from './generate.ts';
 import { isoSeconds, ticketEventNumber } from './ids.ts';
 import type { ResolvedOptions } from './options.ts';
-import { defaultTicketSize, ticketProfile, type TicketProfile } from './profile.ts';
+import { defaultTicketSize, isAiAgentTicket, ticketProfile, type TicketProfile } from './profile.ts';
 import { hash32 } from './random.ts';
-import type { ConversationEvent, ExportTicket, MalformedKind } from './types.ts';
+import { scrub, ticketRecord } from './ticket-record.ts';
+import type { ConversationEvent, ExportTicket, MalformedKind, TicketPatch } from './types.ts';
+
+/** A change a webhook subscription can report. */
+export type TicketChange =
+  | { ticketId: number; kind: 'comment_added' | 'comment_redacted'; event: ConversationEvent }
+  | { ticketId: number; kind: 'status_changed' | 'field_changed'; field: keyof TicketPatch; previous: unknown; current: unknown }
+  | { ticketId: number; kind: 'created' | 'soft_deleted' | 'permanently_deleted' | 'undeleted' };
+
+const PATCHABLE = new Set(['subject', 'status', 'priority', 'type', 'assignee_id', 'group_id', 'organization_id', 'brand_id', 'tags', 'custom_fields', 'satisfaction_rating']);
+const STATUSES = ['new', 'open', 'pending', 'hold', 'solved', 'closed'];
+
+function patchProblem(patch: TicketPatch): string | undefined {
+  const unknown = Object.keys(patch).filter((key) => !PATCHABLE.has(key));
+  if (unknown.length > 0) return `cannot change ${unknown.join(', ')} (only ${[...PATCHABLE].join(', ')})`;
+  if (patch.status !== undefined && !STATUSES.includes(patch.status)) return `status must be one of ${STATUSES.join(', ')} (use deleteTicket to delete)`;
+  if (patch.tags !== undefined && !(Array.isArray(patch.tags) && patch.tags.every((tag) => typeof tag === 'string'))) return 'tags must be a list of strings';
+  return undefined;
+}
 
 const THIRTY_DAYS = 30 * 86_400;
 const PROFILE_CACHE_LIMIT = 10_000;
 
 interface Change {
   generatedSec: number;
+  /** Null for a silent system update: generated_timestamp moves, updated_at does not. */
+  updatedSec: number | null;
   /** Position in the order of changes; lets an export cursor notice changes made after it. */
   seq: number;
 }
@@ -24,12 +44,18 @@ export class TicketStore {
   #edits = new Map<number, Map<number, ConversationEvent>>();
   #changes = new Map<number, Change>();
   #malformed = new Map<number, { kind: MalformedKind; afterEvents: number }>();
+  #patches = new Map<number, TicketPatch>();
+  #listeners: ((change: TicketChange) => void)[] = [];
   #changeSeq = 0;
   #version = 0;
 
   constructor(options: () => ResolvedOptions, startedSec: number) {
     this.#options = options;
     this.startedSec = startedSec;
+  }
+
+  get options(): ResolvedOptions {
+    return this.#options();
   }
 
   get ticketCount(): number {
@@ -102,7 +128,10 @@ export class TicketStore {
       list.push(event);
       created.push(event);
     }
-    if (count > 0) this.markChanged(ticketId);
+    if (count > 0) {
+      this.markChanged(ticketId);
+      for (const event of created) this.#emit({ ticketId, kind: 'comment_added', event });
+    }
     return structuredClone(created);
   }
 
@@ -111,6 +140,7 @@ export class TicketStore {
     const index = this.#indexOf(ticketId, reference);
     if (index < 0) throw new Error(`ticket ${ticketId} has no event with reference ${reference}`);
     const copy = structuredClone(this.eventAt(ticketId, index));
+    const before = JSON.stringify(copy.content);
     edit(copy);
     const base = this.baseSize(ticketId);
     if (index >= base) this.#appended.get(ticketId)![index - base] = copy;
@@ -120,6 +150,8 @@ export class TicketStore {
       this.#edits.set(ticketId, edits);
     }
     this.markChanged(ticketId);
+    // An edit that changes what was written is a redaction; one that only drops an attachment is not.
+    if (JSON.stringify(copy.content) !== before) this.#emit({ ticketId, kind: 'comment_redacted', event: structuredClone(copy) });
   }
 
   /** References are built from the index, so try the index they encode before scanning. */
@@ -137,10 +169,42 @@ export class TicketStore {
     return -1;
   }
 
-  markChanged(ticketId: number): void {
+  /** Moves generated_timestamp (and, unless silent, updated_at) to now. */
+  markChanged(ticketId: number, options: { silent?: boolean } = {}): void {
     this.#mustExist(ticketId);
-    this.#changes.set(ticketId, { generatedSec: Math.floor(Date.now() / 1000), seq: ++this.#changeSeq });
+    const now = Math.floor(Date.now() / 1000);
+    const previous = this.#changes.get(ticketId);
+    const updatedSec = options.silent ? (previous?.updatedSec ?? null) : now;
+    this.#changes.set(ticketId, { generatedSec: now, updatedSec, seq: ++this.#changeSeq });
     this.#version++;
+  }
+
+  /** Changes ticket fields as an agent or trigger would; a status change is reported to listeners. */
+  updateTicket(ticketId: number, patch: TicketPatch): void {
+    this.#mustExist(ticketId);
+    const problem = patchProblem(patch);
+    if (problem) throw new RangeError(`updateTicket(${ticketId}): ${problem}`);
+    const before = this.exportTicket(ticketId);
+    this.#patches.set(ticketId, { ...this.#patches.get(ticketId), ...structuredClone(patch) });
+    this.markChanged(ticketId);
+    const after = this.exportTicket(ticketId);
+    for (const field of Object.keys(patch) as (keyof TicketPatch)[]) {
+      if (JSON.stringify(before[field]) === JSON.stringify(after[field])) continue;
+      this.#emit({ ticketId, kind: field === 'status' ? 'status_changed' : 'field_changed', field, previous: before[field], current: after[field] });
+    }
+  }
+
+  /** Called with every change a webhook could report. */
+  onChange(listener: (change: TicketChange) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  emitChange(change: TicketChange): void {
+    this.#emit(change);
+  }
+
+  #emit(change: TicketChange): void {
+    for (const listener of this.#listeners) listener(change);
   }
 
   get changeSeq(): number {
@@ -152,23 +216,36 @@ export class TicketStore {
     return this.#changes.get(ticketId)?.seq ?? 0;
   }
 
-  exportTicket(ticketId: number): ExportTicket {
-    const profile = this.profile(ticketId);
-    const change = this.#changes.get(ticketId);
+  /** The export's order key, cheap enough to compute for every ticket on every export request. */
+  generatedSec(ticketId: number): number {
+    return this.#changes.get(ticketId)?.generatedSec ?? this.#initialTimes(ticketId).generated;
+  }
+
+  #initialTimes(ticketId: number): { generated: number; updated: number } {
     const h = hash32(this.#options().seed, ticketId, 0x675);
     // Spread over the 30 days before start; a quarter were touched by a silent system update,
     // so their generated_timestamp is later than updated_at.
-    const generated = change?.generatedSec ?? this.startedSec - THIRTY_DAYS + (h % (THIRTY_DAYS - 120));
-    const updated = change ? generated : generated - (h % 4 === 0 ? h % 3600 : 0);
-    const deleted = this.#options().deleted.includes(ticketId);
-    return {
-      id: ticketId,
-      created_at: isoSeconds(Math.min(profile.startSec, updated)),
-      updated_at: isoSeconds(updated),
-      generated_timestamp: generated,
-      status: deleted ? 'deleted' : profile.status,
-      subject: profile.subject,
-    };
+    const generated = this.startedSec - THIRTY_DAYS + (h % (THIRTY_DAYS - 120));
+    return { generated, updated: generated - (h % 4 === 0 ? h % 3600 : 0) };
+  }
+
+  exportTicket(ticketId: number): ExportTicket {
+    const profile = this.profile(ticketId);
+    const change = this.#changes.get(ticketId);
+    const initial = this.#initialTimes(ticketId);
+    const generated = change?.generatedSec ?? initial.generated;
+    const updated = change?.updatedSec ?? initial.updated;
+    const ticket = ticketRecord(profile, { createdSec: Math.min(profile.startSec, updated), updatedSec: updated, generatedSec: generated });
+    Object.assign(ticket, structuredClone(this.#patches.get(ticketId) ?? {}));
+    const { deleted, scrubbed } = this.#options();
+    if (scrubbed.includes(ticketId)) return scrub(ticket);
+    if (deleted.includes(ticketId)) ticket.status = 'deleted';
+    return ticket;
+  }
+
+  /** Whether the ticket is handled by an AI agent (support_type_scope ai_agent). */
+  isAiAgentTicket(ticketId: number): boolean {
+    return isAiAgentTicket(this.#options().seed, ticketId);
   }
 
   /** How a page is broken, if it is: `lastIndex` is the index of the newest event it holds. */

@@ -59,7 +59,7 @@ export interface PageBody {
 
 export type MalformedKind = 'missing-events' | 'missing-reference' | 'wrong-types' | 'not-json';
 
-export type RequestKind = 'conversation_log' | 'export' | 'users_me' | 'other';
+export type RequestKind = 'conversation_log' | 'export' | 'users_me' | 'show_many' | 'ticket' | 'groups' | 'brands' | 'organizations' | 'webhooks' | 'other';
 
 export interface SimRequest {
   /** Arrival time, ms since the epoch. */
@@ -74,11 +74,56 @@ export interface SimRequest {
   authorization?: boolean;
 }
 
+export interface TicketVia {
+  channel: string;
+  source: { from: Record<string, unknown>; to: Record<string, unknown>; rel: string | null };
+}
+
+export interface CustomFieldValue {
+  id: number;
+  value: unknown;
+}
+
+/** A ticket as the incremental export and show_many serve it (without its url). */
 export interface ExportTicket {
   id: number;
+  external_id: string | null;
+  via: TicketVia;
   created_at: string;
   updated_at: string;
   generated_timestamp: number;
-  status: string;
+  type: string | null;
   subject: string;
+  raw_subject: string;
+  description: string;
+  priority: string | null;
+  status: string;
+  recipient: string | null;
+  requester_id: number | null;
+  submitter_id: number | null;
+  assignee_id: number | null;
+  organization_id: number | null;
+  group_id: number | null;
+  collaborator_ids: number[];
+  follower_ids: number[];
+  email_cc_ids: number[];
+  problem_id: number | null;
+  has_incidents: boolean;
+  is_public: boolean;
+  due_at: string | null;
+  tags: string[];
+  custom_fields: CustomFieldValue[];
+  fields: CustomFieldValue[];
+  satisfaction_rating: Record<string, unknown> | null;
+  sharing_agreement_ids: number[];
+  followup_ids: number[];
+  ticket_form_id: number | null;
+  brand_id: number | null;
+  allow_channelback: boolean;
+  allow_attachments: boolean;
+  from_messaging_channel: boolean;
+  [extra: string]: unknown;
 }
+
+/** Fields tests may change at runtime (sim.updateTicket). */
+export type TicketPatch = Partial<Pick<ExportTicket, 'subject' | 'status' | 'priority' | 'type' | 'assignee_id' | 'group_id' | 'organization_id' | 'brand_id' | 'tags' | 'custom_fields' | 'satisfaction_rating'>>;

@@ -45,7 +45,7 @@ describe('incremental ticket export', () => {
 
   it('pages through every ticket by (generated_timestamp, id), ending with end_of_stream', async () => {
     const sim = await simulator({ tickets: 20 });
-    const { tickets, pages } = await drain(sim, `start_time=${monthAgo()}&per_page=7`);
+    const { tickets, pages } = await drain(sim, `start_time=${monthAgo()}&per_page=7&support_type_scope=all`);
     expect(pages.map((p) => p.tickets.length)).toEqual([7, 7, 6]);
     expect(pages.map((p) => p.end_of_stream)).toEqual([false, false, true]);
     expect(tickets.map((t) => t.id).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
@@ -62,17 +62,17 @@ describe('incremental ticket export', () => {
 
   it('start_time filters on generated_timestamp', async () => {
     const sim = await simulator({ tickets: 50 });
-    const all = (await drain(sim, `start_time=${monthAgo()}`)).tickets;
+    const all = (await drain(sim, `start_time=${monthAgo()}&support_type_scope=all`)).tickets;
     const middle = all[25].generated_timestamp;
-    const recent = (await drain(sim, `start_time=${middle}`)).tickets;
+    const recent = (await drain(sim, `start_time=${middle}&support_type_scope=all`)).tickets;
     expect(recent.map((t) => t.id)).toEqual(all.filter((t) => t.generated_timestamp >= middle).map((t) => t.id));
   });
 
   it('resuming from the final after_cursor returns only tickets changed since', async () => {
     const sim = await simulator({ tickets: 20, ticketSizes: { 9: 5 } });
-    const { pages } = await drain(sim, `start_time=${monthAgo()}&per_page=50`);
+    const { pages } = await drain(sim, `start_time=${monthAgo()}&per_page=50&support_type_scope=all`);
     const saved = pages[pages.length - 1].after_cursor!;
-    const quiet = await page(sim, `cursor=${encodeURIComponent(saved)}`);
+    const quiet = await page(sim, `cursor=${encodeURIComponent(saved)}&support_type_scope=all`);
     expect(quiet.tickets).toEqual([]);
     expect(quiet.end_of_stream).toBe(true);
     expect(quiet.after_cursor).toEqual(expect.any(String));
@@ -83,29 +83,29 @@ describe('incremental ticket export', () => {
       e.attachments = [];
     });
     sim.setOptions({ deleted: [6] });
-    const changed = await page(sim, `cursor=${encodeURIComponent(saved)}`);
+    const changed = await page(sim, `cursor=${encodeURIComponent(saved)}&support_type_scope=all`);
     expect(changed.tickets.map((t) => t.id).sort((a, b) => a - b)).toEqual([3, 6, 9, 14]);
     expect(changed.tickets.find((t) => t.id === 6)!.status).toBe('deleted');
     const now = Math.floor(Date.now() / 1000);
     for (const t of changed.tickets) expect(Math.abs(t.generated_timestamp - now)).toBeLessThanOrEqual(2);
 
-    const after = await page(sim, `cursor=${encodeURIComponent(changed.after_cursor!)}`);
+    const after = await page(sim, `cursor=${encodeURIComponent(changed.after_cursor!)}&support_type_scope=all`);
     expect(after.tickets).toEqual([]);
   });
 
   it('reports tickets deleted from the start with status "deleted"', async () => {
     const sim = await simulator({ tickets: 5, deleted: [2] });
-    const { tickets } = await drain(sim, `start_time=${monthAgo()}`);
+    const { tickets } = await drain(sim, `start_time=${monthAgo()}&support_type_scope=all`);
     expect(tickets.find((t) => t.id === 2)!.status).toBe('deleted');
     expect(tickets.filter((t) => t.status === 'deleted')).toHaveLength(1);
   });
 
   it('uses exportPageSize when per_page is absent', async () => {
     const sim = await simulator({ tickets: 12, exportPageSize: 5 });
-    const first = await page(sim, `start_time=${monthAgo()}`);
+    const first = await page(sim, `start_time=${monthAgo()}&support_type_scope=all`);
     expect(first.tickets).toHaveLength(5);
     expect(first.end_of_stream).toBe(false);
-    expect(first.after_url).toBe(`${sim.url}/api/v2/incremental/tickets/cursor.json?cursor=${encodeURIComponent(first.after_cursor!)}`);
+    expect(first.after_url).toBe(`${sim.url}/api/v2/incremental/tickets/cursor.json?cursor=${encodeURIComponent(first.after_cursor!)}&support_type_scope=all`);
     expect((await page(sim, `start_time=${hourAgo()}`)).tickets).toEqual([]);
   });
 

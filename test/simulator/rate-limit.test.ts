@@ -12,7 +12,7 @@ function parseOmnilog(header: string | null) {
 
 describe('rate limits', () => {
   it('counts down, answers 429 with Retry-After when spent, and refills after the window', async () => {
-    const sim = await simulator({ tickets: 3, rateLimit: 3, window: 1 });
+    const sim = await simulator({ tickets: 3, rateLimit: 3, window: 2 }); // two seconds: room for the five requests below on a busy machine
     // Start at the beginning of a fresh window so all four requests share one.
     await sleep(parseOmnilog((await get(sim, logPath(1))).headers.get('zendesk-ratelimit-omnilog-index')).resets * 1000 + 20);
 
@@ -50,9 +50,9 @@ describe('rate limits', () => {
     const response = await get(sim, logPath(1));
     expect(response.status).toBe(200);
     expect(parseOmnilog(response.headers.get('zendesk-ratelimit-omnilog-index'))).toMatchObject({ total: 4, remaining: 1 });
-    // The account-wide count includes the refused requests: only 401s are free.
+    // The conversation log has a budget of its own: it reports the account-wide window, untouched.
     expect(response.headers.get('x-rate-limit')).toBe('700');
-    expect(response.headers.get('x-rate-limit-remaining')).toBe('694');
+    expect(response.headers.get('x-rate-limit-remaining')).toBe('700');
   });
 
   it('the export has its own budget', async () => {

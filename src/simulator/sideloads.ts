@@ -1,0 +1,40 @@
+// `include=users,groups,organizations`: the records a page of tickets names, added to the same
+// response. A group or brand deleted since is named by its tickets but side-loaded by nobody.
+import { groups, organizations, userRecord, type ZendeskRecord } from './catalog.ts';
+import { userIdsOf } from './ticket-record.ts';
+import type { ExportTicket } from './types.ts';
+
+const SIDELOADS = ['users', 'groups', 'organizations'] as const;
+export type Sideload = (typeof SIDELOADS)[number];
+
+/** Side-loads Zendesk offers that the simulator accepts and leaves out. */
+const IGNORED = new Set(['metric_sets', 'dates', 'comment_count', 'brands', 'ticket_forms', 'slas', 'metric_events', 'last_audits']);
+
+export type IncludeResult = { ok: true; include: Sideload[] } | { ok: false; problem: string };
+
+export function parseInclude(value: string | null): IncludeResult {
+  if (value === null || value.trim() === '') return { ok: true, include: [] };
+  const include: Sideload[] = [];
+  for (const name of value.split(',').map((part) => part.trim()).filter(Boolean)) {
+    if ((SIDELOADS as readonly string[]).includes(name)) include.push(name as Sideload);
+    else if (!IGNORED.has(name)) return { ok: false, problem: `include has an unknown side-load "${name}" (try users, groups, organizations)` };
+  }
+  return { ok: true, include: [...new Set(include)] };
+}
+
+export function sideloads(seed: number, tickets: readonly ExportTicket[], include: readonly Sideload[]): Partial<Record<Sideload, ZendeskRecord[]>> {
+  const out: Partial<Record<Sideload, ZendeskRecord[]>> = {};
+  if (include.includes('users')) {
+    const ids = new Set(tickets.flatMap(userIdsOf));
+    out.users = [...ids].map((id) => userRecord(seed, id)).filter((user): user is ZendeskRecord => user !== null);
+  }
+  if (include.includes('groups')) {
+    const ids = new Set(tickets.map((t) => t.group_id));
+    out.groups = groups(seed).filter((group) => ids.has(group.id));
+  }
+  if (include.includes('organizations')) {
+    const ids = new Set(tickets.map((t) => t.organization_id));
+    out.organizations = organizations(seed).filter((org) => ids.has(org.id));
+  }
+  return out;
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import type { ExportTicket, Simulator } from '../../src/simulator/index.ts';
+import { get, simulator, sleep } from './helpers.ts';
+
+interface ExportBody {
+  tickets: ExportTicket[];
+  after_cursor: string;
+  end_of_stream: boolean;
+}
+
+const monthAgo = () => Math.floor(Date.now() / 1000) - 31 * 86_400;
+
+async function exportFrom(sim: Simulator, position: string): Promise<ExportBody> {
+  const response = await get(sim, `/api/v2/incremental/tickets/cursor.json?${position}&support_type_scope=all`);
+  if (response.status !== 200) throw new Error(`${response.status} ${await response.text()}`);
+  return (await response.json()) as ExportBody;
+}
+
+/** Exports everything, then returns a function that exports what changed since. */
+async function watch(sim: Simulator): Promise<() => Promise<ExportTicket[]>> {
+  let cursor = (await exportFrom(sim, `start_time=${monthAgo()}`)).after_cursor;
+  return async () => {
+    const body = await exportFrom(sim, `cursor=${encodeURIComponent(cursor)}`);
+    cursor = body.after_cursor;
+    return body.tickets;
+  };
+}
+
+describe('changing tickets at runtime', () => {
+  it('a field update shows in the next export, with a new generated_timestamp', async () => {
+    const sim = await simulator({ tickets: 10 });
+    const changes = await watch(sim);
+    const before = sim.ticket(3);
+    sim.updateTicket(3, { status: 'solved', group_id: 360_000_000_002, tags: ['vip', 'refund'] });
+    const [changed, ...others] = await changes();
+    expect(others).toEqual([]);
+    expect(changed).toMatchObject({ id: 3, status: 'solved', group_id: 360_000_000_002, tags: ['vip', 'refund'], subject: before.subject, via: before.via });
+    expect(Math.abs(changed.generated_timestamp - Date.now() / 1000)).toBeLessThanOrEqual(2);
+    expect(changed.updated_at).not.toBe(before.updated_at);
+    expect({ ...sim.ticket(3), url: `${sim.url}/api/v2/tickets/3.json` }).toEqual(changed);
+    expect(await changes()).toEqual([]);
+  });
+
+  it('rejects a bad update with one clear error and changes nothing', async () => {
+    const sim = await simulator({ tickets: 3 });
+    const changes = await watch(sim);
+    const before = sim.ticket(2);
+    expect(() => sim.updateTicket(2, { status: 'banana' })).toThrow(/updateTicket\(2\): status must be one of new, open, pending, hold, solved, closed/);
+    expect(() => sim.updateTicket(2, { id: 7 } as never)).toThrow(/cannot change id/);
+    expect(() => sim.updateTicket(4, { status: 'open' })).toThrow(/ticket 4 does not exist/);
+    expect(sim.ticket(2)).toEqual(before);
+    expect(await changes()).toEqual([]);
+  });
+
+  it('soft-deletes, restores and permanently deletes', async () => {
+    const sim = await simulator({ tickets: 6 });
+    const changes = await watch(sim);
+    const original = sim.ticket(4);
+    sim.deleteTicket(4);
+    expect((await changes()).map((t) => [t.id, t.status])).toEqual([[4, 'deleted']]);
+    expect((await get(sim, '/api/v2/tickets/4/conversation_log.json')).status).toBe(404);
+    sim.restoreTicket(4);
+    const [restored] = await changes();
+    expect(restored).toMatchObject({ id: 4, status: original.status, subject: original.subject });
+    expect((await get(sim, '/api/v2/tickets/4/conversation_log.json')).status).toBe(200);
+    sim.deleteTicket(4, { permanently: true });
+    expect(await changes()).toEqual([expect.objectContaining({ id: 4, status: 'deleted', subject: 'SCRUBBED', requester_id: null })]);
+    expect(() => sim.restoreTicket(4)).toThrow(/permanently deleted/);
+    expect(sim.options()).toMatchObject({ deleted: [], scrubbed: [4] });
+  });
+
+  it('a silent system update moves generated_timestamp but not updated_at', async () => {
+    const sim = await simulator({ tickets: 4 });
+    const changes = await watch(sim);
+    const before = sim.ticket(2);
+    await sleep(1100);
+    sim.markChanged(2, { silent: true });
+    const [touched] = await changes();
+    expect(touched.id).toBe(2);
+    expect(touched.updated_at).toBe(before.updated_at);
+    expect(touched.generated_timestamp).toBeGreaterThan(before.generated_timestamp);
+    sim.markChanged(2);
+    const [loud] = await changes();
+    expect(Date.parse(loud.updated_at) / 1000).toBe(loud.generated_timestamp);
+  });
+});
