@@ -1,5 +1,5 @@
 // Message bodies: html comments and the Sunshine Conversations content types that messaging
-// events carry. Shapes follow the fixtures in shared/fixtures and the Sunshine message types.
+// events carry. Shapes follow the examples of Zendesk's reference page (test/fixtures/) and the Sunshine message types.
 import { hexToken } from './ids.ts';
 import type { Rng } from './random.ts';
 

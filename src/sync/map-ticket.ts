@@ -4,6 +4,7 @@
 // Each table's rows have unique keys (Postgres refuses to touch a row twice in one upsert).
 import type { ZendeskErrorContext } from '../errors.ts';
 import type { AuthorRow, BrandRow, GroupRow, OrganizationRow, TicketRow } from '../db/schema.ts';
+import type { TicketContextRows } from '../db/tickets.ts';
 import {
   checkRecords,
   type ZendeskBrand,
@@ -14,20 +15,14 @@ import {
 } from '../zendesk/ticket-schemas.ts';
 import { sanitizeForPostgres } from './sanitize.ts';
 
+export type { TicketContextRows };
+
 /** What one page carries, as received: the tickets and the records side-loaded with them. */
 export interface TicketContextInput {
   tickets: readonly unknown[];
   users?: readonly unknown[];
   groups?: readonly unknown[];
   organizations?: readonly unknown[];
-}
-
-export interface TicketContextRows {
-  tickets: TicketRow[];
-  /** Side-loaded users, as `support:<id>` authors: requesters, assignees, submitters. */
-  authors: AuthorRow[];
-  groups: GroupRow[];
-  organizations: OrganizationRow[];
 }
 
 const at = (value: string | null | undefined): Date | null => (value ? new Date(value) : null);
