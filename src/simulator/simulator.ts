@@ -70,7 +70,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const windowSec = () => options.window;
   const webhooks = new Webhooks();
   if (options.webhookUrl !== '') webhooks.register({ endpoint: options.webhookUrl, secret: options.webhookSecret });
-  store.onChange((change) => webhooks.publish(change, store.exportTicket(change.ticketId)));
+  store.onChange((change) => {
+    if (webhooks.any) webhooks.publish(change, store.exportTicket(change.ticketId));
+  });
 
   const handler = createRequestHandler({
     options: () => options,

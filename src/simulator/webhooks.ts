@@ -57,6 +57,11 @@ export class Webhooks {
   #abort = new AbortController();
   #created = 0;
 
+  /** Whether any webhook exists: without one, changes cost nothing to publish. */
+  get any(): boolean {
+    return this.#hooks.size > 0;
+  }
+
   /** Answers the webhooks API. */
   async handle(req: IncomingMessage, url: URL, origin: string): Promise<Reply> {
     const match = PATH.exec(url.pathname);
