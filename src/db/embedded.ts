@@ -29,7 +29,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   fs.chmodSync(dataDir, 0o755);
   if (process.getuid?.() === 0) assertSearchable(dataDir, 'above the data directory', 'choose another CONVLOG_DATA_DIR');
 
-  const running = runningPort(databaseDir);
+  const running = livePostmaster(databaseDir)?.port;
   if (running) {
     log.debug({ port: running }, 'using the embedded Postgres another convlog process started');
     return cluster(running, async () => {});
@@ -134,8 +134,8 @@ function cluster(port: number, stop: () => Promise<void>): EmbeddedCluster {
   return { adminUrl: url('postgres'), url, stop };
 }
 
-/** The port of a live cluster in `databaseDir`, read from postmaster.pid, or undefined. */
-function runningPort(databaseDir: string): number | undefined {
+/** The live postmaster of the cluster in `databaseDir`, from its postmaster.pid, or undefined. */
+export function livePostmaster(databaseDir: string): { pid: number; port: number } | undefined {
   let lines: string[];
   try {
     lines = fs.readFileSync(path.join(databaseDir, 'postmaster.pid'), 'utf8').split('\n');
@@ -144,12 +144,17 @@ function runningPort(databaseDir: string): number | undefined {
   }
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
-  if (!Number.isInteger(pid) || !Number.isInteger(port)) return undefined;
+  if (!Number.isInteger(pid) || !Number.isInteger(port) || pid <= 0) return undefined;
+  return isAlive(pid) ? { pid, port } : undefined;
+}
+
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return port;
-  } catch {
-    return undefined;
+    return true;
+  } catch (error) {
+    // EPERM: alive, but another user's (Postgres runs as `postgres` when we are root).
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

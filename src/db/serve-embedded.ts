@@ -6,7 +6,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { DatabaseUnavailable, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { assertSearchable, embeddedServer, embeddedUrl } from './embedded.ts';
+import { assertSearchable, embeddedServer, embeddedUrl, isAlive, livePostmaster } from './embedded.ts';
+
+export { livePostmaster };
 
 export interface ServedCluster {
   port: number;
@@ -21,20 +23,6 @@ export interface ServedCluster {
 /** The cluster's directory under a data directory, as src/db/embedded.ts lays it out. */
 export function clusterDir(dataDir: string): string {
   return path.join(dataDir, 'pg');
-}
-
-/** The live postmaster of the cluster in `databaseDir`, from its postmaster.pid, or undefined. */
-export function livePostmaster(databaseDir: string): { pid: number; port: number } | undefined {
-  let lines: string[];
-  try {
-    lines = fs.readFileSync(path.join(databaseDir, 'postmaster.pid'), 'utf8').split('\n');
-  } catch {
-    return undefined;
-  }
-  const pid = Number(lines[0]);
-  const port = Number(lines[3]);
-  if (!Number.isInteger(pid) || !Number.isInteger(port) || pid <= 0) return undefined;
-  return isAlive(pid) ? { pid, port } : undefined;
 }
 
 /**
@@ -88,16 +76,6 @@ export async function serveEmbeddedPostgres(dataDir: string, port: number, log: 
       await ended;
     },
   };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: alive, but another user's (Postgres runs as `postgres` when we are root).
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function untilDead(pid: number, intervalMs = 200): Promise<void> {

@@ -1,18 +1,18 @@
 // What a newcomer meets in the first hour (issue 17): an unreachable Zendesk, a closed pipe,
 // --version, an unquoted cron, a DATABASE_URL with a "#". Real commands in child processes.
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cleanEnv, runCli } from '../helpers/cli.ts';
 import { createFixture, type Fixture } from '../helpers/sync-fixture.ts';
 import pkg from '../../package.json' with { type: 'json' };
+import { freePort } from '../../src/db/embedded.ts';
 
 let fixture: Fixture;
 let closedPort: string;
 
 beforeAll(async () => {
   fixture = await createFixture({ tickets: 3, seed: 1 }, { queue: [] });
-  closedPort = `http://127.0.0.1:${await portNobodyListensOn()}`;
+  closedPort = `http://127.0.0.1:${await freePort()}`;
 });
 afterAll(async () => {
   await fixture?.close();
@@ -100,12 +100,4 @@ function shell(script: string): Promise<{ code: number | null; stdout: string; s
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
-}
-
-async function portNobodyListensOn(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ServerError, ZendeskUnreachable, exitCodeFor } from '../../src/errors.ts';
 import { checkCredentials } from '../../src/zendesk/credentials.ts';
 import { clientFor } from './helpers.ts';
+import { freePort } from '../../src/db/embedded.ts';
 
 async function verdict(url: string, requestTimeoutMs?: number): Promise<{ error: unknown; ms: number }> {
   const started = Date.now();
@@ -29,7 +30,7 @@ describe('checkCredentials against a host it cannot reach', () => {
   });
 
   it('a closed port: ZendeskUnreachable within 5 s with "connection refused"', async () => {
-    const port = await portNobodyListensOn();
+    const port = await freePort();
     const { error, ms } = await verdict(`http://127.0.0.1:${port}`);
     expect(error).toBeInstanceOf(ZendeskUnreachable);
     expect((error as Error).message).toBe(
@@ -68,11 +69,3 @@ describe('checkCredentials against a host it cannot reach', () => {
     }
   });
 });
-
-async function portNobodyListensOn(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
