@@ -23,14 +23,17 @@ export const work: Command = {
       backfills = await startBackfillWorker(runtime, ctx.log, ctx.signal);
       ctx.log.info({ concurrency, untilIdle: Boolean(values['until-idle']) }, 'worker started');
       // Not awaited: a host that does not answer must not hold the worker back, only be named.
-      void logZendeskProblems({ http: runtime.deps.http, log: ctx.log, signal: ctx.signal });
+      // Refused credentials stop the worker as a 401 on a ticket would.
+      const refused = new AbortController();
+      void logZendeskProblems({ http: runtime.deps.http, log: ctx.log, signal: ctx.signal, onRefused: (error) => refused.abort(error) });
       const summary = await runWorker(runtime.boss, runtime.database.pool, runtime.deps, {
         concurrency,
         untilIdle: Boolean(values['until-idle']),
-        signal: ctx.signal,
+        signal: AbortSignal.any([ctx.signal, refused.signal]),
       });
       ctx.log.info({ ...summary, fatal: summary.fatal?.message }, 'worker stopped');
       if (summary.fatal) throw summary.fatal;
+      if (refused.signal.aborted) throw refused.signal.reason;
       return summary.failed > 0 && values['until-idle'] ? 1 : 0;
     } finally {
       await backfills?.stop();
