@@ -12,7 +12,7 @@ import { listen, sendJson, type Handler, type RunningServer } from './http.ts';
 import type { Metrics, RejectionReason } from './metrics.ts';
 import { createIntake, type IntakeOutcome } from './intake.ts';
 import { replayStore } from './replay-store.ts';
-import type { ServeConfig } from './serve-config.ts';
+import type { ServeConfig } from '../config.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, timestampSkewSeconds, verifyWebhookSignature } from './signature.ts';
 import { webhookAction } from './webhook-events.ts';
 
@@ -23,7 +23,7 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 export interface WebhookServerOptions {
   database: Database;
   boss: PgBoss;
-  config: ServeConfig;
+  config: Pick<ServeConfig, 'secrets' | 'maxAgeSeconds'>;
   metrics: Metrics;
   log: Logger;
   port: number;
