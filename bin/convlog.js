@@ -12,7 +12,9 @@ if (major < 24) {
 // which keep a worker near 150-200 MB whatever the ticket sizes (memory stays flat anyway: at
 // most three pages per ticket, one arriving, one being mapped, one being written). The process
 // replaces itself (same pid), and flags given by the user (NODE_OPTIONS or the command line) win.
-const SYNCING = new Set(['work', 'sync', 'demo']);
+// `serve` runs with them too: a burst of webhooks is garbage in the young generation, which
+// would otherwise grow until the process passes 150 MB.
+const SYNCING = new Set(['work', 'sync', 'demo', 'serve']);
 const HEAP_FLAGS = ['--max-semi-space-size=16', '--max-old-space-size=512'];
 const given = `${process.env.NODE_OPTIONS ?? ''} ${process.execArgv.join(' ')}`;
 if (SYNCING.has(process.argv[2]) && typeof process.execve === 'function' && !/--max-(semi|old)-space-size/.test(given)) {

@@ -23,6 +23,8 @@ export interface BurstResult {
   answersMs: number[];
   statuses: Record<string, number>;
   serveRssBytes: number;
+  /** serve's own view (its answer-time histogram): the bucket bound 99 % of answers were within. */
+  serveP99Bound: string;
   validTickets: number;
   /** Valid tickets whose sync count was not exactly one (synced twice, or never). */
   wrongCount: number;
@@ -108,6 +110,7 @@ export async function burstRun(postgres: Postgres, options: BurstOptions): Promi
     await Promise.all(pending);
     const sendSeconds = (Date.now() - start) / 1000;
     const serveRssBytes = serve.peakRss();
+    const serveP99Bound = p99Bucket(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
     say(`  ${options.label}: ${requests.length} webhooks sent in ${sendSeconds.toFixed(1)} s; answers ${JSON.stringify(statuses)}`);
 
     const drainStart = Date.now();
@@ -143,6 +146,7 @@ export async function burstRun(postgres: Postgres, options: BurstOptions): Promi
       answersMs: answersMs.sort((a, b) => a - b),
       statuses,
       serveRssBytes,
+      serveP99Bound,
       validTickets: valid.size,
       wrongCount,
       badSynced,
@@ -205,4 +209,13 @@ function commentAdded(ticketId: number) {
     detail: { id: String(ticketId), status: 'OPEN' },
     event: { comment: { id: randomUUID(), body: 'burst', is_public: true } },
   };
+}
+
+/** The smallest `le` of convlog_webhook_answer_seconds whose bucket holds 99 % of the answers. */
+function p99Bucket(metrics: string): string {
+  const count = Number(/^convlog_webhook_answer_seconds_count (\d+)$/m.exec(metrics)?.[1] ?? 0);
+  for (const match of metrics.matchAll(/^convlog_webhook_answer_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)) {
+    if (Number(match[2]) >= 0.99 * count) return match[1] === '+Inf' ? '> 5 s' : `≤ ${Number(match[1]) * 1000} ms`;
+  }
+  return 'unknown';
 }

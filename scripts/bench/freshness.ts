@@ -31,6 +31,8 @@ export interface FreshnessResult {
   delivered: number;
   webhooks: number;
   rateLimited: number;
+  /** Conversation-log requests answered 200 from the first append to the last row. */
+  requests: number;
   serveRssBytes: number;
 }
 
@@ -97,6 +99,7 @@ export async function freshnessRun(postgres: Postgres, options: FreshnessOptions
       }
     })();
     const start = Date.now();
+    const requestsBefore = sim.requests.filter((r) => r.kind === 'conversation_log' && r.status === 200).length;
     for (let i = 0; i < messages; i++) {
       await sleep(start + (i * spreadMs) / messages - Date.now());
       const ticketId = 1 + Math.floor(Math.random() * hot);
@@ -118,6 +121,7 @@ export async function freshnessRun(postgres: Postgres, options: FreshnessOptions
       delivered: deliveries.filter((d) => d.status >= 200 && d.status < 300).length,
       webhooks: deliveries.length,
       rateLimited: sim.requests.filter((r) => r.kind === 'conversation_log' && r.status === 429).length,
+      requests: sim.requests.filter((r) => r.kind === 'conversation_log' && r.status === 200).length - requestsBefore,
       serveRssBytes,
     };
   } finally {

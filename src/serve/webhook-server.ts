@@ -105,7 +105,12 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     const path = (req.url ?? '/').split('?')[0];
     if (path === WEBHOOK_PATH) {
       if (req.method !== 'POST') return reject(req, res, 'method_not_allowed');
-      return handleWebhook(req, res);
+      const answered = metrics.webhookAnswerSeconds.startTimer();
+      try {
+        return await handleWebhook(req, res);
+      } finally {
+        answered();
+      }
     }
     if (await health(req, res)) return;
     sendJson(res, 404, { error: 'not found' });
