@@ -8,7 +8,7 @@ import { enqueueRun } from './bench/enqueue.ts';
 import { freshnessRun, percentile } from './bench/freshness.ts';
 import { ingestRun } from './bench/ingest.ts';
 import { smallSyncRun } from './bench/small-sync.ts';
-import { machine, startPostgres, type Postgres } from './bench/harness.ts';
+import { loadAverage, machine, startPostgres, type Postgres } from './bench/harness.ts';
 
 interface Figure {
   figure: string;
@@ -119,7 +119,7 @@ const BENCHES: Record<string, (pg: Postgres) => Promise<Figure[]>> = {
   async burst(pg) {
     const r = await burstRun(pg, { label: 'burst', log: say });
     const p99 = percentile(r.answersMs, 0.99);
-    say(`  answers p50 ${percentile(r.answersMs, 0.5).toFixed(1)} ms, max ${(r.answersMs.at(-1) ?? 0).toFixed(1)} ms; queue drained in ${r.drainSeconds.toFixed(1)} s; ${r.failedJobs} failed jobs`);
+    say(`  answers p50 ${percentile(r.answersMs, 0.5).toFixed(1)} ms, max ${(r.answersMs.at(-1) ?? 0).toFixed(1)} ms; serve's CPU ${r.serveCpuSeconds.toFixed(1)} s (${((r.serveCpuSeconds * 1000) / r.sent).toFixed(2)} ms a webhook); load average ${loadAverage()}; queue drained in ${r.drainSeconds.toFixed(1)} s; ${r.failedJobs} failed jobs`);
     return [
       {
         figure: `burst: ${r.sent} webhooks in ${r.sendSeconds.toFixed(1)} s, serve's answer (p99 ÷ 50 ms)`,

@@ -25,6 +25,8 @@ export interface BurstResult {
   serveRssBytes: number;
   /** serve's own view (its answer-time histogram): the bucket bound 99 % of answers were within. */
   serveP99Bound: string;
+  /** CPU serve spent during the burst (user + system), in seconds: what the answers cost, whatever the machine's load. */
+  serveCpuSeconds: number;
   validTickets: number;
   /** Valid tickets whose sync count was not exactly one (synced twice, or never). */
   wrongCount: number;
@@ -79,6 +81,7 @@ export async function burstRun(postgres: Postgres, options: BurstOptions): Promi
     const url = `http://127.0.0.1:${port}/webhooks/zendesk`;
     const requests = plan(total, secret);
 
+    const cpuBefore = serve.cpuSeconds();
     const answersMs: number[] = [];
     const statuses: Record<string, number> = {};
     const start = Date.now();
@@ -110,6 +113,7 @@ export async function burstRun(postgres: Postgres, options: BurstOptions): Promi
     await Promise.all(pending);
     const sendSeconds = (Date.now() - start) / 1000;
     const serveRssBytes = serve.peakRss();
+    const serveCpuSeconds = serve.cpuSeconds() - cpuBefore;
     const serveP99Bound = p99Bucket(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
     say(`  ${options.label}: ${requests.length} webhooks sent in ${sendSeconds.toFixed(1)} s; answers ${JSON.stringify(statuses)}`);
 
@@ -147,6 +151,7 @@ export async function burstRun(postgres: Postgres, options: BurstOptions): Promi
       statuses,
       serveRssBytes,
       serveP99Bound,
+      serveCpuSeconds,
       validTickets: valid.size,
       wrongCount,
       badSynced,
