@@ -12,11 +12,18 @@ if (major < 24) {
 // which keep a worker near 150-200 MB whatever the ticket sizes (memory stays flat anyway: at
 // most three pages per ticket, one arriving, one being mapped, one being written). The process
 // replaces itself (same pid), and flags given by the user (NODE_OPTIONS or the command line) win.
-const SYNCING = new Set(['work', 'sync', 'demo']);
-const HEAP_FLAGS = ['--max-semi-space-size=16', '--max-old-space-size=512'];
+// `serve` holds no pages, only requests a few KB each: a 4 MB semi-space keeps a burst of
+// webhooks from growing its young generation, and with it the process, past 150 MB.
+const HEAP_FLAGS = {
+  work: ['--max-semi-space-size=16', '--max-old-space-size=512'],
+  sync: ['--max-semi-space-size=16', '--max-old-space-size=512'],
+  demo: ['--max-semi-space-size=16', '--max-old-space-size=512'],
+  serve: ['--max-semi-space-size=4', '--max-old-space-size=256'],
+};
+const flags = Object.hasOwn(HEAP_FLAGS, process.argv[2]) ? HEAP_FLAGS[process.argv[2]] : undefined;
 const given = `${process.env.NODE_OPTIONS ?? ''} ${process.execArgv.join(' ')}`;
-if (SYNCING.has(process.argv[2]) && typeof process.execve === 'function' && !/--max-(semi|old)-space-size/.test(given)) {
-  process.execve(process.execPath, [process.execPath, ...process.execArgv, ...HEAP_FLAGS, ...process.argv.slice(1)], process.env);
+if (flags && typeof process.execve === 'function' && !/--max-(semi|old)-space-size/.test(given)) {
+  process.execve(process.execPath, [process.execPath, ...process.execArgv, ...flags, ...process.argv.slice(1)], process.env);
 }
 
 // A reader that stops early (`convlog status | head -1`) closes the pipe; like any Unix tool,

@@ -1,12 +1,14 @@
-// convlog's benchmarks: `npm run bench` runs them all (about 12 minutes), `npm run bench --
+// convlog's benchmarks: `npm run bench` runs them all (about 20 minutes), `npm run bench --
 // utilization sharing` (or `budget`, both) runs some. Each starts its own Postgres (embedded, or DATABASE_URL's
 // server, where it creates and drops its own databases) and its own simulator, and prints
 // every figure as a ratio to its target, then one table.
 import { budgetRun } from './bench/budget.ts';
+import { burstRun } from './bench/burst.ts';
 import { enqueueRun } from './bench/enqueue.ts';
+import { freshnessRun, percentile } from './bench/freshness.ts';
 import { ingestRun } from './bench/ingest.ts';
 import { smallSyncRun } from './bench/small-sync.ts';
-import { machine, startPostgres, type Postgres } from './bench/harness.ts';
+import { loadAverage, machine, startPostgres, type Postgres } from './bench/harness.ts';
 
 interface Figure {
   figure: string;
@@ -93,6 +95,51 @@ const BENCHES: Record<string, (pg: Postgres) => Promise<Figure[]>> = {
       pass: many.eventsPerSecond >= 10_000,
     });
     return figures;
+  },
+
+  async freshness(pg) {
+    const figures: Figure[] = [];
+    // At the default budget the requests are the limit (one per sync, about 250 wanted in the
+    // minute); at High Volume's 300 they are not, which shows what serve and work add.
+    for (const limit of [100, 300]) {
+      const r = await freshnessRun(pg, { label: `freshness${limit}`, limit, log: say });
+      const p50 = percentile(r.delaysMs, 0.5) / 1000;
+      const p95 = percentile(r.delaysMs, 0.95) / 1000;
+      say(`  budget ${limit}/min: webhooks delivered ${r.delivered}/${r.webhooks}; ${r.requests} conversation-log requests from the first append to the last row; ${r.rateLimited} 429s; max ${((r.delaysMs.at(-1) ?? 0) / 1000).toFixed(1)} s; serve peak RSS ${(r.serveRssBytes / 1e6).toFixed(0)} MB`);
+      figures.push({
+        figure: `freshness: append → row in Postgres, 200 messages to 100 tickets over a minute, 50 other tickets queued, budget ${limit}/min (p95 ÷ 5 s)`,
+        value: `${pct(p95 / 5)} (p50 ${p50.toFixed(1)} s, p95 ${p95.toFixed(1)} s), ${r.missing} never arrived`,
+        target: '≤ 1.000, none missing',
+        pass: p95 <= 5 && r.missing === 0,
+      });
+    }
+    return figures;
+  },
+
+  async burst(pg) {
+    const r = await burstRun(pg, { label: 'burst', log: say });
+    const p99 = percentile(r.answersMs, 0.99);
+    say(`  answers p50 ${percentile(r.answersMs, 0.5).toFixed(1)} ms, max ${(r.answersMs.at(-1) ?? 0).toFixed(1)} ms; serve's CPU ${r.serveCpuSeconds.toFixed(1)} s (${((r.serveCpuSeconds * 1000) / r.sent).toFixed(2)} ms a webhook); load average ${loadAverage()}; queue drained in ${r.drainSeconds.toFixed(1)} s; ${r.failedJobs} failed jobs`);
+    return [
+      {
+        figure: `burst: ${r.sent} webhooks in ${r.sendSeconds.toFixed(1)} s, serve's answer (p99 ÷ 50 ms)`,
+        value: `${pct(p99 / 50)} (${p99.toFixed(1)} ms at the client; serve's own histogram: 99 % ${r.serveP99Bound})`,
+        target: '≤ 1.000',
+        pass: p99 <= 50 && r.answersMs.length === r.sent,
+      },
+      {
+        figure: 'burst: serve peak RSS (÷ 150 MB)',
+        value: `${pct(r.serveRssBytes / 150e6)} (${(r.serveRssBytes / 1e6).toFixed(0)} MB)`,
+        target: '≤ 1.000',
+        pass: r.serveRssBytes <= 150e6,
+      },
+      {
+        figure: `burst: ${r.validTickets} validly named tickets synced exactly once; tickets named only with a bad signature synced`,
+        value: `${r.validTickets - r.wrongCount}/${r.validTickets} once; ${r.badSynced} bad`,
+        target: `${r.validTickets}/${r.validTickets}; 0`,
+        pass: r.wrongCount === 0 && r.badSynced === 0 && r.failedJobs === 0,
+      },
+    ];
   },
 
   async enqueue(pg) {

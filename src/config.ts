@@ -28,6 +28,22 @@ export interface Config {
   zendesk: ZendeskConfig | undefined;
   /** Why `zendesk` is missing, for commands that need it. */
   zendeskProblems: string[];
+  /** `convlog serve` and `convlog webhook test`. */
+  serve: ServeConfig;
+}
+
+/** Where `convlog serve` listens unless told otherwise. */
+export const DEFAULT_SERVE_PORT = 8787;
+/** A signed request whose timestamp is further than this from now is refused (replay window). */
+export const DEFAULT_WEBHOOK_MAX_AGE_SECONDS = 300;
+
+export interface ServeConfig {
+  /** Signing secrets in any order: a request signed with any of them is accepted. Empty unless set. */
+  secrets: string[];
+  maxAgeSeconds: number;
+  /** Unset: every interface. */
+  host: string | undefined;
+  port: number;
 }
 
 export const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -94,6 +110,31 @@ const subdomain = optionalText.refine((v) => v === undefined || /^[a-z0-9][a-z0-
   message: 'must be the account name only, such as "acme" for https://acme.zendesk.com',
 });
 
+// convlog serve: webhooks
+const webhookSecrets = optionalText.transform((value, ctx) => {
+  const secrets = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  // Zendesk's secrets are long random strings; a short one is a typo or a placeholder.
+  if (secrets.some((s) => s.length < 8)) {
+    ctx.addIssue({ code: 'custom', message: 'has a secret shorter than 8 characters' });
+    return z.NEVER;
+  }
+  return secrets;
+});
+
+function integerFrom(min: number, max: number, fallback: number, what: string) {
+  return optionalText.transform((value, ctx) => {
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max) {
+      ctx.addIssue({ code: 'custom', message: `must be ${what} from ${min} to ${max}, got "${value}"` });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
+
+const MISSING_WEBHOOK_SECRET = 'CONVLOG_WEBHOOK_SECRET is missing: set the webhook signing secret (several, comma-separated, while rotating)';
+
 const envSchema = z.object({
   DATABASE_URL: postgresUrl,
   CONVLOG_DATA_DIR: optionalText,
@@ -108,6 +149,11 @@ const envSchema = z.object({
   CONVLOG_REQUEST_TIMEOUT: positiveInteger(30),
   CONVLOG_REDACT_SYSTEM_METADATA: boolean,
   LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
+  // convlog serve: webhooks
+  CONVLOG_WEBHOOK_SECRET: webhookSecrets,
+  CONVLOG_WEBHOOK_MAX_AGE_SECONDS: integerFrom(1, 86_400, DEFAULT_WEBHOOK_MAX_AGE_SECONDS, 'a number of seconds'),
+  CONVLOG_SERVE_HOST: optionalText,
+  CONVLOG_SERVE_PORT: integerFrom(1, 65_535, DEFAULT_SERVE_PORT, 'a port'),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -142,6 +188,8 @@ function zendeskFrom(env: ZendeskEnv): { zendesk?: ZendeskConfig; problems: stri
 export interface LoadConfigOptions {
   /** Commands that call Zendesk fail unless an account and credentials are configured. */
   needZendesk?: boolean;
+  /** `serve` and `webhook test` fail unless CONVLOG_WEBHOOK_SECRET names at least one secret. */
+  needWebhookSecret?: boolean;
 }
 
 /**
@@ -165,11 +213,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = loadDotenv(), options: LoadC
       }).problems;
       problems.unshift(...missing);
     }
+    if (options.needWebhookSecret && !env.CONVLOG_WEBHOOK_SECRET?.replaceAll(',', '').trim()) problems.unshift(MISSING_WEBHOOK_SECRET);
     throw new ConfigError(`${problems.join('; ')} (see .env.example)`);
   }
   const e = parsed.data;
   const { zendesk, problems } = zendeskFrom(e);
   if (options.needZendesk && !zendesk) throw new ConfigError(`${problems.join('; ')} (see .env.example)`);
+  if (options.needWebhookSecret && e.CONVLOG_WEBHOOK_SECRET.length === 0) throw new ConfigError(`${MISSING_WEBHOOK_SECRET} (see .env.example)`);
   return {
     databaseUrl: e.DATABASE_URL,
     dataDir: path.resolve(e.CONVLOG_DATA_DIR ?? '.convlog'),
@@ -180,6 +230,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = loadDotenv(), options: LoadC
     redactSystemMetadata: e.CONVLOG_REDACT_SYSTEM_METADATA,
     zendesk,
     zendeskProblems: problems,
+    serve: {
+      secrets: e.CONVLOG_WEBHOOK_SECRET,
+      maxAgeSeconds: e.CONVLOG_WEBHOOK_MAX_AGE_SECONDS,
+      host: e.CONVLOG_SERVE_HOST,
+      port: e.CONVLOG_SERVE_PORT,
+    },
   };
 }
 

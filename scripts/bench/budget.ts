@@ -7,7 +7,7 @@ import { startBoss } from '../../src/queue/boss.ts';
 import { ensureBudget } from '../../src/db/rate-budget.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startSimulator, type SimRequest } from '../../src/simulator/index.ts';
-import { CONVERSATION_LOG_BUDGET } from '../../src/commands/runtime.ts';
+import { BUDGET_NAMES } from '../../src/db/budgets.ts';
 import { AUTHORIZATION, CREDENTIALS, convlog, jobOutcomes, sleep, type Postgres } from './harness.ts';
 
 export interface BudgetRunOptions {
@@ -65,7 +65,7 @@ export async function budgetRun(postgres: Postgres, options: BudgetRunOptions): 
   let otherRunning = false;
   try {
     // The budget's window matches the simulator's; CONVLOG_RATE_LIMIT gives the limit.
-    await ensureBudget(database.pool, CONVERSATION_LOG_BUDGET, limit, windowMs);
+    await ensureBudget(database.pool, BUDGET_NAMES.conversationLog, limit, windowMs);
     const boss = await startBoss(database, silentLogger);
     await enqueueTickets(boss, database.db, Array.from({ length: tickets }, (_, i) => i + 1));
     await boss.stop({ graceful: true, timeout: 5_000 });

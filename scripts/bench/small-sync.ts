@@ -5,7 +5,7 @@
 // time, the budget's waits and the requests per step ÷ the window's allowance.
 import { readBudgets } from '../../src/db/rate-budget.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
-import { CONVERSATION_LOG_BUDGET } from '../../src/commands/runtime.ts';
+import { BUDGET_NAMES } from '../../src/db/budgets.ts';
 import { CREDENTIALS, convlog, jobOutcomes, sleep, type Postgres } from './harness.ts';
 
 export interface SmallSyncOptions {
@@ -53,7 +53,7 @@ export async function smallSyncRun(postgres: Postgres, options: SmallSyncOptions
   const env = { DATABASE_URL: database.url, ZENDESK_BASE_URL: sim.url, ...CREDENTIALS, CONVLOG_RATE_LIMIT: String(limit) };
   const range = `1..${tickets}`;
   const logRequests = () => sim.requests.filter((r) => r.kind === 'conversation_log');
-  const budget = async () => (await readBudgets(database.pool)).find((b) => b.name === CONVERSATION_LOG_BUDGET);
+  const budget = async () => (await readBudgets(database.pool)).find((b) => b.name === BUDGET_NAMES.conversationLog);
 
   /** Runs one convlog command to its end: its wall time and what it cost the budget. */
   const step = async (args: string[]): Promise<StepFigures> => {

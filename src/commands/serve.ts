@@ -1,5 +1,6 @@
+import { DEFAULT_SERVE_PORT } from '../config.ts';
+import { UsageError } from '../errors.ts';
 import { createMetrics } from '../serve/metrics.ts';
-import { DEFAULT_SERVE_PORT, loadServeConfig, portFrom } from '../serve/serve-config.ts';
 import { startWebhookServer, WEBHOOK_PATH } from '../serve/webhook-server.ts';
 import { openRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
@@ -7,26 +8,26 @@ import type { Command } from './types.ts';
 export const serve: Command = {
   name: 'serve',
   summary: `receive Zendesk webhooks and queue the tickets they name; /healthz, /metrics (port ${DEFAULT_SERVE_PORT})`,
-  usage: `convlog serve [--port N] (default ${DEFAULT_SERVE_PORT}; CONVLOG_WEBHOOK_SECRET must be set)`,
+  usage: `convlog serve [--port N] (default CONVLOG_SERVE_PORT or ${DEFAULT_SERVE_PORT}; CONVLOG_WEBHOOK_SECRET must be set)`,
   options: { port: { type: 'string' } },
   async run(values, _positionals, ctx) {
-    const port = portFrom(values.port);
-    const config = ctx.config();
+    const flagPort = values.port === undefined ? undefined : portFrom(values.port);
     // Checked before anything opens: without a secret every webhook would be refused.
-    const serveConfig = loadServeConfig();
+    const config = ctx.config({ needWebhookSecret: true });
+    const port = flagPort ?? config.serve.port;
     const runtime = await openRuntime(ctx, { config });
     try {
       const metrics = createMetrics(runtime.database.pool);
       const server = await startWebhookServer({
         database: runtime.database,
         boss: runtime.boss,
-        config: serveConfig,
+        config: config.serve,
         metrics,
         log: ctx.log,
         port,
-        host: serveConfig.host,
+        host: config.serve.host,
       });
-      ctx.log.info({ url: `${server.url}${WEBHOOK_PATH}`, secrets: serveConfig.secrets.length }, 'serve: listening for Zendesk webhooks');
+      ctx.log.info({ url: `${server.url}${WEBHOOK_PATH}`, secrets: config.serve.secrets.length }, 'serve: listening for Zendesk webhooks');
       await new Promise<void>((resolve) => {
         if (ctx.signal.aborted) resolve();
         ctx.signal.addEventListener('abort', () => resolve(), { once: true });
@@ -39,3 +40,12 @@ export const serve: Command = {
     }
   },
 };
+
+/** `--port N` (1–65535; 0 asks the system for a free one, for tests). */
+function portFrom(value: unknown): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(String(value)) || n > 65_535) {
+    throw new UsageError(`--port must be an integer from 0 to 65535, got "${String(value)}"`);
+  }
+  return n;
+}

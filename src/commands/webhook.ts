@@ -2,8 +2,8 @@
 // signing secret. `convlog webhook test`: sends a signed sample to a running `convlog serve`.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { DEFAULT_SERVE_PORT } from '../config.ts';
 import { ConvlogError, errorMessage, UsageError } from '../errors.ts';
-import { DEFAULT_SERVE_PORT, loadServeConfig } from '../serve/serve-config.ts';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from '../serve/signature.ts';
 import { sampleTicketEvent, SUBSCRIBED_EVENT_TYPES } from '../serve/webhook-events.ts';
 import { WEBHOOK_PATH } from '../serve/webhook-server.ts';
@@ -11,7 +11,6 @@ import { zendeskHttpInfo } from '../zendesk/http.ts';
 import { createZendeskHttp, errorForFailure, readJsonResponse, type ResponseContext, type ZendeskHttp } from '../zendesk/index.ts';
 import type { Command, CommandContext } from './types.ts';
 
-const DEFAULT_TEST_URL = `http://127.0.0.1:${DEFAULT_SERVE_PORT}${WEBHOOK_PATH}`;
 const DEFAULT_NAME = 'convlog';
 
 const createdWebhook = z.object({ webhook: z.object({ id: z.union([z.string(), z.number()]).transform(String) }) });
@@ -20,7 +19,7 @@ const signingSecret = z.object({ signing_secret: z.object({ secret: z.string().m
 export const webhook: Command = {
   name: 'webhook',
   summary: 'create: register a Zendesk webhook for ticket events and print its secret; test: send a signed sample to serve',
-  usage: `convlog webhook create --url URL [--name NAME] | convlog webhook test [--url URL] [--ticket ID] (default ${DEFAULT_TEST_URL})`,
+  usage: `convlog webhook create --url URL [--name NAME] | convlog webhook test [--url URL] [--ticket ID] (default http://127.0.0.1:${DEFAULT_SERVE_PORT}${WEBHOOK_PATH}, or CONVLOG_SERVE_PORT's)`,
   options: { url: { type: 'string' }, name: { type: 'string' }, ticket: { type: 'string' } },
   allowPositionals: true,
   async run(values, positionals, ctx) {
@@ -32,7 +31,10 @@ export const webhook: Command = {
     }
     if (action === 'test') {
       if (values.name !== undefined) throw new UsageError('--name is for webhook create');
-      return sendTest(endpointFrom(values.url ?? DEFAULT_TEST_URL), ticketFrom(values.ticket), ctx);
+      const ticketId = ticketFrom(values.ticket);
+      const config = ctx.config({ needWebhookSecret: true });
+      const url = endpointFrom(values.url ?? `http://127.0.0.1:${config.serve.port}${WEBHOOK_PATH}`);
+      return sendTest(url, ticketId, config.serve.secrets[0], ctx);
     }
     throw new UsageError(action ? `unknown webhook action "${action}": use create or test` : 'say what to do: webhook create or webhook test');
   },
@@ -96,8 +98,7 @@ async function call(http: ZendeskHttp, context: ResponseContext, path: string, o
   return readJsonResponse({ status: response.status, headers: response.headers, body: await response.text() }, context);
 }
 
-async function sendTest(url: string, ticketId: number, ctx: CommandContext): Promise<number> {
-  const [secret] = loadServeConfig().secrets;
+async function sendTest(url: string, ticketId: number, secret: string, ctx: CommandContext): Promise<number> {
   const body = JSON.stringify(sampleTicketEvent(ticketId, `convlog-test-${randomUUID()}`));
   const timestamp = new Date().toISOString();
   let response: Response;

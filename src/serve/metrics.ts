@@ -1,7 +1,7 @@
 // The Prometheus registry of one process: webhook counters kept in memory, and gauges read
 // from Postgres at each scrape (so every process reports the same queue and budgets).
 import type pg from 'pg';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { storedMetrics } from '../db/stored-metrics.ts';
 import { TICKET_STATUSES } from '../db/schema.ts';
 import { queueMetrics } from '../queue/queue-metrics.ts';
@@ -23,6 +23,8 @@ export interface Metrics {
   webhooksRejected: Counter<'reason'>;
   webhooksReplayed: Counter;
   webhooksIgnored: Counter<'type'>;
+  /** From a webhook request's arrival to its answer: Zendesk gives up after a few seconds. */
+  webhookAnswerSeconds: Histogram;
   /** Reads the database gauges; false (and convlog_database_up 0) when Postgres did not answer. */
   refresh(): Promise<boolean>;
 }
@@ -38,6 +40,12 @@ export function createMetrics(pool: pg.Pool): Metrics {
   const webhooksRejected = new Counter({ name: 'convlog_webhooks_rejected_total', help: 'Webhooks refused, by reason', labelNames: ['reason'], registers });
   const webhooksReplayed = new Counter({ name: 'convlog_webhooks_replayed_total', help: 'Webhooks already accepted once (answered 200, nothing queued)', registers });
   const webhooksIgnored = new Counter({ name: 'convlog_webhooks_ignored_total', help: 'Webhooks of event types convlog does not act on', labelNames: ['type'], registers });
+  const webhookAnswerSeconds = new Histogram({
+    name: 'convlog_webhook_answer_seconds',
+    help: 'Time from a webhook request to its answer',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers,
+  });
   // Pre-set so every series exists (at 0) from the first scrape, and alert rules find it.
   for (const action of ['sync', 'full', 'deleted']) webhooksAccepted.inc({ action }, 0);
   for (const reason of REJECTION_REASONS) webhooksRejected.inc({ reason }, 0);
@@ -59,6 +67,7 @@ export function createMetrics(pool: pg.Pool): Metrics {
     webhooksRejected,
     webhooksReplayed,
     webhooksIgnored,
+    webhookAnswerSeconds,
     async refresh() {
       try {
         const [queue, stored] = await Promise.all([queueMetrics(pool), storedMetrics(pool)]);

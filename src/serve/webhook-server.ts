@@ -12,7 +12,7 @@ import { listen, sendJson, type Handler, type RunningServer } from './http.ts';
 import type { Metrics, RejectionReason } from './metrics.ts';
 import { createIntake, type IntakeOutcome } from './intake.ts';
 import { replayStore } from './replay-store.ts';
-import type { ServeConfig } from './serve-config.ts';
+import type { ServeConfig } from '../config.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, timestampSkewSeconds, verifyWebhookSignature } from './signature.ts';
 import { webhookAction } from './webhook-events.ts';
 
@@ -23,7 +23,7 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 export interface WebhookServerOptions {
   database: Database;
   boss: PgBoss;
-  config: ServeConfig;
+  config: Pick<ServeConfig, 'secrets' | 'maxAgeSeconds'>;
   metrics: Metrics;
   log: Logger;
   port: number;
@@ -105,7 +105,12 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     const path = (req.url ?? '/').split('?')[0];
     if (path === WEBHOOK_PATH) {
       if (req.method !== 'POST') return reject(req, res, 'method_not_allowed');
-      return handleWebhook(req, res);
+      const answered = metrics.webhookAnswerSeconds.startTimer();
+      try {
+        return await handleWebhook(req, res);
+      } finally {
+        answered();
+      }
     }
     if (await health(req, res)) return;
     sendJson(res, 404, { error: 'not found' });

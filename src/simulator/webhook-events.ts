@@ -23,9 +23,13 @@ const FIELD_EVENTS: Record<keyof TicketPatch, string> = {
   satisfaction_rating: 'satisfaction_rating_changed',
 };
 
-/** Every event type the simulator publishes; `conditional_ticket_events` (triggers) is accepted too. */
+/**
+ * Every event type a webhook may subscribe to: those the simulator publishes, and `merged`, which
+ * Zendesk has and the simulator never sends (it merges no tickets). `conditional_ticket_events`
+ * (triggers) is accepted too.
+ */
 export const EVENT_TYPES = [
-  ...new Set(['comment_added', 'comment_redacted', 'soft_deleted', 'permanently_deleted', 'undeleted', 'created', ...Object.values(FIELD_EVENTS)].map((name) => PREFIX + name)),
+  ...new Set(['comment_added', 'comment_redacted', 'soft_deleted', 'permanently_deleted', 'undeleted', 'created', 'merged', ...Object.values(FIELD_EVENTS)].map((name) => PREFIX + name)),
 ];
 
 export interface WebhookEvent {

@@ -3,32 +3,48 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve } from '../../src/commands/serve.ts';
 import type { CommandContext } from '../../src/commands/types.ts';
-import { loadConfig } from '../../src/config.ts';
+import { DEFAULT_SERVE_PORT, DEFAULT_WEBHOOK_MAX_AGE_SECONDS, loadConfig } from '../../src/config.ts';
 import { ConfigError, UsageError } from '../../src/errors.ts';
 import { silentLogger } from '../../src/log.ts';
-import { DEFAULT_MAX_AGE_SECONDS, loadServeConfig } from '../../src/serve/serve-config.ts';
 import { freePort } from '../../src/db/embedded.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { SECRETS, sendWebhook, ticketEvent } from './serve-fixture.ts';
 
 describe('serve configuration', () => {
-  it('reads the comma-separated secrets and the timestamp window', () => {
-    expect(loadServeConfig({ CONVLOG_WEBHOOK_SECRET: ' new-secret-1234 , old-secret-5678 ' })).toEqual({
+  it('reads the comma-separated secrets, the timestamp window, host and port from the one config', () => {
+    expect(loadConfig({ CONVLOG_WEBHOOK_SECRET: ' new-secret-1234 , old-secret-5678 ' }).serve).toEqual({
       secrets: ['new-secret-1234', 'old-secret-5678'],
-      maxAgeSeconds: DEFAULT_MAX_AGE_SECONDS,
+      maxAgeSeconds: DEFAULT_WEBHOOK_MAX_AGE_SECONDS,
       host: undefined,
+      port: DEFAULT_SERVE_PORT,
     });
-    expect(loadServeConfig({ CONVLOG_WEBHOOK_SECRET: 'new-secret-1234', CONVLOG_WEBHOOK_MAX_AGE_SECONDS: '60' }).maxAgeSeconds).toBe(60);
+    const set = loadConfig({ CONVLOG_WEBHOOK_SECRET: 'new-secret-1234', CONVLOG_WEBHOOK_MAX_AGE_SECONDS: '60', CONVLOG_SERVE_HOST: '127.0.0.1', CONVLOG_SERVE_PORT: '9000' });
+    expect(set.serve).toEqual({ secrets: ['new-secret-1234'], maxAgeSeconds: 60, host: '127.0.0.1', port: 9000 });
+  });
+
+  it('needs a secret only for the commands that check signatures', () => {
+    expect(loadConfig({}).serve.secrets).toEqual([]);
+    expect(() => loadConfig({}, { needWebhookSecret: true })).toThrow(/^CONVLOG_WEBHOOK_SECRET is missing: .* \(see \.env\.example\)$/);
   });
 
   it.each([
     [{}, 'CONVLOG_WEBHOOK_SECRET is missing'],
     [{ CONVLOG_WEBHOOK_SECRET: ' , ' }, 'CONVLOG_WEBHOOK_SECRET is missing'],
-    [{ CONVLOG_WEBHOOK_SECRET: 'short' }, 'shorter than 8 characters'],
-    [{ CONVLOG_WEBHOOK_SECRET: 'new-secret-1234', CONVLOG_WEBHOOK_MAX_AGE_SECONDS: '5m' }, 'CONVLOG_WEBHOOK_MAX_AGE_SECONDS must be a number of seconds'],
+    [{ CONVLOG_WEBHOOK_SECRET: 'short' }, 'CONVLOG_WEBHOOK_SECRET has a secret shorter than 8 characters'],
+    [{ CONVLOG_WEBHOOK_SECRET: 'new-secret-1234', CONVLOG_WEBHOOK_MAX_AGE_SECONDS: '5m' }, 'CONVLOG_WEBHOOK_MAX_AGE_SECONDS must be a number of seconds from 1 to 86400'],
+    [{ CONVLOG_WEBHOOK_SECRET: 'new-secret-1234', CONVLOG_SERVE_PORT: '70000' }, 'CONVLOG_SERVE_PORT must be a port from 1 to 65535'],
   ])('refuses %j in one line', (env, message) => {
-    expect(() => loadServeConfig(env)).toThrow(ConfigError);
-    expect(() => loadServeConfig(env)).toThrow(message);
+    const error = (() => {
+      try {
+        loadConfig(env, { needWebhookSecret: true });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain(message);
+    expect((error as Error).message).not.toContain('\n');
+    expect((error as Error).message).not.toContain('new-secret-1234');
   });
 });
 
@@ -44,17 +60,13 @@ describe('convlog serve', () => {
   it('refuses a bad --port and a missing secret before opening anything', async () => {
     const ctx = contextFor({ DATABASE_URL: database.url }, new AbortController().signal);
     await expect(serve.run({ port: '70000' }, [], ctx)).rejects.toThrow(UsageError);
-    const saved = process.env.CONVLOG_WEBHOOK_SECRET;
-    delete process.env.CONVLOG_WEBHOOK_SECRET;
     await expect(serve.run({ port: '0' }, [], ctx)).rejects.toThrow(/CONVLOG_WEBHOOK_SECRET is missing/);
-    if (saved !== undefined) process.env.CONVLOG_WEBHOOK_SECRET = saved;
   });
 
   it('queues signed webhooks until stopped, then returns 0', async () => {
-    process.env.CONVLOG_WEBHOOK_SECRET = SECRETS.join(',');
     const port = await freePort();
     const controller = new AbortController();
-    const running = serve.run({ port: String(port) }, [], contextFor({ DATABASE_URL: database.url }, controller.signal));
+    const running = serve.run({ port: String(port) }, [], contextFor({ DATABASE_URL: database.url, CONVLOG_WEBHOOK_SECRET: SECRETS.join(',') }, controller.signal));
     try {
       const server = { url: `http://127.0.0.1:${port}`, port, close: async () => {} };
       let answer;
@@ -69,7 +81,6 @@ describe('convlog serve', () => {
       expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     } finally {
       controller.abort();
-      delete process.env.CONVLOG_WEBHOOK_SECRET;
     }
     expect(await running).toBe(0);
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();

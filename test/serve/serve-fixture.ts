@@ -33,7 +33,7 @@ export async function createServeFixture(options: { maxAgeSeconds?: number } = {
   const server = await startWebhookServer({
     database,
     boss,
-    config: { secrets: SECRETS, maxAgeSeconds: options.maxAgeSeconds ?? 300, host: '127.0.0.1' },
+    config: { secrets: SECRETS, maxAgeSeconds: options.maxAgeSeconds ?? 300 },
     metrics,
     log,
     port: 0,

@@ -1,14 +1,14 @@
-// `convlog webhook test` against a real serve; `convlog webhook create` against a stand-in for
-// Zendesk's webhooks API (to be replaced by the simulator's once it serves that API).
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+// `convlog webhook test` against a real serve; `convlog webhook create` against the simulator's
+// webhooks API.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhook } from '../../src/commands/webhook.ts';
 import type { ArgValues, CommandContext } from '../../src/commands/types.ts';
 import { loadConfig } from '../../src/config.ts';
 import { Unauthorized, UsageError } from '../../src/errors.ts';
 import { silentLogger } from '../../src/log.ts';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature } from '../../src/serve/signature.ts';
 import { SUBSCRIBED_EVENT_TYPES } from '../../src/serve/webhook-events.ts';
+import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { createServeFixture, queuedState, SECRETS, type ServeFixture } from './serve-fixture.ts';
 
 function contextFor(env: Record<string, string> = {}) {
@@ -31,101 +31,85 @@ describe('webhook test', () => {
   let f: ServeFixture;
   beforeAll(async () => {
     f = await createServeFixture();
-    vi.stubEnv('CONVLOG_WEBHOOK_SECRET', SECRETS.join(','));
   });
   afterAll(async () => {
-    vi.unstubAllEnvs();
     await f?.close();
   });
 
   it('sends a signed sample that serve accepts and queues', async () => {
-    const { out, result } = run(['test'], { url: `${f.server.url}/webhooks/zendesk`, ticket: '55' });
+    const { out, result } = run(['test'], { url: `${f.server.url}/webhooks/zendesk`, ticket: '55' }, { CONVLOG_WEBHOOK_SECRET: SECRETS.join(',') });
     expect(await result).toBe(0);
     expect(out.join('\n')).toMatch(/^200 OK: .*"ticketId":55/);
     expect((await queuedState(f.database)).jobs).toEqual([{ ticketId: 55, full: false }]);
   });
 
   it('says so in one line when nothing listens there', async () => {
-    const { result } = run(['test'], { url: 'http://127.0.0.1:9/webhooks/zendesk' });
+    const { result } = run(['test'], { url: 'http://127.0.0.1:9/webhooks/zendesk' }, { CONVLOG_WEBHOOK_SECRET: SECRETS[0] });
     await expect(result).rejects.toThrow(/^cannot reach http:\/\/127\.0\.0\.1:9\/webhooks\/zendesk: .*is convlog serve running there\?\)$/);
+  });
+
+  it('needs a configured secret to sign with', async () => {
+    await expect(run(['test'], {}).result).rejects.toThrow(/^CONVLOG_WEBHOOK_SECRET is missing/);
   });
 });
 
-describe('webhook create', () => {
-  const requests: { method: string; url: string; authorization?: string; body: string }[] = [];
-  let status = 201;
-  let zendesk: http.Server;
+describe("webhook create, against the simulator's webhooks API", () => {
+  const ENDPOINT = 'https://convlog.example.com/webhooks/zendesk';
+  let sim: Simulator;
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    zendesk = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (d) => (body += d));
-      req.on('end', () => {
-        requests.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization, body });
-        res.setHeader('content-type', 'application/json');
-        if (status !== 201) {
-          res.statusCode = status;
-          res.end('{"error":"Couldn\'t authenticate you"}');
-        } else if (req.method === 'POST' && req.url === '/api/v2/webhooks') {
-          res.statusCode = 201;
-          res.end(JSON.stringify({ webhook: { id: '01GHOOK', ...JSON.parse(body).webhook } }));
-        } else if (req.method === 'GET' && req.url === '/api/v2/webhooks/01GHOOK/signing_secret') {
-          res.end(JSON.stringify({ signing_secret: { secret: 'dGhlLXNpZ25pbmctc2VjcmV0', algorithm: 'SHA256' } }));
-        } else {
-          res.statusCode = 404;
-          res.end('{"error":"InvalidEndpoint"}');
-        }
-      });
-    });
-    await new Promise<void>((resolve) => zendesk.listen(0, '127.0.0.1', resolve));
-    const { port } = zendesk.address() as AddressInfo;
-    env = { ZENDESK_BASE_URL: `http://127.0.0.1:${port}`, ZENDESK_EMAIL: 'admin@example.com', ZENDESK_API_TOKEN: 'zd-api-token-123' };
+    sim = await startSimulator({ tickets: 5, apiToken: 'zd-api-token-123', webhookUrl: '' });
+    env = { ZENDESK_BASE_URL: sim.url, ZENDESK_EMAIL: 'admin@example.com', ZENDESK_API_TOKEN: 'zd-api-token-123' };
   });
   afterAll(async () => {
-    await new Promise((resolve) => zendesk?.close(resolve));
+    await sim?.close();
   });
 
-  it('registers an active JSON webhook on the ticket events and prints the .env line with its secret', async () => {
-    requests.length = 0;
-    const { out, result } = run(['create'], { url: 'https://convlog.example.com/webhooks/zendesk' }, env);
+  const webhooksApi = () => sim.requests.filter((r) => r.path.startsWith('/api/v2/webhooks')).map((r) => `${r.method} ${r.path} ${r.status}`);
+
+  it('registers an active JSON webhook on the ticket events and prints the secret its deliveries are signed with', async () => {
+    sim.resetRequests();
+    const { out, result } = run(['create'], { url: ENDPOINT, name: 'convlog-test' }, env);
     expect(await result).toBe(0);
-    expect(requests.map((r) => `${r.method} ${r.url}`)).toEqual(['POST /api/v2/webhooks', 'GET /api/v2/webhooks/01GHOOK/signing_secret']);
-    expect(requests[0].authorization).toBe(`Basic ${Buffer.from('admin@example.com/token:zd-api-token-123').toString('base64')}`);
-    expect(JSON.parse(requests[0].body)).toEqual({
-      webhook: {
-        name: 'convlog',
-        endpoint: 'https://convlog.example.com/webhooks/zendesk',
-        http_method: 'POST',
-        request_format: 'json',
-        status: 'active',
-        subscriptions: SUBSCRIBED_EVENT_TYPES,
-      },
-    });
+    const calls = webhooksApi();
+    const listed = (await (await fetch(`${sim.url}/api/v2/webhooks`, { headers: { authorization: `Bearer zd-api-token-123` } })).json()) as {
+      webhooks: { id: string; name: string; endpoint: string; status: string; request_format: string; subscriptions: string[] }[];
+    };
+    expect(listed.webhooks).toHaveLength(1);
+    const [hook] = listed.webhooks;
+    expect(hook).toMatchObject({ name: 'convlog-test', endpoint: ENDPOINT, status: 'active', request_format: 'json', subscriptions: SUBSCRIBED_EVENT_TYPES });
     expect(SUBSCRIBED_EVENT_TYPES).toEqual(expect.arrayContaining(['zen:event-type:ticket.comment_added', 'zen:event-type:ticket.comment_redacted']));
-    expect(out.at(-1)).toBe('CONVLOG_WEBHOOK_SECRET=dGhlLXNpZ25pbmctc2VjcmV0');
+    expect(calls).toEqual(['POST /api/v2/webhooks 201', `GET /api/v2/webhooks/${hook.id}/signing_secret 200`]);
+    const line = out.at(-1)!;
+    expect(line).toMatch(/^CONVLOG_WEBHOOK_SECRET=\S{8,}$/);
+
+    // The printed secret is the one Zendesk signs with: a change's delivery verifies with it.
+    sim.appendEvents(3, 1);
+    await sim.webhooks.settled();
+    const delivery = sim.webhooks.deliveries.find((d) => d.webhookId === hook.id && d.ticketId === 3)!;
+    const secret = line.slice('CONVLOG_WEBHOOK_SECRET='.length);
+    const headers = Object.fromEntries(Object.entries(delivery.headers).map(([k, v]) => [k.toLowerCase(), v]));
+    expect(verifyWebhookSignature([secret], headers[TIMESTAMP_HEADER.toLowerCase()], Buffer.from(delivery.body), headers[SIGNATURE_HEADER.toLowerCase()])).toBe(true);
   });
 
-  it('stops with the credentials error on a 401, printing nothing', async () => {
-    status = 401;
-    try {
-      const { out, result } = run(['create'], { url: 'https://convlog.example.com/webhooks/zendesk' }, env);
-      const error = await result.catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(Unauthorized);
-      expect(String((error as Error).message)).not.toContain('zd-api-token-123');
-      expect(out).toEqual([]);
-    } finally {
-      status = 201;
-    }
+  it('stops with the credentials error on a 401, printing nothing and creating nothing', async () => {
+    sim.resetRequests();
+    const { out, result } = run(['create'], { url: ENDPOINT }, { ...env, ZENDESK_API_TOKEN: 'wrong-token-456' });
+    const error = await result.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Unauthorized);
+    expect(String((error as Error).message)).not.toContain('wrong-token-456');
+    expect(out).toEqual([]);
+    expect(webhooksApi()).toEqual(['POST /api/v2/webhooks 401']);
   });
 
   it('refuses bad usage before calling Zendesk', async () => {
-    requests.length = 0;
+    sim.resetRequests();
     await expect(run(['create'], {}, env).result).rejects.toThrow(UsageError);
     await expect(run(['create'], { url: 'ftp://x' }, env).result).rejects.toThrow('--url must be an http(s) URL');
     await expect(run(['remove'], {}, env).result).rejects.toThrow('unknown webhook action "remove"');
     await expect(run([], {}, env).result).rejects.toThrow(UsageError);
     await expect(run(['test'], { ticket: 'abc' }, env).result).rejects.toThrow('--ticket must be a ticket id');
-    expect(requests).toEqual([]);
+    expect(sim.requests).toEqual([]);
   });
 });

@@ -40,6 +40,14 @@ describe('accepted webhooks', () => {
     });
   });
 
+  it('times each answer in /metrics, accepted or refused', async () => {
+    const count = async () => Number(/^convlog_webhook_answer_seconds_count (\d+)$/m.exec(await (await fetch(`${f.server.url}/metrics`)).text())?.[1]);
+    const before = await count();
+    expect((await sendWebhook(f.server, ticketEvent(104))).status).toBe(200);
+    expect((await sendWebhook(f.server, ticketEvent(105), { secret: 'not-the-secret-at-all' })).status).toBe(401);
+    expect(await count()).toBe(before + 2);
+  });
+
   it('accepts a request signed with the second secret (rotation)', async () => {
     const answer = await sendWebhook(f.server, ticketEvent(303), { secret: SECRETS[1] });
     expect(answer.status, answer.body).toBe(200);
