@@ -194,25 +194,31 @@ export function hideSecrets(text: string, secrets: readonly string[] = []): stri
   return out;
 }
 
-// Node's and undici's codes for a failed connection, as a person reads them.
-const NETWORK_REASONS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'DNS lookup failed',
-  ETIMEDOUT: 'connection timed out',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  EPIPE: 'connection closed',
-  UND_ERR_SOCKET: 'connection closed by the server',
-  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
-  UND_ERR_HEADERS_TIMEOUT: 'timeout waiting for response headers',
-  UND_ERR_BODY_TIMEOUT: 'timeout reading the response body',
+// Node's and undici's codes for a failed connection, as a person reads them; `unreachable` says
+// what the code means when it shows the host was never reached at all (not one failed request).
+const NETWORK_REASONS: Record<string, { reason: string; unreachable?: string }> = {
+  ECONNREFUSED: { reason: 'connection refused', unreachable: 'the connection was refused (nothing listens on that port)' },
+  ECONNRESET: { reason: 'connection reset' },
+  ENOTFOUND: { reason: 'host not found', unreachable: 'the host name does not resolve' },
+  EAI_AGAIN: { reason: 'DNS lookup failed', unreachable: 'the host name could not be looked up (no answer from DNS)' },
+  ETIMEDOUT: { reason: 'connection timed out', unreachable: 'the connection timed out' },
+  EHOSTUNREACH: { reason: 'host unreachable', unreachable: 'the host is unreachable' },
+  ENETUNREACH: { reason: 'network unreachable', unreachable: 'the network is unreachable' },
+  EPIPE: { reason: 'connection closed' },
+  UND_ERR_SOCKET: { reason: 'connection closed by the server' },
+  UND_ERR_CONNECT_TIMEOUT: { reason: 'connection timed out', unreachable: 'the connection timed out' },
+  UND_ERR_HEADERS_TIMEOUT: { reason: 'timeout waiting for response headers' },
+  UND_ERR_BODY_TIMEOUT: { reason: 'timeout reading the response body' },
 };
 
 /** What a network error code means ("connection refused"), or undefined for any other code. */
 export function networkErrorReason(code: string): string | undefined {
-  return Object.hasOwn(NETWORK_REASONS, code) ? NETWORK_REASONS[code] : undefined;
+  return Object.hasOwn(NETWORK_REASONS, code) ? NETWORK_REASONS[code].reason : undefined;
+}
+
+/** Why the host was never reached, for a code that says so ("the host name does not resolve"), else undefined. */
+export function unreachableReason(code: string): string | undefined {
+  return Object.hasOwn(NETWORK_REASONS, code) ? NETWORK_REASONS[code].unreachable : undefined;
 }
 
 /**

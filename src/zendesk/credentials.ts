@@ -4,7 +4,7 @@
 // re-syncing an unchanged ticket still costs that budget one request. The same request tells
 // whether the host exists and answers at all: a mistyped subdomain or a wrong port is reported
 // at once rather than after each ticket's retries run out.
-import { errorMessage, ServerError, Unauthorized, ZendeskUnreachable } from '../errors.ts';
+import { errorMessage, ServerError, Unauthorized, unreachableReason, ZendeskUnreachable } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { fetchWithRetries } from './fetch-with-retries.ts';
 import { zendeskHttpInfo, type ZendeskHttp } from './http.ts';
@@ -85,16 +85,6 @@ export async function logZendeskProblems(check: CredentialCheck & { log: Logger;
   }
 }
 
-const UNREACHABLE: Record<string, string> = {
-  ENOTFOUND: 'the host name does not resolve',
-  EAI_AGAIN: 'the host name could not be looked up (no answer from DNS)',
-  ECONNREFUSED: 'the connection was refused (nothing listens on that port)',
-  EHOSTUNREACH: 'the host is unreachable',
-  ENETUNREACH: 'the network is unreachable',
-  ETIMEDOUT: 'the connection timed out',
-  UND_ERR_CONNECT_TIMEOUT: 'the connection timed out',
-};
-
 /**
  * ZendeskUnreachable when `error` (a mapped ServerError) is a request that never reached a server,
  * else undefined. Timeouts count only with `timeouts`: one slow answer is not an absent host.
@@ -115,7 +105,8 @@ function reasonOf(cause: unknown, timeouts: boolean): string | undefined {
   }
   for (let current = cause, depth = 0; current && depth < 5; depth++) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && UNREACHABLE[code]) return UNREACHABLE[code];
+    const reason = typeof code === 'string' ? unreachableReason(code) : undefined;
+    if (reason) return reason;
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
