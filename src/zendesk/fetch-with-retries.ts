@@ -1,6 +1,8 @@
 // One page request with the retry policy every Zendesk pager shares. Every attempt, retries and
 // 429s included, takes a permit from the budget first, because the budget is all that keeps
-// many workers inside Zendesk's limit. 429s are waited out without counting as failures; 5xx,
+// many workers inside Zendesk's limit. 429s are waited out however many come, for as long as
+// Zendesk's headers ask (the budget holds every sender back until then), and never count as
+// failures: rate limiting must not fail a job or use up its retries. 5xx,
 // timeouts, network failures and invalid bodies are retried with backoff. What differs per
 // endpoint (the request, what a response tells the budget, validation, error wording) is passed in.
 import { isRetryable, RateLimited } from '../errors.ts';
@@ -9,9 +11,6 @@ import type { ZendeskHttp } from './http.ts';
 import { backoffMs, sleep } from '../timing.ts';
 import type { RateLimitInfo, RequestBudget } from './rate-limit.ts';
 import { errorForFailure, readJsonResponse, retryAfterMsOf, type RawResponse, type ResponseContext } from './responses.ts';
-
-/** 429s are waited out, not counted as failures; this only stops a budget that never waits. */
-export const MAX_RATE_LIMITED_LOOPS = 50;
 
 /** How one pager sends and retries: the same for all of its pages. */
 export interface RetrySettings {
@@ -105,7 +104,7 @@ export async function fetchWithRetries<T>(settings: RetrySettings, request: Page
     if (error instanceof RateLimited) {
       rateLimited++;
       log.debug({ page, status: 429, retryAfterMs: error.retryAfterMs, rateLimited }, `${logName} rate limited`);
-      if (rateLimited >= MAX_RATE_LIMITED_LOOPS) throw error;
+      // The wait happens in budget.take: observe() above told it how long Zendesk asked for.
       continue;
     }
     if (!isRetryable(error)) throw error;
