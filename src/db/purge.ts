@@ -62,14 +62,11 @@ export async function purgeTickets(
   const mode = options.mode ?? 'purge';
   const removed: PurgeResult = { events: 0, attachments: 0, thumbnails: 0, authors: 0 };
   return db.transaction(async (tx) => {
-    // The row lock makes a worker's startRun wait for this transaction, so no run can start in between.
-    const { rows: active } = await tx.execute<{ ticket_id: string }>(sql`
-      select ticket_id from zendesk.ticket_sync
-       where ticket_id = any(${ids}::bigint[])
-         and status in ('queued', 'syncing')
-       order by ticket_id
-       for update`);
-    if (options.refuseActive && active.length > 0) return { removed, refused: active.map((r) => Number(r.ticket_id)) };
+    // The row locks make a worker's startRun wait for this transaction, so no run starts in between.
+    const { rows: known } = await tx.execute<{ ticket_id: string; status: string }>(sql`
+      select ticket_id, status from zendesk.ticket_sync where ticket_id = any(${ids}::bigint[]) order by ticket_id for update`);
+    const active = known.filter((r) => r.status === 'queued' || r.status === 'syncing').map((r) => Number(r.ticket_id));
+    if (options.refuseActive && active.length > 0) return { removed, refused: active };
 
     if (mode === 'purge') {
       const authors = await authorsOfTickets(tx, ids);
