@@ -62,8 +62,13 @@ export async function fetchWithRetries<T>(settings: RetrySettings, request: Page
 
   let failures = 0;
   let rateLimited = 0;
+  // When the last 429 said we may send again. The budget normally waits that long already; a
+  // budget that does not is made up for here, so a 429 is never answered with another request at once.
+  let notBefore = 0;
   for (let requests = 1; ; requests++) {
     await budget.take(signal);
+    const owed = notBefore - Date.now();
+    if (owed > 0) await sleep(owed, signal);
     signal?.throwIfAborted();
     const started = Date.now();
     let rateLimit: RateLimitInfo | undefined;
@@ -104,7 +109,8 @@ export async function fetchWithRetries<T>(settings: RetrySettings, request: Page
     if (error instanceof RateLimited) {
       rateLimited++;
       log.debug({ page, status: 429, retryAfterMs: error.retryAfterMs, rateLimited }, `${logName} rate limited`);
-      // The wait happens in budget.take: observe() above told it how long Zendesk asked for.
+      // No cap on how many: each waits what Zendesk's headers asked for (budget.take, above).
+      notBefore = Date.now() + error.retryAfterMs;
       continue;
     }
     if (!isRetryable(error)) throw error;
