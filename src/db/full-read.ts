@@ -5,6 +5,9 @@
 // CONVLOG_ON_DELETE=keep, when it ends.
 import { sql } from 'drizzle-orm';
 import type { Db } from './connection.ts';
+
+/** Zendesk's largest conversation log page, the size production reads. */
+const MAX_PAGE_SIZE = 100;
 import { asArray, removeUnusedAuthors, type Executor, type OnDelete } from './purge.ts';
 
 /** What one full read of a ticket returned. */
@@ -30,6 +33,30 @@ export async function fitsInOnePage(db: Db, ticketId: number, pageSize: number):
       select 1 from zendesk.conversation_events where ticket_id = ${ticketId} and deleted_at is null limit ${pageSize + 1}
     ) stored`);
   return rows[0].n <= pageSize;
+}
+
+/**
+ * Synced tickets longer than a page whose last full read is older than `olderThanDays` (or never
+ * happened), oldest first: what the scheduled backfill queues with `full` so that edits and
+ * redactions in old events reach Postgres. One-page tickets are never due: every sync reads them whole.
+ */
+export async function ticketsDueForFullRead(db: Db, olderThanDays: number, limit: number, pageSize = MAX_PAGE_SIZE): Promise<number[]> {
+  const { rows } = await db.execute<{ ticket_id: string }>(sql`
+    select ticket_id from zendesk.ticket_sync
+     where status = 'synced' and events_synced > ${pageSize}
+       and (last_full_read_at is null or last_full_read_at < now() - make_interval(days => ${olderThanDays}))
+     order by last_full_read_at nulls first, ticket_id
+     limit ${limit}`);
+  return rows.map((r) => Number(r.ticket_id));
+}
+
+/** How many tickets are overdue for a full read (for `convlog status`). */
+export async function fullReadsOverdue(db: Db, olderThanDays: number, pageSize = MAX_PAGE_SIZE): Promise<number> {
+  const { rows } = await db.execute<{ n: number }>(sql`
+    select count(*)::int as n from zendesk.ticket_sync
+     where status = 'synced' and events_synced > ${pageSize}
+       and (last_full_read_at is null or last_full_read_at < now() - make_interval(days => ${olderThanDays}))`);
+  return rows[0].n;
 }
 
 /** Removes (or marks) the ticket's rows a full read did not return. Run it in the transaction that ends the run. */

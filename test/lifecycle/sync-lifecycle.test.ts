@@ -2,6 +2,7 @@
 // ticket, a full read removes what vanished, a one-page ticket is always read whole, a cursor
 // rejected mid-run restarts the read, and 429s never fail it. Real simulator, real Postgres.
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { fullReadsOverdue, ticketsDueForFullRead } from '../../src/db/full-read.ts';
 import { silentLogger } from '../../src/log.ts';
 import { syncTicket, type SyncDeps } from '../../src/sync/sync-ticket.ts';
 import { createZendeskHttp, localBudget } from '../../src/zendesk/index.ts';
@@ -117,4 +118,19 @@ it('100 consecutive 429s on one page are waited out and the page is stored', asy
   expect(proxy.statuses.filter((s) => s === 429)).toHaveLength(100);
   expect(result.requests).toBe(101);
   expect(await eventCount(5)).toBe(8);
+});
+
+it('tickets longer than a page whose last full read is too old are due for one, oldest first; one-page tickets never are', async () => {
+  const db = fixture.database.db;
+  await syncTicket(deps, 6); // 12 events: two pages, read whole as a new ticket
+  await syncTicket(deps, 8); // 6 events: one page
+  expect(await ticketsDueForFullRead(db, 30, 10, PAGE)).toEqual([]);
+  await query(`update zendesk.ticket_sync set last_full_read_at = now() - interval '40 days' where ticket_id in (2, 8)`);
+  await query(`update zendesk.ticket_sync set last_full_read_at = null where ticket_id = 6`);
+  expect(await ticketsDueForFullRead(db, 30, 10, PAGE)).toEqual([6, 2]);
+  expect(await ticketsDueForFullRead(db, 30, 1, PAGE)).toEqual([6]);
+  expect(await ticketsDueForFullRead(db, 50, 10, PAGE)).toEqual([6]);
+  expect(await fullReadsOverdue(db, 30, PAGE)).toBe(2);
+  await syncTicket(deps, 6, { full: true });
+  expect(await ticketsDueForFullRead(db, 30, 10, PAGE)).toEqual([2]);
 });
