@@ -24,6 +24,10 @@ export interface Config {
   concurrency: number;
   logLevel: string;
   redactSystemMetadata: boolean;
+  /** What a ticket Zendesk deleted leaves behind: `purge` removes its rows, `keep` marks them deleted. */
+  onDelete: OnDelete;
+  /** Tickets larger than a page are read again from their first event at least this often. */
+  fullResyncDays: number;
   /** Present when the environment names an account and credentials. */
   zendesk: ZendeskConfig | undefined;
   /** Why `zendesk` is missing, for commands that need it. */
@@ -45,6 +49,9 @@ export interface ServeConfig {
   host: string | undefined;
   port: number;
 }
+
+export const ON_DELETE_MODES = ['purge', 'keep'] as const;
+export type OnDelete = (typeof ON_DELETE_MODES)[number];
 
 export const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -148,6 +155,8 @@ const envSchema = z.object({
   CONVLOG_CONCURRENCY: positiveInteger(4),
   CONVLOG_REQUEST_TIMEOUT: positiveInteger(30),
   CONVLOG_REDACT_SYSTEM_METADATA: boolean,
+  CONVLOG_ON_DELETE: oneOf(ON_DELETE_MODES, 'purge'),
+  CONVLOG_FULL_RESYNC_DAYS: positiveInteger(30),
   LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
   // convlog serve: webhooks
   CONVLOG_WEBHOOK_SECRET: webhookSecrets,
@@ -228,6 +237,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = loadDotenv(), options: LoadC
     concurrency: e.CONVLOG_CONCURRENCY,
     logLevel: e.LOG_LEVEL,
     redactSystemMetadata: e.CONVLOG_REDACT_SYSTEM_METADATA,
+    onDelete: e.CONVLOG_ON_DELETE,
+    fullResyncDays: e.CONVLOG_FULL_RESYNC_DAYS,
     zendesk,
     zendeskProblems: problems,
     serve: {

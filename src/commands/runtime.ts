@@ -52,6 +52,7 @@ export async function openSyncRuntime(ctx: CommandContext, options: BossOptions 
     budget: budgetFor('conversationLog', runtime.database.pool, config.rateLimit, ctx.log),
     log: ctx.log,
     redactSystemMetadata: config.redactSystemMetadata,
+    onDelete: config.onDelete,
   };
   return { ...runtime, deps };
 }

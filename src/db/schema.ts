@@ -49,6 +49,8 @@ export const conversationEvents = zendesk.table(
     content: jsonb('content'),
     metadata: jsonb('metadata'),
     raw: jsonb('raw').notNull(),
+    // Set under CONVLOG_ON_DELETE=keep when the ticket or the event is gone from Zendesk; the views skip such rows.
+    deletedAt: tstz('deleted_at'),
     firstSyncedAt: tstz('first_synced_at').notNull().defaultNow(),
     updatedAt: tstz('updated_at').notNull().defaultNow(),
   },
@@ -73,6 +75,8 @@ const fileColumns = () => ({
   height: integer('height'),
   inline: boolean('inline'),
   deleted: boolean('deleted'),
+  // convlog's mark (CONVLOG_ON_DELETE=keep) that Zendesk no longer lists the file; `deleted` is Zendesk's own flag.
+  deletedAt: tstz('deleted_at'),
   updatedAt: tstz('updated_at').notNull().defaultNow(),
 });
 
@@ -100,6 +104,9 @@ export const attachmentThumbnails = zendesk.table(
 
 export const TICKET_STATUSES = ['queued', 'syncing', 'synced', 'not_found', 'forbidden', 'failed'] as const;
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
+/** How convlog learned that a ticket is gone: a 404, the export, a webhook, or `convlog purge`. */
+export const DELETED_HOW = ['404', 'export', 'webhook', 'purge command'] as const;
+export type DeletedHow = (typeof DELETED_HOW)[number];
 
 export const ticketSync = zendesk.table(
   'ticket_sync',
@@ -117,6 +124,11 @@ export const ticketSync = zendesk.table(
     lastSyncedAt: tstz('last_synced_at'),
     lastError: text('last_error'),
     lastErrorAt: tstz('last_error_at'),
+    // The tombstone of a ticket whose rows were removed (or marked): when, and how we learned it.
+    deletedAt: tstz('deleted_at'),
+    deletedHow: text('deleted_how').$type<DeletedHow>(),
+    /** The last run that read the whole log from its first event (and so removed what vanished). */
+    lastFullReadAt: tstz('last_full_read_at'),
     updatedAt: tstz('updated_at').notNull().defaultNow(),
   },
   (t) => [

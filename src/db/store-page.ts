@@ -121,16 +121,17 @@ events_written as (
   select ${[...EVENT_COLUMNS.map((c) => `r.${quoted(c.key)}`), ...DERIVED.map((d) => d.sql)].join(', ')} from ${recordset('$2', EVENT_COLUMNS)}
   on conflict (reference) do update set
     ${[...EVENT_INSERT.filter((n) => n !== 'reference').map((n) => `${quoted(n)} = excluded.${quoted(n)}`), 'updated_at = now()'].join(', ')}
-  -- raw holds everything the other columns are derived from.
-  where ${differs('e', ['raw', 'ticket_id'])}
+  -- raw holds everything the other columns are derived from; a row marked deleted that Zendesk
+  -- serves again (an undeleted ticket) is live again.
+  where ${differs('e', ['raw', 'ticket_id', 'deleted_at'])}
   returning 1
 ),
 attachments_written as (
-  ${upsertFiles(attachments, 'attachments', '$3', [...FILE_FIELDS, 'event_reference', 'ticket_id'])}
+  ${upsertFiles(attachments, 'attachments', '$3', [...FILE_FIELDS, 'event_reference', 'ticket_id', 'deleted_at'])}
   returning 1
 ),
 thumbnails_written as (
-  ${upsertFiles(attachmentThumbnails, 'attachment_thumbnails', '$4', [...FILE_FIELDS, 'attachment_id', 'ticket_id'])}
+  ${upsertFiles(attachmentThumbnails, 'attachment_thumbnails', '$4', [...FILE_FIELDS, 'attachment_id', 'ticket_id', 'deleted_at'])}
   returning 1
 ),
 cursor_saved as (

@@ -1,6 +1,6 @@
 // The lifecycle of a ticket in zendesk.ticket_sync: queued → syncing → synced, or one of the
 // recorded outcomes (not_found, forbidden) or failed with its reason.
-import { count, eq, inArray, sql } from 'drizzle-orm';
+import { and, count, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from './connection.ts';
 import { conversationEvents, ticketSync, type TicketStatus } from './schema.ts';
 
@@ -60,11 +60,28 @@ export async function forgetCursor(db: Db, ticketId: number): Promise<void> {
   await db.update(ticketSync).set({ afterCursor: null, updatedAt: sql`now()` }).where(eq(ticketSync.ticketId, ticketId));
 }
 
-export async function finishRun(db: Db, ticketId: number): Promise<{ eventsSynced: number }> {
-  const [{ n }] = await db.select({ n: count() }).from(conversationEvents).where(eq(conversationEvents.ticketId, ticketId));
+/**
+ * Marks the ticket synced (and clears a tombstone: an undeleted ticket is live again). `fullRead`:
+ * this run read the log from its first event. `db` may be a transaction.
+ */
+export async function finishRun(db: Pick<Db, 'select' | 'update'>, ticketId: number, options: { fullRead?: boolean } = {}): Promise<{ eventsSynced: number }> {
+  const [{ n }] = await db
+    .select({ n: count() })
+    .from(conversationEvents)
+    .where(and(eq(conversationEvents.ticketId, ticketId), isNull(conversationEvents.deletedAt)));
   await db
     .update(ticketSync)
-    .set({ status: 'synced', eventsSynced: n, lastSyncedAt: sql`now()`, lastError: null, lastErrorAt: null, updatedAt: sql`now()` })
+    .set({
+      status: 'synced',
+      eventsSynced: n,
+      lastSyncedAt: sql`now()`,
+      lastError: null,
+      lastErrorAt: null,
+      deletedAt: null,
+      deletedHow: null,
+      ...(options.fullRead ? { lastFullReadAt: sql`now()` } : {}),
+      updatedAt: sql`now()`,
+    })
     .where(eq(ticketSync.ticketId, ticketId));
   return { eventsSynced: n };
 }

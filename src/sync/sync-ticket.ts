@@ -1,13 +1,19 @@
 // The pipeline for one ticket: page the log from the saved cursor, map each page (pure), and
 // store it with its cursor in one statement, page after page. At most three pages are in
-// memory: one arriving, one being mapped, one being written.
+// memory: one arriving, one being mapped, one being written. A read from the first event (a new
+// ticket, --full, a ticket that fits in one page, a rejected cursor) also removes what Zendesk
+// no longer returns; a 404 removes the whole ticket.
+import type { OnDelete } from '../config.ts';
 import type { Db } from '../db/connection.ts';
+import { fitsInOnePage, removeVanished, SeenRows } from '../db/full-read.ts';
+import { purgeTicket } from '../db/purge.ts';
 import { preparePage, storePage, type PreparedPage } from '../db/store-page.ts';
 import { finishRun, forgetCursor, recordStatus, startRun } from '../db/ticket-status.ts';
 import { Interrupted, InvalidCursor, settledBy } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { pageConversationLog, type RequestBudget, type ZendeskHttp } from '../zendesk/index.ts';
+import { MAX_PAGE_SIZE, pageConversationLog, type RequestBudget, type ZendeskHttp } from '../zendesk/index.ts';
 import { mapPage } from './map-page.ts';
+import { sanitizeString } from './sanitize.ts';
 
 export interface SyncDeps {
   db: Db;
@@ -17,6 +23,8 @@ export interface SyncDeps {
   redactSystemMetadata: boolean;
   /** Events per request: 100 in production; tests use less to exercise paging. */
   pageSize?: number;
+  /** CONVLOG_ON_DELETE: remove (default) or mark the rows of what Zendesk deleted. */
+  onDelete?: OnDelete;
 }
 
 export interface SyncOptions {
@@ -33,33 +41,55 @@ export interface SyncResult {
   events: number;
   eventsWritten: number;
   requests: number;
+  /** The run read the log from its first event, and removed what it no longer holds. */
+  fullRead: boolean;
 }
 
 export async function syncTicket(deps: SyncDeps, ticketId: number, options: SyncOptions = {}): Promise<SyncResult> {
   // The worker's logger already carries the ticket; a second binding would repeat the key.
   const log = 'ticketId' in deps.log.bindings() ? deps.log : deps.log.child({ ticketId });
-  const result: SyncResult = { ticketId, status: 'synced', pages: 0, events: 0, eventsWritten: 0, requests: 0 };
-  const saved = await startRun(deps.db, ticketId, { full: options.full ?? false });
+  const mode = deps.onDelete ?? 'purge';
+  const result: SyncResult = { ticketId, status: 'synced', pages: 0, events: 0, eventsWritten: 0, requests: 0, fullRead: false };
+  // A log that fits in one page costs one request from its start as from its cursor: reading it
+  // whole picks up redactions, edits and deleted attachments at no cost.
+  const full = options.full === true || (await fitsInOnePage(deps.db, ticketId, deps.pageSize ?? MAX_PAGE_SIZE));
+  const saved = await startRun(deps.db, ticketId, { full });
+  let seen = saved === null ? new SeenRows() : undefined;
   try {
     try {
-      await readPages(deps, ticketId, saved, result, options, log);
+      await readPages(deps, ticketId, saved, result, options, log, seen);
     } catch (error) {
-      if (!(error instanceof InvalidCursor) || saved === null || result.pages > 0) throw error;
-      // Whether a saved cursor stays valid is undocumented: a full re-read is always safe,
-      // and the upserts make the events already stored cost nothing but the requests.
-      log.warn({ err: error.message }, 'Zendesk rejected the saved cursor; reading the ticket again from its first event');
+      // Whether a cursor stays valid is undocumented, and Zendesk may reject one it gave us a
+      // page ago: a read from the first event is always safe, and the upserts make the events
+      // already stored cost nothing but the requests. Once: a second rejection is a failure.
+      if (!(error instanceof InvalidCursor) || (saved === null && result.pages === 0)) throw error;
+      log.warn({ err: error.message, pages: result.pages }, 'Zendesk rejected the page cursor; reading the ticket again from its first event');
       await forgetCursor(deps.db, ticketId);
-      await readPages(deps, ticketId, null, result, options, log);
+      seen = new SeenRows();
+      await readPages(deps, ticketId, null, result, options, log, seen);
     }
   } catch (error) {
     // 404 and 403 end the run as the ticket's status; any other failure is the worker's to handle.
     const settled = settledBy(error);
     if (!settled) throw error;
-    await recordStatus(deps.db, ticketId, settled);
+    if (settled.status === 'not_found') {
+      const removed = await purgeTicket(deps.db, ticketId, { how: '404', mode });
+      log.info({ ...removed, mode }, 'Zendesk answered 404: the ticket is gone; its stored rows were removed (or marked, under keep)');
+    } else {
+      await recordStatus(deps.db, ticketId, settled);
+    }
     return { ...result, status: settled.status };
   }
-  const { eventsSynced } = await finishRun(deps.db, ticketId);
-  log.debug({ pages: result.pages, events: result.events, written: result.eventsWritten, requests: result.requests, eventsSynced }, 'ticket synced');
+  const finished = await deps.db.transaction(async (tx) => {
+    const vanished = seen ? await removeVanished(tx, ticketId, seen, mode) : undefined;
+    const { eventsSynced } = await finishRun(tx, ticketId, { fullRead: seen !== undefined });
+    return { vanished, eventsSynced };
+  });
+  result.fullRead = seen !== undefined;
+  log.debug(
+    { pages: result.pages, events: result.events, written: result.eventsWritten, requests: result.requests, ...finished },
+    'ticket synced',
+  );
   return result;
 }
 
@@ -70,6 +100,8 @@ async function readPages(
   result: SyncResult,
   options: SyncOptions,
   log: Logger,
+  /** Collects what a read from the first event returns; absent when resuming from a cursor. */
+  seen: SeenRows | undefined,
 ): Promise<void> {
   // The next page is requested as soon as one arrives, so it travels while this one is mapped
   // and the one before is written. `stopped` cancels that request when we stop early; the
@@ -109,6 +141,12 @@ async function readPages(
       // Handled where it is awaited; until then a failure must not count as unhandled.
       next.catch(() => {});
       const rows = mapPage(page.events, { ticketId, redactSystemMetadata: deps.redactSystemMetadata });
+      if (seen) {
+        // As stored: the mapper sanitises references the same way.
+        for (const event of page.events) seen.references.add(sanitizeString(event.reference));
+        for (const file of rows.attachments) seen.attachments.add(file.id);
+        for (const thumbnail of rows.thumbnails) seen.thumbnails.add(thumbnail.id);
+      }
       const prepared = preparePage(rows, { ticketId, afterCursor: page.afterCursor, requests: page.requests });
       // Only counts outlive this point, so the page's events can be collected during the wait.
       const counts = { events: page.events.length, requests: page.requests, hasMore: page.hasMore };

@@ -36,7 +36,6 @@ export interface ConversationLogPageResult {
 }
 
 export const MAX_PAGE_SIZE = 100;
-export { MAX_RATE_LIMITED_LOOPS } from './fetch-with-retries.ts';
 const MAX_BACKOFF_MS = 30_000;
 const MAX_SERVER_RETRY_AFTER_MS = 60_000;
 

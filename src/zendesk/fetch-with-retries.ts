@@ -1,6 +1,8 @@
 // One page request with the retry policy every Zendesk pager shares. Every attempt, retries and
 // 429s included, takes a permit from the budget first, because the budget is all that keeps
-// many workers inside Zendesk's limit. 429s are waited out without counting as failures; 5xx,
+// many workers inside Zendesk's limit. 429s are waited out however many come, for as long as
+// Zendesk's headers ask (the budget holds every sender back until then), and never count as
+// failures: rate limiting must not fail a job or use up its retries. 5xx,
 // timeouts, network failures and invalid bodies are retried with backoff. What differs per
 // endpoint (the request, what a response tells the budget, validation, error wording) is passed in.
 import { isRetryable, RateLimited } from '../errors.ts';
@@ -9,9 +11,6 @@ import type { ZendeskHttp } from './http.ts';
 import { backoffMs, sleep } from '../timing.ts';
 import type { RateLimitInfo, RequestBudget } from './rate-limit.ts';
 import { errorForFailure, readJsonResponse, retryAfterMsOf, type RawResponse, type ResponseContext } from './responses.ts';
-
-/** 429s are waited out, not counted as failures; this only stops a budget that never waits. */
-export const MAX_RATE_LIMITED_LOOPS = 50;
 
 /** How one pager sends and retries: the same for all of its pages. */
 export interface RetrySettings {
@@ -63,8 +62,13 @@ export async function fetchWithRetries<T>(settings: RetrySettings, request: Page
 
   let failures = 0;
   let rateLimited = 0;
+  // When the last 429 said we may send again. The budget normally waits that long already; a
+  // budget that does not is made up for here, so a 429 is never answered with another request at once.
+  let notBefore = 0;
   for (let requests = 1; ; requests++) {
     await budget.take(signal);
+    const owed = notBefore - Date.now();
+    if (owed > 0) await sleep(owed, signal);
     signal?.throwIfAborted();
     const started = Date.now();
     let rateLimit: RateLimitInfo | undefined;
@@ -105,7 +109,8 @@ export async function fetchWithRetries<T>(settings: RetrySettings, request: Page
     if (error instanceof RateLimited) {
       rateLimited++;
       log.debug({ page, status: 429, retryAfterMs: error.retryAfterMs, rateLimited }, `${logName} rate limited`);
-      if (rateLimited >= MAX_RATE_LIMITED_LOOPS) throw error;
+      // No cap on how many: each waits what Zendesk's headers asked for (budget.take, above).
+      notBefore = Date.now() + error.retryAfterMs;
       continue;
     }
     if (!isRetryable(error)) throw error;

@@ -1,0 +1,88 @@
+// A full read (the whole log from its first event) is the only moment convlog can tell that
+// Zendesk dropped something: an event that vanished from the log, an attachment or thumbnail no
+// longer listed. What the read saw is collected as it goes (the ticket's reference strings and
+// file ids: small next to its events) and the rest is removed, or marked under
+// CONVLOG_ON_DELETE=keep, when it ends.
+import { sql } from 'drizzle-orm';
+import type { Db } from './connection.ts';
+
+/** Zendesk's largest conversation log page, the size production reads. */
+const MAX_PAGE_SIZE = 100;
+import { asArray, removeUnusedAuthors, type Executor, type OnDelete } from './purge.ts';
+
+/** What one full read of a ticket returned. */
+export class SeenRows {
+  readonly references = new Set<string>();
+  readonly attachments = new Set<number>();
+  readonly thumbnails = new Set<number>();
+}
+
+export interface Vanished {
+  events: number;
+  attachments: number;
+  thumbnails: number;
+}
+
+/**
+ * Whether the ticket's stored log fits in one page: then reading it from the first event costs
+ * the same single request as resuming from the cursor, and picks up edits and redactions too.
+ */
+export async function fitsInOnePage(db: Db, ticketId: number, pageSize: number): Promise<boolean> {
+  const { rows } = await db.execute<{ n: number }>(sql`
+    select count(*)::int as n from (
+      select 1 from zendesk.conversation_events where ticket_id = ${ticketId} and deleted_at is null limit ${pageSize + 1}
+    ) stored`);
+  return rows[0].n <= pageSize;
+}
+
+/**
+ * Synced tickets longer than a page whose last full read is older than `olderThanDays` (or never
+ * happened), oldest first: what the scheduled backfill queues with `full` so that edits and
+ * redactions in old events reach Postgres. One-page tickets are never due: every sync reads them whole.
+ */
+export async function ticketsDueForFullRead(db: Db, olderThanDays: number, limit: number, pageSize = MAX_PAGE_SIZE): Promise<number[]> {
+  const { rows } = await db.execute<{ ticket_id: string }>(sql`
+    select ticket_id from zendesk.ticket_sync
+     where status = 'synced' and events_synced > ${pageSize}
+       and (last_full_read_at is null or last_full_read_at < now() - make_interval(days => ${olderThanDays}))
+     order by last_full_read_at nulls first, ticket_id
+     limit ${limit}`);
+  return rows.map((r) => Number(r.ticket_id));
+}
+
+/** How many tickets are overdue for a full read (for `convlog status`). */
+export async function fullReadsOverdue(db: Db, olderThanDays: number, pageSize = MAX_PAGE_SIZE): Promise<number> {
+  const { rows } = await db.execute<{ n: number }>(sql`
+    select count(*)::int as n from zendesk.ticket_sync
+     where status = 'synced' and events_synced > ${pageSize}
+       and (last_full_read_at is null or last_full_read_at < now() - make_interval(days => ${olderThanDays}))`);
+  return rows[0].n;
+}
+
+/** Removes (or marks) the ticket's rows a full read did not return. Run it in the transaction that ends the run. */
+export async function removeVanished(db: Executor, ticketId: number, seen: SeenRows, mode: OnDelete): Promise<Vanished> {
+  const references = [...seen.references];
+  const attachments = [...seen.attachments];
+  const thumbnails = [...seen.thumbnails];
+  const count = async (statement: ReturnType<typeof sql>) => (await db.execute(statement)).rowCount ?? 0;
+  if (mode === 'keep') {
+    return {
+      thumbnails: await count(sql`update zendesk.attachment_thumbnails set deleted_at = now(), updated_at = now()
+        where ticket_id = ${ticketId} and deleted_at is null and id <> all(${asArray(thumbnails, 'bigint')})`),
+      attachments: await count(sql`update zendesk.attachments set deleted_at = now(), updated_at = now()
+        where ticket_id = ${ticketId} and deleted_at is null and id <> all(${asArray(attachments, 'bigint')})`),
+      events: await count(sql`update zendesk.conversation_events set deleted_at = now(), updated_at = now()
+        where ticket_id = ${ticketId} and deleted_at is null and reference <> all(${asArray(references, 'text')})`),
+    };
+  }
+  const { rows } = await db.execute<{ author_key: string }>(sql`
+    select distinct author_key from zendesk.conversation_events
+     where ticket_id = ${ticketId} and author_key is not null and reference <> all(${asArray(references, 'text')})`);
+  const vanished = {
+    thumbnails: await count(sql`delete from zendesk.attachment_thumbnails where ticket_id = ${ticketId} and id <> all(${asArray(thumbnails, 'bigint')})`),
+    attachments: await count(sql`delete from zendesk.attachments where ticket_id = ${ticketId} and id <> all(${asArray(attachments, 'bigint')})`),
+    events: await count(sql`delete from zendesk.conversation_events where ticket_id = ${ticketId} and reference <> all(${asArray(references, 'text')})`),
+  };
+  await removeUnusedAuthors(db, rows.map((r) => r.author_key));
+  return vanished;
+}

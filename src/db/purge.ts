@@ -1,0 +1,133 @@
+// Removing what Zendesk no longer has. A ticket that is gone (a 404, the export, a webhook, an
+// erasure request through `convlog purge`) loses its events, attachments, thumbnails and ticket
+// row in one transaction, and ticket_sync keeps a tombstone saying when and how we learned it.
+// Under CONVLOG_ON_DELETE=keep the rows stay, marked deleted_at, and the views skip them.
+// Authors are personal data too: under purge, those the removed rows named and nothing else
+// names any more go with them.
+import { sql, type SQL } from 'drizzle-orm';
+import type { Db } from './connection.ts';
+import type { OnDelete } from '../config.ts';
+import type { DeletedHow } from './schema.ts';
+
+export type { OnDelete };
+
+export interface PurgeOptions {
+  how: DeletedHow;
+  /** purge (the default) removes the rows; keep marks them deleted. */
+  mode?: OnDelete;
+}
+
+export interface PurgeResult {
+  events: number;
+  attachments: number;
+  thumbnails: number;
+  authors: number;
+}
+
+/** Anything that runs SQL: the database or a transaction on it. */
+export type Executor = Pick<Db, 'execute'>;
+
+const REASONS: Record<DeletedHow, string> = {
+  '404': 'Zendesk answered 404: the ticket was deleted or never existed; its stored rows were removed',
+  export: 'the incremental export reported the ticket deleted; its stored rows were removed',
+  webhook: 'a webhook reported the ticket deleted; its stored rows were removed',
+  'purge command': 'removed on request (convlog purge)',
+};
+
+const KEPT = ' (kept and marked deleted: CONVLOG_ON_DELETE=keep)';
+
+/** Removes (or marks) one ticket's rows and leaves its tombstone, in one transaction. */
+export async function purgeTicket(db: Db, ticketId: number, options: PurgeOptions): Promise<PurgeResult> {
+  const outcome = await purgeTickets(db, [ticketId], options);
+  return outcome.removed;
+}
+
+export interface PurgeOutcome {
+  removed: PurgeResult;
+  /** Tickets queued or syncing, when the request was refused (then nothing changed). */
+  refused: number[];
+}
+
+/**
+ * Removes (or marks) the tickets' rows and leaves their tombstones, all in one transaction.
+ * With `refuseActive`, a ticket that is queued or syncing refuses the whole request and nothing
+ * changes: its run would write rows back, or record a status over the tombstone.
+ */
+export async function purgeTickets(
+  db: Db,
+  ticketIds: readonly number[],
+  options: PurgeOptions & { refuseActive?: boolean },
+): Promise<PurgeOutcome> {
+  const ids = `{${[...new Set(ticketIds)].join(',')}}`;
+  const mode = options.mode ?? 'purge';
+  const removed: PurgeResult = { events: 0, attachments: 0, thumbnails: 0, authors: 0 };
+  return db.transaction(async (tx) => {
+    // The row locks make a worker's startRun wait for this transaction, so no run starts in between.
+    const { rows: known } = await tx.execute<{ ticket_id: string; status: string }>(sql`
+      select ticket_id, status from zendesk.ticket_sync where ticket_id = any(${ids}::bigint[]) order by ticket_id for update`);
+    const active = known.filter((r) => r.status === 'queued' || r.status === 'syncing').map((r) => Number(r.ticket_id));
+    if (options.refuseActive && active.length > 0) return { removed, refused: active };
+
+    if (mode === 'purge') {
+      const authors = await authorsOfTickets(tx, ids);
+      removed.thumbnails = await affected(tx, sql`delete from zendesk.attachment_thumbnails where ticket_id = any(${ids}::bigint[])`);
+      removed.attachments = await affected(tx, sql`delete from zendesk.attachments where ticket_id = any(${ids}::bigint[])`);
+      removed.events = await affected(tx, sql`delete from zendesk.conversation_events where ticket_id = any(${ids}::bigint[])`);
+      await tx.execute(sql`delete from zendesk.tickets where id = any(${ids}::bigint[])`);
+      removed.authors = await removeUnusedAuthors(tx, authors);
+    } else {
+      removed.thumbnails = await affected(tx, sql`update zendesk.attachment_thumbnails set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}::bigint[]) and deleted_at is null`);
+      removed.attachments = await affected(tx, sql`update zendesk.attachments set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}::bigint[]) and deleted_at is null`);
+      removed.events = await affected(tx, sql`update zendesk.conversation_events set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}::bigint[]) and deleted_at is null`);
+    }
+    const reason = REASONS[options.how] + (mode === 'keep' ? KEPT : '');
+    // not_found, the status a 404 always had: a tombstone is a ticket convlog holds nothing current of.
+    // The cursor goes, so a ticket that comes back (undeleted) is read again from its first event.
+    await tx.execute(sql`
+      insert into zendesk.ticket_sync as s (ticket_id, status, deleted_at, deleted_how, last_error, last_error_at, last_synced_at)
+      select id, 'not_found', now(), ${options.how}, ${reason}, now(), now() from unnest(${ids}::bigint[]) as id
+      on conflict (ticket_id) do update set
+        status = 'not_found', deleted_at = now(), deleted_how = excluded.deleted_how, after_cursor = null,
+        events_synced = 0, last_error = excluded.last_error, last_error_at = now(), last_synced_at = now(), updated_at = now()`);
+    return { removed, refused: [] };
+  });
+}
+
+/**
+ * A Postgres array parameter. drizzle spreads a JS array into a list of parameters, and text
+ * would need quoting in an array literal: one jsonb parameter avoids both.
+ */
+export function asArray(values: readonly (string | number)[], type: 'text' | 'bigint'): SQL {
+  return sql`array(select jsonb_array_elements_text(${JSON.stringify(values)}::jsonb))::${sql.raw(type)}[]`;
+}
+
+async function affected(db: Executor, statement: SQL): Promise<number> {
+  return (await db.execute(statement)).rowCount ?? 0;
+}
+
+/** The authors the tickets' rows name: who wrote their events, and their requester, submitter and assignee. */
+async function authorsOfTickets(db: Executor, ids: string): Promise<string[]> {
+  const { rows } = await db.execute<{ author_key: string }>(sql`
+    select author_key from zendesk.conversation_events where ticket_id = any(${ids}::bigint[]) and author_key is not null
+    union
+    select 'support:' || person from zendesk.tickets t, unnest(array[t.requester_id, t.submitter_id, t.assignee_id]) as person
+     where t.id = any(${ids}::bigint[]) and person is not null`);
+  return rows.map((r) => r.author_key);
+}
+
+/**
+ * Of `candidates`, removes the authors no stored event and no stored ticket (as requester,
+ * submitter or assignee) names any more. Run after the rows that named them are gone.
+ */
+export async function removeUnusedAuthors(db: Executor, candidates: readonly string[]): Promise<number> {
+  if (candidates.length === 0) return 0;
+  return affected(
+    db,
+    sql`delete from zendesk.authors a
+         where a.author_key = any(${asArray(candidates, 'text')})
+           and not exists (select 1 from zendesk.conversation_events e where e.author_key = a.author_key)
+           and (a.support_user_id is null or not exists (
+                 select 1 from zendesk.tickets t
+                  where t.requester_id = a.support_user_id or t.submitter_id = a.support_user_id or t.assignee_id = a.support_user_id))`,
+  );
+}
