@@ -117,6 +117,9 @@ export const ticketSync = zendesk.table(
     lastSyncedAt: tstz('last_synced_at'),
     lastError: text('last_error'),
     lastErrorAt: tstz('last_error_at'),
+    // Asked to sync again while a run was going (src/db/ticket-status.ts, requestSyncAgain).
+    syncAgainAt: tstz('sync_again_at'),
+    syncAgainFull: boolean('sync_again_full').notNull().default(false),
     updatedAt: tstz('updated_at').notNull().defaultNow(),
   },
   (t) => [

@@ -70,19 +70,6 @@ export async function checkCredentials(check: CredentialCheck, whatWaits: string
   }
 }
 
-/**
- * For a long-running worker: the same check, whose verdict is logged, never thrown, because a
- * service keeps going and a host may come back (DNS fixed, a proxy restarted).
- */
-export async function logZendeskProblems(check: CredentialCheck & { log: Logger }): Promise<void> {
-  try {
-    await checkCredentials(check, 'every ticket will fail until this is fixed');
-  } catch (error) {
-    if (check.signal?.aborted) return;
-    check.log.error({ err: errorMessage(error) }, `${errorMessage(error)}; the worker keeps running and retrying`);
-  }
-}
-
 const UNREACHABLE: Record<string, string> = {
   ENOTFOUND: 'the host name does not resolve',
   EAI_AGAIN: 'the host name could not be looked up (no answer from DNS)',

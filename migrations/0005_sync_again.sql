@@ -1,0 +1,2 @@
+ALTER TABLE "zendesk"."ticket_sync" ADD COLUMN "sync_again_at" timestamp with time zone;--> statement-breakpoint
+ALTER TABLE "zendesk"."ticket_sync" ADD COLUMN "sync_again_full" boolean DEFAULT false NOT NULL;
