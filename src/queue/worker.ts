@@ -61,7 +61,6 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   });
   // Not awaited: a host that does not answer must not hold the worker back, only be named.
   void gate.checkAtStart();
-  let waitingFor = '';
   const syncLog = createSyncLog(deps.log, options.syncLog);
 
   /** Back to the queue until Zendesk is probed again, the attempt unspent; the status says why. */
@@ -90,7 +89,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   const handle = async (job: JobWithMetadata<SyncJobData>) => {
     const { ticketId, full } = job.data;
     const log = deps.log.child({ jobId: job.id, ticketId });
-    if (gate.closed) return hold(job, waitingFor);
+    if (gate.closed) return hold(job, gate.reason());
     // job.signal aborts when a heartbeat finds the job no longer active under this worker's claim
     // (cut off from Postgres past heartbeatSeconds, then taken over; or failed by pg-boss itself).
     const signal = AbortSignal.any([stopping.signal, job.signal]);
@@ -117,7 +116,6 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
       }
       const { reason } = outcome.ticket;
       if (outcome.job === 'hold') {
-        waitingFor = reason;
         gate.close(error as ZendeskUnreachable);
         log.debug({ err: reason }, 'ticket waits for Zendesk');
         return hold(job, reason);

@@ -22,6 +22,8 @@ export interface ZendeskGate {
   readonly closed: boolean;
   /** Milliseconds until the next probe (0 when open): how long a ticket taken now should wait. */
   msUntilProbe(): number;
+  /** Why tickets wait while closed: the latest probe's error, for their status. */
+  reason(): string;
   /** A ticket found Zendesk unreachable: close, and probe until it answers. */
   close(error: ZendeskUnreachable): void;
   /** Probes once at start-up, closing the gate if the host cannot be reached; never throws. */
@@ -35,13 +37,14 @@ export function createZendeskGate(options: ZendeskGateOptions): ZendeskGate {
   const { log, signal } = options;
   let closedSince = 0;
   let nextProbeAt = 0;
+  let latest = '';
 
   const probeUntilOpen = async (error: ZendeskUnreachable) => {
     let pauseMs = firstPauseMs;
     let probes = 0;
     let lastSummary = Date.now();
-    let last = errorMessage(error);
-    log.error({ err: last }, `${last}; no ticket is taken until it answers (probing every ${firstPauseMs / 1000}–${maxPauseMs / 1000} s); tickets keep their retries`);
+    latest = errorMessage(error);
+    log.error({ err: latest }, `${latest}; no ticket is taken until it answers (probing every ${firstPauseMs / 1000}–${maxPauseMs / 1000} s); tickets keep their retries`);
     while (!signal.aborted) {
       nextProbeAt = Date.now() + pauseMs;
       if (!(await pause(pauseMs, signal))) return;
@@ -52,12 +55,12 @@ export function createZendeskGate(options: ZendeskGateOptions): ZendeskGate {
       } catch (failure) {
         // Anything but an unreachable host (wrong credentials, say) is for the tickets to meet.
         if (!(failure instanceof ZendeskUnreachable)) break;
-        last = errorMessage(failure);
+        latest = errorMessage(failure);
       }
       pauseMs = Math.min(pauseMs * 2, maxPauseMs);
       if (Date.now() - lastSummary >= summaryEveryMs) {
         const seconds = Math.round((Date.now() - closedSince) / 1000);
-        log.warn({ err: last, probes, seconds }, `Zendesk still cannot be reached after ${seconds} s (${probes} probes): ${last}`);
+        log.warn({ err: latest, probes, seconds }, `Zendesk still cannot be reached after ${seconds} s (${probes} probes): ${latest}`);
         lastSummary = Date.now();
       }
     }
@@ -71,6 +74,7 @@ export function createZendeskGate(options: ZendeskGateOptions): ZendeskGate {
     get closed() {
       return closedSince > 0;
     },
+    reason: () => `waiting for Zendesk: ${latest}`,
     msUntilProbe: () => (closedSince > 0 ? Math.max(0, nextProbeAt - Date.now()) : 0),
     close(error) {
       if (closedSince > 0) return;
