@@ -29,6 +29,7 @@ export function createSyncLog(log: Logger, options: SyncLogOptions = {}): SyncLo
   const perTicketLines = options.perTicketLines ?? 5;
   let lines = 0;
   let timer: NodeJS.Timeout | undefined;
+  let windowStart = 0;
   // Tickets past the per-ticket lines in this window, summed for its summary.
   const unsaid = { tickets: 0, events: 0, requests: 0 };
 
@@ -36,7 +37,9 @@ export function createSyncLog(log: Logger, options: SyncLogOptions = {}): SyncLo
     timer = undefined;
     if (unsaid.tickets > 0) {
       const { tickets, events, requests } = unsaid;
-      log.info({ tickets, events, requests, seconds: windowMs / 1000 }, `synced ${tickets} more ticket(s) in the last ${windowMs / 1000} s: ${events} events, ${requests} requests`);
+      // A window cut short by close() is as long as it lasted.
+      const seconds = Math.max(1, Math.round((Date.now() - windowStart) / 1000));
+      log.info({ tickets, events, requests, seconds }, `synced ${tickets} more ticket(s) in the last ${seconds} s: ${events} events, ${requests} requests`);
     }
     lines = 0;
     unsaid.tickets = unsaid.events = unsaid.requests = 0;
@@ -45,7 +48,10 @@ export function createSyncLog(log: Logger, options: SyncLogOptions = {}): SyncLo
   return {
     synced(ticket) {
       // unref: a window still open must not keep a stopping worker alive.
-      timer ??= setTimeout(endWindow, windowMs).unref();
+      if (timer === undefined) {
+        windowStart = Date.now();
+        timer = setTimeout(endWindow, windowMs).unref();
+      }
       if (lines < perTicketLines) {
         lines += 1;
         const { ticketId, status, events, requests, ms } = ticket;
