@@ -39,6 +39,7 @@ export const work: Command = {
         concurrency,
         untilIdle: Boolean(values['until-idle']),
         signal: ctx.signal,
+        probeAtStart: true,
       });
       ctx.log.info({ ...summary, fatal: summary.fatal?.message }, 'worker stopped');
       if (summary.fatal) throw summary.fatal;

@@ -28,6 +28,8 @@ export interface WorkerOptions {
   onFailure?: (ticketId: number, reason: string, final: boolean) => void;
   onPage?: (page: { events: number; requests: number }) => void;
   idleCheckMs?: number;
+  /** Ask Zendesk once at start, so that an unreachable host is named before any ticket meets it. */
+  probeAtStart?: boolean;
   /** The pauses between probes while Zendesk cannot be reached (5 s doubling to 60 s). */
   unreachablePauseMs?: { first: number; max: number };
   /** Per-ticket lines and summaries at info (sync-log.ts). */
@@ -60,7 +62,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
     maxPauseMs: options.unreachablePauseMs?.max,
   });
   // Not awaited: a host that does not answer must not hold the worker back, only be named.
-  void gate.checkAtStart();
+  if (options.probeAtStart) void gate.checkAtStart();
   const syncLog = createSyncLog(deps.log, options.syncLog);
 
   /** Back to the queue until Zendesk is probed again, the attempt unspent; the status says why. */

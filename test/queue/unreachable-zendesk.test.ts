@@ -2,7 +2,7 @@
 // attempt is used up, their status says they wait for Zendesk, the worker says so once, and it
 // syncs them as soon as Zendesk listens on that port.
 import net from 'node:net';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import pino from 'pino';
 import { enqueueTickets } from '../../src/queue/enqueue.ts';
 import { runWorker } from '../../src/queue/worker.ts';
@@ -11,15 +11,13 @@ import { createZendeskHttp } from '../../src/zendesk/index.ts';
 import { createFixtureWithBoss, range, type FixtureWithBoss } from '../helpers/sync-fixture.ts';
 
 const TICKETS = range(1, 4);
-let fixture: FixtureWithBoss;
+let fixture: FixtureWithBoss | undefined;
 let zendesk: Simulator | undefined;
 
-beforeAll(async () => {
-  fixture = await createFixtureWithBoss({ tickets: 4 });
-});
-afterAll(async () => {
+afterEach(async () => {
   await zendesk?.close();
   await fixture?.close();
+  zendesk = fixture = undefined;
 });
 
 async function freePort(): Promise<number> {
@@ -30,7 +28,11 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-it('holds tickets while Zendesk refuses connections, spends no retry, and syncs them once it listens', { timeout: 90_000 }, async () => {
+it.each([
+  ['found by the probe at start (work)', true],
+  ['found by the tickets themselves (sync)', false],
+])('holds tickets while Zendesk refuses connections (%s), spends no retry, and syncs them once it listens', { timeout: 90_000 }, async (_, probeAtStart) => {
+  fixture = await createFixtureWithBoss({ tickets: 4 });
   const port = await freePort();
   const lines: { level: number; msg: string }[] = [];
   const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
@@ -43,12 +45,13 @@ it('holds tickets while Zendesk refuses connections, spends no retry, and syncs 
   const working = runWorker(fixture.boss, pool, deps, {
     concurrency: 2,
     signal: stop.signal,
+    probeAtStart,
     unreachablePauseMs: { first: 500, max: 2_000 },
     stopWhen: async () => (await pool.query(`select count(*)::int as n from zendesk.ticket_sync where status = 'synced'`)).rows[0].n === TICKETS.length,
   });
   try {
-    // Several probes go by with nothing listening.
-    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    // Several probes go by with nothing listening (a ticket's own requests are retried for seconds first).
+    await new Promise((resolve) => setTimeout(resolve, probeAtStart ? 6_000 : 15_000));
     const waiting = await pool.query(`select ticket_id::int as id, status, last_error from zendesk.ticket_sync order by ticket_id`);
     for (const row of waiting.rows) {
       expect(row).toMatchObject({ status: 'queued', last_error: expect.stringMatching(/^waiting for Zendesk: cannot reach Zendesk at .*connection was refused/) });
