@@ -44,7 +44,7 @@ export function createZendeskGate(options: ZendeskGateOptions): ZendeskGate {
     let probes = 0;
     let lastSummary = Date.now();
     latest = errorMessage(error);
-    log.error({ err: latest }, `${latest}; no ticket is taken until it answers (probing every ${firstPauseMs / 1000}–${maxPauseMs / 1000} s); tickets keep their retries`);
+    log.error({ err: latest }, `${latest}; no ticket is taken until it answers (probing every ${firstPauseMs / 1000}–${maxPauseMs / 1000} s) and tickets keep their retries; the worker keeps running and retrying`);
     while (!signal.aborted) {
       nextProbeAt = Date.now() + pauseMs;
       if (!(await pause(pauseMs, signal))) return;
