@@ -115,8 +115,12 @@ export interface Failure {
 export interface Outcome {
   /** What zendesk.ticket_sync records; none when the ticket is no longer this worker's to record. */
   ticket?: { status: 'queued' | 'failed' | 'not_found' | 'forbidden'; reason: string };
-  /** complete: the job ends, nothing more to do; retry: pg-boss runs it again; give-up: it ends failed. */
-  job: 'complete' | 'retry' | 'give-up';
+  /**
+   * complete: the job ends, nothing more to do; retry: pg-boss runs it again; give-up: it ends
+   * failed; hold: it goes back to the queue without using up an attempt, and the worker stops
+   * taking jobs until Zendesk answers again.
+   */
+  job: 'complete' | 'retry' | 'give-up' | 'hold';
   /** Queue the ticket afresh once the worker has stopped (its job could not be retried again). */
   requeue: boolean;
   /** No ticket can succeed (credentials, configuration): the worker stops taking jobs. */
@@ -132,6 +136,7 @@ export interface Outcome {
  * | another backfill holds the lock               | (no ticket) | complete |
  * | 404 / 403                                     | not_found / forbidden | complete |
  * | credentials, configuration                    | queued      | retry, the worker stops (exit 2) |
+ * | Zendesk's host unreachable (DNS, refused)     | queued, "waiting for Zendesk" | hold: no attempt used, even the last |
  * | shutdown (Interrupted)                        | queued      | retry; on the last attempt complete and requeue |
  * | malformed page, refused request, bad cursor   | failed      | give up (exit 1) |
  * | anything else (outage, database, unforeseen)  | queued      | retry; on the last attempt failed, give up (exit 1) |
@@ -146,6 +151,10 @@ export function outcomeOf({ error, attempt, retryLimit, claimLost }: Failure): O
   const lastAttempt = attempt > retryLimit;
   if (error instanceof Unauthorized || error instanceof ConfigError) {
     return { ...none, ticket: { status: 'queued', reason }, job: 'retry', stopWorker: true, exitCode: exitCodeFor(error) };
+  }
+  // Nothing was asked of this ticket: a host that never answered must not spend its retries.
+  if (error instanceof ZendeskUnreachable) {
+    return { ...none, ticket: { status: 'queued', reason: `waiting for Zendesk: ${reason}` }, job: 'hold' };
   }
   // A shutdown is never the ticket's failure; past its retries it is queued again as a new job.
   if (error instanceof Interrupted) {

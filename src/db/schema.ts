@@ -129,6 +129,9 @@ export const ticketSync = zendesk.table(
     deletedHow: text('deleted_how').$type<DeletedHow>(),
     /** The last run that read the whole log from its first event (and so removed what vanished). */
     lastFullReadAt: tstz('last_full_read_at'),
+    // Asked to sync again while a run was going (src/db/ticket-status.ts, requestSyncAgain).
+    syncAgainAt: tstz('sync_again_at'),
+    syncAgainFull: boolean('sync_again_full').notNull().default(false),
     updatedAt: tstz('updated_at').notNull().defaultNow(),
   },
   (t) => [

@@ -139,3 +139,45 @@ export async function ticketStates(db: Db, ticketIds: readonly number[]): Promis
   }
   return out;
 }
+
+/**
+ * Marks tickets asked for while a job of theirs could not take the request (it was running, or
+ * just ending): the run in progress may have read its pages before the change that caused the
+ * request. Tickets `queued` are left alone, since their waiting job has not read anything yet.
+ * `full` sticks until the mark is taken. Returns the ids marked, for the caller to queue again
+ * if their job has ended meanwhile.
+ */
+export async function requestSyncAgain(db: Db, ticketIds: readonly number[], full: boolean): Promise<number[]> {
+  const marked: number[] = [];
+  for (let i = 0; i < ticketIds.length; i += BATCH) {
+    const ids = `{${ticketIds.slice(i, i + BATCH).join(',')}}`;
+    const { rows } = await db.execute<{ ticket_id: string }>(sql`
+      update zendesk.ticket_sync
+         set sync_again_at = clock_timestamp(), sync_again_full = sync_again_full or ${full}, updated_at = now()
+       where ticket_id = any(${ids}::bigint[]) and status <> 'queued'
+      returning ticket_id`);
+    marked.push(...rows.map((r) => Number(r.ticket_id)));
+  }
+  return marked;
+}
+
+/**
+ * Clears a ticket's "sync again" mark after its run and its job have ended, and says whether the
+ * mark asks for another run: only a mark set after the run started does (an older one was read
+ * by this run), and with `full` if any request since wanted a full re-read.
+ */
+export async function takeSyncAgain(db: Db, ticketId: number): Promise<{ full: boolean } | undefined> {
+  const { rows } = await db.execute<{ due: boolean; full: boolean }>(sql`
+    with old as (
+      select ticket_id, sync_again_at, sync_again_full, started_at
+        from zendesk.ticket_sync
+       where ticket_id = ${ticketId} and sync_again_at is not null
+         for update)
+    update zendesk.ticket_sync t
+       set sync_again_at = null, sync_again_full = false
+      from old
+     where t.ticket_id = old.ticket_id
+    returning (old.started_at is null or old.sync_again_at >= old.started_at) as due, old.sync_again_full as full`);
+  const row = rows[0];
+  return row?.due ? { full: row.full } : undefined;
+}

@@ -1,9 +1,11 @@
 // Queues ticket syncs in bulk. pg-boss's exclusive policy skips a ticket that already has a
-// job queued, waiting to retry or running, so enqueueing twice never doubles work.
+// job queued, waiting to retry or running, so enqueueing twice never doubles work. A ticket
+// whose job is running is marked to be synced again when that run ends (the change that made
+// someone ask may have come after the run read its pages): the worker queues it then.
 import { randomUUID } from 'node:crypto';
 import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/connection.ts';
-import { databaseNow, markQueued } from '../db/ticket-status.ts';
+import { databaseNow, markQueued, requestSyncAgain } from '../db/ticket-status.ts';
 import { SYNC_QUEUE, type SyncJobData } from './boss.ts';
 
 const BATCH = 5_000;
@@ -37,23 +39,35 @@ export async function enqueueTickets(
     for (let i = next; i < unique.length; i = next) {
       next += BATCH;
       const batch = unique.slice(i, i + BATCH);
-      const jobs = batch.map((ticketId) => ({
-        // Our own ids tell us which tickets the ON CONFLICT DO NOTHING insert skipped.
-        id: randomUUID(),
-        singletonKey: String(ticketId),
-        data: (options.full ? { ticketId, full: true } : { ticketId }) satisfies SyncJobData,
-      }));
-      // Workers may take these jobs, and finish small tickets, before markQueued runs: it leaves
-      // alone any ticket whose run started after this instant.
-      const insertedFrom = await databaseNow(db);
-      const inserted = new Set(await boss.insert(SYNC_QUEUE, jobs, { returnId: true }));
-      const queuedIds = batch.filter((_, j) => inserted.has(jobs[j].id));
-      await markQueued(db, queuedIds, insertedFrom);
-      queued += queuedIds.length;
+      const queuedIds = await insertJobs(boss, db, batch, options.full);
+      const skipped = batch.filter((id) => !queuedIds.has(id));
+      const marked = await requestSyncAgain(db, skipped, Boolean(options.full));
+      // A job that ended between our insert and the mark never saw the mark: queue those again.
+      // One still running sees it when it ends; a new one skipped us because it was just queued.
+      if (marked.length > 0) for (const id of await insertJobs(boss, db, marked, options.full)) queuedIds.add(id);
+      queued += queuedIds.size;
       done += batch.length;
       options.onProgress?.(done, unique.length);
     }
   };
   await Promise.all(Array.from({ length: LANES }, lane));
   return { queued, alreadyQueued: unique.length - queued, duplicates: ticketIds.length - unique.length };
+}
+
+/** Inserts one job per ticket and marks the ones inserted queued; returns their ids. */
+async function insertJobs(boss: PgBoss, db: Db, ticketIds: readonly number[], full: boolean | undefined): Promise<Set<number>> {
+  if (ticketIds.length === 0) return new Set();
+  const jobs = ticketIds.map((ticketId) => ({
+    // Our own ids tell us which tickets the ON CONFLICT DO NOTHING insert skipped.
+    id: randomUUID(),
+    singletonKey: String(ticketId),
+    data: (full ? { ticketId, full: true } : { ticketId }) satisfies SyncJobData,
+  }));
+  // Workers may take these jobs, and finish small tickets, before markQueued runs: it leaves
+  // alone any ticket whose run started after this instant.
+  const insertedFrom = await databaseNow(db);
+  const inserted = new Set(await boss.insert(SYNC_QUEUE, jobs, { returnId: true }));
+  const queuedIds = ticketIds.filter((_, j) => inserted.has(jobs[j].id));
+  await markQueued(db, queuedIds, insertedFrom);
+  return new Set(queuedIds);
 }

@@ -30,3 +30,23 @@ export async function runningTickets(pool: pg.Pool): Promise<Set<number>> {
   );
   return new Set(rows.map((r) => Number(r.key)));
 }
+
+/**
+ * Puts a running sync job back in the queue, to be taken again after `delayMs`, without using up
+ * an attempt: pg-boss counts an attempt when it claims a job that had started, so clearing
+ * started_on (as pg-boss's own restore() does) makes the next claim the same attempt. One
+ * statement, fenced to this worker's claim (still active, same attempt), so no other worker can
+ * take the job before it is back; pg-boss's complete() after the handler then finds nothing to
+ * settle. Its retention moves with its start, or maintenance would delete it as expired.
+ */
+export async function holdJob(pool: pg.Pool, job: { id: string; retryCount: number }, delayMs: number): Promise<boolean> {
+  const { rowCount } = await pool.query(
+    `update ${BOSS_SCHEMA}.job
+        set state = 'created', started_on = null, heartbeat_on = null,
+            start_after = now() + $3 * interval '1 millisecond',
+            keep_until = now() + $3 * interval '1 millisecond' + (keep_until - start_after)
+      where name = $1 and id = $2 and state = 'active' and retry_count = $4`,
+    [SYNC_QUEUE, job.id, Math.max(0, Math.round(delayMs)), job.retryCount],
+  );
+  return rowCount === 1;
+}

@@ -1,12 +1,18 @@
 // Runs ticket-sync jobs: several tickets in flight per process, graceful on SIGINT/SIGTERM
 // (a page being stored commits; a request in flight is abandoned; the ticket resumes from its
-// saved cursor later), and optionally until the queue is empty.
+// saved cursor later), and optionally until the queue is empty. While Zendesk cannot be reached it
+// takes no ticket and spends no retry (zendesk-gate.ts); a ticket asked for again during its run
+// is queued again when the run ends (requestSyncAgain in src/db/ticket-status.ts).
 import type { PgBoss, JobWithMetadata } from 'pg-boss';
-import { recordStatus, ticketStates } from '../db/ticket-status.ts';
-import { errorMessage, Interrupted, outcomeOf } from '../errors.ts';
+import { recordStatus, takeSyncAgain, ticketStates } from '../db/ticket-status.ts';
+import { errorMessage, Interrupted, outcomeOf, ZendeskUnreachable } from '../errors.ts';
 import { syncTicket, type SyncDeps, type SyncResult } from '../sync/sync-ticket.ts';
+import { asZendeskUnreachable, checkCredentials } from '../zendesk/credentials.ts';
+import { zendeskHttpInfo } from '../zendesk/http.ts';
 import { enqueueTickets } from './enqueue.ts';
-import { liveJobs } from './queue-stats.ts';
+import { holdJob, liveJobs } from './queue-stats.ts';
+import { createSyncLog, type SyncLogOptions } from './sync-log.ts';
+import { createZendeskGate } from './zendesk-gate.ts';
 import { DEAD_LETTER_QUEUE, SYNC_QUEUE, type SyncJobData } from './boss.ts';
 import type pg from 'pg';
 
@@ -22,6 +28,12 @@ export interface WorkerOptions {
   onFailure?: (ticketId: number, reason: string, final: boolean) => void;
   onPage?: (page: { events: number; requests: number }) => void;
   idleCheckMs?: number;
+  /** Ask Zendesk once at start, so that an unreachable host is named before any ticket meets it. */
+  probeAtStart?: boolean;
+  /** The pauses between probes while Zendesk cannot be reached (5 s doubling to 60 s). */
+  unreachablePauseMs?: { first: number; max: number };
+  /** Per-ticket lines and summaries at info (sync-log.ts). */
+  syncLog?: SyncLogOptions;
 }
 
 export interface WorkerSummary {
@@ -41,21 +53,65 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   options.signal.addEventListener('abort', stop, { once: true });
   let inFlight = 0;
   const requeue: number[] = [];
+  const origin = zendeskHttpInfo(deps.http)?.origin ?? 'Zendesk';
+  const gate = createZendeskGate({
+    probe: () => checkCredentials({ http: deps.http, log: deps.log, signal: stopping.signal }, 'every ticket will fail until this is fixed'),
+    log: deps.log,
+    signal: stopping.signal,
+    firstPauseMs: options.unreachablePauseMs?.first,
+    maxPauseMs: options.unreachablePauseMs?.max,
+  });
+  // Not awaited: a host that does not answer must not hold the worker back, only be named.
+  if (options.probeAtStart) {
+    void gate.checkAtStart().then((refused) => {
+      if (!refused) return;
+      summary.fatal ??= refused;
+      stop();
+    });
+  }
+  const syncLog = createSyncLog(deps.log, options.syncLog);
+
+  /** Back to the queue until Zendesk is probed again, the attempt unspent; the status says why. */
+  const hold = async (job: JobWithMetadata<SyncJobData>, reason: string) => {
+    // A second past the probe: a job that comes back as Zendesk does is taken at once.
+    if (!(await holdJob(pool, job, gate.msUntilProbe() + 1_000))) return;
+    await recordStatus(deps.db, job.data.ticketId, { status: 'queued', reason });
+  };
+
+  /** Ends the job, then queues the ticket again if it was asked for after this run started. */
+  const afterRun = async (job: JobWithMetadata<SyncJobData>, log: SyncDeps['log']) => {
+    const { ticketId } = job.data;
+    try {
+      // Completed here rather than by pg-boss after the handler, so that an enqueue that found
+      // the job running, and marked the ticket, is either seen below or finds the job gone.
+      await boss.complete(SYNC_QUEUE, { id: job.id, retryCount: job.retryCount });
+      const again = await takeSyncAgain(deps.db, ticketId);
+      if (!again) return;
+      await enqueueTickets(boss, deps.db, [ticketId], { full: again.full });
+      log.info({ full: again.full }, 'ticket changed during its sync; queued again');
+    } catch (error) {
+      log.error({ err: errorMessage(error) }, 'could not check whether the ticket changed during its sync');
+    }
+  };
 
   const handle = async (job: JobWithMetadata<SyncJobData>) => {
     const { ticketId, full } = job.data;
     const log = deps.log.child({ jobId: job.id, ticketId });
-    inFlight += 1;
+    if (gate.closed) return hold(job, gate.reason());
     // job.signal aborts when a heartbeat finds the job no longer active under this worker's claim
     // (cut off from Postgres past heartbeatSeconds, then taken over; or failed by pg-boss itself).
     const signal = AbortSignal.any([stopping.signal, job.signal]);
+    const started = performance.now();
     try {
       const result = await syncTicket({ ...deps, log }, ticketId, { full, signal, onPage: options.onPage });
       if (result.status === 'synced') summary.synced += 1;
       else if (result.status === 'not_found') summary.notFound += 1;
       else summary.forbidden += 1;
       options.onResult?.(result);
-    } catch (error) {
+      syncLog.synced({ ...result, ms: Math.round(performance.now() - started) });
+    } catch (thrown) {
+      // A request that never reached a server says nothing about this ticket.
+      const error = asZendeskUnreachable(thrown, origin, { timeouts: false }) ?? thrown;
       const attempt = job.retryCount + 1;
       const outcome = outcomeOf({ error, attempt, retryLimit: job.retryLimit, claimLost: job.signal.aborted });
       if (!outcome.ticket) {
@@ -67,6 +123,11 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
         return;
       }
       const { reason } = outcome.ticket;
+      if (outcome.job === 'hold') {
+        gate.close(error as ZendeskUnreachable);
+        log.debug({ err: reason }, 'ticket waits for Zendesk');
+        return hold(job, reason);
+      }
       const final = outcome.job === 'give-up';
       await recordStatus(deps.db, ticketId, outcome.ticket).catch((e: unknown) =>
         log.error({ err: errorMessage(e) }, 'could not record the failure'),
@@ -90,9 +151,9 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
       if (outcome.requeue) requeue.push(ticketId);
       // pg-boss retries what is thrown back to it; any other job ends here, its reason in ticket_sync.
       if (outcome.job === 'retry') throw error;
-    } finally {
-      inFlight -= 1;
+      return;
     }
+    await afterRun(job, log);
   };
 
   // One pg-boss worker per slot rather than one with localConcurrency: after each job a pg-boss
@@ -108,9 +169,11 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
       SYNC_QUEUE,
       { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5 },
       async ([job]: JobWithMetadata<SyncJobData>[]) => {
+        inFlight += 1;
         try {
           await handle(job);
         } finally {
+          inFlight -= 1;
           if (!stopping.signal.aborted) boss.notifyWorker(workId);
         }
       },
@@ -158,6 +221,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   // Waits for the handlers in flight, which stop after their current page.
   await Promise.all(workIds.map((id) => boss.offWork(SYNC_QUEUE, { id, wait: true })));
   await boss.offWork(DEAD_LETTER_QUEUE, { id: deadWorkId, wait: true });
+  syncLog.close();
   if (requeue.length > 0) await enqueueTickets(boss, deps.db, requeue);
   options.signal.removeEventListener('abort', stop);
   return summary;

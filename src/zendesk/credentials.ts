@@ -70,20 +70,6 @@ export async function checkCredentials(check: CredentialCheck, whatWaits: string
   }
 }
 
-/**
- * For a long-running worker: the same check, whose verdict is logged, never thrown, because a
- * service keeps going and a host may come back (DNS fixed, a proxy restarted).
- */
-export async function logZendeskProblems(check: CredentialCheck & { log: Logger; onRefused?: (error: Unauthorized) => void }): Promise<void> {
-  try {
-    await checkCredentials(check, 'every ticket will fail until this is fixed');
-  } catch (error) {
-    if (check.signal?.aborted) return;
-    // Refused credentials do not come right by waiting: the caller stops, with that one line.
-    if (error instanceof Unauthorized && check.onRefused) return check.onRefused(error);
-    check.log.error({ err: errorMessage(error) }, `${errorMessage(error)}; the worker keeps running and retrying`);
-  }
-}
 
 /**
  * ZendeskUnreachable when `error` (a mapped ServerError) is a request that never reached a server,

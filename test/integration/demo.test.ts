@@ -28,6 +28,15 @@ it('runs with nothing set up, prints a summary and the example queries with resu
   expect(first.stdout).toMatch(/^ {3}Comment +\| - +\| +[\d,]+$/m);
   expect(first.stdout.match(/^ {2}\(\d+ rows?\)$/gm)).toHaveLength(DEMO_QUERIES.length);
   expect(first.stdout).toContain('npx convlog status');
+  // The closing lines open the demo's own database, whatever .env says.
+  const demoDir = path.join('data', 'demo');
+  const sql = 'select type, count(*) from zendesk.conversation_events group by 1';
+  expect(first.stdout).toContain(`CONVLOG_DATA_DIR=${demoDir} npx convlog query "${sql}" [--csv]`);
+  expect(first.stdout).toContain(`CONVLOG_DATA_DIR=${demoDir} npx convlog db-server`);
+  // And the printed query runs as printed, against the demo's tickets.
+  const query = await runCli(['query', sql, '--csv'], { cwd: dir, env: { CONVLOG_DATA_DIR: demoDir }, timeoutMs: 150_000 });
+  expect(query.code, query.stderr).toBe(0);
+  expect(query.stdout).toMatch(/^Comment,\d+$/m);
   expect(fs.existsSync(path.join(dir, 'data/demo/pg/PG_VERSION'))).toBe(true);
   expect(fs.existsSync(path.join(dir, 'data/demo/pg/postmaster.pid')), 'the embedded Postgres stops with the demo').toBe(false);
 

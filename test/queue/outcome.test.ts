@@ -15,6 +15,7 @@ import {
   TicketNotFound,
   Unauthorized,
   UsageError,
+  ZendeskUnreachable,
   exitCodeFor,
   type Failure,
 } from '../../src/errors.ts';
@@ -63,6 +64,19 @@ describe('outcomeOf', () => {
     const error = new Interrupted('interrupted by shutdown after page 3');
     expect(first(error)).toEqual({ ticket: { status: 'queued', reason: error.message }, job: 'retry', requeue: false, stopWorker: false, exitCode: 0 });
     expect(last(error)).toEqual({ ticket: { status: 'queued', reason: error.message }, job: 'complete', requeue: true, stopWorker: false, exitCode: 0 });
+  });
+
+  it('holds a ticket whose Zendesk cannot be reached, without using up an attempt, even the last', () => {
+    const unreachable = new ZendeskUnreachable('cannot reach Zendesk at http://127.0.0.1:9: the connection was refused');
+    for (const outcome of [first(unreachable), last(unreachable)]) {
+      expect(outcome).toEqual({
+        ticket: { status: 'queued', reason: 'waiting for Zendesk: cannot reach Zendesk at http://127.0.0.1:9: the connection was refused' },
+        job: 'hold',
+        requeue: false,
+        stopWorker: false,
+        exitCode: 0,
+      });
+    }
   });
 
   it('gives up at once on what no retry can fix (exit 1)', () => {

@@ -100,7 +100,13 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
       ctx.out(`  The embedded Postgres stops with the demo; its data stays in ${config.dataDir}.`);
       const relative = path.relative(process.cwd(), config.dataDir);
       const dir = relative.startsWith('..') || path.isAbsolute(relative) ? config.dataDir : relative;
-      ctx.out(`  ${loaded.databaseUrl ? 'DATABASE_URL= ' : ''}CONVLOG_DATA_DIR=${dir} npx convlog status   the demo's tickets by status, the queue`);
+      // The demo's own folder, and no DATABASE_URL from .env: these commands must open the demo's database.
+      const demoEnv = `${loaded.databaseUrl ? 'DATABASE_URL= ' : ''}CONVLOG_DATA_DIR=${dir}`;
+      ctx.out(`  ${demoEnv} npx convlog status   the demo's tickets by status, the queue`);
+      ctx.out(`  ${demoEnv} npx convlog query "select type, count(*) from zendesk.conversation_events group by 1" [--csv]`);
+      ctx.out('      one read-only query, printed as a table (or CSV with --csv)');
+      ctx.out(`  ${demoEnv} npx convlog db-server`);
+      ctx.out("      keeps the demo's Postgres up and prints a URL for psql or a BI tool, until Ctrl-C");
       ctx.out(`  rm -rf ${dir}   starts the demo over; your own syncs are kept apart, in ${loaded.databaseUrl ? 'DATABASE_URL' : loaded.dataDir}`);
       ctx.out('  npm run demo                 again: already synced tickets cost one request each');
       ctx.out('  npx convlog simulator        a local Zendesk to point ZENDESK_BASE_URL at, for sync, enqueue and work');

@@ -1,0 +1,71 @@
+// What a worker says at info about the tickets it syncs. An operator watching a quiet worker wants
+// each ticket (which one, how many events, how long); on a busy one, a line per ticket buries
+// everything else, so past a few tickets in a window the rest are summed up in one line at its end.
+
+import type { Logger } from '../log.ts';
+
+export interface SyncedTicket {
+  ticketId: number;
+  status: string;
+  events: number;
+  requests: number;
+  ms: number;
+}
+
+export interface SyncLogOptions {
+  /** Length of a window: at most `perTicketLines` lines per ticket in it, then one summary. */
+  windowMs?: number;
+  perTicketLines?: number;
+}
+
+export interface SyncLog {
+  synced(ticket: SyncedTicket): void;
+  /** Says what the current window has not said yet, and stops its timer. */
+  close(): void;
+}
+
+export function createSyncLog(log: Logger, options: SyncLogOptions = {}): SyncLog {
+  const windowMs = options.windowMs ?? 10_000;
+  const perTicketLines = options.perTicketLines ?? 5;
+  let lines = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let windowStart = 0;
+  // Tickets past the per-ticket lines in this window, summed for its summary.
+  const unsaid = { tickets: 0, events: 0, requests: 0 };
+
+  const endWindow = () => {
+    timer = undefined;
+    if (unsaid.tickets > 0) {
+      const { tickets, events, requests } = unsaid;
+      // A window cut short by close() is as long as it lasted.
+      const seconds = Math.max(1, Math.round((Date.now() - windowStart) / 1000));
+      log.info({ tickets, events, requests, seconds }, `synced ${tickets} more ticket(s) in the last ${seconds} s: ${events} events, ${requests} requests`);
+    }
+    lines = 0;
+    unsaid.tickets = unsaid.events = unsaid.requests = 0;
+  };
+
+  return {
+    synced(ticket) {
+      // unref: a window still open must not keep a stopping worker alive.
+      if (timer === undefined) {
+        windowStart = Date.now();
+        timer = setTimeout(endWindow, windowMs).unref();
+      }
+      if (lines < perTicketLines) {
+        lines += 1;
+        const { ticketId, status, events, requests, ms } = ticket;
+        log.info({ ticketId, status, events, requests, ms }, status === 'synced' ? 'ticket synced' : `ticket ${status}`);
+        return;
+      }
+      unsaid.tickets += 1;
+      unsaid.events += ticket.events;
+      unsaid.requests += ticket.requests;
+    },
+    close() {
+      if (timer === undefined) return;
+      clearTimeout(timer);
+      endWindow();
+    },
+  };
+}

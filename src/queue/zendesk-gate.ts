@@ -1,0 +1,102 @@
+// While Zendesk's host cannot be reached (a DNS failure, a refused connection) every ticket would
+// fail the same way. The worker then stops asking for tickets and probes the host instead, with
+// a growing pause (5 s, 10 s, ... 60 s), for as long as it takes: a service keeps going, and the
+// host may come back (DNS fixed, a proxy restarted). It says so once, then once a minute, then
+// when Zendesk answers again.
+import { errorMessage, Unauthorized, ZendeskUnreachable } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { pause } from '../timing.ts';
+
+export interface ZendeskGateOptions {
+  /** One request to Zendesk; rejects with ZendeskUnreachable while the host cannot be reached. */
+  probe: () => Promise<void>;
+  log: Logger;
+  signal: AbortSignal;
+  firstPauseMs?: number;
+  maxPauseMs?: number;
+  summaryEveryMs?: number;
+}
+
+export interface ZendeskGate {
+  /** True while Zendesk cannot be reached: take no ticket. */
+  readonly closed: boolean;
+  /** Milliseconds until the next probe (0 when open): how long a ticket taken now should wait. */
+  msUntilProbe(): number;
+  /** Why tickets wait while closed: the latest probe's error, for their status. */
+  reason(): string;
+  /** A ticket found Zendesk unreachable: close, and probe until it answers. */
+  close(error: ZendeskUnreachable): void;
+  /**
+   * Probes once at start-up, closing the gate if the host cannot be reached; never throws.
+   * Resolves with the refusal when Zendesk refuses the credentials: no ticket can succeed.
+   */
+  checkAtStart(): Promise<Unauthorized | undefined>;
+}
+
+export function createZendeskGate(options: ZendeskGateOptions): ZendeskGate {
+  const firstPauseMs = options.firstPauseMs ?? 5_000;
+  const maxPauseMs = options.maxPauseMs ?? 60_000;
+  const summaryEveryMs = options.summaryEveryMs ?? 60_000;
+  const { log, signal } = options;
+  let closedSince = 0;
+  let nextProbeAt = 0;
+  let latest = '';
+
+  const probeUntilOpen = async (error: ZendeskUnreachable) => {
+    let pauseMs = firstPauseMs;
+    let probes = 0;
+    let lastSummary = Date.now();
+    latest = errorMessage(error);
+    log.error({ err: latest }, `${latest}; no ticket is taken until it answers (probing every ${firstPauseMs / 1000}–${maxPauseMs / 1000} s) and tickets keep their retries; the worker keeps running and retrying`);
+    while (!signal.aborted) {
+      nextProbeAt = Date.now() + pauseMs;
+      if (!(await pause(pauseMs, signal))) return;
+      probes += 1;
+      try {
+        await options.probe();
+        break;
+      } catch (failure) {
+        // Anything but an unreachable host (wrong credentials, say) is for the tickets to meet.
+        if (!(failure instanceof ZendeskUnreachable)) break;
+        latest = errorMessage(failure);
+      }
+      pauseMs = Math.min(pauseMs * 2, maxPauseMs);
+      if (Date.now() - lastSummary >= summaryEveryMs) {
+        const seconds = Math.round((Date.now() - closedSince) / 1000);
+        log.warn({ err: latest, probes, seconds }, `Zendesk still cannot be reached after ${seconds} s (${probes} probes): ${latest}`);
+        lastSummary = Date.now();
+      }
+    }
+    if (signal.aborted) return;
+    log.info({ seconds: Math.round((Date.now() - closedSince) / 1000), probes }, 'Zendesk answers again; taking tickets');
+    closedSince = 0;
+    nextProbeAt = 0;
+  };
+
+  const gate: ZendeskGate = {
+    get closed() {
+      return closedSince > 0;
+    },
+    reason: () => `waiting for Zendesk: ${latest}`,
+    msUntilProbe: () => (closedSince > 0 ? Math.max(0, nextProbeAt - Date.now()) : 0),
+    close(error) {
+      if (closedSince > 0) return;
+      closedSince = Date.now();
+      nextProbeAt = closedSince + firstPauseMs;
+      void probeUntilOpen(error);
+    },
+    async checkAtStart() {
+      try {
+        await options.probe();
+      } catch (error) {
+        if (signal.aborted) return undefined;
+        // Refused credentials do not come right by waiting: the worker stops with that one line.
+        if (error instanceof Unauthorized) return error;
+        if (error instanceof ZendeskUnreachable) gate.close(error);
+        else log.error({ err: errorMessage(error) }, `${errorMessage(error)}; the worker keeps running and retrying`);
+      }
+      return undefined;
+    },
+  };
+  return gate;
+}

@@ -1,0 +1,58 @@
+// `convlog work` as a service: /healthz and /metrics on its health port while it works, a line per
+// ticket synced at the default log level, and the port closed once SIGTERM has stopped it.
+import net from 'node:net';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { killAll, startConvlog } from '../helpers/cli.ts';
+import { createFixture, type Fixture } from '../helpers/sync-fixture.ts';
+
+let fixture: Fixture;
+
+beforeAll(async () => {
+  fixture = await createFixture({ tickets: 2 }, { queue: [1, 2] });
+});
+afterAll(async () => {
+  await killAll();
+  await fixture?.close();
+});
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+it('answers /healthz and /metrics while working, logs each ticket, and closes the port on SIGTERM', { timeout: 90_000 }, async () => {
+  const port = await freePort();
+  const worker = startConvlog(['work'], { env: { ...fixture.env, CONVLOG_HEALTH_PORT: String(port), LOG_LEVEL: 'info' } });
+  const output = () => worker.stdout() + worker.stderr();
+
+  await vi.waitFor(
+    async () => {
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(health.status).toBe(200);
+    },
+    { timeout: 45_000, interval: 250 },
+  );
+  const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+  expect(metrics.status).toBe(200);
+  expect(await metrics.text()).toMatch(/^convlog_/m);
+
+  // At info, each ticket synced is named with what it cost.
+  await vi.waitFor(() => expect(output().match(/"msg":"ticket synced"/g)).toHaveLength(2), { timeout: 30_000, interval: 250 });
+  const line = JSON.parse(output().split('\n').find((l) => l.includes('"ticket synced"') && l.includes('"ticketId":1'))!);
+  expect(line).toMatchObject({ ticketId: 1, status: 'synced', events: expect.any(Number), requests: expect.any(Number), ms: expect.any(Number) });
+  expect(line.requests).toBeGreaterThan(0);
+
+  worker.kill('SIGTERM');
+  expect(await worker.exited, output()).toMatchObject({ code: 0, signal: null });
+  await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+});
+
+it('refuses a health port that is not a port, naming the flag', { timeout: 60_000 }, async () => {
+  const worker = startConvlog(['work', '--health-port', 'abc'], { env: fixture.env });
+  const exit = await worker.exited;
+  expect(exit.code).toBe(2);
+  expect(worker.stderr()).toMatch(/--health-port must be an integer from 1 to 65535, got "abc"/);
+});

@@ -1,0 +1,85 @@
+// A ticket that changes while its sync is running is synced again when the run ends, with no
+// backfill: enqueue marks it (the queue holds one job per ticket, so its job is skipped), and the
+// worker queues it once its job is over.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { PgBoss } from 'pg-boss';
+import { requestSyncAgain, startRun, takeSyncAgain } from '../../src/db/ticket-status.ts';
+import { enqueueTickets, type EnqueueResult } from '../../src/queue/enqueue.ts';
+import { runWorker } from '../../src/queue/worker.ts';
+import { createFixtureWithBoss, type FixtureWithBoss } from '../helpers/sync-fixture.ts';
+
+const TICKET = 1;
+const EVENTS = 10;
+let fixture: FixtureWithBoss;
+
+beforeAll(async () => {
+  fixture = await createFixtureWithBoss({ tickets: 2, ticketSizes: { [TICKET]: EVENTS } });
+});
+afterAll(async () => {
+  await fixture?.close();
+});
+
+const storedEvents = async (ticketId: number) =>
+  (await fixture.database.pool.query(`select count(*)::int as n from zendesk.conversation_events where ticket_id = $1`, [ticketId])).rows[0].n;
+
+it('stores events appended after the run read its last page, when the ticket was enqueued during the run', { timeout: 60_000 }, async () => {
+  const { boss, sim } = fixture;
+  const { db, pool } = fixture.database;
+  await enqueueTickets(boss, db, [TICKET]);
+  let enqueuedDuringRun: Promise<EnqueueResult> | undefined;
+  // The run's job ends only once that enqueue is done: the enqueue certainly meets a running job.
+  const bossWaitingForEnqueue = new Proxy(boss, {
+    get(target, key) {
+      // pg-boss's methods use private fields: called on the real instance, not on the proxy.
+      const value = Reflect.get(target, key, target);
+      if (key !== 'complete') return typeof value === 'function' ? value.bind(target) : value;
+      return async (...args: Parameters<PgBoss['complete']>) => {
+        await enqueuedDuringRun;
+        return target.complete(...args);
+      };
+    },
+  });
+  const stop = new AbortController();
+  const working = runWorker(bossWaitingForEnqueue, pool, fixture.deps, {
+    concurrency: 1,
+    signal: stop.signal,
+    untilIdle: true,
+    idleCheckMs: 100,
+    onPage: () => {
+      // The ticket's only page is stored: the run has read everything Zendesk had.
+      if (enqueuedDuringRun) return;
+      sim.appendEvents(TICKET, 5);
+      enqueuedDuringRun = enqueueTickets(boss, db, [TICKET]);
+    },
+  });
+  const summary = await working.finally(() => stop.abort());
+
+  expect(await enqueuedDuringRun).toEqual({ queued: 0, alreadyQueued: 1, duplicates: 0 });
+  expect(summary.synced).toBe(2);
+  expect(await storedEvents(TICKET)).toBe(EVENTS + 5);
+  const jobs = await pool.query(`select state::text from pgboss.job where name = 'ticket-sync'`);
+  expect(jobs.rows).toEqual([{ state: 'completed' }, { state: 'completed' }]);
+  const [state] = (await pool.query(`select status, sync_again_at from zendesk.ticket_sync where ticket_id = $1`, [TICKET])).rows;
+  expect(state).toEqual({ status: 'synced', sync_again_at: null });
+});
+
+it('asks for another run only when marked after the run started, and a full request wins', async () => {
+  const { db } = fixture.database;
+  const ticketId = 2;
+  await startRun(db, ticketId, { full: false });
+  expect(await requestSyncAgain(db, [ticketId], false)).toEqual([ticketId]);
+  expect(await requestSyncAgain(db, [ticketId], true)).toEqual([ticketId]);
+  expect(await requestSyncAgain(db, [ticketId], false)).toEqual([ticketId]);
+  expect(await takeSyncAgain(db, ticketId)).toEqual({ full: true });
+  // Taken: the mark is gone.
+  expect(await takeSyncAgain(db, ticketId)).toBeUndefined();
+
+  // A mark older than the run was read by the run.
+  await requestSyncAgain(db, [ticketId], false);
+  await startRun(db, ticketId, { full: false });
+  expect(await takeSyncAgain(db, ticketId)).toBeUndefined();
+
+  // A ticket waiting in the queue needs no mark: its job has read nothing yet.
+  await fixture.database.pool.query(`update zendesk.ticket_sync set status = 'queued' where ticket_id = $1`, [ticketId]);
+  expect(await requestSyncAgain(db, [ticketId], true)).toEqual([]);
+});

@@ -1,0 +1,52 @@
+// What a worker says at info per ticket: a line each while few go by, a summary per window when many do.
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import pino from 'pino';
+import { createSyncLog } from '../../src/queue/sync-log.ts';
+
+let lines: Record<string, unknown>[];
+const log = () => pino({ level: 'info', base: undefined, timestamp: false }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+const ticket = (ticketId: number) => ({ ticketId, status: 'synced', events: 10, requests: 2, ms: 30 });
+
+beforeEach(() => {
+  lines = [];
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+it('names each ticket while few are synced in a window', () => {
+  const syncLog = createSyncLog(log(), { windowMs: 10_000, perTicketLines: 3 });
+  syncLog.synced(ticket(1));
+  syncLog.synced({ ...ticket(2), status: 'not_found', events: 0 });
+  vi.advanceTimersByTime(10_000);
+  syncLog.synced(ticket(3));
+  syncLog.close();
+  expect(lines).toEqual([
+    { level: 30, ticketId: 1, status: 'synced', events: 10, requests: 2, ms: 30, msg: 'ticket synced' },
+    { level: 30, ticketId: 2, status: 'not_found', events: 0, requests: 2, ms: 30, msg: 'ticket not_found' },
+    { level: 30, ticketId: 3, status: 'synced', events: 10, requests: 2, ms: 30, msg: 'ticket synced' },
+  ]);
+});
+
+it('sums up the tickets past the per-ticket lines at the end of each window, and a new window names tickets again', () => {
+  const syncLog = createSyncLog(log(), { windowMs: 10_000, perTicketLines: 2 });
+  for (let id = 1; id <= 50; id++) syncLog.synced(ticket(id));
+  expect(lines).toHaveLength(2);
+  vi.advanceTimersByTime(10_000);
+  expect(lines[2]).toEqual({ level: 30, tickets: 48, events: 480, requests: 96, seconds: 10, msg: 'synced 48 more ticket(s) in the last 10 s: 480 events, 96 requests' });
+  syncLog.synced(ticket(51));
+  expect(lines[3]).toMatchObject({ ticketId: 51, msg: 'ticket synced' });
+  // Nothing left unsaid: close adds no summary.
+  syncLog.close();
+  expect(lines).toHaveLength(4);
+});
+
+it('says what a window held when the worker stops before it ends', () => {
+  const syncLog = createSyncLog(log(), { windowMs: 10_000, perTicketLines: 1 });
+  syncLog.synced(ticket(1));
+  vi.advanceTimersByTime(4_000);
+  syncLog.synced(ticket(2));
+  syncLog.close();
+  expect(lines.map((l) => l.msg)).toEqual(['ticket synced', 'synced 1 more ticket(s) in the last 4 s: 10 events, 2 requests']);
+});
