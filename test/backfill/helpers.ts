@@ -15,14 +15,15 @@ export interface SimExportTicket {
 /** Every ticket the simulator's export lists from startTime (read directly, outside convlog). */
 export async function exportSince(sim: Simulator, startTime: number): Promise<SimExportTicket[]> {
   const tickets: SimExportTicket[] = [];
-  let query = `start_time=${startTime}`;
+  // Every ticket, as convlog asks: the default scope would hide those handled by AI agents.
+  let query = `start_time=${startTime}&support_type_scope=all`;
   for (;;) {
     const response = await fetch(`${sim.url}/api/v2/incremental/tickets/cursor.json?${query}`, { headers: { authorization: AUTH } });
     if (response.status !== 200) throw new Error(`export: ${response.status} ${await response.text()}`);
     const body = (await response.json()) as { tickets: SimExportTicket[]; after_cursor: string; end_of_stream: boolean };
     tickets.push(...body.tickets);
     if (body.end_of_stream) return tickets;
-    query = `cursor=${encodeURIComponent(body.after_cursor)}`;
+    query = `cursor=${encodeURIComponent(body.after_cursor)}&support_type_scope=all`;
   }
 }
 
