@@ -12,11 +12,16 @@ import { getTableColumns, type Column } from 'drizzle-orm';
 import type pg from 'pg';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from './connection.ts';
-import { authors, brands, groups, organizations, tickets, type BrandRow } from './schema.ts';
+import { authors, brands, groups, organizations, tickets, type AuthorRow, type BrandRow, type GroupRow, type OrganizationRow, type TicketRow } from './schema.ts';
 import { EXPORT_POSITION_KEY, type ExportPosition } from './sync-state.ts';
-import type { TicketContextRows } from '../sync/map-ticket.ts';
 
-export interface ContextRows extends TicketContextRows {
+/** The rows of a page of ticket context (src/sync/map-ticket.ts makes them). */
+export interface ContextRows {
+  tickets: TicketRow[];
+  /** Side-loaded users, as `support:<id>` authors. */
+  authors: AuthorRow[];
+  groups: GroupRow[];
+  organizations: OrganizationRow[];
   brands: BrandRow[];
 }
 
