@@ -21,6 +21,8 @@ export interface Config {
   dataDir: string;
   rateLimit: number;
   exportRateLimit: number;
+  /** convlog's share of Zendesk's account-wide limit (tickets by id, groups, brands, organizations). */
+  accountRateLimit: number;
   concurrency: number;
   logLevel: string;
   redactSystemMetadata: boolean;
@@ -152,6 +154,7 @@ const envSchema = z.object({
   ZENDESK_OAUTH_TOKEN: optionalText,
   CONVLOG_RATE_LIMIT: positiveInteger(100),
   CONVLOG_EXPORT_RATE_LIMIT: positiveInteger(10),
+  CONVLOG_ACCOUNT_RATE_LIMIT: positiveInteger(100),
   CONVLOG_CONCURRENCY: positiveInteger(4),
   CONVLOG_REQUEST_TIMEOUT: positiveInteger(30),
   CONVLOG_REDACT_SYSTEM_METADATA: boolean,
@@ -234,6 +237,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = loadDotenv(), options: LoadC
     dataDir: path.resolve(e.CONVLOG_DATA_DIR ?? '.convlog'),
     rateLimit: e.CONVLOG_RATE_LIMIT,
     exportRateLimit: e.CONVLOG_EXPORT_RATE_LIMIT,
+    accountRateLimit: e.CONVLOG_ACCOUNT_RATE_LIMIT,
     concurrency: e.CONVLOG_CONCURRENCY,
     logLevel: e.LOG_LEVEL,
     redactSystemMetadata: e.CONVLOG_REDACT_SYSTEM_METADATA,

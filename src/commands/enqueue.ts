@@ -2,6 +2,7 @@ import { ticketIdsFromSql } from '../db/read-only-query.ts';
 import { readTicketIds } from '../queue/ticket-ids.ts';
 import { enqueueTickets } from '../queue/enqueue.ts';
 import { openRuntime } from './runtime.ts';
+import { readRowsOfQueued } from './ticket-rows.ts';
 import type { Command } from './types.ts';
 
 export const enqueue: Command = {
@@ -34,6 +35,8 @@ export const enqueue: Command = {
       });
       const duplicates = result.duplicates > 0 ? `, ${result.duplicates} duplicate id(s) ignored` : '';
       ctx.out(`queued ${result.queued} ticket(s), ${result.alreadyQueued} already queued${duplicates} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      const { db, pool } = runtime.database;
+      await readRowsOfQueued({ db, pool, config, log: ctx.log, signal: ctx.signal }, ids);
       return 0;
     } finally {
       await runtime.close();

@@ -40,6 +40,11 @@ export const status: Command = {
       ctx.out(`queue      ${n(q.queued)} queued, ${n(q.waiting_to_retry)} waiting to retry, ${n(q.running)} running, ${n(q.failed)} dead (retries exhausted)`);
       ctx.out(`tickets    ${Object.entries(report.tickets).map(([k, v]) => `${n(v)} ${k}`).join(', ')}`);
       ctx.out(`stored     ${n(report.stored.events)} events, ${n(report.stored.authors)} authors, ${n(report.stored.attachments)} attachments, ${n(report.stored.thumbnails)} thumbnails`);
+      const c = report.context;
+      ctx.out(
+        `context    ${n(c.tickets)} tickets (${n(c.deleted)} deleted), ${n(c.groups)} groups, ${n(c.brands)} brands, ${n(c.organizations)} organizations` +
+          (c.withoutRow > 0 ? `; ${n(c.withoutRow)} synced or queued ticket(s) without a ticket row yet (the next backfill or sync by id reads them)` : ''),
+      );
       ctx.out(`last sync  ${report.lastSyncedAt ?? 'never'}`);
       if (report.oldestUnsynced) ctx.out(`oldest unsynced  ticket ${report.oldestUnsynced.ticketId}, waiting since ${report.oldestUnsynced.since}`);
       if (report.rateBudgets.length === 0) ctx.out('budget     no request taken yet');

@@ -5,6 +5,7 @@ import { readTicketIds } from '../queue/ticket-ids.ts';
 import { runWorker } from '../queue/worker.ts';
 import { createProgress } from './progress.ts';
 import { openSyncRuntime } from './runtime.ts';
+import { readRowsOfQueued } from './ticket-rows.ts';
 import type { Command, CommandContext } from './types.ts';
 import { concurrencyFlag } from './args.ts';
 import type { SyncRuntime } from './runtime.ts';
@@ -45,6 +46,11 @@ export async function syncTickets(
   await checkCredentials({ http: deps.http, log: ctx.log, signal: ctx.signal }, 'nothing was queued');
   const queued = await enqueueTickets(boss, database.db, ids, { full: options.full });
   ctx.log.debug({ ...queued }, 'tickets queued');
+  // Beside the worker: it spends the account-wide budget, the worker the conversation log's.
+  const ticketRows = readRowsOfQueued(
+    { db: database.db, pool: database.pool, config: runtime.config, http: deps.http, log: ctx.log, signal: ctx.signal },
+    ids,
+  );
 
   const progress = createProgress(options.label ?? 'sync');
   const totals = { done: 0, total: ids.length, events: 0, requests: 0 };
@@ -66,6 +72,7 @@ export async function syncTickets(
     },
   });
   await refresh();
+  await ticketRows;
   progress.stop();
   if (summary.fatal) throw summary.fatal;
 

@@ -68,10 +68,6 @@ export function loadExportPosition(db: Db): Promise<ExportPosition | null> {
   return read<ExportPosition>(db, EXPORT_POSITION_KEY);
 }
 
-export function saveExportPosition(db: Db, position: Omit<ExportPosition, 'savedAt'>): Promise<void> {
-  return write(db, EXPORT_POSITION_KEY, { ...position, savedAt: new Date().toISOString() });
-}
-
 export function loadLastBackfill(db: Db): Promise<BackfillRun | null> {
   return read<BackfillRun>(db, LAST_BACKFILL_KEY);
 }

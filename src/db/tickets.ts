@@ -15,15 +15,13 @@ import type { Db } from './connection.ts';
 import { authors, brands, groups, organizations, tickets, type AuthorRow, type BrandRow, type GroupRow, type OrganizationRow, type TicketRow } from './schema.ts';
 import { EXPORT_POSITION_KEY, type ExportPosition } from './sync-state.ts';
 
-export interface TicketContextRows {
+/** The rows of a page of ticket context (src/sync/map-ticket.ts makes them). */
+export interface ContextRows {
   tickets: TicketRow[];
-  /** Side-loaded users, as `support:<id>` authors: requesters, assignees, submitters. */
+  /** Side-loaded users, as `support:<id>` authors. */
   authors: AuthorRow[];
   groups: GroupRow[];
   organizations: OrganizationRow[];
-}
-
-export interface ContextRows extends TicketContextRows {
   brands: BrandRow[];
 }
 

@@ -23,7 +23,7 @@ export interface BackfillWorker {
 
 /** What a backfill needs of the runtime every syncing command opens (SyncRuntime). */
 export interface BackfillRuntime {
-  config: Pick<Config, 'exportRateLimit'>;
+  config: Pick<Config, 'exportRateLimit' | 'accountRateLimit'>;
   database: Pick<Database, 'db' | 'pool'>;
   boss: PgBoss;
   deps: { http: ZendeskHttp };
@@ -36,6 +36,7 @@ export function backfillDeps(runtime: BackfillRuntime, log: Logger): BackfillDep
     boss: runtime.boss,
     http: runtime.deps.http,
     budget: budgetFor('export', runtime.database.pool, runtime.config.exportRateLimit, log),
+    accountBudget: budgetFor('account', runtime.database.pool, runtime.config.accountRateLimit, log),
     log,
   };
 }

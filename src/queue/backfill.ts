@@ -1,14 +1,19 @@
 // The backfill: ask the incremental ticket export which tickets changed (since a time, or since
-// the saved position) and queue a sync for each, page by page. Each page is queued before its
-// cursor is saved, so an interruption at worst queues a page again and never skips one. Deleted
-// tickets are recorded as not_found without spending conversation-log requests.
+// the saved position) and queue a sync for each, page by page. Each page is mapped first (a
+// malformed ticket fails it before anything is queued), then queued, then its tickets and
+// side-loads are stored in the statement that saves its cursor: an interruption at worst queues
+// a page again and never skips one. Deleted tickets are recorded as not_found in that statement
+// without spending conversation-log requests. Once per run, the groups, brands and organizations
+// lists are refreshed under the account-wide budget.
 import type pg from 'pg';
 import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/connection.ts';
-import { loadExportPosition, loadResync, saveExportPosition, saveLastBackfill, saveResync, tryBackfillLock, type BackfillRun, type BackfillTotals } from '../db/sync-state.ts';
-import { recordStatus } from '../db/ticket-status.ts';
+import { loadExportPosition, loadResync, saveLastBackfill, saveResync, tryBackfillLock, type BackfillRun, type BackfillTotals } from '../db/sync-state.ts';
+import { saveExportPage } from '../db/tickets.ts';
 import { BackfillBusy, BackfillFailed, errorMessage, UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { mapTicketContext } from '../sync/map-ticket.ts';
+import { readAccountLists, type ListsResult } from '../sync/ticket-context.ts';
 import type { ZendeskHttp } from '../zendesk/http.ts';
 import { pageIncrementalExport, type ExportStart, type PageExportOptions } from '../zendesk/incremental-export.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
@@ -24,6 +29,8 @@ export interface BackfillDeps {
   http: ZendeskHttp;
   /** The export's budget (exportBudget), not the conversation log's. */
   budget: RequestBudget;
+  /** The account-wide budget, for the groups, brands and organizations lists. */
+  accountBudget: RequestBudget;
   log: Logger;
 }
 
@@ -49,6 +56,8 @@ export interface BackfillResult extends BackfillTotals {
   from: string;
   /** Stopped by the signal before the end of the stream; the position of the pages done is saved. */
   interrupted: boolean;
+  /** The groups, brands and organizations lists, read once per run; or why they could not be. */
+  accountLists: ListsResult | { error: string } | null;
 }
 
 export const NO_POSITION_MESSAGE =
@@ -115,15 +124,12 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
     let interrupted = false;
     try {
       for await (const page of pages) {
-        // Last word per ticket within the page: a ticket listed twice counts as its latest state.
-        const latest = new Map<number, string>();
-        for (const ticket of page.tickets) latest.set(ticket.id, ticket.status);
-        const deleted = [...latest].filter(([, status]) => status === 'deleted').map(([id]) => id);
-        const live = [...latest].filter(([, status]) => status !== 'deleted').map(([id]) => id);
+        // Checked before anything is queued: a malformed ticket fails the page, naming ticket and
+        // field, and the position stays before it. The rows keep each ticket's latest state.
+        const rows = mapTicketContext(page, { cursor: page.cursorBefore });
+        const deleted = rows.tickets.filter((t) => t.deleted).map((t) => t.id);
+        const live = rows.tickets.filter((t) => !t.deleted).map((t) => t.id);
 
-        for (const id of deleted) {
-          await recordStatus(db, id, { status: 'not_found', reason: 'deleted in Zendesk (reported by the incremental ticket export)' });
-        }
         // A ticket whose sync is running cannot get a second job, and that run may already have
         // read past this change: it is remembered and queued again by the next backfill.
         const running = await runningTickets(deps.pool);
@@ -134,9 +140,9 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
           await saveResync(db, resync);
           totals.resyncLater += busy.length;
         }
-        // Only now that the page is queued does the position move past it.
+        // Only now that the page is queued does the position move past it, with its rows.
         if (page.position && (!totals.position || page.position > totals.position)) totals.position = page.position;
-        await saveExportPosition(db, {
+        await saveExportPage(db, rows, {
           cursor: page.afterCursor,
           ...(page.afterCursor === null && 'startTime' in start ? { startTime: start.startTime } : {}),
           position: totals.position?.toISOString() ?? null,
@@ -158,8 +164,9 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
       if (!options.signal?.aborted) throw error;
       interrupted = true;
     }
+    const accountLists = interrupted ? null : await refreshAccountLists(deps, options);
     await record(interrupted ? 'interrupted' : 'done');
-    return { ...totals, from, interrupted };
+    return { ...totals, from, interrupted, accountLists };
   } catch (error) {
     if (error instanceof UsageError) {
       await record('failed', error.message);
@@ -173,5 +180,21 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
     );
   } finally {
     await lock.release();
+  }
+}
+
+/**
+ * Brands come only from their list, and the lists name groups and organizations no changed ticket
+ * named. A failure here leaves the export's work done: it is logged and reported, not thrown.
+ */
+async function refreshAccountLists(deps: BackfillDeps, options: BackfillOptions): Promise<ListsResult | { error: string }> {
+  const tuning = { maxAttempts: options.exportOptions?.maxAttempts, retryBaseMs: options.exportOptions?.retryBaseMs };
+  try {
+    const lists = await readAccountLists({ db: deps.db, http: deps.http, budget: deps.accountBudget, log: deps.log, signal: options.signal }, tuning);
+    deps.log.debug({ ...lists }, 'backfill: groups, brands and organizations lists read');
+    return lists;
+  } catch (error) {
+    deps.log.warn({ err: errorMessage(error) }, 'backfill: could not read the groups, brands and organizations lists; views show their ids until the next backfill');
+    return { error: errorMessage(error) };
   }
 }

@@ -4,7 +4,7 @@
 // Each table's rows have unique keys (Postgres refuses to touch a row twice in one upsert).
 import type { ZendeskErrorContext } from '../errors.ts';
 import type { AuthorRow, BrandRow, GroupRow, OrganizationRow, TicketRow } from '../db/schema.ts';
-import type { TicketContextRows } from '../db/tickets.ts';
+import type { ContextRows } from '../db/tickets.ts';
 import {
   checkRecords,
   type ZendeskBrand,
@@ -15,7 +15,8 @@ import {
 } from '../zendesk/ticket-schemas.ts';
 import { sanitizeForPostgres } from './sanitize.ts';
 
-export type { TicketContextRows };
+/** A page's rows but the brands, which come from their own list. */
+export type TicketContextRows = Omit<ContextRows, 'brands'>;
 
 /** What one page carries, as received: the tickets and the records side-loaded with them. */
 export interface TicketContextInput {

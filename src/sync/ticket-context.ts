@@ -6,7 +6,7 @@ import { storeTicketContext, ticketIdsWithoutRow } from '../db/tickets.ts';
 import type { Logger } from '../log.ts';
 import type { ZendeskHttp } from '../zendesk/http.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
-import { listBrands, listGroups, listOrganizations, showManyTickets, type ReadOptions } from '../zendesk/ticket-context.ts';
+import { listBrands, listGroups, listOrganizations, showManyTickets, SHOW_MANY_BATCH, type ReadOptions } from '../zendesk/ticket-context.ts';
 import { mapBrands, mapTicketContext } from './map-ticket.ts';
 
 export interface TicketContextDeps {
@@ -35,6 +35,9 @@ export async function readMissingTickets(deps: TicketContextDeps, ticketIds: rea
   const result: ReadByIdResult = { stored: 0, missing: [], requests: 0 };
   const unknown = await ticketIdsWithoutRow(deps.db, ticketIds);
   if (unknown.length === 0) return result;
+  const requests = Math.ceil(unknown.length / SHOW_MANY_BATCH);
+  // Thousands of ids (enqueue --sql) take minutes under the account budget: say so up front.
+  if (requests > 10) deps.log.info({ tickets: unknown.length, requests }, 'reading the tickets that have no row yet, 100 a request, under the account-wide budget');
   for await (const batch of showManyTickets(deps.http, unknown, { ...tuning, budget: deps.budget, signal: deps.signal, log: deps.log })) {
     const stored = await storeTicketContext(deps.db, mapTicketContext(batch));
     result.stored += stored.tickets;

@@ -1,11 +1,13 @@
 // The analyst tests' known data set: simulator seed 1, tickets 1..40 synced in-process through
 // syncTicket, plus one ticket of each unhappy outcome (41 deleted, 42 forbidden, 43 failed on a
-// malformed page, recorded the way the worker records a final failure).
+// malformed page, recorded the way the worker records a final failure), and the ticket context
+// (tickets read by id, the groups, brands and organizations lists).
 import { loadConfig } from '../../src/config.ts';
 import { recordStatus } from '../../src/db/ticket-status.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startSimulator, type ConversationEvent, type Simulator } from '../../src/simulator/index.ts';
 import { syncTicket, type SyncDeps } from '../../src/sync/sync-ticket.ts';
+import { readAccountLists, readMissingTickets } from '../../src/sync/ticket-context.ts';
 import { createZendeskHttp, localBudget } from '../../src/zendesk/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
@@ -53,6 +55,10 @@ export async function syncedDataset(env: Record<string, string> = {}): Promise<D
       }
     };
     await Promise.all([worker(), worker(), worker(), worker()]);
+    // The ticket context, as `convlog sync` and `convlog backfill` store it.
+    const context = { db: database.db, http, budget: localBudget(), log: silentLogger };
+    await readMissingTickets(context, [...SYNCED, DELETED, FORBIDDEN, FAILED]);
+    await readAccountLists(context);
   } catch (error) {
     await sim.close();
     await database.close();

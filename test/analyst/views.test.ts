@@ -194,9 +194,12 @@ describe('author_activity', () => {
     const actual = await rows(
       `select author_key, tickets, events, messages, internal_notes, other_events, attachments, first_event_at, replies,
               median_reply_wait_seconds, first_replies, median_first_reply_seconds
-         from zendesk.author_activity order by author_key collate "C"`,
+         from zendesk.author_activity where events > 0 order by author_key collate "C"`,
     );
     expect(actual).toEqual(expected);
+    // People the ticket context named (requesters, assignees) who have not written: all zeros.
+    const silent = await rows(`select author_key, tickets, messages, replies from zendesk.author_activity where events = 0`);
+    for (const row of silent) expect(row).toMatchObject({ author_key: expect.stringMatching(/^support:\d+$/), tickets: 0, messages: 0, replies: 0 });
     expect(expected.filter((r) => r.replies > 0).length).toBeGreaterThan(3);
   });
 });

@@ -29,6 +29,7 @@ afterEach(async () => {
   await Promise.all(sims.splice(0).map((sim) => sim.close()));
   await clearQueue(database.pool);
   await database.pool.query('delete from convlog.sync_state');
+  await database.pool.query('truncate zendesk.tickets, zendesk.groups, zendesk.brands, zendesk.organizations');
   await database.pool.query(`delete from pgboss.job where name = 'ticket-sync'`);
 });
 
@@ -40,7 +41,7 @@ async function simulator(options: SimulatorOptions = {}): Promise<Simulator> {
 
 function deps(sim: Simulator): BackfillDeps {
   const http = createZendeskHttp({ baseUrl: sim.url, auth: { kind: 'token', email: EMAIL, token: TOKEN }, requestTimeoutMs: 5_000 });
-  return { db: database.db, pool: database.pool, boss, http, budget: localBudget(), log: silentLogger };
+  return { db: database.db, pool: database.pool, boss, http, budget: localBudget(), accountBudget: localBudget(), log: silentLogger };
 }
 
 const backfill = (sim: Simulator, options: BackfillOptions = {}) => runBackfill(deps(sim), { exportOptions: { retryBaseMs: 5, maxAttempts: 3 }, ...options });
@@ -60,7 +61,8 @@ describe('backfill from a date', () => {
     expect(await queuedTicketIds(database.pool)).toEqual(sorted(expected));
     expect(result).toMatchObject({ seen: expected.length, queued: expected.length, deleted: 0, interrupted: false, pages: Math.ceil(expected.length / 7) });
     expect(pages.reduce((a, b) => a + b, 0)).toBe(expected.length);
-    expect(sim.requests.every((r) => r.kind === 'export')).toBe(true);
+    // The export, then the groups, brands and organizations lists once: no conversation log.
+    expect(new Set(sim.requests.map((r) => r.kind))).toEqual(new Set(['export', 'groups', 'brands', 'organizations']));
     expect(sim.requests[0].query).toEqual({ start_time: String(since), support_type_scope: 'all', include: 'users,groups,organizations' });
     const statuses = await ticketStatuses(database.pool);
     expect(sorted(statuses.keys())).toEqual(sorted(expected));

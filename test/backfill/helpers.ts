@@ -15,6 +15,7 @@ export interface SimExportTicket {
 /** Every ticket the simulator's export lists from startTime, AI-agent tickets included (read directly, outside convlog). */
 export async function exportSince(sim: Simulator, startTime: number): Promise<SimExportTicket[]> {
   const tickets: SimExportTicket[] = [];
+  // Every ticket, as convlog asks: the default scope would hide those handled by AI agents.
   let query = `start_time=${startTime}&support_type_scope=all`;
   for (;;) {
     const response = await fetch(`${sim.url}/api/v2/incremental/tickets/cursor.json?${query}`, { headers: { authorization: AUTH } });

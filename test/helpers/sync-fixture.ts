@@ -179,7 +179,8 @@ export async function rowCounts(database: TestDatabase, ticketIds?: readonly num
   const { rows } = await database.pool.query<Counts>(
     `select
       (select count(*)::int from zendesk.conversation_events ${where}) as events,
-      (select count(*)::int from zendesk.authors) as authors,
+      -- Authors who wrote: sync and enqueue also store requesters and assignees read by id.
+      (select count(*)::int from zendesk.authors a where exists (select from zendesk.conversation_events e where e.author_key = a.author_key)) as authors,
       (select count(*)::int from zendesk.attachments ${where}) as attachments,
       (select count(*)::int from zendesk.attachment_thumbnails ${where}) as thumbnails`,
     params,

@@ -1,0 +1,55 @@
+// Tickets queued by id (sync, enqueue) that no export has shown yet get their tickets row in the
+// same run, from show_many, under the account-wide budget. It runs in the command, after the
+// queueing, because one request then covers 100 tickets; a worker would read them one by one.
+// A failure here never undoes the queueing: it is logged, and `convlog status` counts the
+// tickets still without a row (the next backfill or run by id fills them).
+import type pg from 'pg';
+import type { Config } from '../config.ts';
+import { budgetFor } from '../db/budgets.ts';
+import type { Db } from '../db/connection.ts';
+import { errorMessage } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { readMissingTickets, type ReadByIdResult } from '../sync/ticket-context.ts';
+import { createZendeskHttp, type ZendeskHttp } from '../zendesk/index.ts';
+
+export interface TicketRowsDeps {
+  db: Db;
+  pool: pg.Pool;
+  config: Pick<Config, 'accountRateLimit' | 'zendesk'>;
+  log: Logger;
+  signal?: AbortSignal;
+  /** The command's client, when it has one; else one is made from the config. */
+  http?: ZendeskHttp;
+}
+
+/** Returns what was read, or null when it could not be (no credentials, or a failure, logged). */
+export async function readRowsOfQueued(deps: TicketRowsDeps, ticketIds: readonly number[]): Promise<ReadByIdResult | null> {
+  if (ticketIds.length === 0) return null;
+  const zendesk = deps.config.zendesk;
+  if (!deps.http && !zendesk) {
+    deps.log.info('no Zendesk credentials: the queued tickets get their ticket rows from the next backfill or sync');
+    return null;
+  }
+  try {
+    const result = await readMissingTickets(
+      {
+        db: deps.db,
+        http: deps.http ?? createZendeskHttp(zendesk!, { log: deps.log }),
+        budget: budgetFor('account', deps.pool, deps.config.accountRateLimit, deps.log),
+        log: deps.log,
+        signal: deps.signal,
+      },
+      ticketIds,
+    );
+    if (result.requests > 0) {
+      deps.log.info({ stored: result.stored, notReturned: result.missing.length, requests: result.requests }, 'ticket rows read by id');
+    }
+    return result;
+  } catch (error) {
+    deps.log.warn(
+      { err: errorMessage(error) },
+      'could not read the queued tickets from the tickets API; they stay queued, and "convlog status" counts those without a ticket row',
+    );
+    return null;
+  }
+}

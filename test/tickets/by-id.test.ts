@@ -1,0 +1,137 @@
+// Tickets queued by id get their tickets row in the same run (show_many, under the account-wide
+// budget), through the real CLI against the simulator; two processes share that budget.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BUDGET_NAMES } from '../../src/db/budgets.ts';
+import { ensureBudget } from '../../src/db/rate-budget.ts';
+import { startSimulator, type SimRequest, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
+import { runCli } from '../helpers/cli.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { EMAIL, TOKEN } from '../backfill/helpers.ts';
+import { simShowMany } from './helpers.ts';
+
+const SLOW = 150_000;
+const ACCOUNT_KINDS = new Set(['show_many', 'groups', 'brands', 'organizations', 'ticket', 'users_me', 'webhooks']);
+
+let database: TestDatabase;
+let sim: Simulator | undefined;
+let origin = 0;
+
+beforeEach(async () => {
+  database = await createTestDatabase();
+});
+afterEach(async () => {
+  await sim?.close();
+  sim = undefined;
+  await database?.close();
+});
+
+async function start(options: SimulatorOptions): Promise<Simulator> {
+  origin = Date.now();
+  sim = await startSimulator({ rateLimit: 0, exportRateLimit: 0, seed: 2, ...options });
+  return sim;
+}
+
+const env = (extra: Record<string, string> = {}) => ({
+  DATABASE_URL: database.url,
+  ZENDESK_BASE_URL: sim!.url,
+  ZENDESK_EMAIL: EMAIL,
+  ZENDESK_API_TOKEN: TOKEN,
+  ...extra,
+});
+
+async function storedRows(): Promise<Map<number, { via_channel: string | null; group_id: number | null; brand_id: number | null; tags: string[] | null }>> {
+  const { rows } = await database.pool.query<{ id: number; via_channel: string | null; group_id: number | null; brand_id: number | null; tags: string[] | null }>(
+    'select id::int, via_channel, group_id::float8 as group_id, brand_id::float8 as brand_id, tags from zendesk.tickets',
+  );
+  return new Map(rows.map(({ id, ...row }) => [id, row]));
+}
+
+async function expectRowsAsServed(ids: number[]): Promise<void> {
+  const served = await simShowMany(sim!, ids);
+  const stored = await storedRows();
+  expect(served.length).toBeGreaterThan(0);
+  for (const t of served) {
+    expect(stored.get(t.id), `ticket ${t.id}`).toEqual({ via_channel: t.via?.channel ?? null, group_id: t.group_id ?? null, brand_id: t.brand_id ?? null, tags: t.tags ?? null });
+  }
+  expect(stored.size).toBe(served.length);
+}
+
+describe('tickets queued by id', () => {
+  it('convlog sync gives each ticket its tickets row within the same run', async () => {
+    await start({ tickets: 30, ticketSizes: { 3: 5, 5: 5, 12: 5 } });
+    const result = await runCli(['sync', '3', '5', '12'], { env: env(), timeoutMs: SLOW });
+    expect(result.code, result.stderr).toBe(0);
+    const showMany = sim!.requests.filter((r) => r.kind === 'show_many');
+    expect(showMany.map((r) => [r.status, r.query.ids])).toEqual([[200, '3,5,12']]);
+    await expectRowsAsServed([3, 5, 12]);
+    expect(showMany[0].query.ids).toBe('3,5,12');
+
+    const status = await runCli(['status'], { env: { DATABASE_URL: database.url }, timeoutMs: SLOW });
+    expect(status.stdout).toMatch(/^context +3 tickets \(0 deleted\), \d+ groups, \d+ brands, \d+ organizations$/m);
+    expect(status.stdout).toMatch(/^budget +account: .*1 requests?,/m);
+  }, SLOW);
+
+  it('convlog enqueue reads them 100 a request, and only those without a row', async () => {
+    await start({ tickets: 250, deleted: [17] });
+    const first = await runCli(['enqueue', '--range', '1..150'], { env: env(), timeoutMs: SLOW });
+    expect(first.code, first.stderr).toBe(0);
+    await expectRowsAsServed(Array.from({ length: 150 }, (_, i) => i + 1));
+    expect((await storedRows()).has(17)).toBe(false); // deleted: show_many leaves it out
+
+    sim!.resetRequests();
+    const second = await runCli(['enqueue', '--range', '101..250'], { env: env(), timeoutMs: SLOW });
+    expect(second.code, second.stderr).toBe(0);
+    const asked = sim!.requests.filter((r) => r.kind === 'show_many').flatMap((r) => r.query.ids.split(',').map(Number));
+    // 101..150 have rows already; 17 is not in this range.
+    expect(asked).toEqual(Array.from({ length: 100 }, (_, i) => i + 151));
+    await expectRowsAsServed(Array.from({ length: 250 }, (_, i) => i + 1));
+  }, SLOW);
+
+  it('a failure reading them keeps the queueing, warns, and status counts the tickets without a row', async () => {
+    await start({ tickets: 20, apiToken: 'another-token' });
+    const result = await runCli(['enqueue', '1', '2', '3'], { env: env(), timeoutMs: SLOW });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/queued 3 ticket\(s\)/);
+    expect(result.stderr).toMatch(/could not read the queued tickets/);
+    expect((await storedRows()).size).toBe(0);
+    const status = await runCli(['status', '--json'], { env: { DATABASE_URL: database.url }, timeoutMs: SLOW });
+    expect(JSON.parse(status.stdout).context).toMatchObject({ tickets: 0, withoutRow: 3 });
+  }, SLOW);
+});
+
+/** Account-wide requests per simulator window: answered, and refused with 429. */
+function perWindow(requests: SimRequest[], windowMs: number) {
+  const counts = new Map<number, { ok: number; limited: number }>();
+  for (const r of requests) {
+    if (!ACCOUNT_KINDS.has(r.kind)) continue;
+    const window = Math.floor((r.at - origin) / windowMs);
+    const c = counts.get(window) ?? { ok: 0, limited: 0 };
+    if (r.status === 429) c.limited++;
+    else c.ok++;
+    counts.set(window, c);
+  }
+  return [...counts.values()];
+}
+
+describe('the account-wide budget', () => {
+  it('two enqueue processes reading show_many together never exceed it', async () => {
+    const limit = 3;
+    await start({ tickets: 1000, accountRateLimit: limit, window: 1, latency: 20 });
+    await ensureBudget(database.pool, BUDGET_NAMES.account, limit, 1000);
+    const settings = env({ CONVLOG_ACCOUNT_RATE_LIMIT: String(limit), LOG_LEVEL: 'info' });
+    const results = await Promise.all([
+      runCli(['enqueue', '--range', '1..500'], { env: settings, timeoutMs: SLOW }),
+      runCli(['enqueue', '--range', '501..1000'], { env: settings, timeoutMs: SLOW }),
+    ]);
+    for (const r of results) expect(r.code, r.stderr).toBe(0);
+
+    const windows = perWindow(sim!.requests, 1000);
+    expect(windows.reduce((n, w) => n + w.ok, 0)).toBe(10); // 1,000 tickets, 100 a request
+    expect(windows.length).toBeGreaterThanOrEqual(4); // more than the limit: it had to wait
+    for (const w of windows) {
+      expect(w.ok).toBeLessThanOrEqual(limit);
+      expect(w.limited).toBe(0);
+    }
+    expect((await storedRows()).size).toBe(1000);
+  }, SLOW);
+});
