@@ -30,6 +30,8 @@ export interface Config {
   onDelete: OnDelete;
   /** Tickets larger than a page are read again from their first event at least this often. */
   fullResyncDays: number;
+  /** The share (0..1) of a minute's conversation-log budget each backfill spends on those full reads. */
+  fullResyncShare: number;
   /** Present when the environment names an account and credentials. */
   zendesk: ZendeskConfig | undefined;
   /** Why `zendesk` is missing, for commands that need it. */
@@ -160,6 +162,7 @@ const envSchema = z.object({
   CONVLOG_REDACT_SYSTEM_METADATA: boolean,
   CONVLOG_ON_DELETE: oneOf(ON_DELETE_MODES, 'purge'),
   CONVLOG_FULL_RESYNC_DAYS: positiveInteger(30),
+  CONVLOG_FULL_RESYNC_PERCENT: integerFrom(0, 100, 10, 'a percentage from 0 to 100'),
   LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
   // convlog serve: webhooks
   CONVLOG_WEBHOOK_SECRET: webhookSecrets,
@@ -243,6 +246,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = loadDotenv(), options: LoadC
     redactSystemMetadata: e.CONVLOG_REDACT_SYSTEM_METADATA,
     onDelete: e.CONVLOG_ON_DELETE,
     fullResyncDays: e.CONVLOG_FULL_RESYNC_DAYS,
+    fullResyncShare: e.CONVLOG_FULL_RESYNC_PERCENT / 100,
     zendesk,
     zendeskProblems: problems,
     serve: {

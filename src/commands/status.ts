@@ -4,6 +4,7 @@ import { backfillStatus, describeBackfillStatus, scheduleStatus } from '../queue
 import { jobsByState } from '../queue/queue-stats.ts';
 import { openRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
+import { fullReadsOverdue } from '../db/full-read.ts';
 
 export const status: Command = {
   name: 'status',
@@ -30,6 +31,8 @@ export const status: Command = {
         rateBudgets: await readBudgets(pool),
         schedules: await scheduleStatus(runtime.boss),
         backfill: await backfillStatus(runtime.database.db),
+        // Tickets longer than a page whose last read from the first event is older than CONVLOG_FULL_RESYNC_DAYS.
+        fullReadsOverdue: { days: runtime.config.fullResyncDays, tickets: await fullReadsOverdue(runtime.database.db, runtime.config.fullResyncDays) },
       };
       if (values.json) {
         ctx.out(JSON.stringify(report, null, 2));
@@ -46,6 +49,10 @@ export const status: Command = {
           (c.withoutRow > 0 ? `; ${n(c.withoutRow)} synced or queued ticket(s) without a ticket row yet (the next backfill or sync by id reads them)` : ''),
       );
       ctx.out(`last sync  ${report.lastSyncedAt ?? 'never'}`);
+      const overdue = report.fullReadsOverdue;
+      if (overdue.tickets > 0) {
+        ctx.out(`full reads ${n(overdue.tickets)} ticket(s) longer than a page not read from their first event for ${overdue.days} days (scheduled backfills queue them, a share of the budget at a time)`);
+      }
       if (report.oldestUnsynced) ctx.out(`oldest unsynced  ticket ${report.oldestUnsynced.ticketId}, waiting since ${report.oldestUnsynced.since}`);
       if (report.rateBudgets.length === 0) ctx.out('budget     no request taken yet');
       for (const budget of report.rateBudgets) ctx.out(describeBudget(budget));

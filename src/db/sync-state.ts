@@ -33,8 +33,10 @@ export interface BackfillTotals<Position = Date | null> {
   seen: number;
   queued: number;
   alreadyQueued: number;
-  /** Deleted in Zendesk: recorded as not_found, not queued. */
+  /** Deleted in Zendesk: recorded as not_found (a tombstone), their rows purged, not queued. */
   deleted: number;
+  /** Long tickets queued for their periodic full read (CONVLOG_FULL_RESYNC_DAYS). */
+  fullReads?: number;
   /** Changed while their sync was running: queued again by the next backfill. */
   resyncLater: number;
   requests: number;

@@ -23,7 +23,7 @@ export interface BackfillWorker {
 
 /** What a backfill needs of the runtime every syncing command opens (SyncRuntime). */
 export interface BackfillRuntime {
-  config: Pick<Config, 'exportRateLimit' | 'accountRateLimit'>;
+  config: Pick<Config, 'exportRateLimit' | 'accountRateLimit' | 'rateLimit' | 'onDelete' | 'fullResyncDays' | 'fullResyncShare'>;
   database: Pick<Database, 'db' | 'pool'>;
   boss: PgBoss;
   deps: { http: ZendeskHttp };
@@ -38,6 +38,9 @@ export function backfillDeps(runtime: BackfillRuntime, log: Logger): BackfillDep
     budget: budgetFor('export', runtime.database.pool, runtime.config.exportRateLimit, log),
     accountBudget: budgetFor('account', runtime.database.pool, runtime.config.accountRateLimit, log),
     log,
+    onDelete: runtime.config.onDelete,
+    // A share of one minute's conversation-log budget per backfill run, for full re-reads.
+    fullReads: { days: runtime.config.fullResyncDays, perRun: Math.floor(runtime.config.rateLimit * runtime.config.fullResyncShare) },
   };
 }
 

@@ -10,6 +10,9 @@ import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/connection.ts';
 import { loadExportPosition, loadResync, saveLastBackfill, saveResync, tryBackfillLock, type BackfillRun, type BackfillTotals } from '../db/sync-state.ts';
 import { saveExportPage } from '../db/tickets.ts';
+import { ticketsDueForFullRead } from '../db/full-read.ts';
+import { purgeTickets } from '../db/purge.ts';
+import type { OnDelete } from '../config.ts';
 import { BackfillBusy, BackfillFailed, errorMessage, UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { mapTicketContext } from '../sync/map-ticket.ts';
@@ -32,6 +35,13 @@ export interface BackfillDeps {
   /** The account-wide budget, for the groups, brands and organizations lists. */
   accountBudget: RequestBudget;
   log: Logger;
+  /** What happens to the rows of tickets the export says are deleted (CONVLOG_ON_DELETE). */
+  onDelete?: OnDelete;
+  /**
+   * Tickets longer than one page whose last full read is older than `days` are queued for one,
+   * oldest first, at most `perRun` a backfill (a share of the conversation log's budget).
+   */
+  fullReads?: { days: number; perRun: number };
 }
 
 export interface BackfillOptions {
@@ -147,6 +157,8 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
           ...(page.afterCursor === null && 'startTime' in start ? { startTime: start.startTime } : {}),
           position: totals.position?.toISOString() ?? null,
         });
+        // Zendesk deleted them: their conversation rows go too (or are marked, under keep).
+        if (deleted.length > 0) await purgeTickets(db, deleted, { how: 'export', mode: deps.onDelete ?? 'purge' });
 
         totals.pages += 1;
         totals.seen += page.tickets.length;
@@ -165,6 +177,13 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
       interrupted = true;
     }
     const accountLists = interrupted ? null : await refreshAccountLists(deps, options);
+    if (!interrupted && deps.fullReads && deps.fullReads.perRun > 0) {
+      // Redactions and edits deep in long tickets only show on a read from the first event.
+      const due = await ticketsDueForFullRead(db, deps.fullReads.days, deps.fullReads.perRun);
+      const again = await enqueueTickets(deps.boss, db, due, { full: true });
+      totals.queued += again.queued;
+      totals.fullReads = again.queued;
+    }
     await record(interrupted ? 'interrupted' : 'done');
     return { ...totals, from, interrupted, accountLists };
   } catch (error) {

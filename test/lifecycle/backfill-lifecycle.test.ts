@@ -1,0 +1,66 @@
+// What the backfill does for the data lifecycle: a ticket the export reports deleted loses its
+// conversation rows at once (with a tombstone saying the export told us), and long tickets whose
+// last read from the first event is too old are queued for one, a bounded number per run.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { silentLogger } from '../../src/log.ts';
+import { runBackfill } from '../../src/queue/backfill.ts';
+import { syncTicket } from '../../src/sync/sync-ticket.ts';
+import { localBudget } from '../../src/zendesk/rate-limit.ts';
+import { DAY, nowSec } from '../backfill/helpers.ts';
+import { createFixtureWithBoss, type FixtureWithBoss } from '../helpers/sync-fixture.ts';
+
+let f: FixtureWithBoss;
+beforeAll(async () => {
+  f = await createFixtureWithBoss({ tickets: 12, accountRateLimit: 0 });
+});
+afterAll(async () => {
+  await f?.close();
+});
+
+const backfill = (fullReads?: { days: number; perRun: number }) =>
+  runBackfill(
+    { db: f.database.db, pool: f.database.pool, boss: f.boss, http: f.deps.http, budget: localBudget(), accountBudget: localBudget(), log: silentLogger, fullReads },
+    { since: nowSec() - 400 * DAY },
+  );
+
+const count = async (sql: string, params: unknown[]) => (await f.database.pool.query<{ n: number }>(sql, params)).rows[0].n;
+
+it('a ticket the export reports deleted loses its events, attachments and thumbnails, keeping a tombstone', async () => {
+  for (let id = 1; id <= 12; id++) await syncTicket(f.deps, id);
+  const { rows: withEvents } = await f.database.pool.query<{ id: number }>(
+    'select ticket_id::int as id from zendesk.conversation_events group by 1 order by 1 limit 2',
+  );
+  const [gone, kept] = withEvents.map((r) => r.id);
+  expect(kept).toBeDefined();
+
+  f.sim.deleteTicket(gone);
+  await backfill();
+
+  expect(await count('select count(*)::int as n from zendesk.conversation_events where ticket_id = $1', [gone])).toBe(0);
+  expect(await count('select count(*)::int as n from zendesk.attachments where ticket_id = $1', [gone])).toBe(0);
+  const { rows } = await f.database.pool.query('select status, deleted_how, deleted_at is not null as dead from zendesk.ticket_sync where ticket_id = $1', [gone]);
+  expect(rows[0]).toEqual({ status: 'not_found', deleted_how: 'export', dead: true });
+  // Another ticket is untouched, and the deleted one counts in no view.
+  expect(await count('select count(*)::int as n from zendesk.conversation_events where ticket_id = $1', [kept])).toBeGreaterThan(0);
+  expect(await count('select count(*)::int as n from zendesk.ticket_conversations where ticket_id = $1', [gone])).toBe(0);
+});
+
+it('queues long tickets whose last full read is too old for a full read, oldest first, at most perRun', async () => {
+  await f.database.pool.query('delete from pgboss.job');
+  // Three long tickets read from their first event 40, 50 and 60 days ago, one read yesterday.
+  for (const [id, days] of [[20, 40], [21, 50], [22, 60], [23, 1]] as const) {
+    await f.database.pool.query(
+      `insert into zendesk.ticket_sync (ticket_id, status, events_synced, last_full_read_at) values ($1, 'synced', 500, now() - make_interval(days => $2))`,
+      [id, days],
+    );
+  }
+  const result = await backfill({ days: 30, perRun: 2 });
+  const { rows } = await f.database.pool.query<{ id: number; full: boolean }>(
+    `select (data->>'ticketId')::int as id, (data->>'full')::boolean as full from pgboss.job where name = 'ticket-sync' and (data->>'ticketId')::int >= 20 order by 1`,
+  );
+  expect(rows).toEqual([
+    { id: 21, full: true },
+    { id: 22, full: true },
+  ]);
+  expect(result.fullReads).toBe(2);
+});
