@@ -10,6 +10,7 @@ import { zendeskHttpInfo, type ZendeskHttp } from './http.ts';
 import { localBudget, parseRetryAfter, type RateLimitInfo, type RequestBudget } from './rate-limit.ts';
 import { STATUS_CODES } from 'node:http';
 import { describeBody, type RawResponse, type ResponseContext } from './responses.ts';
+import { describe, expected } from './ticket-schemas.ts';
 
 export const EXPORT_PATH = 'api/v2/incremental/tickets/cursor.json';
 /** Zendesk's largest export page. */
@@ -132,17 +133,6 @@ function positionOf(tickets: readonly ExportTicket[]): Date | null {
 }
 
 // ---- validation: strict on what the backfill relies on, everything else passes through ----
-
-function describe(input: unknown): string {
-  if (input === undefined) return 'nothing';
-  if (input === null) return 'null';
-  if (Array.isArray(input)) return 'an array';
-  if (typeof input === 'string') return `"${input.length > 40 ? `${input.slice(0, 40)}…` : input}"`;
-  if (typeof input === 'object') return 'an object';
-  return `${typeof input} ${String(input)}`;
-}
-
-const expected = (what: string) => (issue: { input?: unknown }) => `expected ${what}, got ${describe(issue.input)}`;
 
 const timestamp = z
   .string({ error: expected('an ISO 8601 timestamp') })

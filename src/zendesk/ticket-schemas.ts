@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import { InvalidResponse, type ZendeskErrorContext } from '../errors.ts';
 
-function describe(input: unknown): string {
+/** A value as an error message shows it: its kind, or a short quote of a string. */
+export function describe(input: unknown): string {
   if (input === undefined) return 'nothing';
   if (input === null) return 'null';
   if (Array.isArray(input)) return 'an array';
@@ -15,7 +16,8 @@ function describe(input: unknown): string {
   return `${typeof input} ${String(input)}`;
 }
 
-const expected = (what: string) => (issue: { input?: unknown }) => `expected ${what}, got ${describe(issue.input)}`;
+/** A zod error message: what was expected, and what came. */
+export const expected = (what: string) => (issue: { input?: unknown }) => `expected ${what}, got ${describe(issue.input)}`;
 
 const id = z
   .number({ error: expected('a positive integer id') })
