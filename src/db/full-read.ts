@@ -32,7 +32,9 @@ export async function fitsInOnePage(db: Db, ticketId: number, pageSize: number):
     select count(*)::int as n from (
       select 1 from zendesk.conversation_events where ticket_id = ${ticketId} and deleted_at is null limit ${pageSize + 1}
     ) stored`);
-  return rows[0].n <= pageSize;
+  // A full page stored may be the first of several (a run that stopped after it): only a shorter
+  // one is known to be the whole log.
+  return rows[0].n < pageSize;
 }
 
 /**

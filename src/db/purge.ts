@@ -8,6 +8,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from './connection.ts';
 import type { OnDelete } from '../config.ts';
 import type { DeletedHow } from './schema.ts';
+import { inTransaction } from './transaction.ts';
 
 export type { OnDelete };
 
@@ -61,7 +62,7 @@ export async function purgeTickets(
   const ids = `{${[...new Set(ticketIds)].join(',')}}`;
   const mode = options.mode ?? 'purge';
   const removed: PurgeResult = { events: 0, attachments: 0, thumbnails: 0, authors: 0 };
-  return db.transaction(async (tx) => {
+  return inTransaction(db, async (tx) => {
     // The row locks make a worker's startRun wait for this transaction, so no run starts in between.
     const { rows: known } = await tx.execute<{ ticket_id: string; status: string }>(sql`
       select ticket_id, status from zendesk.ticket_sync where ticket_id = any(${ids}::bigint[]) order by ticket_id for update`);

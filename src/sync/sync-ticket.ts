@@ -14,6 +14,7 @@ import type { Logger } from '../log.ts';
 import { MAX_PAGE_SIZE, pageConversationLog, type RequestBudget, type ZendeskHttp } from '../zendesk/index.ts';
 import { mapPage } from './map-page.ts';
 import { sanitizeString } from './sanitize.ts';
+import { inTransaction } from '../db/transaction.ts';
 
 export interface SyncDeps {
   db: Db;
@@ -80,7 +81,7 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
     }
     return { ...result, status: settled.status };
   }
-  const finished = await deps.db.transaction(async (tx) => {
+  const finished = await inTransaction(deps.db, async (tx) => {
     const vanished = seen ? await removeVanished(tx, ticketId, seen, mode) : undefined;
     const { eventsSynced } = await finishRun(tx, ticketId, { fullRead: seen !== undefined });
     return { vanished, eventsSynced };
