@@ -4,11 +4,16 @@
 // someone ask may have come after the run read its pages): the worker queues it then.
 import { randomUUID } from 'node:crypto';
 import type { PgBoss } from 'pg-boss';
+import type pg from 'pg';
 import type { Db } from '../db/connection.ts';
 import { databaseNow, markQueued, requestSyncAgain } from '../db/ticket-status.ts';
 import { SYNC_QUEUE, type SyncJobData } from './boss.ts';
+import { raisePriority } from './queue-stats.ts';
+
+const poolOf = (db: Db) => (db as Db & { $client: pg.Pool }).$client;
 
 const BATCH = 5_000;
+export const WEBHOOK_PRIORITY = 10;
 const LANES = 3;
 
 export interface EnqueueResult {
@@ -20,6 +25,12 @@ export interface EnqueueResult {
 
 export interface EnqueueOptions {
   full?: boolean;
+  /**
+   * pg-boss priority (higher runs first; default 0). Webhooks use WEBHOOK_PRIORITY, so a ticket
+   * someone just wrote in is synced before a backfill's backlog; a ticket already waiting is
+   * raised to it.
+   */
+  priority?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -39,12 +50,13 @@ export async function enqueueTickets(
     for (let i = next; i < unique.length; i = next) {
       next += BATCH;
       const batch = unique.slice(i, i + BATCH);
-      const queuedIds = await insertJobs(boss, db, batch, options.full);
+      const queuedIds = await insertJobs(boss, db, batch, options);
       const skipped = batch.filter((id) => !queuedIds.has(id));
+      if (options.priority) await raisePriority(poolOf(db), skipped, options.priority);
       const marked = await requestSyncAgain(db, skipped, Boolean(options.full));
       // A job that ended between our insert and the mark never saw the mark: queue those again.
       // One still running sees it when it ends; a new one skipped us because it was just queued.
-      if (marked.length > 0) for (const id of await insertJobs(boss, db, marked, options.full)) queuedIds.add(id);
+      if (marked.length > 0) for (const id of await insertJobs(boss, db, marked, options)) queuedIds.add(id);
       queued += queuedIds.size;
       done += batch.length;
       options.onProgress?.(done, unique.length);
@@ -55,12 +67,13 @@ export async function enqueueTickets(
 }
 
 /** Inserts one job per ticket and marks the ones inserted queued; returns their ids. */
-async function insertJobs(boss: PgBoss, db: Db, ticketIds: readonly number[], full: boolean | undefined): Promise<Set<number>> {
+async function insertJobs(boss: PgBoss, db: Db, ticketIds: readonly number[], { full, priority }: EnqueueOptions): Promise<Set<number>> {
   if (ticketIds.length === 0) return new Set();
   const jobs = ticketIds.map((ticketId) => ({
     // Our own ids tell us which tickets the ON CONFLICT DO NOTHING insert skipped.
     id: randomUUID(),
     singletonKey: String(ticketId),
+    ...(priority ? { priority } : {}),
     data: (full ? { ticketId, full: true } : { ticketId }) satisfies SyncJobData,
   }));
   // Workers may take these jobs, and finish small tickets, before markQueued runs: it leaves

@@ -50,3 +50,18 @@ export async function holdJob(pool: pg.Pool, job: { id: string; retryCount: numb
   );
   return rowCount === 1;
 }
+
+/**
+ * Moves tickets' waiting sync jobs up to `priority` (never down): a webhook for a ticket the
+ * backfill queued earlier must not wait behind the whole backlog. Returns the tickets raised.
+ */
+export async function raisePriority(pool: pg.Pool, ticketIds: readonly number[], priority: number): Promise<number[]> {
+  if (ticketIds.length === 0) return [];
+  const { rows } = await pool.query<{ key: string }>(
+    `update ${BOSS_SCHEMA}.job set priority = $3
+      where name = $1 and singleton_key = any($2::text[]) and state in ('created', 'retry') and priority < $3
+      returning singleton_key as key`,
+    [SYNC_QUEUE, ticketIds.map(String), priority],
+  );
+  return rows.map((r) => Number(r.key));
+}

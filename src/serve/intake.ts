@@ -4,7 +4,7 @@
 // claim statement and one enqueue per batch, however large it grew.
 import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/connection.ts';
-import { enqueueTickets } from '../queue/enqueue.ts';
+import { enqueueTickets, WEBHOOK_PRIORITY } from '../queue/enqueue.ts';
 import type { ReplayStore } from './replay-store.ts';
 
 export interface Delivery {
@@ -44,7 +44,7 @@ export function createIntake(boss: PgBoss, db: Db, deliveries: ReplayStore): Int
       // ticket's place and the redaction would never be read.
       for (const full of [true, false]) {
         const ids = fresh.filter((w) => w.delivery.full === full).map((w) => w.delivery.ticketId);
-        if (ids.length > 0) await enqueueTickets(boss, db, ids, { full });
+        if (ids.length > 0) await enqueueTickets(boss, db, ids, { full, priority: WEBHOOK_PRIORITY });
       }
     } catch (error) {
       // Not accepted after all: Zendesk's retry of these deliveries must not be taken for replays.

@@ -1,6 +1,8 @@
 // A burst of deliveries submitted at once: each key is accepted once, each ticket gets one job,
 // and a redaction's full re-read is not displaced by a plain sync of the same ticket.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { enqueueTickets, WEBHOOK_PRIORITY } from '../../src/queue/enqueue.ts';
+import { SYNC_QUEUE } from '../../src/queue/boss.ts';
 import { createIntake } from '../../src/serve/intake.ts';
 import { replayStore } from '../../src/serve/replay-store.ts';
 import { createServeFixture, queuedState, type ServeFixture } from './serve-fixture.ts';
@@ -31,6 +33,30 @@ describe('webhook intake', () => {
     expect(jobs.find((j) => j.ticketId === 7)).toEqual({ ticketId: 7, full: true });
     const { rows } = await f.database.pool.query<{ n: number }>('select count(*)::int as n from convlog.webhook_deliveries');
     expect(rows[0].n).toBe(201);
+  });
+
+  it('puts webhook tickets ahead of a backlog, raising one the backlog had already queued', async () => {
+    // A backfill's backlog: tickets 300..349 at the default priority.
+    await enqueueTickets(f.boss, f.database.db, Array.from({ length: 50 }, (_, i) => 300 + i));
+    const intake = createIntake(f.boss, f.database.db, replayStore(f.database.pool));
+    expect(await intake.submit({ key: 'hot-1', ticketId: 400, full: false })).toBe('queued');
+    // Already waiting in the backlog: raised rather than left behind 49 others.
+    expect(await intake.submit({ key: 'hot-2', ticketId: 320, full: false })).toBe('queued');
+    const { rows } = await f.database.pool.query<{ key: string; priority: number }>(
+      `select singleton_key as key, priority from pgboss.job where name = $1 and singleton_key in ('300', '320', '400')
+        and state = 'created' order by 1`,
+      [SYNC_QUEUE],
+    );
+    expect(rows).toEqual([
+      { key: '300', priority: 0 },
+      { key: '320', priority: WEBHOOK_PRIORITY },
+      { key: '400', priority: WEBHOOK_PRIORITY },
+    ]);
+    // What workers take next: every webhook ticket (1..20 from the test above, 320 and 400)
+    // before any of the backlog, although the backlog was queued first.
+    const next = await f.boss.fetch<{ ticketId: number }>(SYNC_QUEUE, { batchSize: 22 });
+    const taken = next.map((j) => j.data.ticketId).sort((a, b) => a - b);
+    expect(taken).toEqual([...Array.from({ length: 20 }, (_, i) => i + 1), 320, 400]);
   });
 
   it('records nothing when Postgres fails, so Zendesk\'s retry is accepted later', async () => {
