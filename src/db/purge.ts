@@ -60,40 +60,48 @@ export async function purgeTickets(
   ticketIds: readonly number[],
   options: PurgeOptions & { refuseActive?: boolean },
 ): Promise<PurgeOutcome> {
+  return inTransaction(db, (tx) => purgeTicketsIn(tx, ticketIds, options));
+}
+
+/** purgeTickets inside the caller's transaction `tx`, for work that must commit with it. */
+export async function purgeTicketsIn(
+  tx: Db,
+  ticketIds: readonly number[],
+  options: PurgeOptions & { refuseActive?: boolean },
+): Promise<PurgeOutcome> {
   const ids = `{${[...new Set(ticketIds)].join(',')}}`;
   const mode = options.mode ?? 'purge';
   const removed: PurgeResult = { events: 0, attachments: 0, thumbnails: 0, authors: 0 };
-  return inTransaction(db, async (tx) => {
-    // The row locks make a worker's startRun wait for this transaction, so no run starts in between.
-    const { rows: known } = await tx.execute<{ ticket_id: string; status: string }>(sql`
-      select ticket_id, status from zendesk.ticket_sync where ticket_id = any(${ids}::bigint[]) order by ticket_id for update`);
-    const active = known.filter((r) => r.status === 'queued' || r.status === 'syncing').map((r) => Number(r.ticket_id));
-    if (options.refuseActive && active.length > 0) return { removed, refused: active };
 
-    if (mode === 'purge') {
-      const authors = await authorsOfTickets(tx, ids);
-      removed.thumbnails = await affected(tx, sql`delete from zendesk.attachment_thumbnails where ticket_id = any(${ids}::bigint[])`);
-      removed.attachments = await affected(tx, sql`delete from zendesk.attachments where ticket_id = any(${ids}::bigint[])`);
-      removed.events = await affected(tx, sql`delete from zendesk.conversation_events where ticket_id = any(${ids}::bigint[])`);
-      await tx.execute(sql`delete from zendesk.tickets where id = any(${ids}::bigint[])`);
-      removed.authors = await removeUnusedAuthors(tx, authors);
-    } else {
-      removed.thumbnails = await affected(tx, sql`update zendesk.attachment_thumbnails set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}::bigint[]) and deleted_at is null`);
-      removed.attachments = await affected(tx, sql`update zendesk.attachments set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}::bigint[]) and deleted_at is null`);
-      removed.events = await affected(tx, sql`update zendesk.conversation_events set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}::bigint[]) and deleted_at is null`);
-    }
-    await refreshTicketAnalytics(tx, [...new Set(ticketIds)]);
-    const reason = REASONS[options.how] + (mode === 'keep' ? KEPT : '');
-    // not_found, the status a 404 always had: a tombstone is a ticket convlog holds nothing current of.
-    // The cursor goes, so a ticket that comes back (undeleted) is read again from its first event.
-    await tx.execute(sql`
-      insert into zendesk.ticket_sync as s (ticket_id, status, deleted_at, deleted_how, last_error, last_error_at, last_synced_at)
-      select id, 'not_found', now(), ${options.how}, ${reason}, now(), now() from unnest(${ids}::bigint[]) as id
-      on conflict (ticket_id) do update set
-        status = 'not_found', deleted_at = now(), deleted_how = excluded.deleted_how, after_cursor = null,
-        events_synced = 0, last_error = excluded.last_error, last_error_at = now(), last_synced_at = now(), updated_at = now()`);
-    return { removed, refused: [] };
-  });
+  // The row locks make a worker's startRun wait for this transaction, so no run starts in between.
+  const { rows: known } = await tx.execute<{ ticket_id: string; status: string }>(sql`
+    select ticket_id, status from zendesk.ticket_sync where ticket_id = any(${ids}::bigint[]) order by ticket_id for update`);
+  const active = known.filter((r) => r.status === 'queued' || r.status === 'syncing').map((r) => Number(r.ticket_id));
+  if (options.refuseActive && active.length > 0) return { removed, refused: active };
+
+  if (mode === 'purge') {
+    const authors = await authorsOfTickets(tx, ids);
+    removed.thumbnails = await affected(tx, sql`delete from zendesk.attachment_thumbnails where ticket_id = any(${ids}::bigint[])`);
+    removed.attachments = await affected(tx, sql`delete from zendesk.attachments where ticket_id = any(${ids}::bigint[])`);
+    removed.events = await affected(tx, sql`delete from zendesk.conversation_events where ticket_id = any(${ids}::bigint[])`);
+    await tx.execute(sql`delete from zendesk.tickets where id = any(${ids}::bigint[])`);
+    removed.authors = await removeUnusedAuthors(tx, authors);
+  } else {
+    removed.thumbnails = await affected(tx, sql`update zendesk.attachment_thumbnails set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}::bigint[]) and deleted_at is null`);
+    removed.attachments = await affected(tx, sql`update zendesk.attachments set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}::bigint[]) and deleted_at is null`);
+    removed.events = await affected(tx, sql`update zendesk.conversation_events set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}::bigint[]) and deleted_at is null`);
+  }
+  await refreshTicketAnalytics(tx, [...new Set(ticketIds)]);
+  const reason = REASONS[options.how] + (mode === 'keep' ? KEPT : '');
+  // not_found, the status a 404 always had: a tombstone is a ticket convlog holds nothing current of.
+  // The cursor goes, so a ticket that comes back (undeleted) is read again from its first event.
+  await tx.execute(sql`
+    insert into zendesk.ticket_sync as s (ticket_id, status, deleted_at, deleted_how, last_error, last_error_at, last_synced_at)
+    select id, 'not_found', now(), ${options.how}, ${reason}, now(), now() from unnest(${ids}::bigint[]) as id
+    on conflict (ticket_id) do update set
+      status = 'not_found', deleted_at = now(), deleted_how = excluded.deleted_how, after_cursor = null,
+      events_synced = 0, last_error = excluded.last_error, last_error_at = now(), last_synced_at = now(), updated_at = now()`);
+  return { removed, refused: [] };
 }
 
 /**

@@ -6,7 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { DatabaseUnavailable, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { assertSearchable, embeddedServer, embeddedUrl, isAlive, livePostmaster } from './embedded.ts';
+import { assertSearchable, embeddedServer, embeddedUrl, initialiseAndStart, isAlive, livePostmaster } from './embedded.ts';
 
 export { livePostmaster };
 
@@ -40,16 +40,7 @@ export async function serveEmbeddedPostgres(dataDir: string, port: number, log: 
   // The password the other commands connect with, taken from the one place that defines it.
   const password = decodeURIComponent(new URL(embeddedUrl(port, 'postgres')).password);
   const pg = await embeddedServer({ databaseDir, port, password, log });
-  try {
-    if (!fs.existsSync(path.join(databaseDir, 'PG_VERSION'))) {
-      log.info({ dataDir }, 'creating the embedded Postgres cluster (first run only)');
-      await pg.initialise();
-    }
-    await pg.start();
-  } catch (error) {
-    const reason = error ? errorMessage(error) : 'it exited at start-up (LOG_LEVEL=trace shows its log)';
-    throw new DatabaseUnavailable(`could not start the embedded Postgres in ${databaseDir} on port ${port}: ${reason}`, { cause: error });
-  }
+  await initialiseAndStart(pg, { databaseDir, dataDir, log }, (reason) => `${databaseDir} on port ${port}: ${reason}`);
   const running = livePostmaster(databaseDir);
   if (!running) {
     await pg.stop();

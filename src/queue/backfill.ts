@@ -11,7 +11,8 @@ import type { Db } from '../db/connection.ts';
 import { loadExportPosition, loadResync, saveLastBackfill, saveResync, tryBackfillLock, type BackfillRun, type BackfillTotals } from '../db/sync-state.ts';
 import { saveExportPage } from '../db/tickets.ts';
 import { ticketsDueForFullRead } from '../db/full-read.ts';
-import { purgeTickets } from '../db/purge.ts';
+import { purgeTicketsIn } from '../db/purge.ts';
+import { inTransaction } from '../db/transaction.ts';
 import type { OnDelete } from '../config.ts';
 import { BackfillBusy, BackfillFailed, errorMessage, UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -152,13 +153,16 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
         }
         // Only now that the page is queued does the position move past it, with its rows.
         if (page.position && (!totals.position || page.position > totals.position)) totals.position = page.position;
-        await saveExportPage(db, rows, {
-          cursor: page.afterCursor,
-          ...(page.afterCursor === null && 'startTime' in start ? { startTime: start.startTime } : {}),
-          position: totals.position?.toISOString() ?? null,
+        // Zendesk deleted them: their conversation rows go too (or are marked, under keep), in
+        // the transaction that moves the position past them, so a crash cannot skip the purge.
+        await inTransaction(db, async (tx) => {
+          await saveExportPage(tx, rows, {
+            cursor: page.afterCursor,
+            ...(page.afterCursor === null && 'startTime' in start ? { startTime: start.startTime } : {}),
+            position: totals.position?.toISOString() ?? null,
+          });
+          if (deleted.length > 0) await purgeTicketsIn(tx, deleted, { how: 'export', mode: deps.onDelete ?? 'purge' });
         });
-        // Zendesk deleted them: their conversation rows go too (or are marked, under keep).
-        if (deleted.length > 0) await purgeTickets(db, deleted, { how: 'export', mode: deps.onDelete ?? 'purge' });
 
         totals.pages += 1;
         totals.seen += page.tickets.length;

@@ -45,6 +45,35 @@ it('a ticket the export reports deleted loses its events, attachments and thumbn
   expect(await count('select count(*)::int as n from zendesk.ticket_conversations where ticket_id = $1', [gone])).toBe(0);
 });
 
+it('moves the export position past a deleted ticket only together with its purge', async () => {
+  const { rows: withEvents } = await f.database.pool.query<{ id: number }>(
+    `select ticket_id::int as id from zendesk.conversation_events e
+      where not exists (select from zendesk.ticket_sync s where s.ticket_id = e.ticket_id and s.deleted_at is not null)
+      group by 1 order by 1 limit 1`,
+  );
+  const gone = withEvents[0].id;
+  const position = async () => (await f.database.pool.query(`select value from convlog.sync_state where key = 'incremental_export'`)).rows[0]?.value;
+  const before = await position();
+  f.sim.deleteTicket(gone);
+  // The purge cannot remove the events: the page's transaction must leave nothing behind.
+  await f.database.pool.query(`
+    create function public.refuse_purge() returns trigger language plpgsql as $$ begin raise exception 'purge refused'; end $$;
+    create trigger refuse_purge before delete on zendesk.conversation_events for each statement execute function public.refuse_purge()`);
+  try {
+    const failure = await backfill().then(() => undefined, (error: Error) => error);
+    expect(String((failure?.cause as Error | undefined)?.message ?? failure?.message)).toMatch(/purge refused/);
+  } finally {
+    await f.database.pool.query('drop trigger refuse_purge on zendesk.conversation_events; drop function public.refuse_purge()');
+  }
+  expect(await position()).toEqual(before);
+  expect(await count('select count(*)::int as n from zendesk.conversation_events where ticket_id = $1', [gone])).toBeGreaterThan(0);
+  expect(await count('select count(*)::int as n from zendesk.tickets where id = $1 and deleted', [gone])).toBe(0);
+  // The next backfill reads the page again and purges the ticket.
+  await backfill();
+  expect(await count('select count(*)::int as n from zendesk.conversation_events where ticket_id = $1', [gone])).toBe(0);
+  expect(await count('select count(*)::int as n from zendesk.ticket_conversations where ticket_id = $1', [gone])).toBe(0);
+});
+
 it('queues long tickets whose last full read is too old for a full read, oldest first, at most perRun', async () => {
   await f.database.pool.query('delete from pgboss.job');
   // Three long tickets read from their first event 40, 50 and 60 days ago, one read yesterday.
