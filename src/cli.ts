@@ -11,6 +11,7 @@ import { enqueue } from './commands/enqueue.ts';
 import { grantReadonly } from './commands/grant-readonly.ts';
 import { migrate } from './commands/migrate.ts';
 import { purge } from './commands/purge.ts';
+import { rebuildAnalyticsCommand } from './commands/rebuild-analytics.ts';
 import { query } from './commands/query.ts';
 import { schedule, unschedule } from './commands/schedule.ts';
 import { serve } from './commands/serve.ts';
@@ -21,7 +22,7 @@ import { webhook } from './commands/webhook.ts';
 import { work } from './commands/work.ts';
 import type { Command, CommandContext } from './commands/types.ts';
 
-const COMMANDS: Command[] = [migrate, enqueue, work, sync, backfill, schedule, unschedule, status, serve, webhook, grantReadonly, dbServer, query, purge, simulator, demo];
+const COMMANDS: Command[] = [migrate, enqueue, work, sync, backfill, schedule, unschedule, status, serve, webhook, grantReadonly, dbServer, query, purge, rebuildAnalyticsCommand, simulator, demo];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

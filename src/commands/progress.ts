@@ -14,12 +14,14 @@ export interface Progress {
   stop(): void;
 }
 
-export function createProgress(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
+export function createProgress(label: string, stream: NodeJS.WriteStream = process.stderr, options: { counts?: boolean } = {}): Progress {
+  // Work that makes no requests (rebuild-analytics) shows tickets only.
+  const counts = options.counts ?? true;
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
         stream,
-        format: `${label} {bar} {value}/{total} tickets | {events} events | {requests} requests | ETA {remaining}`,
+        format: `${label} {bar} {value}/{total} tickets${counts ? ' | {events} events | {requests} requests' : ''} | ETA {remaining}`,
         hideCursor: true,
         etaBuffer: 50,
       },
@@ -42,7 +44,7 @@ export function createProgress(label: string, stream: NodeJS.WriteStream = proce
   let last = 0;
   let lastLine = '';
   const print = (state: ProgressState) => {
-    const line = `${label}: ${state.done}/${state.total} tickets, ${state.events} events, ${state.requests} requests`;
+    const line = `${label}: ${state.done}/${state.total} tickets${counts ? `, ${state.events} events, ${state.requests} requests` : ''}`;
     if (line !== lastLine) stream.write(`${line}\n`);
     lastLine = line;
   };

@@ -9,6 +9,7 @@ import type { Db } from './connection.ts';
 import type { OnDelete } from '../config.ts';
 import type { DeletedHow } from './schema.ts';
 import { inTransaction } from './transaction.ts';
+import { refreshTicketAnalytics } from './analytics.ts';
 
 export type { OnDelete };
 
@@ -81,6 +82,7 @@ export async function purgeTickets(
       removed.attachments = await affected(tx, sql`update zendesk.attachments set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}::bigint[]) and deleted_at is null`);
       removed.events = await affected(tx, sql`update zendesk.conversation_events set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}::bigint[]) and deleted_at is null`);
     }
+    await refreshTicketAnalytics(tx, [...new Set(ticketIds)]);
     const reason = REASONS[options.how] + (mode === 'keep' ? KEPT : '');
     // not_found, the status a 404 always had: a tombstone is a ticket convlog holds nothing current of.
     // The cursor goes, so a ticket that comes back (undeleted) is read again from its first event.

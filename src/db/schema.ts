@@ -6,10 +6,12 @@ import {
   bigint,
   boolean,
   check,
+  date,
   index,
   integer,
   jsonb,
   pgSchema,
+  primaryKey,
   text,
   timestamp,
 } from 'drizzle-orm/pg-core';
@@ -30,6 +32,10 @@ export const authors = zendesk.table('authors', {
   updatedAt: tstz('updated_at').notNull().defaultNow(),
 });
 
+// The columns views filter on are derived from the row once, by Postgres (generated columns):
+// the mapper does not compute them, and no view numbers or classifies the whole table per query.
+const EVENT_KIND = sql`CASE WHEN "type" = 'Comment' AND "public" IS FALSE THEN 'internal_note' WHEN "type" IN ('Comment', 'Messaging::ConversationMessage') THEN 'message' ELSE 'other' END`;
+
 export const conversationEvents = zendesk.table(
   'conversation_events',
   {
@@ -40,22 +46,30 @@ export const conversationEvents = zendesk.table(
     createdAt: tstz('created_at').notNull(),
     authorKey: text('author_key').references(() => authors.authorKey),
     contentType: text('content_type'),
-    bodyHtml: text('body_html'),
     bodyText: text('body_text'),
     public: boolean('public'),
     sourceType: text('source_type'),
     receivedAt: tstz('received_at'),
     ticketVersion: integer('ticket_version'),
-    content: jsonb('content'),
-    metadata: jsonb('metadata'),
     raw: jsonb('raw').notNull(),
     // Set under CONVLOG_ON_DELETE=keep when the ticket or the event is gone from Zendesk; the views skip such rows.
     deletedAt: tstz('deleted_at'),
     firstSyncedAt: tstz('first_synced_at').notNull().defaultNow(),
     updatedAt: tstz('updated_at').notNull().defaultNow(),
+    // The event's place in its ticket: set when the page is stored, corrected by the per-ticket
+    // upkeep (convlog.refresh_ticket_analytics, migrations/0008_analytics.sql).
+    position: integer('position'),
+    eventKind: text('event_kind').generatedAlwaysAs(EVENT_KIND),
+    channel: text('channel').generatedAlwaysAs(sql`lower(split_part("type", '::', 1))`),
+    isPublic: boolean('is_public').generatedAlwaysAs(sql`coalesce("public", CASE WHEN "type" = 'Messaging::ConversationMessage' THEN true END)`),
+    // As written on the event: a customer who later becomes an agent keeps their old messages.
+    authorType: text('author_type').generatedAlwaysAs(sql`"raw" #>> '{author,type}'`),
+    attachmentCount: integer('attachment_count').generatedAlwaysAs(
+      sql`CASE WHEN jsonb_typeof("raw" -> 'attachments') = 'array' THEN jsonb_array_length("raw" -> 'attachments') ELSE 0 END`,
+    ),
   },
   (t) => [
-    index('conversation_events_ticket_created_idx').on(t.ticketId, t.createdAt),
+    index('conversation_events_ticket_position_idx').on(t.ticketId, t.position),
     index('conversation_events_author_idx').on(t.authorKey),
     index('conversation_events_created_idx').on(t.createdAt),
   ],
@@ -231,6 +245,80 @@ export const organizations = zendesk.table(
     syncedAt: tstz('synced_at').notNull().defaultNow(),
   },
   (t) => [index('organizations_tags_idx').using('gin', t.tags)],
+);
+
+// ---- Per-ticket answers, kept by convlog.refresh_ticket_analytics (migrations/0008_analytics.sql) ----
+// Rewritten for exactly the tickets a run finished (or a purge removed), from those tickets' rows
+// only, in the same transaction: the views read them instead of scanning every event.
+
+const count = (name: string) => integer(name).notNull();
+
+export const ticketSummaries = zendesk.table(
+  'ticket_summaries',
+  {
+    ticketId: id('ticket_id').primaryKey(),
+    channel: text('channel'),
+    endUserSource: text('end_user_source'),
+    firstEventAt: tstz('first_event_at').notNull(),
+    lastEventAt: tstz('last_event_at').notNull(),
+    events: count('events'),
+    endUserMessages: count('end_user_messages'),
+    agentMessages: count('agent_messages'),
+    botMessages: count('bot_messages'),
+    internalNotes: count('internal_notes'),
+    otherEvents: count('other_events'),
+    agentsInvolved: count('agents_involved'),
+    attachments: count('attachments'),
+    firstEndUserMessageAt: tstz('first_end_user_message_at'),
+    firstAgentReplyAt: tstz('first_agent_reply_at'),
+    firstReplyAgentKey: text('first_reply_agent_key'),
+    handedOverAt: tstz('handed_over_at'),
+    handoverRequestedAt: tstz('handover_requested_at'),
+    botOutcome: text('bot_outcome'),
+    unansweredSince: tstz('unanswered_since'),
+    lastMessageAuthorType: text('last_message_author_type'),
+    refreshedAt: tstz('refreshed_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('ticket_summaries_first_event_idx').on(t.firstEventAt),
+    index('ticket_summaries_first_reply_idx').on(t.firstAgentReplyAt),
+    index('ticket_summaries_unanswered_idx').on(t.unansweredSince),
+  ],
+);
+
+export const replyWaits = zendesk.table(
+  'reply_waits',
+  {
+    ticketId: id('ticket_id').notNull(),
+    replyNumber: integer('reply_number').notNull(),
+    reference: text('reference').notNull(),
+    repliedAt: tstz('replied_at').notNull(),
+    agentKey: text('agent_key'),
+    channel: text('channel'),
+    waitingSince: tstz('waiting_since').notNull(),
+    endUserMessages: count('end_user_messages'),
+    firstWaitingReference: text('first_waiting_reference').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.ticketId, t.replyNumber] }),
+    index('reply_waits_replied_idx').on(t.repliedAt),
+    index('reply_waits_agent_idx').on(t.agentKey),
+  ],
+);
+
+export const ticketDays = zendesk.table(
+  'ticket_days',
+  {
+    ticketId: id('ticket_id').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    events: count('events'),
+    endUserMessages: count('end_user_messages'),
+    agentMessages: count('agent_messages'),
+    botMessages: count('bot_messages'),
+    internalNotes: count('internal_notes'),
+    messagingEvents: count('messaging_events'),
+  },
+  (t) => [primaryKey({ columns: [t.ticketId, t.day] }), index('ticket_days_day_idx').on(t.day)],
 );
 
 export type AuthorRow = typeof authors.$inferInsert;

@@ -12,6 +12,8 @@ export const LAST_BACKFILL_KEY = 'backfill_last_run';
 export const RESYNC_KEY = 'backfill_resync';
 /** Marks a database `convlog demo` filled, so it never mixes simulated tickets into real ones. */
 export const DEMO_KEY = 'demo';
+/** How far `convlog rebuild-analytics` got, so an interrupted rebuild resumes. */
+export const ANALYTICS_REBUILD_KEY = 'analytics_rebuild';
 
 /** Where the next export continues: Zendesk's after_cursor, or (before any page) a start time. */
 export interface ExportPosition {
@@ -102,6 +104,21 @@ export function loadDemoRun(db: Db): Promise<DemoRun | null> {
 
 export function saveDemoRun(db: Db, run: DemoRun): Promise<void> {
   return write(db, DEMO_KEY, run);
+}
+
+export interface AnalyticsRebuild {
+  /** Every ticket up to this id is rebuilt. */
+  afterTicketId: number;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+export function loadAnalyticsRebuild(db: Db): Promise<AnalyticsRebuild | null> {
+  return read<AnalyticsRebuild>(db, ANALYTICS_REBUILD_KEY);
+}
+
+export function saveAnalyticsRebuild(db: Db, state: AnalyticsRebuild): Promise<void> {
+  return write(db, ANALYTICS_REBUILD_KEY, state);
 }
 
 // One backfill at a time across every process: a session advisory lock, held on its own

@@ -2,6 +2,7 @@
 // recorded outcomes (not_found, forbidden) or failed with its reason.
 import { and, count, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from './connection.ts';
+import { refreshTicketAnalytics } from './analytics.ts';
 import { conversationEvents, ticketSync, type TicketStatus } from './schema.ts';
 
 const BATCH = 5_000;
@@ -61,10 +62,11 @@ export async function forgetCursor(db: Db, ticketId: number): Promise<void> {
 }
 
 /**
- * Marks the ticket synced (and clears a tombstone: an undeleted ticket is live again). `fullRead`:
- * this run read the log from its first event. `db` may be a transaction.
+ * Marks the ticket synced (and clears a tombstone: an undeleted ticket is live again), and
+ * brings its per-ticket analyst answers up to date. `fullRead`: this run read the log from its
+ * first event. `db` should be a transaction, so the answers change together with the status.
  */
-export async function finishRun(db: Pick<Db, 'select' | 'update'>, ticketId: number, options: { fullRead?: boolean } = {}): Promise<{ eventsSynced: number }> {
+export async function finishRun(db: Pick<Db, 'select' | 'update' | 'execute'>, ticketId: number, options: { fullRead?: boolean } = {}): Promise<{ eventsSynced: number }> {
   const [{ n }] = await db
     .select({ n: count() })
     .from(conversationEvents)
@@ -83,6 +85,7 @@ export async function finishRun(db: Pick<Db, 'select' | 'update'>, ticketId: num
       updatedAt: sql`now()`,
     })
     .where(eq(ticketSync.ticketId, ticketId));
+  await refreshTicketAnalytics(db, [ticketId]);
   return { eventsSynced: n };
 }
 

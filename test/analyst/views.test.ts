@@ -205,15 +205,19 @@ describe('author_activity', () => {
 });
 
 describe('daily_activity', () => {
-  it('has one row per UTC day from the first to the last event, empty days as zeros', async () => {
+  it('has one row per UTC day with activity (a day without any has no row)', async () => {
     const all = allTimelineRows();
     const tickets = SYNCED.map((id) => oracle.ticketConversation(id, timelines.get(id)!));
     const replies = SYNCED.flatMap((id) => oracle.agentReplies(timelines.get(id)!));
     const days = [...new Set(all.map((r) => oracle.utcDay(r.created_at)))].sort();
     const first = Date.parse(days[0]);
     const count = (Date.parse(days.at(-1)!) - first) / 86_400_000 + 1;
-    const expected = Array.from({ length: count }, (_, i) => {
-      const day = new Date(first + i * 86_400_000).toISOString().slice(0, 10);
+    const calendar = Array.from({ length: count }, (_, i) => new Date(first + i * 86_400_000).toISOString().slice(0, 10));
+    const active = (day: string) =>
+      all.some((r) => oracle.utcDay(r.created_at) === day) || replies.some((r) => oracle.utcDay(r.replied_at) === day);
+    // The data set has quiet days, so leaving them out is tested.
+    expect(calendar.some((day) => !active(day))).toBe(true);
+    const expected = calendar.filter(active).map((day) => {
       const today = all.filter((r) => oracle.utcDay(r.created_at) === day);
       const answered = replies.filter((r) => oracle.utcDay(r.replied_at) === day);
       const byUser = (type: string) => today.filter((r) => r.event_kind === 'message' && r.author_type === type).length;
@@ -239,6 +243,5 @@ describe('daily_activity', () => {
          from zendesk.daily_activity order by day`,
     );
     expect(actual).toEqual(expected);
-    expect(expected.some((d) => d.events === 0)).toBe(true);
   });
 });

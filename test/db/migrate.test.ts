@@ -37,6 +37,9 @@ describe('migrateDatabase', () => {
       'conversation_events',
       'groups',
       'organizations',
+      'reply_waits',
+      'ticket_days',
+      'ticket_summaries',
       'ticket_sync',
       'tickets',
     ]);
@@ -75,8 +78,10 @@ describe('migrateDatabase', () => {
     expect(types['conversation_events.ticket_id']).toBe('bigint');
     expect(types['conversation_events.created_at']).toBe('timestamp with time zone');
     expect(types['conversation_events.raw']).toBe('jsonb');
-    expect(types['conversation_events.content']).toBe('jsonb');
-    expect(types['conversation_events.metadata']).toBe('jsonb');
+    // Read from raw by the view since migration 0008, no longer stored twice.
+    expect(types['conversation_timeline.content']).toBe('jsonb');
+    expect(types['conversation_timeline.metadata']).toBe('jsonb');
+    expect(types['conversation_events.content']).toBeUndefined();
     expect(types['conversation_events.reference']).toBe('text');
     expect(types['attachments.id']).toBe('bigint');
     expect(types['attachment_thumbnails.id']).toBe('bigint');

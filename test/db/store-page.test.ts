@@ -38,11 +38,11 @@ const events = cases.map(([event]) => event);
 describe('storePage', () => {
   // These columns are defined only by the page statement's SQL over raw; the expectations here
   // are read from the events as sent, not from any production code.
-  it('derives reference, event id, type, content, metadata and body_html from raw', async () => {
+  it('derives reference, event id and type from raw, and the timeline reads content, metadata and body_html from it', async () => {
     const rows = mapPage(events, { ticketId: TICKET });
     await storePage(database.db, preparePage(rows, { ticketId: TICKET, afterCursor: 'c1', requests: 1 }));
     const { rows: stored } = await database.pool.query<Record<string, unknown>>(
-      `select reference, event_id, type, body_html, content, metadata from zendesk.conversation_events where ticket_id = $1`,
+      `select reference, event_id, event_type as type, body_html, content, metadata from zendesk.conversation_timeline where ticket_id = $1`,
       [TICKET],
     );
     const byReference = new Map(stored.map((row) => [row.reference, row]));

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { preparePage, storePage } from '../../src/db/store-page.ts';
+import { refreshTicketAnalytics } from '../../src/db/analytics.ts';
 import { storeTicketContext } from '../../src/db/tickets.ts';
 import { mapBrands, mapTicketContext } from '../../src/sync/map-ticket.ts';
 import { mapPage } from '../../src/sync/map-page.ts';
@@ -24,6 +25,8 @@ async function conversation(ticketId: number, messages: { type: 'user' | 'agent'
     messagingEvent({ created_at: at, received_at: at, author: { display_name: `${type} ${i}`, type, 'zen:support:user_id': type === 'agent' ? 601 : 500 + ticketId } }),
   );
   await storePage(database.db, preparePage(mapPage(events, { ticketId }), { ticketId, afterCursor: null, requests: 1 }));
+  // What the end of a run does: the per-ticket answers the views read.
+  await refreshTicketAnalytics(database.db, [ticketId]);
 }
 
 beforeAll(async () => {

@@ -1,0 +1,39 @@
+// `convlog rebuild-analytics`: derives every ticket's analyst rows (ticket_summaries, reply_waits,
+// ticket_days, event positions) again from the stored events, without a request to Zendesk.
+// Migrations do this themselves; this is for after a restore, a manual edit of the tables, or to
+// check that the kept rows match what the events imply. Interrupted, it resumes where it stopped.
+import { rebuildAnalytics } from '../db/analytics.ts';
+import { openDatabase } from '../db/connection.ts';
+import { integerFlag } from './args.ts';
+import { createProgress } from './progress.ts';
+import type { Command } from './types.ts';
+
+export const rebuildAnalyticsCommand: Command = {
+  name: 'rebuild-analytics',
+  summary: "rebuild the per-ticket analyst tables from the stored events (resumes where it stopped; --restart starts over)",
+  usage: 'convlog rebuild-analytics [--restart] [--batch N]',
+  options: { restart: { type: 'boolean' }, batch: { type: 'string' } },
+  async run(values, _positionals, ctx) {
+    const batchSize = integerFlag('--batch', values.batch, 2_000, 100_000);
+    const database = await openDatabase(ctx.config(), ctx.log);
+    const progress = createProgress('rebuild-analytics', process.stderr, { counts: false });
+    try {
+      const result = await rebuildAnalytics(database.db, {
+        batchSize,
+        restart: values.restart === true,
+        signal: ctx.signal,
+        onProgress: (p) => progress.update({ done: p.done, total: p.total, events: 0, requests: 0 }),
+      });
+      progress.stop();
+      const resumed = result.skipped > 0 ? ` (resumed after ${result.skipped} done before)` : '';
+      if (!result.finished) {
+        ctx.out(`stopped after ${result.done} of ${result.total} ticket(s)${resumed}; run it again to resume`);
+        return 130;
+      }
+      ctx.out(`rebuilt the analyst tables of ${result.total} ticket(s)${resumed}`);
+      return 0;
+    } finally {
+      await database.close();
+    }
+  },
+};

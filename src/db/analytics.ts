@@ -1,0 +1,70 @@
+// The per-ticket analyst tables (ticket_summaries, reply_waits, ticket_days) and event positions
+// are derived by one SQL function, convlog.refresh_ticket_analytics (migrations/0008_analytics.sql),
+// so the definitions live once, in SQL. This module calls it: for the tickets a run or a purge
+// changed (in the caller's transaction), and for every ticket when asked to rebuild.
+import { sql } from 'drizzle-orm';
+import type { Db } from './connection.ts';
+import { loadAnalyticsRebuild, saveAnalyticsRebuild } from './sync-state.ts';
+import { inTransaction } from './transaction.ts';
+
+/** Anything that runs SQL: the database or a transaction on it. */
+type Executor = Pick<Db, 'execute'>;
+
+export async function refreshTicketAnalytics(db: Executor, ticketIds: readonly number[]): Promise<void> {
+  if (ticketIds.length === 0) return;
+  await db.execute(sql`select convlog.refresh_ticket_analytics(${`{${ticketIds.join(',')}}`}::bigint[])`);
+}
+
+export interface RebuildProgress {
+  done: number;
+  total: number;
+  /** Tickets rebuilt before this run started (a resumed rebuild). */
+  skipped: number;
+}
+
+export interface RebuildOptions {
+  /** Tickets per transaction. */
+  batchSize?: number;
+  /** Start from the first ticket even when an earlier rebuild stopped half way. */
+  restart?: boolean;
+  onProgress?: (progress: RebuildProgress) => void;
+  /** Stops between batches; the next run resumes after the last one committed. */
+  signal?: AbortSignal;
+}
+
+export interface RebuildResult extends RebuildProgress {
+  finished: boolean;
+}
+
+/**
+ * Rebuilds every ticket's analyst rows from the stored events, a batch per transaction, saving
+ * how far it got with each batch: an interrupted rebuild resumes there. No request to Zendesk.
+ */
+export async function rebuildAnalytics(db: Db, options: RebuildOptions = {}): Promise<RebuildResult> {
+  const batchSize = options.batchSize ?? 2_000;
+  const saved = options.restart ? null : await loadAnalyticsRebuild(db);
+  const resume = saved && saved.finishedAt === null ? saved : null;
+  const startedAt = resume?.startedAt ?? new Date().toISOString();
+  let after = resume?.afterTicketId ?? 0;
+  const { rows: counts } = await db.execute<{ total: number; skipped: number }>(sql`
+    select count(*)::int as total, count(*) filter (where ticket_id <= ${after})::int as skipped from zendesk.ticket_sync`);
+  const progress: RebuildProgress = { done: counts[0].skipped, total: counts[0].total, skipped: counts[0].skipped };
+  await saveAnalyticsRebuild(db, { afterTicketId: after, startedAt, finishedAt: null });
+  options.onProgress?.({ ...progress });
+  for (;;) {
+    if (options.signal?.aborted) return { ...progress, finished: false };
+    const { rows } = await db.execute<{ ticket_id: string }>(sql`
+      select ticket_id from zendesk.ticket_sync where ticket_id > ${after} order by ticket_id limit ${batchSize}`);
+    if (rows.length === 0) break;
+    const ids = rows.map((r) => Number(r.ticket_id));
+    after = ids[ids.length - 1];
+    await inTransaction(db, async (tx) => {
+      await refreshTicketAnalytics(tx, ids);
+      await saveAnalyticsRebuild(tx, { afterTicketId: after, startedAt, finishedAt: null });
+    });
+    progress.done += ids.length;
+    options.onProgress?.({ ...progress });
+  }
+  await saveAnalyticsRebuild(db, { afterTicketId: after, startedAt, finishedAt: new Date().toISOString() });
+  return { ...progress, finished: true };
+}
