@@ -91,6 +91,7 @@ let drop: () => Promise<void>;
 const folder = mkdtempSync(join(tmpdir(), 'convlog-previous-'));
 const before = {} as Record<View, Record<string, unknown>[]>;
 let eventsBefore: { reference: string; raw: unknown }[];
+let copiesBefore: Record<string, unknown>[];
 
 beforeAll(async () => {
   // The previous release's migrations: its SQL files and a journal that stops at 0007.
@@ -118,6 +119,7 @@ beforeAll(async () => {
   }
   for (const view of Object.keys(VIEWS) as View[]) before[view] = await read(database, view);
   eventsBefore = (await database.pool.query(`select reference, raw from zendesk.conversation_events order by reference`)).rows;
+  copiesBefore = (await database.pool.query(`select reference, content, metadata, body_html from zendesk.conversation_events order by reference`)).rows;
   // The release being tested, on the same database.
   await migrateDatabase(database.pool, silentLogger);
 }, 120_000);
@@ -139,6 +141,13 @@ describe('migrating a database of the previous release', () => {
     );
     const keys = ['ticket_id', 'position', 'event_kind', 'channel', 'is_public', 'author_type', 'attachment_count', 'reference'];
     expect(notKim(rows)).toEqual(notKim(before.conversation_timeline).map((r) => Object.fromEntries(keys.map((k) => [k, r[k]]))));
+  });
+
+  it('reads content, metadata and body_html from raw, with the values the dropped columns held', async () => {
+    const { rows } = await database.pool.query(`select reference, content, metadata, body_html from zendesk.conversation_timeline order by reference`);
+    expect(rows).toEqual(copiesBefore);
+    // The data has HTML comments and messaging content, so the comparison is not of empty columns.
+    expect(copiesBefore.filter((r) => r.body_html !== null).length).toBeGreaterThan(10);
   });
 
   it('has one ticket_summaries row per ticket with events', async () => {
