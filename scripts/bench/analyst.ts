@@ -96,7 +96,9 @@ export async function analystRun(postgres: Postgres, options: { label: string; e
     const queries = await timeQueries(database.pool, [...(await dashboardQueries(database.pool)), ...readme], say);
     return { events, tickets, templates, upkeepSeconds, clone, buildSeconds, bytes, queries };
   } finally {
-    await database.close();
+    // CONVLOG_BENCH_KEEP=1 with DATABASE_URL: the database stays, to try indexes and plans on.
+    if (process.env.CONVLOG_BENCH_KEEP === '1') await database.pool.end();
+    else await database.close();
   }
 }
 

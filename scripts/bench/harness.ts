@@ -63,6 +63,7 @@ export async function startPostgres(): Promise<Postgres> {
       };
     },
     async stop() {
+      if (process.env.CONVLOG_BENCH_KEEP === '1') return stopServer();
       for (const name of created) await admin(`drop database if exists ${name} with (force)`).catch(() => {});
       await stopServer();
     },

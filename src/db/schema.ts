@@ -72,6 +72,11 @@ export const conversationEvents = zendesk.table(
     index('conversation_events_ticket_position_idx').on(t.ticketId, t.position),
     index('conversation_events_author_idx').on(t.authorKey),
     index('conversation_events_created_idx').on(t.createdAt),
+    // What attachments_with_context needs of an event, for the events that list files (about
+    // one in ten): the view joins to this small index instead of the whole table.
+    index('conversation_events_files_idx')
+      .on(t.reference, t.authorType, t.isPublic, t.type, t.createdAt, t.authorKey)
+      .where(sql`${t.attachmentCount} > 0 AND ${t.deletedAt} IS NULL`),
   ],
 );
 
@@ -199,6 +204,7 @@ export const tickets = zendesk.table(
     index('tickets_assignee_idx').on(t.assigneeId),
     index('tickets_via_channel_idx').on(t.viaChannel),
     index('tickets_updated_idx').on(t.updatedAt),
+    index('tickets_created_idx').on(t.createdAt),
     index('tickets_tags_idx').using('gin', t.tags),
   ],
 );
