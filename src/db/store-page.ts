@@ -131,7 +131,7 @@ events_written as (
   returning 1
 ),
 attachments_written as (
-  ${upsertFiles(attachments, 'attachments', '$3', [...FILE_FIELDS, 'event_reference', 'ticket_id', 'deleted_at'])}
+  ${upsertFiles(attachments, 'attachments', '$3', [...FILE_FIELDS, 'event_reference', 'author_type', 'ticket_id', 'deleted_at'])}
   returning 1
 ),
 thumbnails_written as (

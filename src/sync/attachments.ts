@@ -12,19 +12,25 @@ export interface FileRows {
 }
 
 /** The columns attachments and thumbnails share, read from one item of the API. */
-type FileColumns = Omit<AttachmentRow, 'eventReference' | 'updatedAt'>;
+type FileColumns = Omit<AttachmentRow, 'eventReference' | 'authorType' | 'updatedAt'>;
+
+/** Which event a file came with: its reference, and its author's type as written on it. */
+export interface FileEvent {
+  reference: string;
+  authorType: string | null;
+}
 
 /**
  * Rows for `event.attachments` (anything, as received). Expects strings already sanitised:
  * mapPage passes its sanitised copy of the event.
  */
-export function attachmentRows(attachments: unknown, eventReference: string, ticketId: number): FileRows {
+export function attachmentRows(attachments: unknown, event: FileEvent, ticketId: number): FileRows {
   const rows: FileRows = { attachments: [], thumbnails: [] };
   if (!Array.isArray(attachments)) return rows;
   for (const item of attachments) {
     const file = fileColumns(item, ticketId);
     if (file === null) continue;
-    rows.attachments.push({ ...file, eventReference });
+    rows.attachments.push({ ...file, eventReference: event.reference, authorType: event.authorType });
     const thumbnails = (item as Json).thumbnails;
     if (!Array.isArray(thumbnails)) continue;
     for (const thumbnail of thumbnails) {

@@ -6,6 +6,7 @@ import type { MappedEventRow, PageRows } from '../db/store-page.ts';
 import { attachmentRows } from './attachments.ts';
 import { authorRow, mergeAuthor } from './author-key.ts';
 import { eventRow, storedEvent } from './map-event.ts';
+import { isRecord, string } from './fields.ts';
 import { sanitizeString } from './sanitize.ts';
 
 export { authorKey } from './author-key.ts';
@@ -53,7 +54,8 @@ export function mapPage(events: readonly ApiEvent[], options: MapOptions): PageR
     }
     const row = eventRow(raw, author?.authorKey ?? null, options.ticketId);
     rows.push(row);
-    const files = attachmentRows(raw.attachments, raw.reference as string, options.ticketId);
+    const authorType = isRecord(raw.author) ? string(raw.author.type) : null;
+    const files = attachmentRows(raw.attachments, { reference: raw.reference as string, authorType }, options.ticketId);
     for (const file of files.attachments) setLast(attachments, file.id, file);
     for (const thumbnail of files.thumbnails) setLast(thumbnails, thumbnail.id, thumbnail);
   });

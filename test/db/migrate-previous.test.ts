@@ -158,6 +158,17 @@ describe('migrating a database of the previous release', () => {
     expect(rows.map((r) => r.id)).toEqual(withEvents);
   });
 
+  it("gives every file its event's author type as written (migration 0010)", async () => {
+    const { rows } = await database.pool.query<{ files: number; copied: number }>(`
+      select count(*)::int as files,
+             count(*) filter (where f.author_type is not distinct from e.raw #>> '{author,type}')::int as copied
+        from zendesk.attachments f join zendesk.conversation_events e on e.reference = f.event_reference`);
+    expect(rows[0].files).toBeGreaterThan(0);
+    expect(rows[0].copied).toBe(rows[0].files);
+    const { rows: missing } = await database.pool.query(`select 1 from zendesk.attachments where author_type is null`);
+    expect(missing).toEqual([]);
+  });
+
   it.each(['ticket_conversations', 'conversation_timeline', 'agent_replies'] as const)('%s answers as before, in every old column', async (view) => {
     const after = await read(database, view);
     expect(before[view].length).toBeGreaterThan(0);

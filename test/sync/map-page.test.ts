@@ -52,6 +52,8 @@ describe('mapPage: the reference example comment', () => {
       {
         id: 8639388162331,
         eventReference: 'zen:ticket_event:8639326502654',
+        // The seed event's author, as written on it.
+        authorType: 'agent',
         ticketId,
         fileName: 'sample.png',
         contentType: 'image/png',
