@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { Db } from '../db/connection.ts';
 import { databaseNow, markQueued, requestSyncAgain } from '../db/ticket-status.ts';
 import { SYNC_QUEUE, type SyncJobData } from './boss.ts';
-import { raisePriority } from './queue-stats.ts';
+import { raisePriority, upgradeToFullRead } from './queue-stats.ts';
 
 const poolOf = (db: Db) => (db as Db & { $client: pg.Pool }).$client;
 
@@ -53,6 +53,7 @@ export async function enqueueTickets(
       const queuedIds = await insertJobs(boss, db, batch, options);
       const skipped = batch.filter((id) => !queuedIds.has(id));
       if (options.priority) await raisePriority(poolOf(db), skipped, options.priority);
+      if (options.full) await upgradeToFullRead(poolOf(db), skipped);
       const marked = await requestSyncAgain(db, skipped, Boolean(options.full));
       // A job that ended between our insert and the mark never saw the mark: queue those again.
       // One still running sees it when it ends; a new one skipped us because it was just queued.

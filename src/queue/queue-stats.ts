@@ -65,3 +65,20 @@ export async function raisePriority(pool: pg.Pool, ticketIds: readonly number[],
   );
   return rows.map((r) => Number(r.key));
 }
+
+/**
+ * Turns tickets' waiting sync jobs into full re-reads: a redaction reported while a plain sync
+ * of the ticket waits would otherwise be skipped by the one-job-per-ticket queue, and the plain
+ * sync, resuming from its cursor, would never see the edited event. Returns the tickets changed.
+ */
+export async function upgradeToFullRead(pool: pg.Pool, ticketIds: readonly number[]): Promise<number[]> {
+  if (ticketIds.length === 0) return [];
+  const { rows } = await pool.query<{ key: string }>(
+    `update ${BOSS_SCHEMA}.job set data = data || '{"full": true}'::jsonb
+      where name = $1 and singleton_key = any($2::text[]) and state in ('created', 'retry')
+        and (data->>'full') is distinct from 'true'
+      returning singleton_key as key`,
+    [SYNC_QUEUE, ticketIds.map(String)],
+  );
+  return rows.map((r) => Number(r.key));
+}

@@ -83,3 +83,19 @@ it('asks for another run only when marked after the run started, and a full requ
   await fixture.database.pool.query(`update zendesk.ticket_sync set status = 'queued' where ticket_id = $1`, [ticketId]);
   expect(await requestSyncAgain(db, [ticketId], true)).toEqual([]);
 });
+
+it('a full re-read asked for while a plain sync of the ticket waits turns that job into a full read', async () => {
+  const { db, pool } = fixture.database;
+  const ticketId = 77;
+  const jobData = async () =>
+    (await pool.query(`select data from pgboss.job where name = 'ticket-sync' and singleton_key = $1 and state = 'created'`, [String(ticketId)])).rows.map((r) => r.data);
+  expect((await enqueueTickets(fixture.boss, db, [ticketId])).queued).toBe(1);
+  expect(await jobData()).toEqual([{ ticketId }]);
+  // A redaction webhook: the queue keeps one job per ticket, so this one is skipped...
+  expect((await enqueueTickets(fixture.boss, db, [ticketId], { full: true })).queued).toBe(0);
+  // ...and the waiting job reads the whole log instead of resuming from its cursor.
+  expect(await jobData()).toEqual([{ ticketId, full: true }]);
+  // A plain request later does not turn it back.
+  await enqueueTickets(fixture.boss, db, [ticketId]);
+  expect(await jobData()).toEqual([{ ticketId, full: true }]);
+});
