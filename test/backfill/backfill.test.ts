@@ -1,47 +1,26 @@
 // The backfill against real Postgres, a real pg-boss and the simulator's incremental export.
-import type { PgBoss } from 'pg-boss';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BackfillBusy, BackfillFailed, ServerError } from '../../src/errors.ts';
 import { silentLogger } from '../../src/log.ts';
-import { startBoss } from '../../src/queue/boss.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
 import { tryBackfillLock } from '../../src/db/sync-state.ts';
 import { backfillStatus } from '../../src/queue/backfill-job.ts';
 import { runBackfill, type BackfillDeps, type BackfillOptions } from '../../src/queue/backfill.ts';
 import { createZendeskHttp } from '../../src/zendesk/http.ts';
 import { localBudget } from '../../src/zendesk/rate-limit.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { clearQueue, DAY, EMAIL, exportSince, nowSec, queuedTicketIds, savedPosition, sorted, ticketStatuses, TOKEN } from './helpers.ts';
+import { backfillTestContext, clearQueue, DAY, EMAIL, exportSince, nowSec, queuedTicketIds, savedPosition, sorted, ticketStatuses, TOKEN } from './helpers.ts';
 
-let database: TestDatabase;
-let boss: PgBoss;
-const sims: Simulator[] = [];
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  boss = await startBoss(database, silentLogger);
-});
-afterAll(async () => {
-  await boss?.stop({ graceful: false, timeout: 1_000 });
-  await database?.close();
-});
-afterEach(async () => {
-  await Promise.all(sims.splice(0).map((sim) => sim.close()));
-  await clearQueue(database.pool);
-  await database.pool.query('delete from convlog.sync_state');
-  await database.pool.query('truncate zendesk.tickets, zendesk.groups, zendesk.brands, zendesk.organizations');
-  await database.pool.query(`delete from pgboss.job where name = 'ticket-sync'`);
-});
+const t = backfillTestContext();
 
 async function simulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const sim = await startSimulator({ tickets: 60, rateLimit: 0, exportRateLimit: 0, ...options });
-  sims.push(sim);
+  t.sims.push(sim);
   return sim;
 }
 
 function deps(sim: Simulator): BackfillDeps {
   const http = createZendeskHttp({ baseUrl: sim.url, auth: { kind: 'token', email: EMAIL, token: TOKEN }, requestTimeoutMs: 5_000 });
-  return { db: database.db, pool: database.pool, boss, http, budget: localBudget(), accountBudget: localBudget(), log: silentLogger };
+  return { db: t.database.db, pool: t.database.pool, boss: t.boss, http, budget: localBudget(), accountBudget: localBudget(), log: silentLogger };
 }
 
 const backfill = (sim: Simulator, options: BackfillOptions = {}) => runBackfill(deps(sim), { exportOptions: { retryBaseMs: 5, maxAttempts: 3 }, ...options });
@@ -58,16 +37,16 @@ describe('backfill from a date', () => {
     const pages: number[] = [];
     const result = await backfill(sim, { since, onPage: (p) => pages.push(p.page.tickets) });
 
-    expect(await queuedTicketIds(database.pool)).toEqual(sorted(expected));
+    expect(await queuedTicketIds(t.database.pool)).toEqual(sorted(expected));
     expect(result).toMatchObject({ seen: expected.length, queued: expected.length, deleted: 0, interrupted: false, pages: Math.ceil(expected.length / 7) });
     expect(pages.reduce((a, b) => a + b, 0)).toBe(expected.length);
     // The export, then the groups, brands and organizations lists once: no conversation log.
     expect(new Set(sim.requests.map((r) => r.kind))).toEqual(new Set(['export', 'groups', 'brands', 'organizations']));
     expect(sim.requests[0].query).toEqual({ start_time: String(since), support_type_scope: 'all', include: 'users,groups,organizations' });
-    const statuses = await ticketStatuses(database.pool);
+    const statuses = await ticketStatuses(t.database.pool);
     expect(sorted(statuses.keys())).toEqual(sorted(expected));
     expect(new Set(statuses.values())).toEqual(new Set(['queued']));
-    const saved = await savedPosition(database.pool);
+    const saved = await savedPosition(t.database.pool);
     expect(saved?.cursor).toEqual(expect.any(String));
     expect(Date.parse(saved!.position!)).toBe(result.position!.getTime());
   });
@@ -75,8 +54,8 @@ describe('backfill from a date', () => {
   it('a second run without --since queues only the tickets changed after the first', async () => {
     const sim = await simulator();
     await backfill(sim, { since: nowSec() - 31 * DAY });
-    expect(await queuedTicketIds(database.pool)).toHaveLength(60);
-    await clearQueue(database.pool);
+    expect(await queuedTicketIds(t.database.pool)).toHaveLength(60);
+    await clearQueue(t.database.pool);
 
     const quiet = await backfill(sim);
     expect(quiet).toMatchObject({ seen: 0, queued: 0, from: 'saved position' });
@@ -84,7 +63,7 @@ describe('backfill from a date', () => {
     sim.markChanged(3);
     sim.appendEvents(41, 2);
     const result = await backfill(sim);
-    expect(await queuedTicketIds(database.pool)).toEqual([3, 41]);
+    expect(await queuedTicketIds(t.database.pool)).toEqual([3, 41]);
     expect(result).toMatchObject({ seen: 2, queued: 2 });
     // The export was continued from the saved cursor, not restarted from a time.
     expect(sim.requests.filter((r) => r.kind === 'export').at(-1)!.query.cursor).toEqual(expect.any(String));
@@ -96,17 +75,17 @@ describe('backfill from a date', () => {
     await backfill(sim, { since });
     const again = await backfill(sim, { since });
     expect(again).toMatchObject({ seen: 60, queued: 0, alreadyQueued: 60 });
-    expect(await queuedTicketIds(database.pool)).toHaveLength(60);
+    expect(await queuedTicketIds(t.database.pool)).toHaveLength(60);
   });
 
   it('records deleted tickets as not_found without queueing them or reading their log', async () => {
     const sim = await simulator({ tickets: 20, deleted: [4, 9] });
     const result = await backfill(sim, { since: nowSec() - 31 * DAY });
     expect(result).toMatchObject({ seen: 20, queued: 18, deleted: 2 });
-    const queued = await queuedTicketIds(database.pool);
+    const queued = await queuedTicketIds(t.database.pool);
     expect(queued).not.toContain(4);
     expect(queued).not.toContain(9);
-    const statuses = await ticketStatuses(database.pool);
+    const statuses = await ticketStatuses(t.database.pool);
     expect(statuses.get(4)).toBe('not_found');
     expect(statuses.get(9)).toBe('not_found');
     expect(sim.requests.some((r) => r.kind === 'conversation_log')).toBe(false);
@@ -115,14 +94,14 @@ describe('backfill from a date', () => {
     sim.setOptions({ deleted: [4, 9, 12] });
     const later = await backfill(sim);
     expect(later).toMatchObject({ seen: 1, queued: 0, deleted: 1 });
-    expect((await ticketStatuses(database.pool)).get(12)).toBe('not_found');
+    expect((await ticketStatuses(t.database.pool)).get(12)).toBe('not_found');
   });
 
   it('an empty export still saves a position that the next run continues from', async () => {
     const sim = await simulator({ tickets: 10 });
     const result = await backfill(sim, { since: nowSec() - 3600 });
     expect(result).toMatchObject({ seen: 0, queued: 0, position: null });
-    expect((await savedPosition(database.pool))?.cursor).toEqual(expect.any(String));
+    expect((await savedPosition(t.database.pool))?.cursor).toEqual(expect.any(String));
     sim.markChanged(5);
     expect(await backfill(sim)).toMatchObject({ seen: 1, queued: 1 });
   });
@@ -133,25 +112,25 @@ describe('a ticket that changes while its sync is running', () => {
     const sim = await simulator({ tickets: 10 });
     await backfill(sim, { since: nowSec() - 31 * DAY });
     // Ticket 5's sync is running; the others are done.
-    await database.pool.query(`update pgboss.job set state = 'completed' where name = 'ticket-sync' and singleton_key <> '5'`);
-    await database.pool.query(`update pgboss.job set state = 'active', started_on = now() where name = 'ticket-sync' and singleton_key = '5'`);
+    await t.database.pool.query(`update pgboss.job set state = 'completed' where name = 'ticket-sync' and singleton_key <> '5'`);
+    await t.database.pool.query(`update pgboss.job set state = 'active', started_on = now() where name = 'ticket-sync' and singleton_key = '5'`);
     sim.markChanged(5);
     sim.markChanged(6);
 
     const during = await backfill(sim);
     expect(during).toMatchObject({ seen: 2, queued: 1, alreadyQueued: 1, resyncLater: 1 });
-    expect(await backfillStatus(database.db)).toMatchObject({ resyncPending: 1, lastRun: { outcome: 'done', resyncLater: 1 } });
+    expect(await backfillStatus(t.database.db)).toMatchObject({ resyncPending: 1, lastRun: { outcome: 'done', resyncLater: 1 } });
 
     // Still running at the next backfill: stays remembered.
     expect(await backfill(sim)).toMatchObject({ seen: 0, queued: 0 });
-    expect((await backfillStatus(database.db)).resyncPending).toBe(1);
+    expect((await backfillStatus(t.database.db)).resyncPending).toBe(1);
 
-    await database.pool.query(`update pgboss.job set state = 'completed' where name = 'ticket-sync' and singleton_key = '5'`);
+    await t.database.pool.query(`update pgboss.job set state = 'completed' where name = 'ticket-sync' and singleton_key = '5'`);
     const after = await backfill(sim);
     expect(after).toMatchObject({ seen: 0, queued: 1 });
-    const { rows } = await database.pool.query(`select count(*)::int as n from pgboss.job where name = 'ticket-sync' and singleton_key = '5' and state = 'created'`);
+    const { rows } = await t.database.pool.query(`select count(*)::int as n from pgboss.job where name = 'ticket-sync' and singleton_key = '5' and state = 'created'`);
     expect(rows[0].n).toBe(1);
-    expect((await backfillStatus(database.db)).resyncPending).toBe(0);
+    expect((await backfillStatus(t.database.db)).resyncPending).toBe(0);
   });
 });
 
@@ -173,15 +152,15 @@ describe('interruptions', () => {
     expect(error).toBeInstanceOf(BackfillFailed);
     expect((error as BackfillFailed).cause).toBeInstanceOf(ServerError);
     expect(error.message).toMatch(/after 1 page\(s\).*continues from there/);
-    expect(await queuedTicketIds(database.pool)).toEqual(sorted(all.slice(0, 10)));
-    const saved = await savedPosition(database.pool);
+    expect(await queuedTicketIds(t.database.pool)).toEqual(sorted(all.slice(0, 10)));
+    const saved = await savedPosition(t.database.pool);
 
     sim.setOptions({ failRate: 0 });
     sim.resetRequests();
     const resumed = await backfill(sim);
     expect(sim.requests[0].query).toEqual({ cursor: saved!.cursor, support_type_scope: 'all', include: 'users,groups,organizations' });
     expect(resumed).toMatchObject({ seen: 50, queued: 50, pages: 5 });
-    expect(await queuedTicketIds(database.pool)).toEqual(sorted(all));
+    expect(await queuedTicketIds(t.database.pool)).toEqual(sorted(all));
   });
 
   it('an abort stops after the page in flight; nothing is skipped on resume', async () => {
@@ -192,7 +171,7 @@ describe('interruptions', () => {
     expect(result).toMatchObject({ interrupted: true, pages: 2, queued: 20 });
     const rest = await backfill(sim);
     expect(rest).toMatchObject({ interrupted: false, queued: 40 });
-    expect(await queuedTicketIds(database.pool)).toHaveLength(60);
+    expect(await queuedTicketIds(t.database.pool)).toHaveLength(60);
   });
 
   it('a 429 from the export is waited out, not a failure', async () => {
@@ -208,7 +187,7 @@ describe('guards', () => {
   it('without --since and without a saved position: a usage error, nothing queued', async () => {
     const sim = await simulator();
     await expect(backfill(sim)).rejects.toThrow(/no saved export position yet.*--since/);
-    expect(await queuedTicketIds(database.pool)).toEqual([]);
+    expect(await queuedTicketIds(t.database.pool)).toEqual([]);
     expect(sim.requests).toEqual([]);
   });
 
@@ -222,7 +201,7 @@ describe('guards', () => {
 
   it('one backfill at a time across processes', async () => {
     const sim = await simulator();
-    const lock = await tryBackfillLock(database.pool);
+    const lock = await tryBackfillLock(t.database.pool);
     expect(lock).not.toBeNull();
     try {
       await expect(backfill(sim, { since: nowSec() - DAY })).rejects.toBeInstanceOf(BackfillBusy);

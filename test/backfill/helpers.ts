@@ -1,6 +1,11 @@
 // Shared by the backfill tests: what the simulator's export says changed, and what got queued.
 import type pg from 'pg';
+import type { PgBoss } from 'pg-boss';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { silentLogger } from '../../src/log.ts';
+import { startBoss } from '../../src/queue/boss.ts';
 import type { Simulator } from '../../src/simulator/index.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 export const EMAIL = 'agent@example.test';
 export const TOKEN = 'zdTok3nS3cretValue9876543210';
@@ -55,3 +60,33 @@ export const sorted = (ids: Iterable<number>) => [...new Set(ids)].sort((a, b) =
 export const nowSec = () => Math.floor(Date.now() / 1000);
 export const DAY = 86_400;
 
+
+export interface BackfillTestContext {
+  database: TestDatabase;
+  boss: PgBoss;
+  /** Simulators the test started; closed after each test. */
+  sims: Simulator[];
+}
+
+/**
+ * A database and pg-boss for a file of backfill tests, with the hooks that reset them after
+ * each test (queue, export position, ticket context). Read its fields inside tests and hooks.
+ */
+export function backfillTestContext(): BackfillTestContext {
+  const context = { sims: [] as Simulator[] } as BackfillTestContext;
+  beforeAll(async () => {
+    context.database = await createTestDatabase();
+    context.boss = await startBoss(context.database, silentLogger);
+  });
+  afterAll(async () => {
+    await context.boss?.stop({ graceful: false, timeout: 1_000 });
+    await context.database?.close();
+  });
+  afterEach(async () => {
+    await Promise.all(context.sims.splice(0).map((sim) => sim.close()));
+    await clearQueue(context.database.pool);
+    await context.database.pool.query('delete from convlog.sync_state');
+    await context.database.pool.query('truncate zendesk.tickets, zendesk.groups, zendesk.brands, zendesk.organizations');
+  });
+  return context;
+}

@@ -1,6 +1,6 @@
 // `convlog work` as a service: /healthz and /metrics on its health port while it works, a line per
 // ticket synced at the default log level, and the port closed once SIGTERM has stopped it.
-import net from 'node:net';
+import { freePort } from '../../src/db/embedded.ts';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { killAll, startConvlog } from '../helpers/cli.ts';
 import { createFixture, type Fixture } from '../helpers/sync-fixture.ts';
@@ -14,14 +14,6 @@ afterAll(async () => {
   await killAll();
   await fixture?.close();
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 it('answers /healthz and /metrics while working, logs each ticket, and closes the port on SIGTERM', { timeout: 90_000 }, async () => {
   const port = await freePort();

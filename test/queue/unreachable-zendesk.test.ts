@@ -1,7 +1,7 @@
 // A worker whose Zendesk cannot be reached (nothing listens on its port) holds its tickets: no
 // attempt is used up, their status says they wait for Zendesk, the worker says so once, and it
 // syncs them as soon as Zendesk listens on that port.
-import net from 'node:net';
+import { freePort } from '../../src/db/embedded.ts';
 import { afterEach, expect, it, vi } from 'vitest';
 import pino from 'pino';
 import { enqueueTickets } from '../../src/queue/enqueue.ts';
@@ -19,14 +19,6 @@ afterEach(async () => {
   await fixture?.close();
   zendesk = fixture = undefined;
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 it.each([
   ['found by the probe at start (work)', true],

@@ -1,47 +1,27 @@
 // The ticket context written by the backfill, checked against the simulator's own data (read over
 // HTTP, outside convlog): every exported ticket's row, AI-agent tickets, names in the view, and
 // which state wins when an older export comes after a newer one.
-import type { PgBoss } from 'pg-boss';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.ts';
-import { startBoss } from '../../src/queue/boss.ts';
 import { runBackfill, type BackfillOptions } from '../../src/queue/backfill.ts';
 import { DELETED_BRAND_ID, DELETED_GROUP_ID, startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
 import { createZendeskHttp } from '../../src/zendesk/http.ts';
 import { localBudget } from '../../src/zendesk/rate-limit.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { clearQueue, DAY, EMAIL, exportSince, nowSec, TOKEN } from '../backfill/helpers.ts';
+import { backfillTestContext, DAY, EMAIL, exportSince, nowSec, TOKEN } from '../backfill/helpers.ts';
 import { simList, type SimTicket } from './helpers.ts';
 
-let database: TestDatabase;
-let boss: PgBoss;
-const sims: Simulator[] = [];
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  boss = await startBoss(database, silentLogger);
-});
-afterAll(async () => {
-  await boss?.stop({ graceful: false, timeout: 1_000 });
-  await database?.close();
-});
-afterEach(async () => {
-  await Promise.all(sims.splice(0).map((sim) => sim.close()));
-  await clearQueue(database.pool);
-  await database.pool.query('delete from convlog.sync_state');
-  await database.pool.query('truncate zendesk.tickets, zendesk.groups, zendesk.brands, zendesk.organizations');
-});
+const t = backfillTestContext();
 
 async function simulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const sim = await startSimulator({ tickets: 90, rateLimit: 0, exportRateLimit: 0, accountRateLimit: 0, exportPageSize: 25, ...options });
-  sims.push(sim);
+  t.sims.push(sim);
   return sim;
 }
 
 function backfill(sim: Simulator, options: BackfillOptions = {}) {
   const http = createZendeskHttp({ baseUrl: sim.url, auth: { kind: 'token', email: EMAIL, token: TOKEN }, requestTimeoutMs: 5_000 });
   return runBackfill(
-    { db: database.db, pool: database.pool, boss, http, budget: localBudget(), accountBudget: localBudget(), log: silentLogger },
+    { db: t.database.db, pool: t.database.pool, boss: t.boss, http, budget: localBudget(), accountBudget: localBudget(), log: silentLogger },
     { since: nowSec() - 40 * DAY, exportOptions: { retryBaseMs: 5, maxAttempts: 3 }, ...options },
   );
 }
@@ -58,7 +38,7 @@ interface StoredTicket {
 }
 
 async function storedTickets(): Promise<Map<number, StoredTicket>> {
-  const { rows } = await database.pool.query<StoredTicket>(
+  const { rows } = await t.database.pool.query<StoredTicket>(
     `select id::int, status, priority, via_channel, group_id::float8 as group_id, brand_id::float8 as brand_id, tags, deleted
        from zendesk.tickets order by id`,
   );
@@ -67,7 +47,7 @@ async function storedTickets(): Promise<Map<number, StoredTicket>> {
 
 /** Each row's change time and raw, to see that nothing at all was replaced. */
 async function states(): Promise<{ id: number; generated: string; raw: unknown }[]> {
-  const { rows } = await database.pool.query<{ id: number; generated: string; raw: unknown }>(
+  const { rows } = await t.database.pool.query<{ id: number; generated: string; raw: unknown }>(
     'select id::int, generated_timestamp::text as generated, raw from zendesk.tickets order by id',
   );
   return rows;
@@ -104,7 +84,7 @@ describe('after a backfill', () => {
     for (const [id, ticket] of latest) if (!gone.has(id)) expect(stored.get(id), `ticket ${id}`).toEqual(expectedRow(ticket));
     // Every channel the data set uses is there, not one value for all.
     expect(new Set([...stored.values()].map((t) => t.via_channel)).size).toBeGreaterThan(5);
-    const { rows: sync } = await database.pool.query<{ ticket_id: number; status: string; deleted_how: string }>(
+    const { rows: sync } = await t.database.pool.query<{ ticket_id: number; status: string; deleted_how: string }>(
       'select ticket_id::int, status, deleted_how from zendesk.ticket_sync where ticket_id in (7, 8) order by 1',
     );
     expect(sync).toEqual([
@@ -136,7 +116,7 @@ describe('after a backfill', () => {
     await backfill(sim);
     const groups = new Map((await simList(sim, 'groups')).map((g) => [g.id, g.name]));
     const brands = new Map((await simList(sim, 'brands')).map((b) => [b.id, b.name]));
-    const { rows } = await database.pool.query<{ ticket_id: number; group_name: string | null; brand_name: string | null; via_channel: string | null; ticket_status: string | null }>(
+    const { rows } = await t.database.pool.query<{ ticket_id: number; group_name: string | null; brand_name: string | null; via_channel: string | null; ticket_status: string | null }>(
       'select ticket_id::int, group_name, brand_name, via_channel, ticket_status from zendesk.ticket_conversations order by 1',
     );
     expect(rows.length).toBeGreaterThan(25);
