@@ -1,6 +1,7 @@
-// The per-ticket analyst tables (ticket_summaries, reply_waits, ticket_days) and event positions
-// are derived by one SQL function, convlog.refresh_ticket_analytics (migrations/0008_analytics.sql),
-// so the definitions live once, in SQL. This module calls it: for the tickets a run or a purge
+// The per-ticket analyst tables (ticket_summaries, reply_waits, ticket_days, ticket_hours) and
+// event positions are derived by SQL functions, convlog.refresh_ticket_analytics
+// (migrations/0008_analytics.sql) and convlog.refresh_ticket_hours (0011_hours_of_day.sql), so
+// the definitions live once, in SQL. This module calls them: for the tickets a run or a purge
 // changed (in the caller's transaction), and for every ticket when asked to rebuild.
 import { sql } from 'drizzle-orm';
 import type { Db } from './connection.ts';
@@ -12,7 +13,9 @@ type Executor = Pick<Db, 'execute'>;
 
 export async function refreshTicketAnalytics(db: Executor, ticketIds: readonly number[]): Promise<void> {
   if (ticketIds.length === 0) return;
-  await db.execute(sql`select convlog.refresh_ticket_analytics(${`{${ticketIds.join(',')}}`}::bigint[])`);
+  const ids = `{${ticketIds.join(',')}}`;
+  // Two functions, one statement: refresh_ticket_hours came with a later migration (0011).
+  await db.execute(sql`select convlog.refresh_ticket_analytics(${ids}::bigint[]), convlog.refresh_ticket_hours(${ids}::bigint[])`);
 }
 
 export interface RebuildProgress {

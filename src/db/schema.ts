@@ -12,6 +12,7 @@ import {
   jsonb,
   pgSchema,
   primaryKey,
+  smallint,
   text,
   timestamp,
 } from 'drizzle-orm/pg-core';
@@ -331,6 +332,21 @@ export const ticketDays = zendesk.table(
     messagingEvents: count('messaging_events'),
   },
   (t) => [primaryKey({ columns: [t.ticketId, t.day] }), index('ticket_days_day_idx').on(t.day)],
+);
+
+export const ticketHours = zendesk.table(
+  'ticket_hours',
+  {
+    ticketId: id('ticket_id').notNull(),
+    // The hour of the day in UTC, 0 to 23: the ticket's events over all its days, by time of day.
+    hourUtc: smallint('hour_utc').notNull(),
+    events: count('events'),
+    endUserMessages: count('end_user_messages'),
+    messagingEndUserMessages: count('messaging_end_user_messages'),
+    agentMessages: count('agent_messages'),
+    botMessages: count('bot_messages'),
+  },
+  (t) => [primaryKey({ columns: [t.ticketId, t.hourUtc] })],
 );
 
 export type AuthorRow = typeof authors.$inferInsert;

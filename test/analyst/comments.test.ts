@@ -24,6 +24,7 @@ it('has the analyst views', async () => {
     'author_activity',
     'conversation_timeline',
     'daily_activity',
+    'hourly_profile',
     'ticket_conversations',
   ]);
 });

@@ -7,7 +7,7 @@ import { runCli } from '../helpers/cli.ts';
 import { syncedDataset, SYNCED, type Dataset } from './dataset.ts';
 
 let data: Dataset;
-const TABLES = ['ticket_summaries', 'reply_waits', 'ticket_days'] as const;
+const TABLES = ['ticket_summaries', 'reply_waits', 'ticket_days', 'ticket_hours'] as const;
 
 /** Every kept row of the three tables, and every event's position, as text. */
 async function snapshot(): Promise<Record<string, string[]>> {

@@ -245,3 +245,29 @@ describe('daily_activity', () => {
     expect(actual).toEqual(expected);
   });
 });
+
+describe('hourly_profile', () => {
+  it('has one row per UTC hour of the day with events, all days together', async () => {
+    const all = allTimelineRows();
+    const hourOf = (iso: string) => new Date(iso).getUTCHours();
+    const hours = [...new Set(all.map((r) => hourOf(r.created_at)))].sort((a, b) => a - b);
+    const expected = hours.map((hour) => {
+      const rows = all.filter((r) => hourOf(r.created_at) === hour);
+      const by = (type: string) => rows.filter((r) => r.event_kind === 'message' && r.author_type === type);
+      const messaging = by('user').filter((r) => r.channel === 'messaging');
+      return {
+        hour_utc: hour,
+        tickets: new Set(rows.map((r) => r.ticket_id)).size,
+        events: rows.length,
+        end_user_messages: by('user').length,
+        agent_messages: by('agent').length,
+        bot_messages: by('bot').length,
+        messaging_end_user_messages: messaging.length,
+        messaging_end_user_tickets: new Set(messaging.map((r) => r.ticket_id)).size,
+      };
+    });
+    expect(await rows(`select * from zendesk.hourly_profile order by hour_utc`)).toEqual(expected);
+    // The data set has customer messaging messages at several hours, so the counts are exercised.
+    expect(expected.filter((h) => h.messaging_end_user_messages > 0).length).toBeGreaterThan(3);
+  });
+});

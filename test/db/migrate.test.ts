@@ -39,6 +39,7 @@ describe('migrateDatabase', () => {
       'organizations',
       'reply_waits',
       'ticket_days',
+      'ticket_hours',
       'ticket_summaries',
       'ticket_sync',
       'tickets',
