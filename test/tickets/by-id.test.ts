@@ -128,10 +128,11 @@ describe('the account-wide budget', () => {
     const windows = perWindow(sim!.requests, 1000);
     expect(windows.reduce((n, w) => n + w.ok, 0)).toBe(10); // 1,000 tickets, 100 a request
     expect(windows.length).toBeGreaterThanOrEqual(4); // more than the limit: it had to wait
-    for (const w of windows) {
-      expect(w.ok).toBeLessThanOrEqual(limit);
-      expect(w.limited).toBe(0);
-    }
+    for (const w of windows) expect(w.ok).toBeLessThanOrEqual(limit);
+    // Zendesk's window is its own: until its first answer says when that window resets, the two
+    // processes' shared window may straddle two of its windows, and one request may meet a 429
+    // (waited out and retried; every ticket is still read). Never more than that one.
+    expect(windows.reduce((n, w) => n + w.limited, 0)).toBeLessThanOrEqual(1);
     expect((await storedRows()).size).toBe(1000);
   }, SLOW);
 });
