@@ -7,7 +7,9 @@ WHERE e."reference" = f."event_reference" AND f."author_type" IS DISTINCT FROM e
 -- The author type is the file's own copy, and the event is a LEFT JOIN on its primary key: a
 -- query that reads no event column (counting files by type, size and sender) reads no events.
 -- A file whose event is gone or marked deleted is itself removed or marked (src/db/purge.ts,
--- src/db/full-read.ts), so f.deleted_at alone keeps the rows the inner join kept.
+-- src/db/full-read.ts), so f.deleted_at alone keeps the rows the inner join kept. Every event a
+-- file points to lists files (attachment_count > 0): saying so lets the planner join through
+-- conversation_events_files_idx (migration 0009), a tenth of the table.
 CREATE OR REPLACE VIEW "zendesk"."attachments_with_context" AS
 SELECT
   f.id AS attachment_id,

@@ -11,6 +11,11 @@ import * as schema from './schema.ts';
 
 export type Db = NodePgDatabase<typeof schema>;
 
+/** The node-postgres pool under a database opened by connect() (not a transaction's client). */
+export function poolOf(db: Db): pg.Pool {
+  return (db as Db & { $client: pg.Pool }).$client;
+}
+
 export interface Database {
   pool: pg.Pool;
   db: Db;

@@ -69,7 +69,8 @@ export async function purgeTicketsIn(
   ticketIds: readonly number[],
   options: PurgeOptions & { refuseActive?: boolean },
 ): Promise<PurgeOutcome> {
-  const ids = `{${[...new Set(ticketIds)].join(',')}}`;
+  const unique = [...new Set(ticketIds)];
+  const ids = `{${unique.join(',')}}`;
   const mode = options.mode ?? 'purge';
   const removed: PurgeResult = { events: 0, attachments: 0, thumbnails: 0, authors: 0 };
 
@@ -91,7 +92,7 @@ export async function purgeTicketsIn(
     removed.attachments = await affected(tx, sql`update zendesk.attachments set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}::bigint[]) and deleted_at is null`);
     removed.events = await affected(tx, sql`update zendesk.conversation_events set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}::bigint[]) and deleted_at is null`);
   }
-  await refreshTicketAnalytics(tx, [...new Set(ticketIds)]);
+  await refreshTicketAnalytics(tx, unique);
   const reason = REASONS[options.how] + (mode === 'keep' ? KEPT : '');
   // not_found, the status a 404 always had: a tombstone is a ticket convlog holds nothing current of.
   // The cursor goes, so a ticket that comes back (undeleted) is read again from its first event.

@@ -1,9 +1,9 @@
 // The lifecycle of a ticket in zendesk.ticket_sync: queued → syncing → synced, or one of the
 // recorded outcomes (not_found, forbidden) or failed with its reason.
-import { and, count, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { count, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from './connection.ts';
 import { refreshTicketAnalytics } from './analytics.ts';
-import { conversationEvents, ticketSync, type TicketStatus } from './schema.ts';
+import { ticketSummaries, ticketSync, type TicketStatus } from './schema.ts';
 
 const BATCH = 5_000;
 
@@ -66,16 +66,14 @@ export async function forgetCursor(db: Db, ticketId: number): Promise<void> {
  * brings its per-ticket analyst answers up to date. `fullRead`: this run read the log from its
  * first event. `db` should be a transaction, so the answers change together with the status.
  */
-export async function finishRun(db: Pick<Db, 'select' | 'update' | 'execute'>, ticketId: number, options: { fullRead?: boolean } = {}): Promise<{ eventsSynced: number }> {
-  const [{ n }] = await db
-    .select({ n: count() })
-    .from(conversationEvents)
-    .where(and(eq(conversationEvents.ticketId, ticketId), isNull(conversationEvents.deletedAt)));
-  await db
+export async function finishRun(db: Pick<Db, 'update' | 'execute'>, ticketId: number, options: { fullRead?: boolean } = {}): Promise<{ eventsSynced: number }> {
+  // The upkeep counts the ticket's live events; the status takes that count rather than a second one.
+  await refreshTicketAnalytics(db, [ticketId]);
+  const [row] = await db
     .update(ticketSync)
     .set({
       status: 'synced',
-      eventsSynced: n,
+      eventsSynced: sql`coalesce((select s.events from ${ticketSummaries} s where s.ticket_id = ${ticketId}), 0)`,
       lastSyncedAt: sql`now()`,
       lastError: null,
       lastErrorAt: null,
@@ -84,9 +82,9 @@ export async function finishRun(db: Pick<Db, 'select' | 'update' | 'execute'>, t
       ...(options.fullRead ? { lastFullReadAt: sql`now()` } : {}),
       updatedAt: sql`now()`,
     })
-    .where(eq(ticketSync.ticketId, ticketId));
-  await refreshTicketAnalytics(db, [ticketId]);
-  return { eventsSynced: n };
+    .where(eq(ticketSync.ticketId, ticketId))
+    .returning({ eventsSynced: ticketSync.eventsSynced });
+  return { eventsSynced: row?.eventsSynced ?? 0 };
 }
 
 /**

@@ -3,12 +3,11 @@
 // restarting) keeps its pool client for ever, and a worker's pool then never closes on SIGTERM.
 // A client whose BEGIN, COMMIT or ROLLBACK failed is destroyed rather than returned to the pool.
 import { drizzle } from 'drizzle-orm/node-postgres';
-import type pg from 'pg';
-import type { Db } from './connection.ts';
+import { poolOf, type Db } from './connection.ts';
 import * as schema from './schema.ts';
 
 export async function inTransaction<T>(db: Db, work: (tx: Db) => Promise<T>): Promise<T> {
-  const pool = (db as Db & { $client: pg.Pool }).$client;
+  const pool = poolOf(db);
   const client = await pool.connect();
   // Set once the transaction has ended cleanly (committed, or rolled back after the work failed).
   let reusable = false;

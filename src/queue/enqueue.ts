@@ -4,13 +4,10 @@
 // someone ask may have come after the run read its pages): the worker queues it then.
 import { randomUUID } from 'node:crypto';
 import type { PgBoss } from 'pg-boss';
-import type pg from 'pg';
-import type { Db } from '../db/connection.ts';
+import { poolOf, type Db } from '../db/connection.ts';
 import { databaseNow, markQueued, requestSyncAgain } from '../db/ticket-status.ts';
 import { SYNC_QUEUE, type SyncJobData } from './boss.ts';
-import { raisePriority, upgradeToFullRead } from './queue-stats.ts';
-
-const poolOf = (db: Db) => (db as Db & { $client: pg.Pool }).$client;
+import { upgradeWaitingJobs } from './queue-stats.ts';
 
 const BATCH = 5_000;
 export const WEBHOOK_PRIORITY = 10;
@@ -52,8 +49,7 @@ export async function enqueueTickets(
       const batch = unique.slice(i, i + BATCH);
       const queuedIds = await insertJobs(boss, db, batch, options);
       const skipped = batch.filter((id) => !queuedIds.has(id));
-      if (options.priority) await raisePriority(poolOf(db), skipped, options.priority);
-      if (options.full) await upgradeToFullRead(poolOf(db), skipped);
+      await upgradeWaitingJobs(poolOf(db), skipped, options);
       const marked = await requestSyncAgain(db, skipped, Boolean(options.full));
       // A job that ended between our insert and the mark never saw the mark: queue those again.
       // One still running sees it when it ends; a new one skipped us because it was just queued.

@@ -52,33 +52,24 @@ export async function holdJob(pool: pg.Pool, job: { id: string; retryCount: numb
 }
 
 /**
- * Moves tickets' waiting sync jobs up to `priority` (never down): a webhook for a ticket the
- * backfill queued earlier must not wait behind the whole backlog. Returns the tickets raised.
+ * Upgrades tickets' waiting sync jobs, which the one-job-per-ticket queue kept in place of the
+ * ones just asked for: to `priority` (never down), so a webhook for a ticket the backfill queued
+ * earlier does not wait behind the whole backlog; and to a full re-read, so a redaction reported
+ * while a plain sync waits is read (resuming from the cursor would never see the edited event).
+ * Returns the tickets changed.
  */
-export async function raisePriority(pool: pg.Pool, ticketIds: readonly number[], priority: number): Promise<number[]> {
-  if (ticketIds.length === 0) return [];
+export async function upgradeWaitingJobs(pool: pg.Pool, ticketIds: readonly number[], to: { priority?: number; full?: boolean }): Promise<number[]> {
+  const priority = to.priority ?? 0;
+  const full = to.full === true;
+  if (ticketIds.length === 0 || (priority === 0 && !full)) return [];
   const { rows } = await pool.query<{ key: string }>(
-    `update ${BOSS_SCHEMA}.job set priority = $3
-      where name = $1 and singleton_key = any($2::text[]) and state in ('created', 'retry') and priority < $3
-      returning singleton_key as key`,
-    [SYNC_QUEUE, ticketIds.map(String), priority],
-  );
-  return rows.map((r) => Number(r.key));
-}
-
-/**
- * Turns tickets' waiting sync jobs into full re-reads: a redaction reported while a plain sync
- * of the ticket waits would otherwise be skipped by the one-job-per-ticket queue, and the plain
- * sync, resuming from its cursor, would never see the edited event. Returns the tickets changed.
- */
-export async function upgradeToFullRead(pool: pg.Pool, ticketIds: readonly number[]): Promise<number[]> {
-  if (ticketIds.length === 0) return [];
-  const { rows } = await pool.query<{ key: string }>(
-    `update ${BOSS_SCHEMA}.job set data = data || '{"full": true}'::jsonb
+    `update ${BOSS_SCHEMA}.job
+        set priority = greatest(priority, $3),
+            data = case when $4 then data || '{"full": true}'::jsonb else data end
       where name = $1 and singleton_key = any($2::text[]) and state in ('created', 'retry')
-        and (data->>'full') is distinct from 'true'
+        and (priority < $3 or ($4 and (data->>'full') is distinct from 'true'))
       returning singleton_key as key`,
-    [SYNC_QUEUE, ticketIds.map(String)],
+    [SYNC_QUEUE, ticketIds.map(String), priority, full],
   );
   return rows.map((r) => Number(r.key));
 }
