@@ -28,7 +28,7 @@ export const rebuildAnalyticsCommand: Command = {
       const resumed = result.skipped > 0 ? ` (resumed after ${result.skipped} done before)` : '';
       if (!result.finished) {
         ctx.out(`stopped after ${result.done} of ${result.total} ticket(s)${resumed}; run it again to resume`);
-        return 130;
+        return 1;
       }
       ctx.out(`rebuilt the analyst tables of ${result.total} ticket(s)${resumed}`);
       return 0;
