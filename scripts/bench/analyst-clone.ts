@@ -6,6 +6,8 @@
 // a column the schema lacks is simply not written. Then the per-ticket upkeep runs over every
 // cloned ticket, in batches, and `vacuum analyze` leaves the tables as a settled database has them.
 import type pg from 'pg';
+import { refreshTicketAnalytics } from '../../src/db/analytics.ts';
+import type { Database } from '../../src/db/connection.ts';
 
 /** Rows a clone statement writes at most (several copies per statement when templates are small). */
 const CHUNK_EVENTS = 500_000;
@@ -17,8 +19,7 @@ const SPAN_DAYS = 730;
 export interface CloneResult {
   copies: number;
   cloneSeconds: number;
-  /** Null when the schema has no convlog.refresh_ticket_analytics (before migration 0008). */
-  refreshSeconds: number | null;
+  refreshSeconds: number;
   vacuumSeconds: number;
 }
 
@@ -88,10 +89,10 @@ create temp table tpl_tickets as
                  from tpl_events group by ticket_id) e using (ticket_id)
     left join tpl_context tk on tk.id = s.ticket_id`;
 
-export async function cloneTemplates(pool: pg.Pool, options: { targetEvents: number; say: (line: string) => void }): Promise<CloneResult> {
+export async function cloneTemplates(database: Database, options: { targetEvents: number; say: (line: string) => void }): Promise<CloneResult> {
   const { say } = options;
   // One session throughout: the template copies are temporary tables.
-  const client = await pool.connect();
+  const client = await database.pool.connect();
   // From here: the copies of the templates are part of the clone's time.
   const started = process.hrtime.bigint();
   try {
@@ -168,23 +169,18 @@ export async function cloneTemplates(pool: pg.Pool, options: { targetEvents: num
     }
     const cloneSeconds = elapsed(started);
 
-    let refreshSeconds: number | null = null;
-    const { rows: fn } = await client.query<{ ok: boolean }>(`select to_regprocedure('convlog.refresh_ticket_analytics(bigint[])') is not null as ok`);
-    if (fn[0].ok) {
-      const { rows: ids } = await client.query<{ new_id: string }>('select new_id from clone_map order by new_id');
-      const refreshStarted = process.hrtime.bigint();
-      const batches = Math.ceil(ids.length / REFRESH_BATCH);
-      for (let b = 0; b < batches; b++) {
-        const batch = ids.slice(b * REFRESH_BATCH, (b + 1) * REFRESH_BATCH).map((r) => r.new_id);
-        await client.query('select convlog.refresh_ticket_analytics($1::bigint[])', [batch]);
-        if ((b + 1) % Math.max(1, Math.ceil(batches / 10)) === 0 || b + 1 === batches) {
-          say(`    upkeep: ${int(Math.min(ids.length, (b + 1) * REFRESH_BATCH))}/${int(ids.length)} cloned tickets (${elapsed(refreshStarted).toFixed(0)} s)`);
-        }
+    // The production upkeep (every per-ticket table), as finishRun and rebuild-analytics call it.
+    const { rows: ids } = await client.query<{ new_id: string }>('select new_id from clone_map order by new_id');
+    const refreshStarted = process.hrtime.bigint();
+    const batches = Math.ceil(ids.length / REFRESH_BATCH);
+    for (let b = 0; b < batches; b++) {
+      const batch = ids.slice(b * REFRESH_BATCH, (b + 1) * REFRESH_BATCH).map((r) => Number(r.new_id));
+      await refreshTicketAnalytics(database.db, batch);
+      if ((b + 1) % Math.max(1, Math.ceil(batches / 10)) === 0 || b + 1 === batches) {
+        say(`    upkeep: ${int(Math.min(ids.length, (b + 1) * REFRESH_BATCH))}/${int(ids.length)} cloned tickets (${elapsed(refreshStarted).toFixed(0)} s)`);
       }
-      refreshSeconds = elapsed(refreshStarted);
-    } else {
-      say('    upkeep: skipped, this schema has no convlog.refresh_ticket_analytics (migration 0008 not applied)');
     }
+    const refreshSeconds = elapsed(refreshStarted);
 
     const vacuumStarted = process.hrtime.bigint();
     await client.query('vacuum analyze');

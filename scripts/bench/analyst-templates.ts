@@ -5,6 +5,7 @@
 // mapPage / preparePage / storePage, then finishRun in a transaction), in-process: the HTTP
 // path is the ingest benchmark's subject, not this one's.
 import type { Database } from '../../src/db/connection.ts';
+import { refreshTicketAnalytics } from '../../src/db/analytics.ts';
 import { inTransaction } from '../../src/db/transaction.ts';
 import { preparePage, storePage } from '../../src/db/store-page.ts';
 import { finishRun, startRun } from '../../src/db/ticket-status.ts';
@@ -84,24 +85,12 @@ export async function ingestTemplates(database: Database, options: { tickets: nu
  * What the upkeep costs of finishRun's transaction (whose time also holds its other statements
  * and the commit's wait for the disk): the function once more per ticket, in one transaction,
  * so no commit is timed. It rewrites the same rows; the build's vacuum clears the old versions.
- * Null before migration 0008.
  */
-export async function upkeepAlone(database: Database, tickets: number): Promise<number | null> {
+export async function upkeepAlone(database: Database, tickets: number): Promise<number> {
   const ids = Array.from({ length: tickets }, (_, i) => i + 1);
-  const client = await database.pool.connect();
-  try {
-    const { rows } = await client.query<{ ok: boolean }>(`select to_regprocedure('convlog.refresh_ticket_analytics(bigint[])') is not null as ok`);
-    if (!rows[0].ok) return null;
-    await client.query('begin');
+  return inTransaction(database.db, async (tx) => {
     const started = process.hrtime.bigint();
-    for (const id of ids) await client.query('select convlog.refresh_ticket_analytics($1::bigint[])', [[id]]);
-    const seconds = elapsed(started);
-    await client.query('commit');
-    return seconds;
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+    for (const id of ids) await refreshTicketAnalytics(tx, [id]);
+    return elapsed(started);
+  });
 }
