@@ -8,7 +8,7 @@ import type { Db } from './connection.ts';
 
 /** Zendesk's largest conversation log page, the size production reads. */
 const MAX_PAGE_SIZE = 100;
-import { asArray, removeUnusedAuthors, type Executor, type OnDelete } from './purge.ts';
+import { notAmong, removeUnusedAuthors, type Executor, type OnDelete } from './purge.ts';
 
 /** What one full read of a ticket returned. */
 export class SeenRows {
@@ -70,20 +70,20 @@ export async function removeVanished(db: Executor, ticketId: number, seen: SeenR
   if (mode === 'keep') {
     return {
       thumbnails: await count(sql`update zendesk.attachment_thumbnails set deleted_at = now(), updated_at = now()
-        where ticket_id = ${ticketId} and deleted_at is null and id <> all(${asArray(thumbnails, 'bigint')})`),
+        where ticket_id = ${ticketId} and deleted_at is null and ${notAmong(sql`id`, thumbnails, 'bigint')}`),
       attachments: await count(sql`update zendesk.attachments set deleted_at = now(), updated_at = now()
-        where ticket_id = ${ticketId} and deleted_at is null and id <> all(${asArray(attachments, 'bigint')})`),
+        where ticket_id = ${ticketId} and deleted_at is null and ${notAmong(sql`id`, attachments, 'bigint')}`),
       events: await count(sql`update zendesk.conversation_events set deleted_at = now(), updated_at = now()
-        where ticket_id = ${ticketId} and deleted_at is null and reference <> all(${asArray(references, 'text')})`),
+        where ticket_id = ${ticketId} and deleted_at is null and ${notAmong(sql`reference`, references, 'text')}`),
     };
   }
   const { rows } = await db.execute<{ author_key: string }>(sql`
     select distinct author_key from zendesk.conversation_events
-     where ticket_id = ${ticketId} and author_key is not null and reference <> all(${asArray(references, 'text')})`);
+     where ticket_id = ${ticketId} and author_key is not null and ${notAmong(sql`reference`, references, 'text')}`);
   const vanished = {
-    thumbnails: await count(sql`delete from zendesk.attachment_thumbnails where ticket_id = ${ticketId} and id <> all(${asArray(thumbnails, 'bigint')})`),
-    attachments: await count(sql`delete from zendesk.attachments where ticket_id = ${ticketId} and id <> all(${asArray(attachments, 'bigint')})`),
-    events: await count(sql`delete from zendesk.conversation_events where ticket_id = ${ticketId} and reference <> all(${asArray(references, 'text')})`),
+    thumbnails: await count(sql`delete from zendesk.attachment_thumbnails where ticket_id = ${ticketId} and ${notAmong(sql`id`, thumbnails, 'bigint')}`),
+    attachments: await count(sql`delete from zendesk.attachments where ticket_id = ${ticketId} and ${notAmong(sql`id`, attachments, 'bigint')}`),
+    events: await count(sql`delete from zendesk.conversation_events where ticket_id = ${ticketId} and ${notAmong(sql`reference`, references, 'text')}`),
   };
   await removeUnusedAuthors(db, rows.map((r) => r.author_key));
   return vanished;

@@ -308,13 +308,16 @@ export const replyWaits = zendesk.table(
     waitingSince: tstz('waiting_since').notNull(),
     endUserMessages: count('end_user_messages'),
     firstWaitingReference: text('first_waiting_reference').notNull(),
+    // The UTC week and the wait, stored so that one index holds each week's waits in order:
+    // weekly_reply_times then finds a week's median by skipping half of its entries in the index
+    // instead of reading and sorting every reply (migrations/0012_weekly_reply_times.sql).
+    week: timestamp('week').generatedAlwaysAs(sql`date_trunc('week', ("replied_at" AT TIME ZONE 'UTC'))`),
+    waitSeconds: integer('wait_seconds').generatedAlwaysAs(sql`(extract(epoch FROM "replied_at" - "waiting_since"))::integer`),
   },
   (t) => [
     primaryKey({ columns: [t.ticketId, t.replyNumber] }),
     index('reply_waits_replied_idx').on(t.repliedAt),
-    // Replies by UTC week, in week order with what a wait needs: a weekly chart reads this index
-    // alone instead of sorting every reply (the README's reply-times query groups by it).
-    index('reply_waits_week_idx').on(sql`date_trunc('week', (${t.repliedAt} AT TIME ZONE 'UTC'))`, t.repliedAt, t.waitingSince),
+    index('reply_waits_week_wait_idx').on(t.week, t.waitSeconds),
     index('reply_waits_agent_idx').on(t.agentKey),
   ],
 );

@@ -26,6 +26,7 @@ it('has the analyst views', async () => {
     'daily_activity',
     'hourly_profile',
     'ticket_conversations',
+    'weekly_reply_times',
   ]);
 });
 

@@ -239,6 +239,41 @@ describe('definitions', () => {
     expect(summary?.x).not.toBe(before.find((r) => r.t === 'summary')?.x);
   });
 
+  it('9. weekly_reply_times: every reply by UTC week, its median as percentile_cont gives it', async () => {
+    // Each ticket: the customer asks at `at`, Alex answers `wait` seconds later.
+    const answered = async (id: number, at: string, wait: number) => {
+      const replied = new Date(Date.parse(at) + wait * 1000).toISOString().replace('.000Z', 'Z');
+      await store(id, [comment(at, supportUser('user', 300 + id, `C${id}`)), comment(replied, ALEX)]);
+    };
+    // Week of Monday 2023-03-06: waits 900, 60, 300 (odd count: the middle one, 300); the last
+    // reply lands at 23:59:59 UTC on Sunday, still this week.
+    await answered(191, '2023-03-06T09:00:00Z', 900);
+    await answered(192, '2023-03-08T12:00:00Z', 60);
+    await answered(193, '2023-03-12T23:54:59Z', 300);
+    // Week of 2023-03-13: waits 600 and 120 (even count: the mean of the two, 360); 90,000 s = 1 day 01:00.
+    await answered(194, '2023-03-13T00:00:00Z', 600);
+    await answered(195, '2023-03-15T08:00:00Z', 120);
+    await answered(196, '2023-03-17T00:00:00Z', 90_000);
+    expect(
+      await q(`select week::text, replies, median_wait_seconds, longest_wait::text, longest_wait_seconds
+                 from zendesk.weekly_reply_times where week between '2023-03-01' and '2023-03-31' order by week`),
+    ).toEqual([
+      { week: '2023-03-06 00:00:00', replies: 3, median_wait_seconds: 300, longest_wait: '00:15:00', longest_wait_seconds: 900 },
+      // 120, 600, 90000: the middle one.
+      { week: '2023-03-13 00:00:00', replies: 3, median_wait_seconds: 600, longest_wait: '1 day 01:00:00', longest_wait_seconds: 90_000 },
+    ]);
+    await answered(197, '2023-03-16T00:00:00Z', 240);
+    // Four now: 120, 240, 600, 90000 → the mean of 240 and 600.
+    expect(await q(`select replies, median_wait_seconds from zendesk.weekly_reply_times where week = '2023-03-13'`)).toEqual([{ replies: 4, median_wait_seconds: 420 }]);
+
+    // Every week of every case in this file agrees with Postgres's own percentile_cont over agent_replies.
+    const direct = await q(`select date_trunc('week', replied_at at time zone 'UTC') as week, count(*)::int as replies,
+                                   percentile_cont(0.5) within group (order by wait_seconds) as median_wait_seconds, max(wait_seconds) as longest_wait_seconds
+                              from zendesk.agent_replies group by 1 order by 1`);
+    expect(direct.length).toBeGreaterThan(5);
+    expect(await q(`select week, replies, median_wait_seconds, longest_wait_seconds from zendesk.weekly_reply_times order by week`)).toEqual(direct);
+  });
+
   it('8. daily_activity counts per UTC day, and a day without activity has no row', async () => {
     // X by email; Y by messaging, bot first. Activity on May 1 and May 3; nothing on May 2.
     await store(181, [
