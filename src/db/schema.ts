@@ -349,6 +349,32 @@ export const ticketHours = zendesk.table(
   (t) => [primaryKey({ columns: [t.ticketId, t.hourUtc] })],
 );
 
+// ---- Comments a webhook told us of, shown before the conversation log confirms them ----
+// Written by `convlog serve` from each fresh ticket.comment_added webhook; the ticket's next
+// sync deletes those received before its run started (src/db/pending-comments.ts), and a purge
+// deletes them all. conversation_timeline shows them after the ticket's stored events.
+
+export const pendingComments = zendesk.table(
+  'pending_comments',
+  {
+    ticketId: id('ticket_id').notNull(),
+    // Zendesk's comment id as the webhook gave it (a string, kept as text).
+    commentId: text('comment_id').notNull(),
+    body: text('body').notNull(),
+    isPublic: boolean('is_public'),
+    authorZendeskId: id('author_zendesk_id'),
+    authorName: text('author_name'),
+    authorIsStaff: boolean('author_is_staff'),
+    // The webhook's `time`: when Zendesk says the comment was added.
+    writtenAt: tstz('written_at').notNull(),
+    // Compared with ticket_sync.started_at, both by the database's clock: see clearConfirmedComments.
+    receivedAt: tstz('received_at').notNull().defaultNow(),
+    webhookEventId: text('webhook_event_id'),
+    raw: jsonb('raw').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.ticketId, t.commentId] })],
+);
+
 export type AuthorRow = typeof authors.$inferInsert;
 export type EventRow = typeof conversationEvents.$inferInsert;
 export type AttachmentRow = typeof attachments.$inferInsert;
@@ -357,6 +383,7 @@ export type TicketRow = typeof tickets.$inferInsert;
 export type GroupRow = typeof groups.$inferInsert;
 export type BrandRow = typeof brands.$inferInsert;
 export type OrganizationRow = typeof organizations.$inferInsert;
+export type PendingCommentRow = typeof pendingComments.$inferInsert;
 
 // Internal bookkeeping lives in its own schema, so that the analysts' `zendesk` schema (and a
 // read-only role on it) holds only their data.
