@@ -78,7 +78,11 @@ function idFrom(value: unknown): number | undefined {
   return n > 0 ? n : undefined;
 }
 
-/** A comment_added event as Zendesk sends it, for `convlog webhook test`. */
+/**
+ * A comment_added event as Zendesk sends it, for `convlog webhook test`. Its comment has no id,
+ * so serve records no pending comment: a test must not put a comment Zendesk does not have into
+ * a real ticket's timeline.
+ */
 export function sampleTicketEvent(ticketId: number, eventId: string, at = new Date()): Record<string, unknown> {
   return {
     type: `${TICKET_EVENT_PREFIX}comment_added`,
@@ -88,6 +92,6 @@ export function sampleTicketEvent(ticketId: number, eventId: string, at = new Da
     zendesk_event_version: '2022-11-06',
     subject: `zen:ticket:${ticketId}`,
     detail: { id: String(ticketId) },
-    event: { comment: { id: '0', body: 'convlog webhook test', is_public: false } },
+    event: { comment: { body: 'convlog webhook test', is_public: false } },
   };
 }

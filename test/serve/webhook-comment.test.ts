@@ -1,7 +1,7 @@
 // The comment a ticket.comment_added webhook carries, as webhookAction reads it: every field
 // Zendesk sends, and each way a comment can be malformed (the ticket is still synced then).
 import { describe, expect, it } from 'vitest';
-import { webhookAction } from '../../src/serve/webhook-events.ts';
+import { sampleTicketEvent, webhookAction } from '../../src/serve/webhook-events.ts';
 
 const COMMENT = { id: '8100000000001', body: 'Where is my order?', is_public: true, author: { id: '42', is_staff: false, name: 'Ana' } };
 
@@ -76,6 +76,11 @@ describe('webhookAction reads the comment of a comment_added event', () => {
     ['a bare number', { time: '1' }],
   ])('syncs the ticket without a comment for %s', (_name, extra) => {
     expect(webhookAction(commentAdded(COMMENT, extra))).not.toHaveProperty('comment');
+  });
+
+  it("records no comment for `convlog webhook test`'s sample: Zendesk has no such comment", () => {
+    const sample = sampleTicketEvent(123, 'convlog-test-1');
+    expect(webhookAction(sample)).toEqual({ kind: 'sync', ticketId: 123, eventId: 'convlog-test-1', type: 'zen:event-type:ticket.comment_added' });
   });
 
   it('reads comments of comment_added only: a redaction re-reads the ticket, a trigger has none', () => {
