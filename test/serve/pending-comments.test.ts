@@ -97,6 +97,13 @@ it('a signed comment_added is in conversation_timeline, pending, once serve has 
   expect(await query(`select (data->>'ticketId')::int as ticket from pgboss.job where name = 'ticket-sync'`)).toEqual([{ ticket: 1 }]);
   // The metric views count stored events only.
   expect(await query(`select events from zendesk.ticket_conversations where ticket_id = 1`)).toEqual([{ events: EVENTS }]);
+  const [counts] = await query(
+    `select (select count(*)::int from zendesk.conversation_events) as stored,
+            (select sum(events)::int from zendesk.author_activity) as by_author,
+            (select sum(events)::int from zendesk.daily_activity) as by_day,
+            (select count(*)::int from zendesk.conversation_timeline where not pending) as timeline_stored`,
+  );
+  expect(counts).toEqual({ stored: EVENTS, by_author: EVENTS, by_day: EVENTS, timeline_stored: EVENTS });
 });
 
 it('a replay of the delivery adds nothing, before or after the sync cleared the comment', async () => {
