@@ -14,78 +14,71 @@ CREATE TABLE "zendesk"."pending_comments" (
 );
 --> statement-breakpoint
 -- Comments a webhook announced appear in the timeline at once, before the conversation log is
--- read (issue 14: the log's budget cannot keep up with a busy minute). The stored events are the
--- first branch, unchanged; pending comments are appended rows with pending = true, numbered
--- after the ticket's stored events. A pending comment whose id is already the id of a stored
--- event of its ticket is left out, so a comment read by a run that started before its webhook
--- came is not shown twice while it waits for the next sync to clear it.
+-- read (issue 14: the log's budget cannot keep up with a busy minute). The stored events are
+-- unchanged; pending comments are appended rows with pending = true, numbered after the
+-- ticket's stored events. A pending comment whose id is already the id of a stored event of its
+-- ticket is left out, so a comment read by a run that started before its webhook came is not
+-- shown twice while it waits for the next sync to clear it.
+-- Shape: the UNION ALL is inside, over conversation_events alone with no WHERE, and the author
+-- join and the deleted_at filter are outside. Postgres then plans the events as a member of an
+-- append (it cannot when the member has a join or a WHERE of its own), and keeps what the
+-- one-table view had: an ordered index scan under a LIMIT (the activity feed: newest 100
+-- events) and (ticket_id, position) for one ticket, merged with the few pending rows.
+-- In the pending member, what a webhook does not tell (event type, channel, attachments,
+-- metadata) is empty; ticket_id is its window's partition, so a query for one ticket reaches it
+-- too, and the ticket's last stored position comes from conversation_events_ticket_position_idx.
 CREATE OR REPLACE VIEW "zendesk"."conversation_timeline" AS
 SELECT
-  e.ticket_id,
-  e.position,
-  e.created_at,
-  e.received_at,
-  e.type AS event_type,
-  e.event_kind,
-  e.author_key,
-  a.display_name AS author_name,
-  e.author_type,
-  e.channel,
-  e.source_type,
-  e.is_public,
-  e.content_type,
-  e.body_text,
-  e.raw -> 'content' ->> 'mediaUrl' AS media_url,
-  e.raw -> 'content' ->> 'mediaType' AS media_type,
-  e.attachment_count,
-  e.raw #>> '{metadata,system,client}' AS user_agent,
-  e.ticket_version,
-  e.reference,
-  e.event_id,
-  CASE WHEN e.raw -> 'content' ->> 'type' = 'html' AND jsonb_typeof(e.raw -> 'content' -> 'body') = 'string' THEN e.raw -> 'content' ->> 'body' END AS body_html,
-  nullif(e.raw -> 'content', 'null'::jsonb) AS content,
-  nullif(e.raw -> 'metadata', 'null'::jsonb) AS metadata,
-  -- Appended by migration 0012.
-  false AS pending
-FROM "zendesk"."conversation_events" e
-LEFT JOIN "zendesk"."authors" a ON a.author_key = e.author_key
-WHERE e.deleted_at IS NULL
-UNION ALL
--- What a webhook tells of a comment: no event type, channel, attachments or metadata (the log
--- gives those), so they are empty. ticket_id is the window's partition, so a query for one
--- ticket reaches this branch too, and its stored positions come from
--- conversation_events_ticket_position_idx (the max of the ticket's live events).
-SELECT
-  p.ticket_id,
-  (coalesce((SELECT max(s.position) FROM "zendesk"."conversation_events" s WHERE s.ticket_id = p.ticket_id AND s.deleted_at IS NULL), 0)
-    + row_number() OVER (PARTITION BY p.ticket_id ORDER BY p.written_at, p.received_at, p.comment_id))::integer AS position,
-  p.written_at AS created_at,
-  NULL::timestamptz AS received_at,
-  NULL::text AS event_type,
-  CASE WHEN p.is_public THEN 'message' WHEN NOT p.is_public THEN 'internal_note' END AS event_kind,
-  CASE WHEN p.author_zendesk_id IS NOT NULL THEN 'support:' || p.author_zendesk_id END AS author_key,
-  p.author_name,
-  CASE WHEN p.author_is_staff THEN 'agent' WHEN NOT p.author_is_staff THEN 'user' END AS author_type,
-  NULL::text AS channel,
-  NULL::text AS source_type,
-  p.is_public,
-  NULL::text AS content_type,
-  p.body AS body_text,
-  NULL::text AS media_url,
-  NULL::text AS media_type,
-  NULL::integer AS attachment_count,
-  NULL::text AS user_agent,
-  NULL::integer AS ticket_version,
-  NULL::text AS reference,
-  p.comment_id AS event_id,
-  NULL::text AS body_html,
-  NULL::jsonb AS content,
-  NULL::jsonb AS metadata,
-  true AS pending
-FROM "zendesk"."pending_comments" p
-WHERE NOT EXISTS (
-  SELECT 1 FROM "zendesk"."conversation_events" s
-   WHERE s.ticket_id = p.ticket_id AND s.event_id = p.comment_id AND s.deleted_at IS NULL);
+  t.ticket_id,
+  t.position,
+  t.created_at,
+  t.received_at,
+  t.event_type,
+  t.event_kind,
+  t.author_key,
+  coalesce(t.given_author_name, a.display_name) AS author_name,
+  t.author_type,
+  t.channel,
+  t.source_type,
+  t.is_public,
+  t.content_type,
+  t.body_text,
+  t.raw -> 'content' ->> 'mediaUrl' AS media_url,
+  t.raw -> 'content' ->> 'mediaType' AS media_type,
+  t.attachment_count,
+  t.raw #>> '{metadata,system,client}' AS user_agent,
+  t.ticket_version,
+  t.reference,
+  t.event_id,
+  CASE WHEN t.raw -> 'content' ->> 'type' = 'html' AND jsonb_typeof(t.raw -> 'content' -> 'body') = 'string' THEN t.raw -> 'content' ->> 'body' END AS body_html,
+  nullif(t.raw -> 'content', 'null'::jsonb) AS content,
+  nullif(t.raw -> 'metadata', 'null'::jsonb) AS metadata,
+  t.pending
+FROM (
+  SELECT
+    e.ticket_id, e.position, e.created_at, e.received_at, e.type AS event_type, e.event_kind, e.author_key,
+    NULL::text AS given_author_name, e.author_type, e.channel, e.source_type, e.is_public, e.content_type, e.body_text,
+    e.raw, e.attachment_count, e.ticket_version, e.reference, e.event_id, e.deleted_at, false AS pending
+  FROM "zendesk"."conversation_events" e
+  UNION ALL
+  SELECT
+    p.ticket_id,
+    (coalesce((SELECT max(s.position) FROM "zendesk"."conversation_events" s WHERE s.ticket_id = p.ticket_id AND s.deleted_at IS NULL), 0)
+      + row_number() OVER (PARTITION BY p.ticket_id ORDER BY p.written_at, p.received_at, p.comment_id))::integer,
+    p.written_at, NULL::timestamptz, NULL::text,
+    CASE WHEN p.is_public THEN 'message' WHEN NOT p.is_public THEN 'internal_note' END,
+    CASE WHEN p.author_zendesk_id IS NOT NULL THEN 'support:' || p.author_zendesk_id END,
+    p.author_name,
+    CASE WHEN p.author_is_staff THEN 'agent' WHEN NOT p.author_is_staff THEN 'user' END,
+    NULL::text, NULL::text, p.is_public, NULL::text, p.body,
+    NULL::jsonb, NULL::integer, NULL::integer, NULL::text, p.comment_id, NULL::timestamptz, true
+  FROM "zendesk"."pending_comments" p
+  WHERE NOT EXISTS (
+    SELECT 1 FROM "zendesk"."conversation_events" s
+     WHERE s.ticket_id = p.ticket_id AND s.event_id = p.comment_id AND s.deleted_at IS NULL)
+) t
+LEFT JOIN "zendesk"."authors" a ON a.author_key = t.author_key
+WHERE t.deleted_at IS NULL;
 --> statement-breakpoint
 -- author_activity counted the timeline's rows; it counts stored events only, as every metric
 -- does, so it reads them directly (the same rows the timeline's first branch shows).
