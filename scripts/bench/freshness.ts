@@ -3,7 +3,8 @@
 // database; the simulator enforces the default budget (100 conversation-log requests a minute)
 // and POSTs a signed webhook to serve for every change. Other tickets are queued first, so the
 // worker is busy when the messages come. Then 200 messages are appended to random tickets over
-// a minute, and each one's row is looked for in Postgres until it appears.
+// a minute, and each one is looked for in Postgres twice: visible in conversation_timeline
+// (pending, from its webhook, or stored) and stored in conversation_events (read from the log).
 import { randomBytes } from 'node:crypto';
 import { startSimulator } from '../../src/simulator/index.ts';
 import { CREDENTIALS, convlog, freePort, sleep, type ConvlogProcess, type Postgres } from './harness.ts';
@@ -23,10 +24,16 @@ export interface FreshnessOptions {
 
 export interface FreshnessResult {
   limit: number;
-  /** Append-to-row delays of the messages that arrived, in ms, sorted. */
+  /** Append-to-visible delays (a row in conversation_timeline, pending or stored), in ms, sorted. */
   delaysMs: number[];
-  /** Messages whose row never appeared within the wait after the last append. */
+  /** Messages never visible within the wait after the last append. */
   missing: number;
+  /** Append-to-stored delays (a row in conversation_events), in ms, sorted. */
+  storedDelaysMs: number[];
+  /** Messages never stored within the wait after the last append. */
+  storedMissing: number;
+  /** Rows left in zendesk.pending_comments when the wait ended (the syncs clear them). */
+  pendingAtEnd: number;
   /** Webhooks the simulator sent and serve answered 2xx. */
   delivered: number;
   webhooks: number;
@@ -38,7 +45,7 @@ export interface FreshnessResult {
 
 // One page each: a ticket's first sync and each later one cost one request alike.
 const EVENTS_PER_TICKET = 20;
-/** How long after the last append a message may still arrive before it counts as missing. */
+/** How long after the last append a message may still be stored before it counts as missing. */
 const GRACE_MS = 60_000;
 
 export async function freshnessRun(postgres: Postgres, options: FreshnessOptions): Promise<FreshnessResult> {
@@ -81,20 +88,26 @@ export async function freshnessRun(postgres: Postgres, options: FreshnessOptions
     say(`  ${options.label}: serve and work running; ${backlog} other tickets queued; appending ${messages} messages to ${hot} tickets over ${spreadMs / 1000} s`);
 
     const appendedAt = new Map<string, number>();
-    const arrivedAt = new Map<string, number>();
+    const ticketOf = new Map<string, number>();
+    const visibleAt = new Map<string, number>();
+    const storedAt = new Map<string, number>();
     let appending = true;
     let lastAppend = Date.now();
+    // Looks for the messages not yet seen in `relation`, by ticket (both read the ticket's index).
+    const look = async (relation: string, seen: Map<string, number>) => {
+      const waiting = [...appendedAt.keys()].filter((id) => !seen.has(id));
+      if (waiting.length === 0) return;
+      const { rows } = await database.pool.query<{ event_id: string }>(
+        `select event_id from ${relation} where ticket_id = any($1::bigint[]) and event_id = any($2::text[])`,
+        [[...new Set(waiting.map((id) => ticketOf.get(id)!))], waiting],
+      );
+      const now = Date.now();
+      for (const row of rows) if (!seen.has(row.event_id)) seen.set(row.event_id, now);
+    };
     const watcher = (async () => {
-      while (appending || (appendedAt.size > arrivedAt.size && Date.now() < lastAppend + GRACE_MS)) {
-        const waiting = [...appendedAt.keys()].filter((id) => !arrivedAt.has(id));
-        if (waiting.length > 0) {
-          const { rows } = await database.pool.query<{ event_id: string }>(
-            'select event_id from zendesk.conversation_events where event_id = any($1::text[])',
-            [waiting],
-          );
-          const now = Date.now();
-          for (const row of rows) arrivedAt.set(row.event_id, now);
-        }
+      while (appending || (appendedAt.size > storedAt.size && Date.now() < lastAppend + GRACE_MS)) {
+        await look('zendesk.conversation_timeline', visibleAt);
+        await look('zendesk.conversation_events', storedAt);
         await sleep(50);
       }
     })();
@@ -105,22 +118,28 @@ export async function freshnessRun(postgres: Postgres, options: FreshnessOptions
       const ticketId = 1 + Math.floor(Math.random() * hot);
       const [event] = sim.appendEvents(ticketId, 1);
       lastAppend = Date.now();
+      ticketOf.set(event.id, ticketId);
       appendedAt.set(event.id, lastAppend);
     }
     appending = false;
     await watcher;
     await sim.webhooks.settled();
 
-    const delaysMs = [...arrivedAt].map(([id, at]) => at - appendedAt.get(id)!).sort((a, b) => a - b);
+    const delays = (seen: Map<string, number>) => [...seen].map(([id, at]) => at - appendedAt.get(id)!).sort((a, b) => a - b);
+    const { rows: pending } = await database.pool.query<{ n: number }>('select count(*)::int as n from zendesk.pending_comments');
     const deliveries = sim.webhooks.deliveries;
     const serveRssBytes = serve.peakRss();
     return {
       limit,
-      delaysMs,
-      missing: appendedAt.size - arrivedAt.size,
+      delaysMs: delays(visibleAt),
+      missing: appendedAt.size - visibleAt.size,
+      storedDelaysMs: delays(storedAt),
+      storedMissing: appendedAt.size - storedAt.size,
+      pendingAtEnd: pending[0].n,
       delivered: deliveries.filter((d) => d.status >= 200 && d.status < 300).length,
       webhooks: deliveries.length,
       rateLimited: sim.requests.filter((r) => r.kind === 'conversation_log' && r.status === 429).length,
+      // Counted up to the end of the wait for the stored rows.
       requests: sim.requests.filter((r) => r.kind === 'conversation_log' && r.status === 200).length - requestsBefore,
       serveRssBytes,
     };

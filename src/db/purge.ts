@@ -10,6 +10,7 @@ import type { OnDelete } from '../config.ts';
 import type { DeletedHow } from './schema.ts';
 import { inTransaction } from './transaction.ts';
 import { refreshTicketAnalytics } from './analytics.ts';
+import { removePendingComments } from './pending-comments.ts';
 
 export type { OnDelete };
 
@@ -92,6 +93,8 @@ export async function purgeTicketsIn(
     removed.attachments = await affected(tx, sql`update zendesk.attachments set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}::bigint[]) and deleted_at is null`);
     removed.events = await affected(tx, sql`update zendesk.conversation_events set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}::bigint[]) and deleted_at is null`);
   }
+  // Under keep too: a pending comment has no deleted_at to mark, and the timeline would show it.
+  await removePendingComments(tx, unique);
   await refreshTicketAnalytics(tx, unique);
   const reason = REASONS[options.how] + (mode === 'keep' ? KEPT : '');
   // not_found, the status a 404 always had: a tombstone is a ticket convlog holds nothing current of.

@@ -210,6 +210,8 @@ export const tickets = zendesk.table(
     index('tickets_updated_idx').on(t.updatedAt),
     index('tickets_created_idx').on(t.createdAt),
     index('tickets_tags_idx').using('gin', t.tags),
+    // Also tickets_conversation_facts_idx (id INCLUDE the columns ticket_conversations reads),
+    // created in migrations/0013_weekly_reply_times.sql: drizzle has no INCLUDE.
   ],
 );
 
@@ -310,7 +312,7 @@ export const replyWaits = zendesk.table(
     firstWaitingReference: text('first_waiting_reference').notNull(),
     // The UTC week and the wait, stored so that one index holds each week's waits in order:
     // weekly_reply_times then finds a week's median by skipping half of its entries in the index
-    // instead of reading and sorting every reply (migrations/0012_weekly_reply_times.sql).
+    // instead of reading and sorting every reply (migrations/0013_weekly_reply_times.sql).
     week: timestamp('week').generatedAlwaysAs(sql`date_trunc('week', ("replied_at" AT TIME ZONE 'UTC'))`),
     waitSeconds: integer('wait_seconds').generatedAlwaysAs(sql`(extract(epoch FROM "replied_at" - "waiting_since"))::integer`),
   },
@@ -352,6 +354,32 @@ export const ticketHours = zendesk.table(
   (t) => [primaryKey({ columns: [t.ticketId, t.hourUtc] })],
 );
 
+// ---- Comments a webhook told us of, shown before the conversation log confirms them ----
+// Written by `convlog serve` from each fresh ticket.comment_added webhook; the ticket's next
+// sync deletes those received before its run started (src/db/pending-comments.ts), and a purge
+// deletes them all. conversation_timeline shows them after the ticket's stored events.
+
+export const pendingComments = zendesk.table(
+  'pending_comments',
+  {
+    ticketId: id('ticket_id').notNull(),
+    // Zendesk's comment id as the webhook gave it (a string, kept as text).
+    commentId: text('comment_id').notNull(),
+    body: text('body').notNull(),
+    isPublic: boolean('is_public'),
+    authorZendeskId: id('author_zendesk_id'),
+    authorName: text('author_name'),
+    authorIsStaff: boolean('author_is_staff'),
+    // The webhook's `time`: when Zendesk says the comment was added.
+    writtenAt: tstz('written_at').notNull(),
+    // Compared with ticket_sync.started_at, both by the database's clock: see clearConfirmedComments.
+    receivedAt: tstz('received_at').notNull().defaultNow(),
+    webhookEventId: text('webhook_event_id'),
+    raw: jsonb('raw').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.ticketId, t.commentId] })],
+);
+
 export type AuthorRow = typeof authors.$inferInsert;
 export type EventRow = typeof conversationEvents.$inferInsert;
 export type AttachmentRow = typeof attachments.$inferInsert;
@@ -360,6 +388,7 @@ export type TicketRow = typeof tickets.$inferInsert;
 export type GroupRow = typeof groups.$inferInsert;
 export type BrandRow = typeof brands.$inferInsert;
 export type OrganizationRow = typeof organizations.$inferInsert;
+export type PendingCommentRow = typeof pendingComments.$inferInsert;
 
 // Internal bookkeeping lives in its own schema, so that the analysts' `zendesk` schema (and a
 // read-only role on it) holds only their data.

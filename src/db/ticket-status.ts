@@ -3,6 +3,7 @@
 import { count, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from './connection.ts';
 import { refreshTicketAnalytics } from './analytics.ts';
+import { clearConfirmedComments } from './pending-comments.ts';
 import { ticketSummaries, ticketSync, type TicketStatus } from './schema.ts';
 
 const BATCH = 5_000;
@@ -38,7 +39,8 @@ export async function markQueued(db: Db, ticketIds: readonly number[], jobsInser
 export async function startRun(db: Db, ticketId: number, options: { full: boolean }): Promise<string | null> {
   const [row] = await db
     .insert(ticketSync)
-    .values({ ticketId, status: 'syncing', startedAt: new Date(), attempts: 1 })
+    // now(), as on conflict: started_at is compared with times the database recorded (pending comments).
+    .values({ ticketId, status: 'syncing', startedAt: sql`now()`, attempts: 1 })
     .onConflictDoUpdate({
       target: ticketSync.ticketId,
       set: {
@@ -62,13 +64,16 @@ export async function forgetCursor(db: Db, ticketId: number): Promise<void> {
 }
 
 /**
- * Marks the ticket synced (and clears a tombstone: an undeleted ticket is live again), and
- * brings its per-ticket analyst answers up to date. `fullRead`: this run read the log from its
- * first event. `db` should be a transaction, so the answers change together with the status.
+ * Marks the ticket synced (and clears a tombstone: an undeleted ticket is live again), brings
+ * its per-ticket analyst answers up to date and clears the pending comments this run read.
+ * `fullRead`: this run read the log from its first event. `db` should be a transaction, so the
+ * answers and the pending comments change together with the status.
  */
 export async function finishRun(db: Pick<Db, 'update' | 'execute'>, ticketId: number, options: { fullRead?: boolean } = {}): Promise<{ eventsSynced: number }> {
   // The upkeep counts the ticket's live events; the status takes that count rather than a second one.
   await refreshTicketAnalytics(db, [ticketId]);
+  // The comments webhooks announced that this run has read are stored events now.
+  await clearConfirmedComments(db, ticketId);
   const [row] = await db
     .update(ticketSync)
     .set({

@@ -1,17 +1,23 @@
 // Accepted webhooks on their way into the queue. A burst brings hundreds a second, most of them
 // about the same tickets; handling each alone would cost four round trips to Postgres. Here,
 // while one batch is being recorded and queued, the next requests wait and go together: one
-// claim statement and one enqueue per batch, however large it grew.
+// claim statement, one statement for the comments they carry and one enqueue per batch,
+// however large it grew.
 import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/connection.ts';
+import { addPendingComments, type PendingComment } from '../db/pending-comments.ts';
 import { enqueueTickets, WEBHOOK_PRIORITY } from '../queue/enqueue.ts';
 import type { ReplayStore } from './replay-store.ts';
+import type { WebhookComment } from './webhook-comment.ts';
 
 export interface Delivery {
   /** Zendesk's event id, or what stands for it (see webhook-server.ts). */
   key: string;
   ticketId: number;
   full: boolean;
+  /** The comment a comment_added event carried, recorded as pending; with the event's id. */
+  comment?: WebhookComment;
+  eventId?: string;
 }
 
 export type IntakeOutcome = 'queued' | 'replay';
@@ -40,6 +46,12 @@ export function createIntake(boss: PgBoss, db: Db, deliveries: ReplayStore): Int
     const claimed = await deliveries.claim([...first.values()].map((w) => w.delivery));
     const fresh = [...first.values()].filter((w) => claimed.has(w.delivery.key));
     try {
+      // Before the enqueue: the run that job starts then begins after the rows were received, so
+      // it clears them (src/db/pending-comments.ts). Should the enqueue below fail, the rows stay:
+      // they are true (Zendesk has the comments), Zendesk's retry finds them already there, and
+      // the ticket's next sync clears them; releasing them would need a second statement that
+      // can fail as well.
+      await addPendingComments(db, fresh.flatMap((w) => pendingOf(w.delivery)));
       // Full re-reads first: with one job per ticket, a plain sync queued first would take the
       // ticket's place and the redaction would never be read.
       for (const full of [true, false]) {
@@ -72,4 +84,9 @@ export function createIntake(boss: PgBoss, db: Db, deliveries: ReplayStore): Int
       });
     },
   };
+}
+
+function pendingOf(delivery: Delivery): PendingComment[] {
+  if (!delivery.comment) return [];
+  return [{ ...delivery.comment, ticketId: delivery.ticketId, webhookEventId: delivery.eventId ?? null }];
 }

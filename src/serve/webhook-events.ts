@@ -1,8 +1,12 @@
 // What a webhook asks convlog to do: a pure function of its parsed body, so every event type
 // is decided here and tested without a server.
+import { commentOfEvent, type WebhookComment } from './webhook-comment.ts';
+
+export type { WebhookComment };
 
 export type WebhookAction =
-  | { kind: 'sync'; ticketId: number; eventId?: string; type: string }
+  /** `comment`: the comment a comment_added event carries, shown as pending until the sync stores it. */
+  | { kind: 'sync'; ticketId: number; eventId?: string; type: string; comment?: WebhookComment }
   /** The ticket's existing events changed (a redaction): re-read it from the first event. */
   | { kind: 'full'; ticketId: number; eventId?: string; type: string }
   /** The ticket was deleted in Zendesk: for the deletion handling (today: synced, which records the 404). */
@@ -32,6 +36,8 @@ export const TRIGGER_TYPE = 'trigger';
 // Both change events already stored (text removed, made private): only a full re-read sees that.
 const FULL_REREAD = new Set(['comment_redacted', 'comment_made_private']);
 const DELETED = new Set(['soft_deleted', 'permanently_deleted']);
+// Only a new comment is pending: a redacted one is already stored, and its full re-read corrects it.
+const COMMENT_ADDED = 'comment_added';
 
 /**
  * Event-subscription bodies (`type`, `id`, `subject: "zen:ticket:123"`, `detail.id`) and
@@ -48,8 +54,12 @@ export function webhookAction(body: unknown): WebhookReading {
   if (ticketId === undefined) return { kind: 'invalid', problem: 'no ticket id in the body' };
   const eventId = type !== undefined && typeof payload.id === 'string' && payload.id.trim() !== '' ? payload.id.trim() : undefined;
   const event = type?.slice(TICKET_EVENT_PREFIX.length) ?? '';
-  const kind = FULL_REREAD.has(event) ? 'full' : DELETED.has(event) ? 'deleted' : 'sync';
-  return { kind, ticketId, type: type ?? TRIGGER_TYPE, ...(eventId ? { eventId } : {}) };
+  const base = { ticketId, type: type ?? TRIGGER_TYPE, ...(eventId ? { eventId } : {}) };
+  if (FULL_REREAD.has(event)) return { kind: 'full', ...base };
+  if (DELETED.has(event)) return { kind: 'deleted', ...base };
+  // A malformed comment is no reason to refuse the webhook: the ticket is synced all the same.
+  const comment = event === COMMENT_ADDED ? commentOfEvent(payload) : undefined;
+  return { kind: 'sync', ...base, ...(comment ? { comment } : {}) };
 }
 
 function ticketIdOfEvent(payload: Record<string, unknown>): number | undefined {
@@ -68,7 +78,11 @@ function idFrom(value: unknown): number | undefined {
   return n > 0 ? n : undefined;
 }
 
-/** A comment_added event as Zendesk sends it, for `convlog webhook test`. */
+/**
+ * A comment_added event as Zendesk sends it, for `convlog webhook test`. Its comment has no id,
+ * so serve records no pending comment: a test must not put a comment Zendesk does not have into
+ * a real ticket's timeline.
+ */
 export function sampleTicketEvent(ticketId: number, eventId: string, at = new Date()): Record<string, unknown> {
   return {
     type: `${TICKET_EVENT_PREFIX}comment_added`,
@@ -78,6 +92,6 @@ export function sampleTicketEvent(ticketId: number, eventId: string, at = new Da
     zendesk_event_version: '2022-11-06',
     subject: `zen:ticket:${ticketId}`,
     detail: { id: String(ticketId) },
-    event: { comment: { id: '0', body: 'convlog webhook test', is_public: false } },
+    event: { comment: { body: 'convlog webhook test', is_public: false } },
   };
 }

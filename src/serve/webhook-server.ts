@@ -84,7 +84,8 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     let outcome: IntakeOutcome;
     try {
       // Deleted tickets are synced for now: the sync records Zendesk's 404 as not_found.
-      outcome = await intake.submit({ key, ticketId: action.ticketId, full: action.kind === 'full' });
+      const comment = action.kind === 'sync' ? action.comment : undefined;
+      outcome = await intake.submit({ key, ticketId: action.ticketId, full: action.kind === 'full', ...(comment ? { comment, eventId: action.eventId } : {}) });
     } catch (error) {
       log.error({ ticketId: action.ticketId, err: errorMessage(error) }, 'webhook not queued: the database failed; Zendesk will retry');
       sendJson(res, 503, { error: 'not queued, try again' });

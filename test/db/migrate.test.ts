@@ -37,6 +37,7 @@ describe('migrateDatabase', () => {
       'conversation_events',
       'groups',
       'organizations',
+      'pending_comments',
       'reply_waits',
       'ticket_days',
       'ticket_hours',

@@ -1,5 +1,6 @@
 // A burst of deliveries submitted at once: each key is accepted once, each ticket gets one job,
-// and a redaction's full re-read is not displaced by a plain sync of the same ticket.
+// a redaction's full re-read is not displaced by a plain sync of the same ticket, and the
+// comments deliveries carry are recorded once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enqueueTickets, WEBHOOK_PRIORITY } from '../../src/queue/enqueue.ts';
 import { SYNC_QUEUE } from '../../src/queue/boss.ts';
@@ -70,5 +71,22 @@ describe('webhook intake', () => {
     const { rows } = await f.database.pool.query(`select 1 from convlog.webhook_deliveries where delivery_key = 'retry-me'`);
     expect(rows).toEqual([]);
     expect(await intake.submit({ key: 'retry-me', ticketId: 99, full: false })).toBe('queued');
+  });
+
+  it('keeps the pending comment of a delivery whose enqueue failed; the retry adds no second row', async () => {
+    const intake = createIntake(f.boss, f.database.db, replayStore(f.database.pool));
+    const comment = { commentId: 'c-1', body: 'hello', isPublic: true, authorZendeskId: 5, authorName: 'Ana', authorIsStaff: false, writtenAt: '2026-11-30T12:00:00.000Z', raw: { id: 'c-1' } };
+    const delivery = { key: 'event:e-98', eventId: 'e-98', ticketId: 98, full: false, comment };
+    const pending = async () => (await f.database.pool.query(`select comment_id, webhook_event_id from zendesk.pending_comments where ticket_id = 98`)).rows;
+    await f.database.pool.query('alter table zendesk.ticket_sync rename to ticket_sync_away');
+    try {
+      await expect(intake.submit(delivery)).rejects.toThrow();
+    } finally {
+      await f.database.pool.query('alter table zendesk.ticket_sync_away rename to ticket_sync');
+    }
+    // Zendesk has the comment: showing it is right, and the ticket's next sync clears it.
+    expect(await pending()).toEqual([{ comment_id: 'c-1', webhook_event_id: 'e-98' }]);
+    expect(await intake.submit(delivery)).toBe('queued');
+    expect(await pending()).toEqual([{ comment_id: 'c-1', webhook_event_id: 'e-98' }]);
   });
 });

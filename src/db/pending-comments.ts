@@ -1,0 +1,69 @@
+// Comments a webhook told us of, kept until the conversation log confirms them. `serve` writes
+// them as it accepts a ticket.comment_added webhook, so conversation_timeline shows the comment
+// within the request (the log, read under a budget of 100 requests a minute, may take much
+// longer); the ticket's next sync clears them in the transaction that marks it synced.
+import { sql } from 'drizzle-orm';
+import type { Db } from './connection.ts';
+
+/** Anything that runs SQL: the database or a transaction on it. */
+type Executor = Pick<Db, 'execute'>;
+
+export interface PendingComment {
+  ticketId: number;
+  /** Zendesk's comment id as the webhook gave it. */
+  commentId: string;
+  body: string;
+  isPublic: boolean | null;
+  authorZendeskId: number | null;
+  authorName: string | null;
+  authorIsStaff: boolean | null;
+  /** The webhook's `time`, ISO 8601. */
+  writtenAt: string;
+  webhookEventId: string | null;
+  /** event.comment as received (made safe for Postgres). */
+  raw: Record<string, unknown>;
+}
+
+/**
+ * Records comments in one statement. A comment already pending (Zendesk sent the same comment
+ * in two events, or a delivery retried after a failed enqueue) keeps its first row: its
+ * received_at must stay the earliest, so that the first sync that started after it clears it.
+ */
+export async function addPendingComments(db: Executor, comments: readonly PendingComment[]): Promise<number> {
+  if (comments.length === 0) return 0;
+  // One jsonb parameter holds every row, whatever the batch size (no parameter limit to meet).
+  const rows = JSON.stringify(comments);
+  const result = await db.execute(sql`
+    insert into zendesk.pending_comments
+      (ticket_id, comment_id, body, is_public, author_zendesk_id, author_name, author_is_staff, written_at, webhook_event_id, raw)
+    select "ticketId", "commentId", body, "isPublic", "authorZendeskId", "authorName", "authorIsStaff", "writtenAt", "webhookEventId", raw
+      from jsonb_to_recordset(${rows}::jsonb) as r("ticketId" bigint, "commentId" text, body text, "isPublic" boolean, "authorZendeskId" bigint,
+           "authorName" text, "authorIsStaff" boolean, "writtenAt" timestamptz, "webhookEventId" text, raw jsonb)
+    on conflict (ticket_id, comment_id) do nothing`);
+  return result.rowCount ?? 0;
+}
+
+/**
+ * Deletes the ticket's pending comments that its finishing run has read: those received before
+ * the run started. A webhook is sent after its comment exists in Zendesk, and the run's first
+ * request is sent after `started_at`, so the read holds every comment received earlier. One
+ * received later may or may not be in it; it stays pending (the view hides it if its id is a
+ * stored event's) until the next sync, which its webhook asked for. Both times are the
+ * database's clock (received_at's default, startRun's now()), so no two clocks are compared.
+ * Call inside the transaction that marks the ticket synced.
+ */
+export async function clearConfirmedComments(db: Executor, ticketId: number): Promise<number> {
+  const result = await db.execute(sql`
+    delete from zendesk.pending_comments p
+     using zendesk.ticket_sync s
+     where p.ticket_id = ${ticketId} and s.ticket_id = p.ticket_id and p.received_at < s.started_at`);
+  return result.rowCount ?? 0;
+}
+
+/** Deletes every pending comment of the tickets (a purge: nothing of theirs may stay). */
+export async function removePendingComments(db: Executor, ticketIds: readonly number[]): Promise<number> {
+  if (ticketIds.length === 0) return 0;
+  const ids = `{${ticketIds.join(',')}}`;
+  const result = await db.execute(sql`delete from zendesk.pending_comments where ticket_id = any(${ids}::bigint[])`);
+  return result.rowCount ?? 0;
+}
