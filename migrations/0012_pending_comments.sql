@@ -76,6 +76,11 @@ FROM (
   WHERE NOT EXISTS (
     SELECT 1 FROM "zendesk"."conversation_events" s
      WHERE s.ticket_id = p.ticket_id AND s.event_id = p.comment_id AND s.deleted_at IS NULL)
+    -- A comment's number also appears in its event's reference (zen:ticket_event:<number>);
+    -- which of the two Zendesk's webhook gives is not documented, so either one counts.
+    AND NOT EXISTS (
+    SELECT 1 FROM "zendesk"."conversation_events" s
+     WHERE s.reference = 'zen:ticket_event:' || p.comment_id AND s.ticket_id = p.ticket_id AND s.deleted_at IS NULL)
 ) t
 LEFT JOIN "zendesk"."authors" a ON a.author_key = t.author_key
 WHERE t.deleted_at IS NULL;
