@@ -5,13 +5,21 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { assertSearchable } from '../../src/db/embedded.ts';
+import { assertSearchable, parallelQuerySettings } from '../../src/db/embedded.ts';
 import { DatabaseUnavailable } from '../../src/errors.ts';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-searchable-'));
 afterAll(() => {
   fs.chmodSync(path.join(root, 'closed'), 0o755);
   fs.rmSync(root, { recursive: true, force: true });
+});
+
+describe('parallelQuerySettings', () => {
+  it('turns parallel workers off on two cores or fewer and leaves larger machines at the default', () => {
+    expect(parallelQuerySettings(1)).toEqual({ max_parallel_workers_per_gather: '0' });
+    expect(parallelQuerySettings(2)).toEqual({ max_parallel_workers_per_gather: '0' });
+    expect(parallelQuerySettings(4)).toEqual({});
+  });
 });
 
 describe('assertSearchable', () => {
