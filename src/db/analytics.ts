@@ -5,17 +5,15 @@
 // changed (in the caller's transaction), and for every ticket when asked to rebuild.
 import { sql } from 'drizzle-orm';
 import type { Db } from './connection.ts';
+import { idArray, type Executor } from './sql-values.ts';
 import { loadAnalyticsRebuild, saveAnalyticsRebuild } from './sync-state.ts';
 import { inTransaction } from './transaction.ts';
 
-/** Anything that runs SQL: the database or a transaction on it. */
-type Executor = Pick<Db, 'execute'>;
-
 export async function refreshTicketAnalytics(db: Executor, ticketIds: readonly number[]): Promise<void> {
   if (ticketIds.length === 0) return;
-  const ids = `{${ticketIds.join(',')}}`;
+  const ids = idArray(ticketIds);
   // Two functions, one statement: refresh_ticket_hours came with a later migration (0011).
-  await db.execute(sql`select convlog.refresh_ticket_analytics(${ids}::bigint[]), convlog.refresh_ticket_hours(${ids}::bigint[])`);
+  await db.execute(sql`select convlog.refresh_ticket_analytics(${ids}), convlog.refresh_ticket_hours(${ids})`);
 }
 
 export interface RebuildProgress {

@@ -8,7 +8,8 @@ import type { Db } from './connection.ts';
 
 /** Zendesk's largest conversation log page, the size production reads. */
 const MAX_PAGE_SIZE = 100;
-import { notAmong, removeUnusedAuthors, type Executor, type OnDelete } from './purge.ts';
+import { removeUnusedAuthors, type OnDelete } from './purge.ts';
+import { notAmong, type Executor } from './sql-values.ts';
 
 /** What one full read of a ticket returned. */
 export class SeenRows {

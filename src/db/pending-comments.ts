@@ -3,10 +3,8 @@
 // within the request (the log, read under a budget of 100 requests a minute, may take much
 // longer); the ticket's next sync clears them in the transaction that marks it synced.
 import { sql } from 'drizzle-orm';
-import type { Db } from './connection.ts';
+import { idArray, type Executor } from './sql-values.ts';
 
-/** Anything that runs SQL: the database or a transaction on it. */
-type Executor = Pick<Db, 'execute'>;
 
 export interface PendingComment {
   ticketId: number;
@@ -63,7 +61,6 @@ export async function clearConfirmedComments(db: Executor, ticketId: number): Pr
 /** Deletes every pending comment of the tickets (a purge: nothing of theirs may stay). */
 export async function removePendingComments(db: Executor, ticketIds: readonly number[]): Promise<number> {
   if (ticketIds.length === 0) return 0;
-  const ids = `{${ticketIds.join(',')}}`;
-  const result = await db.execute(sql`delete from zendesk.pending_comments where ticket_id = any(${ids}::bigint[])`);
+    const result = await db.execute(sql`delete from zendesk.pending_comments where ticket_id = any(${idArray(ticketIds)})`);
   return result.rowCount ?? 0;
 }

@@ -11,6 +11,7 @@ import type { DeletedHow } from './schema.ts';
 import { inTransaction } from './transaction.ts';
 import { refreshTicketAnalytics } from './analytics.ts';
 import { removePendingComments } from './pending-comments.ts';
+import { asArray, idArray, type Executor } from './sql-values.ts';
 
 export type { OnDelete };
 
@@ -26,9 +27,6 @@ export interface PurgeResult {
   thumbnails: number;
   authors: number;
 }
-
-/** Anything that runs SQL: the database or a transaction on it. */
-export type Executor = Pick<Db, 'execute'>;
 
 const REASONS: Record<DeletedHow, string> = {
   '404': 'Zendesk answered 404: the ticket was deleted or never existed; its stored rows were removed',
@@ -71,27 +69,27 @@ export async function purgeTicketsIn(
   options: PurgeOptions & { refuseActive?: boolean },
 ): Promise<PurgeOutcome> {
   const unique = [...new Set(ticketIds)];
-  const ids = `{${unique.join(',')}}`;
+  const ids = idArray(unique);
   const mode = options.mode ?? 'purge';
   const removed: PurgeResult = { events: 0, attachments: 0, thumbnails: 0, authors: 0 };
 
   // The row locks make a worker's startRun wait for this transaction, so no run starts in between.
   const { rows: known } = await tx.execute<{ ticket_id: string; status: string }>(sql`
-    select ticket_id, status from zendesk.ticket_sync where ticket_id = any(${ids}::bigint[]) order by ticket_id for update`);
+    select ticket_id, status from zendesk.ticket_sync where ticket_id = any(${ids}) order by ticket_id for update`);
   const active = known.filter((r) => r.status === 'queued' || r.status === 'syncing').map((r) => Number(r.ticket_id));
   if (options.refuseActive && active.length > 0) return { removed, refused: active };
 
   if (mode === 'purge') {
     const authors = await authorsOfTickets(tx, ids);
-    removed.thumbnails = await affected(tx, sql`delete from zendesk.attachment_thumbnails where ticket_id = any(${ids}::bigint[])`);
-    removed.attachments = await affected(tx, sql`delete from zendesk.attachments where ticket_id = any(${ids}::bigint[])`);
-    removed.events = await affected(tx, sql`delete from zendesk.conversation_events where ticket_id = any(${ids}::bigint[])`);
-    await tx.execute(sql`delete from zendesk.tickets where id = any(${ids}::bigint[])`);
+    removed.thumbnails = await affected(tx, sql`delete from zendesk.attachment_thumbnails where ticket_id = any(${ids})`);
+    removed.attachments = await affected(tx, sql`delete from zendesk.attachments where ticket_id = any(${ids})`);
+    removed.events = await affected(tx, sql`delete from zendesk.conversation_events where ticket_id = any(${ids})`);
+    await tx.execute(sql`delete from zendesk.tickets where id = any(${ids})`);
     removed.authors = await removeUnusedAuthors(tx, authors);
   } else {
-    removed.thumbnails = await affected(tx, sql`update zendesk.attachment_thumbnails set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}::bigint[]) and deleted_at is null`);
-    removed.attachments = await affected(tx, sql`update zendesk.attachments set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}::bigint[]) and deleted_at is null`);
-    removed.events = await affected(tx, sql`update zendesk.conversation_events set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}::bigint[]) and deleted_at is null`);
+    removed.thumbnails = await affected(tx, sql`update zendesk.attachment_thumbnails set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}) and deleted_at is null`);
+    removed.attachments = await affected(tx, sql`update zendesk.attachments set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}) and deleted_at is null`);
+    removed.events = await affected(tx, sql`update zendesk.conversation_events set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}) and deleted_at is null`);
   }
   // Under keep too: a pending comment has no deleted_at to mark, and the timeline would show it.
   await removePendingComments(tx, unique);
@@ -101,28 +99,11 @@ export async function purgeTicketsIn(
   // The cursor goes, so a ticket that comes back (undeleted) is read again from its first event.
   await tx.execute(sql`
     insert into zendesk.ticket_sync as s (ticket_id, status, deleted_at, deleted_how, last_error, last_error_at, last_synced_at)
-    select id, 'not_found', now(), ${options.how}, ${reason}, now(), now() from unnest(${ids}::bigint[]) as id
+    select id, 'not_found', now(), ${options.how}, ${reason}, now(), now() from unnest(${ids}) as id
     on conflict (ticket_id) do update set
       status = 'not_found', deleted_at = now(), deleted_how = excluded.deleted_how, after_cursor = null,
       events_synced = 0, last_error = excluded.last_error, last_error_at = now(), last_synced_at = now(), updated_at = now()`);
   return { removed, refused: [] };
-}
-
-/**
- * A Postgres array parameter. drizzle spreads a JS array into a list of parameters, and text
- * would need quoting in an array literal: one jsonb parameter avoids both.
- */
-export function asArray(values: readonly (string | number)[], type: 'text' | 'bigint'): SQL {
-  return sql`array(select jsonb_array_elements_text(${JSON.stringify(values)}::jsonb))::${sql.raw(type)}[]`;
-}
-
-/**
- * `column NOT IN (values)`, which Postgres answers with a hashed subplan. `column <> all(array)`
- * compares every row with the whole array: on a 50,000-event ticket's full read that took tens
- * of seconds.
- */
-export function notAmong(column: SQL, values: readonly (string | number)[], type: 'text' | 'bigint'): SQL {
-  return sql`${column} not in (select jsonb_array_elements_text(${JSON.stringify(values)}::jsonb)::${sql.raw(type)})`;
 }
 
 async function affected(db: Executor, statement: SQL): Promise<number> {
@@ -130,12 +111,12 @@ async function affected(db: Executor, statement: SQL): Promise<number> {
 }
 
 /** The authors the tickets' rows name: who wrote their events, and their requester, submitter and assignee. */
-async function authorsOfTickets(db: Executor, ids: string): Promise<string[]> {
+async function authorsOfTickets(db: Executor, ids: SQL): Promise<string[]> {
   const { rows } = await db.execute<{ author_key: string }>(sql`
-    select author_key from zendesk.conversation_events where ticket_id = any(${ids}::bigint[]) and author_key is not null
+    select author_key from zendesk.conversation_events where ticket_id = any(${ids}) and author_key is not null
     union
     select 'support:' || person from zendesk.tickets t, unnest(array[t.requester_id, t.submitter_id, t.assignee_id]) as person
-     where t.id = any(${ids}::bigint[]) and person is not null`);
+     where t.id = any(${ids}) and person is not null`);
   return rows.map((r) => r.author_key);
 }
 

@@ -4,6 +4,7 @@ import { count, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from './connection.ts';
 import { refreshTicketAnalytics } from './analytics.ts';
 import { clearConfirmedComments } from './pending-comments.ts';
+import { idArray } from './sql-values.ts';
 import { ticketSummaries, ticketSync, type TicketStatus } from './schema.ts';
 
 const BATCH = 5_000;
@@ -22,10 +23,10 @@ export async function databaseNow(db: Db): Promise<string> {
 export async function markQueued(db: Db, ticketIds: readonly number[], jobsInsertedFrom?: string): Promise<void> {
   // One array parameter per batch (unnest) rather than three parameters a row: 10x faster.
   for (let i = 0; i < ticketIds.length; i += BATCH) {
-    const ids = `{${ticketIds.slice(i, i + BATCH).join(',')}}`;
+    const ids = idArray(ticketIds.slice(i, i + BATCH));
     await db.execute(sql`
       insert into zendesk.ticket_sync as t (ticket_id, status, queued_at)
-      select id, 'queued', now() from unnest(${ids}::bigint[]) as id
+      select id, 'queued', now() from unnest(${ids}) as id
       on conflict (ticket_id) do update set status = 'queued', queued_at = now(), updated_at = now()
        where t.status <> 'syncing'
          and (${jobsInsertedFrom ?? null}::timestamptz is null or t.started_at is null or t.started_at < ${jobsInsertedFrom ?? null}::timestamptz)`);
@@ -156,11 +157,11 @@ export async function ticketStates(db: Db, ticketIds: readonly number[]): Promis
 export async function requestSyncAgain(db: Db, ticketIds: readonly number[], full: boolean): Promise<number[]> {
   const marked: number[] = [];
   for (let i = 0; i < ticketIds.length; i += BATCH) {
-    const ids = `{${ticketIds.slice(i, i + BATCH).join(',')}}`;
+    const ids = idArray(ticketIds.slice(i, i + BATCH));
     const { rows } = await db.execute<{ ticket_id: string }>(sql`
       update zendesk.ticket_sync
          set sync_again_at = clock_timestamp(), sync_again_full = sync_again_full or ${full}, updated_at = now()
-       where ticket_id = any(${ids}::bigint[]) and status <> 'queued'
+       where ticket_id = any(${ids}) and status <> 'queued'
       returning ticket_id`);
     marked.push(...rows.map((r) => Number(r.ticket_id)));
   }

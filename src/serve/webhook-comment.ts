@@ -3,6 +3,7 @@
 // show it before the conversation log is read. Pure, like webhookAction. A comment whose shape
 // is wrong is simply not read: the webhook still queues its ticket, whose sync stores it.
 import { positiveId } from '../ids.ts';
+import { isRecord } from '../sync/fields.ts';
 import { sanitizeForPostgres, sanitizeString } from '../sync/sanitize.ts';
 import type { PendingComment } from '../db/pending-comments.ts';
 
@@ -17,13 +18,12 @@ const MAX_COMMENT_ID_LENGTH = 100;
  * time. Author and visibility are optional: what is missing or malformed is left empty.
  */
 export function commentOfEvent(payload: Record<string, unknown>): WebhookComment | undefined {
-  const event = objectOr(payload.event);
-  const comment = objectOr(event?.comment);
-  if (!comment) return undefined;
+  const comment = isRecord(payload.event) ? payload.event.comment : undefined;
+  if (!isRecord(comment)) return undefined;
   const commentId = idText(comment.id);
   const writtenAt = isoTime(payload.time);
   if (commentId === undefined || typeof comment.body !== 'string' || writtenAt === undefined) return undefined;
-  const author = objectOr(comment.author);
+  const author = isRecord(comment.author) ? comment.author : undefined;
   return {
     commentId,
     body: sanitizeString(comment.body),
@@ -36,10 +36,6 @@ export function commentOfEvent(payload: Record<string, unknown>): WebhookComment
     // Postgres refuses U+0000 and lone surrogates in jsonb: one such comment must not fail the batch.
     raw: sanitizeForPostgres(comment),
   };
-}
-
-function objectOr(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
 /** Zendesk sends ids as strings of digits; a number is taken too. Kept as text, as given. */

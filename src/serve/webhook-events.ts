@@ -1,5 +1,6 @@
 // What a webhook asks convlog to do: a pure function of its parsed body, so every event type
 // is decided here and tested without a server.
+import { isRecord } from '../sync/fields.ts';
 import { commentOfEvent, type WebhookComment } from './webhook-comment.ts';
 
 export type { WebhookComment };
@@ -45,8 +46,8 @@ const COMMENT_ADDED = 'comment_added';
  * and syncs it, so a type Zendesk adds later is not lost; types about anything else are ignored.
  */
 export function webhookAction(body: unknown): WebhookReading {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { kind: 'invalid', problem: 'the body is not a JSON object' };
-  const payload = body as Record<string, unknown>;
+  if (!isRecord(body)) return { kind: 'invalid', problem: 'the body is not a JSON object' };
+  const payload = body;
   const type = typeof payload.type === 'string' ? payload.type : undefined;
   if (type !== undefined && !type.startsWith(TICKET_EVENT_PREFIX)) return { kind: 'ignore', type };
 

@@ -3,7 +3,7 @@
 // 50,000-event ticket spent over a minute in these deletes. The plan must hash the seen ids.
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { notAmong } from '../../src/db/purge.ts';
+import { notAmong } from '../../src/db/sql-values.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 let database: TestDatabase;
