@@ -38,7 +38,12 @@ for (const stream of [process.stdout, process.stderr]) {
 // drizzle-orm's ES module build (hundreds of files joined by `export *`) takes Node 24 about
 // 270 MB of heap to link, a peak every worker would carry; its CommonJS build is the same code
 // and loads in a few MB. Every import of drizzle-orm in this process gets the CommonJS build.
-const { registerHooks } = await import('node:module');
+const { enableCompileCache, registerHooks } = await import('node:module');
+// Node keeps what it compiled (the TypeScript with its types stripped, and V8's code) in a cache
+// under the system's temporary folder, so a command after the first starts in about two thirds
+// of the time (0.65 s against 0.95 s for `convlog --version` on a 2-core machine).
+// NODE_DISABLE_COMPILE_CACHE=1 turns it off; a folder it cannot write only means no cache.
+enableCompileCache();
 registerHooks({
   resolve(specifier, context, nextResolve) {
     if (specifier !== 'drizzle-orm' && !specifier.startsWith('drizzle-orm/')) return nextResolve(specifier, context);

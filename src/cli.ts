@@ -1,28 +1,39 @@
 // Argument parsing and wiring only: each command lives in src/commands/.
 import { parseArgs } from 'node:util';
 import pkg from '../package.json' with { type: 'json' };
-import { LOG_LEVELS, loadConfig, type LoadConfigOptions } from './config.ts';
+import { DEFAULT_READONLY_ROLE, DEFAULT_SERVE_PORT, LOG_LEVELS, loadConfig, type LoadConfigOptions } from './config.ts';
 import { ConvlogError, exitCodeFor, UsageError } from './errors.ts';
 import { createLogger } from './log.ts';
-import { backfill } from './commands/backfill.ts';
-import { dbServer } from './commands/db-server.ts';
-import { demo } from './commands/demo.ts';
-import { enqueue } from './commands/enqueue.ts';
-import { grantReadonly } from './commands/grant-readonly.ts';
-import { migrate } from './commands/migrate.ts';
-import { purge } from './commands/purge.ts';
-import { rebuildAnalyticsCommand } from './commands/rebuild-analytics.ts';
-import { query } from './commands/query.ts';
-import { schedule, unschedule } from './commands/schedule.ts';
-import { serve } from './commands/serve.ts';
-import { simulator } from './commands/simulator.ts';
-import { status } from './commands/status.ts';
-import { sync } from './commands/sync.ts';
-import { webhook } from './commands/webhook.ts';
-import { work } from './commands/work.ts';
 import type { Command, CommandContext } from './commands/types.ts';
 
-const COMMANDS: Command[] = [migrate, enqueue, work, sync, backfill, schedule, unschedule, status, serve, webhook, grantReadonly, dbServer, query, purge, rebuildAnalyticsCommand, simulator, demo];
+// Each command's module is loaded only when it runs: a process pays for the libraries of its own
+// command (the simulator, the service's metrics, the demo's embedded Postgres are not loaded by
+// `enqueue`), and `--help` loads none.
+interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
+}
+
+const COMMANDS: CommandEntry[] = [
+  { name: 'migrate', summary: 'apply the database migrations (a second run changes nothing)', load: async () => (await import('./commands/migrate.ts')).migrate },
+  { name: 'enqueue', summary: 'queue ticket syncs (every id is checked first; one bad id queues nothing)', load: async () => (await import('./commands/enqueue.ts')).enqueue },
+  { name: 'work', summary: 'run sync workers until SIGINT/SIGTERM (or, with --until-idle, until the queue is empty)', load: async () => (await import('./commands/work.ts')).work },
+  { name: 'sync', summary: 'queue tickets and work until they are done, with progress; --full re-reads from the first event', load: async () => (await import('./commands/sync.ts')).sync },
+  { name: 'backfill', summary: 'queue the tickets changed since DATE (incremental export); without --since, continue from the saved position', load: async () => (await import('./commands/backfill.ts')).backfill },
+  { name: 'schedule', summary: 'run a backfill on a cron schedule inside the workers (stored in Postgres; once per tick however many workers)', load: async () => (await import('./commands/schedule.ts')).schedule },
+  { name: 'unschedule', summary: 'remove the backfill schedule', load: async () => (await import('./commands/schedule.ts')).unschedule },
+  { name: 'status', summary: 'queue depth, tickets by sync status, rows stored, rate budgets, schedule, last errors', load: async () => (await import('./commands/status.ts')).status },
+  { name: 'serve', summary: `receive Zendesk webhooks and queue the tickets they name; /healthz, /metrics (port ${DEFAULT_SERVE_PORT})`, load: async () => (await import('./commands/serve.ts')).serve },
+  { name: 'webhook', summary: 'create: register a Zendesk webhook for ticket events and print its secret; test: send a signed sample to serve', load: async () => (await import('./commands/webhook.ts')).webhook },
+  { name: 'grant-readonly', summary: `create or update a role that may only read schema zendesk, for BI tools (default ${DEFAULT_READONLY_ROLE})`, load: async () => (await import('./commands/grant-readonly.ts')).grantReadonly },
+  { name: 'db-server', summary: 'keep the embedded Postgres up and print a URL for psql and BI tools, until Ctrl-C', load: async () => (await import('./commands/db-server.ts')).dbServer },
+  { name: 'query', summary: 'run one read-only SQL query and print the result as a table (or CSV with --csv)', load: async () => (await import('./commands/query.ts')).query },
+  { name: 'purge', summary: "remove tickets' events, attachments, ticket rows and unused authors on request, keeping a tombstone", load: async () => (await import('./commands/purge.ts')).purge },
+  { name: 'rebuild-analytics', summary: "rebuild the per-ticket analyst tables from the stored events (resumes where it stopped; --restart starts over)", load: async () => (await import('./commands/rebuild-analytics.ts')).rebuildAnalyticsCommand },
+  { name: 'simulator', summary: 'a local Zendesk serving the same API, for demos, tests and benchmarks (see docs/simulator.md)', load: async () => (await import('./commands/simulator.ts')).simulator },
+  { name: 'demo', summary: 'embedded Postgres + simulator + a full sync, then a summary and example SQL (no setup needed)', load: async () => (await import('./commands/demo.ts')).demo },
+];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -47,11 +58,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${pkg.version}\n`);
     return 0;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     process.stderr.write(`convlog: unknown command "${name}"\n\n${usage()}\n`);
     return 2;
   }
+  const command = await entry.load();
 
   let values: Record<string, unknown>;
   let positionals: string[];
@@ -71,7 +83,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (values.help) {
-    process.stdout.write(`usage: ${command.usage}\n${command.summary}\n`);
+    process.stdout.write(`usage: ${command.usage}\n${entry.summary}\n`);
     return 0;
   }
 

@@ -42,6 +42,8 @@ export interface Config {
 
 /** Where `convlog serve` listens unless told otherwise. */
 export const DEFAULT_SERVE_PORT = 8787;
+/** The role `convlog grant-readonly` creates when given no name. */
+export const DEFAULT_READONLY_ROLE = 'convlog_readonly';
 /** A signed request whose timestamp is further than this from now is refused (replay window). */
 export const DEFAULT_WEBHOOK_MAX_AGE_SECONDS = 300;
 

@@ -7,8 +7,6 @@ import type { Command } from './types.ts';
 const at = (date: Date | null) => (date ? date.toISOString().replace('.000Z', 'Z') : 'none yet');
 
 export const backfill: Command = {
-  name: 'backfill',
-  summary: 'queue the tickets changed since DATE (incremental export); without --since, continue from the saved position',
   usage: 'convlog backfill [--since DATE | DURATION]   (2024-05-01, 2024-05-01T08:00:00Z, 7d, 12h, 90m)',
   options: { since: { type: 'string' } },
   usageOnError: false,

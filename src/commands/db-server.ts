@@ -8,8 +8,6 @@ import { DatabaseUnavailable, UsageError } from '../errors.ts';
 import type { Command, CommandContext } from './types.ts';
 
 export const dbServer: Command = {
-  name: 'db-server',
-  summary: 'keep the embedded Postgres up and print a URL for psql and BI tools, until Ctrl-C',
   usage: 'convlog db-server [--port N]',
   options: { port: { type: 'string' } },
   async run(values, _positionals, ctx) {

@@ -3,8 +3,6 @@ import { runDemo } from './demo/run-demo.ts';
 import type { Command } from './types.ts';
 
 export const demo: Command = {
-  name: 'demo',
-  summary: 'embedded Postgres + simulator + a full sync, then a summary and example SQL (no setup needed)',
   usage: 'convlog demo [--tickets N] [--concurrency N]',
   options: { tickets: { type: 'string' }, concurrency: { type: 'string' } },
   async run(values, _positionals, ctx) {

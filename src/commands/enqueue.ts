@@ -6,8 +6,6 @@ import { readRowsOfQueued } from './ticket-rows.ts';
 import type { Command } from './types.ts';
 
 export const enqueue: Command = {
-  name: 'enqueue',
-  summary: 'queue ticket syncs (every id is checked first; one bad id queues nothing)',
   usage: 'convlog enqueue [IDS...] [--file PATH | -] [--range A..B] [--sql "select id from …"] [--full]',
   options: { file: { type: 'string' }, range: { type: 'string' }, sql: { type: 'string' }, full: { type: 'boolean' } },
   allowPositionals: true,

@@ -1,11 +1,10 @@
 // A role for BI tools and analysts: SELECT on every table and view in schema zendesk, now and
 // after later migrations, and nothing else (no writes, no convlog, pgboss or drizzle schemas).
 // `--print` gives the same SQL for a database administrator to run with psql.
+import { DEFAULT_READONLY_ROLE } from '../config.ts';
 import { openDatabase } from '../db/connection.ts';
 import { ConfigError, UsageError } from '../errors.ts';
 import type { Command } from './types.ts';
-
-export const DEFAULT_READONLY_ROLE = 'convlog_readonly';
 
 /** Schemas the role must never see: convlog's bookkeeping, the queue and the migration log. */
 const PRIVATE_SCHEMAS = ['convlog', 'pgboss', 'drizzle'];
@@ -80,8 +79,6 @@ END $$;
 }
 
 export const grantReadonly: Command = {
-  name: 'grant-readonly',
-  summary: `create or update a role that may only read schema zendesk, for BI tools (default ${DEFAULT_READONLY_ROLE})`,
   usage: 'convlog grant-readonly [ROLE] [--print]',
   options: { print: { type: 'boolean' } },
   allowPositionals: true,

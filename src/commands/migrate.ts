@@ -3,8 +3,6 @@ import { migrateDatabase } from '../db/migrate.ts';
 import type { Command } from './types.ts';
 
 export const migrate: Command = {
-  name: 'migrate',
-  summary: 'apply the database migrations (a second run changes nothing)',
   usage: 'convlog migrate',
   options: {},
   async run(_values, _positionals, ctx) {

@@ -8,8 +8,6 @@ import { readTicketIds } from '../queue/ticket-ids.ts';
 import type { Command } from './types.ts';
 
 export const purge: Command = {
-  name: 'purge',
-  summary: "remove tickets' events, attachments, ticket rows and unused authors on request, keeping a tombstone",
   usage: 'convlog purge IDS... [--file PATH | -] [--range A..B]',
   options: { file: { type: 'string' }, range: { type: 'string' } },
   allowPositionals: true,

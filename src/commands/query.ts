@@ -12,8 +12,6 @@ import type { Command } from './types.ts';
 const USAGE = 'convlog query "SQL" | - | --file PATH [--csv]';
 
 export const query: Command = {
-  name: 'query',
-  summary: 'run one read-only SQL query and print the result as a table (or CSV with --csv)',
   usage: USAGE,
   options: { file: { type: 'string', short: 'f' }, csv: { type: 'boolean' } },
   allowPositionals: true,

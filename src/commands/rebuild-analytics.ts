@@ -9,8 +9,6 @@ import { createProgress } from './progress.ts';
 import type { Command } from './types.ts';
 
 export const rebuildAnalyticsCommand: Command = {
-  name: 'rebuild-analytics',
-  summary: "rebuild the per-ticket analyst tables from the stored events (resumes where it stopped; --restart starts over)",
   usage: 'convlog rebuild-analytics [--restart] [--batch N]',
   options: { restart: { type: 'boolean' }, batch: { type: 'string' } },
   async run(values, _positionals, ctx) {

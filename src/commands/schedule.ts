@@ -36,8 +36,6 @@ export function describeNextRuns(times: Date[]): string {
 }
 
 export const schedule: Command = {
-  name: 'schedule',
-  summary: 'run a backfill on a cron schedule inside the workers (stored in Postgres; once per tick however many workers)',
   usage: 'convlog schedule --cron EXPR [--since DATE] [--tz ZONE]   (e.g. --cron "*/15 * * * *" --since 30d)',
   options: { cron: { type: 'string' }, since: { type: 'string' }, tz: { type: 'string' } },
   usageOnError: false,
@@ -63,8 +61,6 @@ export const schedule: Command = {
 };
 
 export const unschedule: Command = {
-  name: 'unschedule',
-  summary: 'remove the backfill schedule',
   usage: 'convlog unschedule',
   options: {},
   async run(_values, _positionals, ctx) {

@@ -6,8 +6,6 @@ import { openRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
 
 export const serve: Command = {
-  name: 'serve',
-  summary: `receive Zendesk webhooks and queue the tickets they name; /healthz, /metrics (port ${DEFAULT_SERVE_PORT})`,
   usage: `convlog serve [--port N] (default CONVLOG_SERVE_PORT or ${DEFAULT_SERVE_PORT}; CONVLOG_WEBHOOK_SECRET must be set)`,
   options: { port: { type: 'string' } },
   async run(values, _positionals, ctx) {

@@ -33,8 +33,6 @@ const usage = [
 ].join('\n');
 
 export const simulator: Command = {
-  name: 'simulator',
-  summary: 'a local Zendesk serving the same API, for demos, tests and benchmarks (see docs/simulator.md)',
   usage,
   options: Object.fromEntries(Object.keys(FLAGS).map((flag) => [flag, { type: 'string' as const }])),
   async run(values, _positionals, ctx) {

@@ -7,8 +7,6 @@ import type { Command } from './types.ts';
 import { fullReadsOverdue } from '../db/full-read.ts';
 
 export const status: Command = {
-  name: 'status',
-  summary: 'queue depth, tickets by sync status, rows stored, rate budgets, schedule, last errors',
   usage: 'convlog status [--json]',
   options: { json: { type: 'boolean' } },
   async run(values, _positionals, ctx) {

@@ -13,8 +13,6 @@ import type { SyncRuntime } from './runtime.ts';
 const PENDING = new Set(['queued', 'syncing']);
 
 export const sync: Command = {
-  name: 'sync',
-  summary: 'queue tickets and work until they are done, with progress; --full re-reads from the first event',
   usage: 'convlog sync IDS... [--file PATH | -] [--range A..B] [--full] [--concurrency N]',
   options: {
     file: { type: 'string' },

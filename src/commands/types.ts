@@ -15,8 +15,6 @@ export interface CommandContext {
 }
 
 export interface Command {
-  name: string;
-  summary: string;
   usage: string;
   options: ParseArgsOptionsConfig;
   allowPositionals?: boolean;

@@ -17,8 +17,6 @@ const createdWebhook = z.object({ webhook: z.object({ id: z.union([z.string(), z
 const signingSecret = z.object({ signing_secret: z.object({ secret: z.string().min(1) }) });
 
 export const webhook: Command = {
-  name: 'webhook',
-  summary: 'create: register a Zendesk webhook for ticket events and print its secret; test: send a signed sample to serve',
   usage: `convlog webhook create --url URL [--name NAME] | convlog webhook test [--url URL] [--ticket ID] (default http://127.0.0.1:${DEFAULT_SERVE_PORT}${WEBHOOK_PATH}, or CONVLOG_SERVE_PORT's)`,
   options: { url: { type: 'string' }, name: { type: 'string' }, ticket: { type: 'string' } },
   allowPositionals: true,

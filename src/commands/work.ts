@@ -8,8 +8,6 @@ import { openSyncRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
 
 export const work: Command = {
-  name: 'work',
-  summary: 'run sync workers until SIGINT/SIGTERM (or, with --until-idle, until the queue is empty)',
   usage: 'convlog work [--concurrency N] [--until-idle] [--health-port N (or CONVLOG_HEALTH_PORT): /healthz and /metrics]',
   options: { concurrency: { type: 'string' }, 'until-idle': { type: 'boolean' }, 'health-port': { type: 'string' } },
   async run(values, _positionals, ctx) {
