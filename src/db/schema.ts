@@ -111,6 +111,8 @@ export const attachments = zendesk.table(
     // (the README's attachments query) then reads no events.
     authorType: text('author_type'),
   },
+  // Also attachments_by_type_idx (content_type INCLUDE what counting files by type reads, for the
+  // files not marked gone), created in migrations/0015_attachments_by_type.sql: drizzle has no INCLUDE.
   (t) => [index('attachments_event_idx').on(t.eventReference), index('attachments_ticket_idx').on(t.ticketId)],
 );
 
