@@ -1,7 +1,11 @@
 // Structured JSON logs on stderr (stdout stays for command output), pretty when a person
 // watches a terminal. Child loggers carry ticketId, jobId and page.
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+
+// pino-pretty (sixty modules) is loaded only when a person watches: a worker or a command whose
+// output goes to a file or a pipe never needs it.
+const requirePretty = () => createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
 
 export type { Logger };
 
@@ -31,7 +35,7 @@ export function createLogger(level = 'info', options: { pretty?: boolean } = {})
     redact: { paths: REDACT, censor: '[redacted]' },
   };
   if (usePretty) {
-    return pino(base, pretty({ destination: 2, sync: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss' }));
+    return pino(base, requirePretty()({ destination: 2, sync: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss' }));
   }
   return pino(base, pino.destination({ dest: 2, sync: true }));
 }

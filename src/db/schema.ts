@@ -215,7 +215,9 @@ export const tickets = zendesk.table(
     index('tickets_created_idx').on(t.createdAt),
     index('tickets_tags_idx').using('gin', t.tags),
     // Also tickets_conversation_facts_idx (id INCLUDE the columns ticket_conversations reads),
-    // created in migrations/0013_weekly_reply_times.sql: drizzle has no INCLUDE.
+    // created in migrations/0013_weekly_reply_times.sql: drizzle has no INCLUDE; and
+    // tickets_deleted_idx (id WHERE deleted), created with the view that reads it in
+    // migrations/0016_deleted_tickets_apart.sql.
   ],
 );
 

@@ -1,22 +1,11 @@
 // README.md's SQL cannot rot: every ```sql block in it runs against a synced simulator
 // database (read-only, rolled back) and must return rows. The entity diagram and the list of
 // views must keep naming what schema zendesk actually holds.
-import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fencedBlocks, repositoryText } from '../helpers/docs.ts';
 import { syncedDataset, type Dataset } from './dataset.ts';
 
-const README = fs.readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
-
-/** The bodies of fenced code blocks whose info string starts with `language`. */
-function fencedBlocks(markdown: string, language: string): string[] {
-  const blocks: string[] = [];
-  const fence = /^(`{3,}|~{3,})[ \t]*([^\n`]*)\n([\s\S]*?)^\1[ \t]*$/gm;
-  for (const match of markdown.matchAll(fence)) {
-    if (match[2].trim().split(/\s+/)[0]?.toLowerCase() === language) blocks.push(match[3]);
-  }
-  return blocks;
-}
+const README = repositoryText('README.md');
 
 const queries = fencedBlocks(README, 'sql');
 

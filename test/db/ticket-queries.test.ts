@@ -1,7 +1,5 @@
 // The example queries of docs/tickets.md run against hand-made tickets and conversations and
 // return the rows a person would expect.
-import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { preparePage, storePage } from '../../src/db/store-page.ts';
 import { refreshTicketAnalytics } from '../../src/db/analytics.ts';
@@ -9,11 +7,11 @@ import { storeTicketContext } from '../../src/db/tickets.ts';
 import { mapBrands, mapTicketContext } from '../../src/sync/map-ticket.ts';
 import { mapPage } from '../../src/sync/map-page.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { fencedBlocks, repositoryText } from '../helpers/docs.ts';
 import { messagingEvent } from '../sync/events.ts';
 import { exportedTicket, listedBrand, sideLoadedGroup, VIA_SHAPES } from '../sync/tickets.ts';
 
-const DOC = fs.readFileSync(fileURLToPath(new URL('../../docs/tickets.md', import.meta.url)), 'utf8');
-const [byGroup, byBrand, waiting] = [...DOC.matchAll(/^```sql\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+const [byGroup, byBrand, waiting] = fencedBlocks(repositoryText('docs/tickets.md'), 'sql');
 
 let database: TestDatabase;
 const now = new Date();

@@ -1,13 +1,11 @@
 // The README's ticket-context example queries return the rows the simulator's own data says they
 // should (test/analyst/readme.test.ts only checks that every query returns some rows).
-import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncedDataset, type Dataset } from '../analyst/dataset.ts';
+import { readmeSql } from '../helpers/docs.ts';
 import { simList, simShowMany, type SimTicket } from './helpers.ts';
 
-const README = fs.readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
-const blocks = [...README.matchAll(/^```sql\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+const blocks = readmeSql();
 const query = (needle: string) => {
   const found = blocks.filter((sql) => sql.includes(needle));
   expect(found, `one README query containing ${needle}`).toHaveLength(1);

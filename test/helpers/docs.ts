@@ -1,0 +1,22 @@
+// The repository's documents as tests read them: their example SQL must run and answer what
+// the text says, so tests take the blocks from the documents rather than copies of them.
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** A file of the repository, by its path from the root (`README.md`, `docs/tickets.md`). */
+export function repositoryText(file: string): string {
+  return fs.readFileSync(fileURLToPath(new URL(`../../${file}`, import.meta.url)), 'utf8');
+}
+
+/** The bodies of the fenced code blocks of `markdown` whose info string starts with `language`. */
+export function fencedBlocks(markdown: string, language: string): string[] {
+  const blocks: string[] = [];
+  const fence = /^(`{3,}|~{3,})[ \t]*([^\n`]*)\n([\s\S]*?)^\1[ \t]*$/gm;
+  for (const match of markdown.matchAll(fence)) {
+    if (match[2].trim().split(/\s+/)[0]?.toLowerCase() === language) blocks.push(match[3]);
+  }
+  return blocks;
+}
+
+/** The README's ```sql blocks. */
+export const readmeSql = (): string[] => fencedBlocks(repositoryText('README.md'), 'sql');
