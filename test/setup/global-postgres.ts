@@ -17,15 +17,24 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const server = await startTestPostgres();
   const template = `convlog_template_${process.pid}`;
-  const admin = new pg.Client({ connectionString: server.adminUrl });
-  await admin.connect();
-  await admin.query(`drop database if exists ${template}`);
-  await admin.query(`create database ${template}`);
-  await admin.end();
+  try {
+    const admin = new pg.Client({ connectionString: server.adminUrl });
+    await admin.connect();
+    await admin.query(`drop database if exists ${template}`);
+    await admin.query(`create database ${template}`);
+    await admin.end();
 
-  const db = await connect(withDatabase(server.adminUrl, template), silentLogger, 1);
-  await migrateDatabase(db.pool, silentLogger);
-  await db.close();
+    const db = await connect(withDatabase(server.adminUrl, template), silentLogger, 1);
+    try {
+      await migrateDatabase(db.pool, silentLogger);
+    } finally {
+      await db.close();
+    }
+  } catch (error) {
+    // vitest runs no teardown when setup fails: a Postgres started here would outlive the run.
+    await server.stop();
+    throw error;
+  }
 
   project.provide('pgAdminUrl', server.adminUrl);
   project.provide('pgTemplate', template);
