@@ -1,7 +1,7 @@
-// convlog.sync_state: small named values that survive restarts. The backfill keeps three there: the
-// incremental export's position (its cursor, saved after each page is queued), a summary of the
-// last backfill run, for `convlog status`, and the tickets to sync again; the demo marks the
-// database it filled. Every statement on the table lives in this file.
+// convlog.sync_state: small named values that survive restarts. The backfill keeps two there: the
+// incremental export's position (its cursor, saved after each page is queued) and a summary of the
+// last backfill run, for `convlog status`; the demo marks the database it filled. Every statement
+// on the table lives in this file.
 import { eq, sql } from 'drizzle-orm';
 import type pg from 'pg';
 import type { Db } from './connection.ts';
@@ -9,7 +9,11 @@ import { syncState } from './schema.ts';
 
 export const EXPORT_POSITION_KEY = 'incremental_export';
 export const LAST_BACKFILL_KEY = 'backfill_last_run';
-export const RESYNC_KEY = 'backfill_resync';
+/**
+ * Where convlog, before tickets carried a sync-again mark, kept the tickets that changed while
+ * their sync ran, for the next backfill to queue (see loadLegacyResync).
+ */
+const LEGACY_RESYNC_KEY = 'backfill_resync';
 /** Marks a database `convlog demo` filled, so it never mixes simulated tickets into real ones. */
 export const DEMO_KEY = 'demo';
 /** How far `convlog rebuild-analytics` got, so an interrupted rebuild resumes. */
@@ -39,8 +43,6 @@ export interface BackfillTotals<Position = Date | null> {
   deleted: number;
   /** Long tickets queued for their periodic full read (CONVLOG_FULL_RESYNC_DAYS). */
   fullReads?: number;
-  /** Changed while their sync was running: queued again by the next backfill. */
-  resyncLater: number;
   requests: number;
   /** The latest change time seen (the export's position), or null before any ticket. */
   position: Position;
@@ -81,15 +83,18 @@ export function saveLastBackfill(db: Db, run: BackfillRun): Promise<void> {
 }
 
 /**
- * Tickets that changed while their sync was running (the queue keeps one job per ticket, so no
- * second one could be queued): the next backfill queues them again.
+ * The tickets an older convlog left for the next backfill to queue again. A ticket that changes
+ * during its sync is now marked to sync again when the run ends (requestSyncAgain,
+ * src/db/ticket-status.ts); a database upgraded from before may still hold the old list, and its
+ * tickets must not be forgotten. The caller queues them, then forgets the list.
  */
-export async function loadResync(db: Db): Promise<number[]> {
-  return (await read<{ ticketIds: number[] }>(db, RESYNC_KEY))?.ticketIds ?? [];
+export async function loadLegacyResync(db: Db): Promise<number[]> {
+  const ids = (await read<{ ticketIds?: unknown }>(db, LEGACY_RESYNC_KEY))?.ticketIds;
+  return Array.isArray(ids) ? ids.filter((id): id is number => Number.isSafeInteger(id) && id > 0) : [];
 }
 
-export function saveResync(db: Db, ticketIds: readonly number[]): Promise<void> {
-  return write(db, RESYNC_KEY, { ticketIds: [...new Set(ticketIds)].sort((a, b) => a - b) });
+export async function forgetLegacyResync(db: Db): Promise<void> {
+  await db.delete(syncState).where(eq(syncState.key, LEGACY_RESYNC_KEY));
 }
 
 export interface DemoRun {

@@ -3,7 +3,7 @@
 // workers run) and what `convlog work` runs when a tick arrives.
 import type { JobWithMetadata, PgBoss } from 'pg-boss';
 import type { Db } from '../db/connection.ts';
-import { loadExportPosition, loadLastBackfill, loadResync, type BackfillRun } from '../db/sync-state.ts';
+import { loadExportPosition, loadLastBackfill, type BackfillRun } from '../db/sync-state.ts';
 import { BackfillBusy, errorMessage, Interrupted, outcomeOf, UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Config } from '../config.ts';
@@ -175,19 +175,16 @@ export interface BackfillStatus {
   savedAt: string | null;
   /** Whether a later `convlog backfill` (without --since) can continue. */
   resumable: boolean;
-  /** Tickets that changed while their sync ran, waiting for the next backfill to queue them again. */
-  resyncPending: number;
   lastRun: BackfillRun | null;
 }
 
 /** For `convlog status`: where the export stands and how the last backfill went. */
 export async function backfillStatus(db: Db): Promise<BackfillStatus> {
-  const [position, lastRun, resync] = await Promise.all([loadExportPosition(db), loadLastBackfill(db), loadResync(db)]);
+  const [position, lastRun] = await Promise.all([loadExportPosition(db), loadLastBackfill(db)]);
   return {
     position: position?.position ?? null,
     savedAt: position?.savedAt ?? null,
     resumable: Boolean(position && (position.cursor || position.startTime !== undefined)),
-    resyncPending: resync.length,
     lastRun,
   };
 }
@@ -202,7 +199,6 @@ export function describeBackfillStatus(schedules: readonly ScheduleInfo[], backf
   }
   const at = backfill.position ? `changes up to ${backfill.position}` : 'no changes seen yet';
   lines.push(backfill.resumable ? `export     ${at}, saved ${backfill.savedAt}` : 'export     no saved position (convlog backfill --since DATE)');
-  if (backfill.resyncPending > 0) lines.push(`export     ${backfill.resyncPending} ticket(s) changed during their sync; the next backfill queues them again`);
   const run = backfill.lastRun;
   if (run) {
     const error = run.error ? `: ${run.error}` : '';

@@ -8,7 +8,7 @@
 import type pg from 'pg';
 import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/connection.ts';
-import { loadExportPosition, loadResync, saveLastBackfill, saveResync, tryBackfillLock, type BackfillRun, type BackfillTotals } from '../db/sync-state.ts';
+import { forgetLegacyResync, loadExportPosition, loadLegacyResync, saveLastBackfill, tryBackfillLock, type BackfillRun, type BackfillTotals } from '../db/sync-state.ts';
 import { saveExportPage } from '../db/tickets.ts';
 import { ticketsDueForFullRead } from '../db/full-read.ts';
 import { purgeTicketsIn } from '../db/purge.ts';
@@ -22,7 +22,6 @@ import type { ZendeskHttp } from '../zendesk/http.ts';
 import { pageIncrementalExport, type ExportStart, type PageExportOptions } from '../zendesk/incremental-export.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
 import { enqueueTickets } from './enqueue.ts';
-import { runningTickets } from './queue-stats.ts';
 
 export type { BackfillTotals };
 
@@ -81,7 +80,7 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
     throw new BackfillBusy('another backfill is running (a "convlog backfill" or a scheduled one in a worker); it continues from the same position, so try again once it ends');
   }
   const startedAt = new Date();
-  const totals: BackfillTotals = { pages: 0, seen: 0, queued: 0, alreadyQueued: 0, deleted: 0, resyncLater: 0, requests: 0, position: null };
+  const totals: BackfillTotals = { pages: 0, seen: 0, queued: 0, alreadyQueued: 0, deleted: 0, requests: 0, position: null };
   let from = 'saved position';
   const record = (outcome: BackfillRun['outcome'], error?: string) =>
     saveLastBackfill(db, {
@@ -115,15 +114,13 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
     }
     log.debug({ from, cursor: 'cursor' in start }, 'backfill starting');
 
-    // Tickets that changed during their own sync last time: their runs have ended by now.
-    let resync = await loadResync(db);
-    if (resync.length > 0) {
-      const running = await runningTickets(deps.pool);
-      const again = await enqueueTickets(deps.boss, db, resync);
+    // Left by an older release, which remembered tickets that changed during their sync here.
+    const legacy = await loadLegacyResync(db);
+    if (legacy.length > 0) {
+      const again = await enqueueTickets(deps.boss, db, legacy);
       totals.queued += again.queued;
-      resync = resync.filter((id) => running.has(id));
-      await saveResync(db, resync);
-      log.debug({ queued: again.queued, stillRunning: resync.length }, 'backfill: queued tickets that changed during their sync');
+      await forgetLegacyResync(db);
+      log.debug({ queued: again.queued }, 'backfill: queued tickets that changed during their sync');
     }
 
     const pages = pageIncrementalExport(deps.http, start, {
@@ -142,15 +139,8 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
         const live = rows.tickets.filter((t) => !t.deleted).map((t) => t.id);
 
         // A ticket whose sync is running cannot get a second job, and that run may already have
-        // read past this change: it is remembered and queued again by the next backfill.
-        const running = await runningTickets(deps.pool);
+        // read past this change: enqueueTickets marks it, and the run queues it again as it ends.
         const queued = await enqueueTickets(deps.boss, db, live);
-        const busy = live.filter((id) => running.has(id));
-        if (busy.length > 0) {
-          resync = [...resync, ...busy];
-          await saveResync(db, resync);
-          totals.resyncLater += busy.length;
-        }
         // Only now that the page is queued does the position move past it, with its rows.
         if (page.position && (!totals.position || page.position > totals.position)) totals.position = page.position;
         // Zendesk deleted them: their conversation rows go too (or are marked, under keep), in

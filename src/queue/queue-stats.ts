@@ -22,15 +22,6 @@ export async function jobsByState(pool: pg.Pool, queue = SYNC_QUEUE): Promise<Re
   return counts;
 }
 
-/** Tickets whose sync job is running now (a handful: workers × concurrency). */
-export async function runningTickets(pool: pg.Pool): Promise<Set<number>> {
-  const { rows } = await pool.query<{ key: string | null }>(
-    `select singleton_key as key from ${BOSS_SCHEMA}.job where name = $1 and state = 'active'`,
-    [SYNC_QUEUE],
-  );
-  return new Set(rows.map((r) => Number(r.key)));
-}
-
 /**
  * Puts a running sync job back in the queue, to be taken again after `delayMs`, without using up
  * an attempt: pg-boss counts an attempt when it claims a job that had started, so clearing

@@ -4,7 +4,6 @@ import { BackfillBusy, BackfillFailed, ServerError } from '../../src/errors.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
 import { tryBackfillLock } from '../../src/db/sync-state.ts';
-import { backfillStatus } from '../../src/queue/backfill-job.ts';
 import { runBackfill, type BackfillDeps, type BackfillOptions } from '../../src/queue/backfill.ts';
 import { createZendeskHttp } from '../../src/zendesk/http.ts';
 import { localBudget } from '../../src/zendesk/rate-limit.ts';
@@ -108,29 +107,39 @@ describe('backfill from a date', () => {
 });
 
 describe('a ticket that changes while its sync is running', () => {
-  it('cannot get a second job, so the next backfill queues it again once the run has ended', async () => {
+  // Its job cannot be queued twice: the backfill marks it, and the run queues it again as it ends
+  // (that end, with a real worker, is test/queue/sync-again.test.ts).
+  it('is marked to sync again, and nothing is remembered for a later backfill', async () => {
     const sim = await simulator({ tickets: 10 });
     await backfill(sim, { since: nowSec() - 31 * DAY });
     // Ticket 5's sync is running; the others are done.
     await t.database.pool.query(`update pgboss.job set state = 'completed' where name = 'ticket-sync' and singleton_key <> '5'`);
     await t.database.pool.query(`update pgboss.job set state = 'active', started_on = now() where name = 'ticket-sync' and singleton_key = '5'`);
+    await t.database.pool.query(`update zendesk.ticket_sync set status = case when ticket_id = 5 then 'syncing' else 'synced' end`);
     sim.markChanged(5);
     sim.markChanged(6);
 
-    const during = await backfill(sim);
-    expect(during).toMatchObject({ seen: 2, queued: 1, alreadyQueued: 1, resyncLater: 1 });
-    expect(await backfillStatus(t.database.db)).toMatchObject({ resyncPending: 1, lastRun: { outcome: 'done', resyncLater: 1 } });
+    expect(await backfill(sim)).toMatchObject({ seen: 2, queued: 1, alreadyQueued: 1 });
+    const { rows } = await t.database.pool.query(`select ticket_id::int as id from zendesk.ticket_sync where sync_again_at is not null`);
+    expect(rows).toEqual([{ id: 5 }]);
+    const kept = await t.database.pool.query(`select key from convlog.sync_state where key like 'backfill%' order by key`);
+    expect(kept.rows).toEqual([{ key: 'backfill_last_run' }]);
+  });
 
-    // Still running at the next backfill: stays remembered.
+  it("queues once the tickets an older release left for the next backfill, and forgets the list", async () => {
+    const sim = await simulator({ tickets: 10 });
+    await backfill(sim, { since: nowSec() - 31 * DAY });
+    await t.database.pool.query(`update pgboss.job set state = 'completed' where name = 'ticket-sync'`);
+    await t.database.pool.query(`insert into convlog.sync_state (key, value) values ('backfill_resync', '{"ticketIds": [3, 7]}')`);
+
+    expect(await backfill(sim)).toMatchObject({ seen: 0, queued: 2 });
+    const { rows } = await t.database.pool.query(
+      `select singleton_key::int as id from pgboss.job where name = 'ticket-sync' and state = 'created' order by 1`,
+    );
+    expect(rows).toEqual([{ id: 3 }, { id: 7 }]);
+    const left = await t.database.pool.query(`select count(*)::int as n from convlog.sync_state where key = 'backfill_resync'`);
+    expect(left.rows[0].n).toBe(0);
     expect(await backfill(sim)).toMatchObject({ seen: 0, queued: 0 });
-    expect((await backfillStatus(t.database.db)).resyncPending).toBe(1);
-
-    await t.database.pool.query(`update pgboss.job set state = 'completed' where name = 'ticket-sync' and singleton_key = '5'`);
-    const after = await backfill(sim);
-    expect(after).toMatchObject({ seen: 0, queued: 1 });
-    const { rows } = await t.database.pool.query(`select count(*)::int as n from pgboss.job where name = 'ticket-sync' and singleton_key = '5' and state = 'created'`);
-    expect(rows[0].n).toBe(1);
-    expect((await backfillStatus(t.database.db)).resyncPending).toBe(0);
   });
 });
 
