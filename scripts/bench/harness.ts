@@ -197,14 +197,16 @@ export function machine(): string {
 }
 
 /** CPU ticks of every process named `postgres` (the server and its backends), by pid. */
-function postgresTicks(): Map<string, number> {
+/** CPU ticks of the postmaster `postmaster` and of its children (backends, background workers). */
+function postgresTicks(postmaster: number): Map<string, number> {
   const ticks = new Map<string, number>();
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (!stat.includes('(postgres)')) continue;
+      // After the command name: state, ppid, ... utime (11th), stime (12th).
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(entry) !== postmaster && Number(fields[1]) !== postmaster) continue;
       ticks.set(entry, Number(fields[11]) + Number(fields[12]));
     } catch {
       // exited meanwhile
@@ -213,15 +215,30 @@ function postgresTicks(): Map<string, number> {
   return ticks;
 }
 
+/** The pid of the postmaster serving `pool`, when it runs on this machine (else null). */
+async function postmasterOf(pool: pg.Pool): Promise<number | null> {
+  const { rows } = await pool.query<{ pid: number }>('select pg_backend_pid() as pid');
+  try {
+    const stat = fs.readFileSync(`/proc/${rows[0].pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return null;
+  }
+}
+
 /**
- * Measures the CPU Postgres spends from now until `stop()`, sampling often enough to count
- * backends that exit before the end (up to their last sample).
+ * Measures the CPU the benchmark's Postgres spends from now until `stop()` (null when that
+ * server is on another machine), sampling often enough to count backends that exit before the
+ * end (up to their last sample). Only that server's processes count: another Postgres on the
+ * machine (a developer's own, another benchmark's) is not this run's cost.
  */
-export function postgresCpuMeter(): { stop(): number } {
-  const before = postgresTicks();
+export async function postgresCpuMeter(pool: pg.Pool): Promise<{ stop(): number | null }> {
+  const postmaster = await postmasterOf(pool);
+  if (postmaster === null) return { stop: () => null };
+  const before = postgresTicks(postmaster);
   const last = new Map<string, number>();
   const sample = () => {
-    for (const [pid, ticks] of postgresTicks()) last.set(pid, ticks);
+    for (const [pid, ticks] of postgresTicks(postmaster)) last.set(pid, ticks);
   };
   const timer = setInterval(sample, 100);
   return {

@@ -42,7 +42,7 @@ export async function ingestRun(postgres: Postgres, options: IngestRunOptions): 
       CONVLOG_RATE_LIMIT: '1000000',
     });
     const simCpuBefore = sim.cpuSeconds();
-    const pgMeter = postgresCpuMeter();
+    const pgMeter = await postgresCpuMeter(database.pool);
     const code = await worker.exited;
     const peakRssBytes = worker.peakRss();
     const workerCpu = worker.cpuSeconds();
@@ -62,7 +62,7 @@ export async function ingestRun(postgres: Postgres, options: IngestRunOptions): 
     }
     say(
       `  ${options.label}: ${events} events in ${seconds.toFixed(2)} s = ${Math.round(events / seconds)} events/s; worker peak RSS ${(peakRssBytes / 1e6).toFixed(0)} MB; ` +
-        `CPU s: worker ${workerCpu.toFixed(1)} (start-up included), simulator ${simCpu.toFixed(1)}, postgres ${pgCpu.toFixed(1)}; load average ${loadAverage()}; retries ${jobs.retries}`,
+        `CPU s: worker ${workerCpu.toFixed(1)} (start-up included), simulator ${simCpu.toFixed(1)}, postgres ${pgCpu === null ? 'not measured (another machine)' : pgCpu.toFixed(1)}; load average ${loadAverage()}; retries ${jobs.retries}`,
     );
     return { events, seconds, eventsPerSecond: events / seconds, peakRssBytes };
   } finally {
