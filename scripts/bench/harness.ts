@@ -105,10 +105,8 @@ export function convlog(args: string[], env: Record<string, string>): ConvlogPro
       const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
       const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
       peak = Math.max(peak, kb * 1024);
-      // Fields 14 and 15 of stat (after the command name in parentheses): user and system ticks.
-      const stat = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      cpu = (Number(fields[11]) + Number(fields[12])) / 100;
+      const stat = processStat(child.pid!);
+      if (stat) cpu = stat.ticks / 100;
     } catch {
       // exited, or no /proc here
     }
@@ -196,21 +194,28 @@ export function machine(): string {
   return `${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, Node ${process.version}, ${os.platform()} ${os.release()}`;
 }
 
-/** CPU ticks of every process named `postgres` (the server and its backends), by pid. */
+/**
+ * A process's parent and the CPU ticks (user + system, 1/100 s) it has used, from /proc; null
+ * when it has exited or there is no /proc. Fields 4, 14 and 15 of stat, counted after the
+ * command name in parentheses (which may hold spaces).
+ */
+function processStat(pid: number | string): { ppid: number; ticks: number } | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+  } catch {
+    return null;
+  }
+}
+
 /** CPU ticks of the postmaster `postmaster` and of its children (backends, background workers). */
 function postgresTicks(postmaster: number): Map<string, number> {
   const ticks = new Map<string, number>();
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // After the command name: state, ppid, ... utime (11th), stime (12th).
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(entry) !== postmaster && Number(fields[1]) !== postmaster) continue;
-      ticks.set(entry, Number(fields[11]) + Number(fields[12]));
-    } catch {
-      // exited meanwhile
-    }
+    const stat = processStat(entry);
+    if (stat && (Number(entry) === postmaster || stat.ppid === postmaster)) ticks.set(entry, stat.ticks);
   }
   return ticks;
 }
@@ -218,12 +223,7 @@ function postgresTicks(postmaster: number): Map<string, number> {
 /** The pid of the postmaster serving `pool`, when it runs on this machine (else null). */
 async function postmasterOf(pool: pg.Pool): Promise<number | null> {
   const { rows } = await pool.query<{ pid: number }>('select pg_backend_pid() as pid');
-  try {
-    const stat = fs.readFileSync(`/proc/${rows[0].pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return null;
-  }
+  return processStat(rows[0].pid)?.ppid ?? null;
 }
 
 /**
