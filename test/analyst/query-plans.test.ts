@@ -4,13 +4,7 @@
 import type { PoolClient } from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { readmeSql } from '../helpers/docs.ts';
-
-const readmeQuery = (...needles: string[]) => {
-  const found = readmeSql().filter((sql) => needles.every((needle) => sql.includes(needle)));
-  expect(found, `one README query with ${needles.join(', ')}`).toHaveLength(1);
-  return found[0];
-};
+import { readmeQuery } from '../helpers/docs.ts';
 
 let database: TestDatabase;
 beforeAll(async () => {

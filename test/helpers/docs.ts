@@ -2,6 +2,7 @@
 // the text says, so tests take the blocks from the documents rather than copies of them.
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 
 /** A file of the repository, by its path from the root (`README.md`, `docs/tickets.md`). */
 export function repositoryText(file: string): string {
@@ -20,3 +21,10 @@ export function fencedBlocks(markdown: string, language: string): string[] {
 
 /** The README's ```sql blocks. */
 export const readmeSql = (): string[] => fencedBlocks(repositoryText('README.md'), 'sql');
+
+/** The one README query that contains every one of `needles` (a test fails if not exactly one). */
+export function readmeQuery(...needles: string[]): string {
+  const found = readmeSql().filter((sql) => needles.every((needle) => sql.includes(needle)));
+  expect(found, `one README query containing ${needles.join(', ')}`).toHaveLength(1);
+  return found[0];
+}

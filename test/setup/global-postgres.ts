@@ -2,7 +2,7 @@
 // file clones it (test/helpers/database.ts), which takes milliseconds and isolates files.
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { connect } from '../../src/db/connection.ts';
+import { adminQuery, connect } from '../../src/db/connection.ts';
 import { migrateDatabase } from '../../src/db/migrate.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startTestPostgres } from './postgres-server.ts';
@@ -18,11 +18,8 @@ export default async function setup(project: TestProject) {
   const server = await startTestPostgres();
   const template = `convlog_template_${process.pid}`;
   try {
-    const admin = new pg.Client({ connectionString: server.adminUrl });
-    await admin.connect();
-    await admin.query(`drop database if exists ${template}`);
-    await admin.query(`create database ${template}`);
-    await admin.end();
+    await adminQuery(server.adminUrl, `drop database if exists ${template}`);
+    await adminQuery(server.adminUrl, `create database ${template}`);
 
     const db = await connect(withDatabase(server.adminUrl, template), silentLogger, 1);
     try {

@@ -2,15 +2,8 @@
 // should (test/analyst/readme.test.ts only checks that every query returns some rows).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncedDataset, type Dataset } from '../analyst/dataset.ts';
-import { readmeSql } from '../helpers/docs.ts';
+import { readmeQuery } from '../helpers/docs.ts';
 import { simList, simShowMany, type SimTicket } from './helpers.ts';
-
-const blocks = readmeSql();
-const query = (needle: string) => {
-  const found = blocks.filter((sql) => sql.includes(needle));
-  expect(found, `one README query containing ${needle}`).toHaveLength(1);
-  return found[0];
-};
 
 let data: Dataset;
 let served: SimTicket[];
@@ -47,7 +40,7 @@ describe('README ticket-context queries', () => {
       if (['solved', 'closed'].includes(t.status) && created >= start && created < end) expected.set(groupName(t), (expected.get(groupName(t)) ?? 0) + 1);
     }
     expect(expected.size).toBeGreaterThan(0);
-    const got = (await rows(query('last_month'))).map((r) => ({ group: r.group, solved_tickets: Number(r.solved_tickets) }));
+    const got = (await rows(readmeQuery('last_month'))).map((r) => ({ group: r.group, solved_tickets: Number(r.solved_tickets) }));
     expect(byKey(got, 'group')).toEqual(byKey([...expected].map(([group, n]) => ({ group, solved_tickets: n })), 'group'));
   });
 
@@ -61,12 +54,12 @@ describe('README ticket-context queries', () => {
       expected.set(row.brand, row);
     }
     expect(expected.size).toBeGreaterThan(1);
-    const got = (await rows(query("via_channel = 'email'"))).map((r) => ({ brand: r.brand, messaging: Number(r.messaging), email: Number(r.email), tickets: Number(r.tickets) }));
+    const got = (await rows(readmeQuery("via_channel = 'email'"))).map((r) => ({ brand: r.brand, messaging: Number(r.messaging), email: Number(r.email), tickets: Number(r.tickets) }));
     expect(byKey(got, 'brand')).toEqual(byKey([...expected.values()], 'brand'));
   });
 
   it('open tickets whose customer is waiting are new or open tickets of the group named', async () => {
-    const got = await rows(query("ticket_status IN ('new', 'open')"));
+    const got = await rows(readmeQuery("ticket_status IN ('new', 'open')"));
     expect(got.length).toBeGreaterThan(0);
     const byId = new Map(served.map((t) => [t.id, t]));
     for (const row of got) {
