@@ -50,4 +50,8 @@ registerHooks({
     return nextResolve(specifier, { ...context, conditions: ['require', 'node', 'default'] });
   },
 });
-await import('../src/cli.ts');
+const { main } = await import('../src/cli.ts');
+process.exitCode = await main(process.argv.slice(2));
+// Everything is closed by now; a library timer or socket left behind must not keep a finished
+// command alive (the timer is unref'd, so a clean exit does not wait for it).
+setTimeout(() => process.exit(), 2_000).unref();

@@ -1,10 +1,10 @@
 // Argument parsing and wiring only: each command lives in src/commands/.
 import { parseArgs } from 'node:util';
 import pkg from '../package.json' with { type: 'json' };
-import { DEFAULT_READONLY_ROLE, DEFAULT_SERVE_PORT, LOG_LEVELS, loadConfig, type LoadConfigOptions } from './config.ts';
+import { DEFAULT_READONLY_ROLE, DEFAULT_SERVE_PORT, LOG_LEVELS, loadConfig, processEnvironment, type LoadConfigOptions } from './config.ts';
 import { ConvlogError, exitCodeFor, UsageError } from './errors.ts';
 import { createLogger } from './log.ts';
-import type { Command, CommandContext } from './commands/types.ts';
+import type { Command, CommandContext, CommandIo } from './commands/types.ts';
 
 // Each command's module is loaded only when it runs: a process pays for the libraries of its own
 // command (the simulator, the service's metrics, the demo's embedded Postgres are not loaded by
@@ -48,19 +48,27 @@ function usage(): string {
   ].join('\n');
 }
 
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Runs one command and returns its exit code. Without `io` it is the program: the process's
+ * streams, environment and .env, and SIGINT/SIGTERM stop it. With `io` it runs inside another
+ * process (tests run several at once), which stops it through `io.signal`.
+ */
+export async function main(argv: string[], io?: CommandIo & { signal?: AbortSignal }): Promise<number> {
+  const stdout = io?.stdout ?? process.stdout;
+  const stderr = io?.stderr ?? process.stderr;
+  const env = io?.env ?? processEnvironment();
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    (name ? process.stdout : process.stderr).write(`${usage()}\n`);
+    (name ? stdout : stderr).write(`${usage()}\n`);
     return name ? 0 : 2;
   }
   if (name === '--version' || name === '-V') {
-    process.stdout.write(`${pkg.version}\n`);
+    stdout.write(`${pkg.version}\n`);
     return 0;
   }
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) {
-    process.stderr.write(`convlog: unknown command "${name}"\n\n${usage()}\n`);
+    stderr.write(`convlog: unknown command "${name}"\n\n${usage()}\n`);
     return 2;
   }
   const command = await entry.load();
@@ -79,18 +87,19 @@ export async function main(argv: string[]): Promise<number> {
     const hint = name === 'schedule' && /Unexpected argument/.test((error as Error).message)
       ? '\n(quote the cron expression, as in --cron "*/5 * * * *": the shell expands an unquoted * into file names)'
       : '';
-    process.stderr.write(`convlog ${name}: ${(error as Error).message}${hint}\nusage: ${command.usage}\n`);
+    stderr.write(`convlog ${name}: ${(error as Error).message}${hint}\nusage: ${command.usage}\n`);
     return 2;
   }
   if (values.help) {
-    process.stdout.write(`usage: ${command.usage}\n${entry.summary}\n`);
+    stdout.write(`usage: ${command.usage}\n${entry.summary}\n`);
     return 0;
   }
 
-  const verbose = Boolean(values.verbose) || /^(debug|trace)$/i.test(process.env.LOG_LEVEL ?? '');
+  const verbose = Boolean(values.verbose) || /^(debug|trace)$/i.test(env.LOG_LEVEL ?? '');
   // Until the environment is checked (ctx.config), an unknown LOG_LEVEL must not crash pino.
-  const earlyLevel = (process.env.LOG_LEVEL ?? 'info').toLowerCase();
-  let log = createLogger(verbose ? 'debug' : LOG_LEVELS.includes(earlyLevel) ? earlyLevel : 'info');
+  const earlyLevel = (env.LOG_LEVEL ?? 'info').toLowerCase();
+  const logTo = io ? { destination: stderr } : {};
+  let log = createLogger(verbose ? 'debug' : LOG_LEVELS.includes(earlyLevel) ? earlyLevel : 'info', logTo);
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -99,40 +108,45 @@ export async function main(argv: string[]): Promise<number> {
     log.info({ signal }, 'stopping: finishing work in flight (send again to exit at once)');
     controller.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stop = () => controller.abort();
+  if (io) {
+    if (io.signal?.aborted) controller.abort();
+    io.signal?.addEventListener('abort', stop, { once: true });
+  } else {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
 
   const ctx: CommandContext = {
     get log() {
       return log;
     },
     config(options?: LoadConfigOptions) {
-      const config = loadConfig(undefined, options);
-      log = createLogger(verbose ? 'debug' : config.logLevel);
+      const config = loadConfig(env, options);
+      log = createLogger(verbose ? 'debug' : config.logLevel, logTo);
       return config;
     },
-    out: (line) => process.stdout.write(`${line}\n`),
+    out: (line) => stdout.write(`${line}\n`),
     signal: controller.signal,
+    stderr,
+    stdin: io?.stdin ?? process.stdin,
+    env,
   };
 
   try {
     return await command.run(values as never, positionals, ctx);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`convlog ${name}: ${message}\n`);
-    if (verbose && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
+    stderr.write(`convlog ${name}: ${message}\n`);
+    if (verbose && error instanceof Error) stderr.write(`${error.stack ?? ''}\n`);
     if (!(error instanceof ConvlogError) && !verbose) {
-      process.stderr.write('(an unexpected error: run again with --verbose for details)\n');
+      stderr.write('(an unexpected error: run again with --verbose for details)\n');
     }
-    if (error instanceof UsageError && error.showUsage && command.usageOnError !== false) process.stderr.write(`usage: ${command.usage}\n`);
+    if (error instanceof UsageError && error.showUsage && command.usageOnError !== false) stderr.write(`usage: ${command.usage}\n`);
     return exitCodeFor(error);
   } finally {
+    io?.signal?.removeEventListener('abort', stop);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
 }
-
-process.exitCode = await main(process.argv.slice(2));
-// Everything is closed by now; a library timer or socket left behind must not keep a finished
-// command alive (the timer is unref'd, so a clean exit does not wait for it).
-setTimeout(() => process.exit(), 2_000).unref();

@@ -214,7 +214,7 @@ export interface LoadConfigOptions {
  * Throws one ConfigError listing all problems. Zendesk settings are only required with
  * `needZendesk`, because `migrate` and `status` work without an account.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = loadDotenv(), options: LoadConfigOptions = {}): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = processEnvironment(), options: LoadConfigOptions = {}): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
@@ -268,7 +268,8 @@ export function demoDataDir(config: Pick<Config, 'dataDir'>): string {
   return path.join(config.dataDir, 'demo');
 }
 
-function loadDotenv(): NodeJS.ProcessEnv {
+/** The process's environment, with what .env in the working directory adds (it overrides nothing set). */
+export function processEnvironment(): NodeJS.ProcessEnv {
   dotenv.config({ quiet: true });
   return process.env;
 }

@@ -26,8 +26,14 @@ const REDACT = [
   'databaseUrl',
 ];
 
-export function createLogger(level = 'info', options: { pretty?: boolean } = {}): Logger {
-  const usePretty = options.pretty ?? Boolean(process.stderr.isTTY);
+export interface LoggerOptions {
+  pretty?: boolean;
+  /** Where lines go instead of the process's stderr (a command run inside another process). */
+  destination?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export function createLogger(level = 'info', options: LoggerOptions = {}): Logger {
+  const usePretty = options.pretty ?? Boolean((options.destination ?? process.stderr).isTTY);
   const base = {
     level,
     base: undefined,
@@ -35,9 +41,9 @@ export function createLogger(level = 'info', options: { pretty?: boolean } = {})
     redact: { paths: REDACT, censor: '[redacted]' },
   };
   if (usePretty) {
-    return pino(base, requirePretty()({ destination: 2, sync: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss' }));
+    return pino(base, requirePretty()({ destination: options.destination ?? 2, sync: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss' }));
   }
-  return pino(base, pino.destination({ dest: 2, sync: true }));
+  return pino(base, options.destination ?? pino.destination({ dest: 2, sync: true }));
 }
 
 /** A logger that drops everything: for tests and library callers that pass none. */

@@ -17,7 +17,7 @@ export const backfill: Command = {
       if (since?.clamped) ctx.log.info('--since is less than a minute ago; Zendesk needs a start a minute in the past, so starting from then');
       const started = Date.now();
       const onPage = (p: BackfillProgress) =>
-        process.stderr.write(
+        ctx.stderr.write(
           `backfill: page ${p.pages}: ${p.page.tickets} changed ticket(s), ${p.page.queued} queued, ${p.page.deleted} deleted | ` +
             `total ${p.seen} seen, ${p.queued} queued, ${p.deleted} deleted | position ${at(p.position)}\n`,
         );

@@ -55,7 +55,7 @@ export const dbServer: Command = {
     } finally {
       await server.stop();
     }
-    process.stderr.write('embedded Postgres stopped\n');
+    ctx.stderr.write('embedded Postgres stopped\n');
     return 0;
   },
 };

@@ -17,6 +17,7 @@ export const enqueue: Command = {
       args: positionals,
       file: values.file as string | undefined,
       range: values.range as string | undefined,
+      stdin: ctx.stdin,
     });
     const runtime = await openRuntime(ctx, { config });
     try {

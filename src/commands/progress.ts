@@ -1,6 +1,7 @@
 // Progress of a long sync: a bar in a terminal, a plain line every few seconds otherwise
 // (logs and CI output stay readable).
 import cliProgress from 'cli-progress';
+import type { OutputStream } from './types.ts';
 
 export interface ProgressState {
   done: number;
@@ -14,13 +15,14 @@ export interface Progress {
   stop(): void;
 }
 
-export function createProgress(label: string, stream: NodeJS.WriteStream = process.stderr, options: { counts?: boolean } = {}): Progress {
+export function createProgress(label: string, stream: OutputStream, options: { counts?: boolean } = {}): Progress {
   // Work that makes no requests (rebuild-analytics) shows tickets only.
   const counts = options.counts ?? true;
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
-        stream,
+        // A terminal's stream: the bar moves its cursor.
+        stream: stream as NodeJS.WriteStream,
         format: `${label} {bar} {value}/{total} tickets${counts ? ' | {events} events | {requests} requests' : ''} | ETA {remaining}`,
         hideCursor: true,
         etaBuffer: 50,

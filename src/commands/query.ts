@@ -17,7 +17,7 @@ export const query: Command = {
   allowPositionals: true,
   async run(values, positionals, ctx) {
     try {
-      const sql = await readSql(positionals, values.file as string | undefined);
+      const sql = await readSql(positionals, values.file as string | undefined, ctx.stdin);
       // No migration: a read-only login (convlog grant-readonly) may query but not migrate.
       const database = await openDatabase(ctx.config(), ctx.log, { migrate: false, poolSize: 1 });
       let result: ReadOnlyResult;
@@ -33,20 +33,20 @@ export const query: Command = {
         const count = lines.pop();
         for (const line of lines) ctx.out(line);
         // The count goes apart, so that stdout holds only the table.
-        process.stderr.write(`${count}\n`);
+        ctx.stderr.write(`${count}\n`);
       }
       return 0;
     } catch (error) {
       // What the person typed is wrong: one line, no usage text, and nothing ran or changed.
       if (!(error instanceof UsageError)) throw error;
       const message = error instanceof QueryRejected ? `the query ${error.message}; nothing was changed` : error.message;
-      process.stderr.write(`convlog query: ${message}\n`);
+      ctx.stderr.write(`convlog query: ${message}\n`);
       return 2;
     }
   },
 };
 
-async function readSql(positionals: string[], file: string | undefined): Promise<string> {
+async function readSql(positionals: string[], file: string | undefined, stdin: NodeJS.ReadableStream): Promise<string> {
   if (positionals.length > 1) {
     throw new UsageError(`give the query as one quoted argument, e.g. convlog query "select count(*) from zendesk.conversation_events" (got ${positionals.length} arguments)`);
   }
@@ -55,7 +55,7 @@ async function readSql(positionals: string[], file: string | undefined): Promise
   if (file !== undefined && positionals.length > 0) throw new UsageError('give the query either as an argument or with --file, not both');
   let sql: string;
   if (source === '-') {
-    sql = await text(process.stdin);
+    sql = await text(stdin);
   } else if (file !== undefined) {
     try {
       sql = fs.readFileSync(file, 'utf8');

@@ -14,7 +14,7 @@ export const rebuildAnalyticsCommand: Command = {
   async run(values, _positionals, ctx) {
     const batchSize = integerFlag('--batch', values.batch, 2_000, 100_000);
     const database = await openDatabase(ctx.config(), ctx.log);
-    const progress = createProgress('rebuild-analytics', process.stderr, { counts: false });
+    const progress = createProgress('rebuild-analytics', ctx.stderr, { counts: false });
     try {
       const result = await rebuildAnalytics(database.db, {
         batchSize,

@@ -3,7 +3,7 @@
 import type { PgBoss } from 'pg-boss';
 import type { Config } from '../config.ts';
 import { openDatabase, type Database } from '../db/connection.ts';
-import { startBoss, type BossOptions } from '../queue/boss.ts';
+import { startBoss, superviseSeconds, type BossOptions } from '../queue/boss.ts';
 import type { SyncDeps } from '../sync/sync-ticket.ts';
 import { createZendeskHttp } from '../zendesk/index.ts';
 import { budgetFor } from '../db/budgets.ts';
@@ -25,7 +25,7 @@ export async function openRuntime(ctx: CommandContext, options: BossOptions & { 
   const database = await openDatabase(config, ctx.log);
   let boss: PgBoss;
   try {
-    boss = await startBoss(database, ctx.log, options);
+    boss = await startBoss(database, ctx.log, { superviseSeconds: superviseSeconds(ctx.env.CONVLOG_SUPERVISE_SECONDS), ...options });
   } catch (error) {
     await database.close();
     throw error;

@@ -24,7 +24,7 @@ export const sync: Command = {
   async run(values, positionals, ctx) {
     const config = ctx.config({ needZendesk: true });
     const concurrency = concurrencyFlag(values.concurrency, config.concurrency);
-    const ids = await readTicketIds({ args: positionals, file: values.file as string | undefined, range: values.range as string | undefined });
+    const ids = await readTicketIds({ args: positionals, file: values.file as string | undefined, range: values.range as string | undefined, stdin: ctx.stdin });
     const runtime = await openSyncRuntime(ctx, { supervise: true });
     try {
       return await syncTickets(runtime, ctx, [...new Set(ids)], { full: Boolean(values.full), concurrency });
@@ -50,7 +50,7 @@ export async function syncTickets(
     ids,
   );
 
-  const progress = createProgress(options.label ?? 'sync');
+  const progress = createProgress(options.label ?? 'sync', ctx.stderr);
   const totals = { done: 0, total: ids.length, events: 0, requests: 0 };
   const refresh = async () => {
     const states = await ticketStates(database.db, ids);

@@ -4,6 +4,21 @@ import type { Logger } from '../log.ts';
 
 export type ArgValues = Record<string, string | boolean | string[] | boolean[] | undefined>;
 
+/** A stream a command writes to; a terminal (isTTY) gets progress bars and pretty logs. */
+export type OutputStream = NodeJS.WritableStream & { isTTY?: boolean };
+
+/**
+ * What a command reads and writes besides its arguments: the process's own streams and
+ * environment (.env included) when convlog runs as a program, a caller's when it runs in another
+ * process (the tests run most commands in theirs, several at once).
+ */
+export interface CommandIo {
+  stdout: OutputStream;
+  stderr: OutputStream;
+  stdin: NodeJS.ReadableStream;
+  env: NodeJS.ProcessEnv;
+}
+
 export interface CommandContext {
   log: Logger;
   /** Reads and checks the environment; commands call it so `--help` works without one. */
@@ -12,6 +27,12 @@ export interface CommandContext {
   out(line: string): void;
   /** Aborted on the first SIGINT/SIGTERM: long commands finish what is in flight and return. */
   signal: AbortSignal;
+  /** Progress and the lines that are not output (a count, a one-line refusal) go here. */
+  stderr: OutputStream;
+  /** `--file -` and `query -` read it. */
+  stdin: NodeJS.ReadableStream;
+  /** The environment the configuration was read from. */
+  env: NodeJS.ProcessEnv;
 }
 
 export interface Command {

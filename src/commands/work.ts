@@ -13,12 +13,11 @@ export const work: Command = {
   async run(values, _positionals, ctx) {
     const config = ctx.config({ needZendesk: true });
     const concurrency = concurrencyFlag(values.concurrency, config.concurrency);
-    // Read after ctx.config(), which has loaded .env into the environment.
     const healthPort =
       values['health-port'] !== undefined
         ? integerFlag('--health-port', values['health-port'], 0, 65_535)
-        : process.env.CONVLOG_HEALTH_PORT?.trim()
-          ? integerFlag('CONVLOG_HEALTH_PORT', process.env.CONVLOG_HEALTH_PORT.trim(), 0, 65_535)
+        : ctx.env.CONVLOG_HEALTH_PORT?.trim()
+          ? integerFlag('CONVLOG_HEALTH_PORT', ctx.env.CONVLOG_HEALTH_PORT.trim(), 0, 65_535)
           : undefined;
     // A worker outlives Postgres restarts; at start-up it waits for a server that is down.
     if (config.databaseUrl && !(await waitForDatabase(config.databaseUrl, ctx.log, { signal: ctx.signal }))) return 0;

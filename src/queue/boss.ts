@@ -24,7 +24,7 @@ export interface BackfillJobData {
 // A job whose worker died stops sending heartbeats; the supervisor then hands it to another
 // worker. 10 s heartbeats checked every 10 s bring an orphan back well within a minute.
 const HEARTBEAT_SECONDS = 10;
-const SUPERVISE_SECONDS = superviseSeconds(process.env.CONVLOG_SUPERVISE_SECONDS);
+const SUPERVISE_SECONDS = 10;
 /** At most one line about queue errors per this long while they go on. */
 const QUEUE_ERROR_INTERVAL_MS = 30_000;
 
@@ -60,6 +60,8 @@ export interface BossOptions {
   supervise?: boolean;
   /** Run cron schedules in this process. */
   schedule?: boolean;
+  /** How often supervision looks for orphaned jobs (see superviseSeconds). */
+  superviseSeconds?: number;
 }
 
 export async function startBoss(database: Database, log: Logger, options: BossOptions = {}): Promise<PgBoss> {
@@ -69,8 +71,8 @@ export async function startBoss(database: Database, log: Logger, options: BossOp
     max: 4,
     supervise: options.supervise ?? false,
     schedule: options.schedule ?? false,
-    superviseIntervalSeconds: SUPERVISE_SECONDS,
-    monitorIntervalSeconds: SUPERVISE_SECONDS,
+    superviseIntervalSeconds: options.superviseSeconds ?? SUPERVISE_SECONDS,
+    monitorIntervalSeconds: options.superviseSeconds ?? SUPERVISE_SECONDS,
     useListenNotify: true,
     openTelemetry: { enabled: false },
   });
@@ -125,7 +127,7 @@ async function ensureQueue(boss: PgBoss, name: string, options: Parameters<PgBos
  * The tests shorten supervision (CONVLOG_SUPERVISE_SECONDS) so an orphaned job comes back in a
  * second rather than ten; anything but a whole number of seconds from 1 to 10 keeps the default.
  */
-function superviseSeconds(value: string | undefined): number {
+export function superviseSeconds(value: string | undefined): number {
   const seconds = Number(value);
-  return Number.isInteger(seconds) && seconds >= 1 && seconds <= 10 ? seconds : 10;
+  return Number.isInteger(seconds) && seconds >= 1 && seconds <= 10 ? seconds : SUPERVISE_SECONDS;
 }

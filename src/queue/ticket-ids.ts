@@ -13,6 +13,8 @@ export interface IdSources {
   file?: string;
   /** `A..B`, inclusive. */
   range?: string;
+  /** What `file: '-'` reads (the process's stdin unless given). */
+  stdin?: NodeJS.ReadableStream;
 }
 
 interface Bad {
@@ -39,7 +41,7 @@ export async function readTicketIds(sources: IdSources): Promise<number[]> {
 
   if (sources.file !== undefined) {
     const name = sources.file === '-' ? 'stdin' : sources.file;
-    const input = sources.file === '-' ? process.stdin : openFile(sources.file);
+    const input = sources.file === '-' ? (sources.stdin ?? process.stdin) : openFile(sources.file);
     const lines = readline.createInterface({ input, crlfDelay: Infinity });
     let line = 0;
     for await (const text of lines) {

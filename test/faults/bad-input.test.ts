@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { killAll, runCli } from '../helpers/cli.ts';
+import { killAll, runProgram } from '../helpers/cli.ts';
 import { convlogEnv, TOKEN } from './harness.ts';
 import { report } from './summary.ts';
 
@@ -32,9 +32,9 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-bad-input-'));
   // Something to lose: two tickets synced, one waiting in the queue.
   const env = convlogEnv(db.url, sim);
-  const synced = await runCli(['sync', '1', '3'], { env });
+  const synced = await runProgram(['sync', '1', '3'], { env });
   expect(synced.code, synced.stderr).toBe(0);
-  const queued = await runCli(['enqueue', '4'], { env });
+  const queued = await runProgram(['enqueue', '4'], { env });
   expect(queued.code, queued.stderr).toBe(0);
 });
 
@@ -148,7 +148,7 @@ describe('bad input', () => {
     for (let i = 0; i < all.length; i += 3) {
       await Promise.all(
         all.slice(i, i + 3).map(async (c) => {
-          const result = await runCli(c.args, { env: c.env, input: c.input, timeoutMs: 60_000 });
+          const result = await runProgram(c.args, { env: c.env, input: c.input, timeoutMs: 60_000 });
           const { first, extra } = linesOf(result.stderr);
           const problems = [
             result.code !== 2 && `exit ${result.code}`,
@@ -181,7 +181,7 @@ describe('bad input', () => {
 
   // The first logger is built before loadConfig checks LOG_LEVEL; an unknown level must not crash it.
   it('LOG_LEVEL=loud is one line and exit 2', async () => {
-    const result = await runCli(['status'], { env: { DATABASE_URL: db.url, LOG_LEVEL: 'loud' } });
+    const result = await runProgram(['status'], { env: { DATABASE_URL: db.url, LOG_LEVEL: 'loud' } });
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toMatch(/^convlog status: LOG_LEVEL must be one of [^\n]*$/);
   });
@@ -190,8 +190,8 @@ describe('bad input', () => {
     const started = Date.now();
     const before = await snapshot();
     const results = await Promise.all([
-      runCli(['sync', '5', '6'], { env: convlogEnv(db.url, sim, { ZENDESK_API_TOKEN: 'wrong-token-9917' }) }),
-      runCli(['work', '--until-idle'], { env: convlogEnv(db.url, sim, { ZENDESK_API_TOKEN: undefined, ZENDESK_EMAIL: undefined, ZENDESK_OAUTH_TOKEN: 'wrong-oauth-5521' }) }),
+      runProgram(['sync', '5', '6'], { env: convlogEnv(db.url, sim, { ZENDESK_API_TOKEN: 'wrong-token-9917' }) }),
+      runProgram(['work', '--until-idle'], { env: convlogEnv(db.url, sim, { ZENDESK_API_TOKEN: undefined, ZENDESK_EMAIL: undefined, ZENDESK_OAUTH_TOKEN: 'wrong-oauth-5521' }) }),
     ]);
     const after = await snapshot();
     const data = ['zendesk.conversation_events', 'zendesk.authors', 'zendesk.attachments', 'zendesk.attachment_thumbnails'];

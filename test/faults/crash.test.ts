@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { type Convlog, killAll, runCli, startConvlog } from '../helpers/cli.ts';
+import { type Convlog, killAll, runProgram, startConvlog } from '../helpers/cli.ts';
 import { convlogEnv, exact, jobStates, range, ticketMix, verify } from './harness.ts';
 import { counts, report } from './summary.ts';
 
@@ -71,7 +71,7 @@ describe('SIGKILL during a multi-ticket sync', () => {
     const env = convlogEnv(db.url, sim, { CONVLOG_CONCURRENCY: CONCURRENCY, LOG_LEVEL: 'info' });
     const storedEvents = async () => (await db.pool.query<{ n: number }>('select count(*)::int as n from zendesk.conversation_events')).rows[0].n;
 
-    const enqueued = await runCli(['enqueue', '--range', `1..${TICKETS.length}`], { env });
+    const enqueued = await runProgram(['enqueue', '--range', `1..${TICKETS.length}`], { env });
     expect(enqueued.code, enqueued.stderr).toBe(0);
 
     const workers: Convlog[] = range(1, WORKERS).map(() => startConvlog(['work'], { env }));
@@ -151,7 +151,7 @@ describe('SIGKILL during a multi-ticket sync', () => {
     const leftActive = lastActive.length;
     const storedAtLastKill = await storedEvents();
 
-    const clean = await runCli(['work', '--until-idle', '--concurrency', '4'], { env: env, timeoutMs: 240_000 });
+    const clean = await runProgram(['work', '--until-idle', '--concurrency', '4'], { env: env, timeoutMs: 240_000 });
     watching = false;
     await Promise.race([watch, sleep(5_000)]);
     const verdict = await verify(db.pool, sim, TICKETS);
@@ -199,7 +199,7 @@ describe('SIGKILL during a multi-ticket sync', () => {
     const started = Date.now();
     const ticketId = BIG[0];
     const env = convlogEnv(db.url, sim, { CONVLOG_CONCURRENCY: '1' });
-    const enqueued = await runCli(['enqueue', String(ticketId), '--full'], { env });
+    const enqueued = await runProgram(['enqueue', String(ticketId), '--full'], { env });
     expect(enqueued.code, enqueued.stderr).toBe(0);
     // As if the job had been orphaned retryLimit times already: this attempt is its last.
     await db.pool.query(`update pgboss.job set retry_limit = retry_count where name = 'ticket-sync' and singleton_key = $1 and state = 'created'`, [String(ticketId)]);
@@ -214,10 +214,10 @@ describe('SIGKILL during a multi-ticket sync', () => {
     worker.kill('SIGKILL');
     await worker.exited;
 
-    const clean = await runCli(['work', '--until-idle'], { env: env, timeoutMs: 180_000 });
+    const clean = await runProgram(['work', '--until-idle'], { env: env, timeoutMs: 180_000 });
     const { rows } = await db.pool.query<{ status: string; last_error: string | null }>('select status::text as status, last_error from zendesk.ticket_sync where ticket_id = $1', [ticketId]);
     // Nothing was lost: queued again, it syncs.
-    const again = await runCli(['sync', String(ticketId)], { env: env, timeoutMs: 180_000 });
+    const again = await runProgram(['sync', String(ticketId)], { env: env, timeoutMs: 180_000 });
     const verdict = await verify(db.pool, sim, TICKETS);
     const ok = clean.code === 1 && rows[0]?.status === 'failed' && again.code === 0 && exact(verdict);
     report({

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { killAll, runCli } from '../helpers/cli.ts';
+import { killAll, runProgram } from '../helpers/cli.ts';
 import { convlogEnv, exact, jobStates, range, ticketMix, verify } from './harness.ts';
 import { counts, report } from './summary.ts';
 
@@ -28,7 +28,7 @@ describe('a flaky API', () => {
   it('5xx, cut-off bodies and hanging responses: every ticket still converges', async () => {
     const started = Date.now();
     const env = convlogEnv(db.url, sim, { CONVLOG_REQUEST_TIMEOUT: '1', CONVLOG_CONCURRENCY: '6' });
-    const result = await runCli(['sync', '--range', `1..${TICKETS.length}`], { env: env, timeoutMs: 240_000 });
+    const result = await runProgram(['sync', '--range', `1..${TICKETS.length}`], { env: env, timeoutMs: 240_000 });
     const verdict = await verify(db.pool, sim, TICKETS);
     const served = sim.requests.filter((r) => r.kind === 'conversation_log');
     const failed = served.filter((r) => r.status >= 500).length;

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type MalformedKind, type Simulator } from '../../src/simulator/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { killAll, runCli } from '../helpers/cli.ts';
+import { killAll, runProgram } from '../helpers/cli.ts';
 import { expectedRows } from '../helpers/oracle.ts';
 import { convlogEnv, exact, range, verify } from './harness.ts';
 import { counts, report } from './summary.ts';
@@ -39,7 +39,7 @@ describe('malformed pages after page 1', () => {
   it('fail their ticket precisely, keep its first page, spare the others, and recover later', async () => {
     const started = Date.now();
     const env = convlogEnv(db.url, sim);
-    const first = await runCli(['sync', '--range', `1..${TICKETS.length}`], { env: env, timeoutMs: 180_000 });
+    const first = await runProgram(['sync', '--range', `1..${TICKETS.length}`], { env: env, timeoutMs: 180_000 });
     const { rows } = await db.pool.query<{ ticket_id: number; status: string; last_error: string | null; after_cursor: string | null; stored: number; refs: string[] }>(
       `select t.ticket_id::int as ticket_id, t.status::text as status, t.last_error, t.after_cursor,
               (select count(*)::int from zendesk.conversation_events e where e.ticket_id = t.ticket_id) as stored,
@@ -68,7 +68,7 @@ describe('malformed pages after page 1', () => {
     // The API answers properly again: the same tickets sync from where they stopped.
     for (const id of BROKEN_IDS) sim.setMalformed(id, null);
     const recoverFrom = sim.requests.length;
-    const second = await runCli(['sync', ...BROKEN_IDS.map(String)], { env: env, timeoutMs: 120_000 });
+    const second = await runProgram(['sync', ...BROKEN_IDS.map(String)], { env: env, timeoutMs: 120_000 });
     const verdict = await verify(db.pool, sim, TICKETS);
     for (const id of BROKEN_IDS) {
       const firstAsked = sim.requests.slice(recoverFrom).find((q) => q.ticketId === id);

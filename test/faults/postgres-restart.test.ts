@@ -7,7 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { createDatabase, startOwnCluster, type OwnCluster } from './cluster.ts';
-import { killAll, runCli, startConvlog } from '../helpers/cli.ts';
+import { killAll, runProgram, startConvlog } from '../helpers/cli.ts';
 import { convlogEnv, exact, jobStates, jsonLines, range, ticketMix, verify } from './harness.ts';
 import { counts, report } from './summary.ts';
 
@@ -26,7 +26,7 @@ beforeAll(async () => {
   // The checker's own pool must survive the restarts too.
   pool = new pg.Pool({ connectionString: url, max: 2 });
   pool.on('error', () => {});
-  const migrated = await runCli(['migrate'], { env: convlogEnv(url, sim) });
+  const migrated = await runProgram(['migrate'], { env: convlogEnv(url, sim) });
   expect(migrated.code, migrated.stderr).toBe(0);
 });
 
@@ -53,7 +53,7 @@ describe('Postgres restarted under running workers', () => {
   it('workers reconnect by themselves and finish with exact counts', async () => {
     const started = Date.now();
     const env = convlogEnv(url, sim, { CONVLOG_CONCURRENCY: '3', LOG_LEVEL: process.env.FAULT_LOG_LEVEL ?? 'warn' });
-    const enqueued = await runCli(['enqueue', '--range', `1..${TICKETS.length}`], { env });
+    const enqueued = await runProgram(['enqueue', '--range', `1..${TICKETS.length}`], { env });
     expect(enqueued.code, enqueued.stderr).toBe(0);
 
     const workers = [startConvlog(['work'], { env }), startConvlog(['work'], { env })];

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { decodeLogCursor } from '../../src/simulator/cursor.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { killAll, runCli, startConvlog } from '../helpers/cli.ts';
+import { killAll, runProgram, startConvlog } from '../helpers/cli.ts';
 import { convlogEnv, exact, range, verify } from './harness.ts';
 import { counts, report } from './summary.ts';
 
@@ -50,7 +50,7 @@ describe('SIGTERM during a page', () => {
   it('exits 0 within 30 s with every page whole, and the next run resumes from the cursor', async () => {
     const started = Date.now();
     const env = convlogEnv(db.url, sim, { CONVLOG_CONCURRENCY: '6' });
-    const enqueued = await runCli(['enqueue', '--range', `1..${TICKETS.length}`], { env });
+    const enqueued = await runProgram(['enqueue', '--range', `1..${TICKETS.length}`], { env });
     expect(enqueued.code, enqueued.stderr).toBe(0);
 
     const worker = startConvlog(['work'], { env });
@@ -80,7 +80,7 @@ describe('SIGTERM during a page', () => {
     const savedCursor = new Map(interrupted.map((r) => [r.ticket_id, r.after_cursor]));
 
     sim.setOptions({ latency: 20 });
-    const resumed = await runCli(['work', '--until-idle'], { env: env, timeoutMs: 180_000 });
+    const resumed = await runProgram(['work', '--until-idle'], { env: env, timeoutMs: 180_000 });
     const verdict = await verify(db.pool, sim, TICKETS);
     // The resumed run asked for each interrupted ticket from its saved cursor, never from the start.
     for (const [ticketId, cursor] of savedCursor) {

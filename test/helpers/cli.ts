@@ -1,10 +1,18 @@
-// The one way tests start the real `convlog` entry point: `node bin/convlog.js ARGS` spawned
-// directly, so the child's pid is the Node process itself and a signal sent to it reaches convlog
-// (no npx or shell in between).
+// How tests run convlog. `runCli` runs a command inside the test's process (src/cli.ts main, with
+// its own streams and environment): the same parsing, configuration, command and exit code, at a
+// tenth of the CPU of a new Node process, most of which goes to loading modules. `runProgram` and
+// `startConvlog` start the real entry point, `node bin/convlog.js ARGS`, spawned directly so the
+// child's pid is the Node process itself and a signal sent to it reaches convlog (no npx or shell
+// in between): for what only a process shows (signals, its working directory and .env, pipes
+// closed early, the exit of a process with something left open).
 import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { main } from '../../src/cli.ts';
+import type { CommandContext } from '../../src/commands/types.ts';
+import { silentLogger } from '../../src/log.ts';
 
 export const BIN = fileURLToPath(new URL('../../bin/convlog.js', import.meta.url));
 
@@ -94,8 +102,47 @@ export function startConvlog(args: string[], options: Omit<CliOptions, 'timeoutM
   return proc;
 }
 
-/** Runs `convlog ARGS` to its end; SIGKILLs it after `timeoutMs`. */
+/**
+ * Runs `convlog ARGS` to its end inside this process; after `timeoutMs` it is stopped as by
+ * Ctrl-C, and the test fails if it has not returned 10 s later. With `cwd`, it runs as a process
+ * (a working directory belongs to the process).
+ */
 export async function runCli(args: string[], options: CliOptions = {}): Promise<CliResult & { ms: number }> {
+  if (options.cwd !== undefined) return runProgram(args, options);
+  const started = Date.now();
+  const stdout = textSink();
+  const stderr = textSink();
+  const controller = new AbortController();
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      timer = setTimeout(() => reject(new Error(`convlog ${args.join(' ')} did not finish within ${timeoutMs + 10_000} ms`)), 10_000);
+    }, timeoutMs);
+  });
+  try {
+    const io = { stdout: stdout.stream, stderr: stderr.stream, stdin: Readable.from([options.input ?? '']), env: cleanEnv(options.env), signal: controller.signal };
+    const code = await Promise.race([main(args, io), stuck]);
+    return { code, stdout: stdout.text(), stderr: stderr.text(), ms: Date.now() - started };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function textSink(): { stream: Writable; text(): string } {
+  let text = '';
+  const stream = new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      text += chunk.toString();
+      done();
+    },
+  });
+  return { stream, text: () => text };
+}
+
+/** Runs `node bin/convlog.js ARGS` to its end; SIGKILLs it after `timeoutMs`. */
+export async function runProgram(args: string[], options: CliOptions = {}): Promise<CliResult & { ms: number }> {
   const proc = startConvlog(args, options);
   const timer = setTimeout(() => proc.kill('SIGKILL'), options.timeoutMs ?? 60_000);
   const exit = await proc.exited.finally(() => clearTimeout(timer));
@@ -107,4 +154,18 @@ export async function killAll(): Promise<void> {
   const procs = [...live];
   for (const proc of procs) proc.kill('SIGKILL');
   await Promise.all(procs.map((p) => p.exited.catch(() => undefined)));
+}
+
+/** A context for calling a command's `run` directly, with its output kept in `out`. */
+export function commandContext(options: { config: CommandContext['config']; env?: NodeJS.ProcessEnv; signal?: AbortSignal; out?: string[] }): CommandContext {
+  const out = options.out ?? [];
+  return {
+    log: silentLogger,
+    config: options.config,
+    out: (line) => out.push(line),
+    signal: options.signal ?? new AbortController().signal,
+    stderr: new PassThrough().resume(),
+    stdin: Readable.from([]),
+    env: options.env ?? {},
+  };
 }

@@ -16,7 +16,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const template = inject('pgTemplate');
   const pid = template.split('_').pop();
   const name = `convlog_test_${pid}_${randomBytes(4).toString('hex')}`;
-  await adminQuery(adminUrl, `create database ${name} template ${template}`);
+  await adminQuery(adminUrl, `create database ${name} template ${template}${inject('pgCreateStrategy')}`);
   const database = await connect(withDatabase(adminUrl, name), silentLogger, 5);
   return {
     ...database,
@@ -33,7 +33,7 @@ export async function createEmptyDatabase(): Promise<{ url: string; drop(): Prom
   const adminUrl = inject('pgAdminUrl');
   const pid = inject('pgTemplate').split('_').pop();
   const name = `convlog_test_${pid}_${randomBytes(4).toString('hex')}`;
-  await adminQuery(adminUrl, `create database ${name}`);
+  await adminQuery(adminUrl, `create database ${name}${inject('pgCreateStrategy')}`);
   return {
     url: withDatabase(adminUrl, name),
     drop: () => adminQuery(adminUrl, `drop database if exists ${name} with (force)`),

@@ -7,6 +7,7 @@ import type { CommandContext } from '../../src/commands/types.ts';
 import type { SyncRuntime } from '../../src/commands/runtime.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { silentLogger } from '../../src/log.ts';
+import { commandContext } from './cli.ts';
 import { startBoss } from '../../src/queue/boss.ts';
 import { enqueueTickets } from '../../src/queue/enqueue.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
@@ -113,12 +114,7 @@ export function syncRuntimeFor(fixture: Fixture, boss: PgBoss): { runtime: SyncR
   const config: Config = { ...loadConfig({}), databaseUrl: fixture.database.url };
   const output: string[] = [];
   const runtime: SyncRuntime = { config, database: fixture.database, boss, deps: fixture.deps, close: async () => {} };
-  const ctx: CommandContext = {
-    log: silentLogger,
-    config: () => config,
-    out: (line) => output.push(line),
-    signal: new AbortController().signal,
-  };
+  const ctx = commandContext({ config: () => config, out: output });
   return { runtime, ctx, output };
 }
 

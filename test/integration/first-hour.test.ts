@@ -2,7 +2,7 @@
 // --version, an unquoted cron, a DATABASE_URL with a "#". Real commands in child processes.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, cleanEnv, runCli } from '../helpers/cli.ts';
+import { BIN, cleanEnv, runCli, runProgram } from '../helpers/cli.ts';
 import { createFixture, type Fixture } from '../helpers/sync-fixture.ts';
 import pkg from '../../package.json' with { type: 'json' };
 import { freePort } from '../../src/db/embedded.ts';
@@ -66,9 +66,9 @@ describe('a closed pipe', { timeout: 60_000 }, () => {
 });
 
 describe('small things', { timeout: 30_000 }, () => {
-  it('--version and -V print the package version', async () => {
+  it('--version and -V print the package version (the program, as a person starts it)', async () => {
     for (const flag of ['--version', '-V']) {
-      const result = await runCli([flag]);
+      const result = await runProgram([flag]);
       expect(result.code).toBe(0);
       expect(result.stdout).toBe(`${pkg.version}\n`);
     }

@@ -6,7 +6,7 @@ import type { CommandContext } from '../../src/commands/types.ts';
 import { loadConfig } from '../../src/config.ts';
 import { purgeTicket } from '../../src/db/purge.ts';
 import { exitCodeFor, UsageError } from '../../src/errors.ts';
-import { silentLogger } from '../../src/log.ts';
+import { commandContext } from '../helpers/cli.ts';
 import { syncTicket } from '../../src/sync/sync-ticket.ts';
 import { createFixture, type Fixture } from '../helpers/sync-fixture.ts';
 
@@ -48,9 +48,9 @@ const orphanAuthors = () =>
           where not exists (select 1 from zendesk.conversation_events e where e.author_key = a.author_key)
             and not exists (select 1 from zendesk.tickets t where a.support_user_id in (t.requester_id, t.submitter_id, t.assignee_id))`);
 
-function commandContext(output: string[]): CommandContext {
+function purgeContext(output: string[]): CommandContext {
   const config = { ...loadConfig({}), databaseUrl: fixture.database.url };
-  return { log: silentLogger, config: () => config, out: (line) => output.push(line), signal: new AbortController().signal };
+  return commandContext({ config: () => config, out: output });
 }
 
 it('purge leaves no row of the ticket in schema zendesk but its tombstone, and removes authors only it named', async () => {
@@ -67,7 +67,7 @@ it('purge leaves no row of the ticket in schema zendesk but its tombstone, and r
   const otherTicket = await rowsOf(2);
 
   const output: string[] = [];
-  expect(await purge.run({}, ['1'], commandContext(output))).toBe(0);
+  expect(await purge.run({}, ['1'], purgeContext(output))).toBe(0);
   expect(output.join('\n')).toMatch(/purged 1 ticket\(s\): 30 event\(s\)/);
 
   expect(await rowsOf(1)).toEqual({ 'ticket_sync.ticket_id': 1 });
@@ -104,7 +104,7 @@ it('refuses, changing nothing, while one of the tickets is syncing; purges once 
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const before = { two: await rowsOf(2), three: await rowsOf(3) };
-    const refused = await purge.run({}, ['2', '3'], commandContext([])).then(
+    const refused = await purge.run({}, ['2', '3'], purgeContext([])).then(
       () => undefined,
       (error: unknown) => error,
     );
@@ -118,7 +118,7 @@ it('refuses, changing nothing, while one of the tickets is syncing; purges once 
     fixture.sim.setOptions({ latency: 0 });
     await running;
   }
-  expect(await purge.run({}, ['2', '3'], commandContext([]))).toBe(0);
+  expect(await purge.run({}, ['2', '3'], purgeContext([]))).toBe(0);
   expect(await rowsOf(2)).toEqual({ 'ticket_sync.ticket_id': 1 });
   expect(await rowsOf(3)).toEqual({ 'ticket_sync.ticket_id': 1 });
 });

@@ -5,7 +5,7 @@ import { serve } from '../../src/commands/serve.ts';
 import type { CommandContext } from '../../src/commands/types.ts';
 import { DEFAULT_SERVE_PORT, DEFAULT_WEBHOOK_MAX_AGE_SECONDS, loadConfig } from '../../src/config.ts';
 import { ConfigError, UsageError } from '../../src/errors.ts';
-import { silentLogger } from '../../src/log.ts';
+import { commandContext } from '../helpers/cli.ts';
 import { freePort } from '../../src/db/embedded.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { SECRETS, sendWebhook, ticketEvent } from './serve-fixture.ts';
@@ -88,5 +88,5 @@ describe('convlog serve', () => {
 });
 
 function contextFor(env: Record<string, string>, signal: AbortSignal): CommandContext {
-  return { log: silentLogger, config: (options) => loadConfig(env, options), out: () => {}, signal };
+  return commandContext({ config: (options) => loadConfig(env, options), env, signal });
 }

@@ -2,10 +2,10 @@
 // webhooks API.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhook } from '../../src/commands/webhook.ts';
-import type { ArgValues, CommandContext } from '../../src/commands/types.ts';
+import type { ArgValues } from '../../src/commands/types.ts';
 import { loadConfig } from '../../src/config.ts';
 import { Unauthorized, UsageError } from '../../src/errors.ts';
-import { silentLogger } from '../../src/log.ts';
+import { commandContext } from '../helpers/cli.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature } from '../../src/serve/signature.ts';
 import { SUBSCRIBED_EVENT_TYPES } from '../../src/serve/webhook-events.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
@@ -13,12 +13,7 @@ import { createServeFixture, queuedState, SECRETS, type ServeFixture } from './s
 
 function contextFor(env: Record<string, string> = {}) {
   const out: string[] = [];
-  const ctx: CommandContext = {
-    log: silentLogger,
-    config: (options) => loadConfig({ ...env }, options),
-    out: (line) => out.push(line),
-    signal: new AbortController().signal,
-  };
+  const ctx = commandContext({ config: (options) => loadConfig({ ...env }, options), env, out });
   return { ctx, out };
 }
 
