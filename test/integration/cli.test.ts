@@ -1,4 +1,4 @@
-// The commands as a person or a scheduler runs them: real child processes against a test
+// The commands as a person or a scheduler runs them (runCli: the CLI's main, in this process) against a test
 // database and the simulator. Tests run in order and build on each other's queue.
 import fs from 'node:fs';
 import os from 'node:os';

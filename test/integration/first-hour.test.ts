@@ -1,5 +1,5 @@
 // What a newcomer meets in the first hour (issue 17): an unreachable Zendesk, a closed pipe,
-// --version, an unquoted cron, a DATABASE_URL with a "#". Real commands in child processes.
+// --version, an unquoted cron, a DATABASE_URL with a "#". Real commands (the pipes and --version as child processes).
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cleanEnv, runCli, runProgram } from '../helpers/cli.ts';
