@@ -4,6 +4,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ensureBudget, MissingRetryAfter, observeBudget, readBudgets, takePermit } from '../../src/db/rate-budget.ts';
+import { OBSERVE, TAKE } from '../../src/db/rate-budget-sql.ts';
 import { sharedBudget } from '../../src/db/shared-budget.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { T0, VirtualClock } from './virtual-time.ts';
@@ -135,6 +136,19 @@ describe('the permit statement', () => {
     await observeBudget(database.pool, name, { status: 200, total: 2, remaining: 1, resetsMs: 30_000 }, { nowMs: T0 });
     expect((await take(300, T0)).granted).toBe(true);
     expect((await take(300, T0)).granted).toBe(false);
+  });
+
+  // Inlined, each step's expressions were pasted into the next step's, so the last step held the
+  // whole chain many times over: planning and running one permit cost tens of milliseconds.
+  it.each([
+    ['take', TAKE, ['plan_check', 10, 100, T0]],
+    ['observe', OBSERVE, ['plan_check', 200, 10, 5, 30_000, null, null, T0]],
+  ])('computes each step of the %s statement once, as a CTE of its own', async (_, sql, values) => {
+    const steps = [...sql.matchAll(/(\w+) as (?:materialized )?\($/gm)].map((m) => m[1]);
+    expect(steps.length).toBeGreaterThanOrEqual(5);
+    const { rows } = await database.pool.query(`explain (format json) ${sql}`, values);
+    const planned = [...JSON.stringify(rows[0]['QUERY PLAN']).matchAll(/"Subplan Name":"CTE (\w+)"/g)].map((m) => m[1]);
+    expect(planned.sort()).toEqual(steps.sort());
   });
 });
 
