@@ -49,14 +49,19 @@ async function scan(pool: pg.Pool, secrets: Secrets): Promise<Finding[]> {
   // location in a messaging message's content, which is what the customer chose to send.
   const keys = '"(ip_address|latitude|longitude)":|"location": "';
   const numbers = `(^|[^0-9.])(${secrets.numbers.map(escapeRegex).join('|')})([^0-9]|$)`;
+  // One read of each table or view counts every column of it: a view is computed once, not once
+  // per column.
+  const byRelation = Map.groupBy(columns, (c) => c.rel);
   const findings: Finding[] = [];
-  for (const { rel, col } of columns) {
-    const { rows } = await pool.query<{ n: number }>(
-      `select count(*)::int as n from zendesk."${rel}"
-        where "${col}"::text ~ $1 or "${col}"::text ~ $2 or exists (select from unnest($3::text[]) s where strpos("${col}"::text, s) > 0)`,
-      [keys, numbers, secrets.strings],
+  for (const [rel, cols] of byRelation) {
+    const counts = cols.map(
+      ({ col }, i) =>
+        `count(*) filter (where "${col}"::text ~ $1 or "${col}"::text ~ $2 or exists (select from unnest($3::text[]) s where strpos("${col}"::text, s) > 0))::int as c${i}`,
     );
-    if (rows[0].n > 0) findings.push({ column: `${rel}.${col}`, rows: rows[0].n });
+    const { rows } = await pool.query<Record<string, number>>(`select ${counts.join(', ')} from zendesk."${rel}"`, [keys, numbers, secrets.strings]);
+    cols.forEach(({ col }, i) => {
+      if (rows[0][`c${i}`] > 0) findings.push({ column: `${rel}.${col}`, rows: rows[0][`c${i}`] });
+    });
   }
   expect(columns.length).toBeGreaterThan(40);
   return findings;
