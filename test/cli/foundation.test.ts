@@ -32,13 +32,13 @@ describe('convlog migrate', () => {
 
   it('starts an embedded Postgres under CONVLOG_DATA_DIR when DATABASE_URL is unset, and keeps it', async () => {
     const cwd = tempDir();
-    const first = await runCli(['migrate'], { cwd, env: { CONVLOG_DATA_DIR: path.join(cwd, 'data') } });
+    const first = await runCli(['migrate'], { env: { CONVLOG_DATA_DIR: path.join(cwd, 'data') } });
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/applied \d+ migration.*127\.0\.0\.1:\d+\/convlog/);
     expect(fs.existsSync(path.join(cwd, 'data/pg/PG_VERSION'))).toBe(true);
     // stopped when the command exited
     expect(fs.existsSync(path.join(cwd, 'data/pg/postmaster.pid'))).toBe(false);
-    const second = await runCli(['migrate'], { cwd, env: { CONVLOG_DATA_DIR: path.join(cwd, 'data') } });
+    const second = await runCli(['migrate'], { env: { CONVLOG_DATA_DIR: path.join(cwd, 'data') } });
     expect(second.code, second.stderr).toBe(0);
     expect(second.stdout).toMatch(/is up to date/);
   });

@@ -36,19 +36,19 @@ it('after the demo, a sync into the default database reads every event and sees 
   expect(demo.stdout).toContain(`rm -rf data${path.sep}demo`);
   expect(fs.existsSync(path.join(dataDir, 'demo', 'pg', 'PG_VERSION'))).toBe(true);
 
-  const sync = await runCli(['sync', '1', '2', '3'], { cwd: dir, env: realEnv(), timeoutMs: 150_000 });
+  const sync = await runCli(['sync', '1', '2', '3'], { env: realEnv(), timeoutMs: 150_000 });
   expect(sync.code, sync.stderr).toBe(0);
   const read = Number(/\| (\d+) events read/.exec(sync.stdout)?.[1]);
   // Tickets 1..3 are new to this database although the demo synced its own 1..5 just before.
   expect(read, sync.stdout).toBeGreaterThan(0);
 
-  const status = await runCli(['status', '--json'], { cwd: dir, env: realEnv(), timeoutMs: 150_000 });
+  const status = await runCli(['status', '--json'], { env: realEnv(), timeoutMs: 150_000 });
   expect(status.code, status.stderr).toBe(0);
   const report = JSON.parse(status.stdout);
   expect(report.tickets).toMatchObject({ synced: 3, queued: 0, failed: 0 });
   expect(report.stored.events).toBe(expectedRows(zendesk, [1, 2, 3]).events.size);
 
   // The demo's own database still holds its five tickets, and only those.
-  const demoStatus = await runCli(['status', '--json'], { cwd: dir, env: { CONVLOG_DATA_DIR: path.join(dataDir, 'demo') }, timeoutMs: 150_000 });
+  const demoStatus = await runCli(['status', '--json'], { env: { CONVLOG_DATA_DIR: path.join(dataDir, 'demo') }, timeoutMs: 150_000 });
   expect(JSON.parse(demoStatus.stdout).tickets).toMatchObject({ synced: 5 });
 });
