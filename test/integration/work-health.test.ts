@@ -2,7 +2,7 @@
 // ticket synced at the default log level, and the port closed once SIGTERM has stopped it.
 import { freePort } from '../../src/db/embedded.ts';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { killAll, startConvlog } from '../helpers/cli.ts';
+import { killAll, runCli, startConvlog } from '../helpers/cli.ts';
 import { createFixture, type Fixture } from '../helpers/sync-fixture.ts';
 
 let fixture: Fixture;
@@ -43,8 +43,7 @@ it('answers /healthz and /metrics while working, logs each ticket, and closes th
 });
 
 it('refuses a health port that is not a port, naming the flag', { timeout: 60_000 }, async () => {
-  const worker = startConvlog(['work', '--health-port', 'abc'], { env: fixture.env });
-  const exit = await worker.exited;
-  expect(exit.code).toBe(2);
-  expect(worker.stderr()).toMatch(/--health-port must be an integer from 1 to 65535, got "abc"/);
+  const result = await runCli(['work', '--health-port', 'abc'], { env: fixture.env });
+  expect(result.code).toBe(2);
+  expect(result.stderr).toMatch(/--health-port must be an integer from 1 to 65535, got "abc"/);
 });
