@@ -1,10 +1,12 @@
 import { defineConfig } from 'vitest/config';
+import SlowFirst from './test/setup/slow-first.ts';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     exclude: ['test/faults/**', 'node_modules/**'],
     globalSetup: ['test/setup/global-postgres.ts'],
+    sequence: { sequencer: SlowFirst },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Three files at a time on two cores: many tests wait on child processes, the simulator's

@@ -1,0 +1,25 @@
+// The order test files start in. vitest starts the files that took longest in its last run
+// first, but a fresh clone has no last run and falls back to file size: files that mostly wait
+// on real time (a demo, rate windows, heartbeats, a refused port's retries) then start late and
+// finish alone, with the other workers idle. These start first, then vitest's own order.
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+const SLOW_FIRST = [
+  'test/integration/demo.test.ts',
+  'test/queue/unreachable-zendesk.test.ts',
+  'test/backfill/cli.test.ts',
+  'test/integration/worker-lost-claim.test.ts',
+  'test/serve/deploy.test.ts',
+  'test/integration/cli.test.ts',
+  'test/analyst/redaction.test.ts',
+];
+
+export default class SlowFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (file: TestSpecification) => {
+      const i = SLOW_FIRST.findIndex((name) => file.moduleId.endsWith(name));
+      return i < 0 ? SLOW_FIRST.length : i;
+    };
+    return (await super.sort(files)).sort((a, b) => rank(a) - rank(b));
+  }
+}
