@@ -1,6 +1,6 @@
 // The order test files start in. vitest starts the files that took longest in its last run
-// first, but a fresh clone has no last run and falls back to file size: files that mostly wait
-// on real time (a demo, rate windows, heartbeats, a refused port's retries) then start late and
+// first, but a fresh clone has no last run and falls back to file size: the longest files (a
+// demo, rate windows, heartbeats, a refused port's retries, whole syncs) then start late and
 // finish alone, with the other workers idle. These start first, then vitest's own order.
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
