@@ -6,7 +6,9 @@
 // The row mirrors Zendesk's fixed window as well as the headers let us know it:
 // - window_started_at + window_ms: our estimate of the server's window. It is an upper bound of
 //   the true end (every response says `resets` in whole seconds, rounded up, and we read it after
-//   the request arrived), tightened by the smallest estimate seen.
+//   the request arrived), tightened by the smallest estimate seen. Whole seconds place only a
+//   window some seconds long: Zendesk's are a minute; with 1 s windows the estimate can fall
+//   anywhere in the server's window, and the tests use 3 s (test/budget/simulation.test.ts).
 // - state.endLow: a lower bound of the same end (a permit's send time + resets - 1 s). Permits
 //   are paced so the last one is sent before it, so none spills into the next server window.
 // - spent: permits granted in the window by every process. state.others: requests the server

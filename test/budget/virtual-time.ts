@@ -147,6 +147,12 @@ export interface WorkerOptions {
   requests: number;
   /** Milliseconds from send to answer; the server counts the request half way. */
   latencyMs: number;
+  /**
+   * Up to this many milliseconds more on each half of a request (a busy process sends late and
+   * reads its answer late), drawn from `seed`. Default 0.
+   */
+  jitterMs?: number;
+  seed?: number;
 }
 
 export interface Worker {
@@ -168,15 +174,17 @@ export function startWorker(pool: pg.Pool, clock: VirtualClock, server: VirtualZ
   });
   let left = options.requests;
   const sent: number[] = [];
+  const random = lcg(options.seed ?? 1);
+  const half = () => options.latencyMs / 2 + random() * (options.jitterMs ?? 0);
   const loop = async () => {
     while (left > 0) {
       left--;
       for (;;) {
         await budget.take();
         sent.push(clock.now());
-        await clock.sleep(options.latencyMs / 2);
+        await clock.sleep(half());
         const facts = server.arrive(clock.now(), options.name);
-        await clock.sleep(options.latencyMs / 2);
+        await clock.sleep(half());
         await budget.observe(facts);
         if (facts.status !== 429) break;
       }
@@ -184,6 +192,15 @@ export function startWorker(pool: pg.Pool, clock: VirtualClock, server: VirtualZ
   };
   const finished = Promise.all(Array.from({ length: options.concurrency }, loop)).then(() => {});
   return { budget, sent, finished, left: () => left };
+}
+
+/** A seeded generator of numbers in [0, 1): the same run every time. */
+function lcg(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
+    return state / 2 ** 32;
+  };
 }
 
 /** Another integration on the account: `perWindow` requests evenly spaced over each server window. */
