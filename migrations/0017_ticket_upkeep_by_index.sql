@@ -1,26 +1,35 @@
--- Two statements of the upkeep joined the refreshed tickets to the events table on a column
--- other than the ticket (the first, which numbers a ticket's events, joined them back on
--- `reference`; the one that drops a summary left without events asked NOT EXISTS per ticket).
--- Postgres was free to read the whole events table for that side, and did whenever its
--- statistics were older than the table, as during a first sync: in the ingest benchmark each
--- 800-event ticket's upkeep read every event stored so far, 40-200 ms a ticket and growing with
--- the table. Both now read only the tickets being refreshed (test/analyst/query-plans.test.ts
--- checks every statement of the upkeep). The function is restated whole, unchanged otherwise.
+-- The per-ticket upkeep's first statement, which numbers a ticket's events, joined the numbered
+-- rows back to the events table on `reference`, and Postgres was free to read the whole table
+-- for that side. It did whenever its statistics were older than the table, as during a first
+-- sync: in the ingest benchmark each 800-event ticket's upkeep read every event stored so far,
+-- 40-200 ms a ticket and growing with the table. Bounding that side to the ticket's events
+-- instead let Postgres compare every event of the batch with every other (a refresh of 5,000
+-- tickets ran for minutes). Now the numbering writes only the events whose place changed, each
+-- by its key, and needs no join (test/analyst/upkeep-reads.test.ts counts the rows a refresh
+-- reads). PL/pgSQL for the loop; the function is restated whole, its other statements
+-- unchanged.
 CREATE OR REPLACE FUNCTION "convlog"."refresh_ticket_analytics"(ticket_ids bigint[]) RETURNS void
-LANGUAGE sql AS $fn$
-UPDATE zendesk.conversation_events e SET position = o.position
-FROM (
-  SELECT ticket_id, reference, (row_number() OVER (PARTITION BY ticket_id ORDER BY created_at, received_at NULLS LAST, event_id, reference))::integer AS position
-  FROM zendesk.conversation_events
-  WHERE ticket_id = ANY(ticket_ids) AND deleted_at IS NULL
-) o
-WHERE e.ticket_id = ANY(ticket_ids) AND e.ticket_id = o.ticket_id AND e.reference = o.reference
-  AND e.position IS DISTINCT FROM o.position;
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  moved record;
+BEGIN
+-- Only the events whose place changed are written, each found by its key: a page is numbered
+-- when it is stored, so this is usually none.
+FOR moved IN
+  SELECT reference, position FROM (
+    SELECT reference, position AS stored,
+           (row_number() OVER (PARTITION BY ticket_id ORDER BY created_at, received_at NULLS LAST, event_id, reference))::integer AS position
+      FROM zendesk.conversation_events
+     WHERE ticket_id = ANY(ticket_ids) AND deleted_at IS NULL
+  ) numbered
+  WHERE stored IS DISTINCT FROM position
+LOOP
+  UPDATE zendesk.conversation_events SET position = moved.position WHERE reference = moved.reference;
+END LOOP;
 
 DELETE FROM zendesk.ticket_summaries s
 WHERE s.ticket_id = ANY(ticket_ids)
-  AND NOT EXISTS (SELECT 1 FROM zendesk.conversation_events e
-                  WHERE e.ticket_id = ANY(ticket_ids) AND e.ticket_id = s.ticket_id AND e.deleted_at IS NULL);
+  AND NOT EXISTS (SELECT 1 FROM zendesk.conversation_events e WHERE e.ticket_id = s.ticket_id AND e.deleted_at IS NULL);
 
 INSERT INTO zendesk.ticket_summaries AS s (
   ticket_id, channel, end_user_source, first_event_at, last_event_at, events, end_user_messages,
@@ -161,4 +170,5 @@ SELECT
 FROM zendesk.conversation_events
 WHERE ticket_id = ANY(ticket_ids) AND deleted_at IS NULL
 GROUP BY 1, 2;
+END;
 $fn$;

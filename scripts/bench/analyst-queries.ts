@@ -50,7 +50,7 @@ export function readmeQueries(readmePath: string): Query[] {
 export const isTextSearch = (q: Query) => /body_text\s+(i?like|~\*?|@@)/i.test(q.sql);
 
 /**
- * Dashboard queries over the views of the analytics layer (docs: /work/notes/analytics-spec.md),
+ * Dashboard queries over the views of the analytics layer (README.md, "Tables and example queries"),
  * their periods counted back from the newest stored event, as a dashboard counts from today.
  */
 export async function dashboardQueries(pool: pg.Pool): Promise<Query[]> {

@@ -1,4 +1,4 @@
-// Definitions an analyst can trust (docs: /work/notes/analytics-spec.md, migration 0008): each one
+// Definitions an analyst can trust (README.md, "What the words mean"; migration 0008): each one
 // shown on a small hand-written ticket, stored as syncTicket stores it (hand-written.ts). Every
 // expected value is written out by hand, with why, never computed by production code. Each case
 // uses its own ticket ids and its own days, so the file's cases share one database.

@@ -50,31 +50,3 @@ it('answers first reply by agent without reading the tickets, only asking which 
   expect(ticketReads.length).toBeGreaterThan(0);
   for (const read of ticketReads) expect(read).toMatchObject({ Alias: 'd' });
 });
-
-/** The statements of a SQL function, with its `ticket_ids` argument given as a literal. */
-async function upkeepStatements(name: string, ticketIds: string): Promise<string[]> {
-  const { rows } = await database.pool.query<{ body: string }>(`select prosrc as body from pg_proc where proname = $1`, [name]);
-  expect(rows).toHaveLength(1);
-  return rows[0].body
-    .split(/;\s*$/m)
-    .map((statement) => statement.replace(/^\s*--.*$/gm, '').trim())
-    .filter((statement) => statement !== '')
-    .map((statement) => statement.replaceAll('ticket_ids', `'${ticketIds}'::bigint[]`));
-}
-
-it("keeps each ticket's answers from that ticket's events only: no statement of the upkeep reads other tickets", async () => {
-  // Its cost must not grow with the table. The first statement once joined its numbered rows
-  // back to every event (on `reference` alone): with statistics older than the table, as during
-  // a first sync, Postgres read all the events for each ticket refreshed (migration 0017).
-  const statements = [...(await upkeepStatements('refresh_ticket_analytics', '{7}')), ...(await upkeepStatements('refresh_ticket_hours', '{7}'))];
-  expect(statements.length).toBeGreaterThanOrEqual(9);
-  for (const statement of statements) {
-    for (const settings of [[], ['enable_seqscan = off']]) {
-      const reads = (await planNodes(statement, settings)).filter((n) => n['Relation Name'] === 'conversation_events' && n['Node Type'] !== 'ModifyTable');
-      for (const read of reads) {
-        const conditions = [read['Index Cond'], read['Recheck Cond'], read.Filter].filter(Boolean).join(' and ');
-        expect(conditions, `${read['Node Type']} on conversation_events in:\n${statement.slice(0, 200)}`).toMatch(/ticket_id/);
-      }
-    }
-  }
-});

@@ -114,10 +114,13 @@ function perWindow(requests: SimRequest[], windowMs: number) {
 }
 
 describe('the account-wide budget', () => {
-  it('two enqueue processes reading show_many together never exceed it', async () => {
-    const limit = 3;
-    await start({ tickets: 1000, accountRateLimit: limit, window: 1, latency: 20 });
-    await ensureBudget(database.pool, BUDGET_NAMES.account, limit, 1000);
+  it('two enqueue processes reading show_many together never exceed it, without a 429', async () => {
+    // Windows of 3 s: Zendesk's `resets` is in whole seconds, too coarse to place a window of 1 s
+    // (test/budget/simulation.test.ts). With 1 s windows this test had to allow a 429.
+    const limit = 5;
+    const windowS = 3;
+    await start({ tickets: 1000, accountRateLimit: limit, window: windowS, latency: 20 });
+    await ensureBudget(database.pool, BUDGET_NAMES.account, limit, windowS * 1000);
     const settings = env({ CONVLOG_ACCOUNT_RATE_LIMIT: String(limit), LOG_LEVEL: 'info' });
     const results = await Promise.all([
       runCli(['enqueue', '--range', '1..500'], { env: settings, timeoutMs: SLOW }),
@@ -125,14 +128,14 @@ describe('the account-wide budget', () => {
     ]);
     for (const r of results) expect(r.code, r.stderr).toBe(0);
 
-    const windows = perWindow(sim!.requests, 1000);
-    expect(windows.reduce((n, w) => n + w.ok, 0)).toBe(10); // 1,000 tickets, 100 a request
-    expect(windows.length).toBeGreaterThanOrEqual(4); // more than the limit: it had to wait
-    for (const w of windows) expect(w.ok).toBeLessThanOrEqual(limit);
-    // Zendesk's window is its own: until its first answer says when that window resets, the two
-    // processes' shared window may straddle two of its windows, and one request may meet a 429
-    // (waited out and retried; every ticket is still read). Never more than that one.
-    expect(windows.reduce((n, w) => n + w.limited, 0)).toBeLessThanOrEqual(1);
+    const windows = perWindow(sim!.requests, windowS * 1000);
+    const seen = `requests per ${windowS} s window (ok/429): ${windows.map((w) => `${w.ok}/${w.limited}`).join(' ')}`;
+    expect(windows.reduce((n, w) => n + w.ok, 0), seen).toBe(10); // 1,000 tickets, 100 a request
+    expect(windows.length, seen).toBeGreaterThanOrEqual(2); // more than the limit: it had to wait
+    for (const w of windows) {
+      expect(w.ok, seen).toBeLessThanOrEqual(limit);
+      expect(w.limited, seen).toBe(0);
+    }
     expect((await storedRows()).size).toBe(1000);
   }, SLOW);
 });
