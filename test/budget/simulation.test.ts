@@ -35,6 +35,8 @@ const worker = (clock: VirtualClock, server: VirtualZendesk, options: Partial<Wo
     latencyMs: 250,
     ...options,
   });
+/** Requests of the two processes 'a' and 'b' in one window's counts. */
+const ofBoth = (counts: Map<string, number>) => (counts.get('a') ?? 0) + (counts.get('b') ?? 0);
 const row = async (clock: VirtualClock) => (await readBudgets(database.pool, { nowMs: clock.now() })).find((b) => b.name === budgetName)!;
 
 // A few hundred statements each: well under a second on a quiet machine, more on a busy one.
@@ -65,7 +67,7 @@ describe('the shared budget on virtual time', { timeout: 60_000 }, () => {
     expect(windows).toHaveLength(5);
     let ours = 0;
     for (const w of windows) {
-      const sent = (w.ok.get('a') ?? 0) + (w.ok.get('b') ?? 0);
+      const sent = ofBoth(w.ok);
       expect(sent).toBeLessThanOrEqual(50);
       expect(w.limited.size).toBe(0);
       ours += sent;
@@ -130,8 +132,8 @@ describe('the shared budget on virtual time', { timeout: 60_000 }, () => {
       await clock.run(T0 + 30_000);
       await Promise.all(workers.map((w) => w.finished));
       const windows = server.perWindow(server.windowOf(T0), server.windowOf(clock.now()));
-      const ok = windows.map((w) => (w.ok.get('a') ?? 0) + (w.ok.get('b') ?? 0));
-      const limited = windows.reduce((n, w) => n + (w.limited.get('a') ?? 0) + (w.limited.get('b') ?? 0), 0);
+      const ok = windows.map((w) => ofBoth(w.ok));
+      const limited = windows.reduce((n, w) => n + ofBoth(w.limited), 0);
       if (limited > 0 || ok.some((n) => n > 10)) seen.push(`offset ${offset} ms: ${ok.join(' ')} and ${limited} 429s`);
     }
     expect(seen).toEqual([]);

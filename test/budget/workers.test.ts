@@ -7,9 +7,10 @@ import { ensureBudget } from '../../src/db/rate-budget.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startBoss } from '../../src/queue/boss.ts';
 import { enqueueTickets } from '../../src/queue/enqueue.ts';
-import { startSimulator, type SimRequest, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
 import { runCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { describeWindows, requestsPerWindow } from '../helpers/sim-windows.ts';
 
 // Zendesk's `resets` is in whole seconds, so the budget needs a window some seconds long to
 // place it (simulation.test.ts): with windows of 1 s this test met a 429 about once in ten runs.
@@ -32,20 +33,6 @@ afterEach(async () => {
   await sim?.close();
   await database?.close();
 });
-
-/** The simulator's windows: requests counted by status, per window. */
-function perWindow(requests: SimRequest[], ticketIds?: Set<number>) {
-  const counts = new Map<number, { ok: number; limited: number }>();
-  for (const r of requests) {
-    if (r.kind !== 'conversation_log' || (ticketIds && !ticketIds.has(r.ticketId!))) continue;
-    const window = Math.floor((r.at - origin) / (WINDOW_S * 1000));
-    const c = counts.get(window) ?? { ok: 0, limited: 0 };
-    if (r.status === 429) c.limited++;
-    else c.ok++;
-    counts.set(window, c);
-  }
-  return [...counts.values()];
-}
 
 async function enqueue(ids: number[]): Promise<void> {
   const boss = await startBoss(database, silentLogger);
@@ -80,9 +67,9 @@ describe('two worker processes sharing one budget', () => {
     const results = await workers(2, 10);
     for (const r of results) expect(r.code, r.stderr).toBe(0);
 
-    const windows = perWindow(sim.requests);
+    const windows = requestsPerWindow(sim.requests, { origin, windowMs: WINDOW_S * 1000, kinds: new Set(['conversation_log']) });
     // Every window in the message: a failure says whether a request spilled past a window's end.
-    const seen = `requests per ${WINDOW_S} s window (ok/429): ${windows.map((w) => `${w.ok}/${w.limited}`).join(' ')}`;
+    const seen = describeWindows(windows, WINDOW_S * 1000);
     expect(windows.reduce((n, w) => n + w.ok, 0), seen).toBe(20); // 4 tickets × 5 pages, at least 2 windows
     for (const w of windows) {
       expect(w.ok, seen).toBeLessThanOrEqual(10);

@@ -3,9 +3,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BUDGET_NAMES } from '../../src/db/budgets.ts';
 import { ensureBudget } from '../../src/db/rate-budget.ts';
-import { startSimulator, type SimRequest, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
 import { runCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { describeWindows, requestsPerWindow } from '../helpers/sim-windows.ts';
 import { EMAIL, TOKEN } from '../backfill/helpers.ts';
 import { simShowMany } from './helpers.ts';
 
@@ -99,20 +100,6 @@ describe('tickets queued by id', () => {
   }, SLOW);
 });
 
-/** Account-wide requests per simulator window: answered, and refused with 429. */
-function perWindow(requests: SimRequest[], windowMs: number) {
-  const counts = new Map<number, { ok: number; limited: number }>();
-  for (const r of requests) {
-    if (!ACCOUNT_KINDS.has(r.kind)) continue;
-    const window = Math.floor((r.at - origin) / windowMs);
-    const c = counts.get(window) ?? { ok: 0, limited: 0 };
-    if (r.status === 429) c.limited++;
-    else c.ok++;
-    counts.set(window, c);
-  }
-  return [...counts.values()];
-}
-
 describe('the account-wide budget', () => {
   it('two enqueue processes reading show_many together never exceed it, without a 429', async () => {
     // Windows of 3 s: Zendesk's `resets` is in whole seconds, too coarse to place a window of 1 s
@@ -128,8 +115,8 @@ describe('the account-wide budget', () => {
     ]);
     for (const r of results) expect(r.code, r.stderr).toBe(0);
 
-    const windows = perWindow(sim!.requests, windowS * 1000);
-    const seen = `requests per ${windowS} s window (ok/429): ${windows.map((w) => `${w.ok}/${w.limited}`).join(' ')}`;
+    const windows = requestsPerWindow(sim!.requests, { origin, windowMs: windowS * 1000, kinds: ACCOUNT_KINDS });
+    const seen = describeWindows(windows, windowS * 1000);
     expect(windows.reduce((n, w) => n + w.ok, 0), seen).toBe(10); // 1,000 tickets, 100 a request
     expect(windows.length, seen).toBeGreaterThanOrEqual(2); // more than the limit: it had to wait
     for (const w of windows) {
