@@ -1,4 +1,5 @@
-// migrations/ must be exactly what drizzle-kit generates from src/db/schema.ts.
+// migrations/ must be exactly what drizzle-kit generates from src/db/schema.ts (the tables in
+// src/db/schema/).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,5 +22,5 @@ it('src/db/schema.ts and migrations/ agree', () => {
   const after = fs.readdirSync(scratch).sort();
   fs.rmSync(scratch, { recursive: true, force: true });
   expect(output).toMatch(/No schema changes/);
-  expect(after, `schema.ts changed without a migration: run "npm run db:generate"\n${output}`).toEqual(before);
+  expect(after, `the schema changed without a migration: run "npm run db:generate"\n${output}`).toEqual(before);
 });

@@ -1,0 +1,48 @@
+// One row per ticket convlog was asked to sync: where its run stands, its saved cursor, its
+// last error, and the tombstone of a ticket Zendesk deleted.
+import { sql } from 'drizzle-orm';
+import { boolean, check, index, integer, text } from 'drizzle-orm/pg-core';
+import { id, tstz, zendesk } from './columns.ts';
+
+export const TICKET_STATUSES = ['queued', 'syncing', 'synced', 'not_found', 'forbidden', 'failed'] as const;
+export type TicketStatus = (typeof TICKET_STATUSES)[number];
+/** How convlog learned that a ticket is gone: a 404, the export, a webhook, or `convlog purge`. */
+export const DELETED_HOW = ['404', 'export', 'webhook', 'purge command'] as const;
+export type DeletedHow = (typeof DELETED_HOW)[number];
+
+export const ticketSync = zendesk.table(
+  'ticket_sync',
+  {
+    ticketId: id('ticket_id').primaryKey(),
+    status: text('status').$type<TicketStatus>().notNull().default('queued'),
+    afterCursor: text('after_cursor'),
+    eventsSynced: integer('events_synced').notNull().default(0),
+    pagesSynced: integer('pages_synced').notNull().default(0),
+    requestsLastRun: integer('requests_last_run').notNull().default(0),
+    eventsLastRun: integer('events_last_run').notNull().default(0),
+    attempts: integer('attempts').notNull().default(0),
+    queuedAt: tstz('queued_at'),
+    startedAt: tstz('started_at'),
+    lastSyncedAt: tstz('last_synced_at'),
+    lastError: text('last_error'),
+    lastErrorAt: tstz('last_error_at'),
+    // The tombstone of a ticket whose rows were removed (or marked): when, and how we learned it.
+    deletedAt: tstz('deleted_at'),
+    deletedHow: text('deleted_how').$type<DeletedHow>(),
+    /** The last run that read the whole log from its first event (and so removed what vanished). */
+    lastFullReadAt: tstz('last_full_read_at'),
+    // Asked to sync again while a run was going (src/db/ticket-status.ts, requestSyncAgain).
+    syncAgainAt: tstz('sync_again_at'),
+    syncAgainFull: boolean('sync_again_full').notNull().default(false),
+    updatedAt: tstz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('ticket_sync_status_idx').on(t.status),
+    // Also ticket_sync_live_idx (ticket_id INCLUDE deleted_at, migrations/0014_daily_ranges.sql):
+    // ticket_conversations over every ticket reads it instead of the table.
+    check(
+      'ticket_sync_status_check',
+      sql.raw(`${'status'} in (${TICKET_STATUSES.map((s) => `'${s}'`).join(', ')})`),
+    ),
+  ],
+);
