@@ -5,11 +5,11 @@
 // CONVLOG_ON_DELETE=keep, when it ends.
 import { sql } from 'drizzle-orm';
 import type { Db } from './connection.ts';
+import { removeUnusedAuthors, type OnDelete } from './purge.ts';
+import { notAmong, type Executor } from './sql-values.ts';
 
 /** Zendesk's largest conversation log page, the size production reads. */
 const MAX_PAGE_SIZE = 100;
-import { removeUnusedAuthors, type OnDelete } from './purge.ts';
-import { notAmong, type Executor } from './sql-values.ts';
 
 /** What one full read of a ticket returned. */
 export class SeenRows {

@@ -3,6 +3,7 @@
 // (auto_explain, with the rows every plan node read) shows how many events one refresh touched.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { plansOf, rowsTouched, rowsWritten } from '../helpers/plans.ts';
 
 const TICKETS = 100;
 const EVENTS = 200;
@@ -25,17 +26,6 @@ afterAll(async () => {
   await database?.close();
 });
 
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Actual Rows'?: number;
-  'Actual Loops'?: number;
-  'Rows Removed by Filter'?: number;
-  'Rows Removed by Index Recheck'?: number;
-  'Rows Removed by Join Filter'?: number;
-  Plans?: PlanNode[];
-}
-
 interface Refresh {
   /** Event rows read by scans, plus pairs of rows a join compared and threw away. */
   eventsTouched: number;
@@ -43,52 +33,15 @@ interface Refresh {
   eventsWritten: number;
 }
 
-/**
- * Refreshes `ticketId` on one connection with every statement's plan reported back to it, under
- * planner `settings`.
- */
+/** Refreshes `ticketId` with every statement's plan reported back, under planner `settings`. */
 async function refresh(ticketId: number, settings: string[] = []): Promise<Refresh> {
-  const client = await database.pool.connect();
-  const plans: PlanNode[] = [];
-  const onNotice = (notice: { message?: string }) => {
-    const text = notice.message ?? '';
-    const at = text.indexOf('plan:\n');
-    if (at >= 0) plans.push((JSON.parse(text.slice(at + 'plan:\n'.length)) as { Plan: PlanNode }).Plan);
-  };
-  client.on('notice', onNotice);
-  try {
-    await client.query(`load 'auto_explain'`);
-    for (const setting of [
-      'auto_explain.log_min_duration = 0',
-      'auto_explain.log_nested_statements = on',
-      'auto_explain.log_analyze = on',
-      'auto_explain.log_timing = off',
-      'auto_explain.log_format = json',
-      'auto_explain.log_level = notice',
-      'client_min_messages = notice',
-      ...settings,
-    ]) {
-      await client.query(`set ${setting}`);
-    }
-    await client.query('select convlog.refresh_ticket_analytics($1::bigint[]), convlog.refresh_ticket_hours($1::bigint[])', [[ticketId]]);
-  } finally {
-    client.off('notice', onNotice);
-    client.release(true); // its settings go with it
-  }
-  let eventsTouched = 0;
-  let eventsWritten = 0;
-  const walk = (node: PlanNode) => {
-    const loops = node['Actual Loops'] ?? 1;
-    eventsTouched += (node['Rows Removed by Join Filter'] ?? 0) * loops;
-    if (node['Relation Name'] === 'conversation_events') {
-      if (node['Node Type'] === 'ModifyTable') eventsWritten += node.Plans?.[0]?.['Actual Rows'] ?? 0;
-      else eventsTouched += ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)) * loops;
-    }
-    for (const child of node.Plans ?? []) walk(child);
-  };
-  for (const plan of plans) walk(plan);
-  expect(plans.length).toBeGreaterThan(5); // the report came back
-  return { eventsTouched, eventsWritten };
+  const plans = await plansOf(
+    database.pool,
+    (client) => client.query('select convlog.refresh_ticket_analytics($1::bigint[]), convlog.refresh_ticket_hours($1::bigint[])', [[ticketId]]),
+    settings,
+  );
+  expect(plans.length).toBeGreaterThan(5);
+  return { eventsTouched: rowsTouched(plans, 'conversation_events'), eventsWritten: rowsWritten(plans, 'conversation_events') };
 }
 
 it("refreshes a ticket from that ticket's events: never the table, never each event against every other", async () => {

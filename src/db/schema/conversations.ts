@@ -105,7 +105,9 @@ export const attachmentThumbnails = zendesk.table(
       .notNull()
       .references(() => attachments.id, { onDelete: 'cascade' }),
   },
-  (t) => [index('attachment_thumbnails_attachment_idx').on(t.attachmentId)],
+  // By ticket too: a full read removes the thumbnails it no longer saw, and a purge all of a
+  // ticket's, by ticket_id; without this index each did a scan of every thumbnail stored.
+  (t) => [index('attachment_thumbnails_attachment_idx').on(t.attachmentId), index('attachment_thumbnails_ticket_idx').on(t.ticketId)],
 );
 
 export type AuthorRow = typeof authors.$inferInsert;

@@ -1,0 +1,1 @@
+CREATE INDEX "attachment_thumbnails_ticket_idx" ON "zendesk"."attachment_thumbnails" USING btree ("ticket_id");
