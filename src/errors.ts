@@ -26,6 +26,12 @@ export class ConfigError extends ConvlogError {}
 /** Postgres cannot be reached or refuses us. Exit 2 at start-up, retried by workers. */
 export class DatabaseUnavailable extends ConvlogError {}
 
+/**
+ * A migration's statement failed (an object created by hand under the same name, say). The
+ * pending migrations run in one transaction, so none of them was applied. Exit 2.
+ */
+export class MigrationFailed extends ConvlogError {}
+
 export interface ZendeskErrorContext {
   status?: number;
   ticketId?: number;
@@ -165,12 +171,13 @@ export function outcomeOf({ error, attempt, retryLimit, claimLost }: Failure): O
   return { ...none, ticket: { status: 'queued', reason }, job: 'retry' };
 }
 
-/** 2 for what a person must fix (usage, configuration, credentials, database), else 1. */
+/** 2 for what a person must fix (usage, configuration, credentials, database, a migration), else 1. */
 export function exitCodeFor(error: unknown): number {
   if (
     error instanceof UsageError ||
     error instanceof ConfigError ||
     error instanceof DatabaseUnavailable ||
+    error instanceof MigrationFailed ||
     error instanceof Unauthorized ||
     error instanceof ZendeskUnreachable
   ) {

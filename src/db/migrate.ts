@@ -1,8 +1,11 @@
 // Applies migrations/ under an advisory lock, so that processes starting together migrate once.
+import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type pg from 'pg';
+import pg from 'pg';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import { MigrationFailed } from '../errors.ts';
 import type { Logger } from '../log.ts';
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url));
@@ -14,7 +17,11 @@ export async function migrateDatabase(pool: pg.Pool, log: Logger): Promise<{ app
   try {
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
     const before = await appliedCount(client);
-    await migrate(drizzle(client), { migrationsFolder: MIGRATIONS_FOLDER });
+    try {
+      await migrate(drizzle(client), { migrationsFolder: MIGRATIONS_FOLDER });
+    } catch (error) {
+      throw migrationFailure(error);
+    }
     const applied = (await appliedCount(client)) - before;
     if (applied > 0) log.info({ applied }, 'database migrated');
     return { applied };
@@ -22,6 +29,29 @@ export async function migrateDatabase(pool: pg.Pool, log: Logger): Promise<{ app
     await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
     client.release();
   }
+}
+
+/**
+ * drizzle reports a failed statement as "Failed query: <the whole statement>", Postgres's reason
+ * only in its `cause`: a person needs the reason and the migration it belongs to.
+ */
+function migrationFailure(error: unknown): unknown {
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (!(cause instanceof pg.DatabaseError)) return error; // a lost connection, say: reported as such
+  const query = (error as { query?: unknown }).query;
+  const file = typeof query === 'string' ? migrationHolding(query.trim()) : undefined;
+  return new MigrationFailed(
+    `migration ${file ?? '(unknown)'} failed, so none of the pending migrations was applied: ${cause.message}`,
+    { cause: error },
+  );
+}
+
+function migrationHolding(statement: string): string | undefined {
+  return fs
+    .readdirSync(MIGRATIONS_FOLDER)
+    .filter((name) => name.endsWith('.sql'))
+    .sort()
+    .find((name) => fs.readFileSync(path.join(MIGRATIONS_FOLDER, name), 'utf8').includes(statement));
 }
 
 async function appliedCount(client: pg.PoolClient): Promise<number> {

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { connect } from '../../src/db/connection.ts';
 import { migrateDatabase } from '../../src/db/migrate.ts';
 import { silentLogger } from '../../src/log.ts';
+import { runCli } from '../helpers/cli.ts';
 import { createEmptyDatabase } from '../helpers/database.ts';
 import journal from '../../migrations/meta/_journal.json' with { type: 'json' };
 
@@ -87,5 +88,25 @@ describe('migrateDatabase', () => {
     expect(types['conversation_events.reference']).toBe('text');
     expect(types['attachments.id']).toBe('bigint');
     expect(types['attachment_thumbnails.id']).toBe('bigint');
+  });
+
+  it("names the migration that failed and Postgres's reason, and applies none of them", async () => {
+    const empty = await createEmptyDatabase();
+    cleanups.push(empty.drop);
+    const db = await connect(empty.url, silentLogger, 1);
+    cleanups.push(db.close);
+    // An object made by hand under a name the first migration creates.
+    await db.pool.query('create schema zendesk');
+
+    const result = await runCli(['migrate'], { env: { DATABASE_URL: empty.url } });
+    expect({ code: result.code, stderr: result.stderr }).toEqual({
+      code: 2,
+      stderr: 'convlog migrate: migration 0000_init.sql failed, so none of the pending migrations was applied: schema "zendesk" already exists\n',
+    });
+    const { rows } = await db.pool.query(
+      `select (select count(*)::int from drizzle.__drizzle_migrations) as applied,
+              (select count(*)::int from information_schema.tables where table_schema = 'zendesk') as tables`,
+    );
+    expect(rows[0]).toEqual({ applied: 0, tables: 0 });
   });
 });
