@@ -1,5 +1,5 @@
 import { readBudgets, type BudgetRow } from '../db/rate-budget.ts';
-import { statusReport } from '../db/status-report.ts';
+import { statusReport, type StoredTable } from '../db/status-report.ts';
 import { backfillStatus, describeBackfillStatus, scheduleStatus } from '../queue/backfill-job.ts';
 import { jobsByState } from '../queue/queue-stats.ts';
 import { openRuntime } from './runtime.ts';
@@ -40,7 +40,9 @@ export const status: Command = {
       ctx.out(`database   ${runtime.database.where}`);
       ctx.out(`queue      ${n(q.queued)} queued, ${n(q.waiting_to_retry)} waiting to retry, ${n(q.running)} running, ${n(q.failed)} dead (retries exhausted)`);
       ctx.out(`tickets    ${Object.entries(report.tickets).map(([k, v]) => `${n(v)} ${k}`).join(', ')}`);
-      ctx.out(`stored     ${n(report.stored.events)} events, ${n(report.stored.authors)} authors, ${n(report.stored.attachments)} attachments, ${n(report.stored.thumbnails)} thumbnails`);
+      const stored = report.stored;
+      const rows = (key: StoredTable) => (stored.estimated.includes(key) ? `about ${(stored[key] / 1e6).toFixed(1)} million` : n(stored[key]));
+      ctx.out(`stored     ${rows('events')} events, ${rows('authors')} authors, ${rows('attachments')} attachments, ${rows('thumbnails')} thumbnails`);
       const c = report.context;
       ctx.out(
         `context    ${n(c.tickets)} tickets (${n(c.deleted)} deleted), ${n(c.groups)} groups, ${n(c.brands)} brands, ${n(c.organizations)} organizations` +
