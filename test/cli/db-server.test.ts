@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/db/embedded.ts';
+import { freePort, memorySettings } from '../../src/db/embedded.ts';
 import { BIN, cleanEnv, runCli } from '../helpers/cli.ts';
 
 let dir: string;
@@ -79,11 +79,12 @@ describe('convlog db-server', { timeout: 240_000 }, () => {
     // Both find the running server through its postmaster.pid; neither may stop it.
     const env = { CONVLOG_DATA_DIR: dataDir };
     const [queried, second] = await Promise.all([
-      runCli(['query', '--csv', 'select count(*) as tickets from zendesk.ticket_sync'], { env }),
+      runCli(['query', '--csv', "select count(*) as tickets, (select setting::int * 8 / 1024 from pg_settings where name = 'shared_buffers') as buffers_mb from zendesk.ticket_sync"], { env }),
       runCli(['db-server'], { env }),
     ]);
     expect(queried.code, queried.stderr).toBe(0);
-    expect(queried.stdout).toBe('tickets\n0\n');
+    // Started with convlog's settings: shared buffers sized for the machine (memorySettings).
+    expect(queried.stdout).toBe(`tickets,buffers_mb\n0,${parseInt(memorySettings(os.totalmem()).shared_buffers)}\n`);
     expect(second.code, second.stderr).toBe(0);
     expect(second.stdout.split('\n')[0]).toMatch(new RegExp(`^the embedded Postgres in ${dataDir} is already running on port ${port} \\(postgres pid \\d+\\), started by another convlog process`));
     expect(second.stdout).toContain(`psql "${url}"`);

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { assertSearchable, parallelQuerySettings } from '../../src/db/embedded.ts';
+import { assertSearchable, memorySettings, parallelQuerySettings } from '../../src/db/embedded.ts';
 import { DatabaseUnavailable } from '../../src/errors.ts';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-searchable-'));
@@ -19,6 +19,15 @@ describe('parallelQuerySettings', () => {
     expect(parallelQuerySettings(1)).toEqual({ max_parallel_workers_per_gather: '0' });
     expect(parallelQuerySettings(2)).toEqual({ max_parallel_workers_per_gather: '0' });
     expect(parallelQuerySettings(4)).toEqual({});
+  });
+});
+
+describe('memorySettings', () => {
+  it('gives shared buffers a quarter of the memory, between the default 128 MB and 1 GB', () => {
+    const GiB = 2 ** 30;
+    expect(memorySettings(24 * GiB)).toEqual({ shared_buffers: '1024MB' });
+    expect(memorySettings(2 * GiB)).toEqual({ shared_buffers: '512MB' });
+    expect(memorySettings(GiB / 4)).toEqual({ shared_buffers: '128MB' });
   });
 });
 
