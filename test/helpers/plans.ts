@@ -15,8 +15,15 @@ export interface PlanNode {
   Plans?: PlanNode[];
 }
 
-/** Runs `work` on one connection with the plan of every statement it runs (nested ones too) collected, under planner `settings`. */
-export async function plansOf(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<unknown>, settings: string[] = []): Promise<PlanNode[]> {
+/**
+ * Runs `work` on one connection with the plan of every statement it runs (nested ones too)
+ * collected, under planner `settings`; `work` sees the plans collected so far.
+ */
+export async function plansOf(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient, plans: readonly PlanNode[]) => Promise<unknown>,
+  settings: string[] = [],
+): Promise<PlanNode[]> {
   const client = await pool.connect();
   const plans: PlanNode[] = [];
   const onNotice = (notice: { message?: string }) => {
@@ -39,7 +46,7 @@ export async function plansOf(pool: pg.Pool, work: (client: pg.PoolClient) => Pr
     ]) {
       await client.query(`set ${setting}`);
     }
-    await work(client);
+    await work(client, plans);
   } finally {
     client.off('notice', onNotice);
     client.release(true); // its settings go with it
