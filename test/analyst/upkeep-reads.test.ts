@@ -9,18 +9,29 @@ import { plansOf, rowsTouched, rowsWritten, type PlanNode } from '../helpers/pla
 const TICKETS = 100;
 const EVENTS = 200;
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-  // Stored without positions, as a page with events out of order leaves them to the upkeep:
-  // every refreshed ticket has all its events to number.
-  await database.pool.query(
+/**
+ * `events` events for each ticket from `first` to `last`, stored without positions, as a page with
+ * events out of order leaves them to the upkeep: every refreshed ticket has all its events to
+ * number. Event i is written at minute i % 50, so events of one minute are told apart by event_id.
+ */
+function insertEvents(pool: pg.Pool, first: number, last: number, events: number) {
+  return pool.query(
     `insert into zendesk.conversation_events (reference, event_id, ticket_id, type, created_at, raw)
      select 'zen:ticket_event:' || t || '_' || i, lpad(i::text, 4, '0'), t, 'Comment',
             timestamptz '2024-01-01' + (i % 50) * interval '1 minute', '{}'::jsonb
-       from generate_series(1, $1::int) t, generate_series(1, $2::int) i`,
-    [TICKETS, EVENTS],
+       from generate_series($1::int, $2::int) t, generate_series(1, $3::int) i`,
+    [first, last, events],
   );
+}
+
+/** One refresh of `ticketId`, as finishRun runs it. */
+const refreshOn = (client: pg.PoolClient, ticketId: number) =>
+  client.query('select convlog.refresh_ticket_analytics($1::bigint[]), convlog.refresh_ticket_hours($1::bigint[])', [[ticketId]]);
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+  await insertEvents(database.pool, 1, TICKETS, EVENTS);
   await database.pool.query('analyze zendesk.conversation_events');
 });
 afterAll(async () => {
@@ -36,11 +47,7 @@ interface Refresh {
 
 /** Refreshes `ticketId` with every statement's plan reported back, under planner `settings`. */
 async function refresh(ticketId: number, settings: string[] = []): Promise<Refresh> {
-  const plans = await plansOf(
-    database.pool,
-    (client) => client.query('select convlog.refresh_ticket_analytics($1::bigint[]), convlog.refresh_ticket_hours($1::bigint[])', [[ticketId]]),
-    settings,
-  );
+  const plans = await plansOf(database.pool, (client) => refreshOn(client, ticketId), settings);
   expect(plans.length).toBeGreaterThan(5);
   return { eventsTouched: rowsTouched(plans, 'conversation_events'), eventsWritten: rowsWritten(plans, 'conversation_events') };
 }
@@ -78,25 +85,16 @@ it('reads one ticket even with plans made while the events table was nearly empt
   const fresh = await createTestDatabase();
   try {
     await fresh.pool.query('alter table zendesk.conversation_events set (autovacuum_enabled = false)');
-    const insert = (tickets: [number, number], events: number) =>
-      fresh.pool.query(
-        `insert into zendesk.conversation_events (reference, event_id, ticket_id, type, created_at, raw)
-         select 'zen:ticket_event:' || t || '_' || i, lpad(i::text, 4, '0'), t, 'Comment', timestamptz '2024-01-01' + i * interval '1 minute', '{}'::jsonb
-           from generate_series($1::int, $2::int) t, generate_series(1, $3::int) i`,
-        [...tickets, events],
-      );
-    await insert([1, 1], 2);
-    const refresh = (client: pg.PoolClient, ticketId: number) =>
-      client.query('select convlog.refresh_ticket_analytics($1::bigint[]), convlog.refresh_ticket_hours($1::bigint[])', [[ticketId]]);
+    await insertEvents(fresh.pool, 1, 1, 2);
     let later: PlanNode[] = [];
     await plansOf(
       fresh.pool,
       async (client, plans) => {
         // Planned now, on two rows, and kept: a generic plan at once, as Postgres settles on after a few calls.
-        await refresh(client, 1);
-        await insert([2, TICKETS], EVENTS);
+        await refreshOn(client, 1);
+        await insertEvents(fresh.pool, 2, TICKETS, EVENTS);
         const before = plans.length;
-        await refresh(client, 50);
+        await refreshOn(client, 50);
         later = plans.slice(before);
       },
       ['plan_cache_mode = force_generic_plan'],

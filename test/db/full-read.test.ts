@@ -71,8 +71,10 @@ it("removes what a full read did not see by reading that ticket's rows only, not
     const rows = new SeenRows();
     for (let i = 1; i <= EVENTS; i++) {
       if (i < EVENTS || !lastEvent) rows.references.add(`zen:ticket_event:${ticketId}_${i}`);
-      if (i < EVENTS || !lastFile) rows.attachments.add(ticketId * 100 + i);
-      if (i < EVENTS || !lastFile) rows.thumbnails.add(ticketId * 100 + i);
+      if (i < EVENTS || !lastFile) {
+        rows.attachments.add(ticketId * 100 + i);
+        rows.thumbnails.add(ticketId * 100 + i);
+      }
     }
     return rows;
   };
