@@ -39,7 +39,7 @@ export const conversationEvents = zendesk.table(
     firstSyncedAt: tstz('first_synced_at').notNull().defaultNow(),
     updatedAt: tstz('updated_at').notNull().defaultNow(),
     // The event's place in its ticket: set when the page is stored, corrected by the per-ticket
-    // upkeep (convlog.refresh_ticket_analytics, migrations/0019_upkeep_delete_without_join.sql).
+    // upkeep (convlog.refresh_ticket_analytics, migrations/0020_upkeep_whole_ticket_windows.sql).
     position: integer('position'),
     eventKind: text('event_kind').generatedAlwaysAs(EVENT_KIND),
     channel: text('channel').generatedAlwaysAs(sql`lower(split_part("type", '::', 1))`),

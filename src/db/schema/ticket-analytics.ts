@@ -1,6 +1,6 @@
 // Per-ticket answers, kept by convlog.refresh_ticket_analytics (first written in
 // migrations/0008_analytics.sql; its current form is in
-// migrations/0019_upkeep_delete_without_join.sql).
+// migrations/0020_upkeep_whole_ticket_windows.sql).
 // Rewritten for exactly the tickets a run finished (or a purge removed), from those tickets' rows
 // only, in the same transaction: the views read them instead of scanning every event.
 import { sql } from 'drizzle-orm';
