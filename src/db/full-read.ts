@@ -24,18 +24,28 @@ export interface Vanished {
   thumbnails: number;
 }
 
-/**
- * Whether the ticket's stored log fits in one page: then reading it from the first event costs
- * the same single request as resuming from the cursor, and picks up edits and redactions too.
- */
-export async function fitsInOnePage(db: Db, ticketId: number, pageSize: number): Promise<boolean> {
-  const { rows } = await db.execute<{ n: number }>(sql`
-    select count(*)::int as n from (
-      select 1 from zendesk.conversation_events where ticket_id = ${ticketId} and deleted_at is null limit ${pageSize + 1}
-    ) stored`);
+export interface StoredLog {
+  /**
+   * The ticket's stored log fits in one page: then reading it from the first event costs the
+   * same single request as resuming from the cursor, and picks up edits and redactions too.
+   */
+  fitsInOnePage: boolean;
+  /**
+   * Nothing of the ticket is stored, not even rows marked deleted (attachments and thumbnails
+   * hang on events): a read from the first event then has nothing to remove at its end.
+   */
+  empty: boolean;
+}
+
+export async function storedLog(db: Db, ticketId: number, pageSize: number): Promise<StoredLog> {
+  const { rows } = await db.execute<{ live: number; empty: boolean }>(sql`
+    select (select count(*)::int from (
+              select 1 from zendesk.conversation_events where ticket_id = ${ticketId} and deleted_at is null limit ${pageSize + 1}
+            ) stored) as live,
+           not exists (select 1 from zendesk.conversation_events where ticket_id = ${ticketId}) as empty`);
   // A full page stored may be the first of several (a run that stopped after it): only a shorter
   // one is known to be the whole log.
-  return rows[0].n < pageSize;
+  return { fitsInOnePage: rows[0].live < pageSize, empty: rows[0].empty };
 }
 
 /**

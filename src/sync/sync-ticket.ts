@@ -1,11 +1,11 @@
 // The pipeline for one ticket: page the log from the saved cursor, map each page (pure), and
 // store it with its cursor in one statement, page after page. At most three pages are in
-// memory: one arriving, one being mapped, one being written. A read from the first event (a new
-// ticket, --full, a ticket that fits in one page, a rejected cursor) also removes what Zendesk
-// no longer returns; a 404 removes the whole ticket.
+// memory: one arriving, one being mapped, one being written. A read from the first event of a
+// ticket already stored (--full, a ticket that fits in one page, a rejected cursor) also removes
+// what Zendesk no longer returns; a 404 removes the whole ticket.
 import type { OnDelete } from '../config.ts';
 import type { Db } from '../db/connection.ts';
-import { fitsInOnePage, removeVanished, SeenRows } from '../db/full-read.ts';
+import { removeVanished, SeenRows, storedLog } from '../db/full-read.ts';
 import { purgeTicket } from '../db/purge.ts';
 import { preparePage, storePage, type PreparedPage } from '../db/store-page.ts';
 import { finishRun, forgetCursor, recordStatus, startRun } from '../db/ticket-status.ts';
@@ -53,9 +53,13 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
   const result: SyncResult = { ticketId, status: 'synced', pages: 0, events: 0, eventsWritten: 0, requests: 0, fullRead: false };
   // A log that fits in one page costs one request from its start as from its cursor: reading it
   // whole picks up redactions, edits and deleted attachments at no cost.
-  const full = options.full === true || (await fitsInOnePage(deps.db, ticketId, deps.pageSize ?? MAX_PAGE_SIZE));
+  const stored = await storedLog(deps.db, ticketId, deps.pageSize ?? MAX_PAGE_SIZE);
+  const full = options.full === true || stored.fitsInOnePage;
   const saved = await startRun(deps.db, ticketId, { full });
-  let seen = saved === null ? new SeenRows() : undefined;
+  let fullRead = saved === null;
+  // Every row a read from the first event leaves behind came from that read when the ticket had
+  // nothing stored before it (a first sync): then there is nothing to look for at its end.
+  let seen = fullRead && !stored.empty ? new SeenRows() : undefined;
   try {
     try {
       await readPages(deps, ticketId, saved, result, options, log, seen);
@@ -66,6 +70,7 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
       if (!(error instanceof InvalidCursor) || (saved === null && result.pages === 0)) throw error;
       log.warn({ err: error.message, pages: result.pages }, 'Zendesk rejected the page cursor; reading the ticket again from its first event');
       await forgetCursor(deps.db, ticketId);
+      fullRead = true;
       seen = new SeenRows();
       await readPages(deps, ticketId, null, result, options, log, seen);
     }
@@ -83,10 +88,10 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
   }
   const finished = await inTransaction(deps.db, async (tx) => {
     const vanished = seen ? await removeVanished(tx, ticketId, seen, mode) : undefined;
-    const { eventsSynced } = await finishRun(tx, ticketId, { fullRead: seen !== undefined });
+    const { eventsSynced } = await finishRun(tx, ticketId, { fullRead });
     return { vanished, eventsSynced };
   });
-  result.fullRead = seen !== undefined;
+  result.fullRead = fullRead;
   log.debug(
     { pages: result.pages, events: result.events, written: result.eventsWritten, requests: result.requests, ...finished },
     'ticket synced',
@@ -101,7 +106,7 @@ async function readPages(
   result: SyncResult,
   options: SyncOptions,
   log: Logger,
-  /** Collects what a read from the first event returns; absent when resuming from a cursor. */
+  /** Collects what a read from the first event returns; absent when there is nothing to remove at its end. */
   seen: SeenRows | undefined,
 ): Promise<void> {
   // The next page is requested as soon as one arrives, so it travels while this one is mapped

@@ -15,7 +15,7 @@ let proxy: ZendeskProxy;
 let deps: SyncDeps;
 
 beforeAll(async () => {
-  fixture = await createFixture({ tickets: 8, ticketSizes: { 1: 6, 2: 35, 3: 6, 4: 25, 5: 8, 6: 12, 7: 6, 8: 6 } }, { pageSize: PAGE });
+  fixture = await createFixture({ tickets: 9, ticketSizes: { 1: 6, 2: 35, 3: 6, 4: 25, 5: 8, 6: 12, 7: 6, 8: 6, 9: 15 } }, { pageSize: PAGE });
   proxy = await startProxy(fixture.sim.url);
   const http = createZendeskHttp({ baseUrl: proxy.url, auth: { kind: 'token', email: 'agent@example.com', token: 'sim-token' }, requestTimeoutMs: 10_000 });
   deps = { db: fixture.database.db, http, budget: localBudget(), log: silentLogger, redactSystemMetadata: false, pageSize: PAGE };
@@ -133,4 +133,31 @@ it('tickets longer than a page whose last full read is too old are due for one, 
   expect(await fullReadsOverdue(db, 30, PAGE)).toBe(2);
   await syncTicket(deps, 6, { full: true });
   expect(await ticketsDueForFullRead(db, 30, 10, PAGE)).toEqual([2]);
+});
+
+it('a first sync has nothing stored to compare with, so it removes nothing at its end; a full read of a stored ticket checks', async () => {
+  // A statement-level trigger fires once per DELETE statement, however many rows it removes.
+  await query('create table removals (table_name text)');
+  await query(`create function note_removal() returns trigger language plpgsql as $$
+    begin insert into removals values (TG_TABLE_NAME); return null; end $$`);
+  const tables = ['conversation_events', 'attachments', 'attachment_thumbnails'];
+  for (const table of tables) {
+    await query(`create trigger note_removal after delete on zendesk.${table} for each statement execute function note_removal()`);
+  }
+  const removals = async () => (await query<{ table_name: string }>('select table_name from removals order by 1')).map((r) => r.table_name);
+  try {
+    const first = await syncTicket(deps, 9); // 15 events: two pages from the first event
+    expect(first).toMatchObject({ status: 'synced', events: 15, fullRead: true });
+    expect(await eventCount(9)).toBe(15);
+    expect((await syncState(9)).last_full_read_at).toBeInstanceOf(Date);
+    expect(await removals()).toEqual([]);
+
+    await syncTicket(deps, 9, { full: true });
+    expect(await removals()).toEqual(['attachment_thumbnails', 'attachments', 'conversation_events']);
+    expect(await eventCount(9)).toBe(15);
+  } finally {
+    for (const table of tables) await query(`drop trigger note_removal on zendesk.${table}`);
+    await query('drop function note_removal()');
+    await query('drop table removals');
+  }
 });
