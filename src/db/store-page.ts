@@ -99,8 +99,17 @@ const AUTHOR_COLUMNS = inputColumns(authors);
 const EVENT_COLUMNS = inputColumns(conversationEvents, DERIVED.map((d) => d.key));
 const EVENT_INSERT = [...EVENT_COLUMNS.map((c) => c.name), ...DERIVED.map((d) => d.name)];
 
+// An event row whose `raw` is absent names its event by its place in the response instead
+// ("pageIndex"), and its `raw` is read from the response body, $9 (see preparePage).
+const EVENT_ROWS = `(
+    select ${EVENT_COLUMNS.filter((c) => c.key !== 'raw').map((c) => `r.${quoted(c.key)}`).join(', ')},
+           coalesce(r."raw", received.event) as "raw"
+      from ${recordset('$2', [...EVENT_COLUMNS, { key: 'pageIndex', name: 'page_index', type: 'integer' }])}
+      left join jsonb_array_elements($9::jsonb -> 'events') with ordinality as received(event, n) on received.n = r."pageIndex" + 1
+  ) r`;
+
 // $1 authors, $2 events, $3 attachments, $4 thumbnails (jsonb arrays); $5 ticket, $6 cursor,
-// $7 events on the page, $8 requests it cost.
+// $7 events on the page, $8 requests it cost; $9 the response body, or null.
 const STORE_PAGE = `
 with authors_written as (
   insert into zendesk.authors as a (${AUTHOR_COLUMNS.map((c) => quoted(c.name)).join(', ')})
@@ -122,7 +131,7 @@ with authors_written as (
 ),
 events_written as (
   insert into zendesk.conversation_events as e (${EVENT_INSERT.map(quoted).join(', ')})
-  select ${[...EVENT_COLUMNS.map((c) => `r.${quoted(c.key)}`), ...DERIVED.map((d) => d.sql)].join(', ')} from ${recordset('$2', EVENT_COLUMNS)}
+  select ${[...EVENT_COLUMNS.map((c) => `r.${quoted(c.key)}`), ...DERIVED.map((d) => d.sql)].join(', ')} from ${EVENT_ROWS}
   on conflict (reference) do update set
     ${[...EVENT_INSERT.filter((n) => n !== 'reference' && n !== 'position').map((n) => `${quoted(n)} = excluded.${quoted(n)}`), 'updated_at = now()'].join(', ')}
   -- raw holds everything the other columns are derived from; a row marked deleted that Zendesk
@@ -161,36 +170,90 @@ select (select count(*) from events_written)::int as events_written,
 
 /**
  * A page ready to send, its rows serialised: the costly part, done while the previous page is
- * still being written.
+ * still being written. Only strings: nothing of the page's parsed events outlives this.
  */
 export interface PreparedPage {
   readonly values: readonly unknown[];
+  /** The same page with every event's `raw` in the rows, should Postgres refuse the response body. */
+  readonly withRawInRows?: () => readonly unknown[];
 }
 
-export function preparePage(rows: PageRows, progress: PageProgress): PreparedPage {
-  return {
-    values: [
-      JSON.stringify(rows.authors),
-      JSON.stringify(rows.events),
-      JSON.stringify(rows.attachments),
-      JSON.stringify(rows.thumbnails),
-      progress.ticketId,
-      progress.afterCursor,
-      rows.events.length,
-      progress.requests,
-    ],
-  };
+/** The response a page's events were parsed from. */
+export interface ReceivedPage {
+  /** The events as parsed, in the response's order. */
+  events: readonly unknown[];
+  /** The response body they were parsed from. */
+  text: string;
 }
+
+/** The statement's parameters, in order; `events` and `body` are what the two ways of sending differ in. */
+function statementValues(rows: PageRows, progress: PageProgress, events: string, body: string | null): unknown[] {
+  return [
+    JSON.stringify(rows.authors),
+    events,
+    JSON.stringify(rows.attachments),
+    JSON.stringify(rows.thumbnails),
+    progress.ticketId,
+    progress.afterCursor,
+    rows.events.length,
+    progress.requests,
+    body,
+  ];
+}
+
+const EVENTS = 1;
+const BODY = 8;
+
+/**
+ * Serialises a page. When every event row's `raw` is the very object parsed from `received` (the
+ * mapper changed none: nothing sanitised or redacted), the rows go without it and Postgres reads
+ * each event from the response body instead. Serialising the events again took about as long as
+ * everything else the worker does with a page, and the body keeps the event exactly as sent
+ * (numbers too, which JavaScript would round).
+ */
+export function preparePage(rows: PageRows, progress: PageProgress, received?: ReceivedPage): PreparedPage {
+  const withRaw = () => ({ values: statementValues(rows, progress, JSON.stringify(rows.events), null) });
+  if (received === undefined) return withRaw();
+  const indexOf = new Map(received.events.map((event, index) => [event, index]));
+  const byIndex: unknown[] = [];
+  for (const { raw, ...row } of rows.events) {
+    const pageIndex = indexOf.get(raw);
+    if (pageIndex === undefined) return withRaw();
+    byIndex.push({ ...row, pageIndex });
+  }
+  const values = statementValues(rows, progress, JSON.stringify(byIndex), received.text);
+  return { values, withRawInRows: () => rawFromBody(values) };
+}
+
+/** The rows sent by place in the response, each given its event from the body again. */
+function rawFromBody(values: readonly unknown[]): unknown[] {
+  const received = (JSON.parse(values[BODY] as string) as { events: unknown[] }).events;
+  const rows = (JSON.parse(values[EVENTS] as string) as { pageIndex: number }[]).map(({ pageIndex, ...row }) => ({
+    ...row,
+    raw: received[pageIndex],
+  }));
+  return values.map((value, index) => (index === EVENTS ? JSON.stringify(rows) : index === BODY ? null : value));
+}
+
+// What Postgres says of a body it cannot take as jsonb (a NUL or a lone surrogate escaped in a
+// part of the response no row was mapped from, an event nested too deep): then the rows carry it.
+const BODY_REFUSED = new Set(['22P02', '22P05', '54001']);
 
 export async function storePage(db: Db, page: PreparedPage): Promise<StoredPage> {
   // Sorted keys (the order by in each CTE) give every statement the same lock order, so two
   // tickets sharing an author or attachment never deadlock.
   // A named statement: each connection plans it once (planning it took as long as running it).
   const client = (db as Db & { $client: pg.Pool | pg.PoolClient | pg.Client }).$client;
-  const result = await client.query<{ events_written: number }>({
-    name: 'convlog_store_page',
-    text: STORE_PAGE,
-    values: [...page.values],
-  });
+  const run = (values: readonly unknown[]) =>
+    client.query<{ events_written: number }>({ name: 'convlog_store_page', text: STORE_PAGE, values: [...values] });
+  let result;
+  try {
+    result = await run(page.values);
+  } catch (error) {
+    // The statement failed whole, so sending the page again the other way writes it once.
+    const code = (error as { code?: unknown }).code;
+    if (page.withRawInRows === undefined || typeof code !== 'string' || !BODY_REFUSED.has(code)) throw error;
+    result = await run(page.withRawInRows());
+  }
   return { eventsWritten: result.rows[0].events_written };
 }

@@ -153,7 +153,7 @@ async function readPages(
         for (const file of rows.attachments) seen.attachments.add(file.id);
         for (const thumbnail of rows.thumbnails) seen.thumbnails.add(thumbnail.id);
       }
-      const prepared = preparePage(rows, { ticketId, afterCursor: page.afterCursor, requests: page.requests });
+      const prepared = preparePage(rows, { ticketId, afterCursor: page.afterCursor, requests: page.requests }, page);
       // Only counts outlive this point, so the page's events can be collected during the wait.
       const counts = { events: page.events.length, requests: page.requests, hasMore: page.hasMore };
       await storing;

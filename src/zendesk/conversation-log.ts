@@ -24,6 +24,8 @@ export interface PageConversationLogOptions {
 
 export interface ConversationLogPageResult {
   events: ConversationLogEvent[];
+  /** The response body as received: `events` were parsed from it. */
+  text: string;
   /** The cursor this page was requested with (null for the first page). */
   cursorBefore: string | null;
   /** The cursor to save once this page is stored. */
@@ -84,6 +86,7 @@ export async function* pageConversationLog(
     }
     yield {
       events,
+      text: fetched.text,
       cursorBefore: cursor,
       // A last page without a cursor keeps the previous one, so resuming still costs one request.
       afterCursor: next ?? cursor,

@@ -48,6 +48,8 @@ export interface PageRequest<T> {
 
 export interface FetchedPage<T> {
   body: T;
+  /** The body as received, before parsing. */
+  text: string;
   /** Facts from the response that delivered the page. */
   rateLimit: RateLimitInfo;
   /** HTTP requests spent on this page, 429s and retries included. */
@@ -92,7 +94,7 @@ export async function fetchWithRetries<T>(settings: RetrySettings, request: Page
         answer = { status: response.status, headers: response.headers, body: read.value };
         try {
           const body = request.validate(readJsonResponse(answer, context), response.status);
-          return { body, rateLimit, requests, ms: Date.now() - started };
+          return { body, text: read.value, rateLimit, requests, ms: Date.now() - started };
         } catch (caught) {
           failure = caught;
         }

@@ -1,0 +1,93 @@
+// A page whose events the mapper left as they came is stored from the response body itself:
+// Postgres reads each event's `raw` from the text Zendesk sent, not from JavaScript's copy. These
+// pages come from a small HTTP server answering with exact bytes, which the simulator (writing
+// its pages with JSON.stringify) cannot: numbers JavaScript would round, and escapes Postgres
+// refuses in a part of the page no row is made from.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { silentLogger } from '../../src/log.ts';
+import { syncTicket, type SyncDeps } from '../../src/sync/sync-ticket.ts';
+import { createZendeskHttp, localBudget } from '../../src/zendesk/index.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { messagingEvent } from './events.ts';
+
+/** Ticket id → the one page its log answers with, as text. */
+const pages = new Map<number, string>();
+let server: Server;
+let database: TestDatabase;
+let deps: SyncDeps;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  server = createServer((req, res) => {
+    const ticketId = Number(/\/tickets\/(\d+)\/conversation_log/.exec(req.url ?? '')?.[1]);
+    const page = pages.get(ticketId);
+    res.writeHead(page === undefined ? 404 : 200, { 'Content-Type': 'application/json' });
+    res.end(page ?? '{"error":"RecordNotFound"}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const http = createZendeskHttp({ baseUrl: `http://127.0.0.1:${port}`, auth: { kind: 'token', email: 'agent@example.com', token: 'sim-token' }, requestTimeoutMs: 10_000 });
+  deps = { db: database.db, http, budget: localBudget(), log: silentLogger, redactSystemMetadata: false };
+});
+afterAll(async () => {
+  await new Promise((resolve) => server?.close(resolve));
+  await database?.close();
+});
+
+/** A one-page log of these events (JSON texts), exactly as written. */
+function page(events: string[]): string {
+  return `{"events":[${events.join(',')}],"meta":{"has_more":false,"after_cursor":"c1","before_cursor":"c0"},"links":{"next":null,"prev":null}}`;
+}
+
+/** A messaging event as JSON text, with `extra` (JSON text) added to its metadata. */
+function eventText(reference: string, extra: string): string {
+  const event = messagingEvent({ reference });
+  const text = JSON.stringify(event);
+  return text.replace('"metadata":{', `"metadata":{${extra},`);
+}
+
+const stored = async (ticketId: number) =>
+  (
+    await database.pool.query<{ reference: string; big: string; price: string; body_text: string }>(
+      `select reference, raw #>> '{metadata,big}' as big, raw #>> '{metadata,price}' as price, body_text
+         from zendesk.conversation_events where ticket_id = $1 order by position`,
+      [ticketId],
+    )
+  ).rows;
+
+it('stores each event as Zendesk wrote it, numbers JavaScript would round included, and a re-read writes nothing', async () => {
+  pages.set(1, page([eventText('zen:1:a', '"big":12345678901234567890,"price":1.50'), eventText('zen:1:b', '"big":9007199254740993,"price":2')]));
+  const first = await syncTicket(deps, 1);
+  expect(first).toMatchObject({ status: 'synced', events: 2, eventsWritten: 2 });
+  // JSON.parse gives 12345678901234567000 and 9007199254740992; jsonb keeps the digits and the scale.
+  expect(await stored(1)).toMatchObject([
+    { reference: 'zen:1:a', big: '12345678901234567890', price: '1.50' },
+    { reference: 'zen:1:b', big: '9007199254740993', price: '2' },
+  ]);
+  const again = await syncTicket(deps, 1, { full: true });
+  expect(again).toMatchObject({ status: 'synced', events: 2, eventsWritten: 0 });
+});
+
+it('stores the page from its rows when Postgres refuses the body: a NUL in an earlier copy of a re-sent event', async () => {
+  // The earlier copy is skipped by the mapper (the last one wins), so every row is as received,
+  // but jsonb cannot hold the escaped NUL that the body still carries.
+  const earlier = eventText('zen:2:a', '"note":"before\\u0000after"');
+  pages.set(2, page([earlier, eventText('zen:2:b', '"price":3'), eventText('zen:2:a', '"price":4')]));
+  const result = await syncTicket(deps, 2);
+  expect(result).toMatchObject({ status: 'synced', events: 3, eventsWritten: 2 });
+  expect((await stored(2)).map((row) => [row.reference, row.price])).toEqual([
+    ['zen:2:b', '3'],
+    ['zen:2:a', '4'],
+  ]);
+});
+
+it('stores a page whose event had to be repaired from its rows, the repair kept', async () => {
+  pages.set(3, page([eventText('zen:3:a', '"price":5').replace('"text":"message', '"text":"a\\u0000b message')]));
+  const result = await syncTicket(deps, 3);
+  expect(result).toMatchObject({ status: 'synced', eventsWritten: 1 });
+  const [row] = await stored(3);
+  expect(row.price).toBe('5');
+  expect(row.body_text).toMatch(/^ab message/);
+});
