@@ -153,7 +153,10 @@ async function readPages(
         for (const file of rows.attachments) seen.attachments.add(file.id);
         for (const thumbnail of rows.thumbnails) seen.thumbnails.add(thumbnail.id);
       }
-      const prepared = preparePage(rows, { ticketId, afterCursor: page.afterCursor, requests: page.requests }, page);
+      // Under redaction the body never goes to Postgres: an earlier copy of a re-sent event, which
+      // the mapper skips, could still carry what was to be redacted.
+      const received = deps.redactSystemMetadata ? undefined : page;
+      const prepared = preparePage(rows, { ticketId, afterCursor: page.afterCursor, requests: page.requests }, received);
       // Only counts outlive this point, so the page's events can be collected during the wait.
       const counts = { events: page.events.length, requests: page.requests, hasMore: page.hasMore };
       await storing;
