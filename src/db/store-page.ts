@@ -186,23 +186,18 @@ export interface ReceivedPage {
   text: string;
 }
 
-/** The statement's parameters, in order; `events` and `body` are what the two ways of sending differ in. */
-function statementValues(rows: PageRows, progress: PageProgress, events: string, body: string | null): unknown[] {
-  return [
-    JSON.stringify(rows.authors),
-    events,
-    JSON.stringify(rows.attachments),
-    JSON.stringify(rows.thumbnails),
-    progress.ticketId,
-    progress.afterCursor,
-    rows.events.length,
-    progress.requests,
-    body,
-  ];
+/**
+ * The statement's parameters for a page, but for the two in which the ways of sending it differ:
+ * the event rows and the response body. Only strings and numbers are kept.
+ */
+function statementValues(rows: PageRows, progress: PageProgress): (events: string, body: string | null) => unknown[] {
+  const authors = JSON.stringify(rows.authors);
+  const attachments = JSON.stringify(rows.attachments);
+  const thumbnails = JSON.stringify(rows.thumbnails);
+  const { ticketId, afterCursor, requests } = progress;
+  const eventCount = rows.events.length;
+  return (events, body) => [authors, events, attachments, thumbnails, ticketId, afterCursor, eventCount, requests, body];
 }
-
-const EVENTS = 1;
-const BODY = 8;
 
 /**
  * Serialises a page. When every event row's `raw` is the very object parsed from `received` (the
@@ -212,27 +207,26 @@ const BODY = 8;
  * (numbers too, which JavaScript would round).
  */
 export function preparePage(rows: PageRows, progress: PageProgress, received?: ReceivedPage): PreparedPage {
-  const withRaw = () => ({ values: statementValues(rows, progress, JSON.stringify(rows.events), null) });
+  const valuesWith = statementValues(rows, progress);
+  const withRaw = () => ({ values: valuesWith(JSON.stringify(rows.events), null) });
   if (received === undefined) return withRaw();
   const indexOf = new Map(received.events.map((event, index) => [event, index]));
   const byIndex: unknown[] = [];
-  for (const { raw, ...row } of rows.events) {
-    const pageIndex = indexOf.get(raw);
+  for (const row of rows.events) {
+    const pageIndex = indexOf.get(row.raw);
     if (pageIndex === undefined) return withRaw();
-    byIndex.push({ ...row, pageIndex });
+    byIndex.push({ ...row, raw: undefined, pageIndex });
   }
-  const values = statementValues(rows, progress, JSON.stringify(byIndex), received.text);
-  return { values, withRawInRows: () => rawFromBody(values) };
+  const events = JSON.stringify(byIndex);
+  const { text } = received;
+  return { values: valuesWith(events, text), withRawInRows: () => valuesWith(rawFromBody(events, text), null) };
 }
 
-/** The rows sent by place in the response, each given its event from the body again. */
-function rawFromBody(values: readonly unknown[]): unknown[] {
-  const received = (JSON.parse(values[BODY] as string) as { events: unknown[] }).events;
-  const rows = (JSON.parse(values[EVENTS] as string) as { pageIndex: number }[]).map(({ pageIndex, ...row }) => ({
-    ...row,
-    raw: received[pageIndex],
-  }));
-  return values.map((value, index) => (index === EVENTS ? JSON.stringify(rows) : index === BODY ? null : value));
+/** The rows sent by place in the response (`events`), each given its event from the body again. */
+function rawFromBody(events: string, body: string): string {
+  const received = (JSON.parse(body) as { events: unknown[] }).events;
+  const rows = (JSON.parse(events) as { pageIndex: number }[]).map(({ pageIndex, ...row }) => ({ ...row, raw: received[pageIndex] }));
+  return JSON.stringify(rows);
 }
 
 // What Postgres says of a body it cannot take as jsonb (a NUL or a lone surrogate escaped in a
