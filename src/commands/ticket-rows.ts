@@ -42,7 +42,7 @@ export async function readRowsOfQueued(deps: TicketRowsDeps, ticketIds: readonly
       ticketIds,
     );
     if (result.requests > 0) {
-      deps.log.info({ stored: result.stored, notReturned: result.missing.length, requests: result.requests }, 'ticket rows read by id');
+      deps.log.info({ stored: result.stored, notReturned: result.missing.length, brands: result.brands, requests: result.requests }, 'ticket rows read by id');
     }
     return result;
   } catch (error) {

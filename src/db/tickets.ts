@@ -191,3 +191,18 @@ export async function ticketIdsWithoutRow(db: Db, ticketIds: readonly number[]):
   );
   return rows.map((row) => Number(row.id));
 }
+
+/** Whether a ticket among `ticketIds` names a brand that has no brands row. */
+export async function namesUnlistedBrand(db: Db, ticketIds: readonly number[]): Promise<boolean> {
+  if (ticketIds.length === 0) return false;
+  const client = (db as Db & { $client: Client }).$client;
+  const { rows } = await client.query<{ found: boolean }>(
+    `select exists (
+       select from zendesk.tickets t
+        where t.id = any($1::bigint[]) and t.brand_id is not null
+          and not exists (select from zendesk.brands b where b.id = t.brand_id)
+     ) as found`,
+    [ticketIds],
+  );
+  return rows[0].found;
+}

@@ -2,7 +2,7 @@
 // with show_many and stored batch by batch, and the groups, brands and organizations lists.
 // Both spend the account-wide budget, never the conversation log's.
 import type { Db } from '../db/connection.ts';
-import { storeTicketContext, ticketIdsWithoutRow } from '../db/tickets.ts';
+import { namesUnlistedBrand, storeTicketContext, ticketIdsWithoutRow } from '../db/tickets.ts';
 import type { Logger } from '../log.ts';
 import type { ZendeskHttp } from '../zendesk/http.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
@@ -23,16 +23,20 @@ export interface ReadByIdResult {
   stored: number;
   /** Asked for but not returned by Zendesk: deleted, or not visible to these credentials. */
   missing: number[];
+  /** Brands stored from the brands list, read when a stored ticket named one without a row. */
+  brands: number;
   requests: number;
 }
 
 /**
  * Gives each of `ticketIds` that has no tickets row yet its row, from show_many: one request per
  * 100 ids, each batch stored before the next is asked for. Tickets with a row are left to the
- * export, which keeps them current.
+ * export, which keeps them current. show_many cannot side-load brands, so when a stored ticket
+ * names a brand without a row, the brands list is read too (once, usually one request): without
+ * it, an account synced only by id would cut its conversations by brand ids, never names.
  */
 export async function readMissingTickets(deps: TicketContextDeps, ticketIds: readonly number[], tuning: Pick<ReadOptions, 'maxAttempts' | 'retryBaseMs'> = {}): Promise<ReadByIdResult> {
-  const result: ReadByIdResult = { stored: 0, missing: [], requests: 0 };
+  const result: ReadByIdResult = { stored: 0, missing: [], brands: 0, requests: 0 };
   const unknown = await ticketIdsWithoutRow(deps.db, ticketIds);
   if (unknown.length === 0) return result;
   const requests = Math.ceil(unknown.length / SHOW_MANY_BATCH);
@@ -44,8 +48,23 @@ export async function readMissingTickets(deps: TicketContextDeps, ticketIds: rea
     result.missing.push(...batch.missing);
     result.requests += batch.requests;
   }
-  deps.log.debug({ asked: unknown.length, stored: result.stored, missing: result.missing.length, requests: result.requests }, 'tickets read by id');
+  if (result.stored > 0 && (await namesUnlistedBrand(deps.db, unknown))) {
+    const brands = await readBrands(deps, tuning);
+    result.brands = brands.stored;
+    result.requests += brands.requests;
+  }
+  deps.log.debug({ asked: unknown.length, stored: result.stored, missing: result.missing.length, brands: result.brands, requests: result.requests }, 'tickets read by id');
   return result;
+}
+
+/** Reads the brands list and stores each page. */
+async function readBrands(deps: TicketContextDeps, tuning: Pick<ReadOptions, 'maxAttempts' | 'retryBaseMs'>): Promise<{ stored: number; requests: number }> {
+  const read = { stored: 0, requests: 0 };
+  for await (const page of listBrands(deps.http, { ...tuning, budget: deps.budget, signal: deps.signal, log: deps.log })) {
+    read.stored += (await storeTicketContext(deps.db, { brands: mapBrands(page.records) })).brands;
+    read.requests += page.requests;
+  }
+  return read;
 }
 
 export interface ListsResult {
@@ -57,16 +76,13 @@ export interface ListsResult {
 
 /**
  * Reads the groups, brands and organizations lists and stores each page. Brands come only from
- * here (the export does not side-load them); groups and organizations also come with every
- * export page, so the lists fill in those no changed ticket has named.
+ * their list (neither the export nor show_many side-loads them); groups and organizations also
+ * come with every export page, so the lists fill in those no changed ticket has named.
  */
 export async function readAccountLists(deps: TicketContextDeps, tuning: Pick<ReadOptions, 'maxAttempts' | 'retryBaseMs'> = {}): Promise<ListsResult> {
   const options: ReadOptions = { ...tuning, budget: deps.budget, signal: deps.signal, log: deps.log };
-  const result: ListsResult = { groups: 0, brands: 0, organizations: 0, requests: 0 };
-  for await (const page of listBrands(deps.http, options)) {
-    result.brands += (await storeTicketContext(deps.db, { brands: mapBrands(page.records) })).brands;
-    result.requests += page.requests;
-  }
+  const brands = await readBrands(deps, tuning);
+  const result: ListsResult = { groups: 0, brands: brands.stored, organizations: 0, requests: brands.requests };
   for await (const page of listGroups(deps.http, options)) {
     result.groups += (await storeTicketContext(deps.db, mapTicketContext({ tickets: [], groups: page.records }))).groups;
     result.requests += page.requests;

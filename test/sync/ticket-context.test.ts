@@ -65,25 +65,40 @@ describe('readMissingTickets', () => {
 
     const result = await readMissingTickets(deps(), [1, 2, 3, 3, 4]);
 
-    expect(seen.map((url) => url.searchParams.get('ids'))).toEqual(['2,3,4']);
-    expect(result).toEqual({ stored: 2, missing: [4], requests: 1 });
+    // show_many once; its tickets name brand 901, which has no row: the brands list (two pages).
+    expect(seen.map((url) => `${url.pathname} ${url.searchParams.get('ids') ?? url.searchParams.get('page[after]')}`)).toEqual([
+      '/api/v2/tickets/show_many.json 2,3,4',
+      '/api/v2/brands null',
+      '/api/v2/brands b2',
+    ]);
+    expect(result).toEqual({ stored: 2, missing: [4], brands: 2, requests: 3 });
     const { rows } = await database.pool.query(
-      `select t.id, t.via_channel, g.name as group_name, r.display_name as requester
+      `select t.id, t.via_channel, g.name as group_name, r.display_name as requester, b.name as brand_name
          from zendesk.tickets t left join zendesk.groups g on g.id = t.group_id
-         left join zendesk.authors r on r.author_key = 'support:' || t.requester_id order by t.id`,
+         left join zendesk.authors r on r.author_key = 'support:' || t.requester_id
+         left join zendesk.brands b on b.id = t.brand_id order by t.id`,
     );
     expect(rows).toEqual([
-      { id: '1', via_channel: null, group_name: null, requester: null },
-      { id: '2', via_channel: 'whatsapp', group_name: 'Group 801', requester: 'User 501' },
-      { id: '3', via_channel: 'whatsapp', group_name: 'Group 801', requester: 'User 501' },
+      { id: '1', via_channel: null, group_name: null, requester: null, brand_name: null },
+      { id: '2', via_channel: 'whatsapp', group_name: 'Group 801', requester: 'User 501', brand_name: 'Brand 901' },
+      { id: '3', via_channel: 'whatsapp', group_name: 'Group 801', requester: 'User 501', brand_name: 'Brand 901' },
     ]);
     const budget = await database.pool.query(`select total_taken from convlog.rate_budgets where name = 'account'`);
-    expect(budget.rows).toEqual([{ total_taken: '1' }]);
+    expect(budget.rows).toEqual([{ total_taken: '3' }]);
+  });
+
+  it('reads the brands list only when a stored ticket names a brand without a row', async () => {
+    known.set(5, exportedTicket({ id: 5, brand_id: 901 }));
+    known.set(6, exportedTicket({ id: 6, brand_id: null }));
+    await database.pool.query(`insert into zendesk.brands (id, name, raw) values (901, 'Brand 901', '{}')`);
+
+    expect(await readMissingTickets(deps(), [5, 6])).toEqual({ stored: 2, missing: [], brands: 0, requests: 1 });
+    expect(seen.map((url) => url.pathname)).toEqual(['/api/v2/tickets/show_many.json']);
   });
 
   it('sends nothing when every ticket has its row', async () => {
     await database.pool.query(`insert into zendesk.tickets (id, status, deleted, raw) values (7, 'open', false, '{}')`);
-    expect(await readMissingTickets(deps(), [7])).toEqual({ stored: 0, missing: [], requests: 0 });
+    expect(await readMissingTickets(deps(), [7])).toEqual({ stored: 0, missing: [], brands: 0, requests: 0 });
     expect(seen).toEqual([]);
   });
 });
