@@ -182,15 +182,15 @@ export interface PreparedPage {
 export interface ReceivedPage {
   /** The events as parsed, in the response's order. */
   events: readonly unknown[];
-  /** The response body they were parsed from. */
-  text: string;
+  /** The response body they were parsed from, as received. */
+  bytes: Buffer;
 }
 
 /**
  * The statement's parameters for a page, but for the two in which the ways of sending it differ:
  * the event rows and the response body. Only strings and numbers are kept.
  */
-function statementValues(rows: PageRows, progress: PageProgress): (events: string, body: string | null) => unknown[] {
+function statementValues(rows: PageRows, progress: PageProgress): (events: string, body: Buffer | null) => unknown[] {
   const authors = JSON.stringify(rows.authors);
   const attachments = JSON.stringify(rows.attachments);
   const thumbnails = JSON.stringify(rows.thumbnails);
@@ -218,20 +218,30 @@ export function preparePage(rows: PageRows, progress: PageProgress, received?: R
     byIndex.push({ ...row, raw: undefined, pageIndex });
   }
   const events = JSON.stringify(byIndex);
-  const { text } = received;
-  return { values: valuesWith(events, text), withRawInRows: () => valuesWith(rawFromBody(events, text), null) };
+  const { bytes } = received;
+  return { values: valuesWith(events, asJsonb(bytes)), withRawInRows: () => valuesWith(rawFromBody(events, bytes), null) };
 }
 
+/**
+ * The body as a jsonb parameter in binary form: a version byte, then the JSON text. The bytes
+ * go as they came, instead of being decoded to a string and encoded to UTF-8 again.
+ */
+function asJsonb(bytes: Buffer): Buffer {
+  return Buffer.concat([JSONB_VERSION, bytes]);
+}
+const JSONB_VERSION = Buffer.from([1]);
+
 /** The rows sent by place in the response (`events`), each given its event from the body again. */
-function rawFromBody(events: string, body: string): string {
-  const received = (JSON.parse(body) as { events: unknown[] }).events;
+function rawFromBody(events: string, bytes: Buffer): string {
+  const received = (JSON.parse(new TextDecoder().decode(bytes)) as { events: unknown[] }).events;
   const rows = (JSON.parse(events) as { pageIndex: number }[]).map(({ pageIndex, ...row }) => ({ ...row, raw: received[pageIndex] }));
   return JSON.stringify(rows);
 }
 
 // What Postgres says of a body it cannot take as jsonb (a NUL or a lone surrogate escaped in a
-// part of the response no row was mapped from, an event nested too deep): then the rows carry it.
-const BODY_REFUSED = new Set(['22P02', '22P05', '54001']);
+// part of the response no row was mapped from, an event nested too deep, bytes that are not
+// UTF-8): then the rows carry it.
+const BODY_REFUSED = new Set(['22P02', '22P05', '54001', '22021']);
 
 export async function storePage(db: Db, page: PreparedPage): Promise<StoredPage> {
   // Sorted keys (the order by in each CTE) give every statement the same lock order, so two

@@ -25,7 +25,7 @@ export interface PageConversationLogOptions {
 export interface ConversationLogPageResult {
   events: ConversationLogEvent[];
   /** The response body as received: `events` were parsed from it. */
-  text: string;
+  bytes: Buffer;
   /** The cursor this page was requested with (null for the first page). */
   cursorBefore: string | null;
   /** The cursor to save once this page is stored. */
@@ -86,7 +86,7 @@ export async function* pageConversationLog(
     }
     yield {
       events,
-      text: fetched.text,
+      bytes: fetched.bytes,
       cursorBefore: cursor,
       // A last page without a cursor keeps the previous one, so resuming still costs one request.
       afterCursor: next ?? cursor,

@@ -10,7 +10,7 @@ import type { Logger } from '../log.ts';
 import type { ZendeskHttp } from './http.ts';
 import { backoffMs, sleep } from '../timing.ts';
 import type { RateLimitInfo, RequestBudget } from './rate-limit.ts';
-import { errorForFailure, readJsonResponse, retryAfterMsOf, type RawResponse, type ResponseContext } from './responses.ts';
+import { errorForFailure, readJsonResponse, receivedResponse, retryAfterMsOf, type RawResponse, type ResponseContext } from './responses.ts';
 
 /** How one pager sends and retries: the same for all of its pages. */
 export interface RetrySettings {
@@ -49,7 +49,7 @@ export interface PageRequest<T> {
 export interface FetchedPage<T> {
   body: T;
   /** The body as received, before parsing. */
-  text: string;
+  bytes: Buffer;
   /** Facts from the response that delivered the page. */
   rateLimit: RateLimitInfo;
   /** HTTP requests spent on this page, 429s and retries included. */
@@ -89,12 +89,13 @@ export async function fetchWithRetries<T>(settings: RetrySettings, request: Page
       // before the body: the request spent budget even if the body never arrives.
       await budget.observe(rateLimit);
       // Read through ky so the body is bounded by the same timeout as the headers.
-      const read = await settle(pending.text());
+      const read = await settle(pending.arrayBuffer());
       if (read.ok) {
-        answer = { status: response.status, headers: response.headers, body: read.value };
+        const bytes = Buffer.from(read.value);
+        answer = receivedResponse(response.status, response.headers, bytes);
         try {
           const body = request.validate(readJsonResponse(answer, context), response.status);
-          return { body, text: read.value, rateLimit, requests, ms: Date.now() - started };
+          return { body, bytes, rateLimit, requests, ms: Date.now() - started };
         } catch (caught) {
           failure = caught;
         }

@@ -17,12 +17,29 @@ import {
   hideSecrets,
   networkErrorReason,
 } from '../errors.ts';
+import { decodeBody, parseJsonBytes } from './json-bytes.ts';
 import { parseRetryAfter } from './rate-limit.ts';
 
 export interface RawResponse {
   status: number;
   headers: Headers;
-  body: string;
+  /** The body as text. */
+  readonly body: string;
+  /** The body as received, when it was read as bytes: a 2xx is parsed from these. */
+  readonly bytes?: Buffer;
+}
+
+/** A response read as bytes; its text is decoded only when something reads it (a message). */
+export function receivedResponse(status: number, headers: Headers, bytes: Buffer): RawResponse {
+  let text: string | undefined;
+  return {
+    status,
+    headers,
+    bytes,
+    get body() {
+      return (text ??= decodeBody(bytes));
+    },
+  };
 }
 
 export interface ResponseContext extends ZendeskErrorContext {
@@ -42,10 +59,10 @@ const MAX_DESCRIPTION = 200;
 export function readJsonResponse(response: RawResponse, context: ResponseContext = {}): unknown {
   if (response.status < 200 || response.status >= 300) throw errorForResponse(response, context);
   const errorContext = contextOf(context, response.status);
-  if (response.body.trim() === '') throw new InvalidResponse('the body is empty', errorContext);
   try {
-    return JSON.parse(response.body) as unknown;
+    return response.bytes ? parseJsonBytes(response.bytes) : (JSON.parse(response.body) as unknown);
   } catch (error) {
+    if (response.body.trim() === '') throw new InvalidResponse('the body is empty', errorContext);
     const problem = looksTruncated(response.body, error)
       ? `the JSON body is cut off after ${response.body.length} characters`
       : `the body is not JSON: ${describeBody(response.body, response.headers.get('content-type'), context.secrets)}`;

@@ -12,8 +12,8 @@ import { createZendeskHttp, localBudget } from '../../src/zendesk/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { messagingEvent } from './events.ts';
 
-/** Ticket id → the one page its log answers with, as text. */
-const pages = new Map<number, string>();
+/** Ticket id → the one page its log answers with, as text (sent as UTF-8) or exact bytes. */
+const pages = new Map<number, string | Buffer>();
 let server: Server;
 let database: TestDatabase;
 let deps: SyncDeps;
@@ -41,9 +41,12 @@ function page(events: string[]): string {
   return `{"events":[${events.join(',')}],"meta":{"has_more":false,"after_cursor":"c1","before_cursor":"c0"},"links":{"next":null,"prev":null}}`;
 }
 
-/** A messaging event as JSON text, with `extra` (JSON text) added to its metadata. */
+/**
+ * A messaging event as JSON text, with `extra` (JSON text) added to its metadata. Its id follows
+ * its reference, so that events of one second keep the same order whichever tests ran before.
+ */
 function eventText(reference: string, extra: string): string {
-  const event = messagingEvent({ reference });
+  const event = messagingEvent({ reference, id: `EVT-${reference}` });
   const text = JSON.stringify(event);
   return text.replace('"metadata":{', `"metadata":{${extra},`);
 }
@@ -78,8 +81,8 @@ it('stores the page from its rows when Postgres refuses the body: a NUL in an ea
   const result = await syncTicket(deps, 2);
   expect(result).toMatchObject({ status: 'synced', events: 3, eventsWritten: 2 });
   expect((await stored(2)).map((row) => [row.reference, row.price])).toEqual([
-    ['zen:2:b', '3'],
     ['zen:2:a', '4'],
+    ['zen:2:b', '3'],
   ]);
 });
 
@@ -100,4 +103,29 @@ it('under redaction, sends Postgres no response body: what the mapper skipped co
   const result = await syncTicket({ ...deps, redactSystemMetadata: true }, 4);
   expect(result).toMatchObject({ status: 'synced', eventsWritten: 1 });
   expect((await stored(4))[0].big).toBe('12345678901234567000');
+});
+
+it('stores characters beyond Latin-1, in values and keys, as Zendesk sent them', async () => {
+  const text = 'Grüße – das Paket 📦 kam nicht an';
+  const event = eventText('zen:5:a', '"labels":{"Straße":"Nº 5"},"price":6').replace('"text":"message', `"text":"${text}`);
+  pages.set(5, page([event]));
+  const result = await syncTicket(deps, 5);
+  expect(result).toMatchObject({ status: 'synced', eventsWritten: 1 });
+  const { rows } = await database.pool.query(
+    `select body_text, raw #>> '{content,text}' as text, raw #> '{metadata,labels}' as labels, author_key
+       from zendesk.conversation_events where ticket_id = 5`,
+  );
+  expect(rows).toEqual([{ body_text: expect.stringMatching(new RegExp(`^${text}`)), text: expect.stringMatching(new RegExp(`^${text}`)), labels: { Straße: 'Nº 5' }, author_key: expect.any(String) }]);
+  // The row and raw agree: a re-read changes nothing.
+  expect(await syncTicket(deps, 5, { full: true })).toMatchObject({ status: 'synced', eventsWritten: 0 });
+});
+
+it('stores a page with bytes that are not UTF-8 from its rows, each such byte a replacement character', async () => {
+  const [before, after] = page([eventText('zen:6:a', '"price":7').replace('"text":"message', '"text":"caf@ message')]).split('@');
+  pages.set(6, Buffer.concat([Buffer.from(before), Buffer.from([0xe9]), Buffer.from(after)]));
+  const result = await syncTicket(deps, 6);
+  expect(result).toMatchObject({ status: 'synced', eventsWritten: 1 });
+  const [row] = await stored(6);
+  expect(row.price).toBe('7');
+  expect(row.body_text).toMatch(/^caf\uFFFD message/);
 });
