@@ -2,6 +2,7 @@
 // with show_many and stored batch by batch, and the groups, brands and organizations lists.
 // Both spend the account-wide budget, never the conversation log's.
 import type { Db } from '../db/connection.ts';
+import { errorMessage } from '../errors.ts';
 import { namesUnlistedBrand, storeTicketContext, ticketIdsWithoutRow } from '../db/tickets.ts';
 import type { Logger } from '../log.ts';
 import type { ZendeskHttp } from '../zendesk/http.ts';
@@ -49,9 +50,15 @@ export async function readMissingTickets(deps: TicketContextDeps, ticketIds: rea
     result.requests += batch.requests;
   }
   if (result.stored > 0 && (await namesUnlistedBrand(deps.db, unknown))) {
-    const brands = await readBrands(deps, tuning);
-    result.brands = brands.stored;
-    result.requests += brands.requests;
+    try {
+      const brands = await readBrands(deps, tuning);
+      result.brands = brands.stored;
+      result.requests += brands.requests;
+    } catch (error) {
+      // The tickets are stored: a list that cannot be read only leaves brand ids without names.
+      if (deps.signal?.aborted) throw error;
+      deps.log.warn({ err: errorMessage(error) }, 'could not read the brands list; views show brand ids until a backfill or a later sync by id reads it');
+    }
   }
   deps.log.debug({ asked: unknown.length, stored: result.stored, missing: result.missing.length, brands: result.brands, requests: result.requests }, 'tickets read by id');
   return result;

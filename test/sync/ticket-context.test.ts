@@ -2,6 +2,7 @@
 // real Postgres, and the account-wide budget's own row in convlog.rate_budgets.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.ts';
 import { readAccountLists, readMissingTickets, type TicketContextDeps } from '../../src/sync/ticket-context.ts';
@@ -14,6 +15,8 @@ let database: TestDatabase;
 let server: http.Server;
 let baseUrl: string;
 const seen: URL[] = [];
+/** What the brands list answers with (Zendesk may refuse it to these credentials). */
+let brandsStatus = 200;
 /** Tickets the server knows; others are left out of show_many answers, as Zendesk does. */
 const known = new Map<number, Record<string, unknown>>();
 
@@ -26,6 +29,10 @@ beforeAll(async () => {
     if (url.pathname === '/api/v2/tickets/show_many.json') {
       const ids = (url.searchParams.get('ids') ?? '').split(',').map(Number);
       body = { tickets: ids.flatMap((id) => known.get(id) ?? []), users: [sideLoadedUser(501)], groups: [sideLoadedGroup(801)], organizations: [sideLoadedOrganization(701)] };
+    } else if (url.pathname === '/api/v2/brands' && brandsStatus !== 200) {
+      res.writeHead(brandsStatus, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'Forbidden', description: 'You do not have access to this page.' }));
+      return;
     } else if (url.pathname === '/api/v2/brands') {
       const first = url.searchParams.get('page[after]') === null;
       body = { brands: [listedBrand(first ? 901 : 902)], meta: { has_more: first, after_cursor: first ? 'b2' : null } };
@@ -47,6 +54,7 @@ afterAll(async () => {
 beforeEach(async () => {
   seen.length = 0;
   known.clear();
+  brandsStatus = 200;
   await database.pool.query('truncate zendesk.tickets, zendesk.groups, zendesk.brands, zendesk.organizations, zendesk.authors cascade');
   await database.pool.query(`delete from convlog.rate_budgets where name = 'account'`);
 });
@@ -94,6 +102,17 @@ describe('readMissingTickets', () => {
 
     expect(await readMissingTickets(deps(), [5, 6])).toEqual({ stored: 2, missing: [], brands: 0, requests: 1 });
     expect(seen.map((url) => url.pathname)).toEqual(['/api/v2/tickets/show_many.json']);
+  });
+
+  it('keeps the tickets it stored when the brands list is refused, and says so', async () => {
+    known.set(8, exportedTicket({ id: 8, brand_id: 901 }));
+    brandsStatus = 403;
+    const lines: string[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
+
+    expect(await readMissingTickets({ ...deps(), log }, [8])).toEqual({ stored: 1, missing: [], brands: 0, requests: 1 });
+    expect((await database.pool.query('select id::int from zendesk.tickets')).rows).toEqual([{ id: 8 }]);
+    expect(lines.map((line) => JSON.parse(line).msg)).toEqual([expect.stringMatching(/^could not read the brands list/)]);
   });
 
   it('sends nothing when every ticket has its row', async () => {
