@@ -29,6 +29,11 @@ export interface ReadByIdResult {
   requests: number;
 }
 
+type Tuning = Pick<ReadOptions, 'maxAttempts' | 'retryBaseMs'>;
+
+/** How every read here is sent: under the account-wide budget, stopped by the caller's signal. */
+const readOptions = (deps: TicketContextDeps, tuning: Tuning): ReadOptions => ({ ...tuning, budget: deps.budget, signal: deps.signal, log: deps.log });
+
 /**
  * Gives each of `ticketIds` that has no tickets row yet its row, from show_many: one request per
  * 100 ids, each batch stored before the next is asked for. Tickets with a row are left to the
@@ -36,14 +41,15 @@ export interface ReadByIdResult {
  * names a brand without a row, the brands list is read too (once, usually one request): without
  * it, an account synced only by id would cut its conversations by brand ids, never names.
  */
-export async function readMissingTickets(deps: TicketContextDeps, ticketIds: readonly number[], tuning: Pick<ReadOptions, 'maxAttempts' | 'retryBaseMs'> = {}): Promise<ReadByIdResult> {
+export async function readMissingTickets(deps: TicketContextDeps, ticketIds: readonly number[], tuning: Tuning = {}): Promise<ReadByIdResult> {
+  const options = readOptions(deps, tuning);
   const result: ReadByIdResult = { stored: 0, missing: [], brands: 0, requests: 0 };
   const unknown = await ticketIdsWithoutRow(deps.db, ticketIds);
   if (unknown.length === 0) return result;
   const requests = Math.ceil(unknown.length / SHOW_MANY_BATCH);
   // Thousands of ids (enqueue --sql) take minutes under the account budget: say so up front.
   if (requests > 10) deps.log.info({ tickets: unknown.length, requests }, 'reading the tickets that have no row yet, 100 a request, under the account-wide budget');
-  for await (const batch of showManyTickets(deps.http, unknown, { ...tuning, budget: deps.budget, signal: deps.signal, log: deps.log })) {
+  for await (const batch of showManyTickets(deps.http, unknown, options)) {
     const stored = await storeTicketContext(deps.db, mapTicketContext(batch));
     result.stored += stored.tickets;
     result.missing.push(...batch.missing);
@@ -51,7 +57,7 @@ export async function readMissingTickets(deps: TicketContextDeps, ticketIds: rea
   }
   if (result.stored > 0 && (await namesUnlistedBrand(deps.db, unknown))) {
     try {
-      const brands = await readBrands(deps, tuning);
+      const brands = await readBrands(deps, options);
       result.brands = brands.stored;
       result.requests += brands.requests;
     } catch (error) {
@@ -65,9 +71,9 @@ export async function readMissingTickets(deps: TicketContextDeps, ticketIds: rea
 }
 
 /** Reads the brands list and stores each page. */
-async function readBrands(deps: TicketContextDeps, tuning: Pick<ReadOptions, 'maxAttempts' | 'retryBaseMs'>): Promise<{ stored: number; requests: number }> {
+async function readBrands(deps: TicketContextDeps, options: ReadOptions): Promise<{ stored: number; requests: number }> {
   const read = { stored: 0, requests: 0 };
-  for await (const page of listBrands(deps.http, { ...tuning, budget: deps.budget, signal: deps.signal, log: deps.log })) {
+  for await (const page of listBrands(deps.http, options)) {
     read.stored += (await storeTicketContext(deps.db, { brands: mapBrands(page.records) })).brands;
     read.requests += page.requests;
   }
@@ -86,9 +92,9 @@ export interface ListsResult {
  * their list (neither the export nor show_many side-loads them); groups and organizations also
  * come with every export page, so the lists fill in those no changed ticket has named.
  */
-export async function readAccountLists(deps: TicketContextDeps, tuning: Pick<ReadOptions, 'maxAttempts' | 'retryBaseMs'> = {}): Promise<ListsResult> {
-  const options: ReadOptions = { ...tuning, budget: deps.budget, signal: deps.signal, log: deps.log };
-  const brands = await readBrands(deps, tuning);
+export async function readAccountLists(deps: TicketContextDeps, tuning: Tuning = {}): Promise<ListsResult> {
+  const options = readOptions(deps, tuning);
+  const brands = await readBrands(deps, options);
   const result: ListsResult = { groups: 0, brands: brands.stored, organizations: 0, requests: brands.requests };
   for await (const page of listGroups(deps.http, options)) {
     result.groups += (await storeTicketContext(deps.db, mapTicketContext({ tickets: [], groups: page.records }))).groups;
