@@ -9,7 +9,7 @@ import { formatTable } from './table.ts';
 import { UsageError } from '../errors.ts';
 import type { Command } from './types.ts';
 
-const USAGE = 'convlog query "SQL" | - | --file PATH [--csv]';
+const USAGE = 'convlog query "SQL" | - | --file (-f) PATH [--csv]';
 
 export const query: Command = {
   usage: USAGE,

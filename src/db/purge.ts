@@ -31,7 +31,6 @@ export interface PurgeResult {
 const REASONS: Record<DeletedHow, string> = {
   '404': 'Zendesk answered 404: the ticket was deleted or never existed; its stored rows were removed',
   export: 'the incremental export reported the ticket deleted; its stored rows were removed',
-  webhook: 'a webhook reported the ticket deleted; its stored rows were removed',
   'purge command': 'removed on request (convlog purge)',
 };
 

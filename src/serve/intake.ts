@@ -7,7 +7,7 @@ import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/connection.ts';
 import { addPendingComments, type PendingComment } from '../db/pending-comments.ts';
 import { enqueueTickets, WEBHOOK_PRIORITY } from '../queue/enqueue.ts';
-import type { ReplayStore } from './replay-store.ts';
+import type { ReplayStore } from '../db/webhook-deliveries.ts';
 import type { WebhookComment } from './webhook-comment.ts';
 
 export interface Delivery {

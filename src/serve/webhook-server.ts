@@ -11,7 +11,7 @@ import { healthRoutes } from './health.ts';
 import { listen, sendJson, type Handler, type RunningServer } from './http.ts';
 import type { Metrics, RejectionReason } from './metrics.ts';
 import { createIntake, type IntakeOutcome } from './intake.ts';
-import { replayStore } from './replay-store.ts';
+import { replayStore } from '../db/webhook-deliveries.ts';
 import type { ServeConfig } from '../config.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, timestampSkewSeconds, verifyWebhookSignature } from './signature.ts';
 import { webhookAction } from './webhook-events.ts';

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { readonlyRoleSql } from '../../src/commands/grant-readonly.ts';
+import { readonlyRoleSql } from '../../src/db/readonly-role.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startBoss } from '../../src/queue/boss.ts';
 import { runCli } from '../helpers/cli.ts';

@@ -82,7 +82,7 @@ it('purge leaves no row of the ticket in schema zendesk but its tombstone, and r
 
 it('under keep, purgeTicket marks the rows, keeps the authors, and no view counts the ticket', async () => {
   const authorsBefore = await query('select count(*) from zendesk.authors');
-  const removed = await purgeTicket(fixture.database.db, 6, { how: 'webhook', mode: 'keep' });
+  const removed = await purgeTicket(fixture.database.db, 6, { how: '404', mode: 'keep' });
   expect(removed.events).toBe(8);
   expect(await query('select count(*) from zendesk.authors')).toEqual(authorsBefore);
   expect(await query('select 1 from zendesk.conversation_events where ticket_id = 6 and deleted_at is null')).toEqual([]);

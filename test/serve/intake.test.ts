@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enqueueTickets, WEBHOOK_PRIORITY } from '../../src/queue/enqueue.ts';
 import { SYNC_QUEUE } from '../../src/queue/boss.ts';
 import { createIntake } from '../../src/serve/intake.ts';
-import { replayStore } from '../../src/serve/replay-store.ts';
+import { replayStore } from '../../src/db/webhook-deliveries.ts';
 import { createServeFixture, queuedState, type ServeFixture } from './serve-fixture.ts';
 
 let f: ServeFixture;

@@ -6,8 +6,11 @@ import { id, tstz, zendesk } from './columns.ts';
 
 export const TICKET_STATUSES = ['queued', 'syncing', 'synced', 'not_found', 'forbidden', 'failed'] as const;
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
-/** How convlog learned that a ticket is gone: a 404, the export, a webhook, or `convlog purge`. */
-export const DELETED_HOW = ['404', 'export', 'webhook', 'purge command'] as const;
+/**
+ * How convlog learned that a ticket is gone: a 404, the export, or `convlog purge`. A deletion
+ * webhook only queues the ticket; its sync then records the 404.
+ */
+export const DELETED_HOW = ['404', 'export', 'purge command'] as const;
 export type DeletedHow = (typeof DELETED_HOW)[number];
 
 export const ticketSync = zendesk.table(
