@@ -1,5 +1,7 @@
 // Every error convlog raises on purpose is one of these classes. What a failure does to a ticket
 // and its job (outcomeOf), and which exit code a command ends with, is decided here and nowhere else.
+// drizzle-orm/errors is the small module that declares its query error, not the whole library.
+import { DrizzleQueryError } from 'drizzle-orm/errors';
 
 export class ConvlogError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -187,6 +189,9 @@ export function exitCodeFor(error: unknown): number {
 }
 
 export function errorMessage(error: unknown): string {
+  // drizzle's message is the whole statement and its parameters (a comment's body, say): the
+  // reason is Postgres's error, its cause.
+  if (error instanceof DrizzleQueryError) return error.cause ? errorMessage(error.cause) : 'a database statement failed';
   // Connecting to "localhost" tries ::1 and 127.0.0.1 and fails with both, in an empty-message AggregateError.
   if (error instanceof AggregateError && !error.message) return [...new Set(error.errors.map(errorMessage))].join('; ');
   if (error instanceof Error) return error.message;

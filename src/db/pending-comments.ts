@@ -5,7 +5,6 @@
 import { sql } from 'drizzle-orm';
 import { idArray, type Executor } from './sql-values.ts';
 
-
 export interface PendingComment {
   ticketId: number;
   /** Zendesk's comment id as the webhook gave it. */
@@ -41,6 +40,47 @@ export async function addPendingComments(db: Executor, comments: readonly Pendin
   return result.rowCount ?? 0;
 }
 
+/** A comment Postgres refused, with its SQLSTATE (never its message: that may quote the comment). */
+export interface RefusedComment {
+  comment: PendingComment;
+  sqlstate: string;
+}
+
+/**
+ * addPendingComments, except that a comment Postgres refuses as data (SQLSTATE class 22: a value
+ * out of range, say) is left out rather than failing every other comment of the batch with it.
+ * One statement as long as none is refused; then one per comment, to find the refused ones.
+ * Any other failure (a lost connection, a missing table) is thrown as it is.
+ */
+export async function addPendingCommentsSkippingRefused(db: Executor, comments: readonly PendingComment[]): Promise<RefusedComment[]> {
+  try {
+    await addPendingComments(db, comments);
+    return [];
+  } catch (error) {
+    if (dataException(error) === undefined) throw error;
+  }
+  const refused: RefusedComment[] = [];
+  for (const comment of comments) {
+    try {
+      await addPendingComments(db, [comment]);
+    } catch (error) {
+      const sqlstate = dataException(error);
+      if (sqlstate === undefined) throw error;
+      refused.push({ comment, sqlstate });
+    }
+  }
+  return refused;
+}
+
+/** The SQLSTATE of a data exception (class 22), else undefined; drizzle keeps Postgres's error as the cause. */
+function dataException(error: unknown): string | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
 /**
  * Deletes the ticket's pending comments that its finishing run has read: those received before
  * the run started. A webhook is sent after its comment exists in Zendesk, and the run's first
@@ -61,6 +101,6 @@ export async function clearConfirmedComments(db: Executor, ticketId: number): Pr
 /** Deletes every pending comment of the tickets (a purge: nothing of theirs may stay). */
 export async function removePendingComments(db: Executor, ticketIds: readonly number[]): Promise<number> {
   if (ticketIds.length === 0) return 0;
-    const result = await db.execute(sql`delete from zendesk.pending_comments where ticket_id = any(${idArray(ticketIds)})`);
+  const result = await db.execute(sql`delete from zendesk.pending_comments where ticket_id = any(${idArray(ticketIds)})`);
   return result.rowCount ?? 0;
 }

@@ -1,5 +1,6 @@
-// Replay detection for webhooks: the first delivery of a key claims a row; any later one finds
-// it taken. Claims are released again when queueing fails, so Zendesk's retry is not a "replay".
+// Replay detection for webhooks. A delivery is remembered only after its ticket was queued:
+// remembering it first would turn Zendesk's retry of a delivery that failed (or whose process
+// died) before the enqueue into a "replay", and its ticket would never be queued.
 import type pg from 'pg';
 
 /** Accepted deliveries are remembered this long (Zendesk retries failed deliveries for hours, not days). */
@@ -7,30 +8,37 @@ export const REMEMBER_HOURS = 24;
 const PRUNE_EVERY_MS = 10 * 60_000;
 
 export interface ReplayStore {
-  /** The keys claimed now (first deliveries); the others were claimed before (replays). */
-  claim(deliveries: readonly { key: string; ticketId: number }[]): Promise<Set<string>>;
-  release(keys: readonly string[]): Promise<void>;
+  /** The keys among `keys` remembered before: those deliveries are replays. */
+  seen(keys: readonly string[]): Promise<Set<string>>;
+  /** Remembers deliveries whose tickets are queued; a key remembered already stays as it was. */
+  remember(deliveries: readonly { key: string; ticketId: number }[]): Promise<void>;
 }
 
 export function replayStore(pool: pg.Pool): ReplayStore {
   let prunedAt = 0;
   return {
-    async claim(deliveries) {
+    async seen(keys) {
       if (Date.now() - prunedAt > PRUNE_EVERY_MS) {
         prunedAt = Date.now();
         await pool.query(`delete from convlog.webhook_deliveries where received_at < now() - make_interval(hours => $1)`, [REMEMBER_HOURS]);
       }
+      if (keys.length === 0) return new Set();
       const { rows } = await pool.query<{ key: string }>(
-        `insert into convlog.webhook_deliveries (delivery_key, ticket_id)
-         select * from unnest($1::text[], $2::bigint[])
-         on conflict (delivery_key) do nothing
-         returning delivery_key as key`,
-        [deliveries.map((d) => d.key), deliveries.map((d) => d.ticketId)],
+        `select delivery_key as key from convlog.webhook_deliveries where delivery_key = any($1::text[])`,
+        [keys],
       );
       return new Set(rows.map((r) => r.key));
     },
-    async release(keys) {
-      await pool.query(`delete from convlog.webhook_deliveries where delivery_key = any($1::text[])`, [keys]);
+    async remember(deliveries) {
+      if (deliveries.length === 0) return;
+      // A retry that queued again after a failure here, or another serve process that took the
+      // same delivery at the same moment, finds the key there: both queued the same ticket, once.
+      await pool.query(
+        `insert into convlog.webhook_deliveries (delivery_key, ticket_id)
+         select * from unnest($1::text[], $2::bigint[])
+         on conflict (delivery_key) do nothing`,
+        [deliveries.map((d) => d.key), deliveries.map((d) => d.ticketId)],
+      );
     },
   };
 }

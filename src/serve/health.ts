@@ -4,42 +4,38 @@ import type http from 'node:http';
 import type pg from 'pg';
 import type { Logger } from '../log.ts';
 import { listen, send, sendJson, type Handler, type RunningServer } from './http.ts';
-import { createMetrics, type Metrics } from './metrics.ts';
+import { createMetrics, withinTime, type Metrics } from './metrics.ts';
 
 /** A load balancer or Docker gives up long before this; a hung Postgres must answer 503, not hang. */
 const HEALTH_QUERY_TIMEOUT_MS = 2_000;
 
 export async function databaseAnswers(pool: pg.Pool, timeoutMs = HEALTH_QUERY_TIMEOUT_MS): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
   const answered = pool.query('select 1').then(
     () => true,
     () => false,
   );
-  try {
-    return await Promise.race([answered, timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return (await withinTime(answered, timeoutMs)) ?? false;
 }
 
 /** Answers /healthz and /metrics; returns false for any other request, for the caller to route. */
 export function healthRoutes(pool: pg.Pool, metrics: Metrics) {
   return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    if (path !== '/healthz' && path !== '/metrics') return false;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      sendJson(res, 405, { error: 'method_not_allowed' });
+      return true;
+    }
     if (path === '/healthz') {
       const ok = await databaseAnswers(pool);
       sendJson(res, ok ? 200 : 503, { status: ok ? 'ok' : 'database unreachable' });
       return true;
     }
-    if (path === '/metrics') {
-      // Served even when Postgres is down: convlog_database_up says so and the process series stay useful.
-      await metrics.refresh();
-      send(res, 200, await metrics.registry.metrics(), metrics.registry.contentType);
-      return true;
-    }
-    return false;
+    // Served even when Postgres is down: convlog_database_up says so and the process series stay useful.
+    await metrics.refresh();
+    send(res, 200, await metrics.registry.metrics(), metrics.registry.contentType);
+    return true;
   };
 }
 

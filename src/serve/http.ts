@@ -8,14 +8,36 @@ export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => P
 export interface RunningServer {
   url: string;
   port: number;
-  /** Stops accepting connections, ends idle ones and waits for requests in flight. */
+  /**
+   * Stops accepting connections, ends idle ones, waits for requests in flight up to a bound
+   * (10 s), then cuts the connections left.
+   */
   close(): Promise<void>;
+}
+
+export interface ListenOptions {
+  port: number;
+  host?: string;
+  onError(error: unknown): void;
+  /**
+   * For a request sent with `Expect: 100-continue`: true when it has answered the request from
+   * its headers alone, so the client never sends the body. Otherwise the body is asked for.
+   */
+  answerBeforeBody?(req: http.IncomingMessage, res: http.ServerResponse): boolean;
+  /** How long close() waits for requests in flight (default 10 s). */
+  closeGraceMs?: number;
 }
 
 // Zendesk's requests are small and quick; anything slower is a stuck or hostile client.
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 15_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+// Node enforces the two timeouts above only when it checks its connections, every 30 s by
+// default: a slow client would be cut after 40 s instead of 15.
+const CONNECTIONS_CHECK_MS = 1_000;
+// Node stops enforcing the request timeout once the server is closing: a client that never ends
+// its request would hold a shutdown for good. A supervisor's stop timeout is longer than this.
+const CLOSE_GRACE_MS = 10_000;
 
 export function send(res: http.ServerResponse, status: number, body: string, contentType = 'application/json'): void {
   if (res.headersSent) return;
@@ -27,16 +49,23 @@ export function sendJson(res: http.ServerResponse, status: number, value: unknow
   send(res, status, `${JSON.stringify(value)}\n`);
 }
 
-export async function listen(handler: Handler, options: { port: number; host?: string; onError(error: unknown): void }): Promise<RunningServer> {
-  const server = http.createServer((req, res) => {
+export async function listen(handler: Handler, options: ListenOptions): Promise<RunningServer> {
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     handler(req, res).catch((error) => {
       options.onError(error);
       send(res, 500, '{"error":"internal error"}\n');
     });
+  };
+  const server = http.createServer(
+    { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, connectionsCheckingInterval: CONNECTIONS_CHECK_MS },
+    onRequest,
+  );
+  // Without this listener Node sends `100 Continue` at once, inviting a body it may refuse.
+  server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (options.answerBeforeBody?.(req, res)) return;
+    res.writeContinue();
+    onRequest(req, res);
   });
-  server.headersTimeout = HEADERS_TIMEOUT_MS;
-  server.requestTimeout = REQUEST_TIMEOUT_MS;
-  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       const why = error.code === 'EADDRINUSE' ? 'it is in use' : error.code === 'EACCES' ? 'permission denied' : error.message;
@@ -54,7 +83,15 @@ export async function listen(handler: Handler, options: { port: number; host?: s
     port,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        const cut = setTimeout(() => server.closeAllConnections(), options.closeGraceMs ?? CLOSE_GRACE_MS);
+        // A keep-alive connection whose request is answered after this would otherwise stay
+        // open until its client or the keep-alive timeout ends it.
+        const idle = setInterval(() => server.closeIdleConnections(), 100);
+        server.close(() => {
+          clearTimeout(cut);
+          clearInterval(idle);
+          resolve();
+        });
         server.closeIdleConnections();
       }),
   };

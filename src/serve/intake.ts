@@ -1,13 +1,18 @@
 // Accepted webhooks on their way into the queue. A burst brings hundreds a second, most of them
 // about the same tickets; handling each alone would cost four round trips to Postgres. Here,
 // while one batch is being recorded and queued, the next requests wait and go together: one
-// claim statement, one statement for the comments they carry and one enqueue per batch,
-// however large it grew.
+// replay look-up, one statement for the comments they carry, one enqueue and one statement
+// remembering the deliveries per batch, however large it grew.
+//
+// A delivery is remembered only once its ticket is queued. Should anything fail in between (or
+// the process die), Zendesk's retry is not taken for a replay: it queues again, which costs
+// nothing (a ticket never has two jobs) and finds its pending comment already written.
 import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/connection.ts';
-import { addPendingComments, type PendingComment } from '../db/pending-comments.ts';
-import { enqueueTickets, WEBHOOK_PRIORITY } from '../queue/enqueue.ts';
+import { addPendingCommentsSkippingRefused, type PendingComment } from '../db/pending-comments.ts';
 import type { ReplayStore } from '../db/webhook-deliveries.ts';
+import type { Logger } from '../log.ts';
+import { enqueueTickets, WEBHOOK_PRIORITY } from '../queue/enqueue.ts';
 import type { WebhookComment } from './webhook-comment.ts';
 
 export interface Delivery {
@@ -29,13 +34,30 @@ interface Waiting {
 }
 
 const MAX_BATCH = 1_000;
+/**
+ * Zendesk gives up on an answer after about 10 s, and a hung or locked Postgres would otherwise
+ * hold the request (and a shutdown) for as long as it lasts: a 503 now makes Zendesk retry.
+ */
+export const SUBMIT_TIMEOUT_MS = 5_000;
+
+/** The database did not finish a delivery's batch in time; the batch may still finish later. */
+export class IntakeTimeout extends Error {}
 
 export interface Intake {
-  /** Resolves once the delivery is recorded and its ticket queued; rejects when Postgres failed (nothing recorded). */
+  /**
+   * Resolves once the ticket is queued and the delivery remembered; rejects when Postgres failed,
+   * or did not answer within the timeout (then the delivery is not remembered, or only later).
+   */
   submit(delivery: Delivery): Promise<IntakeOutcome>;
 }
 
-export function createIntake(boss: PgBoss, db: Db, deliveries: ReplayStore): Intake {
+export interface IntakeOptions {
+  log: Logger;
+  timeoutMs?: number;
+}
+
+export function createIntake(boss: PgBoss, db: Db, deliveries: ReplayStore, options: IntakeOptions): Intake {
+  const { log, timeoutMs = SUBMIT_TIMEOUT_MS } = options;
   let waiting: Waiting[] = [];
   let draining = false;
 
@@ -43,29 +65,27 @@ export function createIntake(boss: PgBoss, db: Db, deliveries: ReplayStore): Int
     // The same key twice in one batch: the first is the delivery, the rest replays.
     const first = new Map<string, Waiting>();
     for (const item of batch) if (!first.has(item.delivery.key)) first.set(item.delivery.key, item);
-    const claimed = await deliveries.claim([...first.values()].map((w) => w.delivery));
-    const fresh = [...first.values()].filter((w) => claimed.has(w.delivery.key));
-    try {
-      // Before the enqueue: the run that job starts then begins after the rows were received, so
-      // it clears them (src/db/pending-comments.ts). Should the enqueue below fail, the rows stay:
-      // they are true (Zendesk has the comments), Zendesk's retry finds them already there, and
-      // the ticket's next sync clears them; releasing them would need a second statement that
-      // can fail as well.
-      await addPendingComments(db, fresh.flatMap((w) => pendingOf(w.delivery)));
-      // Full re-reads first: with one job per ticket, a plain sync queued first would take the
-      // ticket's place and the redaction would never be read.
-      for (const full of [true, false]) {
-        const ids = fresh.filter((w) => w.delivery.full === full).map((w) => w.delivery.ticketId);
-        if (ids.length > 0) await enqueueTickets(boss, db, ids, { full, priority: WEBHOOK_PRIORITY });
-      }
-    } catch (error) {
-      // Not accepted after all: Zendesk's retry of these deliveries must not be taken for replays.
-      await deliveries.release(fresh.map((w) => w.delivery.key)).catch(() => {});
-      throw error;
+    const seen = await deliveries.seen([...first.keys()]);
+    const fresh = [...first.values()].filter((w) => !seen.has(w.delivery.key));
+    // Before the enqueue: the run that job starts then begins after the rows were received, so
+    // it clears them (src/db/pending-comments.ts). Should the enqueue fail, the rows stay: they
+    // are true (Zendesk has the comments), and the ticket's next sync clears them.
+    const refused = await addPendingCommentsSkippingRefused(db, fresh.flatMap((w) => pendingOf(w.delivery)));
+    for (const { comment, sqlstate } of refused) {
+      log.warn({ ticketId: comment.ticketId, commentId: comment.commentId, sqlstate }, 'pending comment not recorded: Postgres refused a value; the ticket is queued all the same');
     }
-    for (const item of batch) item.resolve(claimed.has(item.delivery.key) && first.get(item.delivery.key) === item ? 'queued' : 'replay');
+    // Full re-reads first: with one job per ticket, a plain sync queued first would take the
+    // ticket's place and the redaction would never be read.
+    for (const full of [true, false]) {
+      const ids = fresh.filter((w) => w.delivery.full === full).map((w) => w.delivery.ticketId);
+      if (ids.length > 0) await enqueueTickets(boss, db, ids, { full, priority: WEBHOOK_PRIORITY });
+    }
+    await deliveries.remember(fresh.map((w) => w.delivery));
+    for (const item of batch) item.resolve(first.get(item.delivery.key) === item && !seen.has(item.delivery.key) ? 'queued' : 'replay');
   };
 
+  // One batch at a time: a batch looks up its keys after the previous one remembered its own,
+  // so copies of one delivery sent at once queue their ticket once.
   const drain = async () => {
     draining = true;
     while (waiting.length > 0) {
@@ -79,7 +99,18 @@ export function createIntake(boss: PgBoss, db: Db, deliveries: ReplayStore): Int
   return {
     submit(delivery) {
       return new Promise((resolve, reject) => {
-        waiting.push({ delivery, resolve, reject });
+        const timer = setTimeout(() => reject(new IntakeTimeout(`Postgres did not answer within ${timeoutMs / 1000} s`)), timeoutMs);
+        waiting.push({
+          delivery,
+          resolve(outcome) {
+            clearTimeout(timer);
+            resolve(outcome);
+          },
+          reject(error) {
+            clearTimeout(timer);
+            reject(error);
+          },
+        });
         if (!draining) void drain();
       });
     },

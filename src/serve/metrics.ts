@@ -17,6 +17,10 @@ export const REJECTION_REASONS = [
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
+// A hung Postgres holds a query for the pool's 10 s connection timeout, as long as Prometheus
+// waits for a scrape by default: the scrape would fail rather than say the database is down.
+const DATABASE_READ_TIMEOUT_MS = 2_000;
+
 export interface Metrics {
   registry: Registry;
   webhooksAccepted: Counter<'action'>;
@@ -69,27 +73,39 @@ export function createMetrics(pool: pg.Pool): Metrics {
     webhooksIgnored,
     webhookAnswerSeconds,
     async refresh() {
-      try {
-        const [queue, stored] = await Promise.all([queueMetrics(pool), storedMetrics(pool)]);
-        queueDepth.set({ state: 'queued' }, queue.queued);
-        queueDepth.set({ state: 'retrying' }, queue.retrying);
-        queueDepth.set({ state: 'running' }, queue.running);
-        oldest.set(queue.oldestWaitingSeconds);
-        for (const status of TICKET_STATUSES) tickets.set({ status }, stored.ticketsByStatus[status] ?? 0);
-        events.set(stored.eventsEstimate);
-        for (const b of stored.budgets) {
-          budgetLimit.set({ budget: b.name }, b.limitPerWindow);
-          budgetSpent.set({ budget: b.name }, b.spent);
-          budgetRequests.set({ budget: b.name }, b.requests);
-          budget429.set({ budget: b.name }, b.rateLimited);
-          budgetWaits.set({ budget: b.name }, b.waitSeconds);
-        }
-        up.set(1);
-        return true;
-      } catch {
+      const read = Promise.all([queueMetrics(pool), storedMetrics(pool)]).catch(() => undefined);
+      const figures = await withinTime(read, DATABASE_READ_TIMEOUT_MS);
+      if (figures === undefined) {
         up.set(0);
         return false;
       }
+      const [queue, stored] = figures;
+      queueDepth.set({ state: 'queued' }, queue.queued);
+      queueDepth.set({ state: 'retrying' }, queue.retrying);
+      queueDepth.set({ state: 'running' }, queue.running);
+      oldest.set(queue.oldestWaitingSeconds);
+      for (const status of TICKET_STATUSES) tickets.set({ status }, stored.ticketsByStatus[status] ?? 0);
+      events.set(stored.eventsEstimate);
+      for (const b of stored.budgets) {
+        budgetLimit.set({ budget: b.name }, b.limitPerWindow);
+        budgetSpent.set({ budget: b.name }, b.spent);
+        budgetRequests.set({ budget: b.name }, b.requests);
+        budget429.set({ budget: b.name }, b.rateLimited);
+        budgetWaits.set({ budget: b.name }, b.waitSeconds);
+      }
+      up.set(1);
+      return true;
     },
   };
+}
+
+/** What `work` gives, or undefined when it takes longer than `timeoutMs` (it goes on, unheeded). */
+export async function withinTime<T>(work: Promise<T>, timeoutMs: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
+  try {
+    return await Promise.race([work, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -12,9 +12,14 @@ export function signWebhook(secret: string, timestamp: string, body: Buffer | st
  * True when `signature` was made with one of `secrets`. Every secret is tried (no early return)
  * and each comparison is constant-time, so the answer's timing tells nothing about the secrets.
  * Only the length is compared first, and an HMAC-SHA256's length (32 bytes) is no secret.
+ *
+ * Only the canonical base64 of the HMAC is accepted: Node's decoder ignores a missing `=`, reads
+ * `-_` as `+/` and skips stray characters, so one valid signature has countless spellings, and a
+ * replay spelled anew must not pass for another signed request (see webhook-server.ts).
  */
 export function verifyWebhookSignature(secrets: readonly string[], timestamp: string, body: Buffer, signature: string): boolean {
   const given = Buffer.from(signature, 'base64');
+  if (given.toString('base64') !== signature) return false;
   let matched = false;
   for (const secret of secrets) {
     const expected = createHmac('sha256', secret).update(timestamp).update(body).digest();

@@ -45,10 +45,14 @@ function idText(value: unknown): string | undefined {
   return text;
 }
 
-/** The webhook's `time` as ISO 8601, or undefined when it is not a date. */
+/** The webhook's `time` as ISO 8601, or undefined when it is not a date a comment can have. */
 function isoTime(value: unknown): string | undefined {
   // Date.parse reads almost anything ("1" is 2001); Zendesk's times are ISO 8601.
   if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value)) return undefined;
   const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+  if (Number.isNaN(ms)) return undefined;
+  const time = new Date(ms);
+  // Postgres has no year 0 and a view sorting by time would put year 1 first: no comment is that old.
+  const year = time.getUTCFullYear();
+  return year >= 1970 && year <= 9999 ? time.toISOString() : undefined;
 }

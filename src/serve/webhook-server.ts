@@ -1,6 +1,6 @@
-// `convlog serve`: POST /webhooks/zendesk checks the signature, remembers the delivery, queues
-// the ticket and answers at once (Zendesk waits only seconds and stops calling an endpoint
-// that keeps failing). Also /healthz and /metrics.
+// `convlog serve`: POST /webhooks/zendesk checks the signature, queues the ticket, remembers the
+// delivery and answers at once (Zendesk waits only seconds and stops calling an endpoint that
+// keeps failing). Also /healthz and /metrics.
 import { createHash } from 'node:crypto';
 import type http from 'node:http';
 import type { PgBoss } from 'pg-boss';
@@ -28,6 +28,8 @@ export interface WebhookServerOptions {
   log: Logger;
   port: number;
   host?: string;
+  /** How long a shutdown waits for requests in flight (default 10 s). */
+  closeGraceMs?: number;
 }
 
 const STATUS: Record<RejectionReason, number> = {
@@ -42,7 +44,7 @@ const STATUS: Record<RejectionReason, number> = {
 
 export async function startWebhookServer(options: WebhookServerOptions): Promise<RunningServer> {
   const { database, boss, config, metrics, log } = options;
-  const intake = createIntake(boss, database.db, replayStore(database.pool));
+  const intake = createIntake(boss, database.db, replayStore(database.pool), { log });
   const health = healthRoutes(database.pool, metrics);
 
   const reject = (req: http.IncomingMessage, res: http.ServerResponse, reason: RejectionReason, detail?: string) => {
@@ -55,7 +57,16 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   };
 
   const handleWebhook = async (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const body = await readBody(req, MAX_BODY_BYTES);
+    // Read now: a socket destroyed mid-body no longer tells its address.
+    const remote = req.socket.remoteAddress;
+    let body: Buffer | undefined;
+    try {
+      body = await readBody(req, MAX_BODY_BYTES);
+    } catch {
+      // The connection is gone (Node has sent the 408 of a timeout itself): nobody to answer.
+      log.warn({ remote, reason: cutReason(req) }, 'webhook request cut off before its body was read');
+      return;
+    }
     if (body === undefined) return reject(req, res, 'too_large');
     const signature = headerOf(req, SIGNATURE_HEADER);
     const timestamp = headerOf(req, TIMESTAMP_HEADER);
@@ -79,8 +90,10 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       sendJson(res, 200, { ignored: true });
       return;
     }
-    // Trigger bodies carry no event id; the same signed request sent again is still a replay.
-    const key = action.eventId ? `event:${action.eventId}` : `signed:${createHash('sha256').update(`${timestamp}\n${signature}`).digest('hex')}`;
+    // Trigger bodies carry no event id; the same signed request sent again is still a replay. The
+    // key is made of the HMAC's bytes, which only one spelling of the signature verifies as.
+    const signed = `${timestamp}\n${Buffer.from(signature, 'base64').toString('hex')}`;
+    const key = action.eventId ? `event:${action.eventId}` : `signed:${createHash('sha256').update(signed).digest('hex')}`;
     let outcome: IntakeOutcome;
     try {
       // Deleted tickets are synced for now: the sync records Zendesk's 404 as not_found.
@@ -103,8 +116,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   };
 
   const handler: Handler = async (req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === WEBHOOK_PATH) {
+    if (pathOf(req) === WEBHOOK_PATH) {
       if (req.method !== 'POST') return reject(req, res, 'method_not_allowed');
       const answered = metrics.webhookAnswerSeconds.startTimer();
       try {
@@ -117,11 +129,40 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     sendJson(res, 404, { error: 'not found' });
   };
 
+  // A client that asks before sending a body too large hears 413 instead of `100 Continue`.
+  const answerBeforeBody = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const tooLarge = declaredLength(req) > MAX_BODY_BYTES;
+    if (pathOf(req) !== WEBHOOK_PATH || req.method !== 'POST' || !tooLarge) return false;
+    const answered = metrics.webhookAnswerSeconds.startTimer();
+    reject(req, res, 'too_large');
+    answered();
+    return true;
+  };
+
   return listen(handler, {
     port: options.port,
     host: options.host,
+    closeGraceMs: options.closeGraceMs,
+    answerBeforeBody,
     onError: (error) => log.error({ err: errorMessage(error) }, 'webhook request failed'),
   });
+}
+
+function pathOf(req: http.IncomingMessage): string {
+  return (req.url ?? '/').split('?')[0];
+}
+
+/** The Content-Length a request declares; 0 without one (a chunked body is counted as it comes). */
+function declaredLength(req: http.IncomingMessage): number {
+  return Number(req.headers['content-length'] ?? 0);
+}
+
+/** Why a request's body could not be read, for the log. */
+function cutReason(req: http.IncomingMessage): string {
+  // A socket the server destroyed itself (a shutdown's closeAllConnections) carries no error.
+  const error = req.socket.errored as NodeJS.ErrnoException | null;
+  if (!error) return 'cut at shutdown';
+  return error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request timeout' : 'the client closed the connection';
 }
 
 function headerOf(req: http.IncomingMessage, name: string): string | undefined {
@@ -136,7 +177,7 @@ function headerOf(req: http.IncomingMessage, name: string): string | undefined {
  * the server's request timeout cuts a sender that never stops).
  */
 function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  if (Number(req.headers['content-length'] ?? 0) > limit) {
+  if (declaredLength(req) > limit) {
     req.resume();
     return Promise.resolve(undefined);
   }

@@ -1,4 +1,6 @@
-// One case per row of the outcome table in src/errors.ts (outcomeOf), plus the exit codes.
+// One case per row of the outcome table in src/errors.ts (outcomeOf), plus the exit codes and
+// the one-line message of an error.
+import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { describe, expect, it } from 'vitest';
 import {
   BackfillBusy,
@@ -9,6 +11,7 @@ import {
   Interrupted,
   InvalidCursor,
   InvalidResponse,
+  errorMessage,
   outcomeOf,
   RateLimited,
   ServerError,
@@ -101,5 +104,17 @@ describe('exitCodeFor', () => {
   it('is 2 for what a person must fix and 1 for anything else', () => {
     for (const error of [new UsageError('x'), new ConfigError('x'), new DatabaseUnavailable('x'), new Unauthorized('x')]) expect(exitCodeFor(error)).toBe(2);
     for (const error of [new ServerError('x'), new InvalidResponse('x'), new Error('x'), 'a string']) expect(exitCodeFor(error)).toBe(1);
+  });
+});
+
+describe('errorMessage', () => {
+  it("gives Postgres's reason for a failed drizzle statement, never the statement or its parameters", () => {
+    const reason = new Error('date/time field value out of range: "0000-06-01T00:00:00.000Z"');
+    const failed = new DrizzleQueryError('insert into zendesk.pending_comments select … from jsonb_to_recordset($1::jsonb)', ['[{"body":"private words"}]'], reason);
+    expect(errorMessage(failed)).toBe(reason.message);
+    const lost = new AggregateError([new Error('connect ECONNREFUSED ::1:5432'), new Error('connect ECONNREFUSED 127.0.0.1:5432')], '');
+    expect(errorMessage(new DrizzleQueryError('select 1', [], lost))).toBe('connect ECONNREFUSED ::1:5432; connect ECONNREFUSED 127.0.0.1:5432');
+    const bare = errorMessage(new DrizzleQueryError('select secret', ['private words']));
+    expect(bare).not.toMatch(/Failed query|secret|private/);
   });
 });

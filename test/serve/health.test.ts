@@ -1,7 +1,9 @@
 // The health server `work --health-port` and `serve` share: /healthz follows the database,
 // /metrics reports the queue, tickets, events and budgets read from Postgres.
 import { execFile } from 'node:child_process';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { connect } from '../../src/db/connection.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -61,6 +63,32 @@ describe('/metrics', () => {
       expect((await fetch(`${server.url}/nothing`)).status).toBe(404);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('a Postgres that accepts connections and never answers', () => {
+  it('gets /metrics answered within seconds with convlog_database_up 0, and /healthz 503', async () => {
+    const held: net.Socket[] = [];
+    const hung = net.createServer((socket) => void held.push(socket));
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    // The pool's connection timeout, as serve's own pool has it (src/db/connection.ts).
+    const pool = new pg.Pool({ connectionString: `postgres://convlog@127.0.0.1:${(hung.address() as net.AddressInfo).port}/convlog`, connectionTimeoutMillis: 10_000 });
+    pool.on('error', () => {});
+    const server = await startHealthServer({ pool, port: 0, host: '127.0.0.1', log: silentLogger });
+    try {
+      for (const path of ['/metrics', '/metrics', '/healthz']) {
+        const started = Date.now();
+        const response = await fetch(`${server.url}${path}`);
+        expect(Date.now() - started, path).toBeLessThan(3_500);
+        if (path === '/metrics') expect(await response.text()).toMatch(/^convlog_database_up 0$/m);
+        else expect(response.status).toBe(503);
+      }
+    } finally {
+      await server.close();
+      for (const socket of held) socket.destroy();
+      hung.close();
+      await pool.end().catch(() => {});
     }
   });
 });

@@ -1,7 +1,9 @@
 // A burst of deliveries submitted at once: each key is accepted once, each ticket gets one job,
 // a redaction's full re-read is not displaced by a plain sync of the same ticket, and the
-// comments deliveries carry are recorded once.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// comments deliveries carry are recorded once. A delivery is remembered only once queued.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { silentLogger } from '../../src/log.ts';
 import { enqueueTickets, WEBHOOK_PRIORITY } from '../../src/queue/enqueue.ts';
 import { SYNC_QUEUE } from '../../src/queue/boss.ts';
 import { createIntake } from '../../src/serve/intake.ts';
@@ -18,7 +20,7 @@ afterAll(async () => {
 
 describe('webhook intake', () => {
   it('accepts each key once and queues each ticket once, full re-reads first', async () => {
-    const intake = createIntake(f.boss, f.database.db, replayStore(f.database.pool));
+    const intake = createIntake(f.boss, f.database.db, replayStore(f.database.pool), { log: silentLogger });
     const deliveries = [
       ...Array.from({ length: 200 }, (_, i) => ({ key: `e${i}`, ticketId: 1 + (i % 20), full: false })),
       { key: 'redacted-7', ticketId: 7, full: true },
@@ -39,7 +41,7 @@ describe('webhook intake', () => {
   it('puts webhook tickets ahead of a backlog, raising one the backlog had already queued', async () => {
     // A backfill's backlog: tickets 300..349 at the default priority.
     await enqueueTickets(f.boss, f.database.db, Array.from({ length: 50 }, (_, i) => 300 + i));
-    const intake = createIntake(f.boss, f.database.db, replayStore(f.database.pool));
+    const intake = createIntake(f.boss, f.database.db, replayStore(f.database.pool), { log: silentLogger });
     expect(await intake.submit({ key: 'hot-1', ticketId: 400, full: false })).toBe('queued');
     // Already waiting in the backlog: raised rather than left behind 49 others.
     expect(await intake.submit({ key: 'hot-2', ticketId: 320, full: false })).toBe('queued');
@@ -61,7 +63,7 @@ describe('webhook intake', () => {
   });
 
   it('records nothing when Postgres fails, so Zendesk\'s retry is accepted later', async () => {
-    const intake = createIntake(f.boss, f.database.db, replayStore(f.database.pool));
+    const intake = createIntake(f.boss, f.database.db, replayStore(f.database.pool), { log: silentLogger });
     await f.database.pool.query('alter table zendesk.ticket_sync rename to ticket_sync_away');
     try {
       await expect(intake.submit({ key: 'retry-me', ticketId: 99, full: false })).rejects.toThrow();
@@ -74,7 +76,7 @@ describe('webhook intake', () => {
   });
 
   it('keeps the pending comment of a delivery whose enqueue failed; the retry adds no second row', async () => {
-    const intake = createIntake(f.boss, f.database.db, replayStore(f.database.pool));
+    const intake = createIntake(f.boss, f.database.db, replayStore(f.database.pool), { log: silentLogger });
     const comment = { commentId: 'c-1', body: 'hello', isPublic: true, authorZendeskId: 5, authorName: 'Ana', authorIsStaff: false, writtenAt: '2026-11-30T12:00:00.000Z', raw: { id: 'c-1' } };
     const delivery = { key: 'event:e-98', eventId: 'e-98', ticketId: 98, full: false, comment };
     const pending = async () => (await f.database.pool.query(`select comment_id, webhook_event_id from zendesk.pending_comments where ticket_id = 98`)).rows;
@@ -89,4 +91,44 @@ describe('webhook intake', () => {
     expect(await intake.submit(delivery)).toBe('queued');
     expect(await pending()).toEqual([{ comment_id: 'c-1', webhook_event_id: 'e-98' }]);
   });
+
+  it('queues, rather than calls a replay, the retry of a delivery cut off by Postgres going down mid-enqueue', async () => {
+    const intake = createIntake(f.boss, f.database.db, replayStore(f.database.pool), { log: silentLogger, timeoutMs: 30_000 });
+    const comment = { commentId: 'c-97', body: 'hello', isPublic: true, authorZendeskId: 5, authorName: 'Ana', authorIsStaff: false, writtenAt: '2026-11-30T12:00:00.000Z', raw: { id: 'c-97' } };
+    const delivery = { key: 'event:e-97', eventId: 'e-97', ticketId: 97, full: false, comment };
+    const admin = new pg.Client({ connectionString: inject('pgAdminUrl') });
+    const locker = new pg.Client({ connectionString: f.database.url });
+    locker.on('error', () => {});
+    await admin.connect();
+    await locker.connect();
+    try {
+      // The enqueue waits on a lock; meanwhile the database stops taking connections and every
+      // one it has is cut, as when Postgres goes down: no statement of this delivery can run.
+      await locker.query('begin');
+      await locker.query('lock table pgboss.job in access exclusive mode');
+      const submitted = intake.submit(delivery);
+      submitted.catch(() => {});
+      await until(async () => (await admin.query(`select 1 from pg_stat_activity where datname = $1 and wait_event_type = 'Lock'`, [f.database.name])).rowCount! > 0);
+      await admin.query(`alter database ${f.database.name} allow_connections false`);
+      await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1`, [f.database.name]);
+      await expect(submitted).rejects.toThrow();
+    } finally {
+      await admin.query(`alter database ${f.database.name} allow_connections true`);
+      await admin.end();
+      await locker.end().catch(() => {});
+    }
+    // Zendesk's retry, with Postgres back: the ticket is queued now.
+    expect(await intake.submit(delivery)).toBe('queued');
+    const jobs = await f.database.pool.query(`select 1 from pgboss.job where name = 'ticket-sync' and data->>'ticketId' = '97'`);
+    expect(jobs.rowCount).toBe(1);
+    expect((await f.database.pool.query(`select comment_id from zendesk.pending_comments where ticket_id = 97`)).rows).toEqual([{ comment_id: 'c-97' }]);
+  });
 });
+
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the enqueue to wait on the lock');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -24,7 +24,7 @@ export interface ServeFixture {
   close(): Promise<void>;
 }
 
-export async function createServeFixture(options: { maxAgeSeconds?: number } = {}): Promise<ServeFixture> {
+export async function createServeFixture(options: { maxAgeSeconds?: number; closeGraceMs?: number } = {}): Promise<ServeFixture> {
   const database = await createTestDatabase();
   let written = '';
   const log = pino({ level: 'debug', base: undefined }, { write: (line: string) => void (written += line) });
@@ -38,6 +38,7 @@ export async function createServeFixture(options: { maxAgeSeconds?: number } = {
     log,
     port: 0,
     host: '127.0.0.1',
+    closeGraceMs: options.closeGraceMs,
   });
   return {
     database,

@@ -74,8 +74,16 @@ describe('webhookAction reads the comment of a comment_added event', () => {
     ['no time', { time: undefined }],
     ['a time that is not a date', { time: 'yesterday' }],
     ['a bare number', { time: '1' }],
+    ['year 0, which Postgres does not have', { time: '0000-06-01T00:00:00Z' }],
+    ['a time before 1970', { time: '1969-12-31T23:59:59Z' }],
+    ['a time past year 9999 once in UTC', { time: '9999-12-31T23:00:00-05:00' }],
   ])('syncs the ticket without a comment for %s', (_name, extra) => {
     expect(webhookAction(commentAdded(COMMENT, extra))).not.toHaveProperty('comment');
+  });
+
+  it('keeps the first and last times it accepts', () => {
+    expect(webhookAction(commentAdded(COMMENT, { time: '1970-01-01T00:00:00Z' }))).toMatchObject({ comment: { writtenAt: '1970-01-01T00:00:00.000Z' } });
+    expect(webhookAction(commentAdded(COMMENT, { time: '9999-12-31T23:59:59Z' }))).toMatchObject({ comment: { writtenAt: '9999-12-31T23:59:59.000Z' } });
   });
 
   it("records no comment for `convlog webhook test`'s sample: Zendesk has no such comment", () => {

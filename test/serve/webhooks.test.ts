@@ -1,5 +1,7 @@
 // convlog serve's webhook endpoint over a real HTTP server, Postgres and pg-boss: what is
 // accepted queues the ticket; every rejection queues nothing and logs one line without secrets.
+import net from 'node:net';
+import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../src/serve/signature.ts';
 import { createServeFixture, queuedState, SECRETS, sendWebhook, ticketEvent, type ServeFixture } from './serve-fixture.ts';
@@ -132,6 +134,33 @@ describe('rejections queue nothing and log one line without the secret', () => {
     expect((await queuedState(f.database)).jobs).toEqual([]);
   });
 
+  it('a trigger body sent again with its signature spelled another way: 401, not queued again', async () => {
+    // A signature with a + or / in it, so that the URL-safe spelling differs.
+    let timestamp = '';
+    let signature = '';
+    const raw = JSON.stringify({ ticket_id: 8 });
+    for (let ms = Date.now(); !/[+/]/.test(signature); ms -= 1_000) {
+      timestamp = new Date(ms).toISOString();
+      signature = signWebhook(SECRETS[0], timestamp, raw);
+    }
+    expect((await sendWebhook(f.server, raw, { timestamp, signature })).status).toBe(200);
+    await f.database.pool.query(`delete from pgboss.job where name = 'ticket-sync'`);
+    f.clearLog();
+    const variants = [
+      signature.replace(/=+$/, ''),
+      signature.replaceAll('+', '-').replaceAll('/', '_'),
+      `${signature.slice(0, 10)}.${signature.slice(10)}`,
+      `!${signature}`,
+    ];
+    for (const variant of variants) {
+      const answer = await sendWebhook(f.server, raw, { timestamp, signature: variant });
+      expect(answer.status, variant).toBe(401);
+      expect(JSON.parse(answer.body)).toEqual({ error: 'bad_signature' });
+    }
+    expect((await queuedState(f.database)).jobs).toEqual([]);
+    expect(f.logLines().map((l) => l.reason)).toEqual(variants.map(() => 'bad_signature'));
+  });
+
   it('a body over 1 MB: 413', async () => {
     const huge = JSON.stringify({ ...ticketEvent(8), padding: 'x'.repeat(1024 * 1024) });
     const answer = await sendWebhook(f.server, huge);
@@ -161,6 +190,23 @@ describe('rejections queue nothing and log one line without the secret', () => {
     expectOneRejectionLine('too_large');
   });
 
+  it('a body over 1 MB announced with Expect: 100-continue: 413 at once, without 100 Continue', async () => {
+    const answer = await rawExchange(f.server.port, [
+      `POST /webhooks/zendesk HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${2 * 1024 * 1024}\r\nExpect: 100-continue\r\n\r\n`,
+    ]);
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).not.toContain('100 Continue');
+    expectOneRejectionLine('too_large');
+
+    // A small one is asked for its body and handled as ever.
+    const timestamp = new Date().toISOString();
+    const raw = JSON.stringify(ticketEvent(9));
+    const head = `POST /webhooks/zendesk HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(raw)}\r\n${TIMESTAMP_HEADER}: ${timestamp}\r\n${SIGNATURE_HEADER}: ${signWebhook(SECRETS[0], timestamp, raw)}\r\nConnection: close\r\nExpect: 100-continue\r\n\r\n`;
+    const small = await rawExchange(f.server.port, [head, raw]);
+    expect(small).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
+    expect((await queuedState(f.database)).jobs).toEqual([{ ticketId: 9, full: false }]);
+  });
+
   it('a body that is not JSON: 400', async () => {
     const answer = await sendWebhook(f.server, '{"type": "zen:event-type:ticket.created", ');
     expect(answer.status).toBe(400);
@@ -188,6 +234,49 @@ describe('rejections queue nothing and log one line without the secret', () => {
   it('any other method on the webhook path: 405', async () => {
     const answer = await fetch(`${f.server.url}/webhooks/zendesk`);
     expect(answer.status).toBe(405);
+    expect(answer.headers.get('allow')).toBe('POST');
     expect(await queuedState(f.database)).toEqual({ jobs: [], tickets: [] });
+    for (const path of ['/healthz', '/metrics']) {
+      const post = await fetch(`${f.server.url}${path}`, { method: 'POST' });
+      expect(post.status, path).toBe(405);
+      expect(post.headers.get('allow')).toBe('GET, HEAD');
+    }
   });
 });
+
+describe('a database that does not answer', () => {
+  it('gets a 503 within seconds; the delivery, queued once Postgres answers, is a replay after that', async () => {
+    const locker = new pg.Client({ connectionString: f.database.url });
+    await locker.connect();
+    const event = ticketEvent(10);
+    try {
+      await locker.query('begin');
+      await locker.query('lock table convlog.webhook_deliveries in access exclusive mode');
+      const started = Date.now();
+      const answer = await sendWebhook(f.server, event);
+      expect(answer.status).toBe(503);
+      expect(Date.now() - started).toBeLessThan(7_000);
+    } finally {
+      await locker.query('rollback');
+      await locker.end();
+    }
+    // The batch went on when the lock went: Zendesk's retry finds the ticket queued.
+    for (let i = 0; i < 100 && (await queuedState(f.database)).jobs.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect((await queuedState(f.database)).jobs).toEqual([{ ticketId: 10, full: false }]);
+    expect(JSON.parse((await sendWebhook(f.server, event)).body)).toEqual({ replay: true });
+  });
+});
+
+/** Writes `parts` on a raw connection, each after the server's last answer or at once, and returns all it answered. */
+function rawExchange(port: number, parts: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(parts.shift()!));
+    socket.on('data', (chunk) => {
+      answer += chunk.toString();
+      if (parts.length > 0) socket.write(parts.shift()!);
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(answer));
+  });
+}
