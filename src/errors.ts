@@ -57,8 +57,18 @@ export class ZendeskError extends ConvlogError {
 export class Unauthorized extends ZendeskError {}
 /** 403: the agent may not read this ticket. A recorded outcome, not a failure. */
 export class Forbidden extends ZendeskError {}
-/** 404: the ticket was deleted or never existed. A recorded outcome, not a failure. */
+/**
+ * 404 whose body says RecordNotFound: the ticket was deleted or never existed. A recorded
+ * outcome, not a failure (its rows are removed).
+ */
 export class TicketNotFound extends ZendeskError {}
+/**
+ * The configured URL answers, but not as Zendesk's API does: a 404 that does not say
+ * RecordNotFound (an unknown route, an HTML page, an empty body), or, at start-up, any answer of
+ * /users/me that is not Zendesk's (ZENDESK_BASE_URL with /api/v2 in it, a plain web server).
+ * Says nothing about any ticket: no row is touched, and the whole run stops, as for Unauthorized.
+ */
+export class NotZendeskApi extends ZendeskError {}
 /** 400 InvalidPaginationParameter: the saved cursor is no longer accepted; re-read from the start. */
 export class InvalidCursor extends ZendeskError {}
 /** Any other 4xx: a request Zendesk will never accept as sent. */
@@ -142,8 +152,8 @@ export interface Outcome {
  * | failure                                       | ticket      | job      |
  * | claim lost (any error)                        | untouched   | complete |
  * | another backfill holds the lock               | (no ticket) | complete |
- * | 404 / 403                                     | not_found / forbidden | complete |
- * | credentials, configuration                    | queued      | retry, the worker stops (exit 2) |
+ * | 404 RecordNotFound / 403                      | not_found / forbidden | complete |
+ * | credentials, configuration, a URL that is not Zendesk's API (any other 404) | queued | retry, the worker stops (exit 2) |
  * | Zendesk's host unreachable (DNS, refused)     | queued, "waiting for Zendesk" | hold: no attempt used, even the last |
  * | shutdown (Interrupted)                        | queued      | retry; on the last attempt complete and requeue |
  * | malformed page, refused request, bad cursor   | failed      | give up (exit 1) |
@@ -157,7 +167,7 @@ export function outcomeOf({ error, attempt, retryLimit, claimLost }: Failure): O
   if (settled) return { ...none, ticket: settled, job: 'complete' };
   const reason = errorMessage(error);
   const lastAttempt = attempt > retryLimit;
-  if (error instanceof Unauthorized || error instanceof ConfigError) {
+  if (error instanceof Unauthorized || error instanceof ConfigError || error instanceof NotZendeskApi) {
     return { ...none, ticket: { status: 'queued', reason }, job: 'retry', stopWorker: true, exitCode: exitCodeFor(error) };
   }
   // Nothing was asked of this ticket: a host that never answered must not spend its retries.
@@ -173,7 +183,7 @@ export function outcomeOf({ error, attempt, retryLimit, claimLost }: Failure): O
   return { ...none, ticket: { status: 'queued', reason }, job: 'retry' };
 }
 
-/** 2 for what a person must fix (usage, configuration, credentials, database, a migration), else 1. */
+/** 2 for what a person must fix (usage, configuration, credentials, Zendesk's URL, database, a migration), else 1. */
 export function exitCodeFor(error: unknown): number {
   if (
     error instanceof UsageError ||
@@ -181,6 +191,7 @@ export function exitCodeFor(error: unknown): number {
     error instanceof DatabaseUnavailable ||
     error instanceof MigrationFailed ||
     error instanceof Unauthorized ||
+    error instanceof NotZendeskApi ||
     error instanceof ZendeskUnreachable
   ) {
     return 2;
@@ -230,6 +241,17 @@ const NETWORK_REASONS: Record<string, { reason: string; unreachable?: string }> 
   UND_ERR_CONNECT_TIMEOUT: { reason: 'connection timed out', unreachable: 'the connection timed out' },
   UND_ERR_HEADERS_TIMEOUT: { reason: 'timeout waiting for response headers' },
   UND_ERR_BODY_TIMEOUT: { reason: 'timeout reading the response body' },
+  // TLS: an https:// URL whose port speaks plain HTTP, or a certificate Node does not trust. A
+  // setting to fix, not a server having a bad moment: no request to that address will succeed.
+  ERR_SSL_WRONG_VERSION_NUMBER: { reason: 'TLS handshake failed', unreachable: 'the server does not speak TLS (is it an http:// address?)' },
+  ERR_SSL_PACKET_LENGTH_TOO_LONG: { reason: 'TLS handshake failed', unreachable: 'the server does not speak TLS (is it an http:// address?)' },
+  EPROTO: { reason: 'protocol error', unreachable: 'the TLS handshake failed (protocol error: is it an http:// address?)' },
+  ERR_TLS_CERT_ALTNAME_INVALID: { reason: 'TLS certificate does not match the host', unreachable: "the server's TLS certificate does not match the host name" },
+  CERT_HAS_EXPIRED: { reason: 'TLS certificate expired', unreachable: "the server's TLS certificate has expired" },
+  DEPTH_ZERO_SELF_SIGNED_CERT: { reason: 'self-signed TLS certificate', unreachable: "the server's TLS certificate is self-signed (not trusted)" },
+  SELF_SIGNED_CERT_IN_CHAIN: { reason: 'self-signed TLS certificate in chain', unreachable: "the server's TLS certificate chain is self-signed (not trusted; NODE_EXTRA_CA_CERTS adds a CA)" },
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: { reason: 'TLS certificate not verified', unreachable: "the server's TLS certificate cannot be verified (NODE_EXTRA_CA_CERTS adds a CA)" },
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: { reason: 'TLS certificate not verified', unreachable: "the server's TLS certificate cannot be verified (NODE_EXTRA_CA_CERTS adds a CA)" },
 };
 
 /** What a network error code means ("connection refused"), or undefined for any other code. */

@@ -3,12 +3,15 @@
 // with a 401. It asks /users/me, which costs nothing from the conversation-log budget, so that
 // re-syncing an unchanged ticket still costs that budget one request. The same request tells
 // whether the host exists and answers at all: a mistyped subdomain or a wrong port is reported
-// at once rather than after each ticket's retries run out.
-import { errorMessage, ServerError, Unauthorized, unreachableReason, ZendeskUnreachable } from '../errors.ts';
+// at once rather than after each ticket's retries run out; and whether what answers is Zendesk's
+// API: a base URL with /api/v2 in it, or one of a web server that is not Zendesk, answers 404
+// (or a page) for every request, which the sync must never meet.
+import { BadRequest, errorMessage, InvalidResponse, NotZendeskApi, ServerError, TicketNotFound, Unauthorized, unreachableReason, ZendeskUnreachable } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { fetchWithRetries } from './fetch-with-retries.ts';
 import { zendeskHttpInfo, type ZendeskHttp } from './http.ts';
 import { localBudget } from './rate-limit.ts';
+import { notZendeskApi, zendeskUrlSetting, type RawResponse, type ResponseContext } from './responses.ts';
 
 export interface CredentialCheck {
   http: ZendeskHttp;
@@ -18,15 +21,18 @@ export interface CredentialCheck {
 
 /**
  * Rejects with Unauthorized, naming `whatWaits`, when Zendesk refuses the credentials (or takes
- * them for an anonymous visitor), and with ZendeskUnreachable when the host does not resolve,
- * refuses the connection or does not answer. Any other outcome (a 5xx, a proxy that does not
- * know the endpoint, a dropped connection) is left to the sync, which meets it with its own retries.
+ * them for an anonymous visitor); with NotZendeskApi, naming `whatWaits`, when what answers is not
+ * Zendesk's API (a 404, a page that is not JSON, JSON without a user); and with ZendeskUnreachable
+ * when the host does not resolve, refuses the connection, fails the TLS handshake (an https://
+ * URL of a plain-HTTP port) or does not answer. Any other outcome (a 5xx, a 403, a dropped
+ * connection) is left to the sync, which meets it with its own retries.
  */
 export async function checkCredentials(check: CredentialCheck, whatWaits: string): Promise<void> {
   const log = check.log ?? silentLogger;
   const info = zendeskHttpInfo(check.http);
   const where = info?.host ? ` at ${info.host}` : '';
   const origin = info?.origin ?? info?.host ?? 'Zendesk';
+  const context: ResponseContext = { host: info?.host, timeoutMs: info?.timeoutMs, secrets: info?.secrets };
   try {
     await fetchWithRetries(
       {
@@ -45,13 +51,17 @@ export async function checkCredentials(check: CredentialCheck, whatWaits: string
       {
         path: 'api/v2/users/me.json',
         searchParams: new URLSearchParams(),
-        context: { host: info?.host, timeoutMs: info?.timeoutMs, secrets: info?.secrets },
+        context,
         page: 1,
-        // Not retried: a host that does not resolve or refuses connections will not in a second.
-        // A timeout is retried once (a slow answer is not no answer) and judged below.
-        rewordError: (error) => asZendeskUnreachable(error, origin, { timeouts: false }) ?? error,
+        // Not retried: a host that does not resolve or refuses connections will not in a second,
+        // and a server that is not Zendesk's API will not become it. A timeout is retried once (a
+        // slow answer is not no answer) and judged below.
+        rewordError: (error, answer) => asZendeskUnreachable(error, origin, { timeouts: false }) ?? notTheApi(error, answer, context) ?? error,
         validate: (value) => {
-          const id = (value as { user?: { id?: unknown } } | null)?.user?.id;
+          const user = (value as { user?: unknown } | null)?.user;
+          // Zendesk always answers with a user, whose id is null for an anonymous visitor.
+          if (!user || typeof user !== 'object') throw new InvalidResponse('the body has no user', { status: 200 });
+          const id = (user as { id?: unknown }).id;
           if (id === null || id === undefined) {
             throw new Unauthorized(`Zendesk${where} took the credentials for an anonymous visitor; check ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN`);
           }
@@ -63,6 +73,9 @@ export async function checkCredentials(check: CredentialCheck, whatWaits: string
     if (error instanceof Unauthorized) {
       throw new Unauthorized(`${error.message}; ${whatWaits}`, { status: error.status }, { cause: error });
     }
+    if (error instanceof NotZendeskApi) {
+      throw new NotZendeskApi(`${error.message}; ${whatWaits}`, { status: error.status }, { cause: error });
+    }
     if (error instanceof ZendeskUnreachable) throw error;
     const timedOut = asZendeskUnreachable(error, origin, { timeouts: true });
     if (timedOut) throw timedOut;
@@ -70,6 +83,33 @@ export async function checkCredentials(check: CredentialCheck, whatWaits: string
   }
 }
 
+/**
+ * NotZendeskApi when /users/me's answer shows the URL does not lead to Zendesk's API: any 404
+ * (even RecordNotFound: the account's root has a /users/me), a 2xx that is not JSON or has no
+ * user, or a refusal (4xx other than 401, 403, 429) whose body is not JSON. Else undefined: a 5xx,
+ * an empty or cut-off body, a 403 may be Zendesk having a bad moment, and the sync meets them.
+ */
+function notTheApi(error: unknown, answer: RawResponse | undefined, context: ResponseContext): NotZendeskApi | undefined {
+  if (error instanceof NotZendeskApi) return error;
+  if (!answer) return undefined;
+  const text = answer.body.trim();
+  const json = text.startsWith('{') || text.startsWith('[');
+  if (error instanceof TicketNotFound) return notZendeskApi(answer, context);
+  if (error instanceof BadRequest && !json) return notZendeskApi(answer, context);
+  if (error instanceof InvalidResponse && answer.status >= 200 && answer.status < 300 && text !== '' && (!json || parses(text))) {
+    return notZendeskApi(answer, context);
+  }
+  return undefined;
+}
+
+function parses(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * ZendeskUnreachable when `error` (a mapped ServerError) is a request that never reached a server,
@@ -79,9 +119,7 @@ export function asZendeskUnreachable(error: unknown, origin: string, options: { 
   if (!(error instanceof ServerError)) return undefined;
   const reason = reasonOf(error.cause, options.timeouts);
   if (!reason) return undefined;
-  const setting = /\.zendesk\.com$/i.test(new URL(origin.includes('://') ? origin : `https://${origin}`).hostname)
-    ? 'ZENDESK_SUBDOMAIN'
-    : 'ZENDESK_BASE_URL';
+  const setting = zendeskUrlSetting(origin);
   return new ZendeskUnreachable(`cannot reach Zendesk at ${origin}: ${reason} (check ${setting})`, {}, { cause: error });
 }
 

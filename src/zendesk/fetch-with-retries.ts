@@ -7,7 +7,7 @@
 // endpoint (the request, what a response tells the budget, validation, error wording) is passed in.
 import { isRetryable, RateLimited } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { ZendeskHttp } from './http.ts';
+import { zendeskHttpInfo, type ZendeskHttp } from './http.ts';
 import { backoffMs, sleep } from '../timing.ts';
 import type { RateLimitInfo, RequestBudget } from './rate-limit.ts';
 import { errorForFailure, readJsonResponse, receivedResponse, retryAfterMsOf, type RawResponse, type ResponseContext } from './responses.ts';
@@ -61,6 +61,9 @@ export interface FetchedPage<T> {
 export async function fetchWithRetries<T>(settings: RetrySettings, request: PageRequest<T>): Promise<FetchedPage<T>> {
   const { http, budget, signal, log, logName } = settings;
   const { context, page } = request;
+  // What a message about the URL itself names: the base URL as configured, and what was asked of it.
+  context.baseUrl ??= zendeskHttpInfo(http)?.baseUrl;
+  context.path ??= request.path;
 
   let failures = 0;
   let rateLimited = 0;

@@ -18,6 +18,8 @@ export interface ZendeskHttpInfo {
   host: string;
   /** Scheme and host, such as https://acme.zendesk.com: what a person typed, for messages. */
   origin: string;
+  /** The whole base URL as configured (a path included), for messages about the URL itself. */
+  baseUrl: string;
   timeoutMs: number;
   /** Strings that must never appear in a message or log line. */
   secrets: readonly string[];
@@ -59,7 +61,7 @@ export function createZendeskHttp(config: ZendeskConfig, options: ZendeskHttpOpt
   });
   const secrets = [config.auth.token, authorization.slice(authorization.indexOf(' ') + 1)];
   if (config.auth.kind === 'token') secrets.push(`${config.auth.email}/token:${config.auth.token}`);
-  infos.set(http, { host: new URL(baseUrl).host, origin: new URL(baseUrl).origin, timeoutMs: config.requestTimeoutMs, secrets });
+  infos.set(http, { host: new URL(baseUrl).host, origin: new URL(baseUrl).origin, baseUrl: baseUrl.replace(/\/+$/, ''), timeoutMs: config.requestTimeoutMs, secrets });
   return http;
 }
 

@@ -8,6 +8,7 @@ import {
   Forbidden,
   InvalidCursor,
   InvalidResponse,
+  NotZendeskApi,
   RateLimited,
   ServerError,
   TicketNotFound,
@@ -49,6 +50,10 @@ export interface ResponseContext extends ZendeskErrorContext {
   timeoutMs?: number;
   /** Exact strings (token, base64 credential) that must never reach a message. */
   secrets?: readonly string[];
+  /** The configured base URL (ZENDESK_BASE_URL, or the subdomain's), for messages about the URL itself. */
+  baseUrl?: string;
+  /** What was asked for, relative to the base URL (`api/v2/users/me.json`). */
+  path?: string;
 }
 
 /** Used when a 429 carries no Retry-After and no resets: long enough to let a window pass. */
@@ -88,6 +93,10 @@ export function errorForResponse(response: RawResponse, context: ResponseContext
   }
   if (status === 403) return new Forbidden(say(`Zendesk${at} does not allow reading ${ticket} (${what})`), errorContext);
   if (status === 404) {
+    // Only Zendesk's own word that the record is gone means the ticket is: an unknown route
+    // (InvalidEndpoint: /api/v2 twice in the URL) or a web server that is not Zendesk answers 404
+    // for every ticket, and taking that for a deletion would remove every stored ticket.
+    if (!saysRecordNotFound(response.body)) return notZendeskApi(response, context);
     return new TicketNotFound(say(`${capitalise(ticket)} was not found${at}: deleted or never existed (${what})`), errorContext);
   }
   if (status === 429) {
@@ -108,6 +117,62 @@ export function errorForResponse(response: RawResponse, context: ResponseContext
   if (status >= 500) return new ServerError(say(`Zendesk${at} failed while serving ${ticket} (${what})`), errorContext);
   // 1xx/3xx reaching us means a proxy or redirect we did not follow: not a page, worth a retry.
   return new InvalidResponse(say(`unexpected status ${what}`), errorContext);
+}
+
+/**
+ * True when a 404's body is Zendesk saying the record does not exist: `{"error": "RecordNotFound"}`,
+ * or `{"errors": [{"code", "title"}]}` whose code or title says RecordNotFound or Not found (and
+ * no code says InvalidEndpoint). Anything else (InvalidEndpoint, HTML, text, an empty body, other JSON)
+ * is not about the record.
+ */
+export function saysRecordNotFound(body: string): boolean {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return false;
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return false;
+  const record = parsed as Record<string, unknown>;
+  if (typeof record.error === 'string') return squash(record.error) === 'recordnotfound';
+  if (!Array.isArray(record.errors)) return false;
+  // Zendesk's items always carry a code: a title alone ("Not Found") is any JSON API's.
+  const items = record.errors.filter((item): item is Record<string, unknown> => !!item && typeof item === 'object' && typeof (item as Record<string, unknown>).code === 'string');
+  if (items.some((item) => squash(item.code) === 'invalidendpoint')) return false;
+  return items.some((item) => [item.code, item.title].some((said) => squash(said).endsWith('notfound')));
+}
+
+function squash(value: unknown): string {
+  return typeof value === 'string' ? value.toLowerCase().replace(/[^a-z]/g, '') : '';
+}
+
+/** Which setting gave this base URL, as far as the URL tells: a path or another host is ZENDESK_BASE_URL's. */
+export function zendeskUrlSetting(baseUrl: string): 'ZENDESK_BASE_URL' | 'ZENDESK_SUBDOMAIN' {
+  try {
+    const url = new URL(baseUrl.includes('://') ? baseUrl : `https://${baseUrl}`);
+    return /\.zendesk\.com$/i.test(url.hostname) && url.pathname.replace(/\/+$/, '') === '' ? 'ZENDESK_SUBDOMAIN' : 'ZENDESK_BASE_URL';
+  } catch {
+    return 'ZENDESK_BASE_URL';
+  }
+}
+
+/**
+ * NotZendeskApi for an answer that shows the configured URL does not lead to Zendesk's API,
+ * naming the setting, the URL (without credentials) and what it answered, in one line.
+ */
+export function notZendeskApi(response: RawResponse, context: ResponseContext = {}): NotZendeskApi {
+  const { status } = response;
+  const detail = describeBody(response.body, response.headers.get('content-type'), context.secrets).replace(/\s+/g, ' ');
+  const base = (context.baseUrl ?? (context.host ? `the server at ${context.host}` : 'Zendesk')).replace(/\/+$/, '');
+  const setting = zendeskUrlSetting(context.baseUrl ?? context.host ?? '');
+  const asked = context.path ? ` for /${context.path.replace(/^\/+/, '')}` : '';
+  const said = detail ? ` (${detail})` : ' (an empty body)';
+  const hint =
+    setting === 'ZENDESK_SUBDOMAIN'
+      ? 'check ZENDESK_SUBDOMAIN (acme for https://acme.zendesk.com)'
+      : "it must be the account's root URL, e.g. https://acme.zendesk.com (no /api/v2), or a proxy that passes /api/v2/ on to it";
+  const message = `${setting} (${base}) answered ${status} ${STATUS_CODES[status] ?? 'status'}${asked}${said}, which is not Zendesk's API: ${hint}`;
+  return new NotZendeskApi(hideSecrets(message, context.secrets), contextOf(context, status));
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   Interrupted,
   InvalidCursor,
   InvalidResponse,
+  NotZendeskApi,
   errorMessage,
   outcomeOf,
   RateLimited,
@@ -52,7 +53,8 @@ describe('outcomeOf', () => {
   });
 
   it('stops the worker on bad credentials or configuration, the ticket queued for later (exit 2)', () => {
-    for (const error of [new Unauthorized('401 Unauthorized'), new ConfigError('ZENDESK_EMAIL is missing')]) {
+    const notTheApi = new NotZendeskApi("ZENDESK_BASE_URL (http://127.0.0.1:7101/api/v2) answered 404 Not Found for /api/v2/tickets/1/conversation_log (InvalidEndpoint: Not found), which is not Zendesk's API");
+    for (const error of [new Unauthorized('401 Unauthorized'), new ConfigError('ZENDESK_EMAIL is missing'), notTheApi]) {
       expect(first(error)).toEqual({
         ticket: { status: 'queued', reason: error.message },
         job: 'retry',
@@ -102,7 +104,7 @@ describe('outcomeOf', () => {
 
 describe('exitCodeFor', () => {
   it('is 2 for what a person must fix and 1 for anything else', () => {
-    for (const error of [new UsageError('x'), new ConfigError('x'), new DatabaseUnavailable('x'), new Unauthorized('x')]) expect(exitCodeFor(error)).toBe(2);
+    for (const error of [new UsageError('x'), new ConfigError('x'), new DatabaseUnavailable('x'), new Unauthorized('x'), new NotZendeskApi('x')]) expect(exitCodeFor(error)).toBe(2);
     for (const error of [new ServerError('x'), new InvalidResponse('x'), new Error('x'), 'a string']) expect(exitCodeFor(error)).toBe(1);
   });
 });

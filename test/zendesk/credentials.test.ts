@@ -2,7 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Unauthorized } from '../../src/errors.ts';
+import { exitCodeFor, NotZendeskApi, Unauthorized, ZendeskUnreachable } from '../../src/errors.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { checkCredentials } from '../../src/zendesk/credentials.ts';
 import { clientFor, TOKEN } from './helpers.ts';
@@ -50,6 +50,52 @@ describe('checkCredentials', () => {
     } finally {
       await anonymous.close();
     }
+  });
+
+  it('refuses a base URL with /api/v2 in it: the 404 of /users/me names the setting and the URL, in one line (exit 2)', async () => {
+    sim.resetRequests();
+    const error = await failure(checkCredentials({ http: clientFor(`${sim.url}/api/v2`) }, 'nothing was queued'));
+    expect(error).toBeInstanceOf(NotZendeskApi);
+    expect(error.message).toBe(
+      `ZENDESK_BASE_URL (${sim.url}/api/v2) answered 404 Not Found for /api/v2/users/me.json (InvalidEndpoint: Not found), which is not Zendesk's API: ` +
+        "it must be the account's root URL, e.g. https://acme.zendesk.com (no /api/v2), or a proxy that passes /api/v2/ on to it; nothing was queued",
+    );
+    expect(exitCodeFor(error)).toBe(2);
+    // Not asked again: a server that is not Zendesk's API will not become it in a second.
+    expect(sim.requests.map((r) => [r.path, r.status])).toEqual([['/api/v2/api/v2/users/me.json', 404]]);
+  });
+
+  it('refuses a web server that is not Zendesk: a 404 page, a 200 page, JSON without a user, a 405 page', async () => {
+    const answers: [number, string, string][] = [
+      [404, 'text/html', '<html><head><title>404 Not Found</title></head><body>nginx</body></html>'],
+      [200, 'text/html', '<!doctype html><html><head><title>Welcome to nginx!</title></head></html>'],
+      [200, 'application/json', '{"status":"ok"}'],
+      [405, 'text/html', '<html><head><title>405 Not Allowed</title></head></html>'],
+    ];
+    for (const [status, type, body] of answers) {
+      const web = await serve((_req, res) => {
+        res.writeHead(status, { 'content-type': type });
+        res.end(body);
+      });
+      try {
+        const error = await failure(checkCredentials({ http: clientFor(web.url, { auth: { kind: 'token', email: 'a@b.c', token: 'tok-53cr3t' } }) }, 'nothing was queued'));
+        expect(error, body).toBeInstanceOf(NotZendeskApi);
+        expect(error.message).toMatch(new RegExp(`^ZENDESK_BASE_URL \\(${web.url.replace(/\./g, '\\.')}\\) answered ${status} .* for /api/v2/users/me\\.json .*; nothing was queued$`));
+        expect(error.message).not.toContain('tok-53cr3t');
+      } finally {
+        await web.close();
+      }
+    }
+  });
+
+  it('refuses https:// to a plain-HTTP port at once: ZendeskUnreachable naming the setting, one line (exit 2)', async () => {
+    const https = sim.url.replace(/^http:/, 'https:');
+    const started = Date.now();
+    const error = await failure(checkCredentials({ http: clientFor(https) }, 'nothing was queued'));
+    expect(error).toBeInstanceOf(ZendeskUnreachable);
+    expect(error.message).toBe(`cannot reach Zendesk at ${https}: the server does not speak TLS (is it an http:// address?) (check ZENDESK_BASE_URL)`);
+    expect(exitCodeFor(error)).toBe(2);
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('leaves any other answer to the sync (a proxy without the endpoint, a 5xx)', async () => {

@@ -4,6 +4,7 @@ import {
   Forbidden,
   InvalidCursor,
   InvalidResponse,
+  NotZendeskApi,
   RateLimited,
   ServerError,
   TicketNotFound,
@@ -74,6 +75,43 @@ describe('errorForResponse', () => {
     expect((notFound as TicketNotFound).status).toBe(404);
     expect(notFound.message).toBe(
       'Ticket 42 was not found at acme.zendesk.com: deleted or never existed (404 Not Found: RecordNotFound: Not found)',
+    );
+  });
+
+  it('takes a 404 for a deleted ticket only when Zendesk says RecordNotFound, in either JSON shape', async () => {
+    const listShape = await json({ errors: [{ code: 'RecordNotFound', title: 'Not found' }] }, 404);
+    expect(listShape).toBeInstanceOf(TicketNotFound);
+    expect(listShape.message).toContain('RecordNotFound: Not found');
+    expect(await json({ errors: [{ code: 'TicketNotFound', title: 'Ticket not found', detail: 'No ticket 42' }] }, 404)).toBeInstanceOf(TicketNotFound);
+  });
+
+  it('maps any other 404 (an unknown route, a page, no body) to NotZendeskApi, naming the setting and the URL', async () => {
+    const at = { ...context, baseUrl: 'http://user:pa55word@127.0.0.1:7101/api/v2', path: 'api/v2/tickets/42/conversation_log' };
+    const answers: [string | null, ResponseInit][] = [
+      [JSON.stringify({ error: 'InvalidEndpoint', description: 'Not found' }), { status: 404, headers: { 'content-type': 'application/json' } }],
+      [JSON.stringify({ errors: [{ code: 'InvalidEndpoint', title: 'Not found' }] }), { status: 404 }],
+      // A JSON API's or a web framework's own 404s: not Zendesk's word about a record.
+      [JSON.stringify({ errors: [{ status: '404', title: 'Not Found' }] }), { status: 404 }],
+      [JSON.stringify({ error: 'not found' }), { status: 404 }],
+      ['<!DOCTYPE html><html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>', { status: 404, headers: { 'content-type': 'text/html' } }],
+      ['Cannot GET /api/v2/api/v2/tickets/42/conversation_log', { status: 404, headers: { 'content-type': 'text/plain' } }],
+      ['', { status: 404 }],
+      [null, { status: 404 }],
+    ];
+    for (const [body, init] of answers) {
+      const error = errorForResponse(await raw(body, init), at);
+      expect(error, String(body)).toBeInstanceOf(NotZendeskApi);
+      expect(error.status).toBe(404);
+      expect(error.message).toMatch(
+        /^ZENDESK_BASE_URL \(http:\/\/user:\[redacted\]@127\.0\.0\.1:7101\/api\/v2\) answered 404 Not Found for \/api\/v2\/tickets\/42\/conversation_log \(.+\), which is not Zendesk's API: it must be the account's root URL, e\.g\. https:\/\/acme\.zendesk\.com/,
+      );
+      expect(error.message).not.toContain('pa55word');
+      expect(error.message).not.toMatch(/\n/);
+    }
+    // The subdomain's URL names ZENDESK_SUBDOMAIN.
+    const subdomain = errorForResponse(await raw('<html><title>Help Center</title></html>', { status: 404 }), { ...context, baseUrl: 'https://acme.zendesk.com', path: 'api/v2/users/me.json' });
+    expect(subdomain.message).toBe(
+      "ZENDESK_SUBDOMAIN (https://acme.zendesk.com) answered 404 Not Found for /api/v2/users/me.json (Help Center), which is not Zendesk's API: check ZENDESK_SUBDOMAIN (acme for https://acme.zendesk.com)",
     );
   });
 
