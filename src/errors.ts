@@ -58,13 +58,13 @@ export class Unauthorized extends ZendeskError {}
 /** 403: the agent may not read this ticket. A recorded outcome, not a failure. */
 export class Forbidden extends ZendeskError {}
 /**
- * 404 whose body says RecordNotFound: the ticket was deleted or never existed. A recorded
+ * 404 whose body is Zendesk's JSON (RecordNotFound): the ticket was deleted or never existed. A recorded
  * outcome, not a failure (its rows are removed).
  */
 export class TicketNotFound extends ZendeskError {}
 /**
- * The configured URL answers, but not as Zendesk's API does: a 404 that does not say
- * RecordNotFound (an unknown route, an HTML page, an empty body), or, at start-up, any answer of
+ * The configured URL answers, but not as Zendesk's API does: a 404 naming InvalidEndpoint (an
+ * unknown route) or whose body is not JSON (an HTML page, text, nothing), or, at start-up, any answer of
  * /users/me that is not Zendesk's (ZENDESK_BASE_URL with /api/v2 in it, a plain web server).
  * Says nothing about any ticket: no row is touched, and the whole run stops, as for Unauthorized.
  */

@@ -2,8 +2,8 @@
 // store it with its cursor in one statement, page after page. At most three pages are in
 // memory: one arriving, one being mapped, one being written. A read from the first event of a
 // ticket already stored (--full, a ticket that fits in one page, a rejected cursor) also removes
-// what Zendesk no longer returns; a 404 RecordNotFound removes the whole ticket (any other 404 is
-// NotZendeskApi, from src/zendesk/responses.ts, and removes nothing).
+// what Zendesk no longer returns; a 404 with Zendesk's JSON removes the whole ticket (one naming
+// InvalidEndpoint, or not JSON, is NotZendeskApi, from src/zendesk/responses.ts, and removes nothing).
 import type { OnDelete } from '../config.ts';
 import type { Db } from '../db/connection.ts';
 import { removeVanished, SeenRows, storedLog } from '../db/full-read.ts';
@@ -76,7 +76,7 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
       await readPages(deps, ticketId, null, result, options, log, seen);
     }
   } catch (error) {
-    // 404 RecordNotFound and 403 end the run as the ticket's status; any other failure is the worker's to handle.
+    // A 404 about the ticket and a 403 end the run as the ticket's status; any other failure is the worker's to handle.
     const settled = settledBy(error);
     if (!settled) throw error;
     if (settled.status === 'not_found') {

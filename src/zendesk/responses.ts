@@ -120,10 +120,13 @@ export function errorForResponse(response: RawResponse, context: ResponseContext
 }
 
 /**
- * True when a 404's body is Zendesk saying the record does not exist: `{"error": "RecordNotFound"}`,
- * or `{"errors": [{"code", "title"}]}` whose code or title says RecordNotFound or Not found (and
- * no code says InvalidEndpoint). Anything else (InvalidEndpoint, HTML, text, an empty body, other JSON)
- * is not about the record.
+ * True unless a 404's body shows it is not about the record: Zendesk answers a missing record
+ * with JSON (`{"error": "RecordNotFound"}`, or `{"errors": [{"code", "title"}]}` on newer
+ * endpoints), and an unknown route with `InvalidEndpoint`. A body that is not a JSON object (a web
+ * server's HTML page, text, nothing) or that names InvalidEndpoint is not Zendesk saying the ticket
+ * is gone. Any other JSON object is taken at its word: stopping every worker at each real deletion
+ * because Zendesk worded a 404 in a way not listed here would be worse, and a URL that is not
+ * Zendesk's API is caught before any ticket is read (the start-up check of /users/me).
  */
 export function saysRecordNotFound(body: string): boolean {
   let parsed: unknown;
@@ -134,12 +137,9 @@ export function saysRecordNotFound(body: string): boolean {
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return false;
   const record = parsed as Record<string, unknown>;
-  if (typeof record.error === 'string') return squash(record.error) === 'recordnotfound';
-  if (!Array.isArray(record.errors)) return false;
-  // Zendesk's items always carry a code: a title alone ("Not Found") is any JSON API's.
-  const items = record.errors.filter((item): item is Record<string, unknown> => !!item && typeof item === 'object' && typeof (item as Record<string, unknown>).code === 'string');
-  if (items.some((item) => squash(item.code) === 'invalidendpoint')) return false;
-  return items.some((item) => [item.code, item.title].some((said) => squash(said).endsWith('notfound')));
+  if (squash(record.error) === 'invalidendpoint') return false;
+  const items = Array.isArray(record.errors) ? record.errors : [];
+  return !items.some((item) => !!item && typeof item === 'object' && squash((item as Record<string, unknown>).code) === 'invalidendpoint');
 }
 
 function squash(value: unknown): string {
