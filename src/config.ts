@@ -46,6 +46,20 @@ export const DEFAULT_SERVE_PORT = 8787;
 export const DEFAULT_READONLY_ROLE = 'convlog_readonly';
 /** A signed request whose timestamp is further than this from now is refused (replay window). */
 export const DEFAULT_WEBHOOK_MAX_AGE_SECONDS = 300;
+/**
+ * Tickets in flight per worker process, CONVLOG_CONCURRENCY and `--concurrency` alike: each holds
+ * a page of events in memory, so a typo such as 100000 would exhaust the heap.
+ */
+export const MAX_CONCURRENCY = 256;
+/** CONVLOG_REQUEST_TIMEOUT, in seconds: an hour. Timers overflow past 2,147,483 s. */
+export const MAX_REQUEST_TIMEOUT_SECONDS = 3_600;
+/**
+ * Requests per minute for any of the three rate limits. Far above any Zendesk plan (2,500), it
+ * leaves the benchmarks their 1,000,000; the shared budgets store a limit as a 32-bit integer.
+ */
+export const MAX_RATE_LIMIT = 1_000_000;
+/** CONVLOG_FULL_RESYNC_DAYS: ten years, which is never in practice. */
+export const MAX_FULL_RESYNC_DAYS = 3_650;
 
 export interface ServeConfig {
   /** Signing secrets in any order: a request signed with any of them is accepted. Empty unless set. */
@@ -66,12 +80,17 @@ const optionalText = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
-function positiveInteger(fallback: number) {
+/** A whole number from 1 to `max`; `unit` words the maximum in its message ("seconds"). */
+function positiveInteger(fallback: number, max: number, unit = '') {
   return optionalText.transform((value, ctx) => {
     if (value === undefined) return fallback;
     const n = Number(value);
-    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n <= 0) {
+    if (!/^\d+$/.test(value) || n <= 0) {
       ctx.addIssue({ code: 'custom', message: `must be a positive integer, got "${value}"` });
+      return z.NEVER;
+    }
+    if (n > max) {
+      ctx.addIssue({ code: 'custom', message: `must be at most ${max}${unit ? ` ${unit}` : ''}, got "${value}"` });
       return z.NEVER;
     }
     return n;
@@ -98,14 +117,46 @@ const boolean = optionalText.transform((value, ctx) => {
   return z.NEVER;
 });
 
-const httpUrl = optionalText.refine((v) => v === undefined || /^https?:\/\/[^\s/]+/i.test(v), {
-  message: 'must be an http(s) URL such as https://acme.zendesk.com',
+/** The port of a URL's authority (after any user name and password), as written. */
+function writtenPort(url: string): string | undefined {
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(url)?.[1] ?? '';
+  return /:(\d*)$/.exec(authority.slice(authority.lastIndexOf('@') + 1))?.[1];
+}
+
+function badPort(url: string): string | undefined {
+  const port = writtenPort(url);
+  if (port === undefined || port === '') return undefined;
+  const n = Number(port);
+  return n >= 1 && n <= 65_535 ? undefined : `has port ${port}: a port is from 1 to 65535`;
+}
+
+// Never quoted in a message: a user name, password or query may hold a credential.
+const httpUrl = optionalText.superRefine((v, ctx) => {
+  if (v === undefined) return;
+  const problem = (message: string) => ctx.addIssue({ code: 'custom', message });
+  if (!/^https?:\/\/[^\s/]+/i.test(v)) return problem('must be an http(s) URL such as https://acme.zendesk.com');
+  // fetch refuses such a URL on every request, and its error quotes the password.
+  const authority = /^https?:\/\/([^/?#]*)/i.exec(v)?.[1] ?? '';
+  if (authority.includes('@')) {
+    return problem('must not carry a user name or password: use ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN');
+  }
+  const port = badPort(v);
+  if (port) return problem(port);
+  if (!URL.canParse(v)) return problem('is not a valid URL: give one such as https://acme.zendesk.com');
+  // Request paths are appended to the base URL: a query or fragment would end up in the middle.
+  if (/[?#]/.test(v)) return problem('must not have a query string (?...) or fragment (#...): give the root, such as https://acme.zendesk.com');
 });
 
 const postgresUrl = optionalText.superRefine((v, ctx) => {
   if (v === undefined) return;
   if (!/^postgres(ql)?:\/\/\S+$/i.test(v)) {
     ctx.addIssue({ code: 'custom', message: 'must be a postgres:// URL such as postgres://user:password@localhost:5432/convlog' });
+    return;
+  }
+  // A port out of range is not a character to percent-encode.
+  const port = badPort(v);
+  if (port) {
+    ctx.addIssue({ code: 'custom', message: port });
     return;
   }
   // A Postgres URL has no fragment, so a # can only be a password character, which cuts the URL
@@ -118,6 +169,19 @@ const postgresUrl = optionalText.superRefine((v, ctx) => {
     });
   }
 });
+
+/**
+ * node-postgres 8 treats sslmode=prefer, require and verify-ca as verify-full (the server's
+ * certificate and host name are checked) and prints a nine-line warning on every start that
+ * version 9 will weaken them to libpq's meaning. convlog asks for verify-full by name: the same
+ * connection, no warning. With uselibpqcompat=true in the URL, pg follows libpq and the URL is
+ * left as given (pg reads the parameter only in lower case, and only "true").
+ */
+export function explicitSslMode(url: string): string {
+  const query = url.indexOf('?');
+  if (query < 0 || /[?&]uselibpqcompat=true(?=&|$)/.test(url)) return url;
+  return url.slice(0, query) + url.slice(query).replace(/([?&])sslmode=(?:prefer|require|verify-ca)(?=&|$)/g, '$1sslmode=verify-full');
+}
 
 const subdomain = optionalText.refine((v) => v === undefined || /^[a-z0-9][a-z0-9-]*$/i.test(v), {
   message: 'must be the account name only, such as "acme" for https://acme.zendesk.com',
@@ -156,15 +220,15 @@ const envSchema = z.object({
   ZENDESK_EMAIL: optionalText,
   ZENDESK_API_TOKEN: optionalText,
   ZENDESK_OAUTH_TOKEN: optionalText,
-  CONVLOG_RATE_LIMIT: positiveInteger(100),
-  CONVLOG_EXPORT_RATE_LIMIT: positiveInteger(10),
-  CONVLOG_ACCOUNT_RATE_LIMIT: positiveInteger(100),
-  CONVLOG_CONCURRENCY: positiveInteger(4),
-  CONVLOG_REQUEST_TIMEOUT: positiveInteger(30),
+  CONVLOG_RATE_LIMIT: positiveInteger(100, MAX_RATE_LIMIT),
+  CONVLOG_EXPORT_RATE_LIMIT: positiveInteger(10, MAX_RATE_LIMIT),
+  CONVLOG_ACCOUNT_RATE_LIMIT: positiveInteger(100, MAX_RATE_LIMIT),
+  CONVLOG_CONCURRENCY: positiveInteger(4, MAX_CONCURRENCY),
+  CONVLOG_REQUEST_TIMEOUT: positiveInteger(30, MAX_REQUEST_TIMEOUT_SECONDS, 'seconds'),
   CONVLOG_REDACT_SYSTEM_METADATA: boolean,
   CONVLOG_ON_DELETE: oneOf(ON_DELETE_MODES, 'purge'),
-  CONVLOG_FULL_RESYNC_DAYS: positiveInteger(30),
-  CONVLOG_FULL_RESYNC_PERCENT: integerFrom(0, 100, 10, 'a percentage from 0 to 100'),
+  CONVLOG_FULL_RESYNC_DAYS: positiveInteger(30, MAX_FULL_RESYNC_DAYS, 'days'),
+  CONVLOG_FULL_RESYNC_PERCENT: integerFrom(0, 100, 10, 'a percentage'),
   LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
   // convlog serve: webhooks
   CONVLOG_WEBHOOK_SECRET: webhookSecrets,
@@ -238,7 +302,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = processEnvironment(), option
   if (options.needZendesk && !zendesk) throw new ConfigError(`${problems.join('; ')} (see .env.example)`);
   if (options.needWebhookSecret && e.CONVLOG_WEBHOOK_SECRET.length === 0) throw new ConfigError(`${MISSING_WEBHOOK_SECRET} (see .env.example)`);
   return {
-    databaseUrl: e.DATABASE_URL,
+    databaseUrl: e.DATABASE_URL === undefined ? undefined : explicitSslMode(e.DATABASE_URL),
     dataDir: path.resolve(e.CONVLOG_DATA_DIR ?? '.convlog'),
     rateLimit: e.CONVLOG_RATE_LIMIT,
     exportRateLimit: e.CONVLOG_EXPORT_RATE_LIMIT,

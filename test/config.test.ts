@@ -77,6 +77,21 @@ describe('loadConfig', () => {
     expect(problems({ ZENDESK_SUBDOMAIN: 'acme', ZENDESK_API_TOKEN: 'x' }, true)).toContain('ZENDESK_EMAIL is missing');
   });
 
+  it('asks node-postgres for verify-full by name where it would treat the sslmode as verify-full and warn', () => {
+    const url = (query: string) => loadConfig({ DATABASE_URL: `postgres://u:p%23w@db.example.com:5432/convlog${query}` }).databaseUrl;
+    for (const mode of ['require', 'prefer', 'verify-ca']) {
+      expect(url(`?sslmode=${mode}&application_name=x`)).toBe('postgres://u:p%23w@db.example.com:5432/convlog?sslmode=verify-full&application_name=x');
+    }
+    // libpq's semantics asked for, and the modes pg takes as they are: left alone.
+    for (const query of ['?sslmode=require&uselibpqcompat=true', '?sslmode=verify-full', '?sslmode=disable', '?sslmode=no-verify', '']) {
+      expect(url(query)).toBe(`postgres://u:p%23w@db.example.com:5432/convlog${query}`);
+    }
+  });
+
+  it('states a range once in its message', () => {
+    expect(problems({ CONVLOG_FULL_RESYNC_PERCENT: '101' })).toBe('CONVLOG_FULL_RESYNC_PERCENT must be a percentage from 0 to 100, got "101" (see .env.example)');
+  });
+
   it('never puts a secret value into its messages', () => {
     const message = problems({ ...account, ZENDESK_API_TOKEN: 'super-secret-token', CONVLOG_RATE_LIMIT: '-1' }, true);
     expect(message).not.toContain('super-secret-token');

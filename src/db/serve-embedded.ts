@@ -1,12 +1,11 @@
 // The embedded Postgres kept up on purpose, for psql and BI tools (`convlog db-server`), on a
 // port the person may choose. It is the same cluster every command uses under CONVLOG_DATA_DIR:
 // commands run meanwhile find it through its postmaster.pid and share it (src/db/embedded.ts).
-import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { DatabaseUnavailable, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { assertSearchable, embeddedServer, embeddedUrl, initialiseAndStart, isAlive, livePostmaster } from './embedded.ts';
+import { embeddedServer, embeddedUrl, initialiseAndStart, isAlive, livePostmaster, prepareDataDir } from './embedded.ts';
 
 export { livePostmaster };
 
@@ -31,10 +30,7 @@ export function clusterDir(dataDir: string): string {
  */
 export async function serveEmbeddedPostgres(dataDir: string, port: number, log: Logger): Promise<ServedCluster> {
   const databaseDir = clusterDir(dataDir);
-  fs.mkdirSync(dataDir, { recursive: true });
-  // Postgres runs as the `postgres` user when we are root; it must reach the data directory.
-  fs.chmodSync(dataDir, 0o755);
-  if (process.getuid?.() === 0) assertSearchable(dataDir, 'above the data directory', 'choose another CONVLOG_DATA_DIR');
+  prepareDataDir(dataDir);
   await assertPortFree(port);
 
   // The password the other commands connect with, taken from the one place that defines it.

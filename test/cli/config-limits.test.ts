@@ -1,0 +1,134 @@
+// Values the environment may hold that pass a naive check and then fail every request, exhaust
+// the heap, overflow a timer or spin forever: each is refused at start-up, through the real
+// command line, as one line with exit code 2, and nothing is created or changed.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MAX_CONCURRENCY } from '../../src/config.ts';
+import { runCli, runProgram } from '../helpers/cli.ts';
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-config-limits-'));
+fs.chmodSync(root, 0o755); // the embedded Postgres runs as another user when tests run as root
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+// Nothing listens there: a value that wrongly passed validation fails at once, with another line.
+const NO_DATABASE = 'postgres://convlog@127.0.0.1:1/nowhere';
+const ACCOUNT = { ZENDESK_SUBDOMAIN: 'acme', ZENDESK_EMAIL: 'agent@example.com', ZENDESK_API_TOKEN: 'token-123', DATABASE_URL: NO_DATABASE };
+
+/** The command's stderr as one line, after checking it is exactly one, and exit code 2. */
+function oneLine(result: { code: number | null; stdout: string; stderr: string }): string {
+  expect(result.code, result.stderr).toBe(2);
+  const lines = result.stderr.trim().split('\n');
+  expect(lines, result.stderr).toHaveLength(1);
+  return lines[0];
+}
+
+describe('ZENDESK_BASE_URL', () => {
+  it('refuses a user name or password in it without ever printing the password', async () => {
+    const [withBoth, passwordOnly] = await Promise.all([
+      runCli(['sync', '1'], { env: { ...ACCOUNT, ZENDESK_BASE_URL: 'http://user:hunter2@127.0.0.1:7101' } }),
+      runCli(['status'], { env: { DATABASE_URL: NO_DATABASE, ZENDESK_BASE_URL: 'https://:hunter2@acme.example.com/zendesk' } }),
+    ]);
+    const refusal = 'ZENDESK_BASE_URL must not carry a user name or password: use ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN (see .env.example)';
+    expect(oneLine(withBoth)).toBe(`convlog sync: ${refusal}`);
+    expect(oneLine(passwordOnly)).toBe(`convlog status: ${refusal}`);
+    for (const result of [withBoth, passwordOnly]) expect(result.stdout + result.stderr).not.toContain('hunter2');
+  });
+
+  it('refuses a port out of range, a query string and a fragment', async () => {
+    const [port, query, fragment] = await Promise.all(
+      ['http://127.0.0.1:99999', 'https://proxy.example.com/zendesk?token=abcdef', 'https://acme.zendesk.com/#top'].map((url) =>
+        runCli(['sync', '1'], { env: { ...ACCOUNT, ZENDESK_BASE_URL: url } }),
+      ),
+    );
+    expect(oneLine(port)).toBe('convlog sync: ZENDESK_BASE_URL has port 99999: a port is from 1 to 65535 (see .env.example)');
+    const noQuery = 'convlog sync: ZENDESK_BASE_URL must not have a query string (?...) or fragment (#...): give the root, such as https://acme.zendesk.com (see .env.example)';
+    expect(oneLine(query)).toBe(noQuery);
+    expect(query.stderr).not.toContain('abcdef');
+    expect(oneLine(fragment)).toBe(noQuery);
+  });
+});
+
+describe('numeric limits', () => {
+  it('caps CONVLOG_CONCURRENCY where --concurrency is capped', async () => {
+    const [variable, flag] = await Promise.all([
+      runCli(['work', '--until-idle'], { env: { ...ACCOUNT, CONVLOG_CONCURRENCY: '100000' } }),
+      runCli(['work', '--until-idle', '--concurrency', String(MAX_CONCURRENCY + 1)], { env: ACCOUNT }),
+    ]);
+    expect(oneLine(variable)).toBe(`convlog work: CONVLOG_CONCURRENCY must be at most ${MAX_CONCURRENCY}, got "100000" (see .env.example)`);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain(`--concurrency must be an integer from 1 to ${MAX_CONCURRENCY}, got "${MAX_CONCURRENCY + 1}"`);
+  });
+
+  it('refuses a request timeout a timer cannot hold, and other values past their range, in one line', async () => {
+    const [timeout, all] = await Promise.all([
+      runCli(['sync', '1'], { env: { ...ACCOUNT, CONVLOG_REQUEST_TIMEOUT: '3000000' } }),
+      runCli(['status'], {
+        env: {
+          DATABASE_URL: NO_DATABASE,
+          CONVLOG_RATE_LIMIT: '99999999999999999999',
+          CONVLOG_ACCOUNT_RATE_LIMIT: '3000000000',
+          CONVLOG_FULL_RESYNC_DAYS: '100000000',
+          CONVLOG_FULL_RESYNC_PERCENT: '101',
+        },
+      }),
+    ]);
+    expect(oneLine(timeout)).toBe('convlog sync: CONVLOG_REQUEST_TIMEOUT must be at most 3600 seconds, got "3000000" (see .env.example)');
+    expect(oneLine(all)).toBe(
+      'convlog status: CONVLOG_RATE_LIMIT must be at most 1000000, got "99999999999999999999"; ' +
+        'CONVLOG_ACCOUNT_RATE_LIMIT must be at most 1000000, got "3000000000"; ' +
+        'CONVLOG_FULL_RESYNC_DAYS must be at most 3650 days, got "100000000"; ' +
+        'CONVLOG_FULL_RESYNC_PERCENT must be a percentage from 0 to 100, got "101" (see .env.example)',
+    );
+  });
+});
+
+describe('DATABASE_URL', () => {
+  it('names a port out of range instead of hinting at percent-encoding', async () => {
+    const result = await runCli(['status'], { env: { DATABASE_URL: 'postgres://convlog:secret@127.0.0.1:99999/convlog' } });
+    expect(oneLine(result)).toBe('convlog status: DATABASE_URL has port 99999: a port is from 1 to 65535 (see .env.example)');
+  });
+
+  it('sslmode=require prints no node-postgres security warning', async () => {
+    // A process of its own: the warning is printed once per process, by Node, on its stderr.
+    const result = await runProgram(['migrate'], { env: { DATABASE_URL: `${NO_DATABASE}?sslmode=require` } });
+    expect(result.stderr).not.toContain('SECURITY WARNING');
+    expect(oneLine(result)).toBe('convlog migrate: cannot connect to Postgres at 127.0.0.1:1/nowhere: connection refused (is Postgres running there?) (check DATABASE_URL)');
+  });
+});
+
+describe('CONVLOG_DATA_DIR', () => {
+  it('refuses a regular file, and leaves it as it was', async () => {
+    const file = path.join(root, 'a-file');
+    fs.writeFileSync(file, 'kept');
+    const [itself, below] = await Promise.all([
+      runCli(['status'], { env: { CONVLOG_DATA_DIR: file } }),
+      runCli(['status'], { env: { CONVLOG_DATA_DIR: path.join(file, 'data') } }),
+    ]);
+    expect(oneLine(itself)).toBe(`convlog status: CONVLOG_DATA_DIR (${file}) cannot be used: it is a file, not a folder`);
+    expect(oneLine(below)).toBe(`convlog status: CONVLOG_DATA_DIR (${path.join(file, 'data')}) cannot be used: ${file} is a file, not a folder`);
+    expect(fs.readFileSync(file, 'utf8')).toBe('kept');
+  });
+
+  it('refuses a folder under /proc at once, instead of retrying mkdir forever', async () => {
+    // A process of its own: the endless mkdir blocks the event loop, so only SIGKILL ends it.
+    const result = await runProgram(['status'], { env: { CONVLOG_DATA_DIR: '/proc/convlog-nope/data' }, timeoutMs: 30_000 });
+    expect(oneLine(result)).toBe('convlog status: CONVLOG_DATA_DIR (/proc/convlog-nope/data) cannot be used: cannot create /proc/convlog-nope: this file system does not allow creating it');
+    expect(result.ms).toBeLessThan(20_000);
+  });
+
+  it('a cluster that exits at start-up is reported with the reason Postgres gave', async () => {
+    // A cluster of a version this Postgres cannot open; run as root, Postgres (as "postgres")
+    // cannot even read it. Either way it exits before it is ready, and says why.
+    const dataDir = path.join(root, 'old-cluster');
+    fs.mkdirSync(path.join(dataDir, 'pg'), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(path.join(dataDir, 'pg', 'PG_VERSION'), '9\n');
+    fs.writeFileSync(path.join(dataDir, 'pg', 'postgresql.conf'), '');
+    const result = await runCli(['status'], { env: { CONVLOG_DATA_DIR: dataDir } });
+    const line = oneLine(result);
+    expect(line).toMatch(new RegExp(`^convlog status: could not start the embedded Postgres in ${path.join(dataDir, 'pg')}: .+ \\(set DATABASE_URL to use your own server\\)$`));
+    expect(line).toMatch(/database files are incompatible with server|could not access the server configuration file/);
+    expect(line).not.toContain('undefined');
+  });
+});
