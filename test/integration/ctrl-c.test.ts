@@ -1,0 +1,59 @@
+// Ctrl-C in a terminal signals the whole foreground process group, not only convlog. On the
+// embedded default the Postgres convlog starts must not be in that group: it would take the
+// SIGINT for a fast shutdown and cut every connection while convlog still finishes its pages,
+// and the command ended in "terminating connection due to administrator command" errors and a
+// crash instead of its summary.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
+import { BIN, cleanEnv } from '../helpers/cli.ts';
+
+let sim: Simulator;
+let dataDir: string;
+
+beforeAll(async () => {
+  sim = await startSimulator({ tickets: 60, latency: 300 });
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-ctrl-c-'));
+  // The embedded Postgres runs as `postgres` when the tests run as root: it must reach the folder.
+  fs.chmodSync(dataDir, 0o755);
+});
+afterAll(async () => {
+  await sim?.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+it('Ctrl-C to the whole process group of `sync` on the embedded default ends in its summary, not in lost connections', { timeout: 120_000 }, async () => {
+  const env = cleanEnv({
+    CONVLOG_DATA_DIR: dataDir,
+    ZENDESK_BASE_URL: sim.url,
+    ZENDESK_EMAIL: 'agent@example.com',
+    ZENDESK_API_TOKEN: 'token',
+    LOG_LEVEL: 'info',
+  });
+  // detached: the command leads a process group of its own, as a shell's foreground job does.
+  const child = spawn(process.execPath, [BIN, 'sync', '--range', '1..60'], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  try {
+    // Some tickets synced: Postgres is up and pages are in flight.
+    for (let i = 0; i < 600 && !/"msg":"ticket synced"/.test(stderr); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(stderr).toMatch(/"msg":"ticket synced"/);
+    process.kill(-child.pid!, 'SIGINT');
+    const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 60_000))]);
+    expect(code, stderr.slice(-3000)).not.toBe('hung');
+    expect(stdout).toMatch(/unfinished \d+ \(interrupted; they stay queued\)/);
+    expect(stderr).not.toMatch(/administrator command|shutting down|Failed query|unexpected error/);
+  } finally {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+});
