@@ -1,8 +1,9 @@
 // Argument parsing and wiring only: each command lives in src/commands/.
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import pkg from '../package.json' with { type: 'json' };
 import { DEFAULT_READONLY_ROLE, DEFAULT_SERVE_PORT, LOG_LEVELS, loadConfig, processEnvironment, type LoadConfigOptions } from './config.ts';
 import { ConvlogError, exitCodeFor, UsageError } from './errors.ts';
+import { printable, quoted } from './ids.ts';
 import { createLogger } from './log.ts';
 import type { Command, CommandContext, CommandIo } from './commands/types.ts';
 
@@ -68,26 +69,26 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
   }
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) {
-    stderr.write(`convlog: unknown command "${name}"\n\n${usage()}\n`);
+    const near = COMMANDS.find((c) => editDistance(c.name, name) <= 2);
+    stderr.write(`convlog: unknown command ${quoted(name)}${near ? `; did you mean ${near.name}?` : ''} (convlog --help lists the commands)\n`);
     return 2;
   }
   const command = await entry.load();
+  // One line after the error: the usage when it is a line, else where to find it.
+  const usageLine = command.usage.includes('\n')
+    ? `usage: ${command.usage.split('\n')[0].trim()} (convlog ${name} --help lists the options)`
+    : `usage: ${command.usage}`;
 
+  const options = { ...command.options, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } satisfies ParseArgsOptionsConfig;
   let values: Record<string, unknown>;
   let positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({
-      args: rest,
-      options: { ...command.options, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: command.allowPositionals ?? false,
-      strict: true,
-    }));
+    let tokens: ReturnType<typeof parseArgs>['tokens'];
+    ({ values, positionals, tokens } = parseArgs({ args: rest, options, allowPositionals: command.allowPositionals ?? false, strict: true, tokens: true }));
+    if (!values.help) refuseRepeats(tokens ?? [], options);
   } catch (error) {
-    // An unquoted `--cron */5 * * * *` reaches us with each * expanded into file names.
-    const hint = name === 'schedule' && /Unexpected argument/.test((error as Error).message)
-      ? '\n(quote the cron expression, as in --cron "*/5 * * * *": the shell expands an unquoted * into file names)'
-      : '';
-    stderr.write(`convlog ${name}: ${(error as Error).message}${hint}\nusage: ${command.usage}\n`);
+    const message = error instanceof UsageError ? error.message : parseError(error as Error, rest, name);
+    stderr.write(`convlog ${name}: ${printable(message, MAX_MESSAGE)}\n${usageLine}\n`);
     return 2;
   }
   if (values.help) {
@@ -137,16 +138,75 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
     return await command.run(values as never, positionals, ctx);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    stderr.write(`convlog ${name}: ${message}\n`);
+    // A message may quote what someone typed or what a server answered: never raw escape bytes.
+    stderr.write(`convlog ${name}: ${printable(message, verbose ? Infinity : MAX_MESSAGE)}\n`);
     if (verbose && error instanceof Error) stderr.write(`${error.stack ?? ''}\n`);
     if (!(error instanceof ConvlogError) && !verbose) {
       stderr.write('(an unexpected error: run again with --verbose for details)\n');
     }
-    if (error instanceof UsageError && error.showUsage && command.usageOnError !== false) stderr.write(`usage: ${command.usage}\n`);
+    if (error instanceof UsageError && error.showUsage && command.usageOnError !== false) stderr.write(`${usageLine}\n`);
     return exitCodeFor(error);
   } finally {
     io?.signal?.removeEventListener('abort', stop);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** Longer error messages are cut: one line on a terminal, however long a value it quotes. */
+const MAX_MESSAGE = 1_000;
+
+type Token = NonNullable<ReturnType<typeof parseArgs>['tokens']>[number];
+
+/**
+ * parseArgs keeps the last of two values of a flag without a word: `--range 1..5 --range 7..9`
+ * would queue 7..9 only. A flag that is not declared `multiple` may be given once.
+ */
+function refuseRepeats(tokens: readonly Token[], options: ParseArgsOptionsConfig): void {
+  const seen = new Set<string>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || options[token.name]?.multiple) continue;
+    if (seen.has(token.name)) throw new UsageError(`--${token.name} was given twice; give it once`);
+    seen.add(token.name);
+  }
+}
+
+/** parseArgs's error as one line (its "ambiguous" message takes three). */
+function parseError(error: Error, args: readonly string[], name: string): string {
+  const [first] = error.message.split('\n');
+  // `--since -5d`: a value starting with a dash is read as a flag unless it is joined with "=".
+  const ambiguous = /^Option '(-[^' ]+)' argument is ambiguous/.exec(first);
+  if (ambiguous) {
+    const flag = ambiguous[1];
+    const long = /use '(--[^=']+)=/.exec(error.message)?.[1] ?? flag;
+    const value = args[args.indexOf(flag) + 1] ?? '';
+    return `${flag} needs a value, and ${quoted(value)} is read as an option: write ${long}=${printable(value, 40)} to give a value starting with a dash`;
+  }
+  // The argument parseArgs quotes whole, shortened like every other quoted value.
+  const unknown = /^Unknown option '([\s\S]*?)'(\. To specify a positional argument[\s\S]*)?$/.exec(error.message);
+  if (unknown) {
+    const shown = printable(unknown[1], 40);
+    return `Unknown option '${shown}'${unknown[2] ? `; an argument starting with "-" goes at the end, after --, as in -- "${shown}"` : ''}`;
+  }
+  const unexpected = /^Unexpected argument '([\s\S]*)'\. This command does not take positional arguments$/.exec(error.message);
+  if (unexpected) {
+    // An unquoted `--cron */5 * * * *` reaches us with each * expanded into file names.
+    const hint = name === 'schedule'
+      ? '; quote the cron expression, as in --cron "*/5 * * * *": the shell expands an unquoted * into file names'
+      : '';
+    return `Unexpected argument '${printable(unexpected[1], 40)}': ${name} takes no arguments besides its options${hint}`;
+  }
+  return first;
+}
+
+/** Levenshtein distance, for "did you mean" on a mistyped command. */
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = row;
+  }
+  return previous[b.length];
 }

@@ -19,3 +19,43 @@ export function positiveId(value: unknown): number | null {
   const reading = readId(value);
   return 'id' in reading ? reading.id : null;
 }
+
+// How a message shows what a person typed or a file held. Not about ids alone, but it lives here
+// because every layer that quotes input may import this module (src/errors.ts would be the other
+// such place).
+
+// What a terminal may act on rather than show: C0 and C1 control characters (ESC starts colour
+// and cursor sequences), DEL, line and paragraph separators, the marks and overrides that reorder
+// text, and halves of a surrogate pair on their own.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
+
+function escapeUnprintable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The first `max` characters of `text` (a surrogate pair is not split), and whether any were left out. */
+function shorten(text: string, max: number): { text: string; cut: boolean } {
+  if (text.length <= max) return { text, cut: false };
+  const head = text.slice(0, max);
+  return { text: /[\ud800-\udbff]$/.test(head) ? head.slice(0, -1) : head, cut: true };
+}
+
+/**
+ * `text` safe to write to a terminal: control characters escaped the way JSON writes them
+ * (`\n`, `\u001b`), and cut after `max` characters with "…".
+ */
+export function printable(text: string, max = Infinity): string {
+  const { text: head, cut } = shorten(text, max);
+  return `${escapeUnprintable(head)}${cut ? '…' : ''}`;
+}
+
+/**
+ * A value from the command line, a file or a query, quoted for an error message: in double
+ * quotes, with quotes, backslashes and control characters escaped as JSON.stringify does, and
+ * its first `max` characters only, then "…" (a 1 MB token is not echoed whole).
+ */
+export function quoted(value: unknown, max = 40): string {
+  const { text: head, cut } = shorten(String(value), max);
+  return `"${escapeUnprintable(head.replace(/["\\]/g, '\\$&'))}${cut ? '…' : ''}"`;
+}

@@ -1,13 +1,14 @@
 // Parsing of command-line values shared by several commands; each throws one UsageError that
 // names the flag and what it accepts.
 import { UsageError } from '../errors.ts';
+import { quoted } from '../ids.ts';
 import { MIN_START_AGE_SECONDS } from '../zendesk/incremental-export.ts';
 
 /** `--flag N`: an integer from 1 to max, or `fallback` when the flag is absent. */
 export function integerFlag(flag: string, value: unknown, fallback: number, max: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!/^\d+$/.test(String(value)) || n < 1 || n > max) throw new UsageError(`${flag} must be an integer from 1 to ${max}, got "${String(value)}"`);
+  if (!/^\d+$/.test(String(value)) || n < 1 || n > max) throw new UsageError(`${flag} must be an integer from 1 to ${max}, got ${quoted(value)}`);
   return n;
 }
 
@@ -30,7 +31,7 @@ export interface Since {
 
 function badSince(text: string, why?: string): UsageError {
   return new UsageError(
-    `invalid --since "${text}"${why ? `: ${why}` : ''}: give an ISO date or time (2024-05-01, 2024-05-01T08:00:00Z; UTC unless it names an offset) or a duration before now (7d, 12h, 90m)`,
+    `invalid --since ${quoted(text)}${why ? `: ${why}` : ''}: give an ISO date or time (2024-05-01, 2024-05-01T08:00:00Z; UTC unless it names an offset) or a duration before now (7d, 12h, 90m)`,
   );
 }
 
@@ -65,4 +66,17 @@ export function parseSince(text: string, now = Date.now()): Since {
   const latest = Math.floor(now / 1000) - MIN_START_AGE_SECONDS;
   const startTime = Math.floor(ms / 1000);
   return startTime > latest ? { startTime: latest, clamped: true } : { startTime, clamped: false };
+}
+
+const HOST_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
+
+/**
+ * A server that could not listen (src/serve/http.ts says why) with what to change: the flag or
+ * variable that gave the port, or the host. Any other error is returned as it is.
+ */
+export function listenFailure(error: unknown, names: { port: string; host?: string }): unknown {
+  if (!(error instanceof UsageError) || !/^cannot listen on /.test(error.message)) return error;
+  const code = (error.cause as NodeJS.ErrnoException | undefined)?.code ?? '';
+  const change = HOST_CODES.has(code) && names.host ? `check ${names.host}` : `choose another port with ${names.port}`;
+  return new UsageError(`${error.message} (${change})`, { cause: error.cause, showUsage: false });
 }

@@ -5,6 +5,7 @@ import { openDatabase } from '../db/connection.ts';
 import { EMBEDDED_DATABASE, embeddedUrl, freePort } from '../db/embedded.ts';
 import { clusterDir, livePostmaster, serveEmbeddedPostgres, type ServedCluster } from '../db/serve-embedded.ts';
 import { DatabaseUnavailable, UsageError } from '../errors.ts';
+import { quoted } from '../ids.ts';
 import type { Command, CommandContext } from './types.ts';
 
 export const dbServer: Command = {
@@ -80,7 +81,7 @@ function printConnection(ctx: CommandContext, port: number): void {
 
 function portFrom(value: unknown): number {
   const n = Number(value);
-  if (!/^\d+$/.test(String(value)) || n < 1 || n > 65535) throw new UsageError(`--port must be an integer from 1 to 65535, got "${String(value)}"`);
+  if (!/^\d+$/.test(String(value)) || n < 1 || n > 65535) throw new UsageError(`--port must be an integer from 1 to 65535, got ${quoted(value)}`);
   return n;
 }
 

@@ -13,7 +13,13 @@ export const purge: Command = {
   allowPositionals: true,
   async run(values, positionals, ctx) {
     const config = ctx.config();
-    const ids = await readTicketIds({ args: positionals, file: values.file as string | undefined, range: values.range as string | undefined, stdin: ctx.stdin });
+    const ids = await readTicketIds({
+      args: positionals,
+      file: values.file as string | undefined,
+      range: values.range as string | undefined,
+      stdin: ctx.stdin,
+      nothing: 'nothing was purged',
+    });
     const database = await openDatabase(config, ctx.log);
     try {
       const { removed, refused } = await purgeTickets(database.db, ids, { how: 'purge command', mode: 'purge', refuseActive: true });

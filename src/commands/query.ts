@@ -7,6 +7,7 @@ import { SQL_TIMEOUT_MS } from '../db/read-only-query.ts';
 import { QueryRejected, runReadOnly, type ReadOnlyResult } from '../db/run-read-only.ts';
 import { formatTable } from './table.ts';
 import { UsageError } from '../errors.ts';
+import { printable } from '../ids.ts';
 import type { Command } from './types.ts';
 
 const USAGE = 'convlog query "SQL" | - | --file (-f) PATH [--csv]';
@@ -37,11 +38,11 @@ export const query: Command = {
       }
       return 0;
     } catch (error) {
-      // What the person typed is wrong: one line, no usage text, and nothing ran or changed.
+      // What the person typed is wrong: one line (the CLI prints it, control characters escaped),
+      // no usage text, exit 2, and nothing ran or changed.
       if (!(error instanceof UsageError)) throw error;
       const message = error instanceof QueryRejected ? `the query ${error.message}; nothing was changed` : error.message;
-      ctx.stderr.write(`convlog query: ${message}\n`);
-      return 2;
+      throw new UsageError(message, { cause: error, showUsage: false });
     }
   },
 };
@@ -60,12 +61,14 @@ async function readSql(positionals: string[], file: string | undefined, stdin: N
     try {
       sql = fs.readFileSync(file, 'utf8');
     } catch (error) {
-      throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, { cause: error });
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+      throw new UsageError(`cannot read ${printable(file, 200)}: ${why}`, { cause: error });
     }
   } else {
     sql = source;
   }
-  if (sql.trim() === '') throw new UsageError(`the query is empty${source === '-' ? ' (nothing on standard input)' : file ? ` (${file})` : ''}`);
+  if (sql.trim() === '') throw new UsageError(`the query is empty${source === '-' ? ' (nothing on standard input)' : file ? ` (${printable(file, 200)})` : ''}`);
   return sql;
 }
 

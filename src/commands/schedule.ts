@@ -1,6 +1,7 @@
 import { PgBoss } from 'pg-boss';
 import { loadExportPosition } from '../db/sync-state.ts';
 import { UsageError } from '../errors.ts';
+import { quoted } from '../ids.ts';
 import { BOSS_SCHEMA } from '../queue/boss.ts';
 import { registerSchedule, removeSchedule, scheduleStatus, validateCron } from '../queue/backfill-job.ts';
 import { parseSince } from './args.ts';
@@ -16,7 +17,16 @@ function checkCron(cron: string, tz: string): Date[] {
   try {
     parser.previewSchedule('* * * * *', { tz, count: 1, from: new Date() });
   } catch {
-    throw new UsageError(`invalid --tz "${tz}": give an IANA time zone such as UTC, Europe/Berlin or America/New_York`);
+    throw new UsageError(`invalid --tz ${quoted(tz)}: give an IANA time zone such as UTC, Europe/Berlin or America/New_York`);
+  }
+  // pg-boss also reads 6 fields, seconds first, but it looks for due schedules every 30 s and a
+  // backfill runs at most once a minute: a seconds field would promise what never happens.
+  const text = cron.trim();
+  const plain = !/^@\w+$/.test(text) && !/^(RRULE:)?FREQ=/i.test(text) && !/^DTSTART/i.test(text);
+  if (plain && text.split(/\s+/).length === 6) {
+    throw new UsageError(
+      `invalid --cron ${quoted(cron, 80)}: expected 5 fields (minute hour day month weekday), got 6: a schedule runs at most once a minute, so there is no seconds field; use 5 fields such as "*/15 * * * *" (every 15 minutes)`,
+    );
   }
   return validateCron(parser, cron, tz);
 }

@@ -1,7 +1,9 @@
 import { DEFAULT_SERVE_PORT } from '../config.ts';
 import { UsageError } from '../errors.ts';
+import { quoted } from '../ids.ts';
 import { createMetrics } from '../serve/metrics.ts';
 import { startWebhookServer, WEBHOOK_PATH } from '../serve/webhook-server.ts';
+import { listenFailure } from './args.ts';
 import { openRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
 
@@ -24,6 +26,9 @@ export const serve: Command = {
         log: ctx.log,
         port,
         host: config.serve.host,
+      }).catch((error: unknown) => {
+        const from = flagPort !== undefined ? '--port' : ctx.env.CONVLOG_SERVE_PORT?.trim() ? 'CONVLOG_SERVE_PORT' : '--port or CONVLOG_SERVE_PORT';
+        throw listenFailure(error, { port: from, host: 'CONVLOG_SERVE_HOST' });
       });
       ctx.log.info({ url: `${server.url}${WEBHOOK_PATH}`, secrets: config.serve.secrets.length }, 'serve: listening for Zendesk webhooks');
       await new Promise<void>((resolve) => {
@@ -43,7 +48,7 @@ export const serve: Command = {
 function portFrom(value: unknown): number {
   const n = Number(value);
   if (!/^\d+$/.test(String(value)) || n > 65_535) {
-    throw new UsageError(`--port must be an integer from 0 to 65535, got "${String(value)}"`);
+    throw new UsageError(`--port must be an integer from 0 to 65535, got ${quoted(value)}`);
   }
   return n;
 }

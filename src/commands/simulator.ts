@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.ts';
+import { quoted } from '../ids.ts';
 import { parseSimulatorOptions, startSimulator, type SimulatorOptions } from '../simulator/index.ts';
 import type { Command } from './types.ts';
 
@@ -37,8 +38,11 @@ export const simulator: Command = {
   options: Object.fromEntries(Object.keys(FLAGS).map((flag) => [flag, { type: 'string' as const }])),
   async run(values, _positionals, ctx) {
     const input: Record<string, unknown> = { port: '4010' };
-    for (const [flag, { key }] of Object.entries(FLAGS)) {
-      if (values[flag] !== undefined) input[key] = values[flag];
+    for (const [flag, { key, value }] of Object.entries(FLAGS)) {
+      if (values[flag] === undefined) continue;
+      // An empty --api-token would mean "any token", the same as leaving it out: refused as a slip.
+      if (String(values[flag]).trim() === '') throw new UsageError(`--${flag} needs a value (${value}); leave the flag out for its default`);
+      input[key] = values[flag];
     }
     let options;
     try {
@@ -47,7 +51,16 @@ export const simulator: Command = {
       throw new UsageError((error as Error).message, { cause: error });
     }
     const sim = await startSimulator(options).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') throw new UsageError(`port ${options.port} is in use: pick another with --port`);
+      const host = quoted(options.host ?? '127.0.0.1');
+      if (error.code === 'EADDRINUSE') throw new UsageError(`port ${options.port} is in use: pick another with --port`, { cause: error, showUsage: false });
+      if (error.code === 'EACCES') throw new UsageError(`may not listen on port ${options.port} (permission denied): pick another with --port`, { cause: error, showUsage: false });
+      // --host is a name that does not resolve, or an address this machine does not have.
+      if (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN' || error.code === 'EAI_NONAME') {
+        throw new UsageError(`cannot listen on --host ${host}: the host name does not resolve; give an address of this machine, such as 127.0.0.1`, { cause: error, showUsage: false });
+      }
+      if (error.code === 'EADDRNOTAVAIL' || error.code === 'EINVAL') {
+        throw new UsageError(`cannot listen on --host ${host}: not an address of this machine; give one, such as 127.0.0.1 or 0.0.0.0`, { cause: error, showUsage: false });
+      }
       throw error;
     });
     const o = sim.options();

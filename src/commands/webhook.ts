@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { DEFAULT_SERVE_PORT } from '../config.ts';
 import { ConvlogError, errorMessage, UsageError } from '../errors.ts';
+import { quoted } from '../ids.ts';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from '../serve/signature.ts';
 import { sampleTicketEvent, SUBSCRIBED_EVENT_TYPES } from '../serve/webhook-events.ts';
 import { WEBHOOK_PATH } from '../serve/webhook-server.ts';
@@ -22,10 +23,10 @@ export const webhook: Command = {
   allowPositionals: true,
   async run(values, positionals, ctx) {
     const [action, ...extra] = positionals;
-    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+    if (extra.length > 0) throw new UsageError(`unexpected argument ${quoted(extra[0])}`);
     if (action === 'create') {
       if (values.url === undefined) throw new UsageError('webhook create needs --url, the https address Zendesk will call (…/webhooks/zendesk)');
-      return create(endpointFrom(values.url), typeof values.name === 'string' ? values.name : DEFAULT_NAME, ctx);
+      return create(endpointFrom(values.url), nameFrom(values.name), ctx);
     }
     if (action === 'test') {
       if (values.name !== undefined) throw new UsageError('--name is for webhook create');
@@ -34,7 +35,7 @@ export const webhook: Command = {
       const url = endpointFrom(values.url ?? `http://127.0.0.1:${config.serve.port}${WEBHOOK_PATH}`);
       return sendTest(url, ticketId, config.serve.secrets[0], ctx);
     }
-    throw new UsageError(action ? `unknown webhook action "${action}": use create or test` : 'say what to do: webhook create or webhook test');
+    throw new UsageError(action ? `unknown webhook action ${quoted(action)}: use create or test` : 'say what to do: webhook create or webhook test');
   },
 };
 
@@ -44,16 +45,24 @@ function endpointFrom(value: unknown): string {
   try {
     url = new URL(text);
   } catch {
-    throw new UsageError(`--url must be an http(s) URL, got "${text}"`);
+    throw new UsageError(`--url must be an http(s) URL, got ${quoted(text, 100)}`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`--url must be an http(s) URL, got "${text}"`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`--url must be an http(s) URL, got ${quoted(text, 100)}`);
   return url.toString();
+}
+
+/** `--name`: Zendesk refuses a webhook without a name, in a message that does not say so. */
+function nameFrom(value: unknown): string {
+  if (value === undefined) return DEFAULT_NAME;
+  const name = String(value);
+  if (name.trim() === '') throw new UsageError(`--name must not be empty (leave it out for "${DEFAULT_NAME}")`);
+  return name;
 }
 
 function ticketFrom(value: unknown): number {
   if (value === undefined) return 1;
   const text = String(value);
-  if (!/^\d{1,15}$/.test(text) || Number(text) < 1) throw new UsageError(`--ticket must be a ticket id (a positive integer), got "${text}"`);
+  if (!/^\d{1,15}$/.test(text) || Number(text) < 1) throw new UsageError(`--ticket must be a ticket id (a positive integer), got ${quoted(text)}`);
   return Number(text);
 }
 

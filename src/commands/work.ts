@@ -3,7 +3,7 @@ import { startBackfillWorker, type BackfillWorker } from '../queue/backfill-job.
 import { waitForDatabase } from '../db/wait-for-database.ts';
 import { startHealthServer } from '../serve/health.ts';
 import type { RunningServer } from '../serve/http.ts';
-import { concurrencyFlag, integerFlag } from './args.ts';
+import { concurrencyFlag, integerFlag, listenFailure } from './args.ts';
 import { openSyncRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
 
@@ -26,7 +26,9 @@ export const work: Command = {
     let health: RunningServer | undefined;
     try {
       if (healthPort !== undefined) {
-        health = await startHealthServer({ pool: runtime.database.pool, port: healthPort, log: ctx.log });
+        health = await startHealthServer({ pool: runtime.database.pool, port: healthPort, log: ctx.log }).catch((error: unknown) => {
+          throw listenFailure(error, { port: values['health-port'] !== undefined ? '--health-port' : 'CONVLOG_HEALTH_PORT' });
+        });
         ctx.log.info({ url: `${health.url}/healthz` }, 'health and metrics listening');
       }
       // Scheduled backfills (convlog schedule) run here too, one at a time, beside the ticket syncs.

@@ -4,7 +4,8 @@
 // bad query or a bad value queues nothing.
 import type pg from 'pg';
 import { UsageError } from '../errors.ts';
-import { MAX_ID, readId, type IdReading } from '../ids.ts';
+import { MAX_ID, quoted, readId, type IdReading } from '../ids.ts';
+import { statementKind } from './run-read-only.ts';
 
 export const SQL_TIMEOUT_MS = 60_000;
 /** More ids than this is almost certainly a wrong query (a cross join); split it. */
@@ -27,12 +28,10 @@ function rejected(message: string): UsageError {
 
 /** Runs `sql` read-only and returns the ticket ids in its first column, or throws one UsageError. */
 export async function ticketIdsFromSql(pool: pg.Pool, sql: string, options: { timeoutMs?: number } = {}): Promise<number[]> {
-  if (sql.trim() === '') throw rejected('is empty: give a query such as "select ticket_id from zendesk.ticket_sync where status = \'failed\'"');
   // Read-only still lets COPY … TO and the like through; only queries are asked for.
-  const keyword = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*(\(|[a-z]+)/i.exec(sql)?.[1]?.toLowerCase();
-  if (!keyword || !['(', 'select', 'with', 'values', 'table'].includes(keyword)) {
-    throw rejected(`must be a query (select, with, values or table), got "${keyword ?? sql.trim().slice(0, 20)}…"`);
-  }
+  const statement = statementKind(sql, ['(', 'select', 'with', 'values', 'table']);
+  if (statement.kind === 'empty') throw rejected('is empty: give a query such as "select ticket_id from zendesk.ticket_sync where status = \'failed\'"');
+  if (statement.kind === 'refuse') throw rejected(`must be a query (select, with, values or table), got "${statement.keyword}…"`);
   const timeoutMs = options.timeoutMs ?? SQL_TIMEOUT_MS;
   const client = await pool.connect();
   let result: pg.QueryArrayResult<unknown[]>;
@@ -64,7 +63,7 @@ export async function ticketIdsFromSql(pool: pg.Pool, sql: string, options: { ti
     const value = result.rows[i][0];
     const reading = toTicketId(value);
     if ('problem' in reading) {
-      const shown = value === null ? 'null' : `"${String(value)}"`;
+      const shown = value === null ? 'null' : quoted(value);
       const why = reading.problem.startsWith('too large') ? `, which is ${reading.problem}` : '';
       throw rejected(`row ${i + 1} has ${shown} in column "${field.name}"${why}: ticket ids are positive integers up to ${MAX_ID}`);
     }

@@ -2,7 +2,9 @@
 // now and after later migrations, and nothing else (no writes, no convlog, pgboss or drizzle
 // schemas). The same SQL is printed by `convlog grant-readonly --print` for an administrator.
 import type pg from 'pg';
+import { DEFAULT_READONLY_ROLE } from '../config.ts';
 import { ConfigError, UsageError } from '../errors.ts';
+import { quoted } from '../ids.ts';
 
 /** Schemas the role must never see: convlog's bookkeeping, the queue and the migration log. */
 export const PRIVATE_SCHEMAS = ['convlog', 'pgboss', 'drizzle'];
@@ -10,10 +12,30 @@ export const PRIVATE_SCHEMAS = ['convlog', 'pgboss', 'drizzle'];
 // Lower case only, so that the name means the same quoted or not in any later SQL.
 const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+// Postgres's reserved key words (pg_get_keywords() with catcode 'R', Postgres 17). A role so named
+// works only in double quotes: the `IN ROLE name` printed for a login would fail, or name another
+// role (current_user).
+const RESERVED_WORDS = new Set(
+  ('all analyse analyze and any array as asc asymmetric both case cast check collate column constraint create ' +
+    'current_catalog current_date current_role current_time current_timestamp current_user default deferrable desc ' +
+    'distinct do else end except false fetch for foreign from grant group having in initially intersect into lateral ' +
+    'leading limit localtime localtimestamp not null offset on only or order placing primary references returning ' +
+    'select session_user some symmetric system_user table then to trailing true union unique user using variadic ' +
+    'when where window with').split(' '),
+);
+
+/** The name, or one UsageError saying why Postgres (or any later SQL) would not take it. */
 export function checkRoleName(role: string): string {
+  const another = `choose another name, such as ${DEFAULT_READONLY_ROLE}`;
   if (!ROLE_NAME.test(role)) {
-    throw new UsageError(`"${role}" is not a usable role name: use lower-case letters, digits and _ (at most 63), starting with a letter or _`);
+    throw new UsageError(`${quoted(role)} is not a usable role name: use lower-case letters, digits and _ (at most 63), starting with a letter or _`);
   }
+  // Postgres refuses these itself ("role name ... is reserved"): PUBLIC means every role, NONE no role.
+  if (role === 'public' || role === 'none') throw new UsageError(`"${role}" is reserved by Postgres (it means ${role === 'public' ? 'every role' : 'no role'}): ${another}`);
+  // And names starting with pg_, those of its built-in roles: granting to pg_read_server_files or
+  // pg_monitor would hand their powers to every login made in the role.
+  if (role.startsWith('pg_')) throw new UsageError(`"${role}": role names starting with pg_ are reserved for Postgres's built-in roles: ${another}`);
+  if (RESERVED_WORDS.has(role)) throw new UsageError(`"${role}" is an SQL key word, a role name only in double quotes: ${another}`);
   return role;
 }
 

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { UsageError } from '../errors.ts';
-import { MAX_ID, readId } from '../ids.ts';
+import { MAX_ID, printable, quoted, readId } from '../ids.ts';
 
 const MAX_RANGE = 10_000_000;
 
@@ -15,6 +15,8 @@ export interface IdSources {
   range?: string;
   /** What `file: '-'` reads (the process's stdin unless given). */
   stdin?: NodeJS.ReadableStream;
+  /** What a refusal ends with, for the command's own verb (default "nothing was queued"). */
+  nothing?: string;
 }
 
 interface Bad {
@@ -24,6 +26,7 @@ interface Bad {
 }
 
 export async function readTicketIds(sources: IdSources): Promise<number[]> {
+  const nothing = sources.nothing ?? 'nothing was queued';
   const ids: number[] = [];
   const bad: Bad[] = [];
   const take = (token: string, where: string) => {
@@ -37,51 +40,72 @@ export async function readTicketIds(sources: IdSources): Promise<number[]> {
   });
 
   // A loop, not push(...range): a million arguments overflow the call stack.
-  if (sources.range !== undefined) for (const id of parseRange(sources.range)) ids.push(id);
+  if (sources.range !== undefined) for (const id of parseRange(sources.range, nothing)) ids.push(id);
 
   if (sources.file !== undefined) {
     const name = sources.file === '-' ? 'stdin' : sources.file;
-    const input = sources.file === '-' ? (sources.stdin ?? process.stdin) : openFile(sources.file);
+    const input = sources.file === '-' ? (sources.stdin ?? process.stdin) : openFile(sources.file, nothing);
     const lines = readline.createInterface({ input, crlfDelay: Infinity });
     let line = 0;
     for await (const text of lines) {
       line += 1;
       const trimmed = text.trim();
       if (trimmed === '' || trimmed.startsWith('#')) continue;
-      for (const token of trimmed.split(/[\s,]+/).filter(Boolean)) take(token, `${name} line ${line}`);
+      for (const token of trimmed.split(/[\s,]+/).filter(Boolean)) take(token, `${printable(name, 200)} line ${line}`);
     }
   }
 
   if (bad.length > 0) {
-    const shown = bad.slice(0, 5).map((b) => `"${b.value}" (${b.where}${b.tooLarge ? ', too large' : ''})`).join(', ');
+    const shown = bad.slice(0, 5).map((b) => `${quoted(b.value)} (${b.where}${b.tooLarge ? ', too large' : ''})`).join(', ');
     const more = bad.length > 5 ? ` and ${bad.length - 5} more` : '';
     const rule = bad.some((b) => b.tooLarge) ? `ids are positive integers up to ${MAX_ID}` : 'ids are positive integers';
-    throw new UsageError(`invalid ticket id ${shown}${more}: ${rule}; nothing was queued`);
+    throw new UsageError(`invalid ticket id ${shown}${more}: ${rule}; ${nothing}`);
   }
   if (ids.length === 0) throw new UsageError('no ticket ids given: pass ids, --file PATH (or - for stdin), or --range A..B');
   return ids;
 }
 
-function parseRange(text: string): number[] {
+function parseRange(text: string, nothing: string): number[] {
   const match = /^(\d+)\.\.(\d+)$/.exec(text.trim());
   const ends = match ? [readId(match[1]), readId(match[2])] : [];
   const tooLarge = ends.find((end) => 'problem' in end && end.problem.startsWith('too large'));
-  if (tooLarge && 'problem' in tooLarge) throw new UsageError(`invalid --range "${text}": an end is ${tooLarge.problem}; nothing was queued`);
+  if (tooLarge && 'problem' in tooLarge) throw new UsageError(`invalid --range ${quoted(text)}: an end is ${tooLarge.problem}; ${nothing}`);
   const [from, to] = ends.map((end) => ('id' in end ? end.id : undefined));
   if (from === undefined || to === undefined || to < from) {
-    throw new UsageError(`invalid --range "${text}": expected A..B with positive integers and A <= B, such as 1..500; nothing was queued`);
+    throw new UsageError(`invalid --range ${quoted(text)}: expected A..B with positive integers and A <= B, such as 1..500; ${nothing}`);
   }
   if (to - from + 1 > MAX_RANGE) {
-    throw new UsageError(`--range ${text} spans more than ${MAX_RANGE.toLocaleString('en')} tickets; split it; nothing was queued`);
+    throw new UsageError(`--range ${text.trim()} spans more than ${MAX_RANGE.toLocaleString('en')} tickets; split it; ${nothing}`);
   }
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
 
-function openFile(path: string): fs.ReadStream {
+/**
+ * Opened before anything is read, so that a missing file, a directory or one without read
+ * permission is one line naming the path, not an error from the middle of the stream.
+ */
+function openFile(path: string, nothing: string): fs.ReadStream {
+  const refuse = (why: string, cause?: unknown) => new UsageError(`cannot read --file ${printable(path, 200)}: ${why}; ${nothing}`, { cause });
+  let fd: number;
   try {
-    fs.accessSync(path, fs.constants.R_OK);
-  } catch {
-    throw new UsageError(`cannot read --file ${path}: no such readable file; nothing was queued`);
+    fd = fs.openSync(path, 'r');
+  } catch (error) {
+    throw refuse(fileProblem(error), error);
   }
-  return fs.createReadStream(path);
+  try {
+    if (fs.fstatSync(fd).isDirectory()) throw refuse('it is a directory, not a file of ids');
+  } catch (error) {
+    fs.closeSync(fd);
+    throw error instanceof UsageError ? error : refuse(fileProblem(error), error);
+  }
+  return fs.createReadStream(path, { fd });
+}
+
+function fileProblem(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'it is a directory, not a file of ids';
+  if (code === 'ENOTDIR') return 'a part of the path is not a directory';
+  return (error as Error).message;
 }

@@ -68,8 +68,15 @@ export async function listen(handler: Handler, options: ListenOptions): Promise<
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      const why = error.code === 'EADDRINUSE' ? 'it is in use' : error.code === 'EACCES' ? 'permission denied' : error.message;
-      reject(new UsageError(`cannot listen on port ${options.port}: ${why} (choose another with --port)`, { cause: error }));
+      // Which flag or variable set the port or host is the command's to say (error.cause.code tells it which is wrong).
+      const host = options.host ?? 'every address';
+      const why =
+        error.code === 'EADDRINUSE' ? 'the port is in use'
+        : error.code === 'EACCES' ? 'permission denied'
+        : error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN' ? `the host name ${JSON.stringify(host)} does not resolve`
+        : error.code === 'EADDRNOTAVAIL' ? `${JSON.stringify(host)} is not an address of this machine`
+        : error.message;
+      reject(new UsageError(`cannot listen on ${host} port ${options.port}: ${why}`, { cause: error, showUsage: false }));
     });
     server.listen(options.port, options.host, () => {
       server.removeAllListeners('error');

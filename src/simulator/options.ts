@@ -1,6 +1,7 @@
 // The simulator's knobs: one schema that checks and coerces them (the CLI hands over strings),
 // and the defaults. Messages name the option so a bad flag explains itself.
 import { z } from 'zod';
+import { quoted } from '../ids.ts';
 
 export interface SimulatorOptions {
   /** Default 0 = a free port. */
@@ -70,7 +71,7 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = Object.freeze({
   webhookSecret: '',
 });
 
-const show = (value: unknown): string => (typeof value === 'string' ? `"${value}"` : String(value));
+const show = (value: unknown): string => (typeof value === 'string' ? quoted(value) : String(value));
 
 /** Strings from the command line become numbers; an empty string stays invalid. */
 const toNumber = (value: unknown): unknown => {
@@ -79,11 +80,19 @@ const toNumber = (value: unknown): unknown => {
   return Number.isNaN(number) ? value : number;
 };
 
+/** Whole numbers are written in digits: "1e3" or "0x10" is refused, not read as 1000 or 16. */
+const toInteger = (value: unknown): unknown => (typeof value === 'string' && /^\s*[+-]?\d+\s*$/.test(value) ? Number(value.trim()) : value);
+
 function integer(name: string, min: number, max: number) {
   return z.preprocess(
-    toNumber,
+    toInteger,
     z
-      .number({ error: (issue) => `${name} must be a number (got ${show(issue.input)})` })
+      .number({
+        error: (issue) =>
+          typeof issue.input === 'string' && issue.input.trim() !== '' && Number.isFinite(Number(issue.input))
+            ? `${name} must be a whole number in digits (got ${show(issue.input)})`
+            : `${name} must be a number (got ${show(issue.input)})`,
+      })
       .int({ error: `${name} must be a whole number` })
       .min(min, { error: `${name} must be at least ${min}` })
       .max(max, { error: `${name} must be at most ${max}` }),
@@ -104,8 +113,8 @@ function fraction(name: string) {
 function idList(name: string) {
   return z.preprocess(
     (value) => {
-      if (typeof value === 'string') return value.split(/[\s,]+/).filter(Boolean).map(toNumber);
-      if (Array.isArray(value)) return value.map(toNumber);
+      if (typeof value === 'string') return value.split(/[\s,]+/).filter(Boolean).map(toInteger);
+      if (Array.isArray(value)) return value.map(toInteger);
       return value;
     },
     z.array(
@@ -138,7 +147,7 @@ const ticketSizesSchema = z
     z.record(
       z.string().regex(/^[1-9]\d*$/, { error: 'ticketSizes keys must be positive ticket ids' }),
       z.preprocess(
-        toNumber,
+        toInteger,
         z
           .number({ error: 'ticketSizes values must be event counts' })
           .int({ error: 'ticketSizes values must be whole numbers' })
@@ -158,7 +167,7 @@ export const simulatorOptionsSchema: z.ZodType<SimulatorOptions, unknown> = z.st
   {
     port: integer('port', 0, 65535).optional(),
     host: z.string({ error: 'host must be a hostname or IP address' }).min(1).optional(),
-    tickets: integer('tickets', 0, 1_000_000).optional(),
+    tickets: integer('tickets', 1, 1_000_000).optional(),
     seed: integer('seed', -2147483648, 4294967295).optional(),
     ticketSizes: ticketSizesSchema.optional(),
     rateLimit: integer('rateLimit', 0, 1_000_000).optional(),

@@ -82,6 +82,26 @@ describe('convlog grant-readonly', () => {
     expect(result.stderr).toMatch(/not a usable role name/);
   }, 60_000);
 
+  it('refuses the names Postgres reserves (public, none, pg_…) and SQL key words, before touching the database', async () => {
+    const names = ['public', 'none', 'pg_foo', 'pg_read_server_files', 'pg_monitor', 'user', 'current_user'];
+    const results = await Promise.all(names.map((name) => runCli(['grant-readonly', name], { env: { DATABASE_URL: database.url } })));
+    results.forEach((result, i) => {
+      expect(result.code, names[i]).toBe(2);
+      const [first, ...rest] = result.stderr.trimEnd().split('\n');
+      expect(first, names[i]).toMatch(new RegExp(`^convlog grant-readonly: "${names[i]}"(:| is) .*(reserved|key word).*: choose another name, such as convlog_readonly$`));
+      expect(rest, names[i]).toEqual(['usage: convlog grant-readonly [ROLE] [--print]']);
+      expect(result.stdout, names[i]).toBe('');
+    });
+    const printed = await runCli(['grant-readonly', 'pg_read_server_files', '--print']);
+    expect(printed.code).toBe(2);
+    expect(printed.stdout).toBe('');
+    // pg_monitor and the like stay without members.
+    const { rows } = await database.pool.query(
+      `select count(*)::int as n from pg_auth_members m join pg_roles r on r.oid = m.roleid where r.rolname in ('pg_monitor', 'pg_read_server_files')`,
+    );
+    expect(rows[0].n).toBe(0);
+  }, 60_000);
+
   it('refuses to make the role convlog runs as read-only', async () => {
     const self = decodeURIComponent(new URL(database.url).username);
     const result = await runCli(['grant-readonly', self], { env: { DATABASE_URL: database.url } });

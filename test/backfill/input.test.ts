@@ -152,7 +152,7 @@ describe('--sql', () => {
 
   it.each([
     ['', /is empty/],
-    ['selec 1', /must be a query \(select, with, values or table\), got "selec…"/],
+    ['selec 1', /has a syntax error: syntax error at or near "selec" \(at character 1\)/],
     ['delete from zendesk.ticket_sync', /must be a query/],
     ["copy (select 1) to '/tmp/x'", /must be a query/],
     ['select (1', /has a syntax error: syntax error at end of input/],

@@ -100,6 +100,33 @@ describe('convlog query', { timeout: 120_000 }, () => {
     expect(unquoted.stderr).toMatch(/^convlog query: give the query as one quoted argument, .* \(got 2 arguments\)\n$/);
   });
 
+  it('a typo in the first word is a syntax error with its position, not a write', async () => {
+    const [typo, sqlTypo] = await Promise.all([
+      query(['selec 1']),
+      runCli(['enqueue', '--sql', '  selec ticket_id from zendesk.ticket_sync'], { env: { DATABASE_URL: database.url } }),
+    ]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toBe('convlog query: the query has a syntax error: syntax error at or near "selec" (at character 1); nothing was changed\n');
+    expect(sqlTypo.code).toBe(2);
+    expect(sqlTypo.stderr).toBe('convlog enqueue: --sql has a syntax error: syntax error at or near "selec" (at character 3); nothing was queued\n');
+  });
+
+  it('reads the first word as Postgres does: nested comments and empty statements hide no write', async () => {
+    const target = path.join(os.tmpdir(), `convlog-query-copy-${process.pid}.csv`);
+    const hidden = [
+      `/* /* */ select 1 */ copy (select 1) to '${target}'`,
+      `; copy (select 1) to '${target}'`,
+      `-- select\n/* select */ delete from public.notes`,
+    ];
+    const results = await Promise.all(hidden.map((sql) => query(['--', sql])));
+    results.forEach((result, i) => {
+      expect(result.code, hidden[i]).toBe(2);
+      expect(result.stderr, hidden[i]).toMatch(/^convlog query: the query must only read \(select, with, values, table, explain or show\), got "(copy|delete)…"; nothing was changed\n$/);
+    });
+    expect(fs.existsSync(target)).toBe(false);
+    expect(await notes()).toHaveLength(2);
+  });
+
   it('a query running past the statement timeout is cancelled, and its connection is returned', async () => {
     const started = Date.now();
     const error = await runReadOnly(database.pool, 'select pg_sleep(5)', 200).catch((e: unknown) => e);

@@ -11,6 +11,23 @@ describe('convlog simulator', () => {
     for (const option of Object.keys(DEFAULT_OPTIONS)) expect(result.stdout).toMatch(new RegExp(`^  --${kebab(option)} `, 'm'));
   });
 
+  it('no tickets, a number not in digits, an empty token or a host it cannot listen on: one line and the usage line, exit 2', async () => {
+    const cases = [
+      [['--tickets', '0'], 'Invalid simulator options: tickets must be at least 1'],
+      [['--tickets', '1e3'], 'Invalid simulator options: tickets must be a whole number in digits (got "1e3")'],
+      [['--api-token', ''], '--api-token needs a value (TOKEN); leave the flag out for its default'],
+      [['--host', '999.1.1.1'], 'cannot listen on --host "999.1.1.1": the host name does not resolve; give an address of this machine, such as 127.0.0.1'],
+    ] as const;
+    const results = await Promise.all(cases.map(([args]) => runCli(['simulator', '--port', '0', ...args], { timeoutMs: 20_000 })));
+    results.forEach((result, i) => {
+      expect(result.code, result.stderr).toBe(2);
+      const [first, ...rest] = result.stderr.trimEnd().split('\n');
+      expect(first).toBe(`convlog simulator: ${cases[i][1]}`);
+      expect(rest.length, result.stderr).toBeLessThanOrEqual(1);
+      expect(result.stderr).not.toContain('unexpected error');
+    });
+  });
+
   it('a bad flag value is one line naming the option, exit 2', async () => {
     const result = await runCli(['simulator', '--account-rate-limit', 'lots', '--port', '0']);
     expect(result.code).toBe(2);

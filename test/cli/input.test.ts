@@ -1,0 +1,160 @@
+// What a person can get wrong on the command line: flags given twice, a --file that is no file,
+// values that would flood or drive the terminal, a port or host that cannot be listened on, a
+// mistyped command. Each is a short error (one line, at most one more for the usage), exit 2, no
+// "(an unexpected error…)", and nothing queued, purged or scheduled.
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+
+let database: TestDatabase;
+let dir: string;
+
+// Credentials for commands that need them; nothing here gets as far as a request.
+const ZENDESK = { ZENDESK_BASE_URL: 'http://127.0.0.1:1', ZENDESK_EMAIL: 'agent@example.com', ZENDESK_API_TOKEN: 'unused-token' };
+const SECRET = 'a-webhook-secret-of-32-characters!';
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { env: { DATABASE_URL: database.url, ...ZENDESK, ...env } });
+
+/** stderr's lines; the error is the first. */
+const lines = (stderr: string) => stderr.trimEnd().split('\n');
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-input-'));
+  // Tickets 2 and 40 are synced, so a purge would have something to remove.
+  await database.pool.query(`insert into zendesk.ticket_sync (ticket_id, status) values (2, 'synced'), (40, 'synced')`);
+});
+afterAll(async () => {
+  await database?.close();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function ticketRows(): Promise<number[]> {
+  const { rows } = await database.pool.query<{ ticket_id: string }>('select ticket_id from zendesk.ticket_sync order by 1');
+  return rows.map((r) => Number(r.ticket_id));
+}
+
+function expectShortRefusal(result: { code: number | null; stderr: string }, command: string, says: RegExp): void {
+  expect(result.code, result.stderr).toBe(2);
+  expect(lines(result.stderr)[0]).toMatch(new RegExp(`^convlog ${command}: `));
+  expect(lines(result.stderr)[0]).toMatch(says);
+  expect(lines(result.stderr).length, result.stderr).toBeLessThanOrEqual(2);
+  expect(result.stderr).not.toContain('unexpected error');
+}
+
+describe('convlog input', { timeout: 120_000 }, () => {
+  it('a flag given twice is refused, naming it, and nothing is queued or purged', async () => {
+    const cases = [
+      ['enqueue', '--range', '1..5', '--range', '7..9'],
+      ['sync', '--file', '-', '--file', '-'],
+      ['purge', '--range', '2..2', '--range', '40..40'],
+      ['enqueue', '--sql', 'select 1', '--sql', 'select 2'],
+      ['webhook', 'create', '--url', 'https://a.example.com/webhooks/zendesk', '--url', 'https://b.example.com/webhooks/zendesk'],
+      ['schedule', '--cron', '0 6 * * *', '--cron', '0 7 * * *', '--since', '7d'],
+      ['backfill', '--since', '7d', '--since=1d'],
+      ['query', '-f', 'a.sql', '--file', 'b.sql'],
+    ];
+    const results = await Promise.all(cases.map((args) => cli(args)));
+    results.forEach((result, i) => {
+      const flag = cases[i].includes('-f') ? '--file' : cases[i].find((a) => a.startsWith('--'))!.replace(/=.*/, '');
+      expectShortRefusal(result, cases[i][0], new RegExp(`: ${flag} was given twice; give it once$`));
+    });
+    expect(await ticketRows()).toEqual([2, 40]);
+  });
+
+  it('a --file that is a directory or missing is one line naming the path; purge says nothing was purged', async () => {
+    const missing = path.join(dir, 'no-such-ids.txt');
+    const [enqueueDir, syncDir, purgeDir, enqueueMissing, purgeMissing] = await Promise.all([
+      cli(['enqueue', '--file', dir]),
+      cli(['sync', '--file', dir]),
+      cli(['purge', '--file', dir]),
+      cli(['enqueue', '--file', missing]),
+      cli(['purge', '--file', missing]),
+    ]);
+    expectShortRefusal(enqueueDir, 'enqueue', new RegExp(`cannot read --file ${dir}: it is a directory, not a file of ids; nothing was queued$`));
+    expectShortRefusal(syncDir, 'sync', new RegExp(`cannot read --file ${dir}: it is a directory.*; nothing was queued$`));
+    expectShortRefusal(purgeDir, 'purge', new RegExp(`cannot read --file ${dir}: it is a directory.*; nothing was purged$`));
+    expectShortRefusal(enqueueMissing, 'enqueue', /cannot read --file .*no-such-ids\.txt: no such file; nothing was queued$/);
+    expectShortRefusal(purgeMissing, 'purge', /cannot read --file .*no-such-ids\.txt: no such file; nothing was purged$/);
+    const badId = await cli(['purge', '2', 'x40']);
+    expectShortRefusal(badId, 'purge', /invalid ticket id "x40" \(argument 2\): ids are positive integers; nothing was purged$/);
+    expect(await ticketRows()).toEqual([2, 40]);
+  });
+
+  it('a quoted value is cut after 40 characters and its control characters are shown escaped', async () => {
+    const file = path.join(dir, 'ids.txt');
+    fs.writeFileSync(file, `5\n${'9'.repeat(20)}x${'a'.repeat(1_000_000)}\n`);
+    const [long, escaped, argument] = await Promise.all([
+      cli(['enqueue', '--file', file]),
+      runCli(['enqueue', '--file', '-'], { env: { DATABASE_URL: database.url }, input: '6\n\u001b[31mred\u0007\n' }),
+      cli(['sync', '7', '\u001b]0;owned\u0007']),
+    ]);
+    expectShortRefusal(long, 'enqueue', new RegExp(`invalid ticket id "${'9'.repeat(20)}x${'a'.repeat(19)}…" \\(.*ids\\.txt line 2\\)`));
+    expect(long.stderr.length).toBeLessThan(500);
+    expectShortRefusal(escaped, 'enqueue', /invalid ticket id "\\u001b\[31mred\\u0007" \(stdin line 2\)/);
+    expectShortRefusal(argument, 'sync', /invalid ticket id "\\u001b]0;owned\\u0007" \(argument 2\)/);
+    for (const result of [long, escaped, argument]) expect(result.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+    expect(await ticketRows()).toEqual([2, 40]);
+  });
+
+  it('an unknown command, a value starting with a dash and a misused simulator are one or two lines', async () => {
+    const [unknown, typo, dash, simulator] = await Promise.all([
+      runCli(['frobnicate']),
+      runCli(['enqeue', '5']),
+      cli(['backfill', '--since', '-5d']),
+      runCli(['simulator', '--tickets', 'many']),
+    ]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe('convlog: unknown command "frobnicate" (convlog --help lists the commands)\n');
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toBe('convlog: unknown command "enqeue"; did you mean enqueue? (convlog --help lists the commands)\n');
+    expectShortRefusal(dash, 'backfill', /--since needs a value, and "-5d" is read as an option: write --since=-5d /);
+    expectShortRefusal(simulator, 'simulator', /tickets must be a number \(got "many"\)/);
+    expect(lines(simulator.stderr)[1]).toBe('usage: convlog simulator [options] (convlog simulator --help lists the options)');
+  });
+
+  it('schedule refuses a 6-field cron expression (seconds) as it does 4 fields, and schedules nothing', async () => {
+    const [six, four] = await Promise.all([
+      cli(['schedule', '--cron', '* * * * * *', '--since', '7d']),
+      cli(['schedule', '--cron', '* * * *', '--since', '7d']),
+    ]);
+    expectShortRefusal(six, 'schedule', /invalid --cron "\* \* \* \* \* \*": expected 5 fields \(minute hour day month weekday\), got 6/);
+    expectShortRefusal(four, 'schedule', /invalid --cron "\* \* \* \*": expected 5 fields \(minute hour day month weekday\), got 4/);
+    const { rows } = await database.pool.query(`select to_regclass('pgboss.schedule') as t`);
+    if (rows[0].t) expect((await database.pool.query('select count(*)::int as n from pgboss.schedule')).rows[0].n).toBe(0);
+  });
+
+  it('webhook create refuses an empty --name before asking Zendesk', async () => {
+    const [empty, blank] = await Promise.all([
+      cli(['webhook', 'create', '--url', 'https://convlog.example.com/webhooks/zendesk', '--name', '']),
+      cli(['webhook', 'create', '--url', 'https://convlog.example.com/webhooks/zendesk', '--name', '  ']),
+    ]);
+    expectShortRefusal(empty, 'webhook', /^convlog webhook: --name must not be empty/);
+    expectShortRefusal(blank, 'webhook', /^convlog webhook: --name must not be empty/);
+  });
+
+  it('a port in use or a host that cannot be listened on names the flag or variable that set it', async () => {
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, resolve));
+    const port = String((busy.address() as net.AddressInfo).port);
+    try {
+      const [servePort, serveEnvPort, serveHost, health, healthEnv] = await Promise.all([
+        cli(['serve', '--port', port], { CONVLOG_WEBHOOK_SECRET: SECRET }),
+        cli(['serve'], { CONVLOG_WEBHOOK_SECRET: SECRET, CONVLOG_SERVE_PORT: port }),
+        cli(['serve', '--port', '0'], { CONVLOG_WEBHOOK_SECRET: SECRET, CONVLOG_SERVE_HOST: '999.1.1.1' }),
+        cli(['work', '--health-port', port]),
+        cli(['work'], { CONVLOG_HEALTH_PORT: port }),
+      ]);
+      expectShortRefusal(servePort, 'serve', new RegExp(`cannot listen on .*port ${port}: the port is in use \\(choose another port with --port\\)$`));
+      expectShortRefusal(serveEnvPort, 'serve', /the port is in use \(choose another port with CONVLOG_SERVE_PORT\)$/);
+      expectShortRefusal(serveHost, 'serve', /cannot listen on 999\.1\.1\.1 port 0: .*\(check CONVLOG_SERVE_HOST\)$/);
+      expectShortRefusal(health, 'work', /the port is in use \(choose another port with --health-port\)$/);
+      expectShortRefusal(healthEnv, 'work', /the port is in use \(choose another port with CONVLOG_HEALTH_PORT\)$/);
+    } finally {
+      await new Promise<void>((resolve) => busy.close(() => resolve()));
+    }
+  });
+});
