@@ -2,7 +2,7 @@
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import pkg from '../package.json' with { type: 'json' };
 import { DEFAULT_READONLY_ROLE, DEFAULT_SERVE_PORT, LOG_LEVELS, loadConfig, processEnvironment, type LoadConfigOptions } from './config.ts';
-import { ConvlogError, exitCodeFor, UsageError } from './errors.ts';
+import { ConvlogError, errorMessage, exitCodeFor, UsageError } from './errors.ts';
 import { printable, quoted } from './ids.ts';
 import { createLogger } from './log.ts';
 import type { Command, CommandContext, CommandIo } from './commands/types.ts';
@@ -137,7 +137,8 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
   try {
     return await command.run(values as never, positionals, ctx);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    // errorMessage: drizzle's own message is the whole statement and its parameters.
+    const message = errorMessage(error);
     // A message may quote what someone typed or what a server answered: never raw escape bytes.
     stderr.write(`convlog ${name}: ${printable(message, verbose ? Infinity : MAX_MESSAGE)}\n`);
     if (verbose && error instanceof Error) stderr.write(`${error.stack ?? ''}\n`);

@@ -1,5 +1,6 @@
 // Parsing of command-line values shared by several commands; each throws one UsageError that
 // names the flag and what it accepts.
+import { MAX_CONCURRENCY } from '../config.ts';
 import { UsageError } from '../errors.ts';
 import { quoted } from '../ids.ts';
 import { MIN_START_AGE_SECONDS } from '../zendesk/incremental-export.ts';
@@ -14,7 +15,7 @@ export function integerFlag(flag: string, value: unknown, fallback: number, max:
 
 /** `--concurrency N`, for the commands that run workers. */
 export function concurrencyFlag(value: unknown, fallback: number): number {
-  return integerFlag('--concurrency', value, fallback, 256);
+  return integerFlag('--concurrency', value, fallback, MAX_CONCURRENCY);
 }
 
 

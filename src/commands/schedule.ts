@@ -19,15 +19,6 @@ function checkCron(cron: string, tz: string): Date[] {
   } catch {
     throw new UsageError(`invalid --tz ${quoted(tz)}: give an IANA time zone such as UTC, Europe/Berlin or America/New_York`);
   }
-  // pg-boss also reads 6 fields, seconds first, but it looks for due schedules every 30 s and a
-  // backfill runs at most once a minute: a seconds field would promise what never happens.
-  const text = cron.trim();
-  const plain = !/^@\w+$/.test(text) && !/^(RRULE:)?FREQ=/i.test(text) && !/^DTSTART/i.test(text);
-  if (plain && text.split(/\s+/).length === 6) {
-    throw new UsageError(
-      `invalid --cron ${quoted(cron, 80)}: expected 5 fields (minute hour day month weekday), got 6: a schedule runs at most once a minute, so there is no seconds field; use 5 fields such as "*/15 * * * *" (every 15 minutes)`,
-    );
-  }
   return validateCron(parser, cron, tz);
 }
 

@@ -85,5 +85,6 @@ export async function syncTickets(
   );
   for (const f of failed.slice(0, 20)) ctx.out(`  ticket ${f.ticketId} failed: ${f.lastError}`);
   if (failed.length > 20) ctx.out(`  … and ${failed.length - 20} more: select * from zendesk.ticket_sync where status = 'failed'`);
-  return failed.length > 0 ? 1 : 0;
+  // An interrupted run is not done: 1 tells a script to run it again, as the README says.
+  return failed.length > 0 || pending > 0 ? 1 : 0;
 }

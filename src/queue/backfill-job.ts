@@ -117,13 +117,15 @@ export interface ScheduleInfo {
 }
 
 /**
- * Checks a cron expression (5 fields, or 6 with seconds first; @hourly style aliases; or an
+ * Checks a cron expression (5 fields: pg-boss also reads 6, seconds first, but it looks for due
+ * schedules every 30 s and a backfill runs at most once a minute, so a seconds field would
+ * promise what never happens; @hourly style aliases; or an
  * RFC 5545 rule such as FREQ=DAILY;BYHOUR=6) the way pg-boss will read it. Throws one UsageError.
  */
 export function validateCron(boss: Pick<PgBoss, 'previewSchedule'>, cron: string, tz = 'UTC'): Date[] {
   const text = cron.trim();
   const fields = text.split(/\s+/).length;
-  const shaped = /^@\w+$/.test(text) || /^(RRULE:)?FREQ=/i.test(text) || /^DTSTART/i.test(text) || fields === 5 || fields === 6;
+  const shaped = /^@\w+$/.test(text) || /^(RRULE:)?FREQ=/i.test(text) || /^DTSTART/i.test(text) || fields === 5;
   try {
     if (!shaped) throw new Error(`expected 5 fields (minute hour day month weekday), got ${text === '' ? 'nothing' : fields}`);
     return boss.previewSchedule(text, { tz, count: 3, from: new Date() });

@@ -49,8 +49,10 @@ export async function readTicketIds(sources: IdSources): Promise<number[]> {
     let line = 0;
     for await (const text of lines) {
       line += 1;
-      const trimmed = text.trim();
-      if (trimmed === '' || trimmed.startsWith('#')) continue;
+      // A `#` starts a comment, on a line of its own or after the ids ("12 # vip").
+      const hash = text.indexOf('#');
+      const trimmed = (hash < 0 ? text : text.slice(0, hash)).trim();
+      if (trimmed === '') continue;
       for (const token of trimmed.split(/[\s,]+/).filter(Boolean)) take(token, `${printable(name, 200)} line ${line}`);
     }
   }

@@ -1,6 +1,7 @@
 // What a person types (ticket ids, --since, --cron, --sql) and what the export answers, checked without the CLI.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { PgBoss } from 'pg-boss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ticketIdsFromSql } from '../../src/db/read-only-query.ts';
@@ -32,6 +33,11 @@ describe('ticket ids', () => {
     }
     const range = await refusal({ range: '1..9007199254740993' });
     expect(range.message).toBe('invalid --range "1..9007199254740993": an end is too large (ids are at most 9007199254740991); nothing was queued');
+  });
+
+  it('reads a # comment after the ids of a line as it does one on a line of its own', async () => {
+    const stdin = Readable.from(['# escalations\n12 # vip\n13,14 #and two more\n  # indented\n']);
+    expect(await readTicketIds({ file: '-', stdin })).toEqual([12, 13, 14]);
   });
 
   it('keeps the plain rule for what is no id at all', async () => {
@@ -100,7 +106,7 @@ describe('--cron', () => {
   // Never started: pg-boss parses expressions without a database.
   const boss = new PgBoss({ connectionString: 'postgres://unused@localhost/unused' });
 
-  it.each(['* * * * *', '*/15 * * * *', '0 6 * * 1-5', '30 */2 * * *', '0 0 1 * *', '*/30 * * * * *', '@hourly', 'FREQ=DAILY;BYHOUR=6;BYMINUTE=0'])('accepts "%s"', (cron) => {
+  it.each(['* * * * *', '*/15 * * * *', '0 6 * * 1-5', '30 */2 * * *', '0 0 1 * *', '@hourly', 'FREQ=DAILY;BYHOUR=6;BYMINUTE=0'])('accepts "%s"', (cron) => {
     const next = validateCron(boss, cron);
     expect(next).toHaveLength(3);
     expect(next[0].getTime()).toBeGreaterThan(Date.now() - 1000);
@@ -111,6 +117,7 @@ describe('--cron', () => {
     ['every minute', /expected 5 fields/],
     ['* * *', /expected 5 fields.*got 3/],
     ['* * * * * * *', /expected 5 fields.*got 7/],
+    ['*/30 * * * * *', /expected 5 fields.*got 6/],
     ['61 * * * *', /61/],
     ['* * 32 * *', /32|day/i],
     ['0 0 31 2 *', /day of month/i],
