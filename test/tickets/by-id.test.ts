@@ -94,6 +94,21 @@ describe('tickets queued by id', () => {
     await expectRowsAsServed(Array.from({ length: 250 }, (_, i) => i + 1));
   }, SLOW);
 
+  it('convlog enqueue leaves more tickets than a minute of the account budget reads to the backfill, and says so', async () => {
+    await start({ tickets: 250 });
+    // 2 requests a minute read 200 tickets: 250 without a row would keep enqueue waiting.
+    const result = await runCli(['enqueue', '--range', '1..250'], { env: env({ CONVLOG_ACCOUNT_RATE_LIMIT: '2' }), timeoutMs: SLOW });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/queued 250 ticket\(s\)/);
+    expect(result.stdout).toMatch(/250 of these tickets have no ticket row yet: reading them by id would take about 2 min of the account-wide budget, so enqueue leaves them to "convlog backfill"/);
+    expect(sim!.requests.filter((r) => r.kind === 'show_many')).toEqual([]);
+    expect((await storedRows()).size).toBe(0);
+    // At most a minute's worth is read at once.
+    const small = await runCli(['enqueue', '--range', '300..399'], { env: env({ CONVLOG_ACCOUNT_RATE_LIMIT: '2' }), timeoutMs: SLOW });
+    expect(small.code, small.stderr).toBe(0);
+    expect(sim!.requests.filter((r) => r.kind === 'show_many')).toHaveLength(1);
+  }, SLOW);
+
   it('a failure reading them keeps the queueing, warns, and status counts the tickets without a row', async () => {
     await start({ tickets: 20, apiToken: 'another-token' });
     const result = await runCli(['enqueue', '1', '2', '3'], { env: env(), timeoutMs: SLOW });
