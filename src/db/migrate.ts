@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
-import { MigrationFailed } from '../errors.ts';
+import { ConfigError, MigrationFailed } from '../errors.ts';
 import type { Logger } from '../log.ts';
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url));
@@ -13,6 +13,31 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', impor
 const MIGRATION_LOCK = 7_204_315_001;
 
 export async function migrateDatabase(pool: pg.Pool, log: Logger): Promise<{ applied: number }> {
+  try {
+    return await migrateUnderLock(pool, log);
+  } catch (error) {
+    throw withoutPermission(error) ?? error;
+  }
+}
+
+/**
+ * A login that may not migrate (a grant-readonly role, say) meets "permission denied for schema
+ * drizzle" before anything else: one line on what it is and what to use, rather than an
+ * unexpected error.
+ */
+function withoutPermission(error: unknown): ConfigError | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++) {
+    if ((e as { code?: unknown }).code === '42501') {
+      return new ConfigError(
+        `the database user may not migrate convlog's schemas (${e.message}): every command but "convlog query" needs the user convlog syncs with; a read-only login reads with "convlog query", psql or a BI tool`,
+        { cause: error },
+      );
+    }
+  }
+  return undefined;
+}
+
+async function migrateUnderLock(pool: pg.Pool, log: Logger): Promise<{ applied: number }> {
   const client = await pool.connect();
   try {
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);

@@ -139,6 +139,21 @@ describe('convlog grant-readonly', () => {
     expect(await denied(`select * from drizzle.__drizzle_migrations`)).toMatch(/schema drizzle/);
   });
 
+  it('a login in the role that runs a command needing the sync user gets one line saying so, exit 2', async () => {
+    const url = new URL(database.url);
+    url.username = LOGIN;
+    url.password = PASSWORD;
+    const result = await runCli(['status'], { env: { DATABASE_URL: url.toString() } });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(/^convlog status: the database user may not migrate convlog's schemas \(permission denied for schema drizzle\): every command but "convlog query" needs the user convlog syncs with/),
+    ]);
+    expect(result.stderr).not.toContain(PASSWORD);
+    // query is the command such a login has.
+    const query = await runCli(['query', 'select count(*) as n from zendesk.conversation_events'], { env: { DATABASE_URL: url.toString() } });
+    expect(query.code, query.stderr).toBe(0);
+  });
+
   it('can read a table or view a later migration creates, and still not write it', async () => {
     // A later migration runs as the role convlog connects as, like this one.
     await database.pool.query(`create table zendesk.later_table (id int); insert into zendesk.later_table values (7)`);
