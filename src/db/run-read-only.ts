@@ -102,14 +102,31 @@ export async function runReadOnly(pool: pg.Pool, sql: string, timeoutMs: number)
       rows: result.rows as (string | null)[][],
     };
   } catch (error) {
-    throw explain(error, timeoutMs);
+    throw explain(error, timeoutMs, await noConvlogTables(client, error));
   } finally {
     await client.query('rollback').catch(() => {});
     client.release();
   }
 }
 
-function explain(error: unknown, timeoutMs: number): unknown {
+/**
+ * A missing relation in a database without schema zendesk is a database convlog never synced into
+ * (a mistyped CONVLOG_DATA_DIR creates an empty one): say that, not only what is missing.
+ */
+async function noConvlogTables(client: pg.PoolClient, error: unknown): Promise<string> {
+  const code = (error as { code?: unknown }).code;
+  if (code !== '42P01' && code !== '3F000') return '';
+  try {
+    await client.query('rollback');
+    const { rows } = await client.query<{ missing: boolean }>(`select to_regnamespace('zendesk') is null as missing`);
+    if (!rows[0]?.missing) return '';
+  } catch {
+    return '';
+  }
+  return '; this database has no convlog tables (no schema zendesk): is DATABASE_URL or CONVLOG_DATA_DIR the one convlog synced into? (the demo keeps its own in <CONVLOG_DATA_DIR>/demo)';
+}
+
+function explain(error: unknown, timeoutMs: number, hint = ''): unknown {
   const e = error as { code?: string; message?: string; position?: string };
   if (typeof e?.code !== 'string') return error;
   const message = (e.message ?? 'failed').replace(/\s+/g, ' ');
@@ -128,5 +145,5 @@ function explain(error: unknown, timeoutMs: number): unknown {
   }
   // Classes 08 (connection), 53 (resources) and 57P (shutdown) are not the statement's fault.
   if (/^(08|53|57P)/.test(e.code)) return error;
-  return new QueryRejected(`failed: ${message}${at}`, { cause: error });
+  return new QueryRejected(`failed: ${message}${at}${hint}`, { cause: error });
 }

@@ -100,6 +100,23 @@ describe('convlog query', { timeout: 120_000 }, () => {
     expect(unquoted.stderr).toMatch(/^convlog query: give the query as one quoted argument, .* \(got 2 arguments\)\n$/);
   });
 
+  it('a database convlog never synced into (no schema zendesk) is named as such, in the one line', async () => {
+    const empty = await createTestDatabase();
+    try {
+      await empty.pool.query('drop schema zendesk cascade');
+      const result = await runCli(['query', 'select count(*) from zendesk.conversation_events'], { env: { DATABASE_URL: empty.url } });
+      expect(result.code).toBe(2);
+      expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(result.stderr).toMatch(/relation "zendesk\.conversation_events" does not exist.*; this database has no convlog tables \(no schema zendesk\): is DATABASE_URL or CONVLOG_DATA_DIR the one convlog synced into\?/);
+      // Where the schema exists, a missing table is only that.
+      const typo = await query(['select 1 from zendesk.no_such_table']);
+      expect(typo.stderr).toMatch(/does not exist/);
+      expect(typo.stderr).not.toMatch(/no convlog tables/);
+    } finally {
+      await empty.close();
+    }
+  });
+
   it('a typo in the first word is a syntax error with its position, not a write', async () => {
     const [typo, sqlTypo] = await Promise.all([
       query(['selec 1']),
