@@ -100,7 +100,9 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
   // Until the environment is checked (ctx.config), an unknown LOG_LEVEL must not crash pino.
   const earlyLevel = (env.LOG_LEVEL ?? 'info').toLowerCase();
   const logTo = io ? { destination: stderr } : {};
-  let log = createLogger(verbose ? 'debug' : LOG_LEVELS.includes(earlyLevel) ? earlyLevel : 'info', logTo);
+  // --verbose means at least debug; LOG_LEVEL=trace keeps trace (the embedded Postgres's own log).
+  const levelFor = (level: string) => (level === 'trace' ? 'trace' : verbose ? 'debug' : level);
+  let log = createLogger(levelFor(LOG_LEVELS.includes(earlyLevel) ? earlyLevel : 'info'), logTo);
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -124,7 +126,7 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
     },
     config(options?: LoadConfigOptions) {
       const config = loadConfig(env, options);
-      log = createLogger(verbose ? 'debug' : config.logLevel, logTo);
+      log = createLogger(levelFor(config.logLevel), logTo);
       return config;
     },
     out: (line) => stdout.write(`${line}\n`),

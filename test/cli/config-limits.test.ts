@@ -131,4 +131,14 @@ describe('CONVLOG_DATA_DIR', () => {
     expect(line).toMatch(/database files are incompatible with server|could not access the server configuration file/);
     expect(line).not.toContain('undefined');
   });
+
+  it('LOG_LEVEL=trace shows the embedded Postgres\'s own log, as that message says it does', async () => {
+    const dataDir = path.join(root, 'old-cluster-traced');
+    fs.mkdirSync(path.join(dataDir, 'pg'), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(path.join(dataDir, 'pg', 'PG_VERSION'), '9\n');
+    fs.writeFileSync(path.join(dataDir, 'pg', 'postgresql.conf'), '');
+    const result = await runCli(['status'], { env: { CONVLOG_DATA_DIR: dataDir, LOG_LEVEL: 'trace' } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/"level":10,.*"msg":"embedded postgres"/);
+  });
 });
