@@ -47,11 +47,13 @@ export const schedule: Command = {
     const since = typeof values.since === 'string' ? new Date(parseSince(values.since).startTime * 1000).toISOString() : undefined;
     const runtime = await openRuntime(ctx);
     try {
-      if (!since && !(await loadExportPosition(runtime.database.db))) {
+      const position = await loadExportPosition(runtime.database.db);
+      if (!since && !position) {
         throw new UsageError('no saved export position yet, so the first run would not know where to start: add --since DATE (such as --since 30d) or run "convlog backfill --since DATE" first');
       }
       await registerSchedule(runtime.boss, values.cron, { tz, ...(since ? { since } : {}) });
-      const first = since ? `; without a saved position the first run starts from ${since}` : '';
+      // --since only matters while no backfill has saved a position; say which one the next run uses.
+      const first = !since ? '' : position ? `; runs continue from the saved export position (--since ${since} is kept for a time without one)` : `; the first run starts from ${since}`;
       ctx.out(`scheduled backfill "${values.cron.trim()}" (${tz}): ${describeNextRuns(next)}${first}`);
       ctx.out('running workers (convlog work) run it; a second "convlog schedule" replaces it, "convlog unschedule" removes it');
       return 0;

@@ -188,7 +188,7 @@ describe.concurrent('convlog schedule / unschedule', () => {
     const { sim, cli, queued, database, start, startBoss } = await setup(context, { tickets: 8, ticketSizes: { 1: 3, 2: 3, 3: 3, 4: 3, 5: 3, 6: 3, 7: 3, 8: 3 } });
     const scheduled = await cli('schedule', '--cron', '* * * * *', '--since', '31d');
     expect(scheduled.code, scheduled.stderr).toBe(0);
-    expect(scheduled.stdout).toMatch(/^scheduled backfill "\* \* \* \* \*" \(UTC\): next run at about \d{4}-\d\d-\d\d \d\d:\d\d UTC \(.*within 30 s/);
+    expect(scheduled.stdout).toMatch(/^scheduled backfill "\* \* \* \* \*" \(UTC\): next run at about \d{4}-\d\d-\d\d \d\d:\d\d UTC \(.*within 30 s.*; the first run starts from \d{4}-/);
 
     const boss = await startBoss();
     const schedules = await boss.getSchedules(BACKFILL_QUEUE);
@@ -216,6 +216,11 @@ describe.concurrent('convlog schedule / unschedule', () => {
     worker.kill('SIGTERM');
     expect(await worker.exited).toMatchObject({ code: 0, signal: null });
     expect(await queued()).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+
+    // Now that the backfill saved a position, --since no longer says where the next run starts.
+    const rescheduled = await cli('schedule', '--cron', '* * * * *', '--since', '31d');
+    expect(rescheduled.stdout).toMatch(/; runs continue from the saved export position \(--since .* is kept for a time without one\)/);
+    expect(rescheduled.stdout).not.toMatch(/the first run starts from/);
 
     const removed = await cli('unschedule');
     expect(removed.code, removed.stderr).toBe(0);
