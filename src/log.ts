@@ -1,6 +1,7 @@
 // Structured JSON logs on stderr (stdout stays for command output), pretty when a person
 // watches a terminal. Child loggers carry ticketId, jobId and page.
 import { createRequire } from 'node:module';
+import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 
 // pino-pretty (sixty modules) is loaded only when a person watches: a worker or a command whose
@@ -32,6 +33,38 @@ export interface LoggerOptions {
   destination?: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
+/**
+ * The last line of a terminal when something redraws it in place (the progress bar). Log lines
+ * are written above it: it is cleared, the line written, and it is drawn again below.
+ */
+export interface BottomLine {
+  clear(): void;
+  redraw(): void;
+}
+
+const bottomLines = new WeakMap<object, BottomLine>();
+
+/** Makes `line` the bottom line of `stream` until the returned function is called. */
+export function holdBottomLine(stream: object, line: BottomLine): () => void {
+  bottomLines.set(stream, line);
+  return () => {
+    if (bottomLines.get(stream) === line) bottomLines.delete(stream);
+  };
+}
+
+/** Writes to `target`, above its bottom line when one is held. */
+function aboveBottomLine(target: NodeJS.WritableStream): Writable {
+  return new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      const line = bottomLines.get(target);
+      line?.clear();
+      target.write(chunk);
+      line?.redraw();
+      done();
+    },
+  });
+}
+
 export function createLogger(level = 'info', options: LoggerOptions = {}): Logger {
   const usePretty = options.pretty ?? Boolean((options.destination ?? process.stderr).isTTY);
   const base = {
@@ -41,7 +74,10 @@ export function createLogger(level = 'info', options: LoggerOptions = {}): Logge
     redact: { paths: REDACT, censor: '[redacted]' },
   };
   if (usePretty) {
-    return pino(base, requirePretty()({ destination: options.destination ?? 2, sync: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss' }));
+    // Through the stream a progress bar draws on, so that log lines go above the bar rather
+    // than onto its line (a terminal's stderr is written synchronously).
+    const destination = aboveBottomLine(options.destination ?? process.stderr);
+    return pino(base, requirePretty()({ destination, sync: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss' }));
   }
   return pino(base, options.destination ?? pino.destination({ dest: 2, sync: true }));
 }

@@ -1,6 +1,9 @@
 // Progress of a long sync: a bar in a terminal, a plain line every few seconds otherwise
-// (logs and CI output stay readable).
+// (logs and CI output stay readable). A wait that holds everything back (the rate budget) is
+// shown on the bar as it counts down, or logged once at info when it is long.
+import { clearLine, cursorTo } from 'node:readline';
 import cliProgress from 'cli-progress';
+import { holdBottomLine, type Logger } from '../log.ts';
 import type { OutputStream } from './types.ts';
 
 export interface ProgressState {
@@ -10,37 +13,84 @@ export interface ProgressState {
   requests: number;
 }
 
+/** A wait that holds the work back: "waiting {seconds} s for {text}". */
+export interface ProgressWait {
+  /** What is waited for: "the rate limit (100 requests a minute, CONVLOG_RATE_LIMIT)". */
+  text: string;
+  waitMs: number;
+}
+
 export interface Progress {
   update(state: ProgressState): void;
+  /** A wait starts; `undefined` when it is over. */
+  waiting(wait: ProgressWait | undefined): void;
   stop(): void;
 }
 
-export function createProgress(label: string, stream: OutputStream, options: { counts?: boolean } = {}): Progress {
+/** Without a terminal, waits at least this long get a log line (shorter ones only slow the counts). */
+export const LOGGED_WAIT_MS = 5_000;
+
+const BAR_COMPLETE = '\u2588';
+const BAR_INCOMPLETE = '\u2591';
+
+export function createProgress(label: string, stream: OutputStream, options: { counts?: boolean; log?: Logger } = {}): Progress {
   // Work that makes no requests (rebuild-analytics) shows tickets only.
   const counts = options.counts ?? true;
+  let wait: { text: string; until: number } | undefined;
+  const waitText = (): string | undefined => {
+    if (!wait) return undefined;
+    const seconds = Math.ceil((wait.until - Date.now()) / 1000);
+    return seconds > 0 ? `waiting ${seconds} s for ${wait.text}` : undefined;
+  };
   if (stream.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      {
-        // A terminal's stream: the bar moves its cursor.
-        stream: stream as NodeJS.WriteStream,
-        format: `${label} {bar} {value}/{total} tickets${counts ? ' | {events} events | {requests} requests' : ''} | ETA {remaining}`,
-        hideCursor: true,
-        etaBuffer: 50,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    let started = false;
     const eta = etaEstimator();
+    let remaining = '\u2026';
+    const bar = new cliProgress.SingleBar({
+      // A terminal's stream: the bar moves its cursor.
+      stream: stream as NodeJS.WriteStream,
+      format: (_options, params, payload: { events?: number; requests?: number }) => {
+        const tail = waitText() ?? `ETA ${remaining}`;
+        const text = ` ${params.value}/${params.total} tickets${counts ? ` | ${payload.events ?? 0} events | ${payload.requests ?? 0} requests` : ''} | ${tail}`;
+        // The bar gives way to the text on a narrow terminal (a long line would be cut at its edge).
+        const size = Math.max(10, Math.min(40, params.maxWidth - label.length - text.length - 3));
+        const filled = Number.isFinite(params.progress) ? Math.round(Math.min(1, Math.max(0, params.progress)) * size) : 0;
+        return `${label} ${BAR_COMPLETE.repeat(filled)}${BAR_INCOMPLETE.repeat(size - filled)}${text}`;
+      },
+      hideCursor: true,
+      // Drawn again after a log line took its place, even when nothing changed.
+      forceRedraw: true,
+    });
+    let started = false;
+    let release: (() => void) | undefined;
     return {
       update(state) {
+        remaining = eta(state.done, state.total);
         if (!started) {
-          bar.start(state.total, state.done, { events: 0, requests: 0, remaining: '…' });
+          bar.start(state.total, state.done, { events: 0, requests: 0 });
           started = true;
+          // Log lines are written above the bar instead of onto its line (src/log.ts).
+          release = holdBottomLine(stream, {
+            clear: () => {
+              cursorTo(stream as NodeJS.WriteStream, 0);
+              clearLine(stream as NodeJS.WriteStream, 0);
+            },
+            redraw: () => {
+              // The bar's line moved down: it is where the cursor goes back to when the bar stops.
+              stream.write('\x1B7');
+              bar.render();
+            },
+          });
         }
         bar.setTotal(state.total);
-        bar.update(state.done, { events: state.events, requests: state.requests, remaining: eta(state.done, state.total) });
+        bar.update(state.done, { events: state.events, requests: state.requests });
       },
-      stop: () => started && bar.stop(),
+      waiting(next) {
+        wait = next && { text: next.text, until: Date.now() + next.waitMs };
+      },
+      stop: () => {
+        release?.();
+        if (started) bar.stop();
+      },
     };
   }
   let last = 0;
@@ -58,6 +108,10 @@ export function createProgress(label: string, stream: OutputStream, options: { c
         last = Date.now();
         print(state);
       }
+    },
+    waiting(next) {
+      // One line a wait, and only a long one: pacing a second apart is not worth a line each.
+      if (next && next.waitMs >= LOGGED_WAIT_MS) options.log?.info({ waitMs: next.waitMs }, `waiting ${Math.ceil(next.waitMs / 1000)} s for ${next.text}`);
     },
     stop: () => latest && print(latest),
   };

@@ -7,6 +7,7 @@ import { startBoss, superviseSeconds, type BossOptions } from '../queue/boss.ts'
 import type { SyncDeps } from '../sync/sync-ticket.ts';
 import { createZendeskHttp } from '../zendesk/index.ts';
 import { budgetFor } from '../db/budgets.ts';
+import type { SharedBudget } from '../db/shared-budget.ts';
 import type { CommandContext } from './types.ts';
 
 export interface Runtime {
@@ -18,6 +19,8 @@ export interface Runtime {
 
 export interface SyncRuntime extends Runtime {
   deps: SyncDeps;
+  /** deps.budget, the conversation log's shared budget, whose waits `sync` shows; absent when deps bring another. */
+  rateBudget?: SharedBudget;
 }
 
 export async function openRuntime(ctx: CommandContext, options: BossOptions & { config?: Config } = {}): Promise<Runtime> {
@@ -45,14 +48,15 @@ export async function openSyncRuntime(ctx: CommandContext, options: BossOptions 
   const config = ctx.config({ needZendesk: true });
   const runtime = await openRuntime(ctx, { ...options, config });
   const http = createZendeskHttp(config.zendesk!, { log: ctx.log });
+  // One budget for every process on the account, kept in Postgres and corrected by Zendesk's headers.
+  const rateBudget = budgetFor('conversationLog', runtime.database.pool, config.rateLimit, ctx.log);
   const deps: SyncDeps = {
     db: runtime.database.db,
     http,
-    // One budget for every process on the account, kept in Postgres and corrected by Zendesk's headers.
-    budget: budgetFor('conversationLog', runtime.database.pool, config.rateLimit, ctx.log),
+    budget: rateBudget,
     log: ctx.log,
     redactSystemMetadata: config.redactSystemMetadata,
     onDelete: config.onDelete,
   };
-  return { ...runtime, deps };
+  return { ...runtime, deps, rateBudget };
 }

@@ -1,4 +1,6 @@
 import { ticketStates } from '../db/ticket-status.ts';
+import type { BudgetWait } from '../db/shared-budget.ts';
+import type { RequestBudget } from '../zendesk/rate-limit.ts';
 import { enqueueTickets } from '../queue/enqueue.ts';
 import { checkCredentials } from '../zendesk/credentials.ts';
 import { readTicketIds } from '../queue/ticket-ids.ts';
@@ -50,7 +52,7 @@ export async function syncTickets(
     ids,
   );
 
-  const progress = createProgress(options.label ?? 'sync', ctx.stderr);
+  const progress = createProgress(options.label ?? 'sync', ctx.stderr, { log: ctx.log });
   const totals = { done: 0, total: ids.length, events: 0, requests: 0 };
   const refresh = async () => {
     const states = await ticketStates(database.db, ids);
@@ -58,20 +60,35 @@ export async function syncTickets(
     progress.update(totals);
     return totals.done === ids.length;
   };
-  const summary = await runWorker(boss, database.pool, runtime.deps, {
-    concurrency: options.concurrency,
-    signal: ctx.signal,
-    stopWhen: refresh,
-    idleCheckMs: 250,
-    onPage: (page) => {
-      totals.events += page.events;
-      totals.requests += page.requests;
+  // Requests are counted as they take their permit: every one is counted, a request that failed
+  // or was retried too (it spent budget), not only those of the pages stored.
+  const budget: RequestBudget = {
+    take: async (signal) => {
+      await deps.budget.take(signal);
+      totals.requests += 1;
       progress.update(totals);
     },
-  });
-  await refresh();
-  await ticketRows;
-  progress.stop();
+    observe: (info) => deps.budget.observe(info),
+  };
+  const unwatch = runtime.rateBudget?.watch((wait) => progress.waiting(wait && { text: rateLimitText(wait), waitMs: wait.waitMs }));
+  let summary: Awaited<ReturnType<typeof runWorker>>;
+  try {
+    summary = await runWorker(boss, database.pool, { ...deps, budget }, {
+      concurrency: options.concurrency,
+      signal: ctx.signal,
+      stopWhen: refresh,
+      idleCheckMs: 250,
+      onPage: (page) => {
+        totals.events += page.events;
+        progress.update(totals);
+      },
+    });
+    await refresh();
+    await ticketRows;
+  } finally {
+    unwatch?.();
+    progress.stop();
+  }
   if (summary.fatal) throw summary.fatal;
 
   const states = await ticketStates(database.db, ids);
@@ -88,3 +105,21 @@ export async function syncTickets(
   // An interrupted run is not done: 1 tells a script to run it again, as the README says.
   return failed.length > 0 || pending > 0 ? 1 : 0;
 }
+
+/** What a wait for the rate budget is for, in the words of the setting that decides it. */
+export function rateLimitText(wait: BudgetWait): string {
+  if (wait.reason === 'paused') return "Zendesk's rate limit (it answered 429 Too Many Requests; every process waits out its Retry-After)";
+  const setting = SETTINGS[wait.budget] ?? 'its limit';
+  const per = wait.windowMs === 60_000 ? 'a minute' : `per ${Math.round(wait.windowMs / 1000)} s`;
+  // Zendesk's own figure wins when lower (the budget's windows are a minute, as Zendesk's are).
+  if (wait.serverTotal !== undefined && wait.serverTotal < wait.limitPerWindow) {
+    return `the rate limit (Zendesk's header says total=${wait.serverTotal} requests a window, below ${setting}=${wait.limitPerWindow} ${per})`;
+  }
+  return `the rate limit (${wait.limitPerWindow} requests ${per} for all processes, ${setting})`;
+}
+
+const SETTINGS: Record<string, string> = {
+  conversation_log: 'CONVLOG_RATE_LIMIT',
+  account: 'CONVLOG_ACCOUNT_RATE_LIMIT',
+  export: 'CONVLOG_EXPORT_RATE_LIMIT',
+};

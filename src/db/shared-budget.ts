@@ -12,7 +12,7 @@ import type pg from 'pg';
 import { setTimeout as delay } from 'node:timers/promises';
 import { errorMessage } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import { ensureBudget, observeBudget, takePermit } from './rate-budget.ts';
+import { DEFAULT_WINDOW_MS, ensureBudget, observeBudget, takePermit } from './rate-budget.ts';
 
 /** What one response said about the budget; a 429 always says how long to wait. */
 export interface ResponseFacts {
@@ -31,11 +31,36 @@ export interface BudgetClock {
   sleep(ms: number, signal: AbortSignal): Promise<void>;
 }
 
+/**
+ * This process starts waiting for a permit, for long enough to tell a person (REPORTED_WAIT_MS
+ * or more). The budget's window is its own (a minute, as Zendesk's): a response's `resets` places
+ * the window's end, never its length.
+ */
+export interface BudgetWait {
+  /** The row: 'conversation_log', 'account', 'export'. */
+  budget: string;
+  waitMs: number;
+  /** 'paused': a 429 this process saw holds every sender until its Retry-After; else the window's allowance is spent or paced. */
+  reason: 'window' | 'paused';
+  limitPerWindow: number;
+  windowMs: number;
+  /** Zendesk's `total` (requests a window) from this process's last response, when it gave one. */
+  serverTotal?: number;
+}
+
+/** Told of each wait as it starts, and `undefined` once the waiting is over (a permit, or no taker left). */
+export type BudgetWaitListener = (wait: BudgetWait | undefined) => void;
+
+/** Shorter waits (the pacing between permits at 100 a minute) are not reported. */
+export const REPORTED_WAIT_MS = 1000;
+
 export interface SharedBudget {
   /** Resolves when one request may be sent. */
   take(signal?: AbortSignal): Promise<void>;
   /** Corrects the shared state with one response's facts. */
   observe(facts: ResponseFacts): Promise<void>;
+  /** Calls `listener` as this process's waits start and end (a progress display); returns how to stop. */
+  watch(listener: BudgetWaitListener): () => void;
 }
 
 export interface SharedBudgetOptions {
@@ -85,6 +110,40 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Share
   let pausedUntil = 0;
   /** Database times at which permits were handed out and no response was seen yet, oldest first. */
   const outstanding: number[] = [];
+  const listeners = new Set<BudgetWaitListener>();
+  /** Zendesk's `total` in the last response that gave one. */
+  let serverTotal: number | undefined;
+  /** A wait was reported and its end not yet. */
+  let reported = false;
+  const tell = (wait: BudgetWait | undefined) => {
+    for (const listener of listeners) {
+      try {
+        listener(wait);
+      } catch (error) {
+        log.warn({ err: errorMessage(error) }, 'rate budget: a wait listener failed');
+      }
+    }
+  };
+  /** Rests `ms`, telling the listeners first when it is long enough to notice. */
+  const waitFor = async (ms: number): Promise<void> => {
+    if (ms >= REPORTED_WAIT_MS && listeners.size > 0) {
+      reported = true;
+      tell({
+        budget: name,
+        waitMs: ms,
+        reason: clock.now() < pausedUntil ? 'paused' : 'window',
+        limitPerWindow,
+        windowMs: windowMs ?? DEFAULT_WINDOW_MS,
+        ...(serverTotal !== undefined ? { serverTotal } : {}),
+      });
+    }
+    await rest(ms);
+  };
+  const waited = () => {
+    if (!reported) return;
+    reported = false;
+    tell(undefined);
+  };
 
   const ensure = () => {
     ready ??= ensureBudget(pool, name, limitPerWindow, windowMs, at()).catch((error: unknown) => {
@@ -122,19 +181,20 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Share
           }
           if (!result.granted) {
             if (result.waitMs > 0) log.trace({ waitMs: result.waitMs }, 'rate budget: waiting');
-            await rest(result.waitMs);
+            await waitFor(result.waitMs);
             continue;
           }
           // The send time is reserved: if the taker gives up meanwhile, the next one in line has
           // it; if nobody is left (a shutdown), it goes unused rather than keep the process up.
-          await rest(result.waitMs);
+          await waitFor(result.waitMs);
           if (clock.now() < pausedUntil) {
             // A 429 arrived while we slept: this permit falls in a paused window.
-            await rest(pausedUntil - clock.now());
+            await waitFor(pausedUntil - clock.now());
             continue;
           }
           const waiter = waiters.shift();
           if (!waiter) break;
+          waited();
           track(result.nowMs + result.waitMs);
           waiter.detach();
           waiter.resolve();
@@ -148,6 +208,7 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Share
       }
     } finally {
       pumping = false;
+      waited();
     }
   }
 
@@ -173,7 +234,15 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Share
       });
     },
 
+    watch(listener: BudgetWaitListener): () => void {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+
     async observe(info: ResponseFacts): Promise<void> {
+      if (info.total !== undefined) serverTotal = info.total;
       if (info.status === 429 && info.retryAfterMs !== undefined) {
         pausedUntil = Math.max(pausedUntil, clock.now() + info.retryAfterMs);
         log.debug({ retryAfterMs: info.retryAfterMs, remaining: info.remaining }, 'rate budget: 429, every process pauses');

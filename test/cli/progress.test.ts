@@ -1,7 +1,9 @@
 // The progress bar's ETA: never "NFs", and not rising near the end while the last big tickets
-// hold the count still.
+// hold the count still. In a terminal, log lines go above the bar, and a wait shows on it.
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { etaEstimator } from '../../src/commands/progress.ts';
+import { createProgress, etaEstimator } from '../../src/commands/progress.ts';
+import { createLogger } from '../../src/log.ts';
 
 function clock(start = 1_000_000) {
   let now = start;
@@ -45,5 +47,108 @@ describe('etaEstimator', () => {
     expect(eta(1, 3)).toBe('42s'); // promised 9,979 s: the new, lower estimate wins
     time.advance(60_000);
     expect(eta(1, 3)).toBe('2m42s'); // the promise ran out: the honest estimate, higher
+  });
+});
+
+/**
+ * A terminal of our own: a stream with isTTY that keeps what a screen would show, for the
+ * sequences the bar and the logs write (cursor to a column, clear line, save and restore).
+ */
+function fakeTerminal(columns = 120) {
+  const rows: string[][] = [[]];
+  let row = 0;
+  let col = 0;
+  let saved = { row: 0, col: 0 };
+  const line = () => (rows[row] ??= []);
+  const apply = (text: string) => {
+    for (let i = 0; i < text.length; i++) {
+      const ch = text[i];
+      if (ch === '\x1b') {
+        const rest = text.slice(i + 1);
+        const csi = /^\[(\??)([\d;]*)([A-Za-z])/.exec(rest);
+        if (csi) {
+          const n = Number(csi[2] || 0);
+          if (!csi[1]) {
+            if (csi[3] === 'G') col = Math.max(0, n - 1);
+            else if (csi[3] === 'K' && n === 0) line().length = Math.min(line().length, col);
+            else if (csi[3] === 'K' && n === 2) rows[row] = [];
+            else if (csi[3] === 'A') row = Math.max(0, row - (n || 1));
+            else if (csi[3] === 'B') row += n || 1;
+          }
+          i += csi[0].length;
+        } else if (rest[0] === '7') {
+          saved = { row, col };
+          i += 1;
+        } else if (rest[0] === '8') {
+          ({ row, col } = saved);
+          i += 1;
+        }
+      } else if (ch === '\r') {
+        col = 0;
+      } else if (ch === '\n') {
+        // A terminal's output translates \n to \r\n.
+        row += 1;
+        col = 0;
+      } else {
+        const cells = line();
+        while (cells.length < col) cells.push(' ');
+        cells[col++] = ch;
+      }
+    }
+  };
+  const stream = Object.assign(
+    new Writable({
+      write(chunk: Buffer | string, _encoding, done) {
+        apply(chunk.toString());
+        done();
+      },
+    }),
+    { isTTY: true, columns },
+  );
+  return { stream, screen: () => Array.from(rows, (cells) => (cells ?? []).join('').trimEnd()) };
+}
+
+// Longer than the bar's redraw period (a tenth of a second).
+const settle = () => new Promise((resolve) => setTimeout(resolve, 250));
+
+describe('the progress bar in a terminal', () => {
+  it('writes log lines above the bar, never onto its line, and leaves one bar when it stops', async () => {
+    const { stream, screen } = fakeTerminal();
+    const log = createLogger('info', { destination: stream, pretty: true });
+    const progress = createProgress('sync', stream);
+    progress.update({ done: 1, total: 4, events: 10, requests: 2 });
+    log.info('ticket synced');
+    await settle();
+    progress.update({ done: 2, total: 4, events: 20, requests: 3 });
+    log.warn('ticket will be retried');
+    await settle();
+    progress.update({ done: 4, total: 4, events: 40, requests: 5 });
+    progress.stop();
+    stream.write('synced 4 | 40 events read with 5 requests\n');
+    await settle();
+    const lines = screen().filter((l) => l !== '');
+    // Each log line on a line of its own, in order, then the bar once (no copy left behind), then what follows it.
+    expect(lines.map((l) => l.replace(/^\[[\d:]+\] (INFO|WARN): /, '$1 ').replace(/ [\u2588\u2591]+ /, ' [bar] '))).toEqual([
+      'INFO ticket synced',
+      'WARN ticket will be retried',
+      'sync [bar] 4/4 tickets | 40 events | 5 requests | ETA 0s',
+      'synced 4 | 40 events read with 5 requests',
+    ]);
+  });
+
+  it('shows a wait on the bar, with its seconds left, in place of the ETA until it is over', async () => {
+    const { stream, screen } = fakeTerminal();
+    const progress = createProgress('sync', stream);
+    progress.update({ done: 1, total: 4, events: 10, requests: 2 });
+    progress.waiting({ text: 'the rate limit (100 requests a minute for all processes, CONVLOG_RATE_LIMIT)', waitMs: 42_000 });
+    progress.update({ done: 1, total: 4, events: 10, requests: 3 });
+    await settle();
+    const bar = () => screen().find((l) => l.includes('tickets'));
+    expect(bar()).toMatch(/\| 3 requests \| waiting (42|41) s for the rate limit \(100 requests a minute for all processes, CONVLOG_RATE_LIMIT\)$/);
+    progress.waiting(undefined);
+    progress.update({ done: 2, total: 4, events: 20, requests: 3 });
+    await settle();
+    expect(bar()).toMatch(/\| 3 requests \| ETA \S+$/);
+    progress.stop();
   });
 });
