@@ -49,7 +49,11 @@ describe('the summary of convlog sync', { timeout: 120_000 }, () => {
     expect(sent).toBeGreaterThan(3);
     expect(logRequests(sim).every((r) => r.status >= 500)).toBe(true);
     expect(result.stdout).toMatch(/^synced 0, not_found 0, forbidden 0, failed 0, unfinished 3 \(interrupted; they stay queued\) \| 0 events read with (\d+) requests$/m);
-    expect(Number(/with (\d+) requests/.exec(result.stdout)![1])).toBe(sent);
+    // Counted as each permit is taken: a Ctrl-C between a permit and its request (one ticket in
+    // flight each) counts a request the simulator never saw.
+    const counted = Number(/with (\d+) requests/.exec(result.stdout)![1]);
+    expect(counted).toBeGreaterThanOrEqual(sent);
+    expect(counted).toBeLessThanOrEqual(sent + 3);
   });
 
   it('counts the request of a ticket answered 403, which stores no page', async () => {
