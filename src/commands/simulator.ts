@@ -25,6 +25,7 @@ const FLAGS: Record<string, { key: keyof SimulatorOptions; value: string; help: 
   'api-token': { key: 'apiToken', value: 'TOKEN', help: 'accept only this API token (default: any)' },
   'webhook-url': { key: 'webhookUrl', value: 'URL', help: 'send signed webhooks for every ticket change to this URL' },
   'webhook-secret': { key: 'webhookSecret', value: 'SECRET', help: 'signing secret of that webhook (default: a random one, read through the webhooks API)' },
+  'history-end': { key: 'historyEnd', value: 'DATE', help: 'move every generated date so the histories end just before DATE: an ISO date or time (UTC unless it names an offset) or now (default: fixed dates, from 2025-06-01 over about six months)' },
 };
 
 const width = Math.max(...Object.entries(FLAGS).map(([flag, { value }]) => flag.length + value.length + 3));

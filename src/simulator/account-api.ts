@@ -1,7 +1,7 @@
 // The account-wide endpoints beside the export: tickets by id (show_many) and the group, brand
 // and organization lists with Zendesk's cursor pagination. All of them spend the account-wide
 // budget, not the conversation log's or the export's.
-import { brands, groups, organizations, type ZendeskRecord } from './catalog.ts';
+import { brands, groups, organizations, shiftedRecord, type ZendeskRecord } from './catalog.ts';
 import { decodeListCursor, encodeListCursor } from './cursor.ts';
 import { forbidden as forbiddenReply, jsonReply, legacyError, listError, recordNotFound, type Reply } from './http.ts';
 import { parseInclude, sideloads } from './sideloads.ts';
@@ -39,7 +39,7 @@ export function showMany(store: TicketStore, params: URLSearchParams, origin: st
   const tickets = ids.map((id) => store.exportTicket(id));
   return jsonReply(200, {
     tickets: tickets.map((t) => ({ url: `${origin}/api/v2/tickets/${t.id}.json`, ...t })),
-    ...sideloads(seed, tickets, sideload.include),
+    ...sideloads(seed, tickets, sideload.include, store.shiftSec),
     next_page: null,
     previous_page: null,
     count: tickets.length,
@@ -74,7 +74,7 @@ export function listPage(store: TicketStore, name: ListName, params: URLSearchPa
       start = Math.max(0, end - size);
     }
   }
-  const page = records.slice(start, end);
+  const page = records.slice(start, end).map((record) => shiftedRecord(record, store.shiftSec));
   const hasMore = end < records.length;
   const after = page.length > 0 ? encodeListCursor({ list: LIST_NUMBER[name], index: end, direction: 'after' }) : null;
   const before = page.length > 0 ? encodeListCursor({ list: LIST_NUMBER[name], index: start, direction: 'before' }) : null;

@@ -34,6 +34,16 @@ export const END_USER_BASE_ID = 8_300_000_000_000;
 const slug = (name: string) => name.toLowerCase().normalize('NFD').replace(/[^a-z0-9]+/g, '');
 const stamp = (seed: number, ...parts: number[]) => isoSeconds(ACCOUNT_CREATED_SEC + (hash32(seed, ...parts) % (400 * 86_400)));
 
+/** A record with created_at and updated_at moved by shiftSec (the option historyEnd); the same record when 0. */
+export function shiftedRecord(record: ZendeskRecord, shiftSec: number): ZendeskRecord {
+  if (shiftSec === 0) return record;
+  const moved: ZendeskRecord = { ...record };
+  for (const key of ['created_at', 'updated_at']) {
+    if (typeof moved[key] === 'string') moved[key] = isoSeconds(Date.parse(moved[key]) / 1000 + shiftSec);
+  }
+  return moved;
+}
+
 /** The lists depend only on the seed and are never mutated: built once per seed. */
 function perSeed(build: (seed: number) => ZendeskRecord[]): (seed: number) => ZendeskRecord[] {
   const built = new Map<number, ZendeskRecord[]>();

@@ -2,7 +2,7 @@
 export { startSimulator, type Simulator, type SimulatorWebhooks } from './simulator.ts';
 export { simulatorOptionsSchema, parseSimulatorOptions, DEFAULT_OPTIONS, type SimulatorOptions, type ResolvedOptions } from './options.ts';
 export type { ConversationEvent, CustomFieldValue, EventAttachment, EventAuthor, ExportTicket, MalformedKind, RequestKind, SimRequest, TicketPatch, TicketVia } from './types.ts';
-export { defaultTicketSize } from './profile.ts';
+export { defaultTicketSize, naturalHistoryEndSec } from './profile.ts';
 export { COMMENT_CHANNELS, MESSAGING_CHANNELS } from './via.ts';
 export { DELETED_BRAND_ID, DELETED_GROUP_ID } from './catalog.ts';
 export { signWebhook, type WebhookDelivery, type WebhookFault } from './webhooks.ts';

@@ -44,6 +44,14 @@ export interface SimulatorOptions {
   webhookSecret?: string;
   /** When set, only this API token (Basic email/token:TOKEN, or Bearer TOKEN) is accepted; others get 401. Default '' = any. */
   apiToken?: string;
+  /**
+   * When set, every generated date (events, tickets, the account's records) moves by one amount,
+   * whole seconds, so that the histories of tickets 1..tickets end just before this time, instead
+   * of in late 2025: the same events in the same order with the same gaps. An ISO date or time
+   * (UTC unless it names an offset), `now` or a Date; stored as ISO text. Default '' = the fixed
+   * dates (histories from 2025-06-01 over 180 days).
+   */
+  historyEnd?: string | Date;
 }
 
 export type ResolvedOptions = Required<SimulatorOptions>;
@@ -69,6 +77,7 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = Object.freeze({
   apiToken: '',
   webhookUrl: '',
   webhookSecret: '',
+  historyEnd: '',
 });
 
 const show = (value: unknown): string => (typeof value === 'string' ? quoted(value) : String(value));
@@ -126,6 +135,41 @@ function idList(name: string) {
     ),
   );
 }
+
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+/** The export's cursors hold times as 32-bit seconds, and event ids need times after 1970. */
+const HISTORY_END_MIN = Date.UTC(2000, 0, 1);
+const HISTORY_END_MAX = Date.UTC(2038, 0, 1);
+const HISTORY_END_FORMS = 'an ISO date or time (2026-12-01, 2026-12-01T08:00:00Z; UTC unless it names an offset) or now';
+
+/** `now`, an ISO date or time (UTC unless it names an offset) or a Date, as ISO text; anything else stays as it is, to be refused. */
+function toHistoryEnd(value: unknown): unknown {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? value : value.toISOString();
+  if (typeof value !== 'string') return value;
+  const text = value.trim();
+  if (text === '') return '';
+  if (text.toLowerCase() === 'now') return new Date().toISOString();
+  const iso = ISO_TIME.exec(text);
+  if (!iso) return value;
+  const [, y, mo, d, h = '00', mi = '00', s = '00'] = iso.map((part) => part ?? undefined) as (string | undefined)[];
+  const daysInMonth = new Date(Date.UTC(Number(y), Number(mo), 0)).getUTCDate();
+  if (Number(mo) < 1 || Number(mo) > 12 || Number(d) < 1 || Number(d) > daysInMonth || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return value;
+  const zone = iso[8] ? iso[8].toUpperCase().replace(/^([+-]\d{2})(\d{2})$/, '$1:$2') : 'Z';
+  const ms = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}${iso[7] ?? ''}${zone}`);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : value;
+}
+
+const historyEndSchema = z.preprocess(
+  toHistoryEnd,
+  z
+    .string({ error: (issue) => `historyEnd must be ${HISTORY_END_FORMS} (got ${show(issue.input instanceof Date ? 'an invalid Date' : issue.input)})` })
+    .refine((text) => text === '' || /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(text), {
+      error: (issue) => `historyEnd must be ${HISTORY_END_FORMS} (got ${show(issue.input)})`,
+    })
+    .refine((text) => text === '' || (Date.parse(text) >= HISTORY_END_MIN && Date.parse(text) < HISTORY_END_MAX), {
+      error: 'historyEnd must be from 2000 to 2037',
+    }),
+);
 
 /** Accepts {"3": 100}, {3: 100}, a JSON string or "3:100,5=0". */
 const ticketSizesSchema = z
@@ -188,6 +232,7 @@ export const simulatorOptionsSchema: z.ZodType<SimulatorOptions, unknown> = z.st
       .refine((url) => url === '' || (/^https?:\/\//.test(url) && URL.canParse(url)), { error: 'webhookUrl must be an http(s) URL' })
       .optional(),
     webhookSecret: z.string({ error: 'webhookSecret must be a string' }).optional(),
+    historyEnd: historyEndSchema.optional(),
   },
   { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown simulator option(s): ${issue.keys.join(', ')}` : undefined) },
 );

@@ -29,8 +29,11 @@ export interface TicketProfile {
   aiAgent: boolean;
 }
 
-/** Generated histories begin on 2025-06-01 and are spread over the following 180 days. */
-const EPOCH_SEC = Date.UTC(2025, 5, 1) / 1000;
+/**
+ * Generated histories begin on 2025-06-01 and are spread over the following 180 days, unless the
+ * option historyEnd moves them all by one amount (historyShiftSec).
+ */
+export const EPOCH_SEC = Date.UTC(2025, 5, 1) / 1000;
 const DEFAULT_AVATAR = 'https://static.zdassets.com/web_widget/latest/default_avatar.png';
 
 const FIRST = ['Ana', 'Ben', 'Chloé', 'Dmitri', 'Emeka', 'Fatima', 'Giulia', 'Hiro', 'Ines', 'Jonas', 'Kavya', 'Liam', 'Mei', 'Noah', 'Olga', 'Pedro', 'Rania', 'Sven', 'Tariq', 'Zoë'];
@@ -115,7 +118,8 @@ export function isAiAgentTicket(seed: number, ticketId: number): boolean {
   return ticketId % 3 === 0 && channelOf(rngFor(seed, ticketId, 0x9f0).next()) === 'messaging';
 }
 
-export function ticketProfile(seed: number, ticketId: number): TicketProfile {
+/** `shiftSec` moves the ticket's history (every date derived from startSec) by that many seconds. */
+export function ticketProfile(seed: number, ticketId: number, shiftSec = 0): TicketProfile {
   const rng = rngFor(seed, ticketId, 0x9f0);
   const channel = channelOf(rng.next());
   const firstAgent = rng.int(1, AGENT_POOL_SIZE);
@@ -129,7 +133,7 @@ export function ticketProfile(seed: number, ticketId: number): TicketProfile {
     userSource: via.userSource,
     via,
     aiAgent: isAiAgentTicket(seed, ticketId),
-    startSec: EPOCH_SEC + rng.int(0, 180 * 86_400),
+    startSec: EPOCH_SEC + shiftSec + rng.int(0, 180 * 86_400),
     stepSec: rng.int(20, 240),
     endUser: endUser(seed, ticketId, channel),
     agents,
@@ -144,4 +148,35 @@ export function ticketProfile(seed: number, ticketId: number): TicketProfile {
 export function eventTimeSec(profile: TicketProfile, index: number): number {
   const jitter = hash32(profile.seed, profile.ticketId, index, 0x717) % profile.stepSec;
   return profile.startSec + index * profile.stepSec + jitter;
+}
+
+/** created_at (seconds) of the ticket's last generated event, or its start when it has none. */
+export function lastEventSec(profile: TicketProfile, size: number): number {
+  return size > 0 ? eventTimeSec(profile, size - 1) : profile.startSec;
+}
+
+/**
+ * Where the unmoved histories of tickets 1..tickets end: the latest created_at (seconds) of their
+ * generated events, or of a ticket's start when it has none. One profile per ticket: about 2.5 s
+ * for a million tickets.
+ */
+export function naturalHistoryEndSec(seed: number, tickets: number, ticketSizes: Readonly<Record<number, number>> = {}): number {
+  let end = -Infinity;
+  for (let id = 1; id <= tickets; id++) end = Math.max(end, lastEventSec(ticketProfile(seed, id), ticketSizes[id] ?? defaultTicketSize(id)));
+  return end;
+}
+
+/**
+ * How far historyEnd moves every generated date: whole seconds, so that the latest event of
+ * tickets 1..tickets is created in the second before historyEnd (its received_at, with
+ * milliseconds, is still before it). 0 without historyEnd.
+ */
+export function historyShiftSec(options: { seed: number; tickets: number; ticketSizes: Readonly<Record<number, number>>; historyEnd: string | Date }): number {
+  if (options.historyEnd === '') return 0;
+  const endSec = Math.floor(new Date(options.historyEnd).getTime() / 1000);
+  const shift = endSec - 1 - naturalHistoryEndSec(options.seed, options.tickets, options.ticketSizes);
+  if (EPOCH_SEC + shift < 0) {
+    throw new Error(`Invalid simulator options: historyEnd ${new Date(endSec * 1000).toISOString()} is too early: these tickets' histories would begin before 1970`);
+  }
+  return shift;
 }

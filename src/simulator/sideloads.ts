@@ -1,6 +1,6 @@
 // `include=users,groups,organizations`: the records a page of tickets names, added to the same
 // response. A group or brand deleted since is named by its tickets but side-loaded by nobody.
-import { groups, organizations, userRecord, type ZendeskRecord } from './catalog.ts';
+import { groups, organizations, shiftedRecord, userRecord, type ZendeskRecord } from './catalog.ts';
 import { userIdsOf } from './ticket-record.ts';
 import type { ExportTicket } from './types.ts';
 
@@ -22,7 +22,8 @@ export function parseInclude(value: string | null): IncludeResult {
   return { ok: true, include: [...new Set(include)] };
 }
 
-export function sideloads(seed: number, tickets: readonly ExportTicket[], include: readonly Sideload[]): Partial<Record<Sideload, ZendeskRecord[]>> {
+/** `shiftSec` moves the records' dates with the rest of the generated data (historyEnd). */
+export function sideloads(seed: number, tickets: readonly ExportTicket[], include: readonly Sideload[], shiftSec = 0): Partial<Record<Sideload, ZendeskRecord[]>> {
   const out: Partial<Record<Sideload, ZendeskRecord[]>> = {};
   if (include.includes('users')) {
     const ids = new Set(tickets.flatMap(userIdsOf));
@@ -36,5 +37,6 @@ export function sideloads(seed: number, tickets: readonly ExportTicket[], includ
     const ids = new Set(tickets.map((t) => t.organization_id));
     out.organizations = organizations(seed).filter((org) => ids.has(org.id));
   }
+  if (shiftSec !== 0) for (const [name, records] of Object.entries(out)) out[name as Sideload] = records.map((record) => shiftedRecord(record, shiftSec));
   return out;
 }

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaultDice } from './faults.ts';
 import { parseSimulatorOptions, resolveOptions, type ResolvedOptions, type SimulatorOptions } from './options.ts';
+import { historyShiftSec } from './profile.ts';
 import { FixedWindowBudget } from './rate-limit.ts';
 import { createRequestHandler } from './server.ts';
 import { TicketStore } from './store.ts';
@@ -29,7 +30,7 @@ export interface Simulator {
   requests: SimRequest[];
   resetRequests(): void;
   options(): Readonly<ResolvedOptions>;
-  /** Changes knobs at runtime. port and host only take effect at start. */
+  /** Changes knobs at runtime. port and host only take effect at start; a new seed or historyEnd regenerates the data. */
   setOptions(patch: Partial<SimulatorOptions>): void;
   /** The ticket's whole log as it would be served now (a copy). */
   events(ticketId: number): ConversationEvent[];
@@ -63,6 +64,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   let options: ResolvedOptions = resolveOptions(parseSimulatorOptions(opts));
   const startedAt = Date.now();
   const store = new TicketStore(() => options, Math.floor(startedAt / 1000));
+  void store.shiftSec; // where historyEnd puts the histories: a problem with it is refused before listening
   let dice = new FaultDice(options.seed);
   let closed = false;
   const requests: SimRequest[] = [];
@@ -91,10 +93,13 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   };
   const setOptions = (patch: Partial<SimulatorOptions>) => {
     const next = resolveOptions({ ...options, ...parseSimulatorOptions(patch) });
+    const regenerate = next.seed !== options.seed || next.historyEnd !== options.historyEnd;
+    // A seed or historyEnd that cannot place the histories is refused with nothing changed.
+    if (regenerate) historyShiftSec(next);
     if (next.seed !== options.seed) dice = new FaultDice(next.seed);
     const previous = options;
     options = next;
-    if (next.seed !== previous.seed) store.invalidate();
+    if (regenerate) store.invalidate();
     // Deleting or restoring a ticket is a change the export must report, and webhooks too.
     const [wasDeleted, nowDeleted, wasScrubbed, nowScrubbed] = [previous.deleted, next.deleted, previous.scrubbed, next.scrubbed].map((ids) => new Set(ids));
     for (const id of new Set([...wasDeleted, ...nowDeleted, ...wasScrubbed, ...nowScrubbed])) {

@@ -3,7 +3,7 @@
 import { generateEvent } from './generate.ts';
 import { isoSeconds, ticketEventNumber } from './ids.ts';
 import type { ResolvedOptions } from './options.ts';
-import { defaultTicketSize, isAiAgentTicket, ticketProfile, type TicketProfile } from './profile.ts';
+import { defaultTicketSize, historyShiftSec, isAiAgentTicket, lastEventSec, ticketProfile, type TicketProfile } from './profile.ts';
 import { hash32 } from './random.ts';
 import { scrub, ticketRecord } from './ticket-record.ts';
 import type { ConversationEvent, ExportTicket, MalformedKind, TicketPatch } from './types.ts';
@@ -48,6 +48,8 @@ export class TicketStore {
   #listeners: ((change: TicketChange) => void)[] = [];
   #changeSeq = 0;
   #version = 0;
+  /** Where historyEnd puts the histories; computed once per seed and historyEnd. */
+  #history: { shiftSec: number; anchorSec: number | null } | undefined;
 
   constructor(options: () => ResolvedOptions, startedSec: number) {
     this.#options = options;
@@ -62,10 +64,29 @@ export class TicketStore {
     return this.#options().tickets;
   }
 
-  /** Drops cached profiles; call after the seed changes. */
+  /** Drops cached profiles; call after the seed or historyEnd changes. */
   invalidate(): void {
     this.#profiles.clear();
+    this.#history = undefined;
     this.#version++;
+  }
+
+  /**
+   * How far every generated date is moved (0 without historyEnd). Computed from the tickets and
+   * ticket sizes of the moment it is first needed (the start, or a change of seed or
+   * historyEnd), and kept when they change later, so served dates never move under a client.
+   */
+  get shiftSec(): number {
+    return this.#timeline().shiftSec;
+  }
+
+  #timeline(): { shiftSec: number; anchorSec: number | null } {
+    if (!this.#history) {
+      const options = this.#options();
+      const anchorSec = options.historyEnd === '' ? null : Math.floor(new Date(options.historyEnd).getTime() / 1000);
+      this.#history = { shiftSec: historyShiftSec(options), anchorSec };
+    }
+    return this.#history;
   }
 
   /** Grows with every change to what a page holds (events, edits, faults, the seed). */
@@ -81,7 +102,7 @@ export class TicketStore {
     let profile = this.#profiles.get(ticketId);
     if (!profile) {
       if (this.#profiles.size >= PROFILE_CACHE_LIMIT) this.#profiles.clear();
-      profile = ticketProfile(this.#options().seed, ticketId);
+      profile = ticketProfile(this.#options().seed, ticketId, this.shiftSec);
       this.#profiles.set(ticketId, profile);
     }
     return profile;
@@ -223,10 +244,16 @@ export class TicketStore {
 
   #initialTimes(ticketId: number): { generated: number; updated: number } {
     const h = hash32(this.#options().seed, ticketId, 0x675);
-    // Spread over the 30 days before start; a quarter were touched by a silent system update,
-    // so their generated_timestamp is later than updated_at.
-    const generated = this.startedSec - THIRTY_DAYS + (h % (THIRTY_DAYS - 120));
-    return { generated, updated: generated - (h % 4 === 0 ? h % 3600 : 0) };
+    const { anchorSec } = this.#timeline();
+    // Spread over the 30 days before start (before historyEnd, when set); a quarter were touched
+    // by a silent system update, so their generated_timestamp is later than updated_at.
+    const generated = (anchorSec ?? this.startedSec) - THIRTY_DAYS + (h % (THIRTY_DAYS - 120));
+    const updated = generated - (h % 4 === 0 ? h % 3600 : 0);
+    if (anchorSec === null) return { generated, updated };
+    // Histories that end at historyEnd reach into those 30 days: a ticket was updated no earlier
+    // than its last generated event (as a comment updates it), and still not after historyEnd.
+    const last = lastEventSec(this.profile(ticketId), this.baseSize(ticketId));
+    return { generated: Math.max(generated, last), updated: Math.max(updated, last) };
   }
 
   exportTicket(ticketId: number): ExportTicket {
