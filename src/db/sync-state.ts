@@ -99,8 +99,15 @@ export async function forgetLegacyResync(db: Db): Promise<void> {
 
 export interface DemoRun {
   seed: number;
+  /** Tickets 1..tickets, as the last run had them. */
   tickets: number;
   lastRunAt: string;
+  /**
+   * Where the simulated histories end: those of tickets 1..tickets end at `end` (ISO), the time
+   * of the folder's first run. Kept for good, so that every run serves the same events. Absent
+   * in a folder filled before the demo kept it: its histories keep the fixed dates of 2025.
+   */
+  history?: { end: string; tickets: number };
 }
 
 export function loadDemoRun(db: Db): Promise<DemoRun | null> {

@@ -8,10 +8,10 @@ import { syncTickets } from '../sync.ts';
 import type { CommandContext } from '../types.ts';
 import type { Db } from '../../db/connection.ts';
 import { statusReport } from '../../db/status-report.ts';
-import { loadDemoRun, saveDemoRun } from '../../db/sync-state.ts';
+import { loadDemoRun, saveDemoRun, type DemoRun } from '../../db/sync-state.ts';
 import { ticketCount } from '../../db/ticket-status.ts';
 import { UsageError } from '../../errors.ts';
-import { startSimulator } from '../../simulator/index.ts';
+import { naturalHistoryEndSec, startSimulator } from '../../simulator/index.ts';
 import { createZendeskHttp, localBudget } from '../../zendesk/index.ts';
 import { DEMO_QUERIES } from './queries.ts';
 import { formatTable } from '../table.ts';
@@ -26,21 +26,24 @@ const SEED = 1;
 export async function runDemo(ctx: CommandContext, options: DemoOptions): Promise<number> {
   const started = Date.now();
   const loaded = ctx.config();
-  const sim = await startSimulator({ port: 0, tickets: options.tickets, seed: SEED, rateLimit: 0, exportRateLimit: 0 });
+  // Always the embedded Postgres: a DATABASE_URL in .env may well be the real database.
+  const dbConfig: Config = { ...loaded, databaseUrl: undefined, dataDir: demoDataDir(loaded), zendesk: undefined };
+  ctx.out('convlog demo: a simulated Zendesk synced into an embedded Postgres through the real queue and workers');
+  if (loaded.databaseUrl) ctx.out('  (DATABASE_URL is ignored: the demo keeps its simulated tickets in the embedded Postgres)');
+  const base = await openRuntime(ctx, { config: dbConfig, supervise: true });
   try {
-    // Always the embedded Postgres: a DATABASE_URL in .env may well be the real database.
-    const config: Config = {
-      ...loaded,
-      databaseUrl: undefined,
-      dataDir: demoDataDir(loaded),
-      zendesk: { baseUrl: sim.url, auth: { kind: 'token', email: 'demo@example.com', token: 'demo' }, requestTimeoutMs: 30_000 },
-    };
-    ctx.out('convlog demo: a simulated Zendesk synced into an embedded Postgres through the real queue and workers');
-    if (loaded.databaseUrl) ctx.out('  (DATABASE_URL is ignored: the demo keeps its simulated tickets in the embedded Postgres)');
-    const base = await openRuntime(ctx, { config, supervise: true });
+    // The database first: where the simulated histories end is kept with it (see claimDatabase).
+    const run = await claimDatabase(base.database.db, options.tickets, base.database.where, dbConfig.dataDir);
+    const historyEnd = historyEndOf(run, options.tickets);
+    const sim = await startSimulator({ port: 0, tickets: options.tickets, seed: SEED, rateLimit: 0, exportRateLimit: 0, historyEnd });
     try {
+      const config: Config = {
+        ...dbConfig,
+        zendesk: { baseUrl: sim.url, auth: { kind: 'token', email: 'demo@example.com', token: 'demo' }, requestTimeoutMs: 30_000 },
+      };
       const runtime: SyncRuntime = {
         ...base,
+        config,
         deps: {
           db: base.database.db,
           http: createZendeskHttp(config.zendesk!, { log: ctx.log }),
@@ -51,9 +54,11 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
         },
       };
       const pool = base.database.pool;
-      await claimDatabase(base.database.db, options.tickets, base.database.where, config.dataDir);
       ctx.out(`  database   ${base.database.where} (embedded, data in ${config.dataDir})`);
-      ctx.out(`  zendesk    simulator at ${sim.url}: tickets 1..${options.tickets}, seed ${SEED}`);
+      const dates = historyEnd
+        ? `conversations up to ${historyEnd.slice(0, 16).replace('T', ' ')} UTC`
+        : 'the fixed dates from June 2025 (this folder was filled before the demo moved them to its first run; delete it to start over)';
+      ctx.out(`  zendesk    simulator at ${sim.url}: tickets 1..${options.tickets}, seed ${SEED}, ${dates}`);
       ctx.out('');
 
       const { rows: [{ now: syncStart }] } = await pool.query<{ now: Date }>('select now()');
@@ -113,24 +118,48 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
       ctx.out('  The queries above are in src/commands/demo/queries.ts; the tables and columns are described in README.md.');
       return code;
     } finally {
-      await base.close();
+      await sim.close();
     }
   } finally {
-    await sim.close();
+    await base.close();
   }
 }
 
 /**
  * The demo's tickets 1..N are simulated: refuse a database that holds tickets it did not put
  * there, and mark one it fills, so that a later run knows it is its own.
+ *
+ * A new folder's histories end at its first run, so that "last week" and "waiting for" mean
+ * something in the example queries; the time is kept, and every later run serves the same
+ * events (their references and ids hold their times), so it costs one request a ticket and
+ * rewrites no row. A folder filled before the demo kept that time has no `history` and keeps the
+ * simulator's fixed dates of 2025, which its rows hold.
  */
-async function claimDatabase(db: Db, tickets: number, where: string, dataDir: string): Promise<void> {
+async function claimDatabase(db: Db, tickets: number, where: string, dataDir: string): Promise<DemoRun> {
   const known = await ticketCount(db);
-  if (known > 0 && !(await loadDemoRun(db))) {
+  const previous = await loadDemoRun(db);
+  if (known > 0 && !previous) {
     throw new UsageError(
       `the embedded database ${where} in ${dataDir} already holds ${known} tickets the demo did not sync; ` +
         'it will not mix simulated tickets into them: run it with another data directory, e.g. CONVLOG_DATA_DIR=.convlog-demo npm run demo',
     );
   }
-  await saveDemoRun(db, { seed: SEED, tickets, lastRunAt: new Date().toISOString() });
+  const now = new Date().toISOString();
+  const history = previous ? previous.history : { end: now, tickets };
+  const run: DemoRun = { seed: SEED, tickets, lastRunAt: now, ...(history ? { history } : {}) };
+  await saveDemoRun(db, run);
+  return run;
+}
+
+/**
+ * The simulator's historyEnd for this run: undefined (the fixed dates) for a folder without a
+ * saved end. Otherwise the dates move by the same amount as on the first run, whatever --tickets
+ * says now: the simulator ends the histories of the tickets it serves at historyEnd, so a run
+ * with more or fewer tickets moves historyEnd by as much as their unmoved end differs.
+ */
+function historyEndOf(run: DemoRun, tickets: number): string | undefined {
+  if (!run.history) return undefined;
+  const { end, tickets: anchored } = run.history;
+  const moveSec = anchored === tickets ? 0 : naturalHistoryEndSec(SEED, tickets) - naturalHistoryEndSec(SEED, anchored);
+  return new Date(Date.parse(end) + moveSec * 1000).toISOString();
 }
