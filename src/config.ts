@@ -3,6 +3,7 @@
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
+import { boolean, explicitSslMode, httpUrl, integerFrom, oneOf, optionalText, positiveInteger, postgresUrl, subdomain, webhookSecrets } from './config-fields.ts';
 import { ConfigError } from './errors.ts';
 
 export type ZendeskAuth =
@@ -74,141 +75,6 @@ export const ON_DELETE_MODES = ['purge', 'keep'] as const;
 export type OnDelete = (typeof ON_DELETE_MODES)[number];
 
 export const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
-const optionalText = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
-
-/** A whole number from 1 to `max`; `unit` words the maximum in its message ("seconds"). */
-function positiveInteger(fallback: number, max: number, unit = '') {
-  return optionalText.transform((value, ctx) => {
-    if (value === undefined) return fallback;
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || n <= 0) {
-      ctx.addIssue({ code: 'custom', message: `must be a positive integer, got "${value}"` });
-      return z.NEVER;
-    }
-    if (n > max) {
-      ctx.addIssue({ code: 'custom', message: `must be at most ${max}${unit ? ` ${unit}` : ''}, got "${value}"` });
-      return z.NEVER;
-    }
-    return n;
-  });
-}
-
-function oneOf<T extends string>(values: readonly T[], fallback: T) {
-  return optionalText.transform((value, ctx) => {
-    if (value === undefined) return fallback;
-    const lower = value.toLowerCase() as T;
-    if (!values.includes(lower)) {
-      ctx.addIssue({ code: 'custom', message: `must be one of ${values.join(', ')}, got "${value}"` });
-      return z.NEVER;
-    }
-    return lower;
-  });
-}
-
-const boolean = optionalText.transform((value, ctx) => {
-  if (value === undefined) return false;
-  if (/^(true|1|yes|on)$/i.test(value)) return true;
-  if (/^(false|0|no|off)$/i.test(value)) return false;
-  ctx.addIssue({ code: 'custom', message: `must be true or false, got "${value}"` });
-  return z.NEVER;
-});
-
-/** The port of a URL's authority (after any user name and password), as written. */
-function writtenPort(url: string): string | undefined {
-  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(url)?.[1] ?? '';
-  return /:(\d*)$/.exec(authority.slice(authority.lastIndexOf('@') + 1))?.[1];
-}
-
-function badPort(url: string): string | undefined {
-  const port = writtenPort(url);
-  if (port === undefined || port === '') return undefined;
-  const n = Number(port);
-  return n >= 1 && n <= 65_535 ? undefined : `has port ${port}: a port is from 1 to 65535`;
-}
-
-// Never quoted in a message: a user name, password or query may hold a credential.
-const httpUrl = optionalText.superRefine((v, ctx) => {
-  if (v === undefined) return;
-  const problem = (message: string) => ctx.addIssue({ code: 'custom', message });
-  if (!/^https?:\/\/[^\s/]+/i.test(v)) return problem('must be an http(s) URL such as https://acme.zendesk.com');
-  // fetch refuses such a URL on every request, and its error quotes the password.
-  const authority = /^https?:\/\/([^/?#]*)/i.exec(v)?.[1] ?? '';
-  if (authority.includes('@')) {
-    return problem('must not carry a user name or password: use ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN');
-  }
-  const port = badPort(v);
-  if (port) return problem(port);
-  if (!URL.canParse(v)) return problem('is not a valid URL: give one such as https://acme.zendesk.com');
-  // Request paths are appended to the base URL: a query or fragment would end up in the middle.
-  if (/[?#]/.test(v)) return problem('must not have a query string (?...) or fragment (#...): give the root, such as https://acme.zendesk.com');
-});
-
-const postgresUrl = optionalText.superRefine((v, ctx) => {
-  if (v === undefined) return;
-  if (!/^postgres(ql)?:\/\/\S+$/i.test(v)) {
-    ctx.addIssue({ code: 'custom', message: 'must be a postgres:// URL such as postgres://user:password@localhost:5432/convlog' });
-    return;
-  }
-  // A port out of range is not a character to percent-encode.
-  const port = badPort(v);
-  if (port) {
-    ctx.addIssue({ code: 'custom', message: port });
-    return;
-  }
-  // A Postgres URL has no fragment, so a # can only be a password character, which cuts the URL
-  // short (often into a valid one with the wrong host). The other characters fail to parse.
-  const special = v.includes('#') ? 'contains "#"' : !URL.canParse(v) ? 'is not a valid URL' : undefined;
-  if (special) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `${special}: percent-encode special characters in the user name or password (# as %23, @ as %40, : as %3A, / as %2F, ? as %3F, % as %25)`,
-    });
-  }
-});
-
-/**
- * node-postgres 8 treats sslmode=prefer, require and verify-ca as verify-full (the server's
- * certificate and host name are checked) and prints a nine-line warning on every start that
- * version 9 will weaken them to libpq's meaning. convlog asks for verify-full by name: the same
- * connection, no warning. With uselibpqcompat=true in the URL, pg follows libpq and the URL is
- * left as given (pg reads the parameter only in lower case, and only "true").
- */
-export function explicitSslMode(url: string): string {
-  const query = url.indexOf('?');
-  if (query < 0 || /[?&]uselibpqcompat=true(?=&|$)/.test(url)) return url;
-  return url.slice(0, query) + url.slice(query).replace(/([?&])sslmode=(?:prefer|require|verify-ca)(?=&|$)/g, '$1sslmode=verify-full');
-}
-
-const subdomain = optionalText.refine((v) => v === undefined || /^[a-z0-9][a-z0-9-]*$/i.test(v), {
-  message: 'must be the account name only, such as "acme" for https://acme.zendesk.com',
-});
-
-// convlog serve: webhooks
-const webhookSecrets = optionalText.transform((value, ctx) => {
-  const secrets = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  // Zendesk's secrets are long random strings; a short one is a typo or a placeholder.
-  if (secrets.some((s) => s.length < 8)) {
-    ctx.addIssue({ code: 'custom', message: 'has a secret shorter than 8 characters' });
-    return z.NEVER;
-  }
-  return secrets;
-});
-
-function integerFrom(min: number, max: number, fallback: number, what: string) {
-  return optionalText.transform((value, ctx) => {
-    if (value === undefined) return fallback;
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || n < min || n > max) {
-      ctx.addIssue({ code: 'custom', message: `must be ${what} from ${min} to ${max}, got "${value}"` });
-      return z.NEVER;
-    }
-    return n;
-  });
-}
 
 const MISSING_WEBHOOK_SECRET = 'CONVLOG_WEBHOOK_SECRET is missing: set the webhook signing secret (several, comma-separated, while rotating)';
 

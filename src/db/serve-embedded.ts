@@ -5,7 +5,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { DatabaseUnavailable, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { embeddedServer, embeddedUrl, initialiseAndStart, isAlive, livePostmaster, prepareDataDir } from './embedded.ts';
+import { prepareDataDir } from './data-dir.ts';
+import { embeddedServer, embeddedUrl, initialiseAndStart, isAlive, livePostmaster } from './embedded.ts';
 
 export { livePostmaster };
 

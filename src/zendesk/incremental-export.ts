@@ -9,7 +9,8 @@ import { fetchWithRetries, type RetrySettings } from './fetch-with-retries.ts';
 import { zendeskHttpInfo, type ZendeskHttp } from './http.ts';
 import { localBudget, parseRetryAfter, type RateLimitInfo, type RequestBudget } from './rate-limit.ts';
 import { STATUS_CODES } from 'node:http';
-import { describeBody, type RawResponse, type ResponseContext } from './responses.ts';
+import { describeBody } from './describe-body.ts';
+import type { RawResponse, ResponseContext } from './responses.ts';
 import { describe, expected } from './ticket-schemas.ts';
 
 export const EXPORT_PATH = 'api/v2/incremental/tickets/cursor.json';

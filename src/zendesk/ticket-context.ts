@@ -11,7 +11,8 @@ import { silentLogger, type Logger } from '../log.ts';
 import { fetchWithRetries, type FetchedPage, type RetrySettings } from './fetch-with-retries.ts';
 import { zendeskHttpInfo, type ZendeskHttp } from './http.ts';
 import { localBudget, parseRetryAfter, type RateLimitInfo, type RequestBudget } from './rate-limit.ts';
-import { describeBody, retryAfterMsOf, type RawResponse, type ResponseContext } from './responses.ts';
+import { describeBody } from './describe-body.ts';
+import { retryAfterMsOf, type RawResponse, type ResponseContext } from './responses.ts';
 import { checkRecords, type RecordKind, type RecordOf, type ZendeskBrand, type ZendeskGroup, type ZendeskOrganization, type ZendeskTicket, type ZendeskUser } from './ticket-schemas.ts';
 
 export const SHOW_MANY_PATH = 'api/v2/tickets/show_many.json';

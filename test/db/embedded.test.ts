@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { assertSearchable, memorySettings, parallelQuerySettings } from '../../src/db/embedded.ts';
+import { assertSearchable } from '../../src/db/data-dir.ts';
+import { memorySettings, parallelQuerySettings } from '../../src/db/embedded.ts';
 import { DatabaseUnavailable } from '../../src/errors.ts';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-searchable-'));

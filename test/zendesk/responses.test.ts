@@ -11,7 +11,8 @@ import {
   Unauthorized,
   hideSecrets,
 } from '../../src/errors.ts';
-import { DEFAULT_RETRY_AFTER_MS, describeBody, errorForResponse, readJsonResponse } from '../../src/zendesk/responses.ts';
+import { describeBody } from '../../src/zendesk/describe-body.ts';
+import { DEFAULT_RETRY_AFTER_MS, errorForResponse, readJsonResponse } from '../../src/zendesk/responses.ts';
 
 const context = { ticketId: 42, cursor: 'abc+/=', host: 'acme.zendesk.com' };
 
