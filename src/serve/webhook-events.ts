@@ -66,9 +66,13 @@ export function webhookAction(body: unknown): WebhookReading {
 function ticketIdOfEvent(payload: Record<string, unknown>): number | undefined {
   const detail = payload.detail as Record<string, unknown> | undefined;
   const fromDetail = typeof detail === 'object' && detail !== null ? idFrom(detail.id) : undefined;
-  if (fromDetail !== undefined) return fromDetail;
-  const subject = typeof payload.subject === 'string' ? /^zen:ticket:(\d+)$/.exec(payload.subject) : null;
-  return subject ? idFrom(subject[1]) : undefined;
+  if (payload.subject === undefined) return fromDetail;
+  // A ticket event names its ticket in the subject too: a subject naming something else (a
+  // user), or another ticket than detail.id, leaves no ticket to trust.
+  const subject = typeof payload.subject === 'string' ? /^zen:ticket:(\d+)$/.exec(payload.subject.trim()) : null;
+  const fromSubject = subject ? idFrom(subject[1]) : undefined;
+  if (fromSubject === undefined) return undefined;
+  return fromDetail === undefined || fromDetail === fromSubject ? fromSubject : undefined;
 }
 
 /** A positive integer id, given as a number or a string of digits (trigger placeholders are strings). */

@@ -39,6 +39,14 @@ describe('webhookAction', () => {
     expect(webhookAction(event('created', 88))).toMatchObject({ ticketId: 88 });
   });
 
+  it('refuses a ticket event whose subject names something else, or another ticket than detail.id', () => {
+    expect(webhookAction({ type: 'zen:event-type:ticket.created', id: 'e', subject: 'zen:user:16', detail: { id: '16' } }).kind).toBe('invalid');
+    expect(webhookAction({ type: 'zen:event-type:ticket.created', id: 'e', subject: 'zen:ticket:16', detail: { id: '17' } }).kind).toBe('invalid');
+    expect(webhookAction({ type: 'zen:event-type:ticket.created', id: 'e', subject: 42, detail: { id: '16' } }).kind).toBe('invalid');
+    // detail.id alone, as some test sends carry it, still names the ticket.
+    expect(webhookAction({ type: 'zen:event-type:ticket.created', id: 'e', detail: { id: '16' } })).toMatchObject({ kind: 'sync', ticketId: 16 });
+  });
+
   it('reads trigger bodies: ticket_id as a string or a number, no event id', () => {
     expect(webhookAction({ ticket_id: '123' })).toEqual({ kind: 'sync', ticketId: 123, type: 'trigger' });
     expect(webhookAction({ ticket_id: 456, comment: 'x' })).toEqual({ kind: 'sync', ticketId: 456, type: 'trigger' });
