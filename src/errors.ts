@@ -199,6 +199,28 @@ export function exitCodeFor(error: unknown): number {
   return 1;
 }
 
+/**
+ * The first error in `error`'s chain of causes (itself first, three deep) whose `code` passes
+ * `test`: drizzle keeps Postgres's error, with its SQLSTATE, as the cause of its own.
+ */
+export function causeWithCode(error: unknown, test: (code: string) => boolean): (Error & { code: string }) | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && test(code)) return e as Error & { code: string };
+  }
+  return undefined;
+}
+
+/** Why a file a person named (--file) cannot be read, in words where the code is a common one. */
+export function unreadableFileReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'it is a directory';
+  if (code === 'ENOTDIR') return 'a part of the path is not a directory';
+  return errorMessage(error);
+}
+
 export function errorMessage(error: unknown): string {
   // drizzle's message is the whole statement and its parameters (a comment's body, say): the
   // reason is Postgres's error, its cause.

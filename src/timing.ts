@@ -1,4 +1,5 @@
-// Waiting, shared by every layer: an abortable sleep and the jittered backoff of every retry loop.
+// Waiting, shared by every layer: an abortable sleep, a bounded wait for a promise, and the
+// jittered backoff of every retry loop.
 import { setTimeout as delay } from 'node:timers/promises';
 
 /** Waits `ms`; an abort rejects with the signal's reason (an Interrupted, say), not a generic AbortError. */
@@ -18,6 +19,17 @@ export async function pause(ms: number, signal?: AbortSignal): Promise<boolean> 
   } catch (error) {
     if (signal?.aborted) return false;
     throw error;
+  }
+}
+
+/** What `work` gives, or undefined when it takes longer than `timeoutMs` (it goes on, unheeded). */
+export async function withinTime<T>(work: Promise<T>, timeoutMs: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
+  try {
+    return await Promise.race([work, timedOut]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

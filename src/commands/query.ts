@@ -6,7 +6,7 @@ import { openDatabase } from '../db/connection.ts';
 import { SQL_TIMEOUT_MS } from '../db/read-only-query.ts';
 import { QueryRejected, runReadOnly, type ReadOnlyResult } from '../db/run-read-only.ts';
 import { formatTable } from './table.ts';
-import { UsageError } from '../errors.ts';
+import { unreadableFileReason, UsageError } from '../errors.ts';
 import { printable } from '../ids.ts';
 import type { Command } from './types.ts';
 
@@ -61,9 +61,7 @@ async function readSql(positionals: string[], file: string | undefined, stdin: N
     try {
       sql = fs.readFileSync(file, 'utf8');
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
-      throw new UsageError(`cannot read ${printable(file, 200)}: ${why}`, { cause: error });
+      throw new UsageError(`cannot read ${printable(file, 200)}: ${unreadableFileReason(error)}`, { cause: error });
     }
   } else {
     sql = source;

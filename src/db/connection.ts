@@ -5,6 +5,7 @@ import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { Config } from '../config.ts';
 import { DatabaseUnavailable, errorMessage, networkErrorReason } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { withinTime } from '../timing.ts';
 import { EMBEDDED_DATABASE, startEmbeddedPostgres } from './embedded.ts';
 import { migrateDatabase } from './migrate.ts';
 import * as schema from './schema.ts';
@@ -91,13 +92,8 @@ export async function connect(url: string, log: Logger, poolSize = 10): Promise<
       if (closed) return;
       closed = true;
       // pool.end() waits for every checked-out client: one never released must not hang the exit.
-      let timer: NodeJS.Timeout | undefined;
-      const gaveUp = await Promise.race([
-        pool.end().then(() => false),
-        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), CLOSE_TIMEOUT_MS))),
-      ]);
-      clearTimeout(timer);
-      if (gaveUp) log.warn({ database: where }, `Postgres pool did not close within ${CLOSE_TIMEOUT_MS / 1000} s; exiting anyway`);
+      const ended = await withinTime(pool.end().then(() => true), CLOSE_TIMEOUT_MS);
+      if (!ended) log.warn({ database: where }, `Postgres pool did not close within ${CLOSE_TIMEOUT_MS / 1000} s; exiting anyway`);
     },
   };
 }

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
-import { ConfigError, MigrationFailed } from '../errors.ts';
+import { causeWithCode, ConfigError, MigrationFailed } from '../errors.ts';
 import type { Logger } from '../log.ts';
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url));
@@ -26,15 +26,12 @@ export async function migrateDatabase(pool: pg.Pool, log: Logger): Promise<{ app
  * unexpected error.
  */
 function withoutPermission(error: unknown): ConfigError | undefined {
-  for (let e = error, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++) {
-    if ((e as { code?: unknown }).code === '42501') {
-      return new ConfigError(
-        `the database user may not migrate convlog's schemas (${e.message}): every command but "convlog query" needs the user convlog syncs with; a read-only login reads with "convlog query", psql or a BI tool`,
-        { cause: error },
-      );
-    }
-  }
-  return undefined;
+  const denied = causeWithCode(error, (code) => code === '42501');
+  if (!denied) return undefined;
+  return new ConfigError(
+    `the database user may not migrate convlog's schemas (${denied.message}): every command but "convlog query" needs the user convlog syncs with; a read-only login reads with "convlog query", psql or a BI tool`,
+    { cause: error },
+  );
 }
 
 async function migrateUnderLock(pool: pg.Pool, log: Logger): Promise<{ applied: number }> {

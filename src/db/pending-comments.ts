@@ -3,6 +3,7 @@
 // within the request (the log, read under a budget of 100 requests a minute, may take much
 // longer); the ticket's next sync clears them in the transaction that marks it synced.
 import { sql } from 'drizzle-orm';
+import { causeWithCode } from '../errors.ts';
 import { idArray, type Executor } from './sql-values.ts';
 
 export interface PendingComment {
@@ -72,13 +73,9 @@ export async function addPendingCommentsSkippingRefused(db: Executor, comments: 
   return refused;
 }
 
-/** The SQLSTATE of a data exception (class 22), else undefined; drizzle keeps Postgres's error as the cause. */
+/** The SQLSTATE of a data exception (class 22), else undefined. */
 function dataException(error: unknown): string | undefined {
-  for (let e = error, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)) return code;
-  }
-  return undefined;
+  return causeWithCode(error, (code) => /^22[0-9A-Z]{3}$/.test(code))?.code;
 }
 
 /**

@@ -2,7 +2,7 @@
 // is queued, so one bad id queues nothing.
 import fs from 'node:fs';
 import readline from 'node:readline';
-import { UsageError } from '../errors.ts';
+import { unreadableFileReason, UsageError } from '../errors.ts';
 import { MAX_ID, printable, quoted, readId } from '../ids.ts';
 
 const MAX_RANGE = 10_000_000;
@@ -92,22 +92,13 @@ function openFile(path: string, nothing: string): fs.ReadStream {
   try {
     fd = fs.openSync(path, 'r');
   } catch (error) {
-    throw refuse(fileProblem(error), error);
+    throw refuse(unreadableFileReason(error), error);
   }
   try {
     if (fs.fstatSync(fd).isDirectory()) throw refuse('it is a directory, not a file of ids');
   } catch (error) {
     fs.closeSync(fd);
-    throw error instanceof UsageError ? error : refuse(fileProblem(error), error);
+    throw error instanceof UsageError ? error : refuse(unreadableFileReason(error), error);
   }
   return fs.createReadStream(path, { fd });
-}
-
-function fileProblem(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'it is a directory, not a file of ids';
-  if (code === 'ENOTDIR') return 'a part of the path is not a directory';
-  return (error as Error).message;
 }

@@ -4,7 +4,8 @@ import type http from 'node:http';
 import type pg from 'pg';
 import type { Logger } from '../log.ts';
 import { listen, send, sendJson, type Handler, type RunningServer } from './http.ts';
-import { createMetrics, withinTime, type Metrics } from './metrics.ts';
+import { withinTime } from '../timing.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
 
 /** A load balancer or Docker gives up long before this; a hung Postgres must answer 503, not hang. */
 const HEALTH_QUERY_TIMEOUT_MS = 2_000;

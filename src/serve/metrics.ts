@@ -5,6 +5,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { storedMetrics } from '../db/stored-metrics.ts';
 import { TICKET_STATUSES } from '../db/schema.ts';
 import { queueMetrics } from '../queue/queue-metrics.ts';
+import { withinTime } from '../timing.ts';
 
 export const REJECTION_REASONS = [
   'no_signature',
@@ -97,15 +98,4 @@ export function createMetrics(pool: pg.Pool): Metrics {
       return true;
     },
   };
-}
-
-/** What `work` gives, or undefined when it takes longer than `timeoutMs` (it goes on, unheeded). */
-export async function withinTime<T>(work: Promise<T>, timeoutMs: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
-  try {
-    return await Promise.race([work, timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
