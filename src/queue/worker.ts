@@ -5,7 +5,7 @@
 // is queued again when the run ends (requestSyncAgain in src/db/ticket-status.ts).
 import type { PgBoss, JobWithMetadata } from 'pg-boss';
 import { recordStatus, takeSyncAgain, ticketStates } from '../db/ticket-status.ts';
-import { errorMessage, Interrupted, NotZendeskApi, outcomeOf, ZendeskUnreachable } from '../errors.ts';
+import { errorMessage, Interrupted, outcomeOf, ZendeskUnreachable } from '../errors.ts';
 import { syncTicket, type SyncDeps, type SyncResult } from '../sync/sync-ticket.ts';
 import { asZendeskUnreachable, checkCredentials } from '../zendesk/credentials.ts';
 import { zendeskHttpInfo } from '../zendesk/http.ts';
@@ -55,19 +55,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   const requeue: number[] = [];
   const origin = zendeskHttpInfo(deps.http)?.origin ?? 'Zendesk';
   const gate = createZendeskGate({
-    probe: async () => {
-      try {
-        await checkCredentials({ http: deps.http, log: deps.log, signal: stopping.signal }, 'every ticket will fail until this is fixed');
-      } catch (error) {
-        // A URL that does not lead to Zendesk's API will not come right by waiting: the worker
-        // stops with that one line, as for refused credentials, before a ticket meets it.
-        if (error instanceof NotZendeskApi) {
-          summary.fatal ??= error;
-          stop();
-        }
-        throw error;
-      }
-    },
+    probe: () => checkCredentials({ http: deps.http, log: deps.log, signal: stopping.signal }, 'every ticket will fail until this is fixed'),
     log: deps.log,
     signal: stopping.signal,
     firstPauseMs: options.unreachablePauseMs?.first,

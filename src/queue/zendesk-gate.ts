@@ -3,7 +3,7 @@
 // a growing pause (5 s, 10 s, ... 60 s), for as long as it takes: a service keeps going, and the
 // host may come back (DNS fixed, a proxy restarted). It says so once, then once a minute, then
 // when Zendesk answers again.
-import { errorMessage, Unauthorized, ZendeskUnreachable } from '../errors.ts';
+import { errorMessage, outcomeOf, ZendeskUnreachable } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { pause } from '../timing.ts';
 
@@ -28,9 +28,10 @@ export interface ZendeskGate {
   close(error: ZendeskUnreachable): void;
   /**
    * Probes once at start-up, closing the gate if the host cannot be reached; never throws.
-   * Resolves with the refusal when Zendesk refuses the credentials: no ticket can succeed.
+   * Resolves with the refusal when no ticket can succeed and waiting will not mend it (refused
+   * credentials, a URL that is not Zendesk's API): what outcomeOf stops a worker for.
    */
-  checkAtStart(): Promise<Unauthorized | undefined>;
+  checkAtStart(): Promise<Error | undefined>;
 }
 
 export function createZendeskGate(options: ZendeskGateOptions): ZendeskGate {
@@ -90,8 +91,9 @@ export function createZendeskGate(options: ZendeskGateOptions): ZendeskGate {
         await options.probe();
       } catch (error) {
         if (signal.aborted) return undefined;
-        // Refused credentials do not come right by waiting: the worker stops with that one line.
-        if (error instanceof Unauthorized) return error;
+        // Refused credentials or a URL that is not Zendesk's API do not come right by waiting:
+        // the worker stops with that one line, as it would when a ticket met them.
+        if (outcomeOf({ error, attempt: 1, retryLimit: 0, claimLost: false }).stopWorker) return error as Error;
         if (error instanceof ZendeskUnreachable) gate.close(error);
         else log.error({ err: errorMessage(error) }, `${errorMessage(error)}; the worker keeps running and retrying`);
       }
