@@ -40,16 +40,17 @@ export const enqueue: Command = {
       // show_many reads 100 tickets a request on the account-wide budget: beyond a minute of that
       // budget, enqueue would sit silent for as long after saying "queued" (half an hour for
       // 300,000 ids), where the export reads 1,000 tickets a request on a budget of its own.
-      const withoutRow = config.zendesk ? (await ticketIdsWithoutRow(db, ids)).length : 0;
+      // Only those ids go on: a million ids are looked up once, not again by readMissingTickets.
+      const withoutRow = config.zendesk ? await ticketIdsWithoutRow(db, ids) : ids;
       const inline = config.accountRateLimit * SHOW_MANY_BATCH;
-      if (withoutRow > inline) {
-        const minutes = Math.ceil(withoutRow / inline);
+      if (config.zendesk && withoutRow.length > inline) {
+        const minutes = Math.ceil(withoutRow.length / inline);
         ctx.out(
-          `${withoutRow} of these tickets have no ticket row yet: reading them by id would take about ${minutes} min of the account-wide budget, so enqueue leaves them to "convlog backfill" (1,000 tickets a request); it reads them itself when at most ${inline} lack a row`,
+          `${withoutRow.length} of these tickets have no ticket row yet: reading them by id would take about ${minutes} min of the account-wide budget, so enqueue leaves them to "convlog backfill" (1,000 tickets a request); it reads them itself when at most ${inline} lack a row`,
         );
         return 0;
       }
-      await readRowsOfQueued({ db, pool, config, log: ctx.log, signal: ctx.signal }, ids);
+      await readRowsOfQueued({ db, pool, config, log: ctx.log, signal: ctx.signal }, withoutRow);
       return 0;
     } finally {
       await runtime.close();

@@ -58,8 +58,8 @@ export async function serveEmbeddedPostgres(dataDir: string, port: number, log: 
     async stop() {
       stopping = true;
       process.off('exit', stopOnExit);
-      // A Ctrl-C in a terminal reaches Postgres too, which then shuts down by itself; pg.stop()
-      // would wait for an exit event that has already passed, so the pid decides.
+      // Postgres may have ended already (stopped or killed by someone else); pg.stop() would
+      // wait for an exit event that has already passed, so the pid decides.
       await Promise.race([pg.stop(), ended]);
       await ended;
     },
