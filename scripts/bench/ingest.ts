@@ -27,7 +27,7 @@ export async function ingestRun(postgres: Postgres, options: IngestRunOptions): 
   const database = await postgres.database(options.label);
   const port = await freePort();
   const sizes = Object.entries(options.tickets).map(([id, n]) => `${id}:${n}`).join(',');
-  const sim = convlog(['simulator', '--port', String(port), '--tickets', String(Math.max(...ids)), '--ticket-sizes', sizes, '--rate-limit', '0', '--latency', '0'], {});
+  const sim = convlog(['simulator', '--port', String(port), '--tickets', String(Math.max(...ids)), '--ticket-sizes', sizes, '--rate-limit', '0', '--latency', '0', '--preload'], {});
   let worker: ReturnType<typeof convlog> | undefined;
   try {
     await waitForOutput(sim, /Zendesk simulator on \S+/);

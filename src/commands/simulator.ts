@@ -5,6 +5,7 @@ import type { Command } from './types.ts';
 
 /** Every flag, the option it sets and its line in --help: one table, so help cannot leave one out. */
 const FLAGS: Record<string, { key: keyof SimulatorOptions; value: string; help: string }> = {
+  // A flag with no value (value '') switches its option on.
   port: { key: 'port', value: 'N', help: 'port to listen on (default 4010; 0 = a free one)' },
   host: { key: 'host', value: 'HOST', help: 'address to listen on (default 127.0.0.1)' },
   tickets: { key: 'tickets', value: 'N', help: 'serve tickets 1..N (default 20)' },
@@ -25,22 +26,27 @@ const FLAGS: Record<string, { key: keyof SimulatorOptions; value: string; help: 
   'api-token': { key: 'apiToken', value: 'TOKEN', help: 'accept only this API token (default: any)' },
   'webhook-url': { key: 'webhookUrl', value: 'URL', help: 'send signed webhooks for every ticket change to this URL' },
   'webhook-secret': { key: 'webhookSecret', value: 'SECRET', help: 'signing secret of that webhook (default: a random one, read through the webhooks API)' },
+  preload: { key: 'preload', value: '', help: 'make and serialise every event at start, so pages are served as copies (for benchmarks; about 5 kB of memory an event)' },
   'history-end': { key: 'historyEnd', value: 'DATE', help: 'move every generated date so the histories end just before DATE: an ISO date or time (UTC unless it names an offset) or now (default: fixed dates, from 2025-06-01 over about six months)' },
 };
 
 const width = Math.max(...Object.entries(FLAGS).map(([flag, { value }]) => flag.length + value.length + 3));
 const usage = [
   'convlog simulator [options]',
-  ...Object.entries(FLAGS).map(([flag, { value, help }]) => `  ${`--${flag} ${value}`.padEnd(width)}  ${help}`),
+  ...Object.entries(FLAGS).map(([flag, { value, help }]) => `  ${`--${flag} ${value}`.trimEnd().padEnd(width)}  ${help}`),
 ].join('\n');
 
 export const simulator: Command = {
   usage,
-  options: Object.fromEntries(Object.keys(FLAGS).map((flag) => [flag, { type: 'string' as const }])),
+  options: Object.fromEntries(Object.entries(FLAGS).map(([flag, { value }]) => [flag, { type: value === '' ? ('boolean' as const) : ('string' as const) }])),
   async run(values, _positionals, ctx) {
     const input: Record<string, unknown> = { port: '4010' };
     for (const [flag, { key, value }] of Object.entries(FLAGS)) {
       if (values[flag] === undefined) continue;
+      if (value === '') {
+        input[key] = true;
+        continue;
+      }
       // An empty --api-token would mean "any token", the same as leaving it out: refused as a slip.
       if (String(values[flag]).trim() === '') throw new UsageError(`--${flag} needs a value (${value}); leave the flag out for its default`);
       input[key] = values[flag];

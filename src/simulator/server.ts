@@ -156,7 +156,7 @@ function conversationLog(
   const state = (): RenderState => ({ options: ctx.options(), storeVersion: store.version });
   const render = (query: URLSearchParams): RenderedPage => {
     const result = conversationLogPage(store, ticketId, query, origin);
-    return { result, body: result.ok ? Buffer.from(JSON.stringify(result.page)) : undefined };
+    return { result, body: result.ok ? store.preloaded.pageBytes(result.page) : undefined };
   };
   const key = (query: URLSearchParams) => `${origin} ${ticketId} ${query.toString()}`;
   const { result, body } = ahead.take(key(params), state()) ?? render(params);

@@ -2,6 +2,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaultDice } from './faults.ts';
+import { generateEvent } from './generate.ts';
 import { parseSimulatorOptions, resolveOptions, type ResolvedOptions, type SimulatorOptions } from './options.ts';
 import { historyShiftSec } from './profile.ts';
 import { FixedWindowBudget } from './rate-limit.ts';
@@ -65,6 +66,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const startedAt = Date.now();
   const store = new TicketStore(() => options, Math.floor(startedAt / 1000));
   void store.shiftSec; // where historyEnd puts the histories: a problem with it is refused before listening
+  if (options.preload) preload(store);
   let dice = new FaultDice(options.seed);
   let closed = false;
   const requests: SimRequest[] = [];
@@ -100,6 +102,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     const previous = options;
     options = next;
     if (regenerate) store.invalidate();
+    if (options.preload && (regenerate || !previous.preload)) preload(store);
     // Deleting or restoring a ticket is a change the export must report, and webhooks too.
     const [wasDeleted, nowDeleted, wasScrubbed, nowScrubbed] = [previous.deleted, next.deleted, previous.scrubbed, next.scrubbed].map((ids) => new Set(ids));
     for (const id of new Set([...wasDeleted, ...nowDeleted, ...wasScrubbed, ...nowScrubbed])) {
@@ -187,6 +190,14 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       return closing;
     },
   };
+}
+
+/** Every generated event of tickets 1..tickets, made and serialised now (the preload option). */
+function preload(store: TicketStore): void {
+  for (let id = 1; id <= store.ticketCount; id++) {
+    const profile = store.profile(id);
+    store.preloaded.fill(id, Array.from({ length: store.baseSize(id) }, (_, index) => generateEvent(profile, index)));
+  }
 }
 
 function displayHost(host: string): string {

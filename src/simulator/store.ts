@@ -4,6 +4,7 @@ import { generateEvent } from './generate.ts';
 import { isoSeconds, ticketEventNumber } from './ids.ts';
 import type { ResolvedOptions } from './options.ts';
 import { defaultTicketSize, historyShiftSec, isAiAgentTicket, lastEventSec, ticketProfile, type TicketProfile } from './profile.ts';
+import { PreloadedEvents } from './preloaded.ts';
 import { hash32 } from './random.ts';
 import { scrub, ticketRecord } from './ticket-record.ts';
 import type { ConversationEvent, ExportTicket, MalformedKind, TicketPatch } from './types.ts';
@@ -38,6 +39,7 @@ interface Change {
 
 export class TicketStore {
   readonly startedSec: number;
+  readonly preloaded = new PreloadedEvents();
   #options: () => ResolvedOptions;
   #profiles = new Map<number, TicketProfile>();
   #appended = new Map<number, ConversationEvent[]>();
@@ -67,6 +69,7 @@ export class TicketStore {
   /** Drops cached profiles; call after the seed or historyEnd changes. */
   invalidate(): void {
     this.#profiles.clear();
+    this.preloaded.clear();
     this.#history = undefined;
     this.#version++;
   }
@@ -124,7 +127,7 @@ export class TicketStore {
       if (!event) throw new RangeError(`ticket ${ticketId} has no event ${index}`);
       return event;
     }
-    return this.#edits.get(ticketId)?.get(index) ?? generateEvent(this.profile(ticketId), index);
+    return this.#edits.get(ticketId)?.get(index) ?? this.preloaded.at(ticketId, index) ?? generateEvent(this.profile(ticketId), index);
   }
 
   events(ticketId: number): ConversationEvent[] {
