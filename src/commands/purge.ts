@@ -1,6 +1,7 @@
 // `convlog purge IDS...`: an erasure request that arrives before Zendesk deletes the ticket.
 // The rows go whatever CONVLOG_ON_DELETE says (keeping them marked would defeat the request),
-// and ticket_sync keeps the tombstone, as for a ticket Zendesk deleted.
+// and ticket_sync keeps the tombstone, as for a ticket Zendesk deleted. An id convlog holds no row
+// of is named as such, not counted as purged; one it never heard of gets no tombstone.
 import { openDatabase } from '../db/connection.ts';
 import { purgeTickets } from '../db/purge.ts';
 import { UsageError } from '../errors.ts';
@@ -22,14 +23,20 @@ export const purge: Command = {
     });
     const database = await openDatabase(config, ctx.log);
     try {
-      const { removed, refused } = await purgeTickets(database.db, ids, { how: 'purge command', mode: 'purge', refuseActive: true });
+      const { removed, refused, held } = await purgeTickets(database.db, ids, { how: 'purge command', mode: 'purge', refuseActive: true });
       if (refused.length > 0) {
-        const shown = refused.slice(0, 10).join(', ') + (refused.length > 10 ? `, … (${refused.length} in all)` : '');
-        throw new UsageError(`nothing purged: ticket(s) ${shown} are queued or syncing; purge them once their sync has finished`, { showUsage: false });
+        throw new UsageError(`nothing purged: ticket(s) ${listed(refused)} are queued or syncing; purge them once their sync has finished`, { showUsage: false });
       }
+      // Only a ticket that held rows counts as purged; the others are named, not counted.
+      const holding = new Set(held);
+      const empty = [...new Set(ids)].filter((id) => !holding.has(id));
+      const none = empty.length > 0 ? `no rows stored for ticket(s) ${listed(empty)}` : '';
       ctx.out(
-        `purged ${new Set(ids).size} ticket(s): ${removed.events} event(s), ${removed.attachments} attachment(s), ` +
-          `${removed.thumbnails} thumbnail(s) and ${removed.authors} author(s) no other ticket names removed`,
+        held.length === 0
+          ? `nothing purged: ${none}`
+          : `purged ${held.length} ticket(s): ${removed.events} event(s), ${removed.attachments} attachment(s), ` +
+              `${removed.thumbnails} thumbnail(s) and ${removed.authors} author(s) no other ticket names removed` +
+              (none ? `; ${none}` : ''),
       );
       return 0;
     } finally {
@@ -37,3 +44,8 @@ export const purge: Command = {
     }
   },
 };
+
+/** Ids for a one-line message: the first ten, then how many in all. */
+function listed(ids: readonly number[]): string {
+  return ids.slice(0, 10).join(', ') + (ids.length > 10 ? `, … (${ids.length} in all)` : '');
+}

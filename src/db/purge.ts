@@ -46,6 +46,8 @@ export interface PurgeOutcome {
   removed: PurgeResult;
   /** Tickets queued or syncing, when the request was refused (then nothing changed). */
   refused: number[];
+  /** Of the ids asked for, those that held rows (events, files, a ticket row, pending comments). */
+  held: number[];
 }
 
 /**
@@ -76,7 +78,12 @@ export async function purgeTicketsIn(
   const { rows: known } = await tx.execute<{ ticket_id: string; status: string }>(sql`
     select ticket_id, status from zendesk.ticket_sync where ticket_id = any(${ids}) order by ticket_id for update`);
   const active = known.filter((r) => r.status === 'queued' || r.status === 'syncing').map((r) => Number(r.ticket_id));
-  if (options.refuseActive && active.length > 0) return { removed, refused: active };
+  if (options.refuseActive && active.length > 0) return { removed, refused: active, held: [] };
+  const held = await ticketsHoldingRows(tx, ids);
+  // An id convlog never heard of (no ticket_sync row, no row) gets no tombstone: it would record
+  // a removal that never happened, and would not keep a later sync from storing the ticket.
+  const heard = new Set([...known.map((r) => Number(r.ticket_id)), ...held]);
+  const tombstoned = idArray(unique.filter((id) => heard.has(id)));
 
   if (mode === 'purge') {
     const authors = await authorsOfTickets(tx, ids);
@@ -98,11 +105,24 @@ export async function purgeTicketsIn(
   // The cursor goes, so a ticket that comes back (undeleted) is read again from its first event.
   await tx.execute(sql`
     insert into zendesk.ticket_sync as s (ticket_id, status, deleted_at, deleted_how, last_error, last_error_at, last_synced_at)
-    select id, 'not_found', now(), ${options.how}, ${reason}, now(), now() from unnest(${ids}) as id
+    select id, 'not_found', now(), ${options.how}, ${reason}, now(), now() from unnest(${tombstoned}) as id
     on conflict (ticket_id) do update set
       status = 'not_found', deleted_at = now(), deleted_how = excluded.deleted_how, after_cursor = null,
       events_synced = 0, last_error = excluded.last_error, last_error_at = now(), last_synced_at = now(), updated_at = now()`);
-  return { removed, refused: [] };
+  return { removed, refused: [], held };
+}
+
+/** Of the tickets, those with a row in a table of theirs other than ticket_sync. */
+async function ticketsHoldingRows(db: Executor, ids: SQL): Promise<number[]> {
+  const { rows } = await db.execute<{ id: string }>(sql`
+    select asked.id from unnest(${ids}) as asked(id)
+     where exists (select 1 from zendesk.conversation_events e where e.ticket_id = asked.id)
+        or exists (select 1 from zendesk.attachments a where a.ticket_id = asked.id)
+        or exists (select 1 from zendesk.attachment_thumbnails th where th.ticket_id = asked.id)
+        or exists (select 1 from zendesk.tickets t where t.id = asked.id)
+        or exists (select 1 from zendesk.pending_comments p where p.ticket_id = asked.id)
+     order by asked.id`);
+  return rows.map((r) => Number(r.id));
 }
 
 async function affected(db: Executor, statement: SQL): Promise<number> {

@@ -1,5 +1,6 @@
 // `convlog purge` and purgeTicket: nothing of a purged ticket stays in schema zendesk but its
-// tombstone, authors no other ticket names go with it, and a ticket being synced is refused.
+// tombstone, authors no other ticket names go with it, an id never stored is named and left
+// without a tombstone, and a ticket being synced is refused.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { purge } from '../../src/commands/purge.ts';
 import type { CommandContext } from '../../src/commands/types.ts';
@@ -78,6 +79,22 @@ it('purge leaves no row of the ticket in schema zendesk but its tombstone, and r
   expect(await orphanAuthors()).toEqual([]);
   expect(await rowsOf(2)).toEqual(otherTicket);
   expect(await query('select 1 from zendesk.ticket_conversations where ticket_id = 1')).toEqual([]);
+});
+
+it('counts only tickets that held rows as purged, names the others, and leaves no tombstone for an id never stored', async () => {
+  const sync = async (id: number) => query('select status, deleted_how from zendesk.ticket_sync where ticket_id = $1', [id]);
+  const output: string[] = [];
+  // 999: never stored, no ticket_sync row; 1: purged above, only its tombstone left; 4: 8 events.
+  expect(await purge.run({}, ['999', '4', '1'], purgeContext(output))).toBe(0);
+  expect(output).toEqual([expect.stringMatching(/^purged 1 ticket\(s\): 8 event\(s\), .*; no rows stored for ticket\(s\) 999, 1$/)]);
+  expect(await rowsOf(4)).toEqual({ 'ticket_sync.ticket_id': 1 });
+  expect(await sync(999)).toEqual([]);
+  expect(await sync(1)).toEqual([{ status: 'not_found', deleted_how: 'purge command' }]);
+
+  const alone: string[] = [];
+  expect(await purge.run({}, ['998'], purgeContext(alone))).toBe(0);
+  expect(alone).toEqual(['nothing purged: no rows stored for ticket(s) 998']);
+  expect(await sync(998)).toEqual([]);
 });
 
 it('under keep, purgeTicket marks the rows, keeps the authors, and no view counts the ticket', async () => {
