@@ -16,6 +16,8 @@ export const query: Command = {
   usage: USAGE,
   options: { file: { type: 'string', short: 'f' }, csv: { type: 'boolean' } },
   allowPositionals: true,
+  // The statement is not cancelled: it ends, or meets its time limit, and its result is printed.
+  stopping: `once the query has run (at most ${SQL_TIMEOUT_MS / 1000} s) and its result is printed`,
   async run(values, positionals, ctx) {
     try {
       const sql = await readSql(positionals, values.file as string | undefined, ctx.stdin);

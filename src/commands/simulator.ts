@@ -39,6 +39,7 @@ const usage = [
 export const simulator: Command = {
   usage,
   options: Object.fromEntries(Object.entries(FLAGS).map(([flag, { value }]) => [flag, { type: value === '' ? ('boolean' as const) : ('string' as const) }])),
+  stopping: 'closing the simulator, cutting the requests it is answering',
   async run(values, _positionals, ctx) {
     const input: Record<string, unknown> = { port: '4010' };
     for (const [flag, { key, value }] of Object.entries(FLAGS)) {

@@ -44,5 +44,10 @@ export interface Command {
    * usage errors are all about a value (a date, a cron expression), where it would be noise.
    */
   usageOnError?: false;
+  /**
+   * What the first SIGINT/SIGTERM does, logged as `stopping: <this> (send again to exit at once)`;
+   * by default "finishing work in flight", for commands that do have some.
+   */
+  stopping?: string;
   run(values: ArgValues, positionals: string[], ctx: CommandContext): Promise<number>;
 }

@@ -61,11 +61,12 @@ async function selectOne(url: string): Promise<unknown> {
 }
 
 describe('convlog db-server', { timeout: 240_000 }, () => {
-  it('serves the embedded Postgres, migrated, on --port; other commands share it; SIGTERM stops it with exit 0', async () => {
+  it('serves the embedded Postgres, migrated, on --port; other commands share it; SIGTERM stops it with exit 0, saying so', async () => {
     const port = await freePort();
     let stderr = '';
     server = spawn(process.execPath, [BIN, 'db-server', '--port', String(port)], {
-      env: cleanEnv({ CONVLOG_DATA_DIR: dataDir }),
+      // info: the line a signal logs.
+      env: cleanEnv({ CONVLOG_DATA_DIR: dataDir, LOG_LEVEL: 'info' }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     server.stdout?.on('data', (d) => (stdout += d));
@@ -93,6 +94,9 @@ describe('convlog db-server', { timeout: 240_000 }, () => {
     server.kill('SIGTERM');
     expect(await exited(server)).toBe(0);
     expect(stderr).toContain('embedded Postgres stopped');
+    // It has no work in flight to finish: the line says what the signal does.
+    expect(stderr).toContain('"msg":"stopping: shutting down the embedded Postgres; the data stays (send again to exit at once)"');
+    expect(stderr).not.toContain('work in flight');
     expect(fs.existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
     await expect(selectOne(url)).rejects.toThrow(/ECONNREFUSED/);
   });

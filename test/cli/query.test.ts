@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.ts';
+import { killAll, runCli, startConvlog } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { QueryRejected, runReadOnly } from '../../src/db/run-read-only.ts';
 
@@ -25,6 +25,7 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-query-'));
 });
 afterAll(async () => {
+  await killAll();
   await database?.close();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -152,5 +153,19 @@ describe('convlog query', { timeout: 120_000 }, () => {
     expect(Date.now() - started).toBeLessThan(4_000);
     expect(database.pool.totalCount - database.pool.idleCount).toBe(0);
     expect(await runReadOnly(database.pool, 'select 2 as two', 200)).toEqual({ columns: [{ name: 'two', dataTypeID: 23 }], rows: [['2']] });
+  });
+
+  it('Ctrl-C during a query says the query runs to its end first, then prints its result and exits 0', async () => {
+    const marker = `ctrl_c_${Date.now()}`;
+    const running = startConvlog(['query', `select pg_sleep(1.5), '${marker}' as marker`], { env: { DATABASE_URL: database.url, LOG_LEVEL: 'info' } });
+    const inFlight = async () =>
+      (await database.pool.query(`select 1 from pg_stat_activity where query like $1 and query not like '%pg_stat_activity%'`, [`%${marker}%`])).rowCount;
+    for (let i = 0; i < 300 && !(await inFlight()); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await inFlight()).toBe(1);
+    running.kill('SIGINT');
+    expect((await running.exited).code, running.stderr()).toBe(0);
+    expect(running.stderr()).toContain('"msg":"stopping: once the query has run (at most 60 s) and its result is printed (send again to exit at once)"');
+    expect(running.stderr()).not.toContain('work in flight');
+    expect(running.stdout()).toContain(marker);
   });
 });

@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_OPTIONS } from '../../src/simulator/index.ts';
-import { runCli } from '../helpers/cli.ts';
+import { killAll, runCli, startConvlog } from '../helpers/cli.ts';
+
+afterAll(killAll);
 
 const kebab = (key: string) => key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 
@@ -32,5 +34,15 @@ describe('convlog simulator', () => {
     const result = await runCli(['simulator', '--account-rate-limit', 'lots', '--port', '0']);
     expect(result.code).toBe(2);
     expect(result.stderr.split('\n')[0]).toBe('convlog simulator: Invalid simulator options: accountRateLimit must be a number (got "lots")');
+  });
+
+  it('Ctrl-C says it closes the simulator (it has no work to finish) and exits 0', { timeout: 30_000 }, async () => {
+    const sim = startConvlog(['simulator', '--port', '0'], { env: { LOG_LEVEL: 'info' } });
+    for (let i = 0; i < 200 && !sim.stdout().includes('Zendesk simulator on'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(sim.stdout()).toContain('Zendesk simulator on');
+    sim.kill('SIGINT');
+    expect((await sim.exited).code, sim.stderr()).toBe(0);
+    expect(sim.stderr()).toContain('"msg":"stopping: closing the simulator, cutting the requests it is answering (send again to exit at once)"');
+    expect(sim.stderr()).not.toContain('work in flight');
   });
 });
