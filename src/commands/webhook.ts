@@ -117,9 +117,23 @@ async function sendTest(url: string, ticketId: number, secret: string, ctx: Comm
       signal: AbortSignal.timeout(10_000),
     });
   } catch (error) {
-    throw new ConvlogError(`cannot reach ${url}: ${errorMessage((error as { cause?: unknown }).cause ?? error)} (is convlog serve running there?)`, { cause: error });
+    // Something to start or a URL to correct, like any environment problem: exit 2, one line.
+    throw new UsageError(`nothing answered at ${url} (${whyUnanswered(error)}): start convlog serve, or give --url where it listens`, {
+      cause: error,
+      showUsage: false,
+    });
   }
   const answer = (await response.text()).trim();
   ctx.out(`${response.status} ${response.statusText}: ${answer}`);
   return response.ok ? 0 : 1;
+}
+
+/** Why fetch got no answer, in a few words: undici's own message is "fetch failed". */
+function whyUnanswered(error: unknown): string {
+  if ((error as Error).name === 'TimeoutError') return 'no answer within 10 s';
+  const cause = (error as { cause?: unknown }).cause ?? error;
+  const code = (cause as { code?: unknown }).code;
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'its host name does not resolve';
+  return errorMessage(cause);
 }

@@ -5,7 +5,8 @@ import { webhook } from '../../src/commands/webhook.ts';
 import type { ArgValues } from '../../src/commands/types.ts';
 import { loadConfig } from '../../src/config.ts';
 import { Unauthorized, UsageError } from '../../src/errors.ts';
-import { commandContext } from '../helpers/cli.ts';
+import { commandContext, runCli } from '../helpers/cli.ts';
+import { freePort } from '../../src/db/embedded.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature } from '../../src/serve/signature.ts';
 import { SUBSCRIBED_EVENT_TYPES } from '../../src/serve/webhook-events.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
@@ -38,9 +39,16 @@ describe('webhook test', () => {
     expect((await queuedState(f.database)).jobs).toEqual([{ ticketId: 55, full: false }]);
   });
 
-  it('says so in one line when nothing listens there', async () => {
-    const { result } = run(['test'], { url: 'http://127.0.0.1:9/webhooks/zendesk' }, { CONVLOG_WEBHOOK_SECRET: SECRETS[0] });
-    await expect(result).rejects.toThrow(/^cannot reach http:\/\/127\.0\.0\.1:9\/webhooks\/zendesk: .*is convlog serve running there\?\)$/);
+  it('nothing listening there (at --url, or on CONVLOG_SERVE_PORT) is one line saying to start serve, exit 2', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}/webhooks/zendesk`;
+    const expected = `convlog webhook: nothing answered at ${url} (connection refused): start convlog serve, or give --url where it listens\n`;
+    const env = { CONVLOG_WEBHOOK_SECRET: SECRETS[0] };
+    const [given, configured] = await Promise.all([
+      runCli(['webhook', 'test', '--url', url], { env }),
+      runCli(['webhook', 'test'], { env: { ...env, CONVLOG_SERVE_PORT: String(port) } }),
+    ]);
+    for (const result of [given, configured]) expect({ code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({ code: 2, stdout: '', stderr: expected });
   });
 
   it('needs a configured secret to sign with', async () => {
