@@ -1,6 +1,8 @@
 // How each environment variable is read and checked (zod): numbers within their range, URLs that
-// carry no credential, one of a few words. src/config.ts puts them together.
+// carry no credential, one of a few words. src/config.ts puts them together. A bad value is
+// quoted as CLI input is (quoted: escaped, its first 40 characters); secrets and URLs never are.
 import { z } from 'zod';
+import { quoted } from './ids.ts';
 
 export const optionalText = z
   .string()
@@ -13,11 +15,11 @@ export function positiveInteger(fallback: number, max: number, unit = '') {
     if (value === undefined) return fallback;
     const n = Number(value);
     if (!/^\d+$/.test(value) || n <= 0) {
-      ctx.addIssue({ code: 'custom', message: `must be a positive integer, got "${value}"` });
+      ctx.addIssue({ code: 'custom', message: `must be a positive integer, got ${quoted(value)}` });
       return z.NEVER;
     }
     if (n > max) {
-      ctx.addIssue({ code: 'custom', message: `must be at most ${max}${unit ? ` ${unit}` : ''}, got "${value}"` });
+      ctx.addIssue({ code: 'custom', message: `must be at most ${max}${unit ? ` ${unit}` : ''}, got ${quoted(value)}` });
       return z.NEVER;
     }
     return n;
@@ -29,7 +31,7 @@ export function oneOf<T extends string>(values: readonly T[], fallback: T) {
     if (value === undefined) return fallback;
     const lower = value.toLowerCase() as T;
     if (!values.includes(lower)) {
-      ctx.addIssue({ code: 'custom', message: `must be one of ${values.join(', ')}, got "${value}"` });
+      ctx.addIssue({ code: 'custom', message: `must be one of ${values.join(', ')}, got ${quoted(value)}` });
       return z.NEVER;
     }
     return lower;
@@ -40,7 +42,7 @@ export const boolean = optionalText.transform((value, ctx) => {
   if (value === undefined) return false;
   if (/^(true|1|yes|on)$/i.test(value)) return true;
   if (/^(false|0|no|off)$/i.test(value)) return false;
-  ctx.addIssue({ code: 'custom', message: `must be true or false, got "${value}"` });
+  ctx.addIssue({ code: 'custom', message: `must be true or false, got ${quoted(value)}` });
   return z.NEVER;
 });
 
@@ -130,7 +132,7 @@ export function integerFrom(min: number, max: number, fallback: number, what: st
     if (value === undefined) return fallback;
     const n = Number(value);
     if (!/^\d+$/.test(value) || n < min || n > max) {
-      ctx.addIssue({ code: 'custom', message: `must be ${what} from ${min} to ${max}, got "${value}"` });
+      ctx.addIssue({ code: 'custom', message: `must be ${what} from ${min} to ${max}, got ${quoted(value)}` });
       return z.NEVER;
     }
     return n;

@@ -69,7 +69,7 @@ export function parseSince(text: string, now = Date.now()): Since {
   return startTime > latest ? { startTime: latest, clamped: true } : { startTime, clamped: false };
 }
 
-const HOST_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
+const HOST_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL', 'EINVAL']);
 
 /**
  * A server that could not listen (src/serve/http.ts says why) with what to change: the flag or

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, DatabaseUnavailable, errorMessage } from '../errors.ts';
+import { printable } from '../ids.ts';
 
 /**
  * Creates `dataDir` (and the folders above it) and checks that files can be written there, or
@@ -13,7 +14,9 @@ import { ConfigError, DatabaseUnavailable, errorMessage } from '../errors.ts';
  * above it must let that user pass.
  */
 export function prepareDataDir(dataDir: string): void {
-  const refuse = (reason: string) => new ConfigError(`CONVLOG_DATA_DIR (${dataDir}) cannot be used: ${reason}`);
+  // Paths shown shortened: a value too long to be a path would otherwise push the reason out of the line.
+  const shown = (file: string) => printable(file, MAX_PATH_SHOWN);
+  const refuse = (reason: string) => new ConfigError(`CONVLOG_DATA_DIR (${shown(dataDir)}) cannot be used: ${reason}`);
   const absolute = path.resolve(dataDir);
   // The folders to create, deepest last: walk up to the first that exists.
   const missing: string[] = [];
@@ -24,16 +27,16 @@ export function prepareDataDir(dataDir: string): void {
       // Not there, or a file above it: the walk up finds out which.
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-      throw refuse(`cannot look at ${file}: ${fileErrorReason(error)}`);
+      throw refuse(`cannot look at ${shown(file)}: ${fileErrorReason(error)}`);
     }
   };
   for (let d = absolute; ; d = path.dirname(d)) {
     const stat = look(d, fs.statSync);
     if (stat) {
-      if (!stat.isDirectory()) throw refuse(`${d === absolute ? 'it' : d} is a file, not a folder`);
+      if (!stat.isDirectory()) throw refuse(`${d === absolute ? 'it' : shown(d)} is a file, not a folder`);
       break;
     }
-    if (look(d, fs.lstatSync)?.isSymbolicLink()) throw refuse(`${d} is a symbolic link to a folder that does not exist`);
+    if (look(d, fs.lstatSync)?.isSymbolicLink()) throw refuse(`${shown(d)} is a symbolic link to a folder that does not exist`);
     missing.unshift(d);
     if (d === path.dirname(d)) break;
   }
@@ -43,7 +46,7 @@ export function prepareDataDir(dataDir: string): void {
     } catch (error) {
       // Created meanwhile by another process: fine if it is a folder.
       if ((error as NodeJS.ErrnoException).code === 'EEXIST' && look(d, fs.statSync)?.isDirectory()) continue;
-      throw refuse(`cannot create ${d}: ${fileErrorReason(error)}`);
+      throw refuse(`cannot create ${shown(d)}: ${fileErrorReason(error)}`);
     }
   }
   const probe = path.join(absolute, `.convlog-write-check-${process.pid}`);
@@ -62,6 +65,9 @@ export function prepareDataDir(dataDir: string): void {
     assertSearchable(absolute, 'above the data directory', 'choose another CONVLOG_DATA_DIR');
   }
 }
+
+/** The characters of a path a message shows, as for a --file path. */
+const MAX_PATH_SHOWN = 200;
 
 const FILE_REASONS: Record<string, string> = {
   EACCES: 'permission denied',

@@ -2,6 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UsageError } from '../errors.ts';
+import { printable, quoted } from '../ids.ts';
 
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
 
@@ -69,13 +70,15 @@ export async function listen(handler: Handler, options: ListenOptions): Promise<
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       // Which flag or variable set the port or host is the command's to say (error.cause.code tells it which is wrong).
-      const host = options.host ?? 'every address';
+      // CONVLOG_SERVE_HOST's value, shortened and escaped as CLI input is: Node's message holds it whole.
+      const host = options.host === undefined ? 'every address' : printable(options.host, 40);
+      const named = quoted(options.host ?? 'every address');
       const why =
         error.code === 'EADDRINUSE' ? 'the port is in use'
         : error.code === 'EACCES' ? 'permission denied'
-        : error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN' ? `the host name ${JSON.stringify(host)} does not resolve`
-        : error.code === 'EADDRNOTAVAIL' ? `${JSON.stringify(host)} is not an address of this machine`
-        : error.message;
+        : error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN' ? `the host name ${named} does not resolve`
+        : error.code === 'EADDRNOTAVAIL' || error.code === 'EINVAL' ? `${named} is not an address of this machine`
+        : printable(error.message, 200);
       reject(new UsageError(`cannot listen on ${host} port ${options.port}: ${why}`, { cause: error, showUsage: false }));
     });
     server.listen(options.port, options.host, () => {

@@ -84,6 +84,43 @@ describe('numeric limits', () => {
   });
 });
 
+describe('long values', () => {
+  it('a bad value is quoted as CLI input is, escaped and cut after 40 characters, so every problem fits the line; secrets never appear', async () => {
+    const long = `\u001b[31m${'7'.repeat(10_000)}`;
+    const env = {
+      DATABASE_URL: 'postgres://convlog:hunter2#x@127.0.0.1:1/nowhere',
+      CONVLOG_RATE_LIMIT: long,
+      CONVLOG_CONCURRENCY: '0',
+      LOG_LEVEL: 'x'.repeat(10_000),
+      ZENDESK_API_TOKEN: `token-${'t'.repeat(10_000)}`,
+      CONVLOG_WEBHOOK_SECRET: 'hunter3',
+    };
+    // --verbose: the CLI cuts no message then, so the shortening is the value's own.
+    const [plain, verbose] = await Promise.all([runCli(['status'], { env }), runCli(['status', '--verbose'], { env })]);
+    const expected =
+      'convlog status: DATABASE_URL contains "#": percent-encode special characters in the user name or password ' +
+      '(# as %23, @ as %40, : as %3A, / as %2F, ? as %3F, % as %25); ' +
+      `CONVLOG_RATE_LIMIT must be a positive integer, got "\\u001b[31m${'7'.repeat(35)}…"; ` +
+      'CONVLOG_CONCURRENCY must be a positive integer, got "0"; ' +
+      `LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${'x'.repeat(40)}…"; ` +
+      'CONVLOG_WEBHOOK_SECRET has a secret shorter than 8 characters (see .env.example)';
+    expect(oneLine(plain)).toBe(expected);
+    expect(verbose.code).toBe(2);
+    expect(verbose.stderr.split('\n')[0]).toBe(expected);
+    for (const result of [plain, verbose]) {
+      for (const secret of ['hunter2', 'hunter3', 'token-']) expect(result.stdout + result.stderr).not.toContain(secret);
+    }
+  });
+
+  it('CONVLOG_DATA_DIR too long to be a path is shown cut after 200 characters, and the reason stays in the line', async () => {
+    const dataDir = path.join(root, 'd'.repeat(10_000));
+    const result = await runCli(['status', '--verbose'], { env: { CONVLOG_DATA_DIR: dataDir } });
+    const shown = `${dataDir.slice(0, 200)}…`;
+    expect(result.code).toBe(2);
+    expect(result.stderr.split('\n')[0]).toBe(`convlog status: CONVLOG_DATA_DIR (${shown}) cannot be used: cannot look at ${shown}: the path is too long`);
+  });
+});
+
 describe('DATABASE_URL', () => {
   it('names a port out of range instead of hinting at percent-encoding', async () => {
     const result = await runCli(['status'], { env: { DATABASE_URL: 'postgres://convlog:secret@127.0.0.1:99999/convlog' } });

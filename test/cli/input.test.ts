@@ -141,16 +141,22 @@ describe('convlog input', { timeout: 120_000 }, () => {
     await new Promise<void>((resolve) => busy.listen(0, resolve));
     const port = String((busy.address() as net.AddressInfo).port);
     try {
-      const [servePort, serveEnvPort, serveHost, health, healthEnv] = await Promise.all([
+      const longHost = `${'9'.repeat(10_000)}.1.1.1`;
+      const [servePort, serveEnvPort, serveHost, serveLongHost, health, healthEnv] = await Promise.all([
         cli(['serve', '--port', port], { CONVLOG_WEBHOOK_SECRET: SECRET }),
         cli(['serve'], { CONVLOG_WEBHOOK_SECRET: SECRET, CONVLOG_SERVE_PORT: port }),
         cli(['serve', '--port', '0'], { CONVLOG_WEBHOOK_SECRET: SECRET, CONVLOG_SERVE_HOST: '999.1.1.1' }),
+        cli(['serve', '--port', '0', '--verbose'], { CONVLOG_WEBHOOK_SECRET: SECRET, CONVLOG_SERVE_HOST: longHost }),
         cli(['work', '--health-port', port]),
         cli(['work'], { CONVLOG_HEALTH_PORT: port }),
       ]);
       expectShortRefusal(servePort, 'serve', new RegExp(`cannot listen on .*port ${port}: the port is in use \\(choose another port with --port\\)$`));
       expectShortRefusal(serveEnvPort, 'serve', /the port is in use \(choose another port with CONVLOG_SERVE_PORT\)$/);
       expectShortRefusal(serveHost, 'serve', /cannot listen on 999\.1\.1\.1 port 0: .*\(check CONVLOG_SERVE_HOST\)$/);
+      // Shortened as CLI input is (--verbose: the CLI cuts no message then), and named as the host.
+      const nines = '9'.repeat(40);
+      expect(serveLongHost.code).toBe(2);
+      expect(lines(serveLongHost.stderr)[0]).toBe(`convlog serve: cannot listen on ${nines}… port 0: "${nines}…" is not an address of this machine (check CONVLOG_SERVE_HOST)`);
       expectShortRefusal(health, 'work', /the port is in use \(choose another port with --health-port\)$/);
       expectShortRefusal(healthEnv, 'work', /the port is in use \(choose another port with CONVLOG_HEALTH_PORT\)$/);
     } finally {
