@@ -1,22 +1,10 @@
 // A comment Postgres cannot store must cost only itself: a burst of comment_added webhooks in
 // which one is unusable is answered 200 throughout, every ticket queued, every other comment
 // recorded, and the log names the ticket, never a comment's body.
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import { createServeFixture, queuedState, sendWebhook, ticketEvent, type ServeFixture } from './serve-fixture.ts';
+import { expect, it } from 'vitest';
+import { queuedState, sendWebhook, serveFixtureForFile, ticketEvent } from './serve-fixture.ts';
 
-let f: ServeFixture;
-beforeAll(async () => {
-  f = await createServeFixture();
-});
-afterAll(async () => {
-  await f?.close();
-});
-beforeEach(async () => {
-  await f.database.pool.query(`delete from pgboss.job where name = 'ticket-sync'`);
-  await f.database.pool.query('delete from zendesk.ticket_sync');
-  await f.database.pool.query('delete from zendesk.pending_comments');
-  f.clearLog();
-});
+const f = serveFixtureForFile();
 
 const body = (ticketId: number) => `private words of the customer on ticket ${ticketId}`;
 

@@ -2,6 +2,7 @@
 // with its log lines captured for the "one line, no secret" checks.
 import type { PgBoss } from 'pg-boss';
 import { pino } from 'pino';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { startBoss } from '../../src/queue/boss.ts';
 import { createMetrics, type Metrics } from '../../src/serve/metrics.ts';
 import type { RunningServer } from '../../src/serve/http.ts';
@@ -54,6 +55,29 @@ export async function createServeFixture(options: { maxAgeSeconds?: number; clos
       await database.close();
     },
   };
+}
+
+/**
+ * One serve fixture for a test file: created before its tests, closed after them, and before each
+ * test emptied of what the previous one queued (sync jobs, ticket_sync rows, pending comments) and
+ * logged. Call at the top of the file; the object is filled in by beforeAll, so use it only in
+ * tests and hooks.
+ */
+export function serveFixtureForFile(): ServeFixture {
+  const f = {} as ServeFixture;
+  beforeAll(async () => {
+    Object.assign(f, await createServeFixture());
+  });
+  afterAll(async () => {
+    await f.close?.();
+  });
+  beforeEach(async () => {
+    await f.database.pool.query(`delete from pgboss.job where name = 'ticket-sync'`);
+    await f.database.pool.query('delete from zendesk.ticket_sync');
+    await f.database.pool.query('delete from zendesk.pending_comments');
+    f.clearLog();
+  });
+  return f;
 }
 
 export interface SendOptions {

@@ -2,23 +2,11 @@
 // accepted queues the ticket; every rejection queues nothing and logs one line without secrets.
 import net from 'node:net';
 import pg from 'pg';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../src/serve/signature.ts';
-import { createServeFixture, queuedState, SECRETS, sendWebhook, ticketEvent, type ServeFixture } from './serve-fixture.ts';
+import { queuedState, SECRETS, sendWebhook, serveFixtureForFile, ticketEvent } from './serve-fixture.ts';
 
-let f: ServeFixture;
-
-beforeAll(async () => {
-  f = await createServeFixture();
-});
-afterAll(async () => {
-  await f?.close();
-});
-beforeEach(async () => {
-  await f.database.pool.query(`delete from pgboss.job where name = 'ticket-sync'`);
-  await f.database.pool.query('delete from zendesk.ticket_sync');
-  f.clearLog();
-});
+const f = serveFixtureForFile();
 
 /** The one line a rejection logs, checked for the secrets and the signature it must not carry. */
 function expectOneRejectionLine(reason: string, signature?: string) {
