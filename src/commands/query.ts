@@ -16,8 +16,7 @@ export const query: Command = {
   usage: USAGE,
   options: { file: { type: 'string', short: 'f' }, csv: { type: 'boolean' } },
   allowPositionals: true,
-  // The statement is not cancelled: it ends, or meets its time limit, and its result is printed.
-  stopping: `once the query has run (at most ${SQL_TIMEOUT_MS / 1000} s) and its result is printed`,
+  stopping: 'cancelling the query',
   async run(values, positionals, ctx) {
     try {
       const sql = await readSql(positionals, values.file as string | undefined, ctx.stdin);
@@ -25,7 +24,7 @@ export const query: Command = {
       const database = await openDatabase(ctx.config(), ctx.log, { migrate: false, poolSize: 1 });
       let result: ReadOnlyResult;
       try {
-        result = await runReadOnly(database.pool, sql, SQL_TIMEOUT_MS);
+        result = await runReadOnly(database.pool, sql, SQL_TIMEOUT_MS, ctx.signal);
       } finally {
         await database.close();
       }

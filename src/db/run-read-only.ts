@@ -2,8 +2,8 @@
 // only a query is accepted, inside a READ ONLY transaction that is always rolled back, with a
 // statement timeout. Values come back as the text Postgres prints, so nothing is rounded or
 // reformatted on the way (a numeric keeps its digits, a timestamp its zone).
-import type pg from 'pg';
-import { UsageError } from '../errors.ts';
+import pg from 'pg';
+import { Interrupted, UsageError } from '../errors.ts';
 
 /** Statements that only read: EXPLAIN and SHOW are what an analyst also reaches for. */
 const READING_KEYWORDS = ['(', 'select', 'with', 'values', 'table', 'explain', 'show'];
@@ -81,7 +81,8 @@ export interface ReadOnlyResult {
 
 const AS_TEXT: pg.CustomTypesConfig = { getTypeParser: () => (value: string) => value };
 
-export async function runReadOnly(pool: pg.Pool, sql: string, timeoutMs: number): Promise<ReadOnlyResult> {
+/** With `signal`, an abort (Ctrl-C) cancels the statement and the call fails with Interrupted. */
+export async function runReadOnly(pool: pg.Pool, sql: string, timeoutMs: number, signal?: AbortSignal): Promise<ReadOnlyResult> {
   // READ ONLY still lets COPY … TO a file and the like through; only queries are asked for.
   const statement = statementKind(sql, READING_KEYWORDS);
   if (statement.kind === 'empty') throw new QueryRejected(sql.trim() === '' ? 'is empty' : 'holds no statement, only comments');
@@ -90,7 +91,10 @@ export async function runReadOnly(pool: pg.Pool, sql: string, timeoutMs: number)
   }
   const ms = Math.max(1, Math.floor(timeoutMs));
   const client = await pool.connect();
+  const cancel = () => void cancelStatement(pool, client);
+  signal?.addEventListener('abort', cancel, { once: true });
   try {
+    if (signal?.aborted) throw new Interrupted('the query was cancelled before it ran; nothing was changed');
     await client.query('begin read only');
     await client.query(`set local statement_timeout = ${ms}`);
     await client.query(`set local idle_in_transaction_session_timeout = ${ms}`);
@@ -102,10 +106,31 @@ export async function runReadOnly(pool: pg.Pool, sql: string, timeoutMs: number)
       rows: result.rows as (string | null)[][],
     };
   } catch (error) {
+    if (signal?.aborted && !(error instanceof Interrupted)) throw new Interrupted('the query was cancelled (interrupted); nothing was changed', { cause: error });
     throw explain(error, timeoutMs, await noConvlogTables(client, error));
   } finally {
+    signal?.removeEventListener('abort', cancel);
     await client.query('rollback').catch(() => {});
     client.release();
+  }
+}
+
+/**
+ * Asks Postgres, on a connection of its own, to cancel what `client` runs: the client itself is
+ * busy until its statement ends. Failing that, the statement still meets its time limit.
+ */
+async function cancelStatement(pool: pg.Pool, client: pg.PoolClient): Promise<void> {
+  const pid = (client as pg.PoolClient & { processID?: number }).processID;
+  if (typeof pid !== 'number') return;
+  const other = new pg.Client(pool.options);
+  other.on('error', () => {});
+  try {
+    await other.connect();
+    await other.query('select pg_cancel_backend($1)', [pid]);
+  } catch {
+    // The time limit still ends the statement.
+  } finally {
+    await other.end().catch(() => {});
   }
 }
 
