@@ -1,6 +1,12 @@
-// Waiting, shared by every layer: an abortable sleep, a bounded wait for a promise, and the
-// jittered backoff of every retry loop.
+// Waiting, shared by every layer: an abortable sleep, a bounded wait for a promise, the
+// jittered backoff of every retry loop, and how long a wait must be to be logged.
 import { setTimeout as delay } from 'node:timers/promises';
+
+/**
+ * A wait for a rate limit this long or longer is worth a log line (`work`, and `sync` without a
+ * terminal); shorter ones are the pacing between requests, a line each would bury the log.
+ */
+export const LOGGED_WAIT_MS = 5_000;
 
 /** Waits `ms`; an abort rejects with the signal's reason (an Interrupted, say), not a generic AbortError. */
 export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {

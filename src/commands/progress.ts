@@ -1,9 +1,11 @@
 // Progress of a long sync: a bar in a terminal, a plain line every few seconds otherwise
-// (logs and CI output stay readable). A wait that holds everything back (the rate budget) is
-// shown on the bar as it counts down, or logged once at info when it is long.
+// (logs and CI output stay readable). A wait that holds the work back (a rate budget) is shown
+// on the bar as it counts down, or logged once at info when it is long (rate-waits.ts). Several
+// budgets may wait at once: the bar shows the wait that started last, then any still running.
 import { clearLine, cursorTo } from 'node:readline';
 import cliProgress from 'cli-progress';
 import { holdBottomLine, type Logger } from '../log.ts';
+import { logWait, waitMessage } from './rate-waits.ts';
 import type { OutputStream } from './types.ts';
 
 export interface ProgressState {
@@ -18,17 +20,16 @@ export interface ProgressWait {
   /** What is waited for: "the rate limit (100 requests a minute, CONVLOG_RATE_LIMIT)". */
   text: string;
   waitMs: number;
+  /** Fields of its log line (without a terminal): which budget, which setting. */
+  context?: object;
 }
 
 export interface Progress {
   update(state: ProgressState): void;
-  /** A wait starts; `undefined` when it is over. */
-  waiting(wait: ProgressWait | undefined): void;
+  /** A wait of `source` (a budget's name) starts; `undefined` when it is over. */
+  waiting(wait: ProgressWait | undefined, source?: string): void;
   stop(): void;
 }
-
-/** Without a terminal, waits at least this long get a log line (shorter ones only slow the counts). */
-export const LOGGED_WAIT_MS = 5_000;
 
 const BAR_COMPLETE = '\u2588';
 const BAR_INCOMPLETE = '\u2591';
@@ -36,11 +37,14 @@ const BAR_INCOMPLETE = '\u2591';
 export function createProgress(label: string, stream: OutputStream, options: { counts?: boolean; log?: Logger } = {}): Progress {
   // Work that makes no requests (rebuild-analytics) shows tickets only.
   const counts = options.counts ?? true;
-  let wait: { text: string; until: number } | undefined;
+  // By source, in the order the waits started (a new wait of a source moves it last).
+  const waits = new Map<string, { text: string; until: number }>();
   const waitText = (): string | undefined => {
-    if (!wait) return undefined;
-    const seconds = Math.ceil((wait.until - Date.now()) / 1000);
-    return seconds > 0 ? `waiting ${seconds} s for ${wait.text}` : undefined;
+    for (const wait of [...waits.values()].reverse()) {
+      const waitMs = wait.until - Date.now();
+      if (waitMs > 0) return waitMessage({ text: wait.text, waitMs });
+    }
+    return undefined;
   };
   if (stream.isTTY) {
     const eta = etaEstimator();
@@ -84,8 +88,9 @@ export function createProgress(label: string, stream: OutputStream, options: { c
         bar.setTotal(state.total);
         bar.update(state.done, { events: state.events, requests: state.requests });
       },
-      waiting(next) {
-        wait = next && { text: next.text, until: Date.now() + next.waitMs };
+      waiting(next, source = '') {
+        waits.delete(source);
+        if (next) waits.set(source, { text: next.text, until: Date.now() + next.waitMs });
       },
       stop: () => {
         release?.();
@@ -111,7 +116,7 @@ export function createProgress(label: string, stream: OutputStream, options: { c
     },
     waiting(next) {
       // One line a wait, and only a long one: pacing a second apart is not worth a line each.
-      if (next && next.waitMs >= LOGGED_WAIT_MS) options.log?.info({ waitMs: next.waitMs }, `waiting ${Math.ceil(next.waitMs / 1000)} s for ${next.text}`);
+      if (next) logWait(options.log, next);
     },
     stop: () => latest && print(latest),
   };

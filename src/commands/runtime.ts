@@ -1,12 +1,12 @@
 // Wiring shared by the commands that sync: the database, the queue, the Zendesk client and
-// the rate budget, opened in order and closed in reverse.
+// the rate budgets, opened in order and closed in reverse.
 import type { PgBoss } from 'pg-boss';
 import type { Config } from '../config.ts';
 import { openDatabase, type Database } from '../db/connection.ts';
 import { startBoss, superviseSeconds, type BossOptions } from '../queue/boss.ts';
 import type { SyncDeps } from '../sync/sync-ticket.ts';
 import { createZendeskHttp } from '../zendesk/index.ts';
-import { budgetFor } from '../db/budgets.ts';
+import { budgetFor, type BudgetKind } from '../db/budgets.ts';
 import type { SharedBudget } from '../db/shared-budget.ts';
 import type { CommandContext } from './types.ts';
 
@@ -19,8 +19,12 @@ export interface Runtime {
 
 export interface SyncRuntime extends Runtime {
   deps: SyncDeps;
-  /** deps.budget, the conversation log's shared budget, whose waits `sync` shows; absent when deps bring another. */
-  rateBudget?: SharedBudget;
+  /**
+   * This process's one instance of each shared budget, whose waits `sync` shows and `work` logs:
+   * conversationLog is deps.budget; account and export are for the ticket context and backfills.
+   * Absent when deps bring a budget of their own.
+   */
+  budgets?: Record<BudgetKind, SharedBudget>;
 }
 
 export async function openRuntime(ctx: CommandContext, options: BossOptions & { config?: Config } = {}): Promise<Runtime> {
@@ -48,15 +52,21 @@ export async function openSyncRuntime(ctx: CommandContext, options: BossOptions 
   const config = ctx.config({ needZendesk: true });
   const runtime = await openRuntime(ctx, { ...options, config });
   const http = createZendeskHttp(config.zendesk!, { log: ctx.log });
-  // One budget for every process on the account, kept in Postgres and corrected by Zendesk's headers.
-  const rateBudget = budgetFor('conversationLog', runtime.database.pool, config.rateLimit, ctx.log);
+  // One budget for every process on the account, kept in Postgres and corrected by Zendesk's
+  // headers; each row is first touched by its first request.
+  const { pool } = runtime.database;
+  const budgets: Record<BudgetKind, SharedBudget> = {
+    conversationLog: budgetFor('conversationLog', pool, config.rateLimit, ctx.log),
+    account: budgetFor('account', pool, config.accountRateLimit, ctx.log),
+    export: budgetFor('export', pool, config.exportRateLimit, ctx.log),
+  };
   const deps: SyncDeps = {
     db: runtime.database.db,
     http,
-    budget: rateBudget,
+    budget: budgets.conversationLog,
     log: ctx.log,
     redactSystemMetadata: config.redactSystemMetadata,
     onDelete: config.onDelete,
   };
-  return { ...runtime, deps, rateBudget };
+  return { ...runtime, deps, budgets };
 }

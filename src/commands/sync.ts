@@ -1,11 +1,11 @@
 import { ticketStates } from '../db/ticket-status.ts';
-import type { BudgetWait } from '../db/shared-budget.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
 import { enqueueTickets } from '../queue/enqueue.ts';
 import { checkCredentials } from '../zendesk/credentials.ts';
 import { readTicketIds } from '../queue/ticket-ids.ts';
 import { runWorker } from '../queue/worker.ts';
 import { createProgress } from './progress.ts';
+import { watchWaits } from './rate-waits.ts';
 import { openSyncRuntime } from './runtime.ts';
 import { readRowsOfQueued } from './ticket-rows.ts';
 import type { Command, CommandContext } from './types.ts';
@@ -42,17 +42,20 @@ export async function syncTickets(
   ids: number[],
   options: { full: boolean; concurrency: number; label?: string },
 ): Promise<number> {
-  const { boss, database, deps } = runtime;
+  const { boss, database, deps, budgets } = runtime;
   await checkCredentials({ http: deps.http, log: ctx.log, signal: ctx.signal }, 'nothing was queued');
   const queued = await enqueueTickets(boss, database.db, ids, { full: options.full });
   ctx.log.debug({ ...queued }, 'tickets queued');
-  // Beside the worker: it spends the account-wide budget, the worker the conversation log's.
-  const ticketRows = readRowsOfQueued(
-    { db: database.db, pool: database.pool, config: runtime.config, http: deps.http, log: ctx.log, signal: ctx.signal },
-    ids,
-  );
 
   const progress = createProgress(options.label ?? 'sync', ctx.stderr, { log: ctx.log });
+  // Both budgets this run spends hold it back: the worker's (conversation log) and the ticket
+  // rows' (account-wide), which the run waits for once its tickets are done.
+  const unwatch = budgets && watchWaits([budgets.conversationLog, budgets.account], (wait, budget) => progress.waiting(wait, budget));
+  // Beside the worker: it spends the account-wide budget, the worker the conversation log's.
+  const ticketRows = readRowsOfQueued(
+    { db: database.db, pool: database.pool, config: runtime.config, http: deps.http, log: ctx.log, signal: ctx.signal, budget: budgets?.account },
+    ids,
+  );
   const totals = { done: 0, total: ids.length, events: 0, requests: 0 };
   const refresh = async () => {
     const states = await ticketStates(database.db, ids);
@@ -70,7 +73,6 @@ export async function syncTickets(
     },
     observe: (info) => deps.budget.observe(info),
   };
-  const unwatch = runtime.rateBudget?.watch((wait) => progress.waiting(wait && { text: rateLimitText(wait), waitMs: wait.waitMs }));
   let summary: Awaited<ReturnType<typeof runWorker>>;
   try {
     summary = await runWorker(boss, database.pool, { ...deps, budget }, {
@@ -105,21 +107,3 @@ export async function syncTickets(
   // An interrupted run is not done: 1 tells a script to run it again, as the README says.
   return failed.length > 0 || pending > 0 ? 1 : 0;
 }
-
-/** What a wait for the rate budget is for, in the words of the setting that decides it. */
-export function rateLimitText(wait: BudgetWait): string {
-  if (wait.reason === 'paused') return "Zendesk's rate limit (it answered 429 Too Many Requests; every process waits out its Retry-After)";
-  const setting = SETTINGS[wait.budget] ?? 'its limit';
-  const per = wait.windowMs === 60_000 ? 'a minute' : `per ${Math.round(wait.windowMs / 1000)} s`;
-  // Zendesk's own figure wins when lower (the budget's windows are a minute, as Zendesk's are).
-  if (wait.serverTotal !== undefined && wait.serverTotal < wait.limitPerWindow) {
-    return `the rate limit (Zendesk's header says total=${wait.serverTotal} requests a window, below ${setting}=${wait.limitPerWindow} ${per})`;
-  }
-  return `the rate limit (${wait.limitPerWindow} requests ${per} for all processes, ${setting})`;
-}
-
-const SETTINGS: Record<string, string> = {
-  conversation_log: 'CONVLOG_RATE_LIMIT',
-  account: 'CONVLOG_ACCOUNT_RATE_LIMIT',
-  export: 'CONVLOG_EXPORT_RATE_LIMIT',
-};

@@ -10,7 +10,7 @@ import type { Db } from '../db/connection.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { readMissingTickets, type ReadByIdResult } from '../sync/ticket-context.ts';
-import { createZendeskHttp, type ZendeskHttp } from '../zendesk/index.ts';
+import { createZendeskHttp, type RequestBudget, type ZendeskHttp } from '../zendesk/index.ts';
 
 export interface TicketRowsDeps {
   db: Db;
@@ -20,6 +20,8 @@ export interface TicketRowsDeps {
   signal?: AbortSignal;
   /** The command's client, when it has one; else one is made from the config. */
   http?: ZendeskHttp;
+  /** The command's account-wide budget (whose waits it shows), when it has one; else one is made. */
+  budget?: RequestBudget;
 }
 
 /** Returns what was read, or null when it could not be (no credentials, or a failure, logged). */
@@ -35,7 +37,7 @@ export async function readRowsOfQueued(deps: TicketRowsDeps, ticketIds: readonly
       {
         db: deps.db,
         http: deps.http ?? createZendeskHttp(zendesk!, { log: deps.log }),
-        budget: budgetFor('account', deps.pool, deps.config.accountRateLimit, deps.log),
+        budget: deps.budget ?? budgetFor('account', deps.pool, deps.config.accountRateLimit, deps.log),
         log: deps.log,
         signal: deps.signal,
       },

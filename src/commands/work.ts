@@ -4,6 +4,7 @@ import { waitForDatabase } from '../db/wait-for-database.ts';
 import { startHealthServer } from '../serve/health.ts';
 import type { RunningServer } from '../serve/http.ts';
 import { concurrencyFlag, integerFlag, listenFailure } from './args.ts';
+import { logRateWaits } from './rate-waits.ts';
 import { openSyncRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
 
@@ -24,6 +25,9 @@ export const work: Command = {
     const runtime = await openSyncRuntime(ctx, { supervise: true, schedule: true });
     let backfills: BackfillWorker | undefined;
     let health: RunningServer | undefined;
+    // No bar to show them on: each long wait for a rate budget (the tickets' conversation log, a
+    // scheduled backfill's export and account-wide reads) is one log line, not a silent worker.
+    const unwatch = runtime.budgets && logRateWaits(Object.values(runtime.budgets), ctx.log);
     try {
       if (healthPort !== undefined) {
         health = await startHealthServer({ pool: runtime.database.pool, port: healthPort, log: ctx.log }).catch((error: unknown) => {
@@ -44,6 +48,7 @@ export const work: Command = {
       if (summary.fatal) throw summary.fatal;
       return summary.failed > 0 && values['until-idle'] ? 1 : 0;
     } finally {
+      unwatch?.();
       await health?.close();
       await backfills?.stop();
       await runtime.close();

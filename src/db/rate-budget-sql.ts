@@ -133,7 +133,7 @@ update convlog.rate_budgets b
        updated_at = clock_timestamp()
   from outcome o
  where b.name = o.name
-returning o.granted, greatest(0, o.wait)::float8 as wait_ms, o.now_ms::float8 as now_ms`;
+returning o.granted, greatest(0, o.wait)::float8 as wait_ms, o.now_ms::float8 as now_ms, o.paused`;
 
 /**
  * $1 name, $2 status, $3 total, $4 remaining, $5 resets ms, $6 Retry-After ms, $7 sent-after ms,

@@ -35,6 +35,8 @@ export interface TakeResult {
   waitMs: number;
   /** The database clock when the statement ran (epoch ms). */
   nowMs: number;
+  /** Not granted because a 429 (this process's or another's) holds every sender until its Retry-After. */
+  paused: boolean;
 }
 
 export interface Observation {
@@ -101,13 +103,13 @@ export async function ensureBudget(pool: pg.Pool, name: string, limitPerWindow: 
 /** One permit, atomically: granted with the time to wait before sending, or a wait before asking again. */
 export async function takePermit(pool: pg.Pool, name: string, limitPerWindow: number, sendMarginMs: number, at: At = {}): Promise<TakeResult | null> {
   // Named: each connection plans the statement once, not once per permit.
-  const { rows } = await pool.query<{ granted: boolean; wait_ms: number; now_ms: number }>({
+  const { rows } = await pool.query<{ granted: boolean; wait_ms: number; now_ms: number; paused: boolean }>({
     name: 'convlog_take_permit',
     text: TAKE,
     values: [name, limitPerWindow, sendMarginMs, at.nowMs ?? null],
   });
   if (rows.length === 0) return null;
-  return { granted: rows[0].granted, waitMs: Math.ceil(rows[0].wait_ms), nowMs: rows[0].now_ms };
+  return { granted: rows[0].granted, waitMs: Math.ceil(rows[0].wait_ms), nowMs: rows[0].now_ms, paused: rows[0].paused };
 }
 
 /** Corrects the shared state with what one response said. */

@@ -40,7 +40,7 @@ export interface BudgetWait {
   /** The row: 'conversation_log', 'account', 'export'. */
   budget: string;
   waitMs: number;
-  /** 'paused': a 429 this process saw holds every sender until its Retry-After; else the window's allowance is spent or paced. */
+  /** 'paused': a 429 (this process's, or another's through the row) holds every sender until its Retry-After; else the window's allowance is spent or paced. */
   reason: 'window' | 'paused';
   limitPerWindow: number;
   windowMs: number;
@@ -55,6 +55,8 @@ export type BudgetWaitListener = (wait: BudgetWait | undefined) => void;
 export const REPORTED_WAIT_MS = 1000;
 
 export interface SharedBudget {
+  /** The row: 'conversation_log', 'account', 'export'. */
+  readonly name: string;
   /** Resolves when one request may be sent. */
   take(signal?: AbortSignal): Promise<void>;
   /** Corrects the shared state with one response's facts. */
@@ -124,14 +126,17 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Share
       }
     }
   };
-  /** Rests `ms`, telling the listeners first when it is long enough to notice. */
-  const waitFor = async (ms: number): Promise<void> => {
+  /**
+   * Rests `ms`, telling the listeners first when it is long enough to notice. `paused`: the row
+   * said a 429 holds every sender, also one another process saw (this one's own is in pausedUntil).
+   */
+  const waitFor = async (ms: number, paused = false): Promise<void> => {
     if (ms >= REPORTED_WAIT_MS && listeners.size > 0) {
       reported = true;
       tell({
         budget: name,
         waitMs: ms,
-        reason: clock.now() < pausedUntil ? 'paused' : 'window',
+        reason: paused || clock.now() < pausedUntil ? 'paused' : 'window',
         limitPerWindow,
         windowMs: windowMs ?? DEFAULT_WINDOW_MS,
         ...(serverTotal !== undefined ? { serverTotal } : {}),
@@ -181,7 +186,7 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Share
           }
           if (!result.granted) {
             if (result.waitMs > 0) log.trace({ waitMs: result.waitMs }, 'rate budget: waiting');
-            await waitFor(result.waitMs);
+            await waitFor(result.waitMs, result.paused);
             continue;
           }
           // The send time is reserved: if the taker gives up meanwhile, the next one in line has
@@ -218,6 +223,7 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Share
   }
 
   return {
+    name,
     take(signal?: AbortSignal): Promise<void> {
       if (signal?.aborted) return Promise.reject(signal.reason);
       return new Promise<void>((resolve, reject) => {

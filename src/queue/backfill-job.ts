@@ -9,6 +9,7 @@ import type { Logger } from '../log.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/connection.ts';
 import type { ZendeskHttp } from '../zendesk/http.ts';
+import type { RequestBudget } from '../zendesk/rate-limit.ts';
 import { runBackfill, type BackfillDeps } from './backfill.ts';
 import { budgetFor } from '../db/budgets.ts';
 import { BACKFILL_QUEUE, type BackfillJobData } from './boss.ts';
@@ -27,6 +28,8 @@ export interface BackfillRuntime {
   database: Pick<Database, 'db' | 'pool'>;
   boss: PgBoss;
   deps: { http: ZendeskHttp };
+  /** The runtime's own export and account-wide budgets (their waits are shown); else new ones. */
+  budgets?: { export: RequestBudget; account: RequestBudget };
 }
 
 export function backfillDeps(runtime: BackfillRuntime, log: Logger): BackfillDeps {
@@ -35,8 +38,8 @@ export function backfillDeps(runtime: BackfillRuntime, log: Logger): BackfillDep
     pool: runtime.database.pool,
     boss: runtime.boss,
     http: runtime.deps.http,
-    budget: budgetFor('export', runtime.database.pool, runtime.config.exportRateLimit, log),
-    accountBudget: budgetFor('account', runtime.database.pool, runtime.config.accountRateLimit, log),
+    budget: runtime.budgets?.export ?? budgetFor('export', runtime.database.pool, runtime.config.exportRateLimit, log),
+    accountBudget: runtime.budgets?.account ?? budgetFor('account', runtime.database.pool, runtime.config.accountRateLimit, log),
     log,
     onDelete: runtime.config.onDelete,
     // A share of one minute's conversation-log budget per backfill run, for full re-reads.

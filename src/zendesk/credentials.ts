@@ -8,6 +8,7 @@
 // (or a page) for every request, which the sync must never meet.
 import { BadRequest, errorMessage, InvalidResponse, NotZendeskApi, ServerError, TicketNotFound, Unauthorized, unreachableReason, ZendeskUnreachable } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
+import { LOGGED_WAIT_MS } from '../timing.ts';
 import { fetchWithRetries } from './fetch-with-retries.ts';
 import { zendeskHttpInfo, type ZendeskHttp } from './http.ts';
 import { localBudget } from './rate-limit.ts';
@@ -38,7 +39,8 @@ export async function checkCredentials(check: CredentialCheck, whatWaits: string
       {
         http: check.http,
         // The account-wide limit (700 a minute) is far away; one request needs no shared budget.
-        budget: localBudget(),
+        // But other integrations spend it too: a 429 holds this request back, and says so.
+        budget: localBudget({ onWait: (waitMs) => logCheckWait(log, waitMs) }),
         signal: check.signal,
         log,
         maxAttempts: 2,
@@ -81,6 +83,15 @@ export async function checkCredentials(check: CredentialCheck, whatWaits: string
     if (timedOut) throw timedOut;
     log.debug({ err: errorMessage(error) }, 'credential check: no verdict; the sync will meet this too');
   }
+}
+
+/** A 429 on /users/me holds back everything that waits for this check (a sync, a worker's tickets): long enough, it is logged. */
+function logCheckWait(log: Logger, waitMs: number): void {
+  if (waitMs < LOGGED_WAIT_MS) return;
+  log.info(
+    { budget: 'account', cause: 'retry-after', waitMs, path: 'api/v2/users/me.json' },
+    `waiting ${Math.ceil(waitMs / 1000)} s for Zendesk's account-wide rate limit (it answered 429 Too Many Requests to the credential check; its Retry-After is waited out)`,
+  );
 }
 
 /**

@@ -82,9 +82,10 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 
 /**
  * The in-process default: sends freely and only holds back after a 429, until its Retry-After
- * has passed. Enough for one process; several processes need the shared budget.
+ * has passed. Enough for one process; several processes need the shared budget. `onWait` is told
+ * of each wait as it starts (its length), to say why nothing is sent.
  */
-export function localBudget(options: { now?: () => number } = {}): RequestBudget {
+export function localBudget(options: { now?: () => number; onWait?: (waitMs: number) => void } = {}): RequestBudget {
   const now = options.now ?? Date.now;
   let notBefore = 0;
   return {
@@ -92,6 +93,7 @@ export function localBudget(options: { now?: () => number } = {}): RequestBudget
       signal?.throwIfAborted();
       // Re-check after waking: a later 429 may have pushed the deadline while we slept.
       for (let wait = notBefore - now(); wait > 0; wait = notBefore - now()) {
+        options.onWait?.(wait);
         await sleep(wait, signal);
       }
     },

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ensureBudget, MissingRetryAfter, observeBudget, readBudgets, takePermit } from '../../src/db/rate-budget.ts';
 import { OBSERVE, TAKE } from '../../src/db/rate-budget-sql.ts';
-import { sharedBudget } from '../../src/db/shared-budget.ts';
+import { sharedBudget, type BudgetWait } from '../../src/db/shared-budget.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { T0, VirtualClock } from './virtual-time.ts';
 
@@ -116,7 +116,8 @@ describe('the permit statement', () => {
     await ensureBudget(database.pool, name, 10, 60_000, { nowMs: T0 });
     expect((await take(10, T0)).granted).toBe(true);
     await observeBudget(database.pool, name, { status: 429, total: 10, remaining: 0, resetsMs: 20_000, retryAfterMs: 20_000 }, { nowMs: T0 });
-    expect(await take(10, T0 + 5_000)).toMatchObject({ granted: false, waitMs: 15_000 });
+    // Saying why: every process, this one or not, words the wait as the 429's.
+    expect(await take(10, T0 + 5_000)).toMatchObject({ granted: false, waitMs: 15_000, paused: true });
     const row = await budgetRow(T0 + 5_000);
     expect(row.totalRateLimited).toBe(1);
     expect(row.pausedUntil).toBe(new Date(T0 + 20_000).toISOString());
@@ -183,6 +184,23 @@ describe('sharedBudget', () => {
     await taken;
     expect(tookAt).toBe(T0 + 1_500);
     expect((await budgetRow()).totalRateLimited).toBe(1);
+  });
+
+  it("tells of a wait behind another process's 429 as a 429's, not as its own window's", async () => {
+    const clock = new VirtualClock();
+    const options = { name, limitPerWindow: 100, windowMs: 60_000, clock };
+    const a = sharedBudget(clock.counting(database.pool), options);
+    const b = sharedBudget(clock.counting(database.pool), options);
+    const told: (BudgetWait | undefined)[] = [];
+    b.watch((wait) => told.push(wait));
+    await a.take();
+    await a.observe({ status: 429, retryAfterMs: 8_000 });
+    let took = false;
+    const taken = b.take().then(() => (took = true));
+    await clock.run(T0 + 60_000, () => took);
+    await taken;
+    // b saw no 429 itself: only the row says why it waits.
+    expect(told).toEqual([{ budget: name, waitMs: 8_000, reason: 'paused', limitPerWindow: 100, windowMs: 60_000 }, undefined]);
   });
 
   it('serves takers of one process in order, one permit each: half a window at once, the rest spaced', async () => {

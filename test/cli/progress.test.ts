@@ -151,4 +151,24 @@ describe('the progress bar in a terminal', () => {
     expect(bar()).toMatch(/\| 3 requests \| ETA \S+$/);
     progress.stop();
   });
+
+  it('shows the wait that started last while two budgets wait, then the other one until it is over too', async () => {
+    // `sync` once its tickets are done: the ticket rows wait for the account-wide budget while
+    // the last conversation-log wait runs out. No update comes meanwhile: the bar counts down alone.
+    const { stream, screen } = fakeTerminal(200);
+    const progress = createProgress('sync', stream);
+    progress.update({ done: 4, total: 4, events: 40, requests: 5 });
+    progress.waiting({ text: 'the rate limit (3 requests a minute for all processes, CONVLOG_RATE_LIMIT)', waitMs: 20_000 }, 'conversation_log');
+    progress.waiting({ text: 'the rate limit (2 requests a minute for all processes, CONVLOG_ACCOUNT_RATE_LIMIT)', waitMs: 50_000 }, 'account');
+    await settle();
+    const bar = () => screen().find((l) => l.includes('tickets'));
+    expect(bar()).toMatch(/\| 5 requests \| waiting (50|49) s for the rate limit \(2 requests a minute for all processes, CONVLOG_ACCOUNT_RATE_LIMIT\)$/);
+    progress.waiting(undefined, 'account');
+    await settle();
+    expect(bar()).toMatch(/\| 5 requests \| waiting (20|19) s for the rate limit \(3 requests a minute for all processes, CONVLOG_RATE_LIMIT\)$/);
+    progress.waiting(undefined, 'conversation_log');
+    await settle();
+    expect(bar()).toMatch(/\| 5 requests \| ETA 0s$/);
+    progress.stop();
+  });
 });

@@ -1,8 +1,10 @@
 // What `convlog sync` says while it runs and when it ends, against the simulator and a real
-// database: a wait for the rate budget is named, with its length and the setting behind it, and
-// the summary counts every request sent, those that failed too.
+// database: a wait for a rate budget (the conversation log's, the account-wide one of the ticket
+// rows, a 429's Retry-After, the credential check's) is named, with its length and the setting
+// behind it, and the summary counts every request sent, those that failed too.
 import { afterEach, describe, expect, it } from 'vitest';
 import { killAll, runCli, startConvlog } from '../helpers/cli.ts';
+import { spendOutside, until, waitLines } from '../helpers/rate-waits.ts';
 import { createFixture, logRequests, type Fixture } from '../helpers/sync-fixture.ts';
 
 let fixture: Fixture | undefined;
@@ -11,10 +13,6 @@ afterEach(async () => {
   await fixture?.close();
   fixture = undefined;
 });
-
-const until = async (what: () => boolean, ms: number) => {
-  for (const end = Date.now() + ms; !what() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 100));
-};
 
 describe('convlog sync under a tight rate limit', { timeout: 120_000 }, () => {
   it('logs the wait for the rate budget, how long and under which setting, instead of falling silent', async () => {
@@ -34,6 +32,62 @@ describe('convlog sync under a tight rate limit', { timeout: 120_000 }, () => {
     const exit = await sync.exited;
     expect(exit.code, sync.stderr().slice(-3000)).toBe(1);
     expect(sync.stdout()).toMatch(/unfinished \d+ \(interrupted; they stay queued\)/);
+  });
+
+  it('names CONVLOG_ACCOUNT_RATE_LIMIT when the ticket rows wait for the account-wide budget', async () => {
+    // The tickets read by id (show_many), then the brands list they name: two requests of a
+    // budget of 2 a minute, after the credential check the server counted too.
+    fixture = await createFixture({ tickets: 10 }, { queue: [] });
+    const sync = startConvlog(['sync', '--range', '1..10'], { env: { ...fixture.env, CONVLOG_ACCOUNT_RATE_LIMIT: '2', LOG_LEVEL: 'info' } });
+    await until(() => waitLines(sync.stderr()).length > 0, 60_000);
+    const [line] = waitLines(sync.stderr());
+    expect(line, sync.stderr().slice(-3000)).toMatchObject({
+      budget: 'account',
+      setting: 'CONVLOG_ACCOUNT_RATE_LIMIT',
+      cause: 'budget',
+      msg: expect.stringMatching(/^waiting \d+ s for the rate limit \(2 requests a minute for all processes, CONVLOG_ACCOUNT_RATE_LIMIT\)$/),
+    });
+    expect(line.waitMs).toBeGreaterThanOrEqual(5_000);
+    sync.kill('SIGINT');
+    await sync.exited;
+  });
+
+  it("names Zendesk's account-wide 429 when another integration spent the account's window", async () => {
+    // Zendesk allows 2 account-wide requests every 30 s: another integration sends one, the
+    // credential check the other, and show_many is refused until the window ends.
+    fixture = await createFixture({ tickets: 10, accountRateLimit: 2, window: 30 }, { queue: [] });
+    await spendOutside(`${fixture.sim.url}/api/v2/users/me.json`, 1);
+    const sync = startConvlog(['sync', '--range', '1..10'], { env: { ...fixture.env, LOG_LEVEL: 'info' } });
+    await until(() => waitLines(sync.stderr()).length > 0, 60_000);
+    const [line] = waitLines(sync.stderr());
+    expect(line, sync.stderr().slice(-3000)).toMatchObject({
+      budget: 'account',
+      setting: 'CONVLOG_ACCOUNT_RATE_LIMIT',
+      cause: 'retry-after',
+      msg: expect.stringMatching(/^waiting \d+ s for Zendesk's account-wide rate limit \(it answered 429 Too Many Requests; every process waits out its Retry-After;/),
+    });
+    expect(line.waitMs).toBeGreaterThanOrEqual(5_000);
+    expect(line.waitMs).toBeLessThanOrEqual(30_000);
+    sync.kill('SIGINT');
+    await sync.exited;
+  });
+
+  it('says why it waits when Zendesk answers its credential check with a 429', async () => {
+    // The account-wide window (1 request in 30 s) is spent before sync asks who it is.
+    fixture = await createFixture({ tickets: 3, accountRateLimit: 1, window: 30 }, { queue: [] });
+    await spendOutside(`${fixture.sim.url}/api/v2/users/me.json`, 1);
+    const sync = startConvlog(['sync', '1', '2', '3'], { env: { ...fixture.env, LOG_LEVEL: 'info' } });
+    await until(() => waitLines(sync.stderr()).length > 0, 60_000);
+    const [line] = waitLines(sync.stderr());
+    expect(line, sync.stderr().slice(-3000)).toMatchObject({
+      budget: 'account',
+      cause: 'retry-after',
+      path: 'api/v2/users/me.json',
+      msg: expect.stringMatching(/^waiting \d+ s for Zendesk's account-wide rate limit \(it answered 429 Too Many Requests to the credential check/),
+    });
+    expect(line.waitMs).toBeGreaterThanOrEqual(5_000);
+    sync.kill('SIGINT');
+    await sync.exited;
   });
 });
 
