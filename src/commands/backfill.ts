@@ -1,6 +1,7 @@
 import { backfillDeps } from '../queue/backfill-job.ts';
 import { runBackfill, type BackfillProgress } from '../queue/backfill.ts';
 import { parseSince } from './args.ts';
+import { logRateWaits } from './rate-waits.ts';
 import { openSyncRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
 
@@ -13,6 +14,9 @@ export const backfill: Command = {
   async run(values, _positionals, ctx) {
     const since = typeof values.since === 'string' ? parseSince(values.since) : undefined;
     const runtime = await openSyncRuntime(ctx);
+    // The export's budget (10 a minute by default) and the lists' account-wide one: a page that
+    // waits 5 s or more says so in a log line, between the page lines.
+    const unwatch = runtime.budgets && logRateWaits([runtime.budgets.export, runtime.budgets.account], ctx.log);
     try {
       if (since?.clamped) ctx.log.info('--since is less than a minute ago; Zendesk needs a start a minute in the past, so starting from then');
       const started = Date.now();
@@ -43,6 +47,7 @@ export const backfill: Command = {
       ctx.out('the tickets sync when workers run: convlog work (or convlog work --until-idle)');
       return 0;
     } finally {
+      unwatch?.();
       await runtime.close();
     }
   },

@@ -1,5 +1,5 @@
 // Waits for a rate budget, in words and as log fields. `sync` shows them on its progress bar (a
-// log line without a terminal); `work` and `backfill` log them. Each names what holds the
+// log line without a terminal); `work`, `backfill` and `enqueue` log them. Each names what holds the
 // requests back: convlog's own budget and the variable that sizes it (CONVLOG_RATE_LIMIT,
 // CONVLOG_ACCOUNT_RATE_LIMIT, CONVLOG_EXPORT_RATE_LIMIT), Zendesk's header when it allows fewer,
 // or a 429's Retry-After. The budgets tell of a wait once per process, whoever waits behind it

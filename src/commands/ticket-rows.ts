@@ -10,6 +10,7 @@ import type { Db } from '../db/connection.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { readMissingTickets, type ReadByIdResult } from '../sync/ticket-context.ts';
+import { logRateWaits } from './rate-waits.ts';
 import { createZendeskHttp, type RequestBudget, type ZendeskHttp } from '../zendesk/index.ts';
 
 export interface TicketRowsDeps {
@@ -20,7 +21,7 @@ export interface TicketRowsDeps {
   signal?: AbortSignal;
   /** The command's client, when it has one; else one is made from the config. */
   http?: ZendeskHttp;
-  /** The command's account-wide budget (whose waits it shows), when it has one; else one is made. */
+  /** The command's account-wide budget (whose waits it shows), when it has one; else one is made, whose long waits are logged. */
   budget?: RequestBudget;
 }
 
@@ -32,12 +33,20 @@ export async function readRowsOfQueued(deps: TicketRowsDeps, ticketIds: readonly
     deps.log.info('no Zendesk credentials: the queued tickets get their ticket rows from the next backfill or sync');
     return null;
   }
+  let budget = deps.budget;
+  let unwatch: (() => void) | undefined;
+  if (!budget) {
+    // enqueue has no bar: a long wait for the account-wide budget is a log line, not silence.
+    const own = budgetFor('account', deps.pool, deps.config.accountRateLimit, deps.log);
+    unwatch = logRateWaits([own], deps.log);
+    budget = own;
+  }
   try {
     const result = await readMissingTickets(
       {
         db: deps.db,
         http: deps.http ?? createZendeskHttp(zendesk!, { log: deps.log }),
-        budget: deps.budget ?? budgetFor('account', deps.pool, deps.config.accountRateLimit, deps.log),
+        budget,
         log: deps.log,
         signal: deps.signal,
       },
@@ -53,5 +62,7 @@ export async function readRowsOfQueued(deps: TicketRowsDeps, ticketIds: readonly
       'could not read the queued tickets from the tickets API; they stay queued, and "convlog status" counts those without a ticket row',
     );
     return null;
+  } finally {
+    unwatch?.();
   }
 }
