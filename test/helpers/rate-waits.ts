@@ -1,4 +1,4 @@
-// For the tests of what convlog says while a rate limit holds it back (work-waits,
+// For the tests of what convlog says while a rate limit holds it back (work-waits, command-waits,
 // sync-progress): the wait lines a command logged, and another integration spending the
 // simulator's window behind convlog's back.
 import { expect } from 'vitest';
@@ -30,4 +30,22 @@ export async function spendOutside(url: string, times: number): Promise<void> {
 /** Resolves once `what` holds, or after `ms` (the caller's expectation then says what is missing). */
 export async function until(what: () => boolean, ms: number): Promise<void> {
   for (const end = Date.now() + ms; !what() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 100));
+}
+
+/** The first wait line `command` logs, within a minute (undefined if none: the caller's expectation says so). */
+export async function firstWaitLine(command: { stderr(): string }): Promise<LogLine> {
+  await until(() => waitLines(command.stderr()).length > 0, 60_000);
+  return waitLines(command.stderr())[0];
+}
+
+/** What a wait for convlog's own budget (not a 429) says: the budget, its variable and limit. */
+export function ownBudgetWait(budget: string, setting: string, perMinute: number): Record<string, unknown> {
+  const said = new RegExp(`^waiting \\d+ s for the rate limit \\(${perMinute} requests a minute for all processes, ${setting}\\)$`);
+  return { budget, setting, cause: 'budget', limitPerWindow: perMinute, msg: expect.stringMatching(said) };
+}
+
+/** What a wait for a 429's Retry-After says: Zendesk's limit (as the 429 is worded) and the budget's variable. */
+export function retryAfterWait(budget: string, setting: string, zendeskLimit: string): Record<string, unknown> {
+  const said = new RegExp(`^waiting \\d+ s for Zendesk's ${zendeskLimit} rate limit \\(it answered 429 Too Many Requests; every process waits out its Retry-After;`);
+  return { budget, setting, cause: 'retry-after', msg: expect.stringMatching(said) };
 }

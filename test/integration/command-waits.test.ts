@@ -3,7 +3,7 @@
 // variable (as `work` does, work-waits.test.ts), instead of a command that sits silent.
 import { afterEach, describe, expect, it } from 'vitest';
 import { killAll, startConvlog } from '../helpers/cli.ts';
-import { until, waitLines } from '../helpers/rate-waits.ts';
+import { firstWaitLine, ownBudgetWait } from '../helpers/rate-waits.ts';
 import { createFixture, type Fixture } from '../helpers/sync-fixture.ts';
 
 let fixture: Fixture | undefined;
@@ -18,14 +18,8 @@ describe('commands without a progress bar, held back by a rate limit', { timeout
     // Two tickets a page: five pages under an export budget of 2 a minute.
     fixture = await createFixture({ tickets: 10, exportPageSize: 2 }, { queue: [] });
     const backfill = startConvlog(['backfill', '--since', '40d'], { env: { ...fixture.env, CONVLOG_EXPORT_RATE_LIMIT: '2', LOG_LEVEL: 'info' } });
-    await until(() => waitLines(backfill.stderr()).length > 0, 60_000);
-    const [line] = waitLines(backfill.stderr());
-    expect(line, backfill.stderr().slice(-3000)).toMatchObject({
-      budget: 'export',
-      setting: 'CONVLOG_EXPORT_RATE_LIMIT',
-      cause: 'budget',
-      msg: expect.stringMatching(/^waiting \d+ s for the rate limit \(2 requests a minute for all processes, CONVLOG_EXPORT_RATE_LIMIT\)$/),
-    });
+    const line = await firstWaitLine(backfill);
+    expect(line, backfill.stderr().slice(-3000)).toMatchObject(ownBudgetWait('export', 'CONVLOG_EXPORT_RATE_LIMIT', 2));
     expect(line.waitMs).toBeGreaterThanOrEqual(5_000);
     // Between the page lines: the first page was read at once.
     expect(backfill.stderr()).toMatch(/^backfill: page 1: 2 changed ticket\(s\)/m);
@@ -37,14 +31,8 @@ describe('commands without a progress bar, held back by a rate limit', { timeout
     // show_many, then the brands list the tickets name: two requests of a budget of 2 a minute.
     fixture = await createFixture({ tickets: 10 }, { queue: [] });
     const enqueue = startConvlog(['enqueue', '--range', '1..10'], { env: { ...fixture.env, CONVLOG_ACCOUNT_RATE_LIMIT: '2', LOG_LEVEL: 'info' } });
-    await until(() => waitLines(enqueue.stderr()).length > 0, 60_000);
-    const [line] = waitLines(enqueue.stderr());
-    expect(line, enqueue.stderr().slice(-3000)).toMatchObject({
-      budget: 'account',
-      setting: 'CONVLOG_ACCOUNT_RATE_LIMIT',
-      cause: 'budget',
-      msg: expect.stringMatching(/^waiting \d+ s for the rate limit \(2 requests a minute for all processes, CONVLOG_ACCOUNT_RATE_LIMIT\)$/),
-    });
+    const line = await firstWaitLine(enqueue);
+    expect(line, enqueue.stderr().slice(-3000)).toMatchObject(ownBudgetWait('account', 'CONVLOG_ACCOUNT_RATE_LIMIT', 2));
     expect(line.waitMs).toBeGreaterThanOrEqual(5_000);
     expect(enqueue.stdout()).toMatch(/^queued 10 ticket\(s\), 0 already queued/);
     enqueue.kill('SIGINT');

@@ -4,7 +4,7 @@
 // behind it, and the summary counts every request sent, those that failed too.
 import { afterEach, describe, expect, it } from 'vitest';
 import { killAll, runCli, startConvlog } from '../helpers/cli.ts';
-import { spendOutside, until, waitLines } from '../helpers/rate-waits.ts';
+import { spendOutside, until, firstWaitLine, ownBudgetWait, retryAfterWait } from '../helpers/rate-waits.ts';
 import { createFixture, logRequests, type Fixture } from '../helpers/sync-fixture.ts';
 
 let fixture: Fixture | undefined;
@@ -39,14 +39,8 @@ describe('convlog sync under a tight rate limit', { timeout: 120_000 }, () => {
     // budget of 2 a minute, after the credential check the server counted too.
     fixture = await createFixture({ tickets: 10 }, { queue: [] });
     const sync = startConvlog(['sync', '--range', '1..10'], { env: { ...fixture.env, CONVLOG_ACCOUNT_RATE_LIMIT: '2', LOG_LEVEL: 'info' } });
-    await until(() => waitLines(sync.stderr()).length > 0, 60_000);
-    const [line] = waitLines(sync.stderr());
-    expect(line, sync.stderr().slice(-3000)).toMatchObject({
-      budget: 'account',
-      setting: 'CONVLOG_ACCOUNT_RATE_LIMIT',
-      cause: 'budget',
-      msg: expect.stringMatching(/^waiting \d+ s for the rate limit \(2 requests a minute for all processes, CONVLOG_ACCOUNT_RATE_LIMIT\)$/),
-    });
+    const line = await firstWaitLine(sync);
+    expect(line, sync.stderr().slice(-3000)).toMatchObject(ownBudgetWait('account', 'CONVLOG_ACCOUNT_RATE_LIMIT', 2));
     expect(line.waitMs).toBeGreaterThanOrEqual(5_000);
     sync.kill('SIGINT');
     await sync.exited;
@@ -58,14 +52,8 @@ describe('convlog sync under a tight rate limit', { timeout: 120_000 }, () => {
     fixture = await createFixture({ tickets: 10, accountRateLimit: 2, window: 30 }, { queue: [] });
     await spendOutside(`${fixture.sim.url}/api/v2/users/me.json`, 1);
     const sync = startConvlog(['sync', '--range', '1..10'], { env: { ...fixture.env, LOG_LEVEL: 'info' } });
-    await until(() => waitLines(sync.stderr()).length > 0, 60_000);
-    const [line] = waitLines(sync.stderr());
-    expect(line, sync.stderr().slice(-3000)).toMatchObject({
-      budget: 'account',
-      setting: 'CONVLOG_ACCOUNT_RATE_LIMIT',
-      cause: 'retry-after',
-      msg: expect.stringMatching(/^waiting \d+ s for Zendesk's account-wide rate limit \(it answered 429 Too Many Requests; every process waits out its Retry-After;/),
-    });
+    const line = await firstWaitLine(sync);
+    expect(line, sync.stderr().slice(-3000)).toMatchObject(retryAfterWait('account', 'CONVLOG_ACCOUNT_RATE_LIMIT', 'account-wide'));
     expect(line.waitMs).toBeGreaterThanOrEqual(5_000);
     expect(line.waitMs).toBeLessThanOrEqual(30_000);
     sync.kill('SIGINT');
@@ -77,8 +65,7 @@ describe('convlog sync under a tight rate limit', { timeout: 120_000 }, () => {
     fixture = await createFixture({ tickets: 3, accountRateLimit: 1, window: 30 }, { queue: [] });
     await spendOutside(`${fixture.sim.url}/api/v2/users/me.json`, 1);
     const sync = startConvlog(['sync', '1', '2', '3'], { env: { ...fixture.env, LOG_LEVEL: 'info' } });
-    await until(() => waitLines(sync.stderr()).length > 0, 60_000);
-    const [line] = waitLines(sync.stderr());
+    const line = await firstWaitLine(sync);
     expect(line, sync.stderr().slice(-3000)).toMatchObject({
       budget: 'account',
       cause: 'retry-after',

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BACKFILL_QUEUE } from '../../src/queue/boss.ts';
 import { killAll, startConvlog, type Convlog } from '../helpers/cli.ts';
-import { spendOutside, until, waitLines } from '../helpers/rate-waits.ts';
+import { spendOutside, until, waitLines, firstWaitLine, ownBudgetWait, retryAfterWait } from '../helpers/rate-waits.ts';
 import { bossFor, createFixture, range, type Fixture } from '../helpers/sync-fixture.ts';
 
 let fixture: Fixture | undefined;
@@ -27,8 +27,7 @@ describe('convlog work held back by a rate limit', { timeout: 120_000 }, () => {
     fixture = await createFixture({ tickets: 10 }, { queue: range(1, 10) });
     // 3 a minute: after the first permit, each waits about 19 s; four tickets wait at once.
     const worker = startConvlog(['work', '--concurrency', '4'], { env: { ...fixture.env, CONVLOG_RATE_LIMIT: '3', LOG_LEVEL: 'info' } });
-    await until(() => waitLines(worker.stderr()).length > 0, 60_000);
-    const [line] = waitLines(worker.stderr());
+    const line = await firstWaitLine(worker);
     expect(line, worker.stderr().slice(-3000)).toMatchObject({
       level: 30,
       budget: 'conversation_log',
@@ -52,14 +51,8 @@ describe('convlog work held back by a rate limit', { timeout: 120_000 }, () => {
     fixture = await createFixture({ tickets: 4, rateLimit: 2, window: 30 }, { queue: range(1, 4) });
     await spendOutside(`${fixture.sim.url}/api/v2/tickets/1/conversation_log`, 2);
     const worker = startConvlog(['work'], { env: { ...fixture.env, LOG_LEVEL: 'info' } });
-    await until(() => waitLines(worker.stderr()).length > 0, 60_000);
-    const [line] = waitLines(worker.stderr());
-    expect(line, worker.stderr().slice(-3000)).toMatchObject({
-      budget: 'conversation_log',
-      setting: 'CONVLOG_RATE_LIMIT',
-      cause: 'retry-after',
-      msg: expect.stringMatching(/^waiting \d+ s for Zendesk's conversation-log rate limit \(it answered 429 Too Many Requests; every process waits out its Retry-After;/),
-    });
+    const line = await firstWaitLine(worker);
+    expect(line, worker.stderr().slice(-3000)).toMatchObject(retryAfterWait('conversation_log', 'CONVLOG_RATE_LIMIT', 'conversation-log'));
     // The window's rest: up to 30 s, at least what the process start left of it.
     expect(line.waitMs).toBeGreaterThanOrEqual(5_000);
     expect(line.waitMs).toBeLessThanOrEqual(30_000);
@@ -77,15 +70,8 @@ describe('convlog work held back by a rate limit', { timeout: 120_000 }, () => {
       await boss.stop({ graceful: false, timeout: 2_000 });
     }
     const worker = startConvlog(['work'], { env: { ...fixture.env, CONVLOG_ACCOUNT_RATE_LIMIT: '2', LOG_LEVEL: 'info' } });
-    await until(() => waitLines(worker.stderr()).length > 0, 60_000);
-    const [line] = waitLines(worker.stderr());
-    expect(line, worker.stderr().slice(-3000)).toMatchObject({
-      budget: 'account',
-      setting: 'CONVLOG_ACCOUNT_RATE_LIMIT',
-      cause: 'budget',
-      limitPerWindow: 2,
-      msg: expect.stringMatching(/^waiting \d+ s for the rate limit \(2 requests a minute for all processes, CONVLOG_ACCOUNT_RATE_LIMIT\)$/),
-    });
+    const line = await firstWaitLine(worker);
+    expect(line, worker.stderr().slice(-3000)).toMatchObject(ownBudgetWait('account', 'CONVLOG_ACCOUNT_RATE_LIMIT', 2));
     expect(line.waitMs).toBeGreaterThanOrEqual(5_000);
     await stopped(worker);
   });
