@@ -8,7 +8,7 @@
 import { isRetryable, RateLimited } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { zendeskHttpInfo, type ZendeskHttp } from './http.ts';
-import { backoffMs, sleep } from '../timing.ts';
+import { backoffMs, LOGGED_WAIT_MS, sleep } from '../timing.ts';
 import type { RateLimitInfo, RequestBudget } from './rate-limit.ts';
 import { errorForFailure, readJsonResponse, receivedResponse, retryAfterMsOf, type RawResponse, type ResponseContext } from './responses.ts';
 
@@ -26,7 +26,7 @@ export interface RetrySettings {
   maxBackoffMs: number;
   /** A 5xx's Retry-After is honoured up to this, so one odd header cannot park a worker for hours. */
   maxServerRetryAfterMs: number;
-  /** Names the endpoint in log messages: `${logName} page retry`, `${logName} rate limited`. */
+  /** Names the endpoint in log messages: `${logName} page retry`, `${logName} rate limited`, a long retry's wait. */
   logName: string;
   /** What the budget learns from a response; called for every response, 429s included. */
   rateLimitOf(response: Response): RateLimitInfo;
@@ -127,7 +127,14 @@ export async function fetchWithRetries<T>(settings: RetrySettings, request: Page
     }
     const asked = Math.min(rateLimit?.retryAfterMs ?? 0, settings.maxServerRetryAfterMs);
     const delay = Math.max(backoffMs(failures, { firstMs: settings.retryBaseMs, maxMs: settings.maxBackoffMs }), asked);
-    log.debug({ page, attempt: failures, delayMs: delay, err: (error as Error).message }, `${logName} page retry`);
+    const line = { page, attempt: failures, delayMs: delay, err: (error as Error).message };
+    // A wait long enough to notice (a 5xx's Retry-After) is said where people look, so a sync
+    // does not sit silent for a minute; the short backoffs between attempts are not worth a line.
+    if (delay >= LOGGED_WAIT_MS) {
+      log.info(line, `${logName}: ${line.err}; trying again in ${Math.ceil(delay / 1000)} s (attempt ${failures + 1} of ${settings.maxAttempts})`);
+    } else {
+      log.debug(line, `${logName} page retry`);
+    }
     await sleep(delay, signal);
   }
 }
