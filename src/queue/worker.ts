@@ -50,7 +50,10 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   const summary: WorkerSummary = { synced: 0, notFound: 0, forbidden: 0, failed: 0, retrying: 0 };
   const stopping = new AbortController();
   const stop = () => stopping.abort();
-  options.signal.addEventListener('abort', stop, { once: true });
+  // A stop that came while the command was starting (Postgres, migrations, the credential check)
+  // fires no event any more: without this check the worker would run as if none had come.
+  if (options.signal.aborted) stop();
+  else options.signal.addEventListener('abort', stop, { once: true });
   let inFlight = 0;
   const requeue: number[] = [];
   const origin = zendeskHttpInfo(deps.http)?.origin ?? 'Zendesk';

@@ -28,6 +28,8 @@ export interface CliOptions {
   /** Written to stdin, which is then closed (closed at once without it). */
   input?: string;
   timeoutMs?: number;
+  /** Stops the command as Ctrl-C does (in-process `runCli` only); already aborted: before it starts. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -113,6 +115,8 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
   const stdout = textSink();
   const stderr = textSink();
   const controller = new AbortController();
+  if (options.signal?.aborted) controller.abort();
+  options.signal?.addEventListener('abort', () => controller.abort(), { once: true });
   const timeoutMs = options.timeoutMs ?? 60_000;
   let timer: NodeJS.Timeout | undefined;
   const stuck = new Promise<never>((_, reject) => {

@@ -1,0 +1,44 @@
+// Ctrl-C or SIGTERM while a command is still starting (the embedded Postgres coming up, the
+// migrations, the credential check) stops it before its worker takes a ticket. It used to be
+// lost: the worker listened for the stop only from its start on, so `sync` and the demo synced
+// every ticket and exited 0, and `work` ran on until a second signal.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.ts';
+import { createFixture, type Fixture } from '../helpers/sync-fixture.ts';
+
+let fixture: Fixture;
+let dataDir: string;
+
+beforeAll(async () => {
+  fixture = await createFixture({ tickets: 5, seed: 1 }, { queue: [] });
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-stopped-at-start-'));
+  // The embedded Postgres runs as `postgres` when the tests run as root: it must reach the folder.
+  fs.chmodSync(dataDir, 0o755);
+});
+afterAll(async () => {
+  await fixture?.close();
+  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function syncedTickets(): Promise<number> {
+  const { rows } = await fixture.database.pool.query<{ n: number }>("select count(*)::int as n from zendesk.ticket_sync where status = 'synced'");
+  return rows[0].n;
+}
+
+it('sync stopped before its worker starts syncs nothing, says the tickets stay queued and exits 1', { timeout: 60_000 }, async () => {
+  const result = await runCli(['sync', '--range', '1..5'], { env: fixture.env, signal: AbortSignal.abort(), timeoutMs: 30_000 });
+  expect(result.code, result.stderr).toBe(1);
+  expect(result.stdout).toMatch(/^synced 0, .*unfinished 5 \(interrupted; they stay queued\)/);
+  expect(await syncedTickets()).toBe(0);
+});
+
+it('work on the embedded default, stopped while its Postgres starts, exits 0 instead of running on', { timeout: 90_000 }, async () => {
+  // With DATABASE_URL, work notices a stop while it waits for Postgres; the embedded default
+  // starts its server whatever happens, and then the worker must still see the stop.
+  const env = { ...fixture.env, DATABASE_URL: undefined, CONVLOG_DATA_DIR: dataDir };
+  const result = await runCli(['work'], { env, signal: AbortSignal.abort(), timeoutMs: 30_000 });
+  expect(result.code, result.stderr).toBe(0);
+});
