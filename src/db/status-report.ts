@@ -5,7 +5,7 @@ export interface StatusReport {
   tickets: Record<string, number>;
   /** Rows stored; those named in `estimated` are Postgres's estimate, not a count (tables past EXACT_UP_TO rows). */
   stored: { events: number; authors: number; attachments: number; thumbnails: number; estimated: StoredTable[] };
-  /** The ticket-context tables; `withoutRow` counts tickets convlog syncs that have no tickets row yet. */
+  /** The ticket-context tables; `withoutRow` counts tickets queued or synced (no tombstone) that have no tickets row yet. */
   context: { tickets: number; deleted: number; withoutRow: number; groups: number; brands: number; organizations: number };
   oldestUnsynced: { ticketId: number; since: string } | null;
   lastSyncedAt: string | null;
@@ -52,7 +52,8 @@ export async function statusReport(pool: pg.Pool): Promise<StatusReport> {
   const context = await pool.query<StatusReport['context']>(`select
       (select count(*)::int from zendesk.tickets) as tickets,
       (select count(*)::int from zendesk.tickets where deleted) as deleted,
-      (select count(*)::int from zendesk.ticket_sync s where not exists (select from zendesk.tickets t where t.id = s.ticket_id)) as "withoutRow",
+      (select count(*)::int from zendesk.ticket_sync s where s.status in ('queued', 'syncing', 'synced') and s.deleted_at is null
+        and not exists (select from zendesk.tickets t where t.id = s.ticket_id)) as "withoutRow",
       (select count(*)::int from zendesk.groups) as groups,
       (select count(*)::int from zendesk.brands) as brands,
       (select count(*)::int from zendesk.organizations) as organizations`);
