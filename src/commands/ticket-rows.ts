@@ -57,6 +57,11 @@ export async function readRowsOfQueued(deps: TicketRowsDeps, ticketIds: readonly
     }
     return result;
   } catch (error) {
+    if (deps.signal?.aborted) {
+      // Ctrl-C, not a failure: no warning with "This operation was aborted" in it.
+      deps.log.info('stopped before the ticket rows were read by id; "convlog status" counts the tickets without one');
+      return null;
+    }
     deps.log.warn(
       { err: errorMessage(error) },
       'could not read the queued tickets from the tickets API; they stay queued, and "convlog status" counts those without a ticket row',
