@@ -59,6 +59,8 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
   const stderr = io?.stderr ?? process.stderr;
   const env = io?.env ?? processEnvironment();
   const [name, ...rest] = argv;
+  // `convlog help sync` is `convlog sync --help`.
+  if (name === 'help' && rest.length > 0) return main([rest[0], '--help'], io);
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     (name ? stdout : stderr).write(`${usage()}\n`);
     return name ? 0 : 2;

@@ -99,4 +99,13 @@ describe('bad input', () => {
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('commands:');
   });
+
+  it('help COMMAND prints that command\'s usage, as COMMAND --help does; help with an unknown one says so', async () => {
+    const [help, flag, unknown] = await Promise.all([runCli(['help', 'sync']), runCli(['sync', '--help']), runCli(['help', 'statsu'])]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^usage: convlog sync IDS/);
+    expect(help.stdout).toBe(flag.stdout);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe('convlog: unknown command "statsu"; did you mean status? (convlog --help lists the commands)\n');
+  });
 });
