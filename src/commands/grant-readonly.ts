@@ -18,13 +18,19 @@ export const grantReadonly: Command = {
       return 0;
     }
     // Migrating first means every table and view that exists now is granted.
-    const database = await openDatabase(ctx.config(), ctx.log, { poolSize: 1 });
+    const config = ctx.config();
+    const database = await openDatabase(config, ctx.log, { poolSize: 1 });
     try {
       const { canLogin } = await grantReadonlyRole(database.pool, role);
-      ctx.out(`${role} may now read schema zendesk in ${database.where}: SELECT on every table and view, also those later migrations add; no writes, and no access to ${PRIVATE_SCHEMAS.join(', ')}.`);
+      // The port of an embedded server this command started is gone once it ends: name the folder.
+      const where = database.embedded === 'own' ? `the embedded Postgres (data in ${config.dataDir})` : database.where;
+      ctx.out(`${role} may now read schema zendesk in ${where}: SELECT on every table and view, also those later migrations add; no writes, and no access to ${PRIVATE_SCHEMAS.join(', ')}.`);
       if (!canLogin) {
         ctx.out(`${role} cannot log in itself; give each BI tool a login in it, e.g.:`);
         ctx.out(`  CREATE ROLE metabase LOGIN PASSWORD '<a new password>' IN ROLE ${role};`);
+        if (database.embedded === 'own') {
+          ctx.out('the embedded Postgres stops with this command: run "npx convlog db-server" for a URL to run that with psql (or a BI tool to use)');
+        }
       }
       return 0;
     } finally {

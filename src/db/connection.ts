@@ -24,6 +24,8 @@ export interface Database {
   url: string;
   /** host:port/database, safe to print. */
   where: string;
+  /** On the embedded default: `own` when it stops with this command, `shared` when a db-server runs it. */
+  embedded?: 'own' | 'shared';
   close(): Promise<void>;
 }
 
@@ -36,9 +38,11 @@ export interface OpenOptions {
 export async function openDatabase(config: Config, log: Logger, options: OpenOptions = {}): Promise<Database> {
   let url = config.databaseUrl;
   let stopEmbedded = async () => {};
+  let embedded: Database['embedded'];
   if (!url) {
     const cluster = await startEmbeddedPostgres(config.dataDir, log);
     stopEmbedded = cluster.stop;
+    embedded = cluster.shared ? 'shared' : 'own';
     url = cluster.url(EMBEDDED_DATABASE);
     await ensureDatabase(cluster.adminUrl, EMBEDDED_DATABASE);
   }
@@ -52,6 +56,7 @@ export async function openDatabase(config: Config, log: Logger, options: OpenOpt
   }
   return {
     ...database,
+    embedded,
     close: async () => {
       await database.close();
       await stopEmbedded();

@@ -22,6 +22,8 @@ export interface EmbeddedCluster {
   url: (database: string) => string;
   /** Stops the cluster if this process started it; a shared cluster is left running. */
   stop(): Promise<void>;
+  /** True when another convlog process (a `db-server`) runs it: it outlives this command. */
+  shared: boolean;
 }
 
 export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedCluster> {
@@ -31,7 +33,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   const running = livePostmaster(databaseDir)?.port;
   if (running) {
     log.debug({ port: running }, 'using the embedded Postgres another convlog process started');
-    return cluster(running, async () => {});
+    return cluster(running, async () => {}, true);
   }
 
   const port = await freePort();
@@ -41,10 +43,14 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   // Should the command end without closing the database, still stop the server we started.
   const stopOnExit = () => void pg.stop();
   process.once('exit', stopOnExit);
-  return cluster(port, async () => {
-    process.off('exit', stopOnExit);
-    await pg.stop();
-  });
+  return cluster(
+    port,
+    async () => {
+      process.off('exit', stopOnExit);
+      await pg.stop();
+    },
+    false,
+  );
 }
 
 export interface EmbeddedServerOptions {
@@ -202,9 +208,9 @@ async function loadEmbeddedPostgres() {
   return EmbeddedPostgres;
 }
 
-function cluster(port: number, stop: () => Promise<void>): EmbeddedCluster {
+function cluster(port: number, stop: () => Promise<void>, shared: boolean): EmbeddedCluster {
   const url = (database: string) => embeddedUrl(port, database);
-  return { adminUrl: url('postgres'), url, stop };
+  return { adminUrl: url('postgres'), url, stop, shared };
 }
 
 /** The live postmaster of the cluster in `databaseDir`, from its postmaster.pid, or undefined. */
