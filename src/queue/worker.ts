@@ -167,6 +167,8 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   // attempt: without it a newer attempt elsewhere would look like our claim, and no signal aborts.
   const workIds: string[] = [];
   for (let slot = 0; slot < options.concurrency; slot++) {
+    // Stopped already (while starting): take no job only to hand it back.
+    if (stopping.signal.aborted) break;
     let workId = '';
     workId = await boss.work(
       SYNC_QUEUE,
@@ -187,16 +189,19 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   // pg-boss gives up on a job whose worker died on every attempt (killed, crashed, cut off from
   // Postgres: its heartbeat stopped) and moves it to the dead letter queue without our handler
   // running; its ticket would stay `syncing` for ever. Here it is recorded as failed, saying why.
-  const deadWorkId = await boss.work(
-    DEAD_LETTER_QUEUE,
-    { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: 2 },
-    async ([job]: JobWithMetadata<SyncJobData>[]) => {
-      const failed = await recordAbandoned(deps, job);
-      if (failed === undefined) return;
-      summary.failed += 1;
-      options.onFailure?.(job.data.ticketId, failed, true);
-    },
-  );
+  let deadWorkId: string | undefined;
+  if (!stopping.signal.aborted) {
+    deadWorkId = await boss.work(
+      DEAD_LETTER_QUEUE,
+      { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: 2 },
+      async ([job]: JobWithMetadata<SyncJobData>[]) => {
+        const failed = await recordAbandoned(deps, job);
+        if (failed === undefined) return;
+        summary.failed += 1;
+        options.onFailure?.(job.data.ticketId, failed, true);
+      },
+    );
+  }
 
   await new Promise<void>((resolve) => {
     if (stopping.signal.aborted) return resolve();
@@ -223,7 +228,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
 
   // Waits for the handlers in flight, which stop after their current page.
   await Promise.all(workIds.map((id) => boss.offWork(SYNC_QUEUE, { id, wait: true })));
-  await boss.offWork(DEAD_LETTER_QUEUE, { id: deadWorkId, wait: true });
+  if (deadWorkId) await boss.offWork(DEAD_LETTER_QUEUE, { id: deadWorkId, wait: true });
   syncLog.close();
   if (requeue.length > 0) await enqueueTickets(boss, deps.db, requeue);
   options.signal.removeEventListener('abort', stop);

@@ -35,6 +35,9 @@ it('sync stopped before its worker starts syncs nothing, says the tickets stay q
   // The ticket rows it reads by id beside the worker are stopped too: an interruption, not a warning.
   expect(result.stderr).not.toMatch(/could not read the queued tickets|operation was aborted/);
   expect(await syncedTickets()).toBe(0);
+  // Its worker takes no job only to hand it back: no run of any ticket started.
+  const { rows } = await fixture.database.pool.query<{ n: number }>('select coalesce(sum(attempts), 0)::int as n from zendesk.ticket_sync');
+  expect(rows[0].n).toBe(0);
 });
 
 it('work on the embedded default, stopped while its Postgres starts, exits 0 instead of running on', { timeout: 90_000 }, async () => {
