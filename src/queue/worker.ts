@@ -13,8 +13,12 @@ import { enqueueTickets } from './enqueue.ts';
 import { holdJob, liveJobs } from './queue-stats.ts';
 import { createSyncLog, type SyncLogOptions } from './sync-log.ts';
 import { createZendeskGate } from './zendesk-gate.ts';
+import { pause } from '../timing.ts';
 import { DEAD_LETTER_QUEUE, SYNC_QUEUE, type SyncJobData } from './boss.ts';
 import type pg from 'pg';
+
+/** Tries of the check that queues a ticket asked for again during its run (afterRun). */
+const AFTER_RUN_ATTEMPTS = 5;
 
 export interface WorkerOptions {
   concurrency: number;
@@ -81,19 +85,38 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
     await recordStatus(deps.db, job.data.ticketId, { status: 'queued', reason });
   };
 
-  /** Ends the job, then queues the ticket again if it was asked for after this run started. */
+  /**
+   * Ends the job, then queues the ticket again if it was asked for after this run started. A
+   * Postgres blip here would lose a change announced during the run (a redaction among them) until
+   * something else queued the ticket, so each step that failed is tried again, 1, 2, 4 and 8 s
+   * later; a shutdown cuts the waits short and leaves one last try.
+   */
   const afterRun = async (job: JobWithMetadata<SyncJobData>, log: SyncDeps['log']) => {
     const { ticketId } = job.data;
-    try {
-      // Completed here rather than by pg-boss after the handler, so that an enqueue that found
-      // the job running, and marked the ticket, is either seen below or finds the job gone.
-      await boss.complete(SYNC_QUEUE, { id: job.id, retryCount: job.retryCount });
-      const again = await takeSyncAgain(deps.db, ticketId);
-      if (!again) return;
-      await enqueueTickets(boss, deps.db, [ticketId], { full: again.full });
-      log.info({ full: again.full }, 'ticket changed during its sync; queued again');
-    } catch (error) {
-      log.error({ err: errorMessage(error) }, 'could not check whether the ticket changed during its sync');
+    let completed = false;
+    let again: { full: boolean } | undefined | 'unknown' = 'unknown';
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // Completed here rather than by pg-boss after the handler, so that an enqueue that found
+        // the job running, and marked the ticket, is either seen below or finds the job gone.
+        if (!completed) await boss.complete(SYNC_QUEUE, { id: job.id, retryCount: job.retryCount });
+        completed = true;
+        // Taking the mark clears it: once taken, it is kept here until the ticket is queued.
+        if (again === 'unknown') again = await takeSyncAgain(deps.db, ticketId);
+        if (!again) return;
+        await enqueueTickets(boss, deps.db, [ticketId], { full: again.full });
+        log.info({ full: again.full }, 'ticket changed during its sync; queued again');
+        return;
+      } catch (error) {
+        const err = errorMessage(error);
+        if (attempt >= AFTER_RUN_ATTEMPTS) {
+          log.error({ err, attempts: attempt }, 'could not check whether the ticket changed during its sync; a change during it waits for the next sync');
+          return;
+        }
+        const waitMs = 1_000 * 2 ** (attempt - 1);
+        log.warn({ err, attempt }, `could not check whether the ticket changed during its sync; trying again in ${waitMs / 1000} s`);
+        if (!(await pause(waitMs, stopping.signal))) attempt = AFTER_RUN_ATTEMPTS - 1;
+      }
     }
   };
 
