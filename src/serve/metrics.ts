@@ -59,7 +59,7 @@ export function createMetrics(pool: pg.Pool): Metrics {
   const queueDepth = gauge('convlog_queue_depth', 'Ticket sync jobs by state (queued, retrying, running)', ['state']);
   const oldest = gauge('convlog_queue_oldest_waiting_seconds', 'Age of the oldest ticket sync job waiting for a worker (sync lag)');
   const tickets = gauge('convlog_tickets', 'Tickets known to convlog, by sync status', ['status']);
-  const events = gauge('convlog_events_stored', 'Conversation events stored (planner estimate)');
+  const events = gauge('convlog_events_stored', 'Conversation events stored (Postgres live-row count, not a scan)');
   const budgetLimit = gauge('convlog_rate_budget_limit', 'Requests allowed per window, by budget (Zendesk endpoint)', ['budget']);
   const budgetSpent = gauge('convlog_rate_budget_spent', 'Requests taken in the current window, by budget', ['budget']);
   const budgetRequests = gauge('convlog_rate_budget_requests_total', 'Requests sent since the budget was created, by budget', ['budget']);
