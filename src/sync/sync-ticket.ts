@@ -12,7 +12,7 @@ import { preparePage, storePage, type PreparedPage } from '../db/store-page.ts';
 import { finishRun, forgetCursor, recordStatus, startRun } from '../db/ticket-status.ts';
 import { Interrupted, InvalidCursor, settledBy } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { MAX_PAGE_SIZE, pageConversationLog, type RequestBudget, type ZendeskHttp } from '../zendesk/index.ts';
+import { MAX_PAGE_SIZE, pageConversationLog, requestsSpentOn, type RequestBudget, type ZendeskHttp } from '../zendesk/index.ts';
 import { mapPage } from './map-page.ts';
 import { sanitizeString } from './sanitize.ts';
 import { inTransaction } from '../db/transaction.ts';
@@ -85,7 +85,8 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
     } else {
       await recordStatus(deps.db, ticketId, settled);
     }
-    return { ...result, status: settled.status };
+    // The answer that settled it cost requests too (it and any retried before it): `work` logs them.
+    return { ...result, status: settled.status, requests: result.requests + requestsSpentOn(error) };
   }
   const finished = await inTransaction(deps.db, async (tx) => {
     const vanished = seen ? await removeVanished(tx, ticketId, seen, mode) : undefined;

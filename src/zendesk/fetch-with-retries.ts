@@ -58,6 +58,19 @@ export interface FetchedPage<T> {
   ms: number;
 }
 
+/** Requests spent on the page a thrown error ended, 429s and retries included (requestsSpentOn). */
+const spent = new WeakMap<object, number>();
+
+/** The requests a page cost before it failed with `error`; 0 when no request was sent. */
+export function requestsSpentOn(error: unknown): number {
+  return (typeof error === 'object' && error !== null && spent.get(error)) || 0;
+}
+
+function spending<E>(error: E, requests: number): E {
+  if (typeof error === 'object' && error !== null) spent.set(error, requests);
+  return error;
+}
+
 export async function fetchWithRetries<T>(settings: RetrySettings, request: PageRequest<T>): Promise<FetchedPage<T>> {
   const { http, budget, signal, log, logName } = settings;
   const { context, page } = request;
@@ -119,11 +132,11 @@ export async function fetchWithRetries<T>(settings: RetrySettings, request: Page
       notBefore = Date.now() + error.retryAfterMs;
       continue;
     }
-    if (!isRetryable(error)) throw error;
+    if (!isRetryable(error)) throw spending(error, requests);
     failures++;
     if (failures >= settings.maxAttempts) {
       log.debug({ page, attempts: failures, err: (error as Error).message }, `${logName} page failed`);
-      throw error;
+      throw spending(error, requests);
     }
     const asked = Math.min(rateLimit?.retryAfterMs ?? 0, settings.maxServerRetryAfterMs);
     const delay = Math.max(backoffMs(failures, { firstMs: settings.retryBaseMs, maxMs: settings.maxBackoffMs }), asked);

@@ -8,6 +8,7 @@ export {
   type ConversationLogPageResult,
 } from './conversation-log.ts';
 export { SHOW_MANY_BATCH } from './ticket-context.ts';
+export { requestsSpentOn } from './fetch-with-retries.ts';
 export { parseRateLimit, localBudget, type RateLimitInfo, type RequestBudget } from './rate-limit.ts';
 export { validateConversationLogPage, type ConversationLogEvent, type ConversationLogPage } from './schemas.ts';
 // For other endpoints (the incremental export), so every Zendesk answer is mapped in one place.
