@@ -186,6 +186,8 @@ async function readPages(
     }
   }
   if (!finished && options.signal?.aborted) {
-    throw new Interrupted(`interrupted by shutdown after page ${result.pages}; the next run resumes from the saved cursor`);
+    // Counted in this run's pages: a resumed run's first page is not the ticket's.
+    const stored = result.pages === 0 ? 'before this run stored a page' : `after this run stored ${result.pages} page(s)`;
+    throw new Interrupted(`interrupted by shutdown ${stored}; the next run resumes from the saved cursor`);
   }
 }
