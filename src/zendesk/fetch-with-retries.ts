@@ -141,9 +141,10 @@ export async function fetchWithRetries<T>(settings: RetrySettings, request: Page
     const asked = Math.min(rateLimit?.retryAfterMs ?? 0, settings.maxServerRetryAfterMs);
     const delay = Math.max(backoffMs(failures, { firstMs: settings.retryBaseMs, maxMs: settings.maxBackoffMs }), asked);
     const line = { page, attempt: failures, delayMs: delay, err: (error as Error).message };
-    // A wait long enough to notice (a 5xx's Retry-After) is said where people look, so a sync
-    // does not sit silent for a minute; the short backoffs between attempts are not worth a line.
-    if (delay >= LOGGED_WAIT_MS) {
+    // A wait long enough to notice (a 5xx's Retry-After, or a request left unanswered until the
+    // timeout) is said where people look, so a sync does not sit silent for a minute; the short
+    // backoffs after quick failures are not worth a line.
+    if (delay >= LOGGED_WAIT_MS || Date.now() - started >= LOGGED_WAIT_MS) {
       log.info(line, `${logName}: ${line.err}; trying again in ${Math.ceil(delay / 1000)} s (attempt ${failures + 1} of ${settings.maxAttempts})`);
     } else {
       log.debug(line, `${logName} page retry`);
