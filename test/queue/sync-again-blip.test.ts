@@ -4,9 +4,8 @@
 // The blip is Postgres's own: a trigger terminates the connection that clears the ticket's mark,
 // once, as an administrator's pg_terminate_backend would.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { PgBoss } from 'pg-boss';
-import { enqueueTickets, type EnqueueResult } from '../../src/queue/enqueue.ts';
-import { runWorker } from '../../src/queue/worker.ts';
+import { enqueueTickets } from '../../src/queue/enqueue.ts';
+import { runEnqueuedDuringRun } from '../helpers/sync-again-run.ts';
 import { createFixtureWithBoss, type FixtureWithBoss } from '../helpers/sync-fixture.ts';
 
 const TICKET = 1;
@@ -31,37 +30,14 @@ afterAll(async () => {
 });
 
 it('a connection lost while the run ends does not lose a change announced during the run', { timeout: 60_000 }, async () => {
-  const { boss, sim } = fixture;
+  const { boss } = fixture;
   const { db, pool } = fixture.database;
   // The terminated connection is the pool's problem, not the test's: pg emits it on idle clients.
   pool.on('error', () => {});
   await enqueueTickets(boss, db, [TICKET]);
-  let enqueuedDuringRun: Promise<EnqueueResult> | undefined;
-  // As in sync-again.test.ts: the run's job ends only once the enqueue during it is done.
-  const bossWaitingForEnqueue = new Proxy(boss, {
-    get(target, key) {
-      const value = Reflect.get(target, key, target);
-      if (key !== 'complete') return typeof value === 'function' ? value.bind(target) : value;
-      return async (...args: Parameters<PgBoss['complete']>) => {
-        await enqueuedDuringRun;
-        return target.complete(...args);
-      };
-    },
-  });
-  const stop = new AbortController();
-  const summary = await runWorker(bossWaitingForEnqueue, pool, fixture.deps, {
-    concurrency: 1,
-    signal: stop.signal,
-    untilIdle: true,
-    idleCheckMs: 100,
-    onPage: () => {
-      if (enqueuedDuringRun) return;
-      sim.appendEvents(TICKET, 5);
-      enqueuedDuringRun = enqueueTickets(boss, db, [TICKET]);
-    },
-  }).finally(() => stop.abort());
+  const { summary, enqueued } = await runEnqueuedDuringRun(fixture, TICKET, 5);
 
-  expect(await enqueuedDuringRun).toEqual({ queued: 0, alreadyQueued: 1, duplicates: 0 });
+  expect(enqueued).toEqual({ queued: 0, alreadyQueued: 1, duplicates: 0 });
   // The blip happened: the trigger ended a connection as the mark was first cleared.
   expect((await pool.query(`select is_called from public.blip_once`)).rows[0].is_called).toBe(true);
   expect(summary.synced).toBe(2);

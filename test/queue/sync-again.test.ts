@@ -2,10 +2,9 @@
 // backfill: enqueue marks it (the queue holds one job per ticket, so its job is skipped), and the
 // worker queues it once its job is over.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { PgBoss } from 'pg-boss';
 import { requestSyncAgain, startRun, takeSyncAgain } from '../../src/db/ticket-status.ts';
-import { enqueueTickets, type EnqueueResult } from '../../src/queue/enqueue.ts';
-import { runWorker } from '../../src/queue/worker.ts';
+import { enqueueTickets } from '../../src/queue/enqueue.ts';
+import { runEnqueuedDuringRun } from '../helpers/sync-again-run.ts';
 import { createFixtureWithBoss, type FixtureWithBoss } from '../helpers/sync-fixture.ts';
 
 const TICKET = 1;
@@ -23,38 +22,12 @@ const storedEvents = async (ticketId: number) =>
   (await fixture.database.pool.query(`select count(*)::int as n from zendesk.conversation_events where ticket_id = $1`, [ticketId])).rows[0].n;
 
 it('stores events appended after the run read its last page, when the ticket was enqueued during the run', { timeout: 60_000 }, async () => {
-  const { boss, sim } = fixture;
+  const { boss } = fixture;
   const { db, pool } = fixture.database;
   await enqueueTickets(boss, db, [TICKET]);
-  let enqueuedDuringRun: Promise<EnqueueResult> | undefined;
-  // The run's job ends only once that enqueue is done: the enqueue certainly meets a running job.
-  const bossWaitingForEnqueue = new Proxy(boss, {
-    get(target, key) {
-      // pg-boss's methods use private fields: called on the real instance, not on the proxy.
-      const value = Reflect.get(target, key, target);
-      if (key !== 'complete') return typeof value === 'function' ? value.bind(target) : value;
-      return async (...args: Parameters<PgBoss['complete']>) => {
-        await enqueuedDuringRun;
-        return target.complete(...args);
-      };
-    },
-  });
-  const stop = new AbortController();
-  const working = runWorker(bossWaitingForEnqueue, pool, fixture.deps, {
-    concurrency: 1,
-    signal: stop.signal,
-    untilIdle: true,
-    idleCheckMs: 100,
-    onPage: () => {
-      // The ticket's only page is stored: the run has read everything Zendesk had.
-      if (enqueuedDuringRun) return;
-      sim.appendEvents(TICKET, 5);
-      enqueuedDuringRun = enqueueTickets(boss, db, [TICKET]);
-    },
-  });
-  const summary = await working.finally(() => stop.abort());
+  const { summary, enqueued } = await runEnqueuedDuringRun(fixture, TICKET, 5);
 
-  expect(await enqueuedDuringRun).toEqual({ queued: 0, alreadyQueued: 1, duplicates: 0 });
+  expect(enqueued).toEqual({ queued: 0, alreadyQueued: 1, duplicates: 0 });
   expect(summary.synced).toBe(2);
   expect(await storedEvents(TICKET)).toBe(EVENTS + 5);
   const jobs = await pool.query(`select state::text from pgboss.job where name = 'ticket-sync'`);
