@@ -1,5 +1,5 @@
 // Waiting, shared by every layer: an abortable sleep, a bounded wait for a promise, the
-// jittered backoff of every retry loop, and how long a wait must be to be logged.
+// jittered backoff of every retry loop, and how long a wait must be to be logged, and how.
 import { setTimeout as delay } from 'node:timers/promises';
 
 /**
@@ -7,6 +7,17 @@ import { setTimeout as delay } from 'node:timers/promises';
  * terminal); shorter ones are the pacing between requests, a line each would bury the log.
  */
 export const LOGGED_WAIT_MS = 5_000;
+
+/** A wait as said on a progress bar or in a log line: "waiting 42 s for {text}". */
+export function waitMessage(wait: { text: string; waitMs: number }): string {
+  return `waiting ${Math.ceil(wait.waitMs / 1000)} s for ${wait.text}`;
+}
+
+/** One info line for a wait of LOGGED_WAIT_MS or more; shorter ones (pacing) are not worth one. */
+export function logWait(log: { info(fields: object, message: string): void } | undefined, wait: { text: string; waitMs: number; context?: object }): void {
+  if (!log || wait.waitMs < LOGGED_WAIT_MS) return;
+  log.info({ ...wait.context, waitMs: wait.waitMs }, waitMessage(wait));
+}
 
 /** Waits `ms`; an abort rejects with the signal's reason (an Interrupted, say), not a generic AbortError. */
 export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {

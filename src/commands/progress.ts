@@ -5,7 +5,7 @@
 import { clearLine, cursorTo } from 'node:readline';
 import cliProgress from 'cli-progress';
 import { holdBottomLine, type Logger } from '../log.ts';
-import { logWait, waitMessage } from './rate-waits.ts';
+import { logWait, waitMessage } from '../timing.ts';
 import type { OutputStream } from './types.ts';
 
 export interface ProgressState {

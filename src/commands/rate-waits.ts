@@ -6,7 +6,7 @@
 // (shared-budget.ts): one line per wait, however many tickets are held.
 import type { BudgetWait, SharedBudget } from '../db/shared-budget.ts';
 import type { Logger } from '../log.ts';
-import { LOGGED_WAIT_MS } from '../timing.ts';
+import { logWait } from '../timing.ts';
 
 /** The variable that sizes each budget (src/db/budgets.ts names the rows). */
 export const BUDGET_SETTINGS: Record<string, string> = {
@@ -68,16 +68,6 @@ export function describeWait(wait: BudgetWait): RateWait {
     waitMs: wait.waitMs,
     context: { ...base, cause: 'budget', ...serverTotal },
   };
-}
-
-export function waitMessage(wait: { text: string; waitMs: number }): string {
-  return `waiting ${Math.ceil(wait.waitMs / 1000)} s for ${wait.text}`;
-}
-
-/** One info line for a wait of LOGGED_WAIT_MS or more; shorter ones (pacing) are not worth one. */
-export function logWait(log: Logger | undefined, wait: { text: string; waitMs: number; context?: object }): void {
-  if (!log || wait.waitMs < LOGGED_WAIT_MS) return;
-  log.info({ ...wait.context, waitMs: wait.waitMs }, waitMessage(wait));
 }
 
 /**

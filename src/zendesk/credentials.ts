@@ -8,7 +8,7 @@
 // (or a page) for every request, which the sync must never meet.
 import { BadRequest, errorMessage, InvalidResponse, NotZendeskApi, ServerError, TicketNotFound, Unauthorized, unreachableReason, ZendeskUnreachable } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import { LOGGED_WAIT_MS } from '../timing.ts';
+import { logWait } from '../timing.ts';
 import { fetchWithRetries } from './fetch-with-retries.ts';
 import { zendeskHttpInfo, type ZendeskHttp } from './http.ts';
 import { localBudget } from './rate-limit.ts';
@@ -87,11 +87,11 @@ export async function checkCredentials(check: CredentialCheck, whatWaits: string
 
 /** A 429 on /users/me holds back everything that waits for this check (a sync, a worker's tickets): long enough, it is logged. */
 function logCheckWait(log: Logger, waitMs: number): void {
-  if (waitMs < LOGGED_WAIT_MS) return;
-  log.info(
-    { budget: 'account', cause: 'retry-after', waitMs, path: 'api/v2/users/me.json' },
-    `waiting ${Math.ceil(waitMs / 1000)} s for Zendesk's account-wide rate limit (it answered 429 Too Many Requests to the credential check; its Retry-After is waited out)`,
-  );
+  logWait(log, {
+    text: "Zendesk's account-wide rate limit (it answered 429 Too Many Requests to the credential check; its Retry-After is waited out)",
+    waitMs,
+    context: { budget: 'account', cause: 'retry-after', path: 'api/v2/users/me.json' },
+  });
 }
 
 /**
