@@ -20,11 +20,14 @@ export type StoredTable = keyof typeof STORED;
 // rows per page ANALYZE last saw times the table's pages now, so it follows a growing table.
 const EXACT_UP_TO = 1_000_000;
 
+/** For pg_class `c`: the planner's rows per page times the table's pages now (null before any ANALYZE). */
+export const PLANNER_ROWS_NOW = `case when c.relpages > 0 and c.reltuples >= 0
+  then c.reltuples / c.relpages * (pg_relation_size(c.oid) / current_setting('block_size')::int) end`;
+
 async function storedRows(pool: pg.Pool): Promise<StatusReport['stored']> {
   const { rows } = await pool.query<{ name: string; estimate: number | null }>(
     `select c.relname as name,
-            case when c.relpages > 0 and c.reltuples >= 0
-                 then (c.reltuples / c.relpages * (pg_relation_size(c.oid) / current_setting('block_size')::int))::float8 end as estimate
+            (${PLANNER_ROWS_NOW})::float8 as estimate
        from pg_class c join pg_namespace n on n.oid = c.relnamespace
       where n.nspname = 'zendesk' and c.relname = any($1::text[])`,
     [Object.values(STORED)],

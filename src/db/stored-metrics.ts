@@ -2,6 +2,7 @@
 // so nothing here scans a big table: events are Postgres's running count of live rows, tickets
 // come from the status index.
 import type pg from 'pg';
+import { PLANNER_ROWS_NOW } from './status-report.ts';
 
 export interface BudgetMetrics {
   name: string;
@@ -29,10 +30,7 @@ export async function storedMetrics(pool: pg.Pool): Promise<StoredMetrics> {
   const [tickets, events, budgets] = await Promise.all([
     pool.query<{ status: string; n: number }>('select status, count(*)::int as n from zendesk.ticket_sync group by status'),
     pool.query<{ n: number }>(
-      `select coalesce(nullif(pg_stat_get_live_tuples(c.oid), 0)::float8,
-                       case when c.relpages > 0 and c.reltuples > 0
-                            then c.reltuples / c.relpages * (pg_relation_size(c.oid) / current_setting('block_size')::int) end,
-                       0)::float8 as n
+      `select coalesce(nullif(pg_stat_get_live_tuples(c.oid), 0)::float8, ${PLANNER_ROWS_NOW}, 0)::float8 as n
          from pg_class c where c.oid = 'zendesk.conversation_events'::regclass`,
     ),
     pool.query<BudgetMetrics>(
