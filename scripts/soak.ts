@@ -10,7 +10,7 @@
 // report.json). Exits 1 when a ticket differs.
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import pg from 'pg';
-import { startSimulator } from '../src/simulator/index.ts';
+import { createRng, startSimulator } from '../src/simulator/index.ts';
 
 const env = process.env;
 const out = env.SOAK_OUT ?? '/tmp/soak';
@@ -31,9 +31,9 @@ const sim = await startSimulator({
 });
 console.log(`simulator at ${sim.url}`);
 
-let rand = 12345;
-const random = () => ((rand = (rand * 1103515245 + 12345) % 2147483648) / 2147483648);
-const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+const rng = createRng(12345);
+const random = rng.next;
+const pick = rng.pick;
 let maxId = Number(env.SOAK_TICKETS ?? 400);
 const softDeleted = new Set<number>();
 const scrubbed = new Set<number>();
