@@ -44,8 +44,18 @@ export const work: Command = {
         signal: ctx.signal,
         probeAtStart: true,
       });
-      ctx.log.info({ ...summary, fatal: summary.fatal?.message }, 'worker stopped');
+      ctx.log.info({ ...summary, fatal: summary.fatal?.message, gaveUp: summary.gaveUp?.reason }, 'worker stopped');
       if (summary.fatal) throw summary.fatal;
+      if (summary.gaveUp) {
+        const { ms } = summary.gaveUp;
+        const waited = ms >= 120_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`;
+        const why = summary.gaveUp.reason.replace(/^waiting for Zendesk: /, '');
+        ctx.log.error(
+          { err: why },
+          `--until-idle gives up: Zendesk could not be reached for ${waited} (${why}); the tickets stay queued with their retries unspent, and the next run takes them`,
+        );
+        return 1;
+      }
       return summary.failed > 0 && values['until-idle'] ? 1 : 0;
     } finally {
       unwatch?.();

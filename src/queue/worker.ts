@@ -17,6 +17,12 @@ import { pause } from '../timing.ts';
 import { DEAD_LETTER_QUEUE, SYNC_QUEUE, type SyncJobData } from './boss.ts';
 import type pg from 'pg';
 
+/**
+ * How long `work --until-idle` waits for a Zendesk it cannot reach before it gives up: a run from
+ * cron must end, and the next one takes the tickets, which keep their retries.
+ */
+export const UNTIL_IDLE_UNREACHABLE_MS = 10 * 60_000;
+
 /** Tries of the check that queues a ticket asked for again during its run (afterRun). */
 const AFTER_RUN_ATTEMPTS = 5;
 
@@ -24,6 +30,8 @@ export interface WorkerOptions {
   concurrency: number;
   /** Return once nothing is queued, waiting to retry or running. */
   untilIdle?: boolean;
+  /** With untilIdle: return once Zendesk has been unreachable this long (UNTIL_IDLE_UNREACHABLE_MS). */
+  giveUpUnreachableMs?: number;
   /** Return once this says so (checked every idleCheckMs), e.g. when given tickets are done. */
   stopWhen?: () => Promise<boolean>;
   /** Stop taking jobs; the pages in flight commit, then runWorker returns. */
@@ -48,6 +56,8 @@ export interface WorkerSummary {
   retrying: number;
   /** Set when a failure means no ticket can succeed (credentials): the caller exits 2. */
   fatal?: Error;
+  /** Set when untilIdle gave up on a Zendesk it could not reach: why, and for how long. */
+  gaveUp?: { reason: string; ms: number };
 }
 
 export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, options: WorkerOptions): Promise<WorkerSummary> {
@@ -233,8 +243,14 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
     const done = options.stopWhen ?? (options.untilIdle ? idle : undefined);
     if (!done) return;
     let idleChecks = 0;
+    const giveUpMs = options.giveUpUnreachableMs ?? UNTIL_IDLE_UNREACHABLE_MS;
     const check = async () => {
       if (stopping.signal.aborted) return;
+      // Held tickets never leave the queue, so an idle queue would never come.
+      if (options.untilIdle && gate.closedForMs() >= giveUpMs) {
+        summary.gaveUp = { reason: gate.reason(), ms: gate.closedForMs() };
+        return stop();
+      }
       try {
         // Twice in a row: a job finishing between two looks must not end the run early.
         idleChecks = (await done()) ? idleChecks + 1 : 0;

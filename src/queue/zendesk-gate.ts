@@ -20,6 +20,8 @@ export interface ZendeskGateOptions {
 export interface ZendeskGate {
   /** True while Zendesk cannot be reached: take no ticket. */
   readonly closed: boolean;
+  /** Milliseconds since the gate closed, 0 while open. */
+  closedForMs(): number;
   /** Milliseconds until the next probe (0 when open): how long a ticket taken now should wait. */
   msUntilProbe(): number;
   /** Why tickets wait while closed: the latest probe's error, for their status. */
@@ -79,6 +81,7 @@ export function createZendeskGate(options: ZendeskGateOptions): ZendeskGate {
       return closedSince > 0;
     },
     reason: () => `waiting for Zendesk: ${latest}`,
+    closedForMs: () => (closedSince > 0 ? Date.now() - closedSince : 0),
     msUntilProbe: () => (closedSince > 0 ? Math.max(0, nextProbeAt - Date.now()) : 0),
     close(error) {
       if (closedSince > 0) return;
