@@ -1,4 +1,5 @@
-import { runWorker } from '../queue/worker.ts';
+import { UsageError } from '../errors.ts';
+import { runWorker, UNTIL_IDLE_UNREACHABLE_MS } from '../queue/worker.ts';
 import { startBackfillWorker, type BackfillWorker } from '../queue/backfill-job.ts';
 import { waitForDatabase } from '../db/wait-for-database.ts';
 import { startHealthServer } from '../serve/health.ts';
@@ -9,8 +10,10 @@ import { openSyncRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
 
 export const work: Command = {
-  usage: 'convlog work [--concurrency N] [--until-idle] [--health-port N (or CONVLOG_HEALTH_PORT): /healthz and /metrics]',
-  options: { concurrency: { type: 'string' }, 'until-idle': { type: 'boolean' }, 'health-port': { type: 'string' } },
+  usage:
+    'convlog work [--concurrency N] [--until-idle [--give-up-after SECONDS (an unreachable Zendesk or Postgres; default 600)]] ' +
+    '[--health-port N (or CONVLOG_HEALTH_PORT): /healthz and /metrics]',
+  options: { concurrency: { type: 'string' }, 'until-idle': { type: 'boolean' }, 'give-up-after': { type: 'string' }, 'health-port': { type: 'string' } },
   async run(values, _positionals, ctx) {
     const config = ctx.config({ needZendesk: true });
     const concurrency = concurrencyFlag(values.concurrency, config.concurrency);
@@ -20,8 +23,12 @@ export const work: Command = {
         : ctx.env.CONVLOG_HEALTH_PORT?.trim()
           ? integerFlag('CONVLOG_HEALTH_PORT', ctx.env.CONVLOG_HEALTH_PORT.trim(), 0, 65_535)
           : undefined;
+    const untilIdle = Boolean(values['until-idle']);
+    if (values['give-up-after'] !== undefined && !untilIdle) throw new UsageError('--give-up-after applies only with --until-idle: a service waits for as long as an outage lasts');
+    // A run from cron must end; a service waits out any outage.
+    const giveUpMs = untilIdle ? integerFlag('--give-up-after', values['give-up-after'], UNTIL_IDLE_UNREACHABLE_MS / 1000, 86_400) * 1000 : undefined;
     // A worker outlives Postgres restarts; at start-up it waits for a server that is down.
-    if (config.databaseUrl && !(await waitForDatabase(config.databaseUrl, ctx.log, { signal: ctx.signal }))) return 0;
+    if (config.databaseUrl && !(await waitForDatabase(config.databaseUrl, ctx.log, { signal: ctx.signal, giveUpAfterMs: giveUpMs }))) return 0;
     const runtime = await openSyncRuntime(ctx, { supervise: true, schedule: true });
     let backfills: BackfillWorker | undefined;
     let health: RunningServer | undefined;
@@ -37,10 +44,11 @@ export const work: Command = {
       }
       // Scheduled backfills (convlog schedule) run here too, one at a time, beside the ticket syncs.
       backfills = await startBackfillWorker(runtime, ctx.log, ctx.signal);
-      ctx.log.info({ concurrency, untilIdle: Boolean(values['until-idle']) }, 'worker started');
+      ctx.log.info({ concurrency, untilIdle }, 'worker started');
       const summary = await runWorker(runtime.boss, runtime.database.pool, runtime.deps, {
         concurrency,
-        untilIdle: Boolean(values['until-idle']),
+        untilIdle,
+        giveUpUnreachableMs: giveUpMs,
         signal: ctx.signal,
         probeAtStart: true,
       });
@@ -56,7 +64,7 @@ export const work: Command = {
         );
         return 1;
       }
-      return summary.failed > 0 && values['until-idle'] ? 1 : 0;
+      return summary.failed > 0 && untilIdle ? 1 : 0;
     } finally {
       unwatch?.();
       await health?.close();
