@@ -59,3 +59,11 @@ export function quoted(value: unknown, max = 40): string {
   const { text: head, cut } = shorten(String(value), max);
   return `"${escapeUnprintable(head.replace(/["\\]/g, '\\$&'))}${cut ? '…' : ''}"`;
 }
+
+/**
+ * A count and its noun for a line of output, "1 ticket", "2 tickets"; `format` writes the number
+ * (`toLocaleString`, "about 1.2 million"). Every noun convlog counts takes an "s".
+ */
+export function counted(count: number, noun: string, format: (count: number) => string = String): string {
+  return `${format(count)} ${count === 1 ? noun : `${noun}s`}`;
+}

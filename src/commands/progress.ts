@@ -4,6 +4,7 @@
 // budgets may wait at once: the bar shows the wait that started last, then any still running.
 import { clearLine, cursorTo } from 'node:readline';
 import cliProgress from 'cli-progress';
+import { counted } from '../ids.ts';
 import { holdBottomLine, type Logger } from '../log.ts';
 import { logWait, waitMessage } from '../timing.ts';
 import type { OutputStream } from './types.ts';
@@ -54,7 +55,7 @@ export function createProgress(label: string, stream: OutputStream, options: { c
       stream: stream as NodeJS.WriteStream,
       format: (_options, params, payload: { events?: number; requests?: number }) => {
         const tail = waitText() ?? `ETA ${remaining}`;
-        const text = ` ${params.value}/${params.total} tickets${counts ? ` | ${payload.events ?? 0} events | ${payload.requests ?? 0} requests` : ''} | ${tail}`;
+        const text = ` ${params.value}/${counted(params.total, 'ticket')}${counts ? ` | ${counted(payload.events ?? 0, 'event')} | ${counted(payload.requests ?? 0, 'request')}` : ''} | ${tail}`;
         // The bar gives way to the text on a narrow terminal (a long line would be cut at its edge).
         const size = Math.max(10, Math.min(40, params.maxWidth - label.length - text.length - 3));
         const filled = Number.isFinite(params.progress) ? Math.round(Math.min(1, Math.max(0, params.progress)) * size) : 0;
@@ -101,7 +102,7 @@ export function createProgress(label: string, stream: OutputStream, options: { c
   let last = 0;
   let lastLine = '';
   const print = (state: ProgressState) => {
-    const line = `${label}: ${state.done}/${state.total} tickets${counts ? `, ${state.events} events, ${state.requests} requests` : ''}`;
+    const line = `${label}: ${state.done}/${counted(state.total, 'ticket')}${counts ? `, ${counted(state.events, 'event')}, ${counted(state.requests, 'request')}` : ''}`;
     if (line !== lastLine) stream.write(`${line}\n`);
     lastLine = line;
   };

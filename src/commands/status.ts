@@ -4,6 +4,7 @@ import { backfillStatus, describeBackfillStatus, scheduleStatus } from '../queue
 import { jobsByState } from '../queue/queue-stats.ts';
 import { openRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
+import { counted } from '../ids.ts';
 import { fullReadsOverdue } from '../db/full-read.ts';
 
 export const status: Command = {
@@ -41,11 +42,12 @@ export const status: Command = {
       ctx.out(`queue      ${n(q.queued)} queued, ${n(q.waiting_to_retry)} waiting to retry, ${n(q.running)} running, ${n(q.failed)} dead (retries exhausted)`);
       ctx.out(`tickets    ${Object.entries(report.tickets).map(([k, v]) => `${n(v)} ${k}`).join(', ')}`);
       const stored = report.stored;
-      const rows = (key: StoredTable) => (stored.estimated.includes(key) ? `about ${(stored[key] / 1e6).toFixed(1)} million` : n(stored[key]));
-      ctx.out(`stored     ${rows('events')} events, ${rows('authors')} authors, ${rows('attachments')} attachments, ${rows('thumbnails')} thumbnails`);
+      const rows = (key: StoredTable, noun: string) =>
+        counted(stored[key], noun, (count) => (stored.estimated.includes(key) ? `about ${(count / 1e6).toFixed(1)} million` : n(count)));
+      ctx.out(`stored     ${rows('events', 'event')}, ${rows('authors', 'author')}, ${rows('attachments', 'attachment')}, ${rows('thumbnails', 'thumbnail')}`);
       const c = report.context;
       ctx.out(
-        `context    ${n(c.tickets)} tickets (${n(c.deleted)} deleted), ${n(c.groups)} groups, ${n(c.brands)} brands, ${n(c.organizations)} organizations` +
+        `context    ${counted(c.tickets, 'ticket', n)} (${n(c.deleted)} deleted), ${counted(c.groups, 'group', n)}, ${counted(c.brands, 'brand', n)}, ${counted(c.organizations, 'organization', n)}` +
           (c.withoutRow > 0 ? `; ${n(c.withoutRow)} synced or queued ticket(s) without a ticket row yet (the next backfill or sync by id reads them)` : ''),
       );
       ctx.out(`last sync  ${report.lastSyncedAt ?? 'never'}`);
@@ -81,6 +83,6 @@ export function describeBudget(b: BudgetRow): string {
   if (b.others > 0) parts.push(`${n(b.others)} spent by other clients`);
   parts.push(b.pausedUntil ? `paused until ${b.pausedUntil}` : 'not paused');
   parts.push(`${n(b.totalRateLimited)} 429s seen`);
-  parts.push(`${n(b.totalTaken)} requests, ${n(b.totalWaits)} waits totalling ${(b.totalWaitMs / 1000).toFixed(1)} s`);
+  parts.push(`${counted(b.totalTaken, 'request', n)}, ${counted(b.totalWaits, 'wait', n)} totalling ${(b.totalWaitMs / 1000).toFixed(1)} s`);
   return `budget     ${b.name}: ${parts.join('; ')}`;
 }

@@ -1,3 +1,4 @@
+import { counted } from '../ids.ts';
 import { ticketStates } from '../db/ticket-status.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
 import { enqueueTickets } from '../queue/enqueue.ts';
@@ -100,7 +101,7 @@ export async function syncTickets(
   ctx.out(
     `synced ${count('synced')}, not_found ${count('not_found')}, forbidden ${count('forbidden')}, failed ${failed.length}` +
       (pending > 0 ? `, unfinished ${pending} (interrupted; they stay queued)` : '') +
-      ` | ${totals.events} events read with ${totals.requests} requests`,
+      ` | ${counted(totals.events, 'event')} read with ${counted(totals.requests, 'request')}`,
   );
   for (const f of failed.slice(0, 20)) ctx.out(`  ticket ${f.ticketId} failed: ${f.lastError}`);
   if (failed.length > 20) ctx.out(`  … and ${failed.length - 20} more: select * from zendesk.ticket_sync where status = 'failed'`);

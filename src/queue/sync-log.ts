@@ -2,6 +2,7 @@
 // each ticket (which one, how many events, how long); on a busy one, a line per ticket buries
 // everything else, so past a few tickets in a window the rest are summed up in one line at its end.
 
+import { counted } from '../ids.ts';
 import type { Logger } from '../log.ts';
 
 export interface SyncedTicket {
@@ -39,7 +40,7 @@ export function createSyncLog(log: Logger, options: SyncLogOptions = {}): SyncLo
       const { tickets, events, requests } = unsaid;
       // A window cut short by close() is as long as it lasted.
       const seconds = Math.max(1, Math.round((Date.now() - windowStart) / 1000));
-      log.info({ tickets, events, requests, seconds }, `synced ${tickets} more ticket(s) in the last ${seconds} s: ${events} events, ${requests} requests`);
+      log.info({ tickets, events, requests, seconds }, `synced ${counted(tickets, 'more ticket')} in the last ${seconds} s: ${counted(events, 'event')}, ${counted(requests, 'request')}`);
     }
     lines = 0;
     unsaid.tickets = unsaid.events = unsaid.requests = 0;

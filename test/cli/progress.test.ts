@@ -111,6 +111,29 @@ function fakeTerminal(columns = 120) {
 // Longer than the bar's redraw period (a tenth of a second).
 const settle = () => new Promise((resolve) => setTimeout(resolve, 250));
 
+describe('the progress lines', () => {
+  it('say "1 ticket", "1 event", "1 request", in a terminal and without one', async () => {
+    const { stream, screen } = fakeTerminal();
+    const bar = createProgress('sync', stream);
+    bar.update({ done: 1, total: 1, events: 1, requests: 1 });
+    bar.stop();
+    await settle();
+    expect(screen().join('\n')).toMatch(/ 1\/1 ticket \| 1 event \| 1 request \|/);
+
+    let written = '';
+    const plain = new Writable({
+      write(chunk: Buffer | string, _encoding, done) {
+        written += chunk.toString();
+        done();
+      },
+    });
+    const lines = createProgress('sync', Object.assign(plain, { isTTY: false }));
+    lines.update({ done: 0, total: 1, events: 1, requests: 1 });
+    lines.stop();
+    expect(written).toBe('sync: 0/1 ticket, 1 event, 1 request\n');
+  });
+});
+
 describe('the progress bar in a terminal', () => {
   it('writes log lines above the bar, never onto its line, and leaves one bar when it stops', async () => {
     const { stream, screen } = fakeTerminal();

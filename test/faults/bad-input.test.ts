@@ -62,7 +62,7 @@ async function snapshot(): Promise<Record<string, string>> {
 
 /** The error line, and any other line that is neither the command's usage nor sync's progress. */
 function linesOf(stderr: string) {
-  const lines = stderr.split('\n').filter((l) => l.trim() !== '' && !/^sync: \d+\/\d+ tickets/.test(l));
+  const lines = stderr.split('\n').filter((l) => l.trim() !== '' && !/^sync: \d+\/\d+ tickets?/.test(l));
   return { first: lines[0] ?? '', extra: lines.slice(1).filter((l) => !l.startsWith('usage: ')) };
 }
 

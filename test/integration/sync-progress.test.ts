@@ -105,4 +105,11 @@ describe('the summary of convlog sync', { timeout: 120_000 }, () => {
     expect(logRequests(fixture.sim)).toHaveLength(3);
     expect(result.stdout).toBe(`synced 1, not_found 0, forbidden 2, failed 0 | ${events} events read with 3 requests\n`);
   });
+
+  it('says "1 request", not "1 requests"', async () => {
+    fixture = await createFixture({ tickets: 5, forbidden: [2] }, { queue: [] });
+    const result = await runCli(['sync', '2'], { env: fixture.env });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe('synced 0, not_found 0, forbidden 1, failed 0 | 0 events read with 1 request\n');
+  });
 });

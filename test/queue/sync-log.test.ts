@@ -34,7 +34,7 @@ it('sums up the tickets past the per-ticket lines at the end of each window, and
   for (let id = 1; id <= 50; id++) syncLog.synced(ticket(id));
   expect(lines).toHaveLength(2);
   vi.advanceTimersByTime(10_000);
-  expect(lines[2]).toEqual({ level: 30, tickets: 48, events: 480, requests: 96, seconds: 10, msg: 'synced 48 more ticket(s) in the last 10 s: 480 events, 96 requests' });
+  expect(lines[2]).toEqual({ level: 30, tickets: 48, events: 480, requests: 96, seconds: 10, msg: 'synced 48 more tickets in the last 10 s: 480 events, 96 requests' });
   syncLog.synced(ticket(51));
   expect(lines[3]).toMatchObject({ ticketId: 51, msg: 'ticket synced' });
   // Nothing left unsaid: close adds no summary.
@@ -46,7 +46,8 @@ it('says what a window held when the worker stops before it ends', () => {
   const syncLog = createSyncLog(log(), { windowMs: 10_000, perTicketLines: 1 });
   syncLog.synced(ticket(1));
   vi.advanceTimersByTime(4_000);
-  syncLog.synced(ticket(2));
+  syncLog.synced({ ...ticket(2), events: 1, requests: 1 });
   syncLog.close();
-  expect(lines.map((l) => l.msg)).toEqual(['ticket synced', 'synced 1 more ticket(s) in the last 4 s: 10 events, 2 requests']);
+  // One of each is singular.
+  expect(lines.map((l) => l.msg)).toEqual(['ticket synced', 'synced 1 more ticket in the last 4 s: 1 event, 1 request']);
 });

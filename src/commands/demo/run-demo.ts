@@ -10,6 +10,7 @@ import type { Db } from '../../db/connection.ts';
 import { statusReport } from '../../db/status-report.ts';
 import { loadDemoRun, saveDemoRun, type DemoRun } from '../../db/sync-state.ts';
 import { ticketCount } from '../../db/ticket-status.ts';
+import { counted } from '../../ids.ts';
 import { UsageError } from '../../errors.ts';
 import { naturalHistoryEndSec, startSimulator } from '../../simulator/index.ts';
 import { createZendeskHttp, localBudget } from '../../zendesk/index.ts';
@@ -79,12 +80,12 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
       ctx.out('Summary');
       ctx.out(`  tickets    ${Object.entries(report.tickets).filter(([, v]) => v > 0).map(([k, v]) => `${n(v)} ${k}`).join(', ')}`);
       ctx.out(
-        `  stored     ${n(report.stored.events)} events, ${n(report.stored.authors)} authors, ` +
-          `${n(report.stored.attachments)} attachments, ${n(report.stored.thumbnails)} thumbnails`,
+        `  stored     ${counted(report.stored.events, 'event', n)}, ${counted(report.stored.authors, 'author', n)}, ` +
+          `${counted(report.stored.attachments, 'attachment', n)}, ${counted(report.stored.thumbnails, 'thumbnail', n)}`,
       );
       const rate = newEvents > 0 ? ` (${n(Math.round(newEvents / Math.max(syncSeconds, 0.001)))} events/s)` : '';
       ctx.out(
-        `  this run   ${n(newEvents)} new events with ${n(requests)} requests in ${syncSeconds.toFixed(1)} s${rate}; ` +
+        `  this run   ${counted(newEvents, 'new event', n)} with ${counted(requests, 'request', n)} in ${syncSeconds.toFixed(1)} s${rate}; ` +
           `elapsed ${((Date.now() - started) / 1000).toFixed(1)} s in all`,
       );
       if (newEvents === 0) ctx.out('             nothing new: each ticket already synced cost one request, and no row was rewritten');
@@ -140,7 +141,7 @@ async function claimDatabase(db: Db, tickets: number, where: string, dataDir: st
   const previous = await loadDemoRun(db);
   if (known > 0 && !previous) {
     throw new UsageError(
-      `the embedded database ${where} in ${dataDir} already holds ${known} tickets the demo did not sync; ` +
+      `the embedded database ${where} in ${dataDir} already holds ${counted(known, 'ticket')} the demo did not sync; ` +
         'it will not mix simulated tickets into them: run it with another data directory, e.g. CONVLOG_DATA_DIR=.convlog-demo npm run demo',
     );
   }
