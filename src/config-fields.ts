@@ -112,8 +112,16 @@ export function explicitSslMode(url: string): string {
   return url.slice(0, query) + url.slice(query).replace(/([?&])sslmode=(?:prefer|require|verify-ca)(?=&|$)/g, '$1sslmode=verify-full');
 }
 
-export const subdomain = optionalText.refine((v) => v === undefined || /^[a-z0-9][a-z0-9-]*$/i.test(v), {
-  message: 'must be the account name only, such as "acme" for https://acme.zendesk.com',
+/** A host name's label holds at most 63 characters (RFC 1035): a longer one cannot be looked up. */
+const MAX_LABEL = 63;
+
+export const subdomain = optionalText.superRefine((v, ctx) => {
+  if (v === undefined) return;
+  if (!/^[a-z0-9][a-z0-9-]*$/i.test(v)) {
+    ctx.addIssue({ code: 'custom', message: 'must be the account name only, such as "acme" for https://acme.zendesk.com' });
+  } else if (v.length > MAX_LABEL) {
+    ctx.addIssue({ code: 'custom', message: `has ${v.length} characters: a subdomain has at most ${MAX_LABEL}, got ${quoted(v)}` });
+  }
 });
 
 // convlog serve: webhooks

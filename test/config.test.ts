@@ -69,6 +69,13 @@ describe('loadConfig', () => {
     expect(message).toMatch(/CONVLOG_REDACT_SYSTEM_METADATA must be true or false, got "maybe"/);
   });
 
+  it('refuses a subdomain longer than a host name label (63 characters), in one line', () => {
+    expect(loadConfig({ ...account, ZENDESK_SUBDOMAIN: 'a'.repeat(63) }).zendesk?.baseUrl).toBe(`https://${'a'.repeat(63)}.zendesk.com`);
+    const message = problems({ ...account, ZENDESK_SUBDOMAIN: 'a'.repeat(64) });
+    expect(message).toMatch(/ZENDESK_SUBDOMAIN has 64 characters: a subdomain has at most 63, got "a{40}…"/);
+    expect(message.split('\n')).toHaveLength(1);
+  });
+
   it('needs no account unless the command calls Zendesk', () => {
     const config = loadConfig({});
     expect(config.zendesk).toBeUndefined();
