@@ -4,6 +4,7 @@ import pg from 'pg';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { Config } from '../config.ts';
 import { DatabaseUnavailable, errorMessage, networkErrorReason } from '../errors.ts';
+import { counted } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import { withinTime } from '../timing.ts';
 import { EMBEDDED_DATABASE, startEmbeddedPostgres } from './embedded.ts';
@@ -69,10 +70,21 @@ export async function connect(url: string, log: Logger, poolSize = 10): Promise<
   const where = describe(url);
   const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000 });
   // An idle client losing its server (a Postgres restart) must not crash the process;
-  // the next query gets a fresh connection.
+  // the next query gets a fresh connection. A restart ends every idle connection at once: the
+  // losses of a few seconds are one warning, with their count, rather than one line each.
   let closed = false;
+  const lost = { count: 0, err: '', timer: undefined as NodeJS.Timeout | undefined };
+  const warnLost = () => {
+    clearTimeout(lost.timer);
+    lost.timer = undefined;
+    if (lost.count > 0) log.warn({ connections: lost.count, err: lost.err }, `${counted(lost.count, 'idle Postgres connection')} lost`);
+    lost.count = 0;
+  };
   pool.on('error', (error) => {
-    if (!closed) log.warn({ err: errorMessage(error) }, 'idle Postgres connection lost');
+    if (closed) return;
+    if (lost.count++ === 0) lost.err = errorMessage(error);
+    // unref: a pending warning must not keep a finished command alive.
+    lost.timer ??= setTimeout(warnLost, LOST_WINDOW_MS).unref();
   });
   // The pool listens for errors on idle clients only. A checked-out client (a page being stored,
   // an advisory lock held for a backfill) that loses its server emits 'error' with no listener,
@@ -95,6 +107,7 @@ export async function connect(url: string, log: Logger, poolSize = 10): Promise<
     where,
     close: async () => {
       if (closed) return;
+      warnLost();
       closed = true;
       // pool.end() waits for every checked-out client: one never released must not hang the exit.
       const ended = await withinTime(pool.end().then(() => true), CLOSE_TIMEOUT_MS);
@@ -104,6 +117,8 @@ export async function connect(url: string, log: Logger, poolSize = 10): Promise<
 }
 
 const CLOSE_TIMEOUT_MS = 5_000;
+/** Idle connections lost within this long of the first are counted in its one warning. */
+const LOST_WINDOW_MS = 2_000;
 
 /** Runs one statement (create or drop a database) on a connection of its own to `adminUrl`. */
 export async function adminQuery(adminUrl: string, sql: string): Promise<void> {
