@@ -55,11 +55,18 @@ async function probe(url: string, timeoutMs: number, signal?: AbortSignal): Prom
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
   // A server going away mid-probe emits 'error' on the client as well as rejecting.
   client.on('error', () => {});
-  const abandon = () => void client.end().catch(() => {});
+  // node-postgres never settles a connect() that end() cut short: the abort ends the probe itself,
+  // or the wait would hang with nothing left to run and Node would exit 13.
+  let abandon = () => {};
+  const abandoned = new Promise<never>((_resolve, reject) => {
+    abandon = () => {
+      reject(new Error('stopped'));
+      void client.end().catch(() => {});
+    };
+  });
   signal?.addEventListener('abort', abandon, { once: true });
   try {
-    await client.connect();
-    await client.query('select 1');
+    await Promise.race([client.connect().then(() => client.query('select 1')), abandoned]);
     return undefined;
   } catch (error) {
     return error ?? new Error('connection failed');
