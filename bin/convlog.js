@@ -26,6 +26,26 @@ if (flags && typeof process.execve === 'function' && !/--max-(semi|old)-space-si
   process.execve(process.execPath, [process.execPath, ...process.execArgv, ...flags, ...process.argv.slice(1)], process.env);
 }
 
+// Loading a command takes a second or so before src/cli.ts puts its own SIGINT/SIGTERM handlers
+// in place, and a signal then ended the process without a word. From here on one is kept (the
+// loading does not even give it a turn before it is done); src/cli.ts then stops the command
+// before it starts, with one line, and the process ends below as that signal would have ended it
+// (exit status 130 or 143 in a shell; a clean stop for systemd). A signal during Node's own start,
+// before this line runs (twice with the re-exec above), still ends it at once.
+const program = {
+  signal: undefined,
+  stoppedBeforeStart: false,
+  releaseEarlySignals() {
+    process.off('SIGINT', keepEarlySignal);
+    process.off('SIGTERM', keepEarlySignal);
+  },
+};
+function keepEarlySignal(signal) {
+  program.signal ??= signal;
+}
+process.on('SIGINT', keepEarlySignal);
+process.on('SIGTERM', keepEarlySignal);
+
 // A reader that stops early (`convlog status | head -1`) closes the pipe; like any Unix tool,
 // convlog then has nothing left to say and must not die of an EPIPE stack. Later writes are
 // dropped, and the command still finishes and closes what it opened.
@@ -51,7 +71,9 @@ registerHooks({
   },
 });
 const { main } = await import('../src/cli.ts');
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2), undefined, program);
+program.releaseEarlySignals();
+if (program.stoppedBeforeStart) process.kill(process.pid, program.signal);
 // Everything is closed by now; a library timer or socket left behind must not keep a finished
 // command alive (the timer is unref'd, so a clean exit does not wait for it).
 setTimeout(() => process.exit(), 2_000).unref();

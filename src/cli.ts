@@ -1,4 +1,5 @@
 // Argument parsing and wiring only: each command lives in src/commands/.
+import { constants as osConstants } from 'node:os';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import pkg from '../package.json' with { type: 'json' };
 import { DEFAULT_READONLY_ROLE, DEFAULT_SERVE_PORT, LOG_LEVELS, loadConfig, processEnvironment, type LoadConfigOptions } from './config.ts';
@@ -49,12 +50,22 @@ function usage(): string {
   ].join('\n');
 }
 
+/** What bin/convlog.js hands the program: a signal that came before the command's own handlers. */
+export interface ProgramStart {
+  /** The first SIGINT or SIGTERM since bin/convlog.js started listening. */
+  signal: NodeJS.Signals | undefined;
+  /** Set when that signal stopped the command before it started: the process then ends by it. */
+  stoppedBeforeStart: boolean;
+  /** Stops listening in bin/convlog.js: the command's own handlers are in place. */
+  releaseEarlySignals(): void;
+}
+
 /**
  * Runs one command and returns its exit code. Without `io` it is the program: the process's
  * streams, environment and .env, and SIGINT/SIGTERM stop it. With `io` it runs inside another
  * process (tests run several at once), which stops it through `io.signal`.
  */
-export async function main(argv: string[], io?: CommandIo & { signal?: AbortSignal }): Promise<number> {
+export async function main(argv: string[], io?: CommandIo & { signal?: AbortSignal }, program?: ProgramStart): Promise<number> {
   const stdout = io?.stdout ?? process.stdout;
   const stderr = io?.stderr ?? process.stderr;
   const env = io?.env ?? processEnvironment();
@@ -118,8 +129,16 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
     if (io.signal?.aborted) controller.abort();
     io.signal?.addEventListener('abort', stop, { once: true });
   } else {
+    // Loading the command's modules gave no signal a turn: one sent meanwhile is handled now.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (program?.signal) {
+      program.stoppedBeforeStart = true;
+      stderr.write(`convlog ${name}: interrupted (${program.signal}) before starting; nothing was changed\n`);
+      return 128 + osConstants.signals[program.signal];
+    }
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    program?.releaseEarlySignals();
   }
 
   const ctx: CommandContext = {
