@@ -26,7 +26,7 @@ export const webhook: Command = {
     if (extra.length > 0) throw new UsageError(`unexpected argument ${quoted(extra[0])}`);
     if (action === 'create') {
       if (values.url === undefined) throw new UsageError('webhook create needs --url, the https address Zendesk will call (…/webhooks/zendesk)');
-      return create(endpointFrom(values.url), nameFrom(values.name), ctx);
+      return create(httpsEndpoint(endpointFrom(values.url), values.url), nameFrom(values.name), ctx);
     }
     if (action === 'test') {
       if (values.name !== undefined) throw new UsageError('--name is for webhook create');
@@ -49,6 +49,14 @@ function endpointFrom(value: unknown): string {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`--url must be an http(s) URL, got ${quoted(text, 100)}`);
   return url.toString();
+}
+
+/** Zendesk calls webhook endpoints over https only: a plain-http one would never be called. */
+function httpsEndpoint(endpoint: string, given: unknown): string {
+  if (new URL(endpoint).protocol === 'https:') return endpoint;
+  throw new UsageError(
+    `--url must be an https URL, got ${quoted(String(given), 100)}: Zendesk calls webhooks over https only (put a TLS-terminating proxy in front of convlog serve)`,
+  );
 }
 
 /** `--name`: Zendesk refuses a webhook without a name, in a message that does not say so. */

@@ -136,6 +136,11 @@ describe('convlog input', { timeout: 120_000 }, () => {
     expectShortRefusal(blank, 'webhook', /^convlog webhook: --name must not be empty/);
   });
 
+  it('webhook create refuses a plain-http --url, which Zendesk never calls, before asking Zendesk', async () => {
+    const result = await cli(['webhook', 'create', '--url', 'http://convlog.example.com/webhooks/zendesk']);
+    expectShortRefusal(result, 'webhook', /^convlog webhook: --url must be an https URL, got "http:\/\/convlog\.example\.com\/webhooks\/zendesk": Zendesk calls webhooks over https only/);
+  });
+
   it('a port in use or a host that cannot be listened on names the flag or variable that set it', async () => {
     const busy = net.createServer();
     await new Promise<void>((resolve) => busy.listen(0, resolve));

@@ -110,6 +110,12 @@ describe("webhook create, against the simulator's webhooks API", () => {
     sim.resetRequests();
     await expect(run(['create'], {}, env).result).rejects.toThrow(UsageError);
     await expect(run(['create'], { url: 'ftp://x' }, env).result).rejects.toThrow('--url must be an http(s) URL');
+    // Zendesk would never call a plain-http endpoint, not even a local one.
+    for (const url of ['http://convlog.example.com/webhooks/zendesk', 'http://127.0.0.1:8787/webhooks/zendesk']) {
+      await expect(run(['create'], { url }, env).result).rejects.toThrow(
+        `--url must be an https URL, got "${url}": Zendesk calls webhooks over https only (put a TLS-terminating proxy in front of convlog serve)`,
+      );
+    }
     await expect(run(['remove'], {}, env).result).rejects.toThrow('unknown webhook action "remove"');
     await expect(run([], {}, env).result).rejects.toThrow(UsageError);
     await expect(run(['test'], { ticket: 'abc' }, env).result).rejects.toThrow('--ticket must be a ticket id');
