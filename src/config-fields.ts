@@ -59,6 +59,17 @@ function badPort(url: string): string | undefined {
   return n >= 1 && n <= 65_535 ? undefined : `has port ${port}: a port is from 1 to 65535`;
 }
 
+/**
+ * The ports fetch will not connect to (the Fetch standard's "bad ports": other protocols' ports).
+ * Every request to one fails as "fetch failed", which reads like a network fault and is retried.
+ */
+const FETCH_BLOCKED_PORTS = new Set([
+  1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110, 111,
+  113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548,
+  554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566,
+  6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+]);
+
 // Never quoted in a message: a user name, password or query may hold a credential.
 export const httpUrl = optionalText.superRefine((v, ctx) => {
   if (v === undefined) return;
@@ -72,6 +83,10 @@ export const httpUrl = optionalText.superRefine((v, ctx) => {
   const port = badPort(v);
   if (port) return problem(port);
   if (!URL.canParse(v)) return problem('is not a valid URL: give one such as https://acme.zendesk.com');
+  const { port: given } = new URL(v);
+  if (FETCH_BLOCKED_PORTS.has(Number(given))) {
+    return problem(`has port ${given}, one Node's fetch never connects to (a port of another protocol, blocked by the Fetch standard): use another port`);
+  }
   // Request paths are appended to the base URL: a query or fragment would end up in the middle.
   if (/[?#]/.test(v)) return problem('must not have a query string (?...) or fragment (#...): give the root, such as https://acme.zendesk.com');
 });

@@ -48,6 +48,13 @@ describe('ZENDESK_BASE_URL', () => {
     expect(query.stderr).not.toContain('abcdef');
     expect(oneLine(fragment)).toBe(noQuery);
   });
+
+  it("refuses a port fetch never connects to, which failed every request as a retried \"fetch failed\"", async () => {
+    const result = await runCli(['sync', '1'], { env: { ...ACCOUNT, ZENDESK_BASE_URL: 'http://127.0.0.1:6000' } });
+    expect(oneLine(result)).toBe(
+      "convlog sync: ZENDESK_BASE_URL has port 6000, one Node's fetch never connects to (a port of another protocol, blocked by the Fetch standard): use another port (see .env.example)",
+    );
+  });
 });
 
 describe('numeric limits', () => {

@@ -14,7 +14,7 @@ let database: TestDatabase;
 let dir: string;
 
 // Credentials for commands that need them; nothing here gets as far as a request.
-const ZENDESK = { ZENDESK_BASE_URL: 'http://127.0.0.1:1', ZENDESK_EMAIL: 'agent@example.com', ZENDESK_API_TOKEN: 'unused-token' };
+const ZENDESK = { ZENDESK_BASE_URL: 'http://127.0.0.1:2', ZENDESK_EMAIL: 'agent@example.com', ZENDESK_API_TOKEN: 'unused-token' };
 const SECRET = 'a-webhook-secret-of-32-characters!';
 const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { env: { DATABASE_URL: database.url, ...ZENDESK, ...env } });
 
