@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 it('estimates a table past a million rows, says so, and counts the others', async () => {
-  const env = cliEnvFor(database.url, 'http://127.0.0.1:9');
+  const env = cliEnvFor(database.url, 'http://127.0.0.1:2');
   const json = await runCli(['status', '--json'], { env });
   expect(json.code, json.stderr).toBe(0);
   const { stored } = JSON.parse(json.stdout);
