@@ -95,7 +95,7 @@ describe('definitions', () => {
     ]);
   });
 
-  it('4. waiting for an answer: the customer wrote last, the ticket is not solved or closed, and not a bot-only chat', async () => {
+  it('4. waiting for an answer: the customer wrote last, the ticket is not solved or closed, and not a chat only a bot answers', async () => {
     // Customer, agent, customer: the customer wrote last.
     const lastByCustomer = (id: number) => [
       message('2024-04-01T10:00:00Z', visitor(`v-${id}`)),
@@ -114,10 +114,20 @@ describe('definitions', () => {
     for (const id of [145, 147]) await store(id, [message('2024-04-01T10:00:00Z', BOT), message('2024-04-01T10:01:00Z', visitor(`v-${id}`))]);
     await storeTicketStatus(database.db, 145, 'open');
     await storeTicketStatus(database.db, 147, 'solved');
+    // The bot transferred the conversation to an agent and none has written yet (handover_pending):
+    // the customer waits for a human, not on the bot, also after writing again.
+    await store(148, [message('2024-04-01T10:00:00Z', BOT), message('2024-04-01T10:01:00Z', visitor('v-148')), transferToAgent('2024-04-01T10:02:00Z')]);
+    await store(149, [
+      message('2024-04-01T10:00:00Z', BOT),
+      message('2024-04-01T10:01:00Z', visitor('v-149')),
+      transferToAgent('2024-04-01T10:02:00Z'),
+      message('2024-04-01T10:30:00Z', visitor('v-149')),
+    ]);
+    for (const id of [148, 149]) await storeTicketStatus(database.db, id, 'open');
 
     expect(
       await q(`select ticket_id::int as id, last_message_author_type as last, waiting_for_answer as agent, waiting_on_bot as bot
-                 from zendesk.ticket_conversations where ticket_id between 141 and 147 order by ticket_id`),
+                 from zendesk.ticket_conversations where ticket_id between 141 and 149 order by ticket_id`),
     ).toEqual([
       { id: 141, last: 'user', agent: true, bot: false },
       { id: 142, last: 'user', agent: false, bot: false },
@@ -126,6 +136,8 @@ describe('definitions', () => {
       { id: 145, last: 'user', agent: false, bot: true },
       { id: 146, last: 'agent', agent: false, bot: false },
       { id: 147, last: 'user', agent: false, bot: false },
+      { id: 148, last: 'user', agent: true, bot: false },
+      { id: 149, last: 'user', agent: true, bot: false },
     ]);
   });
 
