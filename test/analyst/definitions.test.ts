@@ -172,6 +172,15 @@ describe('definitions', () => {
         // No bot message: no outcome.
         { id: 155, bot_outcome: null, handover_requested_at: null, handed_over_at: null },
       ]);
+      // 152 and 154 have a bot and no handover, and are not contained: the column comments a BI
+      // tool shows must not call such a ticket contained, and must name the transfer.
+      const comments = Object.fromEntries(
+        (await q(`select a.attname as col, col_description(a.attrelid, a.attnum) as comment from pg_attribute a
+                   where a.attrelid = 'zendesk.ticket_conversations'::regclass and a.attname in ('bot_handed_over', 'bot_outcome')`)).map((r) => [r.col, r.comment]),
+      );
+      expect(comments.bot_handed_over).not.toMatch(/was contained/);
+      expect(comments.bot_handed_over).toMatch(/bot_outcome/);
+      expect(comments.bot_outcome).toMatch(/contained \(no agent message at all and no transfer to an agent pending/);
     });
 
     // The README's query must agree; until it reads bot_outcome it counts 152 and 154 as contained.
@@ -313,5 +322,9 @@ describe('definitions', () => {
       { day: '2024-05-03', tickets_active: 2, tickets_started: 0, events: 4, end_user_messages: 1, agent_messages: 2, bot_messages: 0, internal_notes: 1,
         messaging_events: 1, handovers: 1, agent_replies: 2, median_reply_wait_seconds: 61500, first_replies: 1, median_first_reply_seconds: 122400 },
     ]);
+    // The view's comment, which psql's \d+ and BI tools show, says the same: it once promised a row of zeros for such a day.
+    const [{ described }] = await q(`select obj_description('zendesk.daily_activity'::regclass, 'pg_class') as described`);
+    expect(described).toMatch(/a day without activity has no row/);
+    expect(described).not.toMatch(/zeros/);
   });
 });
