@@ -4,6 +4,7 @@
 // uses its own ticket ids and its own days, so the file's cases share one database.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_QUERIES } from '../../src/commands/demo/queries.ts';
 import { purgeTicket } from '../../src/db/purge.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { BOT, comment, message, storeTicket, storeTicketStatus, supportUser, transferToAgent, visitor } from './hand-written.ts';
@@ -154,6 +155,8 @@ describe('definitions', () => {
       await store(153, [bot('10:00:00'), customer(153, '10:01:00'), transfer('10:02:00'), agent('10:05:00')]);
       await store(154, [agent('10:00:00'), bot('10:01:00'), customer(154, '10:02:00')]);
       await store(155, [customer(155, '10:00:00'), agent('10:01:00')]);
+      // A greeting nobody answered: only the bot wrote. Contained, but no conversation a customer had.
+      await store(156, [bot('10:00:00')]);
     });
 
     it('names the outcome: contained, handover_pending, handed_over, agent_first, or none without a bot', async () => {
@@ -183,17 +186,23 @@ describe('definitions', () => {
       expect(comments.bot_outcome).toMatch(/contained \(no agent message at all and no transfer to an agent pending/);
     });
 
-    // The README's query must agree; until it reads bot_outcome it counts 152 and 154 as contained.
+    // The README's and the demo's queries must agree; until they read bot_outcome they counted 152 and 154 as contained.
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     const block = [...readme.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1]).find((sql) => /containment/i.test(sql));
-    it.skipIf(!block?.includes('bot_outcome'))("README's containment query counts only 'contained' as contained", async () => {
+    const demo = DEMO_QUERIES.find((query) => /containment/i.test(query.title))?.sql;
+    it.each([
+      ['README', block],
+      ['demo', demo],
+    ])("%s's containment query counts only 'contained' as contained, of the conversations a customer wrote in", async (_where, sql) => {
+      expect(sql).toContain('bot_outcome');
       const client = await database.pool.connect();
       try {
         await client.query('begin');
         // The query reads all of ticket_conversations: a temporary view narrows it to this case's tickets.
-        await client.query(`create temp view tc as select * from zendesk.ticket_conversations where ticket_id between 151 and 155`);
-        const { rows } = await client.query(block!.replace(/zendesk\.ticket_conversations/g, 'pg_temp.tc'));
-        // Four tickets had a bot (151-154); only 151 was contained: 25 %.
+        await client.query(`create temp view tc as select * from zendesk.ticket_conversations where ticket_id between 151 and 156`);
+        const { rows } = await client.query(sql!.replace(/zendesk\.ticket_conversations/g, 'pg_temp.tc'));
+        // Four conversations with a customer had a bot (151-154); only 151 was contained: 25 %.
+        // 156, where only the bot wrote, counts in neither (it would make it 2 of 5, 40 %).
         expect(rows.map((r) => ({ withBot: Number(r.tickets_with_bot), contained: Number(r.contained_by_bot), pct: Number(r.containment_pct) }))).toEqual([
           { withBot: 4, contained: 1, pct: 25 },
         ]);
