@@ -3,7 +3,9 @@
 -- activity (it has had no such row since migration 0014); bot_handed_over called every bot
 -- ticket without a handover contained (agent_first and handover_pending are not); sync_status
 -- listed not_found, which ticket_conversations never shows (a deleted ticket's tombstone is only
--- in ticket_sync); is_public said other events are always empty (a call recording says false).
+-- in ticket_sync), as ticket_status listed deleted and ticket_deleted said it can be true (a
+-- deleted ticket is in no view since migration 0016); is_public said other events are always
+-- empty (a call recording says false).
 COMMENT ON VIEW "zendesk"."daily_activity" IS 'One row per day (UTC) with any activity; a day without activity has no row: conversation volume, bot handovers and reply times over time.';
 --> statement-breakpoint
 COMMENT ON COLUMN "zendesk"."ticket_conversations"."bot_handed_over" IS 'True when an agent wrote to the customer after a bot had: the bot handed the conversation over to a human. Not the opposite of containment: see bot_outcome, where a ticket with had_bot and no handover is contained only when no agent wrote at all and no transfer to an agent is pending.';
@@ -21,3 +23,7 @@ COMMENT ON COLUMN "zendesk"."conversation_timeline"."is_public" IS 'True when th
 COMMENT ON COLUMN "zendesk"."conversation_events"."is_public" IS 'Whether the end user sees the event: public for comments and for other events whose metadata says; true for messaging messages, which Zendesk does not flag; empty when nothing says.';
 --> statement-breakpoint
 COMMENT ON COLUMN "zendesk"."conversation_timeline"."position" IS 'The event''s place in its ticket, 1 for the first: ordered by created_at, then received_at, then event id, then reference. Pending comments come after the ticket''s stored events, by created_at.';
+--> statement-breakpoint
+COMMENT ON COLUMN "zendesk"."ticket_conversations"."ticket_status" IS 'The ticket''s status in Zendesk (new, open, pending, hold, solved, closed), from zendesk.tickets. Empty until a backfill or a sync by id has read the ticket. A deleted ticket is not in this view. Not to be confused with sync_status, which is convlog''s.';
+--> statement-breakpoint
+COMMENT ON COLUMN "zendesk"."ticket_conversations"."ticket_deleted" IS 'False, or empty when the ticket''s row is not stored yet: a ticket Zendesk reported deleted is in no view (zendesk.tickets.deleted tells them apart). Kept so that queries naming it still run.';

@@ -129,6 +129,9 @@ describe('ticket_conversations', () => {
     const [{ described }] = await rows(`select col_description('zendesk.ticket_conversations'::regclass, attnum) as described
                                           from pg_attribute where attrelid = 'zendesk.ticket_conversations'::regclass and attname = 'sync_status'`);
     expect(described).toMatch(/Tickets deleted in Zendesk are not in this view: their tombstones \(not_found\) are in ticket_sync/);
+    const [{ deletedColumn }] = await rows(`select col_description('zendesk.ticket_conversations'::regclass, attnum) as "deletedColumn"
+                                              from pg_attribute where attrelid = 'zendesk.ticket_conversations'::regclass and attname = 'ticket_deleted'`);
+    expect(deletedColumn).toMatch(/^False, or empty when/);
     const [fresh] = await rows(`select max(sync_age) < interval '10 minutes' as fresh from zendesk.ticket_conversations`);
     expect(fresh.fresh).toBe(true);
   });
