@@ -71,8 +71,9 @@ async function readSql(positionals: string[], file: string | undefined, stdin: N
   return sql;
 }
 
-// int2, int4, int8, oid: right-aligned like psql does.
-const INTEGER_TYPES = new Set([21, 23, 20, 26]);
+// The types psql right-aligns: int2, int4, int8, oid, float4, float8, numeric, money. The
+// medians and minutes of README's examples are numeric: left-aligned, they read as text.
+const NUMBER_TYPES = new Set([21, 23, 20, 26, 700, 701, 1700, 790]);
 
 /** formatTable's lines; the last one is the row count. */
 function tableLines(result: ReadOnlyResult): string[] {
@@ -83,11 +84,8 @@ function tableLines(result: ReadOnlyResult): string[] {
     seen.set(c.name, n);
     return n === 1 ? c.name : `${c.name} (${n})`;
   });
-  const integer = result.columns.map((c) => INTEGER_TYPES.has(c.dataTypeID));
-  const rows = result.rows.map((row) =>
-    Object.fromEntries(names.map((name, i) => [name, integer[i] && row[i] !== null ? BigInt(row[i] as string) : row[i]])),
-  );
-  return formatTable(names, rows);
+  const rows = result.rows.map((row) => Object.fromEntries(names.map((name, i) => [name, row[i]])));
+  return formatTable(names, rows, result.columns.map((c) => NUMBER_TYPES.has(c.dataTypeID)));
 }
 
 /**

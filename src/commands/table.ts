@@ -1,9 +1,13 @@
 // Query results as a small plain-text table, the way psql prints them: numbers right-aligned,
 // everything else left-aligned, NULL as an empty cell.
 
-export function formatTable(columns: readonly string[], rows: readonly Record<string, unknown>[]): string[] {
+/**
+ * `numericColumns` says which columns hold numbers when the values cannot tell (convlog query prints
+ * them as text, as Postgres sends them); without it, a column of JS numbers is one.
+ */
+export function formatTable(columns: readonly string[], rows: readonly Record<string, unknown>[], numericColumns?: readonly boolean[]): string[] {
   const cells = rows.map((row) => columns.map((column) => cellText(row[column])));
-  const numeric = columns.map((_, i) => rows.length > 0 && rows.every((row) => isNumber(row[columns[i]])));
+  const numeric = numericColumns ?? columns.map((_, i) => rows.length > 0 && rows.every((row) => isNumber(row[columns[i]])));
   const widths = columns.map((column, i) => Math.max(column.length, ...cells.map((line) => line[i].length)));
   const pad = (text: string, i: number) => (numeric[i] ? text.padStart(widths[i]) : text.padEnd(widths[i]));
   const line = (values: string[]) => ` ${values.map(pad).join(' | ')}`.trimEnd();

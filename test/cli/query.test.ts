@@ -50,6 +50,22 @@ describe('convlog query', { timeout: 120_000 }, () => {
     expect(result.stderr).toBe('(2 rows)\n');
   });
 
+  it('right-aligns numeric and floating-point columns too, as psql does', async () => {
+    // README's medians are numeric (round(...)::numeric): they used to be left-aligned like text.
+    const result = await query([`select * from (values (1.5::numeric, 0.25::float8, 'a'), (10.125, 12.5, 'bb'), (null, null, null)) as t(n, f, s)`]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe(
+      [
+        ' n      | f    | s',
+        '--------+------+----',
+        '    1.5 | 0.25 | a',
+        ' 10.125 | 12.5 | bb',
+        '        |      |',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('--csv quotes commas, quotes and line breaks (RFC 4180) and keeps NULL apart from the empty string', async () => {
     const result = await query([AWKWARD, '--csv']);
     expect(result.code, result.stderr).toBe(0);
