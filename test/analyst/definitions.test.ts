@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_QUERIES } from '../../src/commands/demo/queries.ts';
 import { purgeTicket } from '../../src/db/purge.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { readmeQuery } from '../helpers/docs.ts';
 import { BOT, comment, message, storeTicket, storeTicketStatus, supportUser, transferToAgent, visitor } from './hand-written.ts';
 
 let database: TestDatabase;
@@ -302,6 +303,26 @@ describe('definitions', () => {
                               from zendesk.agent_replies group by 1 order by 1`);
     expect(direct.length).toBeGreaterThan(5);
     expect(await q(`select week, replies, median_wait_seconds, longest_wait_seconds from zendesk.weekly_reply_times order by week`)).toEqual(direct);
+  });
+
+  it("10. README's first reply by agent keeps two agents of the same name apart", async () => {
+    // Two Support agents both called Sam: 60 s on ticket 201, 600 s on 202.
+    await store(201, [comment('2024-08-01T10:00:00Z', supportUser('user', 601, 'Ana')), comment('2024-08-01T10:01:00Z', supportUser('agent', 501, 'Sam'))]);
+    await store(202, [comment('2024-08-01T10:00:00Z', supportUser('user', 602, 'Bo')), comment('2024-08-01T10:10:00Z', supportUser('agent', 502, 'Sam'))]);
+    const client = await database.pool.connect();
+    try {
+      await client.query('begin');
+      await client.query(`create temp view tc as select * from zendesk.ticket_conversations where ticket_id in (201, 202)`);
+      const { rows } = await client.query(readmeQuery('first_reply_agent_name AS agent').replace(/zendesk\.ticket_conversations/g, 'pg_temp.tc'));
+      // One row each, not one Sam with two tickets and a median of 330 s.
+      expect(rows.map((r) => ({ agent: r.agent, tickets: Number(r.tickets), median: Number(r.median_minutes) }))).toEqual([
+        { agent: 'Sam', tickets: 1, median: 1 },
+        { agent: 'Sam', tickets: 1, median: 10 },
+      ]);
+    } finally {
+      await client.query('rollback');
+      client.release();
+    }
   });
 
   it('8. daily_activity counts per UTC day, and a day without activity has no row', async () => {
