@@ -52,3 +52,24 @@ it('comments every column of every table and view in schema zendesk, in words', 
   // A sentence, not a placeholder.
   expect(rows.filter((r) => (r.comment ?? '').split(/\s+/).length < 3).map((r) => r.col)).toEqual([]);
 });
+
+it('says what the views do and README defines, where a comment once said otherwise (migration 0023)', async () => {
+  const column = async (view: string, name: string) =>
+    (
+      await database.pool.query<{ c: string }>(
+        `select col_description(attrelid, attnum) as c from pg_attribute where attrelid = $1::regclass and attname = $2`,
+        [`zendesk.${view}`, name],
+      )
+    ).rows[0].c;
+  // daily_activity has no row for a day without activity (test/analyst/definitions case 8); it promised zeros.
+  const daily = (await database.pool.query<{ c: string }>(`select obj_description('zendesk.daily_activity'::regclass, 'pg_class') as c`)).rows[0].c;
+  expect(daily).toMatch(/a day without activity has no row/);
+  expect(daily).not.toMatch(/zeros/);
+  // agent_first and handover_pending tickets have a bot and no handover, and are not contained.
+  expect(await column('ticket_conversations', 'bot_handed_over')).not.toMatch(/was contained/);
+  expect(await column('ticket_conversations', 'bot_handed_over')).toMatch(/bot_outcome/);
+  expect(await column('ticket_conversations', 'bot_outcome')).toMatch(/contained \(no agent message at all and no transfer to an agent pending/);
+  // A deleted ticket is in no view (test/analyst/views, the failed-tickets case): no not_found, no ticket_deleted = true.
+  expect(await column('ticket_conversations', 'sync_status')).toMatch(/Tickets deleted in Zendesk are not in this view: their tombstones \(not_found\) are in ticket_sync/);
+  expect(await column('ticket_conversations', 'ticket_deleted')).toMatch(/^False, or empty when/);
+});

@@ -125,13 +125,6 @@ describe('ticket_conversations', () => {
     expect(failed[1].last_error).toMatch(/expected an array of events/);
     const [tombstone] = await rows(`select status, deleted_how from zendesk.ticket_sync where ticket_id = $1`, [DELETED]);
     expect(tombstone).toEqual({ status: 'not_found', deleted_how: '404' });
-    // The column's comment, which BI tools show, says so instead of listing not_found among its values.
-    const [{ described }] = await rows(`select col_description('zendesk.ticket_conversations'::regclass, attnum) as described
-                                          from pg_attribute where attrelid = 'zendesk.ticket_conversations'::regclass and attname = 'sync_status'`);
-    expect(described).toMatch(/Tickets deleted in Zendesk are not in this view: their tombstones \(not_found\) are in ticket_sync/);
-    const [{ deletedColumn }] = await rows(`select col_description('zendesk.ticket_conversations'::regclass, attnum) as "deletedColumn"
-                                              from pg_attribute where attrelid = 'zendesk.ticket_conversations'::regclass and attname = 'ticket_deleted'`);
-    expect(deletedColumn).toMatch(/^False, or empty when/);
     const [fresh] = await rows(`select max(sync_age) < interval '10 minutes' as fresh from zendesk.ticket_conversations`);
     expect(fresh.fresh).toBe(true);
   });
