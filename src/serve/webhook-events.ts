@@ -25,6 +25,8 @@ export const SUBSCRIBED_EVENT_TYPES = [
   'created',
   'status_changed',
   'comment_redacted',
+  'comment_made_private',
+  'attachment_redacted_from_comment',
   'soft_deleted',
   'permanently_deleted',
   'undeleted',
@@ -34,8 +36,9 @@ export const SUBSCRIBED_EVENT_TYPES = [
 /** Bodies a trigger sends carry no type; they are named so in metrics and logs. */
 export const TRIGGER_TYPE = 'trigger';
 
-// Both change events already stored (text removed, made private): only a full re-read sees that.
-const FULL_REREAD = new Set(['comment_redacted', 'comment_made_private']);
+// Each changes events already stored (text or a file removed, a comment made private): a resumed
+// read of a long ticket never sees its earlier pages again, only a full re-read does.
+const FULL_REREAD = new Set(['comment_redacted', 'comment_made_private', 'attachment_redacted_from_comment']);
 const DELETED = new Set(['soft_deleted', 'permanently_deleted']);
 // Only a new comment is pending: a redacted one is already stored, and its full re-read corrects it.
 const COMMENT_ADDED = 'comment_added';

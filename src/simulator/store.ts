@@ -11,7 +11,7 @@ import type { ConversationEvent, ExportTicket, MalformedKind, TicketPatch } from
 
 /** A change a webhook subscription can report. */
 export type TicketChange =
-  | { ticketId: number; kind: 'comment_added' | 'comment_redacted'; event: ConversationEvent }
+  | { ticketId: number; kind: 'comment_added' | 'comment_redacted' | 'attachment_redacted_from_comment'; event: ConversationEvent }
   | { ticketId: number; kind: 'status_changed' | 'field_changed'; field: keyof TicketPatch; previous: unknown; current: unknown }
   | { ticketId: number; kind: 'created' | 'soft_deleted' | 'permanently_deleted' | 'undeleted' };
 
@@ -165,6 +165,7 @@ export class TicketStore {
     if (index < 0) throw new Error(`ticket ${ticketId} has no event with reference ${reference}`);
     const copy = structuredClone(this.eventAt(ticketId, index));
     const before = JSON.stringify(copy.content);
+    const filesBefore = JSON.stringify(copy.attachments);
     edit(copy);
     const base = this.baseSize(ticketId);
     if (index >= base) this.#appended.get(ticketId)![index - base] = copy;
@@ -174,8 +175,10 @@ export class TicketStore {
       this.#edits.set(ticketId, edits);
     }
     this.markChanged(ticketId);
-    // An edit that changes what was written is a redaction; one that only drops an attachment is not.
+    // An edit that changes what was written is a redaction; one that changes only the files is
+    // Zendesk's attachment redaction (the file dropped, or replaced by an empty redacted.txt).
     if (JSON.stringify(copy.content) !== before) this.#emit({ ticketId, kind: 'comment_redacted', event: structuredClone(copy) });
+    else if (JSON.stringify(copy.attachments) !== filesBefore) this.#emit({ ticketId, kind: 'attachment_redacted_from_comment', event: structuredClone(copy) });
   }
 
   /** References are built from the index, so try the index they encode before scanning. */

@@ -24,12 +24,12 @@ const FIELD_EVENTS: Record<keyof TicketPatch, string> = {
 };
 
 /**
- * Every event type a webhook may subscribe to: those the simulator publishes, and `merged`, which
- * Zendesk has and the simulator never sends (it merges no tickets). `conditional_ticket_events`
- * (triggers) is accepted too.
+ * Every event type a webhook may subscribe to: those the simulator publishes, and `merged` and
+ * `comment_made_private`, which Zendesk has and the simulator never sends (it merges no tickets
+ * and changes no comment's visibility). `conditional_ticket_events` (triggers) is accepted too.
  */
 export const EVENT_TYPES = [
-  ...new Set(['comment_added', 'comment_redacted', 'soft_deleted', 'permanently_deleted', 'undeleted', 'created', 'merged', ...Object.values(FIELD_EVENTS)].map((name) => PREFIX + name)),
+  ...new Set(['comment_added', 'comment_redacted', 'comment_made_private', 'attachment_redacted_from_comment', 'soft_deleted', 'permanently_deleted', 'undeleted', 'created', 'merged', ...Object.values(FIELD_EVENTS)].map((name) => PREFIX + name)),
 ];
 
 export interface WebhookEvent {
@@ -101,6 +101,8 @@ function eventBody(change: TicketChange): Record<string, unknown> {
     case 'comment_added':
     case 'comment_redacted':
       return commentOf(change.event);
+    case 'attachment_redacted_from_comment':
+      return { comment: { id: change.event.id } };
     case 'status_changed':
     case 'field_changed': {
       const show = (value: unknown) => (change.field === 'status' || change.field === 'priority' || change.field === 'type' ? upper(value) : value);

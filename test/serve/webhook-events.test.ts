@@ -22,6 +22,7 @@ describe('webhookAction', () => {
     ['merged', 'sync'],
     ['comment_redacted', 'full'],
     ['comment_made_private', 'full'],
+    ['attachment_redacted_from_comment', 'full'],
     ['soft_deleted', 'deleted'],
     ['permanently_deleted', 'deleted'],
     // A ticket change Zendesk adds later still means the ticket changed.
@@ -32,6 +33,11 @@ describe('webhookAction', () => {
 
   it('subscribes to every type it maps', () => {
     for (const type of SUBSCRIBED_EVENT_TYPES) expect(webhookAction({ type, id: 'e', detail: { id: 5 } }).kind).not.toBe('ignore');
+  });
+
+  it('subscribes to every change of stored events and every deletion: without them a redaction waits for the next full read', () => {
+    const types = ['comment_redacted', 'comment_made_private', 'attachment_redacted_from_comment', 'soft_deleted', 'permanently_deleted', 'undeleted'];
+    expect(SUBSCRIBED_EVENT_TYPES).toEqual(expect.arrayContaining(types.map((t) => `zen:event-type:ticket.${t}`)));
   });
 
   it('takes the ticket id from detail.id, else from the subject', () => {
