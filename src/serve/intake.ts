@@ -9,7 +9,7 @@
 // nothing (a ticket never has two jobs) and finds its pending comment already written.
 import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/connection.ts';
-import { addPendingCommentsSkippingRefused, type PendingComment } from '../db/pending-comments.ts';
+import { addPendingCommentsSkippingRefused, removePendingComments, type PendingComment } from '../db/pending-comments.ts';
 import type { ReplayStore } from '../db/webhook-deliveries.ts';
 import type { Logger } from '../log.ts';
 import { enqueueTickets, WEBHOOK_PRIORITY } from '../queue/enqueue.ts';
@@ -74,6 +74,13 @@ export function createIntake(boss: PgBoss, db: Db, deliveries: ReplayStore, opti
     for (const { comment, sqlstate } of refused) {
       log.warn({ ticketId: comment.ticketId, commentId: comment.commentId, sqlstate }, 'pending comment not recorded: Postgres refused a value; the ticket is queued all the same');
     }
+    // A redaction (or a comment made private) may be of a pending comment, whose text would
+    // otherwise stay shown until the ticket's next sync finishes, which a failing or forbidden
+    // ticket never does. After the batch's own comments: one added and redacted in the same
+    // moment goes too. The full re-read stores the ticket's events as they are now.
+    const redacted = [...new Set(fresh.filter((w) => w.delivery.full).map((w) => w.delivery.ticketId))];
+    const dropped = await removePendingComments(db, redacted);
+    if (dropped > 0) log.info({ tickets: redacted, pendingComments: dropped }, 'pending comments dropped: their ticket had a comment or attachment redacted (or a comment made private); its full re-read stores what Zendesk keeps');
     // Full re-reads first: with one job per ticket, a plain sync queued first would take the
     // ticket's place and the redaction would never be read.
     for (const full of [true, false]) {

@@ -77,3 +77,32 @@ it('an attachment redacted in a long ticket leaves attachments, thumbnails and r
   expect(stored.raw).not.toContain(file.file_name);
   expect(stored.raw).not.toContain(file.content_url);
 });
+
+it('a comment redacted while pending leaves pending_comments and the timeline as serve answers, before any sync', async () => {
+  const ticketId = 2;
+  await syncTicket(deps, ticketId);
+  const [added] = sim.appendEvents(ticketId, 1);
+  await sim.webhooks.settled();
+  const said = (added.content as { body?: string; text?: string }).body ?? (added.content as { text?: string }).text ?? '';
+  expect(said).not.toBe('');
+  const pending = () => query(`select comment_id from zendesk.pending_comments where ticket_id = $1`, [ticketId]);
+  expect(await pending()).toEqual([{ comment_id: added.id }]);
+
+  sim.editEvent(ticketId, added.reference, (e) => {
+    const content = e.content as { body?: string; text?: string };
+    if (typeof content.body === 'string') content.body = '▇▇▇▇';
+    if (typeof content.text === 'string') content.text = '▇▇▇▇';
+  });
+  await sim.webhooks.settled();
+  expect(sim.webhooks.deliveries.at(-1)).toMatchObject({ type: 'zen:event-type:ticket.comment_redacted', ticketId, status: 200 });
+  // Nothing has synced the ticket yet: its job waits, now as a full re-read.
+  expect(await query(`select data->>'full' as full from pgboss.job where name = 'ticket-sync' and state = 'created'`)).toEqual([{ full: 'true' }]);
+  expect(await pending()).toEqual([]);
+  const shown = await query<{ body_text: string | null }>(`select body_text from zendesk.conversation_timeline where ticket_id = $1`, [ticketId]);
+  expect(shown.map((r) => r.body_text).join('\n')).not.toContain(said);
+
+  expect((await work()).synced).toBe(1);
+  const [stored] = await query<{ raw: string; body_text: string }>(`select raw::text as raw, body_text from zendesk.conversation_events where reference = $1`, [added.reference]);
+  expect(stored.body_text).toBe('▇▇▇▇');
+  expect(stored.raw).not.toContain(said);
+});
