@@ -65,7 +65,7 @@ export async function forgetCursor(db: Db, ticketId: number): Promise<void> {
 }
 
 /**
- * Marks the ticket synced (and clears a tombstone: an undeleted ticket is live again), brings
+ * Marks the ticket synced (and clears a tombstone and a deleted ticket row: an undeleted ticket is live again), brings
  * its per-ticket analyst answers up to date and clears the pending comments this run read.
  * `fullRead`: this run read the log from its first event. `db` should be a transaction, so the
  * answers and the pending comments change together with the status.
@@ -75,6 +75,10 @@ export async function finishRun(db: Pick<Db, 'update' | 'execute'>, ticketId: nu
   await refreshTicketAnalytics(db, [ticketId]);
   // The comments webhooks announced that this run has read are stored events now.
   await clearConfirmedComments(db, ticketId);
+  // Zendesk served the log, so the ticket is not deleted (any more): a ticket row recording its
+  // deletion (kept under CONVLOG_ON_DELETE=keep) would hide it from ticket_conversations while its
+  // events count everywhere else. Without a row, the next backfill or read by id stores it as it is now.
+  await db.execute(sql`delete from zendesk.tickets where id = ${ticketId} and deleted`);
   const [row] = await db
     .update(ticketSync)
     .set({

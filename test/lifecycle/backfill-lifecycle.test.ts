@@ -93,3 +93,34 @@ it('queues long tickets whose last full read is too old for a full read, oldest 
   ]);
   expect(result.fullReads).toBe(2);
 });
+
+it('under keep, a ticket the export reported deleted that is restored and synced counts in every view again, before any backfill', async () => {
+  const keep = { ...f.deps, onDelete: 'keep' as const };
+  const keepBackfill = () =>
+    runBackfill(
+      { db: f.database.db, pool: f.database.pool, boss: f.boss, http: f.deps.http, budget: localBudget(), accountBudget: localBudget(), log: silentLogger, onDelete: 'keep' },
+      { since: nowSec() - 400 * DAY },
+    );
+  const { rows: live } = await f.database.pool.query<{ id: number }>(
+    `select ticket_id::int as id from zendesk.conversation_events e
+      where not exists (select from zendesk.ticket_sync s where s.ticket_id = e.ticket_id and s.deleted_at is not null)
+      group by 1 order by 1 limit 1`,
+  );
+  const ticketId = live[0].id;
+  const events = await count('select count(*)::int as n from zendesk.conversation_events where ticket_id = $1', [ticketId]);
+  const inViews = async () => ({
+    conversations: await count('select count(*)::int as n from zendesk.ticket_conversations where ticket_id = $1', [ticketId]),
+    timeline: await count('select count(*)::int as n from zendesk.conversation_timeline where ticket_id = $1', [ticketId]),
+  });
+  expect(await inViews()).toEqual({ conversations: 1, timeline: events });
+
+  f.sim.deleteTicket(ticketId);
+  await keepBackfill();
+  expect(await inViews()).toEqual({ conversations: 0, timeline: 0 });
+
+  // Restored in Zendesk; its undeleted webhook gets it synced before any backfill runs.
+  f.sim.restoreTicket(ticketId);
+  expect((await syncTicket(keep, ticketId)).status).toBe('synced');
+  expect(await inViews()).toEqual({ conversations: 1, timeline: events });
+  expect(await count('select count(*)::int as n from zendesk.tickets where id = $1 and deleted', [ticketId])).toBe(0);
+});
