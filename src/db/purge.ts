@@ -29,12 +29,16 @@ export interface PurgeResult {
 }
 
 const REASONS: Record<DeletedHow, string> = {
-  '404': 'Zendesk answered 404: the ticket was deleted or never existed; its stored rows were removed',
-  export: 'the incremental export reported the ticket deleted; its stored rows were removed',
+  '404': 'Zendesk answered 404: the ticket was deleted or never existed',
+  export: 'the incremental export reported the ticket deleted',
   'purge command': 'removed on request (convlog purge)',
 };
 
-const KEPT = ' (kept and marked deleted: CONVLOG_ON_DELETE=keep)';
+// What became of the rows, after the reason: a tombstone under keep must not say they are gone.
+const OUTCOME: Record<OnDelete, string> = {
+  purge: '; its stored rows were removed',
+  keep: '; its stored rows were kept, marked deleted (CONVLOG_ON_DELETE=keep)',
+};
 
 /** Removes (or marks) one ticket's rows and leaves its tombstone, in one transaction. */
 export async function purgeTicket(db: Db, ticketId: number, options: PurgeOptions): Promise<PurgeResult> {
@@ -100,7 +104,7 @@ export async function purgeTicketsIn(
   // Under keep too: a pending comment has no deleted_at to mark, and the timeline would show it.
   await removePendingComments(tx, unique);
   await refreshTicketAnalytics(tx, unique);
-  const reason = REASONS[options.how] + (mode === 'keep' ? KEPT : '');
+  const reason = REASONS[options.how] + (options.how === 'purge command' ? '' : OUTCOME[mode]);
   // not_found, the status a 404 always had: a tombstone is a ticket convlog holds nothing current of.
   // The cursor goes, so a ticket that comes back (undeleted) is read again from its first event.
   await tx.execute(sql`

@@ -81,7 +81,8 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
     if (!settled) throw error;
     if (settled.status === 'not_found') {
       const removed = await purgeTicket(deps.db, ticketId, { how: '404', mode });
-      log.info({ ...removed, mode }, 'Zendesk answered 404: the ticket is gone; its stored rows were removed (or marked, under keep)');
+      const outcome = mode === 'keep' ? 'its stored rows were kept, marked deleted (CONVLOG_ON_DELETE=keep)' : 'its stored rows were removed';
+      log.info({ ...removed, mode }, `Zendesk answered 404: the ticket is gone; ${outcome}`);
     } else {
       await recordStatus(deps.db, ticketId, settled);
     }

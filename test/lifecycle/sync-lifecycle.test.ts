@@ -57,6 +57,9 @@ it('under keep, a 404 marks the rows instead and no view counts them', async () 
   await syncTicket({ ...deps, onDelete: 'keep' }, 7);
   fixture.sim.setOptions({ deleted: [] });
   expect(await eventCount(7)).toBe(6);
+  // The tombstone says what became of the rows: kept, not removed.
+  const [{ last_error: reason }] = await query<{ last_error: string }>('select last_error from zendesk.ticket_sync where ticket_id = 7');
+  expect(reason).toBe('Zendesk answered 404: the ticket was deleted or never existed; its stored rows were kept, marked deleted (CONVLOG_ON_DELETE=keep)');
   const live = await query('select 1 from zendesk.conversation_events where ticket_id = 7 and deleted_at is null');
   expect(live).toEqual([]);
   for (const view of ['conversation_timeline', 'ticket_conversations', 'attachments_with_context', 'agent_replies']) {
