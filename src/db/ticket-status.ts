@@ -158,14 +158,16 @@ export async function ticketStates(db: Db, ticketIds: readonly number[]): Promis
  * `full` sticks until the mark is taken. Returns the ids marked, for the caller to queue again
  * if their job has ended meanwhile.
  */
-export async function requestSyncAgain(db: Db, ticketIds: readonly number[], full: boolean): Promise<number[]> {
+export async function requestSyncAgain(db: Db, ticketIds: readonly number[], full: boolean, options: { runningOnly?: boolean } = {}): Promise<number[]> {
   const marked: number[] = [];
+  // runningOnly: only tickets a run holds now (a ticket that is not syncing has no run to end).
+  const statuses = options.runningOnly ? sql`status = 'syncing'` : sql`status <> 'queued'`;
   for (let i = 0; i < ticketIds.length; i += BATCH) {
     const ids = idArray(ticketIds.slice(i, i + BATCH));
     const { rows } = await db.execute<{ ticket_id: string }>(sql`
       update zendesk.ticket_sync
          set sync_again_at = clock_timestamp(), sync_again_full = sync_again_full or ${full}, updated_at = now()
-       where ticket_id = any(${ids}) and status <> 'queued'
+       where ticket_id = any(${ids}) and ${statuses}
       returning ticket_id`);
     marked.push(...rows.map((r) => Number(r.ticket_id)));
   }

@@ -12,6 +12,7 @@ import { forgetLegacyResync, loadExportPosition, loadLegacyResync, saveLastBackf
 import { saveExportPage } from '../db/tickets.ts';
 import { ticketsDueForFullRead } from '../db/full-read.ts';
 import { purgeTicketsIn } from '../db/purge.ts';
+import { requestSyncAgain } from '../db/ticket-status.ts';
 import { inTransaction } from '../db/transaction.ts';
 import type { OnDelete } from '../config.ts';
 import { BackfillBusy, BackfillFailed, errorMessage, UsageError } from '../errors.ts';
@@ -146,6 +147,11 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
         // Zendesk deleted them: their conversation rows go too (or are marked, under keep), in
         // the transaction that moves the position past them, so a crash cannot skip the purge.
         await inTransaction(db, async (tx) => {
+          // A run of a deleted ticket may have read its last page before the deletion: it would
+          // store that page after the purge below and end synced, and no later export lists the
+          // ticket again. Marked, its worker queues it once more as the run ends, and that run
+          // meets the 404. First: this page's rows record every deleted ticket not_found.
+          if (deleted.length > 0) await requestSyncAgain(tx, deleted, false, { runningOnly: true });
           await saveExportPage(tx, rows, {
             cursor: page.afterCursor,
             ...(page.afterCursor === null && 'startTime' in start ? { startTime: start.startTime } : {}),
