@@ -79,14 +79,16 @@ export async function purgeTicketsIn(
   const removed: PurgeResult = { events: 0, attachments: 0, thumbnails: 0, authors: 0 };
 
   // The row locks make a worker's startRun wait for this transaction, so no run starts in between.
-  const { rows: known } = await tx.execute<{ ticket_id: string; status: string }>(sql`
-    select ticket_id, status from zendesk.ticket_sync where ticket_id = any(${ids}) order by ticket_id for update`);
+  const { rows: known } = await tx.execute<{ ticket_id: string; status: string; tombstone: boolean }>(sql`
+    select ticket_id, status, deleted_at is not null as tombstone from zendesk.ticket_sync where ticket_id = any(${ids}) order by ticket_id for update`);
   const active = known.filter((r) => r.status === 'queued' || r.status === 'syncing').map((r) => Number(r.ticket_id));
   if (options.refuseActive && active.length > 0) return { removed, refused: active, held: [] };
   const held = await ticketsHoldingRows(tx, ids);
   // An id convlog never heard of (no ticket_sync row, no row) gets no tombstone: it would record
-  // a removal that never happened, and would not keep a later sync from storing the ticket.
-  const heard = new Set([...known.map((r) => Number(r.ticket_id)), ...held]);
+  // a removal that never happened, and would not keep a later sync from storing the ticket. Nor
+  // is an erasure request that found nothing written over a tombstone already there: it would
+  // replace how and when Zendesk's deletion was learned with a removal that never happened.
+  const heard = new Set([...known.filter((r) => !(r.tombstone && options.how === 'purge command')).map((r) => Number(r.ticket_id)), ...held]);
   const tombstoned = idArray(unique.filter((id) => heard.has(id)));
 
   if (mode === 'purge') {

@@ -97,6 +97,19 @@ it('counts only tickets that held rows as purged, names the others, and leaves n
   expect(await sync(998)).toEqual([]);
 });
 
+it('leaves the tombstone of a ticket Zendesk deleted as it was when there was nothing left to purge', async () => {
+  fixture.sim.deleteTicket(5);
+  expect((await syncTicket(fixture.deps, 5)).status).toBe('not_found');
+  const tombstone = () => query('select status, deleted_how, deleted_at, last_error from zendesk.ticket_sync where ticket_id = 5');
+  const before = await tombstone();
+  expect(before).toEqual([expect.objectContaining({ status: 'not_found', deleted_how: '404' })]);
+  const output: string[] = [];
+  expect(await purge.run({}, ['5'], purgeContext(output))).toBe(0);
+  expect(output).toEqual(['nothing purged: no rows stored for ticket(s) 5']);
+  // Not "removed on request" now: nothing was, and how and when Zendesk's deletion was learned stays.
+  expect(await tombstone()).toEqual(before);
+});
+
 it('under keep, purgeTicket marks the rows, keeps the authors, and no view counts the ticket', async () => {
   const authorsBefore = await query('select count(*) from zendesk.authors');
   const removed = await purgeTicket(fixture.database.db, 6, { how: '404', mode: 'keep' });
