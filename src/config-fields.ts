@@ -134,6 +134,9 @@ export const subdomain = optionalText.superRefine((v, ctx) => {
   if (v === undefined) return;
   if (!/^[a-z0-9][a-z0-9-]*$/i.test(v)) {
     ctx.addIssue({ code: 'custom', message: 'must be the account name only, such as "acme" for https://acme.zendesk.com' });
+  } else if (v.endsWith('-')) {
+    // A host name label ends with a letter or digit (RFC 1123): the lookup would fail on every request.
+    ctx.addIssue({ code: 'custom', message: `must not end with "-", got ${quoted(v)}` });
   } else if (v.length > MAX_LABEL) {
     ctx.addIssue({ code: 'custom', message: `has ${v.length} characters: a subdomain has at most ${MAX_LABEL}, got ${quoted(v)}` });
   }

@@ -76,6 +76,11 @@ describe('loadConfig', () => {
     expect(message.split('\n')).toHaveLength(1);
   });
 
+  it('refuses a subdomain ending with a hyphen, which no host name does', () => {
+    expect(loadConfig({ ...account, ZENDESK_SUBDOMAIN: 'acme-support' }).zendesk?.baseUrl).toBe('https://acme-support.zendesk.com');
+    expect(problems({ ...account, ZENDESK_SUBDOMAIN: 'acme-' })).toMatch(/^ZENDESK_SUBDOMAIN must not end with "-", got "acme-"/);
+  });
+
   it('needs no account unless the command calls Zendesk', () => {
     const config = loadConfig({});
     expect(config.zendesk).toBeUndefined();
