@@ -1,7 +1,9 @@
 // Removing what Zendesk no longer has. A ticket that is gone (a 404, the export, a webhook, an
 // erasure request through `convlog purge`) loses its events, attachments, thumbnails and ticket
 // row in one transaction, and ticket_sync keeps a tombstone saying when and how we learned it.
-// Under CONVLOG_ON_DELETE=keep the rows stay, marked deleted_at, and the views skip them.
+// Under CONVLOG_ON_DELETE=keep the rows stay, marked deleted_at, and the views skip them: but
+// not a permanent deletion, which is how Zendesk erases data (GDPR requests and the like), and
+// a copy outliving it would be a liability: its rows go under keep as under purge.
 // Authors are personal data too: under purge, those the removed rows named and nothing else
 // names any more go with them.
 import { sql, type SQL } from 'drizzle-orm';
@@ -32,12 +34,18 @@ const REASONS: Record<DeletedHow, string> = {
   '404': 'Zendesk answered 404: the ticket was deleted or never existed',
   export: 'the incremental export reported the ticket deleted',
   'purge command': 'removed on request (convlog purge)',
+  '404: permanently deleted': 'Zendesk answered 404 after a permanently_deleted webhook: the ticket was erased',
+  'export: permanently deleted': 'the incremental export reported the ticket permanently deleted (scrubbed)',
 };
 
+/** Zendesk's erasures: their rows are removed whatever CONVLOG_ON_DELETE says. */
+const PERMANENT: ReadonlySet<DeletedHow> = new Set(['404: permanently deleted', 'export: permanently deleted']);
+
 // What became of the rows, after the reason: a tombstone under keep must not say they are gone.
-const OUTCOME: Record<OnDelete, string> = {
+const OUTCOME: Record<OnDelete | 'permanent', string> = {
   purge: '; its stored rows were removed',
   keep: '; its stored rows were kept, marked deleted (CONVLOG_ON_DELETE=keep)',
+  permanent: '; its stored rows were removed, whatever CONVLOG_ON_DELETE says',
 };
 
 /** Removes (or marks) one ticket's rows and leaves its tombstone, in one transaction. */
@@ -52,6 +60,8 @@ export interface PurgeOutcome {
   refused: number[];
   /** Of the ids asked for, those that held rows (events, files, a ticket row, pending comments). */
   held: number[];
+  /** The tickets removed as permanently deleted (their how, or a 404 after a permanently_deleted webhook). */
+  permanent: number[];
 }
 
 /**
@@ -75,47 +85,96 @@ export async function purgeTicketsIn(
 ): Promise<PurgeOutcome> {
   const unique = [...new Set(ticketIds)];
   const ids = idArray(unique);
-  const mode = options.mode ?? 'purge';
   const removed: PurgeResult = { events: 0, attachments: 0, thumbnails: 0, authors: 0 };
 
   // The row locks make a worker's startRun wait for this transaction, so no run starts in between.
-  const { rows: known } = await tx.execute<{ ticket_id: string; status: string; tombstone: boolean }>(sql`
-    select ticket_id, status, deleted_at is not null as tombstone from zendesk.ticket_sync where ticket_id = any(${ids}) order by ticket_id for update`);
+  const { rows: known } = await tx.execute<{ ticket_id: string; status: string; tombstone: boolean; reported: boolean }>(sql`
+    select ticket_id, status, deleted_at is not null as tombstone, permanent_deletion_reported_at is not null as reported
+      from zendesk.ticket_sync where ticket_id = any(${ids}) order by ticket_id for update`);
   const active = known.filter((r) => r.status === 'queued' || r.status === 'syncing').map((r) => Number(r.ticket_id));
-  if (options.refuseActive && active.length > 0) return { removed, refused: active, held: [] };
+  if (options.refuseActive && active.length > 0) return { removed, refused: active, held: [], permanent: [] };
   const held = await ticketsHoldingRows(tx, ids);
   // An id convlog never heard of (no ticket_sync row, no row) gets no tombstone: it would record
   // a removal that never happened, and would not keep a later sync from storing the ticket. Nor
   // is an erasure request that found nothing written over a tombstone already there: it would
   // replace how and when Zendesk's deletion was learned with a removal that never happened.
   const heard = new Set([...known.filter((r) => !(r.tombstone && options.how === 'purge command')).map((r) => Number(r.ticket_id)), ...held]);
-  const tombstoned = idArray(unique.filter((id) => heard.has(id)));
 
-  if (mode === 'purge') {
-    const authors = await authorsOfTickets(tx, ids);
-    removed.thumbnails = await affected(tx, sql`delete from zendesk.attachment_thumbnails where ticket_id = any(${ids})`);
-    removed.attachments = await affected(tx, sql`delete from zendesk.attachments where ticket_id = any(${ids})`);
-    removed.events = await affected(tx, sql`delete from zendesk.conversation_events where ticket_id = any(${ids})`);
-    await tx.execute(sql`delete from zendesk.tickets where id = any(${ids})`);
-    removed.authors = await removeUnusedAuthors(tx, authors);
-  } else {
-    removed.thumbnails = await affected(tx, sql`update zendesk.attachment_thumbnails set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}) and deleted_at is null`);
-    removed.attachments = await affected(tx, sql`update zendesk.attachments set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}) and deleted_at is null`);
-    removed.events = await affected(tx, sql`update zendesk.conversation_events set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}) and deleted_at is null`);
-  }
+  // A 404 does not say which deletion it was; a permanently_deleted webhook before it did
+  // (reportPermanentDeletion), and the 404 confirms it: a signed delivery alone removes nothing.
+  const reported = new Set(options.how === '404' ? known.filter((r) => r.reported).map((r) => Number(r.ticket_id)) : []);
+  const groups = [
+    { how: options.how, ids: unique.filter((id) => !reported.has(id)) },
+    { how: '404: permanently deleted' as const, ids: unique.filter((id) => reported.has(id)) },
+  ].filter((group) => group.ids.length > 0);
+  const modeOf = (how: DeletedHow): OnDelete => (PERMANENT.has(how) ? 'purge' : (options.mode ?? 'purge'));
+  for (const group of groups) add(removed, await removeRows(tx, idArray(group.ids), modeOf(group.how)));
   // Under keep too: a pending comment has no deleted_at to mark, and the timeline would show it.
   await removePendingComments(tx, unique);
   await refreshTicketAnalytics(tx, unique);
-  const reason = REASONS[options.how] + (options.how === 'purge command' ? '' : OUTCOME[mode]);
-  // not_found, the status a 404 always had: a tombstone is a ticket convlog holds nothing current of.
-  // The cursor goes, so a ticket that comes back (undeleted) is read again from its first event.
+  for (const group of groups) {
+    const mode = modeOf(group.how);
+    const outcome = group.how === 'purge command' ? '' : OUTCOME[PERMANENT.has(group.how) ? 'permanent' : mode];
+    await tombstone(tx, group.ids.filter((id) => heard.has(id)), group.how, REASONS[group.how] + outcome, mode === 'purge');
+  }
+  const permanent = groups.filter((group) => PERMANENT.has(group.how)).flatMap((group) => group.ids);
+  return { removed, refused: [], held, permanent };
+}
+
+/** Removes the tickets' events, files, ticket rows and the authors only they named; or, under keep, marks the events and files. */
+async function removeRows(tx: Db, ids: SQL, mode: OnDelete): Promise<PurgeResult> {
+  if (mode === 'keep') {
+    return {
+      thumbnails: await affected(tx, sql`update zendesk.attachment_thumbnails set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}) and deleted_at is null`),
+      attachments: await affected(tx, sql`update zendesk.attachments set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}) and deleted_at is null`),
+      events: await affected(tx, sql`update zendesk.conversation_events set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}) and deleted_at is null`),
+      authors: 0,
+    };
+  }
+  const authors = await authorsOfTickets(tx, ids);
+  const thumbnails = await affected(tx, sql`delete from zendesk.attachment_thumbnails where ticket_id = any(${ids})`);
+  const attachments = await affected(tx, sql`delete from zendesk.attachments where ticket_id = any(${ids})`);
+  const events = await affected(tx, sql`delete from zendesk.conversation_events where ticket_id = any(${ids})`);
+  await tx.execute(sql`delete from zendesk.tickets where id = any(${ids})`);
+  return { thumbnails, attachments, events, authors: await removeUnusedAuthors(tx, authors) };
+}
+
+function add(total: PurgeResult, part: PurgeResult): void {
+  total.events += part.events;
+  total.attachments += part.attachments;
+  total.thumbnails += part.thumbnails;
+  total.authors += part.authors;
+}
+
+/**
+ * not_found, the status a 404 always had: a tombstone is a ticket convlog holds nothing current
+ * of. The cursor goes, so a ticket that comes back (undeleted) is read again from its first
+ * event. Rows removed (`removed`) settle a permanently_deleted webhook's report; rows only
+ * marked leave it for the 404 its sync is still to meet.
+ */
+async function tombstone(tx: Db, ticketIds: number[], how: DeletedHow, reason: string, removed: boolean): Promise<void> {
+  if (ticketIds.length === 0) return;
   await tx.execute(sql`
     insert into zendesk.ticket_sync as s (ticket_id, status, deleted_at, deleted_how, last_error, last_error_at, last_synced_at)
-    select id, 'not_found', now(), ${options.how}, ${reason}, now(), now() from unnest(${tombstoned}) as id
+    select id, 'not_found', now(), ${how}, ${reason}, now(), now() from unnest(${idArray(ticketIds)}) as id
     on conflict (ticket_id) do update set
       status = 'not_found', deleted_at = now(), deleted_how = excluded.deleted_how, after_cursor = null,
-      events_synced = 0, last_error = excluded.last_error, last_error_at = now(), last_synced_at = now(), updated_at = now()`);
-  return { removed, refused: [], held };
+      events_synced = 0, last_error = excluded.last_error, last_error_at = now(), last_synced_at = now(), updated_at = now(),
+      permanent_deletion_reported_at = case when ${removed} then null else s.permanent_deletion_reported_at end`);
+}
+
+/**
+ * Records that a permanently_deleted webhook named these tickets, before their sync is queued:
+ * the 404 that sync meets then erases their rows whatever CONVLOG_ON_DELETE says. It removes
+ * nothing itself (a signed request is all it takes to get here), and a sync that began after it
+ * and was served the log clears it (finishRun). Only tickets with a ticket_sync row are marked:
+ * convlog stores no events or files of a ticket it never queued.
+ */
+export async function reportPermanentDeletion(db: Db, ticketIds: readonly number[]): Promise<void> {
+  if (ticketIds.length === 0) return;
+  await db.execute(sql`
+    update zendesk.ticket_sync set permanent_deletion_reported_at = now(), updated_at = now()
+     where ticket_id = any(${idArray([...new Set(ticketIds)])})`);
 }
 
 /** Of the tickets, those with a row in a table of theirs other than ticket_sync. */

@@ -89,6 +89,10 @@ export async function finishRun(db: Pick<Db, 'update' | 'execute'>, ticketId: nu
       lastErrorAt: null,
       deletedAt: null,
       deletedHow: null,
+      // Zendesk served the log to a run that began after a permanently_deleted webhook: the
+      // ticket was not erased (a mistaken or forged delivery), and a later soft deletion must
+      // only mark under keep. A report that came during the run stays for the run it asked for.
+      permanentDeletionReportedAt: sql`case when ${ticketSync.permanentDeletionReportedAt} < ${ticketSync.startedAt} then null else ${ticketSync.permanentDeletionReportedAt} end`,
       ...(options.fullRead ? { lastFullReadAt: sql`now()` } : {}),
       updatedAt: sql`now()`,
     })

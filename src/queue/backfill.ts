@@ -17,7 +17,7 @@ import { inTransaction } from '../db/transaction.ts';
 import type { OnDelete } from '../config.ts';
 import { BackfillBusy, BackfillFailed, errorMessage, UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { mapTicketContext } from '../sync/map-ticket.ts';
+import { isScrubbed, mapTicketContext } from '../sync/map-ticket.ts';
 import { readAccountLists, type ListsResult } from '../sync/ticket-context.ts';
 import type { ZendeskHttp } from '../zendesk/http.ts';
 import { pageIncrementalExport, type ExportStart, type PageExportOptions } from '../zendesk/incremental-export.ts';
@@ -137,6 +137,7 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
         // field, and the position stays before it. The rows keep each ticket's latest state.
         const rows = mapTicketContext(page, { cursor: page.cursorBefore });
         const deleted = rows.tickets.filter((t) => t.deleted).map((t) => t.id);
+        const scrubbed = new Set(rows.tickets.filter(isScrubbed).map((t) => t.id));
         const live = rows.tickets.filter((t) => !t.deleted).map((t) => t.id);
 
         // A ticket whose sync is running cannot get a second job, and that run may already have
@@ -144,8 +145,9 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
         const queued = await enqueueTickets(deps.boss, db, live);
         // Only now that the page is queued does the position move past it, with its rows.
         if (page.position && (!totals.position || page.position > totals.position)) totals.position = page.position;
-        // Zendesk deleted them: their conversation rows go too (or are marked, under keep), in
-        // the transaction that moves the position past them, so a crash cannot skip the purge.
+        // Zendesk deleted them: their conversation rows go too (or are marked, under keep, unless
+        // Zendesk erased the ticket for good), in the transaction that moves the position past
+        // them, so a crash cannot skip the purge.
         await inTransaction(db, async (tx) => {
           // A run of a deleted ticket may have read its last page before the deletion: it would
           // store that page after the purge below and end synced, and no later export lists the
@@ -157,7 +159,9 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
             ...(page.afterCursor === null && 'startTime' in start ? { startTime: start.startTime } : {}),
             position: totals.position?.toISOString() ?? null,
           });
-          if (deleted.length > 0) await purgeTicketsIn(tx, deleted, { how: 'export', mode: deps.onDelete ?? 'purge' });
+          const binned = deleted.filter((id) => !scrubbed.has(id));
+          if (binned.length > 0) await purgeTicketsIn(tx, binned, { how: 'export', mode: deps.onDelete ?? 'purge' });
+          if (scrubbed.size > 0) await purgeTicketsIn(tx, [...scrubbed], { how: 'export: permanently deleted' });
         });
 
         totals.pages += 1;

@@ -10,6 +10,7 @@
 import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/connection.ts';
 import { addPendingCommentsSkippingRefused, removePendingComments, type PendingComment } from '../db/pending-comments.ts';
+import { reportPermanentDeletion } from '../db/purge.ts';
 import type { ReplayStore } from '../db/webhook-deliveries.ts';
 import type { Logger } from '../log.ts';
 import { enqueueTickets, WEBHOOK_PRIORITY } from '../queue/enqueue.ts';
@@ -20,6 +21,8 @@ export interface Delivery {
   key: string;
   ticketId: number;
   full: boolean;
+  /** A permanently_deleted event: the 404 of the sync it queues erases the rows under keep too. */
+  permanentlyDeleted?: boolean;
   /** The comment a comment_added event carried, recorded as pending; with the event's id. */
   comment?: WebhookComment;
   eventId?: string;
@@ -81,6 +84,9 @@ export function createIntake(boss: PgBoss, db: Db, deliveries: ReplayStore, opti
     const redacted = [...new Set(fresh.filter((w) => w.delivery.full).map((w) => w.delivery.ticketId))];
     const dropped = await removePendingComments(db, redacted);
     if (dropped > 0) log.info({ tickets: redacted, pendingComments: dropped }, 'pending comments dropped: their ticket had a comment or attachment redacted (or a comment made private); its full re-read stores what Zendesk keeps');
+    // Before the enqueue, so the run it starts (or the one already waiting, or the one a running
+    // sync queues as it ends) finds the report when Zendesk answers 404.
+    await reportPermanentDeletion(db, fresh.filter((w) => w.delivery.permanentlyDeleted).map((w) => w.delivery.ticketId));
     // Full re-reads first: with one job per ticket, a plain sync queued first would take the
     // ticket's place and the redaction would never be read.
     for (const full of [true, false]) {

@@ -10,8 +10,11 @@ export type WebhookAction =
   | { kind: 'sync'; ticketId: number; eventId?: string; type: string; comment?: WebhookComment }
   /** The ticket's existing events changed (a redaction): re-read it from the first event. */
   | { kind: 'full'; ticketId: number; eventId?: string; type: string }
-  /** The ticket was deleted in Zendesk: for the deletion handling (today: synced, which records the 404). */
-  | { kind: 'deleted'; ticketId: number; eventId?: string; type: string }
+  /**
+   * The ticket was deleted in Zendesk: synced, whose 404 the deletion handling takes. `permanently`:
+   * erased for good (permanently_deleted), which that 404 alone could not tell from the bin.
+   */
+  | { kind: 'deleted'; ticketId: number; eventId?: string; type: string; permanently?: true }
   /** An event that concerns no ticket convlog keeps: answered 200 and counted. */
   | { kind: 'ignore'; type: string };
 
@@ -40,6 +43,7 @@ export const TRIGGER_TYPE = 'trigger';
 // read of a long ticket never sees its earlier pages again, only a full re-read does.
 const FULL_REREAD = new Set(['comment_redacted', 'comment_made_private', 'attachment_redacted_from_comment']);
 const DELETED = new Set(['soft_deleted', 'permanently_deleted']);
+const PERMANENTLY_DELETED = 'permanently_deleted';
 // Only a new comment is pending: a redacted one is already stored, and its full re-read corrects it.
 const COMMENT_ADDED = 'comment_added';
 
@@ -60,7 +64,7 @@ export function webhookAction(body: unknown): WebhookReading {
   const event = type?.slice(TICKET_EVENT_PREFIX.length) ?? '';
   const base = { ticketId, type: type ?? TRIGGER_TYPE, ...(eventId ? { eventId } : {}) };
   if (FULL_REREAD.has(event)) return { kind: 'full', ...base };
-  if (DELETED.has(event)) return { kind: 'deleted', ...base };
+  if (DELETED.has(event)) return { kind: 'deleted', ...base, ...(event === PERMANENTLY_DELETED ? { permanently: true as const } : {}) };
   // A malformed comment is no reason to refuse the webhook: the ticket is synced all the same.
   const comment = event === COMMENT_ADDED ? commentOfEvent(payload) : undefined;
   return { kind: 'sync', ...base, ...(comment ? { comment } : {}) };

@@ -96,9 +96,17 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     const key = action.eventId ? `event:${action.eventId}` : `signed:${createHash('sha256').update(signed).digest('hex')}`;
     let outcome: IntakeOutcome;
     try {
-      // Deleted tickets are synced for now: the sync records Zendesk's 404 as not_found.
+      // Deleted tickets are synced: the sync records Zendesk's 404 as not_found, and removes (or
+      // marks) their rows; a permanent deletion is reported first, so that 404 erases them.
       const comment = action.kind === 'sync' ? action.comment : undefined;
-      outcome = await intake.submit({ key, ticketId: action.ticketId, full: action.kind === 'full', ...(comment ? { comment, eventId: action.eventId } : {}) });
+      const permanentlyDeleted = action.kind === 'deleted' && action.permanently === true;
+      outcome = await intake.submit({
+        key,
+        ticketId: action.ticketId,
+        full: action.kind === 'full',
+        ...(permanentlyDeleted ? { permanentlyDeleted } : {}),
+        ...(comment ? { comment, eventId: action.eventId } : {}),
+      });
     } catch (error) {
       log.error({ ticketId: action.ticketId, err: errorMessage(error) }, 'webhook not queued: the database failed; Zendesk will retry');
       sendJson(res, 503, { error: 'not queued, try again' });

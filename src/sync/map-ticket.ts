@@ -63,6 +63,17 @@ export function ticketRow(ticket: ZendeskTicket): TicketRow {
   };
 }
 
+/**
+ * Whether an export row is a ticket Zendesk permanently deleted rather than one in the bin: both
+ * have status `deleted`, but an erasure scrubs the ticket, its subject replaced by "SCRUBBED",
+ * and nothing else tells the two apart (the conversation log answers 404 to both). An erasure
+ * must not outlive itself in Postgres, so its rows go whatever CONVLOG_ON_DELETE says; a binned
+ * ticket whose real subject is "SCRUBBED" is erased too, the safe way to be wrong.
+ */
+export function isScrubbed(row: Pick<TicketRow, 'status' | 'subject'>): boolean {
+  return row.status === 'deleted' && row.subject === 'SCRUBBED';
+}
+
 /** Zendesk's roles as the conversation log's author types: end-user is `user`, admins are agents. */
 const AUTHOR_TYPES: Record<string, string> = { 'end-user': 'user', agent: 'agent', admin: 'agent' };
 

@@ -7,7 +7,7 @@
 import type { OnDelete } from '../config.ts';
 import type { Db } from '../db/connection.ts';
 import { removeVanished, SeenRows, storedLog } from '../db/full-read.ts';
-import { purgeTicket } from '../db/purge.ts';
+import { purgeTickets } from '../db/purge.ts';
 import { preparePage, storePage, type PreparedPage } from '../db/store-page.ts';
 import { finishRun, forgetCursor, recordStatus, startRun } from '../db/ticket-status.ts';
 import { Interrupted, InvalidCursor, settledBy } from '../errors.ts';
@@ -80,8 +80,14 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
     const settled = settledBy(error);
     if (!settled) throw error;
     if (settled.status === 'not_found') {
-      const removed = await purgeTicket(deps.db, ticketId, { how: '404', mode });
-      const outcome = mode === 'keep' ? 'its stored rows were kept, marked deleted (CONVLOG_ON_DELETE=keep)' : 'its stored rows were removed';
+      // A permanently_deleted webhook before this 404 makes it an erasure (src/db/purge.ts).
+      const { removed, permanent } = await purgeTickets(deps.db, [ticketId], { how: '404', mode });
+      const outcome =
+        permanent.length > 0
+          ? 'a permanently_deleted webhook said it was erased, so its stored rows were removed, whatever CONVLOG_ON_DELETE says'
+          : mode === 'keep'
+            ? 'its stored rows were kept, marked deleted (CONVLOG_ON_DELETE=keep)'
+            : 'its stored rows were removed';
       log.info({ ...removed, mode }, `Zendesk answered 404: the ticket is gone; ${outcome}`);
     } else {
       await recordStatus(deps.db, ticketId, settled);

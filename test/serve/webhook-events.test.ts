@@ -24,11 +24,15 @@ describe('webhookAction', () => {
     ['comment_made_private', 'full'],
     ['attachment_redacted_from_comment', 'full'],
     ['soft_deleted', 'deleted'],
-    ['permanently_deleted', 'deleted'],
     // A ticket change Zendesk adds later still means the ticket changed.
     ['some_future_change', 'sync'],
   ])('ticket.%s → %s', (type, kind) => {
     expect(webhookAction(event(type))).toEqual({ kind, ticketId: 123, eventId: 'evt-1', type: `zen:event-type:ticket.${type}` });
+  });
+
+  it('ticket.permanently_deleted → deleted, permanently: the 404 that follows cannot tell an erasure from the bin', () => {
+    const type = 'zen:event-type:ticket.permanently_deleted';
+    expect(webhookAction(event('permanently_deleted'))).toEqual({ kind: 'deleted', ticketId: 123, eventId: 'evt-1', type, permanently: true });
   });
 
   it('subscribes to every type it maps', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidResponse } from '../../src/errors.ts';
-import { mapBrands, mapTicketContext, ticketRow } from '../../src/sync/map-ticket.ts';
+import { isScrubbed, mapBrands, mapTicketContext, ticketRow } from '../../src/sync/map-ticket.ts';
 import { checkRecord } from '../../src/zendesk/ticket-schemas.ts';
 import { exportedTicket, listedBrand, scrubbedTicket, sideLoadedGroup, sideLoadedOrganization, sideLoadedUser, VIA_SHAPES } from './tickets.ts';
 
@@ -80,6 +80,16 @@ describe('mapTicketContext', () => {
       satisfactionRating: null,
       generatedTimestamp: new Date(1_790_000_500 * 1000),
     });
+  });
+
+  it('tells an erasure (scrubbed) from the bin: only the former is removed under CONVLOG_ON_DELETE=keep', () => {
+    const rows = mapTicketContext({ tickets: [scrubbedTicket(55, 1_790_000_500), exportedTicket({ id: 56, status: 'deleted' }), exportedTicket({ id: 57, subject: 'SCRUBBED' })] }).tickets;
+    expect(rows.map((row) => [row.id, isScrubbed(row)])).toEqual([
+      [55, true],
+      [56, false],
+      // A live ticket whose subject happens to read so is not deleted at all.
+      [57, false],
+    ]);
   });
 
   it('keeps the latest state of a ticket listed twice in one page', () => {

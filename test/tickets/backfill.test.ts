@@ -89,7 +89,8 @@ describe('after a backfill', () => {
     );
     expect(sync).toEqual([
       { ticket_id: 7, status: 'not_found', deleted_how: 'export' },
-      { ticket_id: 8, status: 'not_found', deleted_how: 'export' },
+      // Scrubbed: Zendesk erased it for good.
+      { ticket_id: 8, status: 'not_found', deleted_how: 'export: permanently deleted' },
     ]);
   });
 

@@ -8,9 +8,11 @@ export const TICKET_STATUSES = ['queued', 'syncing', 'synced', 'not_found', 'for
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
 /**
  * How convlog learned that a ticket is gone: a 404, the export, or `convlog purge`. A deletion
- * webhook only queues the ticket; its sync then records the 404.
+ * webhook only queues the ticket; its sync then records the 404. The `: permanently deleted`
+ * kinds are Zendesk's erasures (the export's scrubbed row, a 404 after a permanently_deleted
+ * webhook), whose rows go whatever CONVLOG_ON_DELETE says (src/db/purge.ts).
  */
-export const DELETED_HOW = ['404', 'export', 'purge command'] as const;
+export const DELETED_HOW = ['404', 'export', 'purge command', '404: permanently deleted', 'export: permanently deleted'] as const;
 export type DeletedHow = (typeof DELETED_HOW)[number];
 
 export const ticketSync = zendesk.table(
@@ -32,6 +34,8 @@ export const ticketSync = zendesk.table(
     // The tombstone of a ticket whose rows were removed (or marked): when, and how we learned it.
     deletedAt: tstz('deleted_at'),
     deletedHow: text('deleted_how').$type<DeletedHow>(),
+    // A permanently_deleted webhook named the ticket: the 404 its sync meets erases, not marks.
+    permanentDeletionReportedAt: tstz('permanent_deletion_reported_at'),
     /** The last run that read the whole log from its first event (and so removed what vanished). */
     lastFullReadAt: tstz('last_full_read_at'),
     // Asked to sync again while a run was going (src/db/ticket-status.ts, requestSyncAgain).
