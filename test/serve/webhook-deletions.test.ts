@@ -3,6 +3,9 @@
 // queued, meeting Zendesk's 404. A 404 cannot tell the bin from an erasure; the webhook can. An
 // erased ticket must leave nothing but its tombstone, a binned one keeps its rows, marked.
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { reportPermanentDeletion } from '../../src/db/purge.ts';
+import { finishRun, startRun } from '../../src/db/ticket-status.ts';
+import { inTransaction } from '../../src/db/transaction.ts';
 import { silentLogger } from '../../src/log.ts';
 import { enqueueTickets } from '../../src/queue/enqueue.ts';
 import { runWorker } from '../../src/queue/worker.ts';
@@ -108,4 +111,18 @@ it('a permanently_deleted webhook about a ticket Zendesk still serves erases not
   await work();
   expect(await rowsOf(ticketId)).toMatchObject({ conversation_events: before.conversation_events });
   expect(await tombstone(ticketId)).toMatchObject({ status: 'not_found', deleted_how: '404' });
+});
+
+it('a report that comes while a sync runs outlives that run: the run read the log before the deletion', async () => {
+  const ticketId = 5;
+  const run = async (during?: () => Promise<void>) => {
+    await startRun(f.database.db, ticketId, { full: false });
+    await during?.();
+    await inTransaction(f.database.db, (tx) => finishRun(tx, ticketId));
+  };
+  await run(() => reportPermanentDeletion(f.database.db, [ticketId]));
+  expect(await tombstone(ticketId)).toMatchObject({ status: 'synced', reported: true });
+  // The run that report asked for begins after it, and a log served to it proves the report wrong.
+  await run();
+  expect(await tombstone(ticketId)).toMatchObject({ status: 'synced', reported: false });
 });
