@@ -6,6 +6,7 @@ import { openDatabase } from '../db/connection.ts';
 import { purgeTickets } from '../db/purge.ts';
 import { UsageError } from '../errors.ts';
 import { readTicketIds } from '../queue/ticket-ids.ts';
+import { counted } from '../ids.ts';
 import type { Command } from './types.ts';
 
 export const purge: Command = {
@@ -25,17 +26,17 @@ export const purge: Command = {
     try {
       const { removed, refused, held } = await purgeTickets(database.db, ids, { how: 'purge command', mode: 'purge', refuseActive: true });
       if (refused.length > 0) {
-        throw new UsageError(`nothing purged: ticket(s) ${listed(refused)} are queued or syncing; purge them once their sync has finished`, { showUsage: false });
+        throw new UsageError(`nothing purged: ${listed(refused)} ${refused.length === 1 ? 'is' : 'are'} queued or syncing; purge ${refused.length === 1 ? 'it' : 'them'} once the sync has finished`, { showUsage: false });
       }
       // Only a ticket that held rows counts as purged; the others are named, not counted.
       const holding = new Set(held);
       const empty = [...new Set(ids)].filter((id) => !holding.has(id));
-      const none = empty.length > 0 ? `no rows stored for ticket(s) ${listed(empty)}` : '';
+      const none = empty.length > 0 ? `no rows stored for ${listed(empty)}` : '';
       ctx.out(
         held.length === 0
           ? `nothing purged: ${none}`
-          : `purged ${held.length} ticket(s): ${removed.events} event(s), ${removed.attachments} attachment(s), ` +
-              `${removed.thumbnails} thumbnail(s) and ${removed.authors} author(s) no other ticket names removed` +
+          : `purged ${counted(held.length, 'ticket')}: ${counted(removed.events, 'event')}, ${counted(removed.attachments, 'attachment')}, ` +
+              `${counted(removed.thumbnails, 'thumbnail')} and ${counted(removed.authors, 'author')} no other ticket names removed` +
               (none ? `; ${none}` : ''),
       );
       return 0;
@@ -45,7 +46,7 @@ export const purge: Command = {
   },
 };
 
-/** Ids for a one-line message: the first ten, then how many in all. */
+/** Ids for a one-line message, "ticket 5" or "tickets 5, 6": the first ten, then how many in all. */
 function listed(ids: readonly number[]): string {
-  return ids.slice(0, 10).join(', ') + (ids.length > 10 ? `, … (${ids.length} in all)` : '');
+  return (ids.length === 1 ? 'ticket ' : 'tickets ') + ids.slice(0, 10).join(', ') + (ids.length > 10 ? `, … (${ids.length} in all)` : '');
 }

@@ -14,6 +14,7 @@ import { holdJob, liveJobs } from './queue-stats.ts';
 import { createSyncLog, type SyncLogOptions } from './sync-log.ts';
 import { createZendeskGate } from './zendesk-gate.ts';
 import { pause } from '../timing.ts';
+import { counted } from '../ids.ts';
 import { DEAD_LETTER_QUEUE, SYNC_QUEUE, type SyncJobData } from './boss.ts';
 import type pg from 'pg';
 
@@ -284,7 +285,7 @@ async function recordAbandoned(deps: SyncDeps, job: JobWithMetadata<SyncJobData>
   const last = String(output?.value?.message ?? output?.message ?? 'unknown');
   const attempts = (job.sourceRetryCount ?? 0) + 1;
   const reason =
-    `gave up after ${attempts} attempt(s) that never finished (last: ${last}): the worker running it was killed or crashed, or lost Postgres, each time; ` +
+    `gave up after ${counted(attempts, 'attempt')} that never finished (last: ${last}): the worker running it was killed or crashed, or lost Postgres, each time; ` +
     `the pages stored so far are kept; queue it again with "convlog enqueue ${ticketId}"`;
   await recordStatus(deps.db, ticketId, { status: 'failed', reason });
   deps.log.error({ ticketId, jobId: job.sourceId, attempts, err: last }, 'ticket failed: every attempt was abandoned');

@@ -11,6 +11,7 @@ import { purgeTickets } from '../db/purge.ts';
 import { preparePage, storePage, type PreparedPage } from '../db/store-page.ts';
 import { finishRun, forgetCursor, recordStatus, startRun } from '../db/ticket-status.ts';
 import { Interrupted, InvalidCursor, settledBy } from '../errors.ts';
+import { counted } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import { MAX_PAGE_SIZE, pageConversationLog, requestsSpentOn, type RequestBudget, type ZendeskHttp } from '../zendesk/index.ts';
 import { mapPage } from './map-page.ts';
@@ -194,7 +195,7 @@ async function readPages(
   }
   if (!finished && options.signal?.aborted) {
     // Counted in this run's pages: a resumed run's first page is not the ticket's.
-    const stored = result.pages === 0 ? 'before this run stored a page' : `after this run stored ${result.pages} page(s)`;
+    const stored = result.pages === 0 ? 'before this run stored a page' : `after this run stored ${counted(result.pages, 'page')}`;
     throw new Interrupted(`interrupted by shutdown ${stored}; the next run resumes from the saved cursor`);
   }
 }

@@ -33,7 +33,7 @@ it('SIGTERM during a long ticket exits 0 within 30 s; the next run resumes from 
   // What ticket_sync says counts this run's pages ("after page 0" read as a page of the ticket).
   expect(stopped.state).toMatchObject({
     status: 'queued',
-    last_error: expect.stringMatching(/^interrupted by shutdown after this run stored \d+ page\(s\); the next run resumes from the saved cursor$/),
+    last_error: expect.stringMatching(/^interrupted by shutdown after this run stored \d+ pages?; the next run resumes from the saved cursor$/),
   });
   expect((await jobStates(fixture.database))[0]).toMatchObject({ state: 'retry' });
   // Its retry delay (5 s) is pg-boss's business, not this test's.
