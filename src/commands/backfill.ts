@@ -35,7 +35,7 @@ export const backfill: Command = {
       const summary =
         `${result.seen} changed ticket(s) ${result.from === 'saved position' ? 'since the saved position' : result.from}: ` +
         `${result.queued} queued${already}, ${result.deleted} deleted (recorded as not_found) | ` +
-        `position ${at(result.position)} saved | ${result.pages} page(s), ${result.requests} request(s), ${((Date.now() - started) / 1000).toFixed(1)} s`;
+        `${result.position ? `position ${at(result.position)}` : 'no change seen yet, where to continue'} saved | ${result.pages} page(s), ${result.requests} request(s), ${((Date.now() - started) / 1000).toFixed(1)} s`;
       if (result.interrupted) {
         ctx.out(`backfill interrupted: ${summary}; run "convlog backfill" to continue`);
         return 1;

@@ -74,6 +74,16 @@ export function loadExportPosition(db: Db): Promise<ExportPosition | null> {
   return read<ExportPosition>(db, EXPORT_POSITION_KEY);
 }
 
+/**
+ * A backfill that starts from a time saves that time before its first request: one stopped before
+ * Zendesk's first page came back (Ctrl-C, a crash, an outage) then continues from it, as a later
+ * `convlog backfill` is told, instead of finding no position at all.
+ */
+export function saveExportStart(db: Db, startTime: number): Promise<void> {
+  const value: ExportPosition = { cursor: null, startTime, position: null, savedAt: new Date().toISOString() };
+  return write(db, EXPORT_POSITION_KEY, value);
+}
+
 export function loadLastBackfill(db: Db): Promise<BackfillRun | null> {
   return read<BackfillRun>(db, LAST_BACKFILL_KEY);
 }

@@ -8,7 +8,7 @@
 import type pg from 'pg';
 import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/connection.ts';
-import { forgetLegacyResync, loadExportPosition, loadLegacyResync, saveLastBackfill, tryBackfillLock, type BackfillRun, type BackfillTotals } from '../db/sync-state.ts';
+import { forgetLegacyResync, loadExportPosition, loadLegacyResync, saveExportStart, saveLastBackfill, tryBackfillLock, type BackfillRun, type BackfillTotals } from '../db/sync-state.ts';
 import { saveExportPage } from '../db/tickets.ts';
 import { ticketsDueForFullRead } from '../db/full-read.ts';
 import { purgeTicketsIn } from '../db/purge.ts';
@@ -114,6 +114,9 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
       throw new UsageError(NO_POSITION_MESSAGE);
     }
     log.debug({ from, cursor: 'cursor' in start }, 'backfill starting');
+    // A start from --since (or a schedule's) replaces the saved position now, not at the first
+    // page: otherwise a run stopped before that page left nothing to continue from.
+    if ('startTime' in start && saved?.startTime !== start.startTime) await saveExportStart(db, start.startTime);
 
     // Left by an older release, which remembered tickets that changed during their sync here.
     const legacy = await loadLegacyResync(db);

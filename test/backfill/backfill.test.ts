@@ -183,6 +183,21 @@ describe('interruptions', () => {
     expect(await queuedTicketIds(t.database.pool)).toHaveLength(60);
   });
 
+  it('stopped before the first page came back, it keeps its start: the next run without --since continues from it', async () => {
+    const sim = await simulator({ exportPageSize: 25 });
+    const since = nowSec() - 31 * DAY;
+    const controller = new AbortController();
+    controller.abort();
+    const stopped = await backfill(sim, { since, signal: controller.signal });
+    expect(stopped).toMatchObject({ interrupted: true, pages: 0, queued: 0 });
+    expect(sim.requests).toEqual([]);
+
+    const resumed = await backfill(sim);
+    expect(sim.requests[0].query).toMatchObject({ start_time: String(since) });
+    expect(resumed).toMatchObject({ interrupted: false, seen: 60, queued: 60, from: expect.stringMatching(/saved before any page came back/) });
+    expect(await queuedTicketIds(t.database.pool)).toHaveLength(60);
+  });
+
   it('a 429 from the export is waited out, not a failure', async () => {
     const sim = await simulator({ exportPageSize: 20, exportRateLimit: 2, window: 1 });
     const result = await backfill(sim, { since: nowSec() - 31 * DAY });

@@ -108,7 +108,11 @@ describe.concurrent('convlog backfill', () => {
     // One export request a minute: the first page comes at once, the second has to wait.
     const { sim, cli, queued, database, start } = await setup(context, { exportPageSize: 10, exportRateLimit: 1, window: 60 });
     const child = start('backfill', '--since', '31d');
-    const saved = await vi.waitUntil(() => savedPosition(database.pool), { message: 'the first page to be saved', timeout: 60_000 });
+    // The run saves its start at once, and Zendesk's cursor once the first page is queued.
+    const saved = await vi.waitUntil(async () => ((await savedPosition(database.pool))?.cursor ? savedPosition(database.pool) : null), {
+      message: 'the first page to be saved',
+      timeout: 60_000,
+    });
     await vi.waitUntil(async () => sim.requests.some((r) => r.status === 429), { message: 'a 429 on the second page', timeout: 60_000 });
     child.kill('SIGKILL');
     await child.exited;
@@ -124,6 +128,25 @@ describe.concurrent('convlog backfill', () => {
     expect(sim.requests[0].query).toEqual({ cursor: saved.cursor, support_type_scope: 'all', include: 'users,groups,organizations' });
     // The other 30, none of them again: nothing skipped, nothing repeated.
     expect(resumed.stdout).toMatch(/backfill done: 30 changed ticket\(s\) since the saved position: 30 queued, 0 deleted/);
+    expect(await queued()).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+  }, SLOW);
+
+  it('Ctrl-C before Zendesk answered the first page: "run convlog backfill to continue" is true', async (context) => {
+    // Zendesk takes 3 s to answer: the signal comes while the first request is in flight.
+    const { sim, cli, queued, database, start } = await setup(context, { latency: 3_000 });
+    const child = start('backfill', '--since', '31d');
+    // The start is saved before the first request, so it is there to continue from.
+    await vi.waitUntil(() => savedPosition(database.pool), { message: 'the start to be saved', timeout: 60_000, interval: 50 });
+    child.kill('SIGINT');
+    const exit = await child.exited;
+    expect(exit.code, child.stderr()).toBe(1);
+    expect(child.stdout()).toMatch(/^backfill interrupted: 0 changed ticket\(s\) since \S+: 0 queued, 0 deleted .*\| no change seen yet, where to continue saved \|.*; run "convlog backfill" to continue$/m);
+    expect(await queued()).toEqual([]);
+
+    sim.setOptions({ latency: 0 });
+    const resumed = await cli('backfill');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/backfill done: 40 changed ticket\(s\) since \S+ \(saved before any page came back\): 40 queued/);
     expect(await queued()).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
   }, SLOW);
 });
