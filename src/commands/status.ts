@@ -29,7 +29,7 @@ export const status: Command = {
         ...(await statusReport(pool)),
         rateBudgets: await readBudgets(pool),
         schedules: await scheduleStatus(runtime.boss),
-        backfill: await backfillStatus(runtime.database.db),
+        backfill: await backfillStatus(runtime.database.db, pool),
         // Tickets longer than a page whose last read from the first event is older than CONVLOG_FULL_RESYNC_DAYS.
         fullReadsOverdue: { days: runtime.config.fullResyncDays, tickets: await fullReadsOverdue(runtime.database.db, runtime.config.fullResyncDays) },
       };

@@ -50,7 +50,11 @@ export interface BackfillTotals<Position = Date | null> {
 
 export interface BackfillRun extends BackfillTotals<string | null> {
   trigger: 'cli' | 'schedule';
-  outcome: 'done' | 'interrupted' | 'failed' | 'skipped';
+  /**
+   * `running` is written as the run starts and after each page, with its totals so far and
+   * `finishedAt` the time of that write; a run that ended without a word (killed) leaves it.
+   */
+  outcome: 'running' | 'done' | 'interrupted' | 'failed' | 'skipped';
   /** `since 2024-05-01T00:00:00.000Z` or `saved position`. */
   from: string;
   startedAt: string;
@@ -150,6 +154,21 @@ const LOCK_BACKFILL = 1;
 
 export interface HeldLock {
   release(): Promise<void>;
+}
+
+/** Whether some session of this database holds the backfill lock: a backfill is running now. */
+export async function backfillLockHeld(pool: pg.Pool): Promise<boolean> {
+  // Advisory locks are per database; pg_try_advisory_lock(int, int) shows as objsubid 2.
+  const { rows } = await pool.query<{ held: boolean }>(
+    `select exists (
+       select from pg_locks
+        where locktype = 'advisory' and granted and objsubid = 2
+          and database = (select oid from pg_database where datname = current_database())
+          and classid::bigint = $1 and objid::bigint = $2
+     ) as held`,
+    [LOCK_SPACE, LOCK_BACKFILL],
+  );
+  return rows[0].held;
 }
 
 /** The backfill lock, or null when another process holds it. */

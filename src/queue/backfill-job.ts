@@ -1,9 +1,10 @@
 // The backfill as a queued job: what `convlog schedule` registers (a pg-boss schedule on the
 // backfill queue, stored in Postgres, so it survives restarts and fires once per tick however many
 // workers run) and what `convlog work` runs when a tick arrives.
+import type pg from 'pg';
 import type { JobWithMetadata, PgBoss } from 'pg-boss';
 import type { Db } from '../db/connection.ts';
-import { loadExportPosition, loadLastBackfill, type BackfillRun } from '../db/sync-state.ts';
+import { backfillLockHeld, loadExportPosition, loadLastBackfill, type BackfillRun } from '../db/sync-state.ts';
 import { BackfillBusy, errorMessage, Interrupted, outcomeOf, UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Config } from '../config.ts';
@@ -180,16 +181,20 @@ export interface BackfillStatus {
   savedAt: string | null;
   /** Whether a later `convlog backfill` (without --since) can continue. */
   resumable: boolean;
+  /** A backfill (`convlog backfill` or a scheduled one) holds the lock now. */
+  running: boolean;
+  /** The run going on (outcome `running`, its totals so far), else the last one. */
   lastRun: BackfillRun | null;
 }
 
 /** For `convlog status`: where the export stands and how the last backfill went. */
-export async function backfillStatus(db: Db): Promise<BackfillStatus> {
-  const [position, lastRun] = await Promise.all([loadExportPosition(db), loadLastBackfill(db)]);
+export async function backfillStatus(db: Db, pool: pg.Pool): Promise<BackfillStatus> {
+  const [position, lastRun, running] = await Promise.all([loadExportPosition(db), loadLastBackfill(db), backfillLockHeld(pool)]);
   return {
     position: position?.position ?? null,
     savedAt: position?.savedAt ?? null,
     resumable: Boolean(position && (position.cursor || position.startTime !== undefined)),
+    running,
     lastRun,
   };
 }
@@ -205,11 +210,20 @@ export function describeBackfillStatus(schedules: readonly ScheduleInfo[], backf
   const at = backfill.position ? `changes up to ${backfill.position}` : 'no changes seen yet';
   lines.push(backfill.resumable ? `export     ${at}, saved ${backfill.savedAt}` : 'export     no saved position (convlog backfill --since DATE)');
   const run = backfill.lastRun;
-  if (run) {
-    const error = run.error ? `: ${run.error}` : '';
+  const totals = (r: BackfillRun) => `${r.seen} changed, ${r.queued} queued, ${r.deleted} deleted`;
+  if (backfill.running && run?.outcome === 'running') {
+    lines.push(`backfill   running since ${run.startedAt} (${run.trigger}, ${run.from}): ${run.pages} page(s) so far, ${totals(run)}`);
+  } else if (backfill.running) {
+    // The lock is held, but its run wrote nothing yet (it is starting) or an older release runs it.
+    lines.push('backfill   running now (started a moment ago, or by another convlog release)');
+  } else if (run?.outcome === 'running') {
     lines.push(
-      `backfill   last ${run.outcome} at ${run.finishedAt} (${run.trigger}, ${run.from}): ${run.seen} changed, ${run.queued} queued, ${run.deleted} deleted${error}`,
+      `backfill   last one stopped without finishing (its process was killed or lost Postgres); last heard of at ${run.finishedAt} ` +
+        `(${run.trigger}, ${run.from}) after ${run.pages} page(s): ${totals(run)}; "convlog backfill" continues from the saved position`,
     );
+  } else if (run) {
+    const error = run.error ? `: ${run.error}` : '';
+    lines.push(`backfill   last ${run.outcome} at ${run.finishedAt} (${run.trigger}, ${run.from}): ${totals(run)}${error}`);
   }
   return lines;
 }

@@ -117,6 +117,8 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
     // A start from --since (or a schedule's) replaces the saved position now, not at the first
     // page: otherwise a run stopped before that page left nothing to continue from.
     if ('startTime' in start && saved?.startTime !== start.startTime) await saveExportStart(db, start.startTime);
+    // `convlog status` shows this run, and its totals as they grow, while the lock says it runs.
+    await record('running');
 
     // Left by an older release, which remembered tickets that changed during their sync here.
     const legacy = await loadLegacyResync(db);
@@ -173,6 +175,7 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
         totals.alreadyQueued += queued.alreadyQueued;
         totals.deleted += deleted.length;
         totals.requests += page.requests;
+        await record('running');
         options.onPage?.({ ...totals, page: { tickets: page.tickets.length, queued: queued.queued, deleted: deleted.length } });
         if (options.signal?.aborted && !page.endOfStream) {
           interrupted = true;

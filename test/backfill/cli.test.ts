@@ -1,5 +1,7 @@
 // backfill, schedule, unschedule and enqueue --sql as a person or a scheduler runs them.
+import type pg from 'pg';
 import { describe, expect, it, vi, type TestContext } from 'vitest';
+import type { Db } from '../../src/db/connection.ts';
 import { BACKFILL_QUEUE } from '../../src/queue/boss.ts';
 import { backfillStatus, scheduleStatus } from '../../src/queue/backfill-job.ts';
 import type { SimulatorOptions } from '../../src/simulator/index.ts';
@@ -42,6 +44,11 @@ async function setup({ onTestFinished }: TestContext, options: SimulatorOptions 
 }
 
 const oneLine = (stderr: string) => stderr.trim().split('\n');
+/** A scheduled backfill has run to its end (its record says `running` while it goes on). */
+async function scheduledRunEnded(database: { db: Db; pool: pg.Pool }): Promise<boolean> {
+  const run = (await backfillStatus(database.db, database.pool)).lastRun;
+  return run?.trigger === 'schedule' && run.outcome !== 'running';
+}
 /** Each CLI run starts Node, Postgres connections and pg-boss: seconds apiece on a busy machine. */
 const SLOW = 120_000;
 
@@ -129,6 +136,28 @@ describe.concurrent('convlog backfill', () => {
     // The other 30, none of them again: nothing skipped, nothing repeated.
     expect(resumed.stdout).toMatch(/backfill done: 30 changed ticket\(s\) since the saved position: 30 queued, 0 deleted/);
     expect(await queued()).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+  }, SLOW);
+
+  it('status shows a backfill while it runs, with its totals so far, and one killed halfway as such', async (context) => {
+    // One export request a minute: the first page comes at once, the second waits out a 429.
+    const { sim, cli, database, start } = await setup(context, { exportPageSize: 10, exportRateLimit: 1, window: 60 });
+    const child = start('backfill', '--since', '31d');
+    await vi.waitUntil(async () => sim.requests.some((r) => r.status === 429), { message: 'a 429 on the second page', timeout: 60_000 });
+
+    const text = await cli('status');
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^backfill   running since \S+ \(cli, since \S+\): 1 page\(s\) so far, 10 changed, 10 queued, 0 deleted$/m);
+    const json = await cli('status', '--json');
+    expect(JSON.parse(json.stdout).backfill).toMatchObject({ running: true, lastRun: { outcome: 'running', trigger: 'cli', pages: 1, seen: 10, queued: 10 } });
+    expect(JSON.parse(json.stdout).queue.queued).toBe(10);
+
+    child.kill('SIGKILL');
+    await child.exited;
+    const after = await cli('status');
+    expect(after.stdout).toMatch(
+      /^backfill   last one stopped without finishing \(its process was killed or lost Postgres\); last heard of at \S+ \(cli, since \S+\) after 1 page\(s\): 10 changed, 10 queued, 0 deleted; "convlog backfill" continues from the saved position$/m,
+    );
+    expect(JSON.parse((await cli('status', '--json')).stdout).backfill).toMatchObject({ running: false, lastRun: { outcome: 'running' } });
   }, SLOW);
 
   it('Ctrl-C before Zendesk answered the first page: "run convlog backfill to continue" is true', async (context) => {
@@ -224,8 +253,8 @@ describe.concurrent('convlog schedule / unschedule', () => {
     expect(await boss.getSchedules(BACKFILL_QUEUE)).toHaveLength(1);
 
     const worker = start('work', '--concurrency', '2');
-    await vi.waitUntil(async () => (await backfillStatus(database.db)).lastRun?.trigger === 'schedule', { message: 'the scheduled backfill to run', timeout: 45_000 });
-    const status = await backfillStatus(database.db);
+    await vi.waitUntil(async () => scheduledRunEnded(database), { message: 'the scheduled backfill to run', timeout: 45_000 });
+    const status = await backfillStatus(database.db, database.pool);
     expect(status).toMatchObject({ resumable: true, lastRun: { trigger: 'schedule', outcome: 'done', seen: 8, queued: 8 } });
     // The worker then syncs what the backfill queued.
     await vi.waitUntil(
@@ -262,8 +291,8 @@ describe.concurrent('convlog schedule / unschedule', () => {
     const worker = start('work');
     const boss = await startBoss();
     await boss.send(BACKFILL_QUEUE, {});
-    await vi.waitUntil(async () => (await backfillStatus(database.db)).lastRun?.trigger === 'schedule', { message: 'the backfill job to run', timeout: 60_000 });
-    expect((await backfillStatus(database.db)).lastRun).toMatchObject({ outcome: 'done', seen: 1, queued: 1, from: 'saved position' });
+    await vi.waitUntil(async () => scheduledRunEnded(database), { message: 'the backfill job to run', timeout: 60_000 });
+    expect((await backfillStatus(database.db, database.pool)).lastRun).toMatchObject({ outcome: 'done', seen: 1, queued: 1, from: 'saved position' });
     expect(await queued()).toEqual([4]);
     worker.kill('SIGTERM');
     expect(await worker.exited).toMatchObject({ code: 0, signal: null });
