@@ -20,6 +20,7 @@ export const enqueue: Command = {
       file: values.file as string | undefined,
       range: values.range as string | undefined,
       stdin: ctx.stdin,
+      allowEmptyFile: true,
     });
     const runtime = await openRuntime(ctx, { config });
     try {
@@ -35,7 +36,8 @@ export const enqueue: Command = {
         },
       });
       const duplicates = result.duplicates > 0 ? `, ${result.duplicates} duplicate id(s) ignored` : '';
-      ctx.out(`queued ${result.queued} ticket(s), ${result.alreadyQueued} already queued${duplicates} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      const empty = ids.length === 0 && sql === undefined ? `: ${values.file === '-' ? 'stdin' : 'the file'} holds no ticket ids` : '';
+      ctx.out(`queued ${result.queued} ticket(s), ${result.alreadyQueued} already queued${duplicates}${empty} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
       const { db, pool } = runtime.database;
       // show_many reads 100 tickets a request on the account-wide budget: beyond a minute of that
       // budget, enqueue would sit silent for as long after saying "queued" (half an hour for

@@ -17,6 +17,12 @@ export interface IdSources {
   stdin?: NodeJS.ReadableStream;
   /** What a refusal ends with, for the command's own verb (default "nothing was queued"). */
   nothing?: string;
+  /**
+   * A file (or stdin) that holds no id, only blank lines and comments, gives no ids instead of
+   * an error: `psql … | convlog enqueue --file -` on a day the query finds nothing queues 0, as
+   * `--sql` does, rather than failing its scheduler with exit 2.
+   */
+  allowEmptyFile?: boolean;
 }
 
 interface Bad {
@@ -62,6 +68,11 @@ export async function readTicketIds(sources: IdSources): Promise<number[]> {
     const more = bad.length > 5 ? ` and ${bad.length - 5} more` : '';
     const rule = bad.some((b) => b.tooLarge) ? `ids are positive integers up to ${MAX_ID}` : 'ids are positive integers';
     throw new UsageError(`invalid ticket id ${shown}${more}: ${rule}; ${nothing}`);
+  }
+  if (ids.length === 0 && sources.file !== undefined) {
+    if (sources.allowEmptyFile) return [];
+    const name = sources.file === '-' ? 'stdin' : `--file ${printable(sources.file, 200)}`;
+    throw new UsageError(`${name} holds no ticket ids (only blank lines or comments); ${nothing}`);
   }
   if (ids.length === 0) throw new UsageError('no ticket ids given: pass ids, --file PATH (or - for stdin), or --range A..B');
   return ids;

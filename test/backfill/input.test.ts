@@ -40,6 +40,11 @@ describe('ticket ids', () => {
     expect(await readTicketIds({ file: '-', stdin })).toEqual([12, 13, 14]);
   });
 
+  it('a file of comments only is refused naming it, unless the command allows it (enqueue queues 0)', async () => {
+    await expect(readTicketIds({ file: '-', stdin: Readable.from(['# none today\n\n']) })).rejects.toThrow(/^stdin holds no ticket ids \(only blank lines or comments\); nothing was queued$/);
+    expect(await readTicketIds({ file: '-', stdin: Readable.from(['# none today\n']), allowEmptyFile: true })).toEqual([]);
+  });
+
   it('keeps the plain rule for what is no id at all', async () => {
     expect((await refusal({ args: ['0', 'abc'] })).message).toBe(
       'invalid ticket id "0" (argument 1), "abc" (argument 2): ids are positive integers; nothing was queued',

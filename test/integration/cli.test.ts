@@ -66,6 +66,17 @@ describe('convlog enqueue', { timeout: 120_000 }, () => {
     expect(await queuedTickets()).toEqual(range(1, 14));
   });
 
+  it('--file - with only comments and blank lines queues 0 and exits 0, as --sql with no rows does; one bad line queues nothing', async () => {
+    // `psql -Atc "select …" | convlog enqueue --file -` on a day the query finds nothing.
+    const empty = await cli(['enqueue', '--file', '-'], '# failed tickets of the last day\n\n');
+    expect(empty.code, empty.stderr).toBe(0);
+    expect(empty.stdout).toMatch(/^queued 0 ticket\(s\), 0 already queued: stdin holds no ticket ids \(/);
+    const bad = await cli(['enqueue', '--file', '-'], '# ids\n15\n16x\n17\n');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/invalid ticket id "16x" \(stdin line 3\).*nothing was queued/);
+    expect(await queuedTickets()).toEqual(range(1, 14));
+  });
+
   it('--range A..B queues the span; ids already queued are reported, not queued twice', async () => {
     const result = await cli(['enqueue', '--range', '1..50']);
     expect(result.code, result.stderr).toBe(0);
