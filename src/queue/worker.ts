@@ -247,8 +247,9 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
     const giveUpMs = options.giveUpUnreachableMs ?? UNTIL_IDLE_UNREACHABLE_MS;
     const check = async () => {
       if (stopping.signal.aborted) return;
-      // Held tickets never leave the queue, so an idle queue would never come.
-      if (options.untilIdle && gate.closedForMs() >= giveUpMs) {
+      // Held tickets never leave the queue, so an idle queue would never come. Once no ticket is
+      // in flight: one still retrying its request ends held, where a stop would spend an attempt.
+      if (options.untilIdle && gate.closedForMs() >= giveUpMs && inFlight === 0) {
         summary.gaveUp = { reason: gate.reason(), ms: gate.closedForMs() };
         return stop();
       }

@@ -17,8 +17,11 @@ afterEach(async () => {
   fixture = undefined;
 });
 
-it('gives up under untilIdle once Zendesk has been unreachable for the give-up time, the tickets still queued with no retry spent', { timeout: 60_000 }, async () => {
+it('gives up under untilIdle once Zendesk has been unreachable for the give-up time and no ticket is in flight, the tickets still queued with no retry spent', { timeout: 60_000 }, async () => {
   fixture = await createFixtureWithBoss({ tickets: 3 });
+  // Nothing listens there. On a loaded machine the workers take tickets before the start-up probe
+  // has its answer, and a give-up time this short comes while one is in flight: the worker must
+  // let it end held, not stop it and spend one of its attempts (state retry).
   const port = await freePort();
   const http = createZendeskHttp({ baseUrl: `http://127.0.0.1:${port}`, auth: { kind: 'token', email: 'agent@example.com', token: 'sim-token' }, requestTimeoutMs: 5_000 });
   const { pool } = fixture.database;
@@ -30,14 +33,14 @@ it('gives up under untilIdle once Zendesk has been unreachable for the give-up t
     signal: new AbortController().signal,
     probeAtStart: true,
     untilIdle: true,
-    giveUpUnreachableMs: 3_000,
+    giveUpUnreachableMs: 300,
     unreachablePauseMs: { first: 500, max: 1_000 },
   });
   const seconds = (Date.now() - started) / 1000;
 
   expect(summary.gaveUp?.reason).toMatch(/^waiting for Zendesk: cannot reach Zendesk at .*connection was refused/);
-  expect(summary.gaveUp?.ms).toBeGreaterThanOrEqual(3_000);
-  expect(seconds).toBeLessThan(30);
+  expect(summary.gaveUp?.ms).toBeGreaterThanOrEqual(300);
+  expect(seconds).toBeLessThan(45);
   expect(summary).toMatchObject({ synced: 0, failed: 0 });
   const jobs = await pool.query(`select state::text, retry_count from pgboss.job where name = 'ticket-sync' order by data->>'ticketId'`);
   expect(jobs.rows).toEqual(TICKETS.map(() => ({ state: 'created', retry_count: 0 })));
