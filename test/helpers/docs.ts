@@ -28,3 +28,24 @@ export function readmeQuery(...needles: string[]): string {
   expect(found, `one README query containing ${needles.join(', ')}`).toHaveLength(1);
   return found[0];
 }
+
+/** The text of `markdown` under the heading `heading` (e.g. `## Commands`), up to the next heading of that level or above. */
+export function markdownSection(markdown: string, heading: string): string {
+  const level = heading.match(/^#+/)![0].length;
+  const start = markdown.split('\n').findIndex((line) => line.trim() === heading);
+  expect(start, `a "${heading}" heading`).toBeGreaterThanOrEqual(0);
+  const lines = markdown.split('\n').slice(start + 1);
+  const end = lines.findIndex((line) => new RegExp(`^#{1,${level}} `).test(line));
+  return lines.slice(0, end < 0 ? undefined : end).join('\n');
+}
+
+/** The rows of the Markdown tables in `text`, as cells (an escaped `\|` stays in its cell); header and rule rows left out. */
+export function tableRows(text: string): string[][] {
+  const rows = text.split('\n').filter((line) => line.startsWith('|') && !/^\|[-| :]+\|$/.test(line.trim()));
+  const cells = rows.map((line) => line.trim().slice(1, -1).split(/(?<!\\)\|/).map((cell) => cell.trim()));
+  // The first row of each table is its header, whose first cell is a plain word.
+  return cells.filter((row) => row[0].includes('`'));
+}
+
+/** The `code spans` of a Markdown fragment. */
+export const codeSpans = (text: string): string[] => [...text.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
