@@ -5,7 +5,9 @@
 //
 // Which state wins: a ticket row is replaced only by a state at least as recent (the export's
 // generated_timestamp, else updated_at, for a row read by id) and different, so an older export
-// page read again never undoes a newer one. Groups, brands and organizations are replaced by a
+// page read again never undoes a newer one; a deleted state, also only by one newer than the
+// start of the last run Zendesk served the log to (STALE_DELETION). The deletions recorded are
+// the ones the backfill purges: one rule for the row, the tombstone and the purge. Groups, brands and organizations are replaced by a
 // different record unless it is older by its own updated_at. Side-loaded users fill `authors`
 // the way conversation-log pages do: a field the record lacks never erases a known one.
 import { getTableColumns, type Column } from 'drizzle-orm';
@@ -34,6 +36,8 @@ export interface StoredContext {
   brands: number;
   /** Deleted tickets recorded as not_found in ticket_sync. */
   deleted: number;
+  /** Their ids: the deletions newer than anything stored, which the caller purges (or marks). */
+  deletedIds: number[];
 }
 
 /** The reason ticket_sync gives for a ticket an export or read by id reported deleted. */
@@ -55,21 +59,30 @@ function inputColumns(table: PgTable): InputColumn[] {
 }
 
 /** `insert ... select from jsonb_to_recordset($n)`, in key order so that writers lock alike. */
-function insertRows(table: PgTable, tableName: string, param: string, key: InputColumn): { columns: InputColumn[]; sql: string } {
+function insertRows(table: PgTable, tableName: string, param: string, key: InputColumn, where = 'true'): { columns: InputColumn[]; sql: string } {
   const columns = inputColumns(table);
   const recordset = `jsonb_to_recordset(${param}::jsonb) as r(${columns.map((c) => `${quoted(c.key)} ${c.type}`).join(', ')})`;
   return {
     columns,
     sql: `insert into zendesk.${tableName} as t (${columns.map((c) => quoted(c.name)).join(', ')})
-    select ${columns.map((c) => `r.${quoted(c.key)}`).join(', ')} from ${recordset} order by r.${quoted(key.key)}`,
+    select ${columns.map((c) => `r.${quoted(c.key)}`).join(', ')} from ${recordset} where ${where} order by r.${quoted(key.key)}`,
   };
 }
 
 const setAll = (columns: InputColumn[], keyName: string) =>
   columns.filter((c) => c.name !== keyName).map((c) => `${quoted(c.name)} = excluded.${quoted(c.name)}`);
 
+// A deleted state older than a log Zendesk served is stale: the ticket was restored since (the
+// row that said so may be gone: finishRun removes a deleted row). The run must have started a
+// minute after that state, as generated_timestamp is whole seconds and the clocks differ: a run
+// that read the log just before the deletion must not count (the export's deletion wins then).
+const STALE_DELETION = `r."deleted" and exists (
+      select from zendesk.ticket_sync s
+       where s.ticket_id = r."id" and s.status = 'synced'
+         and s.started_at > coalesce(r."generatedTimestamp", r."updatedAt") + interval '1 minute')`;
+
 function upsertTickets(param: string): string {
-  const { columns, sql } = insertRows(tickets, 'tickets', param, { key: 'id', name: 'id', type: 'bigint' });
+  const { columns, sql } = insertRows(tickets, 'tickets', param, { key: 'id', name: 'id', type: 'bigint' }, `not (${STALE_DELETION})`);
   return `${sql}
   on conflict (id) do update set ${[...setAll(columns, 'id'), 'synced_at = now()'].join(', ')}
   where t.raw is distinct from excluded.raw
@@ -117,13 +130,16 @@ organizations_written as (
 brands_written as (
   ${upsertRecords(brands, 'brands', '$5')}
 ),
--- Only a deletion that is the newest state stored: an older page read again says nothing.
+-- Only a deletion that is the newest state stored: an older page read again says nothing. The
+-- caller purges (or marks) exactly these tickets. A run going on may have read its last page
+-- before the deletion and would end synced: marked, its worker queues it again (requestSyncAgain).
 deleted_recorded as (
   insert into zendesk.ticket_sync as s (ticket_id, status, last_error, last_error_at, last_synced_at)
   select id, 'not_found', $6, now(), now() from tickets_written where deleted order by id
   on conflict (ticket_id) do update set
-    status = 'not_found', last_error = excluded.last_error, last_error_at = now(), last_synced_at = now(), updated_at = now()
-  returning 1
+    status = 'not_found', last_error = excluded.last_error, last_error_at = now(), last_synced_at = now(), updated_at = now(),
+    sync_again_at = case when s.status = 'syncing' then clock_timestamp() else s.sync_again_at end
+  returning s.ticket_id
 )${
     withPosition
       ? `,
@@ -139,7 +155,8 @@ select (select count(*) from authors_written)::int as authors,
        (select count(*) from groups_written)::int as groups,
        (select count(*) from organizations_written)::int as organizations,
        (select count(*) from brands_written)::int as brands,
-       (select count(*) from deleted_recorded)::int as deleted`;
+       (select count(*) from deleted_recorded)::int as deleted,
+       array(select ticket_id::text from deleted_recorded order by 1) as "deletedIds"`;
 }
 
 const STORE_CONTEXT = contextStatement(false);
@@ -162,7 +179,8 @@ async function run(db: Db, name: string, text: string, rows: Partial<ContextRows
       ...extra,
     ],
   });
-  return result.rows[0];
+  const row = result.rows[0] as StoredContext & { deletedIds: string[] };
+  return { ...row, deletedIds: row.deletedIds.map(Number) };
 }
 
 /** Stores tickets read by id (show_many) with their side-loads, or a groups/brands/organizations list. */

@@ -12,7 +12,6 @@ import { forgetLegacyResync, loadExportPosition, loadLegacyResync, saveExportSta
 import { saveExportPage } from '../db/tickets.ts';
 import { ticketsDueForFullRead } from '../db/full-read.ts';
 import { purgeTicketsIn } from '../db/purge.ts';
-import { requestSyncAgain } from '../db/ticket-status.ts';
 import { inTransaction } from '../db/transaction.ts';
 import type { OnDelete } from '../config.ts';
 import { BackfillBusy, BackfillFailed, errorMessage, UsageError } from '../errors.ts';
@@ -141,7 +140,6 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
         // Checked before anything is queued: a malformed ticket fails the page, naming ticket and
         // field, and the position stays before it. The rows keep each ticket's latest state.
         const rows = mapTicketContext(page, { cursor: page.cursorBefore });
-        const deleted = rows.tickets.filter((t) => t.deleted).map((t) => t.id);
         const scrubbed = new Set(rows.tickets.filter(isScrubbed).map((t) => t.id));
         const live = rows.tickets.filter((t) => !t.deleted).map((t) => t.id);
 
@@ -152,31 +150,30 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
         if (page.position && (!totals.position || page.position > totals.position)) totals.position = page.position;
         // Zendesk deleted them: their conversation rows go too (or are marked, under keep, unless
         // Zendesk erased the ticket for good), in the transaction that moves the position past
-        // them, so a crash cannot skip the purge.
-        await inTransaction(db, async (tx) => {
-          // A run of a deleted ticket may have read its last page before the deletion: it would
-          // store that page after the purge below and end synced, and no later export lists the
-          // ticket again. Marked, its worker queues it once more as the run ends, and that run
-          // meets the 404. First: this page's rows record every deleted ticket not_found.
-          if (deleted.length > 0) await requestSyncAgain(tx, deleted, false, { runningOnly: true });
-          await saveExportPage(tx, rows, {
+        // them, so a crash cannot skip the purge. Only the deletions the page's statement recorded
+        // (newer than what is stored: an older page read again, a ticket restored since, says
+        // nothing); a run of one going on is marked there to queue it again as it ends.
+        const recorded = await inTransaction(db, async (tx) => {
+          const stored = await saveExportPage(tx, rows, {
             cursor: page.afterCursor,
             ...(page.afterCursor === null && 'startTime' in start ? { startTime: start.startTime } : {}),
             position: totals.position?.toISOString() ?? null,
           });
-          const binned = deleted.filter((id) => !scrubbed.has(id));
+          const binned = stored.deletedIds.filter((id) => !scrubbed.has(id));
+          const erased = stored.deletedIds.filter((id) => scrubbed.has(id));
           if (binned.length > 0) await purgeTicketsIn(tx, binned, { how: 'export', mode: deps.onDelete ?? 'purge' });
-          if (scrubbed.size > 0) await purgeTicketsIn(tx, [...scrubbed], { how: 'export: permanently deleted' });
+          if (erased.length > 0) await purgeTicketsIn(tx, erased, { how: 'export: permanently deleted' });
+          return stored.deletedIds.length;
         });
 
         totals.pages += 1;
         totals.seen += page.tickets.length;
         totals.queued += queued.queued;
         totals.alreadyQueued += queued.alreadyQueued;
-        totals.deleted += deleted.length;
+        totals.deleted += recorded;
         totals.requests += page.requests;
         await record('running');
-        options.onPage?.({ ...totals, page: { tickets: page.tickets.length, queued: queued.queued, deleted: deleted.length } });
+        options.onPage?.({ ...totals, page: { tickets: page.tickets.length, queued: queued.queued, deleted: recorded } });
         if (options.signal?.aborted && !page.endOfStream) {
           interrupted = true;
           break;
