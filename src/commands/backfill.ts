@@ -43,6 +43,7 @@ export const backfill: Command = {
       ctx.out(`backfill done: ${summary}`);
       const lists = result.accountLists;
       if (lists && 'error' in lists) ctx.out(`groups, brands and organizations lists not read (views show their ids until the next backfill): ${lists.error}`);
+      else if (lists && 'notDue' in lists) ctx.out(`lists not read: read at ${lists.notDue.readAt}, under an hour ago, and no changed ticket names a group, brand or organization without a row`);
       else if (lists) ctx.out(`lists read: ${lists.groups} group(s), ${lists.brands} brand(s), ${lists.organizations} organization(s) stored or changed (${lists.requests} request(s))`);
       ctx.out('the tickets sync when workers run: convlog work (or convlog work --until-idle)');
       return 0;

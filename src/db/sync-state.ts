@@ -16,6 +16,8 @@ export const LAST_BACKFILL_KEY = 'backfill_last_run';
 const LEGACY_RESYNC_KEY = 'backfill_resync';
 /** Marks a database `convlog demo` filled, so it never mixes simulated tickets into real ones. */
 export const DEMO_KEY = 'demo';
+/** When a backfill last read the groups, brands and organizations lists. */
+const ACCOUNT_LISTS_KEY = 'account_lists';
 /** How far `convlog rebuild-analytics` got, so an interrupted rebuild resumes. */
 export const ANALYTICS_REBUILD_KEY = 'analytics_rebuild';
 
@@ -109,6 +111,15 @@ export async function loadLegacyResync(db: Db): Promise<number[]> {
 
 export async function forgetLegacyResync(db: Db): Promise<void> {
   await db.delete(syncState).where(eq(syncState.key, LEGACY_RESYNC_KEY));
+}
+
+/** When the last complete read of the groups, brands and organizations lists started (ISO). */
+export async function loadAccountListsReadAt(db: Db): Promise<string | null> {
+  return (await read<{ readAt?: string }>(db, ACCOUNT_LISTS_KEY))?.readAt ?? null;
+}
+
+export function saveAccountListsReadAt(db: Db, readAt: string): Promise<void> {
+  return write(db, ACCOUNT_LISTS_KEY, { readAt });
 }
 
 export interface DemoRun {

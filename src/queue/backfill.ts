@@ -3,13 +3,24 @@
 // malformed ticket fails it before anything is queued), then queued, then its tickets and
 // side-loads are stored in the statement that saves its cursor: an interruption at worst queues
 // a page again and never skips one. Deleted tickets are recorded as not_found in that statement
-// without spending conversation-log requests. Once per run, the groups, brands and organizations
-// lists are refreshed under the account-wide budget.
+// without spending conversation-log requests. After the last page, the groups, brands and
+// organizations lists are read again under the account-wide budget when they are due (listsDue).
 import type pg from 'pg';
 import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/connection.ts';
-import { forgetLegacyResync, loadExportPosition, loadLegacyResync, saveExportStart, saveLastBackfill, tryBackfillLock, type BackfillRun, type BackfillTotals } from '../db/sync-state.ts';
-import { saveExportPage } from '../db/tickets.ts';
+import {
+  forgetLegacyResync,
+  loadAccountListsReadAt,
+  loadExportPosition,
+  loadLegacyResync,
+  saveAccountListsReadAt,
+  saveExportStart,
+  saveLastBackfill,
+  tryBackfillLock,
+  type BackfillRun,
+  type BackfillTotals,
+} from '../db/sync-state.ts';
+import { namesUnlistedSince, saveExportPage } from '../db/tickets.ts';
 import { ticketsDueForFullRead } from '../db/full-read.ts';
 import { purgeTicketsIn } from '../db/purge.ts';
 import { inTransaction } from '../db/transaction.ts';
@@ -66,9 +77,15 @@ export interface BackfillResult extends BackfillTotals {
   from: string;
   /** Stopped by the signal before the end of the stream; the position of the pages done is saved. */
   interrupted: boolean;
-  /** The groups, brands and organizations lists, read once per run; or why they could not be. */
-  accountLists: ListsResult | { error: string } | null;
+  /** The groups, brands and organizations lists as read; why they could not be; or, not due, when they were last read. */
+  accountLists: ListsResult | { error: string } | { notDue: { readAt: string } } | null;
 }
+
+/**
+ * The lists are read again after this long, for renamed groups and those no changed ticket
+ * named; sooner only when a ticket changed since they were read names an id without a row.
+ */
+export const LISTS_MAX_AGE_MS = 60 * 60 * 1000;
 
 export const NO_POSITION_MESSAGE =
   'no saved export position yet: run "convlog backfill --since DATE" once (for example --since 30d); later runs continue from where it stopped';
@@ -128,6 +145,10 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
       log.debug({ queued: again.queued }, 'backfill: queued tickets that changed during their sync');
     }
 
+    // A tick that finds nothing new spends no account-wide request (a schedule may tick each minute).
+    const listsReadAt = await loadAccountListsReadAt(db);
+    let listsDue = listsReadAt === null || Date.now() - Date.parse(listsReadAt) >= LISTS_MAX_AGE_MS;
+
     const pages = pageIncrementalExport(deps.http, start, {
       ...options.exportOptions,
       budget: deps.budget,
@@ -166,6 +187,8 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
           return stored.deletedIds.length;
         });
 
+        if (!listsDue && listsReadAt !== null) listsDue = await namesUnlistedSince(db, rows.tickets.map((t) => t.id), listsReadAt);
+
         totals.pages += 1;
         totals.seen += page.tickets.length;
         totals.queued += queued.queued;
@@ -183,7 +206,7 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
       if (!options.signal?.aborted) throw error;
       interrupted = true;
     }
-    const accountLists = interrupted ? null : await refreshAccountLists(deps, options);
+    const accountLists = interrupted ? null : listsDue || listsReadAt === null ? await refreshAccountLists(deps, options) : { notDue: { readAt: listsReadAt } };
     if (!interrupted && deps.fullReads && deps.fullReads.perRun > 0) {
       // Redactions and edits deep in long tickets only show on a read from the first event.
       const due = await ticketsDueForFullRead(db, deps.fullReads.days, deps.fullReads.perRun);
@@ -215,8 +238,11 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
  */
 async function refreshAccountLists(deps: BackfillDeps, options: BackfillOptions): Promise<ListsResult | { error: string }> {
   const tuning = { maxAttempts: options.exportOptions?.maxAttempts, retryBaseMs: options.exportOptions?.retryBaseMs };
+  // Its start: a ticket that changes during the read is one the read may have missed.
+  const readAt = new Date().toISOString();
   try {
     const lists = await readAccountLists({ db: deps.db, http: deps.http, budget: deps.accountBudget, log: deps.log, signal: options.signal }, tuning);
+    await saveAccountListsReadAt(deps.db, readAt);
     deps.log.debug({ ...lists }, 'backfill: groups, brands and organizations lists read');
     return lists;
   } catch (error) {
