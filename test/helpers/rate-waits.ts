@@ -1,7 +1,9 @@
 // For the tests of what convlog says while a rate limit holds it back (work-waits, command-waits,
 // sync-progress): the wait lines a command logged, and another integration spending the
 // simulator's window behind convlog's back.
+import type pg from 'pg';
 import { expect } from 'vitest';
+import { ensureBudget, takePermit } from '../../src/db/rate-budget.ts';
 
 export interface LogLine {
   msg: string;
@@ -25,6 +27,16 @@ export async function spendOutside(url: string, times: number): Promise<void> {
     expect(response.status).toBe(200);
     await response.arrayBuffer();
   }
+}
+
+/**
+ * Another convlog process spends the whole minute of budget `name` (a row of convlog.rate_budgets)
+ * at `perMinute`: the next request of the command waits for the window's end, most of a minute,
+ * which is beyond the budget's pacing (2 × window ÷ limit) and so gets a line.
+ */
+export async function spendBudget(pool: pg.Pool, name: string, perMinute: number): Promise<void> {
+  await ensureBudget(pool, name, perMinute);
+  for (let i = 0; i < perMinute; i++) expect((await takePermit(pool, name, perMinute, 100))?.granted).toBe(true);
 }
 
 /** Resolves once `what` holds, or after `ms` (the caller's expectation then says what is missing). */

@@ -4,7 +4,7 @@
 // behind it, and the summary counts every request sent, those that failed too.
 import { afterEach, describe, expect, it } from 'vitest';
 import { killAll, runCli, startConvlog } from '../helpers/cli.ts';
-import { spendOutside, until, firstWaitLine, ownBudgetWait, retryAfterWait } from '../helpers/rate-waits.ts';
+import { spendBudget, spendOutside, until, firstWaitLine, ownBudgetWait, retryAfterWait } from '../helpers/rate-waits.ts';
 import { createFixture, logRequests, type Fixture } from '../helpers/sync-fixture.ts';
 
 let fixture: Fixture | undefined;
@@ -16,17 +16,17 @@ afterEach(async () => {
 
 describe('convlog sync under a tight rate limit', { timeout: 120_000 }, () => {
   it('logs the wait for the rate budget, how long and under which setting, instead of falling silent', async () => {
-    // Zendesk allows 5 requests every 5 s; the budget 3 a minute: after the first permits every
-    // request waits many seconds.
-    fixture = await createFixture({ tickets: 10, rateLimit: 5, window: 5 }, { queue: [] });
-    const sync = startConvlog(['sync', '--range', '1..10'], { env: { ...fixture.env, CONVLOG_RATE_LIMIT: '3', LOG_LEVEL: 'info' } });
-    const waitLine = /"waitMs":(\d+),"msg":"waiting (\d+) s for the rate limit \(3 requests a minute for all processes, CONVLOG_RATE_LIMIT\)"/;
+    // Another process spent this minute's 10 requests: the first ticket waits for the next.
+    fixture = await createFixture({ tickets: 10 }, { queue: [] });
+    await spendBudget(fixture.database.pool, 'conversation_log', 10);
+    const sync = startConvlog(['sync', '--range', '1..10'], { env: { ...fixture.env, CONVLOG_RATE_LIMIT: '10', LOG_LEVEL: 'info' } });
+    const waitLine = /"waitMs":(\d+),"msg":"waiting (\d+) s for the rate limit \(10 requests a minute for all processes, CONVLOG_RATE_LIMIT\)"/;
     await until(() => waitLine.test(sync.stderr()), 90_000);
     const match = waitLine.exec(sync.stderr());
     expect(match, sync.stderr().slice(-3000)).not.toBeNull();
     const [, waitMs, seconds] = match!.map(Number);
-    // Only long waits get a line (pacing a second apart would flood a log).
-    expect(waitMs).toBeGreaterThanOrEqual(5_000);
+    // Only waits beyond the budget's pacing get a line (2 × 60 s ÷ 10; pacing would flood a log).
+    expect(waitMs).toBeGreaterThanOrEqual(12_000);
     expect(seconds).toBe(Math.ceil(waitMs / 1000));
     sync.kill('SIGINT');
     const exit = await sync.exited;
@@ -35,13 +35,13 @@ describe('convlog sync under a tight rate limit', { timeout: 120_000 }, () => {
   });
 
   it('names CONVLOG_ACCOUNT_RATE_LIMIT when the ticket rows wait for the account-wide budget', async () => {
-    // The tickets read by id (show_many), then the brands list they name: two requests of a
-    // budget of 2 a minute, after the credential check the server counted too.
+    // The tickets read by id (show_many) under an account-wide budget another process spent.
     fixture = await createFixture({ tickets: 10 }, { queue: [] });
-    const sync = startConvlog(['sync', '--range', '1..10'], { env: { ...fixture.env, CONVLOG_ACCOUNT_RATE_LIMIT: '2', LOG_LEVEL: 'info' } });
+    await spendBudget(fixture.database.pool, 'account', 10);
+    const sync = startConvlog(['sync', '--range', '1..10'], { env: { ...fixture.env, CONVLOG_ACCOUNT_RATE_LIMIT: '10', LOG_LEVEL: 'info' } });
     const line = await firstWaitLine(sync);
-    expect(line, sync.stderr().slice(-3000)).toMatchObject(ownBudgetWait('account', 'CONVLOG_ACCOUNT_RATE_LIMIT', 2));
-    expect(line.waitMs).toBeGreaterThanOrEqual(5_000);
+    expect(line, sync.stderr().slice(-3000)).toMatchObject(ownBudgetWait('account', 'CONVLOG_ACCOUNT_RATE_LIMIT', 10));
+    expect(line.waitMs).toBeGreaterThanOrEqual(12_000);
     sync.kill('SIGINT');
     await sync.exited;
   });

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BACKFILL_QUEUE } from '../../src/queue/boss.ts';
 import { killAll, startConvlog, type Convlog } from '../helpers/cli.ts';
-import { spendOutside, until, waitLines, firstWaitLine, ownBudgetWait, retryAfterWait } from '../helpers/rate-waits.ts';
+import { spendBudget, spendOutside, until, waitLines, firstWaitLine, ownBudgetWait, retryAfterWait } from '../helpers/rate-waits.ts';
 import { bossFor, createFixture, range, type Fixture } from '../helpers/sync-fixture.ts';
 
 let fixture: Fixture | undefined;
@@ -25,19 +25,21 @@ async function stopped(worker: Convlog): Promise<void> {
 describe('convlog work held back by a rate limit', { timeout: 120_000 }, () => {
   it('logs one line per wait for its own budget, naming CONVLOG_RATE_LIMIT and the wait, not one per ticket', async () => {
     fixture = await createFixture({ tickets: 10 }, { queue: range(1, 10) });
-    // 3 a minute: after the first permit, each waits about 19 s; four tickets wait at once.
-    const worker = startConvlog(['work', '--concurrency', '4'], { env: { ...fixture.env, CONVLOG_RATE_LIMIT: '3', LOG_LEVEL: 'info' } });
+    // Another worker spent this minute's 10 requests: four tickets wait at once for the next.
+    await spendBudget(fixture.database.pool, 'conversation_log', 10);
+    const worker = startConvlog(['work', '--concurrency', '4'], { env: { ...fixture.env, CONVLOG_RATE_LIMIT: '10', LOG_LEVEL: 'info' } });
     const line = await firstWaitLine(worker);
     expect(line, worker.stderr().slice(-3000)).toMatchObject({
       level: 30,
       budget: 'conversation_log',
       setting: 'CONVLOG_RATE_LIMIT',
       cause: 'budget',
-      limitPerWindow: 3,
+      limitPerWindow: 10,
       windowMs: 60_000,
-      msg: expect.stringMatching(/^waiting \d+ s for the rate limit \(3 requests a minute for all processes, CONVLOG_RATE_LIMIT\)$/),
+      msg: expect.stringMatching(/^waiting \d+ s for the rate limit \(10 requests a minute for all processes, CONVLOG_RATE_LIMIT\)$/),
     });
-    expect(line.waitMs).toBeGreaterThanOrEqual(5_000);
+    // Beyond the budget's own pacing (2 × 60 s ÷ 10), which gets no line.
+    expect(line.waitMs).toBeGreaterThanOrEqual(12_000);
     expect(line.msg).toContain(`waiting ${Math.ceil((line.waitMs as number) / 1000)} s`);
     // The other three tickets wait behind the same permit: no line of their own.
     await pause(3_000);
@@ -62,17 +64,19 @@ describe('convlog work held back by a rate limit', { timeout: 120_000 }, () => {
   it('names CONVLOG_ACCOUNT_RATE_LIMIT when a scheduled backfill waits for the account-wide budget', async () => {
     fixture = await createFixture({ tickets: 5 }, { queue: [] });
     // A tick of `convlog schedule`: the backfill reads the export, then the groups, brands and
-    // organizations lists, one request each, under the account-wide budget (2 a minute).
+    // organizations lists, one request each, under the account-wide budget (10 a minute), which
+    // another process spent this minute.
+    await spendBudget(fixture.database.pool, 'account', 10);
     const boss = await bossFor(fixture, false);
     try {
       await boss.send(BACKFILL_QUEUE, { since: new Date(Date.now() - 40 * 86_400_000).toISOString() });
     } finally {
       await boss.stop({ graceful: false, timeout: 2_000 });
     }
-    const worker = startConvlog(['work'], { env: { ...fixture.env, CONVLOG_ACCOUNT_RATE_LIMIT: '2', LOG_LEVEL: 'info' } });
+    const worker = startConvlog(['work'], { env: { ...fixture.env, CONVLOG_ACCOUNT_RATE_LIMIT: '10', LOG_LEVEL: 'info' } });
     const line = await firstWaitLine(worker);
-    expect(line, worker.stderr().slice(-3000)).toMatchObject(ownBudgetWait('account', 'CONVLOG_ACCOUNT_RATE_LIMIT', 2));
-    expect(line.waitMs).toBeGreaterThanOrEqual(5_000);
+    expect(line, worker.stderr().slice(-3000)).toMatchObject(ownBudgetWait('account', 'CONVLOG_ACCOUNT_RATE_LIMIT', 10));
+    expect(line.waitMs).toBeGreaterThanOrEqual(12_000);
     await stopped(worker);
   });
 });
