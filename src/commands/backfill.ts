@@ -20,6 +20,13 @@ export const backfill: Command = {
     try {
       if (since?.clamped) ctx.log.info('--since is less than a minute ago; Zendesk needs a start a minute in the past, so starting from then');
       const started = Date.now();
+      // The first page may wait for the export's budget: say at once where this run starts.
+      const onStart = ({ from, position }: { from: string; position: Date | null }) =>
+        ctx.stderr.write(
+          from === 'saved position'
+            ? `backfill: continuing from the saved position (${position ? `changes up to ${at(position)}` : 'no change seen yet'})\n`
+            : `backfill: reading changes ${from}\n`,
+        );
       const onPage = (p: BackfillProgress) =>
         ctx.stderr.write(
           `backfill: page ${p.pages}: ${p.page.tickets} changed ticket(s), ${p.page.queued} queued, ${p.page.deleted} deleted | ` +
@@ -29,6 +36,7 @@ export const backfill: Command = {
         ...(since ? { since: since.startTime } : {}),
         trigger: 'cli',
         signal: ctx.signal,
+        onStart,
         onPage,
       });
       const already = result.alreadyQueued > 0 ? ` (${result.alreadyQueued} already queued)` : '';

@@ -63,6 +63,8 @@ export interface BackfillOptions {
   trigger?: BackfillRun['trigger'];
   /** Aborting stops after the page in flight; its position is saved if it was queued. */
   signal?: AbortSignal;
+  /** Where the run starts, once known: before its first request (a page may be a minute away). */
+  onStart?: (start: { from: string; position: Date | null }) => void;
   onPage?: (progress: BackfillProgress) => void;
   /** Tuning for tests: page size and retries of the export requests. */
   exportOptions?: Pick<PageExportOptions, 'pageSize' | 'maxAttempts' | 'retryBaseMs'>;
@@ -130,6 +132,7 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
       throw new UsageError(NO_POSITION_MESSAGE);
     }
     log.debug({ from, cursor: 'cursor' in start }, 'backfill starting');
+    options.onStart?.({ from, position: totals.position });
     // A start from --since (or a schedule's) replaces the saved position now, not at the first
     // page: otherwise a run stopped before that page left nothing to continue from.
     if ('startTime' in start && saved?.startTime !== start.startTime) await saveExportStart(db, start.startTime);

@@ -70,6 +70,8 @@ describe.concurrent('convlog backfill', () => {
     for (const id of surely) expect(got).toContain(id);
     for (const id of got) expect(maybe).toContain(id);
     expect(result.stdout).toMatch(new RegExp(`backfill done: ${got.length} changed ticket\\(s\\) since \\S+: ${got.length} queued, 0 deleted`));
+    // Where it starts, said before the first request rather than only in the last line.
+    expect(oneLine(result.stderr)[0]).toMatch(/^backfill: reading changes since \d{4}-\d\d-\d\dT[\d:.]+Z$/);
     expect(result.stderr).toMatch(/^backfill: page 1: \d+ changed ticket\(s\), \d+ queued, 0 deleted \| .* position \d{4}-\d\d-\d\dT/m);
     expect(sim.requests.some((r) => r.kind === 'conversation_log')).toBe(false);
     // Its requests were taken from the shared export budget, not the conversation log's.
@@ -77,12 +79,15 @@ describe.concurrent('convlog backfill', () => {
     expect(budgets.rows).toContainEqual({ name: 'export', total_taken: 1 });
 
     await clearQueue(database.pool);
+    const position = (await savedPosition(database.pool))?.position;
+    expect(position).toEqual(expect.any(String));
     sim.markChanged(7);
     sim.markChanged(33);
     const second = await cli('backfill');
     expect(second.code, second.stderr).toBe(0);
     expect(await queued()).toEqual([7, 33]);
     expect(second.stdout).toMatch(/backfill done: 2 changed ticket\(s\) since the saved position: 2 queued/);
+    expect(oneLine(second.stderr)[0]).toBe(`backfill: continuing from the saved position (changes up to ${position!.replace('.000Z', 'Z')})`);
   }, SLOW);
 
   it('without --since and without a saved position: one line, exit 2, nothing queued; a start less than a minute ago is moved back', async (context) => {
