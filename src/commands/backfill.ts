@@ -6,6 +6,8 @@ import { openSyncRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
 
 const at = (date: Date | null) => (date ? date.toISOString().replace('.000Z', 'Z') : 'none yet');
+/** "3 queued", or "0 queued (100 already queued)" when tickets had a job waiting already. */
+const queuedText = (queued: number, already: number) => `${queued} queued${already > 0 ? ` (${already} already queued)` : ''}`;
 
 export const backfill: Command = {
   usage: 'convlog backfill [--since DATE | DURATION]   (2024-05-01, 2024-05-01T08:00:00Z, 7d, 12h, 90m)',
@@ -29,8 +31,8 @@ export const backfill: Command = {
         );
       const onPage = (p: BackfillProgress) =>
         ctx.stderr.write(
-          `backfill: page ${p.pages}: ${p.page.tickets} changed ticket(s), ${p.page.queued} queued, ${p.page.deleted} deleted | ` +
-            `total ${p.seen} seen, ${p.queued} queued, ${p.deleted} deleted | position ${at(p.position)}\n`,
+          `backfill: page ${p.pages}: ${p.page.tickets} changed ticket(s), ${queuedText(p.page.queued, p.page.alreadyQueued)}, ${p.page.deleted} deleted | ` +
+            `total ${p.seen} seen, ${queuedText(p.queued, p.alreadyQueued)}, ${p.deleted} deleted | position ${at(p.position)}\n`,
         );
       const result = await runBackfill(backfillDeps(runtime, ctx.log), {
         ...(since ? { since: since.startTime } : {}),
@@ -39,10 +41,9 @@ export const backfill: Command = {
         onStart,
         onPage,
       });
-      const already = result.alreadyQueued > 0 ? ` (${result.alreadyQueued} already queued)` : '';
       const summary =
         `${result.seen} changed ticket(s) ${result.from === 'saved position' ? 'since the saved position' : result.from}: ` +
-        `${result.queued} queued${already}, ${result.deleted} deleted (recorded as not_found) | ` +
+        `${queuedText(result.queued, result.alreadyQueued)}, ${result.deleted} deleted (recorded as not_found) | ` +
         `${result.position ? `position ${at(result.position)}` : 'no change seen yet, where to continue'} saved | ${result.pages} page(s), ${result.requests} request(s), ${((Date.now() - started) / 1000).toFixed(1)} s`;
       if (result.interrupted) {
         ctx.out(`backfill interrupted: ${summary}; run "convlog backfill" to continue`);

@@ -69,7 +69,7 @@ export async function startBackfillWorker(runtime: BackfillRuntime, log: Logger,
           signal: jobSignal,
           onPage: (p) =>
             jobLog.info(
-              { pages: p.pages, seen: p.seen, queued: p.queued, deleted: p.deleted, position: p.position?.toISOString() ?? null },
+              { pages: p.pages, seen: p.seen, queued: p.queued, alreadyQueued: p.alreadyQueued, deleted: p.deleted, position: p.position?.toISOString() ?? null },
               'backfill page',
             ),
         },

@@ -71,7 +71,7 @@ export interface BackfillOptions {
 }
 
 export interface BackfillProgress extends BackfillTotals {
-  page: { tickets: number; queued: number; deleted: number };
+  page: { tickets: number; queued: number; alreadyQueued: number; deleted: number };
 }
 
 export interface BackfillResult extends BackfillTotals {
@@ -199,7 +199,7 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
         totals.deleted += recorded;
         totals.requests += page.requests;
         await record('running');
-        options.onPage?.({ ...totals, page: { tickets: page.tickets.length, queued: queued.queued, deleted: recorded } });
+        options.onPage?.({ ...totals, page: { tickets: page.tickets.length, queued: queued.queued, alreadyQueued: queued.alreadyQueued, deleted: recorded } });
         if (options.signal?.aborted && !page.endOfStream) {
           interrupted = true;
           break;

@@ -78,6 +78,12 @@ describe.concurrent('convlog backfill', () => {
     const budgets = await database.pool.query<{ name: string; total_taken: number }>('select name, total_taken::int from convlog.rate_budgets');
     expect(budgets.rows).toContainEqual({ name: 'export', total_taken: 1 });
 
+    // Read again: every ticket has its job waiting, and each page line says so, not only the summary.
+    const again = await cli('backfill', '--since', '10d');
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(new RegExp(`^backfill: page 1: ${got.length} changed ticket\\(s\\), 0 queued \\(${got.length} already queued\\), 0 deleted \\| total ${got.length} seen, 0 queued \\(${got.length} already queued\\)`, 'm'));
+    expect(again.stdout).toMatch(new RegExp(`: 0 queued \\(${got.length} already queued\\), 0 deleted`));
+
     await clearQueue(database.pool);
     const position = (await savedPosition(database.pool))?.position;
     expect(position).toEqual(expect.any(String));
