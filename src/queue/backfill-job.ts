@@ -205,7 +205,9 @@ export function describeBackfillStatus(schedules: readonly ScheduleInfo[], backf
   if (schedules.length === 0) lines.push('schedule   none (convlog schedule --cron EXPR)');
   for (const s of schedules) {
     const next = s.next[0] ? `, next ${s.next[0].toISOString()}` : '';
-    lines.push(`schedule   backfill "${s.cron}" (${s.timezone})${next}${s.since ? `, first run from ${s.since}` : ''}`);
+    // A schedule's --since is used only while no position is saved (runBackfill's fallbackSince).
+    const since = !s.since ? '' : backfill.resumable ? `, continuing from the saved position (--since ${s.since} is kept for a time without one)` : `, first run from ${s.since}`;
+    lines.push(`schedule   backfill "${s.cron}" (${s.timezone})${next}${since}`);
   }
   const at = backfill.position ? `changes up to ${backfill.position}` : 'no changes seen yet';
   lines.push(backfill.resumable ? `export     ${at}, saved ${backfill.savedAt}` : 'export     no saved position (convlog backfill --since DATE)');

@@ -253,6 +253,8 @@ describe.concurrent('convlog schedule / unschedule', () => {
     expect(scheduled.code, scheduled.stderr).toBe(0);
     expect(scheduled.stdout).toMatch(/^scheduled backfill "\* \* \* \* \*" \(UTC\): next run at about \d{4}-\d\d-\d\d \d\d:\d\d UTC \(.*within 30 s.*; the first run starts from \d{4}-/);
 
+    expect((await cli('status')).stdout).toMatch(/^schedule   backfill "\* \* \* \* \*" \(UTC\), next \S+, first run from \d{4}-/m);
+
     const boss = await startBoss();
     const schedules = await boss.getSchedules(BACKFILL_QUEUE);
     expect(schedules).toEqual([expect.objectContaining({ name: BACKFILL_QUEUE, cron: '* * * * *', timezone: 'UTC', data: { since: expect.any(String) } })]);
@@ -284,6 +286,9 @@ describe.concurrent('convlog schedule / unschedule', () => {
     const rescheduled = await cli('schedule', '--cron', '* * * * *', '--since', '31d');
     expect(rescheduled.stdout).toMatch(/; runs continue from the saved export position \(--since .* is kept for a time without one\)/);
     expect(rescheduled.stdout).not.toMatch(/the first run starts from/);
+    const shown = await cli('status');
+    expect(shown.stdout).toMatch(/^schedule   backfill "\* \* \* \* \*" \(UTC\), next \S+, continuing from the saved position \(--since \S+ is kept for a time without one\)$/m);
+    expect(shown.stdout).not.toMatch(/first run from/);
 
     const removed = await cli('unschedule');
     expect(removed.code, removed.stderr).toBe(0);
