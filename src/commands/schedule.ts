@@ -12,28 +12,47 @@ import type { Command } from './types.ts';
  * pg-boss reads expressions without a database: an instance that is never started is just its
  * parser, so a bad --cron fails before anything is opened.
  */
-function checkCron(cron: string, tz: string): Date[] {
+function checkCron(cron: string, tz: string, now: Date): { next: Date[]; recent: Date | undefined } {
   const parser = new PgBoss({ connectionString: 'postgres://unused@localhost/unused', schema: BOSS_SCHEMA });
   try {
-    parser.previewSchedule('* * * * *', { tz, count: 1, from: new Date() });
+    parser.previewSchedule('* * * * *', { tz, count: 1, from: now });
   } catch {
     throw new UsageError(`invalid --tz ${quoted(tz)}: give an IANA time zone such as UTC, Europe/Berlin or America/New_York`);
   }
-  return validateCron(parser, cron, tz);
+  const next = validateCron(parser, cron, tz);
+  // The first tick after a minute ago, if it is not in the future: still due for pg-boss.
+  const [tick] = parser.previewSchedule(cron.trim(), { tz, count: 1, from: new Date(now.getTime() - DUE_FOR_MS) });
+  return { next, recent: tick && tick.getTime() <= now.getTime() ? tick : undefined };
 }
 
 /**
- * The times the expression names are not the times a backfill starts: pg-boss looks for due
- * schedules every 30 s (its cronMonitorIntervalSeconds), so the job is sent up to 30 s later,
- * and only a running worker takes it.
+ * How long pg-boss keeps a tick due (its OCCURRENCE_WINDOW_SECONDS): each check, every 30 s (its
+ * cronMonitorIntervalSeconds), sends a job for a tick of the last minute, a tick from before the
+ * schedule was created included. So `* * * * *` created at 18:42:10 runs the 18:42 tick at the
+ * next check, not at 18:43.
  */
-export function describeNextRuns(times: Date[]): string {
+const DUE_FOR_MS = 60_000;
+const CHECK_EVERY_MS = 30_000;
+
+/**
+ * The times the expression names are not the times a backfill starts: pg-boss looks for due
+ * schedules every 30 s, so the job is sent up to 30 s later, and only a running worker takes it;
+ * and a tick less than a minute old when the schedule is created (`recent`) still runs.
+ */
+export function describeNextRuns(times: Date[], recent?: Date, now = new Date()): string {
   const utc = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
   const [first, ...later] = times;
   if (!first) return 'no run ahead';
   const sameDay = (d: Date) => d.toISOString().slice(0, 10) === first.toISOString().slice(0, 10);
   const then = later.length > 0 ? `; then about ${later.map((d) => (sameDay(d) ? utc(d).slice(11) : utc(d))).join(', ')}` : '';
-  return `next run at about ${utc(first)} (pg-boss checks schedules every 30 s: it starts within 30 s of that)${then}`;
+  const next = `next run at about ${utc(first)} (pg-boss checks schedules every 30 s: it starts within 30 s of that)${then}`;
+  if (!recent) return next;
+  const ago = Math.floor((now.getTime() - recent.getTime()) / 1000);
+  // A check comes within 30 s; the tick is still due then if it is under a minute old by that time.
+  if (now.getTime() - recent.getTime() + CHECK_EVERY_MS < DUE_FOR_MS) {
+    return `first run within 30 s, with workers running (the ${utc(recent)} tick, ${ago} s ago, is still due: pg-boss runs a tick up to a minute late); ${next}`;
+  }
+  return `first run within 30 s if pg-boss checks before the ${utc(recent)} tick (${ago} s ago) is a minute old, else at the next tick; ${next}`;
 }
 
 export const schedule: Command = {
@@ -43,7 +62,8 @@ export const schedule: Command = {
   async run(values, _positionals, ctx) {
     if (typeof values.cron !== 'string') throw new UsageError('--cron EXPR is required, for example --cron "*/15 * * * *" (every 15 minutes)');
     const tz = typeof values.tz === 'string' ? values.tz : 'UTC';
-    const next = checkCron(values.cron, tz);
+    const now = new Date();
+    const { next, recent } = checkCron(values.cron, tz, now);
     const since = typeof values.since === 'string' ? new Date(parseSince(values.since).startTime * 1000).toISOString() : undefined;
     const runtime = await openRuntime(ctx);
     try {
@@ -54,7 +74,7 @@ export const schedule: Command = {
       await registerSchedule(runtime.boss, values.cron, { tz, ...(since ? { since } : {}) });
       // --since only matters while no backfill has saved a position; say which one the next run uses.
       const first = !since ? '' : position ? `; runs continue from the saved export position (--since ${since} is kept for a time without one)` : `; the first run starts from ${since}`;
-      ctx.out(`scheduled backfill "${values.cron.trim()}" (${tz}): ${describeNextRuns(next)}${first}`);
+      ctx.out(`scheduled backfill "${values.cron.trim()}" (${tz}): ${describeNextRuns(next, recent, now)}${first}`);
       ctx.out('running workers (convlog work) run it; a second "convlog schedule" replaces it, "convlog unschedule" removes it');
       return 0;
     } finally {
