@@ -4,6 +4,7 @@ import { parseSince } from './args.ts';
 import { logRateWaits } from './rate-waits.ts';
 import { openSyncRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
+import { counted } from '../ids.ts';
 
 const at = (date: Date | null) => (date ? date.toISOString().replace('.000Z', 'Z') : 'none yet');
 /** "3 queued", or "0 queued (100 already queued)" when tickets had a job waiting already. */
@@ -31,7 +32,7 @@ export const backfill: Command = {
         );
       const onPage = (p: BackfillProgress) =>
         ctx.stderr.write(
-          `backfill: page ${p.pages}: ${p.page.tickets} changed ticket(s), ${queuedText(p.page.queued, p.page.alreadyQueued)}, ${p.page.deleted} deleted | ` +
+          `backfill: page ${p.pages}: ${counted(p.page.tickets, 'changed ticket')}, ${queuedText(p.page.queued, p.page.alreadyQueued)}, ${p.page.deleted} deleted | ` +
             `total ${p.seen} seen, ${queuedText(p.queued, p.alreadyQueued)}, ${p.deleted} deleted | position ${at(p.position)}\n`,
         );
       const result = await runBackfill(backfillDeps(runtime, ctx.log), {
@@ -42,9 +43,9 @@ export const backfill: Command = {
         onPage,
       });
       const summary =
-        `${result.seen} changed ticket(s) ${result.from === 'saved position' ? 'since the saved position' : result.from}: ` +
+        `${counted(result.seen, 'changed ticket')} ${result.from === 'saved position' ? 'since the saved position' : result.from}: ` +
         `${queuedText(result.queued, result.alreadyQueued)}, ${result.deleted} deleted (recorded as not_found) | ` +
-        `${result.position ? `position ${at(result.position)}` : 'no change seen yet, where to continue'} saved | ${result.pages} page(s), ${result.requests} request(s), ${((Date.now() - started) / 1000).toFixed(1)} s`;
+        `${result.position ? `position ${at(result.position)}` : 'no change seen yet, where to continue'} saved | ${counted(result.pages, 'page')}, ${counted(result.requests, 'request')}, ${((Date.now() - started) / 1000).toFixed(1)} s`;
       if (result.interrupted) {
         ctx.out(`backfill interrupted: ${summary}; run "convlog backfill" to continue`);
         return 1;
@@ -53,7 +54,7 @@ export const backfill: Command = {
       const lists = result.accountLists;
       if (lists && 'error' in lists) ctx.out(`groups, brands and organizations lists not read (views show their ids until the next backfill): ${lists.error}`);
       else if (lists && 'notDue' in lists) ctx.out(`lists not read: read at ${lists.notDue.readAt}, under an hour ago, and no changed ticket names a group, brand or organization without a row`);
-      else if (lists) ctx.out(`lists read: ${lists.groups} group(s), ${lists.brands} brand(s), ${lists.organizations} organization(s) stored or changed (${lists.requests} request(s))`);
+      else if (lists) ctx.out(`lists read: ${counted(lists.groups, 'group')}, ${counted(lists.brands, 'brand')}, ${counted(lists.organizations, 'organization')} stored or changed (${counted(lists.requests, 'request')})`);
       ctx.out('the tickets sync when workers run: convlog work (or convlog work --until-idle)');
       return 0;
     } finally {

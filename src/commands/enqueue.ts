@@ -6,6 +6,7 @@ import { enqueueTickets } from '../queue/enqueue.ts';
 import { openRuntime } from './runtime.ts';
 import { readRowsOfQueued } from './ticket-rows.ts';
 import type { Command } from './types.ts';
+import { counted } from '../ids.ts';
 
 export const enqueue: Command = {
   usage: 'convlog enqueue [IDS...] [--file PATH | -] [--range A..B] [--sql "select id from …"] [--full]',
@@ -35,9 +36,9 @@ export const enqueue: Command = {
           if (total > 50_000) ctx.log.info({ done, total }, 'enqueueing');
         },
       });
-      const duplicates = result.duplicates > 0 ? `, ${result.duplicates} duplicate id(s) ignored` : '';
+      const duplicates = result.duplicates > 0 ? `, ${counted(result.duplicates, 'duplicate id')} ignored` : '';
       const empty = ids.length === 0 && sql === undefined ? `: ${values.file === '-' ? 'stdin' : 'the file'} holds no ticket ids` : '';
-      ctx.out(`queued ${result.queued} ticket(s), ${result.alreadyQueued} already queued${duplicates}${empty} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      ctx.out(`queued ${counted(result.queued, 'ticket')}, ${result.alreadyQueued} already queued${duplicates}${empty} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
       const { db, pool } = runtime.database;
       // show_many reads 100 tickets a request on the account-wide budget: beyond a minute of that
       // budget, enqueue would sit silent for as long after saying "queued" (half an hour for

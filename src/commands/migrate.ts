@@ -1,6 +1,7 @@
 import { openDatabase } from '../db/connection.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import type { Command } from './types.ts';
+import { counted } from '../ids.ts';
 
 export const migrate: Command = {
   usage: 'convlog migrate',
@@ -9,7 +10,7 @@ export const migrate: Command = {
     const database = await openDatabase(ctx.config(), ctx.log, { migrate: false, poolSize: 1 });
     try {
       const { applied } = await migrateDatabase(database.pool, ctx.log);
-      ctx.out(applied > 0 ? `applied ${applied} migration(s) to ${database.where}` : `${database.where} is up to date`);
+      ctx.out(applied > 0 ? `applied ${counted(applied, 'migration')} to ${database.where}` : `${database.where} is up to date`);
       return 0;
     } finally {
       await database.close();

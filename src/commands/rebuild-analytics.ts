@@ -7,6 +7,7 @@ import { openDatabase } from '../db/connection.ts';
 import { integerFlag } from './args.ts';
 import { createProgress } from './progress.ts';
 import type { Command } from './types.ts';
+import { counted } from '../ids.ts';
 
 export const rebuildAnalyticsCommand: Command = {
   usage: 'convlog rebuild-analytics [--restart] [--batch N]',
@@ -25,10 +26,10 @@ export const rebuildAnalyticsCommand: Command = {
       progress.stop();
       const resumed = result.skipped > 0 ? ` (resumed after ${result.skipped} done before)` : '';
       if (!result.finished) {
-        ctx.out(`stopped after ${result.done} of ${result.total} ticket(s)${resumed}; run it again to resume`);
+        ctx.out(`stopped after ${result.done} of ${counted(result.total, 'ticket')}${resumed}; run it again to resume`);
         return 1;
       }
-      ctx.out(`rebuilt the analyst tables of ${result.total} ticket(s)${resumed}`);
+      ctx.out(`rebuilt the analyst tables of ${counted(result.total, 'ticket')}${resumed}`);
       return 0;
     } finally {
       await database.close();

@@ -48,12 +48,12 @@ export const status: Command = {
       const c = report.context;
       ctx.out(
         `context    ${counted(c.tickets, 'ticket', n)} (${n(c.deleted)} deleted), ${counted(c.groups, 'group', n)}, ${counted(c.brands, 'brand', n)}, ${counted(c.organizations, 'organization', n)}` +
-          (c.withoutRow > 0 ? `; ${n(c.withoutRow)} synced or queued ticket(s) without a ticket row yet (the next backfill or sync by id reads them)` : ''),
+          (c.withoutRow > 0 ? `; ${counted(c.withoutRow, 'synced or queued ticket', n)} without a ticket row yet (the next backfill or sync by id reads them)` : ''),
       );
       ctx.out(`last sync  ${report.lastSyncedAt ?? 'never'}`);
       const overdue = report.fullReadsOverdue;
       if (overdue.tickets > 0) {
-        ctx.out(`full reads ${n(overdue.tickets)} ticket(s) longer than a page not read from their first event for ${overdue.days} days (scheduled backfills queue them, a share of the budget at a time)`);
+        ctx.out(`full reads ${counted(overdue.tickets, 'ticket', n)} longer than a page not read from their first event for ${overdue.days} days (scheduled backfills queue them, a share of the budget at a time)`);
       }
       if (report.oldestUnsynced) ctx.out(`oldest unsynced  ticket ${report.oldestUnsynced.ticketId}, waiting since ${report.oldestUnsynced.since}`);
       if (report.rateBudgets.length === 0) ctx.out('budget     no request taken yet');

@@ -14,6 +14,7 @@ import type { RequestBudget } from '../zendesk/rate-limit.ts';
 import { runBackfill, type BackfillDeps } from './backfill.ts';
 import { budgetFor } from '../db/budgets.ts';
 import { BACKFILL_QUEUE, type BackfillJobData } from './boss.ts';
+import { counted } from '../ids.ts';
 
 /** The one schedule convlog keeps (pg-boss's schedule key). */
 export const SCHEDULE_KEY = '';
@@ -214,14 +215,14 @@ export function describeBackfillStatus(schedules: readonly ScheduleInfo[], backf
   const run = backfill.lastRun;
   const totals = (r: BackfillRun) => `${r.seen} changed, ${r.queued} queued, ${r.deleted} deleted`;
   if (backfill.running && run?.outcome === 'running') {
-    lines.push(`backfill   running since ${run.startedAt} (${run.trigger}, ${run.from}): ${run.pages} page(s) so far, ${totals(run)}`);
+    lines.push(`backfill   running since ${run.startedAt} (${run.trigger}, ${run.from}): ${counted(run.pages, 'page')} so far, ${totals(run)}`);
   } else if (backfill.running) {
     // The lock is held, but its run wrote nothing yet (it is starting) or an older release runs it.
     lines.push('backfill   running now (started a moment ago, or by another convlog release)');
   } else if (run?.outcome === 'running') {
     lines.push(
       `backfill   last one stopped without finishing (its process was killed or lost Postgres); last heard of at ${run.finishedAt} ` +
-        `(${run.trigger}, ${run.from}) after ${run.pages} page(s): ${totals(run)}; "convlog backfill" continues from the saved position`,
+        `(${run.trigger}, ${run.from}) after ${counted(run.pages, 'page')}: ${totals(run)}; "convlog backfill" continues from the saved position`,
     );
   } else if (run) {
     const error = run.error ? `: ${run.error}` : '';

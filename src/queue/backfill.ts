@@ -33,6 +33,7 @@ import type { ZendeskHttp } from '../zendesk/http.ts';
 import { pageIncrementalExport, type ExportStart, type PageExportOptions } from '../zendesk/incremental-export.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
 import { enqueueTickets } from './enqueue.ts';
+import { counted } from '../ids.ts';
 
 export type { BackfillTotals };
 
@@ -227,7 +228,7 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
     await record('failed', errorMessage(error));
     if (totals.pages === 0) throw error;
     throw new BackfillFailed(
-      `${errorMessage(error)} (after ${totals.pages} page(s): their ${totals.queued} ticket(s) are queued and the export position is saved, so "convlog backfill" continues from there)`,
+      `${errorMessage(error)} (after ${counted(totals.pages, 'page')}: their ${counted(totals.queued, 'ticket')} ${totals.queued === 1 ? 'is' : 'are'} queued and the export position is saved, so "convlog backfill" continues from there)`,
       { cause: error },
     );
   } finally {

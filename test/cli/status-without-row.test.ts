@@ -1,7 +1,7 @@
 // `convlog status` counts, on its context line, the tickets convlog syncs or has queued that have
 // no `tickets` row yet. A tombstone is neither: a purged ticket, one Zendesk answered 404 for, or
 // one it forbids is not read again by the next backfill or sync by id. They were counted, so a
-// purge or a deleted ticket left "N synced or queued ticket(s) without a ticket row yet".
+// purge or a deleted ticket left "N synced or queued tickets without a ticket row yet".
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
 import { createFixture, type Fixture } from '../helpers/sync-fixture.ts';
@@ -32,5 +32,5 @@ it('purged, deleted and forbidden tickets are not counted as tickets without a t
   const enqueue = await runCli(['enqueue', '99'], { env: noZendesk, timeoutMs: 30_000 });
   expect(enqueue.code, enqueue.stderr).toBe(0);
   const after = await runCli(['status'], { env: fixture.env, timeoutMs: 30_000 });
-  expect(after.stdout).toMatch(/; 1 synced or queued ticket\(s\) without a ticket row yet/);
+  expect(after.stdout).toMatch(/; 1 synced or queued ticket without a ticket row yet/);
 });

@@ -52,7 +52,7 @@ describe('convlog enqueue', { timeout: 120_000 }, () => {
     fs.writeFileSync(file, '# tickets from the escalation report\n1\n2, 3\n\n  4 5\n# done\n6\n7\n8\n9\n10\n');
     const result = await cli(['enqueue', '--file', file]);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/^queued 10 ticket\(s\), 0 already queued \(\d+\.\d s\)\n$/);
+    expect(result.stdout).toMatch(/^queued 10 tickets, 0 already queued \(\d+\.\d s\)\n$/);
     expect(await queuedTickets()).toEqual(range(1, 10));
     const jobs = await jobStates(fixture.database);
     expect(jobs.map((j) => j.ticketId).sort((a, b) => a - b)).toEqual(range(1, 10));
@@ -62,7 +62,7 @@ describe('convlog enqueue', { timeout: 120_000 }, () => {
   it('--file - reads standard input', async () => {
     const result = await cli(['enqueue', '--file', '-'], '11\n12\n# a comment\n13,14\n');
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/^queued 4 ticket\(s\), 0 already queued/);
+    expect(result.stdout).toMatch(/^queued 4 tickets, 0 already queued/);
     expect(await queuedTickets()).toEqual(range(1, 14));
   });
 
@@ -70,7 +70,7 @@ describe('convlog enqueue', { timeout: 120_000 }, () => {
     // `psql -Atc "select …" | convlog enqueue --file -` on a day the query finds nothing.
     const empty = await cli(['enqueue', '--file', '-'], '# failed tickets of the last day\n\n');
     expect(empty.code, empty.stderr).toBe(0);
-    expect(empty.stdout).toMatch(/^queued 0 ticket\(s\), 0 already queued: stdin holds no ticket ids \(/);
+    expect(empty.stdout).toMatch(/^queued 0 tickets, 0 already queued: stdin holds no ticket ids \(/);
     const bad = await cli(['enqueue', '--file', '-'], '# ids\n15\n16x\n17\n');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/invalid ticket id "16x" \(stdin line 3\).*nothing was queued/);
@@ -80,11 +80,11 @@ describe('convlog enqueue', { timeout: 120_000 }, () => {
   it('--range A..B queues the span; ids already queued are reported, not queued twice', async () => {
     const result = await cli(['enqueue', '--range', '1..50']);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/^queued 36 ticket\(s\), 14 already queued/);
+    expect(result.stdout).toMatch(/^queued 36 tickets, 14 already queued/);
 
     const again = await cli(['enqueue', '3', '7', '7', '49']);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toMatch(/^queued 0 ticket\(s\), 3 already queued, 1 duplicate id\(s\) ignored/);
+    expect(again.stdout).toMatch(/^queued 0 tickets, 3 already queued, 1 duplicate id ignored/);
     expect(await queueRows()).toEqual({ jobs: 50, tickets: 50 });
     expect(await queuedTickets()).toEqual(range(1, 50));
   });

@@ -46,7 +46,7 @@ describe('commands without a progress bar, held back by a rate limit', { timeout
     const line = await firstWaitLine(enqueue);
     expect(line, enqueue.stderr().slice(-3000)).toMatchObject(ownBudgetWait('account', 'CONVLOG_ACCOUNT_RATE_LIMIT', 10));
     expect(line.waitMs).toBeGreaterThanOrEqual(12_000);
-    expect(enqueue.stdout()).toMatch(/^queued 10 ticket\(s\), 0 already queued/);
+    expect(enqueue.stdout()).toMatch(/^queued 10 tickets, 0 already queued/);
     enqueue.kill('SIGINT');
     await enqueue.exited;
   });
