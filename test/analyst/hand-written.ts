@@ -128,5 +128,7 @@ export async function storeTicket(db: Db, ticketId: number, events: readonly Api
  * Status 'deleted' is how Zendesk reports a deleted ticket (tickets.deleted becomes true).
  */
 export async function storeTicketStatus(db: Db, ticketId: number, status: 'open' | 'solved' | 'closed' | 'deleted'): Promise<void> {
-  await storeTicketContext(db, mapTicketContext({ tickets: [exportedTicket({ id: ticketId, status, url: `https://acme.zendesk.com/api/v2/tickets/${ticketId}.json` })] }));
+  // Reported now: a deletion older than the ticket's last sync would be a stale one (restored since).
+  const generated_timestamp = Math.floor(Date.now() / 1000);
+  await storeTicketContext(db, mapTicketContext({ tickets: [exportedTicket({ id: ticketId, status, generated_timestamp, url: `https://acme.zendesk.com/api/v2/tickets/${ticketId}.json` })] }));
 }
