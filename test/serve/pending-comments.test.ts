@@ -4,35 +4,25 @@
 // stored event. Real Postgres, real pg-boss, real simulator.
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { purgeTickets } from '../../src/db/purge.ts';
-import { silentLogger } from '../../src/log.ts';
 import { runWorker } from '../../src/queue/worker.ts';
-import { WEBHOOK_PATH } from '../../src/serve/webhook-server.ts';
-import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
+import type { Simulator } from '../../src/simulator/index.ts';
 import { syncTicket, type SyncDeps } from '../../src/sync/sync-ticket.ts';
-import { createZendeskHttp, localBudget, type RequestBudget } from '../../src/zendesk/index.ts';
-import { createServeFixture, SECRETS, type ServeFixture } from './serve-fixture.ts';
+import type { RequestBudget } from '../../src/zendesk/index.ts';
+import { startServeWithSimulator, type ServeFixture, type ServeWithSimulator } from './serve-fixture.ts';
 
 const EVENTS = 5;
 let f: ServeFixture;
 let sim: Simulator;
 let deps: SyncDeps;
 
+let all: ServeWithSimulator;
+
 beforeAll(async () => {
-  f = await createServeFixture();
-  sim = await startSimulator({
-    tickets: 6,
-    ticketSizes: Object.fromEntries(Array.from({ length: 6 }, (_, i) => [i + 1, EVENTS])),
-    rateLimit: 0,
-    exportRateLimit: 0,
-    webhookUrl: `${f.server.url}${WEBHOOK_PATH}`,
-    webhookSecret: SECRETS[0],
-  });
-  const http = createZendeskHttp({ baseUrl: sim.url, auth: { kind: 'token', email: 'agent@example.com', token: 'sim-token' }, requestTimeoutMs: 10_000 });
-  deps = { db: f.database.db, http, budget: localBudget(), log: silentLogger, redactSystemMetadata: false };
+  all = await startServeWithSimulator({ tickets: 6, ticketSizes: Object.fromEntries(Array.from({ length: 6 }, (_, i) => [i + 1, EVENTS])) });
+  ({ f, sim, deps } = all);
 });
 afterAll(async () => {
-  await sim?.close();
-  await f?.close();
+  await all?.close();
 });
 beforeEach(async () => {
   // Each test queues its own ticket; jobs left by another test must not reach its worker.

@@ -9,6 +9,9 @@ import type { RunningServer } from '../../src/serve/http.ts';
 import { signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../src/serve/signature.ts';
 import { startWebhookServer, WEBHOOK_PATH } from '../../src/serve/webhook-server.ts';
 import { silentLogger } from '../../src/log.ts';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
+import type { SyncDeps } from '../../src/sync/sync-ticket.ts';
+import { createZendeskHttp, localBudget } from '../../src/zendesk/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 export const SECRETS = ['first-secret-dcba4321', 'second-secret-abcd1234'];
@@ -130,5 +133,30 @@ export async function queuedState(database: TestDatabase): Promise<{ jobs: { tic
   return {
     jobs: jobs.rows.map((r) => ({ ticketId: r.data.ticketId, full: Boolean(r.data.full) })),
     tickets: tickets.rows.map((r) => r.ticket_id),
+  };
+}
+
+export interface ServeWithSimulator {
+  f: ServeFixture;
+  /** Sends its webhooks, signed with SECRETS[0], to the serve fixture. */
+  sim: Simulator;
+  /** For syncTicket and runWorker against that simulator. */
+  deps: SyncDeps;
+  close(): Promise<void>;
+}
+
+/** A serve fixture and a simulator (no rate limits) whose webhooks go to it, for end-to-end tests. */
+export async function startServeWithSimulator(options: SimulatorOptions, deps: Partial<SyncDeps> = {}): Promise<ServeWithSimulator> {
+  const f = await createServeFixture();
+  const sim = await startSimulator({ rateLimit: 0, exportRateLimit: 0, ...options, webhookUrl: `${f.server.url}${WEBHOOK_PATH}`, webhookSecret: SECRETS[0] });
+  const http = createZendeskHttp({ baseUrl: sim.url, auth: { kind: 'token', email: 'agent@example.com', token: 'sim-token' }, requestTimeoutMs: 10_000 });
+  return {
+    f,
+    sim,
+    deps: { db: f.database.db, http, budget: localBudget(), log: silentLogger, redactSystemMetadata: false, ...deps },
+    close: async () => {
+      await sim.close();
+      await f.close();
+    },
   };
 }

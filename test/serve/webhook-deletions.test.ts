@@ -6,30 +6,26 @@ import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { reportPermanentDeletion } from '../../src/db/purge.ts';
 import { finishRun, startRun } from '../../src/db/ticket-status.ts';
 import { inTransaction } from '../../src/db/transaction.ts';
-import { silentLogger } from '../../src/log.ts';
 import { enqueueTickets } from '../../src/queue/enqueue.ts';
 import { runWorker } from '../../src/queue/worker.ts';
-import { WEBHOOK_PATH } from '../../src/serve/webhook-server.ts';
-import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
+import type { Simulator } from '../../src/simulator/index.ts';
 import { syncTicket, type SyncDeps } from '../../src/sync/sync-ticket.ts';
-import { createZendeskHttp, localBudget } from '../../src/zendesk/index.ts';
 import { authorsOnlyOf, rowsOfTicket } from '../helpers/ticket-rows.ts';
-import { createServeFixture, SECRETS, sendWebhook, ticketEvent, type ServeFixture } from './serve-fixture.ts';
+import { sendWebhook, startServeWithSimulator, ticketEvent, type ServeFixture, type ServeWithSimulator } from './serve-fixture.ts';
 
 let f: ServeFixture;
 let sim: Simulator;
 let deps: SyncDeps;
 
+let all: ServeWithSimulator;
+
 beforeAll(async () => {
-  f = await createServeFixture();
-  sim = await startSimulator({ tickets: 8, ticketSizes: { 1: 12, 2: 12, 3: 12, 4: 12 }, rateLimit: 0, exportRateLimit: 0, webhookUrl: `${f.server.url}${WEBHOOK_PATH}`, webhookSecret: SECRETS[0] });
-  const http = createZendeskHttp({ baseUrl: sim.url, auth: { kind: 'token', email: 'agent@example.com', token: 'sim-token' }, requestTimeoutMs: 10_000 });
-  deps = { db: f.database.db, http, budget: localBudget(), log: silentLogger, redactSystemMetadata: false, onDelete: 'keep' };
+  all = await startServeWithSimulator({ tickets: 8, ticketSizes: { 1: 12, 2: 12, 3: 12, 4: 12 } }, { onDelete: 'keep' });
+  ({ f, sim, deps } = all);
   for (let id = 1; id <= 8; id++) await syncTicket(deps, id);
 });
 afterAll(async () => {
-  await sim?.close();
-  await f?.close();
+  await all?.close();
 });
 beforeEach(async () => {
   await f.database.pool.query(`delete from pgboss.job where name = 'ticket-sync'`);

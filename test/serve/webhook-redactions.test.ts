@@ -3,13 +3,10 @@
 // redacted must leave every column, `raw` included, and the pending comments. Real Postgres,
 // real pg-boss, real simulator.
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import { silentLogger } from '../../src/log.ts';
 import { runWorker } from '../../src/queue/worker.ts';
-import { WEBHOOK_PATH } from '../../src/serve/webhook-server.ts';
-import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
+import type { Simulator } from '../../src/simulator/index.ts';
 import { syncTicket, type SyncDeps } from '../../src/sync/sync-ticket.ts';
-import { createZendeskHttp, localBudget } from '../../src/zendesk/index.ts';
-import { createServeFixture, SECRETS, type ServeFixture } from './serve-fixture.ts';
+import { startServeWithSimulator, type ServeFixture, type ServeWithSimulator } from './serve-fixture.ts';
 
 // Ticket 1 needs two pages at the production page size, so a plain sync resumes from its cursor
 // and never sees its first page again.
@@ -18,22 +15,14 @@ let f: ServeFixture;
 let sim: Simulator;
 let deps: SyncDeps;
 
+let all: ServeWithSimulator;
+
 beforeAll(async () => {
-  f = await createServeFixture();
-  sim = await startSimulator({
-    tickets: 3,
-    ticketSizes: { 1: 150, 2: 5, 3: 5 },
-    rateLimit: 0,
-    exportRateLimit: 0,
-    webhookUrl: `${f.server.url}${WEBHOOK_PATH}`,
-    webhookSecret: SECRETS[0],
-  });
-  const http = createZendeskHttp({ baseUrl: sim.url, auth: { kind: 'token', email: 'agent@example.com', token: 'sim-token' }, requestTimeoutMs: 10_000 });
-  deps = { db: f.database.db, http, budget: localBudget(), log: silentLogger, redactSystemMetadata: false };
+  all = await startServeWithSimulator({ tickets: 3, ticketSizes: { 1: 150, 2: 5, 3: 5 } });
+  ({ f, sim, deps } = all);
 });
 afterAll(async () => {
-  await sim?.close();
-  await f?.close();
+  await all?.close();
 });
 beforeEach(async () => {
   await f.database.pool.query(`delete from pgboss.job where name = 'ticket-sync'`);
