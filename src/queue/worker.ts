@@ -78,6 +78,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
     signal: stopping.signal,
     firstPauseMs: options.unreachablePauseMs?.first,
     maxPauseMs: options.unreachablePauseMs?.max,
+    giveUpAfterMs: options.untilIdle ? (options.giveUpUnreachableMs ?? UNTIL_IDLE_UNREACHABLE_MS) : undefined,
   });
   // Not awaited: a host that does not answer must not hold the worker back, only be named.
   if (options.probeAtStart) {

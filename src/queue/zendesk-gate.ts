@@ -15,6 +15,8 @@ export interface ZendeskGateOptions {
   firstPauseMs?: number;
   maxPauseMs?: number;
   summaryEveryMs?: number;
+  /** Set when the worker gives up after this long (work --until-idle): said in the first line. */
+  giveUpAfterMs?: number;
 }
 
 export interface ZendeskGate {
@@ -44,13 +46,18 @@ export function createZendeskGate(options: ZendeskGateOptions): ZendeskGate {
   let closedSince = 0;
   let nextProbeAt = 0;
   let latest = '';
+  // A cron run (--until-idle) ends after --give-up-after: its line must not promise to keep going.
+  const outlook =
+    options.giveUpAfterMs === undefined
+      ? 'the worker keeps running and retrying'
+      : `the worker gives up (exit 1) if Zendesk does not answer within ${Math.round(options.giveUpAfterMs / 1000)} s (--give-up-after)`;
 
   const probeUntilOpen = async (error: ZendeskUnreachable) => {
     let pauseMs = firstPauseMs;
     let probes = 0;
     let lastSummary = Date.now();
     latest = errorMessage(error);
-    log.error({ err: latest }, `${latest}; no ticket is taken until it answers (probing every ${firstPauseMs / 1000}–${maxPauseMs / 1000} s) and tickets keep their retries; the worker keeps running and retrying`);
+    log.error({ err: latest }, `${latest}; no ticket is taken until it answers (probing every ${firstPauseMs / 1000}–${maxPauseMs / 1000} s) and tickets keep their retries; ${outlook}`);
     while (!signal.aborted) {
       nextProbeAt = Date.now() + pauseMs;
       if (!(await pause(pauseMs, signal))) return;
