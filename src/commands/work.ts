@@ -36,6 +36,12 @@ export const work: Command = {
     // scheduled backfill's export and account-wide reads) is one log line, not a silent worker.
     const unwatch = runtime.budgets && logRateWaits(Object.values(runtime.budgets), ctx.log);
     try {
+      // A stop that came while the runtime opened (the migration lock, the credential check): a
+      // worker that never starts must not log that it started, nor open its health port.
+      if (ctx.signal.aborted) {
+        ctx.log.info('worker stopped before taking any ticket');
+        return 0;
+      }
       if (healthPort !== undefined) {
         health = await startHealthServer({ pool: runtime.database.pool, port: healthPort, log: ctx.log }).catch((error: unknown) => {
           throw listenFailure(error, { port: values['health-port'] !== undefined ? '--health-port' : 'CONVLOG_HEALTH_PORT' });

@@ -47,3 +47,30 @@ it('work on the embedded default, stopped while its Postgres starts, exits 0 ins
   const result = await runCli(['work'], { env, signal: AbortSignal.abort(), timeoutMs: 30_000 });
   expect(result.code, result.stderr).toBe(0);
 });
+
+it('work stopped while it waits for the migration lock takes no ticket and never says it started', { timeout: 60_000 }, async () => {
+  expect((await runCli(['enqueue', '--range', '1..5'], { env: fixture.env })).code).toBe(0);
+  // Another process migrating holds the lock: work is past its wait for Postgres, not yet working.
+  const holder = await fixture.database.pool.connect();
+  try {
+    await holder.query('select pg_advisory_lock(7204315001)');
+    const stop = new AbortController();
+    const run = runCli(['work'], { env: { ...fixture.env, LOG_LEVEL: 'info' }, signal: stop.signal, timeoutMs: 30_000 });
+    for (let tries = 0; ; tries++) {
+      const { rows } = await holder.query(`select 1 from pg_stat_activity where wait_event_type = 'Lock' and query like '%pg_advisory_lock%' and pid <> pg_backend_pid()`);
+      if (rows.length > 0) break;
+      if (tries > 200) throw new Error('work never waited for the migration lock');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    stop.abort();
+    await holder.query('select pg_advisory_unlock(7204315001)');
+    const result = await run;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).not.toMatch(/worker started/);
+    expect(result.stderr).toMatch(/stopped before taking any ticket/);
+  } finally {
+    holder.release();
+  }
+  const { rows } = await fixture.database.pool.query<{ n: number }>('select coalesce(sum(attempts), 0)::int as n from zendesk.ticket_sync');
+  expect(rows[0].n).toBe(0);
+});
