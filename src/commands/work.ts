@@ -28,7 +28,10 @@ export const work: Command = {
     // A run from cron must end; a service waits out any outage.
     const giveUpMs = untilIdle ? integerFlag('--give-up-after', values['give-up-after'], UNTIL_IDLE_UNREACHABLE_MS / 1000, 86_400) * 1000 : undefined;
     // A worker outlives Postgres restarts; at start-up it waits for a server that is down.
-    if (config.databaseUrl && !(await waitForDatabase(config.databaseUrl, ctx.log, { signal: ctx.signal, giveUpAfterMs: giveUpMs }))) return 0;
+    if (config.databaseUrl && !(await waitForDatabase(config.databaseUrl, ctx.log, { signal: ctx.signal, giveUpAfterMs: giveUpMs }))) {
+      ctx.log.info('worker stopped before taking any ticket');
+      return 0;
+    }
     const runtime = await openSyncRuntime(ctx, { supervise: true, schedule: true });
     let backfills: BackfillWorker | undefined;
     let health: RunningServer | undefined;

@@ -74,3 +74,9 @@ it('work stopped while it waits for the migration lock takes no ticket and never
   const { rows } = await fixture.database.pool.query<{ n: number }>('select coalesce(sum(attempts), 0)::int as n from zendesk.ticket_sync');
   expect(rows[0].n).toBe(0);
 });
+
+it('work stopped before Postgres answered its start-up probe says it stopped, exit 0', { timeout: 60_000 }, async () => {
+  const result = await runCli(['work'], { env: { ...fixture.env, LOG_LEVEL: 'info' }, signal: AbortSignal.abort(), timeoutMs: 30_000 });
+  expect(result.code, result.stderr).toBe(0);
+  expect(result.stderr).toMatch(/worker stopped before taking any ticket/);
+});
