@@ -50,7 +50,7 @@ export function createZendeskGate(options: ZendeskGateOptions): ZendeskGate {
   const outlook =
     options.giveUpAfterMs === undefined
       ? 'the worker keeps running and retrying'
-      : `the worker gives up (exit 1) if Zendesk does not answer within ${Math.round(options.giveUpAfterMs / 1000)} s (--give-up-after)`;
+      : `with --until-idle the worker waits up to ${Math.round(options.giveUpAfterMs / 1000)} s for it (--give-up-after), then exits 1 with its tickets still queued`;
 
   const probeUntilOpen = async (error: ZendeskUnreachable) => {
     let pauseMs = firstPauseMs;

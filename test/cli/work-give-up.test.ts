@@ -24,7 +24,7 @@ it('gives up on a Zendesk nothing answers for, exit 1, its tickets still queued 
   expect(run.stderr).toMatch(/--until-idle gives up: Zendesk could not be reached for \d+ s \(cannot reach Zendesk at .*\); the tickets stay queued/);
   expect(run.ms).toBeLessThan(30_000);
   // The first line names the deadline: a cron run's log must not say it keeps going.
-  expect(run.stderr).toMatch(/no ticket is taken until it answers .*; the worker gives up \(exit 1\) if Zendesk does not answer within 2 s \(--give-up-after\)/);
+  expect(run.stderr).toMatch(/no ticket is taken until it answers .*; with --until-idle the worker waits up to 2 s for it \(--give-up-after\), then exits 1/);
   expect(run.stderr).not.toMatch(/keeps running/);
   const jobs = await database.pool.query(`select state::text, retry_count from pgboss.job where name = 'ticket-sync'`);
   expect(jobs.rows).toEqual([

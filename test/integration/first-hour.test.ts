@@ -41,14 +41,14 @@ describe('an unreachable Zendesk', { timeout: 60_000 }, () => {
     expect(await ticketRows()).toBe(0);
   });
 
-  it('work says so at start in an error line and keeps running as a service does', async () => {
+  it('work says so at start in an error line, and how long --until-idle waits for it', async () => {
     const result = await runCli(['work', '--until-idle'], { env: { ...fixture.env, ZENDESK_BASE_URL: closedPort }, timeoutMs: 30_000 });
     expect(result.code, result.stderr).toBe(0);
     const line = result.stderr.split('\n').find((l) => l.includes('cannot reach Zendesk'));
     expect(line, result.stderr).toBeDefined();
     const entry = JSON.parse(line!);
     expect(entry.level).toBe(50);
-    expect(entry.msg).toMatch(/^cannot reach Zendesk at http:\/\/127\.0\.0\.1:\d+: the connection was refused .*; the worker keeps running and retrying$/);
+    expect(entry.msg).toMatch(/^cannot reach Zendesk at http:\/\/127\.0\.0\.1:\d+: the connection was refused .*; with --until-idle the worker waits up to 600 s for it \(--give-up-after\), then exits 1 with its tickets still queued$/);
   });
 });
 
