@@ -72,13 +72,15 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   let inFlight = 0;
   const requeue: number[] = [];
   const origin = zendeskHttpInfo(deps.http)?.origin ?? 'Zendesk';
+  // Only a run that ends when idle gives up on Zendesk; a service waits out any outage.
+  const giveUpMs = options.untilIdle ? (options.giveUpUnreachableMs ?? UNTIL_IDLE_UNREACHABLE_MS) : undefined;
   const gate = createZendeskGate({
     probe: () => checkCredentials({ http: deps.http, log: deps.log, signal: stopping.signal }, 'every ticket will fail until this is fixed'),
     log: deps.log,
     signal: stopping.signal,
     firstPauseMs: options.unreachablePauseMs?.first,
     maxPauseMs: options.unreachablePauseMs?.max,
-    giveUpAfterMs: options.untilIdle ? (options.giveUpUnreachableMs ?? UNTIL_IDLE_UNREACHABLE_MS) : undefined,
+    giveUpAfterMs: giveUpMs,
   });
   // Not awaited: a host that does not answer must not hold the worker back, only be named.
   if (options.probeAtStart) {
@@ -245,12 +247,11 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
     const done = options.stopWhen ?? (options.untilIdle ? idle : undefined);
     if (!done) return;
     let idleChecks = 0;
-    const giveUpMs = options.giveUpUnreachableMs ?? UNTIL_IDLE_UNREACHABLE_MS;
     const check = async () => {
       if (stopping.signal.aborted) return;
       // Held tickets never leave the queue, so an idle queue would never come. Once no ticket is
       // in flight: one still retrying its request ends held, where a stop would spend an attempt.
-      if (options.untilIdle && gate.closedForMs() >= giveUpMs && inFlight === 0) {
+      if (giveUpMs !== undefined && gate.closedForMs() >= giveUpMs && inFlight === 0) {
         summary.gaveUp = { reason: gate.reason(), ms: gate.closedForMs() };
         return stop();
       }
