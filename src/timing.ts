@@ -5,7 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 /**
  * A wait for a rate limit this long or longer is worth a log line (`work`, and `sync` without a
  * terminal); shorter ones are the pacing between requests, a line each would bury the log. A
- * budget's own waits must also be beyond its pacing (loggedWaitMs).
+ * budget's own waits must also be beyond its pacing (pacedWaitMs, src/commands/rate-waits.ts).
  */
 export const LOGGED_WAIT_MS = 5_000;
 
@@ -14,30 +14,15 @@ export function waitMessage(wait: { text: string; waitMs: number }): string {
   return `waiting ${Math.ceil(wait.waitMs / 1000)} s for ${wait.text}`;
 }
 
-/** What a wait says of the budget behind it (WaitContext, src/commands/rate-waits.ts). */
-interface WaitCause {
-  cause?: string;
-  limitPerWindow?: number;
-  windowMs?: number;
-  serverTotal?: number;
-}
-
 /**
- * How long a wait must be to get a log line. A budget spaces the second half of a window's
- * allowance over what is left of it, so its own pacing waits up to about 2 × window ÷ limit: at
- * the export's 10 a minute, 6 to 12 s before most pages of a long backfill. That is the limit
- * working, not news; a wait beyond it (the window spent by another process, a 429) is.
+ * One info line for a wait of LOGGED_WAIT_MS or more, or of `logFromMs` when the wait sets it (a
+ * budget's own pacing, pacedWaitMs in src/commands/rate-waits.ts); shorter ones are not worth one.
  */
-export function loggedWaitMs(fields: object = {}): number {
-  const context = fields as WaitCause;
-  const limit = context.cause === 'budget' ? context.limitPerWindow : context.cause === 'zendesk-total' ? context.serverTotal : undefined;
-  if (!limit || !context.windowMs) return LOGGED_WAIT_MS;
-  return Math.max(LOGGED_WAIT_MS, (2 * context.windowMs) / limit);
-}
-
-/** One info line for a wait of loggedWaitMs or more; shorter ones (pacing) are not worth one. */
-export function logWait(log: { info(fields: object, message: string): void } | undefined, wait: { text: string; waitMs: number; context?: object }): void {
-  if (!log || wait.waitMs < loggedWaitMs(wait.context)) return;
+export function logWait(
+  log: { info(fields: object, message: string): void } | undefined,
+  wait: { text: string; waitMs: number; logFromMs?: number; context?: object },
+): void {
+  if (!log || wait.waitMs < Math.max(LOGGED_WAIT_MS, wait.logFromMs ?? 0)) return;
   log.info({ ...wait.context, waitMs: wait.waitMs }, waitMessage(wait));
 }
 

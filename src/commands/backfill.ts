@@ -18,7 +18,7 @@ export const backfill: Command = {
     const since = typeof values.since === 'string' ? parseSince(values.since) : undefined;
     const runtime = await openSyncRuntime(ctx);
     // The export's budget (10 a minute by default) and the lists' account-wide one: a page that
-    // waits beyond the budget's pacing says so in a log line (loggedWaitMs), between the page lines.
+    // waits beyond the budget's pacing says so in a log line (pacedWaitMs, rate-waits.ts), between the page lines.
     const unwatch = runtime.budgets && logRateWaits([runtime.budgets.export, runtime.budgets.account], ctx.log);
     try {
       if (since?.clamped) ctx.log.info('--since is less than a minute ago; Zendesk needs a start a minute in the past, so starting from then');

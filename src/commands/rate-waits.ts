@@ -39,7 +39,19 @@ export interface WaitContext {
 export interface RateWait {
   text: string;
   waitMs: number;
+  /** Shorter waits get no log line: the budget's own pacing (pacedWaitMs). */
+  logFromMs?: number;
   context: WaitContext;
+}
+
+/**
+ * How long a budget's own pacing may make a request wait. A budget spaces the second half of a
+ * window's allowance over what is left of it, so it waits up to about 2 × window ÷ limit: at the
+ * export's 10 a minute, 6 to 12 s before most pages of a long backfill. That is the limit
+ * working, not news; a wait beyond it (the window spent by another process, a 429) is.
+ */
+function pacedWaitMs(limit: number, windowMs: number): number {
+  return limit > 0 && windowMs > 0 ? (2 * windowMs) / limit : 0;
 }
 
 export function describeWait(wait: BudgetWait): RateWait {
@@ -60,12 +72,14 @@ export function describeWait(wait: BudgetWait): RateWait {
     return {
       text: `the rate limit (Zendesk's header says total=${wait.serverTotal} requests a window, below ${setting}=${wait.limitPerWindow} ${per})`,
       waitMs: wait.waitMs,
+      logFromMs: pacedWaitMs(wait.serverTotal, wait.windowMs),
       context: { ...base, cause: 'zendesk-total', ...serverTotal },
     };
   }
   return {
     text: `the rate limit (${wait.limitPerWindow} requests ${per} for all processes, ${setting})`,
     waitMs: wait.waitMs,
+    logFromMs: pacedWaitMs(wait.limitPerWindow, wait.windowMs),
     context: { ...base, cause: 'budget', ...serverTotal },
   };
 }
