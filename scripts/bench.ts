@@ -182,7 +182,7 @@ async function main(): Promise<number> {
   const asked = positionals.flatMap((a) => GROUPS[a] ?? [a]);
   const unknown = asked.filter((a) => !(a in BENCHES));
   if (unknown.length > 0) {
-    process.stderr.write(`unknown benchmark(s) ${unknown.join(', ')}; choose from ${[...Object.keys(BENCHES), ...Object.keys(GROUPS)].join(', ')}\n`);
+    process.stderr.write(`unknown ${unknown.length === 1 ? 'benchmark' : 'benchmarks'} ${unknown.join(', ')}; choose from ${[...Object.keys(BENCHES), ...Object.keys(GROUPS)].join(', ')}\n`);
     return 2;
   }
   const names = asked.length > 0 ? asked : Object.keys(BENCHES).filter((name) => !ON_REQUEST.has(name));

@@ -242,7 +242,7 @@ export const simulatorOptionsSchema: z.ZodType<SimulatorOptions, unknown> = z.st
     historyEnd: historyEndSchema.optional(),
     preload: z.boolean({ error: 'preload must be true or false' }).optional(),
   },
-  { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown simulator option(s): ${issue.keys.join(', ')}` : undefined) },
+  { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown simulator ${issue.keys.length === 1 ? 'option' : 'options'}: ${issue.keys.join(', ')}` : undefined) },
 );
 
 /** Validates options and throws one readable Error listing every problem. */

@@ -9,6 +9,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { type Convlog, killAll, runProgram, startConvlog } from '../helpers/cli.ts';
 import { convlogEnv, exact, jobStates, range, ticketMix, verify } from './harness.ts';
 import { counts, report } from './summary.ts';
+import { counted } from '../../src/ids.ts';
 
 const TICKETS = range(1, 50);
 const BIG = [6, 12, 17, 23, 29, 38, 44];
@@ -138,7 +139,7 @@ describe('SIGKILL during a multi-ticket sync', () => {
       const killedAt = Date.now();
       await victim.exited;
       orphan(active, killedAt);
-      killLog.push(`kill ${kill} at ${((killedAt - started) / 1000).toFixed(1)} s (${working ? 'working' : 'starting'}): ${active.length} job(s) active, ${await storedEvents()} events stored`);
+      killLog.push(`kill ${kill} at ${((killedAt - started) / 1000).toFixed(1)} s (${working ? 'working' : 'starting'}): ${counted(active.length, 'job')} active, ${await storedEvents()} events stored`);
       workers.push(startConvlog(['work'], { env }));
     }
     // The last workers die too: the clean run starts with orphans still marked active.
@@ -173,7 +174,7 @@ describe('SIGKILL during a multi-ticket sync', () => {
       result: ok ? 'pass' : 'FAIL',
     });
     console.log(killLog.join('\n'));
-    console.log(`at the last kill: ${storedAtLastKill} events stored, ${leftActive} job(s) left active; after: ${JSON.stringify(states)}`);
+    console.log(`at the last kill: ${storedAtLastKill} events stored, ${counted(leftActive, 'job')} left active; after: ${JSON.stringify(states)}`);
     console.log(`orphans (ticket/retry count/back after s): ${real.map((o) => `${o.ticketId}/${o.retryCount}/${((o.pickedUpAfterMs ?? NaN) / 1000).toFixed(0)}`).join(' ')}`);
     if (!ok) console.log(clean.stderr.slice(-4000), verdict.problems.slice(0, 20));
 

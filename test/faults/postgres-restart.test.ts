@@ -10,6 +10,7 @@ import { createDatabase, startOwnCluster, type OwnCluster } from './cluster.ts';
 import { killAll, runProgram, startConvlog } from '../helpers/cli.ts';
 import { convlogEnv, exact, jobStates, jsonLines, range, ticketMix, verify } from './harness.ts';
 import { counts, report } from './summary.ts';
+import { counted } from '../../src/ids.ts';
 
 const TICKETS = range(1, 30);
 const BIG = [9, 23];
@@ -146,7 +147,7 @@ describe('Postgres restarted under running workers', () => {
       report({
         scenario: '2b Postgres down at start',
         injected: 'work started while Postgres is down, then SIGINT',
-        checked: `${warningsOf(waiting.stderr()).length} warning(s) with next delay; exit ${exit.code} ${ms} ms after SIGINT; ${stderrLines.length} stderr line(s)`,
+        checked: `${counted(warningsOf(waiting.stderr()).length, 'warning')} with next delay; exit ${exit.code} ${ms} ms after SIGINT; ${counted(stderrLines.length, 'stderr line')}`,
         seconds: (Date.now() - started) / 1000,
         result: ok ? 'pass' : 'FAIL',
       });

@@ -10,6 +10,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { killAll, runProgram, startConvlog } from '../helpers/cli.ts';
 import { convlogEnv, exact, range, verify } from './harness.ts';
 import { counts, report } from './summary.ts';
+import { counted } from '../../src/ids.ts';
 
 const TICKETS = range(1, 6);
 const SIZES: Record<number, number> = { 1: 1000, 2: 1000, 3: 950, 4: 12, 5: 0, 6: 130 };
@@ -92,7 +93,7 @@ describe('SIGTERM during a page', () => {
     report({
       scenario: '4 SIGTERM mid-page',
       injected: `SIGTERM with ${TICKETS.length} tickets in flight, responses taking 500 ms (${inFlight} answered before)`,
-      checked: `exit ${exit.code} ${(exitMs / 1000).toFixed(1)} s after SIGTERM; ${interrupted.length} ticket(s) interrupted at whole pages, cursor = last event stored; next run resumed from the cursor (exit ${resumed.code}); exact copy`,
+      checked: `exit ${exit.code} ${(exitMs / 1000).toFixed(1)} s after SIGTERM; ${counted(interrupted.length, 'ticket')} interrupted at whole pages, cursor = last event stored; next run resumed from the cursor (exit ${resumed.code}); exact copy`,
       ...counts(verdict),
       seconds: (Date.now() - started) / 1000,
       result: ok ? 'pass' : 'FAIL',

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import type { SummaryRow } from './summary.ts';
+import { counted } from '../../src/ids.ts';
 
 export default function setup(project: TestProject) {
   const file = path.join(os.tmpdir(), `convlog-fault-summary-${process.pid}.jsonl`);
@@ -18,7 +19,7 @@ export default function setup(project: TestProject) {
       .filter(Boolean)
       .map((line) => JSON.parse(line) as SummaryRow);
     fs.rmSync(file, { force: true });
-    console.log(`\n${table(rows)}\nfault suite: ${rows.length} scenario(s), ${rows.filter((r) => r.result !== 'pass').length} failed, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+    console.log(`\n${table(rows)}\nfault suite: ${counted(rows.length, 'scenario')}, ${rows.filter((r) => r.result !== 'pass').length} failed, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
   };
 }
 

@@ -12,7 +12,7 @@ describe('simulator options', () => {
 
   it('explains every problem in one message', () => {
     expect(() => parseSimulatorOptions({ tickets: 'abc', failRate: '2', window: 0, tikets: 3 })).toThrow(
-      'Invalid simulator options: tickets must be a number (got "abc"); window must be at least 1; failRate must be between 0 and 1; unknown simulator option(s): tikets',
+      'Invalid simulator options: tickets must be a number (got "abc"); window must be at least 1; failRate must be between 0 and 1; unknown simulator option: tikets',
     );
     expect(() => parseSimulatorOptions({ ticketSizes: '3:x' })).toThrow(/ticketSizes values must be event counts/);
     expect(() => parseSimulatorOptions({ forbidden: '1,x' })).toThrow(/forbidden must list ticket ids/);
