@@ -83,6 +83,9 @@ export async function analystRun(postgres: Postgres, options: { label: string; e
       `select avg(pg_column_size(e.*))::float8 as row, avg(pg_column_size(e.raw))::float8 as raw from zendesk.conversation_events e tablesample system (1)`,
     );
     say(`  size: ${mb(bytes)} in schema zendesk = ${int(bytes / events)} bytes/event; an event row averages ${int(row[0].row)} bytes, its raw ${int(row[0].raw)}`);
+    // The floor under the storage target: what every other column, row and index weighs.
+    const withoutRaw = bytes / events - row[0].raw;
+    say(`  everything but raw: ${int(withoutRaw)} bytes/event, which leaves raw ${int(BYTES_PER_EVENT_TARGET - withoutRaw)} of the ${int(BYTES_PER_EVENT_TARGET)} targeted`);
     say(
       `  by table (heap + TOAST + indexes): ${sizes
         .map((r) => `${r.name} ${mb(Number(r.total))} (${mb(Number(r.heap))} + ${mb(Number(r.total) - Number(r.heap) - Number(r.indexes))} + ${mb(Number(r.indexes))})`)
