@@ -1,4 +1,10 @@
-import { DEFAULT_SERVE_PORT } from '../config.ts';
+import { DEFAULT_SERVE_PORT, type Config } from '../config.ts';
+import { budgetFor } from '../db/budgets.ts';
+import type { Database } from '../db/connection.ts';
+import type { Logger } from '../log.ts';
+import { createTicketRowReader, type TicketRowReader } from '../serve/ticket-rows.ts';
+import { createZendeskHttp } from '../zendesk/index.ts';
+import { logRateWaits } from './rate-waits.ts';
 import { UsageError } from '../errors.ts';
 import { quoted } from '../ids.ts';
 import { createMetrics } from '../serve/metrics.ts';
@@ -16,6 +22,7 @@ export const serve: Command = {
     const config = ctx.config({ needWebhookSecret: true });
     const port = flagPort ?? config.serve.port;
     const runtime = await openRuntime(ctx, { config });
+    const ticketRows = ticketRowReader(config, runtime.database, ctx.log);
     try {
       const metrics = createMetrics(runtime.database.pool);
       const server = await startWebhookServer({
@@ -26,6 +33,7 @@ export const serve: Command = {
         log: ctx.log,
         port,
         host: config.serve.host,
+        ticketRows,
       }).catch((error: unknown) => {
         const from = flagPort !== undefined ? '--port' : ctx.env.CONVLOG_SERVE_PORT?.trim() ? 'CONVLOG_SERVE_PORT' : '--port or CONVLOG_SERVE_PORT';
         throw listenFailure(error, { port: from, host: 'CONVLOG_SERVE_HOST' });
@@ -39,10 +47,34 @@ export const serve: Command = {
       ctx.log.info('serve stopped');
       return 0;
     } finally {
+      await ticketRows?.close();
       await runtime.close();
     }
   },
 };
+
+/**
+ * With Zendesk credentials, the tickets webhooks name get their rows read again in the background
+ * (src/serve/ticket-rows.ts); without them serve still queues every ticket, and says once where
+ * their rows will come from instead.
+ */
+function ticketRowReader(config: Config, database: Database, log: Logger): TicketRowReader | undefined {
+  if (!config.zendesk) {
+    const why = config.zendeskProblems.length > 0 ? config.zendeskProblems.join('; ') : 'no Zendesk credentials';
+    log.info(`tickets named by webhooks are queued, but their ticket rows wait for the next backfill: ${why}`);
+    return undefined;
+  }
+  const budget = budgetFor('account', database.pool, config.accountRateLimit, log);
+  const unwatch = logRateWaits([budget], log);
+  const reader = createTicketRowReader({ db: database.db, http: createZendeskHttp(config.zendesk, { log }), budget, log });
+  return {
+    add: reader.add,
+    close: async () => {
+      await reader.close();
+      unwatch();
+    },
+  };
+}
 
 /** `--port N` (1–65535; 0 asks the system for a free one, for tests). */
 function portFrom(value: unknown): number {

@@ -15,6 +15,7 @@ import { replayStore } from '../db/webhook-deliveries.ts';
 import type { ServeConfig } from '../config.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, timestampSkewSeconds, verifyWebhookSignature } from './signature.ts';
 import { webhookAction } from './webhook-events.ts';
+import type { TicketRowReader } from './ticket-rows.ts';
 
 export const WEBHOOK_PATH = '/webhooks/zendesk';
 /** Zendesk's ticket events are a few KB; a body this large is not one of them. */
@@ -30,6 +31,8 @@ export interface WebhookServerOptions {
   host?: string;
   /** How long a shutdown waits for requests in flight (default 10 s). */
   closeGraceMs?: number;
+  /** Reads the rows of the tickets accepted webhooks name (absent without Zendesk credentials). */
+  ticketRows?: Pick<TicketRowReader, 'add'>;
 }
 
 const STATUS: Record<RejectionReason, number> = {
@@ -119,6 +122,8 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       return;
     }
     metrics.webhooksAccepted.inc({ action: action.kind });
+    // A deleted ticket's row is the sync's to settle: show_many would not return it.
+    if (action.kind !== 'deleted') options.ticketRows?.add(action.ticketId);
     log.debug({ ticketId: action.ticketId, type: action.type, action: action.kind }, 'webhook accepted');
     sendJson(res, 200, { ticketId: action.ticketId, action: action.kind });
   };

@@ -1,6 +1,6 @@
-// Ticket context outside the export: tickets queued by id that no export has shown yet, read
-// with show_many and stored batch by batch, and the groups, brands and organizations lists.
-// Both spend the account-wide budget, never the conversation log's.
+// Ticket context outside the export: tickets queued by id that no export has shown yet and
+// tickets a webhook said changed, read with show_many and stored batch by batch, and the groups,
+// brands and organizations lists. All spend the account-wide budget, never the conversation log's.
 import type { Db } from '../db/connection.ts';
 import { errorMessage } from '../errors.ts';
 import { namesUnlistedBrand, storeTicketContext, ticketIdsWithoutRow } from '../db/tickets.ts';
@@ -26,6 +26,8 @@ export interface ReadByIdResult {
   missing: number[];
   /** Brands stored from the brands list, read when a stored ticket named one without a row. */
   brands: number;
+  /** Whether the brands list was asked for (even if refused, or nothing in it was new). */
+  brandsListAsked: boolean;
   requests: number;
 }
 
@@ -37,25 +39,47 @@ const readOptions = (deps: TicketContextDeps, tuning: Tuning): ReadOptions => ({
 /**
  * Gives each of `ticketIds` that has no tickets row yet its row, from show_many: one request per
  * 100 ids, each batch stored before the next is asked for. Tickets with a row are left to the
- * export, which keeps them current. show_many cannot side-load brands, so when a stored ticket
- * names a brand without a row, the brands list is read too (once, usually one request): without
- * it, an account synced only by id would cut its conversations by brand ids, never names.
+ * export, which keeps them current (and to readChangedTickets, when a webhook names them).
+ * show_many cannot side-load brands, so when a stored ticket names a brand without a row, the
+ * brands list is read too (once, usually one request): without it, an account synced only by id
+ * would cut its conversations by brand ids, never names.
  */
 export async function readMissingTickets(deps: TicketContextDeps, ticketIds: readonly number[], tuning: Tuning = {}): Promise<ReadByIdResult> {
+  return readTicketsById(deps, await ticketIdsWithoutRow(deps.db, ticketIds), tuning, true);
+}
+
+/**
+ * Reads `ticketIds` whatever rows they have, for tickets a webhook said changed (a new one, a
+ * status, a comment): their rows become current now instead of at the next export. A stored row
+ * is replaced only by a state at least as recent (src/db/tickets.ts), so a read that crosses a
+ * newer export page changes nothing. `brandsList: false` leaves an unlisted brand to a later
+ * read: a brand deleted since stays unlisted, and every read would ask for the list again.
+ */
+export async function readChangedTickets(
+  deps: TicketContextDeps,
+  ticketIds: readonly number[],
+  options: { brandsList: boolean },
+  tuning: Tuning = {},
+): Promise<ReadByIdResult> {
+  return readTicketsById(deps, [...new Set(ticketIds)].sort((a, b) => a - b), tuning, options.brandsList);
+}
+
+/** show_many for `ids` (sorted, unique), each batch stored before the next is asked for. */
+async function readTicketsById(deps: TicketContextDeps, ids: readonly number[], tuning: Tuning, brandsList: boolean): Promise<ReadByIdResult> {
   const options = readOptions(deps, tuning);
-  const result: ReadByIdResult = { stored: 0, missing: [], brands: 0, requests: 0 };
-  const unknown = await ticketIdsWithoutRow(deps.db, ticketIds);
-  if (unknown.length === 0) return result;
-  const requests = Math.ceil(unknown.length / SHOW_MANY_BATCH);
+  const result: ReadByIdResult = { stored: 0, missing: [], brands: 0, brandsListAsked: false, requests: 0 };
+  if (ids.length === 0) return result;
+  const requests = Math.ceil(ids.length / SHOW_MANY_BATCH);
   // Thousands of ids (enqueue --sql) take minutes under the account budget: say so up front.
-  if (requests > 10) deps.log.info({ tickets: unknown.length, requests }, 'reading the tickets that have no row yet, 100 a request, under the account-wide budget');
-  for await (const batch of showManyTickets(deps.http, unknown, options)) {
+  if (requests > 10) deps.log.info({ tickets: ids.length, requests }, 'reading tickets by id, 100 a request, under the account-wide budget');
+  for await (const batch of showManyTickets(deps.http, ids, options)) {
     const stored = await storeTicketContext(deps.db, mapTicketContext(batch));
     result.stored += stored.tickets;
     result.missing.push(...batch.missing);
     result.requests += batch.requests;
   }
-  if (result.stored > 0 && (await namesUnlistedBrand(deps.db, unknown))) {
+  if (brandsList && result.stored > 0 && (await namesUnlistedBrand(deps.db, ids))) {
+    result.brandsListAsked = true;
     try {
       const brands = await readBrands(deps, options);
       result.brands = brands.stored;
@@ -66,7 +90,7 @@ export async function readMissingTickets(deps: TicketContextDeps, ticketIds: rea
       deps.log.warn({ err: errorMessage(error) }, 'could not read the brands list; views show brand ids until a backfill or a later sync by id reads it');
     }
   }
-  deps.log.debug({ asked: unknown.length, stored: result.stored, missing: result.missing.length, brands: result.brands, requests: result.requests }, 'tickets read by id');
+  deps.log.debug({ asked: ids.length, stored: result.stored, missing: result.missing.length, brands: result.brands, requests: result.requests }, 'tickets read by id');
   return result;
 }
 

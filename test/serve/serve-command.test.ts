@@ -9,6 +9,9 @@ import { commandContext } from '../helpers/cli.ts';
 import { freePort } from '../../src/db/embedded.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { SECRETS, sendWebhook, ticketEvent } from './serve-fixture.ts';
+import { pino } from 'pino';
+import type { RunningServer } from '../../src/serve/http.ts';
+import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 
 describe('serve configuration', () => {
   it('reads the comma-separated secrets, the timestamp window, host and port from the one config', () => {
@@ -84,6 +87,68 @@ describe('convlog serve', () => {
     }
     expect(await running).toBe(0);
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  });
+});
+
+describe('convlog serve and the tickets rows', () => {
+  let database: TestDatabase;
+  let sim: Simulator;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    sim = await startSimulator({ tickets: 10, rateLimit: 0 });
+  });
+  afterAll(async () => {
+    await sim?.close();
+    await database?.close();
+  });
+
+  /** Runs serve with `env` until `during` is done; returns its exit code and its log lines. */
+  async function serveWhile(env: Record<string, string>, during: (server: RunningServer) => Promise<void>): Promise<{ code: number; log: string }> {
+    const port = await freePort();
+    const controller = new AbortController();
+    let log = '';
+    const full = { DATABASE_URL: database.url, CONVLOG_WEBHOOK_SECRET: SECRETS.join(','), ...env };
+    const ctx = { ...contextFor(full, controller.signal), log: pino({ level: 'info', base: undefined }, { write: (line: string) => void (log += line) }) };
+    const running = serve.run({ port: String(port) }, [], ctx);
+    try {
+      const server = { url: `http://127.0.0.1:${port}`, port, close: async () => {} };
+      for (let i = 0; i < 100 && !(await fetch(`${server.url}/healthz`).catch(() => undefined)); i++) await new Promise((r) => setTimeout(r, 100));
+      await during(server);
+    } finally {
+      controller.abort();
+    }
+    return { code: await running, log };
+  }
+
+  const ticketRow = async (id: number) => (await database.pool.query('select status from zendesk.tickets where id = $1', [id])).rows;
+
+  it('with Zendesk credentials, reads the row of a ticket a webhook names', async () => {
+    const env = { ZENDESK_BASE_URL: sim.url, ZENDESK_EMAIL: 'agent@example.com', ZENDESK_API_TOKEN: 'sim-token' };
+    const { code, log } = await serveWhile(env, async (server) => {
+      expect((await sendWebhook(server, ticketEvent(4, 'status_changed'))).status).toBe(200);
+      for (let i = 0; i < 100 && (await ticketRow(4)).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    });
+    expect(code).toBe(0);
+    expect(await ticketRow(4)).toEqual([{ status: sim.ticket(4).status }]);
+    expect(log).not.toContain('ticket rows wait');
+    expect(log).not.toContain('sim-token');
+  });
+
+  it('without credentials, queues the ticket and says once that its row comes from the next backfill', async () => {
+    const { code, log } = await serveWhile({}, async (server) => {
+      expect((await sendWebhook(server, ticketEvent(5, 'status_changed'))).status).toBe(200);
+      expect((await sendWebhook(server, ticketEvent(6, 'status_changed'))).status).toBe(200);
+    });
+    expect(code).toBe(0);
+    expect(await ticketRow(5)).toEqual([]);
+    const { rows } = await database.pool.query(`select data->>'ticketId' as id from pgboss.job where name = 'ticket-sync' and data->>'ticketId' in ('5', '6')`);
+    expect(rows).toHaveLength(2);
+    const said = log.split('\n').filter((line) => line.includes('ticket rows wait'));
+    expect(said).toHaveLength(1);
+    expect(JSON.parse(said[0]).msg).toBe(
+      'tickets named by webhooks are queued, but their ticket rows wait for the next backfill: ZENDESK_SUBDOMAIN is missing (or set ZENDESK_BASE_URL); ' +
+        'credentials are missing: set ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN',
+    );
   });
 });
 

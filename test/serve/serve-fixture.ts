@@ -8,6 +8,7 @@ import { createMetrics, type Metrics } from '../../src/serve/metrics.ts';
 import type { RunningServer } from '../../src/serve/http.ts';
 import { signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../src/serve/signature.ts';
 import { startWebhookServer, WEBHOOK_PATH } from '../../src/serve/webhook-server.ts';
+import { createTicketRowReader, type TicketRowReader } from '../../src/serve/ticket-rows.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
 import type { SyncDeps } from '../../src/sync/sync-ticket.ts';
@@ -28,7 +29,9 @@ export interface ServeFixture {
   close(): Promise<void>;
 }
 
-export async function createServeFixture(options: { maxAgeSeconds?: number; closeGraceMs?: number } = {}): Promise<ServeFixture> {
+export async function createServeFixture(
+  options: { maxAgeSeconds?: number; closeGraceMs?: number; ticketRows?: Pick<TicketRowReader, 'add'> } = {},
+): Promise<ServeFixture> {
   const database = await createTestDatabase();
   let written = '';
   const log = pino({ level: 'debug', base: undefined }, { write: (line: string) => void (written += line) });
@@ -43,6 +46,7 @@ export async function createServeFixture(options: { maxAgeSeconds?: number; clos
     port: 0,
     host: '127.0.0.1',
     closeGraceMs: options.closeGraceMs,
+    ticketRows: options.ticketRows,
   });
   return {
     database,
@@ -145,16 +149,30 @@ export interface ServeWithSimulator {
   close(): Promise<void>;
 }
 
-/** A serve fixture and a simulator (no rate limits) whose webhooks go to it, for end-to-end tests. */
-export async function startServeWithSimulator(options: SimulatorOptions, deps: Partial<SyncDeps> = {}): Promise<ServeWithSimulator> {
-  const f = await createServeFixture();
+/**
+ * A serve fixture and a simulator (no rate limits) whose webhooks go to it, for end-to-end tests.
+ * With `ticketRowsEveryMs`, serve also reads the rows of the tickets they name from the simulator,
+ * a round at most that often, as `convlog serve` does with credentials.
+ */
+export async function startServeWithSimulator(
+  options: SimulatorOptions,
+  deps: Partial<SyncDeps> = {},
+  serve: { ticketRowsEveryMs?: number } = {},
+): Promise<ServeWithSimulator> {
+  // The reader needs the simulator's address, the simulator the server's: it is filled in below.
+  let reader: TicketRowReader | undefined;
+  const f = await createServeFixture(serve.ticketRowsEveryMs === undefined ? {} : { ticketRows: { add: (ticketId) => reader?.add(ticketId) } });
   const sim = await startSimulator({ rateLimit: 0, exportRateLimit: 0, ...options, webhookUrl: `${f.server.url}${WEBHOOK_PATH}`, webhookSecret: SECRETS[0] });
   const http = createZendeskHttp({ baseUrl: sim.url, auth: { kind: 'token', email: 'agent@example.com', token: 'sim-token' }, requestTimeoutMs: 10_000 });
+  if (serve.ticketRowsEveryMs !== undefined) {
+    reader = createTicketRowReader({ db: f.database.db, http, budget: localBudget(), log: silentLogger, everyMs: serve.ticketRowsEveryMs });
+  }
   return {
     f,
     sim,
     deps: { db: f.database.db, http, budget: localBudget(), log: silentLogger, redactSystemMetadata: false, ...deps },
     close: async () => {
+      await reader?.close();
       await sim.close();
       await f.close();
     },

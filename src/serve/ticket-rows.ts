@@ -1,0 +1,105 @@
+// The tickets rows of the tickets webhooks name, read again in the background so that a new
+// ticket has its row, and a changed one its status, group or assignee, within seconds instead of
+// at the next backfill. Webhooks come in bursts about the same tickets: the ids are gathered and
+// read together, one show_many request per 100 at most every few seconds, never two reads at
+// once, under the account-wide budget. A failed read is logged and its tickets wait for the next
+// webhook or backfill: the webhook itself was answered and queued long before.
+import type { Db } from '../db/connection.ts';
+import { errorMessage } from '../errors.ts';
+import { counted } from '../ids.ts';
+import { createErrorThrottle } from '../queue/error-throttle.ts';
+import type { Logger } from '../log.ts';
+import { readChangedTickets } from '../sync/ticket-context.ts';
+import type { RequestBudget, ZendeskHttp } from '../zendesk/index.ts';
+
+/** At most one read this often: a burst of webhooks costs one request per 100 tickets, not one each. */
+export const TICKET_ROWS_EVERY_MS = 5_000;
+/** A ticket naming a brand without a row has the brands list read, at most this often (it may name a deleted brand). */
+const BRANDS_LIST_EVERY_MS = 60 * 60 * 1000;
+const FAILURE_SUMMARY_EVERY_MS = 60_000;
+
+export interface TicketRowReaderDeps {
+  db: Db;
+  http: ZendeskHttp;
+  /** The account-wide budget. */
+  budget: RequestBudget;
+  log: Logger;
+  /** Tests read sooner. */
+  everyMs?: number;
+  /** Attempts of each request (default 2: the next round comes soon anyway) and the pause before a retry. */
+  retries?: { maxAttempts?: number; retryBaseMs?: number };
+}
+
+export interface TicketRowReader {
+  /** Reads the ticket's row at the next round. */
+  add(ticketId: number): void;
+  /** Stops: a read in flight is abandoned (its tickets wait for the next backfill). */
+  close(): Promise<void>;
+}
+
+export function createTicketRowReader(deps: TicketRowReaderDeps): TicketRowReader {
+  const everyMs = deps.everyMs ?? TICKET_ROWS_EVERY_MS;
+  const retries = { maxAttempts: 2, ...deps.retries };
+  // The reads' own info lines (a retry, a long read) would repeat every round of an outage;
+  // their warnings, and the summaries below, stay.
+  const readLog = deps.log.levelVal >= deps.log.levels.values.warn ? deps.log : deps.log.child({}, { level: 'warn' });
+  const pending = new Set<number>();
+  const stop = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  let reading: Promise<void> | undefined;
+  let lastStart = -Infinity;
+  let brandsListAskedAt = -Infinity;
+  // A Zendesk outage fails a round every few seconds while webhooks keep coming: one line when
+  // it starts, a summary a minute while it lasts, one when it is over.
+  const failures = createErrorThrottle(
+    {
+      first: (message) =>
+        deps.log.warn({ err: message }, `could not read the ticket rows of tickets named by webhooks (${message}); their conversations are queued as usual, and their rows wait for their next webhook or the next backfill`),
+      continuing: ({ count, seconds, last }) =>
+        deps.log.warn({ rounds: count, seconds, err: last }, `ticket rows for webhooks: ${counted(count, 'more read')} failed in the last ${seconds} s: ${last}`),
+      stopped: ({ count, seconds }) =>
+        deps.log.info({ rounds: count, seconds }, `ticket rows for webhooks: no failed read for a minute (${counted(count, 'failed read')} in all, from ${seconds} s ago)`),
+    },
+    { intervalMs: FAILURE_SUMMARY_EVERY_MS },
+  );
+
+  const schedule = () => {
+    if (stop.signal.aborted || timer !== undefined || reading !== undefined || pending.size === 0) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      reading = readRound().finally(() => {
+        reading = undefined;
+        schedule();
+      });
+    }, Math.max(0, lastStart + everyMs - Date.now()));
+  };
+
+  const readRound = async () => {
+    lastStart = Date.now();
+    const ids = [...pending];
+    pending.clear();
+    try {
+      const brandsList = Date.now() - brandsListAskedAt >= BRANDS_LIST_EVERY_MS;
+      const read = await readChangedTickets({ db: deps.db, http: deps.http, budget: deps.budget, log: readLog, signal: stop.signal }, ids, { brandsList }, retries);
+      if (read.brandsListAsked) brandsListAskedAt = Date.now();
+      deps.log.debug({ tickets: ids.length, stored: read.stored, notReturned: read.missing.length, requests: read.requests }, 'ticket rows read for webhooks');
+    } catch (error) {
+      if (!stop.signal.aborted) failures.error(errorMessage(error));
+    }
+  };
+
+  return {
+    add(ticketId) {
+      if (stop.signal.aborted) return;
+      pending.add(ticketId);
+      schedule();
+    },
+    async close() {
+      stop.abort();
+      clearTimeout(timer);
+      timer = undefined;
+      await reading;
+      failures.close();
+    },
+  };
+}

@@ -1,0 +1,132 @@
+// The tickets rows of the tickets webhooks name, end to end: the simulator changes a ticket and
+// POSTs its signed webhook to a real `serve`, which reads the ticket back with show_many in the
+// background, so a new ticket has its row, and a solved one its status, without a backfill.
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { freePort } from '../../src/db/embedded.ts';
+import { createTicketRowReader } from '../../src/serve/ticket-rows.ts';
+import type { Simulator } from '../../src/simulator/index.ts';
+import { createZendeskHttp, localBudget } from '../../src/zendesk/index.ts';
+import { startServeWithSimulator, type ServeFixture, type ServeWithSimulator } from './serve-fixture.ts';
+
+const EVERY_MS = 300;
+
+let f: ServeFixture;
+let sim: Simulator;
+let all: ServeWithSimulator;
+
+beforeAll(async () => {
+  all = await startServeWithSimulator({ tickets: 40 }, {}, { ticketRowsEveryMs: EVERY_MS });
+  ({ f, sim } = all);
+});
+afterAll(async () => {
+  await all?.close();
+});
+beforeEach(async () => {
+  await f.database.pool.query('delete from zendesk.tickets');
+  sim.resetRequests();
+});
+
+const showManyRequests = () => sim.requests.filter((r) => r.kind === 'show_many');
+
+async function ticketRow(ticketId: number): Promise<{ status: string; group_id: string | null } | undefined> {
+  const { rows } = await f.database.pool.query<{ status: string; group_id: string | null }>('select status, group_id from zendesk.tickets where id = $1', [ticketId]);
+  return rows[0];
+}
+
+/** Polls until `check` holds, for up to 5 s; returns what it last saw. */
+async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean): Promise<T> {
+  let value = await read();
+  for (let i = 0; i < 100 && !check(value); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    value = await read();
+  }
+  return value;
+}
+
+it('a ticket created in Zendesk has its tickets row, as show_many serves it, seconds after its webhook', async () => {
+  const id = sim.createTicket();
+  await sim.webhooks.settled();
+  expect(sim.webhooks.deliveries.filter((d) => d.ticketId === id).at(-1)).toMatchObject({ status: 200 });
+  const row = await eventually(() => ticketRow(id), (r) => r !== undefined);
+  expect(row).toEqual({ status: sim.ticket(id).status, group_id: sim.ticket(id).group_id === null ? null : String(sim.ticket(id).group_id) });
+  // In the analysts' view too: the ticket serve queued shows its Zendesk status.
+  const { rows } = await f.database.pool.query('select ticket_status from zendesk.ticket_conversations where ticket_id = $1', [id]);
+  expect(rows).toEqual([{ ticket_status: sim.ticket(id).status }]);
+});
+
+it('a ticket solved in Zendesk is solved in its tickets row without a backfill', async () => {
+  const id = 7;
+  sim.updateTicket(id, { status: 'open' });
+  await sim.webhooks.settled();
+  expect(await eventually(() => ticketRow(id), (r) => r?.status === 'open')).toMatchObject({ status: 'open' });
+  sim.updateTicket(id, { status: 'solved' });
+  await sim.webhooks.settled();
+  expect(await eventually(() => ticketRow(id), (r) => r?.status === 'solved')).toMatchObject({ status: 'solved' });
+});
+
+it('a burst of webhooks about many tickets costs a request per round, not one per ticket', async () => {
+  const ids = Array.from({ length: 20 }, (_, i) => i + 11);
+  for (const id of ids) sim.updateTicket(id, { tags: [`burst-${id}`] });
+  await sim.webhooks.settled();
+  const stored = await eventually(
+    async () => (await f.database.pool.query<{ n: number }>('select count(*)::int as n from zendesk.tickets where id = any($1)', [ids])).rows[0].n,
+    (n) => n === ids.length,
+  );
+  expect(stored).toBe(ids.length);
+  // The first webhook is read at once, the others gathered meanwhile: two rounds, three at most
+  // should the burst straddle one.
+  expect(showManyRequests().length).toBeGreaterThanOrEqual(1);
+  expect(showManyRequests().length).toBeLessThanOrEqual(3);
+  const asked = showManyRequests().flatMap((r) => r.query.ids.split(',').map(Number));
+  expect(new Set(asked)).toEqual(new Set(ids));
+});
+
+it('a deletion webhook reads nothing: the sync it queues settles the ticket', async () => {
+  sim.deleteTicket(3);
+  await sim.webhooks.settled();
+  expect(sim.webhooks.deliveries.filter((d) => d.ticketId === 3).at(-1)).toMatchObject({ status: 200 });
+  await new Promise((resolve) => setTimeout(resolve, 3 * EVERY_MS));
+  expect(showManyRequests()).toEqual([]);
+  expect(await ticketRow(3)).toBeUndefined();
+});
+
+it('a ticket naming a brand the brands list lacks has the list read once, not at every webhook', async () => {
+  // A serve of its own: the one above may have read the brands list already.
+  const own = await startServeWithSimulator({ tickets: 10 }, {}, { ticketRowsEveryMs: EVERY_MS });
+  try {
+    const requests = (kind: string) => own.sim.requests.filter((r) => r.kind === kind).length;
+    const row = async () => (await own.f.database.pool.query('select brand_id from zendesk.tickets where id = 8')).rows[0];
+    // A brand deleted since: the list will never hold it, so reading it again would find nothing.
+    own.sim.updateTicket(8, { brand_id: 987_654 });
+    await own.sim.webhooks.settled();
+    expect(await eventually(row, (r) => r !== undefined)).toEqual({ brand_id: '987654' });
+    expect(await eventually(async () => requests('brands'), (n) => n > 0)).toBe(1);
+    for (const [i, tag] of ['again-1', 'again-2'].entries()) {
+      own.sim.updateTicket(8, { tags: [tag] });
+      await own.sim.webhooks.settled();
+      expect(await eventually(async () => requests('show_many'), (n) => n >= i + 2)).toBe(i + 2);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2 * EVERY_MS));
+    expect(requests('brands')).toBe(1);
+  } finally {
+    await own.close();
+  }
+});
+
+it('a Zendesk that cannot be reached is one warning, then a summary, not a line per round', async () => {
+  const lines: Record<string, unknown>[] = [];
+  const log = pino({ level: 'debug', base: undefined }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  const closed = await freePort();
+  const http = createZendeskHttp({ baseUrl: `http://127.0.0.1:${closed}`, auth: { kind: 'token', email: 'agent@example.com', token: 'secret-token-1234' }, requestTimeoutMs: 2_000 });
+  const reader = createTicketRowReader({ db: f.database.db, http, budget: localBudget(), log, everyMs: 20, retries: { maxAttempts: 2, retryBaseMs: 0 } });
+  for (let id = 1; id <= 10; id++) {
+    reader.add(id);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+  }
+  await reader.close();
+  const said = lines.filter((line) => (line.level as number) >= 30).map((line) => String(line.msg));
+  expect(said[0]).toMatch(/^could not read the ticket rows of tickets named by webhooks \(.+\); their conversations are queued as usual/);
+  expect(said.slice(1)).toEqual([expect.stringMatching(/^ticket rows for webhooks: \d+ more reads? failed in the last \d+ s: /)]);
+  expect(JSON.stringify(lines)).not.toContain('secret-token-1234');
+});
