@@ -3,7 +3,8 @@
 // SOAK_MINUTES: messages appended, events redacted, tickets updated, created, soft-deleted,
 // scrubbed, restored. Then, once the queue has been idle for a minute, every ticket in Postgres is
 // compared with the simulator: each event's raw equal to what it serves (as Postgres can hold it),
-// deleted tickets gone and `not_found`, every other ticket `synced`. docs/development.md says how
+// deleted tickets gone and `not_found`, every other ticket `synced`, and each ticket the soak
+// updated or created with its current status and priority in `tickets`. docs/development.md says how
 // to run it beside `serve`, two `work` and a `schedule`.
 // Env: DATABASE_URL, SOAK_PORT (4710), SOAK_WEBHOOK_URL, SOAK_SECRET (the serve's
 // CONVLOG_WEBHOOK_SECRET), SOAK_TICKETS (400), SOAK_MINUTES (14), SOAK_OUT (/tmp/soak: actions.jsonl,
@@ -36,6 +37,9 @@ const random = rng.next;
 const pick = rng.pick;
 let maxId = Number(env.SOAK_TICKETS ?? 400);
 const softDeleted = new Set<number>();
+// Tickets whose fields changed (updated or created): serve reads their rows when their webhooks
+// come, and a schedule's backfill when it runs, so each must end with its current status.
+const fieldsChanged = new Set<number>();
 const scrubbed = new Set<number>();
 const alive = () => Array.from({ length: maxId }, (_, i) => i + 1).filter((id) => !softDeleted.has(id) && !scrubbed.has(id));
 
@@ -55,10 +59,15 @@ function act(): void {
     });
     log({ action: 'redact', id, reference: target.reference, events: withBody.length });
   } else if (r < 0.77) {
+    const before = sim.ticket(id);
     sim.updateTicket(id, { status: pick(['open', 'pending', 'solved']), priority: pick(['low', 'normal', 'high']) });
+    // An update that changes nothing sends no webhook.
+    const after = sim.ticket(id);
+    if (after.status !== before.status || after.priority !== before.priority) fieldsChanged.add(id);
     log({ action: 'update', id });
   } else if (r < 0.85) {
     maxId = sim.createTicket();
+    fieldsChanged.add(maxId);
     log({ action: 'create', id: maxId });
   } else if (r < 0.9) {
     sim.deleteTicket(id);
@@ -125,8 +134,15 @@ for (let id = 1; id <= maxId; id++) {
     stored.delete(e.reference);
   }
   if (missing || differ || stored.size) problems.push(`ticket ${id}: ${expected.length} events in Zendesk, missing ${missing}, differing ${differ}, extra ${stored.size}`);
+  if (fieldsChanged.has(id)) {
+    const row = (await pool.query(`select status, priority from zendesk.tickets where id = $1`, [id])).rows[0];
+    const now = sim.ticket(id);
+    if (row?.status !== now.status || row?.priority !== now.priority) {
+      problems.push(`ticket ${id}: tickets row ${row ? `${row.status}/${row.priority}` : 'missing'}, Zendesk ${now.status}/${now.priority}`);
+    }
+  }
 }
-const report = { maxId, softDeleted: [...softDeleted], scrubbed: [...scrubbed], statuses: statuses.rows, problems,
+const report = { maxId, softDeleted: [...softDeleted], scrubbed: [...scrubbed], statuses: statuses.rows, ticketRowsChecked: [...fieldsChanged].filter((id) => !softDeleted.has(id) && !scrubbed.has(id)).length, problems,
   webhooks: sim.webhooks.deliveries.length, webhookAnswers: countBy(sim.webhooks.deliveries.map((d) => String(d.status))) };
 writeFileSync(`${out}/report.json`, JSON.stringify(report, null, 2));
 console.log(JSON.stringify({ ...report, problems: problems.slice(0, 40), problemCount: problems.length }, null, 2));

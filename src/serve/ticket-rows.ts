@@ -2,10 +2,11 @@
 // ticket has its row, and a changed one its status, group or assignee, within seconds instead of
 // at the next backfill. Webhooks come in bursts about the same tickets: the ids are gathered and
 // read together, one show_many request per 100 at most every few seconds, never two reads at
-// once, under the account-wide budget. A failed read is logged and its tickets wait for the next
-// webhook or backfill: the webhook itself was answered and queued long before.
+// once, under the account-wide budget. A failed read is logged and tried again in the next rounds
+// when a job would be; past that its tickets wait for their next webhook or the next backfill (the
+// webhook itself was answered and queued long before).
 import type { Db } from '../db/connection.ts';
-import { errorMessage } from '../errors.ts';
+import { errorMessage, outcomeOf } from '../errors.ts';
 import { counted } from '../ids.ts';
 import { createErrorThrottle } from '../queue/error-throttle.ts';
 import type { Logger } from '../log.ts';
@@ -17,6 +18,8 @@ export const TICKET_ROWS_EVERY_MS = 5_000;
 /** A ticket naming a brand without a row has the brands list read, at most this often (it may name a deleted brand). */
 const BRANDS_LIST_EVERY_MS = 60 * 60 * 1000;
 const FAILURE_SUMMARY_EVERY_MS = 60_000;
+/** Rounds a ticket's failed read is tried again in, as a job is (src/errors.ts decides which failures are worth it). */
+const RETRIES = 3;
 
 export interface TicketRowReaderDeps {
   db: Db;
@@ -49,12 +52,14 @@ export function createTicketRowReader(deps: TicketRowReaderDeps): TicketRowReade
   let reading: Promise<void> | undefined;
   let lastStart = -Infinity;
   let brandsListAskedAt = -Infinity;
+  /** Failed rounds so far of the tickets whose read failed and is to be tried again. */
+  const failedRounds = new Map<number, number>();
   // A Zendesk outage fails a round every few seconds while webhooks keep coming: one line when
   // it starts, a summary a minute while it lasts, one when it is over.
   const failures = createErrorThrottle(
     {
       first: (message) =>
-        deps.log.warn({ err: message }, `could not read the ticket rows of tickets named by webhooks (${message}); their conversations are queued as usual, and their rows wait for their next webhook or the next backfill`),
+        deps.log.warn({ err: message }, `could not read the ticket rows of tickets named by webhooks (${message}); their conversations are queued as usual, and their rows are tried again in the next rounds (a few times, or until Zendesk can be reached), else left to the next backfill`),
       continuing: ({ count, seconds, last }) =>
         deps.log.warn({ rounds: count, seconds, err: last }, `ticket rows for webhooks: ${counted(count, 'more read')} failed in the last ${seconds} s: ${last}`),
       stopped: ({ count, seconds }) =>
@@ -82,9 +87,23 @@ export function createTicketRowReader(deps: TicketRowReaderDeps): TicketRowReade
       const brandsList = Date.now() - brandsListAskedAt >= BRANDS_LIST_EVERY_MS;
       const read = await readChangedTickets({ db: deps.db, http: deps.http, budget: deps.budget, log: readLog, signal: stop.signal }, ids, { brandsList }, retries);
       if (read.brandsListAsked) brandsListAskedAt = Date.now();
+      for (const id of ids) failedRounds.delete(id);
       deps.log.debug({ tickets: ids.length, stored: read.stored, notReturned: read.missing.length, requests: read.requests }, 'ticket rows read for webhooks');
     } catch (error) {
-      if (!stop.signal.aborted) failures.error(errorMessage(error));
+      if (stop.signal.aborted) return;
+      failures.error(errorMessage(error));
+      // A 503 or a cut-off answer is tried again next round, an unreachable host until it answers;
+      // refused credentials, a malformed answer or a last attempt leave the rows to the backfill.
+      for (const id of ids) {
+        const attempt = (failedRounds.get(id) ?? 0) + 1;
+        const { job, stopWorker } = outcomeOf({ error, attempt, retryLimit: RETRIES, claimLost: false });
+        if (!stopWorker && (job === 'retry' || job === 'hold')) {
+          if (job === 'retry') failedRounds.set(id, attempt);
+          pending.add(id);
+        } else {
+          failedRounds.delete(id);
+        }
+      }
     }
   };
 

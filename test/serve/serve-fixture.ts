@@ -8,7 +8,7 @@ import { createMetrics, type Metrics } from '../../src/serve/metrics.ts';
 import type { RunningServer } from '../../src/serve/http.ts';
 import { signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../src/serve/signature.ts';
 import { startWebhookServer, WEBHOOK_PATH } from '../../src/serve/webhook-server.ts';
-import { createTicketRowReader, type TicketRowReader } from '../../src/serve/ticket-rows.ts';
+import { createTicketRowReader, type TicketRowReader, type TicketRowReaderDeps } from '../../src/serve/ticket-rows.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
 import type { SyncDeps } from '../../src/sync/sync-ticket.ts';
@@ -157,7 +157,7 @@ export interface ServeWithSimulator {
 export async function startServeWithSimulator(
   options: SimulatorOptions,
   deps: Partial<SyncDeps> = {},
-  serve: { ticketRowsEveryMs?: number } = {},
+  serve: { ticketRowsEveryMs?: number; ticketRowsRetries?: TicketRowReaderDeps['retries'] } = {},
 ): Promise<ServeWithSimulator> {
   // The reader needs the simulator's address, the simulator the server's: it is filled in below.
   let reader: TicketRowReader | undefined;
@@ -165,7 +165,7 @@ export async function startServeWithSimulator(
   const sim = await startSimulator({ rateLimit: 0, exportRateLimit: 0, ...options, webhookUrl: `${f.server.url}${WEBHOOK_PATH}`, webhookSecret: SECRETS[0] });
   const http = createZendeskHttp({ baseUrl: sim.url, auth: { kind: 'token', email: 'agent@example.com', token: 'sim-token' }, requestTimeoutMs: 10_000 });
   if (serve.ticketRowsEveryMs !== undefined) {
-    reader = createTicketRowReader({ db: f.database.db, http, budget: localBudget(), log: silentLogger, everyMs: serve.ticketRowsEveryMs });
+    reader = createTicketRowReader({ db: f.database.db, http, budget: localBudget(), log: silentLogger, everyMs: serve.ticketRowsEveryMs, retries: serve.ticketRowsRetries });
   }
   return {
     f,

@@ -114,6 +114,24 @@ it('a ticket naming a brand the brands list lacks has the list read once, not at
   }
 });
 
+it('a read that fails for a moment is tried again at the next round', async () => {
+  const own = await startServeWithSimulator({ tickets: 10, failRate: 1 }, {}, { ticketRowsEveryMs: 100, ticketRowsRetries: { maxAttempts: 1 } });
+  try {
+    const shown = () => own.sim.requests.filter((r) => r.kind === 'show_many');
+    own.sim.updateTicket(4, { status: 'solved' });
+    await own.sim.webhooks.settled();
+    // The first round meets a 5xx; Zendesk answers again before the next.
+    expect(await eventually(async () => shown().length, (n) => n >= 1)).toBeGreaterThanOrEqual(1);
+    expect(shown()[0].status).toBeGreaterThanOrEqual(500);
+    own.sim.setOptions({ failRate: 0 });
+    const row = await eventually(async () => (await own.f.database.pool.query('select status from zendesk.tickets where id = 4')).rows[0], (r) => r !== undefined);
+    expect(row).toEqual({ status: 'solved' });
+    expect(shown().at(-1)?.status).toBe(200);
+  } finally {
+    await own.close();
+  }
+});
+
 it('a Zendesk that cannot be reached is one warning, then a summary, not a line per round', async () => {
   const lines: Record<string, unknown>[] = [];
   const log = pino({ level: 'debug', base: undefined }, { write: (line: string) => void lines.push(JSON.parse(line)) });
