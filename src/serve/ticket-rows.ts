@@ -92,8 +92,9 @@ export function createTicketRowReader(deps: TicketRowReaderDeps): TicketRowReade
     } catch (error) {
       if (stop.signal.aborted) return;
       failures.error(errorMessage(error));
-      // A 503 or a cut-off answer is tried again next round, an unreachable host until it answers;
-      // refused credentials, a malformed answer or a last attempt leave the rows to the backfill.
+      // A 5xx is tried again in the next rounds, an unreachable host until it answers; refused
+      // credentials, a malformed answer (already retried in place) or a last attempt leave the
+      // rows to the backfill.
       for (const id of ids) {
         const attempt = (failedRounds.get(id) ?? 0) + 1;
         const { job, stopWorker } = outcomeOf({ error, attempt, retryLimit: RETRIES, claimLost: false });
