@@ -1,5 +1,6 @@
 // Query results as a small plain-text table, the way psql prints them: numbers right-aligned,
 // everything else left-aligned, NULL as an empty cell.
+import { counted } from '../ids.ts';
 
 /**
  * `numericColumns` says which columns hold numbers when the values cannot tell (convlog query prints
@@ -15,7 +16,7 @@ export function formatTable(columns: readonly string[], rows: readonly Record<st
     line(columns.map((c, i) => c.padEnd(widths[i]))),
     `${widths.map((w) => '-'.repeat(w + 2)).join('+')}`,
     ...cells.map(line),
-    `(${rows.length} ${rows.length === 1 ? 'row' : 'rows'})`,
+    `(${counted(rows.length, 'row')})`,
   ];
 }
 

@@ -3,6 +3,7 @@
 // through: the events handed on are the very objects received, never a rebuilt copy.
 import { z } from 'zod';
 import { InvalidResponse, type ZendeskErrorContext } from '../errors.ts';
+import { counted } from '../ids.ts';
 
 export type ConversationLogEvent = {
   reference: string;
@@ -103,7 +104,7 @@ export function conversationLogPageProblem(value: unknown): string | undefined {
   const issues = result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
   const shown = issues.slice(0, MAX_ISSUES).join('; ');
   const more = issues.length - MAX_ISSUES;
-  return more > 0 ? `${shown} (and ${more} more problem${more === 1 ? '' : 's'})` : shown;
+  return more > 0 ? `${shown} (and ${counted(more, 'more problem')})` : shown;
 }
 
 /**
