@@ -145,12 +145,17 @@ export async function fetchWithRetries<T>(settings: RetrySettings, request: Page
     // timeout) is said where people look, so a sync does not sit silent for a minute; the short
     // backoffs after quick failures are not worth a line.
     if (delay >= LOGGED_WAIT_MS || Date.now() - started >= LOGGED_WAIT_MS) {
-      log.info(line, `${logName}: ${line.err}; trying again in ${Math.ceil(delay / 1000)} s (attempt ${failures + 1} of ${settings.maxAttempts})`);
+      log.info(line, `${logName}: ${line.err}; trying again ${inSeconds(delay)} (attempt ${failures + 1} of ${settings.maxAttempts})`);
     } else {
       log.debug(line, `${logName} page retry`);
     }
     await sleep(delay, signal);
   }
+}
+
+/** A jittered backoff may be 0 ms: "in 0 s" read like a wait that never happened. */
+function inSeconds(ms: number): string {
+  return ms < 1_000 ? 'within a second' : `in ${Math.ceil(ms / 1_000)} s`;
 }
 
 async function settle<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {

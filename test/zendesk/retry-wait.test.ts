@@ -76,7 +76,7 @@ describe('a long retry wait', { timeout: 30_000 }, () => {
     const said = lines();
     expect(said).toHaveLength(1);
     expect(said[0]).toMatchObject({ level: 30, ticketId: 7, page: 1, attempt: 1 });
-    expect(said[0].msg).toMatch(/^conversation log: timeout: no response from 127\.0\.0\.1:\d+ within 5000 ms for ticket 7; trying again in 1 s \(attempt 2 of 5\)$/);
+    expect(said[0].msg).toMatch(/^conversation log: timeout: no response from 127\.0\.0\.1:\d+ within 5000 ms for ticket 7; trying again within a second \(attempt 2 of 5\)$/);
   });
 
   it('is not logged for short backoffs', async () => {
