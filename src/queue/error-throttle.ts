@@ -1,7 +1,9 @@
 // During a Postgres outage pg-boss emits an error on every polling loop of every worker: several a
 // second per process. An operator needs to know that errors started, that they go on, and when
 // they stopped, not each one. The first error is reported at once, then at most one summary per
-// interval while they continue, then one line once an interval has passed without any.
+// interval while they continue, then one line once an interval has passed without any. A blip
+// (a few errors within a second or two) is two lines: errors that stopped well before an interval
+// ended are counted in the line that says they stopped, not summarised as if they went on.
 import { errorMessage, hideSecrets } from '../errors.ts';
 
 export interface ThrottleClock {
@@ -35,6 +37,9 @@ export const systemClock: ThrottleClock = {
 export function createErrorThrottle(report: ErrorReport, options: { intervalMs?: number; clock?: ThrottleClock } = {}): ErrorThrottle {
   const intervalMs = options.intervalMs ?? 30_000;
   const clock = options.clock ?? systemClock;
+  // Errors this long gone when an interval ends may have stopped: wait for a whole quiet interval
+  // before saying anything. Once an interval at most, so sparse errors still get their summary.
+  const quietMs = intervalMs / 3;
   // Only while errors go on is a timer pending; a healthy process has none.
   let timer: unknown;
   let since = 0;
@@ -42,6 +47,8 @@ export function createErrorThrottle(report: ErrorReport, options: { intervalMs?:
   let total = 0;
   let inWindow = 0;
   let last = '';
+  let lastAt = 0;
+  let waited = false;
   const seconds = (from: number) => Math.round((clock.now() - from) / 1000);
 
   const summarise = () => {
@@ -51,11 +58,18 @@ export function createErrorThrottle(report: ErrorReport, options: { intervalMs?:
   };
   const tick = () => {
     timer = undefined;
-    if (inWindow === 0) {
+    const quietFor = clock.now() - lastAt;
+    if (quietFor >= intervalMs) {
       report.stopped({ count: total, seconds: seconds(since) });
       total = 0;
       return;
     }
+    if (quietFor >= quietMs && !waited) {
+      waited = true;
+      timer = clock.setTimeout(tick, intervalMs - quietFor);
+      return;
+    }
+    waited = false;
     summarise();
     timer = clock.setTimeout(tick, intervalMs);
   };
@@ -63,8 +77,10 @@ export function createErrorThrottle(report: ErrorReport, options: { intervalMs?:
   return {
     error(message) {
       total += 1;
+      lastAt = clock.now();
       if (timer === undefined) {
-        since = windowStart = clock.now();
+        since = windowStart = lastAt;
+        waited = false;
         report.first(message);
         timer = clock.setTimeout(tick, intervalMs);
         return;
