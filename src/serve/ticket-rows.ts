@@ -1,8 +1,8 @@
 // The tickets rows of the tickets webhooks name, read again in the background so that a new
 // ticket has its row, and a changed one its status, group or assignee, within seconds instead of
 // at the next backfill. Webhooks come in bursts about the same tickets: the ids are gathered and
-// read together, one show_many request per 100 at most every few seconds, never two reads at
-// once, under the account-wide budget. A failed read is logged and tried again in the next rounds
+// read together when the webhooks pause, one show_many request per 100 at most every few seconds,
+// never two reads at once, under the account-wide budget. A failed read is logged and tried again in the next rounds
 // when a job would be; past that its tickets wait for their next webhook or the next backfill (the
 // webhook itself was answered and queued long before).
 import type { Db } from '../db/connection.ts';
@@ -15,6 +15,13 @@ import type { RequestBudget, ZendeskHttp } from '../zendesk/index.ts';
 
 /** At most one read this often: a burst of webhooks costs one request per 100 tickets, not one each. */
 export const TICKET_ROWS_EVERY_MS = 5_000;
+/**
+ * A round waits for a pause this long between webhooks, or until its first ticket has waited
+ * READ_WITHIN_MS: parsing a read and storing it took the CPU that answers webhooks, and a burst's
+ * answers went from a p99 of about 50 ms to 66–108 ms (`npm run bench -- burst`).
+ */
+const PAUSE_MS = 250;
+const READ_WITHIN_MS = 30_000;
 /** A ticket naming a brand without a row has the brands list read, at most this often (it may name a deleted brand). */
 const BRANDS_LIST_EVERY_MS = 60 * 60 * 1000;
 const FAILURE_SUMMARY_EVERY_MS = 60_000;
@@ -29,6 +36,8 @@ export interface TicketRowReaderDeps {
   log: Logger;
   /** Tests read sooner. */
   everyMs?: number;
+  /** Tests wait for a shorter pause, or not as long. */
+  pause?: { ms: number; readWithinMs: number };
   /** Attempts of each request (default 2: the next round comes soon anyway) and the pause before a retry. */
   retries?: { maxAttempts?: number; retryBaseMs?: number };
 }
@@ -42,6 +51,7 @@ export interface TicketRowReader {
 
 export function createTicketRowReader(deps: TicketRowReaderDeps): TicketRowReader {
   const everyMs = deps.everyMs ?? TICKET_ROWS_EVERY_MS;
+  const { ms: pauseMs, readWithinMs } = deps.pause ?? { ms: Math.min(PAUSE_MS, everyMs), readWithinMs: READ_WITHIN_MS };
   const retries = { maxAttempts: 2, ...deps.retries };
   // The reads' own info lines (a retry, a long read) would repeat every round of an outage;
   // their warnings, and the summaries below, stay.
@@ -51,6 +61,8 @@ export function createTicketRowReader(deps: TicketRowReaderDeps): TicketRowReade
   let timer: NodeJS.Timeout | undefined;
   let reading: Promise<void> | undefined;
   let lastStart = -Infinity;
+  let lastAdded = -Infinity;
+  let firstPendingAt = 0;
   let brandsListAskedAt = -Infinity;
   /** Failed rounds so far of the tickets whose read failed and is to be tried again. */
   const failedRounds = new Map<number, number>();
@@ -72,12 +84,15 @@ export function createTicketRowReader(deps: TicketRowReaderDeps): TicketRowReade
     if (stop.signal.aborted || timer !== undefined || reading !== undefined || pending.size === 0) return;
     timer = setTimeout(() => {
       timer = undefined;
+      // Webhooks came since the timer was set: wait for their pause, as long as the first may wait.
+      if (pauseEnds() > Date.now()) return schedule();
       reading = readRound().finally(() => {
         reading = undefined;
         schedule();
       });
-    }, Math.max(0, lastStart + everyMs - Date.now()));
+    }, Math.max(0, Math.max(lastStart + everyMs, pauseEnds()) - Date.now()));
   };
+  const pauseEnds = () => Math.min(lastAdded + pauseMs, firstPendingAt + readWithinMs);
 
   const readRound = async () => {
     lastStart = Date.now();
@@ -111,6 +126,8 @@ export function createTicketRowReader(deps: TicketRowReaderDeps): TicketRowReade
   return {
     add(ticketId) {
       if (stop.signal.aborted) return;
+      lastAdded = Date.now();
+      if (pending.size === 0) firstPendingAt = lastAdded;
       pending.add(ticketId);
       schedule();
     },
