@@ -80,7 +80,7 @@ export function describeBudget(b: BudgetRow): string {
     `${n(b.spent)} of ${n(b.limitPerWindow)} spent this ${window} window`,
     b.serverRemaining === null ? 'Zendesk remaining unknown' : `Zendesk says ${n(b.serverRemaining)} remaining${b.serverTotal !== null ? ` of ${n(b.serverTotal)}` : ''}`,
   ];
-  if (b.others > 0) parts.push(`${n(b.others)} spent by other clients`);
+  if (b.others > 0) parts.push(`${n(b.others)} spent outside this budget (other clients, convlog's credential checks)`);
   parts.push(b.pausedUntil ? `paused until ${b.pausedUntil}` : 'not paused');
   parts.push(`${n(b.totalRateLimited)} 429s seen`);
   parts.push(`${counted(b.totalTaken, 'request', n)}, ${counted(b.totalWaits, 'wait', n)} totalling ${(b.totalWaitMs / 1000).toFixed(1)} s`);

@@ -22,7 +22,7 @@ describe('describeBudget', () => {
     } as BudgetRow;
     expect(describeBudget(row)).toBe(
       'budget     conversation_log: 1,234 of 2,500 spent this 60 s window; Zendesk says 1,266 remaining of 2,500; ' +
-        '1,001 spent by other clients; not paused; 0 429s seen; 10,792 requests, 1,200 waits totalling 1.5 s',
+        "1,001 spent outside this budget (other clients, convlog's credential checks); not paused; 0 429s seen; 10,792 requests, 1,200 waits totalling 1.5 s",
     );
   });
 });
