@@ -2,9 +2,9 @@
 // ticket has its row, and a changed one its status, group or assignee, within seconds instead of
 // at the next backfill. Webhooks come in bursts about the same tickets: the ids are gathered and
 // read together when the webhooks pause, one show_many request per 100 at most every few seconds,
-// never two reads at once, under the account-wide budget. A failed read is logged and tried again in the next rounds
-// when a job would be; past that its tickets wait for their next webhook or the next backfill (the
-// webhook itself was answered and queued long before).
+// never two reads at once, under the account-wide budget. A failed read is logged and tried again
+// in the next rounds when a job would be; past that its tickets wait for their next webhook or the
+// next backfill (the webhook itself was answered and queued long before).
 import type { Db } from '../db/connection.ts';
 import { errorMessage, outcomeOf } from '../errors.ts';
 import { counted } from '../ids.ts';
