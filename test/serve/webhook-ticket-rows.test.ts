@@ -94,8 +94,7 @@ async function addSteadily(reader: { add(id: number): void }, gapMs: number, for
 // A round's parsing and storing took the CPU that answers webhooks: in `npm run bench -- burst`,
 // serve's p99 answer went from about 50 ms to 66–108 ms while rounds ran during the burst.
 it('webhooks coming without a pause are read once they pause, not while they keep coming', async () => {
-  const http = createZendeskHttp({ baseUrl: sim.url, auth: { kind: 'token', email: 'agent@example.com', token: 'sim-token' }, requestTimeoutMs: 5_000 });
-  const reader = createTicketRowReader({ db: f.database.db, http, budget: localBudget(), log: silentLogger, everyMs: 50, pause: { ms: 400, readWithinMs: 60_000 } });
+  const reader = createTicketRowReader({ db: f.database.db, http: all.deps.http, budget: localBudget(), log: silentLogger, everyMs: 50, pause: { ms: 400, readWithinMs: 60_000 } });
   try {
     await addSteadily(reader, 20, 1_000);
     expect(showManyRequests()).toEqual([]);
@@ -111,8 +110,7 @@ it('webhooks coming without a pause are read once they pause, not while they kee
 });
 
 it('webhooks that never pause are read all the same, once the first has waited its longest', async () => {
-  const http = createZendeskHttp({ baseUrl: sim.url, auth: { kind: 'token', email: 'agent@example.com', token: 'sim-token' }, requestTimeoutMs: 5_000 });
-  const reader = createTicketRowReader({ db: f.database.db, http, budget: localBudget(), log: silentLogger, everyMs: 50, pause: { ms: 1_000, readWithinMs: 400 } });
+  const reader = createTicketRowReader({ db: f.database.db, http: all.deps.http, budget: localBudget(), log: silentLogger, everyMs: 50, pause: { ms: 1_000, readWithinMs: 400 } });
   try {
     await addSteadily(reader, 20, 1_500);
     // Read at 0.4 s and again 0.4 s after the next webhook the round left waiting: not after the stream.
