@@ -81,8 +81,15 @@ const STALE_DELETION = `r."deleted" and exists (
        where s.ticket_id = r."id" and s.status = 'synced'
          and s.started_at > coalesce(r."generatedTimestamp", r."updatedAt") + interval '1 minute')`;
 
+// A read by id asked for before the ticket's tombstone was written, and stored after it: the
+// ticket was deleted while the answer was on its way, and putting its row back would leave a
+// deleted ticket's row that nothing removes. A read asked for after the tombstone (a restored
+// ticket, one queued again after a purge) is stored. $7: when the read was asked for, or null.
+const ASKED_BEFORE_TOMBSTONE = `not r."deleted" and exists (
+      select from zendesk.ticket_sync s where s.ticket_id = r."id" and s.deleted_at > $7::timestamptz)`;
+
 function upsertTickets(param: string): string {
-  const { columns, sql } = insertRows(tickets, 'tickets', param, { key: 'id', name: 'id', type: 'bigint' }, `not (${STALE_DELETION})`);
+  const { columns, sql } = insertRows(tickets, 'tickets', param, { key: 'id', name: 'id', type: 'bigint' }, `not (${STALE_DELETION}) and not (${ASKED_BEFORE_TOMBSTONE})`);
   return `${sql}
   on conflict (id) do update set ${[...setAll(columns, 'id'), 'synced_at = now()'].join(', ')}
   where t.raw is distinct from excluded.raw
@@ -104,7 +111,8 @@ const AUTHOR_COLUMNS = inputColumns(authors);
 const AUTHOR_FIELDS = ['support_user_id', 'sunco_user_id', 'type', 'display_name', 'avatar_url'];
 
 // $1 authors, $2 tickets, $3 groups, $4 organizations, $5 brands (jsonb arrays), $6 the
-// deleted tickets' reason; $7 and $8 (saveExportPage only) the position's key and value.
+// deleted tickets' reason, $7 when a read by id was asked for; $8 and $9 (saveExportPage only)
+// the position's key and value.
 function contextStatement(withPosition: boolean): string {
   return `
 with authors_written as (
@@ -144,7 +152,7 @@ deleted_recorded as (
     withPosition
       ? `,
 position_saved as (
-  insert into convlog.sync_state (key, value) values ($7, $8::jsonb)
+  insert into convlog.sync_state (key, value) values ($8, $9::jsonb)
   on conflict (key) do update set value = excluded.value, updated_at = now()
   returning 1
 )`
@@ -183,9 +191,12 @@ async function run(db: Db, name: string, text: string, rows: Partial<ContextRows
   return { ...row, deletedIds: row.deletedIds.map(Number) };
 }
 
-/** Stores tickets read by id (show_many) with their side-loads, or a groups/brands/organizations list. */
-export function storeTicketContext(db: Db, rows: Partial<ContextRows>): Promise<StoredContext> {
-  return run(db, 'convlog_store_ticket_context', STORE_CONTEXT, rows, []);
+/**
+ * Stores tickets read by id (show_many) with their side-loads, or a groups/brands/organizations
+ * list. `askedAt`, when the read was asked for: a ticket whose tombstone is newer keeps no row.
+ */
+export function storeTicketContext(db: Db, rows: Partial<ContextRows>, options: { askedAt?: Date } = {}): Promise<StoredContext> {
+  return run(db, 'convlog_store_ticket_context', STORE_CONTEXT, rows, [options.askedAt?.toISOString() ?? null]);
 }
 
 /**
@@ -194,7 +205,7 @@ export function storeTicketContext(db: Db, rows: Partial<ContextRows>): Promise<
  */
 export function saveExportPage(db: Db, rows: Partial<ContextRows>, position: Omit<ExportPosition, 'savedAt'>): Promise<StoredContext> {
   const value = JSON.stringify({ ...position, savedAt: new Date().toISOString() });
-  return run(db, 'convlog_save_export_page', SAVE_EXPORT_PAGE, rows, [EXPORT_POSITION_KEY, value]);
+  return run(db, 'convlog_save_export_page', SAVE_EXPORT_PAGE, rows, [null, EXPORT_POSITION_KEY, value]);
 }
 
 /** The ids among `ticketIds` that have no tickets row yet (no export or read by id stored one). */

@@ -72,11 +72,15 @@ async function readTicketsById(deps: TicketContextDeps, ids: readonly number[], 
   const requests = Math.ceil(ids.length / SHOW_MANY_BATCH);
   // Thousands of ids (enqueue --sql) take minutes under the account budget: say so up front.
   if (requests > 10) deps.log.info({ tickets: ids.length, requests }, 'reading tickets by id, 100 a request, under the account-wide budget');
+  // Each batch is asked for when the loop asks for the next one (or a little later, after the
+  // budget's wait): a ticket deleted after that keeps no row from this answer.
+  let askedAt = new Date();
   for await (const batch of showManyTickets(deps.http, ids, options)) {
-    const stored = await storeTicketContext(deps.db, mapTicketContext(batch));
+    const stored = await storeTicketContext(deps.db, mapTicketContext(batch), { askedAt });
     result.stored += stored.tickets;
     result.missing.push(...batch.missing);
     result.requests += batch.requests;
+    askedAt = new Date();
   }
   if (brandsList && result.stored > 0 && (await namesUnlistedBrand(deps.db, ids))) {
     result.brandsListAsked = true;

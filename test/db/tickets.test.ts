@@ -2,6 +2,7 @@
 // tickets, and an export page's rows committing with its position.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { saveExportPage, storeTicketContext, DELETED_REASON } from '../../src/db/tickets.ts';
+import { purgeTicket } from '../../src/db/purge.ts';
 import { loadExportPosition } from '../../src/db/sync-state.ts';
 import { mapBrands, mapTicketContext } from '../../src/sync/map-ticket.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
@@ -120,6 +121,22 @@ describe('storeTicketContext', () => {
     expect(await ticketRow(101)).toMatchObject({ status: 'new' });
     await saveExportPage(database.db, mapTicketContext({ tickets: [exportedTicket({ status: 'pending', generated_timestamp: Date.parse('2026-10-02T09:30:00Z') / 1000 })] }), POSITION);
     expect(await ticketRow(101)).toMatchObject({ status: 'pending', generated_timestamp: new Date('2026-10-02T09:30:00Z') });
+  });
+
+  it('does not put back a ticket deleted while it was being read by id; a read asked for after the deletion stores it', async () => {
+    const read = mapTicketContext({ tickets: [exportedTicket({ generated_timestamp: undefined })] });
+    const askedAt = new Date();
+    await storeTicketContext(database.db, read, { askedAt });
+    await purgeTicket(database.db, 101, { how: '404', mode: 'purge' });
+    expect(await ticketRow(101)).toBeUndefined();
+
+    // A show_many asked for before the purge and answered after it.
+    expect((await storeTicketContext(database.db, read, { askedAt })).tickets).toBe(0);
+    expect(await ticketRow(101)).toBeUndefined();
+
+    // Asked for after the tombstone: restored in Zendesk, or queued again after a purge command.
+    expect((await storeTicketContext(database.db, read, { askedAt: new Date() })).tickets).toBe(1);
+    expect(await ticketRow(101)).toMatchObject({ status: 'open', deleted: false });
   });
 
   it('stores brands, and replaces a group or brand only by a record not older than the stored one', async () => {

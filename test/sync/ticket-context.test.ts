@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.ts';
 import { readAccountLists, readMissingTickets, type TicketContextDeps } from '../../src/sync/ticket-context.ts';
 import { budgetFor } from '../../src/db/budgets.ts';
+import { purgeTicket } from '../../src/db/purge.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { clientFor } from '../zendesk/helpers.ts';
 import { exportedTicket, listedBrand, sideLoadedGroup, sideLoadedOrganization, sideLoadedUser, VIA_SHAPES } from './tickets.ts';
@@ -19,16 +20,20 @@ const seen: URL[] = [];
 let brandsStatus = 200;
 /** Tickets the server knows; others are left out of show_many answers, as Zendesk does. */
 const known = new Map<number, Record<string, unknown>>();
+/** Runs before show_many answers: what happens in Zendesk while the answer is on its way. */
+let beforeShowMany: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  server = http.createServer((req, res) => {
+  server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://local');
     seen.push(url);
     let body: unknown;
     if (url.pathname === '/api/v2/tickets/show_many.json') {
       const ids = (url.searchParams.get('ids') ?? '').split(',').map(Number);
-      body = { tickets: ids.flatMap((id) => known.get(id) ?? []), users: [sideLoadedUser(501)], groups: [sideLoadedGroup(801)], organizations: [sideLoadedOrganization(701)] };
+      const answer = ids.flatMap((id) => known.get(id) ?? []);
+      await beforeShowMany?.();
+      body = { tickets: answer, users: [sideLoadedUser(501)], groups: [sideLoadedGroup(801)], organizations: [sideLoadedOrganization(701)] };
     } else if (url.pathname === '/api/v2/brands' && brandsStatus !== 200) {
       res.writeHead(brandsStatus, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: 'Forbidden', description: 'You do not have access to this page.' }));
@@ -55,7 +60,8 @@ beforeEach(async () => {
   seen.length = 0;
   known.clear();
   brandsStatus = 200;
-  await database.pool.query('truncate zendesk.tickets, zendesk.groups, zendesk.brands, zendesk.organizations, zendesk.authors cascade');
+  beforeShowMany = undefined;
+  await database.pool.query('truncate zendesk.tickets, zendesk.groups, zendesk.brands, zendesk.organizations, zendesk.authors, zendesk.ticket_sync cascade');
   await database.pool.query(`delete from convlog.rate_budgets where name = 'account'`);
 });
 
@@ -113,6 +119,25 @@ describe('readMissingTickets', () => {
     expect(await readMissingTickets({ ...deps(), log }, [8])).toEqual({ stored: 1, missing: [], brands: 0, brandsListAsked: true, requests: 1 });
     expect((await database.pool.query('select id::int from zendesk.tickets')).rows).toEqual([{ id: 8 }]);
     expect(lines.map((line) => JSON.parse(line).msg)).toEqual([expect.stringMatching(/^could not read the brands list/)]);
+  });
+
+  it('keeps no row of a ticket deleted while show_many was answering', async () => {
+    known.set(101, exportedTicket({ generated_timestamp: undefined }));
+    known.set(102, exportedTicket({ id: 102, generated_timestamp: undefined }));
+    await database.pool.query(`insert into zendesk.ticket_sync (ticket_id, status) values (101, 'synced'), (102, 'synced')`);
+    // The ticket is in the answer, but its deletion is recorded (a 404 on its log) before the answer is stored.
+    beforeShowMany = async () => {
+      await purgeTicket(database.db, 101, { how: '404', mode: 'purge' });
+    };
+
+    const result = await readMissingTickets(deps(), [101, 102]);
+    expect(result.stored).toBe(1);
+    const { rows } = await database.pool.query('select id from zendesk.tickets order by id');
+    expect(rows).toEqual([{ id: '102' }]);
+
+    // Read again now, after the tombstone (restored in Zendesk, say): stored.
+    beforeShowMany = undefined;
+    expect((await readMissingTickets(deps(), [101])).stored).toBe(1);
   });
 
   it('sends nothing when every ticket has its row', async () => {
