@@ -80,6 +80,8 @@ export interface ConvlogProcess {
   peakRss(): number;
   /** CPU seconds (user + system) it used, as last read from /proc. */
   cpuSeconds(): number;
+  /** The part of cpuSeconds spent in the kernel (system time: sockets, memory mappings). */
+  kernelSeconds(): number;
   stop(): Promise<number | null>;
 }
 
@@ -100,13 +102,14 @@ export function convlog(args: string[], env: Record<string, string>): ConvlogPro
   child.stderr!.on('data', keep);
   let peak = 0;
   let cpu = 0;
+  let kernel = 0;
   const readPeak = () => {
     try {
       const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
       const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
       peak = Math.max(peak, kb * 1024);
       const stat = processStat(child.pid!);
-      if (stat) cpu = stat.ticks / 100;
+      if (stat) [cpu, kernel] = [stat.ticks / 100, stat.systemTicks / 100];
     } catch {
       // exited, or no /proc here
     }
@@ -130,6 +133,10 @@ export function convlog(args: string[], env: Record<string, string>): ConvlogPro
     cpuSeconds: () => {
       readPeak();
       return cpu;
+    },
+    kernelSeconds: () => {
+      readPeak();
+      return kernel;
     },
     async stop() {
       readPeak();
@@ -199,23 +206,25 @@ export function machine(): string {
  * when it has exited or there is no /proc. Fields 4, 14 and 15 of stat, counted after the
  * command name in parentheses (which may hold spaces).
  */
-function processStat(pid: number | string): { ppid: number; ticks: number } | null {
+function processStat(pid: number | string): { ppid: number; ticks: number; systemTicks: number } | null {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]), systemTicks: Number(fields[12]) };
   } catch {
     return null;
   }
 }
 
+type Ticks = { ticks: number; systemTicks: number };
+
 /** CPU ticks of the postmaster `postmaster` and of its children (backends, background workers). */
-function postgresTicks(postmaster: number): Map<string, number> {
-  const ticks = new Map<string, number>();
+function postgresTicks(postmaster: number): Map<string, Ticks> {
+  const ticks = new Map<string, Ticks>();
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = processStat(entry);
-    if (stat && (Number(entry) === postmaster || stat.ppid === postmaster)) ticks.set(entry, stat.ticks);
+    if (stat && (Number(entry) === postmaster || stat.ppid === postmaster)) ticks.set(entry, stat);
   }
   return ticks;
 }
@@ -232,11 +241,11 @@ async function postmasterOf(pool: pg.Pool): Promise<number | null> {
  * end (up to their last sample). Only that server's processes count: another Postgres on the
  * machine (a developer's own, another benchmark's) is not this run's cost.
  */
-export async function postgresCpuMeter(pool: pg.Pool): Promise<{ stop(): number | null }> {
+export async function postgresCpuMeter(pool: pg.Pool): Promise<{ stop(): { seconds: number; kernelSeconds: number } | null }> {
   const postmaster = await postmasterOf(pool);
   if (postmaster === null) return { stop: () => null };
   const before = postgresTicks(postmaster);
-  const last = new Map<string, number>();
+  const last = new Map<string, Ticks>();
   const sample = () => {
     for (const [pid, ticks] of postgresTicks(postmaster)) last.set(pid, ticks);
   };
@@ -245,9 +254,12 @@ export async function postgresCpuMeter(pool: pg.Pool): Promise<{ stop(): number 
     stop() {
       clearInterval(timer);
       sample();
-      let spent = 0;
-      for (const [pid, ticks] of last) spent += ticks - (before.get(pid) ?? 0);
-      return spent / 100;
+      let [spent, kernel] = [0, 0];
+      for (const [pid, { ticks, systemTicks }] of last) {
+        spent += ticks - (before.get(pid)?.ticks ?? 0);
+        kernel += systemTicks - (before.get(pid)?.systemTicks ?? 0);
+      }
+      return { seconds: spent / 100, kernelSeconds: kernel / 100 };
     },
   };
 }

@@ -41,12 +41,13 @@ export async function ingestRun(postgres: Postgres, options: IngestRunOptions): 
       ...CREDENTIALS,
       CONVLOG_RATE_LIMIT: '1000000',
     });
-    const simCpuBefore = sim.cpuSeconds();
+    const [simCpuBefore, simKernelBefore] = [sim.cpuSeconds(), sim.kernelSeconds()];
     const pgMeter = await postgresCpuMeter(database.pool);
     const code = await worker.exited;
     const peakRssBytes = worker.peakRss();
-    const workerCpu = worker.cpuSeconds();
-    const simCpu = sim.cpuSeconds() - simCpuBefore;
+    const cpu = (seconds: number, kernel: number) => `${seconds.toFixed(1)} (kernel ${kernel.toFixed(1)})`;
+    const workerCpu = cpu(worker.cpuSeconds(), worker.kernelSeconds());
+    const simCpu = cpu(sim.cpuSeconds() - simCpuBefore, sim.kernelSeconds() - simKernelBefore);
     const pgCpu = pgMeter.stop();
     if (code !== 0) throw new Error(`worker exited with ${code}: ${worker.output().slice(-3000)}`);
     const { rows } = await database.pool.query<{ events: number; seconds: number; synced: number }>(
@@ -62,7 +63,7 @@ export async function ingestRun(postgres: Postgres, options: IngestRunOptions): 
     }
     say(
       `  ${options.label}: ${events} events in ${seconds.toFixed(2)} s = ${Math.round(events / seconds)} events/s; worker peak RSS ${(peakRssBytes / 1e6).toFixed(0)} MB; ` +
-        `CPU s: worker ${workerCpu.toFixed(1)} (start-up included), simulator ${simCpu.toFixed(1)}, postgres ${pgCpu === null ? 'not measured (another machine)' : pgCpu.toFixed(1)}; load average ${loadAverage()}; retries ${jobs.retries}`,
+        `CPU s: worker ${workerCpu} (start-up included), simulator ${simCpu}, postgres ${pgCpu === null ? 'not measured (another machine)' : cpu(pgCpu.seconds, pgCpu.kernelSeconds)}; load average ${loadAverage()}; retries ${jobs.retries}`,
     );
     return { events, seconds, eventsPerSecond: events / seconds, peakRssBytes };
   } finally {
