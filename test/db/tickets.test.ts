@@ -135,7 +135,9 @@ describe('storeTicketContext', () => {
     expect(await ticketRow(101)).toBeUndefined();
 
     // Asked for after the tombstone: restored in Zendesk, or queued again after a purge command.
-    expect((await storeTicketContext(database.db, read, { askedAt: new Date() })).tickets).toBe(1);
+    const { rows } = await database.pool.query<{ deleted_at: Date }>('select deleted_at from zendesk.ticket_sync where ticket_id = 101');
+    const afterTombstone = new Date(rows[0].deleted_at.getTime() + 1);
+    expect((await storeTicketContext(database.db, read, { askedAt: afterTombstone })).tickets).toBe(1);
     expect(await ticketRow(101)).toMatchObject({ status: 'open', deleted: false });
   });
 
