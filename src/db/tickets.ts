@@ -88,6 +88,19 @@ const STALE_DELETION = `r."deleted" and exists (
 const ASKED_BEFORE_TOMBSTONE = `not r."deleted" and exists (
       select from zendesk.ticket_sync s where s.ticket_id = r."id" and s.deleted_at > $7::timestamptz)`;
 
+// The people a ticket skipped by ASKED_BEFORE_TOMBSTONE names (requester, submitter, assignee:
+// those its purge removed when nothing else named them) and no other ticket of the read does:
+// the answer's side-loaded users would otherwise bring them back into authors.
+const PEOPLE_OF_DROPPED_TICKETS = (() => {
+  const people = (dropped: boolean) => `
+    select 'support:' || person from jsonb_to_recordset($2::jsonb) as r("id" bigint, "deleted" boolean, "requesterId" bigint, "submitterId" bigint, "assigneeId" bigint),
+           unnest(array[r."requesterId", r."submitterId", r."assigneeId"]) as person
+     where person is not null and ${dropped ? '' : 'not '}(${ASKED_BEFORE_TOMBSTONE})`;
+  return `dropped_people (author_key) as (${people(true)}
+    except${people(false)}
+)`;
+})();
+
 function upsertTickets(param: string): string {
   const { columns, sql } = insertRows(tickets, 'tickets', param, { key: 'id', name: 'id', type: 'bigint' }, `not (${STALE_DELETION}) and not (${ASKED_BEFORE_TOMBSTONE})`);
   return `${sql}
@@ -115,10 +128,12 @@ const AUTHOR_FIELDS = ['support_user_id', 'sunco_user_id', 'type', 'display_name
 // the position's key and value.
 function contextStatement(withPosition: boolean): string {
   return `
-with authors_written as (
+with ${PEOPLE_OF_DROPPED_TICKETS},
+authors_written as (
   insert into zendesk.authors as a (${AUTHOR_COLUMNS.map((c) => quoted(c.name)).join(', ')})
   select ${AUTHOR_COLUMNS.map((c) => `r.${quoted(c.key)}`).join(', ')}
     from jsonb_to_recordset($1::jsonb) as r(${AUTHOR_COLUMNS.map((c) => `${quoted(c.key)} ${c.type}`).join(', ')})
+   where r."authorKey" not in (select author_key from dropped_people)
    order by r."authorKey"
   on conflict (author_key) do update set
     ${AUTHOR_FIELDS.map((f) => `${f} = coalesce(excluded.${f}, a.${f})`).join(',\n    ')},

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.ts';
-import { readAccountLists, readMissingTickets, type TicketContextDeps } from '../../src/sync/ticket-context.ts';
+import { readAccountLists, readChangedTickets, readMissingTickets, type TicketContextDeps } from '../../src/sync/ticket-context.ts';
 import { budgetFor } from '../../src/db/budgets.ts';
 import { purgeTicket } from '../../src/db/purge.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
@@ -134,10 +134,28 @@ describe('readMissingTickets', () => {
     expect(result.stored).toBe(1);
     const { rows } = await database.pool.query('select id from zendesk.tickets order by id');
     expect(rows).toEqual([{ id: '102' }]);
+    // Its requester is also ticket 102's, so stays.
+    expect((await database.pool.query('select author_key from zendesk.authors')).rows).toEqual([{ author_key: 'support:501' }]);
 
     // Read again now, after the tombstone (restored in Zendesk, say): stored.
     beforeShowMany = undefined;
     expect((await readMissingTickets(deps(), [101])).stored).toBe(1);
+  });
+
+  it('brings back no person of a ticket deleted while show_many was answering', async () => {
+    known.set(101, exportedTicket({ generated_timestamp: undefined }));
+    await database.pool.query(`insert into zendesk.ticket_sync (ticket_id, status) values (101, 'synced')`);
+    await readChangedTickets(deps(), [101], { brandsList: false });
+    const authors = async () => (await database.pool.query<{ author_key: string }>('select author_key from zendesk.authors order by 1')).rows.map((r) => r.author_key);
+    expect(await authors()).toEqual(['support:501']);
+
+    // The purge removes the requester nothing else names; the answer side-loads them again.
+    beforeShowMany = async () => {
+      await purgeTicket(database.db, 101, { how: '404', mode: 'purge' });
+    };
+    await readChangedTickets(deps(), [101], { brandsList: false });
+    expect(await authors()).toEqual([]);
+    expect((await database.pool.query('select id from zendesk.tickets')).rows).toEqual([]);
   });
 
   it('sends nothing when every ticket has its row', async () => {
