@@ -35,7 +35,9 @@ export async function markQueued(db: Db, ticketIds: readonly number[], jobsInser
 
 /**
  * Starts a run and returns the cursor to resume from. `full` forgets the saved cursor, so
- * that edits and deleted attachments in old events are read again.
+ * that edits and deleted attachments in old events are read again; so does a full re-read asked
+ * for before this run and not yet read (`sync_again_full`): the job that would have read it may
+ * have failed and been retried as it was, plain, or been taken just before the request came.
  */
 export async function startRun(db: Db, ticketId: number, options: { full: boolean }): Promise<string | null> {
   const [row] = await db
@@ -51,7 +53,7 @@ export async function startRun(db: Db, ticketId: number, options: { full: boolea
         eventsLastRun: 0,
         requestsLastRun: 0,
         pagesSynced: 0,
-        ...(options.full ? { afterCursor: null } : {}),
+        afterCursor: options.full ? null : sql`case when ${ticketSync.syncAgainFull} then null else ${ticketSync.afterCursor} end`,
         updatedAt: sql`now()`,
       },
     })
@@ -158,14 +160,15 @@ export async function ticketStates(db: Db, ticketIds: readonly number[]): Promis
 /**
  * Marks tickets asked for while a job of theirs could not take the request (it was running, or
  * just ending): the run in progress may have read its pages before the change that caused the
- * request. Tickets `queued` are left alone, since their waiting job has not read anything yet.
- * `full` sticks until the mark is taken. Returns the ids marked, for the caller to queue again
- * if their job has ended meanwhile.
+ * request. A plain request leaves tickets `queued` alone, since their waiting job has not read
+ * anything yet; a full one marks them too, as their job may be taken already, before its run
+ * starts, and so beyond upgradeWaitingJobs (startRun reads the mark). `full` sticks until the
+ * mark is taken. Returns the ids marked, for the caller to queue again if their job has ended
+ * meanwhile.
  */
-export async function requestSyncAgain(db: Db, ticketIds: readonly number[], full: boolean, options: { runningOnly?: boolean } = {}): Promise<number[]> {
+export async function requestSyncAgain(db: Db, ticketIds: readonly number[], full: boolean): Promise<number[]> {
   const marked: number[] = [];
-  // runningOnly: only tickets a run holds now (a ticket that is not syncing has no run to end).
-  const statuses = options.runningOnly ? sql`status = 'syncing'` : sql`status <> 'queued'`;
+  const statuses = full ? sql`true` : sql`status <> 'queued'`;
   for (let i = 0; i < ticketIds.length; i += BATCH) {
     const ids = idArray(ticketIds.slice(i, i + BATCH));
     const { rows } = await db.execute<{ ticket_id: string }>(sql`

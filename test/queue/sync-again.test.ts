@@ -52,9 +52,16 @@ it('asks for another run only when marked after the run started, and a full requ
   await startRun(db, ticketId, { full: false });
   expect(await takeSyncAgain(db, ticketId)).toBeUndefined();
 
-  // A ticket waiting in the queue needs no mark: its job has read nothing yet.
-  await fixture.database.pool.query(`update zendesk.ticket_sync set status = 'queued' where ticket_id = $1`, [ticketId]);
-  expect(await requestSyncAgain(db, [ticketId], true)).toEqual([]);
+  // A ticket waiting in the queue needs no mark for a plain request: its job has read nothing
+  // yet. A full one is marked, as its job may be taken already (startRun then reads the mark).
+  const queuedWithCursor = () =>
+    fixture.database.pool.query(`update zendesk.ticket_sync set status = 'queued', after_cursor = 'saved' where ticket_id = $1`, [ticketId]);
+  await queuedWithCursor();
+  expect(await requestSyncAgain(db, [ticketId], false)).toEqual([]);
+  expect(await startRun(db, ticketId, { full: false })).toBe('saved');
+  await queuedWithCursor();
+  expect(await requestSyncAgain(db, [ticketId], true)).toEqual([ticketId]);
+  expect(await startRun(db, ticketId, { full: false })).toBeNull();
 });
 
 it('a full re-read asked for while a plain sync of the ticket waits turns that job into a full read', async () => {
