@@ -61,6 +61,10 @@ export async function rebuildAnalytics(db: Db, options: RebuildOptions = {}): Pr
     const ids = rows.map((r) => Number(r.ticket_id));
     after = ids[ids.length - 1];
     await inTransaction(db, async (tx) => {
+      // A purge locks its tickets' ticket_sync rows first (src/db/purge.ts): waiting for it, or
+      // making it wait, keeps a batch from deriving a ticket's rows from events a purge is
+      // removing, and writing them back once it commits. KEY SHARE leaves runs' updates alone.
+      await tx.execute(sql`select from zendesk.ticket_sync where ticket_id = any(${idArray(ids)}) order by ticket_id for key share`);
       await refreshTicketAnalytics(tx, ids);
       await saveAnalyticsRebuild(tx, { afterTicketId: after, startedAt, finishedAt: null });
     });
