@@ -49,14 +49,15 @@ export async function storedLog(db: Db, ticketId: number, pageSize: number): Pro
 }
 
 /**
- * Synced tickets longer than a page whose last full read is older than `olderThanDays` (or never
- * happened), oldest first: what the scheduled backfill queues with `full` so that edits and
- * redactions in old events reach Postgres. One-page tickets are never due: every sync reads them whole.
+ * Synced tickets of a full page or more whose last full read is older than `olderThanDays` (or
+ * never happened), oldest first: what the scheduled backfill queues with `full` so that edits and
+ * redactions in old events reach Postgres. Shorter tickets are never due: every sync reads them
+ * whole (storedLog). A ticket of exactly one full page is due: its syncs resume from the cursor.
  */
 export async function ticketsDueForFullRead(db: Db, olderThanDays: number, limit: number, pageSize = MAX_PAGE_SIZE): Promise<number[]> {
   const { rows } = await db.execute<{ ticket_id: string }>(sql`
     select ticket_id from zendesk.ticket_sync
-     where status = 'synced' and events_synced > ${pageSize}
+     where status = 'synced' and events_synced >= ${pageSize}
        and (last_full_read_at is null or last_full_read_at < now() - make_interval(days => ${olderThanDays}))
      order by last_full_read_at nulls first, ticket_id
      limit ${limit}`);
@@ -67,7 +68,7 @@ export async function ticketsDueForFullRead(db: Db, olderThanDays: number, limit
 export async function fullReadsOverdue(db: Db, olderThanDays: number, pageSize = MAX_PAGE_SIZE): Promise<number> {
   const { rows } = await db.execute<{ n: number }>(sql`
     select count(*)::int as n from zendesk.ticket_sync
-     where status = 'synced' and events_synced > ${pageSize}
+     where status = 'synced' and events_synced >= ${pageSize}
        and (last_full_read_at is null or last_full_read_at < now() - make_interval(days => ${olderThanDays}))`);
   return rows[0].n;
 }
