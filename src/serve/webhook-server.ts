@@ -17,6 +17,10 @@ import { SIGNATURE_HEADER, TIMESTAMP_HEADER, timestampSkewSeconds, verifyWebhook
 import { webhookAction } from './webhook-events.ts';
 import type { TicketRowReader } from './ticket-rows.ts';
 
+/** Zendesk's id of one webhook invocation, the same on each attempt at delivering it. */
+const INVOCATION_HEADER = 'x-zendesk-webhook-invocation-id';
+const RETRY_AFTER_SECONDS = 10;
+
 export const WEBHOOK_PATH = '/webhooks/zendesk';
 /** Zendesk's ticket events are a few KB; a body this large is not one of them. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -94,8 +98,11 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       return;
     }
     // Trigger bodies carry no event id; the same signed request sent again is still a replay. The
-    // key is made of the HMAC's bytes, which only one spelling of the signature verifies as.
-    const signed = `${timestamp}\n${Buffer.from(signature, 'base64').toString('hex')}`;
+    // key is made of the HMAC's bytes, which only one spelling of the signature verifies as, and
+    // of Zendesk's invocation id, which its retries keep: two changes to one ticket within a
+    // second send the same body with the same timestamp, so the same signature.
+    const invocation = headerOf(req, INVOCATION_HEADER);
+    const signed = `${timestamp}\n${Buffer.from(signature, 'base64').toString('hex')}${invocation ? `\n${invocation}` : ''}`;
     const key = action.eventId ? `event:${action.eventId}` : `signed:${createHash('sha256').update(signed).digest('hex')}`;
     let outcome: IntakeOutcome;
     try {
@@ -112,6 +119,8 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       });
     } catch (error) {
       log.error({ ticketId: action.ticketId, err: errorMessage(error) }, 'webhook not queued: the database failed; Zendesk will retry');
+      // Zendesk retries a 503 only when it says when, within a minute.
+      res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
       sendJson(res, 503, { error: 'not queued, try again' });
       return;
     }

@@ -94,11 +94,14 @@ export interface SendOptions {
   signature?: string;
   /** Headers to leave out. */
   omit?: string[];
+  /** Headers to add (Zendesk's invocation id, say). */
+  headers?: Record<string, string>;
 }
 
 export interface Answer {
   status: number;
   body: string;
+  headers: Headers;
 }
 
 /** POSTs `body` (an object is sent as JSON) to the server's webhook path, signed as Zendesk signs. */
@@ -109,10 +112,11 @@ export async function sendWebhook(server: RunningServer, body: unknown, options:
     'content-type': 'application/json',
     [TIMESTAMP_HEADER]: timestamp,
     [SIGNATURE_HEADER]: options.signature ?? signWebhook(options.secret ?? SECRETS[0], timestamp, raw),
+    ...options.headers,
   };
   for (const name of options.omit ?? []) delete headers[name];
   const response = await fetch(`${server.url}${WEBHOOK_PATH}`, { method: 'POST', headers, body: raw });
-  return { status: response.status, body: await response.text() };
+  return { status: response.status, body: await response.text(), headers: response.headers };
 }
 
 export function ticketEvent(ticketId: number, type = 'comment_added', id = `01J-${ticketId}-${type}-${Math.random().toString(36).slice(2)}`) {

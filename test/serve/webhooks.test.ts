@@ -120,6 +120,16 @@ describe('rejections queue nothing and log one line without the secret', () => {
     await f.database.pool.query(`delete from pgboss.job where name = 'ticket-sync'`);
     expect(JSON.parse((await sendWebhook(f.server, raw, { timestamp, signature })).body)).toEqual({ replay: true });
     expect((await queuedState(f.database)).jobs).toEqual([]);
+
+    // Two changes to the ticket within a second: the same body, timestamp and signature, told
+    // apart by Zendesk's invocation id, which an attempt again at one delivery keeps.
+    const invocation = (id: string) => ({ timestamp, signature, headers: { 'x-zendesk-webhook-invocation-id': id } });
+    expect(JSON.parse((await sendWebhook(f.server, raw, invocation('8001'))).body)).toEqual({ ticketId: 7, action: 'sync' });
+    await f.database.pool.query(`delete from pgboss.job where name = 'ticket-sync'`);
+    expect(JSON.parse((await sendWebhook(f.server, raw, invocation('8002'))).body)).toEqual({ ticketId: 7, action: 'sync' });
+    await f.database.pool.query(`delete from pgboss.job where name = 'ticket-sync'`);
+    expect(JSON.parse((await sendWebhook(f.server, raw, invocation('8002'))).body)).toEqual({ replay: true });
+    expect((await queuedState(f.database)).jobs).toEqual([]);
   });
 
   it('a trigger body sent again with its signature spelled another way: 401, not queued again', async () => {
@@ -244,6 +254,9 @@ describe('a database that does not answer', () => {
       const answer = await sendWebhook(f.server, event);
       expect(answer.status).toBe(503);
       expect(Date.now() - started).toBeLessThan(7_000);
+      // Zendesk retries a 503 only with a Retry-After of under a minute.
+      expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(Number(answer.headers.get('retry-after'))).toBeLessThan(60);
     } finally {
       await locker.query('rollback');
       await locker.end();
