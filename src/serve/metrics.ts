@@ -2,9 +2,9 @@
 // from Postgres at each scrape (so every process reports the same queue and budgets).
 import type pg from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { storedMetrics } from '../db/stored-metrics.ts';
+import { storedMetrics, type StoredMetrics } from '../db/stored-metrics.ts';
 import { TICKET_STATUSES } from '../db/schema.ts';
-import { queueMetrics } from '../queue/queue-metrics.ts';
+import { queueMetrics, type QueueMetrics } from '../queue/queue-metrics.ts';
 import { withinTime } from '../timing.ts';
 
 export const REJECTION_REASONS = [
@@ -66,6 +66,10 @@ export function createMetrics(pool: pg.Pool): Metrics {
   const budget429 = gauge('convlog_rate_budget_rate_limited_total', '429 answers since the budget was created, by budget', ['budget']);
   const budgetWaits = gauge('convlog_rate_budget_wait_seconds_total', 'Time processes spent waiting for a permit, by budget', ['budget']);
 
+  // One read of Postgres at a time, shared by every scrape that comes meanwhile: /metrics needs no
+  // credentials, and a flood of scrapes would otherwise queue reads on the pool the webhooks use.
+  let reading: Promise<[QueueMetrics, StoredMetrics] | undefined> | undefined;
+
   return {
     registry,
     webhooksAccepted,
@@ -74,8 +78,10 @@ export function createMetrics(pool: pg.Pool): Metrics {
     webhooksIgnored,
     webhookAnswerSeconds,
     async refresh() {
-      const read = Promise.all([queueMetrics(pool), storedMetrics(pool)]).catch(() => undefined);
-      const figures = await withinTime(read, DATABASE_READ_TIMEOUT_MS);
+      reading ??= Promise.all([queueMetrics(pool), storedMetrics(pool)])
+        .catch(() => undefined)
+        .finally(() => (reading = undefined));
+      const figures = await withinTime(reading, DATABASE_READ_TIMEOUT_MS);
       if (figures === undefined) {
         up.set(0);
         return false;

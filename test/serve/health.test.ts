@@ -67,6 +67,31 @@ describe('/metrics', () => {
   });
 });
 
+describe('a flood of /metrics while Postgres is slow', () => {
+  it('reads Postgres once at a time, leaving the pool to the webhooks', async () => {
+    const pool = new pg.Pool({ connectionString: database.url, max: 5 });
+    const locker = new pg.Client({ connectionString: database.url });
+    await locker.connect();
+    const server = await startHealthServer({ pool, port: 0, host: '127.0.0.1', log: silentLogger });
+    try {
+      // The budgets' table held: every read of the figures waits on it.
+      await locker.query('begin');
+      await locker.query('lock table convlog.rate_budgets in access exclusive mode');
+      const scrapes = Array.from({ length: 20 }, () => fetch(`${server.url}/metrics`).then((r) => r.text()));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // What the intake would run meanwhile, on the same pool.
+      const answered = await Promise.race([pool.query('select 1').then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 1_000))]);
+      expect(answered).toBe(true);
+      for (const text of await Promise.all(scrapes)) expect(text).toMatch(/^convlog_database_up 0$/m);
+    } finally {
+      await locker.query('rollback').catch(() => {});
+      await locker.end();
+      await server.close();
+      await pool.end();
+    }
+  });
+});
+
 describe('a Postgres that accepts connections and never answers', () => {
   it('gets /metrics answered within seconds with convlog_database_up 0, and /healthz 503', async () => {
     const held: net.Socket[] = [];
