@@ -14,6 +14,7 @@ import { reportPermanentDeletion } from '../db/purge.ts';
 import type { ReplayStore } from '../db/webhook-deliveries.ts';
 import type { Logger } from '../log.ts';
 import { enqueueTickets, WEBHOOK_PRIORITY } from '../queue/enqueue.ts';
+import { withinTime } from '../timing.ts';
 import type { WebhookComment } from './webhook-comment.ts';
 
 export interface Delivery {
@@ -43,6 +44,13 @@ const MAX_BATCH = 1_000;
  */
 export const SUBMIT_TIMEOUT_MS = 5_000;
 
+/**
+ * How long the batches behind one wait for it. A statement on a connection gone half-open (a
+ * failover, a partition) never returns, and every delivery after it would wait behind it, each
+ * answered 503, until serve restarted, while new connections (and /healthz) were fine.
+ */
+export const BATCH_GIVE_UP_MS = 60_000;
+
 /** The database did not finish a delivery's batch in time; the batch may still finish later. */
 export class IntakeTimeout extends Error {}
 
@@ -57,10 +65,11 @@ export interface Intake {
 export interface IntakeOptions {
   log: Logger;
   timeoutMs?: number;
+  giveUpMs?: number;
 }
 
 export function createIntake(boss: PgBoss, db: Db, deliveries: ReplayStore, options: IntakeOptions): Intake {
-  const { log, timeoutMs = SUBMIT_TIMEOUT_MS } = options;
+  const { log, timeoutMs = SUBMIT_TIMEOUT_MS, giveUpMs = BATCH_GIVE_UP_MS } = options;
   let waiting: Waiting[] = [];
   let draining = false;
 
@@ -104,7 +113,20 @@ export function createIntake(boss: PgBoss, db: Db, deliveries: ReplayStore, opti
     while (waiting.length > 0) {
       const batch = waiting.slice(0, MAX_BATCH);
       waiting = waiting.slice(MAX_BATCH);
-      await handle(batch).catch((error: unknown) => batch.forEach((item) => item.reject(error)));
+      const settled = handle(batch).then(
+        () => true,
+        (error: unknown) => {
+          batch.forEach((item) => item.reject(error));
+          return true;
+        },
+      );
+      // Going on is safe: should the batch finish after all, it queues tickets (a ticket never
+      // has two jobs) and records comments (each once) as a later batch may; its deliveries
+      // were answered 503, so Zendesk retries them.
+      if ((await withinTime(settled, giveUpMs)) === undefined) {
+        log.error({ deliveries: batch.length, seconds: giveUpMs / 1000 }, `webhooks: Postgres did not finish a batch in ${giveUpMs / 1000} s; going on without it (Zendesk retries its deliveries)`);
+        batch.forEach((item) => item.reject(new IntakeTimeout(`Postgres did not finish the batch within ${giveUpMs / 1000} s`)));
+      }
     }
     draining = false;
   };

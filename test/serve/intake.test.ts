@@ -126,6 +126,30 @@ describe('webhook intake', () => {
   });
 });
 
+describe('a batch whose statement never returns', () => {
+  it('is given up after a while, and the deliveries behind it are queued', async () => {
+    const intake = createIntake(f.boss, f.database.db, replayStore(f.database.pool), { log: silentLogger, timeoutMs: 500, giveUpMs: 1_500 });
+    // Ticket 98's row held by another transaction: the batch reporting its permanent deletion
+    // waits on it, as a statement on a connection gone half-open waits for ever.
+    await f.database.pool.query(`insert into zendesk.ticket_sync (ticket_id, status) values (98, 'synced') on conflict do nothing`);
+    const locker = new pg.Client({ connectionString: f.database.url });
+    await locker.connect();
+    try {
+      await locker.query('begin');
+      await locker.query('select 1 from zendesk.ticket_sync where ticket_id = 98 for update');
+      const stuck = intake.submit({ key: 'stuck-98', ticketId: 98, full: false, permanentlyDeleted: true });
+      await expect(stuck).rejects.toThrow(/within 0.5 s/);
+      // Behind it: answered 503 while it holds the line, then queued once it is given up.
+      await expect(intake.submit({ key: 'next-99', ticketId: 99, full: false })).rejects.toThrow();
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(await intake.submit({ key: 'later-99', ticketId: 99, full: false })).toBe('queued');
+    } finally {
+      await locker.query('rollback');
+      await locker.end();
+    }
+  });
+});
+
 async function retried<T>(attempt: () => Promise<T>): Promise<T> {
   for (let tries = 1; ; tries++) {
     try {
