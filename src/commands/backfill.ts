@@ -44,7 +44,7 @@ export const backfill: Command = {
       });
       const summary =
         `${counted(result.seen, 'changed ticket')} ${result.from === 'saved position' ? 'since the saved position' : result.from}: ` +
-        `${queuedText(result.queued, result.alreadyQueued)}, ${result.deleted} deleted (recorded as not_found) | ` +
+        `${queuedText(result.queued, result.alreadyQueued)}, ${result.deleted} deleted (recorded as not_found)${fullReadsText(result.fullReads)} | ` +
         `${result.position ? `position ${at(result.position)}` : 'no change seen yet, where to continue'} saved | ${counted(result.pages, 'page')}, ${counted(result.requests, 'request')}, ${((Date.now() - started) / 1000).toFixed(1)} s`;
       if (result.interrupted) {
         ctx.out(`backfill interrupted: ${summary}; run "convlog backfill" to continue`);
@@ -63,3 +63,8 @@ export const backfill: Command = {
     }
   },
 };
+
+/** The periodic full reads queued besides the changed tickets, when there were any. */
+function fullReadsText(fullReads: number | undefined): string {
+  return fullReads ? `; ${counted(fullReads, 'long ticket')} queued for ${fullReads === 1 ? 'its' : 'their'} periodic full read` : '';
+}

@@ -54,14 +54,20 @@ export async function storedLog(db: Db, ticketId: number, pageSize: number): Pro
  * redactions in old events reach Postgres. Shorter tickets are never due: every sync reads them
  * whole (storedLog). A ticket of exactly one full page is due: its syncs resume from the cursor.
  */
-export async function ticketsDueForFullRead(db: Db, olderThanDays: number, limit: number, pageSize = MAX_PAGE_SIZE): Promise<number[]> {
-  const { rows } = await db.execute<{ ticket_id: string }>(sql`
-    select ticket_id from zendesk.ticket_sync
+export async function ticketsDueForFullRead(db: Db, olderThanDays: number, limit: number, pageSize = MAX_PAGE_SIZE): Promise<DueTicket[]> {
+  const { rows } = await db.execute<{ ticket_id: string; requests: number }>(sql`
+    select ticket_id, events_synced / ${pageSize} + 1 as requests from zendesk.ticket_sync
      where status = 'synced' and events_synced >= ${pageSize}
        and (last_full_read_at is null or last_full_read_at < now() - make_interval(days => ${olderThanDays}))
      order by last_full_read_at nulls first, ticket_id
      limit ${limit}`);
-  return rows.map((r) => Number(r.ticket_id));
+  return rows.map((r) => ({ ticketId: Number(r.ticket_id), requests: Number(r.requests) }));
+}
+
+export interface DueTicket {
+  ticketId: number;
+  /** What its full read will cost: a request per page, and one more for a last page that is full. */
+  requests: number;
 }
 
 /** How many tickets are overdue for a full read (for `convlog status`). */

@@ -20,6 +20,8 @@ export const DEMO_KEY = 'demo';
 const ACCOUNT_LISTS_KEY = 'account_lists';
 /** How far `convlog rebuild-analytics` got, so an interrupted rebuild resumes. */
 export const ANALYTICS_REBUILD_KEY = 'analytics_rebuild';
+/** The requests the periodic full reads may still spend (src/queue/full-read-sweep.ts). */
+const FULL_READ_ALLOWANCE_KEY = 'full_read_allowance';
 
 /** Where the next export continues: Zendesk's after_cursor, or (before any page) a start time. */
 export interface ExportPosition {
@@ -156,6 +158,20 @@ export function loadAnalyticsRebuild(db: Db): Promise<AnalyticsRebuild | null> {
 
 export function saveAnalyticsRebuild(db: Db, state: AnalyticsRebuild): Promise<void> {
   return write(db, ANALYTICS_REBUILD_KEY, state);
+}
+
+export interface FullReadAllowance {
+  requests: number;
+  /** When `requests` was counted, ISO 8601. */
+  at: string;
+}
+
+export function loadFullReadAllowance(db: Db): Promise<FullReadAllowance | null> {
+  return read<FullReadAllowance>(db, FULL_READ_ALLOWANCE_KEY);
+}
+
+export function saveFullReadAllowance(db: Db, allowance: FullReadAllowance): Promise<void> {
+  return write(db, FULL_READ_ALLOWANCE_KEY, allowance);
 }
 
 // One backfill at a time across every process: a session advisory lock, held on its own

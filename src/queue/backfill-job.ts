@@ -44,8 +44,8 @@ export function backfillDeps(runtime: BackfillRuntime, log: Logger): BackfillDep
     accountBudget: runtime.budgets?.account ?? budgetFor('account', runtime.database.pool, runtime.config.accountRateLimit, log),
     log,
     onDelete: runtime.config.onDelete,
-    // A share of one minute's conversation-log budget per backfill run, for full re-reads.
-    fullReads: { days: runtime.config.fullResyncDays, perRun: Math.floor(runtime.config.rateLimit * runtime.config.fullResyncShare) },
+    // A share of the conversation log's budget, in requests a minute, for the periodic full reads.
+    fullReads: { days: runtime.config.fullResyncDays, requestsPerMinute: runtime.config.rateLimit * runtime.config.fullResyncShare },
   };
 }
 
@@ -213,7 +213,7 @@ export function describeBackfillStatus(schedules: readonly ScheduleInfo[], backf
   const at = backfill.position ? `changes up to ${backfill.position}` : 'no changes seen yet';
   lines.push(backfill.resumable ? `export     ${at}, saved ${backfill.savedAt}` : 'export     no saved position (convlog backfill --since DATE)');
   const run = backfill.lastRun;
-  const totals = (r: BackfillRun) => `${r.seen} changed, ${r.queued} queued, ${r.deleted} deleted`;
+  const totals = (r: BackfillRun) => `${r.seen} changed, ${r.queued} queued, ${r.deleted} deleted${r.fullReads ? `, ${r.fullReads} queued for a full read` : ''}`;
   if (backfill.running && run?.outcome === 'running') {
     lines.push(`backfill   running since ${run.startedAt} (${run.trigger}, ${run.from}): ${counted(run.pages, 'page')} so far, ${totals(run)}`);
   } else if (backfill.running) {

@@ -21,7 +21,6 @@ import {
   type BackfillTotals,
 } from '../db/sync-state.ts';
 import { namesUnlistedSince, saveExportPage } from '../db/tickets.ts';
-import { ticketsDueForFullRead } from '../db/full-read.ts';
 import { purgeTicketsIn } from '../db/purge.ts';
 import { inTransaction } from '../db/transaction.ts';
 import type { OnDelete } from '../config.ts';
@@ -33,6 +32,7 @@ import type { ZendeskHttp } from '../zendesk/http.ts';
 import { pageIncrementalExport, type ExportStart, type PageExportOptions } from '../zendesk/incremental-export.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
 import { enqueueTickets } from './enqueue.ts';
+import { queueDueFullReads, type FullReadSweep } from './full-read-sweep.ts';
 import { counted } from '../ids.ts';
 
 export type { BackfillTotals };
@@ -49,11 +49,8 @@ export interface BackfillDeps {
   log: Logger;
   /** What happens to the rows of tickets the export says are deleted (CONVLOG_ON_DELETE). */
   onDelete?: OnDelete;
-  /**
-   * Tickets longer than one page whose last full read is older than `days` are queued for one,
-   * oldest first, at most `perRun` a backfill (a share of the conversation log's budget).
-   */
-  fullReads?: { days: number; perRun: number };
+  /** Tickets due for their periodic full read are queued for one (src/queue/full-read-sweep.ts). */
+  fullReads?: FullReadSweep;
 }
 
 export interface BackfillOptions {
@@ -211,13 +208,8 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
       interrupted = true;
     }
     const accountLists = interrupted ? null : listsDue || listsReadAt === null ? await refreshAccountLists(deps, options) : { notDue: { readAt: listsReadAt } };
-    if (!interrupted && deps.fullReads && deps.fullReads.perRun > 0) {
-      // Redactions and edits deep in long tickets only show on a read from the first event.
-      const due = await ticketsDueForFullRead(db, deps.fullReads.days, deps.fullReads.perRun);
-      const again = await enqueueTickets(deps.boss, db, due, { full: true });
-      totals.queued += again.queued;
-      totals.fullReads = again.queued;
-    }
+    // Not counted in `queued`, which is the changed tickets the export showed.
+    if (!interrupted && deps.fullReads && deps.fullReads.requestsPerMinute > 0) totals.fullReads = (await queueDueFullReads(db, deps.boss, deps.fullReads)).queued;
     await record(interrupted ? 'interrupted' : 'done');
     return { ...totals, from, interrupted, accountLists };
   } catch (error) {

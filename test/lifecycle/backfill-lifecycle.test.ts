@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.ts';
 import { runBackfill } from '../../src/queue/backfill.ts';
+import type { FullReadSweep } from '../../src/queue/full-read-sweep.ts';
 import { syncTicket } from '../../src/sync/sync-ticket.ts';
 import { localBudget } from '../../src/zendesk/rate-limit.ts';
 import { DAY, nowSec } from '../backfill/helpers.ts';
@@ -17,7 +18,7 @@ afterAll(async () => {
   await f?.close();
 });
 
-const backfill = (fullReads?: { days: number; perRun: number }) =>
+const backfill = (fullReads?: FullReadSweep) =>
   runBackfill(
     { db: f.database.db, pool: f.database.pool, boss: f.boss, http: f.deps.http, budget: localBudget(), accountBudget: localBudget(), log: silentLogger, fullReads },
     { since: nowSec() - 400 * DAY },
@@ -76,7 +77,7 @@ it('moves the export position past a deleted ticket only together with its purge
   expect(await count('select count(*)::int as n from zendesk.ticket_conversations where ticket_id = $1', [gone])).toBe(0);
 });
 
-it('queues long tickets whose last full read is too old for a full read, oldest first, at most perRun', async () => {
+it('queues long tickets whose last full read is too old for a full read, oldest first, as many as the share of the budget covers', async () => {
   await f.database.pool.query('delete from pgboss.job');
   // Three long tickets read from their first event 40, 50 and 60 days ago, one read yesterday.
   for (const [id, days] of [[20, 40], [21, 50], [22, 60], [23, 1]] as const) {
@@ -85,7 +86,8 @@ it('queues long tickets whose last full read is too old for a full read, oldest 
       [id, days],
     );
   }
-  const result = await backfill({ days: 30, perRun: 2 });
+  // 500 events: six requests each, so a first share of 12 requests covers two of them.
+  const result = await backfill({ days: 30, requestsPerMinute: 12 });
   const { rows } = await f.database.pool.query<{ id: number; full: boolean }>(
     `select (data->>'ticketId')::int as id, (data->>'full')::boolean as full from pgboss.job where name = 'ticket-sync' and (data->>'ticketId')::int >= 20 order by 1`,
   );
@@ -94,6 +96,8 @@ it('queues long tickets whose last full read is too old for a full read, oldest 
     { id: 22, full: true },
   ]);
   expect(result.fullReads).toBe(2);
+  // Not among the changed tickets the export showed, which `queued` counts.
+  expect(result.queued).toBe(result.seen - result.alreadyQueued - result.deleted);
 });
 
 it('under keep, a ticket the export reported deleted that is restored and synced counts in every view again, before any backfill', async () => {

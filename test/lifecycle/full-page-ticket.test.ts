@@ -29,7 +29,10 @@ it('a ticket of exactly one full page is due for the periodic full read, which b
   expect((await syncTicket(fixture.deps, 2)).fullRead).toBe(false);
   expect(await body()).not.toBe('REDACTED');
   // The 99-event ticket is read whole by every sync, so never due; 100 and 101 are.
-  expect(await ticketsDueForFullRead(db, 30, 10)).toEqual([2, 3]);
+  expect(await ticketsDueForFullRead(db, 30, 10)).toEqual([
+    { ticketId: 2, requests: 2 },
+    { ticketId: 3, requests: 2 },
+  ]);
   await syncTicket(fixture.deps, 2, { full: true });
   expect(await body()).toBe('REDACTED');
 });

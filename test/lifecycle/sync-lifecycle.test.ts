@@ -3,11 +3,14 @@
 // rejected mid-run restarts the read, and 429s never fail it. Real simulator, real Postgres.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { fullReadsOverdue, ticketsDueForFullRead } from '../../src/db/full-read.ts';
+import type { Db } from '../../src/db/connection.ts';
 import { silentLogger } from '../../src/log.ts';
 import { syncTicket, type SyncDeps } from '../../src/sync/sync-ticket.ts';
 import { createZendeskHttp, localBudget } from '../../src/zendesk/index.ts';
 import { createFixture, type Fixture } from '../helpers/sync-fixture.ts';
 import { startProxy, type ZendeskProxy } from './zendesk-proxy.ts';
+
+const dueIds = async (db: Db, days: number, limit: number, pageSize: number) => (await ticketsDueForFullRead(db, days, limit, pageSize)).map((t) => t.ticketId);
 
 const PAGE = 10;
 let fixture: Fixture;
@@ -127,15 +130,15 @@ it('tickets longer than a page whose last full read is too old are due for one, 
   const db = fixture.database.db;
   await syncTicket(deps, 6); // 12 events: two pages, read whole as a new ticket
   await syncTicket(deps, 8); // 6 events: one page
-  expect(await ticketsDueForFullRead(db, 30, 10, PAGE)).toEqual([]);
+  expect(await dueIds(db, 30, 10, PAGE)).toEqual([]);
   await query(`update zendesk.ticket_sync set last_full_read_at = now() - interval '40 days' where ticket_id in (2, 8)`);
   await query(`update zendesk.ticket_sync set last_full_read_at = null where ticket_id = 6`);
-  expect(await ticketsDueForFullRead(db, 30, 10, PAGE)).toEqual([6, 2]);
-  expect(await ticketsDueForFullRead(db, 30, 1, PAGE)).toEqual([6]);
-  expect(await ticketsDueForFullRead(db, 50, 10, PAGE)).toEqual([6]);
+  expect(await dueIds(db, 30, 10, PAGE)).toEqual([6, 2]);
+  expect(await dueIds(db, 30, 1, PAGE)).toEqual([6]);
+  expect(await dueIds(db, 50, 10, PAGE)).toEqual([6]);
   expect(await fullReadsOverdue(db, 30, PAGE)).toBe(2);
   await syncTicket(deps, 6, { full: true });
-  expect(await ticketsDueForFullRead(db, 30, 10, PAGE)).toEqual([2]);
+  expect(await dueIds(db, 30, 10, PAGE)).toEqual([2]);
 });
 
 it('a first sync has nothing stored to compare with, so it removes nothing at its end; a full read of a stored ticket checks', async () => {

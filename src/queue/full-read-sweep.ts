@@ -1,0 +1,62 @@
+// The periodic full reads a backfill queues: tickets of a full page or more whose last read from
+// the first event is older than CONVLOG_FULL_RESYNC_DAYS, oldest first, so that redactions and
+// edits deep in them reach Postgres. They may spend CONVLOG_FULL_RESYNC_PERCENT of the
+// conversation log's budget. A full read costs a request a page, dozens for a long ticket, so
+// the share is counted in requests: it accrues between backfills, each backfill queues the
+// oldest due tickets its allowance covers, and what it leaves waits for the next. A ticket
+// longer than a run's share waits until enough has accrued, rather than never being read.
+import type { PgBoss } from 'pg-boss';
+import type { Db } from '../db/connection.ts';
+import { ticketsDueForFullRead, type DueTicket } from '../db/full-read.ts';
+import { loadFullReadAllowance, saveFullReadAllowance } from '../db/sync-state.ts';
+import { enqueueTickets } from './enqueue.ts';
+
+export interface FullReadSweep {
+  days: number;
+  /** CONVLOG_FULL_RESYNC_PERCENT of CONVLOG_RATE_LIMIT: the requests a minute they may take. */
+  requestsPerMinute: number;
+}
+
+/** Due tickets looked at per backfill: far more than any allowance covers. */
+const LOOK_AT = 1_000;
+/** What may accrue while no ticket is due, or between rare backfills: an hour's share. */
+const SAVED_MINUTES = 60;
+
+export interface SweepResult {
+  queued: number;
+  /** The requests their reads are expected to cost. */
+  requests: number;
+}
+
+export async function queueDueFullReads(db: Db, boss: PgBoss, sweep: FullReadSweep, now = new Date()): Promise<SweepResult> {
+  const due = await ticketsDueForFullRead(db, sweep.days, LOOK_AT);
+  const saved = await loadFullReadAllowance(db);
+  const allowance = accrued(saved, now, sweep.requestsPerMinute, due[0]?.requests ?? 0);
+  const { ticketIds, requests } = oldestWithin(due, allowance);
+  const queued = ticketIds.length > 0 ? (await enqueueTickets(boss, db, ticketIds, { full: true })).queued : 0;
+  await saveFullReadAllowance(db, { requests: allowance - requests, at: now.toISOString() });
+  return { queued, requests };
+}
+
+/**
+ * The allowance now: what was left, plus the share of the minutes since. It is capped at an hour's
+ * share, or at the oldest due ticket's cost when that is more, so that it can be read one day.
+ * The first backfill starts with a minute's share.
+ */
+export function accrued(saved: { requests: number; at: string } | null, now: Date, perMinute: number, firstCost: number): number {
+  if (saved === null) return perMinute;
+  const minutes = Math.max(0, (now.getTime() - Date.parse(saved.at)) / 60_000);
+  return Math.min(saved.requests + minutes * perMinute, Math.max(SAVED_MINUTES * perMinute, firstCost));
+}
+
+/** The due tickets, oldest first, up to the first one the allowance does not cover. */
+export function oldestWithin(due: readonly DueTicket[], allowance: number): { ticketIds: number[]; requests: number } {
+  const ticketIds: number[] = [];
+  let requests = 0;
+  for (const ticket of due) {
+    if (requests + ticket.requests > allowance) break;
+    ticketIds.push(ticket.ticketId);
+    requests += ticket.requests;
+  }
+  return { ticketIds, requests };
+}
