@@ -85,24 +85,24 @@ const STALE_DELETION = `r."deleted" and exists (
 // ticket was deleted while the answer was on its way, and putting its row back would leave a
 // deleted ticket's row that nothing removes. A read asked for after the tombstone (a restored
 // ticket, one queued again after a purge) is stored. $7: when the read was asked for, or null.
+// An export page needs no such check: a later page carries the deletion.
 const ASKED_BEFORE_TOMBSTONE = `not r."deleted" and exists (
       select from zendesk.ticket_sync s where s.ticket_id = r."id" and s.deleted_at > $7::timestamptz)`;
 
 // The people a ticket skipped by ASKED_BEFORE_TOMBSTONE names (requester, submitter, assignee:
 // those its purge removed when nothing else named them) and no other ticket of the read does:
 // the answer's side-loaded users would otherwise bring them back into authors.
-const PEOPLE_OF_DROPPED_TICKETS = (() => {
-  const people = (dropped: boolean) => `
+const peopleOfTickets = (dropped: boolean) => `
     select 'support:' || person from jsonb_to_recordset($2::jsonb) as r("id" bigint, "deleted" boolean, "requesterId" bigint, "submitterId" bigint, "assigneeId" bigint),
            unnest(array[r."requesterId", r."submitterId", r."assigneeId"]) as person
      where person is not null and ${dropped ? '' : 'not '}(${ASKED_BEFORE_TOMBSTONE})`;
-  return `dropped_people (author_key) as (${people(true)}
-    except${people(false)}
-)`;
-})();
+const PEOPLE_OF_DROPPED_TICKETS = `dropped_people (author_key) as (${peopleOfTickets(true)}
+    except${peopleOfTickets(false)}
+),`;
 
-function upsertTickets(param: string): string {
-  const { columns, sql } = insertRows(tickets, 'tickets', param, { key: 'id', name: 'id', type: 'bigint' }, `not (${STALE_DELETION}) and not (${ASKED_BEFORE_TOMBSTONE})`);
+function upsertTickets(param: string, byId: boolean): string {
+  const skipped = byId ? `not (${STALE_DELETION}) and not (${ASKED_BEFORE_TOMBSTONE})` : `not (${STALE_DELETION})`;
+  const { columns, sql } = insertRows(tickets, 'tickets', param, { key: 'id', name: 'id', type: 'bigint' }, skipped);
   return `${sql}
   on conflict (id) do update set ${[...setAll(columns, 'id'), 'synced_at = now()'].join(', ')}
   where t.raw is distinct from excluded.raw
@@ -124,16 +124,17 @@ const AUTHOR_COLUMNS = inputColumns(authors);
 const AUTHOR_FIELDS = ['support_user_id', 'sunco_user_id', 'type', 'display_name', 'avatar_url'];
 
 // $1 authors, $2 tickets, $3 groups, $4 organizations, $5 brands (jsonb arrays), $6 the
-// deleted tickets' reason, $7 when a read by id was asked for; $8 and $9 (saveExportPage only)
-// the position's key and value.
-function contextStatement(withPosition: boolean): string {
+// deleted tickets' reason; then, for a read by id, $7 when it was asked for, or for an export
+// page $7 and $8, the position's key and value.
+function contextStatement(kind: 'byId' | 'export'): string {
+  const byId = kind === 'byId';
   return `
-with ${PEOPLE_OF_DROPPED_TICKETS},
+with ${byId ? PEOPLE_OF_DROPPED_TICKETS : ''}
 authors_written as (
   insert into zendesk.authors as a (${AUTHOR_COLUMNS.map((c) => quoted(c.name)).join(', ')})
   select ${AUTHOR_COLUMNS.map((c) => `r.${quoted(c.key)}`).join(', ')}
     from jsonb_to_recordset($1::jsonb) as r(${AUTHOR_COLUMNS.map((c) => `${quoted(c.key)} ${c.type}`).join(', ')})
-   where r."authorKey" not in (select author_key from dropped_people)
+   ${byId ? 'where r."authorKey" not in (select author_key from dropped_people)' : ''}
    order by r."authorKey"
   on conflict (author_key) do update set
     ${AUTHOR_FIELDS.map((f) => `${f} = coalesce(excluded.${f}, a.${f})`).join(',\n    ')},
@@ -142,7 +143,7 @@ authors_written as (
   returning 1
 ),
 tickets_written as (
-  ${upsertTickets('$2')}
+  ${upsertTickets('$2', byId)}
 ),
 groups_written as (
   ${upsertRecords(groups, 'groups', '$3')}
@@ -164,14 +165,14 @@ deleted_recorded as (
     sync_again_at = case when s.status = 'syncing' then clock_timestamp() else s.sync_again_at end
   returning s.ticket_id
 )${
-    withPosition
-      ? `,
+    byId
+      ? ''
+      : `,
 position_saved as (
-  insert into convlog.sync_state (key, value) values ($8, $9::jsonb)
+  insert into convlog.sync_state (key, value) values ($7, $8::jsonb)
   on conflict (key) do update set value = excluded.value, updated_at = now()
   returning 1
 )`
-      : ''
   }
 select (select count(*) from authors_written)::int as authors,
        (select count(*) from tickets_written)::int as tickets,
@@ -182,8 +183,8 @@ select (select count(*) from authors_written)::int as authors,
        array(select ticket_id::text from deleted_recorded order by 1) as "deletedIds"`;
 }
 
-const STORE_CONTEXT = contextStatement(false);
-const SAVE_EXPORT_PAGE = contextStatement(true);
+const STORE_CONTEXT = contextStatement('byId');
+const SAVE_EXPORT_PAGE = contextStatement('export');
 
 type Client = pg.Pool | pg.PoolClient | pg.Client;
 
@@ -220,7 +221,7 @@ export function storeTicketContext(db: Db, rows: Partial<ContextRows>, options: 
  */
 export function saveExportPage(db: Db, rows: Partial<ContextRows>, position: Omit<ExportPosition, 'savedAt'>): Promise<StoredContext> {
   const value = JSON.stringify({ ...position, savedAt: new Date().toISOString() });
-  return run(db, 'convlog_save_export_page', SAVE_EXPORT_PAGE, rows, [null, EXPORT_POSITION_KEY, value]);
+  return run(db, 'convlog_save_export_page', SAVE_EXPORT_PAGE, rows, [EXPORT_POSITION_KEY, value]);
 }
 
 /** The ids among `ticketIds` that have no tickets row yet (no export or read by id stored one). */
