@@ -12,6 +12,7 @@ export const REJECTION_REASONS = [
   'bad_signature',
   'stale_timestamp',
   'too_large',
+  'server_busy',
   'malformed_json',
   'no_ticket',
   'method_not_allowed',

@@ -24,6 +24,11 @@ const RETRY_AFTER_SECONDS = 10;
 export const WEBHOOK_PATH = '/webhooks/zendesk';
 /** Zendesk's ticket events are a few KB; a body this large is not one of them. */
 export const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * What all the requests being read may hold in memory together: the path needs no credentials
+ * until the body is read, so a flood of large bodies would otherwise take memory without bound.
+ */
+export const MAX_BODY_BYTES_IN_FLIGHT = 16 * MAX_BODY_BYTES;
 
 export interface WebhookServerOptions {
   database: Database;
@@ -44,6 +49,7 @@ const STATUS: Record<RejectionReason, number> = {
   bad_signature: 401,
   stale_timestamp: 401,
   too_large: 413,
+  server_busy: 503,
   malformed_json: 400,
   no_ticket: 400,
   method_not_allowed: 405,
@@ -60,29 +66,46 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     log.warn({ reason, status: STATUS[reason], remote: req.socket.remoteAddress, ...(detail ? { detail } : {}) }, `webhook rejected: ${reason}`);
     if (reason === 'too_large') res.setHeader('connection', 'close');
     if (reason === 'method_not_allowed') res.setHeader('allow', 'POST');
+    if (reason === 'server_busy') res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
     sendJson(res, STATUS[reason], { error: reason });
   };
 
+  const bodies = bodyAllowance(MAX_BODY_BYTES_IN_FLIGHT);
+
+  /** Why a request is refused from its headers alone, before its body is read; or undefined. */
+  const refusedByHeaders = (req: http.IncomingMessage): [RejectionReason, string?] | undefined => {
+    if (declaredLength(req) > MAX_BODY_BYTES) return ['too_large'];
+    const timestamp = headerOf(req, TIMESTAMP_HEADER);
+    if (!headerOf(req, SIGNATURE_HEADER) || !timestamp) return ['no_signature'];
+    const skew = timestampSkewSeconds(timestamp);
+    if (skew === undefined || skew > config.maxAgeSeconds) {
+      return ['stale_timestamp', skew === undefined ? 'not a date' : `${Math.round(skew)} s from now`];
+    }
+    return undefined;
+  };
+
   const handleWebhook = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const refused = refusedByHeaders(req);
+    if (refused) {
+      // Drained, not kept: the client still hears its answer.
+      req.resume();
+      return reject(req, res, ...refused);
+    }
     // Read now: a socket destroyed mid-body no longer tells its address.
     const remote = req.socket.remoteAddress;
-    let body: Buffer | undefined;
+    let body: Buffer | 'too_large' | 'server_busy';
     try {
-      body = await readBody(req, MAX_BODY_BYTES);
+      body = await readBody(req, MAX_BODY_BYTES, bodies);
     } catch {
       // The connection is gone (Node has sent the 408 of a timeout itself): nobody to answer.
       log.warn({ remote, reason: cutReason(req) }, 'webhook request cut off before its body was read');
       return;
     }
-    if (body === undefined) return reject(req, res, 'too_large');
-    const signature = headerOf(req, SIGNATURE_HEADER);
-    const timestamp = headerOf(req, TIMESTAMP_HEADER);
-    if (!signature || !timestamp) return reject(req, res, 'no_signature');
+    if (!Buffer.isBuffer(body)) return reject(req, res, body);
+    // Both are there: refusedByHeaders checked.
+    const signature = headerOf(req, SIGNATURE_HEADER) as string;
+    const timestamp = headerOf(req, TIMESTAMP_HEADER) as string;
     if (!verifyWebhookSignature(config.secrets, timestamp, body, signature)) return reject(req, res, 'bad_signature');
-    const skew = timestampSkewSeconds(timestamp);
-    if (skew === undefined || skew > config.maxAgeSeconds) {
-      return reject(req, res, 'stale_timestamp', skew === undefined ? 'not a date' : `${Math.round(skew)} s from now`);
-    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString('utf8'));
@@ -151,12 +174,13 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     sendJson(res, 404, { error: 'not found' });
   };
 
-  // A client that asks before sending a body too large hears 413 instead of `100 Continue`.
+  // A client that asks before sending a body we would refuse hears why instead of `100 Continue`.
   const answerBeforeBody = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const tooLarge = declaredLength(req) > MAX_BODY_BYTES;
-    if (pathOf(req) !== WEBHOOK_PATH || req.method !== 'POST' || !tooLarge) return false;
+    if (pathOf(req) !== WEBHOOK_PATH || req.method !== 'POST') return false;
+    const refused = refusedByHeaders(req);
+    if (!refused) return false;
     const answered = metrics.webhookAnswerSeconds.startTimer();
-    reject(req, res, 'too_large');
+    reject(req, res, ...refused);
     answered();
     return true;
   };
@@ -193,31 +217,53 @@ function headerOf(req: http.IncomingMessage, name: string): string | undefined {
   return text?.trim() || undefined;
 }
 
+interface BodyAllowance {
+  /** Takes `bytes` more of the allowance; false (nothing taken) when that would pass it. */
+  take(bytes: number): boolean;
+  give(bytes: number): void;
+}
+
+function bodyAllowance(limit: number): BodyAllowance {
+  let held = 0;
+  return {
+    take(bytes) {
+      if (held + bytes > limit) return false;
+      held += bytes;
+      return true;
+    },
+    give(bytes) {
+      held -= bytes;
+    },
+  };
+}
+
 /**
- * The raw body, or undefined once it passes `limit` bytes. The rest is read and dropped rather
- * than the socket destroyed, so the client gets its 413 (the connection closes after it, and
- * the server's request timeout cuts a sender that never stops).
+ * The raw body; 'too_large' once it passes `limit` bytes, 'server_busy' when the bodies being
+ * read at once would pass their allowance. The rest is read and dropped rather than the socket
+ * destroyed, so the client gets its answer (the server's request timeout cuts a sender that
+ * never stops). The allowance is held only while the body is read: what follows is quick.
  */
-function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  if (declaredLength(req) > limit) {
-    req.resume();
-    return Promise.resolve(undefined);
-  }
+function readBody(req: http.IncomingMessage, limit: number, allowance: BodyAllowance): Promise<Buffer | 'too_large' | 'server_busy'> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) {
-        chunks.push(chunk);
-        return;
-      }
-      req.off('data', onData).off('end', onEnd);
-      req.resume();
-      resolve(undefined);
+    const finish = (outcome: Buffer | 'too_large' | 'server_busy' | Error) => {
+      req.off('data', onData).off('end', onEnd).off('error', finish).off('close', onClose);
+      allowance.give(size);
+      if (outcome instanceof Error) return reject(outcome);
+      if (!Buffer.isBuffer(outcome)) req.resume();
+      resolve(outcome);
     };
-    const onEnd = () => resolve(Buffer.concat(chunks, size));
-    req.on('data', onData).on('end', onEnd).on('error', reject);
+    const onData = (chunk: Buffer) => {
+      if (size + chunk.length > limit) return finish('too_large');
+      if (!allowance.take(chunk.length)) return finish('server_busy');
+      size += chunk.length;
+      chunks.push(chunk);
+    };
+    const onEnd = () => finish(Buffer.concat(chunks, size));
+    // A connection cut without an error still gives back what its body held.
+    const onClose = () => finish(new Error('the connection closed before the body ended'));
+    req.on('data', onData).on('end', onEnd).on('error', finish).on('close', onClose);
   });
 }
 

@@ -242,6 +242,60 @@ describe('rejections queue nothing and log one line without the secret', () => {
   });
 });
 
+describe('bodies are read only when they may count', () => {
+  /** Sends `head` and part of a body on a raw connection; the socket and its first answer (or '' after `waitMs`). */
+  function partSent(head: string, bodyPart: Buffer, waitMs: number) {
+    const socket = net.connect(f.server.port, '127.0.0.1', () => socket.write(Buffer.concat([Buffer.from(head), bodyPart])));
+    socket.on('error', () => {});
+    const answer = new Promise<string>((resolve) => {
+      const timer = setTimeout(() => resolve(''), waitMs);
+      socket.once('data', (chunk) => {
+        clearTimeout(timer);
+        resolve(chunk.toString());
+      });
+    });
+    return { socket, answer };
+  }
+  const headOf = (length: number, headers: Record<string, string>) =>
+    `POST /webhooks/zendesk HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n${Object.entries(headers)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('')}\r\n`;
+
+  it('a request without signature headers, or with a stale timestamp, is answered before its body arrives', async () => {
+    const unsigned = partSent(headOf(500_000, {}), Buffer.alloc(1_000, 'x'), 3_000);
+    expect(await unsigned.answer).toMatch(/^HTTP\/1\.1 401 /);
+    unsigned.socket.destroy();
+    const old = new Date(Date.now() - 3_600_000).toISOString();
+    const stale = partSent(headOf(500_000, { [TIMESTAMP_HEADER]: old, [SIGNATURE_HEADER]: signWebhook(SECRETS[0], old, 'x') }), Buffer.alloc(1_000, 'x'), 3_000);
+    expect(await stale.answer).toMatch(/^HTTP\/1\.1 401 /);
+    stale.socket.destroy();
+    expect(f.logLines().map((l) => l.reason)).toEqual(['no_signature', 'stale_timestamp']);
+  });
+
+  it('past 16 MB of bodies being read at once, the next is answered 503 with Retry-After; the allowance comes back as they end', async () => {
+    const timestamp = new Date().toISOString();
+    const signed = { [TIMESTAMP_HEADER]: timestamp, [SIGNATURE_HEADER]: signWebhook(SECRETS[0], timestamp, 'irrelevant') };
+    // Sixteen bodies of just under 1 MB, each held back by its last byte.
+    const holders = Array.from({ length: 16 }, () => partSent(headOf(1_040_000, signed), Buffer.alloc(1_039_999, 'x'), 60_000));
+    try {
+      // The server has read them all when a small body, now, still passes: wait for that.
+      await new Promise((r) => setTimeout(r, 1_500));
+      const late = partSent(headOf(800_000, signed), Buffer.alloc(800_000, 'x'), 5_000);
+      const answer = await late.answer;
+      late.socket.destroy();
+      expect(answer).toMatch(/^HTTP\/1\.1 503 /);
+      expect(answer).toMatch(/\r\nretry-after: 10\r\n/i);
+      expect(f.logLines().map((l) => l.reason)).toEqual(['server_busy']);
+    } finally {
+      for (const holder of holders) holder.socket.destroy();
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const after = await sendWebhook(f.server, JSON.stringify({ ...ticketEvent(11), padding: 'x'.repeat(900_000) }));
+    expect(after.status, after.body).toBe(200);
+    expect((await queuedState(f.database)).jobs).toEqual([{ ticketId: 11, full: false }]);
+  });
+});
+
 describe('a database that does not answer', () => {
   it('gets a 503 within seconds; the delivery, queued once Postgres answers, is a replay after that', async () => {
     const locker = new pg.Client({ connectionString: f.database.url });
