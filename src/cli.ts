@@ -121,7 +121,7 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
   const onSignal = (signal: NodeJS.Signals) => {
     interrupts += 1;
     if (interrupts > 1) process.exit(130);
-    log.info({ signal }, `stopping: ${command.stopping ?? 'finishing work in flight'} (send again to exit at once)`);
+    log.info({ signal }, `stopping: ${command.stopping ?? 'finishing any work in flight'} (send again to exit at once)`);
     controller.abort();
   };
   const stop = () => controller.abort();

@@ -46,7 +46,7 @@ export interface Command {
   usageOnError?: false;
   /**
    * What the first SIGINT/SIGTERM does, logged as `stopping: <this> (send again to exit at once)`;
-   * by default "finishing work in flight", for commands that do have some.
+   * by default "finishing any work in flight", for commands that do have some.
    */
   stopping?: string;
   run(values: ArgValues, positionals: string[], ctx: CommandContext): Promise<number>;
