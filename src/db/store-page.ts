@@ -9,6 +9,7 @@
 import { getTableColumns, type Column } from 'drizzle-orm';
 import type pg from 'pg';
 import type { PgTable } from 'drizzle-orm/pg-core';
+import { refreshTicketAnalytics } from './analytics.ts';
 import type { Db } from './connection.ts';
 import { attachments, attachmentThumbnails, authors, conversationEvents, type AttachmentRow, type AuthorRow, type EventRow, type ThumbnailRow } from './schema.ts';
 
@@ -129,6 +130,15 @@ with authors_written as (
      or (excluded.avatar_url is not null and excluded.avatar_url is distinct from a.avatar_url)
   returning 1
 ),
+-- Tickets whose log served one of these events before (read before the upsert: every CTE sees
+-- the rows as they were). The event moves here, and their analyst answers still count it.
+moved_from as (
+  select distinct e.ticket_id from zendesk.conversation_events e
+   where e.ticket_id <> $5
+     and e.reference = any(array(
+       select event->>'reference'
+         from jsonb_array_elements(coalesce($9::jsonb -> 'events', jsonb_path_query_array($2::jsonb, '$[*].raw'))) as page(event)))
+),
 events_written as (
   insert into zendesk.conversation_events as e (${EVENT_INSERT.map(quoted).join(', ')})
   select ${[...EVENT_COLUMNS.map((c) => `r.${quoted(c.key)}`), ...DERIVED.map((d) => d.sql)].join(', ')} from ${EVENT_ROWS}
@@ -166,6 +176,7 @@ commit_asynchronously as (
   select set_config('synchronous_commit', 'off', true) as setting
 )
 select (select count(*) from events_written)::int as events_written,
+       (select array_agg(ticket_id) from moved_from) as moved_from,
        (select setting from commit_asynchronously) as commit_mode`;
 
 /**
@@ -249,7 +260,7 @@ export async function storePage(db: Db, page: PreparedPage): Promise<StoredPage>
   // A named statement: each connection plans it once (planning it took as long as running it).
   const client = (db as Db & { $client: pg.Pool | pg.PoolClient | pg.Client }).$client;
   const run = (values: readonly unknown[]) =>
-    client.query<{ events_written: number }>({ name: 'convlog_store_page', text: STORE_PAGE, values: [...values] });
+    client.query<{ events_written: number; moved_from: string[] | null }>({ name: 'convlog_store_page', text: STORE_PAGE, values: [...values] });
   let result;
   try {
     result = await run(page.values);
@@ -259,5 +270,9 @@ export async function storePage(db: Db, page: PreparedPage): Promise<StoredPage>
     if (page.withRawInRows === undefined || typeof code !== 'string' || !BODY_REFUSED.has(code)) throw error;
     result = await run(page.withRawInRows());
   }
-  return { eventsWritten: result.rows[0].events_written };
+  const [{ events_written: eventsWritten, moved_from: movedFrom }] = result.rows;
+  // Rare (the same event in two tickets' logs), so a statement of its own. Lost in a crash just
+  // after the page, the old ticket's answers stay as they were until its next sync, as before.
+  if (movedFrom !== null) await refreshTicketAnalytics(db, movedFrom.map(Number));
+  return { eventsWritten };
 }
