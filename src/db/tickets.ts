@@ -211,8 +211,9 @@ async function run(db: Db, name: string, text: string, rows: Partial<ContextRows
  * Stores tickets read by id (show_many) with their side-loads, or a groups/brands/organizations
  * list. `askedAt`, when the read was asked for: a ticket whose tombstone is newer keeps no row.
  */
-export function storeTicketContext(db: Db, rows: Partial<ContextRows>, options: { askedAt?: Date } = {}): Promise<StoredContext> {
-  return run(db, 'convlog_store_ticket_context', STORE_CONTEXT, rows, [options.askedAt?.toISOString() ?? null]);
+export function storeTicketContext(db: Db, rows: Partial<ContextRows>, options: { askedAt?: Date | string } = {}): Promise<StoredContext> {
+  const { askedAt } = options;
+  return run(db, 'convlog_store_ticket_context', STORE_CONTEXT, rows, [askedAt instanceof Date ? askedAt.toISOString() : (askedAt ?? null)]);
 }
 
 /**

@@ -4,6 +4,7 @@
 import type { Db } from '../db/connection.ts';
 import { errorMessage } from '../errors.ts';
 import { namesUnlistedBrand, storeTicketContext, ticketIdsWithoutRow } from '../db/tickets.ts';
+import { databaseNow } from '../db/ticket-status.ts';
 import type { Logger } from '../log.ts';
 import type { ZendeskHttp } from '../zendesk/http.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
@@ -73,14 +74,15 @@ async function readTicketsById(deps: TicketContextDeps, ids: readonly number[], 
   // Thousands of ids (enqueue --sql) take minutes under the account budget: say so up front.
   if (requests > 10) deps.log.info({ tickets: ids.length, requests }, 'reading tickets by id, 100 a request, under the account-wide budget');
   // Each batch is asked for when the loop asks for the next one (or a little later, after the
-  // budget's wait): a ticket deleted after that keeps no row from this answer.
-  let askedAt = new Date();
+  // budget's wait): a ticket deleted after that keeps no row from this answer. The time is
+  // Postgres's, as the tombstone's is: a worker's clock running ahead of it stored such rows.
+  let askedAt = await databaseNow(deps.db);
   for await (const batch of showManyTickets(deps.http, ids, options)) {
     const stored = await storeTicketContext(deps.db, mapTicketContext(batch), { askedAt });
     result.stored += stored.tickets;
     result.missing.push(...batch.missing);
     result.requests += batch.requests;
-    askedAt = new Date();
+    askedAt = await databaseNow(deps.db);
   }
   if (brandsList && result.stored > 0 && (await namesUnlistedBrand(deps.db, ids))) {
     result.brandsListAsked = true;
