@@ -103,6 +103,12 @@ export const postgresUrl = optionalText.superRefine((v, ctx) => {
     ctx.addIssue({ code: 'custom', message: port });
     return;
   }
+  // libpq and node-postgres also take the port from the query string, where it overrides the URL's.
+  const queryPort = URL.canParse(v) ? new URL(v).searchParams.get('port') : null;
+  if (queryPort !== null && !(/^\d{1,5}$/.test(queryPort) && Number(queryPort) >= 1 && Number(queryPort) <= 65_535)) {
+    ctx.addIssue({ code: 'custom', message: `has ${quoted(`port=${queryPort}`)} in its query string: a port is from 1 to 65535` });
+    return;
+  }
   // A Postgres URL has no fragment, so a # can only be a password character, which cuts the URL
   // short (often into a valid one with the wrong host). The other characters fail to parse.
   const special = v.includes('#') ? 'contains "#"' : !URL.canParse(v) ? 'is not a valid URL' : undefined;
@@ -153,7 +159,7 @@ export const webhookSecrets = optionalText.transform((value, ctx) => {
   return secrets;
 });
 
-export function integerFrom(min: number, max: number, fallback: number, what: string) {
+export function integerFrom<Fallback extends number | undefined>(min: number, max: number, fallback: Fallback, what: string) {
   return optionalText.transform((value, ctx) => {
     if (value === undefined) return fallback;
     const n = Number(value);

@@ -39,6 +39,8 @@ export interface Config {
   zendeskProblems: string[];
   /** `convlog serve` and `convlog webhook test`. */
   serve: ServeConfig;
+  /** Where `convlog work` serves /healthz and /metrics; off when unset. */
+  healthPort: number | undefined;
 }
 
 /** Where `convlog serve` listens unless told otherwise. */
@@ -101,6 +103,8 @@ const envSchema = z.object({
   CONVLOG_WEBHOOK_MAX_AGE_SECONDS: integerFrom(1, 86_400, DEFAULT_WEBHOOK_MAX_AGE_SECONDS, 'a number of seconds'),
   CONVLOG_SERVE_HOST: optionalText,
   CONVLOG_SERVE_PORT: integerFrom(1, 65_535, DEFAULT_SERVE_PORT, 'a port'),
+  // convlog work: /healthz and /metrics (0: any free port)
+  CONVLOG_HEALTH_PORT: integerFrom(0, 65_535, undefined, 'a port'),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -187,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = processEnvironment(), option
       host: e.CONVLOG_SERVE_HOST,
       port: e.CONVLOG_SERVE_PORT,
     },
+    healthPort: e.CONVLOG_HEALTH_PORT,
   };
 }
 

@@ -91,6 +91,8 @@ function withoutPassword(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
+    // libpq takes them from the query string too.
+    for (const key of ['password', 'sslpassword']) if (u.searchParams.has(key)) u.searchParams.set(key, '***');
     return u.toString();
   } catch {
     return '(unparseable DATABASE_URL)';

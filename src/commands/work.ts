@@ -17,12 +17,7 @@ export const work: Command = {
   async run(values, _positionals, ctx) {
     const config = ctx.config({ needZendesk: true });
     const concurrency = concurrencyFlag(values.concurrency, config.concurrency);
-    const healthPort =
-      values['health-port'] !== undefined
-        ? integerFlag('--health-port', values['health-port'], 0, 65_535)
-        : ctx.env.CONVLOG_HEALTH_PORT?.trim()
-          ? integerFlag('CONVLOG_HEALTH_PORT', ctx.env.CONVLOG_HEALTH_PORT.trim(), 0, 65_535)
-          : undefined;
+    const healthPort = values['health-port'] !== undefined ? integerFlag('--health-port', values['health-port'], 0, 65_535) : config.healthPort;
     const untilIdle = Boolean(values['until-idle']);
     if (values['give-up-after'] !== undefined && !untilIdle) throw new UsageError('--give-up-after applies only with --until-idle: a service waits for as long as an outage lasts');
     // A run from cron must end; a service waits out any outage.

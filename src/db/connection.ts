@@ -97,7 +97,8 @@ export async function connect(url: string, log: Logger, poolSize = 10): Promise<
   try {
     await pool.query('select 1');
   } catch (error) {
-    await pool.end().catch(() => {});
+    // After some failures (pg throwing while it connects) end() never settles.
+    await withinTime(pool.end().catch(() => {}), CLOSE_TIMEOUT_MS);
     throw unavailable(where, error);
   }
   return {

@@ -1,0 +1,49 @@
+// Input the first hour meets, each refused or read as the README says: one line, exit 2 for a
+// mistake, nothing secret printed, a global option taken before the command as after it.
+import { describe, expect, inject, it } from 'vitest';
+import { runCli, runProgram } from '../helpers/cli.ts';
+
+const ZENDESK = { ZENDESK_BASE_URL: 'http://127.0.0.1:2', ZENDESK_EMAIL: 'agent@example.com', ZENDESK_API_TOKEN: 'unused-token' };
+
+describe('DATABASE_URL', () => {
+  // In a real process: the failure it stands for left a promise that never settled, and Node
+  // exited 13 after about 11 s with no convlog line at all.
+  it.each(['99999', 'abc', ''])('a ?port=%s in its query string is one line, exit 2, as a bad port before the path is', async (port) => {
+    const admin = new URL(inject('pgAdminUrl'));
+    const url = `postgres://${admin.username}@${admin.hostname}:${admin.port}/postgres?port=${port}`;
+    const result = await runProgram(['status'], { env: { DATABASE_URL: url }, timeoutMs: 40_000 });
+    expect(result.code, result.stderr).toBe(2);
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines, result.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(/^convlog status: .*DATABASE_URL has "port=.*" in its query string: a port is from 1 to 65535/);
+  });
+
+  it('db-server never prints a password given as ?password= or ?sslpassword=', async () => {
+    const result = await runCli(['db-server'], {
+      env: { DATABASE_URL: 'postgres://analyst@db.example.com:6543/support?sslmode=disable&password=hunter2secret&sslpassword=keyphrase99' },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('DATABASE_URL already names a Postgres server');
+    expect(result.stdout).toContain('password=***');
+    expect(result.stdout + result.stderr).not.toMatch(/hunter2secret|keyphrase99/);
+  });
+});
+
+it('--verbose, listed among the global options, is taken before the command too', async () => {
+  const help = await runCli(['--help']);
+  expect(help.stdout + help.stderr).toMatch(/global options: --verbose/);
+  const result = await runCli(['--verbose', 'grant-readonly', '--print']);
+  expect(result.code, result.stderr).toBe(0);
+  expect(result.stdout).toMatch(/GRANT/i);
+});
+
+it('a bad CONVLOG_HEALTH_PORT is reported with the other bad variables, in one line', async () => {
+  const result = await runCli(['work', '--until-idle'], {
+    env: { DATABASE_URL: 'postgres://convlog@127.0.0.1:1/none', ...ZENDESK, CONVLOG_RATE_LIMIT: 'abc', CONVLOG_HEALTH_PORT: 'abc' },
+  });
+  expect(result.code).toBe(2);
+  const lines = result.stderr.trimEnd().split('\n');
+  expect(lines, result.stderr).toHaveLength(1);
+  expect(lines[0]).toContain('CONVLOG_RATE_LIMIT');
+  expect(lines[0]).toContain('CONVLOG_HEALTH_PORT must be a port from 0 to 65535, got "abc"');
+});
