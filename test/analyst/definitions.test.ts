@@ -94,7 +94,7 @@ describe('definitions', () => {
     ]);
   });
 
-  it('4. waiting for an answer: the customer wrote last, the ticket is not solved or closed, and not a chat only a bot answers', async () => {
+  it('4. waiting for an answer: the customer wrote last (or a transfer to an agent is pending), the ticket is not solved or closed, and not a chat only a bot answers', async () => {
     // Customer, agent, customer: the customer wrote last.
     const lastByCustomer = (id: number) => [
       message('2024-04-01T10:00:00Z', visitor(`v-${id}`)),
@@ -123,11 +123,20 @@ describe('definitions', () => {
       message('2024-04-01T10:30:00Z', visitor('v-149')),
     ]);
     for (const id of [148, 149]) await storeTicketStatus(database.db, id, 'open');
+    // The usual transfer: the customer asks for a human, the bot says it is connecting them (the
+    // last message is the bot's), the transfer. The customer waits for an agent unless solved.
+    for (const id of [139, 140]) {
+      await store(id, [message('2024-04-01T10:00:00Z', visitor(`v-${id}`)), message('2024-04-01T10:00:20Z', BOT), transferToAgent('2024-04-01T10:00:21Z')]);
+    }
+    await storeTicketStatus(database.db, 139, 'solved');
+    await storeTicketStatus(database.db, 140, 'open');
 
     expect(
       await q(`select ticket_id::int as id, last_message_author_type as last, waiting_for_answer as agent, waiting_on_bot as bot
-                 from zendesk.ticket_conversations where ticket_id between 141 and 149 order by ticket_id`),
+                 from zendesk.ticket_conversations where ticket_id between 139 and 149 order by ticket_id`),
     ).toEqual([
+      { id: 139, last: 'bot', agent: false, bot: false },
+      { id: 140, last: 'bot', agent: true, bot: false },
       { id: 141, last: 'user', agent: true, bot: false },
       { id: 142, last: 'user', agent: false, bot: false },
       { id: 143, last: 'user', agent: false, bot: false },
