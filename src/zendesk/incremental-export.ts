@@ -3,7 +3,7 @@
 // tickets and save its cursor before the next is fetched. Same retries as the conversation-log
 // pager (fetch-with-retries.ts), but through the export's own rate budget.
 import { z } from 'zod';
-import { BadRequest, Forbidden, InvalidResponse, RateLimited, TicketNotFound, ZendeskError } from '../errors.ts';
+import { BadRequest, Forbidden, InvalidCursor, InvalidResponse, RateLimited, TicketNotFound, ZendeskError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { fetchWithRetries, type RetrySettings } from './fetch-with-retries.ts';
 import { zendeskHttpInfo, type ZendeskHttp } from './http.ts';
@@ -273,7 +273,9 @@ function exportError(error: unknown, cursor: string | null, detail: string, host
   if (error instanceof TicketNotFound) {
     return new TicketNotFound(`Zendesk${at} has no incremental ticket export (${detail}); check ZENDESK_SUBDOMAIN or ZENDESK_BASE_URL`, context, { cause: error });
   }
-  if (error instanceof BadRequest) {
+  // A cursor Zendesk calls InvalidPaginationParameter is worded for a ticket's log (re-read it
+  // from its first event); for the export the way out is a new start time.
+  if (error instanceof BadRequest || error instanceof InvalidCursor) {
     const what = cursor === null ? 'the start time' : 'the saved export cursor; start again with --since';
     return new BadRequest(`Zendesk${at} rejected ${what} (${detail})`, context, { cause: error });
   }

@@ -284,5 +284,12 @@ describe('the export client', () => {
     expect(stale).toBeInstanceOf(BadRequest);
     expect(stale.message).toMatch(/rejected the saved export cursor; start again with --since \(400 Bad Request: InvalidValue: cursor is not valid\)/);
     expect(stale.message).not.toContain(TOKEN);
+
+    // The code Zendesk gives a stale cursor: worded for the export, not as a ticket's log cursor.
+    reply = () => ({ status: 400, body: JSON.stringify({ errors: [{ code: 'InvalidPaginationParameter', title: 'Invalid pagination parameter' }] }) });
+    const invalid = await fail(drain({ cursor: 'old' }));
+    expect(invalid).toBeInstanceOf(BadRequest);
+    expect(invalid.message).toMatch(/rejected the saved export cursor; start again with --since/);
+    expect(invalid.message).not.toMatch(/re-read it from the first event/);
   });
 });
