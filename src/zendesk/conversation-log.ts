@@ -72,13 +72,16 @@ export async function* pageConversationLog(
   };
 
   let cursor = options.afterCursor ?? null;
+  // Every cursor followed in this run: one served again leads round the same pages forever.
+  const followed = new Set<string>();
   for (let page = 1; ; page++) {
     const fetched = await fetchPage(settings, cursor, page);
     const { meta, events } = fetched.body;
     const next = meta.after_cursor ?? null;
-    if (meta.has_more && next === cursor) {
-      // Following the same cursor again would ask for this very page forever.
-      throw new InvalidResponse('meta.after_cursor repeats the cursor of the request while meta.has_more is true', {
+    if (cursor !== null) followed.add(cursor);
+    if (meta.has_more && (next === cursor || (next !== null && followed.has(next)))) {
+      const which = next === cursor ? 'the cursor of the request' : 'the cursor of an earlier page';
+      throw new InvalidResponse(`meta.after_cursor repeats ${which} while meta.has_more is true`, {
         status: fetched.rateLimit.status,
         ticketId,
         cursor,
