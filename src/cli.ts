@@ -122,7 +122,8 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     interrupts += 1;
-    if (interrupts > 1) process.exit(130);
+    // As the signal ends a process: 130 for SIGINT, 143 for SIGTERM.
+    if (interrupts > 1) process.exit(128 + osConstants.signals[signal]);
     log.info({ signal }, `stopping: ${command.stopping ?? 'finishing any work in flight'} (send again to exit at once)`);
     controller.abort();
   };

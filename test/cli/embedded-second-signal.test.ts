@@ -1,5 +1,5 @@
 // A second Ctrl-C ("send again to exit at once") while a command is starting the embedded
-// Postgres exits with process.exit(130) at once. The server runs in a process group of its own,
+// Postgres exits at once (process.exit). The server runs in a process group of its own,
 // so unless the command's 'exit' hook stops it, it keeps running for good: every later command
 // finds its postmaster.pid, "shares" it and never stops it.
 import fs from 'node:fs';
@@ -42,19 +42,23 @@ afterAll(async () => {
 
 describe('embedded Postgres and a second Ctrl-C', { timeout: 120_000 }, () => {
   // status starts it as every command does (src/db/embedded.ts); db-server as src/db/serve-embedded.ts.
-  it.each([['status'], ['db-server']])('%s stops the embedded Postgres it was starting when a second SIGINT exits at once', async (command) => {
+  // A second signal ends the process as that signal does: 130 for SIGINT, 143 for SIGTERM.
+  it.each([
+    ['status', 'SIGINT', 130],
+    ['db-server', 'SIGTERM', 143],
+  ] as const)('%s stops the embedded Postgres it was starting when a second %s exits at once', async (command, signal, code) => {
     const proc = startConvlog([command], { env: { CONVLOG_DATA_DIR: dataDir, DATABASE_URL: undefined } });
     const started = Date.now();
     while (!fs.existsSync(pidFile())) {
       if (Date.now() - started > 60_000) throw new Error(`no postmaster.pid: ${proc.stderr()}`);
       await pause(2);
     }
-    // The server is starting; the command is inside pg.start(). Ctrl-C twice.
-    proc.kill('SIGINT');
+    // The server is starting; the command is inside pg.start(). The signal twice.
+    proc.kill(signal);
     await pause(10);
-    proc.kill('SIGINT');
+    proc.kill(signal);
     const exit = await proc.exited;
-    expect(exit.code, proc.stderr()).toBe(130);
+    expect(exit.code, proc.stderr()).toBe(code);
     // Give a stopping server time to go.
     await pause(3_000);
     const pid = fs.existsSync(pidFile()) ? postmasterPid() : undefined;
