@@ -214,7 +214,9 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
     return { ...totals, from, interrupted, accountLists };
   } catch (error) {
     if (error instanceof UsageError) {
-      await record('failed', error.message);
+      // Told at once to whoever typed the command, which changes nothing; a scheduled run's
+      // failure is recorded, for `status` to show.
+      if ((options.trigger ?? 'cli') !== 'cli') await record('failed', error.message);
       throw error;
     }
     await record('failed', errorMessage(error));

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BackfillBusy, BackfillFailed, ServerError } from '../../src/errors.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
-import { tryBackfillLock } from '../../src/db/sync-state.ts';
+import { loadLastBackfill, tryBackfillLock } from '../../src/db/sync-state.ts';
 import { runBackfill, type BackfillDeps, type BackfillOptions } from '../../src/queue/backfill.ts';
 import { createZendeskHttp } from '../../src/zendesk/http.ts';
 import { localBudget } from '../../src/zendesk/rate-limit.ts';
@@ -213,6 +213,8 @@ describe('guards', () => {
     await expect(backfill(sim)).rejects.toThrow(/no saved export position yet.*--since/);
     expect(await queuedTicketIds(t.database.pool)).toEqual([]);
     expect(sim.requests).toEqual([]);
+    // Bad input changes nothing: no last run is recorded either.
+    expect(await loadLastBackfill(t.database.db)).toBeNull();
   });
 
   it('a schedule fallback (--since given at schedule time) is used only without a saved position', async () => {
