@@ -93,9 +93,12 @@ export function createProgress(label: string, stream: OutputStream, options: { c
         waits.delete(source);
         if (next) waits.set(source, { text: next.text, until: Date.now() + next.waitMs });
       },
+      // Safe to call again (a command stops it before its summary, and once more on a failure).
       stop: () => {
         release?.();
+        release = undefined;
         if (started) bar.stop();
+        started = false;
       },
     };
   }

@@ -32,6 +32,8 @@ export const rebuildAnalyticsCommand: Command = {
       ctx.out(`rebuilt the analyst tables of ${counted(result.total, 'ticket')}${resumed}`);
       return 0;
     } finally {
+      // Also on a failure: the bar hides the terminal's cursor until it stops.
+      progress.stop();
       await database.close();
     }
   },
