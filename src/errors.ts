@@ -153,7 +153,7 @@ export interface Outcome {
  * | claim lost (any error)                        | untouched   | complete |
  * | another backfill holds the lock               | (no ticket) | complete |
  * | 404 RecordNotFound / 403                      | not_found / forbidden | complete |
- * | credentials, configuration, a URL that is not Zendesk's API (any other 404) | queued | retry, the worker stops (exit 2) |
+ * | credentials, configuration, a URL that is not Zendesk's API (any other 404) | queued | hold: no attempt used, even the last; the worker stops (exit 2) |
  * | Zendesk's host unreachable (DNS, refused)     | queued, "waiting for Zendesk" | hold: no attempt used, even the last |
  * | shutdown (Interrupted)                        | queued      | retry; on the last attempt complete and requeue |
  * | malformed page, refused request, bad cursor   | failed      | give up (exit 1) |
@@ -167,8 +167,10 @@ export function outcomeOf({ error, attempt, retryLimit, claimLost }: Failure): O
   if (settled) return { ...none, ticket: settled, job: 'complete' };
   const reason = errorMessage(error);
   const lastAttempt = attempt > retryLimit;
+  // Not the ticket's failure either: a retry would spend its attempts (on the last, pg-boss would
+  // give the job up) for as long as the credentials stay wrong.
   if (error instanceof Unauthorized || error instanceof ConfigError || error instanceof NotZendeskApi) {
-    return { ...none, ticket: { status: 'queued', reason }, job: 'retry', stopWorker: true, exitCode: exitCodeFor(error) };
+    return { ...none, ticket: { status: 'queued', reason }, job: 'hold', stopWorker: true, exitCode: exitCodeFor(error) };
   }
   // Nothing was asked of this ticket: a host that never answered must not spend its retries.
   if (error instanceof ZendeskUnreachable) {

@@ -27,13 +27,18 @@ export async function jobsByState(pool: pg.Pool, queue = SYNC_QUEUE): Promise<Re
  * an attempt: pg-boss counts an attempt when it claims a job that had started, so clearing
  * started_on (as pg-boss's own restore() does) makes the next claim the same attempt. One
  * statement, fenced to this worker's claim (still active, same attempt), so no other worker can
- * take the job before it is back; pg-boss's complete() after the handler then finds nothing to
- * settle. Its retention moves with its start, or maintenance would delete it as expired.
+ * take the job before it is back. retry_count and retry_limit both move up one, leaving the
+ * attempts left as they were: pg-boss's complete() after the handler, fenced to the old count,
+ * then settles nothing, even when another worker has claimed the job again by then (it would
+ * have completed that worker's run). The price: pg-boss's backoff, which grows with retry_count,
+ * waits longer (at most the queue's retryDelayMax) before a later retry of a job held before.
+ * Its retention moves with its start, or maintenance would delete it as expired.
  */
 export async function holdJob(pool: pg.Pool, job: { id: string; retryCount: number }, delayMs: number): Promise<boolean> {
   const { rowCount } = await pool.query(
     `update ${BOSS_SCHEMA}.job
         set state = 'created', started_on = null, heartbeat_on = null,
+            retry_count = retry_count + 1, retry_limit = retry_limit + 1,
             start_after = now() + $3 * interval '1 millisecond',
             keep_until = now() + $3 * interval '1 millisecond' + (keep_until - start_after)
       where name = $1 and id = $2 and state = 'active' and retry_count = $4`,

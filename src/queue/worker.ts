@@ -15,7 +15,7 @@ import { createSyncLog, type SyncLogOptions } from './sync-log.ts';
 import { createZendeskGate } from './zendesk-gate.ts';
 import { pause } from '../timing.ts';
 import { counted } from '../ids.ts';
-import { DEAD_LETTER_QUEUE, SYNC_QUEUE, type SyncJobData } from './boss.ts';
+import { BACKFILL_QUEUE, DEAD_LETTER_QUEUE, SYNC_QUEUE, type SyncJobData } from './boss.ts';
 import type pg from 'pg';
 
 /**
@@ -93,9 +93,9 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   const syncLog = createSyncLog(deps.log, options.syncLog);
 
   /** Back to the queue until Zendesk is probed again, the attempt unspent; the status says why. */
-  const hold = async (job: JobWithMetadata<SyncJobData>, reason: string) => {
-    // A second past the probe: a job that comes back as Zendesk does is taken at once.
-    if (!(await holdJob(pool, job, gate.msUntilProbe() + 1_000))) return;
+  const hold = async (job: JobWithMetadata<SyncJobData>, reason: string, delayMs = gate.msUntilProbe() + 1_000) => {
+    // By default a second past the probe: a job that comes back as Zendesk does is taken at once.
+    if (!(await holdJob(pool, job, delayMs))) return;
     await recordStatus(deps.db, job.data.ticketId, { status: 'queued', reason });
   };
 
@@ -163,6 +163,16 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
         return;
       }
       const { reason } = outcome.ticket;
+      if (outcome.job === 'hold' && outcome.stopWorker) {
+        // Not this ticket's fault: the job waits, its attempt unspent, for a worker that can sync
+        // it (credentials fixed); the command reports the error once.
+        log.debug({ err: reason }, 'ticket stopped: no ticket can sync');
+        summary.fatal ??= error as Error;
+        stop();
+        await hold(job, reason, 0);
+        options.onFailure?.(ticketId, reason, false);
+        return;
+      }
       if (outcome.job === 'hold') {
         gate.close(error as ZendeskUnreachable);
         log.debug({ err: reason }, 'ticket waits for Zendesk');
@@ -174,11 +184,6 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
       );
       if (error instanceof Interrupted) {
         log.info({ err: reason }, 'ticket interrupted');
-      } else if (outcome.stopWorker) {
-        // Not this ticket's fault, and not retried by this run: the command reports it once.
-        log.debug({ err: reason }, 'ticket stopped: no ticket can sync');
-        summary.fatal ??= error as Error;
-        stop();
       } else if (final) {
         summary.failed += 1;
         log.error({ err: reason, attempt }, 'ticket failed');
@@ -243,7 +248,13 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   await new Promise<void>((resolve) => {
     if (stopping.signal.aborted) return resolve();
     stopping.signal.addEventListener('abort', () => resolve(), { once: true });
-    const idle = async () => inFlight === 0 && (await liveJobs(pool)) === 0 && (await liveJobs(pool, DEAD_LETTER_QUEUE)) === 0;
+    // Scheduled backfills run in this process too: one waiting for its first export page, or to
+    // be retried, is work left, as a ticket's is.
+    const idle = async () =>
+      inFlight === 0 &&
+      (await liveJobs(pool)) === 0 &&
+      (await liveJobs(pool, DEAD_LETTER_QUEUE)) === 0 &&
+      (await liveJobs(pool, BACKFILL_QUEUE)) === 0;
     const done = options.stopWhen ?? (options.untilIdle ? idle : undefined);
     if (!done) return;
     let idleChecks = 0;

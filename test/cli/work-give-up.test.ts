@@ -26,10 +26,10 @@ it('gives up on a Zendesk nothing answers for, exit 1, its tickets still queued 
   // The first line names the deadline: a cron run's log must not say it keeps going.
   expect(run.stderr).toMatch(/no ticket is taken until it answers .*; with --until-idle the worker waits up to 2 s for it \(--give-up-after\), then exits 1/);
   expect(run.stderr).not.toMatch(/keeps running/);
-  const jobs = await database.pool.query(`select state::text, retry_count from pgboss.job where name = 'ticket-sync'`);
+  const jobs = await database.pool.query(`select state::text, retry_limit - retry_count as attempts_left from pgboss.job where name = 'ticket-sync'`);
   expect(jobs.rows).toEqual([
-    { state: 'created', retry_count: 0 },
-    { state: 'created', retry_count: 0 },
+    { state: 'created', attempts_left: 8 },
+    { state: 'created', attempts_left: 8 },
   ]);
 });
 

@@ -57,7 +57,7 @@ describe('outcomeOf', () => {
     for (const error of [new Unauthorized('401 Unauthorized'), new ConfigError('ZENDESK_EMAIL is missing'), notTheApi]) {
       expect(first(error)).toEqual({
         ticket: { status: 'queued', reason: error.message },
-        job: 'retry',
+        job: 'hold',
         requeue: false,
         stopWorker: true,
         exitCode: 2,

@@ -55,9 +55,9 @@ it.each([
       { timeout: 45_000, interval: 250 },
     );
     await new Promise((resolve) => setTimeout(resolve, 3_000));
-    const jobs = await pool.query(`select state::text, retry_count from pgboss.job where name = 'ticket-sync'`);
+    const jobs = await pool.query(`select state::text, retry_limit - retry_count as attempts_left from pgboss.job where name = 'ticket-sync'`);
     expect(jobs.rows).toHaveLength(TICKETS.length);
-    for (const job of jobs.rows) expect(job).toMatchObject({ state: expect.stringMatching(/^(created|active)$/), retry_count: 0 });
+    for (const job of jobs.rows) expect(job).toMatchObject({ state: expect.stringMatching(/^(created|active)$/), attempts_left: 8 });
     const unreachable = lines.filter((l) => /cannot reach Zendesk/.test(l.msg) && l.level >= 50);
     expect(unreachable).toHaveLength(1);
 
@@ -69,8 +69,8 @@ it.each([
   const done = await pool.query(`select status, count(*)::int as n from zendesk.ticket_sync group by status`);
   expect(done.rows).toEqual([{ status: 'synced', n: TICKETS.length }]);
   await vi.waitFor(async () => {
-    const finished = await pool.query(`select state::text, retry_count from pgboss.job where name = 'ticket-sync'`);
-    expect(finished.rows).toEqual(TICKETS.map(() => ({ state: 'completed', retry_count: 0 })));
+    const finished = await pool.query(`select state::text, retry_limit - retry_count as attempts_left from pgboss.job where name = 'ticket-sync'`);
+    expect(finished.rows).toEqual(TICKETS.map(() => ({ state: 'completed', attempts_left: 8 })));
   });
   expect(lines.some((l) => l.msg === 'Zendesk answers again; taking tickets')).toBe(true);
 });

@@ -42,8 +42,8 @@ it('gives up under untilIdle once Zendesk has been unreachable for the give-up t
   expect(summary.gaveUp?.ms).toBeGreaterThanOrEqual(300);
   expect(seconds).toBeLessThan(45);
   expect(summary).toMatchObject({ synced: 0, failed: 0 });
-  const jobs = await pool.query(`select state::text, retry_count from pgboss.job where name = 'ticket-sync' order by data->>'ticketId'`);
-  expect(jobs.rows).toEqual(TICKETS.map(() => ({ state: 'created', retry_count: 0 })));
+  const jobs = await pool.query(`select state::text, retry_limit - retry_count as attempts_left from pgboss.job where name = 'ticket-sync' order by data->>'ticketId'`);
+  expect(jobs.rows).toEqual(TICKETS.map(() => ({ state: 'created', attempts_left: 8 })));
 });
 
 it('keeps waiting without untilIdle: a service outlives an outage', { timeout: 60_000 }, async () => {
