@@ -78,14 +78,27 @@ function dataException(error: unknown): string | undefined {
   return causeWithCode(error, (code) => /^22[0-9A-Z]{3}$/.test(code))?.code;
 }
 
+// Whether a pending comment `p` is a stored event now: the rule by which conversation_timeline
+// hides it (migrations/0012_pending_comments.sql). Which id a webhook gives is not documented, so
+// a live event of its ticket with the comment's id, or with zen:ticket_event:<id> as its
+// reference, counts.
+const storedAsEvent = sql`(exists (
+    select 1 from zendesk.conversation_events s
+     where s.ticket_id = p.ticket_id and s.event_id = p.comment_id and s.deleted_at is null)
+  or exists (
+    select 1 from zendesk.conversation_events s
+     where s.reference = 'zen:ticket_event:' || p.comment_id and s.ticket_id = p.ticket_id and s.deleted_at is null))`;
+
 /**
  * Deletes the ticket's pending comments that its finishing run has read: those received before
  * the run started. A webhook is sent after its comment exists in Zendesk, and the run's first
- * request is sent after `started_at`, so the read holds every comment received earlier. One
- * received later may or may not be in it; it stays pending (the view hides it if its id is a
- * stored event's) until the next sync, which its webhook asked for. Both times are the
- * database's clock (received_at's default, startRun's now()), so no two clocks are compared.
- * Call inside the transaction that marks the ticket synced.
+ * request is sent after `started_at`, so the read holds every comment received earlier (a run
+ * resumed from a cursor that returned nothing new reads from the first event first:
+ * awaitsUnreadComment). One received later may or may not be in it; it stays pending (the view
+ * hides it if its id is a stored event's) until the next sync, which its webhook asked for. By
+ * time, not by id: which id a webhook gives is undocumented, and a comment matched by neither
+ * would stay shown for good. Both times are the database's clock (received_at's default,
+ * startRun's now()). Call inside the transaction that marks the ticket synced.
  */
 export async function clearConfirmedComments(db: Executor, ticketId: number): Promise<number> {
   const result = await db.execute(sql`
@@ -93,6 +106,24 @@ export async function clearConfirmedComments(db: Executor, ticketId: number): Pr
      using zendesk.ticket_sync s
      where p.ticket_id = ${ticketId} and s.ticket_id = p.ticket_id and p.received_at < s.started_at`);
   return result.rowCount ?? 0;
+}
+
+/**
+ * Whether the ticket has a pending comment its running run should have read, matched by no
+ * stored event: received before the run started, and after the ticket's last read from the
+ * first event began (finishRun records its run's started_at), since a comment that read missed
+ * as well may not be in the log yet, and reading the whole ticket on every sync would not make
+ * it appear sooner. Asked only of a resumed run that stored nothing new (src/sync/sync-ticket.ts).
+ */
+export async function awaitsUnreadComment(db: Executor, ticketId: number): Promise<boolean> {
+  const { rows } = await db.execute<{ unread: boolean }>(sql`
+    select exists (
+      select 1 from zendesk.pending_comments p
+        join zendesk.ticket_sync t on t.ticket_id = p.ticket_id
+       where p.ticket_id = ${ticketId} and p.received_at < t.started_at
+         and (t.last_full_read_at is null or p.received_at >= t.last_full_read_at)
+         and not ${storedAsEvent}) as unread`);
+  return rows[0]?.unread === true;
 }
 
 /** Deletes every pending comment of the tickets (a purge: nothing of theirs may stay). */

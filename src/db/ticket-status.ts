@@ -95,7 +95,8 @@ export async function finishRun(db: Pick<Db, 'update' | 'execute'>, ticketId: nu
       // ticket was not erased (a mistaken or forged delivery), and a later soft deletion must
       // only mark under keep. A report that came during the run stays for the run it asked for.
       permanentDeletionReportedAt: sql`case when ${ticketSync.permanentDeletionReportedAt} < ${ticketSync.startedAt} then null else ${ticketSync.permanentDeletionReportedAt} end`,
-      ...(options.fullRead ? { lastFullReadAt: sql`now()` } : {}),
+      // When the read began: it holds every comment received before then (awaitsUnreadComment).
+      ...(options.fullRead ? { lastFullReadAt: sql`${ticketSync.startedAt}` } : {}),
       updatedAt: sql`now()`,
     })
     .where(eq(ticketSync.ticketId, ticketId))

@@ -1,12 +1,14 @@
 // The pipeline for one ticket: page the log from the saved cursor, map each page (pure), and
 // store it with its cursor in one statement, page after page. At most three pages are in
 // memory: one arriving, one being mapped, one being written. A read from the first event of a
-// ticket already stored (--full, a ticket that fits in one page, a rejected cursor) also removes
-// what Zendesk no longer returns; a 404 with Zendesk's JSON removes the whole ticket (one naming
-// InvalidEndpoint, or not JSON, is NotZendeskApi, from src/zendesk/responses.ts, and removes nothing).
+// ticket already stored (--full, a ticket that fits in one page, a rejected cursor, a webhook's
+// comment the resumed read did not return) also removes what Zendesk no longer returns; a 404
+// with Zendesk's JSON removes the whole ticket (one naming InvalidEndpoint, or not JSON, is
+// NotZendeskApi, from src/zendesk/responses.ts, and removes nothing).
 import type { OnDelete } from '../config.ts';
 import type { Db } from '../db/connection.ts';
 import { removeVanished, SeenRows, storedLog } from '../db/full-read.ts';
+import { awaitsUnreadComment } from '../db/pending-comments.ts';
 import { purgeTickets } from '../db/purge.ts';
 import { preparePage, storePage, type PreparedPage } from '../db/store-page.ts';
 import { finishRun, forgetCursor, recordStatus, startRun } from '../db/ticket-status.ts';
@@ -62,19 +64,30 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
   // Every row a read from the first event leaves behind came from that read when the ticket had
   // nothing stored before it (a first sync): then there is nothing to look for at its end.
   let seen = fullRead && !stored.empty ? new SeenRows() : undefined;
+  // A read from the first event is always safe, and the upserts make the events already stored
+  // cost nothing but the requests.
+  const readFromFirstEvent = async () => {
+    await forgetCursor(deps.db, ticketId);
+    fullRead = true;
+    seen = new SeenRows();
+    await readPages(deps, ticketId, null, result, options, log, seen);
+  };
   try {
     try {
       await readPages(deps, ticketId, saved, result, options, log, seen);
     } catch (error) {
       // Whether a cursor stays valid is undocumented, and Zendesk may reject one it gave us a
-      // page ago: a read from the first event is always safe, and the upserts make the events
-      // already stored cost nothing but the requests. Once: a second rejection is a failure.
+      // page ago. Once: a second rejection is a failure.
       if (!(error instanceof InvalidCursor) || (saved === null && result.pages === 0)) throw error;
       log.warn({ err: error.message, pages: result.pages }, 'Zendesk rejected the page cursor; reading the ticket again from its first event');
-      await forgetCursor(deps.db, ticketId);
-      fullRead = true;
-      seen = new SeenRows();
-      await readPages(deps, ticketId, null, result, options, log, seen);
+      await readFromFirstEvent();
+    }
+    // Whether a resumed cursor returns events appended after it is undocumented too: a resumed
+    // read that stored nothing new while a comment a webhook announced before this run started is
+    // matched by no stored event goes back to the first event, once (awaitsUnreadComment).
+    if (!fullRead && result.eventsWritten === 0 && (await awaitsUnreadComment(deps.db, ticketId))) {
+      log.info({ pages: result.pages }, 'a comment a webhook announced is not in what the saved cursor returned; reading the ticket again from its first event');
+      await readFromFirstEvent();
     }
   } catch (error) {
     // A 404 about the ticket and a 403 end the run as the ticket's status; any other failure is the worker's to handle.
