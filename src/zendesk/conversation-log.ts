@@ -3,7 +3,7 @@
 // long the ticket. Retries live here, because only here do we know the ticket and the cursor.
 import { InvalidResponse } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import { fetchWithRetries, type RetrySettings } from './fetch-with-retries.ts';
+import { fetchWithRetries, shrinkingPageSize, type RetrySettings } from './fetch-with-retries.ts';
 import { zendeskHttpInfo, type ZendeskHttp } from './http.ts';
 import { parseRateLimit, localBudget, type RateLimitInfo, type RequestBudget } from './rate-limit.ts';
 import { validateConversationLogPage, type ConversationLogEvent } from './schemas.ts';
@@ -11,7 +11,7 @@ import { validateConversationLogPage, type ConversationLogEvent } from './schema
 export interface PageConversationLogOptions {
   /** The cursor saved after the last stored page; null/absent reads from the first event. */
   afterCursor?: string | null;
-  /** Events per request, 1..100 (Zendesk's maximum). Default 100. */
+  /** Events per request, 1..100 (Zendesk's maximum). Default 100; halved after a 504, for the rest of the run. */
   pageSize?: number;
   budget?: RequestBudget;
   signal?: AbortSignal;
@@ -57,7 +57,7 @@ export async function* pageConversationLog(
   const settings: FetchSettings = {
     http,
     ticketId,
-    pageSize,
+    pageSize: shrinkingPageSize('page[size]', pageSize),
     budget: options.budget ?? localBudget(),
     signal: options.signal,
     // Callers' loggers often carry ticketId already; binding it twice repeats the key in JSON lines.
@@ -102,13 +102,13 @@ export async function* pageConversationLog(
   }
 }
 
-type FetchSettings = RetrySettings & { ticketId: number; pageSize: number };
+type FetchSettings = RetrySettings & { ticketId: number };
 
 async function fetchPage(settings: FetchSettings, cursor: string | null, page: number) {
   const { http, ticketId } = settings;
   const info = zendeskHttpInfo(http);
-  const searchParams = new URLSearchParams({ 'page[size]': String(settings.pageSize) });
-  if (cursor !== null) searchParams.set('page[after]', cursor);
+  // page[size] is the run's (settings.pageSize), added by fetchWithRetries.
+  const searchParams = new URLSearchParams(cursor === null ? {} : { 'page[after]': cursor });
   const fetched = await fetchWithRetries(settings, {
     path: `api/v2/tickets/${ticketId}/conversation_log`,
     searchParams,

@@ -30,11 +30,54 @@ export interface RetrySettings {
   logName: string;
   /** What the budget learns from a response; called for every response, 429s included. */
   rateLimitOf(response: Response): RateLimitInfo;
+  /** The page size every request of the run asks for, halved after a 504 (PageSize). */
+  pageSize?: PageSize;
+}
+
+/**
+ * Zendesk answers a page it cannot build in time (huge bodies, many attachments or side-loads)
+ * with 504, and the same page asked for again fails the same way, run after run. Fewer records
+ * per page come back in time, and a cursor is valid with any size. So after a 504 the next
+ * attempt asks for half as many, down to `floor`; the smaller size stays for the rest of the run,
+ * as its later pages are likely as heavy. One per run, shared by its pages.
+ */
+export interface PageSize {
+  /** The query parameter that carries it: page[size], per_page. */
+  readonly param: string;
+  /** What the next request asks for. */
+  size: number;
+  /** Never halved below this (nor below the size the run started with). */
+  readonly floor: number;
+  /** Zendesk's size when none is asked: while `size` is this, the parameter is left out. */
+  readonly serverDefault?: number;
+}
+
+/** A page size halves no lower than this: smaller pages would spend the budget for little. */
+export const MIN_SHRUNK_PAGE_SIZE = 10;
+
+export function shrinkingPageSize(param: string, size: number, options: { floor?: number; serverDefault?: number } = {}): PageSize {
+  return { param, size, floor: Math.min(options.floor ?? MIN_SHRUNK_PAGE_SIZE, size), serverDefault: options.serverDefault };
+}
+
+/** `params` asking for the run's current page size, first, as Zendesk's own links put it. */
+function withPageSize(params: URLSearchParams, pageSize: PageSize | undefined): URLSearchParams {
+  if (!pageSize || pageSize.size === pageSize.serverDefault) return params;
+  const sent = new URLSearchParams({ [pageSize.param]: String(pageSize.size) });
+  for (const [name, value] of params) if (name !== pageSize.param) sent.append(name, value);
+  return sent;
+}
+
+/** Halves `pageSize` after an answer that says the page was too big to serve in time: its new size, if it did. */
+function shrinkAfter(pageSize: PageSize | undefined, status: number | undefined): number | undefined {
+  if (!pageSize || status !== 504 || pageSize.size <= pageSize.floor) return undefined;
+  pageSize.size = Math.max(pageSize.floor, Math.floor(pageSize.size / 2));
+  return pageSize.size;
 }
 
 /** One page: where to send, and how to check and word its answer. */
 export interface PageRequest<T> {
   path: string;
+  /** Sent as they are, after the run's page size when the settings carry one. */
   searchParams: URLSearchParams;
   /** For error messages; a missing host is filled in from the first response. */
   context: ResponseContext;
@@ -92,10 +135,12 @@ export async function fetchWithRetries<T>(settings: RetrySettings, request: Page
     let rateLimit: RateLimitInfo | undefined;
     let answer: RawResponse | undefined;
     let failure: unknown;
-    const pending = http.get(request.path, { searchParams: request.searchParams, signal });
+    let status: number | undefined;
+    const pending = http.get(request.path, { searchParams: withPageSize(request.searchParams, settings.pageSize), signal });
     const sent = await settle(pending);
     if (sent.ok) {
       const response = sent.value;
+      status = response.status;
       // A client not made by createZendeskHttp (an extended one) still names its host.
       context.host ??= hostOf(response.url);
       rateLimit = settings.rateLimitOf(response);
@@ -137,6 +182,10 @@ export async function fetchWithRetries<T>(settings: RetrySettings, request: Page
     if (failures >= settings.maxAttempts) {
       log.debug({ page, attempts: failures, err: (error as Error).message }, `${logName} page failed`);
       throw spending(error, requests);
+    }
+    const smaller = shrinkAfter(settings.pageSize, status);
+    if (smaller !== undefined) {
+      log.info({ page, pageSize: smaller }, `${logName}: Zendesk answered 504, a page too large to serve in time; asking for ${smaller} per page from now on`);
     }
     const asked = Math.min(rateLimit?.retryAfterMs ?? 0, settings.maxServerRetryAfterMs);
     const delay = Math.max(backoffMs(failures, { firstMs: settings.retryBaseMs, maxMs: settings.maxBackoffMs }), asked);

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { BadRequest, Forbidden, InvalidCursor, InvalidResponse, RateLimited, TicketNotFound, ZendeskError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import { fetchWithRetries, type RetrySettings } from './fetch-with-retries.ts';
+import { fetchWithRetries, shrinkingPageSize, type PageSize, type RetrySettings } from './fetch-with-retries.ts';
 import { zendeskHttpInfo, type ZendeskHttp } from './http.ts';
 import { localBudget, parseRetryAfter, type RateLimitInfo, type RequestBudget } from './rate-limit.ts';
 import { STATUS_CODES } from 'node:http';
@@ -53,7 +53,10 @@ export interface PageExportOptions {
   budget?: RequestBudget;
   signal?: AbortSignal;
   log?: Logger;
-  /** Tickets per page (per_page), 1..1000. Default: Zendesk's (1000). */
+  /**
+   * Tickets per page (per_page), 1..1000. Default: Zendesk's (1000, left unsaid). After a 504 the
+   * page is asked for again with half as many, and so is the rest of the run (fetch-with-retries.ts).
+   */
   pageSize?: number;
   /** Attempts per page for 5xx, timeouts, network failures and invalid bodies. Default 5. */
   maxAttempts?: number;
@@ -72,13 +75,14 @@ export async function* pageIncrementalExport(
   if ('startTime' in start && (!Number.isSafeInteger(start.startTime) || start.startTime < 0)) {
     throw new RangeError(`startTime must be unix seconds, got ${String(start.startTime)}`);
   }
-  const pageSize = options.pageSize;
-  if (pageSize !== undefined && (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_EXPORT_PAGE_SIZE)) {
+  const pageSize = options.pageSize ?? MAX_EXPORT_PAGE_SIZE;
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_EXPORT_PAGE_SIZE) {
     throw new RangeError(`pageSize must be an integer from 1 to ${MAX_EXPORT_PAGE_SIZE}, got ${String(pageSize)}`);
   }
   const settings: FetchSettings = {
     http,
-    pageSize,
+    // Zendesk's default page is left unsaid, as it always was, until a 504 halves it.
+    pageSize: shrinkingPageSize('per_page', pageSize, { serverDefault: options.pageSize === undefined ? MAX_EXPORT_PAGE_SIZE : undefined }),
     budget: options.budget ?? localBudget(),
     signal: options.signal,
     log: (options.log ?? silentLogger).child({ export: 'tickets' }),
@@ -217,7 +221,7 @@ export function validateExportPage(value: unknown, context: { status?: number; c
 
 // ---- one page, with retries ----
 
-type FetchSettings = RetrySettings & { pageSize: number | undefined };
+type FetchSettings = RetrySettings & { pageSize: PageSize };
 
 async function fetchPage(settings: FetchSettings, request: { startTime: number } | { cursor: string }, page: number) {
   const info = zendeskHttpInfo(settings.http);
@@ -225,7 +229,6 @@ async function fetchPage(settings: FetchSettings, request: { startTime: number }
   const context: ResponseContext = { cursor, host: info?.host, timeoutMs: info?.timeoutMs, secrets: info?.secrets };
   // URLSearchParams encodes the cursor ('+', '/', '=').
   const searchParams = new URLSearchParams('cursor' in request ? { cursor: request.cursor } : { start_time: String(request.startTime) });
-  if (settings.pageSize !== undefined) searchParams.set('per_page', String(settings.pageSize));
   // The default scope (agent) leaves out tickets handled by AI agents.
   searchParams.set('support_type_scope', 'all');
   // The people, groups and organizations the tickets name, at no extra request.
