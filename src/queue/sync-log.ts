@@ -25,9 +25,18 @@ export interface SyncLog {
   close(): void;
 }
 
+/**
+ * Refused tickets in a row, before any synced, after which the worker says that the cause is
+ * likely the API user rather than the tickets: one 403 is a restricted ticket, every one is an
+ * agent confined to other groups, a token without read access, or an account without the API.
+ */
+export const REFUSED_HINT_AFTER = 5;
+
 export function createSyncLog(log: Logger, options: SyncLogOptions = {}): SyncLog {
   const windowMs = options.windowMs ?? 10_000;
   const perTicketLines = options.perTicketLines ?? 5;
+  let refusedInARow = 0;
+  let anySynced = false;
   let lines = 0;
   let timer: NodeJS.Timeout | undefined;
   let windowStart = 0;
@@ -48,6 +57,15 @@ export function createSyncLog(log: Logger, options: SyncLogOptions = {}): SyncLo
 
   return {
     synced(ticket) {
+      if (ticket.status === 'synced') anySynced = true;
+      refusedInARow = ticket.status === 'forbidden' ? refusedInARow + 1 : 0;
+      if (!anySynced && refusedInARow === REFUSED_HINT_AFTER) {
+        log.warn(
+          { tickets: refusedInARow },
+          `the first ${refusedInARow} tickets were all refused (403) and none synced: the API user may not read conversation logs ` +
+            '(an agent restricted to some groups, an OAuth token without read access, or an account without this API); each is recorded as forbidden',
+        );
+      }
       // unref: a window still open must not keep a stopping worker alive.
       if (timer === undefined) {
         windowStart = Date.now();

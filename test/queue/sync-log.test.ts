@@ -51,3 +51,19 @@ it('says what a window held when the worker stops before it ends', () => {
   // One of each is singular.
   expect(lines.map((l) => l.msg)).toEqual(['ticket synced', 'synced 1 more ticket in the last 4 s: 1 event, 1 request']);
 });
+
+it('says once that the API user is likely the cause when the first tickets are all refused (403), and not when one synced first', () => {
+  const refused = (ticketId: number) => ({ ...ticket(ticketId), status: 'forbidden', events: 0 });
+  const syncLog = createSyncLog(log(), { windowMs: 10_000, perTicketLines: 100 });
+  for (let id = 1; id <= 12; id++) syncLog.synced(refused(id));
+  syncLog.close();
+  const hints = lines.filter((line) => line.level === 40);
+  expect(hints).toEqual([{ level: 40, tickets: 5, msg: expect.stringMatching(/^the first 5 tickets were all refused \(403\) and none synced: the API user may not read/) }]);
+
+  lines = [];
+  const another = createSyncLog(log(), { windowMs: 10_000, perTicketLines: 100 });
+  another.synced(ticket(1));
+  for (let id = 2; id <= 12; id++) another.synced(refused(id));
+  another.close();
+  expect(lines.filter((line) => line.level === 40)).toEqual([]);
+});
