@@ -26,14 +26,20 @@ export interface StoredMetrics {
   budgets: BudgetMetrics[];
 }
 
-export async function storedMetrics(pool: pg.Pool): Promise<StoredMetrics> {
+/**
+ * `timeoutMs`: each query's limit (pg's query_timeout). A connection gone half-open never answers;
+ * past the limit its query fails and the pool drops the connection, instead of a read that never
+ * ends.
+ */
+export async function storedMetrics(pool: pg.Pool, timeoutMs: number): Promise<StoredMetrics> {
+  const query = <R extends pg.QueryResultRow>(text: string) => pool.query<R>({ text, query_timeout: timeoutMs } as pg.QueryConfig);
   const [tickets, events, budgets] = await Promise.all([
-    pool.query<{ status: string; n: number }>('select status, count(*)::int as n from zendesk.ticket_sync group by status'),
-    pool.query<{ n: number }>(
+    query<{ status: string; n: number }>('select status, count(*)::int as n from zendesk.ticket_sync group by status'),
+    query<{ n: number }>(
       `select coalesce(nullif(pg_stat_get_live_tuples(c.oid), 0)::float8, ${PLANNER_ROWS_NOW}, 0)::float8 as n
          from pg_class c where c.oid = 'zendesk.conversation_events'::regclass`,
     ),
-    pool.query<BudgetMetrics>(
+    query<BudgetMetrics>(
       `select name, limit_per_window as "limitPerWindow",
               -- A window that has ended has spent nothing yet; the row is only reset by the next permit.
               case when window_started_at + window_ms * interval '1 millisecond' > now() then spent else 0 end as spent,

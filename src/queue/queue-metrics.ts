@@ -13,16 +13,18 @@ export interface QueueMetrics {
   oldestWaitingSeconds: number;
 }
 
-export async function queueMetrics(pool: pg.Pool, queue = SYNC_QUEUE): Promise<QueueMetrics> {
-  const { rows } = await pool.query<{ queued: number; retrying: number; running: number; oldest: number | null }>(
-    `select count(*) filter (where state = 'created')::int as queued,
+/** `timeoutMs`: the query's limit (pg's query_timeout), as for storedMetrics (src/db/stored-metrics.ts). */
+export async function queueMetrics(pool: pg.Pool, timeoutMs: number, queue = SYNC_QUEUE): Promise<QueueMetrics> {
+  const { rows } = await pool.query<{ queued: number; retrying: number; running: number; oldest: number | null }>({
+    text: `select count(*) filter (where state = 'created')::int as queued,
             count(*) filter (where state = 'retry')::int as retrying,
             count(*) filter (where state = 'active')::int as running,
             extract(epoch from now() - min(created_on) filter (where state in ('created', 'retry')))::float8 as oldest
        from ${BOSS_SCHEMA}.job
       where name = $1 and state in ('created', 'retry', 'active')`,
-    [queue],
-  );
+    values: [queue],
+    query_timeout: timeoutMs,
+  } as pg.QueryConfig);
   const row = rows[0];
   return { queued: row.queued, retrying: row.retrying, running: row.running, oldestWaitingSeconds: Math.max(0, row.oldest ?? 0) };
 }

@@ -16,12 +16,17 @@ export const REJECTION_REASONS = [
   'malformed_json',
   'no_ticket',
   'method_not_allowed',
+  // Answered 503: Postgres failed or was too slow to record and queue it; Zendesk retries it.
+  'not_queued',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
 // A hung Postgres holds a query for the pool's 10 s connection timeout, as long as Prometheus
 // waits for a scrape by default: the scrape would fail rather than say the database is down.
 const DATABASE_READ_TIMEOUT_MS = 2_000;
+// A read the scrapes share ends by then, answered or not: one on a connection gone half-open
+// would otherwise be shared, and reported down, for good.
+const DATABASE_READ_LIMIT_MS = 10_000;
 
 export interface Metrics {
   registry: Registry;
@@ -79,7 +84,7 @@ export function createMetrics(pool: pg.Pool): Metrics {
     webhooksIgnored,
     webhookAnswerSeconds,
     async refresh() {
-      reading ??= Promise.all([queueMetrics(pool), storedMetrics(pool)])
+      reading ??= Promise.all([queueMetrics(pool, DATABASE_READ_LIMIT_MS), storedMetrics(pool, DATABASE_READ_LIMIT_MS)])
         .catch(() => undefined)
         .finally(() => (reading = undefined));
       const figures = await withinTime(reading, DATABASE_READ_TIMEOUT_MS);

@@ -50,6 +50,7 @@ const STATUS: Record<RejectionReason, number> = {
   stale_timestamp: 401,
   too_large: 413,
   server_busy: 503,
+  not_queued: 503,
   malformed_json: 400,
   no_ticket: 400,
   method_not_allowed: 405,
@@ -141,6 +142,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
         ...(comment ? { comment, eventId: action.eventId } : {}),
       });
     } catch (error) {
+      metrics.webhooksRejected.inc({ reason: 'not_queued' });
       log.error({ ticketId: action.ticketId, err: errorMessage(error) }, 'webhook not queued: the database failed; Zendesk will retry');
       // Zendesk retries a 503 only when it says when, within a minute.
       res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
@@ -162,9 +164,9 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
 
   const handler: Handler = async (req, res) => {
     if (pathOf(req) === WEBHOOK_PATH) {
-      if (req.method !== 'POST') return reject(req, res, 'method_not_allowed');
       const answered = metrics.webhookAnswerSeconds.startTimer();
       try {
+        if (req.method !== 'POST') return reject(req, res, 'method_not_allowed');
         return await handleWebhook(req, res);
       } finally {
         answered();

@@ -229,9 +229,12 @@ describe('rejections queue nothing and log one line without the secret', () => {
     expect(text).toMatch(/convlog_webhooks_replayed_total [1-9]/);
   });
 
-  it('any other method on the webhook path: 405', async () => {
+  it('any other method on the webhook path: 405, timed as every answer is', async () => {
+    const timed = async () => Number(/^convlog_webhook_answer_seconds_count (\d+)$/m.exec(await (await fetch(`${f.server.url}/metrics`)).text())?.[1]);
+    const before = await timed();
     const answer = await fetch(`${f.server.url}/webhooks/zendesk`);
     expect(answer.status).toBe(405);
+    expect(await timed()).toBe(before + 1);
     expect(answer.headers.get('allow')).toBe('POST');
     expect(await queuedState(f.database)).toEqual({ jobs: [], tickets: [] });
     for (const path of ['/healthz', '/metrics']) {
@@ -308,6 +311,8 @@ describe('a database that does not answer', () => {
       const answer = await sendWebhook(f.server, event);
       expect(answer.status).toBe(503);
       expect(Date.now() - started).toBeLessThan(7_000);
+      // Counted, as every refusal is.
+      expect(await (await fetch(`${f.server.url}/metrics`)).text()).toContain('convlog_webhooks_rejected_total{reason="not_queued"} 1');
       // Zendesk retries a 503 only with a Retry-After of under a minute.
       expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(Number(answer.headers.get('retry-after'))).toBeLessThan(60);
