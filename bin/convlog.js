@@ -3,7 +3,10 @@
 // repository brings; Node 24 runs the TypeScript sources directly.
 const [major] = process.versions.node.split('.').map(Number);
 if (major < 24) {
-  console.error(`convlog: needs Node 24 or newer (this is ${process.version}); run it as "npx convlog" from the repository after "npm ci"`);
+  console.error(
+    `convlog: needs Node 24 or newer (this is ${process.version}); after "npm ci" the repository has one: ` +
+      `"npx convlog" for a command, "PATH=$PWD/node_modules/.bin:$PATH node bin/convlog.js" for a service (npx forwards no signal)`,
+  );
   process.exit(2);
 }
 // V8 sizes its heap for the machine: on a large one, a worker's young generation alone grows
@@ -32,19 +35,23 @@ if (flags && typeof process.execve === 'function' && !/--max-(semi|old)-space-si
 // before it starts, with one line, and the process ends below as that signal would have ended it
 // (exit status 130 or 143 in a shell; a clean stop for systemd). A signal during Node's own start,
 // before this line runs (twice with the re-exec above), still ends it at once.
+// A terminal that closes sends SIGHUP: it stops a command attached to one as SIGTERM does, so
+// that its embedded Postgres (in a process group of its own) is stopped too, not left running.
+// Not otherwise: under nohup (which detaches every stream from the terminal) SIGHUP is ignored,
+// and a handler would override that.
+const attached = [process.stdin, process.stdout, process.stderr].some((stream) => stream.isTTY);
 const program = {
   signal: undefined,
   stoppedBeforeStart: false,
+  signals: attached ? ['SIGINT', 'SIGTERM', 'SIGHUP'] : ['SIGINT', 'SIGTERM'],
   releaseEarlySignals() {
-    process.off('SIGINT', keepEarlySignal);
-    process.off('SIGTERM', keepEarlySignal);
+    for (const signal of program.signals) process.off(signal, keepEarlySignal);
   },
 };
 function keepEarlySignal(signal) {
   program.signal ??= signal;
 }
-process.on('SIGINT', keepEarlySignal);
-process.on('SIGTERM', keepEarlySignal);
+for (const signal of program.signals) process.on(signal, keepEarlySignal);
 
 // A reader that stops early (`convlog status | head -1`) closes the pipe; like any Unix tool,
 // convlog then has nothing left to say and must not die of an EPIPE stack. Later writes are

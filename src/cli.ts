@@ -52,8 +52,10 @@ function usage(): string {
 
 /** What bin/convlog.js hands the program: a signal that came before the command's own handlers. */
 export interface ProgramStart {
-  /** The first SIGINT or SIGTERM since bin/convlog.js started listening. */
+  /** The first stop signal since bin/convlog.js started listening. */
   signal: NodeJS.Signals | undefined;
+  /** The signals that stop a command: SIGINT and SIGTERM, and SIGHUP when a terminal is attached. */
+  signals: NodeJS.Signals[];
   /** Set when that signal stopped the command before it started: the process then ends by it. */
   stoppedBeforeStart: boolean;
   /** Stops listening in bin/convlog.js: the command's own handlers are in place. */
@@ -102,7 +104,7 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
     ({ values, positionals, tokens } = parseArgs({ args: rest, options, allowPositionals: command.allowPositionals ?? false, strict: true, tokens: true }));
     if (!values.help) refuseRepeats(tokens ?? [], options);
   } catch (error) {
-    const message = error instanceof UsageError ? error.message : parseError(error as Error, rest, name);
+    const message = error instanceof UsageError ? error.message : parseError(error as Error, rest, name, Object.keys(options));
     stderr.write(`convlog ${name}: ${printable(message, MAX_MESSAGE)}\n${usageLine}\n`);
     return 2;
   }
@@ -119,10 +121,12 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
   const levelFor = (level: string) => (level === 'trace' ? 'trace' : verbose ? 'debug' : level);
   let log = createLogger(levelFor(LOG_LEVELS.includes(earlyLevel) ? earlyLevel : 'info'), logTo);
   const controller = new AbortController();
+  // SIGHUP too when bin/convlog.js found a terminal attached.
+  const stopSignals = program?.signals ?? ['SIGINT', 'SIGTERM'];
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     interrupts += 1;
-    // As the signal ends a process: 130 for SIGINT, 143 for SIGTERM.
+    // As the signal ends a process: 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP.
     if (interrupts > 1) process.exit(128 + osConstants.signals[signal]);
     log.info({ signal }, `stopping: ${command.stopping ?? 'finishing any work in flight'} (send again to exit at once)`);
     controller.abort();
@@ -139,8 +143,7 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
       stderr.write(`convlog ${name}: interrupted (${program.signal}) before starting; nothing was changed\n`);
       return 128 + osConstants.signals[program.signal];
     }
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    for (const signal of stopSignals) process.on(signal, onSignal);
     program?.releaseEarlySignals();
   }
 
@@ -175,8 +178,7 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
     return exitCodeFor(error);
   } finally {
     io?.signal?.removeEventListener('abort', stop);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of stopSignals) process.off(signal, onSignal);
   }
 }
 
@@ -199,7 +201,7 @@ function refuseRepeats(tokens: readonly Token[], options: ParseArgsOptionsConfig
 }
 
 /** parseArgs's error as one line (its "ambiguous" message takes three). */
-function parseError(error: Error, args: readonly string[], name: string): string {
+function parseError(error: Error, args: readonly string[], name: string, optionNames: readonly string[]): string {
   const [first] = error.message.split('\n');
   // `--since -5d`: a value starting with a dash is read as a flag unless it is joined with "=".
   const ambiguous = /^Option '(-[^' ]+)' argument is ambiguous/.exec(first);
@@ -213,6 +215,10 @@ function parseError(error: Error, args: readonly string[], name: string): string
   const unknown = /^Unknown option '([\s\S]*?)'(\. To specify a positional argument[\s\S]*)?$/.exec(error.message);
   if (unknown) {
     const shown = printable(unknown[1], 40);
+    // A mistyped option is far likelier than a value starting with a dash.
+    const given = unknown[1].replace(/^-+/, '').split('=')[0];
+    const near = given.length >= 3 ? optionNames.find((option) => editDistance(option, given) <= 2) : undefined;
+    if (near) return `Unknown option '${shown}'; did you mean --${near}? (convlog ${name} --help lists the options)`;
     return `Unknown option '${shown}'${unknown[2] ? `; an argument starting with "-" goes at the end, after --, as in -- "${shown}"` : ''}`;
   }
   const unexpected = /^Unexpected argument '([\s\S]*)'\. This command does not take positional arguments$/.exec(error.message);

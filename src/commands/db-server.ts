@@ -2,7 +2,7 @@
 // server of one's own nothing could read what was synced. This one keeps it up, migrated, and
 // prints how to connect, until Ctrl-C or SIGTERM.
 import { openDatabase } from '../db/connection.ts';
-import { EMBEDDED_DATABASE, embeddedUrl, freePort } from '../db/embedded.ts';
+import { EMBEDDED_DATABASE, embeddedUrl, freePort, runningServer } from '../db/embedded.ts';
 import { clusterDir, livePostmaster, serveEmbeddedPostgres, type ServedCluster } from '../db/serve-embedded.ts';
 import { DatabaseUnavailable, UsageError } from '../errors.ts';
 import { quoted } from '../ids.ts';
@@ -21,7 +21,7 @@ export const dbServer: Command = {
     }
 
     const databaseDir = clusterDir(config.dataDir);
-    const running = livePostmaster(databaseDir);
+    const running = await runningServer(databaseDir, config.dataDir, ctx.log);
     if (running) return reportRunning(ctx, config.dataDir, running, port);
 
     let server: ServedCluster;

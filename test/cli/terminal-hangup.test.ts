@@ -1,0 +1,99 @@
+// Closing a terminal sends SIGHUP. A command attached to a terminal stops on it as on SIGTERM,
+// so the embedded Postgres it runs (in a process group of its own, which the hangup does not
+// reach) is stopped with it instead of running on for good. Under nohup SIGHUP stays ignored:
+// the command keeps running, as its user asked.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { isAlive } from '../../src/db/embedded.ts';
+import { BIN, cleanEnv, runProgram } from '../helpers/cli.ts';
+
+let dir: string;
+let dataDir: string;
+const children: ChildProcess[] = [];
+const pidFile = () => path.join(dataDir, 'pg', 'postmaster.pid');
+const postmaster = () => (fs.existsSync(pidFile()) ? Number(fs.readFileSync(pidFile(), 'utf8').split('\n')[0]) : undefined);
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const env = () => cleanEnv({ CONVLOG_DATA_DIR: dataDir, DATABASE_URL: undefined });
+
+async function until(check: () => boolean, what: string, ms = 60_000): Promise<void> {
+  const started = Date.now();
+  while (!check()) {
+    if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}`);
+    await pause(50);
+  }
+}
+
+/** The pid of `parent`'s only child process (the node that `script` or `nohup` runs). */
+function childOf(parent: number): number | undefined {
+  try {
+    const children = fs.readFileSync(`/proc/${parent}/task/${parent}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    return children.length === 1 ? Number(children[0]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('close', () => resolve())));
+
+async function stopLeftovers(): Promise<void> {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  const pid = postmaster();
+  if (pid && isAlive(pid)) {
+    process.kill(pid, 'SIGINT');
+    await until(() => !isAlive(pid), 'the left-over postmaster to stop', 10_000).catch(() => {});
+  }
+}
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-hangup-'));
+  fs.chmodSync(dir, 0o755); // the embedded Postgres runs as another user when tests run as root
+  dataDir = path.join(dir, 'data');
+  const first = await runProgram(['status'], { env: { CONVLOG_DATA_DIR: dataDir, DATABASE_URL: undefined }, timeoutMs: 120_000 });
+  expect(first.code, first.stderr).toBe(0);
+}, 150_000);
+afterEach(stopLeftovers);
+afterAll(async () => {
+  await stopLeftovers();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+it('in a terminal, a hangup stops db-server and the embedded Postgres it started', { timeout: 90_000 }, async () => {
+  // `script` gives the command a terminal of its own, as an interactive shell would.
+  const term = spawn('script', ['-qec', `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} db-server`, '/dev/null'], { env: env(), stdio: 'pipe' });
+  children.push(term);
+  let output = '';
+  term.stdout!.on('data', (d) => (output += d));
+  await until(() => /psql /.test(output), 'db-server to print its URL');
+  const server = postmaster()!;
+  expect(isAlive(server)).toBe(true);
+  const node = childOf(term.pid!);
+  expect(node, 'the node process under script').toBeDefined();
+
+  process.kill(node!, 'SIGHUP');
+  await exited(term);
+  await until(() => !isAlive(server), 'the postmaster to stop', 15_000);
+  // The graceful way out, as on Ctrl-C.
+  expect(output).toContain('embedded Postgres stopped');
+});
+
+it('under nohup, a hangup is ignored: db-server keeps running, and SIGTERM stops it and its Postgres', { timeout: 90_000 }, async () => {
+  const held = spawn('nohup', [process.execPath, BIN, 'db-server'], { env: env(), stdio: 'pipe' });
+  children.push(held);
+  let output = '';
+  held.stdout!.on('data', (d) => (output += d));
+  await until(() => /psql /.test(output), 'db-server to print its URL');
+  const server = postmaster()!;
+  const node = childOf(held.pid!) ?? held.pid!;
+
+  process.kill(node, 'SIGHUP');
+  await pause(1_500);
+  expect(held.exitCode).toBeNull();
+  expect(isAlive(server)).toBe(true);
+
+  process.kill(node, 'SIGTERM');
+  await exited(held);
+  await until(() => !isAlive(server), 'the postmaster to stop', 15_000);
+});
