@@ -47,3 +47,12 @@ it('a bad CONVLOG_HEALTH_PORT is reported with the other bad variables, in one l
   expect(lines[0]).toContain('CONVLOG_RATE_LIMIT');
   expect(lines[0]).toContain('CONVLOG_HEALTH_PORT must be a port from 0 to 65535, got "abc"');
 });
+
+it('a mistyped option is answered with the one meant; a value starting with a dash with where it goes', async () => {
+  const typo = await runCli(['sync', '--concurency', '3', '1']);
+  expect(typo.code).toBe(2);
+  expect(typo.stderr.split('\n')[0]).toBe("convlog sync: Unknown option '--concurency'; did you mean --concurrency? (convlog sync --help lists the options)");
+  const dash = await runCli(['enqueue', '-5']);
+  expect(dash.code).toBe(2);
+  expect(dash.stderr.split('\n')[0]).toBe(`convlog enqueue: Unknown option '-5'; an argument starting with "-" goes at the end, after --, as in -- "-5"`);
+});
