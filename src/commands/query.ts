@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { text } from 'node:stream/consumers';
 import { openDatabase } from '../db/connection.ts';
 import { SQL_TIMEOUT_MS } from '../db/read-only-query.ts';
-import { QueryRejected, runReadOnly, type ReadOnlyResult } from '../db/run-read-only.ts';
+import { assertQueryStatement, QueryRejected, runReadOnly, type ReadOnlyResult } from '../db/run-read-only.ts';
 import { formatTable } from './table.ts';
 import { unreadableFileReason, UsageError } from '../errors.ts';
 import { printable } from '../ids.ts';
@@ -20,6 +20,8 @@ export const query: Command = {
   async run(values, positionals, ctx) {
     try {
       const sql = await readSql(positionals, values.file as string | undefined, ctx.stdin);
+      // Before the database: starting the embedded one takes seconds, to refuse what needs none.
+      assertQueryStatement(sql);
       // No migration: a read-only login (convlog grant-readonly) may query but not migrate.
       const database = await openDatabase(ctx.config(), ctx.log, { migrate: false, poolSize: 1 });
       let result: ReadOnlyResult;

@@ -25,9 +25,10 @@ export const sync: Command = {
   },
   allowPositionals: true,
   async run(values, positionals, ctx) {
+    // What was typed first: `convlog sync` with no ids is a usage error, whatever the environment.
+    const ids = await readTicketIds({ args: positionals, file: values.file as string | undefined, range: values.range as string | undefined, stdin: ctx.stdin });
     const config = ctx.config({ needZendesk: true });
     const concurrency = concurrencyFlag(values.concurrency, config.concurrency);
-    const ids = await readTicketIds({ args: positionals, file: values.file as string | undefined, range: values.range as string | undefined, stdin: ctx.stdin });
     const runtime = await openSyncRuntime(ctx, { supervise: true });
     try {
       return await syncTickets(runtime, ctx, [...new Set(ids)], { full: Boolean(values.full), concurrency });

@@ -81,14 +81,19 @@ export interface ReadOnlyResult {
 
 const AS_TEXT: pg.CustomTypesConfig = { getTypeParser: () => (value: string) => value };
 
-/** With `signal`, an abort (Ctrl-C) cancels the statement and the call fails with Interrupted. */
-export async function runReadOnly(pool: pg.Pool, sql: string, timeoutMs: number, signal?: AbortSignal): Promise<ReadOnlyResult> {
+/** Refuses, before anything is opened, a statement that is empty or does not start as a query. */
+export function assertQueryStatement(sql: string): void {
   // READ ONLY still lets COPY … TO a file and the like through; only queries are asked for.
   const statement = statementKind(sql, READING_KEYWORDS);
   if (statement.kind === 'empty') throw new QueryRejected(sql.trim() === '' ? 'is empty' : 'holds no statement, only comments');
   if (statement.kind === 'refuse') {
     throw new QueryRejected(`must only read (select, with, values, table, explain or show), got "${statement.keyword}…"`);
   }
+}
+
+/** With `signal`, an abort (Ctrl-C) cancels the statement and the call fails with Interrupted. */
+export async function runReadOnly(pool: pg.Pool, sql: string, timeoutMs: number, signal?: AbortSignal): Promise<ReadOnlyResult> {
+  assertQueryStatement(sql);
   const ms = Math.max(1, Math.floor(timeoutMs));
   const client = await pool.connect();
   const cancel = () => void cancelStatement(pool, client);

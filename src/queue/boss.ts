@@ -90,8 +90,16 @@ export async function startBoss(database: Database, log: Logger, options: BossOp
     },
     { intervalMs: QUEUE_ERROR_INTERVAL_MS },
   );
-  boss.on('error', (error) => errors.error(queueErrorText(error, secrets)));
-  boss.on('stopped', () => errors.close());
+  // Once stopped, a connection pg-boss still holds may be cut as the embedded Postgres stops
+  // after it: that is the end of the command, not a queue error.
+  let stopped = false;
+  boss.on('error', (error) => {
+    if (!stopped) errors.error(queueErrorText(error, secrets));
+  });
+  boss.on('stopped', () => {
+    stopped = true;
+    errors.close();
+  });
   boss.on('warning', (warning) => log.debug({ warning }, 'queue warning'));
   await boss.start();
   try {

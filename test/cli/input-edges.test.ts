@@ -56,3 +56,19 @@ it('a mistyped option is answered with the one meant; a value starting with a da
   expect(dash.code).toBe(2);
   expect(dash.stderr.split('\n')[0]).toBe(`convlog enqueue: Unknown option '-5'; an argument starting with "-" goes at the end, after --, as in -- "-5"`);
 });
+
+it('query refuses a statement that does not read before it opens any database', async () => {
+  // A server that is not there: the refusal comes first, as it needs none (on the embedded
+  // default, it came only after seconds of starting Postgres).
+  const result = await runCli(['query', 'delete from zendesk.tickets'], { env: { DATABASE_URL: 'postgres://convlog@127.0.0.1:1/nowhere' } });
+  expect(result.code).toBe(2);
+  expect(result.stderr.trimEnd().split('\n')).toEqual([
+    'convlog query: the query must only read (select, with, values, table, explain or show), got "delete…"; nothing was changed',
+  ]);
+});
+
+it('sync with no ticket ids says so first, before any problem of the environment', async () => {
+  const result = await runCli(['sync'], { env: { ZENDESK_SUBDOMAIN: undefined, ZENDESK_BASE_URL: undefined, ZENDESK_EMAIL: undefined, ZENDESK_API_TOKEN: undefined } });
+  expect(result.code).toBe(2);
+  expect(result.stderr.split('\n')[0]).toBe('convlog sync: no ticket ids given: pass ids, --file PATH (or - for stdin), or --range A..B');
+});
