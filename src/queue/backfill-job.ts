@@ -14,7 +14,7 @@ import type { RequestBudget } from '../zendesk/rate-limit.ts';
 import { runBackfill, type BackfillDeps } from './backfill.ts';
 import { budgetFor } from '../db/budgets.ts';
 import { BACKFILL_QUEUE, type BackfillJobData } from './boss.ts';
-import { counted } from '../ids.ts';
+import { counted, quoted } from '../ids.ts';
 
 /** The one schedule convlog keeps (pg-boss's schedule key). */
 export const SCHEDULE_KEY = '';
@@ -136,7 +136,7 @@ export function validateCron(boss: Pick<PgBoss, 'previewSchedule'>, cron: string
     return boss.previewSchedule(text, { tz, count: 3, from: new Date() });
   } catch (error) {
     throw new UsageError(
-      `invalid --cron "${cron}": ${errorMessage(error)}; use 5 fields such as "*/15 * * * *" (every 15 minutes) or "0 6 * * *" (06:00 ${tz})`,
+      `invalid --cron ${quoted(cron)}: ${errorMessage(error)}; use 5 fields such as "*/15 * * * *" (every 15 minutes) or "0 6 * * *" (06:00 ${tz})`,
     );
   }
 }
