@@ -23,6 +23,8 @@ export const status: Command = {
           waiting_to_retry: jobs.retry,
           running: jobs.active,
           completed: jobs.completed,
+          dead: jobs.failed,
+          // The same count, under the name earlier releases gave it.
           failed: jobs.failed,
           cancelled: jobs.cancelled,
         },

@@ -110,7 +110,7 @@ describe('convlog status --json', { timeout: 120_000 }, () => {
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout);
     const counts = await rowCounts(fixture.database);
-    expect(report.queue).toMatchObject({ queued: 0, waiting_to_retry: 0, running: 0, completed: 50, failed: 0 });
+    expect(report.queue).toMatchObject({ queued: 0, waiting_to_retry: 0, running: 0, completed: 50, dead: 0, failed: 0 });
     expect(report.database).toMatch(/^[\w.-]+:\d+\/\w+$/);
     expect(report.tickets).toEqual({ queued: 0, syncing: 0, synced: 50, not_found: 0, forbidden: 0, failed: 0 });
     // status counts every author; rowCounts those who wrote (enqueue also stores requesters and assignees).
