@@ -58,7 +58,8 @@ for (const signal of program.signals) process.on(signal, keepEarlySignal);
 // dropped, and the command still finishes and closes what it opened.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error) => {
-    if (error.code !== 'EPIPE') throw error;
+    // EIO: the terminal closed (its SIGHUP is on its way, and stops the command gracefully).
+    if (error.code !== 'EPIPE' && error.code !== 'EIO') throw error;
   });
 }
 

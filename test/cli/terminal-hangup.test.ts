@@ -6,9 +6,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { isAlive } from '../../src/db/embedded.ts';
 import { BIN, cleanEnv, runProgram } from '../helpers/cli.ts';
+
+const EXIT_RECORDER = fileURLToPath(new URL('../helpers/exit-recorder.mjs', import.meta.url));
 
 let dir: string;
 let dataDir: string;
@@ -77,6 +80,26 @@ it('in a terminal, a hangup stops db-server and the embedded Postgres it started
   await until(() => !isAlive(server), 'the postmaster to stop', 15_000);
   // The graceful way out, as on Ctrl-C.
   expect(output).toContain('embedded Postgres stopped');
+});
+
+it('a terminal that really closes (its pty hung up before the SIGHUP) stops db-server gracefully, not by an uncaught EIO', { timeout: 90_000 }, async () => {
+  const record = path.join(dir, 'exit-record.txt');
+  const recorded = cleanEnv({ CONVLOG_DATA_DIR: dataDir, DATABASE_URL: undefined, EXIT_RECORD: record, NODE_OPTIONS: `--import ${EXIT_RECORDER}` });
+  const term = spawn('script', ['-qec', `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} db-server`, '/dev/null'], { env: recorded, stdio: 'pipe' });
+  children.push(term);
+  let output = '';
+  term.stdout!.on('data', (d) => (output += d));
+  await until(() => /psql /.test(output), 'db-server to print its URL');
+  const server = postmaster()!;
+  const node = childOf(term.pid!)!;
+
+  // The terminal goes away: its master side closes, and the kernel sends SIGHUP.
+  term.kill('SIGKILL');
+  await until(() => !isAlive(node), 'convlog to end', 30_000);
+  await until(() => !isAlive(server), 'the postmaster to stop', 15_000);
+  const how = fs.readFileSync(record, 'utf8');
+  expect(how).not.toMatch(/uncaught/);
+  expect(how).toMatch(/^exit 0$/m);
 });
 
 it('under nohup, a hangup is ignored: db-server keeps running, and SIGTERM stops it and its Postgres', { timeout: 90_000 }, async () => {
