@@ -2,7 +2,7 @@
 // server of one's own nothing could read what was synced. This one keeps it up, migrated, and
 // prints how to connect, until Ctrl-C or SIGTERM.
 import { openDatabase } from '../db/connection.ts';
-import { EMBEDDED_DATABASE, embeddedUrl, freePort, runningServer } from '../db/embedded.ts';
+import { EMBEDDED_DATABASE, embeddedUrl, freePort } from '../db/embedded.ts';
 import { clusterDir, livePostmaster, serveEmbeddedPostgres, type ServedCluster } from '../db/serve-embedded.ts';
 import { DatabaseUnavailable, UsageError } from '../errors.ts';
 import { quoted } from '../ids.ts';
@@ -21,7 +21,7 @@ export const dbServer: Command = {
     }
 
     const databaseDir = clusterDir(config.dataDir);
-    const running = await runningServer(databaseDir, config.dataDir, ctx.log);
+    const running = livePostmaster(databaseDir);
     if (running) return reportRunning(ctx, config.dataDir, running, port);
 
     let server: ServedCluster;
@@ -66,7 +66,7 @@ function reportRunning(ctx: CommandContext, dataDir: string, running: { pid: num
   const ignored = port !== undefined && port !== running.port ? `; --port ${port} is ignored` : '';
   ctx.out(
     `the embedded Postgres in ${dataDir} is already running on port ${running.port} (postgres pid ${running.pid}), ` +
-      `started by another convlog process that stops it when it ends${ignored}; until then:`,
+      `started by another convlog process, which stops it when it ends (one killed outright leaves it running: then stop it with kill ${running.pid})${ignored}; until then:`,
   );
   printConnection(ctx, running.port);
   return 0;

