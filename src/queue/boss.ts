@@ -11,6 +11,14 @@ export const DEAD_LETTER_QUEUE = 'ticket-sync-dead';
 export interface SyncJobData {
   ticketId: number;
   full?: boolean;
+  /** Times the job was held (src/queue/queue-stats.ts holdJob): each moved retry_count up without an attempt. */
+  holds?: number;
+}
+
+/** A sync job's attempts, this one included, and its limit, leaving out the holds. */
+export function attemptsOf(job: { retryCount: number; retryLimit: number; data: SyncJobData }): { attempt: number; retryLimit: number } {
+  const holds = Number.isSafeInteger(job.data?.holds) ? (job.data.holds as number) : 0;
+  return { attempt: job.retryCount + 1 - holds, retryLimit: job.retryLimit - holds };
 }
 
 /** Backfills (incremental export → ticket syncs), sent by `convlog schedule`'s pg-boss schedule. */

@@ -12,6 +12,15 @@ export async function liveJobs(pool: pg.Pool, queue = SYNC_QUEUE): Promise<numbe
   return rows[0].n;
 }
 
+/** Jobs of `queue` waiting to be taken or retried (none running). */
+export async function waitingJobs(pool: pg.Pool, queue: string): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(
+    `select count(*)::int as n from ${BOSS_SCHEMA}.job where name = $1 and state in ('created', 'retry')`,
+    [queue],
+  );
+  return rows[0].n;
+}
+
 export async function jobsByState(pool: pg.Pool, queue = SYNC_QUEUE): Promise<Record<string, number>> {
   const { rows } = await pool.query<{ state: string; n: number }>(
     `select state::text as state, count(*)::int as n from ${BOSS_SCHEMA}.job where name = $1 group by state`,
@@ -30,7 +39,8 @@ export async function jobsByState(pool: pg.Pool, queue = SYNC_QUEUE): Promise<Re
  * take the job before it is back. retry_count and retry_limit both move up one, leaving the
  * attempts left as they were: pg-boss's complete() after the handler, fenced to the old count,
  * then settles nothing, even when another worker has claimed the job again by then (it would
- * have completed that worker's run). The price: pg-boss's backoff, which grows with retry_count,
+ * have completed that worker's run). The job's data counts the holds, so that attempts are told
+ * without them (attemptsOf in src/queue/boss.ts). The price: pg-boss's backoff, which grows with retry_count,
  * waits longer (at most the queue's retryDelayMax) before a later retry of a job held before.
  * Its retention moves with its start, or maintenance would delete it as expired.
  */
@@ -39,6 +49,7 @@ export async function holdJob(pool: pg.Pool, job: { id: string; retryCount: numb
     `update ${BOSS_SCHEMA}.job
         set state = 'created', started_on = null, heartbeat_on = null,
             retry_count = retry_count + 1, retry_limit = retry_limit + 1,
+            data = data || jsonb_build_object('holds', coalesce((data->>'holds')::int, 0) + 1),
             start_after = now() + $3 * interval '1 millisecond',
             keep_until = now() + $3 * interval '1 millisecond' + (keep_until - start_after)
       where name = $1 and id = $2 and state = 'active' and retry_count = $4`,

@@ -10,12 +10,12 @@ import { syncTicket, type SyncDeps, type SyncResult } from '../sync/sync-ticket.
 import { asZendeskUnreachable, checkCredentials } from '../zendesk/credentials.ts';
 import { zendeskHttpInfo } from '../zendesk/http.ts';
 import { enqueueTickets } from './enqueue.ts';
-import { holdJob, liveJobs } from './queue-stats.ts';
+import { holdJob, liveJobs, waitingJobs } from './queue-stats.ts';
 import { createSyncLog, type SyncLogOptions } from './sync-log.ts';
 import { createZendeskGate } from './zendesk-gate.ts';
 import { pause } from '../timing.ts';
 import { counted } from '../ids.ts';
-import { BACKFILL_QUEUE, DEAD_LETTER_QUEUE, SYNC_QUEUE, type SyncJobData } from './boss.ts';
+import { attemptsOf, BACKFILL_QUEUE, DEAD_LETTER_QUEUE, SYNC_QUEUE, type SyncJobData } from './boss.ts';
 import type pg from 'pg';
 
 /**
@@ -35,6 +35,8 @@ export interface WorkerOptions {
   giveUpUnreachableMs?: number;
   /** Return once this says so (checked every idleCheckMs), e.g. when given tickets are done. */
   stopWhen?: () => Promise<boolean>;
+  /** With untilIdle: work of this process beside the ticket syncs (a scheduled backfill it runs). */
+  alsoBusy?: () => boolean;
   /** Stop taking jobs; the pages in flight commit, then runWorker returns. */
   signal: AbortSignal;
   onResult?: (result: SyncResult) => void;
@@ -152,8 +154,8 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
     } catch (thrown) {
       // A request that never reached a server says nothing about this ticket.
       const error = asZendeskUnreachable(thrown, origin, { timeouts: false }) ?? thrown;
-      const attempt = job.retryCount + 1;
-      const outcome = outcomeOf({ error, attempt, retryLimit: job.retryLimit, claimLost: job.signal.aborted });
+      const { attempt, retryLimit } = attemptsOf(job);
+      const outcome = outcomeOf({ error, attempt, retryLimit, claimLost: job.signal.aborted });
       if (!outcome.ticket) {
         // The handler returns rather than throws: pg-boss's fail() and complete() are fenced to
         // this attempt and settle nothing either way, but a throw would read as this ticket's
@@ -189,7 +191,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
         log.error({ err: reason, attempt }, 'ticket failed');
       } else {
         summary.retrying += 1;
-        log.warn({ err: reason, attempt, retryLimit: job.retryLimit }, 'ticket will be retried');
+        log.warn({ err: reason, attempt, retryLimit }, 'ticket will be retried');
       }
       options.onFailure?.(ticketId, reason, final);
       // Queued afresh once this worker has stopped: the queue holds one job per ticket, so not before.
@@ -248,13 +250,14 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   await new Promise<void>((resolve) => {
     if (stopping.signal.aborted) return resolve();
     stopping.signal.addEventListener('abort', () => resolve(), { once: true });
-    // Scheduled backfills run in this process too: one waiting for its first export page, or to
-    // be retried, is work left, as a ticket's is.
+    // Scheduled backfills run in this process too: one it runs, or one waiting to be taken or
+    // retried, is work left, as a ticket's is; one another process runs is that process's.
     const idle = async () =>
       inFlight === 0 &&
+      !options.alsoBusy?.() &&
       (await liveJobs(pool)) === 0 &&
       (await liveJobs(pool, DEAD_LETTER_QUEUE)) === 0 &&
-      (await liveJobs(pool, BACKFILL_QUEUE)) === 0;
+      (await waitingJobs(pool, BACKFILL_QUEUE)) === 0;
     const done = options.stopWhen ?? (options.untilIdle ? idle : undefined);
     if (!done) return;
     let idleChecks = 0;
@@ -297,7 +300,7 @@ async function recordAbandoned(deps: SyncDeps, job: JobWithMetadata<SyncJobData>
   if (state && state.status !== 'queued' && state.status !== 'syncing') return undefined;
   const output = job.sourceOutput as { value?: { message?: unknown }; message?: unknown } | null;
   const last = String(output?.value?.message ?? output?.message ?? 'unknown');
-  const attempts = (job.sourceRetryCount ?? 0) + 1;
+  const attempts = attemptsOf({ retryCount: job.sourceRetryCount ?? 0, retryLimit: 0, data: job.data }).attempt;
   const reason =
     `gave up after ${counted(attempts, 'attempt')} that never finished (last: ${last}): the worker running it was killed or crashed, or lost Postgres, each time; ` +
     `the pages stored so far are kept; queue it again with "convlog enqueue ${ticketId}"`;
