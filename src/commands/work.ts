@@ -55,6 +55,7 @@ export const work: Command = {
         giveUpUnreachableMs: giveUpMs,
         signal: ctx.signal,
         probeAtStart: true,
+        alsoBusy: () => backfills?.busy() ?? false,
       });
       ctx.log.info({ ...summary, fatal: summary.fatal?.message, gaveUp: summary.gaveUp?.reason }, 'worker stopped');
       if (summary.fatal) throw summary.fatal;

@@ -22,6 +22,8 @@ export const SCHEDULE_KEY = '';
 export interface BackfillWorker {
   /** Stops taking jobs; a backfill in flight stops after its page and is retried later. */
   stop(): Promise<void>;
+  /** True while this process runs a backfill. */
+  busy(): boolean;
 }
 
 /** What a backfill needs of the runtime every syncing command opens (SyncRuntime). */
@@ -56,7 +58,16 @@ export async function startBackfillWorker(runtime: BackfillRuntime, log: Logger,
   const stop = () => stopping.abort();
   signal.addEventListener('abort', stop, { once: true });
 
+  let running = 0;
   const handle = async (job: JobWithMetadata<BackfillJobData>) => {
+    running += 1;
+    try {
+      await runJob(job);
+    } finally {
+      running -= 1;
+    }
+  };
+  const runJob = async (job: JobWithMetadata<BackfillJobData>) => {
     const jobLog = deps.log.child({ jobId: job.id });
     const since = job.data?.since ? Date.parse(job.data.since) : Number.NaN;
     const jobSignal = AbortSignal.any([stopping.signal, job.signal]);
@@ -83,6 +94,12 @@ export async function startBackfillWorker(runtime: BackfillRuntime, log: Logger,
         jobLog.warn({ err: errorMessage(error) }, 'backfill failed; pg-boss retries it');
         throw error;
       }
+      if (outcome.job === 'hold') {
+        // Zendesk cannot be reached, or refuses the credentials: the next scheduled run continues
+        // from the saved position.
+        jobLog.warn({ err: errorMessage(error) }, 'backfill stopped; the next scheduled one continues from the saved position');
+        return;
+      }
       if (outcome.job === 'complete') {
         jobLog.info({ err: errorMessage(error) }, error instanceof BackfillBusy ? 'backfill skipped: another backfill is running' : 'backfill stopped; the next one continues from the saved position');
         return;
@@ -99,6 +116,7 @@ export async function startBackfillWorker(runtime: BackfillRuntime, log: Logger,
     async ([job]: JobWithMetadata<BackfillJobData>[]) => handle(job),
   );
   return {
+    busy: () => running > 0,
     async stop() {
       signal.removeEventListener('abort', stop);
       stop();

@@ -34,3 +34,20 @@ it('work --until-idle does not exit while a backfill job it took is still runnin
   expect(jobs.filter((j) => j.name === BACKFILL_QUEUE).map((j) => j.state)).toEqual(['completed']);
   expect(tickets).toEqual([{ status: 'synced', n: 5 }]);
 });
+
+it("work --until-idle does not wait for a backfill another process is running", { timeout: 120_000 }, async () => {
+  fixture = await createFixture({ tickets: 2 }, { queue: [] });
+  const boss = await bossFor(fixture, false);
+  try {
+    await boss.send(BACKFILL_QUEUE, { since: new Date(Date.now() - 86_400_000).toISOString() });
+  } finally {
+    await boss.stop({ graceful: false, timeout: 2_000 });
+  }
+  // Another worker (a service, say) has it: a first backfill may run for hours.
+  await fixture.database.pool.query(`update pgboss.job set state = 'active', started_on = now(), heartbeat_on = now() where name = $1`, [BACKFILL_QUEUE]);
+  const run = await runProgram(['work', '--until-idle'], { env: fixture.env, timeoutMs: 60_000 });
+  expect(run.code, run.stderr).toBe(0);
+  expect(run.ms).toBeLessThan(30_000);
+  const { rows } = await fixture.database.pool.query(`select state::text from pgboss.job where name = $1`, [BACKFILL_QUEUE]);
+  expect(rows).toEqual([{ state: 'active' }]);
+});
