@@ -38,6 +38,7 @@ async function migrateUnderLock(pool: pg.Pool, log: Logger): Promise<{ applied: 
   const client = await pool.connect();
   try {
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await refuseNewerSchema(client);
     const before = await appliedCount(client);
     try {
       await migrate(drizzle(client), { migrationsFolder: MIGRATIONS_FOLDER });
@@ -81,4 +82,23 @@ async function appliedCount(client: pg.PoolClient): Promise<number> {
   if (!exists.rows[0]?.e) return 0;
   const { rows } = await client.query<{ n: string }>('select count(*) as n from drizzle.__drizzle_migrations');
   return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * drizzle applies only the migrations newer than the newest it recorded, so against a database a
+ * newer release migrated it applies nothing and this release would run on a schema it does not
+ * know: its writes fail, or (a purge of an older release) leave rows the newer schema keeps.
+ */
+async function refuseNewerSchema(client: pg.PoolClient): Promise<void> {
+  const exists = await client.query(`select to_regclass('drizzle.__drizzle_migrations') is not null as e`);
+  if (!exists.rows[0]?.e) return;
+  const { rows } = await client.query<{ newest: string | null }>('select max(created_at)::text as newest from drizzle.__drizzle_migrations');
+  const newest = Number(rows[0]?.newest ?? 0);
+  const journal = JSON.parse(fs.readFileSync(path.join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as { entries: { when: number; tag: string }[] };
+  const last = journal.entries.at(-1);
+  if (last && newest > last.when) {
+    throw new ConfigError(
+      `the database was migrated by a newer convlog than this one (whose last migration is ${last.tag}): run the newer release, whose schema this one does not know`,
+    );
+  }
 }
