@@ -48,15 +48,19 @@ export async function rebuildAnalytics(db: Db, options: RebuildOptions = {}): Pr
   const resume = saved && saved.finishedAt === null ? saved : null;
   const startedAt = resume?.startedAt ?? new Date().toISOString();
   let after = resume?.afterTicketId ?? 0;
-  const { rows: counts } = await db.execute<{ total: number; skipped: number }>(sql`
-    select count(*)::int as total, count(*) filter (where ticket_id <= ${after})::int as skipped from zendesk.ticket_sync`);
+  // The tickets there are now: one added meanwhile (a webhook, a backfill) gets its rows from its
+  // own sync, and counting it would take the progress past its total.
+  const { rows: counts } = await db.execute<{ total: number; skipped: number; upto: string | null }>(sql`
+    select count(*)::int as total, count(*) filter (where ticket_id <= ${after})::int as skipped, max(ticket_id)::text as upto
+      from zendesk.ticket_sync`);
+  const upto = Number(counts[0].upto ?? 0);
   const progress: RebuildProgress = { done: counts[0].skipped, total: counts[0].total, skipped: counts[0].skipped };
   await saveAnalyticsRebuild(db, { afterTicketId: after, startedAt, finishedAt: null });
   options.onProgress?.({ ...progress });
   for (;;) {
     if (options.signal?.aborted) return { ...progress, finished: false };
     const { rows } = await db.execute<{ ticket_id: string }>(sql`
-      select ticket_id from zendesk.ticket_sync where ticket_id > ${after} order by ticket_id limit ${batchSize}`);
+      select ticket_id from zendesk.ticket_sync where ticket_id > ${after} and ticket_id <= ${upto} order by ticket_id limit ${batchSize}`);
     if (rows.length === 0) break;
     const ids = rows.map((r) => Number(r.ticket_id));
     after = ids[ids.length - 1];
@@ -69,6 +73,8 @@ export async function rebuildAnalytics(db: Db, options: RebuildOptions = {}): Pr
       await saveAnalyticsRebuild(tx, { afterTicketId: after, startedAt, finishedAt: null });
     });
     progress.done += ids.length;
+    // A ticket added meanwhile below the last one counted is rebuilt too, not counted in the total.
+    progress.total = Math.max(progress.total, progress.done);
     options.onProgress?.({ ...progress });
   }
   await saveAnalyticsRebuild(db, { afterTicketId: after, startedAt, finishedAt: new Date().toISOString() });
