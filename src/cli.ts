@@ -73,7 +73,7 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
   const env = io?.env ?? processEnvironment();
   const [name, ...rest] = argv;
   // A global option before the command: `convlog --verbose sync` is `convlog sync --verbose`.
-  if (name === '--verbose' && rest.length > 0) return main([rest[0], name, ...rest.slice(1)], io);
+  if (name === '--verbose' && rest.length > 0) return main(rest[0] === 'help' ? rest : [rest[0], name, ...rest.slice(1)], io);
   // `convlog help sync` is `convlog sync --help`.
   if (name === 'help' && rest.length > 0) return main([rest[0], '--help'], io);
   if (!name || name === '--help' || name === '-h' || name === 'help') {

@@ -104,9 +104,10 @@ export const postgresUrl = optionalText.superRefine((v, ctx) => {
     return;
   }
   // libpq and node-postgres also take the port from the query string, where it overrides the URL's.
-  const queryPort = URL.canParse(v) ? new URL(v).searchParams.get('port') : null;
-  if (queryPort !== null && !(/^\d{1,5}$/.test(queryPort) && Number(queryPort) >= 1 && Number(queryPort) <= 65_535)) {
-    ctx.addIssue({ code: 'custom', message: `has ${quoted(`port=${queryPort}`)} in its query string: a port is from 1 to 65535` });
+  const queryPorts = URL.canParse(v) ? new URL(v).searchParams.getAll('port') : [];
+  const badQueryPort = queryPorts.find((port) => !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65_535));
+  if (badQueryPort !== undefined) {
+    ctx.addIssue({ code: 'custom', message: `has ${quoted(`port=${badQueryPort}`)} in its query string: a port is from 1 to 65535` });
     return;
   }
   // A Postgres URL has no fragment, so a # can only be a password character, which cuts the URL

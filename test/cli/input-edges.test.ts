@@ -8,7 +8,7 @@ const ZENDESK = { ZENDESK_BASE_URL: 'http://127.0.0.1:2', ZENDESK_EMAIL: 'agent@
 describe('DATABASE_URL', () => {
   // In a real process: the failure it stands for left a promise that never settled, and Node
   // exited 13 after about 11 s with no convlog line at all.
-  it.each(['99999', 'abc', ''])('a ?port=%s in its query string is one line, exit 2, as a bad port before the path is', async (port) => {
+  it.each(['99999', 'abc', '', '5432&port=abc'])('a ?port=%s in its query string is one line, exit 2, as a bad port before the path is', async (port) => {
     const admin = new URL(inject('pgAdminUrl'));
     const url = `postgres://${admin.username}@${admin.hostname}:${admin.port}/postgres?port=${port}`;
     const result = await runProgram(['status'], { env: { DATABASE_URL: url }, timeoutMs: 40_000 });
@@ -35,6 +35,9 @@ it('--verbose, listed among the global options, is taken before the command too'
   const result = await runCli(['--verbose', 'grant-readonly', '--print']);
   expect(result.code, result.stderr).toBe(0);
   expect(result.stdout).toMatch(/GRANT/i);
+  const helpOfSync = await runCli(['--verbose', 'help', 'sync']);
+  expect(helpOfSync.code).toBe(0);
+  expect(helpOfSync.stdout).toMatch(/^usage: convlog sync /);
 });
 
 it('a bad CONVLOG_HEALTH_PORT is reported with the other bad variables, in one line', async () => {
