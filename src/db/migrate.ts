@@ -10,11 +10,14 @@ import type { Logger } from '../log.ts';
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url));
 // Any constant works; it only has to be the same in every convlog process.
-const MIGRATION_LOCK = 7_204_315_001;
+export const MIGRATION_LOCK = 7_204_315_001;
 
-export async function migrateDatabase(pool: pg.Pool, log: Logger): Promise<{ applied: number }> {
+// How long a migration waits on a lock before saying who holds it, and again each time after.
+const LOCK_WAIT_WARN_MS = 10_000;
+
+export async function migrateDatabase(pool: pg.Pool, log: Logger, options: { lockWaitWarnMs?: number } = {}): Promise<{ applied: number }> {
   try {
-    return await migrateUnderLock(pool, log);
+    return await migrateUnderLock(pool, log, options.lockWaitWarnMs ?? LOCK_WAIT_WARN_MS);
   } catch (error) {
     throw withoutPermission(error) ?? error;
   }
@@ -34,16 +37,24 @@ function withoutPermission(error: unknown): ConfigError | undefined {
   );
 }
 
-async function migrateUnderLock(pool: pg.Pool, log: Logger): Promise<{ applied: number }> {
+async function migrateUnderLock(pool: pg.Pool, log: Logger, lockWaitWarnMs: number): Promise<{ applied: number }> {
   const client = await pool.connect();
   try {
-    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    await refuseNewerSchema(client);
-    const before = await appliedCount(client);
+    // A migration that changes a table or view waits for every session using it: a BI tool's
+    // session left idle in a transaction holds it for good, and the command would wait without a
+    // word. So does another convlog process's migration (the advisory lock).
+    const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+    const unwatch = watchLockWaits(pool, rows[0].pid, log, lockWaitWarnMs);
+    let before: number;
     try {
-      await migrate(drizzle(client), { migrationsFolder: MIGRATIONS_FOLDER });
-    } catch (error) {
-      throw migrationFailure(error);
+      await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      await refuseNewerSchema(client);
+      before = await appliedCount(client);
+      await migrate(drizzle(client), { migrationsFolder: MIGRATIONS_FOLDER }).catch((error: unknown) => {
+        throw migrationFailure(error);
+      });
+    } finally {
+      unwatch();
     }
     const applied = (await appliedCount(client)) - before;
     if (applied > 0) log.info({ applied }, 'database migrated');
@@ -101,4 +112,35 @@ async function refuseNewerSchema(client: pg.PoolClient): Promise<void> {
       `the database was migrated by a newer convlog than this one (whose last migration is ${last.tag}): run the newer release, whose schema this one does not know`,
     );
   }
+}
+
+/** Every `everyMs` while the migrating session waits on a lock: one line naming the sessions holding it. */
+function watchLockWaits(pool: pg.Pool, migratingPid: number, log: Logger, everyMs: number): () => void {
+  const look = async () => {
+    // A connection of its own: the command's pool may have no other (db-server opens one).
+    const client = new pg.Client(pool.options as pg.ClientConfig);
+    try {
+      await client.connect();
+      const { rows } = await client.query<{ pid: number; user: string; app: string; state: string; seconds: number; advisory: boolean }>(
+        `select pid, usename as user, application_name as app, state, extract(epoch from now() - coalesce(xact_start, query_start))::int as seconds,
+                (select wait_event = 'advisory' from pg_stat_activity where pid = $1) as advisory
+           from pg_stat_activity where pid = any(pg_blocking_pids($1)) order by pid`,
+        [migratingPid],
+      );
+      if (rows.length === 0) return;
+      const who = rows.map((r) => `pid ${r.pid} (user ${r.user}${r.app ? `, ${r.app}` : ''}, ${r.state} for ${r.seconds} s)`).join(', ');
+      const blockers = rows.map(({ advisory: _, ...row }) => row);
+      if (rows[0].advisory) {
+        log.warn({ blockers }, `waiting for another convlog process to finish migrating the database (its session: ${who})`);
+      } else {
+        log.warn({ blockers }, `migrating waits for a lock held by ${who}: end that session (pg_terminate_backend(pid)) or its transaction, and the migration goes on`);
+      }
+    } catch {
+      // Only a report: the migration goes on either way.
+    } finally {
+      await client.end().catch(() => {});
+    }
+  };
+  const timer = setInterval(() => void look(), everyMs);
+  return () => clearInterval(timer);
 }
