@@ -12,6 +12,15 @@ export async function liveJobs(pool: pg.Pool, queue = SYNC_QUEUE): Promise<numbe
   return rows[0].n;
 }
 
+/** Whether the ticket has a sync job waiting, waiting to retry, or running. */
+export async function hasLiveSyncJob(pool: pg.Pool, ticketId: number): Promise<boolean> {
+  const { rows } = await pool.query<{ live: boolean }>(
+    `select exists (select 1 from ${BOSS_SCHEMA}.job where name = $1 and singleton_key = $2 and state in ('created', 'retry', 'active')) as live`,
+    [SYNC_QUEUE, String(ticketId)],
+  );
+  return rows[0].live;
+}
+
 /** Jobs of `queue` waiting to be taken or retried (none running). */
 export async function waitingJobs(pool: pg.Pool, queue: string): Promise<number> {
   const { rows } = await pool.query<{ n: number }>(

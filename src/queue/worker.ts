@@ -10,7 +10,7 @@ import { syncTicket, type SyncDeps, type SyncResult } from '../sync/sync-ticket.
 import { asZendeskUnreachable, checkCredentials } from '../zendesk/credentials.ts';
 import { zendeskHttpInfo } from '../zendesk/http.ts';
 import { enqueueTickets } from './enqueue.ts';
-import { holdJob, liveJobs, waitingJobs } from './queue-stats.ts';
+import { hasLiveSyncJob, holdJob, liveJobs, waitingJobs } from './queue-stats.ts';
 import { createSyncLog, type SyncLogOptions } from './sync-log.ts';
 import { createZendeskGate } from './zendesk-gate.ts';
 import { pause } from '../timing.ts';
@@ -239,7 +239,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
       DEAD_LETTER_QUEUE,
       { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: 2 },
       async ([job]: JobWithMetadata<SyncJobData>[]) => {
-        const failed = await recordAbandoned(deps, job);
+        const failed = await recordAbandoned(deps, pool, job);
         if (failed === undefined) return;
         summary.failed += 1;
         options.onFailure?.(job.data.ticketId, failed, true);
@@ -292,12 +292,16 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   return summary;
 }
 
-/** Records a dead-lettered sync as failed (unless a later run settled the ticket); returns the reason. */
-async function recordAbandoned(deps: SyncDeps, job: JobWithMetadata<SyncJobData>): Promise<string | undefined> {
+/**
+ * Records a dead-lettered sync as failed, unless a later run settled the ticket or a new job of it
+ * waits (a webhook queued it again once the old job had failed); returns the reason.
+ */
+async function recordAbandoned(deps: SyncDeps, pool: pg.Pool, job: JobWithMetadata<SyncJobData>): Promise<string | undefined> {
   const ticketId = job.data?.ticketId;
   if (!Number.isSafeInteger(ticketId)) return undefined;
   const [state] = await ticketStates(deps.db, [ticketId]);
   if (state && state.status !== 'queued' && state.status !== 'syncing') return undefined;
+  if (await hasLiveSyncJob(pool, ticketId)) return undefined;
   const output = job.sourceOutput as { value?: { message?: unknown }; message?: unknown } | null;
   const last = String(output?.value?.message ?? output?.message ?? 'unknown');
   const attempts = attemptsOf({ retryCount: job.sourceRetryCount ?? 0, retryLimit: 0, data: job.data }).attempt;

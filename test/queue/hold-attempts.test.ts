@@ -48,3 +48,28 @@ it('a dead-lettered ticket that was held before is reported with its real number
   expect(rows[0].status).toBe('failed');
   expect(rows[0].last_error).toMatch(/gave up after 9 attempts/);
 });
+
+it('a dead-lettered ticket queued again meanwhile (a new job waits) is not marked failed', { timeout: 120_000 }, async () => {
+  fixture = await createFixtureWithBoss({ tickets: 1 });
+  const { pool, db } = fixture.database;
+  const boss = fixture.boss;
+  await enqueueTickets(boss, db, [1]);
+  for (;;) {
+    await pool.query(`update pgboss.job set start_after = now() where name = $1 and state in ('created', 'retry')`, [SYNC_QUEUE]);
+    const [job] = await boss.fetch<{ ticketId: number }>(SYNC_QUEUE, { includeMetadata: true });
+    if (!job) break;
+    await boss.fail(SYNC_QUEUE, { id: job.id, retryCount: job.retryCount }, { message: 'heartbeat lost' });
+  }
+  // A webhook queues the ticket again; its job waits a few seconds, so the dead letter comes first.
+  expect((await enqueueTickets(boss, db, [1])).queued).toBe(1);
+  await pool.query(`update pgboss.job set start_after = now() + interval '3 seconds' where name = $1 and state = 'created'`, [SYNC_QUEUE]);
+
+  const failures: number[] = [];
+  const summary = await runWorker(boss, pool, fixture.deps, {
+    concurrency: 1, signal: new AbortController().signal, untilIdle: true, idleCheckMs: 250, onFailure: (ticketId) => void failures.push(ticketId),
+  });
+  expect(failures).toEqual([]);
+  expect(summary).toMatchObject({ synced: 1, failed: 0 });
+  const { rows } = await pool.query(`select status from zendesk.ticket_sync where ticket_id = 1`);
+  expect(rows[0].status).toBe('synced');
+});
