@@ -198,6 +198,9 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
       if (outcome.requeue) requeue.push(ticketId);
       // pg-boss retries what is thrown back to it; any other job ends here, its reason in ticket_sync.
       if (outcome.job === 'retry') throw error;
+      // A change announced during the run (a webhook) asks for another one all the same: it may
+      // be what this one failed on, and nothing else would queue the ticket before a backfill.
+      if (final) await afterRun(job, log);
       return;
     }
     await afterRun(job, log);
