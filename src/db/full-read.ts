@@ -3,7 +3,7 @@
 // longer listed. What the read saw is collected as it goes (the ticket's reference strings and
 // file ids: small next to its events) and the rest is removed, or marked under
 // CONVLOG_ON_DELETE=keep, when it ends.
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from './connection.ts';
 import { removeUnusedAuthors, type OnDelete } from './purge.ts';
 import { notAmong, type Executor } from './sql-values.ts';
@@ -57,8 +57,7 @@ export async function storedLog(db: Db, ticketId: number, pageSize: number): Pro
 export async function ticketsDueForFullRead(db: Db, olderThanDays: number, limit: number, pageSize = MAX_PAGE_SIZE): Promise<DueTicket[]> {
   const { rows } = await db.execute<{ ticket_id: string; requests: number }>(sql`
     select ticket_id, events_synced / ${pageSize} + 1 as requests from zendesk.ticket_sync
-     where status = 'synced' and events_synced >= ${pageSize}
-       and (last_full_read_at is null or last_full_read_at < now() - make_interval(days => ${olderThanDays}))
+     where ${dueForFullRead(olderThanDays, pageSize)}
      order by last_full_read_at nulls first, ticket_id
      limit ${limit}`);
   return rows.map((r) => ({ ticketId: Number(r.ticket_id), requests: Number(r.requests) }));
@@ -73,10 +72,14 @@ export interface DueTicket {
 /** How many tickets are overdue for a full read (for `convlog status`). */
 export async function fullReadsOverdue(db: Db, olderThanDays: number, pageSize = MAX_PAGE_SIZE): Promise<number> {
   const { rows } = await db.execute<{ n: number }>(sql`
-    select count(*)::int as n from zendesk.ticket_sync
-     where status = 'synced' and events_synced >= ${pageSize}
-       and (last_full_read_at is null or last_full_read_at < now() - make_interval(days => ${olderThanDays}))`);
+    select count(*)::int as n from zendesk.ticket_sync where ${dueForFullRead(olderThanDays, pageSize)}`);
   return rows[0].n;
+}
+
+/** The ticket_sync rows due for a full read: the one rule the sweep and `status` both count by. */
+function dueForFullRead(olderThanDays: number, pageSize: number): SQL {
+  return sql`status = 'synced' and events_synced >= ${pageSize}
+       and (last_full_read_at is null or last_full_read_at < now() - make_interval(days => ${olderThanDays}))`;
 }
 
 /** Removes (or marks) the ticket's rows a full read did not return. Run it in the transaction that ends the run. */
