@@ -45,18 +45,18 @@ async function migrateUnderLock(pool: pg.Pool, log: Logger, lockWaitWarnMs: numb
     // word. So does another convlog process's migration (the advisory lock).
     const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
     const unwatch = watchLockWaits(pool, rows[0].pid, log, lockWaitWarnMs);
-    let before: number;
+    let before: Recorded;
     try {
       await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
-      await refuseNewerSchema(client);
-      before = await appliedCount(client);
+      before = await recordedMigrations(client);
+      refuseNewerSchema(before.newest);
       await migrate(drizzle(client), { migrationsFolder: MIGRATIONS_FOLDER }).catch((error: unknown) => {
         throw migrationFailure(error);
       });
     } finally {
       unwatch();
     }
-    const applied = (await appliedCount(client)) - before;
+    const applied = (await recordedMigrations(client)).count - before.count;
     if (applied > 0) log.info({ applied }, 'database migrated');
     return { applied };
   } finally {
@@ -88,11 +88,21 @@ function migrationHolding(statement: string): string | undefined {
     .find((name) => fs.readFileSync(path.join(MIGRATIONS_FOLDER, name), 'utf8').includes(statement));
 }
 
-async function appliedCount(client: pg.PoolClient): Promise<number> {
+interface Recorded {
+  /** Migrations applied. */
+  count: number;
+  /** The `when` of the newest (0 before the first). */
+  newest: number;
+}
+
+/** What drizzle has recorded as applied. */
+async function recordedMigrations(client: pg.PoolClient): Promise<Recorded> {
   const exists = await client.query(`select to_regclass('drizzle.__drizzle_migrations') is not null as e`);
-  if (!exists.rows[0]?.e) return 0;
-  const { rows } = await client.query<{ n: string }>('select count(*) as n from drizzle.__drizzle_migrations');
-  return Number(rows[0]?.n ?? 0);
+  if (!exists.rows[0]?.e) return { count: 0, newest: 0 };
+  const { rows } = await client.query<{ n: string; newest: string | null }>(
+    'select count(*) as n, max(created_at)::text as newest from drizzle.__drizzle_migrations',
+  );
+  return { count: Number(rows[0]?.n ?? 0), newest: Number(rows[0]?.newest ?? 0) };
 }
 
 /**
@@ -100,14 +110,10 @@ async function appliedCount(client: pg.PoolClient): Promise<number> {
  * newer release migrated it applies nothing and this release would run on a schema it does not
  * know: its writes fail, or (a purge of an older release) leave rows the newer schema keeps.
  */
-async function refuseNewerSchema(client: pg.PoolClient): Promise<void> {
-  const exists = await client.query(`select to_regclass('drizzle.__drizzle_migrations') is not null as e`);
-  if (!exists.rows[0]?.e) return;
-  const { rows } = await client.query<{ newest: string | null }>('select max(created_at)::text as newest from drizzle.__drizzle_migrations');
-  const newest = Number(rows[0]?.newest ?? 0);
+function refuseNewerSchema(newestApplied: number): void {
   const journal = JSON.parse(fs.readFileSync(path.join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as { entries: { when: number; tag: string }[] };
   const last = journal.entries.at(-1);
-  if (last && newest > last.when) {
+  if (last && newestApplied > last.when) {
     throw new ConfigError(
       `the database was migrated by a newer convlog than this one (whose last migration is ${last.tag}): run the newer release, whose schema this one does not know`,
     );
