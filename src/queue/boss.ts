@@ -15,10 +15,9 @@ export interface SyncJobData {
   holds?: number;
 }
 
-/** A sync job's attempts, this one included, and its limit, leaving out the holds. */
-export function attemptsOf(job: { retryCount: number; retryLimit: number; data: SyncJobData }): { attempt: number; retryLimit: number } {
-  const holds = Number.isSafeInteger(job.data?.holds) ? (job.data.holds as number) : 0;
-  return { attempt: job.retryCount + 1 - holds, retryLimit: job.retryLimit - holds };
+/** How much of a sync job's retry_count and retry_limit its holds make up, not attempts. */
+export function holdsOf(data: SyncJobData | undefined): number {
+  return Number.isSafeInteger(data?.holds) ? (data!.holds as number) : 0;
 }
 
 /** Backfills (incremental export → ticket syncs), sent by `convlog schedule`'s pg-boss schedule. */

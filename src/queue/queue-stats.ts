@@ -3,11 +3,14 @@
 import type pg from 'pg';
 import { BOSS_SCHEMA, SYNC_QUEUE } from './boss.ts';
 
-/** Jobs that still need a worker: queued, waiting to retry, or running. */
-export async function liveJobs(pool: pg.Pool, queue = SYNC_QUEUE): Promise<number> {
+const LIVE = ['created', 'retry', 'active'];
+
+/** Jobs that still need a worker: queued, waiting to retry, or (unless `running` is false) running. */
+export async function liveJobs(pool: pg.Pool, queue = SYNC_QUEUE, options: { running?: boolean } = {}): Promise<number> {
+  const states = options.running === false ? LIVE.filter((state) => state !== 'active') : LIVE;
   const { rows } = await pool.query<{ n: number }>(
-    `select count(*)::int as n from ${BOSS_SCHEMA}.job where name = $1 and state in ('created', 'retry', 'active')`,
-    [queue],
+    `select count(*)::int as n from ${BOSS_SCHEMA}.job where name = $1 and state = any($2::${BOSS_SCHEMA}.job_state[])`,
+    [queue, states],
   );
   return rows[0].n;
 }
@@ -15,19 +18,10 @@ export async function liveJobs(pool: pg.Pool, queue = SYNC_QUEUE): Promise<numbe
 /** Whether the ticket has a sync job waiting, waiting to retry, or running. */
 export async function hasLiveSyncJob(pool: pg.Pool, ticketId: number): Promise<boolean> {
   const { rows } = await pool.query<{ live: boolean }>(
-    `select exists (select 1 from ${BOSS_SCHEMA}.job where name = $1 and singleton_key = $2 and state in ('created', 'retry', 'active')) as live`,
-    [SYNC_QUEUE, String(ticketId)],
+    `select exists (select 1 from ${BOSS_SCHEMA}.job where name = $1 and singleton_key = $2 and state = any($3::${BOSS_SCHEMA}.job_state[])) as live`,
+    [SYNC_QUEUE, String(ticketId), LIVE],
   );
   return rows[0].live;
-}
-
-/** Jobs of `queue` waiting to be taken or retried (none running). */
-export async function waitingJobs(pool: pg.Pool, queue: string): Promise<number> {
-  const { rows } = await pool.query<{ n: number }>(
-    `select count(*)::int as n from ${BOSS_SCHEMA}.job where name = $1 and state in ('created', 'retry')`,
-    [queue],
-  );
-  return rows[0].n;
 }
 
 export async function jobsByState(pool: pg.Pool, queue = SYNC_QUEUE): Promise<Record<string, number>> {
@@ -49,7 +43,7 @@ export async function jobsByState(pool: pg.Pool, queue = SYNC_QUEUE): Promise<Re
  * attempts left as they were: pg-boss's complete() after the handler, fenced to the old count,
  * then settles nothing, even when another worker has claimed the job again by then (it would
  * have completed that worker's run). The job's data counts the holds, so that attempts are told
- * without them (attemptsOf in src/queue/boss.ts). The price: pg-boss's backoff, which grows with retry_count,
+ * without them (holdsOf in src/queue/boss.ts). The price: pg-boss's backoff, which grows with retry_count,
  * waits longer (at most the queue's retryDelayMax) before a later retry of a job held before.
  * Its retention moves with its start, or maintenance would delete it as expired.
  */

@@ -10,12 +10,12 @@ import { syncTicket, type SyncDeps, type SyncResult } from '../sync/sync-ticket.
 import { asZendeskUnreachable, checkCredentials } from '../zendesk/credentials.ts';
 import { zendeskHttpInfo } from '../zendesk/http.ts';
 import { enqueueTickets } from './enqueue.ts';
-import { hasLiveSyncJob, holdJob, liveJobs, waitingJobs } from './queue-stats.ts';
+import { hasLiveSyncJob, holdJob, liveJobs } from './queue-stats.ts';
 import { createSyncLog, type SyncLogOptions } from './sync-log.ts';
 import { createZendeskGate } from './zendesk-gate.ts';
 import { pause } from '../timing.ts';
 import { counted } from '../ids.ts';
-import { attemptsOf, BACKFILL_QUEUE, DEAD_LETTER_QUEUE, SYNC_QUEUE, type SyncJobData } from './boss.ts';
+import { BACKFILL_QUEUE, DEAD_LETTER_QUEUE, SYNC_QUEUE, holdsOf, type SyncJobData } from './boss.ts';
 import type pg from 'pg';
 
 /**
@@ -154,7 +154,9 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
     } catch (thrown) {
       // A request that never reached a server says nothing about this ticket.
       const error = asZendeskUnreachable(thrown, origin, { timeouts: false }) ?? thrown;
-      const { attempt, retryLimit } = attemptsOf(job);
+      const holds = holdsOf(job.data);
+      const attempt = job.retryCount + 1 - holds;
+      const retryLimit = job.retryLimit - holds;
       const outcome = outcomeOf({ error, attempt, retryLimit, claimLost: job.signal.aborted });
       if (!outcome.ticket) {
         // The handler returns rather than throws: pg-boss's fail() and complete() are fenced to
@@ -260,7 +262,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
       !options.alsoBusy?.() &&
       (await liveJobs(pool)) === 0 &&
       (await liveJobs(pool, DEAD_LETTER_QUEUE)) === 0 &&
-      (await waitingJobs(pool, BACKFILL_QUEUE)) === 0;
+      (await liveJobs(pool, BACKFILL_QUEUE, { running: false })) === 0;
     const done = options.stopWhen ?? (options.untilIdle ? idle : undefined);
     if (!done) return;
     let idleChecks = 0;
@@ -307,7 +309,7 @@ async function recordAbandoned(deps: SyncDeps, pool: pg.Pool, job: JobWithMetada
   if (await hasLiveSyncJob(pool, ticketId)) return undefined;
   const output = job.sourceOutput as { value?: { message?: unknown }; message?: unknown } | null;
   const last = String(output?.value?.message ?? output?.message ?? 'unknown');
-  const attempts = attemptsOf({ retryCount: job.sourceRetryCount ?? 0, retryLimit: 0, data: job.data }).attempt;
+  const attempts = (job.sourceRetryCount ?? 0) + 1 - holdsOf(job.data);
   const reason =
     `gave up after ${counted(attempts, 'attempt')} that never finished (last: ${last}): the worker running it was killed or crashed, or lost Postgres, each time; ` +
     `the pages stored so far are kept; queue it again with "convlog enqueue ${ticketId}"`;
