@@ -79,7 +79,8 @@ export async function* pageConversationLog(
     const { meta, events } = fetched.body;
     const next = meta.after_cursor ?? null;
     if (cursor !== null) followed.add(cursor);
-    if (meta.has_more && (next === cursor || (next !== null && followed.has(next)))) {
+    // The request's own cursor is among them (has_more without a cursor is refused by the schema).
+    if (meta.has_more && next !== null && followed.has(next)) {
       const which = next === cursor ? 'the cursor of the request' : 'the cursor of an earlier page';
       throw new InvalidResponse(`meta.after_cursor repeats ${which} while meta.has_more is true`, {
         status: fetched.rateLimit.status,
