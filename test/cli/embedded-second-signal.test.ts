@@ -3,42 +3,22 @@
 // so unless the command's 'exit' hook stops it, it keeps running for good: every later command
 // finds its postmaster.pid, "shares" it and never stops it.
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../../src/db/embedded.ts';
 import { runProgram, startConvlog } from '../helpers/cli.ts';
+import { createEmbeddedCluster, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
 
-let dir: string;
-let dataDir: string;
-const pidFile = () => path.join(dataDir, 'pg', 'postmaster.pid');
-const postmasterPid = () => Number(fs.readFileSync(pidFile(), 'utf8').split('\n')[0]);
+let cluster: EmbeddedCluster;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Stops a server a failing run left behind, so the next case (and the machine) start clean. */
-async function stopOrphan(): Promise<void> {
-  try {
-    const pid = postmasterPid();
-    if (isAlive(pid)) process.kill(pid, 'SIGINT');
-    for (let i = 0; i < 50 && isAlive(pid); i++) await pause(100);
-  } catch {}
-}
-
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-second-signal-'));
-  fs.chmodSync(dir, 0o755); // the embedded Postgres runs as another user when tests run as root
-  dataDir = path.join(dir, 'data');
-  // Create the cluster once (initdb), so that the runs below only start it.
-  const first = await runProgram(['status'], { env: { CONVLOG_DATA_DIR: dataDir, DATABASE_URL: undefined }, timeoutMs: 120_000 });
-  expect(first.code, first.stderr).toBe(0);
-  expect(fs.existsSync(pidFile())).toBe(false);
+  // Created once (initdb), so that the runs below only start it.
+  cluster = await createEmbeddedCluster('convlog-second-signal-');
+  expect(cluster.postmaster()).toBeUndefined();
 }, 150_000);
 
-afterEach(stopOrphan);
-afterAll(async () => {
-  await stopOrphan();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => cluster.stopLeftOver());
+afterAll(() => cluster?.remove());
 
 describe('embedded Postgres and a second Ctrl-C', { timeout: 120_000 }, () => {
   // status starts it as every command does (src/db/embedded.ts); db-server as src/db/serve-embedded.ts.
@@ -47,9 +27,9 @@ describe('embedded Postgres and a second Ctrl-C', { timeout: 120_000 }, () => {
     ['status', 'SIGINT', 130],
     ['db-server', 'SIGTERM', 143],
   ] as const)('%s stops the embedded Postgres it was starting when a second %s exits at once', async (command, signal, code) => {
-    const proc = startConvlog([command], { env: { CONVLOG_DATA_DIR: dataDir, DATABASE_URL: undefined } });
+    const proc = startConvlog([command], { env: cluster.env });
     const started = Date.now();
-    while (!fs.existsSync(pidFile())) {
+    while (!fs.existsSync(cluster.pidFile)) {
       if (Date.now() - started > 60_000) throw new Error(`no postmaster.pid: ${proc.stderr()}`);
       await pause(2);
     }
@@ -61,7 +41,7 @@ describe('embedded Postgres and a second Ctrl-C', { timeout: 120_000 }, () => {
     expect(exit.code, proc.stderr()).toBe(code);
     // Give a stopping server time to go.
     await pause(3_000);
-    const pid = fs.existsSync(pidFile()) ? postmasterPid() : undefined;
+    const pid = cluster.postmaster();
     expect(pid !== undefined && isAlive(pid), `postmaster ${pid} still running after convlog exited`).toBe(false);
   });
 });
@@ -70,16 +50,16 @@ describe('a server left running by a command that was killed outright', { timeou
   // kill -9 runs no exit hook, and nothing can tell a server so left from one another convlog
   // process runs (stopping it could cut that process off): db-server says how to stop it.
   it('is shared by the next command, and db-server names its pid to stop it', async () => {
-    const killed = startConvlog(['db-server'], { env: { CONVLOG_DATA_DIR: dataDir, DATABASE_URL: undefined } });
+    const killed = startConvlog(['db-server'], { env: cluster.env });
     const started = Date.now();
     while (!/psql /.test(killed.stdout())) {
       if (Date.now() - started > 60_000) throw new Error(`db-server did not come up: ${killed.stderr()}`);
       await pause(50);
     }
-    const leftOver = postmasterPid();
+    const leftOver = cluster.postmaster()!;
     killed.kill('SIGKILL');
     await killed.exited;
-    const next = await runProgram(['db-server'], { env: { CONVLOG_DATA_DIR: dataDir, DATABASE_URL: undefined }, timeoutMs: 90_000 });
+    const next = await runProgram(['db-server'], { env: cluster.env, timeoutMs: 90_000 });
     expect(next.code, next.stderr).toBe(0);
     expect(next.stdout).toContain(`one killed outright leaves it running: then stop it with kill ${leftOver}`);
     expect(isAlive(leftOver)).toBe(true);

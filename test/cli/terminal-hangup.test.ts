@@ -4,22 +4,20 @@
 // the command keeps running, as its user asked.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { isAlive } from '../../src/db/embedded.ts';
-import { BIN, cleanEnv, runProgram } from '../helpers/cli.ts';
+import { BIN, cleanEnv } from '../helpers/cli.ts';
+import { createEmbeddedCluster, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
 
 const EXIT_RECORDER = fileURLToPath(new URL('../helpers/exit-recorder.mjs', import.meta.url));
 
-let dir: string;
-let dataDir: string;
+let cluster: EmbeddedCluster;
 const children: ChildProcess[] = [];
-const pidFile = () => path.join(dataDir, 'pg', 'postmaster.pid');
-const postmaster = () => (fs.existsSync(pidFile()) ? Number(fs.readFileSync(pidFile(), 'utf8').split('\n')[0]) : undefined);
+const postmaster = () => cluster.postmaster();
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const env = () => cleanEnv({ CONVLOG_DATA_DIR: dataDir, DATABASE_URL: undefined });
+const env = () => cleanEnv(cluster.env);
 
 async function until(check: () => boolean, what: string, ms = 60_000): Promise<void> {
   const started = Date.now();
@@ -43,24 +41,16 @@ const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.ex
 
 async function stopLeftovers(): Promise<void> {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  const pid = postmaster();
-  if (pid && isAlive(pid)) {
-    process.kill(pid, 'SIGINT');
-    await until(() => !isAlive(pid), 'the left-over postmaster to stop', 10_000).catch(() => {});
-  }
+  await cluster.stopLeftOver();
 }
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-hangup-'));
-  fs.chmodSync(dir, 0o755); // the embedded Postgres runs as another user when tests run as root
-  dataDir = path.join(dir, 'data');
-  const first = await runProgram(['status'], { env: { CONVLOG_DATA_DIR: dataDir, DATABASE_URL: undefined }, timeoutMs: 120_000 });
-  expect(first.code, first.stderr).toBe(0);
+  cluster = await createEmbeddedCluster('convlog-hangup-');
 }, 150_000);
 afterEach(stopLeftovers);
 afterAll(async () => {
   await stopLeftovers();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  await cluster?.remove();
 });
 
 it('in a terminal, a hangup stops db-server and the embedded Postgres it started', { timeout: 90_000 }, async () => {
@@ -83,8 +73,8 @@ it('in a terminal, a hangup stops db-server and the embedded Postgres it started
 });
 
 it('a terminal that really closes (its pty hung up before the SIGHUP) stops db-server gracefully, not by an uncaught EIO', { timeout: 90_000 }, async () => {
-  const record = path.join(dir, 'exit-record.txt');
-  const recorded = cleanEnv({ CONVLOG_DATA_DIR: dataDir, DATABASE_URL: undefined, EXIT_RECORD: record, NODE_OPTIONS: `--import ${EXIT_RECORDER}` });
+  const record = path.join(cluster.dataDir, '..', 'exit-record.txt');
+  const recorded = cleanEnv({ ...cluster.env, EXIT_RECORD: record, NODE_OPTIONS: `--import ${EXIT_RECORDER}` });
   const term = spawn('script', ['-qec', `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} db-server`, '/dev/null'], { env: recorded, stdio: 'pipe' });
   children.push(term);
   let output = '';
