@@ -26,6 +26,8 @@ export interface PendingComment {
  * Records comments in one statement. A comment already pending (Zendesk sent the same comment
  * in two events, or a delivery retried after a failed enqueue) keeps its first row: its
  * received_at must stay the earliest, so that the first sync that started after it clears it.
+ * A comment written no later than a redaction already recorded for its ticket (recordRedactions)
+ * is left out: it may be the text redacted.
  */
 export async function addPendingComments(db: Executor, comments: readonly PendingComment[]): Promise<number> {
   if (comments.length === 0) return 0;
@@ -37,6 +39,8 @@ export async function addPendingComments(db: Executor, comments: readonly Pendin
     select "ticketId", "commentId", body, "isPublic", "authorZendeskId", "authorName", "authorIsStaff", "writtenAt", "webhookEventId", raw
       from jsonb_to_recordset(${rows}::jsonb) as r("ticketId" bigint, "commentId" text, body text, "isPublic" boolean, "authorZendeskId" bigint,
            "authorName" text, "authorIsStaff" boolean, "writtenAt" timestamptz, "webhookEventId" text, raw jsonb)
+     where not exists (
+       select 1 from zendesk.ticket_sync s where s.ticket_id = r."ticketId" and s.redacted_at >= r."writtenAt")
     on conflict (ticket_id, comment_id) do nothing`);
   return result.rowCount ?? 0;
 }
@@ -124,6 +128,22 @@ export async function awaitsUnreadComment(db: Executor, ticketId: number): Promi
          and (t.last_full_read_at is null or p.received_at >= t.last_full_read_at)
          and not ${storedAsEvent}) as unread`);
   return rows[0]?.unread === true;
+}
+
+/**
+ * Remembers, per ticket, the latest redaction (or comment made private) a webhook told of, by the
+ * webhook's time (Zendesk's clock, as a comment's written_at), or now when it gave none. Only
+ * tickets with a status row: the enqueue that precedes this call makes one.
+ */
+export async function recordRedactions(db: Executor, redactions: readonly { ticketId: number; at: string | null }[]): Promise<void> {
+  if (redactions.length === 0) return;
+  await db.execute(sql`
+    update zendesk.ticket_sync s
+       set redacted_at = greatest(s.redacted_at, coalesce(r.at, now())), updated_at = now()
+      from (select "ticketId" as ticket_id, max(at) as at
+              from jsonb_to_recordset(${JSON.stringify(redactions)}::jsonb) as x("ticketId" bigint, at timestamptz)
+             group by "ticketId") r
+     where s.ticket_id = r.ticket_id`);
 }
 
 /** Deletes every pending comment of the tickets (a purge: nothing of theirs may stay). */

@@ -9,7 +9,7 @@
 // nothing (a ticket never has two jobs) and finds its pending comment already written.
 import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/connection.ts';
-import { addPendingCommentsSkippingRefused, removePendingComments, type PendingComment } from '../db/pending-comments.ts';
+import { addPendingCommentsSkippingRefused, recordRedactions, removePendingComments, type PendingComment } from '../db/pending-comments.ts';
 import { reportPermanentDeletion } from '../db/purge.ts';
 import type { ReplayStore } from '../db/webhook-deliveries.ts';
 import type { Logger } from '../log.ts';
@@ -22,6 +22,11 @@ export interface Delivery {
   key: string;
   ticketId: number;
   full: boolean;
+  /**
+   * A redaction (or a comment made private): when, as the webhook says (null: it did not say, so
+   * now). Set with `full`.
+   */
+  redactedAt?: string | null;
   /** A permanently_deleted event: the 404 of the sync it queues erases the rows under keep too. */
   permanentlyDeleted?: boolean;
   /** The comment a comment_added event carried, recorded as pending; with the event's id. */
@@ -102,6 +107,10 @@ export function createIntake(boss: PgBoss, db: Db, deliveries: ReplayStore, opti
       const ids = fresh.filter((w) => w.delivery.full === full).map((w) => w.delivery.ticketId);
       if (ids.length > 0) await enqueueTickets(boss, db, ids, { full, priority: WEBHOOK_PRIORITY });
     }
+    // After the enqueue, which made the tickets' status rows: a comment_added that arrives later
+    // for a comment written before the redaction (Zendesk keeps no order, and retries a refused
+    // delivery later) may carry the very text redacted, and is not recorded as pending.
+    await recordRedactions(db, fresh.flatMap(({ delivery: d }) => (d.redactedAt === undefined ? [] : [{ ticketId: d.ticketId, at: d.redactedAt }])));
     await deliveries.remember(fresh.map((w) => w.delivery));
     for (const item of batch) item.resolve(first.get(item.delivery.key) === item && !seen.has(item.delivery.key) ? 'queued' : 'replay');
   };

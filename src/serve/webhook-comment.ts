@@ -46,7 +46,7 @@ function idText(value: unknown): string | undefined {
 }
 
 /** The webhook's `time` as ISO 8601, or undefined when it is not a date a comment can have. */
-function isoTime(value: unknown): string | undefined {
+export function isoTime(value: unknown): string | undefined {
   // Date.parse reads almost anything ("1" is 2001); Zendesk's times are ISO 8601.
   if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value)) return undefined;
   const ms = Date.parse(value);

@@ -1,15 +1,18 @@
 // What a webhook asks convlog to do: a pure function of its parsed body, so every event type
 // is decided here and tested without a server.
 import { isRecord } from '../sync/fields.ts';
-import { commentOfEvent, type WebhookComment } from './webhook-comment.ts';
+import { commentOfEvent, isoTime, type WebhookComment } from './webhook-comment.ts';
 
 export type { WebhookComment };
 
 export type WebhookAction =
   /** `comment`: the comment a comment_added event carries, shown as pending until the sync stores it. */
   | { kind: 'sync'; ticketId: number; eventId?: string; type: string; comment?: WebhookComment }
-  /** The ticket's existing events changed (a redaction): re-read it from the first event. */
-  | { kind: 'full'; ticketId: number; eventId?: string; type: string }
+  /**
+   * The ticket's existing events changed (a redaction): re-read it from the first event. `at`: the
+   * webhook's `time`, when it has a usable one.
+   */
+  | { kind: 'full'; ticketId: number; eventId?: string; type: string; at?: string }
   /**
    * The ticket was deleted in Zendesk: synced, whose 404 the deletion handling takes. `permanently`:
    * erased for good (permanently_deleted), which that 404 alone could not tell from the bin.
@@ -63,7 +66,10 @@ export function webhookAction(body: unknown): WebhookReading {
   const eventId = type !== undefined && typeof payload.id === 'string' && payload.id.trim() !== '' ? payload.id.trim() : undefined;
   const event = type?.slice(TICKET_EVENT_PREFIX.length) ?? '';
   const base = { ticketId, type: type ?? TRIGGER_TYPE, ...(eventId ? { eventId } : {}) };
-  if (FULL_REREAD.has(event)) return { kind: 'full', ...base };
+  if (FULL_REREAD.has(event)) {
+    const at = isoTime(payload.time);
+    return { kind: 'full', ...base, ...(at ? { at } : {}) };
+  }
   if (DELETED.has(event)) return { kind: 'deleted', ...base, ...(event === PERMANENTLY_DELETED ? { permanently: true as const } : {}) };
   // A malformed comment is no reason to refuse the webhook: the ticket is synced all the same.
   const comment = event === COMMENT_ADDED ? commentOfEvent(payload) : undefined;

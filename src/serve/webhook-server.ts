@@ -138,6 +138,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
         key,
         ticketId: action.ticketId,
         full: action.kind === 'full',
+        ...(action.kind === 'full' ? { redactedAt: action.at ?? null } : {}),
         ...(permanentlyDeleted ? { permanentlyDeleted } : {}),
         ...(comment ? { comment, eventId: action.eventId } : {}),
       });

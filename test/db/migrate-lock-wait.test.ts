@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 it('names the session a migration waits for, and goes on once it ends', { timeout: 30_000 }, async () => {
-  // The newest migration (it restates ticket_conversations) is pending again.
+  // The newest migration (which can run twice) is pending again.
   await database.pool.query('delete from drizzle.__drizzle_migrations where created_at = (select max(created_at) from drizzle.__drizzle_migrations)');
   const analyst = new pg.Client({ connectionString: database.url, application_name: 'a BI tool' });
   await analyst.connect();

@@ -80,11 +80,14 @@ describe('webhook intake', () => {
     const comment = { commentId: 'c-1', body: 'hello', isPublic: true, authorZendeskId: 5, authorName: 'Ana', authorIsStaff: false, writtenAt: '2026-11-30T12:00:00.000Z', raw: { id: 'c-1' } };
     const delivery = { key: 'event:e-98', eventId: 'e-98', ticketId: 98, full: false, comment };
     const pending = async () => (await f.database.pool.query(`select comment_id, webhook_event_id from zendesk.pending_comments where ticket_id = 98`)).rows;
-    await f.database.pool.query('alter table zendesk.ticket_sync rename to ticket_sync_away');
+    // The enqueue's write of the ticket's status fails; recording the comment reads that table.
+    await f.database.pool.query(`create function zendesk.refuse_writes() returns trigger language plpgsql as $$ begin raise exception 'refused'; end $$`);
+    await f.database.pool.query('create trigger refuse before insert or update on zendesk.ticket_sync execute function zendesk.refuse_writes()');
     try {
       await expect(intake.submit(delivery)).rejects.toThrow();
     } finally {
-      await f.database.pool.query('alter table zendesk.ticket_sync_away rename to ticket_sync');
+      await f.database.pool.query('drop trigger refuse on zendesk.ticket_sync');
+      await f.database.pool.query('drop function zendesk.refuse_writes()');
     }
     // Zendesk has the comment: showing it is right, and the ticket's next sync clears it.
     expect(await pending()).toEqual([{ comment_id: 'c-1', webhook_event_id: 'e-98' }]);

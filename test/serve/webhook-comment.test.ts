@@ -97,7 +97,10 @@ describe('webhookAction reads the comment of a comment_added event', () => {
       ticketId: 123,
       eventId: 'evt-9',
       type: 'zen:event-type:ticket.comment_redacted',
+      // When: a comment_added for a comment written up to then may carry the text redacted.
+      at: '2026-11-30T12:00:01.000Z',
     });
+    expect(webhookAction({ ...commentAdded(COMMENT), type: 'zen:event-type:ticket.comment_redacted', time: 'soon' })).not.toHaveProperty('at');
     expect(webhookAction({ ticket_id: '123', event: { comment: COMMENT }, time: '2026-11-30T12:00:01Z' })).toEqual({ kind: 'sync', ticketId: 123, type: 'trigger' });
   });
 });

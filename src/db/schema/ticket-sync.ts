@@ -36,6 +36,8 @@ export const ticketSync = zendesk.table(
     deletedHow: text('deleted_how').$type<DeletedHow>(),
     // A permanently_deleted webhook named the ticket: the 404 its sync meets erases, not marks.
     permanentDeletionReportedAt: tstz('permanent_deletion_reported_at'),
+    // A comment_added webhook for a comment written by then may carry the text redacted (src/serve/intake.ts).
+    redactedAt: tstz('redacted_at'),
     /** The last run that read the whole log from its first event (and so removed what vanished). */
     lastFullReadAt: tstz('last_full_read_at'),
     // Asked to sync again while a run was going (src/db/ticket-status.ts, requestSyncAgain).
