@@ -21,6 +21,11 @@ export interface PurgeOptions {
   how: DeletedHow;
   /** purge (the default) removes the rows; keep marks them deleted. */
   mode?: OnDelete;
+  /**
+   * People (author keys) the tickets' rows named before the caller replaced them in the same
+   * transaction: an export's deleted state may name nobody, or other people, than the row did.
+   */
+  formerPeople?: readonly string[];
 }
 
 export interface PurgeResult {
@@ -87,13 +92,22 @@ export async function purgeTicketsIn(
   const ids = idArray(unique);
   const removed: PurgeResult = { events: 0, attachments: 0, thumbnails: 0, authors: 0 };
 
+  // The people the rows name, then the ticket rows, then ticket_sync, in the order an export
+  // page's statement takes them: a page listing a ticket whose 404 was being purged deadlocked
+  // with the purge, which took them the other way round.
+  const people = [...new Set([...(await authorsOfTickets(tx, ids)), ...(options.formerPeople ?? [])])].sort();
+  await tx.execute(sql`select from zendesk.authors where author_key = any(${asArray(people, 'text')}) order by author_key for update`);
+  await tx.execute(sql`select from zendesk.tickets where id = any(${ids}) order by id for update`);
   // The row locks make a worker's startRun wait for this transaction, so no run starts in between.
   const { rows: known } = await tx.execute<{ ticket_id: string; status: string; tombstone: boolean; reported: boolean }>(sql`
     select ticket_id, status, deleted_at is not null as tombstone, permanent_deletion_reported_at is not null as reported
       from zendesk.ticket_sync where ticket_id = any(${ids}) order by ticket_id for update`);
   const active = known.filter((r) => r.status === 'queued' || r.status === 'syncing').map((r) => Number(r.ticket_id));
   if (options.refuseActive && active.length > 0) return { removed, refused: active, held: [], permanent: [] };
-  const held = await ticketsHoldingRows(tx, ids);
+  const holding = await ticketsHoldingRows(tx, ids);
+  const held = holding.map((r) => r.id);
+  // A ticket row alone says nothing of the conversation: an export page may have written it just now.
+  const conversationHeld = new Set(holding.filter((r) => r.conversation).map((r) => r.id));
   // An id convlog never heard of (no ticket_sync row, no row) gets no tombstone: it would record
   // a removal that never happened, and would not keep a later sync from storing the ticket. Nor
   // is an erasure request that found nothing written over a tombstone already there: it would
@@ -108,21 +122,26 @@ export async function purgeTicketsIn(
     { how: '404: permanently deleted' as const, ids: unique.filter((id) => reported.has(id)) },
   ].filter((group) => group.ids.length > 0);
   const modeOf = (how: DeletedHow): OnDelete => (PERMANENT.has(how) ? 'purge' : (options.mode ?? 'purge'));
-  for (const group of groups) add(removed, await removeRows(tx, idArray(group.ids), modeOf(group.how)));
+  for (const group of groups) add(removed, await removeRows(tx, idArray(group.ids), modeOf(group.how), people));
   // Under keep too: a pending comment has no deleted_at to mark, and the timeline would show it.
   await removePendingComments(tx, unique);
   await refreshTicketAnalytics(tx, unique);
   for (const group of groups) {
     const mode = modeOf(group.how);
     const outcome = group.how === 'purge command' ? '' : OUTCOME[PERMANENT.has(group.how) ? 'permanent' : mode];
-    await tombstone(tx, group.ids.filter((id) => heard.has(id)), group.how, REASONS[group.how] + outcome, mode === 'purge');
+    // Conversation rows this call removed make the tombstone's account of them (and of how) the true one.
+    const removedNow = mode === 'purge' ? group.ids.filter((id) => conversationHeld.has(id)) : [];
+    await tombstone(tx, group.ids.filter((id) => heard.has(id)), group.how, REASONS[group.how] + outcome, removedNow);
   }
   const permanent = groups.filter((group) => PERMANENT.has(group.how)).flatMap((group) => group.ids);
   return { removed, refused: [], held, permanent };
 }
 
-/** Removes the tickets' events, files, ticket rows and the authors only they named; or, under keep, marks the events and files. */
-async function removeRows(tx: Db, ids: SQL, mode: OnDelete): Promise<PurgeResult> {
+/**
+ * Removes the tickets' events, files, ticket rows and, of `people`, the authors nothing else
+ * names any more; or, under keep, marks the events and files.
+ */
+async function removeRows(tx: Db, ids: SQL, mode: OnDelete, people: readonly string[]): Promise<PurgeResult> {
   if (mode === 'keep') {
     return {
       thumbnails: await affected(tx, sql`update zendesk.attachment_thumbnails set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}) and deleted_at is null`),
@@ -131,12 +150,11 @@ async function removeRows(tx: Db, ids: SQL, mode: OnDelete): Promise<PurgeResult
       authors: 0,
     };
   }
-  const authors = await authorsOfTickets(tx, ids);
   const thumbnails = await affected(tx, sql`delete from zendesk.attachment_thumbnails where ticket_id = any(${ids})`);
   const attachments = await affected(tx, sql`delete from zendesk.attachments where ticket_id = any(${ids})`);
   const events = await affected(tx, sql`delete from zendesk.conversation_events where ticket_id = any(${ids})`);
   await tx.execute(sql`delete from zendesk.tickets where id = any(${ids})`);
-  return { thumbnails, attachments, events, authors: await removeUnusedAuthors(tx, authors) };
+  return { thumbnails, attachments, events, authors: await removeUnusedAuthors(tx, people) };
 }
 
 function add(total: PurgeResult, part: PurgeResult): void {
@@ -149,18 +167,38 @@ function add(total: PurgeResult, part: PurgeResult): void {
 /**
  * not_found, the status a 404 always had: a tombstone is a ticket convlog holds nothing current
  * of. The cursor goes, so a ticket that comes back (undeleted) is read again from its first
- * event. Rows removed (`removed`) settle a permanently_deleted webhook's report; rows only
- * marked leave it for the 404 its sync is still to meet.
+ * event.
+ *
+ * A tombstone already there tells how and when the deletion was first learned, and a later
+ * account of the same deletion (a webhook's job meeting the 404 after the export's purge, a
+ * backfill reading the deletion again) keeps it; only rows removed now (`removedNow`) or an
+ * erasure learned after a move to the bin rewrite it.
+ *
+ * An erasure notes itself as a permanently_deleted webhook would: a run that began before it and
+ * ends synced (its last page stored after the purge) keeps the note (finishRun), so the 404 of
+ * the ticket's next run erases its rows again whatever CONVLOG_ON_DELETE says. Other rows removed
+ * settle the note; rows only marked leave it for the 404 its sync is still to meet.
  */
-async function tombstone(tx: Db, ticketIds: number[], how: DeletedHow, reason: string, removed: boolean): Promise<void> {
+async function tombstone(tx: Db, ticketIds: number[], how: DeletedHow, reason: string, removedNow: readonly number[]): Promise<void> {
   if (ticketIds.length === 0) return;
+  const permanent = PERMANENT.has(how);
+  const permanentHows = asArray([...PERMANENT], 'text');
+  const rewrite = sql`(s.deleted_at is null or s.ticket_id = any(${idArray(removedNow)})
+    or (${permanent} and coalesce(s.deleted_how, '') <> all(${permanentHows})))`;
+  const removed = idArray(removedNow);
   await tx.execute(sql`
-    insert into zendesk.ticket_sync as s (ticket_id, status, deleted_at, deleted_how, last_error, last_error_at, last_synced_at)
-    select id, 'not_found', now(), ${how}, ${reason}, now(), now() from unnest(${idArray(ticketIds)}) as id
+    insert into zendesk.ticket_sync as s (ticket_id, status, deleted_at, deleted_how, last_error, last_error_at, last_synced_at, permanent_deletion_reported_at)
+    select id, 'not_found', now(), ${how}, ${reason}, now(), now(), case when ${permanent} then now() end from unnest(${idArray(ticketIds)}) as id
     on conflict (ticket_id) do update set
-      status = 'not_found', deleted_at = now(), deleted_how = excluded.deleted_how, after_cursor = null,
-      events_synced = 0, last_error = excluded.last_error, last_error_at = now(), last_synced_at = now(), updated_at = now(),
-      permanent_deletion_reported_at = case when ${removed} then null else s.permanent_deletion_reported_at end`);
+      status = 'not_found', after_cursor = null, events_synced = 0, last_synced_at = now(), updated_at = now(),
+      deleted_at = case when ${rewrite} then now() else s.deleted_at end,
+      deleted_how = case when ${rewrite} then excluded.deleted_how else s.deleted_how end,
+      last_error = case when ${rewrite} then excluded.last_error else s.last_error end,
+      last_error_at = case when ${rewrite} then now() else s.last_error_at end,
+      permanent_deletion_reported_at = case
+        when ${permanent} then coalesce(s.permanent_deletion_reported_at, now())
+        when s.ticket_id = any(${removed}) then null
+        else s.permanent_deletion_reported_at end`);
 }
 
 /**
@@ -177,17 +215,23 @@ export async function reportPermanentDeletion(db: Db, ticketIds: readonly number
      where ticket_id = any(${idArray([...new Set(ticketIds)])})`);
 }
 
-/** Of the tickets, those with a row in a table of theirs other than ticket_sync. */
-async function ticketsHoldingRows(db: Executor, ids: SQL): Promise<number[]> {
-  const { rows } = await db.execute<{ id: string }>(sql`
-    select asked.id from unnest(${ids}) as asked(id)
-     where exists (select 1 from zendesk.conversation_events e where e.ticket_id = asked.id)
-        or exists (select 1 from zendesk.attachments a where a.ticket_id = asked.id)
-        or exists (select 1 from zendesk.attachment_thumbnails th where th.ticket_id = asked.id)
-        or exists (select 1 from zendesk.tickets t where t.id = asked.id)
-        or exists (select 1 from zendesk.pending_comments p where p.ticket_id = asked.id)
-     order by asked.id`);
-  return rows.map((r) => Number(r.id));
+/**
+ * Of the tickets, those with a row in a table of theirs other than ticket_sync; `conversation`:
+ * one of them is an event, a file or a pending comment, not only the ticket row.
+ */
+async function ticketsHoldingRows(db: Executor, ids: SQL): Promise<{ id: number; conversation: boolean }[]> {
+  const { rows } = await db.execute<{ id: string; conversation: boolean; ticket: boolean }>(sql`
+    select id, conversation, ticket from (
+      select asked.id,
+             exists (select 1 from zendesk.conversation_events e where e.ticket_id = asked.id)
+               or exists (select 1 from zendesk.attachments a where a.ticket_id = asked.id)
+               or exists (select 1 from zendesk.attachment_thumbnails th where th.ticket_id = asked.id)
+               or exists (select 1 from zendesk.pending_comments p where p.ticket_id = asked.id) as conversation,
+             exists (select 1 from zendesk.tickets t where t.id = asked.id) as ticket
+        from unnest(${ids}) as asked(id)) held
+     where conversation or ticket
+     order by id`);
+  return rows.map((r) => ({ id: Number(r.id), conversation: r.conversation }));
 }
 
 async function affected(db: Executor, statement: SQL): Promise<number> {

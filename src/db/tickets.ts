@@ -38,6 +38,11 @@ export interface StoredContext {
   deleted: number;
   /** Their ids: the deletions newer than anything stored, which the caller purges (or marks). */
   deletedIds: number[];
+  /**
+   * The people (author keys) their rows named as requester, submitter or assignee before this
+   * statement replaced them: a scrubbed state names nobody, and the purge must still find them.
+   */
+  formerPeople: string[];
 }
 
 /** The reason ticket_sync gives for a ticket an export or read by id reported deleted. */
@@ -130,6 +135,14 @@ function contextStatement(kind: 'byId' | 'export'): string {
   const byId = kind === 'byId';
   return `
 with ${byId ? PEOPLE_OF_DROPPED_TICKETS : ''}
+-- Read before the upsert below replaces the rows (every part of the statement sees the same snapshot).
+people_before (ticket_id, author_key) as (
+  select t.id, 'support:' || person
+    from zendesk.tickets t
+    join jsonb_to_recordset($2::jsonb) as r("id" bigint, "deleted" boolean) on r."id" = t.id and r."deleted"
+    cross join lateral unnest(array[t.requester_id, t.submitter_id, t.assignee_id]) as person
+   where person is not null
+),
 authors_written as (
   insert into zendesk.authors as a (${AUTHOR_COLUMNS.map((c) => quoted(c.name)).join(', ')})
   select ${AUTHOR_COLUMNS.map((c) => `r.${quoted(c.key)}`).join(', ')}
@@ -157,11 +170,14 @@ brands_written as (
 -- Only a deletion that is the newest state stored: an older page read again says nothing. The
 -- caller purges (or marks) exactly these tickets. A run going on may have read its last page
 -- before the deletion and would end synced: marked, its worker queues it again (requestSyncAgain).
+-- A tombstone already there (a 404 came first, or an earlier backfill) keeps its reason.
 deleted_recorded as (
   insert into zendesk.ticket_sync as s (ticket_id, status, last_error, last_error_at, last_synced_at)
   select id, 'not_found', $6, now(), now() from tickets_written where deleted order by id
   on conflict (ticket_id) do update set
-    status = 'not_found', last_error = excluded.last_error, last_error_at = now(), last_synced_at = now(), updated_at = now(),
+    status = 'not_found', last_synced_at = now(), updated_at = now(),
+    last_error = case when s.deleted_at is null then excluded.last_error else s.last_error end,
+    last_error_at = case when s.deleted_at is null then now() else s.last_error_at end,
     sync_again_at = case when s.status = 'syncing' then clock_timestamp() else s.sync_again_at end
   returning s.ticket_id
 )${
@@ -180,7 +196,8 @@ select (select count(*) from authors_written)::int as authors,
        (select count(*) from organizations_written)::int as organizations,
        (select count(*) from brands_written)::int as brands,
        (select count(*) from deleted_recorded)::int as deleted,
-       array(select ticket_id::text from deleted_recorded order by 1) as "deletedIds"`;
+       array(select ticket_id::text from deleted_recorded order by 1) as "deletedIds",
+       array(select distinct author_key from people_before where ticket_id in (select ticket_id from deleted_recorded) order by 1) as "formerPeople"`;
 }
 
 const STORE_CONTEXT = contextStatement('byId');

@@ -183,8 +183,9 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
           });
           const binned = stored.deletedIds.filter((id) => !scrubbed.has(id));
           const erased = stored.deletedIds.filter((id) => scrubbed.has(id));
-          if (binned.length > 0) await purgeTicketsIn(tx, binned, { how: 'export', mode: deps.onDelete ?? 'purge' });
-          if (erased.length > 0) await purgeTicketsIn(tx, erased, { how: 'export: permanently deleted' });
+          const { formerPeople } = stored;
+          if (binned.length > 0) await purgeTicketsIn(tx, binned, { how: 'export', mode: deps.onDelete ?? 'purge', formerPeople });
+          if (erased.length > 0) await purgeTicketsIn(tx, erased, { how: 'export: permanently deleted', formerPeople });
           return stored.deletedIds.length;
         });
 

@@ -35,7 +35,7 @@ describe('saveExportPage', () => {
       organizations: [sideLoadedOrganization(701)],
     });
     const stored = await saveExportPage(database.db, rows, POSITION);
-    expect(stored).toEqual({ tickets: 1, authors: 2, groups: 1, organizations: 1, brands: 0, deleted: 0, deletedIds: [] });
+    expect(stored).toEqual({ tickets: 1, authors: 2, groups: 1, organizations: 1, brands: 0, deleted: 0, deletedIds: [], formerPeople: [] });
 
     expect(await ticketRow(101)).toMatchObject({
       status: 'open',
@@ -77,7 +77,7 @@ describe('saveExportPage', () => {
     const rows = mapTicketContext({ tickets: [exportedTicket()], groups: [sideLoadedGroup(801)], users: [sideLoadedUser(501)] });
     await saveExportPage(database.db, rows, POSITION);
     const before = await ticketRow(101);
-    expect(await saveExportPage(database.db, rows, POSITION)).toEqual({ tickets: 0, authors: 0, groups: 0, organizations: 0, brands: 0, deleted: 0, deletedIds: [] });
+    expect(await saveExportPage(database.db, rows, POSITION)).toEqual({ tickets: 0, authors: 0, groups: 0, organizations: 0, brands: 0, deleted: 0, deletedIds: [], formerPeople: [] });
     expect(await ticketRow(101)).toEqual(before);
   });
 
