@@ -105,8 +105,23 @@ export class Interrupted extends ConvlogError {}
 /** Another backfill (a command or a scheduled job in some worker) holds the lock. */
 export class BackfillBusy extends ConvlogError {}
 
-/** A backfill failed after some pages were done: their tickets are queued and their position saved. */
-export class BackfillFailed extends ConvlogError {}
+/**
+ * A backfill failed after some pages were done: their tickets are queued and their position saved.
+ * Its message adds that to its cause's; its cause's class decides the outcome and the exit code.
+ */
+export class BackfillFailed extends ConvlogError {
+  constructor(message: string, options: { cause: unknown }) {
+    super(message, options);
+  }
+}
+
+/**
+ * The error whose class the policy reads: a 401 on a backfill's tenth page is refused credentials,
+ * as on its first, not a failure a retry could mend.
+ */
+function decisive(error: unknown): unknown {
+  return error instanceof BackfillFailed ? error.cause : error;
+}
 
 /** A page request worth sending again at once (after a short backoff): transient by nature. */
 export function isRetryable(error: unknown): boolean {
@@ -148,7 +163,8 @@ export interface Outcome {
 }
 
 /**
- * What happens when a job fails, in one table (test/queue/outcome.test.ts has a case per row):
+ * What happens when a job fails, in one table (test/queue/outcome.test.ts has a case per row);
+ * a backfill that failed after some pages (BackfillFailed) is the row of its cause:
  * | failure                                       | ticket      | job      |
  * | claim lost (any error)                        | untouched   | complete |
  * | another backfill holds the lock               | (no ticket) | complete |
@@ -159,13 +175,14 @@ export interface Outcome {
  * | malformed page, refused request, bad cursor   | failed      | give up (exit 1) |
  * | anything else (outage, database, unforeseen)  | queued      | retry; on the last attempt failed, give up (exit 1) |
  */
-export function outcomeOf({ error, attempt, retryLimit, claimLost }: Failure): Outcome {
+export function outcomeOf({ error: failure, attempt, retryLimit, claimLost }: Failure): Outcome {
   const none = { requeue: false, stopWorker: false, exitCode: 0 };
+  const error = decisive(failure);
   // Its next owner writes its status: a `queued`, `failed` or requeue from here would race with it.
   if (claimLost || error instanceof BackfillBusy) return { ...none, job: 'complete' };
   const settled = settledBy(error);
   if (settled) return { ...none, ticket: settled, job: 'complete' };
-  const reason = errorMessage(error);
+  const reason = errorMessage(failure);
   const lastAttempt = attempt > retryLimit;
   // Not the ticket's failure either: a retry would spend its attempts (on the last, pg-boss would
   // give the job up) for as long as the credentials stay wrong.
@@ -186,7 +203,8 @@ export function outcomeOf({ error, attempt, retryLimit, claimLost }: Failure): O
 }
 
 /** 2 for what a person must fix (usage, configuration, credentials, Zendesk's URL, database, a migration), else 1. */
-export function exitCodeFor(error: unknown): number {
+export function exitCodeFor(failure: unknown): number {
+  const error = decisive(failure);
   if (
     error instanceof UsageError ||
     error instanceof ConfigError ||

@@ -4,6 +4,7 @@ import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { describe, expect, it } from 'vitest';
 import {
   BackfillBusy,
+  BackfillFailed,
   BadRequest,
   ConfigError,
   DatabaseUnavailable,
@@ -22,6 +23,7 @@ import {
   ZendeskUnreachable,
   exitCodeFor,
   type Failure,
+  type Outcome,
 } from '../../src/errors.ts';
 
 const first = (error: unknown, more: Partial<Failure> = {}) => outcomeOf({ error, attempt: 1, retryLimit: 8, claimLost: false, ...more });
@@ -100,12 +102,33 @@ describe('outcomeOf', () => {
   it('gives up on the first attempt when no retry is allowed', () => {
     expect(first(new ServerError('503'), { retryLimit: 0 })).toMatchObject({ job: 'give-up' });
   });
+
+  it("reads a backfill that failed after some pages as its cause's row, with the wrapper's message", () => {
+    const after = (cause: Error) => new BackfillFailed(`${cause.message} (after 1 page: …)`, { cause });
+    const cases: [Error, Outcome['job'], number][] = [
+      [new Unauthorized('401'), 'hold', 2],
+      [new ZendeskUnreachable('cannot reach Zendesk'), 'hold', 0],
+      [new InvalidResponse('ticket 7: via.channel'), 'give-up', 1],
+      [new BadRequest('400'), 'give-up', 1],
+      [new ServerError('503'), 'retry', 0],
+    ];
+    for (const [cause, job, exitCode] of cases) {
+      const outcome = first(after(cause));
+      expect(outcome).toMatchObject({ job, exitCode });
+      expect(outcome.ticket?.reason).toMatch(/\(after 1 page: …\)$/);
+    }
+  });
 });
 
 describe('exitCodeFor', () => {
   it('is 2 for what a person must fix and 1 for anything else', () => {
     for (const error of [new UsageError('x'), new ConfigError('x'), new DatabaseUnavailable('x'), new Unauthorized('x'), new NotZendeskApi('x')]) expect(exitCodeFor(error)).toBe(2);
     for (const error of [new ServerError('x'), new InvalidResponse('x'), new Error('x'), 'a string']) expect(exitCodeFor(error)).toBe(1);
+  });
+
+  it('is that of the cause of a backfill that failed after some pages', () => {
+    expect(exitCodeFor(new BackfillFailed('401 (after 2 pages: …)', { cause: new Unauthorized('401') }))).toBe(2);
+    expect(exitCodeFor(new BackfillFailed('503 (after 2 pages: …)', { cause: new ServerError('503') }))).toBe(1);
   });
 });
 

@@ -1,0 +1,94 @@
+// A backfill that fails once a page is done wraps the error in BackfillFailed (its message says the
+// pages before are queued). The failure's own class must still decide what happens: refused
+// credentials on page 2 stop a scheduled backfill for the next tick (its job not retried) and make
+// `convlog backfill` exit 2, as on page 1. A proxy makes the simulator refuse our token from the
+// second export request on.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { afterEach, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/log.ts';
+import { startBackfillWorker } from '../../src/queue/backfill-job.ts';
+import { BACKFILL_QUEUE } from '../../src/queue/boss.ts';
+import { createZendeskHttp } from '../../src/zendesk/http.ts';
+import { localBudget } from '../../src/zendesk/rate-limit.ts';
+import { runCli } from '../helpers/cli.ts';
+import { cliEnvFor, createFixtureWithBoss, type FixtureWithBoss } from '../helpers/sync-fixture.ts';
+import { queuedTicketIds } from './helpers.ts';
+
+const EXPORT = '/api/v2/incremental/tickets/cursor.json';
+
+let fixture: FixtureWithBoss | undefined;
+let proxy: http.Server | undefined;
+afterEach(async () => {
+  await new Promise<void>((resolve) => (proxy ? proxy.close(() => resolve()) : resolve()));
+  await fixture?.close();
+  proxy = fixture = undefined;
+});
+
+/** 40 tickets, 10 an export page, behind a proxy that has the simulator refuse our token from export request `refuseFrom` on. */
+async function setup(refuseFrom: number): Promise<{ f: FixtureWithBoss; url: string }> {
+  const f = (fixture = await createFixtureWithBoss({ tickets: 40, exportPageSize: 10, accountRateLimit: 0 }));
+  let exports = 0;
+  proxy = http.createServer((req, res) => {
+    void (async () => {
+      if (req.url?.startsWith(EXPORT) && ++exports >= refuseFrom) f.sim.setOptions({ apiToken: 'a-token-that-is-not-ours' });
+      const answer = await fetch(`${f.sim.url}${req.url}`, { headers: { authorization: req.headers.authorization ?? '' } });
+      res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+      res.end(Buffer.from(await answer.arrayBuffer()));
+    })();
+  });
+  await new Promise<void>((resolve) => proxy!.listen(0, '127.0.0.1', resolve));
+  return { f, url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` };
+}
+
+/** One scheduled tick worked to its end: what the worker logged and where its job ended up. */
+async function scheduledTick(f: FixtureWithBoss, url: string) {
+  const sink = new PassThrough();
+  let text = '';
+  sink.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  const log = createLogger('info', { destination: sink, pretty: false });
+  const zendesk = createZendeskHttp({ baseUrl: url, auth: { kind: 'token', email: 'agent@example.com', token: 'sim-token' }, requestTimeoutMs: 10_000 });
+  const config = { ...loadConfig({}), databaseUrl: f.database.url };
+  const stopping = new AbortController();
+  const worker = await startBackfillWorker(
+    { config, database: f.database, boss: f.boss, deps: { http: zendesk }, budgets: { export: localBudget(), account: localBudget() } },
+    log,
+    stopping.signal,
+  );
+  try {
+    await f.boss.send(BACKFILL_QUEUE, { since: new Date(Date.now() - 40 * 86_400_000).toISOString() });
+    const job = async () =>
+      (await f.database.pool.query<{ state: string; retry_count: number }>(`select state::text, retry_count from pgboss.job where name = $1`, [BACKFILL_QUEUE])).rows[0];
+    const ended = await vi.waitUntil(async () => {
+      const row = await job();
+      return row && !['created', 'active'].includes(row.state) ? row : undefined;
+    }, { timeout: 60_000, interval: 100 });
+    const messages = text.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { msg: string }).msg);
+    return { ...ended, messages };
+  } finally {
+    await worker.stop();
+  }
+}
+
+it.each([1, 2])('a scheduled backfill refused its credentials from export request %i stops for the next tick, its job not retried', { timeout: 120_000 }, async (refuseFrom) => {
+  const { f, url } = await setup(refuseFrom);
+  const tick = await scheduledTick(f, url);
+  expect({ state: tick.state, retries: tick.retry_count, messages: tick.messages }).toEqual({
+    state: 'completed',
+    retries: 0,
+    messages: expect.arrayContaining(['backfill stopped; the next scheduled one continues from the saved position']),
+  });
+  expect(tick.messages).not.toContain('backfill failed; pg-boss retries it');
+  // The page before the refusal is queued.
+  expect((await queuedTicketIds(f.database.pool)).length).toBe((refuseFrom - 1) * 10);
+});
+
+it('convlog backfill refused its credentials on page 2 exits 2, as on page 1, and says what page 1 left', { timeout: 120_000 }, async () => {
+  const { f, url } = await setup(2);
+  const run = await runCli(['backfill', '--since', '40d'], { env: { ...cliEnvFor(f.database.url, url), CONVLOG_EXPORT_RATE_LIMIT: '100000' }, timeoutMs: 60_000 });
+  expect(run.code, run.stderr).toBe(2);
+  expect(run.stderr.trim().split('\n').at(-1)).toMatch(/^convlog backfill: .*401.*\(after 1 page: their 10 tickets are queued and the export position is saved, so "convlog backfill" continues from there\)$/);
+  expect((await queuedTicketIds(f.database.pool)).length).toBe(10);
+});
