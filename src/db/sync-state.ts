@@ -85,10 +85,11 @@ export function loadExportPosition(db: Db): Promise<ExportPosition | null> {
 /**
  * A backfill that starts from a time saves that time before its first request: one stopped before
  * Zendesk's first page came back (Ctrl-C, a crash, an outage) then continues from it, as a later
- * `convlog backfill` is told, instead of finding no position at all.
+ * `convlog backfill` is told, instead of finding no position at all. The latest change seen
+ * (`position`) is the caller's to keep: a run that finds no change has seen nothing later.
  */
-export function saveExportStart(db: Db, startTime: number): Promise<void> {
-  const value: ExportPosition = { cursor: null, startTime, position: null, savedAt: new Date().toISOString() };
+export function saveExportStart(db: Db, startTime: number, position: string | null): Promise<void> {
+  const value: ExportPosition = { cursor: null, startTime, position, savedAt: new Date().toISOString() };
   return write(db, EXPORT_POSITION_KEY, value);
 }
 

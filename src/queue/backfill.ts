@@ -113,13 +113,15 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
 
   try {
     let start: ExportStart;
-    const saved = options.since === undefined ? await loadExportPosition(db) : null;
+    const saved = await loadExportPosition(db);
+    // The latest change seen stays known whatever this run starts from: one from --since that
+    // finds no change must not leave `status` with no position.
+    totals.position = saved?.position ? new Date(saved.position) : null;
     if (options.since !== undefined) {
       start = { startTime: options.since };
       from = `since ${new Date(options.since * 1000).toISOString()}`;
     } else if (saved?.cursor) {
       start = { cursor: saved.cursor };
-      totals.position = saved.position ? new Date(saved.position) : null;
     } else if (saved?.startTime !== undefined) {
       start = { startTime: saved.startTime };
       from = `since ${new Date(saved.startTime * 1000).toISOString()} (saved before any page came back)`;
@@ -131,9 +133,9 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
     }
     log.debug({ from, cursor: 'cursor' in start }, 'backfill starting');
     options.onStart?.({ from, position: totals.position });
-    // A start from --since (or a schedule's) replaces the saved position now, not at the first
+    // A start from --since (or a schedule's) replaces the saved cursor now, not at the first
     // page: otherwise a run stopped before that page left nothing to continue from.
-    if ('startTime' in start && saved?.startTime !== start.startTime) await saveExportStart(db, start.startTime);
+    if ('startTime' in start && saved?.startTime !== start.startTime) await saveExportStart(db, start.startTime, saved?.position ?? null);
     // `convlog status` shows this run, and its totals as they grow, while the lock says it runs.
     await record('running');
 

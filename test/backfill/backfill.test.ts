@@ -5,6 +5,7 @@ import { silentLogger } from '../../src/log.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
 import { loadLastBackfill, tryBackfillLock } from '../../src/db/sync-state.ts';
 import { runBackfill, type BackfillDeps, type BackfillOptions } from '../../src/queue/backfill.ts';
+import { backfillStatus } from '../../src/queue/backfill-job.ts';
 import { createZendeskHttp } from '../../src/zendesk/http.ts';
 import { localBudget } from '../../src/zendesk/rate-limit.ts';
 import { backfillTestContext, clearQueue, DAY, EMAIL, exportSince, nowSec, queuedTicketIds, savedPosition, sorted, ticketStatuses, TOKEN } from './helpers.ts';
@@ -103,6 +104,18 @@ describe('backfill from a date', () => {
     expect((await savedPosition(t.database.pool))?.cursor).toEqual(expect.any(String));
     sim.markChanged(5);
     expect(await backfill(sim)).toMatchObject({ seen: 1, queued: 1 });
+  });
+
+  it('a run from a date that finds no change keeps the position known before, as status shows it', async () => {
+    const sim = await simulator({ tickets: 10 });
+    const first = await backfill(sim, { since: nowSec() - 400 * DAY });
+    const known = first.position!.toISOString();
+    expect((await savedPosition(t.database.pool))?.position).toBe(known);
+
+    const quiet = await backfill(sim, { since: nowSec() - 3600 });
+    expect(quiet).toMatchObject({ seen: 0, position: first.position });
+    expect((await backfillStatus(t.database.db, t.database.pool)).position).toBe(known);
+    expect((await loadLastBackfill(t.database.db))?.position).toBe(known);
   });
 });
 
