@@ -59,7 +59,7 @@ export interface BackfillOptions {
   /** Without a saved position, start from this time (a schedule's --since). */
   fallbackSince?: number;
   trigger?: BackfillRun['trigger'];
-  /** Aborting stops after the page in flight; its position is saved if it was queued. */
+  /** Aborting stops after the page in flight (its position is saved if it was queued), or the lists' read. */
   signal?: AbortSignal;
   /** Where the run starts, once known: before its first request (a page may be a minute away). */
   onStart?: (start: { from: string; position: Date | null }) => void;
@@ -77,7 +77,7 @@ export interface BackfillResult extends BackfillTotals {
   from: string;
   /** Stopped by the signal before the end of the stream; the position of the pages done is saved. */
   interrupted: boolean;
-  /** The groups, brands and organizations lists as read; why they could not be; or, not due, when they were last read. */
+  /** The groups, brands and organizations lists as read; why they could not be; or, not due, when they were last read; null when interrupted. */
   accountLists: ListsResult | { error: string } | { notDue: { readAt: string } } | null;
 }
 
@@ -210,7 +210,13 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
       if (!options.signal?.aborted) throw error;
       interrupted = true;
     }
-    const accountLists = interrupted ? null : listsDue || listsReadAt === null ? await refreshAccountLists(deps, options) : { notDue: { readAt: listsReadAt } };
+    let accountLists: BackfillResult['accountLists'] = null;
+    if (!interrupted) {
+      accountLists = listsDue || listsReadAt === null ? await refreshAccountLists(deps, options) : { notDue: { readAt: listsReadAt } };
+      // Stopped while the lists were read (Ctrl-C, a shutdown): the run is interrupted, not done,
+      // and the next one reads them, as their read time was not saved.
+      interrupted = accountLists === null;
+    }
     // Not counted in `queued`, which is the changed tickets the export showed.
     if (!interrupted && deps.fullReads && deps.fullReads.requestsPerMinute > 0) totals.fullReads = (await queueDueFullReads(db, deps.boss, deps.fullReads)).queued;
     await record(interrupted ? 'interrupted' : 'done');
@@ -236,8 +242,9 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
 /**
  * Brands come only from their list, and the lists name groups and organizations no changed ticket
  * named. A failure here leaves the export's work done: it is logged and reported, not thrown.
+ * Null when the signal stopped the read: not a failure of the lists.
  */
-async function refreshAccountLists(deps: BackfillDeps, options: BackfillOptions): Promise<ListsResult | { error: string }> {
+async function refreshAccountLists(deps: BackfillDeps, options: BackfillOptions): Promise<ListsResult | { error: string } | null> {
   const tuning = { maxAttempts: options.exportOptions?.maxAttempts, retryBaseMs: options.exportOptions?.retryBaseMs };
   // Its start: a ticket that changes during the read is one the read may have missed.
   const readAt = new Date().toISOString();
@@ -247,6 +254,7 @@ async function refreshAccountLists(deps: BackfillDeps, options: BackfillOptions)
     deps.log.debug({ ...lists }, 'backfill: groups, brands and organizations lists read');
     return lists;
   } catch (error) {
+    if (options.signal?.aborted) return null;
     deps.log.warn({ err: errorMessage(error) }, 'backfill: could not read the groups, brands and organizations lists; views show their ids until the next backfill');
     return { error: errorMessage(error) };
   }

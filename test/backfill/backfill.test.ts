@@ -196,6 +196,27 @@ describe('interruptions', () => {
     expect(await queuedTicketIds(t.database.pool)).toHaveLength(60);
   });
 
+  it('an abort while the lists are read after the last page is an interruption, and the next run reads them', async () => {
+    const sim = await simulator();
+    const controller = new AbortController();
+    // The one export page is in; Zendesk then takes 10 s to answer the lists, and Ctrl-C comes first.
+    const onPage = () => {
+      sim.setOptions({ latency: 10_000 });
+      setTimeout(() => controller.abort(), 500);
+    };
+    const started = Date.now();
+    const stopped = await backfill(sim, { since: nowSec() - 31 * DAY, signal: controller.signal, onPage });
+    expect(Date.now() - started).toBeLessThan(8_000);
+    expect(stopped).toMatchObject({ interrupted: true, pages: 1, queued: 60, accountLists: null });
+    expect(await loadLastBackfill(t.database.db)).toMatchObject({ outcome: 'interrupted', queued: 60 });
+    expect(sim.requests.filter((r) => r.kind !== 'export')).toEqual([]);
+
+    sim.setOptions({ latency: 0 });
+    const resumed = await backfill(sim);
+    expect(resumed).toMatchObject({ interrupted: false, seen: 0, accountLists: { groups: expect.any(Number), brands: expect.any(Number) } });
+    expect(await loadLastBackfill(t.database.db)).toMatchObject({ outcome: 'done' });
+  });
+
   it('stopped before the first page came back, it keeps its start: the next run without --since continues from it', async () => {
     const sim = await simulator({ exportPageSize: 25 });
     const since = nowSec() - 31 * DAY;
