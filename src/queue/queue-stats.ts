@@ -66,7 +66,8 @@ export async function holdJob(pool: pg.Pool, job: { id: string; retryCount: numb
  * ones just asked for: to `priority` (never down), so a webhook for a ticket the backfill queued
  * earlier does not wait behind the whole backlog; and to a full re-read, so a redaction reported
  * while a plain sync waits is read (resuming from the cursor would never see the edited event).
- * Returns the tickets changed.
+ * A job waiting out a retry's backoff (up to 5 minutes) is due at once: the change, a redaction
+ * above all, would otherwise wait that long. Returns the tickets changed.
  */
 export async function upgradeWaitingJobs(pool: pg.Pool, ticketIds: readonly number[], to: { priority?: number; full?: boolean }): Promise<number[]> {
   const priority = to.priority ?? 0;
@@ -75,9 +76,10 @@ export async function upgradeWaitingJobs(pool: pg.Pool, ticketIds: readonly numb
   const { rows } = await pool.query<{ key: string }>(
     `update ${BOSS_SCHEMA}.job
         set priority = greatest(priority, $3),
-            data = case when $4 then data || '{"full": true}'::jsonb else data end
+            data = case when $4 then data || '{"full": true}'::jsonb else data end,
+            start_after = least(start_after, now())
       where name = $1 and singleton_key = any($2::text[]) and state in ('created', 'retry')
-        and (priority < $3 or ($4 and (data->>'full') is distinct from 'true'))
+        and (priority < $3 or ($4 and (data->>'full') is distinct from 'true') or start_after > now())
       returning singleton_key as key`,
     [SYNC_QUEUE, ticketIds.map(String), priority, full],
   );
