@@ -1,6 +1,6 @@
 // Small node:http helpers shared by the webhook and health servers.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { UsageError } from '../errors.ts';
 import { printable, quoted } from '../ids.ts';
 
@@ -27,7 +27,27 @@ export interface ListenOptions {
   answerBeforeBody?(req: http.IncomingMessage, res: http.ServerResponse): boolean;
   /** How long close() waits for requests in flight (default 10 s). */
   closeGraceMs?: number;
+  /** A connection refused before a request of it reached the handler (told after the answer is written). */
+  onClientError?(problem: ClientProblem): void;
 }
+
+/** What a connection refused before its request reached the handler is told, and why in words. */
+export interface ClientProblem {
+  kind: 'timeout' | 'cut_off' | 'bad_request';
+  status: number;
+  /** Fixed words, never the bytes received: those may hold a header's value. */
+  reason: string;
+  remote: string | undefined;
+}
+
+// Node's own answers to what its parser refuses, which a clientError listener replaces.
+const CLIENT_ERRORS: Record<string, Omit<ClientProblem, 'remote'>> = {
+  ERR_HTTP_REQUEST_TIMEOUT: { kind: 'timeout', status: 408, reason: 'headers not all sent within 10 s' },
+  HPE_HEADER_OVERFLOW: { kind: 'bad_request', status: 431, reason: 'headers too large' },
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: { kind: 'bad_request', status: 413, reason: 'chunk extensions too large' },
+  HPE_INVALID_EOF_STATE: { kind: 'cut_off', status: 400, reason: 'the client closed the connection before its headers ended' },
+};
+const NOT_HTTP: Omit<ClientProblem, 'remote'> = { kind: 'bad_request', status: 400, reason: 'not a valid HTTP request' };
 
 // Zendesk's requests are small and quick; anything slower is a stuck or hostile client.
 const HEADERS_TIMEOUT_MS = 10_000;
@@ -51,7 +71,11 @@ export function sendJson(res: http.ServerResponse, status: number, value: unknow
 }
 
 export async function listen(handler: Handler, options: ListenOptions): Promise<RunningServer> {
+  // Each connection's latest request: a client error while it is read or answered is its handler's to report.
+  const latest = new WeakMap<Socket, { req: http.IncomingMessage; res: http.ServerResponse }>();
+  const track = (req: http.IncomingMessage, res: http.ServerResponse) => latest.set(req.socket, { req, res });
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    track(req, res);
     handler(req, res).catch((error) => {
       options.onError(error);
       send(res, 500, '{"error":"internal error"}\n');
@@ -63,9 +87,23 @@ export async function listen(handler: Handler, options: ListenOptions): Promise<
   );
   // Without this listener Node sends `100 Continue` at once, inviting a body it may refuse.
   server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    if (options.answerBeforeBody?.(req, res)) return;
+    if (options.answerBeforeBody?.(req, res)) return void track(req, res);
     res.writeContinue();
     onRequest(req, res);
+  });
+  // Without a listener Node answers these itself, unseen: no log line, nothing counted.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    const last = latest.get(socket);
+    const inHand = last !== undefined && !(last.req.complete && last.res.writableFinished);
+    const problem = { ...(CLIENT_ERRORS[error.code ?? ''] ?? NOT_HTTP), remote: socket.remoteAddress };
+    // As Node's default: no answer into a response already begun, or to a socket that cannot take one.
+    if (socket.writable && !(inHand && last.res.headersSent)) {
+      socket.write(`HTTP/1.1 ${problem.status} ${http.STATUS_CODES[problem.status]}\r\nConnection: close\r\n\r\n`);
+    }
+    // Errored, so the handler reading a body sees why it was cut.
+    socket.destroy(error);
+    // A reset between requests is how a client may drop a keep-alive connection: nothing was refused.
+    if (!inHand && error.code !== 'ECONNRESET') options.onClientError?.(problem);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {

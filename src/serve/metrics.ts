@@ -7,7 +7,8 @@ import { TICKET_STATUSES } from '../db/schema.ts';
 import { queueMetrics, type QueueMetrics } from '../queue/queue-metrics.ts';
 import { withinTime } from '../timing.ts';
 
-export const REJECTION_REASONS = [
+/** The refusals the webhook handler answers itself. */
+export const ANSWERED_REASONS = [
   'no_signature',
   'bad_signature',
   'stale_timestamp',
@@ -19,7 +20,20 @@ export const REJECTION_REASONS = [
   // Answered 503: Postgres failed or was too slow to record and queue it; Zendesk retries it.
   'not_queued',
 ] as const;
-export type RejectionReason = (typeof REJECTION_REASONS)[number];
+export type RejectionReason = (typeof ANSWERED_REASONS)[number];
+
+/** Every reason counted: the above, and requests the handler never answered. */
+export const REJECTION_REASONS = [
+  ...ANSWERED_REASONS,
+  // 408 from Node: headers not all sent within 10 s, or the request within 15 s.
+  'timeout',
+  // 400, 431 or 413 from Node: not HTTP its parser takes, headers too large.
+  'bad_request',
+  // The client closed the connection before its request ended, or a shutdown cut it.
+  'cut_off',
+  // 500: the handler failed.
+  'internal_error',
+] as const;
 
 // A hung Postgres holds a query for the pool's 10 s connection timeout, as long as Prometheus
 // waits for a scrape by default: the scrape would fail rather than say the database is down.

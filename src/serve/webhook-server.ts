@@ -99,7 +99,9 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       body = await readBody(req, MAX_BODY_BYTES, bodies);
     } catch {
       // The connection is gone (Node has sent the 408 of a timeout itself): nobody to answer.
-      log.warn({ remote, reason: cutReason(req) }, 'webhook request cut off before its body was read');
+      const reason = cutReason(req);
+      metrics.webhooksRejected.inc({ reason: reason === 'request timeout' ? 'timeout' : 'cut_off' });
+      log.warn({ remote, reason }, 'webhook request cut off before its body was read');
       return;
     }
     if (!Buffer.isBuffer(body)) return reject(req, res, body);
@@ -169,6 +171,10 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       try {
         if (req.method !== 'POST') return reject(req, res, 'method_not_allowed');
         return await handleWebhook(req, res);
+      } catch (error) {
+        // listen() answers it 500 and logs it.
+        metrics.webhooksRejected.inc({ reason: 'internal_error' });
+        throw error;
       } finally {
         answered();
       }
@@ -194,6 +200,11 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     closeGraceMs: options.closeGraceMs,
     answerBeforeBody,
     onError: (error) => log.error({ err: errorMessage(error) }, 'webhook request failed'),
+    // Before its headers are read a request's path is unknown: counted with the webhooks' refusals all the same.
+    onClientError: ({ kind, status, reason, remote }) => {
+      metrics.webhooksRejected.inc({ reason: kind });
+      log.warn({ reason: kind, status, remote, detail: reason }, `request rejected: ${reason}`);
+    },
   });
 }
 

@@ -53,6 +53,7 @@ it('a client that sends its headers and part of its body gets 408 after 15 s, lo
   await until(() => cutLines().length > 0, 2_000);
   expect(f.logLines()).toEqual([{ level: 40, remote: '127.0.0.1', reason: 'request timeout', time: expect.any(Number), msg: 'webhook request cut off before its body was read' }]);
   expect(await queuedState(f.database)).toEqual({ jobs: [], tickets: [] });
+  expect(await (await fetch(`${f.server.url}/metrics`)).text()).toContain('convlog_webhooks_rejected_total{reason="timeout"} 1');
 }, 25_000);
 
 it('a client that closes the connection mid-body is one warning line, not a failure', async () => {
