@@ -70,14 +70,25 @@ const FETCH_BLOCKED_PORTS = new Set([
   6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
 ]);
 
+/**
+ * Whether a URL holds a user name or password, parsed or not: a message must then not quote it.
+ * WHATWG parsing takes `http:user:pw@host` and a backslash for `//`, so the text is read that way too.
+ */
+export function carriesCredentials(url: string): boolean {
+  const authority = /^[a-z][a-z0-9+.-]*:[/\\]*([^/?#\\]*)/i.exec(url)?.[1] ?? '';
+  if (authority.includes('@')) return true;
+  if (!URL.canParse(url)) return false;
+  const { username, password } = new URL(url);
+  return username !== '' || password !== '';
+}
+
 // Never quoted in a message: a user name, password or query may hold a credential.
 export const httpUrl = optionalText.superRefine((v, ctx) => {
   if (v === undefined) return;
   const problem = (message: string) => ctx.addIssue({ code: 'custom', message });
   if (!/^https?:\/\/[^\s/]+/i.test(v)) return problem('must be an http(s) URL such as https://acme.zendesk.com');
   // fetch refuses such a URL on every request, and its error quotes the password.
-  const authority = /^https?:\/\/([^/?#]*)/i.exec(v)?.[1] ?? '';
-  if (authority.includes('@')) {
+  if (carriesCredentials(v)) {
     return problem('must not carry a user name or password: use ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN');
   }
   const port = badPort(v);

@@ -6,6 +6,9 @@ import { z } from 'zod';
 import { boolean, explicitSslMode, httpUrl, integerFrom, oneOf, optionalText, positiveInteger, postgresUrl, subdomain, webhookSecrets } from './config-fields.ts';
 import { ConfigError } from './errors.ts';
 
+// `webhook --url` refuses credentials as ZENDESK_BASE_URL does; the fields are read through this module only.
+export { carriesCredentials } from './config-fields.ts';
+
 export type ZendeskAuth =
   | { kind: 'token'; email: string; token: string }
   | { kind: 'oauth'; token: string };

@@ -2,7 +2,7 @@
 // signing secret. `convlog webhook test`: sends a signed sample to a running `convlog serve`.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { DEFAULT_SERVE_PORT } from '../config.ts';
+import { carriesCredentials, DEFAULT_SERVE_PORT } from '../config.ts';
 import { ConvlogError, errorMessage, UsageError } from '../errors.ts';
 import { quoted } from '../ids.ts';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from '../serve/signature.ts';
@@ -31,16 +31,23 @@ export const webhook: Command = {
     if (action === 'test') {
       if (values.name !== undefined) throw new UsageError('--name is for webhook create');
       const ticketId = ticketFrom(values.ticket);
+      const given = values.url === undefined ? undefined : endpointFrom(values.url);
       const config = ctx.config({ needWebhookSecret: true });
-      const url = endpointFrom(values.url ?? `http://127.0.0.1:${config.serve.port}${WEBHOOK_PATH}`);
+      const url = given ?? `http://127.0.0.1:${config.serve.port}${WEBHOOK_PATH}`;
       return sendTest(url, ticketId, config.serve.secrets[0], ctx);
     }
     throw new UsageError(action ? `unknown webhook action ${quoted(action)}: use create or test` : 'say what to do: webhook create or webhook test');
   },
 };
 
+/** `--url`, checked: every message and line of output may quote it, so it carries no credentials. */
 function endpointFrom(value: unknown): string {
   const text = String(value);
+  if (carriesCredentials(text)) {
+    throw new UsageError('--url must not carry a user name or password: convlog serve checks the signature of what Zendesk sends, not a password', {
+      showUsage: false,
+    });
+  }
   let url: URL;
   try {
     url = new URL(text);

@@ -51,6 +51,18 @@ describe('webhook test', () => {
     for (const result of [given, configured]) expect({ code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({ code: 2, stdout: '', stderr: expected });
   });
 
+  it('refuses a --url with a user name or password in one line that does not echo them, sending nothing', async () => {
+    const expected = 'convlog webhook: --url must not carry a user name or password: convlog serve checks the signature of what Zendesk sends, not a password\n';
+    const before = await queuedState(f.database);
+    const port = f.server.port;
+    const urls = [`http://ops:hunter2-proxy-pass@127.0.0.1:${port}/webhooks/zendesk`, `http:ops:hunter2-proxy-pass@127.0.0.1:${port}/webhooks/zendesk`, `http://hunter2-proxy-pass@[::1/x`];
+    for (const url of urls) {
+      const result = await runCli(['webhook', 'test', '--url', url], { env: { CONVLOG_WEBHOOK_SECRET: SECRETS[0] } });
+      expect({ code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({ code: 2, stdout: '', stderr: expected });
+    }
+    expect(await queuedState(f.database)).toEqual(before);
+  });
+
   it('needs a configured secret to sign with', async () => {
     await expect(run(['test'], {}).result).rejects.toThrow(/^CONVLOG_WEBHOOK_SECRET is missing/);
   });
@@ -116,6 +128,12 @@ describe("webhook create, against the simulator's webhooks API", () => {
         `--url must be an https URL, got "${url}": Zendesk calls webhooks over https only (put a TLS-terminating proxy in front of convlog serve)`,
       );
     }
+    const withPassword = await runCli(['webhook', 'create', '--url', 'https://ops:hunter2-proxy-pass@convlog.example.com/webhooks/zendesk'], { env });
+    expect({ code: withPassword.code, stdout: withPassword.stdout, stderr: withPassword.stderr }).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'convlog webhook: --url must not carry a user name or password: convlog serve checks the signature of what Zendesk sends, not a password\n',
+    });
     await expect(run(['remove'], {}, env).result).rejects.toThrow('unknown webhook action "remove"');
     await expect(run([], {}, env).result).rejects.toThrow(UsageError);
     await expect(run(['test'], { ticket: 'abc' }, env).result).rejects.toThrow('--ticket must be a ticket id');
