@@ -82,6 +82,15 @@ export function carriesCredentials(url: string): boolean {
   return username !== '' || password !== '';
 }
 
+const FETCH_BLOCKED = "one Node's fetch never connects to (a port of another protocol, blocked by the Fetch standard): use another port";
+
+/** CONVLOG_SERVE_PORT: `webhook test` sends there with fetch, which refuses the blocked ports as "bad port". */
+export function servePort(fallback: number) {
+  return integerFrom(1, 65_535, fallback, 'a port').superRefine((port, ctx) => {
+    if (FETCH_BLOCKED_PORTS.has(port)) ctx.addIssue({ code: 'custom', message: `is port ${port}, ${FETCH_BLOCKED}` });
+  });
+}
+
 // Never quoted in a message: a user name, password or query may hold a credential.
 export const httpUrl = optionalText.superRefine((v, ctx) => {
   if (v === undefined) return;
@@ -95,9 +104,7 @@ export const httpUrl = optionalText.superRefine((v, ctx) => {
   if (port) return problem(port);
   if (!URL.canParse(v)) return problem('is not a valid URL: give one such as https://acme.zendesk.com');
   const { port: given } = new URL(v);
-  if (FETCH_BLOCKED_PORTS.has(Number(given))) {
-    return problem(`has port ${given}, one Node's fetch never connects to (a port of another protocol, blocked by the Fetch standard): use another port`);
-  }
+  if (FETCH_BLOCKED_PORTS.has(Number(given))) return problem(`has port ${given}, ${FETCH_BLOCKED}`);
   // Request paths are appended to the base URL: a query or fragment would end up in the middle.
   if (/[?#]/.test(v)) return problem('must not have a query string (?...) or fragment (#...): give the root, such as https://acme.zendesk.com');
 });

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
-import { boolean, explicitSslMode, httpUrl, integerFrom, oneOf, optionalText, positiveInteger, postgresUrl, subdomain, webhookSecrets } from './config-fields.ts';
+import { boolean, explicitSslMode, httpUrl, integerFrom, oneOf, optionalText, positiveInteger, postgresUrl, servePort, subdomain, webhookSecrets } from './config-fields.ts';
 import { ConfigError } from './errors.ts';
 
 // `webhook --url` refuses credentials as ZENDESK_BASE_URL does; the fields are read through this module only.
@@ -105,7 +105,7 @@ const envSchema = z.object({
   CONVLOG_WEBHOOK_SECRET: webhookSecrets,
   CONVLOG_WEBHOOK_MAX_AGE_SECONDS: integerFrom(1, 86_400, DEFAULT_WEBHOOK_MAX_AGE_SECONDS, 'a number of seconds'),
   CONVLOG_SERVE_HOST: optionalText,
-  CONVLOG_SERVE_PORT: integerFrom(1, 65_535, DEFAULT_SERVE_PORT, 'a port'),
+  CONVLOG_SERVE_PORT: servePort(DEFAULT_SERVE_PORT),
   // convlog work: /healthz and /metrics (0: any free port)
   CONVLOG_HEALTH_PORT: integerFrom(0, 65_535, undefined, 'a port'),
 });

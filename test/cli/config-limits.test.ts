@@ -57,6 +57,19 @@ describe('ZENDESK_BASE_URL', () => {
   });
 });
 
+describe('CONVLOG_SERVE_PORT', () => {
+  it('refuses a port fetch never connects to: serve would listen there, and webhook test would say nothing answered', async () => {
+    const env = { DATABASE_URL: NO_DATABASE, CONVLOG_WEBHOOK_SECRET: 'secret-12345678' };
+    const [serve, test] = await Promise.all([
+      runCli(['serve'], { env: { ...env, CONVLOG_SERVE_PORT: '6000' } }),
+      runCli(['webhook', 'test'], { env: { ...env, CONVLOG_SERVE_PORT: '10080' } }),
+    ]);
+    const reason = "one Node's fetch never connects to (a port of another protocol, blocked by the Fetch standard): use another port (see .env.example)";
+    expect(oneLine(serve)).toBe(`convlog serve: CONVLOG_SERVE_PORT is port 6000, ${reason}`);
+    expect(oneLine(test)).toBe(`convlog webhook: CONVLOG_SERVE_PORT is port 10080, ${reason}`);
+  });
+});
+
 describe('numeric limits', () => {
   it('caps CONVLOG_CONCURRENCY where --concurrency is capped', async () => {
     const [variable, flag] = await Promise.all([
