@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_CONCURRENCY } from '../../src/config.ts';
 import { runCli, runProgram } from '../helpers/cli.ts';
+import { markdownSection, repositoryText } from '../helpers/docs.ts';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-config-limits-'));
 fs.chmodSync(root, 0o755); // the embedded Postgres runs as another user when tests run as root
@@ -166,6 +167,20 @@ describe('CONVLOG_DATA_DIR', () => {
     expect(oneLine(itself)).toBe(`convlog status: CONVLOG_DATA_DIR (${file}) cannot be used: it is a file, not a folder`);
     expect(oneLine(below)).toBe(`convlog status: CONVLOG_DATA_DIR (${path.join(file, 'data')}) cannot be used: ${file} is a file, not a folder`);
     expect(fs.readFileSync(file, 'utf8')).toBe('kept');
+  });
+
+  it('is checked when the embedded Postgres starts, after the variables, as README says', async () => {
+    const file = path.join(root, 'a-file-too');
+    fs.writeFileSync(file, 'kept');
+    const [both, folderOnly] = await Promise.all([
+      runCli(['status'], { env: { CONVLOG_DATA_DIR: file, CONVLOG_RATE_LIMIT: '0' } }),
+      runCli(['status'], { env: { CONVLOG_DATA_DIR: file } }),
+    ]);
+    expect(oneLine(both)).toBe('convlog status: CONVLOG_RATE_LIMIT must be a positive integer, got "0" (see .env.example)');
+    expect(oneLine(folderOnly)).toBe(`convlog status: CONVLOG_DATA_DIR (${file}) cannot be used: it is a file, not a folder`);
+    const readme = markdownSection(repositoryText('README.md'), '## Configuration').replace(/\s+/g, ' ');
+    expect(readme).toContain('The `CONVLOG_DATA_DIR` folder itself is checked (and created) only when the embedded Postgres starts, after the variables');
+    expect(readme).not.toContain('Every problem is reported at once');
   });
 
   it('refuses a folder under /proc at once, instead of retrying mkdir forever', async () => {
