@@ -15,6 +15,11 @@ export const status: Command = {
     try {
       const pool = runtime.database.pool;
       const jobs = await jobsByState(pool);
+      const figures = await statusReport(pool);
+      // A ticket whose sync gave up: its retries ran out, a page cannot be read, or every attempt's
+      // worker died. pg-boss's own `failed` state holds only the last kind (the handler completes
+      // the job it gives up on itself), and each of them ends `failed` in ticket_sync.
+      const dead = figures.tickets.failed ?? 0;
       const report = {
         database: runtime.database.where,
         // The words the text below uses, not pg-boss's state names (created, retry, active).
@@ -23,12 +28,12 @@ export const status: Command = {
           waiting_to_retry: jobs.retry,
           running: jobs.active,
           completed: jobs.completed,
-          dead: jobs.failed,
+          dead,
           // The same count, under the name earlier releases gave it.
-          failed: jobs.failed,
+          failed: dead,
           cancelled: jobs.cancelled,
         },
-        ...(await statusReport(pool)),
+        ...figures,
         rateBudgets: await readBudgets(pool),
         schedules: await scheduleStatus(runtime.boss),
         backfill: await backfillStatus(runtime.database.db, pool),
@@ -41,7 +46,7 @@ export const status: Command = {
       }
       const q = report.queue;
       ctx.out(`database   ${runtime.database.where}`);
-      ctx.out(`queue      ${n(q.queued)} queued, ${n(q.waiting_to_retry)} waiting to retry, ${n(q.running)} running, ${n(q.failed)} dead (retries exhausted)`);
+      ctx.out(`queue      ${n(q.queued)} queued, ${n(q.waiting_to_retry)} waiting to retry, ${n(q.running)} running, ${n(q.dead)} dead (tickets whose sync gave up; "last errors" says why)`);
       ctx.out(`tickets    ${Object.entries(report.tickets).map(([k, v]) => `${n(v)} ${k}`).join(', ')}`);
       const stored = report.stored;
       const rows = (key: StoredTable, noun: string) =>
