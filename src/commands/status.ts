@@ -1,7 +1,7 @@
 import { readBudgets, type BudgetRow } from '../db/rate-budget.ts';
 import { statusReport, type StoredTable } from '../db/status-report.ts';
 import { backfillStatus, describeBackfillStatus, scheduleStatus } from '../queue/backfill-job.ts';
-import { jobsByState } from '../queue/queue-stats.ts';
+import { jobsByState, runningWithoutHeartbeat, STOPPED_AFTER_SECONDS } from '../queue/queue-stats.ts';
 import { openRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
 import { counted } from '../ids.ts';
@@ -27,6 +27,8 @@ export const status: Command = {
           queued: jobs.created,
           waiting_to_retry: jobs.retry,
           running: jobs.active,
+          // Of those, the ones whose worker stopped: the next supervising worker takes them over.
+          running_without_heartbeat: await runningWithoutHeartbeat(pool),
           completed: jobs.completed,
           dead,
           // The same count, under the name earlier releases gave it.
@@ -46,7 +48,7 @@ export const status: Command = {
       }
       const q = report.queue;
       ctx.out(`database   ${runtime.database.where}`);
-      ctx.out(`queue      ${n(q.queued)} queued, ${n(q.waiting_to_retry)} waiting to retry, ${n(q.running)} running, ${n(q.dead)} dead (tickets whose sync gave up; "last errors" says why)`);
+      ctx.out(`queue      ${n(q.queued)} queued, ${n(q.waiting_to_retry)} waiting to retry, ${n(q.running)} running${stopped(q.running_without_heartbeat)}, ${n(q.dead)} dead (tickets whose sync gave up; "last errors" says why)`);
       ctx.out(`tickets    ${Object.entries(report.tickets).map(([k, v]) => `${n(v)} ${k}`).join(', ')}`);
       const stored = report.stored;
       const rows = (key: StoredTable, noun: string) =>
@@ -79,6 +81,9 @@ export const status: Command = {
 
 /** Counts as the demo prints them: 10,792, not 10792. */
 const n = (value: number) => value.toLocaleString('en');
+
+const stopped = (count: number) =>
+  count === 0 ? '' : ` (${n(count)} without a heartbeat for ${STOPPED_AFTER_SECONDS} s: their worker stopped; the next "convlog work" takes them over)`;
 
 /** One line per budget: what the window allows, what is spent, what Zendesk says, pauses, waits. */
 export function describeBudget(b: BudgetRow): string {

@@ -35,6 +35,23 @@ export async function jobsByState(pool: pg.Pool, queue = SYNC_QUEUE): Promise<Re
 }
 
 /**
+ * A running job's worker beats every HEARTBEAT_SECONDS (10 s); one silent this long has stopped
+ * (killed, or cut off from Postgres). Its job stays `active` until a supervising worker (`work`,
+ * `sync`) takes it over, so with none up it would look like work in progress for ever.
+ */
+export const STOPPED_AFTER_SECONDS = 60;
+
+/** Running jobs whose worker has sent no heartbeat for STOPPED_AFTER_SECONDS. */
+export async function runningWithoutHeartbeat(pool: pg.Pool, queue = SYNC_QUEUE): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(
+    `select count(*)::int as n from ${BOSS_SCHEMA}.job
+      where name = $1 and state = 'active' and coalesce(heartbeat_on, started_on) < now() - $2 * interval '1 second'`,
+    [queue, STOPPED_AFTER_SECONDS],
+  );
+  return rows[0].n;
+}
+
+/**
  * Puts a running sync job back in the queue, to be taken again after `delayMs`, without using up
  * an attempt: pg-boss counts an attempt when it claims a job that had started, so clearing
  * started_on (as pg-boss's own restore() does) makes the next claim the same attempt. One
