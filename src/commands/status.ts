@@ -40,7 +40,12 @@ export const status: Command = {
         schedules: await scheduleStatus(runtime.boss),
         backfill: await backfillStatus(runtime.database.db, pool),
         // Tickets longer than a page whose last read from the first event is older than CONVLOG_FULL_RESYNC_DAYS.
-        fullReadsOverdue: { days: runtime.config.fullResyncDays, tickets: await fullReadsOverdue(runtime.database.db, runtime.config.fullResyncDays) },
+        // percent: CONVLOG_FULL_RESYNC_PERCENT, the budget's share that backfills queue them in (0: none).
+        fullReadsOverdue: {
+          days: runtime.config.fullResyncDays,
+          percent: Math.round(runtime.config.fullResyncShare * 100),
+          tickets: await fullReadsOverdue(runtime.database.db, runtime.config.fullResyncDays),
+        },
       };
       if (values.json) {
         ctx.out(JSON.stringify(report, null, 2));
@@ -62,7 +67,11 @@ export const status: Command = {
       ctx.out(`last sync  ${report.lastSyncedAt ?? 'never'}`);
       const overdue = report.fullReadsOverdue;
       if (overdue.tickets > 0) {
-        ctx.out(`full reads ${counted(overdue.tickets, 'ticket', n)} longer than a page not read from their first event for ${overdue.days} days (scheduled backfills queue them, a share of the budget at a time)`);
+        const queuedBy =
+          overdue.percent > 0
+            ? `backfills queue them within ${overdue.percent}% of the conversation-log budget`
+            : 'off: CONVLOG_FULL_RESYNC_PERCENT is 0, so nothing queues them; "convlog sync --full IDS" reads some';
+        ctx.out(`full reads ${counted(overdue.tickets, 'ticket', n)} longer than a page not read from their first event for ${overdue.days} days (${queuedBy})`);
       }
       if (report.oldestUnsynced) ctx.out(`oldest unsynced  ticket ${report.oldestUnsynced.ticketId}, waiting since ${report.oldestUnsynced.since}`);
       if (report.rateBudgets.length === 0) ctx.out('budget     no request taken yet');
