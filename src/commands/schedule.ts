@@ -3,7 +3,7 @@ import { loadExportPosition } from '../db/sync-state.ts';
 import { UsageError } from '../errors.ts';
 import { quoted } from '../ids.ts';
 import { BOSS_SCHEMA } from '../queue/boss.ts';
-import { registerSchedule, removeSchedule, scheduleStatus, validateCron } from '../queue/backfill-job.ts';
+import { CHECK_EVERY_MS, DUE_FOR_MS, dueTick, registerSchedule, removeSchedule, scheduleStatus, validateCron } from '../queue/backfill-job.ts';
 import { parseSince } from './args.ts';
 import { openRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
@@ -20,19 +20,8 @@ function checkCron(cron: string, tz: string, now: Date): { next: Date[]; recent:
     throw new UsageError(`invalid --tz ${quoted(tz)}: give an IANA time zone such as UTC, Europe/Berlin or America/New_York`);
   }
   const next = validateCron(parser, cron, tz);
-  // The first tick after a minute ago, if it is not in the future: still due for pg-boss.
-  const [tick] = parser.previewSchedule(cron.trim(), { tz, count: 1, from: new Date(now.getTime() - DUE_FOR_MS) });
-  return { next, recent: tick && tick.getTime() <= now.getTime() ? tick : undefined };
+  return { next, recent: dueTick(parser, cron, tz, now) };
 }
-
-/**
- * How long pg-boss keeps a tick due (its OCCURRENCE_WINDOW_SECONDS): each check, every 30 s (its
- * cronMonitorIntervalSeconds), sends a job for a tick of the last minute, a tick from before the
- * schedule was created included. So `* * * * *` created at 18:42:10 runs the 18:42 tick at the
- * next check, not at 18:43.
- */
-const DUE_FOR_MS = 60_000;
-const CHECK_EVERY_MS = 30_000;
 
 /**
  * The times the expression names are not the times a backfill starts: pg-boss looks for due

@@ -127,6 +127,21 @@ export async function startBackfillWorker(runtime: BackfillRuntime, log: Logger,
 
 // ---- the schedule ----
 
+/**
+ * How long pg-boss keeps a tick due (its OCCURRENCE_WINDOW_SECONDS): each check, every 30 s (its
+ * cronMonitorIntervalSeconds), sends a job for a tick of the last minute, a tick from before the
+ * schedule was created included. So `* * * * *` created at 18:42:10 runs the 18:42 tick at the
+ * next check, not at 18:43.
+ */
+export const DUE_FOR_MS = 60_000;
+export const CHECK_EVERY_MS = 30_000;
+
+/** The tick of the last minute, if there is one: pg-boss still sends it, unless it has already. */
+export function dueTick(boss: Pick<PgBoss, 'previewSchedule'>, cron: string, tz: string, now: Date): Date | undefined {
+  const [tick] = boss.previewSchedule(cron.trim(), { tz, count: 1, from: new Date(now.getTime() - DUE_FOR_MS) });
+  return tick && tick.getTime() <= now.getTime() ? tick : undefined;
+}
+
 export interface ScheduleInfo {
   cron: string;
   timezone: string;
@@ -135,8 +150,10 @@ export interface ScheduleInfo {
   createdOn: Date;
   updatedOn: Date;
   lastJobId: string | null;
-  /** The next three ticks. */
+  /** The next three ticks, the first of them a tick of the last minute pg-boss has yet to send (stillDue). */
   next: Date[];
+  /** next[0] is past, but due: a check within 30 s sends it, if it is not a minute old by then. */
+  stillDue: boolean;
 }
 
 /**
@@ -172,25 +189,34 @@ export async function removeSchedule(boss: PgBoss): Promise<boolean> {
 }
 
 /** For `convlog status`: the backfill schedule(s), with their next ticks. */
-export async function scheduleStatus(boss: PgBoss): Promise<ScheduleInfo[]> {
+export async function scheduleStatus(boss: PgBoss, now = new Date()): Promise<ScheduleInfo[]> {
   const schedules = await boss.getSchedules(BACKFILL_QUEUE);
-  return schedules.map((s) => {
+  const infos: ScheduleInfo[] = [];
+  for (const s of schedules) {
+    const tz = s.timezone || 'UTC';
     let next: Date[] = [];
+    let due: Date | undefined;
     try {
-      next = boss.previewSchedule(s.cron, { tz: s.timezone || 'UTC', count: 3, from: new Date() });
+      next = boss.previewSchedule(s.cron, { tz, count: 3, from: now });
+      due = dueTick(boss, s.cron, tz, now);
     } catch {
       // A row pg-boss itself cannot read; status still lists it.
     }
-    return {
+    // The job pg-boss sent last, made at or after the due tick, is that tick's run.
+    const last = due && s.lastJobId ? await boss.getJobById(BACKFILL_QUEUE, s.lastJobId) : null;
+    const stillDue = due !== undefined && !(last && last.createdOn.getTime() >= due.getTime());
+    infos.push({
       cron: s.cron,
-      timezone: s.timezone || 'UTC',
+      timezone: tz,
       since: (s.data as BackfillJobData | undefined)?.since ?? null,
       createdOn: s.createdOn,
       updatedOn: s.updatedOn,
       lastJobId: s.lastJobId ?? null,
-      next,
-    };
-  });
+      next: stillDue ? [due!, ...next].slice(0, 3) : next,
+      stillDue,
+    });
+  }
+  return infos;
 }
 
 export interface BackfillStatus {
@@ -218,12 +244,20 @@ export async function backfillStatus(db: Db, pool: pg.Pool): Promise<BackfillSta
   };
 }
 
+/** Why a past tick is next, as `convlog schedule` says it (describeNextRuns). */
+function stillDueText(tick: Date, after: Date | undefined, now: Date): string {
+  const ageMs = now.getTime() - tick.getTime();
+  const ago = `${Math.floor(ageMs / 1000)} s ago`;
+  if (ageMs + CHECK_EVERY_MS < DUE_FOR_MS) return ` (${ago}, still due: pg-boss runs a tick up to a minute late, within 30 s with workers running)`;
+  return ` (${ago}: run if pg-boss checks before it is a minute old${after ? `, else next ${after.toISOString()}` : ''})`;
+}
+
 /** One line per fact, for status' text output (status may print these as they are). */
-export function describeBackfillStatus(schedules: readonly ScheduleInfo[], backfill: BackfillStatus): string[] {
+export function describeBackfillStatus(schedules: readonly ScheduleInfo[], backfill: BackfillStatus, now = new Date()): string[] {
   const lines: string[] = [];
   if (schedules.length === 0) lines.push('schedule   none (convlog schedule --cron EXPR)');
   for (const s of schedules) {
-    const next = s.next[0] ? `, next ${s.next[0].toISOString()}` : '';
+    const next = s.next[0] ? `, next ${s.next[0].toISOString()}${s.stillDue ? stillDueText(s.next[0], s.next[1], now) : ''}` : '';
     // A schedule's --since is used only while no position is saved (runBackfill's fallbackSince).
     const since = !s.since ? '' : backfill.resumable ? `, continuing from the saved position (--since ${s.since} is kept for a time without one)` : `, first run from ${s.since}`;
     lines.push(`schedule   backfill "${s.cron}" (${s.timezone})${next}${since}`);

@@ -31,7 +31,7 @@ describe.concurrent('convlog schedule / unschedule', () => {
     expect(scheduled.code, scheduled.stderr).toBe(0);
     expect(scheduled.stdout).toMatch(/^scheduled backfill "\* \* \* \* \*" \(UTC\): (first run within 30 s.*; )?next run at about \d{4}-\d\d-\d\d \d\d:\d\d UTC \(.*within 30 s.*; the first run starts from \d{4}-/);
 
-    expect((await cli('status')).stdout).toMatch(/^schedule   backfill "\* \* \* \* \*" \(UTC\), next \S+, first run from \d{4}-/m);
+    expect((await cli('status')).stdout).toMatch(/^schedule   backfill "\* \* \* \* \*" \(UTC\), next \S+( \([^)]*\))?, first run from \d{4}-/m);
 
     const boss = await startBoss();
     const schedules = await boss.getSchedules(BACKFILL_QUEUE);
@@ -65,7 +65,7 @@ describe.concurrent('convlog schedule / unschedule', () => {
     expect(rescheduled.stdout).toMatch(/; runs continue from the saved export position \(--since .* is kept for a time without one\)/);
     expect(rescheduled.stdout).not.toMatch(/the first run starts from/);
     const shown = await cli('status');
-    expect(shown.stdout).toMatch(/^schedule   backfill "\* \* \* \* \*" \(UTC\), next \S+, continuing from the saved position \(--since \S+ is kept for a time without one\)$/m);
+    expect(shown.stdout).toMatch(/^schedule   backfill "\* \* \* \* \*" \(UTC\), next \S+( \([^)]*\))?, continuing from the saved position \(--since \S+ is kept for a time without one\)$/m);
     expect(shown.stdout).not.toMatch(/first run from/);
 
     const removed = await cli('unschedule');
@@ -85,6 +85,11 @@ describe.concurrent('convlog schedule / unschedule', () => {
     expect(scheduled.code, scheduled.stderr).toBe(0);
     const tick = new Date(scheduledAt - (scheduledAt % 60_000)).toISOString().slice(0, 16).replace('T', ' ');
     expect(scheduled.stdout).toMatch(new RegExp(`: first run within 30 s, with workers running \\(the ${tick} UTC tick, \\d+ s ago, is still due.*; next run at about `));
+    // status agrees: its next run is that tick (it said the next minute's).
+    const dueTick = new Date(scheduledAt - (scheduledAt % 60_000));
+    const before = JSON.parse((await cli('status', '--json')).stdout).schedules[0];
+    expect(before).toMatchObject({ stillDue: true, next: [dueTick.toISOString(), expect.any(String), expect.any(String)] });
+    expect((await cli('status')).stdout).toMatch(new RegExp(`^schedule   backfill "\\* \\* \\* \\* \\*" \\(UTC\\), next ${dueTick.toISOString()} \\(\\d+ s ago(, still due|: run if)`, 'm'));
 
     start('work');
     await vi.waitUntil(async () => scheduledRunEnded(database), { message: 'the scheduled backfill to run', timeout: 45_000 });
@@ -92,6 +97,9 @@ describe.concurrent('convlog schedule / unschedule', () => {
     // pg-boss sent the tick of the minute the schedule was made in, before the next one came.
     expect(Date.parse(run!.startedAt)).toBeLessThan(scheduledAt - (scheduledAt % 60_000) + 60_000);
     expect(run).toMatchObject({ outcome: 'done', seen: 4 });
+    // Sent, that tick is no longer next.
+    const after = JSON.parse((await cli('status', '--json')).stdout).schedules[0];
+    expect(after.next[0]).not.toBe(dueTick.toISOString());
   }, SLOW);
 
   it('a job on the backfill queue (what a tick sends) continues from the saved position in a worker', async (context) => {
