@@ -7,8 +7,9 @@ export interface DemoQuery {
 
 export const DEMO_QUERIES: DemoQuery[] = [
   {
-    title: 'Events by type and channel',
-    sql: `select type, coalesce(source_type, '-') as channel, count(*)::int as events
+    // source_type (the event's source), not the channel column (the type's prefix).
+    title: 'Events by type and source',
+    sql: `select type, coalesce(source_type, '-') as source_type, count(*)::int as events
 from zendesk.conversation_events
 group by 1, 2
 order by events desc
@@ -19,6 +20,7 @@ limit 8`,
     sql: `select a.display_name, a.type, count(*)::int as messages
 from zendesk.conversation_events e
 join zendesk.authors a using (author_key)
+where e.event_kind = 'message'
 group by a.author_key, a.display_name, a.type
 order by messages desc, a.display_name
 limit 5`,
