@@ -1,5 +1,5 @@
 import { integerFlag } from './args.ts';
-import { runDemo } from './demo/run-demo.ts';
+import { DEFAULT_TICKETS, runDemo } from './demo/run-demo.ts';
 import type { Command } from './types.ts';
 
 export const demo: Command = {
@@ -7,7 +7,7 @@ export const demo: Command = {
   options: { tickets: { type: 'string' }, concurrency: { type: 'string' } },
   async run(values, _positionals, ctx) {
     return runDemo(ctx, {
-      tickets: integerFlag('--tickets', values.tickets, 300, 10_000),
+      tickets: integerFlag('--tickets', values.tickets, DEFAULT_TICKETS, 10_000),
       concurrency: integerFlag('--concurrency', values.concurrency, 8, 64),
     });
   },

@@ -23,6 +23,8 @@ export interface DemoOptions {
 }
 
 const SEED = 1;
+/** --tickets when not given. */
+export const DEFAULT_TICKETS = 300;
 
 export async function runDemo(ctx: CommandContext, options: DemoOptions): Promise<number> {
   const started = Date.now();
@@ -104,8 +106,7 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
       ctx.out('');
       ctx.out('Explore further');
       ctx.out(`  The embedded Postgres stops with the demo; its data stays in ${config.dataDir}.`);
-      const relative = path.relative(process.cwd(), config.dataDir);
-      const dir = relative.startsWith('..') || path.isAbsolute(relative) ? config.dataDir : relative;
+      const dir = shown(config.dataDir);
       // The demo's own folder, and no DATABASE_URL from .env: these commands must open the demo's database.
       const demoEnv = `${loaded.databaseUrl ? 'DATABASE_URL= ' : ''}CONVLOG_DATA_DIR=${dir}`;
       ctx.out(`  ${demoEnv} npx convlog status   the demo's tickets by status, the queue`);
@@ -114,7 +115,13 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
       ctx.out(`  ${demoEnv} npx convlog db-server`);
       ctx.out("      keeps the demo's Postgres up and prints a URL for psql or a BI tool, until Ctrl-C");
       ctx.out(`  rm -rf ${dir}   starts the demo over; your own syncs are kept apart, in ${loaded.databaseUrl ? 'DATABASE_URL' : loaded.dataDir}`);
-      ctx.out('  npm run demo                 again: already synced tickets cost one request each');
+      // What repeats this run: a plain `npm run demo` would use the default count or folder.
+      const again = [
+        ctx.env.CONVLOG_DATA_DIR ? `CONVLOG_DATA_DIR=${shown(loaded.dataDir)} ` : '',
+        'npm run demo',
+        options.tickets === DEFAULT_TICKETS ? '' : ` -- --tickets ${options.tickets}`,
+      ].join('');
+      ctx.out(`  ${again}   runs it again: already synced tickets cost one request each`);
       ctx.out('  npx convlog simulator        a local Zendesk to point ZENDESK_BASE_URL at, for sync, enqueue and work');
       ctx.out('  The queries above are in src/commands/demo/queries.ts; the tables and columns are described in README.md.');
       return code;
@@ -124,6 +131,12 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
   } finally {
     await base.close();
   }
+}
+
+/** A folder as the closing lines name it: relative to here when it is below here. */
+function shown(folder: string): string {
+  const relative = path.relative(process.cwd(), folder);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? folder : relative;
 }
 
 /**
