@@ -34,6 +34,22 @@ export async function markQueued(db: Db, ticketIds: readonly number[], jobsInser
 }
 
 /**
+ * Takes back the `queued` marks of tickets whose jobs were dropped unrun: one synced before is
+ * synced as it was, one never read is forgotten. One read in part keeps its mark and its cursor.
+ */
+export async function unmarkQueued(db: Db, ticketIds: readonly number[]): Promise<void> {
+  for (let i = 0; i < ticketIds.length; i += BATCH) {
+    const ids = idArray(ticketIds.slice(i, i + BATCH));
+    await db.execute(sql`
+      update zendesk.ticket_sync set status = 'synced', queued_at = null, updated_at = now()
+       where ticket_id = any(${ids}) and status in ('queued', 'syncing') and last_synced_at is not null`);
+    await db.execute(sql`
+      delete from zendesk.ticket_sync
+       where ticket_id = any(${ids}) and status in ('queued', 'syncing') and last_synced_at is null and pages_synced = 0`);
+  }
+}
+
+/**
  * Starts a run and returns the cursor to resume from. `full` forgets the saved cursor, so
  * that edits and deleted attachments in old events are read again; so does a full re-read asked
  * for before this run and not yet read (`sync_again_full`): the job that would have read it may

@@ -35,6 +35,20 @@ export async function jobsByState(pool: pg.Pool, queue = SYNC_QUEUE): Promise<Re
 }
 
 /**
+ * Deletes the sync jobs not yet done of tickets above `lastTicketId`, returning their tickets: for
+ * the demo, whose database is its own and whose simulator serves tickets 1..N only.
+ */
+export async function dropSyncJobsAbove(pool: pg.Pool, lastTicketId: number): Promise<number[]> {
+  const { rows } = await pool.query<{ key: string }>(
+    `delete from ${BOSS_SCHEMA}.job
+      where name = $1 and state = any($2::${BOSS_SCHEMA}.job_state[]) and singleton_key ~ '^[0-9]+$' and singleton_key::numeric > $3
+      returning singleton_key as key`,
+    [SYNC_QUEUE, LIVE, lastTicketId],
+  );
+  return rows.map((r) => Number(r.key));
+}
+
+/**
  * A running job's worker beats every HEARTBEAT_SECONDS (10 s); one silent this long has stopped
  * (killed, or cut off from Postgres). Its job stays `active` until a supervising worker (`work`,
  * `sync`) takes it over, so with none up it would look like work in progress for ever.

@@ -1,3 +1,6 @@
+// The demo works only its own tickets: an interrupted `demo --tickets 2000` leaves 1..2000 queued,
+// and a later plain demo's workers took 301..2000 too, which its 300-ticket simulator answered
+// 404, so they were recorded not_found (deleted).
 // The demo's closing lines say how to run it again. "npm run demo again" was printed after a run
 // with --tickets or CONVLOG_DATA_DIR too, where a plain `npm run demo` syncs another count of
 // tickets or into another folder.
@@ -5,6 +8,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { openDatabase } from '../../src/db/connection.ts';
+import { silentLogger } from '../../src/log.ts';
+import { startBoss } from '../../src/queue/boss.ts';
+import { enqueueTickets } from '../../src/queue/enqueue.ts';
 import { runCli } from '../helpers/cli.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-demo-again-'));
@@ -21,4 +29,26 @@ it('names the command that repeats this run', { timeout: 300_000 }, async () => 
   expect(run.code, run.stderr).toBe(0);
   expect(run.stdout).toMatch(/^ {2}CONVLOG_DATA_DIR=data npm run demo -- --tickets 3 {3}runs it again: already synced tickets cost one request each$/m);
   expect(run.stdout).not.toMatch(/^ {2}npm run demo /m);
+});
+
+it('drops the tickets an interrupted larger run left queued, rather than recording them not found', { timeout: 300_000 }, async () => {
+  // What `demo --tickets 8` interrupted after ticket 3 leaves: 4..8 queued in the demo's database.
+  const database = await openDatabase(loadConfig({ CONVLOG_DATA_DIR: path.join(dir, 'data', 'demo') }), silentLogger);
+  try {
+    const boss = await startBoss(database, silentLogger);
+    try {
+      await enqueueTickets(boss, database.db, [4, 5, 6, 7, 8]);
+    } finally {
+      await boss.stop({ graceful: false, timeout: 2_000 });
+    }
+  } finally {
+    await database.close();
+  }
+  const run = await demo(3);
+  expect(run.code, run.stderr).toBe(0);
+  expect(run.stdout).toMatch(/^ {2}left out {3}5 tickets above 3 that an interrupted run with more tickets queued; a run with --tickets 8 syncs them$/m);
+  expect(run.stdout).toMatch(/^synced 3, not_found 0, forbidden 0, failed 0 /m);
+  expect(run.stdout).toMatch(/^ {2}tickets {4}3 synced$/m);
+  const status = await runCli(['status', '--json'], { cwd: dir, env: { CONVLOG_DATA_DIR: path.join(dir, 'data', 'demo') }, timeoutMs: 150_000 });
+  expect(JSON.parse(status.stdout)).toMatchObject({ queue: { queued: 0 }, tickets: { synced: 3, queued: 0, not_found: 0 } });
 });

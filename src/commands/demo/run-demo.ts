@@ -9,7 +9,8 @@ import type { CommandContext } from '../types.ts';
 import type { Db } from '../../db/connection.ts';
 import { statusReport } from '../../db/status-report.ts';
 import { loadDemoRun, saveDemoRun, type DemoRun } from '../../db/sync-state.ts';
-import { ticketCount } from '../../db/ticket-status.ts';
+import { ticketCount, unmarkQueued } from '../../db/ticket-status.ts';
+import { dropSyncJobsAbove } from '../../queue/queue-stats.ts';
 import { counted } from '../../ids.ts';
 import { UsageError } from '../../errors.ts';
 import { naturalHistoryEndSec, startSimulator } from '../../simulator/index.ts';
@@ -64,6 +65,15 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
       ctx.out(`  zendesk    simulator at ${sim.url}: tickets 1..${options.tickets}, seed ${SEED}, ${dates}`);
       ctx.out('');
 
+      // An interrupted run with more tickets leaves them queued: this simulator would answer 404
+      // for them, and they would be recorded as deleted tickets.
+      const leftover = await dropSyncJobsAbove(pool, options.tickets);
+      if (leftover.length > 0) {
+        await unmarkQueued(base.database.db, leftover);
+        const most = leftover.reduce((a, b) => Math.max(a, b));
+        ctx.out(`  left out   ${counted(leftover.length, 'ticket', (v) => v.toLocaleString('en'))} above ${options.tickets} that an interrupted run with more tickets queued; a run with --tickets ${most} syncs them`);
+        ctx.out('');
+      }
       const { rows: [{ now: syncStart }] } = await pool.query<{ now: Date }>('select now()');
       const syncStarted = Date.now();
       const ids = Array.from({ length: options.tickets }, (_, i) => i + 1);
