@@ -2,10 +2,14 @@
 import type pg from 'pg';
 import type { PgBoss } from 'pg-boss';
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import type { OnDelete } from '../../src/config.ts';
 import { silentLogger } from '../../src/log.ts';
+import { runBackfill } from '../../src/queue/backfill.ts';
 import { startBoss } from '../../src/queue/boss.ts';
 import type { Simulator } from '../../src/simulator/index.ts';
+import { localBudget } from '../../src/zendesk/rate-limit.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import type { FixtureWithBoss } from '../helpers/sync-fixture.ts';
 
 export const EMAIL = 'agent@example.test';
 export const TOKEN = 'zdTok3nS3cretValue9876543210';
@@ -89,4 +93,12 @@ export function backfillTestContext(): BackfillTestContext {
     await context.database.pool.query('truncate zendesk.tickets, zendesk.groups, zendesk.brands, zendesk.organizations');
   });
   return context;
+}
+
+/** A backfill of a sync fixture's simulator into its database, with no budget in the way: from `since` (Unix seconds), else the saved position. */
+export function backfillOf(f: FixtureWithBoss, options: { since?: number; onDelete?: OnDelete } = {}) {
+  return runBackfill(
+    { db: f.database.db, pool: f.database.pool, boss: f.boss, http: f.deps.http, budget: localBudget(), accountBudget: localBudget(), log: silentLogger, onDelete: options.onDelete },
+    options.since === undefined ? {} : { since: options.since },
+  );
 }

@@ -5,12 +5,9 @@
 // order. A third session holding one event row of the ticket widens the window the purge spends
 // deleting the ticket's events (a long ticket's take that long by themselves).
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { silentLogger } from '../../src/log.ts';
 import { purgeTicket } from '../../src/db/purge.ts';
-import { runBackfill } from '../../src/queue/backfill.ts';
 import { syncTicket } from '../../src/sync/sync-ticket.ts';
-import { localBudget } from '../../src/zendesk/rate-limit.ts';
-import { DAY, nowSec } from '../backfill/helpers.ts';
+import { backfillOf, DAY, nowSec } from './helpers.ts';
 import { createFixtureWithBoss, type FixtureWithBoss } from '../helpers/sync-fixture.ts';
 
 let f: FixtureWithBoss;
@@ -20,11 +17,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await f?.close();
 });
-const backfill = (since?: number) =>
-  runBackfill(
-    { db: f.database.db, pool: f.database.pool, boss: f.boss, http: f.deps.http, budget: localBudget(), accountBudget: localBudget(), log: silentLogger },
-    since === undefined ? {} : { since },
-  );
+const backfill = (since?: number) => backfillOf(f, { since });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const settle = <T>(p: Promise<T>) => p.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error: String((error as Error)?.message ?? error) }));
 

@@ -4,11 +4,8 @@
 // purge asks whom the row named: the purge takes the people of the row as it was. A binned
 // ticket, whose people the export keeps, is the control.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { silentLogger } from '../../src/log.ts';
-import { runBackfill } from '../../src/queue/backfill.ts';
 import { syncTicket } from '../../src/sync/sync-ticket.ts';
-import { localBudget } from '../../src/zendesk/rate-limit.ts';
-import { DAY, nowSec } from '../backfill/helpers.ts';
+import { backfillOf, DAY, nowSec } from './helpers.ts';
 import { createFixtureWithBoss, type FixtureWithBoss } from '../helpers/sync-fixture.ts';
 
 let f: FixtureWithBoss;
@@ -19,11 +16,7 @@ afterAll(async () => {
   await f?.close();
 });
 
-const backfill = (since?: number) =>
-  runBackfill(
-    { db: f.database.db, pool: f.database.pool, boss: f.boss, http: f.deps.http, budget: localBudget(), accountBudget: localBudget(), log: silentLogger },
-    since === undefined ? {} : { since },
-  );
+const backfill = (since?: number) => backfillOf(f, { since });
 const q = async <T extends object = Record<string, unknown>>(text: string, values: unknown[] = []) => (await f.database.pool.query<T>(text, values)).rows;
 
 /** The ticket's requester, submitter and assignee that no other stored ticket names. */

@@ -3,11 +3,8 @@
 // so the page's deleted row is new to the tickets table, but the tombstone must keep saying when
 // and how the deletion was learned (docs/guarantees.md).
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { silentLogger } from '../../src/log.ts';
-import { runBackfill } from '../../src/queue/backfill.ts';
 import { syncTicket } from '../../src/sync/sync-ticket.ts';
-import { localBudget } from '../../src/zendesk/rate-limit.ts';
-import { DAY, nowSec } from '../backfill/helpers.ts';
+import { backfillOf, DAY, nowSec } from './helpers.ts';
 import { createFixtureWithBoss, type FixtureWithBoss } from '../helpers/sync-fixture.ts';
 
 let f: FixtureWithBoss;
@@ -17,11 +14,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await f?.close();
 });
-const backfill = (since?: number) =>
-  runBackfill(
-    { db: f.database.db, pool: f.database.pool, boss: f.boss, http: f.deps.http, budget: localBudget(), accountBudget: localBudget(), log: silentLogger },
-    since === undefined ? {} : { since },
-  );
+const backfill = (since?: number) => backfillOf(f, { since });
 const tomb = async (id: number) =>
   (await f.database.pool.query('select status, deleted_how, deleted_at::text, last_error from zendesk.ticket_sync where ticket_id = $1', [id])).rows[0];
 

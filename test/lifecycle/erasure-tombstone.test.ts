@@ -2,14 +2,11 @@
 // ticket was waiting in the queue (a webhook's, an earlier backfill's) and meets the 404 after:
 // under keep it must not turn into a move to the bin whose rows were "kept, marked deleted".
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { silentLogger } from '../../src/log.ts';
 import { reportPermanentDeletion } from '../../src/db/purge.ts';
-import { runBackfill } from '../../src/queue/backfill.ts';
 import { enqueueTickets } from '../../src/queue/enqueue.ts';
 import { runWorker } from '../../src/queue/worker.ts';
 import { syncTicket } from '../../src/sync/sync-ticket.ts';
-import { localBudget } from '../../src/zendesk/rate-limit.ts';
-import { DAY, nowSec } from '../backfill/helpers.ts';
+import { backfillOf, DAY, nowSec } from '../backfill/helpers.ts';
 import { createFixtureWithBoss, type FixtureWithBoss } from '../helpers/sync-fixture.ts';
 
 let f: FixtureWithBoss;
@@ -24,11 +21,7 @@ afterAll(async () => {
   await f?.close();
 });
 
-const backfill = () =>
-  runBackfill(
-    { db: f.database.db, pool: f.database.pool, boss: f.boss, http: f.deps.http, budget: localBudget(), accountBudget: localBudget(), log: silentLogger, onDelete: 'keep' },
-    { since: nowSec() - 400 * DAY },
-  );
+const backfill = () => backfillOf(f, { since: nowSec() - 400 * DAY, onDelete: 'keep' });
 const work = async () => {
   const stop = new AbortController();
   await runWorker(f.boss, f.database.pool, { ...f.deps, onDelete: 'keep' }, { concurrency: 1, signal: stop.signal, untilIdle: true, idleCheckMs: 100 }).finally(() => stop.abort());
