@@ -9,7 +9,9 @@ import { counted } from '../ids.ts';
 export function formatTable(columns: readonly string[], rows: readonly Record<string, unknown>[], numericColumns?: readonly boolean[]): string[] {
   const cells = rows.map((row) => columns.map((column) => cellText(row[column])));
   const numeric = numericColumns ?? columns.map((_, i) => rows.length > 0 && rows.every((row) => isNumber(row[columns[i]])));
-  const widths = columns.map((column, i) => Math.max(column.length, ...cells.map((line) => line[i].length)));
+  // A loop, not Math.max(...cells): one argument per row overflows the call stack past ~120k rows.
+  const widths = columns.map((column) => column.length);
+  for (const line of cells) line.forEach((text, i) => (widths[i] = Math.max(widths[i], text.length)));
   const pad = (text: string, i: number) => (numeric[i] ? text.padStart(widths[i]) : text.padEnd(widths[i]));
   const line = (values: string[]) => ` ${values.map(pad).join(' | ')}`.trimEnd();
   return [

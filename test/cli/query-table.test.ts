@@ -1,0 +1,27 @@
+// `convlog query`'s table (src/commands/table.ts) on results psql prints without trouble: many
+// rows, plans, text written by customers, wide characters, repeated column names.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+
+let database: TestDatabase;
+const query = (args: string[]) => runCli(['query', ...args], { env: { DATABASE_URL: database.url } });
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => {
+  await database?.close();
+});
+
+describe('convlog query table', { timeout: 120_000 }, () => {
+  it('prints 200,000 rows (widths were one argument per row, past the call stack)', async () => {
+    const result = await query(['select g from generate_series(1, 200000) g']);
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines.slice(0, 3)).toEqual([' g', '--------', '      1']);
+    expect(lines.at(-2)).toBe(' 200000');
+    expect(lines).toHaveLength(200_000 + 3);
+    expect(result.stderr).toBe('(200000 rows)\n');
+  });
+});
