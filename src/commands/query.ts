@@ -5,7 +5,7 @@ import { text } from 'node:stream/consumers';
 import { openDatabase } from '../db/connection.ts';
 import { SQL_TIMEOUT_MS } from '../db/read-only-query.ts';
 import { assertQueryStatement, QueryRejected, runReadOnly, type ReadOnlyResult } from '../db/run-read-only.ts';
-import { formatTable } from './table.ts';
+import { formatRows } from './table.ts';
 import { unreadableFileReason, UsageError } from '../errors.ts';
 import { printable } from '../ids.ts';
 import type { Command } from './types.ts';
@@ -77,17 +77,9 @@ async function readSql(positionals: string[], file: string | undefined, stdin: N
 // medians and minutes of README's examples are numeric: left-aligned, they read as text.
 const NUMBER_TYPES = new Set([21, 23, 20, 26, 700, 701, 1700, 790]);
 
-/** formatTable's lines; the last one is the row count. */
+/** formatRows's lines; the last one is the row count. */
 function tableLines(result: ReadOnlyResult): string[] {
-  const seen = new Map<string, number>();
-  // formatTable keys rows by column name, and a query may repeat one ("select 1, 1").
-  const names = result.columns.map((c) => {
-    const n = (seen.get(c.name) ?? 0) + 1;
-    seen.set(c.name, n);
-    return n === 1 ? c.name : `${c.name} (${n})`;
-  });
-  const rows = result.rows.map((row) => Object.fromEntries(names.map((name, i) => [name, row[i]])));
-  return formatTable(names, rows, result.columns.map((c) => NUMBER_TYPES.has(c.dataTypeID)));
+  return formatRows(result.columns.map((c) => c.name), result.rows, result.columns.map((c) => NUMBER_TYPES.has(c.dataTypeID)));
 }
 
 /**

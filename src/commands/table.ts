@@ -3,16 +3,25 @@
 import { counted } from '../ids.ts';
 
 /**
- * `numericColumns` says which columns hold numbers when the values cannot tell (convlog query prints
- * them as text, as Postgres sends them); without it, a column of JS numbers is one.
+ * Rows keyed by column name (node-postgres's default rows). `numericColumns` as for formatRows;
+ * without it, a column of JS numbers is one.
  */
 export function formatTable(columns: readonly string[], rows: readonly Record<string, unknown>[], numericColumns?: readonly boolean[]): string[] {
-  const cells = rows.map((row) => columns.map((column) => cellText(row[column])));
-  const numeric = numericColumns ?? columns.map((_, i) => rows.length > 0 && rows.every((row) => isNumber(row[columns[i]])));
+  const numeric = numericColumns ?? columns.map((column) => rows.length > 0 && rows.every((row) => isNumber(row[column])));
+  return formatRows(columns, rows.map((row) => columns.map((column) => row[column])), numeric);
+}
+
+/**
+ * Rows as arrays, read by position: a query may name two columns alike ("select 1 as x, 2 as x").
+ * `numericColumns` says which columns hold numbers, since convlog query gets every value as the
+ * text Postgres sends.
+ */
+export function formatRows(columns: readonly string[], rows: readonly (readonly unknown[])[], numericColumns: readonly boolean[]): string[] {
+  const cells = rows.map((row) => columns.map((_, i) => cellText(row[i])));
   // A loop, not Math.max(...cells): one argument per row overflows the call stack past ~120k rows.
   const widths = columns.map((column) => column.length);
   for (const line of cells) line.forEach((text, i) => (widths[i] = Math.max(widths[i], text.length)));
-  const pad = (text: string, i: number) => (numeric[i] ? text.padStart(widths[i]) : text.padEnd(widths[i]));
+  const pad = (text: string, i: number) => (numericColumns[i] ? text.padStart(widths[i]) : text.padEnd(widths[i]));
   const line = (values: string[]) => ` ${values.map(pad).join(' | ')}`.trimEnd();
   return [
     line(columns.map((c, i) => c.padEnd(widths[i]))),

@@ -24,4 +24,11 @@ describe('convlog query table', { timeout: 120_000 }, () => {
     expect(lines).toHaveLength(200_000 + 3);
     expect(result.stderr).toBe('(200000 rows)\n');
   });
+
+  it('shows each value under its own column when names repeat, as psql does', async () => {
+    // Repeated names were renamed "x (2)", which a real column of that name then overwrote.
+    const result = await query(['select 1 as "x (2)", 2 as x, 3 as x']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe([' x (2) | x | x', '-------+---+---', '     1 | 2 | 3', ''].join('\n'));
+  });
 });
