@@ -17,28 +17,40 @@ export function formatTable(columns: readonly string[], rows: readonly Record<st
  * text Postgres sends.
  */
 export function formatRows(columns: readonly string[], rows: readonly (readonly unknown[])[], numericColumns: readonly boolean[]): string[] {
-  const cells = rows.map((row) => columns.map((_, i) => cellText(row[i])));
+  const cells = rows.map((row) => columns.map((_, i) => cellLines(row[i])));
   // A loop, not Math.max(...cells): one argument per row overflows the call stack past ~120k rows.
   const widths = columns.map((column) => column.length);
-  for (const line of cells) line.forEach((text, i) => (widths[i] = Math.max(widths[i], text.length)));
-  const pad = (text: string, i: number) => (numericColumns[i] ? text.padStart(widths[i]) : text.padEnd(widths[i]));
-  const line = (values: string[]) => ` ${values.map(pad).join(' | ')}`.trimEnd();
-  return [
-    line(columns.map((c, i) => c.padEnd(widths[i]))),
-    `${widths.map((w) => '-'.repeat(w + 2)).join('+')}`,
-    ...cells.map(line),
-    `(${counted(rows.length, 'row')})`,
-  ];
+  for (const row of cells) row.forEach((lines, i) => lines.forEach((text) => (widths[i] = Math.max(widths[i], text.length))));
+  // psql's marks: "+" after a line of a value that goes on below, so a continuation is not read as a row.
+  const line = (values: readonly string[], goesOn: readonly boolean[] = []) =>
+    values
+      .map((text, i) => {
+        const fill = ' '.repeat(widths[i] - text.length);
+        return ` ${numericColumns[i] ? fill + text : text + fill}${goesOn[i] ? '+' : ' '}`;
+      })
+      .join('|')
+      .trimEnd();
+  const out = [line(columns.map((c, i) => c.padEnd(widths[i]))), widths.map((w) => '-'.repeat(w + 2)).join('+')];
+  for (const row of cells) {
+    const height = row.reduce((most, lines) => Math.max(most, lines.length), 1);
+    for (let j = 0; j < height; j++) out.push(line(row.map((lines) => lines[j] ?? ''), row.map((lines) => j < lines.length - 1)));
+  }
+  out.push(`(${counted(rows.length, 'row')})`);
+  return out;
 }
 
 function isNumber(value: unknown): boolean {
   return typeof value === 'number' || typeof value === 'bigint' || value === null;
 }
 
-function cellText(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'number') return value.toLocaleString('en');
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value).replace(/\s+/g, ' ');
+/**
+ * A value's lines: one per line break, as psql prints them, with its spaces kept (EXPLAIN indents
+ * each node of its plan).
+ */
+function cellLines(value: unknown): string[] {
+  if (value === null || value === undefined) return [''];
+  if (value instanceof Date) return [value.toISOString()];
+  if (typeof value === 'number') return [value.toLocaleString('en')];
+  if (typeof value === 'object') return [JSON.stringify(value)];
+  return String(value).split('\n');
 }

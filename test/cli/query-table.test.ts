@@ -31,4 +31,35 @@ describe('convlog query table', { timeout: 120_000 }, () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe([' x (2) | x | x', '-------+---+---', '     1 | 2 | 3', ''].join('\n'));
   });
+
+  it("keeps EXPLAIN's indentation, and prints a value with line breaks on several lines, as psql does", async () => {
+    const [plan, yaml] = await Promise.all([
+      query(['explain (costs off) select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.oid = 1259']),
+      query([`select 'a' as before, E'Plan:\\n  Node Type: "Result"' as plan, 1 as after`]),
+    ]);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toBe(
+      [
+        ' QUERY PLAN',
+        '---------------------------------------------------------',
+        ' Nested Loop',
+        '   Join Filter: (c.relnamespace = n.oid)',
+        '   ->  Index Scan using pg_class_oid_index on pg_class c',
+        "         Index Cond: (oid = '1259'::oid)",
+        '   ->  Seq Scan on pg_namespace n',
+        '',
+      ].join('\n'),
+    );
+    // "+" marks a line that goes on below, so the next line is not read as a row of its own.
+    expect(yaml.code, yaml.stderr).toBe(0);
+    expect(yaml.stdout).toBe(
+      [
+        ' before | plan                  | after',
+        '--------+-----------------------+-------',
+        ' a      | Plan:                +|     1',
+        '        |   Node Type: "Result" |',
+        '',
+      ].join('\n'),
+    );
+  });
 });

@@ -40,10 +40,11 @@ describe('convlog query', { timeout: 120_000 }, () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe(
       [
-        ' id | comma | quote    | newline   | empty',
-        '----+-------+----------+-----------+-------',
-        '  1 | a,b   | say "hi" | two lines |',
-        ' 22 | plain | x        | y         |',
+        ' id | comma | quote    | newline | empty',
+        '----+-------+----------+---------+-------',
+        '  1 | a,b   | say "hi" | two    +|',
+        '    |       |          | lines   |',
+        ' 22 | plain | x        | y       |',
         '',
       ].join('\n'),
     );
