@@ -1,6 +1,6 @@
 // Query results as a small plain-text table, the way psql prints them: numbers right-aligned,
 // everything else left-aligned, NULL as an empty cell.
-import { counted } from '../ids.ts';
+import { counted, printable } from '../ids.ts';
 
 /**
  * Rows keyed by column name (node-postgres's default rows). `numericColumns` as for formatRows;
@@ -16,7 +16,8 @@ export function formatTable(columns: readonly string[], rows: readonly Record<st
  * `numericColumns` says which columns hold numbers, since convlog query gets every value as the
  * text Postgres sends.
  */
-export function formatRows(columns: readonly string[], rows: readonly (readonly unknown[])[], numericColumns: readonly boolean[]): string[] {
+export function formatRows(names: readonly string[], rows: readonly (readonly unknown[])[], numericColumns: readonly boolean[]): string[] {
+  const columns = names.map((name) => printable(name));
   const cells = rows.map((row) => columns.map((_, i) => cellLines(row[i])));
   // A loop, not Math.max(...cells): one argument per row overflows the call stack past ~120k rows.
   const widths = columns.map((column) => column.length);
@@ -45,12 +46,13 @@ function isNumber(value: unknown): boolean {
 
 /**
  * A value's lines: one per line break, as psql prints them, with its spaces kept (EXPLAIN indents
- * each node of its plan).
+ * each node of its plan). Customers write the synced text: a control character in it is shown
+ * escaped (`\u001b`), never sent for the terminal to act on.
  */
 function cellLines(value: unknown): string[] {
   if (value === null || value === undefined) return [''];
   if (value instanceof Date) return [value.toISOString()];
   if (typeof value === 'number') return [value.toLocaleString('en')];
-  if (typeof value === 'object') return [JSON.stringify(value)];
-  return String(value).split('\n');
+  const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return text.split('\n').map((line) => printable(line));
 }

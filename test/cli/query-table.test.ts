@@ -62,4 +62,20 @@ describe('convlog query table', { timeout: 120_000 }, () => {
       ].join('\n'),
     );
   });
+
+  it('shows control characters escaped, never sent to the terminal raw; --csv keeps the exact value', async () => {
+    // Customers write the synced text: an ESC in it would colour, move or retitle the terminal.
+    const sql = `select E'a\\u001b[31mRED' as "e\u001b", E'tab\\there\\r' as t, E'\\u202eevil' as bidi`;
+    const [table, csv] = await Promise.all([query([sql]), query([sql, '--csv'])]);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toBe(
+      [
+        ' e\\u001b        | t           | bidi',
+        '----------------+-------------+------------',
+        ' a\\u001b[31mRED | tab\\there\\r | \\u202eevil',
+        '',
+      ].join('\n'),
+    );
+    expect(csv.stdout).toBe('e\u001b,t,bidi\na\u001b[31mRED,"tab\there\r",\u202eevil\n');
+  });
 });
