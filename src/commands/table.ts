@@ -1,5 +1,6 @@
 // Query results as a small plain-text table, the way psql prints them: numbers right-aligned,
 // everything else left-aligned, NULL as an empty cell.
+import { eastAsianWidth } from 'get-east-asian-width';
 import { counted, printable } from '../ids.ts';
 
 /**
@@ -20,21 +21,21 @@ export function formatRows(names: readonly string[], rows: readonly (readonly un
   const columns = names.map((name) => printable(name));
   const cells = rows.map((row) => columns.map((_, i) => cellLines(row[i])));
   // A loop, not Math.max(...cells): one argument per row overflows the call stack past ~120k rows.
-  const widths = columns.map((column) => column.length);
-  for (const row of cells) row.forEach((lines, i) => lines.forEach((text) => (widths[i] = Math.max(widths[i], text.length))));
+  const widths = columns.map(displayWidth);
+  for (const row of cells) row.forEach((lines, i) => lines.forEach((text) => (widths[i] = Math.max(widths[i], displayWidth(text)))));
   // psql's marks: "+" after a line of a value that goes on below, so a continuation is not read as a row.
-  const line = (values: readonly string[], goesOn: readonly boolean[] = []) =>
+  const line = (values: readonly string[], right: readonly boolean[], goesOn: readonly boolean[] = []) =>
     values
       .map((text, i) => {
-        const fill = ' '.repeat(widths[i] - text.length);
-        return ` ${numericColumns[i] ? fill + text : text + fill}${goesOn[i] ? '+' : ' '}`;
+        const fill = ' '.repeat(widths[i] - displayWidth(text));
+        return ` ${right[i] ? fill + text : text + fill}${goesOn[i] ? '+' : ' '}`;
       })
       .join('|')
       .trimEnd();
-  const out = [line(columns.map((c, i) => c.padEnd(widths[i]))), widths.map((w) => '-'.repeat(w + 2)).join('+')];
+  const out = [line(columns, []), widths.map((w) => '-'.repeat(w + 2)).join('+')];
   for (const row of cells) {
     const height = row.reduce((most, lines) => Math.max(most, lines.length), 1);
-    for (let j = 0; j < height; j++) out.push(line(row.map((lines) => lines[j] ?? ''), row.map((lines) => j < lines.length - 1)));
+    for (let j = 0; j < height; j++) out.push(line(row.map((lines) => lines[j] ?? ''), numericColumns, row.map((lines) => j < lines.length - 1)));
   }
   out.push(`(${counted(rows.length, 'row')})`);
   return out;
@@ -55,4 +56,23 @@ function cellLines(value: unknown): string[] {
   if (typeof value === 'number') return [value.toLocaleString('en')];
   const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
   return text.split('\n').map((line) => printable(line));
+}
+
+const graphemes = new Intl.Segmenter();
+// A cluster of accents, joiners and other invisible code points alone (at the start of a value) takes no column.
+const INVISIBLE = /^[\p{Mark}\p{Default_Ignorable_Code_Point}]+$/u;
+const EMOJI = /^\p{RGI_Emoji}$/v;
+
+/**
+ * The columns `text` takes in a terminal, which its UTF-16 length is not: a character with its
+ * combining accents is one column, CJK characters and emoji two.
+ */
+function displayWidth(text: string): number {
+  if (/^[\x20-\x7e]*$/.test(text)) return text.length;
+  let width = 0;
+  for (const { segment } of graphemes.segment(text)) {
+    if (INVISIBLE.test(segment)) continue;
+    width += EMOJI.test(segment) ? 2 : eastAsianWidth(segment.codePointAt(0)!);
+  }
+  return width;
 }

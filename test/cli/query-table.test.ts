@@ -78,4 +78,19 @@ describe('convlog query table', { timeout: 120_000 }, () => {
     );
     expect(csv.stdout).toBe('e\u001b,t,bidi\na\u001b[31mRED,"tab\there\r",\u202eevil\n');
   });
+
+  it('aligns wide (CJK) and combining characters by the columns they take, as psql does', async () => {
+    // Widths were counted in UTF-16 units: 日本語 takes 6 columns in 3 units, é (e and U+0301) 1 in 2.
+    const result = await query([`select * from (values ('日本語テキスト', E'e\\u0301', 1), ('x', 'e', 22)) as t(j, c, n)`]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe(
+      [
+        ' j              | c | n',
+        '----------------+---+----',
+        ' 日本語テキスト | e\u0301 |  1',
+        ' x              | e | 22',
+        '',
+      ].join('\n'),
+    );
+  });
 });
