@@ -7,6 +7,7 @@ import { openRuntime } from './runtime.ts';
 import { readRowsOfQueued } from './ticket-rows.ts';
 import type { Command } from './types.ts';
 import { counted } from '../ids.ts';
+import { Interrupted } from '../errors.ts';
 
 export const enqueue: Command = {
   usage: 'convlog enqueue [IDS...] [--file PATH | -] [--range A..B] [--sql "select id from …"] [--full]',
@@ -28,8 +29,10 @@ export const enqueue: Command = {
       const started = Date.now();
       if (sql !== undefined) {
         // All rows are read and checked before anything is queued; a bad query is one line, exit 2.
-        ids = ids.concat(await ticketIdsFromSql(runtime.database.pool, sql));
+        ids = ids.concat(await ticketIdsFromSql(runtime.database.pool, sql, { signal: ctx.signal }));
       }
+      // Ctrl-C while the ids were read (or as the query ended) queues none of them.
+      if (ctx.signal.aborted) throw new Interrupted('interrupted; nothing was queued');
       const result = await enqueueTickets(runtime.boss, runtime.database.db, ids, {
         full: Boolean(values.full),
         onProgress: (done, total) => {

@@ -1,11 +1,11 @@
-// `convlog enqueue --sql "select id from …"`: ticket ids from a person's query, run so that it
-// cannot change anything (one statement, in a READ ONLY transaction that is rolled back) and
-// cannot run forever (statement_timeout). Every row is checked before any id is returned, so a
-// bad query or a bad value queues nothing.
+// `convlog enqueue --sql "select id from …"`: ticket ids from a person's query, run as `convlog
+// query` runs one (src/db/run-read-only.ts): it cannot change anything, cannot run forever, and
+// Ctrl-C cancels it. Every row is checked before any id is returned, so a bad query or a bad
+// value queues nothing.
 import type pg from 'pg';
-import { UsageError } from '../errors.ts';
+import { Interrupted, UsageError } from '../errors.ts';
 import { MAX_ID, quoted, readId, type IdReading } from '../ids.ts';
-import { statementKind } from './run-read-only.ts';
+import { QueryRejected, runReadOnly, statementKind, type ReadOnlyResult } from './run-read-only.ts';
 
 export const SQL_TIMEOUT_MS = 60_000;
 /** More ids than this is almost certainly a wrong query (a cross join); split it. */
@@ -21,36 +21,31 @@ const TYPE_NAMES: Record<number, string> = {
 
 const nothing = '; nothing was queued';
 
-function rejected(message: string): UsageError {
+function rejected(message: string, cause?: unknown): UsageError {
   // About the query, not how the command was typed: the usage line would be noise.
-  return new UsageError(`--sql ${message}${nothing}`, { showUsage: false });
+  return new UsageError(`--sql ${message}${nothing}`, { cause, showUsage: false });
 }
 
-/** Runs `sql` read-only and returns the ticket ids in its first column, or throws one UsageError. */
-export async function ticketIdsFromSql(pool: pg.Pool, sql: string, options: { timeoutMs?: number } = {}): Promise<number[]> {
-  // Read-only still lets COPY … TO and the like through; only queries are asked for.
+/**
+ * Runs `sql` read-only and returns the ticket ids in its first column, or throws one UsageError.
+ * With `signal`, an abort (Ctrl-C) cancels the query in Postgres and the call fails with Interrupted.
+ */
+export async function ticketIdsFromSql(pool: pg.Pool, sql: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<number[]> {
+  // Read-only still lets COPY … TO and the like through; only queries are asked for (not explain or show).
   const statement = statementKind(sql, ['(', 'select', 'with', 'values', 'table']);
   if (statement.kind === 'empty') throw rejected('is empty: give a query such as "select ticket_id from zendesk.ticket_sync where status = \'failed\'"');
   if (statement.kind === 'refuse') throw rejected(`must be a query (select, with, values or table), got "${statement.keyword}…"`);
-  const timeoutMs = options.timeoutMs ?? SQL_TIMEOUT_MS;
-  const client = await pool.connect();
-  let result: pg.QueryArrayResult<unknown[]>;
+  let result: ReadOnlyResult;
   try {
-    await client.query('begin read only');
-    await client.query(`set local statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
-    await client.query(`set local idle_in_transaction_session_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
-    // The extended protocol takes exactly one statement, so "…; commit; delete …" cannot end the
-    // read-only transaction.
-    result = await client.query({ text: sql, rowMode: 'array', queryMode: 'extended' } as pg.QueryArrayConfig);
+    result = await runReadOnly(pool, sql, options.timeoutMs ?? SQL_TIMEOUT_MS, options.signal);
   } catch (error) {
-    throw explain(error, timeoutMs);
-  } finally {
-    await client.query('rollback').catch(() => {});
-    client.release();
+    if (error instanceof QueryRejected) throw rejected(error.message, error);
+    if (error instanceof Interrupted) throw new Interrupted(`the --sql query was cancelled (interrupted)${nothing}`, { cause: error });
+    throw error;
   }
 
-  if (result.fields.length === 0) throw rejected('returned no columns: select the ticket id as the first column');
-  const field = result.fields[0];
+  if (result.columns.length === 0) throw rejected('returned no columns: select the ticket id as the first column');
+  const field = result.columns[0];
   const integer = INTEGER_TYPES.has(field.dataTypeID);
   if (!integer && field.dataTypeID !== NUMERIC) {
     const type = TYPE_NAMES[field.dataTypeID] ?? `type ${field.dataTypeID}`;
@@ -73,28 +68,7 @@ export async function ticketIdsFromSql(pool: pg.Pool, sql: string, options: { ti
 }
 
 function toTicketId(value: unknown): IdReading {
-  // int8 and numeric arrive as text (precision kept); a numeric may read "+42.000".
+  // Values arrive as the text Postgres prints (an int8's precision kept); a numeric may read "+42.000".
   const numeric = typeof value === 'string' ? /^\+?(\d+)(?:\.0*)?$/.exec(value) : null;
   return readId(numeric ? numeric[1] : value);
-}
-
-function explain(error: unknown, timeoutMs: number): Error {
-  const e = error as { code?: string; message?: string; position?: string };
-  if (typeof e?.code !== 'string') return error as Error;
-  const message = (e.message ?? 'failed').replace(/\s+/g, ' ');
-  switch (e.code) {
-    case '25006': // read_only_sql_transaction
-      return rejected(`must only read, but it writes: ${message}`);
-    case '57014': // query_canceled (statement_timeout)
-      return rejected(`ran longer than ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`} and was cancelled: narrow the query or add an index`);
-    case '42601': {
-      // syntax_error, and "cannot insert multiple commands into a prepared statement"
-      const multiple = /multiple commands/i.test(message);
-      if (multiple) return rejected('must be a single statement (no ";" between statements)');
-      return rejected(`has a syntax error: ${message}${e.position ? ` (at character ${e.position})` : ''}`);
-    }
-  }
-  // Classes 08 (connection) and 53 (resources) are not the query's fault.
-  if (/^(08|53|57P)/.test(e.code)) return error as Error;
-  return rejected(`failed: ${message}`);
 }
