@@ -67,7 +67,10 @@ export async function readTicketIds(sources: IdSources): Promise<number[]> {
     const shown = bad.slice(0, 5).map((b) => `${quoted(b.value)} (${b.where}${b.tooLarge ? ', too large' : ''})`).join(', ');
     const more = bad.length > 5 ? ` and ${bad.length - 5} more` : '';
     const rule = bad.some((b) => b.tooLarge) ? `ids are positive integers up to ${MAX_ID}` : 'ids are positive integers';
-    throw new UsageError(`invalid ticket id ${shown}${more}: ${rule}; ${nothing}`);
+    // "enqueue 1..5" is a span typed without its flag.
+    const span = bad.find((b) => /^\d{1,16}\.\.\d{1,16}$/.test(b.value));
+    const hint = span ? ` (for a span of ids, give --range ${span.value})` : '';
+    throw new UsageError(`invalid ticket id ${shown}${more}: ${rule}${hint}; ${nothing}`);
   }
   if (ids.length === 0 && sources.file !== undefined) {
     if (sources.allowEmptyFile) return [];
