@@ -9,6 +9,9 @@ import type { Command } from './types.ts';
 import { counted } from '../ids.ts';
 import { Interrupted } from '../errors.ts';
 
+// Counts as the rest of the output writes them: "queued 1,500 tickets, 2,000 already queued".
+const n = (count: number) => count.toLocaleString('en');
+
 export const enqueue: Command = {
   usage: 'convlog enqueue [IDS...] [--file PATH | -] [--range A..B] [--sql "select id from …"] [--full]',
   options: { file: { type: 'string' }, range: { type: 'string' }, sql: { type: 'string' }, full: { type: 'boolean' } },
@@ -39,9 +42,9 @@ export const enqueue: Command = {
           if (total > 50_000) ctx.log.info({ done, total }, 'enqueueing');
         },
       });
-      const duplicates = result.duplicates > 0 ? `, ${counted(result.duplicates, 'duplicate id')} ignored` : '';
+      const duplicates = result.duplicates > 0 ? `, ${counted(result.duplicates, 'duplicate id', n)} ignored` : '';
       const empty = ids.length === 0 && sql === undefined ? `: ${values.file === '-' ? 'stdin' : 'the file'} holds no ticket ids` : '';
-      ctx.out(`queued ${counted(result.queued, 'ticket')}, ${result.alreadyQueued} already queued${duplicates}${empty} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      ctx.out(`queued ${counted(result.queued, 'ticket', n)}, ${n(result.alreadyQueued)} already queued${duplicates}${empty} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
       const { db, pool } = runtime.database;
       // show_many reads 100 tickets a request on the account-wide budget: beyond a minute of that
       // budget, enqueue would sit silent for as long after saying "queued" (half an hour for
@@ -52,7 +55,7 @@ export const enqueue: Command = {
       if (config.zendesk && withoutRow.length > inline) {
         const minutes = Math.ceil(withoutRow.length / inline);
         ctx.out(
-          `${withoutRow.length} of these tickets have no ticket row yet: reading them by id would take about ${minutes} min of the account-wide budget, so enqueue leaves them to "convlog backfill" (1,000 tickets a request); it reads them itself when at most ${inline} lack a row`,
+          `${n(withoutRow.length)} of these tickets have no ticket row yet: reading them by id would take about ${n(minutes)} min of the account-wide budget, so enqueue leaves them to "convlog backfill" (1,000 tickets a request); it reads them itself when at most ${n(inline)} lack a row`,
         );
         return 0;
       }
