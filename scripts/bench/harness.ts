@@ -181,10 +181,14 @@ export function waitForOutput(proc: ConvlogProcess, pattern: RegExp, timeoutMs =
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
-/** Job outcomes in pg-boss: failed jobs and retries spent (a 429 must cost neither). */
+/**
+ * Job outcomes: failed tickets and retries spent (a 429 must cost neither). `failed` counts the
+ * tickets whose sync gave up: a worker completes the job of a ticket whose last attempt failed
+ * (pg-boss's own 'failed' is only a job it abandoned), so the tickets' status tells them.
+ */
 export async function jobOutcomes(pool: pg.Pool): Promise<{ failed: number; retries: number; completed: number }> {
   const { rows } = await pool.query<{ failed: number; retries: number; completed: number }>(
-    `select count(*) filter (where state = 'failed')::int as failed,
+    `select (select count(*) from zendesk.ticket_sync where status = 'failed')::int as failed,
             coalesce(sum(retry_count), 0)::int as retries,
             count(*) filter (where state = 'completed')::int as completed
        from pgboss.job where name = 'ticket-sync'`,
