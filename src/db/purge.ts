@@ -169,15 +169,17 @@ function add(total: PurgeResult, part: PurgeResult): void {
  * of. The cursor goes, so a ticket that comes back (undeleted) is read again from its first
  * event.
  *
- * A tombstone already there tells how and when the deletion was first learned, and a later
- * account of the same deletion (a webhook's job meeting the 404 after the export's purge, a
- * backfill reading the deletion again) keeps it; only rows removed now (`removedNow`) or an
- * erasure learned after a move to the bin rewrite it.
+ * A tombstone already there tells how the deletion was first learned, and a later account of
+ * the same deletion (a webhook's job meeting the 404 after the export's purge, a backfill reading
+ * the deletion again) keeps that; only rows removed now (`removedNow`) or an erasure learned after
+ * a move to the bin rewrite it. `deleted_at` is the latest purge all the same: a read by id asked
+ * for before it is not stored (ASKED_BEFORE_TOMBSTONE, src/db/tickets.ts), and a ticket restored
+ * and deleted again before any sync must not take a read from between the two.
  *
- * An erasure notes itself as a permanently_deleted webhook would: a run that began before it and
- * ends synced (its last page stored after the purge) keeps the note (finishRun), so the 404 of
- * the ticket's next run erases its rows again whatever CONVLOG_ON_DELETE says. Other rows removed
- * settle the note; rows only marked leave it for the 404 its sync is still to meet.
+ * An erasure notes itself (now) as a permanently_deleted webhook would: a run that began before
+ * it and ends synced (its last page stored after the purge) keeps the note (finishRun), so the
+ * 404 of the ticket's next run erases its rows again whatever CONVLOG_ON_DELETE says. Other rows
+ * removed settle the note; rows only marked leave it for the 404 its sync is still to meet.
  */
 async function tombstone(tx: Db, ticketIds: number[], how: DeletedHow, reason: string, removedNow: readonly number[]): Promise<void> {
   if (ticketIds.length === 0) return;
@@ -191,12 +193,12 @@ async function tombstone(tx: Db, ticketIds: number[], how: DeletedHow, reason: s
     select id, 'not_found', now(), ${how}, ${reason}, now(), now(), case when ${permanent} then now() end from unnest(${idArray(ticketIds)}) as id
     on conflict (ticket_id) do update set
       status = 'not_found', after_cursor = null, events_synced = 0, last_synced_at = now(), updated_at = now(),
-      deleted_at = case when ${rewrite} then now() else s.deleted_at end,
+      deleted_at = now(),
       deleted_how = case when ${rewrite} then excluded.deleted_how else s.deleted_how end,
       last_error = case when ${rewrite} then excluded.last_error else s.last_error end,
       last_error_at = case when ${rewrite} then now() else s.last_error_at end,
       permanent_deletion_reported_at = case
-        when ${permanent} then coalesce(s.permanent_deletion_reported_at, now())
+        when ${permanent} then now()
         when s.ticket_id = any(${removed}) then null
         else s.permanent_deletion_reported_at end`);
 }

@@ -114,9 +114,6 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
   try {
     let start: ExportStart;
     const saved = await loadExportPosition(db);
-    // The latest change seen stays known whatever this run starts from: one from --since that
-    // finds no change must not leave `status` with no position.
-    totals.position = saved?.position ? new Date(saved.position) : null;
     if (options.since !== undefined) {
       start = { startTime: options.since };
       from = `since ${new Date(options.since * 1000).toISOString()}`;
@@ -131,11 +128,16 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
     } else {
       throw new UsageError(NO_POSITION_MESSAGE);
     }
+    // The latest change seen stays known when this run starts at or after it: one from --since
+    // that finds no change must not leave `status` with no position. A run that starts earlier
+    // reads those changes again, and its position grows from its start with its pages.
+    const known = saved?.position ? new Date(saved.position) : null;
+    totals.position = known && !('startTime' in start && start.startTime * 1000 < known.getTime()) ? known : null;
     log.debug({ from, cursor: 'cursor' in start }, 'backfill starting');
     options.onStart?.({ from, position: totals.position });
     // A start from --since (or a schedule's) replaces the saved cursor now, not at the first
     // page: otherwise a run stopped before that page left nothing to continue from.
-    if ('startTime' in start && saved?.startTime !== start.startTime) await saveExportStart(db, start.startTime, saved?.position ?? null);
+    if ('startTime' in start && saved?.startTime !== start.startTime) await saveExportStart(db, start.startTime, totals.position?.toISOString() ?? null);
     // `convlog status` shows this run, and its totals as they grow, while the lock says it runs.
     await record('running');
 
