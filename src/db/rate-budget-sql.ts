@@ -205,7 +205,8 @@ update convlog.rate_budgets b
          'others', case when x.here then greatest(0, x.f_max_used - x.f_observed) else x.a_others end,
          'lastAt', x.a_last,
          'endLow', case when x.f_end_low0 is null then null else least(x.f_end_low0, x.f_start + x.w) end,
-         'serverTotal', case when x.here then coalesce($3::int, x.server_total) else x.server_total end,
+         -- A total of 0 would cap every later window at 0, and with nothing sent nothing corrects it.
+         'serverTotal', case when x.here and $3::int >= 1 then $3::int else x.server_total end,
          'aligned', x.aligned or x.here,
          -- The server counted more than every permit granted in its window: another client spends.
          'sharedAt', case when x.here and x.f_max_used > x.a_spent - x.released::int then x.now_ms else x.shared_at end),

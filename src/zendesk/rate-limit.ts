@@ -50,7 +50,9 @@ export function parseRateLimit(
       if (!Number.isFinite(value) || value < 0) continue;
       switch (match[1].toLowerCase()) {
         case 'total':
-          info.total = value;
+          // A window of 0 requests cannot be: stored, it would refuse every permit, and with no
+          // request sent no later response could correct it.
+          if (value > 0) info.total = value;
           break;
         case 'remaining':
           info.remaining = value;

@@ -75,7 +75,8 @@ export function accountRateLimitOf(response: Response): RateLimitInfo {
     const value = response.headers.get(name);
     return value !== null && /^\d+$/.test(value.trim()) ? Number(value) : undefined;
   };
-  const total = count('x-rate-limit') ?? count('ratelimit-limit');
+  // A limit of 0 cannot be (rate-limit.ts leaves it out too): || skips it like a missing one.
+  const total = count('x-rate-limit') || count('ratelimit-limit') || undefined;
   const remaining = count('x-rate-limit-remaining') ?? count('ratelimit-remaining');
   const reset = count('ratelimit-reset');
   if (total !== undefined) info.total = total;
