@@ -172,9 +172,11 @@ export async function fetchWithRetries<T>(settings: RetrySettings, request: Page
     const error = request.rewordError ? request.rewordError(mapped, answer) : mapped;
     if (error instanceof RateLimited) {
       rateLimited++;
-      log.debug({ page, status: 429, retryAfterMs: error.retryAfterMs, rateLimited }, `${logName} rate limited`);
+      // The wait the budget was told: the endpoint's rateLimitOf knows which reset header is its own.
+      const retryAfterMs = rateLimit?.retryAfterMs ?? error.retryAfterMs;
+      log.debug({ page, status: 429, retryAfterMs, rateLimited }, `${logName} rate limited`);
       // No cap on how many: each waits what Zendesk's headers asked for (budget.take, above).
-      notBefore = Date.now() + error.retryAfterMs;
+      notBefore = Date.now() + retryAfterMs;
       continue;
     }
     if (!isRetryable(error)) throw spending(error, requests);

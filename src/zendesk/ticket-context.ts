@@ -12,7 +12,7 @@ import { fetchWithRetries, type FetchedPage, type RetrySettings } from './fetch-
 import { zendeskHttpInfo, type ZendeskHttp } from './http.ts';
 import { localBudget, parseRetryAfter, type RateLimitInfo, type RequestBudget } from './rate-limit.ts';
 import { describeBody } from './describe-body.ts';
-import { retryAfterMsOf, type RawResponse, type ResponseContext } from './responses.ts';
+import { DEFAULT_RETRY_AFTER_MS, type RawResponse, type ResponseContext } from './responses.ts';
 import { checkRecords, type RecordKind, type RecordOf, type ZendeskBrand, type ZendeskGroup, type ZendeskOrganization, type ZendeskTicket, type ZendeskUser } from './ticket-schemas.ts';
 
 export const SHOW_MANY_PATH = 'api/v2/tickets/show_many.json';
@@ -82,7 +82,10 @@ export function accountRateLimitOf(response: Response): RateLimitInfo {
   if (total !== undefined) info.total = total;
   if (remaining !== undefined) info.remaining = remaining;
   if (reset !== undefined) info.resetsMs = reset * 1000;
-  const retryAfterMs = response.status === 429 ? retryAfterMsOf(response.headers) : parseRetryAfter(response.headers.get('retry-after'));
+  // A 429 without Retry-After lasts until this window's reset; retryAfterMsOf would look only at
+  // the conversation log's header, which these answers do not carry, and wait a default instead.
+  const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
+  const retryAfterMs = response.status === 429 ? (retryAfter ?? info.resetsMs ?? DEFAULT_RETRY_AFTER_MS) : retryAfter;
   if (retryAfterMs !== undefined) info.retryAfterMs = retryAfterMs;
   return info;
 }

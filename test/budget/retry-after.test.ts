@@ -7,6 +7,7 @@ import { silentLogger } from '../../src/log.ts';
 import { createZendeskHttp, type RateLimitInfo, type RequestBudget } from '../../src/zendesk/index.ts';
 import { fetchWithRetries } from '../../src/zendesk/fetch-with-retries.ts';
 import { DEFAULT_RETRY_AFTER_MS } from '../../src/zendesk/responses.ts';
+import { accountRateLimitOf } from '../../src/zendesk/ticket-context.ts';
 
 let server: http.Server | undefined;
 afterEach(async () => {
@@ -29,7 +30,11 @@ async function zendeskAnswering429(headers: Record<string, string>): Promise<str
  * What the budget is told about the 429; it never makes anyone wait. The fetch is then stopped:
  * it would sit out the wait it was given (ten seconds by default) before asking again.
  */
-async function observedBy429(headers: Record<string, string>): Promise<RateLimitInfo[]> {
+async function observedBy429(
+  headers: Record<string, string>,
+  // Like an endpoint whose headers say nothing about a 429's wait.
+  rateLimitOf: (response: Response) => RateLimitInfo = (response) => ({ status: response.status }),
+): Promise<RateLimitInfo[]> {
   const baseUrl = await zendeskAnswering429(headers);
   const observed: RateLimitInfo[] = [];
   const stop = new AbortController();
@@ -51,8 +56,7 @@ async function observedBy429(headers: Record<string, string>): Promise<RateLimit
       maxBackoffMs: 1,
       maxServerRetryAfterMs: 1,
       logName: 'test',
-      // Like an endpoint whose headers say nothing about a 429's wait.
-      rateLimitOf: (response) => ({ status: response.status }),
+      rateLimitOf,
     },
     { path: 'api/v2/anything.json', searchParams: new URLSearchParams(), context: {}, page: 1, validate: (value) => value },
   );
@@ -68,5 +72,13 @@ describe('a 429 reaching the budget', () => {
   it("carries the window's reset when that is all Zendesk says", async () => {
     const observed = await observedBy429({ 'Zendesk-RateLimit-omnilog-index': 'total=100; remaining=0; resets=3' });
     expect(observed).toEqual([{ status: 429, retryAfterMs: 3_000 }]);
+  });
+
+  it("carries the account-wide window's reset (ratelimit-reset) for show_many and the lists", async () => {
+    const account = { 'X-Rate-Limit': '700', 'X-Rate-Limit-Remaining': '0', 'ratelimit-limit': '700', 'ratelimit-remaining': '0', 'ratelimit-reset': '45' };
+    const observed = await observedBy429(account, accountRateLimitOf);
+    expect(observed).toEqual([{ status: 429, total: 700, remaining: 0, resetsMs: 45_000, retryAfterMs: 45_000 }]);
+    // Retry-After, when given, still comes first.
+    expect(accountRateLimitOf(new Response(null, { status: 429, headers: { ...account, 'Retry-After': '7' } })).retryAfterMs).toBe(7_000);
   });
 });
