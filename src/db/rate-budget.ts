@@ -21,7 +21,8 @@
 //   spent, permits go at once, so a short sync never waits. Past that, or once another client is
 //   seen, what is left is spaced evenly over what is left of the window, so that the other
 //   client's requests and ours share the window without a 429.
-// - paused_until: after a 429, nobody sends before its Retry-After (which callers always give).
+// - paused_until: after a 429, nobody sends before its Retry-After (which callers always give),
+//   not even a process holding a permit it was granted before (it reads the pause again).
 // Times are epoch milliseconds of the database's clock, the one clock all processes share. Every
 // statement takes an optional `nowMs` that stands in for that clock: tests run on virtual time.
 import type pg from 'pg';
@@ -110,6 +111,17 @@ export async function takePermit(pool: pg.Pool, name: string, limitPerWindow: nu
   });
   if (rows.length === 0) return null;
   return { granted: rows[0].granted, waitMs: Math.ceil(rows[0].wait_ms), nowMs: rows[0].now_ms, paused: rows[0].paused };
+}
+
+/** How long a 429 still holds every sender (0: none does), read without locking the row. */
+export async function pausedForMs(pool: pg.Pool, name: string, at: At = {}): Promise<number> {
+  const { rows } = await pool.query<{ wait_ms: number }>({
+    name: 'convlog_budget_paused',
+    text: `select greatest(0, extract(epoch from paused_until) * 1000 - ${NOW('$2')})::float8 as wait_ms
+             from convlog.rate_budgets where name = $1`,
+    values: [name, at.nowMs ?? null],
+  });
+  return Math.ceil(rows[0]?.wait_ms ?? 0);
 }
 
 /** Corrects the shared state with what one response said. */

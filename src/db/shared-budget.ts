@@ -12,7 +12,7 @@ import type pg from 'pg';
 import { setTimeout as delay } from 'node:timers/promises';
 import { errorMessage } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import { DEFAULT_WINDOW_MS, ensureBudget, observeBudget, takePermit } from './rate-budget.ts';
+import { DEFAULT_WINDOW_MS, ensureBudget, observeBudget, pausedForMs, takePermit } from './rate-budget.ts';
 
 /** What one response said about the budget; a 429 always says how long to wait. */
 export interface ResponseFacts {
@@ -195,6 +195,13 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Share
           if (clock.now() < pausedUntil) {
             // A 429 arrived while we slept: this permit falls in a paused window.
             await waitFor(pausedUntil - clock.now());
+            continue;
+          }
+          // Another process's 429 may have come while we slept: it is only in the row. A permit
+          // sent at once had no time for one, so only a paced one pays for this read.
+          const pausedMs = result.waitMs > 0 ? await pausedForMs(pool, name, at()) : 0;
+          if (pausedMs > 0) {
+            await waitFor(pausedMs, true);
             continue;
           }
           const waiter = waiters.shift();
