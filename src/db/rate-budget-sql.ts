@@ -207,7 +207,9 @@ update convlog.rate_budgets b
          'endLow', case when x.f_end_low0 is null then null else least(x.f_end_low0, x.f_start + x.w) end,
          -- A total of 0 would cap every later window at 0, and with nothing sent nothing corrects it.
          'serverTotal', case when x.here and $3::int >= 1 then $3::int else x.server_total end,
-         'aligned', x.aligned or x.here,
+         -- Only answers that count requests say the later ones will be answered too (CARRY relies on
+         -- it): a 429's Retry-After alone (the export's) places the window, and the next one does again.
+         'aligned', x.aligned or (x.here and ($3::int is not null or $4::int is not null)),
          -- The server counted more than every permit granted in its window: another client spends.
          'sharedAt', case when x.here and x.f_max_used > x.a_spent - x.released::int then x.now_ms else x.shared_at end),
        updated_at = clock_timestamp()

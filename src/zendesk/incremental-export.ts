@@ -91,7 +91,7 @@ export async function* pageIncrementalExport(
     maxBackoffMs: MAX_BACKOFF_MS,
     maxServerRetryAfterMs: MAX_SERVER_RETRY_AFTER_MS,
     logName: 'export',
-    rateLimitOf,
+    rateLimitOf: exportRateLimitOf,
   };
 
   let cursor = 'cursor' in start ? start.cursor : null;
@@ -246,13 +246,16 @@ async function fetchPage(settings: FetchSettings, request: { startTime: number }
   return fetched;
 }
 
-// The omnilog header counts the conversation log's budget, not this one: only Retry-After
-// (429, and a 503 in maintenance) says anything about the export. A 429 without one gets its
-// wait from fetchWithRetries.
-function rateLimitOf(response: Response): RateLimitInfo {
+// The omnilog header counts the conversation log's budget, and ratelimit-reset the account-wide
+// one, not this one: only Retry-After (429, and a 503 in maintenance) says anything about the
+// export. A 429's says when Zendesk's minute ends, so it is also the window's reset: the budget's
+// window takes Zendesk's phase from it, or keeps its own and meets a 429 nearly every minute of a
+// long backfill. A 429 without one gets its wait from fetchWithRetries.
+export function exportRateLimitOf(response: Response): RateLimitInfo {
   const rateLimit: RateLimitInfo = { status: response.status };
   const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
   if (retryAfterMs !== undefined) rateLimit.retryAfterMs = retryAfterMs;
+  if (response.status === 429 && retryAfterMs !== undefined) rateLimit.resetsMs = retryAfterMs;
   return rateLimit;
 }
 
