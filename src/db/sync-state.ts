@@ -163,16 +163,34 @@ export function saveAnalyticsRebuild(db: Db, state: AnalyticsRebuild): Promise<v
 
 export interface FullReadAllowance {
   requests: number;
-  /** When `requests` was counted, ISO 8601. */
-  at: string;
+  /** Minutes since `requests` was counted. */
+  minutesSince: number;
 }
 
-export function loadFullReadAllowance(db: Db): Promise<FullReadAllowance | null> {
-  return read<FullReadAllowance>(db, FULL_READ_ALLOWANCE_KEY);
+/** In place of the database clock (epoch ms), for tests; production passes none. */
+export interface DbClock {
+  nowMs?: number;
 }
 
-export function saveFullReadAllowance(db: Db, allowance: FullReadAllowance): Promise<void> {
-  return write(db, FULL_READ_ALLOWANCE_KEY, allowance);
+// The allowance accrues with time between backfills that may run on different machines, so the
+// time is the database's, which they share: a worker's clock running fast or slow would add or
+// withhold its difference at every other backfill.
+const dbNow = (at: DbClock) => sql`coalesce(to_timestamp(${at.nowMs ?? null}::float8 / 1000), now())`;
+
+export async function loadFullReadAllowance(db: Db, at: DbClock = {}): Promise<FullReadAllowance | null> {
+  const { rows } = await db.execute<{ requests: number; minutes_since: number }>(sql`
+    select (value->>'requests')::float8 as requests,
+           greatest(0, extract(epoch from ${dbNow(at)} - (value->>'at')::timestamptz) / 60)::float8 as minutes_since
+      from ${syncState} where key = ${FULL_READ_ALLOWANCE_KEY}`);
+  return rows[0] ? { requests: rows[0].requests, minutesSince: rows[0].minutes_since } : null;
+}
+
+export async function saveFullReadAllowance(db: Db, requests: number, at: DbClock = {}): Promise<void> {
+  const value = sql`jsonb_build_object('requests', ${requests}::float8, 'at', ${dbNow(at)})`;
+  await db
+    .insert(syncState)
+    .values({ key: FULL_READ_ALLOWANCE_KEY, value })
+    .onConflictDoUpdate({ target: syncState.key, set: { value, updatedAt: sql`now()` } });
 }
 
 // One backfill at a time across every process: a session advisory lock, held on its own

@@ -8,7 +8,7 @@
 import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/connection.ts';
 import { ticketsDueForFullRead, type DueTicket } from '../db/full-read.ts';
-import { loadFullReadAllowance, saveFullReadAllowance } from '../db/sync-state.ts';
+import { loadFullReadAllowance, saveFullReadAllowance, type DbClock, type FullReadAllowance } from '../db/sync-state.ts';
 import { enqueueTickets } from './enqueue.ts';
 
 export interface FullReadSweep {
@@ -28,13 +28,14 @@ export interface SweepResult {
   requests: number;
 }
 
-export async function queueDueFullReads(db: Db, boss: PgBoss, sweep: FullReadSweep, now = new Date()): Promise<SweepResult> {
+/** `at` stands in for the database clock, which measures the time between backfills (tests). */
+export async function queueDueFullReads(db: Db, boss: PgBoss, sweep: FullReadSweep, at: DbClock = {}): Promise<SweepResult> {
   const due = await ticketsDueForFullRead(db, sweep.days, LOOK_AT);
-  const saved = await loadFullReadAllowance(db);
-  const allowance = accrued(saved, now, sweep.requestsPerMinute, due[0]?.requests ?? 0);
+  const saved = await loadFullReadAllowance(db, at);
+  const allowance = accrued(saved, sweep.requestsPerMinute, due[0]?.requests ?? 0);
   const { ticketIds, requests } = oldestWithin(due, allowance);
   const queued = ticketIds.length > 0 ? (await enqueueTickets(boss, db, ticketIds, { full: true })).queued : 0;
-  await saveFullReadAllowance(db, { requests: allowance - requests, at: now.toISOString() });
+  await saveFullReadAllowance(db, allowance - requests, at);
   return { queued, requests };
 }
 
@@ -43,10 +44,9 @@ export async function queueDueFullReads(db: Db, boss: PgBoss, sweep: FullReadSwe
  * share, or at the oldest due ticket's cost when that is more, so that it can be read one day.
  * The first backfill starts with a minute's share.
  */
-export function accrued(saved: { requests: number; at: string } | null, now: Date, perMinute: number, firstCost: number): number {
+export function accrued(saved: FullReadAllowance | null, perMinute: number, firstCost: number): number {
   if (saved === null) return perMinute;
-  const minutes = Math.max(0, (now.getTime() - Date.parse(saved.at)) / 60_000);
-  return Math.min(saved.requests + minutes * perMinute, Math.max(SAVED_MINUTES * perMinute, firstCost));
+  return Math.min(saved.requests + saved.minutesSince * perMinute, Math.max(SAVED_MINUTES * perMinute, firstCost));
 }
 
 /** The due tickets, oldest first, up to the first one the allowance does not cover. */

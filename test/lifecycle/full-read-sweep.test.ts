@@ -24,14 +24,12 @@ it('takes the oldest due tickets up to the first the allowance does not cover', 
 });
 
 it('accrues the share between backfills, up to an hour of it or the oldest ticket\'s cost', () => {
-  const now = new Date('2026-12-02T12:00:00Z');
-  const ago = (minutes: number) => new Date(now.getTime() - minutes * 60_000).toISOString();
-  expect(accrued(null, now, 10, 0)).toBe(10);
-  expect(accrued({ requests: 4, at: ago(2) }, now, 10, 0)).toBe(24);
-  expect(accrued({ requests: 0, at: ago(600) }, now, 10, 0)).toBe(600);
-  expect(accrued({ requests: 0, at: ago(600) }, now, 10, 1_000)).toBe(1_000);
+  expect(accrued(null, 10, 0)).toBe(10);
+  expect(accrued({ requests: 4, minutesSince: 2 }, 10, 0)).toBe(24);
+  expect(accrued({ requests: 0, minutesSince: 600 }, 10, 0)).toBe(600);
+  expect(accrued({ requests: 0, minutesSince: 600 }, 10, 1_000)).toBe(1_000);
   // A share under one request a minute (CONVLOG_RATE_LIMIT 9 at 10 %) still adds up.
-  expect(accrued({ requests: 0, at: ago(3) }, now, 0.9, 0)).toBeCloseTo(2.7);
+  expect(accrued({ requests: 0, minutesSince: 3 }, 0.9, 0)).toBeCloseTo(2.7);
 });
 
 it('queues as many full reads as the requests accrued cover, and keeps what is left for the next backfill', async () => {
@@ -42,7 +40,7 @@ it('queues as many full reads as the requests accrued cover, and keeps what is l
     await pool.query(`insert into zendesk.ticket_sync (ticket_id, status, events_synced, last_full_read_at) values ($1, 'synced', 350, now() - interval '40 days')`, [id]);
   }
   const sweep = { days: 30, requestsPerMinute: 10 };
-  const start = new Date();
+  const start = { nowMs: Date.now() };
   const queuedFull = async () =>
     (await pool.query<{ id: number }>(`select (data->>'ticketId')::int as id from pgboss.job where name = 'ticket-sync' and (data->>'full')::boolean order by 1`)).rows.map((r) => r.id);
 
@@ -52,6 +50,6 @@ it('queues as many full reads as the requests accrued cover, and keeps what is l
   expect((await queueDueFullReads(db, f.boss, sweep, start)).queued).toBe(0);
   // A minute later: 12 requests, three tickets. (Those queued are still due: they have not run.)
   await pool.query(`update zendesk.ticket_sync set last_full_read_at = now() where ticket_id in (101, 102)`);
-  expect(await queueDueFullReads(db, f.boss, sweep, new Date(start.getTime() + 60_000))).toEqual({ queued: 3, requests: 12 });
+  expect(await queueDueFullReads(db, f.boss, sweep, { nowMs: start.nowMs + 60_000 })).toEqual({ queued: 3, requests: 12 });
   expect(await queuedFull()).toEqual([101, 102, 103, 104, 105]);
 });
