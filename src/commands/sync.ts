@@ -38,6 +38,17 @@ export const sync: Command = {
   },
 };
 
+/** What became of a queued ticket, not one of those given, that the run took. */
+type OtherOutcome = 'synced' | 'not_found' | 'forbidden' | 'failed' | 'left queued';
+
+/** One line: how many other queued tickets the run worked while its own were pending, and how each ended. */
+function describeOthers(others: Map<number, OtherOutcome>): string {
+  const order: OtherOutcome[] = ['synced', 'not_found', 'forbidden', 'failed', 'left queued'];
+  const outcomes = [...others.values()];
+  const parts = order.map((o) => [o, outcomes.filter((x) => x === o).length] as const).filter(([, count]) => count > 0);
+  return `also worked ${counted(others.size, 'other queued ticket')} it took while these were pending: ${parts.map(([o, count]) => `${o} ${count}`).join(', ')}`;
+}
+
 export async function syncTickets(
   runtime: SyncRuntime,
   ctx: CommandContext,
@@ -75,6 +86,10 @@ export async function syncTickets(
     },
     observe: (info) => deps.budget.observe(info),
   };
+  // The worker takes whatever is queued, not only these tickets: tickets left by an interrupted
+  // run, a backfill or enqueue. Each one's last outcome here, so the summary can say so.
+  const given = new Set(ids);
+  const others = new Map<number, OtherOutcome>();
   let summary: Awaited<ReturnType<typeof runWorker>>;
   try {
     summary = await runWorker(boss, database.pool, { ...deps, budget }, {
@@ -82,6 +97,12 @@ export async function syncTickets(
       signal: ctx.signal,
       stopWhen: refresh,
       idleCheckMs: 250,
+      onResult: (result) => {
+        if (!given.has(result.ticketId)) others.set(result.ticketId, result.status);
+      },
+      onFailure: (ticketId, _reason, final) => {
+        if (!given.has(ticketId)) others.set(ticketId, final ? 'failed' : 'left queued');
+      },
       onPage: (page) => {
         totals.events += page.events;
         progress.update(totals);
@@ -102,8 +123,10 @@ export async function syncTickets(
   ctx.out(
     `synced ${count('synced')}, not_found ${count('not_found')}, forbidden ${count('forbidden')}, failed ${failed.length}` +
       (pending > 0 ? `, unfinished ${pending} (interrupted; they stay queued)` : '') +
-      ` | ${counted(totals.events, 'event')} read with ${counted(totals.requests, 'request')}`,
+      ` | ${counted(totals.events, 'event')} read with ${counted(totals.requests, 'request')}` +
+      (others.size > 0 ? `, ${others.size === 1 ? 'the other queued ticket' : `the ${others.size} other queued tickets`} below included` : ''),
   );
+  if (others.size > 0) ctx.out(describeOthers(others));
   for (const f of failed.slice(0, 20)) ctx.out(`  ticket ${f.ticketId} failed: ${f.lastError}`);
   if (failed.length > 20) ctx.out(`  … and ${failed.length - 20} more: select * from zendesk.ticket_sync where status = 'failed'`);
   // An interrupted run is not done: 1 tells a script to run it again, as the README says.

@@ -33,7 +33,10 @@ export interface WorkerOptions {
   untilIdle?: boolean;
   /** With untilIdle: return once Zendesk has been unreachable this long (UNTIL_IDLE_UNREACHABLE_MS). */
   giveUpUnreachableMs?: number;
-  /** Return once this says so (checked every idleCheckMs), e.g. when given tickets are done. */
+  /**
+   * Return once this says so (checked every idleCheckMs), e.g. when given tickets are done: no job
+   * is taken after it, and the tickets in flight finish (a stop signal still cuts them short).
+   */
   stopWhen?: () => Promise<boolean>;
   /** With untilIdle: work of this process beside the ticket syncs (a scheduled backfill it runs). */
   alsoBusy?: () => boolean;
@@ -72,6 +75,9 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   if (options.signal.aborted) stop();
   else options.signal.addEventListener('abort', stop, { once: true });
   let inFlight = 0;
+  // Set once stopWhen is satisfied: the slots take no more jobs, but a ticket in flight is another
+  // caller's work half done (sync takes whatever is queued), so it is not cut off mid-run.
+  let draining = false;
   const requeue: number[] = [];
   const origin = zendeskHttpInfo(deps.http)?.origin ?? 'Zendesk';
   // Only a run that ends when idle gives up on Zendesk; a service waits out any outage.
@@ -228,7 +234,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
           await handle(job);
         } finally {
           inFlight -= 1;
-          if (!stopping.signal.aborted) boss.notifyWorker(workId);
+          if (!stopping.signal.aborted && !draining) boss.notifyWorker(workId);
         }
       },
     );
@@ -277,7 +283,11 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
       try {
         // Twice in a row: a job finishing between two looks must not end the run early.
         idleChecks = (await done()) ? idleChecks + 1 : 0;
-        if (idleChecks >= 2) return stop();
+        if (idleChecks >= 2) {
+          if (!options.stopWhen) return stop();
+          draining = true;
+          return resolve();
+        }
       } catch (error) {
         // Two idle looks either side of a database outage are not "in a row".
         idleChecks = 0;
@@ -288,7 +298,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
     setTimeout(check, options.idleCheckMs ?? 500);
   });
 
-  // Waits for the handlers in flight, which stop after their current page.
+  // Waits for the handlers in flight, which stop after their current page (or, draining, at their end).
   await Promise.all(workIds.map((id) => boss.offWork(SYNC_QUEUE, { id, wait: true })));
   if (deadWorkId) await boss.offWork(DEAD_LETTER_QUEUE, { id: deadWorkId, wait: true });
   syncLog.close();
