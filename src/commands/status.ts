@@ -5,7 +5,7 @@ import { jobsByState, runningWithoutHeartbeat, STOPPED_AFTER_SECONDS } from '../
 import { openRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
 import { counted } from '../ids.ts';
-import { fullReadsOverdue } from '../db/full-read.ts';
+import { fullReadsNeverDone, fullReadsOverdue } from '../db/full-read.ts';
 
 export const status: Command = {
   usage: 'convlog status [--json]',
@@ -45,6 +45,8 @@ export const status: Command = {
           days: runtime.config.fullResyncDays,
           percent: Math.round(runtime.config.fullResyncShare * 100),
           tickets: await fullReadsOverdue(runtime.database.db, runtime.config.fullResyncDays),
+          // Of those, the ones no run has read whole: each run resumed from a saved cursor.
+          neverReadWhole: await fullReadsNeverDone(runtime.database.db, runtime.config.fullResyncDays),
         },
       };
       if (values.json) {
@@ -71,7 +73,7 @@ export const status: Command = {
           overdue.percent > 0
             ? `backfills queue them within ${overdue.percent}% of the conversation-log budget`
             : 'off: CONVLOG_FULL_RESYNC_PERCENT is 0, so nothing queues them; "convlog sync --full IDS" reads some';
-        ctx.out(`full reads ${counted(overdue.tickets, 'ticket', n)} longer than a page not read from their first event for ${overdue.days} days (${queuedBy})`);
+        ctx.out(`full reads ${counted(overdue.tickets, 'ticket', n)} longer than a page ${dueWhy(overdue.tickets, overdue.neverReadWhole, overdue.days)} (${queuedBy})`);
       }
       if (report.oldestUnsynced) ctx.out(`oldest unsynced  ticket ${report.oldestUnsynced.ticketId}, waiting since ${report.oldestUnsynced.since}`);
       if (report.rateBudgets.length === 0) ctx.out('budget     no request taken yet');
@@ -90,6 +92,18 @@ export const status: Command = {
 
 /** Counts as the demo prints them: 10,792, not 10792. */
 const n = (value: number) => value.toLocaleString('en');
+
+/**
+ * Why tickets are due a full read. A ticket whose every run resumed from a saved cursor (an
+ * interrupted sync, then another) was never read whole in one run, however recently it synced:
+ * "not for 30 days" would be false of it.
+ */
+function dueWhy(tickets: number, never: number, days: number): string {
+  if (never === 0) return `not read from their first event for ${days} days`;
+  const resumed = 'only resumed from a saved cursor';
+  if (never === tickets) return `never read from their first event in one run, ${resumed}`;
+  return `due a read from their first event: ${n(tickets - never)} not so read for ${days} days, ${n(never)} never in one run, ${resumed}`;
+}
 
 const stopped = (count: number) =>
   count === 0 ? '' : ` (${n(count)} without a heartbeat for ${STOPPED_AFTER_SECONDS} s: their worker stopped; the next "convlog work" takes them over)`;

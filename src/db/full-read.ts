@@ -76,6 +76,16 @@ export async function fullReadsOverdue(db: Db, olderThanDays: number, pageSize =
   return rows[0].n;
 }
 
+/**
+ * Of those overdue, the tickets never read from their first event in one run (last_full_read_at is
+ * null: every run so far resumed from a saved cursor), which `status` must not call "not for N days".
+ */
+export async function fullReadsNeverDone(db: Db, olderThanDays: number, pageSize = MAX_PAGE_SIZE): Promise<number> {
+  const { rows } = await db.execute<{ n: number }>(sql`
+    select count(*)::int as n from zendesk.ticket_sync where ${dueForFullRead(olderThanDays, pageSize)} and last_full_read_at is null`);
+  return rows[0].n;
+}
+
 /** The ticket_sync rows due for a full read: the one rule the sweep and `status` both count by. */
 function dueForFullRead(olderThanDays: number, pageSize: number): SQL {
   return sql`status = 'synced' and events_synced >= ${pageSize}

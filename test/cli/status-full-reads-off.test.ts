@@ -25,7 +25,7 @@ it('says full reads are off at 0 percent, and gives the percent in JSON', { time
     /^full reads 1 ticket longer than a page not read from their first event for 30 days \(off: CONVLOG_FULL_RESYNC_PERCENT is 0, so nothing queues them; "convlog sync --full IDS" reads some\)$/m,
   );
   const offJson = await runCli(['status', '--json'], { env: { ...fixture.env, CONVLOG_FULL_RESYNC_PERCENT: '0' }, timeoutMs: 30_000 });
-  expect(JSON.parse(offJson.stdout).fullReadsOverdue).toEqual({ days: 30, percent: 0, tickets: 1 });
+  expect(JSON.parse(offJson.stdout).fullReadsOverdue).toEqual({ days: 30, percent: 0, tickets: 1, neverReadWhole: 0 });
 
   const on = await runCli(['status'], { env: fixture.env, timeoutMs: 30_000 });
   expect(on.stdout).toMatch(/ for 30 days \(backfills queue them within 10% of the conversation-log budget\)$/m);
