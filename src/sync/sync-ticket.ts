@@ -95,14 +95,17 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
     if (!settled) throw error;
     if (settled.status === 'not_found') {
       // A permanently_deleted webhook before this 404 makes it an erasure (src/db/purge.ts).
-      const { removed, permanent } = await purgeTickets(deps.db, [ticketId], { how: '404', mode });
+      const { removed, permanent, held } = await purgeTickets(deps.db, [ticketId], { how: '404', mode });
       const outcome =
-        permanent.length > 0
-          ? 'a permanently_deleted webhook said it was erased, so its stored rows were removed, whatever CONVLOG_ON_DELETE says'
-          : mode === 'keep'
-            ? 'its stored rows were kept, marked deleted (CONVLOG_ON_DELETE=keep)'
-            : 'its stored rows were removed';
-      log.info({ ...removed, mode }, `Zendesk answered 404: the ticket is gone; ${outcome}`);
+        // A typo'd id, or a ticket deleted before it was ever synced: no row to speak of as removed.
+        held.length === 0
+          ? undefined
+          : permanent.length > 0
+            ? 'a permanently_deleted webhook said it was erased, so its stored rows were removed, whatever CONVLOG_ON_DELETE says'
+            : mode === 'keep'
+              ? 'its stored rows were kept, marked deleted (CONVLOG_ON_DELETE=keep)'
+              : 'its stored rows were removed';
+      log.info({ ...removed, mode }, outcome ? `Zendesk answered 404: the ticket is gone; ${outcome}` : 'Zendesk answered 404: no such ticket (nothing of it was stored)');
     } else {
       await recordStatus(deps.db, ticketId, settled);
     }
