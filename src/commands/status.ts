@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { demoDataDir } from '../config.ts';
 import { readBudgets, type BudgetRow } from '../db/rate-budget.ts';
 import { statusReport, type StoredTable } from '../db/status-report.ts';
 import { backfillStatus, describeBackfillStatus, scheduleStatus } from '../queue/backfill-job.ts';
@@ -83,12 +86,25 @@ export const status: Command = {
         ctx.out('last errors');
         for (const e of report.lastErrors) ctx.out(`  ticket ${e.ticketId} (${e.status}, ${e.at}): ${e.error}`);
       }
+      // Right after `npm run demo`, a plain `status` opens the embedded default, which the demo
+      // never writes to: all zeros, and nothing saying where the demo's tickets went.
+      const demo = demoDataDir(runtime.config);
+      const noTickets = Object.values(report.tickets).every((count) => count === 0);
+      if (!runtime.config.databaseUrl && noTickets && fs.existsSync(demo)) {
+        ctx.out(`the demo's data is in ${shown(demo)}: CONVLOG_DATA_DIR=${shown(demo)} npx convlog status`);
+      }
       return 0;
     } finally {
       await runtime.close();
     }
   },
 };
+
+/** A folder as the demo names it: relative to here when it is below here. */
+function shown(folder: string): string {
+  const relative = path.relative(process.cwd(), folder);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? folder : relative;
+}
 
 /** Counts as the demo prints them: 10,792, not 10792. */
 const n = (value: number) => value.toLocaleString('en');

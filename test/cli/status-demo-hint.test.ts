@@ -1,0 +1,35 @@
+// Right after `npm run demo`, a plain `npx convlog status` opens the embedded default database,
+// which the demo never writes to (its tickets live in DATA_DIR/demo), and showed zeros with no
+// hint of where the demo's data went. An empty default database beside a demo folder now names it.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { runProgram } from '../helpers/cli.ts';
+import { createEmbeddedCluster, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
+
+let cluster: EmbeddedCluster;
+
+beforeAll(async () => {
+  cluster = await createEmbeddedCluster('convlog-status-demo-hint-');
+}, 180_000);
+afterAll(async () => {
+  await cluster?.remove();
+});
+
+const HINT = /^the demo's data is in /m;
+
+it('names the demo folder when the embedded default holds no ticket and the demo has run', { timeout: 120_000 }, async () => {
+  const before = await runProgram(['status'], { env: cluster.env, timeoutMs: 60_000 });
+  expect(before.code, before.stderr).toBe(0);
+  expect(before.stdout).not.toMatch(HINT);
+
+  // What `npm run demo` leaves beside the default database: its own folder.
+  const demo = path.join(cluster.dataDir, 'demo');
+  fs.mkdirSync(demo);
+  const after = await runProgram(['status'], { env: cluster.env, timeoutMs: 60_000 });
+  expect(after.code, after.stderr).toBe(0);
+  expect(after.stdout.trimEnd().split('\n').at(-1)).toBe(`the demo's data is in ${demo}: CONVLOG_DATA_DIR=${demo} npx convlog status`);
+  // --json is for scripts: the hint is for a person at the terminal.
+  const json = await runProgram(['status', '--json'], { env: cluster.env, timeoutMs: 60_000 });
+  expect(() => JSON.parse(json.stdout)).not.toThrow();
+});
