@@ -73,11 +73,18 @@ export const simulator: Command = {
     });
     const o = sim.options();
     ctx.out(`Zendesk simulator on ${sim.url}: tickets 1..${o.tickets}, seed ${o.seed}, ${o.rateLimit || 'unlimited'} requests per ${o.window} s`);
-    ctx.out(`try: curl -g -u agent@example.com/token:anything '${sim.url}/api/v2/tickets/1/conversation_log?page[size]=2'`);
+    // Lines to paste: with --api-token, only that token gets in (any email goes with it).
+    const token = o.apiToken === '' ? 'anything' : o.apiToken;
+    ctx.out(`try: curl -g -u ${shellWord(`agent@example.com/token:${token}`)} '${sim.url}/api/v2/tickets/1/conversation_log?page[size]=2'`);
     if (o.webhookUrl !== '') ctx.out(`webhooks for every ticket change go to ${o.webhookUrl}${o.webhookSecret === '' ? ' (secret: GET /api/v2/webhooks, then /api/v2/webhooks/{id}/signing_secret)' : ''}`);
-    ctx.out(`sync against it: ZENDESK_BASE_URL=${sim.url} ZENDESK_EMAIL=agent@example.com ZENDESK_API_TOKEN=anything npx convlog sync 1 2 3`);
+    ctx.out(`sync against it: ZENDESK_BASE_URL=${sim.url} ZENDESK_EMAIL=agent@example.com ZENDESK_API_TOKEN=${shellWord(token)} npx convlog sync 1 2 3`);
     await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
     await sim.close();
     return 0;
   },
 };
+
+/** `text` as one word of a shell command: as it is when that is safe, else in single quotes. */
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
+}

@@ -1,6 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_OPTIONS } from '../../src/simulator/index.ts';
-import { killAll, runCli, startConvlog } from '../helpers/cli.ts';
+import { killAll, runCli, startConvlog, type Convlog } from '../helpers/cli.ts';
 
 afterAll(killAll);
 
@@ -36,6 +37,26 @@ describe('convlog simulator', () => {
     expect(result.stderr.split('\n')[0]).toBe('convlog simulator: Invalid simulator options: accountRateLimit must be a number (got "lots")');
   });
 
+  it('with --api-token, the lines it prints to paste carry that token, and the simulator lets them in', { timeout: 30_000 }, async () => {
+    // A token with a space and a quote: the printed lines must still be one shell word each.
+    const token = "it's good";
+    const sim = startConvlog(['simulator', '--port', '0', '--api-token', token]);
+    const out = await printed(sim, 'sync against it:');
+    // What a shell makes of the printed words, as a person pasting them gets it.
+    const words = (text: string) => execFileSync('bash', ['-c', `printf '%s\\n' ${text}`], { encoding: 'utf8' }).split('\n').slice(0, -1);
+    const [curlUser, url] = words(/^try: curl -g -u (.+)$/m.exec(out)![1]);
+    expect(curlUser).toBe(`agent@example.com/token:${token}`);
+    const env = Object.fromEntries(words(/ (ZENDESK_EMAIL=.+) npx convlog sync/.exec(out)![1]).map((word) => word.split(/=(.*)/s).slice(0, 2)));
+    expect(env.ZENDESK_API_TOKEN).toBe(token);
+    for (const user of [curlUser, `${env.ZENDESK_EMAIL}/token:${env.ZENDESK_API_TOKEN}`]) {
+      const response = await fetch(url, { headers: { authorization: `Basic ${Buffer.from(user).toString('base64')}` } });
+      expect(response.status, user).toBe(200);
+    }
+    expect((await fetch(url, { headers: { authorization: `Basic ${Buffer.from('agent@example.com/token:anything').toString('base64')}` } })).status).toBe(401);
+    sim.kill('SIGINT');
+    expect((await sim.exited).code, sim.stderr()).toBe(0);
+  });
+
   it('Ctrl-C says it closes the simulator (it has no work to finish) and exits 0', { timeout: 30_000 }, async () => {
     const sim = startConvlog(['simulator', '--port', '0'], { env: { LOG_LEVEL: 'info' } });
     for (let i = 0; i < 200 && !sim.stdout().includes('Zendesk simulator on'); i++) await new Promise((r) => setTimeout(r, 50));
@@ -46,3 +67,10 @@ describe('convlog simulator', () => {
     expect(sim.stderr()).not.toContain('work in flight');
   });
 });
+
+/** The simulator's output once a line containing `last` is printed. */
+async function printed(sim: Convlog, last: string): Promise<string> {
+  for (let i = 0; i < 400 && !sim.stdout().includes(last); i++) await new Promise((r) => setTimeout(r, 50));
+  expect(sim.stdout(), sim.stderr()).toContain(last);
+  return sim.stdout();
+}
