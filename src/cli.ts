@@ -104,7 +104,7 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
     ({ values, positionals, tokens } = parseArgs({ args: rest, options, allowPositionals: command.allowPositionals ?? false, strict: true, tokens: true }));
     if (!values.help) refuseRepeats(tokens ?? [], options);
   } catch (error) {
-    const message = error instanceof UsageError ? error.message : parseError(error as Error, rest, name, Object.keys(options));
+    const message = error instanceof UsageError ? error.message : parseError(error as Error, rest, name, Object.keys(options), env);
     stderr.write(`convlog ${name}: ${printable(message, MAX_MESSAGE)}\n${usageLine}\n`);
     return 2;
   }
@@ -201,7 +201,7 @@ function refuseRepeats(tokens: readonly Token[], options: ParseArgsOptionsConfig
 }
 
 /** parseArgs's error as one line (its "ambiguous" message takes three). */
-function parseError(error: Error, args: readonly string[], name: string, optionNames: readonly string[]): string {
+function parseError(error: Error, args: readonly string[], name: string, optionNames: readonly string[], env: NodeJS.ProcessEnv): string {
   const [first] = error.message.split('\n');
   // `--since -5d`: a value starting with a dash is read as a flag unless it is joined with "=".
   const ambiguous = /^Option '(-[^' ]+)' argument is ambiguous/.exec(first);
@@ -227,9 +227,24 @@ function parseError(error: Error, args: readonly string[], name: string, optionN
     const hint = name === 'schedule'
       ? '; quote the cron expression, as in --cron "*/5 * * * *": the shell expands an unquoted * into file names'
       : '';
-    return `Unexpected argument '${printable(unexpected[1], 40)}': ${name} takes no arguments besides its options${hint}`;
+    return `Unexpected argument '${printable(unexpected[1], 40)}': ${name} takes no arguments besides its options${hint}${npmHint(env, name, optionNames, unexpected[1])}`;
   }
   return first;
+}
+
+/**
+ * `npm run demo --tickets 50`, without `--`: npm takes --tickets as its own setting (it sets
+ * npm_config_tickets) and hands convlog only "50". Said when a flag of the command came back so.
+ */
+function npmHint(env: NodeJS.ProcessEnv, name: string, optionNames: readonly string[], argument: string): string {
+  const script = env.npm_lifecycle_event;
+  if (!script) return '';
+  const eaten = optionNames.filter((option) => env[`npm_config_${option.replaceAll('-', '_')}`] !== undefined);
+  if (eaten.length === 0) return '';
+  // The `convlog` script names no command, the `demo` script does: the example repeats it only when needed.
+  const command = (env.npm_lifecycle_script ?? '').split(/\s+/).includes(name) ? '' : ` ${name}`;
+  const flags = eaten.length === 1 ? `--${eaten[0]} ${printable(argument, 40)}` : eaten.map((option) => `--${option} …`).join(' ');
+  return ` (through npm run, put -- before convlog's options: npm run ${script} --${command} ${flags})`;
 }
 
 /** Levenshtein distance, for "did you mean" on a mistyped command. */

@@ -15,7 +15,7 @@ function npmRun(script: keyof typeof pkg.scripts, args: string[], env: Record<st
   return new Promise((resolve, reject) => {
     const child = spawn('bash', ['-c', line], {
       cwd: ROOT,
-      env: { ...cleanEnv(), PATH: `${path.join(ROOT, 'node_modules/.bin')}:${process.env.PATH}`, npm_lifecycle_event: script, INIT_CWD: ROOT, ...env },
+      env: { ...cleanEnv(), PATH: `${path.join(ROOT, 'node_modules/.bin')}:${process.env.PATH}`, npm_lifecycle_event: script, npm_lifecycle_script: pkg.scripts[script], INIT_CWD: ROOT, ...env },
     });
     let stdout = '';
     let stderr = '';
@@ -32,5 +32,30 @@ describe('npm run convlog', { timeout: 30_000 }, () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^usage: convlog status/);
+  });
+});
+
+describe('a flag npm took for its own (no -- before it)', { timeout: 30_000 }, () => {
+  it('`npm run demo --tickets 50`: the unexpected "50" gets the line with the -- it needed', async () => {
+    // npm keeps --tickets as its setting npm_config_tickets and hands convlog the "50" alone.
+    const result = await npmRun('demo', ['50'], { npm_config_tickets: 'true' });
+    expect(result.code).toBe(2);
+    expect(result.stderr.split('\n')[0]).toBe(
+      "convlog demo: Unexpected argument '50': demo takes no arguments besides its options (through npm run, put -- before convlog's options: npm run demo -- --tickets 50)",
+    );
+  });
+
+  it('`npm run convlog work --concurrency 4`: the example names the command, which that script does not', async () => {
+    const result = await npmRun('convlog', ['work', '4'], { npm_config_concurrency: 'true' });
+    expect(result.code).toBe(2);
+    expect(result.stderr.split('\n')[0]).toBe(
+      "convlog work: Unexpected argument '4': work takes no arguments besides its options (through npm run, put -- before convlog's options: npm run convlog -- work --concurrency 4)",
+    );
+  });
+
+  it('no hint when no flag of the command was taken by npm', async () => {
+    const result = await npmRun('demo', ['50']);
+    expect(result.code).toBe(2);
+    expect(result.stderr.split('\n')[0]).toBe("convlog demo: Unexpected argument '50': demo takes no arguments besides its options");
   });
 });
