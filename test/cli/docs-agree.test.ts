@@ -106,8 +106,9 @@ describe("README's command table and the usage lines", async () => {
   });
 });
 
-// Variables read outside src/config.ts that are not settings: Node's own, and a test-only knob.
-const NOT_SETTINGS = new Set(['NODE_OPTIONS', 'CONVLOG_SUPERVISE_SECONDS']);
+// Variables read outside src/config.ts that are not settings: Node's own, npm's (the folder
+// `npm run` was started from), and a test-only knob.
+const NOT_SETTINGS = new Set(['NODE_OPTIONS', 'INIT_CWD', 'CONVLOG_SUPERVISE_SECONDS']);
 
 /** Every variable convlog reads: src/config.ts's schema, and `env.NAME` anywhere in src/. */
 function variablesRead(): Set<string> {

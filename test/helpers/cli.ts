@@ -38,8 +38,11 @@ export interface CliOptions {
  */
 const COMPILE_CACHE = path.join(os.tmpdir(), 'convlog-test-compile-cache');
 
-/** Variables of the developer's own shell that must not leak into a test's command. */
-const SCRUBBED = /^(DATABASE_URL|ZENDESK_|CONVLOG_|LOG_LEVEL)/;
+/**
+ * Variables of the developer's own shell that must not leak into a test's command; npm's too
+ * (`npm test` sets INIT_CWD and npm_*), which convlog reads as being run by `npm run`.
+ */
+const SCRUBBED = /^(DATABASE_URL|ZENDESK_|CONVLOG_|LOG_LEVEL|INIT_CWD$|npm_)/;
 
 export function cleanEnv(env: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !SCRUBBED.test(k)));

@@ -116,7 +116,9 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
       ctx.out('');
       ctx.out('Explore further');
       ctx.out(`  The embedded Postgres stops with the demo; its data stays in ${config.dataDir}.`);
-      const dir = shown(config.dataDir);
+      // The user's shell is where npm was run (INIT_CWD), which `npm run` leaves for the package's root.
+      const shell = ctx.env.INIT_CWD || process.cwd();
+      const dir = shown(config.dataDir, shell);
       // The demo's own folder, and no DATABASE_URL from .env: these commands must open the demo's database.
       const demoEnv = `${loaded.databaseUrl ? 'DATABASE_URL= ' : ''}CONVLOG_DATA_DIR=${dir}`;
       ctx.out(`  ${demoEnv} npx convlog status   the demo's tickets by status, the queue`);
@@ -125,9 +127,11 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
       ctx.out(`  ${demoEnv} npx convlog db-server`);
       ctx.out("      keeps the demo's Postgres up and prints a URL for psql or a BI tool, until Ctrl-C");
       ctx.out(`  rm -rf ${dir}   starts the demo over; your own syncs are kept apart, in ${loaded.databaseUrl ? 'DATABASE_URL' : loaded.dataDir}`);
-      // What repeats this run: a plain `npm run demo` would use the default count or folder.
+      // What repeats this run: a plain `npm run demo` would use the default count or folder. npm
+      // runs it from the package's root, which reads a relative folder from there: it is given
+      // relative only when that is also the user's shell.
       const again = [
-        ctx.env.CONVLOG_DATA_DIR ? `CONVLOG_DATA_DIR=${shown(loaded.dataDir)} ` : '',
+        ctx.env.CONVLOG_DATA_DIR ? `CONVLOG_DATA_DIR=${path.resolve(shell) === process.cwd() ? shown(loaded.dataDir, shell) : loaded.dataDir} ` : '',
         'npm run demo',
         options.tickets === DEFAULT_TICKETS ? '' : ` -- --tickets ${options.tickets}`,
       ].join('');
@@ -143,10 +147,10 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
   }
 }
 
-/** A folder as the closing lines name it: relative to here when it is below here. */
-function shown(folder: string): string {
-  const relative = path.relative(process.cwd(), folder);
-  return relative.startsWith('..') || path.isAbsolute(relative) ? folder : relative;
+/** A folder as the closing lines name it: relative to `shell` when it is below it, else whole. */
+function shown(folder: string, shell: string): string {
+  const relative = path.relative(shell, folder);
+  return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? folder : relative;
 }
 
 /**

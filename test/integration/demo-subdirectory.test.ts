@@ -1,0 +1,36 @@
+// `cd docs && npm run demo`: npm runs the demo from the package's root and says where the user
+// was in INIT_CWD. The closing lines are pasted in the user's shell, in docs/: the folders they
+// name must be the demo's from there, not a new empty database beside docs/ (or the wrong rm -rf).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.ts';
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-demo-subdir-'));
+fs.chmodSync(root, 0o755); // the embedded Postgres runs as user "postgres" when tests run as root
+const docs = path.join(root, 'docs');
+fs.mkdirSync(docs);
+afterAll(() => {
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+it('run from a subdirectory through npm, the closing lines name folders that are right in that subdirectory', { timeout: 300_000 }, async () => {
+  const dataDir = path.join(root, '.convlog');
+  const demo = await runCli(['demo', '--tickets', '2'], { cwd: root, env: { CONVLOG_DATA_DIR: dataDir, INIT_CWD: docs, npm_lifecycle_event: 'demo' }, timeoutMs: 150_000 });
+  expect(demo.code, demo.stderr).toBe(0);
+  // From docs/, the demo's folder is ../.convlog/demo: named whole rather than climbing out.
+  const demoDir = path.join(dataDir, 'demo');
+  expect(demo.stdout).toContain(`  CONVLOG_DATA_DIR=${demoDir} npx convlog status `);
+  expect(demo.stdout).toContain(`  rm -rf ${demoDir}   starts the demo over`);
+  expect(demo.stdout).toContain(`  CONVLOG_DATA_DIR=${dataDir} npm run demo -- --tickets 2   runs it again`);
+
+  // The printed command, run where the user is (npx runs in the shell's folder), opens the demo's tickets.
+  const sql = 'select count(*) from zendesk.ticket_sync';
+  const line = demo.stdout.split('\n').find((l) => l.includes('npx convlog query'))!;
+  const folder = /CONVLOG_DATA_DIR=(\S+) npx/.exec(line)![1];
+  const query = await runCli(['query', sql, '--csv'], { cwd: docs, env: { CONVLOG_DATA_DIR: folder }, timeoutMs: 150_000 });
+  expect(query.code, query.stderr).toBe(0);
+  expect(query.stdout.trim().split('\n')[1]).toBe('2');
+  expect(fs.readdirSync(docs), 'no database made beside docs/').toEqual([]);
+});
