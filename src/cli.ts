@@ -2,7 +2,7 @@
 import { constants as osConstants } from 'node:os';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import pkg from '../package.json' with { type: 'json' };
-import { DEFAULT_READONLY_ROLE, DEFAULT_SERVE_PORT, LOG_LEVELS, loadConfig, processEnvironment, type LoadConfigOptions } from './config.ts';
+import { DEFAULT_READONLY_ROLE, DEFAULT_SERVE_PORT, KNOWN_VARIABLES, LOG_LEVELS, loadConfig, processEnvironment, type LoadConfigOptions } from './config.ts';
 import { ConvlogError, errorMessage, exitCodeFor, UsageError } from './errors.ts';
 import { printable, quoted } from './ids.ts';
 import { createLogger } from './log.ts';
@@ -147,6 +147,7 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
     program?.releaseEarlySignals();
   }
 
+  let warnedOfVariables = false;
   const ctx: CommandContext = {
     get log() {
       return log;
@@ -154,6 +155,11 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
     config(options?: LoadConfigOptions) {
       const config = loadConfig(env, options);
       log = createLogger(levelFor(config.logLevel), logTo);
+      // Once the values are good (a bad one is the command's one line), and once per command.
+      if (!warnedOfVariables) {
+        warnedOfVariables = true;
+        for (const [variable, near] of unknownVariables(env)) log.warn({ variable }, `${variable} is not a variable convlog reads, so it changes nothing; did you mean ${near}?`);
+      }
       return config;
     },
     out: (line) => stdout.write(`${line}\n`),
@@ -247,9 +253,15 @@ function npmHint(env: NodeJS.ProcessEnv, name: string, optionNames: readonly str
   return ` (through npm run, put -- before convlog's options: npm run ${script} --${command} ${flags})`;
 }
 
-/** Levenshtein distance, for "did you mean" on a mistyped command. */
+/** CONVLOG_ and ZENDESK_ variables that no setting has, each with the known name nearest to it. */
+function unknownVariables(env: NodeJS.ProcessEnv): [string, string][] {
+  return Object.keys(env)
+    .filter((name) => /^(CONVLOG|ZENDESK)_/.test(name) && !KNOWN_VARIABLES.includes(name))
+    .map((name) => [name, KNOWN_VARIABLES.reduce((a, b) => (editDistance(b, name) < editDistance(a, name) ? b : a))]);
+}
+
+/** Levenshtein distance, for "did you mean" on a mistyped command, option or variable. */
 function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 2) return 3;
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];

@@ -112,6 +112,20 @@ const envSchema = z.object({
 
 type Env = z.infer<typeof envSchema>;
 
+/**
+ * Every CONVLOG_ and ZENDESK_ variable the project knows: the settings above, and the knobs of
+ * its tests and benchmarks (docs/development.md, docs/performance.md), which are no settings.
+ * Any other name with those prefixes is a slip (CONVLOG_RATE_LIMT) that would silently change
+ * nothing: the CLI warns of it.
+ */
+export const KNOWN_VARIABLES: readonly string[] = [
+  ...Object.keys(envSchema.shape),
+  'CONVLOG_SUPERVISE_SECONDS',
+  'CONVLOG_TEST_POSTGRES',
+  'CONVLOG_BENCH_EVENTS',
+  'CONVLOG_BENCH_KEEP',
+];
+
 type ZendeskEnv = Pick<Env, 'ZENDESK_BASE_URL' | 'ZENDESK_SUBDOMAIN' | 'ZENDESK_EMAIL' | 'ZENDESK_API_TOKEN' | 'ZENDESK_OAUTH_TOKEN'> & {
   CONVLOG_REQUEST_TIMEOUT: number;
 };
