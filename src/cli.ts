@@ -158,7 +158,9 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
       // Once the values are good (a bad one is the command's one line), and once per command.
       if (!warnedOfVariables) {
         warnedOfVariables = true;
-        for (const [variable, near] of unknownVariables(env)) log.warn({ variable }, `${variable} is not a variable convlog reads, so it changes nothing; did you mean ${near}?`);
+        for (const [variable, near] of unknownVariables(env)) {
+          log.warn({ variable }, `${variable} is not a variable convlog reads, so it changes nothing${near ? `; did you mean ${near}?` : ''}`);
+        }
       }
       return config;
     },
@@ -253,11 +255,18 @@ function npmHint(env: NodeJS.ProcessEnv, name: string, optionNames: readonly str
   return ` (through npm run, put -- before convlog's options: npm run ${script} --${command} ${flags})`;
 }
 
-/** CONVLOG_ and ZENDESK_ variables that no setting has, each with the known name nearest to it. */
-function unknownVariables(env: NodeJS.ProcessEnv): [string, string][] {
+/**
+ * CONVLOG_ and ZENDESK_ variables that no setting has, each with the known name nearest to it when
+ * that one is a slip away (a third of the name's letters, or three), else undefined: a name of
+ * another tool's is no typo.
+ */
+function unknownVariables(env: NodeJS.ProcessEnv): [string, string | undefined][] {
   return Object.keys(env)
     .filter((name) => /^(CONVLOG|ZENDESK)_/.test(name) && !KNOWN_VARIABLES.includes(name))
-    .map((name) => [name, KNOWN_VARIABLES.reduce((a, b) => (editDistance(b, name) < editDistance(a, name) ? b : a))]);
+    .map((name) => {
+      const near = KNOWN_VARIABLES.reduce((a, b) => (editDistance(b, name) < editDistance(a, name) ? b : a));
+      return [name, editDistance(near, name) <= Math.max(3, Math.floor(name.length / 3)) ? near : undefined];
+    });
 }
 
 /** Levenshtein distance, for "did you mean" on a mistyped command, option or variable. */

@@ -1,3 +1,5 @@
+import path from 'node:path';
+
 // Zendesk ids (tickets, users, attachments) as JavaScript numbers: positive integers that a
 // Postgres bigint holds and a double keeps exactly. One reading for every place that takes an id.
 
@@ -66,4 +68,13 @@ export function quoted(value: unknown, max = 40): string {
  */
 export function counted(count: number, noun: string, format: (count: number) => string = String): string {
   return `${format(count)} ${count === 1 ? noun : `${noun}s`}`;
+}
+
+/**
+ * A folder as a message names it for a shell in `from`: relative when it is below `from` (a
+ * command line to copy stays short), else whole.
+ */
+export function shownFolder(folder: string, from: string): string {
+  const relative = path.relative(from, folder);
+  return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? folder : relative;
 }

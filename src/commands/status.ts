@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { demoDataDir } from '../config.ts';
 import { readBudgets, type BudgetRow } from '../db/rate-budget.ts';
 import { statusReport, type StoredTable } from '../db/status-report.ts';
@@ -7,7 +6,7 @@ import { backfillStatus, describeBackfillStatus, scheduleStatus } from '../queue
 import { jobsByState, runningWithoutHeartbeat, STOPPED_AFTER_SECONDS } from '../queue/queue-stats.ts';
 import { openRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
-import { counted } from '../ids.ts';
+import { counted, shownFolder } from '../ids.ts';
 import { fullReadsNeverDone, fullReadsOverdue } from '../db/full-read.ts';
 
 export const status: Command = {
@@ -91,7 +90,7 @@ export const status: Command = {
       const demo = demoDataDir(runtime.config);
       const noTickets = Object.values(report.tickets).every((count) => count === 0);
       if (!runtime.config.databaseUrl && noTickets && fs.existsSync(demo)) {
-        ctx.out(`the demo's data is in ${shown(demo)}: CONVLOG_DATA_DIR=${shown(demo)} npx convlog status`);
+        ctx.out(`the demo's data is in ${shownFolder(demo, process.cwd())}: CONVLOG_DATA_DIR=${shownFolder(demo, process.cwd())} npx convlog status`);
       }
       return 0;
     } finally {
@@ -99,12 +98,6 @@ export const status: Command = {
     }
   },
 };
-
-/** A folder as the demo names it: relative to here when it is below here. */
-function shown(folder: string): string {
-  const relative = path.relative(process.cwd(), folder);
-  return relative.startsWith('..') || path.isAbsolute(relative) ? folder : relative;
-}
 
 /** Counts as the demo prints them: 10,792, not 10792. */
 const n = (value: number) => value.toLocaleString('en');

@@ -11,7 +11,7 @@ import { statusReport } from '../../db/status-report.ts';
 import { loadDemoRun, saveDemoRun, type DemoRun } from '../../db/sync-state.ts';
 import { ticketCount, unmarkQueued } from '../../db/ticket-status.ts';
 import { dropSyncJobsAbove } from '../../queue/queue-stats.ts';
-import { counted } from '../../ids.ts';
+import { counted, shownFolder } from '../../ids.ts';
 import { UsageError } from '../../errors.ts';
 import { naturalHistoryEndSec, startSimulator } from '../../simulator/index.ts';
 import { createZendeskHttp, localBudget } from '../../zendesk/index.ts';
@@ -118,7 +118,7 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
       ctx.out(`  The embedded Postgres stops with the demo; its data stays in ${config.dataDir}.`);
       // The user's shell is where npm was run (INIT_CWD), which `npm run` leaves for the package's root.
       const shell = ctx.env.INIT_CWD || process.cwd();
-      const dir = shown(config.dataDir, shell);
+      const dir = shownFolder(config.dataDir, shell);
       // The demo's own folder, and no DATABASE_URL from .env: these commands must open the demo's database.
       const demoEnv = `${loaded.databaseUrl ? 'DATABASE_URL= ' : ''}CONVLOG_DATA_DIR=${dir}`;
       ctx.out(`  ${demoEnv} npx convlog status   the demo's tickets by status, the queue`);
@@ -131,7 +131,7 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
       // runs it from the package's root, which reads a relative folder from there: it is given
       // relative only when that is also the user's shell.
       const again = [
-        ctx.env.CONVLOG_DATA_DIR ? `CONVLOG_DATA_DIR=${path.resolve(shell) === process.cwd() ? shown(loaded.dataDir, shell) : loaded.dataDir} ` : '',
+        ctx.env.CONVLOG_DATA_DIR ? `CONVLOG_DATA_DIR=${path.resolve(shell) === process.cwd() ? shownFolder(loaded.dataDir, shell) : loaded.dataDir} ` : '',
         'npm run demo',
         options.tickets === DEFAULT_TICKETS ? '' : ` -- --tickets ${options.tickets}`,
       ].join('');
@@ -145,12 +145,6 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
   } finally {
     await base.close();
   }
-}
-
-/** A folder as the closing lines name it: relative to `shell` when it is below it, else whole. */
-function shown(folder: string, shell: string): string {
-  const relative = path.relative(shell, folder);
-  return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? folder : relative;
 }
 
 /**
