@@ -158,8 +158,8 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
       // Once the values are good (a bad one is the command's one line), and once per command.
       if (!warnedOfVariables) {
         warnedOfVariables = true;
-        for (const [variable, near] of unknownVariables(env)) {
-          log.warn({ variable }, `${variable} is not a variable convlog reads, so it changes nothing${near ? `; did you mean ${near}?` : ''}`);
+        for (const [variable, near] of misspeltVariables(env)) {
+          log.warn({ variable }, `${variable} is not a variable convlog reads, so it changes nothing; did you mean ${near}?`);
         }
       }
       return config;
@@ -256,16 +256,17 @@ function npmHint(env: NodeJS.ProcessEnv, name: string, optionNames: readonly str
 }
 
 /**
- * CONVLOG_ and ZENDESK_ variables that no setting has, each with the known name nearest to it when
- * that one is a slip away (a third of the name's letters, or three), else undefined: a name of
- * another tool's is no typo.
+ * CONVLOG_ and ZENDESK_ variables that no setting has but a known name is a slip away from (a third
+ * of the name's letters, or three), each with that name. Another tool's variable (a Zendesk app's
+ * ZENDESK_MARKETPLACE_APP_KEY) is no typo and says nothing: a warning it added to every command
+ * would come before each one-line error.
  */
-function unknownVariables(env: NodeJS.ProcessEnv): [string, string | undefined][] {
+function misspeltVariables(env: NodeJS.ProcessEnv): [string, string][] {
   return Object.keys(env)
     .filter((name) => /^(CONVLOG|ZENDESK)_/.test(name) && !KNOWN_VARIABLES.includes(name))
-    .map((name) => {
+    .flatMap((name) => {
       const near = KNOWN_VARIABLES.reduce((a, b) => (editDistance(b, name) < editDistance(a, name) ? b : a));
-      return [name, editDistance(near, name) <= Math.max(3, Math.floor(name.length / 3)) ? near : undefined];
+      return editDistance(near, name) <= Math.max(3, Math.floor(name.length / 3)) ? [[name, near] as [string, string]] : [];
     });
 }
 
