@@ -46,11 +46,13 @@ const REASONS: Record<DeletedHow, string> = {
 /** Zendesk's erasures: their rows are removed whatever CONVLOG_ON_DELETE says. */
 const PERMANENT: ReadonlySet<DeletedHow> = new Set(['404: permanently deleted', 'export: permanently deleted']);
 
-// What became of the rows, after the reason: a tombstone under keep must not say they are gone.
-const OUTCOME: Record<OnDelete | 'permanent', string> = {
+// What became of the rows, after the reason: a tombstone under keep must not say they are gone,
+// nor one of a ticket convlog stored nothing of (a mistyped id) that anything was removed.
+const OUTCOME: Record<OnDelete | 'permanent' | 'none', string> = {
   purge: '; its stored rows were removed',
   keep: '; its stored rows were kept, marked deleted (CONVLOG_ON_DELETE=keep)',
   permanent: '; its stored rows were removed, whatever CONVLOG_ON_DELETE says',
+  none: '; nothing of it was stored',
 };
 
 /** Removes (or marks) one ticket's rows and leaves its tombstone, in one transaction. */
@@ -106,6 +108,7 @@ export async function purgeTicketsIn(
   if (options.refuseActive && active.length > 0) return { removed, refused: active, held: [], permanent: [] };
   const holding = await ticketsHoldingRows(tx, ids);
   const held = holding.map((r) => r.id);
+  const heldSet = new Set(held);
   // A ticket row alone says nothing of the conversation: an export page may have written it just now.
   const conversationHeld = new Set(holding.filter((r) => r.conversation).map((r) => r.id));
   // An id convlog never heard of (no ticket_sync row, no row) gets no tombstone: it would record
@@ -131,7 +134,10 @@ export async function purgeTicketsIn(
     const outcome = group.how === 'purge command' ? '' : OUTCOME[PERMANENT.has(group.how) ? 'permanent' : mode];
     // Conversation rows this call removed make the tombstone's account of them (and of how) the true one.
     const removedNow = mode === 'purge' ? group.ids.filter((id) => conversationHeld.has(id)) : [];
-    await tombstone(tx, group.ids.filter((id) => heard.has(id)), group.how, REASONS[group.how] + outcome, removedNow);
+    const told = group.ids.filter((id) => heard.has(id));
+    await tombstone(tx, told.filter((id) => heldSet.has(id)), group.how, REASONS[group.how] + outcome, removedNow);
+    const none = group.how === 'purge command' ? '' : OUTCOME.none;
+    await tombstone(tx, told.filter((id) => !heldSet.has(id)), group.how, REASONS[group.how] + none, []);
   }
   const permanent = groups.filter((group) => PERMANENT.has(group.how)).flatMap((group) => group.ids);
   return { removed, refused: [], held, permanent };
