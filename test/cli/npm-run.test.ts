@@ -1,10 +1,9 @@
 // convlog as `npm run` starts it: the scripts' command lines as package.json gives them, run by a
 // shell from the repository root with node_modules/.bin first on PATH, as npm runs them.
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { cleanEnv } from '../helpers/cli.ts';
+import { cleanEnv, runBash } from '../helpers/cli.ts';
 import pkg from '../../package.json' with { type: 'json' };
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -12,17 +11,9 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** `npm run <script> -- ARGS`: the script's line and ARGS in a shell, with what npm adds to the environment. */
 function npmRun(script: keyof typeof pkg.scripts, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const line = `${pkg.scripts[script]} ${args.map((a) => `'${a}'`).join(' ')}`;
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', line], {
-      cwd: ROOT,
-      env: { ...cleanEnv(), PATH: `${path.join(ROOT, 'node_modules/.bin')}:${process.env.PATH}`, npm_lifecycle_event: script, npm_lifecycle_script: pkg.scripts[script], INIT_CWD: ROOT, ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  return runBash(line, {
+    cwd: ROOT,
+    env: { ...cleanEnv(), PATH: `${path.join(ROOT, 'node_modules/.bin')}:${process.env.PATH}`, npm_lifecycle_event: script, npm_lifecycle_script: pkg.scripts[script], INIT_CWD: ROOT, ...env },
   });
 }
 

@@ -157,6 +157,19 @@ export async function runProgram(args: string[], options: CliOptions = {}): Prom
 }
 
 /** SIGKILLs every convlog process this test file started that still runs (for afterAll/afterEach). */
+/** A bash script run to its end, its output collected (for pipelines and command lines as a shell runs them). */
+export function runBash(script: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', script], { cwd: options.cwd, env: options.env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 export async function killAll(): Promise<void> {
   const procs = [...live];
   for (const proc of procs) proc.kill('SIGKILL');

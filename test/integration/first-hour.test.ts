@@ -1,8 +1,7 @@
 // What a newcomer meets in the first hour (issue 17): an unreachable Zendesk, a closed pipe,
 // --version, an unquoted cron, a DATABASE_URL with a "#". Real commands (the pipes and --version as child processes).
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, cleanEnv, runCli, runProgram } from '../helpers/cli.ts';
+import { BIN, cleanEnv, runBash, runCli, runProgram } from '../helpers/cli.ts';
 import { createFixture, type Fixture } from '../helpers/sync-fixture.ts';
 import pkg from '../../package.json' with { type: 'json' };
 import { freePort } from '../../src/db/embedded.ts';
@@ -91,13 +90,5 @@ describe('small things', { timeout: 30_000 }, () => {
 
 /** bash with pipefail off, so that the pipeline's own status is head's and PIPESTATUS tells convlog's. */
 function shell(script: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', script], { env: { ...cleanEnv(fixture.env), PATH: `${process.execPath.replace(/\/node$/, '')}:${process.env.PATH}` } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runBash(script, { env: { ...cleanEnv(fixture.env), PATH: `${process.execPath.replace(/\/node$/, '')}:${process.env.PATH}` } });
 }
