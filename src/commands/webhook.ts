@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { carriesCredentials, DEFAULT_SERVE_PORT } from '../config.ts';
-import { ConvlogError, errorMessage, UsageError } from '../errors.ts';
+import { ConfigError, ConvlogError, errorMessage, UsageError } from '../errors.ts';
 import { quoted } from '../ids.ts';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from '../serve/signature.ts';
 import { sampleTicketEvent, SUBSCRIBED_EVENT_TYPES } from '../serve/webhook-events.ts';
@@ -16,6 +16,12 @@ const DEFAULT_NAME = 'convlog';
 
 const createdWebhook = z.object({ webhook: z.object({ id: z.union([z.string(), z.number()]).transform(String) }) });
 const signingSecret = z.object({ signing_secret: z.object({ secret: z.string().min(1) }) });
+const webhookPage = z.object({
+  webhooks: z.array(z.object({ id: z.union([z.string(), z.number()]).transform(String), name: z.string().nullish(), endpoint: z.string().nullish() })),
+  meta: z.object({ has_more: z.boolean().nullish(), after_cursor: z.string().nullish() }).nullish(),
+});
+/** Accounts have a handful of webhooks; this many pages of 100 is more than any has. */
+const MAX_LIST_PAGES = 20;
 
 export const webhook: Command = {
   usage: `convlog webhook create --url URL [--name NAME] | convlog webhook test [--url URL] [--ticket ID] (default http://127.0.0.1:${DEFAULT_SERVE_PORT}${WEBHOOK_PATH}, or CONVLOG_SERVE_PORT's)`,
@@ -97,6 +103,15 @@ async function create(endpoint: string, name: string, ctx: CommandContext): Prom
       subscriptions: SUBSCRIBED_EVENT_TYPES,
     },
   };
+  // A second webhook to the same endpoint delivers every change twice, each signed with its own
+  // secret: serve refuses the copies signed with the secret it was not given, and the alert fires.
+  const existing = await webhookCalling(http, context, endpoint);
+  if (existing) {
+    throw new ConfigError(
+      `Zendesk at ${host} already has webhook ${existing.id}${existing.name ? ` ("${existing.name}")` : ''} calling ${endpoint}; a second one would deliver every change twice: ` +
+        `use its secret (Admin Center > Webhooks > the webhook > Reveal secret), or delete it there and run "convlog webhook create" again`,
+    );
+  }
   const created = createdWebhook.safeParse(await call(http, context, 'api/v2/webhooks', { method: 'post', json: body }));
   if (!created.success) throw new ConvlogError(`Zendesk at ${host} answered the webhook creation without a webhook id`);
   const id = created.data.webhook.id;
@@ -108,6 +123,21 @@ async function create(endpoint: string, name: string, ctx: CommandContext): Prom
   ctx.out('put this line in .env (while rotating, keep the old secret after a comma), then restart convlog serve:');
   ctx.out(`CONVLOG_WEBHOOK_SECRET=${secret.data.signing_secret.secret}`);
   return 0;
+}
+
+/** The account's webhook that calls `endpoint`, if any (Zendesk's list, page by page). */
+async function webhookCalling(http: ZendeskHttp, context: ResponseContext, endpoint: string): Promise<{ id: string; name?: string | null } | undefined> {
+  let after: string | null | undefined = null;
+  for (let page = 0; page < MAX_LIST_PAGES; page++) {
+    const query = new URLSearchParams({ 'page[size]': '100', ...(after ? { 'page[after]': after } : {}) });
+    const listed = webhookPage.safeParse(await call(http, context, `api/v2/webhooks?${query}`, { method: 'get' }));
+    if (!listed.success) throw new ConvlogError(`Zendesk at ${context.host} answered the list of webhooks without a list`);
+    const found = listed.data.webhooks.find((hook) => hook.endpoint === endpoint);
+    if (found) return found;
+    after = listed.data.meta?.after_cursor;
+    if (!listed.data.meta?.has_more || !after) return undefined;
+  }
+  return undefined;
 }
 
 async function call(http: ZendeskHttp, context: ResponseContext, path: string, options: { method: 'get' | 'post'; json?: unknown }): Promise<unknown> {

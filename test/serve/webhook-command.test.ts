@@ -95,7 +95,8 @@ describe("webhook create, against the simulator's webhooks API", () => {
     const [hook] = listed.webhooks;
     expect(hook).toMatchObject({ name: 'convlog-test', endpoint: ENDPOINT, status: 'active', request_format: 'json', subscriptions: SUBSCRIBED_EVENT_TYPES });
     expect(SUBSCRIBED_EVENT_TYPES).toEqual(expect.arrayContaining(['zen:event-type:ticket.comment_added', 'zen:event-type:ticket.comment_redacted']));
-    expect(calls).toEqual(['POST /api/v2/webhooks 201', `GET /api/v2/webhooks/${hook.id}/signing_secret 200`]);
+    // The list first: a webhook already calling the endpoint is not made twice (below).
+    expect(calls).toEqual(['GET /api/v2/webhooks 200', 'POST /api/v2/webhooks 201', `GET /api/v2/webhooks/${hook.id}/signing_secret 200`]);
     const line = out.at(-1)!;
     expect(line).toMatch(/^CONVLOG_WEBHOOK_SECRET=\S{8,}$/);
 
@@ -115,7 +116,27 @@ describe("webhook create, against the simulator's webhooks API", () => {
     expect(error).toBeInstanceOf(Unauthorized);
     expect(String((error as Error).message)).not.toContain('wrong-token-456');
     expect(out).toEqual([]);
-    expect(webhooksApi()).toEqual(['POST /api/v2/webhooks 401']);
+    expect(webhooksApi()).toEqual(['GET /api/v2/webhooks 401']);
+  });
+
+  it('run again for the same endpoint, creates no second webhook and names the one there (exit 2)', async () => {
+    const listed = async () =>
+      ((await (await fetch(`${sim.url}/api/v2/webhooks`, { headers: { authorization: `Bearer zd-api-token-123` } })).json()) as { webhooks: { id: string; endpoint: string }[] }).webhooks.filter(
+        (hook) => hook.endpoint === ENDPOINT,
+      );
+    if ((await listed()).length === 0) expect(await run(['create'], { url: ENDPOINT, name: 'convlog-test' }, env).result).toBe(0);
+    const before = await listed();
+    expect(before).toHaveLength(1);
+    sim.resetRequests();
+    const result = await runCli(['webhook', 'create', '--url', ENDPOINT], { env });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trim().split('\n'), result.stderr).toEqual([
+      `convlog webhook: Zendesk at ${new URL(sim.url).host} already has webhook ${before[0].id} ("convlog-test") calling ${ENDPOINT}; a second one would deliver every change twice: ` +
+        'use its secret (Admin Center > Webhooks > the webhook > Reveal secret), or delete it there and run "convlog webhook create" again',
+    ]);
+    expect(webhooksApi()).toEqual(['GET /api/v2/webhooks 200']);
+    expect(await listed()).toEqual(before);
   });
 
   it('refuses bad usage before calling Zendesk', async () => {
