@@ -1,7 +1,6 @@
-import path from 'node:path';
-
 // Zendesk ids (tickets, users, attachments) as JavaScript numbers: positive integers that a
 // Postgres bigint holds and a double keeps exactly. One reading for every place that takes an id.
+import path from 'node:path';
 
 /** Larger ids would be rounded in JavaScript, so they are refused rather than stored wrong. */
 export const MAX_ID = Number.MAX_SAFE_INTEGER;
@@ -66,6 +65,11 @@ export function quoted(value: unknown, max = 40): string {
  * A count and its noun for a line of output, "1 ticket", "2 tickets"; `format` writes the number
  * (`toLocaleString`, "about 1.2 million"). Every noun convlog counts takes an "s".
  */
+/** A count as every line of output writes it: 10,792, not 10792. */
+export function grouped(count: number): string {
+  return count.toLocaleString('en');
+}
+
 export function counted(count: number, noun: string, format: (count: number) => string = String): string {
   return `${format(count)} ${count === 1 ? noun : `${noun}s`}`;
 }

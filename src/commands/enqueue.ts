@@ -6,11 +6,8 @@ import { enqueueTickets } from '../queue/enqueue.ts';
 import { openRuntime } from './runtime.ts';
 import { readRowsOfQueued } from './ticket-rows.ts';
 import type { Command } from './types.ts';
-import { counted } from '../ids.ts';
+import { counted, grouped } from '../ids.ts';
 import { Interrupted } from '../errors.ts';
-
-// Counts as the rest of the output writes them: "queued 1,500 tickets, 2,000 already queued".
-const n = (count: number) => count.toLocaleString('en');
 
 export const enqueue: Command = {
   usage: 'convlog enqueue [IDS...] [--file PATH | -] [--range A..B] [--sql "select id from …"] [--full]',
@@ -42,9 +39,9 @@ export const enqueue: Command = {
           if (total > 50_000) ctx.log.info({ done, total }, 'enqueueing');
         },
       });
-      const duplicates = result.duplicates > 0 ? `, ${counted(result.duplicates, 'duplicate id', n)} ignored` : '';
+      const duplicates = result.duplicates > 0 ? `, ${counted(result.duplicates, 'duplicate id', grouped)} ignored` : '';
       const empty = ids.length === 0 && sql === undefined ? `: ${values.file === '-' ? 'stdin' : 'the file'} holds no ticket ids` : '';
-      ctx.out(`queued ${counted(result.queued, 'ticket', n)}, ${n(result.alreadyQueued)} already queued${duplicates}${empty} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      ctx.out(`queued ${counted(result.queued, 'ticket', grouped)}, ${grouped(result.alreadyQueued)} already queued${duplicates}${empty} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
       const { db, pool } = runtime.database;
       // show_many reads 100 tickets a request on the account-wide budget: beyond a minute of that
       // budget, enqueue would sit silent for as long after saying "queued" (half an hour for
@@ -55,7 +52,7 @@ export const enqueue: Command = {
       if (config.zendesk && withoutRow.length > inline) {
         const minutes = Math.ceil(withoutRow.length / inline);
         ctx.out(
-          `${n(withoutRow.length)} of these tickets have no ticket row yet: reading them by id would take about ${n(minutes)} min of the account-wide budget, so enqueue leaves them to "convlog backfill" (1,000 tickets a request); it reads them itself when at most ${n(inline)} lack a row`,
+          `${grouped(withoutRow.length)} of these tickets have no ticket row yet: reading them by id would take about ${grouped(minutes)} min of the account-wide budget, so enqueue leaves them to "convlog backfill" (1,000 tickets a request); it reads them itself when at most ${grouped(inline)} lack a row`,
         );
         return 0;
       }

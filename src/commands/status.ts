@@ -6,7 +6,7 @@ import { backfillStatus, describeBackfillStatus, scheduleStatus } from '../queue
 import { jobsByState, runningWithoutHeartbeat, STOPPED_AFTER_SECONDS } from '../queue/queue-stats.ts';
 import { openRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
-import { counted, shownFolder } from '../ids.ts';
+import { counted, grouped, shownFolder } from '../ids.ts';
 import { fullReadsNeverDone, fullReadsOverdue } from '../db/full-read.ts';
 
 export const status: Command = {
@@ -57,16 +57,16 @@ export const status: Command = {
       }
       const q = report.queue;
       ctx.out(`database   ${runtime.database.where}`);
-      ctx.out(`queue      ${n(q.queued)} queued, ${n(q.waiting_to_retry)} waiting to retry, ${n(q.running)} running${stopped(q.running_without_heartbeat)}, ${n(q.dead)} dead (tickets whose sync gave up; "last errors" says why)`);
-      ctx.out(`tickets    ${Object.entries(report.tickets).map(([k, v]) => `${n(v)} ${k}`).join(', ')}`);
+      ctx.out(`queue      ${grouped(q.queued)} queued, ${grouped(q.waiting_to_retry)} waiting to retry, ${grouped(q.running)} running${stopped(q.running_without_heartbeat)}, ${grouped(q.dead)} dead (tickets whose sync gave up; "last errors" says why)`);
+      ctx.out(`tickets    ${Object.entries(report.tickets).map(([k, v]) => `${grouped(v)} ${k}`).join(', ')}`);
       const stored = report.stored;
       const rows = (key: StoredTable, noun: string) =>
-        counted(stored[key], noun, (count) => (stored.estimated.includes(key) ? `about ${(count / 1e6).toFixed(1)} million` : n(count)));
+        counted(stored[key], noun, (count) => (stored.estimated.includes(key) ? `about ${(count / 1e6).toFixed(1)} million` : grouped(count)));
       ctx.out(`stored     ${rows('events', 'event')}, ${rows('authors', 'author')}, ${rows('attachments', 'attachment')}, ${rows('thumbnails', 'thumbnail')}`);
       const c = report.context;
       ctx.out(
-        `context    ${counted(c.tickets, 'ticket', n)} (${n(c.deleted)} deleted), ${counted(c.groups, 'group', n)}, ${counted(c.brands, 'brand', n)}, ${counted(c.organizations, 'organization', n)}` +
-          (c.withoutRow > 0 ? `; ${counted(c.withoutRow, 'synced or queued ticket', n)} without a ticket row yet (the next backfill or sync by id reads them)` : ''),
+        `context    ${counted(c.tickets, 'ticket', grouped)} (${grouped(c.deleted)} deleted), ${counted(c.groups, 'group', grouped)}, ${counted(c.brands, 'brand', grouped)}, ${counted(c.organizations, 'organization', grouped)}` +
+          (c.withoutRow > 0 ? `; ${counted(c.withoutRow, 'synced or queued ticket', grouped)} without a ticket row yet (the next backfill or sync by id reads them)` : ''),
       );
       ctx.out(`last sync  ${report.lastSyncedAt ?? 'never'}`);
       const overdue = report.fullReadsOverdue;
@@ -75,7 +75,7 @@ export const status: Command = {
           overdue.percent > 0
             ? `backfills queue them within ${overdue.percent}% of the conversation-log budget`
             : 'off: CONVLOG_FULL_RESYNC_PERCENT is 0, so nothing queues them; "convlog sync --full IDS" reads some';
-        ctx.out(`full reads ${counted(overdue.tickets, 'ticket', n)} longer than a page ${dueWhy(overdue.tickets, overdue.neverReadWhole, overdue.days)} (${queuedBy})`);
+        ctx.out(`full reads ${counted(overdue.tickets, 'ticket', grouped)} longer than a page ${dueWhy(overdue.tickets, overdue.neverReadWhole, overdue.days)} (${queuedBy})`);
       }
       if (report.oldestUnsynced) ctx.out(`oldest unsynced  ticket ${report.oldestUnsynced.ticketId}, waiting since ${report.oldestUnsynced.since}`);
       if (report.rateBudgets.length === 0) ctx.out('budget     no request taken yet');
@@ -99,8 +99,6 @@ export const status: Command = {
   },
 };
 
-/** Counts as the demo prints them: 10,792, not 10792. */
-const n = (value: number) => value.toLocaleString('en');
 
 /**
  * Why tickets are due a full read. A ticket whose every run resumed from a saved cursor (an
@@ -111,22 +109,22 @@ function dueWhy(tickets: number, never: number, days: number): string {
   if (never === 0) return `not read from their first event for ${days} days`;
   const resumed = 'only resumed from a saved cursor';
   if (never === tickets) return `never read from their first event in one run, ${resumed}`;
-  return `due a read from their first event: ${n(tickets - never)} not so read for ${days} days, ${n(never)} never in one run, ${resumed}`;
+  return `due a read from their first event: ${grouped(tickets - never)} not so read for ${days} days, ${grouped(never)} never in one run, ${resumed}`;
 }
 
 const stopped = (count: number) =>
-  count === 0 ? '' : ` (${n(count)} without a heartbeat for ${STOPPED_AFTER_SECONDS} s: their worker stopped; the next "convlog work" takes them over)`;
+  count === 0 ? '' : ` (${grouped(count)} without a heartbeat for ${STOPPED_AFTER_SECONDS} s: their worker stopped; the next "convlog work" takes them over)`;
 
 /** One line per budget: what the window allows, what is spent, what Zendesk says, pauses, waits. */
 export function describeBudget(b: BudgetRow): string {
   const window = b.windowMs % 1000 === 0 ? `${b.windowMs / 1000} s` : `${b.windowMs} ms`;
   const parts = [
-    `${n(b.spent)} of ${n(b.limitPerWindow)} spent this ${window} window`,
-    b.serverRemaining === null ? 'Zendesk remaining unknown' : `Zendesk says ${n(b.serverRemaining)} remaining${b.serverTotal !== null ? ` of ${n(b.serverTotal)}` : ''}`,
+    `${grouped(b.spent)} of ${grouped(b.limitPerWindow)} spent this ${window} window`,
+    b.serverRemaining === null ? 'Zendesk remaining unknown' : `Zendesk says ${grouped(b.serverRemaining)} remaining${b.serverTotal !== null ? ` of ${grouped(b.serverTotal)}` : ''}`,
   ];
-  if (b.others > 0) parts.push(`${n(b.others)} spent outside this budget (other clients, convlog's credential checks)`);
+  if (b.others > 0) parts.push(`${grouped(b.others)} spent outside this budget (other clients, convlog's credential checks)`);
   parts.push(b.pausedUntil ? `paused until ${b.pausedUntil}` : 'not paused');
-  parts.push(`${n(b.totalRateLimited)} 429s seen`);
-  parts.push(`${counted(b.totalTaken, 'request', n)}, ${counted(b.totalWaits, 'wait', n)} totalling ${(b.totalWaitMs / 1000).toFixed(1)} s`);
+  parts.push(`${grouped(b.totalRateLimited)} 429s seen`);
+  parts.push(`${counted(b.totalTaken, 'request', grouped)}, ${counted(b.totalWaits, 'wait', grouped)} totalling ${(b.totalWaitMs / 1000).toFixed(1)} s`);
   return `budget     ${b.name}: ${parts.join('; ')}`;
 }

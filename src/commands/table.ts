@@ -1,7 +1,7 @@
 // Query results as a small plain-text table, the way psql prints them: numbers right-aligned,
 // everything else left-aligned, NULL as an empty cell.
 import { eastAsianWidth } from 'get-east-asian-width';
-import { counted, printable } from '../ids.ts';
+import { counted, grouped, printable } from '../ids.ts';
 
 /**
  * Rows keyed by column name (node-postgres's default rows). `numericColumns` as for formatRows;
@@ -53,7 +53,7 @@ function isNumber(value: unknown): boolean {
 function cellLines(value: unknown): string[] {
   if (value === null || value === undefined) return [''];
   if (value instanceof Date) return [value.toISOString()];
-  if (typeof value === 'number') return [value.toLocaleString('en')];
+  if (typeof value === 'number') return [grouped(value)];
   const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
   return text.split('\n').map((line) => printable(line));
 }

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { unreadableFileReason, UsageError } from '../errors.ts';
-import { MAX_ID, printable, quoted, readId } from '../ids.ts';
+import { grouped, MAX_ID, printable, quoted, readId } from '../ids.ts';
 
 const MAX_RANGE = 10_000_000;
 
@@ -91,7 +91,7 @@ function parseRange(text: string, nothing: string): number[] {
     throw new UsageError(`invalid --range ${quoted(text)}: expected A..B with positive integers and A <= B, such as 1..500; ${nothing}`);
   }
   if (to - from + 1 > MAX_RANGE) {
-    throw new UsageError(`--range ${text.trim()} spans more than ${MAX_RANGE.toLocaleString('en')} tickets; split it; ${nothing}`);
+    throw new UsageError(`--range ${text.trim()} spans more than ${grouped(MAX_RANGE)} tickets; split it; ${nothing}`);
   }
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }

@@ -11,7 +11,7 @@ import { statusReport } from '../../db/status-report.ts';
 import { loadDemoRun, saveDemoRun, type DemoRun } from '../../db/sync-state.ts';
 import { ticketCount, unmarkQueued } from '../../db/ticket-status.ts';
 import { dropSyncJobsAbove } from '../../queue/queue-stats.ts';
-import { counted, shownFolder } from '../../ids.ts';
+import { counted, grouped, shownFolder } from '../../ids.ts';
 import { UsageError } from '../../errors.ts';
 import { naturalHistoryEndSec, startSimulator } from '../../simulator/index.ts';
 import { createZendeskHttp, localBudget } from '../../zendesk/index.ts';
@@ -71,7 +71,7 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
       if (leftover.length > 0) {
         await unmarkQueued(base.database.db, leftover);
         const most = leftover.reduce((a, b) => Math.max(a, b));
-        ctx.out(`  left out   ${counted(leftover.length, 'ticket', (v) => v.toLocaleString('en'))} above ${options.tickets} that an interrupted run with more tickets queued; a run with --tickets ${most} syncs them`);
+        ctx.out(`  left out   ${counted(leftover.length, 'ticket', grouped)} above ${options.tickets} that an interrupted run with more tickets queued; a run with --tickets ${most} syncs them`);
         ctx.out('');
       }
       const { rows: [{ now: syncStart }] } = await pool.query<{ now: Date }>('select now()');
@@ -87,17 +87,16 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
         [syncStart],
       );
       const requests = sim.requests.filter((r) => r.kind === 'conversation_log').length;
-      const n = (value: number) => value.toLocaleString('en');
       ctx.out('');
       ctx.out('Summary');
-      ctx.out(`  tickets    ${Object.entries(report.tickets).filter(([, v]) => v > 0).map(([k, v]) => `${n(v)} ${k}`).join(', ')}`);
+      ctx.out(`  tickets    ${Object.entries(report.tickets).filter(([, v]) => v > 0).map(([k, v]) => `${grouped(v)} ${k}`).join(', ')}`);
       ctx.out(
-        `  stored     ${counted(report.stored.events, 'event', n)}, ${counted(report.stored.authors, 'author', n)}, ` +
-          `${counted(report.stored.attachments, 'attachment', n)}, ${counted(report.stored.thumbnails, 'thumbnail', n)}`,
+        `  stored     ${counted(report.stored.events, 'event', grouped)}, ${counted(report.stored.authors, 'author', grouped)}, ` +
+          `${counted(report.stored.attachments, 'attachment', grouped)}, ${counted(report.stored.thumbnails, 'thumbnail', grouped)}`,
       );
-      const rate = newEvents > 0 ? ` (${n(Math.round(newEvents / Math.max(syncSeconds, 0.001)))} events/s)` : '';
+      const rate = newEvents > 0 ? ` (${grouped(Math.round(newEvents / Math.max(syncSeconds, 0.001)))} events/s)` : '';
       ctx.out(
-        `  this run   ${counted(newEvents, 'new event', n)} with ${counted(requests, 'request', n)} in ${syncSeconds.toFixed(1)} s${rate}; ` +
+        `  this run   ${counted(newEvents, 'new event', grouped)} with ${counted(requests, 'request', grouped)} in ${syncSeconds.toFixed(1)} s${rate}; ` +
           `elapsed ${((Date.now() - started) / 1000).toFixed(1)} s in all`,
       );
       if (newEvents === 0) ctx.out('             nothing new: each ticket already synced cost one request, and no row was rewritten');
