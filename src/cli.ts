@@ -265,8 +265,8 @@ function misspeltVariables(env: NodeJS.ProcessEnv): [string, string][] {
   return Object.keys(env)
     .filter((name) => /^(CONVLOG|ZENDESK)_/.test(name) && !KNOWN_VARIABLES.includes(name))
     .flatMap((name) => {
-      const near = KNOWN_VARIABLES.reduce((a, b) => (editDistance(b, name) < editDistance(a, name) ? b : a));
-      return editDistance(near, name) <= Math.max(3, Math.floor(name.length / 3)) ? [[name, near] as [string, string]] : [];
+      const [near, distance] = KNOWN_VARIABLES.map((known) => [known, editDistance(known, name)] as const).reduce((a, b) => (b[1] < a[1] ? b : a));
+      return distance <= Math.max(3, Math.floor(name.length / 3)) ? [[name, near] as [string, string]] : [];
     });
 }
 

@@ -131,13 +131,13 @@ export async function purgeTicketsIn(
   await refreshTicketAnalytics(tx, unique);
   for (const group of groups) {
     const mode = modeOf(group.how);
-    const outcome = group.how === 'purge command' ? '' : OUTCOME[PERMANENT.has(group.how) ? 'permanent' : mode];
+    // A purge on request's reason ("removed on request") already says what became of the rows.
+    const reason = (outcome: string) => REASONS[group.how] + (group.how === 'purge command' ? '' : outcome);
     // Conversation rows this call removed make the tombstone's account of them (and of how) the true one.
     const removedNow = mode === 'purge' ? group.ids.filter((id) => conversationHeld.has(id)) : [];
     const told = group.ids.filter((id) => heard.has(id));
-    await tombstone(tx, told.filter((id) => heldSet.has(id)), group.how, REASONS[group.how] + outcome, removedNow);
-    const none = group.how === 'purge command' ? '' : OUTCOME.none;
-    await tombstone(tx, told.filter((id) => !heldSet.has(id)), group.how, REASONS[group.how] + none, []);
+    await tombstone(tx, told.filter((id) => heldSet.has(id)), group.how, reason(OUTCOME[PERMANENT.has(group.how) ? 'permanent' : mode]), removedNow);
+    await tombstone(tx, told.filter((id) => !heldSet.has(id)), group.how, reason(OUTCOME.none), []);
   }
   const permanent = groups.filter((group) => PERMANENT.has(group.how)).flatMap((group) => group.ids);
   return { removed, refused: [], held, permanent };
@@ -191,9 +191,9 @@ async function tombstone(tx: Db, ticketIds: number[], how: DeletedHow, reason: s
   if (ticketIds.length === 0) return;
   const permanent = PERMANENT.has(how);
   const permanentHows = asArray([...PERMANENT], 'text');
-  const rewrite = sql`(s.deleted_at is null or s.ticket_id = any(${idArray(removedNow)})
-    or (${permanent} and coalesce(s.deleted_how, '') <> all(${permanentHows})))`;
   const removed = idArray(removedNow);
+  const rewrite = sql`(s.deleted_at is null or s.ticket_id = any(${removed})
+    or (${permanent} and coalesce(s.deleted_how, '') <> all(${permanentHows})))`;
   await tx.execute(sql`
     insert into zendesk.ticket_sync as s (ticket_id, status, deleted_at, deleted_how, last_error, last_error_at, last_synced_at, permanent_deletion_reported_at)
     select id, 'not_found', now(), ${how}, ${reason}, now(), now(), case when ${permanent} then now() end from unnest(${idArray(ticketIds)}) as id
@@ -228,8 +228,8 @@ export async function reportPermanentDeletion(db: Db, ticketIds: readonly number
  * one of them is an event, a file or a pending comment, not only the ticket row.
  */
 async function ticketsHoldingRows(db: Executor, ids: SQL): Promise<{ id: number; conversation: boolean }[]> {
-  const { rows } = await db.execute<{ id: string; conversation: boolean; ticket: boolean }>(sql`
-    select id, conversation, ticket from (
+  const { rows } = await db.execute<{ id: string; conversation: boolean }>(sql`
+    select id, conversation from (
       select asked.id,
              exists (select 1 from zendesk.conversation_events e where e.ticket_id = asked.id)
                or exists (select 1 from zendesk.attachments a where a.ticket_id = asked.id)
