@@ -3,7 +3,7 @@ import { loadExportPosition } from '../db/sync-state.ts';
 import { UsageError } from '../errors.ts';
 import { quoted } from '../ids.ts';
 import { BOSS_SCHEMA } from '../queue/boss.ts';
-import { CHECK_EVERY_MS, DUE_FOR_MS, dueTick, registerSchedule, removeSchedule, scheduleStatus, validateCron } from '../queue/backfill-job.ts';
+import { dueAtNextCheck, dueTick, registerSchedule, removeSchedule, scheduleStatus, validateCron } from '../queue/backfill-job.ts';
 import { parseSince } from './args.ts';
 import { openRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
@@ -37,8 +37,7 @@ export function describeNextRuns(times: Date[], recent?: Date, now = new Date())
   const next = `next run at about ${utc(first)} (pg-boss checks schedules every 30 s: it starts within 30 s of that)${then}`;
   if (!recent) return next;
   const ago = Math.floor((now.getTime() - recent.getTime()) / 1000);
-  // A check comes within 30 s; the tick is still due then if it is under a minute old by that time.
-  if (now.getTime() - recent.getTime() + CHECK_EVERY_MS < DUE_FOR_MS) {
+  if (dueAtNextCheck(recent, now)) {
     return `first run within 30 s, with workers running (the ${utc(recent)} tick, ${ago} s ago, is still due: pg-boss runs a tick up to a minute late); ${next}`;
   }
   return `first run within 30 s if pg-boss checks before the ${utc(recent)} tick (${ago} s ago) is a minute old, else at the next tick; ${next}`;

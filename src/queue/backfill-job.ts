@@ -133,8 +133,16 @@ export async function startBackfillWorker(runtime: BackfillRuntime, log: Logger,
  * schedule was created included. So `* * * * *` created at 18:42:10 runs the 18:42 tick at the
  * next check, not at 18:43.
  */
-export const DUE_FOR_MS = 60_000;
-export const CHECK_EVERY_MS = 30_000;
+const DUE_FOR_MS = 60_000;
+const CHECK_EVERY_MS = 30_000;
+
+/**
+ * Whether a due tick is still under a minute old when pg-boss's next check comes (within 30 s),
+ * so surely sent then; an older one is sent only if a check comes before it is a minute old.
+ */
+export function dueAtNextCheck(tick: Date, now: Date): boolean {
+  return now.getTime() - tick.getTime() + CHECK_EVERY_MS < DUE_FOR_MS;
+}
 
 /** The tick of the last minute, if there is one: pg-boss still sends it, unless it has already. */
 export function dueTick(boss: Pick<PgBoss, 'previewSchedule'>, cron: string, tz: string, now: Date): Date | undefined {
@@ -246,9 +254,8 @@ export async function backfillStatus(db: Db, pool: pg.Pool): Promise<BackfillSta
 
 /** Why a past tick is next, as `convlog schedule` says it (describeNextRuns). */
 function stillDueText(tick: Date, after: Date | undefined, now: Date): string {
-  const ageMs = now.getTime() - tick.getTime();
-  const ago = `${Math.floor(ageMs / 1000)} s ago`;
-  if (ageMs + CHECK_EVERY_MS < DUE_FOR_MS) return ` (${ago}, still due: pg-boss runs a tick up to a minute late, within 30 s with workers running)`;
+  const ago = `${Math.floor((now.getTime() - tick.getTime()) / 1000)} s ago`;
+  if (dueAtNextCheck(tick, now)) return ` (${ago}, still due: pg-boss runs a tick up to a minute late, within 30 s with workers running)`;
   return ` (${ago}: run if pg-boss checks before it is a minute old${after ? `, else next ${after.toISOString()}` : ''})`;
 }
 
