@@ -7,7 +7,7 @@ import { jobsByState, runningWithoutHeartbeat, STOPPED_AFTER_SECONDS } from '../
 import { openRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
 import { counted, grouped, shownFolder } from '../ids.ts';
-import { fullReadsNeverDone, fullReadsOverdue } from '../db/full-read.ts';
+import { fullReadsOverdue } from '../db/full-read.ts';
 
 export const status: Command = {
   usage: 'convlog status [--json]',
@@ -46,9 +46,8 @@ export const status: Command = {
         fullReadsOverdue: {
           days: runtime.config.fullResyncDays,
           percent: Math.round(runtime.config.fullResyncShare * 100),
-          tickets: await fullReadsOverdue(runtime.database.db, runtime.config.fullResyncDays),
-          // Of those, the ones no run has read whole: each run resumed from a saved cursor.
-          neverReadWhole: await fullReadsNeverDone(runtime.database.db, runtime.config.fullResyncDays),
+          // neverReadWhole: of those, the ones no run has read whole (each resumed from a saved cursor).
+          ...(await fullReadsOverdue(runtime.database.db, runtime.config.fullResyncDays)),
         },
       };
       if (values.json) {

@@ -69,21 +69,16 @@ export interface DueTicket {
   requests: number;
 }
 
-/** How many tickets are overdue for a full read (for `convlog status`). */
-export async function fullReadsOverdue(db: Db, olderThanDays: number, pageSize = MAX_PAGE_SIZE): Promise<number> {
-  const { rows } = await db.execute<{ n: number }>(sql`
-    select count(*)::int as n from zendesk.ticket_sync where ${dueForFullRead(olderThanDays, pageSize)}`);
-  return rows[0].n;
-}
-
 /**
- * Of those overdue, the tickets never read from their first event in one run (last_full_read_at is
- * null: every run so far resumed from a saved cursor), which `status` must not call "not for N days".
+ * How many tickets are overdue for a full read (for `convlog status`), and of those, how many were
+ * never read from their first event in one run (last_full_read_at is null: every run so far
+ * resumed from a saved cursor), which `status` must not call "not for N days".
  */
-export async function fullReadsNeverDone(db: Db, olderThanDays: number, pageSize = MAX_PAGE_SIZE): Promise<number> {
-  const { rows } = await db.execute<{ n: number }>(sql`
-    select count(*)::int as n from zendesk.ticket_sync where ${dueForFullRead(olderThanDays, pageSize)} and last_full_read_at is null`);
-  return rows[0].n;
+export async function fullReadsOverdue(db: Db, olderThanDays: number, pageSize = MAX_PAGE_SIZE): Promise<{ tickets: number; neverReadWhole: number }> {
+  const { rows } = await db.execute<{ tickets: number; never: number }>(sql`
+    select count(*)::int as tickets, count(*) filter (where last_full_read_at is null)::int as never
+      from zendesk.ticket_sync where ${dueForFullRead(olderThanDays, pageSize)}`);
+  return { tickets: rows[0].tickets, neverReadWhole: rows[0].never };
 }
 
 /** The ticket_sync rows due for a full read: the one rule the sweep and `status` both count by. */

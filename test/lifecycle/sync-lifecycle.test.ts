@@ -136,7 +136,7 @@ it('tickets longer than a page whose last full read is too old are due for one, 
   expect(await dueIds(db, 30, 10, PAGE)).toEqual([6, 2]);
   expect(await dueIds(db, 30, 1, PAGE)).toEqual([6]);
   expect(await dueIds(db, 50, 10, PAGE)).toEqual([6]);
-  expect(await fullReadsOverdue(db, 30, PAGE)).toBe(2);
+  expect((await fullReadsOverdue(db, 30, PAGE)).tickets).toBe(2);
   await syncTicket(deps, 6, { full: true });
   expect(await dueIds(db, 30, 10, PAGE)).toEqual([2]);
 });
