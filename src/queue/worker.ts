@@ -1,20 +1,23 @@
 // Runs ticket-sync jobs: several tickets in flight per process, graceful on SIGINT/SIGTERM
 // (a page being stored commits; a request in flight is abandoned; the ticket resumes from its
-// saved cursor later), and optionally until the queue is empty. While Zendesk cannot be reached it
-// takes no ticket and spends no retry (zendesk-gate.ts); a ticket asked for again during its run
-// is queued again when the run ends (requestSyncAgain in src/db/ticket-status.ts).
+// saved cursor later), and optionally until the queue is empty (until-done.ts). While Zendesk
+// cannot be reached it takes no ticket and spends no retry (zendesk-gate.ts); a ticket asked for
+// again during its run is queued again when the run ends (after-run.ts; requestSyncAgain in
+// src/db/ticket-status.ts). A ticket whose every attempt died with its worker is recorded as
+// failed (dead-letter.ts).
 import type { PgBoss, JobWithMetadata } from 'pg-boss';
-import { recordStatus, takeSyncAgain, ticketStates } from '../db/ticket-status.ts';
+import { recordStatus } from '../db/ticket-status.ts';
 import { errorMessage, Interrupted, outcomeOf, ZendeskUnreachable } from '../errors.ts';
 import { syncTicket, type SyncDeps, type SyncResult } from '../sync/sync-ticket.ts';
 import { asZendeskUnreachable, checkCredentials } from '../zendesk/credentials.ts';
 import { zendeskHttpInfo } from '../zendesk/http.ts';
+import { afterRun } from './after-run.ts';
+import { workDeadLetters } from './dead-letter.ts';
 import { enqueueTickets } from './enqueue.ts';
-import { hasLiveSyncJob, holdJob, liveJobs } from './queue-stats.ts';
+import { holdJob, liveJobs } from './queue-stats.ts';
 import { createSyncLog, type SyncLogOptions } from './sync-log.ts';
+import { waitUntilDone } from './until-done.ts';
 import { createZendeskGate } from './zendesk-gate.ts';
-import { pause } from '../timing.ts';
-import { counted } from '../ids.ts';
 import { BACKFILL_QUEUE, DEAD_LETTER_QUEUE, SYNC_QUEUE, holdsOf, type SyncJobData } from './boss.ts';
 import type pg from 'pg';
 
@@ -23,9 +26,6 @@ import type pg from 'pg';
  * cron must end, and the next one takes the tickets, which keep their retries.
  */
 export const UNTIL_IDLE_UNREACHABLE_MS = 10 * 60_000;
-
-/** Tries of the check that queues a ticket asked for again during its run (afterRun). */
-const AFTER_RUN_ATTEMPTS = 5;
 
 export interface WorkerOptions {
   concurrency: number;
@@ -107,41 +107,6 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
     await recordStatus(deps.db, job.data.ticketId, { status: 'queued', reason });
   };
 
-  /**
-   * Ends the job, then queues the ticket again if it was asked for after this run started. A
-   * Postgres blip here would lose a change announced during the run (a redaction among them) until
-   * something else queued the ticket, so each step that failed is tried again, 1, 2, 4 and 8 s
-   * later; a shutdown cuts the waits short and leaves one last try.
-   */
-  const afterRun = async (job: JobWithMetadata<SyncJobData>, log: SyncDeps['log']) => {
-    const { ticketId } = job.data;
-    let completed = false;
-    let again: { full: boolean } | undefined | 'unknown' = 'unknown';
-    for (let attempt = 1; ; attempt++) {
-      try {
-        // Completed here rather than by pg-boss after the handler, so that an enqueue that found
-        // the job running, and marked the ticket, is either seen below or finds the job gone.
-        if (!completed) await boss.complete(SYNC_QUEUE, { id: job.id, retryCount: job.retryCount });
-        completed = true;
-        // Taking the mark clears it: once taken, it is kept here until the ticket is queued.
-        if (again === 'unknown') again = await takeSyncAgain(deps.db, ticketId);
-        if (!again) return;
-        await enqueueTickets(boss, deps.db, [ticketId], { full: again.full });
-        log.info({ full: again.full }, 'ticket changed during its sync; queued again');
-        return;
-      } catch (error) {
-        const err = errorMessage(error);
-        if (attempt >= AFTER_RUN_ATTEMPTS) {
-          log.error({ err, attempts: attempt }, 'could not check whether the ticket changed during its sync; a change during it waits for the next sync');
-          return;
-        }
-        const waitMs = 1_000 * 2 ** (attempt - 1);
-        log.warn({ err, attempt }, `could not check whether the ticket changed during its sync; trying again in ${waitMs / 1000} s`);
-        if (!(await pause(waitMs, stopping.signal))) attempt = AFTER_RUN_ATTEMPTS - 1;
-      }
-    }
-  };
-
   const handle = async (job: JobWithMetadata<SyncJobData>) => {
     const { ticketId, full } = job.data;
     const log = deps.log.child({ jobId: job.id, ticketId });
@@ -208,10 +173,10 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
       if (outcome.job === 'retry') throw error;
       // A change announced during the run (a webhook) asks for another one all the same: it may
       // be what this one failed on, and nothing else would queue the ticket before a backfill.
-      if (final) await afterRun(job, log);
+      if (final) await afterRun(boss, deps.db, job, log, stopping.signal);
       return;
     }
-    await afterRun(job, log);
+    await afterRun(boss, deps.db, job, log, stopping.signal);
   };
 
   // One pg-boss worker per slot rather than one with localConcurrency: after each job a pg-boss
@@ -241,61 +206,40 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
     workIds.push(workId);
   }
 
-  // pg-boss gives up on a job whose worker died on every attempt (killed, crashed, cut off from
-  // Postgres: its heartbeat stopped) and moves it to the dead letter queue without our handler
-  // running; its ticket would stay `syncing` for ever. Here it is recorded as failed, saying why.
+  // A ticket whose every attempt was abandoned (dead-letter.ts) counts among this run's failures.
   let deadWorkId: string | undefined;
   if (!stopping.signal.aborted) {
-    deadWorkId = await boss.work(
-      DEAD_LETTER_QUEUE,
-      { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: 2 },
-      async ([job]: JobWithMetadata<SyncJobData>[]) => {
-        const failed = await recordAbandoned(deps, pool, job);
-        if (failed === undefined) return;
-        summary.failed += 1;
-        options.onFailure?.(job.data.ticketId, failed, true);
-      },
-    );
+    deadWorkId = await workDeadLetters(boss, pool, deps, (ticketId, reason) => {
+      summary.failed += 1;
+      options.onFailure?.(ticketId, reason, true);
+    });
   }
 
-  await new Promise<void>((resolve) => {
-    if (stopping.signal.aborted) return resolve();
-    stopping.signal.addEventListener('abort', () => resolve(), { once: true });
-    // Scheduled backfills run in this process too: one it runs, or one waiting to be taken or
-    // retried, is work left, as a ticket's is; one another process runs is that process's.
-    const idle = async () =>
-      inFlight === 0 &&
-      !options.alsoBusy?.() &&
-      (await liveJobs(pool)) === 0 &&
-      (await liveJobs(pool, DEAD_LETTER_QUEUE)) === 0 &&
-      (await liveJobs(pool, BACKFILL_QUEUE, { running: false })) === 0;
-    const done = options.stopWhen ?? (options.untilIdle ? idle : undefined);
-    if (!done) return;
-    let idleChecks = 0;
-    const check = async () => {
-      if (stopping.signal.aborted) return;
-      // Held tickets never leave the queue, so an idle queue would never come. Once no ticket is
-      // in flight: one still retrying its request ends held, where a stop would spend an attempt.
-      if (giveUpMs !== undefined && gate.closedForMs() >= giveUpMs && inFlight === 0) {
-        summary.gaveUp = { reason: gate.reason(), ms: gate.closedForMs() };
-        return stop();
-      }
-      try {
-        // Twice in a row: a job finishing between two looks must not end the run early.
-        idleChecks = (await done()) ? idleChecks + 1 : 0;
-        if (idleChecks >= 2) {
-          if (!options.stopWhen) return stop();
-          draining = true;
-          return resolve();
-        }
-      } catch (error) {
-        // Two idle looks either side of a database outage are not "in a row".
-        idleChecks = 0;
-        deps.log.warn({ err: errorMessage(error) }, 'could not read the queue; trying again');
-      }
-      setTimeout(check, options.idleCheckMs ?? 500);
-    };
-    setTimeout(check, options.idleCheckMs ?? 500);
+  // Scheduled backfills run in this process too: one it runs, or one waiting to be taken or
+  // retried, is work left, as a ticket's is; one another process runs is that process's.
+  const idle = async () =>
+    inFlight === 0 &&
+    !options.alsoBusy?.() &&
+    (await liveJobs(pool)) === 0 &&
+    (await liveJobs(pool, DEAD_LETTER_QUEUE)) === 0 &&
+    (await liveJobs(pool, BACKFILL_QUEUE, { running: false })) === 0;
+  await waitUntilDone({
+    signal: stopping.signal,
+    done: options.stopWhen ?? (options.untilIdle ? idle : undefined),
+    // Held tickets never leave the queue, so an idle queue would never come. Once no ticket is
+    // in flight: one still retrying its request ends held, where a stop would spend an attempt.
+    gaveUp: () => {
+      if (giveUpMs === undefined || gate.closedForMs() < giveUpMs || inFlight !== 0) return false;
+      summary.gaveUp = { reason: gate.reason(), ms: gate.closedForMs() };
+      stop();
+      return true;
+    },
+    onDone: () => {
+      if (!options.stopWhen) stop();
+      else draining = true;
+    },
+    checkMs: options.idleCheckMs ?? 500,
+    log: deps.log,
   });
 
   // Waits for the handlers in flight, which stop after their current page (or, draining, at their end).
@@ -305,25 +249,4 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   if (requeue.length > 0) await enqueueTickets(boss, deps.db, requeue);
   options.signal.removeEventListener('abort', stop);
   return summary;
-}
-
-/**
- * Records a dead-lettered sync as failed, unless a later run settled the ticket or a new job of it
- * waits (a webhook queued it again once the old job had failed); returns the reason.
- */
-async function recordAbandoned(deps: SyncDeps, pool: pg.Pool, job: JobWithMetadata<SyncJobData>): Promise<string | undefined> {
-  const ticketId = job.data?.ticketId;
-  if (!Number.isSafeInteger(ticketId)) return undefined;
-  const [state] = await ticketStates(deps.db, [ticketId]);
-  if (state && state.status !== 'queued' && state.status !== 'syncing') return undefined;
-  if (await hasLiveSyncJob(pool, ticketId)) return undefined;
-  const output = job.sourceOutput as { value?: { message?: unknown }; message?: unknown } | null;
-  const last = String(output?.value?.message ?? output?.message ?? 'unknown');
-  const attempts = (job.sourceRetryCount ?? 0) + 1 - holdsOf(job.data);
-  const reason =
-    `gave up after ${counted(attempts, 'attempt')} that never finished (last: ${last}): the worker running it was killed or crashed, or lost Postgres, each time; ` +
-    `the pages stored so far are kept; queue it again with "convlog enqueue ${ticketId}"`;
-  await recordStatus(deps.db, ticketId, { status: 'failed', reason });
-  deps.log.error({ ticketId, jobId: job.sourceId, attempts, err: last }, 'ticket failed: every attempt was abandoned');
-  return reason;
 }

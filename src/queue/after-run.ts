@@ -1,0 +1,50 @@
+// What a worker does once a ticket's run is over (synced, or failed for good): it ends the run's
+// job, then queues the ticket again if it was asked for during the run (requestSyncAgain in
+// src/db/ticket-status.ts), since the queue holds one job per ticket and the enqueue that asked
+// found this one running.
+import type { PgBoss, JobWithMetadata } from 'pg-boss';
+import type { Db } from '../db/connection.ts';
+import { takeSyncAgain } from '../db/ticket-status.ts';
+import { errorMessage } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { pause } from '../timing.ts';
+import { SYNC_QUEUE, type SyncJobData } from './boss.ts';
+import { enqueueTickets } from './enqueue.ts';
+
+/** Tries of the check that queues a ticket asked for again during its run (afterRun). */
+const AFTER_RUN_ATTEMPTS = 5;
+
+/**
+ * Ends the job, then queues the ticket again if it was asked for after this run started. A
+ * Postgres blip here would lose a change announced during the run (a redaction among them) until
+ * something else queued the ticket, so each step that failed is tried again, 1, 2, 4 and 8 s
+ * later; a shutdown (`stopping`) cuts the waits short and leaves one last try.
+ */
+export async function afterRun(boss: PgBoss, db: Db, job: JobWithMetadata<SyncJobData>, log: Logger, stopping: AbortSignal): Promise<void> {
+  const { ticketId } = job.data;
+  let completed = false;
+  let again: { full: boolean } | undefined | 'unknown' = 'unknown';
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // Completed here rather than by pg-boss after the handler, so that an enqueue that found
+      // the job running, and marked the ticket, is either seen below or finds the job gone.
+      if (!completed) await boss.complete(SYNC_QUEUE, { id: job.id, retryCount: job.retryCount });
+      completed = true;
+      // Taking the mark clears it: once taken, it is kept here until the ticket is queued.
+      if (again === 'unknown') again = await takeSyncAgain(db, ticketId);
+      if (!again) return;
+      await enqueueTickets(boss, db, [ticketId], { full: again.full });
+      log.info({ full: again.full }, 'ticket changed during its sync; queued again');
+      return;
+    } catch (error) {
+      const err = errorMessage(error);
+      if (attempt >= AFTER_RUN_ATTEMPTS) {
+        log.error({ err, attempts: attempt }, 'could not check whether the ticket changed during its sync; a change during it waits for the next sync');
+        return;
+      }
+      const waitMs = 1_000 * 2 ** (attempt - 1);
+      log.warn({ err, attempt }, `could not check whether the ticket changed during its sync; trying again in ${waitMs / 1000} s`);
+      if (!(await pause(waitMs, stopping))) attempt = AFTER_RUN_ATTEMPTS - 1;
+    }
+  }
+}
