@@ -2,9 +2,9 @@
 // ticket has its row, and a changed one its status, group or assignee, within seconds instead of
 // at the next backfill. Webhooks come in bursts about the same tickets: the ids are gathered and
 // read together when the webhooks pause, one show_many request per 100 at most every few seconds,
-// never two reads at once, under the account-wide budget. A failed read is logged and tried again
-// in the next rounds when a job would be; past that its tickets wait for their next webhook or the
-// next backfill (the webhook itself was answered and queued long before).
+// never more than two reads at once, under the account-wide budget. A failed read is logged and
+// tried again in the next rounds when a job would be; past that its tickets wait for their next
+// webhook or the next backfill (the webhook itself was answered and queued long before).
 import type { Db } from '../db/connection.ts';
 import { errorMessage, outcomeOf } from '../errors.ts';
 import { counted } from '../ids.ts';
@@ -27,6 +27,17 @@ const BRANDS_LIST_EVERY_MS = 60 * 60 * 1000;
 const FAILURE_SUMMARY_EVERY_MS = 60_000;
 /** Rounds a ticket's failed read is tried again in, as a job is (src/errors.ts decides which failures are worth it). */
 const RETRIES = 3;
+/**
+ * A round is due every `everyMs` whether the last one has ended or not, up to this many at once.
+ * A read Zendesk accepts and never answers lasts until the request's timeout
+ * (CONVLOG_REQUEST_TIMEOUT, 30 s) on each of its attempts; waiting for it made every ticket named
+ * meanwhile late by half a minute or more. A shorter timeout for these reads would still hold
+ * every round for its length, and would fail every read of a Zendesk merely slow to answer a
+ * hundred tickets with their side-loads, leaving the rows to the backfill. A second read beside a
+ * stuck one costs at most one more request at a time, each still under the account-wide budget;
+ * two stuck reads hold the rounds back until one of them times out.
+ */
+const MAX_READS = 2;
 
 export interface TicketRowReaderDeps {
   db: Db;
@@ -45,7 +56,7 @@ export interface TicketRowReaderDeps {
 export interface TicketRowReader {
   /** Reads the ticket's row at the next round. */
   add(ticketId: number): void;
-  /** Stops: a read in flight is abandoned (its tickets wait for the next backfill). */
+  /** Stops: the reads in flight are abandoned (their tickets wait for the next backfill). */
   close(): Promise<void>;
 }
 
@@ -59,7 +70,7 @@ export function createTicketRowReader(deps: TicketRowReaderDeps): TicketRowReade
   const pending = new Set<number>();
   const stop = new AbortController();
   let timer: NodeJS.Timeout | undefined;
-  let reading: Promise<void> | undefined;
+  const reads = new Set<Promise<void>>();
   let lastStart = -Infinity;
   let lastAdded = -Infinity;
   let firstPendingAt = 0;
@@ -81,15 +92,16 @@ export function createTicketRowReader(deps: TicketRowReaderDeps): TicketRowReade
   );
 
   const schedule = () => {
-    if (stop.signal.aborted || timer !== undefined || reading !== undefined || pending.size === 0) return;
+    if (stop.signal.aborted || timer !== undefined || reads.size >= MAX_READS || pending.size === 0) return;
     timer = setTimeout(() => {
       timer = undefined;
       // Webhooks came since the timer was set: wait for their pause, as long as the first may wait.
       if (pauseEnds() > Date.now()) return schedule();
-      reading = readRound().finally(() => {
-        reading = undefined;
+      const read = readRound().finally(() => {
+        reads.delete(read);
         schedule();
       });
+      reads.add(read);
     }, Math.max(0, Math.max(lastStart + everyMs, pauseEnds()) - Date.now()));
   };
   const pauseEnds = () => Math.min(lastAdded + pauseMs, firstPendingAt + readWithinMs);
@@ -135,7 +147,7 @@ export function createTicketRowReader(deps: TicketRowReaderDeps): TicketRowReade
       stop.abort();
       clearTimeout(timer);
       timer = undefined;
-      await reading;
+      await Promise.all(reads);
       failures.close();
     },
   };

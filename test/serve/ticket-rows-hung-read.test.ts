@@ -1,0 +1,112 @@
+// A show_many that Zendesk accepts and never answers lasts until the request's timeout (30 s by
+// default, on each attempt). serve's ticket-row reader waited for it before its next round, so
+// every ticket named meanwhile had its row half a minute late or more (measured: 30.7 s for a
+// ticket named 0.5 s after the hung read, with the default timeout and attempts). The next round
+// now starts on time beside the stuck read, never more than two reads at once.
+// The reader runs against the real simulator, which leaves requests unanswered with `hangRate`;
+// hung requests are never answered, so a recording fetch counts those sent.
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { silentLogger } from '../../src/log.ts';
+import { createTicketRowReader, type TicketRowReaderDeps } from '../../src/serve/ticket-rows.ts';
+import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
+import { createZendeskHttp, localBudget } from '../../src/zendesk/index.ts';
+import { SHOW_MANY_PATH } from '../../src/zendesk/ticket-context.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+
+/** CONVLOG_REQUEST_TIMEOUT's default: what a hung read lasts in production. */
+const PRODUCTION_TIMEOUT_MS = 30_000;
+const EVERY_MS = 300;
+
+let database: TestDatabase;
+let sim: Simulator;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  sim = await startSimulator({ tickets: 10, rateLimit: 0, exportRateLimit: 0 });
+});
+afterAll(async () => {
+  await sim?.close();
+  await database?.close();
+});
+beforeEach(async () => {
+  sim.setOptions({ hangRate: 0 });
+  await database.pool.query('delete from zendesk.tickets');
+});
+
+/** A reader on the simulator whose show_many requests, answered or not, are counted as sent. */
+function reader(requestTimeoutMs: number, retries?: TicketRowReaderDeps['retries']) {
+  const sent: string[] = [];
+  const recording: typeof fetch = (input, init) => {
+    const url = input instanceof Request ? input.url : String(input);
+    if (url.includes(SHOW_MANY_PATH)) sent.push(new URL(url).searchParams.get('ids') ?? '');
+    return fetch(input, init);
+  };
+  const http = createZendeskHttp({ baseUrl: sim.url, auth: { kind: 'token', email: 'agent@example.com', token: 'sim-token' }, requestTimeoutMs }, { fetch: recording });
+  return { sent, rows: createTicketRowReader({ db: database.db, http, budget: localBudget(), log: silentLogger, everyMs: EVERY_MS, retries }) };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function hasRow(ticketId: number): Promise<boolean> {
+  return (await database.pool.query('select 1 from zendesk.tickets where id = $1', [ticketId])).rowCount === 1;
+}
+
+/** Polls for up to `ms`; resolves whether `check` came true. */
+async function within(ms: number, check: () => Promise<boolean> | boolean): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (await check()) return true;
+  return check();
+}
+
+/** Leaves the next show_many unanswered: it has been sent and, half a second later, received. */
+async function hangFirstRead(r: ReturnType<typeof reader>, ticketId: number): Promise<void> {
+  sim.setOptions({ hangRate: 1 });
+  r.rows.add(ticketId);
+  expect(await within(5_000, () => r.sent.length === 1)).toBe(true);
+  await sleep(500);
+  sim.setOptions({ hangRate: 0 });
+}
+
+it('a ticket named while a read hangs has its row at the next round, not after the timeout', async () => {
+  const r = reader(PRODUCTION_TIMEOUT_MS);
+  try {
+    await hangFirstRead(r, 1);
+    const named = Date.now();
+    r.rows.add(2);
+    expect(await within(3_000, () => hasRow(2)), "ticket 2's row within 3 s").toBe(true);
+    expect(Date.now() - named).toBeLessThan(3_000);
+    // Ticket 1's read is still waiting for its answer: the hang was real.
+    expect(await hasRow(1)).toBe(false);
+    expect(r.sent).toEqual(['1', '2']);
+  } finally {
+    const closing = Date.now();
+    await r.rows.close();
+    // close() abandons the hung read instead of waiting out its timeout.
+    expect(Date.now() - closing).toBeLessThan(2_000);
+  }
+});
+
+it('never more than two reads at once: with both hung, later tickets wait', async () => {
+  const r = reader(PRODUCTION_TIMEOUT_MS);
+  sim.setOptions({ hangRate: 1 });
+  try {
+    for (let id = 1; id <= 5; id++) {
+      r.rows.add(id);
+      await sleep(2 * EVERY_MS);
+    }
+    await sleep(2 * EVERY_MS);
+    expect(r.sent).toEqual(['1', '2']);
+  } finally {
+    await r.rows.close();
+  }
+});
+
+it('a hung read that times out has its tickets read again at a later round', async () => {
+  const r = reader(1_000, { maxAttempts: 1, retryBaseMs: 0 });
+  try {
+    await hangFirstRead(r, 1);
+    expect(await within(5_000, () => hasRow(1)), "ticket 1's row after its read timed out").toBe(true);
+    expect(r.sent).toEqual(['1', '1']);
+  } finally {
+    await r.rows.close();
+  }
+});
