@@ -102,6 +102,12 @@ export class InvalidResponse extends ZendeskError {
 /** The run stopped between two pages because the process is shutting down; nothing is lost. */
 export class Interrupted extends ConvlogError {}
 
+/**
+ * Another run of the ticket started since this one did: its job was taken over by another worker
+ * while this one was cut off or frozen past its heartbeat. This run stores nothing more.
+ */
+export class RunTakenOver extends ConvlogError {}
+
 /** Another backfill (a command or a scheduled job in some worker) holds the lock. */
 export class BackfillBusy extends ConvlogError {}
 
@@ -166,7 +172,7 @@ export interface Outcome {
  * What happens when a job fails, in one table (test/queue/outcome.test.ts has a case per row);
  * a backfill that failed after some pages (BackfillFailed) is the row of its cause:
  * | failure                                       | ticket      | job      |
- * | claim lost (any error)                        | untouched   | complete |
+ * | claim lost (any error), or the run taken over | untouched   | complete |
  * | another backfill holds the lock               | (no ticket) | complete |
  * | 404 RecordNotFound / 403                      | not_found / forbidden | complete |
  * | credentials, configuration, a URL that is not Zendesk's API (any other 404) | queued | hold: no attempt used, even the last; the worker stops (exit 2) |
@@ -179,7 +185,7 @@ export function outcomeOf({ error: failure, attempt, retryLimit, claimLost }: Fa
   const none = { requeue: false, stopWorker: false, exitCode: 0 };
   const error = decisive(failure);
   // Its next owner writes its status: a `queued`, `failed` or requeue from here would race with it.
-  if (claimLost || error instanceof BackfillBusy) return { ...none, job: 'complete' };
+  if (claimLost || error instanceof RunTakenOver || error instanceof BackfillBusy) return { ...none, job: 'complete' };
   const settled = settledBy(error);
   if (settled) return { ...none, ticket: settled, job: 'complete' };
   const reason = errorMessage(failure);

@@ -56,7 +56,7 @@ export async function ingestTemplates(database: Database, options: { tickets: nu
     let finishNs = 0n;
     const started = process.hrtime.bigint();
     for (const ticketId of ids) {
-      await startRun(db, ticketId, { full: true });
+      const { run } = await startRun(db, ticketId, { full: true });
       const log = sim.events(ticketId) as ApiEvent[];
       // As syncTicket does: the next page is mapped while the previous one is being written.
       let storing: Promise<unknown> | undefined;
@@ -64,14 +64,14 @@ export async function ingestTemplates(database: Database, options: { tickets: nu
       for (let from = 0; from === 0 || from < log.length; from += PAGE_SIZE) {
         const rows = mapPage(log.slice(from, from + PAGE_SIZE), { ticketId, redactSystemMetadata: false });
         const hasMore = from + PAGE_SIZE < log.length;
-        const prepared = preparePage(rows, { ticketId, afterCursor: hasMore ? `bench-${ticketId}-${from + PAGE_SIZE}` : null, requests: 1 });
+        const prepared = preparePage(rows, { ticketId, run, afterCursor: hasMore ? `bench-${ticketId}-${from + PAGE_SIZE}` : null, requests: 1 });
         await storing;
         storing = storePage(db, prepared);
       }
       await storing;
       events += log.length;
       const finishing = process.hrtime.bigint();
-      await inTransaction(db, (tx) => finishRun(tx, ticketId, { fullRead: true }));
+      await inTransaction(db, (tx) => finishRun(tx, ticketId, { run, fullRead: true }));
       finishNs += process.hrtime.bigint() - finishing;
       if (ticketId % 500 === 0) options.say(`    templates: ${ticketId}/${ids.length} tickets, ${events} events`);
     }

@@ -9,6 +9,7 @@
 import { getTableColumns, type Column } from 'drizzle-orm';
 import type pg from 'pg';
 import type { PgTable } from 'drizzle-orm/pg-core';
+import { errorMessage, RunTakenOver } from '../errors.ts';
 import { refreshTicketAnalytics } from './analytics.ts';
 import type { Db } from './connection.ts';
 import { attachments, attachmentThumbnails, authors, conversationEvents, type AttachmentRow, type AuthorRow, type EventRow, type ThumbnailRow } from './schema.ts';
@@ -46,6 +47,8 @@ export interface PageRows {
 
 export interface PageProgress {
   ticketId: number;
+  /** The run's token (startRun): a page of a run taken over since is not stored (RunTakenOver). */
+  run: string;
   /** The cursor to resume from once this page is stored. */
   afterCursor: string | null;
   /** Requests this page cost (retries included). */
@@ -157,15 +160,18 @@ thumbnails_written as (
   ${upsertFiles(attachmentThumbnails, 'attachment_thumbnails', '$4', [...FILE_FIELDS, 'attachment_id', 'ticket_id', 'deleted_at'])}
   returning 1
 ),
+-- Only while this run is the ticket's latest: a worker whose job was taken over (cut off or
+-- frozen past its heartbeat) must not put back, after the newer run's pages, what it fetched
+-- before. An update waits for a newer run's start still being written and then reads it, so the
+-- check is exact; when it fails, the select below aborts the whole statement.
 cursor_saved as (
-  insert into zendesk.ticket_sync as s (ticket_id, status, after_cursor, pages_synced, events_last_run, requests_last_run)
-  values ($5, 'syncing', $6, 1, $7, $8)
-  on conflict (ticket_id) do update set
-    after_cursor = excluded.after_cursor,
+  update zendesk.ticket_sync as s set
+    after_cursor = $6,
     pages_synced = s.pages_synced + 1,
-    events_last_run = s.events_last_run + excluded.events_last_run,
-    requests_last_run = s.requests_last_run + excluded.requests_last_run,
+    events_last_run = s.events_last_run + $7,
+    requests_last_run = s.requests_last_run + $8,
     updated_at = now()
+  where s.ticket_id = $5 and s.started_at = $10::timestamptz
   returning 1
 ),
 -- The commit does not wait for its WAL to reach disk. Should the server crash within that
@@ -175,7 +181,8 @@ cursor_saved as (
 commit_asynchronously as (
   select set_config('synchronous_commit', 'off', true) as setting
 )
-select (select count(*) from events_written)::int as events_written,
+select coalesce((select true from cursor_saved), convlog.run_taken_over($5)) as run_current,
+       (select count(*) from events_written)::int as events_written,
        (select array_agg(ticket_id) from moved_from) as moved_from,
        (select setting from commit_asynchronously) as commit_mode`;
 
@@ -205,9 +212,9 @@ function statementValues(rows: PageRows, progress: PageProgress): (events: strin
   const authors = JSON.stringify(rows.authors);
   const attachments = JSON.stringify(rows.attachments);
   const thumbnails = JSON.stringify(rows.thumbnails);
-  const { ticketId, afterCursor, requests } = progress;
+  const { ticketId, afterCursor, requests, run } = progress;
   const eventCount = rows.events.length;
-  return (events, body) => [authors, events, attachments, thumbnails, ticketId, afterCursor, eventCount, requests, body];
+  return (events, body) => [authors, events, attachments, thumbnails, ticketId, afterCursor, eventCount, requests, body, run];
 }
 
 /**
@@ -253,6 +260,8 @@ function rawFromBody(events: string, bytes: Buffer): string {
 // part of the response no row was mapped from, an event nested too deep, bytes that are not
 // UTF-8): then the rows carry it.
 const BODY_REFUSED = new Set(['22P02', '22P05', '54001', '22021']);
+/** What convlog.run_taken_over raises (migrations/0027_run_fence.sql). */
+const RUN_TAKEN_OVER = 'CV001';
 
 export async function storePage(db: Db, page: PreparedPage): Promise<StoredPage> {
   // Sorted keys (the order by in each CTE) give every statement the same lock order, so two
@@ -263,12 +272,17 @@ export async function storePage(db: Db, page: PreparedPage): Promise<StoredPage>
     client.query<{ events_written: number; moved_from: string[] | null }>({ name: 'convlog_store_page', text: STORE_PAGE, values: [...values] });
   let result;
   try {
-    result = await run(page.values);
+    try {
+      result = await run(page.values);
+    } catch (error) {
+      // The statement failed whole, so sending the page again the other way writes it once.
+      const code = (error as { code?: unknown }).code;
+      if (page.withRawInRows === undefined || typeof code !== 'string' || !BODY_REFUSED.has(code)) throw error;
+      result = await run(page.withRawInRows());
+    }
   } catch (error) {
-    // The statement failed whole, so sending the page again the other way writes it once.
-    const code = (error as { code?: unknown }).code;
-    if (page.withRawInRows === undefined || typeof code !== 'string' || !BODY_REFUSED.has(code)) throw error;
-    result = await run(page.withRawInRows());
+    if ((error as { code?: unknown }).code === RUN_TAKEN_OVER) throw new RunTakenOver(errorMessage(error), { cause: error });
+    throw error;
   }
   const [{ events_written: eventsWritten, moved_from: movedFrom }] = result.rows;
   // Rare (the same event in two tickets' logs), so a statement of its own. Lost in a crash just

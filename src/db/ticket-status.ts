@@ -1,6 +1,7 @@
 // The lifecycle of a ticket in zendesk.ticket_sync: queued → syncing → synced, or one of the
 // recorded outcomes (not_found, forbidden) or failed with its reason.
-import { count, eq, inArray, sql } from 'drizzle-orm';
+import { and, count, eq, inArray, sql } from 'drizzle-orm';
+import { RunTakenOver } from '../errors.ts';
 import type { Db } from './connection.ts';
 import { refreshTicketAnalytics } from './analytics.ts';
 import { clearConfirmedComments } from './pending-comments.ts';
@@ -50,12 +51,14 @@ export async function unmarkQueued(db: Db, ticketIds: readonly number[]): Promis
 }
 
 /**
- * Starts a run and returns the cursor to resume from. `full` forgets the saved cursor, so
+ * Starts a run and returns the cursor to resume from, with the run's token (its `started_at`):
+ * the run's writes check it (storePage, finishRun), so that a run taken over by another worker
+ * stores nothing after the newer one began. `full` forgets the saved cursor, so
  * that edits and deleted attachments in old events are read again; so does a full re-read asked
  * for before this run and not yet read (`sync_again_full`): the job that would have read it may
  * have failed and been retried as it was, plain, or been taken just before the request came.
  */
-export async function startRun(db: Db, ticketId: number, options: { full: boolean }): Promise<string | null> {
+export async function startRun(db: Db, ticketId: number, options: { full: boolean }): Promise<{ afterCursor: string | null; run: string }> {
   const [row] = await db
     .insert(ticketSync)
     // now(), as on conflict: started_at is compared with times the database recorded (pending comments).
@@ -73,22 +76,27 @@ export async function startRun(db: Db, ticketId: number, options: { full: boolea
         updatedAt: sql`now()`,
       },
     })
-    .returning({ afterCursor: ticketSync.afterCursor });
-  return row?.afterCursor ?? null;
+    // As text, offset included, so the token keeps the microseconds a Date would drop.
+    .returning({ afterCursor: ticketSync.afterCursor, run: sql<string>`${ticketSync.startedAt}::text` });
+  return { afterCursor: row.afterCursor, run: row.run };
 }
 
 /** Zendesk no longer accepts the saved cursor: the next pages start from the first event. */
-export async function forgetCursor(db: Db, ticketId: number): Promise<void> {
-  await db.update(ticketSync).set({ afterCursor: null, updatedAt: sql`now()` }).where(eq(ticketSync.ticketId, ticketId));
+export async function forgetCursor(db: Db, ticketId: number, run: string): Promise<void> {
+  await db
+    .update(ticketSync)
+    .set({ afterCursor: null, updatedAt: sql`now()` })
+    .where(and(eq(ticketSync.ticketId, ticketId), eq(ticketSync.startedAt, sql`${run}::timestamptz`)));
 }
 
 /**
  * Marks the ticket synced (and clears a tombstone and a deleted ticket row: an undeleted ticket is live again), brings
  * its per-ticket analyst answers up to date and clears the pending comments this run read.
+ * `run`: the token startRun gave; a run taken over since throws RunTakenOver and changes nothing.
  * `fullRead`: this run read the log from its first event. `db` should be a transaction, so the
  * answers and the pending comments change together with the status.
  */
-export async function finishRun(db: Pick<Db, 'update' | 'execute'>, ticketId: number, options: { fullRead?: boolean } = {}): Promise<{ eventsSynced: number }> {
+export async function finishRun(db: Pick<Db, 'update' | 'execute'>, ticketId: number, options: { run: string; fullRead?: boolean }): Promise<{ eventsSynced: number }> {
   // The upkeep counts the ticket's live events; the status takes that count rather than a second one.
   await refreshTicketAnalytics(db, [ticketId]);
   // The comments webhooks announced that this run has read are stored events now.
@@ -115,9 +123,13 @@ export async function finishRun(db: Pick<Db, 'update' | 'execute'>, ticketId: nu
       ...(options.fullRead ? { lastFullReadAt: sql`${ticketSync.startedAt}` } : {}),
       updatedAt: sql`now()`,
     })
-    .where(eq(ticketSync.ticketId, ticketId))
+    // Waits for a newer run's start still being written, then sees it.
+    .where(and(eq(ticketSync.ticketId, ticketId), eq(ticketSync.startedAt, sql`${options.run}::timestamptz`)))
     .returning({ eventsSynced: ticketSync.eventsSynced });
-  return { eventsSynced: row?.eventsSynced ?? 0 };
+  // Throwing rolls the caller's transaction back: the upkeep, the vanished rows and the pending
+  // comments are the newer run's to settle.
+  if (row === undefined) throw new RunTakenOver(`another run of ticket ${ticketId} started since this one did; it is left to finish`);
+  return { eventsSynced: row.eventsSynced };
 }
 
 /**

@@ -134,7 +134,8 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
         // this attempt and settle nothing either way, but a throw would read as this ticket's
         // failure. Interrupted's own message speaks of a shutdown; only another failure is worth its text.
         const err = error instanceof Interrupted ? undefined : errorMessage(error);
-        log.warn({ claim: errorMessage(job.signal.reason), err }, "lost the job's claim; another worker has it");
+        // A run taken over (RunTakenOver) may learn it from its own write before the heartbeat does.
+        log.warn({ claim: job.signal.aborted ? errorMessage(job.signal.reason) : undefined, err }, "lost the job's claim; another worker has it");
         return;
       }
       const { reason } = outcome.ticket;

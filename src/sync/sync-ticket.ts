@@ -59,7 +59,7 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
   // whole picks up redactions, edits and deleted attachments at no cost.
   const stored = await storedLog(deps.db, ticketId, deps.pageSize ?? MAX_PAGE_SIZE);
   const full = options.full === true || stored.fitsInOnePage;
-  const saved = await startRun(deps.db, ticketId, { full });
+  const { afterCursor: saved, run } = await startRun(deps.db, ticketId, { full });
   let fullRead = saved === null;
   // Every row a read from the first event leaves behind came from that read when the ticket had
   // nothing stored before it (a first sync): then there is nothing to look for at its end.
@@ -67,14 +67,14 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
   // A read from the first event is always safe, and the upserts make the events already stored
   // cost nothing but the requests.
   const readFromFirstEvent = async () => {
-    await forgetCursor(deps.db, ticketId);
+    await forgetCursor(deps.db, ticketId, run);
     fullRead = true;
     seen = new SeenRows();
-    await readPages(deps, ticketId, null, result, options, log, seen);
+    await readPages(deps, { ticketId, run }, null, result, options, log, seen);
   };
   try {
     try {
-      await readPages(deps, ticketId, saved, result, options, log, seen);
+      await readPages(deps, { ticketId, run }, saved, result, options, log, seen);
     } catch (error) {
       // Whether a cursor stays valid is undocumented, and Zendesk may reject one it gave us a
       // page ago. Once: a second rejection is a failure.
@@ -114,7 +114,7 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
   }
   const finished = await inTransaction(deps.db, async (tx) => {
     const vanished = seen ? await removeVanished(tx, ticketId, seen, mode) : undefined;
-    const { eventsSynced } = await finishRun(tx, ticketId, { fullRead });
+    const { eventsSynced } = await finishRun(tx, ticketId, { run, fullRead });
     return { vanished, eventsSynced };
   });
   result.fullRead = fullRead;
@@ -127,7 +127,8 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
 
 async function readPages(
   deps: SyncDeps,
-  ticketId: number,
+  /** The ticket, and the run's token that its pages are stored under (startRun). */
+  { ticketId, run }: { ticketId: number; run: string },
   afterCursor: string | null,
   result: SyncResult,
   options: SyncOptions,
@@ -182,7 +183,7 @@ async function readPages(
       // Under redaction the body never goes to Postgres: an earlier copy of a re-sent event, which
       // the mapper skips, could still carry what was to be redacted.
       const received = deps.redactSystemMetadata ? undefined : page;
-      const prepared = preparePage(rows, { ticketId, afterCursor: page.afterCursor, requests: page.requests }, received);
+      const prepared = preparePage(rows, { ticketId, run, afterCursor: page.afterCursor, requests: page.requests }, received);
       // Only counts outlive this point, so the page's events can be collected during the wait.
       const counts = { events: page.events.length, requests: page.requests, hasMore: page.hasMore };
       await storing;

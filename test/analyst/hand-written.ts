@@ -106,7 +106,7 @@ export function transferToAgent(at: string): ApiEvent {
  */
 export async function storeTicket(db: Db, ticketId: number, events: readonly ApiEvent[], options: { pageSize?: number } = {}): Promise<void> {
   const pageSize = options.pageSize ?? 100;
-  await startRun(db, ticketId, { full: true });
+  const { run } = await startRun(db, ticketId, { full: true });
   const seen = new SeenRows();
   for (let start = 0; start < events.length; start += pageSize) {
     const page = events.slice(start, start + pageSize);
@@ -115,11 +115,11 @@ export async function storeTicket(db: Db, ticketId: number, events: readonly Api
     for (const file of rows.attachments) seen.attachments.add(file.id);
     for (const thumbnail of rows.thumbnails) seen.thumbnails.add(thumbnail.id);
     const more = start + pageSize < events.length;
-    await storePage(db, preparePage(rows, { ticketId, afterCursor: more ? `after-${start + pageSize}` : `end-${ticketId}`, requests: 1 }));
+    await storePage(db, preparePage(rows, { ticketId, run, afterCursor: more ? `after-${start + pageSize}` : `end-${ticketId}`, requests: 1 }));
   }
   await inTransaction(db, async (tx) => {
     await removeVanished(tx, ticketId, seen, 'purge');
-    await finishRun(tx, ticketId, { fullRead: true });
+    await finishRun(tx, ticketId, { run, fullRead: true });
   });
 }
 

@@ -47,9 +47,9 @@ describe('an event that moves to another ticket is counted once, in the ticket t
     await storeTicket(database.db, 401, [question, comment('2024-09-02T10:05:00Z', ALEX)]);
     const bytes = Buffer.from(JSON.stringify({ events: [question, comment('2024-09-02T10:07:00Z', ALEX)] }));
     const events = (JSON.parse(bytes.toString()) as { events: typeof question[] }).events;
-    await startRun(database.db, 402, { full: true });
-    await storePage(database.db, preparePage(mapPage(events, { ticketId: 402 }), { ticketId: 402, afterCursor: 'end', requests: 1 }, { events, bytes }));
-    await inTransaction(database.db, (tx) => finishRun(tx, 402, { fullRead: true }));
+    const { run } = await startRun(database.db, 402, { full: true });
+    await storePage(database.db, preparePage(mapPage(events, { ticketId: 402 }), { ticketId: 402, run, afterCursor: 'end', requests: 1 }, { events, bytes }));
+    await inTransaction(database.db, (tx) => finishRun(tx, 402, { run, fullRead: true }));
     await expectMovedOnce(401, 402, '2024-09-02');
   });
 });

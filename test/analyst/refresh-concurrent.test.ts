@@ -4,7 +4,7 @@
 // deletes, used to insert rows the first had just committed and fail on their keys.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { refreshTicketAnalytics } from '../../src/db/analytics.ts';
-import { finishRun } from '../../src/db/ticket-status.ts';
+import { finishRun, startRun } from '../../src/db/ticket-status.ts';
 import { inTransaction } from '../../src/db/transaction.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { comment, storeTicket, supportUser } from './hand-written.ts';
@@ -25,6 +25,7 @@ it('a refresh that waits for another of the same ticket writes after it, and nei
     comment(day('2T09:00:00'), supportUser('user', 501, 'Cleo')),
     comment(day('2T09:30:00'), supportUser('agent', 99, 'Alex')),
   ]);
+  const { run } = await startRun(database.db, 7, { full: false });
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
   let refreshed!: () => void;
@@ -35,7 +36,7 @@ it('a refresh that waits for another of the same ticket writes after it, and nei
     await gate;
   });
   await refreshedYet;
-  const second = inTransaction(database.db, (tx) => finishRun(tx, 7));
+  const second = inTransaction(database.db, (tx) => finishRun(tx, 7, { run }));
   await new Promise((resolve) => setTimeout(resolve, 300));
   release();
   await first;

@@ -3,13 +3,16 @@
 // disagree with `raw`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { preparePage, storePage } from '../../src/db/store-page.ts';
+import { startRun } from '../../src/db/ticket-status.ts';
 import { mapPage, type ApiEvent } from '../../src/sync/map-page.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { messagingEvent, seedEvent, seedPage } from '../sync/events.ts';
 
 let database: TestDatabase;
+let run: string;
 beforeAll(async () => {
   database = await createTestDatabase();
+  ({ run } = await startRun(database.db, TICKET, { full: true }));
 });
 afterAll(async () => {
   await database?.close();
@@ -40,7 +43,7 @@ describe('storePage', () => {
   // are read from the events as sent, not from any production code.
   it('derives reference, event id and type from raw, and the timeline reads content, metadata and body_html from it', async () => {
     const rows = mapPage(events, { ticketId: TICKET });
-    await storePage(database.db, preparePage(rows, { ticketId: TICKET, afterCursor: 'c1', requests: 1 }));
+    await storePage(database.db, preparePage(rows, { ticketId: TICKET, run, afterCursor: 'c1', requests: 1 }));
     const { rows: stored } = await database.pool.query<Record<string, unknown>>(
       `select reference, event_id, event_type as type, body_html, content, metadata from zendesk.conversation_timeline where ticket_id = $1`,
       [TICKET],
@@ -86,7 +89,7 @@ describe('storePage', () => {
 
   it('saves the cursor with the page and counts what changed', async () => {
     const rows = mapPage(events, { ticketId: TICKET });
-    const again = await storePage(database.db, preparePage(rows, { ticketId: TICKET, afterCursor: 'c2', requests: 2 }));
+    const again = await storePage(database.db, preparePage(rows, { ticketId: TICKET, run, afterCursor: 'c2', requests: 2 }));
     expect(again.eventsWritten).toBe(0);
     const { rows: sync } = await database.pool.query('select after_cursor, pages_synced from zendesk.ticket_sync where ticket_id = $1', [TICKET]);
     expect(sync).toEqual([{ after_cursor: 'c2', pages_synced: 2 }]);

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { preparePage, storePage } from '../../src/db/store-page.ts';
 import { refreshTicketAnalytics } from '../../src/db/analytics.ts';
+import { startRun } from '../../src/db/ticket-status.ts';
 import { storeTicketContext } from '../../src/db/tickets.ts';
 import { mapBrands, mapTicketContext } from '../../src/sync/map-ticket.ts';
 import { mapPage } from '../../src/sync/map-page.ts';
@@ -22,7 +23,8 @@ async function conversation(ticketId: number, messages: { type: 'user' | 'agent'
   const events = messages.map(({ type, at }, i) =>
     messagingEvent({ created_at: at, received_at: at, author: { display_name: `${type} ${i}`, type, 'zen:support:user_id': type === 'agent' ? 601 : 500 + ticketId } }),
   );
-  await storePage(database.db, preparePage(mapPage(events, { ticketId }), { ticketId, afterCursor: null, requests: 1 }));
+  const { run } = await startRun(database.db, ticketId, { full: true });
+  await storePage(database.db, preparePage(mapPage(events, { ticketId }), { ticketId, run, afterCursor: null, requests: 1 }));
   // What the end of a run does: the per-ticket answers the views read.
   await refreshTicketAnalytics(database.db, [ticketId]);
 }

@@ -10,6 +10,7 @@ import {
   DatabaseUnavailable,
   Forbidden,
   Interrupted,
+  RunTakenOver,
   InvalidCursor,
   InvalidResponse,
   NotZendeskApi,
@@ -34,6 +35,11 @@ describe('outcomeOf', () => {
     for (const error of [new ServerError('503'), new Interrupted('stop'), new Unauthorized('401'), new InvalidResponse('bad')]) {
       expect(first(error, { claimLost: true })).toEqual({ job: 'complete', requeue: false, stopWorker: false, exitCode: 0 });
     }
+  });
+
+  it("leaves a ticket whose run was taken over (its write found a newer run) to that run's worker", () => {
+    expect(first(new RunTakenOver('another run started'))).toEqual({ job: 'complete', requeue: false, stopWorker: false, exitCode: 0 });
+    expect(last(new RunTakenOver('another run started'))).toEqual({ job: 'complete', requeue: false, stopWorker: false, exitCode: 0 });
   });
 
   it('completes a backfill job that found another backfill running', () => {

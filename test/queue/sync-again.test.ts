@@ -58,10 +58,10 @@ it('asks for another run only when marked after the run started, and a full requ
     fixture.database.pool.query(`update zendesk.ticket_sync set status = 'queued', after_cursor = 'saved' where ticket_id = $1`, [ticketId]);
   await queuedWithCursor();
   expect(await requestSyncAgain(db, [ticketId], false)).toEqual([]);
-  expect(await startRun(db, ticketId, { full: false })).toBe('saved');
+  expect((await startRun(db, ticketId, { full: false })).afterCursor).toBe('saved');
   await queuedWithCursor();
   expect(await requestSyncAgain(db, [ticketId], true)).toEqual([ticketId]);
-  expect(await startRun(db, ticketId, { full: false })).toBeNull();
+  expect((await startRun(db, ticketId, { full: false })).afterCursor).toBeNull();
 });
 
 it('a full re-read asked for while a plain sync of the ticket waits turns that job into a full read', async () => {

@@ -114,9 +114,9 @@ it('a permanently_deleted webhook about a ticket Zendesk still serves erases not
 it('a report that comes while a sync runs outlives that run: the run read the log before the deletion', async () => {
   const ticketId = 5;
   const run = async (during?: () => Promise<void>) => {
-    await startRun(f.database.db, ticketId, { full: false });
+    const { run } = await startRun(f.database.db, ticketId, { full: false });
     await during?.();
-    await inTransaction(f.database.db, (tx) => finishRun(tx, ticketId));
+    await inTransaction(f.database.db, (tx) => finishRun(tx, ticketId, { run }));
   };
   await run(() => reportPermanentDeletion(f.database.db, [ticketId]));
   expect(await tombstone(ticketId)).toMatchObject({ status: 'synced', reported: true });
