@@ -10,9 +10,24 @@ import { idArray, type Executor } from './sql-values.ts';
 import { loadAnalyticsRebuild, saveAnalyticsRebuild } from './sync-state.ts';
 import { inTransaction } from './transaction.ts';
 
-export async function refreshTicketAnalytics(db: Executor, ticketIds: readonly number[]): Promise<void> {
+/**
+ * Rewrites the tickets' analyst rows from their stored events. First it locks the tickets' rows
+ * in `tickets`, then in `ticket_sync`, in the order a purge and an export page's statement take
+ * them (src/db/purge.ts), unless told not to (`lockTicketRows: false`): the caller holds them
+ * already, or must not take them. Otherwise the end of a run (finishRun), which updates
+ * ticket_sync after this, would hold the analyst rows while an export page purging the ticket
+ * holds ticket_sync and waits for them: a deadlock. Locked first, the run's end waits for the
+ * purge to commit, then derives the rows from what the purge left.
+ */
+export async function refreshTicketAnalytics(db: Executor, ticketIds: readonly number[], options: { lockTicketRows?: boolean } = {}): Promise<void> {
   if (ticketIds.length === 0) return;
   const ids = idArray(ticketIds);
+  if (options.lockTicketRows !== false) {
+    // FOR UPDATE: finishRun deletes a ticket row recording a deletion; NO KEY UPDATE is what its
+    // update of ticket_sync takes, so neither lock is strengthened later in the transaction.
+    await db.execute(sql`select from zendesk.tickets where id = any(${ids}) order by id for update`);
+    await db.execute(sql`select from zendesk.ticket_sync where ticket_id = any(${ids}) order by ticket_id for no key update`);
+  }
   // Two functions, one statement: refresh_ticket_hours came with a later migration (0011).
   await db.execute(sql`select convlog.refresh_ticket_analytics(${ids}), convlog.refresh_ticket_hours(${ids})`);
 }
@@ -69,7 +84,8 @@ export async function rebuildAnalytics(db: Db, options: RebuildOptions = {}): Pr
       // making it wait, keeps a batch from deriving a ticket's rows from events a purge is
       // removing, and writing them back once it commits. KEY SHARE leaves runs' updates alone.
       await tx.execute(sql`select from zendesk.ticket_sync where ticket_id = any(${idArray(ids)}) order by ticket_id for key share`);
-      await refreshTicketAnalytics(tx, ids);
+      // Not the locks a run's end takes: a batch holding them would hold up the workers' pages.
+      await refreshTicketAnalytics(tx, ids, { lockTicketRows: false });
       await saveAnalyticsRebuild(tx, { afterTicketId: after, startedAt, finishedAt: null });
     });
     progress.done += ids.length;

@@ -128,7 +128,8 @@ export async function purgeTicketsIn(
   for (const group of groups) add(removed, await removeRows(tx, idArray(group.ids), modeOf(group.how), people));
   // Under keep too: a pending comment has no deleted_at to mark, and the timeline would show it.
   await removePendingComments(tx, unique);
-  await refreshTicketAnalytics(tx, unique);
+  // Locked above already, more strongly than the refresh would lock them.
+  await refreshTicketAnalytics(tx, unique, { lockTicketRows: false });
   for (const group of groups) {
     const mode = modeOf(group.how);
     // A purge on request's reason ("removed on request") already says what became of the rows.

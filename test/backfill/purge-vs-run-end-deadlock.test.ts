@@ -1,0 +1,75 @@
+// A backfill page that lists a ticket deleted, stored while a worker's run of that ticket is
+// ending (finishRun, in the transaction that ends the run). The page's transaction takes the
+// ticket's row and its ticket_sync row, then its purge rewrites the ticket's analyst rows; the
+// run's end rewrote those analyst rows first (refreshTicketAnalytics) and took ticket_sync last:
+// Postgres found a deadlock and aborted one of them. A third session holding one event row of
+// the ticket keeps the purge between the two, as a long ticket's events take that long to delete.
+import type pg from 'pg';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { finishRun, startRun } from '../../src/db/ticket-status.ts';
+import { inTransaction } from '../../src/db/transaction.ts';
+import { syncTicket } from '../../src/sync/sync-ticket.ts';
+import { backfillOf, DAY, nowSec } from './helpers.ts';
+import { createFixtureWithBoss, type FixtureWithBoss } from '../helpers/sync-fixture.ts';
+
+let f: FixtureWithBoss;
+beforeAll(async () => {
+  f = await createFixtureWithBoss({ tickets: 6, accountRateLimit: 0 });
+});
+afterAll(async () => {
+  await f?.close();
+});
+// drizzle wraps Postgres's error ("Failed query: …"): its cause says what Postgres refused.
+const settle = <T>(p: Promise<T>) =>
+  p.then(
+    () => 'ok',
+    (error: unknown) => String(((error as Error).cause as Error | undefined)?.message ?? (error as Error)?.message ?? error),
+  );
+
+/** Waits until `count` sessions of this database wait for a lock another holds. */
+async function waitingForLocks(pool: pg.Pool, count: number): Promise<void> {
+  for (let tries = 0; tries < 200; tries += 1) {
+    const { rows } = await pool.query<{ n: number }>(
+      `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+    );
+    if (rows[0].n >= count) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`fewer than ${count} sessions came to wait for a lock`);
+}
+
+it("a page purging a ticket and the end of that ticket's run both commit, and leave no analyst row of it", async () => {
+  await backfillOf(f, { since: nowSec() - 400 * DAY });
+  expect((await syncTicket(f.deps, 6)).status).toBe('synced');
+  const { rows: before } = await f.database.pool.query('select 1 from zendesk.ticket_summaries where ticket_id = 6');
+  expect(before).toHaveLength(1);
+  // A run of ticket 6 has read its last page and is about to end; Zendesk deletes the ticket.
+  await startRun(f.database.db, 6, { full: false });
+  f.sim.deleteTicket(6);
+
+  const blocker = await f.database.pool.connect();
+  try {
+    await blocker.query('begin');
+    const locked = await blocker.query('select 1 from zendesk.conversation_events where ticket_id = 6 order by reference limit 1 for update');
+    expect(locked.rowCount).toBe(1);
+    const page = settle(backfillOf(f));
+    await waitingForLocks(f.database.pool, 1);
+    const runEnd = settle(inTransaction(f.database.db, (tx) => finishRun(tx, 6)));
+    await waitingForLocks(f.database.pool, 2);
+    await blocker.query('commit');
+    expect({ page: await page, runEnd: await runEnd }).toEqual({ page: 'ok', runEnd: 'ok' });
+  } finally {
+    blocker.release();
+  }
+
+  // The run ended after the purge, from what the purge left: nothing. The page marked it to be
+  // queued again, and that run's 404 leaves the tombstone.
+  const { rows } = await f.database.pool.query(`
+    select (select count(*)::int from zendesk.conversation_events where ticket_id = 6) as events,
+           (select count(*)::int from zendesk.ticket_summaries where ticket_id = 6) as summaries,
+           (select count(*)::int from zendesk.reply_waits where ticket_id = 6) as waits,
+           (select count(*)::int from zendesk.ticket_days where ticket_id = 6) as days,
+           (select count(*)::int from zendesk.ticket_hours where ticket_id = 6) as hours,
+           (select sync_again_at is not null from zendesk.ticket_sync where ticket_id = 6) as again`);
+  expect(rows[0]).toEqual({ events: 0, summaries: 0, waits: 0, days: 0, hours: 0, again: true });
+});
