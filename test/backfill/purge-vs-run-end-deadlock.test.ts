@@ -4,13 +4,13 @@
 // run's end rewrote those analyst rows first (refreshTicketAnalytics) and took ticket_sync last:
 // Postgres found a deadlock and aborted one of them. A third session holding one event row of
 // the ticket keeps the purge between the two, as a long ticket's events take that long to delete.
-import type pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { finishRun, startRun } from '../../src/db/ticket-status.ts';
 import { inTransaction } from '../../src/db/transaction.ts';
 import { syncTicket } from '../../src/sync/sync-ticket.ts';
 import { backfillOf, DAY, nowSec } from './helpers.ts';
 import { createFixtureWithBoss, type FixtureWithBoss } from '../helpers/sync-fixture.ts';
+import { sessionsWaitingForLocks, settled } from '../helpers/lock-waits.ts';
 
 let f: FixtureWithBoss;
 beforeAll(async () => {
@@ -19,24 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await f?.close();
 });
-// drizzle wraps Postgres's error ("Failed query: …"): its cause says what Postgres refused.
-const settle = <T>(p: Promise<T>) =>
-  p.then(
-    () => 'ok',
-    (error: unknown) => String(((error as Error).cause as Error | undefined)?.message ?? (error as Error)?.message ?? error),
-  );
-
-/** Waits until `count` sessions of this database wait for a lock another holds. */
-async function waitingForLocks(pool: pg.Pool, count: number): Promise<void> {
-  for (let tries = 0; tries < 200; tries += 1) {
-    const { rows } = await pool.query<{ n: number }>(
-      `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
-    );
-    if (rows[0].n >= count) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`fewer than ${count} sessions came to wait for a lock`);
-}
 
 it("a page purging a ticket and the end of that ticket's run both commit, and leave no analyst row of it", async () => {
   await backfillOf(f, { since: nowSec() - 400 * DAY });
@@ -52,10 +34,10 @@ it("a page purging a ticket and the end of that ticket's run both commit, and le
     await blocker.query('begin');
     const locked = await blocker.query('select 1 from zendesk.conversation_events where ticket_id = 6 order by reference limit 1 for update');
     expect(locked.rowCount).toBe(1);
-    const page = settle(backfillOf(f));
-    await waitingForLocks(f.database.pool, 1);
-    const runEnd = settle(inTransaction(f.database.db, (tx) => finishRun(tx, 6)));
-    await waitingForLocks(f.database.pool, 2);
+    const page = settled(backfillOf(f));
+    await sessionsWaitingForLocks(f.database.pool, 1);
+    const runEnd = settled(inTransaction(f.database.db, (tx) => finishRun(tx, 6)));
+    await sessionsWaitingForLocks(f.database.pool, 2);
     await blocker.query('commit');
     expect({ page: await page, runEnd: await runEnd }).toEqual({ page: 'ok', runEnd: 'ok' });
   } finally {
