@@ -93,6 +93,13 @@ export async function purgeTicketsIn(
   const unique = [...new Set(ticketIds)];
   const ids = idArray(unique);
   const removed: PurgeResult = { events: 0, attachments: 0, thumbnails: 0, authors: 0 };
+  // Refused before any lock is taken, and again below under the locks (a run may start in
+  // between): a run's page statement holds its ticket_sync row while it waits for the authors
+  // the purge would lock first, and Postgres would abort one of the two as a deadlock.
+  if (options.refuseActive) {
+    const active = await activeTickets(tx, ids);
+    if (active.length > 0) return { removed, refused: active, held: [], permanent: [] };
+  }
 
   // The people the rows name, then the ticket rows, then ticket_sync, in the order an export
   // page's statement takes them: a page listing a ticket whose 404 was being purged deadlocked
@@ -222,6 +229,13 @@ export async function reportPermanentDeletion(db: Db, ticketIds: readonly number
   await db.execute(sql`
     update zendesk.ticket_sync set permanent_deletion_reported_at = now(), updated_at = now()
      where ticket_id = any(${idArray([...new Set(ticketIds)])})`);
+}
+
+/** Of the tickets, those queued or syncing, as committed (no lock taken). */
+async function activeTickets(db: Executor, ids: SQL): Promise<number[]> {
+  const { rows } = await db.execute<{ ticket_id: string }>(sql`
+    select ticket_id from zendesk.ticket_sync where ticket_id = any(${ids}) and status in ('queued', 'syncing') order by ticket_id`);
+  return rows.map((r) => Number(r.ticket_id));
 }
 
 /**
