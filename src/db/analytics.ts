@@ -19,15 +19,24 @@ import { inTransaction } from './transaction.ts';
  * holds ticket_sync and waits for them: a deadlock. Locked first, the run's end waits for the
  * purge to commit, then derives the rows from what the purge left.
  */
+/**
+ * Locks the tickets' rows in `tickets`, then in `ticket_sync`, in the order a purge and an export
+ * page take them (src/db/purge.ts). A transaction that ends a run takes them before it changes
+ * anything else of the ticket, so that it waits for a purge of the ticket rather than deadlocks
+ * with it.
+ */
+export async function lockTicketRows(db: Executor, ticketIds: readonly number[]): Promise<void> {
+  const ids = idArray(ticketIds);
+  // FOR UPDATE: finishRun deletes a ticket row recording a deletion; NO KEY UPDATE is what its
+  // update of ticket_sync takes, so neither lock is strengthened later in the transaction.
+  await db.execute(sql`select from zendesk.tickets where id = any(${ids}) order by id for update`);
+  await db.execute(sql`select from zendesk.ticket_sync where ticket_id = any(${ids}) order by ticket_id for no key update`);
+}
+
 export async function refreshTicketAnalytics(db: Executor, ticketIds: readonly number[], options: { lockTicketRows?: boolean } = {}): Promise<void> {
   if (ticketIds.length === 0) return;
   const ids = idArray(ticketIds);
-  if (options.lockTicketRows !== false) {
-    // FOR UPDATE: finishRun deletes a ticket row recording a deletion; NO KEY UPDATE is what its
-    // update of ticket_sync takes, so neither lock is strengthened later in the transaction.
-    await db.execute(sql`select from zendesk.tickets where id = any(${ids}) order by id for update`);
-    await db.execute(sql`select from zendesk.ticket_sync where ticket_id = any(${ids}) order by ticket_id for no key update`);
-  }
+  if (options.lockTicketRows !== false) await lockTicketRows(db, ticketIds);
   // Two functions, one statement: refresh_ticket_hours came with a later migration (0011).
   await db.execute(sql`select convlog.refresh_ticket_analytics(${ids}), convlog.refresh_ticket_hours(${ids})`);
 }

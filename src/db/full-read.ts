@@ -6,7 +6,8 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from './connection.ts';
 import { removeUnusedAuthors, type OnDelete } from './purge.ts';
-import { notAmong, type Executor } from './sql-values.ts';
+import { lockTicketRows } from './analytics.ts';
+import { asArray, notAmong, type Executor } from './sql-values.ts';
 
 /** Zendesk's largest conversation log page, the size production reads. */
 const MAX_PAGE_SIZE = 100;
@@ -93,7 +94,11 @@ export async function removeVanished(db: Executor, ticketId: number, seen: SeenR
   const attachments = [...seen.attachments];
   const thumbnails = [...seen.thumbnails];
   const count = async (statement: ReturnType<typeof sql>) => (await db.execute(statement)).rowCount ?? 0;
+  // A purge of the ticket (an export page's, say) takes the people its rows name, then its
+  // tickets and ticket_sync rows, then its files and events: taken in that order here too, the
+  // run's end waits for such a purge instead of deadlocking with it.
   if (mode === 'keep') {
+    await lockTicketRows(db, [ticketId]);
     return {
       thumbnails: await count(sql`update zendesk.attachment_thumbnails set deleted_at = now(), updated_at = now()
         where ticket_id = ${ticketId} and deleted_at is null and ${notAmong(sql`id`, thumbnails, 'bigint')}`),
@@ -106,11 +111,14 @@ export async function removeVanished(db: Executor, ticketId: number, seen: SeenR
   const { rows } = await db.execute<{ author_key: string }>(sql`
     select distinct author_key from zendesk.conversation_events
      where ticket_id = ${ticketId} and author_key is not null and ${notAmong(sql`reference`, references, 'text')}`);
+  const people = rows.map((r) => r.author_key).sort();
+  if (people.length > 0) await db.execute(sql`select from zendesk.authors where author_key = any(${asArray(people, 'text')}) order by author_key for update`);
+  await lockTicketRows(db, [ticketId]);
   const vanished = {
     thumbnails: await count(sql`delete from zendesk.attachment_thumbnails where ticket_id = ${ticketId} and ${notAmong(sql`id`, thumbnails, 'bigint')}`),
     attachments: await count(sql`delete from zendesk.attachments where ticket_id = ${ticketId} and ${notAmong(sql`id`, attachments, 'bigint')}`),
     events: await count(sql`delete from zendesk.conversation_events where ticket_id = ${ticketId} and ${notAmong(sql`reference`, references, 'text')}`),
   };
-  await removeUnusedAuthors(db, rows.map((r) => r.author_key));
+  await removeUnusedAuthors(db, people);
   return vanished;
 }

@@ -181,7 +181,11 @@ cursor_saved as (
 commit_asynchronously as (
   select set_config('synchronous_commit', 'off', true) as setting
 )
-select coalesce((select true from cursor_saved), convlog.run_taken_over($5)) as run_current,
+-- The CTEs named here run in this order, the others after them: the authors, then ticket_sync,
+-- then the events and files. A purge of the ticket (src/db/purge.ts) takes the authors, then
+-- ticket_sync, then the files and events, so the two wait for each other instead of deadlocking.
+select (select count(*) from authors_written)::int as authors_written,
+       coalesce((select true from cursor_saved), convlog.run_taken_over($5)) as run_current,
        (select count(*) from events_written)::int as events_written,
        (select array_agg(ticket_id) from moved_from) as moved_from,
        (select setting from commit_asynchronously) as commit_mode`;
@@ -287,6 +291,7 @@ export async function storePage(db: Db, page: PreparedPage): Promise<StoredPage>
   const [{ events_written: eventsWritten, moved_from: movedFrom }] = result.rows;
   // Rare (the same event in two tickets' logs), so a statement of its own. Lost in a crash just
   // after the page, the old ticket's answers stay as they were until its next sync, as before.
-  if (movedFrom !== null) await refreshTicketAnalytics(db, movedFrom.map(Number));
+  // Outside a transaction the refresh's row locks would end with their own statements.
+  if (movedFrom !== null) await refreshTicketAnalytics(db, movedFrom.map(Number), { lockTicketRows: false });
   return { eventsWritten };
 }

@@ -26,7 +26,7 @@ it("a page purging a ticket and the end of that ticket's run both commit, and le
   const { rows: before } = await f.database.pool.query('select 1 from zendesk.ticket_summaries where ticket_id = 6');
   expect(before).toHaveLength(1);
   // A run of ticket 6 has read its last page and is about to end; Zendesk deletes the ticket.
-  await startRun(f.database.db, 6, { full: false });
+  const { run } = await startRun(f.database.db, 6, { full: false });
   f.sim.deleteTicket(6);
 
   const blocker = await f.database.pool.connect();
@@ -36,7 +36,7 @@ it("a page purging a ticket and the end of that ticket's run both commit, and le
     expect(locked.rowCount).toBe(1);
     const page = settled(backfillOf(f));
     await sessionsWaitingForLocks(f.database.pool, 1);
-    const runEnd = settled(inTransaction(f.database.db, (tx) => finishRun(tx, 6)));
+    const runEnd = settled(inTransaction(f.database.db, (tx) => finishRun(tx, 6, { run })));
     await sessionsWaitingForLocks(f.database.pool, 2);
     await blocker.query('commit');
     expect({ page: await page, runEnd: await runEnd }).toEqual({ page: 'ok', runEnd: 'ok' });
