@@ -1,3 +1,4 @@
+import { Interrupted } from '../errors.ts';
 import { counted } from '../ids.ts';
 import { ticketStates } from '../db/ticket-status.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
@@ -57,6 +58,9 @@ export async function syncTickets(
 ): Promise<number> {
   const { boss, database, deps, budgets } = runtime;
   await checkCredentials({ http: deps.http, log: ctx.log, signal: ctx.signal }, 'nothing was queued');
+  // Ctrl-C while the command started (Postgres, migrations, the check above) queues nothing: the
+  // tickets would wait in the queue for the next `work`, which is not what was asked.
+  if (ctx.signal.aborted) throw new Interrupted('interrupted while starting; nothing was queued');
   const queued = await enqueueTickets(boss, database.db, ids, { full: options.full });
   ctx.log.debug({ ...queued }, 'tickets queued');
 

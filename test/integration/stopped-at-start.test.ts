@@ -28,10 +28,13 @@ async function syncedTickets(): Promise<number> {
   return rows[0].n;
 }
 
-it('sync stopped before its worker starts syncs nothing, says the tickets stay queued and exits 1', { timeout: 60_000 }, async () => {
+it('sync stopped while it starts queues nothing, says so in one line and exits 1', { timeout: 60_000 }, async () => {
   const result = await runCli(['sync', '--range', '1..5'], { env: fixture.env, signal: AbortSignal.abort(), timeoutMs: 30_000 });
   expect(result.code, result.stderr).toBe(1);
-  expect(result.stdout).toMatch(/^synced 0, .*unfinished 5 \(interrupted; they stay queued\)/);
+  expect(result.stdout).toBe('');
+  expect(result.stderr).toMatch(/^convlog sync: interrupted while starting; nothing was queued\n$/);
+  const { rows: marked } = await fixture.database.pool.query('select ticket_id from zendesk.ticket_sync');
+  expect(marked).toEqual([]);
   // The ticket rows it reads by id beside the worker are stopped too: an interruption, not a warning.
   expect(result.stderr).not.toMatch(/could not read the queued tickets|operation was aborted/);
   expect(await syncedTickets()).toBe(0);
