@@ -37,7 +37,10 @@ export async function enqueueTickets(
   ticketIds: readonly number[],
   options: EnqueueOptions = {},
 ): Promise<EnqueueResult> {
-  const unique = [...new Set(ticketIds)];
+  // Ascending, as every enqueue inserts them: a job waits for another enqueue's uncommitted job
+  // of its ticket, so two enqueues of the same tickets in other orders (a backfill's page, a
+  // batch of webhooks) would each wait for the other, and Postgres would abort one.
+  const unique = [...new Set(ticketIds)].sort((a, b) => a - b);
   let queued = 0;
   let done = 0;
   let next = 0;
