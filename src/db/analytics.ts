@@ -6,33 +6,20 @@
 // transaction), and for every ticket when asked to rebuild.
 import { sql } from 'drizzle-orm';
 import type { Db } from './connection.ts';
+import { lockTicketRows } from './lock-order.ts';
 import { idArray, type Executor } from './sql-values.ts';
 import { loadAnalyticsRebuild, saveAnalyticsRebuild } from './sync-state.ts';
 import { inTransaction } from './transaction.ts';
 
 /**
  * Rewrites the tickets' analyst rows from their stored events. First it locks the tickets' rows
- * in `tickets`, then in `ticket_sync`, in the order a purge and an export page's statement take
- * them (src/db/purge.ts), unless told not to (`lockTicketRows: false`): the caller holds them
- * already, or must not take them. Otherwise the end of a run (finishRun), which updates
- * ticket_sync after this, would hold the analyst rows while an export page purging the ticket
- * holds ticket_sync and waits for them: a deadlock. Locked first, the run's end waits for the
- * purge to commit, then derives the rows from what the purge left.
+ * in `tickets`, then in `ticket_sync` (lockTicketRows, src/db/lock-order.ts), unless told not to
+ * (`lockTicketRows: false`): the caller holds them already, or must not take them. Otherwise the
+ * end of a run (finishRun), which updates ticket_sync after this, would hold the analyst rows
+ * while an export page purging the ticket holds ticket_sync and waits for them: a deadlock.
+ * Locked first, the run's end waits for the purge to commit, then derives the rows from what the
+ * purge left.
  */
-/**
- * Locks the tickets' rows in `tickets`, then in `ticket_sync`, in the order a purge and an export
- * page take them (src/db/purge.ts). A transaction that ends a run takes them before it changes
- * anything else of the ticket, so that it waits for a purge of the ticket rather than deadlocks
- * with it.
- */
-export async function lockTicketRows(db: Executor, ticketIds: readonly number[]): Promise<void> {
-  const ids = idArray(ticketIds);
-  // FOR UPDATE: finishRun deletes a ticket row recording a deletion; NO KEY UPDATE is what its
-  // update of ticket_sync takes, so neither lock is strengthened later in the transaction.
-  await db.execute(sql`select from zendesk.tickets where id = any(${ids}) order by id for update`);
-  await db.execute(sql`select from zendesk.ticket_sync where ticket_id = any(${ids}) order by ticket_id for no key update`);
-}
-
 export async function refreshTicketAnalytics(db: Executor, ticketIds: readonly number[], options: { lockTicketRows?: boolean } = {}): Promise<void> {
   if (ticketIds.length === 0) return;
   const ids = idArray(ticketIds);

@@ -6,8 +6,8 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from './connection.ts';
 import { removeUnusedAuthors, type OnDelete } from './purge.ts';
-import { lockTicketRows } from './analytics.ts';
-import { asArray, notAmong, type Executor } from './sql-values.ts';
+import { lockPeople, lockTicketRows } from './lock-order.ts';
+import { notAmong, type Executor } from './sql-values.ts';
 
 /** Zendesk's largest conversation log page, the size production reads. */
 const MAX_PAGE_SIZE = 100;
@@ -112,7 +112,7 @@ export async function removeVanished(db: Executor, ticketId: number, seen: SeenR
     select distinct author_key from zendesk.conversation_events
      where ticket_id = ${ticketId} and author_key is not null and ${notAmong(sql`reference`, references, 'text')}`);
   const people = rows.map((r) => r.author_key).sort();
-  if (people.length > 0) await db.execute(sql`select from zendesk.authors where author_key = any(${asArray(people, 'text')}) order by author_key for update`);
+  await lockPeople(db, people);
   await lockTicketRows(db, [ticketId]);
   const vanished = {
     thumbnails: await count(sql`delete from zendesk.attachment_thumbnails where ticket_id = ${ticketId} and ${notAmong(sql`id`, thumbnails, 'bigint')}`),

@@ -4,6 +4,7 @@
 // longer); the ticket's next sync clears them in the transaction that marks it synced.
 import { sql } from 'drizzle-orm';
 import { causeWithCode } from '../errors.ts';
+import { lockedTicketSync } from './lock-order.ts';
 import { idArray, type Executor } from './sql-values.ts';
 
 export interface PendingComment {
@@ -138,12 +139,14 @@ export async function awaitsUnreadComment(db: Executor, ticketId: number): Promi
 export async function recordRedactions(db: Executor, redactions: readonly { ticketId: number; at: string | null }[]): Promise<void> {
   if (redactions.length === 0) return;
   await db.execute(sql`
+    with ${lockedTicketSync(idArray(redactions.map((r) => r.ticketId)))}
     update zendesk.ticket_sync s
        set redacted_at = greatest(s.redacted_at, coalesce(r.at, now())), updated_at = now()
-      from (select "ticketId" as ticket_id, max(at) as at
+      from locked
+      join (select "ticketId" as ticket_id, max(at) as at
               from jsonb_to_recordset(${JSON.stringify(redactions)}::jsonb) as x("ticketId" bigint, at timestamptz)
-             group by "ticketId") r
-     where s.ticket_id = r.ticket_id`);
+             group by "ticketId") r on r.ticket_id = locked.ticket_id
+     where s.ticket_id = locked.ticket_id`);
 }
 
 /** Deletes every pending comment of the tickets (a purge: nothing of theirs may stay). */

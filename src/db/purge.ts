@@ -12,6 +12,7 @@ import type { OnDelete } from '../config.ts';
 import type { DeletedHow } from './schema.ts';
 import { inTransaction } from './transaction.ts';
 import { refreshTicketAnalytics } from './analytics.ts';
+import { lockedTicketSync, lockPeople } from './lock-order.ts';
 import { removePendingComments } from './pending-comments.ts';
 import { asArray, idArray, type Executor } from './sql-values.ts';
 
@@ -105,7 +106,7 @@ export async function purgeTicketsIn(
   // page's statement takes them: a page listing a ticket whose 404 was being purged deadlocked
   // with the purge, which took them the other way round.
   const people = [...new Set([...(await authorsOfTickets(tx, ids)), ...(options.formerPeople ?? [])])].sort();
-  await tx.execute(sql`select from zendesk.authors where author_key = any(${asArray(people, 'text')}) order by author_key for update`);
+  await lockPeople(tx, people);
   await tx.execute(sql`select from zendesk.tickets where id = any(${ids}) order by id for update`);
   // The row locks make a worker's startRun wait for this transaction, so no run starts in between.
   const { rows: known } = await tx.execute<{ ticket_id: string; status: string; tombstone: boolean; reported: boolean }>(sql`
@@ -204,7 +205,7 @@ async function tombstone(tx: Db, ticketIds: number[], how: DeletedHow, reason: s
     or (${permanent} and coalesce(s.deleted_how, '') <> all(${permanentHows})))`;
   await tx.execute(sql`
     insert into zendesk.ticket_sync as s (ticket_id, status, deleted_at, deleted_how, last_error, last_error_at, last_synced_at, permanent_deletion_reported_at)
-    select id, 'not_found', now(), ${how}, ${reason}, now(), now(), case when ${permanent} then now() end from unnest(${idArray(ticketIds)}) as id
+    select id, 'not_found', now(), ${how}, ${reason}, now(), now(), case when ${permanent} then now() end from unnest(${idArray(ticketIds)}) as id order by id
     on conflict (ticket_id) do update set
       status = 'not_found', after_cursor = null, events_synced = 0, last_synced_at = now(), updated_at = now(),
       deleted_at = now(),
@@ -227,8 +228,9 @@ async function tombstone(tx: Db, ticketIds: number[], how: DeletedHow, reason: s
 export async function reportPermanentDeletion(db: Db, ticketIds: readonly number[]): Promise<void> {
   if (ticketIds.length === 0) return;
   await db.execute(sql`
-    update zendesk.ticket_sync set permanent_deletion_reported_at = now(), updated_at = now()
-     where ticket_id = any(${idArray([...new Set(ticketIds)])})`);
+    with ${lockedTicketSync(idArray([...new Set(ticketIds)]))}
+    update zendesk.ticket_sync s set permanent_deletion_reported_at = now(), updated_at = now()
+      from locked where s.ticket_id = locked.ticket_id`);
 }
 
 /** Of the tickets, those queued or syncing, as committed (no lock taken). */

@@ -4,6 +4,7 @@ import { and, count, eq, inArray, sql } from 'drizzle-orm';
 import { RunTakenOver } from '../errors.ts';
 import type { Db } from './connection.ts';
 import { refreshTicketAnalytics } from './analytics.ts';
+import { lockedTicketSync } from './lock-order.ts';
 import { clearConfirmedComments } from './pending-comments.ts';
 import { idArray } from './sql-values.ts';
 import { ticketSummaries, ticketSync, type TicketStatus } from './schema.ts';
@@ -27,7 +28,7 @@ export async function markQueued(db: Db, ticketIds: readonly number[], jobsInser
     const ids = idArray(ticketIds.slice(i, i + BATCH));
     await db.execute(sql`
       insert into zendesk.ticket_sync as t (ticket_id, status, queued_at)
-      select id, 'queued', now() from unnest(${ids}) as id
+      select id, 'queued', now() from unnest(${ids}) as id order by id
       on conflict (ticket_id) do update set status = 'queued', queued_at = now(), updated_at = now()
        where t.status <> 'syncing'
          and (${jobsInsertedFrom ?? null}::timestamptz is null or t.started_at is null or t.started_at < ${jobsInsertedFrom ?? null}::timestamptz)`);
@@ -42,8 +43,9 @@ export async function unmarkQueued(db: Db, ticketIds: readonly number[]): Promis
   for (let i = 0; i < ticketIds.length; i += BATCH) {
     const ids = idArray(ticketIds.slice(i, i + BATCH));
     await db.execute(sql`
-      update zendesk.ticket_sync set status = 'synced', queued_at = null, updated_at = now()
-       where ticket_id = any(${ids}) and status in ('queued', 'syncing') and last_synced_at is not null`);
+      with ${lockedTicketSync(ids, sql`status in ('queued', 'syncing') and last_synced_at is not null`)}
+      update zendesk.ticket_sync s set status = 'synced', queued_at = null, updated_at = now()
+        from locked where s.ticket_id = locked.ticket_id`);
     await db.execute(sql`
       delete from zendesk.ticket_sync
        where ticket_id = any(${ids}) and status in ('queued', 'syncing') and last_synced_at is null and pages_synced = 0`);
@@ -201,10 +203,11 @@ export async function requestSyncAgain(db: Db, ticketIds: readonly number[], ful
   for (let i = 0; i < ticketIds.length; i += BATCH) {
     const ids = idArray(ticketIds.slice(i, i + BATCH));
     const { rows } = await db.execute<{ ticket_id: string }>(sql`
-      update zendesk.ticket_sync
-         set sync_again_at = clock_timestamp(), sync_again_full = sync_again_full or ${full}, updated_at = now()
-       where ticket_id = any(${ids}) and ${statuses}
-      returning ticket_id`);
+      with ${lockedTicketSync(ids, statuses)}
+      update zendesk.ticket_sync s
+         set sync_again_at = clock_timestamp(), sync_again_full = s.sync_again_full or ${full}, updated_at = now()
+        from locked where s.ticket_id = locked.ticket_id
+      returning s.ticket_id`);
     marked.push(...rows.map((r) => Number(r.ticket_id)));
   }
   return marked;

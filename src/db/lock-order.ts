@@ -1,0 +1,41 @@
+// The one order in which convlog's writers lock a ticket's rows, so that two of them touching
+// the same tickets at once wait for each other instead of Postgres aborting one as a deadlock
+// (40P01): the people its rows name (authors), its `tickets` row, its `ticket_sync` row, then,
+// holding that, its events, files, pending comments and analyst rows. Rows of several tickets (or
+// people) are taken in ascending key order, whatever order the caller named them in: a batch of
+// webhooks naming 9 and 5 and an enqueue of 5 and 9 would each hold one the other waits for.
+// A purge takes the whole order (src/db/purge.ts), the end of a run its tickets and ticket_sync
+// rows (lockTicketRows), a page's statement its authors then ticket_sync (src/db/store-page.ts).
+import { sql, type SQL } from 'drizzle-orm';
+import { asArray, idArray, type Executor } from './sql-values.ts';
+
+/**
+ * Locks the tickets' rows in `tickets`, then in `ticket_sync`. A transaction that ends a run
+ * takes them before it changes anything else of the ticket, so that it waits for a purge of the
+ * ticket rather than deadlocks with it.
+ */
+export async function lockTicketRows(db: Executor, ticketIds: readonly number[]): Promise<void> {
+  const ids = idArray(ticketIds);
+  // FOR UPDATE: finishRun deletes a ticket row recording a deletion; NO KEY UPDATE is what its
+  // update of ticket_sync takes, so neither lock is strengthened later in the transaction.
+  await db.execute(sql`select from zendesk.tickets where id = any(${ids}) order by id for update`);
+  await db.execute(sql`select from zendesk.ticket_sync where ticket_id = any(${ids}) order by ticket_id for no key update`);
+}
+
+/** Locks the authors, in key order, before the rows that name them: they may be deleted (FOR UPDATE). */
+export async function lockPeople(db: Executor, authorKeys: readonly string[]): Promise<void> {
+  if (authorKeys.length === 0) return;
+  await db.execute(sql`select from zendesk.authors where author_key = any(${asArray([...authorKeys], 'text')}) order by author_key for update`);
+}
+
+/**
+ * A CTE `locked (ticket_id)`: the tickets' ticket_sync rows that match `where`, locked in
+ * ascending order, for a statement that updates several tickets' rows to join with. An update
+ * alone locks them in the order its plan meets them (by place in the table, for a long list),
+ * and an upsert from a list in the list's order. `where` is checked again on a row that another
+ * transaction changed while this one waited, as an update's own condition is.
+ */
+export function lockedTicketSync(ids: SQL, where: SQL = sql`true`): SQL {
+  return sql`locked as materialized (
+    select ticket_id from zendesk.ticket_sync where ticket_id = any(${ids}) and ${where} order by ticket_id for no key update)`;
+}
