@@ -28,6 +28,16 @@ export async function lockPeople(db: Executor, authorKeys: readonly string[]): P
   await db.execute(sql`select from zendesk.authors where author_key = any(${asArray([...authorKeys], 'text')}) order by author_key for update`);
 }
 
+/** The authors the tickets' rows name: who wrote their events, and their requester, submitter and assignee. */
+export async function peopleNamedBy(db: Executor, ids: SQL): Promise<string[]> {
+  const { rows } = await db.execute<{ author_key: string }>(sql`
+    select author_key from zendesk.conversation_events where ticket_id = any(${ids}) and author_key is not null
+    union
+    select 'support:' || person from zendesk.tickets t, unnest(array[t.requester_id, t.submitter_id, t.assignee_id]) as person
+     where t.id = any(${ids}) and person is not null`);
+  return rows.map((r) => r.author_key);
+}
+
 /**
  * A CTE `locked (ticket_id)`: the tickets' ticket_sync rows that match `where`, locked in
  * ascending order, for a statement that updates several tickets' rows to join with. An update

@@ -12,7 +12,7 @@ import type { OnDelete } from '../config.ts';
 import type { DeletedHow } from './schema.ts';
 import { inTransaction } from './transaction.ts';
 import { refreshTicketAnalytics } from './analytics.ts';
-import { lockedTicketSync, lockPeople } from './lock-order.ts';
+import { lockedTicketSync, lockPeople, peopleNamedBy } from './lock-order.ts';
 import { removePendingComments } from './pending-comments.ts';
 import { asArray, idArray, type Executor } from './sql-values.ts';
 
@@ -105,7 +105,7 @@ export async function purgeTicketsIn(
   // The people the rows name, then the ticket rows, then ticket_sync, in the order an export
   // page's statement takes them: a page listing a ticket whose 404 was being purged deadlocked
   // with the purge, which took them the other way round.
-  const people = [...new Set([...(await authorsOfTickets(tx, ids)), ...(options.formerPeople ?? [])])].sort();
+  const people = [...new Set([...(await peopleNamedBy(tx, ids)), ...(options.formerPeople ?? [])])].sort();
   await lockPeople(tx, people);
   await tx.execute(sql`select from zendesk.tickets where id = any(${ids}) order by id for update`);
   // The row locks make a worker's startRun wait for this transaction, so no run starts in between.
@@ -261,16 +261,6 @@ async function ticketsHoldingRows(db: Executor, ids: SQL): Promise<{ id: number;
 
 async function affected(db: Executor, statement: SQL): Promise<number> {
   return (await db.execute(statement)).rowCount ?? 0;
-}
-
-/** The authors the tickets' rows name: who wrote their events, and their requester, submitter and assignee. */
-async function authorsOfTickets(db: Executor, ids: SQL): Promise<string[]> {
-  const { rows } = await db.execute<{ author_key: string }>(sql`
-    select author_key from zendesk.conversation_events where ticket_id = any(${ids}) and author_key is not null
-    union
-    select 'support:' || person from zendesk.tickets t, unnest(array[t.requester_id, t.submitter_id, t.assignee_id]) as person
-     where t.id = any(${ids}) and person is not null`);
-  return rows.map((r) => r.author_key);
 }
 
 /**

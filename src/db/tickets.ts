@@ -15,6 +15,8 @@ import type pg from 'pg';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from './connection.ts';
 import { authors, brands, groups, organizations, tickets, type AuthorRow, type BrandRow, type GroupRow, type OrganizationRow, type TicketRow } from './schema.ts';
+import { lockPeople, peopleNamedBy } from './lock-order.ts';
+import { idArray } from './sql-values.ts';
 import { EXPORT_POSITION_KEY, type ExportPosition } from './sync-state.ts';
 
 /** The rows of a page of ticket context (src/sync/map-ticket.ts makes them). */
@@ -237,7 +239,12 @@ export function storeTicketContext(db: Db, rows: Partial<ContextRows>, options: 
  * Stores one export page's tickets and side-loads and saves the export position in the same
  * statement: after a crash, the next run resumes from the last page whose rows are stored.
  */
-export function saveExportPage(db: Db, rows: Partial<ContextRows>, position: Omit<ExportPosition, 'savedAt'>): Promise<StoredContext> {
+export async function saveExportPage(db: Db, rows: Partial<ContextRows>, position: Omit<ExportPosition, 'savedAt'>): Promise<StoredContext> {
+  // The purge of a deleted ticket, later in the caller's transaction, locks the people its rows
+  // name: taken with those side-loaded in one pass now, before the tickets rows (src/db/lock-order.ts),
+  // not after them, where a run's page naming one of them and a side-loaded agent deadlocked with it.
+  const deleted = (rows.tickets ?? []).filter((t) => t.deleted).map((t) => t.id);
+  if (deleted.length > 0) await lockPeople(db, [...(rows.authors ?? []).map((a) => a.authorKey), ...(await peopleNamedBy(db, idArray(deleted)))]);
   const value = JSON.stringify({ ...position, savedAt: new Date().toISOString() });
   return run(db, 'convlog_save_export_page', SAVE_EXPORT_PAGE, rows, [EXPORT_POSITION_KEY, value]);
 }
