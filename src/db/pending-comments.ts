@@ -42,6 +42,8 @@ export async function addPendingComments(db: Executor, comments: readonly Pendin
            "authorName" text, "authorIsStaff" boolean, "writtenAt" timestamptz, "webhookEventId" text, raw jsonb)
      where not exists (
        select 1 from zendesk.ticket_sync s where s.ticket_id = r."ticketId" and s.redacted_at >= r."writtenAt")
+     -- In key order: a row waits for another batch's uncommitted row of the same comment.
+     order by "ticketId", "commentId"
     on conflict (ticket_id, comment_id) do nothing`);
   return result.rowCount ?? 0;
 }

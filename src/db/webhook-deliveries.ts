@@ -33,9 +33,11 @@ export function replayStore(pool: pg.Pool): ReplayStore {
       if (deliveries.length === 0) return;
       // A retry that queued again after a failure here, or another serve process that took the
       // same delivery at the same moment, finds the key there: both queued the same ticket, once.
+      // In key order: a key waits for another batch's uncommitted row of it (a batch given up on
+      // and its retries), so two batches holding the same keys in other orders would deadlock.
       await pool.query(
         `insert into convlog.webhook_deliveries (delivery_key, ticket_id)
-         select * from unnest($1::text[], $2::bigint[])
+         select * from unnest($1::text[], $2::bigint[]) as d(key, ticket_id) order by key
          on conflict (delivery_key) do nothing`,
         [deliveries.map((d) => d.key), deliveries.map((d) => d.ticketId)],
       );
