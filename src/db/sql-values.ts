@@ -18,6 +18,15 @@ export function asArray(values: readonly (string | number)[], type: 'text' | 'bi
 }
 
 /**
+ * A time as text that reads back as the very same instant, microseconds kept, on any connection:
+ * `::text` follows the session's DateStyle, whose non-ISO styles write a zone abbreviation
+ * that reads back as another zone (CST is read as US Central, IST as Israel).
+ */
+export function exactTime(time: SQL): SQL<string> {
+  return sql<string>`to_char(${time} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+}
+
+/**
  * `column NOT IN (values)`, which Postgres answers with a hashed subplan. `column <> all(array)`
  * compares every row with the whole array: on a 50,000-event ticket's full read that took tens
  * of seconds.

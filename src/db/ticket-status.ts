@@ -6,14 +6,14 @@ import type { Db } from './connection.ts';
 import { refreshTicketAnalytics } from './analytics.ts';
 import { lockedTicketSync } from './lock-order.ts';
 import { clearConfirmedComments } from './pending-comments.ts';
-import { idArray } from './sql-values.ts';
+import { exactTime, idArray } from './sql-values.ts';
 import { ticketSummaries, ticketSync, type TicketStatus } from './schema.ts';
 
 const BATCH = 5_000;
 
 /** The database's clock, as text (microseconds kept), for comparing with times it recorded. */
 export async function databaseNow(db: Db): Promise<string> {
-  const { rows } = await db.execute<{ now: string }>(sql`select now()::text as now`);
+  const { rows } = await db.execute<{ now: string }>(sql`select ${exactTime(sql`now()`)} as now`);
   return rows[0].now;
 }
 
@@ -78,8 +78,8 @@ export async function startRun(db: Db, ticketId: number, options: { full: boolea
         updatedAt: sql`now()`,
       },
     })
-    // As text, offset included, so the token keeps the microseconds a Date would drop.
-    .returning({ afterCursor: ticketSync.afterCursor, run: sql<string>`${ticketSync.startedAt}::text` });
+    // As text, so the token keeps the microseconds a Date would drop.
+    .returning({ afterCursor: ticketSync.afterCursor, run: exactTime(sql`${ticketSync.startedAt}`) });
   return { afterCursor: row.afterCursor, run: row.run };
 }
 

@@ -4,7 +4,11 @@
 // simulator, and a real HTTP proxy in front of it that holds the old run's second page.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Db } from '../../src/db/connection.ts';
+import * as schema from '../../src/db/schema.ts';
 import { preparePage, storePage } from '../../src/db/store-page.ts';
 import { finishRun, startRun } from '../../src/db/ticket-status.ts';
 import { inTransaction } from '../../src/db/transaction.ts';
@@ -110,4 +114,35 @@ it('a page the old run sends while the newer run is starting waits for that star
   expect(await query(`select status, after_cursor, pages_synced from zendesk.ticket_sync where ticket_id = $1`, [ticketId])).toEqual([
     { status: 'syncing', after_cursor: null, pages_synced: 0 },
   ]);
+});
+
+it("a run's token reads back as its start on connections of any DateStyle and time zone", async () => {
+  const ticketId = 9002;
+  // Postgres writes Asia/Shanghai's zone as CST under a non-ISO DateStyle, and reads CST back as
+  // US Central: a token written as `started_at::text` matched no run, and every page was refused.
+  const sessions = await Promise.all(
+    [
+      ['Postgres, MDY', 'Asia/Shanghai'],
+      ['SQL, DMY', 'Asia/Kolkata'],
+      ['ISO, MDY', 'UTC'],
+    ].map(async ([dateStyle, timeZone]) => {
+      const client = new pg.Client({ connectionString: f.database.url });
+      await client.connect();
+      await client.query(`set datestyle = '${dateStyle}'`);
+      await client.query(`set timezone = '${timeZone}'`);
+      return client;
+    }),
+  );
+  try {
+    const [starter, ...others] = sessions;
+    const { run } = await startRun(drizzle(starter, { schema }) as unknown as Db, ticketId, { full: true });
+    for (const [i, session] of [starter, ...others].entries()) {
+      const events = [messagingEvent({ created_at: `2024-03-0${i + 2}T10:00:00Z` })];
+      const page = preparePage(mapPage(events, { ticketId }), { ticketId, run, afterCursor: `c${i}`, requests: 1 });
+      await expect(storePage(drizzle(session, { schema }) as unknown as Db, page)).resolves.toEqual({ eventsWritten: 1 });
+    }
+    await expect(inTransaction(f.database.db, (tx) => finishRun(tx, ticketId, { run }))).resolves.toEqual({ eventsSynced: 3 });
+  } finally {
+    await Promise.all(sessions.map((s) => s.end()));
+  }
 });
