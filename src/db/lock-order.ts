@@ -5,7 +5,8 @@
 // people) are taken in ascending key order, whatever order the caller named them in: a batch of
 // webhooks naming 9 and 5 and an enqueue of 5 and 9 would each hold one the other waits for.
 // A purge takes the whole order (src/db/purge.ts), the end of a run its tickets and ticket_sync
-// rows (lockTicketRows), a page's statement its authors then ticket_sync (src/db/store-page.ts).
+// rows (lockTicketRows), a page's statement its authors (KEY SHARE, which pages share) then
+// ticket_sync (src/db/store-page.ts).
 import { sql, type SQL } from 'drizzle-orm';
 import { asArray, idArray, type Executor } from './sql-values.ts';
 

@@ -95,8 +95,8 @@ export async function purgeTicketsIn(
   const ids = idArray(unique);
   const removed: PurgeResult = { events: 0, attachments: 0, thumbnails: 0, authors: 0 };
   // Refused before any lock is taken, and again below under the locks (a run may start in
-  // between): a run's page statement holds its ticket_sync row while it waits for the authors
-  // the purge would lock first, and Postgres would abort one of the two as a deadlock.
+  // between): the purge would otherwise wait behind a run's page, which holds the people it
+  // names, only to refuse once that page is stored.
   if (options.refuseActive) {
     const active = await activeTickets(tx, ids);
     if (active.length > 0) return { removed, refused: active, held: [], permanent: [] };

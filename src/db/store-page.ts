@@ -115,7 +115,17 @@ const EVENT_ROWS = `(
 // $1 authors, $2 events, $3 attachments, $4 thumbnails (jsonb arrays); $5 ticket, $6 cursor,
 // $7 events on the page, $8 requests it cost; $9 the response body, or null.
 const STORE_PAGE = `
-with authors_written as (
+-- The people the page names, first and sorted, in the mode a foreign key check takes (KEY
+-- SHARE): pages of tickets sharing an agent or a bot do not wait for one another, but a purge,
+-- which takes people FOR UPDATE before anything else, waits for the page or makes it wait before
+-- it holds anything (src/db/lock-order.ts).
+with authors_held as (
+  select 1 from zendesk.authors a
+   where a.author_key in (select p."authorKey" from jsonb_to_recordset($1::jsonb) as p("authorKey" text))
+   order by a.author_key
+   for key share
+),
+authors_written as (
   insert into zendesk.authors as a (${AUTHOR_COLUMNS.map((c) => quoted(c.name)).join(', ')})
   select ${AUTHOR_COLUMNS.map((c) => `r.${quoted(c.key)}`).join(', ')} from ${recordset('$1', AUTHOR_COLUMNS)} order by r."authorKey"
   on conflict (author_key) do update set
@@ -181,10 +191,12 @@ cursor_saved as (
 commit_asynchronously as (
   select set_config('synchronous_commit', 'off', true) as setting
 )
--- The CTEs named here run in this order, the others after them: the authors, then ticket_sync,
--- then the events and files. A purge of the ticket (src/db/purge.ts) takes the authors, then
--- ticket_sync, then the files and events, so the two wait for each other instead of deadlocking.
-select (select count(*) from authors_written)::int as authors_written,
+-- The CTEs named here run in this order, the others after them: the people (held), then
+-- ticket_sync, then the events, and at the end the files and the people's own upsert, whose row
+-- locks last only until the commit that follows. A purge of the ticket (src/db/purge.ts) takes the
+-- people, then ticket_sync, then the files and events, so the two wait for each other instead of
+-- deadlocking.
+select (select count(*) from authors_held)::int as authors_held,
        coalesce((select true from cursor_saved), convlog.run_taken_over($5)) as run_current,
        (select count(*) from events_written)::int as events_written,
        (select array_agg(ticket_id) from moved_from) as moved_from,

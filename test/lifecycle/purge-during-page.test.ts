@@ -1,7 +1,7 @@
-// `convlog purge` of a ticket whose run is storing a page. The page's statement holds the
-// ticket's ticket_sync row while it waits for the authors it upserts; the purge took the authors
+// `convlog purge` of a ticket whose run is storing a page. The page's statement held the
+// ticket's ticket_sync row while it waited for the authors it upserts; the purge took the authors
 // first and then waited for ticket_sync, only to find the ticket syncing and refuse: Postgres
-// found a deadlock and aborted one of the two. A third session holding one of the ticket's
+// found a deadlock and aborted one of the two. It now refuses before it locks anything. A third session holding one of the ticket's
 // attachments keeps the page's statement between the two, as a large page takes that long.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { purge } from '../../src/commands/purge.ts';
@@ -40,6 +40,8 @@ it('is refused at once, and the page is stored, while the ticket\'s run is stori
     let done = false;
     outcome = settled(purge.run({}, [String(ticket)], commandContext({ config: () => config, out: [] }))).finally(() => (done = true));
     await sessionsWaitingForLocks(f.database.pool, 2, { done: () => done });
+    // Refused before it waits for any row the page holds: it does not sit behind a long page.
+    expect(done).toBe(true);
     await blocker.query('commit');
   } finally {
     blocker.release();

@@ -1,0 +1,48 @@
+// Pages of two tickets that name the same agent (or bot) are written side by side: the page
+// statement holds the people it names in the mode a foreign key check takes, which pages share,
+// and a purge's FOR UPDATE does not. A page held at its events (a third session holds one of
+// them) must not hold up the other ticket's page.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { preparePage, storePage } from '../../src/db/store-page.ts';
+import { startRun } from '../../src/db/ticket-status.ts';
+import { mapPage } from '../../src/sync/map-page.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { sessionsWaitingForLocks } from '../helpers/lock-waits.ts';
+import { messagingEvent } from '../sync/events.ts';
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => {
+  await database?.close();
+});
+
+const agent = { display_name: 'Shared Agent', type: 'agent', 'zen:support:user_id': 42 };
+
+it("a page held at its events does not hold up another ticket's page naming the same agent", async () => {
+  const events = [messagingEvent({ author: agent }), messagingEvent({ author: agent })];
+  const { run: first } = await startRun(database.db, 1, { full: true });
+  const pageOf = (ticketId: number, run: string, page: typeof events, cursor: string) =>
+    preparePage(mapPage(page, { ticketId }), { ticketId, run, afterCursor: cursor, requests: 1 });
+  await storePage(database.db, pageOf(1, first, events, 'a1'));
+
+  const blocker = await database.pool.connect();
+  try {
+    await blocker.query('begin');
+    await blocker.query('select from zendesk.conversation_events where ticket_id = 1 order by reference limit 1 for update');
+    // The same page again (a re-read): it waits for the event the blocker holds.
+    let heldDone = false;
+    const held = storePage(database.db, pageOf(1, first, events, 'a2')).finally(() => (heldDone = true));
+    await sessionsWaitingForLocks(database.pool, 1);
+
+    const { run: second } = await startRun(database.db, 2, { full: true });
+    const other = storePage(database.db, pageOf(2, second, [messagingEvent({ author: agent })], 'b1'));
+    await expect(Promise.race([other, new Promise((resolve) => setTimeout(() => resolve('still waiting after 5 s'), 5_000))])).resolves.toEqual({ eventsWritten: 1 });
+    expect(heldDone).toBe(false);
+    await blocker.query('commit');
+    await expect(held).resolves.toEqual({ eventsWritten: 0 });
+  } finally {
+    blocker.release();
+  }
+});
