@@ -19,8 +19,11 @@ export async function lockTicketRows(db: Executor, ticketIds: readonly number[])
   const ids = idArray(ticketIds);
   // FOR UPDATE: finishRun deletes a ticket row recording a deletion; NO KEY UPDATE is what its
   // update of ticket_sync takes, so neither lock is strengthened later in the transaction.
-  await db.execute(sql`select from zendesk.tickets where id = any(${ids}) order by id for update`);
-  await db.execute(sql`select from zendesk.ticket_sync where ticket_id = any(${ids}) order by ticket_id for no key update`);
+  // One round trip: the select list runs its subqueries in order, the tickets rows first.
+  await db.execute(sql`
+    with tickets_held as (select 1 from zendesk.tickets where id = any(${ids}) order by id for update),
+         sync_held as (select 1 from zendesk.ticket_sync where ticket_id = any(${ids}) order by ticket_id for no key update)
+    select (select count(*) from tickets_held) as tickets, (select count(*) from sync_held) as sync`);
 }
 
 /** Locks the authors, in key order, before the rows that name them: they may be deleted (FOR UPDATE). */
