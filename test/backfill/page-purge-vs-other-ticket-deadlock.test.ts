@@ -8,7 +8,7 @@
 // page keeps its statement between the people and its tickets until the run's page has come to wait.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { syncTicket } from '../../src/sync/sync-ticket.ts';
-import { sessionsWaitingForLocks, settled } from '../helpers/lock-waits.ts';
+import { holdRows, sessionsWaitingForLocks, settled } from '../helpers/lock-waits.ts';
 import { createFixtureWithBoss, type FixtureWithBoss } from '../helpers/sync-fixture.ts';
 import { backfillOf, DAY, nowSec } from './helpers.ts';
 
@@ -38,18 +38,16 @@ it("a backfill page purging a ticket and another ticket's page naming the same p
 
   f.sim.deleteTicket(5);
   f.sim.markChanged(4);
-  const blocker = await f.database.pool.connect();
+  const blocker = await holdRows(f.database.pool, 'select from zendesk.tickets where id = 4 for update');
   try {
-    await blocker.query('begin');
-    await blocker.query('select from zendesk.tickets where id = 4 for update');
     const page = settled(backfillOf(f));
     await sessionsWaitingForLocks(f.database.pool, 1);
     const run = settled(syncTicket(f.deps, 11, { full: true }));
     await sessionsWaitingForLocks(f.database.pool, 2);
-    await blocker.query('commit');
+    await blocker.release();
     expect({ page: await page, run: await run }).toEqual({ page: 'ok', run: 'ok' });
   } finally {
-    blocker.release();
+    await blocker.release();
   }
   expect(await query('select count(*)::int as n from zendesk.conversation_events where ticket_id = 5')).toEqual([{ n: 0 }]);
   expect(await query('select count(*)::int as n from zendesk.authors where author_key = $1', [endUser])).toEqual([{ n: 1 }]);

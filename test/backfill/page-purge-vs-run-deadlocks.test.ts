@@ -8,7 +8,7 @@ import { removeVanished, SeenRows } from '../../src/db/full-read.ts';
 import { finishRun, startRun } from '../../src/db/ticket-status.ts';
 import { inTransaction } from '../../src/db/transaction.ts';
 import { syncTicket } from '../../src/sync/sync-ticket.ts';
-import { sessionsWaitingForLocks, settled } from '../helpers/lock-waits.ts';
+import { holdRows, sessionsWaitingForLocks, settled } from '../helpers/lock-waits.ts';
 import { createFixtureWithBoss, type FixtureWithBoss } from '../helpers/sync-fixture.ts';
 import { backfillOf, DAY, nowSec } from './helpers.ts';
 
@@ -29,20 +29,18 @@ it("a run's page of a ticket and a backfill page purging it both commit", async 
   await synced();
   const [{ ticket_id: withFiles }] = await query('select ticket_id from zendesk.attachments order by ticket_id limit 1');
   const ticketId = Number(withFiles);
-  const blocker = await f.database.pool.connect();
+  const blocker = await holdRows(f.database.pool, 'select 1 from zendesk.attachments where ticket_id = $1 order by id limit 1 for update', [ticketId]);
   try {
-    await blocker.query('begin');
-    await blocker.query('select 1 from zendesk.attachments where ticket_id = $1 order by id limit 1 for update', [ticketId]);
     // The page statement of a full re-read waits for that file, its other rows taken.
     const run = settled(syncTicket(f.deps, ticketId, { full: true }));
     await sessionsWaitingForLocks(f.database.pool, 1);
     f.sim.deleteTicket(ticketId);
     const page = settled(backfillOf(f));
     await sessionsWaitingForLocks(f.database.pool, 2);
-    await blocker.query('commit');
+    await blocker.release();
     expect({ page: await page, run: await run }).toEqual({ page: 'ok', run: 'ok' });
   } finally {
-    blocker.release();
+    await blocker.release();
   }
 });
 

@@ -10,7 +10,7 @@ import { inTransaction } from '../../src/db/transaction.ts';
 import { syncTicket } from '../../src/sync/sync-ticket.ts';
 import { backfillOf, DAY, nowSec } from './helpers.ts';
 import { createFixtureWithBoss, type FixtureWithBoss } from '../helpers/sync-fixture.ts';
-import { sessionsWaitingForLocks, settled } from '../helpers/lock-waits.ts';
+import { holdRows, sessionsWaitingForLocks, settled } from '../helpers/lock-waits.ts';
 
 let f: FixtureWithBoss;
 beforeAll(async () => {
@@ -29,19 +29,16 @@ it("a page purging a ticket and the end of that ticket's run both commit, and le
   const { run } = await startRun(f.database.db, 6, { full: false });
   f.sim.deleteTicket(6);
 
-  const blocker = await f.database.pool.connect();
+  const blocker = await holdRows(f.database.pool, 'select 1 from zendesk.conversation_events where ticket_id = 6 order by reference limit 1 for update');
   try {
-    await blocker.query('begin');
-    const locked = await blocker.query('select 1 from zendesk.conversation_events where ticket_id = 6 order by reference limit 1 for update');
-    expect(locked.rowCount).toBe(1);
     const page = settled(backfillOf(f));
     await sessionsWaitingForLocks(f.database.pool, 1);
     const runEnd = settled(inTransaction(f.database.db, (tx) => finishRun(tx, 6, { run })));
     await sessionsWaitingForLocks(f.database.pool, 2);
-    await blocker.query('commit');
+    await blocker.release();
     expect({ page: await page, runEnd: await runEnd }).toEqual({ page: 'ok', runEnd: 'ok' });
   } finally {
-    blocker.release();
+    await blocker.release();
   }
 
   // The run ended after the purge, from what the purge left: nothing. The page marked it to be

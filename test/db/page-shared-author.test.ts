@@ -7,7 +7,7 @@ import { preparePage, storePage } from '../../src/db/store-page.ts';
 import { startRun } from '../../src/db/ticket-status.ts';
 import { mapPage } from '../../src/sync/map-page.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { sessionsWaitingForLocks } from '../helpers/lock-waits.ts';
+import { holdRows, sessionsWaitingForLocks } from '../helpers/lock-waits.ts';
 import { messagingEvent } from '../sync/events.ts';
 
 let database: TestDatabase;
@@ -27,10 +27,8 @@ it("a page held at its events does not hold up another ticket's page naming the 
     preparePage(mapPage(page, { ticketId }), { ticketId, run, afterCursor: cursor, requests: 1 });
   await storePage(database.db, pageOf(1, first, events, 'a1'));
 
-  const blocker = await database.pool.connect();
+  const blocker = await holdRows(database.pool, 'select from zendesk.conversation_events where ticket_id = 1 order by reference limit 1 for update');
   try {
-    await blocker.query('begin');
-    await blocker.query('select from zendesk.conversation_events where ticket_id = 1 order by reference limit 1 for update');
     // The same page again (a re-read): it waits for the event the blocker holds.
     let heldDone = false;
     const held = storePage(database.db, pageOf(1, first, events, 'a2')).finally(() => (heldDone = true));
@@ -40,9 +38,9 @@ it("a page held at its events does not hold up another ticket's page naming the 
     const other = storePage(database.db, pageOf(2, second, [messagingEvent({ author: agent })], 'b1'));
     await expect(Promise.race([other, new Promise((resolve) => setTimeout(() => resolve('still waiting after 5 s'), 5_000))])).resolves.toEqual({ eventsWritten: 1 });
     expect(heldDone).toBe(false);
-    await blocker.query('commit');
+    await blocker.release();
     await expect(held).resolves.toEqual({ eventsWritten: 0 });
   } finally {
-    blocker.release();
+    await blocker.release();
   }
 });

@@ -26,3 +26,36 @@ export function settled(work: Promise<unknown>): Promise<string> {
     (error: unknown) => String(((error as Error).cause as Error | undefined)?.message ?? (error as Error)?.message ?? error),
   );
 }
+
+/**
+ * A third session's transaction that holds the rows `text` locks (or inserts, uncommitted), and
+ * fails unless that is at least one row: a test holding none would interleave nothing. `release`
+ * rolls it back, so that an inserted row leaves nothing behind, and may be called again (in a
+ * `finally`) once it has.
+ */
+export async function holdRows(pool: pg.Pool, text: string, values: unknown[] = []): Promise<{ release(): Promise<void> }> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const { rowCount } = await client.query(text, values);
+    if (!rowCount) throw new Error(`held no row: ${text}`);
+  } catch (error) {
+    // Closing the connection ends its transaction too.
+    client.release(true);
+    throw error;
+  }
+  let released = false;
+  return {
+    async release() {
+      if (released) return;
+      released = true;
+      try {
+        await client.query('rollback');
+      } catch (error) {
+        client.release(true);
+        throw error;
+      }
+      client.release();
+    },
+  };
+}

@@ -8,7 +8,7 @@ import { purge } from '../../src/commands/purge.ts';
 import { loadConfig } from '../../src/config.ts';
 import { syncTicket } from '../../src/sync/sync-ticket.ts';
 import { commandContext } from '../helpers/cli.ts';
-import { sessionsWaitingForLocks, settled } from '../helpers/lock-waits.ts';
+import { holdRows, sessionsWaitingForLocks, settled } from '../helpers/lock-waits.ts';
 import { createFixture, type Fixture } from '../helpers/sync-fixture.ts';
 
 let f: Fixture;
@@ -27,12 +27,10 @@ it('is refused at once, and the page is stored, while the ticket\'s run is stori
   expect(withFiles).toHaveLength(1);
   const ticket = Number(withFiles[0].ticket_id);
 
-  const blocker = await f.database.pool.connect();
+  const blocker = await holdRows(f.database.pool, 'select 1 from zendesk.attachments where ticket_id = $1 order by id limit 1 for update', [ticket]);
   let run: Promise<string>;
   let outcome: Promise<string>;
   try {
-    await blocker.query('begin');
-    await blocker.query('select 1 from zendesk.attachments where ticket_id = $1 order by id limit 1 for update', [ticket]);
     // A full read stores the ticket's first page again, its attachments with it.
     run = settled(syncTicket(f.deps, ticket, { full: true }));
     await sessionsWaitingForLocks(f.database.pool, 1);
@@ -42,9 +40,9 @@ it('is refused at once, and the page is stored, while the ticket\'s run is stori
     await sessionsWaitingForLocks(f.database.pool, 2, { done: () => done });
     // Refused before it waits for any row the page holds: it does not sit behind a long page.
     expect(done).toBe(true);
-    await blocker.query('commit');
+    await blocker.release();
   } finally {
-    blocker.release();
+    await blocker.release();
   }
   expect({ purge: await outcome, run: await run }).toEqual({
     purge: `nothing purged: ticket ${ticket} is queued or syncing; purge it once the sync has finished`,

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { addPendingComments, type PendingComment } from '../../src/db/pending-comments.ts';
 import { replayStore } from '../../src/db/webhook-deliveries.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { sessionsWaitingForLocks, settled } from '../helpers/lock-waits.ts';
+import { holdRows, sessionsWaitingForLocks, settled } from '../helpers/lock-waits.ts';
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -35,18 +35,16 @@ const delivery = (ticketId: number) => ({ key: `evt-${ticketId}`, ticketId });
 
 /** `first` and `second` at once, while a third session's uncommitted `blockerRow` is in the way. */
 async function together(blockerRow: string, values: unknown[], first: () => Promise<unknown>, second: () => Promise<unknown>) {
-  const blocker = await database.pool.connect();
+  const blocker = await holdRows(database.pool, blockerRow, values);
   try {
-    await blocker.query('begin');
-    await blocker.query(blockerRow, values);
     const one = settled(first());
     await sessionsWaitingForLocks(database.pool, 1);
     const two = settled(second());
     await sessionsWaitingForLocks(database.pool, 2);
-    await blocker.query('rollback');
+    await blocker.release();
     return { first: await one, second: await two };
   } finally {
-    blocker.release();
+    await blocker.release();
   }
 }
 

@@ -11,7 +11,7 @@ import { recordRedactions } from '../../src/db/pending-comments.ts';
 import { reportPermanentDeletion } from '../../src/db/purge.ts';
 import { markQueued, recordStatus } from '../../src/db/ticket-status.ts';
 import { enqueueTickets } from '../../src/queue/enqueue.ts';
-import { sessionsWaitingForLocks, settled } from '../helpers/lock-waits.ts';
+import { holdRows, sessionsWaitingForLocks, settled } from '../helpers/lock-waits.ts';
 import { createFixtureWithBoss, type FixtureWithBoss } from '../helpers/sync-fixture.ts';
 
 let f: FixtureWithBoss;
@@ -28,18 +28,16 @@ afterEach(async () => {
 
 /** Runs `webhooks` while an enqueue of 5, 7 and 9 marks them queued, and returns how each ended. */
 async function besideEnqueue(webhooks: () => Promise<unknown>, enqueueOf: () => Promise<unknown> = () => enqueueTickets(f.boss, f.database.db, [5, 7, 9])): Promise<{ enqueue: string; webhooks: string }> {
-  const blocker = await f.database.pool.connect();
+  const blocker = await holdRows(f.database.pool, 'select from zendesk.ticket_sync where ticket_id = 7 for update');
   try {
-    await blocker.query('begin');
-    await blocker.query('select from zendesk.ticket_sync where ticket_id = 7 for update');
     const enqueue = settled(enqueueOf());
     await sessionsWaitingForLocks(f.database.pool, 1);
     const batch = settled(webhooks());
     await sessionsWaitingForLocks(f.database.pool, 2);
-    await blocker.query('commit');
+    await blocker.release();
     return { enqueue: await enqueue, webhooks: await batch };
   } finally {
-    blocker.release();
+    await blocker.release();
   }
 }
 
