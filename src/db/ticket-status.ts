@@ -83,12 +83,15 @@ export async function startRun(db: Db, ticketId: number, options: { full: boolea
   return { afterCursor: row.afterCursor, run: row.run };
 }
 
+/** The ticket's ticket_sync row while `run` (startRun's token) is still its latest run. */
+const ofRun = (ticketId: number, run: string) => and(eq(ticketSync.ticketId, ticketId), eq(ticketSync.startedAt, sql`${run}::timestamptz`));
+
 /** Zendesk no longer accepts the saved cursor: the next pages start from the first event. */
 export async function forgetCursor(db: Db, ticketId: number, run: string): Promise<void> {
   await db
     .update(ticketSync)
     .set({ afterCursor: null, updatedAt: sql`now()` })
-    .where(and(eq(ticketSync.ticketId, ticketId), eq(ticketSync.startedAt, sql`${run}::timestamptz`)));
+    .where(ofRun(ticketId, run));
 }
 
 /**
@@ -126,7 +129,7 @@ export async function finishRun(db: Pick<Db, 'update' | 'execute'>, ticketId: nu
       updatedAt: sql`now()`,
     })
     // Waits for a newer run's start still being written, then sees it.
-    .where(and(eq(ticketSync.ticketId, ticketId), eq(ticketSync.startedAt, sql`${options.run}::timestamptz`)))
+    .where(ofRun(ticketId, options.run))
     .returning({ eventsSynced: ticketSync.eventsSynced });
   // Throwing rolls the caller's transaction back: the upkeep, the vanished rows and the pending
   // comments are the newer run's to settle.
