@@ -104,8 +104,8 @@ export class Interrupted extends ConvlogError {}
 
 /**
  * Another run of the ticket started since this one did: its job was taken over by another worker
- * while this one was cut off or frozen past its heartbeat. This run stores no more pages and
- * does not end (src/db/store-page.ts, finishRun).
+ * while this one was cut off or frozen past its heartbeat. This run stores no more pages, does
+ * not end, and records no 404 or 403 it meets (src/db/store-page.ts, src/sync/sync-ticket.ts).
  */
 export class RunTakenOver extends ConvlogError {}
 

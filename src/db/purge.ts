@@ -70,27 +70,34 @@ export interface PurgeOutcome {
   held: number[];
   /** The tickets removed as permanently deleted (their how, or a 404 after a permanently_deleted webhook). */
   permanent: number[];
+  /** Set when the run given (`run`) is no longer the ticket's latest: then nothing changed. */
+  takenOver?: true;
+}
+
+export interface PurgeRequest extends PurgeOptions {
+  /** A ticket that is queued or syncing refuses the whole request, and nothing changes. */
+  refuseActive?: boolean;
+  /**
+   * The token (startRun in src/db/ticket-status.ts) of the run whose 404 this is, for one
+   * ticket: if another run of it has started since, nothing changes (`takenOver`).
+   */
+  run?: string;
 }
 
 /**
  * Removes (or marks) the tickets' rows and leaves their tombstones, all in one transaction.
  * With `refuseActive`, a ticket that is queued or syncing refuses the whole request and nothing
- * changes: its run would write rows back, or record a status over the tombstone.
+ * changes: its run would write rows back, or record a status over the tombstone. With `run`, a
+ * run taken over changes nothing either: the newer run owns the ticket's status, and rows removed
+ * without a tombstone would leave its cursor resuming past them, should the ticket be restored
+ * before that run read it.
  */
-export async function purgeTickets(
-  db: Db,
-  ticketIds: readonly number[],
-  options: PurgeOptions & { refuseActive?: boolean },
-): Promise<PurgeOutcome> {
+export async function purgeTickets(db: Db, ticketIds: readonly number[], options: PurgeRequest): Promise<PurgeOutcome> {
   return inTransaction(db, (tx) => purgeTicketsIn(tx, ticketIds, options));
 }
 
 /** purgeTickets inside the caller's transaction `tx`, for work that must commit with it. */
-export async function purgeTicketsIn(
-  tx: Db,
-  ticketIds: readonly number[],
-  options: PurgeOptions & { refuseActive?: boolean },
-): Promise<PurgeOutcome> {
+export async function purgeTicketsIn(tx: Db, ticketIds: readonly number[], options: PurgeRequest): Promise<PurgeOutcome> {
   const unique = [...new Set(ticketIds)];
   const ids = idArray(unique);
   const removed: PurgeResult = { events: 0, attachments: 0, thumbnails: 0, authors: 0 };
@@ -109,9 +116,12 @@ export async function purgeTicketsIn(
   await lockPeople(tx, people);
   await tx.execute(sql`select from zendesk.tickets where id = any(${ids}) order by id for update`);
   // The row locks make a worker's startRun wait for this transaction, so no run starts in between.
-  const { rows: known } = await tx.execute<{ ticket_id: string; status: string; tombstone: boolean; reported: boolean }>(sql`
-    select ticket_id, status, deleted_at is not null as tombstone, permanent_deletion_reported_at is not null as reported
+  const { rows: known } = await tx.execute<{ ticket_id: string; status: string; tombstone: boolean; reported: boolean; of_run: boolean | null }>(sql`
+    select ticket_id, status, deleted_at is not null as tombstone, permanent_deletion_reported_at is not null as reported,
+           started_at = ${options.run ?? null}::timestamptz as of_run
       from zendesk.ticket_sync where ticket_id = any(${ids}) order by ticket_id for update`);
+  // Under the row lock: a newer run's start being written is waited for, then seen.
+  if (options.run !== undefined && !known.some((r) => r.of_run === true)) return { removed, refused: [], held: [], permanent: [], takenOver: true };
   const active = known.filter((r) => r.status === 'queued' || r.status === 'syncing').map((r) => Number(r.ticket_id));
   if (options.refuseActive && active.length > 0) return { removed, refused: active, held: [], permanent: [] };
   const holding = await ticketsHoldingRows(tx, ids);

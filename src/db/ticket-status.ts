@@ -54,8 +54,9 @@ export async function unmarkQueued(db: Db, ticketIds: readonly number[]): Promis
 
 /**
  * Starts a run and returns the cursor to resume from, with the run's token (its `started_at`):
- * the run's writes check it (storePage, finishRun), so that a run taken over by another worker
- * stores nothing after the newer one began. `full` forgets the saved cursor, so
+ * the run's writes check it (storePage, forgetCursor, finishRun, recordStatus, the purge of a
+ * 404), so that a run taken over by another worker writes nothing after the newer one began.
+ * `full` forgets the saved cursor, so
  * that edits and deleted attachments in old events are read again; so does a full re-read asked
  * for before this run and not yet read (`sync_again_full`): the job that would have read it may
  * have failed and been retried as it was, plain, or been taken just before the request came.
@@ -140,22 +141,30 @@ export async function finishRun(db: Pick<Db, 'update' | 'execute'>, ticketId: nu
 /**
  * Records how a run ended other than synced, with its reason (outcomeOf in src/errors.ts decides
  * which). `queued` waits for a retry; not_found and forbidden are facts about the ticket, so they
- * also count as its last sync.
+ * also count as its last sync. With `run` (the token startRun gave), only while that run is the
+ * ticket's latest: once another run has started, its status stands, nothing is written and this
+ * returns false. Without one (no run had started: a failure before it, a dead-lettered job), it
+ * always writes.
  */
 export async function recordStatus(
   db: Db,
   ticketId: number,
   outcome: { status: Extract<TicketStatus, 'queued' | 'failed' | 'not_found' | 'forbidden'>; reason: string },
-): Promise<void> {
+  run?: string,
+): Promise<boolean> {
   const { status, reason } = outcome;
   const settled = status === 'not_found' || status === 'forbidden';
+  const set = { status, lastError: reason, lastErrorAt: sql`now()`, ...(settled ? { lastSyncedAt: sql`now()` } : {}), updatedAt: sql`now()` };
+  if (run !== undefined) {
+    // Waits for a newer run's start still being written, then sees it, as finishRun does.
+    const written = await db.update(ticketSync).set(set).where(ofRun(ticketId, run)).returning({ ticketId: ticketSync.ticketId });
+    return written.length > 0;
+  }
   await db
     .insert(ticketSync)
     .values({ ticketId, status, lastError: reason, lastErrorAt: new Date(), ...(settled ? { lastSyncedAt: new Date() } : {}) })
-    .onConflictDoUpdate({
-      target: ticketSync.ticketId,
-      set: { status, lastError: reason, lastErrorAt: sql`now()`, ...(settled ? { lastSyncedAt: sql`now()` } : {}), updatedAt: sql`now()` },
-    });
+    .onConflictDoUpdate({ target: ticketSync.ticketId, set });
+  return true;
 }
 
 /** Every ticket convlog knows of, whatever its status. */

@@ -100,11 +100,14 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   }
   const syncLog = createSyncLog(deps.log, options.syncLog);
 
-  /** Back to the queue until Zendesk is probed again, the attempt unspent; the status says why. */
-  const hold = async (job: JobWithMetadata<SyncJobData>, reason: string, delayMs = gate.msUntilProbe() + 1_000) => {
+  /**
+   * Back to the queue until Zendesk is probed again, the attempt unspent; the status says why,
+   * unless another run of the ticket started since `run` did (recordStatus).
+   */
+  const hold = async (job: JobWithMetadata<SyncJobData>, reason: string, { delayMs = gate.msUntilProbe() + 1_000, run }: { delayMs?: number; run?: string } = {}) => {
     // By default a second past the probe: a job that comes back as Zendesk does is taken at once.
     if (!(await holdJob(pool, job, delayMs))) return;
-    await recordStatus(deps.db, job.data.ticketId, { status: 'queued', reason });
+    await recordStatus(deps.db, job.data.ticketId, { status: 'queued', reason }, run);
   };
 
   const handle = async (job: JobWithMetadata<SyncJobData>) => {
@@ -115,8 +118,11 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
     // (cut off from Postgres past heartbeatSeconds, then taken over; or failed by pg-boss itself).
     const signal = AbortSignal.any([stopping.signal, job.signal]);
     const started = performance.now();
+    // The run's token once it has started: its failure is recorded only while it is the ticket's latest run.
+    let run: string | undefined;
     try {
-      const result = await syncTicket({ ...deps, log }, ticketId, { full, signal, onPage: options.onPage });
+      const onRunStarted = (token: string) => (run = token);
+      const result = await syncTicket({ ...deps, log }, ticketId, { full, signal, onPage: options.onPage, onRunStarted });
       if (result.status === 'synced') summary.synced += 1;
       else if (result.status === 'not_found') summary.notFound += 1;
       else summary.forbidden += 1;
@@ -145,19 +151,26 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
         log.debug({ err: reason }, 'ticket stopped: no ticket can sync');
         summary.fatal ??= error as Error;
         stop();
-        await hold(job, reason, 0);
+        await hold(job, reason, { delayMs: 0, run });
         options.onFailure?.(ticketId, reason, false);
         return;
       }
       if (outcome.job === 'hold') {
         gate.close(error as ZendeskUnreachable);
         log.debug({ err: reason }, 'ticket waits for Zendesk');
-        return hold(job, reason);
+        return hold(job, reason, { run });
       }
       const final = outcome.job === 'give-up';
-      await recordStatus(deps.db, ticketId, outcome.ticket).catch((e: unknown) =>
-        log.error({ err: errorMessage(e) }, 'could not record the failure'),
-      );
+      const recorded = await recordStatus(deps.db, ticketId, outcome.ticket, run).catch((e: unknown) => {
+        log.error({ err: errorMessage(e) }, 'could not record the failure');
+        return true;
+      });
+      if (!recorded) {
+        // Taken over before it noticed (cut off or frozen between pages): as for a lost claim, the
+        // job ends here and the newer run's status stands.
+        log.info({ err: reason }, 'another run of the ticket started since this one did; its failure is left unrecorded');
+        return;
+      }
       if (error instanceof Interrupted) {
         log.info({ err: reason }, 'ticket interrupted');
       } else if (final) {

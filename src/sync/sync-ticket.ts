@@ -12,7 +12,7 @@ import { awaitsUnreadComment } from '../db/pending-comments.ts';
 import { purgeTickets } from '../db/purge.ts';
 import { preparePage, storePage, type PreparedPage } from '../db/store-page.ts';
 import { finishRun, forgetCursor, recordStatus, startRun } from '../db/ticket-status.ts';
-import { Interrupted, InvalidCursor, settledBy } from '../errors.ts';
+import { Interrupted, InvalidCursor, RunTakenOver, settledBy } from '../errors.ts';
 import { counted } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import { MAX_PAGE_SIZE, pageConversationLog, requestsSpentOn, type RequestBudget, type ZendeskHttp } from '../zendesk/index.ts';
@@ -37,6 +37,8 @@ export interface SyncOptions {
   /** Aborting stops after the page in flight is stored; the run then throws Interrupted. */
   signal?: AbortSignal;
   onPage?: (page: { events: number; requests: number }) => void;
+  /** Told the run's token (startRun) once it starts: its failure is recorded under the same fence (recordStatus). */
+  onRunStarted?: (run: string) => void;
 }
 
 export interface SyncResult {
@@ -60,6 +62,7 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
   const stored = await storedLog(deps.db, ticketId, deps.pageSize ?? MAX_PAGE_SIZE);
   const full = options.full === true || stored.fitsInOnePage;
   const { afterCursor: saved, run } = await startRun(deps.db, ticketId, { full });
+  options.onRunStarted?.(run);
   let fullRead = saved === null;
   // Every row a read from the first event leaves behind came from that read when the ticket had
   // nothing stored before it (a first sync): then there is nothing to look for at its end.
@@ -93,9 +96,17 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
     // A 404 about the ticket and a 403 end the run as the ticket's status; any other failure is the worker's to handle.
     const settled = settledBy(error);
     if (!settled) throw error;
+    // A run taken over writes neither: the newer run owns the ticket's status, and meets the same
+    // answer if it still holds (removing rows here would leave that run's cursor resuming past them).
+    const leftToNewerRun = () => {
+      const answer = settled.status === 'not_found' ? '404' : '403';
+      log.info(`Zendesk answered ${answer}, but another run of the ticket started since this one did: it is left to that run`);
+      return new RunTakenOver(`another run of ticket ${ticketId} started since this one did; its ${answer} is left to that run`, { cause: error });
+    };
     if (settled.status === 'not_found') {
       // A permanently_deleted webhook before this 404 makes it an erasure (src/db/purge.ts).
-      const { removed, permanent, held } = await purgeTickets(deps.db, [ticketId], { how: '404', mode });
+      const { removed, permanent, held, takenOver: refused } = await purgeTickets(deps.db, [ticketId], { how: '404', mode, run });
+      if (refused) throw leftToNewerRun();
       const outcome =
         // A typo'd id, or a ticket deleted before it was ever synced: no row to speak of as removed.
         held.length === 0
@@ -106,8 +117,8 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
               ? 'its stored rows were kept, marked deleted (CONVLOG_ON_DELETE=keep)'
               : 'its stored rows were removed';
       log.info({ ...removed, mode }, outcome ? `Zendesk answered 404: the ticket is gone; ${outcome}` : 'Zendesk answered 404: no such ticket (nothing of it was stored)');
-    } else {
-      await recordStatus(deps.db, ticketId, settled);
+    } else if (!(await recordStatus(deps.db, ticketId, settled, run))) {
+      throw leftToNewerRun();
     }
     // The answer that settled it cost requests too (it and any retried before it): `work` logs them.
     return { ...result, status: settled.status, requests: result.requests + requestsSpentOn(error) };
