@@ -3,7 +3,7 @@ import { loadExportPosition } from '../db/sync-state.ts';
 import { UsageError } from '../errors.ts';
 import { quoted } from '../ids.ts';
 import { BOSS_SCHEMA } from '../queue/boss.ts';
-import { dueAtNextCheck, dueTick, registerSchedule, removeSchedule, scheduleStatus, validateCron } from '../queue/backfill-job.ts';
+import { dueAtNextCheck, dueTick, registerSchedule, removeSchedule, scheduleStatus, validateCron } from '../queue/backfill-schedule.ts';
 import { parseSince } from './args.ts';
 import { openRuntime } from './runtime.ts';
 import type { Command } from './types.ts';

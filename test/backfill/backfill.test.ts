@@ -5,7 +5,7 @@ import { silentLogger } from '../../src/log.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
 import { loadLastBackfill, tryBackfillLock } from '../../src/db/sync-state.ts';
 import { runBackfill, type BackfillDeps, type BackfillOptions } from '../../src/queue/backfill.ts';
-import { backfillStatus } from '../../src/queue/backfill-job.ts';
+import { backfillStatus } from '../../src/queue/backfill-status.ts';
 import { createZendeskHttp } from '../../src/zendesk/http.ts';
 import { localBudget } from '../../src/zendesk/rate-limit.ts';
 import { backfillTestContext, clearQueue, DAY, EMAIL, exportSince, nowSec, queuedTicketIds, savedPosition, sorted, ticketStatuses, TOKEN } from './helpers.ts';

@@ -3,7 +3,7 @@
 import type pg from 'pg';
 import type { TestContext } from 'vitest';
 import type { Db } from '../../src/db/connection.ts';
-import { backfillStatus } from '../../src/queue/backfill-job.ts';
+import { backfillStatus } from '../../src/queue/backfill-status.ts';
 import type { SimulatorOptions } from '../../src/simulator/index.ts';
 import { runCli, startConvlog, type Convlog } from '../helpers/cli.ts';
 import { bossFor, createFixture } from '../helpers/sync-fixture.ts';

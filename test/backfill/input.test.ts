@@ -6,7 +6,7 @@ import { PgBoss } from 'pg-boss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ticketIdsFromSql } from '../../src/db/read-only-query.ts';
 import { BadRequest, Forbidden, InvalidResponse, UsageError } from '../../src/errors.ts';
-import { validateCron } from '../../src/queue/backfill-job.ts';
+import { validateCron } from '../../src/queue/backfill-schedule.ts';
 import { readTicketIds } from '../../src/queue/ticket-ids.ts';
 import { parseSince } from '../../src/commands/args.ts';
 import { createZendeskHttp } from '../../src/zendesk/http.ts';

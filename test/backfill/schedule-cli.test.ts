@@ -1,7 +1,8 @@
 // schedule and unschedule as a person runs them, and the pg-boss schedule a running worker fires.
 import { describe, expect, it, vi } from 'vitest';
 import { BACKFILL_QUEUE } from '../../src/queue/boss.ts';
-import { backfillStatus, scheduleStatus } from '../../src/queue/backfill-job.ts';
+import { scheduleStatus } from '../../src/queue/backfill-schedule.ts';
+import { backfillStatus } from '../../src/queue/backfill-status.ts';
 import { clearQueue } from './helpers.ts';
 import { oneLine, scheduledRunEnded, setup, SLOW } from './cli-setup.ts';
 
