@@ -50,6 +50,8 @@ export interface Metrics {
   webhooksIgnored: Counter<'type'>;
   /** From a webhook request's arrival to its answer: Zendesk gives up after a few seconds. */
   webhookAnswerSeconds: Histogram;
+  /** Bytes of the webhook bodies being read, against serve's allowance for them. */
+  webhookBodyBytes: Gauge;
   /** Reads the database gauges; false (and convlog_database_up 0) when Postgres did not answer. */
   refresh(): Promise<boolean>;
 }
@@ -71,6 +73,7 @@ export function createMetrics(pool: pg.Pool): Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers,
   });
+  const webhookBodyBytes = new Gauge({ name: 'convlog_webhook_body_bytes', help: 'Bytes held by the webhook bodies being read (the allowance is 16 MB)', registers });
   // Pre-set so every series exists (at 0) from the first scrape, and alert rules find it.
   for (const action of ['sync', 'full', 'deleted']) webhooksAccepted.inc({ action }, 0);
   for (const reason of REJECTION_REASONS) webhooksRejected.inc({ reason }, 0);
@@ -97,6 +100,7 @@ export function createMetrics(pool: pg.Pool): Metrics {
     webhooksReplayed,
     webhooksIgnored,
     webhookAnswerSeconds,
+    webhookBodyBytes,
     async refresh() {
       reading ??= Promise.all([queueMetrics(pool, DATABASE_READ_LIMIT_MS), storedMetrics(pool, DATABASE_READ_LIMIT_MS)])
         .catch(() => undefined)

@@ -12,6 +12,7 @@ import { listen, sendJson, type Handler, type RunningServer } from './http.ts';
 import type { Metrics, RejectionReason } from './metrics.ts';
 import { createIntake, type IntakeOutcome } from './intake.ts';
 import { replayStore } from '../db/webhook-deliveries.ts';
+import { bodyAllowance, cutReason, declaredLength, readBody, type BodyRefusal } from './request-body.ts';
 import type { ServeConfig } from '../config.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, timestampSkewSeconds, verifyWebhookSignature } from './signature.ts';
 import { webhookAction } from './webhook-events.ts';
@@ -71,7 +72,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     sendJson(res, STATUS[reason], { error: reason });
   };
 
-  const bodies = bodyAllowance(MAX_BODY_BYTES_IN_FLIGHT);
+  const bodies = bodyAllowance(MAX_BODY_BYTES_IN_FLIGHT, (held) => metrics.webhookBodyBytes.set(held));
 
   /** Why a request is refused from its headers alone, before its body is read; or undefined. */
   const refusedByHeaders = (req: http.IncomingMessage): [RejectionReason, string?] | undefined => {
@@ -94,7 +95,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     }
     // Read now: a socket destroyed mid-body no longer tells its address.
     const remote = req.socket.remoteAddress;
-    let body: Buffer | 'too_large' | 'server_busy';
+    let body: Buffer | BodyRefusal;
     try {
       body = await readBody(req, MAX_BODY_BYTES, bodies);
     } catch {
@@ -212,73 +213,10 @@ function pathOf(req: http.IncomingMessage): string {
   return (req.url ?? '/').split('?')[0];
 }
 
-/** The Content-Length a request declares; 0 without one (a chunked body is counted as it comes). */
-function declaredLength(req: http.IncomingMessage): number {
-  return Number(req.headers['content-length'] ?? 0);
-}
-
-/** Why a request's body could not be read, for the log. */
-function cutReason(req: http.IncomingMessage): string {
-  // A socket the server destroyed itself (a shutdown's closeAllConnections) carries no error.
-  const error = req.socket.errored as NodeJS.ErrnoException | null;
-  if (!error) return 'cut at shutdown';
-  return error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request timeout' : 'the client closed the connection';
-}
-
 function headerOf(req: http.IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   const text = Array.isArray(value) ? value[0] : value;
   return text?.trim() || undefined;
-}
-
-interface BodyAllowance {
-  /** Takes `bytes` more of the allowance; false (nothing taken) when that would pass it. */
-  take(bytes: number): boolean;
-  give(bytes: number): void;
-}
-
-function bodyAllowance(limit: number): BodyAllowance {
-  let held = 0;
-  return {
-    take(bytes) {
-      if (held + bytes > limit) return false;
-      held += bytes;
-      return true;
-    },
-    give(bytes) {
-      held -= bytes;
-    },
-  };
-}
-
-/**
- * The raw body; 'too_large' once it passes `limit` bytes, 'server_busy' when the bodies being
- * read at once would pass their allowance. The rest is read and dropped rather than the socket
- * destroyed, so the client gets its answer (the server's request timeout cuts a sender that
- * never stops). The allowance is held only while the body is read: what follows is quick.
- */
-function readBody(req: http.IncomingMessage, limit: number, allowance: BodyAllowance): Promise<Buffer | 'too_large' | 'server_busy'> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const finish = (outcome: Buffer | 'too_large' | 'server_busy' | Error) => {
-      req.off('data', onData).off('end', onEnd).off('error', finish).off('close', onClose);
-      allowance.give(size);
-      if (outcome instanceof Error) return reject(outcome);
-      if (!Buffer.isBuffer(outcome)) req.resume();
-      resolve(outcome);
-    };
-    const onData = (chunk: Buffer) => {
-      if (size + chunk.length > limit) return finish('too_large');
-      if (!allowance.take(chunk.length)) return finish('server_busy');
-      size += chunk.length;
-      chunks.push(chunk);
-    };
-    const onEnd = () => finish(Buffer.concat(chunks, size));
-    // A connection cut without an error still gives back what its body held.
-    const onClose = () => finish(new Error('the connection closed before the body ended'));
-    req.on('data', onData).on('end', onEnd).on('error', finish).on('close', onClose);
-  });
 }
 
 /** Event types become metric labels: anything odd is "other", so a sender cannot create series at will. */

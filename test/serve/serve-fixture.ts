@@ -182,3 +182,18 @@ export async function startServeWithSimulator(
     },
   };
 }
+
+/** convlog_webhook_body_bytes, as the server's /metrics shows it now. */
+export async function bodyBytesHeld(server: RunningServer): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  return Number(/^convlog_webhook_body_bytes (\d+)$/m.exec(text)?.[1]);
+}
+
+/** Polls `condition` every 20 ms until it holds; throws, saying what was waited for, after `timeoutMs`. */
+export async function eventually(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

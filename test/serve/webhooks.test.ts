@@ -4,7 +4,7 @@ import net from 'node:net';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../src/serve/signature.ts';
-import { queuedState, SECRETS, sendWebhook, serveFixtureForFile, ticketEvent } from './serve-fixture.ts';
+import { bodyBytesHeld, eventually, queuedState, SECRETS, sendWebhook, serveFixtureForFile, ticketEvent } from './serve-fixture.ts';
 
 const f = serveFixtureForFile();
 
@@ -281,8 +281,7 @@ describe('bodies are read only when they may count', () => {
     // Sixteen bodies of just under 1 MB, each held back by its last byte.
     const holders = Array.from({ length: 16 }, () => partSent(headOf(1_040_000, signed), Buffer.alloc(1_039_999, 'x'), 60_000));
     try {
-      // The server has read them all when a small body, now, still passes: wait for that.
-      await new Promise((r) => setTimeout(r, 1_500));
+      await eventually('the sixteen bodies read', async () => (await bodyBytesHeld(f.server)) === 16 * 1_039_999, 10_000);
       const late = partSent(headOf(800_000, signed), Buffer.alloc(800_000, 'x'), 5_000);
       const answer = await late.answer;
       late.socket.destroy();
@@ -292,7 +291,7 @@ describe('bodies are read only when they may count', () => {
     } finally {
       for (const holder of holders) holder.socket.destroy();
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await eventually('the allowance given back', async () => (await bodyBytesHeld(f.server)) === 0, 5_000);
     const after = await sendWebhook(f.server, JSON.stringify({ ...ticketEvent(11), padding: 'x'.repeat(900_000) }));
     expect(after.status, after.body).toBe(200);
     expect((await queuedState(f.database)).jobs).toEqual([{ ticketId: 11, full: false }]);
