@@ -14,6 +14,8 @@ export const ANSWERED_REASONS = [
   'stale_timestamp',
   'too_large',
   'server_busy',
+  // 408: the body did not all come within 5 s of its headers; the connection is closed.
+  'slow_sender',
   'malformed_json',
   'no_ticket',
   'method_not_allowed',

@@ -1,22 +1,42 @@
-// A webhook's body, read into memory within its size cap and within what all the bodies being
-// read at once may hold: the path needs no credentials until the body is read, so a flood of
-// large bodies would otherwise take memory without bound.
+// A webhook's body, read into memory within three limits: its own size; what all the bodies being
+// read at once may hold (the path needs no credentials until the body is read, so a flood of
+// large bodies would otherwise take memory without bound); and how long it may take once its
+// headers are in, so that slow senders cannot keep that allowance from Zendesk's deliveries.
 import type http from 'node:http';
 
-export type BodyRefusal = 'too_large' | 'server_busy';
+export type BodyRefusal = 'too_large' | 'server_busy' | 'slow_sender';
+
+/** A body not read, why, and how many of its bytes had come (for the log line: never the bytes). */
+export interface RefusedBody {
+  refused: BodyRefusal;
+  received: number;
+}
+
+export interface BodyLimits {
+  /** A body longer than this is refused. */
+  maxBytes: number;
+  /** A body declared (or grown) longer than this is large: it may not take the allowance's reserve. */
+  smallBytes: number;
+  /** How long the body may take from the moment its headers are in. */
+  deadlineMs: number;
+}
 
 export interface BodyAllowance {
-  /** Takes `bytes` more of the allowance; false (nothing taken) when that would pass it. */
-  take(bytes: number): boolean;
+  /** Takes `bytes` more; false (nothing taken) when that would pass what a body of its size may use. */
+  take(bytes: number, large: boolean): boolean;
   give(bytes: number): void;
 }
 
-/** `onChange` is told the bytes held after each change (a gauge). */
-export function bodyAllowance(limit: number, onChange: (held: number) => void = () => {}): BodyAllowance {
+/**
+ * `limit` bytes for all the bodies being read, of which large bodies may take all but `reserve`:
+ * the last of it is kept for small ones, as Zendesk's are. `onChange` is told the bytes held
+ * after each change (a gauge).
+ */
+export function bodyAllowance(limit: number, reserve: number, onChange: (held: number) => void = () => {}): BodyAllowance {
   let held = 0;
   return {
-    take(bytes) {
-      if (held + bytes > limit) return false;
+    take(bytes, large) {
+      if (held + bytes > (large ? limit - reserve : limit)) return false;
       held += bytes;
       onChange(held);
       return true;
@@ -42,25 +62,34 @@ export function cutReason(req: http.IncomingMessage): string {
 }
 
 /**
- * The raw body; 'too_large' once it passes `limit` bytes, 'server_busy' when the bodies being
- * read at once would pass their allowance. The rest is read and dropped rather than the socket
- * destroyed, so the client gets its answer (the server's request timeout cuts a sender that
- * never stops). The allowance is held only while the body is read: what follows is quick.
+ * The raw body, or why it was refused: 'too_large' once it passes `maxBytes`, 'server_busy' when
+ * the bodies being read at once would pass their allowance, 'slow_sender' when it has not all
+ * come by its deadline. After 'too_large' and 'server_busy' the rest is read and dropped rather
+ * than the socket destroyed, so the client gets its answer; the answer to a slow sender closes
+ * its connection. The allowance is held only while the body is read: what follows is quick.
  */
-export function readBody(req: http.IncomingMessage, limit: number, allowance: BodyAllowance): Promise<Buffer | BodyRefusal> {
+export function readBody(req: http.IncomingMessage, limits: BodyLimits, allowance: BodyAllowance): Promise<Buffer | RefusedBody> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    // A chunked body declares nothing: it becomes large as it grows past the size.
+    let large = declaredLength(req) > limits.smallBytes;
     const finish = (outcome: Buffer | BodyRefusal | Error) => {
+      clearTimeout(deadline);
       req.off('data', onData).off('end', onEnd).off('error', finish).off('close', onClose);
       allowance.give(size);
       if (outcome instanceof Error) return reject(outcome);
-      if (!Buffer.isBuffer(outcome)) req.resume();
-      resolve(outcome);
+      if (Buffer.isBuffer(outcome)) return resolve(outcome);
+      req.resume();
+      resolve({ refused: outcome, received: size });
     };
+    // Zendesk sends its few KB at once; a sender still sending after this is stuck or hostile,
+    // and would otherwise hold its share of the allowance until Node's request timeout.
+    const deadline = setTimeout(() => finish('slow_sender'), limits.deadlineMs);
     const onData = (chunk: Buffer) => {
-      if (size + chunk.length > limit) return finish('too_large');
-      if (!allowance.take(chunk.length)) return finish('server_busy');
+      if (size + chunk.length > limits.maxBytes) return finish('too_large');
+      large ||= size + chunk.length > limits.smallBytes;
+      if (!allowance.take(chunk.length, large)) return finish('server_busy');
       size += chunk.length;
       chunks.push(chunk);
     };

@@ -12,7 +12,7 @@ import { listen, sendJson, type Handler, type RunningServer } from './http.ts';
 import type { Metrics, RejectionReason } from './metrics.ts';
 import { createIntake, type IntakeOutcome } from './intake.ts';
 import { replayStore } from '../db/webhook-deliveries.ts';
-import { bodyAllowance, cutReason, declaredLength, readBody, type BodyRefusal } from './request-body.ts';
+import { bodyAllowance, cutReason, declaredLength, readBody, type RefusedBody } from './request-body.ts';
 import type { ServeConfig } from '../config.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, timestampSkewSeconds, verifyWebhookSignature } from './signature.ts';
 import { webhookAction } from './webhook-events.ts';
@@ -30,6 +30,19 @@ export const MAX_BODY_BYTES = 1024 * 1024;
  * until the body is read, so a flood of large bodies would otherwise take memory without bound.
  */
 export const MAX_BODY_BYTES_IN_FLIGHT = 16 * MAX_BODY_BYTES;
+/** Zendesk's deliveries are a few KB: a body of this size or less may be one of them. */
+export const SMALL_BODY_BYTES = 64 * 1024;
+/**
+ * The part of the allowance only small bodies may take: large ones held back by slow senders
+ * cannot keep Zendesk's out. 64 bodies of 64 KB, or about a thousand of Zendesk's.
+ */
+export const SMALL_BODIES_RESERVE = 4 * MAX_BODY_BYTES;
+/**
+ * How long a body may take once its headers are in (Zendesk sends its few KB at once). Within
+ * Node's request timeout (15 s, headers included), which alone let slow senders hold the
+ * allowance three times as long.
+ */
+export const BODY_DEADLINE_MS = 5_000;
 
 export interface WebhookServerOptions {
   database: Database;
@@ -41,6 +54,8 @@ export interface WebhookServerOptions {
   host?: string;
   /** How long a shutdown waits for requests in flight (default 10 s). */
   closeGraceMs?: number;
+  /** How long a body may take once its headers are in (default BODY_DEADLINE_MS). */
+  bodyDeadlineMs?: number;
   /** Reads the rows of the tickets accepted webhooks name (absent without Zendesk credentials). */
   ticketRows?: Pick<TicketRowReader, 'add'>;
 }
@@ -51,6 +66,7 @@ const STATUS: Record<RejectionReason, number> = {
   stale_timestamp: 401,
   too_large: 413,
   server_busy: 503,
+  slow_sender: 408,
   not_queued: 503,
   malformed_json: 400,
   no_ticket: 400,
@@ -66,13 +82,15 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     metrics.webhooksRejected.inc({ reason });
     // One line per rejection; never the secret, the signature or the body.
     log.warn({ reason, status: STATUS[reason], remote: req.socket.remoteAddress, ...(detail ? { detail } : {}) }, `webhook rejected: ${reason}`);
-    if (reason === 'too_large') res.setHeader('connection', 'close');
+    // The rest of the body is not wanted; a slow sender's connection is not kept either.
+    if (reason === 'too_large' || reason === 'slow_sender') res.setHeader('connection', 'close');
     if (reason === 'method_not_allowed') res.setHeader('allow', 'POST');
     if (reason === 'server_busy') res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
     sendJson(res, STATUS[reason], { error: reason });
   };
 
-  const bodies = bodyAllowance(MAX_BODY_BYTES_IN_FLIGHT, (held) => metrics.webhookBodyBytes.set(held));
+  const bodies = bodyAllowance(MAX_BODY_BYTES_IN_FLIGHT, SMALL_BODIES_RESERVE, (held) => metrics.webhookBodyBytes.set(held));
+  const limits = { maxBytes: MAX_BODY_BYTES, smallBytes: SMALL_BODY_BYTES, deadlineMs: options.bodyDeadlineMs ?? BODY_DEADLINE_MS };
 
   /** Why a request is refused from its headers alone, before its body is read; or undefined. */
   const refusedByHeaders = (req: http.IncomingMessage): [RejectionReason, string?] | undefined => {
@@ -95,9 +113,9 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     }
     // Read now: a socket destroyed mid-body no longer tells its address.
     const remote = req.socket.remoteAddress;
-    let body: Buffer | BodyRefusal;
+    let body: Buffer | RefusedBody;
     try {
-      body = await readBody(req, MAX_BODY_BYTES, bodies);
+      body = await readBody(req, limits, bodies);
     } catch {
       // The connection is gone (Node has sent the 408 of a timeout itself): nobody to answer.
       const reason = cutReason(req);
@@ -105,7 +123,12 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       log.warn({ remote, reason }, 'webhook request cut off before its body was read');
       return;
     }
-    if (!Buffer.isBuffer(body)) return reject(req, res, body);
+    if (!Buffer.isBuffer(body)) {
+      const { refused, received } = body;
+      if (refused !== 'slow_sender') return reject(req, res, refused);
+      const come = req.headers['content-length'] === undefined ? `${received} bytes, chunked` : `${received} of ${declaredLength(req)} bytes`;
+      return reject(req, res, refused, `body not all sent within ${limits.deadlineMs / 1000} s of its headers (${come})`);
+    }
     // Both are there: refusedByHeaders checked.
     const signature = headerOf(req, SIGNATURE_HEADER) as string;
     const timestamp = headerOf(req, TIMESTAMP_HEADER) as string;

@@ -30,7 +30,7 @@ export interface ServeFixture {
 }
 
 export async function createServeFixture(
-  options: { maxAgeSeconds?: number; closeGraceMs?: number; ticketRows?: Pick<TicketRowReader, 'add'> } = {},
+  options: { maxAgeSeconds?: number; closeGraceMs?: number; bodyDeadlineMs?: number; ticketRows?: Pick<TicketRowReader, 'add'> } = {},
 ): Promise<ServeFixture> {
   const database = await createTestDatabase();
   let written = '';
@@ -46,6 +46,7 @@ export async function createServeFixture(
     port: 0,
     host: '127.0.0.1',
     closeGraceMs: options.closeGraceMs,
+    bodyDeadlineMs: options.bodyDeadlineMs,
     ticketRows: options.ticketRows,
   });
   return {
@@ -67,13 +68,13 @@ export async function createServeFixture(
 /**
  * One serve fixture for a test file: created before its tests, closed after them, and before each
  * test emptied of what the previous one queued (sync jobs, ticket_sync rows, pending comments) and
- * logged. Call at the top of the file; the object is filled in by beforeAll, so use it only in
- * tests and hooks.
+ * logged. Call at the top of the file (or of a describe block); the object is filled in by
+ * beforeAll, so use it only in tests and hooks.
  */
-export function serveFixtureForFile(): ServeFixture {
+export function serveFixtureForFile(options: Parameters<typeof createServeFixture>[0] = {}): ServeFixture {
   const f = {} as ServeFixture;
   beforeAll(async () => {
-    Object.assign(f, await createServeFixture());
+    Object.assign(f, await createServeFixture(options));
   });
   afterAll(async () => {
     await f.close?.();

@@ -4,7 +4,7 @@ import net from 'node:net';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../src/serve/signature.ts';
-import { bodyBytesHeld, eventually, queuedState, SECRETS, sendWebhook, serveFixtureForFile, ticketEvent } from './serve-fixture.ts';
+import { queuedState, SECRETS, sendWebhook, serveFixtureForFile, ticketEvent } from './serve-fixture.ts';
 
 const f = serveFixtureForFile();
 
@@ -275,27 +275,7 @@ describe('bodies are read only when they may count', () => {
     expect(f.logLines().map((l) => l.reason)).toEqual(['no_signature', 'stale_timestamp']);
   });
 
-  it('past 16 MB of bodies being read at once, the next is answered 503 with Retry-After; the allowance comes back as they end', async () => {
-    const timestamp = new Date().toISOString();
-    const signed = { [TIMESTAMP_HEADER]: timestamp, [SIGNATURE_HEADER]: signWebhook(SECRETS[0], timestamp, 'irrelevant') };
-    // Sixteen bodies of just under 1 MB, each held back by its last byte.
-    const holders = Array.from({ length: 16 }, () => partSent(headOf(1_040_000, signed), Buffer.alloc(1_039_999, 'x'), 60_000));
-    try {
-      await eventually('the sixteen bodies read', async () => (await bodyBytesHeld(f.server)) === 16 * 1_039_999, 10_000);
-      const late = partSent(headOf(800_000, signed), Buffer.alloc(800_000, 'x'), 5_000);
-      const answer = await late.answer;
-      late.socket.destroy();
-      expect(answer).toMatch(/^HTTP\/1\.1 503 /);
-      expect(answer).toMatch(/\r\nretry-after: 10\r\n/i);
-      expect(f.logLines().map((l) => l.reason)).toEqual(['server_busy']);
-    } finally {
-      for (const holder of holders) holder.socket.destroy();
-    }
-    await eventually('the allowance given back', async () => (await bodyBytesHeld(f.server)) === 0, 5_000);
-    const after = await sendWebhook(f.server, JSON.stringify({ ...ticketEvent(11), padding: 'x'.repeat(900_000) }));
-    expect(after.status, after.body).toBe(200);
-    expect((await queuedState(f.database)).jobs).toEqual([{ ticketId: 11, full: false }]);
-  });
+  // What all the bodies being read may hold, and the share of large ones: slow-senders.test.ts.
 });
 
 describe('a database that does not answer', () => {
