@@ -18,6 +18,8 @@ export const ANSWERED_REASONS = [
   'slow_sender',
   'malformed_json',
   'no_ticket',
+  // A trigger's body names its ticket, but `full` is not true or false.
+  'invalid_field',
   'method_not_allowed',
   // Answered 503: Postgres failed or was too slow to record and queue it; Zendesk retries it.
   'not_queued',

@@ -21,7 +21,11 @@ export type WebhookAction =
   /** An event that concerns no ticket convlog keeps: answered 200 and counted. */
   | { kind: 'ignore'; type: string };
 
-export type WebhookReading = WebhookAction | { kind: 'invalid'; problem: string };
+/**
+ * `no_ticket`: the body names no ticket to act on. `invalid_field`: it names one, but a field it
+ * may carry is not what it may be (a trigger's `full`).
+ */
+export type WebhookReading = WebhookAction | { kind: 'invalid'; reason: 'no_ticket' | 'invalid_field'; problem: string };
 
 export const TICKET_EVENT_PREFIX = 'zen:event-type:ticket.';
 
@@ -52,20 +56,22 @@ const COMMENT_ADDED = 'comment_added';
 
 /**
  * Event-subscription bodies (`type`, `id`, `subject: "zen:ticket:123"`, `detail.id`) and
- * trigger bodies (`{"ticket_id": "123"}`). Any other `ticket.*` type is a change to the ticket
- * and syncs it, so a type Zendesk adds later is not lost; types about anything else are ignored.
+ * trigger bodies (`{"ticket_id": "123"}`, and `"full": true` for a full re-read). Any other
+ * `ticket.*` type is a change to the ticket and syncs it, so a type Zendesk adds later is not
+ * lost; types about anything else are ignored.
  */
 export function webhookAction(body: unknown): WebhookReading {
-  if (!isRecord(body)) return { kind: 'invalid', problem: 'the body is not a JSON object' };
+  if (!isRecord(body)) return { kind: 'invalid', reason: 'no_ticket', problem: 'the body is not a JSON object' };
   const payload = body;
   const type = typeof payload.type === 'string' ? payload.type : undefined;
   if (type !== undefined && !type.startsWith(TICKET_EVENT_PREFIX)) return { kind: 'ignore', type };
 
   const ticketId = type === undefined ? idFrom(payload.ticket_id) : ticketIdOfEvent(payload);
-  if (ticketId === undefined) return { kind: 'invalid', problem: 'no ticket id in the body' };
-  const eventId = type !== undefined && typeof payload.id === 'string' && payload.id.trim() !== '' ? payload.id.trim() : undefined;
-  const event = type?.slice(TICKET_EVENT_PREFIX.length) ?? '';
-  const base = { ticketId, type: type ?? TRIGGER_TYPE, ...(eventId ? { eventId } : {}) };
+  if (ticketId === undefined) return { kind: 'invalid', reason: 'no_ticket', problem: 'no ticket id in the body' };
+  if (type === undefined) return triggerAction(payload, { ticketId, type: TRIGGER_TYPE });
+  const eventId = typeof payload.id === 'string' && payload.id.trim() !== '' ? payload.id.trim() : undefined;
+  const event = type.slice(TICKET_EVENT_PREFIX.length);
+  const base = { ticketId, type, ...(eventId ? { eventId } : {}) };
   if (FULL_REREAD.has(event)) {
     const at = isoTime(payload.time);
     return { kind: 'full', ...base, ...(at ? { at } : {}) };
@@ -74,6 +80,27 @@ export function webhookAction(body: unknown): WebhookReading {
   // A malformed comment is no reason to refuse the webhook: the ticket is synced all the same.
   const comment = event === COMMENT_ADDED ? commentOfEvent(payload) : undefined;
   return { kind: 'sync', ...base, ...(comment ? { comment } : {}) };
+}
+
+/**
+ * A trigger's body says only what its admin wrote into it: the ticket, and `"full": true` when the
+ * trigger is about a change to events already stored (a comment redacted, edited or made private
+ * by a macro), which a resumed read of a long ticket would never see. Strictly a boolean: a typo
+ * such as `"full": "yes"` is refused rather than taken for a plain sync the admin did not ask for.
+ */
+function triggerAction(payload: Record<string, unknown>, base: { ticketId: number; type: string }): WebhookReading {
+  const full = payload.full;
+  if (full !== undefined && typeof full !== 'boolean') {
+    return { kind: 'invalid', reason: 'invalid_field', problem: `"full" must be true or false, not ${jsonType(full)}` };
+  }
+  return full ? { kind: 'full', ...base } : { kind: 'sync', ...base };
+}
+
+/** What kind of JSON value `value` is, for a message that must not repeat the value itself. */
+function jsonType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 function ticketIdOfEvent(payload: Record<string, unknown>): number | undefined {

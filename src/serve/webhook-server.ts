@@ -70,6 +70,7 @@ const STATUS: Record<RejectionReason, number> = {
   not_queued: 503,
   malformed_json: 400,
   no_ticket: 400,
+  invalid_field: 400,
   method_not_allowed: 405,
 };
 
@@ -86,7 +87,8 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     if (reason === 'too_large' || reason === 'slow_sender') res.setHeader('connection', 'close');
     if (reason === 'method_not_allowed') res.setHeader('allow', 'POST');
     if (reason === 'server_busy') res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
-    sendJson(res, STATUS[reason], { error: reason });
+    // The admin who wrote the trigger's body reads why in Zendesk's webhook activity.
+    sendJson(res, STATUS[reason], { error: reason, ...(reason === 'invalid_field' ? { detail } : {}) });
   };
 
   const bodies = bodyAllowance(MAX_BODY_BYTES_IN_FLIGHT, SMALL_BODIES_RESERVE, (held) => metrics.webhookBodyBytes.set(held));
@@ -140,7 +142,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       return reject(req, res, 'malformed_json');
     }
     const action = webhookAction(parsed);
-    if (action.kind === 'invalid') return reject(req, res, 'no_ticket', action.problem);
+    if (action.kind === 'invalid') return reject(req, res, action.reason, action.problem);
     if (action.kind === 'ignore') {
       metrics.webhooksIgnored.inc({ type: typeLabel(action.type) });
       log.info({ type: typeLabel(action.type) }, 'webhook ignored: not a ticket event');

@@ -62,6 +62,27 @@ describe('webhookAction', () => {
     expect(webhookAction({ ticket_id: 456, comment: 'x' })).toEqual({ kind: 'sync', ticketId: 456, type: 'trigger' });
   });
 
+  it('reads a trigger body\'s "full": true as a full re-read, false or absent as a plain sync', () => {
+    expect(webhookAction({ ticket_id: '123', full: true })).toEqual({ kind: 'full', ticketId: 123, type: 'trigger' });
+    expect(webhookAction({ ticket_id: '123', full: false })).toEqual({ kind: 'sync', ticketId: 123, type: 'trigger' });
+    expect(webhookAction({ ticket_id: '123' })).toEqual({ kind: 'sync', ticketId: 123, type: 'trigger' });
+  });
+
+  it.each([
+    ['a string', 'yes', 'a string'],
+    ['the string "true"', 'true', 'a string'],
+    ['a number', 1, 'a number'],
+    ['null', null, 'null'],
+    ['an object', { on: true }, 'an object'],
+    ['an array', [true], 'an array'],
+  ])('refuses a trigger body whose "full" is %s, saying what it is and not repeating it', (_name, full, kind) => {
+    expect(webhookAction({ ticket_id: '123', full })).toEqual({ kind: 'invalid', reason: 'invalid_field', problem: `"full" must be true or false, not ${kind}` });
+  });
+
+  it('leaves a "full" in an event body alone: the event type says what to do', () => {
+    expect(webhookAction(event('created', '123', { full: 'yes' }))).toMatchObject({ kind: 'sync', ticketId: 123 });
+  });
+
   it('ignores event types about anything but tickets', () => {
     expect(webhookAction({ type: 'zen:event-type:user.created', detail: { id: '1' } })).toEqual({ kind: 'ignore', type: 'zen:event-type:user.created' });
     expect(webhookAction({ type: 'zen:event-type:organization.created' }).kind).toBe('ignore');
@@ -78,7 +99,7 @@ describe('webhookAction', () => {
     ['a fraction', { ticket_id: 1.5 }],
     ['no id at all', { comment: 'hello' }],
   ])('is invalid for %s', (_name, body) => {
-    expect(webhookAction(body).kind).toBe('invalid');
+    expect(webhookAction(body)).toMatchObject({ kind: 'invalid', reason: 'no_ticket' });
   });
 });
 
