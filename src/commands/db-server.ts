@@ -2,8 +2,8 @@
 // server of one's own nothing could read what was synced. This one keeps it up, migrated, and
 // prints how to connect, until Ctrl-C or SIGTERM.
 import { openDatabase } from '../db/connection.ts';
-import { EMBEDDED_DATABASE, embeddedUrl, freePort } from '../db/embedded.ts';
-import { clusterDir, livePostmaster, serveEmbeddedPostgres, type ServedCluster } from '../db/serve-embedded.ts';
+import { EMBEDDED_DATABASE, embeddedUrl } from '../db/embedded.ts';
+import { serveEmbeddedPostgres, type OwnedElsewhere } from '../db/serve-embedded.ts';
 import { DatabaseUnavailable, UsageError } from '../errors.ts';
 import { quoted } from '../ids.ts';
 import type { Command, CommandContext } from './types.ts';
@@ -20,24 +20,17 @@ export const dbServer: Command = {
       return 0;
     }
 
-    const databaseDir = clusterDir(config.dataDir);
-    const running = livePostmaster(databaseDir);
-    if (running) return reportRunning(ctx, config.dataDir, running, port);
-
-    let server: ServedCluster;
+    const server = await serveEmbeddedPostgres(config.dataDir, port, ctx.log);
+    if ('owner' in server) return reportRunning(ctx, config.dataDir, server, port);
     try {
-      server = await serveEmbeddedPostgres(config.dataDir, port ?? (await freePort()), ctx.log);
-    } catch (error) {
-      // Another convlog command may have started the cluster since the check above.
-      const since = livePostmaster(databaseDir);
-      if (since && error instanceof DatabaseUnavailable) return reportRunning(ctx, config.dataDir, since, port);
-      throw error;
-    }
-    try {
-      // Shares the server just started (its postmaster.pid), creates the database, migrates.
+      // Shares the server just started or adopted (this process owns it), creates the database, migrates.
       const database = await openDatabase(config, ctx.log, { poolSize: 1 });
       await database.close();
 
+      if (server.adopted) {
+        const ignored = port !== undefined && port !== server.port ? `; --port ${port} is ignored` : '';
+        ctx.out(`the embedded Postgres in ${config.dataDir} was left running by a convlog process that ended without stopping it: db-server takes it over${ignored}`);
+      }
       ctx.out(`embedded Postgres up, data in ${config.dataDir}; it listens on 127.0.0.1 only (this machine):`);
       printConnection(ctx, server.port);
       ctx.out('the synced tables and views are in schema zendesk; convlog commands run meanwhile share this server');
@@ -62,13 +55,13 @@ export const dbServer: Command = {
   },
 };
 
-function reportRunning(ctx: CommandContext, dataDir: string, running: { pid: number; port: number }, port: number | undefined): number {
-  const ignored = port !== undefined && port !== running.port ? `; --port ${port} is ignored` : '';
+function reportRunning(ctx: CommandContext, dataDir: string, { postmaster, owner }: OwnedElsewhere, port: number | undefined): number {
+  const ignored = port !== undefined && port !== postmaster.port ? `; --port ${port} is ignored` : '';
   ctx.out(
-    `the embedded Postgres in ${dataDir} is already running on port ${running.port} (postgres pid ${running.pid}), ` +
-      `started by another convlog process, which stops it when it ends (one killed outright leaves it running: then stop it with kill ${running.pid})${ignored}; until then:`,
+    `the embedded Postgres in ${dataDir} is already running on port ${postmaster.port} (postgres pid ${postmaster.pid}), ` +
+      `run by another convlog process (pid ${owner.pid}), which stops it when it ends${ignored}; until then:`,
   );
-  printConnection(ctx, running.port);
+  printConnection(ctx, postmaster.port);
   return 0;
 }
 

@@ -1,6 +1,7 @@
 // The zero-setup default: a Postgres cluster kept under CONVLOG_DATA_DIR, started on demand
 // and stopped when the command that started it exits. A second convlog process finds the
-// running cluster through its postmaster.pid and shares it instead of starting another.
+// running cluster and its live owner (src/db/cluster-owner.ts) and shares it instead of starting
+// another; one whose owner was killed outright is adopted, and stopped when the adopter exits.
 import childProcess from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
@@ -8,6 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DatabaseUnavailable, errorMessage } from '../errors.ts';
+import { adopt, claimCluster, livePostmaster, type Ownership, type Postmaster } from './cluster-owner.ts';
 import { assertSearchable, prepareDataDir } from './data-dir.ts';
 import type { Logger } from '../log.ts';
 
@@ -20,7 +22,7 @@ export interface EmbeddedCluster {
   /** Connection URL of the `postgres` maintenance database; swap the path for others. */
   adminUrl: string;
   url: (database: string) => string;
-  /** Stops the cluster if this process started it; a shared cluster is left running. */
+  /** Stops the cluster if this process started or adopted it; a shared cluster is left running. */
   stop(): Promise<void>;
   /** True when another convlog process (a `db-server`) runs it: it outlives this command. */
   shared: boolean;
@@ -30,21 +32,32 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   const databaseDir = path.join(dataDir, 'pg');
   prepareDataDir(dataDir);
 
-  const running = livePostmaster(databaseDir)?.port;
-  if (running) {
-    log.debug({ port: running }, 'using the embedded Postgres another convlog process started');
-    return cluster(running, async () => {}, true);
+  const claim = await claimCluster(databaseDir);
+  if (claim.kind === 'shared') {
+    log.debug({ port: claim.postmaster.port, ownerPid: claim.owner.pid }, 'using the embedded Postgres another convlog process runs');
+    return cluster(claim.postmaster.port, async () => {}, true);
   }
+  if (claim.kind === 'orphan') return cluster(claim.postmaster.port, adopt(claim, { databaseDir, dataDir, log }), false);
 
-  const port = await freePort();
-  const pg = await embeddedServer({ databaseDir, port, password: PASSWORD, log });
-  const unhook = await initialiseAndStart(pg, { databaseDir, dataDir, log }, (reason) => `${databaseDir}: ${reason} (set DATABASE_URL to use your own server)`);
+  const { ownership } = claim;
+  let port: number;
+  let pg: EmbeddedServer;
+  let unhook: () => void;
+  try {
+    port = await freePort();
+    pg = await embeddedServer({ databaseDir, port, password: PASSWORD, log });
+    ({ unhook } = await initialiseAndStart(pg, { databaseDir, dataDir, log, ownership }, (reason) => `${databaseDir}: ${reason} (set DATABASE_URL to use your own server)`));
+  } catch (error) {
+    ownership.release();
+    throw error;
+  }
   log.debug({ port, dataDir }, 'embedded Postgres started');
   return cluster(
     port,
     async () => {
       unhook();
       await pg.stop();
+      ownership.release();
     },
     false,
   );
@@ -66,15 +79,16 @@ export interface EmbeddedServerOptions {
 type EmbeddedServer = Awaited<ReturnType<typeof embeddedServer>>;
 
 /**
- * Creates the cluster on its first use, then starts it; `where` words the place in an error.
- * Should the process exit before the caller stops the server, the server is stopped too: the
- * returned function takes that back, for a caller about to stop it itself.
+ * Creates the cluster on its first use, then starts it and records its postmaster under
+ * `ownership`; `where` words the place in an error. Should the process exit before the caller
+ * stops the server, the server is stopped too: `unhook` takes that back, for a caller about to
+ * stop it itself.
  */
 export async function initialiseAndStart(
   pg: EmbeddedServer,
-  { databaseDir, dataDir, log }: { databaseDir: string; dataDir: string; log: Logger },
+  { databaseDir, dataDir, log, ownership }: { databaseDir: string; dataDir: string; log: Logger; ownership: Ownership },
   where: (reason: string) => string,
-): Promise<() => void> {
+): Promise<{ unhook: () => void; postmaster: Postmaster }> {
   // Hooked before the start: a second Ctrl-C exits at once, possibly mid-start, and the server, in
   // a process group of its own, would outlive us. stop() signals the child synchronously as soon
   // as it is spawned; before that it does nothing, and there is nothing to stop.
@@ -94,7 +108,15 @@ export async function initialiseAndStart(
     const reason = given || pg.startupProblem() || 'it exited at start-up (LOG_LEVEL=trace shows its log)';
     throw new DatabaseUnavailable(`could not start the embedded Postgres in ${where(reason)}`, { cause: error });
   }
-  return unhook;
+  const postmaster = livePostmaster(databaseDir);
+  if (!postmaster) {
+    await pg.stop();
+    unhook();
+    throw new DatabaseUnavailable(`the embedded Postgres in ${databaseDir} started but wrote no postmaster.pid`);
+  }
+  // From here on other commands share it rather than wait for it.
+  ownership.running(postmaster.pid);
+  return { unhook, postmaster };
 }
 
 /**
@@ -220,30 +242,6 @@ async function loadEmbeddedPostgres() {
 function cluster(port: number, stop: () => Promise<void>, shared: boolean): EmbeddedCluster {
   const url = (database: string) => embeddedUrl(port, database);
   return { adminUrl: url('postgres'), url, stop, shared };
-}
-
-/** The live postmaster of the cluster in `databaseDir`, from its postmaster.pid, or undefined. */
-export function livePostmaster(databaseDir: string): { pid: number; port: number } | undefined {
-  let lines: string[];
-  try {
-    lines = fs.readFileSync(path.join(databaseDir, 'postmaster.pid'), 'utf8').split('\n');
-  } catch {
-    return undefined;
-  }
-  const pid = Number(lines[0]);
-  const port = Number(lines[3]);
-  if (!Number.isInteger(pid) || !Number.isInteger(port) || pid <= 0) return undefined;
-  return isAlive(pid) ? { pid, port } : undefined;
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: alive, but another user's (Postgres runs as `postgres` when we are root).
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now. */

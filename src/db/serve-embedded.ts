@@ -1,23 +1,30 @@
 // The embedded Postgres kept up on purpose, for psql and BI tools (`convlog db-server`), on a
 // port the person may choose. It is the same cluster every command uses under CONVLOG_DATA_DIR:
-// commands run meanwhile find it through its postmaster.pid and share it (src/db/embedded.ts).
+// commands run meanwhile find it and its live owner and share it (src/db/cluster-owner.ts).
 import net from 'node:net';
 import path from 'node:path';
-import { DatabaseUnavailable, errorMessage } from '../errors.ts';
+import { DatabaseUnavailable } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { adopt, claimCluster, untilDead, type OwnerRecord, type Postmaster } from './cluster-owner.ts';
 import { prepareDataDir } from './data-dir.ts';
-import { embeddedServer, embeddedUrl, initialiseAndStart, isAlive, livePostmaster } from './embedded.ts';
-
-export { livePostmaster };
+import { embeddedServer, embeddedUrl, freePort, initialiseAndStart } from './embedded.ts';
 
 export interface ServedCluster {
   port: number;
   /** The postmaster's pid, from postmaster.pid. */
   pid: number;
+  /** True when a server its owner left running (killed outright) was taken over rather than started. */
+  adopted: boolean;
   /** Resolves if the server ends without stop() (killed, crashed). */
   ended: Promise<void>;
   /** Stops the server and waits until it has exited. */
   stop(): Promise<void>;
+}
+
+/** A server another live convlog process runs: it stops it when it ends. */
+export interface OwnedElsewhere {
+  postmaster: Postmaster;
+  owner: OwnerRecord;
 }
 
 /** The cluster's directory under a data directory, as src/db/embedded.ts lays it out. */
@@ -26,53 +33,58 @@ export function clusterDir(dataDir: string): string {
 }
 
 /**
- * Starts the cluster under `dataDir` on 127.0.0.1:`port`, creating it on first use exactly as the
- * other commands would (same user and password). The caller has checked that none is running.
+ * Starts the cluster under `dataDir` on 127.0.0.1:`port` (a free one if undefined), creating it on
+ * first use exactly as the other commands would (same user and password); or takes over one its
+ * owner left running; or, when a live convlog process runs it, says which.
  */
-export async function serveEmbeddedPostgres(dataDir: string, port: number, log: Logger): Promise<ServedCluster> {
+export async function serveEmbeddedPostgres(dataDir: string, port: number | undefined, log: Logger): Promise<ServedCluster | OwnedElsewhere> {
   const databaseDir = clusterDir(dataDir);
   prepareDataDir(dataDir);
-  await assertPortFree(port);
-
-  // The password the other commands connect with, taken from the one place that defines it.
-  const password = decodeURIComponent(new URL(embeddedUrl(port, 'postgres')).password);
-  const pg = await embeddedServer({ databaseDir, port, password, log });
-  // Until stop(), the process's exit stops the server too (a second Ctrl-C exits at once).
-  const unhook = await initialiseAndStart(pg, { databaseDir, dataDir, log }, (reason) => `${databaseDir} on port ${port}: ${reason}`);
-  const running = livePostmaster(databaseDir);
-  if (!running) {
-    await pg.stop();
-    unhook();
-    throw new DatabaseUnavailable(`the embedded Postgres in ${databaseDir} started but wrote no postmaster.pid`);
+  const claim = await claimCluster(databaseDir);
+  if (claim.kind === 'shared') return { postmaster: claim.postmaster, owner: claim.owner };
+  if (claim.kind === 'orphan') {
+    const { pid } = claim.postmaster;
+    return served(claim.postmaster.port, pid, true, adopt(claim, { databaseDir, dataDir, log }), log);
   }
 
-  let stopping = false;
-  const ended = untilDead(running.pid).then(() => {
-    if (!stopping) log.debug({ pid: running.pid }, 'embedded Postgres ended on its own');
-  });
-  return {
-    port,
-    pid: running.pid,
-    ended,
-    async stop() {
-      stopping = true;
+  const { ownership } = claim;
+  try {
+    const at = port ?? (await freePort());
+    await assertPortFree(at);
+    // The password the other commands connect with, taken from the one place that defines it.
+    const password = decodeURIComponent(new URL(embeddedUrl(at, 'postgres')).password);
+    const pg = await embeddedServer({ databaseDir, port: at, password, log });
+    // Until stop(), the process's exit stops the server too (a second Ctrl-C exits at once).
+    const { unhook, postmaster } = await initialiseAndStart(pg, { databaseDir, dataDir, log, ownership }, (reason) => `${databaseDir} on port ${at}: ${reason}`);
+    return served(at, postmaster.pid, false, async (ended) => {
       unhook();
       // Postgres may have ended already (stopped or killed by someone else); pg.stop() would
       // wait for an exit event that has already passed, so the pid decides.
       await Promise.race([pg.stop(), ended]);
+      ownership.release();
+    }, log);
+  } catch (error) {
+    ownership.release();
+    throw error;
+  }
+}
+
+function served(port: number, pid: number, adopted: boolean, stopServer: (ended: Promise<void>) => Promise<void>, log: Logger): ServedCluster {
+  let stopping = false;
+  const ended = untilDead(pid).then(() => {
+    if (!stopping) log.debug({ pid }, 'embedded Postgres ended on its own');
+  });
+  return {
+    port,
+    pid,
+    adopted,
+    ended,
+    async stop() {
+      stopping = true;
+      await stopServer(ended);
       await ended;
     },
   };
-}
-
-function untilDead(pid: number, intervalMs = 200): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setInterval(() => {
-      if (isAlive(pid)) return;
-      clearInterval(timer);
-      resolve();
-    }, intervalMs);
-  });
 }
 
 /** Postgres says only "could not bind" in a log; this names the port and what to do. */

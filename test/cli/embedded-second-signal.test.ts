@@ -1,11 +1,11 @@
 // A second Ctrl-C ("send again to exit at once") while a command is starting the embedded
 // Postgres exits at once (process.exit). The server runs in a process group of its own,
-// so unless the command's 'exit' hook stops it, it keeps running for good: every later command
-// finds its postmaster.pid, "shares" it and never stops it.
+// so unless the command's 'exit' hook stops it, it keeps running after the command, until a later
+// command adopts it (test/cli/embedded-orphan.test.ts).
 import fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isAlive } from '../../src/db/embedded.ts';
-import { runProgram, startConvlog } from '../helpers/cli.ts';
+import { isAlive } from '../../src/db/cluster-owner.ts';
+import { startConvlog } from '../helpers/cli.ts';
 import { createEmbeddedCluster, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
 
 let cluster: EmbeddedCluster;
@@ -50,25 +50,5 @@ describe('embedded Postgres and a second Ctrl-C', { timeout: 120_000 }, () => {
     await pause(3_000);
     const pid = cluster.postmaster();
     expect(pid !== undefined && isAlive(pid), `postmaster ${pid} still running after convlog exited`).toBe(false);
-  });
-});
-
-describe('a server left running by a command that was killed outright', { timeout: 120_000 }, () => {
-  // kill -9 runs no exit hook, and nothing can tell a server so left from one another convlog
-  // process runs (stopping it could cut that process off): db-server says how to stop it.
-  it('is shared by the next command, and db-server names its pid to stop it', async () => {
-    const killed = startConvlog(['db-server'], { env: cluster.env });
-    const started = Date.now();
-    while (!/psql /.test(killed.stdout())) {
-      if (Date.now() - started > 60_000) throw new Error(`db-server did not come up: ${killed.stderr()}`);
-      await pause(50);
-    }
-    const leftOver = cluster.postmaster()!;
-    killed.kill('SIGKILL');
-    await killed.exited;
-    const next = await runProgram(['db-server'], { env: cluster.env, timeoutMs: 90_000 });
-    expect(next.code, next.stderr).toBe(0);
-    expect(next.stdout).toContain(`one killed outright leaves it running: then stop it with kill ${leftOver}`);
-    expect(isAlive(leftOver)).toBe(true);
   });
 });

@@ -1,11 +1,12 @@
 // A data directory whose embedded Postgres cluster is created once (initdb), for tests that start
-// and stop that server through convlog commands, and the means to watch it and clean up after.
+// and stop that server through convlog commands (or leave it to no owner, as a kill -9 does), and
+// the means to watch it and clean up after.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
-import { isAlive } from '../../src/db/embedded.ts';
-import { runProgram } from './cli.ts';
+import { isAlive } from '../../src/db/cluster-owner.ts';
+import { runProgram, startConvlog, type Convlog } from './cli.ts';
 
 export interface EmbeddedCluster {
   dataDir: string;
@@ -14,6 +15,10 @@ export interface EmbeddedCluster {
   pidFile: string;
   /** The postmaster's pid, from postmaster.pid; undefined while there is none. */
   postmaster(): number | undefined;
+  /** Starts `convlog db-server` and returns once it is up (its pid is the server's owner). */
+  startServer(env?: Record<string, string | undefined>): Promise<Convlog>;
+  /** A server its owner left running: a db-server brought up, then SIGKILLed. */
+  leaveOrphan(): Promise<{ postmaster: number; killedPid: number }>;
   /** Stops a server a failing run left behind, so the next case (and the machine) start clean. */
   stopLeftOver(): Promise<void>;
   /** Stops any server left and deletes the directory. */
@@ -33,6 +38,23 @@ export async function createEmbeddedCluster(prefix: string): Promise<EmbeddedClu
     process.kill(pid, 'SIGINT');
     for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((resolve) => setTimeout(resolve, 100));
   };
+  const startServer = async (more: Record<string, string | undefined> = {}) => {
+    const server = startConvlog(['db-server'], { env: { ...env, ...more } });
+    const started = Date.now();
+    while (!/psql /.test(server.stdout())) {
+      if (server.process.exitCode !== null || server.process.signalCode !== null || Date.now() - started > 60_000) throw new Error(`db-server did not come up: ${server.stderr()}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return server;
+  };
+  const leaveOrphan = async () => {
+    const owner = await startServer();
+    const pid = postmaster();
+    owner.kill('SIGKILL');
+    await owner.exited;
+    expect(pid !== undefined && isAlive(pid), 'the killed db-server took its server with it').toBe(true);
+    return { postmaster: pid!, killedPid: owner.pid };
+  };
   const first = await runProgram(['status'], { env, timeoutMs: 120_000 });
   expect(first.code, first.stderr).toBe(0);
   return {
@@ -40,6 +62,8 @@ export async function createEmbeddedCluster(prefix: string): Promise<EmbeddedClu
     env,
     pidFile,
     postmaster,
+    startServer,
+    leaveOrphan,
     stopLeftOver,
     remove: async () => {
       await stopLeftOver();

@@ -1,0 +1,275 @@
+// Who owns the embedded Postgres under CONVLOG_DATA_DIR: the one convlog process that stops it
+// when it ends. Every other command finds that owner alive and shares the server, leaving it up.
+// An owner killed outright (SIGKILL, the OOM killer, a crash) cannot stop its server: the next
+// command finds the owner dead and adopts the server, or it would run until the machine restarts.
+//
+// The records are files beside the cluster's folder, `pg-owner/<n>.json`, the latest (highest n)
+// in force. A claim creates the next number exclusively (a hard link of a complete file, so no
+// one reads half a record): of two commands finding the same dead owner, one link succeeds.
+// Numbers are never reused (a release rewrites its record as released), so a claim that stalled
+// cannot land on a number freed meanwhile.
+import fs from 'node:fs';
+import path from 'node:path';
+import { DatabaseUnavailable, errorMessage } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { sleep } from '../timing.ts';
+
+export interface OwnerRecord {
+  pid: number;
+  /** The process's start time (clock ticks after boot, /proc), against a pid reused; null without /proc. */
+  started: string | null;
+  /** The postmaster it runs; absent while it is starting one. */
+  postmaster?: number;
+  released?: boolean;
+}
+
+export interface Postmaster {
+  pid: number;
+  port: number;
+}
+
+/** This process's right to run the cluster, and its duty to stop it. */
+export interface Ownership {
+  /** The dead owner (or undefined: no record, an unreadable one, or an older convlog's none) this claim replaced. */
+  previous: OwnerRecord | undefined;
+  /** Records the postmaster this process now runs. */
+  running(postmaster: number): void;
+  /** Gives the claim up: the server is stopped, or was never started. */
+  release(): void;
+}
+
+export type ClusterClaim =
+  /** A live owner runs it: use it, never stop it. */
+  | { kind: 'shared'; postmaster: Postmaster; owner: OwnerRecord }
+  /** Its owner is gone: this process now stops it when it ends. */
+  | { kind: 'orphan'; postmaster: Postmaster; ownership: Ownership }
+  /** Nothing runs: this process starts it. */
+  | { kind: 'none'; ownership: Ownership };
+
+/** How long a command waits for another that is starting the server (initdb on a first run included). */
+const STARTING_WAIT_MS = 120_000;
+
+/** The owner record folder of the cluster in `databaseDir` (`<data dir>/pg`): beside it. */
+export function ownerDir(databaseDir: string): string {
+  return `${databaseDir}-owner`;
+}
+
+/**
+ * Claims the cluster in `databaseDir` unless a live owner holds it. A live owner still starting
+ * it is waited for, so that a command never uses a server before its owner has it up.
+ */
+export async function claimCluster(databaseDir: string): Promise<ClusterClaim> {
+  const deadline = Date.now() + STARTING_WAIT_MS;
+  for (;;) {
+    let claim: ReturnType<typeof tryClaim>;
+    try {
+      claim = tryClaim(databaseDir);
+    } catch (error) {
+      throw new DatabaseUnavailable(`cannot record which convlog process runs the embedded Postgres, in ${ownerDir(databaseDir)}: ${errorMessage(error)}`, { cause: error });
+    }
+    const postmaster = livePostmaster(databaseDir);
+    if ('ownership' in claim) return postmaster ? { kind: 'orphan', postmaster, ownership: claim.ownership } : { kind: 'none', ownership: claim.ownership };
+    if (postmaster && claim.owner.postmaster === postmaster.pid) return { kind: 'shared', postmaster, owner: claim.owner };
+    if (Date.now() > deadline) {
+      throw new DatabaseUnavailable(
+        `the embedded Postgres in ${databaseDir} is being started by convlog process ${claim.owner.pid}, which has not had it up for ${STARTING_WAIT_MS / 1000} s`,
+      );
+    }
+    await sleep(100);
+  }
+}
+
+/**
+ * Takes over a server whose owner is gone, saying so: returns its stop, which also runs when this
+ * process exits, as for a server this process started.
+ */
+export function adopt(
+  { postmaster, ownership }: Extract<ClusterClaim, { kind: 'orphan' }>,
+  { databaseDir, dataDir, log }: { databaseDir: string; dataDir: string; log: Logger },
+): () => Promise<void> {
+  const was = ownership.previous;
+  log.info(
+    { dataDir, ownerPid: was?.pid ?? null, postgresPid: postmaster.pid, port: postmaster.port },
+    was
+      ? `adopting the embedded Postgres convlog process ${was.pid} left running when it ended: it stops when this command ends`
+      : 'adopting the embedded Postgres left running with no owner on record (a convlog killed outright, or an older convlog): it stops when this command ends',
+  );
+  ownership.running(postmaster.pid);
+  // Only while postmaster.pid still names it: a pid of a server gone may be another process's now.
+  const signal = () => {
+    if (livePostmaster(databaseDir)?.pid !== postmaster.pid) return;
+    try {
+      process.kill(postmaster.pid, 'SIGINT'); // a fast shutdown, as for a server convlog started
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') return;
+      throw new DatabaseUnavailable(`could not stop the embedded Postgres (pid ${postmaster.pid}) in ${databaseDir}: ${errorMessage(error)}`, { cause: error });
+    }
+  };
+  const onExit = () => {
+    try {
+      signal();
+    } finally {
+      ownership.release();
+    }
+  };
+  process.once('exit', onExit);
+  return async () => {
+    process.off('exit', onExit);
+    signal();
+    await untilDead(postmaster.pid);
+    ownership.release();
+  };
+}
+
+/** Synchronous from reading the latest record to linking the next, so claims in one process never interleave. */
+function tryClaim(databaseDir: string): { owner: OwnerRecord } | { ownership: Ownership } {
+  const dir = ownerDir(databaseDir);
+  fs.mkdirSync(dir, { recursive: true });
+  for (;;) {
+    const latest = latestRecord(dir);
+    if (latest === 'vanished') continue;
+    if (latest.record && holds(latest.record, databaseDir)) return { owner: latest.record };
+    const n = latest.n + 1;
+    const mine: OwnerRecord = { pid: process.pid, started: startTime(process.pid) };
+    const tmp = path.join(dir, `.${process.pid}.tmp`);
+    fs.writeFileSync(tmp, JSON.stringify(mine));
+    try {
+      fs.linkSync(tmp, recordFile(dir, n));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue; // another claim took n first
+      throw error;
+    } finally {
+      fs.rmSync(tmp, { force: true });
+    }
+    // A claim that read an old latest may link a number a later claim's cleanup removed.
+    if (numbers(dir).some((m) => m > n)) {
+      fs.rmSync(recordFile(dir, n), { force: true });
+      continue;
+    }
+    for (const m of numbers(dir)) if (m < n) fs.rmSync(recordFile(dir, m), { force: true });
+    return { ownership: ownership(dir, n, mine, latest.record) };
+  }
+}
+
+function ownership(dir: string, n: number, mine: OwnerRecord, previous: OwnerRecord | undefined): Ownership {
+  let record = mine;
+  const rewrite = (next: OwnerRecord) => {
+    record = next;
+    const tmp = path.join(dir, `.${process.pid}.tmp`);
+    fs.writeFileSync(tmp, JSON.stringify(record));
+    fs.renameSync(tmp, recordFile(dir, n));
+  };
+  let released = false;
+  return {
+    previous,
+    running: (postmaster) => rewrite({ ...record, postmaster }),
+    release: () => {
+      if (released) return;
+      released = true;
+      try {
+        rewrite({ ...record, released: true });
+      } catch {
+        // The data directory gone (deleted to start over): a record that cannot be written is no claim.
+      }
+    },
+  };
+}
+
+/** Whether the owner on record still runs the cluster, or is starting it. */
+function holds(record: OwnerRecord, databaseDir: string): boolean {
+  if (record.released || !ownerAlive(record)) return false;
+  // An owner alive whose server has ended (killed under it) runs nothing: the next start is anyone's.
+  return record.postmaster === undefined || livePostmaster(databaseDir)?.pid === record.postmaster;
+}
+
+function ownerAlive(record: OwnerRecord): boolean {
+  if (!isAlive(record.pid)) return false;
+  const now = startTime(record.pid);
+  // Unknown on either side (no /proc, or it hides the process): the pid alone decides.
+  return now === null || record.started === null || now === record.started;
+}
+
+function latestRecord(dir: string): { n: number; record: OwnerRecord | undefined } | 'vanished' {
+  const n = Math.max(0, ...numbers(dir));
+  if (n === 0) return { n, record: undefined };
+  let text: string;
+  try {
+    text = fs.readFileSync(recordFile(dir, n), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'vanished'; // a stale claim withdrawn
+    return { n, record: undefined };
+  }
+  return { n, record: parseRecord(text) };
+}
+
+/** A record as written, or undefined: one unreadable is treated as an owner gone. */
+function parseRecord(text: string): OwnerRecord | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const r = value as Partial<OwnerRecord> | null;
+  if (!r || typeof r !== 'object' || !Number.isInteger(r.pid) || r.pid! <= 0) return undefined;
+  if (r.started !== null && typeof r.started !== 'string') return undefined;
+  if (r.postmaster !== undefined && !Number.isInteger(r.postmaster)) return undefined;
+  return { pid: r.pid!, started: r.started, postmaster: r.postmaster, released: r.released === true };
+}
+
+function numbers(dir: string): number[] {
+  return fs
+    .readdirSync(dir)
+    .map((name) => /^(\d+)\.json$/.exec(name))
+    .filter((m) => m !== null)
+    .map((m) => Number(m[1]));
+}
+
+function recordFile(dir: string, n: number): string {
+  return path.join(dir, `${n}.json`);
+}
+
+/** A process's start time, field 22 of /proc/<pid>/stat (after the command name, which may hold spaces). */
+export function startTime(pid: number): string | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The live postmaster of the cluster in `databaseDir`, from its postmaster.pid, or undefined. */
+export function livePostmaster(databaseDir: string): Postmaster | undefined {
+  let lines: string[];
+  try {
+    lines = fs.readFileSync(path.join(databaseDir, 'postmaster.pid'), 'utf8').split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || !Number.isInteger(port) || pid <= 0) return undefined;
+  return isAlive(pid) ? { pid, port } : undefined;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: alive, but another user's (Postgres runs as `postgres` when we are root).
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Resolves once `pid` has exited. */
+export function untilDead(pid: number, intervalMs = 200): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (isAlive(pid)) return;
+      clearInterval(timer);
+      resolve();
+    }, intervalMs);
+  });
+}
