@@ -11,6 +11,7 @@ import type pg from 'pg';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { errorMessage, RunTakenOver } from '../errors.ts';
 import { refreshTicketAnalytics } from './analytics.ts';
+import { DESCRIPTION_REDACTED } from './description-redaction.ts';
 import type { Db } from './connection.ts';
 import { attachments, attachmentThumbnails, authors, conversationEvents, type AttachmentRow, type AuthorRow, type EventRow, type ThumbnailRow } from './schema.ts';
 
@@ -143,6 +144,7 @@ authors_written as (
      or (excluded.avatar_url is not null and excluded.avatar_url is distinct from a.avatar_url)
   returning 1
 ),
+${DESCRIPTION_REDACTED},
 -- Tickets whose log served one of these events before (read before the upsert: every CTE sees
 -- the rows as they were). The event moves here, and their analyst answers still count it.
 moved_from as (
@@ -191,12 +193,13 @@ cursor_saved as (
 commit_asynchronously as (
   select set_config('synchronous_commit', 'off', true) as setting
 )
--- The CTEs named here run in this order, the others after them: the people (held), then
--- ticket_sync, then the events, and at the end the files and the people's own upsert, whose row
--- locks last only until the commit that follows. A purge of the ticket (src/db/purge.ts) takes the
--- people, then ticket_sync, then the files and events, so the two wait for each other instead of
--- deadlocking.
+-- The CTEs named here run in this order, the others after them: the people (held), the tickets
+-- row (only when a redaction changes its description), then ticket_sync, then the events, and at
+-- the end the files and the people's own upsert, whose row locks last only until the commit that
+-- follows. A purge of the ticket (src/db/purge.ts) takes the people, then the tickets row and
+-- ticket_sync, then the files and events, so the two wait for each other instead of deadlocking.
 select (select count(*) from authors_held)::int as authors_held,
+       (select count(*) from description_redacted)::int as description_redacted,
        coalesce((select true from cursor_saved), convlog.run_taken_over($5)) as run_current,
        (select count(*) from events_written)::int as events_written,
        (select array_agg(ticket_id) from moved_from) as moved_from,

@@ -60,6 +60,26 @@ export function commentContent(rng: Rng, role: Role, hostile: boolean): Content 
   return { body: `<div class="zd-comment" dir="auto">${inner}</div>`, type: 'html' };
 }
 
+/**
+ * A comment's text as Zendesk's ticket `description` copies the first comment: its paragraphs,
+ * tags dropped, entities decoded. Close to what convlog makes of the HTML for paragraphs, but
+ * not the same for lists, as Zendesk's own text need not be.
+ */
+export function commentText(body: string): string {
+  return body
+    .replace(/<li[^>]*>/g, '\n* ')
+    .replace(/<\/p>/g, '\n\n')
+    .replace(/<br\s*\/?>/g, '\n')
+    .replace(/<[^>]*>/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&')
+    .replace(/\n\s*\n\s*(?=\S)/g, '\n\n')
+    .trim();
+}
+
 function replyAction(rng: Rng, text: string) {
   return { reply: { payload: `goto_node=${hexToken(rng.int(0, 2 ** 31), 26).toUpperCase()}`, text } };
 }

@@ -6,7 +6,7 @@ import type { ResolvedOptions } from './options.ts';
 import { defaultTicketSize, historyShiftSec, isAiAgentTicket, lastEventSec, ticketProfile, type TicketProfile } from './profile.ts';
 import { PreloadedEvents } from './preloaded.ts';
 import { hash32 } from './random.ts';
-import { scrub, ticketRecord } from './ticket-record.ts';
+import { firstCommentText, scrub, ticketRecord } from './ticket-record.ts';
 import type { ConversationEvent, ExportTicket, MalformedKind, TicketPatch } from './types.ts';
 
 /** A change a webhook subscription can report. */
@@ -269,6 +269,8 @@ export class TicketStore {
     const generated = change?.generatedSec ?? initial.generated;
     const updated = change?.updatedSec ?? initial.updated;
     const ticket = ticketRecord(profile, { createdSec: Math.min(profile.startSec, updated), updatedSec: updated, generatedSec: generated });
+    const description = firstCommentText(this.eventCount(ticketId) > 0 ? this.eventAt(ticketId, 0) : undefined);
+    if (description !== undefined) ticket.description = description;
     Object.assign(ticket, structuredClone(this.#patches.get(ticketId) ?? {}));
     const { deleted, scrubbed } = this.#options();
     if (scrubbed.includes(ticketId)) return scrub(ticket);

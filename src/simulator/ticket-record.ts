@@ -1,11 +1,12 @@
 // A ticket as the export and the tickets API serve it, built from its profile (the people of its
 // conversation log, its channel) and the catalog (groups, brands, organizations), then changed
 // by what tests did at runtime (field updates, deletion).
+import { commentText } from './content.ts';
 import { brandId, brands, DELETED_BRAND_ID, DELETED_GROUP_ID, endUserId, endUserRecord, groupId, isVipOrganization, organizationId, organizationOf } from './catalog.ts';
 import { isoSeconds } from './ids.ts';
 import { endUserNumber, type TicketProfile } from './profile.ts';
 import { hash32, rngFor } from './random.ts';
-import type { ExportTicket } from './types.ts';
+import type { ConversationEvent, ExportTicket } from './types.ts';
 import { viaObject } from './via.ts';
 
 export const CUSTOM_FIELD_IDS = { topic: 360_100_000_001, orderNumber: 360_100_000_002, underWarranty: 360_100_000_003 } as const;
@@ -115,6 +116,16 @@ export function ticketRecord(profile: TicketProfile, times: TicketTimes): Export
     allow_attachments: true,
     from_messaging_channel: messaging,
   };
+}
+
+/**
+ * Zendesk's `description` is its copy of the first comment, redactions included: the text of the
+ * ticket's first event when that is a comment. A ticket opened by a message, or without events,
+ * keeps its subject there (undefined).
+ */
+export function firstCommentText(first: ConversationEvent | undefined): string | undefined {
+  const body = (first?.content as { body?: unknown } | undefined)?.body;
+  return first?.type === 'Comment' && typeof body === 'string' ? commentText(body) : undefined;
 }
 
 /**

@@ -66,6 +66,26 @@ it('a ticket solved in Zendesk is solved in its tickets row without a backfill',
   expect(await eventually(() => ticketRow(id), (r) => r?.status === 'solved')).toMatchObject({ status: 'solved' });
 });
 
+it('a redacted first comment leaves the ticket row: its webhook has serve read the row, with Zendesk’s redacted description', async () => {
+  // Zendesk's description is its copy of the first comment; no sync runs here.
+  const id = [1, 2, 5, 6, 9, 10].find((n) => sim.eventCount(n) > 0 && sim.events(n)[0].type === 'Comment')!;
+  expect(id).toBeDefined();
+  const secret = '4111 1111 1111 1111';
+  const { reference } = sim.events(id)[0];
+  const description = async () => (await f.database.pool.query<{ d: string }>(`select raw->>'description' as d from zendesk.tickets where id = $1`, [id])).rows[0]?.d;
+  sim.editEvent(id, reference, (event) => void (event.content = { type: 'html', body: `<div class="zd-comment" dir="auto"><p dir="auto">My card is ${secret}.</p></div>` }));
+  await sim.webhooks.settled();
+  expect(await eventually(description, (d) => d?.includes(secret) === true)).toContain(secret);
+  sim.editEvent(id, reference, (event) => {
+    const content = event.content as { type: string; body: string };
+    content.body = content.body.replace(secret, '▇'.repeat(secret.length));
+  });
+  await sim.webhooks.settled();
+  expect(sim.webhooks.deliveries.filter((d) => d.ticketId === id).at(-1)).toMatchObject({ type: 'zen:event-type:ticket.comment_redacted', status: 200 });
+  expect(await eventually(description, (d) => d !== undefined && !d.includes(secret))).toBe(sim.ticket(id).description);
+  expect(sim.ticket(id).description).toContain('▇');
+});
+
 it('a burst of webhooks about many tickets costs a request per round, not one per ticket', async () => {
   const ids = Array.from({ length: 20 }, (_, i) => i + 11);
   for (const id of ids) sim.updateTicket(id, { tags: [`burst-${id}`] });

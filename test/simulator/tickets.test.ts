@@ -103,6 +103,27 @@ describe('ticket context', () => {
     expect(byAssignee.length / answered.length).toBeGreaterThan(0.8);
   });
 
+  it('copies the first comment into description, redactions included; a ticket opened by a message keeps its subject there', async () => {
+    const sim = await simulator({ tickets: 40 });
+    const { tickets } = await exportAll(sim, '&support_type_scope=all');
+    const opened = (t: ExportTicket) => (sim.eventCount(t.id) > 0 ? sim.events(t.id)[0] : undefined);
+    const byComment = tickets.filter((t) => opened(t)?.type === 'Comment');
+    expect(byComment.length).toBeGreaterThan(5);
+    for (const t of byComment) {
+      const body = (opened(t)!.content as { type: string; body: string }).body;
+      expect(t.description).not.toBe('');
+      expect(t.description).not.toMatch(/[<>]/);
+      // Each paragraph's text, in order.
+      const first = /<p dir="auto">([^<]*)<\/p>/.exec(body)?.[1];
+      if (first !== undefined && !first.includes('&')) expect(t.description.startsWith(first)).toBe(true);
+    }
+    for (const t of tickets.filter((t) => opened(t)?.type !== 'Comment')) expect(t.description).toBe(t.subject);
+
+    const t = byComment[0];
+    sim.editEvent(t.id, opened(t)!.reference, (event) => void (event.content = { type: 'html', body: '<div class="zd-comment"><p>Card ▇▇▇▇</p>\n\n<p>Thanks &amp; bye</p></div>' }));
+    expect(sim.ticket(t.id).description).toBe('Card ▇▇▇▇\n\nThanks & bye');
+  });
+
   it('leaves AI-agent tickets out of the default support_type_scope, as Zendesk does', async () => {
     const sim = await simulator({ tickets: 60 });
     const ai = Array.from({ length: 60 }, (_, i) => i + 1).filter((id) => sim.isAiAgentTicket(id));

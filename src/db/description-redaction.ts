@@ -1,0 +1,53 @@
+// Zendesk's ticket `description` is its copy of the ticket's first comment, kept in the tickets
+// row's `raw`. A redaction of that comment reaches the stored event at the ticket's next full
+// read, but nothing reads the ticket row again unless the export serves the ticket again or a
+// webhook names it to `convlog serve`: the redacted text would stay in the row. So the page
+// statement (src/db/store-page.ts) takes the redaction into the row itself, from the event it
+// stores, without another request to Zendesk.
+
+/**
+ * Two CTEs of the page statement, over its parameters $2 (the event rows), $5 (the ticket) and
+ * $9 (the response body, or null). `description_redacted` updates the ticket row; the statement
+ * names it in its select list before ticket_sync, so that the row is locked in the order
+ * src/db/lock-order.ts gives.
+ *
+ * When a page changes the text (`body_text`) of the ticket's first stored event, the description
+ * in the row's `raw` loses the old text: replaced by the new where it holds it. Zendesk's
+ * wording may differ from convlog's (whitespace, list marks), so the texts are also compared by
+ * their words alone: a description that holds the new words and not the old is Zendesk's own
+ * copy, redacted (a read of the row came first), and is left as it is. Otherwise, when the first
+ * event is a comment or the description holds its old words, the description becomes the
+ * event's new text. A ticket row without a description is left alone. A later read of the
+ * ticket, by the export or by id, stores Zendesk's copy again, its state being at least as
+ * recent (src/db/tickets.ts).
+ */
+export const DESCRIPTION_REDACTED = `
+first_event_changed as (
+  select f.type, f.body_text as old_text, coalesce(p."bodyText", '') as new_text,
+         ${words('f.body_text')} as old_words, ${words(`coalesce(p."bodyText", '')`)} as new_words
+    from (select e.reference, e.type, e.body_text from zendesk.conversation_events e
+           where e.ticket_id = $5 order by e.position limit 1) f
+    join jsonb_to_recordset($2::jsonb) as p("bodyText" text, "raw" jsonb, "pageIndex" integer)
+      on coalesce(p."raw", $9::jsonb -> 'events' -> p."pageIndex") ->> 'reference' = f.reference
+   where f.body_text is not null and p."bodyText" is distinct from f.body_text
+),
+description_redacted as (
+  update zendesk.tickets t set raw = jsonb_set(t.raw, '{description}', to_jsonb(d.text))
+  from (
+    select case when strpos(t0.raw ->> 'description', c.old_text) > 0 then replace(t0.raw ->> 'description', c.old_text, c.new_text) else c.new_text end as text
+      from zendesk.tickets t0
+      cross join first_event_changed c
+      cross join lateral (select ${words(`t0.raw ->> 'description'`)} as words) n
+     where t0.id = $5
+       and (strpos(t0.raw ->> 'description', c.old_text) > 0
+         or (not (c.new_words <> '' and strpos(n.words, c.new_words) > 0 and strpos(n.words, c.old_words) = 0)
+             and (c.type = 'Comment' or strpos(n.words, c.old_words) > 0)))
+  ) d
+  where t.id = $5
+  returning 1
+)`;
+
+/** The text without its whitespace and punctuation: what two renderings of one comment share. */
+function words(text: string): string {
+  return `regexp_replace(${text}, '[[:space:][:punct:]]+', '', 'g')`;
+}
