@@ -9,7 +9,8 @@
 // start of the last run Zendesk served the log to (STALE_DELETION). The deletions recorded are
 // the ones the backfill purges: one rule for the row, the tombstone and the purge. Groups, brands and organizations are replaced by a
 // different record unless it is older by its own updated_at. Side-loaded users fill `authors`
-// the way conversation-log pages do: a field the record lacks never erases a known one.
+// the way conversation-log pages do: a field the record lacks never erases a known one; and a
+// user record older by its own updated_at than the one last stored changes nothing.
 import { getTableColumns, type Column } from 'drizzle-orm';
 import type pg from 'pg';
 import type { PgTable } from 'drizzle-orm/pg-core';
@@ -129,6 +130,8 @@ function upsertRecords(table: PgTable, tableName: string, param: string): string
 
 const AUTHOR_COLUMNS = inputColumns(authors);
 const AUTHOR_FIELDS = ['support_user_id', 'sunco_user_id', 'type', 'display_name', 'avatar_url'];
+/** Whether the record tells something new: a field it has that differs from the row's. */
+const AUTHOR_CHANGED = `(${AUTHOR_FIELDS.map((f) => `(excluded.${f} is not null and excluded.${f} is distinct from a.${f})`).join(' or ')})`;
 
 // $1 authors, $2 tickets, $3 groups, $4 organizations, $5 brands (jsonb arrays), $6 the
 // deleted tickets' reason; then, for a read by id, $7 when it was asked for, or for an export
@@ -153,8 +156,14 @@ authors_written as (
    order by r."authorKey"
   on conflict (author_key) do update set
     ${AUTHOR_FIELDS.map((f) => `${f} = coalesce(excluded.${f}, a.${f})`).join(',\n    ')},
-    updated_at = now()
-  where ${AUTHOR_FIELDS.map((f) => `(excluded.${f} is not null and excluded.${f} is distinct from a.${f})`).join('\n     or ')}
+    user_updated_at = coalesce(excluded.user_updated_at, a.user_updated_at),
+    updated_at = case when ${AUTHOR_CHANGED} then now() else a.updated_at end
+  -- A user record older by its own updated_at than the one stored (a read answered after a newer
+  -- one) changes nothing; a newer one is written, if only to record its time.
+  where (excluded.user_updated_at is null or a.user_updated_at is null or excluded.user_updated_at >= a.user_updated_at)
+    and (${AUTHOR_CHANGED}
+      or excluded.user_updated_at > a.user_updated_at
+      or (excluded.user_updated_at is not null and a.user_updated_at is null))
   returning 1
 ),
 tickets_written as (

@@ -2,9 +2,10 @@
 // ticket has its row, and a changed one its status, group or assignee, within seconds instead of
 // at the next backfill. Webhooks come in bursts about the same tickets: the ids are gathered and
 // read together when the webhooks pause, one show_many request per 100 at most every few seconds,
-// never more than two reads at once, under the account-wide budget. A failed read is logged and
-// tried again in the next rounds when a job would be; past that its tickets wait for their next
-// webhook or the next backfill (the webhook itself was answered and queued long before).
+// two reads at once (up to four while Zendesk is slow to answer some), under the account-wide
+// budget. A failed read is logged and tried again in the next rounds when a job would be; past
+// that its tickets wait for their next webhook or the next backfill (the webhook itself was
+// answered and queued long before).
 import type { Db } from '../db/connection.ts';
 import { errorMessage, outcomeOf } from '../errors.ts';
 import { counted } from '../ids.ts';
@@ -28,16 +29,22 @@ const FAILURE_SUMMARY_EVERY_MS = 60_000;
 /** Rounds a ticket's failed read is tried again in, as a job is (src/errors.ts decides which failures are worth it). */
 const RETRIES = 3;
 /**
- * A round is due every `everyMs` whether the last one has ended or not, up to this many at once.
- * A read Zendesk accepts and never answers lasts until the request's timeout
- * (CONVLOG_REQUEST_TIMEOUT, 30 s) on each of its attempts; waiting for it made every ticket named
- * meanwhile late by half a minute or more. A shorter timeout for these reads would still hold
- * every round for its length, and would fail every read of a Zendesk merely slow to answer a
- * hundred tickets with their side-loads, leaving the rows to the backfill. A second read beside a
- * stuck one costs at most one more request at a time, each still under the account-wide budget;
- * two stuck reads hold the rounds back until one of them times out.
+ * A round is due every `everyMs` whether the last one has ended or not, beside at most this many
+ * reads started in the last STUCK_AFTER_ROUNDS rounds. A read Zendesk accepts and never answers
+ * lasts until the request's timeout (CONVLOG_REQUEST_TIMEOUT, 30 s) on each of its attempts;
+ * waiting for it made every ticket named meanwhile late by half a minute or more, and two such
+ * reads held every later round back until one timed out. A shorter timeout for these reads would
+ * fail every read of a Zendesk merely slow to answer a hundred tickets with their side-loads,
+ * leaving the rows to the backfill: a read running longer is not stopped, only no longer waited
+ * for.
  */
 const MAX_READS = 2;
+const STUCK_AFTER_ROUNDS = 2;
+/**
+ * Reads in flight at most, those no longer waited for included: each holds one request at a time,
+ * under the account-wide budget, so Zendesk answering slowly or not at all sees four at most.
+ */
+const MAX_IN_FLIGHT = 4;
 
 export interface TicketRowReaderDeps {
   db: Db;
@@ -70,11 +77,18 @@ export function createTicketRowReader(deps: TicketRowReaderDeps): TicketRowReade
   const pending = new Set<number>();
   const stop = new AbortController();
   let timer: NodeJS.Timeout | undefined;
-  const reads = new Set<Promise<void>>();
+  /** The reads in flight, and when each started. */
+  const reads = new Map<Promise<void>, number>();
   let lastStart = -Infinity;
   let lastAdded = -Infinity;
   let firstPendingAt = 0;
   let brandsListAskedAt = -Infinity;
+  // Asked by a read when the list is needed, so that of two reads at once only one reads it.
+  const brandsListDue = () => {
+    if (Date.now() - brandsListAskedAt < BRANDS_LIST_EVERY_MS) return false;
+    brandsListAskedAt = Date.now();
+    return true;
+  };
   /** Failed rounds so far of the tickets whose read failed and is to be tried again. */
   const failedRounds = new Map<number, number>();
   // A Zendesk outage fails a round every few seconds while webhooks keep coming: one line when
@@ -92,28 +106,39 @@ export function createTicketRowReader(deps: TicketRowReaderDeps): TicketRowReade
   );
 
   const schedule = () => {
-    if (stop.signal.aborted || timer !== undefined || reads.size >= MAX_READS || pending.size === 0) return;
+    if (stop.signal.aborted || timer !== undefined || pending.size === 0) return;
+    const due = roundDue();
+    // As many reads in flight as may be: the end of one schedules again.
+    if (due === Infinity) return;
     timer = setTimeout(() => {
       timer = undefined;
-      // Webhooks came since the timer was set: wait for their pause, as long as the first may wait.
-      if (pauseEnds() > Date.now()) return schedule();
+      // Webhooks came since the timer was set (wait for their pause, as long as the first may
+      // wait), or a read's end and start moved the round.
+      if (roundDue() > Date.now()) return schedule();
       const read = readRound().finally(() => {
         reads.delete(read);
         schedule();
       });
-      reads.add(read);
-    }, Math.max(0, Math.max(lastStart + everyMs, pauseEnds()) - Date.now()));
+      reads.set(read, lastStart);
+    }, Math.max(0, due - Date.now()));
   };
   const pauseEnds = () => Math.min(lastAdded + pauseMs, firstPendingAt + readWithinMs);
+  /** When the next round may start: a round after the last, a pause in the webhooks, and a free place among the reads. */
+  const roundDue = () => {
+    if (reads.size >= MAX_IN_FLIGHT) return Infinity;
+    const now = Date.now();
+    // When each read still waited for stops being waited for, soonest first.
+    const holding = [...reads.values()].map((startedAt) => startedAt + STUCK_AFTER_ROUNDS * everyMs).filter((at) => at > now).sort((a, b) => a - b);
+    const placeFree = holding.length < MAX_READS ? -Infinity : holding[holding.length - MAX_READS];
+    return Math.max(lastStart + everyMs, pauseEnds(), placeFree);
+  };
 
   const readRound = async () => {
     lastStart = Date.now();
     const ids = [...pending];
     pending.clear();
     try {
-      const brandsList = Date.now() - brandsListAskedAt >= BRANDS_LIST_EVERY_MS;
-      const read = await readChangedTickets({ db: deps.db, http: deps.http, budget: deps.budget, log: readLog, signal: stop.signal }, ids, { brandsList }, retries);
-      if (read.brandsListAsked) brandsListAskedAt = Date.now();
+      const read = await readChangedTickets({ db: deps.db, http: deps.http, budget: deps.budget, log: readLog, signal: stop.signal }, ids, { brandsList: brandsListDue }, retries);
       for (const id of ids) failedRounds.delete(id);
       deps.log.debug({ tickets: ids.length, stored: read.stored, notReturned: read.missing.length, requests: read.requests }, 'ticket rows read for webhooks');
     } catch (error) {
@@ -147,7 +172,7 @@ export function createTicketRowReader(deps: TicketRowReaderDeps): TicketRowReade
       stop.abort();
       clearTimeout(timer);
       timer = undefined;
-      await Promise.all(reads);
+      await Promise.all(reads.keys());
       failures.close();
     },
   };

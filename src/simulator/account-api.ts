@@ -39,7 +39,7 @@ export function showMany(store: TicketStore, params: URLSearchParams, origin: st
   const tickets = ids.map((id) => store.exportTicket(id));
   return jsonReply(200, {
     tickets: tickets.map((t) => ({ url: `${origin}/api/v2/tickets/${t.id}.json`, ...t })),
-    ...sideloads(seed, tickets, sideload.include, store.shiftSec),
+    ...sideloads(seed, tickets, sideload.include, store.shiftSec, store.users),
     next_page: null,
     previous_page: null,
     count: tickets.length,

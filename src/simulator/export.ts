@@ -93,7 +93,7 @@ export function exportPage(store: TicketStore, params: URLSearchParams, origin: 
       after_cursor: after,
       before_cursor: before,
       end_of_stream: matched.length <= pageSize,
-      ...sideloads(seed, page, sideload.include, store.shiftSec),
+      ...sideloads(seed, page, sideload.include, store.shiftSec, store.users),
     },
   };
 }

@@ -1,6 +1,7 @@
 // `include=users,groups,organizations`: the records a page of tickets names, added to the same
 // response. A group or brand deleted since is named by its tickets but side-loaded by nobody.
 import { groups, organizations, shiftedRecord, userRecord, type ZendeskRecord } from './catalog.ts';
+import { isoSeconds } from './ids.ts';
 import { userIdsOf } from './ticket-record.ts';
 import type { ExportTicket } from './types.ts';
 
@@ -22,8 +23,36 @@ export function parseInclude(value: string | null): IncludeResult {
   return { ok: true, include: [...new Set(include)] };
 }
 
-/** `shiftSec` moves the records' dates with the rest of the generated data (historyEnd). */
-export function sideloads(seed: number, tickets: readonly ExportTicket[], include: readonly Sideload[], shiftSec = 0): Partial<Record<Sideload, ZendeskRecord[]>> {
+/** Users renamed at runtime (sim.renameUser): their new name, and updated_at the real time of the change. */
+export class UserChanges {
+  #renamed = new Map<number, { name: string; updated_at: string }>();
+
+  rename(userId: number, name: string): void {
+    this.#renamed.set(userId, { name, updated_at: isoSeconds(Math.floor(Date.now() / 1000)) });
+  }
+
+  /** The record as served now: generated, then changed. */
+  apply(record: ZendeskRecord): ZendeskRecord {
+    const change = this.#renamed.get(record.id);
+    return change === undefined ? record : { ...record, ...change };
+  }
+
+  clear(): void {
+    this.#renamed.clear();
+  }
+}
+
+/**
+ * `shiftSec` moves the records' dates with the rest of the generated data (historyEnd); a user
+ * renamed at runtime keeps the real time of the change.
+ */
+export function sideloads(
+  seed: number,
+  tickets: readonly ExportTicket[],
+  include: readonly Sideload[],
+  shiftSec = 0,
+  users?: UserChanges,
+): Partial<Record<Sideload, ZendeskRecord[]>> {
   const out: Partial<Record<Sideload, ZendeskRecord[]>> = {};
   if (include.includes('users')) {
     const ids = new Set(tickets.flatMap(userIdsOf));
@@ -38,5 +67,6 @@ export function sideloads(seed: number, tickets: readonly ExportTicket[], includ
     out.organizations = organizations(seed).filter((org) => ids.has(org.id));
   }
   if (shiftSec !== 0) for (const [name, records] of Object.entries(out)) out[name as Sideload] = records.map((record) => shiftedRecord(record, shiftSec));
+  if (users && out.users) out.users = out.users.map((user) => users.apply(user));
   return out;
 }

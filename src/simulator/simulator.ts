@@ -1,6 +1,7 @@
 // Starting, steering and stopping a simulator instance: the object tests and the CLI hold.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { userRecord } from './catalog.ts';
 import { FaultDice } from './faults.ts';
 import { generateEvent } from './generate.ts';
 import { parseSimulatorOptions, resolveOptions, type ResolvedOptions, type SimulatorOptions } from './options.ts';
@@ -52,6 +53,8 @@ export interface Simulator {
   deleteTicket(ticketId: number, options?: { permanently?: boolean }): void;
   /** Undoes a soft delete. */
   restoreTicket(ticketId: number): void;
+  /** Renames a user: side-loads serve the new name, with updated_at now. Changes no ticket and sends no webhook. */
+  renameUser(userId: number, name: string): void;
   /** Adds ticket N+1 (generated like the others, changed now) and returns its id. */
   createTicket(): number;
   webhooks: SimulatorWebhooks;
@@ -159,6 +162,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       mustExist(ticketId);
       if (options.scrubbed.includes(ticketId)) throw new Error(`ticket ${ticketId} was permanently deleted and cannot be restored`);
       setOptions({ deleted: options.deleted.filter((id) => id !== ticketId) });
+    },
+    renameUser(userId, name) {
+      if (userRecord(options.seed, userId) === null) throw new RangeError(`user ${userId} is not one the simulator serves`);
+      store.users.rename(userId, name);
     },
     createTicket() {
       setOptions({ tickets: options.tickets + 1 });

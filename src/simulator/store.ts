@@ -6,6 +6,7 @@ import type { ResolvedOptions } from './options.ts';
 import { defaultTicketSize, historyShiftSec, isAiAgentTicket, lastEventSec, ticketProfile, type TicketProfile } from './profile.ts';
 import { PreloadedEvents } from './preloaded.ts';
 import { hash32 } from './random.ts';
+import { UserChanges } from './sideloads.ts';
 import { firstCommentText, scrub, ticketRecord } from './ticket-record.ts';
 import type { ConversationEvent, ExportTicket, MalformedKind, TicketPatch } from './types.ts';
 
@@ -40,6 +41,7 @@ interface Change {
 export class TicketStore {
   readonly startedSec: number;
   readonly preloaded = new PreloadedEvents();
+  readonly users = new UserChanges();
   #options: () => ResolvedOptions;
   #profiles = new Map<number, TicketProfile>();
   #appended = new Map<number, ConversationEvent[]>();
@@ -70,6 +72,7 @@ export class TicketStore {
   invalidate(): void {
     this.#profiles.clear();
     this.preloaded.clear();
+    this.users.clear();
     this.#history = undefined;
     this.#version++;
   }

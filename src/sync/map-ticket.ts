@@ -87,6 +87,7 @@ export function userAuthorRow(user: ZendeskUser): AuthorRow {
     type: clean.role ? (AUTHOR_TYPES[clean.role] ?? clean.role) : null,
     displayName: clean.name ?? null,
     avatarUrl: typeof photo?.content_url === 'string' ? photo.content_url : null,
+    userUpdatedAt: at(clean.updated_at),
   };
 }
 

@@ -54,19 +54,21 @@ export async function readMissingTickets(deps: TicketContextDeps, ticketIds: rea
  * status, a comment): their rows become current now instead of at the next export. A stored row
  * is replaced only by a state at least as recent (src/db/tickets.ts), so a read that crosses a
  * newer export page changes nothing. `brandsList: false` leaves an unlisted brand to a later
- * read: a brand deleted since stays unlisted, and every read would ask for the list again.
+ * read: a brand deleted since stays unlisted, and every read would ask for the list again. A
+ * function is asked when a stored ticket names a brand without a row, whether to read the list
+ * now: reads running side by side read it once.
  */
 export async function readChangedTickets(
   deps: TicketContextDeps,
   ticketIds: readonly number[],
-  options: { brandsList: boolean },
+  options: { brandsList: boolean | (() => boolean) },
   tuning: Tuning = {},
 ): Promise<ReadByIdResult> {
   return readTicketsById(deps, [...new Set(ticketIds)].sort((a, b) => a - b), tuning, options.brandsList);
 }
 
 /** show_many for `ids` (sorted, unique), each batch stored before the next is asked for. */
-async function readTicketsById(deps: TicketContextDeps, ids: readonly number[], tuning: Tuning, brandsList: boolean): Promise<ReadByIdResult> {
+async function readTicketsById(deps: TicketContextDeps, ids: readonly number[], tuning: Tuning, brandsList: boolean | (() => boolean)): Promise<ReadByIdResult> {
   const options = readOptions(deps, tuning);
   const result: ReadByIdResult = { stored: 0, missing: [], brands: 0, brandsListAsked: false, requests: 0 };
   if (ids.length === 0) return result;
@@ -84,7 +86,7 @@ async function readTicketsById(deps: TicketContextDeps, ids: readonly number[], 
     result.requests += batch.requests;
     askedAt = await databaseNow(deps.db);
   }
-  if (brandsList && result.stored > 0 && (await namesUnlistedBrand(deps.db, ids))) {
+  if (brandsList !== false && result.stored > 0 && (await namesUnlistedBrand(deps.db, ids)) && (brandsList === true || brandsList())) {
     result.brandsListAsked = true;
     try {
       const brands = await readBrands(deps, options);

@@ -163,4 +163,22 @@ describe('storeTicketContext', () => {
       { author_key: 'support:502', display_name: 'User 502', avatar_url: null },
     ]);
   });
+
+  it('takes a user record only when it is not older by its own updated_at than the one stored, whatever came first', async () => {
+    const user = (name: string, updatedAt: string | null) => mapTicketContext({ tickets: [], users: [sideLoadedUser(501, { name, updated_at: updatedAt })] });
+    const stored = async () => {
+      const { rows } = await database.pool.query<{ display_name: string; at: Date }>(`select display_name, user_updated_at as at from zendesk.authors where author_key = 'support:501'`);
+      return { display_name: rows[0].display_name, at: rows[0].at.toISOString() };
+    };
+    await storeTicketContext(database.db, user('Ana Lima', '2026-09-02T00:00:00Z'));
+    // A read answered late, with the name before the change: nothing changes, by an export page either.
+    expect(await storeTicketContext(database.db, user('Ana', '2026-09-01T00:00:00Z'))).toMatchObject({ authors: 0 });
+    expect(await saveExportPage(database.db, user('Ana', '2026-09-01T00:00:00Z'), POSITION)).toMatchObject({ authors: 0 });
+    expect(await stored()).toEqual({ display_name: 'Ana Lima', at: '2026-09-02T00:00:00.000Z' });
+    // A newer record is taken, if only for its time; one without a time as before.
+    expect(await storeTicketContext(database.db, user('Ana Lima', '2026-09-03T00:00:00Z'))).toMatchObject({ authors: 1 });
+    expect(await stored()).toEqual({ display_name: 'Ana Lima', at: '2026-09-03T00:00:00.000Z' });
+    await storeTicketContext(database.db, user('Ana L.', null));
+    expect(await stored()).toEqual({ display_name: 'Ana L.', at: '2026-09-03T00:00:00.000Z' });
+  });
 });

@@ -105,13 +105,14 @@ describe('mapTicketContext', () => {
       users: [
         sideLoadedUser(501),
         sideLoadedUser(601, { role: 'admin', name: 'Agent Smith', photo: { content_url: 'https://acme.zendesk.com/photos/601.png' } }),
-        sideLoadedUser(602, { role: 'agent', name: null }),
+        sideLoadedUser(602, { role: 'agent', name: null, updated_at: null }),
       ],
     });
+    const updated = new Date('2026-09-01T00:00:00Z');
     expect(authors).toEqual([
-      { authorKey: 'support:501', supportUserId: 501, suncoUserId: null, type: 'user', displayName: 'User 501', avatarUrl: null },
-      { authorKey: 'support:601', supportUserId: 601, suncoUserId: null, type: 'agent', displayName: 'Agent Smith', avatarUrl: 'https://acme.zendesk.com/photos/601.png' },
-      { authorKey: 'support:602', supportUserId: 602, suncoUserId: null, type: 'agent', displayName: null, avatarUrl: null },
+      { authorKey: 'support:501', supportUserId: 501, suncoUserId: null, type: 'user', displayName: 'User 501', avatarUrl: null, userUpdatedAt: updated },
+      { authorKey: 'support:601', supportUserId: 601, suncoUserId: null, type: 'agent', displayName: 'Agent Smith', avatarUrl: 'https://acme.zendesk.com/photos/601.png', userUpdatedAt: updated },
+      { authorKey: 'support:602', supportUserId: 602, suncoUserId: null, type: 'agent', displayName: null, avatarUrl: null, userUpdatedAt: null },
     ]);
   });
 

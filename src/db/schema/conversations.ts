@@ -10,6 +10,9 @@ export const authors = zendesk.table('authors', {
   type: text('type'),
   displayName: text('display_name'),
   avatarUrl: text('avatar_url'),
+  // The Zendesk user's own updated_at, from the side-loaded record last written (a conversation
+  // log's author carries none): an older record, answered late, does not overwrite a newer one.
+  userUpdatedAt: tstz('user_updated_at'),
   firstSeenAt: tstz('first_seen_at').notNull().defaultNow(),
   updatedAt: tstz('updated_at').notNull().defaultNow(),
 });

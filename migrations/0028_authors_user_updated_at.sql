@@ -1,0 +1,2 @@
+ALTER TABLE "zendesk"."authors" ADD COLUMN IF NOT EXISTS "user_updated_at" timestamp with time zone;--> statement-breakpoint
+COMMENT ON COLUMN "zendesk"."authors"."user_updated_at" IS 'The Zendesk user''s own updated_at, as the side-loaded user record last stored for this author said (an export page, or a read by id): a record older than it does not change the row, so a read answered late cannot put back a name changed since. Empty for authors only conversation logs named. Internal.';
