@@ -38,7 +38,9 @@ export const serve: Command = {
         const from = flagPort !== undefined ? '--port' : ctx.env.CONVLOG_SERVE_PORT?.trim() ? 'CONVLOG_SERVE_PORT' : '--port or CONVLOG_SERVE_PORT';
         throw listenFailure(error, { port: from, host: 'CONVLOG_SERVE_HOST' });
       });
-      ctx.log.info({ url: `${server.url}${WEBHOOK_PATH}`, secrets: config.serve.secrets.length }, 'serve: listening for Zendesk webhooks');
+      // Says what it binds, not only the local url: an operator must not take a public port for a local one.
+      const url = `${server.url}${WEBHOOK_PATH}`;
+      ctx.log.info({ url, secrets: config.serve.secrets.length }, `serve: listening for Zendesk webhooks on ${server.bound} (${url} from this machine)`);
       await new Promise<void>((resolve) => {
         if (ctx.signal.aborted) resolve();
         ctx.signal.addEventListener('abort', () => resolve(), { once: true });

@@ -7,8 +7,14 @@ import { printable, quoted } from '../ids.ts';
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
 
 export interface RunningServer {
+  /** Where this machine reaches the server (127.0.0.1 when it listens on every interface). */
   url: string;
   port: number;
+  /**
+   * What it listens on, for the log: `all interfaces, port 8787` or `10.0.0.5, port 8787`.
+   * The url alone would read as local-only when the server takes connections from anywhere.
+   */
+  bound: string;
   /**
    * Stops accepting connections, ends idle ones, waits for requests in flight up to a bound
    * (10 s), then cuts the connections left.
@@ -125,10 +131,14 @@ export async function listen(handler: Handler, options: ListenOptions): Promise<
     });
   });
   const { port, address, family } = server.address() as AddressInfo;
-  const shown = address === '::' || address === '0.0.0.0' ? '127.0.0.1' : family === 'IPv6' ? `[${address}]` : address;
+  const everywhere = address === '::' || address === '0.0.0.0';
+  const shown = everywhere ? '127.0.0.1' : family === 'IPv6' ? `[${address}]` : address;
+  // '::' also takes IPv4 (Node listens dual-stack); '0.0.0.0', asked for by name, takes IPv4 only.
+  const where = address === '::' ? 'all interfaces' : address === '0.0.0.0' ? 'all IPv4 interfaces' : shown;
   return {
     url: `http://${shown}:${port}`,
     port,
+    bound: `${where}, port ${port}`,
     close: () =>
       new Promise<void>((resolve) => {
         const cut = setTimeout(() => server.closeAllConnections(), options.closeGraceMs ?? CLOSE_GRACE_MS);

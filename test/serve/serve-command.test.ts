@@ -71,7 +71,7 @@ describe('convlog serve', () => {
     const controller = new AbortController();
     const running = serve.run({ port: String(port) }, [], contextFor({ DATABASE_URL: database.url, CONVLOG_WEBHOOK_SECRET: SECRETS.join(',') }, controller.signal));
     try {
-      const server = { url: `http://127.0.0.1:${port}`, port, close: async () => {} };
+      const server = { url: `http://127.0.0.1:${port}`, port };
       let answer;
       for (let i = 0; i < 100; i++) {
         answer = await sendWebhook(server, ticketEvent(77)).catch(() => undefined);
@@ -103,7 +103,7 @@ describe('convlog serve and the tickets rows', () => {
   });
 
   /** Runs serve with `env` until `during` is done; returns its exit code and its log lines. */
-  async function serveWhile(env: Record<string, string>, during: (server: RunningServer) => Promise<void>): Promise<{ code: number; log: string }> {
+  async function serveWhile(env: Record<string, string>, during: (server: Pick<RunningServer, 'url' | 'port'>) => Promise<void>): Promise<{ code: number; log: string }> {
     const port = await freePort();
     const controller = new AbortController();
     let log = '';
@@ -111,7 +111,7 @@ describe('convlog serve and the tickets rows', () => {
     const ctx = { ...contextFor(full, controller.signal), log: pino({ level: 'info', base: undefined }, { write: (line: string) => void (log += line) }) };
     const running = serve.run({ port: String(port) }, [], ctx);
     try {
-      const server = { url: `http://127.0.0.1:${port}`, port, close: async () => {} };
+      const server = { url: `http://127.0.0.1:${port}`, port };
       for (let i = 0; i < 100 && !(await fetch(`${server.url}/healthz`).catch(() => undefined)); i++) await new Promise((r) => setTimeout(r, 100));
       await during(server);
     } finally {
@@ -132,6 +132,17 @@ describe('convlog serve and the tickets rows', () => {
     expect(await ticketRow(4)).toEqual([{ status: sim.ticket(4).status }]);
     expect(log).not.toContain('ticket rows wait');
     expect(log).not.toContain('sim-token');
+  });
+
+  it('says in its log what it listens on: every interface by default, the address CONVLOG_SERVE_HOST names otherwise', async () => {
+    const listening = (log: string) => log.split('\n').filter((line) => line.includes('listening for Zendesk webhooks')).map((line) => JSON.parse(line).msg);
+    let port = 0;
+    const everywhere = await serveWhile({}, async (server) => void (port = server.port));
+    // Node listens on '::' (IPv4 too), or on 0.0.0.0 on a machine without IPv6.
+    const local = `http://127.0.0.1:${port}/webhooks/zendesk`;
+    expect(listening(everywhere.log)).toEqual([expect.stringMatching(new RegExp(`^serve: listening for Zendesk webhooks on all (IPv4 )?interfaces, port ${port} \\(${local} from this machine\\)$`))]);
+    const loopback = await serveWhile({ CONVLOG_SERVE_HOST: '127.0.0.1' }, async (server) => void (port = server.port));
+    expect(listening(loopback.log)).toEqual([`serve: listening for Zendesk webhooks on 127.0.0.1, port ${port} (http://127.0.0.1:${port}/webhooks/zendesk from this machine)`]);
   });
 
   it('without credentials, queues the ticket and says once that its row comes from the next backfill', async () => {

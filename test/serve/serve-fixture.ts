@@ -106,7 +106,7 @@ export interface Answer {
 }
 
 /** POSTs `body` (an object is sent as JSON) to the server's webhook path, signed as Zendesk signs. */
-export async function sendWebhook(server: RunningServer, body: unknown, options: SendOptions = {}): Promise<Answer> {
+export async function sendWebhook(server: Pick<RunningServer, 'url'>, body: unknown, options: SendOptions = {}): Promise<Answer> {
   const raw = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
   const timestamp = options.timestamp ?? new Date().toISOString();
   const headers: Record<string, string> = {
@@ -185,7 +185,7 @@ export async function startServeWithSimulator(
 }
 
 /** convlog_webhook_body_bytes, as the server's /metrics shows it now. */
-export async function bodyBytesHeld(server: RunningServer): Promise<number> {
+export async function bodyBytesHeld(server: Pick<RunningServer, 'url'>): Promise<number> {
   const text = await (await fetch(`${server.url}/metrics`)).text();
   return Number(/^convlog_webhook_body_bytes (\d+)$/m.exec(text)?.[1]);
 }
