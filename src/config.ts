@@ -81,7 +81,10 @@ export type OnDelete = (typeof ON_DELETE_MODES)[number];
 
 export const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-const MISSING_WEBHOOK_SECRET = 'CONVLOG_WEBHOOK_SECRET is missing: set the webhook signing secret (several, comma-separated, while rotating)';
+// Says where the secret comes from: an operator starting serve first has no webhook yet.
+const MISSING_WEBHOOK_SECRET =
+  'CONVLOG_WEBHOOK_SECRET is missing: set the webhook signing secret that "convlog webhook create --url https://<your host>/webhooks/zendesk" prints ' +
+  '(for a webhook that exists: Admin Center > Webhooks > the webhook > Reveal secret; several, comma-separated, while rotating)';
 
 const envSchema = z.object({
   DATABASE_URL: postgresUrl,

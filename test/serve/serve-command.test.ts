@@ -63,7 +63,10 @@ describe('convlog serve', () => {
   it('refuses a bad --port and a missing secret before opening anything', async () => {
     const ctx = contextFor({ DATABASE_URL: database.url }, new AbortController().signal);
     await expect(serve.run({ port: '70000' }, [], ctx)).rejects.toThrow(UsageError);
-    await expect(serve.run({ port: '0' }, [], ctx)).rejects.toThrow(/CONVLOG_WEBHOOK_SECRET is missing/);
+    // One line that says where the secret comes from: the command that prints it.
+    const missing = await serve.run({ port: '0' }, [], ctx).then(() => undefined, (error: Error) => error.message);
+    expect(missing).toMatch(/^CONVLOG_WEBHOOK_SECRET is missing: .*"convlog webhook create --url https:\/\/<your host>\/webhooks\/zendesk" prints/);
+    expect(missing).not.toContain('\n');
   });
 
   it('queues signed webhooks until stopped, then returns 0', async () => {
