@@ -74,8 +74,10 @@ export function readBody(req: http.IncomingMessage, limits: BodyLimits, allowanc
     let size = 0;
     // A chunked body declares nothing: it becomes large as it grows past the size.
     let large = declaredLength(req) > limits.smallBytes;
+    let verdict: NodeJS.Immediate | undefined;
     const finish = (outcome: Buffer | BodyRefusal | Error) => {
       clearTimeout(deadline);
+      clearImmediate(verdict);
       req.off('data', onData).off('end', onEnd).off('error', finish).off('close', onClose);
       allowance.give(size);
       if (outcome instanceof Error) return reject(outcome);
@@ -85,7 +87,10 @@ export function readBody(req: http.IncomingMessage, limits: BodyLimits, allowanc
     };
     // Zendesk sends its few KB at once; a sender still sending after this is stuck or hostile,
     // and would otherwise hold its share of the allowance until Node's request timeout.
-    const deadline = setTimeout(() => finish('slow_sender'), limits.deadlineMs);
+    // After the event loop was blocked past the deadline, Node runs due timers before it reads the
+    // sockets: a body that came whole meanwhile still waits in the kernel. The verdict waits one
+    // turn of the loop, whose poll phase reads it (up to 2 MB a socket, more than maxBytes).
+    const deadline = setTimeout(() => (verdict = setImmediate(() => finish('slow_sender'))), limits.deadlineMs);
     const onData = (chunk: Buffer) => {
       if (size + chunk.length > limits.maxBytes) return finish('too_large');
       large ||= size + chunk.length > limits.smallBytes;

@@ -3,9 +3,9 @@
 // and each is cut off 5 s after its headers with one warning line.
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../src/serve/signature.ts';
+import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from '../../src/serve/signature.ts';
 import { MAX_BODY_BYTES, SMALL_BODY_BYTES } from '../../src/serve/webhook-server.ts';
-import { bodyBytesHeld, eventually, queuedState, sendWebhook, serveFixtureForFile, ticketEvent, type ServeFixture } from './serve-fixture.ts';
+import { bodyBytesHeld, eventually, queuedState, SECRETS, sendWebhook, serveFixtureForFile, ticketEvent, type ServeFixture } from './serve-fixture.ts';
 
 interface OpenRequest {
   socket: net.Socket;
@@ -16,13 +16,17 @@ interface OpenRequest {
   holding(): boolean;
 }
 
-/** A webhook request declaring `length` bytes of body, with fresh signature headers, and `first` of them sent. */
-function openRequest(f: ServeFixture, length: number, first: Buffer | string): OpenRequest {
+/**
+ * A webhook request declaring `length` bytes of body, with fresh signature headers, and `first` of
+ * them sent. The signature is made for `signed` when given (the whole body), or is a wrong one.
+ */
+function openRequest(f: ServeFixture, length: number, first: Buffer | string, signed?: string): OpenRequest {
   let answer = '';
   let closed = false;
+  const timestamp = new Date().toISOString();
   const head =
     `POST /webhooks/zendesk HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n` +
-    `${TIMESTAMP_HEADER}: ${new Date().toISOString()}\r\n${SIGNATURE_HEADER}: x\r\n\r\n`;
+    `${TIMESTAMP_HEADER}: ${timestamp}\r\n${SIGNATURE_HEADER}: ${signed === undefined ? 'x' : signWebhook(SECRETS[0], timestamp, signed)}\r\n\r\n`;
   const socket = net.connect(f.server.port, '127.0.0.1', () => socket.write(Buffer.concat([Buffer.from(head), Buffer.from(first)])));
   socket.on('data', (chunk) => (answer += chunk.toString()));
   socket.on('close', () => (closed = true));
@@ -128,4 +132,34 @@ describe('the body deadline', () => {
     expect(await bodyBytesHeld(f.server)).toBe(0);
     expect(await queuedState(f.database)).toEqual({ jobs: [{ ticketId: 404, full: false }], tickets: [404] });
   }, 20_000);
+});
+
+describe('the body deadline after the event loop was blocked', () => {
+  const f = serveFixtureForFile({ bodyDeadlineMs: 2_000 });
+
+  it('a body that came whole while the loop was blocked past its deadline is read, not cut: 200 and queued', async () => {
+    const body = JSON.stringify(ticketEvent(505));
+    const sender = openRequest(f, Buffer.byteLength(body), body.slice(0, 1), body);
+    try {
+      // Its headers are in and its deadline running: the server holds the first byte.
+      await eventually('the first byte read', async () => (await bodyBytesHeld(f.server)) === 1, 5_000);
+      // From a setImmediate (the check phase), as after a callback that blocks: the next turn of
+      // the loop runs its due timers before it reads the sockets.
+      await new Promise<void>((resolve) =>
+        setImmediate(() => {
+          // A write to an idle socket goes to the kernel at once: the rest of the body waits there.
+          sender.socket.write(body.slice(1));
+          const until = Date.now() + 2_000 + 200;
+          while (Date.now() < until);
+          resolve();
+        }),
+      );
+      await eventually('the request answered', () => /\r\n\r\n/.test(sender.answer()), 5_000);
+    } finally {
+      sender.socket.destroy();
+    }
+    expect(sender.answer()).toMatch(/^HTTP\/1\.1 200 /);
+    expect(f.logLines().filter((l) => l.reason === 'slow_sender')).toEqual([]);
+    expect(await queuedState(f.database)).toEqual({ jobs: [{ ticketId: 505, full: false }], tickets: [505] });
+  });
 });
