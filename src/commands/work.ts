@@ -1,6 +1,8 @@
-import { UsageError } from '../errors.ts';
+import { DatabaseUnavailable, UsageError } from '../errors.ts';
 import { runWorker, UNTIL_IDLE_UNREACHABLE_MS } from '../queue/worker.ts';
+import { queueErrorText } from '../queue/error-throttle.ts';
 import { startBackfillWorker, type BackfillWorker } from '../queue/backfill-job.ts';
+import { unavailable } from '../db/connection.ts';
 import { waitForDatabase } from '../db/wait-for-database.ts';
 import { startHealthServer } from '../serve/health.ts';
 import type { RunningServer } from '../serve/http.ts';
@@ -57,8 +59,17 @@ export const work: Command = {
         probeAtStart: true,
         alsoBusy: () => backfills?.busy() ?? false,
       });
-      ctx.log.info({ ...summary, fatal: summary.fatal?.message, gaveUp: summary.gaveUp?.reason }, 'worker stopped');
+      ctx.log.info({ ...summary, fatal: summary.fatal?.message, gaveUp: summary.gaveUp?.reason, lostDatabase: summary.lostDatabase && queueErrorText(summary.lostDatabase.error) }, 'worker stopped');
       if (summary.fatal) throw summary.fatal;
+      if (summary.lostDatabase) {
+        const { error, ms } = summary.lostDatabase;
+        const lost = unavailable(runtime.database.where, error);
+        // One line and exit 2, as when Postgres is down at start (waitForDatabase).
+        throw new DatabaseUnavailable(
+          `${lost.message}; --until-idle gave up after ${Math.round(ms / 1000)} s without it (--give-up-after); the tickets still queued are the next run's`,
+          { cause: error },
+        );
+      }
       if (summary.gaveUp) {
         const { ms } = summary.gaveUp;
         const waited = ms >= 120_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`;

@@ -22,8 +22,8 @@ import { BACKFILL_QUEUE, DEAD_LETTER_QUEUE, SYNC_QUEUE, holdsOf, type SyncJobDat
 import type pg from 'pg';
 
 /**
- * How long `work --until-idle` waits for a Zendesk it cannot reach before it gives up: a run from
- * cron must end, and the next one takes the tickets, which keep their retries.
+ * How long `work --until-idle` waits for a Zendesk or a Postgres it cannot reach before it gives
+ * up: a run from cron must end, and the next one takes the tickets, which keep their retries.
  */
 export const UNTIL_IDLE_UNREACHABLE_MS = 10 * 60_000;
 
@@ -31,7 +31,7 @@ export interface WorkerOptions {
   concurrency: number;
   /** Return once nothing is queued, waiting to retry or running. */
   untilIdle?: boolean;
-  /** With untilIdle: return once Zendesk has been unreachable this long (UNTIL_IDLE_UNREACHABLE_MS). */
+  /** With untilIdle: return once Zendesk or Postgres has been unreachable this long (UNTIL_IDLE_UNREACHABLE_MS). */
   giveUpUnreachableMs?: number;
   /**
    * Return once this says so (checked every idleCheckMs), e.g. when given tickets are done: no job
@@ -64,6 +64,8 @@ export interface WorkerSummary {
   fatal?: Error;
   /** Set when untilIdle gave up on a Zendesk it could not reach: why, and for how long. */
   gaveUp?: { reason: string; ms: number };
+  /** Set when untilIdle gave up on a Postgres it could not reach: the last error, and for how long. */
+  lostDatabase?: { error: unknown; ms: number };
 }
 
 export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, options: WorkerOptions): Promise<WorkerSummary> {
@@ -231,12 +233,19 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
 
   // Scheduled backfills run in this process too: one it runs, or one waiting to be taken or
   // retried, is work left, as a ticket's is; one another process runs is that process's.
-  const idle = async () =>
-    inFlight === 0 &&
-    !options.alsoBusy?.() &&
-    (await liveJobs(pool)) === 0 &&
+  const idle = async () => {
+    // A query all the same: a run from cron learns from its failures that Postgres is gone, and
+    // for how long, whether or not a ticket is in flight.
+    if (inFlight !== 0 || options.alsoBusy?.()) {
+      await pool.query('select 1');
+      return false;
+    }
+    return (
+      (await liveJobs(pool)) === 0 &&
     (await liveJobs(pool, DEAD_LETTER_QUEUE)) === 0 &&
-    (await liveJobs(pool, BACKFILL_QUEUE, { running: false })) === 0;
+      (await liveJobs(pool, BACKFILL_QUEUE, { running: false })) === 0
+    );
+  };
   await waitUntilDone({
     signal: stopping.signal,
     done: options.stopWhen ?? (options.untilIdle ? idle : undefined),
@@ -247,6 +256,12 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
       summary.gaveUp = { reason: gate.reason(), ms: gate.closedForMs() };
       stop();
       return true;
+    },
+    // Unlike Zendesk's, not once no ticket is in flight: none can store a page or end its run.
+    giveUpUnreadableMs: options.untilIdle ? giveUpMs : undefined,
+    onUnreadable: (failure) => {
+      summary.lostDatabase = failure;
+      stop();
     },
     onDone: () => {
       if (!options.stopWhen) stop();

@@ -1,0 +1,57 @@
+// `work --until-idle` is what cron runs, and a cron run must end: a Postgres lost mid-run (not only
+// one down at start) is given up on after --give-up-after seconds, exit 2, in one line, as the
+// README says, and the failed looks at the queue meanwhile are one warning, not one per look.
+// Through the real command line, its Postgres reached through a proxy the test cuts.
+import { afterEach, expect, it, vi } from 'vitest';
+import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { killAll, startConvlog } from '../helpers/cli.ts';
+import { cliEnvFor } from '../helpers/sync-fixture.ts';
+import { jsonLines } from '../faults/harness.ts';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
+
+let database: TestDatabase | undefined;
+let sim: Simulator | undefined;
+let proxy: TcpProxy | undefined;
+afterEach(async () => {
+  await killAll();
+  await proxy?.cut();
+  await sim?.close();
+  await database?.close();
+  database = sim = proxy = undefined;
+});
+
+it('gives up on a Postgres lost mid-run after --give-up-after seconds, exit 2, in one line', { timeout: 90_000 }, async () => {
+  database = await createTestDatabase();
+  // Slow answers: the worker is still busy with the queue when Postgres goes.
+  sim = await startSimulator({ tickets: 40, rateLimit: 0, latency: 400, seed: 7 });
+  const direct = new URL(database.url);
+  proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
+  const viaProxy = new URL(database.url);
+  viaProxy.hostname = '127.0.0.1';
+  viaProxy.port = String(proxy.port);
+  const env = { ...cliEnvFor(viaProxy.toString(), sim.url), CONVLOG_CONCURRENCY: '2' };
+
+  const worker = startConvlog(['work', '--until-idle', '--give-up-after', '3', '--concurrency', '2'], { env });
+  const enqueue = startConvlog(['enqueue', '--range', '1..40'], { env });
+  expect((await enqueue.exited).code, enqueue.stderr()).toBe(0);
+  await vi.waitUntil(async () => (await database!.pool.query(`select count(*)::int as n from zendesk.conversation_events`)).rows[0].n > 0, {
+    timeout: 30_000,
+    interval: 100,
+  });
+  await proxy.cut();
+  const cutAt = Date.now();
+
+  const exit = await Promise.race([worker.exited, new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 45_000))]);
+  expect(exit, worker.stderr().slice(-3000)).not.toBe('running');
+  if (exit === 'running') return;
+  expect(exit.code, worker.stderr().slice(-3000)).toBe(2);
+  // Not before the deadline: a blip shorter than --give-up-after is ridden out.
+  expect(exit.at - cutAt).toBeGreaterThanOrEqual(3_000);
+  const plain = worker.stderr().split('\n').filter((line) => line !== '' && !line.startsWith('{'));
+  expect(plain).toHaveLength(1);
+  expect(plain[0]).toMatch(/^convlog work: cannot connect to Postgres at 127\.0\.0\.1:\d+\/\S+: .*; --until-idle gave up after \d+ s without it \(--give-up-after\)/);
+  // A look at the queue every 0.5 s failed for 3 s: one warning, and the summary of the rest as the worker stops.
+  const looks = jsonLines(worker.stderr()).filter((line) => String(line.msg).startsWith('could not read the queue'));
+  expect(looks.map((line) => line.msg), worker.stderr()).toEqual(['could not read the queue; trying again', expect.stringMatching(/^could not read the queue: \d+ more failed looks in the last \d+ s: /)]);
+});
