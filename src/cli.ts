@@ -86,8 +86,8 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
   }
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) {
-    const near = COMMANDS.find((c) => editDistance(c.name, name) <= 2);
-    stderr.write(`convlog: unknown command ${quoted(name)}${near ? `; did you mean ${near.name}?` : ''} (convlog --help lists the commands)\n`);
+    const near = nearest(COMMANDS.map((c) => c.name), name, 2);
+    stderr.write(`convlog: unknown command ${quoted(name)}${near ? `; did you mean ${near}?` : ''} (convlog --help lists the commands)\n`);
     return 2;
   }
   const command = await entry.load();
@@ -225,7 +225,7 @@ function parseError(error: Error, args: readonly string[], name: string, optionN
     const shown = printable(unknown[1], 40);
     // A mistyped option is far likelier than a value starting with a dash.
     const given = unknown[1].replace(/^-+/, '').split('=')[0];
-    const near = given.length >= 3 ? optionNames.find((option) => editDistance(option, given) <= 2) : undefined;
+    const near = given.length >= 3 ? nearest(optionNames, given, 2) : undefined;
     if (near) return `Unknown option '${shown}'; did you mean --${near}? (convlog ${name} --help lists the options)`;
     return `Unknown option '${shown}'${unknown[2] ? `; an argument starting with "-" goes at the end, after --, as in -- "${shown}"` : ''}`;
   }
@@ -265,9 +265,23 @@ function misspeltVariables(env: NodeJS.ProcessEnv): [string, string][] {
   return Object.keys(env)
     .filter((name) => /^(CONVLOG|ZENDESK)_/.test(name) && !KNOWN_VARIABLES.includes(name))
     .flatMap((name) => {
-      const [near, distance] = KNOWN_VARIABLES.map((known) => [known, editDistance(known, name)] as const).reduce((a, b) => (b[1] < a[1] ? b : a));
-      return distance <= Math.max(3, Math.floor(name.length / 3)) ? [[name, near] as [string, string]] : [];
+      const near = nearest(KNOWN_VARIABLES, name, Math.max(3, Math.floor(name.length / 3)));
+      return near ? [[name, near] as [string, string]] : [];
     });
+}
+
+/**
+ * The name nearest `given` within `maxDistance` edits, for "did you mean": the first within reach
+ * could be a worse guess (`--ful` is one edit from --full, two from --file). Of two as near, the
+ * one listed first.
+ */
+function nearest(names: readonly string[], given: string, maxDistance: number): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const name of names) {
+    const distance = editDistance(name, given);
+    if (distance <= maxDistance && distance < (best?.distance ?? Infinity)) best = { name, distance };
+  }
+  return best?.name;
 }
 
 /** Levenshtein distance, for "did you mean" on a mistyped command, option or variable. */

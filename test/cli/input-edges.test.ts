@@ -55,6 +55,14 @@ it('a mistyped option is answered with the one meant; a value starting with a da
   const typo = await runCli(['sync', '--concurency', '3', '1']);
   expect(typo.code).toBe(2);
   expect(typo.stderr.split('\n')[0]).toBe("convlog sync: Unknown option '--concurency'; did you mean --concurrency? (convlog sync --help lists the options)");
+  // The nearest, not the first within reach: --ful is one edit from --full, two from --file, listed first.
+  const near = await runCli(['sync', '1', '2', '--ful']);
+  expect(near.code).toBe(2);
+  expect(near.stderr.split('\n')[0]).toBe("convlog sync: Unknown option '--ful'; did you mean --full? (convlog sync --help lists the options)");
+  // So for commands: purve is one edit from purge, two from serve, listed first.
+  const command = await runCli(['purve']);
+  expect(command.code).toBe(2);
+  expect(command.stderr).toBe('convlog: unknown command "purve"; did you mean purge? (convlog --help lists the commands)\n');
   const dash = await runCli(['enqueue', '-5']);
   expect(dash.code).toBe(2);
   expect(dash.stderr.split('\n')[0]).toBe(`convlog enqueue: Unknown option '-5'; an argument starting with "-" goes at the end, after --, as in -- "-5"`);
