@@ -208,6 +208,8 @@ function refuseRepeats(tokens: readonly Token[], options: ParseArgsOptionsConfig
   }
 }
 
+const DURATION_UNITS: Record<string, string> = { s: 'second', m: 'minute', h: 'hour', d: 'day', w: 'week' };
+
 /** parseArgs's error as one line (its "ambiguous" message takes three). */
 function parseError(error: Error, args: readonly string[], name: string, optionNames: readonly string[], env: NodeJS.ProcessEnv): string {
   const [first] = error.message.split('\n');
@@ -217,7 +219,16 @@ function parseError(error: Error, args: readonly string[], name: string, optionN
     const flag = ambiguous[1];
     const long = /use '(--[^=']+)=/.exec(error.message)?.[1] ?? flag;
     const value = args[args.indexOf(flag) + 1] ?? '';
-    return `${flag} needs a value, and ${quoted(value)} is read as an option: write ${long}=${printable(value, 40)} to give a value starting with a dash`;
+    const read = `${flag} needs a value, and ${quoted(value)} is read as an option`;
+    // `--since -5d`: "=" would only lead to "invalid --since": neither a duration nor a date takes a minus.
+    const duration = long === '--since' ? /^-(\d+)\s*([smhdw])$/i.exec(value) : null;
+    if (duration) {
+      const [, count, unit] = duration;
+      const units = `${DURATION_UNITS[unit.toLowerCase()]}${count === '1' ? '' : 's'}`;
+      return `${read}: a duration is written without a minus, as a time before now: ${long} ${count}${unit} means ${count} ${units} ago`;
+    }
+    if (long === '--since' && /^-\d{4}-\d{2}/.test(value)) return `${read}: a date is written without a minus: ${long} ${printable(value.slice(1), 40)}`;
+    return `${read}: write ${long}=${printable(value, 40)} to give a value starting with a dash`;
   }
   // The argument parseArgs quotes whole, shortened like every other quoted value.
   const unknown = /^Unknown option '([\s\S]*?)'(\. To specify a positional argument[\s\S]*)?$/.exec(error.message);

@@ -59,7 +59,10 @@ export function parseSince(text: string, now = Date.now()): Since {
     const zone = iso[8] ? iso[8].toUpperCase().replace(/^([+-]\d{2})(\d{2})$/, '$1:$2') : 'Z';
     ms = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}${iso[7] ?? ''}${zone}`);
   } else {
-    throw badSince(text);
+    // What `--since=-5d` gives: a time before now taken for one below zero.
+    const rest = value.slice(1);
+    const negative = value.startsWith('-') && (DURATION.test(rest) || ISO.test(rest));
+    throw badSince(text, negative ? `a duration or date is written without a minus, as in --since ${rest}` : undefined);
   }
   if (!Number.isFinite(ms)) throw badSince(text);
   if (ms < 0) throw badSince(text, 'before 1970');
