@@ -96,6 +96,11 @@ describe("README's command table and the usage lines", async () => {
     expect(wrong).toEqual([]);
   });
 
+  it("purge's row says that a tombstone does not stop a sync, as docs/guarantees.md does", () => {
+    const [purge] = rows.filter(([first]) => first.startsWith('`purge '));
+    expect(purge?.[1]).toMatch(/tombstone does not stop a sync: a later sync, backfill, schedule or webhook of a ticket Zendesk still has stores it again/);
+  });
+
   it('every command parses exactly the flags its usage line shows', async () => {
     const modules = await commandModules();
     expect(sorted(modules.keys())).toEqual(sorted(names));
