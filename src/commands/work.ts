@@ -46,7 +46,7 @@ export const work: Command = {
         health = await startHealthServer({ pool: runtime.database.pool, port: healthPort, log: ctx.log }).catch((error: unknown) => {
           throw listenFailure(error, { port: values['health-port'] !== undefined ? '--health-port' : 'CONVLOG_HEALTH_PORT' });
         });
-        ctx.log.info({ url: `${health.url}/healthz` }, 'health and metrics listening');
+        ctx.log.info({ url: `${health.url}/healthz` }, `health and metrics listening on ${health.bound} (${health.url}/healthz from this machine)`);
       }
       // Scheduled backfills (convlog schedule) run here too, one at a time, beside the ticket syncs.
       backfills = await startBackfillWorker(runtime, ctx.log, ctx.signal);

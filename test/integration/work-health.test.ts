@@ -30,6 +30,8 @@ it('answers /healthz and /metrics while working, logs each ticket, and closes th
   const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
   expect(metrics.status).toBe(200);
   expect(await metrics.text()).toMatch(/^convlog_/m);
+  // It says what it binds, not only a loopback URL: the default is every interface.
+  expect(output()).toContain(`health and metrics listening on all interfaces, port ${port} (http://127.0.0.1:${port}/healthz from this machine)`);
 
   // At info, each ticket synced is named with what it cost.
   await vi.waitFor(() => expect(output().match(/"msg":"ticket synced"/g)).toHaveLength(2), { timeout: 30_000, interval: 250 });
