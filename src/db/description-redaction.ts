@@ -6,10 +6,13 @@
 // stores, without another request to Zendesk.
 
 /**
- * Two CTEs of the page statement, over its parameters $2 (the event rows), $5 (the ticket) and
- * $9 (the response body, or null). `description_redacted` updates the ticket row; the statement
- * names it in its select list before ticket_sync, so that the row is locked in the order
- * src/db/lock-order.ts gives.
+ * Three CTEs of the page statement, over its parameters $1 (the people), $2 (the event rows), $5
+ * (the ticket) and $9 (the response body, or null). `description_redacted` updates the ticket
+ * row. Before it, `authors_locked` takes the page's people in the mode of the page's own upsert of
+ * them (FOR NO KEY UPDATE), in key order, when the first event changed: serve's statements
+ * (src/db/tickets.ts) upsert the people they side-load before the tickets row, and a page
+ * holding the tickets row while it waited for one of them deadlocked with them. The statement
+ * names both in its select list before ticket_sync, in the order src/db/lock-order.ts gives.
  *
  * When a page changes the text (`body_text`) of the ticket's first stored event, the description
  * in the row's `raw` loses the old text: replaced by the new where it holds it. Zendesk's
@@ -30,6 +33,13 @@ first_event_changed as (
     join jsonb_to_recordset($2::jsonb) as p("bodyText" text, "raw" jsonb, "pageIndex" integer)
       on coalesce(p."raw", $9::jsonb -> 'events' -> p."pageIndex") ->> 'reference' = f.reference
    where f.body_text is not null and p."bodyText" is distinct from f.body_text
+),
+authors_locked as (
+  select 1 from zendesk.authors a
+   where a.author_key in (select p."authorKey" from jsonb_to_recordset($1::jsonb) as p("authorKey" text))
+     and exists (select from first_event_changed)
+   order by a.author_key
+   for no key update
 ),
 description_redacted as (
   update zendesk.tickets t set raw = jsonb_set(t.raw, '{description}', to_jsonb(d.text))

@@ -193,12 +193,14 @@ cursor_saved as (
 commit_asynchronously as (
   select set_config('synchronous_commit', 'off', true) as setting
 )
--- The CTEs named here run in this order, the others after them: the people (held), the tickets
--- row (only when a redaction changes its description), then ticket_sync, then the events, and at
--- the end the files and the people's own upsert, whose row locks last only until the commit that
--- follows. A purge of the ticket (src/db/purge.ts) takes the people, then the tickets row and
--- ticket_sync, then the files and events, so the two wait for each other instead of deadlocking.
+-- The CTEs named here run in this order, the others after them: the people (held; for update
+-- too, and the tickets row, only when the first event changed: see description-redaction.ts),
+-- then ticket_sync, then the events, and at the end the files and the people's own upsert, whose
+-- row locks last only until the commit that follows. A purge of the ticket (src/db/purge.ts)
+-- takes the people, then the tickets row and ticket_sync, then the files and events, so the two
+-- wait for each other instead of deadlocking.
 select (select count(*) from authors_held)::int as authors_held,
+       (select count(*) from authors_locked)::int as authors_locked,
        (select count(*) from description_redacted)::int as description_redacted,
        coalesce((select true from cursor_saved), convlog.run_taken_over($5)) as run_current,
        (select count(*) from events_written)::int as events_written,

@@ -1,0 +1,65 @@
+// A full read whose page changes the ticket's first comment (a redaction) rewrites the tickets
+// row's description, while serve stores the same ticket read by id (the redaction webhook asks
+// for both at once). serve's statement upserts the people it side-loads, then the tickets row; the
+// page held the people in KEY SHARE only (which serve's upsert does not wait for), took the
+// tickets row, and upserted its people at the end: each waited for the other and Postgres aborted
+// one (40P01). The page now takes its people for update before the tickets row. A third session
+// holding the first event's row stops the page after the tickets row, until serve has come to wait.
+import { eq, inArray } from 'drizzle-orm';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { authors, tickets } from '../../src/db/schema.ts';
+import { storeTicketContext } from '../../src/db/tickets.ts';
+import { syncTicket } from '../../src/sync/sync-ticket.ts';
+import { readMissingTickets } from '../../src/sync/ticket-context.ts';
+import { localBudget } from '../../src/zendesk/rate-limit.ts';
+import { createFixture, type Fixture } from '../helpers/sync-fixture.ts';
+import { holdRows, sessionsWaitingForLocks, settled } from '../helpers/lock-waits.ts';
+
+let f: Fixture;
+beforeAll(async () => {
+  f = await createFixture({ tickets: 6, ticketSizes: { 1: 6, 2: 6, 3: 6, 4: 6, 5: 6, 6: 6 }, accountRateLimit: 0 });
+});
+afterAll(async () => {
+  await f?.close();
+});
+
+it("a full read redacting the first comment and serve's read of the ticket by id both commit", async () => {
+  const ticketId = [1, 2, 3, 4, 5, 6].find((id) => f.sim.events(id)[0].type === 'Comment')!;
+  expect(ticketId).toBeDefined();
+  const { reference } = f.sim.events(ticketId)[0];
+  await readMissingTickets({ db: f.database.db, http: f.deps.http, budget: localBudget(), log: f.deps.log }, [ticketId]);
+  await syncTicket(f.deps, ticketId);
+  const { rows: named } = await f.database.pool.query<{ author_key: string }>(
+    'select distinct author_key from zendesk.conversation_events where ticket_id = $1 and author_key is not null',
+    [ticketId],
+  );
+  const people = await f.database.db.select().from(authors).where(inArray(authors.authorKey, named.map((r) => r.author_key)));
+  expect(people.length).toBeGreaterThan(0);
+
+  f.sim.editEvent(ticketId, reference, (event) => {
+    const content = event.content as { type: string; body: string };
+    content.body = content.body.replace(/[a-z]/, 'X') + ' REDACTED';
+  });
+  const [row] = await f.database.db.select().from(tickets).where(eq(tickets.id, ticketId));
+  const zendesk = f.sim.ticket(ticketId).description;
+
+  const blocker = await holdRows(f.database.pool, 'select from zendesk.conversation_events where reference = $1 for update', [reference]);
+  try {
+    const page = settled(syncTicket(f.deps, ticketId, { full: true }));
+    await sessionsWaitingForLocks(f.database.pool, 1);
+    // What serve stores for the webhook: Zendesk's redacted copy, and the people it side-loads.
+    const byId = settled(
+      storeTicketContext(f.database.db, {
+        tickets: [{ ...row, raw: { ...(row.raw as object), description: zendesk }, updatedAt: new Date(Date.now() + 60_000) }],
+        authors: people.map((person) => ({ ...person, displayName: `${person.displayName} renamed` })),
+      }),
+    );
+    await sessionsWaitingForLocks(f.database.pool, 2);
+    await blocker.release();
+    expect({ page: await page, byId: await byId }).toEqual({ page: 'ok', byId: 'ok' });
+  } finally {
+    await blocker.release();
+  }
+  const { rows } = await f.database.pool.query<{ d: string }>(`select raw->>'description' as d from zendesk.tickets where id = $1`, [ticketId]);
+  expect(rows[0].d).toBe(zendesk);
+});
