@@ -14,25 +14,24 @@
  * holding the tickets row while it waited for one of them deadlocked with them. The statement
  * names both in its select list before ticket_sync, in the order src/db/lock-order.ts gives.
  *
- * When a page changes the text (`body_text`) of the ticket's first stored event, the description
- * in the row's `raw` loses the old text: replaced by the new where it holds it. Zendesk's
- * wording may differ from convlog's (whitespace, list marks), so the texts are also compared by
- * their words alone: a description that holds the new words and not the old is Zendesk's own
- * copy, redacted (a read of the row came first), and is left as it is. Otherwise, when the first
- * event is a comment or the description holds its old words, the description becomes the
- * event's new text. A ticket row without a description is left alone. A later read of the
- * ticket, by the export or by id, stores Zendesk's copy again, its state being at least as
- * recent (src/db/tickets.ts).
+ * The rule: only when the ticket's first stored event is a `Comment` and the page changes its
+ * words (its text without whitespace and punctuation: what two renderings of one comment share,
+ * so that a change of rendering alone is no redaction). Then a description whose words are the
+ * new words is Zendesk's own copy, redacted (a read of the row came first), and is left as it is;
+ * any other becomes the event's new text whole (never a replacement inside it, which would hit
+ * the old text inside other words). A ticket row without a description is left alone. A later
+ * read of the ticket, by the export or by id, stores Zendesk's copy again, its state being at
+ * least as recent (src/db/tickets.ts).
  */
 export const DESCRIPTION_REDACTED = `
 first_event_changed as (
-  select f.type, f.body_text as old_text, coalesce(p."bodyText", '') as new_text,
-         ${words('f.body_text')} as old_words, ${words(`coalesce(p."bodyText", '')`)} as new_words
+  select c.new_text, ${words('c.new_text')} as new_words
     from (select e.reference, e.type, e.body_text from zendesk.conversation_events e
            where e.ticket_id = $5 order by e.position limit 1) f
     join jsonb_to_recordset($2::jsonb) as p("bodyText" text, "raw" jsonb, "pageIndex" integer)
       on coalesce(p."raw", $9::jsonb -> 'events' -> p."pageIndex") ->> 'reference' = f.reference
-   where f.body_text is not null and p."bodyText" is distinct from f.body_text
+    cross join lateral (select coalesce(p."bodyText", '') as new_text) c
+   where f.type = 'Comment' and ${words('f.body_text')} <> ${words('c.new_text')}
 ),
 authors_locked as (
   select 1 from zendesk.authors a
@@ -42,18 +41,11 @@ authors_locked as (
    for no key update
 ),
 description_redacted as (
-  update zendesk.tickets t set raw = jsonb_set(t.raw, '{description}', to_jsonb(d.text))
-  from (
-    select case when strpos(t0.raw ->> 'description', c.old_text) > 0 then replace(t0.raw ->> 'description', c.old_text, c.new_text) else c.new_text end as text
-      from zendesk.tickets t0
-      cross join first_event_changed c
-      cross join lateral (select ${words(`t0.raw ->> 'description'`)} as words) n
-     where t0.id = $5
-       and (strpos(t0.raw ->> 'description', c.old_text) > 0
-         or (not (c.new_words <> '' and strpos(n.words, c.new_words) > 0 and strpos(n.words, c.old_words) = 0)
-             and (c.type = 'Comment' or strpos(n.words, c.old_words) > 0)))
-  ) d
-  where t.id = $5
+  update zendesk.tickets t set raw = jsonb_set(t.raw, '{description}', to_jsonb(c.new_text))
+    from first_event_changed c
+   where t.id = $5
+     and jsonb_typeof(t.raw -> 'description') = 'string'
+     and ${words(`t.raw ->> 'description'`)} <> c.new_words
   returning 1
 )`;
 
