@@ -146,7 +146,9 @@ it('a deletion webhook reads nothing: the sync it queues settles the ticket', as
   await sim.webhooks.settled();
   expect(sim.webhooks.deliveries.filter((d) => d.ticketId === 3).at(-1)).toMatchObject({ status: 200 });
   await new Promise((resolve) => setTimeout(resolve, 3 * EVERY_MS));
-  expect(showManyRequests()).toEqual([]);
+  // Only those naming ticket 3: a request a reader of the tests above sent just before its
+  // close() abandoned it may reach the simulator, in this process, after this test began.
+  expect(showManyRequests().filter((r) => r.query.ids.split(',').map(Number).includes(3))).toEqual([]);
   expect(await ticketRow(3)).toBeUndefined();
 });
 
