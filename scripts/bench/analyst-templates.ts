@@ -7,7 +7,8 @@
 import type { Database } from '../../src/db/connection.ts';
 import { refreshTicketAnalytics } from '../../src/db/analytics.ts';
 import { inTransaction } from '../../src/db/transaction.ts';
-import { preparePage, storePage } from '../../src/db/store-page.ts';
+import { preparePage } from '../../src/db/prepare-page.ts';
+import { storePage } from '../../src/db/store-page.ts';
 import { finishRun, startRun } from '../../src/db/ticket-status.ts';
 import { saveExportPage, storeTicketContext } from '../../src/db/tickets.ts';
 import { startSimulator } from '../../src/simulator/index.ts';

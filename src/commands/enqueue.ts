@@ -1,5 +1,5 @@
 import { ticketIdsFromSql } from '../db/read-only-query.ts';
-import { ticketIdsWithoutRow } from '../db/tickets.ts';
+import { ticketIdsWithoutRow } from '../db/missing-context.ts';
 import { readTicketIds } from '../queue/ticket-ids.ts';
 import { SHOW_MANY_BATCH } from '../zendesk/index.ts';
 import { enqueueTickets } from '../queue/enqueue.ts';

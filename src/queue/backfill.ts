@@ -20,7 +20,8 @@ import {
   type BackfillRun,
   type BackfillTotals,
 } from '../db/sync-state.ts';
-import { namesUnlistedSince, saveExportPage } from '../db/tickets.ts';
+import { namesUnlistedSince } from '../db/missing-context.ts';
+import { saveExportPage } from '../db/tickets.ts';
 import { purgeTicketsIn } from '../db/purge.ts';
 import { inTransaction } from '../db/transaction.ts';
 import type { OnDelete } from '../config.ts';

@@ -7,7 +7,7 @@ import { defaultTicketSize, historyShiftSec, isAiAgentTicket, lastEventSec, tick
 import { PreloadedEvents } from './preloaded.ts';
 import { hash32 } from './random.ts';
 import { UserChanges } from './sideloads.ts';
-import { firstCommentText, scrub, ticketRecord } from './ticket-record.ts';
+import { firstCommentText, patchProblem, scrub, ticketRecord } from './ticket-record.ts';
 import type { ConversationEvent, ExportTicket, MalformedKind, TicketPatch } from './types.ts';
 
 /** A change a webhook subscription can report. */
@@ -15,17 +15,6 @@ export type TicketChange =
   | { ticketId: number; kind: 'comment_added' | 'comment_redacted' | 'attachment_redacted_from_comment'; event: ConversationEvent }
   | { ticketId: number; kind: 'status_changed' | 'field_changed'; field: keyof TicketPatch; previous: unknown; current: unknown }
   | { ticketId: number; kind: 'created' | 'soft_deleted' | 'permanently_deleted' | 'undeleted' };
-
-const PATCHABLE = new Set(['subject', 'status', 'priority', 'type', 'assignee_id', 'group_id', 'organization_id', 'brand_id', 'tags', 'custom_fields', 'satisfaction_rating']);
-const STATUSES = ['new', 'open', 'pending', 'hold', 'solved', 'closed'];
-
-function patchProblem(patch: TicketPatch): string | undefined {
-  const unknown = Object.keys(patch).filter((key) => !PATCHABLE.has(key));
-  if (unknown.length > 0) return `cannot change ${unknown.join(', ')} (only ${[...PATCHABLE].join(', ')})`;
-  if (patch.status !== undefined && !STATUSES.includes(patch.status)) return `status must be one of ${STATUSES.join(', ')} (use deleteTicket to delete)`;
-  if (patch.tags !== undefined && !(Array.isArray(patch.tags) && patch.tags.every((tag) => typeof tag === 'string'))) return 'tags must be a list of strings';
-  return undefined;
-}
 
 const THIRTY_DAYS = 30 * 86_400;
 const PROFILE_CACHE_LIMIT = 10_000;

@@ -1,12 +1,12 @@
 // A ticket as the export and the tickets API serve it, built from its profile (the people of its
 // conversation log, its channel) and the catalog (groups, brands, organizations), then changed
-// by what tests did at runtime (field updates, deletion).
+// by what tests did at runtime (field updates, deletion), and which field updates it takes.
 import { commentText } from './content.ts';
 import { brandId, brands, DELETED_BRAND_ID, DELETED_GROUP_ID, endUserId, endUserRecord, groupId, isVipOrganization, organizationId, organizationOf } from './catalog.ts';
 import { isoSeconds } from './ids.ts';
 import { endUserNumber, type TicketProfile } from './profile.ts';
 import { hash32, rngFor } from './random.ts';
-import type { ConversationEvent, ExportTicket } from './types.ts';
+import type { ConversationEvent, ExportTicket, TicketPatch } from './types.ts';
 import { viaObject } from './via.ts';
 
 export const CUSTOM_FIELD_IDS = { topic: 360_100_000_001, orderNumber: 360_100_000_002, underWarranty: 360_100_000_003 } as const;
@@ -155,4 +155,16 @@ export function scrub(ticket: ExportTicket): ExportTicket {
 /** The users a ticket names (requester, submitter, assignee), for side-loading. */
 export function userIdsOf(ticket: ExportTicket): number[] {
   return [ticket.requester_id, ticket.submitter_id, ticket.assignee_id].filter((id): id is number => typeof id === 'number');
+}
+
+const PATCHABLE = new Set(['subject', 'status', 'priority', 'type', 'assignee_id', 'group_id', 'organization_id', 'brand_id', 'tags', 'custom_fields', 'satisfaction_rating']);
+const STATUSES = ['new', 'open', 'pending', 'hold', 'solved', 'closed'];
+
+/** Why updateTicket refuses a change, or undefined: only what an agent or trigger may change. */
+export function patchProblem(patch: TicketPatch): string | undefined {
+  const unknown = Object.keys(patch).filter((key) => !PATCHABLE.has(key));
+  if (unknown.length > 0) return `cannot change ${unknown.join(', ')} (only ${[...PATCHABLE].join(', ')})`;
+  if (patch.status !== undefined && !STATUSES.includes(patch.status)) return `status must be one of ${STATUSES.join(', ')} (use deleteTicket to delete)`;
+  if (patch.tags !== undefined && !(Array.isArray(patch.tags) && patch.tags.every((tag) => typeof tag === 'string'))) return 'tags must be a list of strings';
+  return undefined;
 }

@@ -3,7 +3,8 @@
 // brands and organizations lists. All spend the account-wide budget, never the conversation log's.
 import type { Db } from '../db/connection.ts';
 import { errorMessage } from '../errors.ts';
-import { namesUnlistedBrand, storeTicketContext, ticketIdsWithoutRow } from '../db/tickets.ts';
+import { namesUnlistedBrand, ticketIdsWithoutRow } from '../db/missing-context.ts';
+import { storeTicketContext } from '../db/tickets.ts';
 import { databaseNow } from '../db/ticket-status.ts';
 import type { Logger } from '../log.ts';
 import type { ZendeskHttp } from '../zendesk/http.ts';

@@ -5,7 +5,8 @@
 // transaction. Nothing here computes an expected answer: the tests write those out by hand.
 import type { Db } from '../../src/db/connection.ts';
 import { removeVanished, SeenRows } from '../../src/db/full-read.ts';
-import { preparePage, storePage } from '../../src/db/store-page.ts';
+import { preparePage } from '../../src/db/prepare-page.ts';
+import { storePage } from '../../src/db/store-page.ts';
 import { finishRun, startRun } from '../../src/db/ticket-status.ts';
 import { storeTicketContext } from '../../src/db/tickets.ts';
 import { inTransaction } from '../../src/db/transaction.ts';

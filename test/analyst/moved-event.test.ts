@@ -2,7 +2,8 @@
 // its ticket_id). The ticket it left must stop counting it in its analyst answers at once, not
 // at its next sync, which for a closed ticket may never come.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { preparePage, storePage } from '../../src/db/store-page.ts';
+import { preparePage } from '../../src/db/prepare-page.ts';
+import { storePage } from '../../src/db/store-page.ts';
 import { finishRun, startRun } from '../../src/db/ticket-status.ts';
 import { inTransaction } from '../../src/db/transaction.ts';
 import { mapPage } from '../../src/sync/map-page.ts';

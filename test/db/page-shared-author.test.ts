@@ -3,7 +3,8 @@
 // and a purge's FOR UPDATE does not. A page held at its events (a third session holds one of
 // them) must not hold up the other ticket's page.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { preparePage, storePage } from '../../src/db/store-page.ts';
+import { preparePage } from '../../src/db/prepare-page.ts';
+import { storePage } from '../../src/db/store-page.ts';
 import { startRun } from '../../src/db/ticket-status.ts';
 import { mapPage } from '../../src/sync/map-page.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';

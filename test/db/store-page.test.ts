@@ -2,7 +2,8 @@
 // mapPage computed them. Every content shape is covered, or analysts would see columns that
 // disagree with `raw`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { preparePage, storePage } from '../../src/db/store-page.ts';
+import { preparePage } from '../../src/db/prepare-page.ts';
+import { storePage } from '../../src/db/store-page.ts';
 import { startRun } from '../../src/db/ticket-status.ts';
 import { mapPage, type ApiEvent } from '../../src/sync/map-page.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';

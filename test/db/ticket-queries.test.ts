@@ -1,7 +1,8 @@
 // The example queries of docs/tickets.md run against hand-made tickets and conversations and
 // return the rows a person would expect.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { preparePage, storePage } from '../../src/db/store-page.ts';
+import { preparePage } from '../../src/db/prepare-page.ts';
+import { storePage } from '../../src/db/store-page.ts';
 import { refreshTicketAnalytics } from '../../src/db/analytics.ts';
 import { startRun } from '../../src/db/ticket-status.ts';
 import { storeTicketContext } from '../../src/db/tickets.ts';

@@ -1,0 +1,57 @@
+// Reads of the ticket-context tables that find what is missing: tickets without a row, and rows
+// naming a group, brand or organization without one, which the callers then read from Zendesk.
+// The writes are in src/db/tickets.ts.
+import type pg from 'pg';
+import type { Db } from './connection.ts';
+
+type Client = pg.Pool | pg.PoolClient | pg.Client;
+
+/** The ids among `ticketIds` that have no tickets row yet (no export or read by id stored one). */
+export async function ticketIdsWithoutRow(db: Db, ticketIds: readonly number[]): Promise<number[]> {
+  if (ticketIds.length === 0) return [];
+  const client = (db as Db & { $client: Client }).$client;
+  const { rows } = await client.query<{ id: string }>(
+    `select q.id from unnest($1::bigint[]) as q(id)
+      where not exists (select from zendesk.tickets t where t.id = q.id)
+      group by q.id order by q.id`,
+    [ticketIds],
+  );
+  return rows.map((row) => Number(row.id));
+}
+
+/** Whether a ticket among `ticketIds` names a brand that has no brands row. */
+export async function namesUnlistedBrand(db: Db, ticketIds: readonly number[]): Promise<boolean> {
+  if (ticketIds.length === 0) return false;
+  const client = (db as Db & { $client: Client }).$client;
+  const { rows } = await client.query<{ found: boolean }>(
+    `select exists (
+       select from zendesk.tickets t
+        where t.id = any($1::bigint[]) and t.brand_id is not null
+          and not exists (select from zendesk.brands b where b.id = t.brand_id)
+     ) as found`,
+    [ticketIds],
+  );
+  return rows[0].found;
+}
+
+/**
+ * Whether a ticket among `ticketIds` whose state is newer than `since` names a group, brand or
+ * organization that has no row. A ticket that changed since the lists were read may name one
+ * created since (brands come from their list only); an older one names one the lists lacked
+ * then, deleted, which reading them again would not find.
+ */
+export async function namesUnlistedSince(db: Db, ticketIds: readonly number[], since: string): Promise<boolean> {
+  if (ticketIds.length === 0) return false;
+  const client = (db as Db & { $client: Client }).$client;
+  const { rows } = await client.query<{ found: boolean }>(
+    `select exists (
+       select from zendesk.tickets t
+        where t.id = any($1::bigint[]) and coalesce(t.generated_timestamp, t.updated_at) >= date_trunc('second', $2::timestamptz)
+          and ((t.brand_id is not null and not exists (select from zendesk.brands b where b.id = t.brand_id))
+            or (t.group_id is not null and not exists (select from zendesk.groups g where g.id = t.group_id))
+            or (t.organization_id is not null and not exists (select from zendesk.organizations o where o.id = t.organization_id)))
+     ) as found`,
+    [ticketIds, since],
+  );
+  return rows[0].found;
+}
