@@ -28,8 +28,6 @@ export interface ReadByIdResult {
   missing: number[];
   /** Brands stored from the brands list, read when a stored ticket named one without a row. */
   brands: number;
-  /** Whether the brands list was asked for (even if refused, or nothing in it was new). */
-  brandsListAsked: boolean;
   requests: number;
 }
 
@@ -71,7 +69,7 @@ export async function readChangedTickets(
 /** show_many for `ids` (sorted, unique), each batch stored before the next is asked for. */
 async function readTicketsById(deps: TicketContextDeps, ids: readonly number[], tuning: Tuning, brandsList: boolean | (() => boolean)): Promise<ReadByIdResult> {
   const options = readOptions(deps, tuning);
-  const result: ReadByIdResult = { stored: 0, missing: [], brands: 0, brandsListAsked: false, requests: 0 };
+  const result: ReadByIdResult = { stored: 0, missing: [], brands: 0, requests: 0 };
   if (ids.length === 0) return result;
   const requests = Math.ceil(ids.length / SHOW_MANY_BATCH);
   // Thousands of ids (enqueue --sql) take minutes under the account budget: say so up front.
@@ -88,7 +86,6 @@ async function readTicketsById(deps: TicketContextDeps, ids: readonly number[], 
     askedAt = await databaseNow(deps.db);
   }
   if (brandsList !== false && result.stored > 0 && (await namesUnlistedBrand(deps.db, ids)) && (brandsList === true || brandsList())) {
-    result.brandsListAsked = true;
     try {
       const brands = await readBrands(deps, options);
       result.brands = brands.stored;
