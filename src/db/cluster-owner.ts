@@ -13,6 +13,7 @@ import path from 'node:path';
 import { DatabaseUnavailable, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { sleep } from '../timing.ts';
+import { isAlive, livePostmaster, startTime, untilDead, type Postmaster } from './postmaster.ts';
 
 export interface OwnerRecord {
   pid: number;
@@ -21,11 +22,6 @@ export interface OwnerRecord {
   /** The postmaster it runs; absent while it is starting one. */
   postmaster?: number;
   released?: boolean;
-}
-
-export interface Postmaster {
-  pid: number;
-  port: number;
 }
 
 /** This process's right to run the cluster, and its duty to stop it. */
@@ -95,9 +91,11 @@ export function adopt(
       : 'adopting the embedded Postgres left running with no owner on record (a convlog killed outright, or an older convlog): it stops when this command ends',
   );
   ownership.running(postmaster.pid);
-  // Only while postmaster.pid still names it: a pid of a server gone may be another process's now.
+  // Only while postmaster.pid still names it and /proc confirms it: a pid of a server gone may be
+  // another process's now.
   const signal = () => {
-    if (livePostmaster(databaseDir)?.pid !== postmaster.pid) return;
+    const now = livePostmaster(databaseDir);
+    if (now?.pid !== postmaster.pid || !now.confirmed) return;
     try {
       process.kill(postmaster.pid, 'SIGINT'); // a fast shutdown, as for a server convlog started
     } catch (error) {
@@ -227,49 +225,4 @@ function numbers(dir: string): number[] {
 
 function recordFile(dir: string, n: number): string {
   return path.join(dir, `${n}.json`);
-}
-
-/** A process's start time, field 22 of /proc/<pid>/stat (after the command name, which may hold spaces). */
-export function startTime(pid: number): string | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
-}
-
-/** The live postmaster of the cluster in `databaseDir`, from its postmaster.pid, or undefined. */
-export function livePostmaster(databaseDir: string): Postmaster | undefined {
-  let lines: string[];
-  try {
-    lines = fs.readFileSync(path.join(databaseDir, 'postmaster.pid'), 'utf8').split('\n');
-  } catch {
-    return undefined;
-  }
-  const pid = Number(lines[0]);
-  const port = Number(lines[3]);
-  if (!Number.isInteger(pid) || !Number.isInteger(port) || pid <= 0) return undefined;
-  return isAlive(pid) ? { pid, port } : undefined;
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: alive, but another user's (Postgres runs as `postgres` when we are root).
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Resolves once `pid` has exited. */
-export function untilDead(pid: number, intervalMs = 200): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setInterval(() => {
-      if (isAlive(pid)) return;
-      clearInterval(timer);
-      resolve();
-    }, intervalMs);
-  });
 }

@@ -9,7 +9,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DatabaseUnavailable, errorMessage } from '../errors.ts';
-import { adopt, claimCluster, livePostmaster, type Ownership, type Postmaster } from './cluster-owner.ts';
+import { adopt, claimCluster, type Ownership } from './cluster-owner.ts';
+import { livePostmaster, removeStalePidFile, type Postmaster } from './postmaster.ts';
 import { assertSearchable, prepareDataDir } from './data-dir.ts';
 import type { Logger } from '../log.ts';
 
@@ -100,6 +101,7 @@ export async function initialiseAndStart(
       log.info({ dataDir }, 'creating the embedded Postgres cluster (first run only)');
       await pg.initialise();
     }
+    removeStalePidFile(databaseDir, log);
     await inOwnProcessGroup(() => pg.start());
   } catch (error) {
     unhook(); // nothing to stop: a start fails before the spawn or once the server has exited

@@ -5,7 +5,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { DatabaseUnavailable } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { adopt, claimCluster, untilDead, type OwnerRecord, type Postmaster } from './cluster-owner.ts';
+import { adopt, claimCluster, type OwnerRecord } from './cluster-owner.ts';
+import { untilDead, type Postmaster } from './postmaster.ts';
 import { prepareDataDir } from './data-dir.ts';
 import { embeddedServer, embeddedUrl, freePort, initialiseAndStart } from './embedded.ts';
 

@@ -1,9 +1,10 @@
 // A command killed outright (kill -9, the OOM killer, a crash) cannot stop the embedded Postgres
 // it runs. The next command finds the owner on record dead and adopts the server: it stops it
 // when it ends, as if it had started it. A live owner's server is shared and left running.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isAlive } from '../../src/db/cluster-owner.ts';
+import { isAlive } from '../../src/db/postmaster.ts';
 import { killAll, runProgram, startConvlog } from '../helpers/cli.ts';
 import { createEmbeddedCluster, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
 
@@ -114,5 +115,32 @@ describe('an embedded Postgres whose owner is alive', { timeout: 120_000 }, () =
     owner.kill('SIGTERM');
     expect((await owner.exited).code, owner.stderr()).toBe(0);
     expect(isAlive(pid)).toBe(false);
+  });
+});
+
+describe('a postmaster.pid left by a restart, its pid now another process\'s', { timeout: 120_000 }, () => {
+  it('is not taken for the server: the command starts its own, and never signals that process', async () => {
+    // The file a server leaves when the machine stops under it: its own, but for the pid.
+    const owner = await cluster.startServer();
+    const left = fs.readFileSync(cluster.pidFile, 'utf8');
+    owner.kill('SIGTERM');
+    expect((await owner.exited).code, owner.stderr()).toBe(0);
+    const unrelated = spawn('sleep', ['300'], { stdio: 'ignore' });
+    const signalled = new Promise<NodeJS.Signals | null>((resolve) => unrelated.on('exit', (_code, signal) => resolve(signal)));
+    try {
+      fs.writeFileSync(cluster.pidFile, left.replace(/^\d+/, String(unrelated.pid)));
+
+      for (let run = 0; run < 2; run++) {
+        const next = await runProgram(['status'], { env: { ...cluster.env, LOG_LEVEL: 'info' }, timeoutMs: 90_000 });
+        expect(next.code, next.stderr).toBe(0);
+        expect(adoptions(next.stderr)).toEqual([]);
+        if (run === 0) expect(next.stderr).toContain(`postmaster.pid names process ${unrelated.pid}, which is not this cluster's Postgres`);
+        expect(unrelated.exitCode === null && unrelated.signalCode === null, `the unrelated process ended (${unrelated.signalCode})`).toBe(true);
+      }
+      expect(cluster.postmaster() === undefined || !isAlive(cluster.postmaster()!)).toBe(true);
+    } finally {
+      unrelated.kill('SIGKILL');
+    }
+    expect(await signalled).toBe('SIGKILL');
   });
 });

@@ -4,7 +4,7 @@
 // command adopts it (test/cli/embedded-orphan.test.ts).
 import fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isAlive } from '../../src/db/cluster-owner.ts';
+import { isAlive } from '../../src/db/postmaster.ts';
 import { startConvlog } from '../helpers/cli.ts';
 import { createEmbeddedCluster, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
 

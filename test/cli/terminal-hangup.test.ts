@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { isAlive } from '../../src/db/cluster-owner.ts';
+import { isAlive } from '../../src/db/postmaster.ts';
 import { BIN, cleanEnv } from '../helpers/cli.ts';
 import { createEmbeddedCluster, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
 

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
-import { isAlive } from '../../src/db/cluster-owner.ts';
+import { isAlive } from '../../src/db/postmaster.ts';
 import { runProgram, startConvlog, type Convlog } from './cli.ts';
 
 export interface EmbeddedCluster {

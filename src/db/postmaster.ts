@@ -1,0 +1,110 @@
+// The embedded cluster's running server, as its postmaster.pid names it. That file outlives its
+// server when the machine or container stops under it, and after a restart its pid may be any
+// other process's: a pid is taken for the postmaster only when /proc says it is one (its working
+// directory is the cluster's folder, or it started when the file says the postmaster did).
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '../log.ts';
+
+export interface Postmaster {
+  pid: number;
+  port: number;
+  /** False without /proc: the pid may be another process's, named by a stale file; it is never signalled. */
+  confirmed: boolean;
+}
+
+/** Clock ticks per second of /proc's times: USER_HZ, 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS = 100;
+/** Between the start time the postmaster writes (whole seconds) and the one /proc gives: rounding, and boot-time jitter. */
+const START_TOLERANCE_S = 2;
+
+/** The live postmaster of the cluster in `databaseDir`, from its postmaster.pid, or undefined. */
+export function livePostmaster(databaseDir: string): Postmaster | undefined {
+  const file = pidFile(databaseDir);
+  if (!file) return undefined;
+  const { pid, port, started } = file;
+  if (!Number.isInteger(port) || !isAlive(pid)) return undefined;
+  const same = isPostmasterOf(pid, databaseDir, started);
+  return same === false ? undefined : { pid, port, confirmed: same === true };
+}
+
+/**
+ * Removes a postmaster.pid naming a live process /proc shows is not the cluster's postmaster (a
+ * file left by a restart, its pid reused): Postgres would take that process for a server still
+ * running and refuse to start. Called only by the process that claimed the cluster to start it.
+ */
+export function removeStalePidFile(databaseDir: string, log: Logger): void {
+  const file = pidFile(databaseDir);
+  if (!file || !isAlive(file.pid) || isPostmasterOf(file.pid, databaseDir, file.started) !== false) return;
+  log.info({ databaseDir, pid: file.pid }, `postmaster.pid names process ${file.pid}, which is not this cluster's Postgres (a file left by a restart): removed`);
+  fs.rmSync(path.join(databaseDir, 'postmaster.pid'), { force: true });
+}
+
+/** Lines 1, 3 and 4 of postmaster.pid: the pid, the start time (Unix seconds), the port. */
+function pidFile(databaseDir: string): { pid: number; started: number; port: number } | undefined {
+  let lines: string[];
+  try {
+    lines = fs.readFileSync(path.join(databaseDir, 'postmaster.pid'), 'utf8').split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  return { pid, started: Number(lines[2]), port: Number(lines[3]) };
+}
+
+/** True or false when /proc can tell; undefined without /proc. */
+function isPostmasterOf(pid: number, databaseDir: string, started: number): boolean | undefined {
+  if (!fs.existsSync('/proc/self/stat')) return undefined;
+  try {
+    // "<path> (deleted)" for a folder deleted under it: not this cluster's.
+    return fs.readlinkSync(`/proc/${pid}/cwd`) === fs.realpathSync(databaseDir);
+  } catch {
+    // Another user's process (Postgres runs as `postgres` under root) without CAP_SYS_PTRACE, as in a
+    // container: its start time is readable by anyone.
+  }
+  const ticks = startTime(pid);
+  const boot = bootTime();
+  if (ticks === null || boot === null || !Number.isFinite(started)) return false;
+  return Math.abs(boot + Number(ticks) / CLOCK_TICKS - started) <= START_TOLERANCE_S;
+}
+
+function bootTime(): number | null {
+  try {
+    const m = /^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A process's start time, field 22 of /proc/<pid>/stat (after the command name, which may hold spaces). */
+export function startTime(pid: number): string | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: alive, but another user's (Postgres runs as `postgres` when we are root).
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Resolves once `pid` has exited. */
+export function untilDead(pid: number, intervalMs = 200): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (isAlive(pid)) return;
+      clearInterval(timer);
+      resolve();
+    }, intervalMs);
+  });
+}
