@@ -8,6 +8,7 @@
 // one reads half a record): of two commands finding the same dead owner, one link succeeds.
 // Numbers are never reused (a release rewrites its record as released), so a claim that stalled
 // cannot land on a number freed meanwhile.
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseUnavailable, errorMessage } from '../errors.ts';
@@ -22,6 +23,8 @@ export interface OwnerRecord {
   /** The postmaster it runs; absent while it is starting one. */
   postmaster?: number;
   released?: boolean;
+  /** Names this claim among all: a record is rewritten only by the claim that wrote it. */
+  claim?: string;
 }
 
 /** This process's right to run the cluster, and its duty to stop it. */
@@ -128,7 +131,7 @@ function tryClaim(databaseDir: string): { owner: OwnerRecord } | { ownership: Ow
     if (latest === 'vanished') continue;
     if (latest.record && holds(latest.record, databaseDir)) return { owner: latest.record };
     const n = latest.n + 1;
-    const mine: OwnerRecord = { pid: process.pid, started: startTime(process.pid) };
+    const mine: OwnerRecord = { pid: process.pid, started: startTime(process.pid), claim: randomUUID() };
     const tmp = path.join(dir, `.${process.pid}.tmp`);
     fs.writeFileSync(tmp, JSON.stringify(mine));
     try {
@@ -153,6 +156,16 @@ function ownership(dir: string, n: number, mine: OwnerRecord, previous: OwnerRec
   let record = mine;
   const rewrite = (next: OwnerRecord) => {
     record = next;
+    // The data folder deleted and created again starts the numbers afresh: record n may be another
+    // owner's now, whose claim this process must not overwrite (the next command would adopt its
+    // server and stop it under it).
+    let current: OwnerRecord | undefined;
+    try {
+      current = parseRecord(fs.readFileSync(recordFile(dir, n), 'utf8'));
+    } catch {
+      current = undefined;
+    }
+    if (current?.claim !== mine.claim) return;
     const tmp = path.join(dir, `.${process.pid}.tmp`);
     fs.writeFileSync(tmp, JSON.stringify(record));
     fs.renameSync(tmp, recordFile(dir, n));
@@ -212,7 +225,7 @@ function parseRecord(text: string): OwnerRecord | undefined {
   if (!r || typeof r !== 'object' || !Number.isInteger(r.pid) || r.pid! <= 0) return undefined;
   if (r.started !== null && typeof r.started !== 'string') return undefined;
   if (r.postmaster !== undefined && !Number.isInteger(r.postmaster)) return undefined;
-  return { pid: r.pid!, started: r.started, postmaster: r.postmaster, released: r.released === true };
+  return { pid: r.pid!, started: r.started, postmaster: r.postmaster, released: r.released === true, claim: typeof r.claim === 'string' ? r.claim : undefined };
 }
 
 function numbers(dir: string): number[] {

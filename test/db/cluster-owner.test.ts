@@ -115,4 +115,26 @@ describe('claimCluster', { timeout: 120_000 }, () => {
     }
     expect(cluster.postmaster()).toBe(orphan.postmaster);
   });
+
+  it('a claim made before the data folder was deleted and created again leaves the new owner\'s record alone when it ends', async () => {
+    const dir = ownerDir(databaseDir);
+    fs.rmSync(dir, { recursive: true, force: true });
+    const before = await claimCluster(databaseDir);
+    if (before.kind !== 'none') throw new Error(`expected no server, got ${before.kind}`);
+    // Deleted and made again: the numbers start afresh, and the new owner's record is 1.json as the old one's was.
+    fs.rmSync(dir, { recursive: true, force: true });
+    const after = await claimCluster(databaseDir);
+    if (after.kind !== 'none') throw new Error(`expected no server, got ${after.kind}`);
+    after.ownership.running(4242);
+    const theirs = fs.readFileSync(path.join(dir, '1.json'), 'utf8');
+
+    before.ownership.running(4343);
+    before.ownership.release();
+    expect(fs.readFileSync(path.join(dir, '1.json'), 'utf8')).toBe(theirs);
+    expect(JSON.parse(theirs)).toMatchObject({ postmaster: 4242 });
+    expect(JSON.parse(theirs).released).toBeUndefined();
+
+    after.ownership.release();
+    expect(JSON.parse(fs.readFileSync(path.join(dir, '1.json'), 'utf8'))).toMatchObject({ postmaster: 4242, released: true });
+  });
 });
