@@ -3,7 +3,7 @@ import { constants as osConstants } from 'node:os';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import pkg from '../package.json' with { type: 'json' };
 import { DEFAULT_READONLY_ROLE, DEFAULT_SERVE_PORT, KNOWN_VARIABLES, LOG_LEVELS, loadConfig, processEnvironment, type LoadConfigOptions } from './config.ts';
-import { ConvlogError, errorMessage, exitCodeFor, UsageError } from './errors.ts';
+import { ConvlogError, endsAtOnce, errorMessage, exitCodeFor, UsageError } from './errors.ts';
 import { printable, quoted } from './ids.ts';
 import { createLogger } from './log.ts';
 import type { Command, CommandContext, CommandIo } from './commands/types.ts';
@@ -147,6 +147,11 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
     program?.releaseEarlySignals();
   }
 
+  let failNow: (error: Error) => void = () => {};
+  const failed = new Promise<never>((_resolve, reject) => {
+    failNow = reject;
+  });
+  failed.catch(() => {});
   let warnedOfVariables = false;
   const ctx: CommandContext = {
     get log() {
@@ -166,13 +171,14 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
     },
     out: (line) => stdout.write(`${line}\n`),
     signal: controller.signal,
+    fail: (error) => failNow(error),
     stderr,
     stdin: io?.stdin ?? process.stdin,
     env,
   };
 
   try {
-    return await command.run(values as never, positionals, ctx);
+    return await Promise.race([command.run(values as never, positionals, ctx), failed]);
   } catch (error) {
     // errorMessage: drizzle's own message is the whole statement and its parameters.
     const message = errorMessage(error);
@@ -183,6 +189,8 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
       stderr.write('(an unexpected error: run again with --verbose for details)\n');
     }
     if (error instanceof UsageError && error.showUsage && command.usageOnError !== false) stderr.write(`${usageLine}\n`);
+    // The work in flight, left behind, would only fail on and log each failure: a program ends here.
+    if (!io && endsAtOnce(error)) process.exit(exitCodeFor(error));
     return exitCodeFor(error);
   } finally {
     io?.signal?.removeEventListener('abort', stop);

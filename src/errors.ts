@@ -29,6 +29,18 @@ export class ConfigError extends ConvlogError {}
 export class DatabaseUnavailable extends ConvlogError {}
 
 /**
+ * The embedded Postgres this command uses has ended under it (its postmaster gone: killed, or
+ * stopped by a convlog older than the hand-off of src/db/cluster-handoff.ts). Never retried:
+ * nothing in this command would start it again, so the command ends at once, exit 2.
+ */
+export class EmbeddedServerGone extends DatabaseUnavailable {}
+
+/** A failure under which no work in flight can finish: the command ends at once (ctx.fail). */
+export function endsAtOnce(error: unknown): boolean {
+  return error instanceof EmbeddedServerGone;
+}
+
+/**
  * A migration's statement failed (an object created by hand under the same name, say). The
  * pending migrations run in one transaction, so none of them was applied. Exit 2.
  */

@@ -1,6 +1,6 @@
-// `convlog db-server`: every other command stops the embedded Postgres when it ends, so without a
-// server of one's own nothing could read what was synced. This one keeps it up, migrated, and
-// prints how to connect, until Ctrl-C or SIGTERM.
+// `convlog db-server`: every other command stops the embedded Postgres when it ends (unless
+// another convlog command still uses it), so without a server of one's own nothing could read what
+// was synced. This one keeps it up, migrated, and prints how to connect, until Ctrl-C or SIGTERM.
 import { openDatabase } from '../db/connection.ts';
 import { EMBEDDED_DATABASE, embeddedUrl } from '../db/embedded.ts';
 import { serveEmbeddedPostgres, type OwnedElsewhere } from '../db/serve-embedded.ts';
@@ -22,6 +22,7 @@ export const dbServer: Command = {
 
     const server = await serveEmbeddedPostgres(config.dataDir, port, ctx.log);
     if ('owner' in server) return reportRunning(ctx, config.dataDir, server, port);
+    let stopped: 'stopped' | 'left';
     try {
       // Shares the server just started or adopted (this process owns it), creates the database, migrates.
       const database = await openDatabase(config, ctx.log, { poolSize: 1 });
@@ -48,9 +49,11 @@ export const dbServer: Command = {
         throw new DatabaseUnavailable(`the embedded Postgres (pid ${server.pid}) stopped on its own; run convlog db-server again`);
       }
     } finally {
-      await server.stop();
+      stopped = await server.stop();
     }
-    ctx.stderr.write('embedded Postgres stopped\n');
+    ctx.stderr.write(
+      stopped === 'stopped' ? 'embedded Postgres stopped\n' : 'embedded Postgres left running: other convlog commands still use it, and the last of them to end stops it\n',
+    );
     return 0;
   },
 };
@@ -59,7 +62,7 @@ function reportRunning(ctx: CommandContext, dataDir: string, { postmaster, owner
   const ignored = port !== undefined && port !== postmaster.port ? `; --port ${port} is ignored` : '';
   ctx.out(
     `the embedded Postgres in ${dataDir} is already running on port ${postmaster.port} (postgres pid ${postmaster.pid}), ` +
-      `run by another convlog process (pid ${owner.pid}), which stops it when it ends${ignored}; until then:`,
+      `run by another convlog process (pid ${owner.pid}); the last convlog command using it stops it when it ends${ignored}; until then:`,
   );
   printConnection(ctx, postmaster.port);
   return 0;

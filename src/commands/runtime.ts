@@ -30,6 +30,8 @@ export interface SyncRuntime extends Runtime {
 export async function openRuntime(ctx: CommandContext, options: BossOptions & { config?: Config } = {}): Promise<Runtime> {
   const config = options.config ?? ctx.config();
   const database = await openDatabase(config, ctx.log);
+  // Workers, the queue's checks and pg-boss would otherwise retry a server that will not come back.
+  void database.gone?.then((error) => ctx.fail(error));
   let boss: PgBoss;
   try {
     boss = await startBoss(database, ctx.log, { superviseSeconds: superviseSeconds(ctx.env.CONVLOG_SUPERVISE_SECONDS), ...options });

@@ -101,6 +101,7 @@ export async function syncTickets(
       signal: ctx.signal,
       stopWhen: refresh,
       idleCheckMs: 250,
+      serverGone: database.serverGone,
       onResult: (result) => {
         if (!given.has(result.ticketId)) others.set(result.ticketId, result.status);
       },

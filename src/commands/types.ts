@@ -27,6 +27,11 @@ export interface CommandContext {
   out(line: string): void;
   /** Aborted on the first SIGINT/SIGTERM: long commands finish what is in flight and return. */
   signal: AbortSignal;
+  /**
+   * Ends the command at once with `error`'s one line and exit code, without waiting for the work
+   * in flight: for a failure nothing could finish under (src/errors.ts, endsAtOnce).
+   */
+  fail(error: Error): void;
   /** Progress and the lines that are not output (a count, a one-line refusal) go here. */
   stderr: OutputStream;
   /** `--file -` and `query -` read it. */

@@ -55,6 +55,7 @@ export const work: Command = {
         concurrency,
         untilIdle,
         giveUpUnreachableMs: giveUpMs,
+        serverGone: runtime.database.serverGone,
         signal: ctx.signal,
         probeAtStart: true,
         alsoBusy: () => backfills?.busy() ?? false,

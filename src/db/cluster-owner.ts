@@ -79,13 +79,13 @@ export async function claimCluster(databaseDir: string): Promise<ClusterClaim> {
 }
 
 /**
- * Takes over a server whose owner is gone, saying so: returns its stop, which also runs when this
- * process exits, as for a server this process started.
+ * Takes over a server whose owner is gone, saying so. Until `leave` (src/db/cluster-handoff.ts)
+ * runs, this process's exit stops the server, as for one it started: `unhook` takes that back.
  */
 export function adopt(
   { postmaster, ownership }: Extract<ClusterClaim, { kind: 'orphan' }>,
   { databaseDir, dataDir, log }: { databaseDir: string; dataDir: string; log: Logger },
-): () => Promise<void> {
+): { unhook: () => void; stop: () => Promise<void> } {
   const was = ownership.previous;
   log.info(
     { dataDir, ownerPid: was?.pid ?? null, postgresPid: postmaster.pid, port: postmaster.port },
@@ -94,32 +94,50 @@ export function adopt(
       : 'adopting the embedded Postgres left running with no owner on record (a convlog killed outright, or an older convlog): it stops when this command ends',
   );
   ownership.running(postmaster.pid);
-  // Only while postmaster.pid still names it and /proc confirms it: a pid of a server gone may be
-  // another process's now.
-  const signal = () => {
-    const now = livePostmaster(databaseDir);
-    if (now?.pid !== postmaster.pid || !now.confirmed) return;
-    try {
-      process.kill(postmaster.pid, 'SIGINT'); // a fast shutdown, as for a server convlog started
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ESRCH') return;
-      throw new DatabaseUnavailable(`could not stop the embedded Postgres (pid ${postmaster.pid}) in ${databaseDir}: ${errorMessage(error)}`, { cause: error });
-    }
-  };
   const onExit = () => {
     try {
-      signal();
+      stopPostmaster(databaseDir, postmaster.pid);
     } finally {
       ownership.release();
     }
   };
   process.once('exit', onExit);
-  return async () => {
-    process.off('exit', onExit);
-    signal();
-    await untilDead(postmaster.pid);
-    ownership.release();
+  const unhook = () => void process.off('exit', onExit);
+  return {
+    unhook,
+    stop: async () => {
+      unhook();
+      stopPostmaster(databaseDir, postmaster.pid);
+      await untilDead(postmaster.pid);
+    },
   };
+}
+
+/**
+ * Asks a server this process did not start for a fast shutdown (SIGINT, as for one convlog
+ * started). Only while postmaster.pid still names it and /proc confirms it: a pid of a server
+ * gone may be another process's now.
+ */
+export function stopPostmaster(databaseDir: string, pid: number): void {
+  const now = livePostmaster(databaseDir);
+  if (now?.pid !== pid || !now.confirmed) return;
+  try {
+    process.kill(pid, 'SIGINT');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return;
+    throw new DatabaseUnavailable(`could not stop the embedded Postgres (pid ${pid}) in ${databaseDir}: ${errorMessage(error)}`, { cause: error });
+  }
+}
+
+/**
+ * A claim without waiting, for a command ending (src/db/cluster-handoff.ts): undefined while a
+ * live owner holds the cluster or is starting it.
+ */
+export function claimIfFree(databaseDir: string): Exclude<ClusterClaim, { kind: 'shared' }> | undefined {
+  const claim = tryClaim(databaseDir);
+  if (!('ownership' in claim)) return undefined;
+  const postmaster = livePostmaster(databaseDir);
+  return postmaster ? { kind: 'orphan', postmaster, ownership: claim.ownership } : { kind: 'none', ownership: claim.ownership };
 }
 
 /** Synchronous from reading the latest record to linking the next, so claims in one process never interleave. */

@@ -3,7 +3,7 @@
 import pg from 'pg';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { Config } from '../config.ts';
-import { DatabaseUnavailable, errorMessage, networkErrorReason } from '../errors.ts';
+import { DatabaseUnavailable, EmbeddedServerGone, errorMessage, networkErrorReason } from '../errors.ts';
 import { counted } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import { withinTime } from '../timing.ts';
@@ -27,6 +27,13 @@ export interface Database {
   where: string;
   /** On the embedded default: `own` when it stops with this command, `shared` when a db-server runs it. */
   embedded?: 'own' | 'shared';
+  /** On the embedded default: resolves if the server ends under this command, which then cannot go on. */
+  gone?: Promise<EmbeddedServerGone>;
+  /**
+   * On the embedded default, for a connection error: true when the server has ended (`gone` then
+   * resolves, and the command ends with that one line), so the error needs no line of its own.
+   */
+  serverGone?: () => boolean;
   close(): Promise<void>;
 }
 
@@ -40,14 +47,18 @@ export async function openDatabase(config: Config, log: Logger, options: OpenOpt
   let url = config.databaseUrl;
   let stopEmbedded = async () => {};
   let embedded: Database['embedded'];
+  let gone: Database['gone'];
+  let serverGone: Database['serverGone'];
   if (!url) {
     const cluster = await startEmbeddedPostgres(config.dataDir, log);
     stopEmbedded = cluster.stop;
     embedded = cluster.shared ? 'shared' : 'own';
+    gone = cluster.gone.then((why) => new EmbeddedServerGone(why));
+    serverGone = cluster.checkGone;
     url = cluster.url(EMBEDDED_DATABASE);
     await ensureDatabase(cluster.adminUrl, EMBEDDED_DATABASE);
   }
-  const database = await connect(url, log, options.poolSize ?? 10);
+  const database = await connect(url, log, options.poolSize ?? 10, serverGone);
   try {
     if (options.migrate ?? true) await migrateDatabase(database.pool, log);
   } catch (error) {
@@ -58,6 +69,8 @@ export async function openDatabase(config: Config, log: Logger, options: OpenOpt
   return {
     ...database,
     embedded,
+    gone,
+    serverGone,
     close: async () => {
       await database.close();
       await stopEmbedded();
@@ -66,7 +79,7 @@ export async function openDatabase(config: Config, log: Logger, options: OpenOpt
 }
 
 /** A pool on `url`, checked with one query so that a bad URL fails here, readably. */
-export async function connect(url: string, log: Logger, poolSize = 10): Promise<Database> {
+export async function connect(url: string, log: Logger, poolSize = 10, serverGone?: () => boolean): Promise<Database> {
   const where = describe(url);
   const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000 });
   // An idle client losing its server (a Postgres restart) must not crash the process;
@@ -77,11 +90,11 @@ export async function connect(url: string, log: Logger, poolSize = 10): Promise<
   const warnLost = () => {
     clearTimeout(lost.timer);
     lost.timer = undefined;
-    if (lost.count > 0) log.warn({ connections: lost.count, err: lost.err }, `${counted(lost.count, 'idle Postgres connection')} lost`);
+    if (lost.count > 0 && !serverGone?.()) log.warn({ connections: lost.count, err: lost.err }, `${counted(lost.count, 'idle Postgres connection')} lost`);
     lost.count = 0;
   };
   pool.on('error', (error) => {
-    if (closed) return;
+    if (closed || serverGone?.()) return;
     if (lost.count++ === 0) lost.err = errorMessage(error);
     // unref: a pending warning must not keep a finished command alive.
     lost.timer ??= setTimeout(warnLost, LOST_WINDOW_MS).unref();
@@ -91,7 +104,7 @@ export async function connect(url: string, log: Logger, poolSize = 10): Promise<
   // which would kill the process; the statement in flight or the next one fails instead.
   pool.on('connect', (client) => {
     client.on('error', (error) => {
-      if (!closed) log.debug({ err: errorMessage(error) }, 'Postgres connection lost');
+      if (!closed && !serverGone?.()) log.debug({ err: errorMessage(error) }, 'Postgres connection lost');
     });
   });
   try {
@@ -117,6 +130,18 @@ export async function connect(url: string, log: Logger, poolSize = 10): Promise<
   };
 }
 
+/**
+ * Reports a connection failure unless the embedded server has ended: the command then ends with
+ * that one line (Database.serverGone). Its backends see its end a moment before its pid is gone,
+ * so on the embedded default a report waits that moment.
+ */
+export function reportUnlessServerGone(serverGone: (() => boolean) | undefined, report: () => void): void {
+  if (!serverGone) return report();
+  if (serverGone()) return;
+  setTimeout(() => serverGone() || report(), GONE_RECHECK_MS).unref();
+}
+
+const GONE_RECHECK_MS = 500;
 const CLOSE_TIMEOUT_MS = 5_000;
 /** Idle connections lost within this long of the first are counted in its one warning. */
 const LOST_WINDOW_MS = 2_000;

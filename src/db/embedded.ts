@@ -1,7 +1,7 @@
 // The zero-setup default: a Postgres cluster kept under CONVLOG_DATA_DIR, started on demand
-// and stopped when the command that started it exits. A second convlog process finds the
-// running cluster and its live owner (src/db/cluster-owner.ts) and shares it instead of starting
-// another; one whose owner was killed outright is adopted, and stopped when the adopter exits.
+// and stopped when the last convlog command using it ends (src/db/cluster-handoff.ts). A second
+// convlog process finds the running cluster and its live owner (src/db/cluster-owner.ts) and
+// shares it instead of starting another; one whose owner was killed outright is adopted.
 import childProcess from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { DatabaseUnavailable, errorMessage } from '../errors.ts';
 import { adopt, claimCluster, type Ownership } from './cluster-owner.ts';
-import { livePostmaster, removeStalePidFile, type Postmaster } from './postmaster.ts';
+import { APPLICATION_NAME, lastOut, leave, letGo } from './cluster-handoff.ts';
+import { isAlive, livePostmaster, removeStalePidFile, whenEnded, type Postmaster } from './postmaster.ts';
 import { assertSearchable, prepareDataDir } from './data-dir.ts';
 import type { Logger } from '../log.ts';
 
@@ -23,45 +24,65 @@ export interface EmbeddedCluster {
   /** Connection URL of the `postgres` maintenance database; swap the path for others. */
   adminUrl: string;
   url: (database: string) => string;
-  /** Stops the cluster if this process started or adopted it; a shared cluster is left running. */
+  /**
+   * This command is done with the cluster: it is stopped unless other convlog commands still use
+   * it (src/db/cluster-handoff.ts), whoever started it; then the last of them to end stops it.
+   */
   stop(): Promise<void>;
   /** True when another convlog process (a `db-server`) runs it: it outlives this command. */
   shared: boolean;
+  /** Resolves with one line saying why, should the server end under this command before stop(). */
+  gone: Promise<string>;
+  /** Looks at once (a connection lost): true when the server has ended, `gone` then resolving. */
+  checkGone(): boolean;
 }
 
 export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedCluster> {
   const databaseDir = path.join(dataDir, 'pg');
   prepareDataDir(dataDir);
+  const adminUrl = (port: number) => commandUrl(port, 'postgres');
 
   const claim = await claimCluster(databaseDir);
   if (claim.kind === 'shared') {
-    log.debug({ port: claim.postmaster.port, ownerPid: claim.owner.pid }, 'using the embedded Postgres another convlog process runs');
-    return cluster(claim.postmaster.port, async () => {}, true);
+    const { postmaster, owner } = claim;
+    log.debug({ port: postmaster.port, ownerPid: owner.pid }, 'using the embedded Postgres another convlog process runs');
+    const ended = () =>
+      isAlive(owner.pid)
+        ? `the embedded Postgres in ${dataDir} stopped (postgres process ${postmaster.pid} ended); run the command again`
+        : `the embedded Postgres in ${dataDir} stopped (its owner, convlog process ${owner.pid}, ended); run the command again`;
+    return cluster(postmaster, ended, () => lastOut(databaseDir, adminUrl, log), true);
   }
-  if (claim.kind === 'orphan') return cluster(claim.postmaster.port, adopt(claim, { databaseDir, dataDir, log }), false);
+  const underThis = (pid: number) => () => `the embedded Postgres in ${dataDir} (postgres process ${pid}) stopped under this command; run the command again`;
+  if (claim.kind === 'orphan') {
+    const { postmaster, ownership } = claim;
+    const adopted = adopt(claim, { databaseDir, dataDir, log });
+    const stop = () => leave({ databaseDir, dataDir, port: postmaster.port, adminUrl, ownership, log, ...adopted }).then(() => {});
+    return cluster(postmaster, underThis(postmaster.pid), stop, false);
+  }
 
   const { ownership } = claim;
   let port: number;
   let pg: EmbeddedServer;
-  let unhook: () => void;
+  let started: Awaited<ReturnType<typeof initialiseAndStart>>;
   try {
     port = await freePort();
     pg = await embeddedServer({ databaseDir, port, password: PASSWORD, log });
-    ({ unhook } = await initialiseAndStart(pg, { databaseDir, dataDir, log, ownership }, (reason) => `${databaseDir}: ${reason} (set DATABASE_URL to use your own server)`));
+    started = await initialiseAndStart(pg, { databaseDir, dataDir, log, ownership }, (reason) => `${databaseDir}: ${reason} (set DATABASE_URL to use your own server)`);
   } catch (error) {
     ownership.release();
     throw error;
   }
   log.debug({ port, dataDir }, 'embedded Postgres started');
-  return cluster(
-    port,
-    async () => {
-      unhook();
-      await pg.stop();
-      ownership.release();
-    },
-    false,
-  );
+  const unhook = () => {
+    started.unhook();
+    letGo(pg);
+  };
+  const stop = () => {
+    started.unhook();
+    return pg.stop();
+  };
+  const leaving = () => leave({ databaseDir, dataDir, port, adminUrl, ownership, log, unhook, stop }).then(() => {});
+  return cluster(started.postmaster, underThis(started.postmaster.pid), leaving, false);
 }
 
 export interface EmbeddedServerOptions {
@@ -241,9 +262,27 @@ async function loadEmbeddedPostgres() {
   return EmbeddedPostgres;
 }
 
-function cluster(port: number, stop: () => Promise<void>, shared: boolean): EmbeddedCluster {
-  const url = (database: string) => embeddedUrl(port, database);
-  return { adminUrl: url('postgres'), url, stop, shared };
+/** The URL a command connects with: its sessions named for src/db/cluster-handoff.ts. */
+export function commandUrl(port: number, database: string): string {
+  return `${embeddedUrl(port, database)}?application_name=${encodeURIComponent(APPLICATION_NAME)}`;
+}
+
+function cluster(postmaster: Postmaster, why: () => string, stopIt: () => Promise<void>, shared: boolean): EmbeddedCluster {
+  const url = (database: string) => commandUrl(postmaster.port, database);
+  const watch = whenEnded(postmaster.pid);
+  let stopped = false;
+  return {
+    adminUrl: url('postgres'),
+    url,
+    shared,
+    gone: watch.ended.then(why),
+    checkGone: () => !stopped && watch.checkNow(),
+    stop: async () => {
+      stopped = true;
+      watch.cancel();
+      await stopIt();
+    },
+  };
 }
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now. */

@@ -91,10 +91,20 @@ export function startTime(pid: number): string | null {
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+    return !isZombie(pid);
   } catch (error) {
     // EPERM: alive, but another user's (Postgres runs as `postgres` when we are root).
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Exited, not yet reaped by its parent (a server killed under the convlog that started it): signals still reach it. */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] === 'Z';
+  } catch {
+    return false;
   }
 }
 
@@ -107,4 +117,25 @@ export function untilDead(pid: number, intervalMs = 200): Promise<void> {
       resolve();
     }, intervalMs);
   });
+}
+
+/**
+ * `ended` resolves if `pid` exits before `cancel()`, found by a poll or by `checkNow` (true once it has). Its timer keeps no process alive unless
+ * `keepAlive` (a command waiting on nothing else): one that has finished is not held up by it.
+ */
+export function whenEnded(pid: number, { intervalMs = 250, keepAlive = false } = {}): { ended: Promise<void>; cancel: () => void; checkNow: () => boolean } {
+  let timer: NodeJS.Timeout | undefined;
+  let end = () => {};
+  const checkNow = () => {
+    if (isAlive(pid)) return false;
+    clearInterval(timer);
+    end();
+    return true;
+  };
+  const ended = new Promise<void>((resolve) => {
+    end = resolve;
+    timer = setInterval(checkNow, intervalMs);
+    if (!keepAlive) timer.unref();
+  });
+  return { ended, cancel: () => clearInterval(timer), checkNow };
 }

@@ -6,9 +6,10 @@ import path from 'node:path';
 import { DatabaseUnavailable } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { adopt, claimCluster, type OwnerRecord } from './cluster-owner.ts';
-import { untilDead, type Postmaster } from './postmaster.ts';
+import { whenEnded, type Postmaster } from './postmaster.ts';
 import { prepareDataDir } from './data-dir.ts';
-import { embeddedServer, embeddedUrl, freePort, initialiseAndStart } from './embedded.ts';
+import { leave, letGo } from './cluster-handoff.ts';
+import { commandUrl, embeddedServer, embeddedUrl, freePort, initialiseAndStart } from './embedded.ts';
 
 export interface ServedCluster {
   port: number;
@@ -18,8 +19,11 @@ export interface ServedCluster {
   adopted: boolean;
   /** Resolves if the server ends without stop() (killed, crashed). */
   ended: Promise<void>;
-  /** Stops the server and waits until it has exited. */
-  stop(): Promise<void>;
+  /**
+   * Stops the server and waits until it has exited; `left` when other convlog commands still use it
+   * (src/db/cluster-handoff.ts): it is then left running for them, the last of them to end stops it.
+   */
+  stop(): Promise<'stopped' | 'left'>;
 }
 
 /** A server another live convlog process runs: it stops it when it ends. */
@@ -43,9 +47,11 @@ export async function serveEmbeddedPostgres(dataDir: string, port: number | unde
   prepareDataDir(dataDir);
   const claim = await claimCluster(databaseDir);
   if (claim.kind === 'shared') return { postmaster: claim.postmaster, owner: claim.owner };
+  const leaving = { databaseDir, dataDir, adminUrl: (at: number) => commandUrl(at, 'postgres'), log };
   if (claim.kind === 'orphan') {
-    const { pid } = claim.postmaster;
-    return served(claim.postmaster.port, pid, true, adopt(claim, { databaseDir, dataDir, log }), log);
+    const { pid, port: at } = claim.postmaster;
+    const adopted = adopt(claim, { databaseDir, dataDir, log });
+    return served(at, pid, true, () => leave({ ...leaving, port: at, ownership: claim.ownership, ...adopted }), log);
   }
 
   const { ownership } = claim;
@@ -57,22 +63,33 @@ export async function serveEmbeddedPostgres(dataDir: string, port: number | unde
     const pg = await embeddedServer({ databaseDir, port: at, password, log });
     // Until stop(), the process's exit stops the server too (a second Ctrl-C exits at once).
     const { unhook, postmaster } = await initialiseAndStart(pg, { databaseDir, dataDir, log, ownership }, (reason) => `${databaseDir} on port ${at}: ${reason}`);
-    return served(at, postmaster.pid, false, async (ended) => {
-      unhook();
-      // Postgres may have ended already (stopped or killed by someone else); pg.stop() would
-      // wait for an exit event that has already passed, so the pid decides.
-      await Promise.race([pg.stop(), ended]);
-      ownership.release();
-    }, log);
+    return served(at, postmaster.pid, false, (ended) =>
+      leave({
+        ...leaving,
+        port: at,
+        ownership,
+        unhook: () => {
+          unhook();
+          letGo(pg);
+        },
+        stop: async () => {
+          unhook();
+          // Postgres may have ended already (stopped or killed by someone else); pg.stop() would
+          // wait for an exit event that has already passed, so the pid decides.
+          await Promise.race([pg.stop(), ended]);
+        },
+      }), log);
   } catch (error) {
     ownership.release();
     throw error;
   }
 }
 
-function served(port: number, pid: number, adopted: boolean, stopServer: (ended: Promise<void>) => Promise<void>, log: Logger): ServedCluster {
+function served(port: number, pid: number, adopted: boolean, stopServer: (ended: Promise<void>) => Promise<'stopped' | 'left'>, log: Logger): ServedCluster {
   let stopping = false;
-  const ended = untilDead(pid).then(() => {
+  // Kept alive by this watch: db-server waits on nothing else when it runs a server it adopted.
+  const watch = whenEnded(pid, { intervalMs: 200, keepAlive: true });
+  const ended = watch.ended.then(() => {
     if (!stopping) log.debug({ pid }, 'embedded Postgres ended on its own');
   });
   return {
@@ -82,8 +99,10 @@ function served(port: number, pid: number, adopted: boolean, stopServer: (ended:
     ended,
     async stop() {
       stopping = true;
-      await stopServer(ended);
-      await ended;
+      const how = await stopServer(ended);
+      if (how === 'stopped') await ended;
+      else watch.cancel();
+      return how;
     },
   };
 }

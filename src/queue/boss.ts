@@ -1,6 +1,6 @@
 // pg-boss, in the same Postgres, with the queues convlog uses. Every queue option lives here.
 import { PgBoss } from 'pg-boss';
-import type { Database } from '../db/connection.ts';
+import { reportUnlessServerGone, type Database } from '../db/connection.ts';
 import type { Logger } from '../log.ts';
 import { createErrorThrottle, queueErrorText, urlSecrets } from './error-throttle.ts';
 
@@ -101,7 +101,8 @@ export async function startBoss(database: Database, log: Logger, options: BossOp
   // after it: that is the end of the command, not a queue error.
   let stopped = false;
   boss.on('error', (error) => {
-    if (!stopped) errors.error(queueErrorText(error, secrets));
+    // The embedded server gone: the command ends with that one line instead (src/db/connection.ts).
+    if (!stopped) reportUnlessServerGone(database.serverGone, () => errors.error(queueErrorText(error, secrets)));
   });
   boss.on('stopped', () => {
     stopped = true;

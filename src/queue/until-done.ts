@@ -1,6 +1,7 @@
 // How long a worker runs: until a stop, or, when it was given a test of being done (its tickets
 // synced, or nothing left in the queue), until that test has passed twice in a row; a run from
 // cron also ends when Zendesk, or Postgres (the test cannot be read), has stayed out of reach too long.
+import { reportUnlessServerGone } from '../db/connection.ts';
 import type { Logger } from '../log.ts';
 import { createErrorThrottle, queueErrorText } from './error-throttle.ts';
 
@@ -21,6 +22,8 @@ export interface UntilDoneOptions {
   onUnreadable?: (failure: { error: unknown; ms: number }) => void;
   checkMs: number;
   log: Logger;
+  /** On the embedded default (Database.serverGone): a failed look at a server that has ended says nothing. */
+  serverGone?: () => boolean;
 }
 
 /** Resolves when the run should end: see UntilDoneOptions. */
@@ -66,7 +69,7 @@ export function waitUntilDone(options: UntilDoneOptions): Promise<void> {
           options.onUnreadable?.({ error, ms });
           return resolve();
         }
-        failures.error(queueErrorText(error));
+        reportUnlessServerGone(options.serverGone, () => failures.error(queueErrorText(error)));
       }
       setTimeout(check, options.checkMs);
     };

@@ -46,6 +46,8 @@ export interface WorkerOptions {
   onFailure?: (ticketId: number, reason: string, final: boolean) => void;
   onPage?: (page: { events: number; requests: number }) => void;
   idleCheckMs?: number;
+  /** On the embedded default (Database.serverGone): the queue's failed looks at a server that has ended say nothing. */
+  serverGone?: () => boolean;
   /** Ask Zendesk once at start, so that an unreachable host is named before any ticket meets it. */
   probeAtStart?: boolean;
   /** The pauses between probes while Zendesk cannot be reached (5 s doubling to 60 s). */
@@ -269,6 +271,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
     },
     checkMs: options.idleCheckMs ?? 500,
     log: deps.log,
+    serverGone: options.serverGone,
   });
 
   // Waits for the handlers in flight, which stop after their current page (or, draining, at their end).

@@ -87,7 +87,7 @@ describe('convlog db-server', { timeout: 240_000 }, () => {
     // Started with convlog's settings: shared buffers sized for the machine (memorySettings).
     expect(queried.stdout).toBe(`tickets,buffers_mb\n0,${parseInt(memorySettings(os.totalmem()).shared_buffers)}\n`);
     expect(second.code, second.stderr).toBe(0);
-    expect(second.stdout.split('\n')[0]).toMatch(new RegExp(`^the embedded Postgres in ${dataDir} is already running on port ${port} \\(postgres pid \\d+\\), run by another convlog process \\(pid ${server.pid}\\), which stops it when it ends`));
+    expect(second.stdout.split('\n')[0]).toMatch(new RegExp(`^the embedded Postgres in ${dataDir} is already running on port ${port} \\(postgres pid \\d+\\), run by another convlog process \\(pid ${server.pid}\\); the last convlog command using it stops it when it ends`));
     expect(second.stdout).toContain(`psql "${url}"`);
     expect(await selectOne(url)).toEqual({ one: 1, migrated: true });
 

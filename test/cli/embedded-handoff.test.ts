@@ -1,0 +1,102 @@
+// The last convlog command using the embedded Postgres stops it (src/db/cluster-handoff.ts): an
+// owner ending while another command still has sessions on the server leaves it running for
+// them, and the last one to end stops it. A command whose server is killed under it ends at once,
+// with one line and exit 2, instead of retrying a server that will not come back.
+import fs from 'node:fs';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { embeddedUrl } from '../../src/db/embedded.ts';
+import { isAlive } from '../../src/db/postmaster.ts';
+import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
+import { killAll, runProgram, startConvlog } from '../helpers/cli.ts';
+import { createEmbeddedCluster, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
+
+let cluster: EmbeddedCluster;
+let sim: Simulator;
+let env: Record<string, string | undefined>;
+
+beforeAll(async () => {
+  sim = await startSimulator({ tickets: 3, rateLimit: 0 });
+  cluster = await createEmbeddedCluster('convlog-handoff-');
+  env = {
+    ...cluster.env,
+    ZENDESK_BASE_URL: sim.url,
+    ZENDESK_EMAIL: 'agent@example.com',
+    ZENDESK_API_TOKEN: 'sim-token',
+    CONVLOG_RATE_LIMIT: '100000',
+    LOG_LEVEL: 'info',
+  };
+}, 150_000);
+
+afterEach(async () => {
+  await killAll();
+  await cluster.stopLeftOver();
+});
+afterAll(async () => {
+  await cluster?.remove();
+  await sim?.close();
+});
+
+async function until(test: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await test())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The client sessions on the server but this one: db-server holds none once up, so they are `work`'s. */
+async function otherSessions(): Promise<number> {
+  const port = Number(fs.readFileSync(cluster.pidFile, 'utf8').split('\n')[3]);
+  const client = new pg.Client({ connectionString: embeddedUrl(port, 'postgres') });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: number }>("select count(*)::int as n from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()");
+    return rows[0].n;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('the embedded Postgres shared by several commands', { timeout: 150_000 }, () => {
+  it('db-server stopped under a running work leaves it running for work; a status meanwhile leaves it too; work ending stops it', async () => {
+    const server = await cluster.startServer(env);
+    const postmaster = cluster.postmaster()!;
+    const work = startConvlog(['work'], { env });
+    await until(async () => (await otherSessions()) > 0, 'work to connect');
+
+    server.kill('SIGTERM');
+    expect((await server.exited).code, server.stderr()).toBe(0);
+    expect(server.stderr()).toContain('embedded Postgres left running: other convlog commands still use it, and the last of them to end stops it');
+    expect(server.stderr()).toMatch(/"msg":"the embedded Postgres is left running for \d+ other sessions?; the last convlog command to end stops it"/);
+    expect(isAlive(postmaster)).toBe(true);
+
+    // A short command now finds no live owner: it must not stop the server under work either.
+    const status = await runProgram(['status'], { env, timeoutMs: 90_000 });
+    expect(status.code, status.stderr).toBe(0);
+    expect(isAlive(postmaster)).toBe(true);
+    expect(work.process.exitCode).toBeNull();
+    expect(await otherSessions()).toBeGreaterThan(0);
+
+    work.kill('SIGTERM');
+    const ended = await work.exited;
+    expect(ended.code, work.stderr()).toBe(0);
+    expect(isAlive(postmaster), 'the last command to end left the server running').toBe(false);
+  });
+
+  it('a command whose server is killed under it ends promptly with one line and exit 2', async () => {
+    const server = await cluster.startServer(env);
+    const postmaster = cluster.postmaster()!;
+    const work = startConvlog(['work'], { env: { ...env, LOG_LEVEL: 'warn' } });
+    await until(async () => (await otherSessions()) > 0, 'work to connect');
+
+    process.kill(postmaster, 'SIGKILL');
+    await until(() => work.process.exitCode !== null || work.process.signalCode !== null, 'work to end', 20_000);
+    expect((await work.exited).code, work.stderr()).toBe(2);
+    const lines = work.stderr().trim().split('\n');
+    expect(lines, work.stderr()).toEqual([
+      `convlog work: the embedded Postgres in ${cluster.dataDir} stopped (postgres process ${postmaster} ended); run the command again`,
+    ]);
+    server.kill('SIGKILL');
+  });
+});
