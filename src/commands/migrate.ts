@@ -10,7 +10,7 @@ export const migrate: Command = {
     const database = await openDatabase(ctx.config(), ctx.log, { migrate: false, poolSize: 1 });
     try {
       const { applied } = await migrateDatabase(database.pool, ctx.log);
-      ctx.out(applied > 0 ? `applied ${counted(applied, 'migration')} to ${database.where}` : `${database.where} is up to date`);
+      ctx.out(applied > 0 ? `applied ${counted(applied, 'migration')} to ${database.shownAs}` : `${database.shownAs} is up to date`);
       return 0;
     } finally {
       await database.close();

@@ -24,7 +24,7 @@ export const status: Command = {
       // the job it gives up on itself), and each of them ends `failed` in ticket_sync.
       const dead = figures.tickets.failed ?? 0;
       const report = {
-        database: runtime.database.where,
+        database: runtime.database.shownAs,
         // The words the text below uses, not pg-boss's state names (created, retry, active).
         queue: {
           queued: jobs.created,
@@ -56,7 +56,7 @@ export const status: Command = {
         return 0;
       }
       const q = report.queue;
-      ctx.out(`database   ${runtime.database.where}`);
+      ctx.out(`database   ${runtime.database.shownAs}`);
       ctx.out(`queue      ${grouped(q.queued)} queued, ${grouped(q.waiting_to_retry)} waiting to retry, ${grouped(q.running)} running${stopped(q.running_without_heartbeat)}, ${grouped(q.dead)} dead (tickets whose sync gave up; "last errors" says why)`);
       ctx.out(`tickets    ${Object.entries(report.tickets).map(([k, v]) => `${grouped(v)} ${k}`).join(', ')}`);
       const stored = report.stored;

@@ -25,6 +25,11 @@ export interface Database {
   url: string;
   /** host:port/database, safe to print. */
   where: string;
+  /**
+   * How output names it: `where`, or on the embedded default `embedded, data in <dir>` (its port
+   * is a random one, gone when the command ends).
+   */
+  shownAs: string;
   /** On the embedded default: `own` when it stops with this command, `shared` when a db-server runs it. */
   embedded?: 'own' | 'shared';
   /** On the embedded default: resolves if the server ends under this command, which then cannot go on. */
@@ -68,6 +73,7 @@ export async function openDatabase(config: Config, log: Logger, options: OpenOpt
   }
   return {
     ...database,
+    shownAs: embedded ? `embedded, data in ${config.dataDir}` : database.where,
     embedded,
     gone,
     serverGone,
@@ -119,6 +125,7 @@ export async function connect(url: string, log: Logger, poolSize = 10, serverGon
     db: drizzle(pool, { schema }),
     url,
     where,
+    shownAs: where,
     close: async () => {
       if (closed) return;
       warnLost();
