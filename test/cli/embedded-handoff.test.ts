@@ -84,6 +84,26 @@ describe('the embedded Postgres shared by several commands', { timeout: 150_000 
     expect(isAlive(postmaster), 'the last command to end left the server running').toBe(false);
   });
 
+  it('a db-server killed outright under a running work: the next status adopts the server and leaves it to work, which stops it', async () => {
+    const server = await cluster.startServer(env);
+    const postmaster = cluster.postmaster()!;
+    const work = startConvlog(['work'], { env });
+    await until(async () => (await otherSessions()) > 0, 'work to connect');
+    server.kill('SIGKILL');
+    await server.exited;
+
+    const status = await runProgram(['status'], { env, timeoutMs: 90_000 });
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stderr).toContain(`"msg":"adopting the embedded Postgres convlog process ${server.pid} left running when it ended`);
+    expect(status.stderr).toMatch(/"msg":"the embedded Postgres is left running for \d+ other sessions?; the last convlog command to end stops it"/);
+    expect(isAlive(postmaster)).toBe(true);
+    expect(work.process.exitCode).toBeNull();
+
+    work.kill('SIGTERM');
+    expect((await work.exited).code, work.stderr()).toBe(0);
+    expect(isAlive(postmaster), 'the last command to end left the server running').toBe(false);
+  });
+
   it('a command whose server is killed under it ends promptly with one line and exit 2', async () => {
     const server = await cluster.startServer(env);
     const postmaster = cluster.postmaster()!;
