@@ -5,6 +5,7 @@ import pkg from '../package.json' with { type: 'json' };
 import { DEFAULT_READONLY_ROLE, DEFAULT_SERVE_PORT, KNOWN_VARIABLES, LOG_LEVELS, loadConfig, processEnvironment, type LoadConfigOptions } from './config.ts';
 import { ConvlogError, endsAtOnce, errorMessage, exitCodeFor, UsageError } from './errors.ts';
 import { printable, quoted } from './ids.ts';
+import { withinTime } from './timing.ts';
 import { createLogger } from './log.ts';
 import type { Command, CommandContext, CommandIo } from './commands/types.ts';
 
@@ -152,6 +153,7 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
     failNow = reject;
   });
   failed.catch(() => {});
+  const endings: Promise<Error>[] = [];
   let warnedOfVariables = false;
   const ctx: CommandContext = {
     get log() {
@@ -171,7 +173,10 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
     },
     out: (line) => stdout.write(`${line}\n`),
     signal: controller.signal,
-    fail: (error) => failNow(error),
+    failWhen: (ending) => {
+      endings.push(ending);
+      void ending.then(failNow);
+    },
     stderr,
     stdin: io?.stdin ?? process.stdin,
     env,
@@ -179,7 +184,10 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
 
   try {
     return await Promise.race([command.run(values as never, positionals, ctx), failed]);
-  } catch (error) {
+  } catch (thrown) {
+    // An embedded Postgres killed under the command fails whatever it was doing before its end is
+    // seen (a poll of its pid): that end is the one line to give, not a dropped connection.
+    const error = (endings.length > 0 && !(thrown instanceof UsageError) && (await withinTime(Promise.race(endings), ENDING_GRACE_MS))) || thrown;
     // errorMessage: drizzle's own message is the whole statement and its parameters.
     const message = errorMessage(error);
     // A message may quote what someone typed or what a server answered: never raw escape bytes.
@@ -200,6 +208,8 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
 
 /** Longer error messages are cut: one line on a terminal, however long a value it quotes. */
 const MAX_MESSAGE = 1_000;
+/** How long a failure waits for the end of its embedded server to be seen (its pid is polled every 250 ms). */
+const ENDING_GRACE_MS = 1_000;
 
 type Token = NonNullable<ReturnType<typeof parseArgs>['tokens']>[number];
 

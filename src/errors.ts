@@ -35,7 +35,7 @@ export class DatabaseUnavailable extends ConvlogError {}
  */
 export class EmbeddedServerGone extends DatabaseUnavailable {}
 
-/** A failure under which no work in flight can finish: the command ends at once (ctx.fail). */
+/** A failure under which no work in flight can finish: the command ends at once (ctx.failWhen). */
 export function endsAtOnce(error: unknown): boolean {
   return error instanceof EmbeddedServerGone;
 }

@@ -31,7 +31,7 @@ export async function openRuntime(ctx: CommandContext, options: BossOptions & { 
   const config = options.config ?? ctx.config();
   const database = await openDatabase(config, ctx.log);
   // Workers, the queue's checks and pg-boss would otherwise retry a server that will not come back.
-  void database.gone?.then((error) => ctx.fail(error));
+  if (database.gone) ctx.failWhen(database.gone);
   let boss: PgBoss;
   try {
     boss = await startBoss(database, ctx.log, { superviseSeconds: superviseSeconds(ctx.env.CONVLOG_SUPERVISE_SECONDS), ...options });

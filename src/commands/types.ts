@@ -28,10 +28,12 @@ export interface CommandContext {
   /** Aborted on the first SIGINT/SIGTERM: long commands finish what is in flight and return. */
   signal: AbortSignal;
   /**
-   * Ends the command at once with `error`'s one line and exit code, without waiting for the work
-   * in flight: for a failure nothing could finish under (src/errors.ts, endsAtOnce).
+   * Ends the command at once with the error `ending` resolves to (its one line and exit code),
+   * without waiting for the work in flight: for a failure nothing could finish under
+   * (src/errors.ts, endsAtOnce). A command that fails meanwhile on something else, the failure's
+   * effect met before its cause was seen, is reported by that error if it comes within a moment.
    */
-  fail(error: Error): void;
+  failWhen(ending: Promise<Error>): void;
   /** Progress and the lines that are not output (a count, a one-line refusal) go here. */
   stderr: OutputStream;
   /** `--file -` and `query -` read it. */

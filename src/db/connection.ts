@@ -54,6 +54,7 @@ export async function openDatabase(config: Config, log: Logger, options: OpenOpt
   let embedded: Database['embedded'];
   let gone: Database['gone'];
   let serverGone: Database['serverGone'];
+  let adminUrl: string | undefined;
   if (!url) {
     const cluster = await startEmbeddedPostgres(config.dataDir, log);
     stopEmbedded = cluster.stop;
@@ -61,15 +62,26 @@ export async function openDatabase(config: Config, log: Logger, options: OpenOpt
     gone = cluster.gone.then((why) => new EmbeddedServerGone(why));
     serverGone = cluster.checkGone;
     url = cluster.url(EMBEDDED_DATABASE);
-    await ensureDatabase(cluster.adminUrl, EMBEDDED_DATABASE);
+    adminUrl = cluster.adminUrl;
   }
-  const database = await connect(url, log, options.poolSize ?? 10, serverGone);
+  // An embedded server killed while this opens fails what it was doing; its end is the one line to give.
+  const orItsEnd = async (error: unknown) => (gone && (await withinTime(gone, GONE_RECHECK_MS * 2))) || error;
+  let database: Database;
+  try {
+    if (adminUrl) await ensureDatabase(adminUrl, EMBEDDED_DATABASE);
+    database = await connect(url, log, options.poolSize ?? 10, serverGone);
+  } catch (error) {
+    const thrown = await orItsEnd(error);
+    await stopEmbedded();
+    throw thrown;
+  }
   try {
     if (options.migrate ?? true) await migrateDatabase(database.pool, log);
   } catch (error) {
+    const thrown = await orItsEnd(error);
     await database.close();
     await stopEmbedded();
-    throw error;
+    throw thrown;
   }
   return {
     ...database,

@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { embeddedUrl } from '../../src/db/embedded.ts';
+import { EMBEDDED_DATABASE, embeddedUrl } from '../../src/db/embedded.ts';
+import { MIGRATION_LOCK } from '../../src/db/migrate.ts';
 import { isAlive } from '../../src/db/postmaster.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { killAll, runProgram, startConvlog } from '../helpers/cli.ts';
@@ -115,6 +116,30 @@ describe('the embedded Postgres shared by several commands', { timeout: 150_000 
     expect((await work.exited).code, work.stderr()).toBe(2);
     const lines = work.stderr().trim().split('\n');
     expect(lines, work.stderr()).toEqual([
+      `convlog work: the embedded Postgres in ${cluster.dataDir} stopped (postgres process ${postmaster} ended); run the command again`,
+    ]);
+    server.kill('SIGKILL');
+  });
+
+  it('so does a command whose server is killed while it opens the database (waiting to migrate)', async () => {
+    const server = await cluster.startServer(env);
+    const postmaster = cluster.postmaster()!;
+    const port = Number(fs.readFileSync(cluster.pidFile, 'utf8').split('\n')[3]);
+    const holder = new pg.Client({ connectionString: embeddedUrl(port, EMBEDDED_DATABASE) });
+    holder.on('error', () => {});
+    await holder.connect();
+    // Another process's migration: the command waits for it, as at a release's first start.
+    await holder.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    const work = startConvlog(['work'], { env: { ...env, LOG_LEVEL: 'warn' } });
+    await until(async () => {
+      const { rows } = await holder.query<{ n: number }>("select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted");
+      return rows[0].n > 0;
+    }, 'work to wait for the migration lock');
+
+    process.kill(postmaster, 'SIGKILL');
+    await until(() => work.process.exitCode !== null || work.process.signalCode !== null, 'work to end', 20_000);
+    expect((await work.exited).code, work.stderr()).toBe(2);
+    expect(work.stderr().trim().split('\n'), work.stderr()).toEqual([
       `convlog work: the embedded Postgres in ${cluster.dataDir} stopped (postgres process ${postmaster} ended); run the command again`,
     ]);
     server.kill('SIGKILL');

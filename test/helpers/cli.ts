@@ -184,7 +184,7 @@ export function commandContext(options: { config: CommandContext['config']; env?
     config: options.config,
     out: (line) => out.push(line),
     signal: options.signal ?? new AbortController().signal,
-    fail: () => {},
+    failWhen: () => {},
     stderr: new PassThrough().resume(),
     stdin: Readable.from([]),
     env: options.env ?? {},
