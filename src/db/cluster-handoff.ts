@@ -10,8 +10,9 @@ import pg from 'pg';
 import { errorMessage } from '../errors.ts';
 import { counted } from '../ids.ts';
 import type { Logger } from '../log.ts';
-import { claimIfFree, stopPostmaster, type Ownership } from './cluster-owner.ts';
-import { untilDead } from './postmaster.ts';
+import path from 'node:path';
+import { claimIfFree, ownerAlive, ownerDir, stopPostmaster, type Ownership } from './cluster-owner.ts';
+import { startTime, untilDead } from './postmaster.ts';
 
 /** This process's sessions on the embedded server: never counted as another command's. */
 export const APPLICATION_NAME = `convlog/${process.pid}`;
@@ -32,7 +33,7 @@ export interface Leaving {
 
 /** An owner or adopter ending: stops the server, or hands it to the other commands using it. */
 export async function leave(l: Leaving): Promise<'stopped' | 'left'> {
-  const others = await otherSessions(l.adminUrl(l.port));
+  const others = Math.max(await otherSessions(l.adminUrl(l.port)), otherUsers(l.databaseDir));
   if (others === 0) {
     await l.stop();
     l.ownership.release();
@@ -59,7 +60,7 @@ export async function lastOut(databaseDir: string, adminUrl: (port: number) => s
     const claim = claimIfFree(databaseDir);
     if (!claim) return;
     try {
-      if (claim.kind === 'orphan' && (await otherSessions(adminUrl(claim.postmaster.port))) === 0) {
+      if (claim.kind === 'orphan' && otherUsers(databaseDir) === 0 && (await otherSessions(adminUrl(claim.postmaster.port))) === 0) {
         log.debug({ postgresPid: claim.postmaster.pid }, 'stopping the embedded Postgres: no other convlog command uses it');
         claim.ownership.running(claim.postmaster.pid);
         stopPostmaster(databaseDir, claim.postmaster.pid);
@@ -71,6 +72,46 @@ export async function lastOut(databaseDir: string, adminUrl: (port: number) => s
   } catch (error) {
     log.warn({ databaseDir, err: errorMessage(error) }, 'could not check whether the embedded Postgres is still in use');
   }
+}
+
+/**
+ * Marks this process as a user of the server from before it looks for one until it ends: a
+ * command sharing the server has no session yet while it connects and migrates (seconds on a
+ * first run), and an owner ending meanwhile would count none and stop the server under it.
+ * Returns the unmarking. A mark that cannot be written is no mark: sessions still count.
+ */
+export function markUse(databaseDir: string): () => void {
+  const file = path.join(ownerDir(databaseDir), `use-${process.pid}.json`);
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, JSON.stringify({ pid: process.pid, started: startTime(process.pid) }));
+  } catch {
+    return () => {};
+  }
+  return () => fs.rmSync(file, { force: true });
+}
+
+/** Other live processes marked as users (markUse); the marks of processes gone are removed. */
+function otherUsers(databaseDir: string): number {
+  const dir = ownerDir(databaseDir);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((name) => /^use-\d+\.json$/.test(name));
+  } catch {
+    return 0;
+  }
+  let live = 0;
+  for (const name of names) {
+    try {
+      const mark = JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as { pid: number; started: string | null };
+      if (mark.pid === process.pid) continue;
+      if (ownerAlive(mark)) live += 1;
+      else fs.rmSync(path.join(dir, name), { force: true });
+    } catch {
+      // Being written or removed: its process counts by its session, if any.
+    }
+  }
+  return live;
 }
 
 /** Sessions of other convlog processes on the server; 0 when it cannot be reached (nothing to keep it up for). */

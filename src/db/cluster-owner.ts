@@ -211,7 +211,7 @@ function holds(record: OwnerRecord, databaseDir: string): boolean {
   return record.postmaster === undefined || livePostmaster(databaseDir)?.pid === record.postmaster;
 }
 
-function ownerAlive(record: OwnerRecord): boolean {
+export function ownerAlive(record: Pick<OwnerRecord, 'pid' | 'started'>): boolean {
   if (!isAlive(record.pid)) return false;
   const now = startTime(record.pid);
   // Unknown on either side (no /proc, or it hides the process): the pid alone decides.

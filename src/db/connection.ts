@@ -168,6 +168,8 @@ const LOST_WINDOW_MS = 2_000;
 /** Runs one statement (create or drop a database) on a connection of its own to `adminUrl`. */
 export async function adminQuery(adminUrl: string, sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
+  // A server going away emits 'error' as well as failing the query: unheard, it would end the process.
+  client.on('error', () => {});
   await client.connect();
   try {
     await client.query(sql);
@@ -178,13 +180,17 @@ export async function adminQuery(adminUrl: string, sql: string): Promise<void> {
 
 async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
+  // A server going away emits 'error' as well as failing the query: unheard, it would end the process.
+  client.on('error', () => {});
   try {
     await client.connect();
     const found = await client.query('select 1 from pg_database where datname = $1', [name]);
     if (found.rowCount === 0) {
       // Identifiers cannot be parameters; `name` is our own constant.
-      await client.query(`create database "${name}"`).catch((error: { code?: string }) => {
-        if (error.code !== '42P04') throw error; // another process created it first
+      await client.query(`create database "${name}"`).catch((error: { code?: string; constraint?: string }) => {
+        // Another process created it first: once committed (42P04), or while this one was creating it.
+        const concurrently = error.code === '23505' && error.constraint === 'pg_database_datname_index';
+        if (error.code !== '42P04' && !concurrently) throw error;
       });
     }
   } catch (error) {

@@ -1,7 +1,6 @@
-// The zero-setup default: a Postgres cluster kept under CONVLOG_DATA_DIR, started on demand
-// and stopped when the last convlog command using it ends (src/db/cluster-handoff.ts). A second
-// convlog process finds the running cluster and its live owner (src/db/cluster-owner.ts) and
-// shares it instead of starting another; one whose owner was killed outright is adopted.
+// The zero-setup default: a Postgres cluster under CONVLOG_DATA_DIR, started on demand and stopped
+// when the last convlog command using it ends (src/db/cluster-handoff.ts). Another convlog process
+// shares it while its owner lives (src/db/cluster-owner.ts), and adopts it once that owner is gone.
 import childProcess from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
@@ -10,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DatabaseUnavailable, errorMessage } from '../errors.ts';
 import { adopt, claimCluster, type Ownership } from './cluster-owner.ts';
-import { APPLICATION_NAME, lastOut, leave, letGo } from './cluster-handoff.ts';
+import { APPLICATION_NAME, lastOut, leave, letGo, markUse } from './cluster-handoff.ts';
 import { isAlive, livePostmaster, removeStalePidFile, whenEnded, type Postmaster } from './postmaster.ts';
 import { assertSearchable, prepareDataDir } from './data-dir.ts';
 import type { Logger } from '../log.ts';
@@ -41,7 +40,8 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   const databaseDir = path.join(dataDir, 'pg');
   prepareDataDir(dataDir);
   const adminUrl = (port: number) => commandUrl(port, 'postgres');
-
+  // Marked before looking, so an owner ending while this command connects leaves the server to it.
+  const unmark = markUse(databaseDir);
   const claim = await claimCluster(databaseDir);
   if (claim.kind === 'shared') {
     const { postmaster, owner } = claim;
@@ -50,8 +50,9 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
       isAlive(owner.pid)
         ? `the embedded Postgres in ${dataDir} stopped (postgres process ${postmaster.pid} ended); run the command again`
         : `the embedded Postgres in ${dataDir} stopped (its owner, convlog process ${owner.pid}, ended); run the command again`;
-    return cluster(postmaster, ended, () => lastOut(databaseDir, adminUrl, log), true);
+    return cluster(postmaster, ended, () => (unmark(), lastOut(databaseDir, adminUrl, log)), true);
   }
+  unmark(); // an owner's own end decides for it
   const underThis = (pid: number) => () => `the embedded Postgres in ${dataDir} (postgres process ${pid}) stopped under this command; run the command again`;
   if (claim.kind === 'orphan') {
     const { postmaster, ownership } = claim;

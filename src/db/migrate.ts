@@ -125,6 +125,7 @@ function watchLockWaits(pool: pg.Pool, migratingPid: number, log: Logger, everyM
   const look = async () => {
     // A connection of its own: the command's pool may have no other (db-server opens one).
     const client = new pg.Client(pool.options as pg.ClientConfig);
+    client.on('error', () => {}); // the query fails too; unheard, the event would end the process
     try {
       await client.connect();
       const { rows } = await client.query<{ pid: number; user: string; app: string; state: string; seconds: number; advisory: boolean }>(

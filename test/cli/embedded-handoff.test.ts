@@ -2,12 +2,14 @@
 // owner ending while another command still has sessions on the server leaves it running for
 // them, and the last one to end stops it. A command whose server is killed under it ends at once,
 // with one line and exit 2, instead of retrying a server that will not come back.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EMBEDDED_DATABASE, embeddedUrl } from '../../src/db/embedded.ts';
 import { MIGRATION_LOCK } from '../../src/db/migrate.ts';
-import { isAlive } from '../../src/db/postmaster.ts';
+import { isAlive, startTime } from '../../src/db/postmaster.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { killAll, runProgram, startConvlog } from '../helpers/cli.ts';
 import { createEmbeddedCluster, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
@@ -44,6 +46,16 @@ async function until(test: () => boolean | Promise<boolean>, what: string, ms = 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * The lines a command whose server was killed may give: naming the postgres process, or the owner
+ * (the db-server) when that had ended already, having seen its server die first.
+ */
+function stoppedLines(postmaster: number, ownerPid: number): string[] {
+  return [`postgres process ${postmaster} ended`, `its owner, convlog process ${ownerPid}, ended`].map(
+    (ended) => `convlog work: the embedded Postgres in ${cluster.dataDir} stopped (${ended}); run the command again`,
+  );
 }
 
 /** The client sessions on the server but this one: db-server holds none once up, so they are `work`'s. */
@@ -85,6 +97,27 @@ describe('the embedded Postgres shared by several commands', { timeout: 150_000 
     expect(isAlive(postmaster), 'the last command to end left the server running').toBe(false);
   });
 
+  it('a command still connecting (marked as a user, no session yet) keeps the server up when its owner ends', async () => {
+    const server = await cluster.startServer(env);
+    const postmaster = cluster.postmaster()!;
+    // A process that has found the server and not yet connected: only its mark says it uses it.
+    const user = spawn('sleep', ['60']);
+    const mark = path.join(`${path.dirname(cluster.pidFile)}-owner`, `use-${user.pid}.json`);
+    fs.writeFileSync(mark, JSON.stringify({ pid: user.pid, started: startTime(user.pid!) }));
+    try {
+      server.kill('SIGTERM');
+      expect((await server.exited).code, server.stderr()).toBe(0);
+      expect(isAlive(postmaster), 'the owner stopped the server under a command still connecting').toBe(true);
+    } finally {
+      user.kill('SIGKILL');
+      await new Promise((resolve) => user.once('exit', resolve));
+    }
+    // Its user gone, the next command to end is the last one and stops it.
+    const status = await runProgram(['status'], { env, timeoutMs: 90_000 });
+    expect(status.code, status.stderr).toBe(0);
+    expect(isAlive(postmaster), 'the last command to end left the server running').toBe(false);
+  });
+
   it('a db-server killed outright under a running work: the next status adopts the server and leaves it to work, which stops it', async () => {
     const server = await cluster.startServer(env);
     const postmaster = cluster.postmaster()!;
@@ -115,9 +148,8 @@ describe('the embedded Postgres shared by several commands', { timeout: 150_000 
     await until(() => work.process.exitCode !== null || work.process.signalCode !== null, 'work to end', 20_000);
     expect((await work.exited).code, work.stderr()).toBe(2);
     const lines = work.stderr().trim().split('\n');
-    expect(lines, work.stderr()).toEqual([
-      `convlog work: the embedded Postgres in ${cluster.dataDir} stopped (postgres process ${postmaster} ended); run the command again`,
-    ]);
+    expect(lines, work.stderr()).toHaveLength(1);
+    expect(stoppedLines(postmaster, server.pid)).toContain(lines[0]);
     server.kill('SIGKILL');
   });
 
@@ -139,9 +171,9 @@ describe('the embedded Postgres shared by several commands', { timeout: 150_000 
     process.kill(postmaster, 'SIGKILL');
     await until(() => work.process.exitCode !== null || work.process.signalCode !== null, 'work to end', 20_000);
     expect((await work.exited).code, work.stderr()).toBe(2);
-    expect(work.stderr().trim().split('\n'), work.stderr()).toEqual([
-      `convlog work: the embedded Postgres in ${cluster.dataDir} stopped (postgres process ${postmaster} ended); run the command again`,
-    ]);
+    const lines = work.stderr().trim().split('\n');
+    expect(lines, work.stderr()).toHaveLength(1);
+    expect(stoppedLines(postmaster, server.pid)).toContain(lines[0]);
     server.kill('SIGKILL');
   });
 });
