@@ -66,8 +66,8 @@ export async function claimCluster(databaseDir: string): Promise<ClusterClaim> {
     } catch (error) {
       throw new DatabaseUnavailable(`cannot record which convlog process runs the embedded Postgres, in ${ownerDir(databaseDir)}: ${errorMessage(error)}`, { cause: error });
     }
+    if ('ownership' in claim) return claimed(databaseDir, claim.ownership);
     const postmaster = livePostmaster(databaseDir);
-    if ('ownership' in claim) return postmaster ? { kind: 'orphan', postmaster, ownership: claim.ownership } : { kind: 'none', ownership: claim.ownership };
     if (postmaster && claim.owner.postmaster === postmaster.pid) return { kind: 'shared', postmaster, owner: claim.owner };
     if (Date.now() > deadline) {
       throw new DatabaseUnavailable(
@@ -135,9 +135,13 @@ export function stopPostmaster(databaseDir: string, pid: number): void {
  */
 export function claimIfFree(databaseDir: string): Exclude<ClusterClaim, { kind: 'shared' }> | undefined {
   const claim = tryClaim(databaseDir);
-  if (!('ownership' in claim)) return undefined;
+  return 'ownership' in claim ? claimed(databaseDir, claim.ownership) : undefined;
+}
+
+/** The cluster this process now holds: a server left running to adopt, or none to start. */
+function claimed(databaseDir: string, ownership: Ownership): Exclude<ClusterClaim, { kind: 'shared' }> {
   const postmaster = livePostmaster(databaseDir);
-  return postmaster ? { kind: 'orphan', postmaster, ownership: claim.ownership } : { kind: 'none', ownership: claim.ownership };
+  return postmaster ? { kind: 'orphan', postmaster, ownership } : { kind: 'none', ownership };
 }
 
 /** Synchronous from reading the latest record to linking the next, so claims in one process never interleave. */

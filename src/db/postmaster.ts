@@ -78,14 +78,22 @@ function bootTime(): number | null {
   }
 }
 
-/** A process's start time, field 22 of /proc/<pid>/stat (after the command name, which may hold spaces). */
-export function startTime(pid: number): string | null {
+/**
+ * The fields of /proc/<pid>/stat from the third (the state) on, after the command name, which may
+ * hold spaces and parentheses; null without /proc or the process.
+ */
+function procStat(pid: number): string[] | null {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return null;
   }
+}
+
+/** A process's start time, field 22 of /proc/<pid>/stat. */
+export function startTime(pid: number): string | null {
+  return procStat(pid)?.[19] ?? null;
 }
 
 export function isAlive(pid: number): boolean {
@@ -100,23 +108,12 @@ export function isAlive(pid: number): boolean {
 
 /** Exited, not yet reaped by its parent (a server killed under the convlog that started it): signals still reach it. */
 function isZombie(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] === 'Z';
-  } catch {
-    return false;
-  }
+  return procStat(pid)?.[0] === 'Z';
 }
 
-/** Resolves once `pid` has exited. */
+/** Resolves once `pid` has exited; until then it keeps the process alive (the caller waits on nothing else). */
 export function untilDead(pid: number, intervalMs = 200): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setInterval(() => {
-      if (isAlive(pid)) return;
-      clearInterval(timer);
-      resolve();
-    }, intervalMs);
-  });
+  return whenEnded(pid, { intervalMs, keepAlive: true }).ended;
 }
 
 /**
