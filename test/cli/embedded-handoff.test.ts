@@ -11,7 +11,7 @@ import { EMBEDDED_DATABASE, embeddedUrl } from '../../src/db/embedded.ts';
 import { MIGRATION_LOCK } from '../../src/db/migrate.ts';
 import { isAlive, startTime } from '../../src/db/postmaster.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
-import { killAll, runProgram, startConvlog } from '../helpers/cli.ts';
+import { killAll, runProgram, startConvlog, type Convlog } from '../helpers/cli.ts';
 import { createEmbeddedCluster, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
 
 let cluster: EmbeddedCluster;
@@ -58,10 +58,32 @@ function stoppedLines(postmaster: number, ownerPid: number): string[] {
   );
 }
 
+/** A db-server up, and a `work` sharing its server with at least one session open. */
+async function workOnServer(workEnv = env) {
+  const server = await cluster.startServer(env);
+  const postmaster = cluster.postmaster()!;
+  const work = startConvlog(['work'], { env: workEnv });
+  await until(async () => (await otherSessions()) > 0, 'work to connect');
+  return { server, postmaster, work };
+}
+
+/** `work`, its server killed under it, ends promptly with exit 2 and the one line of that end. */
+async function expectEndedWithOneLine(work: Convlog, postmaster: number, ownerPid: number): Promise<void> {
+  await until(() => work.process.exitCode !== null || work.process.signalCode !== null, 'work to end', 20_000);
+  expect((await work.exited).code, work.stderr()).toBe(2);
+  const lines = work.stderr().trim().split('\n');
+  expect(lines, work.stderr()).toHaveLength(1);
+  expect(stoppedLines(postmaster, ownerPid)).toContain(lines[0]);
+}
+
+/** The port the server listens on, from its postmaster.pid. */
+function serverPort(): number {
+  return Number(fs.readFileSync(cluster.pidFile, 'utf8').split('\n')[3]);
+}
+
 /** The client sessions on the server but this one: db-server holds none once up, so they are `work`'s. */
 async function otherSessions(): Promise<number> {
-  const port = Number(fs.readFileSync(cluster.pidFile, 'utf8').split('\n')[3]);
-  const client = new pg.Client({ connectionString: embeddedUrl(port, 'postgres') });
+  const client = new pg.Client({ connectionString: embeddedUrl(serverPort(), 'postgres') });
   await client.connect();
   try {
     const { rows } = await client.query<{ n: number }>("select count(*)::int as n from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()");
@@ -73,10 +95,7 @@ async function otherSessions(): Promise<number> {
 
 describe('the embedded Postgres shared by several commands', { timeout: 150_000 }, () => {
   it('db-server stopped under a running work leaves it running for work; a status meanwhile leaves it too; work ending stops it', async () => {
-    const server = await cluster.startServer(env);
-    const postmaster = cluster.postmaster()!;
-    const work = startConvlog(['work'], { env });
-    await until(async () => (await otherSessions()) > 0, 'work to connect');
+    const { server, postmaster, work } = await workOnServer();
 
     server.kill('SIGTERM');
     expect((await server.exited).code, server.stderr()).toBe(0);
@@ -119,10 +138,7 @@ describe('the embedded Postgres shared by several commands', { timeout: 150_000 
   });
 
   it('a db-server killed outright under a running work: the next status adopts the server and leaves it to work, which stops it', async () => {
-    const server = await cluster.startServer(env);
-    const postmaster = cluster.postmaster()!;
-    const work = startConvlog(['work'], { env });
-    await until(async () => (await otherSessions()) > 0, 'work to connect');
+    const { server, postmaster, work } = await workOnServer();
     server.kill('SIGKILL');
     await server.exited;
 
@@ -139,25 +155,17 @@ describe('the embedded Postgres shared by several commands', { timeout: 150_000 
   });
 
   it('a command whose server is killed under it ends promptly with one line and exit 2', async () => {
-    const server = await cluster.startServer(env);
-    const postmaster = cluster.postmaster()!;
-    const work = startConvlog(['work'], { env: { ...env, LOG_LEVEL: 'warn' } });
-    await until(async () => (await otherSessions()) > 0, 'work to connect');
+    const { server, postmaster, work } = await workOnServer({ ...env, LOG_LEVEL: 'warn' });
 
     process.kill(postmaster, 'SIGKILL');
-    await until(() => work.process.exitCode !== null || work.process.signalCode !== null, 'work to end', 20_000);
-    expect((await work.exited).code, work.stderr()).toBe(2);
-    const lines = work.stderr().trim().split('\n');
-    expect(lines, work.stderr()).toHaveLength(1);
-    expect(stoppedLines(postmaster, server.pid)).toContain(lines[0]);
+    await expectEndedWithOneLine(work, postmaster, server.pid);
     server.kill('SIGKILL');
   });
 
   it('so does a command whose server is killed while it opens the database (waiting to migrate)', async () => {
     const server = await cluster.startServer(env);
     const postmaster = cluster.postmaster()!;
-    const port = Number(fs.readFileSync(cluster.pidFile, 'utf8').split('\n')[3]);
-    const holder = new pg.Client({ connectionString: embeddedUrl(port, EMBEDDED_DATABASE) });
+    const holder = new pg.Client({ connectionString: embeddedUrl(serverPort(), EMBEDDED_DATABASE) });
     holder.on('error', () => {});
     await holder.connect();
     // Another process's migration: the command waits for it, as at a release's first start.
@@ -169,11 +177,7 @@ describe('the embedded Postgres shared by several commands', { timeout: 150_000 
     }, 'work to wait for the migration lock');
 
     process.kill(postmaster, 'SIGKILL');
-    await until(() => work.process.exitCode !== null || work.process.signalCode !== null, 'work to end', 20_000);
-    expect((await work.exited).code, work.stderr()).toBe(2);
-    const lines = work.stderr().trim().split('\n');
-    expect(lines, work.stderr()).toHaveLength(1);
-    expect(stoppedLines(postmaster, server.pid)).toContain(lines[0]);
+    await expectEndedWithOneLine(work, postmaster, server.pid);
     server.kill('SIGKILL');
   });
 });

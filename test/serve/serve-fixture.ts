@@ -190,6 +190,12 @@ export async function bodyBytesHeld(server: Pick<RunningServer, 'url'>): Promise
   return Number(/^convlog_webhook_body_bytes (\d+)$/m.exec(text)?.[1]);
 }
 
+/** Polls `check` every 50 ms for up to `ms`; resolves whether it came true (for an assertion with its own message). */
+export async function within(ms: number, check: () => Promise<boolean> | boolean): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((resolve) => setTimeout(resolve, 50))) if (await check()) return true;
+  return check();
+}
+
 /** Polls `condition` every 20 ms until it holds; throws, saying what was waited for, after `timeoutMs`. */
 export async function eventually(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -13,6 +13,7 @@ import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { createZendeskHttp, localBudget } from '../../src/zendesk/index.ts';
 import { SHOW_MANY_PATH } from '../../src/zendesk/ticket-context.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { within } from './serve-fixture.ts';
 
 /** CONVLOG_REQUEST_TIMEOUT's default: what a hung read lasts in production. */
 const PRODUCTION_TIMEOUT_MS = 30_000;
@@ -50,12 +51,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function hasRow(ticketId: number): Promise<boolean> {
   return (await database.pool.query('select 1 from zendesk.tickets where id = $1', [ticketId])).rowCount === 1;
-}
-
-/** Polls for up to `ms`; resolves whether `check` came true. */
-async function within(ms: number, check: () => Promise<boolean> | boolean): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (await check()) return true;
-  return check();
 }
 
 /** Leaves the next show_many unanswered: it has been sent and, half a second later, received. */

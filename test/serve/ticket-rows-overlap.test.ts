@@ -10,6 +10,7 @@ import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { createZendeskHttp, localBudget } from '../../src/zendesk/index.ts';
 import { SHOW_MANY_PATH } from '../../src/zendesk/ticket-context.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { within } from './serve-fixture.ts';
 
 const EVERY_MS = 100;
 /** How late the first read's answer comes: long after the second read's. */
@@ -34,12 +35,6 @@ beforeEach(async () => {
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls for up to `ms`; resolves whether `check` came true. */
-async function within(ms: number, check: () => Promise<boolean> | boolean): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (await check()) return true;
-  return check();
-}
 
 /** A reader on the simulator, counting the requests it sends and the reads it finishes. */
 function reader() {
