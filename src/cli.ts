@@ -105,7 +105,7 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
     ({ values, positionals, tokens } = parseArgs({ args: rest, options, allowPositionals: command.allowPositionals ?? false, strict: true, tokens: true }));
     if (!values.help) refuseRepeats(tokens ?? [], options);
   } catch (error) {
-    const message = error instanceof UsageError ? error.message : parseError(error as Error, rest, name, Object.keys(options), env);
+    const message = error instanceof UsageError ? error.message : await parseError(error as Error, rest, name, Object.keys(options), env);
     stderr.write(`convlog ${name}: ${printable(message, MAX_MESSAGE)}\n${usageLine}\n`);
     return 2;
   }
@@ -226,10 +226,8 @@ function refuseRepeats(tokens: readonly Token[], options: ParseArgsOptionsConfig
   }
 }
 
-const DURATION_UNITS: Record<string, string> = { s: 'second', m: 'minute', h: 'hour', d: 'day', w: 'week' };
-
 /** parseArgs's error as one line (its "ambiguous" message takes three). */
-function parseError(error: Error, args: readonly string[], name: string, optionNames: readonly string[], env: NodeJS.ProcessEnv): string {
+async function parseError(error: Error, args: readonly string[], name: string, optionNames: readonly string[], env: NodeJS.ProcessEnv): Promise<string> {
   const [first] = error.message.split('\n');
   // `--since -5d`: a value starting with a dash is read as a flag unless it is joined with "=".
   const ambiguous = /^Option '(-[^' ]+)' argument is ambiguous/.exec(first);
@@ -238,14 +236,9 @@ function parseError(error: Error, args: readonly string[], name: string, optionN
     const long = /use '(--[^=']+)=/.exec(error.message)?.[1] ?? flag;
     const value = args[args.indexOf(flag) + 1] ?? '';
     const read = `${flag} needs a value, and ${quoted(value)} is read as an option`;
-    // `--since -5d`: "=" would only lead to "invalid --since": neither a duration nor a date takes a minus.
-    const duration = long === '--since' ? /^-(\d+)\s*([smhdw])$/i.exec(value) : null;
-    if (duration) {
-      const [, count, unit] = duration;
-      const units = `${DURATION_UNITS[unit.toLowerCase()]}${count === '1' ? '' : 's'}`;
-      return `${read}: a duration is written without a minus, as a time before now: ${long} ${count}${unit} means ${count} ${units} ago`;
-    }
-    if (long === '--since' && /^-\d{4}-\d{2}/.test(value)) return `${read}: a date is written without a minus: ${long} ${printable(value.slice(1), 40)}`;
+    // Imported here, not at the top: cli.ts loads no command's code until it runs (backfill and schedule, which take --since, have).
+    const hint = long === '--since' ? (await import('./commands/args.ts')).sinceMinusHint(value) : undefined;
+    if (hint) return `${read}: ${hint}`;
     return `${read}: write ${long}=${printable(value, 40)} to give a value starting with a dash`;
   }
   // The argument parseArgs quotes whole, shortened like every other quoted value.

@@ -19,7 +19,13 @@ export function concurrencyFlag(value: unknown, fallback: number): number {
 }
 
 
-const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 7 * 86_400 };
+const UNITS: Record<string, { seconds: number; name: string }> = {
+  s: { seconds: 1, name: 'second' },
+  m: { seconds: 60, name: 'minute' },
+  h: { seconds: 3600, name: 'hour' },
+  d: { seconds: 86_400, name: 'day' },
+  w: { seconds: 7 * 86_400, name: 'week' },
+};
 const DURATION = /^(\d{1,7})\s*(s|m|h|d|w)$/i;
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
 
@@ -37,6 +43,24 @@ function badSince(text: string, why?: string): UsageError {
 }
 
 /**
+ * What a `--since` value with a minus meant, when the rest is a duration or a date: a time before
+ * now taken for one below zero. Said both for `--since=-5d` (parseSince) and for `--since -5d`,
+ * which parseArgs reads as a flag (src/cli.ts); "=" would not help either: no value takes a minus.
+ */
+export function sinceMinusHint(text: string): string | undefined {
+  const value = text.trim();
+  if (!value.startsWith('-')) return undefined;
+  const rest = value.slice(1);
+  const duration = DURATION.exec(rest);
+  if (duration) {
+    const [, count, unit] = duration;
+    const units = `${UNITS[unit.toLowerCase()].name}${count === '1' ? '' : 's'}`;
+    return `a duration is written without a minus, as a time before now: --since ${count}${unit} means ${count} ${units} ago`;
+  }
+  return ISO.test(rest) ? `a date is written without a minus: --since ${rest}` : undefined;
+}
+
+/**
  * `--since` as the export's start_time: an ISO date or time, or a duration before now. Zendesk
  * refuses a start_time less than a minute old, so "now-ish" values become a minute ago.
  */
@@ -46,7 +70,7 @@ export function parseSince(text: string, now = Date.now()): Since {
   const duration = DURATION.exec(value);
   const iso = ISO.exec(value);
   if (duration) {
-    ms = now - Number(duration[1]) * UNITS[duration[2].toLowerCase()] * 1000;
+    ms = now - Number(duration[1]) * UNITS[duration[2].toLowerCase()].seconds * 1000;
   } else if (iso) {
     const [, y, mo, d, h = '00', mi = '00', s = '00'] = iso.map((part) => part ?? undefined) as (string | undefined)[];
     const year = Number(y);
@@ -59,10 +83,10 @@ export function parseSince(text: string, now = Date.now()): Since {
     const zone = iso[8] ? iso[8].toUpperCase().replace(/^([+-]\d{2})(\d{2})$/, '$1:$2') : 'Z';
     ms = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}${iso[7] ?? ''}${zone}`);
   } else {
-    // What `--since=-5d` gives: a time before now taken for one below zero.
-    const rest = value.slice(1);
-    const negative = value.startsWith('-') && (DURATION.test(rest) || ISO.test(rest));
-    throw badSince(text, negative ? `a duration or date is written without a minus, as in --since ${rest}` : undefined);
+    // The hint says what to write instead: the list of forms after it would only repeat it.
+    const hint = sinceMinusHint(value);
+    if (hint) throw new UsageError(`invalid --since ${quoted(text)}: ${hint}`);
+    throw badSince(text);
   }
   if (!Number.isFinite(ms)) throw badSince(text);
   if (ms < 0) throw badSince(text, 'before 1970');

@@ -101,11 +101,13 @@ describe('convlog input', { timeout: 120_000 }, () => {
   });
 
   it('an unknown command, a value starting with a dash and a misused simulator are one or two lines', async () => {
-    const [unknown, typo, dash, dashDate, dashOther, simulator] = await Promise.all([
+    const [unknown, typo, dash, dashDate, joined, joinedDate, dashOther, simulator] = await Promise.all([
       runCli(['frobnicate']),
       runCli(['enqeue', '5']),
       cli(['backfill', '--since', '-5d']),
-      cli(['backfill', '--since', '-2024-05-01']),
+      cli(['schedule', '--cron', '0 6 * * *', '--since', '-2024-05-01']),
+      cli(['backfill', '--since=-5d']),
+      cli(['schedule', '--cron', '0 6 * * *', '--since=-2024-05-01']),
       cli(['schedule', '--cron', '-x']),
       runCli(['simulator', '--tickets', 'many']),
     ]);
@@ -114,8 +116,13 @@ describe('convlog input', { timeout: 120_000 }, () => {
     expect(typo.code).toBe(2);
     expect(typo.stderr).toBe('convlog: unknown command "enqeue"; did you mean enqueue? (convlog --help lists the commands)\n');
     // Not "write --since=-5d", which only leads to "invalid --since": no duration takes a minus.
-    expectShortRefusal(dash, 'backfill', /--since needs a value, and "-5d" is read as an option: a duration is written without a minus, as a time before now: --since 5d means 5 days ago$/);
-    expectShortRefusal(dashDate, 'backfill', /--since needs a value, and "-2024-05-01" is read as an option: a date is written without a minus: --since 2024-05-01$/);
+    // Either spelling gets the same hint.
+    const durationHint = 'a duration is written without a minus, as a time before now: --since 5d means 5 days ago';
+    const dateHint = 'a date is written without a minus: --since 2024-05-01';
+    expectShortRefusal(dash, 'backfill', new RegExp(`: --since needs a value, and "-5d" is read as an option: ${durationHint}$`));
+    expectShortRefusal(dashDate, 'schedule', new RegExp(`: --since needs a value, and "-2024-05-01" is read as an option: ${dateHint}$`));
+    expectShortRefusal(joined, 'backfill', new RegExp(`: invalid --since "-5d": ${durationHint}$`));
+    expectShortRefusal(joinedDate, 'schedule', new RegExp(`: invalid --since "-2024-05-01": ${dateHint}$`));
     // A value that is neither keeps the way to give it.
     expectShortRefusal(dashOther, 'schedule', /--cron needs a value, and "-x" is read as an option: write --cron=-x to give a value starting with a dash$/);
     expectShortRefusal(simulator, 'simulator', /tickets must be a number \(got "many"\)/);
