@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { InvalidResponse, type ZendeskErrorContext } from '../errors.ts';
 import { counted } from '../ids.ts';
+import { describe, expected } from './ticket-schemas.ts';
 
 export type ConversationLogEvent = {
   reference: string;
@@ -23,18 +24,6 @@ export type ConversationLogPage = {
   };
   [key: string]: unknown;
 };
-
-function describe(input: unknown): string {
-  if (input === undefined) return 'nothing';
-  if (input === null) return 'null';
-  if (input === '') return 'an empty string';
-  if (Array.isArray(input)) return 'an array';
-  if (typeof input === 'string') return `"${input.length > 40 ? `${input.slice(0, 40)}…` : input}"`;
-  if (typeof input === 'object') return 'an object';
-  return `${typeof input} ${String(input)}`;
-}
-
-const expected = (what: string) => (issue: { input?: unknown }) => `expected ${what}, got ${describe(issue.input)}`;
 
 const nonEmptyString = z.string({ error: expected('a non-empty string') }).min(1, { error: expected('a non-empty string') });
 

@@ -6,10 +6,14 @@
 import { z } from 'zod';
 import { InvalidResponse, type ZendeskErrorContext } from '../errors.ts';
 
-/** A value as an error message shows it: its kind, or a short quote of a string. */
+/**
+ * A value as an error message shows it: its kind, or a short quote of a string. Every response
+ * schema's messages use it (the conversation log's in schemas.ts, the export's too).
+ */
 export function describe(input: unknown): string {
   if (input === undefined) return 'nothing';
   if (input === null) return 'null';
+  if (input === '') return 'an empty string';
   if (Array.isArray(input)) return 'an array';
   if (typeof input === 'string') return `"${input.length > 40 ? `${input.slice(0, 40)}…` : input}"`;
   if (typeof input === 'object') return 'an object';
