@@ -1,6 +1,6 @@
 // Ctrl-C during `convlog enqueue --sql` cancels the query in Postgres and queues nothing, as it
 // cancels `convlog query`'s.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
@@ -23,8 +23,7 @@ describe('convlog enqueue --sql', { timeout: 60_000 }, () => {
     });
     const inFlight = async () =>
       (await database.pool.query(`select 1 from pg_stat_activity where state = 'active' and query like $1 and query not like '%pg_stat_activity%'`, [`%${marker}%`])).rowCount;
-    for (let i = 0; i < 500 && !(await inFlight()); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(await inFlight()).toBe(1);
+    await vi.waitFor(async () => expect(await inFlight()).toBe(1), { timeout: 10_000, interval: 20 });
     const interrupted = Date.now();
     controller.abort();
     const result = await running;

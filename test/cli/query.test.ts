@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { killAll, runCli, startConvlog } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { QueryRejected, runReadOnly } from '../../src/db/run-read-only.ts';
@@ -177,8 +177,7 @@ describe('convlog query', { timeout: 120_000 }, () => {
     const running = startConvlog(['query', `select pg_sleep(30), '${marker}' as marker`], { env: { DATABASE_URL: database.url, LOG_LEVEL: 'info' } });
     const inFlight = async () =>
       (await database.pool.query(`select 1 from pg_stat_activity where state = 'active' and query like $1 and query not like '%pg_stat_activity%'`, [`%${marker}%`])).rowCount;
-    for (let i = 0; i < 300 && !(await inFlight()); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(await inFlight()).toBe(1);
+    await vi.waitFor(async () => expect(await inFlight()).toBe(1), { timeout: 6_000, interval: 20 });
     const interrupted = Date.now();
     running.kill('SIGINT');
     expect((await running.exited).code, running.stderr()).toBe(1);

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
 import { isAlive } from '../../src/db/postmaster.ts';
 import { BIN, cleanEnv } from '../helpers/cli.ts';
 import { createEmbeddedCluster, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
@@ -19,13 +19,7 @@ const postmaster = () => cluster.postmaster();
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const env = () => cleanEnv(cluster.env);
 
-async function until(check: () => boolean, what: string, ms = 60_000): Promise<void> {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}`);
-    await pause(50);
-  }
-}
+const until = (check: () => boolean, what: string, ms = 60_000) => vi.waitUntil(check, { timeout: ms, interval: 50, message: `waiting for ${what}` });
 
 /** The pid of `parent`'s only child process (the node that `script` or `nohup` runs). */
 function childOf(parent: number): number | undefined {

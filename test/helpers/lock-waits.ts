@@ -1,22 +1,20 @@
 // Forcing an interleaving of transactions: the test goes on once Postgres shows that sessions of
 // its database wait for a lock another holds, rather than after a sleep that a busy machine outlasts.
 import type pg from 'pg';
+import { vi } from 'vitest';
 
 /**
  * Resolves once at least `count` sessions of the pool's database wait for a lock, or as soon as
  * `done()` says the awaited work has finished without waiting; fails after `timeoutMs`.
  */
 export async function sessionsWaitingForLocks(pool: pg.Pool, count: number, options: { done?: () => boolean; timeoutMs?: number } = {}): Promise<void> {
-  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
-  while (Date.now() < deadline) {
-    if (options.done?.()) return;
-    const { rows } = await pool.query<{ n: number }>(
-      `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
-    );
-    if (rows[0].n >= count) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`fewer than ${count} sessions came to wait for a lock`);
+  const waiting = async () =>
+    (await pool.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)).rows[0].n;
+  await vi.waitUntil(async () => options.done?.() || (await waiting()) >= count, {
+    timeout: options.timeoutMs ?? 10_000,
+    interval: 25,
+    message: `fewer than ${count} sessions came to wait for a lock`,
+  });
 }
 
 /** 'ok', or what Postgres said (drizzle wraps its error as "Failed query: …", its cause). */

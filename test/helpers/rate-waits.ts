@@ -2,7 +2,7 @@
 // sync-progress): the wait lines a command logged, and another integration spending the
 // simulator's window behind convlog's back.
 import type pg from 'pg';
-import { expect } from 'vitest';
+import { expect, vi } from 'vitest';
 import { ensureBudget, takePermit } from '../../src/db/rate-budget.ts';
 
 export interface LogLine {
@@ -41,7 +41,7 @@ export async function spendBudget(pool: pg.Pool, name: string, perMinute: number
 
 /** Resolves once `what` holds, or after `ms` (the caller's expectation then says what is missing). */
 export async function until(what: () => boolean, ms: number): Promise<void> {
-  for (const end = Date.now() + ms; !what() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 100));
+  await vi.waitUntil(what, { timeout: ms, interval: 100 }).catch(() => undefined);
 }
 
 /** The first wait line `command` logs, within a minute (undefined if none: the caller's expectation says so). */

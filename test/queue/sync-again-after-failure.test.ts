@@ -1,7 +1,7 @@
 // A ticket changed while its run was going (a webhook marks it: the queue holds one job per
 // ticket) is synced again when the run ends, also when the run gave up: the change may be what
 // it failed on, and nothing else would queue the ticket before the next backfill.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { enqueueTickets } from '../../src/queue/enqueue.ts';
 import { runWorker } from '../../src/queue/worker.ts';
 import { createFixtureWithBoss, type FixtureWithBoss } from '../helpers/sync-fixture.ts';
@@ -25,11 +25,11 @@ it('a ticket marked during a run that gives up is queued again, and run again', 
     onFailure: (ticketId) => void runs.push(ticketId),
   });
   // While the first run retries its page, a webhook for the ticket comes.
-  const started = Date.now();
-  while ((await pool.query(`select status from zendesk.ticket_sync where ticket_id = 1`)).rows[0]?.status !== 'syncing') {
-    if (Date.now() - started > 20_000) throw new Error('the run never started');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await vi.waitUntil(async () => (await pool.query(`select status from zendesk.ticket_sync where ticket_id = 1`)).rows[0]?.status === 'syncing', {
+    timeout: 20_000,
+    interval: 50,
+    message: 'the run never started',
+  });
   expect(await enqueueTickets(boss, db, [1])).toMatchObject({ queued: 0, alreadyQueued: 1 });
 
   const summary = await worker;

@@ -4,7 +4,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../src/serve/signature.ts';
-import { createServeFixture, queuedState, sendWebhook, ticketEvent, type ServeFixture } from './serve-fixture.ts';
+import { createServeFixture, queuedState, sendWebhook, ticketEvent, within, type ServeFixture } from './serve-fixture.ts';
 
 /** Writes `data` on a new connection (and ends it with `end`), and returns all the server sent before closing it. */
 function exchange(f: ServeFixture, data: string, { end = false, destroyAfterMs }: { end?: boolean; destroyAfterMs?: number } = {}): Promise<string> {
@@ -28,10 +28,6 @@ async function rejected(f: ServeFixture, reason: string): Promise<number> {
   return Number(count);
 }
 
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 100 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
-}
-
 const warnings = (f: ServeFixture) => f.logLines().filter((l) => l.level === 40);
 
 describe('before the handler runs', () => {
@@ -51,7 +47,7 @@ describe('before the handler runs', () => {
     expect(answer).toBe('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
     expect(seconds).toBeGreaterThan(9);
     expect(seconds).toBeLessThan(13);
-    await until(() => warnings(f).length > 0);
+    await within(2_000, () => warnings(f).length > 0);
     expect(f.logLines()).toEqual([
       { level: 40, reason: 'timeout', status: 408, remote: '127.0.0.1', detail: 'headers not all sent within 10 s', time: expect.any(Number), msg: 'request rejected: headers not all sent within 10 s' },
     ]);
@@ -67,7 +63,7 @@ describe('before the handler runs', () => {
     expect(garbage).toBe('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     const cut = await exchange(f, `POST /webhooks/zendesk HTTP/1.1\r\nHost: x\r\n${TIMESTAMP_HEADER}: 2026`, { end: true });
     expect(cut).toBe('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    await until(() => warnings(f).length >= 3);
+    await within(2_000, () => warnings(f).length >= 3);
     expect(warnings(f).map((l) => [l.reason, l.status, l.remote, l.msg])).toEqual([
       ['bad_request', 431, '127.0.0.1', 'request rejected: headers too large'],
       ['bad_request', 400, '127.0.0.1', 'request rejected: not a valid HTTP request'],
@@ -81,7 +77,7 @@ describe('before the handler runs', () => {
     const before = await rejected(f, 'cut_off');
     const head = `POST /webhooks/zendesk HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n${TIMESTAMP_HEADER}: ${new Date().toISOString()}\r\n${SIGNATURE_HEADER}: x\r\n\r\n{"ticket_i`;
     expect(await exchange(f, head, { destroyAfterMs: 100 })).toBe('');
-    await until(() => warnings(f).length > 0);
+    await within(2_000, () => warnings(f).length > 0);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(warnings(f).map((l) => [l.reason, l.msg])).toEqual([['the client closed the connection', 'webhook request cut off before its body was read']]);
     expect(await rejected(f, 'cut_off')).toBe(before + 1);

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cleanEnv } from '../helpers/cli.ts';
 import { createFixture, type Fixture } from '../helpers/sync-fixture.ts';
 
@@ -84,12 +84,10 @@ describe.each([
     );
     try {
       // Started and working: a page stored by this process.
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        if (stderr.includes('worker started') && (await storedEvents()) > before) break;
-        expect(Date.now(), `the worker did not start working: ${stderr}`).toBeLessThan(deadline);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await vi.waitFor(async () => expect(stderr.includes('worker started') && (await storedEvents()) > before, `the worker did not start working: ${stderr}`).toBe(true), {
+        timeout: 60_000,
+        interval: 100,
+      });
       // The pid we started is the worker itself: no wrapper between it and the signal.
       expect(processesMarked(value)).toEqual([child.pid]);
 

@@ -7,6 +7,7 @@ import { silentLogger } from '../../src/log.ts';
 import { startHealthServer } from '../../src/serve/health.ts';
 import { syncTicket } from '../../src/sync/sync-ticket.ts';
 import { createFixtureWithBoss, type FixtureWithBoss } from '../helpers/sync-fixture.ts';
+import { within } from './serve-fixture.ts';
 
 let fixture: FixtureWithBoss;
 let server: Awaited<ReturnType<typeof startHealthServer>>;
@@ -31,10 +32,7 @@ const stored = async () => (await fixture.database.pool.query(`select count(*)::
 /** Postgres publishes a connection's row counts within a second or so of its commits. */
 async function settlesAt(expected: number): Promise<number> {
   let seen = NaN;
-  for (const until = Date.now() + 15_000; Date.now() < until; await new Promise((r) => setTimeout(r, 250))) {
-    seen = await metric();
-    if (seen === expected) break;
-  }
+  await within(15_000, async () => (seen = await metric()) === expected);
   return seen;
 }
 

@@ -8,7 +8,7 @@ import { enqueueTickets, WEBHOOK_PRIORITY } from '../../src/queue/enqueue.ts';
 import { SYNC_QUEUE } from '../../src/queue/boss.ts';
 import { createIntake } from '../../src/serve/intake.ts';
 import { replayStore } from '../../src/db/webhook-deliveries.ts';
-import { createServeFixture, queuedState, type ServeFixture } from './serve-fixture.ts';
+import { createServeFixture, eventually, queuedState, type ServeFixture } from './serve-fixture.ts';
 
 let f: ServeFixture;
 beforeAll(async () => {
@@ -111,7 +111,11 @@ describe('webhook intake', () => {
       await locker.query('lock table pgboss.job in access exclusive mode');
       const submitted = intake.submit(delivery);
       submitted.catch(() => {});
-      await until(async () => (await admin.query(`select 1 from pg_stat_activity where datname = $1 and wait_event_type = 'Lock'`, [f.database.name])).rowCount! > 0);
+      await eventually(
+        'the enqueue to wait on the lock',
+        async () => (await admin.query(`select 1 from pg_stat_activity where datname = $1 and wait_event_type = 'Lock'`, [f.database.name])).rowCount! > 0,
+        10_000,
+      );
       await admin.query(`alter database ${f.database.name} allow_connections false`);
       await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1`, [f.database.name]);
       await expect(submitted).rejects.toThrow();
@@ -161,13 +165,5 @@ async function retried<T>(attempt: () => Promise<T>): Promise<T> {
       if (tries >= 3) throw error;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-  }
-}
-
-async function until(condition: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for the enqueue to wait on the lock');
-    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

@@ -7,7 +7,7 @@
 // The half-open connections are made by a real TCP proxy between the pool and Postgres that
 // stops forwarding on the connections it already holds (new ones pass).
 import net from 'node:net';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { connect, type Database } from '../../src/db/connection.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startHealthServer } from '../../src/serve/health.ts';
@@ -91,11 +91,5 @@ it('convlog_database_up recovers once Postgres answers the process again', { tim
   expect(await createMetrics(viaProxy.pool).refresh()).toBe(true);
 
   // The stuck read ends within its 10 s limit, and a later scrape reads over a new connection.
-  const started = Date.now();
-  let up = 0;
-  while (up !== 1 && Date.now() - started < 20_000) {
-    up = await databaseUp();
-    if (up !== 1) await new Promise((r) => setTimeout(r, 500));
-  }
-  expect(up, 'convlog_database_up after Postgres answers again').toBe(1);
+  await vi.waitFor(async () => expect(await databaseUp(), 'convlog_database_up after Postgres answers again').toBe(1), { timeout: 20_000, interval: 500 });
 });

@@ -8,7 +8,7 @@ import { runWorker } from '../../src/queue/worker.ts';
 import type { Simulator } from '../../src/simulator/index.ts';
 import { syncTicket, type SyncDeps } from '../../src/sync/sync-ticket.ts';
 import type { RequestBudget } from '../../src/zendesk/index.ts';
-import { startServeWithSimulator, type ServeFixture, type ServeWithSimulator } from './serve-fixture.ts';
+import { eventually, startServeWithSimulator, type ServeFixture, type ServeWithSimulator } from './serve-fixture.ts';
 
 const EVENTS = 5;
 let f: ServeFixture;
@@ -48,14 +48,6 @@ const timeline = (ticketId: number) =>
     `select position, event_id, pending from zendesk.conversation_timeline where ticket_id = $1 order by position`,
     [ticketId],
   );
-
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 it('a signed comment_added is in conversation_timeline, pending, once serve has answered', async () => {
   await syncTicket(deps, 1);
@@ -144,7 +136,7 @@ it('work clears the comments its run read and keeps one received after the run s
   const working = runWorker(f.boss, f.database.pool, { ...deps, budget }, { concurrency: 1, signal: stop.signal, untilIdle: true, idleCheckMs: 100 });
   try {
     // B's webhook asked for the ticket during the first run: the worker runs it again.
-    await until(() => requests === 2, 'the second run');
+    await eventually('the second run', () => requests === 2, 20_000);
     expect(b?.delivery.status).toBe(200);
     expect(await storedIds(4)).toContain(a.event.id);
     expect(await storedIds(4)).not.toContain(b!.event.id);

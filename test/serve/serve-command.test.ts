@@ -1,6 +1,6 @@
 // The serve command as the CLI runs it: configuration checked first, then a server that queues
 // webhooks until the signal, then a clean stop (exit 0).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { serve } from '../../src/commands/serve.ts';
 import type { CommandContext } from '../../src/commands/types.ts';
 import { DEFAULT_SERVE_PORT, DEFAULT_WEBHOOK_MAX_AGE_SECONDS, loadConfig } from '../../src/config.ts';
@@ -8,7 +8,7 @@ import { ConfigError, UsageError } from '../../src/errors.ts';
 import { commandContext } from '../helpers/cli.ts';
 import { freePort } from '../../src/db/embedded.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { SECRETS, sendWebhook, ticketEvent } from './serve-fixture.ts';
+import { SECRETS, sendWebhook, ticketEvent, within } from './serve-fixture.ts';
 import { pino } from 'pino';
 import type { RunningServer } from '../../src/serve/http.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
@@ -75,13 +75,9 @@ describe('convlog serve', () => {
     const running = serve.run({ port: String(port) }, [], contextFor({ DATABASE_URL: database.url, CONVLOG_WEBHOOK_SECRET: SECRETS.join(',') }, controller.signal));
     try {
       const server = { url: `http://127.0.0.1:${port}`, port };
-      let answer;
-      for (let i = 0; i < 100; i++) {
-        answer = await sendWebhook(server, ticketEvent(77)).catch(() => undefined);
-        if (answer) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(answer?.status, answer?.body).toBe(200);
+      // Sent until the server listens.
+      const answer = await vi.waitUntil(() => sendWebhook(server, ticketEvent(77)).catch(() => undefined), { timeout: 10_000, interval: 100 });
+      expect(answer.status, answer.body).toBe(200);
       const { rows } = await database.pool.query(`select data->>'ticketId' as id from pgboss.job where name = 'ticket-sync'`);
       expect(rows).toEqual([{ id: '77' }]);
       expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
@@ -115,7 +111,7 @@ describe('convlog serve and the tickets rows', () => {
     const running = serve.run({ port: String(port) }, [], ctx);
     try {
       const server = { url: `http://127.0.0.1:${port}`, port };
-      for (let i = 0; i < 100 && !(await fetch(`${server.url}/healthz`).catch(() => undefined)); i++) await new Promise((r) => setTimeout(r, 100));
+      await within(10_000, async () => Boolean(await fetch(`${server.url}/healthz`).catch(() => undefined)));
       await during(server);
     } finally {
       controller.abort();
@@ -129,7 +125,7 @@ describe('convlog serve and the tickets rows', () => {
     const env = { ZENDESK_BASE_URL: sim.url, ZENDESK_EMAIL: 'agent@example.com', ZENDESK_API_TOKEN: 'sim-token' };
     const { code, log } = await serveWhile(env, async (server) => {
       expect((await sendWebhook(server, ticketEvent(4, 'status_changed'))).status).toBe(200);
-      for (let i = 0; i < 100 && (await ticketRow(4)).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      await within(5_000, async () => (await ticketRow(4)).length > 0);
     });
     expect(code).toBe(0);
     expect(await ticketRow(4)).toEqual([{ status: sim.ticket(4).status }]);

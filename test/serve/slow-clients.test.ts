@@ -4,7 +4,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../src/serve/signature.ts';
-import { createServeFixture, queuedState, type ServeFixture } from './serve-fixture.ts';
+import { createServeFixture, eventually, queuedState, type ServeFixture } from './serve-fixture.ts';
 
 const CLOSE_GRACE_MS = 1_000;
 let f: ServeFixture;
@@ -31,14 +31,6 @@ function halfSentRequest(): Promise<{ socket: net.Socket; answer: Promise<string
     });
     socket.on('error', reject);
   });
-}
-
-async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 const cutLines = () => f.logLines().filter((l) => l.msg === 'webhook request cut off before its body was read');
@@ -68,7 +60,7 @@ it('a client that sends its headers and part of its body gets 408 5 s after them
 it('a client that closes the connection mid-body is one warning line, not a failure', async () => {
   const { socket } = await halfSentRequest();
   socket.destroy();
-  await until(() => cutLines().length > 0, 2_000);
+  await eventually('the cut-off line', () => cutLines().length > 0, 2_000);
   await new Promise((resolve) => setTimeout(resolve, 100));
   expect(f.logLines()).toEqual([
     { level: 40, remote: '127.0.0.1', reason: 'the client closed the connection', time: expect.any(Number), msg: 'webhook request cut off before its body was read' },
@@ -87,6 +79,6 @@ it('close() cuts a client still holding a half-sent body once its bound has pass
   expect(took).toBeGreaterThanOrEqual(CLOSE_GRACE_MS - 50);
   expect(took).toBeLessThan(CLOSE_GRACE_MS + 1_500);
   expect(await answer).toBe('');
-  await until(() => cutLines().length > 0, 2_000);
+  await eventually('the cut-off line', () => cutLines().length > 0, 2_000);
   expect(cutLines()).toMatchObject([{ level: 40, reason: 'cut at shutdown' }]);
 });

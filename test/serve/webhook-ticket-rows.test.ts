@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/log.ts';
 import { createTicketRowReader } from '../../src/serve/ticket-rows.ts';
 import type { Simulator } from '../../src/simulator/index.ts';
 import { createZendeskHttp, localBudget } from '../../src/zendesk/index.ts';
-import { startServeWithSimulator, type ServeFixture, type ServeWithSimulator } from './serve-fixture.ts';
+import { startServeWithSimulator, within, type ServeFixture, type ServeWithSimulator } from './serve-fixture.ts';
 
 const EVERY_MS = 300;
 
@@ -35,13 +35,10 @@ async function ticketRow(ticketId: number): Promise<{ status: string; group_id: 
   return rows[0];
 }
 
-/** Polls until `check` holds, for up to 5 s; returns what it last saw. */
-async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean): Promise<T> {
-  let value = await read();
-  for (let i = 0; i < 100 && !check(value); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    value = await read();
-  }
+/** Reads until `check` holds, for up to 5 s; returns what it last read (the caller's expectation says what is wrong). */
+async function readUntil<T>(read: () => Promise<T>, check: (value: T) => boolean): Promise<T> {
+  let value!: T;
+  await within(5_000, async () => check((value = await read())));
   return value;
 }
 
@@ -49,7 +46,7 @@ it('a ticket created in Zendesk has its tickets row, as show_many serves it, sec
   const id = sim.createTicket();
   await sim.webhooks.settled();
   expect(sim.webhooks.deliveries.filter((d) => d.ticketId === id).at(-1)).toMatchObject({ status: 200 });
-  const row = await eventually(() => ticketRow(id), (r) => r !== undefined);
+  const row = await readUntil(() => ticketRow(id), (r) => r !== undefined);
   expect(row).toEqual({ status: sim.ticket(id).status, group_id: sim.ticket(id).group_id === null ? null : String(sim.ticket(id).group_id) });
   // In the analysts' view too: the ticket serve queued shows its Zendesk status.
   const { rows } = await f.database.pool.query('select ticket_status from zendesk.ticket_conversations where ticket_id = $1', [id]);
@@ -60,10 +57,10 @@ it('a ticket solved in Zendesk is solved in its tickets row without a backfill',
   const id = 7;
   sim.updateTicket(id, { status: 'open' });
   await sim.webhooks.settled();
-  expect(await eventually(() => ticketRow(id), (r) => r?.status === 'open')).toMatchObject({ status: 'open' });
+  expect(await readUntil(() => ticketRow(id), (r) => r?.status === 'open')).toMatchObject({ status: 'open' });
   sim.updateTicket(id, { status: 'solved' });
   await sim.webhooks.settled();
-  expect(await eventually(() => ticketRow(id), (r) => r?.status === 'solved')).toMatchObject({ status: 'solved' });
+  expect(await readUntil(() => ticketRow(id), (r) => r?.status === 'solved')).toMatchObject({ status: 'solved' });
 });
 
 it('a redacted first comment leaves the ticket row: its webhook has serve read the row, with Zendesk’s redacted description', async () => {
@@ -75,14 +72,14 @@ it('a redacted first comment leaves the ticket row: its webhook has serve read t
   const description = async () => (await f.database.pool.query<{ d: string }>(`select raw->>'description' as d from zendesk.tickets where id = $1`, [id])).rows[0]?.d;
   sim.editEvent(id, reference, (event) => void (event.content = { type: 'html', body: `<div class="zd-comment" dir="auto"><p dir="auto">My card is ${secret}.</p></div>` }));
   await sim.webhooks.settled();
-  expect(await eventually(description, (d) => d?.includes(secret) === true)).toContain(secret);
+  expect(await readUntil(description, (d) => d?.includes(secret) === true)).toContain(secret);
   sim.editEvent(id, reference, (event) => {
     const content = event.content as { type: string; body: string };
     content.body = content.body.replace(secret, '▇'.repeat(secret.length));
   });
   await sim.webhooks.settled();
   expect(sim.webhooks.deliveries.filter((d) => d.ticketId === id).at(-1)).toMatchObject({ type: 'zen:event-type:ticket.comment_redacted', status: 200 });
-  expect(await eventually(description, (d) => d !== undefined && !d.includes(secret))).toBe(sim.ticket(id).description);
+  expect(await readUntil(description, (d) => d !== undefined && !d.includes(secret))).toBe(sim.ticket(id).description);
   expect(sim.ticket(id).description).toContain('▇');
 });
 
@@ -90,7 +87,7 @@ it('a burst of webhooks about many tickets costs a request per round, not one pe
   const ids = Array.from({ length: 20 }, (_, i) => i + 11);
   for (const id of ids) sim.updateTicket(id, { tags: [`burst-${id}`] });
   await sim.webhooks.settled();
-  const stored = await eventually(
+  const stored = await readUntil(
     async () => (await f.database.pool.query<{ n: number }>('select count(*)::int as n from zendesk.tickets where id = any($1)', [ids])).rows[0].n,
     (n) => n === ids.length,
   );
@@ -118,7 +115,7 @@ it('webhooks coming without a pause are read once they pause, not while they kee
   try {
     await addSteadily(reader, 20, 1_000);
     expect(showManyRequests()).toEqual([]);
-    const stored = await eventually(
+    const stored = await readUntil(
       async () => (await f.database.pool.query<{ n: number }>('select count(*)::int as n from zendesk.tickets where id between 31 and 40')).rows[0].n,
       (n) => n === 10,
     );
@@ -161,12 +158,12 @@ it('a ticket naming a brand the brands list lacks has the list read once, not at
     // A brand deleted since: the list will never hold it, so reading it again would find nothing.
     own.sim.updateTicket(8, { brand_id: 987_654 });
     await own.sim.webhooks.settled();
-    expect(await eventually(row, (r) => r !== undefined)).toEqual({ brand_id: '987654' });
-    expect(await eventually(async () => requests('brands'), (n) => n > 0)).toBe(1);
+    expect(await readUntil(row, (r) => r !== undefined)).toEqual({ brand_id: '987654' });
+    expect(await readUntil(async () => requests('brands'), (n) => n > 0)).toBe(1);
     for (const [i, tag] of ['again-1', 'again-2'].entries()) {
       own.sim.updateTicket(8, { tags: [tag] });
       await own.sim.webhooks.settled();
-      expect(await eventually(async () => requests('show_many'), (n) => n >= i + 2)).toBe(i + 2);
+      expect(await readUntil(async () => requests('show_many'), (n) => n >= i + 2)).toBe(i + 2);
     }
     await new Promise((resolve) => setTimeout(resolve, 2 * EVERY_MS));
     expect(requests('brands')).toBe(1);
@@ -182,10 +179,10 @@ it('a read that fails for a moment is tried again at the next round', async () =
     own.sim.updateTicket(4, { status: 'solved' });
     await own.sim.webhooks.settled();
     // The first round meets a 5xx; Zendesk answers again before the next.
-    expect(await eventually(async () => shown().length, (n) => n >= 1)).toBeGreaterThanOrEqual(1);
+    expect(await readUntil(async () => shown().length, (n) => n >= 1)).toBeGreaterThanOrEqual(1);
     expect(shown()[0].status).toBeGreaterThanOrEqual(500);
     own.sim.setOptions({ failRate: 0 });
-    const row = await eventually(async () => (await own.f.database.pool.query('select status from zendesk.tickets where id = 4')).rows[0], (r) => r !== undefined);
+    const row = await readUntil(async () => (await own.f.database.pool.query('select status from zendesk.tickets where id = 4')).rows[0], (r) => r !== undefined);
     expect(row).toEqual({ status: 'solved' });
     expect(shown().at(-1)?.status).toBe(200);
   } finally {

@@ -4,7 +4,7 @@ import net from 'node:net';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../src/serve/signature.ts';
-import { queuedState, SECRETS, sendWebhook, serveFixtureForFile, ticketEvent } from './serve-fixture.ts';
+import { queuedState, SECRETS, sendWebhook, serveFixtureForFile, ticketEvent, within } from './serve-fixture.ts';
 
 const f = serveFixtureForFile();
 
@@ -300,7 +300,7 @@ describe('a database that does not answer', () => {
       await locker.end();
     }
     // The batch went on when the lock went: Zendesk's retry finds the ticket queued.
-    for (let i = 0; i < 100 && (await queuedState(f.database)).jobs.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    await within(5_000, async () => (await queuedState(f.database)).jobs.length > 0);
     expect((await queuedState(f.database)).jobs).toEqual([{ ticketId: 10, full: false }]);
     expect(JSON.parse((await sendWebhook(f.server, event)).body)).toEqual({ replay: true });
   });
