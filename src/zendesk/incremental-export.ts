@@ -11,7 +11,7 @@ import { localBudget, parseRetryAfter, type RateLimitInfo, type RequestBudget } 
 import { STATUS_CODES } from 'node:http';
 import { describeBody } from './describe-body.ts';
 import type { RawResponse, ResponseContext } from './responses.ts';
-import { describe, expected } from './ticket-schemas.ts';
+import { describe, expected, isoTimestamp, positiveId } from './ticket-schemas.ts';
 
 export const EXPORT_PATH = 'api/v2/incremental/tickets/cursor.json';
 /** Zendesk's largest export page. */
@@ -139,24 +139,16 @@ function positionOf(tickets: readonly ExportTicket[]): Date | null {
 
 // ---- validation: strict on what the backfill relies on, everything else passes through ----
 
-const timestamp = z
-  .string({ error: expected('an ISO 8601 timestamp') })
-  .refine((value) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(value) && !Number.isNaN(Date.parse(value)), {
-    error: expected('an ISO 8601 timestamp'),
-  });
-
 const ticketSchema = z
   .looseObject(
     {
-      id: z
-        .number({ error: expected('a positive integer ticket id') })
-        .refine((n) => Number.isSafeInteger(n) && n > 0, { error: expected('a positive integer ticket id') }),
+      id: positiveId('a positive integer ticket id'),
       status: z.string({ error: expected('a status string') }).min(1, { error: expected('a status string') }),
       generated_timestamp: z
         .number({ error: expected('unix seconds') })
         .refine((n) => Number.isSafeInteger(n) && n >= 0, { error: expected('unix seconds') })
         .optional(),
-      updated_at: timestamp.nullable().optional(),
+      updated_at: isoTimestamp.nullable().optional(),
     },
     { error: expected('a ticket object') },
   )

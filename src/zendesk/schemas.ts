@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { InvalidResponse, type ZendeskErrorContext } from '../errors.ts';
 import { counted } from '../ids.ts';
-import { describe, expected } from './ticket-schemas.ts';
+import { describe, expected, isoTimestamp } from './ticket-schemas.ts';
 
 export type ConversationLogEvent = {
   reference: string;
@@ -27,20 +27,12 @@ export type ConversationLogPage = {
 
 const nonEmptyString = z.string({ error: expected('a non-empty string') }).min(1, { error: expected('a non-empty string') });
 
-// Zendesk writes "2024-10-09T03:30:43Z"; offsets and fractions are accepted so a format change
-// that still names an instant does not stop the sync.
-const timestamp = z
-  .string({ error: expected('an ISO 8601 timestamp') })
-  .refine((value) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(value) && !Number.isNaN(Date.parse(value)), {
-    error: expected('an ISO 8601 timestamp'),
-  });
-
 const eventSchema = z.looseObject(
   {
     reference: nonEmptyString,
     id: nonEmptyString,
     type: nonEmptyString,
-    created_at: timestamp,
+    created_at: isoTimestamp,
   },
   { error: expected('an event object') },
 );

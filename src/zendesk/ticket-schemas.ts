@@ -2,14 +2,12 @@
 // organizations) or lists (brands), checked where a column depends on it. Every field but the id
 // may be missing or null: Zendesk scrubs permanently deleted tickets, and older records lack
 // newer fields. Unknown fields pass through untouched, and the record handed on is the very
-// object received, so `raw` keeps them.
+// object received, so `raw` keeps them. The pieces every response schema shares (how a value is
+// described in a message, an id, a timestamp) are here too, for schemas.ts and the export's.
 import { z } from 'zod';
 import { InvalidResponse, type ZendeskErrorContext } from '../errors.ts';
 
-/**
- * A value as an error message shows it: its kind, or a short quote of a string. Every response
- * schema's messages use it (the conversation log's in schemas.ts, the export's too).
- */
+/** A value as an error message shows it: its kind, or a short quote of a string. */
 export function describe(input: unknown): string {
   if (input === undefined) return 'nothing';
   if (input === null) return 'null';
@@ -23,20 +21,24 @@ export function describe(input: unknown): string {
 /** A zod error message: what was expected, and what came. */
 export const expected = (what: string) => (issue: { input?: unknown }) => `expected ${what}, got ${describe(issue.input)}`;
 
-const id = z
-  .number({ error: expected('a positive integer id') })
-  .refine((n) => Number.isSafeInteger(n) && n > 0, { error: expected('a positive integer id') });
+/** An id: a positive safe integer; `what` names it in the message. */
+export const positiveId = (what = 'a positive integer id') =>
+  z.number({ error: expected(what) }).refine((n) => Number.isSafeInteger(n) && n > 0, { error: expected(what) });
+
+// Zendesk writes "2024-10-09T03:30:43Z"; offsets and fractions are accepted so a format change
+// that still names an instant does not stop the sync.
+export const isoTimestamp = z
+  .string({ error: expected('an ISO 8601 timestamp') })
+  .refine((value) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(value) && !Number.isNaN(Date.parse(value)), {
+    error: expected('an ISO 8601 timestamp'),
+  });
+
+const id = positiveId();
 const optionalId = id.nullable().optional();
 const text = z.string({ error: expected('a string') }).nullable().optional();
 const flag = z.boolean({ error: expected('true or false') }).nullable().optional();
 const strings = z.array(z.string({ error: expected('a string') }), { error: expected('an array of strings') }).nullable().optional();
-const timestamp = z
-  .string({ error: expected('an ISO 8601 timestamp') })
-  .refine((value) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(value) && !Number.isNaN(Date.parse(value)), {
-    error: expected('an ISO 8601 timestamp'),
-  })
-  .nullable()
-  .optional();
+const timestamp = isoTimestamp.nullable().optional();
 const object = z.looseObject({}, { error: expected('an object') }).nullable().optional();
 
 const ticketSchema = z.looseObject(
