@@ -33,6 +33,20 @@ function childOf(parent: number): number | undefined {
 
 const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('close', () => resolve())));
 
+/**
+ * db-server as a user runs it, once it has printed its URL: in a terminal of its own (`script`
+ * gives it one, as an interactive shell would) or under nohup.
+ */
+async function startDbServer(under: 'script' | 'nohup', env: NodeJS.ProcessEnv) {
+  const args = under === 'script' ? ['-qec', `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} db-server`, '/dev/null'] : [process.execPath, BIN, 'db-server'];
+  const child = spawn(under, args, { env, stdio: 'pipe' });
+  children.push(child);
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  await until(() => /psql /.test(output), 'db-server to print its URL');
+  return { child, output: () => output, server: postmaster()! };
+}
+
 async function stopLeftovers(): Promise<void> {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await cluster.stopLeftOver();
@@ -48,13 +62,7 @@ afterAll(async () => {
 });
 
 it('in a terminal, a hangup stops db-server and the embedded Postgres it started', { timeout: 90_000 }, async () => {
-  // `script` gives the command a terminal of its own, as an interactive shell would.
-  const term = spawn('script', ['-qec', `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} db-server`, '/dev/null'], { env: env(), stdio: 'pipe' });
-  children.push(term);
-  let output = '';
-  term.stdout!.on('data', (d) => (output += d));
-  await until(() => /psql /.test(output), 'db-server to print its URL');
-  const server = postmaster()!;
+  const { child: term, output, server } = await startDbServer('script', env());
   expect(isAlive(server)).toBe(true);
   const node = childOf(term.pid!);
   expect(node, 'the node process under script').toBeDefined();
@@ -63,18 +71,13 @@ it('in a terminal, a hangup stops db-server and the embedded Postgres it started
   await exited(term);
   await until(() => !isAlive(server), 'the postmaster to stop', 15_000);
   // The graceful way out, as on Ctrl-C.
-  expect(output).toContain('embedded Postgres stopped');
+  expect(output()).toContain('embedded Postgres stopped');
 });
 
 it('a terminal that really closes (its pty hung up before the SIGHUP) stops db-server gracefully, not by an uncaught EIO', { timeout: 90_000 }, async () => {
   const record = path.join(cluster.dataDir, '..', 'exit-record.txt');
   const recorded = cleanEnv({ ...cluster.env, EXIT_RECORD: record, NODE_OPTIONS: `--import ${EXIT_RECORDER}` });
-  const term = spawn('script', ['-qec', `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} db-server`, '/dev/null'], { env: recorded, stdio: 'pipe' });
-  children.push(term);
-  let output = '';
-  term.stdout!.on('data', (d) => (output += d));
-  await until(() => /psql /.test(output), 'db-server to print its URL');
-  const server = postmaster()!;
+  const { child: term, server } = await startDbServer('script', recorded);
   const node = childOf(term.pid!)!;
 
   // The terminal goes away: its master side closes, and the kernel sends SIGHUP.
@@ -87,12 +90,7 @@ it('a terminal that really closes (its pty hung up before the SIGHUP) stops db-s
 });
 
 it('under nohup, a hangup is ignored: db-server keeps running, and SIGTERM stops it and its Postgres', { timeout: 90_000 }, async () => {
-  const held = spawn('nohup', [process.execPath, BIN, 'db-server'], { env: env(), stdio: 'pipe' });
-  children.push(held);
-  let output = '';
-  held.stdout!.on('data', (d) => (output += d));
-  await until(() => /psql /.test(output), 'db-server to print its URL');
-  const server = postmaster()!;
+  const { child: held, server } = await startDbServer('nohup', env());
   const node = childOf(held.pid!) ?? held.pid!;
 
   process.kill(node, 'SIGHUP');

@@ -15,27 +15,29 @@ afterEach(async () => {
   fixture = undefined;
 });
 
+/** The queue's next job of ticket-sync, its retry delay skipped: pg-boss's next attempt at once. */
+async function takeNow(f: FixtureWithBoss) {
+  await f.database.pool.query(`update pgboss.job set start_after = now() where name = $1 and state in ('created', 'retry')`, [SYNC_QUEUE]);
+  const [job] = await f.boss.fetch<{ ticketId: number }>(SYNC_QUEUE, { includeMetadata: true });
+  return job;
+}
+
 it('a dead-lettered ticket that was held before is reported with its real number of attempts', { timeout: 120_000 }, async () => {
   fixture = await createFixtureWithBoss({ tickets: 1 });
   const { pool, db } = fixture.database;
   const boss = fixture.boss;
   await enqueueTickets(boss, db, [1]);
-  const take = async () => {
-    await pool.query(`update pgboss.job set start_after = now() where name = $1 and state in ('created', 'retry')`, [SYNC_QUEUE]);
-    const [job] = await boss.fetch<{ ticketId: number }>(SYNC_QUEUE, { includeMetadata: true });
-    return job;
-  };
 
   // Zendesk could not be reached for a while: the worker took the job and held it 5 times.
   for (let i = 0; i < 5; i++) {
-    const job = await take();
+    const job = await takeNow(fixture);
     expect(await holdJob(pool, job, 0)).toBe(true);
   }
   // Then every attempt the queue allows (retryLimit 8: 9 runs) was abandoned (worker killed):
   // pg-boss fails each one, the last into the dead letter queue.
   let attempts = 0;
   for (;;) {
-    const job = await take();
+    const job = await takeNow(fixture);
     if (!job) break;
     attempts += 1;
     await boss.fail(SYNC_QUEUE, { id: job.id, retryCount: job.retryCount }, { message: 'heartbeat lost' });
@@ -55,8 +57,7 @@ it('a dead-lettered ticket queued again meanwhile (a new job waits) is not marke
   const boss = fixture.boss;
   await enqueueTickets(boss, db, [1]);
   for (;;) {
-    await pool.query(`update pgboss.job set start_after = now() where name = $1 and state in ('created', 'retry')`, [SYNC_QUEUE]);
-    const [job] = await boss.fetch<{ ticketId: number }>(SYNC_QUEUE, { includeMetadata: true });
+    const job = await takeNow(fixture);
     if (!job) break;
     await boss.fail(SYNC_QUEUE, { id: job.id, retryCount: job.retryCount }, { message: 'heartbeat lost' });
   }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exitCodeFor, NotZendeskApi, Unauthorized, ZendeskUnreachable } from '../../src/errors.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { checkCredentials } from '../../src/zendesk/credentials.ts';
-import { clientFor, TOKEN } from './helpers.ts';
+import { clientFor, rejection, TOKEN } from './helpers.ts';
 
 let sim: Simulator;
 beforeAll(async () => {
@@ -15,15 +15,6 @@ afterAll(async () => {
   await sim?.close();
 });
 
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
-
 describe('checkCredentials', () => {
   it('accepts credentials Zendesk knows, with one request outside the conversation-log budget', async () => {
     sim.resetRequests();
@@ -32,7 +23,7 @@ describe('checkCredentials', () => {
   });
 
   it('refuses wrong credentials with Unauthorized, saying what waits and never the token', async () => {
-    const error = await failure(checkCredentials({ http: clientFor(sim.url, { auth: { kind: 'token', email: 'a@b.c', token: 'wrong-7731' } }) }, 'nothing was queued'));
+    const error = await rejection(checkCredentials({ http: clientFor(sim.url, { auth: { kind: 'token', email: 'a@b.c', token: 'wrong-7731' } }) }, 'nothing was queued'));
     expect(error).toBeInstanceOf(Unauthorized);
     expect(error.message).toMatch(/refused the credentials \(401.*; nothing was queued$/);
     expect(error.message).not.toContain('wrong-7731');
@@ -44,7 +35,7 @@ describe('checkCredentials', () => {
       res.end(JSON.stringify({ user: { id: null, name: 'Anonymous user' } }));
     });
     try {
-      const error = await failure(checkCredentials({ http: clientFor(anonymous.url) }, 'nothing was queued'));
+      const error = await rejection(checkCredentials({ http: clientFor(anonymous.url) }, 'nothing was queued'));
       expect(error).toBeInstanceOf(Unauthorized);
       expect(error.message).toMatch(/anonymous visitor.*; nothing was queued$/);
     } finally {
@@ -54,7 +45,7 @@ describe('checkCredentials', () => {
 
   it('refuses a base URL with /api/v2 in it: the 404 of /users/me names the setting and the URL, in one line (exit 2)', async () => {
     sim.resetRequests();
-    const error = await failure(checkCredentials({ http: clientFor(`${sim.url}/api/v2`) }, 'nothing was queued'));
+    const error = await rejection(checkCredentials({ http: clientFor(`${sim.url}/api/v2`) }, 'nothing was queued'));
     expect(error).toBeInstanceOf(NotZendeskApi);
     expect(error.message).toBe(
       `ZENDESK_BASE_URL (${sim.url}/api/v2) answered 404 Not Found for /api/v2/users/me.json (InvalidEndpoint: Not found), which is not Zendesk's API: ` +
@@ -78,7 +69,7 @@ describe('checkCredentials', () => {
         res.end(body);
       });
       try {
-        const error = await failure(checkCredentials({ http: clientFor(web.url, { auth: { kind: 'token', email: 'a@b.c', token: 'tok-53cr3t' } }) }, 'nothing was queued'));
+        const error = await rejection(checkCredentials({ http: clientFor(web.url, { auth: { kind: 'token', email: 'a@b.c', token: 'tok-53cr3t' } }) }, 'nothing was queued'));
         expect(error, body).toBeInstanceOf(NotZendeskApi);
         expect(error.message).toMatch(new RegExp(`^ZENDESK_BASE_URL \\(${web.url.replace(/\./g, '\\.')}\\) answered ${status} .* for /api/v2/users/me\\.json .*; nothing was queued$`));
         expect(error.message).not.toContain('tok-53cr3t');
@@ -91,7 +82,7 @@ describe('checkCredentials', () => {
   it('refuses https:// to a plain-HTTP port at once: ZendeskUnreachable naming the setting, one line (exit 2)', async () => {
     const https = sim.url.replace(/^http:/, 'https:');
     const started = Date.now();
-    const error = await failure(checkCredentials({ http: clientFor(https) }, 'nothing was queued'));
+    const error = await rejection(checkCredentials({ http: clientFor(https) }, 'nothing was queued'));
     expect(error).toBeInstanceOf(ZendeskUnreachable);
     expect(error.message).toBe(`cannot reach Zendesk at ${https}: the server does not speak TLS (is it an http:// address?) (check ZENDESK_BASE_URL)`);
     expect(exitCodeFor(error)).toBe(2);
