@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { demoDataDir } from '../config.ts';
+import { BUDGET_NAMES } from '../db/budgets.ts';
 import { readBudgets, type BudgetRow } from '../db/rate-budget.ts';
 import { statusReport, type StoredTable } from '../db/status-report.ts';
 import { scheduleStatus } from '../queue/backfill-schedule.ts';
@@ -9,6 +10,7 @@ import { openRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
 import { counted, grouped, shownFolder } from '../ids.ts';
 import { fullReadsOverdue } from '../db/full-read.ts';
+import { loadDemoRun } from '../db/sync-state.ts';
 
 export const status: Command = {
   usage: 'convlog status [--json]',
@@ -78,8 +80,8 @@ export const status: Command = {
         ctx.out(`full reads ${counted(overdue.tickets, 'ticket', grouped)} longer than a page ${dueWhy(overdue.tickets, overdue.neverReadWhole, overdue.days)} (${queuedBy})`);
       }
       if (report.oldestUnsynced) ctx.out(`oldest unsynced  ticket ${report.oldestUnsynced.ticketId}, waiting since ${report.oldestUnsynced.since}`);
-      if (report.rateBudgets.length === 0) ctx.out('budget     no request taken yet');
-      for (const budget of report.rateBudgets) ctx.out(describeBudget(budget));
+      const demo = (await loadDemoRun(runtime.database.db)) !== null;
+      for (const line of budgetLines(report.rateBudgets, runtime.config.rateLimit, demo)) ctx.out(line);
       for (const line of describeBackfillStatus(report.schedules, report.backfill)) ctx.out(line);
       if (report.lastErrors.length > 0) {
         ctx.out('last errors');
@@ -87,10 +89,10 @@ export const status: Command = {
       }
       // Right after `npm run demo`, a plain `status` opens the embedded default, which the demo
       // never writes to: all zeros, and nothing saying where the demo's tickets went.
-      const demo = demoDataDir(runtime.config);
+      const demoDir = demoDataDir(runtime.config);
       const noTickets = Object.values(report.tickets).every((count) => count === 0);
-      if (!runtime.config.databaseUrl && noTickets && fs.existsSync(demo)) {
-        ctx.out(`the demo's data is in ${shownFolder(demo, process.cwd())}: CONVLOG_DATA_DIR=${shownFolder(demo, process.cwd())} npx convlog status`);
+      if (!runtime.config.databaseUrl && noTickets && fs.existsSync(demoDir)) {
+        ctx.out(`the demo's data is in ${shownFolder(demoDir, process.cwd())}: CONVLOG_DATA_DIR=${shownFolder(demoDir, process.cwd())} npx convlog status`);
       }
       return 0;
     } finally {
@@ -114,6 +116,24 @@ function dueWhy(tickets: number, never: number, days: number): string {
 
 const stopped = (count: number) =>
   count === 0 ? '' : ` (${grouped(count)} without a heartbeat for ${STOPPED_AFTER_SECONDS} s: their worker stopped; the next "convlog work" takes them over)`;
+
+/**
+ * The conversation log's budget first, and always: with no row yet, the limit that will apply, or,
+ * in the demo's database, why it has none. The demo reads a simulator without a rate limit and
+ * takes no permits: status listed only the account-wide budget of its ticket rows, as if the
+ * conversation log had none. Then the other budgets that have a row.
+ */
+function budgetLines(rows: readonly BudgetRow[], rateLimit: number, demo: boolean): string[] {
+  const name = BUDGET_NAMES.conversationLog;
+  const own = rows.find((row) => row.name === name);
+  const limit = `${grouped(rateLimit)} requests a minute for all processes, CONVLOG_RATE_LIMIT`;
+  const first = own
+    ? describeBudget(own)
+    : demo
+      ? `budget     ${name}: not used by the demo (its simulator has no rate limit); a sync from Zendesk takes a permit for each request (${limit})`
+      : `budget     ${name}: no request taken yet (${limit})`;
+  return [first, ...rows.filter((row) => row !== own).map(describeBudget)];
+}
 
 /** One line per budget: what the window allows, what is spent, what Zendesk says, pauses, waits. */
 export function describeBudget(b: BudgetRow): string {
