@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BACKFILL_QUEUE } from '../../src/queue/boss.ts';
 import { killAll, startConvlog, type Convlog } from '../helpers/cli.ts';
-import { spendBudget, spendOutside, until, waitLines, firstWaitLine, ownBudgetWait, retryAfterWait } from '../helpers/rate-waits.ts';
+import { spendBudget, spendOutside, waitLines, firstWaitLine, ownBudgetWait, retryAfterWait } from '../helpers/rate-waits.ts';
 import { bossFor, createFixture, range, type Fixture } from '../helpers/sync-fixture.ts';
 
 let fixture: Fixture | undefined;
