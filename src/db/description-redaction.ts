@@ -6,13 +6,14 @@
 // stores, without another request to Zendesk.
 
 /**
- * Three CTEs of the page statement, over its parameters $1 (the people), $2 (the event rows), $5
- * (the ticket) and $9 (the response body, or null). `description_redacted` updates the ticket
- * row. Before it, `authors_locked` takes the page's people in the mode of the page's own upsert of
- * them (FOR NO KEY UPDATE), in key order, when the first event changed: serve's statements
- * (src/db/tickets.ts) upsert the people they side-load before the tickets row, and a page
- * holding the tickets row while it waited for one of them deadlocked with them. The statement
- * names both in its select list before ticket_sync, in the order src/db/lock-order.ts gives.
+ * Two CTEs of the page statement, over its parameters $2 (the event rows), $5 (the ticket) and $9
+ * (the response body, or null). `description_redacted` updates the ticket row. Before it, when
+ * the first event changed, the statement upserts the page's people (`authors_written_early`,
+ * src/db/store-page.ts), inserting the new ones and locking the others, in key order: serve's
+ * statements (src/db/tickets.ts) upsert the people they side-load before the tickets row, and a
+ * page holding the tickets row while it waited for one of them (a row to lock, or a new one serve
+ * was inserting) deadlocked with them. The statement names both in its select list before
+ * ticket_sync, in the order src/db/lock-order.ts gives.
  *
  * The rule: only when the ticket's first stored event is a `Comment` and the page changes its
  * words (its text without whitespace and punctuation: what two renderings of one comment share,
@@ -32,13 +33,6 @@ first_event_changed as (
       on coalesce(p."raw", $9::jsonb -> 'events' -> p."pageIndex") ->> 'reference' = f.reference
     cross join lateral (select coalesce(p."bodyText", '') as new_text) c
    where f.type = 'Comment' and ${words('f.body_text')} <> ${words('c.new_text')}
-),
-authors_locked as (
-  select 1 from zendesk.authors a
-   where a.author_key in (select p."authorKey" from jsonb_to_recordset($1::jsonb) as p("authorKey" text))
-     and exists (select from first_event_changed)
-   order by a.author_key
-   for no key update
 ),
 description_redacted as (
   update zendesk.tickets t set raw = jsonb_set(t.raw, '{description}', to_jsonb(c.new_text))

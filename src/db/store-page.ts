@@ -113,6 +113,32 @@ const EVENT_ROWS = `(
       left join jsonb_array_elements($9::jsonb -> 'events') with ordinality as received(event, n) on received.n = r."pageIndex" + 1
   ) r`;
 
+/**
+ * The page's upsert of its people, in key order, when `when` holds: a later event that omits a
+ * field must not erase what an earlier one told us.
+ */
+function authorsUpsert(when: string): string {
+  return `
+  insert into zendesk.authors as a (${AUTHOR_COLUMNS.map((c) => quoted(c.name)).join(', ')})
+  select ${AUTHOR_COLUMNS.map((c) => `r.${quoted(c.key)}`).join(', ')} from ${recordset('$1', AUTHOR_COLUMNS)}
+   where ${when}
+   order by r."authorKey"
+  on conflict (author_key) do update set
+    support_user_id = coalesce(excluded.support_user_id, a.support_user_id),
+    sunco_user_id = coalesce(excluded.sunco_user_id, a.sunco_user_id),
+    type = coalesce(excluded.type, a.type),
+    display_name = coalesce(excluded.display_name, a.display_name),
+    avatar_url = coalesce(excluded.avatar_url, a.avatar_url),
+    updated_at = now()
+  where (excluded.support_user_id is not null and excluded.support_user_id is distinct from a.support_user_id)
+     or (excluded.sunco_user_id is not null and excluded.sunco_user_id is distinct from a.sunco_user_id)
+     or (excluded.type is not null and excluded.type is distinct from a.type)
+     or (excluded.display_name is not null and excluded.display_name is distinct from a.display_name)
+     or (excluded.avatar_url is not null and excluded.avatar_url is distinct from a.avatar_url)
+  returning 1
+`;
+}
+
 // $1 authors, $2 events, $3 attachments, $4 thumbnails (jsonb arrays); $5 ticket, $6 cursor,
 // $7 events on the page, $8 requests it cost; $9 the response body, or null.
 const STORE_PAGE = `
@@ -126,25 +152,12 @@ with authors_held as (
    order by a.author_key
    for key share
 ),
-authors_written as (
-  insert into zendesk.authors as a (${AUTHOR_COLUMNS.map((c) => quoted(c.name)).join(', ')})
-  select ${AUTHOR_COLUMNS.map((c) => `r.${quoted(c.key)}`).join(', ')} from ${recordset('$1', AUTHOR_COLUMNS)} order by r."authorKey"
-  on conflict (author_key) do update set
-    -- A later event that omits a field must not erase what an earlier one told us.
-    support_user_id = coalesce(excluded.support_user_id, a.support_user_id),
-    sunco_user_id = coalesce(excluded.sunco_user_id, a.sunco_user_id),
-    type = coalesce(excluded.type, a.type),
-    display_name = coalesce(excluded.display_name, a.display_name),
-    avatar_url = coalesce(excluded.avatar_url, a.avatar_url),
-    updated_at = now()
-  where (excluded.support_user_id is not null and excluded.support_user_id is distinct from a.support_user_id)
-     or (excluded.sunco_user_id is not null and excluded.sunco_user_id is distinct from a.sunco_user_id)
-     or (excluded.type is not null and excluded.type is distinct from a.type)
-     or (excluded.display_name is not null and excluded.display_name is distinct from a.display_name)
-     or (excluded.avatar_url is not null and excluded.avatar_url is distinct from a.avatar_url)
-  returning 1
-),
 ${DESCRIPTION_REDACTED},
+-- The page's people: before the tickets row when the first event changed (the row is then
+-- rewritten, see description-redaction.ts), else at the end; the upsert locks every person it
+-- meets, changed or not, until the commit.
+authors_written_early as (${authorsUpsert('exists (select from first_event_changed)')}),
+authors_written as (${authorsUpsert('not exists (select from first_event_changed)')}),
 -- Tickets whose log served one of these events before (read before the upsert: every CTE sees
 -- the rows as they were). The event moves here, and their analyst answers still count it.
 moved_from as (
@@ -193,14 +206,14 @@ cursor_saved as (
 commit_asynchronously as (
   select set_config('synchronous_commit', 'off', true) as setting
 )
--- The CTEs named here run in this order, the others after them: the people (held; for update
--- too, and the tickets row, only when the first event changed: see description-redaction.ts),
--- then ticket_sync, then the events, and at the end the files and the people's own upsert, whose
--- row locks last only until the commit that follows. A purge of the ticket (src/db/purge.ts)
+-- The CTEs named here run in this order, the others after them: the people (held; upserted too,
+-- new ones inserted, and the tickets row, only when the first event changed: see
+-- description-redaction.ts), then ticket_sync, then the events, and at the end the files and
+-- otherwise the people's upsert, whose row locks last only until the commit that follows. A purge of the ticket (src/db/purge.ts)
 -- takes the people, then the tickets row and ticket_sync, then the files and events, so the two
 -- wait for each other instead of deadlocking.
 select (select count(*) from authors_held)::int as authors_held,
-       (select count(*) from authors_locked)::int as authors_locked,
+       (select count(*) from authors_written_early)::int as authors_written_early,
        (select count(*) from description_redacted)::int as description_redacted,
        coalesce((select true from cursor_saved), convlog.run_taken_over($5)) as run_current,
        (select count(*) from events_written)::int as events_written,

@@ -5,6 +5,9 @@
 // tickets row, and upserted its people at the end: each waited for the other and Postgres aborted
 // one (40P01). The page now takes its people for update before the tickets row. A third session
 // holding the first event's row stops the page after the tickets row, until serve has come to wait.
+// A person new to Postgres, named by the page and side-loaded by serve, has no row the page
+// could lock first: the page now upserts its people before the tickets row when the first event
+// changed, so serve's insert of that person waits for the page instead of the other way round.
 import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { authors, tickets } from '../../src/db/schema.ts';
@@ -17,14 +20,25 @@ import { holdRows, sessionsWaitingForLocks, settled } from '../helpers/lock-wait
 
 let f: Fixture;
 beforeAll(async () => {
-  f = await createFixture({ tickets: 6, ticketSizes: { 1: 6, 2: 6, 3: 6, 4: 6, 5: 6, 6: 6 }, accountRateLimit: 0 });
+  f = await createFixture({ tickets: 8, ticketSizes: { 1: 6, 2: 6, 3: 6, 4: 6, 5: 6, 6: 6, 7: 6, 8: 6 }, accountRateLimit: 0 });
 });
 afterAll(async () => {
   await f?.close();
 });
 
+/** Tickets whose first event is a comment (a redaction of it reaches the ticket row's description). */
+const openedByComment = () => [1, 2, 3, 4, 5, 6, 7, 8].filter((id) => f.sim.events(id)[0].type === 'Comment');
+
+/** Zendesk redacts a word of the ticket's first comment. */
+function redactFirstComment(ticketId: number): void {
+  f.sim.editEvent(ticketId, f.sim.events(ticketId)[0].reference, (event) => {
+    const content = event.content as { type: string; body: string };
+    content.body = content.body.replace(/[a-z]/, 'X') + ' REDACTED';
+  });
+}
+
 it("a full read redacting the first comment and serve's read of the ticket by id both commit", async () => {
-  const ticketId = [1, 2, 3, 4, 5, 6].find((id) => f.sim.events(id)[0].type === 'Comment')!;
+  const [ticketId] = openedByComment();
   expect(ticketId).toBeDefined();
   const { reference } = f.sim.events(ticketId)[0];
   await readMissingTickets({ db: f.database.db, http: f.deps.http, budget: localBudget(), log: f.deps.log }, [ticketId]);
@@ -36,10 +50,7 @@ it("a full read redacting the first comment and serve's read of the ticket by id
   const people = await f.database.db.select().from(authors).where(inArray(authors.authorKey, named.map((r) => r.author_key)));
   expect(people.length).toBeGreaterThan(0);
 
-  f.sim.editEvent(ticketId, reference, (event) => {
-    const content = event.content as { type: string; body: string };
-    content.body = content.body.replace(/[a-z]/, 'X') + ' REDACTED';
-  });
+  redactFirstComment(ticketId);
   const [row] = await f.database.db.select().from(tickets).where(eq(tickets.id, ticketId));
   const zendesk = f.sim.ticket(ticketId).description;
 
@@ -62,4 +73,48 @@ it("a full read redacting the first comment and serve's read of the ticket by id
   }
   const { rows } = await f.database.pool.query<{ d: string }>(`select raw->>'description' as d from zendesk.tickets where id = $1`, [ticketId]);
   expect(rows[0].d).toBe(zendesk);
+});
+
+it("a full read redacting the first comment and serve's read by id, both naming a person new to Postgres, both commit", async () => {
+  const [, ticketId] = openedByComment();
+  expect(ticketId).toBeDefined();
+  const { reference } = f.sim.events(ticketId)[0];
+  await readMissingTickets({ db: f.database.db, http: f.deps.http, budget: localBudget(), log: f.deps.log }, [ticketId]);
+  await syncTicket(f.deps, ticketId);
+
+  // An agent convlog never stored takes over the ticket: the last event is theirs, and serve's
+  // read by id side-loads them as the assignee.
+  const newcomer = { 'zen:support:user_id': 990_001, display_name: 'New Agent', type: 'agent' };
+  const last = f.sim.events(ticketId).at(-1)!;
+  f.sim.editEvent(ticketId, last.reference, (event) => {
+    event.author = newcomer;
+  });
+  redactFirstComment(ticketId);
+  expect(await f.database.db.select().from(authors).where(eq(authors.authorKey, 'support:990001'))).toEqual([]);
+  const [row] = await f.database.db.select().from(tickets).where(eq(tickets.id, ticketId));
+  const zendesk = f.sim.ticket(ticketId).description;
+
+  const blocker = await holdRows(f.database.pool, 'select from zendesk.conversation_events where reference = $1 for update', [reference]);
+  try {
+    const page = settled(syncTicket(f.deps, ticketId, { full: true }));
+    await sessionsWaitingForLocks(f.database.pool, 1);
+    const byId = settled(
+      storeTicketContext(f.database.db, {
+        tickets: [{ ...row, raw: { ...(row.raw as object), description: zendesk }, assigneeId: 990_001, updatedAt: new Date(Date.now() + 60_000) }],
+        authors: [{ authorKey: 'support:990001', supportUserId: 990_001, suncoUserId: null, type: 'agent', displayName: 'New Agent', avatarUrl: null, userUpdatedAt: null }],
+      }),
+    );
+    await sessionsWaitingForLocks(f.database.pool, 2);
+    await blocker.release();
+    expect({ page: await page, byId: await byId }).toEqual({ page: 'ok', byId: 'ok' });
+  } finally {
+    await blocker.release();
+  }
+  const { rows } = await f.database.pool.query<{ d: string; named: number }>(
+    `select raw->>'description' as d,
+            (select count(*)::int from zendesk.conversation_events where ticket_id = $1 and author_key = 'support:990001') as named
+       from zendesk.tickets where id = $1`,
+    [ticketId],
+  );
+  expect(rows[0]).toEqual({ d: zendesk, named: 1 });
 });
