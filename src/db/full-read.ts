@@ -7,7 +7,8 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from './connection.ts';
 import { removeUnusedAuthors, type OnDelete } from './purge.ts';
 import { lockPeople, lockTicketRows } from './lock-order.ts';
-import { notAmong, type Executor } from './sql-values.ts';
+import { asArray, notAmong, type Executor } from './sql-values.ts';
+import { inTransaction } from './transaction.ts';
 
 /** Zendesk's largest conversation log page, the size production reads. */
 const MAX_PAGE_SIZE = 100;
@@ -88,18 +89,50 @@ function dueForFullRead(olderThanDays: number, pageSize: number): SQL {
        and (last_full_read_at is null or last_full_read_at < now() - make_interval(days => ${olderThanDays}))`;
 }
 
-/** Removes (or marks) the ticket's rows a full read did not return. Run it in the transaction that ends the run. */
-export async function removeVanished(db: Executor, ticketId: number, seen: SeenRows, mode: OnDelete): Promise<Vanished> {
+/**
+ * Ends a run that read the ticket from its first event, in one transaction: removes (or marks,
+ * under keep) the ticket's rows the read did not return, then `finish` (finishRun, which marks the
+ * ticket synced), then, under purge, the people only the removed events named.
+ *
+ * Those people are taken last, and only those no other transaction holds (SKIP LOCKED): held from
+ * the start, as a purge takes them, they kept every page of another ticket naming them (an agent
+ * of hundreds of tickets) and serve's store of a ticket side-loading them waiting through the
+ * refresh of this ticket's analyst rows. Waited for after this ticket's rows, they would deadlock
+ * with a purge of the ticket, which holds them and waits for those rows. Whoever holds one
+ * instead (a page naming them, another ticket's end removing their events too) is waited for
+ * after the commit, in a transaction of the people alone, which then removes those nothing names.
+ */
+export async function endFullRead<T extends object>(db: Db, ticketId: number, seen: SeenRows, mode: OnDelete, finish: (tx: Db) => Promise<T>): Promise<T & { vanished: Vanished }> {
+  let held: string[] = [];
+  const ended = await inTransaction(db, async (tx) => {
+    const { vanished, people } = await removeVanished(tx, ticketId, seen, mode);
+    const finished = await finish(tx);
+    held = await removeFreedPeople(tx, people);
+    return { ...finished, vanished };
+  });
+  if (held.length > 0) {
+    await inTransaction(db, async (tx) => {
+      await lockPeople(tx, held);
+      await removeUnusedAuthors(tx, held);
+    });
+  }
+  return ended;
+}
+
+/**
+ * Removes (or marks) the ticket's rows a full read did not return, holding its tickets and
+ * ticket_sync rows first, as a purge of the ticket does before its files and events: the run's end
+ * then waits for such a purge instead of deadlocking with it. Under purge, also returns the people
+ * the removed events named. The first part of endFullRead, in its transaction.
+ */
+export async function removeVanished(db: Executor, ticketId: number, seen: SeenRows, mode: OnDelete): Promise<{ vanished: Vanished; people: string[] }> {
   const references = [...seen.references];
   const attachments = [...seen.attachments];
   const thumbnails = [...seen.thumbnails];
   const count = async (statement: ReturnType<typeof sql>) => (await db.execute(statement)).rowCount ?? 0;
-  // A purge of the ticket (an export page's, say) takes the people its rows name, then its
-  // tickets and ticket_sync rows, then its files and events: taken in that order here too, the
-  // run's end waits for such a purge instead of deadlocking with it.
+  await lockTicketRows(db, [ticketId]);
   if (mode === 'keep') {
-    await lockTicketRows(db, [ticketId]);
-    return {
+    const vanished = {
       thumbnails: await count(sql`update zendesk.attachment_thumbnails set deleted_at = now(), updated_at = now()
         where ticket_id = ${ticketId} and deleted_at is null and ${notAmong(sql`id`, thumbnails, 'bigint')}`),
       attachments: await count(sql`update zendesk.attachments set deleted_at = now(), updated_at = now()
@@ -107,18 +140,29 @@ export async function removeVanished(db: Executor, ticketId: number, seen: SeenR
       events: await count(sql`update zendesk.conversation_events set deleted_at = now(), updated_at = now()
         where ticket_id = ${ticketId} and deleted_at is null and ${notAmong(sql`reference`, references, 'text')}`),
     };
+    return { vanished, people: [] };
   }
-  const { rows } = await db.execute<{ author_key: string }>(sql`
-    select distinct author_key from zendesk.conversation_events
-     where ticket_id = ${ticketId} and author_key is not null and ${notAmong(sql`reference`, references, 'text')}`);
-  const people = rows.map((r) => r.author_key).sort();
-  await lockPeople(db, people);
-  await lockTicketRows(db, [ticketId]);
-  const vanished = {
-    thumbnails: await count(sql`delete from zendesk.attachment_thumbnails where ticket_id = ${ticketId} and ${notAmong(sql`id`, thumbnails, 'bigint')}`),
-    attachments: await count(sql`delete from zendesk.attachments where ticket_id = ${ticketId} and ${notAmong(sql`id`, attachments, 'bigint')}`),
-    events: await count(sql`delete from zendesk.conversation_events where ticket_id = ${ticketId} and ${notAmong(sql`reference`, references, 'text')}`),
-  };
-  await removeUnusedAuthors(db, people);
-  return vanished;
+  const removedThumbnails = await count(sql`delete from zendesk.attachment_thumbnails where ticket_id = ${ticketId} and ${notAmong(sql`id`, thumbnails, 'bigint')}`);
+  const removedAttachments = await count(sql`delete from zendesk.attachments where ticket_id = ${ticketId} and ${notAmong(sql`id`, attachments, 'bigint')}`);
+  const { rows } = await db.execute<{ author_key: string | null }>(
+    sql`delete from zendesk.conversation_events where ticket_id = ${ticketId} and ${notAmong(sql`reference`, references, 'text')} returning author_key`,
+  );
+  const people = [...new Set(rows.flatMap((r) => (r.author_key === null ? [] : [r.author_key])))].sort();
+  return { vanished: { thumbnails: removedThumbnails, attachments: removedAttachments, events: rows.length }, people };
+}
+
+/**
+ * Of `people`, removes those nothing names any more among the ones no other transaction holds, and
+ * returns the others that are still there: a page or a purge holds them, to be waited for later.
+ */
+async function removeFreedPeople(db: Executor, people: readonly string[]): Promise<string[]> {
+  if (people.length === 0) return [];
+  const { rows } = await db.execute<{ author_key: string; free: boolean }>(sql`
+    with free as materialized (
+      select author_key from zendesk.authors where author_key = any(${asArray(people, 'text')}) order by author_key for update skip locked)
+    select a.author_key, a.author_key in (select author_key from free) as free
+      from zendesk.authors a where a.author_key = any(${asArray(people, 'text')})`);
+  // A statement of its own: its snapshot sees what a page that held one of them committed.
+  await removeUnusedAuthors(db, rows.filter((r) => r.free).map((r) => r.author_key));
+  return rows.filter((r) => !r.free).map((r) => r.author_key).sort();
 }

@@ -5,12 +5,15 @@
 // people) are taken in ascending key order, whatever order the caller named them in: a batch of
 // webhooks naming 9 and 5 and an enqueue of 5 and 9 would each hold one the other waits for.
 // A purge takes the whole order (src/db/purge.ts), the end of a run its tickets and ticket_sync
-// rows (lockTicketRows), a page's statement its authors (KEY SHARE, which pages share) then
-// ticket_sync (src/db/store-page.ts); a page that changes the ticket's first event upserts its
-// authors first (locking those there, inserting the new ones: a row not yet written cannot be
-// locked, but an insert of its key makes another inserter wait), then the tickets row (its
-// description), then ticket_sync (src/db/description-redaction.ts), as a read by id or an export
-// page upserts its side-loaded authors before the tickets rows (src/db/tickets.ts).
+// rows (lockTicketRows), and that of a full read, last, the people only its removed events named,
+// those no other transaction holds (SKIP LOCKED: waiting for them there would invert the order),
+// then the others after its commit, in a transaction of their own (src/db/full-read.ts). A
+// page's statement takes its authors (KEY SHARE, which pages share) then ticket_sync
+// (src/db/store-page.ts); a page that changes the ticket's first event upserts its authors first
+// (locking those there, inserting the new ones: a row not yet written cannot be locked, but an
+// insert of its key makes another inserter wait), then the tickets row (its description), then
+// ticket_sync (src/db/description-redaction.ts), as a read by id or an export page upserts its
+// side-loaded authors before the tickets rows (src/db/tickets.ts).
 import { sql, type SQL } from 'drizzle-orm';
 import { asArray, idArray, type Executor } from './sql-values.ts';
 

@@ -7,7 +7,7 @@
 // NotZendeskApi, from src/zendesk/responses.ts, and removes nothing).
 import type { OnDelete } from '../config.ts';
 import type { Db } from '../db/connection.ts';
-import { removeVanished, SeenRows, storedLog } from '../db/full-read.ts';
+import { endFullRead, SeenRows, storedLog } from '../db/full-read.ts';
 import { awaitsUnreadComment } from '../db/pending-comments.ts';
 import { purgeTickets } from '../db/purge.ts';
 import { preparePage } from '../db/prepare-page.ts';
@@ -124,11 +124,9 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
     // The answer that settled it cost requests too (it and any retried before it): `work` logs them.
     return { ...result, status: settled.status, requests: result.requests + requestsSpentOn(error) };
   }
-  const finished = await inTransaction(deps.db, async (tx) => {
-    const vanished = seen ? await removeVanished(tx, ticketId, seen, mode) : undefined;
-    const { eventsSynced } = await finishRun(tx, ticketId, { run, fullRead });
-    return { vanished, eventsSynced };
-  });
+  const finish = (tx: Db) => finishRun(tx, ticketId, { run, fullRead });
+  // After a read from the first event, what it no longer returned goes in the same transaction.
+  const finished = seen ? await endFullRead(deps.db, ticketId, seen, mode, finish) : await inTransaction(deps.db, finish);
   result.fullRead = fullRead;
   log.debug(
     { pages: result.pages, events: result.events, written: result.eventsWritten, requests: result.requests, ...finished },

@@ -4,9 +4,8 @@
 // in another order, and Postgres aborted one side as a deadlock. A third session holding one row
 // keeps the first party in its transaction until the second has come to wait.
 import { afterEach, expect, it } from 'vitest';
-import { removeVanished, SeenRows } from '../../src/db/full-read.ts';
+import { endFullRead, SeenRows } from '../../src/db/full-read.ts';
 import { finishRun, startRun } from '../../src/db/ticket-status.ts';
-import { inTransaction } from '../../src/db/transaction.ts';
 import { syncTicket } from '../../src/sync/sync-ticket.ts';
 import { holdRows, sessionsWaitingForLocks, settled } from '../helpers/lock-waits.ts';
 import { createFixtureWithBoss, type FixtureWithBoss } from '../helpers/sync-fixture.ts';
@@ -61,11 +60,10 @@ it("the end of a full read that removes vanished events and a backfill page purg
   let removed!: () => void;
   const vanishedRemoved = new Promise<void>((resolve) => (removed = resolve));
   const runEnd = settled(
-    inTransaction(f.database.db, async (tx) => {
-      await removeVanished(tx, ticketId, seen, 'purge');
+    endFullRead(f.database.db, ticketId, seen, 'purge', async (tx) => {
       removed();
       await gate;
-      await finishRun(tx, ticketId, { run, fullRead: true });
+      return finishRun(tx, ticketId, { run, fullRead: true });
     }),
   );
   await vanishedRemoved;

@@ -82,7 +82,7 @@ it("removes what a full read did not see by reading that ticket's rows only, not
     let vanished;
     // Sequential scans off: a statement that still scans a table has no index to reach the ticket by.
     const plans = await plansOf(database.pool, async (client) => {
-      vanished = await removeVanished(drizzle(client), ticketId, seen(ticketId, lastEvent, lastFile), mode);
+      ({ vanished } = await removeVanished(drizzle(client), ticketId, seen(ticketId, lastEvent, lastFile), mode));
     }, ['enable_seqscan = off']);
     expect({ ticketId, vanished }).toEqual({ ticketId, vanished: lastEvent ? { events: 1, attachments: 0, thumbnails: 0 } : { events: 0, attachments: 1, thumbnails: 1 } });
     for (const table of ['conversation_events', 'attachments', 'attachment_thumbnails']) {
