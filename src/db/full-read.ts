@@ -8,6 +8,7 @@ import type { Db } from './connection.ts';
 import { removeUnusedAuthors, type OnDelete } from './purge.ts';
 import { lockPeople, lockTicketRows } from './lock-order.ts';
 import { asArray, notAmong, type Executor } from './sql-values.ts';
+import { finishRun } from './ticket-status.ts';
 import { inTransaction } from './transaction.ts';
 
 /** Zendesk's largest conversation log page, the size production reads. */
@@ -90,9 +91,11 @@ function dueForFullRead(olderThanDays: number, pageSize: number): SQL {
 }
 
 /**
- * Ends a run that read the ticket from its first event, in one transaction: removes (or marks,
- * under keep) the ticket's rows the read did not return, then `finish` (finishRun, which marks the
- * ticket synced), then, under purge, the people only the removed events named.
+ * Ends a run that read the ticket from its first event (`run`: startRun's token), in one
+ * transaction: locks the ticket's tickets and ticket_sync rows, removes (or marks, under keep) its
+ * rows the read did not return, marks the ticket synced (finishRun, told that the rows are locked:
+ * a second lock would take a tickets row written meanwhile after ticket_sync), then, under purge,
+ * removes the people only the removed events named.
  *
  * Those people are taken last, and only those no other transaction holds (SKIP LOCKED): held from
  * the start, as a purge takes them, they kept every page of another ticket naming them (an agent
@@ -102,13 +105,13 @@ function dueForFullRead(olderThanDays: number, pageSize: number): SQL {
  * instead (a page naming them, another ticket's end removing their events too) is waited for
  * after the commit, in a transaction of the people alone, which then removes those nothing names.
  */
-export async function endFullRead<T extends object>(db: Db, ticketId: number, seen: SeenRows, mode: OnDelete, finish: (tx: Db) => Promise<T>): Promise<T & { vanished: Vanished }> {
+export async function endFullRead(db: Db, ticketId: number, seen: SeenRows, mode: OnDelete, run: string): Promise<{ eventsSynced: number; vanished: Vanished }> {
   let held: string[] = [];
   const ended = await inTransaction(db, async (tx) => {
     const { vanished, people } = await removeVanished(tx, ticketId, seen, mode);
-    const finished = await finish(tx);
+    const { eventsSynced } = await finishRun(tx, ticketId, { run, fullRead: true, ticketRowsLocked: true });
     held = await removeFreedPeople(tx, people);
-    return { ...finished, vanished };
+    return { eventsSynced, vanished };
   });
   if (held.length > 0) {
     await inTransaction(db, async (tx) => {

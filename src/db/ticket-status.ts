@@ -100,11 +100,17 @@ export async function forgetCursor(db: Db, ticketId: number, run: string): Promi
  * its per-ticket analyst answers up to date and clears the pending comments this run read.
  * `run`: the token startRun gave; a run taken over since throws RunTakenOver and changes nothing.
  * `fullRead`: this run read the log from its first event. `db` should be a transaction, so the
- * answers and the pending comments change together with the status.
+ * answers and the pending comments change together with the status. `ticketRowsLocked`: the
+ * transaction locked the ticket's rows already (endFullRead, src/db/full-read.ts); locked again,
+ * a tickets row written since would be taken after ticket_sync, against src/db/lock-order.ts.
  */
-export async function finishRun(db: Pick<Db, 'update' | 'execute'>, ticketId: number, options: { run: string; fullRead?: boolean }): Promise<{ eventsSynced: number }> {
+export async function finishRun(
+  db: Pick<Db, 'update' | 'execute'>,
+  ticketId: number,
+  options: { run: string; fullRead?: boolean; ticketRowsLocked?: boolean },
+): Promise<{ eventsSynced: number }> {
   // The upkeep counts the ticket's live events; the status takes that count rather than a second one.
-  await refreshTicketAnalytics(db, [ticketId]);
+  await refreshTicketAnalytics(db, [ticketId], { lockTicketRows: options.ticketRowsLocked !== true });
   // The comments webhooks announced that this run has read are stored events now.
   await clearConfirmedComments(db, ticketId);
   // Zendesk served the log, so the ticket is not deleted (any more): a ticket row recording its

@@ -124,9 +124,10 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
     // The answer that settled it cost requests too (it and any retried before it): `work` logs them.
     return { ...result, status: settled.status, requests: result.requests + requestsSpentOn(error) };
   }
-  const finish = (tx: Db) => finishRun(tx, ticketId, { run, fullRead });
   // After a read from the first event, what it no longer returned goes in the same transaction.
-  const finished = seen ? await endFullRead(deps.db, ticketId, seen, mode, finish) : await inTransaction(deps.db, finish);
+  const finished = seen
+    ? await endFullRead(deps.db, ticketId, seen, mode, run)
+    : await inTransaction(deps.db, (tx) => finishRun(tx, ticketId, { run, fullRead }));
   result.fullRead = fullRead;
   log.debug(
     { pages: result.pages, events: result.events, written: result.eventsWritten, requests: result.requests, ...finished },

@@ -1,13 +1,12 @@
 // Hand-written tickets for the definition tests: a few conversation-log events in the API's JSON
 // shape (as test/fixtures/seed-page.json and src/simulator/generate.ts write them), stored the way
 // syncTicket stores a ticket read from its first event: startRun, then each page mapped by the
-// production mapper and written by storePage, then endFullRead with finishRun, as the run's
-// end. Nothing here computes an expected answer: the tests write those out by hand.
+// production mapper and written by storePage, then endFullRead, the run's end. Nothing here computes an expected answer: the tests write those out by hand.
 import type { Db } from '../../src/db/connection.ts';
 import { endFullRead, SeenRows } from '../../src/db/full-read.ts';
 import { preparePage } from '../../src/db/prepare-page.ts';
 import { storePage } from '../../src/db/store-page.ts';
-import { finishRun, startRun } from '../../src/db/ticket-status.ts';
+import { startRun } from '../../src/db/ticket-status.ts';
 import { storeTicketContext } from '../../src/db/tickets.ts';
 import { mapPage, type ApiEvent } from '../../src/sync/map-page.ts';
 import { mapTicketContext } from '../../src/sync/map-ticket.ts';
@@ -117,7 +116,7 @@ export async function storeTicket(db: Db, ticketId: number, events: readonly Api
     const more = start + pageSize < events.length;
     await storePage(db, preparePage(rows, { ticketId, run, afterCursor: more ? `after-${start + pageSize}` : `end-${ticketId}`, requests: 1 }));
   }
-  await endFullRead(db, ticketId, seen, 'purge', (tx) => finishRun(tx, ticketId, { run, fullRead: true }));
+  await endFullRead(db, ticketId, seen, 'purge', run);
 }
 
 /**

@@ -5,7 +5,7 @@
 // keeps the first party in its transaction until the second has come to wait.
 import { afterEach, expect, it } from 'vitest';
 import { endFullRead, SeenRows } from '../../src/db/full-read.ts';
-import { finishRun, startRun } from '../../src/db/ticket-status.ts';
+import { startRun } from '../../src/db/ticket-status.ts';
 import { syncTicket } from '../../src/sync/sync-ticket.ts';
 import { holdRows, sessionsWaitingForLocks, settled } from '../helpers/lock-waits.ts';
 import { createFixtureWithBoss, type FixtureWithBoss } from '../helpers/sync-fixture.ts';
@@ -55,22 +55,19 @@ it("the end of a full read that removes vanished events and a backfill page purg
   const { run } = await startRun(f.database.db, ticketId, { full: true });
   f.sim.deleteTicket(ticketId);
 
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  let removed!: () => void;
-  const vanishedRemoved = new Promise<void>((resolve) => (removed = resolve));
-  const runEnd = settled(
-    endFullRead(f.database.db, ticketId, seen, 'purge', async (tx) => {
-      removed();
-      await gate;
-      return finishRun(tx, ticketId, { run, fullRead: true });
-    }),
-  );
-  await vanishedRemoved;
-  const page = settled(backfillOf(f));
-  await sessionsWaitingForLocks(f.database.pool, 1);
-  release();
-  expect({ page: await page, runEnd: await runEnd }).toEqual({ page: 'ok', runEnd: 'ok' });
+  // The run's end waits in the refresh of the ticket's analyst rows, its removals done, while
+  // the backfill page purging the ticket comes to wait for it.
+  const blocker = await holdRows(f.database.pool, 'select from zendesk.ticket_summaries where ticket_id = $1 for update', [ticketId]);
+  try {
+    const runEnd = settled(endFullRead(f.database.db, ticketId, seen, 'purge', run));
+    await sessionsWaitingForLocks(f.database.pool, 1);
+    const page = settled(backfillOf(f));
+    await sessionsWaitingForLocks(f.database.pool, 2);
+    await blocker.release();
+    expect({ page: await page, runEnd: await runEnd }).toEqual({ page: 'ok', runEnd: 'ok' });
+  } finally {
+    await blocker.release();
+  }
   // Whoever went second found what the first left: no event of the ticket, and no author that
   // nothing names.
   expect(await query('select count(*)::int as n from zendesk.conversation_events where ticket_id = $1', [ticketId])).toEqual([{ n: 0 }]);
