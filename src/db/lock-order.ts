@@ -13,7 +13,8 @@
 // (locking those there, inserting the new ones: a row not yet written cannot be locked, but an
 // insert of its key makes another inserter wait), then the tickets row (its description), then
 // ticket_sync (src/db/description-redaction.ts), as a read by id or an export page upserts its
-// side-loaded authors before the tickets rows (src/db/tickets.ts).
+// side-loaded authors before the tickets rows (src/db/tickets.ts); an export page listing deleted
+// tickets locks their people and rows before it inserts the people new to Postgres.
 import { sql, type SQL } from 'drizzle-orm';
 import { asArray, idArray, type Executor } from './sql-values.ts';
 

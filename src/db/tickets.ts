@@ -16,7 +16,7 @@ import type pg from 'pg';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from './connection.ts';
 import { authors, brands, groups, organizations, tickets, type AuthorRow, type BrandRow, type GroupRow, type OrganizationRow, type TicketRow } from './schema.ts';
-import { lockPeople, peopleNamedBy } from './lock-order.ts';
+import { lockPeople, lockTicketRows, peopleNamedBy } from './lock-order.ts';
 import { idArray } from './sql-values.ts';
 import { EXPORT_POSITION_KEY, type ExportPosition } from './sync-state.ts';
 
@@ -252,8 +252,15 @@ export async function saveExportPage(db: Db, rows: Partial<ContextRows>, positio
   // The purge of a deleted ticket, later in the caller's transaction, locks the people its rows
   // name: taken with those side-loaded in one pass now, before the tickets rows (src/db/lock-order.ts),
   // not after them, where a run's page naming one of them and a side-loaded agent deadlocked with it.
+  // Then its tickets and ticket_sync rows, before the statement inserts the side-loaded people new
+  // to Postgres (which cannot be locked before): a run's page of the ticket holds ticket_sync and
+  // inserts the people it names at its end, and waited for such a person while this statement,
+  // holding them, waited for ticket_sync to record the deletion.
   const deleted = (rows.tickets ?? []).filter((t) => t.deleted).map((t) => t.id);
-  if (deleted.length > 0) await lockPeople(db, [...(rows.authors ?? []).map((a) => a.authorKey), ...(await peopleNamedBy(db, idArray(deleted)))]);
+  if (deleted.length > 0) {
+    await lockPeople(db, [...(rows.authors ?? []).map((a) => a.authorKey), ...(await peopleNamedBy(db, idArray(deleted)))]);
+    await lockTicketRows(db, deleted);
+  }
   const value = JSON.stringify({ ...position, savedAt: new Date().toISOString() });
   return run(db, 'convlog_save_export_page', SAVE_EXPORT_PAGE, rows, [EXPORT_POSITION_KEY, value]);
 }
