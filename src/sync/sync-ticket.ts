@@ -13,7 +13,7 @@ import { purgeTickets } from '../db/purge.ts';
 import { preparePage } from '../db/prepare-page.ts';
 import { storePage, type PreparedPage } from '../db/store-page.ts';
 import { finishRun, forgetCursor, recordStatus, startRun } from '../db/ticket-status.ts';
-import { Interrupted, InvalidCursor, RunTakenOver, settledBy } from '../errors.ts';
+import { errorMessage, Interrupted, InvalidCursor, RunTakenOver, settledBy } from '../errors.ts';
 import { counted } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import { MAX_PAGE_SIZE, pageConversationLog, requestsSpentOn, type RequestBudget, type ZendeskHttp } from '../zendesk/index.ts';
@@ -125,9 +125,15 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
     return { ...result, status: settled.status, requests: result.requests + requestsSpentOn(error) };
   }
   // After a read from the first event, what it no longer returned goes in the same transaction.
-  const finished = seen
+  const { peopleLeft, ...finished } = seen
     ? await endFullRead(deps.db, ticketId, seen, mode, run)
-    : await inTransaction(deps.db, (tx) => finishRun(tx, ticketId, { run, fullRead }));
+    : { ...(await inTransaction(deps.db, (tx) => finishRun(tx, ticketId, { run, fullRead }))), peopleLeft: undefined };
+  if (peopleLeft) {
+    log.warn(
+      { people: peopleLeft.count, err: errorMessage(peopleLeft.error) },
+      `synced; ${counted(peopleLeft.count, 'author')} only its removed events named could not be removed afterwards (they stay in authors)`,
+    );
+  }
   result.fullRead = fullRead;
   log.debug(
     { pages: result.pages, events: result.events, written: result.eventsWritten, requests: result.requests, ...finished },

@@ -7,6 +7,7 @@
 // events named still go: at the end of the run's end when no one holds them, else once whoever
 // holds them has let go.
 import { eq } from 'drizzle-orm';
+import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tickets } from '../../src/db/schema.ts';
 import { storeTicketContext } from '../../src/db/tickets.ts';
@@ -18,9 +19,9 @@ import { holdRows, sessionsWaitingForLocks, settled } from '../helpers/lock-wait
 import { createFixture, type Fixture } from '../helpers/sync-fixture.ts';
 import { startProxy, type ZendeskProxy } from './zendesk-proxy.ts';
 
-const TICKETS = [1, 2, 3, 4, 5, 6, 7, 8];
-// Tickets 7 and 8 each have one event by an agent no other event or ticket names.
-const LONE = { 7: 990_007, 8: 990_008 } as const;
+const TICKETS = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+// Tickets 7, 8 and 9 each have one event by an agent no other event or ticket names.
+const LONE = { 7: 990_007, 8: 990_008, 9: 990_009 } as const;
 let fixture: Fixture;
 let proxy: ZendeskProxy;
 let deps: SyncDeps;
@@ -132,4 +133,24 @@ it('a person another transaction holds at the end of the run is removed once it 
     proxy.plan.dropReferences.clear();
   }
   expect(await inAuthors(authorKey)).toBe(0);
+});
+
+it('a removal after the commit that fails leaves the run synced, with one warning, not a failed run to retry', async () => {
+  const { authorKey } = dropLoneAgentEvent(9);
+  const warnings: { msg: string; people: number }[] = [];
+  const log = pino({ level: 'warn', base: undefined }, { write: (line: string) => void warnings.push(JSON.parse(line)) });
+  const holder = await holdRows(fixture.database.pool, 'select from zendesk.authors where author_key = $1 for key share', [authorKey]);
+  try {
+    const run = settled(syncTicket({ ...deps, log }, 9, { full: true }));
+    await sessionsWaitingForLocks(fixture.database.pool, 1);
+    // The removal's connection goes while it waits (a failover, a restart, a killed backend).
+    await query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+    expect(await run).toBe('ok');
+  } finally {
+    await holder.release();
+    proxy.plan.dropReferences.clear();
+  }
+  expect(await query('select status, last_error from zendesk.ticket_sync where ticket_id = 9')).toEqual([{ status: 'synced', last_error: null }]);
+  expect(warnings).toMatchObject([{ people: 1, msg: expect.stringContaining('1 author only its removed events named could not be removed afterwards') }]);
+  expect(await inAuthors(authorKey)).toBe(1);
 });
