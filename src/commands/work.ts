@@ -4,12 +4,16 @@ import { queueErrorText } from '../queue/error-throttle.ts';
 import { startBackfillWorker, type BackfillWorker } from '../queue/backfill-job.ts';
 import { unavailable } from '../db/connection.ts';
 import { waitForDatabase } from '../db/wait-for-database.ts';
+import { withinTime } from '../timing.ts';
 import { startHealthServer } from '../serve/health.ts';
 import type { RunningServer } from '../serve/http.ts';
 import { concurrencyFlag, integerFlag, listenFailure } from './args.ts';
 import { logRateWaits } from './rate-waits.ts';
 import { openSyncRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
+
+/** How long a run that gave up on Postgres waits for the queue and the pool to close. */
+const CLOSE_WITHOUT_POSTGRES_MS = 10_000;
 
 export const work: Command = {
   usage:
@@ -32,6 +36,7 @@ export const work: Command = {
     const runtime = await openSyncRuntime(ctx, { supervise: true, schedule: true });
     let backfills: BackfillWorker | undefined;
     let health: RunningServer | undefined;
+    let lostDatabase = false;
     // No bar to show them on: each long wait for a rate budget (the tickets' conversation log, a
     // scheduled backfill's export and account-wide reads) is one log line, not a silent worker.
     const unwatch = runtime.budgets && logRateWaits(Object.values(runtime.budgets), ctx.log);
@@ -63,6 +68,7 @@ export const work: Command = {
       ctx.log.info({ ...summary, fatal: summary.fatal?.message, gaveUp: summary.gaveUp?.reason, lostDatabase: summary.lostDatabase && queueErrorText(summary.lostDatabase.error) }, 'worker stopped');
       if (summary.fatal) throw summary.fatal;
       if (summary.lostDatabase) {
+        lostDatabase = true;
         const { error, ms } = summary.lostDatabase;
         const lost = unavailable(runtime.database.where, error);
         // One line and exit 2, as when Postgres is down at start (waitForDatabase).
@@ -85,8 +91,14 @@ export const work: Command = {
     } finally {
       unwatch?.();
       await health?.close();
-      await backfills?.stop();
-      await runtime.close();
+      const closing = (async () => {
+        await backfills?.stop();
+        await runtime.close();
+      })();
+      // Postgres given up on: closing waits on it (a backfill's fetch, pg-boss's shutdown), and a
+      // connection that stopped answering would hold the exit for ever.
+      if (lostDatabase) await withinTime(closing.catch(() => {}), CLOSE_WITHOUT_POSTGRES_MS);
+      else await closing;
     }
   },
 };

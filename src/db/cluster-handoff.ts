@@ -12,6 +12,7 @@ import { counted } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import path from 'node:path';
 import { claimIfFree, ownerAlive, ownerDir, stopPostmaster, type Ownership } from './cluster-owner.ts';
+import { KEEPALIVE } from './pg-client.ts';
 import { startTime, untilDead } from './postmaster.ts';
 
 /** This process's sessions on the embedded server: never counted as another command's. */
@@ -116,7 +117,7 @@ function otherUsers(databaseDir: string): number {
 
 /** Sessions of other convlog processes on the server; 0 when it cannot be reached (nothing to keep it up for). */
 async function otherSessions(url: string): Promise<number> {
-  const client = new pg.Client({ connectionString: url, application_name: APPLICATION_NAME, connectionTimeoutMillis: 5_000 });
+  const client = new pg.Client({ connectionString: url, application_name: APPLICATION_NAME, connectionTimeoutMillis: 5_000, ...KEEPALIVE });
   client.on('error', () => {});
   try {
     await client.connect();

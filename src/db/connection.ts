@@ -9,6 +9,7 @@ import type { Logger } from '../log.ts';
 import { withinTime } from '../timing.ts';
 import { EMBEDDED_DATABASE, startEmbeddedPostgres } from './embedded.ts';
 import { migrateDatabase } from './migrate.ts';
+import { KEEPALIVE } from './pg-client.ts';
 import * as schema from './schema.ts';
 
 export type Db = NodePgDatabase<typeof schema>;
@@ -99,7 +100,7 @@ export async function openDatabase(config: Config, log: Logger, options: OpenOpt
 /** A pool on `url`, checked with one query so that a bad URL fails here, readably. */
 export async function connect(url: string, log: Logger, poolSize = 10, serverGone?: () => boolean): Promise<Database> {
   const where = describe(url);
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000 });
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000, ...KEEPALIVE });
   // An idle client losing its server (a Postgres restart) must not crash the process;
   // the next query gets a fresh connection. A restart ends every idle connection at once: the
   // losses of a few seconds are one warning, with their count, rather than one line each.
@@ -167,7 +168,7 @@ const LOST_WINDOW_MS = 2_000;
 
 /** Runs one statement (create or drop a database) on a connection of its own to `adminUrl`. */
 export async function adminQuery(adminUrl: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
+  const client = new pg.Client({ connectionString: adminUrl, ...KEEPALIVE });
   // A server going away emits 'error' as well as failing the query: unheard, it would end the process.
   client.on('error', () => {});
   await client.connect();
@@ -179,7 +180,7 @@ export async function adminQuery(adminUrl: string, sql: string): Promise<void> {
 }
 
 async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
+  const client = new pg.Client({ connectionString: adminUrl, ...KEEPALIVE });
   // A server going away emits 'error' as well as failing the query: unheard, it would end the process.
   client.on('error', () => {});
   try {
@@ -217,10 +218,21 @@ const POSTGRES_REASONS: Record<string, string> = {
   '3D000': 'database does not exist',
 };
 
+/**
+ * pg's and pg-pool's time limits (their errors have no code): a query's answer (query_timeout), a
+ * new connection's login, a free connection of the pool. The server, or the way to it, went silent.
+ */
+const NO_ANSWER = new Set(['Query read timeout', 'timeout expired', 'Connection terminated due to connection timeout', 'timeout exceeded when trying to connect']);
+
+function noAnswer(error: unknown): string | undefined {
+  if (NO_ANSWER.has(errorMessage(error))) return 'no answer in time (a network dropping packets, or a frozen server?)';
+  return undefined;
+}
+
 export function unavailable(where: string, error: unknown): DatabaseUnavailable {
   const e = error as { code?: string; message?: string; errors?: { code?: string }[] };
   const code = e?.code ?? e?.errors?.[0]?.code;
-  const reason = (code && (POSTGRES_REASONS[code] ?? networkErrorReason(code))) || errorMessage(error) || 'connection failed';
+  const reason = (code && (POSTGRES_REASONS[code] ?? networkErrorReason(code))) || noAnswer(error) || errorMessage(error) || 'connection failed';
   return new DatabaseUnavailable(`cannot connect to Postgres at ${where}: ${reason} (check DATABASE_URL)`, {
     cause: error,
   });

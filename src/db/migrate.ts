@@ -123,8 +123,9 @@ function refuseNewerSchema(newestApplied: number): void {
 /** Every `everyMs` while the migrating session waits on a lock: one line naming the sessions holding it. */
 function watchLockWaits(pool: pg.Pool, migratingPid: number, log: Logger, everyMs: number): () => void {
   const look = async () => {
-    // A connection of its own: the command's pool may have no other (db-server opens one).
-    const client = new pg.Client(pool.options as pg.ClientConfig);
+    // A connection of its own: the command's pool may have no other (db-server opens one). Its
+    // settings are the pool's (keepalive among them); a look without an answer ends before the next.
+    const client = new pg.Client({ ...(pool.options as pg.ClientConfig), query_timeout: everyMs });
     client.on('error', () => {}); // the query fails too; unheard, the event would end the process
     try {
       await client.connect();

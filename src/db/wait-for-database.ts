@@ -7,6 +7,7 @@ import { DatabaseUnavailable, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { backoffMs, pause } from '../timing.ts';
 import { describe, unavailable } from './connection.ts';
+import { KEEPALIVE } from './pg-client.ts';
 
 export interface WaitForDatabaseOptions {
   /** Aborting (SIGINT/SIGTERM) ends the wait at once; waitForDatabase then returns false. */
@@ -16,7 +17,7 @@ export interface WaitForDatabaseOptions {
   /** First delay; doubles per attempt up to maxDelayMs. Defaults 1 s and 30 s. */
   firstDelayMs?: number;
   maxDelayMs?: number;
-  /** Per attempt. Default 10 s. */
+  /** Per attempt: to connect, then for the query's answer. Default 10 s each. */
   connectTimeoutMs?: number;
 }
 
@@ -52,7 +53,9 @@ export async function waitForDatabase(url: string, log: Logger, options: WaitFor
 
 /** undefined when a query went through, else the error. */
 async function probe(url: string, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+  // query_timeout: a server that accepts the connection and then never answers (frozen, or a
+  // network that dropped the packets after) must fail this attempt too, or the wait never ends.
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, ...KEEPALIVE });
   // A server going away mid-probe emits 'error' on the client as well as rejecting.
   client.on('error', () => {});
   // node-postgres never settles a connect() that end() cut short: the abort ends the probe itself,

@@ -1,6 +1,7 @@
 // pg-boss, in the same Postgres, with the queues convlog uses. Every queue option lives here.
-import { PgBoss } from 'pg-boss';
+import { PgBoss, type ConstructorOptions } from 'pg-boss';
 import { reportUnlessServerGone, type Database } from '../db/connection.ts';
+import { KEEPALIVE } from '../db/pg-client.ts';
 import type { Logger } from '../log.ts';
 import { createErrorThrottle, queueErrorText, urlSecrets } from './error-throttle.ts';
 
@@ -72,7 +73,10 @@ export interface BossOptions {
 }
 
 export async function startBoss(database: Database, log: Logger, options: BossOptions = {}): Promise<PgBoss> {
-  const boss = new PgBoss({
+  // pg-boss builds its pg.Pool from this whole object, though its type names only some of pg's
+  // options: keepalive reaches its connections too (its LISTEN connection sets its own).
+  const config: ConstructorOptions & typeof KEEPALIVE = {
+    ...KEEPALIVE,
     connectionString: database.url,
     schema: BOSS_SCHEMA,
     max: 4,
@@ -82,7 +86,8 @@ export async function startBoss(database: Database, log: Logger, options: BossOp
     monitorIntervalSeconds: options.superviseSeconds ?? SUPERVISE_SECONDS,
     useListenNotify: true,
     openTelemetry: { enabled: false },
-  });
+  };
+  const boss = new PgBoss(config);
   // pg-boss reports lost connections and failed maintenance here, and recovers by itself. An outage
   // brings one error per polling loop, so they are summarised (see error-throttle.ts).
   const secrets = urlSecrets(database.url);

@@ -52,6 +52,8 @@ export function waitUntilDone(options: UntilDoneOptions): Promise<void> {
     const check = async () => {
       if (signal.aborted) return;
       if (options.gaveUp()) return resolve();
+      // A look that fails by getting no answer (its time limit) was without Postgres from its start.
+      const lookedAt = Date.now();
       try {
         // Twice in a row: a job finishing between two looks must not end the run early.
         idleChecks = (await done()) ? idleChecks + 1 : 0;
@@ -63,7 +65,7 @@ export function waitUntilDone(options: UntilDoneOptions): Promise<void> {
       } catch (error) {
         // Two idle looks either side of a database outage are not "in a row".
         idleChecks = 0;
-        failingSince ??= Date.now();
+        failingSince ??= lookedAt;
         const ms = Date.now() - failingSince;
         if (options.giveUpUnreadableMs !== undefined && ms >= options.giveUpUnreadableMs && !signal.aborted) {
           options.onUnreadable?.({ error, ms });

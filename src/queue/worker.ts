@@ -8,6 +8,7 @@
 import type { PgBoss, JobWithMetadata } from 'pg-boss';
 import { recordStatus } from '../db/ticket-status.ts';
 import { errorMessage, Interrupted, outcomeOf, ZendeskUnreachable } from '../errors.ts';
+import { withinTime } from '../timing.ts';
 import { syncTicket, type SyncDeps, type SyncResult } from '../sync/sync-ticket.ts';
 import { asZendeskUnreachable, checkCredentials } from '../zendesk/credentials.ts';
 import { zendeskHttpInfo } from '../zendesk/http.ts';
@@ -26,6 +27,10 @@ import type pg from 'pg';
  * up: a run from cron must end, and the next one takes the tickets, which keep their retries.
  */
 export const UNTIL_IDLE_UNREACHABLE_MS = 10 * 60_000;
+/** How long one query of a look at the queue may wait for its answer. */
+const LOOK_TIMEOUT_MS = 10_000;
+/** How long a run that gave up on Postgres waits for its tickets in flight to stop. */
+const LOST_DATABASE_GRACE_MS = 5_000;
 
 export interface WorkerOptions {
   concurrency: number;
@@ -234,19 +239,18 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   }
 
   // Scheduled backfills run in this process too: one it runs, or one waiting to be taken or
-  // retried, is work left, as a ticket's is; one another process runs is that process's.
+  // retried, is work left, as a ticket's is; one another process runs is that process's. Each
+  // query of a look has a time limit: on a connection that stopped answering (a network dropping
+  // packets, a frozen server) a look would never end, nor a run from cron give up.
   const idle = async () => {
     // A query all the same: a run from cron learns from its failures that Postgres is gone, and
     // for how long, whether or not a ticket is in flight.
     if (inFlight !== 0 || options.alsoBusy?.()) {
-      await pool.query('select 1');
+      await pool.query({ text: 'select 1', query_timeout: LOOK_TIMEOUT_MS } as pg.QueryConfig);
       return false;
     }
-    return (
-      (await liveJobs(pool)) === 0 &&
-    (await liveJobs(pool, DEAD_LETTER_QUEUE)) === 0 &&
-      (await liveJobs(pool, BACKFILL_QUEUE, { running: false })) === 0
-    );
+    const live = (queue: string, running?: boolean) => liveJobs(pool, queue, { running, timeoutMs: LOOK_TIMEOUT_MS });
+    return (await live(SYNC_QUEUE)) === 0 && (await live(DEAD_LETTER_QUEUE)) === 0 && (await live(BACKFILL_QUEUE, false)) === 0;
   };
   await waitUntilDone({
     signal: stopping.signal,
@@ -275,10 +279,19 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   });
 
   // Waits for the handlers in flight, which stop after their current page (or, draining, at their end).
-  await Promise.all(workIds.map((id) => boss.offWork(SYNC_QUEUE, { id, wait: true })));
-  if (deadWorkId) await boss.offWork(DEAD_LETTER_QUEUE, { id: deadWorkId, wait: true });
+  const windDown = async () => {
+    await Promise.all(workIds.map((id) => boss.offWork(SYNC_QUEUE, { id, wait: true })));
+    if (deadWorkId) await boss.offWork(DEAD_LETTER_QUEUE, { id: deadWorkId, wait: true });
+    if (requeue.length > 0) await enqueueTickets(boss, deps.db, requeue);
+  };
+  if (!summary.lostDatabase) await windDown();
+  // Postgres given up on: nothing in flight can be stored, and a handler or a fetch waiting on a
+  // connection that stopped answering would hold the run for ever. Left behind, their jobs come
+  // back to a worker once their heartbeats lapse, as a killed worker's do.
+  else if (!(await withinTime(windDown().then(() => true, () => true), LOST_DATABASE_GRACE_MS))) {
+    deps.log.warn({ inFlight }, 'stopped without waiting any longer for the work in flight: Postgres does not answer');
+  }
   syncLog.close();
-  if (requeue.length > 0) await enqueueTickets(boss, deps.db, requeue);
   options.signal.removeEventListener('abort', stop);
   return summary;
 }

@@ -1,14 +1,17 @@
 // `work --until-idle` is what cron runs, and a cron run must end: a Postgres lost mid-run (not only
 // one down at start) is given up on after --give-up-after seconds, exit 2, in one line, as the
 // README says, and the failed looks at the queue meanwhile are one warning, not one per look.
-// Through the real command line, its Postgres reached through a proxy the test cuts.
+// Through the real command line, its Postgres reached through a proxy the test cuts (connections
+// reset, as when the server stops) or silences (nothing answers and nothing closes, as when the
+// network drops every packet).
 import { afterEach, expect, it, vi } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { killAll, startConvlog } from '../helpers/cli.ts';
+import { killAll, startConvlog, type Convlog, type Exit } from '../helpers/cli.ts';
 import { cliEnvFor } from '../helpers/sync-fixture.ts';
 import { jsonLines } from '../faults/harness.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
+import { tcpConnections } from '../helpers/tcp-sockets.ts';
 
 let database: TestDatabase | undefined;
 let sim: Simulator | undefined;
@@ -21,7 +24,8 @@ afterEach(async () => {
   database = sim = proxy = undefined;
 });
 
-it('gives up on a Postgres lost mid-run after --give-up-after seconds, exit 2, in one line', { timeout: 90_000 }, async () => {
+/** A worker (--give-up-after 3) through the proxy, busy with 40 queued tickets once this returns. */
+async function busyWorkerThroughProxy(): Promise<Convlog> {
   database = await createTestDatabase();
   // Slow answers: the worker is still busy with the queue when Postgres goes.
   sim = await startSimulator({ tickets: 40, rateLimit: 0, latency: 400, seed: 7 });
@@ -39,19 +43,68 @@ it('gives up on a Postgres lost mid-run after --give-up-after seconds, exit 2, i
     timeout: 30_000,
     interval: 100,
   });
-  await proxy.cut();
+  return worker;
+}
+
+/** How `worker` ended, or 'running' if it had not within `ms`. */
+function endedWithin(worker: Convlog, ms: number): Promise<Exit | 'running'> {
+  return Promise.race([worker.exited, new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), ms))]);
+}
+
+function plainLine(worker: Convlog): string {
+  const plain = worker.stderr().split('\n').filter((line) => line !== '' && !line.startsWith('{'));
+  expect(plain, worker.stderr().slice(-3000)).toHaveLength(1);
+  return plain[0];
+}
+
+/** Exit 2 and the one line of a Postgres given up on. */
+function expectGaveUpOnPostgres(worker: Convlog, exit: Exit): void {
+  expect(exit.code, worker.stderr().slice(-3000)).toBe(2);
+  expect(plainLine(worker)).toMatch(/^convlog work: cannot connect to Postgres at 127\.0\.0\.1:\d+\/\S+: .*; --until-idle gave up after \d+ s without it \(--give-up-after\)/);
+}
+
+it('gives up on a Postgres lost mid-run after --give-up-after seconds, exit 2, in one line', { timeout: 90_000 }, async () => {
+  const worker = await busyWorkerThroughProxy();
+  await proxy!.cut();
   const cutAt = Date.now();
 
-  const exit = await Promise.race([worker.exited, new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 45_000))]);
+  const exit = await endedWithin(worker, 45_000);
   expect(exit, worker.stderr().slice(-3000)).not.toBe('running');
   if (exit === 'running') return;
-  expect(exit.code, worker.stderr().slice(-3000)).toBe(2);
+  expectGaveUpOnPostgres(worker, exit);
   // Not before the deadline: a blip shorter than --give-up-after is ridden out.
   expect(exit.at - cutAt).toBeGreaterThanOrEqual(3_000);
-  const plain = worker.stderr().split('\n').filter((line) => line !== '' && !line.startsWith('{'));
-  expect(plain).toHaveLength(1);
-  expect(plain[0]).toMatch(/^convlog work: cannot connect to Postgres at 127\.0\.0\.1:\d+\/\S+: .*; --until-idle gave up after \d+ s without it \(--give-up-after\)/);
   // A look at the queue every 0.5 s failed for 3 s: one warning, and the summary of the rest as the worker stops.
   const looks = jsonLines(worker.stderr()).filter((line) => String(line.msg).startsWith('could not read the queue'));
   expect(looks.map((line) => line.msg), worker.stderr()).toEqual(['could not read the queue; trying again', expect.stringMatching(/^could not read the queue: \d+ more failed looks in the last \d+ s: /)]);
+});
+
+it('gives up the same way on a Postgres that stops answering without closing anything (packets dropped)', { timeout: 150_000 }, async () => {
+  const worker = await busyWorkerThroughProxy();
+  // Every connection of the worker and of pg-boss now waits for an answer that never comes.
+  proxy!.silence();
+  const silencedAt = Date.now();
+
+  const exit = await endedWithin(worker, 100_000);
+  expect(exit, worker.stderr().slice(-3000)).not.toBe('running');
+  if (exit === 'running') return;
+  expectGaveUpOnPostgres(worker, exit);
+  expect(exit.at - silencedAt).toBeGreaterThanOrEqual(3_000);
+  expect(plainLine(worker)).toMatch(/: no answer in time \(/);
+});
+
+// Through a proxy the silence above is a peer whose TCP still answers; on a network that drops
+// packets no answer comes at all, and the kernel's keepalive probes fail every connection at once
+// (src/db/pg-client.ts). Shown here by the connections themselves: each one has its keepalive timer.
+it('keeps every Postgres connection of a worker under TCP keepalive: its pool, pg-boss\'s pool and its listener', { timeout: 90_000 }, async () => {
+  const worker = await busyWorkerThroughProxy();
+  let seen: ReturnType<typeof tcpConnections> = [];
+  const allKeptAlive = () => {
+    seen = tcpConnections(worker.pid, proxy!.port);
+    // Its pool (the looks at the queue), pg-boss's (its fetches) and pg-boss's LISTEN connection.
+    return seen.length >= 3 && seen.every((connection) => connection.keepalive);
+  };
+  await vi.waitUntil(allKeptAlive, { timeout: 20_000, interval: 200 }).catch(() => {});
+  expect(seen.length, JSON.stringify(seen)).toBeGreaterThanOrEqual(3);
+  expect(seen.filter((connection) => !connection.keepalive)).toEqual([]);
 });

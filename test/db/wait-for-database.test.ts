@@ -1,10 +1,13 @@
 // A worker's wait for Postgres at start-up (waitForDatabase) ends when SIGINT/SIGTERM aborts it,
 // even while its probe is still connecting: node-postgres never settles a connect() that end()
-// cut short, and the process used to exit 13 ("unsettled top-level await") instead of 0.
+// cut short, and the process used to exit 13 ("unsettled top-level await") instead of 0. Nor does
+// it wait for ever on a server that lets it in and then never answers its query.
 import { expect, it } from 'vitest';
+import { DatabaseUnavailable } from '../../src/errors.ts';
 import { waitForDatabase } from '../../src/db/wait-for-database.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createTestDatabase } from '../helpers/database.ts';
+import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 
 it('returns false when aborted while its probe connects, at any moment of the connection', { timeout: 30_000 }, async () => {
   const database = await createTestDatabase();
@@ -20,6 +23,25 @@ it('returns false when aborted while its probe connects, at any moment of the co
       expect([true, false], `aborted after ${delayMs} ms`).toContain(outcome);
     }
   } finally {
+    await database.close();
+  }
+});
+
+it('gives up on a server that lets its probe log in and never answers the query', { timeout: 30_000 }, async () => {
+  const database = await createTestDatabase();
+  const direct = new URL(database.url);
+  const proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
+  try {
+    proxy.stallAfterLogin();
+    const viaProxy = new URL(database.url);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(proxy.port);
+    const waiting = waitForDatabase(viaProxy.toString(), silentLogger, { giveUpAfterMs: 1_000, connectTimeoutMs: 1_000, firstDelayMs: 100 });
+    const outcome = await Promise.race([waiting.catch((error: unknown) => error), new Promise((resolve) => setTimeout(() => resolve('still waiting after 15 s'), 15_000))]);
+    expect(outcome).toBeInstanceOf(DatabaseUnavailable);
+    expect((outcome as Error).message).toMatch(/^cannot connect to Postgres at 127\.0\.0\.1:\d+\/\S+: no answer in time .*; gave up after \d+ s$/);
+  } finally {
+    await proxy.cut();
     await database.close();
   }
 });

@@ -1,26 +1,63 @@
 // A TCP proxy in front of a Postgres, which a test cuts to make that Postgres unreachable for the
 // processes connected through it: open connections are reset and new ones refused, as when the
-// server stops, while the suite's shared server and the test's own pool go on.
+// server stops, while the suite's shared server and the test's own pool go on. Or silences it: the
+// connections stay open and new ones are accepted, but nothing more gets through either way, as
+// when a network drops every packet (no reset ever comes) or the server froze; or lets new
+// connections log in and then stalls them.
 import net from 'node:net';
 
 export interface TcpProxy {
   port: number;
   /** Resets every connection through the proxy and refuses new ones. */
   cut(): Promise<void>;
+  /**
+   * From now on forwards nothing and closes nothing: what is sent is taken and dropped (the
+   * sender's TCP sees it delivered, so its keepalive finds the peer alive), and new connections
+   * are accepted and left unanswered.
+   */
+  silence(): void;
+  /**
+   * New connections from now on get through their login (the client's first message, the start-up
+   * packet, and every answer), then the server hears nothing more: a query waits for ever.
+   */
+  stallAfterLogin(): void;
 }
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
+  const pairs = new Set<[net.Socket, net.Socket]>();
+  let silent = false;
+  let stalling = false;
   const track = (socket: net.Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
   };
-  const server = net.createServer((client) => {
-    const upstream = net.connect(target.port, target.host);
+  // Read on and drop: the bytes leave the sender's buffers, as on a path that loses them after.
+  const swallow = (socket: net.Socket) => {
+    socket.on('data', () => {});
+    socket.resume();
+  };
+  // Half-open allowed: an end is passed on by hand, and not at all once silenced (a FIN is lost too).
+  const server = net.createServer({ allowHalfOpen: true }, (client) => {
     track(client);
+    if (silent) return swallow(client);
+    const upstream = net.connect({ port: target.port, host: target.host, allowHalfOpen: true });
     track(upstream);
-    client.pipe(upstream).pipe(client);
+    if (stalling) {
+      client.once('data', (startup) => {
+        upstream.write(startup);
+        swallow(client);
+      });
+    } else {
+      client.pipe(upstream, { end: false });
+    }
+    upstream.pipe(client, { end: false });
+    client.on('end', () => silent || upstream.end());
+    upstream.on('end', () => silent || client.end());
+    const pair: [net.Socket, net.Socket] = [client, upstream];
+    pairs.add(pair);
+    client.on('close', () => pairs.delete(pair));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -29,6 +66,18 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.resetAndDestroy();
       await closed;
+    },
+    stallAfterLogin() {
+      stalling = true;
+    },
+    silence() {
+      silent = true;
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        swallow(client);
+        swallow(upstream);
+      }
     },
   };
 }

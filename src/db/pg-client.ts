@@ -1,0 +1,16 @@
+// What every node-postgres connection convlog opens shares: our pool, pg-boss's (src/queue/boss.ts)
+// and each connection of its own.
+
+/**
+ * TCP keepalive. A server whose network starts dropping packets (a cable, a firewall's state
+ * lost in a failover, a machine switched off) sends no reset: without keepalive a statement waits
+ * on its open socket for ever, a worker never gives up, a pool keeps its dead connections. With
+ * it, a socket idle this long (a statement waiting for its answer is idle) has its peer asked by
+ * the kernel, and Node (libuv) asks ten times a second apart: about 20 s after the last packet a
+ * dead peer fails the statement as a lost connection. A server that is up answers the probes, so
+ * a long statement (a migration, rebuild-analytics) is never cut short. Not covered: a statement
+ * sent into the outage (unacknowledged data is retransmitted for about 15 minutes first, Linux's
+ * tcp_retries2), and a server that answers TCP but not queries (frozen): only a query's own time
+ * limit (pg's query_timeout) ends those.
+ */
+export const KEEPALIVE = { keepAlive: true, keepAliveInitialDelayMillis: 10_000 } as const;
