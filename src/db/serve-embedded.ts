@@ -9,7 +9,7 @@ import { adopt, claimCluster, type OwnerRecord } from './cluster-owner.ts';
 import { whenEnded, type Postmaster } from './postmaster.ts';
 import { prepareDataDir } from './data-dir.ts';
 import { leave, letGo } from './cluster-handoff.ts';
-import { commandUrl, embeddedServer, embeddedUrl, freePort, initialiseAndStart } from './embedded.ts';
+import { commandUrl, embeddedServer, embeddedUrl, freePort, initialiseAndStart, stopServer } from './embedded.ts';
 
 export interface ServedCluster {
   port: number;
@@ -63,7 +63,7 @@ export async function serveEmbeddedPostgres(dataDir: string, port: number | unde
     const pg = await embeddedServer({ databaseDir, port: at, password, log });
     // Until stop(), the process's exit stops the server too (a second Ctrl-C exits at once).
     const { unhook, postmaster } = await initialiseAndStart(pg, { databaseDir, dataDir, log, ownership }, (reason) => `${databaseDir} on port ${at}: ${reason}`);
-    return served(at, postmaster.pid, false, (ended) =>
+    return served(at, postmaster.pid, false, () =>
       leave({
         ...leaving,
         port: at,
@@ -74,9 +74,7 @@ export async function serveEmbeddedPostgres(dataDir: string, port: number | unde
         },
         stop: async () => {
           unhook();
-          // Postgres may have ended already (stopped or killed by someone else); pg.stop() would
-          // wait for an exit event that has already passed, so the pid decides.
-          await Promise.race([pg.stop(), ended]);
+          await stopServer(pg);
         },
       }), log);
   } catch (error) {
@@ -85,7 +83,7 @@ export async function serveEmbeddedPostgres(dataDir: string, port: number | unde
   }
 }
 
-function served(port: number, pid: number, adopted: boolean, stopServer: (ended: Promise<void>) => Promise<'stopped' | 'left'>, log: Logger): ServedCluster {
+function served(port: number, pid: number, adopted: boolean, leaveServer: () => Promise<'stopped' | 'left'>, log: Logger): ServedCluster {
   let stopping = false;
   // Kept alive by this watch: db-server waits on nothing else when it runs a server it adopted.
   const watch = whenEnded(pid, { intervalMs: 200, keepAlive: true });
@@ -99,7 +97,7 @@ function served(port: number, pid: number, adopted: boolean, stopServer: (ended:
     ended,
     async stop() {
       stopping = true;
-      const how = await stopServer(ended);
+      const how = await leaveServer();
       if (how === 'stopped') await ended;
       else watch.cancel();
       return how;
