@@ -6,13 +6,12 @@
 // do not keep the server up.
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import pg from 'pg';
 import { errorMessage } from '../errors.ts';
 import { counted } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import path from 'node:path';
 import { claimIfFree, ownerAlive, ownerDir, stopPostmaster, type Ownership } from './cluster-owner.ts';
-import { KEEPALIVE } from './pg-client.ts';
+import { quietClient } from './pg-client.ts';
 import { startTime, untilDead } from './postmaster.ts';
 
 /** This process's sessions on the embedded server: never counted as another command's. */
@@ -117,8 +116,7 @@ function otherUsers(databaseDir: string): number {
 
 /** Sessions of other convlog processes on the server; 0 when it cannot be reached (nothing to keep it up for). */
 async function otherSessions(url: string): Promise<number> {
-  const client = new pg.Client({ connectionString: url, application_name: APPLICATION_NAME, connectionTimeoutMillis: 5_000, ...KEEPALIVE });
-  client.on('error', () => {});
+  const client = quietClient({ connectionString: url, application_name: APPLICATION_NAME, connectionTimeoutMillis: 5_000 });
   try {
     await client.connect();
     const { rows } = await client.query<{ n: number }>(

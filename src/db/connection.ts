@@ -9,7 +9,7 @@ import type { Logger } from '../log.ts';
 import { withinTime } from '../timing.ts';
 import { EMBEDDED_DATABASE, startEmbeddedPostgres } from './embedded.ts';
 import { migrateDatabase } from './migrate.ts';
-import { KEEPALIVE } from './pg-client.ts';
+import { KEEPALIVE, quietClient } from './pg-client.ts';
 import * as schema from './schema.ts';
 
 export type Db = NodePgDatabase<typeof schema>;
@@ -168,9 +168,7 @@ const LOST_WINDOW_MS = 2_000;
 
 /** Runs one statement (create or drop a database) on a connection of its own to `adminUrl`. */
 export async function adminQuery(adminUrl: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl, ...KEEPALIVE });
-  // A server going away emits 'error' as well as failing the query: unheard, it would end the process.
-  client.on('error', () => {});
+  const client = quietClient({ connectionString: adminUrl });
   await client.connect();
   try {
     await client.query(sql);
@@ -180,9 +178,7 @@ export async function adminQuery(adminUrl: string, sql: string): Promise<void> {
 }
 
 async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl, ...KEEPALIVE });
-  // A server going away emits 'error' as well as failing the query: unheard, it would end the process.
-  client.on('error', () => {});
+  const client = quietClient({ connectionString: adminUrl });
   try {
     await client.connect();
     const found = await client.query('select 1 from pg_database where datname = $1', [name]);

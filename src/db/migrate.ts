@@ -7,6 +7,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { causeWithCode, ConfigError, MigrationFailed } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { quietClient } from './pg-client.ts';
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url));
 // Any constant works; it only has to be the same in every convlog process.
@@ -125,8 +126,7 @@ function watchLockWaits(pool: pg.Pool, migratingPid: number, log: Logger, everyM
   const look = async () => {
     // A connection of its own: the command's pool may have no other (db-server opens one). Its
     // settings are the pool's (keepalive among them); a look without an answer ends before the next.
-    const client = new pg.Client({ ...(pool.options as pg.ClientConfig), query_timeout: everyMs });
-    client.on('error', () => {}); // the query fails too; unheard, the event would end the process
+    const client = quietClient({ ...(pool.options as pg.ClientConfig), query_timeout: everyMs });
     try {
       await client.connect();
       const { rows } = await client.query<{ pid: number; user: string; app: string; state: string; seconds: number; advisory: boolean }>(

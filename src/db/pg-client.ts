@@ -1,5 +1,6 @@
 // What every node-postgres connection convlog opens shares: our pool, pg-boss's (src/queue/boss.ts)
-// and each connection of its own.
+// and each connection of its own (quietClient).
+import pg from 'pg';
 
 /**
  * TCP keepalive. A server whose network starts dropping packets (a cable, a firewall's state
@@ -14,3 +15,14 @@
  * limit (pg's query_timeout) ends those.
  */
 export const KEEPALIVE = { keepAlive: true, keepAliveInitialDelayMillis: 10_000 } as const;
+
+/**
+ * A connection of its own (not the pool's), with KEEPALIVE unless `config` says otherwise. A
+ * server going away emits 'error' on the client as well as failing its query or connect: unheard,
+ * the event would end the process, so it is listened for here and the failure is the caller's.
+ */
+export function quietClient(config: pg.ClientConfig): pg.Client {
+  const client = new pg.Client({ ...KEEPALIVE, ...config });
+  client.on('error', () => {});
+  return client;
+}

@@ -4,6 +4,7 @@
 // reformatted on the way (a numeric keeps its digits, a timestamp its zone).
 import pg from 'pg';
 import { Interrupted, UsageError } from '../errors.ts';
+import { quietClient } from './pg-client.ts';
 
 /** Statements that only read: EXPLAIN and SHOW are what an analyst also reaches for. */
 const READING_KEYWORDS = ['(', 'select', 'with', 'values', 'table', 'explain', 'show'];
@@ -127,8 +128,7 @@ export async function runReadOnly(pool: pg.Pool, sql: string, timeoutMs: number,
 async function cancelStatement(pool: pg.Pool, client: pg.PoolClient): Promise<void> {
   const pid = (client as pg.PoolClient & { processID?: number }).processID;
   if (typeof pid !== 'number') return;
-  const other = new pg.Client(pool.options);
-  other.on('error', () => {});
+  const other = quietClient(pool.options);
   try {
     await other.connect();
     await other.query('select pg_cancel_backend($1)', [pid]);

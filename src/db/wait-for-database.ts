@@ -2,12 +2,11 @@
 // workers first) waits for it instead of exiting: one warning per attempt, with the next delay,
 // backing off to 30 s. Mistakes no wait can fix (a wrong password, a missing database) still
 // fail at once, as one line.
-import pg from 'pg';
 import { DatabaseUnavailable, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { backoffMs, pause } from '../timing.ts';
 import { describe, unavailable } from './connection.ts';
-import { KEEPALIVE } from './pg-client.ts';
+import { quietClient } from './pg-client.ts';
 
 export interface WaitForDatabaseOptions {
   /** Aborting (SIGINT/SIGTERM) ends the wait at once; waitForDatabase then returns false. */
@@ -55,9 +54,7 @@ export async function waitForDatabase(url: string, log: Logger, options: WaitFor
 async function probe(url: string, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
   // query_timeout: a server that accepts the connection and then never answers (frozen, or a
   // network that dropped the packets after) must fail this attempt too, or the wait never ends.
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, ...KEEPALIVE });
-  // A server going away mid-probe emits 'error' on the client as well as rejecting.
-  client.on('error', () => {});
+  const client = quietClient({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
   // node-postgres never settles a connect() that end() cut short: the abort ends the probe itself,
   // or the wait would hang with nothing left to run and Node would exit 13.
   let abandon = () => {};
