@@ -218,10 +218,14 @@ const POSTGRES_REASONS: Record<string, string> = {
  * pg's and pg-pool's time limits (their errors have no code): a query's answer (query_timeout), a
  * new connection's login, a free connection of the pool. The server, or the way to it, went silent.
  */
-const NO_ANSWER = new Set(['Query read timeout', 'timeout expired', 'Connection terminated due to connection timeout', 'timeout exceeded when trying to connect']);
+const NO_ANSWER = new Set(['Query read timeout', 'timeout expired', 'Connection terminated due to connection timeout']);
+/** pg-pool's: also what waiting for a connection of a pool whose every connection is busy ends in. */
+const NO_FREE_CONNECTION = 'timeout exceeded when trying to connect';
 
 function noAnswer(error: unknown): string | undefined {
-  if (NO_ANSWER.has(errorMessage(error))) return 'no answer in time (a network dropping packets, or a frozen server?)';
+  const message = errorMessage(error);
+  if (NO_ANSWER.has(message)) return 'no answer in time (a network dropping packets, or a frozen server?)';
+  if (message === NO_FREE_CONNECTION) return 'no connection in time (every connection of the pool busy, a network dropping packets, or a frozen server?)';
   return undefined;
 }
 
