@@ -1,5 +1,6 @@
 // The one place that reads the environment. Every problem is collected so a person fixes
 // their `.env` once, not one complaint at a time.
+import fs from 'node:fs';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
@@ -193,7 +194,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = processEnvironment(), option
   if (options.needWebhookSecret && e.CONVLOG_WEBHOOK_SECRET.length === 0) throw new ConfigError(`${MISSING_WEBHOOK_SECRET} (see .env.example)`);
   return {
     databaseUrl: e.DATABASE_URL === undefined ? undefined : explicitSslMode(e.DATABASE_URL),
-    dataDir: path.resolve(e.CONVLOG_DATA_DIR ?? '.convlog'),
+    // Relative to the project folder, as the .env that usually sets it: the same folder from any
+    // folder below it, as the default.
+    dataDir: path.resolve(projectFolder(), e.CONVLOG_DATA_DIR ?? '.convlog'),
     rateLimit: e.CONVLOG_RATE_LIMIT,
     exportRateLimit: e.CONVLOG_EXPORT_RATE_LIMIT,
     accountRateLimit: e.CONVLOG_ACCOUNT_RATE_LIMIT,
@@ -223,8 +226,41 @@ export function demoDataDir(config: Pick<Config, 'dataDir'>): string {
   return path.join(config.dataDir, 'demo');
 }
 
-/** The process's environment, with what .env in the working directory adds (it overrides nothing set). */
+/** The process's environment, with what the project folder's .env adds (it overrides nothing set). */
 export function processEnvironment(): NodeJS.ProcessEnv {
-  dotenv.config({ quiet: true });
+  dotenv.config({ path: path.join(projectFolder(), '.env'), quiet: true });
   return process.env;
+}
+
+/**
+ * The folder that holds `.env` and the default `.convlog`: the nearest at or above `from` whose
+ * package.json is convlog's own or lists convlog among its dependencies, as `npm run` runs a
+ * package's scripts from its root whatever folder below it the shell is in; `from` itself when
+ * there is none. From a clone's docs/, `npx convlog status` read no .env and opened a new, empty
+ * database in docs/.convlog. Another package.json on the way (a workspace of a monorepo that does
+ * not use convlog) is passed by.
+ */
+export function projectFolder(from: string = process.cwd()): string {
+  const start = path.resolve(from);
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (usesConvlog(path.join(dir, 'package.json'))) return dir;
+    if (dir === path.dirname(dir)) return start;
+  }
+}
+
+const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'];
+
+function usesConvlog(packageJson: string): boolean {
+  let manifest: Record<string, unknown>;
+  try {
+    manifest = JSON.parse(fs.readFileSync(packageJson, 'utf8')) as Record<string, unknown>;
+  } catch {
+    // None, unreadable or not JSON: not a project of ours, and npm would not run from it either.
+    return false;
+  }
+  if (manifest === null || typeof manifest !== 'object') return false;
+  return manifest.name === 'convlog' || DEPENDENCY_FIELDS.some((field) => {
+    const dependencies = manifest[field];
+    return dependencies !== null && typeof dependencies === 'object' && Object.hasOwn(dependencies, 'convlog');
+  });
 }

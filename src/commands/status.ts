@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { demoDataDir } from '../config.ts';
+import { demoDataDir, projectFolder } from '../config.ts';
 import { BUDGET_NAMES } from '../db/budgets.ts';
 import { readBudgets, type BudgetRow } from '../db/rate-budget.ts';
 import { statusReport, type StoredTable } from '../db/status-report.ts';
@@ -92,7 +92,8 @@ export const status: Command = {
       const demoDir = demoDataDir(runtime.config);
       const noTickets = Object.values(report.tickets).every((count) => count === 0);
       if (!runtime.config.databaseUrl && noTickets && fs.existsSync(demoDir)) {
-        ctx.out(`the demo's data is in ${shownFolder(demoDir, process.cwd())}: CONVLOG_DATA_DIR=${shownFolder(demoDir, process.cwd())} npx convlog status`);
+        // The setting is read from the project folder wherever below it the shell is (src/config.ts).
+        ctx.out(`the demo's data is in ${shownFolder(demoDir, process.cwd())}: CONVLOG_DATA_DIR=${shownFolder(demoDir, projectFolder())} npx convlog status`);
       }
       return 0;
     } finally {

@@ -1,8 +1,7 @@
 // `convlog demo`: the whole pipeline on one machine with nothing to set up. A simulator plays
 // Zendesk, the embedded Postgres holds the data, and the tickets go through the same queue,
 // workers and storage as a real sync. Then a summary and example SQL with its results.
-import path from 'node:path';
-import { demoDataDir, type Config } from '../../config.ts';
+import { demoDataDir, projectFolder, type Config } from '../../config.ts';
 import { openRuntime, type SyncRuntime } from '../runtime.ts';
 import { syncTickets } from '../sync.ts';
 import type { CommandContext } from '../types.ts';
@@ -117,20 +116,23 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
       ctx.out(`  The embedded Postgres stops with the demo; its data stays in ${config.dataDir}.`);
       // The user's shell is where npm was run (INIT_CWD), which `npm run` leaves for the package's root.
       const shell = ctx.env.INIT_CWD || process.cwd();
+      // A relative CONVLOG_DATA_DIR is read from the project folder wherever below it convlog runs
+      // (src/config.ts): given so when the shell is in this project, whole otherwise. `rm -rf` is
+      // the shell's own, relative to where it is.
+      const project = projectFolder();
+      const setting = (folder: string) => (projectFolder(shell) === project ? shownFolder(folder, project) : folder);
       const dir = shownFolder(config.dataDir, shell);
       // The demo's own folder, and no DATABASE_URL from .env: these commands must open the demo's database.
-      const demoEnv = `${loaded.databaseUrl ? 'DATABASE_URL= ' : ''}CONVLOG_DATA_DIR=${dir}`;
+      const demoEnv = `${loaded.databaseUrl ? 'DATABASE_URL= ' : ''}CONVLOG_DATA_DIR=${setting(config.dataDir)}`;
       ctx.out(`  ${demoEnv} npx convlog status   the demo's tickets by status, the queue`);
       ctx.out(`  ${demoEnv} npx convlog query "select type, count(*) from zendesk.conversation_events group by 1" [--csv]`);
       ctx.out('      one read-only query, printed as a table (or CSV with --csv)');
       ctx.out(`  ${demoEnv} npx convlog db-server`);
       ctx.out("      keeps the demo's Postgres up and prints a URL for psql or a BI tool, until Ctrl-C");
       ctx.out(`  rm -rf ${dir}   starts the demo over; your own syncs are kept apart, in ${loaded.databaseUrl ? 'DATABASE_URL' : loaded.dataDir}`);
-      // What repeats this run: a plain `npm run demo` would use the default count or folder. npm
-      // runs it from the package's root, which reads a relative folder from there: it is given
-      // relative only when that is also the user's shell.
+      // What repeats this run: a plain `npm run demo` would use the default count or folder.
       const again = [
-        ctx.env.CONVLOG_DATA_DIR ? `CONVLOG_DATA_DIR=${path.resolve(shell) === process.cwd() ? shownFolder(loaded.dataDir, shell) : loaded.dataDir} ` : '',
+        ctx.env.CONVLOG_DATA_DIR ? `CONVLOG_DATA_DIR=${setting(loaded.dataDir)} ` : '',
         'npm run demo',
         options.tickets === DEFAULT_TICKETS ? '' : ` -- --tickets ${options.tickets}`,
       ].join('');
