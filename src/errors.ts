@@ -29,6 +29,35 @@ export class ConfigError extends ConvlogError {}
 export class DatabaseUnavailable extends ConvlogError {}
 
 /**
+ * Run as root, the embedded Postgres runs as user "postgres", which cannot enter `folder`: one
+ * line naming the chmod that lets it in, then `remedies`, the other ways out. A command for which
+ * one is none (DATABASE_URL, to the demo, which never uses it) leaves it out with `without`.
+ */
+export class FolderClosedToPostgres extends DatabaseUnavailable {
+  readonly folder: string;
+  readonly where: string;
+  readonly remedies: readonly string[];
+
+  constructor(folder: string, where: string, remedies: readonly string[]) {
+    const ways = [`run "chmod o+x ${folder}"`, ...remedies];
+    const last = ways.pop()!;
+    const said = ways.length > 0 ? `${ways.join(', ')}, or ${last}` : last;
+    super(`the embedded Postgres runs as user "postgres", which cannot enter ${folder} (${where}): ${said}`);
+    this.folder = folder;
+    this.where = where;
+    this.remedies = remedies;
+  }
+
+  /** The same refusal without `remedy`. */
+  without(remedy: string): FolderClosedToPostgres {
+    return new FolderClosedToPostgres(this.folder, this.where, this.remedies.filter((r) => r !== remedy));
+  }
+}
+
+/** The way out of a folder closed to the embedded Postgres that every command but the demo has. */
+export const SET_DATABASE_URL = 'set DATABASE_URL';
+
+/**
  * The embedded Postgres this command uses has ended under it (its postmaster gone: killed, or
  * stopped by a convlog older than the hand-off of src/db/cluster-handoff.ts). Never retried:
  * nothing in this command would start it again, so the command ends at once, exit 2.

@@ -2,7 +2,7 @@
 // before the server starts, so that a folder it cannot use is one line naming it and why.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigError, DatabaseUnavailable, errorMessage } from '../errors.ts';
+import { ConfigError, errorMessage, FolderClosedToPostgres, SET_DATABASE_URL } from '../errors.ts';
 import { printable } from '../ids.ts';
 
 /**
@@ -93,11 +93,7 @@ function fileErrorReason(error: unknown): string {
  */
 export function assertSearchable(file: string, where: string, remedy: string): void {
   for (let d = path.dirname(file); ; d = path.dirname(d)) {
-    if ((fs.statSync(d).mode & 0o001) === 0) {
-      throw new DatabaseUnavailable(
-        `the embedded Postgres runs as user "postgres", which cannot enter ${d} (${where}): run "chmod o+x ${d}", ${remedy}, or set DATABASE_URL`,
-      );
-    }
+    if ((fs.statSync(d).mode & 0o001) === 0) throw new FolderClosedToPostgres(d, where, [remedy, SET_DATABASE_URL]);
     if (d === path.dirname(d)) return;
   }
 }

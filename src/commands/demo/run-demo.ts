@@ -11,7 +11,7 @@ import { loadDemoRun, saveDemoRun, type DemoRun } from '../../db/sync-state.ts';
 import { ticketCount, unmarkQueued } from '../../db/ticket-status.ts';
 import { dropSyncJobsAbove } from '../../queue/queue-stats.ts';
 import { counted, grouped, shownFolder } from '../../ids.ts';
-import { UsageError } from '../../errors.ts';
+import { FolderClosedToPostgres, SET_DATABASE_URL, UsageError } from '../../errors.ts';
 import { naturalHistoryEndSec, startSimulator } from '../../simulator/index.ts';
 import { createZendeskHttp, localBudget } from '../../zendesk/index.ts';
 import { DEMO_QUERIES } from './queries.ts';
@@ -33,7 +33,10 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
   const dbConfig: Config = { ...loaded, databaseUrl: undefined, dataDir: demoDataDir(loaded), zendesk: undefined };
   ctx.out('convlog demo: a simulated Zendesk synced into an embedded Postgres through the real queue and workers');
   if (loaded.databaseUrl) ctx.out('  (DATABASE_URL is ignored: the demo keeps its simulated tickets in the embedded Postgres)');
-  const base = await openRuntime(ctx, { config: dbConfig, supervise: true });
+  const base = await openRuntime(ctx, { config: dbConfig, supervise: true }).catch((error: unknown) => {
+    // Setting DATABASE_URL is no way out of a folder the embedded Postgres cannot enter: the line above says it is ignored.
+    throw error instanceof FolderClosedToPostgres ? error.without(SET_DATABASE_URL) : error;
+  });
   try {
     // The database first: where the simulated histories end is kept with it (see claimDatabase).
     const run = await claimDatabase(base.database.db, options.tickets, base.database.where, dbConfig.dataDir);
