@@ -83,9 +83,20 @@ export type OnDelete = (typeof ON_DELETE_MODES)[number];
 export const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 // Says where the secret comes from: an operator starting serve first has no webhook yet.
-const MISSING_WEBHOOK_SECRET =
-  'CONVLOG_WEBHOOK_SECRET is missing: set the webhook signing secret that "convlog webhook create --url https://<your host>/webhooks/zendesk" prints ' +
-  '(for a webhook that exists: Admin Center > Webhooks > the webhook > Reveal secret; several, comma-separated, while rotating)';
+function missingWebhookSecret(env: NodeJS.ProcessEnv): string {
+  return (
+    `${absent('CONVLOG_WEBHOOK_SECRET', env)}: set the webhook signing secret that "convlog webhook create --url https://<your host>/webhooks/zendesk" prints ` +
+    '(for a webhook that exists: Admin Center > Webhooks > the webhook > Reveal secret; several, comma-separated, while rotating)'
+  );
+}
+
+/**
+ * "NAME is missing", or "NAME is empty" when it is set to nothing (`ZENDESK_API_TOKEN=`, as
+ * .env.example has it): a line left blank is another slip than a line never written.
+ */
+function absent(name: string, env: NodeJS.ProcessEnv): string {
+  return `${name} is ${env[name] === undefined ? 'missing' : 'empty'}`;
+}
 
 const envSchema = z.object({
   DATABASE_URL: postgresUrl,
@@ -134,28 +145,33 @@ type ZendeskEnv = Pick<Env, 'ZENDESK_BASE_URL' | 'ZENDESK_SUBDOMAIN' | 'ZENDESK_
   CONVLOG_REQUEST_TIMEOUT: number;
 };
 
-function zendeskFrom(env: ZendeskEnv): { zendesk?: ZendeskConfig; problems: string[] } {
+function zendeskFrom(values: ZendeskEnv, env: NodeJS.ProcessEnv): { zendesk?: ZendeskConfig; problems: string[] } {
   const problems: string[] = [];
   const baseUrl =
-    env.ZENDESK_BASE_URL?.replace(/\/+$/, '') ??
-    (env.ZENDESK_SUBDOMAIN ? `https://${env.ZENDESK_SUBDOMAIN}.zendesk.com` : undefined);
-  if (!baseUrl) problems.push('ZENDESK_SUBDOMAIN is missing (or set ZENDESK_BASE_URL)');
+    values.ZENDESK_BASE_URL?.replace(/\/+$/, '') ??
+    (values.ZENDESK_SUBDOMAIN ? `https://${values.ZENDESK_SUBDOMAIN}.zendesk.com` : undefined);
+  if (!baseUrl) problems.push(`${absent('ZENDESK_SUBDOMAIN', env)} (or set ZENDESK_BASE_URL)`);
 
   let auth: ZendeskAuth | undefined;
-  if (env.ZENDESK_OAUTH_TOKEN) {
-    auth = { kind: 'oauth', token: env.ZENDESK_OAUTH_TOKEN };
-  } else if (env.ZENDESK_EMAIL && env.ZENDESK_API_TOKEN) {
-    auth = { kind: 'token', email: env.ZENDESK_EMAIL, token: env.ZENDESK_API_TOKEN };
-  } else if (env.ZENDESK_EMAIL) {
-    problems.push('ZENDESK_API_TOKEN is missing');
-  } else if (env.ZENDESK_API_TOKEN) {
-    problems.push('ZENDESK_EMAIL is missing');
+  if (values.ZENDESK_OAUTH_TOKEN) {
+    auth = { kind: 'oauth', token: values.ZENDESK_OAUTH_TOKEN };
+  } else if (values.ZENDESK_EMAIL && values.ZENDESK_API_TOKEN) {
+    auth = { kind: 'token', email: values.ZENDESK_EMAIL, token: values.ZENDESK_API_TOKEN };
+  } else if (values.ZENDESK_EMAIL) {
+    problems.push(absent('ZENDESK_API_TOKEN', env));
+  } else if (values.ZENDESK_API_TOKEN) {
+    problems.push(absent('ZENDESK_EMAIL', env));
   } else {
-    problems.push('credentials are missing: set ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN');
+    const empty = CREDENTIALS.filter((name) => env[name] !== undefined);
+    const named = empty.length > 1 ? `${empty.slice(0, -1).join(', ')} and ${empty.at(-1)}` : empty.join('');
+    const said = empty.length === 0 ? '' : ` (${named} ${empty.length === 1 ? 'is' : 'are'} empty)`;
+    problems.push(`credentials are missing: set ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN${said}`);
   }
   if (!baseUrl || !auth) return { problems };
-  return { zendesk: { baseUrl, auth, requestTimeoutMs: env.CONVLOG_REQUEST_TIMEOUT * 1000 }, problems };
+  return { zendesk: { baseUrl, auth, requestTimeoutMs: values.CONVLOG_REQUEST_TIMEOUT * 1000 }, problems };
 }
+
+const CREDENTIALS = ['ZENDESK_EMAIL', 'ZENDESK_API_TOKEN', 'ZENDESK_OAUTH_TOKEN'];
 
 export interface LoadConfigOptions {
   /** Commands that call Zendesk fail unless an account and credentials are configured. */
@@ -182,16 +198,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = processEnvironment(), option
         ZENDESK_API_TOKEN: raw('ZENDESK_API_TOKEN'),
         ZENDESK_OAUTH_TOKEN: raw('ZENDESK_OAUTH_TOKEN'),
         CONVLOG_REQUEST_TIMEOUT: 30,
-      }).problems;
+      }, env).problems;
       problems.unshift(...missing);
     }
-    if (options.needWebhookSecret && !env.CONVLOG_WEBHOOK_SECRET?.replaceAll(',', '').trim()) problems.unshift(MISSING_WEBHOOK_SECRET);
+    if (options.needWebhookSecret && !env.CONVLOG_WEBHOOK_SECRET?.replaceAll(',', '').trim()) problems.unshift(missingWebhookSecret(env));
     throw new ConfigError(`${problems.join('; ')} (see .env.example)`);
   }
   const e = parsed.data;
-  const { zendesk, problems } = zendeskFrom(e);
+  const { zendesk, problems } = zendeskFrom(e, env);
   if (options.needZendesk && !zendesk) throw new ConfigError(`${problems.join('; ')} (see .env.example)`);
-  if (options.needWebhookSecret && e.CONVLOG_WEBHOOK_SECRET.length === 0) throw new ConfigError(`${MISSING_WEBHOOK_SECRET} (see .env.example)`);
+  if (options.needWebhookSecret && e.CONVLOG_WEBHOOK_SECRET.length === 0) throw new ConfigError(`${missingWebhookSecret(env)} (see .env.example)`);
   return {
     databaseUrl: e.DATABASE_URL === undefined ? undefined : explicitSslMode(e.DATABASE_URL),
     // Relative to the project folder, as the .env that usually sets it: the same folder from any

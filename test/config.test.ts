@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import dotenv from 'dotenv';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { ConfigError } from '../src/errors.ts';
@@ -87,6 +89,21 @@ describe('loadConfig', () => {
     expect(config.zendeskProblems.join('; ')).toMatch(/credentials are missing/);
     expect(problems({}, true)).toMatch(/ZENDESK_SUBDOMAIN is missing.*credentials are missing/);
     expect(problems({ ZENDESK_SUBDOMAIN: 'acme', ZENDESK_API_TOKEN: 'x' }, true)).toContain('ZENDESK_EMAIL is missing');
+  });
+
+  it('says a variable set to nothing is empty, not missing: .env.example copied leaves ZENDESK_API_TOKEN= empty', () => {
+    const copied = dotenv.parse(fs.readFileSync(new URL('../.env.example', import.meta.url)));
+    expect(copied.ZENDESK_API_TOKEN).toBe('');
+    expect(problems(copied, true)).toBe('ZENDESK_API_TOKEN is empty (see .env.example)');
+    // Beside a bad value too, and for each variable that is asked for.
+    expect(problems({ ...copied, CONVLOG_RATE_LIMIT: 'abc' }, true)).toMatch(/^ZENDESK_API_TOKEN is empty; CONVLOG_RATE_LIMIT must be/);
+    expect(problems({ ...account, ZENDESK_SUBDOMAIN: ' ' }, true)).toBe('ZENDESK_SUBDOMAIN is empty (or set ZENDESK_BASE_URL) (see .env.example)');
+    expect(problems({ ...account, ZENDESK_EMAIL: '' }, true)).toBe('ZENDESK_EMAIL is empty (see .env.example)');
+    expect(problems({ ZENDESK_SUBDOMAIN: 'acme', ZENDESK_EMAIL: '', ZENDESK_API_TOKEN: '' }, true)).toBe(
+      'credentials are missing: set ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN (ZENDESK_EMAIL and ZENDESK_API_TOKEN are empty) (see .env.example)',
+    );
+    // Not set at all: missing, as before.
+    expect(problems({ ZENDESK_SUBDOMAIN: 'acme', ZENDESK_EMAIL: 'a@example.com' }, true)).toBe('ZENDESK_API_TOKEN is missing (see .env.example)');
   });
 
   it('asks node-postgres for verify-full by name where it would treat the sslmode as verify-full and warn', () => {

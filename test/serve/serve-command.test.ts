@@ -32,7 +32,7 @@ describe('serve configuration', () => {
 
   it.each([
     [{}, 'CONVLOG_WEBHOOK_SECRET is missing'],
-    [{ CONVLOG_WEBHOOK_SECRET: ' , ' }, 'CONVLOG_WEBHOOK_SECRET is missing'],
+    [{ CONVLOG_WEBHOOK_SECRET: ' , ' }, 'CONVLOG_WEBHOOK_SECRET is empty'],
     [{ CONVLOG_WEBHOOK_SECRET: 'short' }, 'CONVLOG_WEBHOOK_SECRET has a secret shorter than 8 characters'],
     [{ CONVLOG_WEBHOOK_SECRET: 'new-secret-1234', CONVLOG_WEBHOOK_MAX_AGE_SECONDS: '5m' }, 'CONVLOG_WEBHOOK_MAX_AGE_SECONDS must be a number of seconds from 1 to 86400'],
     [{ CONVLOG_WEBHOOK_SECRET: 'new-secret-1234', CONVLOG_SERVE_PORT: '70000' }, 'CONVLOG_SERVE_PORT must be a port from 1 to 65535'],
