@@ -2,9 +2,9 @@
 import { constants as osConstants } from 'node:os';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import pkg from '../package.json' with { type: 'json' };
-import { DEFAULT_READONLY_ROLE, DEFAULT_SERVE_PORT, KNOWN_VARIABLES, LOG_LEVELS, loadConfig, processEnvironment, type LoadConfigOptions } from './config.ts';
+import { DEFAULT_READONLY_ROLE, DEFAULT_SERVE_PORT, LOG_LEVELS, loadConfig, misspeltVariables, processEnvironment, type LoadConfigOptions } from './config.ts';
 import { ConvlogError, endsAtOnce, errorMessage, exitCodeFor, UsageError } from './errors.ts';
-import { printable, quoted } from './ids.ts';
+import { nearest, printable, quoted } from './ids.ts';
 import { withinTime } from './timing.ts';
 import { createLogger } from './log.ts';
 import type { Command, CommandContext, CommandIo } from './commands/types.ts';
@@ -275,44 +275,4 @@ function npmHint(env: NodeJS.ProcessEnv, name: string, optionNames: readonly str
   const command = (env.npm_lifecycle_script ?? '').split(/\s+/).includes(name) ? '' : ` ${name}`;
   const flags = eaten.length === 1 ? `--${eaten[0]} ${printable(argument, 40)}` : eaten.map((option) => `--${option} …`).join(' ');
   return ` (through npm run, put -- before convlog's options: npm run ${script} --${command} ${flags})`;
-}
-
-/**
- * CONVLOG_ and ZENDESK_ variables that no setting has but a known name is a slip away from (a third
- * of the name's letters, or three), each with that name. Another tool's variable (a Zendesk app's
- * ZENDESK_MARKETPLACE_APP_KEY) is no typo and says nothing: a warning it added to every command
- * would come before each one-line error.
- */
-function misspeltVariables(env: NodeJS.ProcessEnv): [string, string][] {
-  return Object.keys(env)
-    .filter((name) => /^(CONVLOG|ZENDESK)_/.test(name) && !KNOWN_VARIABLES.includes(name))
-    .flatMap((name) => {
-      const near = nearest(KNOWN_VARIABLES, name, Math.max(3, Math.floor(name.length / 3)));
-      return near ? [[name, near] as [string, string]] : [];
-    });
-}
-
-/**
- * The name nearest `given` within `maxDistance` edits, for "did you mean": the first within reach
- * could be a worse guess (`--ful` is one edit from --full, two from --file). Of two as near, the
- * one listed first.
- */
-function nearest(names: readonly string[], given: string, maxDistance: number): string | undefined {
-  let best: { name: string; distance: number } | undefined;
-  for (const name of names) {
-    const distance = editDistance(name, given);
-    if (distance <= maxDistance && distance < (best?.distance ?? Infinity)) best = { name, distance };
-  }
-  return best?.name;
-}
-
-/** Levenshtein distance, for "did you mean" on a mistyped command, option or variable. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    previous = row;
-  }
-  return previous[b.length];
 }

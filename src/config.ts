@@ -1,14 +1,17 @@
 // The one place that reads the environment. Every problem is collected so a person fixes
 // their `.env` once, not one complaint at a time.
-import fs from 'node:fs';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
 import { boolean, explicitSslMode, httpUrl, integerFrom, oneOf, optionalText, positiveInteger, postgresUrl, servePort, subdomain, webhookSecrets } from './config-fields.ts';
 import { ConfigError } from './errors.ts';
+import { nearest } from './ids.ts';
+import { projectFolder } from './project-folder.ts';
 
 // `webhook --url` refuses credentials as ZENDESK_BASE_URL does; the fields are read through this module only.
 export { carriesCredentials } from './config-fields.ts';
+// Commands name a relative data folder from there; read through this module as the rest.
+export { projectFolder } from './project-folder.ts';
 
 export type ZendeskAuth =
   | { kind: 'token'; email: string; token: string }
@@ -141,6 +144,21 @@ export const KNOWN_VARIABLES: readonly string[] = [
   'CONVLOG_BENCH_KEEP',
 ];
 
+/**
+ * CONVLOG_ and ZENDESK_ variables that no setting has but a known name is a slip away from (a third
+ * of the name's letters, or three), each with that name. Another tool's variable (a Zendesk app's
+ * ZENDESK_MARKETPLACE_APP_KEY) is no typo and says nothing: a warning it added to every command
+ * would come before each one-line error.
+ */
+export function misspeltVariables(env: NodeJS.ProcessEnv): [string, string][] {
+  return Object.keys(env)
+    .filter((name) => /^(CONVLOG|ZENDESK)_/.test(name) && !KNOWN_VARIABLES.includes(name))
+    .flatMap((name) => {
+      const near = nearest(KNOWN_VARIABLES, name, Math.max(3, Math.floor(name.length / 3)));
+      return near ? [[name, near] as [string, string]] : [];
+    });
+}
+
 type ZendeskEnv = Pick<Env, 'ZENDESK_BASE_URL' | 'ZENDESK_SUBDOMAIN' | 'ZENDESK_EMAIL' | 'ZENDESK_API_TOKEN' | 'ZENDESK_OAUTH_TOKEN'> & {
   CONVLOG_REQUEST_TIMEOUT: number;
 };
@@ -173,6 +191,18 @@ function zendeskFrom(values: ZendeskEnv, env: NodeJS.ProcessEnv): { zendesk?: Ze
 
 const CREDENTIALS = ['ZENDESK_EMAIL', 'ZENDESK_API_TOKEN', 'ZENDESK_OAUTH_TOKEN'];
 
+/**
+ * `missing` (what is missing or empty), then each misspelt variable that meant a name they ask
+ * for: ZENDESK_API_TOKN=abc is the answer to "ZENDESK_API_TOKEN is missing", which the warning
+ * that names it (once the values are good) came too late to give.
+ */
+function withSlips(missing: readonly string[], env: NodeJS.ProcessEnv): string[] {
+  const slips = misspeltVariables(env)
+    .filter(([, meant]) => missing.some((problem) => new RegExp(`\\b${meant}\\b`).test(problem)))
+    .map(([name, meant]) => `${name} is not a variable convlog reads: did you mean ${meant}?`);
+  return [...missing, ...slips];
+}
+
 export interface LoadConfigOptions {
   /** Commands that call Zendesk fail unless an account and credentials are configured. */
   needZendesk?: boolean;
@@ -199,15 +229,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = processEnvironment(), option
         ZENDESK_OAUTH_TOKEN: raw('ZENDESK_OAUTH_TOKEN'),
         CONVLOG_REQUEST_TIMEOUT: 30,
       }, env).problems;
-      problems.unshift(...missing);
+      problems.unshift(...withSlips(missing, env));
     }
-    if (options.needWebhookSecret && !env.CONVLOG_WEBHOOK_SECRET?.replaceAll(',', '').trim()) problems.unshift(missingWebhookSecret(env));
+    if (options.needWebhookSecret && !env.CONVLOG_WEBHOOK_SECRET?.replaceAll(',', '').trim()) problems.unshift(...withSlips([missingWebhookSecret(env)], env));
     throw new ConfigError(`${problems.join('; ')} (see .env.example)`);
   }
   const e = parsed.data;
   const { zendesk, problems } = zendeskFrom(e, env);
-  if (options.needZendesk && !zendesk) throw new ConfigError(`${problems.join('; ')} (see .env.example)`);
-  if (options.needWebhookSecret && e.CONVLOG_WEBHOOK_SECRET.length === 0) throw new ConfigError(`${missingWebhookSecret(env)} (see .env.example)`);
+  if (options.needZendesk && !zendesk) throw new ConfigError(`${withSlips(problems, env).join('; ')} (see .env.example)`);
+  if (options.needWebhookSecret && e.CONVLOG_WEBHOOK_SECRET.length === 0) throw new ConfigError(`${withSlips([missingWebhookSecret(env)], env).join('; ')} (see .env.example)`);
   return {
     databaseUrl: e.DATABASE_URL === undefined ? undefined : explicitSslMode(e.DATABASE_URL),
     // Relative to the project folder, as the .env that usually sets it: the same folder from any
@@ -246,37 +276,4 @@ export function demoDataDir(config: Pick<Config, 'dataDir'>): string {
 export function processEnvironment(): NodeJS.ProcessEnv {
   dotenv.config({ path: path.join(projectFolder(), '.env'), quiet: true });
   return process.env;
-}
-
-/**
- * The folder that holds `.env` and the default `.convlog`: the nearest at or above `from` whose
- * package.json is convlog's own or lists convlog among its dependencies, as `npm run` runs a
- * package's scripts from its root whatever folder below it the shell is in; `from` itself when
- * there is none. From a clone's docs/, `npx convlog status` read no .env and opened a new, empty
- * database in docs/.convlog. Another package.json on the way (a workspace of a monorepo that does
- * not use convlog) is passed by.
- */
-export function projectFolder(from: string = process.cwd()): string {
-  const start = path.resolve(from);
-  for (let dir = start; ; dir = path.dirname(dir)) {
-    if (usesConvlog(path.join(dir, 'package.json'))) return dir;
-    if (dir === path.dirname(dir)) return start;
-  }
-}
-
-const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'];
-
-function usesConvlog(packageJson: string): boolean {
-  let manifest: Record<string, unknown>;
-  try {
-    manifest = JSON.parse(fs.readFileSync(packageJson, 'utf8')) as Record<string, unknown>;
-  } catch {
-    // None, unreadable or not JSON: not a project of ours, and npm would not run from it either.
-    return false;
-  }
-  if (manifest === null || typeof manifest !== 'object') return false;
-  return manifest.name === 'convlog' || DEPENDENCY_FIELDS.some((field) => {
-    const dependencies = manifest[field];
-    return dependencies !== null && typeof dependencies === 'object' && Object.hasOwn(dependencies, 'convlog');
-  });
 }

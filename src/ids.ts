@@ -82,3 +82,28 @@ export function shownFolder(folder: string, from: string): string {
   const relative = path.relative(from, folder);
   return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? folder : relative;
 }
+
+/**
+ * The name nearest `given` within `maxDistance` edits, for "did you mean": the first within reach
+ * could be a worse guess (`--ful` is one edit from --full, two from --file). Of two as near, the
+ * one listed first.
+ */
+export function nearest(names: readonly string[], given: string, maxDistance: number): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const name of names) {
+    const distance = editDistance(name, given);
+    if (distance <= maxDistance && distance < (best?.distance ?? Infinity)) best = { name, distance };
+  }
+  return best?.name;
+}
+
+/** Levenshtein distance, for "did you mean" on a mistyped command, option or variable. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = row;
+  }
+  return previous[b.length];
+}

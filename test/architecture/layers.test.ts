@@ -17,10 +17,12 @@ const ALLOWED: Record<string, string[]> = {
   zendesk: ['db', ...BASE],
   db: BASE,
   simulator: BASE,
-  // How each variable is read: only config.ts puts the fields together.
-  config: ['config-fields', 'errors', 'log'],
+  // How each variable is read: only config.ts puts the fields together; where .env is (the
+  // project folder); nearest, for "did you mean" on a misspelt variable.
+  config: ['config-fields', 'project-folder', 'errors', 'ids', 'log'],
   // quoted, to show a bad value shortened and escaped.
   'config-fields': ['ids'],
+  'project-folder': [],
   log: [],
   errors: [],
   timing: [],

@@ -45,3 +45,22 @@ it('a bad value is still the one line, exit 2, with no warning beside it', async
   expect(result.code).toBe(2);
   expect(result.stderr).toBe('convlog migrate: CONVLOG_RATE_LIMIT must be a positive integer, got "abc" (see .env.example)\n');
 });
+
+it('a misspelt variable that meant one the command finds missing is named in that one line', async () => {
+  const account = { DATABASE_URL: db.url, ZENDESK_SUBDOMAIN: 'acme', ZENDESK_EMAIL: 'a@example.com' };
+  const [alone, besideBadValue, noAccount, noSecret] = await Promise.all([
+    runCli(['sync', '1'], { env: { ...account, ZENDESK_API_TOKN: 'abc' } }),
+    runCli(['sync', '1'], { env: { ...account, ZENDESK_API_TOKN: 'abc', CONVLOG_RATE_LIMIT: 'abc' } }),
+    runCli(['sync', '1'], { env: { DATABASE_URL: db.url, ZENDESK_SUBDOMIAN: 'acme', ZENDESK_EMAIL: 'a@example.com', ZENDESK_API_TOKEN: 'abc' } }),
+    runCli(['serve'], { env: { DATABASE_URL: db.url, CONVLOG_WEBHOOK_SECRT: 'a-long-secret' } }),
+  ]);
+  const slip = 'ZENDESK_API_TOKN is not a variable convlog reads: did you mean ZENDESK_API_TOKEN?';
+  expect([alone.code, alone.stderr]).toEqual([2, `convlog sync: ZENDESK_API_TOKEN is missing; ${slip} (see .env.example)\n`]);
+  expect(besideBadValue.code).toBe(2);
+  expect(besideBadValue.stderr).toMatch(new RegExp(`^convlog sync: ZENDESK_API_TOKEN is missing; ${slip.replace('?', '\\?')}; CONVLOG_RATE_LIMIT must be a positive integer`));
+  expect(noAccount.stderr).toBe(
+    'convlog sync: ZENDESK_SUBDOMAIN is missing (or set ZENDESK_BASE_URL); ZENDESK_SUBDOMIAN is not a variable convlog reads: did you mean ZENDESK_SUBDOMAIN? (see .env.example)\n',
+  );
+  expect(noSecret.code).toBe(2);
+  expect(noSecret.stderr).toMatch(/^convlog serve: CONVLOG_WEBHOOK_SECRET is missing: .*; CONVLOG_WEBHOOK_SECRT is not a variable convlog reads: did you mean CONVLOG_WEBHOOK_SECRET\? \(see \.env\.example\)\n$/);
+});
