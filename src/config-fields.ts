@@ -95,7 +95,12 @@ export function servePort(fallback: number) {
 export const httpUrl = optionalText.superRefine((v, ctx) => {
   if (v === undefined) return;
   const problem = (message: string) => ctx.addIssue({ code: 'custom', message });
-  if (!/^https?:\/\/[^\s/]+/i.test(v)) return problem('must be an http(s) URL such as https://acme.zendesk.com');
+  if (!/^https?:\/\/[^\s/]+/i.test(v)) {
+    // `acme` or `acme.zendesk.com`: the account's name, which ZENDESK_SUBDOMAIN takes as it is.
+    const account = /^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.zendesk\.com)?\/?$/i.exec(v)?.[1];
+    if (account) return problem(`must be an http(s) URL such as https://${account}.zendesk.com: for the account name alone, set ZENDESK_SUBDOMAIN=${account} instead`);
+    return problem('must be an http(s) URL such as https://acme.zendesk.com');
+  }
   // fetch refuses such a URL on every request, and its error quotes the password.
   if (carriesCredentials(v)) {
     return problem('must not carry a user name or password: use ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN');

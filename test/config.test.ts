@@ -71,6 +71,16 @@ describe('loadConfig', () => {
     expect(message).toMatch(/CONVLOG_REDACT_SYSTEM_METADATA must be true or false, got "maybe"/);
   });
 
+  it('takes an account name given as ZENDESK_BASE_URL for what it is: ZENDESK_SUBDOMAIN is suggested', () => {
+    const { ZENDESK_SUBDOMAIN: _, ...credentials } = account;
+    expect(problems({ ...credentials, ZENDESK_BASE_URL: 'mycorp' }, true)).toBe(
+      'ZENDESK_BASE_URL must be an http(s) URL such as https://mycorp.zendesk.com: for the account name alone, set ZENDESK_SUBDOMAIN=mycorp instead (see .env.example)',
+    );
+    expect(problems({ ...credentials, ZENDESK_BASE_URL: 'mycorp.zendesk.com' })).toMatch(/^ZENDESK_BASE_URL must be an http\(s\) URL such as https:\/\/mycorp\.zendesk\.com: for the account name alone, set ZENDESK_SUBDOMAIN=mycorp instead/);
+    // Anything else is no account name: the plain message, which quotes nothing (a URL may hold a password).
+    expect(problems({ ...credentials, ZENDESK_BASE_URL: 'user:secret@mycorp' })).toBe('ZENDESK_BASE_URL must be an http(s) URL such as https://acme.zendesk.com (see .env.example)');
+  });
+
   it('refuses a subdomain longer than a host name label (63 characters), in one line', () => {
     expect(loadConfig({ ...account, ZENDESK_SUBDOMAIN: 'a'.repeat(63) }).zendesk?.baseUrl).toBe(`https://${'a'.repeat(63)}.zendesk.com`);
     const message = problems({ ...account, ZENDESK_SUBDOMAIN: 'a'.repeat(64) });
