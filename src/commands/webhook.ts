@@ -9,7 +9,7 @@ import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from '../serve/signat
 import { sampleTicketEvent, SUBSCRIBED_EVENT_TYPES } from '../serve/webhook-events.ts';
 import { WEBHOOK_PATH } from '../serve/webhook-server.ts';
 import { zendeskHttpInfo } from '../zendesk/http.ts';
-import { createZendeskHttp, errorForFailure, readJsonResponse, type ResponseContext, type ZendeskHttp } from '../zendesk/index.ts';
+import { clientContext, createZendeskHttp, errorForFailure, readJsonResponse, type ResponseContext, type ZendeskHttp } from '../zendesk/index.ts';
 import type { Command, CommandContext } from './types.ts';
 
 const DEFAULT_NAME = 'convlog';
@@ -91,7 +91,7 @@ async function create(endpoint: string, name: string, ctx: CommandContext): Prom
   const config = ctx.config({ needZendesk: true });
   const http = createZendeskHttp(config.zendesk!, { log: ctx.log });
   const info = zendeskHttpInfo(http)!;
-  const context: ResponseContext = { host: info.host, timeoutMs: info.timeoutMs, secrets: info.secrets };
+  const context = clientContext(info);
   const host = info.host;
   const body = {
     webhook: {

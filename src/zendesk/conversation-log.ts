@@ -6,6 +6,7 @@ import { silentLogger, type Logger } from '../log.ts';
 import { fetchWithRetries, shrinkingPageSize, type RetrySettings } from './fetch-with-retries.ts';
 import { zendeskHttpInfo, type ZendeskHttp } from './http.ts';
 import { parseRateLimit, localBudget, type RateLimitInfo, type RequestBudget } from './rate-limit.ts';
+import { clientContext } from './responses.ts';
 import { validateConversationLogPage, type ConversationLogEvent } from './schemas.ts';
 
 export interface PageConversationLogOptions {
@@ -113,7 +114,7 @@ async function fetchPage(settings: FetchSettings, cursor: string | null, page: n
   const fetched = await fetchWithRetries(settings, {
     path: `api/v2/tickets/${ticketId}/conversation_log`,
     searchParams,
-    context: { ticketId, cursor, host: info?.host, timeoutMs: info?.timeoutMs, secrets: info?.secrets },
+    context: { ticketId, cursor, ...clientContext(info) },
     page,
     validate: (value, status) => validateConversationLogPage(value, { status, ticketId, cursor }),
   });

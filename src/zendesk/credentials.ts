@@ -12,7 +12,7 @@ import { logWait } from '../timing.ts';
 import { fetchWithRetries } from './fetch-with-retries.ts';
 import { zendeskHttpInfo, type ZendeskHttp } from './http.ts';
 import { localBudget } from './rate-limit.ts';
-import { notZendeskApi, zendeskUrlSetting, type RawResponse, type ResponseContext } from './responses.ts';
+import { clientContext, notZendeskApi, zendeskUrlSetting, type RawResponse, type ResponseContext } from './responses.ts';
 
 export interface CredentialCheck {
   http: ZendeskHttp;
@@ -33,7 +33,7 @@ export async function checkCredentials(check: CredentialCheck, whatWaits: string
   const info = zendeskHttpInfo(check.http);
   const where = info?.host ? ` at ${info.host}` : '';
   const origin = info?.origin ?? info?.host ?? 'Zendesk';
-  const context: ResponseContext = { host: info?.host, timeoutMs: info?.timeoutMs, secrets: info?.secrets };
+  const context = clientContext(info);
   try {
     await fetchWithRetries(
       {

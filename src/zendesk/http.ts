@@ -23,6 +23,8 @@ export interface ZendeskHttpInfo {
   timeoutMs: number;
   /** Strings that must never appear in a message or log line. */
   secrets: readonly string[];
+  /** Which credentials it sends: a 401 names the variables of those only. */
+  auth: ZendeskAuth['kind'];
 }
 
 const infos = new WeakMap<ZendeskHttp, ZendeskHttpInfo>();
@@ -61,7 +63,7 @@ export function createZendeskHttp(config: ZendeskConfig, options: ZendeskHttpOpt
   });
   const secrets = [config.auth.token, authorization.slice(authorization.indexOf(' ') + 1)];
   if (config.auth.kind === 'token') secrets.push(`${config.auth.email}/token:${config.auth.token}`);
-  infos.set(http, { host: new URL(baseUrl).host, origin: new URL(baseUrl).origin, baseUrl: baseUrl.replace(/\/+$/, ''), timeoutMs: config.requestTimeoutMs, secrets });
+  infos.set(http, { host: new URL(baseUrl).host, origin: new URL(baseUrl).origin, baseUrl: baseUrl.replace(/\/+$/, ''), timeoutMs: config.requestTimeoutMs, secrets, auth: config.auth.kind });
   return http;
 }
 

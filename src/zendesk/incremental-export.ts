@@ -10,7 +10,7 @@ import { zendeskHttpInfo, type ZendeskHttp } from './http.ts';
 import { localBudget, parseRetryAfter, type RateLimitInfo, type RequestBudget } from './rate-limit.ts';
 import { STATUS_CODES } from 'node:http';
 import { describeBody } from './describe-body.ts';
-import type { RawResponse, ResponseContext } from './responses.ts';
+import { clientContext, type RawResponse, type ResponseContext } from './responses.ts';
 import { describe, expected, isoTimestamp, positiveId } from './ticket-schemas.ts';
 
 export const EXPORT_PATH = 'api/v2/incremental/tickets/cursor.json';
@@ -218,7 +218,7 @@ type FetchSettings = RetrySettings & { pageSize: PageSize };
 async function fetchPage(settings: FetchSettings, request: { startTime: number } | { cursor: string }, page: number) {
   const info = zendeskHttpInfo(settings.http);
   const cursor = 'cursor' in request ? request.cursor : null;
-  const context: ResponseContext = { cursor, host: info?.host, timeoutMs: info?.timeoutMs, secrets: info?.secrets };
+  const context: ResponseContext = { cursor, ...clientContext(info) };
   // URLSearchParams encodes the cursor ('+', '/', '=').
   const searchParams = new URLSearchParams('cursor' in request ? { cursor: request.cursor } : { start_time: String(request.startTime) });
   // The default scope (agent) leaves out tickets handled by AI agents.

@@ -12,4 +12,4 @@ export { requestsSpentOn } from './fetch-with-retries.ts';
 export { parseRateLimit, localBudget, type RateLimitInfo, type RequestBudget } from './rate-limit.ts';
 export { validateConversationLogPage, type ConversationLogEvent, type ConversationLogPage } from './schemas.ts';
 // For other endpoints (the incremental export), so every Zendesk answer is mapped in one place.
-export { readJsonResponse, errorForFailure, type RawResponse, type ResponseContext } from './responses.ts';
+export { clientContext, readJsonResponse, errorForFailure, type RawResponse, type ResponseContext } from './responses.ts';

@@ -18,7 +18,9 @@ import {
   hideSecrets,
   networkErrorReason,
 } from '../errors.ts';
+import type { ZendeskAuth } from '../config.ts';
 import { describeBody, errorCodes } from './describe-body.ts';
+import type { ZendeskHttpInfo } from './http.ts';
 import { decodeBody, parseJsonBytes } from './json-bytes.ts';
 import { parseRetryAfter } from './rate-limit.ts';
 
@@ -55,7 +57,21 @@ export interface ResponseContext extends ZendeskErrorContext {
   baseUrl?: string;
   /** What was asked for, relative to the base URL (`api/v2/users/me.json`). */
   path?: string;
+  /** Which credentials were sent, so that a 401 names their variables only; unknown: all of them. */
+  auth?: ZendeskAuth['kind'];
 }
+
+/** What every message about a client's requests needs of it (createZendeskHttp registers it). */
+export function clientContext(info: ZendeskHttpInfo | undefined): ResponseContext {
+  return { host: info?.host, timeoutMs: info?.timeoutMs, secrets: info?.secrets, auth: info?.auth };
+}
+
+/** The variables to check after a 401: those of the credentials sent (OAuth wins when set). */
+const CREDENTIAL_VARIABLES: Record<ZendeskAuth['kind'] | 'unknown', string> = {
+  oauth: 'ZENDESK_OAUTH_TOKEN',
+  token: 'ZENDESK_EMAIL and ZENDESK_API_TOKEN',
+  unknown: 'ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN',
+};
 
 /** Used when a 429 carries no Retry-After and no resets: long enough to let a window pass. */
 export const DEFAULT_RETRY_AFTER_MS = 10_000;
@@ -87,7 +103,7 @@ export function errorForResponse(response: RawResponse, context: ResponseContext
 
   if (status === 401) {
     return new Unauthorized(
-      say(`Zendesk${at} refused the credentials (${what}); check ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN`),
+      say(`Zendesk${at} refused the credentials (${what}); check ${CREDENTIAL_VARIABLES[context.auth ?? 'unknown']}`),
       errorContext,
     );
   }

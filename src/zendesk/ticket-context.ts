@@ -12,7 +12,7 @@ import { fetchWithRetries, type FetchedPage, type RetrySettings } from './fetch-
 import { zendeskHttpInfo, type ZendeskHttp } from './http.ts';
 import { localBudget, parseRetryAfter, type RateLimitInfo, type RequestBudget } from './rate-limit.ts';
 import { describeBody } from './describe-body.ts';
-import { DEFAULT_RETRY_AFTER_MS, type RawResponse, type ResponseContext } from './responses.ts';
+import { clientContext, DEFAULT_RETRY_AFTER_MS, type RawResponse, type ResponseContext } from './responses.ts';
 import { checkRecords, type RecordKind, type RecordOf, type ZendeskBrand, type ZendeskGroup, type ZendeskOrganization, type ZendeskTicket, type ZendeskUser } from './ticket-schemas.ts';
 
 export const SHOW_MANY_PATH = 'api/v2/tickets/show_many.json';
@@ -203,8 +203,7 @@ async function* listRecords<K extends 'groups' | 'brands' | 'organizations', R e
 }
 
 function contextOf(http: ZendeskHttp): ResponseContext {
-  const info = zendeskHttpInfo(http);
-  return { host: info?.host, timeoutMs: info?.timeoutMs, secrets: info?.secrets };
+  return clientContext(zendeskHttpInfo(http));
 }
 
 function throwInvalid(problem: string, context: ZendeskErrorContext): never {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exitCodeFor, NotZendeskApi, Unauthorized, ZendeskUnreachable } from '../../src/errors.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { checkCredentials } from '../../src/zendesk/credentials.ts';
-import { clientFor, rejection, TOKEN } from './helpers.ts';
+import { clientFor, drain, rejection, TOKEN } from './helpers.ts';
 
 let sim: Simulator;
 beforeAll(async () => {
@@ -27,6 +27,20 @@ describe('checkCredentials', () => {
     expect(error).toBeInstanceOf(Unauthorized);
     expect(error.message).toMatch(/refused the credentials \(401.*; nothing was queued$/);
     expect(error.message).not.toContain('wrong-7731');
+  });
+
+  it('names the variables of the credentials it sent, not every credential variable', async () => {
+    const [oauth, token] = await Promise.all([
+      rejection(checkCredentials({ http: clientFor(sim.url, { auth: { kind: 'oauth', token: 'wrong-oauth-5512' } }) }, 'nothing was queued')),
+      rejection(checkCredentials({ http: clientFor(sim.url, { auth: { kind: 'token', email: 'a@b.c', token: 'wrong-7731' } }) }, 'nothing was queued')),
+    ]);
+    expect(oauth).toBeInstanceOf(Unauthorized);
+    expect(oauth.message).toMatch(/refused the credentials \(401 [^)]*\); check ZENDESK_OAUTH_TOKEN; nothing was queued$/);
+    expect(token.message).toMatch(/refused the credentials \(401 [^)]*\); check ZENDESK_EMAIL and ZENDESK_API_TOKEN; nothing was queued$/);
+    // A ticket's page too, where a worker meets it.
+    const page = await rejection(drain(clientFor(sim.url, { auth: { kind: 'oauth', token: 'wrong-oauth-5512' } }), 1, { maxAttempts: 1 }));
+    expect(page).toBeInstanceOf(Unauthorized);
+    expect(page.message).toMatch(/; check ZENDESK_OAUTH_TOKEN$/);
   });
 
   it('refuses credentials a server takes for an anonymous visitor', async () => {
