@@ -26,21 +26,70 @@ function checkCron(cron: string, tz: string, now: Date): { next: Date[]; recent:
 /**
  * The times the expression names are not the times a backfill starts: pg-boss looks for due
  * schedules every 30 s, so the job is sent up to 30 s later, and only a running worker takes it;
- * and a tick less than a minute old when the schedule is created (`recent`) still runs.
+ * and a tick less than a minute old when the schedule is created (`recent`) still runs. Times are
+ * the schedule's zone's, with its offset (`--tz Europe/Berlin` "at 6" is 06:00+01:00 in winter),
+ * the first one's UTC beside.
  */
-export function describeNextRuns(times: Date[], recent?: Date, now = new Date()): string {
-  const utc = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+export function describeNextRuns(times: Date[], recent?: Date, now = new Date(), tz = 'UTC'): string {
   const [first, ...later] = times;
   if (!first) return 'no run ahead';
-  const sameDay = (d: Date) => d.toISOString().slice(0, 10) === first.toISOString().slice(0, 10);
-  const then = later.length > 0 ? `; then about ${later.map((d) => (sameDay(d) ? utc(d).slice(11) : utc(d))).join(', ')}` : '';
-  const next = `next run at about ${utc(first)} (pg-boss checks schedules every 30 s: it starts within 30 s of that)${then}`;
+  const start = zoned(first, tz);
+  const then = later.length > 0 ? `; then about ${later.map((d) => shortAfter(d, start, tz)).join(', ')}` : '';
+  const next = `next run at about ${start.text} (${utcBeside(first, start, tz)}pg-boss checks schedules every 30 s: it starts within 30 s of that)${then}`;
   if (!recent) return next;
   const ago = Math.floor((now.getTime() - recent.getTime()) / 1000);
+  const tick = zoned(recent, tz).text;
   if (dueAtNextCheck(recent, now)) {
-    return `first run within 30 s, with workers running (the ${utc(recent)} tick, ${ago} s ago, is still due: pg-boss runs a tick up to a minute late); ${next}`;
+    return `first run within 30 s, with workers running (the ${tick} tick, ${ago} s ago, is still due: pg-boss runs a tick up to a minute late); ${next}`;
   }
-  return `first run within 30 s if pg-boss checks before the ${utc(recent)} tick (${ago} s ago) is a minute old, else at the next tick; ${next}`;
+  return `first run within 30 s if pg-boss checks before the ${tick} tick (${ago} s ago) is a minute old, else at the next tick; ${next}`;
+}
+
+interface Zoned {
+  /** 2026-12-03 */
+  day: string;
+  /** 06:00 */
+  time: string;
+  /** +01:00; empty in UTC, which says "UTC" instead. */
+  offset: string;
+  /** 2026-12-03 06:00+01:00 Europe/Berlin, or 2026-12-03 05:00 UTC */
+  text: string;
+}
+
+/** A time as a clock in `tz` reads it. */
+function zoned(d: Date, tz: string): Zoned {
+  const format = new Intl.DateTimeFormat('en-US', {
+    timeZone: tz,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZoneName: 'longOffset',
+  });
+  const part = Object.fromEntries(format.formatToParts(d).map(({ type, value }) => [type, value]));
+  const day = `${part.year}-${part.month}-${part.day}`;
+  const time = `${part.hour}:${part.minute}`;
+  if (tz === 'UTC') return { day, time, offset: '', text: `${day} ${time} UTC` };
+  // "GMT+01:00", or "GMT" at offset zero.
+  const offset = part.timeZoneName === 'GMT' ? '+00:00' : part.timeZoneName.replace('GMT', '');
+  return { day, time, offset, text: `${day} ${time}${offset} ${tz}` };
+}
+
+/** A later run: its time alone on the first run's day (with its offset when that changed), else whole. */
+function shortAfter(d: Date, start: Zoned, tz: string): string {
+  const z = zoned(d, tz);
+  if (z.day !== start.day) return z.text;
+  if (tz === 'UTC') return `${z.time} UTC`;
+  return z.offset === start.offset ? z.time : `${z.time}${z.offset}`;
+}
+
+/** The first run in UTC, beside a zone's time ("05:00 UTC; "); nothing when the zone is UTC. */
+function utcBeside(d: Date, start: Zoned, tz: string): string {
+  if (tz === 'UTC') return '';
+  const utc = zoned(d, 'UTC');
+  return `${utc.day === start.day ? utc.time : `${utc.day} ${utc.time}`} UTC; `;
 }
 
 export const schedule: Command = {
@@ -62,7 +111,7 @@ export const schedule: Command = {
       await registerSchedule(runtime.boss, values.cron, { tz, ...(since ? { since } : {}) });
       // --since only matters while no backfill has saved a position; say which one the next run uses.
       const first = !since ? '' : position ? `; runs continue from the saved export position (--since ${since} is kept for a time without one)` : `; the first run starts from ${since}`;
-      ctx.out(`scheduled backfill "${values.cron.trim()}" (${tz}): ${describeNextRuns(next, recent, now)}${first}`);
+      ctx.out(`scheduled backfill "${values.cron.trim()}" (${tz}): ${describeNextRuns(next, recent, now, tz)}${first}`);
       ctx.out('running workers (convlog work) run it; a second "convlog schedule" replaces it, "convlog unschedule" removes it');
       return 0;
     } finally {
