@@ -38,7 +38,7 @@ export interface Since {
 
 function badSince(text: string, why?: string): UsageError {
   return new UsageError(
-    `invalid --since ${quoted(text)}${why ? `: ${why}` : ''}: give an ISO date or time (2024-05-01, 2024-05-01T08:00:00Z; UTC unless it names an offset) or a duration before now (7d, 12h, 90m)`,
+    `invalid --since ${quoted(text)}${why ? `: ${why}` : ''}: give an ISO date or time (2024-05-01, 2024-05-01T08:00:00Z, 2024-05-01 08:00; UTC unless it names an offset) or a duration before now, a whole number of s, m, h, d or w (90m, 12h, 7d, 2w)`,
   );
 }
 

@@ -110,6 +110,25 @@ describe('--since', () => {
   });
 });
 
+it('a bad --since lists the forms parseSince takes, each of which it takes', () => {
+  const now = Date.parse('2024-06-15T12:00:00Z');
+  const message = (() => {
+    try {
+      parseSince('soon', now);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    throw new Error('expected a usage error');
+  })();
+  expect(message).toBe(
+    'invalid --since "soon": give an ISO date or time (2024-05-01, 2024-05-01T08:00:00Z, 2024-05-01 08:00; UTC unless it names an offset) ' +
+      'or a duration before now, a whole number of s, m, h, d or w (90m, 12h, 7d, 2w)',
+  );
+  for (const example of ['2024-05-01', '2024-05-01T08:00:00Z', '2024-05-01 08:00', '90m', '12h', '7d', '2w', '120s']) {
+    expect(() => parseSince(example, now), example).not.toThrow();
+  }
+});
+
 describe('--cron', () => {
   // Never started: pg-boss parses expressions without a database.
   const boss = new PgBoss({ connectionString: 'postgres://unused@localhost/unused' });
