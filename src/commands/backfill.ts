@@ -11,7 +11,7 @@ const at = (date: Date | null) => (date ? date.toISOString().replace('.000Z', 'Z
 const queuedText = (queued: number, already: number) => `${queued} queued${already > 0 ? ` (${already} already queued)` : ''}`;
 
 export const backfill: Command = {
-  usage: 'convlog backfill [--since DATE | DURATION]   (2024-05-01, 2024-05-01T08:00:00Z, 7d, 12h, 90m)',
+  usage: 'convlog backfill [--since DATE | DURATION]   (2024-05-01, 2024-05-01T08:00:00Z, 7d, 12h, 90m, 2w)',
   options: { since: { type: 'string' } },
   usageOnError: false,
   async run(values, _positionals, ctx) {
