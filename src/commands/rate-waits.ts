@@ -4,16 +4,10 @@
 // CONVLOG_ACCOUNT_RATE_LIMIT, CONVLOG_EXPORT_RATE_LIMIT), Zendesk's header when it allows fewer,
 // or a 429's Retry-After. The budgets tell of a wait once per process, whoever waits behind it
 // (shared-budget.ts): one line per wait, however many tickets are held.
+import { BUDGET_SETTINGS } from '../db/budgets.ts';
 import type { BudgetWait, SharedBudget } from '../db/shared-budget.ts';
 import type { Logger } from '../log.ts';
 import { logWait } from '../timing.ts';
-
-/** The variable that sizes each budget (src/db/budgets.ts names the rows). */
-export const BUDGET_SETTINGS: Record<string, string> = {
-  conversation_log: 'CONVLOG_RATE_LIMIT',
-  account: 'CONVLOG_ACCOUNT_RATE_LIMIT',
-  export: 'CONVLOG_EXPORT_RATE_LIMIT',
-};
 
 /** Which of Zendesk's limits each budget keeps to, as a 429 is worded. */
 const ZENDESK_LIMITS: Record<string, string> = {

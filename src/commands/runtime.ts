@@ -70,5 +70,14 @@ export async function openSyncRuntime(ctx: CommandContext, options: BossOptions 
     redactSystemMetadata: config.redactSystemMetadata,
     onDelete: config.onDelete,
   };
-  return { ...runtime, deps, budgets };
+  return {
+    ...runtime,
+    deps,
+    budgets,
+    // This process's limits stop applying to the others as it ends, not minutes later.
+    close: async () => {
+      await Promise.all(Object.values(budgets).map((budget) => budget.release()));
+      await runtime.close();
+    },
+  };
 }

@@ -74,6 +74,7 @@ function ticketRowReader(config: Config, database: Database, log: Logger): Ticke
     close: async () => {
       await reader.close();
       unwatch();
+      await budget.release();
     },
   };
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { demoDataDir, projectFolder } from '../config.ts';
-import { BUDGET_NAMES } from '../db/budgets.ts';
+import { BUDGET_NAMES, BUDGET_SETTINGS } from '../db/budgets.ts';
 import { readBudgets, type BudgetRow } from '../db/rate-budget.ts';
 import { statusReport, type StoredTable } from '../db/status-report.ts';
 import { scheduleStatus } from '../queue/backfill-schedule.ts';
@@ -81,7 +81,12 @@ export const status: Command = {
       }
       if (report.oldestUnsynced) ctx.out(`oldest unsynced  ticket ${report.oldestUnsynced.ticketId}, waiting since ${report.oldestUnsynced.since}`);
       const demo = (await loadDemoRun(runtime.database.db)) !== null;
-      for (const line of budgetLines(report.rateBudgets, runtime.config.rateLimit, demo)) ctx.out(line);
+      const own = {
+        [BUDGET_NAMES.conversationLog]: runtime.config.rateLimit,
+        [BUDGET_NAMES.account]: runtime.config.accountRateLimit,
+        [BUDGET_NAMES.export]: runtime.config.exportRateLimit,
+      };
+      for (const line of budgetLines(report.rateBudgets, own, demo)) ctx.out(line);
       for (const line of describeBackfillStatus(report.schedules, report.backfill)) ctx.out(line);
       if (report.lastErrors.length > 0) {
         ctx.out('last errors');
@@ -122,25 +127,42 @@ const stopped = (count: number) =>
  * The conversation log's budget first, and always: with no row yet, the limit that will apply, or,
  * in the demo's database, why it has none. The demo reads a simulator without a rate limit and
  * takes no permits: status listed only the account-wide budget of its ticket rows, as if the
- * conversation log had none. Then the other budgets that have a row.
+ * conversation log had none. Then the other budgets that have a row. `own`: this process's limit
+ * for each budget, by row name.
  */
-function budgetLines(rows: readonly BudgetRow[], rateLimit: number, demo: boolean): string[] {
+function budgetLines(rows: readonly BudgetRow[], own: Record<string, number>, demo: boolean): string[] {
   const name = BUDGET_NAMES.conversationLog;
-  const own = rows.find((row) => row.name === name);
-  const limit = `${grouped(rateLimit)} requests a minute for all processes, CONVLOG_RATE_LIMIT`;
-  const first = own
-    ? describeBudget(own)
+  const row = rows.find((r) => r.name === name);
+  const limit = `${grouped(own[name])} requests a minute for all processes, CONVLOG_RATE_LIMIT`;
+  const first = row
+    ? describeBudget(row, own[name])
     : demo
       ? `budget     ${name}: not used by the demo (its simulator has no rate limit); a sync from Zendesk takes a permit for each request (${limit})`
       : `budget     ${name}: no request taken yet (${limit})`;
-  return [first, ...rows.filter((row) => row !== own).map(describeBudget)];
+  return [first, ...rows.filter((r) => r !== row).map((r) => describeBudget(r, own[r.name]))];
 }
 
-/** One line per budget: what the window allows, what is spent, what Zendesk says, pauses, waits. */
-export function describeBudget(b: BudgetRow): string {
+/**
+ * One line per budget: what the window allows, what is spent, what Zendesk says, pauses, waits.
+ * The limit is the one in force (the lowest of the processes taking permits, src/db/rate-budget.ts),
+ * said to be so when they disagree or `own` (this process's setting) differs; with no process
+ * taking permits, `own`, as the limit a process started here would apply.
+ */
+export function describeBudget(b: BudgetRow, own?: number): string {
   const window = b.windowMs % 1000 === 0 ? `${b.windowMs / 1000} s` : `${b.windowMs} ms`;
+  const setting = BUDGET_SETTINGS[b.name] ?? `the ${b.name} budget's limit`;
+  const here = own === undefined ? '' : `, ${grouped(own)} here`;
+  const limit = b.limitPerWindow ?? own;
+  let why = '';
+  if (b.limitPerWindow === null) {
+    why = ` (no process is taking permits: each applies its own ${setting}${here}, and the lowest applies while several do)`;
+  } else if (new Set(b.takers.map((t) => t.limit)).size > 1) {
+    why = ` (the processes taking permits disagree on ${setting}: ${takersByLimit(b.takers)}; the lowest applies to all${here})`;
+  } else if (own !== undefined && own !== b.limitPerWindow) {
+    why = ` (${setting} of the processes taking permits${here})`;
+  }
   const parts = [
-    `${grouped(b.spent)} of ${grouped(b.limitPerWindow)} spent this ${window} window`,
+    limit === undefined ? `${grouped(b.spent)} spent this ${window} window${why}` : `${grouped(b.spent)} of ${grouped(limit)} spent this ${window} window${why}`,
     b.serverRemaining === null ? 'Zendesk remaining unknown' : `Zendesk says ${grouped(b.serverRemaining)} remaining${b.serverTotal !== null ? ` of ${grouped(b.serverTotal)}` : ''}`,
   ];
   if (b.others > 0) parts.push(`${grouped(b.others)} spent outside this budget (other clients, convlog's credential checks)`);
@@ -148,4 +170,14 @@ export function describeBudget(b: BudgetRow): string {
   parts.push(`${grouped(b.totalRateLimited)} 429s seen`);
   parts.push(`${counted(b.totalTaken, 'request', grouped)}, ${counted(b.totalWaits, 'wait', grouped)} totalling ${(b.totalWaitMs / 1000).toFixed(1)} s`);
   return `budget     ${b.name}: ${parts.join('; ')}`;
+}
+
+/** "7 in pid 42 on a, 100 in 3 processes": the limits in force, lowest first, with who asks for each. */
+function takersByLimit(takers: BudgetRow['takers']): string {
+  const byLimit = new Map<number, Set<string>>();
+  for (const t of takers) byLimit.set(t.limit, (byLimit.get(t.limit) ?? new Set()).add(t.process));
+  return [...byLimit]
+    .sort(([a], [b]) => a - b)
+    .map(([limit, processes]) => `${grouped(limit)} in ${processes.size <= 2 ? [...processes].join(' and ') : `${grouped(processes.size)} processes`}`)
+    .join(', ');
 }

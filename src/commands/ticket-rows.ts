@@ -8,6 +8,7 @@ import type { Config } from '../config.ts';
 import { budgetFor } from '../db/budgets.ts';
 import type { Db } from '../db/connection.ts';
 import { errorMessage } from '../errors.ts';
+import type { SharedBudget } from '../db/shared-budget.ts';
 import type { Logger } from '../log.ts';
 import { readMissingTickets, type ReadByIdResult } from '../sync/ticket-context.ts';
 import { logRateWaits } from './rate-waits.ts';
@@ -34,10 +35,11 @@ export async function readRowsOfQueued(deps: TicketRowsDeps, ticketIds: readonly
     return null;
   }
   let budget = deps.budget;
+  let own: SharedBudget | undefined;
   let unwatch: (() => void) | undefined;
   if (!budget) {
     // enqueue has no bar: a long wait for the account-wide budget is a log line, not silence.
-    const own = budgetFor('account', deps.pool, deps.config.accountRateLimit, deps.log);
+    own = budgetFor('account', deps.pool, deps.config.accountRateLimit, deps.log);
     unwatch = logRateWaits([own], deps.log);
     budget = own;
   }
@@ -69,5 +71,6 @@ export async function readRowsOfQueued(deps: TicketRowsDeps, ticketIds: readonly
     return null;
   } finally {
     unwatch?.();
+    await own?.release();
   }
 }

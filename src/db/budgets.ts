@@ -14,6 +14,14 @@ export const BUDGET_NAMES = {
 
 export type BudgetKind = keyof typeof BUDGET_NAMES;
 
+/** The variable that sizes each budget, by row name. */
+export const BUDGET_SETTINGS: Record<string, string> = {
+  [BUDGET_NAMES.conversationLog]: 'CONVLOG_RATE_LIMIT',
+  [BUDGET_NAMES.account]: 'CONVLOG_ACCOUNT_RATE_LIMIT',
+  [BUDGET_NAMES.export]: 'CONVLOG_EXPORT_RATE_LIMIT',
+};
+
 export function budgetFor(kind: BudgetKind, pool: pg.Pool, limitPerWindow: number, log: Logger): SharedBudget {
-  return sharedBudget(pool, { name: BUDGET_NAMES[kind], limitPerWindow, log });
+  const name = BUDGET_NAMES[kind];
+  return sharedBudget(pool, { name, limitPerWindow, setting: BUDGET_SETTINGS[name], log });
 }

@@ -11,6 +11,13 @@
 /** Permits go at once, unpaced, until this share of the window's allowance is spent. */
 export const FREE_SHARE = 0.5;
 
+/**
+ * A process takes part in a budget from its first permit until it releases its entry (as it
+ * closes) or, killed, until this many windows have passed since it last asked for one: longer than
+ * any wait between two of its asks (at most the rest of a window, or a 429's pause).
+ */
+export const TAKER_WINDOWS = 2;
+
 export const NOW = (param: string) => `coalesce(${param}::float8, extract(epoch from clock_timestamp()) * 1000)`;
 
 // The columns and state fields every statement starts from, read under the row lock; `now` is
@@ -41,15 +48,28 @@ const current = (now: string) => `
 const CARRY = `case when aligned then greatest(0, (spent - carried) - greatest(0, observed + refused - carried)) else 0 end`;
 
 /**
- * $1 name, $2 limit per window, $3 send margin (ms between a permit and its request reaching
- * Zendesk), $4 now (ms) or null for the database clock. Rolls the window, then grants the next
- * send time if the window has room and nobody is paused, or says how long to wait. No row: no
- * result (call ensureBudget).
+ * $1 name, $2 this process's limit per window, $3 send margin (ms between a permit and its request
+ * reaching Zendesk), $4 now (ms) or null for the database clock, $5 this taker's key, $6 the
+ * process it is, in words. Records the taker, rolls the window, then grants the next send time if
+ * the window has room under the lowest limit of the live takers and nobody is paused, or says how
+ * long to wait. No row: no result (call ensureBudget).
  */
 export const TAKE = `
 with cur as materialized (${current('$4')}),
+takers as materialized (
+  -- The other processes taking permits (state.takers: key -> [limit, last ask ms, process]),
+  -- without those gone quiet; the lowest limit of all, this one's included, applies.
+  select coalesce(jsonb_object_agg(t.key, t.value), '{}'::jsonb) as live,
+         min((t.value->>0)::int) as other_low,
+         max((t.value->>0)::int) as other_high,
+         (array_agg(t.value->>2 order by (t.value->>0)::int, t.key))[1] as other_low_who
+    from cur cross join lateral jsonb_each(coalesce(cur.state->'takers', '{}'::jsonb)) t
+   where t.key <> $5::text and (t.value->>1)::float8 > cur.now_ms - ${TAKER_WINDOWS} * cur.w
+),
 rolled as materialized (
-  select cur.*, greatest(0, floor((now_ms - start_ms) / w))::int as passed from cur
+  select cur.*, takers.*, least($2::int, coalesce(takers.other_low, $2::int)) as lim,
+         greatest(0, floor((now_ms - start_ms) / w))::int as passed
+    from cur, takers
 ),
 win as materialized (
   select rolled.*, least(1000, w / 20) as lag,
@@ -70,7 +90,7 @@ plan as materialized (
          -- Another client spends: a response counted more requests than we had granted, in
          -- this window or the previous one. Without one, what the server counted may all be ours.
          coalesce(shared_at >= w_start - w, false) as shared,
-         least($2::int, coalesce(server_total, $2::int)) as cap,
+         least(lim, coalesce(server_total, lim)) as cap,
          -- The last permit must reach Zendesk before the earliest moment its window can end;
          -- before the server has told us, keep a fifth of the window (at most 2 s) in hand.
          greatest(w_start + w / 2,
@@ -90,7 +110,7 @@ share as materialized (
               else w_others * greatest(0, w_end - now_ms + lag) / greatest(now_ms - lag - w_start, w / 10) end as reserve,
          not shared and w_spent < floor(cap * ${FREE_SHARE}) as free,
          -- Paced, up to a tenth of the window may still go ahead of its place.
-         floor($2::int / 10.0) * w / $2::int as burst
+         floor(lim / 10.0) * w / lim as burst
     from plan
 ),
 schedule as materialized (
@@ -118,7 +138,7 @@ outcome as materialized (
     from decision
 )
 update convlog.rate_budgets b
-   set limit_per_window = $2::int,
+   set limit_per_window = o.lim,
        window_started_at = to_timestamp(o.w_start / 1000),
        spent = o.w_spent + o.granted::int,
        total_taken = b.total_taken + o.granted::int,
@@ -129,11 +149,15 @@ update convlog.rate_budgets b
          -- A burst leaves the schedule at its last permit, so what follows is spaced from there.
          'lastAt', case when not o.granted then o.w_last when o.free then o.slot else greatest(o.slot, o.nominal) end,
          'endLow', o.w_end_low,
-         'waits', coalesce((b.state->>'waits')::bigint, 0) + (o.wait >= 1)::int),
+         'waits', coalesce((b.state->>'waits')::bigint, 0) + (o.wait >= 1)::int,
+         'takers', o.live || jsonb_build_object($5::text, jsonb_build_array($2::int, o.now_ms, $6::text)),
+         -- The send time of the latest permit granted: when a request last went (status).
+         'sentAt', case when o.granted then to_jsonb(o.slot) else coalesce(b.state->'sentAt', 'null'::jsonb) end),
        updated_at = clock_timestamp()
   from outcome o
  where b.name = o.name
-returning o.granted, greatest(0, o.wait)::float8 as wait_ms, o.now_ms::float8 as now_ms, o.paused`;
+returning o.granted, greatest(0, o.wait)::float8 as wait_ms, o.now_ms::float8 as now_ms, o.paused,
+          o.lim as limit_applied, o.other_low, o.other_high, o.other_low_who`;
 
 /**
  * $1 name, $2 status, $3 total, $4 remaining, $5 resets ms, $6 Retry-After ms, $7 sent-after ms,

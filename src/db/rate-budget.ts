@@ -23,12 +23,18 @@
 //   client's requests and ours share the window without a 429.
 // - paused_until: after a 429, nobody sends before its Retry-After (which callers always give),
 //   not even a process holding a permit it was granted before (it reads the pause again).
+// - One limit for the account: each process asks with its own (CONVLOG_RATE_LIMIT), and the
+//   lowest of the processes taking part applies to every permit, so a process set lower only slows
+//   the others and none can take the account past what any of them was told. state.takers holds
+//   each taker's limit and when it last asked; it takes part until it releases its entry (as its
+//   command closes) or, killed, until TAKER_WINDOWS windows after its last ask. limit_per_window
+//   is the limit that applied to the last permit (or release).
 // Times are epoch milliseconds of the database's clock, the one clock all processes share. Every
 // statement takes an optional `nowMs` that stands in for that clock: tests run on virtual time.
 import type pg from 'pg';
-import { NOW, OBSERVE, TAKE } from './rate-budget-sql.ts';
+import { NOW, OBSERVE, TAKE, TAKER_WINDOWS } from './rate-budget-sql.ts';
 
-export { FREE_SHARE } from './rate-budget-sql.ts';
+export { FREE_SHARE, TAKER_WINDOWS } from './rate-budget-sql.ts';
 
 export interface TakeResult {
   /** True: a permit is yours; send once waitMs has passed. False: ask again after waitMs. */
@@ -38,6 +44,29 @@ export interface TakeResult {
   nowMs: number;
   /** Not granted because a 429 (this process's or another's) holds every sender until its Retry-After. */
   paused: boolean;
+  /** The limit this permit was decided by: the lowest of every live taker's, this one's included. */
+  limitApplied: number;
+  /** The other live takers' limits (the lowest, with its process, and the highest); null when there are none. */
+  others: { low: number; lowProcess: string; high: number } | null;
+}
+
+/** Who asks for permits: a key of its own, and its process in words ("pid 42 on host-a"). */
+export interface Taker {
+  key: string;
+  process: string;
+}
+
+/** Callers of the statement itself (tests) are one taker: sharedBudget gives each instance its own. */
+const DIRECT_TAKER: Taker = { key: 'direct', process: 'a direct caller' };
+
+/** A process taking permits from a budget, as status shows it. */
+export interface BudgetTaker {
+  /** Its limit per window (its CONVLOG_RATE_LIMIT, or the setting of the budget). */
+  limit: number;
+  /** "pid 42 on host-a". */
+  process: string;
+  /** When it last asked for a permit. */
+  lastAskedAt: string;
 }
 
 export interface Observation {
@@ -57,7 +86,15 @@ export interface At {
 
 export interface BudgetRow {
   name: string;
-  limitPerWindow: number;
+  /**
+   * The limit in force: the lowest of the takers' limits. Null while no process takes permits:
+   * each applies its own when it does.
+   */
+  limitPerWindow: number | null;
+  /** The processes taking permits (asked within TAKER_WINDOWS windows, not released), lowest limit first. */
+  takers: BudgetTaker[];
+  /** The send time of the latest permit granted, by any process (null before the first). */
+  lastSentAt: string | null;
   windowMs: number;
   /** Permits granted in the current window (0 once it has ended). */
   spent: number;
@@ -101,16 +138,61 @@ export async function ensureBudget(pool: pg.Pool, name: string, limitPerWindow: 
   );
 }
 
-/** One permit, atomically: granted with the time to wait before sending, or a wait before asking again. */
-export async function takePermit(pool: pg.Pool, name: string, limitPerWindow: number, sendMarginMs: number, at: At = {}): Promise<TakeResult | null> {
+/**
+ * One permit, atomically: granted with the time to wait before sending, or a wait before asking
+ * again. `taker` is recorded as taking part, with its limit, until it releases (releaseTaker) or
+ * goes quiet; every permit is decided by the lowest limit of the takers taking part.
+ */
+export async function takePermit(
+  pool: pg.Pool,
+  name: string,
+  limitPerWindow: number,
+  sendMarginMs: number,
+  at: At = {},
+  taker: Taker = DIRECT_TAKER,
+): Promise<TakeResult | null> {
   // Named: each connection plans the statement once, not once per permit.
-  const { rows } = await pool.query<{ granted: boolean; wait_ms: number; now_ms: number; paused: boolean }>({
+  const { rows } = await pool.query<{
+    granted: boolean;
+    wait_ms: number;
+    now_ms: number;
+    paused: boolean;
+    limit_applied: number;
+    other_low: number | null;
+    other_high: number | null;
+    other_low_who: string | null;
+  }>({
     name: 'convlog_take_permit',
     text: TAKE,
-    values: [name, limitPerWindow, sendMarginMs, at.nowMs ?? null],
+    values: [name, limitPerWindow, sendMarginMs, at.nowMs ?? null, taker.key, taker.process],
   });
   if (rows.length === 0) return null;
-  return { granted: rows[0].granted, waitMs: Math.ceil(rows[0].wait_ms), nowMs: rows[0].now_ms, paused: rows[0].paused };
+  const r = rows[0];
+  return {
+    granted: r.granted,
+    waitMs: Math.ceil(r.wait_ms),
+    nowMs: r.now_ms,
+    paused: r.paused,
+    limitApplied: r.limit_applied,
+    others: r.other_low === null ? null : { low: r.other_low, lowProcess: r.other_low_who ?? 'another process', high: r.other_high ?? r.other_low },
+  };
+}
+
+/**
+ * The taker stops taking part: its limit no longer applies, from now, not once it goes quiet. The
+ * stored limit becomes the lowest of the takers left (unchanged with none).
+ */
+export async function releaseTaker(pool: pg.Pool, name: string, key: string, at: At = {}): Promise<void> {
+  await pool.query(
+    `update convlog.rate_budgets b
+        set state = b.state #- array['takers', $2::text],
+            limit_per_window = coalesce((
+              select min((t.value->>0)::int) from jsonb_each(b.state->'takers') t
+               where t.key <> $2::text and (t.value->>1)::float8 > ${NOW('$3')} - ${TAKER_WINDOWS} * b.window_ms), b.limit_per_window),
+            updated_at = clock_timestamp()
+      where b.name = $1 and b.state->'takers' ? $2::text`,
+    [name, key, at.nowMs ?? null],
+  );
 }
 
 /** How long a 429 still holds every sender (0: none does), read without locking the row. */
@@ -143,7 +225,9 @@ export async function observeBudget(pool: pg.Pool, name: string, seen: Observati
 export async function readBudgets(pool: pg.Pool, at: At = {}): Promise<BudgetRow[]> {
   const { rows } = await pool.query<{
     name: string;
-    limit_per_window: number;
+    limit_per_window: number | null;
+    takers: { limit: number; process: string; at: number }[];
+    last_sent_at: Date | null;
     window_ms: number;
     spent: number;
     window_ends_at: Date;
@@ -156,7 +240,10 @@ export async function readBudgets(pool: pg.Pool, at: At = {}): Promise<BudgetRow
     total_wait_ms: string;
     total_waits: string;
   }>(
-    `select name, limit_per_window, window_ms,
+    `select name, window_ms,
+            (select min((t->>'limit')::int) from jsonb_array_elements(takers) t) as limit_per_window,
+            takers,
+            to_timestamp((state->>'sentAt')::float8 / 1000) as last_sent_at,
             case when live then spent else 0 end as spent,
             window_started_at + window_ms * interval '1 millisecond' as window_ends_at,
             case when live then server_remaining end as server_remaining,
@@ -165,14 +252,20 @@ export async function readBudgets(pool: pg.Pool, at: At = {}): Promise<BudgetRow
             case when paused_until > now_at then paused_until end as paused_until,
             total_taken, total_rate_limited, total_wait_ms,
             coalesce((state->>'waits')::bigint, 0) as total_waits
-       from (select *, now_at < window_started_at + window_ms * interval '1 millisecond' as live
-               from convlog.rate_budgets, to_timestamp(${NOW('$1')} / 1000) as now_at) b
+       from (select r.*, now_at, now_at < window_started_at + window_ms * interval '1 millisecond' as live,
+                    (select coalesce(jsonb_agg(jsonb_build_object('limit', (t.value->>0)::int, 'process', t.value->>2, 'at', (t.value->>1)::float8)
+                                               order by (t.value->>0)::int, t.value->>2), '[]'::jsonb)
+                       from jsonb_each(coalesce(r.state->'takers', '{}'::jsonb)) t
+                      where (t.value->>1)::float8 > now_ms - ${TAKER_WINDOWS} * r.window_ms) as takers
+               from convlog.rate_budgets r, (select ${NOW('$1')} as now_ms) n, to_timestamp(n.now_ms / 1000) as now_at) b
       order by name`,
     [at.nowMs ?? null],
   );
   return rows.map((r) => ({
     name: r.name,
     limitPerWindow: r.limit_per_window,
+    takers: r.takers.map((t) => ({ limit: t.limit, process: t.process, lastAskedAt: new Date(t.at).toISOString() })),
+    lastSentAt: r.last_sent_at?.toISOString() ?? null,
     windowMs: r.window_ms,
     spent: r.spent,
     windowEndsAt: r.window_ends_at.toISOString(),

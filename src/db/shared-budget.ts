@@ -9,10 +9,12 @@
 // arrival order. So a process asks once per permit (no herd of sleepers waking at once) and
 // holds at most one reserved send time.
 import type pg from 'pg';
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { errorMessage } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import { DEFAULT_WINDOW_MS, ensureBudget, observeBudget, pausedForMs, takePermit } from './rate-budget.ts';
+import { DEFAULT_WINDOW_MS, ensureBudget, observeBudget, pausedForMs, releaseTaker, takePermit, type TakeResult } from './rate-budget.ts';
 
 /** What one response said about the budget; a 429 always says how long to wait. */
 export interface ResponseFacts {
@@ -42,6 +44,7 @@ export interface BudgetWait {
   waitMs: number;
   /** 'paused': a 429 (this process's, or another's through the row) holds every sender until its Retry-After; else the window's allowance is spent or paced. */
   reason: 'window' | 'paused';
+  /** The limit in force: the lowest of the processes taking permits (this one's, unless another is set lower). */
   limitPerWindow: number;
   windowMs: number;
   /** Zendesk's `total` (requests a window) from this process's last response, when it gave one. */
@@ -63,13 +66,24 @@ export interface SharedBudget {
   observe(facts: ResponseFacts): Promise<void>;
   /** Calls `listener` as this process's waits start and end (a progress display); returns how to stop. */
   watch(listener: BudgetWaitListener): () => void;
+  /**
+   * This process stops taking part: its limit no longer applies to the others (the command is
+   * closing). A take after it takes part again. Never throws: a budget left unreleased drops out
+   * TAKER_WINDOWS windows after its last permit (src/db/rate-budget.ts).
+   */
+  release(): Promise<void>;
 }
 
 export interface SharedBudgetOptions {
   /** The row in convlog.rate_budgets: 'conversation_log', 'export'. */
   name: string;
-  /** Requests per window for the whole account, all processes together. */
+  /**
+   * Requests per window for the whole account, all processes together, as this process is set;
+   * the lowest of the processes taking permits applies.
+   */
   limitPerWindow: number;
+  /** The variable that sets the limit, for the line that says processes disagree. Default: "the NAME budget's limit". */
+  setting?: string;
   /** Window length; given, it replaces the stored one. Default: the stored one (a minute). */
   windowMs?: number;
   log?: Logger;
@@ -102,6 +116,13 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Share
   const clock = options.clock ?? REAL_CLOCK;
   // The real clock leaves the statements on the database's, the one all processes share.
   const at = () => (options.clock ? { nowMs: clock.now() } : {});
+  // A key of this instance's own: tests run several "processes" in one.
+  const taker = { key: randomUUID().slice(0, 13), process: `pid ${process.pid} on ${os.hostname()}` };
+  /** The limit the last permit was decided by: this process's, or a lower one of another process. */
+  let limitApplied = limitPerWindow;
+  /** A permit was asked for: the row may hold this taker. */
+  let asked = false;
+  const disagreement = disagreementLog(log, options.setting ?? `the ${name} budget's limit`, limitPerWindow, windowMs ?? DEFAULT_WINDOW_MS);
 
   const waiters: Waiter[] = [];
   let pumping = false;
@@ -137,7 +158,7 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Share
         budget: name,
         waitMs: ms,
         reason: paused || clock.now() < pausedUntil ? 'paused' : 'window',
-        limitPerWindow,
+        limitPerWindow: limitApplied,
         windowMs: windowMs ?? DEFAULT_WINDOW_MS,
         ...(serverTotal !== undefined ? { serverTotal } : {}),
       });
@@ -179,11 +200,14 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Share
       while (waiters.length > 0) {
         try {
           await ensure();
-          const result = await takePermit(pool, name, limitPerWindow, SEND_MARGIN_MS, at());
+          asked = true;
+          const result = await takePermit(pool, name, limitPerWindow, SEND_MARGIN_MS, at(), taker);
           if (result === null) {
             ready = undefined; // the row was deleted: create it again
             continue;
           }
+          limitApplied = result.limitApplied;
+          disagreement(result);
           if (!result.granted) {
             if (result.waitMs > 0) log.trace({ waitMs: result.waitMs }, 'rate budget: waiting');
             await waitFor(result.waitMs, result.paused);
@@ -247,6 +271,13 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Share
       });
     },
 
+    async release(): Promise<void> {
+      if (!asked) return;
+      await releaseTaker(pool, name, taker.key, at()).catch((error: unknown) => {
+        log.debug({ err: errorMessage(error) }, 'rate budget: could not release; this process drops out once quiet');
+      });
+    },
+
     watch(listener: BudgetWaitListener): () => void {
       listeners.add(listener);
       return () => {
@@ -275,5 +306,32 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Share
         sentAfterMs,
       }, at());
     },
+  };
+}
+
+/**
+ * Says once, for each other value met, that this process's limit is not the others': which both
+ * are, and which applies (the lowest, to every process). Returns the check to run on each permit.
+ */
+function disagreementLog(log: Logger, setting: string, own: number, windowMs: number): (result: TakeResult) => void {
+  const told = new Set<number>();
+  const per = windowMs === DEFAULT_WINDOW_MS ? 'a minute' : `per ${Math.round(windowMs / 1000)} s`;
+  return ({ others }) => {
+    if (others === null) return;
+    if (others.low < own && !told.has(others.low)) {
+      told.add(others.low);
+      log.warn(
+        { setting, limit: own, otherLimit: others.low, otherProcess: others.lowProcess },
+        `${setting} is ${own} in this process but ${others.low} in another process taking permits (${others.lowProcess}): ` +
+          `the lowest applies to every process, so together they keep to ${others.low} requests ${per} until that one stops`,
+      );
+    } else if (others.low >= own && others.high > own && !told.has(others.high)) {
+      told.add(others.high);
+      log.warn(
+        { setting, limit: own, otherLimit: others.high },
+        `${setting} is ${own} in this process but ${others.high} in the other processes taking permits: ` +
+          `the lowest applies to every process, so together they keep to ${own} requests ${per} while this one runs`,
+      );
+    }
   };
 }

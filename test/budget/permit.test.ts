@@ -142,7 +142,7 @@ describe('the permit statement', () => {
   // Inlined, each step's expressions were pasted into the next step's, so the last step held the
   // whole chain many times over: planning and running one permit cost tens of milliseconds.
   it.each([
-    ['take', TAKE, ['plan_check', 10, 100, T0]],
+    ['take', TAKE, ['plan_check', 10, 100, T0, 'key', 'pid 1 on host']],
     ['observe', OBSERVE, ['plan_check', 200, 10, 5, 30_000, null, null, T0]],
   ])('computes each step of the %s statement once, as a CTE of its own', async (_, sql, values) => {
     const steps = [...sql.matchAll(/(\w+) as (?:materialized )?\($/gm)].map((m) => m[1]);

@@ -50,6 +50,6 @@ it('before any request, names the limit that will apply; once a sync has run, sh
   expect(sync.code, sync.stderr).toBe(0);
   const after = await runCli(['status'], { env, timeoutMs: 60_000 });
   const lines = budgetLines(after.stdout);
-  expect(lines[0]).toMatch(/^budget {5}conversation_log: \d+ of 250 spent this 60 s window; .*; [1-9]\d* requests?, /);
+  expect(lines[0]).toMatch(/^budget {5}conversation_log: \d+ of 250 spent this 60 s window \(no process is taking permits: .*\); .*; [1-9]\d* requests?, /);
   expect(lines.slice(1).every((line) => !line.includes('conversation_log'))).toBe(true);
 });

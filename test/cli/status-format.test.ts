@@ -8,6 +8,8 @@ describe('describeBudget', () => {
     const row = {
       name: 'conversation_log',
       limitPerWindow: 2500,
+      takers: [{ limit: 2500, process: 'pid 1 on a', lastAskedAt: new Date().toISOString() }],
+      lastSentAt: null,
       windowMs: 60_000,
       spent: 1234,
       windowEndsAt: new Date().toISOString(),
