@@ -5,7 +5,7 @@ import { readBudgets, type BudgetRow } from '../db/rate-budget.ts';
 import { statusReport, type StoredTable } from '../db/status-report.ts';
 import { scheduleStatus } from '../queue/backfill-schedule.ts';
 import { backfillStatus, describeBackfillStatus } from '../queue/backfill-status.ts';
-import { jobsByState, runningWithoutHeartbeat, STOPPED_AFTER_SECONDS } from '../queue/queue-stats.ts';
+import { jobsByState, liveQueueWorkers, runningWithoutHeartbeat, STOPPED_AFTER_SECONDS, WORKER_QUIET_SECONDS, type QueueWorker } from '../queue/queue-stats.ts';
 import { openRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
 import { counted, grouped, shownFolder } from '../ids.ts';
@@ -25,6 +25,8 @@ export const status: Command = {
       // worker died. pg-boss's own `failed` state holds only the last kind (the handler completes
       // the job it gives up on itself), and each of them ends `failed` in ticket_sync.
       const dead = figures.tickets.failed ?? 0;
+      const withoutHeartbeat = await runningWithoutHeartbeat(pool);
+      const rateBudgets = await readBudgets(pool);
       const report = {
         database: runtime.database.shownAs,
         // The words the text below uses, not pg-boss's state names (created, retry, active).
@@ -33,15 +35,22 @@ export const status: Command = {
           waiting_to_retry: jobs.retry,
           running: jobs.active,
           // Of those, the ones whose worker stopped: the next supervising worker takes them over.
-          running_without_heartbeat: await runningWithoutHeartbeat(pool),
+          running_without_heartbeat: withoutHeartbeat,
           completed: jobs.completed,
           dead,
           // The same count, under the name earlier releases gave it.
           failed: dead,
           cancelled: jobs.cancelled,
         },
+        // Whether anything is syncing: the processes working the queue (pg-boss's registry), the
+        // tickets whose jobs a live worker holds, and when a conversation-log request last went.
+        workers: {
+          processes: await liveQueueWorkers(pool),
+          ticketsBeingSynced: jobs.active - withoutHeartbeat,
+          lastConversationLogRequestAt: rateBudgets.find((b) => b.name === BUDGET_NAMES.conversationLog)?.lastSentAt ?? null,
+        },
         ...figures,
-        rateBudgets: await readBudgets(pool),
+        rateBudgets,
         schedules: await scheduleStatus(runtime.boss),
         backfill: await backfillStatus(runtime.database.db, pool),
         // Tickets longer than a page whose last read from the first event is older than CONVLOG_FULL_RESYNC_DAYS.
@@ -60,6 +69,7 @@ export const status: Command = {
       const q = report.queue;
       ctx.out(`database   ${runtime.database.shownAs}`);
       ctx.out(`queue      ${grouped(q.queued)} queued, ${grouped(q.waiting_to_retry)} waiting to retry, ${grouped(q.running)} running${stopped(q.running_without_heartbeat)}, ${grouped(q.dead)} dead (tickets whose sync gave up; "last errors" says why)`);
+      ctx.out(workersLine(report.workers, report.at));
       ctx.out(`tickets    ${Object.entries(report.tickets).map(([k, v]) => `${grouped(v)} ${k}`).join(', ')}`);
       const stored = report.stored;
       const rows = (key: StoredTable, noun: string) =>
@@ -70,6 +80,7 @@ export const status: Command = {
         `context    ${counted(c.tickets, 'ticket', grouped)} (${grouped(c.deleted)} deleted), ${counted(c.groups, 'group', grouped)}, ${counted(c.brands, 'brand', grouped)}, ${counted(c.organizations, 'organization', grouped)}` +
           (c.withoutRow > 0 ? `; ${counted(c.withoutRow, 'synced or queued ticket', grouped)} without a ticket row yet (the next backfill or sync by id reads them)` : ''),
       );
+      ctx.out(pendingLine(report.pendingComments));
       ctx.out(`last sync  ${report.lastSyncedAt ?? 'never'}`);
       const overdue = report.fullReadsOverdue;
       if (overdue.tickets > 0) {
@@ -118,6 +129,39 @@ function dueWhy(tickets: number, never: number, days: number): string {
   const resumed = 'only resumed from a saved cursor';
   if (never === tickets) return `never read from their first event in one run, ${resumed}`;
   return `due a read from their first event: ${grouped(tickets - never)} not so read for ${days} days, ${grouped(never)} never in one run, ${resumed}`;
+}
+
+/**
+ * Whether anything syncs: "2 processes working the queue (pid 11 on a, pid 12 on b), 3 tickets
+ * being synced; last conversation-log request 4 s ago", or that no process works it.
+ */
+function workersLine(w: { processes: QueueWorker[]; ticketsBeingSynced: number; lastConversationLogRequestAt: string | null }, now: string): string {
+  const last = w.lastConversationLogRequestAt
+    ? `last conversation-log request ${ago(Date.parse(now) - Date.parse(w.lastConversationLogRequestAt))}`
+    : 'no conversation-log request yet';
+  const n = w.processes.length;
+  if (n === 0) {
+    return `workers    no process is working the queue (no "convlog work" or "convlog sync" heard from in the last ${WORKER_QUIET_SECONDS} s); ${last}`;
+  }
+  const named = w.processes.slice(0, 3).map((p) => `pid ${p.pid} on ${p.host}`);
+  if (n > 3) named.push(`${grouped(n - 3)} more`);
+  const syncing = w.ticketsBeingSynced === 0 ? 'no ticket being synced' : `${counted(w.ticketsBeingSynced, 'ticket', grouped)} being synced`;
+  return `workers    ${n === 1 ? '1 process' : `${grouped(n)} processes`} working the queue (${named.join(', ')}), ${syncing}; ${last}`;
+}
+
+/** "4 s ago", "3 min ago", "3 h ago", "2 days ago". */
+function ago(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 120) return `${seconds} s ago`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 120) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  return hours < 48 ? `${hours} h ago` : `${grouped(Math.round(hours / 24))} days ago`;
+}
+
+function pendingLine(p: { count: number; estimated: boolean }): string {
+  const count = counted(p.count, 'comment', (n) => (p.estimated ? `about ${(n / 1e6).toFixed(1)} million` : grouped(n)));
+  return `pending    ${count} from webhooks waiting for their ticket's next sync (serve stored them as they came; the sync stores them as events and clears them)`;
 }
 
 const stopped = (count: number) =>

@@ -1,4 +1,5 @@
-// Read-only figures for `convlog status`: what is stored, how tickets stand, what failed last.
+// Read-only figures for `convlog status`: what is stored, how tickets stand, what failed last,
+// what webhooks left pending.
 import type pg from 'pg';
 
 export interface StatusReport {
@@ -10,10 +11,18 @@ export interface StatusReport {
   oldestUnsynced: { ticketId: number; since: string } | null;
   lastSyncedAt: string | null;
   lastErrors: { ticketId: number; status: string; error: string; at: string }[];
+  /**
+   * Comments `serve` stored from webhooks that no sync has read from the conversation log yet
+   * (zendesk.pending_comments); `estimated` as for `stored`.
+   */
+  pendingComments: { count: number; estimated: boolean };
+  /** The database's clock as it was read. */
+  at: string;
 }
 
 const STORED = { events: 'conversation_events', authors: 'authors', attachments: 'attachments', thumbnails: 'attachment_thumbnails' } as const;
 export type StoredTable = keyof typeof STORED;
+const PENDING = 'pending_comments';
 
 // Counting the rows of a table reads all of it: at ten million events, seconds of a status that
 // should answer at once. Past this many rows status gives the planner's estimate instead: the
@@ -24,25 +33,35 @@ const EXACT_UP_TO = 1_000_000;
 export const PLANNER_ROWS_NOW = `case when c.relpages > 0 and c.reltuples >= 0
   then c.reltuples / c.relpages * (pg_relation_size(c.oid) / current_setting('block_size')::int) end`;
 
-async function storedRows(pool: pg.Pool): Promise<StatusReport['stored']> {
+/** Rows of each table in schema zendesk: counted up to EXACT_UP_TO, else the planner's estimate. */
+async function rowCounts(pool: pg.Pool, tables: readonly string[]): Promise<Map<string, { count: number; estimated: boolean }>> {
   const { rows } = await pool.query<{ name: string; estimate: number | null }>(
     `select c.relname as name,
             (${PLANNER_ROWS_NOW})::float8 as estimate
        from pg_class c join pg_namespace n on n.oid = c.relnamespace
       where n.nspname = 'zendesk' and c.relname = any($1::text[])`,
-    [Object.values(STORED)],
+    [tables],
   );
   const estimates = new Map(rows.map((r) => [r.name, r.estimate]));
-  const stored: StatusReport['stored'] = { events: 0, authors: 0, attachments: 0, thumbnails: 0, estimated: [] };
-  for (const [key, table] of Object.entries(STORED) as [StoredTable, string][]) {
+  const counts = new Map<string, { count: number; estimated: boolean }>();
+  for (const table of tables) {
     const estimate = estimates.get(table) ?? null;
     if (estimate !== null && estimate > EXACT_UP_TO) {
-      stored[key] = Math.round(estimate);
-      stored.estimated.push(key);
+      counts.set(table, { count: Math.round(estimate), estimated: true });
     } else {
-      // The table names are the constants above, not input.
-      stored[key] = (await pool.query<{ n: number }>(`select count(*)::int as n from zendesk.${table}`)).rows[0].n;
+      // The table names are constants of this module, not input.
+      counts.set(table, { count: (await pool.query<{ n: number }>(`select count(*)::int as n from zendesk.${table}`)).rows[0].n, estimated: false });
     }
+  }
+  return counts;
+}
+
+function storedRows(counts: Map<string, { count: number; estimated: boolean }>): StatusReport['stored'] {
+  const stored: StatusReport['stored'] = { events: 0, authors: 0, attachments: 0, thumbnails: 0, estimated: [] };
+  for (const [key, table] of Object.entries(STORED) as [StoredTable, string][]) {
+    const { count, estimated } = counts.get(table)!;
+    stored[key] = count;
+    if (estimated) stored.estimated.push(key);
   }
   return stored;
 }
@@ -51,7 +70,8 @@ export async function statusReport(pool: pg.Pool): Promise<StatusReport> {
   const tickets = await pool.query<{ status: string; n: number }>(
     'select status, count(*)::int as n from zendesk.ticket_sync group by status',
   );
-  const stored = await storedRows(pool);
+  const counts = await rowCounts(pool, [...Object.values(STORED), PENDING]);
+  const stored = storedRows(counts);
   const context = await pool.query<StatusReport['context']>(`select
       (select count(*)::int from zendesk.tickets) as tickets,
       (select count(*)::int from zendesk.tickets where deleted) as deleted,
@@ -69,6 +89,7 @@ export async function statusReport(pool: pg.Pool): Promise<StatusReport> {
     `select ticket_id as "ticketId", status, last_error as error, last_error_at as at from zendesk.ticket_sync
       where last_error is not null and status in ('failed', 'queued') order by last_error_at desc limit 5`,
   );
+  const now = await pool.query<{ at: Date }>('select now() as at');
   const byStatus: Record<string, number> = { queued: 0, syncing: 0, synced: 0, not_found: 0, forbidden: 0, failed: 0 };
   for (const row of tickets.rows) byStatus[row.status] = row.n;
   return {
@@ -78,5 +99,7 @@ export async function statusReport(pool: pg.Pool): Promise<StatusReport> {
     oldestUnsynced: oldest.rows[0] ? { ticketId: Number(oldest.rows[0].ticketId), since: oldest.rows[0].since.toISOString() } : null,
     lastSyncedAt: last.rows[0]?.at?.toISOString() ?? null,
     lastErrors: errors.rows.map((r) => ({ ticketId: Number(r.ticketId), status: r.status, error: r.error, at: r.at.toISOString() })),
+    pendingComments: counts.get(PENDING)!,
+    at: now.rows[0].at.toISOString(),
   };
 }

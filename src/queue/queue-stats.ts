@@ -1,5 +1,5 @@
 // Exact counts read from pg-boss's job table (its cached queue stats can lag a minute, too
-// slow for deciding that a queue is empty).
+// slow for deciding that a queue is empty), and the processes working the queue.
 import type pg from 'pg';
 import { BOSS_SCHEMA, SYNC_QUEUE } from './boss.ts';
 
@@ -119,4 +119,41 @@ export async function upgradeWaitingJobs(pool: pg.Pool, ticketIds: readonly numb
     [SYNC_QUEUE, ticketIds.map(String), priority, full],
   );
   return rows.map((r) => Number(r.key));
+}
+
+// Which processes work the sync queue now, from pg-boss's registry of its instances: every PgBoss
+// object writes its row as it starts and beats every instance heartbeat (30 s), and a graceful
+// stop marks it stopped. `work` and `sync` start theirs supervising, and list a worker on the
+// ticket-sync queue from their first beat; a command that only reads or queues (status, enqueue,
+// serve, backfill) does neither. A killed process is not marked: it goes quiet, and counts as
+// gone once it has missed three beats, as pg-boss itself reads its registry.
+/** pg-boss counts an instance live until it misses this many heartbeats (its INSTANCE_QUIET_BEATS). */
+const QUIET_BEATS = 3;
+/** So a killed worker counts as gone this long after its last heartbeat, at pg-boss's default of 30 s. */
+export const WORKER_QUIET_SECONDS = 30 * QUIET_BEATS;
+
+export interface QueueWorker {
+  host: string;
+  pid: number;
+  startedAt: string;
+  /** Its last heartbeat to pg-boss's registry. */
+  heardAt: string;
+}
+
+/**
+ * The processes working the queue: live in pg-boss's registry (not stopped, heard from within
+ * three of their heartbeats), and supervising or working the ticket-sync queue. Oldest first.
+ * The registry is small (pg-boss keeps a thousand dead rows at most).
+ */
+export async function liveQueueWorkers(pool: pg.Pool): Promise<QueueWorker[]> {
+  const { rows } = await pool.query<{ host: string; pid: number; started_on: Date; heartbeat_on: Date }>(
+    `select host, pid, started_on, heartbeat_on
+       from ${BOSS_SCHEMA}.instance
+      where stopped_on is null
+        and heartbeat_on >= now() - heartbeat_seconds * $2::int * interval '1 second'
+        and (supervise or workers @> jsonb_build_array(jsonb_build_object('queue', $1::text)))
+      order by started_on, id`,
+    [SYNC_QUEUE, QUIET_BEATS],
+  );
+  return rows.map((r) => ({ host: r.host, pid: r.pid, startedAt: r.started_on.toISOString(), heardAt: r.heartbeat_on.toISOString() }));
 }
