@@ -195,7 +195,12 @@ export interface Failure {
 
 export interface Outcome {
   /** What zendesk.ticket_sync records; none when the ticket is no longer this worker's to record. */
-  ticket?: { status: 'queued' | 'failed' | 'not_found' | 'forbidden'; reason: string };
+  ticket?: {
+    status: 'queued' | 'failed' | 'not_found' | 'forbidden';
+    reason: string;
+    /** A shutdown stopped the run: not a failure, and recorded as not one (ticket_sync.interrupted_at). */
+    interrupted?: true;
+  };
   /**
    * complete: the job ends, nothing more to do; retry: pg-boss runs it again; give-up: it ends
    * failed; hold: it goes back to the queue without using up an attempt, and the worker stops
@@ -219,7 +224,7 @@ export interface Outcome {
  * | 404 RecordNotFound / 403                      | not_found / forbidden | complete |
  * | credentials, configuration, a URL that is not Zendesk's API (any other 404) | queued | hold: no attempt used, even the last; the worker stops (exit 2) |
  * | Zendesk's host unreachable (DNS, refused)     | queued, "waiting for Zendesk" | hold: no attempt used, even the last |
- * | shutdown (Interrupted)                        | queued      | retry; on the last attempt complete and requeue |
+ * | shutdown (Interrupted)                        | queued, interrupted | retry; on the last attempt complete and requeue |
  * | malformed page, refused request, bad cursor   | failed      | give up (exit 1) |
  * | anything else (outage, database, unforeseen)  | queued      | retry; on the last attempt failed, give up (exit 1) |
  */
@@ -243,7 +248,7 @@ export function outcomeOf({ error: failure, attempt, retryLimit, claimLost }: Fa
   }
   // A shutdown is never the ticket's failure; past its retries it is queued again as a new job.
   if (error instanceof Interrupted) {
-    return { ...none, ticket: { status: 'queued', reason }, job: lastAttempt ? 'complete' : 'retry', requeue: lastAttempt };
+    return { ...none, ticket: { status: 'queued', reason, interrupted: true }, job: lastAttempt ? 'complete' : 'retry', requeue: lastAttempt };
   }
   const hopeless = error instanceof InvalidResponse || error instanceof BadRequest || error instanceof InvalidCursor || error instanceof UsageError;
   if (hopeless || lastAttempt) return { ...none, ticket: { status: 'failed', reason }, job: 'give-up', exitCode: 1 };

@@ -5,7 +5,7 @@ import { readBudgets, type BudgetRow } from '../db/rate-budget.ts';
 import { statusReport, type StoredTable } from '../db/status-report.ts';
 import { scheduleStatus } from '../queue/backfill-schedule.ts';
 import { backfillStatus, describeBackfillStatus } from '../queue/backfill-status.ts';
-import { jobsByState, liveQueueWorkers, runningWithoutHeartbeat, STOPPED_AFTER_SECONDS, WORKER_QUIET_SECONDS, type QueueWorker } from '../queue/queue-stats.ts';
+import { jobsByState, liveQueueWorkers, retryingAfterInterruption, runningWithoutHeartbeat, STOPPED_AFTER_SECONDS, WORKER_QUIET_SECONDS, type QueueWorker } from '../queue/queue-stats.ts';
 import { openRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
 import { counted, grouped, shownFolder } from '../ids.ts';
@@ -33,6 +33,8 @@ export const status: Command = {
         queue: {
           queued: jobs.created,
           waiting_to_retry: jobs.retry,
+          // Of those, the ones only interrupted (a shutdown stopped their run): no failure.
+          waiting_to_retry_interrupted: await retryingAfterInterruption(pool),
           running: jobs.active,
           // Of those, the ones whose worker stopped: the next supervising worker takes them over.
           running_without_heartbeat: withoutHeartbeat,
@@ -68,7 +70,7 @@ export const status: Command = {
       }
       const q = report.queue;
       ctx.out(`database   ${runtime.database.shownAs}`);
-      ctx.out(`queue      ${grouped(q.queued)} queued, ${grouped(q.waiting_to_retry)} waiting to retry, ${grouped(q.running)} running${stopped(q.running_without_heartbeat)}, ${grouped(q.dead)} dead (tickets whose sync gave up; "last errors" says why)`);
+      ctx.out(`queue      ${grouped(q.queued)} queued, ${grouped(q.waiting_to_retry)} waiting to retry${onlyInterrupted(q.waiting_to_retry_interrupted)}, ${grouped(q.running)} running${stopped(q.running_without_heartbeat)}, ${grouped(q.dead)} dead (tickets whose sync gave up; "last errors" says why)`);
       ctx.out(workersLine(report.workers, report.at));
       ctx.out(`tickets    ${Object.entries(report.tickets).map(([k, v]) => `${grouped(v)} ${k}`).join(', ')}`);
       const stored = report.stored;
@@ -99,6 +101,12 @@ export const status: Command = {
       };
       for (const line of budgetLines(report.rateBudgets, own, demo)) ctx.out(line);
       for (const line of describeBackfillStatus(report.schedules, report.backfill)) ctx.out(line);
+      if (report.interrupted.count > 0) {
+        const i = report.interrupted;
+        ctx.out(`interrupted ${counted(i.count, 'ticket', grouped)} stopped by a shutdown, not failed: each resumes from its saved cursor when a worker takes it`);
+        for (const t of i.latest) ctx.out(`  ticket ${t.ticketId} (${t.at}): ${t.reason}`);
+        if (i.count > i.latest.length) ctx.out(`  and ${grouped(i.count - i.latest.length)} more`);
+      }
       if (report.lastErrors.length > 0) {
         ctx.out('last errors');
         for (const e of report.lastErrors) ctx.out(`  ticket ${e.ticketId} (${e.status}, ${e.at}): ${e.error}`);
@@ -163,6 +171,8 @@ function pendingLine(p: { count: number; estimated: boolean }): string {
   const count = counted(p.count, 'comment', (n) => (p.estimated ? `about ${(n / 1e6).toFixed(1)} million` : grouped(n)));
   return `pending    ${count} from webhooks waiting for their ticket's next sync (serve stored them as they came; the sync stores them as events and clears them)`;
 }
+
+const onlyInterrupted = (count: number) => (count === 0 ? '' : ` (${grouped(count)} of them only interrupted: a shutdown stopped their run, nothing failed)`);
 
 const stopped = (count: number) =>
   count === 0 ? '' : ` (${grouped(count)} without a heartbeat for ${STOPPED_AFTER_SECONDS} s: their worker stopped; the next "convlog work" takes them over)`;

@@ -10,7 +10,13 @@ export interface StatusReport {
   context: { tickets: number; deleted: number; withoutRow: number; groups: number; brands: number; organizations: number };
   oldestUnsynced: { ticketId: number; since: string } | null;
   lastSyncedAt: string | null;
+  /** The latest failures recorded, interruptions left out. */
   lastErrors: { ticketId: number; status: string; error: string; at: string }[];
+  /**
+   * Queued tickets whose last run a shutdown stopped (ticket_sync.interrupted_at): not failures.
+   * `latest`: the five most recent, with what last_error recorded of them.
+   */
+  interrupted: { count: number; latest: { ticketId: number; reason: string; at: string }[] };
   /**
    * Comments `serve` stored from webhooks that no sync has read from the conversation log yet
    * (zendesk.pending_comments); `estimated` as for `stored`.
@@ -87,7 +93,15 @@ export async function statusReport(pool: pg.Pool): Promise<StatusReport> {
   const last = await pool.query<{ at: Date | null }>('select max(last_synced_at) as at from zendesk.ticket_sync');
   const errors = await pool.query<{ ticketId: string; status: string; error: string; at: Date }>(
     `select ticket_id as "ticketId", status, last_error as error, last_error_at as at from zendesk.ticket_sync
-      where last_error is not null and status in ('failed', 'queued') order by last_error_at desc limit 5`,
+      where last_error is not null and status in ('failed', 'queued') and interrupted_at is null order by last_error_at desc limit 5`,
+  );
+  // Both read ticket_sync_interrupted_idx, which holds only the interrupted tickets.
+  const interrupted = await pool.query<{ n: number }>(
+    `select count(*)::int as n from zendesk.ticket_sync where interrupted_at is not null and status = 'queued'`,
+  );
+  const interruptedLatest = await pool.query<{ ticketId: string; reason: string; at: Date }>(
+    `select ticket_id as "ticketId", last_error as reason, interrupted_at as at from zendesk.ticket_sync
+      where interrupted_at is not null and status = 'queued' order by interrupted_at desc limit 5`,
   );
   const now = await pool.query<{ at: Date }>('select now() as at');
   const byStatus: Record<string, number> = { queued: 0, syncing: 0, synced: 0, not_found: 0, forbidden: 0, failed: 0 };
@@ -99,6 +113,10 @@ export async function statusReport(pool: pg.Pool): Promise<StatusReport> {
     oldestUnsynced: oldest.rows[0] ? { ticketId: Number(oldest.rows[0].ticketId), since: oldest.rows[0].since.toISOString() } : null,
     lastSyncedAt: last.rows[0]?.at?.toISOString() ?? null,
     lastErrors: errors.rows.map((r) => ({ ticketId: Number(r.ticketId), status: r.status, error: r.error, at: r.at.toISOString() })),
+    interrupted: {
+      count: interrupted.rows[0].n,
+      latest: interruptedLatest.rows.map((r) => ({ ticketId: Number(r.ticketId), reason: r.reason, at: r.at.toISOString() })),
+    },
     pendingComments: counts.get(PENDING)!,
     at: now.rows[0].at.toISOString(),
   };

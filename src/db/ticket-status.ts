@@ -125,6 +125,7 @@ export async function finishRun(
       lastSyncedAt: sql`now()`,
       lastError: null,
       lastErrorAt: null,
+      interruptedAt: null,
       deletedAt: null,
       deletedHow: null,
       // Zendesk served the log to a run that began after a permanently_deleted webhook: the
@@ -147,7 +148,8 @@ export async function finishRun(
 /**
  * Records how a run ended other than synced, with its reason (outcomeOf in src/errors.ts decides
  * which). `queued` waits for a retry; not_found and forbidden are facts about the ticket, so they
- * also count as its last sync. With `run` (the token startRun gave), only while that run is the
+ * also count as its last sync. `interrupted`: a shutdown stopped the run, which is no failure;
+ * interrupted_at says so until another outcome is recorded. With `run` (the token startRun gave), only while that run is the
  * ticket's latest: once another run has started, its status stands, nothing is written and this
  * returns false. Without one (no run had started: a failure before it, a dead-lettered job), it
  * always writes.
@@ -155,12 +157,13 @@ export async function finishRun(
 export async function recordStatus(
   db: Db,
   ticketId: number,
-  outcome: { status: Extract<TicketStatus, 'queued' | 'failed' | 'not_found' | 'forbidden'>; reason: string },
+  outcome: { status: Extract<TicketStatus, 'queued' | 'failed' | 'not_found' | 'forbidden'>; reason: string; interrupted?: boolean },
   run?: string,
 ): Promise<boolean> {
   const { status, reason } = outcome;
   const settled = status === 'not_found' || status === 'forbidden';
-  const set = { status, lastError: reason, lastErrorAt: sql`now()`, ...(settled ? { lastSyncedAt: sql`now()` } : {}), updatedAt: sql`now()` };
+  const interruptedAt = outcome.interrupted ? sql`now()` : null;
+  const set = { status, lastError: reason, lastErrorAt: sql`now()`, interruptedAt, ...(settled ? { lastSyncedAt: sql`now()` } : {}), updatedAt: sql`now()` };
   if (run !== undefined) {
     // Waits for a newer run's start still being written, then sees it, as finishRun does.
     const written = await db.update(ticketSync).set(set).where(ofRun(ticketId, run)).returning({ ticketId: ticketSync.ticketId });
@@ -168,7 +171,7 @@ export async function recordStatus(
   }
   await db
     .insert(ticketSync)
-    .values({ ticketId, status, lastError: reason, lastErrorAt: new Date(), ...(settled ? { lastSyncedAt: new Date() } : {}) })
+    .values({ ticketId, status, lastError: reason, lastErrorAt: new Date(), interruptedAt, ...(settled ? { lastSyncedAt: new Date() } : {}) })
     .onConflictDoUpdate({ target: ticketSync.ticketId, set });
   return true;
 }

@@ -75,8 +75,8 @@ describe('outcomeOf', () => {
 
   it('retries an interrupted ticket, and past its retries completes the job and queues it afresh', () => {
     const error = new Interrupted('interrupted by shutdown after page 3');
-    expect(first(error)).toEqual({ ticket: { status: 'queued', reason: error.message }, job: 'retry', requeue: false, stopWorker: false, exitCode: 0 });
-    expect(last(error)).toEqual({ ticket: { status: 'queued', reason: error.message }, job: 'complete', requeue: true, stopWorker: false, exitCode: 0 });
+    expect(first(error)).toEqual({ ticket: { status: 'queued', reason: error.message, interrupted: true }, job: 'retry', requeue: false, stopWorker: false, exitCode: 0 });
+    expect(last(error)).toEqual({ ticket: { status: 'queued', reason: error.message, interrupted: true }, job: 'complete', requeue: true, stopWorker: false, exitCode: 0 });
   });
 
   it('holds a ticket whose Zendesk cannot be reached, without using up an attempt, even the last', () => {

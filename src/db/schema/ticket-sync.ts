@@ -31,6 +31,9 @@ export const ticketSync = zendesk.table(
     lastSyncedAt: tstz('last_synced_at'),
     lastError: text('last_error'),
     lastErrorAt: tstz('last_error_at'),
+    // The latest run was stopped by a shutdown, not failed: last_error says so, and status shows
+    // the ticket apart from failures. Set with last_error_at; cleared as any other outcome is recorded.
+    interruptedAt: tstz('interrupted_at'),
     // The tombstone of a ticket whose rows were removed (or marked): when, and how we learned it.
     deletedAt: tstz('deleted_at'),
     deletedHow: text('deleted_how').$type<DeletedHow>(),
@@ -47,6 +50,8 @@ export const ticketSync = zendesk.table(
   },
   (t) => [
     index('ticket_sync_status_idx').on(t.status),
+    // Status lists the interrupted tickets, a few, without reading every queued one.
+    index('ticket_sync_interrupted_idx').on(t.interruptedAt).where(sql`${t.interruptedAt} is not null`),
     // Also ticket_sync_live_idx (ticket_id INCLUDE deleted_at, migrations/0014_daily_ranges.sql):
     // ticket_conversations over every ticket reads it instead of the table.
     check(

@@ -1,0 +1,3 @@
+ALTER TABLE "zendesk"."ticket_sync" ADD COLUMN IF NOT EXISTS "interrupted_at" timestamp with time zone;--> statement-breakpoint
+CREATE INDEX IF NOT EXISTS "ticket_sync_interrupted_idx" ON "zendesk"."ticket_sync" USING btree ("interrupted_at") WHERE "zendesk"."ticket_sync"."interrupted_at" is not null;--> statement-breakpoint
+COMMENT ON COLUMN "zendesk"."ticket_sync"."interrupted_at" IS 'When the ticket''s latest run was stopped by a shutdown (Ctrl-C, SIGTERM) rather than failed: last_error then says how far it got, and the next run resumes from the saved cursor. Cleared when a later run of the ticket ends any other way. convlog status lists queued tickets that have it apart from its last errors. Internal.';
