@@ -3,16 +3,17 @@
 // its claim; any command ending that finds the server with no live owner and no other convlog
 // session stops it. Sessions are told apart by application_name, `convlog/<pid>`, which every
 // connection of a command to the embedded server carries (src/db/embedded.ts); psql and BI tools
-// do not keep the server up.
+// do not keep the server up. A command exiting at once (a second Ctrl-C) cannot count sessions:
+// the marks every convlog command keeps while it uses the server decide then (stopAtExit).
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { errorMessage } from '../errors.ts';
 import { counted } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import path from 'node:path';
-import { claimIfFree, ownerAlive, ownerDir, stopPostmaster, type Ownership } from './cluster-owner.ts';
+import { claimIfFree, ownerAlive, ownerDir, stopPostmaster, type ClusterClaim, type OwnerRecord, type Ownership } from './cluster-owner.ts';
 import { quietClient } from './pg-client.ts';
-import { startTime, untilDead } from './postmaster.ts';
+import { isAlive, startTime, untilDead } from './postmaster.ts';
 
 /** This process's sessions on the embedded server: never counted as another command's. */
 export const APPLICATION_NAME = `convlog/${process.pid}`;
@@ -28,6 +29,8 @@ export interface Leaving {
   stop: () => Promise<void>;
   /** Takes back what would stop the server at this process's exit: it is left running. */
   unhook: () => void;
+  /** This process's use mark, removed before it looks, the last time, for other users. */
+  mark: UseMark;
   log: Logger;
 }
 
@@ -37,10 +40,12 @@ export async function leave(l: Leaving): Promise<'stopped' | 'left'> {
   if (others === 0) {
     await l.stop();
     l.ownership.release();
+    l.mark.remove();
     return 'stopped';
   }
   l.unhook();
   l.ownership.release();
+  l.mark.remove();
   l.log.info(
     { dataDir: l.dataDir, sessions: others },
     `the embedded Postgres is left running for ${counted(others, 'other session')}; the last convlog command to end stops it`,
@@ -75,20 +80,90 @@ export async function lastOut(databaseDir: string, adminUrl: (port: number) => s
 }
 
 /**
+ * Takes over a server whose owner is gone, saying so. Until `leave` runs, this process's exit
+ * stops the server, as for one it started (stopAtExit): `unhook` takes that back.
+ */
+export function adopt(
+  { postmaster, ownership }: Extract<ClusterClaim, { kind: 'orphan' }>,
+  { databaseDir, dataDir, log, mark }: { databaseDir: string; dataDir: string; log: Logger; mark: UseMark },
+): { unhook: () => void; stop: () => Promise<void> } {
+  const was = ownership.previous;
+  log.info(
+    { dataDir, ownerPid: was?.pid ?? null, postgresPid: postmaster.pid, port: postmaster.port },
+    was
+      ? `adopting the embedded Postgres convlog process ${was.pid} left running when it ended: it stops when this command ends`
+      : 'adopting the embedded Postgres left running with no owner on record (a convlog killed outright, or an older convlog): it stops when this command ends',
+  );
+  ownership.running(postmaster.pid);
+  const unhook = stopAtExit(databaseDir, mark, () => stopPostmaster(databaseDir, postmaster.pid), { release: ownership.release });
+  return {
+    unhook,
+    stop: async () => {
+      unhook();
+      stopPostmaster(databaseDir, postmaster.pid);
+      await untilDead(postmaster.pid);
+    },
+  };
+}
+
+/**
+ * Until the returned unhook, this process's exit stops the server with `stop` unless another
+ * convlog command still uses it: a second Ctrl-C exits at once, and the server, in a process group
+ * of its own, would outlive every command. An exit hook is synchronous: it cannot count sessions
+ * as `leave` does, only the use marks, which every command keeps while it uses the server, its
+ * owner included. This process's mark goes before it looks for the others' (after `release`, an
+ * owner's claim, so that a command ending normally meanwhile may take the server over): of
+ * commands ending together, whichever looks last finds no mark of the others and stops the
+ * server; one that finds a live mark leaves the server to that command, which stops it when it
+ * ends. `spare` vetoes a stop with no mark left (an owner that keeps none).
+ */
+export function stopAtExit(
+  databaseDir: string,
+  mark: UseMark,
+  stop: () => void,
+  { release = () => {}, spare = () => false }: { release?: () => void; spare?: () => boolean } = {},
+): () => void {
+  const onExit = () => {
+    release();
+    mark.remove();
+    if (otherUsers(databaseDir) === 0 && !spare()) stop();
+  };
+  process.once('exit', onExit);
+  return () => void process.off('exit', onExit);
+}
+
+/**
+ * A command sharing the server of `owner`: at an exit that cannot wait, it stops the server when
+ * no other command is marked as its user (stopAtExit), signalling the postmaster only while
+ * postmaster.pid names it and /proc confirms it (stopPostmaster). An owner alive that keeps no
+ * mark (an older convlog, or one whose mark could not be written) is left to stop its server.
+ */
+export function stopSharedAtExit(databaseDir: string, mark: UseMark, owner: OwnerRecord, postmaster: number): () => void {
+  return stopAtExit(databaseDir, mark, () => stopPostmaster(databaseDir, postmaster), { spare: () => owner.marked !== true && ownerAlive(owner) });
+}
+
+/** A use mark, `pg-owner/use-<pid>.json`; `written` false when it could not be, and is then no mark. */
+export interface UseMark {
+  written: boolean;
+  remove(): void;
+}
+
+/**
  * Marks this process as a user of the server from before it looks for one until it ends: a
  * command sharing the server has no session yet while it connects and migrates (seconds on a
- * first run), and an owner ending meanwhile would count none and stop the server under it.
- * Returns the unmarking. A mark that cannot be written is no mark: sessions still count.
+ * first run), and an owner ending meanwhile would count none and stop the server under it; and a
+ * command exiting at once counts marks alone (stopAtExit). A mark that cannot be written is no
+ * mark: sessions still count.
  */
-export function markUse(databaseDir: string): () => void {
+export function markUse(databaseDir: string): UseMark {
   const file = path.join(ownerDir(databaseDir), `use-${process.pid}.json`);
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, JSON.stringify({ pid: process.pid, started: startTime(process.pid) }));
   } catch {
-    return () => {};
+    return { written: false, remove: () => {} };
   }
-  return () => fs.rmSync(file, { force: true });
+  return { written: true, remove: () => fs.rmSync(file, { force: true }) };
 }
 
 /** Other live processes marked as users (markUse); the marks of processes gone are removed. */
@@ -114,18 +189,19 @@ function otherUsers(databaseDir: string): number {
   return live;
 }
 
-/** Sessions of other convlog processes on the server; 0 when it cannot be reached (nothing to keep it up for). */
+/** Sessions of other live convlog processes on the server; 0 when it cannot be reached (nothing to keep it up for). */
 async function otherSessions(url: string): Promise<number> {
   const client = quietClient({ connectionString: url, application_name: APPLICATION_NAME, connectionTimeoutMillis: 5_000 });
   try {
     await client.connect();
-    const { rows } = await client.query<{ n: number }>(
-      `select count(*)::int as n from pg_stat_activity
+    const { rows } = await client.query<{ name: string }>(
+      `select application_name as name from pg_stat_activity
         where backend_type = 'client backend' and pid <> pg_backend_pid()
           and application_name like 'convlog/%' and application_name <> $1`,
       [APPLICATION_NAME],
     );
-    return rows[0].n;
+    // A command gone (exited at once) leaves a backend busy with its statement until that ends.
+    return rows.filter((row) => isAlive(Number(row.name.slice('convlog/'.length)))).length;
   } catch {
     return 0;
   } finally {

