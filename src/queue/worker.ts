@@ -164,6 +164,16 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
         options.onFailure?.(ticketId, reason, false);
         return;
       }
+      if (error instanceof Interrupted && summary.fatal) {
+        // Cut short because no ticket can sync (another ticket, or the check at start, met refused
+        // credentials): that is why it waits, not a shutdown, and like the ticket that met it, its
+        // job waits with its attempt unspent rather than retried as after a shutdown.
+        const why = `stopped before this run ended: ${errorMessage(summary.fatal)}`;
+        log.debug({ err: why }, 'ticket stopped: no ticket can sync');
+        await hold(job, why, { delayMs: 0, run });
+        options.onFailure?.(ticketId, why, false);
+        return;
+      }
       if (outcome.job === 'hold') {
         gate.close(error as ZendeskUnreachable);
         log.debug({ err: reason }, 'ticket waits for Zendesk');
