@@ -1,13 +1,17 @@
 // What a worker says at info about the tickets it syncs. An operator watching a quiet worker wants
 // each ticket (which one, how many events, how long); on a busy one, a line per ticket buries
-// everything else, so past a few tickets in a window the rest are summed up in one line at its end.
+// everything else, so past a few tickets in a window the rest are summed up in one line at its end,
+// counted by how each ended (a burst of deleted ids is a burst of not_found, not of syncs).
 
 import { counted } from '../ids.ts';
 import type { Logger } from '../log.ts';
 
+/** How a ticket's run ended, in the order the summary names them. */
+const OUTCOMES = ['synced', 'not_found', 'forbidden'] as const;
+
 export interface SyncedTicket {
   ticketId: number;
-  status: string;
+  status: (typeof OUTCOMES)[number];
   events: number;
   requests: number;
   ms: number;
@@ -40,8 +44,9 @@ export function createSyncLog(log: Logger, options: SyncLogOptions = {}): SyncLo
   let lines = 0;
   let timer: NodeJS.Timeout | undefined;
   let windowStart = 0;
-  // Tickets past the per-ticket lines in this window, summed for its summary.
-  const unsaid = { tickets: 0, events: 0, requests: 0 };
+  // Tickets past the per-ticket lines in this window, summed for its summary by how each ended:
+  // a run of deleted ids is not "synced".
+  const unsaid = { tickets: 0, synced: 0, not_found: 0, forbidden: 0, events: 0, requests: 0 };
 
   const endWindow = () => {
     timer = undefined;
@@ -49,10 +54,14 @@ export function createSyncLog(log: Logger, options: SyncLogOptions = {}): SyncLo
       const { tickets, events, requests } = unsaid;
       // A window cut short by close() is as long as it lasted.
       const seconds = Math.max(1, Math.round((Date.now() - windowStart) / 1000));
-      log.info({ tickets, events, requests, seconds }, `synced ${counted(tickets, 'more ticket')} in the last ${seconds} s: ${counted(events, 'event')}, ${counted(requests, 'request')}`);
+      const outcomes = OUTCOMES.filter((o) => unsaid[o] > 0).map((o) => `${o} ${unsaid[o]}`).join(', ');
+      log.info(
+        { ...unsaid, seconds },
+        `${counted(tickets, 'more ticket')} finished in the last ${seconds} s: ${outcomes}; ${counted(events, 'event')}, ${counted(requests, 'request')}`,
+      );
     }
     lines = 0;
-    unsaid.tickets = unsaid.events = unsaid.requests = 0;
+    for (const key of Object.keys(unsaid) as (keyof typeof unsaid)[]) unsaid[key] = 0;
   };
 
   return {
@@ -78,6 +87,7 @@ export function createSyncLog(log: Logger, options: SyncLogOptions = {}): SyncLo
         return;
       }
       unsaid.tickets += 1;
+      unsaid[ticket.status] += 1;
       unsaid.events += ticket.events;
       unsaid.requests += ticket.requests;
     },

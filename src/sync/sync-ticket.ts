@@ -117,7 +117,10 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
             : mode === 'keep'
               ? 'its stored rows were kept, marked deleted (CONVLOG_ON_DELETE=keep)'
               : 'its stored rows were removed';
-      log.info({ ...removed, mode }, outcome ? `Zendesk answered 404: the ticket is gone; ${outcome}` : 'Zendesk answered 404: no such ticket (nothing of it was stored)');
+      // A deletion is worth its own line; an id never stored is the worker's `ticket not_found`
+      // line, summed up with the rest when many come (src/queue/sync-log.ts).
+      if (outcome) log.info({ ...removed, mode }, `Zendesk answered 404: the ticket is gone; ${outcome}`);
+      else log.debug('Zendesk answered 404: no such ticket (nothing of it was stored)');
     } else if (!(await recordStatus(deps.db, ticketId, settled, run))) {
       throw leftToNewerRun();
     }
