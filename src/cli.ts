@@ -124,11 +124,24 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
   const controller = new AbortController();
   // SIGHUP too when bin/convlog.js found a terminal attached.
   const stopSignals = program?.signals ?? ['SIGINT', 'SIGTERM'];
-  let interrupts = 0;
+  let first: { signal: NodeJS.Signals; at: number } | undefined;
+  let exiting = false;
+  const releases = new Set<() => Promise<void>>();
   const onSignal = (signal: NodeJS.Signals) => {
-    interrupts += 1;
     // As the signal ends a process: 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP.
-    if (interrupts > 1) process.exit(128 + osConstants.signals[signal]);
+    const code = 128 + osConstants.signals[signal];
+    if (exiting) process.exit(code);
+    if (first) {
+      // One stop delivered twice, not a second: coreutils `timeout` (without --foreground) signals
+      // the process, then its whole process group, which holds the process too.
+      if (signal === first.signal && performance.now() - first.at < DOUBLE_DELIVERY_MS) return;
+      exiting = true;
+      log.info({ signal }, 'exiting at once: handing back the work in flight (send again to skip that)');
+      // The work in flight handed back to the queue first, if that can be done in a moment.
+      void withinTime(Promise.allSettled([...releases].map((release) => release())), EXIT_AT_ONCE_GRACE_MS).finally(() => process.exit(code));
+      return;
+    }
+    first = { signal, at: performance.now() };
     log.info({ signal }, `stopping: ${command.stopping ?? 'finishing any work in flight'} (send again to exit at once)`);
     controller.abort();
   };
@@ -177,6 +190,10 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
       endings.push(ending);
       void ending.then(failNow);
     },
+    beforeExitAtOnce: (release) => {
+      releases.add(release);
+      return () => releases.delete(release);
+    },
     stderr,
     stdin: io?.stdin ?? process.stdin,
     env,
@@ -210,6 +227,13 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
 const MAX_MESSAGE = 1_000;
 /** How long a failure waits for the end of its embedded server to be seen (its pid is polled every 250 ms). */
 const ENDING_GRACE_MS = 1_000;
+/**
+ * A second identical stop signal this soon after the first is the first delivered twice (a
+ * person's second Ctrl-C comes later, once the first is seen not to be enough).
+ */
+export const DOUBLE_DELIVERY_MS = 500;
+/** How long exiting at once waits for the work in flight to be handed back to the queue. */
+const EXIT_AT_ONCE_GRACE_MS = 3_000;
 
 type Token = NonNullable<ReturnType<typeof parseArgs>['tokens']>[number];
 

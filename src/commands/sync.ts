@@ -102,6 +102,7 @@ export async function syncTickets(
       stopWhen: refresh,
       idleCheckMs: 250,
       serverGone: database.serverGone,
+      beforeExitAtOnce: ctx.beforeExitAtOnce,
       onResult: (result) => {
         if (!given.has(result.ticketId)) others.set(result.ticketId, result.status);
       },

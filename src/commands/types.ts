@@ -34,6 +34,12 @@ export interface CommandContext {
    * effect met before its cause was seen, is reported by that error if it comes within a moment.
    */
   failWhen(ending: Promise<Error>): void;
+  /**
+   * What a second stop signal (exit at once) does first, given a moment at most (src/cli.ts):
+   * hand back the work in flight, so that it does not sit `active` until the queue's expiry.
+   * Returns its removal, for when the work is done.
+   */
+  beforeExitAtOnce(release: () => Promise<void>): () => void;
   /** Progress and the lines that are not output (a count, a one-line refusal) go here. */
   stderr: OutputStream;
   /** `--file -` and `query -` read it. */
@@ -53,7 +59,8 @@ export interface Command {
   usageOnError?: false;
   /**
    * What the first SIGINT/SIGTERM does, logged as `stopping: <this> (send again to exit at once)`;
-   * by default "finishing any work in flight", for commands that do have some.
+   * by default "finishing any work in flight", for commands that do have some. The same signal
+   * again within DOUBLE_DELIVERY_MS is the same stop delivered twice (src/cli.ts).
    */
   stopping?: string;
   run(values: ArgValues, positionals: string[], ctx: CommandContext): Promise<number>;

@@ -63,6 +63,7 @@ export const work: Command = {
         serverGone: runtime.database.serverGone,
         signal: ctx.signal,
         probeAtStart: true,
+        beforeExitAtOnce: ctx.beforeExitAtOnce,
         alsoBusy: () => backfills?.busy() ?? false,
       });
       ctx.log.info({ ...summary, fatal: summary.fatal?.message, gaveUp: summary.gaveUp?.reason, lostDatabase: summary.lostDatabase && queueErrorText(summary.lostDatabase.error) }, 'worker stopped');

@@ -15,6 +15,7 @@ import { zendeskHttpInfo } from '../zendesk/http.ts';
 import { afterRun } from './after-run.ts';
 import { workDeadLetters } from './dead-letter.ts';
 import { enqueueTickets } from './enqueue.ts';
+import { jobsInFlight } from './jobs-in-flight.ts';
 import { holdJob, liveJobs } from './queue-stats.ts';
 import { createSyncLog, type SyncLogOptions } from './sync-log.ts';
 import { waitUntilDone } from './until-done.ts';
@@ -59,6 +60,11 @@ export interface WorkerOptions {
   unreachablePauseMs?: { first: number; max: number };
   /** Per-ticket lines and summaries at info (sync-log.ts). */
   syncLog?: SyncLogOptions;
+  /**
+   * Registers what exiting at once (a second stop signal) does first: the jobs in flight go back
+   * to the queue (jobs-in-flight.ts; CommandContext.beforeExitAtOnce). Returns its removal.
+   */
+  beforeExitAtOnce?: (release: () => Promise<void>) => () => void;
 }
 
 export interface WorkerSummary {
@@ -119,6 +125,9 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
     await recordStatus(deps.db, job.data.ticketId, { status: 'queued', reason }, run);
   };
 
+  const flying = jobsInFlight(pool, deps.db);
+  const unregister = options.beforeExitAtOnce?.(flying.handBack);
+
   const handle = async (job: JobWithMetadata<SyncJobData>) => {
     const { ticketId, full } = job.data;
     const log = deps.log.child({ jobId: job.id, ticketId });
@@ -130,7 +139,10 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
     // The run's token once it has started: its failure is recorded only while it is the ticket's latest run.
     let run: string | undefined;
     try {
-      const onRunStarted = (token: string) => (run = token);
+      const onRunStarted = (token: string) => {
+        run = token;
+        flying.runStarted(job, token);
+      };
       const result = await syncTicket({ ...deps, log }, ticketId, { full, signal, onPage: options.onPage, onRunStarted });
       if (result.status === 'synced') summary.synced += 1;
       else if (result.status === 'not_found') summary.notFound += 1;
@@ -154,22 +166,16 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
         return;
       }
       const { reason } = outcome.ticket;
-      if (outcome.job === 'hold' && outcome.stopWorker) {
-        // Not this ticket's fault: the job waits, its attempt unspent, for a worker that can sync
-        // it (credentials fixed); the command reports the error once.
-        log.debug({ err: reason }, 'ticket stopped: no ticket can sync');
-        summary.fatal ??= error as Error;
-        stop();
-        await hold(job, reason, { delayMs: 0, run });
-        options.onFailure?.(ticketId, reason, false);
-        return;
-      }
-      if (error instanceof Interrupted && summary.fatal) {
-        // Cut short because no ticket can sync (another ticket, or the check at start, met refused
-        // credentials): that is why it waits, not a shutdown, and like the ticket that met it, its
-        // job waits with its attempt unspent rather than retried as after a shutdown.
-        const why = `stopped before this run ended: ${errorMessage(summary.fatal)}`;
+      // Not this ticket's fault: no ticket can sync (credentials), whether this one met it or was
+      // cut short by one that did (or by the check at start), which is then its reason, not a
+      // shutdown. The job waits, its attempt unspent, for a worker that can sync it; the command
+      // reports the error once.
+      const noTicketCanSync = outcome.job === 'hold' && outcome.stopWorker ? (error as Error) : error instanceof Interrupted ? summary.fatal : undefined;
+      if (noTicketCanSync) {
+        const why = noTicketCanSync === error ? reason : `stopped before this run ended: ${errorMessage(noTicketCanSync)}`;
         log.debug({ err: why }, 'ticket stopped: no ticket can sync');
+        summary.fatal ??= noTicketCanSync;
+        stop();
         await hold(job, why, { delayMs: 0, run });
         options.onFailure?.(ticketId, why, false);
         return;
@@ -228,10 +234,12 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
       { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5 },
       async ([job]: JobWithMetadata<SyncJobData>[]) => {
         inFlight += 1;
+        flying.taken(job);
         try {
           await handle(job);
         } finally {
           inFlight -= 1;
+          flying.ended(job);
           if (!stopping.signal.aborted && !draining) boss.notifyWorker(workId);
         }
       },
@@ -302,6 +310,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
     deps.log.warn({ inFlight }, 'stopped without waiting any longer for the work in flight: Postgres does not answer');
   }
   syncLog.close();
+  unregister?.();
   options.signal.removeEventListener('abort', stop);
   return summary;
 }

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EMBEDDED_DATABASE, embeddedUrl } from '../../src/db/embedded.ts';
 import { isAlive } from '../../src/db/postmaster.ts';
+import { DOUBLE_DELIVERY_MS } from '../../src/cli.ts';
 import { killAll, startConvlog, type Convlog } from '../helpers/cli.ts';
 import { createEmbeddedCluster, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
 
@@ -50,6 +51,8 @@ describe('embedded Postgres and a second Ctrl-C', { timeout: 120_000 }, () => {
       if (Date.now() - sent > 30_000) throw new Error(`the first ${signal} was not acknowledged: ${proc.stderr()}`);
       await pause(2);
     }
+    // A second stop, not the first delivered twice (DOUBLE_DELIVERY_MS, src/cli.ts).
+    await pause(DOUBLE_DELIVERY_MS + 100);
     proc.kill(signal);
     const exit = await proc.exited;
     expect(exit.code, proc.stderr()).toBe(code);
@@ -142,6 +145,8 @@ async function runningQuery(name: string, kind: 'sleep' | 'lock'): Promise<{ com
 async function stopping(command: Convlog): Promise<void> {
   command.kill('SIGINT');
   await until(() => /send again to exit at once/.test(command.stderr()), 'the first SIGINT to be acknowledged', 30_000);
+  // The next is a second stop, not the first delivered twice (DOUBLE_DELIVERY_MS, src/cli.ts).
+  await pause(DOUBLE_DELIVERY_MS + 100);
 }
 
 describe('a second Ctrl-C while several commands share the embedded Postgres', { timeout: 150_000 }, () => {

@@ -185,6 +185,7 @@ export function commandContext(options: { config: CommandContext['config']; env?
     out: (line) => out.push(line),
     signal: options.signal ?? new AbortController().signal,
     failWhen: () => {},
+    beforeExitAtOnce: () => () => {},
     stderr: new PassThrough().resume(),
     stdin: Readable.from([]),
     env: options.env ?? {},

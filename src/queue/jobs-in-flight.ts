@@ -1,0 +1,42 @@
+// The ticket-sync jobs a worker has in flight, and handing them back to the queue when the process
+// is told to exit at once (a second stop signal): otherwise each would stay `active` in pg-boss,
+// and its ticket `syncing`, until pg-boss's expiry gave it to another worker.
+import type { JobWithMetadata } from 'pg-boss';
+import type pg from 'pg';
+import type { Db } from '../db/connection.ts';
+import { recordStatus } from '../db/ticket-status.ts';
+import type { SyncJobData } from './boss.ts';
+import { holdJob } from './queue-stats.ts';
+
+/** The status of a ticket whose run the process left when told to exit at once. */
+export const EXITED_AT_ONCE =
+  'interrupted: the process was told to exit at once (a second stop signal) before this run ended; the next run resumes from the saved cursor';
+
+export interface JobsInFlight {
+  taken(job: JobWithMetadata<SyncJobData>): void;
+  /** The job's run has started: its status is written under that run's fence (recordStatus). */
+  runStarted(job: JobWithMetadata<SyncJobData>, run: string): void;
+  ended(job: JobWithMetadata<SyncJobData>): void;
+  /**
+   * Each job back to the queue at once, its attempt unspent (holdJob, as for a ticket waiting for
+   * Zendesk), and its ticket `queued` with the reason. Both are fenced, to the job's attempt and
+   * to its run, so a job that ended meanwhile is left as it is.
+   */
+  handBack(): Promise<void>;
+}
+
+export function jobsInFlight(pool: pg.Pool, db: Db): JobsInFlight {
+  const flying = new Map<string, { job: JobWithMetadata<SyncJobData>; run?: string }>();
+  return {
+    taken: (job) => void flying.set(job.id, { job }),
+    runStarted: (job, run) => void flying.set(job.id, { job, run }),
+    ended: (job) => void flying.delete(job.id),
+    handBack: async () => {
+      await Promise.all(
+        [...flying.values()].map(async ({ job, run }) => {
+          if (await holdJob(pool, job, 0)) await recordStatus(db, job.data.ticketId, { status: 'queued', reason: EXITED_AT_ONCE }, run);
+        }),
+      );
+    },
+  };
+}
