@@ -1,7 +1,7 @@
 // `convlog grant-readonly`: the role's SQL and its checks are in src/db/readonly-role.ts; this
 // command prints the SQL (`--print`) or runs it and says what the role may now do.
 import { DEFAULT_READONLY_ROLE } from '../config.ts';
-import { openDatabase } from '../db/connection.ts';
+import { openCommandDatabase } from './runtime.ts';
 import { checkRoleName, grantReadonlyRole, PRIVATE_SCHEMAS, readonlyRoleSql } from '../db/readonly-role.ts';
 import { UsageError } from '../errors.ts';
 import type { Command } from './types.ts';
@@ -19,7 +19,7 @@ export const grantReadonly: Command = {
     }
     // Migrating first means every table and view that exists now is granted.
     const config = ctx.config();
-    const database = await openDatabase(config, ctx.log, { poolSize: 1 });
+    const database = await openCommandDatabase(ctx, config, { poolSize: 1 });
     try {
       const { canLogin } = await grantReadonlyRole(database.pool, role);
       // The port of an embedded server this command started is gone once it ends: name the folder.

@@ -1,4 +1,4 @@
-import { openDatabase } from '../db/connection.ts';
+import { openCommandDatabase } from './runtime.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import type { Command } from './types.ts';
 import { counted } from '../ids.ts';
@@ -7,7 +7,7 @@ export const migrate: Command = {
   usage: 'convlog migrate',
   options: {},
   async run(_values, _positionals, ctx) {
-    const database = await openDatabase(ctx.config(), ctx.log, { migrate: false, poolSize: 1 });
+    const database = await openCommandDatabase(ctx, ctx.config(), { migrate: false, poolSize: 1 });
     try {
       const { applied } = await migrateDatabase(database.pool, ctx.log);
       ctx.out(applied > 0 ? `applied ${counted(applied, 'migration')} to ${database.shownAs}` : `${database.shownAs} is up to date`);

@@ -2,7 +2,7 @@
 // The rows go whatever CONVLOG_ON_DELETE says (keeping them marked would defeat the request),
 // and ticket_sync keeps the tombstone, as for a ticket Zendesk deleted. An id convlog holds no row
 // of is named as such, not counted as purged; one it never heard of gets no tombstone.
-import { openDatabase } from '../db/connection.ts';
+import { openCommandDatabase } from './runtime.ts';
 import { purgeTickets } from '../db/purge.ts';
 import { UsageError } from '../errors.ts';
 import { readTicketIds } from '../queue/ticket-ids.ts';
@@ -22,7 +22,7 @@ export const purge: Command = {
       stdin: ctx.stdin,
       nothing: 'nothing was purged',
     });
-    const database = await openDatabase(config, ctx.log);
+    const database = await openCommandDatabase(ctx, config);
     try {
       const { removed, refused, held } = await purgeTickets(database.db, ids, { how: 'purge command', mode: 'purge', refuseActive: true });
       if (refused.length > 0) {

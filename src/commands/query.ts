@@ -2,7 +2,7 @@
 // only reads (src/db/run-read-only.ts), printed as an aligned table or as CSV.
 import fs from 'node:fs';
 import { text } from 'node:stream/consumers';
-import { openDatabase } from '../db/connection.ts';
+import { openCommandDatabase } from './runtime.ts';
 import { SQL_TIMEOUT_MS } from '../db/read-only-query.ts';
 import { assertQueryStatement, QueryRejected, runReadOnly, type ReadOnlyResult } from '../db/run-read-only.ts';
 import { formatRows } from './table.ts';
@@ -23,7 +23,7 @@ export const query: Command = {
       // Before the database: starting the embedded one takes seconds, to refuse what needs none.
       assertQueryStatement(sql);
       // No migration: a read-only login (convlog grant-readonly) may query but not migrate.
-      const database = await openDatabase(ctx.config(), ctx.log, { migrate: false, poolSize: 1 });
+      const database = await openCommandDatabase(ctx, ctx.config(), { migrate: false, poolSize: 1 });
       let result: ReadOnlyResult;
       try {
         result = await runReadOnly(database.pool, sql, SQL_TIMEOUT_MS, ctx.signal);

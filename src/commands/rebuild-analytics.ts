@@ -3,7 +3,7 @@
 // Migrations do this themselves; this is for after a restore, a manual edit of the tables, or to
 // check that the kept rows match what the events imply. Interrupted, it resumes where it stopped.
 import { rebuildAnalytics } from '../db/analytics.ts';
-import { openDatabase } from '../db/connection.ts';
+import { openCommandDatabase } from './runtime.ts';
 import { integerFlag } from './args.ts';
 import { createProgress } from './progress.ts';
 import type { Command } from './types.ts';
@@ -14,7 +14,7 @@ export const rebuildAnalyticsCommand: Command = {
   options: { restart: { type: 'boolean' }, batch: { type: 'string' } },
   async run(values, _positionals, ctx) {
     const batchSize = integerFlag('--batch', values.batch, 2_000, 100_000);
-    const database = await openDatabase(ctx.config(), ctx.log);
+    const database = await openCommandDatabase(ctx, ctx.config());
     const progress = createProgress('rebuild-analytics', ctx.stderr, { counts: false });
     try {
       const result = await rebuildAnalytics(database.db, {

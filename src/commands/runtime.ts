@@ -2,7 +2,7 @@
 // the rate budgets, opened in order and closed in reverse.
 import type { PgBoss } from 'pg-boss';
 import type { Config } from '../config.ts';
-import { openDatabase, type Database } from '../db/connection.ts';
+import { openDatabase, type Database, type OpenOptions } from '../db/connection.ts';
 import { startBoss, superviseSeconds, type BossOptions } from '../queue/boss.ts';
 import type { SyncDeps } from '../sync/sync-ticket.ts';
 import { createZendeskHttp } from '../zendesk/index.ts';
@@ -27,11 +27,20 @@ export interface SyncRuntime extends Runtime {
   budgets?: Record<BudgetKind, SharedBudget>;
 }
 
+/**
+ * openDatabase for a command: an embedded Postgres that stops under it (killed, its owner gone)
+ * ends the command with that one line and exit 2, not with the dropped connection it meets first;
+ * workers, the queue's checks and pg-boss would otherwise retry a server that will not come back.
+ */
+export async function openCommandDatabase(ctx: CommandContext, config: Config, options: OpenOptions = {}): Promise<Database> {
+  const database = await openDatabase(config, ctx.log, options);
+  if (database.gone) ctx.failWhen(database.gone);
+  return database;
+}
+
 export async function openRuntime(ctx: CommandContext, options: BossOptions & { config?: Config } = {}): Promise<Runtime> {
   const config = options.config ?? ctx.config();
-  const database = await openDatabase(config, ctx.log);
-  // Workers, the queue's checks and pg-boss would otherwise retry a server that will not come back.
-  if (database.gone) ctx.failWhen(database.gone);
+  const database = await openCommandDatabase(ctx, config);
   let boss: PgBoss;
   try {
     boss = await startBoss(database, ctx.log, { superviseSeconds: superviseSeconds(ctx.env.CONVLOG_SUPERVISE_SECONDS), ...options });
