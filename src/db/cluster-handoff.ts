@@ -139,7 +139,14 @@ export function stopAtExit(
  * mark (an older convlog, or one whose mark could not be written) is left to stop its server.
  */
 export function stopSharedAtExit(databaseDir: string, mark: UseMark, owner: OwnerRecord, postmaster: number): () => void {
-  return stopAtExit(databaseDir, mark, () => stopPostmaster(databaseDir, postmaster), { spare: () => owner.marked !== true && ownerAlive(owner) });
+  const stop = () => {
+    try {
+      stopPostmaster(databaseDir, postmaster);
+    } catch {
+      // Not ours to signal (EPERM: a server of another user): a throw here would skip the other exit hooks.
+    }
+  };
+  return stopAtExit(databaseDir, mark, stop, { spare: () => owner.marked !== true && ownerAlive(owner) });
 }
 
 /** A use mark, `pg-owner/use-<pid>.json`; `written` false when it could not be, and is then no mark. */
@@ -157,14 +164,32 @@ export interface UseMark {
  */
 export function markUse(databaseDir: string): UseMark {
   const file = path.join(ownerDir(databaseDir), `use-${process.pid}.json`);
-  try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, JSON.stringify({ pid: process.pid, started: startTime(process.pid) }));
-  } catch {
-    return { written: false, remove: () => {} };
+  // One file a process, counted: db-server serves the cluster and opens it again to migrate, and
+  // that second use ending must not take away the mark the first still needs.
+  const held = marksHeld.get(file) ?? 0;
+  if (held === 0) {
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, JSON.stringify({ pid: process.pid, started: startTime(process.pid) }));
+    } catch {
+      return { written: false, remove: () => {} };
+    }
   }
-  return { written: true, remove: () => fs.rmSync(file, { force: true }) };
+  marksHeld.set(file, held + 1);
+  let removed = false;
+  const remove = () => {
+    if (removed) return;
+    removed = true;
+    const left = (marksHeld.get(file) ?? 1) - 1;
+    if (left > 0) return void marksHeld.set(file, left);
+    marksHeld.delete(file);
+    fs.rmSync(file, { force: true });
+  };
+  return { written: true, remove };
 }
+
+/** This process's uses of each mark file (markUse). */
+const marksHeld = new Map<string, number>();
 
 /** Other live processes marked as users (markUse); the marks of processes gone are removed. */
 function otherUsers(databaseDir: string): number {

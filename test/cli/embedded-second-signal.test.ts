@@ -195,6 +195,29 @@ describe('a second Ctrl-C while several commands share the embedded Postgres', {
     expect(isAlive(postmaster), 'the last command to end left the server running').toBe(false);
   });
 
+  it("to a command sharing a db-server's server: the server keeps running for db-server, which stops it when it ends", async () => {
+    // db-server marks itself, then opens the cluster again in the same process to migrate: that
+    // second use ending took the one mark away, and the sharer's hook, finding no other, stopped it.
+    const server = await cluster.startServer();
+    const postmaster = cluster.postmaster()!;
+    const user = await runningQuery('user', 'sleep');
+    process.kill(user.backend, 'SIGSTOP');
+    try {
+      await stopping(user.command);
+      user.command.kill('SIGINT');
+      expect((await user.command.exited).code, user.command.stderr()).toBe(130);
+    } finally {
+      process.kill(user.backend, 'SIGCONT');
+    }
+    await endBackend(user.backend);
+    expect(isAlive(postmaster), "a command sharing db-server's server stopped it under db-server").toBe(true);
+    expect(server.process.exitCode, server.stderr()).toBeNull();
+
+    server.kill('SIGTERM');
+    expect((await server.exited).code, server.stderr()).toBe(0);
+    expect(isAlive(postmaster), 'db-server, the last to end, left the server running').toBe(false);
+  });
+
   it('to a command sharing the server only: the server keeps running for its owner, which stops it when it ends', async () => {
     const owner = await runningQuery('owner', 'sleep');
     const postmaster = cluster.postmaster()!;
