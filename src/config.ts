@@ -240,8 +240,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = processEnvironment(), option
   if (options.needWebhookSecret && e.CONVLOG_WEBHOOK_SECRET.length === 0) throw new ConfigError(`${withSlips([missingWebhookSecret(env)], env).join('; ')} (see .env.example)`);
   return {
     databaseUrl: e.DATABASE_URL === undefined ? undefined : explicitSslMode(e.DATABASE_URL),
-    // Relative to the project folder, as the .env that usually sets it: the same folder from any
-    // folder below it, as the default.
+    // Relative to the project folder, as the .env that usually sets it is read from there: in a
+    // clone, the same folder from any folder below its root, as the default.
     dataDir: path.resolve(projectFolder(), e.CONVLOG_DATA_DIR ?? '.convlog'),
     rateLimit: e.CONVLOG_RATE_LIMIT,
     exportRateLimit: e.CONVLOG_EXPORT_RATE_LIMIT,

@@ -1,37 +1,43 @@
-// Where convlog's `.env` and its default data folder are: the project folder, found as `npm run`
-// finds a package's root. src/config.ts reads the environment from there.
+// Where convlog's `.env` and its default data folder are: the project folder. src/config.ts reads
+// the environment from there.
 import fs from 'node:fs';
 import path from 'node:path';
 
 /**
- * The folder that holds `.env` and the default `.convlog`: the nearest at or above `from` whose
- * package.json is convlog's own or lists convlog among its dependencies, as `npm run` runs a
- * package's scripts from its root whatever folder below it the shell is in; `from` itself when
- * there is none. From a clone's docs/, `npx convlog status` read no .env and opened a new, empty
- * database in docs/.convlog. Another package.json on the way (a workspace of a monorepo that does
- * not use convlog) is passed by.
+ * The folder that holds `.env` and the default `.convlog`. `from` itself whenever it holds a
+ * `.env` or a `.convlog` folder: where convlog always looked, so nobody who keeps them in the
+ * folder they run from is moved. Otherwise the nearest folder above `from` whose package.json is
+ * named convlog, a clone of this repository: from a clone's docs/, `npx convlog status` read no
+ * .env and opened a new, empty database in docs/.convlog. A package.json that merely depends on
+ * convlog is passed by: `npm install convlog` in a home folder leaves one there, and a monorepo's
+ * root has one above workspaces that keep their own .env. `from` itself when there is none.
  */
 export function projectFolder(from: string = process.cwd()): string {
   const start = path.resolve(from);
+  if (holdsOwnSettings(start)) return start;
   for (let dir = start; ; dir = path.dirname(dir)) {
-    if (usesConvlog(path.join(dir, 'package.json'))) return dir;
+    if (isConvlogClone(path.join(dir, 'package.json'))) return dir;
     if (dir === path.dirname(dir)) return start;
   }
 }
 
-const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'];
-
-function usesConvlog(packageJson: string): boolean {
-  let manifest: Record<string, unknown>;
+function holdsOwnSettings(dir: string): boolean {
+  if (fs.existsSync(path.join(dir, '.env'))) return true;
   try {
-    manifest = JSON.parse(fs.readFileSync(packageJson, 'utf8')) as Record<string, unknown>;
+    return fs.statSync(path.join(dir, '.convlog')).isDirectory();
   } catch {
-    // None, unreadable or not JSON: not a project of ours, and npm would not run from it either.
+    // None, or one convlog cannot look at: not a data folder to keep using.
     return false;
   }
-  if (manifest === null || typeof manifest !== 'object') return false;
-  return manifest.name === 'convlog' || DEPENDENCY_FIELDS.some((field) => {
-    const dependencies = manifest[field];
-    return dependencies !== null && typeof dependencies === 'object' && Object.hasOwn(dependencies, 'convlog');
-  });
+}
+
+function isConvlogClone(packageJson: string): boolean {
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(fs.readFileSync(packageJson, 'utf8'));
+  } catch {
+    // None, unreadable or not JSON: not a clone of convlog.
+    return false;
+  }
+  return manifest !== null && typeof manifest === 'object' && (manifest as Record<string, unknown>).name === 'convlog';
 }
