@@ -10,11 +10,14 @@ import type { Command } from './types.ts';
 
 /**
  * pg-boss reads expressions without a database: an instance that is never started is just its
- * parser, so a bad --cron fails before anything is opened.
+ * parser, so a bad --cron or --tz fails before anything is opened. The zone must also be one Intl
+ * knows, which prints the next runs after the schedule is registered: pg-boss takes zones Intl
+ * refuses (UTC+5, system, local), and one such left a schedule registered by a command that failed.
  */
 function checkCron(cron: string, tz: string, now: Date): { next: Date[]; recent: Date | undefined } {
   const parser = new PgBoss({ connectionString: 'postgres://unused@localhost/unused', schema: BOSS_SCHEMA });
   try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
     parser.previewSchedule('* * * * *', { tz, count: 1, from: now });
   } catch {
     throw new UsageError(`invalid --tz ${quoted(tz)}: give an IANA time zone such as UTC, Europe/Berlin or America/New_York`);

@@ -1,6 +1,8 @@
 // `schedule --tz Europe/Berlin` printed its next runs in UTC only, so "0 6 * * *" read as 05:00
 // (or 04:00) where a person expects 06:00. They are now the zone's, with its offset, the first
-// run's UTC beside; a schedule in UTC prints as before.
+// run's UTC beside; a schedule in UTC prints as before. A zone pg-boss takes but Intl refuses
+// (UTC+5) registered the schedule and then failed printing it: it is now refused before.
+import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeNextRuns } from '../../src/commands/schedule.ts';
 import { createEmptyDatabase } from '../helpers/database.ts';
@@ -40,4 +42,22 @@ it('convlog schedule --tz prints them so', { timeout: 60_000 }, async () => {
   expect(result.code, result.stderr).toBe(0);
   // +01:00 in winter, +02:00 in summer: 05:00 or 04:00 UTC.
   expect(result.stdout).toMatch(/^scheduled backfill "0 6 \* \* \*" \(Europe\/Berlin\): (first run within 30 s.*; )?next run at about \d{4}-\d\d-\d\d 06:00\+0([12]):00 Europe\/Berlin \(0[45]:00 UTC; pg-boss checks/);
+});
+
+it('a zone pg-boss takes but convlog cannot print (UTC+5, system) is one line, exit 2, and changes no schedule', { timeout: 60_000 }, async () => {
+  const pool = new pg.Pool({ connectionString: db.url });
+  try {
+    const schedules = () => pool.query('select name, cron, timezone, data from pgboss.schedule order by name').then((r) => r.rows);
+    const before = await schedules();
+    expect(before, 'the Europe/Berlin schedule of the test above').toEqual([expect.objectContaining({ cron: '0 6 * * *', timezone: 'Europe/Berlin' })]);
+    for (const zone of ['UTC+5', 'UTC+05:30', 'system', 'local']) {
+      const result = await runCli(['schedule', '--cron', '0 7 * * *', '--since', '30d', '--tz', zone], { env: { DATABASE_URL: db.url } });
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toBe(`convlog schedule: invalid --tz "${zone}": give an IANA time zone such as UTC, Europe/Berlin or America/New_York\n`);
+      expect(result.stdout).toBe('');
+      expect(await schedules(), `--tz ${zone} changed no schedule`).toEqual(before);
+    }
+  } finally {
+    await pool.end();
+  }
 });
