@@ -97,9 +97,11 @@ export const httpUrl = optionalText.superRefine((v, ctx) => {
   const problem = (message: string) => ctx.addIssue({ code: 'custom', message });
   if (!/^https?:\/\/[^\s/]+/i.test(v)) {
     // `acme` or `acme.zendesk.com`: the account's name, which ZENDESK_SUBDOMAIN takes as it is.
-    const account = /^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.zendesk\.com)?\/?$/i.exec(v)?.[1];
+    // Only a value shaped like one is echoed (lower case, at most 30 characters): an API token
+    // pasted on the wrong line is letters and digits too, and must not be printed back.
+    const account = /^([a-z0-9](?:[a-z0-9-]{0,28}[a-z0-9])?)(?:\.zendesk\.com)?\/?$/.exec(v)?.[1];
     if (account) return problem(`must be an http(s) URL such as https://${account}.zendesk.com: for the account name alone, set ZENDESK_SUBDOMAIN=${account} instead`);
-    return problem('must be an http(s) URL such as https://acme.zendesk.com');
+    return problem('must be an http(s) URL such as https://acme.zendesk.com; for an account name use ZENDESK_SUBDOMAIN');
   }
   // fetch refuses such a URL on every request, and its error quotes the password.
   if (carriesCredentials(v)) {

@@ -78,7 +78,23 @@ describe('loadConfig', () => {
     );
     expect(problems({ ...credentials, ZENDESK_BASE_URL: 'mycorp.zendesk.com' })).toMatch(/^ZENDESK_BASE_URL must be an http\(s\) URL such as https:\/\/mycorp\.zendesk\.com: for the account name alone, set ZENDESK_SUBDOMAIN=mycorp instead/);
     // Anything else is no account name: the plain message, which quotes nothing (a URL may hold a password).
-    expect(problems({ ...credentials, ZENDESK_BASE_URL: 'user:secret@mycorp' })).toBe('ZENDESK_BASE_URL must be an http(s) URL such as https://acme.zendesk.com (see .env.example)');
+    const plain = 'ZENDESK_BASE_URL must be an http(s) URL such as https://acme.zendesk.com; for an account name use ZENDESK_SUBDOMAIN (see .env.example)';
+    expect(problems({ ...credentials, ZENDESK_BASE_URL: 'user:secret@mycorp' })).toBe(plain);
+  });
+
+  it('never prints back a ZENDESK_BASE_URL shaped like a token: an API token pasted on the wrong line', () => {
+    const { ZENDESK_SUBDOMAIN: _, ...credentials } = account;
+    const plain = 'ZENDESK_BASE_URL must be an http(s) URL such as https://acme.zendesk.com; for an account name use ZENDESK_SUBDOMAIN (see .env.example)';
+    // A 40-character API token, an OAuth token (64 hex digits), and mixed case that is short.
+    for (const token of ['Xq7pL2mN9vR4tY8wK1zA6bC3dE5fG0hJ2kM4nP6r', 'a3f9'.repeat(16), 'Xq7pL2mN9vR4']) {
+      const message = problems({ ...credentials, ZENDESK_BASE_URL: token }, true);
+      expect(message).toBe(plain);
+      expect(message).not.toContain(token.slice(0, 4));
+    }
+    // An account name still gets its suggestion.
+    expect(problems({ ...credentials, ZENDESK_BASE_URL: 'acme' }, true)).toBe(
+      'ZENDESK_BASE_URL must be an http(s) URL such as https://acme.zendesk.com: for the account name alone, set ZENDESK_SUBDOMAIN=acme instead (see .env.example)',
+    );
   });
 
   it('refuses a subdomain longer than a host name label (63 characters), in one line', () => {
