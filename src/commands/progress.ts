@@ -2,11 +2,14 @@
 // (logs and CI output stay readable). A wait that holds the work back (a rate budget) is shown
 // on the bar as it counts down, or logged once at info when it is long (rate-waits.ts). Several
 // budgets may wait at once: the bar shows the wait that started last, then any still running.
+// While other tickets' jobs come first (running, or queued at a higher priority), the line says
+// how many, so a count that stands still is not taken for a run that is stuck.
 import { clearLine, cursorTo } from 'node:readline';
 import cliProgress from 'cli-progress';
-import { counted } from '../ids.ts';
+import { counted, grouped } from '../ids.ts';
 import { holdBottomLine, type Logger } from '../log.ts';
 import { logWait, waitMessage } from '../timing.ts';
+import type { Ahead } from '../queue/queue-stats.ts';
 import type { OutputStream } from './types.ts';
 
 export interface ProgressState {
@@ -14,6 +17,13 @@ export interface ProgressState {
   total: number;
   events: number;
   requests: number;
+  /** Other tickets' jobs workers hold, or take before the first of these still waiting (jobsAhead). */
+  ahead?: Ahead;
+}
+
+/** " (3 other tickets ahead)", "(1,000+ …)" when the look stopped at its limit, or nothing when none are. */
+function aheadText(ahead: Ahead = { count: 0, atLeast: false }): string {
+  return ahead.count > 0 ? ` (${counted(ahead.count, 'other ticket', (n) => `${grouped(n)}${ahead.atLeast ? '+' : ''}`)} ahead)` : '';
 }
 
 /** A wait that holds the work back: "waiting {seconds} s for {text}". */
@@ -53,9 +63,9 @@ export function createProgress(label: string, stream: OutputStream, options: { c
     const bar = new cliProgress.SingleBar({
       // A terminal's stream: the bar moves its cursor.
       stream: stream as NodeJS.WriteStream,
-      format: (_options, params, payload: { events?: number; requests?: number }) => {
+      format: (_options, params, payload: { events?: number; requests?: number; ahead?: Ahead }) => {
         const tail = waitText() ?? `ETA ${remaining}`;
-        const text = ` ${params.value}/${counted(params.total, 'ticket')}${counts ? ` | ${counted(payload.events ?? 0, 'event')} | ${counted(payload.requests ?? 0, 'request')}` : ''} | ${tail}`;
+        const text = ` ${params.value}/${counted(params.total, 'ticket')}${counts ? ` | ${counted(payload.events ?? 0, 'event')} | ${counted(payload.requests ?? 0, 'request')}` : ''}${aheadText(payload.ahead)} | ${tail}`;
         // The bar gives way to the text on a narrow terminal (a long line would be cut at its edge).
         const size = Math.max(10, Math.min(40, params.maxWidth - label.length - text.length - 3));
         const filled = Number.isFinite(params.progress) ? Math.round(Math.min(1, Math.max(0, params.progress)) * size) : 0;
@@ -87,7 +97,7 @@ export function createProgress(label: string, stream: OutputStream, options: { c
           });
         }
         bar.setTotal(state.total);
-        bar.update(state.done, { events: state.events, requests: state.requests });
+        bar.update(state.done, { events: state.events, requests: state.requests, ahead: state.ahead });
       },
       waiting(next, source = '') {
         waits.delete(source);
@@ -105,7 +115,7 @@ export function createProgress(label: string, stream: OutputStream, options: { c
   let last = 0;
   let lastLine = '';
   const print = (state: ProgressState) => {
-    const line = `${label}: ${state.done}/${counted(state.total, 'ticket')}${counts ? `, ${counted(state.events, 'event')}, ${counted(state.requests, 'request')}` : ''}`;
+    const line = `${label}: ${state.done}/${counted(state.total, 'ticket')}${counts ? `, ${counted(state.events, 'event')}, ${counted(state.requests, 'request')}` : ''}${aheadText(state.ahead)}`;
     if (line !== lastLine) stream.write(`${line}\n`);
     lastLine = line;
   };

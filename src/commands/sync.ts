@@ -2,7 +2,8 @@ import { Interrupted } from '../errors.ts';
 import { counted } from '../ids.ts';
 import { ticketStates } from '../db/ticket-status.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
-import { enqueueTickets } from '../queue/enqueue.ts';
+import { enqueueTickets, SYNC_PRIORITY } from '../queue/enqueue.ts';
+import { jobsAhead } from '../queue/queue-stats.ts';
 import { checkCredentials } from '../zendesk/credentials.ts';
 import { readTicketIds } from '../queue/ticket-ids.ts';
 import { runWorker } from '../queue/worker.ts';
@@ -15,6 +16,8 @@ import { concurrencyFlag } from './args.ts';
 import type { SyncRuntime } from './runtime.ts';
 
 const PENDING = new Set(['queued', 'syncing']);
+/** How often the bar looks for other tickets ahead of these. */
+const AHEAD_CHECK_MS = 2_000;
 
 export const sync: Command = {
   usage: 'convlog sync IDS... [--file PATH | -] [--range A..B] [--full] [--concurrency N]',
@@ -61,7 +64,9 @@ export async function syncTickets(
   // Ctrl-C while the command started (Postgres, migrations, the check above) queues nothing: the
   // tickets would wait in the queue for the next `work`, which is not what was asked.
   if (ctx.signal.aborted) throw new Interrupted('interrupted while starting; nothing was queued');
-  const queued = await enqueueTickets(boss, database.db, ids, { full: options.full });
+  // Above the backlog (a backfill's, an enqueue's), so that a worker takes these next: someone
+  // is waiting for them. Webhook tickets still go first (SYNC_PRIORITY in src/queue/enqueue.ts).
+  const queued = await enqueueTickets(boss, database.db, ids, { full: options.full, priority: SYNC_PRIORITY });
   ctx.log.debug({ ...queued }, 'tickets queued');
 
   const progress = createProgress(options.label ?? 'sync', ctx.stderr, { log: ctx.log });
@@ -73,10 +78,19 @@ export async function syncTickets(
     { db: database.db, pool: database.pool, config: runtime.config, http: deps.http, log: ctx.log, signal: ctx.signal, budget: budgets?.account },
     ids,
   );
-  const totals = { done: 0, total: ids.length, events: 0, requests: 0 };
+  const totals = { done: 0, total: ids.length, events: 0, requests: 0, ahead: { count: 0, atLeast: false } };
+  const given = new Set(ids);
+  let aheadCheckedAt = 0;
   const refresh = async () => {
     const states = await ticketStates(database.db, ids);
     totals.done = states.filter((s) => !PENDING.has(s.status)).length;
+    // Tickets worked before these (running, or webhooks' above them) would leave the count
+    // standing still with requests going up: the bar says how many.
+    if (totals.done === ids.length) totals.ahead = { count: 0, atLeast: false };
+    else if (Date.now() - aheadCheckedAt >= AHEAD_CHECK_MS) {
+      aheadCheckedAt = Date.now();
+      totals.ahead = await jobsAhead(database.pool, given);
+    }
     progress.update(totals);
     return totals.done === ids.length;
   };
@@ -92,7 +106,6 @@ export async function syncTickets(
   };
   // The worker takes whatever is queued, not only these tickets: tickets left by an interrupted
   // run, a backfill or enqueue. Each one's last outcome here, so the summary can say so.
-  const given = new Set(ids);
   const others = new Map<number, OtherOutcome>();
   let summary: Awaited<ReturnType<typeof runWorker>>;
   try {

@@ -33,7 +33,9 @@ export async function afterRun(boss: PgBoss, db: Db, job: JobWithMetadata<SyncJo
       // Taking the mark clears it: once taken, it is kept here until the ticket is queued.
       if (again === 'unknown') again = await takeSyncAgain(db, ticketId);
       if (!again) return;
-      await enqueueTickets(boss, db, [ticketId], { full: again.full });
+      // At the run's own priority: a ticket someone is waiting for (a webhook's, `sync`'s) must
+      // not go back behind a backlog because it changed while it synced.
+      await enqueueTickets(boss, db, [ticketId], { full: again.full, priority: job.priority });
       log.info({ full: again.full }, 'ticket changed during its sync; queued again');
       return;
     } catch (error) {

@@ -10,7 +10,14 @@ import { SYNC_QUEUE, type SyncJobData } from './boss.ts';
 import { upgradeWaitingJobs } from './queue-stats.ts';
 
 const BATCH = 5_000;
+// pg-boss priorities (higher is taken first; within one, the older job first). A backlog
+// (backfill, enqueue, the full-read sweep) is queued at 0. `sync` queues at SYNC_PRIORITY: someone
+// is watching its bar, and behind a backfill's backlog their few tickets would wait for hours.
+// Webhook tickets stay above it: they come at the pace people write in Zendesk, so a person waits
+// seconds behind them, while a `sync` of thousands of ids above them would hold every new message
+// back for as long as it ran (and, stopped with Ctrl-C, for as long as its tickets stay queued).
 export const WEBHOOK_PRIORITY = 10;
+export const SYNC_PRIORITY = 5;
 const LANES = 3;
 
 export interface EnqueueResult {
@@ -23,9 +30,9 @@ export interface EnqueueResult {
 export interface EnqueueOptions {
   full?: boolean;
   /**
-   * pg-boss priority (higher runs first; default 0). Webhooks use WEBHOOK_PRIORITY, so a ticket
-   * someone just wrote in is synced before a backfill's backlog; a ticket already waiting is
-   * raised to it.
+   * pg-boss priority (higher runs first; default 0, the backlog's). Webhooks use WEBHOOK_PRIORITY
+   * and `sync` SYNC_PRIORITY, so a ticket someone just wrote in, or is waiting for, is synced
+   * before a backfill's backlog; a ticket already waiting is raised to it (never lowered).
    */
   priority?: number;
   onProgress?: (done: number, total: number) => void;

@@ -38,6 +38,36 @@ export async function jobsByState(pool: pg.Pool, queue = SYNC_QUEUE): Promise<Re
   return counts;
 }
 
+/** What comes before a `sync`'s tickets (jobsAhead). */
+export interface Ahead {
+  count: number;
+  /** The look stopped at its limit without meeting one of the tickets: there may be more. */
+  atLeast: boolean;
+}
+
+/**
+ * Other tickets' sync jobs that come before the first of `ticketIds` still waiting: those running
+ * (they hold workers and spend the same rate budget) and those due that a worker takes first,
+ * read in pg-boss's own order (priority, then age) down to the first of `ticketIds`, at most
+ * `limit` of them. Two index scans whatever the number of ids or the size of the backlog behind.
+ * `{ count: 0 }` once none of `ticketIds` waits: what is left then is their own runs.
+ */
+export async function jobsAhead(pool: pg.Pool, ticketIds: ReadonlySet<number>, limit = 1_000): Promise<Ahead> {
+  const { rows: waiting } = await pool.query<{ key: string; due: boolean }>(
+    `select singleton_key as key, start_after <= now() as due from ${BOSS_SCHEMA}.job
+      where name = $1 and state < 'active' and not blocked order by priority desc, created_on limit $2`,
+    [SYNC_QUEUE, limit],
+  );
+  const first = waiting.findIndex((row) => ticketIds.has(Number(row.key)));
+  if (first < 0 && waiting.length < limit) return { count: 0, atLeast: false };
+  const { rows: running } = await pool.query<{ key: string }>(
+    `select singleton_key as key from ${BOSS_SCHEMA}.job where name = $1 and state = 'active'`,
+    [SYNC_QUEUE],
+  );
+  const before = (first < 0 ? waiting : waiting.slice(0, first)).filter((row) => row.due).length;
+  return { count: running.filter((row) => !ticketIds.has(Number(row.key))).length + before, atLeast: first < 0 };
+}
+
 /**
  * Deletes the sync jobs not yet done of tickets above `lastTicketId`, returning their tickets: for
  * the demo, whose database is its own and whose simulator serves tickets 1..N only.

@@ -134,6 +134,35 @@ describe('the progress lines', () => {
   });
 });
 
+describe('the other tickets ahead', () => {
+  it('are named after the counts while there are some, in a terminal and without one, with a + when the look stopped at its limit', async () => {
+    const { stream, screen } = fakeTerminal();
+    const bar = createProgress('sync', stream);
+    bar.update({ done: 0, total: 1, events: 0, requests: 186, ahead: { count: 3, atLeast: false } });
+    await settle();
+    expect(screen().join('\n')).toMatch(/ 0\/1 ticket \| 0 events \| 186 requests \(3 other tickets ahead\) \| ETA/);
+    bar.update({ done: 0, total: 1, events: 0, requests: 187, ahead: { count: 1_000, atLeast: true } });
+    await settle();
+    expect(screen().join('\n')).toMatch(/ 187 requests \(1,000\+ other tickets ahead\) \| ETA/);
+    bar.update({ done: 1, total: 1, events: 20, requests: 188, ahead: { count: 0, atLeast: false } });
+    bar.stop();
+    await settle();
+    expect(screen().join('\n')).toMatch(/ 1\/1 ticket \| 20 events \| 188 requests \| ETA/);
+
+    let written = '';
+    const plain = new Writable({
+      write(chunk: Buffer | string, _encoding, done) {
+        written += chunk.toString();
+        done();
+      },
+    });
+    const lines = createProgress('sync', Object.assign(plain, { isTTY: false }));
+    lines.update({ done: 0, total: 1, events: 0, requests: 1, ahead: { count: 1, atLeast: false } });
+    lines.stop();
+    expect(written).toBe('sync: 0/1 ticket, 0 events, 1 request (1 other ticket ahead)\n');
+  });
+});
+
 describe('the progress bar in a terminal', () => {
   it('writes log lines above the bar, never onto its line, and leaves one bar when it stops', async () => {
     const { stream, screen } = fakeTerminal();
