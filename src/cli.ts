@@ -21,6 +21,7 @@ interface CommandEntry {
 const COMMANDS: CommandEntry[] = [
   { name: 'migrate', summary: 'apply the database migrations (a second run changes nothing)', load: async () => (await import('./commands/migrate.ts')).migrate },
   { name: 'enqueue', summary: 'queue ticket syncs (every id is checked first; one bad id queues nothing)', load: async () => (await import('./commands/enqueue.ts')).enqueue },
+  { name: 'dequeue', summary: 'take tickets back out of the queue: their waiting syncs go, those a worker is running stay (--all: every queued ticket)', load: async () => (await import('./commands/dequeue.ts')).dequeue },
   { name: 'work', summary: 'run sync workers until SIGINT/SIGTERM (or, with --until-idle, until the queue is empty)', load: async () => (await import('./commands/work.ts')).work },
   { name: 'sync', summary: 'queue tickets and work until they are done, with progress; --full re-reads from the first event', load: async () => (await import('./commands/sync.ts')).sync },
   { name: 'backfill', summary: 'queue the tickets changed since DATE (incremental export); without --since, continue from the saved position', load: async () => (await import('./commands/backfill.ts')).backfill },

@@ -26,7 +26,14 @@ export const purge: Command = {
     try {
       const { removed, refused, held } = await purgeTickets(database.db, ids, { how: 'purge command', mode: 'purge', refuseActive: true });
       if (refused.length > 0) {
-        throw new UsageError(`nothing purged: ${listed(refused)} ${refused.length === 1 ? 'is' : 'are'} queued or syncing; purge ${refused.length === 1 ? 'it' : 'them'} once the sync has finished`, { showUsage: false });
+        const one = refused.length === 1;
+        // A queued ticket need not wait for its sync: dequeue takes its job back (not a running one).
+        const dequeue = refused.length <= 10 ? `"convlog dequeue ${refused.join(' ')}"` : '"convlog dequeue" with the same ids';
+        throw new UsageError(
+          `nothing purged: ${listed(refused)} ${one ? 'is' : 'are'} queued or syncing; purge ${one ? 'it' : 'them'} once the sync has finished, ` +
+            `or after ${dequeue} has taken ${one ? 'it' : 'them'} out of the queue (one a worker is syncing stays until its run ends)`,
+          { showUsage: false },
+        );
       }
       // Only a ticket that held rows counts as purged; the others are named, not counted.
       const holding = new Set(held);

@@ -83,7 +83,9 @@ export async function syncTickets(
   let aheadCheckedAt = 0;
   const refresh = async () => {
     const states = await ticketStates(database.db, ids);
-    totals.done = states.filter((s) => !PENDING.has(s.status)).length;
+    // Every id has a row once queued: one without was taken out of the queue (`convlog dequeue`,
+    // which forgets a ticket never synced) and is not waited for.
+    totals.done = ids.length - states.filter((s) => PENDING.has(s.status)).length;
     // Tickets worked before these (running, or webhooks' above them) would leave the count
     // standing still with requests going up: the bar says how many.
     if (totals.done === ids.length) totals.ahead = { count: 0, atLeast: false };
@@ -138,9 +140,11 @@ export async function syncTickets(
   const states = await ticketStates(database.db, ids);
   const count = (status: string) => states.filter((s) => s.status === status).length;
   const failed = states.filter((s) => s.status === 'failed');
-  const pending = ids.length - states.filter((s) => !PENDING.has(s.status)).length;
+  const pending = states.filter((s) => PENDING.has(s.status)).length;
+  const dequeued = ids.length - states.length;
   ctx.out(
     `synced ${count('synced')}, not_found ${count('not_found')}, forbidden ${count('forbidden')}, failed ${failed.length}` +
+      (dequeued > 0 ? `, dequeued ${dequeued} (taken out of the queue before their first sync)` : '') +
       (pending > 0 ? `, unfinished ${pending} (interrupted; they stay queued)` : '') +
       ` | ${counted(totals.events, 'event')} read with ${counted(totals.requests, 'request')}` +
       (others.size > 0 ? `, ${others.size === 1 ? 'the other queued ticket' : `the ${others.size} other queued tickets`} below included` : ''),

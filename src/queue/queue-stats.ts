@@ -83,6 +83,37 @@ export async function dropSyncJobsAbove(pool: pg.Pool, lastTicketId: number): Pr
 }
 
 /**
+ * Deletes the waiting sync jobs of `keys` (every ticket's without), returning their tickets:
+ * `convlog dequeue` (src/queue/dequeue.ts), on its transaction's client.
+ * Locked in ascending ticket order first, as enqueueTickets inserts them: a dequeue and an enqueue
+ * or upgrade of the same tickets then wait for each other in one order. A job a worker is taking
+ * meanwhile is waited for and then, active, left.
+ */
+export async function deleteWaitingJobs(client: pg.Pool, keys: readonly string[] | undefined): Promise<number[]> {
+  const { rows } = await client.query<{ key: string }>(
+    `with doomed as (
+       select id from ${BOSS_SCHEMA}.job
+        where name = $1 and state in ('created', 'retry') and ($2::text[] is null or singleton_key = any($2::text[]))
+        order by length(singleton_key), singleton_key
+        for update)
+     delete from ${BOSS_SCHEMA}.job j using doomed where j.name = $1 and j.id = doomed.id
+     returning j.singleton_key as key`,
+    [SYNC_QUEUE, keys ?? null],
+  );
+  return rows.map((r) => Number(r.key)).sort((a, b) => a - b);
+}
+
+/** Of `keys` (every ticket without), how many have a job a worker holds. */
+export async function runningJobs(client: pg.Pool, keys: readonly string[] | undefined): Promise<number> {
+  const { rows } = await client.query<{ n: number }>(
+    `select count(*)::int as n from ${BOSS_SCHEMA}.job
+      where name = $1 and state = 'active' and ($2::text[] is null or singleton_key = any($2::text[]))`,
+    [SYNC_QUEUE, keys ?? null],
+  );
+  return rows[0].n;
+}
+
+/**
  * A running job's worker beats every HEARTBEAT_SECONDS (10 s); one silent this long has stopped
  * (killed, or cut off from Postgres). Its job stays `active` until a supervising worker (`work`,
  * `sync`) takes it over, so with none up it would look like work in progress for ever.

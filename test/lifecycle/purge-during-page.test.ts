@@ -45,7 +45,9 @@ it('is refused at once, and the page is stored, while the ticket\'s run is stori
     await blocker.release();
   }
   expect({ purge: await outcome, run: await run }).toEqual({
-    purge: `nothing purged: ticket ${ticket} is queued or syncing; purge it once the sync has finished`,
+    purge:
+      `nothing purged: ticket ${ticket} is queued or syncing; purge it once the sync has finished, ` +
+      `or after "convlog dequeue ${ticket}" has taken it out of the queue (one a worker is syncing stays until its run ends)`,
     run: 'ok',
   });
   const { rows } = await f.database.pool.query<{ status: string; events: number }>(

@@ -1,0 +1,43 @@
+// `convlog dequeue`: takes back a mistaken enqueue (or backfill). The ids are read as enqueue
+// reads them (readTicketIds), every one checked before anything changes; the work is
+// dequeueTickets (src/queue/dequeue.ts), one transaction. Ids from a query come through
+// `--file -` (psql -Atc "select …" | convlog dequeue --file -).
+import { Interrupted, UsageError } from '../errors.ts';
+import { counted, grouped } from '../ids.ts';
+import { dequeueTickets } from '../queue/dequeue.ts';
+import { readTicketIds } from '../queue/ticket-ids.ts';
+import { openRuntime } from './runtime.ts';
+import type { Command } from './types.ts';
+
+const NOTHING = 'nothing was dequeued';
+
+export const dequeue: Command = {
+  usage: 'convlog dequeue IDS... [--file PATH | -] [--range A..B] | --all',
+  options: { file: { type: 'string' }, range: { type: 'string' }, all: { type: 'boolean' } },
+  allowPositionals: true,
+  async run(values, positionals, ctx) {
+    const file = values.file as string | undefined;
+    const range = values.range as string | undefined;
+    const named = positionals.length > 0 || file !== undefined || range !== undefined;
+    if (values.all && named) throw new UsageError(`--all takes every queued ticket: give it without ids, --file or --range; ${NOTHING}`);
+    if (!values.all && !named) throw new UsageError(`no ticket ids given: pass ids, --file PATH (or - for stdin), --range A..B, or --all; ${NOTHING}`);
+    const config = ctx.config();
+    // Every id is read and checked before the database is opened: one bad id changes nothing.
+    const ids = values.all ? [] : await readTicketIds({ args: positionals, file, range, stdin: ctx.stdin, nothing: NOTHING, allowEmptyFile: true });
+    const runtime = await openRuntime(ctx, { config });
+    try {
+      if (ctx.signal.aborted) throw new Interrupted(`interrupted; ${NOTHING}`);
+      const result = await dequeueTickets(runtime.database.db, values.all ? { all: true } : { ticketIds: ids });
+      const parts = [`removed ${counted(result.removed, 'queued ticket', grouped)}`];
+      if (result.running > 0) parts.push(`${grouped(result.running)} ${result.running === 1 ? 'is' : 'are'} being synced and ${result.running === 1 ? 'was' : 'were'} left`);
+      if (result.begun > 0) parts.push(`${grouped(result.begun)} of them had begun syncing and ${result.begun === 1 ? 'is' : 'are'} now failed (last_error in zendesk.ticket_sync says why)`);
+      if (result.notQueued > 0) parts.push(`${grouped(result.notQueued)} ${result.notQueued === 1 ? 'was' : 'were'} not queued`);
+      if (result.duplicates > 0) parts.push(`${counted(result.duplicates, 'duplicate id', grouped)} ignored`);
+      const empty = !values.all && ids.length === 0 ? `: ${file === '-' ? 'stdin' : 'the file'} holds no ticket ids` : '';
+      ctx.out(parts.join('; ') + empty);
+      return 0;
+    } finally {
+      await runtime.close();
+    }
+  },
+};
