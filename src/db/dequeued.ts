@@ -18,8 +18,9 @@ export interface DequeuedRows {
 /**
  * For tickets whose waiting jobs the caller removed in the same transaction `tx`. Only rows still
  * `queued` (or `syncing`: a run whose worker had just put the job back) change:
- * - attempted since queued (a run started, or an error recorded, after `queued_at`): `failed`, the
- *   reason the attempt's error with the dequeue added; the rows stored so far stay;
+ * - attempted since queued (a run started, or an error recorded, after `queued_at`; or a run a
+ *   shutdown stopped): `failed`, the reason the attempt's error with the dequeue added; the rows
+ *   stored so far stay;
  * - a tombstone: `not_found`; an error recorded with the last sync time (recordStatus writes a
  *   403 so): `forbidden`; any other error: `failed`; synced before: `synced`;
  * - a row that holds nothing but enqueue's mark: deleted. One holding something else (a
@@ -27,7 +28,8 @@ export interface DequeuedRows {
  */
 export async function restoreDequeued(tx: Db, ticketIds: readonly number[]): Promise<DequeuedRows> {
   const result: DequeuedRows = { begun: 0 };
-  const attempted = sql`coalesce(s.started_at >= s.queued_at or s.last_error_at >= s.queued_at, false)`;
+  // A shutdown's mark says the same of a run before the latest queueing (one requeued afresh).
+  const attempted = sql`(s.interrupted_at is not null or coalesce(s.started_at >= s.queued_at or s.last_error_at >= s.queued_at, false))`;
   const bare = sql`(s.started_at is null and s.last_synced_at is null and s.last_error is null and s.deleted_at is null
     and s.permanent_deletion_reported_at is null and s.redacted_at is null)`;
   for (let i = 0; i < ticketIds.length; i += BATCH) {
@@ -40,6 +42,7 @@ export async function restoreDequeued(tx: Db, ticketIds: readonly number[]): Pro
     const kept = rows.filter((r) => !r.bare).map((r) => Number(r.ticket_id));
     const gone = rows.filter((r) => r.bare).map((r) => Number(r.ticket_id));
     result.begun += rows.filter((r) => r.begun).length;
+    // interrupted_at goes with the queued status: `status` lists a failure under its last errors.
     if (kept.length > 0) {
       await tx.execute(sql`
         update zendesk.ticket_sync s set
@@ -51,11 +54,12 @@ export async function restoreDequeued(tx: Db, ticketIds: readonly number[]): Pro
             when s.last_synced_at is not null then 'synced'
             else 'failed' end,
           last_error = case
-            when ${attempted} and s.last_error_at >= s.queued_at then s.last_error || ${`; then taken out of the queue ${DEQUEUED}`}
+            when ${attempted} and (s.last_error_at >= s.queued_at or s.interrupted_at is not null) then s.last_error || ${`; then taken out of the queue ${DEQUEUED}`}
             when ${attempted} then ${`taken out of the queue ${DEQUEUED} before its sync finished`}
             when s.last_error is null and s.last_synced_at is null then ${`taken out of the queue ${DEQUEUED} before its first sync`}
             else s.last_error end,
           last_error_at = case when ${attempted} or (s.last_error is null and s.last_synced_at is null) then now() else s.last_error_at end,
+          interrupted_at = null,
           updated_at = now()
          where s.ticket_id = any(${idArray(kept)})`);
     }
