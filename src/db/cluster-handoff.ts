@@ -11,7 +11,7 @@ import { errorMessage } from '../errors.ts';
 import { counted } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import path from 'node:path';
-import { claimIfFree, ownerAlive, ownerDir, stopPostmaster, type ClusterClaim, type OwnerRecord, type Ownership } from './cluster-owner.ts';
+import { claimCluster, claimIfFree, ownerAlive, ownerDir, stopPostmaster, type ClusterClaim, type OwnerRecord, type Ownership } from './cluster-owner.ts';
 import { quietClient } from './pg-client.ts';
 import { isAlive, startTime, untilDead } from './postmaster.ts';
 
@@ -186,6 +186,20 @@ export function markUse(databaseDir: string): UseMark {
     fs.rmSync(file, { force: true });
   };
   return { written: true, remove };
+}
+
+/**
+ * markUse, then claimCluster: marked before looking, so an owner ending while this command
+ * connects leaves the server to it. A claim that fails takes its mark away with it.
+ */
+export async function markAndClaim(databaseDir: string): Promise<{ mark: UseMark; claim: ClusterClaim }> {
+  const mark = markUse(databaseDir);
+  try {
+    return { mark, claim: await claimCluster(databaseDir, { marked: mark.written }) };
+  } catch (error) {
+    mark.remove();
+    throw error;
+  }
 }
 
 /** This process's uses of each mark file (markUse). */

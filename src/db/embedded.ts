@@ -8,8 +8,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DatabaseUnavailable, errorMessage } from '../errors.ts';
-import { claimCluster, type Ownership } from './cluster-owner.ts';
-import { adopt, APPLICATION_NAME, lastOut, leave, letGo, markUse, stopAtExit, stopSharedAtExit, type UseMark } from './cluster-handoff.ts';
+import type { Ownership } from './cluster-owner.ts';
+import { adopt, APPLICATION_NAME, lastOut, leave, letGo, markAndClaim, stopAtExit, stopSharedAtExit, type UseMark } from './cluster-handoff.ts';
 import { isAlive, livePostmaster, removeStalePidFile, whenEnded, type Postmaster } from './postmaster.ts';
 import { assertSearchable, prepareDataDir } from './data-dir.ts';
 import type { Logger } from '../log.ts';
@@ -42,14 +42,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   const adminUrl = (port: number) => commandUrl(port, 'postgres');
   // Marked before looking, so an owner ending while this command connects leaves the server to it;
   // kept until this command ends, whichever its part (stopAtExit).
-  const mark = markUse(databaseDir);
-  let claim: Awaited<ReturnType<typeof claimCluster>>;
-  try {
-    claim = await claimCluster(databaseDir, { marked: mark.written });
-  } catch (error) {
-    mark.remove();
-    throw error;
-  }
+  const { mark, claim } = await markAndClaim(databaseDir);
   if (claim.kind === 'shared') {
     const { postmaster, owner } = claim;
     log.debug({ port: postmaster.port, ownerPid: owner.pid }, 'using the embedded Postgres another convlog process runs');

@@ -5,10 +5,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { DatabaseUnavailable } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { claimCluster, type OwnerRecord } from './cluster-owner.ts';
+import type { OwnerRecord } from './cluster-owner.ts';
 import { whenEnded, type Postmaster } from './postmaster.ts';
 import { prepareDataDir } from './data-dir.ts';
-import { adopt, leave, letGo, markUse } from './cluster-handoff.ts';
+import { adopt, leave, letGo, markAndClaim } from './cluster-handoff.ts';
 import { commandUrl, embeddedServer, embeddedUrl, freePort, initialiseAndStart, stopServer } from './embedded.ts';
 
 export interface ServedCluster {
@@ -47,14 +47,7 @@ export async function serveEmbeddedPostgres(dataDir: string, port: number | unde
   prepareDataDir(dataDir);
   // A use mark as every command keeps (src/db/embedded.ts), which a command sharing the server
   // and exiting at once counts (stopAtExit, src/db/cluster-handoff.ts).
-  const mark = markUse(databaseDir);
-  let claim: Awaited<ReturnType<typeof claimCluster>>;
-  try {
-    claim = await claimCluster(databaseDir, { marked: mark.written });
-  } catch (error) {
-    mark.remove();
-    throw error;
-  }
+  const { mark, claim } = await markAndClaim(databaseDir);
   if (claim.kind === 'shared') {
     mark.remove();
     return { postmaster: claim.postmaster, owner: claim.owner };
