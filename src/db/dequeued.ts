@@ -6,9 +6,32 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from './connection.ts';
 import { idArray } from './sql-values.ts';
+import { inTransaction } from './transaction.ts';
 
 const BATCH = 5_000;
 const DEQUEUED = '(convlog dequeue)';
+// The advisory lock (int, int) that keeps a dequeue out of an enqueue's insert-then-mark: "conv"
+// as src/db/sync-state.ts's backfill lock, another number.
+const LOCK_SPACE = 0x636f6e76;
+const LOCK_ENQUEUE = 2;
+
+/**
+ * Runs an enqueue's job insert and its `queued` mark (`mark`, given this transaction) under a
+ * shared lock that a dequeue takes alone (fenceEnqueues): a dequeue committing between the two
+ * deleted the new job, then the mark made the ticket `queued` with no job, for ever (and a `sync`
+ * waiting on it never ended). Enqueues do not wait for each other.
+ */
+export async function whileEnqueueing<T>(db: Db, work: (tx: Db) => Promise<T>): Promise<T> {
+  return inTransaction(db, async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock_shared(${LOCK_SPACE}::int, ${LOCK_ENQUEUE}::int)`);
+    return work(tx);
+  });
+}
+
+/** In a dequeue's transaction, before it looks at the jobs: waits for enqueues in flight, and holds off new ones. */
+export async function fenceEnqueues(tx: Db): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${LOCK_SPACE}::int, ${LOCK_ENQUEUE}::int)`);
+}
 
 export interface DequeuedRows {
   /** Attempted since they were queued (a run begun, a failure waiting for its retry): now failed. */

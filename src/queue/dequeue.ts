@@ -4,7 +4,7 @@
 // every job and row as it was. A job a worker holds is never touched: its run ends as it would
 // have, and is only counted.
 import { poolOf, type Db } from '../db/connection.ts';
-import { restoreDequeued, type DequeuedRows } from '../db/dequeued.ts';
+import { fenceEnqueues, restoreDequeued, type DequeuedRows } from '../db/dequeued.ts';
 import { inTransaction } from '../db/transaction.ts';
 import { deleteWaitingJobs, runningJobs } from './queue-stats.ts';
 
@@ -25,6 +25,7 @@ export async function dequeueTickets(db: Db, which: { ticketIds: readonly number
   return inTransaction(db, async (tx) => {
     // The transaction's own connection (a drizzle handle's client), for pg-boss's table.
     const client = poolOf(tx);
+    await fenceEnqueues(tx);
     const removed = await deleteWaitingJobs(client, keys);
     const running = await runningJobs(client, keys);
     const rows = await restoreDequeued(tx, removed);

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PgBoss } from 'pg-boss';
 import { poolOf, type Db } from '../db/connection.ts';
+import { whileEnqueueing } from '../db/dequeued.ts';
 import { databaseNow, markQueued, requestSyncAgain } from '../db/ticket-status.ts';
 import { SYNC_QUEUE, type SyncJobData } from './boss.ts';
 import { upgradeWaitingJobs } from './queue-stats.ts';
@@ -85,9 +86,11 @@ async function insertJobs(boss: PgBoss, db: Db, ticketIds: readonly number[], { 
   }));
   // Workers may take these jobs, and finish small tickets, before markQueued runs: it leaves
   // alone any ticket whose run started after this instant.
-  const insertedFrom = await databaseNow(db);
-  const inserted = new Set(await boss.insert(SYNC_QUEUE, jobs, { returnId: true }));
-  const queuedIds = ticketIds.filter((_, j) => inserted.has(jobs[j].id));
-  await markQueued(db, queuedIds, insertedFrom);
-  return new Set(queuedIds);
+  return whileEnqueueing(db, async (tx) => {
+    const insertedFrom = await databaseNow(tx);
+    const inserted = new Set(await boss.insert(SYNC_QUEUE, jobs, { returnId: true }));
+    const queuedIds = ticketIds.filter((_, j) => inserted.has(jobs[j].id));
+    await markQueued(tx, queuedIds, insertedFrom);
+    return new Set(queuedIds);
+  });
 }
