@@ -59,13 +59,22 @@ export async function jobsAhead(pool: pg.Pool, ticketIds: ReadonlySet<number>, l
     [SYNC_QUEUE, limit],
   );
   const first = waiting.findIndex((row) => ticketIds.has(Number(row.key)));
-  if (first < 0 && waiting.length < limit) return { count: 0, atLeast: false };
+  if (first < 0 && (waiting.length < limit || !(await anyWaiting(pool, ticketIds)))) return { count: 0, atLeast: false };
   const { rows: running } = await pool.query<{ key: string }>(
     `select singleton_key as key from ${BOSS_SCHEMA}.job where name = $1 and state = 'active'`,
     [SYNC_QUEUE],
   );
   const before = (first < 0 ? waiting : waiting.slice(0, first)).filter((row) => row.due).length;
   return { count: running.filter((row) => !ticketIds.has(Number(row.key))).length + before, atLeast: first < 0 };
+}
+
+/** Whether any of these tickets has a sync job waiting (beyond what jobsAhead's look read). */
+async function anyWaiting(pool: pg.Pool, ticketIds: ReadonlySet<number>): Promise<boolean> {
+  const { rows } = await pool.query(
+    `select 1 from ${BOSS_SCHEMA}.job where name = $1 and state < 'active' and singleton_key = any($2::text[]) limit 1`,
+    [SYNC_QUEUE, [...ticketIds].map(String)],
+  );
+  return rows.length > 0;
 }
 
 /**

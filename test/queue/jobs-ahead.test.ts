@@ -42,4 +42,6 @@ it('counts the running jobs and those taken first, and stops at the first of its
   // Its own all taken by workers: nothing is ahead of them any more.
   await pool.query(`update pgboss.job set state = 'active', started_on = now() where name = $1 and singleton_key = any($2::text[])`, [SYNC_QUEUE, [...own].map(String)]);
   expect(await jobsAhead(pool, own)).toEqual({ count: 0, atLeast: false });
+  // So too when the backlog waiting is longer than the look (a sync after a large backfill).
+  expect(await jobsAhead(pool, own, 10)).toEqual({ count: 0, atLeast: false });
 });
