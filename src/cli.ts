@@ -135,7 +135,10 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
     if (first) {
       // One stop delivered twice, not a second: coreutils `timeout` (without --foreground) signals
       // the process, then its whole process group, which holds the process too.
-      if (signal === first.signal && performance.now() - first.at < DOUBLE_DELIVERY_MS) return;
+      if (signal === first.signal && performance.now() - first.at < DOUBLE_DELIVERY_MS) {
+        log.info({ signal }, `${signal} again within ${DOUBLE_DELIVERY_MS} ms: taken as the same stop (send again to exit at once)`);
+        return;
+      }
       exiting = true;
       log.info({ signal }, 'exiting at once: handing back the work in flight (send again to skip that)');
       // The work in flight handed back to the queue first, if that can be done in a moment.

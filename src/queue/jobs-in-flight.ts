@@ -34,7 +34,7 @@ export function jobsInFlight(pool: pg.Pool, db: Db): JobsInFlight {
     handBack: async () => {
       await Promise.all(
         [...flying.values()].map(async ({ job, run }) => {
-          if (await holdJob(pool, job, 0)) await recordStatus(db, job.data.ticketId, { status: 'queued', reason: EXITED_AT_ONCE }, run);
+          if (await holdJob(pool, job, 0)) await recordStatus(db, job.data.ticketId, { status: 'queued', reason: EXITED_AT_ONCE, interrupted: true }, run);
         }),
       );
     },

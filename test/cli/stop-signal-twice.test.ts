@@ -43,14 +43,24 @@ it('SIGTERM delivered twice at once (as `timeout` does) stops `sync` once: its s
   const env = await setUp();
   const child = startConvlog(['sync', '--range', '1..40', '--concurrency', '4'], { env });
   await untilSaid(child, /"msg":"ticket synced"/);
-  // The second as soon as the first is seen handled: a delivery the first did not swallow.
+  // The second as soon as the first is seen handled (sent at once, the kernel could merge them
+  // into one): on the stderr event itself, not a poll, to stay well inside the double-delivery moment.
+  const handled = new Promise<void>((resolve) => {
+    const onData = () => {
+      if (!/"msg":"stopping: /.test(child.stderr())) return;
+      child.process.stderr!.off('data', onData);
+      resolve();
+    };
+    child.process.stderr!.on('data', onData);
+  });
   child.kill('SIGTERM');
-  await untilSaid(child, /"msg":"stopping: /);
+  await handled;
   child.kill('SIGTERM');
   const exit = await child.exited;
   expect(exit.code, child.stderr().slice(-3000)).toBe(1);
   expect(child.stdout()).toMatch(/unfinished \d+ \(interrupted; they stay queued\)/);
   expect(child.stderr()).not.toMatch(/exiting at once/);
+  expect(child.stderr()).toMatch(/"msg":"SIGTERM again within 500 ms: taken as the same stop/);
   expect(await activeJobs()).toBe(0);
   const syncing = await database!.pool.query(`select count(*)::int as n from zendesk.ticket_sync where status = 'syncing'`);
   expect(syncing.rows[0].n).toBe(0);
@@ -89,4 +99,7 @@ it('a second SIGTERM later exits at once, and hands the jobs in flight back to t
     async () => (await database!.pool.query(`select count(*)::int as n from zendesk.ticket_sync where last_error = $1`, [EXITED_AT_ONCE])).rows[0].n > 0,
     { timeout: 30_000, interval: 100 },
   );
+  // Interrupted, which status lists apart from its last errors.
+  const marked = await database!.pool.query(`select count(*)::int as n from zendesk.ticket_sync where last_error = $1 and interrupted_at is null`, [EXITED_AT_ONCE]);
+  expect(marked.rows[0].n).toBe(0);
 });
