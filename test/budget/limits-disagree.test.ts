@@ -87,6 +87,9 @@ describe('processes set to different limits', () => {
     const workers = startProcess(clock, 100);
     const once = startProcess(clock, 7);
     await taking(clock, workers, 1);
+    // Both taking part before either goes on: the workers, set higher, could otherwise take all
+    // theirs before the one-off's first ask reached the row (a loaded machine), and meet no other.
+    await taking(clock, once, 1);
     void taking(clock, once, 30);
     void taking(clock, workers, 30);
     await clock.run(T0 + 3 * WINDOW_MS - 1);
