@@ -42,20 +42,30 @@ describe('embedded Postgres and a second Ctrl-C', { timeout: 120_000 }, () => {
       if (Date.now() - started > 60_000) throw new Error(`no postmaster.pid: ${proc.stderr()}`);
       await pause(2);
     }
-    // The server is starting; the command is inside pg.start(). The signal twice, the second once
-    // the first is handled: two sent at once to a process not yet scheduled (a busy machine)
-    // arrive as one, as the kernel keeps one pending signal of a kind.
-    proc.kill(signal);
-    const sent = Date.now();
-    while (!/send again to exit at once/.test(proc.stderr() + proc.stdout())) {
-      if (Date.now() - sent > 30_000) throw new Error(`the first ${signal} was not acknowledged: ${proc.stderr()}`);
-      await pause(2);
+    // The server is starting; the command is inside pg.start(). Held there (the postmaster
+    // stopped) until the second signal: the pause below would otherwise let a fast start finish
+    // and the first signal end the command gracefully, the second then meeting a process exiting.
+    let postmaster: number | undefined;
+    while (!(postmaster = cluster.postmaster())) await pause(2);
+    process.kill(postmaster, 'SIGSTOP');
+    try {
+      // The signal twice, the second once the first is handled: two sent at once to a process not
+      // yet scheduled (a busy machine) arrive as one, as the kernel keeps one pending signal of a kind.
+      proc.kill(signal);
+      const sent = Date.now();
+      while (!/send again to exit at once/.test(proc.stderr() + proc.stdout())) {
+        if (Date.now() - sent > 30_000) throw new Error(`the first ${signal} was not acknowledged: ${proc.stderr()}`);
+        await pause(2);
+      }
+      // A second stop, not the first delivered twice (DOUBLE_DELIVERY_MS, src/cli.ts).
+      await pause(DOUBLE_DELIVERY_MS + 100);
+      proc.kill(signal);
+      const exit = await proc.exited;
+      expect(exit.code, proc.stderr()).toBe(code);
+    } finally {
+      // The stop the exit hook sent waits, pending, until the postmaster runs again.
+      process.kill(postmaster, 'SIGCONT');
     }
-    // A second stop, not the first delivered twice (DOUBLE_DELIVERY_MS, src/cli.ts).
-    await pause(DOUBLE_DELIVERY_MS + 100);
-    proc.kill(signal);
-    const exit = await proc.exited;
-    expect(exit.code, proc.stderr()).toBe(code);
     // Give a stopping server time to go.
     await pause(3_000);
     const pid = cluster.postmaster();
