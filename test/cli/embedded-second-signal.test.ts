@@ -159,6 +159,23 @@ async function stopping(command: Convlog): Promise<void> {
   await pause(DOUBLE_DELIVERY_MS + 100);
 }
 
+/**
+ * A second Ctrl-C to this query alone, its backend held (SIGSTOP) so that the command is still
+ * stopping when it comes: it exits at once (130); its backend is then ended, as its cancel may
+ * never have gone out.
+ */
+async function exitAtOnce(query: { command: Convlog; backend: number }): Promise<void> {
+  process.kill(query.backend, 'SIGSTOP');
+  try {
+    await stopping(query.command);
+    query.command.kill('SIGINT');
+    expect((await query.command.exited).code, query.command.stderr()).toBe(130);
+  } finally {
+    process.kill(query.backend, 'SIGCONT');
+  }
+  await endBackend(query.backend);
+}
+
 describe('a second Ctrl-C while several commands share the embedded Postgres', { timeout: 150_000 }, () => {
   it('to every command in the same tick (one foreground process group): the server is stopped', async () => {
     const owner = await runningQuery('owner', 'sleep');
@@ -186,15 +203,7 @@ describe('a second Ctrl-C while several commands share the embedded Postgres', {
     const lock = await connect(EMBEDDED_DATABASE);
     await lock.query('select pg_advisory_lock($1)', [LOCK]);
     const user = await runningQuery('user', 'lock');
-    process.kill(owner.backend, 'SIGSTOP');
-    try {
-      await stopping(owner.command);
-      owner.command.kill('SIGINT');
-      expect((await owner.command.exited).code, owner.command.stderr()).toBe(130);
-    } finally {
-      process.kill(owner.backend, 'SIGCONT');
-    }
-    await endBackend(owner.backend);
+    await exitAtOnce(owner);
     expect(isAlive(postmaster), 'the owner exiting at once stopped the server under the command sharing it').toBe(true);
     expect(user.command.process.exitCode, user.command.stderr()).toBeNull();
 
@@ -211,15 +220,7 @@ describe('a second Ctrl-C while several commands share the embedded Postgres', {
     const server = await cluster.startServer();
     const postmaster = cluster.postmaster()!;
     const user = await runningQuery('user', 'sleep');
-    process.kill(user.backend, 'SIGSTOP');
-    try {
-      await stopping(user.command);
-      user.command.kill('SIGINT');
-      expect((await user.command.exited).code, user.command.stderr()).toBe(130);
-    } finally {
-      process.kill(user.backend, 'SIGCONT');
-    }
-    await endBackend(user.backend);
+    await exitAtOnce(user);
     expect(isAlive(postmaster), "a command sharing db-server's server stopped it under db-server").toBe(true);
     expect(server.process.exitCode, server.stderr()).toBeNull();
 
@@ -232,15 +233,7 @@ describe('a second Ctrl-C while several commands share the embedded Postgres', {
     const owner = await runningQuery('owner', 'sleep');
     const postmaster = cluster.postmaster()!;
     const user = await runningQuery('user', 'sleep');
-    process.kill(user.backend, 'SIGSTOP');
-    try {
-      await stopping(user.command);
-      user.command.kill('SIGINT');
-      expect((await user.command.exited).code, user.command.stderr()).toBe(130);
-    } finally {
-      process.kill(user.backend, 'SIGCONT');
-    }
-    await endBackend(user.backend);
+    await exitAtOnce(user);
     expect(isAlive(postmaster), 'a command sharing the server stopped it under its owner').toBe(true);
     expect(await backendGone(owner.backend), "the owner's query ended with the other command").toBe(false);
     expect(owner.command.process.exitCode, owner.command.stderr()).toBeNull();
