@@ -14,7 +14,12 @@ import os from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { errorMessage } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import { DEFAULT_WINDOW_MS, ensureBudget, observeBudget, pausedForMs, releaseTaker, takePermit, type TakeResult } from './rate-budget.ts';
+import { waitReports, type BudgetWaitListener } from './budget-waits.ts';
+import { disagreementLog } from './limit-disagreement.ts';
+import { DEFAULT_WINDOW_MS, ensureBudget, observeBudget, pausedForMs, releaseTaker, takePermit } from './rate-budget.ts';
+
+// What watch() tells, as the commands that show waits import it with the budget.
+export type { BudgetWait, BudgetWaitListener } from './budget-waits.ts';
 
 /** What one response said about the budget; a 429 always says how long to wait. */
 export interface ResponseFacts {
@@ -32,30 +37,6 @@ export interface BudgetClock {
   /** Resolves once `ms` of this clock have passed; rejects when `signal` aborts. */
   sleep(ms: number, signal: AbortSignal): Promise<void>;
 }
-
-/**
- * This process starts waiting for a permit, for long enough to tell a person (REPORTED_WAIT_MS
- * or more). The budget's window is its own (a minute, as Zendesk's): a response's `resets` places
- * the window's end, never its length.
- */
-export interface BudgetWait {
-  /** The row: 'conversation_log', 'account', 'export'. */
-  budget: string;
-  waitMs: number;
-  /** 'paused': a 429 (this process's, or another's through the row) holds every sender until its Retry-After; else the window's allowance is spent or paced. */
-  reason: 'window' | 'paused';
-  /** The limit in force: the lowest of the processes taking permits (this one's, unless another is set lower). */
-  limitPerWindow: number;
-  windowMs: number;
-  /** Zendesk's `total` (requests a window) from this process's last response, when it gave one. */
-  serverTotal?: number;
-}
-
-/** Told of each wait as it starts, and `undefined` once the waiting is over (a permit, or no taker left). */
-export type BudgetWaitListener = (wait: BudgetWait | undefined) => void;
-
-/** Shorter waits (the pacing between permits at 100 a minute) are not reported. */
-export const REPORTED_WAIT_MS = 1000;
 
 export interface SharedBudget {
   /** The row: 'conversation_log', 'account', 'export'. */
@@ -133,28 +114,16 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Share
   let pausedUntil = 0;
   /** Database times at which permits were handed out and no response was seen yet, oldest first. */
   const outstanding: number[] = [];
-  const listeners = new Set<BudgetWaitListener>();
+  const waits = waitReports(log);
   /** Zendesk's `total` in the last response that gave one. */
   let serverTotal: number | undefined;
-  /** A wait was reported and its end not yet. */
-  let reported = false;
-  const tell = (wait: BudgetWait | undefined) => {
-    for (const listener of listeners) {
-      try {
-        listener(wait);
-      } catch (error) {
-        log.warn({ err: errorMessage(error) }, 'rate budget: a wait listener failed');
-      }
-    }
-  };
   /**
    * Rests `ms`, telling the listeners first when it is long enough to notice. `paused`: the row
    * said a 429 holds every sender, also one another process saw (this one's own is in pausedUntil).
    */
   const waitFor = async (ms: number, paused = false): Promise<void> => {
-    if (ms >= REPORTED_WAIT_MS && listeners.size > 0) {
-      reported = true;
-      tell({
+    if (waits.noticed(ms)) {
+      waits.start({
         budget: name,
         waitMs: ms,
         reason: paused || clock.now() < pausedUntil ? 'paused' : 'window',
@@ -164,11 +133,6 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Share
       });
     }
     await rest(ms);
-  };
-  const waited = () => {
-    if (!reported) return;
-    reported = false;
-    tell(undefined);
   };
 
   const ensure = () => {
@@ -230,7 +194,7 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Share
           }
           const waiter = waiters.shift();
           if (!waiter) break;
-          waited();
+          waits.over();
           track(result.nowMs + result.waitMs);
           waiter.detach();
           waiter.resolve();
@@ -244,7 +208,7 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Share
       }
     } finally {
       pumping = false;
-      waited();
+      waits.over();
     }
   }
 
@@ -278,12 +242,7 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Share
       });
     },
 
-    watch(listener: BudgetWaitListener): () => void {
-      listeners.add(listener);
-      return () => {
-        listeners.delete(listener);
-      };
-    },
+    watch: (listener: BudgetWaitListener) => waits.watch(listener),
 
     async observe(info: ResponseFacts): Promise<void> {
       if (info.total !== undefined) serverTotal = info.total;
@@ -306,32 +265,5 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Share
         sentAfterMs,
       }, at());
     },
-  };
-}
-
-/**
- * Says once, for each other value met, that this process's limit is not the others': which both
- * are, and which applies (the lowest, to every process). Returns the check to run on each permit.
- */
-function disagreementLog(log: Logger, setting: string, own: number, windowMs: number): (result: TakeResult) => void {
-  const told = new Set<number>();
-  const per = windowMs === DEFAULT_WINDOW_MS ? 'a minute' : `per ${Math.round(windowMs / 1000)} s`;
-  return ({ others }) => {
-    if (others === null) return;
-    if (others.low < own && !told.has(others.low)) {
-      told.add(others.low);
-      log.warn(
-        { setting, limit: own, otherLimit: others.low, otherProcess: others.lowProcess },
-        `${setting} is ${own} in this process but ${others.low} in another process taking permits (${others.lowProcess}): ` +
-          `the lowest applies to every process, so together they keep to ${others.low} requests ${per} until that one stops`,
-      );
-    } else if (others.low >= own && others.high > own && !told.has(others.high)) {
-      told.add(others.high);
-      log.warn(
-        { setting, limit: own, otherLimit: others.high },
-        `${setting} is ${own} in this process but ${others.high} in the other processes taking permits: ` +
-          `the lowest applies to every process, so together they keep to ${own} requests ${per} while this one runs`,
-      );
-    }
   };
 }
