@@ -18,6 +18,9 @@ export const FREE_SHARE = 0.5;
  */
 export const TAKER_WINDOWS = 2;
 
+/** The taker entry `entry` (state.takers: key -> [limit, last ask ms, process]) still takes part at `nowMs`. */
+export const TAKING_PART = (entry: string, nowMs: string, windowMs: string) => `(${entry}->>1)::float8 > ${nowMs} - ${TAKER_WINDOWS} * ${windowMs}`;
+
 export const NOW = (param: string) => `coalesce(${param}::float8, extract(epoch from clock_timestamp()) * 1000)`;
 
 // The columns and state fields every statement starts from, read under the row lock; `now` is
@@ -64,7 +67,7 @@ takers as materialized (
          max((t.value->>0)::int) as other_high,
          (array_agg(t.value->>2 order by (t.value->>0)::int, t.key))[1] as other_low_who
     from cur cross join lateral jsonb_each(coalesce(cur.state->'takers', '{}'::jsonb)) t
-   where t.key <> $5::text and (t.value->>1)::float8 > cur.now_ms - ${TAKER_WINDOWS} * cur.w
+   where t.key <> $5::text and ${TAKING_PART('t.value', 'cur.now_ms', 'cur.w')}
 ),
 rolled as materialized (
   select cur.*, takers.*, least($2::int, coalesce(takers.other_low, $2::int)) as lim,

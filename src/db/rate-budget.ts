@@ -32,7 +32,7 @@
 // Times are epoch milliseconds of the database's clock, the one clock all processes share. Every
 // statement takes an optional `nowMs` that stands in for that clock: tests run on virtual time.
 import type pg from 'pg';
-import { NOW, OBSERVE, TAKE, TAKER_WINDOWS } from './rate-budget-sql.ts';
+import { NOW, OBSERVE, TAKE, TAKING_PART } from './rate-budget-sql.ts';
 
 export { FREE_SHARE, TAKER_WINDOWS } from './rate-budget-sql.ts';
 
@@ -188,11 +188,26 @@ export async function releaseTaker(pool: pg.Pool, name: string, key: string, at:
         set state = b.state #- array['takers', $2::text],
             limit_per_window = coalesce((
               select min((t.value->>0)::int) from jsonb_each(b.state->'takers') t
-               where t.key <> $2::text and (t.value->>1)::float8 > ${NOW('$3')} - ${TAKER_WINDOWS} * b.window_ms), b.limit_per_window),
+               where t.key <> $2::text and ${TAKING_PART('t.value', NOW('$3'), 'b.window_ms')}), b.limit_per_window),
             updated_at = clock_timestamp()
       where b.name = $1 and b.state->'takers' ? $2::text`,
     [name, key, at.nowMs ?? null],
   );
+}
+
+/**
+ * The limit in force for every permit of the budget: the lowest of the processes taking part.
+ * Null while none does: each then applies its own as it asks, so a caller planning for the
+ * budget (the full reads' share) goes by its own setting.
+ */
+export async function limitInForce(pool: pg.Pool, name: string, at: At = {}): Promise<number | null> {
+  const { rows } = await pool.query<{ lowest: number | null }>(
+    `select min((t.value->>0)::int) as lowest
+       from convlog.rate_budgets b, jsonb_each(coalesce(b.state->'takers', '{}'::jsonb)) t
+      where b.name = $1 and ${TAKING_PART('t.value', NOW('$2'), 'b.window_ms')}`,
+    [name, at.nowMs ?? null],
+  );
+  return rows[0]?.lowest ?? null;
 }
 
 /** How long a 429 still holds every sender (0: none does), read without locking the row. */
@@ -256,7 +271,7 @@ export async function readBudgets(pool: pg.Pool, at: At = {}): Promise<BudgetRow
                     (select coalesce(jsonb_agg(jsonb_build_object('limit', (t.value->>0)::int, 'process', t.value->>2, 'at', (t.value->>1)::float8)
                                                order by (t.value->>0)::int, t.value->>2), '[]'::jsonb)
                        from jsonb_each(coalesce(r.state->'takers', '{}'::jsonb)) t
-                      where (t.value->>1)::float8 > now_ms - ${TAKER_WINDOWS} * r.window_ms) as takers
+                      where ${TAKING_PART('t.value', 'now_ms', 'r.window_ms')}) as takers
                from convlog.rate_budgets r, (select ${NOW('$1')} as now_ms) n, to_timestamp(n.now_ms / 1000) as now_at) b
       order by name`,
     [at.nowMs ?? null],

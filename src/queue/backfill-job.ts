@@ -38,8 +38,8 @@ export function backfillDeps(runtime: BackfillRuntime, log: Logger): BackfillDep
     accountBudget: runtime.budgets?.account ?? budgetFor('account', runtime.database.pool, runtime.config.accountRateLimit, log),
     log,
     onDelete: runtime.config.onDelete,
-    // A share of the conversation log's budget, in requests a minute, for the periodic full reads.
-    fullReads: { days: runtime.config.fullResyncDays, requestsPerMinute: runtime.config.rateLimit * runtime.config.fullResyncShare },
+    // A share of the conversation log's limit in force, taken as each backfill ends, for the periodic full reads.
+    fullReads: { days: runtime.config.fullResyncDays, share: runtime.config.fullResyncShare, rateLimit: runtime.config.rateLimit },
   };
 }
 

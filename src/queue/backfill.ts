@@ -33,7 +33,7 @@ import type { ZendeskHttp } from '../zendesk/http.ts';
 import { pageIncrementalExport, type ExportStart, type PageExportOptions } from '../zendesk/incremental-export.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
 import { enqueueTickets } from './enqueue.ts';
-import { queueDueFullReads, type FullReadSweep } from './full-read-sweep.ts';
+import { queueDueFullReads, sweepNow, type FullReadPolicy } from './full-read-sweep.ts';
 import { counted } from '../ids.ts';
 
 export type { BackfillTotals };
@@ -51,7 +51,7 @@ export interface BackfillDeps {
   /** What happens to the rows of tickets the export says are deleted (CONVLOG_ON_DELETE). */
   onDelete?: OnDelete;
   /** Tickets due for their periodic full read are queued for one (src/queue/full-read-sweep.ts). */
-  fullReads?: FullReadSweep;
+  fullReads?: FullReadPolicy;
 }
 
 export interface BackfillOptions {
@@ -221,7 +221,7 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
       interrupted = accountLists === null;
     }
     // Not counted in `queued`, which is the changed tickets the export showed.
-    if (!interrupted && deps.fullReads && deps.fullReads.requestsPerMinute > 0) totals.fullReads = (await queueDueFullReads(db, deps.boss, deps.fullReads)).queued;
+    if (!interrupted && deps.fullReads && deps.fullReads.share > 0) totals.fullReads = (await queueDueFullReads(db, deps.boss, await sweepNow(deps.pool, deps.fullReads))).queued;
     await record(interrupted ? 'interrupted' : 'done');
     return { ...totals, from, interrupted, accountLists };
   } catch (error) {

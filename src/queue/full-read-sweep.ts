@@ -1,19 +1,31 @@
 // The periodic full reads a backfill queues: tickets of a full page or more whose last read from
 // the first event is older than CONVLOG_FULL_RESYNC_DAYS, oldest first, so that redactions and
 // edits deep in them reach Postgres. They may spend CONVLOG_FULL_RESYNC_PERCENT of the
-// conversation log's budget. A full read costs a request a page, dozens for a long ticket, so
+// conversation log's limit in force. A full read costs a request a page, dozens for a long ticket, so
 // the share is counted in requests: it accrues between backfills, each backfill queues the
 // oldest due tickets its allowance covers, and what it leaves waits for the next. A ticket
 // longer than a run's share waits until enough has accrued, rather than never being read.
+import type pg from 'pg';
 import type { PgBoss } from 'pg-boss';
+import { BUDGET_NAMES } from '../db/budgets.ts';
 import type { Db } from '../db/connection.ts';
 import { ticketsDueForFullRead, type DueTicket } from '../db/full-read.ts';
+import { limitInForce } from '../db/rate-budget.ts';
 import { loadFullReadAllowance, saveFullReadAllowance, type DbClock, type FullReadAllowance } from '../db/sync-state.ts';
 import { enqueueTickets } from './enqueue.ts';
 
+/** The full reads as a process is set: CONVLOG_FULL_RESYNC_DAYS and _PERCENT, and its CONVLOG_RATE_LIMIT. */
+export interface FullReadPolicy {
+  days: number;
+  /** CONVLOG_FULL_RESYNC_PERCENT / 100. */
+  share: number;
+  /** This process's CONVLOG_RATE_LIMIT. */
+  rateLimit: number;
+}
+
 export interface FullReadSweep {
   days: number;
-  /** CONVLOG_FULL_RESYNC_PERCENT of CONVLOG_RATE_LIMIT: the requests a minute they may take. */
+  /** The policy's share of the conversation log's limit in force: the requests a minute they may take. */
   requestsPerMinute: number;
 }
 
@@ -26,6 +38,17 @@ export interface SweepResult {
   queued: number;
   /** The requests their reads are expected to cost. */
   requests: number;
+}
+
+/**
+ * The sweep a backfill runs now. The limit in force is the lowest of the processes taking
+ * conversation-log permits (src/db/rate-budget.ts), the workers that will read these tickets,
+ * whatever the process running the backfill is set to; with none taking part, each applies its
+ * own, so this one's stands in. Read as the backfill ends, it stands for the minutes since the last.
+ */
+export async function sweepNow(pool: pg.Pool, policy: FullReadPolicy, at: DbClock = {}): Promise<FullReadSweep> {
+  const limit = (await limitInForce(pool, BUDGET_NAMES.conversationLog, at)) ?? policy.rateLimit;
+  return { days: policy.days, requestsPerMinute: limit * policy.share };
 }
 
 /** `at` stands in for the database clock, which measures the time between backfills (tests). */

@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { readBudgets } from '../../src/db/rate-budget.ts';
+import { limitInForce, readBudgets } from '../../src/db/rate-budget.ts';
 import { sharedBudget, type SharedBudget } from '../../src/db/shared-budget.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { T0, VirtualClock } from './virtual-time.ts';
@@ -63,6 +63,7 @@ async function advance(clock: VirtualClock, at: number): Promise<void> {
 }
 
 const row = async (clock: VirtualClock) => (await readBudgets(database.pool, { nowMs: clock.now() })).find((b) => b.name === name)!;
+const inForce = (clock: VirtualClock) => limitInForce(database.pool, name, { nowMs: clock.now() });
 const inWindow = (sent: number[], window: number) => sent.filter((at) => at >= T0 + window * WINDOW_MS && at < T0 + (window + 1) * WINDOW_MS).length;
 
 describe('processes set to different limits', () => {
@@ -113,9 +114,11 @@ describe('processes set to different limits', () => {
     await taking(clock, once, 2);
     await taking(clock, workers, 1);
     expect((await row(clock)).limitPerWindow).toBe(7);
+    expect(await inForce(clock)).toBe(7);
     await once.budget.release();
     // Status straight after: the limit in force is the workers' again, and only they take part.
     expect(await row(clock)).toMatchObject({ limitPerWindow: 100, takers: [expect.objectContaining({ limit: 100 })] });
+    expect(await inForce(clock)).toBe(100);
     // In the same window, 47 more at once (half of 100 goes unpaced), where 7 would have paced them.
     await taking(clock, workers, 47);
     expect(workers.sent.every((at) => at === T0)).toBe(true);
@@ -129,8 +132,10 @@ describe('processes set to different limits', () => {
     await taking(clock, killed, 1);
     await advance(clock, T0 + 2 * WINDOW_MS - 1);
     expect(await row(clock)).toMatchObject({ limitPerWindow: 7, takers: [expect.objectContaining({ limit: 7 })] });
+    expect(await inForce(clock)).toBe(7);
     await advance(clock, T0 + 2 * WINDOW_MS + 1);
     expect(await row(clock)).toMatchObject({ limitPerWindow: null, takers: [] });
+    expect(await inForce(clock)).toBeNull();
     void taking(clock, workers, 60);
     await clock.run(T0 + 3 * WINDOW_MS - 1);
     expect(inWindow(workers.sent, 2)).toBe(60);

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.ts';
 import { runBackfill } from '../../src/queue/backfill.ts';
-import type { FullReadSweep } from '../../src/queue/full-read-sweep.ts';
+import type { FullReadPolicy } from '../../src/queue/full-read-sweep.ts';
 import { syncTicket } from '../../src/sync/sync-ticket.ts';
 import { localBudget } from '../../src/zendesk/rate-limit.ts';
 import { DAY, nowSec } from '../backfill/helpers.ts';
@@ -18,7 +18,7 @@ afterAll(async () => {
   await f?.close();
 });
 
-const backfill = (fullReads?: FullReadSweep) =>
+const backfill = (fullReads?: FullReadPolicy) =>
   runBackfill(
     { db: f.database.db, pool: f.database.pool, boss: f.boss, http: f.deps.http, budget: localBudget(), accountBudget: localBudget(), log: silentLogger, fullReads },
     { since: nowSec() - 400 * DAY },
@@ -87,8 +87,9 @@ it('queues long tickets whose last full read is too old for a full read, oldest 
       [id, days],
     );
   }
-  // 500 events: six requests each, so a first share of 12 requests covers two of them.
-  const result = await backfill({ days: 30, requestsPerMinute: 12 });
+  // 500 events: six requests each, so a first share of 12 requests (12 % of 100, no process taking
+  // conversation-log permits) covers two of them.
+  const result = await backfill({ days: 30, share: 0.12, rateLimit: 100 });
   const { rows } = await f.database.pool.query<{ id: number; full: boolean }>(
     `select (data->>'ticketId')::int as id, (data->>'full')::boolean as full from pgboss.job where name = 'ticket-sync' and (data->>'ticketId')::int >= 20 order by 1`,
   );
