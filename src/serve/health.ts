@@ -10,8 +10,16 @@ import { createMetrics, type Metrics } from './metrics.ts';
 /** A load balancer or Docker gives up long before this; a hung Postgres must answer 503, not hang. */
 const HEALTH_QUERY_TIMEOUT_MS = 2_000;
 
+/**
+ * The answer is bounded by a timer, which also covers waiting for a connection; the query by its
+ * own query_timeout, the same 2 s. Without it a `select 1` sent on a connection gone silent (a
+ * network dropping packets, a frozen server) waited for good after the 503, holding its pool client,
+ * and every later /healthz took another. Past its limit the query fails and the pool drops that
+ * connection. No statement_timeout: `select 1` takes no lock and does no work, so only the link or a
+ * frozen server can hold it, and neither would hear one.
+ */
 export async function databaseAnswers(pool: pg.Pool, timeoutMs = HEALTH_QUERY_TIMEOUT_MS): Promise<boolean> {
-  const answered = pool.query('select 1').then(
+  const answered = pool.query({ text: 'select 1', query_timeout: timeoutMs } as pg.QueryConfig).then(
     () => true,
     () => false,
   );
