@@ -7,7 +7,7 @@ import { createZendeskHttp } from '../zendesk/index.ts';
 import { logRateWaits } from './rate-waits.ts';
 import { UsageError } from '../errors.ts';
 import { quoted } from '../ids.ts';
-import { createMetrics } from '../serve/metrics.ts';
+import { createServeMetrics } from '../serve/webhook-metrics.ts';
 import { startWebhookServer, WEBHOOK_PATH } from '../serve/webhook-server.ts';
 import { listenFailure } from './args.ts';
 import { openRuntime } from './runtime.ts';
@@ -24,7 +24,7 @@ export const serve: Command = {
     const runtime = await openRuntime(ctx, { config });
     const ticketRows = ticketRowReader(config, runtime.database, ctx.log);
     try {
-      const metrics = createMetrics(runtime.database.pool);
+      const metrics = createServeMetrics(runtime.database.pool);
       const server = await startWebhookServer({
         database: runtime.database,
         boss: runtime.boss,

@@ -53,14 +53,11 @@ export interface HealthServerOptions {
   port: number;
   host?: string;
   log: Logger;
-  /** The process's registry, when it already has one; a new one otherwise. */
-  metrics?: Metrics;
 }
 
-/** A server with /healthz and /metrics only. */
-export async function startHealthServer(options: HealthServerOptions): Promise<RunningServer & { metrics: Metrics }> {
-  const metrics = options.metrics ?? createMetrics(options.pool);
-  const routes = healthRoutes(options.pool, metrics);
+/** A server with /healthz and /metrics only: a worker's, which has no webhook series. */
+export async function startHealthServer(options: HealthServerOptions): Promise<RunningServer> {
+  const routes = healthRoutes(options.pool, createMetrics(options.pool));
   const handler: Handler = async (req, res) => {
     if (!(await routes(req, res))) sendJson(res, 404, { error: 'not found' });
   };
@@ -69,5 +66,5 @@ export async function startHealthServer(options: HealthServerOptions): Promise<R
     host: options.host,
     onError: (error) => options.log.error({ err: error instanceof Error ? error.message : String(error) }, 'health request failed'),
   });
-  return { ...server, metrics };
+  return server;
 }

@@ -9,7 +9,7 @@ import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { healthRoutes } from './health.ts';
 import { listen, sendJson, type Handler, type RunningServer } from './http.ts';
-import type { Metrics, RejectionReason } from './metrics.ts';
+import type { RejectionReason, ServeMetrics } from './webhook-metrics.ts';
 import { createIntake, type IntakeOutcome } from './intake.ts';
 import { replayStore } from '../db/webhook-deliveries.ts';
 import { bodyAllowance, cutReason, declaredLength, readBody, type RefusedBody } from './request-body.ts';
@@ -48,7 +48,7 @@ export interface WebhookServerOptions {
   database: Database;
   boss: PgBoss;
   config: Pick<ServeConfig, 'secrets' | 'maxAgeSeconds'>;
-  metrics: Metrics;
+  metrics: ServeMetrics;
   log: Logger;
   port: number;
   host?: string;

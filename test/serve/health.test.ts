@@ -56,9 +56,6 @@ describe('/metrics', () => {
       expect(value('convlog_rate_budget_requests_total{budget="conversation_log"}')).toBe(5000);
       expect(value('convlog_rate_budget_rate_limited_total{budget="conversation_log"}')).toBe(7);
       expect(value('convlog_rate_budget_wait_seconds_total{budget="conversation_log"}')).toBe(12.5);
-      expect(value('convlog_webhooks_accepted_total{action="sync"}')).toBe(0);
-      expect(value('convlog_webhooks_rejected_total{reason="bad_signature"}')).toBe(0);
-      expect(value('convlog_webhooks_replayed_total')).toBe(0);
       expect(text).toContain('process_resident_memory_bytes');
       expect((await fetch(`${server.url}/nothing`)).status).toBe(404);
     } finally {

@@ -4,7 +4,7 @@ import type { PgBoss } from 'pg-boss';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { startBoss } from '../../src/queue/boss.ts';
-import { createMetrics, type Metrics } from '../../src/serve/metrics.ts';
+import { createServeMetrics, type ServeMetrics } from '../../src/serve/webhook-metrics.ts';
 import type { RunningServer } from '../../src/serve/http.ts';
 import { signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../src/serve/signature.ts';
 import { startWebhookServer, WEBHOOK_PATH } from '../../src/serve/webhook-server.ts';
@@ -21,7 +21,7 @@ export interface ServeFixture {
   database: TestDatabase;
   boss: PgBoss;
   server: RunningServer;
-  metrics: Metrics;
+  metrics: ServeMetrics;
   /** Log lines written since the last clearLog(), parsed. */
   logLines(): Record<string, unknown>[];
   rawLog(): string;
@@ -36,7 +36,7 @@ export async function createServeFixture(
   let written = '';
   const log = pino({ level: 'debug', base: undefined }, { write: (line: string) => void (written += line) });
   const boss = await startBoss(database, silentLogger);
-  const metrics = createMetrics(database.pool);
+  const metrics = createServeMetrics(database.pool);
   const server = await startWebhookServer({
     database,
     boss,
