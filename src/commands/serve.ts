@@ -1,5 +1,5 @@
 import { DEFAULT_SERVE_PORT, type Config } from '../config.ts';
-import { budgetFor } from '../db/budgets.ts';
+import { budgetFor, ownLimits } from '../db/budgets.ts';
 import type { Database } from '../db/connection.ts';
 import type { Logger } from '../log.ts';
 import { createTicketRowReader, type TicketRowReader } from '../serve/ticket-rows.ts';
@@ -24,7 +24,7 @@ export const serve: Command = {
     const runtime = await openRuntime(ctx, { config });
     const ticketRows = ticketRowReader(config, runtime.database, ctx.log);
     try {
-      const metrics = createServeMetrics(runtime.database.pool);
+      const metrics = createServeMetrics(runtime.database.pool, ownLimits(config));
       const server = await startWebhookServer({
         database: runtime.database,
         boss: runtime.boss,

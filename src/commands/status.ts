@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { demoDataDir, projectFolder } from '../config.ts';
-import { BUDGET_NAMES, BUDGET_SETTINGS } from '../db/budgets.ts';
+import { BUDGET_NAMES, BUDGET_SETTINGS, ownLimits } from '../db/budgets.ts';
 import { readBudgets, type BudgetRow } from '../db/rate-budget.ts';
 import { statusReport, type StoredTable } from '../db/status-report.ts';
 import { scheduleStatus } from '../queue/backfill-schedule.ts';
@@ -94,12 +94,7 @@ export const status: Command = {
       }
       if (report.oldestUnsynced) ctx.out(`oldest unsynced  ticket ${report.oldestUnsynced.ticketId}, waiting since ${report.oldestUnsynced.since}`);
       const demo = (await loadDemoRun(runtime.database.db)) !== null;
-      const own = {
-        [BUDGET_NAMES.conversationLog]: runtime.config.rateLimit,
-        [BUDGET_NAMES.account]: runtime.config.accountRateLimit,
-        [BUDGET_NAMES.export]: runtime.config.exportRateLimit,
-      };
-      for (const line of budgetLines(report.rateBudgets, own, demo)) ctx.out(line);
+      for (const line of budgetLines(report.rateBudgets, ownLimits(runtime.config), demo)) ctx.out(line);
       for (const line of describeBackfillStatus(report.schedules, report.backfill)) ctx.out(line);
       if (report.interrupted.count > 0) {
         const i = report.interrupted;

@@ -2,6 +2,7 @@ import { DatabaseUnavailable, UsageError } from '../errors.ts';
 import { runWorker, UNTIL_IDLE_UNREACHABLE_MS } from '../queue/worker.ts';
 import { queueErrorText } from '../queue/error-throttle.ts';
 import { startBackfillWorker, type BackfillWorker } from '../queue/backfill-job.ts';
+import { ownLimits } from '../db/budgets.ts';
 import { unavailable } from '../db/connection.ts';
 import { waitForDatabase } from '../db/wait-for-database.ts';
 import { withinTime } from '../timing.ts';
@@ -48,7 +49,7 @@ export const work: Command = {
         return 0;
       }
       if (healthPort !== undefined) {
-        health = await startHealthServer({ pool: runtime.database.pool, port: healthPort, log: ctx.log }).catch((error: unknown) => {
+        health = await startHealthServer({ pool: runtime.database.pool, port: healthPort, log: ctx.log, ownLimits: ownLimits(runtime.config) }).catch((error: unknown) => {
           throw listenFailure(error, { port: values['health-port'] !== undefined ? '--health-port' : 'CONVLOG_HEALTH_PORT' });
         });
         ctx.log.info({ url: `${health.url}/healthz` }, `health and metrics listening on ${health.bound} (${health.url}/healthz from this machine)`);

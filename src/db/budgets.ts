@@ -3,6 +3,7 @@
 // export's (10 a minute, 30 with High Volume) and the account-wide one that the tickets, groups,
 // brands and organizations endpoints count against (its size depends on the plan).
 import type pg from 'pg';
+import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { sharedBudget, type SharedBudget } from './shared-budget.ts';
 
@@ -24,4 +25,16 @@ export const BUDGET_SETTINGS: Record<string, string> = {
 export function budgetFor(kind: BudgetKind, pool: pg.Pool, limitPerWindow: number, log: Logger): SharedBudget {
   const name = BUDGET_NAMES[kind];
   return sharedBudget(pool, { name, limitPerWindow, setting: BUDGET_SETTINGS[name], log });
+}
+
+/**
+ * This process's limit for each budget, by row name: what it asks with when it takes permits, and
+ * what applies when it does so alone. The limit in force is the lowest of the processes taking part.
+ */
+export function ownLimits(config: Pick<Config, 'rateLimit' | 'accountRateLimit' | 'exportRateLimit'>): Record<string, number> {
+  return {
+    [BUDGET_NAMES.conversationLog]: config.rateLimit,
+    [BUDGET_NAMES.account]: config.accountRateLimit,
+    [BUDGET_NAMES.export]: config.exportRateLimit,
+  };
 }

@@ -236,8 +236,11 @@ export async function observeBudget(pool: pg.Pool, name: string, seen: Observati
   ] });
 }
 
-/** Every budget as `convlog status` shows it. */
-export async function readBudgets(pool: pg.Pool, at: At = {}): Promise<BudgetRow[]> {
+/**
+ * Every budget as `convlog status` and `/metrics` show it. `timeoutMs`: the query's limit (pg's
+ * query_timeout), for a scrape that must not wait on a connection gone half-open.
+ */
+export async function readBudgets(pool: pg.Pool, at: At = {}, timeoutMs?: number): Promise<BudgetRow[]> {
   const { rows } = await pool.query<{
     name: string;
     limit_per_window: number | null;
@@ -254,8 +257,8 @@ export async function readBudgets(pool: pg.Pool, at: At = {}): Promise<BudgetRow
     total_rate_limited: string;
     total_wait_ms: string;
     total_waits: string;
-  }>(
-    `select name, window_ms,
+  }>({
+    text: `select name, window_ms,
             (select min((t->>'limit')::int) from jsonb_array_elements(takers) t) as limit_per_window,
             takers,
             to_timestamp((state->>'sentAt')::float8 / 1000) as last_sent_at,
@@ -274,8 +277,9 @@ export async function readBudgets(pool: pg.Pool, at: At = {}): Promise<BudgetRow
                       where ${TAKING_PART('t.value', 'now_ms', 'r.window_ms')}) as takers
                from convlog.rate_budgets r, (select ${NOW('$1')} as now_ms) n, to_timestamp(n.now_ms / 1000) as now_at) b
       order by name`,
-    [at.nowMs ?? null],
-  );
+    values: [at.nowMs ?? null],
+    query_timeout: timeoutMs,
+  } as pg.QueryConfig);
   return rows.map((r) => ({
     name: r.name,
     limitPerWindow: r.limit_per_window,

@@ -2,16 +2,8 @@
 // so nothing here scans a big table: events are Postgres's running count of live rows, tickets
 // come from the status index.
 import type pg from 'pg';
+import { readBudgets, type BudgetRow } from './rate-budget.ts';
 import { PLANNER_ROWS_NOW } from './status-report.ts';
-
-export interface BudgetMetrics {
-  name: string;
-  limitPerWindow: number;
-  spent: number;
-  requests: number;
-  rateLimited: number;
-  waitSeconds: number;
-}
 
 export interface StoredMetrics {
   ticketsByStatus: Record<string, number>;
@@ -23,7 +15,8 @@ export interface StoredMetrics {
    * scaled to the table's pages now stands in.
    */
   eventsEstimate: number;
-  budgets: BudgetMetrics[];
+  /** As `convlog status` reads them: the limit in force, not the one the row last applied. */
+  budgets: BudgetRow[];
 }
 
 /**
@@ -39,17 +32,11 @@ export async function storedMetrics(pool: pg.Pool, timeoutMs: number): Promise<S
       `select coalesce(nullif(pg_stat_get_live_tuples(c.oid), 0)::float8, ${PLANNER_ROWS_NOW}, 0)::float8 as n
          from pg_class c where c.oid = 'zendesk.conversation_events'::regclass`,
     ),
-    query<BudgetMetrics>(
-      `select name, limit_per_window as "limitPerWindow",
-              -- A window that has ended has spent nothing yet; the row is only reset by the next permit.
-              case when window_started_at + window_ms * interval '1 millisecond' > now() then spent else 0 end as spent,
-              total_taken::float8 as requests, total_rate_limited::float8 as "rateLimited", total_wait_ms::float8 / 1000 as "waitSeconds"
-         from convlog.rate_budgets order by name`,
-    ),
+    readBudgets(pool, {}, timeoutMs),
   ]);
   return {
     ticketsByStatus: Object.fromEntries(tickets.rows.map((r) => [r.status, r.n])),
     eventsEstimate: events.rows[0]?.n ?? 0,
-    budgets: budgets.rows,
+    budgets,
   };
 }

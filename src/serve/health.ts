@@ -53,11 +53,13 @@ export interface HealthServerOptions {
   port: number;
   host?: string;
   log: Logger;
+  /** This process's limit for each budget, by row name (ownLimits, src/db/budgets.ts). */
+  ownLimits: Record<string, number>;
 }
 
 /** A server with /healthz and /metrics only: a worker's, which has no webhook series. */
 export async function startHealthServer(options: HealthServerOptions): Promise<RunningServer> {
-  const routes = healthRoutes(options.pool, createMetrics(options.pool));
+  const routes = healthRoutes(options.pool, createMetrics(options.pool, options.ownLimits));
   const handler: Handler = async (req, res) => {
     if (!(await routes(req, res))) sendJson(res, 404, { error: 'not found' });
   };

@@ -21,7 +21,8 @@ export interface Metrics {
   refresh(): Promise<boolean>;
 }
 
-export function createMetrics(pool: pg.Pool): Metrics {
+/** `ownLimits`: this process's limit for each budget, by row name (ownLimits, src/db/budgets.ts). */
+export function createMetrics(pool: pg.Pool, ownLimits: Record<string, number>): Metrics {
   const registry = new Registry();
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
@@ -33,11 +34,17 @@ export function createMetrics(pool: pg.Pool): Metrics {
   const oldest = gauge('convlog_queue_oldest_waiting_seconds', 'Age of the oldest ticket sync job waiting for a worker (sync lag)');
   const tickets = gauge('convlog_tickets', 'Tickets known to convlog, by sync status', ['status']);
   const events = gauge('convlog_events_stored', 'Conversation events stored (Postgres live-row count, not a scan)');
-  const budgetLimit = gauge('convlog_rate_budget_limit', 'Requests allowed per window, by budget (Zendesk endpoint)', ['budget']);
+  const budgetLimit = gauge(
+    'convlog_rate_budget_limit',
+    'Requests allowed per window for the account, by budget (Zendesk endpoint): the lowest limit of the processes taking permits; this process\'s own while none is',
+    ['budget'],
+  );
+  const ownLimit = gauge('convlog_rate_budget_own_limit', "This process's limit per window, by budget (CONVLOG_RATE_LIMIT and its kin); the lowest of the processes taking permits applies", ['budget']);
   const budgetSpent = gauge('convlog_rate_budget_spent', 'Requests taken in the current window, by budget', ['budget']);
   const budgetRequests = gauge('convlog_rate_budget_requests_total', 'Requests sent since the budget was created, by budget', ['budget']);
   const budget429 = gauge('convlog_rate_budget_rate_limited_total', '429 answers since the budget was created, by budget', ['budget']);
   const budgetWaits = gauge('convlog_rate_budget_wait_seconds_total', 'Time processes spent waiting for a permit, by budget', ['budget']);
+  for (const [budget, limit] of Object.entries(ownLimits)) ownLimit.set({ budget }, limit);
 
   // One read of Postgres at a time, shared by every scrape that comes meanwhile: /metrics needs no
   // credentials, and a flood of scrapes would otherwise queue reads on the pool the webhooks use.
@@ -62,11 +69,14 @@ export function createMetrics(pool: pg.Pool): Metrics {
       for (const status of TICKET_STATUSES) tickets.set({ status }, stored.ticketsByStatus[status] ?? 0);
       events.set(stored.eventsEstimate);
       for (const b of stored.budgets) {
-        budgetLimit.set({ budget: b.name }, b.limitPerWindow);
+        // As status says it: with no process taking permits, the limit one started here would apply.
+        const limit = b.limitPerWindow ?? ownLimits[b.name];
+        if (limit === undefined) budgetLimit.remove({ budget: b.name });
+        else budgetLimit.set({ budget: b.name }, limit);
         budgetSpent.set({ budget: b.name }, b.spent);
-        budgetRequests.set({ budget: b.name }, b.requests);
-        budget429.set({ budget: b.name }, b.rateLimited);
-        budgetWaits.set({ budget: b.name }, b.waitSeconds);
+        budgetRequests.set({ budget: b.name }, b.totalTaken);
+        budget429.set({ budget: b.name }, b.totalRateLimited);
+        budgetWaits.set({ budget: b.name }, b.totalWaitMs / 1000);
       }
       up.set(1);
       return true;

@@ -49,8 +49,8 @@ export interface ServeMetrics extends Metrics {
 }
 
 /** Every process's series (createMetrics) and the webhook series, in one registry. */
-export function createServeMetrics(pool: pg.Pool): ServeMetrics {
-  const metrics = createMetrics(pool);
+export function createServeMetrics(pool: pg.Pool, ownLimits: Record<string, number>): ServeMetrics {
+  const metrics = createMetrics(pool, ownLimits);
   const registers = [metrics.registry];
   const webhooksAccepted = new Counter({ name: 'convlog_webhooks_accepted_total', help: 'Webhooks accepted, by what they asked for', labelNames: ['action'], registers });
   const webhooksRejected = new Counter({ name: 'convlog_webhooks_rejected_total', help: 'Webhooks refused, by reason', labelNames: ['reason'], registers });

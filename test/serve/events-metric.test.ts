@@ -15,7 +15,7 @@ let server: Awaited<ReturnType<typeof startHealthServer>>;
 beforeAll(async () => {
   // With pg-boss's schema: /metrics reads the queue too, and reports nothing without it.
   fixture = await createFixtureWithBoss({ tickets: 6, ticketSizes: { 1: 40, 2: 30, 3: 20, 4: 10, 5: 5, 6: 1 } });
-  server = await startHealthServer({ pool: fixture.database.pool, port: 0, host: '127.0.0.1', log: silentLogger });
+  server = await startHealthServer({ pool: fixture.database.pool, port: 0, host: '127.0.0.1', log: silentLogger, ownLimits: {} });
 });
 afterAll(async () => {
   await server?.close();

@@ -33,7 +33,7 @@ describe('/metrics', () => {
       `insert into convlog.rate_budgets (name, limit_per_window, spent, total_taken, total_rate_limited, total_wait_ms)
        values ('conversation_log', 100, 42, 5000, 7, 12500)`,
     );
-    const server = await startHealthServer({ pool: database.pool, port: 0, host: '127.0.0.1', log: silentLogger });
+    const server = await startHealthServer({ pool: database.pool, port: 0, host: '127.0.0.1', log: silentLogger, ownLimits: { conversation_log: 250 } });
     try {
       const response = await fetch(`${server.url}/metrics`);
       expect(response.status).toBe(200);
@@ -51,7 +51,9 @@ describe('/metrics', () => {
       expect(value('convlog_tickets{status="failed"}')).toBe(1);
       expect(value('convlog_tickets{status="synced"}')).toBe(0);
       expect(value('convlog_events_stored')).toBe(0);
-      expect(value('convlog_rate_budget_limit{budget="conversation_log"}')).toBe(100);
+      // No process takes permits: the limit this one would apply (metrics-per-process.test.ts has the others).
+      expect(value('convlog_rate_budget_limit{budget="conversation_log"}')).toBe(250);
+      expect(value('convlog_rate_budget_own_limit{budget="conversation_log"}')).toBe(250);
       expect(value('convlog_rate_budget_spent{budget="conversation_log"}')).toBe(42);
       expect(value('convlog_rate_budget_requests_total{budget="conversation_log"}')).toBe(5000);
       expect(value('convlog_rate_budget_rate_limited_total{budget="conversation_log"}')).toBe(7);
@@ -69,7 +71,7 @@ describe('a flood of /metrics while Postgres is slow', () => {
     const pool = new pg.Pool({ connectionString: database.url, max: 5 });
     const locker = new pg.Client({ connectionString: database.url });
     await locker.connect();
-    const server = await startHealthServer({ pool, port: 0, host: '127.0.0.1', log: silentLogger });
+    const server = await startHealthServer({ pool, port: 0, host: '127.0.0.1', log: silentLogger, ownLimits: {} });
     try {
       // The budgets' table held: every read of the figures waits on it.
       await locker.query('begin');
@@ -97,7 +99,7 @@ describe('a Postgres that accepts connections and never answers', () => {
     // The pool's connection timeout, as serve's own pool has it (src/db/connection.ts).
     const pool = new pg.Pool({ connectionString: `postgres://convlog@127.0.0.1:${(hung.address() as net.AddressInfo).port}/convlog`, connectionTimeoutMillis: 10_000 });
     pool.on('error', () => {});
-    const server = await startHealthServer({ pool, port: 0, host: '127.0.0.1', log: silentLogger });
+    const server = await startHealthServer({ pool, port: 0, host: '127.0.0.1', log: silentLogger, ownLimits: {} });
     try {
       for (const path of ['/metrics', '/metrics', '/healthz']) {
         const started = Date.now();
@@ -123,7 +125,7 @@ describe('/healthz', () => {
     const url = new URL(adminUrl);
     url.pathname = `/${name}`;
     const health = await connect(url.toString(), silentLogger, 2);
-    const server = await startHealthServer({ pool: health.pool, port: 0, host: '127.0.0.1', log: silentLogger });
+    const server = await startHealthServer({ pool: health.pool, port: 0, host: '127.0.0.1', log: silentLogger, ownLimits: {} });
     try {
       const up = await fetch(`${server.url}/healthz`);
       expect(up.status).toBe(200);

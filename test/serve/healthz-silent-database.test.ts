@@ -25,7 +25,7 @@ beforeAll(async () => {
   url.host = `127.0.0.1:${proxy.port}`;
   // One connection, which connect's own check leaves idle in the pool.
   viaProxy = await connect(url.toString(), silentLogger, 1);
-  health = await startHealthServer({ pool: viaProxy.pool, port: 0, host: '127.0.0.1', log: silentLogger });
+  health = await startHealthServer({ pool: viaProxy.pool, port: 0, host: '127.0.0.1', log: silentLogger, ownLimits: {} });
 });
 
 afterAll(async () => {

@@ -63,7 +63,7 @@ beforeAll(async () => {
   proxy = await startProxy({ host: url.hostname, port: Number(url.port) });
   url.host = `127.0.0.1:${proxy.port}`;
   viaProxy = await connect(url.toString(), silentLogger, 8);
-  health = await startHealthServer({ pool: viaProxy.pool, port: 0, host: '127.0.0.1', log: silentLogger });
+  health = await startHealthServer({ pool: viaProxy.pool, port: 0, host: '127.0.0.1', log: silentLogger, ownLimits: {} });
 });
 
 afterAll(async () => {
@@ -88,7 +88,7 @@ it('convlog_database_up recovers once Postgres answers the process again', { tim
   // registry on the very same pool reads every figure at once.
   const healthz = await fetch(`${health.url}/healthz`);
   expect(healthz.status).toBe(200);
-  expect(await createMetrics(viaProxy.pool).refresh()).toBe(true);
+  expect(await createMetrics(viaProxy.pool, {}).refresh()).toBe(true);
 
   // The stuck read ends within its 10 s limit, and a later scrape reads over a new connection.
   await vi.waitFor(async () => expect(await databaseUp(), 'convlog_database_up after Postgres answers again').toBe(1), { timeout: 20_000, interval: 500 });

@@ -36,7 +36,7 @@ export async function createServeFixture(
   let written = '';
   const log = pino({ level: 'debug', base: undefined }, { write: (line: string) => void (written += line) });
   const boss = await startBoss(database, silentLogger);
-  const metrics = createServeMetrics(database.pool);
+  const metrics = createServeMetrics(database.pool, {});
   const server = await startWebhookServer({
     database,
     boss,
