@@ -146,10 +146,20 @@ function workersLine(w: { processes: QueueWorker[]; ticketsBeingSynced: number; 
   if (n === 0) {
     return `workers    no process is working the queue (no "convlog work" or "convlog sync" heard from in the last ${WORKER_QUIET_SECONDS} s); ${last}`;
   }
-  const named = w.processes.slice(0, 3).map((p) => `pid ${p.pid} on ${p.host}`);
+  const named = w.processes.slice(0, 3).map((p) => processName(p, w.processes));
   if (n > 3) named.push(`${grouped(n - 3)} more`);
   const syncing = w.ticketsBeingSynced === 0 ? 'no ticket being synced' : `${counted(w.ticketsBeingSynced, 'ticket', grouped)} being synced`;
   return `workers    ${n === 1 ? '1 process' : `${grouped(n)} processes`} working the queue (${named.join(', ')}), ${syncing}; ${last}`;
+}
+
+/**
+ * "pid 11 on a", and, when another process has the same pid and host (containers sharing a
+ * hostname, each its worker's pid 1), "pid 1 on a as instance 3f2a9c1e": its registry entry's id.
+ */
+function processName(p: QueueWorker, all: readonly QueueWorker[]): string {
+  const name = `pid ${p.pid} on ${p.host}`;
+  const alike = all.some((other) => other.id !== p.id && other.pid === p.pid && other.host === p.host);
+  return alike ? `${name} as instance ${p.id.slice(0, 8)}` : name;
 }
 
 /** "4 s ago", "3 min ago", "3 h ago", "2 days ago". */

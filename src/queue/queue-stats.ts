@@ -218,6 +218,11 @@ const QUIET_BEATS = 3;
 export const WORKER_QUIET_SECONDS = 30 * QUIET_BEATS;
 
 export interface QueueWorker {
+  /**
+   * Its entry in the registry (one PgBoss object a process): what tells apart processes whose pid
+   * and host are the same, as containers sharing a hostname, each its process's pid 1, are.
+   */
+  id: string;
   host: string;
   pid: number;
   startedAt: string;
@@ -231,8 +236,8 @@ export interface QueueWorker {
  * The registry is small (pg-boss keeps a thousand dead rows at most).
  */
 export async function liveQueueWorkers(pool: pg.Pool): Promise<QueueWorker[]> {
-  const { rows } = await pool.query<{ host: string; pid: number; started_on: Date; heartbeat_on: Date }>(
-    `select host, pid, started_on, heartbeat_on
+  const { rows } = await pool.query<{ id: string; host: string; pid: number; started_on: Date; heartbeat_on: Date }>(
+    `select id, host, pid, started_on, heartbeat_on
        from ${BOSS_SCHEMA}.instance
       where stopped_on is null
         and heartbeat_on >= now() - heartbeat_seconds * $2::int * interval '1 second'
@@ -240,5 +245,5 @@ export async function liveQueueWorkers(pool: pg.Pool): Promise<QueueWorker[]> {
       order by started_on, id`,
     [SYNC_QUEUE, QUIET_BEATS],
   );
-  return rows.map((r) => ({ host: r.host, pid: r.pid, startedAt: r.started_on.toISOString(), heardAt: r.heartbeat_on.toISOString() }));
+  return rows.map((r) => ({ id: r.id, host: r.host, pid: r.pid, startedAt: r.started_on.toISOString(), heardAt: r.heartbeat_on.toISOString() }));
 }
