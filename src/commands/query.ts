@@ -4,13 +4,16 @@ import fs from 'node:fs';
 import { text } from 'node:stream/consumers';
 import { openCommandDatabase } from './runtime.ts';
 import { SQL_TIMEOUT_MS } from '../db/read-only-query.ts';
-import { assertQueryStatement, QueryRejected, runReadOnly, type ReadOnlyResult } from '../db/run-read-only.ts';
+import { assertQueryStatement, QueryRejected, QueryWrites, runReadOnly, type ReadOnlyResult } from '../db/run-read-only.ts';
 import { formatRows } from './table.ts';
 import { unreadableFileReason, UsageError } from '../errors.ts';
 import { printable } from '../ids.ts';
 import type { Command } from './types.ts';
 
 const USAGE = 'convlog query "SQL" | - | --file (-f) PATH [--csv]';
+
+// A refused write was often meant: the analyst who typed it wants to know where writes go.
+const TO_WRITE = '; query only reads: to change data on purpose, run the statement in psql ("$DATABASE_URL", or the URL "npx convlog db-server" prints for the embedded Postgres)';
 
 export const query: Command = {
   usage: USAGE,
@@ -44,7 +47,7 @@ export const query: Command = {
       // What the person typed is wrong: one line (the CLI prints it, control characters escaped),
       // no usage text, exit 2, and nothing ran or changed.
       if (!(error instanceof UsageError)) throw error;
-      const message = error instanceof QueryRejected ? `the query ${error.message}; nothing was changed` : error.message;
+      const message = error instanceof QueryRejected ? `the query ${error.message}; nothing was changed${error instanceof QueryWrites ? TO_WRITE : ''}` : error.message;
       throw new UsageError(message, { cause: error, showUsage: false });
     }
   },

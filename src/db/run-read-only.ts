@@ -74,6 +74,9 @@ export function statementKind(sql: string, reading: readonly string[]): { kind: 
  */
 export class QueryRejected extends UsageError {}
 
+/** Refused because it would write (its first word, or Postgres in the read-only transaction). */
+export class QueryWrites extends QueryRejected {}
+
 export interface ReadOnlyResult {
   columns: { name: string; dataTypeID: number }[];
   /** One array per row, one text value (or null) per column. */
@@ -88,7 +91,7 @@ export function assertQueryStatement(sql: string): void {
   const statement = statementKind(sql, READING_KEYWORDS);
   if (statement.kind === 'empty') throw new QueryRejected(sql.trim() === '' ? 'is empty' : 'holds no statement, only comments');
   if (statement.kind === 'refuse') {
-    throw new QueryRejected(`must only read (select, with, values, table, explain or show), got "${statement.keyword}…"`);
+    throw new QueryWrites(`must only read (select, with, values, table, explain or show), got "${statement.keyword}…"`);
   }
 }
 
@@ -163,7 +166,7 @@ function explain(error: unknown, timeoutMs: number, hint = ''): unknown {
   const at = e.position ? ` (at character ${e.position})` : '';
   switch (e.code) {
     case '25006': // read_only_sql_transaction
-      return new QueryRejected(`must only read, but it writes: ${message}`, { cause: error });
+      return new QueryWrites(`must only read, but it writes: ${message}`, { cause: error });
     case '57014': // query_canceled (statement_timeout)
       return new QueryRejected(
         `ran longer than ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`} and was cancelled: narrow it or add an index`,

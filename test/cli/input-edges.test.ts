@@ -74,7 +74,8 @@ it('query refuses a statement that does not read before it opens any database', 
   const result = await runCli(['query', 'delete from zendesk.tickets'], { env: { DATABASE_URL: 'postgres://convlog@127.0.0.1:1/nowhere' } });
   expect(result.code).toBe(2);
   expect(result.stderr.trimEnd().split('\n')).toEqual([
-    'convlog query: the query must only read (select, with, values, table, explain or show), got "delete…"; nothing was changed',
+    'convlog query: the query must only read (select, with, values, table, explain or show), got "delete…"; nothing was changed; ' +
+      'query only reads: to change data on purpose, run the statement in psql ("$DATABASE_URL", or the URL "npx convlog db-server" prints for the embedded Postgres)',
   ]);
 });
 

@@ -100,7 +100,12 @@ describe('convlog query', { timeout: 120_000 }, () => {
       expect(result.stdout).toBe('');
       expect(result.stderr.trimEnd().split('\n'), result.stderr).toHaveLength(1);
       expect(result.stderr).toMatch(writes[i][1]);
-      expect(result.stderr).toMatch(/^convlog query: .*; nothing was changed\n$/);
+      expect(result.stderr).toMatch(/^convlog query: .*; nothing was changed(; query only reads: .*)?\n$/);
+      // A write says where writes go; several statements are refused for being several.
+      const says = expect(result.stderr);
+      (i < 3 ? says : says.not).toContain(
+        '; query only reads: to change data on purpose, run the statement in psql ("$DATABASE_URL", or the URL "npx convlog db-server" prints for the embedded Postgres)\n',
+      );
     });
     expect(await notes()).toEqual([
       { id: 1, body: 'first' },
@@ -156,7 +161,7 @@ describe('convlog query', { timeout: 120_000 }, () => {
     const results = await Promise.all(hidden.map((sql) => query(['--', sql])));
     results.forEach((result, i) => {
       expect(result.code, hidden[i]).toBe(2);
-      expect(result.stderr, hidden[i]).toMatch(/^convlog query: the query must only read \(select, with, values, table, explain or show\), got "(copy|delete)…"; nothing was changed\n$/);
+      expect(result.stderr, hidden[i]).toMatch(/^convlog query: the query must only read \(select, with, values, table, explain or show\), got "(copy|delete)…"; nothing was changed; query only reads: to change data on purpose, run the statement in psql /);
     });
     expect(fs.existsSync(target)).toBe(false);
     expect(await notes()).toHaveLength(2);
