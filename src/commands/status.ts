@@ -185,8 +185,8 @@ const stopped = (count: number) =>
 /**
  * The conversation log's budget first, and always: with no row yet, the limit that will apply, or,
  * in the demo's database, why it has none. The demo reads a simulator without a rate limit and
- * takes no permits: status listed only the account-wide budget of its ticket rows, as if the
- * conversation log had none. Then the other budgets that have a row. `own`: this process's limit
+ * takes no permits: status listed no budget at all, as if the conversation log had none. Then the
+ * other budgets that have a row. `own`: this process's limit
  * for each budget, by row name.
  */
 function budgetLines(rows: readonly BudgetRow[], own: Record<string, number>, demo: boolean): string[] {

@@ -57,7 +57,16 @@ export async function syncTickets(
   runtime: SyncRuntime,
   ctx: CommandContext,
   ids: number[],
-  options: { full: boolean; concurrency: number; label?: string },
+  options: {
+    full: boolean;
+    concurrency: number;
+    label?: string;
+    /**
+     * The ticket rows' budget when the runtime has no shared ones (the demo's, for its simulator
+     * without a limit); without either, readRowsOfQueued takes the account-wide one in Postgres.
+     */
+    accountBudget?: RequestBudget;
+  },
 ): Promise<number> {
   const { boss, database, deps, budgets } = runtime;
   await checkCredentials({ http: deps.http, log: ctx.log, signal: ctx.signal }, 'nothing was queued');
@@ -75,7 +84,7 @@ export async function syncTickets(
   const unwatch = budgets && watchWaits([budgets.conversationLog, budgets.account], (wait, budget) => progress.waiting(wait, budget));
   // Beside the worker: it spends the account-wide budget, the worker the conversation log's.
   const ticketRows = readRowsOfQueued(
-    { db: database.db, pool: database.pool, config: runtime.config, http: deps.http, log: ctx.log, signal: ctx.signal, budget: budgets?.account },
+    { db: database.db, pool: database.pool, config: runtime.config, http: deps.http, log: ctx.log, signal: ctx.signal, budget: budgets?.account ?? options.accountBudget },
     ids,
   );
   const totals = { done: 0, total: ids.length, events: 0, requests: 0, ahead: { count: 0, atLeast: false } };

@@ -79,7 +79,9 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
       const { rows: [{ now: syncStart }] } = await pool.query<{ now: Date }>('select now()');
       const syncStarted = Date.now();
       const ids = Array.from({ length: options.tickets }, (_, i) => i + 1);
-      const code = await syncTickets(runtime, ctx, ids, { full: false, concurrency: options.concurrency, label: 'demo' });
+      // The ticket rows too: the account-wide budget's limit is the real account's (a low one in
+      // .env held a 1,000-ticket demo for a silent minute and a half after its last ticket).
+      const code = await syncTickets(runtime, ctx, ids, { full: false, concurrency: options.concurrency, label: 'demo', accountBudget: localBudget() });
       const syncSeconds = (Date.now() - syncStarted) / 1000;
       if (ctx.signal.aborted) return code;
 
