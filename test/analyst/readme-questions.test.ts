@@ -71,4 +71,17 @@ describe('first reply time by agent', () => {
       { agent: 'Sam', tickets: 1, median: 10 },
     ]);
   });
+
+  it('leaves out authors Zendesk sent without a user id, whose one key stands for everyone of that name', async () => {
+    // As the simulator's demo data has them: "Former employee", type agent, no id. Its tickets
+    // may be several people's; in the demo it ranked first, on 4 tickets beside agents' 25.
+    const former = { display_name: 'Former employee', type: 'agent' };
+    await storeTicket(database.db, 21, [comment('2024-08-02T10:00:00Z', supportUser('user', 611, 'Cy')), comment('2024-08-02T10:01:00Z', former)]);
+    await storeTicket(database.db, 22, [comment('2024-08-02T10:00:00Z', supportUser('user', 612, 'Di')), comment('2024-08-02T10:02:00Z', former)]);
+    await storeTicket(database.db, 23, [comment('2024-08-02T10:00:00Z', supportUser('user', 613, 'Ed')), comment('2024-08-02T10:05:00Z', supportUser('agent', 503, 'Kim'))]);
+    const keys = await over([21, 22, 23], 'select first_reply_agent_key as key from zendesk.ticket_conversations order by ticket_id');
+    expect(keys.map((r) => r.key)).toEqual(['anonymous:agent:Former employee', 'anonymous:agent:Former employee', 'support:503']);
+    const rows = await over([21, 22, 23], readmeQuery('first_reply_agent_name AS agent'));
+    expect(rows.map((r) => ({ agent: r.agent, tickets: Number(r.tickets), median: Number(r.median_minutes) }))).toEqual([{ agent: 'Kim', tickets: 1, median: 5 }]);
+  });
 });
