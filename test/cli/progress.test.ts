@@ -3,7 +3,8 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createProgress, etaEstimator } from '../../src/commands/progress.ts';
-import { createLogger } from '../../src/log.ts';
+import { createLogger, type Logger } from '../../src/log.ts';
+import { fakeTerminal } from '../helpers/fake-terminal.ts';
 
 function clock(start = 1_000_000) {
   let now = start;
@@ -49,64 +50,6 @@ describe('etaEstimator', () => {
     expect(eta(1, 3)).toBe('2m42s'); // the promise ran out: the honest estimate, higher
   });
 });
-
-/**
- * A terminal of our own: a stream with isTTY that keeps what a screen would show, for the
- * sequences the bar and the logs write (cursor to a column, clear line, save and restore).
- */
-function fakeTerminal(columns = 120) {
-  const rows: string[][] = [[]];
-  let row = 0;
-  let col = 0;
-  let saved = { row: 0, col: 0 };
-  const line = () => (rows[row] ??= []);
-  const apply = (text: string) => {
-    for (let i = 0; i < text.length; i++) {
-      const ch = text[i];
-      if (ch === '\x1b') {
-        const rest = text.slice(i + 1);
-        const csi = /^\[(\??)([\d;]*)([A-Za-z])/.exec(rest);
-        if (csi) {
-          const n = Number(csi[2] || 0);
-          if (!csi[1]) {
-            if (csi[3] === 'G') col = Math.max(0, n - 1);
-            else if (csi[3] === 'K' && n === 0) line().length = Math.min(line().length, col);
-            else if (csi[3] === 'K' && n === 2) rows[row] = [];
-            else if (csi[3] === 'A') row = Math.max(0, row - (n || 1));
-            else if (csi[3] === 'B') row += n || 1;
-          }
-          i += csi[0].length;
-        } else if (rest[0] === '7') {
-          saved = { row, col };
-          i += 1;
-        } else if (rest[0] === '8') {
-          ({ row, col } = saved);
-          i += 1;
-        }
-      } else if (ch === '\r') {
-        col = 0;
-      } else if (ch === '\n') {
-        // A terminal's output translates \n to \r\n.
-        row += 1;
-        col = 0;
-      } else {
-        const cells = line();
-        while (cells.length < col) cells.push(' ');
-        cells[col++] = ch;
-      }
-    }
-  };
-  const stream = Object.assign(
-    new Writable({
-      write(chunk: Buffer | string, _encoding, done) {
-        apply(chunk.toString());
-        done();
-      },
-    }),
-    { isTTY: true, columns },
-  );
-  return { stream, screen: () => Array.from(rows, (cells) => (cells ?? []).join('').trimEnd()) };
-}
 
 // Longer than the bar's redraw period (a tenth of a second).
 const settle = () => new Promise((resolve) => setTimeout(resolve, 250));
@@ -186,6 +129,42 @@ describe('the progress bar in a terminal', () => {
       'sync [bar] 4/4 tickets | 40 events | 5 requests | ETA 0s',
       'synced 4 | 40 events read with 5 requests',
     ]);
+  });
+
+  it('writes each log record on one line, its fields after the message and a failure with its reason; the JSON log keeps every field', async () => {
+    // What the worker logs (src/queue/sync-log.ts, src/queue/worker.ts): each record was six
+    // lines above the bar, a line per field, and fifty tickets scrolled three hundred.
+    const records = (log: Logger) => {
+      log.info({ ticketId: 2, status: 'synced', events: 4, requests: 1, ms: 629 }, 'ticket synced');
+      // A reason quoting what Zendesk sent, control characters and all.
+      log.child({ ticketId: 43, jobId: 'a1' }).error({ err: 'page 1: events is missing \u001b[2J', attempt: 3 }, 'ticket failed');
+      log.warn({ err: new Error('connect ECONNREFUSED 127.0.0.1:5432'), attempt: 1, retryLimit: 3 }, 'ticket will be retried');
+    };
+    const { stream, screen } = fakeTerminal();
+    const progress = createProgress('sync', stream);
+    progress.update({ done: 1, total: 4, events: 4, requests: 1 });
+    records(createLogger('info', { destination: stream, pretty: true }));
+    progress.stop();
+    await settle();
+    expect(screen().filter((l) => l !== '').map((l) => l.replace(/^\[[\d:]+\] (INFO|WARN|ERROR): /, '$1 ').replace(/ [\u2588\u2591]+ /, ' [bar] '))).toEqual([
+      'INFO ticket synced ticketId=2 status=synced events=4 requests=1 ms=629',
+      'ERROR ticket failed ticketId=43 jobId=a1 err="page 1: events is missing \\u001b[2J" attempt=3',
+      'WARN ticket will be retried err="connect ECONNREFUSED 127.0.0.1:5432" attempt=1 retryLimit=3',
+      'sync [bar] 1/4 tickets | 4 events | 1 request | ETA …',
+    ]);
+
+    let json = '';
+    const sink = new Writable({
+      write(chunk: Buffer | string, _encoding, done) {
+        json += chunk.toString();
+        done();
+      },
+    });
+    records(createLogger('info', { destination: sink, pretty: false }));
+    const [synced, failed, retried] = json.trimEnd().split('\n').map((line) => JSON.parse(line));
+    expect(synced).toMatchObject({ level: 30, ticketId: 2, status: 'synced', events: 4, requests: 1, ms: 629, msg: 'ticket synced' });
+    expect(failed).toMatchObject({ level: 50, ticketId: 43, jobId: 'a1', err: 'page 1: events is missing \u001b[2J', attempt: 3, msg: 'ticket failed' });
+    expect(retried).toMatchObject({ level: 40, err: { type: 'Error', message: 'connect ECONNREFUSED 127.0.0.1:5432', stack: expect.stringMatching(/^Error: connect/) }, attempt: 1, retryLimit: 3 });
   });
 
   it('shows a wait on the bar, with its seconds left, in place of the ETA until it is over', async () => {
