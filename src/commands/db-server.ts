@@ -2,7 +2,8 @@
 // another convlog command still uses it), so without a server of one's own nothing could read what
 // was synced. This one keeps it up, migrated, and prints how to connect, until Ctrl-C or SIGTERM.
 import { openDatabase } from '../db/connection.ts';
-import { EMBEDDED_DATABASE, embeddedUrl } from '../db/embedded.ts';
+import { EMBEDDED_DATABASE } from '../db/embedded.ts';
+import { embeddedUrl } from '../db/embedded-server.ts';
 import { serveEmbeddedPostgres, type OwnedElsewhere } from '../db/serve-embedded.ts';
 import { DatabaseUnavailable, UsageError } from '../errors.ts';
 import { quoted } from '../ids.ts';

@@ -9,7 +9,9 @@ import type { OwnerRecord } from './cluster-owner.ts';
 import { whenEnded, type Postmaster } from './postmaster.ts';
 import { prepareDataDir } from './data-dir.ts';
 import { adopt, leave, letGo, markAndClaim } from './cluster-handoff.ts';
-import { commandUrl, embeddedServer, embeddedUrl, freePort, initialiseAndStart, stopServer } from './embedded.ts';
+import { commandUrl, freePort } from './embedded.ts';
+import { embeddedServer, stopServer } from './embedded-server.ts';
+import { initialiseAndStart } from './start-cluster.ts';
 
 export interface ServedCluster {
   port: number;
@@ -63,9 +65,8 @@ export async function serveEmbeddedPostgres(dataDir: string, port: number | unde
   try {
     const at = port ?? (await freePort());
     await assertPortFree(at);
-    // The password the other commands connect with, taken from the one place that defines it.
-    const password = decodeURIComponent(new URL(embeddedUrl(at, 'postgres')).password);
-    const pg = await embeddedServer({ databaseDir, port: at, password, log });
+    // No password given: the one the other commands connect with.
+    const pg = await embeddedServer({ databaseDir, port: at, log });
     // Until stop(), the process's exit stops the server too (a second Ctrl-C exits at once), unless
     // another convlog command is marked as its user.
     const { unhook, postmaster } = await initialiseAndStart(pg, { databaseDir, dataDir, log, ownership, mark }, (reason) => `${databaseDir} on port ${at}: ${reason}`);

@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, memorySettings } from '../../src/db/embedded.ts';
+import { freePort } from '../../src/db/embedded.ts';
+import { memorySettings } from '../../src/db/embedded-server.ts';
 import { BIN, cleanEnv, runCli } from '../helpers/cli.ts';
 
 let dir: string;

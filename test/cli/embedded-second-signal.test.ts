@@ -7,7 +7,8 @@
 import fs from 'node:fs';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EMBEDDED_DATABASE, embeddedUrl } from '../../src/db/embedded.ts';
+import { EMBEDDED_DATABASE } from '../../src/db/embedded.ts';
+import { embeddedUrl } from '../../src/db/embedded-server.ts';
 import { isAlive } from '../../src/db/postmaster.ts';
 import { DOUBLE_DELIVERY_MS } from '../../src/cli.ts';
 import { killAll, startConvlog, type Convlog } from '../helpers/cli.ts';

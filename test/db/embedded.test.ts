@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { assertSearchable } from '../../src/db/data-dir.ts';
-import { memorySettings, parallelQuerySettings } from '../../src/db/embedded.ts';
+import { memorySettings, parallelQuerySettings } from '../../src/db/embedded-server.ts';
 import { DatabaseUnavailable } from '../../src/errors.ts';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-searchable-'));

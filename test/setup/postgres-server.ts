@@ -4,7 +4,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { embeddedServer, embeddedUrl, freePort } from '../../src/db/embedded.ts';
+import { freePort } from '../../src/db/embedded.ts';
+import { embeddedServer, embeddedUrl } from '../../src/db/embedded-server.ts';
 
 export interface TestPostgres {
   kind: 'url' | 'container' | 'embedded';

