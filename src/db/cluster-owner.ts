@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseUnavailable, errorMessage } from '../errors.ts';
+import type { Logger } from '../log.ts';
 import { sleep } from '../timing.ts';
 import { isAlive, livePostmaster, startTime, type Postmaster } from './postmaster.ts';
 
@@ -53,6 +54,8 @@ export type ClusterClaim =
 
 /** How long a command waits for another that is starting the server (initdb on a first run included). */
 const STARTING_WAIT_MS = 120_000;
+/** How long a command waits for a server shutting down to exit (a fast shutdown waits for every session's backend). */
+const STOPPING_WAIT_MS = 120_000;
 
 /** The owner record folder of the cluster in `databaseDir` (`<data dir>/pg`): beside it. */
 export function ownerDir(databaseDir: string): string {
@@ -61,11 +64,24 @@ export function ownerDir(databaseDir: string): string {
 
 /**
  * Claims the cluster in `databaseDir` unless a live owner holds it. A live owner still starting
- * it is waited for, so that a command never uses a server before its owner has it up.
+ * it is waited for, so that a command never uses a server before its owner has it up. A server
+ * shutting down is neither shared nor adopted: it refuses every new connection, and its owner (or
+ * a command's exit) is stopping it. It is waited for, saying so once in `log`, and the cluster is
+ * then claimed as it stands: none running (this command starts it), or one another command has
+ * started meanwhile.
  */
-export async function claimCluster(databaseDir: string, { marked }: { marked: boolean }): Promise<ClusterClaim> {
-  const deadline = Date.now() + STARTING_WAIT_MS;
+export async function claimCluster(databaseDir: string, { marked, log }: { marked: boolean; log?: Logger }): Promise<ClusterClaim> {
+  let deadline = Date.now() + STARTING_WAIT_MS;
+  let said = false;
   for (;;) {
+    const stopping = livePostmaster(databaseDir);
+    if (stopping?.stopping) {
+      if (!said) log?.info({ postgresPid: stopping.pid }, `the embedded Postgres in ${databaseDir} is shutting down (postgres process ${stopping.pid}): waiting for it to stop, to start it again`);
+      said = true;
+      await untilStopped(databaseDir, stopping.pid);
+      deadline = Date.now() + STARTING_WAIT_MS;
+      continue;
+    }
     let claim: ReturnType<typeof tryClaim>;
     try {
       claim = tryClaim(databaseDir, marked);
@@ -79,6 +95,17 @@ export async function claimCluster(databaseDir: string, { marked }: { marked: bo
       throw new DatabaseUnavailable(
         `the embedded Postgres in ${databaseDir} is being started by convlog process ${claim.owner.pid}, which has not had it up for ${STARTING_WAIT_MS / 1000} s`,
       );
+    }
+    await sleep(100);
+  }
+}
+
+/** Waits while postmaster `pid` runs the cluster: one shutting down exits once its sessions have ended. */
+async function untilStopped(databaseDir: string, pid: number): Promise<void> {
+  const deadline = Date.now() + STOPPING_WAIT_MS;
+  while (livePostmaster(databaseDir)?.pid === pid) {
+    if (Date.now() > deadline) {
+      throw new DatabaseUnavailable(`the embedded Postgres in ${databaseDir} (postgres process ${pid}) has been shutting down for ${STOPPING_WAIT_MS / 1000} s and has not stopped`);
     }
     await sleep(100);
   }

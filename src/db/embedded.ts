@@ -35,7 +35,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   const adminUrl = (port: number) => commandUrl(port, 'postgres');
   // Marked before looking, so an owner ending while this command connects leaves the server to it;
   // kept until this command ends, whichever its part (stopAtExit).
-  const { mark, claim } = await markAndClaim(databaseDir);
+  const { mark, claim } = await markAndClaim(databaseDir, log);
   if (claim.kind === 'shared') {
     const { postmaster, owner } = claim;
     log.debug({ port: postmaster.port, ownerPid: owner.pid }, 'using the embedded Postgres another convlog process runs');

@@ -11,6 +11,11 @@ export interface Postmaster {
   port: number;
   /** False without /proc: the pid may be another process's, named by a stale file; it is never signalled. */
   confirmed: boolean;
+  /**
+   * Shutting down, as postmaster.pid's status line says from the moment it takes the stop: it
+   * refuses new connections ("the database system is shutting down") until it has exited.
+   */
+  stopping: boolean;
 }
 
 /** Clock ticks per second of /proc's times: USER_HZ, 100 on every Linux architecture Node runs on. */
@@ -22,10 +27,10 @@ const START_TOLERANCE_S = 2;
 export function livePostmaster(databaseDir: string): Postmaster | undefined {
   const file = pidFile(databaseDir);
   if (!file) return undefined;
-  const { pid, port, started } = file;
+  const { pid, port, started, status } = file;
   if (!Number.isInteger(port) || !isAlive(pid)) return undefined;
   const same = isPostmasterOf(pid, databaseDir, started);
-  return same === false ? undefined : { pid, port, confirmed: same === true };
+  return same === false ? undefined : { pid, port, confirmed: same === true, stopping: status === 'stopping' };
 }
 
 /**
@@ -40,8 +45,11 @@ export function removeStalePidFile(databaseDir: string, log: Logger): void {
   fs.rmSync(path.join(databaseDir, 'postmaster.pid'), { force: true });
 }
 
-/** Lines 1, 3 and 4 of postmaster.pid: the pid, the start time (Unix seconds), the port. */
-function pidFile(databaseDir: string): { pid: number; started: number; port: number } | undefined {
+/**
+ * Lines 1, 3, 4 and 8 of postmaster.pid: the pid, the start time (Unix seconds), the port, and the
+ * status ("starting", "ready", "stopping"; Postgres pads it with spaces).
+ */
+function pidFile(databaseDir: string): { pid: number; started: number; port: number; status: string | undefined } | undefined {
   let lines: string[];
   try {
     lines = fs.readFileSync(path.join(databaseDir, 'postmaster.pid'), 'utf8').split('\n');
@@ -50,7 +58,7 @@ function pidFile(databaseDir: string): { pid: number; started: number; port: num
   }
   const pid = Number(lines[0]);
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  return { pid, started: Number(lines[2]), port: Number(lines[3]) };
+  return { pid, started: Number(lines[2]), port: Number(lines[3]), status: lines[7]?.trim() };
 }
 
 /** True or false when /proc can tell; undefined without /proc. */

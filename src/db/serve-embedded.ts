@@ -49,7 +49,7 @@ export async function serveEmbeddedPostgres(dataDir: string, port: number | unde
   prepareDataDir(dataDir);
   // A use mark as every command keeps (src/db/embedded.ts), which a command sharing the server
   // and exiting at once counts (stopAtExit, src/db/cluster-handoff.ts).
-  const { mark, claim } = await markAndClaim(databaseDir);
+  const { mark, claim } = await markAndClaim(databaseDir, log);
   if (claim.kind === 'shared') {
     mark.remove();
     return { postmaster: claim.postmaster, owner: claim.owner };
