@@ -4,7 +4,8 @@
 // session stops it. Sessions are told apart by application_name, `convlog/<pid>`, which every
 // connection of a command to the embedded server carries (src/db/embedded.ts); psql and BI tools
 // do not keep the server up. A command exiting at once (a second Ctrl-C) cannot count sessions:
-// the marks every convlog command keeps while it uses the server decide then (stopAtExit).
+// the marks every convlog command keeps while it uses the server decide then (stopAtExit), and its
+// own sessions, open until its process is gone, count no more from that moment.
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { errorMessage } from '../errors.ts';
@@ -36,7 +37,7 @@ export interface Leaving {
 
 /** An owner or adopter ending: stops the server, or hands it to the other commands using it. */
 export async function leave(l: Leaving): Promise<'stopped' | 'left'> {
-  const others = Math.max(await otherSessions(l.adminUrl(l.port)), otherUsers(l.databaseDir));
+  const others = Math.max(await otherSessions(l.adminUrl(l.port), l.databaseDir), otherUsers(l.databaseDir));
   if (others === 0) {
     await l.stop();
     l.ownership.release();
@@ -65,7 +66,7 @@ export async function lastOut(databaseDir: string, adminUrl: (port: number) => s
     const claim = claimIfFree(databaseDir);
     if (!claim) return;
     try {
-      if (claim.kind === 'orphan' && otherUsers(databaseDir) === 0 && (await otherSessions(adminUrl(claim.postmaster.port))) === 0) {
+      if (claim.kind === 'orphan' && otherUsers(databaseDir) === 0 && (await otherSessions(adminUrl(claim.postmaster.port), databaseDir)) === 0) {
         log.debug({ postgresPid: claim.postmaster.pid }, 'stopping the embedded Postgres: no other convlog command uses it');
         claim.ownership.running(claim.postmaster.pid);
         stopPostmaster(databaseDir, claim.postmaster.pid);
@@ -111,11 +112,12 @@ export function adopt(
  * convlog command still uses it: a second Ctrl-C exits at once, and the server, in a process group
  * of its own, would outlive every command. An exit hook is synchronous: it cannot count sessions
  * as `leave` does, only the use marks, which every command keeps while it uses the server, its
- * owner included. This process's mark goes before it looks for the others' (after `release`, an
- * owner's claim, so that a command ending normally meanwhile may take the server over): of
- * commands ending together, whichever looks last finds no mark of the others and stops the
- * server; one that finds a live mark leaves the server to that command, which stops it when it
- * ends. `spare` vetoes a stop with no mark left (an owner that keeps none).
+ * owner included. This process's mark says it is exiting before it looks for the others' (after
+ * `release`, an owner's claim, so that a command ending normally meanwhile may take the server
+ * over): of commands ending together, whichever looks last finds no mark of the others and stops
+ * the server; one that finds a live mark leaves the server to that command, which stops it when it
+ * ends, not counting this process's sessions, open for the moment it takes to go. `spare` vetoes
+ * a stop with no mark left (an owner that keeps none).
  */
 export function stopAtExit(
   databaseDir: string,
@@ -125,7 +127,7 @@ export function stopAtExit(
 ): () => void {
   const onExit = () => {
     release();
-    mark.remove();
+    mark.exiting();
     if (otherUsers(databaseDir) === 0 && !spare()) stop();
   };
   process.once('exit', onExit);
@@ -153,6 +155,11 @@ export function stopSharedAtExit(databaseDir: string, mark: UseMark, owner: Owne
 export interface UseMark {
   written: boolean;
   remove(): void;
+  /**
+   * At an exit that cannot wait: this process uses the server no more, whatever its other uses,
+   * and its sessions, still open until it is gone, are not another command's (otherSessions).
+   */
+  exiting(): void;
 }
 
 /**
@@ -160,7 +167,9 @@ export interface UseMark {
  * command sharing the server has no session yet while it connects and migrates (seconds on a
  * first run), and an owner ending meanwhile would count none and stop the server under it; and a
  * command exiting at once counts marks alone (stopAtExit). A mark that cannot be written is no
- * mark: sessions still count.
+ * mark: sessions still count. A process exiting at once rewrites its mark as exiting rather than
+ * removing it: a command ending meanwhile must not count its sessions, open for the moment it
+ * takes to go, as a user's (it leaves the server to that command, which would then leave it to none).
  */
 export function markUse(databaseDir: string): UseMark {
   const file = path.join(ownerDir(databaseDir), `use-${process.pid}.json`);
@@ -172,7 +181,7 @@ export function markUse(databaseDir: string): UseMark {
       fs.mkdirSync(path.dirname(file), { recursive: true });
       fs.writeFileSync(file, JSON.stringify({ pid: process.pid, started: startTime(process.pid) }));
     } catch {
-      return { written: false, remove: () => {} };
+      return { written: false, remove: () => {}, exiting: () => {} };
     }
   }
   marksHeld.set(file, held + 1);
@@ -185,7 +194,19 @@ export function markUse(databaseDir: string): UseMark {
     marksHeld.delete(file);
     fs.rmSync(file, { force: true });
   };
-  return { written: true, remove };
+  const exiting = () => {
+    removed = true;
+    marksHeld.delete(file);
+    // Renamed into place whole: a mark read half-written counts its process's sessions.
+    const tmp = `${file}.exiting`;
+    try {
+      fs.writeFileSync(tmp, JSON.stringify({ pid: process.pid, started: startTime(process.pid), exiting: true }));
+      fs.renameSync(tmp, file);
+    } catch {
+      fs.rmSync(file, { force: true }); // its sessions then count until it is gone, as before marks said more
+    }
+  };
+  return { written: true, remove, exiting };
 }
 
 /**
@@ -207,19 +228,24 @@ const marksHeld = new Map<string, number>();
 
 /** Other live processes marked as users (markUse); the marks of processes gone are removed. */
 function otherUsers(databaseDir: string): number {
+  return liveMarks(databaseDir).filter((mark) => !mark.exiting).length;
+}
+
+/** The marks of other live processes (markUse), users or exiting; the marks of processes gone are removed. */
+function liveMarks(databaseDir: string): { pid: number; exiting?: boolean }[] {
   const dir = ownerDir(databaseDir);
   let names: string[];
   try {
     names = fs.readdirSync(dir).filter((name) => /^use-\d+\.json$/.test(name));
   } catch {
-    return 0;
+    return [];
   }
-  let live = 0;
+  const live: { pid: number; exiting?: boolean }[] = [];
   for (const name of names) {
     try {
-      const mark = JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as { pid: number; started: string | null };
+      const mark = JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as { pid: number; started: string | null; exiting?: boolean };
       if (mark.pid === process.pid) continue;
-      if (ownerAlive(mark)) live += 1;
+      if (ownerAlive(mark)) live.push(mark);
       else fs.rmSync(path.join(dir, name), { force: true });
     } catch {
       // Being written or removed: its process counts by its session, if any.
@@ -228,8 +254,11 @@ function otherUsers(databaseDir: string): number {
   return live;
 }
 
-/** Sessions of other live convlog processes on the server; 0 when it cannot be reached (nothing to keep it up for). */
-async function otherSessions(url: string): Promise<number> {
+/**
+ * Sessions of other live convlog processes on the server, but those of processes exiting at once
+ * (markUse); 0 when it cannot be reached (nothing to keep it up for).
+ */
+async function otherSessions(url: string, databaseDir: string): Promise<number> {
   const client = quietClient({ connectionString: url, application_name: APPLICATION_NAME, connectionTimeoutMillis: 5_000 });
   try {
     await client.connect();
@@ -240,7 +269,8 @@ async function otherSessions(url: string): Promise<number> {
       [APPLICATION_NAME],
     );
     // A command gone (exited at once) leaves a backend busy with its statement until that ends.
-    return rows.filter((row) => isAlive(Number(row.name.slice('convlog/'.length)))).length;
+    const exiting = new Set(liveMarks(databaseDir).filter((mark) => mark.exiting).map((mark) => mark.pid));
+    return rows.map((row) => Number(row.name.slice('convlog/'.length))).filter((pid) => isAlive(pid) && !exiting.has(pid)).length;
   } catch {
     return 0;
   } finally {

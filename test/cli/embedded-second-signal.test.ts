@@ -5,6 +5,8 @@
 // hooks of every command count their use marks (stopAtExit, src/db/cluster-handoff.ts): the
 // server outlives a command exiting at once while another still runs, and not the last of them.
 import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EMBEDDED_DATABASE } from '../../src/db/embedded.ts';
@@ -137,15 +139,27 @@ async function backendGone(pid: number): Promise<boolean> {
 
 const LOCK = 7_300_001;
 
+/** Keeps a convlog process a while after its exit hooks have run (test/helpers/exit-linger.mjs). */
+const EXIT_LINGER = fileURLToPath(new URL('../helpers/exit-linger.mjs', import.meta.url));
+
+/** Whether a process's use mark (pg-owner/use-<pid>.json) says it uses the server. */
+function isUser(mark: string): boolean {
+  try {
+    return JSON.parse(fs.readFileSync(mark, 'utf8')).exiting !== true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * `convlog query` running on the server, once its statement runs there: `sleep` sleeps (its
  * backend to be held with SIGSTOP, so the command is still stopping when a second Ctrl-C comes),
  * `lock` waits for the test's advisory lock (and ends, its row printed, once that is released).
  */
-async function runningQuery(name: string, kind: 'sleep' | 'lock'): Promise<{ command: Convlog; backend: number }> {
+async function runningQuery(name: string, kind: 'sleep' | 'lock', env: Record<string, string> = {}): Promise<{ command: Convlog; backend: number }> {
   const marker = `${name}_${process.pid}`;
   const sql = kind === 'sleep' ? `select pg_sleep(600), '${marker}'` : `select pg_advisory_xact_lock_shared(${LOCK}) is null as got, '${marker}' as who`;
-  const command = startConvlog(['query', sql], { env: { ...cluster.env, LOG_LEVEL: 'info' } });
+  const command = startConvlog(['query', sql], { env: { ...cluster.env, LOG_LEVEL: 'info', ...env } });
   let backend: number | undefined;
   await until(async () => (backend = await backendRunning(marker)) !== undefined || command.process.exitCode !== null, `the ${name} query to run`);
   expect(backend, command.stderr()).toBeDefined();
@@ -228,6 +242,28 @@ describe('a second Ctrl-C while several commands share the embedded Postgres', {
     server.kill('SIGTERM');
     expect((await server.exited).code, server.stderr()).toBe(0);
     expect(isAlive(postmaster), 'db-server, the last to end, left the server running').toBe(false);
+  });
+
+  it("to a command sharing db-server's server, still exiting when db-server ends: db-server, the last to end, stops it", async () => {
+    // The sharer's exit hook has run (the server left to db-server) but its process, lingering, is
+    // not yet gone: its session, open until then, must not keep the server up after db-server.
+    const server = await cluster.startServer();
+    const postmaster = cluster.postmaster()!;
+    const user = await runningQuery('user', 'sleep', { NODE_OPTIONS: `--import ${EXIT_LINGER}`, EXIT_LINGER_MS: '15000' });
+    const mark = path.join(`${path.dirname(cluster.pidFile)}-owner`, `use-${user.command.pid}.json`);
+    process.kill(user.backend, 'SIGSTOP');
+    try {
+      await stopping(user.command);
+      user.command.kill('SIGINT');
+      await until(() => !isUser(mark), "the sharer's exit hook to run");
+    } finally {
+      process.kill(user.backend, 'SIGCONT');
+    }
+    server.kill('SIGTERM');
+    expect((await server.exited).code, server.stderr()).toBe(0);
+    expect(isAlive(user.command.pid), 'the sharer was gone before db-server ended').toBe(true);
+    expect(isAlive(postmaster), `db-server left the server running: ${server.stderr()}`).toBe(false);
+    expect((await user.command.exited).code, user.command.stderr()).toBe(130);
   });
 
   it('to a command sharing the server only: the server keeps running for its owner, which stops it when it ends', async () => {
