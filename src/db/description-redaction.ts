@@ -8,12 +8,12 @@
 /**
  * Two CTEs of the page statement, over its parameters $2 (the event rows), $5 (the ticket) and $9
  * (the response body, or null). `description_redacted` updates the ticket row. Before it, when
- * the first event changed, the statement upserts the page's people (`authors_written_early`,
- * src/db/store-page.ts), inserting the new ones and locking the others, in key order: serve's
- * statements (src/db/tickets.ts) upsert the people they side-load before the tickets row, and a
- * page holding the tickets row while it waited for one of them (a row to lock, or a new one serve
- * was inserting) deadlocked with them. The statement names both in its select list before
- * ticket_sync, in the order src/db/lock-order.ts gives.
+ * the first event changed, the statement locks the page's people Postgres has (`authors_locked`,
+ * src/db/store-page.ts), in key order, and inserts the new ones only at its end: serve's
+ * statements (src/db/tickets.ts) lock the people they side-load before the tickets row and insert
+ * the new ones after it, and a page holding the tickets row while it waited for one of them (a
+ * row to lock), or holding a new one while it waited for the row, deadlocked with them. The
+ * statement names both in its select list before ticket_sync, in the order src/db/lock-order.ts gives.
  *
  * The rule: only when the ticket's first stored event is a `Comment` and the page changes its
  * words (its text without whitespace and punctuation: what two renderings of one comment share,

@@ -7,14 +7,16 @@
 // A purge takes the whole order (src/db/purge.ts), the end of a run its tickets and ticket_sync
 // rows (lockTicketRows), and that of a full read, last, the people only its removed events named,
 // those no other transaction holds (SKIP LOCKED: waiting for them there would invert the order),
-// then the others after its commit, in a transaction of their own (src/db/full-read.ts). A
-// page's statement takes its authors (KEY SHARE, which pages share) then ticket_sync
-// (src/db/store-page.ts); a page that changes the ticket's first event upserts its authors first
-// (locking those there, inserting the new ones: a row not yet written cannot be locked, but an
-// insert of its key makes another inserter wait), then the tickets row (its description), then
-// ticket_sync (src/db/description-redaction.ts), as a read by id or an export page upserts its
-// side-loaded authors before the tickets rows (src/db/tickets.ts); an export page listing deleted
-// tickets locks their people and rows before it inserts the people new to Postgres.
+// then the others after its commit, in a transaction of their own (src/db/full-read.ts).
+// A person new to Postgres has no row to lock before it is written (an insert of its key only
+// makes another inserter wait), so every writer inserts new people after the ticket's rows, and
+// upserts the people Postgres has before the new ones. A page's statement takes its authors
+// (KEY SHARE, which pages share) then ticket_sync, and upserts them at its end
+// (src/db/store-page.ts); a page that changes the ticket's first event locks them for the upsert
+// before the tickets row (its description) and ticket_sync (src/db/description-redaction.ts); a
+// read by id or an export page locks its side-loaded authors, then the tickets rows, then
+// inserts the new people (src/db/tickets.ts); an export page listing deleted tickets locks their
+// people and rows before its statement.
 import { sql, type SQL } from 'drizzle-orm';
 import { asArray, idArray, type Executor } from './sql-values.ts';
 

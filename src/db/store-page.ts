@@ -114,15 +114,17 @@ const EVENT_ROWS = `(
   ) r`;
 
 /**
- * The page's upsert of its people, in key order, when `when` holds: a later event that omits a
- * field must not erase what an earlier one told us.
+ * The page's upsert of its people: a later event that omits a field must not erase what an
+ * earlier one told us. Those Postgres has first, then those new to it, each in key order, as a
+ * read by id takes them (src/db/lock-order.ts): in key order alone, a page inserting a new person
+ * and then waiting for a known one that such a read held deadlocked with the read inserting it.
  */
-function authorsUpsert(when: string): string {
+function authorsUpsert(): string {
   return `
   insert into zendesk.authors as a (${AUTHOR_COLUMNS.map((c) => quoted(c.name)).join(', ')})
   select ${AUTHOR_COLUMNS.map((c) => `r.${quoted(c.key)}`).join(', ')} from ${recordset('$1', AUTHOR_COLUMNS)}
-   where ${when}
-   order by r."authorKey"
+    left join zendesk.authors known on known.author_key = r."authorKey"
+   order by known.author_key is null, r."authorKey"
   on conflict (author_key) do update set
     support_user_id = coalesce(excluded.support_user_id, a.support_user_id),
     sunco_user_id = coalesce(excluded.sunco_user_id, a.sunco_user_id),
@@ -153,11 +155,20 @@ with authors_held as (
    for key share
 ),
 ${DESCRIPTION_REDACTED},
--- The page's people: before the tickets row when the first event changed (the row is then
--- rewritten, see description-redaction.ts), else at the end; the upsert locks every person it
--- meets, changed or not, until the commit.
-authors_written_early as (${authorsUpsert('exists (select from first_event_changed)')}),
-authors_written as (${authorsUpsert('not exists (select from first_event_changed)')}),
+-- When the first event changed, the tickets row is rewritten (description-redaction.ts): first
+-- the people Postgres has are taken in the mode their upsert takes, as a read by id of the ticket
+-- takes them before that row; those new to it are inserted at the end, as the read inserts them
+-- after the row.
+authors_locked as (
+  select 1 from zendesk.authors a
+   where exists (select from first_event_changed)
+     and a.author_key in (select p."authorKey" from jsonb_to_recordset($1::jsonb) as p("authorKey" text))
+   order by a.author_key
+   for no key update
+),
+-- The page's people, at the end: the upsert locks every person it meets, changed or not, until
+-- the commit.
+authors_written as (${authorsUpsert()}),
 -- Tickets whose log served one of these events before (read before the upsert: every CTE sees
 -- the rows as they were). The event moves here, and their analyst answers still count it.
 moved_from as (
@@ -206,14 +217,14 @@ cursor_saved as (
 commit_asynchronously as (
   select set_config('synchronous_commit', 'off', true) as setting
 )
--- The CTEs named here run in this order, the others after them: the people (held; upserted too,
--- new ones inserted, and the tickets row, only when the first event changed: see
+-- The CTEs named here run in this order, the others after them: the people Postgres has (held;
+-- locked for the upsert, and the tickets row, only when the first event changed: see
 -- description-redaction.ts), then ticket_sync, then the events, and at the end the files and
--- otherwise the people's upsert, whose row locks last only until the commit that follows. A purge of the ticket (src/db/purge.ts)
+-- the people's upsert, new ones inserted, whose row locks last only until the commit that follows. A purge of the ticket (src/db/purge.ts)
 -- takes the people, then the tickets row and ticket_sync, then the files and events, so the two
 -- wait for each other instead of deadlocking.
 select (select count(*) from authors_held)::int as authors_held,
-       (select count(*) from authors_written_early)::int as authors_written_early,
+       (select count(*) from authors_locked)::int as authors_locked,
        (select count(*) from description_redacted)::int as description_redacted,
        coalesce((select true from cursor_saved), convlog.run_taken_over($5)) as run_current,
        (select count(*) from events_written)::int as events_written,

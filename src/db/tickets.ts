@@ -148,6 +148,23 @@ people_before (ticket_id, author_key) as (
     cross join lateral unnest(array[t.requester_id, t.submitter_id, t.assignee_id]) as person
    where person is not null
 ),
+-- The side-loaded people Postgres has, then the tickets rows, before the people new to it are
+-- inserted (src/db/lock-order.ts): a page that lists a ticket deleted holds its rows when it
+-- inserts those, so a read by id inserting one first and then waiting for the row deadlocked with
+-- it. The modes the upserts below take (neither changes a key); the select list runs these first.
+people_held as (
+  select 1 from zendesk.authors a
+   where a.author_key in (select r."authorKey" from jsonb_to_recordset($1::jsonb) as r("authorKey" text)
+     ${byId ? 'where r."authorKey" not in (select author_key from dropped_people)' : ''})
+   order by a.author_key
+   for no key update
+),
+tickets_held as (
+  select 1 from zendesk.tickets t
+   where t.id in (select r."id" from jsonb_to_recordset($2::jsonb) as r("id" bigint))
+   order by t.id
+   for no key update
+),
 authors_written as (
   insert into zendesk.authors as a (${AUTHOR_COLUMNS.map((c) => quoted(c.name)).join(', ')})
   select ${AUTHOR_COLUMNS.map((c) => `r.${quoted(c.key)}`).join(', ')}
@@ -201,7 +218,9 @@ position_saved as (
   returning 1
 )`
   }
-select (select count(*) from authors_written)::int as authors,
+select (select count(*) from people_held)::int as people_held,
+       (select count(*) from tickets_held)::int as tickets_held,
+       (select count(*) from authors_written)::int as authors,
        (select count(*) from tickets_written)::int as tickets,
        (select count(*) from groups_written)::int as groups,
        (select count(*) from organizations_written)::int as organizations,
@@ -231,7 +250,7 @@ async function run(db: Db, name: string, text: string, rows: Partial<ContextRows
       ...extra,
     ],
   });
-  const row = result.rows[0] as StoredContext & { deletedIds: string[] };
+  const { people_held: _people, tickets_held: _tickets, ...row } = result.rows[0] as StoredContext & { deletedIds: string[]; people_held: number; tickets_held: number };
   return { ...row, deletedIds: row.deletedIds.map(Number) };
 }
 

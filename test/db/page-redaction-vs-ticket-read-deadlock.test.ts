@@ -5,9 +5,9 @@
 // tickets row, and upserted its people at the end: each waited for the other and Postgres aborted
 // one (40P01). The page now takes its people for update before the tickets row. A third session
 // holding the first event's row stops the page after the tickets row, until serve has come to wait.
-// A person new to Postgres, named by the page and side-loaded by serve, has no row the page
-// could lock first: the page now upserts its people before the tickets row when the first event
-// changed, so serve's insert of that person waits for the page instead of the other way round.
+// A person new to Postgres, named by the page and side-loaded by serve, has no row either could
+// lock first: both insert it only after the tickets row, so whichever holds the row first
+// inserts it and the other waits at the row (the third case stops serve's read past the row).
 import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { authors, tickets } from '../../src/db/schema.ts';
@@ -113,6 +113,50 @@ it("a full read redacting the first comment and serve's read by id, both naming 
   const { rows } = await f.database.pool.query<{ d: string; named: number }>(
     `select raw->>'description' as d,
             (select count(*)::int from zendesk.conversation_events where ticket_id = $1 and author_key = 'support:990001') as named
+       from zendesk.tickets where id = $1`,
+    [ticketId],
+  );
+  expect(rows[0]).toEqual({ d: zendesk, named: 1 });
+});
+
+it("the same, serve's read holding the tickets row before the page comes to it", async () => {
+  const [, , ticketId] = openedByComment();
+  expect(ticketId).toBeDefined();
+  await readMissingTickets({ db: f.database.db, http: f.deps.http, budget: localBudget(), log: f.deps.log }, [ticketId]);
+  await syncTicket(f.deps, ticketId);
+  const newcomer = { 'zen:support:user_id': 990_002, display_name: 'New Agent', type: 'agent' };
+  const last = f.sim.events(ticketId).at(-1)!;
+  f.sim.editEvent(ticketId, last.reference, (event) => {
+    event.author = newcomer;
+  });
+  redactFirstComment(ticketId);
+  const [row] = await f.database.db.select().from(tickets).where(eq(tickets.id, ticketId));
+  const zendesk = f.sim.ticket(ticketId).description;
+  const person = (id: number) => ({ authorKey: `support:${id}`, supportUserId: id, suncoUserId: null, type: 'agent', displayName: `Agent ${id}`, avatarUrl: null, userUpdatedAt: null });
+
+  // Another person new to Postgres that serve side-loads, support:100002, sorting before the
+  // agent: a third session inserting it stops serve's read there, past the tickets row.
+  const blocker = await holdRows(f.database.pool, `insert into zendesk.authors (author_key, support_user_id) values ('support:100002', 100002)`);
+  try {
+    let readDone = false;
+    const byId = settled(
+      storeTicketContext(f.database.db, {
+        tickets: [{ ...row, raw: { ...(row.raw as object), description: zendesk }, assigneeId: 990_002, updatedAt: new Date(Date.now() + 60_000) }],
+        authors: [person(100_002), person(990_002)],
+      }),
+    ).finally(() => (readDone = true));
+    await sessionsWaitingForLocks(f.database.pool, 1);
+    let pageDone = false;
+    const page = settled(syncTicket(f.deps, ticketId, { full: true })).finally(() => (pageDone = true));
+    await sessionsWaitingForLocks(f.database.pool, 2, { done: () => pageDone || readDone });
+    await blocker.release();
+    expect({ page: await page, byId: await byId }).toEqual({ page: 'ok', byId: 'ok' });
+  } finally {
+    await blocker.release();
+  }
+  const { rows } = await f.database.pool.query<{ d: string; named: number }>(
+    `select raw->>'description' as d,
+            (select count(*)::int from zendesk.conversation_events where ticket_id = $1 and author_key = 'support:990002') as named
        from zendesk.tickets where id = $1`,
     [ticketId],
   );
