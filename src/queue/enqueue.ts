@@ -8,7 +8,7 @@ import { poolOf, type Db } from '../db/connection.ts';
 import { whileEnqueueing } from '../db/dequeued.ts';
 import { databaseNow, markQueued, requestSyncAgain } from '../db/ticket-status.ts';
 import { SYNC_QUEUE, type SyncJobData } from './boss.ts';
-import { upgradeWaitingJobs } from './queue-stats.ts';
+import { ticketsWithoutJob, upgradeWaitingJobs } from './queue-stats.ts';
 
 const BATCH = 5_000;
 // pg-boss priorities (higher is taken first; within one, the older job first). A backlog
@@ -64,7 +64,15 @@ export async function enqueueTickets(
       const marked = await requestSyncAgain(db, skipped, Boolean(options.full));
       // A job that ended between our insert and the mark never saw the mark: queue those again.
       // One still running sees it when it ends; a new one skipped us because it was just queued.
-      if (marked.length > 0) for (const id of await insertJobs(boss, db, marked, options)) queuedIds.add(id);
+      // So do those whose waiting job a dequeue deleted since it skipped ours, before the mark or
+      // after it: that job stood for this request too, and a ticket never synced loses its
+      // ticket_sync row with it, leaving no mark to find. Read under the enqueue lock, which
+      // waits for a dequeue in flight to end.
+      const markedIds = new Set(marked);
+      const unmarked = skipped.filter((id) => !markedIds.has(id));
+      const dequeued = unmarked.length === 0 ? [] : await whileEnqueueing(db, (tx) => ticketsWithoutJob(poolOf(tx), unmarked));
+      const again = [...marked, ...dequeued].sort((a, b) => a - b);
+      if (again.length > 0) for (const id of await insertJobs(boss, db, again, options)) queuedIds.add(id);
       queued += queuedIds.size;
       done += batch.length;
       options.onProgress?.(done, unique.length);

@@ -112,6 +112,21 @@ export async function deleteWaitingJobs(client: pg.Pool, keys: readonly string[]
   return rows.map((r) => Number(r.key)).sort((a, b) => a - b);
 }
 
+/**
+ * Of `ticketIds`, those with no job queued, waiting to retry or running. Read under
+ * whileEnqueueing (src/db/dequeued.ts), whose lock waits for a dequeue deleting jobs to commit.
+ */
+export async function ticketsWithoutJob(pool: pg.Pool, ticketIds: readonly number[]): Promise<number[]> {
+  if (ticketIds.length === 0) return [];
+  const { rows } = await pool.query<{ key: string }>(
+    `select key from unnest($2::text[]) as k(key)
+      where not exists (select from ${BOSS_SCHEMA}.job j
+                         where j.name = $1 and j.singleton_key = k.key and j.state = any($3::${BOSS_SCHEMA}.job_state[]))`,
+    [SYNC_QUEUE, ticketIds.map(String), LIVE],
+  );
+  return rows.map((r) => Number(r.key)).sort((a, b) => a - b);
+}
+
 /** Of `keys` (every ticket without), how many have a job a worker holds. */
 export async function runningJobs(client: pg.Pool, keys: readonly string[] | undefined): Promise<number> {
   const { rows } = await client.query<{ n: number }>(

@@ -9,8 +9,8 @@ import { markQueued } from '../../src/db/ticket-status.ts';
 import { inTransaction } from '../../src/db/transaction.ts';
 import { SYNC_QUEUE } from '../../src/queue/boss.ts';
 import { dequeueTickets } from '../../src/queue/dequeue.ts';
-import { enqueueTickets } from '../../src/queue/enqueue.ts';
-import { sessionsWaitingForLocks } from '../helpers/lock-waits.ts';
+import { enqueueTickets, WEBHOOK_PRIORITY } from '../../src/queue/enqueue.ts';
+import { holdRows, sessionsWaitingForLocks } from '../helpers/lock-waits.ts';
 import { createFixtureWithBoss, type FixtureWithBoss } from '../helpers/sync-fixture.ts';
 
 let fixture: FixtureWithBoss;
@@ -76,4 +76,30 @@ it('an enqueue waits for a dequeue in flight, and its ticket is then queued with
   await dequeue;
   expect((await enqueue).queued).toBe(1);
   expect(await state(8)).toEqual({ status: 'queued', jobs: 1 });
+});
+
+// A webhook's enqueue finds the ticket's job waiting (a backfill queued it) and inserts none: that
+// job will read the change. A dequeue then deleting that job, before the enqueue had marked the
+// ticket to sync again or after, took the webhook's request out with it: a ticket never synced
+// lost its ticket_sync row, so no mark was left to find, and nothing queued it again. A third
+// session holding the job's row stops the webhook's enqueue (raising the job's priority) and the
+// dequeue there, in that order.
+it('a webhook whose job insert a waiting job skipped, while a dequeue deletes that job, leaves its ticket queued', { timeout: 60_000 }, async () => {
+  const { boss } = fixture;
+  const { db, pool } = fixture.database;
+  await enqueueTickets(boss, db, [9]);
+  expect(await state(9)).toEqual({ status: 'queued', jobs: 1 });
+  const blocker = await holdRows(pool, `select from pgboss.job where name = $1 and singleton_key = '9' for update`, [SYNC_QUEUE]);
+  try {
+    const webhook = enqueueTickets(boss, db, [9], { priority: WEBHOOK_PRIORITY });
+    await sessionsWaitingForLocks(pool, 1);
+    const dequeue = dequeueTickets(db, { ticketIds: [9] });
+    await sessionsWaitingForLocks(pool, 2);
+    await blocker.release();
+    expect((await dequeue).removed).toBe(1);
+    await webhook;
+  } finally {
+    await blocker.release();
+  }
+  expect(await state(9)).toEqual({ status: 'queued', jobs: 1 });
 });
