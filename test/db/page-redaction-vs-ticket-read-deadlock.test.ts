@@ -75,76 +75,75 @@ it("a full read redacting the first comment and serve's read of the ticket by id
   expect(rows[0].d).toBe(zendesk);
 });
 
+/** A person new to Postgres as serve's read by id side-loads them. */
+const agent = (id: number) => ({ authorKey: `support:${id}`, supportUserId: id, suncoUserId: null, type: 'agent', displayName: 'New Agent', avatarUrl: null, userUpdatedAt: null });
+
+/**
+ * The ticket synced, then an agent convlog never stored takes it over (the last event is theirs,
+ * and serve's read by id side-loads them as the assignee) and its first comment is redacted.
+ * Returns what serve's read stores, given the people it side-loads, and the redacted description.
+ */
+async function newAgentAndRedaction(ticketId: number, agentId: number) {
+  await readMissingTickets({ db: f.database.db, http: f.deps.http, budget: localBudget(), log: f.deps.log }, [ticketId]);
+  await syncTicket(f.deps, ticketId);
+  const last = f.sim.events(ticketId).at(-1)!;
+  f.sim.editEvent(ticketId, last.reference, (event) => {
+    event.author = { 'zen:support:user_id': agentId, display_name: 'New Agent', type: 'agent' };
+  });
+  redactFirstComment(ticketId);
+  expect(await f.database.db.select().from(authors).where(eq(authors.authorKey, `support:${agentId}`))).toEqual([]);
+  const [row] = await f.database.db.select().from(tickets).where(eq(tickets.id, ticketId));
+  const zendesk = f.sim.ticket(ticketId).description;
+  const read = (people: ReturnType<typeof agent>[]) =>
+    storeTicketContext(f.database.db, {
+      tickets: [{ ...row, raw: { ...(row.raw as object), description: zendesk }, assigneeId: agentId, updatedAt: new Date(Date.now() + 60_000) }],
+      authors: people,
+    });
+  return { read, zendesk };
+}
+
+/** The row holds the redacted description, and the agent's event names them. */
+async function expectRedactedAndNamed(ticketId: number, agentId: number, zendesk: string) {
+  const { rows } = await f.database.pool.query<{ d: string; named: number }>(
+    `select raw->>'description' as d,
+            (select count(*)::int from zendesk.conversation_events where ticket_id = $1 and author_key = $2) as named
+       from zendesk.tickets where id = $1`,
+    [ticketId, `support:${agentId}`],
+  );
+  expect(rows[0]).toEqual({ d: zendesk, named: 1 });
+}
+
 it("a full read redacting the first comment and serve's read by id, both naming a person new to Postgres, both commit", async () => {
   const [, ticketId] = openedByComment();
   expect(ticketId).toBeDefined();
   const { reference } = f.sim.events(ticketId)[0];
-  await readMissingTickets({ db: f.database.db, http: f.deps.http, budget: localBudget(), log: f.deps.log }, [ticketId]);
-  await syncTicket(f.deps, ticketId);
-
-  // An agent convlog never stored takes over the ticket: the last event is theirs, and serve's
-  // read by id side-loads them as the assignee.
-  const newcomer = { 'zen:support:user_id': 990_001, display_name: 'New Agent', type: 'agent' };
-  const last = f.sim.events(ticketId).at(-1)!;
-  f.sim.editEvent(ticketId, last.reference, (event) => {
-    event.author = newcomer;
-  });
-  redactFirstComment(ticketId);
-  expect(await f.database.db.select().from(authors).where(eq(authors.authorKey, 'support:990001'))).toEqual([]);
-  const [row] = await f.database.db.select().from(tickets).where(eq(tickets.id, ticketId));
-  const zendesk = f.sim.ticket(ticketId).description;
+  const { read, zendesk } = await newAgentAndRedaction(ticketId, 990_001);
 
   const blocker = await holdRows(f.database.pool, 'select from zendesk.conversation_events where reference = $1 for update', [reference]);
   try {
     const page = settled(syncTicket(f.deps, ticketId, { full: true }));
     await sessionsWaitingForLocks(f.database.pool, 1);
-    const byId = settled(
-      storeTicketContext(f.database.db, {
-        tickets: [{ ...row, raw: { ...(row.raw as object), description: zendesk }, assigneeId: 990_001, updatedAt: new Date(Date.now() + 60_000) }],
-        authors: [{ authorKey: 'support:990001', supportUserId: 990_001, suncoUserId: null, type: 'agent', displayName: 'New Agent', avatarUrl: null, userUpdatedAt: null }],
-      }),
-    );
+    const byId = settled(read([agent(990_001)]));
     await sessionsWaitingForLocks(f.database.pool, 2);
     await blocker.release();
     expect({ page: await page, byId: await byId }).toEqual({ page: 'ok', byId: 'ok' });
   } finally {
     await blocker.release();
   }
-  const { rows } = await f.database.pool.query<{ d: string; named: number }>(
-    `select raw->>'description' as d,
-            (select count(*)::int from zendesk.conversation_events where ticket_id = $1 and author_key = 'support:990001') as named
-       from zendesk.tickets where id = $1`,
-    [ticketId],
-  );
-  expect(rows[0]).toEqual({ d: zendesk, named: 1 });
+  await expectRedactedAndNamed(ticketId, 990_001, zendesk);
 });
 
 it("the same, serve's read holding the tickets row before the page comes to it", async () => {
   const [, , ticketId] = openedByComment();
   expect(ticketId).toBeDefined();
-  await readMissingTickets({ db: f.database.db, http: f.deps.http, budget: localBudget(), log: f.deps.log }, [ticketId]);
-  await syncTicket(f.deps, ticketId);
-  const newcomer = { 'zen:support:user_id': 990_002, display_name: 'New Agent', type: 'agent' };
-  const last = f.sim.events(ticketId).at(-1)!;
-  f.sim.editEvent(ticketId, last.reference, (event) => {
-    event.author = newcomer;
-  });
-  redactFirstComment(ticketId);
-  const [row] = await f.database.db.select().from(tickets).where(eq(tickets.id, ticketId));
-  const zendesk = f.sim.ticket(ticketId).description;
-  const person = (id: number) => ({ authorKey: `support:${id}`, supportUserId: id, suncoUserId: null, type: 'agent', displayName: `Agent ${id}`, avatarUrl: null, userUpdatedAt: null });
+  const { read, zendesk } = await newAgentAndRedaction(ticketId, 990_002);
 
   // Another person new to Postgres that serve side-loads, support:100002, sorting before the
   // agent: a third session inserting it stops serve's read there, past the tickets row.
   const blocker = await holdRows(f.database.pool, `insert into zendesk.authors (author_key, support_user_id) values ('support:100002', 100002)`);
   try {
     let readDone = false;
-    const byId = settled(
-      storeTicketContext(f.database.db, {
-        tickets: [{ ...row, raw: { ...(row.raw as object), description: zendesk }, assigneeId: 990_002, updatedAt: new Date(Date.now() + 60_000) }],
-        authors: [person(100_002), person(990_002)],
-      }),
-    ).finally(() => (readDone = true));
+    const byId = settled(read([agent(100_002), agent(990_002)])).finally(() => (readDone = true));
     await sessionsWaitingForLocks(f.database.pool, 1);
     let pageDone = false;
     const page = settled(syncTicket(f.deps, ticketId, { full: true })).finally(() => (pageDone = true));
@@ -154,11 +153,5 @@ it("the same, serve's read holding the tickets row before the page comes to it",
   } finally {
     await blocker.release();
   }
-  const { rows } = await f.database.pool.query<{ d: string; named: number }>(
-    `select raw->>'description' as d,
-            (select count(*)::int from zendesk.conversation_events where ticket_id = $1 and author_key = 'support:990002') as named
-       from zendesk.tickets where id = $1`,
-    [ticketId],
-  );
-  expect(rows[0]).toEqual({ d: zendesk, named: 1 });
+  await expectRedactedAndNamed(ticketId, 990_002, zendesk);
 });
