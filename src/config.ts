@@ -4,7 +4,7 @@ import path from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
 import { boolean, explicitSslMode, httpUrl, integerFrom, oneOf, optionalText, positiveInteger, postgresUrl, servePort, subdomain, webhookSecrets } from './config-fields.ts';
-import { ConfigError } from './errors.ts';
+import { ConfigError } from './errors/convlog-errors.ts';
 import { nearest } from './ids.ts';
 import { projectFolder } from './project-folder.ts';
 

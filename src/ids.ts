@@ -22,7 +22,7 @@ export function positiveId(value: unknown): number | null {
 }
 
 // How a message shows what a person typed or a file held. Not about ids alone, but it lives here
-// because every layer that quotes input may import this module (src/errors.ts would be the other
+// because every layer that quotes input may import this module (src/errors/ would be the other
 // such place).
 
 // What a terminal may act on rather than show: C0 and C1 control characters (ESC starts colour

@@ -1,7 +1,7 @@
 // Parsing of command-line values shared by several commands; each throws one UsageError that
 // names the flag and what it accepts.
 import { MAX_CONCURRENCY } from '../config.ts';
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../errors/convlog-errors.ts';
 import { quoted } from '../ids.ts';
 import { MIN_START_AGE_SECONDS } from '../zendesk/incremental-export.ts';
 

@@ -5,7 +5,7 @@ import { openDatabase } from '../db/connection.ts';
 import { EMBEDDED_DATABASE } from '../db/embedded.ts';
 import { embeddedUrl } from '../db/embedded-server.ts';
 import { serveEmbeddedPostgres, type OwnedElsewhere } from '../db/serve-embedded.ts';
-import { DatabaseUnavailable, UsageError } from '../errors.ts';
+import { DatabaseUnavailable, UsageError } from '../errors/convlog-errors.ts';
 import { quoted } from '../ids.ts';
 import type { Command, CommandContext } from './types.ts';
 

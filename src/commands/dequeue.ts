@@ -2,7 +2,7 @@
 // reads them (readTicketIds), every one checked before anything changes; the work is
 // dequeueTickets (src/queue/dequeue.ts), one transaction. Ids from a query come through
 // `--file -` (psql -Atc "select …" | convlog dequeue --file -).
-import { Interrupted, UsageError } from '../errors.ts';
+import { Interrupted, UsageError } from '../errors/convlog-errors.ts';
 import { counted, grouped } from '../ids.ts';
 import { dequeueTickets } from '../queue/dequeue.ts';
 import { readTicketIds } from '../queue/ticket-ids.ts';

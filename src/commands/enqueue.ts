@@ -7,7 +7,7 @@ import { openRuntime } from './runtime.ts';
 import { readRowsOfQueued } from './ticket-rows.ts';
 import type { Command } from './types.ts';
 import { counted, grouped } from '../ids.ts';
-import { Interrupted } from '../errors.ts';
+import { Interrupted } from '../errors/convlog-errors.ts';
 
 export const enqueue: Command = {
   usage: 'convlog enqueue [IDS...] [--file PATH | -] [--range A..B] [--sql "select id from …"] [--full]',

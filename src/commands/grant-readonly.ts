@@ -3,7 +3,7 @@
 import { DEFAULT_READONLY_ROLE } from '../config.ts';
 import { openCommandDatabase } from './runtime.ts';
 import { checkRoleName, grantReadonlyRole, PRIVATE_SCHEMAS, readonlyRoleSql } from '../db/readonly-role.ts';
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../errors/convlog-errors.ts';
 import type { Command } from './types.ts';
 
 export const grantReadonly: Command = {

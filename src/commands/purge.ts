@@ -4,7 +4,7 @@
 // of is named as such, not counted as purged; one it never heard of gets no tombstone.
 import { openCommandDatabase } from './runtime.ts';
 import { purgeTickets } from '../db/purge.ts';
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../errors/convlog-errors.ts';
 import { readTicketIds } from '../queue/ticket-ids.ts';
 import { counted } from '../ids.ts';
 import type { Command } from './types.ts';

@@ -6,7 +6,8 @@ import { openCommandDatabase } from './runtime.ts';
 import { SQL_TIMEOUT_MS } from '../db/read-only-query.ts';
 import { assertQueryStatement, QueryRejected, QueryWrites, runReadOnly, type ReadOnlyResult } from '../db/run-read-only.ts';
 import { formatRows } from './table.ts';
-import { unreadableFileReason, UsageError } from '../errors.ts';
+import { UsageError } from '../errors/convlog-errors.ts';
+import { unreadableFileReason } from '../errors/messages.ts';
 import { printable } from '../ids.ts';
 import type { Command } from './types.ts';
 

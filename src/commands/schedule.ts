@@ -1,6 +1,6 @@
 import { PgBoss } from 'pg-boss';
 import { loadExportPosition } from '../db/sync-state.ts';
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../errors/convlog-errors.ts';
 import { quoted } from '../ids.ts';
 import { BOSS_SCHEMA } from '../queue/boss.ts';
 import { dueAtNextCheck, dueTick, registerSchedule, removeSchedule, scheduleStatus, validateCron } from '../queue/backfill-schedule.ts';

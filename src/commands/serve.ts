@@ -5,7 +5,7 @@ import type { Logger } from '../log.ts';
 import { createTicketRowReader, type TicketRowReader } from '../serve/ticket-rows.ts';
 import { createZendeskHttp } from '../zendesk/index.ts';
 import { logRateWaits } from './rate-waits.ts';
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../errors/convlog-errors.ts';
 import { quoted } from '../ids.ts';
 import { createServeMetrics } from '../serve/webhook-metrics.ts';
 import { startWebhookServer, WEBHOOK_PATH } from '../serve/webhook-server.ts';

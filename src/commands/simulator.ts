@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../errors/convlog-errors.ts';
 import { quoted } from '../ids.ts';
 import { parseSimulatorOptions, startSimulator, type SimulatorOptions } from '../simulator/index.ts';
 import type { Command } from './types.ts';

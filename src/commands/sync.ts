@@ -1,4 +1,4 @@
-import { Interrupted } from '../errors.ts';
+import { Interrupted } from '../errors/convlog-errors.ts';
 import { counted } from '../ids.ts';
 import { ticketStates } from '../db/ticket-status.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import type { Config } from '../config.ts';
 import { budgetFor } from '../db/budgets.ts';
 import type { Db } from '../db/connection.ts';
-import { errorMessage } from '../errors.ts';
+import { errorMessage } from '../errors/messages.ts';
 import type { SharedBudget } from '../db/shared-budget.ts';
 import type { Logger } from '../log.ts';
 import { readMissingTickets, type ReadByIdResult } from '../sync/ticket-context.ts';

@@ -30,7 +30,7 @@ export interface CommandContext {
   /**
    * Ends the command at once with the error `ending` resolves to (its one line and exit code),
    * without waiting for the work in flight: for a failure nothing could finish under
-   * (src/errors.ts, endsAtOnce). A command that fails meanwhile on something else, the failure's
+   * (src/errors/outcome.ts, endsAtOnce). A command that fails meanwhile on something else, the failure's
    * effect met before its cause was seen, is reported by that error if it comes within a moment.
    */
   failWhen(ending: Promise<Error>): void;

@@ -1,4 +1,4 @@
-import { DatabaseUnavailable, UsageError } from '../errors.ts';
+import { DatabaseUnavailable, UsageError } from '../errors/convlog-errors.ts';
 import { runWorker, UNTIL_IDLE_UNREACHABLE_MS } from '../queue/worker.ts';
 import { queueErrorText } from '../queue/error-throttle.ts';
 import { startBackfillWorker, type BackfillWorker } from '../queue/backfill-job.ts';

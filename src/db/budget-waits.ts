@@ -1,7 +1,7 @@
 // What a process's waits for a permit tell whoever watches them (the bar of `sync`, a log line of
 // `work`: src/commands/rate-waits.ts): each wait long enough to notice as it starts, and once
 // that the waiting is over.
-import { errorMessage } from '../errors.ts';
+import { errorMessage } from '../errors/messages.ts';
 import type { Logger } from '../log.ts';
 
 /**

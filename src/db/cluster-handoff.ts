@@ -8,7 +8,7 @@
 // own sessions, open until its process is gone, count no more from that moment.
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { errorMessage } from '../errors.ts';
+import { errorMessage } from '../errors/messages.ts';
 import { counted } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import path from 'node:path';

@@ -12,7 +12,8 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DatabaseUnavailable, errorMessage } from '../errors.ts';
+import { DatabaseUnavailable } from '../errors/convlog-errors.ts';
+import { errorMessage } from '../errors/messages.ts';
 import type { Logger } from '../log.ts';
 import { sleep } from '../timing.ts';
 import { isAlive, livePostmaster, startTime, type Postmaster } from './postmaster.ts';

@@ -3,7 +3,8 @@
 import pg from 'pg';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { Config } from '../config.ts';
-import { DatabaseUnavailable, EmbeddedServerGone, errorMessage, networkErrorReason } from '../errors.ts';
+import { DatabaseUnavailable, EmbeddedServerGone } from '../errors/convlog-errors.ts';
+import { errorMessage, networkErrorReason } from '../errors/messages.ts';
 import { counted } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import { withinTime } from '../timing.ts';

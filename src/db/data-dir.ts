@@ -2,7 +2,8 @@
 // before the server starts, so that a folder it cannot use is one line naming it and why.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigError, errorMessage, FolderClosedToPostgres, SET_DATABASE_URL } from '../errors.ts';
+import { ConfigError, FolderClosedToPostgres, SET_DATABASE_URL } from '../errors/convlog-errors.ts';
+import { errorMessage } from '../errors/messages.ts';
 import { printable } from '../ids.ts';
 
 /**

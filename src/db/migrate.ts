@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
-import { causeWithCode, ConfigError, MigrationFailed } from '../errors.ts';
+import { ConfigError, MigrationFailed } from '../errors/convlog-errors.ts';
+import { causeWithCode } from '../errors/messages.ts';
 import type { Logger } from '../log.ts';
 import { quietClient } from './pg-client.ts';
 

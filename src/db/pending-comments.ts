@@ -3,7 +3,7 @@
 // within the request (the log, read under a budget of 100 requests a minute, may take much
 // longer); the ticket's next sync clears them in the transaction that marks it synced.
 import { sql } from 'drizzle-orm';
-import { causeWithCode } from '../errors.ts';
+import { causeWithCode } from '../errors/messages.ts';
 import { lockedTicketSync } from './lock-order.ts';
 import { idArray, type Executor } from './sql-values.ts';
 

@@ -3,7 +3,7 @@
 // Ctrl-C cancels it. Every row is checked before any id is returned, so a bad query or a bad
 // value queues nothing.
 import type pg from 'pg';
-import { Interrupted, UsageError } from '../errors.ts';
+import { Interrupted, UsageError } from '../errors/convlog-errors.ts';
 import { MAX_ID, quoted, readId, type IdReading } from '../ids.ts';
 import { QueryRejected, runReadOnly, statementKind, type ReadOnlyResult } from './run-read-only.ts';
 

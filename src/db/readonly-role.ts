@@ -3,7 +3,7 @@
 // schemas). The same SQL is printed by `convlog grant-readonly --print` for an administrator.
 import type pg from 'pg';
 import { DEFAULT_READONLY_ROLE } from '../config.ts';
-import { ConfigError, UsageError } from '../errors.ts';
+import { ConfigError, UsageError } from '../errors/convlog-errors.ts';
 import { quoted } from '../ids.ts';
 
 /** Schemas the role must never see: convlog's bookkeeping, the queue and the migration log. */

@@ -3,7 +3,7 @@
 // statement timeout. Values come back as the text Postgres prints, so nothing is rounded or
 // reformatted on the way (a numeric keeps its digits, a timestamp its zone).
 import pg from 'pg';
-import { Interrupted, UsageError } from '../errors.ts';
+import { Interrupted, UsageError } from '../errors/convlog-errors.ts';
 import { quietClient } from './pg-client.ts';
 
 /** Statements that only read: EXPLAIN and SHOW are what an analyst also reaches for. */

@@ -3,7 +3,7 @@
 // commands run meanwhile find it and its live owner and share it (src/db/cluster-owner.ts).
 import net from 'node:net';
 import path from 'node:path';
-import { DatabaseUnavailable } from '../errors.ts';
+import { DatabaseUnavailable } from '../errors/convlog-errors.ts';
 import type { Logger } from '../log.ts';
 import type { OwnerRecord } from './cluster-owner.ts';
 import { whenEnded, type Postmaster } from './postmaster.ts';

@@ -12,7 +12,7 @@ import type pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
-import { errorMessage } from '../errors.ts';
+import { errorMessage } from '../errors/messages.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { waitReports, type BudgetWaitListener } from './budget-waits.ts';
 import { disagreementLog } from './limit-disagreement.ts';

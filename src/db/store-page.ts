@@ -9,7 +9,8 @@
 import { getTableColumns, type Column } from 'drizzle-orm';
 import type pg from 'pg';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import { errorMessage, RunTakenOver } from '../errors.ts';
+import { RunTakenOver } from '../errors/convlog-errors.ts';
+import { errorMessage } from '../errors/messages.ts';
 import { refreshTicketAnalytics } from './analytics.ts';
 import { DESCRIPTION_REDACTED } from './description-redaction.ts';
 import type { Db } from './connection.ts';

@@ -1,7 +1,7 @@
 // The lifecycle of a ticket in zendesk.ticket_sync: queued → syncing → synced, or one of the
 // recorded outcomes (not_found, forbidden) or failed with its reason.
 import { and, count, eq, inArray, sql } from 'drizzle-orm';
-import { RunTakenOver } from '../errors.ts';
+import { RunTakenOver } from '../errors/convlog-errors.ts';
 import type { Db } from './connection.ts';
 import { refreshTicketAnalytics } from './analytics.ts';
 import { lockedTicketSync } from './lock-order.ts';
@@ -146,7 +146,7 @@ export async function finishRun(
 }
 
 /**
- * Records how a run ended other than synced, with its reason (outcomeOf in src/errors.ts decides
+ * Records how a run ended other than synced, with its reason (outcomeOf in src/errors/outcome.ts decides
  * which). `queued` waits for a retry; not_found and forbidden are facts about the ticket, so they
  * also count as its last sync. `interrupted`: a shutdown stopped the run, which is no failure;
  * interrupted_at says so until another outcome is recorded. With `run` (the token startRun gave), only while that run is the

@@ -2,7 +2,8 @@
 // workers first) waits for it instead of exiting: one warning per attempt, with the next delay,
 // backing off to 30 s. Mistakes no wait can fix (a wrong password, a missing database) still
 // fail at once, as one line.
-import { DatabaseUnavailable, errorMessage } from '../errors.ts';
+import { DatabaseUnavailable } from '../errors/convlog-errors.ts';
+import { errorMessage } from '../errors/messages.ts';
 import type { Logger } from '../log.ts';
 import { backoffMs, pause } from '../timing.ts';
 import { describe, unavailable } from './connection.ts';

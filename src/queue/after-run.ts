@@ -5,7 +5,7 @@
 import type { PgBoss, JobWithMetadata } from 'pg-boss';
 import type { Db } from '../db/connection.ts';
 import { takeSyncAgain } from '../db/ticket-status.ts';
-import { errorMessage } from '../errors.ts';
+import { errorMessage } from '../errors/messages.ts';
 import type { Logger } from '../log.ts';
 import { pause } from '../timing.ts';
 import { SYNC_QUEUE, type SyncJobData } from './boss.ts';

@@ -1,7 +1,9 @@
 // The backfill as a queued job: what `convlog work` runs when a tick of the schedule
 // (backfill-schedule.ts) arrives, one at a time per process.
 import type { JobWithMetadata, PgBoss } from 'pg-boss';
-import { BackfillBusy, errorMessage, Interrupted, outcomeOf } from '../errors.ts';
+import { BackfillBusy, Interrupted } from '../errors/convlog-errors.ts';
+import { errorMessage } from '../errors/messages.ts';
+import { outcomeOf } from '../errors/outcome.ts';
 import type { Logger } from '../log.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/connection.ts';

@@ -2,7 +2,8 @@
 // queue, stored in Postgres, so it survives restarts and fires once per tick however many workers
 // run; backfill-job.ts runs each tick), and the ticks pg-boss will send.
 import type { PgBoss } from 'pg-boss';
-import { errorMessage, UsageError } from '../errors.ts';
+import { UsageError } from '../errors/convlog-errors.ts';
+import { errorMessage } from '../errors/messages.ts';
 import { quoted } from '../ids.ts';
 import { BACKFILL_QUEUE, type BackfillJobData } from './boss.ts';
 

@@ -4,7 +4,7 @@
 // interval while they continue, then one line once an interval has passed without any. A blip
 // (a few errors within a second or two) is two lines: errors that stopped well before an interval
 // ended are counted in the line that says they stopped, not summarised as if they went on.
-import { errorMessage, hideSecrets } from '../errors.ts';
+import { errorMessage, hideSecrets } from '../errors/messages.ts';
 
 export interface ThrottleClock {
   now(): number;

@@ -2,7 +2,8 @@
 // is queued, so one bad id queues nothing.
 import fs from 'node:fs';
 import readline from 'node:readline';
-import { unreadableFileReason, UsageError } from '../errors.ts';
+import { UsageError } from '../errors/convlog-errors.ts';
+import { unreadableFileReason } from '../errors/messages.ts';
 import { grouped, MAX_ID, printable, quoted, readId } from '../ids.ts';
 
 const MAX_RANGE = 10_000_000;

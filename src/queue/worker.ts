@@ -7,7 +7,10 @@
 // failed (dead-letter.ts).
 import type { PgBoss, JobWithMetadata } from 'pg-boss';
 import { recordStatus } from '../db/ticket-status.ts';
-import { errorMessage, Interrupted, outcomeOf, ZendeskUnreachable } from '../errors.ts';
+import { Interrupted } from '../errors/convlog-errors.ts';
+import { errorMessage } from '../errors/messages.ts';
+import { outcomeOf } from '../errors/outcome.ts';
+import { ZendeskUnreachable } from '../errors/zendesk-errors.ts';
 import { withinTime } from '../timing.ts';
 import { syncTicket, type SyncDeps, type SyncResult } from '../sync/sync-ticket.ts';
 import { asZendeskUnreachable, checkCredentials } from '../zendesk/credentials.ts';

@@ -3,7 +3,9 @@
 // a growing pause (5 s, 10 s, ... 60 s), for as long as it takes: a service keeps going, and the
 // host may come back (DNS fixed, a proxy restarted). It says so once, then once a minute, then
 // when Zendesk answers again.
-import { errorMessage, outcomeOf, ZendeskUnreachable } from '../errors.ts';
+import { errorMessage } from '../errors/messages.ts';
+import { outcomeOf } from '../errors/outcome.ts';
+import { ZendeskUnreachable } from '../errors/zendesk-errors.ts';
 import type { Logger } from '../log.ts';
 import { pause } from '../timing.ts';
 

@@ -1,7 +1,7 @@
 // Small node:http helpers shared by the webhook and health servers.
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../errors/convlog-errors.ts';
 import { printable, quoted } from '../ids.ts';
 
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;

@@ -7,7 +7,8 @@
 // that its tickets wait for their next webhook or the next backfill (the webhook itself was
 // answered and queued long before).
 import type { Db } from '../db/connection.ts';
-import { errorMessage, outcomeOf } from '../errors.ts';
+import { errorMessage } from '../errors/messages.ts';
+import { outcomeOf } from '../errors/outcome.ts';
 import { counted } from '../ids.ts';
 import { createErrorThrottle } from '../queue/error-throttle.ts';
 import type { Logger } from '../log.ts';
@@ -26,7 +27,7 @@ const READ_WITHIN_MS = 30_000;
 /** A ticket naming a brand without a row has the brands list read, at most this often (it may name a deleted brand). */
 const BRANDS_LIST_EVERY_MS = 60 * 60 * 1000;
 const FAILURE_SUMMARY_EVERY_MS = 60_000;
-/** Rounds a ticket's failed read is tried again in, as a job is (src/errors.ts decides which failures are worth it). */
+/** Rounds a ticket's failed read is tried again in, as a job is (src/errors/outcome.ts decides which failures are worth it). */
 const RETRIES = 3;
 /**
  * A round is due every `everyMs` whether the last one has ended or not, beside at most this many

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type http from 'node:http';
 import type { PgBoss } from 'pg-boss';
 import type { Database } from '../db/connection.ts';
-import { errorMessage } from '../errors.ts';
+import { errorMessage } from '../errors/messages.ts';
 import type { Logger } from '../log.ts';
 import { healthRoutes } from './health.ts';
 import { listen, sendJson, type Handler, type RunningServer } from './http.ts';

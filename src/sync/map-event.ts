@@ -1,7 +1,7 @@
 // One event becomes one `conversation_events` row: `raw` keeps the event whole, so nothing
 // Zendesk adds later is lost, and the readable columns are derived from it for SQL users.
 import type { MappedEventRow } from '../db/store-page.ts';
-import { InvalidResponse } from '../errors.ts';
+import { InvalidResponse } from '../errors/zendesk-errors.ts';
 import { boolean, date, int4, isRecord, record, string } from './fields.ts';
 import type { Json } from './fields.ts';
 import { plainText } from './plain-text.ts';

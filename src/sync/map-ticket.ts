@@ -2,7 +2,7 @@
 // and the rows of the ticket-context tables. Every record is checked at this edge, so a
 // malformed one fails its page naming the record and the field, before anything is written.
 // Each table's rows have unique keys (Postgres refuses to touch a row twice in one upsert).
-import type { ZendeskErrorContext } from '../errors.ts';
+import type { ZendeskErrorContext } from '../errors/zendesk-errors.ts';
 import type { AuthorRow, BrandRow, GroupRow, OrganizationRow, TicketRow } from '../db/schema.ts';
 import type { ContextRows } from '../db/tickets.ts';
 import {

@@ -2,7 +2,7 @@
 // tickets a webhook said changed, read with show_many and stored batch by batch, and the groups,
 // brands and organizations lists. All spend the account-wide budget, never the conversation log's.
 import type { Db } from '../db/connection.ts';
-import { errorMessage } from '../errors.ts';
+import { errorMessage } from '../errors/messages.ts';
 import { namesUnlistedBrand, ticketIdsWithoutRow } from '../db/missing-context.ts';
 import { storeTicketContext } from '../db/tickets.ts';
 import { databaseNow } from '../db/ticket-status.ts';

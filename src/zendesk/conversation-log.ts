@@ -1,7 +1,7 @@
 // Pages through one ticket's conversation log, one validated page at a time, so the caller can
 // store each page with its cursor before the next is fetched and memory stays flat however
 // long the ticket. Retries live here, because only here do we know the ticket and the cursor.
-import { InvalidResponse } from '../errors.ts';
+import { InvalidResponse } from '../errors/zendesk-errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { fetchWithRetries, shrinkingPageSize, type RetrySettings } from './fetch-with-retries.ts';
 import { zendeskHttpInfo, type ZendeskHttp } from './http.ts';

@@ -6,7 +6,8 @@
 // at once rather than after each ticket's retries run out; and whether what answers is Zendesk's
 // API: a base URL with /api/v2 in it, or one of a web server that is not Zendesk, answers 404
 // (or a page) for every request, which the sync must never meet.
-import { BadRequest, errorMessage, InvalidResponse, NotZendeskApi, ServerError, TicketNotFound, Unauthorized, unreachableReason, ZendeskUnreachable } from '../errors.ts';
+import { errorMessage, unreachableReason } from '../errors/messages.ts';
+import { BadRequest, InvalidResponse, NotZendeskApi, ServerError, TicketNotFound, Unauthorized, ZendeskUnreachable } from '../errors/zendesk-errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { logWait } from '../timing.ts';
 import { fetchWithRetries } from './fetch-with-retries.ts';

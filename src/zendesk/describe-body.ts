@@ -1,6 +1,6 @@
 // A Zendesk error body in one short line for a message: the JSON shapes' descriptions, an HTML
 // page's title, or the text, without credentials.
-import { hideSecrets } from '../errors.ts';
+import { hideSecrets } from '../errors/messages.ts';
 
 const MAX_DESCRIPTION = 200;
 

@@ -5,7 +5,8 @@
 // failures: rate limiting must not fail a job or use up its retries. 5xx,
 // timeouts, network failures and invalid bodies are retried with backoff. What differs per
 // endpoint (the request, what a response tells the budget, validation, error wording) is passed in.
-import { isRetryable, RateLimited } from '../errors.ts';
+import { isRetryable } from '../errors/outcome.ts';
+import { RateLimited } from '../errors/zendesk-errors.ts';
 import type { Logger } from '../log.ts';
 import { zendeskHttpInfo, type ZendeskHttp } from './http.ts';
 import { backoffMs, LOGGED_WAIT_MS, sleep } from '../timing.ts';

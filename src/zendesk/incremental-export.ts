@@ -3,7 +3,7 @@
 // tickets and save its cursor before the next is fetched. Same retries as the conversation-log
 // pager (fetch-with-retries.ts), but through the export's own rate budget.
 import { z } from 'zod';
-import { BadRequest, Forbidden, InvalidCursor, InvalidResponse, RateLimited, TicketNotFound, ZendeskError } from '../errors.ts';
+import { BadRequest, Forbidden, InvalidCursor, InvalidResponse, RateLimited, TicketNotFound, ZendeskError } from '../errors/zendesk-errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { fetchWithRetries, shrinkingPageSize, type PageSize, type RetrySettings } from './fetch-with-retries.ts';
 import { zendeskHttpInfo, type ZendeskHttp } from './http.ts';

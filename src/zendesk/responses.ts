@@ -1,8 +1,9 @@
 // The one place where what came back from Zendesk (or failed to) becomes a value or one of the
-// error classes in src/errors.ts. Messages are for a person reading `ticket_sync.last_error`:
-// short, naming the ticket and host, never carrying a credential.
+// error classes in src/errors/zendesk-errors.ts. Messages are for a person reading
+// `ticket_sync.last_error`: short, naming the ticket and host, never carrying a credential.
 import { STATUS_CODES } from 'node:http';
 import { isNetworkError, isTimeoutError } from 'ky';
+import { hideSecrets, networkErrorReason } from '../errors/messages.ts';
 import {
   BadRequest,
   Forbidden,
@@ -15,9 +16,7 @@ import {
   Unauthorized,
   ZendeskError,
   type ZendeskErrorContext,
-  hideSecrets,
-  networkErrorReason,
-} from '../errors.ts';
+} from '../errors/zendesk-errors.ts';
 import type { ZendeskAuth } from '../config.ts';
 import { describeBody, errorCodes } from './describe-body.ts';
 import type { ZendeskHttpInfo } from './http.ts';

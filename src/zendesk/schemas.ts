@@ -2,7 +2,7 @@
 // in early access and grows new event types and content shapes, so everything else passes
 // through: the events handed on are the very objects received, never a rebuilt copy.
 import { z } from 'zod';
-import { InvalidResponse, type ZendeskErrorContext } from '../errors.ts';
+import { InvalidResponse, type ZendeskErrorContext } from '../errors/zendesk-errors.ts';
 import { counted } from '../ids.ts';
 import { describe, expected, isoTimestamp } from './ticket-schemas.ts';
 

@@ -6,7 +6,7 @@
 import { STATUS_CODES } from 'node:http';
 import type pg from 'pg';
 import { z } from 'zod';
-import { BadRequest, Forbidden, InvalidResponse, RateLimited, TicketNotFound, ZendeskError, type ZendeskErrorContext } from '../errors.ts';
+import { BadRequest, Forbidden, InvalidResponse, RateLimited, TicketNotFound, ZendeskError, type ZendeskErrorContext } from '../errors/zendesk-errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { fetchWithRetries, type FetchedPage, type RetrySettings } from './fetch-with-retries.ts';
 import { zendeskHttpInfo, type ZendeskHttp } from './http.ts';

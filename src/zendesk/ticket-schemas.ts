@@ -5,7 +5,7 @@
 // object received, so `raw` keeps them. The pieces every response schema shares (how a value is
 // described in a message, an id, a timestamp) are here too, for schemas.ts and the export's.
 import { z } from 'zod';
-import { InvalidResponse, type ZendeskErrorContext } from '../errors.ts';
+import { InvalidResponse, type ZendeskErrorContext } from '../errors/zendesk-errors.ts';
 
 /** A value as an error message shows it: its kind, or a short quote of a string. */
 export function describe(input: unknown): string {

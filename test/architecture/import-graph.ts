@@ -22,7 +22,7 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** `db` for src/db/..., `errors` for src/errors.ts; undefined outside src/ (package.json). */
+/** `db` for src/db/..., `cli` for src/cli.ts; undefined outside src/ (package.json). */
 export function unitOf(srcRoot: string, file: string): string | undefined {
   const relative = path.relative(srcRoot, file);
   if (relative.startsWith('..') || path.isAbsolute(relative)) return undefined;

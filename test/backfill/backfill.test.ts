@@ -1,6 +1,7 @@
 // The backfill against real Postgres, a real pg-boss and the simulator's incremental export.
 import { describe, expect, it } from 'vitest';
-import { BackfillBusy, BackfillFailed, ServerError } from '../../src/errors.ts';
+import { BackfillBusy, BackfillFailed } from '../../src/errors/convlog-errors.ts';
+import { ServerError } from '../../src/errors/zendesk-errors.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
 import { loadLastBackfill, tryBackfillLock } from '../../src/db/sync-state.ts';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { assertSearchable } from '../../src/db/data-dir.ts';
 import { memorySettings, parallelQuerySettings } from '../../src/db/embedded-server.ts';
-import { DatabaseUnavailable } from '../../src/errors.ts';
+import { DatabaseUnavailable } from '../../src/errors/convlog-errors.ts';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-searchable-'));
 afterAll(() => {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { MIGRATIONS_FOLDER, migrateDatabase } from '../../src/db/migrate.ts';
-import { ConfigError } from '../../src/errors.ts';
+import { ConfigError } from '../../src/errors/convlog-errors.ts';
 import { silentLogger } from '../../src/log.ts';
 import { runCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';

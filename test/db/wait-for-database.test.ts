@@ -3,7 +3,7 @@
 // cut short, and the process used to exit 13 ("unsettled top-level await") instead of 0. Nor does
 // it wait for ever on a server that lets it in and then never answers its query.
 import { expect, it } from 'vitest';
-import { DatabaseUnavailable } from '../../src/errors.ts';
+import { DatabaseUnavailable } from '../../src/errors/convlog-errors.ts';
 import { waitForDatabase } from '../../src/db/wait-for-database.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createTestDatabase } from '../helpers/database.ts';

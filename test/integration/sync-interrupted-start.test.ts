@@ -3,7 +3,8 @@
 // nothing, rather than leave the tickets in the queue for the next `work`.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { syncTickets } from '../../src/commands/sync.ts';
-import { exitCodeFor, Interrupted } from '../../src/errors.ts';
+import { Interrupted } from '../../src/errors/convlog-errors.ts';
+import { exitCodeFor } from '../../src/errors/outcome.ts';
 import { createFixtureWithBoss, syncRuntimeFor, type FixtureWithBoss } from '../helpers/sync-fixture.ts';
 
 let f: FixtureWithBoss;

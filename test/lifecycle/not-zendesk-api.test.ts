@@ -6,7 +6,7 @@
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
-import { NotZendeskApi } from '../../src/errors.ts';
+import { NotZendeskApi } from '../../src/errors/zendesk-errors.ts';
 import { enqueueTickets } from '../../src/queue/enqueue.ts';
 import { runWorker } from '../../src/queue/worker.ts';
 import { syncTicket } from '../../src/sync/sync-ticket.ts';

@@ -5,7 +5,7 @@ import type { PgBoss } from 'pg-boss';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBoss } from '../../src/queue/boss.ts';
-import { hideSecrets } from '../../src/errors.ts';
+import { hideSecrets } from '../../src/errors/messages.ts';
 import { createErrorThrottle, queueErrorText, urlSecrets, type ThrottleClock } from '../../src/queue/error-throttle.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 

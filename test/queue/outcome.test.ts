@@ -1,31 +1,30 @@
-// One case per row of the outcome table in src/errors.ts (outcomeOf), plus the exit codes and
+// One case per row of the outcome table in src/errors/outcome.ts (outcomeOf), plus the exit codes and
 // the one-line message of an error.
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { describe, expect, it } from 'vitest';
 import {
   BackfillBusy,
   BackfillFailed,
-  BadRequest,
   ConfigError,
   DatabaseUnavailable,
-  Forbidden,
   Interrupted,
   RunTakenOver,
+  UsageError,
+} from '../../src/errors/convlog-errors.ts';
+import { errorMessage } from '../../src/errors/messages.ts';
+import { outcomeOf, exitCodeFor, type Failure, type Outcome } from '../../src/errors/outcome.ts';
+import {
+  BadRequest,
+  Forbidden,
   InvalidCursor,
   InvalidResponse,
   NotZendeskApi,
-  errorMessage,
-  outcomeOf,
   RateLimited,
   ServerError,
   TicketNotFound,
   Unauthorized,
-  UsageError,
   ZendeskUnreachable,
-  exitCodeFor,
-  type Failure,
-  type Outcome,
-} from '../../src/errors.ts';
+} from '../../src/errors/zendesk-errors.ts';
 
 const first = (error: unknown, more: Partial<Failure> = {}) => outcomeOf({ error, attempt: 1, retryLimit: 8, claimLost: false, ...more });
 const last = (error: unknown) => first(error, { attempt: 9 });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { serve } from '../../src/commands/serve.ts';
 import type { CommandContext } from '../../src/commands/types.ts';
 import { DEFAULT_SERVE_PORT, DEFAULT_WEBHOOK_MAX_AGE_SECONDS, loadConfig } from '../../src/config.ts';
-import { ConfigError, UsageError } from '../../src/errors.ts';
+import { ConfigError, UsageError } from '../../src/errors/convlog-errors.ts';
 import { commandContext } from '../helpers/cli.ts';
 import { freePort } from '../../src/db/embedded.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mapPage } from '../../src/sync/map-page.ts';
-import { InvalidResponse } from '../../src/errors.ts';
+import { InvalidResponse } from '../../src/errors/zendesk-errors.ts';
 import { attachment, messagingEvent, seedEvent, seedPage } from './events.ts';
 
 const ticketId = 123;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidResponse } from '../../src/errors.ts';
+import { InvalidResponse } from '../../src/errors/zendesk-errors.ts';
 import { isScrubbed, mapBrands, mapTicketContext, ticketRow } from '../../src/sync/map-ticket.ts';
 import { checkRecord } from '../../src/zendesk/ticket-schemas.ts';
 import { exportedTicket, listedBrand, scrubbedTicket, sideLoadedGroup, sideLoadedOrganization, sideLoadedUser, VIA_SHAPES } from './tickets.ts';

@@ -13,7 +13,7 @@ import { preparePage } from '../../src/db/prepare-page.ts';
 import { storePage } from '../../src/db/store-page.ts';
 import { finishRun, startRun } from '../../src/db/ticket-status.ts';
 import { inTransaction } from '../../src/db/transaction.ts';
-import { RunTakenOver } from '../../src/errors.ts';
+import { RunTakenOver } from '../../src/errors/convlog-errors.ts';
 import { mapPage } from '../../src/sync/map-page.ts';
 import { syncTicket } from '../../src/sync/sync-ticket.ts';
 import { createZendeskHttp } from '../../src/zendesk/index.ts';

@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { PgBoss } from 'pg-boss';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { BackfillFailed } from '../../src/errors.ts';
+import { BackfillFailed } from '../../src/errors/convlog-errors.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startBoss } from '../../src/queue/boss.ts';
 import { runBackfill } from '../../src/queue/backfill.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
-import { InvalidCursor } from '../../src/errors.ts';
+import { InvalidCursor } from '../../src/errors/zendesk-errors.ts';
 import { pageConversationLog } from '../../src/zendesk/conversation-log.ts';
 import type { ZendeskHttp } from '../../src/zendesk/http.ts';
 import { asReceived, clientFor, drain, recordingBudget, rejection } from './helpers.ts';

@@ -2,7 +2,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exitCodeFor, NotZendeskApi, Unauthorized, ZendeskUnreachable } from '../../src/errors.ts';
+import { exitCodeFor } from '../../src/errors/outcome.ts';
+import { NotZendeskApi, Unauthorized, ZendeskUnreachable } from '../../src/errors/zendesk-errors.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { checkCredentials } from '../../src/zendesk/credentials.ts';
 import { clientFor, drain, rejection, TOKEN } from './helpers.ts';

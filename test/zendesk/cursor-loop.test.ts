@@ -3,7 +3,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { InvalidResponse } from '../../src/errors.ts';
+import { InvalidResponse } from '../../src/errors/zendesk-errors.ts';
 import { clientFor, drain, rejection } from './helpers.ts';
 
 // page[after] → the cursor the page gives for the next one.

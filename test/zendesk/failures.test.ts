@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
-import { Forbidden, InvalidResponse, ServerError, TicketNotFound, Unauthorized } from '../../src/errors.ts';
+import { Forbidden, InvalidResponse, ServerError, TicketNotFound, Unauthorized } from '../../src/errors/zendesk-errors.ts';
 import { createZendeskHttp } from '../../src/zendesk/http.ts';
 import { BASIC, EMAIL, TOKEN, asReceived, clientFor, configFor, drain, rejection } from './helpers.ts';
 

@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import pkg from '../../package.json' with { type: 'json' };
-import { ServerError } from '../../src/errors.ts';
+import { ServerError } from '../../src/errors/zendesk-errors.ts';
 import { createZendeskHttp } from '../../src/zendesk/http.ts';
 import { BASIC, TOKEN, clientFor, configFor, drain, rejection } from './helpers.ts';
 

@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ServerError } from '../../src/errors.ts';
+import { ServerError } from '../../src/errors/zendesk-errors.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { syncTicket } from '../../src/sync/sync-ticket.ts';

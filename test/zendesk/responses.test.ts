@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { hideSecrets } from '../../src/errors/messages.ts';
 import {
   BadRequest,
   Forbidden,
@@ -9,8 +10,7 @@ import {
   ServerError,
   TicketNotFound,
   Unauthorized,
-  hideSecrets,
-} from '../../src/errors.ts';
+} from '../../src/errors/zendesk-errors.ts';
 import { describeBody } from '../../src/zendesk/describe-body.ts';
 import { DEFAULT_RETRY_AFTER_MS, errorForResponse, readJsonResponse } from '../../src/zendesk/responses.ts';
 

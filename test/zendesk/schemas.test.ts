@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidResponse } from '../../src/errors.ts';
+import { InvalidResponse } from '../../src/errors/zendesk-errors.ts';
 import { validateConversationLogPage } from '../../src/zendesk/schemas.ts';
 import seedPage from '../fixtures/seed-page.json' with { type: 'json' };
 import seedEvent from '../fixtures/seed-event.json' with { type: 'json' };

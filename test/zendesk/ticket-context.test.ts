@@ -3,7 +3,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Forbidden, InvalidResponse } from '../../src/errors.ts';
+import { Forbidden, InvalidResponse } from '../../src/errors/zendesk-errors.ts';
 import { mapTicketContext } from '../../src/sync/map-ticket.ts';
 import { pageIncrementalExport } from '../../src/zendesk/incremental-export.ts';
 import { listBrands, listGroups, listOrganizations, showManyTickets, type ReadOptions } from '../../src/zendesk/ticket-context.ts';

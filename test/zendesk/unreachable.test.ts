@@ -2,7 +2,8 @@
 // at once and without retries, from one that answers badly (left to the sync's own retries).
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { ServerError, ZendeskUnreachable, exitCodeFor } from '../../src/errors.ts';
+import { exitCodeFor } from '../../src/errors/outcome.ts';
+import { ServerError, ZendeskUnreachable } from '../../src/errors/zendesk-errors.ts';
 import { checkCredentials } from '../../src/zendesk/credentials.ts';
 import { clientFor } from './helpers.ts';
 import { freePort } from '../../src/db/embedded.ts';

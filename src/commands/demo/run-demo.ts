@@ -11,7 +11,7 @@ import { loadDemoRun, saveDemoRun, type DemoRun } from '../../db/sync-state.ts';
 import { ticketCount, unmarkQueued } from '../../db/ticket-status.ts';
 import { dropSyncJobsAbove } from '../../queue/queue-stats.ts';
 import { counted, grouped, shownFolder } from '../../ids.ts';
-import { FolderClosedToPostgres, SET_DATABASE_URL, UsageError } from '../../errors.ts';
+import { FolderClosedToPostgres, SET_DATABASE_URL, UsageError } from '../../errors/convlog-errors.ts';
 import { naturalHistoryEndSec, startSimulator } from '../../simulator/index.ts';
 import { createZendeskHttp, localBudget } from '../../zendesk/index.ts';
 import { DEMO_QUERIES } from './queries.ts';

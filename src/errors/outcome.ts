@@ -1,0 +1,120 @@
+// The one place that decides what a failure means by its class: whether a page request is worth
+// sending again (isRetryable), what a failure does to a ticket and its job (outcomeOf), which exit
+// code a command ends with (exitCodeFor), and which failure ends a command at once (endsAtOnce).
+import { BackfillBusy, BackfillFailed, ConfigError, DatabaseUnavailable, EmbeddedServerGone, Interrupted, MigrationFailed, RunTakenOver, UsageError } from './convlog-errors.ts';
+import { errorMessage } from './messages.ts';
+import { BadRequest, Forbidden, InvalidCursor, InvalidResponse, NotZendeskApi, ServerError, TicketNotFound, Unauthorized, ZendeskUnreachable } from './zendesk-errors.ts';
+
+/**
+ * The error whose class the policy reads: a 401 on a backfill's tenth page is refused credentials,
+ * as on its first, not a failure a retry could mend.
+ */
+function decisive(error: unknown): unknown {
+  return error instanceof BackfillFailed ? error.cause : error;
+}
+
+/** A page request worth sending again at once (after a short backoff): transient by nature. */
+export function isRetryable(error: unknown): boolean {
+  return error instanceof ServerError || error instanceof InvalidResponse;
+}
+
+/** A Zendesk answer that is a fact about the ticket, recorded as its status; not retried. */
+export function settledBy(error: unknown): { status: 'not_found' | 'forbidden'; reason: string } | undefined {
+  if (error instanceof TicketNotFound) return { status: 'not_found', reason: 'Zendesk answered 404: the ticket was deleted or never existed' };
+  if (error instanceof Forbidden) return { status: 'forbidden', reason: 'Zendesk answered 403: these credentials may not read this ticket' };
+  return undefined;
+}
+
+export interface Failure {
+  error: unknown;
+  /** 1 for the first run of the job. */
+  attempt: number;
+  /** Runs allowed after the first (pg-boss retryLimit). */
+  retryLimit: number;
+  /** The job was taken over by another worker (or failed by pg-boss) while this one ran it. */
+  claimLost: boolean;
+}
+
+export interface Outcome {
+  /** What zendesk.ticket_sync records; none when the ticket is no longer this worker's to record. */
+  ticket?: {
+    status: 'queued' | 'failed' | 'not_found' | 'forbidden';
+    reason: string;
+    /** A shutdown stopped the run: not a failure, and recorded as not one (ticket_sync.interrupted_at). */
+    interrupted?: true;
+  };
+  /**
+   * complete: the job ends, nothing more to do; retry: pg-boss runs it again; give-up: it ends
+   * failed; hold: it goes back to the queue without using up an attempt, and the worker stops
+   * taking jobs until Zendesk answers again.
+   */
+  job: 'complete' | 'retry' | 'give-up' | 'hold';
+  /** Queue the ticket afresh once the worker has stopped (its job could not be retried again). */
+  requeue: boolean;
+  /** No ticket can succeed (credentials, configuration): the worker stops taking jobs. */
+  stopWorker: boolean;
+  /** What this outcome makes the command that ran it exit with. */
+  exitCode: number;
+}
+
+/**
+ * What happens when a job fails, in one table (test/queue/outcome.test.ts has a case per row);
+ * a backfill that failed after some pages (BackfillFailed) is the row of its cause:
+ * | failure                                       | ticket      | job      |
+ * | claim lost (any error), or the run taken over | untouched   | complete |
+ * | another backfill holds the lock               | (no ticket) | complete |
+ * | 404 RecordNotFound / 403                      | not_found / forbidden | complete |
+ * | credentials, configuration, a URL that is not Zendesk's API (any other 404) | queued | hold: no attempt used, even the last; the worker stops (exit 2) |
+ * | Zendesk's host unreachable (DNS, refused)     | queued, "waiting for Zendesk" | hold: no attempt used, even the last |
+ * | shutdown (Interrupted)                        | queued, interrupted | retry; on the last attempt complete and requeue |
+ * | malformed page, refused request, bad cursor   | failed      | give up (exit 1) |
+ * | anything else (outage, database, unforeseen)  | queued      | retry; on the last attempt failed, give up (exit 1) |
+ */
+export function outcomeOf({ error: failure, attempt, retryLimit, claimLost }: Failure): Outcome {
+  const none = { requeue: false, stopWorker: false, exitCode: 0 };
+  const error = decisive(failure);
+  // Its next owner writes its status: a `queued`, `failed` or requeue from here would race with it.
+  if (claimLost || error instanceof RunTakenOver || error instanceof BackfillBusy) return { ...none, job: 'complete' };
+  const settled = settledBy(error);
+  if (settled) return { ...none, ticket: settled, job: 'complete' };
+  const reason = errorMessage(failure);
+  const lastAttempt = attempt > retryLimit;
+  // Not the ticket's failure either: a retry would spend its attempts (on the last, pg-boss would
+  // give the job up) for as long as the credentials stay wrong.
+  if (error instanceof Unauthorized || error instanceof ConfigError || error instanceof NotZendeskApi) {
+    return { ...none, ticket: { status: 'queued', reason }, job: 'hold', stopWorker: true, exitCode: exitCodeFor(error) };
+  }
+  // Nothing was asked of this ticket: a host that never answered must not spend its retries.
+  if (error instanceof ZendeskUnreachable) {
+    return { ...none, ticket: { status: 'queued', reason: `waiting for Zendesk: ${reason}` }, job: 'hold' };
+  }
+  // A shutdown is never the ticket's failure; past its retries it is queued again as a new job.
+  if (error instanceof Interrupted) {
+    return { ...none, ticket: { status: 'queued', reason, interrupted: true }, job: lastAttempt ? 'complete' : 'retry', requeue: lastAttempt };
+  }
+  const hopeless = error instanceof InvalidResponse || error instanceof BadRequest || error instanceof InvalidCursor || error instanceof UsageError;
+  if (hopeless || lastAttempt) return { ...none, ticket: { status: 'failed', reason }, job: 'give-up', exitCode: 1 };
+  return { ...none, ticket: { status: 'queued', reason }, job: 'retry' };
+}
+
+/** 2 for what a person must fix (usage, configuration, credentials, Zendesk's URL, database, a migration), else 1. */
+export function exitCodeFor(failure: unknown): number {
+  const error = decisive(failure);
+  if (
+    error instanceof UsageError ||
+    error instanceof ConfigError ||
+    error instanceof DatabaseUnavailable ||
+    error instanceof MigrationFailed ||
+    error instanceof Unauthorized ||
+    error instanceof NotZendeskApi ||
+    error instanceof ZendeskUnreachable
+  ) {
+    return 2;
+  }
+  return 1;
+}
+
+/** A failure under which no work in flight can finish: the command ends at once (ctx.failWhen). */
+export function endsAtOnce(error: unknown): boolean {
+  return error instanceof EmbeddedServerGone;
+}
