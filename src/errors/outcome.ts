@@ -44,9 +44,11 @@ export interface Outcome {
     interrupted?: true;
   };
   /**
-   * complete: the job ends, nothing more to do; retry: pg-boss runs it again; give-up: it ends
-   * failed; hold: it goes back to the queue without using up an attempt, and the worker stops
-   * taking jobs until Zendesk answers again.
+   * complete: the job ends, nothing more to do; retry: pg-boss runs it again after its backoff
+   * (5 s doubling, at most 5 min), an attempt used; give-up: the job ends (completed by afterRun,
+   * src/queue/after-run.ts) and the ticket is failed; hold: it goes back to the queue without
+   * using up an attempt, and the worker takes no job until Zendesk answers again (or, with
+   * stopWorker, stops).
    */
   job: 'complete' | 'retry' | 'give-up' | 'hold';
   /** Queue the ticket afresh once the worker has stopped (its job could not be retried again). */
@@ -58,17 +60,24 @@ export interface Outcome {
 }
 
 /**
- * What happens when a job fails, in one table (test/queue/outcome.test.ts has a case per row);
- * a backfill that failed after some pages (BackfillFailed) is the row of its cause:
+ * What happens when a ticket's job fails, in one table (test/queue/outcome.test.ts has a case per
+ * row); a backfill that failed after some pages (BackfillFailed) is the row of its cause. A 404 or
+ * 403 of the log is recorded by syncTicket itself (a 404 removes the rows and leaves a tombstone).
+ * A backfill's job is never held or queued afresh: anything but a retry ends it, and the next
+ * scheduled one continues from the saved position (src/queue/backfill-job.ts).
  * | failure                                       | ticket      | job      |
- * | claim lost (any error), or the run taken over | untouched   | complete |
+ * | claim lost (any error), or the run taken over | untouched   | complete (fenced to this attempt: the newer owner's job goes on) |
  * | another backfill holds the lock               | (no ticket) | complete |
- * | 404 RecordNotFound / 403                      | not_found / forbidden | complete |
- * | credentials, configuration, a URL that is not Zendesk's API (any other 404) | queued | hold: no attempt used, even the last; the worker stops (exit 2) |
- * | Zendesk's host unreachable (DNS, refused)     | queued, "waiting for Zendesk" | hold: no attempt used, even the last |
- * | shutdown (Interrupted)                        | queued, interrupted | retry; on the last attempt complete and requeue |
- * | malformed page, refused request, bad cursor   | failed      | give up (exit 1) |
+ * | 404 whose body is JSON not naming InvalidEndpoint (RecordNotFound) / 403 | not_found / forbidden | complete |
+ * | credentials, configuration, a URL that is not Zendesk's API (a 404 naming InvalidEndpoint or not JSON) | queued | hold, due at once; the worker stops (exit 2) |
+ * | Zendesk's host never reached (DNS, refused, connect timeout, TLS) | queued, "waiting for Zendesk: …" | hold, due a second after the next probe |
+ * | shutdown (Interrupted: a stop signal; the page being stored commits) | queued, interrupted | retry; on the last attempt complete, and the ticket queued afresh once the worker has stopped |
+ * | malformed page, refused request, a cursor refused again after a read from the first event, bad usage | failed | give up (exit 1) |
  * | anything else (outage, database, unforeseen)  | queued      | retry; on the last attempt failed, give up (exit 1) |
+ * A hold uses no attempt, not even the last; the reason recorded is the failure's message. Two
+ * shutdowns the worker settles without this table (src/queue/worker.ts):
+ * | stopped because no ticket can sync (another run met a row that stops the worker, or the check at start did) | queued, "stopped before this run ended: <that failure>", not interrupted | hold, due at once |
+ * | a second stop signal, exiting at once (src/queue/jobs-in-flight.ts) | queued, interrupted (EXITED_AT_ONCE) | hold, due at once, if done within 3 s |
  */
 export function outcomeOf({ error: failure, attempt, retryLimit, claimLost }: Failure): Outcome {
   const none = { requeue: false, stopWorker: false, exitCode: 0 };
