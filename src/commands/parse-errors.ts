@@ -1,0 +1,73 @@
+// A command line parseArgs refused, said in one line with the hint its usual slip needs (a value
+// starting with a dash, a mistyped option, an unquoted cron expression, npm taking a flag as its
+// own), and a flag given twice refused. src/cli.ts prints what these say.
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import { UsageError } from '../errors/convlog-errors.ts';
+import { nearest, printable, quoted } from '../ids.ts';
+
+type Token = NonNullable<ReturnType<typeof parseArgs>['tokens']>[number];
+
+/**
+ * parseArgs keeps the last of two values of a flag without a word: `--range 1..5 --range 7..9`
+ * would queue 7..9 only. A flag that is not declared `multiple` may be given once.
+ */
+export function refuseRepeats(tokens: readonly Token[], options: ParseArgsOptionsConfig): void {
+  const seen = new Set<string>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || options[token.name]?.multiple) continue;
+    if (seen.has(token.name)) throw new UsageError(`--${token.name} was given twice; give it once`);
+    seen.add(token.name);
+  }
+}
+
+/** parseArgs's error as one line (its "ambiguous" message takes three). */
+export async function parseError(error: Error, args: readonly string[], name: string, optionNames: readonly string[], env: NodeJS.ProcessEnv): Promise<string> {
+  const [first] = error.message.split('\n');
+  // `--since -5d`: a value starting with a dash is read as a flag unless it is joined with "=".
+  const ambiguous = /^Option '(-[^' ]+)' argument is ambiguous/.exec(first);
+  if (ambiguous) {
+    const flag = ambiguous[1];
+    const long = /use '(--[^=']+)=/.exec(error.message)?.[1] ?? flag;
+    const value = args[args.indexOf(flag) + 1] ?? '';
+    const read = `${flag} needs a value, and ${quoted(value)} is read as an option`;
+    // Imported here, not at the top: src/cli.ts loads this module at start, and no command's code
+    // until it runs (backfill and schedule, which take --since, have).
+    const hint = long === '--since' ? (await import('./args.ts')).sinceMinusHint(value) : undefined;
+    if (hint) return `${read}: ${hint}`;
+    return `${read}: write ${long}=${printable(value, 40)} to give a value starting with a dash`;
+  }
+  // The argument parseArgs quotes whole, shortened like every other quoted value.
+  const unknown = /^Unknown option '([\s\S]*?)'(\. To specify a positional argument[\s\S]*)?$/.exec(error.message);
+  if (unknown) {
+    const shown = printable(unknown[1], 40);
+    // A mistyped option is far likelier than a value starting with a dash.
+    const given = unknown[1].replace(/^-+/, '').split('=')[0];
+    const near = given.length >= 3 ? nearest(optionNames, given, 2) : undefined;
+    if (near) return `Unknown option '${shown}'; did you mean --${near}? (convlog ${name} --help lists the options)`;
+    return `Unknown option '${shown}'${unknown[2] ? `; an argument starting with "-" goes at the end, after --, as in -- "${shown}"` : ''}`;
+  }
+  const unexpected = /^Unexpected argument '([\s\S]*)'\. This command does not take positional arguments$/.exec(error.message);
+  if (unexpected) {
+    // An unquoted `--cron */5 * * * *` reaches us with each * expanded into file names.
+    const hint = name === 'schedule'
+      ? '; quote the cron expression, as in --cron "*/5 * * * *": the shell expands an unquoted * into file names'
+      : '';
+    return `Unexpected argument '${printable(unexpected[1], 40)}': ${name} takes no arguments besides its options${hint}${npmHint(env, name, optionNames, unexpected[1])}`;
+  }
+  return first;
+}
+
+/**
+ * `npm run demo --tickets 50`, without `--`: npm takes --tickets as its own setting (it sets
+ * npm_config_tickets) and hands convlog only "50". Said when a flag of the command came back so.
+ */
+function npmHint(env: NodeJS.ProcessEnv, name: string, optionNames: readonly string[], argument: string): string {
+  const script = env.npm_lifecycle_event;
+  if (!script) return '';
+  const eaten = optionNames.filter((option) => env[`npm_config_${option.replaceAll('-', '_')}`] !== undefined);
+  if (eaten.length === 0) return '';
+  // The `convlog` script names no command, the `demo` script does: the example repeats it only when needed.
+  const command = (env.npm_lifecycle_script ?? '').split(/\s+/).includes(name) ? '' : ` ${name}`;
+  const flags = eaten.length === 1 ? `--${eaten[0]} ${printable(argument, 40)}` : eaten.map((option) => `--${option} …`).join(' ');
+  return ` (through npm run, put -- before convlog's options: npm run ${script} --${command} ${flags})`;
+}
