@@ -17,6 +17,8 @@ export interface JobsInFlight {
   /** The job's run has started: its status is written under that run's fence (recordStatus). */
   runStarted(job: JobWithMetadata<SyncJobData>, run: string): void;
   ended(job: JobWithMetadata<SyncJobData>): void;
+  /** How many jobs are in flight: taken and not yet ended. */
+  count(): number;
   /**
    * Each job back to the queue at once, its attempt unspent (holdJob, as for a ticket waiting for
    * Zendesk), and its ticket `queued` with the reason. Both are fenced, to the job's attempt and
@@ -26,14 +28,17 @@ export interface JobsInFlight {
 }
 
 export function jobsInFlight(pool: pg.Pool, db: Db): JobsInFlight {
-  const flying = new Map<string, { job: JobWithMetadata<SyncJobData>; run?: string }>();
+  // Keyed by the job as fetched, not its id: a job whose claim this worker lost (its heartbeat
+  // lapsed) can be fetched again, with the same id, by another slot while the first run winds down.
+  const flying = new Map<JobWithMetadata<SyncJobData>, { run?: string }>();
   return {
-    taken: (job) => void flying.set(job.id, { job }),
-    runStarted: (job, run) => void flying.set(job.id, { job, run }),
-    ended: (job) => void flying.delete(job.id),
+    taken: (job) => void flying.set(job, {}),
+    runStarted: (job, run) => void flying.set(job, { run }),
+    ended: (job) => void flying.delete(job),
+    count: () => flying.size,
     handBack: async () => {
       await Promise.all(
-        [...flying.values()].map(async ({ job, run }) => {
+        [...flying].map(async ([job, { run }]) => {
           if (await holdJob(pool, job, 0)) await recordStatus(db, job.data.ticketId, { status: 'queued', reason: EXITED_AT_ONCE, interrupted: true }, run);
         }),
       );

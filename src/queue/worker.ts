@@ -3,27 +3,21 @@
 // saved cursor later), and optionally until the queue is empty (until-done.ts). While Zendesk
 // cannot be reached it takes no ticket and spends no retry (zendesk-gate.ts); a ticket asked for
 // again during its run is queued again when the run ends (after-run.ts; requestSyncAgain in
-// src/db/ticket-status.ts). A ticket whose every attempt died with its worker is recorded as
-// failed (dead-letter.ts).
+// src/db/ticket-status.ts). Each job's run and outcome are ticket-job.ts's. A ticket whose every
+// attempt died with its worker is recorded as failed (dead-letter.ts).
 import type { PgBoss, JobWithMetadata } from 'pg-boss';
-import { recordStatus } from '../db/ticket-status.ts';
-import { Interrupted } from '../errors/convlog-errors.ts';
-import { errorMessage } from '../errors/messages.ts';
-import { outcomeOf } from '../errors/outcome.ts';
-import { ZendeskUnreachable } from '../errors/zendesk-errors.ts';
 import { withinTime } from '../timing.ts';
-import { syncTicket, type SyncDeps, type SyncResult } from '../sync/sync-ticket.ts';
-import { asZendeskUnreachable, checkCredentials } from '../zendesk/credentials.ts';
-import { zendeskHttpInfo } from '../zendesk/http.ts';
-import { afterRun } from './after-run.ts';
+import type { SyncDeps, SyncResult } from '../sync/sync-ticket.ts';
+import { checkCredentials } from '../zendesk/credentials.ts';
 import { workDeadLetters } from './dead-letter.ts';
 import { enqueueTickets } from './enqueue.ts';
 import { jobsInFlight } from './jobs-in-flight.ts';
-import { holdJob, liveJobs } from './queue-stats.ts';
+import { liveJobs } from './queue-stats.ts';
 import { createSyncLog, type SyncLogOptions } from './sync-log.ts';
+import { ticketJobHandler } from './ticket-job.ts';
 import { waitUntilDone } from './until-done.ts';
 import { createZendeskGate } from './zendesk-gate.ts';
-import { BACKFILL_QUEUE, DEAD_LETTER_QUEUE, SYNC_QUEUE, holdsOf, type SyncJobData } from './boss.ts';
+import { BACKFILL_QUEUE, DEAD_LETTER_QUEUE, SYNC_QUEUE, type SyncJobData } from './boss.ts';
 import type pg from 'pg';
 
 /**
@@ -92,12 +86,10 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   // fires no event any more: without this check the worker would run as if none had come.
   if (options.signal.aborted) stop();
   else options.signal.addEventListener('abort', stop, { once: true });
-  let inFlight = 0;
   // Set once stopWhen is satisfied: the slots take no more jobs, but a ticket in flight is another
   // caller's work half done (sync takes whatever is queued), so it is not cut off mid-run.
   let draining = false;
   const requeue: number[] = [];
-  const origin = zendeskHttpInfo(deps.http)?.origin ?? 'Zendesk';
   // Only a run that ends when idle gives up on Zendesk; a service waits out any outage.
   const giveUpMs = options.untilIdle ? (options.giveUpUnreachableMs ?? UNTIL_IDLE_UNREACHABLE_MS) : undefined;
   const gate = createZendeskGate({
@@ -118,108 +110,9 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   }
   const syncLog = createSyncLog(deps.log, options.syncLog);
 
-  /**
-   * Back to the queue until Zendesk is probed again, the attempt unspent; the status says why,
-   * unless another run of the ticket started since `run` did (recordStatus).
-   */
-  const hold = async (job: JobWithMetadata<SyncJobData>, reason: string, { delayMs = gate.msUntilProbe() + 1_000, run }: { delayMs?: number; run?: string } = {}) => {
-    // By default a second past the probe: a job that comes back as Zendesk does is taken at once.
-    if (!(await holdJob(pool, job, delayMs))) return;
-    await recordStatus(deps.db, job.data.ticketId, { status: 'queued', reason }, run);
-  };
-
   const flying = jobsInFlight(pool, deps.db);
   const unregister = options.beforeExitAtOnce?.(flying.handBack);
-
-  const handle = async (job: JobWithMetadata<SyncJobData>) => {
-    const { ticketId, full } = job.data;
-    const log = deps.log.child({ jobId: job.id, ticketId });
-    if (gate.closed) return hold(job, gate.reason());
-    // job.signal aborts when a heartbeat finds the job no longer active under this worker's claim
-    // (cut off from Postgres past heartbeatSeconds, then taken over; or failed by pg-boss itself).
-    const signal = AbortSignal.any([stopping.signal, job.signal]);
-    const started = performance.now();
-    // The run's token once it has started: its failure is recorded only while it is the ticket's latest run.
-    let run: string | undefined;
-    try {
-      const onRunStarted = (token: string) => {
-        run = token;
-        flying.runStarted(job, token);
-      };
-      const result = await syncTicket({ ...deps, log }, ticketId, { full, signal, onPage: options.onPage, onRunStarted });
-      if (result.status === 'synced') summary.synced += 1;
-      else if (result.status === 'not_found') summary.notFound += 1;
-      else summary.forbidden += 1;
-      options.onResult?.(result);
-      syncLog.synced({ ...result, ms: Math.round(performance.now() - started) });
-    } catch (thrown) {
-      // A request that never reached a server says nothing about this ticket.
-      const error = asZendeskUnreachable(thrown, origin, { timeouts: false }) ?? thrown;
-      const holds = holdsOf(job.data);
-      const attempt = job.retryCount + 1 - holds;
-      const retryLimit = job.retryLimit - holds;
-      const outcome = outcomeOf({ error, attempt, retryLimit, claimLost: job.signal.aborted });
-      if (!outcome.ticket) {
-        // The handler returns rather than throws: pg-boss's fail() and complete() are fenced to
-        // this attempt and settle nothing either way, but a throw would read as this ticket's
-        // failure. Interrupted's own message speaks of a shutdown; only another failure is worth its text.
-        const err = error instanceof Interrupted ? undefined : errorMessage(error);
-        // A run taken over (RunTakenOver) may learn it from its own write before the heartbeat does.
-        log.warn({ claim: job.signal.aborted ? errorMessage(job.signal.reason) : undefined, err }, "lost the job's claim; another worker has it");
-        return;
-      }
-      const { reason } = outcome.ticket;
-      // Not this ticket's fault: no ticket can sync (credentials), whether this one met it or was
-      // cut short by one that did (or by the check at start), which is then its reason, not a
-      // shutdown. The job waits, its attempt unspent, for a worker that can sync it; the command
-      // reports the error once.
-      const noTicketCanSync = outcome.job === 'hold' && outcome.stopWorker ? (error as Error) : error instanceof Interrupted ? summary.fatal : undefined;
-      if (noTicketCanSync) {
-        const why = noTicketCanSync === error ? reason : `stopped before this run ended: ${errorMessage(noTicketCanSync)}`;
-        log.debug({ err: why }, 'ticket stopped: no ticket can sync');
-        summary.fatal ??= noTicketCanSync;
-        stop();
-        await hold(job, why, { delayMs: 0, run });
-        options.onFailure?.(ticketId, why, false);
-        return;
-      }
-      if (outcome.job === 'hold') {
-        gate.close(error as ZendeskUnreachable);
-        log.debug({ err: reason }, 'ticket waits for Zendesk');
-        return hold(job, reason, { run });
-      }
-      const final = outcome.job === 'give-up';
-      const recorded = await recordStatus(deps.db, ticketId, outcome.ticket, run).catch((e: unknown) => {
-        log.error({ err: errorMessage(e) }, 'could not record the failure');
-        return true;
-      });
-      if (!recorded) {
-        // Taken over before it noticed (cut off or frozen between pages): as for a lost claim, the
-        // job ends here and the newer run's status stands.
-        log.info({ err: reason }, 'another run of the ticket started since this one did; its failure is left unrecorded');
-        return;
-      }
-      if (error instanceof Interrupted) {
-        log.info({ err: reason }, 'ticket interrupted');
-      } else if (final) {
-        summary.failed += 1;
-        log.error({ err: reason, attempt }, 'ticket failed');
-      } else {
-        summary.retrying += 1;
-        log.warn({ err: reason, attempt, retryLimit }, 'ticket will be retried');
-      }
-      options.onFailure?.(ticketId, reason, final);
-      // Queued afresh once this worker has stopped: the queue holds one job per ticket, so not before.
-      if (outcome.requeue) requeue.push(ticketId);
-      // pg-boss retries what is thrown back to it; any other job ends here, its reason in ticket_sync.
-      if (outcome.job === 'retry') throw error;
-      // A change announced during the run (a webhook) asks for another one all the same: it may
-      // be what this one failed on, and nothing else would queue the ticket before a backfill.
-      if (final) await afterRun(boss, deps.db, job, log, stopping.signal);
-      return;
-    }
-    await afterRun(boss, deps.db, job, log, stopping.signal);
-  };
+  const handle = ticketJobHandler({ boss, pool, deps, options, gate, summary, stop, stopping: stopping.signal, flying, syncLog, requeue });
 
   // One pg-boss worker per slot rather than one with localConcurrency: after each job a pg-boss
   // worker waits out its polling interval (0.5 s at least) before fetching again, which would cap
@@ -236,12 +129,10 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
       SYNC_QUEUE,
       { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5 },
       async ([job]: JobWithMetadata<SyncJobData>[]) => {
-        inFlight += 1;
         flying.taken(job);
         try {
           await handle(job);
         } finally {
-          inFlight -= 1;
           flying.ended(job);
           if (!stopping.signal.aborted && !draining) boss.notifyWorker(workId);
         }
@@ -266,7 +157,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   const idle = async () => {
     // A query all the same: a run from cron learns from its failures that Postgres is gone, and
     // for how long, whether or not a ticket is in flight.
-    if (inFlight !== 0 || options.alsoBusy?.()) {
+    if (flying.count() !== 0 || options.alsoBusy?.()) {
       await pool.query({ text: 'select 1', query_timeout: LOOK_TIMEOUT_MS } as pg.QueryConfig);
       return false;
     }
@@ -279,7 +170,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
     // Held tickets never leave the queue, so an idle queue would never come. Once no ticket is
     // in flight: one still retrying its request ends held, where a stop would spend an attempt.
     gaveUp: () => {
-      if (giveUpMs === undefined || gate.closedForMs() < giveUpMs || inFlight !== 0) return false;
+      if (giveUpMs === undefined || gate.closedForMs() < giveUpMs || flying.count() !== 0) return false;
       summary.gaveUp = { reason: gate.reason(), ms: gate.closedForMs() };
       stop();
       return true;
@@ -310,7 +201,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   // connection that stopped answering would hold the run for ever. Left behind, their jobs come
   // back to a worker once their heartbeats lapse, as a killed worker's do.
   else if (!(await withinTime(windDown().then(() => true, () => true), LOST_DATABASE_GRACE_MS))) {
-    deps.log.warn({ inFlight }, 'stopped without waiting any longer for the work in flight: Postgres does not answer');
+    deps.log.warn({ inFlight: flying.count() }, 'stopped without waiting any longer for the work in flight: Postgres does not answer');
   }
   syncLog.close();
   unregister?.();

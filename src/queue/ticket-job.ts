@@ -1,0 +1,143 @@
+// One ticket-sync job as a worker slot runs it: the ticket's run (syncTicket), then what its
+// outcome (outcomeOf in src/errors/outcome.ts) does to the ticket's status, the job, the worker's summary
+// and the worker itself (held while Zendesk cannot be reached, stopped when no ticket can sync).
+import type { PgBoss, JobWithMetadata } from 'pg-boss';
+import type pg from 'pg';
+import { recordStatus } from '../db/ticket-status.ts';
+import { Interrupted } from '../errors/convlog-errors.ts';
+import { errorMessage } from '../errors/messages.ts';
+import { outcomeOf } from '../errors/outcome.ts';
+import { ZendeskUnreachable } from '../errors/zendesk-errors.ts';
+import { syncTicket, type SyncDeps, type SyncResult } from '../sync/sync-ticket.ts';
+import { asZendeskUnreachable } from '../zendesk/credentials.ts';
+import { zendeskHttpInfo } from '../zendesk/http.ts';
+import { afterRun } from './after-run.ts';
+import { holdsOf, type SyncJobData } from './boss.ts';
+import type { JobsInFlight } from './jobs-in-flight.ts';
+import { holdJob } from './queue-stats.ts';
+import type { SyncLog } from './sync-log.ts';
+import type { WorkerOptions, WorkerSummary } from './worker.ts';
+import type { ZendeskGate } from './zendesk-gate.ts';
+
+export interface TicketJobContext {
+  boss: PgBoss;
+  pool: pg.Pool;
+  deps: SyncDeps;
+  options: Pick<WorkerOptions, 'onResult' | 'onFailure' | 'onPage'>;
+  gate: ZendeskGate;
+  /** The worker's counts, which each job adds to. */
+  summary: WorkerSummary;
+  /** Stops the worker: no more jobs taken, the runs in flight cut short. */
+  stop: () => void;
+  /** Aborted once the worker stops. */
+  stopping: AbortSignal;
+  flying: JobsInFlight;
+  syncLog: SyncLog;
+  /** Tickets to queue afresh once the worker has stopped (outcomeOf's requeue). */
+  requeue: number[];
+}
+
+export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<SyncJobData>) => Promise<void> {
+  const { boss, pool, deps, options, gate, summary, stop, flying, syncLog, requeue } = ctx;
+  const origin = zendeskHttpInfo(deps.http)?.origin ?? 'Zendesk';
+
+  /**
+   * Back to the queue until Zendesk is probed again, the attempt unspent; the status says why,
+   * unless another run of the ticket started since `run` did (recordStatus).
+   */
+  const hold = async (job: JobWithMetadata<SyncJobData>, reason: string, { delayMs = gate.msUntilProbe() + 1_000, run }: { delayMs?: number; run?: string } = {}) => {
+    // By default a second past the probe: a job that comes back as Zendesk does is taken at once.
+    if (!(await holdJob(pool, job, delayMs))) return;
+    await recordStatus(deps.db, job.data.ticketId, { status: 'queued', reason }, run);
+  };
+
+  return async (job) => {
+    const { ticketId, full } = job.data;
+    const log = deps.log.child({ jobId: job.id, ticketId });
+    if (gate.closed) return hold(job, gate.reason());
+    // job.signal aborts when a heartbeat finds the job no longer active under this worker's claim
+    // (cut off from Postgres past heartbeatSeconds, then taken over; or failed by pg-boss itself).
+    const signal = AbortSignal.any([ctx.stopping, job.signal]);
+    const started = performance.now();
+    // The run's token once it has started: its failure is recorded only while it is the ticket's latest run.
+    let run: string | undefined;
+    try {
+      const onRunStarted = (token: string) => {
+        run = token;
+        flying.runStarted(job, token);
+      };
+      const result: SyncResult = await syncTicket({ ...deps, log }, ticketId, { full, signal, onPage: options.onPage, onRunStarted });
+      if (result.status === 'synced') summary.synced += 1;
+      else if (result.status === 'not_found') summary.notFound += 1;
+      else summary.forbidden += 1;
+      options.onResult?.(result);
+      syncLog.synced({ ...result, ms: Math.round(performance.now() - started) });
+    } catch (thrown) {
+      // A request that never reached a server says nothing about this ticket.
+      const error = asZendeskUnreachable(thrown, origin, { timeouts: false }) ?? thrown;
+      const holds = holdsOf(job.data);
+      const attempt = job.retryCount + 1 - holds;
+      const retryLimit = job.retryLimit - holds;
+      const outcome = outcomeOf({ error, attempt, retryLimit, claimLost: job.signal.aborted });
+      if (!outcome.ticket) {
+        // The handler returns rather than throws: pg-boss's fail() and complete() are fenced to
+        // this attempt and settle nothing either way, but a throw would read as this ticket's
+        // failure. Interrupted's own message speaks of a shutdown; only another failure is worth its text.
+        const err = error instanceof Interrupted ? undefined : errorMessage(error);
+        // A run taken over (RunTakenOver) may learn it from its own write before the heartbeat does.
+        log.warn({ claim: job.signal.aborted ? errorMessage(job.signal.reason) : undefined, err }, "lost the job's claim; another worker has it");
+        return;
+      }
+      const { reason } = outcome.ticket;
+      // Not this ticket's fault: no ticket can sync (credentials), whether this one met it or was
+      // cut short by one that did (or by the check at start), which is then its reason, not a
+      // shutdown. The job waits, its attempt unspent, for a worker that can sync it; the command
+      // reports the error once.
+      const noTicketCanSync = outcome.job === 'hold' && outcome.stopWorker ? (error as Error) : error instanceof Interrupted ? summary.fatal : undefined;
+      if (noTicketCanSync) {
+        const why = noTicketCanSync === error ? reason : `stopped before this run ended: ${errorMessage(noTicketCanSync)}`;
+        log.debug({ err: why }, 'ticket stopped: no ticket can sync');
+        summary.fatal ??= noTicketCanSync;
+        stop();
+        await hold(job, why, { delayMs: 0, run });
+        options.onFailure?.(ticketId, why, false);
+        return;
+      }
+      if (outcome.job === 'hold') {
+        gate.close(error as ZendeskUnreachable);
+        log.debug({ err: reason }, 'ticket waits for Zendesk');
+        return hold(job, reason, { run });
+      }
+      const final = outcome.job === 'give-up';
+      const recorded = await recordStatus(deps.db, ticketId, outcome.ticket, run).catch((e: unknown) => {
+        log.error({ err: errorMessage(e) }, 'could not record the failure');
+        return true;
+      });
+      if (!recorded) {
+        // Taken over before it noticed (cut off or frozen between pages): as for a lost claim, the
+        // job ends here and the newer run's status stands.
+        log.info({ err: reason }, 'another run of the ticket started since this one did; its failure is left unrecorded');
+        return;
+      }
+      if (error instanceof Interrupted) {
+        log.info({ err: reason }, 'ticket interrupted');
+      } else if (final) {
+        summary.failed += 1;
+        log.error({ err: reason, attempt }, 'ticket failed');
+      } else {
+        summary.retrying += 1;
+        log.warn({ err: reason, attempt, retryLimit }, 'ticket will be retried');
+      }
+      options.onFailure?.(ticketId, reason, final);
+      // Queued afresh once this worker has stopped: the queue holds one job per ticket, so not before.
+      if (outcome.requeue) requeue.push(ticketId);
+      // pg-boss retries what is thrown back to it; any other job ends here, its reason in ticket_sync.
+      if (outcome.job === 'retry') throw error;
+      // A change announced during the run (a webhook) asks for another one all the same: it may
+      // be what this one failed on, and nothing else would queue the ticket before a backfill.
+      if (final) await afterRun(boss, deps.db, job, log, ctx.stopping);
+      return;
+    }
+    await afterRun(boss, deps.db, job, log, ctx.stopping);
+  };
+}
