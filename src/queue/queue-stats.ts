@@ -5,17 +5,13 @@ import { BOSS_SCHEMA, SYNC_QUEUE } from './boss.ts';
 
 const LIVE = ['created', 'retry', 'active'];
 
-/**
- * Jobs that still need a worker: queued, waiting to retry, or (unless `running` is false) running.
- * `timeoutMs`: the query's limit (pg's query_timeout), as for queueMetrics (queue-metrics.ts).
- */
-export async function liveJobs(pool: pg.Pool, queue = SYNC_QUEUE, options: { running?: boolean; timeoutMs?: number } = {}): Promise<number> {
+/** Jobs that still need a worker: queued, waiting to retry, or (unless `running` is false) running. */
+export async function liveJobs(pool: pg.Pool, queue = SYNC_QUEUE, options: { running?: boolean } = {}): Promise<number> {
   const states = options.running === false ? LIVE.filter((state) => state !== 'active') : LIVE;
-  const { rows } = await pool.query<{ n: number }>({
-    text: `select count(*)::int as n from ${BOSS_SCHEMA}.job where name = $1 and state = any($2::${BOSS_SCHEMA}.job_state[])`,
-    values: [queue, states],
-    query_timeout: options.timeoutMs,
-  } as pg.QueryConfig);
+  const { rows } = await pool.query<{ n: number }>(
+    `select count(*)::int as n from ${BOSS_SCHEMA}.job where name = $1 and state = any($2::${BOSS_SCHEMA}.job_state[])`,
+    [queue, states],
+  );
   return rows[0].n;
 }
 

@@ -6,6 +6,7 @@
 // src/db/ticket-status.ts). Each job's run and outcome are ticket-job.ts's. A ticket whose every
 // attempt died with its worker is recorded as failed (dead-letter.ts).
 import type { PgBoss, JobWithMetadata } from 'pg-boss';
+import { openLookPool } from '../db/look-pool.ts';
 import { withinTime } from '../timing.ts';
 import type { SyncDeps, SyncResult } from '../sync/sync-ticket.ts';
 import { checkCredentials } from '../zendesk/credentials.ts';
@@ -152,16 +153,17 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
 
   // Scheduled backfills run in this process too: one it runs, or one waiting to be taken or
   // retried, is work left, as a ticket's is; one another process runs is that process's. Each
-  // query of a look has a time limit: on a connection that stopped answering (a network dropping
-  // packets, a frozen server) a look would never end, nor a run from cron give up.
+  // query of a look has a time limit, on the client and on the server (src/db/look-pool.ts): on
+  // a connection that stopped answering a look would never end, nor a run from cron give up.
+  const looks = options.untilIdle && !options.stopWhen ? openLookPool(pool, LOOK_TIMEOUT_MS) : undefined;
   const idle = async () => {
     // A query all the same: a run from cron learns from its failures that Postgres is gone, and
     // for how long, whether or not a ticket is in flight.
     if (flying.count() !== 0 || options.alsoBusy?.()) {
-      await pool.query({ text: 'select 1', query_timeout: LOOK_TIMEOUT_MS } as pg.QueryConfig);
+      await looks!.pool.query('select 1');
       return false;
     }
-    const live = (queue: string, running?: boolean) => liveJobs(pool, queue, { running, timeoutMs: LOOK_TIMEOUT_MS });
+    const live = (queue: string, running?: boolean) => liveJobs(looks!.pool, queue, { running });
     return (await live(SYNC_QUEUE)) === 0 && (await live(DEAD_LETTER_QUEUE)) === 0 && (await live(BACKFILL_QUEUE, false)) === 0;
   };
   await waitUntilDone({
@@ -203,6 +205,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   else if (!(await withinTime(windDown().then(() => true, () => true), LOST_DATABASE_GRACE_MS))) {
     deps.log.warn({ inFlight: flying.count() }, 'stopped without waiting any longer for the work in flight: Postgres does not answer');
   }
+  await looks?.close();
   syncLog.close();
   unregister?.();
   options.signal.removeEventListener('abort', stop);
