@@ -2,13 +2,18 @@
 // the rate budgets, opened in order and closed in reverse.
 import type { PgBoss } from 'pg-boss';
 import type { Config } from '../config.ts';
-import { openDatabase, type Database, type OpenOptions } from '../db/connection.ts';
+import { openDatabase, unavailable, type Database, type OpenOptions } from '../db/connection.ts';
+import { DatabaseUnavailable } from '../errors/convlog-errors.ts';
+import { withinTime } from '../timing.ts';
 import { startBoss, superviseSeconds, type BossOptions } from '../queue/boss.ts';
 import type { SyncDeps } from '../sync/sync-ticket.ts';
 import { createZendeskHttp } from '../zendesk/index.ts';
 import { budgetFor, type BudgetKind } from '../db/budgets.ts';
 import type { SharedBudget } from '../db/shared-budget.ts';
 import type { CommandContext } from './types.ts';
+
+/** How long a command that gave up on Postgres waits for the queue and the pool to close. */
+const CLOSE_WITHOUT_POSTGRES_MS = 10_000;
 
 export interface Runtime {
   config: Config;
@@ -89,4 +94,23 @@ export async function openSyncRuntime(ctx: CommandContext, options: BossOptions 
       await runtime.close();
     },
   };
+}
+
+/**
+ * The one line, exit 2, of a command that gave up on a Postgres lost mid-run (`work --until-idle`,
+ * `sync`), as when it is down at start: what the last look met, then `gaveUp` (how and after how
+ * long). `lost` is the worker's (WorkerSummary.lostDatabase).
+ */
+export function lostDatabaseError(database: Database, lost: { error: unknown }, gaveUp: string): DatabaseUnavailable {
+  return new DatabaseUnavailable(`${unavailable(database.where, lost.error).message}; ${gaveUp}; the tickets still queued are the next run's`, { cause: lost.error });
+}
+
+/**
+ * Runs `close`; after a command gave up on Postgres (`lostDatabase`), for at most
+ * CLOSE_WITHOUT_POSTGRES_MS: closing waits on it (a backfill's fetch, pg-boss's shutdown, the
+ * budgets' release), and a connection that stopped answering would hold the exit for ever.
+ */
+export async function closeRuntime(close: () => Promise<void>, lostDatabase: boolean): Promise<void> {
+  if (lostDatabase) await withinTime(close().catch(() => {}), CLOSE_WITHOUT_POSTGRES_MS);
+  else await close();
 }

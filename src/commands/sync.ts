@@ -1,4 +1,5 @@
-import { Interrupted } from '../errors/convlog-errors.ts';
+import { DatabaseUnavailable, Interrupted } from '../errors/convlog-errors.ts';
+import type { Database } from '../db/connection.ts';
 import { counted } from '../ids.ts';
 import { ticketStates } from '../db/ticket-status.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
@@ -9,7 +10,7 @@ import { readTicketIds } from '../queue/ticket-ids.ts';
 import { runWorker } from '../queue/worker.ts';
 import { createProgress } from './progress.ts';
 import { watchWaits } from './rate-waits.ts';
-import { openSyncRuntime } from './runtime.ts';
+import { closeRuntime, lostDatabaseError, openSyncRuntime } from './runtime.ts';
 import { readRowsOfQueued } from './ticket-rows.ts';
 import type { Command, CommandContext } from './types.ts';
 import { concurrencyFlag } from './args.ts';
@@ -34,10 +35,14 @@ export const sync: Command = {
     const config = ctx.config({ needZendesk: true });
     const concurrency = concurrencyFlag(values.concurrency, config.concurrency);
     const runtime = await openSyncRuntime(ctx, { supervise: true });
+    let lostDatabase = false;
     try {
       return await syncTickets(runtime, ctx, [...new Set(ids)], { full: Boolean(values.full), concurrency });
+    } catch (error) {
+      lostDatabase = error instanceof DatabaseUnavailable;
+      throw error;
     } finally {
-      await runtime.close();
+      await closeRuntime(runtime.close, lostDatabase);
     }
   },
 };
@@ -90,8 +95,9 @@ export async function syncTickets(
   const totals = { done: 0, total: ids.length, events: 0, requests: 0, ahead: { count: 0, atLeast: false } };
   const given = new Set(ids);
   let aheadCheckedAt = 0;
-  const refresh = async () => {
-    const states = await ticketStates(database.db, ids);
+  // Once in the worker's wait through its look (each query bounded), then once more at the end.
+  const refresh = async (look: Pick<Database, 'db' | 'pool'> = database) => {
+    const states = await ticketStates(look.db, ids);
     // Every id has a row once queued: one without was taken out of the queue (`convlog dequeue`,
     // which forgets a ticket never synced) and is not waited for.
     totals.done = ids.length - states.filter((s) => PENDING.has(s.status)).length;
@@ -100,7 +106,7 @@ export async function syncTickets(
     if (totals.done === ids.length) totals.ahead = { count: 0, atLeast: false };
     else if (Date.now() - aheadCheckedAt >= AHEAD_CHECK_MS) {
       aheadCheckedAt = Date.now();
-      totals.ahead = await jobsAhead(database.pool, given);
+      totals.ahead = await jobsAhead(look.pool, given);
     }
     progress.update(totals);
     return totals.done === ids.length;
@@ -138,6 +144,9 @@ export async function syncTickets(
         progress.update(totals);
       },
     });
+    // Postgres did not answer a look: one line, exit 2, as for `work --until-idle`. What is left
+    // (the last count, the ticket rows being read) would wait on it too.
+    if (summary.lostDatabase) throw lostDatabaseError(database, summary.lostDatabase, `sync gave up after ${Math.round(summary.lostDatabase.ms / 1000)} s without an answer`);
     await refresh();
     await ticketRows;
   } finally {

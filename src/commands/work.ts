@@ -1,20 +1,15 @@
-import { DatabaseUnavailable, UsageError } from '../errors/convlog-errors.ts';
+import { UsageError } from '../errors/convlog-errors.ts';
 import { runWorker, UNTIL_IDLE_UNREACHABLE_MS } from '../queue/worker.ts';
 import { queueErrorText } from '../queue/error-throttle.ts';
 import { startBackfillWorker, type BackfillWorker } from '../queue/backfill-job.ts';
 import { ownLimits } from '../db/budgets.ts';
-import { unavailable } from '../db/connection.ts';
 import { waitForDatabase } from '../db/wait-for-database.ts';
-import { withinTime } from '../timing.ts';
 import { startHealthServer } from '../serve/health.ts';
 import type { RunningServer } from '../serve/http.ts';
 import { concurrencyFlag, integerFlag, listenFailure } from './args.ts';
 import { logRateWaits } from './rate-waits.ts';
-import { openSyncRuntime } from './runtime.ts';
+import { closeRuntime, lostDatabaseError, openSyncRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
-
-/** How long a run that gave up on Postgres waits for the queue and the pool to close. */
-const CLOSE_WITHOUT_POSTGRES_MS = 10_000;
 
 export const work: Command = {
   usage:
@@ -71,13 +66,8 @@ export const work: Command = {
       if (summary.fatal) throw summary.fatal;
       if (summary.lostDatabase) {
         lostDatabase = true;
-        const { error, ms } = summary.lostDatabase;
-        const lost = unavailable(runtime.database.where, error);
-        // One line and exit 2, as when Postgres is down at start (waitForDatabase).
-        throw new DatabaseUnavailable(
-          `${lost.message}; --until-idle gave up after ${Math.round(ms / 1000)} s without it (--give-up-after); the tickets still queued are the next run's`,
-          { cause: error },
-        );
+        const seconds = Math.round(summary.lostDatabase.ms / 1000);
+        throw lostDatabaseError(runtime.database, summary.lostDatabase, `--until-idle gave up after ${seconds} s without it (--give-up-after)`);
       }
       if (summary.gaveUp) {
         const { ms } = summary.gaveUp;
@@ -93,14 +83,10 @@ export const work: Command = {
     } finally {
       unwatch?.();
       await health?.close();
-      const closing = (async () => {
+      await closeRuntime(async () => {
         await backfills?.stop();
         await runtime.close();
-      })();
-      // Postgres given up on: closing waits on it (a backfill's fetch, pg-boss's shutdown), and a
-      // connection that stopped answering would hold the exit for ever.
-      if (lostDatabase) await withinTime(closing.catch(() => {}), CLOSE_WITHOUT_POSTGRES_MS);
-      else await closing;
+      }, lostDatabase);
     }
   },
 };

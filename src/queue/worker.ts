@@ -6,7 +6,7 @@
 // src/db/ticket-status.ts). Each job's run and outcome are ticket-job.ts's. A ticket whose every
 // attempt died with its worker is recorded as failed (dead-letter.ts).
 import type { PgBoss, JobWithMetadata } from 'pg-boss';
-import { openLookPool } from '../db/look-pool.ts';
+import { openLookPool, type LookPool } from '../db/look-pool.ts';
 import { withinTime } from '../timing.ts';
 import type { SyncDeps, SyncResult } from '../sync/sync-ticket.ts';
 import { checkCredentials } from '../zendesk/credentials.ts';
@@ -39,9 +39,11 @@ export interface WorkerOptions {
   giveUpUnreachableMs?: number;
   /**
    * Return once this says so (checked every idleCheckMs), e.g. when given tickets are done: no job
-   * is taken after it, and the tickets in flight finish (a stop signal still cuts them short).
+   * is taken after it, and the tickets in flight finish (a stop signal still cuts them short). Its
+   * queries go through `look`, each bounded at LOOK_TIMEOUT_MS; once Postgres has not answered it
+   * for that long, the run gives up on Postgres (WorkerSummary.lostDatabase).
    */
-  stopWhen?: () => Promise<boolean>;
+  stopWhen?: (look: LookPool) => Promise<boolean>;
   /** With untilIdle: work of this process beside the ticket syncs (a scheduled backfill it runs). */
   alsoBusy?: () => boolean;
   /** Stop taking jobs; the pages in flight commit, then runWorker returns. */
@@ -75,7 +77,7 @@ export interface WorkerSummary {
   fatal?: Error;
   /** Set when untilIdle gave up on a Zendesk it could not reach: why, and for how long. */
   gaveUp?: { reason: string; ms: number };
-  /** Set when untilIdle gave up on a Postgres it could not reach: the last error, and for how long. */
+  /** Set when untilIdle, or a run waiting for stopWhen, gave up on a Postgres it could not reach: the last error, and for how long. */
   lostDatabase?: { error: unknown; ms: number };
 }
 
@@ -155,20 +157,21 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   // retried, is work left, as a ticket's is; one another process runs is that process's. Each
   // query of a look has a time limit, on the client and on the server (src/db/look-pool.ts): on
   // a connection that stopped answering a look would never end, nor a run from cron give up.
-  const looks = options.untilIdle && !options.stopWhen ? openLookPool(pool, LOOK_TIMEOUT_MS) : undefined;
-  const idle = async () => {
+  const idle = async (look: LookPool) => {
     // A query all the same: a run from cron learns from its failures that Postgres is gone, and
     // for how long, whether or not a ticket is in flight.
     if (flying.count() !== 0 || options.alsoBusy?.()) {
-      await looks!.pool.query('select 1');
+      await look.pool.query('select 1');
       return false;
     }
-    const live = (queue: string, running?: boolean) => liveJobs(looks!.pool, queue, { running });
+    const live = (queue: string, running?: boolean) => liveJobs(look.pool, queue, { running });
     return (await live(SYNC_QUEUE)) === 0 && (await live(DEAD_LETTER_QUEUE)) === 0 && (await live(BACKFILL_QUEUE, false)) === 0;
   };
+  const done = options.stopWhen ?? (options.untilIdle ? idle : undefined);
+  const looks = done && openLookPool(pool, LOOK_TIMEOUT_MS);
   await waitUntilDone({
     signal: stopping.signal,
-    done: options.stopWhen ?? (options.untilIdle ? idle : undefined),
+    done: done && looks && (() => done(looks)),
     // Held tickets never leave the queue, so an idle queue would never come. Once no ticket is
     // in flight: one still retrying its request ends held, where a stop would spend an attempt.
     gaveUp: () => {
@@ -178,7 +181,9 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
       return true;
     },
     // Unlike Zendesk's, not once no ticket is in flight: none can store a page or end its run.
-    giveUpUnreadableMs: options.untilIdle ? giveUpMs : undefined,
+    // Someone waits for a run that stops when its tickets are done (sync): it gives up once
+    // Postgres has not answered for as long as one look may wait, a look that timed out at once.
+    giveUpUnreadableMs: options.untilIdle ? giveUpMs : options.stopWhen ? LOOK_TIMEOUT_MS : undefined,
     onUnreadable: (failure) => {
       summary.lostDatabase = failure;
       stop();
