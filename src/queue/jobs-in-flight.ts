@@ -1,6 +1,7 @@
 // The ticket-sync jobs a worker has in flight, and handing them back to the queue when the process
-// is told to exit at once (a second stop signal): otherwise each would stay `active` in pg-boss,
-// and its ticket `syncing`, until pg-boss's expiry gave it to another worker.
+// is told to exit at once (a second stop signal), or leaves them behind having given up on
+// Postgres: otherwise each would stay `active` in pg-boss, and its ticket `syncing`, until its
+// heartbeat lapsed and pg-boss gave it to another worker, an attempt spent.
 import type { JobWithMetadata } from 'pg-boss';
 import type pg from 'pg';
 import type { Db } from '../db/connection.ts';
@@ -11,6 +12,9 @@ import { holdJob } from './queue-stats.ts';
 /** The status of a ticket whose run the process left when told to exit at once. */
 export const EXITED_AT_ONCE =
   'interrupted: the process was told to exit at once (a second stop signal) before this run ended; the next run resumes from the saved cursor';
+/** The status of a ticket whose run a worker left when it gave up on a Postgres that did not answer. */
+export const LEFT_WITHOUT_POSTGRES =
+  'interrupted: the worker gave up on a Postgres that did not answer before this run ended; the next run resumes from the saved cursor';
 
 export interface JobsInFlight {
   taken(job: JobWithMetadata<SyncJobData>): void;
@@ -21,10 +25,11 @@ export interface JobsInFlight {
   count(): number;
   /**
    * Each job back to the queue at once, its attempt unspent (holdJob, as for a ticket waiting for
-   * Zendesk), and its ticket `queued` with the reason. Both are fenced, to the job's attempt and
-   * to its run, so a job that ended meanwhile is left as it is.
+   * Zendesk), and its ticket `queued` with the reason (EXITED_AT_ONCE unless told). Both are
+   * fenced, to the job's attempt and to its run, so a job that ended meanwhile is left as it is.
+   * `via`: connections to use instead of the worker's own (which may be the ones that went silent).
    */
-  handBack(): Promise<void>;
+  handBack(options?: { reason?: string; via?: { pool: pg.Pool; db: Db } }): Promise<void>;
 }
 
 export function jobsInFlight(pool: pg.Pool, db: Db): JobsInFlight {
@@ -36,10 +41,10 @@ export function jobsInFlight(pool: pg.Pool, db: Db): JobsInFlight {
     runStarted: (job, run) => void flying.set(job, { run }),
     ended: (job) => void flying.delete(job),
     count: () => flying.size,
-    handBack: async () => {
+    handBack: async ({ reason = EXITED_AT_ONCE, via = { pool, db } } = {}) => {
       await Promise.all(
         [...flying].map(async ([job, { run }]) => {
-          if (await holdJob(pool, job, 0)) await recordStatus(db, job.data.ticketId, { status: 'queued', reason: EXITED_AT_ONCE, interrupted: true }, run);
+          if (await holdJob(via.pool, job, 0)) await recordStatus(via.db, job.data.ticketId, { status: 'queued', reason, interrupted: true }, run);
         }),
       );
     },

@@ -12,7 +12,7 @@ import type { SyncDeps, SyncResult } from '../sync/sync-ticket.ts';
 import { checkCredentials } from '../zendesk/credentials.ts';
 import { workDeadLetters } from './dead-letter.ts';
 import { enqueueTickets } from './enqueue.ts';
-import { jobsInFlight } from './jobs-in-flight.ts';
+import { jobsInFlight, LEFT_WITHOUT_POSTGRES } from './jobs-in-flight.ts';
 import { liveJobs } from './queue-stats.ts';
 import { createSyncLog, type SyncLogOptions } from './sync-log.ts';
 import { ticketJobHandler } from './ticket-job.ts';
@@ -28,7 +28,7 @@ import type pg from 'pg';
 export const UNTIL_IDLE_UNREACHABLE_MS = 10 * 60_000;
 /** How long one query of a look at the queue may wait for its answer. */
 const LOOK_TIMEOUT_MS = 10_000;
-/** How long a run that gave up on Postgres waits for its tickets in flight to stop. */
+/** How long a run that gave up on Postgres waits for its tickets in flight to stop, then to hand them back. */
 const LOST_DATABASE_GRACE_MS = 5_000;
 
 export interface WorkerOptions {
@@ -114,7 +114,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   const syncLog = createSyncLog(deps.log, options.syncLog);
 
   const flying = jobsInFlight(pool, deps.db);
-  const unregister = options.beforeExitAtOnce?.(flying.handBack);
+  const unregister = options.beforeExitAtOnce?.(() => flying.handBack());
   const handle = ticketJobHandler({ boss, pool, deps, options, gate, summary, stop, stopping: stopping.signal, flying, syncLog, requeue });
 
   // One pg-boss worker per slot rather than one with localConcurrency: after each job a pg-boss
@@ -136,7 +136,9 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
         try {
           await handle(job);
         } finally {
-          flying.ended(job);
+          // Once Postgres is given up on, a job whose run ends is still this worker's: pg-boss
+          // ends it after this, through the same Postgres, and may never get through.
+          if (!summary.lostDatabase) flying.ended(job);
           if (!stopping.signal.aborted && !draining) boss.notifyWorker(workId);
         }
       },
@@ -205,10 +207,23 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   };
   if (!summary.lostDatabase) await windDown();
   // Postgres given up on: nothing in flight can be stored, and a handler or a fetch waiting on a
-  // connection that stopped answering would hold the run for ever. Left behind, their jobs come
-  // back to a worker once their heartbeats lapse, as a killed worker's do.
+  // connection that stopped answering would hold the run for ever.
   else if (!(await withinTime(windDown().then(() => true, () => true), LOST_DATABASE_GRACE_MS))) {
-    deps.log.warn({ inFlight: flying.count() }, 'stopped without waiting any longer for the work in flight: Postgres does not answer');
+    // Left behind, their jobs (and those of runs that ended since, which pg-boss could not end)
+    // would stay active until their heartbeats lapse, and pg-boss would count an attempt for each.
+    // Should Postgres answer by now (a way to it that came back, a server that thawed), they go
+    // back to the queue as at a second stop, their attempts unspent, through the looks' connection:
+    // a new one, where the worker's own may be those that went silent. Should it not answer,
+    // nothing can be done: they come back once their heartbeats lapse, as a killed worker's do.
+    const inFlight = flying.count();
+    const handedBack = await withinTime(
+      flying.handBack({ reason: LEFT_WITHOUT_POSTGRES, via: looks }).then(() => true, () => false),
+      LOST_DATABASE_GRACE_MS,
+    );
+    deps.log.warn(
+      { inFlight, handedBack: handedBack === true },
+      handedBack ? 'stopped without waiting any longer for the work in flight: Postgres did not answer; its jobs were handed back to the queue' : 'stopped without waiting any longer for the work in flight: Postgres does not answer',
+    );
   }
   await looks?.close();
   syncLog.close();

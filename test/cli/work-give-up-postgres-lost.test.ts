@@ -12,6 +12,7 @@ import { cliEnvFor } from '../helpers/sync-fixture.ts';
 import { jsonLines } from '../faults/harness.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 import { tcpConnections } from '../helpers/tcp-sockets.ts';
+import { LEFT_WITHOUT_POSTGRES } from '../../src/queue/jobs-in-flight.ts';
 
 let database: TestDatabase | undefined;
 let sim: Simulator | undefined;
@@ -91,6 +92,36 @@ it('gives up the same way on a Postgres that stops answering without closing any
   expectGaveUpOnPostgres(worker, exit);
   expect(exit.at - silencedAt).toBeGreaterThanOrEqual(3_000);
   expect(plainLine(worker)).toMatch(/: no answer in time \(/);
+});
+
+// Its own connections stay silent, so the worker gives up; new ones get through (the way to the
+// server came back, the state of the old connections lost): the tickets its handlers never finished
+// go back to the queue at once, as at a second stop, rather than stay active until their
+// heartbeats lapse and spend an attempt each.
+it('hands the tickets still in flight back to the queue, their attempts unspent, when Postgres answers again as it gives up', { timeout: 150_000 }, async () => {
+  const worker = await busyWorkerThroughProxy();
+  proxy!.silence();
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  proxy!.restore();
+
+  const exit = await endedWithin(worker, 100_000);
+  expect(exit, worker.stderr().slice(-3000)).not.toBe('running');
+  if (exit === 'running') return;
+  expectGaveUpOnPostgres(worker, exit);
+  const jobs = await database!.pool.query<{ state: string; attempts_left: number }>(
+    `select state::text, retry_limit - retry_count as attempts_left from pgboss.job where name = 'ticket-sync' and state <> 'completed'`,
+  );
+  expect(jobs.rows.filter((job) => job.state === 'active')).toEqual([]);
+  expect(jobs.rows.filter((job) => job.attempts_left !== 8)).toEqual([]);
+  const left = jsonLines(worker.stderr()).filter((line) => String(line.msg).startsWith('stopped without waiting any longer'));
+  expect(left, worker.stderr().slice(-3000)).toEqual([expect.objectContaining({ handedBack: true, inFlight: expect.any(Number) })]);
+  const inFlight = Number(left[0].inFlight);
+  expect(inFlight).toBeGreaterThan(0);
+  // Each ticket handed back says why (a job pg-boss did end meanwhile is left as it is: holdJob is fenced).
+  const interrupted = await database!.pool.query<{ status: string }>(`select status from zendesk.ticket_sync where last_error = $1`, [LEFT_WITHOUT_POSTGRES]);
+  expect(interrupted.rows.length).toBeGreaterThan(0);
+  expect(interrupted.rows.length).toBeLessThanOrEqual(inFlight);
+  expect(interrupted.rows.filter((row) => row.status !== 'queued')).toEqual([]);
 });
 
 // Through a proxy the silence above is a peer whose TCP still answers; on a network that drops

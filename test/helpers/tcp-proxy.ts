@@ -2,8 +2,8 @@
 // processes connected through it: open connections are reset and new ones refused, as when the
 // server stops, while the suite's shared server and the test's own pool go on. Or silences it: the
 // connections stay open and new ones are accepted, but nothing more gets through either way, as
-// when a network drops every packet (no reset ever comes) or the server froze; or lets new
-// connections log in and then stalls them.
+// when a network drops every packet (no reset ever comes) or the server froze, and then lets new
+// connections through again; or lets new connections log in and then stalls them.
 import net from 'node:net';
 
 export interface TcpProxy {
@@ -16,6 +16,11 @@ export interface TcpProxy {
    * are accepted and left unanswered.
    */
   silence(): void;
+  /**
+   * After silence(): new connections get through again, while those silenced stay silent, as
+   * when the way back to the server returns but the state of the connections on it was lost.
+   */
+  restore(): void;
   /**
    * New connections from now on get through their login (the client's first message, the start-up
    * packet, and every answer), then the server hears nothing more: a query waits for ever.
@@ -66,6 +71,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.resetAndDestroy();
       await closed;
+    },
+    restore() {
+      silent = false;
     },
     stallAfterLogin() {
       stalling = true;
