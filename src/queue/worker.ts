@@ -222,7 +222,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
     );
     deps.log.warn(
       { inFlight, handedBack: handedBack === true },
-      handedBack ? 'stopped without waiting any longer for the work in flight: Postgres did not answer; its jobs were handed back to the queue' : 'stopped without waiting any longer for the work in flight: Postgres does not answer',
+      `stopped without waiting any longer for the work in flight: Postgres does not answer; ${handedBack ? 'its jobs were handed back to the queue' : 'a job not handed back in time comes back once its heartbeat lapses'}`,
     );
   }
   await looks?.close();
