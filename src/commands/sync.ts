@@ -95,7 +95,7 @@ export async function syncTickets(
   const totals = { done: 0, total: ids.length, events: 0, requests: 0, ahead: { count: 0, atLeast: false } };
   const given = new Set(ids);
   let aheadCheckedAt = 0;
-  // Once in the worker's wait through its look (each query bounded), then once more at the end.
+  // In the worker's wait, through its look (each query bounded, src/db/look-pool.ts); once more at the end.
   const refresh = async (look: Pick<Database, 'db' | 'pool'> = database) => {
     const states = await ticketStates(look.db, ids);
     // Every id has a row once queued: one without was taken out of the queue (`convlog dequeue`,
