@@ -28,6 +28,12 @@ import type pg from 'pg';
 export const UNTIL_IDLE_UNREACHABLE_MS = 10 * 60_000;
 /** How long one query of a look at the queue may wait for its answer. */
 const LOOK_TIMEOUT_MS = 10_000;
+/**
+ * How long a run someone waits for (stopWhen: `sync`) goes on without an answer from Postgres before
+ * it gives up: long enough to ride out a restart or a managed database's failover (seconds to about
+ * a minute), short enough that the person at the terminal is not left with a bar that never moves.
+ */
+const STOP_WHEN_UNREADABLE_MS = 60_000;
 /** How long a run that gave up on Postgres waits for its tickets in flight to stop, then to hand them back. */
 const LOST_DATABASE_GRACE_MS = 5_000;
 
@@ -41,7 +47,7 @@ export interface WorkerOptions {
    * Return once this says so (checked every idleCheckMs), e.g. when given tickets are done: no job
    * is taken after it, and the tickets in flight finish (a stop signal still cuts them short). Its
    * queries go through `look`, each bounded at LOOK_TIMEOUT_MS; once Postgres has not answered it
-   * for that long, the run gives up on Postgres (WorkerSummary.lostDatabase).
+   * for STOP_WHEN_UNREADABLE_MS, the run gives up on Postgres (WorkerSummary.lostDatabase).
    */
   stopWhen?: (look: LookPool) => Promise<boolean>;
   /** With untilIdle: work of this process beside the ticket syncs (a scheduled backfill it runs). */
@@ -184,8 +190,8 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
     },
     // Unlike Zendesk's, not once no ticket is in flight: none can store a page or end its run.
     // Someone waits for a run that stops when its tickets are done (sync): it gives up once
-    // Postgres has not answered for as long as one look may wait, a look that timed out at once.
-    giveUpUnreadableMs: options.untilIdle ? giveUpMs : options.stopWhen ? LOOK_TIMEOUT_MS : undefined,
+    // Postgres has not answered for a minute.
+    giveUpUnreadableMs: options.untilIdle ? giveUpMs : options.stopWhen ? STOP_WHEN_UNREADABLE_MS : undefined,
     onUnreadable: (failure) => {
       summary.lostDatabase = failure;
       stop();

@@ -137,18 +137,18 @@ it('hands the tickets still in flight back to the queue, their attempts unspent,
 
 // `sync` waits at someone's terminal: its look at its own tickets is bounded as the worker's looks
 // at the queue are, and a look Postgres leaves unanswered ends it the same way: one line, exit 2.
-it('ends sync in one line, exit 2, once Postgres stops answering its look at its tickets', { timeout: 120_000 }, async () => {
+it('ends sync in one line, exit 2, once Postgres has not answered its look at its tickets for a minute', { timeout: 180_000 }, async () => {
   const sync = startConvlog(['sync', '--range', '1..40', '--concurrency', '2'], { env: await throughProxy() });
   await storing();
   proxy!.silence();
   const silencedAt = Date.now();
 
-  const exit = await endedWithin(sync, 60_000);
+  const exit = await endedWithin(sync, 120_000);
   expect(exit, sync.stderr().slice(-3000)).not.toBe('running');
   if (exit === 'running') return;
   expect(exit.code, sync.stderr().slice(-3000)).toBe(2);
-  // Not before a look has waited its whole limit (10 s).
-  expect(exit.at - silencedAt).toBeGreaterThanOrEqual(10_000);
+  // Not before a minute: a restart or a failover shorter than that is ridden out.
+  expect(exit.at - silencedAt).toBeGreaterThanOrEqual(60_000);
   // Its progress lines aside, one line.
   const errors = sync.stderr().split('\n').filter((line) => line.startsWith('convlog sync:'));
   expect(errors, sync.stderr().slice(-3000)).toEqual([
