@@ -21,6 +21,17 @@ const STATEMENT_KEYWORDS = new Set(
     'unlisten update vacuum values with').split(' '),
 );
 
+/**
+ * Of those, the ones that change data, the schema or rights, or rewrite what is stored (vacuum,
+ * reindex): refused as writes, whose line says where writes go (src/commands/query.ts). The
+ * others (prepare, declare, set, listen, begin…) change nothing: they are refused only for not
+ * being a query, and told nothing of writing.
+ */
+const WRITING_KEYWORDS = new Set(
+  ('alter analyse analyze call cluster comment copy create delete do drop grant import insert lock merge reassign ' +
+    'refresh reindex revoke security truncate update vacuum').split(' '),
+);
+
 // What decides whether a statement may run: its first word in lower case, or "(", or the first
 // other character; undefined when it holds only white space, comments and ";". Skips what
 // Postgres skips before a statement: white space, -- comments, /* comments */ (which nest, so
@@ -91,7 +102,8 @@ export function assertQueryStatement(sql: string): void {
   const statement = statementKind(sql, READING_KEYWORDS);
   if (statement.kind === 'empty') throw new QueryRejected(sql.trim() === '' ? 'is empty' : 'holds no statement, only comments');
   if (statement.kind === 'refuse') {
-    throw new QueryWrites(`must only read (select, with, values, table, explain or show), got "${statement.keyword}…"`);
+    const Refusal = WRITING_KEYWORDS.has(statement.keyword) ? QueryWrites : QueryRejected;
+    throw new Refusal(`must only read (select, with, values, table, explain or show), got "${statement.keyword}…"`);
   }
 }
 
