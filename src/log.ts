@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
+import { printable } from './ids.ts';
 
 // pino-pretty (sixty modules) is loaded only when a person watches: a worker or a command whose
 // output goes to a file or a pipe never needs it.
@@ -84,31 +85,28 @@ export function createLogger(level = 'info', options: LoggerOptions = {}): Logge
 
 // What a terminal shows of a log line: its message and fields on one line. pino-pretty's own
 // layout, a line per field, made each ticket `sync` logs six lines above its bar (fifty tickets
-// scrolled three hundred). The JSON log, without a terminal, keeps every field as it is.
+// scrolled three hundred). The JSON log, without a terminal, keeps every field as it is. What a
+// terminal would act on rather than show is escaped (a message can quote what Zendesk sent) by
+// printable, the escaping of every other message convlog writes.
 
 /** Keys of pino's own, shown before the message or not at all. */
 const NOT_FIELDS = new Set(['level', 'time', 'pid', 'hostname']);
 
 /** "ticket failed ticketId=7 attempt=3 err="Zendesk answered 500 …"": a record as one line of text. */
 export function oneLine(record: Record<string, unknown>, messageKey: string): string {
-  const message = typeof record[messageKey] === 'string' ? visible(record[messageKey] as string) : '';
+  const message = typeof record[messageKey] === 'string' ? printable(record[messageKey] as string) : '';
   const fields = Object.entries(record)
     .filter(([key, value]) => key !== messageKey && !NOT_FIELDS.has(key) && value !== undefined)
-    .map(([key, value]) => `${visible(key)}=${fieldText(value)}`);
+    .map(([key, value]) => `${printable(key)}=${fieldText(value)}`);
   return [message, ...fields].filter((part) => part !== '').join(' ');
 }
 
 /** A field's value; an error (pino's serialised `err`) by its message, its stack left to the JSON log. */
 function fieldText(value: unknown): string {
-  if (typeof value === 'string') return /^[^\s"=\\]+$/.test(value) ? visible(value) : visible(JSON.stringify(value));
+  if (typeof value === 'string') return /^[^\s"=\\]+$/.test(value) ? printable(value) : printable(JSON.stringify(value));
   const error = value as { message?: unknown; stack?: unknown } | null;
   if (typeof error?.message === 'string' && typeof error.stack === 'string') return fieldText(error.message);
-  return visible(typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
-}
-
-/** Control characters escaped: a terminal would act on them (a message can quote what Zendesk sent). */
-function visible(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\n' ? '\\n' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  return printable(typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
 }
 
 /** A logger that drops everything: for tests and library callers that pass none. */

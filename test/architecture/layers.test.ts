@@ -23,7 +23,8 @@ const ALLOWED: Record<string, string[]> = {
   // quoted, to show a bad value shortened and escaped.
   'config-fields': ['ids'],
   'project-folder': [],
-  log: [],
+  // printable: the one escaping of what a terminal may act on, for the one-line terminal log.
+  log: ['ids'],
   errors: [],
   timing: [],
   ids: [],
