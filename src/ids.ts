@@ -75,6 +75,15 @@ export function counted(count: number, noun: string, format: (count: number) => 
 }
 
 /**
+ * A process as a line of output names it, "pid 11 on a", and, given `instance` (another process
+ * named beside it has the same words: containers sharing a hostname each run theirs as pid 1),
+ * "pid 1 on a as instance 3f2a9c1e": the start of `instance`, the key that process alone has.
+ */
+export function processNamed(words: string, instance?: string | null): string {
+  return instance ? `${words} as instance ${instance.slice(0, 8)}` : words;
+}
+
+/**
  * A folder as a message names it for a shell in `from`: relative when it is below `from` (a
  * command line to copy stays short), else whole.
  */

@@ -8,7 +8,7 @@ import { backfillStatus, describeBackfillStatus } from '../queue/backfill-status
 import { jobsByState, liveQueueWorkers, retryingAfterInterruption, runningWithoutHeartbeat, STOPPED_AFTER_SECONDS, WORKER_QUIET_SECONDS, type QueueWorker } from '../queue/queue-stats.ts';
 import { openRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
-import { counted, grouped, shownFolder } from '../ids.ts';
+import { counted, grouped, processNamed, shownFolder } from '../ids.ts';
 import { fullReadsOverdue } from '../db/full-read.ts';
 import { loadDemoRun } from '../db/sync-state.ts';
 
@@ -146,20 +146,19 @@ function workersLine(w: { processes: QueueWorker[]; ticketsBeingSynced: number; 
   if (n === 0) {
     return `workers    no process is working the queue (no "convlog work" or "convlog sync" heard from in the last ${WORKER_QUIET_SECONDS} s); ${last}`;
   }
-  const named = w.processes.slice(0, 3).map((p) => processName(p, w.processes));
+  const named = w.processes.slice(0, 3).map(namedApart(w.processes, (p) => `pid ${p.pid} on ${p.host}`));
   if (n > 3) named.push(`${grouped(n - 3)} more`);
   const syncing = w.ticketsBeingSynced === 0 ? 'no ticket being synced' : `${counted(w.ticketsBeingSynced, 'ticket', grouped)} being synced`;
   return `workers    ${n === 1 ? '1 process' : `${grouped(n)} processes`} working the queue (${named.join(', ')}), ${syncing}; ${last}`;
 }
 
 /**
- * "pid 11 on a", and, when another process has the same pid and host (containers sharing a
- * hostname, each its worker's pid 1), "pid 1 on a as instance 3f2a9c1e": its registry entry's id.
+ * How to name each of `all`: "pid 11 on a" (`words`), and, when another has the same pid and host
+ * (containers sharing a hostname, each its process's pid 1), "pid 1 on a as instance 3f2a9c1e":
+ * its own id (a worker's registry entry, a budget taker's key).
  */
-function processName(p: QueueWorker, all: readonly QueueWorker[]): string {
-  const name = `pid ${p.pid} on ${p.host}`;
-  const alike = all.some((other) => other.id !== p.id && other.pid === p.pid && other.host === p.host);
-  return alike ? `${name} as instance ${p.id.slice(0, 8)}` : name;
+function namedApart<T extends { id: string }>(all: readonly T[], words: (p: T) => string): (p: T) => string {
+  return (p) => processNamed(words(p), all.some((other) => other.id !== p.id && words(other) === words(p)) ? p.id : undefined);
 }
 
 /** "4 s ago", "3 min ago", "3 h ago", "2 days ago". */
@@ -231,12 +230,16 @@ export function describeBudget(b: BudgetRow, own?: number): string {
   return `budget     ${b.name}: ${parts.join('; ')}`;
 }
 
-/** "7 in pid 42 on a, 100 in 3 processes": the limits in force, lowest first, with who asks for each. */
+/**
+ * "7 in pid 42 on a, 100 in 3 processes": the limits in force, lowest first, with who asks for
+ * each. A taker is a process (its key): two of the same pid and host are two, named apart.
+ */
 function takersByLimit(takers: BudgetRow['takers']): string {
-  const byLimit = new Map<number, Set<string>>();
-  for (const t of takers) byLimit.set(t.limit, (byLimit.get(t.limit) ?? new Set()).add(t.process));
+  const name = namedApart(takers, (t) => t.process);
+  const byLimit = new Map<number, string[]>();
+  for (const t of takers) byLimit.set(t.limit, [...(byLimit.get(t.limit) ?? []), name(t)]);
   return [...byLimit]
     .sort(([a], [b]) => a - b)
-    .map(([limit, processes]) => `${grouped(limit)} in ${processes.size <= 2 ? [...processes].join(' and ') : `${grouped(processes.size)} processes`}`)
+    .map(([limit, processes]) => `${grouped(limit)} in ${processes.length <= 2 ? processes.join(' and ') : `${grouped(processes.length)} processes`}`)
     .join(', ');
 }

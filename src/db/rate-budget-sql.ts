@@ -53,7 +53,7 @@ const CARRY = `case when aligned then greatest(0, (spent - carried) - greatest(0
 /**
  * $1 name, $2 this process's limit per window, $3 send margin (ms between a permit and its request
  * reaching Zendesk), $4 now (ms) or null for the database clock, $5 this taker's key, $6 the
- * process it is, in words. Records the taker, rolls the window, then grants the next send time if
+ * process it is, in words ("pid 42 on host-a"). Records the taker, rolls the window, then grants the next send time if
  * the window has room under the lowest limit of the live takers and nobody is paused, or says how
  * long to wait. No row: no result (call ensureBudget).
  */
@@ -65,7 +65,8 @@ takers as materialized (
   select coalesce(jsonb_object_agg(t.key, t.value), '{}'::jsonb) as live,
          min((t.value->>0)::int) as other_low,
          max((t.value->>0)::int) as other_high,
-         (array_agg(t.value->>2 order by (t.value->>0)::int, t.key))[1] as other_low_who
+         (array_agg(t.value->>2 order by (t.value->>0)::int, t.key))[1] as other_low_who,
+         (array_agg(t.key order by (t.value->>0)::int, t.key))[1] as other_low_key
     from cur cross join lateral jsonb_each(coalesce(cur.state->'takers', '{}'::jsonb)) t
    where t.key <> $5::text and ${TAKING_PART('t.value', 'cur.now_ms', 'cur.w')}
 ),
@@ -160,7 +161,12 @@ update convlog.rate_budgets b
   from outcome o
  where b.name = o.name
 returning o.granted, greatest(0, o.wait)::float8 as wait_ms, o.now_ms::float8 as now_ms, o.paused,
-          o.lim as limit_applied, o.other_low, o.other_high, o.other_low_who`;
+          o.lim as limit_applied, o.other_low, o.other_high, o.other_low_who,
+          -- Its key too when its words are also this taker's or another's (containers sharing a
+          -- hostname, each its process's pid 1), so that the words name it apart.
+          case when o.other_low_who = $6::text
+                 or exists (select from jsonb_each(o.live) l where l.key <> o.other_low_key and l.value->>2 = o.other_low_who)
+               then o.other_low_key end as other_low_instance`;
 
 /**
  * $1 name, $2 status, $3 total, $4 remaining, $5 resets ms, $6 Retry-After ms, $7 sent-after ms,

@@ -32,6 +32,7 @@
 // Times are epoch milliseconds of the database's clock, the one clock all processes share. Every
 // statement takes an optional `nowMs` that stands in for that clock: tests run on virtual time.
 import type pg from 'pg';
+import { processNamed } from '../ids.ts';
 import { NOW, OBSERVE, TAKE, TAKING_PART } from './rate-budget-sql.ts';
 
 export { FREE_SHARE, TAKER_WINDOWS } from './rate-budget-sql.ts';
@@ -46,11 +47,11 @@ export interface TakeResult {
   paused: boolean;
   /** The limit this permit was decided by: the lowest of every live taker's, this one's included. */
   limitApplied: number;
-  /** The other live takers' limits (the lowest, with its process, and the highest); null when there are none. */
+  /** The other live takers' limits (the lowest, with its process told apart, and the highest); null when there are none. */
   others: { low: number; lowProcess: string; high: number } | null;
 }
 
-/** Who asks for permits: a key of its own, and its process in words ("pid 42 on host-a"). */
+/** Who asks for permits: a key of its own, one per process, and its process in words ("pid 42 on host-a"). */
 export interface Taker {
   key: string;
   process: string;
@@ -63,8 +64,9 @@ const DIRECT_TAKER: Taker = { key: 'direct', process: 'a direct caller' };
 export interface BudgetTaker {
   /** Its limit per window (its CONVLOG_RATE_LIMIT, or the setting of the budget). */
   limit: number;
-  /** "pid 42 on host-a". */
+  /** "pid 42 on host-a"; `id`, its taker key, tells apart processes of the same pid and host. */
   process: string;
+  id: string;
   /** When it last asked for a permit. */
   lastAskedAt: string;
 }
@@ -86,10 +88,7 @@ export interface At {
 
 export interface BudgetRow {
   name: string;
-  /**
-   * The limit in force: the lowest of the takers' limits. Null while no process takes permits:
-   * each applies its own when it does.
-   */
+  /** The limit in force: the lowest of the takers' limits. Null while no process takes permits (each applies its own as it asks). */
   limitPerWindow: number | null;
   /** The processes taking permits (asked within TAKER_WINDOWS windows, not released), lowest limit first. */
   takers: BudgetTaker[];
@@ -121,7 +120,6 @@ export class MissingRetryAfter extends RangeError {
     this.name = 'MissingRetryAfter';
   }
 }
-
 
 /**
  * Creates the budget's row if missing. A windowMs given here replaces the stored one (and forgets
@@ -161,6 +159,7 @@ export async function takePermit(
     other_low: number | null;
     other_high: number | null;
     other_low_who: string | null;
+    other_low_instance: string | null;
   }>({
     name: 'convlog_take_permit',
     text: TAKE,
@@ -174,7 +173,7 @@ export async function takePermit(
     nowMs: r.now_ms,
     paused: r.paused,
     limitApplied: r.limit_applied,
-    others: r.other_low === null ? null : { low: r.other_low, lowProcess: r.other_low_who ?? 'another process', high: r.other_high ?? r.other_low },
+    others: r.other_low === null ? null : { low: r.other_low, lowProcess: processNamed(r.other_low_who ?? 'another process', r.other_low_instance), high: r.other_high ?? r.other_low },
   };
 }
 
@@ -244,7 +243,7 @@ export async function readBudgets(pool: pg.Pool, at: At = {}, timeoutMs?: number
   const { rows } = await pool.query<{
     name: string;
     limit_per_window: number | null;
-    takers: { limit: number; process: string; at: number }[];
+    takers: { limit: number; process: string; id: string; at: number }[];
     last_sent_at: Date | null;
     window_ms: number;
     spent: number;
@@ -271,8 +270,8 @@ export async function readBudgets(pool: pg.Pool, at: At = {}, timeoutMs?: number
             total_taken, total_rate_limited, total_wait_ms,
             coalesce((state->>'waits')::bigint, 0) as total_waits
        from (select r.*, now_at, now_at < window_started_at + window_ms * interval '1 millisecond' as live,
-                    (select coalesce(jsonb_agg(jsonb_build_object('limit', (t.value->>0)::int, 'process', t.value->>2, 'at', (t.value->>1)::float8)
-                                               order by (t.value->>0)::int, t.value->>2), '[]'::jsonb)
+                    (select coalesce(jsonb_agg(jsonb_build_object('limit', (t.value->>0)::int, 'process', t.value->>2, 'id', t.key, 'at', (t.value->>1)::float8)
+                                               order by (t.value->>0)::int, t.value->>2, t.key), '[]'::jsonb)
                        from jsonb_each(coalesce(r.state->'takers', '{}'::jsonb)) t
                       where ${TAKING_PART('t.value', 'now_ms', 'r.window_ms')}) as takers
                from convlog.rate_budgets r, (select ${NOW('$1')} as now_ms) n, to_timestamp(n.now_ms / 1000) as now_at) b
@@ -283,7 +282,7 @@ export async function readBudgets(pool: pg.Pool, at: At = {}, timeoutMs?: number
   return rows.map((r) => ({
     name: r.name,
     limitPerWindow: r.limit_per_window,
-    takers: r.takers.map((t) => ({ limit: t.limit, process: t.process, lastAskedAt: new Date(t.at).toISOString() })),
+    takers: r.takers.map((t) => ({ limit: t.limit, process: t.process, id: t.id, lastAskedAt: new Date(t.at).toISOString() })),
     lastSentAt: r.last_sent_at?.toISOString() ?? null,
     windowMs: r.window_ms,
     spent: r.spent,

@@ -97,7 +97,8 @@ export function sharedBudget(pool: pg.Pool, options: SharedBudgetOptions): Share
   const clock = options.clock ?? REAL_CLOCK;
   // The real clock leaves the statements on the database's, the one all processes share.
   const at = () => (options.clock ? { nowMs: clock.now() } : {});
-  // A key of this instance's own: tests run several "processes" in one.
+  // A key of this instance's own: it tells apart processes of the same pid and host (containers
+  // sharing a hostname, each its process's pid 1), and tests run several "processes" in one.
   const taker = { key: randomUUID().slice(0, 13), process: `pid ${process.pid} on ${os.hostname()}` };
   /** The limit the last permit was decided by: this process's, or a lower one of another process. */
   let limitApplied = limitPerWindow;
