@@ -8,7 +8,7 @@ import { poolOf, type Db } from '../db/connection.ts';
 import { whileEnqueueing } from '../db/dequeued.ts';
 import { databaseNow, markQueued, requestSyncAgain } from '../db/ticket-status.ts';
 import { SYNC_QUEUE, type SyncJobData } from './boss.ts';
-import { ticketsWithoutJob, upgradeWaitingJobs } from './queue-stats.ts';
+import { liveJobIds, ticketsWhoseJobIsGone, upgradeWaitingJobs } from './queue-stats.ts';
 
 const BATCH = 5_000;
 // pg-boss priorities (higher is taken first; within one, the older job first). A backlog
@@ -58,21 +58,23 @@ export async function enqueueTickets(
     for (let i = next; i < unique.length; i = next) {
       next += BATCH;
       const batch = unique.slice(i, i + BATCH);
-      const queuedIds = await insertJobs(boss, db, batch, options);
+      const { queuedIds, skippedFor } = await insertJobs(boss, db, batch, options);
       const skipped = batch.filter((id) => !queuedIds.has(id));
       await upgradeWaitingJobs(poolOf(db), skipped, options);
       const marked = await requestSyncAgain(db, skipped, Boolean(options.full));
       // A job that ended between our insert and the mark never saw the mark: queue those again.
       // One still running sees it when it ends; a new one skipped us because it was just queued.
-      // So do those whose waiting job a dequeue deleted since it skipped ours, before the mark or
-      // after it: that job stood for this request too, and a ticket never synced loses its
-      // ticket_sync row with it, leaving no mark to find. Read under the enqueue lock, which
+      // So do those whose job that skipped ours a dequeue deleted since, before the mark or after
+      // it: that job stood for this request too, and a ticket never synced loses its ticket_sync
+      // row with it, leaving no mark to find. Not those whose job a worker took and ended
+      // meanwhile, its row kept: that run began after the request, so it read the change, and a
+      // second job would overwrite the status it recorded. Read under the enqueue lock, which
       // waits for a dequeue in flight to end.
       const markedIds = new Set(marked);
-      const unmarked = skipped.filter((id) => !markedIds.has(id));
-      const dequeued = unmarked.length === 0 ? [] : await whileEnqueueing(db, (tx) => ticketsWithoutJob(poolOf(tx), unmarked));
+      const unmarked = new Map([...skippedFor].filter(([id]) => !markedIds.has(id)));
+      const dequeued = unmarked.size === 0 ? [] : await whileEnqueueing(db, (tx) => ticketsWhoseJobIsGone(poolOf(tx), unmarked));
       const again = [...marked, ...dequeued].sort((a, b) => a - b);
-      if (again.length > 0) for (const id of await insertJobs(boss, db, again, options)) queuedIds.add(id);
+      if (again.length > 0) for (const id of (await insertJobs(boss, db, again, options)).queuedIds) queuedIds.add(id);
       queued += queuedIds.size;
       done += batch.length;
       options.onProgress?.(done, unique.length);
@@ -82,9 +84,18 @@ export async function enqueueTickets(
   return { queued, alreadyQueued: unique.length - queued, duplicates: ticketIds.length - unique.length };
 }
 
-/** Inserts one job per ticket and marks the ones inserted queued; returns their ids. */
-async function insertJobs(boss: PgBoss, db: Db, ticketIds: readonly number[], { full, priority }: EnqueueOptions): Promise<Set<number>> {
-  if (ticketIds.length === 0) return new Set();
+/**
+ * Inserts one job per ticket and marks the ones inserted queued; returns their ids, and for the
+ * tickets skipped the id of the job that made the insert skip them (`skippedFor`). A ticket
+ * skipped whose job ended before that look has none: the mark that follows finds its run's status.
+ */
+async function insertJobs(
+  boss: PgBoss,
+  db: Db,
+  ticketIds: readonly number[],
+  { full, priority }: EnqueueOptions,
+): Promise<{ queuedIds: Set<number>; skippedFor: Map<number, string> }> {
+  if (ticketIds.length === 0) return { queuedIds: new Set(), skippedFor: new Map() };
   const jobs = ticketIds.map((ticketId) => ({
     // Our own ids tell us which tickets the ON CONFLICT DO NOTHING insert skipped.
     id: randomUUID(),
@@ -99,6 +110,8 @@ async function insertJobs(boss: PgBoss, db: Db, ticketIds: readonly number[], { 
     const inserted = new Set(await boss.insert(SYNC_QUEUE, jobs, { returnId: true }));
     const queuedIds = ticketIds.filter((_, j) => inserted.has(jobs[j].id));
     await markQueued(tx, queuedIds, insertedFrom);
-    return new Set(queuedIds);
+    // Under the lock, so no dequeue has deleted a skipping job before this look.
+    const skippedFor = await liveJobIds(poolOf(tx), ticketIds.filter((_, j) => !inserted.has(jobs[j].id)));
+    return { queuedIds: new Set(queuedIds), skippedFor };
   });
 }

@@ -109,16 +109,32 @@ export async function deleteWaitingJobs(client: pg.Pool, keys: readonly string[]
 }
 
 /**
- * Of `ticketIds`, those with no job queued, waiting to retry or running. Read under
+ * The job each of `ticketIds` has queued, waiting to retry or running, by ticket: read by an
+ * enqueue whose insert these jobs made it skip, so that it can tell later whether the job is gone.
+ */
+export async function liveJobIds(pool: pg.Pool, ticketIds: readonly number[]): Promise<Map<number, string>> {
+  if (ticketIds.length === 0) return new Map();
+  const { rows } = await pool.query<{ key: string; id: string }>(
+    `select singleton_key as key, id from ${BOSS_SCHEMA}.job
+      where name = $1 and singleton_key = any($2::text[]) and state = any($3::${BOSS_SCHEMA}.job_state[])`,
+    [SYNC_QUEUE, ticketIds.map(String), LIVE],
+  );
+  return new Map(rows.map((r) => [Number(r.key), r.id]));
+}
+
+/**
+ * Of these tickets, those whose job (by id, from liveJobIds) no longer exists: deleted unrun, by a
+ * dequeue (deleteWaitingJobs) or by pg-boss's retention (a job left waiting past it). A job that
+ * ran keeps its row, completed or failed, until pg-boss deletes it days later (the queue's
+ * deleteAfterSeconds, pg-boss's default of 7 days: SYNC_QUEUE_OPTIONS sets none). Read under
  * whileEnqueueing (src/db/dequeued.ts), whose lock waits for a dequeue deleting jobs to commit.
  */
-export async function ticketsWithoutJob(pool: pg.Pool, ticketIds: readonly number[]): Promise<number[]> {
-  if (ticketIds.length === 0) return [];
+export async function ticketsWhoseJobIsGone(pool: pg.Pool, jobs: ReadonlyMap<number, string>): Promise<number[]> {
+  if (jobs.size === 0) return [];
   const { rows } = await pool.query<{ key: string }>(
-    `select key from unnest($2::text[]) as k(key)
-      where not exists (select from ${BOSS_SCHEMA}.job j
-                         where j.name = $1 and j.singleton_key = k.key and j.state = any($3::${BOSS_SCHEMA}.job_state[]))`,
-    [SYNC_QUEUE, ticketIds.map(String), LIVE],
+    `select k.key from unnest($2::text[], $3::uuid[]) as k(key, id)
+      where not exists (select from ${BOSS_SCHEMA}.job j where j.name = $1 and j.id = k.id)`,
+    [SYNC_QUEUE, [...jobs.keys()].map(String), [...jobs.values()]],
   );
   return rows.map((r) => Number(r.key)).sort((a, b) => a - b);
 }
