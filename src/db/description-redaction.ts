@@ -9,7 +9,7 @@
  * Two CTEs of the page statement, over its parameters $2 (the event rows), $5 (the ticket) and $9
  * (the response body, or null). `description_redacted` updates the ticket row. Before it, when
  * the first event changed, the statement locks the page's people Postgres has (`authors_locked`,
- * src/db/store-page.ts), in key order, and inserts the new ones only at its end: serve's
+ * src/db/store-page.ts), in key order, and inserts the new ones only after ticket_sync: serve's
  * statements (src/db/tickets.ts) lock the people they side-load before the tickets row and insert
  * the new ones after it, and a page holding the tickets row while it waited for one of them (a
  * row to lock), or holding a new one while it waited for the row, deadlocked with them. The

@@ -11,12 +11,12 @@
 // A person new to Postgres has no row to lock before it is written (an insert of its key only
 // makes another inserter wait), so every writer inserts new people after the ticket's rows, and
 // upserts the people Postgres has before the new ones. A page's statement takes its authors
-// (KEY SHARE, which pages share) then ticket_sync, and upserts them at its end
-// (src/db/store-page.ts); a page that changes the ticket's first event locks them for the upsert
-// before the tickets row (its description) and ticket_sync (src/db/description-redaction.ts); a
-// read by id or an export page locks its side-loaded authors, then the tickets rows, then
-// inserts the new people (src/db/tickets.ts); an export page listing deleted tickets locks their
-// people and rows before its statement.
+// (KEY SHARE, which pages share) then ticket_sync, and upserts them (those it changes, then new
+// ones) before its events and files (src/db/store-page.ts); a page that changes the ticket's
+// first event locks them for the upsert before the tickets row (its description) and
+// ticket_sync (src/db/description-redaction.ts); a read by id or an export page locks its
+// side-loaded authors, then the tickets rows, then inserts the new people (src/db/tickets.ts);
+// an export page listing deleted tickets locks their people and rows before its statement.
 import { sql, type SQL } from 'drizzle-orm';
 import { asArray, idArray, type Executor } from './sql-values.ts';
 

@@ -114,33 +114,44 @@ const EVENT_ROWS = `(
       left join jsonb_array_elements($9::jsonb -> 'events') with ordinality as received(event, n) on received.n = r."pageIndex" + 1
   ) r`;
 
-/**
- * The page's upsert of its people: a later event that omits a field must not erase what an
- * earlier one told us. Those Postgres has first, then those new to it, each in key order, as a
- * read by id takes them (src/db/lock-order.ts): in key order alone, a page inserting a new person
- * and then waiting for a known one that such a read held deadlocked with the read inserting it.
- */
-function authorsUpsert(): string {
-  return `
+// What a page says of a person that the row (`a`) lacks or has otherwise: a later event that
+// omits a field must not erase what an earlier one told us.
+const AUTHOR_FIELDS = ['support_user_id', 'sunco_user_id', 'type', 'display_name', 'avatar_url'];
+const authorChanges = (a: string, page: (field: string) => string) =>
+  AUTHOR_FIELDS.map((f) => `(${page(f)} is not null and ${page(f)} is distinct from ${a}.${f})`).join('\n     or ');
+const AUTHOR_ROWS = `${recordset('$1', AUTHOR_COLUMNS)} left join zendesk.authors known on known.author_key = r."authorKey"`;
+const pageField = (name: string) => `r.${quoted(AUTHOR_COLUMNS.find((c) => c.name === name)!.key)}`;
+const KNOWN_UNCHANGED = `known.author_key is not null and not (${authorChanges('known', pageField)})`;
+const insertAuthors = (where: string) => `
   insert into zendesk.authors as a (${AUTHOR_COLUMNS.map((c) => quoted(c.name)).join(', ')})
-  select ${AUTHOR_COLUMNS.map((c) => `r.${quoted(c.key)}`).join(', ')} from ${recordset('$1', AUTHOR_COLUMNS)}
-    left join zendesk.authors known on known.author_key = r."authorKey"
-   order by known.author_key is null, r."authorKey"
+  select ${AUTHOR_COLUMNS.map((c) => `r.${quoted(c.key)}`).join(', ')} from ${AUTHOR_ROWS}
+   where ${where}
+   order by known.author_key is null, r."authorKey"`;
+
+/**
+ * The page's people Postgres has and whose row says all the page says: inserted again only if a
+ * purge or the end of a full read removed them since the statement began (it waited for that in
+ * authors_held), and otherwise left alone without a lock (waiting only for a transaction
+ * changing them to end): pages of tickets sharing an agent then do not wait for one another's
+ * events and files.
+ */
+const AUTHORS_KEPT = `${insertAuthors(KNOWN_UNCHANGED)}
+  on conflict (author_key) do nothing
+  returning 1`;
+
+/**
+ * The page's other people: those Postgres has whose row it changes, then those new to it, each in
+ * key order, as a read by id takes them (src/db/lock-order.ts): in key order alone, a page
+ * inserting a new person and then waiting for a known one that such a read held deadlocked with
+ * the read inserting it. The upsert locks every person it meets until the commit: a page that
+ * changes a person (an agent renamed) holds up another ticket's page naming them meanwhile.
+ */
+const AUTHORS_WRITTEN = `${insertAuthors(`not (${KNOWN_UNCHANGED})`)}
   on conflict (author_key) do update set
-    support_user_id = coalesce(excluded.support_user_id, a.support_user_id),
-    sunco_user_id = coalesce(excluded.sunco_user_id, a.sunco_user_id),
-    type = coalesce(excluded.type, a.type),
-    display_name = coalesce(excluded.display_name, a.display_name),
-    avatar_url = coalesce(excluded.avatar_url, a.avatar_url),
+    ${AUTHOR_FIELDS.map((f) => `${f} = coalesce(excluded.${f}, a.${f})`).join(',\n    ')},
     updated_at = now()
-  where (excluded.support_user_id is not null and excluded.support_user_id is distinct from a.support_user_id)
-     or (excluded.sunco_user_id is not null and excluded.sunco_user_id is distinct from a.sunco_user_id)
-     or (excluded.type is not null and excluded.type is distinct from a.type)
-     or (excluded.display_name is not null and excluded.display_name is distinct from a.display_name)
-     or (excluded.avatar_url is not null and excluded.avatar_url is distinct from a.avatar_url)
-  returning 1
-`;
-}
+  where ${authorChanges('a', (f) => `excluded.${f}`)}
+  returning 1`;
 
 // $1 authors, $2 events, $3 attachments, $4 thumbnails (jsonb arrays); $5 ticket, $6 cursor,
 // $7 events on the page, $8 requests it cost; $9 the response body, or null.
@@ -158,8 +169,8 @@ with authors_held as (
 ${DESCRIPTION_REDACTED},
 -- When the first event changed, the tickets row is rewritten (description-redaction.ts): first
 -- the people Postgres has are taken in the mode their upsert takes, as a read by id of the ticket
--- takes them before that row; those new to it are inserted at the end, as the read inserts them
--- after the row.
+-- takes them before that row; those new to it are inserted after ticket_sync, as the read inserts
+-- them after the row.
 authors_locked as (
   select 1 from zendesk.authors a
    where exists (select from first_event_changed)
@@ -167,9 +178,11 @@ authors_locked as (
    order by a.author_key
    for no key update
 ),
--- The page's people, at the end: the upsert locks every person it meets, changed or not, until
--- the commit.
-authors_written as (${authorsUpsert()}),
+-- The page's people, after ticket_sync and before its events and files: a page holding a file
+-- or an event another ticket's log shares (a merge) while it waited for a person deadlocked with
+-- a redaction page of that ticket, which holds its people from the start.
+authors_kept as (${AUTHORS_KEPT}),
+authors_written as (${AUTHORS_WRITTEN}),
 -- Tickets whose log served one of these events before (read before the upsert: every CTE sees
 -- the rows as they were). The event moves here, and their analyst answers still count it.
 moved_from as (
@@ -220,14 +233,17 @@ commit_asynchronously as (
 )
 -- The CTEs named here run in this order, the others after them: the people Postgres has (held;
 -- locked for the upsert, and the tickets row, only when the first event changed: see
--- description-redaction.ts), then ticket_sync, then the events, and at the end the files and
--- the people's upsert, new ones inserted, whose row locks last only until the commit that follows. A purge of the ticket (src/db/purge.ts)
--- takes the people, then the tickets row and ticket_sync, then the files and events, so the two
--- wait for each other instead of deadlocking.
+-- description-redaction.ts), then ticket_sync, then the people's upserts (those unchanged left
+-- unlocked; those changed, then new ones inserted, locked until the commit), then the events, and
+-- at the end the files. A purge of the ticket (src/db/purge.ts) takes the people, then the
+-- tickets row and ticket_sync, then the files and events, so the two wait for each other instead
+-- of deadlocking.
 select (select count(*) from authors_held)::int as authors_held,
        (select count(*) from authors_locked)::int as authors_locked,
        (select count(*) from description_redacted)::int as description_redacted,
        coalesce((select true from cursor_saved), convlog.run_taken_over($5)) as run_current,
+       (select count(*) from authors_kept)::int as authors_kept,
+       (select count(*) from authors_written)::int as authors_written,
        (select count(*) from events_written)::int as events_written,
        (select array_agg(ticket_id) from moved_from) as moved_from,
        (select setting from commit_asynchronously) as commit_mode`;

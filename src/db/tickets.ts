@@ -273,7 +273,7 @@ export async function saveExportPage(db: Db, rows: Partial<ContextRows>, positio
   // not after them, where a run's page naming one of them and a side-loaded agent deadlocked with it.
   // Then its tickets and ticket_sync rows, before the statement inserts the side-loaded people new
   // to Postgres (which cannot be locked before): a run's page of the ticket holds ticket_sync and
-  // inserts the people it names at its end, and waited for such a person while this statement,
+  // inserts the people it names after it, and waited for such a person while this statement,
   // holding them, waited for ticket_sync to record the deletion.
   const deleted = (rows.tickets ?? []).filter((t) => t.deleted).map((t) => t.id);
   if (deleted.length > 0) {
