@@ -21,7 +21,7 @@ export const dbServer: Command = {
       return 0;
     }
 
-    const server = await serveEmbeddedPostgres(config.dataDir, port, ctx.log);
+    const server = await serveEmbeddedPostgres(config.dataDir, port, ctx.log, ctx.signal);
     if ('owner' in server) return reportRunning(ctx, config.dataDir, server, port);
     let stopped: 'stopped' | 'left';
     try {

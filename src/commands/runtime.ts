@@ -38,7 +38,7 @@ export interface SyncRuntime extends Runtime {
  * workers, the queue's checks and pg-boss would otherwise retry a server that will not come back.
  */
 export async function openCommandDatabase(ctx: CommandContext, config: Config, options: OpenOptions = {}): Promise<Database> {
-  const database = await openDatabase(config, ctx.log, options);
+  const database = await openDatabase(config, ctx.log, { signal: ctx.signal, ...options });
   if (database.gone) ctx.failWhen(database.gone);
   return database;
 }

@@ -211,12 +211,13 @@ export function markUse(databaseDir: string): UseMark {
 
 /**
  * markUse, then claimCluster: marked before looking, so an owner ending while this command
- * connects leaves the server to it. A claim that fails takes its mark away with it.
+ * connects leaves the server to it. A claim that fails (or that `signal` interrupts while it
+ * waits) takes its mark away with it.
  */
-export async function markAndClaim(databaseDir: string, log: Logger): Promise<{ mark: UseMark; claim: ClusterClaim }> {
+export async function markAndClaim(databaseDir: string, log: Logger, signal?: AbortSignal): Promise<{ mark: UseMark; claim: ClusterClaim }> {
   const mark = markUse(databaseDir);
   try {
-    return { mark, claim: await claimCluster(databaseDir, { marked: mark.written, log }) };
+    return { mark, claim: await claimCluster(databaseDir, { marked: mark.written, log, signal }) };
   } catch (error) {
     mark.remove();
     throw error;

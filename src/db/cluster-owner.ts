@@ -12,10 +12,10 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DatabaseUnavailable } from '../errors/convlog-errors.ts';
+import { DatabaseUnavailable, Interrupted } from '../errors/convlog-errors.ts';
 import { errorMessage } from '../errors/messages.ts';
 import type { Logger } from '../log.ts';
-import { sleep } from '../timing.ts';
+import { pause } from '../timing.ts';
 import { isAlive, livePostmaster, startTime, type Postmaster } from './postmaster.ts';
 
 export interface OwnerRecord {
@@ -69,9 +69,10 @@ export function ownerDir(databaseDir: string): string {
  * shutting down is neither shared nor adopted: it refuses every new connection, and its owner (or
  * a command's exit) is stopping it. It is waited for, saying so once in `log`, and the cluster is
  * then claimed as it stands: none running (this command starts it), or one another command has
- * started meanwhile.
+ * started meanwhile. An abort of `signal` (the command's stop: one Ctrl-C) ends either wait with
+ * Interrupted, claiming nothing; a command with nothing to wait for goes on as it would.
  */
-export async function claimCluster(databaseDir: string, { marked, log }: { marked: boolean; log?: Logger }): Promise<ClusterClaim> {
+export async function claimCluster(databaseDir: string, { marked, log, signal }: { marked: boolean; log?: Logger; signal?: AbortSignal }): Promise<ClusterClaim> {
   let deadline = Date.now() + STARTING_WAIT_MS;
   let said = false;
   for (;;) {
@@ -79,7 +80,7 @@ export async function claimCluster(databaseDir: string, { marked, log }: { marke
     if (stopping?.stopping) {
       if (!said) log?.info({ postgresPid: stopping.pid }, `the embedded Postgres in ${databaseDir} is shutting down (postgres process ${stopping.pid}): waiting for it to stop, to start it again`);
       said = true;
-      await untilStopped(databaseDir, stopping.pid);
+      await untilStopped(databaseDir, stopping.pid, signal);
       deadline = Date.now() + STARTING_WAIT_MS;
       continue;
     }
@@ -97,18 +98,25 @@ export async function claimCluster(databaseDir: string, { marked, log }: { marke
         `the embedded Postgres in ${databaseDir} is being started by convlog process ${claim.owner.pid}, which has not had it up for ${STARTING_WAIT_MS / 1000} s`,
       );
     }
-    await sleep(100);
+    await pauseBeforeLookingAgain(databaseDir, signal);
   }
 }
 
 /** Waits while postmaster `pid` runs the cluster: one shutting down exits once its sessions have ended. */
-async function untilStopped(databaseDir: string, pid: number): Promise<void> {
+async function untilStopped(databaseDir: string, pid: number, signal: AbortSignal | undefined): Promise<void> {
   const deadline = Date.now() + STOPPING_WAIT_MS;
   while (livePostmaster(databaseDir)?.pid === pid) {
     if (Date.now() > deadline) {
       throw new DatabaseUnavailable(`the embedded Postgres in ${databaseDir} (postgres process ${pid}) has been shutting down for ${STOPPING_WAIT_MS / 1000} s and has not stopped`);
     }
-    await sleep(100);
+    await pauseBeforeLookingAgain(databaseDir, signal);
+  }
+}
+
+/** The pause between two looks at the cluster, which the command's stop cuts short. */
+async function pauseBeforeLookingAgain(databaseDir: string, signal: AbortSignal | undefined): Promise<void> {
+  if (!(await pause(100, signal))) {
+    throw new Interrupted(`interrupted while waiting for the embedded Postgres in ${databaseDir}; nothing was changed`);
   }
 }
 

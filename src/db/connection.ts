@@ -48,6 +48,8 @@ export interface OpenOptions {
   /** Apply pending migrations (default true): every command that touches the database does. */
   migrate?: boolean;
   poolSize?: number;
+  /** The command's stop: it ends a wait for an embedded server another command starts or stops. */
+  signal?: AbortSignal;
 }
 
 export async function openDatabase(config: Config, log: Logger, options: OpenOptions = {}): Promise<Database> {
@@ -58,7 +60,7 @@ export async function openDatabase(config: Config, log: Logger, options: OpenOpt
   let serverGone: Database['serverGone'];
   let adminUrl: string | undefined;
   if (!url) {
-    const cluster = await startEmbeddedPostgres(config.dataDir, log);
+    const cluster = await startEmbeddedPostgres(config.dataDir, log, options.signal);
     stopEmbedded = cluster.stop;
     embedded = cluster.shared ? 'shared' : 'own';
     gone = cluster.gone.then((why) => new EmbeddedServerGone(why));

@@ -29,13 +29,14 @@ export interface EmbeddedCluster {
   checkGone(): boolean;
 }
 
-export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedCluster> {
+/** `signal` (the command's stop) ends a wait for a server another command is starting or stopping. */
+export async function startEmbeddedPostgres(dataDir: string, log: Logger, signal?: AbortSignal): Promise<EmbeddedCluster> {
   const databaseDir = path.join(dataDir, 'pg');
   prepareDataDir(dataDir);
   const adminUrl = (port: number) => commandUrl(port, 'postgres');
   // Marked before looking, so an owner ending while this command connects leaves the server to it;
   // kept until this command ends, whichever its part (stopAtExit).
-  const { mark, claim } = await markAndClaim(databaseDir, log);
+  const { mark, claim } = await markAndClaim(databaseDir, log, signal);
   if (claim.kind === 'shared') {
     const { postmaster, owner } = claim;
     log.debug({ port: postmaster.port, ownerPid: owner.pid }, 'using the embedded Postgres another convlog process runs');

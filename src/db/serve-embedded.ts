@@ -42,14 +42,15 @@ export function clusterDir(dataDir: string): string {
 /**
  * Starts the cluster under `dataDir` on 127.0.0.1:`port` (a free one if undefined), creating it on
  * first use exactly as the other commands would (same user and password); or takes over one its
- * owner left running; or, when a live convlog process runs it, says which.
+ * owner left running; or, when a live convlog process runs it, says which. `signal` (the
+ * command's stop) ends a wait for a server another command is starting or stopping.
  */
-export async function serveEmbeddedPostgres(dataDir: string, port: number | undefined, log: Logger): Promise<ServedCluster | OwnedElsewhere> {
+export async function serveEmbeddedPostgres(dataDir: string, port: number | undefined, log: Logger, signal?: AbortSignal): Promise<ServedCluster | OwnedElsewhere> {
   const databaseDir = clusterDir(dataDir);
   prepareDataDir(dataDir);
   // A use mark as every command keeps (src/db/embedded.ts), which a command sharing the server
   // and exiting at once counts (stopAtExit, src/db/cluster-handoff.ts).
-  const { mark, claim } = await markAndClaim(databaseDir, log);
+  const { mark, claim } = await markAndClaim(databaseDir, log, signal);
   if (claim.kind === 'shared') {
     mark.remove();
     return { postmaster: claim.postmaster, owner: claim.owner };
