@@ -14,7 +14,7 @@ import type { Logger } from '../log.ts';
 import path from 'node:path';
 import { claimCluster, claimIfFree, ownerAlive, ownerDir, stopPostmaster, type ClusterClaim, type OwnerRecord, type Ownership } from './cluster-owner.ts';
 import { quietClient } from './pg-client.ts';
-import { isAlive, startTime, untilDead } from './postmaster.ts';
+import { deadWithin, heldShutdown, isAlive, startTime, untilDead } from './postmaster.ts';
 
 /** This process's sessions on the embedded server: never counted as another command's. */
 export const APPLICATION_NAME = `convlog/${process.pid}`;
@@ -57,8 +57,15 @@ export async function leave(l: Leaving): Promise<'stopped' | 'left'> {
 }
 
 /**
+ * How long a command ending waits for the server it told to stop: a fast shutdown takes a second
+ * or so, but one held by a backend that does not end would hold the command's exit for ever.
+ */
+const LAST_OUT_STOP_WAIT_MS = 10_000;
+
+/**
  * Any command ending: a server with no live owner (released, or killed outright) and no other
- * convlog session is stopped. Never fails the command: it has ended already.
+ * convlog session is stopped. One already shutting down is left to end (it refuses the look for
+ * sessions, and a stop is under way). Never fails the command: it has ended already.
  */
 export async function lastOut(databaseDir: string, adminUrl: (port: number) => string, log: Logger): Promise<void> {
   try {
@@ -66,11 +73,16 @@ export async function lastOut(databaseDir: string, adminUrl: (port: number) => s
     const claim = claimIfFree(databaseDir);
     if (!claim) return;
     try {
-      if (claim.kind === 'orphan' && otherUsers(databaseDir) === 0 && (await otherSessions(adminUrl(claim.postmaster.port), databaseDir)) === 0) {
-        log.debug({ postgresPid: claim.postmaster.pid }, 'stopping the embedded Postgres: no other convlog command uses it');
-        claim.ownership.running(claim.postmaster.pid);
-        stopPostmaster(databaseDir, claim.postmaster.pid);
-        await untilDead(claim.postmaster.pid);
+      if (claim.kind === 'orphan' && claim.postmaster.stopping) {
+        log.debug({ postgresPid: claim.postmaster.pid }, 'the embedded Postgres is already shutting down: not waiting for it');
+      } else if (claim.kind === 'orphan' && otherUsers(databaseDir) === 0 && (await otherSessions(adminUrl(claim.postmaster.port), databaseDir)) === 0) {
+        const { pid } = claim.postmaster;
+        log.debug({ postgresPid: pid }, 'stopping the embedded Postgres: no other convlog command uses it');
+        claim.ownership.running(pid);
+        stopPostmaster(databaseDir, pid);
+        if (!(await deadWithin(pid, LAST_OUT_STOP_WAIT_MS))) {
+          log.warn({ postgresPid: pid }, `the embedded Postgres (postgres process ${pid}) has not stopped ${LAST_OUT_STOP_WAIT_MS / 1000} s after this command told it to; not waiting longer: ${heldShutdown(pid)}`);
+        }
       }
     } finally {
       claim.ownership.release();

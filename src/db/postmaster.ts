@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../log.ts';
+import { withinTime } from '../timing.ts';
 
 export interface Postmaster {
   pid: number;
@@ -122,6 +123,25 @@ function isZombie(pid: number): boolean {
 /** Resolves once `pid` has exited; until then it keeps the process alive (the caller waits on nothing else). */
 export function untilDead(pid: number, intervalMs = 200): Promise<void> {
   return whenEnded(pid, { intervalMs, keepAlive: true }).ended;
+}
+
+/** Whether `pid` exits within `ms`; until then the wait keeps the process alive, as untilDead's. */
+export async function deadWithin(pid: number, ms: number): Promise<boolean> {
+  const watch = whenEnded(pid, { intervalMs: 200, keepAlive: true });
+  try {
+    return (await withinTime(watch.ended.then(() => true), ms)) === true;
+  } finally {
+    watch.cancel();
+  }
+}
+
+/**
+ * Why a fast shutdown of postmaster `pid` has not ended, and the way out: SIGTERM is a smart
+ * shutdown, which a server already in a fast one ignores; SIGQUIT ends it at once (the next start
+ * recovers from the write-ahead log: nothing committed is lost).
+ */
+export function heldShutdown(pid: number): string {
+  return `a fast shutdown first ends every session, and one whose backend does not end (stopped, or stuck) holds it; end that backend, or end the shutdown at once with kill -QUIT ${pid}`;
 }
 
 /**

@@ -95,7 +95,36 @@ describe('a command waiting for the embedded Postgres to shut down', { timeout: 
       held.release();
     }
     const after = await query.exited;
-    expect(isAlive(postmaster)).toBe(false);
     expect(exit, `query still running 20 s after its session was cut (then exit ${after.code}):\n${query.stderr()}`).toBeDefined();
+    // It left the stop under way to end, and it does once the backend is released.
+    expect(query.stderr()).toMatch(/"postgresPid":\d+,"msg":"the embedded Postgres is already shutting down: not waiting for it"/);
+    expect(query.stderr()).not.toMatch(/stopping the embedded Postgres: no other convlog command uses it/);
+    await until(() => !isAlive(postmaster), () => `postgres process ${postmaster} to end once its backend is released`);
+  });
+
+  it('a command ending that told the server to stop waits a bounded time for it, and says what holds it', async () => {
+    // As above, but the server is still up as the query ends: its last look adopts it and tells
+    // it to stop, and the held backend keeps that fast shutdown from ending.
+    const owner = await cluster.startServer();
+    const postmaster = cluster.postmaster()!;
+    const query = startConvlog(['query', 'select pg_sleep(5)'], { env: { ...cluster.env, LOG_LEVEL: 'debug' } });
+    await until(() => /using the embedded Postgres another convlog process runs/.test(query.stderr()) || query.process.exitCode !== null, () => query.stderr());
+    owner.kill('SIGKILL');
+    await owner.exited;
+    const held = await heldBackend();
+    let exit: Awaited<Convlog['exited']> | undefined;
+    try {
+      exit = await Promise.race([query.exited, pause(30_000).then(() => undefined)]);
+      expect(isAlive(postmaster), 'the shutdown ended with a backend stopped').toBe(true);
+    } finally {
+      held.release();
+    }
+    const after = await query.exited;
+    expect(exit, `query still running 30 s after it began (then exit ${after.code}):\n${query.stderr()}`).toBeDefined();
+    expect(exit!.code, query.stderr()).toBe(0);
+    expect(query.stdout()).toMatch(/pg_sleep/);
+    const warning = new RegExp(`"level":40,.*"msg":"the embedded Postgres \\(postgres process ${postmaster}\\) has not stopped 10 s after this command told it to; not waiting longer: .*kill -QUIT ${postmaster}"`);
+    expect(query.stderr()).toMatch(warning);
+    await until(() => !isAlive(postmaster), () => `postgres process ${postmaster} to end once its backend is released`);
   });
 });
