@@ -16,7 +16,7 @@ import { DatabaseUnavailable, Interrupted } from '../errors/convlog-errors.ts';
 import { errorMessage } from '../errors/messages.ts';
 import type { Logger } from '../log.ts';
 import { pause } from '../timing.ts';
-import { isAlive, livePostmaster, startTime, type Postmaster } from './postmaster.ts';
+import { heldShutdown, isAlive, livePostmaster, startTime, type Postmaster } from './postmaster.ts';
 
 export interface OwnerRecord {
   pid: number;
@@ -102,12 +102,18 @@ export async function claimCluster(databaseDir: string, { marked, log, signal }:
   }
 }
 
-/** Waits while postmaster `pid` runs the cluster: one shutting down exits once its sessions have ended. */
+/**
+ * Waits while postmaster `pid` is shutting down the cluster: it exits once its sessions have
+ * ended. Only while postmaster.pid says `stopping`: a server started since under the same pid
+ * (reused) is a new one, for claimCluster to look at afresh.
+ */
 async function untilStopped(databaseDir: string, pid: number, signal: AbortSignal | undefined): Promise<void> {
   const deadline = Date.now() + STOPPING_WAIT_MS;
-  while (livePostmaster(databaseDir)?.pid === pid) {
+  for (let now = livePostmaster(databaseDir); now?.pid === pid && now.stopping; now = livePostmaster(databaseDir)) {
     if (Date.now() > deadline) {
-      throw new DatabaseUnavailable(`the embedded Postgres in ${databaseDir} (postgres process ${pid}) has been shutting down for ${STOPPING_WAIT_MS / 1000} s and has not stopped`);
+      throw new DatabaseUnavailable(
+        `the embedded Postgres in ${databaseDir} (postgres process ${pid}) has been shutting down for ${STOPPING_WAIT_MS / 1000} s and has not stopped: ${heldShutdown(pid)}; then run the command again`,
+      );
     }
     await pauseBeforeLookingAgain(databaseDir, signal);
   }

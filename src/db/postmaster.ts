@@ -136,12 +136,15 @@ export async function deadWithin(pid: number, ms: number): Promise<boolean> {
 }
 
 /**
- * Why a fast shutdown of postmaster `pid` has not ended, and the way out: SIGTERM is a smart
- * shutdown, which a server already in a fast one ignores; SIGQUIT ends it at once (the next start
- * recovers from the write-ahead log: nothing committed is lost).
+ * Why a shutdown of postmaster `pid` has not ended, and the way out. Not `kill <pid>`: SIGTERM
+ * asks for a smart shutdown, which a server already in a fast one ignores; SIGQUIT ends any at
+ * once (the next start recovers from the write-ahead log: nothing committed is lost).
  */
 export function heldShutdown(pid: number): string {
-  return `a fast shutdown first ends every session, and one whose backend does not end (stopped, or stuck) holds it; end that backend, or end the shutdown at once with kill -QUIT ${pid}`;
+  return (
+    "a shutdown ends once every session's backend has (a fast one ends them, but not one that is stopped or stuck; a smart one waits for their clients to leave); " +
+    `end that session, or end the shutdown at once with kill -QUIT ${pid}`
+  );
 }
 
 /**
