@@ -1,11 +1,15 @@
 // A command starting while the embedded Postgres is shutting down (a fast shutdown: new
 // connections refused with "the database system is shutting down") must not share or adopt that
-// server: it waits for it to stop, with one info line, then starts its own (src/db/cluster-owner.ts).
+// server: it waits for it to stop, with one info line, then starts its own (src/db/cluster-owner.ts);
+// one Ctrl-C ends that wait. A command ending (lastOut, src/db/cluster-handoff.ts) does not wait
+// without bound for a shutdown that cannot finish.
 // The shutdown is held open by a session of the test's own whose backend is stopped (SIGSTOP): a
 // fast shutdown waits for every backend to end, so the postmaster stays in it until SIGCONT.
 import fs from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ownerDir } from '../../src/db/cluster-owner.ts';
 import { embeddedUrl } from '../../src/db/embedded-server.ts';
 import { isAlive } from '../../src/db/postmaster.ts';
 import { killAll, startConvlog, type Convlog } from '../helpers/cli.ts';
@@ -99,5 +103,88 @@ describe('a command starting while the embedded Postgres shuts down', { timeout:
     const after = cluster.postmaster();
     expect(after !== undefined && isAlive(after), 'status left its server running').toBe(false);
     if (up.owner) expect((await up.owner.exited).code, up.owner.stderr()).toBe(0);
+  });
+});
+
+describe('a command waiting for the embedded Postgres to shut down', { timeout: 150_000 }, () => {
+  it('one Ctrl-C ends the wait: the command stops without starting a server of its own', async () => {
+    const owner = await cluster.startServer();
+    const held = await heldBackend();
+    let command: Convlog;
+    let exit: Awaited<Convlog['exited']> | undefined;
+    try {
+      owner.kill('SIGTERM');
+      await until(() => serverStatus() === 'stopping', () => 'the shutdown');
+      command = startConvlog(['status'], { env: { ...cluster.env, LOG_LEVEL: 'info' } });
+      await until(() => WAIT_LINE.test(command.stderr()) || command.process.exitCode !== null, () => command.stderr());
+      command.kill('SIGINT');
+      // A stop asked for: nothing is in flight, so the command should end within moments.
+      exit = await Promise.race([command.exited, pause(10_000).then(() => undefined)]);
+    } finally {
+      held.release();
+    }
+    const after = await command!.exited;
+    expect(exit, `still waiting 10 s after one Ctrl-C; then exit ${after.code}, stdout:\n${command!.stdout()}\nstderr:\n${command!.stderr()}`).toBeDefined();
+    // As `sync` stopped while it starts: Interrupted, exit 1, one line.
+    expect(exit!.code, command!.stderr()).toBe(1);
+    expect(command!.stderr()).toMatch(/^convlog status: interrupted while waiting for the embedded Postgres in \S+; nothing was changed$/m);
+    expect(command!.stdout(), 'status ran in full after Ctrl-C').not.toMatch(/^tickets /m);
+    // Its use mark goes with it: an owner ending later would count it a user and leave its server up.
+    expect(fs.existsSync(path.join(ownerDir(path.join(cluster.dataDir, 'pg')), `use-${command!.pid}.json`)), 'use mark left').toBe(false);
+    await owner.exited;
+  });
+
+  it('a command ending while a stop cannot finish does not wait for it without bound', async () => {
+    // A query shares db-server's server; db-server is then killed outright (the server an orphan),
+    // and the server is told to stop, as a command's exit hook does. The query's session is cut;
+    // the query ends, and its last look (lastOut) used to adopt the stopping server, tell it to stop
+    // again and wait for it without bound.
+    const owner = await cluster.startServer();
+    const postmaster = cluster.postmaster()!;
+    const query = startConvlog(['query', 'select pg_sleep(600)'], { env: { ...cluster.env, LOG_LEVEL: 'debug' } });
+    await pause(4_000);
+    owner.kill('SIGKILL');
+    await owner.exited;
+    const held = await heldBackend();
+    let exit: Awaited<Convlog['exited']> | undefined;
+    try {
+      process.kill(postmaster, 'SIGINT');
+      await until(() => serverStatus() === 'stopping', () => 'the shutdown');
+      exit = await Promise.race([query.exited, pause(20_000).then(() => undefined)]);
+    } finally {
+      held.release();
+    }
+    const after = await query.exited;
+    expect(exit, `query still running 20 s after its session was cut (then exit ${after.code}):\n${query.stderr()}`).toBeDefined();
+    // It left the stop under way to end, and it does once the backend is released.
+    expect(query.stderr()).toMatch(/"postgresPid":\d+,"msg":"the embedded Postgres is already shutting down: not waiting for it"/);
+    expect(query.stderr()).not.toMatch(/stopping the embedded Postgres: no other convlog command uses it/);
+    await until(() => !isAlive(postmaster), () => `postgres process ${postmaster} to end once its backend is released`);
+  });
+
+  it('a command ending that told the server to stop waits a bounded time for it, and says what holds it', async () => {
+    // As above, but the server is still up as the query ends: its last look adopts it and tells
+    // it to stop, and the held backend keeps that fast shutdown from ending.
+    const owner = await cluster.startServer();
+    const postmaster = cluster.postmaster()!;
+    const query = startConvlog(['query', 'select pg_sleep(5)'], { env: { ...cluster.env, LOG_LEVEL: 'debug' } });
+    await until(() => /using the embedded Postgres another convlog process runs/.test(query.stderr()) || query.process.exitCode !== null, () => query.stderr());
+    owner.kill('SIGKILL');
+    await owner.exited;
+    const held = await heldBackend();
+    let exit: Awaited<Convlog['exited']> | undefined;
+    try {
+      exit = await Promise.race([query.exited, pause(30_000).then(() => undefined)]);
+      expect(isAlive(postmaster), 'the shutdown ended with a backend stopped').toBe(true);
+    } finally {
+      held.release();
+    }
+    const after = await query.exited;
+    expect(exit, `query still running 30 s after it began (then exit ${after.code}):\n${query.stderr()}`).toBeDefined();
+    expect(exit!.code, query.stderr()).toBe(0);
+    expect(query.stdout()).toMatch(/pg_sleep/);
+    const warning = new RegExp(`"level":40,.*"msg":"the embedded Postgres \\(postgres process ${postmaster}\\) has not stopped 10 s after this command told it to; not waiting longer: .*kill -QUIT ${postmaster}"`);
+    expect(query.stderr()).toMatch(warning);
+    await until(() => !isAlive(postmaster), () => `postgres process ${postmaster} to end once its backend is released`);
   });
 });
