@@ -1,4 +1,4 @@
-import { UsageError } from '../errors/convlog-errors.ts';
+import { Interrupted, UsageError } from '../errors/convlog-errors.ts';
 import { runWorker, UNTIL_IDLE_UNREACHABLE_MS } from '../queue/worker.ts';
 import { queueErrorText } from '../queue/error-throttle.ts';
 import { startBackfillWorker, type BackfillWorker } from '../queue/backfill-job.ts';
@@ -29,7 +29,16 @@ export const work: Command = {
       ctx.log.info('worker stopped before taking any ticket');
       return 0;
     }
-    const runtime = await openSyncRuntime(ctx, { supervise: true, schedule: true });
+    // A stop while it waits for an embedded Postgres another command starts or stops (Interrupted)
+    // is a stop before any ticket, as above: a service stopped is no failure.
+    const runtime = await openSyncRuntime(ctx, { supervise: true, schedule: true }).catch((error: unknown) => {
+      if (error instanceof Interrupted && ctx.signal.aborted) return undefined;
+      throw error;
+    });
+    if (!runtime) {
+      ctx.log.info('worker stopped before taking any ticket');
+      return 0;
+    }
     let backfills: BackfillWorker | undefined;
     let health: RunningServer | undefined;
     let lostDatabase = false;
