@@ -111,13 +111,20 @@ export async function deleteWaitingJobs(client: pg.Pool, keys: readonly string[]
 /**
  * The job each of `ticketIds` has queued, waiting to retry or running, by ticket: read by an
  * enqueue whose insert these jobs made it skip, so that it can tell later whether the job is gone.
+ * Run on every batch with a skipped ticket, under the enqueue lock, so it must not read a
+ * backlog: the waiting jobs are found by key in pg-boss's index of waiting jobs (job_i17, whose
+ * condition is `state < 'active'`; a `state = any(...)` over all three states matches no such
+ * index, and read every live job of the queue), the running ones (as many as workers) by state.
  */
 export async function liveJobIds(pool: pg.Pool, ticketIds: readonly number[]): Promise<Map<number, string>> {
   if (ticketIds.length === 0) return new Map();
   const { rows } = await pool.query<{ key: string; id: string }>(
     `select singleton_key as key, id from ${BOSS_SCHEMA}.job
-      where name = $1 and singleton_key = any($2::text[]) and state = any($3::${BOSS_SCHEMA}.job_state[])`,
-    [SYNC_QUEUE, ticketIds.map(String), LIVE],
+      where name = $1 and singleton_key = any($2::text[]) and state < 'active'
+     union all
+     select singleton_key, id from ${BOSS_SCHEMA}.job
+      where name = $1 and state = 'active' and singleton_key = any($2::text[])`,
+    [SYNC_QUEUE, ticketIds.map(String)],
   );
   return new Map(rows.map((r) => [Number(r.key), r.id]));
 }
@@ -131,12 +138,14 @@ export async function liveJobIds(pool: pg.Pool, ticketIds: readonly number[]): P
  */
 export async function ticketsWhoseJobIsGone(pool: pg.Pool, jobs: ReadonlyMap<number, string>): Promise<number[]> {
   if (jobs.size === 0) return [];
-  const { rows } = await pool.query<{ key: string }>(
-    `select k.key from unnest($2::text[], $3::uuid[]) as k(key, id)
-      where not exists (select from ${BOSS_SCHEMA}.job j where j.name = $1 and j.id = k.id)`,
-    [SYNC_QUEUE, [...jobs.keys()].map(String), [...jobs.values()]],
-  );
-  return rows.map((r) => Number(r.key)).sort((a, b) => a - b);
+  // The ids still there, looked up in the job table's primary key; those missing are told here.
+  // An anti join over the same ids may be planned as a hash over the whole table.
+  const { rows } = await pool.query<{ id: string }>(`select id from ${BOSS_SCHEMA}.job where name = $1 and id = any($2::uuid[])`, [
+    SYNC_QUEUE,
+    [...jobs.values()],
+  ]);
+  const present = new Set(rows.map((r) => r.id));
+  return [...jobs].filter(([, id]) => !present.has(id)).map(([ticketId]) => ticketId).sort((a, b) => a - b);
 }
 
 /** Of `keys` (every ticket without), how many have a job a worker holds. */
