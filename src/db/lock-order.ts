@@ -11,11 +11,15 @@
 // A person new to Postgres has no row to lock before it is written (an insert of its key only
 // makes another inserter wait), so every writer inserts new people after the ticket's rows, and
 // upserts the people Postgres has before the new ones. A page's statement takes its authors
-// (KEY SHARE, which pages share) then ticket_sync, and upserts them (those it changes, then new
-// ones) before its events and files (src/db/store-page.ts); a page that changes the ticket's
-// first event locks them for the upsert before the tickets row (its description) and
-// ticket_sync (src/db/description-redaction.ts); a read by id or an export page locks its
-// side-loaded authors, then the tickets rows, then inserts the new people (src/db/tickets.ts);
+// (KEY SHARE, which pages share), locks for the upsert those it changes (all of them when it
+// changes the ticket's first event, before the tickets row, its description:
+// src/db/description-redaction.ts) and waits for any transaction changing the others, then takes
+// ticket_sync, then inserts the new ones, before its events and files (src/db/store-page.ts):
+// a read by id recording the ticket's deletion holds the people it updates while it comes to
+// ticket_sync. So a person a purge removed while the page waited for them (authors_held) is
+// inserted again there, before ticket_sync: the one new row a page writes before the ticket's
+// rows. A read by id or an export page locks its side-loaded authors, then the tickets rows,
+// then inserts the new people (src/db/tickets.ts);
 // an export page listing deleted tickets locks their people and rows before its statement.
 import { sql, type SQL } from 'drizzle-orm';
 import { asArray, idArray, type Executor } from './sql-values.ts';

@@ -167,20 +167,23 @@ with authors_held as (
    for key share
 ),
 ${DESCRIPTION_REDACTED},
--- When the first event changed, the tickets row is rewritten (description-redaction.ts): first
--- the people Postgres has are taken in the mode their upsert takes, as a read by id of the ticket
--- takes them before that row; those new to it are inserted after ticket_sync, as the read inserts
--- them after the row.
+-- The people Postgres has whose row the page changes, in the mode their upsert takes, before
+-- ticket_sync: a read by id recording the ticket's deletion updates them and then comes to
+-- ticket_sync (src/db/tickets.ts). All of them when the first event changed, since the tickets
+-- row is rewritten (description-redaction.ts), and such a read takes them before that row; those
+-- new to Postgres are inserted after ticket_sync, as the read inserts them after the row.
 authors_locked as (
   select 1 from zendesk.authors a
-   where exists (select from first_event_changed)
-     and a.author_key in (select p."authorKey" from jsonb_to_recordset($1::jsonb) as p("authorKey" text))
+   join ${recordset('$1', AUTHOR_COLUMNS)} on r."authorKey" = a.author_key
+   where exists (select from first_event_changed) or (${authorChanges('a', pageField)})
    order by a.author_key
-   for no key update
+   for no key update of a
 ),
--- The page's people, after ticket_sync and before its events and files: a page holding a file
--- or an event another ticket's log shares (a merge) while it waited for a person deadlocked with
--- a redaction page of that ticket, which holds its people from the start.
+-- The page's people, before its events and files: a page holding a file or an event another
+-- ticket's log shares (a merge) while it waited for a person deadlocked with a redaction page of
+-- that ticket, which holds its people from the start. Those it leaves as they are, before
+-- ticket_sync too: waiting, while holding ticket_sync, for a read by id that changes them and
+-- records the ticket's deletion deadlocked.
 authors_kept as (${AUTHORS_KEPT}),
 authors_written as (${AUTHORS_WRITTEN}),
 -- Tickets whose log served one of these events before (read before the upsert: every CTE sees
@@ -232,17 +235,18 @@ commit_asynchronously as (
   select set_config('synchronous_commit', 'off', true) as setting
 )
 -- The CTEs named here run in this order, the others after them: the people Postgres has (held;
--- locked for the upsert, and the tickets row, only when the first event changed: see
--- description-redaction.ts), then ticket_sync, then the people's upserts (those unchanged left
--- unlocked; those changed, then new ones inserted, locked until the commit), then the events, and
--- at the end the files. A purge of the ticket (src/db/purge.ts) takes the people, then the
+-- those the page changes locked for the upsert, all of them and the tickets row when the first
+-- event changed: see description-redaction.ts), those unchanged (left unlocked, once no
+-- transaction changing them is in flight), then ticket_sync, then the people's upserts (those
+-- changed, then new ones inserted, locked until the commit), then the events, and at the end the
+-- files. A purge of the ticket (src/db/purge.ts) takes the people, then the
 -- tickets row and ticket_sync, then the files and events, so the two wait for each other instead
 -- of deadlocking.
 select (select count(*) from authors_held)::int as authors_held,
        (select count(*) from authors_locked)::int as authors_locked,
        (select count(*) from description_redacted)::int as description_redacted,
-       coalesce((select true from cursor_saved), convlog.run_taken_over($5)) as run_current,
        (select count(*) from authors_kept)::int as authors_kept,
+       coalesce((select true from cursor_saved), convlog.run_taken_over($5)) as run_current,
        (select count(*) from authors_written)::int as authors_written,
        (select count(*) from events_written)::int as events_written,
        (select array_agg(ticket_id) from moved_from) as moved_from,
