@@ -1,13 +1,14 @@
 import { DatabaseUnavailable, Interrupted } from '../errors/convlog-errors.ts';
 import type { Database } from '../db/connection.ts';
 import { counted } from '../ids.ts';
-import { ticketStates } from '../db/ticket-status.ts';
+import { openLookPool } from '../db/look-pool.ts';
+import { ticketStates, type TicketState } from '../db/ticket-status.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
 import { enqueueTickets, SYNC_PRIORITY } from '../queue/enqueue.ts';
 import { jobsAhead } from '../queue/queue-stats.ts';
 import { checkCredentials } from '../zendesk/credentials.ts';
 import { readTicketIds } from '../queue/ticket-ids.ts';
-import { runWorker } from '../queue/worker.ts';
+import { LOOK_TIMEOUT_MS, runWorker } from '../queue/worker.ts';
 import { createProgress } from './progress.ts';
 import { watchWaits } from './rate-waits.ts';
 import { closeRuntime, lostDatabaseError, openSyncRuntime } from './runtime.ts';
@@ -96,7 +97,7 @@ export async function syncTickets(
   const given = new Set(ids);
   let aheadCheckedAt = 0;
   // In the worker's wait, through its look (each query bounded, src/db/look-pool.ts); once more at the end.
-  const refresh = async (look: Pick<Database, 'db' | 'pool'> = database) => {
+  const refresh = async (look: Pick<Database, 'db' | 'pool'>) => {
     const states = await ticketStates(look.db, ids);
     // Every id has a row once queued: one without was taken out of the queue (`convlog dequeue`,
     // which forgets a ticket never synced) and is not waited for.
@@ -125,6 +126,7 @@ export async function syncTickets(
   // run, a backfill or enqueue. Each one's last outcome here, so the summary can say so.
   const others = new Map<number, OtherOutcome>();
   let summary: Awaited<ReturnType<typeof runWorker>>;
+  let states: TicketState[] = [];
   try {
     summary = await runWorker(boss, database.pool, { ...deps, budget }, {
       concurrency: options.concurrency,
@@ -147,15 +149,26 @@ export async function syncTickets(
     // Postgres did not answer a look: one line, exit 2, as for `work --until-idle`. What is left
     // (the last count, the ticket rows being read) would wait on it too.
     if (summary.lostDatabase) throw lostDatabaseError(database, summary.lostDatabase, `sync gave up after ${Math.round(summary.lostDatabase.ms / 1000)} s without an answer`);
-    await refresh();
-    await ticketRows;
+    // The last looks are bounded as the worker's were: a Postgres gone silent as the run ended
+    // would otherwise hold it for ever. One unanswered ends it in the same one line, and the
+    // runtime's close is then bounded too (closeRuntime).
+    const last = openLookPool(database.pool, LOOK_TIMEOUT_MS);
+    const unanswered = (error: unknown): never => {
+      throw lostDatabaseError(database, { error }, 'sync gave up on its last look at its tickets');
+    };
+    try {
+      await refresh(last).catch(unanswered);
+      await ticketRows;
+      if (!summary.fatal) states = await ticketStates(last.db, ids).catch(unanswered);
+    } finally {
+      await last.close();
+    }
   } finally {
     unwatch?.();
     progress.stop();
   }
   if (summary.fatal) throw summary.fatal;
 
-  const states = await ticketStates(database.db, ids);
   const count = (status: string) => states.filter((s) => s.status === status).length;
   const failed = states.filter((s) => s.status === 'failed');
   const pending = states.filter((s) => PENDING.has(s.status)).length;

@@ -27,7 +27,7 @@ import type pg from 'pg';
  */
 export const UNTIL_IDLE_UNREACHABLE_MS = 10 * 60_000;
 /** How long one query of a look at the queue may wait for its answer. */
-const LOOK_TIMEOUT_MS = 10_000;
+export const LOOK_TIMEOUT_MS = 10_000;
 /**
  * How long a run someone waits for (stopWhen: `sync`) goes on without an answer from Postgres before
  * it gives up: long enough to ride out a restart or a managed database's failover (seconds to about
@@ -47,7 +47,8 @@ export interface WorkerOptions {
    * Return once this says so (checked every idleCheckMs), e.g. when given tickets are done: no job
    * is taken after it, and the tickets in flight finish (a stop signal still cuts them short). Its
    * queries go through `look`, each bounded at LOOK_TIMEOUT_MS; once Postgres has not answered it
-   * for STOP_WHEN_UNREADABLE_MS, the run gives up on Postgres (WorkerSummary.lostDatabase).
+   * (or, while the tickets in flight finish, a `select 1` on the same connection) for
+   * STOP_WHEN_UNREADABLE_MS, the run gives up on Postgres (WorkerSummary.lostDatabase).
    */
   stopWhen?: (look: LookPool) => Promise<boolean>;
   /** With untilIdle: work of this process beside the ticket syncs (a scheduled backfill it runs). */
@@ -177,7 +178,22 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   };
   const done = options.stopWhen ?? (options.untilIdle ? idle : undefined);
   const looks = done && openLookPool(pool, LOOK_TIMEOUT_MS);
+  // How a failed look counts, in the wait and while draining.
+  const unreadable = {
+    // Unlike Zendesk's, not once no ticket is in flight: none can store a page or end its run.
+    // Someone waits for a run that stops when its tickets are done (sync): it gives up once
+    // Postgres has not answered for a minute.
+    giveUpUnreadableMs: options.untilIdle ? giveUpMs : options.stopWhen ? STOP_WHEN_UNREADABLE_MS : undefined,
+    onUnreadable: (failure: { error: unknown; ms: number }) => {
+      summary.lostDatabase = failure;
+      stop();
+    },
+    checkMs: options.idleCheckMs ?? 500,
+    log: deps.log,
+    serverGone: options.serverGone,
+  };
   await waitUntilDone({
+    ...unreadable,
     signal: stopping.signal,
     done: done && looks && (() => done(looks)),
     // Held tickets never leave the queue, so an idle queue would never come. Once no ticket is
@@ -188,21 +204,10 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
       stop();
       return true;
     },
-    // Unlike Zendesk's, not once no ticket is in flight: none can store a page or end its run.
-    // Someone waits for a run that stops when its tickets are done (sync): it gives up once
-    // Postgres has not answered for a minute.
-    giveUpUnreadableMs: options.untilIdle ? giveUpMs : options.stopWhen ? STOP_WHEN_UNREADABLE_MS : undefined,
-    onUnreadable: (failure) => {
-      summary.lostDatabase = failure;
-      stop();
-    },
     onDone: () => {
       if (!options.stopWhen) stop();
       else draining = true;
     },
-    checkMs: options.idleCheckMs ?? 500,
-    log: deps.log,
-    serverGone: options.serverGone,
   });
 
   // Waits for the handlers in flight, which stop after their current page (or, draining, at their end).
@@ -211,10 +216,23 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
     if (deadWorkId) await boss.offWork(DEAD_LETTER_QUEUE, { id: deadWorkId, wait: true });
     if (requeue.length > 0) await enqueueTickets(boss, deps.db, requeue);
   };
-  if (!summary.lostDatabase) await windDown();
+  const wound = windDown();
+  // Draining, the run still waits on Postgres: the ticket in flight may be stuck on a connection
+  // that went silent, as a look may, and someone still waits at the terminal. So it goes on
+  // looking until the ticket ends, and gives up as it would have before its own tickets were done.
+  if (draining && looks) {
+    const drained = new AbortController();
+    void wound.then(() => drained.abort(), () => drained.abort());
+    const stillAnswers = async () => {
+      await looks.pool.query('select 1');
+      return false;
+    };
+    await waitUntilDone({ ...unreadable, signal: drained.signal, done: stillAnswers, gaveUp: () => false, onDone: () => {} });
+  }
+  if (!summary.lostDatabase) await wound;
   // Postgres given up on: nothing in flight can be stored, and a handler or a fetch waiting on a
   // connection that stopped answering would hold the run for ever.
-  else if (!(await withinTime(windDown().then(() => true, () => true), LOST_DATABASE_GRACE_MS))) {
+  else if (!(await withinTime(wound.then(() => true, () => true), LOST_DATABASE_GRACE_MS))) {
     // Left behind, their jobs (and those of runs that ended since, which pg-boss could not end)
     // would stay active until their heartbeats lapse, and pg-boss would count an attempt for each.
     // Should Postgres answer by now (a way to it that came back, a server that thawed), they go

@@ -1,12 +1,13 @@
 // `work --until-idle` is what cron runs, and a cron run must end: a Postgres lost mid-run (not only
 // one down at start) is given up on after --give-up-after seconds, exit 2, in one line, as the
 // README says, and the failed looks at the queue meanwhile are one warning, not one per look; so is
-// a `sync` whose look at its tickets Postgres leaves unanswered.
+// a `sync` whose look at its tickets Postgres leaves unanswered, also once its own tickets are done
+// and it only waits for another it took.
 // Through the real command line, its Postgres reached through a proxy the test cuts (connections
 // reset, as when the server stops) or silences (nothing answers and nothing closes, as when the
 // network drops every packet).
 import { afterEach, expect, it, vi } from 'vitest';
-import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { killAll, startConvlog, type Convlog, type Exit } from '../helpers/cli.ts';
 import { cliEnvFor } from '../helpers/sync-fixture.ts';
@@ -26,11 +27,11 @@ afterEach(async () => {
   database = sim = proxy = undefined;
 });
 
-/** 40 tickets in a simulator that answers slowly, and the environment of a convlog reaching its Postgres through the proxy. */
-async function throughProxy(): Promise<Record<string, string>> {
+/** 40 tickets (unless told) in a simulator that answers slowly, and the environment of a convlog reaching its Postgres through the proxy. */
+async function throughProxy(tickets: Partial<SimulatorOptions> = { tickets: 40 }): Promise<Record<string, string>> {
   database = await createTestDatabase();
   // Slow answers: the command is still busy with the tickets when Postgres goes.
-  sim = await startSimulator({ tickets: 40, rateLimit: 0, latency: 400, seed: 7 });
+  sim = await startSimulator({ rateLimit: 0, latency: 400, seed: 7, ...tickets });
   const direct = new URL(database.url);
   proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
   const viaProxy = new URL(database.url);
@@ -156,6 +157,32 @@ it('ends sync in one line, exit 2, once Postgres has not answered its look at it
       /^convlog sync: cannot connect to Postgres at 127\.0\.0\.1:\d+\/\S+: no answer in time \(.*\) \(check DATABASE_URL\); sync gave up after \d+ s without an answer; the tickets still queued are the next run's$/,
     ),
   ]);
+});
+
+// Its own tickets done, `sync` still waits for a ticket it took from the queue (queued before, by
+// another command): Postgres going silent under that ticket's run ends it the same way, rather than
+// leave it waiting for the run, and then for its last looks and its close, for ever.
+it('ends sync the same way when Postgres goes silent once its tickets are done, while another ticket it took still runs', { timeout: 200_000 }, async () => {
+  // Ticket 2: 50 pages of 400 ms each, about 20 s; ticket 1, sync's own: one page.
+  const env = await throughProxy({ tickets: 2, ticketSizes: { 1: 3, 2: 5000 } });
+  const enqueue = startConvlog(['enqueue', '2'], { env });
+  expect((await enqueue.exited).code, enqueue.stderr()).toBe(0);
+  const sync = startConvlog(['sync', '1', '--concurrency', '2'], { env });
+  const status = async (ticket: number) => (await database!.pool.query(`select status::text from zendesk.ticket_sync where ticket_id = $1`, [ticket])).rows[0]?.status;
+  await vi.waitUntil(async () => (await status(1)) === 'synced', { timeout: 60_000, interval: 100 });
+  // Its done twice in a row: draining.
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  expect(await status(2)).toBe('syncing');
+  proxy!.silence();
+  const silencedAt = Date.now();
+
+  const exit = await endedWithin(sync, 150_000);
+  expect(exit, sync.stderr().slice(-3000)).not.toBe('running');
+  if (exit === 'running') return;
+  expect(exit.code, sync.stderr().slice(-3000)).toBe(2);
+  expect(exit.at - silencedAt).toBeGreaterThanOrEqual(60_000);
+  const errors = sync.stderr().split('\n').filter((line) => line.startsWith('convlog sync:'));
+  expect(errors, sync.stderr().slice(-3000)).toEqual([expect.stringMatching(/^convlog sync: cannot connect to Postgres at .*: no answer in time \(.*; sync gave up after \d+ s without an answer; /)]);
 });
 
 // Through a proxy the silence above is a peer whose TCP still answers; on a network that drops
