@@ -6,6 +6,7 @@ import type { JobWithMetadata } from 'pg-boss';
 import type pg from 'pg';
 import type { Db } from '../db/connection.ts';
 import { recordStatus } from '../db/ticket-status.ts';
+import { withinTime } from '../timing.ts';
 import type { SyncJobData } from './boss.ts';
 import { holdJob } from './queue-stats.ts';
 
@@ -28,8 +29,10 @@ export interface JobsInFlight {
    * Zendesk), and its ticket `queued` with the reason (EXITED_AT_ONCE unless told). Both are
    * fenced, to the job's attempt and to its run, so a job that ended meanwhile is left as it is.
    * `via`: connections to use instead of the worker's own (which may be the ones that went silent).
+   * Resolves to how many were handed back, held and their status written; with `withinMs`, once
+   * that time is up, counting those done by then (one job's write may wait on a lock for ever).
    */
-  handBack(options?: { reason?: string; via?: { pool: pg.Pool; db: Db } }): Promise<void>;
+  handBack(options?: { reason?: string; via?: { pool: pg.Pool; db: Db }; withinMs?: number }): Promise<number>;
 }
 
 export function jobsInFlight(pool: pg.Pool, db: Db): JobsInFlight {
@@ -41,12 +44,16 @@ export function jobsInFlight(pool: pg.Pool, db: Db): JobsInFlight {
     runStarted: (job, run) => void flying.set(job, { run }),
     ended: (job) => void flying.delete(job),
     count: () => flying.size,
-    handBack: async ({ reason = EXITED_AT_ONCE, via = { pool, db } } = {}) => {
-      await Promise.all(
-        [...flying].map(async ([job, { run }]) => {
-          if (await holdJob(via.pool, job, 0)) await recordStatus(via.db, job.data.ticketId, { status: 'queued', reason, interrupted: true }, run);
+    handBack: async ({ reason = EXITED_AT_ONCE, via = { pool, db }, withinMs } = {}) => {
+      const handBackOne = async (job: JobWithMetadata<SyncJobData>, run: string | undefined) =>
+        (await holdJob(via.pool, job, 0)) && (await recordStatus(via.db, job.data.ticketId, { status: 'queued', reason, interrupted: true }, run));
+      const handed = await Promise.all(
+        [...flying].map(([job, { run }]) => {
+          const one = handBackOne(job, run).catch(() => false);
+          return withinMs === undefined ? one : withinTime(one, withinMs);
         }),
       );
+      return handed.filter((done) => done === true).length;
     },
   };
 }

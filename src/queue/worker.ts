@@ -7,6 +7,7 @@
 // attempt died with its worker is recorded as failed (dead-letter.ts).
 import type { PgBoss, JobWithMetadata } from 'pg-boss';
 import { openLookPool, type LookPool } from '../db/look-pool.ts';
+import { counted } from '../ids.ts';
 import { withinTime } from '../timing.ts';
 import type { SyncDeps, SyncResult } from '../sync/sync-ticket.ts';
 import { checkCredentials } from '../zendesk/credentials.ts';
@@ -121,7 +122,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   const syncLog = createSyncLog(deps.log, options.syncLog);
 
   const flying = jobsInFlight(pool, deps.db);
-  const unregister = options.beforeExitAtOnce?.(() => flying.handBack());
+  const unregister = options.beforeExitAtOnce?.(async () => void (await flying.handBack()));
   const handle = ticketJobHandler({ boss, pool, deps, options, gate, summary, stop, stopping: stopping.signal, flying, syncLog, requeue });
 
   // One pg-boss worker per slot rather than one with localConcurrency: after each job a pg-boss
@@ -240,13 +241,11 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
     // a new one, where the worker's own may be those that went silent. Should it not answer,
     // nothing can be done: they come back once their heartbeats lapse, as a killed worker's do.
     const inFlight = flying.count();
-    const handedBack = await withinTime(
-      flying.handBack({ reason: LEFT_WITHOUT_POSTGRES, via: looks }).then(() => true, () => false),
-      LOST_DATABASE_GRACE_MS,
-    );
+    const handedBack = await flying.handBack({ reason: LEFT_WITHOUT_POSTGRES, via: looks, withinMs: LOST_DATABASE_GRACE_MS });
     deps.log.warn(
-      { inFlight, handedBack: handedBack === true },
-      `stopped without waiting any longer for the work in flight: Postgres does not answer; ${handedBack ? 'its jobs were handed back to the queue' : 'a job not handed back in time comes back once its heartbeat lapses'}`,
+      { inFlight, handedBack },
+      `stopped without waiting any longer for the work in flight: Postgres does not answer; ${handedBack} of its ${counted(inFlight, 'job')} in flight handed back to the queue` +
+        (handedBack < inFlight ? '; a job not handed back comes back once its heartbeat lapses, unless it had ended' : ''),
     );
   }
   await looks?.close();
