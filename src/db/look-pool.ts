@@ -8,6 +8,9 @@
 // rather than unheard (waiting behind a lock, say) would go on running, and every look after it
 // would add one more beside it. When the network is what went silent the server cannot be told
 // anything, but it still ends its statement at the limit instead of holding locks and a snapshot.
+// A pool that writes where a lock may never be released (a worker handing its jobs back after
+// giving up on Postgres) also bounds its waits for a lock, so one such write does not hold up the
+// others queued behind it on the one connection.
 import pg from 'pg';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { withinTime } from '../timing.ts';
@@ -23,9 +26,18 @@ export interface LookPool {
 /** How long closing waits for the connection to end: on a silent network it never would. */
 const CLOSE_TIMEOUT_MS = 2_000;
 
-/** A pool beside `pool` (the same server and login) for looks, each statement bounded at `timeoutMs`. */
-export function openLookPool(pool: pg.Pool, timeoutMs: number): LookPool {
-  const looks = new pg.Pool({ ...(pool.options as pg.PoolConfig), max: 1, query_timeout: timeoutMs, statement_timeout: timeoutMs });
+/**
+ * A pool beside `pool` (the same server and login) for looks, each statement bounded at
+ * `timeoutMs`, and each wait for a lock at `lockWaitMs` when given.
+ */
+export function openLookPool(pool: pg.Pool, timeoutMs: number, lockWaitMs?: number): LookPool {
+  const looks = new pg.Pool({
+    ...(pool.options as pg.PoolConfig),
+    max: 1,
+    query_timeout: timeoutMs,
+    statement_timeout: timeoutMs,
+    ...(lockWaitMs === undefined ? {} : { lock_timeout: lockWaitMs }),
+  });
   // A lost connection fails the look that meets it, which its caller reports; the event unheard
   // would end the process.
   looks.on('error', () => {});

@@ -29,10 +29,10 @@ export interface JobsInFlight {
    * Zendesk), and its ticket `queued` with the reason (EXITED_AT_ONCE unless told). Both are
    * fenced, to the job's attempt and to its run, so a job that ended meanwhile is left as it is.
    * `via`: connections to use instead of the worker's own (which may be the ones that went silent).
-   * Resolves to how many were handed back, held and their status written; with `withinMs`, once
-   * that time is up, counting those done by then (one job's write may wait on a lock for ever).
+   * Resolves to how many were handed back (held) and how many of their tickets were marked
+   * `queued`; with `withinMs`, once that time is up, counting those done by then.
    */
-  handBack(options?: { reason?: string; via?: { pool: pg.Pool; db: Db }; withinMs?: number }): Promise<number>;
+  handBack(options?: { reason?: string; via?: { pool: pg.Pool; db: Db }; withinMs?: number }): Promise<{ handedBack: number; marked: number }>;
 }
 
 export function jobsInFlight(pool: pg.Pool, db: Db): JobsInFlight {
@@ -45,15 +45,15 @@ export function jobsInFlight(pool: pg.Pool, db: Db): JobsInFlight {
     ended: (job) => void flying.delete(job),
     count: () => flying.size,
     handBack: async ({ reason = EXITED_AT_ONCE, via = { pool, db }, withinMs } = {}) => {
-      const handBackOne = async (job: JobWithMetadata<SyncJobData>, run: string | undefined) =>
-        (await holdJob(via.pool, job, 0)) && (await recordStatus(via.db, job.data.ticketId, { status: 'queued', reason, interrupted: true }, run));
-      const handed = await Promise.all(
-        [...flying].map(([job, { run }]) => {
-          const one = handBackOne(job, run).catch(() => false);
-          return withinMs === undefined ? one : withinTime(one, withinMs);
-        }),
-      );
-      return handed.filter((done) => done === true).length;
+      const done = { handedBack: 0, marked: 0 };
+      const handBackOne = async (job: JobWithMetadata<SyncJobData>, run: string | undefined) => {
+        if (!(await holdJob(via.pool, job, 0))) return;
+        done.handedBack += 1;
+        if (await recordStatus(via.db, job.data.ticketId, { status: 'queued', reason, interrupted: true }, run)) done.marked += 1;
+      };
+      const all = Promise.all([...flying].map(([job, { run }]) => handBackOne(job, run).catch(() => {})));
+      await (withinMs === undefined ? all : withinTime(all, withinMs));
+      return { ...done };
     },
   };
 }

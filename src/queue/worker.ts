@@ -37,6 +37,12 @@ export const LOOK_TIMEOUT_MS = 10_000;
 const STOP_WHEN_UNREADABLE_MS = 60_000;
 /** How long a run that gave up on Postgres waits for its tickets in flight to stop, then to hand them back. */
 const LOST_DATABASE_GRACE_MS = 5_000;
+/**
+ * How long handing a job back waits for a lock on its ticket's status row: one held by this worker's
+ * own transaction, left open on a connection that went silent (a run's end between its statements),
+ * is never released in time, and on the hand-back's one connection the other jobs would wait too.
+ */
+const HAND_BACK_LOCK_WAIT_MS = 1_000;
 
 export interface WorkerOptions {
   concurrency: number;
@@ -237,15 +243,18 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
     // Left behind, their jobs (and those of runs that ended since, which pg-boss could not end)
     // would stay active until their heartbeats lapse, and pg-boss would count an attempt for each.
     // Should Postgres answer by now (a way to it that came back, a server that thawed), they go
-    // back to the queue as at a second stop, their attempts unspent, through the looks' connection:
-    // a new one, where the worker's own may be those that went silent. Should it not answer,
+    // back to the queue as at a second stop, their attempts unspent, through a connection of their
+    // own: a new one, where the worker's own may be those that went silent. Should it not answer,
     // nothing can be done: they come back once their heartbeats lapse, as a killed worker's do.
     const inFlight = flying.count();
-    const handedBack = await flying.handBack({ reason: LEFT_WITHOUT_POSTGRES, via: looks, withinMs: LOST_DATABASE_GRACE_MS });
+    const handing = openLookPool(pool, LOOK_TIMEOUT_MS, HAND_BACK_LOCK_WAIT_MS);
+    const { handedBack, marked } = await flying.handBack({ reason: LEFT_WITHOUT_POSTGRES, via: handing, withinMs: LOST_DATABASE_GRACE_MS });
+    await handing.close();
     deps.log.warn(
-      { inFlight, handedBack },
+      { inFlight, handedBack, marked },
       `stopped without waiting any longer for the work in flight: Postgres does not answer; ${handedBack} of its ${counted(inFlight, 'job')} in flight handed back to the queue` +
-        (handedBack < inFlight ? '; a job not handed back comes back once its heartbeat lapses, unless it had ended' : ''),
+        (handedBack < inFlight ? '; a job not handed back comes back once its heartbeat lapses, unless it had ended' : '') +
+        (marked < handedBack ? `; ${handedBack - marked} of their tickets not marked queued in time` : ''),
     );
   }
   await looks?.close();
