@@ -3,7 +3,8 @@
 // shares it while its owner lives (src/db/cluster-owner.ts), and adopts it once that owner is gone.
 import net from 'node:net';
 import path from 'node:path';
-import { adopt, APPLICATION_NAME, lastOut, leave, letGo, markAndClaim, stopSharedAtExit } from './cluster-handoff.ts';
+import { adopt, APPLICATION_NAME, lastOut, leave, letGo, stopSharedAtExit } from './cluster-handoff.ts';
+import { markAndClaim } from './use-marks.ts';
 import { isAlive, whenEnded, type Postmaster } from './postmaster.ts';
 import { prepareDataDir } from './data-dir.ts';
 import type { Logger } from '../log.ts';
