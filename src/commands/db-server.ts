@@ -1,6 +1,7 @@
 // `convlog db-server`: every other command stops the embedded Postgres when it ends (unless
 // another convlog command still uses it), so without a server of one's own nothing could read what
 // was synced. This one keeps it up, migrated, and prints how to connect, until Ctrl-C or SIGTERM.
+import type { LeaveOutcome } from '../db/cluster-handoff.ts';
 import { openDatabase } from '../db/connection.ts';
 import { EMBEDDED_DATABASE } from '../db/embedded.ts';
 import { embeddedUrl } from '../db/embedded-server.ts';
@@ -23,7 +24,7 @@ export const dbServer: Command = {
 
     const server = await serveEmbeddedPostgres(config.dataDir, port, ctx.log, ctx.signal);
     if ('owner' in server) return reportRunning(ctx, config.dataDir, server, port);
-    let stopped: 'stopped' | 'left';
+    let stopped: LeaveOutcome;
     try {
       // Shares the server just started or adopted (this process owns it), creates the database, migrates.
       const database = await openDatabase(config, ctx.log, { poolSize: 1 });
@@ -52,11 +53,15 @@ export const dbServer: Command = {
     } finally {
       stopped = await server.stop();
     }
-    ctx.stderr.write(
-      stopped === 'stopped' ? 'embedded Postgres stopped\n' : 'embedded Postgres left running: other convlog commands still use it, and the last of them to end stops it\n',
-    );
+    ctx.stderr.write(`${STOPPED_LINES[stopped]}\n`);
     return 0;
   },
+};
+
+const STOPPED_LINES: Record<LeaveOutcome, string> = {
+  stopped: 'embedded Postgres stopped',
+  stopping: 'embedded Postgres still shutting down: db-server waits no longer (the warning above says what holds it)',
+  left: 'embedded Postgres left running: other convlog commands still use it, and the last of them to end stops it',
 };
 
 function reportRunning(ctx: CommandContext, dataDir: string, { postmaster, owner }: OwnedElsewhere, port: number | undefined): number {

@@ -13,7 +13,7 @@ import { counted } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import { claimIfFree, ownerAlive, stopPostmaster, type ClusterClaim, type OwnerRecord, type Ownership } from './cluster-owner.ts';
 import { quietClient } from './pg-client.ts';
-import { deadWithin, heldShutdown, isAlive, untilDead } from './postmaster.ts';
+import { deadWithin, heldShutdown, isAlive } from './postmaster.ts';
 import { liveMarks, otherUsers, type UseMark } from './use-marks.ts';
 
 /** This process's sessions on the embedded server: never counted as another command's. */
@@ -23,26 +23,37 @@ export interface Leaving {
   databaseDir: string;
   dataDir: string;
   port: number;
+  /** The server's postmaster, whose exit `leave` waits for once `stop` has told it to stop. */
+  postmaster: number;
   /** The URL of the `postgres` database on a server at a port, as the commands connect. */
   adminUrl: (port: number) => string;
   ownership: Ownership;
-  /** Stops the server and waits for its exit. */
-  stop: () => Promise<void>;
-  /** Takes back what would stop the server at this process's exit: it is left running. */
+  /** Tells the server to stop (a fast shutdown), at once: `leave` waits for its exit. */
+  stop: () => void;
+  /** Takes back what would stop the server at this process's exit: it is left running, or left to finish a shutdown. */
   unhook: () => void;
   /** This process's use mark, removed before it looks, the last time, for other users. */
   mark: UseMark;
   log: Logger;
 }
 
+/**
+ * How an owner or adopter left the server: stopped; told to stop but not ended in time (a warning
+ * said what holds it, and it is left to finish its shutdown); or left running for other commands.
+ */
+export type LeaveOutcome = 'stopped' | 'stopping' | 'left';
+
 /** An owner or adopter ending: stops the server, or hands it to the other commands using it. */
-export async function leave(l: Leaving): Promise<'stopped' | 'left'> {
+export async function leave(l: Leaving): Promise<LeaveOutcome> {
   const others = Math.max(await otherSessions(l.adminUrl(l.port), l.databaseDir), otherUsers(l.databaseDir));
   if (others === 0) {
-    await l.stop();
+    l.stop();
+    const stopped = await stoppedInTime(l.postmaster, l.log);
+    // Its pipes and child handle must not hold this process's exit while the shutdown goes on.
+    if (!stopped) l.unhook();
     l.ownership.release();
     l.mark.remove();
-    return 'stopped';
+    return stopped ? 'stopped' : 'stopping';
   }
   l.unhook();
   l.ownership.release();
@@ -60,7 +71,17 @@ export async function leave(l: Leaving): Promise<'stopped' | 'left'> {
  * How long a command ending waits for the server it told to stop: a fast shutdown takes a second
  * or so, but one held by a backend that does not end would hold the command's exit for ever.
  */
-const LAST_OUT_STOP_WAIT_MS = 10_000;
+const STOP_WAIT_MS = 10_000;
+
+/**
+ * Whether postmaster `pid`, just told to stop, exits within STOP_WAIT_MS; if not, one warning
+ * says what holds its shutdown, which the server is left to finish.
+ */
+async function stoppedInTime(pid: number, log: Logger): Promise<boolean> {
+  if (await deadWithin(pid, STOP_WAIT_MS)) return true;
+  log.warn({ postgresPid: pid }, `the embedded Postgres (postgres process ${pid}) has not stopped ${STOP_WAIT_MS / 1000} s after this command told it to; not waiting longer: ${heldShutdown(pid)}`);
+  return false;
+}
 
 /**
  * Any command ending: a server with no live owner (released, or killed outright) and no other
@@ -80,9 +101,7 @@ export async function lastOut(databaseDir: string, adminUrl: (port: number) => s
         log.debug({ postgresPid: pid }, 'stopping the embedded Postgres: no other convlog command uses it');
         claim.ownership.running(pid);
         stopPostmaster(databaseDir, pid);
-        if (!(await deadWithin(pid, LAST_OUT_STOP_WAIT_MS))) {
-          log.warn({ postgresPid: pid }, `the embedded Postgres (postgres process ${pid}) has not stopped ${LAST_OUT_STOP_WAIT_MS / 1000} s after this command told it to; not waiting longer: ${heldShutdown(pid)}`);
-        }
+        await stoppedInTime(pid, log);
       }
     } finally {
       claim.ownership.release();
@@ -99,7 +118,7 @@ export async function lastOut(databaseDir: string, adminUrl: (port: number) => s
 export function adopt(
   { postmaster, ownership }: Extract<ClusterClaim, { kind: 'orphan' }>,
   { databaseDir, dataDir, log, mark }: { databaseDir: string; dataDir: string; log: Logger; mark: UseMark },
-): { unhook: () => void; stop: () => Promise<void> } {
+): { unhook: () => void; stop: () => void } {
   const was = ownership.previous;
   log.info(
     { dataDir, ownerPid: was?.pid ?? null, postgresPid: postmaster.pid, port: postmaster.port },
@@ -111,10 +130,9 @@ export function adopt(
   const unhook = stopAtExit(databaseDir, mark, () => stopPostmaster(databaseDir, postmaster.pid), { release: ownership.release });
   return {
     unhook,
-    stop: async () => {
+    stop: () => {
       unhook();
       stopPostmaster(databaseDir, postmaster.pid);
-      await untilDead(postmaster.pid);
     },
   };
 }

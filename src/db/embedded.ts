@@ -57,7 +57,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, signal
   if (claim.kind === 'orphan') {
     const { postmaster, ownership } = claim;
     const adopted = adopt(claim, { databaseDir, dataDir, log, mark });
-    const stop = () => leave({ databaseDir, dataDir, port: postmaster.port, adminUrl, ownership, log, mark, ...adopted }).then(() => {});
+    const stop = () => leave({ databaseDir, dataDir, port: postmaster.port, postmaster: postmaster.pid, adminUrl, ownership, log, mark, ...adopted }).then(() => {});
     return cluster(postmaster, underThis(postmaster.pid), stop, false);
   }
 
@@ -81,9 +81,9 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, signal
   };
   const stop = () => {
     started.unhook();
-    return stopServer(pg);
+    void stopServer(pg);
   };
-  const leaving = () => leave({ databaseDir, dataDir, port, adminUrl, ownership, log, mark, unhook, stop }).then(() => {});
+  const leaving = () => leave({ databaseDir, dataDir, port, postmaster: started.postmaster.pid, adminUrl, ownership, log, mark, unhook, stop }).then(() => {});
   return cluster(started.postmaster, underThis(started.postmaster.pid), leaving, false);
 }
 

@@ -120,12 +120,7 @@ function isZombie(pid: number): boolean {
   return procStat(pid)?.[0] === 'Z';
 }
 
-/** Resolves once `pid` has exited; until then it keeps the process alive (the caller waits on nothing else). */
-export function untilDead(pid: number, intervalMs = 200): Promise<void> {
-  return whenEnded(pid, { intervalMs, keepAlive: true }).ended;
-}
-
-/** Whether `pid` exits within `ms`; until then the wait keeps the process alive, as untilDead's. */
+/** Whether `pid` exits within `ms`; until then the wait keeps the process alive (the caller waits on nothing else). */
 export async function deadWithin(pid: number, ms: number): Promise<boolean> {
   const watch = whenEnded(pid, { intervalMs: 200, keepAlive: true });
   try {

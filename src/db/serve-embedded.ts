@@ -8,7 +8,7 @@ import type { Logger } from '../log.ts';
 import type { OwnerRecord } from './cluster-owner.ts';
 import { whenEnded, type Postmaster } from './postmaster.ts';
 import { prepareDataDir } from './data-dir.ts';
-import { adopt, leave, letGo } from './cluster-handoff.ts';
+import { adopt, leave, letGo, type LeaveOutcome } from './cluster-handoff.ts';
 import { markAndClaim } from './use-marks.ts';
 import { commandUrl, freePort } from './embedded.ts';
 import { embeddedServer, stopServer } from './embedded-server.ts';
@@ -23,10 +23,11 @@ export interface ServedCluster {
   /** Resolves if the server ends without stop() (killed, crashed). */
   ended: Promise<void>;
   /**
-   * Stops the server and waits until it has exited; `left` when other convlog commands still use it
-   * (src/db/cluster-handoff.ts): it is then left running for them, the last of them to end stops it.
+   * Stops the server and waits until it has exited, for a bounded time (`stopping` past it); `left`
+   * when other convlog commands still use it (src/db/cluster-handoff.ts): it is then left running
+   * for them, the last of them to end stops it.
    */
-  stop(): Promise<'stopped' | 'left'>;
+  stop(): Promise<LeaveOutcome>;
 }
 
 /** A server another live convlog process runs: it stops it when it ends. */
@@ -60,7 +61,7 @@ export async function serveEmbeddedPostgres(dataDir: string, port: number | unde
   if (claim.kind === 'orphan') {
     const { pid, port: at } = claim.postmaster;
     const adopted = adopt(claim, { databaseDir, dataDir, log, mark });
-    return served(at, pid, true, () => leave({ ...leaving, port: at, ownership: claim.ownership, ...adopted }), log);
+    return served(at, pid, true, () => leave({ ...leaving, port: at, postmaster: pid, ownership: claim.ownership, ...adopted }), log);
   }
 
   const { ownership } = claim;
@@ -76,14 +77,15 @@ export async function serveEmbeddedPostgres(dataDir: string, port: number | unde
       leave({
         ...leaving,
         port: at,
+        postmaster: postmaster.pid,
         ownership,
         unhook: () => {
           unhook();
           letGo(pg);
         },
-        stop: async () => {
+        stop: () => {
           unhook();
-          await stopServer(pg);
+          void stopServer(pg);
         },
       }), log);
   } catch (error) {
@@ -93,7 +95,7 @@ export async function serveEmbeddedPostgres(dataDir: string, port: number | unde
   }
 }
 
-function served(port: number, pid: number, adopted: boolean, leaveServer: () => Promise<'stopped' | 'left'>, log: Logger): ServedCluster {
+function served(port: number, pid: number, adopted: boolean, leaveServer: () => Promise<LeaveOutcome>, log: Logger): ServedCluster {
   let stopping = false;
   // Kept alive by this watch: db-server waits on nothing else when it runs a server it adopted.
   const watch = whenEnded(pid, { intervalMs: 200, keepAlive: true });

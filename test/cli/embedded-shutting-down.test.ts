@@ -1,8 +1,8 @@
 // A command starting while the embedded Postgres is shutting down (a fast shutdown: new
 // connections refused with "the database system is shutting down") must not share or adopt that
 // server: it waits for it to stop, with one info line, then starts its own (src/db/cluster-owner.ts);
-// one Ctrl-C ends that wait. A command ending (lastOut, src/db/cluster-handoff.ts) does not wait
-// without bound for a shutdown that cannot finish.
+// one Ctrl-C ends that wait. A command ending (lastOut, src/db/cluster-handoff.ts), and an owner
+// or adopter ending (leave), does not wait without bound for a shutdown that cannot finish.
 // The shutdown is held open by a session of the test's own whose backend is stopped (SIGSTOP): a
 // fast shutdown waits for every backend to end, so the postmaster stays in it until SIGCONT.
 import fs from 'node:fs';
@@ -192,6 +192,51 @@ describe('a command waiting for the embedded Postgres to shut down', { timeout: 
     expect(query.stdout()).toMatch(/pg_sleep/);
     const warning = new RegExp(`"level":40,.*"msg":"the embedded Postgres \\(postgres process ${postmaster}\\) has not stopped 10 s after this command told it to; not waiting longer: .*kill -QUIT ${postmaster}"`);
     expect(query.stderr()).toMatch(warning);
+    await until(() => !isAlive(postmaster), () => `postgres process ${postmaster} to end once its backend is released`);
+  });
+});
+
+describe('an owner or adopter stopping the embedded Postgres as it ends', { timeout: 150_000 }, () => {
+  // It is the last user (the test's own held session is no convlog command's): `leave` tells the
+  // server to stop, and the held backend keeps that fast shutdown from ending. As lastOut above,
+  // it waits at most 10 s, says what holds the shutdown, and leaves the server to finish it.
+  const ENDINGS: [string, () => Promise<{ command: Convlog; postmaster: number }>, RegExp][] = [
+    ['db-server that started it, stopped with SIGTERM', async () => {
+      const command = await cluster.startServer({ LOG_LEVEL: 'info' });
+      const postmaster = cluster.postmaster()!;
+      await heldBackend().then((held) => releases.push(held.release));
+      command.kill('SIGTERM');
+      return { command, postmaster };
+    }, /^embedded Postgres still shutting down: db-server waits no longer \(the warning above says what holds it\)$/m],
+    ['a query that adopted it, ending', async () => {
+      const { postmaster } = await cluster.leaveOrphan();
+      const command = startConvlog(['query', 'select pg_sleep(3)'], { env: { ...cluster.env, LOG_LEVEL: 'info' } });
+      await until(() => /adopting the embedded Postgres/.test(command.stderr()) || command.process.exitCode !== null, () => command.stderr());
+      await heldBackend().then((held) => releases.push(held.release));
+      return { command, postmaster };
+    }, /pg_sleep/],
+  ];
+  const releases: (() => void)[] = [];
+  afterEach(() => {
+    for (const release of releases.splice(0)) release();
+  });
+
+  it.each(ENDINGS)('%s: it waits a bounded time for the shutdown, and says what holds it', async (_, end, said) => {
+    const { command, postmaster } = await end();
+    let exit: Awaited<Convlog['exited']> | undefined;
+    try {
+      exit = await Promise.race([command.exited, pause(30_000).then(() => undefined)]);
+      expect(isAlive(postmaster), 'the shutdown ended with a backend stopped').toBe(true);
+    } finally {
+      for (const release of releases.splice(0)) release();
+    }
+    const after = await command.exited;
+    expect(exit, `still running 30 s after its stop began (then exit ${after.code}):\n${command.stderr()}`).toBeDefined();
+    expect(exit!.code, command.stderr()).toBe(0);
+    const warning = new RegExp(`"level":40,.*"msg":"the embedded Postgres \\(postgres process ${postmaster}\\) has not stopped 10 s after this command told it to; not waiting longer: .*kill -QUIT ${postmaster}"`);
+    expect(command.stderr().match(new RegExp(warning.source, 'gm')), command.stderr()).toHaveLength(1);
+    expect(`${command.stdout()}\n${command.stderr()}`).toMatch(said);
+    expect(command.stderr(), 'it said the server stopped').not.toMatch(/^embedded Postgres stopped$/m);
     await until(() => !isAlive(postmaster), () => `postgres process ${postmaster} to end once its backend is released`);
   });
 });
