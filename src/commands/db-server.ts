@@ -8,6 +8,7 @@ import { embeddedUrl } from '../db/embedded-server.ts';
 import { serveEmbeddedPostgres, type OwnedElsewhere } from '../db/serve-embedded.ts';
 import { DatabaseUnavailable, UsageError } from '../errors/convlog-errors.ts';
 import { quoted } from '../ids.ts';
+import { unlessStoppedStarting } from './runtime.ts';
 import type { Command, CommandContext } from './types.ts';
 
 export const dbServer: Command = {
@@ -22,7 +23,8 @@ export const dbServer: Command = {
       return 0;
     }
 
-    const server = await serveEmbeddedPostgres(config.dataDir, port, ctx.log, ctx.signal);
+    const server = await unlessStoppedStarting(ctx, serveEmbeddedPostgres(config.dataDir, port, ctx.log, ctx.signal), 'db-server stopped before the embedded Postgres was up');
+    if (!server) return 0;
     if ('owner' in server) return reportRunning(ctx, config.dataDir, server, port);
     let stopped: LeaveOutcome;
     try {

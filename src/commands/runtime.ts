@@ -1,9 +1,10 @@
 // Wiring shared by the commands that sync: the database, the queue, the Zendesk client and
-// the rate budgets, opened in order and closed in reverse.
+// the rate budgets, opened in order and closed in reverse; and how a service stopped while it
+// starts ends.
 import type { PgBoss } from 'pg-boss';
 import type { Config } from '../config.ts';
 import { openDatabase, unavailable, type Database, type OpenOptions } from '../db/connection.ts';
-import { DatabaseUnavailable } from '../errors/convlog-errors.ts';
+import { DatabaseUnavailable, Interrupted } from '../errors/convlog-errors.ts';
 import { withinTime } from '../timing.ts';
 import { startBoss, superviseSeconds, type BossOptions } from '../queue/boss.ts';
 import type { SyncDeps } from '../sync/sync-ticket.ts';
@@ -41,6 +42,22 @@ export async function openCommandDatabase(ctx: CommandContext, config: Config, o
   const database = await openDatabase(config, ctx.log, { signal: ctx.signal, ...options });
   if (database.gone) ctx.failWhen(database.gone);
   return database;
+}
+
+/**
+ * A service (work, serve, db-server) whose start a stop signal ends while it waits for an embedded
+ * Postgres another command is starting or stopping (Interrupted): an operator's stop of a service
+ * is a normal stop, so undefined after one info line, `stopped`, and the service exits 0. A one-off
+ * command (sync, query, ...) ends with Interrupted's own line and exit 1 instead.
+ */
+export async function unlessStoppedStarting<T>(ctx: CommandContext, starting: Promise<T>, stopped: string): Promise<T | undefined> {
+  try {
+    return await starting;
+  } catch (error) {
+    if (!(error instanceof Interrupted && ctx.signal.aborted)) throw error;
+    ctx.log.info(stopped);
+    return undefined;
+  }
 }
 
 export async function openRuntime(ctx: CommandContext, options: BossOptions & { config?: Config } = {}): Promise<Runtime> {

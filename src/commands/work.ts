@@ -1,4 +1,4 @@
-import { Interrupted, UsageError } from '../errors/convlog-errors.ts';
+import { UsageError } from '../errors/convlog-errors.ts';
 import { runWorker, UNTIL_IDLE_UNREACHABLE_MS } from '../queue/worker.ts';
 import { queueErrorText } from '../queue/error-throttle.ts';
 import { startBackfillWorker, type BackfillWorker } from '../queue/backfill-job.ts';
@@ -8,7 +8,7 @@ import { startHealthServer } from '../serve/health.ts';
 import type { RunningServer } from '../serve/http.ts';
 import { concurrencyFlag, integerFlag, listenFailure } from './args.ts';
 import { logRateWaits } from './rate-waits.ts';
-import { closeRuntime, lostDatabaseError, openSyncRuntime } from './runtime.ts';
+import { closeRuntime, lostDatabaseError, openSyncRuntime, unlessStoppedStarting } from './runtime.ts';
 import type { Command } from './types.ts';
 
 export const work: Command = {
@@ -29,16 +29,10 @@ export const work: Command = {
       ctx.log.info('worker stopped before taking any ticket');
       return 0;
     }
-    // A stop while it waits for an embedded Postgres another command starts or stops (Interrupted)
-    // is a stop before any ticket, as above: a service stopped is no failure.
-    const runtime = await openSyncRuntime(ctx, { supervise: true, schedule: true }).catch((error: unknown) => {
-      if (error instanceof Interrupted && ctx.signal.aborted) return undefined;
-      throw error;
-    });
-    if (!runtime) {
-      ctx.log.info('worker stopped before taking any ticket');
-      return 0;
-    }
+    // A stop while it waits for an embedded Postgres another command starts or stops is a stop
+    // before any ticket, as above.
+    const runtime = await unlessStoppedStarting(ctx, openSyncRuntime(ctx, { supervise: true, schedule: true }), 'worker stopped before taking any ticket');
+    if (!runtime) return 0;
     let backfills: BackfillWorker | undefined;
     let health: RunningServer | undefined;
     let lostDatabase = false;

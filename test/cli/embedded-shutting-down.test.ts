@@ -1,8 +1,9 @@
 // A command starting while the embedded Postgres is shutting down (a fast shutdown: new
 // connections refused with "the database system is shutting down") must not share or adopt that
 // server: it waits for it to stop, with one info line, then starts its own (src/db/cluster-owner.ts);
-// one Ctrl-C ends that wait. A command ending (lastOut, src/db/cluster-handoff.ts), and an owner
-// or adopter ending (leave), does not wait without bound for a shutdown that cannot finish.
+// one Ctrl-C ends that wait, and a service (work, serve, db-server) so stopped exits 0. A command
+// ending (lastOut, src/db/cluster-handoff.ts), and an owner or adopter ending (leave), does not
+// wait without bound for a shutdown that cannot finish.
 // The shutdown is held open by a session of the test's own whose backend is stopped (SIGSTOP): a
 // fast shutdown waits for every backend to end, so the postmaster stays in it until SIGCONT.
 import fs from 'node:fs';
@@ -109,9 +110,12 @@ describe('a command starting while the embedded Postgres shuts down', { timeout:
 describe('a command waiting for the embedded Postgres to shut down', { timeout: 150_000 }, () => {
   // A command ends as a stop while it starts ends it: `status` as `sync` (Interrupted, exit 1, one
   // line), `work` as a worker stopped before any ticket (exit 0: a service stopped is no failure).
+  // `serve` and `db-server`, services too, as `work`.
   const STOPPED: [string, string[], Record<string, string>, number, RegExp][] = [
     ['status', ['status'], {}, 1, /^convlog status: interrupted while waiting for the embedded Postgres in \S+; nothing was changed$/m],
     ['work', ['work'], { ZENDESK_SUBDOMAIN: 'example', ZENDESK_EMAIL: 'agent@example.com', ZENDESK_API_TOKEN: 'token' }, 0, /"msg":"worker stopped before taking any ticket"/],
+    ['serve', ['serve', '--port', '0'], { CONVLOG_WEBHOOK_SECRET: 'a-secret-of-the-test' }, 0, /"msg":"serve stopped before listening"/],
+    ['db-server', ['db-server'], {}, 0, /"msg":"db-server stopped before the embedded Postgres was up"/],
   ];
   it.each(STOPPED)('one Ctrl-C ends the wait of %s: it stops without starting a server of its own', async (_, args, more, code, said) => {
     const owner = await cluster.startServer();
@@ -134,7 +138,8 @@ describe('a command waiting for the embedded Postgres to shut down', { timeout: 
     expect(exit!.code, command!.stderr()).toBe(code);
     expect(command!.stderr()).toMatch(said);
     expect(command!.stdout(), 'the command ran in full after Ctrl-C').not.toMatch(/^tickets /m);
-    expect(command!.stderr(), 'the command started a server').not.toMatch(/embedded Postgres started|worker started/);
+    expect(command!.stderr(), 'the command started a server').not.toMatch(/embedded Postgres started|worker started|serve: listening/);
+    expect(command!.stderr().match(/"level":(40|50)|^convlog /gm) ?? [], `${code === 0 ? 'a service stopped: no error, one line' : 'one line'}:\n${command!.stderr()}`).toHaveLength(code === 0 ? 0 : 1);
     // Its use mark goes with it: an owner ending later would count it a user and leave its server up.
     const marks = fs.readdirSync(ownerDir(path.join(cluster.dataDir, 'pg'))).filter((name) => name.startsWith('use-') && name !== `use-${owner.pid}.json`);
     expect(marks, 'use mark left').toEqual([]);
