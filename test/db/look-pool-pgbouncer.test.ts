@@ -1,0 +1,82 @@
+// The looks' connection behind PgBouncer: PgBouncer refuses a start-up parameter it does not keep
+// track of, so their time limits must not be start-up parameters, and under transaction pooling a
+// session's settings stay with a server connection other clients then get, so they must not be
+// session settings either. A proxy that refuses start-ups as PgBouncer does stands in for it.
+import { afterEach, expect, it } from 'vitest';
+import pg from 'pg';
+import { openLookPool, type LookPool } from '../../src/db/look-pool.ts';
+import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { runCli } from '../helpers/cli.ts';
+import { cliEnvFor } from '../helpers/sync-fixture.ts';
+import { startStartupCheckingProxy, type StartupCheckingProxy } from '../helpers/startup-checking-proxy.ts';
+
+let database: TestDatabase | undefined;
+let proxy: StartupCheckingProxy | undefined;
+let sim: Simulator | undefined;
+let look: LookPool | undefined;
+let viaProxyPool: pg.Pool | undefined;
+afterEach(async () => {
+  await look?.close();
+  await viaProxyPool?.end();
+  await proxy?.close();
+  await sim?.close();
+  await database?.close();
+  database = proxy = sim = look = viaProxyPool = undefined;
+});
+
+/** The test database's URL, through a new proxy that refuses start-ups as PgBouncer does. */
+async function throughProxy(): Promise<string> {
+  database = await createTestDatabase();
+  const direct = new URL(database.url);
+  proxy = await startStartupCheckingProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
+  const viaProxy = new URL(database.url);
+  viaProxy.hostname = '127.0.0.1';
+  viaProxy.port = String(proxy.port);
+  return viaProxy.toString();
+}
+
+it('logs in through PgBouncer, and the server still bounds its statements and its waits for a lock', async () => {
+  viaProxyPool = new pg.Pool({ connectionString: await throughProxy() });
+  look = openLookPool(viaProxyPool, 5_000, 300);
+  const limits = `select current_setting('statement_timeout') as statement, current_setting('idle_in_transaction_session_timeout') as idle`;
+  expect((await look.pool.query(limits)).rows).toEqual([{ statement: '5s', idle: '5s' }]);
+  expect(proxy!.refused).toEqual([]);
+  // Waiting behind a lock the test holds: the server ends the wait at 300 ms, long before 5 s.
+  const holder = await database!.pool.connect();
+  try {
+    await holder.query('begin');
+    await holder.query('lock table zendesk.ticket_sync in access exclusive mode');
+    const started = Date.now();
+    await expect(look.pool.query('select count(*) from zendesk.ticket_sync')).rejects.toMatchObject({ code: '55P03' });
+    expect(Date.now() - started).toBeLessThan(3_000);
+  } finally {
+    await holder.query('rollback');
+    holder.release();
+  }
+  // The connection is usable again, through drizzle as through pg.
+  expect((await look.db.execute('select 1 as one')).rows).toEqual([{ one: 1 }]);
+});
+
+it('leaves the connection it looks on without settings of its own (under transaction pooling they would reach other clients)', async () => {
+  database = await createTestDatabase();
+  look = openLookPool(database.pool, 5_000, 300);
+  await look.pool.query('select 1');
+  const connection = await look.pool.connect();
+  try {
+    const { rows } = await connection.query(`select current_setting('statement_timeout') as statement, current_setting('lock_timeout') as lock`);
+    expect(rows).toEqual([{ statement: '0', lock: '0' }]);
+  } finally {
+    connection.release();
+  }
+});
+
+it('syncs tickets through PgBouncer (convlog sync, against the simulator)', { timeout: 90_000 }, async () => {
+  const url = await throughProxy();
+  sim = await startSimulator({ tickets: 3, rateLimit: 0, seed: 7 });
+  const result = await runCli(['sync', '1', '2', '3'], { env: cliEnvFor(url, sim.url), timeoutMs: 80_000 });
+  expect(result.code, result.stderr).toBe(0);
+  expect(proxy!.refused).toEqual([]);
+  const { rows } = await database!.pool.query(`select ticket_id::int as id, status from zendesk.ticket_sync order by ticket_id`);
+  expect(rows).toEqual([1, 2, 3].map((id) => ({ id, status: 'synced' })));
+});
