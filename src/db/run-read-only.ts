@@ -2,9 +2,9 @@
 // only a query is accepted, inside a READ ONLY transaction that is always rolled back, with a
 // statement timeout. Values come back as the text Postgres prints, so nothing is rounded or
 // reformatted on the way (a numeric keeps its digits, a timestamp its zone).
+import net from 'node:net';
 import pg from 'pg';
 import { Interrupted, UsageError } from '../errors/convlog-errors.ts';
-import { quietClient } from './pg-client.ts';
 
 /** Statements that only read: EXPLAIN and SHOW are what an analyst also reaches for. */
 const READING_KEYWORDS = ['(', 'select', 'with', 'values', 'table', 'explain', 'show'];
@@ -136,22 +136,38 @@ export async function runReadOnly(pool: pg.Pool, sql: string, timeoutMs: number,
   }
 }
 
+const CANCEL_REQUEST_CODE = 80_877_102;
+/** How long a cancel request may take to be sent: failing that, the statement still meets its time limit. */
+const CANCEL_SEND_MS = 5_000;
+
 /**
- * Asks Postgres, on a connection of its own, to cancel what `client` runs: the client itself is
- * busy until its statement ends. Failing that, the statement still meets its time limit.
+ * Asks Postgres to cancel what `client` runs (the client itself is busy until its statement ends)
+ * with the protocol's cancel request, on a connection of its own to the same host: the client's
+ * process id and secret key, as it was told them when it logged in. Not pg_cancel_backend(pid):
+ * behind PgBouncer the client was told PgBouncer's key, whose "pid" is no backend's, and only
+ * PgBouncer can map it back to the server connection running the statement. Failing this, the
+ * statement still meets its time limit.
  */
 async function cancelStatement(pool: pg.Pool, client: pg.PoolClient): Promise<void> {
-  const pid = (client as pg.PoolClient & { processID?: number }).processID;
-  if (typeof pid !== 'number') return;
-  const other = quietClient(pool.options);
-  try {
-    await other.connect();
-    await other.query('select pg_cancel_backend($1)', [pid]);
-  } catch {
-    // The time limit still ends the statement.
-  } finally {
-    await other.end().catch(() => {});
-  }
+  const { processID, secretKey } = client as pg.PoolClient & { processID?: number; secretKey?: number };
+  if (typeof processID !== 'number' || typeof secretKey !== 'number') return;
+  // A client that never connects: pg's reading of the pool's config (URL, PGHOST…) into a host and port.
+  const { host, port } = new pg.Client(pool.options);
+  const request = Buffer.alloc(16);
+  request.writeInt32BE(16, 0);
+  request.writeInt32BE(CANCEL_REQUEST_CODE, 4);
+  request.writeInt32BE(processID, 8);
+  request.writeInt32BE(secretKey, 12);
+  await new Promise<void>((resolve) => {
+    const socket = host.startsWith('/') ? net.connect(`${host}/.s.PGSQL.${port}`) : net.connect(port, host);
+    socket.setTimeout(CANCEL_SEND_MS, () => socket.destroy());
+    // Written, and the connection left for the server to close once it has acted on it, as libpq
+    // does: PgBouncer drops a cancel request whose sender hung up before it was passed on.
+    socket.on('connect', () => socket.write(request));
+    socket.on('error', () => {});
+    socket.on('close', () => resolve());
+    socket.resume();
+  });
 }
 
 /**

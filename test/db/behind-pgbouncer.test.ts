@@ -1,10 +1,14 @@
-// The looks' connection behind PgBouncer: PgBouncer refuses a start-up parameter it does not keep
+// Convlog behind PgBouncer, which a proxy that treats start-ups and cancel keys as PgBouncer does
+// stands in for. The looks' connection: PgBouncer refuses a start-up parameter it does not keep
 // track of, so their time limits must not be start-up parameters, and under transaction pooling a
 // session's settings stay with a server connection other clients then get, so they must not be
-// session settings either. A proxy that refuses start-ups as PgBouncer does stands in for it.
+// session settings either. A person's query stopped with Ctrl-C: the process id a client is told
+// is PgBouncer's, not a backend's, so only a cancel request with the client's key stops it.
 import { afterEach, expect, it } from 'vitest';
 import pg from 'pg';
 import { openLookPool, type LookPool } from '../../src/db/look-pool.ts';
+import { runReadOnly } from '../../src/db/run-read-only.ts';
+import { Interrupted } from '../../src/errors/convlog-errors.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -79,4 +83,18 @@ it('syncs tickets through PgBouncer (convlog sync, against the simulator)', { ti
   expect(proxy!.refused).toEqual([]);
   const { rows } = await database!.pool.query(`select ticket_id::int as id, status from zendesk.ticket_sync order by ticket_id`);
   expect(rows).toEqual([1, 2, 3].map((id) => ({ id, status: 'synced' })));
+});
+
+it("cancels a person's query (query, enqueue --sql) stopped with Ctrl-C", { timeout: 60_000 }, async () => {
+  viaProxyPool = new pg.Pool({ connectionString: await throughProxy() });
+  const stop = new AbortController();
+  const started = Date.now();
+  const running = runReadOnly(viaProxyPool, 'select pg_sleep(20)', 30_000, stop.signal);
+  const sleeping = async () =>
+    (await database!.pool.query(`select 1 from pg_stat_activity where datname = current_database() and state = 'active' and query = 'select pg_sleep(20)'`)).rowCount;
+  await expect.poll(sleeping, { timeout: 10_000, interval: 50 }).toBe(1);
+  stop.abort();
+  await expect(running).rejects.toBeInstanceOf(Interrupted);
+  expect(Date.now() - started).toBeLessThan(10_000);
+  await expect.poll(sleeping, { timeout: 2_000, interval: 50 }).toBe(0);
 });
