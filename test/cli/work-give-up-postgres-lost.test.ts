@@ -6,78 +6,18 @@
 // Through the real command line, its Postgres reached through a proxy the test cuts (connections
 // reset, as when the server stops) or silences (nothing answers and nothing closes, as when the
 // network drops every packet).
-import { afterEach, expect, it, vi } from 'vitest';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { killAll, startConvlog, type Convlog, type Exit } from '../helpers/cli.ts';
-import { cliEnvFor } from '../helpers/sync-fixture.ts';
+import { expect, it, vi } from 'vitest';
+import { startConvlog } from '../helpers/cli.ts';
 import { jsonLines } from '../faults/harness.ts';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
+import { endedWithin, expectGaveUpOnPostgres, expectSyncGaveUp, plainLine, proxiedPostgres } from '../helpers/proxied-postgres.ts';
 import { tcpConnections } from '../helpers/tcp-sockets.ts';
 import { LEFT_WITHOUT_POSTGRES } from '../../src/queue/jobs-in-flight.ts';
 
-let database: TestDatabase | undefined;
-let sim: Simulator | undefined;
-let proxy: TcpProxy | undefined;
-afterEach(async () => {
-  await killAll();
-  await proxy?.cut();
-  await sim?.close();
-  await database?.close();
-  database = sim = proxy = undefined;
-});
-
-/** 40 tickets (unless told) in a simulator that answers slowly, and the environment of a convlog reaching its Postgres through the proxy. */
-async function throughProxy(tickets: Partial<SimulatorOptions> = { tickets: 40 }): Promise<Record<string, string>> {
-  database = await createTestDatabase();
-  // Slow answers: the command is still busy with the tickets when Postgres goes.
-  sim = await startSimulator({ rateLimit: 0, latency: 400, seed: 7, ...tickets });
-  const direct = new URL(database.url);
-  proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
-  const viaProxy = new URL(database.url);
-  viaProxy.hostname = '127.0.0.1';
-  viaProxy.port = String(proxy.port);
-  return { ...cliEnvFor(viaProxy.toString(), sim.url), CONVLOG_CONCURRENCY: '2' };
-}
-
-/** Resolves once the first events are stored. */
-async function storing(): Promise<void> {
-  await vi.waitUntil(async () => (await database!.pool.query(`select count(*)::int as n from zendesk.conversation_events`)).rows[0].n > 0, {
-    timeout: 30_000,
-    interval: 100,
-  });
-}
-
-/** A worker (--give-up-after 3) through the proxy, busy with 40 queued tickets once this returns. */
-async function busyWorkerThroughProxy(): Promise<Convlog> {
-  const env = await throughProxy();
-  const worker = startConvlog(['work', '--until-idle', '--give-up-after', '3', '--concurrency', '2'], { env });
-  const enqueue = startConvlog(['enqueue', '--range', '1..40'], { env });
-  expect((await enqueue.exited).code, enqueue.stderr()).toBe(0);
-  await storing();
-  return worker;
-}
-
-/** How `worker` ended, or 'running' if it had not within `ms`. */
-function endedWithin(worker: Convlog, ms: number): Promise<Exit | 'running'> {
-  return Promise.race([worker.exited, new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), ms))]);
-}
-
-function plainLine(worker: Convlog): string {
-  const plain = worker.stderr().split('\n').filter((line) => line !== '' && !line.startsWith('{'));
-  expect(plain, worker.stderr().slice(-3000)).toHaveLength(1);
-  return plain[0];
-}
-
-/** Exit 2 and the one line of a Postgres given up on. */
-function expectGaveUpOnPostgres(worker: Convlog, exit: Exit): void {
-  expect(exit.code, worker.stderr().slice(-3000)).toBe(2);
-  expect(plainLine(worker)).toMatch(/^convlog work: cannot connect to Postgres at 127\.0\.0\.1:\d+\/\S+: .*; --until-idle gave up after \d+ s without it \(--give-up-after\)/);
-}
+const lost = proxiedPostgres();
 
 it('gives up on a Postgres lost mid-run after --give-up-after seconds, exit 2, in one line', { timeout: 90_000 }, async () => {
-  const worker = await busyWorkerThroughProxy();
-  await proxy!.cut();
+  const worker = await lost.busyWorker();
+  await lost.proxy.cut();
   const cutAt = Date.now();
 
   const exit = await endedWithin(worker, 45_000);
@@ -92,9 +32,9 @@ it('gives up on a Postgres lost mid-run after --give-up-after seconds, exit 2, i
 });
 
 it('gives up the same way on a Postgres that stops answering without closing anything (packets dropped)', { timeout: 150_000 }, async () => {
-  const worker = await busyWorkerThroughProxy();
+  const worker = await lost.busyWorker();
   // Every connection of the worker and of pg-boss now waits for an answer that never comes.
-  proxy!.silence();
+  lost.proxy.silence();
   const silencedAt = Date.now();
 
   const exit = await endedWithin(worker, 100_000);
@@ -110,16 +50,16 @@ it('gives up the same way on a Postgres that stops answering without closing any
 // go back to the queue at once, as at a second stop, rather than stay active until their
 // heartbeats lapse and spend an attempt each.
 it('hands the tickets still in flight back to the queue, their attempts unspent, when Postgres answers again as it gives up', { timeout: 150_000 }, async () => {
-  const worker = await busyWorkerThroughProxy();
-  proxy!.silence();
+  const worker = await lost.busyWorker();
+  lost.proxy.silence();
   await new Promise((resolve) => setTimeout(resolve, 1_000));
-  proxy!.restore();
+  lost.proxy.restore();
 
   const exit = await endedWithin(worker, 100_000);
   expect(exit, worker.stderr().slice(-3000)).not.toBe('running');
   if (exit === 'running') return;
   expectGaveUpOnPostgres(worker, exit);
-  const jobs = await database!.pool.query<{ state: string; attempts_left: number }>(
+  const jobs = await lost.database.pool.query<{ state: string; attempts_left: number }>(
     `select state::text, retry_limit - retry_count as attempts_left from pgboss.job where name = 'ticket-sync' and state <> 'completed'`,
   );
   expect(jobs.rows.filter((job) => job.state === 'active')).toEqual([]);
@@ -134,7 +74,7 @@ it('hands the tickets still in flight back to the queue, their attempts unspent,
   expect(handedBack).toBeLessThanOrEqual(inFlight);
   expect(marked).toBeGreaterThan(0);
   expect(marked).toBeLessThanOrEqual(handedBack);
-  const held = await database!.pool.query<{ ticket: number; status: string; last_error: string }>(
+  const held = await lost.database.pool.query<{ ticket: number; status: string; last_error: string }>(
     `select s.ticket_id as ticket, s.status::text, s.last_error
        from pgboss.job j join zendesk.ticket_sync s on s.ticket_id = (j.data->>'ticketId')::bigint
       where j.name = 'ticket-sync' and j.state = 'created' and j.data ? 'holds'`,
@@ -143,7 +83,7 @@ it('hands the tickets still in flight back to the queue, their attempts unspent,
   const saysWhy = held.rows.filter((row) => row.last_error === LEFT_WITHOUT_POSTGRES && row.status === 'queued');
   expect(saysWhy.length, JSON.stringify(held.rows)).toBeGreaterThanOrEqual(marked);
   if (marked === handedBack) expect(held.rows.filter((row) => row.last_error !== LEFT_WITHOUT_POSTGRES)).toEqual([]);
-  const interrupted = await database!.pool.query<{ status: string }>(`select status from zendesk.ticket_sync where last_error = $1`, [LEFT_WITHOUT_POSTGRES]);
+  const interrupted = await lost.database.pool.query<{ status: string }>(`select status from zendesk.ticket_sync where last_error = $1`, [LEFT_WITHOUT_POSTGRES]);
   expect(interrupted.rows.length).toBeLessThanOrEqual(inFlight);
   expect(interrupted.rows.filter((row) => row.status !== 'queued')).toEqual([]);
 });
@@ -154,17 +94,17 @@ it('hands the tickets still in flight back to the queue, their attempts unspent,
 // on the hand-back's one connection.
 it('hands back the other job in flight when the status row of one ticket is locked by a transaction left open on a silenced connection', { timeout: 150_000 }, async () => {
   // Short tickets answered at once: a run ends every few tenths of a second.
-  const env = await throughProxy({ tickets: 200, latency: 50 });
+  const env = await lost.env({ tickets: 200, latency: 50 });
   const worker = startConvlog(['work', '--until-idle', '--give-up-after', '3', '--concurrency', '2'], { env });
   expect((await startConvlog(['enqueue', '--range', '1..200'], { env }).exited).code).toBe(0);
   // A transaction of the worker that has run a statement and waits for the next: silenced now, its next never comes.
   const openTransaction = `select pid from pg_stat_activity
     where datname = current_database() and state = 'idle in transaction' and query <> 'begin' and pid <> pg_backend_pid()`;
-  const watcher = await database!.pool.connect();
+  const watcher = await lost.database.pool.connect();
   try {
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && (await watcher.query(openTransaction)).rows.length === 0);
-    proxy!.silence();
+    lost.proxy.silence();
     await new Promise((resolve) => setTimeout(resolve, 700));
     const locking = await watcher.query(
       `select a.pid from pg_stat_activity a join pg_locks l on l.pid = a.pid join pg_class c on c.oid = l.relation
@@ -174,7 +114,7 @@ it('hands back the other job in flight when the status row of one ticket is lock
   } finally {
     watcher.release();
   }
-  proxy!.restore();
+  lost.proxy.restore();
 
   const exit = await endedWithin(worker, 60_000);
   expect(exit, worker.stderr().slice(-3000)).not.toBe('running');
@@ -188,44 +128,27 @@ it('hands back the other job in flight when the status row of one ticket is lock
 // `sync` waits at someone's terminal: its look at its own tickets is bounded as the worker's looks
 // at the queue are, and a look Postgres leaves unanswered ends it the same way: one line, exit 2.
 it('ends sync in one line, exit 2, once Postgres has not answered its look at its tickets for a minute', { timeout: 180_000 }, async () => {
-  const sync = startConvlog(['sync', '--range', '1..40', '--concurrency', '2'], { env: await throughProxy() });
-  await storing();
-  proxy!.silence();
+  const sync = startConvlog(['sync', '--range', '1..40', '--concurrency', '2'], { env: await lost.env() });
+  await lost.storing();
+  lost.proxy.silence();
   await expectSyncGaveUp(sync, Date.now(), 120_000);
 });
-
-/** `sync` ended within `ms`, a minute or more after Postgres went silent at `silencedAt`: exit 2, one line. */
-async function expectSyncGaveUp(sync: Convlog, silencedAt: number, ms: number): Promise<void> {
-  const exit = await endedWithin(sync, ms);
-  expect(exit, sync.stderr().slice(-3000)).not.toBe('running');
-  if (exit === 'running') return;
-  expect(exit.code, sync.stderr().slice(-3000)).toBe(2);
-  // Not before a minute: a restart or a failover shorter than that is ridden out.
-  expect(exit.at - silencedAt).toBeGreaterThanOrEqual(60_000);
-  // Its progress lines aside, one line.
-  const errors = sync.stderr().split('\n').filter((line) => line.startsWith('convlog sync:'));
-  expect(errors, sync.stderr().slice(-3000)).toEqual([
-    expect.stringMatching(
-      /^convlog sync: cannot connect to Postgres at 127\.0\.0\.1:\d+\/\S+: no answer in time \(.*\) \(check DATABASE_URL\); sync gave up after \d+ s without an answer; the tickets still queued are the next run's$/,
-    ),
-  ]);
-}
 
 // Its own tickets done, `sync` still waits for a ticket it took from the queue (queued before, by
 // another command): Postgres going silent under that ticket's run ends it the same way, rather than
 // leave it waiting for the run, and then for its last looks and its close, for ever.
 it('ends sync the same way when Postgres goes silent once its tickets are done, while another ticket it took still runs', { timeout: 200_000 }, async () => {
   // Ticket 2: 50 pages of 400 ms each, about 20 s; ticket 1, sync's own: one page.
-  const env = await throughProxy({ tickets: 2, ticketSizes: { 1: 3, 2: 5000 } });
+  const env = await lost.env({ tickets: 2, ticketSizes: { 1: 3, 2: 5000 } });
   const enqueue = startConvlog(['enqueue', '2'], { env });
   expect((await enqueue.exited).code, enqueue.stderr()).toBe(0);
   const sync = startConvlog(['sync', '1', '--concurrency', '2'], { env });
-  const status = async (ticket: number) => (await database!.pool.query(`select status::text from zendesk.ticket_sync where ticket_id = $1`, [ticket])).rows[0]?.status;
+  const status = async (ticket: number) => (await lost.database.pool.query(`select status::text from zendesk.ticket_sync where ticket_id = $1`, [ticket])).rows[0]?.status;
   await vi.waitUntil(async () => (await status(1)) === 'synced', { timeout: 60_000, interval: 100 });
   // Its look has found it done twice in a row: draining.
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   expect(await status(2)).toBe('syncing');
-  proxy!.silence();
+  lost.proxy.silence();
   await expectSyncGaveUp(sync, Date.now(), 150_000);
 });
 
@@ -233,10 +156,10 @@ it('ends sync the same way when Postgres goes silent once its tickets are done, 
 // packets no answer comes at all, and the kernel's keepalive probes fail every connection at once
 // (src/db/pg-client.ts). Shown here by the connections themselves: each one has its keepalive timer.
 it('keeps every Postgres connection of a worker under TCP keepalive: its pool, pg-boss\'s pool and its listener', { timeout: 90_000 }, async () => {
-  const worker = await busyWorkerThroughProxy();
+  const worker = await lost.busyWorker();
   let seen: ReturnType<typeof tcpConnections> = [];
   const allKeptAlive = () => {
-    seen = tcpConnections(worker.pid, proxy!.port);
+    seen = tcpConnections(worker.pid, lost.proxy.port);
     // Its pool (the looks at the queue), pg-boss's (its fetches) and pg-boss's LISTEN connection.
     return seen.length >= 3 && seen.every((connection) => connection.keepalive);
   };
