@@ -134,6 +134,9 @@ export async function syncTickets(
       stopWhen: refresh,
       idleCheckMs: 250,
       serverGone: database.serverGone,
+      // Waited for, and Postgres watched meanwhile, as the tickets in flight are: its statements
+      // run on the command's pool, unbounded, and one on a connection gone silent would never end.
+      alongside: ticketRows,
       beforeExitAtOnce: ctx.beforeExitAtOnce,
       onResult: (result) => {
         if (!given.has(result.ticketId)) others.set(result.ticketId, result.status);
@@ -158,7 +161,6 @@ export async function syncTickets(
     };
     try {
       await refresh(last).catch(unanswered);
-      await ticketRows;
       if (!summary.fatal) states = await ticketStates(last.db, ids).catch(unanswered);
     } finally {
       await last.close();

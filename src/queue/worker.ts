@@ -58,6 +58,11 @@ export interface WorkerOptions {
    * STOP_WHEN_UNREADABLE_MS, the run gives up on Postgres (WorkerSummary.lostDatabase).
    */
   stopWhen?: (look: LookPool) => Promise<boolean>;
+  /**
+   * The caller's work beside the worker on the same Postgres (sync's ticket rows): the run returns
+   * once it has ended too, and waits for it as for the tickets in flight.
+   */
+  alongside?: Promise<unknown>;
   /** With untilIdle: work of this process beside the ticket syncs (a scheduled backfill it runs). */
   alsoBusy?: () => boolean;
   /** Stop taking jobs; the pages in flight commit, then runWorker returns. */
@@ -185,7 +190,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   };
   const done = options.stopWhen ?? (options.untilIdle ? idle : undefined);
   const looks = done && openLookPool(pool, LOOK_TIMEOUT_MS);
-  // How a failed look counts, in the wait and while draining.
+  // How a failed look counts, in the wait and after it (draining, or stopped).
   const unreadable = {
     // Unlike Zendesk's, not once no ticket is in flight: none can store a page or end its run.
     // Someone waits for a run that stops when its tickets are done (sync): it gives up once
@@ -224,19 +229,22 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
     if (requeue.length > 0) await enqueueTickets(boss, deps.db, requeue);
   };
   const wound = windDown();
-  // Draining, the run still waits on Postgres: the ticket in flight may be stuck on a connection
-  // that went silent, as a look may, and someone still waits at the terminal. So it goes on
-  // looking until the ticket ends, and gives up as it would have before its own tickets were done.
-  if (draining && looks) {
-    const drained = new AbortController();
-    void wound.then(() => drained.abort(), () => drained.abort());
+  const ended = Promise.all([wound, options.alongside]);
+  // Heard here also when Postgres was given up on and `ended` is left behind.
+  const settled = new AbortController();
+  void ended.then(() => settled.abort(), () => settled.abort());
+  // Draining, or stopped (a signal, an idle queue, Zendesk given up on), the run still waits on
+  // Postgres: a ticket in flight, or the caller's work beside it, may be stuck on a connection that
+  // went silent, as a look may, and someone still waits at the terminal, or a scheduler for the
+  // stop it asked for. So it goes on looking until they end, and gives up as it would have before.
+  if (looks && !summary.lostDatabase) {
     const stillAnswers = async () => {
       await looks.pool.query('select 1');
       return false;
     };
-    await waitUntilDone({ ...unreadable, signal: drained.signal, done: stillAnswers, gaveUp: () => false, onDone: () => {} });
+    await waitUntilDone({ ...unreadable, signal: settled.signal, done: stillAnswers, gaveUp: () => false, onDone: () => {} });
   }
-  if (!summary.lostDatabase) await wound;
+  if (!summary.lostDatabase) await ended;
   // Postgres given up on: nothing in flight can be stored, and a handler or a fetch waiting on a
   // connection that stopped answering would hold the run for ever.
   else if (!(await withinTime(wound.then(() => true, () => true), LOST_DATABASE_GRACE_MS))) {

@@ -7,6 +7,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 const SLOW_FIRST = [
   'test/integration/demo.test.ts',
   'test/cli/work-give-up-postgres-lost.test.ts',
+  'test/cli/give-up-postgres-silent-waits.test.ts',
   'test/queue/unreachable-zendesk.test.ts',
   'test/backfill/schedule-cli.test.ts',
   'test/backfill/cli.test.ts',
