@@ -101,17 +101,23 @@ describe('transient failures', () => {
     expect(error.message).toContain(new URL(sim.url).host);
     expect((error as ServerError).cause).toBeInstanceOf(Error);
     expect(Date.now() - started).toBeGreaterThanOrEqual(550);
-    expect(Date.now() - started).toBeLessThan(3000);
+    // Not bounded, a hung response never ends; 10 s leaves a busy machine room over the ~0.6 s.
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('stops at once when the caller aborts, without disguising it as a Zendesk failure', async () => {
     sim.setOptions({ hangRate: 1 });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(new Error('worker shutting down')), 100);
-    const started = Date.now();
+    let abortedAt = 0;
+    setTimeout(() => {
+      abortedAt = Date.now();
+      controller.abort(new Error('worker shutting down'));
+    }, 100);
     const error = await rejection(drain(clientFor(sim.url), 1, { signal: controller.signal }));
     expect(error.message).toBe('worker shutting down');
-    expect(Date.now() - started).toBeLessThan(1000);
+    // From the abort, not from the start (a late timer is no slowness of the client), and under
+    // the request's 5 s timeout, which an ignored abort would wait out.
+    expect(Date.now() - abortedAt).toBeLessThan(3_000);
   });
 
   it('a refused connection surfaces as ServerError naming the host and the reason', async () => {
