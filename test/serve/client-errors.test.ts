@@ -46,14 +46,15 @@ describe('before the handler runs', () => {
     const seconds = (Date.now() - started) / 1000;
     expect(answer).toBe('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
     expect(seconds).toBeGreaterThan(9);
-    expect(seconds).toBeLessThan(13);
-    await within(2_000, () => warnings(f).length > 0);
+    // Node's own bound would be 60 s: 20 s tells them apart with room for a busy machine.
+    expect(seconds).toBeLessThan(20);
+    await within(10_000, () => warnings(f).length > 0);
     expect(f.logLines()).toEqual([
       { level: 40, reason: 'timeout', status: 408, remote: '127.0.0.1', detail: 'headers not all sent within 10 s', time: expect.any(Number), msg: 'request rejected: headers not all sent within 10 s' },
     ]);
     expect(f.rawLog()).not.toContain('sig-value-never-logged');
     expect(await rejected(f, 'timeout')).toBe(1);
-  }, 20_000);
+  }, 30_000);
 
   it('headers too large: 431; not HTTP: 400; headers cut off: 400 to the half-closed socket; each one line, never a value', async () => {
     const before = await rejected(f, 'bad_request');
@@ -63,7 +64,7 @@ describe('before the handler runs', () => {
     expect(garbage).toBe('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     const cut = await exchange(f, `POST /webhooks/zendesk HTTP/1.1\r\nHost: x\r\n${TIMESTAMP_HEADER}: 2026`, { end: true });
     expect(cut).toBe('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    await within(2_000, () => warnings(f).length >= 3);
+    await within(10_000, () => warnings(f).length >= 3);
     expect(warnings(f).map((l) => [l.reason, l.status, l.remote, l.msg])).toEqual([
       ['bad_request', 431, '127.0.0.1', 'request rejected: headers too large'],
       ['bad_request', 400, '127.0.0.1', 'request rejected: not a valid HTTP request'],
@@ -77,7 +78,7 @@ describe('before the handler runs', () => {
     const before = await rejected(f, 'cut_off');
     const head = `POST /webhooks/zendesk HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n${TIMESTAMP_HEADER}: ${new Date().toISOString()}\r\n${SIGNATURE_HEADER}: x\r\n\r\n{"ticket_i`;
     expect(await exchange(f, head, { destroyAfterMs: 100 })).toBe('');
-    await within(2_000, () => warnings(f).length > 0);
+    await within(10_000, () => warnings(f).length > 0);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(warnings(f).map((l) => [l.reason, l.msg])).toEqual([['the client closed the connection', 'webhook request cut off before its body was read']]);
     expect(await rejected(f, 'cut_off')).toBe(before + 1);

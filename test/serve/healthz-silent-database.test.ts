@@ -44,9 +44,11 @@ it('answers 503 within its 2 s and leaves no pool client held by the unanswered 
   const response = await fetch(`${health.url}/healthz`);
   expect(response.status).toBe(503);
   expect(await response.json()).toEqual({ status: 'database unreachable' });
-  expect(Date.now() - started).toBeLessThan(3_500);
+  // Unbounded, the answer never comes (the proxy is silent for good): 8 s is room for a busy
+  // machine over the 2 s, where 3.5 s was not.
+  expect(Date.now() - started).toBeLessThan(8_000);
 
   // The query ended with its answer's bound: its client is gone from the pool, not checked out.
-  await vi.waitFor(() => expect(viaProxy.pool.totalCount, 'pool clients after the 503').toBe(0), { timeout: 2_000, interval: 50 });
+  await vi.waitFor(() => expect(viaProxy.pool.totalCount, 'pool clients after the 503').toBe(0), { timeout: 10_000, interval: 50 });
   expect(viaProxy.pool.waitingCount).toBe(0);
 });

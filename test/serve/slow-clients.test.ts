@@ -41,7 +41,8 @@ it('a client that sends its headers and part of its body gets 408 5 s after them
   expect(await answer).toMatch(/^HTTP\/1\.1 408 /);
   const seconds = (Date.now() - started) / 1000;
   expect(seconds).toBeGreaterThan(4.5);
-  expect(seconds).toBeLessThan(8);
+  // Under Node's 15 s by far, with room for a busy machine over the 5 s.
+  expect(seconds).toBeLessThan(12);
   expect(f.logLines()).toEqual([
     {
       level: 40,
@@ -60,7 +61,7 @@ it('a client that sends its headers and part of its body gets 408 5 s after them
 it('a client that closes the connection mid-body is one warning line, not a failure', async () => {
   const { socket } = await halfSentRequest();
   socket.destroy();
-  await eventually('the cut-off line', () => cutLines().length > 0, 2_000);
+  await eventually('the cut-off line', () => cutLines().length > 0, 10_000);
   await new Promise((resolve) => setTimeout(resolve, 100));
   expect(f.logLines()).toEqual([
     { level: 40, remote: '127.0.0.1', reason: 'the client closed the connection', time: expect.any(Number), msg: 'webhook request cut off before its body was read' },
@@ -77,8 +78,9 @@ it('close() cuts a client still holding a half-sent body once its bound has pass
   await f.server.close();
   const took = Date.now() - started;
   expect(took).toBeGreaterThanOrEqual(CLOSE_GRACE_MS - 50);
-  expect(took).toBeLessThan(CLOSE_GRACE_MS + 1_500);
+  // Not cut, it would last until the body's 5 s bound (and the answer below be a 408).
+  expect(took).toBeLessThan(CLOSE_GRACE_MS + 3_000);
   expect(await answer).toBe('');
-  await eventually('the cut-off line', () => cutLines().length > 0, 2_000);
+  await eventually('the cut-off line', () => cutLines().length > 0, 10_000);
   expect(cutLines()).toMatchObject([{ level: 40, reason: 'cut at shutdown' }]);
 });
