@@ -99,7 +99,9 @@ describe('conversation log cursor pagination', () => {
     const started = performance.now();
     const newest = await getPage(sim, logPath(1, 'sort=-created_at'));
     const oldest = await getPage(sim, logPath(1));
-    expect(performance.now() - started).toBeLessThan(1000);
+    // Two lazy pages take a fifth of a second here under load; all 50,000 events take over 10 s.
+    // 3 s tells them apart with room for a busy machine, where 1 s had little.
+    expect(performance.now() - started).toBeLessThan(3_000);
     expect(newest.events).toHaveLength(100);
     expect(newest.events[0].reference).not.toBe(oldest.events[0].reference);
     expect(sim.eventCount(1)).toBe(50_000);
