@@ -1,7 +1,7 @@
 // The progress bar's ETA: never "NFs", and not rising near the end while the last big tickets
 // hold the count still. In a terminal, log lines go above the bar, and a wait shows on it.
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createProgress, etaEstimator } from '../../src/commands/progress.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
 import { fakeTerminal } from '../helpers/fake-terminal.ts';
@@ -53,6 +53,20 @@ describe('etaEstimator', () => {
 
 // Longer than the bar's redraw period (a tenth of a second).
 const settle = () => new Promise((resolve) => setTimeout(resolve, 250));
+
+/**
+ * Runs `test` with Date standing still (the bar's redraw timers stay real): the seconds left of a
+ * wait are then what the test moves the clock by, not how long a busy machine took to get to the
+ * look (2 s of it turned "41|42 s" into 40).
+ */
+async function onStoppedClock(test: () => Promise<void>): Promise<void> {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  try {
+    await test();
+  } finally {
+    vi.useRealTimers();
+  }
+}
 
 describe('the progress lines', () => {
   it('say "1 ticket", "1 event", "1 request", in a terminal and without one', async () => {
@@ -169,7 +183,7 @@ describe('the progress bar in a terminal', () => {
     expect(retried).toMatchObject({ level: 40, err: { type: 'Error', message: 'connect ECONNREFUSED 127.0.0.1:5432', stack: expect.stringMatching(/^Error: connect/) }, attempt: 1, retryLimit: 3 });
   });
 
-  it('shows a wait on the bar, with its seconds left, in place of the ETA until it is over', async () => {
+  it('shows a wait on the bar, with its seconds left, in place of the ETA until it is over', () => onStoppedClock(async () => {
     const { stream, screen } = fakeTerminal();
     const progress = createProgress('sync', stream);
     progress.update({ done: 1, total: 4, events: 10, requests: 2 });
@@ -177,15 +191,18 @@ describe('the progress bar in a terminal', () => {
     progress.update({ done: 1, total: 4, events: 10, requests: 3 });
     await settle();
     const bar = () => screen().find((l) => l.includes('tickets'));
-    expect(bar()).toMatch(/\| 3 requests \| waiting (42|41) s for the rate limit \(100 requests a minute for all processes, CONVLOG_RATE_LIMIT\)$/);
+    expect(bar()).toMatch(/\| 3 requests \| waiting 42 s for the rate limit \(100 requests a minute for all processes, CONVLOG_RATE_LIMIT\)$/);
+    vi.setSystemTime(Date.now() + 1_500);
+    await settle();
+    expect(bar()).toMatch(/\| 3 requests \| waiting 41 s for the rate limit/);
     progress.waiting(undefined);
     progress.update({ done: 2, total: 4, events: 20, requests: 3 });
     await settle();
     expect(bar()).toMatch(/\| 3 requests \| ETA \S+$/);
     progress.stop();
-  });
+  }));
 
-  it('shows the wait that started last while two budgets wait, then the other one until it is over too', async () => {
+  it('shows the wait that started last while two budgets wait, then the other one until it is over too', () => onStoppedClock(async () => {
     // `sync` once its tickets are done: the ticket rows wait for the account-wide budget while
     // the last conversation-log wait runs out. No update comes meanwhile: the bar counts down alone.
     const { stream, screen } = fakeTerminal(200);
@@ -195,13 +212,16 @@ describe('the progress bar in a terminal', () => {
     progress.waiting({ text: 'the rate limit (2 requests a minute for all processes, CONVLOG_ACCOUNT_RATE_LIMIT)', waitMs: 50_000 }, 'account');
     await settle();
     const bar = () => screen().find((l) => l.includes('tickets'));
-    expect(bar()).toMatch(/\| 5 requests \| waiting (50|49) s for the rate limit \(2 requests a minute for all processes, CONVLOG_ACCOUNT_RATE_LIMIT\)$/);
+    expect(bar()).toMatch(/\| 5 requests \| waiting 50 s for the rate limit \(2 requests a minute for all processes, CONVLOG_ACCOUNT_RATE_LIMIT\)$/);
+    vi.setSystemTime(Date.now() + 1_000);
+    await settle();
+    expect(bar()).toMatch(/\| 5 requests \| waiting 49 s for the rate limit \(2 requests a minute/);
     progress.waiting(undefined, 'account');
     await settle();
-    expect(bar()).toMatch(/\| 5 requests \| waiting (20|19) s for the rate limit \(3 requests a minute for all processes, CONVLOG_RATE_LIMIT\)$/);
+    expect(bar()).toMatch(/\| 5 requests \| waiting 19 s for the rate limit \(3 requests a minute for all processes, CONVLOG_RATE_LIMIT\)$/);
     progress.waiting(undefined, 'conversation_log');
     await settle();
     expect(bar()).toMatch(/\| 5 requests \| ETA 0s$/);
     progress.stop();
-  });
+  }));
 });
