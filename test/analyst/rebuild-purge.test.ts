@@ -5,6 +5,7 @@ import { rebuildAnalytics } from '../../src/db/analytics.ts';
 import { purgeTicketsIn } from '../../src/db/purge.ts';
 import { inTransaction } from '../../src/db/transaction.ts';
 import { syncTicket } from '../../src/sync/sync-ticket.ts';
+import { sessionsWaitingForLocks } from '../helpers/lock-waits.ts';
 import { createFixture, type Fixture } from '../helpers/sync-fixture.ts';
 
 let fixture: Fixture;
@@ -44,7 +45,9 @@ it('a purge that commits during a rebuild leaves no analyst row of the purged ti
   await purgedYet;
   // ... while `convlog rebuild-analytics` runs the batch holding it.
   const rebuild = rebuildAnalytics(db);
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // Released once the rebuild waits for the purge's locks, not after 300 ms, by which a busy
+  // machine may not have got it that far: the purge then commits before the batch reads.
+  await sessionsWaitingForLocks(fixture.database.pool, 1);
   release();
   await purge;
   expect((await rebuild).finished).toBe(true);

@@ -7,6 +7,7 @@ import { refreshTicketAnalytics } from '../../src/db/analytics.ts';
 import { finishRun, startRun } from '../../src/db/ticket-status.ts';
 import { inTransaction } from '../../src/db/transaction.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { sessionsWaitingForLocks } from '../helpers/lock-waits.ts';
 import { comment, storeTicket, supportUser } from './hand-written.ts';
 
 let database: TestDatabase;
@@ -37,7 +38,10 @@ it('a refresh that waits for another of the same ticket writes after it, and nei
   });
   await refreshedYet;
   const second = inTransaction(database.db, (tx) => finishRun(tx, 7, { run }));
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // Released once the second waits for the first's deletes, not after 300 ms, by which a busy
+  // machine may not have sent it: the first then commits before the second starts, and the
+  // case the test is about does not happen.
+  await sessionsWaitingForLocks(database.pool, 1);
   release();
   await first;
   await expect(second).resolves.toEqual({ eventsSynced: 4 });
