@@ -32,8 +32,10 @@ const job = async (pool: pg.Pool) =>
   (await pool.query(`select id, state::text as state, retry_count, started_on from pgboss.job where name = 'ticket-sync' and singleton_key = '2' order by created_on`)).rows;
 
 it('a held job that another worker claims is not completed under that worker', { timeout: 120_000 }, async () => {
-  // Ticket 2: 60 events in pages of 10, 1 s a request: worker B's run lasts several seconds.
-  fixture = await createFixtureWithBoss({ tickets: 2, ticketSizes: { 2: 60 }, latency: 1_000 }, { pageSize: 10 });
+  // Ticket 2: 300 events in pages of 10, 1 s a request: worker B's run lasts half a minute, so
+  // it is still running when the test looks, however slowly A gets to record its hold (with 60
+  // events, 6 s: a few seconds' delay there and B had finished). B is stopped, not waited for.
+  fixture = await createFixtureWithBoss({ tickets: 2, ticketSizes: { 2: 300 }, latency: 1_000 }, { pageSize: 10 });
   const { pool, db, url } = fixture.database;
   const port = await freePort();
   const unreachable = createZendeskHttp({ baseUrl: `http://127.0.0.1:${port}`, auth: { kind: 'token', email: 'a@example.com', token: 'x' }, requestTimeoutMs: 5_000 });
