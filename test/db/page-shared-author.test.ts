@@ -37,7 +37,9 @@ it("a page held at its events does not hold up another ticket's page naming the 
 
     const { run: second } = await startRun(database.db, 2, { full: true });
     const other = storePage(database.db, pageOf(2, second, [messagingEvent({ author: agent })], 'b1'));
-    await expect(Promise.race([other, new Promise((resolve) => setTimeout(() => resolve('still waiting after 5 s'), 5_000))])).resolves.toEqual({ eventsWritten: 1 });
+    // Blocked, it would wait for good (the blocker holds its rows until released below): 15 s is
+    // room for a busy machine to write one page.
+    await expect(Promise.race([other, new Promise((resolve) => setTimeout(() => resolve('still waiting after 15 s'), 15_000))])).resolves.toEqual({ eventsWritten: 1 });
     expect(heldDone).toBe(false);
     await blocker.release();
     await expect(held).resolves.toEqual({ eventsWritten: 0 });

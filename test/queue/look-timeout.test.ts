@@ -44,7 +44,7 @@ it('leaves no backend running a look at the queue that timed out (the server end
     const stillRunning = async () =>
       (await pool.query(`select 1 from pg_stat_activity where pid = $1 and state = 'active' and query like $2`, [look.pid, LOOK])).rowCount;
     // A moment for a backend the server cancelled to settle; one left running stays while the lock is held.
-    await vi.waitUntil(async () => (await stillRunning()) === 0, { timeout: 3_000, interval: 100 }).catch(() => {});
+    await vi.waitUntil(async () => (await stillRunning()) === 0, { timeout: 10_000, interval: 100 }).catch(() => {});
     expect(await stillRunning()).toBe(0);
   } finally {
     await holder.query('rollback');
