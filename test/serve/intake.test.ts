@@ -2,6 +2,7 @@
 // a redaction's full re-read is not displaced by a plain sync of the same ticket, and the
 // comments deliveries carry are recorded once. A delivery is remembered only once queued.
 import pg from 'pg';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { silentLogger } from '../../src/log.ts';
 import { enqueueTickets, WEBHOOK_PRIORITY } from '../../src/queue/enqueue.ts';
@@ -135,7 +136,15 @@ describe('webhook intake', () => {
 
 describe('a batch whose statement never returns', () => {
   it('is given up after a while, and the deliveries behind it are queued', async () => {
-    const intake = createIntake(f.boss, f.database.db, replayStore(f.database.pool), { log: silentLogger, timeoutMs: 500, giveUpMs: 1_500 });
+    // What the timeouts decide does not hang on the machine's speed: the delivery behind the
+    // stuck batch is sent in the turn the batch starts, so its timeout comes a second before the
+    // batch's give-up, however late both timers fire; the one sent once the give-up is logged
+    // waits for two batches (the one behind and its own), which took 0.04 s here: its 2 s
+    // leave room for a machine many times slower. (At 0.5 s and 1.5 s, sent in turn with a sleep
+    // between, a stall of 0.5 s or a slow batch failed it.)
+    let log = '';
+    const logger = pino({ level: 'error', base: undefined }, { write: (line: string) => void (log += line) });
+    const intake = createIntake(f.boss, f.database.db, replayStore(f.database.pool), { log: logger, timeoutMs: 2_000, giveUpMs: 3_000 });
     // Ticket 98's row held by another transaction: the batch reporting its permanent deletion
     // waits on it, as a statement on a connection gone half-open waits for ever.
     await f.database.pool.query(`insert into zendesk.ticket_sync (ticket_id, status) values (98, 'synced') on conflict do nothing`);
@@ -145,10 +154,11 @@ describe('a batch whose statement never returns', () => {
       await locker.query('begin');
       await locker.query('select 1 from zendesk.ticket_sync where ticket_id = 98 for update');
       const stuck = intake.submit({ key: 'stuck-98', ticketId: 98, full: false, permanentlyDeleted: true });
-      await expect(stuck).rejects.toThrow(/within 0.5 s/);
       // Behind it: answered 503 while it holds the line, then queued once it is given up.
-      await expect(intake.submit({ key: 'next-99', ticketId: 99, full: false })).rejects.toThrow();
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const behind = intake.submit({ key: 'next-99', ticketId: 99, full: false });
+      await expect(stuck).rejects.toThrow(/did not answer within 2 s/);
+      await expect(behind).rejects.toThrow(/did not answer within 2 s/);
+      await eventually('the stuck batch given up', () => log.includes('did not finish a batch in 3 s'), 15_000);
       expect(await intake.submit({ key: 'later-99', ticketId: 99, full: false })).toBe('queued');
     } finally {
       await locker.query('rollback');
