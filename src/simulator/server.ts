@@ -40,7 +40,10 @@ export interface ServerContext {
   logBudget: FixedWindowBudget;
   exportBudget: FixedWindowBudget;
   accountBudget: FixedWindowBudget;
+  /** Answered requests, each pushed as its answer is sent. */
   requests: SimRequest[];
+  /** Every request, pushed as it arrives (before anything about its answer is decided). */
+  received: SimRequest[];
   /** Latency timers, so close() can cancel them at once. */
   pending: Set<NodeJS.Timeout>;
   isClosed(): boolean;
@@ -61,6 +64,7 @@ export function createRequestHandler(ctx: ServerContext) {
     const ticketId = logMatch && /^\d+$/.test(logMatch[1]) ? Number(logMatch[1]) : undefined;
     const record: SimRequest = { at, method: req.method ?? 'GET', path: url.pathname, query: queryObject(params), status: 0, kind, authorization: req.headers.authorization !== undefined };
     if (ticketId !== undefined) record.ticketId = ticketId;
+    ctx.received.push(record);
 
     const finish = (reply: Reply) => {
       const respond = () => {

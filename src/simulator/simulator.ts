@@ -30,6 +30,15 @@ export interface Simulator {
   port: number;
   /** Every request answered, in order (hanging requests are not answered, so not listed). */
   requests: SimRequest[];
+  /**
+   * Every request as it arrives, in order: the records `requests` lists once answered, with status
+   * 0 until then (a hung one keeps 0). A test waits here for a request to reach the simulator
+   * rather than guessing how long that takes. How a request is answered (its fault, its latency,
+   * the answer itself) is decided in the turn it arrives in, except the webhooks API's (it reads
+   * a body first), so one seen here has been decided: options set after it no longer change it.
+   */
+  received: SimRequest[];
+  /** Forgets the requests received and answered so far. */
   resetRequests(): void;
   options(): Readonly<ResolvedOptions>;
   /** Changes knobs at runtime. port and host only take effect at start; a new seed or historyEnd regenerates the data. */
@@ -73,6 +82,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   let dice = new FaultDice(options.seed);
   let closed = false;
   const requests: SimRequest[] = [];
+  const received: SimRequest[] = [];
   const pending = new Set<NodeJS.Timeout>();
   const windowSec = () => options.window;
   const webhooks = new Webhooks();
@@ -89,6 +99,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     exportBudget: new FixedWindowBudget(() => options.exportRateLimit, windowSec, startedAt),
     accountBudget: new FixedWindowBudget(() => options.accountRateLimit, windowSec, startedAt),
     requests,
+    received,
     pending,
     isClosed: () => closed,
     webhooks: (req, url, origin) => webhooks.handle(req, url, origin),
@@ -131,8 +142,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     url: `http://${displayHost(options.host)}:${port}`,
     port,
     requests,
+    received,
     resetRequests: () => {
       requests.length = 0;
+      received.length = 0;
     },
     options: () => Object.freeze({ ...options, ticketSizes: { ...options.ticketSizes }, forbidden: [...options.forbidden], deleted: [...options.deleted], scrubbed: [...options.scrubbed] }),
     setOptions,

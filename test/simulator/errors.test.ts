@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { get, logPath, simulator } from './helpers.ts';
 
 describe('authentication and missing tickets', () => {
@@ -86,7 +86,7 @@ describe('injected faults', () => {
       () => 'answered',
       () => 'dropped',
     );
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await vi.waitUntil(() => sim.received.length === 1, { timeout: 5_000 });
     const started = performance.now();
     await sim.close();
     // Left open, the hung socket would hold close() until the client gives up (minutes): 5 s
@@ -94,6 +94,25 @@ describe('injected faults', () => {
     expect(performance.now() - started).toBeLessThan(5_000);
     expect(await pending).toBe('dropped');
     expect(sim.requests).toEqual([]);
+  });
+
+  it('a request is received as it arrives, its answer decided then: a hung one stays hung', async () => {
+    const sim = await simulator({ tickets: 1, hangRate: 1, latency: 100 });
+    const hung = get(sim, logPath(1)).then(
+      () => 'answered',
+      () => 'dropped',
+    );
+    await vi.waitUntil(() => sim.received.length === 1, { timeout: 5_000 });
+    expect(sim.received).toEqual([expect.objectContaining({ kind: 'conversation_log', ticketId: 1, status: 0 })]);
+    sim.setOptions({ hangRate: 0 });
+    expect((await get(sim, logPath(1))).status).toBe(200);
+    // The first request was decided as it arrived: the fault set off since does not answer it.
+    expect(sim.received.map((r) => r.status)).toEqual([0, 200]);
+    expect(sim.requests).toEqual([sim.received[1]]);
+    sim.resetRequests();
+    expect([sim.received, sim.requests]).toEqual([[], []]);
+    await sim.close();
+    expect(await hung).toBe('dropped');
   });
 
   it('latency delays answers', async () => {
