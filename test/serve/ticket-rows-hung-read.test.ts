@@ -5,7 +5,8 @@
 // now starts on time beside the stuck read; beside two, once they are two rounds old; never more
 // than four reads at once.
 // The reader runs against the real simulator, which leaves requests unanswered with `hangRate`;
-// hung requests are never answered, so a recording fetch counts those sent.
+// hung requests are never answered, so a recording fetch counts those sent, and the simulator's
+// `received` tells when one has arrived (and been left hung).
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.ts';
 import { createTicketRowReader, type TicketRowReaderDeps } from '../../src/serve/ticket-rows.ts';
@@ -32,6 +33,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   sim.setOptions({ hangRate: 0 });
+  sim.resetRequests();
   await database.pool.query('delete from zendesk.tickets');
 });
 
@@ -53,12 +55,14 @@ async function hasRow(ticketId: number): Promise<boolean> {
   return (await database.pool.query('select 1 from zendesk.tickets where id = $1', [ticketId])).rowCount === 1;
 }
 
-/** Leaves the next show_many unanswered: it has been sent and, half a second later, received. */
+/** Whether the simulator has received `n` show_many requests; each is left hung or not as it arrives. */
+const showManyReceived = (n: number) => sim.received.filter((q) => q.kind === 'show_many').length === n;
+
+/** Leaves the next show_many unanswered: the fault is lifted once the simulator has received it. */
 async function hangFirstRead(r: ReturnType<typeof reader>, ticketId: number): Promise<void> {
   sim.setOptions({ hangRate: 1 });
   r.rows.add(ticketId);
-  expect(await within(5_000, () => r.sent.length === 1)).toBe(true);
-  await sleep(500);
+  expect(await within(10_000, () => showManyReceived(1)), 'the read received').toBe(true);
   sim.setOptions({ hangRate: 0 });
 }
 
@@ -88,10 +92,9 @@ it('a ticket named after two hung reads has its row once they have run two round
   try {
     sim.setOptions({ hangRate: 1 });
     r.rows.add(1);
-    expect(await within(5_000, () => r.sent.length === 1)).toBe(true);
+    expect(await within(10_000, () => showManyReceived(1)), 'read 1 received').toBe(true);
     r.rows.add(2);
-    expect(await within(5_000, () => r.sent.length === 2)).toBe(true);
-    await sleep(500);
+    expect(await within(10_000, () => showManyReceived(2)), 'read 2 received').toBe(true);
     sim.setOptions({ hangRate: 0 });
     r.rows.add(3);
     // Both places are taken by reads Zendesk will not answer for 30 s: the round starts once the
