@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { embeddedUrl } from '../../src/db/embedded-server.ts';
 import { isAlive } from '../../src/db/postmaster.ts';
-import { killAll, startConvlog, type Convlog, type Exit } from '../helpers/cli.ts';
+import { endedWithin, killAll, startConvlog, type Convlog } from '../helpers/cli.ts';
 import { createEmbeddedCluster, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
 
 let cluster: EmbeddedCluster;
@@ -46,11 +46,6 @@ async function backendRunning(marker: string): Promise<number | undefined> {
   } finally {
     await client.end().catch(() => {});
   }
-}
-
-/** How `command` ended, or 'running' if it had not within `ms`. */
-function endedWithin(command: Convlog, ms: number): Promise<Exit | 'running'> {
-  return Promise.race([command.exited, new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), ms))]);
 }
 
 describe('an embedded Postgres killed outright under the command that started it', { timeout: 120_000 }, () => {

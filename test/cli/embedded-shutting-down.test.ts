@@ -13,11 +13,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ownerDir } from '../../src/db/cluster-owner.ts';
 import { embeddedUrl } from '../../src/db/embedded-server.ts';
 import { isAlive } from '../../src/db/postmaster.ts';
-import { killAll, startConvlog, type Convlog } from '../helpers/cli.ts';
+import { endedWithin, killAll, startConvlog, type Convlog, type Exit } from '../helpers/cli.ts';
 import { createEmbeddedCluster, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
 
 let cluster: EmbeddedCluster;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The one warning of a command that told postmaster `pid` to stop and gave up waiting for it. */
+const heldShutdownWarning = (pid: number) =>
+  new RegExp(`"level":40,.*"msg":"the embedded Postgres \\(postgres process ${pid}\\) has not stopped 10 s after this command told it to; not waiting longer: .*kill -QUIT ${pid}"`);
 
 beforeAll(async () => {
   cluster = await createEmbeddedCluster('convlog-shutting-down-');
@@ -121,7 +125,7 @@ describe('a command waiting for the embedded Postgres to shut down', { timeout: 
     const owner = await cluster.startServer();
     const held = await heldBackend();
     let command: Convlog;
-    let exit: Awaited<Convlog['exited']> | undefined;
+    let exit: Exit | 'running' = 'running';
     try {
       owner.kill('SIGTERM');
       await until(() => serverStatus() === 'stopping', () => 'the shutdown');
@@ -129,13 +133,13 @@ describe('a command waiting for the embedded Postgres to shut down', { timeout: 
       await until(() => WAIT_LINE.test(command.stderr()) || command.process.exitCode !== null, () => command.stderr());
       command.kill('SIGINT');
       // A stop asked for: nothing is in flight, so the command should end within moments.
-      exit = await Promise.race([command.exited, pause(10_000).then(() => undefined)]);
+      exit = await endedWithin(command, 10_000);
     } finally {
       held.release();
     }
     const after = await command!.exited;
-    expect(exit, `still waiting 10 s after one Ctrl-C; then exit ${after.code}, stdout:\n${command!.stdout()}\nstderr:\n${command!.stderr()}`).toBeDefined();
-    expect(exit!.code, command!.stderr()).toBe(code);
+    expect(exit, `still waiting 10 s after one Ctrl-C; then exit ${after.code}, stdout:\n${command!.stdout()}\nstderr:\n${command!.stderr()}`).not.toBe('running');
+    expect((exit as Exit).code, command!.stderr()).toBe(code);
     expect(command!.stderr()).toMatch(said);
     expect(command!.stdout(), 'the command ran in full after Ctrl-C').not.toMatch(/^tickets /m);
     expect(command!.stderr(), 'the command started a server').not.toMatch(/embedded Postgres started|worker started|serve: listening/);
@@ -158,16 +162,16 @@ describe('a command waiting for the embedded Postgres to shut down', { timeout: 
     owner.kill('SIGKILL');
     await owner.exited;
     const held = await heldBackend();
-    let exit: Awaited<Convlog['exited']> | undefined;
+    let exit: Exit | 'running' = 'running';
     try {
       process.kill(postmaster, 'SIGINT');
       await until(() => serverStatus() === 'stopping', () => 'the shutdown');
-      exit = await Promise.race([query.exited, pause(20_000).then(() => undefined)]);
+      exit = await endedWithin(query, 20_000);
     } finally {
       held.release();
     }
     const after = await query.exited;
-    expect(exit, `query still running 20 s after its session was cut (then exit ${after.code}):\n${query.stderr()}`).toBeDefined();
+    expect(exit, `query still running 20 s after its session was cut (then exit ${after.code}):\n${query.stderr()}`).not.toBe('running');
     // It left the stop under way to end, and it does once the backend is released.
     expect(query.stderr()).toMatch(/"postgresPid":\d+,"msg":"the embedded Postgres is already shutting down: not waiting for it"/);
     expect(query.stderr()).not.toMatch(/stopping the embedded Postgres: no other convlog command uses it/);
@@ -184,18 +188,18 @@ describe('a command waiting for the embedded Postgres to shut down', { timeout: 
     owner.kill('SIGKILL');
     await owner.exited;
     const held = await heldBackend();
-    let exit: Awaited<Convlog['exited']> | undefined;
+    let exit: Exit | 'running' = 'running';
     try {
-      exit = await Promise.race([query.exited, pause(30_000).then(() => undefined)]);
+      exit = await endedWithin(query, 30_000);
       expect(isAlive(postmaster), 'the shutdown ended with a backend stopped').toBe(true);
     } finally {
       held.release();
     }
     const after = await query.exited;
-    expect(exit, `query still running 30 s after it began (then exit ${after.code}):\n${query.stderr()}`).toBeDefined();
-    expect(exit!.code, query.stderr()).toBe(0);
+    expect(exit, `query still running 30 s after it began (then exit ${after.code}):\n${query.stderr()}`).not.toBe('running');
+    expect((exit as Exit).code, query.stderr()).toBe(0);
     expect(query.stdout()).toMatch(/pg_sleep/);
-    const warning = new RegExp(`"level":40,.*"msg":"the embedded Postgres \\(postgres process ${postmaster}\\) has not stopped 10 s after this command told it to; not waiting longer: .*kill -QUIT ${postmaster}"`);
+    const warning = heldShutdownWarning(postmaster);
     expect(query.stderr()).toMatch(warning);
     await until(() => !isAlive(postmaster), () => `postgres process ${postmaster} to end once its backend is released`);
   });
@@ -228,17 +232,17 @@ describe('an owner or adopter stopping the embedded Postgres as it ends', { time
 
   it.each(ENDINGS)('%s: it waits a bounded time for the shutdown, and says what holds it', async (_, end, said) => {
     const { command, postmaster } = await end();
-    let exit: Awaited<Convlog['exited']> | undefined;
+    let exit: Exit | 'running' = 'running';
     try {
-      exit = await Promise.race([command.exited, pause(30_000).then(() => undefined)]);
+      exit = await endedWithin(command, 30_000);
       expect(isAlive(postmaster), 'the shutdown ended with a backend stopped').toBe(true);
     } finally {
       for (const release of releases.splice(0)) release();
     }
     const after = await command.exited;
-    expect(exit, `still running 30 s after its stop began (then exit ${after.code}):\n${command.stderr()}`).toBeDefined();
-    expect(exit!.code, command.stderr()).toBe(0);
-    const warning = new RegExp(`"level":40,.*"msg":"the embedded Postgres \\(postgres process ${postmaster}\\) has not stopped 10 s after this command told it to; not waiting longer: .*kill -QUIT ${postmaster}"`);
+    expect(exit, `still running 30 s after its stop began (then exit ${after.code}):\n${command.stderr()}`).not.toBe('running');
+    expect((exit as Exit).code, command.stderr()).toBe(0);
+    const warning = heldShutdownWarning(postmaster);
     expect(command.stderr().match(new RegExp(warning.source, 'gm')), command.stderr()).toHaveLength(1);
     expect(`${command.stdout()}\n${command.stderr()}`).toMatch(said);
     expect(command.stderr(), 'it said the server stopped').not.toMatch(/^embedded Postgres stopped$/m);

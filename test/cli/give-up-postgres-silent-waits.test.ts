@@ -4,9 +4,9 @@
 // (work-give-up-postgres-lost.test.ts): one line, exit 2. Through the real command line, its
 // Postgres reached through a proxy the test silences (nothing answers and nothing closes).
 import { expect, it, vi } from 'vitest';
-import { startConvlog } from '../helpers/cli.ts';
+import { endedWithin, startConvlog } from '../helpers/cli.ts';
 import { jsonLines } from '../faults/harness.ts';
-import { endedWithin, expectGaveUpOnPostgres, expectSyncGaveUp, proxiedPostgres } from '../helpers/proxied-postgres.ts';
+import { expectGaveUpOnPostgres, expectSyncGaveUp, proxiedPostgres } from '../helpers/proxied-postgres.ts';
 
 const lost = proxiedPostgres();
 

@@ -7,9 +7,9 @@
 // reset, as when the server stops) or silences (nothing answers and nothing closes, as when the
 // network drops every packet).
 import { expect, it, vi } from 'vitest';
-import { startConvlog } from '../helpers/cli.ts';
+import { endedWithin, startConvlog } from '../helpers/cli.ts';
 import { jsonLines } from '../faults/harness.ts';
-import { endedWithin, expectGaveUpOnPostgres, expectSyncGaveUp, plainLine, proxiedPostgres } from '../helpers/proxied-postgres.ts';
+import { expectGaveUpOnPostgres, expectSyncGaveUp, plainLine, proxiedPostgres } from '../helpers/proxied-postgres.ts';
 import { tcpConnections } from '../helpers/tcp-sockets.ts';
 import { LEFT_WITHOUT_POSTGRES } from '../../src/queue/jobs-in-flight.ts';
 

@@ -74,6 +74,11 @@ export interface Convlog {
   kill(signal: NodeJS.Signals): void;
 }
 
+/** How `command` ended, or 'running' if it had not within `ms`. */
+export function endedWithin(command: Convlog, ms: number): Promise<Exit | 'running'> {
+  return Promise.race([command.exited, new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), ms))]);
+}
+
 const live = new Set<Convlog>();
 
 /** Starts `convlog ARGS` and returns at once; the caller waits for `exited` or kills it. */

@@ -3,7 +3,7 @@
 import { afterEach, expect, vi } from 'vitest';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
-import { killAll, startConvlog, type Convlog, type Exit } from './cli.ts';
+import { endedWithin, killAll, startConvlog, type Convlog, type Exit } from './cli.ts';
 import { cliEnvFor } from './sync-fixture.ts';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
@@ -72,11 +72,6 @@ export function proxiedPostgres(): ProxiedPostgres {
     },
   };
   return self;
-}
-
-/** How `command` ended, or 'running' if it had not within `ms`. */
-export function endedWithin(command: Convlog, ms: number): Promise<Exit | 'running'> {
-  return Promise.race([command.exited, new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), ms))]);
 }
 
 /** The one line of stderr that is not a JSON log record. */
