@@ -13,8 +13,12 @@ import { budgetFor, type BudgetKind } from '../db/budgets.ts';
 import type { SharedBudget } from '../db/shared-budget.ts';
 import type { CommandContext } from './types.ts';
 
-/** How long a command that gave up on Postgres waits for the queue and the pool to close. */
-const CLOSE_WITHOUT_POSTGRES_MS = 10_000;
+/**
+ * How long a command that gave up on Postgres waits for the queue and the pool to close: on a
+ * Postgres that answers again closing takes milliseconds, and on one that does not, waiting longer
+ * would only keep a stopped service past its manager's stop timeout (worker.ts, STOPPED_UNREADABLE_MS).
+ */
+const CLOSE_WITHOUT_POSTGRES_MS = 5_000;
 
 export interface Runtime {
   config: Config;
@@ -115,7 +119,7 @@ export async function openSyncRuntime(ctx: CommandContext, options: BossOptions 
 
 /**
  * The one line, exit 2, of a command that gave up on a Postgres lost mid-run (`work --until-idle`,
- * `sync`), as when it is down at start: what the last look met, then `gaveUp` (how and after how
+ * `sync`, a stopped `work`), as when it is down at start: what the last look met, then `gaveUp` (how and after how
  * long). `lost` is the worker's (WorkerSummary.lostDatabase).
  */
 export function lostDatabaseError(database: Database, lost: { error: unknown }, gaveUp: string): DatabaseUnavailable {

@@ -70,7 +70,10 @@ export const work: Command = {
       if (summary.lostDatabase) {
         lostDatabase = true;
         const seconds = Math.round(summary.lostDatabase.ms / 1000);
-        throw lostDatabaseError(runtime.database, summary.lostDatabase, `--until-idle gave up after ${seconds} s without it (--give-up-after)`);
+        const gaveUp = summary.lostDatabase.stopping
+          ? `the stop waited ${seconds} s for it, and no longer`
+          : `--until-idle gave up after ${seconds} s without it (--give-up-after)`;
+        throw lostDatabaseError(runtime.database, summary.lostDatabase, gaveUp);
       }
       if (summary.gaveUp) {
         const { ms } = summary.gaveUp;

@@ -16,9 +16,10 @@ export interface UntilDoneOptions {
   gaveUp: () => boolean;
   /**
    * End the wait once `done` has failed for this long with no answer between (Postgres out of
-   * reach), after telling `onUnreadable` the last error and for how long. Default: never.
+   * reach), after telling `onUnreadable` the last error and for how long. Default: never. A
+   * function is asked at each failed look: the bound may shorten meanwhile (a stop).
    */
-  giveUpUnreadableMs?: number;
+  giveUpUnreadableMs?: number | (() => number | undefined);
   onUnreadable?: (failure: { error: unknown; ms: number }) => void;
   checkMs: number;
   log: Logger;
@@ -67,7 +68,8 @@ export function waitUntilDone(options: UntilDoneOptions): Promise<void> {
         idleChecks = 0;
         failingSince ??= lookedAt;
         const ms = Date.now() - failingSince;
-        if (options.giveUpUnreadableMs !== undefined && ms >= options.giveUpUnreadableMs && !signal.aborted) {
+        const limit = typeof options.giveUpUnreadableMs === 'function' ? options.giveUpUnreadableMs() : options.giveUpUnreadableMs;
+        if (limit !== undefined && ms >= limit && !signal.aborted) {
           options.onUnreadable?.({ error, ms });
           return resolve();
         }

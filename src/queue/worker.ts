@@ -35,6 +35,14 @@ export const LOOK_TIMEOUT_MS = 10_000;
  * a minute), short enough that the person at the terminal is not left with a bar that never moves.
  */
 const STOP_WHEN_UNREADABLE_MS = 60_000;
+/**
+ * How long a run told to stop (a signal) waits for a Postgres that does not answer before it gives
+ * up on the tickets in flight, or its own bound if that is shorter (a service has none): a service manager kills
+ * a worker that outlasts its stop timeout (40 s in deploy/), after which the jobs wait for their
+ * heartbeats all the same, and nobody learns why. Giving up first says so in one line, and hands
+ * the jobs back should Postgres answer by then.
+ */
+const STOPPED_UNREADABLE_MS = 10_000;
 /** How long a run that gave up on Postgres waits for its tickets in flight to stop, then to hand them back. */
 const LOST_DATABASE_GRACE_MS = 5_000;
 /**
@@ -96,8 +104,11 @@ export interface WorkerSummary {
   fatal?: Error;
   /** Set when untilIdle gave up on a Zendesk it could not reach: why, and for how long. */
   gaveUp?: { reason: string; ms: number };
-  /** Set when untilIdle, or a run waiting for stopWhen, gave up on a Postgres it could not reach: the last error, and for how long. */
-  lostDatabase?: { error: unknown; ms: number };
+  /**
+   * Set when untilIdle, a run waiting for stopWhen, or a run told to stop gave up on a Postgres it
+   * could not reach: the last error, for how long, and whether a stop's bound (STOPPED_UNREADABLE_MS) was the one reached.
+   */
+  lostDatabase?: { error: unknown; ms: number; stopping: boolean };
 }
 
 export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, options: WorkerOptions): Promise<WorkerSummary> {
@@ -190,14 +201,19 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   };
   const done = options.stopWhen ?? (options.untilIdle ? idle : undefined);
   const looks = done && openLookPool(pool, LOOK_TIMEOUT_MS);
+  // Unlike Zendesk's, not once no ticket is in flight: none can store a page or end its run.
+  // Someone waits for a run that stops when its tickets are done (sync): it gives up once
+  // Postgres has not answered for a minute.
+  const ownBound = options.untilIdle ? giveUpMs : options.stopWhen ? STOP_WHEN_UNREADABLE_MS : undefined;
+  const stoppedBound = () => options.signal.aborted && (ownBound === undefined || ownBound > STOPPED_UNREADABLE_MS);
+  // Given up on Postgres once the tickets in flight had been told to stop: they have been waited for.
+  let lostAfterStop = false;
   // How a failed look counts, in the wait and after it (draining, or stopped).
   const unreadable = {
-    // Unlike Zendesk's, not once no ticket is in flight: none can store a page or end its run.
-    // Someone waits for a run that stops when its tickets are done (sync): it gives up once
-    // Postgres has not answered for a minute.
-    giveUpUnreadableMs: options.untilIdle ? giveUpMs : options.stopWhen ? STOP_WHEN_UNREADABLE_MS : undefined,
+    giveUpUnreadableMs: () => (stoppedBound() ? STOPPED_UNREADABLE_MS : ownBound),
     onUnreadable: (failure: { error: unknown; ms: number }) => {
-      summary.lostDatabase = failure;
+      summary.lostDatabase = { ...failure, stopping: stoppedBound() };
+      lostAfterStop = stopping.signal.aborted;
       stop();
     },
     checkMs: options.idleCheckMs ?? 500,
@@ -237,9 +253,11 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   // Postgres: a ticket in flight, or the caller's work beside it, may be stuck on a connection that
   // went silent, as a look may, and someone still waits at the terminal, or a scheduler for the
   // stop it asked for. So it goes on looking until they end, and gives up as it would have before.
-  if (looks && !summary.lostDatabase) {
+  // A service looks at Postgres only once it is told to stop: it waits out any outage otherwise.
+  const watch = looks ?? (options.signal.aborted ? openLookPool(pool, LOOK_TIMEOUT_MS) : undefined);
+  if (watch && !summary.lostDatabase) {
     const stillAnswers = async () => {
-      await looks.pool.query('select 1');
+      await watch.pool.query('select 1');
       return false;
     };
     await waitUntilDone({ ...unreadable, signal: settled.signal, done: stillAnswers, gaveUp: () => false, onDone: () => {} });
@@ -247,7 +265,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   if (!summary.lostDatabase) await ended;
   // Postgres given up on: nothing in flight can be stored, and a handler or a fetch waiting on a
   // connection that stopped answering would hold the run for ever.
-  else if (!(await withinTime(wound.then(() => true, () => true), LOST_DATABASE_GRACE_MS))) {
+  else if (!(await withinTime(wound.then(() => true, () => true), lostAfterStop ? 0 : LOST_DATABASE_GRACE_MS))) {
     // Left behind, their jobs (and those of runs that ended since, which pg-boss could not end)
     // would stay active until their heartbeats lapse, and pg-boss would count an attempt for each.
     // Should Postgres answer by now (a way to it that came back, a server that thawed), they go
@@ -265,7 +283,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
         (marked < handedBack ? `; ${handedBack - marked} of their tickets not marked queued in time` : ''),
     );
   }
-  await looks?.close();
+  await watch?.close();
   syncLog.close();
   unregister?.();
   options.signal.removeEventListener('abort', stop);

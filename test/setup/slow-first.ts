@@ -8,6 +8,7 @@ const SLOW_FIRST = [
   'test/integration/demo.test.ts',
   'test/cli/work-give-up-postgres-lost.test.ts',
   'test/cli/give-up-postgres-silent-waits.test.ts',
+  'test/cli/stop-postgres-silent.test.ts',
   'test/db/cluster-owner-waits.test.ts',
   'test/cli/embedded-shutting-down.test.ts',
   'test/queue/unreachable-zendesk.test.ts',
