@@ -2,7 +2,8 @@ import { backfillDeps } from '../queue/backfill-job.ts';
 import { runBackfill, type BackfillProgress } from '../queue/backfill.ts';
 import { parseSince } from './args.ts';
 import { logRateWaits } from './rate-waits.ts';
-import { openSyncRuntime } from './runtime.ts';
+import { closeRuntime, lostDatabaseError, openSyncRuntime } from './runtime.ts';
+import { unlessSilentAfterStop } from '../queue/stop-watch.ts';
 import type { Command } from './types.ts';
 import { counted } from '../ids.ts';
 
@@ -20,6 +21,7 @@ export const backfill: Command = {
     // The export's budget (10 a minute by default) and the lists' account-wide one: a page that
     // waits beyond the budget's pacing says so in a log line (pacedWaitMs, rate-waits.ts), between the page lines.
     const unwatch = runtime.budgets && logRateWaits([runtime.budgets.export, runtime.budgets.account], ctx.log);
+    let lostDatabase = false;
     try {
       if (since?.clamped) ctx.log.info('--since is less than a minute ago; Zendesk needs a start a minute in the past, so starting from then');
       const started = Date.now();
@@ -35,13 +37,21 @@ export const backfill: Command = {
           `backfill: page ${p.pages}: ${counted(p.page.tickets, 'changed ticket')}, ${queuedText(p.page.queued, p.page.alreadyQueued)}, ${p.page.deleted} deleted | ` +
             `total ${p.seen} seen, ${queuedText(p.queued, p.alreadyQueued)}, ${p.deleted} deleted | position ${at(p.position)}\n`,
         );
-      const result = await runBackfill(backfillDeps(runtime, ctx.log), {
+      const run = runBackfill(backfillDeps(runtime, ctx.log), {
         ...(since ? { since: since.startTime } : {}),
         trigger: 'cli',
         signal: ctx.signal,
         onStart,
         onPage,
       });
+      // Stopped, it stores the page in hand and its position: not on a Postgres that went silent.
+      const outcome = await unlessSilentAfterStop(run, runtime.database.pool, ctx.signal, ctx.log);
+      if ('lost' in outcome) {
+        lostDatabase = true;
+        const seconds = Math.round(outcome.lost.ms / 1000);
+        throw lostDatabaseError(runtime.database, outcome.lost, `the stop waited ${seconds} s for it, and no longer`, 'the next backfill continues from the saved position');
+      }
+      const result = outcome.value;
       const summary =
         `${counted(result.seen, 'changed ticket')} ${result.from === 'saved position' ? 'since the saved position' : result.from}: ` +
         `${queuedText(result.queued, result.alreadyQueued)}, ${result.deleted} deleted (recorded as not_found)${fullReadsText(result.fullReads)} | ` +
@@ -59,7 +69,7 @@ export const backfill: Command = {
       return 0;
     } finally {
       unwatch?.();
-      await runtime.close();
+      await closeRuntime(runtime.close, lostDatabase);
     }
   },
 };

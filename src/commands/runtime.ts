@@ -119,11 +119,12 @@ export async function openSyncRuntime(ctx: CommandContext, options: BossOptions 
 
 /**
  * The one line, exit 2, of a command that gave up on a Postgres lost mid-run (`work --until-idle`,
- * `sync`, a stopped `work`), as when it is down at start: what the last look met, then `gaveUp` (how and after how
- * long). `lost` is the worker's (WorkerSummary.lostDatabase).
+ * `sync`, a stopped `work` or `backfill`), as when it is down at start: what the last look met, then
+ * `gaveUp` (how and after how long), then what is `left` for the next run. `lost` is the worker's
+ * (WorkerSummary.lostDatabase) or the stop's (stop-watch.ts).
  */
-export function lostDatabaseError(database: Database, lost: { error: unknown }, gaveUp: string): DatabaseUnavailable {
-  return new DatabaseUnavailable(`${unavailable(database.where, lost.error).message}; ${gaveUp}; the tickets still queued are the next run's`, { cause: lost.error });
+export function lostDatabaseError(database: Database, lost: { error: unknown }, gaveUp: string, left = "the tickets still queued are the next run's"): DatabaseUnavailable {
+  return new DatabaseUnavailable(`${unavailable(database.where, lost.error).message}; ${gaveUp}; ${left}`, { cause: lost.error });
 }
 
 /**

@@ -1,14 +1,14 @@
 import { DatabaseUnavailable, Interrupted } from '../errors/convlog-errors.ts';
 import type { Database } from '../db/connection.ts';
 import { counted } from '../ids.ts';
-import { openLookPool } from '../db/look-pool.ts';
+import { LOOK_TIMEOUT_MS, openLookPool } from '../db/look-pool.ts';
 import { ticketStates, type TicketState } from '../db/ticket-status.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
 import { enqueueTickets, SYNC_PRIORITY } from '../queue/enqueue.ts';
 import { jobsAhead } from '../queue/queue-stats.ts';
 import { checkCredentials } from '../zendesk/credentials.ts';
 import { readTicketIds } from '../queue/ticket-ids.ts';
-import { LOOK_TIMEOUT_MS, runWorker } from '../queue/worker.ts';
+import { runWorker } from '../queue/worker.ts';
 import { createProgress } from './progress.ts';
 import { watchWaits } from './rate-waits.ts';
 import { closeRuntime, lostDatabaseError, openSyncRuntime } from './runtime.ts';

@@ -29,6 +29,9 @@ export interface LookPool {
   close(): Promise<void>;
 }
 
+/** How long one query of a look at the queue may wait for its answer. */
+export const LOOK_TIMEOUT_MS = 10_000;
+
 /** How long closing waits for the connection to end: on a silent network it never would. */
 const CLOSE_TIMEOUT_MS = 2_000;
 

@@ -6,7 +6,7 @@
 // src/db/ticket-status.ts). Each job's run and outcome are ticket-job.ts's. A ticket whose every
 // attempt died with its worker is recorded as failed (dead-letter.ts).
 import type { PgBoss, JobWithMetadata } from 'pg-boss';
-import { openLookPool, type LookPool } from '../db/look-pool.ts';
+import { LOOK_TIMEOUT_MS, openLookPool, type LookPool } from '../db/look-pool.ts';
 import { counted } from '../ids.ts';
 import { withinTime } from '../timing.ts';
 import type { SyncDeps, SyncResult } from '../sync/sync-ticket.ts';
@@ -15,6 +15,7 @@ import { workDeadLetters } from './dead-letter.ts';
 import { enqueueTickets } from './enqueue.ts';
 import { jobsInFlight, LEFT_WITHOUT_POSTGRES } from './jobs-in-flight.ts';
 import { liveJobs } from './queue-stats.ts';
+import { STOPPED_UNREADABLE_MS } from './stop-watch.ts';
 import { createSyncLog, type SyncLogOptions } from './sync-log.ts';
 import { ticketJobHandler } from './ticket-job.ts';
 import { waitUntilDone } from './until-done.ts';
@@ -27,22 +28,12 @@ import type pg from 'pg';
  * up: a run from cron must end, and the next one takes the tickets, which keep their retries.
  */
 export const UNTIL_IDLE_UNREACHABLE_MS = 10 * 60_000;
-/** How long one query of a look at the queue may wait for its answer. */
-export const LOOK_TIMEOUT_MS = 10_000;
 /**
  * How long a run someone waits for (stopWhen: `sync`) goes on without an answer from Postgres before
  * it gives up: long enough to ride out a restart or a managed database's failover (seconds to about
  * a minute), short enough that the person at the terminal is not left with a bar that never moves.
  */
 const STOP_WHEN_UNREADABLE_MS = 60_000;
-/**
- * How long a run told to stop (a signal) waits for a Postgres that does not answer before it gives
- * up on the tickets in flight, or its own bound if that is shorter (a service has none): a service manager kills
- * a worker that outlasts its stop timeout (40 s in deploy/), after which the jobs wait for their
- * heartbeats all the same, and nobody learns why. Giving up first says so in one line, and hands
- * the jobs back should Postgres answer by then.
- */
-const STOPPED_UNREADABLE_MS = 10_000;
 /** How long a run that gave up on Postgres waits for its tickets in flight to stop, then to hand them back. */
 const LOST_DATABASE_GRACE_MS = 5_000;
 /**

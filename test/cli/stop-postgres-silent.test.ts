@@ -2,10 +2,11 @@
 // (40 s in deploy/), in one line and exit 2, whatever the command's own bound: a service `work`
 // has none and waited for its tickets in flight for as long as the silence lasted (seen: still
 // running 150 s after the SIGTERM), `work --until-idle` waited out --give-up-after (600 s by
-// default) and `sync` a minute. Killed at the timeout instead, a worker said nothing of why.
+// default), `sync` a minute, and `backfill` for its page in hand until the kernel gave up on the
+// connection. Killed at the timeout instead, a worker said nothing of why.
 // Through the real command line, its Postgres reached through a proxy the test silences.
 import { readFileSync } from 'node:fs';
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { endedWithin, startConvlog, type Convlog } from '../helpers/cli.ts';
 import { plainLine, proxiedPostgres } from '../helpers/proxied-postgres.ts';
 
@@ -57,4 +58,16 @@ it('ends sync stopped by Ctrl-C while Postgres is silent the same way, not a min
   // Its progress lines aside, one line.
   const errors = sync.stderr().split('\n').filter((line) => line.startsWith('convlog sync:'));
   expect(errors).toEqual([expect.stringMatching(/^convlog sync: cannot connect to Postgres at .*; sync gave up after 1\d s without an answer; the tickets still queued are the next run's$/)]);
+});
+
+it('ends backfill stopped while Postgres is silent the same way, its page in hand left to the next backfill', { timeout: 120_000 }, async () => {
+  const env = await lost.env({ tickets: 3000, latency: 300, exportPageSize: 100 });
+  const backfill = startConvlog(['backfill', '--since', '2020-01-01'], { env });
+  // Its first page stored: the next one is being read or stored.
+  await vi.waitUntil(async () => (await lost.database.pool.query(`select count(*)::int as n from zendesk.tickets`)).rows[0].n > 0, { timeout: 60_000, interval: 100 });
+  await stoppedWhileSilent(backfill, 'SIGTERM');
+  const errors = backfill.stderr().split('\n').filter((line) => line.startsWith('convlog backfill:'));
+  expect(errors).toEqual([
+    expect.stringMatching(/^convlog backfill: cannot connect to Postgres at .*; the stop waited \d+ s for it, and no longer; the next backfill continues from the saved position$/),
+  ]);
 });
