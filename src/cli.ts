@@ -174,6 +174,7 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
   });
   failed.catch(() => {});
   const endings: Promise<Error>[] = [];
+  const seenNow: (() => boolean)[] = [];
   let warnedOfVariables = false;
   const ctx: CommandContext = {
     get log() {
@@ -193,8 +194,9 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
     },
     out: (line) => stdout.write(`${line}\n`),
     signal: controller.signal,
-    failWhen: (ending) => {
+    failWhen: (ending, seen) => {
       endings.push(ending);
+      if (seen) seenNow.push(seen);
       void ending.then(failNow);
     },
     beforeExitAtOnce: (release) => {
@@ -210,7 +212,9 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
     return await Promise.race([command.run(values as never, positionals, ctx), failed]);
   } catch (thrown) {
     // An embedded Postgres killed under the command fails whatever it was doing before its end is
-    // seen (a poll of its pid): that end is the one line to give, not a dropped connection.
+    // seen (a poll of its pid): that end is the one line to give, not a dropped connection. Looked
+    // for at once too: on a busy machine the poll's next turn may come after the moment waited.
+    for (const seen of seenNow) seen();
     const error = (endings.length > 0 && !(thrown instanceof UsageError) && (await withinTime(Promise.race(endings), ENDING_GRACE_MS))) || thrown;
     // errorMessage: drizzle's own message is the whole statement and its parameters.
     const message = errorMessage(error);

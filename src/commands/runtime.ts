@@ -44,7 +44,7 @@ export interface SyncRuntime extends Runtime {
  */
 export async function openCommandDatabase(ctx: CommandContext, config: Config, options: OpenOptions = {}): Promise<Database> {
   const database = await openDatabase(config, ctx.log, { signal: ctx.signal, ...options });
-  if (database.gone) ctx.failWhen(database.gone);
+  if (database.gone) ctx.failWhen(database.gone, database.serverGone);
   return database;
 }
 

@@ -31,9 +31,10 @@ export interface CommandContext {
    * Ends the command at once with the error `ending` resolves to (its one line and exit code),
    * without waiting for the work in flight: for a failure nothing could finish under
    * (src/errors/outcome.ts, endsAtOnce). A command that fails meanwhile on something else, the failure's
-   * effect met before its cause was seen, is reported by that error if it comes within a moment.
+   * effect met before its cause was seen, is reported by that error if it comes within a moment;
+   * `seenNow`, when given, looks for the cause at once then (true once `ending` is on its way).
    */
-  failWhen(ending: Promise<Error>): void;
+  failWhen(ending: Promise<Error>, seenNow?: () => boolean): void;
   /**
    * What a second stop signal (exit at once) does first, given a moment at most (src/cli.ts):
    * hand back the work in flight, so that it does not sit `active` until the queue's expiry.

@@ -68,8 +68,12 @@ export async function openDatabase(config: Config, log: Logger, options: OpenOpt
     url = cluster.url(EMBEDDED_DATABASE);
     adminUrl = cluster.adminUrl;
   }
-  // An embedded server killed while this opens fails what it was doing; its end is the one line to give.
-  const orItsEnd = async (error: unknown) => (gone && (await withinTime(gone, GONE_RECHECK_MS * 2))) || error;
+  // An embedded server killed while this opens fails what it was doing; its end is the one line to
+  // give. Looked for at once, not only by the poll, whose next turn may come late on a busy machine.
+  const orItsEnd = async (error: unknown) => {
+    serverGone?.();
+    return (gone && (await withinTime(gone, GONE_RECHECK_MS * 2))) || error;
+  };
   let database: Database;
   try {
     if (adminUrl) await ensureDatabase(adminUrl, EMBEDDED_DATABASE);
