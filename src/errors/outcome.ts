@@ -3,7 +3,7 @@
 // code a command ends with (exitCodeFor), and which failure ends a command at once (endsAtOnce).
 import { BackfillBusy, BackfillFailed, ConfigError, DatabaseUnavailable, EmbeddedServerGone, Interrupted, MigrationFailed, RunTakenOver, UsageError } from './convlog-errors.ts';
 import { errorMessage } from './messages.ts';
-import { BadRequest, Forbidden, InvalidCursor, InvalidResponse, NotZendeskApi, ServerError, TicketNotFound, Unauthorized, ZendeskUnreachable } from './zendesk-errors.ts';
+import { BadRequest, CutOffResponse, Forbidden, InvalidCursor, InvalidResponse, NotZendeskApi, ServerError, TicketNotFound, Unauthorized, ZendeskUnreachable } from './zendesk-errors.ts';
 
 /**
  * The error whose class the policy reads: a 401 on a backfill's tenth page is refused credentials,
@@ -101,7 +101,9 @@ export function outcomeOf({ error: failure, attempt, retryLimit, claimLost }: Fa
   if (error instanceof Interrupted) {
     return { ...none, ticket: { status: 'queued', reason, interrupted: true }, job: lastAttempt ? 'complete' : 'retry', requeue: lastAttempt };
   }
-  const hopeless = error instanceof InvalidResponse || error instanceof BadRequest || error instanceof InvalidCursor || error instanceof UsageError;
+  // A body cut off on every attempt is the network's fault, as a 5xx is: the job tries again later.
+  const malformed = error instanceof InvalidResponse && !(error instanceof CutOffResponse);
+  const hopeless = malformed || error instanceof BadRequest || error instanceof InvalidCursor || error instanceof UsageError;
   if (hopeless || lastAttempt) return { ...none, ticket: { status: 'failed', reason }, job: 'give-up', exitCode: 1 };
   return { ...none, ticket: { status: 'queued', reason }, job: 'retry' };
 }

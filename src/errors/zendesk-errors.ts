@@ -68,6 +68,13 @@ export class InvalidResponse extends ZendeskError {
 }
 
 /**
+ * A 2xx whose JSON ends before its document does: the connection dropped mid-answer. Transient
+ * like a 5xx, unlike a body that is whole but not what the sync relies on: a page whose every
+ * attempt was cut off leaves its ticket to the job's next attempt, not failed for good.
+ */
+export class CutOffResponse extends InvalidResponse {}
+
+/**
  * Zendesk's host cannot be resolved or reached at all (DNS, a refused connection, no answer).
  * Says nothing about any ticket: a sync stops at once, and a worker should hold tickets rather
  * than spend their retries on it.

@@ -6,6 +6,7 @@ import { isNetworkError, isTimeoutError } from 'ky';
 import { hideSecrets, networkErrorReason } from '../errors/messages.ts';
 import {
   BadRequest,
+  CutOffResponse,
   Forbidden,
   InvalidCursor,
   InvalidResponse,
@@ -83,9 +84,10 @@ export function readJsonResponse(response: RawResponse, context: ResponseContext
     return response.bytes ? parseJsonBytes(response.bytes) : (JSON.parse(response.body) as unknown);
   } catch (error) {
     if (response.body.trim() === '') throw new InvalidResponse('the body is empty', errorContext);
-    const problem = looksTruncated(response.body, error)
-      ? `the JSON body is cut off after ${response.body.length} characters`
-      : `the body is not JSON: ${describeBody(response.body, response.headers.get('content-type'), context.secrets)}`;
+    if (looksTruncated(response.body, error)) {
+      throw new CutOffResponse(`the JSON body is cut off after ${response.body.length} characters`, errorContext, { cause: error });
+    }
+    const problem = `the body is not JSON: ${describeBody(response.body, response.headers.get('content-type'), context.secrets)}`;
     throw new InvalidResponse(problem, errorContext, { cause: error });
   }
 }

@@ -15,6 +15,7 @@ import { errorMessage } from '../../src/errors/messages.ts';
 import { outcomeOf, exitCodeFor, type Failure, type Outcome } from '../../src/errors/outcome.ts';
 import {
   BadRequest,
+  CutOffResponse,
   Forbidden,
   InvalidCursor,
   InvalidResponse,
@@ -98,7 +99,8 @@ describe('outcomeOf', () => {
   });
 
   it('retries anything else until the last attempt, then fails the ticket (exit 1)', () => {
-    for (const error of [new ServerError('503'), new RateLimited('429', 1000), new DatabaseUnavailable('down'), new Error('deadlock detected')]) {
+    const cutOff = new CutOffResponse('the JSON body is cut off after 14863 characters');
+    for (const error of [new ServerError('503'), cutOff, new RateLimited('429', 1000), new DatabaseUnavailable('down'), new Error('deadlock detected')]) {
       expect(first(error, { attempt: 8 })).toEqual({ ticket: { status: 'queued', reason: error.message }, job: 'retry', requeue: false, stopWorker: false, exitCode: 0 });
       expect(last(error)).toEqual({ ticket: { status: 'failed', reason: error.message }, job: 'give-up', requeue: false, stopWorker: false, exitCode: 1 });
     }

@@ -8,8 +8,9 @@ import { createFixtureWithBoss, type FixtureWithBoss } from '../helpers/sync-fix
 
 let fixture: FixtureWithBoss;
 beforeAll(async () => {
-  // Every body cut short: each run retries its first page in place, then gives up (failed).
-  fixture = await createFixtureWithBoss({ tickets: 1, truncateRate: 1 });
+  // Every body not JSON: each run retries its first page in place, then gives up (failed).
+  fixture = await createFixtureWithBoss({ tickets: 1 });
+  fixture.sim.setMalformed(1, 'not-json');
 });
 afterAll(async () => {
   await fixture?.close();
