@@ -16,7 +16,7 @@ import type { CommandContext } from './types.ts';
 /**
  * How long a command that gave up on Postgres waits for the queue and the pool to close: on a
  * Postgres that answers again closing takes milliseconds, and on one that does not, waiting longer
- * would only keep a stopped service past its manager's stop timeout (worker.ts, STOPPED_UNREADABLE_MS).
+ * would only keep a stopped service past its manager's stop timeout (src/queue/stop-watch.ts, STOPPED_UNREADABLE_MS).
  */
 const CLOSE_WITHOUT_POSTGRES_MS = 5_000;
 

@@ -4,9 +4,9 @@
 // manager kills the process first without a word of why. So once stopped, the command looks at
 // Postgres as the worker does after a stop (worker.ts) and gives up when it does not answer.
 import type pg from 'pg';
-import { LOOK_TIMEOUT_MS, openLookPool } from '../db/look-pool.ts';
+import { LOOK_TIMEOUT_MS, openLookPool, type LookPool } from '../db/look-pool.ts';
 import type { Logger } from '../log.ts';
-import { waitUntilDone } from './until-done.ts';
+import { waitUntilDone, type UntilDoneOptions } from './until-done.ts';
 
 /**
  * How long a run told to stop (a signal) waits for a Postgres that does not answer before it gives
@@ -22,6 +22,23 @@ export interface SilentPostgres {
   error: unknown;
   /** How long Postgres had not answered. */
   ms: number;
+}
+
+/**
+ * Looks at Postgres (`select 1` through `looks`) until `options.signal` aborts, or until the
+ * looks have failed for `giveUpUnreadableMs` (`onUnreadable` then hears why): a run that is only
+ * waiting for its work in hand to end, and for nothing else of Postgres's.
+ */
+export function watchPostgres(looks: LookPool, options: Omit<UntilDoneOptions, 'done' | 'gaveUp' | 'onDone'>): Promise<void> {
+  return waitUntilDone({
+    ...options,
+    done: async () => {
+      await looks.pool.query('select 1');
+      return false;
+    },
+    gaveUp: () => false,
+    onDone: () => {},
+  });
 }
 
 /**
@@ -45,14 +62,8 @@ export async function unlessSilentAfterStop<T>(work: Promise<T>, pool: pg.Pool, 
     const looks = openLookPool(pool, LOOK_TIMEOUT_MS);
     let lost: SilentPostgres | undefined;
     try {
-      await waitUntilDone({
+      await watchPostgres(looks, {
         signal: settled.signal,
-        done: async () => {
-          await looks.pool.query('select 1');
-          return false;
-        },
-        gaveUp: () => false,
-        onDone: () => {},
         giveUpUnreadableMs: STOPPED_UNREADABLE_MS,
         onUnreadable: (failure) => (lost = failure),
         checkMs: 500,

@@ -15,7 +15,7 @@ import { workDeadLetters } from './dead-letter.ts';
 import { enqueueTickets } from './enqueue.ts';
 import { jobsInFlight, LEFT_WITHOUT_POSTGRES } from './jobs-in-flight.ts';
 import { liveJobs } from './queue-stats.ts';
-import { STOPPED_UNREADABLE_MS } from './stop-watch.ts';
+import { STOPPED_UNREADABLE_MS, watchPostgres } from './stop-watch.ts';
 import { createSyncLog, type SyncLogOptions } from './sync-log.ts';
 import { ticketJobHandler } from './ticket-job.ts';
 import { waitUntilDone } from './until-done.ts';
@@ -246,13 +246,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   // stop it asked for. So it goes on looking until they end, and gives up as it would have before.
   // A service looks at Postgres only once it is told to stop: it waits out any outage otherwise.
   const watch = looks ?? (options.signal.aborted ? openLookPool(pool, LOOK_TIMEOUT_MS) : undefined);
-  if (watch && !summary.lostDatabase) {
-    const stillAnswers = async () => {
-      await watch.pool.query('select 1');
-      return false;
-    };
-    await waitUntilDone({ ...unreadable, signal: settled.signal, done: stillAnswers, gaveUp: () => false, onDone: () => {} });
-  }
+  if (watch && !summary.lostDatabase) await watchPostgres(watch, { ...unreadable, signal: settled.signal });
   if (!summary.lostDatabase) await ended;
   // Postgres given up on: nothing in flight can be stored, and a handler or a fetch waiting on a
   // connection that stopped answering would hold the run for ever.
