@@ -105,6 +105,7 @@ describe('webhook intake', () => {
     locker.on('error', () => {});
     await admin.connect();
     await locker.connect();
+    const lockerPid: number = (await locker.query('select pg_backend_pid() as pid')).rows[0].pid;
     try {
       // The enqueue waits on a lock; meanwhile the database stops taking connections and every
       // one it has is cut, as when Postgres goes down: no statement of this delivery can run.
@@ -118,9 +119,13 @@ describe('webhook intake', () => {
         10_000,
       );
       await admin.query(`alter database ${f.database.name} allow_connections false`);
-      await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1`, [f.database.name]);
+      // The locker's own connection is cut only after the delivery has failed: cut in the same
+      // sweep, it could release the lock before the enqueue's end was signalled, and a busy
+      // machine then let the enqueue commit ('queued', as CI once saw).
+      await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> $2`, [f.database.name, lockerPid]);
       await expect(submitted).rejects.toThrow();
     } finally {
+      await admin.query(`select pg_terminate_backend($1)`, [lockerPid]);
       await admin.query(`alter database ${f.database.name} allow_connections true`);
       await admin.end();
       await locker.end().catch(() => {});
