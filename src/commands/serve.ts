@@ -10,7 +10,8 @@ import { quoted } from '../ids.ts';
 import { createServeMetrics } from '../serve/webhook-metrics.ts';
 import { startWebhookServer, WEBHOOK_PATH } from '../serve/webhook-server.ts';
 import { listenFailure } from './args.ts';
-import { openRuntime, unlessStoppedStarting } from './runtime.ts';
+import { lostDatabaseError, openRuntime, unlessStoppedStarting } from './runtime.ts';
+import { unlessSilentAfterStop } from '../queue/stop-watch.ts';
 import type { Command } from './types.ts';
 
 export const serve: Command = {
@@ -24,6 +25,10 @@ export const serve: Command = {
     const runtime = await unlessStoppedStarting(ctx, openRuntime(ctx, { config }), 'serve stopped before listening');
     if (!runtime) return 0;
     const ticketRows = ticketRowReader(config, runtime.database, ctx.log);
+    const closeAll = async () => {
+      await ticketRows?.close();
+      await runtime.close();
+    };
     try {
       const metrics = createServeMetrics(runtime.database.pool, ownLimits(config));
       const server = await startWebhookServer({
@@ -47,12 +52,20 @@ export const serve: Command = {
         ctx.signal.addEventListener('abort', () => resolve(), { once: true });
       });
       await server.close();
-      ctx.log.info('serve stopped');
-      return 0;
-    } finally {
-      await ticketRows?.close();
-      await runtime.close();
+    } catch (error) {
+      await closeAll();
+      throw error;
     }
+    // Closing still writes to Postgres (the account budget's release, pg-boss's stop), which on a
+    // Postgres gone silent would wait for ever: a service manager would kill serve at its stop
+    // timeout without a word of why.
+    const closed = await unlessSilentAfterStop(closeAll(), runtime.database.pool, ctx.signal, ctx.log);
+    if ('lost' in closed) {
+      const seconds = Math.round(closed.lost.ms / 1000);
+      throw lostDatabaseError(runtime.database, closed.lost, `the stop waited ${seconds} s for it, and no longer`, 'every delivery answered 200 has its ticket queued');
+    }
+    ctx.log.info('serve stopped');
+    return 0;
   },
 };
 

@@ -2,8 +2,8 @@
 // (40 s in deploy/), in one line and exit 2, whatever the command's own bound: a service `work`
 // has none and waited for its tickets in flight for as long as the silence lasted (seen: still
 // running 150 s after the SIGTERM), `work --until-idle` waited out --give-up-after (600 s by
-// default), `sync` a minute, and `backfill` for its page in hand until the kernel gave up on the
-// connection. Killed at the timeout instead, a worker said nothing of why.
+// default), `sync` a minute, `backfill` for its page in hand until the kernel gave up on the
+// connection, and `serve` for its last writes as it closed. Killed at the timeout instead, a worker said nothing of why.
 // Through the real command line, its Postgres reached through a proxy the test silences.
 import { readFileSync } from 'node:fs';
 import { expect, it, vi } from 'vitest';
@@ -70,4 +70,15 @@ it('ends backfill stopped while Postgres is silent the same way, its page in han
   expect(errors).toEqual([
     expect.stringMatching(/^convlog backfill: cannot connect to Postgres at .*; the stop waited \d+ s for it, and no longer; the next backfill continues from the saved position$/),
   ]);
+});
+
+// `serve` has no work of its own in flight once its requests are answered, but closing still
+// writes to Postgres (the account budget's release, pg-boss's stop): it stayed running 150 s after
+// the SIGTERM, its queue errors logged every 30 s.
+it('ends serve stopped while Postgres is silent the same way, the deliveries it answered 200 queued', { timeout: 120_000 }, async () => {
+  const env = { ...(await lost.env()), CONVLOG_WEBHOOK_SECRET: 'a-webhook-secret-long-enough-for-convlog', LOG_LEVEL: 'info' };
+  const serve = startConvlog(['serve', '--port', '0'], { env });
+  await vi.waitUntil(() => serve.stderr().includes('serve: listening'), { timeout: 60_000, interval: 100 });
+  await stoppedWhileSilent(serve, 'SIGTERM');
+  expect(plainLine(serve)).toMatch(/^convlog serve: cannot connect to Postgres at 127\.0\.0\.1:\d+\/\S+: .*; the stop waited \d+ s for it, and no longer; every delivery answered 200 has its ticket queued$/);
 });
