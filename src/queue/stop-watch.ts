@@ -4,7 +4,7 @@
 // manager kills the process first without a word of why. So once stopped, the command looks at
 // Postgres as the worker does after a stop (worker.ts) and gives up when it does not answer.
 import type pg from 'pg';
-import { LOOK_TIMEOUT_MS, openLookPool, type LookPool } from '../db/look-pool.ts';
+import { LOOK_TIMEOUT_MS, openLookPool, refusedForLackOfSlots, type LookPool } from '../db/look-pool.ts';
 import type { Logger } from '../log.ts';
 import { waitUntilDone, type UntilDoneOptions } from './until-done.ts';
 
@@ -33,7 +33,11 @@ export function watchPostgres(looks: LookPool, options: Omit<UntilDoneOptions, '
   return waitUntilDone({
     ...options,
     done: async () => {
-      await looks.pool.query('select 1');
+      // The look's connection is a new one: a server at max_connections refuses it, yet answers,
+      // and the work in hand goes on over connections it already has.
+      await looks.pool.query('select 1').catch((error: unknown) => {
+        if (!refusedForLackOfSlots(error)) throw error;
+      });
       return false;
     },
     gaveUp: () => false,
