@@ -2,7 +2,7 @@ import { backfillDeps } from '../queue/backfill-job.ts';
 import { runBackfill, type BackfillProgress } from '../queue/backfill.ts';
 import { parseSince } from './args.ts';
 import { logRateWaits } from './rate-waits.ts';
-import { closeRuntime, lostDatabaseError, openSyncRuntime } from './runtime.ts';
+import { closeRuntime, openSyncRuntime, stopGaveUpError } from './runtime.ts';
 import { unlessSilentAfterStop } from '../queue/stop-watch.ts';
 import type { Command } from './types.ts';
 import { counted } from '../ids.ts';
@@ -48,8 +48,7 @@ export const backfill: Command = {
       const outcome = await unlessSilentAfterStop(run, runtime.database.pool, ctx.signal, ctx.log);
       if ('lost' in outcome) {
         lostDatabase = true;
-        const seconds = Math.round(outcome.lost.ms / 1000);
-        throw lostDatabaseError(runtime.database, outcome.lost, `the stop waited ${seconds} s for it, and no longer`, 'the next backfill continues from the saved position');
+        throw stopGaveUpError(runtime.database, outcome.lost, 'the next backfill continues from the saved position');
       }
       const result = outcome.value;
       const summary =

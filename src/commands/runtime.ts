@@ -127,6 +127,11 @@ export function lostDatabaseError(database: Database, lost: { error: unknown }, 
   return new DatabaseUnavailable(`${unavailable(database.where, lost.error).message}; ${gaveUp}; ${left}`, { cause: lost.error });
 }
 
+/** lostDatabaseError for a stop that waited for Postgres and gave up (src/queue/stop-watch.ts). */
+export function stopGaveUpError(database: Database, lost: { error: unknown; ms: number }, left?: string): DatabaseUnavailable {
+  return lostDatabaseError(database, lost, `the stop waited ${Math.round(lost.ms / 1000)} s for it, and no longer`, left);
+}
+
 /**
  * Runs `close`; after a command gave up on Postgres (`lostDatabase`), for at most
  * CLOSE_WITHOUT_POSTGRES_MS: closing waits on it (a backfill's fetch, pg-boss's shutdown, the

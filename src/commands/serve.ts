@@ -10,7 +10,7 @@ import { quoted } from '../ids.ts';
 import { createServeMetrics } from '../serve/webhook-metrics.ts';
 import { startWebhookServer, WEBHOOK_PATH } from '../serve/webhook-server.ts';
 import { listenFailure } from './args.ts';
-import { lostDatabaseError, openRuntime, unlessStoppedStarting } from './runtime.ts';
+import { openRuntime, stopGaveUpError, unlessStoppedStarting } from './runtime.ts';
 import { unlessSilentAfterStop } from '../queue/stop-watch.ts';
 import type { Command } from './types.ts';
 
@@ -60,10 +60,7 @@ export const serve: Command = {
     // Postgres gone silent would wait for ever: a service manager would kill serve at its stop
     // timeout without a word of why.
     const closed = await unlessSilentAfterStop(closeAll(), runtime.database.pool, ctx.signal, ctx.log);
-    if ('lost' in closed) {
-      const seconds = Math.round(closed.lost.ms / 1000);
-      throw lostDatabaseError(runtime.database, closed.lost, `the stop waited ${seconds} s for it, and no longer`, 'every delivery answered 200 has its ticket queued');
-    }
+    if ('lost' in closed) throw stopGaveUpError(runtime.database, closed.lost, 'every delivery answered 200 has its ticket queued');
     ctx.log.info('serve stopped');
     return 0;
   },

@@ -8,7 +8,7 @@ import { startHealthServer } from '../serve/health.ts';
 import type { RunningServer } from '../serve/http.ts';
 import { concurrencyFlag, integerFlag, listenFailure } from './args.ts';
 import { logRateWaits } from './rate-waits.ts';
-import { closeRuntime, lostDatabaseError, openSyncRuntime, unlessStoppedStarting } from './runtime.ts';
+import { closeRuntime, lostDatabaseError, openSyncRuntime, stopGaveUpError, unlessStoppedStarting } from './runtime.ts';
 import type { Command } from './types.ts';
 
 export const work: Command = {
@@ -69,11 +69,9 @@ export const work: Command = {
       if (summary.fatal) throw summary.fatal;
       if (summary.lostDatabase) {
         lostDatabase = true;
+        if (summary.lostDatabase.stopping) throw stopGaveUpError(runtime.database, summary.lostDatabase);
         const seconds = Math.round(summary.lostDatabase.ms / 1000);
-        const gaveUp = summary.lostDatabase.stopping
-          ? `the stop waited ${seconds} s for it, and no longer`
-          : `--until-idle gave up after ${seconds} s without it (--give-up-after)`;
-        throw lostDatabaseError(runtime.database, summary.lostDatabase, gaveUp);
+        throw lostDatabaseError(runtime.database, summary.lostDatabase, `--until-idle gave up after ${seconds} s without it (--give-up-after)`);
       }
       if (summary.gaveUp) {
         const { ms } = summary.gaveUp;
