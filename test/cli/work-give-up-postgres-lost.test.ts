@@ -97,23 +97,22 @@ it('hands back the other job in flight when the status row of one ticket is lock
   const env = await lost.env({ tickets: 200, latency: 50 });
   const worker = startConvlog(['work', '--until-idle', '--give-up-after', '3', '--concurrency', '2'], { env });
   expect((await startConvlog(['enqueue', '--range', '1..200'], { env }).exited).code).toBe(0);
-  // A transaction of the worker that has run a statement and waits for the next: silenced now, its next never comes.
-  const openTransaction = `select pid from pg_stat_activity
-    where datname = current_database() and state = 'idle in transaction' and query <> 'begin' and pid <> pg_backend_pid()`;
+  // Silenced once a run's end has asked for its ticket's upkeep: by then that transaction holds the
+  // ticket's status row (src/db/analytics.ts locks it first), and its commit never comes.
+  lost.proxy.silenceAfter('convlog.refresh_ticket_analytics(');
   const watcher = await lost.database.pool.connect();
   // Each run holds its own ticket's row: one, or both if the other run was also silenced mid-write.
   let locked = 0;
   try {
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline && (await watcher.query(openTransaction)).rows.length === 0);
-    lost.proxy.silence();
-    await new Promise((resolve) => setTimeout(resolve, 700));
-    const locking = await watcher.query(
-      `select distinct a.pid from pg_stat_activity a join pg_locks l on l.pid = a.pid join pg_class c on c.oid = l.relation
-        where a.datname = current_database() and a.state = 'idle in transaction' and a.state_change < now() - interval '500 ms' and c.relname = 'ticket_sync'`,
-    );
-    locked = locking.rows.length;
-    expect(locked, 'a transaction holding ticket_sync rows, silenced').toBeGreaterThan(0);
+    const locking = `select distinct a.pid from pg_stat_activity a join pg_locks l on l.pid = a.pid join pg_class c on c.oid = l.relation
+      where a.datname = current_database() and a.state = 'idle in transaction' and a.state_change < now() - interval '500 ms' and c.relname = 'ticket_sync'`;
+    await vi.waitFor(async () => expect((await watcher.query(locking)).rows.length, 'a transaction holding ticket_sync rows, silenced').toBeGreaterThan(0), {
+      timeout: 60_000,
+      interval: 100,
+    });
+    // The other run, silenced too, may be mid-transaction as well: a moment for it to show.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    locked = (await watcher.query(locking)).rows.length;
   } finally {
     watcher.release();
   }

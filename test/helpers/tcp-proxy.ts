@@ -17,6 +17,12 @@ export interface TcpProxy {
    */
   silence(): void;
   /**
+   * Silences (as silence()) once a client has sent a message holding `text`, that message
+   * delivered: a test that needs a connection silenced mid-transaction, past a given statement,
+   * gets it every time, not when a look at the server happens to fall between two statements.
+   */
+  silenceAfter(text: string): void;
+  /**
    * After silence(): new connections get through again, while those silenced stay silent, as
    * when the way back to the server returns but the state of the connections on it was lost.
    */
@@ -33,6 +39,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const pairs = new Set<[net.Socket, net.Socket]>();
   let silent = false;
   let stalling = false;
+  let trigger: Buffer | undefined;
   const track = (socket: net.Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -56,6 +63,13 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       });
     } else {
       client.pipe(upstream, { end: false });
+      // After the pipe's own listener: the message that trips it is passed on first.
+      client.on('data', (chunk: Buffer) => {
+        if (trigger && chunk.includes(trigger)) {
+          trigger = undefined;
+          proxy.silence();
+        }
+      });
     }
     upstream.pipe(client, { end: false });
     client.on('end', () => silent || upstream.end());
@@ -65,7 +79,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     client.on('close', () => pairs.delete(pair));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
+  const proxy: TcpProxy = {
     port: (server.address() as net.AddressInfo).port,
     async cut() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -78,6 +92,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     stallAfterLogin() {
       stalling = true;
     },
+    silenceAfter(text) {
+      trigger = Buffer.from(text);
+    },
     silence() {
       silent = true;
       for (const [client, upstream] of pairs) {
@@ -88,4 +105,5 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       }
     },
   };
+  return proxy;
 }
