@@ -193,6 +193,7 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
       return config;
     },
     out: (line) => stdout.write(`${line}\n`),
+    stdout,
     signal: controller.signal,
     failWhen: (ending, seen) => {
       endings.push(ending);

@@ -4,12 +4,13 @@ import fs from 'node:fs';
 import { text } from 'node:stream/consumers';
 import { openCommandDatabase } from './runtime.ts';
 import { SQL_TIMEOUT_MS } from '../db/read-only-query.ts';
-import { assertQueryStatement, QueryRejected, QueryWrites, runReadOnly, type ReadOnlyResult } from '../db/run-read-only.ts';
+import { streamReadOnly, type ResultColumn, type RowSink } from '../db/run-read-only.ts';
+import { assertQueryStatement, QueryRejected, QueryWrites } from '../db/statement-kind.ts';
 import { formatRows } from './table.ts';
 import { UsageError } from '../errors/convlog-errors.ts';
 import { unreadableFileReason } from '../errors/messages.ts';
-import { printable } from '../ids.ts';
-import type { Command } from './types.ts';
+import { grouped, printable } from '../ids.ts';
+import type { Command, OutputStream } from './types.ts';
 
 const USAGE = 'convlog query "SQL" | - | --file (-f) PATH [--csv]';
 
@@ -28,16 +29,19 @@ export const query: Command = {
       assertQueryStatement(sql);
       // No migration: a read-only login (convlog grant-readonly) may query but not migrate.
       const database = await openCommandDatabase(ctx, ctx.config(), { migrate: false, poolSize: 1 });
-      let result: ReadOnlyResult;
+      const table = values.csv ? undefined : tableRows(TABLE_TEXT_LIMIT);
       try {
-        result = await runReadOnly(database.pool, sql, SQL_TIMEOUT_MS, ctx.signal);
+        await streamReadOnly(database.pool, sql, SQL_TIMEOUT_MS, table ?? csvWriter(ctx.stdout), { signal: ctx.signal });
+      } catch (error) {
+        // The reader stopped early (`| head`): nothing is left to say, as for any Unix tool.
+        if (error instanceof ReaderGone) return 0;
+        throw error;
       } finally {
         await database.close();
       }
-      if (values.csv) {
-        ctx.out(toCsv(result));
-      } else {
-        const lines = tableLines(result);
+      if (table) {
+        const { columns, rows } = table.result;
+        const lines = formatRows(columns.map((c) => c.name), rows, columns.map((c) => NUMBER_TYPES.has(c.dataTypeID)));
         const count = lines.pop();
         for (const line of lines) ctx.out(line);
         // The count goes apart, so that stdout holds only the table.
@@ -81,22 +85,52 @@ async function readSql(positionals: string[], file: string | undefined, stdin: N
 // medians and minutes of README's examples are numeric: left-aligned, they read as text.
 const NUMBER_TYPES = new Set([21, 23, 20, 26, 700, 701, 1700, 790]);
 
-/** formatRows's lines; the last one is the row count. */
-function tableLines(result: ReadOnlyResult): string[] {
-  return formatRows(result.columns.map((c) => c.name), result.rows, result.columns.map((c) => NUMBER_TYPES.has(c.dataTypeID)));
+/** Text a table is aligned from at most (UTF-16 units of its values): past it, --csv is the way. */
+export const TABLE_TEXT_LIMIT = 100_000_000;
+
+/** The rows of a table, kept to be aligned once all have come, up to `limit` characters of values. */
+function tableRows(limit: number): RowSink & { result: { columns: ResultColumn[]; rows: (string | null)[][] } } {
+  const result = { columns: [] as ResultColumn[], rows: [] as (string | null)[][] };
+  let characters = 0;
+  return {
+    result,
+    columns: (columns) => (result.columns = columns),
+    rows: (batch) => {
+      for (const row of batch) {
+        for (const value of row) characters += value?.length ?? 0;
+        result.rows.push(row);
+      }
+      if (characters > limit) {
+        throw new QueryRejected(
+          `returned more than ${limit / 1e6} MB of text within its first ${grouped(result.rows.length)} rows, too much to align as a table: use --csv, which writes the rows as they come, or narrow the query`,
+        );
+      }
+    },
+  };
 }
 
+/** The reader of stdout went away (`| head` had its lines): the query stops there. */
+class ReaderGone extends Error {}
+
 /**
- * RFC 4180 quoting: a value holding a comma, a quote or a line break is quoted, its quotes
- * doubled. NULL is an empty field and the empty string a quoted one ("") so the two stay apart,
- * as in Postgres's own COPY … CSV. Lines end in \n, as COPY writes them.
+ * CSV written a batch at a time, each batch written out before the next is fetched, so memory
+ * holds one batch whatever the result's size. RFC 4180 quoting: a value holding a comma, a quote
+ * or a line break is quoted, its quotes doubled. NULL is an empty field and the empty string a
+ * quoted one ("") so the two stay apart, as in Postgres's own COPY … CSV. Lines end in \n, as
+ * COPY writes them.
  */
-function toCsv(result: ReadOnlyResult): string {
+function csvWriter(stdout: OutputStream): RowSink {
   const field = (value: string | null) => {
     if (value === null) return '';
     return value === '' || /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
   };
-  const lines = [result.columns.map((c) => field(c.name)).join(',')];
-  for (const row of result.rows) lines.push(row.map(field).join(','));
-  return lines.join('\n');
+  const line = (values: (string | null)[]) => values.map(field).join(',');
+  return {
+    columns: (columns) => void stdout.write(`${line(columns.map((c) => c.name))}\n`),
+    rows: (batch) =>
+      new Promise<void>((resolve, reject) => {
+        if ((stdout as { destroyed?: boolean }).destroyed) return reject(new ReaderGone());
+        stdout.write(`${batch.map(line).join('\n')}\n`, (error) => (error ? reject(new ReaderGone('stdout was closed', { cause: error })) : resolve()));
+      }),
+  };
 }

@@ -25,6 +25,8 @@ export interface CommandContext {
   config(options?: LoadConfigOptions): Config;
   /** Command output (not logs) goes here. */
   out(line: string): void;
+  /** The stream `out` writes to, for output written a batch at a time (a CSV as its rows come). */
+  stdout: OutputStream;
   /** Aborted on the first SIGINT/SIGTERM: long commands finish what is in flight and return. */
   signal: AbortSignal;
   /**

@@ -4,8 +4,9 @@
 // value queues nothing.
 import type pg from 'pg';
 import { Interrupted, UsageError } from '../errors/convlog-errors.ts';
-import { MAX_ID, quoted, readId, type IdReading } from '../ids.ts';
-import { QueryRejected, runReadOnly, statementKind, type ReadOnlyResult } from './run-read-only.ts';
+import { grouped, MAX_ID, quoted, readId, type IdReading } from '../ids.ts';
+import { streamReadOnly, type ResultColumn, type RowSink } from './run-read-only.ts';
+import { QueryRejected, statementKind } from './statement-kind.ts';
 
 export const SQL_TIMEOUT_MS = 60_000;
 /** More ids than this is almost certainly a wrong query (a cross join); split it. */
@@ -35,34 +36,39 @@ export async function ticketIdsFromSql(pool: pg.Pool, sql: string, options: { ti
   const statement = statementKind(sql, ['(', 'select', 'with', 'values', 'table']);
   if (statement.kind === 'empty') throw rejected('is empty: give a query such as "select ticket_id from zendesk.ticket_sync where status = \'failed\'"');
   if (statement.kind === 'refuse') throw rejected(`must be a query (select, with, values or table), got "${statement.keyword}…"`);
-  let result: ReadOnlyResult;
+  // Checked as the rows come, a fetch at a time: a query that runs away (a cross join) is stopped
+  // at the limit rather than held in memory.
+  const ids: number[] = [];
+  let field: ResultColumn = { name: '', dataTypeID: 0 };
+  const sink: RowSink = {
+    columns: (columns) => {
+      if (columns.length === 0) throw rejected('returned no columns: select the ticket id as the first column');
+      field = columns[0];
+      if (!INTEGER_TYPES.has(field.dataTypeID) && field.dataTypeID !== NUMERIC) {
+        const type = TYPE_NAMES[field.dataTypeID] ?? `type ${field.dataTypeID}`;
+        throw rejected(`returned ${type} in its first column "${field.name}": it must be an integer ticket id (cast it with ::bigint if it holds numbers)`);
+      }
+    },
+    rows: (batch) => {
+      for (const row of batch) {
+        if (ids.length === MAX_SQL_IDS) throw rejected(`returned more than ${grouped(MAX_SQL_IDS)} rows: split the query`);
+        const value = row[0];
+        const reading = toTicketId(value);
+        if ('problem' in reading) {
+          const shown = value === null ? 'null' : quoted(value);
+          const why = reading.problem.startsWith('too large') ? `, which is ${reading.problem}` : '';
+          throw rejected(`row ${ids.length + 1} has ${shown} in column "${field.name}"${why}: ticket ids are positive integers up to ${MAX_ID}`);
+        }
+        ids.push(reading.id);
+      }
+    },
+  };
   try {
-    result = await runReadOnly(pool, sql, options.timeoutMs ?? SQL_TIMEOUT_MS, options.signal);
+    await streamReadOnly(pool, sql, options.timeoutMs ?? SQL_TIMEOUT_MS, sink, { signal: options.signal });
   } catch (error) {
     if (error instanceof QueryRejected) throw rejected(error.message, error);
     if (error instanceof Interrupted) throw new Interrupted(`the --sql query was cancelled (interrupted)${nothing}`, { cause: error });
     throw error;
-  }
-
-  if (result.columns.length === 0) throw rejected('returned no columns: select the ticket id as the first column');
-  const field = result.columns[0];
-  const integer = INTEGER_TYPES.has(field.dataTypeID);
-  if (!integer && field.dataTypeID !== NUMERIC) {
-    const type = TYPE_NAMES[field.dataTypeID] ?? `type ${field.dataTypeID}`;
-    throw rejected(`returned ${type} in its first column "${field.name}": it must be an integer ticket id (cast it with ::bigint if it holds numbers)`);
-  }
-  if (result.rows.length > MAX_SQL_IDS) throw rejected(`returned ${result.rows.length} rows, more than ${MAX_SQL_IDS}: split the query`);
-
-  const ids: number[] = new Array(result.rows.length);
-  for (let i = 0; i < result.rows.length; i++) {
-    const value = result.rows[i][0];
-    const reading = toTicketId(value);
-    if ('problem' in reading) {
-      const shown = value === null ? 'null' : quoted(value);
-      const why = reading.problem.startsWith('too large') ? `, which is ${reading.problem}` : '';
-      throw rejected(`row ${i + 1} has ${shown} in column "${field.name}"${why}: ticket ids are positive integers up to ${MAX_ID}`);
-    }
-    ids[i] = reading.id;
   }
   return ids;
 }

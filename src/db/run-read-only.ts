@@ -1,119 +1,55 @@
 // One statement typed by a person, run so that it cannot change anything and cannot run forever:
-// only a query is accepted, inside a READ ONLY transaction that is always rolled back, with a
-// statement timeout. Values come back as the text Postgres prints, so nothing is rounded or
+// only a query is accepted (src/db/statement-kind.ts), inside a READ ONLY transaction that is
+// always rolled back, with a time limit, its rows read a batch at a time so that no result is too
+// large for memory. Values come back as the text Postgres prints, so nothing is rounded or
 // reformatted on the way (a numeric keeps its digits, a timestamp its zone).
 import net from 'node:net';
 import pg from 'pg';
-import { Interrupted, UsageError } from '../errors/convlog-errors.ts';
+import { Interrupted } from '../errors/convlog-errors.ts';
+import { openPortal, readPortal, type ResultColumn } from './portal.ts';
+import { assertQueryStatement, QueryRejected, QueryWrites } from './statement-kind.ts';
 
-/** Statements that only read: EXPLAIN and SHOW are what an analyst also reaches for. */
-const READING_KEYWORDS = ['(', 'select', 'with', 'values', 'table', 'explain', 'show'];
-
-/**
- * The key words a Postgres statement can start with (its grammar's stmt rule, Postgres 17), "("
- * aside. A statement that starts with anything else is a syntax error, so Postgres may be asked
- * to say where: nothing of it runs. Every other statement is refused unless it only reads.
- */
-const STATEMENT_KEYWORDS = new Set(
-  ('abort alter analyse analyze begin call checkpoint close cluster comment commit copy create deallocate declare ' +
-    'delete discard do drop end execute explain fetch grant import insert listen load lock merge move notify prepare ' +
-    'reassign refresh reindex release reset revoke rollback savepoint security select set show start table truncate ' +
-    'unlisten update vacuum values with').split(' '),
-);
+export type { ResultColumn } from './portal.ts';
 
 /**
- * Of those, the ones that change data, the schema or rights, or rewrite what is stored (vacuum,
- * reindex): refused as writes, whose line says where writes go (src/commands/query.ts). The
- * others (prepare, declare, set, listen, begin…) change nothing: they are refused only for not
- * being a query, and told nothing of writing.
+ * Where a streamed result goes: its columns once, then its rows a batch at a time, the next batch
+ * read once `rows` has returned (or its promise resolved), so a slow reader holds back the query
+ * instead of filling memory. An error thrown by either stops the query, and the call fails with it.
  */
-const WRITING_KEYWORDS = new Set(
-  ('alter analyse analyze call cluster comment copy create delete do drop grant import insert lock merge reassign ' +
-    'refresh reindex revoke security truncate update vacuum').split(' '),
-);
-
-// What decides whether a statement may run: its first word in lower case, or "(", or the first
-// other character; undefined when it holds only white space, comments and ";". Skips what
-// Postgres skips before a statement: white space, -- comments, /* comments */ (which nest, so
-// "/* /* */ select */ copy …" starts with copy) and empty statements (";").
-
-export function firstToken(sql: string): string | undefined {
-  let i = 0;
-  while (i < sql.length) {
-    const c = sql[i];
-    if (' \t\n\r\f\v;'.includes(c)) {
-      i += 1;
-    } else if (sql.startsWith('--', i)) {
-      while (i < sql.length && sql[i] !== '\n' && sql[i] !== '\r') i += 1;
-    } else if (sql.startsWith('/*', i)) {
-      let depth = 0;
-      do {
-        if (sql.startsWith('/*', i)) {
-          depth += 1;
-          i += 2;
-        } else if (sql.startsWith('*/', i)) {
-          depth -= 1;
-          i += 2;
-        } else {
-          i += 1;
-        }
-      } while (depth > 0 && i < sql.length);
-      // Unterminated: Postgres's own syntax error says so.
-      if (depth > 0) return '/*';
-    } else {
-      return /^[a-z_\u0080-\uffff][a-z0-9_$\u0080-\uffff]*/i.exec(sql.slice(i, i + 64))?.[0].toLowerCase() ?? c;
-    }
-  }
-  return undefined;
+export interface RowSink {
+  columns(columns: ResultColumn[]): void;
+  rows(batch: (string | null)[][]): void | Promise<void>;
 }
+
+/** Rows a batch brings at most: a batch of wide rows (an event's JSON is a kilobyte or more) stays some megabytes. */
+export const ROWS_PER_FETCH = 1_000;
+
+const PORTAL = 'convlog_query';
 
 /**
- * Whether `sql` may be sent: `run` when it starts with one of `reading`, or with something no
- * statement starts with (a typo: Postgres reports the syntax error and runs nothing); `empty`;
- * else the statement key word it starts with, to refuse.
+ * Runs `sql` read-only, its rows handed to `sink` as they come, `rowsPerFetch` at a time
+ * (src/db/portal.ts), and the time limit holds for each batch: a long export that keeps moving
+ * is not cut off, a batch stuck for the limit is. With `signal`, an abort (Ctrl-C) cancels the
+ * statement and the call fails with Interrupted.
  */
-export function statementKind(sql: string, reading: readonly string[]): { kind: 'run' } | { kind: 'empty' } | { kind: 'refuse'; keyword: string } {
-  const token = firstToken(sql);
-  if (token === undefined) return { kind: 'empty' };
-  if (reading.includes(token) || !STATEMENT_KEYWORDS.has(token)) return { kind: 'run' };
-  return { kind: 'refuse', keyword: token };
-}
-
-/**
- * The statement is the person's mistake: its message is a predicate ("must only read, …") for
- * the caller to put after its own subject ("the query", "--sql").
- */
-export class QueryRejected extends UsageError {}
-
-/** Refused because it would write (its first word, or Postgres in the read-only transaction). */
-export class QueryWrites extends QueryRejected {}
-
-export interface ReadOnlyResult {
-  columns: { name: string; dataTypeID: number }[];
-  /** One array per row, one text value (or null) per column. */
-  rows: (string | null)[][];
-}
-
-const AS_TEXT: pg.CustomTypesConfig = { getTypeParser: () => (value: string) => value };
-
-/** Refuses, before anything is opened, a statement that is empty or does not start as a query. */
-export function assertQueryStatement(sql: string): void {
-  // READ ONLY still lets COPY … TO a file and the like through; only queries are asked for.
-  const statement = statementKind(sql, READING_KEYWORDS);
-  if (statement.kind === 'empty') throw new QueryRejected(sql.trim() === '' ? 'is empty' : 'holds no statement, only comments');
-  if (statement.kind === 'refuse') {
-    const Refusal = WRITING_KEYWORDS.has(statement.keyword) ? QueryWrites : QueryRejected;
-    throw new Refusal(`must only read (select, with, values, table, explain or show), got "${statement.keyword}…"`);
-  }
-}
-
-/** With `signal`, an abort (Ctrl-C) cancels the statement and the call fails with Interrupted. */
-export async function runReadOnly(pool: pg.Pool, sql: string, timeoutMs: number, signal?: AbortSignal): Promise<ReadOnlyResult> {
+export async function streamReadOnly(
+  pool: pg.Pool,
+  sql: string,
+  timeoutMs: number,
+  sink: RowSink,
+  options: { signal?: AbortSignal; rowsPerFetch?: number } = {},
+): Promise<void> {
+  const { signal, rowsPerFetch = ROWS_PER_FETCH } = options;
   assertQueryStatement(sql);
   const ms = Math.max(1, Math.floor(timeoutMs));
   const client = await pool.connect();
   const cancel = () => void cancelStatement(pool, client);
   signal?.addEventListener('abort', cancel, { once: true });
+  // Between two batches nothing runs: Postgres may end the session then (the idle timeout, a
+  // restart), and pg reports that as an event of the client, which nobody else listens to now.
+  let lost: unknown;
+  const onLost = (error: unknown) => (lost ??= error);
+  client.on('error', onLost);
   try {
     if (signal?.aborted) throw new Interrupted('the query was cancelled before it ran; nothing was changed');
     await client.query('begin read only');
@@ -121,18 +57,23 @@ export async function runReadOnly(pool: pg.Pool, sql: string, timeoutMs: number,
     await client.query(`set local idle_in_transaction_session_timeout = ${ms}`);
     // The extended protocol takes exactly one statement, so "…; commit; delete …" cannot end the
     // read-only transaction.
-    const result = await client.query({ text: sql, rowMode: 'array', queryMode: 'extended', types: AS_TEXT } as pg.QueryArrayConfig);
-    return {
-      columns: result.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })),
-      rows: result.rows as (string | null)[][],
-    };
+    let batch = await openPortal(client, PORTAL, sql, rowsPerFetch);
+    sink.columns(batch.columns);
+    for (;;) {
+      if (batch.rows.length > 0) await sink.rows(batch.rows);
+      if (!batch.more) break;
+      if (signal?.aborted) throw new Interrupted('the query was cancelled (interrupted); nothing was changed');
+      batch = await readPortal(client, PORTAL, rowsPerFetch, batch.columns);
+    }
   } catch (error) {
     if (signal?.aborted && !(error instanceof Interrupted)) throw new Interrupted('the query was cancelled (interrupted); nothing was changed', { cause: error });
-    throw explain(error, timeoutMs, await noConvlogTables(client, error));
+    const cause = lost ?? error;
+    throw explain(cause, timeoutMs, await noConvlogTables(client, cause));
   } finally {
     signal?.removeEventListener('abort', cancel);
     await client.query('rollback').catch(() => {});
-    client.release();
+    client.off('error', onLost);
+    client.release(lost instanceof Error ? lost : undefined);
   }
 }
 
@@ -187,6 +128,8 @@ async function noConvlogTables(client: pg.PoolClient, error: unknown): Promise<s
   return '; this database has no convlog tables (no schema zendesk): is DATABASE_URL or CONVLOG_DATA_DIR the one convlog synced into? (the demo keeps its own in <CONVLOG_DATA_DIR>/demo)';
 }
 
+const seconds = (ms: number) => (ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`);
+
 function explain(error: unknown, timeoutMs: number, hint = ''): unknown {
   const e = error as { code?: string; message?: string; position?: string };
   if (typeof e?.code !== 'string') return error;
@@ -197,7 +140,12 @@ function explain(error: unknown, timeoutMs: number, hint = ''): unknown {
       return new QueryWrites(`must only read, but it writes: ${message}`, { cause: error });
     case '57014': // query_canceled (statement_timeout)
       return new QueryRejected(
-        `ran longer than ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`} and was cancelled: narrow it or add an index`,
+        `ran longer than ${seconds(timeoutMs)} and was cancelled: narrow it or add an index`,
+        { cause: error },
+      );
+    case '25P03': // idle_in_transaction_session_timeout: between two fetches, its reader was busy
+      return new QueryRejected(
+        `was ended by Postgres: its next rows were not asked for within ${seconds(timeoutMs)} (the rows printed before are not all of them); write them to a file, or narrow the query`,
         { cause: error },
       );
     case '42601': // syntax_error, and "cannot insert multiple commands into a prepared statement"

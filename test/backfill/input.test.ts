@@ -218,6 +218,13 @@ describe('--sql', () => {
     expect((await database.pool.query('select count(*)::int as n from zendesk.ticket_sync')).rows[0].n).toBe(3);
   });
 
+  it('stops a runaway query (a cross join) once it passes 10,000,000 rows, rather than hold them all', { timeout: 120_000 }, async () => {
+    // 15 million rows, made as they are read: each fetch is quick, so only the row limit ends it.
+    const error = await ticketIdsFromSql(database.pool, 'select a from generate_series(1, 5000) a, generate_series(1, 3000) b').catch((e: Error) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toBe('--sql returned more than 10,000,000 rows: split the query; nothing was queued');
+  });
+
   it('stops a slow query at the statement timeout', async () => {
     const error = await ticketIdsFromSql(database.pool, 'select 1 from pg_sleep(5)', { timeoutMs: 200 }).catch((e: Error) => e);
     expect(error).toBeInstanceOf(UsageError);

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { killAll, runCli, startConvlog } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { QueryRejected, runReadOnly } from '../../src/db/run-read-only.ts';
+import { readAll } from '../helpers/read-all.ts';
+import { QueryRejected } from '../../src/db/statement-kind.ts';
 
 let database: TestDatabase;
 let dir: string;
@@ -169,12 +170,12 @@ describe('convlog query', { timeout: 120_000 }, () => {
 
   it('a query running past the statement timeout is cancelled, and its connection is returned', async () => {
     const started = Date.now();
-    const error = await runReadOnly(database.pool, 'select pg_sleep(5)', 200).catch((e: unknown) => e);
+    const error = await readAll(database.pool, 'select pg_sleep(5)', 200).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(QueryRejected);
     expect((error as Error).message).toBe('ran longer than 200 ms and was cancelled: narrow it or add an index');
     expect(Date.now() - started).toBeLessThan(4_000);
     expect(database.pool.totalCount - database.pool.idleCount).toBe(0);
-    expect(await runReadOnly(database.pool, 'select 2 as two', 200)).toEqual({ columns: [{ name: 'two', dataTypeID: 23 }], rows: [['2']] });
+    expect(await readAll(database.pool, 'select 2 as two', 200)).toEqual({ columns: [{ name: 'two', dataTypeID: 23 }], rows: [['2']] });
   });
 
   it('Ctrl-C during a query cancels it in Postgres: one line, exit 1, nothing printed, the statement gone at once', async () => {

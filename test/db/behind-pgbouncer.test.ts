@@ -7,7 +7,7 @@
 import { afterEach, expect, it } from 'vitest';
 import pg from 'pg';
 import { openLookPool, type LookPool } from '../../src/db/look-pool.ts';
-import { runReadOnly } from '../../src/db/run-read-only.ts';
+import { readAll } from '../helpers/read-all.ts';
 import { Interrupted } from '../../src/errors/convlog-errors.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
@@ -89,7 +89,7 @@ it("cancels a person's query (query, enqueue --sql) stopped with Ctrl-C", { time
   viaProxyPool = new pg.Pool({ connectionString: await throughProxy() });
   const stop = new AbortController();
   const started = Date.now();
-  const running = runReadOnly(viaProxyPool, 'select pg_sleep(20)', 30_000, stop.signal);
+  const running = readAll(viaProxyPool, 'select pg_sleep(20)', 30_000, { signal: stop.signal });
   const sleeping = async () =>
     (await database!.pool.query(`select 1 from pg_stat_activity where datname = current_database() and state = 'active' and query = 'select pg_sleep(20)'`)).rowCount;
   await expect.poll(sleeping, { timeout: 10_000, interval: 50 }).toBe(1);

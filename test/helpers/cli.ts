@@ -188,6 +188,12 @@ export function commandContext(options: { config: CommandContext['config']; env?
     log: silentLogger,
     config: options.config,
     out: (line) => out.push(line),
+    stdout: new Writable({
+      write(chunk, _encoding, done) {
+        out.push(...String(chunk).replace(/\n$/, '').split('\n'));
+        done();
+      },
+    }),
     signal: options.signal ?? new AbortController().signal,
     failWhen: () => {},
     beforeExitAtOnce: () => () => {},
