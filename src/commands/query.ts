@@ -1,6 +1,7 @@
 // `convlog query "select …"`: what was synced, for people without psql. One statement that
 // only reads (src/db/run-read-only.ts), printed as an aligned table or as CSV.
 import fs from 'node:fs';
+import { clearLine, cursorTo } from 'node:readline';
 import { text } from 'node:stream/consumers';
 import { openCommandDatabase } from './runtime.ts';
 import { SQL_TIMEOUT_MS } from '../db/read-only-query.ts';
@@ -9,7 +10,7 @@ import { assertQueryStatement, QueryRejected, QueryWrites } from '../db/statemen
 import { formatRows } from './table.ts';
 import { UsageError } from '../errors/convlog-errors.ts';
 import { unreadableFileReason } from '../errors/messages.ts';
-import { grouped, printable } from '../ids.ts';
+import { counted, grouped, printable } from '../ids.ts';
 import type { Command, OutputStream } from './types.ts';
 
 const USAGE = 'convlog query "SQL" | - | --file (-f) PATH [--csv]';
@@ -30,9 +31,12 @@ export const query: Command = {
       // No migration: a read-only login (convlog grant-readonly) may query but not migrate.
       const database = await openCommandDatabase(ctx, ctx.config(), { migrate: false, poolSize: 1 });
       const table = values.csv ? undefined : tableRows(TABLE_TEXT_LIMIT);
+      const count = csvCount(ctx.stdout, ctx.stderr);
       try {
-        await streamReadOnly(database.pool, sql, SQL_TIMEOUT_MS, table ?? csvWriter(ctx.stdout), { signal: ctx.signal });
+        await streamReadOnly(database.pool, sql, SQL_TIMEOUT_MS, table ?? csvWriter(ctx.stdout, count), { signal: ctx.signal });
+        if (!table) count.end(true);
       } catch (error) {
+        count.end(false);
         // The reader stopped early (`| head`): nothing is left to say, as for any Unix tool.
         if (error instanceof ReaderGone) return 0;
         throw error;
@@ -119,7 +123,7 @@ class ReaderGone extends Error {}
  * quoted one ("") so the two stay apart, as in Postgres's own COPY … CSV. Lines end in \n, as
  * COPY writes them.
  */
-function csvWriter(stdout: OutputStream): RowSink {
+function csvWriter(stdout: OutputStream, count: RowCount): RowSink {
   const field = (value: string | null) => {
     if (value === null) return '';
     return value === '' || /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
@@ -130,7 +134,47 @@ function csvWriter(stdout: OutputStream): RowSink {
     rows: (batch) =>
       new Promise<void>((resolve, reject) => {
         if ((stdout as { destroyed?: boolean }).destroyed) return reject(new ReaderGone());
-        stdout.write(`${batch.map(line).join('\n')}\n`, (error) => (error ? reject(new ReaderGone('stdout was closed', { cause: error })) : resolve()));
+        stdout.write(`${batch.map(line).join('\n')}\n`, (error) => {
+          if (error) return reject(new ReaderGone('stdout was closed', { cause: error }));
+          count.written(batch.length);
+          resolve();
+        });
       }),
+  };
+}
+
+interface RowCount {
+  written(rows: number): void;
+  /** Clears the running count; `complete`, says how many rows there were. */
+  end(complete: boolean): void;
+}
+
+/**
+ * For a person at a terminal: while a CSV goes to a file or a pipe, how many rows are out so far
+ * (a long export is not taken for a hung one), and at the end "(N rows)", as a table ends. Nothing
+ * when stderr is no terminal: scripts read stderr for errors only.
+ */
+function csvCount(stdout: OutputStream, stderr: OutputStream): RowCount {
+  let rows = 0;
+  let shownAt = Date.now();
+  let shown = false;
+  const show = (text: string) => {
+    cursorTo(stderr, 0);
+    clearLine(stderr, 0);
+    stderr.write(text);
+  };
+  return {
+    written(added) {
+      rows += added;
+      // Not over the CSV itself when both go to the terminal.
+      if (!stderr.isTTY || stdout.isTTY || Date.now() - shownAt < 250) return;
+      shownAt = Date.now();
+      shown = true;
+      show(`${grouped(rows)} rows written…`);
+    },
+    end(complete) {
+      if (shown) show('');
+      if (complete && stderr.isTTY) stderr.write(`(${counted(rows, 'row')})\n`);
+    },
   };
 }

@@ -48,6 +48,20 @@ describe('convlog query on large results', { timeout: 120_000 }, () => {
     expect(run.stderr()).toContain('the query was cancelled (interrupted); nothing was changed');
   });
 
+  it('counts the rows of a CSV going to a file for a person at a terminal, and says how many at the end', async () => {
+    let csv = '';
+    let said = '';
+    const stdout = new Writable({ write: (chunk, _encoding, done) => ((csv += String(chunk)), done()) });
+    const terminal = Object.assign(new Writable({ write: (chunk, _encoding, done) => ((said += String(chunk)), done()) }), { isTTY: true });
+    // The second batch comes 0.4 s after the first: long enough for the count to show.
+    const sql = `select g, case when g = ${ROWS_PER_FETCH + 1} then pg_sleep(0.4)::text end as slow from generate_series(1, ${ROWS_PER_FETCH * 2 + 1}) g`;
+    const io = { stdout, stderr: terminal, stdin: Readable.from([]), env: { DATABASE_URL: database.url, LOG_LEVEL: 'error' } };
+    expect(await main(['query', '--csv', sql], io), said).toBe(0);
+    expect(csv.split('\n')).toHaveLength(ROWS_PER_FETCH * 2 + 3);
+    expect(said).toContain(`${(ROWS_PER_FETCH * 2).toLocaleString('en')} rows written…`);
+    expect(said.endsWith(`(${ROWS_PER_FETCH * 2 + 1} rows)\n`)).toBe(true);
+  });
+
   it('gives every row once and in order across fetches', async () => {
     const rows = ROWS_PER_FETCH * 2 + 345;
     const result = await runCli(['query', '--csv', `select g, 'v,' || g as v from generate_series(1, ${rows}) g order by g`], { env: { DATABASE_URL: database.url } });
