@@ -30,20 +30,20 @@ export const query: Command = {
       assertQueryStatement(sql);
       // No migration: a read-only login (convlog grant-readonly) may query but not migrate.
       const database = await openCommandDatabase(ctx, ctx.config(), { migrate: false, poolSize: 1 });
-      const table = values.csv ? undefined : tableRows(TABLE_TEXT_LIMIT);
-      const count = csvCount(ctx.stdout, ctx.stderr);
+      const csv = values.csv ? csvWriter(ctx.stdout, ctx.stderr) : undefined;
+      const table = tableRows(TABLE_TEXT_LIMIT);
       try {
-        await streamReadOnly(database.pool, sql, SQL_TIMEOUT_MS, table ?? csvWriter(ctx.stdout, count), { signal: ctx.signal });
-        if (!table) count.end(true);
+        await streamReadOnly(database.pool, sql, SQL_TIMEOUT_MS, csv ?? table, { signal: ctx.signal });
+        csv?.end(true);
       } catch (error) {
-        count.end(false);
+        csv?.end(false);
         // The reader stopped early (`| head`): nothing is left to say, as for any Unix tool.
         if (error instanceof ReaderGone) return 0;
         throw error;
       } finally {
         await database.close();
       }
-      if (table) {
+      if (!csv) {
         const { columns, rows } = table.result;
         const lines = formatRows(columns.map((c) => c.name), rows, columns.map((c) => NUMBER_TYPES.has(c.dataTypeID)));
         const count = lines.pop();
@@ -123,7 +123,8 @@ class ReaderGone extends Error {}
  * quoted one ("") so the two stay apart, as in Postgres's own COPY … CSV. Lines end in \n, as
  * COPY writes them.
  */
-function csvWriter(stdout: OutputStream, count: RowCount): RowSink {
+function csvWriter(stdout: OutputStream, stderr: OutputStream): RowSink & Pick<RowCount, 'end'> {
+  const count = csvCount(stdout, stderr);
   const field = (value: string | null) => {
     if (value === null) return '';
     return value === '' || /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
@@ -140,6 +141,7 @@ function csvWriter(stdout: OutputStream, count: RowCount): RowSink {
           resolve();
         });
       }),
+    end: count.end,
   };
 }
 

@@ -25,6 +25,7 @@ export interface RowSink {
 export const ROWS_PER_FETCH = 1_000;
 
 const PORTAL = 'convlog_query';
+const INTERRUPTED = 'the query was cancelled (interrupted); nothing was changed';
 
 /**
  * Runs `sql` read-only, its rows handed to `sink` as they come, `rowsPerFetch` at a time
@@ -62,11 +63,11 @@ export async function streamReadOnly(
     for (;;) {
       if (batch.rows.length > 0) await sink.rows(batch.rows);
       if (!batch.more) break;
-      if (signal?.aborted) throw new Interrupted('the query was cancelled (interrupted); nothing was changed');
+      if (signal?.aborted) throw new Interrupted(INTERRUPTED);
       batch = await readPortal(client, PORTAL, rowsPerFetch, batch.columns);
     }
   } catch (error) {
-    if (signal?.aborted && !(error instanceof Interrupted)) throw new Interrupted('the query was cancelled (interrupted); nothing was changed', { cause: error });
+    if (signal?.aborted && !(error instanceof Interrupted)) throw new Interrupted(INTERRUPTED, { cause: error });
     const cause = lost ?? error;
     throw explain(cause, timeoutMs, await noConvlogTables(client, cause));
   } finally {

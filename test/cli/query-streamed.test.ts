@@ -7,7 +7,7 @@ import { main } from '../../src/cli.ts';
 import { ROWS_PER_FETCH, streamReadOnly, type RowSink } from '../../src/db/run-read-only.ts';
 import { QueryRejected } from '../../src/db/statement-kind.ts';
 import { TABLE_TEXT_LIMIT } from '../../src/commands/query.ts';
-import { runCli } from '../helpers/cli.ts';
+import { runCli, textSink } from '../helpers/cli.ts';
 import { readAll } from '../helpers/read-all.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
@@ -20,46 +20,43 @@ afterAll(async () => {
 });
 
 /** `convlog query` in this process, its stdout `stdout`: for what runCli's collected text cannot show. */
-function queryTo(stdout: Writable, args: string[], signal?: AbortSignal): { code: Promise<number>; stderr: () => string } {
-  let stderr = '';
+function queryTo(stdout: Writable, args: string[], options: { signal?: AbortSignal; stderr?: Writable } = {}): { code: Promise<number>; stderr: () => string } {
+  const stderr = textSink();
   const io = {
     stdout,
-    stderr: new Writable({ write: (chunk, _encoding, done) => ((stderr += String(chunk)), done()) }),
+    stderr: options.stderr ?? stderr.stream,
     stdin: Readable.from([]),
     env: { DATABASE_URL: database.url, LOG_LEVEL: 'error' },
-    signal,
+    signal: options.signal,
   };
-  return { code: main(['query', ...args], io), stderr: () => stderr };
+  return { code: main(['query', ...args], io), stderr: stderr.text };
 }
 
 describe('convlog query on large results', { timeout: 120_000 }, () => {
   it('writes CSV a fetch at a time: the first rows are out while the query still runs', async () => {
-    let text = '';
-    const stdout = new Writable({ write: (chunk, _encoding, done) => ((text += String(chunk)), done()) });
+    const stdout = textSink();
     const stop = new AbortController();
     // The row after the first fetch takes 60 s: a query printed only once it ended shows nothing.
     const sql = `select g, case when g > ${ROWS_PER_FETCH} then pg_sleep(60)::text end as slow from generate_series(1, ${ROWS_PER_FETCH + 1}) g`;
-    const run = queryTo(stdout, ['--csv', sql], stop.signal);
-    await vi.waitFor(() => expect(text.split('\n').length).toBe(ROWS_PER_FETCH + 2), { timeout: 30_000, interval: 50 });
-    expect(text.startsWith(`g,slow\n1,\n2,\n`)).toBe(true);
-    expect(text.endsWith(`\n${ROWS_PER_FETCH},\n`)).toBe(true);
+    const run = queryTo(stdout.stream, ['--csv', sql], { signal: stop.signal });
+    await vi.waitFor(() => expect(stdout.text().split('\n').length).toBe(ROWS_PER_FETCH + 2), { timeout: 30_000, interval: 50 });
+    expect(stdout.text().startsWith(`g,slow\n1,\n2,\n`)).toBe(true);
+    expect(stdout.text().endsWith(`\n${ROWS_PER_FETCH},\n`)).toBe(true);
     stop.abort();
     expect(await run.code).toBe(1);
     expect(run.stderr()).toContain('the query was cancelled (interrupted); nothing was changed');
   });
 
   it('counts the rows of a CSV going to a file for a person at a terminal, and says how many at the end', async () => {
-    let csv = '';
-    let said = '';
-    const stdout = new Writable({ write: (chunk, _encoding, done) => ((csv += String(chunk)), done()) });
-    const terminal = Object.assign(new Writable({ write: (chunk, _encoding, done) => ((said += String(chunk)), done()) }), { isTTY: true });
+    const csv = textSink();
+    const said = textSink();
+    const terminal = Object.assign(said.stream, { isTTY: true });
     // The second batch comes 0.4 s after the first: long enough for the count to show.
     const sql = `select g, case when g = ${ROWS_PER_FETCH + 1} then pg_sleep(0.4)::text end as slow from generate_series(1, ${ROWS_PER_FETCH * 2 + 1}) g`;
-    const io = { stdout, stderr: terminal, stdin: Readable.from([]), env: { DATABASE_URL: database.url, LOG_LEVEL: 'error' } };
-    expect(await main(['query', '--csv', sql], io), said).toBe(0);
-    expect(csv.split('\n')).toHaveLength(ROWS_PER_FETCH * 2 + 3);
-    expect(said).toContain(`${(ROWS_PER_FETCH * 2).toLocaleString('en')} rows written…`);
-    expect(said.endsWith(`(${ROWS_PER_FETCH * 2 + 1} rows)\n`)).toBe(true);
+    expect(await queryTo(csv.stream, ['--csv', sql], { stderr: terminal }).code, said.text()).toBe(0);
+    expect(csv.text().split('\n')).toHaveLength(ROWS_PER_FETCH * 2 + 3);
+    expect(said.text()).toContain(`${(ROWS_PER_FETCH * 2).toLocaleString('en')} rows written…`);
+    expect(said.text().endsWith(`(${ROWS_PER_FETCH * 2 + 1} rows)\n`)).toBe(true);
   });
 
   it('gives every row once and in order across fetches', async () => {

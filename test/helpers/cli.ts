@@ -142,7 +142,8 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
   }
 }
 
-function textSink(): { stream: Writable; text(): string } {
+/** A stream that keeps what is written to it, as text. */
+export function textSink(): { stream: Writable; text(): string } {
   let text = '';
   const stream = new Writable({
     write(chunk: Buffer | string, _encoding, done) {

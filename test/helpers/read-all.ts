@@ -8,18 +8,12 @@ export interface ReadAll {
   rows: (string | null)[][];
 }
 
-/** The sink that keeps every row, and what it kept. */
-export function keepAll(): { sink: RowSink; result: ReadAll } {
+export async function readAll(pool: pg.Pool, sql: string, timeoutMs: number, options: { signal?: AbortSignal; rowsPerFetch?: number } = {}): Promise<ReadAll> {
   const result: ReadAll = { columns: [], rows: [] };
   const sink: RowSink = {
     columns: (columns) => void (result.columns = columns),
     rows: (batch) => void result.rows.push(...batch),
   };
-  return { sink, result };
-}
-
-export async function readAll(pool: pg.Pool, sql: string, timeoutMs: number, options: { signal?: AbortSignal; rowsPerFetch?: number } = {}): Promise<ReadAll> {
-  const { sink, result } = keepAll();
   await streamReadOnly(pool, sql, timeoutMs, sink, options);
   return result;
 }
