@@ -12,6 +12,7 @@ import { EMBEDDED_DATABASE, startEmbeddedPostgres } from './embedded.ts';
 import { migrateDatabase } from './migrate.ts';
 import { KEEPALIVE, quietClient } from './pg-client.ts';
 import * as schema from './schema.ts';
+import { SERVER_VERSION_SQL, unsupportedServer, type ServerVersion } from './server-version.ts';
 
 export type Db = NodePgDatabase<typeof schema>;
 
@@ -133,12 +134,18 @@ export async function connect(url: string, log: Logger, poolSize = 10, serverGon
       if (!closed && !serverGone?.()) log.debug({ err: errorMessage(error) }, 'Postgres connection lost');
     });
   });
+  let server: ServerVersion;
   try {
-    await pool.query('select 1');
+    server = (await pool.query<ServerVersion>(SERVER_VERSION_SQL)).rows[0];
   } catch (error) {
     // After some failures (pg throwing while it connects) end() never settles.
     await withinTime(pool.end().catch(() => {}), CLOSE_TIMEOUT_MS);
-    throw unavailable(where, error);
+    throw unavailable(where, error, withoutPassword(url));
+  }
+  const tooOld = unsupportedServer(server, where);
+  if (tooOld) {
+    await withinTime(pool.end().catch(() => {}), CLOSE_TIMEOUT_MS);
+    throw tooOld;
   }
   return {
     pool,
@@ -236,10 +243,33 @@ function noAnswer(error: unknown): string | undefined {
   return undefined;
 }
 
-export function unavailable(where: string, error: unknown): DatabaseUnavailable {
+/**
+ * pg's words when the server asks for a password by SCRAM and it has none to give (none in the
+ * URL, PGPASSWORD or ~/.pgpass); by md5 it sends one made of nothing, which the server refuses
+ * (28P01).
+ */
+const NO_PASSWORD = /^SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a (non-empty )?string$/;
+const NO_PASSWORD_REASON = 'the server asks for a password and the URL has none, as in postgres://user:password@host:port/database';
+
+function withoutPassword(url: string): boolean {
+  try {
+    return new URL(url).password === '';
+  } catch {
+    return false;
+  }
+}
+
+/** `passwordless`: the URL gives no password (withoutPassword), so a refused login is for want of one. */
+export function unavailable(where: string, error: unknown, passwordless = false): DatabaseUnavailable {
   const e = error as { code?: string; message?: string; errors?: { code?: string }[] };
   const code = e?.code ?? e?.errors?.[0]?.code;
-  const reason = (code && (POSTGRES_REASONS[code] ?? networkErrorReason(code))) || noAnswer(error) || errorMessage(error) || 'connection failed';
+  const refusedForNone = NO_PASSWORD.test(errorMessage(error)) || (passwordless && code === '28P01');
+  const reason =
+    (refusedForNone && NO_PASSWORD_REASON) ||
+    (code && (POSTGRES_REASONS[code] ?? networkErrorReason(code))) ||
+    noAnswer(error) ||
+    errorMessage(error) ||
+    'connection failed';
   return new DatabaseUnavailable(`cannot connect to Postgres at ${where}: ${reason} (check DATABASE_URL)`, {
     cause: error,
   });

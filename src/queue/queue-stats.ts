@@ -138,12 +138,15 @@ export async function liveJobIds(pool: pg.Pool, ticketIds: readonly number[]): P
  */
 export async function ticketsWhoseJobIsGone(pool: pg.Pool, jobs: ReadonlyMap<number, string>): Promise<number[]> {
   if (jobs.size === 0) return [];
-  // The ids still there, looked up in the job table's primary key; those missing are told here.
-  // An anti join over the same ids may be planned as a hash over the whole table.
-  const { rows } = await pool.query<{ id: string }>(`select id from ${BOSS_SCHEMA}.job where name = $1 and id = any($2::uuid[])`, [
-    SYNC_QUEUE,
-    [...jobs.values()],
-  ]);
+  // The ids still there, each looked up in the job table's primary key; those missing are told
+  // here. An anti join over the same ids may be planned as a hash over the whole table, and so
+  // was `id = any($2)` by Postgres 14 (a parallel scan of every job kept, for 2,000 ids among
+  // 200,000 jobs: 80-150 ms against 12): the LIMIT keeps each id's lookup a lookup on every release.
+  const { rows } = await pool.query<{ id: string }>(
+    `select j.id from unnest($2::uuid[]) as asked(id),
+       lateral (select id from ${BOSS_SCHEMA}.job where name = $1 and id = asked.id limit 1) j`,
+    [SYNC_QUEUE, [...jobs.values()]],
+  );
   const present = new Set(rows.map((r) => r.id));
   return [...jobs].filter(([, id]) => !present.has(id)).map(([ticketId]) => ticketId).sort((a, b) => a - b);
 }

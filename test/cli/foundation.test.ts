@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEmptyDatabase } from '../helpers/database.ts';
-import { runCli } from '../helpers/cli.ts';
+import { runCli, runProgram } from '../helpers/cli.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
@@ -85,6 +85,20 @@ describe('bad input', () => {
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/password authentication failed/);
     expect(wrong.stderr).not.toContain('wrong-password');
+  });
+
+  it('a URL without the password the server asks for says so, not what pg says of it', async () => {
+    const db = await createEmptyDatabase();
+    cleanups.push(db.drop);
+    const url = new URL(db.url);
+    url.password = '';
+    // A process of its own: pg leaves the socket of a SCRAM login it gave up open, and Postgres
+    // 15 and later then wait for that half-logged-in session (up to a minute) to drop the database.
+    const result = await runProgram(['status'], { env: { DATABASE_URL: url.toString() } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      `convlog status: cannot connect to Postgres at ${url.hostname}:${url.port}${url.pathname}: the server asks for a password and the URL has none, as in postgres://user:password@host:port/database (check DATABASE_URL)\n`,
+    );
   });
 
   it('--verbose adds the stack trace', async () => {
