@@ -21,8 +21,23 @@ export async function migrateDatabase(pool: pg.Pool, log: Logger, options: { loc
   try {
     return await migrateUnderLock(pool, log, options.lockWaitWarnMs ?? LOCK_WAIT_WARN_MS);
   } catch (error) {
-    throw withoutPermission(error) ?? error;
+    throw withoutPermission(error) ?? readOnly(error) ?? error;
   }
+}
+
+/**
+ * A standby, or a database set to default_transaction_read_only, refuses the migrator's first
+ * statement even with nothing to apply (drizzle creates its schema IF NOT EXISTS): "migration
+ * (unknown) failed, so none of the pending migrations was applied" would send a person looking
+ * for a migration that is not there.
+ */
+function readOnly(error: unknown): ConfigError | undefined {
+  const refused = causeWithCode(error, (code) => code === '25006');
+  if (!refused) return undefined;
+  return new ConfigError(
+    `the database takes no writes (${refused.message}): a standby, or default_transaction_read_only set on it or its user; convlog migrates and syncs into the primary, and a standby can be read with "convlog query", psql or a BI tool`,
+    { cause: error },
+  );
 }
 
 /**

@@ -109,4 +109,27 @@ describe('migrateDatabase', () => {
     );
     expect(rows[0]).toEqual({ applied: 0, tables: 0 });
   });
+
+  it('says a database that takes no writes is one, not that a migration failed, and reading it still works', async () => {
+    const empty = await createEmptyDatabase();
+    cleanups.push(empty.drop);
+    expect((await runCli(['migrate'], { env: { DATABASE_URL: empty.url } })).code).toBe(0);
+    const name = new URL(empty.url).pathname.slice(1);
+    const db = await connect(empty.url, silentLogger, 1);
+    cleanups.push(db.close);
+    // What a standby refuses too; set on the database, its new sessions start read-only.
+    await db.pool.query(`alter database "${name}" set default_transaction_read_only = on`);
+
+    const [status, query] = await Promise.all([
+      runCli(['status'], { env: { DATABASE_URL: empty.url } }),
+      runCli(['query', 'select count(*) as n from zendesk.ticket_sync'], { env: { DATABASE_URL: empty.url } }),
+    ]);
+    expect({ code: status.code, stderr: status.stderr }).toEqual({
+      code: 2,
+      stderr:
+        'convlog status: the database takes no writes (cannot execute CREATE SCHEMA in a read-only transaction): a standby, or default_transaction_read_only set on it or its user; convlog migrates and syncs into the primary, and a standby can be read with "convlog query", psql or a BI tool\n',
+    });
+    expect(query.code).toBe(0);
+    expect(query.stdout).toBe(' n\n---\n 0\n');
+  });
 });
