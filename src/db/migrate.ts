@@ -8,6 +8,7 @@ import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { ConfigError, MigrationFailed } from '../errors/convlog-errors.ts';
 import { causeWithCode } from '../errors/messages.ts';
 import type { Logger } from '../log.ts';
+import { refuseForeignBossSchema } from './boss-schema.ts';
 import { quietClient } from './pg-client.ts';
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url));
@@ -67,6 +68,7 @@ async function migrateUnderLock(pool: pg.Pool, log: Logger, lockWaitWarnMs: numb
       await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
       before = await recordedMigrations(client);
       refuseNewerSchema(before.newest);
+      await refuseForeignBossSchema(client);
       await migrate(drizzle(client), { migrationsFolder: MIGRATIONS_FOLDER }).catch((error: unknown) => {
         throw migrationFailure(error);
       });

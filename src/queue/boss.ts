@@ -1,11 +1,12 @@
 // pg-boss, in the same Postgres, with the queues convlog uses. Every queue option lives here.
 import { PgBoss, type ConstructorOptions } from 'pg-boss';
+import { BOSS_SCHEMA } from '../db/boss-schema.ts';
 import { reportUnlessServerGone, type Database } from '../db/connection.ts';
 import { KEEPALIVE } from '../db/pg-client.ts';
 import type { Logger } from '../log.ts';
 import { createErrorThrottle, queueErrorText, urlSecrets } from './error-throttle.ts';
 
-export const BOSS_SCHEMA = 'pgboss';
+export { BOSS_SCHEMA };
 export const SYNC_QUEUE = 'ticket-sync';
 export const DEAD_LETTER_QUEUE = 'ticket-sync-dead';
 

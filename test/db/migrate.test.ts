@@ -132,4 +132,31 @@ describe('migrateDatabase', () => {
     expect(query.code).toBe(0);
     expect(query.stdout).toBe(' n\n---\n 0\n');
   });
+
+  it("refuses a pgboss schema another application's older pg-boss made, before changing anything", async () => {
+    const empty = await createEmptyDatabase();
+    cleanups.push(empty.drop);
+    const db = await connect(empty.url, silentLogger, 1);
+    cleanups.push(db.close);
+    // The parts pg-boss reads to decide whether to migrate: its version table, at pg-boss 11's
+    // version (which convlog's pg-boss 12 upgraded to its own, 46, unasked), beside a queue of
+    // that application's.
+    await db.pool.query(`create schema pgboss`);
+    await db.pool.query(`create table pgboss.version (version int primary key, maintained_on timestamptz, cron_on timestamptz)`);
+    await db.pool.query(`insert into pgboss.version (version) values (26)`);
+    await db.pool.query(`create table pgboss.queue (name text primary key)`);
+    await db.pool.query(`insert into pgboss.queue (name) values ('send-invoices')`);
+
+    const result = await runCli(['status'], { env: { DATABASE_URL: empty.url } });
+    expect({ code: result.code, stderr: result.stderr }).toEqual({
+      code: 2,
+      stderr:
+        "convlog status: schema pgboss holds another application's pg-boss queue (schema version 26, older than any convlog release has used): convlog would upgrade it to its own pg-boss's, under that application; give convlog a database of its own (DATABASE_URL): nothing was changed\n",
+    });
+    const { rows } = await db.pool.query(
+      `select (select max(version) from pgboss.version) as version,
+              (select count(*)::int from pg_namespace where nspname in ('zendesk', 'convlog', 'drizzle')) as schemas`,
+    );
+    expect(rows[0]).toEqual({ version: 26, schemas: 0 });
+  });
 });
