@@ -134,18 +134,16 @@ export async function connect(url: string, log: Logger, poolSize = 10, serverGon
       if (!closed && !serverGone?.()) log.debug({ err: errorMessage(error) }, 'Postgres connection lost');
     });
   });
-  let server: ServerVersion;
+  let refused: Error | undefined;
   try {
-    server = (await pool.query<ServerVersion>(SERVER_VERSION_SQL)).rows[0];
+    refused = unsupportedServer((await pool.query<ServerVersion>(SERVER_VERSION_SQL)).rows[0], where);
   } catch (error) {
+    refused = unavailable(where, error, withoutPassword(url));
+  }
+  if (refused) {
     // After some failures (pg throwing while it connects) end() never settles.
     await withinTime(pool.end().catch(() => {}), CLOSE_TIMEOUT_MS);
-    throw unavailable(where, error, withoutPassword(url));
-  }
-  const tooOld = unsupportedServer(server, where);
-  if (tooOld) {
-    await withinTime(pool.end().catch(() => {}), CLOSE_TIMEOUT_MS);
-    throw tooOld;
+    throw refused;
   }
   return {
     pool,
