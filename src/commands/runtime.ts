@@ -124,7 +124,7 @@ export async function openSyncRuntime(ctx: CommandContext, options: BossOptions 
  * (WorkerSummary.lostDatabase) or the stop's (stop-watch.ts).
  */
 export function lostDatabaseError(database: Database, lost: { error: unknown }, gaveUp: string, left = "the tickets still queued are the next run's"): DatabaseUnavailable {
-  return new DatabaseUnavailable(`${unavailable(database.where, lost.error).message}; ${gaveUp}; ${left}`, { cause: lost.error });
+  return new DatabaseUnavailable(`${unavailable(database.url, lost.error).message}; ${gaveUp}; ${left}`, { cause: lost.error });
 }
 
 /** lostDatabaseError for a stop that waited for Postgres and gave up (src/queue/stop-watch.ts). */

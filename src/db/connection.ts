@@ -138,7 +138,7 @@ export async function connect(url: string, log: Logger, poolSize = 10, serverGon
   try {
     refused = unsupportedServer((await pool.query<ServerVersion>(SERVER_VERSION_SQL)).rows[0], where);
   } catch (error) {
-    refused = unavailable(where, error, withoutPassword(url));
+    refused = unavailable(url, error);
   }
   if (refused) {
     // After some failures (pg throwing while it connects) end() never settles.
@@ -203,7 +203,7 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
       });
     }
   } catch (error) {
-    throw unavailable(describe(adminUrl), error);
+    throw unavailable(adminUrl, error);
   } finally {
     await client.end().catch(() => {});
   }
@@ -257,11 +257,12 @@ function withoutPassword(url: string): boolean {
   }
 }
 
-/** `passwordless`: the URL gives no password (withoutPassword), so a refused login is for want of one. */
-export function unavailable(where: string, error: unknown, passwordless = false): DatabaseUnavailable {
+/** Why `url` could not be used, in one line naming it (host:port/database, never its password). */
+export function unavailable(url: string, error: unknown): DatabaseUnavailable {
+  const where = describe(url);
   const e = error as { code?: string; message?: string; errors?: { code?: string }[] };
   const code = e?.code ?? e?.errors?.[0]?.code;
-  const refusedForNone = NO_PASSWORD.test(errorMessage(error)) || (passwordless && code === '28P01');
+  const refusedForNone = NO_PASSWORD.test(errorMessage(error)) || (withoutPassword(url) && code === '28P01');
   const reason =
     (refusedForNone && NO_PASSWORD_REASON) ||
     (code && (POSTGRES_REASONS[code] ?? networkErrorReason(code))) ||

@@ -38,7 +38,7 @@ export async function waitForDatabase(url: string, log: Logger, options: WaitFor
       return true;
     }
     if (options.signal?.aborted) return false;
-    const failure = unavailable(where, error);
+    const failure = unavailable(url, error);
     if (!isTransient(error)) throw failure;
     const waited = Date.now() - started;
     if (options.giveUpAfterMs !== undefined && waited >= options.giveUpAfterMs) {

@@ -46,3 +46,19 @@ it('gives up on a server that lets its probe log in and never answers the query'
     await database.close();
   }
 });
+
+it('says a URL lacks the password the server asks for, at once: waiting cannot mend it', { timeout: 30_000 }, async () => {
+  const database = await createTestDatabase();
+  try {
+    const url = new URL(database.url);
+    url.password = '';
+    const waiting = waitForDatabase(url.toString(), silentLogger, { giveUpAfterMs: 20_000, firstDelayMs: 100 });
+    await expect(waiting).rejects.toThrow(
+      new DatabaseUnavailable(
+        `cannot connect to Postgres at ${url.hostname}:${url.port}${url.pathname}: the server asks for a password and the URL has none, as in postgres://user:password@host:port/database (check DATABASE_URL)`,
+      ),
+    );
+  } finally {
+    await database.close();
+  }
+});
