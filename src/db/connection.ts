@@ -249,6 +249,11 @@ function noAnswer(error: unknown): string | undefined {
 const NO_PASSWORD = /^SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a (non-empty )?string$/;
 const NO_PASSWORD_REASON = 'the server asks for a password and the URL has none, as in postgres://user:password@host:port/database';
 
+/** pg gave up a SCRAM login for want of a password to send: configuration, as a refused one (28P01). */
+export function noPasswordToSend(error: unknown): boolean {
+  return NO_PASSWORD.test(errorMessage(error));
+}
+
 function withoutPassword(url: string): boolean {
   try {
     return new URL(url).password === '';
@@ -262,7 +267,7 @@ export function unavailable(url: string, error: unknown): DatabaseUnavailable {
   const where = describe(url);
   const e = error as { code?: string; message?: string; errors?: { code?: string }[] };
   const code = e?.code ?? e?.errors?.[0]?.code;
-  const refusedForNone = NO_PASSWORD.test(errorMessage(error)) || (withoutPassword(url) && code === '28P01');
+  const refusedForNone = noPasswordToSend(error) || (withoutPassword(url) && code === '28P01');
   const reason =
     (refusedForNone && NO_PASSWORD_REASON) ||
     (code && (POSTGRES_REASONS[code] ?? networkErrorReason(code))) ||

@@ -6,7 +6,7 @@ import { DatabaseUnavailable } from '../errors/convlog-errors.ts';
 import { errorMessage } from '../errors/messages.ts';
 import type { Logger } from '../log.ts';
 import { backoffMs, pause } from '../timing.ts';
-import { describe, unavailable } from './connection.ts';
+import { describe, noPasswordToSend, unavailable } from './connection.ts';
 import { quietClient } from './pg-client.ts';
 
 export interface WaitForDatabaseOptions {
@@ -86,7 +86,8 @@ export function isTransient(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown; errors?: { code?: unknown }[] };
   const code = typeof e?.code === 'string' ? e.code : typeof e?.errors?.[0]?.code === 'string' ? e.errors[0].code : undefined;
   if (code !== undefined && PERMANENT.test(code)) return false;
-  // TLS settings that the server refuses are configuration too.
-  if (/\bSSL\b|certificate/i.test(errorMessage(error))) return false;
+  // TLS settings that the server refuses are configuration too, and so is a URL without the
+  // password a SCRAM login asks for (pg's own error, without a code).
+  if (/\bSSL\b|certificate/i.test(errorMessage(error)) || noPasswordToSend(error)) return false;
   return true;
 }
