@@ -9,7 +9,7 @@ import { ConfigError } from '../errors/convlog-errors.ts';
 export const BOSS_SCHEMA = 'pgboss';
 
 /** pg-boss's schema version in convlog's first release (pg-boss 12.38): none older was ever convlog's. */
-export const FIRST_CONVLOG_BOSS_VERSION = 46;
+const FIRST_CONVLOG_BOSS_VERSION = 46;
 
 /** Refuses, before anything is migrated, a `pgboss` schema of another application's pg-boss. */
 export async function refuseForeignBossSchema(client: pg.ClientBase): Promise<void> {
@@ -17,8 +17,9 @@ export async function refuseForeignBossSchema(client: pg.ClientBase): Promise<vo
   if (!rows[0].found) return;
   // Identifiers cannot be parameters; BOSS_SCHEMA is our own constant.
   const { rows: versions } = await client.query<{ version: number | null }>(`select max(version::text::int) as version from ${BOSS_SCHEMA}.version`);
-  const version = versions[0]?.version;
-  if (version === null || version === undefined || version >= FIRST_CONVLOG_BOSS_VERSION) return;
+  // An aggregate's one row; null when the table is empty (pg-boss not yet installed in it).
+  const { version } = versions[0];
+  if (version === null || version >= FIRST_CONVLOG_BOSS_VERSION) return;
   throw new ConfigError(
     `schema ${BOSS_SCHEMA} holds another application's pg-boss queue (schema version ${version}, older than any convlog release has used): convlog would upgrade it to its own pg-boss's, under that application; give convlog a database of its own (DATABASE_URL): nothing was changed`,
   );
