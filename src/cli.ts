@@ -30,6 +30,7 @@ const COMMANDS: CommandEntry[] = [
   { name: 'backfill', summary: 'queue the tickets changed since DATE (incremental export); without --since, continue from the saved position', load: async () => (await import('./commands/backfill.ts')).backfill },
   { name: 'schedule', summary: 'run a backfill on a cron schedule inside the workers (stored in Postgres; once per tick however many workers)', load: async () => (await import('./commands/schedule.ts')).schedule },
   { name: 'unschedule', summary: 'remove the backfill schedule', load: async () => (await import('./commands/schedule.ts')).unschedule },
+  { name: 'account', summary: 'which Zendesk account this database holds; --set records the configured one (the same account at a new address)', load: async () => (await import('./commands/account.ts')).account },
   { name: 'status', summary: 'queue depth, tickets by sync status, rows stored, rate budgets, schedule, last errors', load: async () => (await import('./commands/status.ts')).status },
   { name: 'serve', summary: `receive Zendesk webhooks and queue the tickets they name; /healthz, /metrics (port ${DEFAULT_SERVE_PORT})`, load: async () => (await import('./commands/serve.ts')).serve },
   { name: 'webhook', summary: 'create: register a Zendesk webhook for ticket events and print its secret; test: send a signed sample to serve', load: async () => (await import('./commands/webhook.ts')).webhook },

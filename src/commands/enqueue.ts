@@ -3,7 +3,7 @@ import { ticketIdsWithoutRow } from '../db/missing-context.ts';
 import { readTicketIds } from '../queue/ticket-ids.ts';
 import { SHOW_MANY_BATCH } from '../zendesk/index.ts';
 import { enqueueTickets } from '../queue/enqueue.ts';
-import { openRuntime } from './runtime.ts';
+import { openZendeskRuntime } from './runtime.ts';
 import { readRowsOfQueued } from './ticket-rows.ts';
 import type { Command } from './types.ts';
 import { counted, grouped } from '../ids.ts';
@@ -24,7 +24,7 @@ export const enqueue: Command = {
       stdin: ctx.stdin,
       allowEmptyFile: true,
     });
-    const runtime = await openRuntime(ctx, { config });
+    const runtime = await openZendeskRuntime(ctx, { config });
     try {
       const started = Date.now();
       if (sql !== undefined) {

@@ -12,6 +12,7 @@ import { createZendeskHttp } from '../zendesk/index.ts';
 import { budgetFor, type BudgetKind } from '../db/budgets.ts';
 import type { SharedBudget } from '../db/shared-budget.ts';
 import type { CommandContext } from './types.ts';
+import { requireZendeskAccount } from './zendesk-account.ts';
 
 /**
  * How long a command that gave up on Postgres waits for the queue and the pool to close: on a
@@ -85,9 +86,24 @@ export async function openRuntime(ctx: CommandContext, options: BossOptions & { 
   };
 }
 
+/**
+ * openRuntime for a command that reaches Zendesk when configured to: the database must hold that
+ * account's tickets or none (src/commands/zendesk-account.ts), or nothing goes further.
+ */
+export async function openZendeskRuntime(ctx: CommandContext, options: BossOptions & { config?: Config } = {}): Promise<Runtime> {
+  const runtime = await openRuntime(ctx, options);
+  try {
+    await requireZendeskAccount(runtime.database, runtime.config, ctx.log);
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+  return runtime;
+}
+
 export async function openSyncRuntime(ctx: CommandContext, options: BossOptions = {}): Promise<SyncRuntime> {
   const config = ctx.config({ needZendesk: true });
-  const runtime = await openRuntime(ctx, { ...options, config });
+  const runtime = await openZendeskRuntime(ctx, { ...options, config });
   const http = createZendeskHttp(config.zendesk!, { log: ctx.log });
   // One budget for every process on the account, kept in Postgres and corrected by Zendesk's
   // headers; each row is first touched by its first request.

@@ -10,7 +10,7 @@ import { quoted } from '../ids.ts';
 import { createServeMetrics } from '../serve/webhook-metrics.ts';
 import { startWebhookServer, WEBHOOK_PATH } from '../serve/webhook-server.ts';
 import { listenFailure } from './args.ts';
-import { openRuntime, stopGaveUpError, unlessStoppedStarting } from './runtime.ts';
+import { openZendeskRuntime, stopGaveUpError, unlessStoppedStarting } from './runtime.ts';
 import { unlessSilentAfterStop } from '../queue/stop-watch.ts';
 import type { Command } from './types.ts';
 
@@ -22,7 +22,7 @@ export const serve: Command = {
     // Checked before anything opens: without a secret every webhook would be refused.
     const config = ctx.config({ needWebhookSecret: true });
     const port = flagPort ?? config.serve.port;
-    const runtime = await unlessStoppedStarting(ctx, openRuntime(ctx, { config }), 'serve stopped before listening');
+    const runtime = await unlessStoppedStarting(ctx, openZendeskRuntime(ctx, { config }), 'serve stopped before listening');
     if (!runtime) return 0;
     const ticketRows = ticketRowReader(config, runtime.database, ctx.log);
     const closeAll = async () => {

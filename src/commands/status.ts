@@ -11,6 +11,7 @@ import type { Command } from './types.ts';
 import { counted, grouped, processNamed, shownFolder } from '../ids.ts';
 import { fullReadsOverdue } from '../db/full-read.ts';
 import { loadDemoRun } from '../db/sync-state.ts';
+import { loadZendeskAccount } from '../db/zendesk-account.ts';
 
 export const status: Command = {
   usage: 'convlog status [--json]',
@@ -29,6 +30,8 @@ export const status: Command = {
       const rateBudgets = await readBudgets(pool);
       const report = {
         database: runtime.database.shownAs,
+        // The account whose tickets the database holds (src/commands/zendesk-account.ts): null before any.
+        zendeskAccount: await loadZendeskAccount(runtime.database.db),
         // The words the text below uses, not pg-boss's state names (created, retry, active).
         queue: {
           queued: jobs.created,
@@ -70,6 +73,8 @@ export const status: Command = {
       }
       const q = report.queue;
       ctx.out(`database   ${runtime.database.shownAs}`);
+      const account = report.zendeskAccount;
+      ctx.out(`zendesk    ${account ? `${account.address} (since ${account.since})` : 'no account recorded yet (the first command that reaches Zendesk records it)'}`);
       ctx.out(`queue      ${grouped(q.queued)} queued, ${grouped(q.waiting_to_retry)} waiting to retry${onlyInterrupted(q.waiting_to_retry_interrupted)}, ${grouped(q.running)} running${stopped(q.running_without_heartbeat)}, ${grouped(q.dead)} dead (tickets whose sync gave up; "last errors" says why)`);
       ctx.out(workersLine(report.workers, report.at));
       ctx.out(`tickets    ${Object.entries(report.tickets).map(([k, v]) => `${grouped(v)} ${k}`).join(', ')}`);

@@ -1,7 +1,7 @@
 // convlog.sync_state: small named values that survive restarts. The backfill keeps two there: the
 // incremental export's position (its cursor, saved after each page is queued) and a summary of the
 // last backfill run, for `convlog status`; the demo marks the database it filled. Every statement
-// on the table lives in this file.
+// on the table lives in this file, but for the Zendesk account's (src/db/zendesk-account.ts).
 import { eq, sql } from 'drizzle-orm';
 import type pg from 'pg';
 import type { Db } from './connection.ts';

@@ -52,3 +52,10 @@ it('drops the tickets an interrupted larger run left queued, rather than recordi
   const status = await runCli(['status', '--json'], { cwd: dir, env: { CONVLOG_DATA_DIR: path.join(dir, 'data', 'demo') }, timeoutMs: 150_000 });
   expect(JSON.parse(status.stdout)).toMatchObject({ queue: { queued: 0 }, tickets: { synced: 3, queued: 0, not_found: 0 } });
 });
+
+it("refuses a real account's sync into the demo's folder, whose tickets are the simulator's", { timeout: 150_000 }, async () => {
+  const env = { CONVLOG_DATA_DIR: path.join(dir, 'data', 'demo'), ZENDESK_SUBDOMAIN: 'acme', ZENDESK_EMAIL: 'a@example.com', ZENDESK_API_TOKEN: 'x' };
+  const run = await runCli(['sync', '1'], { cwd: dir, env, timeoutMs: 150_000 });
+  expect(run.code).toBe(2);
+  expect(run.stderr.trim()).toMatch(/^convlog sync: the database \(embedded, data in .*\) holds the tickets of the Zendesk account at 127\.0\.0\.1 \(since .*\), and ZENDESK_SUBDOMAIN names acme\.zendesk\.com: nothing was changed\./);
+});

@@ -3,6 +3,8 @@
 // workers and storage as a real sync. Then a summary and example SQL with its results.
 import { demoDataDir, projectFolder, type Config } from '../../config.ts';
 import { openRuntime, type SyncRuntime } from '../runtime.ts';
+import { requireZendeskAccount } from '../zendesk-account.ts';
+import { silentLogger } from '../../log.ts';
 import { syncTickets } from '../sync.ts';
 import type { CommandContext } from '../types.ts';
 import type { Db } from '../../db/connection.ts';
@@ -47,6 +49,9 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
         ...dbConfig,
         zendesk: { baseUrl: sim.url, auth: { kind: 'token', email: 'demo@example.com', token: 'demo' }, requestTimeoutMs: 30_000 },
       };
+      // Marks the folder as the simulator's: a real sync pointed at it is then refused. Quietly:
+      // the demo's own lines say where its tickets come from.
+      await requireZendeskAccount(base.database, config, silentLogger);
       const runtime: SyncRuntime = {
         ...base,
         config,

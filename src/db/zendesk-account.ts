@@ -1,0 +1,63 @@
+// Which Zendesk account a database holds. Ticket ids, event references, authors, groups and the
+// export's cursor all mean something only within one account, so a database that took another's
+// tickets would mix two accounts' conversations under the same ids without a word. The address
+// is kept in convlog.sync_state (its other keys: src/db/sync-state.ts) by the first command that
+// reaches Zendesk, and compared by every later one.
+import { sql } from 'drizzle-orm';
+import type { Db } from './connection.ts';
+import { syncState } from './schema.ts';
+import { EXPORT_POSITION_KEY } from './sync-state.ts';
+import { inTransaction } from './transaction.ts';
+
+const ACCOUNT_KEY = 'zendesk_account';
+const recordOf = (address: string) =>
+  sql`jsonb_build_object('address', ${address}::text, 'since', to_char(now() at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))`;
+
+export interface ZendeskAccount {
+  /** The account's address as src/commands/zendesk-account.ts derives it: `acme.zendesk.com`. */
+  address: string;
+  /** When it was recorded (ISO). */
+  since: string;
+}
+
+export type AccountCheck = { outcome: 'recorded' | 'same' | 'replaced'; account: ZendeskAccount; previous?: ZendeskAccount } | { outcome: 'other'; account: ZendeskAccount };
+
+export async function loadZendeskAccount(db: Db): Promise<ZendeskAccount | null> {
+  const { rows } = await db.execute<{ value: ZendeskAccount }>(sql`select value from ${syncState} where key = ${ACCOUNT_KEY}`);
+  return rows[0]?.value ?? null;
+}
+
+/**
+ * Records `address` as the database's account when none is, or when the one recorded left no data
+ * (a mistyped subdomain that never answered, a database emptied by purges): `recorded` or
+ * `replaced`. `same` when it is the one recorded. `other`, changing nothing, when the database
+ * holds events, ticket rows or an export cursor (a start time alone is no account's) from the
+ * account recorded. Concurrent callers take turns on the row: each sees what the one before it
+ * recorded.
+ */
+export function checkZendeskAccount(db: Db, address: string): Promise<AccountCheck> {
+  return inTransaction(db, async (tx) => {
+    const inserted = await tx.execute<{ value: ZendeskAccount }>(sql`
+      insert into ${syncState} (key, value) values (${ACCOUNT_KEY}, ${recordOf(address)})
+      on conflict (key) do nothing returning value`);
+    if (inserted.rows[0]) return { outcome: 'recorded', account: inserted.rows[0].value };
+    const { rows } = await tx.execute<{ value: ZendeskAccount; holds_data: boolean }>(sql`
+      select value,
+             exists (select from zendesk.conversation_events)
+               or exists (select from zendesk.tickets)
+               or exists (select from ${syncState} where key = ${EXPORT_POSITION_KEY} and value->>'cursor' is not null) as holds_data
+        from ${syncState} where key = ${ACCOUNT_KEY} for update`);
+    const recorded = rows[0].value;
+    if (recorded.address === address) return { outcome: 'same', account: recorded };
+    if (rows[0].holds_data) return { outcome: 'other', account: recorded };
+    return { outcome: 'replaced', account: await saveZendeskAccount(tx, address), previous: recorded };
+  });
+}
+
+/** Records `address` whatever was recorded: the same account at a new address (`convlog account --set`). */
+export async function saveZendeskAccount(db: Db, address: string): Promise<ZendeskAccount> {
+  const { rows } = await db.execute<{ value: ZendeskAccount }>(sql`
+    insert into ${syncState} (key, value) values (${ACCOUNT_KEY}, ${recordOf(address)})
+    on conflict (key) do update set value = excluded.value, updated_at = now() returning value`);
+  return rows[0].value;
+}

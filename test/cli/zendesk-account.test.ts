@@ -1,0 +1,112 @@
+// One database, one Zendesk account. Pointed at another account (a sandbox, the simulator, a
+// second Zendesk), every command that reaches Zendesk used to write its tickets into the same
+// tables under the same ids, silently. The first command that reaches Zendesk now records the
+// account, and the others refuse another one in one line, exit 2, changing nothing; `account
+// --set` records the same account at a new address. Through the real command line.
+import { afterEach, describe, expect, it } from 'vitest';
+import { accountAddress } from '../../src/commands/zendesk-account.ts';
+import { checkZendeskAccount } from '../../src/db/zendesk-account.ts';
+import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
+import { runCli } from '../helpers/cli.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { cliEnvFor } from '../helpers/sync-fixture.ts';
+
+let database: TestDatabase | undefined;
+let sim: Simulator | undefined;
+afterEach(async () => {
+  await sim?.close();
+  await database?.close();
+  database = sim = undefined;
+});
+
+describe('accountAddress', () => {
+  it('is the host and path of the base URL, without scheme, port or a trailing slash', () => {
+    expect(accountAddress('https://Acme.zendesk.com')).toBe('acme.zendesk.com');
+    expect(accountAddress('http://127.0.0.1:4010')).toBe('127.0.0.1');
+    expect(accountAddress('http://127.0.0.1:4011/')).toBe('127.0.0.1');
+    expect(accountAddress('https://proxy.example.com:8443/zendesk/')).toBe('proxy.example.com/zendesk');
+  });
+});
+
+/** Everything a refused command could have changed. */
+async function snapshot(db: TestDatabase) {
+  const { rows } = await db.pool.query(`
+    select (select count(*)::int from zendesk.ticket_sync) as tickets,
+           (select count(*)::int from zendesk.conversation_events) as events,
+           (select count(*)::int from pgboss.job) as jobs,
+           (select string_agg(key || '=' || value::text, ',' order by key) from convlog.sync_state) as state`);
+  return rows[0];
+}
+
+it('records the first account, refuses another in every command that reaches Zendesk, and takes the same account at a new address with --set', { timeout: 120_000 }, async () => {
+  database = await createTestDatabase();
+  sim = await startSimulator({ tickets: 6, rateLimit: 0 });
+  const env = cliEnvFor(database.url, sim.url);
+  const first = await runCli(['sync', '1', '2', '3'], { env });
+  expect(first.code, first.stderr).toBe(0);
+  const status = await runCli(['status'], { env });
+  expect(status.stdout).toMatch(/^zendesk {4}127\.0\.0\.1 \(since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)$/m);
+  expect((await runCli(['account'], { env })).stdout).toMatch(/holds the tickets of the Zendesk account at 127\.0\.0\.1 \(since /);
+
+  // The same simulator by another name stands for a second account.
+  const other = { ...env, ZENDESK_BASE_URL: sim.url.replace('127.0.0.1', 'localhost') };
+  const before = await snapshot(database);
+  const commands = [['sync', '4'], ['enqueue', '5'], ['work', '--until-idle'], ['backfill', '--since', '1d'], ['serve', '--port', '1']];
+  for (const args of commands) {
+    const refused = await runCli(args, { env: { ...other, CONVLOG_WEBHOOK_SECRET: 'a-long-secret' }, timeoutMs: 30_000 });
+    expect(refused.code, args.join(' ')).toBe(2);
+    const lines = refused.stderr.trim().split('\n');
+    expect(lines, refused.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(/holds the tickets of the Zendesk account at 127\.0\.0\.1 \(since .*\), and ZENDESK_BASE_URL names localhost: nothing was changed\./);
+    expect(lines[0]).toContain('"npx convlog account --set" records it');
+  }
+  expect(await snapshot(database)).toEqual(before);
+  expect((await runCli(['account'], { env: other })).stdout).toMatch(/ZENDESK_BASE_URL names localhost: the commands that reach Zendesk refuse it/);
+
+  // A renamed subdomain, a proxy: the same tickets at a new address.
+  const set = await runCli(['account', '--set'], { env: other });
+  expect(set.code, set.stderr).toBe(0);
+  expect(set.stdout).toMatch(/^recorded localhost as the Zendesk account the database \(.*\) holds in place of 127\.0\.0\.1\n$/);
+  const again = await runCli(['sync', '4'], { env: other });
+  expect(again.code, again.stderr).toBe(0);
+  expect((await runCli(['sync', '5'], { env })).code).toBe(2);
+});
+
+it('--set records nothing for an address that does not answer with the credentials', { timeout: 60_000 }, async () => {
+  database = await createTestDatabase();
+  sim = await startSimulator({ tickets: 2, rateLimit: 0, apiToken: 'right-token' });
+  const env = { ...cliEnvFor(database.url, sim.url), ZENDESK_API_TOKEN: 'right-token' };
+  expect((await runCli(['sync', '1'], { env })).code).toBe(0);
+  const wrong = await runCli(['account', '--set'], { env: { ...env, ZENDESK_BASE_URL: sim.url.replace('127.0.0.1', 'localhost'), ZENDESK_API_TOKEN: 'wrong' } });
+  expect(wrong.code).toBe(2);
+  expect(wrong.stderr).toMatch(/refused the credentials.*nothing was recorded/);
+  expect((await runCli(['account'], { env })).stdout).toMatch(/account at 127\.0\.0\.1 /);
+});
+
+it('a mistyped address that never answered is replaced by the next one, since the database holds nothing of it', { timeout: 60_000 }, async () => {
+  database = await createTestDatabase();
+  sim = await startSimulator({ tickets: 2, rateLimit: 0 });
+  const env = cliEnvFor(database.url, sim.url);
+  const typo = await runCli(['enqueue', '1'], { env: { ...env, ZENDESK_BASE_URL: 'http://nosuch-convlog.invalid' } });
+  expect(typo.code, typo.stderr).toBe(0);
+  const fixed = await runCli(['sync', '1'], { env });
+  expect(fixed.code, fixed.stderr).toBe(0);
+  expect((await runCli(['account'], { env })).stdout).toMatch(/account at 127\.0\.0\.1 /);
+});
+
+it('counts an export cursor as the account data, and an export start time alone as none', async () => {
+  database = await createTestDatabase();
+  expect((await checkZendeskAccount(database.db, 'a.zendesk.com')).outcome).toBe('recorded');
+  expect((await checkZendeskAccount(database.db, 'a.zendesk.com')).outcome).toBe('same');
+  await database.pool.query(`insert into convlog.sync_state (key, value) values ('incremental_export', '{"cursor": null, "startTime": 1700000000}')`);
+  expect(await checkZendeskAccount(database.db, 'b.zendesk.com')).toMatchObject({ outcome: 'replaced', previous: { address: 'a.zendesk.com' } });
+  await database.pool.query(`update convlog.sync_state set value = '{"cursor": "abc"}' where key = 'incremental_export'`);
+  expect(await checkZendeskAccount(database.db, 'a.zendesk.com')).toMatchObject({ outcome: 'other', account: { address: 'b.zendesk.com' } });
+});
+
+it('two processes naming different accounts at once: one is recorded, and the other is told', async () => {
+  database = await createTestDatabase();
+  await database.pool.query(`insert into convlog.sync_state (key, value) values ('incremental_export', '{"cursor": "abc"}')`);
+  const outcomes = await Promise.all([checkZendeskAccount(database.db, 'a.zendesk.com'), checkZendeskAccount(database.db, 'b.zendesk.com')]);
+  expect(outcomes.map((o) => o.outcome).sort()).toEqual(['other', 'recorded']);
+});
