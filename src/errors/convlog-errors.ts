@@ -1,6 +1,7 @@
 // Every error convlog raises on purpose is one of these classes, or one of Zendesk's
 // (zendesk-errors.ts). What a failure does to a ticket and its job, and which exit code a command
 // ends with, is decided by its class in outcome.ts and nowhere else.
+import { causeWithCode } from './messages.ts';
 export class ConvlogError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -25,6 +26,27 @@ export class ConfigError extends ConvlogError {}
 
 /** Postgres cannot be reached or refuses us. Exit 2 at start-up, retried by workers. */
 export class DatabaseUnavailable extends ConvlogError {}
+
+/**
+ * Postgres answers but stores nothing more: its disk is full, or it has become read-only (a
+ * standby after a failover). Every ticket would fail the same way until a person mends it, so a
+ * worker holds its tickets, their retries unspent, and stops. Exit 2.
+ */
+export class DatabaseCannotStore extends ConvlogError {}
+
+/**
+ * DatabaseCannotStore for Postgres's disk_full (53100: "could not extend file", a temporary file
+ * that cannot grow) or read_only_sql_transaction (25006); else undefined.
+ */
+export function asDatabaseCannotStore(error: unknown): DatabaseCannotStore | undefined {
+  const refused = causeWithCode(error, (code) => code === '53100' || code === '25006');
+  if (!refused) return undefined;
+  const why =
+    refused.code === '53100'
+      ? `Postgres has no disk space left (${refused.message}): nothing more can be stored until room is made on the database server`
+      : `the database takes no writes any more (${refused.message}): a standby after a failover, or default_transaction_read_only set; convlog syncs into the primary`;
+  return new DatabaseCannotStore(`${why}; the tickets stay queued, their retries unspent`, { cause: error });
+}
 
 /**
  * Run as root, the embedded Postgres runs as user "postgres", which cannot enter `folder`: one

@@ -1,7 +1,7 @@
 // The one place that decides what a failure means by its class: whether a page request is worth
 // sending again (isRetryable), what a failure does to a ticket and its job (outcomeOf), which exit
 // code a command ends with (exitCodeFor), and which failure ends a command at once (endsAtOnce).
-import { BackfillBusy, BackfillFailed, ConfigError, DatabaseUnavailable, EmbeddedServerGone, Interrupted, MigrationFailed, RunTakenOver, UsageError } from './convlog-errors.ts';
+import { BackfillBusy, BackfillFailed, ConfigError, DatabaseCannotStore, DatabaseUnavailable, EmbeddedServerGone, Interrupted, MigrationFailed, RunTakenOver, UsageError } from './convlog-errors.ts';
 import { errorMessage } from './messages.ts';
 import { BadRequest, CutOffResponse, Forbidden, InvalidCursor, InvalidResponse, NotZendeskApi, ServerError, TicketNotFound, Unauthorized, ZendeskUnreachable } from './zendesk-errors.ts';
 
@@ -69,7 +69,7 @@ export interface Outcome {
  * | claim lost (any error), or the run taken over | untouched   | complete (fenced to this attempt: the newer owner's job goes on) |
  * | another backfill holds the lock               | (no ticket) | complete |
  * | 404 whose body is JSON not naming InvalidEndpoint (RecordNotFound) / 403 | not_found / forbidden | complete |
- * | credentials, configuration, a URL that is not Zendesk's API (a 404 naming InvalidEndpoint or not JSON) | queued | hold, due at once; the worker stops (exit 2) |
+ * | credentials, configuration, a URL that is not Zendesk's API (a 404 naming InvalidEndpoint or not JSON), a Postgres that stores nothing more (disk full, read-only) | queued | hold, due at once; the worker stops (exit 2) |
  * | Zendesk's host never reached (DNS, refused, connect timeout, TLS) | queued, "waiting for Zendesk: …" | hold, due a second after the next probe |
  * | shutdown (Interrupted: a stop signal; the page being stored commits) | queued, interrupted | retry; on the last attempt complete, and the ticket queued afresh once the worker has stopped |
  * | malformed page, refused request, a cursor refused again after a read from the first event, bad usage | failed | give up (exit 1) |
@@ -89,8 +89,8 @@ export function outcomeOf({ error: failure, attempt, retryLimit, claimLost }: Fa
   const reason = errorMessage(failure);
   const lastAttempt = attempt > retryLimit;
   // Not the ticket's failure either: a retry would spend its attempts (on the last, pg-boss would
-  // give the job up) for as long as the credentials stay wrong.
-  if (error instanceof Unauthorized || error instanceof ConfigError || error instanceof NotZendeskApi) {
+  // give the job up) for as long as the credentials stay wrong, or the disk full.
+  if (error instanceof Unauthorized || error instanceof ConfigError || error instanceof NotZendeskApi || error instanceof DatabaseCannotStore) {
     return { ...none, ticket: { status: 'queued', reason }, job: 'hold', stopWorker: true, exitCode: exitCodeFor(error) };
   }
   // Nothing was asked of this ticket: a host that never answered must not spend its retries.
@@ -108,13 +108,14 @@ export function outcomeOf({ error: failure, attempt, retryLimit, claimLost }: Fa
   return { ...none, ticket: { status: 'queued', reason }, job: 'retry' };
 }
 
-/** 2 for what a person must fix (usage, configuration, credentials, Zendesk's URL, database, a migration), else 1. */
+/** 2 for what a person must fix (usage, configuration, credentials, Zendesk's URL, database, its disk, a migration), else 1. */
 export function exitCodeFor(failure: unknown): number {
   const error = decisive(failure);
   if (
     error instanceof UsageError ||
     error instanceof ConfigError ||
     error instanceof DatabaseUnavailable ||
+    error instanceof DatabaseCannotStore ||
     error instanceof MigrationFailed ||
     error instanceof Unauthorized ||
     error instanceof NotZendeskApi ||

@@ -4,7 +4,7 @@
 import type { PgBoss, JobWithMetadata } from 'pg-boss';
 import type pg from 'pg';
 import { recordStatus } from '../db/ticket-status.ts';
-import { Interrupted } from '../errors/convlog-errors.ts';
+import { asDatabaseCannotStore, Interrupted } from '../errors/convlog-errors.ts';
 import { errorMessage } from '../errors/messages.ts';
 import { outcomeOf } from '../errors/outcome.ts';
 import { ZendeskUnreachable } from '../errors/zendesk-errors.ts';
@@ -73,8 +73,8 @@ export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<S
       options.onResult?.(result);
       syncLog.synced({ ...result, ms: Math.round(performance.now() - started) });
     } catch (thrown) {
-      // A request that never reached a server says nothing about this ticket.
-      const error = asZendeskUnreachable(thrown, origin, { timeouts: false }) ?? thrown;
+      // A request that never reached a server says nothing about this ticket, nor does a full disk.
+      const error = asZendeskUnreachable(thrown, origin, { timeouts: false }) ?? asDatabaseCannotStore(thrown) ?? thrown;
       const holds = holdsOf(job.data);
       const attempt = job.retryCount + 1 - holds;
       const retryLimit = job.retryLimit - holds;

@@ -6,17 +6,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { accountAddress } from '../../src/commands/zendesk-account.ts';
 import { checkZendeskAccount } from '../../src/db/zendesk-account.ts';
-import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { runCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { cliEnvFor } from '../helpers/sync-fixture.ts';
+import { createFixture, type Fixture } from '../helpers/sync-fixture.ts';
 
+let fixture: Fixture | undefined;
 let database: TestDatabase | undefined;
-let sim: Simulator | undefined;
 afterEach(async () => {
-  await sim?.close();
+  await fixture?.close();
   await database?.close();
-  database = sim = undefined;
+  fixture = database = undefined;
 });
 
 describe('accountAddress', () => {
@@ -39,9 +38,8 @@ async function snapshot(db: TestDatabase) {
 }
 
 it('records the first account, refuses another in every command that reaches Zendesk, and takes the same account at a new address with --set', { timeout: 120_000 }, async () => {
-  database = await createTestDatabase();
-  sim = await startSimulator({ tickets: 6, rateLimit: 0 });
-  const env = cliEnvFor(database.url, sim.url);
+  fixture = await createFixture({ tickets: 6 });
+  const { database, sim, env } = fixture;
   const first = await runCli(['sync', '1', '2', '3'], { env });
   expect(first.code, first.stderr).toBe(0);
   const status = await runCli(['status'], { env });
@@ -73,9 +71,9 @@ it('records the first account, refuses another in every command that reaches Zen
 });
 
 it('--set records nothing for an address that does not answer with the credentials', { timeout: 60_000 }, async () => {
-  database = await createTestDatabase();
-  sim = await startSimulator({ tickets: 2, rateLimit: 0, apiToken: 'right-token' });
-  const env = { ...cliEnvFor(database.url, sim.url), ZENDESK_API_TOKEN: 'right-token' };
+  fixture = await createFixture({ tickets: 2, apiToken: 'right-token' });
+  const { sim } = fixture;
+  const env = { ...fixture.env, ZENDESK_API_TOKEN: 'right-token' };
   expect((await runCli(['sync', '1'], { env })).code).toBe(0);
   const wrong = await runCli(['account', '--set'], { env: { ...env, ZENDESK_BASE_URL: sim.url.replace('127.0.0.1', 'localhost'), ZENDESK_API_TOKEN: 'wrong' } });
   expect(wrong.code).toBe(2);
@@ -84,9 +82,8 @@ it('--set records nothing for an address that does not answer with the credentia
 });
 
 it('a mistyped address that never answered is replaced by the next one, since the database holds nothing of it', { timeout: 60_000 }, async () => {
-  database = await createTestDatabase();
-  sim = await startSimulator({ tickets: 2, rateLimit: 0 });
-  const env = cliEnvFor(database.url, sim.url);
+  fixture = await createFixture({ tickets: 2 });
+  const { env } = fixture;
   const typo = await runCli(['enqueue', '1'], { env: { ...env, ZENDESK_BASE_URL: 'http://nosuch-convlog.invalid' } });
   expect(typo.code, typo.stderr).toBe(0);
   const fixed = await runCli(['sync', '1'], { env });

@@ -3,9 +3,11 @@
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { describe, expect, it } from 'vitest';
 import {
+  asDatabaseCannotStore,
   BackfillBusy,
   BackfillFailed,
   ConfigError,
+  DatabaseCannotStore,
   DatabaseUnavailable,
   Interrupted,
   RunTakenOver,
@@ -71,6 +73,20 @@ describe('outcomeOf', () => {
         exitCode: 2,
       });
     }
+  });
+
+  it("holds every ticket and stops the worker when Postgres stores nothing more (disk full, read-only), on the last attempt too (exit 2)", () => {
+    for (const code of ['53100', '25006']) {
+      const pgError = Object.assign(new Error(code === '53100' ? 'could not extend file "base/1/2": No space left on device' : 'cannot execute INSERT in a read-only transaction'), { code });
+      const error = asDatabaseCannotStore(new DrizzleQueryError('insert into …', [], pgError))!;
+      expect(error).toBeInstanceOf(DatabaseCannotStore);
+      expect(error.message).toContain(pgError.message);
+      for (const outcome of [first(error), last(error)]) {
+        expect(outcome).toEqual({ ticket: { status: 'queued', reason: error.message }, job: 'hold', requeue: false, stopWorker: true, exitCode: 2 });
+      }
+    }
+    // Any other SQLSTATE is no such verdict: the ticket's retries deal with it.
+    expect(asDatabaseCannotStore(Object.assign(new Error('deadlock detected'), { code: '40P01' }))).toBeUndefined();
   });
 
   it('retries an interrupted ticket, and past its retries completes the job and queues it afresh', () => {
