@@ -74,7 +74,9 @@ export const status: Command = {
       const q = report.queue;
       ctx.out(`database   ${runtime.database.shownAs}`);
       const account = report.zendeskAccount;
-      ctx.out(`zendesk    ${account ? `${account.address} (since ${account.since})` : 'no account recorded yet (the first command that reaches Zendesk records it)'}`);
+      const demo = (await loadDemoRun(runtime.database.db)) !== null;
+      const whose = demo ? "the demo's simulator, " : '';
+      ctx.out(`zendesk    ${account ? `${account.address} (${whose}since ${account.since})` : 'no account recorded yet (the first command that reaches Zendesk records it)'}`);
       ctx.out(`queue      ${grouped(q.queued)} queued, ${grouped(q.waiting_to_retry)} waiting to retry${onlyInterrupted(q.waiting_to_retry_interrupted)}, ${grouped(q.running)} running${stopped(q.running_without_heartbeat)}, ${grouped(q.dead)} dead (tickets whose sync gave up; "last errors" says why)`);
       ctx.out(workersLine(report.workers, report.at));
       ctx.out(`tickets    ${Object.entries(report.tickets).map(([k, v]) => `${grouped(v)} ${k}`).join(', ')}`);
@@ -98,7 +100,6 @@ export const status: Command = {
         ctx.out(`full reads ${counted(overdue.tickets, 'ticket', grouped)} longer than a page ${dueWhy(overdue.tickets, overdue.neverReadWhole, overdue.days)} (${queuedBy})`);
       }
       if (report.oldestUnsynced) ctx.out(`oldest unsynced  ticket ${report.oldestUnsynced.ticketId}, waiting since ${report.oldestUnsynced.since}`);
-      const demo = (await loadDemoRun(runtime.database.db)) !== null;
       for (const line of budgetLines(report.rateBudgets, ownLimits(runtime.config), demo)) ctx.out(line);
       for (const line of describeBackfillStatus(report.schedules, report.backfill)) ctx.out(line);
       if (report.interrupted.count > 0) {

@@ -58,4 +58,6 @@ it("refuses a real account's sync into the demo's folder, whose tickets are the 
   const run = await runCli(['sync', '1'], { cwd: dir, env, timeoutMs: 150_000 });
   expect(run.code).toBe(2);
   expect(run.stderr.trim()).toMatch(/^convlog sync: the database \(embedded, data in .*\) holds the tickets of the Zendesk account at 127\.0\.0\.1 \(since .*\), and ZENDESK_SUBDOMAIN names acme\.zendesk\.com: nothing was changed\./);
+  const status = await runCli(['status'], { cwd: dir, env: { CONVLOG_DATA_DIR: env.CONVLOG_DATA_DIR }, timeoutMs: 150_000 });
+  expect(status.stdout).toMatch(/^zendesk {4}127\.0\.0\.1 \(the demo's simulator, since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)$/m);
 });
