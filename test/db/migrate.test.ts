@@ -133,6 +133,32 @@ describe('migrateDatabase', () => {
     expect(query.stdout).toBe(' n\n---\n 0\n');
   });
 
+  it('runs the migrations without the statement_timeout of the database or the login, and gives the connection its own back', async () => {
+    // A limit set for people's queries cancelled a migration that rewrote a large table, and with
+    // it every pending one, at each start. What each migration statement ran under is recorded by
+    // an event trigger, which fires in the migration's own session.
+    const empty = await createEmptyDatabase();
+    cleanups.push(empty.drop);
+    const name = new URL(empty.url).pathname.slice(1);
+    const setup = await connect(empty.url, silentLogger, 1);
+    cleanups.push(setup.close);
+    await setup.pool.query(`
+      create table public.seen_timeouts (setting text);
+      create function public.record_timeout() returns event_trigger language plpgsql as $$
+      begin insert into public.seen_timeouts values (current_setting('statement_timeout')); end $$;
+      create event trigger record_timeout on ddl_command_end execute function public.record_timeout();
+      alter database "${name}" set statement_timeout = '5s'`);
+    const db = await connect(empty.url, silentLogger, 1);
+    cleanups.push(db.close);
+    expect(await migrateDatabase(db.pool, silentLogger)).toEqual({ applied: MIGRATIONS });
+    const { rows } = await db.pool.query<{ setting: string; n: number }>('select setting, count(*)::int as n from public.seen_timeouts group by 1');
+    expect(rows.map((r) => r.setting)).toEqual(['0']);
+    expect(rows[0].n).toBeGreaterThan(MIGRATIONS);
+    // The pool's one connection, used by the migration, has the database's setting again.
+    expect((await db.pool.query<{ statement_timeout: string }>('show statement_timeout')).rows[0].statement_timeout).toBe('5s');
+    await setup.pool.query('drop event trigger record_timeout');
+  });
+
   it("refuses a pgboss schema another application's older pg-boss made, before changing anything", async () => {
     const empty = await createEmptyDatabase();
     cleanups.push(empty.drop);
