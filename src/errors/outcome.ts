@@ -33,6 +33,11 @@ export interface Failure {
   retryLimit: number;
   /** The job was taken over by another worker (or failed by pg-boss) while this one ran it. */
   claimLost: boolean;
+  /**
+   * The worker is a service (`work`), which waits out a Postgres that stores nothing more; a run
+   * someone waits for (`sync`, `work --until-idle`) stops for it instead.
+   */
+  service?: boolean;
 }
 
 export interface Outcome {
@@ -69,7 +74,8 @@ export interface Outcome {
  * | claim lost (any error), or the run taken over | untouched   | complete (fenced to this attempt: the newer owner's job goes on) |
  * | another backfill holds the lock               | (no ticket) | complete |
  * | 404 whose body is JSON not naming InvalidEndpoint (RecordNotFound) / 403 | not_found / forbidden | complete |
- * | credentials, configuration, a URL that is not Zendesk's API (a 404 naming InvalidEndpoint or not JSON), a Postgres that stores nothing more (disk full, read-only) | queued | hold, due at once; the worker stops (exit 2) |
+ * | credentials, configuration, a URL that is not Zendesk's API (a 404 naming InvalidEndpoint or not JSON), a Postgres that stores nothing more (disk full, read-only) in a run someone waits for | queued | hold, due at once; the worker stops (exit 2) |
+ * | a Postgres that stores nothing more, in a service (`work`) | queued, "waiting for Postgres to store again: …" | hold, due after the worker's pause (src/queue/postgres-gate.ts) |
  * | Zendesk's host never reached (DNS, refused, connect timeout, TLS) | queued, "waiting for Zendesk: …" | hold, due a second after the next probe |
  * | shutdown (Interrupted: a stop signal; the page being stored commits) | queued, interrupted | retry; on the last attempt complete, and the ticket queued afresh once the worker has stopped |
  * | malformed page, refused request, a cursor refused again after a read from the first event, bad usage | failed | give up (exit 1) |
@@ -79,7 +85,7 @@ export interface Outcome {
  * | stopped because no ticket can sync (another run met a row that stops the worker, or the check at start did) | queued, "stopped before this run ended: <that failure>", not interrupted | hold, due at once |
  * | a second stop signal, exiting at once (src/queue/jobs-in-flight.ts) | queued, interrupted (EXITED_AT_ONCE) | hold, due at once, if done within 3 s |
  */
-export function outcomeOf({ error: failure, attempt, retryLimit, claimLost }: Failure): Outcome {
+export function outcomeOf({ error: failure, attempt, retryLimit, claimLost, service = false }: Failure): Outcome {
   const none = { requeue: false, stopWorker: false, exitCode: 0 };
   const error = decisive(failure);
   // Its next owner writes its status: a `queued`, `failed` or requeue from here would race with it.
@@ -90,6 +96,9 @@ export function outcomeOf({ error: failure, attempt, retryLimit, claimLost }: Fa
   const lastAttempt = attempt > retryLimit;
   // Not the ticket's failure either: a retry would spend its attempts (on the last, pg-boss would
   // give the job up) for as long as the credentials stay wrong, or the disk full.
+  if (error instanceof DatabaseCannotStore && service) {
+    return { ...none, ticket: { status: 'queued', reason: `waiting for Postgres to store again: ${reason}` }, job: 'hold' };
+  }
   if (error instanceof Unauthorized || error instanceof ConfigError || error instanceof NotZendeskApi || error instanceof DatabaseCannotStore) {
     return { ...none, ticket: { status: 'queued', reason }, job: 'hold', stopWorker: true, exitCode: exitCodeFor(error) };
   }

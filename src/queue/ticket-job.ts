@@ -4,7 +4,7 @@
 import type { PgBoss, JobWithMetadata } from 'pg-boss';
 import type pg from 'pg';
 import { recordStatus } from '../db/ticket-status.ts';
-import { asDatabaseCannotStore, Interrupted } from '../errors/convlog-errors.ts';
+import { asDatabaseCannotStore, DatabaseCannotStore, Interrupted } from '../errors/convlog-errors.ts';
 import { errorMessage } from '../errors/messages.ts';
 import { outcomeOf } from '../errors/outcome.ts';
 import { ZendeskUnreachable } from '../errors/zendesk-errors.ts';
@@ -18,6 +18,7 @@ import { holdJob } from './queue-stats.ts';
 import type { SyncLog } from './sync-log.ts';
 import type { WorkerOptions, WorkerSummary } from './worker.ts';
 import type { ZendeskGate } from './zendesk-gate.ts';
+import type { PostgresGate } from './postgres-gate.ts';
 
 export interface TicketJobContext {
   boss: PgBoss;
@@ -25,6 +26,8 @@ export interface TicketJobContext {
   deps: SyncDeps;
   options: Pick<WorkerOptions, 'onResult' | 'onFailure' | 'onPage'>;
   gate: ZendeskGate;
+  /** Set in a service (`work`), which waits out a Postgres that stores nothing more. */
+  postgresGate?: PostgresGate;
   /** The worker's counts, which each job adds to. */
   summary: WorkerSummary;
   /** Stops the worker: no more jobs taken, the runs in flight cut short. */
@@ -38,7 +41,7 @@ export interface TicketJobContext {
 }
 
 export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<SyncJobData>) => Promise<void> {
-  const { boss, pool, deps, options, gate, summary, stop, flying, syncLog, requeue } = ctx;
+  const { boss, pool, deps, options, gate, postgresGate, summary, stop, flying, syncLog, requeue } = ctx;
   const origin = zendeskHttpInfo(deps.http)?.origin ?? 'Zendesk';
 
   /**
@@ -55,6 +58,7 @@ export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<S
     const { ticketId, full } = job.data;
     const log = deps.log.child({ jobId: job.id, ticketId });
     if (gate.closed) return hold(job, gate.reason());
+    if (postgresGate?.closed) return hold(job, postgresGate.reason(), { delayMs: postgresGate.msUntilRetry() + 1_000 });
     // job.signal aborts when a heartbeat finds the job no longer active under this worker's claim
     // (cut off from Postgres past heartbeatSeconds, then taken over; or failed by pg-boss itself).
     const signal = AbortSignal.any([ctx.stopping, job.signal]);
@@ -67,6 +71,7 @@ export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<S
         flying.runStarted(job, token);
       };
       const result: SyncResult = await syncTicket({ ...deps, log }, ticketId, { full, signal, onPage: options.onPage, onRunStarted });
+      postgresGate?.stored();
       if (result.status === 'synced') summary.synced += 1;
       else if (result.status === 'not_found') summary.notFound += 1;
       else summary.forbidden += 1;
@@ -78,7 +83,7 @@ export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<S
       const holds = holdsOf(job.data);
       const attempt = job.retryCount + 1 - holds;
       const retryLimit = job.retryLimit - holds;
-      const outcome = outcomeOf({ error, attempt, retryLimit, claimLost: job.signal.aborted });
+      const outcome = outcomeOf({ error, attempt, retryLimit, claimLost: job.signal.aborted, service: postgresGate !== undefined });
       if (!outcome.ticket) {
         // The handler returns rather than throws: pg-boss's fail() and complete() are fenced to
         // this attempt and settle nothing either way, but a throw would read as this ticket's
@@ -102,6 +107,11 @@ export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<S
         await hold(job, why, { delayMs: 0, run });
         options.onFailure?.(ticketId, why, false);
         return;
+      }
+      if (outcome.job === 'hold' && error instanceof DatabaseCannotStore && postgresGate) {
+        postgresGate.close(error);
+        log.debug({ err: reason }, 'ticket waits for Postgres');
+        return hold(job, reason, { delayMs: postgresGate.msUntilRetry() + 1_000, run });
       }
       if (outcome.job === 'hold') {
         gate.close(error as ZendeskUnreachable);

@@ -20,6 +20,7 @@ import { createSyncLog, type SyncLogOptions } from './sync-log.ts';
 import { ticketJobHandler } from './ticket-job.ts';
 import { waitUntilDone } from './until-done.ts';
 import { createZendeskGate } from './zendesk-gate.ts';
+import { createPostgresGate } from './postgres-gate.ts';
 import { BACKFILL_QUEUE, DEAD_LETTER_QUEUE, SYNC_QUEUE, type SyncJobData } from './boss.ts';
 import type pg from 'pg';
 
@@ -76,6 +77,8 @@ export interface WorkerOptions {
   probeAtStart?: boolean;
   /** The pauses between probes while Zendesk cannot be reached (5 s doubling to 60 s). */
   unreachablePauseMs?: { first: number; max: number };
+  /** A service's pauses while Postgres stores nothing more (30 s doubling to 5 min; postgres-gate.ts). */
+  cannotStorePauseMs?: { first: number; max: number };
   /** Per-ticket lines and summaries at info (sync-log.ts). */
   syncLog?: SyncLogOptions;
   /**
@@ -136,7 +139,9 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
 
   const flying = jobsInFlight(pool, deps.db);
   const unregister = options.beforeExitAtOnce?.(async () => void (await flying.handBack()));
-  const handle = ticketJobHandler({ boss, pool, deps, options, gate, summary, stop, stopping: stopping.signal, flying, syncLog, requeue });
+  // A service waits out a Postgres that stores nothing more; a run someone waits for stops for it.
+  const postgresGate = options.untilIdle || options.stopWhen ? undefined : createPostgresGate(deps.log, options.cannotStorePauseMs);
+  const handle = ticketJobHandler({ boss, pool, deps, options, gate, postgresGate, summary, stop, stopping: stopping.signal, flying, syncLog, requeue });
 
   // One pg-boss worker per slot rather than one with localConcurrency: after each job a pg-boss
   // worker waits out its polling interval (0.5 s at least) before fetching again, which would cap

@@ -85,6 +85,17 @@ describe('outcomeOf', () => {
         expect(outcome).toEqual({ ticket: { status: 'queued', reason: error.message }, job: 'hold', requeue: false, stopWorker: true, exitCode: 2 });
       }
     }
+    // A service waits it out: the ticket held with its attempt unspent, the worker kept running.
+    const full = asDatabaseCannotStore(Object.assign(new Error('could not extend file'), { code: '53100' }))!;
+    for (const attempt of [1, 9]) {
+      expect(outcomeOf({ error: full, attempt, retryLimit: 8, claimLost: false, service: true })).toEqual({
+        ticket: { status: 'queued', reason: `waiting for Postgres to store again: ${full.message}` },
+        job: 'hold',
+        requeue: false,
+        stopWorker: false,
+        exitCode: 0,
+      });
+    }
     // Any other SQLSTATE is no such verdict: the ticket's retries deal with it.
     expect(asDatabaseCannotStore(Object.assign(new Error('deadlock detected'), { code: '40P01' }))).toBeUndefined();
   });
