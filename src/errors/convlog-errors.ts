@@ -36,16 +36,17 @@ export class DatabaseCannotStore extends ConvlogError {}
 
 /**
  * DatabaseCannotStore for Postgres's disk_full (53100: "could not extend file", a temporary file
- * that cannot grow) or read_only_sql_transaction (25006); else undefined.
+ * that cannot grow) or read_only_sql_transaction (25006), its message ending in what is `left`
+ * of the work; else undefined.
  */
-export function asDatabaseCannotStore(error: unknown): DatabaseCannotStore | undefined {
+export function asDatabaseCannotStore(error: unknown, left = 'the tickets stay queued, their retries unspent'): DatabaseCannotStore | undefined {
   const refused = causeWithCode(error, (code) => code === '53100' || code === '25006');
   if (!refused) return undefined;
   const why =
     refused.code === '53100'
       ? `Postgres has no disk space left (${refused.message}): nothing more can be stored until room is made on the database server`
       : `the database takes no writes any more (${refused.message}): a standby after a failover, or default_transaction_read_only set; convlog syncs into the primary`;
-  return new DatabaseCannotStore(`${why}; the tickets stay queued, their retries unspent`, { cause: error });
+  return new DatabaseCannotStore(`${why}; ${left}`, { cause: error });
 }
 
 /**

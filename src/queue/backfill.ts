@@ -25,7 +25,7 @@ import { saveExportPage } from '../db/tickets.ts';
 import { purgeTicketsIn } from '../db/purge.ts';
 import { inTransaction } from '../db/transaction.ts';
 import type { OnDelete } from '../config.ts';
-import { BackfillBusy, BackfillFailed, UsageError } from '../errors/convlog-errors.ts';
+import { asDatabaseCannotStore, BackfillBusy, BackfillFailed, UsageError } from '../errors/convlog-errors.ts';
 import { errorMessage } from '../errors/messages.ts';
 import type { Logger } from '../log.ts';
 import { isScrubbed, mapTicketContext } from '../sync/map-ticket.ts';
@@ -225,7 +225,9 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
     if (!interrupted && deps.fullReads && deps.fullReads.share > 0) totals.fullReads = (await queueDueFullReads(db, deps.boss, await sweepNow(deps.pool, deps.fullReads))).queued;
     await record(interrupted ? 'interrupted' : 'done');
     return { ...totals, from, interrupted, accountLists };
-  } catch (error) {
+  } catch (thrown) {
+    // A full disk is no failure of the export: one line and exit 2; a scheduled run waits for the next.
+    const error = asDatabaseCannotStore(thrown, 'run it again once there is room') ?? thrown;
     if (error instanceof UsageError) {
       // Told at once to whoever typed the command, which changes nothing; a scheduled run's
       // failure is recorded, for `status` to show.

@@ -15,11 +15,11 @@ afterEach(async () => {
   fixture = undefined;
 });
 
-async function refuseEvents(db: TestDatabase, errcode: string, message: string) {
+async function refuseEvents(db: TestDatabase, errcode: string, message: string, table = 'conversation_events') {
   await db.pool.query(`
     create function test_refuse_events() returns trigger language plpgsql as $$
     begin raise exception '${message}' using errcode = '${errcode}'; end $$;
-    create trigger test_refuse_events before insert on zendesk.conversation_events
+    create trigger test_refuse_events before insert on zendesk.${table}
       for each statement execute function test_refuse_events()`);
 }
 
@@ -62,4 +62,14 @@ describe.each(cases)('Postgres refusing to store ($code)', ({ code, message, lin
     const after = await database.pool.query(`select count(*)::int as n from zendesk.ticket_sync where status <> 'synced'`);
     expect(after.rows[0].n).toBe(0);
   });
+});
+
+it('a backfill that meets a full disk ends in one line, exit 2', { timeout: 60_000 }, async () => {
+  fixture = await createFixture({ tickets: 8 });
+  await refuseEvents(fixture.database, 'disk_full', 'could not extend file "base/1/2": No space left on device', 'tickets');
+  const run = await runCli(['backfill', '--since', '2025-01-01'], { env: fixture.env, timeoutMs: 60_000 });
+  expect(run.code, run.stderr).toBe(2);
+  expect(run.stderr.trim().split('\n').at(-1)).toMatch(
+    /^convlog backfill: Postgres has no disk space left \(could not extend file "base\/1\/2": No space left on device\): nothing more can be stored until room is made on the database server; run it again once there is room$/,
+  );
 });
