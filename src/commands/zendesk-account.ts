@@ -40,8 +40,10 @@ export async function requireZendeskAccount(database: Database, config: Config, 
 }
 
 function otherAccount(database: Database, recorded: { address: string; since: string }, address: string, setting: string): ConfigError {
+  // The simulator's tickets, synced while trying convlog out, are the likeliest of these.
+  const local = /^(127\.|localhost|\[::1\])/.test(recorded.address) ? ', a server on this machine such as the simulator' : '';
   return new ConfigError(
-    `the database (${database.shownAs}) holds the tickets of the Zendesk account at ${recorded.address} (since ${recorded.since}), and ${setting} names ${address}: ` +
+    `the database (${database.shownAs}) holds the tickets of the Zendesk account at ${recorded.address}${local} (since ${recorded.since}), and ${setting} names ${address}: ` +
       'nothing was changed. Give that account a database of its own (DATABASE_URL, or CONVLOG_DATA_DIR on the embedded default); ' +
       `if it is the same account at a new address (a renamed subdomain, a host mapping, a proxy), "${SET_ACCOUNT}" records it`,
   );

@@ -55,7 +55,7 @@ it('records the first account, refuses another in every command that reaches Zen
     expect(refused.code, args.join(' ')).toBe(2);
     const lines = refused.stderr.trim().split('\n');
     expect(lines, refused.stderr).toHaveLength(1);
-    expect(lines[0]).toMatch(/holds the tickets of the Zendesk account at 127\.0\.0\.1 \(since .*\), and ZENDESK_BASE_URL names localhost: nothing was changed\./);
+    expect(lines[0]).toMatch(/holds the tickets of the Zendesk account at 127\.0\.0\.1, a server on this machine such as the simulator \(since .*\), and ZENDESK_BASE_URL names localhost: nothing was changed\./);
     expect(lines[0]).toContain('"npx convlog account --set" records it');
   }
   expect(await snapshot(database)).toEqual(before);

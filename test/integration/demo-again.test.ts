@@ -57,7 +57,7 @@ it("refuses a real account's sync into the demo's folder, whose tickets are the 
   const env = { CONVLOG_DATA_DIR: path.join(dir, 'data', 'demo'), ZENDESK_SUBDOMAIN: 'acme', ZENDESK_EMAIL: 'a@example.com', ZENDESK_API_TOKEN: 'x' };
   const run = await runCli(['sync', '1'], { cwd: dir, env, timeoutMs: 150_000 });
   expect(run.code).toBe(2);
-  expect(run.stderr.trim()).toMatch(/^convlog sync: the database \(embedded, data in .*\) holds the tickets of the Zendesk account at 127\.0\.0\.1 \(since .*\), and ZENDESK_SUBDOMAIN names acme\.zendesk\.com: nothing was changed\./);
+  expect(run.stderr.trim()).toMatch(/^convlog sync: the database \(embedded, data in .*\) holds the tickets of the Zendesk account at 127\.0\.0\.1, a server on this machine such as the simulator \(since .*\), and ZENDESK_SUBDOMAIN names acme\.zendesk\.com: nothing was changed\./);
   const status = await runCli(['status'], { cwd: dir, env: { CONVLOG_DATA_DIR: env.CONVLOG_DATA_DIR }, timeoutMs: 150_000 });
   expect(status.stdout).toMatch(/^zendesk {4}127\.0\.0\.1 \(the demo's simulator, since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)$/m);
 });
