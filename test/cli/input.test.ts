@@ -174,7 +174,8 @@ describe('convlog input', { timeout: 120_000 }, () => {
       // Shortened as CLI input is (--verbose: the CLI cuts no message then), and named as the host.
       const nines = '9'.repeat(40);
       expect(serveLongHost.code).toBe(2);
-      expect(lines(serveLongHost.stderr)[0]).toBe(`convlog serve: cannot listen on ${nines}… port 0: "${nines}…" is not an address of this machine (check CONVLOG_SERVE_HOST)`);
+      // Its debug and info lines come first (the one that records the Zendesk account, say).
+      expect(lines(serveLongHost.stderr).find((line) => line.startsWith('convlog serve:'))).toBe(`convlog serve: cannot listen on ${nines}… port 0: "${nines}…" is not an address of this machine (check CONVLOG_SERVE_HOST)`);
       expectShortRefusal(health, 'work', /the port is in use \(choose another port with --health-port\)$/);
       expectShortRefusal(healthEnv, 'work', /the port is in use \(choose another port with CONVLOG_HEALTH_PORT\)$/);
     } finally {
