@@ -12,6 +12,8 @@ import { createZendeskHttp } from '../zendesk/index.ts';
 import { budgetFor, type BudgetKind } from '../db/budgets.ts';
 import type { SharedBudget } from '../db/shared-budget.ts';
 import type { CommandContext } from './types.ts';
+import { connectionRoom } from '../db/connection-room.ts';
+import type { Logger } from '../log.ts';
 import { requireZendeskAccount } from './zendesk-account.ts';
 
 /**
@@ -65,11 +67,13 @@ export async function unlessStoppedStarting<T>(ctx: CommandContext, starting: Pr
   }
 }
 
-export async function openRuntime(ctx: CommandContext, options: BossOptions & { config?: Config } = {}): Promise<Runtime> {
+export async function openRuntime(ctx: CommandContext, options: BossOptions & { config?: Config; worksQueue?: boolean } = {}): Promise<Runtime> {
   const config = options.config ?? ctx.config();
   const database = await openCommandDatabase(ctx, config);
   let boss: PgBoss;
   try {
+    // Before pg-boss opens its own: the sessions counted then are all this process's pool's or others'.
+    if (options.worksQueue) await warnIfFewConnections(database, ctx.log);
     boss = await startBoss(database, ctx.log, { superviseSeconds: superviseSeconds(ctx.env.CONVLOG_SUPERVISE_SECONDS), ...options });
   } catch (error) {
     await database.close();
@@ -87,10 +91,27 @@ export async function openRuntime(ctx: CommandContext, options: BossOptions & { 
 }
 
 /**
+ * Up to how many connections a process that works the queue opens: its pool's 10, pg-boss's 4 and
+ * its looks' 1 (docs/operations.md, "Connections to Postgres").
+ */
+const CONNECTIONS_PER_PROCESS = 15;
+
+/** One warning when the login's connection limits leave less room than a process working the queue opens. */
+async function warnIfFewConnections(database: Database, log: Logger): Promise<void> {
+  const room = await connectionRoom(database.pool, database.pool.totalCount).catch(() => undefined);
+  if (!room || room.free >= CONNECTIONS_PER_PROCESS) return;
+  log.warn(
+    { free: room.free, limit: room.limit, heldByOthers: room.heldByOthers },
+    `Postgres leaves this login room for ${room.free} more connections (${room.limit}; ${room.heldByOthers} held by other sessions), and a process working the queue opens up to ${CONNECTIONS_PER_PROCESS}: ` +
+      'its statements will wait for one or be refused and retried, and it will sync slowly; raise the limit, or run fewer processes',
+  );
+}
+
+/**
  * openRuntime for a command that reaches Zendesk when configured to: the database must hold that
  * account's tickets or none (src/commands/zendesk-account.ts), or nothing goes further.
  */
-export async function openZendeskRuntime(ctx: CommandContext, options: BossOptions & { config?: Config } = {}): Promise<Runtime> {
+export async function openZendeskRuntime(ctx: CommandContext, options: BossOptions & { config?: Config; worksQueue?: boolean } = {}): Promise<Runtime> {
   const runtime = await openRuntime(ctx, options);
   try {
     await requireZendeskAccount(runtime.database, runtime.config, ctx.log);
@@ -103,7 +124,7 @@ export async function openZendeskRuntime(ctx: CommandContext, options: BossOptio
 
 export async function openSyncRuntime(ctx: CommandContext, options: BossOptions = {}): Promise<SyncRuntime> {
   const config = ctx.config({ needZendesk: true });
-  const runtime = await openZendeskRuntime(ctx, { ...options, config });
+  const runtime = await openZendeskRuntime(ctx, { ...options, config, worksQueue: true });
   const http = createZendeskHttp(config.zendesk!, { log: ctx.log });
   // One budget for every process on the account, kept in Postgres and corrected by Zendesk's
   // headers; each row is first touched by its first request.

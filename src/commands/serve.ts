@@ -22,7 +22,7 @@ export const serve: Command = {
     // Checked before anything opens: without a secret every webhook would be refused.
     const config = ctx.config({ needWebhookSecret: true });
     const port = flagPort ?? config.serve.port;
-    const runtime = await unlessStoppedStarting(ctx, openZendeskRuntime(ctx, { config }), 'serve stopped before listening');
+    const runtime = await unlessStoppedStarting(ctx, openZendeskRuntime(ctx, { config, worksQueue: true }), 'serve stopped before listening');
     if (!runtime) return 0;
     const ticketRows = ticketRowReader(config, runtime.database, ctx.log);
     const closeAll = async () => {
