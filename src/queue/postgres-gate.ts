@@ -18,8 +18,12 @@ export interface PostgresGate {
   msUntilRetry(): number;
   /** A ticket's write was refused: pause, longer each time until a ticket stores again. */
   close(error: DatabaseCannotStore): void;
-  /** A ticket's run stored what it read: the pauses start over, and a long outage's end is said. */
-  stored(): void;
+  /**
+   * A ticket's run ended having written `eventsWritten` events: once one that wrote any ends while
+   * open, the pauses start over and the outage's end is said. A run that wrote none (an unchanged
+   * ticket), or one that ended while another's refusal had closed the gate, proves nothing.
+   */
+  stored(eventsWritten: number): void;
 }
 
 export function createPostgresGate(log: Logger, pauseMs: { first: number; max: number } = { first: 30_000, max: 300_000 }): PostgresGate {
@@ -51,8 +55,8 @@ export function createPostgresGate(log: Logger, pauseMs: { first: number; max: n
         log.warn({ err: latest, seconds: outage }, `Postgres still stores nothing after ${outage} s: ${latest}`);
       }
     },
-    stored() {
-      if (since === 0) return;
+    stored(eventsWritten) {
+      if (since === 0 || eventsWritten === 0 || Date.now() < reopensAt) return;
       log.info({ seconds: Math.round((Date.now() - since) / 1000) }, 'Postgres stores again; taking tickets');
       since = 0;
       nextPauseMs = pauseMs.first;

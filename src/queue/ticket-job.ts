@@ -71,7 +71,7 @@ export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<S
         flying.runStarted(job, token);
       };
       const result: SyncResult = await syncTicket({ ...deps, log }, ticketId, { full, signal, onPage: options.onPage, onRunStarted });
-      postgresGate?.stored();
+      postgresGate?.stored(result.eventsWritten);
       if (result.status === 'synced') summary.synced += 1;
       else if (result.status === 'not_found') summary.notFound += 1;
       else summary.forbidden += 1;
