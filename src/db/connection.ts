@@ -10,7 +10,7 @@ import type { Logger } from '../log.ts';
 import { withinTime } from '../timing.ts';
 import { EMBEDDED_DATABASE, startEmbeddedPostgres } from './embedded.ts';
 import { migrateDatabase } from './migrate.ts';
-import { KEEPALIVE, quietClient } from './pg-client.ts';
+import { KEEPALIVE, quietClient, SESSION_SETUP } from './pg-client.ts';
 import * as schema from './schema.ts';
 import { SERVER_VERSION_SQL, unsupportedServer, type ServerVersion } from './server-version.ts';
 
@@ -105,10 +105,11 @@ export async function openDatabase(config: Config, log: Logger, options: OpenOpt
   };
 }
 
+
 /** A pool on `url`, checked with one query so that a bad URL fails here, readably. */
 export async function connect(url: string, log: Logger, poolSize = 10, serverGone?: () => boolean): Promise<Database> {
   const where = describe(url);
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000, ...KEEPALIVE });
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000, ...KEEPALIVE, ...SESSION_SETUP });
   // An idle client losing its server (a Postgres restart) must not crash the process;
   // the next query gets a fresh connection. A restart ends every idle connection at once: the
   // losses of a few seconds are one warning, with their count, rather than one line each.

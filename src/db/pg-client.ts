@@ -17,6 +17,19 @@ import pg from 'pg';
 export const KEEPALIVE = { keepAlive: true, keepAliveInitialDelayMillis: 10_000 } as const;
 
 /**
+ * What every connection of convlog's pools runs before its first use (pg-pool's onConnect; pg-boss
+ * and the looks build their pools from the same options). convlog's statements and their lock order
+ * are written for read committed: a database or login whose default is serializable (set for
+ * people's transactions) made them fail by the hundred ("could not serialize access": 651 for 400
+ * tickets, and a sync that crawled through retries).
+ */
+export const SESSION_SETUP = {
+  onConnect: async (client: pg.ClientBase): Promise<void> => {
+    await client.query("set default_transaction_isolation = 'read committed'");
+  },
+};
+
+/**
  * A connection of its own (not the pool's), with KEEPALIVE unless `config` says otherwise. A
  * server going away emits 'error' on the client as well as failing its query or connect: unheard,
  * the event would end the process, so it is listened for here and the failure is the caller's.

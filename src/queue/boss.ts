@@ -2,7 +2,7 @@
 import { PgBoss, type ConstructorOptions } from 'pg-boss';
 import { BOSS_SCHEMA } from '../db/boss-schema.ts';
 import { reportUnlessServerGone, type Database } from '../db/connection.ts';
-import { KEEPALIVE } from '../db/pg-client.ts';
+import { KEEPALIVE, SESSION_SETUP } from '../db/pg-client.ts';
 import type { Logger } from '../log.ts';
 import { createErrorThrottle, queueErrorText, urlSecrets } from './error-throttle.ts';
 
@@ -75,9 +75,11 @@ export interface BossOptions {
 
 export async function startBoss(database: Database, log: Logger, options: BossOptions = {}): Promise<PgBoss> {
   // pg-boss builds its pg.Pool from this whole object, though its type names only some of pg's
-  // options: keepalive reaches its connections too (its LISTEN connection sets its own).
-  const config: ConstructorOptions & typeof KEEPALIVE = {
+  // options: keepalive and the session's set-up reach its connections too (its LISTEN connection
+  // sets its own keepalive, and runs no transaction).
+  const config: ConstructorOptions & typeof KEEPALIVE & typeof SESSION_SETUP = {
     ...KEEPALIVE,
+    ...SESSION_SETUP,
     connectionString: database.url,
     schema: BOSS_SCHEMA,
     max: 4,
