@@ -20,7 +20,7 @@ export function accountAddress(baseUrl: string): string {
   return `${url.hostname.toLowerCase()}${path}`;
 }
 
-/** The line `convlog account --set` would print; also what the refusal below points to. */
+/** The command that records the configured address as the same account's: the refusals below point to it. */
 export const SET_ACCOUNT = 'npx convlog account --set';
 
 /**

@@ -66,7 +66,8 @@ export interface BackfillRun extends BackfillTotals<string | null> {
   error?: string;
 }
 
-async function read<T>(db: Db, key: string): Promise<T | null> {
+/** The value kept under `key`, or null. */
+export async function read<T>(db: Db, key: string): Promise<T | null> {
   const [row] = await db.select({ value: syncState.value }).from(syncState).where(eq(syncState.key, key));
   return (row?.value as T | undefined) ?? null;
 }

@@ -6,7 +6,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from './connection.ts';
 import { syncState } from './schema.ts';
-import { EXPORT_POSITION_KEY } from './sync-state.ts';
+import { EXPORT_POSITION_KEY, read } from './sync-state.ts';
 import { inTransaction } from './transaction.ts';
 
 const ACCOUNT_KEY = 'zendesk_account';
@@ -22,9 +22,8 @@ export interface ZendeskAccount {
 
 export type AccountCheck = { outcome: 'recorded' | 'same' | 'replaced'; account: ZendeskAccount; previous?: ZendeskAccount } | { outcome: 'other'; account: ZendeskAccount };
 
-export async function loadZendeskAccount(db: Db): Promise<ZendeskAccount | null> {
-  const { rows } = await db.execute<{ value: ZendeskAccount }>(sql`select value from ${syncState} where key = ${ACCOUNT_KEY}`);
-  return rows[0]?.value ?? null;
+export function loadZendeskAccount(db: Db): Promise<ZendeskAccount | null> {
+  return read<ZendeskAccount>(db, ACCOUNT_KEY);
 }
 
 /**

@@ -123,8 +123,20 @@ it('hands back the other job in flight when the status row of one ticket is lock
   if (exit === 'running') return;
   expectGaveUpOnPostgres(worker, exit);
   const left = jsonLines(worker.stderr()).filter((line) => String(line.msg).startsWith('stopped without waiting any longer'));
-  expect(left, worker.stderr().slice(-3000)).toEqual([expect.objectContaining({ inFlight: 2, handedBack: 2, marked: 2 - locked })]);
-  expect(left[0].msg).toMatch(new RegExp(`; 2 of its 2 jobs in flight handed back to the queue; ${locked} of their tickets not marked queued in time$`));
+  expect(left, worker.stderr().slice(-3000)).toEqual([expect.objectContaining({ inFlight: 2 })]);
+  const { handedBack, marked } = left[0] as { handedBack: number; marked: number };
+  // The other run may have ended before the silence reached it: its completion committed and its
+  // answer lost, the worker still counts it in flight but there is nothing left to hand back. Either
+  // way no job is left active to spend an attempt when its heartbeat lapses, which is what a
+  // hand-back held up behind the locked row would leave.
+  const active = await lost.database.pool.query(`select id from pgboss.job where name = 'ticket-sync' and state = 'active'`);
+  expect(active.rows, worker.stderr().slice(-3000)).toEqual([]);
+  expect(handedBack).toBeGreaterThanOrEqual(locked);
+  expect(marked).toBe(handedBack - locked);
+  const held = await lost.database.pool.query(`select id from pgboss.job where name = 'ticket-sync' and state = 'created' and data ? 'holds'`);
+  expect(held.rows.length).toBe(handedBack);
+  expect(left[0].msg).toContain(`; ${handedBack} of its 2 jobs in flight handed back to the queue`);
+  if (locked > 0) expect(left[0].msg).toMatch(new RegExp(`; ${locked} of their tickets not marked queued in time$`));
 });
 
 // `sync` waits at someone's terminal: its look at its own tickets is bounded as the worker's looks
