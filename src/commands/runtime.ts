@@ -68,13 +68,14 @@ export async function unlessStoppedStarting<T>(ctx: CommandContext, starting: Pr
 }
 
 export async function openRuntime(ctx: CommandContext, options: BossOptions & { config?: Config; worksQueue?: boolean } = {}): Promise<Runtime> {
-  const config = options.config ?? ctx.config();
+  const { config: given, worksQueue, ...bossOptions } = options;
+  const config = given ?? ctx.config();
   const database = await openCommandDatabase(ctx, config);
   let boss: PgBoss;
   try {
     // Before pg-boss opens its own: the sessions counted then are all this process's pool's or others'.
-    if (options.worksQueue) await warnIfFewConnections(database, ctx.log);
-    boss = await startBoss(database, ctx.log, { superviseSeconds: superviseSeconds(ctx.env.CONVLOG_SUPERVISE_SECONDS), ...options });
+    if (worksQueue) await warnIfFewConnections(database, ctx.log);
+    boss = await startBoss(database, ctx.log, { superviseSeconds: superviseSeconds(ctx.env.CONVLOG_SUPERVISE_SECONDS), ...bossOptions });
   } catch (error) {
     await database.close();
     throw error;

@@ -64,6 +64,11 @@ export interface Outcome {
   exitCode: number;
 }
 
+/** The status reason of a ticket a service holds while Postgres stores nothing (src/queue/postgres-gate.ts). */
+export function waitingToStore(reason: string): string {
+  return `waiting for Postgres to store again: ${reason}`;
+}
+
 /**
  * What happens when a ticket's job fails, in one table (test/queue/outcome.test.ts has a case per
  * row); a backfill that failed after some pages (BackfillFailed) is the row of its cause. A 404 or
@@ -97,7 +102,7 @@ export function outcomeOf({ error: failure, attempt, retryLimit, claimLost, serv
   // Not the ticket's failure either: a retry would spend its attempts (on the last, pg-boss would
   // give the job up) for as long as the credentials stay wrong, or the disk full.
   if (error instanceof DatabaseCannotStore && service) {
-    return { ...none, ticket: { status: 'queued', reason: `waiting for Postgres to store again: ${reason}` }, job: 'hold' };
+    return { ...none, ticket: { status: 'queued', reason: waitingToStore(reason) }, job: 'hold' };
   }
   if (error instanceof Unauthorized || error instanceof ConfigError || error instanceof NotZendeskApi || error instanceof DatabaseCannotStore) {
     return { ...none, ticket: { status: 'queued', reason }, job: 'hold', stopWorker: true, exitCode: exitCodeFor(error) };

@@ -7,6 +7,7 @@
 // ends by itself; one that needs a person is said once, then every five minutes, until it is mended.
 // A run someone waits for (`sync`, `work --until-idle`) stops instead (outcomeOf).
 import type { DatabaseCannotStore } from '../errors/convlog-errors.ts';
+import { waitingToStore } from '../errors/outcome.ts';
 import type { Logger } from '../log.ts';
 
 export interface PostgresGate {
@@ -38,7 +39,7 @@ export function createPostgresGate(log: Logger, pauseMs: { first: number; max: n
     get closed() {
       return Date.now() < reopensAt;
     },
-    reason: () => `waiting for Postgres to store again: ${latest}`,
+    reason: () => waitingToStore(latest),
     msUntilRetry: () => Math.max(0, reopensAt - Date.now()),
     close(error) {
       if (Date.now() < reopensAt) return;
