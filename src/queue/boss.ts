@@ -97,7 +97,7 @@ export async function startBoss(database: Database, log: Logger, options: BossOp
   const quietSeconds = QUEUE_ERROR_INTERVAL_MS / 1000;
   const errors = createErrorThrottle(
     {
-      first: (message) => log.warn({ err: message }, 'queue error'),
+      first: (message) => log.warn({ err: message }, `queue error: ${message}`),
       continuing: ({ count, seconds, last }) =>
         log.warn({ errors: count, seconds, err: last }, `queue errors continue: ${count} in the last ${seconds} s: ${last}`),
       stopped: ({ count, seconds }) =>

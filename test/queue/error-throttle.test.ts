@@ -217,7 +217,7 @@ describe('startBoss', () => {
     emit('', { code: 'ECONNREFUSED' });
 
     const queueLines = lines.filter((l) => /queue error/.test(l.msg));
-    expect(queueLines).toEqual([expect.objectContaining({ msg: 'queue error', err: 'connect failed for postgres://app:[redacted]@db:5432/x (0)' })]);
+    expect(queueLines).toEqual([expect.objectContaining({ msg: 'queue error: connect failed for postgres://app:[redacted]@db:5432/x (0)', err: 'connect failed for postgres://app:[redacted]@db:5432/x (0)' })]);
     expect(JSON.stringify(lines)).not.toContain(secret);
 
     // Stopping reports the errors counted since, in one line.
