@@ -1,15 +1,9 @@
 // BI tools and psql show COMMENT ON text next to tables and columns: every table, view and
 // column in schema zendesk must have one, so a column added later without words fails here.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { expect, it } from 'vitest';
+import { useTestDatabase } from '../helpers/database.ts';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 
 const RELATIONS = `
   select c.oid, c.relname, c.relkind

@@ -2,18 +2,12 @@
 // shown on a small hand-written ticket, stored as syncTicket stores it (hand-written.ts). Every
 // expected value is written out by hand, with why, never computed by production code. Each case
 // uses its own ticket ids and its own days, so the file's cases share one database.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { purgeTicket } from '../../src/db/purge.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { BOT, comment, message, storeTicket, storeTicketStatus, supportUser, transferToAgent, visitor } from './hand-written.ts';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 
 /** Rows with times as ISO strings, so expectations are literal text. */
 async function q(text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {

@@ -1,22 +1,16 @@
 // An event Zendesk serves in a second ticket's log moves to that ticket (the page upsert rewrites
 // its ticket_id). The ticket it left must stop counting it in its analyst answers at once, not
 // at its next sync, which for a closed ticket may never come.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { preparePage } from '../../src/db/prepare-page.ts';
 import { storePage } from '../../src/db/store-page.ts';
 import { finishRun, startRun } from '../../src/db/ticket-status.ts';
 import { inTransaction } from '../../src/db/transaction.ts';
 import { mapPage } from '../../src/sync/map-page.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { comment, storeTicket, supportUser } from './hand-written.ts';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 const q = async (text: string, values: unknown[] = []) => (await database.pool.query(text, values)).rows;
 const ALEX = supportUser('agent', 99, 'Alex');
 

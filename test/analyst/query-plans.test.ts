@@ -2,17 +2,11 @@
 // ten million events each whole-table read costs hundreds of milliseconds of a one-second budget.
 // Planner choices that do not depend on table sizes are checked here on an empty database.
 import type { PoolClient } from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { expect, it } from 'vitest';
+import { useTestDatabase } from '../helpers/database.ts';
 import { readmeQuery } from '../helpers/docs.ts';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 
 /** Every plan node, flattened, for `sql` planned with `settings` in a transaction rolled back. */
 async function planNodes(sql: string, settings: string[] = []): Promise<Record<string, unknown>[]> {

@@ -1,19 +1,13 @@
 // README's example questions answer what the sentence above each says, on small hand-written
 // tickets (hand-written.ts) whose answers are written out by hand. A query reads all of
 // ticket_conversations, so a temporary view narrows it to the case's tickets.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_QUERIES } from '../../src/commands/demo/queries.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { readmeQuery } from '../helpers/docs.ts';
 import { BOT, comment, message, storeTicket, supportUser, transferToAgent, visitor } from './hand-written.ts';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 
 /** The rows `sql` gives over ticket_conversations narrowed to `ticketIds`, in a transaction rolled back. */
 async function over(ticketIds: number[], sql: string): Promise<Record<string, unknown>[]> {

@@ -2,21 +2,15 @@
 // batch, or the refresh of a ticket an event moved away from while that ticket's own run ends.
 // Each deletes the ticket's rows and inserts them again; the second, blocked by the first's
 // deletes, used to insert rows the first had just committed and fail on their keys.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { refreshTicketAnalytics } from '../../src/db/analytics.ts';
 import { finishRun, startRun } from '../../src/db/ticket-status.ts';
 import { inTransaction } from '../../src/db/transaction.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { sessionsWaitingForLocks } from '../helpers/lock-waits.ts';
 import { comment, storeTicket, supportUser } from './hand-written.ts';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 
 it('a refresh that waits for another of the same ticket writes after it, and neither fails', async () => {
   const day = (t: string) => `2024-05-0${t}Z`;

@@ -1,19 +1,13 @@
 // The export's budget (CONVLOG_EXPORT_RATE_LIMIT, 10 a minute): its answers carry no rate-limit
 // header of its own, only a 429's Retry-After, which says when Zendesk's minute ends. Unused for
 // the window, the budget kept a phase of its own and a long backfill met a 429 nearly every minute.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sharedBudget, type ResponseFacts } from '../../src/db/shared-budget.ts';
 import { exportRateLimitOf } from '../../src/zendesk/incremental-export.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { T0, VirtualClock, VirtualZendesk } from './virtual-time.ts';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 
 const MINUTE = 60_000;
 

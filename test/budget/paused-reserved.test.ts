@@ -2,18 +2,12 @@
 // the docs promise the 429 pauses every process sharing the budget until its Retry-After. The row's
 // pause is read again only after a paced wait: a permit sent at once costs one statement.
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sharedBudget } from '../../src/db/shared-budget.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { T0, VirtualClock } from './virtual-time.ts';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 
 describe('a 429 seen by another process', () => {
   it('holds back a permit this process was already granted but has not used yet', async () => {

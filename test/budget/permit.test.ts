@@ -2,23 +2,17 @@
 // virtual time (every statement is handed its "now"): how many permits a window grants and when,
 // how responses correct it, pauses and aborts.
 import pg from 'pg';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ensureBudget, MissingRetryAfter, observeBudget, readBudgets, takePermit } from '../../src/db/rate-budget.ts';
 import { OBSERVE, TAKE } from '../../src/db/rate-budget-sql.ts';
 import { sharedBudget, type BudgetWait } from '../../src/db/shared-budget.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { T0, VirtualClock } from './virtual-time.ts';
 
-let database: TestDatabase;
 let counter = 0;
 let name: string;
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 beforeEach(() => {
   name = `test_${++counter}`;
 });

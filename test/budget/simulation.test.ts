@@ -1,23 +1,17 @@
 // The shared budget on virtual time: worker processes (sharedBudget and its statements on a real
 // Postgres) against a Zendesk that counts requests per fixed window, for minutes of traffic each.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { readBudgets } from '../../src/db/rate-budget.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { otherClient, startWorker, T0, VirtualClock, VirtualZendesk, type WorkerOptions } from './virtual-time.ts';
 
 const MINUTE = 60_000;
 /** The benchmark's windows: 50 requests per 10 s, Zendesk's High Volume 300 a minute. */
 const WINDOW_MS = 10_000;
-let database: TestDatabase;
 let counter = 0;
 let budgetName: string;
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 beforeEach(() => {
   budgetName = `sim_${++counter}`;
 });

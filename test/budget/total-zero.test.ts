@@ -1,19 +1,13 @@
 // A rate-limit header that says total=0 (0 requests of 0) once. Stored as Zendesk's total, it
 // made the window's cap 0: no permit, so no request, so no response to replace it, for good.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ensureBudget, observeBudget, takePermit } from '../../src/db/rate-budget.ts';
 import { OMNILOG_HEADER, parseRateLimit } from '../../src/zendesk/rate-limit.ts';
 import { accountRateLimitOf } from '../../src/zendesk/ticket-context.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { T0 } from './virtual-time.ts';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 
 describe('a header that says total=0', () => {
   it('is left out by the parsers, as any other fact that cannot be true', () => {

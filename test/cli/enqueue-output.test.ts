@@ -1,17 +1,11 @@
 // What `convlog enqueue` says: a span typed without --range, and its counts.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 
-let database: TestDatabase;
 const enqueue = (...args: string[]) => runCli(['enqueue', ...args], { env: { DATABASE_URL: database.url } });
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 
 describe('convlog enqueue', { timeout: 60_000 }, () => {
   it('an id that is a span (1..5) is refused with the --range that queues it', async () => {

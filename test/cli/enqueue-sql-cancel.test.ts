@@ -1,17 +1,10 @@
 // Ctrl-C during `convlog enqueue --sql` cancels the query in Postgres and queues nothing, as it
 // cancels `convlog query`'s.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 
-let database: TestDatabase;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 
 describe('convlog enqueue --sql', { timeout: 60_000 }, () => {
   it('Ctrl-C cancels the running query: one line, exit 1, nothing queued, the statement gone at once', async () => {

@@ -2,22 +2,16 @@
 // time limit holds for each fetch, a reader that goes away stops the query, and a table too large
 // to align is refused in one line.
 import { Readable, Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli.ts';
 import { ROWS_PER_FETCH, streamReadOnly, type RowSink } from '../../src/db/run-read-only.ts';
 import { QueryRejected } from '../../src/db/statement-kind.ts';
 import { TABLE_TEXT_LIMIT } from '../../src/commands/query.ts';
 import { runCli, textSink } from '../helpers/cli.ts';
 import { readAll } from '../helpers/read-all.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 
 /** `convlog query` in this process, its stdout `stdout`: for what runCli's collected text cannot show. */
 function queryTo(stdout: Writable, args: string[], options: { signal?: AbortSignal; stderr?: Writable } = {}): { code: Promise<number>; stderr: () => string } {

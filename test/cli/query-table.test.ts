@@ -1,18 +1,12 @@
 // `convlog query`'s table (src/commands/table.ts) on results psql prints without trouble: many
 // rows, plans, text written by customers, wide characters, repeated column names.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 
-let database: TestDatabase;
 const query = (args: string[]) => runCli(['query', ...args], { env: { DATABASE_URL: database.url } });
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 
 describe('convlog query table', { timeout: 120_000 }, () => {
   it('prints 200,000 rows (widths were one argument per row, past the call stack)', async () => {

@@ -6,25 +6,19 @@
 // before its statement, as the purge that follows it does, so it waits for the run's page before
 // it holds the new person. A third session inserting the page's event, uncommitted, stops the
 // page after ticket_sync until the export page has come to wait.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { preparePage } from '../../src/db/prepare-page.ts';
 import { storePage } from '../../src/db/store-page.ts';
 import { startRun } from '../../src/db/ticket-status.ts';
 import { saveExportPage } from '../../src/db/tickets.ts';
 import { mapPage } from '../../src/sync/map-page.ts';
 import { mapTicketContext } from '../../src/sync/map-ticket.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { holdRows, sessionsWaitingForLocks, settled } from '../helpers/lock-waits.ts';
 import { messagingEvent } from '../sync/events.ts';
 import { exportedTicket, sideLoadedUser } from '../sync/tickets.ts';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 
 it("a backfill page recording a ticket's deletion and side-loading a new agent, and the ticket's run storing that agent's comment, both commit", async () => {
   const ticketId = 101;

@@ -6,21 +6,15 @@
 // people Postgres has, then the ticket's rows, then insert the new people (src/db/lock-order.ts).
 // A third session inserting, uncommitted, another new person the export page side-loads (whose
 // key sorts first) stops the export page at that insert until serve has come as far as it goes.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { saveExportPage, storeTicketContext } from '../../src/db/tickets.ts';
 import { inTransaction } from '../../src/db/transaction.ts';
 import { mapTicketContext } from '../../src/sync/map-ticket.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { holdRows, sessionsWaitingForLocks, settled } from '../helpers/lock-waits.ts';
 import { exportedTicket, sideLoadedUser } from '../sync/tickets.ts';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 
 /**
  * Stages the export page (listing ticket 101 deleted, assigned to support:990) and then serve's

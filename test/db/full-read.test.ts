@@ -3,19 +3,13 @@
 // 50,000-event ticket spent over a minute in these deletes. The plan must hash the seen ids.
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { removeVanished, SeenRows } from '../../src/db/full-read.ts';
 import { notAmong } from '../../src/db/sql-values.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { plansOf, rowsTouched } from '../helpers/plans.ts';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 
 const plan = async (statement: ReturnType<typeof sql>) =>
   JSON.stringify((await database.db.execute(sql`explain (format json) ${statement}`)).rows);

@@ -3,20 +3,14 @@
 // session it waits for, and goes on once that session ends.
 import pg from 'pg';
 import pino from 'pino';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { MIGRATION_LOCK, migrateDatabase } from '../../src/db/migrate.ts';
 import type { Logger } from '../../src/log.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 
 /** When 0026_comment_redacted_at was made (`when` in migrations/meta/_journal.json). */
 const SINCE_0026 = 1796189737477;
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 
 it('names the session a migration waits for, and goes on once it ends', { timeout: 30_000 }, async () => {
   // 0026, which adds a column to ticket_sync (read by the view below), and those after it are

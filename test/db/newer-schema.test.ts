@@ -2,20 +2,14 @@
 // a schema it does not know. Every command that migrates refuses it in one line instead.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { MIGRATIONS_FOLDER, migrateDatabase } from '../../src/db/migrate.ts';
 import { ConfigError } from '../../src/errors/convlog-errors.ts';
 import { silentLogger } from '../../src/log.ts';
 import { runCli } from '../helpers/cli.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 
 it('refuses a database whose schema is newer than this release, in one line, and changes nothing', async () => {
   expect(await migrateDatabase(database.pool, silentLogger)).toEqual({ applied: 0 });

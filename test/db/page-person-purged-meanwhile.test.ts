@@ -2,24 +2,18 @@
 // (authors_kept, src/db/store-page.ts). A purge of the only other ticket naming them may remove
 // them while the page waits for it (authors_held): the page, whose statement began when they were
 // there, writes them again, or its events would name no one (a foreign key violation).
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { preparePage } from '../../src/db/prepare-page.ts';
 import { purgeTicketsIn } from '../../src/db/purge.ts';
 import { storePage } from '../../src/db/store-page.ts';
 import { startRun } from '../../src/db/ticket-status.ts';
 import { inTransaction } from '../../src/db/transaction.ts';
 import { mapPage, type ApiEvent } from '../../src/sync/map-page.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { sessionsWaitingForLocks, settled } from '../helpers/lock-waits.ts';
 import { messagingEvent } from '../sync/events.ts';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 
 async function page(ticketId: number, events: ApiEvent[]) {
   const { run } = await startRun(database.db, ticketId, { full: false });

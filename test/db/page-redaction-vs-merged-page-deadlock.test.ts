@@ -7,25 +7,19 @@
 // changes nothing of unlocked, and upserts the others before its events and files. A third
 // session holding the first ticket's tickets row stops the redaction page there (holding the
 // agent) until the other page has ended, or come to wait for the agent it renames.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { preparePage } from '../../src/db/prepare-page.ts';
 import { storePage } from '../../src/db/store-page.ts';
 import { startRun } from '../../src/db/ticket-status.ts';
 import { storeTicketContext } from '../../src/db/tickets.ts';
 import { mapPage, type ApiEvent } from '../../src/sync/map-page.ts';
 import { mapTicketContext } from '../../src/sync/map-ticket.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { holdRows, sessionsWaitingForLocks, settled } from '../helpers/lock-waits.ts';
 import { attachment, messagingEvent, seedEvent } from '../sync/events.ts';
 import { exportedTicket, sideLoadedUser } from '../sync/tickets.ts';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 
 async function page(ticketId: number, events: ApiEvent[], full = false) {
   const { run } = await startRun(database.db, ticketId, { full });

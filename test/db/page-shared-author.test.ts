@@ -2,22 +2,16 @@
 // statement holds the people it names in the mode a foreign key check takes, which pages share,
 // and a purge's FOR UPDATE does not. A page held at its events (a third session holds one of
 // them) must not hold up the other ticket's page.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { preparePage } from '../../src/db/prepare-page.ts';
 import { storePage } from '../../src/db/store-page.ts';
 import { startRun } from '../../src/db/ticket-status.ts';
 import { mapPage } from '../../src/sync/map-page.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { holdRows, sessionsWaitingForLocks } from '../helpers/lock-waits.ts';
 import { messagingEvent } from '../sync/events.ts';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 
 const agent = { display_name: 'Shared Agent', type: 'agent', 'zen:support:user_id': 42 };
 

@@ -6,14 +6,14 @@
 // Postgres aborted the page (40P01). Now the page locks the people it changes before ticket_sync
 // (authors_locked) and waits for those it leaves (authors_kept) before it too.
 // A third session holding group 801 stops serve after its authors upsert, before ticket_sync.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { preparePage } from '../../src/db/prepare-page.ts';
 import { storePage } from '../../src/db/store-page.ts';
 import { startRun } from '../../src/db/ticket-status.ts';
 import { storeTicketContext } from '../../src/db/tickets.ts';
 import { mapPage } from '../../src/sync/map-page.ts';
 import { mapTicketContext } from '../../src/sync/map-ticket.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { holdRows, sessionsWaitingForLocks } from '../helpers/lock-waits.ts';
 import { messagingEvent } from '../sync/events.ts';
 import { exportedTicket, sideLoadedGroup, sideLoadedUser } from '../sync/tickets.ts';
@@ -25,13 +25,7 @@ const settled = (work: Promise<unknown>): Promise<string> =>
     (error: unknown) => (((error as Error).cause ?? error) as { message: string }).message,
   );
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 
 async function race(id: number, agentId: number, serveName: string, pageName: string) {
   const agent = (name: string) => ({ display_name: name, type: 'agent', 'zen:support:user_id': agentId });

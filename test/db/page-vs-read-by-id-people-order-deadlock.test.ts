@@ -6,25 +6,19 @@
 // waited for the other (40P01). The page's upsert takes the people Postgres has first too. A third
 // session holding the read's tickets row stops the read after the people it has, until the page
 // has come to wait.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { preparePage } from '../../src/db/prepare-page.ts';
 import { storePage } from '../../src/db/store-page.ts';
 import { startRun } from '../../src/db/ticket-status.ts';
 import { storeTicketContext } from '../../src/db/tickets.ts';
 import { mapPage } from '../../src/sync/map-page.ts';
 import { mapTicketContext } from '../../src/sync/map-ticket.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { holdRows, sessionsWaitingForLocks, settled } from '../helpers/lock-waits.ts';
 import { messagingEvent } from '../sync/events.ts';
 import { exportedTicket, sideLoadedUser } from '../sync/tickets.ts';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 
 it("a run's page and serve's read by id of another ticket, both naming a new agent and a known customer, both commit", async () => {
   const customer = { display_name: 'User 501', type: 'user', 'zen:support:user_id': 501 };

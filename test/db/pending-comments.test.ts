@@ -2,18 +2,12 @@
 // a comment is not documented: the event's own id, or the number in its reference
 // (zen:ticket_event:<number>). A stored event matching either hides the pending row, so a
 // comment read by a run that began before its webhook came is never shown twice.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { addPendingComments, type PendingComment } from '../../src/db/pending-comments.ts';
 import { comment, storeTicket, supportUser } from '../analyst/hand-written.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 
 const pending = (ticketId: number, commentId: string, body: string): PendingComment => ({
   ticketId,

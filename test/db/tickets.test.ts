@@ -1,20 +1,14 @@
 // The ticket-context tables against real Postgres: which state wins, side-loads, deleted
 // tickets, and an export page's rows committing with its position.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { saveExportPage, storeTicketContext, DELETED_REASON } from '../../src/db/tickets.ts';
 import { purgeTicket } from '../../src/db/purge.ts';
 import { loadExportPosition } from '../../src/db/sync-state.ts';
 import { mapBrands, mapTicketContext } from '../../src/sync/map-ticket.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { exportedTicket, listedBrand, scrubbedTicket, sideLoadedGroup, sideLoadedOrganization, sideLoadedUser } from '../sync/tickets.ts';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 beforeEach(async () => {
   await database.pool.query(
     'truncate zendesk.tickets, zendesk.groups, zendesk.brands, zendesk.organizations, zendesk.authors, zendesk.ticket_sync, convlog.sync_state cascade',

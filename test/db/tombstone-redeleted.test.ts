@@ -3,20 +3,14 @@
 // deleted_at, which a read by id's askedAt is compared with (ASKED_BEFORE_TOMBSTONE,
 // src/db/tickets.ts): a read asked between the restore and the second deletion, answered after
 // it, would otherwise put the deleted ticket's row back as live, with nothing to remove it.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { storeTicketContext } from '../../src/db/tickets.ts';
 import { purgeTicket } from '../../src/db/purge.ts';
 import { mapTicketContext } from '../../src/sync/map-ticket.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { exportedTicket } from '../sync/tickets.ts';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ticketRow = async (id: number) => (await database.pool.query('select status, deleted from zendesk.tickets where id = $1', [id])).rows[0];
 

@@ -1,6 +1,6 @@
 // A fresh, migrated database for one test file, cloned from the run's template.
 import { randomBytes } from 'node:crypto';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { adminQuery, connect, type Database } from '../../src/db/connection.ts';
 import { silentLogger } from '../../src/log.ts';
 import { withDatabase } from '../setup/global-postgres.ts';
@@ -29,6 +29,21 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 }
 
 /** An empty database (no migrations), for tests of migrate itself. */
+/**
+ * The test file's own database, created before its first test and dropped after its last. The
+ * object is filled in by the file's beforeAll, so its fields are read inside tests and hooks.
+ */
+export function useTestDatabase(): TestDatabase {
+  const database = {} as TestDatabase;
+  beforeAll(async () => {
+    Object.assign(database, await createTestDatabase());
+  });
+  afterAll(async () => {
+    await database.close?.();
+  });
+  return database;
+}
+
 export async function createEmptyDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const adminUrl = inject('pgAdminUrl');
   const pid = inject('pgTemplate').split('_').pop();

@@ -4,22 +4,15 @@ import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { describe, expect, it, inject } from 'vitest';
 import { connect } from '../../src/db/connection.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startBoss } from '../../src/queue/boss.ts';
 import { enqueueTickets } from '../../src/queue/enqueue.ts';
 import { startHealthServer } from '../../src/serve/health.ts';
-import { adminQuery, createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { adminQuery, useTestDatabase } from '../helpers/database.ts';
 
-let database: TestDatabase;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 
 describe('/metrics', () => {
   it('has every named series, with the values Postgres holds', async () => {

@@ -5,19 +5,13 @@
 // uncommitted row of the same key: given 9 then 5, and 5 then 9, each waited for the other and
 // Postgres aborted one batch as a deadlock. A third session's uncommitted row of ticket 7 keeps
 // the first batch between its rows until the second has come to wait.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { addPendingComments, type PendingComment } from '../../src/db/pending-comments.ts';
 import { replayStore } from '../../src/db/webhook-deliveries.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { holdRows, sessionsWaitingForLocks, settled } from '../helpers/lock-waits.ts';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 
 const pending = (ticketId: number): PendingComment => ({
   ticketId,

@@ -2,21 +2,15 @@
 // README says its examples do: a BI tool whose session has a local time zone (Metabase sets its
 // report time zone) counts the same tickets. date_trunc on a timestamptz cuts in the session's
 // zone, so tickets of the first hours of a UTC month dropped out and the next month's came in.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { storeTicketContext } from '../../src/db/tickets.ts';
 import { mapTicketContext } from '../../src/sync/map-ticket.ts';
 import { comment, storeTicket, supportUser } from '../analyst/hand-written.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { fencedBlocks, readmeQuery, repositoryText } from '../helpers/docs.ts';
 import { exportedTicket } from '../sync/tickets.ts';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = useTestDatabase();
 
 async function solvedTicket(id: number, createdAt: Date) {
   const at = createdAt.toISOString().replace('.000', '');
