@@ -2,14 +2,13 @@
 // of an author (internal notes and status changes too), so an agent who writes notes ranked above
 // the customers who wrote more messages; "Events by type and channel" labelled source_type as
 // channel, a column of conversation_events that means something else.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { DEMO_QUERIES } from '../../src/commands/demo/queries.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { comment, storeTicket, supportUser, transferToAgent } from './hand-written.ts';
 
-let database: TestDatabase;
+const database = useTestDatabase();
 beforeAll(async () => {
-  database = await createTestDatabase();
   const agent = supportUser('agent', 501, 'Noted Agent');
   const customer = supportUser('user', 601, 'Customer');
   await storeTicket(database.db, 1, [
@@ -21,9 +20,6 @@ beforeAll(async () => {
     comment('2024-08-01T10:04:00Z', agent),
     comment('2024-08-01T10:05:00Z', customer),
   ]);
-});
-afterAll(async () => {
-  await database?.close();
 });
 
 const query = (title: RegExp) => DEMO_QUERIES.find((q) => title.test(q.title))!.sql;

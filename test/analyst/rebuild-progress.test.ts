@@ -3,17 +3,13 @@
 // workers or enqueue added meanwhile were rebuilt and counted in `done`, never in `total`, and the
 // bar went past 100 %. It now stops at the last ticket there was when it started: one added later
 // gets its rows from its own sync.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { rebuildAnalytics } from '../../src/db/analytics.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 
-let database: TestDatabase;
+const database = useTestDatabase();
 beforeAll(async () => {
-  database = await createTestDatabase();
   await database.pool.query(`insert into zendesk.ticket_sync (ticket_id, status) select g, 'synced' from generate_series(1, 3) g`);
-});
-afterAll(async () => {
-  await database?.close();
 });
 
 it('never reports more tickets done than its total', async () => {

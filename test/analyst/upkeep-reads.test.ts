@@ -2,8 +2,8 @@
 // transaction that finishes every sync. Postgres's own account of each statement it ran
 // (auto_explain, with the rows every plan node read) shows how many events one refresh touched.
 import type pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { beforeAll, expect, it } from 'vitest';
+import { createTestDatabase, useTestDatabase } from '../helpers/database.ts';
 import { plansOf, rowsTouched, rowsWritten, type PlanNode } from '../helpers/plans.ts';
 
 const TICKETS = 100;
@@ -28,14 +28,10 @@ function insertEvents(pool: pg.Pool, first: number, last: number, events: number
 const refreshOn = (client: pg.PoolClient, ticketId: number) =>
   client.query('select convlog.refresh_ticket_analytics($1::bigint[]), convlog.refresh_ticket_hours($1::bigint[])', [[ticketId]]);
 
-let database: TestDatabase;
+const database = useTestDatabase();
 beforeAll(async () => {
-  database = await createTestDatabase();
   await insertEvents(database.pool, 1, TICKETS, EVENTS);
   await database.pool.query('analyze zendesk.conversation_events');
-});
-afterAll(async () => {
-  await database?.close();
 });
 
 interface Refresh {

@@ -9,22 +9,20 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ensureBudget, limitInForce, readBudgets, takePermit } from '../../src/db/rate-budget.ts';
 import { sharedBudget, type SharedBudget } from '../../src/db/shared-budget.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { T0, VirtualClock } from './virtual-time.ts';
 
 const WINDOW_MS = 60_000;
 
-let database: TestDatabase;
 let counter = 0;
 let name: string;
 const pools: pg.Pool[] = [];
 
+const database = useTestDatabase();
 beforeAll(async () => {
-  database = await createTestDatabase();
 });
 afterAll(async () => {
   await Promise.all(pools.map((pool) => pool.end()));
-  await database?.close();
 });
 beforeEach(() => {
   name = `limits_${++counter}`;

@@ -1,15 +1,14 @@
 // `convlog status` must answer at once however large the tables: past a million rows it gives
 // Postgres's estimate of a table's rows, said to be one, instead of counting them all.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { cliEnvFor } from '../helpers/sync-fixture.ts';
 
 const AUTHORS = 1_200_000;
 
-let database: TestDatabase;
+const database = useTestDatabase();
 beforeAll(async () => {
-  database = await createTestDatabase();
   // Authors are the narrowest table to fill past a million; three events stay few enough to count.
   await database.pool.query(`insert into zendesk.authors (author_key) select 'sunco:' || i from generate_series(1, $1::int) i`, [AUTHORS]);
   await database.pool.query(
@@ -20,9 +19,6 @@ beforeAll(async () => {
   // Rows added since the last ANALYZE count too: the estimate follows the table's pages.
   await database.pool.query(`insert into zendesk.authors (author_key) select 'support:' || i from generate_series(1, 300000) i`);
 }, 120_000);
-afterAll(async () => {
-  await database?.close();
-});
 
 it('estimates a table past a million rows, says so, and counts the others', async () => {
   const env = cliEnvFor(database.url, 'http://127.0.0.1:2');

@@ -1,22 +1,18 @@
 // storePage takes some columns from `raw` in SQL (their only definition); the rest it stores as
 // mapPage computed them. Every content shape is covered, or analysts would see columns that
 // disagree with `raw`.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { preparePage } from '../../src/db/prepare-page.ts';
 import { storePage } from '../../src/db/store-page.ts';
 import { startRun } from '../../src/db/ticket-status.ts';
 import { mapPage, type ApiEvent } from '../../src/sync/map-page.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { messagingEvent, seedEvent, seedPage } from '../sync/events.ts';
 
-let database: TestDatabase;
 let run: string;
+const database = useTestDatabase();
 beforeAll(async () => {
-  database = await createTestDatabase();
   ({ run } = await startRun(database.db, TICKET, { full: true }));
-});
-afterAll(async () => {
-  await database?.close();
 });
 
 const TICKET = 4242;

@@ -1,6 +1,6 @@
 // The example queries of docs/tickets.md run against hand-made tickets and conversations and
 // return the rows a person would expect.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { preparePage } from '../../src/db/prepare-page.ts';
 import { storePage } from '../../src/db/store-page.ts';
 import { refreshTicketAnalytics } from '../../src/db/analytics.ts';
@@ -8,14 +8,13 @@ import { startRun } from '../../src/db/ticket-status.ts';
 import { storeTicketContext } from '../../src/db/tickets.ts';
 import { mapBrands, mapTicketContext } from '../../src/sync/map-ticket.ts';
 import { mapPage } from '../../src/sync/map-page.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { fencedBlocks, repositoryText } from '../helpers/docs.ts';
 import { messagingEvent } from '../sync/events.ts';
 import { exportedTicket, listedBrand, sideLoadedGroup, VIA_SHAPES } from '../sync/tickets.ts';
 
 const [byGroup, byBrand, waiting] = fencedBlocks(repositoryText('docs/tickets.md'), 'sql');
 
-let database: TestDatabase;
 const now = new Date();
 const lastMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 10, 12));
 const minutes = (from: Date, n: number) => new Date(from.getTime() + n * 60_000).toISOString().replace('.000', '');
@@ -30,8 +29,8 @@ async function conversation(ticketId: number, messages: { type: 'user' | 'agent'
   await refreshTicketAnalytics(database.db, [ticketId]);
 }
 
+const database = useTestDatabase();
 beforeAll(async () => {
-  database = await createTestDatabase();
   const recent = new Date(now.getTime() - 2 * 86_400_000);
   await storeTicketContext(database.db, {
     ...mapTicketContext({
@@ -52,9 +51,6 @@ beforeAll(async () => {
   await conversation(1, [{ type: 'user', at: minutes(lastMonth, 0) }, { type: 'agent', at: minutes(lastMonth, 10) }]);
   await conversation(2, [{ type: 'user', at: minutes(recent, 0) }]);
   await conversation(3, [{ type: 'user', at: minutes(recent, 0) }, { type: 'agent', at: minutes(recent, 5) }]);
-});
-afterAll(async () => {
-  await database?.close();
 });
 
 const run = async (sql: string) => (await database.pool.query(sql)).rows;

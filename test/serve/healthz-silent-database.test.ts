@@ -10,16 +10,15 @@ import { connect, type Database } from '../../src/db/connection.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startHealthServer } from '../../src/serve/health.ts';
 import type { RunningServer } from '../../src/serve/http.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 
-let database: TestDatabase;
 let proxy: TcpProxy;
 let viaProxy: Database;
 let health: RunningServer;
 
+const database = useTestDatabase();
 beforeAll(async () => {
-  database = await createTestDatabase();
   const url = new URL(database.url);
   proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
   url.host = `127.0.0.1:${proxy.port}`;
@@ -32,7 +31,6 @@ afterAll(async () => {
   await health?.close();
   await proxy?.cut();
   await viaProxy?.pool.end().catch(() => {});
-  await database?.close();
 });
 
 it('answers 503 within its 2 s and leaves no pool client held by the unanswered select 1', { timeout: 30_000 }, async () => {

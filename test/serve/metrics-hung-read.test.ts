@@ -13,7 +13,7 @@ import { silentLogger } from '../../src/log.ts';
 import { startHealthServer } from '../../src/serve/health.ts';
 import { createMetrics } from '../../src/serve/metrics.ts';
 import type { RunningServer } from '../../src/serve/http.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { startBoss } from '../../src/queue/boss.ts';
 
 interface Proxy {
@@ -50,13 +50,12 @@ async function startProxy(target: { host: string; port: number }): Promise<Proxy
   };
 }
 
-let database: TestDatabase;
 let proxy: Proxy;
 let viaProxy: Database;
 let health: RunningServer;
 
+const database = useTestDatabase();
 beforeAll(async () => {
-  database = await createTestDatabase();
   // pg-boss's schema and queues, as every command creates them.
   await (await startBoss(database, silentLogger)).stop({ graceful: false, timeout: 2_000 });
   const url = new URL(database.url);
@@ -70,7 +69,6 @@ afterAll(async () => {
   await health?.close();
   await proxy?.close();
   await viaProxy?.pool.end().catch(() => {});
-  await database?.close();
 });
 
 const databaseUp = async () => {

@@ -13,23 +13,21 @@ import { createTicketRowReader, type TicketRowReaderDeps } from '../../src/serve
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { createZendeskHttp, localBudget } from '../../src/zendesk/index.ts';
 import { SHOW_MANY_PATH } from '../../src/zendesk/ticket-context.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { within } from './serve-fixture.ts';
 
 /** CONVLOG_REQUEST_TIMEOUT's default: what a hung read lasts in production. */
 const PRODUCTION_TIMEOUT_MS = 30_000;
 const EVERY_MS = 300;
 
-let database: TestDatabase;
 let sim: Simulator;
 
+const database = useTestDatabase();
 beforeAll(async () => {
-  database = await createTestDatabase();
   sim = await startSimulator({ tickets: 10, rateLimit: 0, exportRateLimit: 0 });
 });
 afterAll(async () => {
   await sim?.close();
-  await database?.close();
 });
 beforeEach(async () => {
   sim.setOptions({ hangRate: 0 });

@@ -9,23 +9,21 @@ import { createTicketRowReader } from '../../src/serve/ticket-rows.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { createZendeskHttp, localBudget } from '../../src/zendesk/index.ts';
 import { SHOW_MANY_PATH } from '../../src/zendesk/ticket-context.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { within } from './serve-fixture.ts';
 
 const EVERY_MS = 100;
 /** How late the first read's answer comes: long after the second read's. */
 const LATE_MS = 1_500;
 
-let database: TestDatabase;
 let sim: Simulator;
 
+const database = useTestDatabase();
 beforeAll(async () => {
-  database = await createTestDatabase();
   sim = await startSimulator({ tickets: 10, rateLimit: 0, exportRateLimit: 0 });
 });
 afterAll(async () => {
   await sim?.close();
-  await database?.close();
 });
 beforeEach(async () => {
   sim.setOptions({ latency: 0 });

@@ -12,7 +12,7 @@ import { silentLogger } from '../../src/log.ts';
 import { addPendingComments } from '../../src/db/pending-comments.ts';
 import { syncTicket, type SyncDeps } from '../../src/sync/sync-ticket.ts';
 import { localBudget } from '../../src/zendesk/index.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { clientFor } from '../zendesk/helpers.ts';
 
 const PAGE = 5;
@@ -41,12 +41,11 @@ const asked = new Map<number, (string | null)[]>();
 const cursorOf = (offset: number, length: number) => Buffer.from(JSON.stringify({ offset, length })).toString('base64');
 const fromCursor = (cursor: string) => JSON.parse(Buffer.from(cursor, 'base64').toString()) as { offset: number; length: number };
 
-let database: TestDatabase;
 let server: http.Server;
 let deps: SyncDeps;
 
+const database = useTestDatabase();
 beforeAll(async () => {
-  database = await createTestDatabase();
   server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const ticketId = Number(/\/api\/v2\/tickets\/(\d+)\/conversation_log$/.exec(url.pathname)?.[1]);
@@ -66,7 +65,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  await database?.close();
 });
 
 /** Syncs the ticket; returns the run's result and the page[after] of each of its requests. */

@@ -9,17 +9,16 @@ import { silentLogger } from '../../src/log.ts';
 import { readMissingTickets, type TicketContextDeps } from '../../src/sync/ticket-context.ts';
 import { purgeTicket } from '../../src/db/purge.ts';
 import { localBudget } from '../../src/zendesk/index.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { clientFor } from '../zendesk/helpers.ts';
 import { exportedTicket, sideLoadedUser } from './tickets.ts';
 
-let database: TestDatabase;
 let server: http.Server;
 let baseUrl: string;
 let beforeShowMany: (() => Promise<void>) | undefined;
 
+const database = useTestDatabase();
 beforeAll(async () => {
-  database = await createTestDatabase();
   server = http.createServer(async (req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     if (!req.url?.startsWith('/api/v2/tickets/show_many.json')) {
@@ -37,7 +36,6 @@ afterEach(() => {
 });
 afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  await database?.close();
 });
 
 it('keeps no row of a ticket deleted while show_many was answering, even when the worker clock is 3 s ahead of Postgres', async () => {

@@ -9,17 +9,16 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.ts';
 import { syncTicket, type SyncDeps } from '../../src/sync/sync-ticket.ts';
 import { createZendeskHttp, localBudget } from '../../src/zendesk/index.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { messagingEvent } from './events.ts';
 
 /** Ticket id → the one page its log answers with, as text (sent as UTF-8) or exact bytes. */
 const pages = new Map<number, string | Buffer>();
 let server: Server;
-let database: TestDatabase;
 let deps: SyncDeps;
 
+const database = useTestDatabase();
 beforeAll(async () => {
-  database = await createTestDatabase();
   server = createServer((req, res) => {
     const ticketId = Number(/\/tickets\/(\d+)\/conversation_log/.exec(req.url ?? '')?.[1]);
     const page = pages.get(ticketId);
@@ -33,7 +32,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await new Promise((resolve) => server?.close(resolve));
-  await database?.close();
 });
 
 /** A one-page log of these events (JSON texts), exactly as written. */

@@ -8,11 +8,10 @@ import { silentLogger } from '../../src/log.ts';
 import { readAccountLists, readChangedTickets, readMissingTickets, type TicketContextDeps } from '../../src/sync/ticket-context.ts';
 import { budgetFor } from '../../src/db/budgets.ts';
 import { purgeTicket } from '../../src/db/purge.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { clientFor } from '../zendesk/helpers.ts';
 import { exportedTicket, listedBrand, sideLoadedGroup, sideLoadedOrganization, sideLoadedUser, VIA_SHAPES } from './tickets.ts';
 
-let database: TestDatabase;
 let server: http.Server;
 let baseUrl: string;
 const seen: URL[] = [];
@@ -23,8 +22,8 @@ const known = new Map<number, Record<string, unknown>>();
 /** Runs before show_many answers: what happens in Zendesk while the answer is on its way. */
 let beforeShowMany: (() => Promise<void>) | undefined;
 
+const database = useTestDatabase();
 beforeAll(async () => {
-  database = await createTestDatabase();
   server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://local');
     seen.push(url);
@@ -54,7 +53,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  await database?.close();
 });
 beforeEach(async () => {
   seen.length = 0;

@@ -12,10 +12,9 @@ import { runBackfill } from '../../src/queue/backfill.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { createZendeskHttp } from '../../src/zendesk/http.ts';
 import { localBudget } from '../../src/zendesk/rate-limit.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 import { DAY, EMAIL, exportSince, nowSec, queuedTicketIds, savedPosition, sorted, TOKEN } from '../backfill/helpers.ts';
 
-let database: TestDatabase;
 let boss: PgBoss;
 let sim: Simulator;
 let proxy: http.Server;
@@ -24,8 +23,8 @@ let proxyUrl: string;
 let breakPage2 = true;
 let broken: number | undefined;
 
+const database = useTestDatabase();
 beforeAll(async () => {
-  database = await createTestDatabase();
   boss = await startBoss(database, silentLogger);
   sim = await startSimulator({ tickets: 40, rateLimit: 0, exportRateLimit: 0, accountRateLimit: 0, exportPageSize: 10 });
   proxy = http.createServer((req, res) => {
@@ -49,7 +48,6 @@ afterAll(async () => {
   await new Promise<void>((resolve) => proxy?.close(() => resolve()));
   await sim?.close();
   await boss?.stop({ graceful: false, timeout: 1_000 });
-  await database?.close();
 });
 
 const backfill = (options: { since?: number } = {}) =>
