@@ -65,10 +65,9 @@ async function migrateUnderLock(pool: pg.Pool, log: Logger, lockWaitWarnMs: numb
     const unwatch = watchLockWaits(pool, rows[0].pid, log, lockWaitWarnMs);
     let before: Recorded;
     try {
-      // A statement_timeout set on the database or the login (for people's queries) would cancel
-      // a migration that rewrites a large table, and with it every pending one, at each start:
-      // an upgrade that could never complete. Migrations take as long as they take here.
-      await client.query('set statement_timeout = 0');
+      // No statement_timeout, whatever the database or login sets for people's queries (the
+      // pool's SESSION_SETUP): it would cancel a migration that rewrites a large table, and with
+      // it every pending one, at each start, an upgrade that could never complete.
       await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
       before = await recordedMigrations(client);
       refuseNewerSchema(before.newest);
@@ -83,10 +82,8 @@ async function migrateUnderLock(pool: pg.Pool, log: Logger, lockWaitWarnMs: numb
     if (applied > 0) log.info({ applied }, 'database migrated');
     return { applied };
   } finally {
-    await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
-    // The pool's next user gets the setting of the database or the login back, or a new connection.
-    const reset = await client.query('reset statement_timeout').then(() => true, () => false);
-    client.release(!reset);
+    const unlocked = await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).then(() => true, () => false);
+    client.release(!unlocked);
   }
 }
 

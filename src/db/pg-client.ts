@@ -18,14 +18,24 @@ export const KEEPALIVE = { keepAlive: true, keepAliveInitialDelayMillis: 10_000 
 
 /**
  * What every connection of convlog's pools runs before its first use (pg-pool's onConnect; pg-boss
- * and the looks build their pools from the same options). convlog's statements and their lock order
- * are written for read committed: a database or login whose default is serializable (set for
- * people's transactions) made them fail by the hundred ("could not serialize access": 651 for 400
- * tickets, and a sync that crawled through retries).
+ * and the looks build their pools from the same options): settings a database or login may give
+ * people's sessions that convlog's statements are not written for.
+ * - Read committed: convlog's statements and their lock order are written for it. A default of
+ *   serializable made them fail by the hundred ("could not serialize access": 651 for 400
+ *   tickets, and a sync that crawled through retries).
+ * - No statement_timeout and no lock_timeout: each statement's work is bounded by its size (a
+ *   page, a batch of ids), and convlog's writers wait for each other's locks by design. A limit
+ *   meant for people's queries cancelled work that was not at fault: with a second's limit,
+ *   `dequeue --all` of 300,000 tickets failed as "an unexpected error", and a long ticket's
+ *   upkeep, its full read or a migration would fail at every attempt. Where convlog bounds a
+ *   statement itself (the looks, `query`, `enqueue --sql`) it sets its own limit in that
+ *   statement's transaction.
  */
 export const SESSION_SETUP = {
   onConnect: async (client: pg.ClientBase): Promise<void> => {
-    await client.query("set default_transaction_isolation = 'read committed'");
+    await client.query(
+      "select set_config('default_transaction_isolation', 'read committed', false), set_config('statement_timeout', '0', false), set_config('lock_timeout', '0', false)",
+    );
   },
 };
 

@@ -2,7 +2,9 @@
 // people's transactions) made convlog's statements, written for read committed, fail by the
 // hundred: 651 "could not serialize access" for 400 simulator tickets, and a sync still crawling
 // through retries after two minutes. Every connection of convlog's pools (its own, the looks',
-// pg-boss's) now runs at read committed whatever the default.
+// pg-boss's) now runs at read committed whatever the default. So with a statement_timeout and a
+// lock_timeout meant for people's queries: with a second's limit, `dequeue --all` of 300,000
+// tickets failed as "an unexpected error".
 import pg from 'pg';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { connect } from '../../src/db/connection.ts';
@@ -48,4 +50,35 @@ it('syncs many tickets at once without a serialization failure', { timeout: 120_
   expect(run.code, run.stderr.slice(-2000)).toBe(0);
   expect(run.stdout).toMatch(/^synced 120, not_found 0, forbidden 0, failed 0 /m);
   expect(run.stderr).not.toContain('could not serialize');
+});
+
+it('does the work a statement_timeout or lock_timeout of the database would cancel: a large dequeue, a long ticket', { timeout: 120_000 }, async () => {
+  const limited = await createEmptyDatabase();
+  const big = await startSimulator({ tickets: 1, rateLimit: 0, ticketSizes: { 1: 20_000 } });
+  try {
+    const name = new URL(limited.url).pathname.slice(1);
+    await adminQuery(inject('pgAdminUrl'), `alter database ${name} set statement_timeout = '100ms'`);
+    await adminQuery(inject('pgAdminUrl'), `alter database ${name} set lock_timeout = '100ms'`);
+    const plain = new pg.Client({ connectionString: limited.url });
+    await plain.connect();
+    expect((await plain.query('show statement_timeout')).rows[0].statement_timeout).toBe('100ms');
+    await plain.end();
+    const env = cliEnvFor(limited.url, big.url);
+
+    // Each of enqueue's batches is one statement; dequeue --all is one.
+    const enqueue = await runCli(['enqueue', '--range', '2..150001'], { env, timeoutMs: 60_000 });
+    expect(enqueue.code, enqueue.stderr.slice(-2000)).toBe(0);
+    const dequeue = await runCli(['dequeue', '--all'], { env, timeoutMs: 60_000 });
+    expect(dequeue.code, dequeue.stderr.slice(-2000)).toBe(0);
+    expect(dequeue.stdout).toMatch(/150,000/);
+
+    // 20,000 events: the run's end (the ticket's upkeep) is one statement over all of them.
+    const sync = await runCli(['sync', '1'], { env, timeoutMs: 90_000 });
+    expect(sync.code, sync.stderr.slice(-2000)).toBe(0);
+    expect(sync.stdout).toMatch(/^synced 1, not_found 0, forbidden 0, failed 0 .*\b20000 events\b/m);
+    expect(sync.stderr).not.toContain('statement timeout');
+  } finally {
+    await big.close();
+    await limited.drop();
+  }
 });
