@@ -263,6 +263,17 @@ function withoutPassword(url: string): boolean {
   }
 }
 
+/** libpq's rule, which pg follows: a URL without a database asks for the one named as its user. */
+const NO_DATABASE_NAME = "the URL names no database, so Postgres looked for one named as the user; add the database's name after the port, as in postgres://user:password@host:5432/convlog";
+
+function unnamedDatabase(url: string): boolean {
+  try {
+    return new URL(url).pathname.replace(/^\/+/, '') === '';
+  } catch {
+    return false;
+  }
+}
+
 /** Why `url` could not be used, in one line naming it (host:port/database, never its password). */
 export function unavailable(url: string, error: unknown): DatabaseUnavailable {
   const where = describe(url);
@@ -271,6 +282,7 @@ export function unavailable(url: string, error: unknown): DatabaseUnavailable {
   const refusedForNone = noPasswordToSend(error) || (withoutPassword(url) && code === '28P01');
   const reason =
     (refusedForNone && NO_PASSWORD_REASON) ||
+    (code === '3D000' && unnamedDatabase(url) && `${NO_DATABASE_NAME} (${errorMessage(error)})`) ||
     (code && (POSTGRES_REASONS[code] ?? networkErrorReason(code))) ||
     noAnswer(error) ||
     errorMessage(error) ||

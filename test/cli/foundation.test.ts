@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { createEmptyDatabase } from '../helpers/database.ts';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { adminQuery, createEmptyDatabase } from '../helpers/database.ts';
 import { runCli, runProgram } from '../helpers/cli.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -81,10 +82,27 @@ describe('bad input', () => {
       runCli(['migrate'], { env: { DATABASE_URL: badPassword.toString() } }),
     ]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('database does not exist');
+    expect(result.stderr).toContain('/does_not_exist: database does not exist');
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/password authentication failed/);
     expect(wrong.stderr).not.toContain('wrong-password');
+  });
+
+  it('a URL without a database says so: Postgres looked for one named as the user', async () => {
+    // A login of its own, so that no database bears its name.
+    const role = `convlog_nodb_${randomBytes(4).toString('hex')}`;
+    await adminQuery(inject('pgAdminUrl'), `create role ${role} login password 'nodb-secret'`);
+    cleanups.push(() => adminQuery(inject('pgAdminUrl'), `drop role if exists ${role}`));
+    const unnamed = new URL(inject('pgAdminUrl'));
+    unnamed.username = role;
+    unnamed.password = 'nodb-secret';
+    unnamed.pathname = '';
+    const result = await runCli(['migrate'], { env: { DATABASE_URL: unnamed.toString() } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      `convlog migrate: cannot connect to Postgres at ${unnamed.hostname}:${unnamed.port}/: the URL names no database, so Postgres looked for one named as the user; ` +
+        `add the database's name after the port, as in postgres://user:password@host:5432/convlog (database "${role}" does not exist) (check DATABASE_URL)\n`,
+    );
   });
 
   it('a URL without the password the server asks for says so, not what pg says of it', async () => {
