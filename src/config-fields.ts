@@ -174,6 +174,21 @@ export const subdomain = optionalText.superRefine((v, ctx) => {
   }
 });
 
+/**
+ * The address of the agent whose API token convlog uses. Zendesk's user name for a token is
+ * `email/token`, and its documentation shows it that way, so the suffix is often copied in: the
+ * login then fails with a 401 that names nothing. The value is not echoed: a token pasted into
+ * the wrong variable would be printed.
+ */
+export const zendeskEmail = optionalText.superRefine((v, ctx) => {
+  if (v === undefined) return;
+  if (/\/token$/i.test(v)) {
+    ctx.addIssue({ code: 'custom', message: 'must be the agent\'s email address alone, without "/token" (convlog adds it)' });
+  } else if (!/^[^\s@/]+@[^\s@/]+$/.test(v)) {
+    ctx.addIssue({ code: 'custom', message: 'must be the email address of the agent whose API token ZENDESK_API_TOKEN is, such as agent@example.com' });
+  }
+});
+
 // convlog serve: webhooks
 export const webhookSecrets = optionalText.transform((value, ctx) => {
   const secrets = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
-import { boolean, explicitSslMode, httpUrl, integerFrom, oneOf, optionalText, positiveInteger, postgresUrl, servePort, subdomain, webhookSecrets } from './config-fields.ts';
+import { boolean, explicitSslMode, httpUrl, integerFrom, oneOf, optionalText, positiveInteger, postgresUrl, servePort, subdomain, webhookSecrets, zendeskEmail } from './config-fields.ts';
 import { ConfigError } from './errors/convlog-errors.ts';
 import { nearest } from './ids.ts';
 import { projectFolder } from './project-folder.ts';
@@ -106,7 +106,7 @@ const envSchema = z.object({
   CONVLOG_DATA_DIR: optionalText,
   ZENDESK_SUBDOMAIN: subdomain,
   ZENDESK_BASE_URL: httpUrl,
-  ZENDESK_EMAIL: optionalText,
+  ZENDESK_EMAIL: zendeskEmail,
   ZENDESK_API_TOKEN: optionalText,
   ZENDESK_OAUTH_TOKEN: optionalText,
   CONVLOG_RATE_LIMIT: positiveInteger(100, MAX_RATE_LIMIT),

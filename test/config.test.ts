@@ -97,6 +97,16 @@ describe('loadConfig', () => {
     );
   });
 
+  it('refuses an email with the "/token" of the API\'s user name, or one that is no address, without printing it', () => {
+    expect(problems({ ...account, ZENDESK_EMAIL: 'agent@example.com/token' })).toBe(
+      'ZENDESK_EMAIL must be the agent\'s email address alone, without "/token" (convlog adds it) (see .env.example)',
+    );
+    const pasted = problems({ ...account, ZENDESK_EMAIL: 'Xk29fJq0secretTokenValue' });
+    expect(pasted).toBe('ZENDESK_EMAIL must be the email address of the agent whose API token ZENDESK_API_TOKEN is, such as agent@example.com (see .env.example)');
+    expect(pasted).not.toContain('Xk29');
+    expect(loadConfig({ ...account, ZENDESK_EMAIL: ' Agent.Name+zd@Example.co.uk ' }).zendesk?.auth).toMatchObject({ email: 'Agent.Name+zd@Example.co.uk' });
+  });
+
   it('refuses a subdomain longer than a host name label (63 characters), in one line', () => {
     expect(loadConfig({ ...account, ZENDESK_SUBDOMAIN: 'a'.repeat(63) }).zendesk?.baseUrl).toBe(`https://${'a'.repeat(63)}.zendesk.com`);
     const message = problems({ ...account, ZENDESK_SUBDOMAIN: 'a'.repeat(64) });
