@@ -176,9 +176,9 @@ export const subdomain = optionalText.superRefine((v, ctx) => {
 
 /**
  * The address of the agent whose API token convlog uses. Zendesk's user name for a token is
- * `email/token`, and its documentation shows it that way, so the suffix is often copied in: the
- * login then fails with a 401 that names nothing. The value is not echoed: a token pasted into
- * the wrong variable would be printed.
+ * `email/token`, and its documentation shows it that way, so the suffix is often copied in: every
+ * request then gets a 401 that does not say what is wrong. The value is not echoed: a token
+ * pasted into the wrong variable would be printed.
  */
 export const zendeskEmail = optionalText.superRefine((v, ctx) => {
   if (v === undefined) return;
@@ -186,6 +186,13 @@ export const zendeskEmail = optionalText.superRefine((v, ctx) => {
     ctx.addIssue({ code: 'custom', message: 'must be the agent\'s email address alone, without "/token" (convlog adds it)' });
   } else if (!/^[^\s@/]+@[^\s@/]+$/.test(v)) {
     ctx.addIssue({ code: 'custom', message: 'must be the email address of the agent whose API token ZENDESK_API_TOKEN is, such as agent@example.com' });
+  }
+});
+
+/** An OAuth access token, sent as `Authorization: Bearer <token>`: the prefix is often copied in with it. */
+export const zendeskOauthToken = optionalText.superRefine((v, ctx) => {
+  if (v !== undefined && /^bearer\s/i.test(v)) {
+    ctx.addIssue({ code: 'custom', message: 'must be the access token alone, without "Bearer " (convlog adds it)' });
   }
 });
 

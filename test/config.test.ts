@@ -107,6 +107,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...account, ZENDESK_EMAIL: ' Agent.Name+zd@Example.co.uk ' }).zendesk?.auth).toMatchObject({ email: 'Agent.Name+zd@Example.co.uk' });
   });
 
+  it('refuses an OAuth token with the "Bearer " of its header, without printing it', () => {
+    const message = problems({ ZENDESK_SUBDOMAIN: 'acme', ZENDESK_OAUTH_TOKEN: 'Bearer 0a1b2c3d4e5f' });
+    expect(message).toBe('ZENDESK_OAUTH_TOKEN must be the access token alone, without "Bearer " (convlog adds it) (see .env.example)');
+    expect(loadConfig({ ZENDESK_SUBDOMAIN: 'acme', ZENDESK_OAUTH_TOKEN: 'bearer-like-but-no-space' }).zendesk?.auth).toEqual({ kind: 'oauth', token: 'bearer-like-but-no-space' });
+  });
+
   it('refuses a subdomain longer than a host name label (63 characters), in one line', () => {
     expect(loadConfig({ ...account, ZENDESK_SUBDOMAIN: 'a'.repeat(63) }).zendesk?.baseUrl).toBe(`https://${'a'.repeat(63)}.zendesk.com`);
     const message = problems({ ...account, ZENDESK_SUBDOMAIN: 'a'.repeat(64) });
