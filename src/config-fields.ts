@@ -114,7 +114,29 @@ export const httpUrl = optionalText.superRefine((v, ctx) => {
   if (FETCH_BLOCKED_PORTS.has(Number(given))) return problem(`has port ${given}, ${FETCH_BLOCKED}`);
   // Request paths are appended to the base URL: a query or fragment would end up in the middle.
   if (/[?#]/.test(v)) return problem('must not have a query string (?...) or fragment (#...): give the root, such as https://acme.zendesk.com');
+  const wrongPath = pathProblem(new URL(v));
+  if (wrongPath) return problem(wrongPath);
 });
+
+/**
+ * Request paths (api/v2/...) are appended to the base URL, so a path copied with it reaches no
+ * API: every request would meet a 404 (after the account was recorded under that address). Zendesk
+ * serves its API at the root of its hosts only; a proxy may have a path of its own, but not /api/.
+ * Only the root of a zendesk.com URL is printed (the account's name); a path or another host never is.
+ */
+function pathProblem(url: URL): string | undefined {
+  const path = url.pathname.replace(/\/+$/, '');
+  if (path === '') return undefined;
+  const host = url.hostname.toLowerCase();
+  const root = host.endsWith('.zendesk.com') ? `${url.protocol}//${host}` : undefined;
+  if (/(^|\/)api(\/|$)/i.test(path)) {
+    return root
+      ? `must be the account's root URL, ${root}, without /api/v2 (convlog adds it to each request)`
+      : "must not have /api/ in its path: give the account's root URL (https://acme.zendesk.com), or a proxy's, and convlog adds /api/v2/ to each request";
+  }
+  if (root) return `must be the account's root URL, ${root}, without a path: Zendesk's API is at the root of its host`;
+  return undefined;
+}
 
 export const postgresUrl = optionalText.superRefine((v, ctx) => {
   if (v === undefined) return;

@@ -82,6 +82,23 @@ describe('loadConfig', () => {
     expect(problems({ ...credentials, ZENDESK_BASE_URL: 'user:secret@mycorp' })).toBe(plain);
   });
 
+  it('refuses a ZENDESK_BASE_URL with /api/ in its path, or a zendesk.com one with any path, and takes a proxy\'s path', () => {
+    const { ZENDESK_SUBDOMAIN: _, ...credentials } = account;
+    const noApi = "ZENDESK_BASE_URL must not have /api/ in its path: give the account's root URL (https://acme.zendesk.com), or a proxy's, and convlog adds /api/v2/ to each request (see .env.example)";
+    for (const url of ['http://127.0.0.1:4010/api/v2', 'https://proxy.example.com/zendesk/api/v2/', 'https://proxy.example.com/API']) {
+      expect(problems({ ...credentials, ZENDESK_BASE_URL: url }), url).toBe(noApi);
+    }
+    expect(problems({ ...credentials, ZENDESK_BASE_URL: 'https://acme.zendesk.com/api/v2/tickets.json' })).toBe(
+      "ZENDESK_BASE_URL must be the account's root URL, https://acme.zendesk.com, without /api/v2 (convlog adds it to each request) (see .env.example)",
+    );
+    const withPath = problems({ ...credentials, ZENDESK_BASE_URL: 'https://ACME.zendesk.com/agent/tickets/secret-path' });
+    expect(withPath).toBe("ZENDESK_BASE_URL must be the account's root URL, https://acme.zendesk.com, without a path: Zendesk's API is at the root of its host (see .env.example)");
+    expect(problems({ ...credentials, ZENDESK_BASE_URL: 'https://proxy.example.com/secret-path/api' })).not.toContain('secret-path');
+    for (const url of ['https://acme.zendesk.com/', 'https://proxy.example.com/zendesk/', 'https://proxy.example.com/zendesk-api', 'http://127.0.0.1:4010']) {
+      expect(loadConfig({ ...credentials, ZENDESK_BASE_URL: url }).zendesk?.baseUrl, url).toBe(url.replace(/\/$/, ''));
+    }
+  });
+
   it('never prints back a ZENDESK_BASE_URL shaped like a token: an API token pasted on the wrong line', () => {
     const { ZENDESK_SUBDOMAIN: _, ...credentials } = account;
     const plain = 'ZENDESK_BASE_URL must be an http(s) URL such as https://acme.zendesk.com; for an account name use ZENDESK_SUBDOMAIN (see .env.example)';

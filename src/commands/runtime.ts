@@ -8,6 +8,7 @@ import { DatabaseUnavailable, Interrupted } from '../errors/convlog-errors.ts';
 import { withinTime } from '../timing.ts';
 import { startBoss, superviseSeconds, type BossOptions } from '../queue/boss.ts';
 import type { SyncDeps } from '../sync/sync-ticket.ts';
+import { checkCredentials } from '../zendesk/credentials.ts';
 import { createZendeskHttp } from '../zendesk/index.ts';
 import { budgetFor, type BudgetKind } from '../db/budgets.ts';
 import type { SharedBudget } from '../db/shared-budget.ts';
@@ -110,12 +111,17 @@ async function warnIfFewConnections(database: Database, log: Logger): Promise<vo
 
 /**
  * openRuntime for a command that reaches Zendesk when configured to: the database must hold that
- * account's tickets or none (src/commands/zendesk-account.ts), or nothing goes further.
+ * account's tickets or none (src/commands/zendesk-account.ts), or nothing goes further. `first`
+ * runs after the comparison and before the account is recorded: a check that the address answers.
  */
-export async function openZendeskRuntime(ctx: CommandContext, options: BossOptions & { config?: Config; worksQueue?: boolean } = {}): Promise<Runtime> {
-  const runtime = await openRuntime(ctx, options);
+export async function openZendeskRuntime(
+  ctx: CommandContext,
+  options: BossOptions & { config?: Config; worksQueue?: boolean; first?: () => Promise<void> } = {},
+): Promise<Runtime> {
+  const { first, ...runtimeOptions } = options;
+  const runtime = await openRuntime(ctx, runtimeOptions);
   try {
-    await requireZendeskAccount(runtime.database, runtime.config, ctx.log);
+    await requireZendeskAccount(runtime.database, runtime.config, ctx.log, first);
   } catch (error) {
     await runtime.close();
     throw error;
@@ -123,10 +129,17 @@ export async function openZendeskRuntime(ctx: CommandContext, options: BossOptio
   return runtime;
 }
 
-export async function openSyncRuntime(ctx: CommandContext, options: BossOptions = {}): Promise<SyncRuntime> {
+/**
+ * With `checkCredentials` (what waits on them: "nothing was queued"), the credentials and the URL
+ * are checked before the account is recorded (src/zendesk/credentials.ts): a mistyped subdomain or
+ * a refused token ends the command with one line, and no address that never answered is recorded.
+ */
+export async function openSyncRuntime(ctx: CommandContext, options: BossOptions & { checkCredentials?: string } = {}): Promise<SyncRuntime> {
+  const { checkCredentials: whatWaits, ...bossOptions } = options;
   const config = ctx.config({ needZendesk: true });
-  const runtime = await openZendeskRuntime(ctx, { ...options, config, worksQueue: true });
   const http = createZendeskHttp(config.zendesk!, { log: ctx.log });
+  const first = whatWaits === undefined ? undefined : () => checkCredentials({ http, log: ctx.log, signal: ctx.signal }, whatWaits);
+  const runtime = await openZendeskRuntime(ctx, { ...bossOptions, config, worksQueue: true, first });
   // One budget for every process on the account, kept in Postgres and corrected by Zendesk's
   // headers; each row is first touched by its first request.
   const { pool } = runtime.database;

@@ -6,7 +6,6 @@ import { ticketStates, type TicketState } from '../db/ticket-status.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
 import { enqueueTickets, SYNC_PRIORITY } from '../queue/enqueue.ts';
 import { jobsAhead } from '../queue/queue-stats.ts';
-import { checkCredentials } from '../zendesk/credentials.ts';
 import { readTicketIds } from '../queue/ticket-ids.ts';
 import { runWorker } from '../queue/worker.ts';
 import { createProgress } from './progress.ts';
@@ -35,7 +34,7 @@ export const sync: Command = {
     const ids = await readTicketIds({ args: positionals, file: values.file as string | undefined, range: values.range as string | undefined, stdin: ctx.stdin });
     const config = ctx.config({ needZendesk: true });
     const concurrency = concurrencyFlag(values.concurrency, config.concurrency);
-    const runtime = await openSyncRuntime(ctx, { supervise: true });
+    const runtime = await openSyncRuntime(ctx, { supervise: true, checkCredentials: 'nothing was queued' });
     let lostDatabase = false;
     try {
       return await syncTickets(runtime, ctx, [...new Set(ids)], { full: Boolean(values.full), concurrency });
@@ -75,8 +74,7 @@ export async function syncTickets(
   },
 ): Promise<number> {
   const { boss, database, deps, budgets } = runtime;
-  await checkCredentials({ http: deps.http, log: ctx.log, signal: ctx.signal }, 'nothing was queued');
-  // Ctrl-C while the command started (Postgres, migrations, the check above) queues nothing: the
+  // Ctrl-C while the command started (Postgres, migrations, the credential check) queues nothing: the
   // tickets would wait in the queue for the next `work`, which is not what was asked.
   if (ctx.signal.aborted) throw new Interrupted('interrupted while starting; nothing was queued');
   // Above the backlog (a backfill's, an enqueue's), so that a worker takes these next: someone

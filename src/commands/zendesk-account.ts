@@ -5,7 +5,7 @@
 // tickets and be counted with them by every view.
 import type { Config } from '../config.ts';
 import type { Database } from '../db/connection.ts';
-import { checkZendeskAccount } from '../db/zendesk-account.ts';
+import { checkZendeskAccount, otherAccountHeld } from '../db/zendesk-account.ts';
 import { ConfigError } from '../errors/convlog-errors.ts';
 import type { Logger } from '../log.ts';
 import { zendeskUrlSetting } from '../zendesk/responses.ts';
@@ -26,13 +26,20 @@ export const SET_ACCOUNT = 'npx convlog account --set';
 /**
  * Records the configured account as the database's, or refuses (ConfigError, exit 2, nothing
  * changed) when the database holds another account's data. A config without Zendesk settings
- * has no account to compare.
+ * has no account to compare. `beforeRecording` (a check that the address answers) runs after the
+ * comparison, so that another account's database is refused first, and before anything is recorded.
  */
-export async function requireZendeskAccount(database: Database, config: Config, log: Logger): Promise<void> {
+export async function requireZendeskAccount(database: Database, config: Config, log: Logger, beforeRecording?: () => Promise<void>): Promise<void> {
   if (!config.zendesk) return;
   const address = accountAddress(config.zendesk.baseUrl);
+  const setting = () => zendeskUrlSetting(config.zendesk!.baseUrl);
+  if (beforeRecording) {
+    const held = await otherAccountHeld(database.db, address);
+    if (held) throw otherAccount(database, held, address, setting());
+    await beforeRecording();
+  }
   const check = await checkZendeskAccount(database.db, address);
-  if (check.outcome === 'other') throw otherAccount(database, check.account, address, zendeskUrlSetting(config.zendesk.baseUrl));
+  if (check.outcome === 'other') throw otherAccount(database, check.account, address, setting());
   if (check.outcome === 'recorded') log.info({ account: address }, `recorded ${address} as the Zendesk account this database holds`);
   if (check.outcome === 'replaced') {
     log.info({ account: address, previous: check.previous?.address }, `recorded ${address} as the Zendesk account this database holds, in place of ${check.previous?.address}, of which it holds no data`);

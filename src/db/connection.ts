@@ -211,12 +211,8 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
 }
 
 export function describe(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.hostname || 'localhost'}:${u.port || '5432'}${u.pathname || '/'}`;
-  } catch {
-    return '(unparseable DATABASE_URL)';
-  }
+  const u = URL.parse(url);
+  return u ? `${u.hostname || 'localhost'}:${u.port || '5432'}${u.pathname || '/'}` : '(unparseable DATABASE_URL)';
 }
 
 // Network codes read as everywhere else (networkErrorReason), but for a hint and the SQLSTATEs of a refusal.
@@ -255,24 +251,12 @@ export function noPasswordToSend(error: unknown): boolean {
   return NO_PASSWORD.test(errorMessage(error));
 }
 
-function withoutPassword(url: string): boolean {
-  try {
-    return new URL(url).password === '';
-  } catch {
-    return false;
-  }
-}
+const withoutPassword = (url: string) => URL.parse(url)?.password === '';
 
 /** libpq's rule, which pg follows: a URL without a database asks for the one named as its user. */
 const NO_DATABASE_NAME = "the URL names no database, so Postgres looked for one named as the user; add the database's name after the port, as in postgres://user:password@host:5432/convlog";
 
-function unnamedDatabase(url: string): boolean {
-  try {
-    return new URL(url).pathname.replace(/^\/+/, '') === '';
-  } catch {
-    return false;
-  }
-}
+const unnamedDatabase = (url: string) => URL.parse(url)?.pathname.replace(/^\/+/, '') === '';
 
 /** Why `url` could not be used, in one line naming it (host:port/database, never its password). */
 export function unavailable(url: string, error: unknown): DatabaseUnavailable {

@@ -40,17 +40,30 @@ export function checkZendeskAccount(db: Db, address: string): Promise<AccountChe
       insert into ${syncState} (key, value) values (${ACCOUNT_KEY}, ${recordOf(address)})
       on conflict (key) do nothing returning value`);
     if (inserted.rows[0]) return { outcome: 'recorded', account: inserted.rows[0].value };
-    const { rows } = await tx.execute<{ value: ZendeskAccount; holds_data: boolean }>(sql`
-      select value,
-             exists (select from zendesk.conversation_events)
-               or exists (select from zendesk.tickets)
-               or exists (select from ${syncState} where key = ${EXPORT_POSITION_KEY} and value->>'cursor' is not null) as holds_data
-        from ${syncState} where key = ${ACCOUNT_KEY} for update`);
-    const recorded = rows[0].value;
+    const { recorded, holdsData } = (await recordedAccount(tx, { lock: true }))!;
     if (recorded.address === address) return { outcome: 'same', account: recorded };
-    if (rows[0].holds_data) return { outcome: 'other', account: recorded };
+    if (holdsData) return { outcome: 'other', account: recorded };
     return { outcome: 'replaced', account: await saveZendeskAccount(tx, address), previous: recorded };
   });
+}
+
+/**
+ * The account recorded when the database holds its data and it is not `address`'s, else null;
+ * nothing written: what a command that checks Zendesk before recording compares first.
+ */
+export async function otherAccountHeld(db: Db, address: string): Promise<ZendeskAccount | null> {
+  const found = await recordedAccount(db, { lock: false });
+  return found && found.holdsData && found.recorded.address !== address ? found.recorded : null;
+}
+
+async function recordedAccount(db: Db, options: { lock: boolean }): Promise<{ recorded: ZendeskAccount; holdsData: boolean } | undefined> {
+  const { rows } = await db.execute<{ value: ZendeskAccount; holds_data: boolean }>(sql`
+    select value,
+           exists (select from zendesk.conversation_events)
+             or exists (select from zendesk.tickets)
+             or exists (select from ${syncState} where key = ${EXPORT_POSITION_KEY} and value->>'cursor' is not null) as holds_data
+      from ${syncState} where key = ${ACCOUNT_KEY} ${options.lock ? sql`for update` : sql``}`);
+  return rows[0] && { recorded: rows[0].value, holdsData: rows[0].holds_data };
 }
 
 /** Records `address` whatever was recorded: the same account at a new address (`convlog account --set`). */

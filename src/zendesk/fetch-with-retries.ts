@@ -143,7 +143,7 @@ export async function fetchWithRetries<T>(settings: RetrySettings, request: Page
       const response = sent.value;
       status = response.status;
       // A client not made by createZendeskHttp (an extended one) still names its host.
-      context.host ??= hostOf(response.url);
+      context.host ??= URL.parse(response.url)?.host;
       rateLimit = settings.rateLimitOf(response);
       // Every budget is told how long a 429 holds everyone back, even without a Retry-After.
       if (response.status === 429) rateLimit.retryAfterMs ??= retryAfterMsOf(response.headers);
@@ -215,13 +215,5 @@ async function settle<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | 
     return { ok: true, value: await promise };
   } catch (error) {
     return { ok: false, error };
-  }
-}
-
-function hostOf(url: string): string | undefined {
-  try {
-    return new URL(url).host;
-  } catch {
-    return undefined;
   }
 }

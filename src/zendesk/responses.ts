@@ -253,12 +253,7 @@ function isRawNetworkFailure(error: unknown): boolean {
 
 function hostOfRequest(error: unknown): string | undefined {
   const url = (error as { request?: { url?: unknown } } | undefined)?.request?.url;
-  if (typeof url !== 'string') return undefined;
-  try {
-    return new URL(url).host;
-  } catch {
-    return undefined;
-  }
+  return typeof url === 'string' ? URL.parse(url)?.host : undefined;
 }
 
 function contextOf(context: ResponseContext, status: number | undefined): ZendeskErrorContext {

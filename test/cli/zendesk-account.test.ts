@@ -81,6 +81,26 @@ it('--set records nothing for an address that does not answer with the credentia
   expect((await runCli(['account'], { env })).stdout).toMatch(/account at 127\.0\.0\.1 /);
 });
 
+it('sync records no account whose address does not answer or refuses the credentials: one line, nothing recorded', { timeout: 60_000 }, async () => {
+  fixture = await createFixture({ tickets: 2, apiToken: 'right-token' });
+  const { database, env } = fixture;
+  for (const [args, wrong, line] of [
+    [['sync', '1'], { ZENDESK_API_TOKEN: 'wrong' }, /refused the credentials.*; nothing was queued$/],
+    [['sync', '1'], { ZENDESK_BASE_URL: 'http://nosuch-convlog.invalid' }, /nosuch-convlog\.invalid/],
+  ] as const) {
+    const refused = await runCli([...args], { env: { ...env, ZENDESK_API_TOKEN: 'right-token', ...wrong } });
+    expect(refused.code, refused.stderr).toBe(2);
+    const lines = refused.stderr.trim().split('\n');
+    expect(lines, refused.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(line);
+    expect(refused.stderr).not.toContain('as the Zendesk account');
+    expect(await snapshot(database)).toEqual({ tickets: 0, events: 0, jobs: 0, state: null });
+  }
+  const right = await runCli(['sync', '1'], { env: { ...env, ZENDESK_API_TOKEN: 'right-token', LOG_LEVEL: 'info' } });
+  expect(right.code, right.stderr).toBe(0);
+  expect(right.stderr).toContain('recorded 127.0.0.1 as the Zendesk account this database holds');
+});
+
 it('a mistyped address that never answered is replaced by the next one, since the database holds nothing of it', { timeout: 60_000 }, async () => {
   fixture = await createFixture({ tickets: 2 });
   const { env } = fixture;

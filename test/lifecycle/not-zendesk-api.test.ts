@@ -1,8 +1,9 @@
 // A 404 removes a ticket only when Zendesk says the record is gone (RecordNotFound). A base URL
-// that does not lead to Zendesk's API (/api/v2 in it, a web server that is not Zendesk, https://
-// to a plain-HTTP port) answers 404, a page or no TLS for every request: the run stops at once
-// with one line naming the setting, and no stored row is touched. Real simulator, real HTTP
-// servers, real Postgres, the CLI as a person runs it.
+// with /api/ in its path (or any path on a zendesk.com host) is refused before anything opens; one
+// that still does not lead to Zendesk's API (a proxy's path mistyped, a web server that is not
+// Zendesk, https:// to a plain-HTTP port) answers 404, a page or no TLS for every request: the run
+// stops at once with one line naming the setting, and no stored row is touched. Real simulator,
+// real HTTP servers, real Postgres, the CLI as a person runs it.
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
@@ -42,10 +43,30 @@ async function serve(handler: RequestListener): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-it('sync and work with /api/v2 in ZENDESK_BASE_URL exit 2 with one line naming it, and leave the stored tickets as they were', { timeout: 120_000 }, async () => {
+it('ZENDESK_BASE_URL with /api/v2 in it is refused before anything is opened or recorded', { timeout: 60_000 }, async () => {
   const f = await syncedFixture();
   const before = await rowVersions(f.database);
-  const wrong = `${f.sim.url}/api/v2`;
+  for (const [url, line] of [
+    [`${f.sim.url}/api/v2`, "convlog sync: ZENDESK_BASE_URL must not have /api/ in its path: give the account's root URL (https://acme.zendesk.com), or a proxy's, and convlog adds /api/v2/ to each request (see .env.example)"],
+    ['https://Acme.zendesk.com/api/v2/', "convlog sync: ZENDESK_BASE_URL must be the account's root URL, https://acme.zendesk.com, without /api/v2 (convlog adds it to each request) (see .env.example)"],
+    // The address bar's URL, copied from the agent workspace.
+    ['https://acme.zendesk.com/agent/tickets/12', "convlog sync: ZENDESK_BASE_URL must be the account's root URL, https://acme.zendesk.com, without a path: Zendesk's API is at the root of its host (see .env.example)"],
+  ]) {
+    const sync = await runCli(['sync', '1', '2'], { env: { ...f.env, ZENDESK_BASE_URL: url }, timeoutMs: 30_000 });
+    expect(sync.code, url).toBe(2);
+    expect(sync.stderr.trimEnd().split('\n')).toEqual([line]);
+  }
+  expect(await jobStates(f.database)).toEqual([]);
+  const { rows } = await f.database.pool.query("select key from convlog.sync_state where key = 'zendesk_account'");
+  expect(rows).toEqual([]);
+  expect(await rowVersions(f.database)).toEqual(before);
+});
+
+it('sync and work with a base URL whose path leads to no API exit 2 with one line naming it, and leave the stored tickets as they were', { timeout: 120_000 }, async () => {
+  const f = await syncedFixture();
+  const before = await rowVersions(f.database);
+  // A proxy's path, mistyped: the simulator answers Zendesk's InvalidEndpoint there.
+  const wrong = `${f.sim.url}/zendesk`;
   const env = { ...f.env, ZENDESK_BASE_URL: wrong };
 
   const sync = await runCli(['sync', '1', '2'], { env, timeoutMs: 30_000 });
@@ -63,7 +84,7 @@ it('sync and work with /api/v2 in ZENDESK_BASE_URL exit 2 with one line naming i
   expect(work.code).toBe(2);
   const lines = messageLines(work.stderr);
   expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^convlog work: ZENDESK_BASE_URL \(http:\/\/127\.0\.0\.1:\d+\/api\/v2\) answered 404 Not Found for \/api\/v2\/.*, which is not Zendesk's API: it must be the account's root URL/);
+  expect(lines[0]).toMatch(/^convlog work: ZENDESK_BASE_URL \(http:\/\/127\.0\.0\.1:\d+\/zendesk\) answered 404 Not Found for \/api\/v2\/.*, which is not Zendesk's API: it must be the account's root URL/);
 
   expect(await rowVersions(f.database)).toEqual(before);
   for (const id of [1, 2]) {
