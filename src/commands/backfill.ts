@@ -1,5 +1,5 @@
 import { backfillDeps } from '../queue/backfill-job.ts';
-import { runBackfill, type BackfillProgress } from '../queue/backfill.ts';
+import { requireStartingPoint, runBackfill, type BackfillProgress } from '../queue/backfill.ts';
 import { parseSince } from './args.ts';
 import { logRateWaits } from './rate-waits.ts';
 import { closeRuntime, openSyncRuntime, stopGaveUpError } from './runtime.ts';
@@ -17,7 +17,10 @@ export const backfill: Command = {
   usageOnError: false,
   async run(values, _positionals, ctx) {
     const since = typeof values.since === 'string' ? parseSince(values.since) : undefined;
-    const runtime = await openSyncRuntime(ctx);
+    const runtime = await openSyncRuntime(ctx, {
+      checkCredentials: 'nothing was queued',
+      usageFirst: since ? undefined : (database) => requireStartingPoint(database.db),
+    });
     // The export's budget (10 a minute by default) and the lists' account-wide one: a page that
     // waits beyond the budget's pacing says so in a log line (pacedWaitMs, rate-waits.ts), between the page lines.
     const unwatch = runtime.budgets && logRateWaits([runtime.budgets.export, runtime.budgets.account], ctx.log);

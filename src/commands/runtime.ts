@@ -116,12 +116,12 @@ async function warnIfFewConnections(database: Database, log: Logger): Promise<vo
  */
 export async function openZendeskRuntime(
   ctx: CommandContext,
-  options: BossOptions & { config?: Config; worksQueue?: boolean; first?: () => Promise<void> } = {},
+  options: BossOptions & { config?: Config; worksQueue?: boolean; first?: (database: Database) => Promise<void> } = {},
 ): Promise<Runtime> {
   const { first, ...runtimeOptions } = options;
   const runtime = await openRuntime(ctx, runtimeOptions);
   try {
-    await requireZendeskAccount(runtime.database, runtime.config, ctx.log, first);
+    await requireZendeskAccount(runtime.database, runtime.config, ctx.log, first && (() => first(runtime.database)));
   } catch (error) {
     await runtime.close();
     throw error;
@@ -133,12 +133,23 @@ export async function openZendeskRuntime(
  * With `checkCredentials` (what waits on them: "nothing was queued"), the credentials and the URL
  * are checked before the account is recorded (src/zendesk/credentials.ts): a mistyped subdomain or
  * a refused token ends the command with one line, and no address that never answered is recorded.
+ * `usageFirst` runs before that request: a usage error the database tells (backfill's missing
+ * position) costs none.
  */
-export async function openSyncRuntime(ctx: CommandContext, options: BossOptions & { checkCredentials?: string } = {}): Promise<SyncRuntime> {
-  const { checkCredentials: whatWaits, ...bossOptions } = options;
+export async function openSyncRuntime(
+  ctx: CommandContext,
+  options: BossOptions & { checkCredentials?: string; usageFirst?: (database: Database) => Promise<void> } = {},
+): Promise<SyncRuntime> {
+  const { checkCredentials: whatWaits, usageFirst, ...bossOptions } = options;
   const config = ctx.config({ needZendesk: true });
   const http = createZendeskHttp(config.zendesk!, { log: ctx.log });
-  const first = whatWaits === undefined ? undefined : () => checkCredentials({ http, log: ctx.log, signal: ctx.signal }, whatWaits);
+  const first =
+    whatWaits === undefined
+      ? undefined
+      : async (database: Database) => {
+          await usageFirst?.(database);
+          await checkCredentials({ http, log: ctx.log, signal: ctx.signal }, whatWaits);
+        };
   const runtime = await openZendeskRuntime(ctx, { ...bossOptions, config, worksQueue: true, first });
   // One budget for every process on the account, kept in Postgres and corrected by Zendesk's
   // headers; each row is first touched by its first request.

@@ -89,6 +89,12 @@ export interface BackfillResult extends BackfillTotals {
  */
 export const LISTS_MAX_AGE_MS = 60 * 60 * 1000;
 
+/** UsageError when a run without --since would have nowhere to start: before any request is made. */
+export async function requireStartingPoint(db: Db): Promise<void> {
+  const saved = await loadExportPosition(db);
+  if (!saved?.cursor && saved?.startTime === undefined) throw new UsageError(NO_POSITION_MESSAGE);
+}
+
 export const NO_POSITION_MESSAGE =
   'no saved export position yet: run "convlog backfill --since DATE" once (for example --since 30d); later runs continue from where it stopped';
 

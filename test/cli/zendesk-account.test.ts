@@ -81,12 +81,14 @@ it('--set records nothing for an address that does not answer with the credentia
   expect((await runCli(['account'], { env })).stdout).toMatch(/account at 127\.0\.0\.1 /);
 });
 
-it('sync records no account whose address does not answer or refuses the credentials: one line, nothing recorded', { timeout: 60_000 }, async () => {
+it('sync and backfill record no account whose address does not answer or refuses the credentials: one line, nothing recorded', { timeout: 60_000 }, async () => {
   fixture = await createFixture({ tickets: 2, apiToken: 'right-token' });
   const { database, env } = fixture;
   for (const [args, wrong, line] of [
     [['sync', '1'], { ZENDESK_API_TOKEN: 'wrong' }, /refused the credentials.*; nothing was queued$/],
     [['sync', '1'], { ZENDESK_BASE_URL: 'http://nosuch-convlog.invalid' }, /nosuch-convlog\.invalid/],
+    [['backfill', '--since', '1d'], { ZENDESK_API_TOKEN: 'wrong' }, /refused the credentials.*; nothing was queued$/],
+    [['backfill', '--since', '1d'], { ZENDESK_BASE_URL: 'http://nosuch-convlog.invalid' }, /^convlog backfill: cannot reach Zendesk at http:\/\/nosuch-convlog\.invalid: the host name does not resolve/],
   ] as const) {
     const refused = await runCli([...args], { env: { ...env, ZENDESK_API_TOKEN: 'right-token', ...wrong } });
     expect(refused.code, refused.stderr).toBe(2);
