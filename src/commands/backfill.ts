@@ -18,8 +18,7 @@ export const backfill: Command = {
   async run(values, _positionals, ctx) {
     const since = typeof values.since === 'string' ? parseSince(values.since) : undefined;
     const runtime = await openSyncRuntime(ctx, {
-      checkCredentials: 'nothing was queued',
-      usageFirst: since ? undefined : (database) => requireStartingPoint(database.db),
+      checkCredentials: { whatWaits: 'nothing was queued', usageFirst: since ? undefined : (database) => requireStartingPoint(database.db) },
     });
     // The export's budget (10 a minute by default) and the lists' account-wide one: a page that
     // waits beyond the budget's pacing says so in a log line (pacedWaitMs, rate-waits.ts), between the page lines.

@@ -129,27 +129,29 @@ export async function openZendeskRuntime(
   return runtime;
 }
 
+/** How a one-off command checks its credentials before the account is recorded (openSyncRuntime). */
+export interface CredentialCheckFirst {
+  /** What waits on them, ending the refusal's line: "nothing was queued". */
+  whatWaits: string;
+  /** A usage error the database tells (backfill's missing position), before the request: it costs none. */
+  usageFirst?: (database: Database) => Promise<void>;
+}
+
 /**
- * With `checkCredentials` (what waits on them: "nothing was queued"), the credentials and the URL
- * are checked before the account is recorded (src/zendesk/credentials.ts): a mistyped subdomain or
- * a refused token ends the command with one line, and no address that never answered is recorded.
- * `usageFirst` runs before that request: a usage error the database tells (backfill's missing
- * position) costs none.
+ * With `checkCredentials`, the credentials and the URL are checked before the account is recorded
+ * (src/zendesk/credentials.ts): a mistyped subdomain or a refused token ends the command with one
+ * line, and no address that never answered is recorded.
  */
-export async function openSyncRuntime(
-  ctx: CommandContext,
-  options: BossOptions & { checkCredentials?: string; usageFirst?: (database: Database) => Promise<void> } = {},
-): Promise<SyncRuntime> {
-  const { checkCredentials: whatWaits, usageFirst, ...bossOptions } = options;
+export async function openSyncRuntime(ctx: CommandContext, options: BossOptions & { checkCredentials?: CredentialCheckFirst } = {}): Promise<SyncRuntime> {
+  const { checkCredentials: check, ...bossOptions } = options;
   const config = ctx.config({ needZendesk: true });
   const http = createZendeskHttp(config.zendesk!, { log: ctx.log });
   const first =
-    whatWaits === undefined
-      ? undefined
-      : async (database: Database) => {
-          await usageFirst?.(database);
-          await checkCredentials({ http, log: ctx.log, signal: ctx.signal }, whatWaits);
-        };
+    check &&
+    (async (database: Database) => {
+      await check.usageFirst?.(database);
+      await checkCredentials({ http, log: ctx.log, signal: ctx.signal }, check.whatWaits);
+    });
   const runtime = await openZendeskRuntime(ctx, { ...bossOptions, config, worksQueue: true, first });
   // One budget for every process on the account, kept in Postgres and corrected by Zendesk's
   // headers; each row is first touched by its first request.

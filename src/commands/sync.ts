@@ -34,7 +34,7 @@ export const sync: Command = {
     const ids = await readTicketIds({ args: positionals, file: values.file as string | undefined, range: values.range as string | undefined, stdin: ctx.stdin });
     const config = ctx.config({ needZendesk: true });
     const concurrency = concurrencyFlag(values.concurrency, config.concurrency);
-    const runtime = await openSyncRuntime(ctx, { supervise: true, checkCredentials: 'nothing was queued' });
+    const runtime = await openSyncRuntime(ctx, { supervise: true, checkCredentials: { whatWaits: 'nothing was queued' } });
     let lostDatabase = false;
     try {
       return await syncTickets(runtime, ctx, [...new Set(ids)], { full: Boolean(values.full), concurrency });
