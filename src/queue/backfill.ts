@@ -12,6 +12,7 @@ import {
   forgetLegacyResync,
   loadAccountListsReadAt,
   loadExportPosition,
+  type ExportPosition,
   loadLegacyResync,
   saveAccountListsReadAt,
   saveExportStart,
@@ -91,8 +92,19 @@ export const LISTS_MAX_AGE_MS = 60 * 60 * 1000;
 
 /** UsageError when a run without --since would have nowhere to start: before any request is made. */
 export async function requireStartingPoint(db: Db): Promise<void> {
-  const saved = await loadExportPosition(db);
-  if (!saved?.cursor && saved?.startTime === undefined) throw new UsageError(NO_POSITION_MESSAGE);
+  if (!chooseStart(await loadExportPosition(db), {})) throw new UsageError(NO_POSITION_MESSAGE);
+}
+
+/** Where a run starts: --since, else the saved cursor, else the saved start, else a schedule's --since; null when nowhere. */
+function chooseStart(saved: ExportPosition | null, options: Pick<BackfillOptions, 'since' | 'fallbackSince'>): { start: ExportStart; from: string } | null {
+  const since = (startTime: number) => `since ${new Date(startTime * 1000).toISOString()}`;
+  if (options.since !== undefined) return { start: { startTime: options.since }, from: since(options.since) };
+  if (saved?.cursor) return { start: { cursor: saved.cursor }, from: 'saved position' };
+  if (saved?.startTime !== undefined) {
+    return { start: { startTime: saved.startTime }, from: `${since(saved.startTime)} (saved before any page came back)` };
+  }
+  if (options.fallbackSince !== undefined) return { start: { startTime: options.fallbackSince }, from: since(options.fallbackSince) };
+  return null;
 }
 
 export const NO_POSITION_MESSAGE =
@@ -120,22 +132,11 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
     }).catch((e) => log.warn({ err: errorMessage(e) }, 'could not record the backfill run'));
 
   try {
-    let start: ExportStart;
     const saved = await loadExportPosition(db);
-    if (options.since !== undefined) {
-      start = { startTime: options.since };
-      from = `since ${new Date(options.since * 1000).toISOString()}`;
-    } else if (saved?.cursor) {
-      start = { cursor: saved.cursor };
-    } else if (saved?.startTime !== undefined) {
-      start = { startTime: saved.startTime };
-      from = `since ${new Date(saved.startTime * 1000).toISOString()} (saved before any page came back)`;
-    } else if (options.fallbackSince !== undefined) {
-      start = { startTime: options.fallbackSince };
-      from = `since ${new Date(options.fallbackSince * 1000).toISOString()}`;
-    } else {
-      throw new UsageError(NO_POSITION_MESSAGE);
-    }
+    const chosen = chooseStart(saved, options);
+    if (!chosen) throw new UsageError(NO_POSITION_MESSAGE);
+    const { start } = chosen;
+    from = chosen.from;
     // The latest change seen stays known when this run starts at or after it: one from --since
     // that finds no change must not leave `status` with no position. A run that starts earlier
     // reads those changes again, and its position grows from its start with its pages.
