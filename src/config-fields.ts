@@ -211,11 +211,36 @@ export const zendeskEmail = optionalText.superRefine((v, ctx) => {
   }
 });
 
+/**
+ * What is wrong with a token that is not one word of visible ASCII, or undefined. Tokens are made
+ * of letters, digits and a few marks; anything else is a paste gone wrong (two lines, a
+ * typographic quote). An OAuth token goes into a header as is, where Node refuses such a character
+ * on every request with a message that quotes the whole header, token included. The token itself
+ * is never quoted here, only where the bad character is.
+ */
+export function tokenProblem(token: string): string | undefined {
+  const at = token.search(/[^\x21-\x7e]/);
+  if (at < 0) return undefined;
+  const char = token.charCodeAt(at);
+  const what = char === 0x0a || char === 0x0d ? 'a line break' : char === 0x20 || char === 0x09 ? 'a space' : char < 0x20 || char === 0x7f ? 'a control character' : 'a character that is not ASCII';
+  return `has ${what} at character ${at + 1}: a token is one word of letters, digits and ASCII marks (paste it again)`;
+}
+
+/** A Zendesk API token, sent base64-encoded with the agent's email address. */
+export const zendeskApiToken = optionalText.superRefine((v, ctx) => {
+  const problem = v === undefined ? undefined : tokenProblem(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
 /** An OAuth access token, sent as `Authorization: Bearer <token>`: the prefix is often copied in with it. */
 export const zendeskOauthToken = optionalText.superRefine((v, ctx) => {
-  if (v !== undefined && /^bearer\s/i.test(v)) {
+  if (v === undefined) return;
+  if (/^bearer\s/i.test(v)) {
     ctx.addIssue({ code: 'custom', message: 'must be the access token alone, without "Bearer " (convlog adds it)' });
+    return;
   }
+  const problem = tokenProblem(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
 // convlog serve: webhooks

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
-import { boolean, explicitSslMode, httpUrl, integerFrom, oneOf, optionalText, positiveInteger, postgresUrl, servePort, subdomain, webhookSecrets, zendeskEmail, zendeskOauthToken } from './config-fields.ts';
+import { boolean, explicitSslMode, httpUrl, integerFrom, oneOf, optionalText, positiveInteger, postgresUrl, servePort, subdomain, webhookSecrets, zendeskApiToken, zendeskEmail, zendeskOauthToken } from './config-fields.ts';
 import { ConfigError } from './errors/convlog-errors.ts';
 import { nearest } from './ids.ts';
 import { projectFolder } from './project-folder.ts';
@@ -107,7 +107,7 @@ const envSchema = z.object({
   ZENDESK_SUBDOMAIN: subdomain,
   ZENDESK_BASE_URL: httpUrl,
   ZENDESK_EMAIL: zendeskEmail,
-  ZENDESK_API_TOKEN: optionalText,
+  ZENDESK_API_TOKEN: zendeskApiToken,
   ZENDESK_OAUTH_TOKEN: zendeskOauthToken,
   CONVLOG_RATE_LIMIT: positiveInteger(100, MAX_RATE_LIMIT),
   CONVLOG_EXPORT_RATE_LIMIT: positiveInteger(10, MAX_RATE_LIMIT),

@@ -130,6 +130,23 @@ describe('loadConfig', () => {
     expect(loadConfig({ ZENDESK_SUBDOMAIN: 'acme', ZENDESK_OAUTH_TOKEN: 'bearer-like-but-no-space' }).zendesk?.auth).toEqual({ kind: 'oauth', token: 'bearer-like-but-no-space' });
   });
 
+  it('refuses a token that is not one word of visible ASCII, in one line, saying where and never quoting it', () => {
+    const cases: Array<[NodeJS.ProcessEnv, string, string]> = [
+      [{ ZENDESK_SUBDOMAIN: 'acme', ZENDESK_OAUTH_TOKEN: 'abc\ndefSECRET' }, 'ZENDESK_OAUTH_TOKEN', 'a line break at character 4'],
+      [{ ZENDESK_SUBDOMAIN: 'acme', ZENDESK_OAUTH_TOKEN: 'abc defSECRET' }, 'ZENDESK_OAUTH_TOKEN', 'a space at character 4'],
+      [{ ZENDESK_SUBDOMAIN: 'acme', ZENDESK_OAUTH_TOKEN: 'abc\u0001defSECRET' }, 'ZENDESK_OAUTH_TOKEN', 'a control character at character 4'],
+      [{ ZENDESK_SUBDOMAIN: 'acme', ZENDESK_OAUTH_TOKEN: 'abc\u2019defSECRET' }, 'ZENDESK_OAUTH_TOKEN', 'a character that is not ASCII at character 4'],
+      [{ ...account, ZENDESK_API_TOKEN: 'abc\r\ndefSECRET' }, 'ZENDESK_API_TOKEN', 'a line break at character 4'],
+    ];
+    for (const [env, name, what] of cases) {
+      const message = problems(env);
+      expect(message).toBe(`${name} has ${what}: a token is one word of letters, digits and ASCII marks (paste it again) (see .env.example)`);
+      expect(message).not.toContain('SECRET');
+    }
+    // Surrounding white space is trimmed, as for every variable; the marks of real tokens pass.
+    expect(loadConfig({ ZENDESK_SUBDOMAIN: 'acme', ZENDESK_OAUTH_TOKEN: ' a1-B2._~+/= \n' }).zendesk?.auth).toEqual({ kind: 'oauth', token: 'a1-B2._~+/=' });
+  });
+
   it('refuses a subdomain longer than a host name label (63 characters), in one line', () => {
     expect(loadConfig({ ...account, ZENDESK_SUBDOMAIN: 'a'.repeat(63) }).zendesk?.baseUrl).toBe(`https://${'a'.repeat(63)}.zendesk.com`);
     const message = problems({ ...account, ZENDESK_SUBDOMAIN: 'a'.repeat(64) });

@@ -194,7 +194,8 @@ export function notZendeskApi(response: RawResponse, context: ResponseContext = 
 
 /**
  * A request that produced no response: a timeout or a network failure becomes ServerError
- * (transient). Errors that are not about the network (our own bugs) are returned unchanged.
+ * (transient). Errors that are not about the network (our own bugs) are returned as they are,
+ * with any credential taken out of their text.
  */
 export function errorForFailure(error: unknown, context: ResponseContext = {}): unknown {
   if (error instanceof ZendeskError) return error;
@@ -211,6 +212,12 @@ export function errorForFailure(error: unknown, context: ResponseContext = {}): 
   if (isNetworkError(error) || isRawNetworkFailure(raw)) {
     const reason = networkReason(raw);
     return new ServerError(hideSecrets(`cannot reach ${host}${ticket}: ${reason}`, context.secrets), errorContext, { cause: raw });
+  }
+  // Node's own refusals (an invalid header value) quote the header, credential included, and the
+  // message goes on to logs and ticket_sync.last_error.
+  if (error instanceof Error && context.secrets?.length) {
+    error.message = hideSecrets(error.message, context.secrets);
+    if (error.stack) error.stack = hideSecrets(error.stack, context.secrets);
   }
   return error;
 }

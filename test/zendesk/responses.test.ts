@@ -12,7 +12,7 @@ import {
   Unauthorized,
 } from '../../src/errors/zendesk-errors.ts';
 import { describeBody } from '../../src/zendesk/describe-body.ts';
-import { DEFAULT_RETRY_AFTER_MS, errorForResponse, readJsonResponse } from '../../src/zendesk/responses.ts';
+import { DEFAULT_RETRY_AFTER_MS, errorForFailure, errorForResponse, readJsonResponse } from '../../src/zendesk/responses.ts';
 
 const context = { ticketId: 42, cursor: 'abc+/=', host: 'acme.zendesk.com' };
 
@@ -177,5 +177,14 @@ describe('redaction', () => {
     expect(error.message).not.toContain(basic);
     expect(error.message).toContain('[redacted]');
     expect(hideSecrets('Bearer abcdefghijkl0123')).toBe('Bearer [redacted]');
+  });
+
+  it("takes the credential out of Node's own refusals, which quote the header it was in", () => {
+    const token = 'abc\ndefSECRET';
+    const refusal = new TypeError(`Headers.append: "Bearer ${token}" is an invalid header value.`);
+    const error = errorForFailure(refusal, { ...context, secrets: [token] });
+    expect(error).toBe(refusal);
+    expect(refusal.message).toBe('Headers.append: "Bearer [redacted]" is an invalid header value.');
+    expect(refusal.stack).not.toContain('SECRET');
   });
 });
