@@ -26,10 +26,21 @@ export function logWait(
   log.info({ ...wait.context, waitMs: wait.waitMs }, waitMessage(wait));
 }
 
+/**
+ * The longest delay Node's timers keep: a longer one (or NaN) fires after 1 ms, which turns any
+ * wait loop into a busy one. Every wait is clamped to it; a caller that loops checks again.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** `ms` as a timer can take it: from 0 to MAX_TIMER_MS, NaN as 0. */
+export function timerMs(ms: number): number {
+  return Number.isNaN(ms) ? 0 : Math.min(MAX_TIMER_MS, Math.max(0, ms));
+}
+
 /** Waits `ms`; an abort rejects with the signal's reason (an Interrupted, say), not a generic AbortError. */
 export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   try {
-    await delay(Math.max(0, ms), undefined, { signal });
+    await delay(timerMs(ms), undefined, { signal });
   } catch (error) {
     throw signal?.aborted ? signal.reason : error;
   }

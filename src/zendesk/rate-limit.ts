@@ -58,7 +58,7 @@ export function parseRateLimit(
           info.remaining = value;
           break;
         case 'resets':
-          info.resetsMs = Math.round(value * 1000);
+          info.resetsMs = Math.min(MAX_RETRY_AFTER_MS, Math.round(value * 1000));
           break;
       }
     }
@@ -68,18 +68,26 @@ export function parseRateLimit(
   return info;
 }
 
-/** `Retry-After` is either delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
+/**
+ * The longest wait a server's word can impose. Zendesk's windows are a minute long; a Retry-After
+ * of days is a proxy's or a clock's error, and one past 2^31 ms would make every timer fire at
+ * once (a busy loop of requests, shared by every worker through the budget's pause). After this
+ * long the request is simply tried again, and a server that still refuses says so again.
+ */
+export const MAX_RETRY_AFTER_MS = 15 * 60_000;
+
+/** `Retry-After` is either delta-seconds or an HTTP date (RFC 9110 §10.2.3); capped at MAX_RETRY_AFTER_MS. */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
   if (value === null) return undefined;
   const text = value.trim();
   if (text === '') return undefined;
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.min(MAX_RETRY_AFTER_MS, Math.round(Number(text) * 1000));
   // Date.parse would accept "5 seconds" style junk as a date in some engines; require a weekday
   // or month name so only real HTTP dates count.
   if (!/[a-z]{3}/i.test(text)) return undefined;
   const at = Date.parse(text);
   if (Number.isNaN(at)) return undefined;
-  return Math.max(0, at - now);
+  return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, at - now));
 }
 
 /**

@@ -22,7 +22,7 @@ import type { ZendeskAuth } from '../config.ts';
 import { describeBody, errorCodes } from './describe-body.ts';
 import type { ZendeskHttpInfo } from './http.ts';
 import { decodeBody, parseJsonBytes } from './json-bytes.ts';
-import { parseRetryAfter } from './rate-limit.ts';
+import { MAX_RETRY_AFTER_MS, parseRetryAfter } from './rate-limit.ts';
 
 export interface RawResponse {
   status: number;
@@ -227,7 +227,7 @@ export function retryAfterMsOf(headers: Headers): number {
   const retryAfter = parseRetryAfter(headers.get('retry-after'));
   if (retryAfter !== undefined) return retryAfter;
   const resets = /resets\s*=\s*(\d+)/i.exec(headers.get('zendesk-ratelimit-omnilog-index') ?? '')?.[1];
-  return resets !== undefined ? Number(resets) * 1000 : DEFAULT_RETRY_AFTER_MS;
+  return resets !== undefined ? Math.min(MAX_RETRY_AFTER_MS, Number(resets) * 1000) : DEFAULT_RETRY_AFTER_MS;
 }
 
 /** A JSON document cut short fails at its very end; any other syntax error fails earlier. */
