@@ -4,6 +4,8 @@ import path from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
 import { boolean, explicitSslMode, httpUrl, integerFrom, oneOf, optionalText, positiveInteger, postgresUrl, servePort, subdomain, webhookSecrets, zendeskApiToken, zendeskEmail, zendeskOauthToken } from './config-fields.ts';
+// The simulator checks a token as convlog does; config-fields is config's own (test/architecture).
+export { tokenProblem } from './config-fields.ts';
 import { ConfigError } from './errors/convlog-errors.ts';
 import { nearest } from './ids.ts';
 import { projectFolder } from './project-folder.ts';

@@ -77,7 +77,7 @@ export const simulator: Command = {
     const token = o.apiToken === '' ? 'anything' : o.apiToken;
     ctx.out(`try: curl -g -u ${shellWord(`agent@example.com/token:${token}`)} '${sim.url}/api/v2/tickets/1/conversation_log?page[size]=2'`);
     if (o.webhookUrl !== '') ctx.out(`webhooks for every ticket change go to ${o.webhookUrl}${o.webhookSecret === '' ? ' (secret: GET /api/v2/webhooks, then /api/v2/webhooks/{id}/signing_secret)' : ''}`);
-    ctx.out(`sync against it: ZENDESK_BASE_URL=${sim.url} ZENDESK_EMAIL=agent@example.com ZENDESK_API_TOKEN=${shellWord(token)} npx convlog sync 1 2 3`);
+    ctx.out(`sync against it (a data folder of its own, as a database holds one account): CONVLOG_DATA_DIR=.convlog/simulator ZENDESK_BASE_URL=${sim.url} ZENDESK_EMAIL=agent@example.com ZENDESK_API_TOKEN=${shellWord(token)} npx convlog sync 1 2 3`);
     await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
     await sim.close();
     return 0;

@@ -1,6 +1,7 @@
 // The simulator's knobs: one schema that checks and coerces them (the CLI hands over strings),
 // and the defaults. Messages name the option so a bad flag explains itself.
 import { z } from 'zod';
+import { tokenProblem } from '../config.ts';
 import { quoted } from '../ids.ts';
 
 export interface SimulatorOptions {
@@ -233,7 +234,14 @@ export const simulatorOptionsSchema: z.ZodType<SimulatorOptions, unknown> = z.st
     deleted: idList('deleted').optional(),
     scrubbed: idList('scrubbed').optional(),
     accountRateLimit: integer('accountRateLimit', 0, 1_000_000).optional(),
-    apiToken: z.string({ error: 'apiToken must be a string' }).optional(),
+    // convlog refuses a token that is not one word of visible ASCII: the lines printed to paste must work.
+    apiToken: z
+      .string({ error: 'apiToken must be a string' })
+      .superRefine((token, ctx) => {
+        const problem = token === '' ? undefined : tokenProblem(token);
+        if (problem) ctx.addIssue({ code: 'custom', message: `apiToken ${problem}` });
+      })
+      .optional(),
     webhookUrl: z
       .string({ error: 'webhookUrl must be an http(s) URL' })
       .refine((url) => url === '' || (/^https?:\/\//.test(url) && URL.canParse(url)), { error: 'webhookUrl must be an http(s) URL' })

@@ -37,17 +37,24 @@ describe('convlog simulator', () => {
     expect(result.stderr.split('\n')[0]).toBe('convlog simulator: Invalid simulator options: accountRateLimit must be a number (got "lots")');
   });
 
+  it('refuses an --api-token that convlog would refuse (not one word of visible ASCII), in one line', async () => {
+    const result = await runCli(['simulator', '--port', '0', '--api-token', 'two words']);
+    expect(result.code).toBe(2);
+    expect(result.stderr.split('\n')[0]).toBe('convlog simulator: Invalid simulator options: apiToken has a space at character 4: a token is one word of letters, digits and ASCII marks (paste it again)');
+  });
+
   it('with --api-token, the lines it prints to paste carry that token, and the simulator lets them in', { timeout: 30_000 }, async () => {
-    // A token with a space and a quote: the printed lines must still be one shell word each.
-    const token = "it's good";
+    // A token with a quote and a shell's marks: the printed lines must still be one shell word each.
+    const token = "it's-$good";
     const sim = startConvlog(['simulator', '--port', '0', '--api-token', token]);
-    const out = await printed(sim, 'sync against it:');
+    const out = await printed(sim, 'npx convlog sync');
     // What a shell makes of the printed words, as a person pasting them gets it.
     const words = (text: string) => execFileSync('bash', ['-c', `printf '%s\\n' ${text}`], { encoding: 'utf8' }).split('\n').slice(0, -1);
     const [curlUser, url] = words(/^try: curl -g -u (.+)$/m.exec(out)![1]);
     expect(curlUser).toBe(`agent@example.com/token:${token}`);
-    const env = Object.fromEntries(words(/ (ZENDESK_EMAIL=.+) npx convlog sync/.exec(out)![1]).map((word) => word.split(/=(.*)/s).slice(0, 2)));
+    const env = Object.fromEntries(words(/: (CONVLOG_DATA_DIR=.+) npx convlog sync/.exec(out)![1]).map((word) => word.split(/=(.*)/s).slice(0, 2)));
     expect(env.ZENDESK_API_TOKEN).toBe(token);
+    expect(env.CONVLOG_DATA_DIR).toBe('.convlog/simulator');
     for (const user of [curlUser, `${env.ZENDESK_EMAIL}/token:${env.ZENDESK_API_TOKEN}`]) {
       const response = await fetch(url, { headers: { authorization: `Basic ${Buffer.from(user).toString('base64')}` } });
       expect(response.status, user).toBe(200);
