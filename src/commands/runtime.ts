@@ -205,3 +205,14 @@ export async function closeRuntime(close: () => Promise<void>, lostDatabase: boo
   if (lostDatabase) await withinTime(close().catch(() => {}), CLOSE_WITHOUT_POSTGRES_MS);
   else await close();
 }
+
+/**
+ * The error line of a run that gave up on an unreachable Zendesk (work --until-idle, sync): for
+ * how long, why, and that its tickets wait for the next run.
+ */
+export function logGaveUpOnZendesk(log: Logger, who: string, gaveUp: { reason: string; ms: number }): void {
+  const { ms } = gaveUp;
+  const waited = ms >= 120_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`;
+  const why = gaveUp.reason.replace(/^waiting for Zendesk: /, '');
+  log.error({ err: why }, `${who} gives up: Zendesk could not be reached for ${waited} (${why}); the tickets stay queued with their retries unspent, and the next run takes them`);
+}

@@ -7,13 +7,13 @@ import type { RequestBudget } from '../zendesk/rate-limit.ts';
 import { enqueueTickets, SYNC_PRIORITY } from '../queue/enqueue.ts';
 import { jobsAhead } from '../queue/queue-stats.ts';
 import { readTicketIds } from '../queue/ticket-ids.ts';
-import { runWorker } from '../queue/worker.ts';
+import { runWorker, UNTIL_IDLE_UNREACHABLE_MS } from '../queue/worker.ts';
 import { createProgress } from './progress.ts';
 import { watchWaits } from './rate-waits.ts';
-import { closeRuntime, lostDatabaseError, openSyncRuntime } from './runtime.ts';
+import { closeRuntime, logGaveUpOnZendesk, lostDatabaseError, openSyncRuntime } from './runtime.ts';
 import { readRowsOfQueued } from './ticket-rows.ts';
 import type { Command, CommandContext } from './types.ts';
-import { concurrencyFlag } from './args.ts';
+import { concurrencyFlag, integerFlag } from './args.ts';
 import type { SyncRuntime } from './runtime.ts';
 
 const PENDING = new Set(['queued', 'syncing']);
@@ -21,12 +21,13 @@ const PENDING = new Set(['queued', 'syncing']);
 const AHEAD_CHECK_MS = 2_000;
 
 export const sync: Command = {
-  usage: 'convlog sync IDS... [--file PATH | -] [--range A..B] [--full] [--concurrency N]',
+  usage: 'convlog sync IDS... [--file PATH | -] [--range A..B] [--full] [--concurrency N] [--give-up-after SECONDS (Zendesk lost halfway; default 600)]',
   options: {
     file: { type: 'string' },
     range: { type: 'string' },
     full: { type: 'boolean' },
     concurrency: { type: 'string' },
+    'give-up-after': { type: 'string' },
   },
   allowPositionals: true,
   async run(values, positionals, ctx) {
@@ -34,10 +35,11 @@ export const sync: Command = {
     const ids = await readTicketIds({ args: positionals, file: values.file as string | undefined, range: values.range as string | undefined, stdin: ctx.stdin });
     const config = ctx.config({ needZendesk: true });
     const concurrency = concurrencyFlag(values.concurrency, config.concurrency);
+    const giveUpUnreachableMs = integerFlag('--give-up-after', values['give-up-after'], UNTIL_IDLE_UNREACHABLE_MS / 1000, 86_400) * 1000;
     const runtime = await openSyncRuntime(ctx, { supervise: true, checkCredentials: { whatWaits: 'nothing was queued' } });
     let lostDatabase = false;
     try {
-      return await syncTickets(runtime, ctx, [...new Set(ids)], { full: Boolean(values.full), concurrency });
+      return await syncTickets(runtime, ctx, [...new Set(ids)], { full: Boolean(values.full), concurrency, giveUpUnreachableMs });
     } catch (error) {
       lostDatabase = error instanceof DatabaseUnavailable;
       throw error;
@@ -71,6 +73,8 @@ export async function syncTickets(
      * without a limit); without either, readRowsOfQueued takes the account-wide one in Postgres.
      */
     accountBudget?: RequestBudget;
+    /** How long a Zendesk lost halfway is waited for before the run ends, its tickets queued (default 10 min). */
+    giveUpUnreachableMs?: number;
   },
 ): Promise<number> {
   const { boss, database, deps, budgets } = runtime;
@@ -130,6 +134,8 @@ export async function syncTickets(
       concurrency: options.concurrency,
       signal: ctx.signal,
       stopWhen: refresh,
+      giveUpUnreachableMs: options.giveUpUnreachableMs,
+      waiter: options.label ?? 'sync',
       idleCheckMs: 250,
       serverGone: database.serverGone,
       // Waited for, and Postgres watched meanwhile, as the tickets in flight are: its statements
@@ -168,6 +174,7 @@ export async function syncTickets(
     progress.stop();
   }
   if (summary.fatal) throw summary.fatal;
+  if (summary.gaveUp) logGaveUpOnZendesk(ctx.log, options.label ?? 'sync', summary.gaveUp);
 
   const count = (status: string) => states.filter((s) => s.status === status).length;
   const failed = states.filter((s) => s.status === 'failed');

@@ -8,7 +8,7 @@ import { startHealthServer } from '../serve/health.ts';
 import type { RunningServer } from '../serve/http.ts';
 import { concurrencyFlag, integerFlag, listenFailure } from './args.ts';
 import { logRateWaits } from './rate-waits.ts';
-import { closeRuntime, lostDatabaseError, openSyncRuntime, stopGaveUpError, unlessStoppedStarting } from './runtime.ts';
+import { closeRuntime, logGaveUpOnZendesk, lostDatabaseError, openSyncRuntime, stopGaveUpError, unlessStoppedStarting } from './runtime.ts';
 import type { Command } from './types.ts';
 
 export const work: Command = {
@@ -74,13 +74,7 @@ export const work: Command = {
         throw lostDatabaseError(runtime.database, summary.lostDatabase, `--until-idle gave up after ${seconds} s without it (--give-up-after)`);
       }
       if (summary.gaveUp) {
-        const { ms } = summary.gaveUp;
-        const waited = ms >= 120_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`;
-        const why = summary.gaveUp.reason.replace(/^waiting for Zendesk: /, '');
-        ctx.log.error(
-          { err: why },
-          `--until-idle gives up: Zendesk could not be reached for ${waited} (${why}); the tickets stay queued with their retries unspent, and the next run takes them`,
-        );
+        logGaveUpOnZendesk(ctx.log, '--until-idle', summary.gaveUp);
         return 1;
       }
       return summary.failed > 0 && untilIdle ? 1 : 0;

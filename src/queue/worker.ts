@@ -48,8 +48,13 @@ export interface WorkerOptions {
   concurrency: number;
   /** Return once nothing is queued, waiting to retry or running. */
   untilIdle?: boolean;
-  /** With untilIdle: return once Zendesk or Postgres has been unreachable this long (UNTIL_IDLE_UNREACHABLE_MS). */
+  /**
+   * With untilIdle: return once Zendesk or Postgres has been unreachable this long
+   * (UNTIL_IDLE_UNREACHABLE_MS). With stopWhen: once Zendesk has (Postgres has its own bound).
+   */
   giveUpUnreachableMs?: number;
+  /** Who waits for an unreachable Zendesk and exits 1 after giveUpUnreachableMs, as its log line says it. */
+  waiter?: string;
   /**
    * Return once this says so (checked every idleCheckMs), e.g. when given tickets are done: no job
    * is taken after it, and the tickets in flight finish (a stop signal still cuts them short). Its
@@ -117,8 +122,9 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   // caller's work half done (sync takes whatever is queued), so it is not cut off mid-run.
   let draining = false;
   const requeue: number[] = [];
-  // Only a run that ends when idle gives up on Zendesk; a service waits out any outage.
-  const giveUpMs = options.untilIdle ? (options.giveUpUnreachableMs ?? UNTIL_IDLE_UNREACHABLE_MS) : undefined;
+  // Only a run that ends (when idle, or when its tickets are done) gives up on Zendesk; a service
+  // waits out any outage.
+  const giveUpMs = options.untilIdle || options.stopWhen ? (options.giveUpUnreachableMs ?? UNTIL_IDLE_UNREACHABLE_MS) : undefined;
   const gate = createZendeskGate({
     probe: () => checkCredentials({ http: deps.http, log: deps.log, signal: stopping.signal }, 'every ticket will fail until this is fixed'),
     log: deps.log,
@@ -126,6 +132,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
     firstPauseMs: options.unreachablePauseMs?.first,
     maxPauseMs: options.unreachablePauseMs?.max,
     giveUpAfterMs: giveUpMs,
+    waiter: options.waiter,
   });
   // Not awaited: a host that does not answer must not hold the worker back, only be named.
   if (options.probeAtStart) {

@@ -17,8 +17,10 @@ export interface ZendeskGateOptions {
   firstPauseMs?: number;
   maxPauseMs?: number;
   summaryEveryMs?: number;
-  /** Set when the worker gives up after this long (work --until-idle): said in the first line. */
+  /** Set when the worker gives up after this long (work --until-idle, sync): said in the first line. */
   giveUpAfterMs?: number;
+  /** Who gives up after giveUpAfterMs, as the first line names it. */
+  waiter?: string;
 }
 
 export interface ZendeskGate {
@@ -48,11 +50,12 @@ export function createZendeskGate(options: ZendeskGateOptions): ZendeskGate {
   let closedSince = 0;
   let nextProbeAt = 0;
   let latest = '';
-  // A cron run (--until-idle) ends after --give-up-after: its line must not promise to keep going.
+  // A run that ends (work --until-idle, sync) does so after --give-up-after: its line must not
+  // promise to keep going.
   const outlook =
     options.giveUpAfterMs === undefined
       ? 'the worker keeps running and retrying'
-      : `with --until-idle the worker waits up to ${Math.round(options.giveUpAfterMs / 1000)} s for it (--give-up-after), then exits 1 with its tickets still queued`;
+      : `${options.waiter ?? 'with --until-idle the worker'} waits up to ${Math.round(options.giveUpAfterMs / 1000)} s for it (--give-up-after), then exits 1 with its tickets still queued`;
 
   const probeUntilOpen = async (error: ZendeskUnreachable) => {
     let pauseMs = firstPauseMs;
