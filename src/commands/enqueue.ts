@@ -35,10 +35,19 @@ export const enqueue: Command = {
       if (ctx.signal.aborted) throw new Interrupted('interrupted; nothing was queued');
       const result = await enqueueTickets(runtime.boss, runtime.database.db, ids, {
         full: Boolean(values.full),
+        signal: ctx.signal,
         onProgress: (done, total) => {
           if (total > 50_000) ctx.log.info({ done, total }, 'enqueueing');
         },
       });
+      if (result.stopped) {
+        // Each batch's jobs and rows committed together: what is queued is whole, and the rest is
+        // queued by the same command again (a ticket queued already is skipped).
+        const { done, total } = result.stopped;
+        throw new Interrupted(
+          `interrupted: queued ${counted(result.queued, 'ticket', grouped)} (${grouped(result.alreadyQueued)} already queued) of the ${grouped(done)} ids gone through, of ${grouped(total)}; run the same command again for the rest`,
+        );
+      }
       const duplicates = result.duplicates > 0 ? `, ${counted(result.duplicates, 'duplicate id', grouped)} ignored` : '';
       const empty = ids.length === 0 && sql === undefined ? `: ${values.file === '-' ? 'stdin' : 'the file'} holds no ticket ids` : '';
       ctx.out(`queued ${counted(result.queued, 'ticket', grouped)}, ${grouped(result.alreadyQueued)} already queued${duplicates}${empty} (${((Date.now() - started) / 1000).toFixed(1)} s)`);

@@ -26,6 +26,8 @@ export interface EnqueueResult {
   alreadyQueued: number;
   /** Ids given more than once; each ticket is queued once. */
   duplicates: number;
+  /** Set when the signal stopped it between batches: how many distinct ids it went through, of how many. */
+  stopped?: { done: number; total: number };
 }
 
 export interface EnqueueOptions {
@@ -37,6 +39,8 @@ export interface EnqueueOptions {
    */
   priority?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Stops before the next batch (each batch's jobs and rows are committed together, or not at all). */
+  signal?: AbortSignal;
 }
 
 export async function enqueueTickets(
@@ -55,7 +59,7 @@ export async function enqueueTickets(
   // Batches go in LANES at once, on separate connections, so Postgres inserts one batch's jobs
   // while it marks another's tickets: a million tickets in well under a minute.
   const lane = async () => {
-    for (let i = next; i < unique.length; i = next) {
+    for (let i = next; i < unique.length && !options.signal?.aborted; i = next) {
       next += BATCH;
       const batch = unique.slice(i, i + BATCH);
       const { queuedIds, skippedFor } = await insertJobs(boss, db, batch, options);
@@ -81,7 +85,8 @@ export async function enqueueTickets(
     }
   };
   await Promise.all(Array.from({ length: LANES }, lane));
-  return { queued, alreadyQueued: unique.length - queued, duplicates: ticketIds.length - unique.length };
+  const stopped = done < unique.length ? { done, total: unique.length } : undefined;
+  return { queued, alreadyQueued: done - queued, duplicates: ticketIds.length - unique.length, ...(stopped ? { stopped } : {}) };
 }
 
 /**
@@ -103,11 +108,14 @@ async function insertJobs(
     ...(priority ? { priority } : {}),
     data: (full ? { ticketId, full: true } : { ticketId }) satisfies SyncJobData,
   }));
-  // Workers may take these jobs, and finish small tickets, before markQueued runs: it leaves
-  // alone any ticket whose run started after this instant.
+  // The jobs go in the same transaction as the rows' marks: a stop (Ctrl-C twice, a lost
+  // connection) between the two would leave jobs without a queued row, or rows without a job.
+  // markQueued still leaves alone any ticket whose run started after this instant.
   return whileEnqueueing(db, async (tx) => {
     const insertedFrom = await databaseNow(tx);
-    const inserted = new Set(await boss.insert(SYNC_QUEUE, jobs, { returnId: true }));
+    const client = poolOf(tx);
+    const inTx = { executeSql: (text: string, values?: unknown[]) => client.query(text, values) };
+    const inserted = new Set(await boss.insert(SYNC_QUEUE, jobs, { returnId: true, db: inTx }));
     const queuedIds = ticketIds.filter((_, j) => inserted.has(jobs[j].id));
     await markQueued(tx, queuedIds, insertedFrom);
     // Under the lock, so no dequeue has deleted a skipping job before this look.
