@@ -79,7 +79,7 @@ export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<S
       syncLog.synced({ ...result, ms: Math.round(performance.now() - started) });
     } catch (thrown) {
       // A request that never reached a server says nothing about this ticket, nor does a full disk.
-      const error = asZendeskUnreachable(thrown, origin, { timeouts: false }) ?? asDatabaseCannotStore(thrown) ?? thrown;
+      const error = asZendeskUnreachable(thrown, origin, { retried: false }) ?? asDatabaseCannotStore(thrown) ?? thrown;
       const holds = holdsOf(job.data);
       const attempt = job.retryCount + 1 - holds;
       const retryLimit = job.retryLimit - holds;

@@ -26,8 +26,9 @@ export interface CredentialCheck {
  * them for an anonymous visitor); with NotZendeskApi, naming `whatWaits`, when what answers is not
  * Zendesk's API (a 404, a page that is not JSON, JSON without a user); and with ZendeskUnreachable
  * when the host does not resolve, refuses the connection, fails the TLS handshake (an https://
- * URL of a plain-HTTP port) or does not answer. Any other outcome (a 5xx, a 403, a dropped
- * connection) is left to the sync, which meets it with its own retries.
+ * URL of a plain-HTTP port), does not answer, or closes the connection without an HTTP answer
+ * (twice: a port that is no HTTP server). Any other outcome (a 5xx, a 403) is left to the sync,
+ * which meets it with its own retries.
  */
 export async function checkCredentials(check: CredentialCheck, whatWaits: string): Promise<void> {
   const log = check.log ?? silentLogger;
@@ -59,7 +60,7 @@ export async function checkCredentials(check: CredentialCheck, whatWaits: string
         // Not retried: a host that does not resolve or refuses connections will not in a second,
         // and a server that is not Zendesk's API will not become it. A timeout is retried once (a
         // slow answer is not no answer) and judged below.
-        rewordError: (error, answer) => asZendeskUnreachable(error, origin, { timeouts: false }) ?? notTheApi(error, answer, context) ?? error,
+        rewordError: (error, answer) => asZendeskUnreachable(error, origin, { retried: false }) ?? notTheApi(error, answer, context) ?? error,
         validate: (value) => {
           const user = (value as { user?: unknown } | null)?.user;
           // Zendesk always answers with a user, whose id is null for an anonymous visitor.
@@ -80,8 +81,8 @@ export async function checkCredentials(check: CredentialCheck, whatWaits: string
       throw new NotZendeskApi(`${error.message}; ${whatWaits}`, { status: error.status }, { cause: error });
     }
     if (error instanceof ZendeskUnreachable) throw error;
-    const timedOut = asZendeskUnreachable(error, origin, { timeouts: true });
-    if (timedOut) throw timedOut;
+    const unanswered = asZendeskUnreachable(error, origin, { retried: true });
+    if (unanswered) throw unanswered;
     log.debug({ err: errorMessage(error) }, 'credential check: no verdict; the sync will meet this too');
   }
 }
@@ -125,24 +126,30 @@ function parses(text: string): boolean {
 
 /**
  * ZendeskUnreachable when `error` (a mapped ServerError) is a request that never reached a server,
- * else undefined. Timeouts count only with `timeouts`: one slow answer is not an absent host.
+ * else undefined. A timeout, or a connection closed without an HTTP answer, counts only once the
+ * request was `retried`: one slow answer or one dropped connection is not an absent host, but a
+ * port that closes every connection, or answers something that is not HTTP, is no HTTP server.
  */
-export function asZendeskUnreachable(error: unknown, origin: string, options: { timeouts: boolean }): ZendeskUnreachable | undefined {
+export function asZendeskUnreachable(error: unknown, origin: string, options: { retried: boolean }): ZendeskUnreachable | undefined {
   if (!(error instanceof ServerError)) return undefined;
-  const reason = reasonOf(error.cause, options.timeouts);
+  const reason = reasonOf(error.cause, options.retried);
   if (!reason) return undefined;
   const setting = zendeskUrlSetting(origin);
   return new ZendeskUnreachable(`cannot reach Zendesk at ${origin}: ${reason} (check ${setting})`, {}, { cause: error });
 }
 
-function reasonOf(cause: unknown, timeouts: boolean): string | undefined {
+function reasonOf(cause: unknown, retried: boolean): string | undefined {
   if ((cause as { name?: unknown } | undefined)?.name === 'TimeoutError') {
-    return timeouts ? 'no answer within the request timeout, twice (CONVLOG_REQUEST_TIMEOUT)' : undefined;
+    return retried ? 'no answer within the request timeout, twice (CONVLOG_REQUEST_TIMEOUT)' : undefined;
   }
   for (let current = cause, depth = 0; current && depth < 5; depth++) {
     const code = (current as { code?: unknown }).code;
     const reason = typeof code === 'string' ? unreachableReason(code) : undefined;
     if (reason) return reason;
+    const notHttp = code === 'UND_ERR_SOCKET' || (current as { name?: unknown }).name === 'HTTPParserError';
+    if (retried && notHttp) {
+      return 'the server closed the connection without an HTTP answer, twice (is that port an HTTP server?)';
+    }
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
