@@ -36,13 +36,18 @@ export async function parseError(error: Error, args: readonly string[], name: st
     if (hint) return `${read}: ${hint}`;
     return `${read}: write ${long}=${printable(value, 40)} to give a value starting with a dash`;
   }
+  // `enqueue --sql` with nothing after it (the query lost to a shell variable left empty, say).
+  const missing = /^Option '(--[^' ]+) <value>' argument missing/.exec(first);
+  if (missing) return `${missing[1]} needs a value (convlog ${name} --help shows what it takes)`;
   // The argument parseArgs quotes whole, shortened like every other quoted value.
   const unknown = /^Unknown option '([\s\S]*?)'(\. To specify a positional argument[\s\S]*)?$/.exec(error.message);
   if (unknown) {
     const shown = printable(unknown[1], 40);
     // A mistyped option is far likelier than a value starting with a dash.
     const given = unknown[1].replace(/^-+/, '').split('=')[0];
-    const near = given.length >= 3 ? nearest(optionNames, given, 2) : undefined;
+    // `-f`: convlog has no one-letter options, but the one an initial stands for is plain.
+    const initial = given.length === 1 ? optionNames.filter((option) => option.startsWith(given)) : [];
+    const near = given.length >= 3 ? nearest(optionNames, given, 2) : initial.length === 1 ? initial[0] : undefined;
     if (near) return `Unknown option '${shown}'; did you mean --${near}? (convlog ${name} --help lists the options)`;
     return `Unknown option '${shown}'${unknown[2] ? `; an argument starting with "-" goes at the end, after --, as in -- "${shown}"` : ''}`;
   }

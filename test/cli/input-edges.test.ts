@@ -68,6 +68,18 @@ it('a mistyped option is answered with the one meant; a value starting with a da
   expect(dash.stderr.split('\n')[0]).toBe(`convlog enqueue: Unknown option '-5'; an argument starting with "-" goes at the end, after --, as in -- "-5"`);
 });
 
+it('a one-letter option is answered with the one option it begins, and a flag without its value says so', async () => {
+  const letter = await runCli(['query', '-c', 'select 1']);
+  expect(letter.code).toBe(2);
+  expect(letter.stderr.split('\n')[0]).toBe("convlog query: Unknown option '-c'; did you mean --csv? (convlog query --help lists the options)");
+  // -f begins --file and --full: no guess.
+  const two = await runCli(['sync', '-f', 'ids.txt']);
+  expect(two.stderr.split('\n')[0]).toBe(`convlog sync: Unknown option '-f'; an argument starting with "-" goes at the end, after --, as in -- "-f"`);
+  const missing = await runCli(['enqueue', '--sql']);
+  expect(missing.code).toBe(2);
+  expect(missing.stderr.split('\n')[0]).toBe('convlog enqueue: --sql needs a value (convlog enqueue --help shows what it takes)');
+});
+
 it('query refuses a statement that does not read before it opens any database', async () => {
   // A server that is not there: the refusal comes first, as it needs none (on the embedded
   // default, it came only after seconds of starting Postgres).
