@@ -212,7 +212,11 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
 
 export function describe(url: string): string {
   const u = URL.parse(url);
-  return u ? `${u.hostname || 'localhost'}:${u.port || '5432'}${u.pathname || '/'}` : '(unparseable DATABASE_URL)';
+  if (!u) return '(unparseable DATABASE_URL)';
+  // node-postgres, like libpq, takes ?host= and ?port= over the URL's own: name the server it reaches.
+  const host = u.searchParams.get('host') || u.hostname || 'localhost';
+  const port = u.searchParams.get('port') || u.port || '5432';
+  return `${host}:${port}${u.pathname || '/'}`;
 }
 
 // Network codes read as everywhere else (networkErrorReason), but for a hint and the SQLSTATEs of a refusal.
@@ -251,7 +255,10 @@ export function noPasswordToSend(error: unknown): boolean {
   return NO_PASSWORD.test(errorMessage(error));
 }
 
-const withoutPassword = (url: string) => URL.parse(url)?.password === '';
+const withoutPassword = (url: string) => {
+  const u = URL.parse(url);
+  return u !== null && u.password === '' && !u.searchParams.get('password');
+};
 
 /** libpq's rule, which pg follows: a URL without a database asks for the one named as its user. */
 const NO_DATABASE_NAME = "the URL names no database, so Postgres looked for one named as the user; add the database's name after the port, as in postgres://user:password@host:5432/convlog";
