@@ -56,7 +56,7 @@ export const simulator: Command = {
     try {
       options = parseSimulatorOptions(input);
     } catch (error) {
-      throw new UsageError((error as Error).message, { cause: error });
+      throw new UsageError(asFlags((error as Error).message), { cause: error });
     }
     const sim = await startSimulator(options).catch((error: NodeJS.ErrnoException) => {
       const host = quoted(options.host ?? '127.0.0.1');
@@ -83,6 +83,13 @@ export const simulator: Command = {
     return 0;
   },
 };
+
+/** The options' problems as the flags that set them: `accountRateLimit must be…` is `--account-rate-limit must be…`. */
+function asFlags(message: string): string {
+  const problems = message.replace(/^Invalid simulator options: /, '').split('; ');
+  const flagOf = new Map(Object.entries(FLAGS).map(([flag, { key }]) => [key as string, `--${flag}`]));
+  return problems.map((problem) => problem.replace(/^(\w+)\b/, (key) => flagOf.get(key) ?? key)).join('; ');
+}
 
 /** `text` as one word of a shell command: as it is when that is safe, else in single quotes. */
 function shellWord(text: string): string {

@@ -173,6 +173,8 @@ const historyEndSchema = z.preprocess(
     .string({ error: (issue) => `historyEnd must be ${HISTORY_END_FORMS} (got ${show(issue.input instanceof Date ? 'an invalid Date' : issue.input)})` })
     .refine((text) => text === '' || /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(text), {
       error: (issue) => `historyEnd must be ${HISTORY_END_FORMS} (got ${show(issue.input)})`,
+      // Not a date: its range is not worth a second complaint.
+      abort: true,
     })
     .refine((text) => text === '' || (Date.parse(text) >= HISTORY_END_MIN && Date.parse(text) < HISTORY_END_MAX), {
       error: 'historyEnd must be from 2000 to 2037',

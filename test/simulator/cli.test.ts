@@ -16,8 +16,10 @@ describe('convlog simulator', () => {
 
   it('no tickets, a number not in digits, an empty token or a host it cannot listen on: one line and the usage line, exit 2', async () => {
     const cases = [
-      [['--tickets', '0'], 'Invalid simulator options: tickets must be at least 1'],
-      [['--tickets', '1e3'], 'Invalid simulator options: tickets must be a whole number in digits (got "1e3")'],
+      [['--tickets', '0'], '--tickets must be at least 1'],
+      [['--tickets', '1e3'], '--tickets must be a whole number in digits (got "1e3")'],
+      // Each problem named by its flag, not by the option it sets.
+      [['--account-rate-limit', 'x', '--history-end', 'yesterday'], '--account-rate-limit must be a number (got "x"); --history-end must be an ISO date or time (2026-12-01, 2026-12-01T08:00:00Z; UTC unless it names an offset) or now (got "yesterday")'],
       [['--api-token', ''], '--api-token needs a value (TOKEN); leave the flag out for its default'],
       [['--host', '999.1.1.1'], 'cannot listen on --host "999.1.1.1": the host name does not resolve; give an address of this machine, such as 127.0.0.1'],
     ] as const;
@@ -34,13 +36,13 @@ describe('convlog simulator', () => {
   it('a bad flag value is one line naming the option, exit 2', async () => {
     const result = await runCli(['simulator', '--account-rate-limit', 'lots', '--port', '0']);
     expect(result.code).toBe(2);
-    expect(result.stderr.split('\n')[0]).toBe('convlog simulator: Invalid simulator options: accountRateLimit must be a number (got "lots")');
+    expect(result.stderr.split('\n')[0]).toBe('convlog simulator: --account-rate-limit must be a number (got "lots")');
   });
 
   it('refuses an --api-token that convlog would refuse (not one word of visible ASCII), in one line', async () => {
     const result = await runCli(['simulator', '--port', '0', '--api-token', 'two words']);
     expect(result.code).toBe(2);
-    expect(result.stderr.split('\n')[0]).toBe('convlog simulator: Invalid simulator options: apiToken has a space at character 4: a token is one word of letters, digits and ASCII marks (paste it again)');
+    expect(result.stderr.split('\n')[0]).toBe('convlog simulator: --api-token has a space at character 4: a token is one word of letters, digits and ASCII marks (paste it again)');
   });
 
   it('with --api-token, the lines it prints to paste carry that token, and the simulator lets them in', { timeout: 30_000 }, async () => {
