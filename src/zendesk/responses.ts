@@ -124,7 +124,9 @@ export function errorForResponse(response: RawResponse, context: ResponseContext
       errorContext,
     );
   }
-  if (status === 400 && errorCodes(response.body).includes('InvalidPaginationParameter')) {
+  // Only a request that sent a cursor can have had it refused; on a first page the fault is in
+  // the other page parameters (page[size]), and saying "the saved cursor" would mislead.
+  if (status === 400 && context.cursor && errorCodes(response.body).includes('InvalidPaginationParameter')) {
     return new InvalidCursor(
       say(`Zendesk${at} no longer accepts the saved page cursor of ${ticket} (${what}); re-read it from the first event`),
       errorContext,

@@ -122,6 +122,11 @@ describe('errorForResponse', () => {
     expect(cursor).toBeInstanceOf(InvalidCursor);
     expect(cursor.message).toContain('InvalidPaginationParameter: page[after] is not valid');
     expect((cursor as InvalidCursor).cursor).toBe('abc+/=');
+    // A first page sent no cursor: what Zendesk refused is another page parameter.
+    const body = JSON.stringify({ errors: [{ code: 'InvalidPaginationParameter', title: 'page[size] is not valid' }] });
+    const first = errorForResponse(await raw(body, { status: 400 }), { ...context, cursor: null });
+    expect(first).toBeInstanceOf(BadRequest);
+    expect(first.message).toBe('Zendesk at acme.zendesk.com rejected the request for ticket 42 (400 Bad Request: InvalidPaginationParameter: page[size] is not valid)');
 
     const other = await json({ errors: [{ code: 'InvalidParameter', title: 'Bad', detail: 'sort is not valid' }] }, 400);
     expect(other).toBeInstanceOf(BadRequest);
