@@ -18,6 +18,9 @@ const NUMERIC = 1700;
 const TYPE_NAMES: Record<number, string> = {
   16: 'boolean', 25: 'text', 700: 'real', 701: 'double precision', 1043: 'varchar', 1082: 'date',
   1114: 'timestamp', 1184: 'timestamptz', 2950: 'uuid', 114: 'json', 3802: 'jsonb', 1700: 'numeric',
+  17: 'bytea', 18: 'char', 19: 'name', 26: 'oid', 705: 'unknown (an untyped literal)', 869: 'inet', 1007: 'integer[]',
+  1016: 'bigint[]', 1009: 'text[]', 1083: 'time', 1186: 'interval', 2249: 'record',
+  2278: 'void (what a function called for its effect, such as pg_sleep, returns)',
 };
 
 const nothing = '; nothing was queued';

@@ -197,6 +197,7 @@ describe('--sql', () => {
     ["select 'abc' as id", /returned text in its first column "id"/],
     ['select 1.5::float8', /returned double precision/],
     ['select now()', /returned timestamptz/],
+    ['select pg_sleep(0), 5', /returned void \(what a function called for its effect, such as pg_sleep, returns\) in its first column "pg_sleep"/],
     ['select 1.5::numeric', /row 1 has "1.5"/],
     ['select 3 union all select null', /row 2 has null/],
     ['select 0', /row 1 has "0"/],
