@@ -250,7 +250,13 @@ function networkReason(error: unknown): string {
     current = (current as { cause?: unknown }).cause;
   }
   if (error instanceof Error && error.message === 'terminated') return 'connection dropped while reading the response';
-  return error instanceof Error ? error.message : 'network error';
+  // fetch's own "fetch failed" says nothing; its cause says what did ("redirect count exceeded").
+  let said = error instanceof Error ? error.message : 'network error';
+  for (let current = (error as { cause?: unknown } | undefined)?.cause, depth = 0; current instanceof Error && depth < 5; depth++) {
+    if (current.message) said = current.message;
+    current = current.cause;
+  }
+  return said;
 }
 
 function isRawNetworkFailure(error: unknown): boolean {
