@@ -134,7 +134,18 @@ export async function ensureBudget(pool: pg.Pool, name: string, limitPerWindow: 
       where $3::int is not null and rate_budgets.window_ms <> $3::int`,
     [name, limitPerWindow, windowMs ?? null, at.nowMs ?? null],
   );
+  // A 429's pause is at most 15 minutes (MAX_RETRY_AFTER_MS, src/zendesk/rate-limit.ts). One much
+  // further away was kept by a version that took any Retry-After as given (years, from a proxy):
+  // nothing would be sent again, and no answer would ever correct it. A starting process ends it.
+  await pool.query(
+    `update convlog.rate_budgets set paused_until = null
+      where name = $1 and paused_until > to_timestamp((${NOW('$2')} + ${STALE_PAUSE_MS}) / 1000)`,
+    [name, at.nowMs ?? null],
+  );
 }
+
+/** Beyond any pause a 429 sets now (15 minutes), with room for clocks that disagree. */
+const STALE_PAUSE_MS = 20 * 60_000;
 
 /**
  * One permit, atomically: granted with the time to wait before sending, or a wait before asking
