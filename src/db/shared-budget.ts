@@ -11,9 +11,8 @@
 import type pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { setTimeout as delay } from 'node:timers/promises';
 import { errorMessage } from '../errors/messages.ts';
-import { timerMs } from '../timing.ts';
+import { sleep } from '../timing.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { waitReports, type BudgetWaitListener } from './budget-waits.ts';
 import { disagreementLog } from './limit-disagreement.ts';
@@ -77,7 +76,7 @@ export interface SharedBudgetOptions {
 const SEND_MARGIN_MS = 100;
 /** A permit with no response by then (a dropped connection) no longer bounds send times. */
 const OUTSTANDING_TTL_MS = 120_000;
-const REAL_CLOCK: BudgetClock = { now: Date.now, sleep: (ms, signal) => delay(timerMs(ms), undefined, { signal }) };
+const REAL_CLOCK: BudgetClock = { now: Date.now, sleep };
 
 interface Waiter {
   resolve(): void;
