@@ -45,7 +45,7 @@ export type LeaveOutcome = 'stopped' | 'stopping' | 'left';
 
 /** An owner or adopter ending: stops the server, or hands it to the other commands using it. */
 export async function leave(l: Leaving): Promise<LeaveOutcome> {
-  const others = Math.max(await otherSessions(l.adminUrl(l.port), l.databaseDir), otherUsers(l.databaseDir));
+  const others = Math.max(await otherCommands(l.adminUrl(l.port), l.databaseDir), otherUsers(l.databaseDir));
   if (others === 0) {
     l.stop();
     const stopped = await stoppedInTime(l.postmaster, l.log);
@@ -59,8 +59,8 @@ export async function leave(l: Leaving): Promise<LeaveOutcome> {
   l.ownership.release();
   l.mark.remove();
   l.log.info(
-    { dataDir: l.dataDir, sessions: others },
-    `the embedded Postgres is left running for ${counted(others, 'other session')}; the last convlog command to end stops it`,
+    { dataDir: l.dataDir, commands: others },
+    `the embedded Postgres is left running for ${counted(others, 'other convlog command')}; the last convlog command to end stops it`,
   );
   // A command that ended just now found this claim still held and left the server to it.
   await lastOut(l.databaseDir, l.adminUrl, l.log);
@@ -96,7 +96,7 @@ export async function lastOut(databaseDir: string, adminUrl: (port: number) => s
     try {
       if (claim.kind === 'orphan' && claim.postmaster.stopping) {
         log.debug({ postgresPid: claim.postmaster.pid }, 'the embedded Postgres is already shutting down: not waiting for it');
-      } else if (claim.kind === 'orphan' && otherUsers(databaseDir) === 0 && (await otherSessions(adminUrl(claim.postmaster.port), databaseDir)) === 0) {
+      } else if (claim.kind === 'orphan' && otherUsers(databaseDir) === 0 && (await otherCommands(adminUrl(claim.postmaster.port), databaseDir)) === 0) {
         const { pid } = claim.postmaster;
         log.debug({ postgresPid: pid }, 'stopping the embedded Postgres: no other convlog command uses it');
         claim.ownership.running(pid);
@@ -182,10 +182,10 @@ export function stopSharedAtExit(databaseDir: string, mark: UseMark, owner: Owne
 }
 
 /**
- * Sessions of other live convlog processes on the server, but those of processes exiting at once
- * (markUse); 0 when it cannot be reached (nothing to keep it up for).
+ * Other live convlog processes with a session on the server, but those exiting at once (markUse);
+ * 0 when it cannot be reached (nothing to keep it up for).
  */
-async function otherSessions(url: string, databaseDir: string): Promise<number> {
+async function otherCommands(url: string, databaseDir: string): Promise<number> {
   const client = quietClient({ connectionString: url, application_name: APPLICATION_NAME, connectionTimeoutMillis: 5_000 });
   try {
     await client.connect();
@@ -197,7 +197,9 @@ async function otherSessions(url: string, databaseDir: string): Promise<number> 
     );
     // A command gone (exited at once) leaves a backend busy with its statement until that ends.
     const exiting = new Set(liveMarks(databaseDir).filter((mark) => mark.exiting).map((mark) => mark.pid));
-    return rows.map((row) => Number(row.name.slice('convlog/'.length))).filter((pid) => isAlive(pid) && !exiting.has(pid)).length;
+    // A command holds several sessions (its queue's pool and its own): counted once.
+    const pids = new Set(rows.map((row) => Number(row.name.slice('convlog/'.length))));
+    return [...pids].filter((pid) => isAlive(pid) && !exiting.has(pid)).length;
   } catch {
     return 0;
   } finally {
