@@ -21,7 +21,14 @@ export function refuseRepeats(tokens: readonly Token[], options: ParseArgsOption
 }
 
 /** parseArgs's error as one line (its "ambiguous" message takes three). */
-export async function parseError(error: Error, args: readonly string[], name: string, optionNames: readonly string[], env: NodeJS.ProcessEnv): Promise<string> {
+export async function parseError(
+  error: Error,
+  args: readonly string[],
+  name: string,
+  optionNames: readonly string[],
+  env: NodeJS.ProcessEnv,
+  takesTicketIds = false,
+): Promise<string> {
   const [first] = error.message.split('\n');
   // `--since -5d`: a value starting with a dash is read as a flag unless it is joined with "=".
   const ambiguous = /^Option '(-[^' ]+)' argument is ambiguous/.exec(first);
@@ -49,6 +56,10 @@ export async function parseError(error: Error, args: readonly string[], name: st
     const initial = given.length === 1 ? optionNames.filter((option) => option.startsWith(given)) : [];
     const near = given.length >= 3 ? nearest(optionNames, given, 2) : initial.length === 1 ? initial[0] : undefined;
     if (near) return `Unknown option '${shown}'; did you mean --${near}? (convlog ${name} --help lists the options)`;
+    // `enqueue -5`: after --, as the hint below says, it would only be refused as a ticket id.
+    // parseArgs names the first letter of a group (-1 of -12), so the whole argument is looked up.
+    const negative = takesTicketIds ? args.find((arg) => /^-\d+$/.test(arg) && arg.startsWith(unknown[1])) : undefined;
+    if (negative) return `invalid ticket id ${quoted(printable(negative, 40))}: ids are positive integers`;
     return `Unknown option '${shown}'${unknown[2] ? `; an argument starting with "-" goes at the end, after --, as in -- "${shown}"` : ''}`;
   }
   const unexpected = /^Unexpected argument '([\s\S]*)'\. This command does not take positional arguments$/.exec(error.message);

@@ -65,7 +65,14 @@ it('a mistyped option is answered with the one meant; a value starting with a da
   expect(command.stderr).toBe('convlog: unknown command "purve"; did you mean purge? (convlog --help lists the commands)\n');
   const dash = await runCli(['enqueue', '-5']);
   expect(dash.code).toBe(2);
-  expect(dash.stderr.split('\n')[0]).toBe(`convlog enqueue: Unknown option '-5'; an argument starting with "-" goes at the end, after --, as in -- "-5"`);
+  // Ids are never negative: sent after --, -5 would only be refused again, as a ticket id.
+  expect(dash.stderr.split('\n')[0]).toBe('convlog enqueue: invalid ticket id "-5": ids are positive integers');
+  const dequeue = await runCli(['dequeue', '7', '-12']);
+  expect(dequeue.code).toBe(2);
+  expect(dequeue.stderr.split('\n')[0]).toBe('convlog dequeue: invalid ticket id "-12": ids are positive integers');
+  // A command that takes no ticket ids keeps the hint: grant-readonly's role may start with a dash.
+  const role = await runCli(['grant-readonly', '-5']);
+  expect(role.stderr.split('\n')[0]).toBe(`convlog grant-readonly: Unknown option '-5'; an argument starting with "-" goes at the end, after --, as in -- "-5"`);
 });
 
 it('a one-letter option is answered with the one option it begins, and a flag without its value says so', async () => {
