@@ -18,6 +18,12 @@ import type { Logger } from '../log.ts';
 import { requireZendeskAccount } from './zendesk-account.ts';
 
 /**
+ * The first stop of a command that works the queue, as its stopping line says it: a request in
+ * flight is dropped, so that a stop never waits on Zendesk (or on a rate limit's pause).
+ */
+export const STOPPING_WORKER = 'taking no more tickets; a page being stored commits, requests in flight are dropped and their tickets resume from the saved cursor';
+
+/**
  * How long a command that gave up on Postgres waits for the queue and the pool to close: on a
  * Postgres that answers again closing takes milliseconds, and on one that does not, waiting longer
  * would only keep a stopped service past its manager's stop timeout (src/queue/stop-watch.ts, STOPPED_UNREADABLE_MS).

@@ -10,7 +10,7 @@ import { readTicketIds } from '../queue/ticket-ids.ts';
 import { runWorker, UNTIL_IDLE_UNREACHABLE_MS } from '../queue/worker.ts';
 import { createProgress } from './progress.ts';
 import { watchWaits } from './rate-waits.ts';
-import { closeRuntime, logGaveUpOnZendesk, lostDatabaseError, openSyncRuntime } from './runtime.ts';
+import { closeRuntime, logGaveUpOnZendesk, STOPPING_WORKER, lostDatabaseError, openSyncRuntime } from './runtime.ts';
 import { readRowsOfQueued } from './ticket-rows.ts';
 import type { Command, CommandContext } from './types.ts';
 import { concurrencyFlag, integerFlag } from './args.ts';
@@ -22,6 +22,7 @@ const AHEAD_CHECK_MS = 2_000;
 
 export const sync: Command = {
   usage: 'convlog sync IDS... [--file PATH | -] [--range A..B] [--full] [--concurrency N] [--give-up-after SECONDS (Zendesk lost halfway; default 600)]',
+  stopping: STOPPING_WORKER,
   options: {
     file: { type: 'string' },
     range: { type: 'string' },

@@ -8,13 +8,14 @@ import { startHealthServer } from '../serve/health.ts';
 import type { RunningServer } from '../serve/http.ts';
 import { concurrencyFlag, integerFlag, listenFailure } from './args.ts';
 import { logRateWaits } from './rate-waits.ts';
-import { closeRuntime, logGaveUpOnZendesk, lostDatabaseError, openSyncRuntime, stopGaveUpError, unlessStoppedStarting } from './runtime.ts';
+import { closeRuntime, logGaveUpOnZendesk, STOPPING_WORKER, lostDatabaseError, openSyncRuntime, stopGaveUpError, unlessStoppedStarting } from './runtime.ts';
 import type { Command } from './types.ts';
 
 export const work: Command = {
   usage:
     'convlog work [--concurrency N] [--until-idle [--give-up-after SECONDS (an unreachable Zendesk or Postgres; default 600)]] ' +
     '[--health-port N (or CONVLOG_HEALTH_PORT): /healthz and /metrics]',
+  stopping: STOPPING_WORKER,
   options: { concurrency: { type: 'string' }, 'until-idle': { type: 'boolean' }, 'give-up-after': { type: 'string' }, 'health-port': { type: 'string' } },
   async run(values, _positionals, ctx) {
     const config = ctx.config({ needZendesk: true });

@@ -49,7 +49,7 @@ it('Ctrl-C to the whole process group of `sync` on the embedded default ends in 
     // Interrupted is not done: 1 tells a script to run it again.
     expect(code, stderr.slice(-3000)).toBe(1);
     expect(stdout).toMatch(/unfinished \d+ \(interrupted; they stay queued\)/);
-    expect(stderr).toContain('"msg":"stopping: finishing any work in flight (send again to exit at once)"');
+    expect(stderr).toContain('"msg":"stopping: taking no more tickets; a page being stored commits, requests in flight are dropped and their tickets resume from the saved cursor (send again to exit at once)"');
     expect(stderr).not.toMatch(/administrator command|shutting down|Failed query|unexpected error/);
   } finally {
     try {
