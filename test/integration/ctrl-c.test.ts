@@ -59,3 +59,36 @@ it('Ctrl-C to the whole process group of `sync` on the embedded default ends in 
     }
   }
 });
+
+it('Ctrl-C to the process group while the embedded cluster is first created does not kill its initdb', { timeout: 120_000 }, async () => {
+  // initdb, spawned into the command's group, took the SIGINT and died: the command then failed
+  // with "could not start the embedded Postgres … (set DATABASE_URL to use your own server)".
+  const fresh = path.join(dataDir, 'fresh');
+  const env = cleanEnv({ CONVLOG_DATA_DIR: fresh, LOG_LEVEL: 'info' });
+  const child = spawn(process.execPath, [BIN, 'status'], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  try {
+    for (let i = 0; i < 600 && !/creating the embedded Postgres cluster/.test(stderr); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(stderr).toContain('creating the embedded Postgres cluster (first run only)');
+    // initdb takes seconds: a little later it is surely running, and the server not yet started.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(stderr).not.toContain('database migrated');
+    process.kill(-child.pid!, 'SIGINT');
+    const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 60_000))]);
+    // status reads only: its stop leaves it to finish, on the cluster now created whole.
+    expect(code, stderr.slice(-3000)).toBe(0);
+    expect(stderr).not.toContain('could not start the embedded Postgres');
+    expect(stdout).toContain(`database   embedded, data in ${fresh}`);
+    expect(fs.existsSync(path.join(fresh, 'pg', 'PG_VERSION'))).toBe(true);
+  } finally {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+});
