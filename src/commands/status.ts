@@ -78,7 +78,7 @@ export const status: Command = {
       const whose = demo ? "the demo's simulator, " : '';
       ctx.out(`zendesk    ${account ? `${account.address} (${whose}since ${account.since})` : 'no account recorded yet (the first command that reaches Zendesk records it)'}`);
       ctx.out(`queue      ${grouped(q.queued)} queued, ${grouped(q.waiting_to_retry)} waiting to retry${onlyInterrupted(q.waiting_to_retry_interrupted)}, ${grouped(q.running)} running${stopped(q.running_without_heartbeat)}, ${grouped(q.dead)} dead (tickets whose sync gave up; "last errors" says why)`);
-      ctx.out(workersLine(report.workers, report.at));
+      ctx.out(workersLine(report.workers, report.at, demo));
       ctx.out(`tickets    ${Object.entries(report.tickets).map(([k, v]) => `${grouped(v)} ${k}`).join(', ')}`);
       const stored = report.stored;
       const rows = (key: StoredTable, noun: string) =>
@@ -142,12 +142,16 @@ function dueWhy(tickets: number, never: number, days: number): string {
 
 /**
  * Whether anything syncs: "2 processes working the queue (pid 11 on a, pid 12 on b), 3 tickets
- * being synced; last conversation-log request 4 s ago", or that no process works it.
+ * being synced; last conversation-log request 4 s ago", or that no process works it; `demo`: the
+ * database is the demo's.
  */
-function workersLine(w: { processes: QueueWorker[]; ticketsBeingSynced: number; lastConversationLogRequestAt: string | null }, now: string): string {
+function workersLine(w: { processes: QueueWorker[]; ticketsBeingSynced: number; lastConversationLogRequestAt: string | null }, now: string, demo: boolean): string {
+  // The demo's requests take no permit, so they leave no time on the budget (budgetLines).
   const last = w.lastConversationLogRequestAt
     ? `last conversation-log request ${ago(Date.parse(now) - Date.parse(w.lastConversationLogRequestAt))}`
-    : 'no conversation-log request yet';
+    : demo
+      ? "no conversation-log request recorded (the demo's, to its simulator, are not)"
+      : 'no conversation-log request yet';
   const n = w.processes.length;
   if (n === 0) {
     return `workers    no process is working the queue (no "convlog work" or "convlog sync" heard from in the last ${WORKER_QUIET_SECONDS} s); ${last}`;

@@ -41,6 +41,10 @@ it("after the demo, says the demo takes no permits from the conversation log's b
   // The ticket rows the demo read (show_many, the brands list) took no permit from the account-wide budget.
   expect(lines.slice(1)).toEqual([]);
   expect(status.stdout).toMatch(/^context    3 tickets /m);
+  // Its requests left no time on the budget: the workers line said "no conversation-log request yet".
+  expect(status.stdout.split('\n').find((line) => line.startsWith('workers '))).toMatch(
+    /; no conversation-log request recorded \(the demo's, to its simulator, are not\)$/,
+  );
 });
 
 it('before any request, names the limit that will apply; once a sync has run, shows what it spent', { timeout: 120_000 }, async () => {
