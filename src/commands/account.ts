@@ -7,7 +7,7 @@ import { createZendeskHttp } from '../zendesk/index.ts';
 import { zendeskUrlSetting } from '../zendesk/responses.ts';
 import { openCommandDatabase } from './runtime.ts';
 import type { Command } from './types.ts';
-import { accountAddress, SET_ACCOUNT } from './zendesk-account.ts';
+import { configuredAccount, SET_ACCOUNT } from './zendesk-account.ts';
 
 export const account: Command = {
   usage: 'convlog account [--set]   (--set: record the configured ZENDESK_SUBDOMAIN or ZENDESK_BASE_URL as the same account at a new address)',
@@ -15,13 +15,13 @@ export const account: Command = {
   async run(values, _positionals, ctx) {
     const set = Boolean(values.set);
     const config = ctx.config({ needZendesk: set });
-    const configured = config.zendesk ? accountAddress(config.zendesk.baseUrl) : undefined;
     if (set) await checkCredentials({ http: createZendeskHttp(config.zendesk!, { log: ctx.log }), log: ctx.log, signal: ctx.signal }, 'nothing was recorded');
     const database = await openCommandDatabase(ctx, config);
     try {
       const recorded = await loadZendeskAccount(database.db);
+      const configured = config.zendesk ? await configuredAccount(database, config.zendesk.baseUrl) : undefined;
       if (set) {
-        const now = await saveZendeskAccount(database.db, configured!);
+        const now = await saveZendeskAccount(database.db, configured!.address);
         const was = recorded && recorded.address !== now.address ? ` in place of ${recorded.address}` : '';
         ctx.out(`recorded ${now.address} as the Zendesk account the database (${database.shownAs}) holds${was}`);
         return 0;
@@ -31,9 +31,9 @@ export const account: Command = {
         return 0;
       }
       ctx.out(`the database (${database.shownAs}) holds the tickets of the Zendesk account at ${recorded.address} (since ${recorded.since})`);
-      if (configured && configured !== recorded.address) {
+      if (configured && !configured.isRecorded(recorded.address)) {
         ctx.out(
-          `${zendeskUrlSetting(config.zendesk!.baseUrl)} names ${configured}: the commands that reach Zendesk refuse it while this database holds that account's tickets ` +
+          `${zendeskUrlSetting(config.zendesk!.baseUrl)} names ${configured.address}: the commands that reach Zendesk refuse it while this database holds that account's tickets ` +
             `(if it is the same account at a new address, "${SET_ACCOUNT}" records it)`,
         );
       }

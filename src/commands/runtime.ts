@@ -127,7 +127,7 @@ export async function openZendeskRuntime(
   const { first, ...runtimeOptions } = options;
   const runtime = await openRuntime(ctx, runtimeOptions);
   try {
-    await requireZendeskAccount(runtime.database, runtime.config, ctx.log, first && (() => first(runtime.database)));
+    await requireZendeskAccount(runtime.database, runtime.config, ctx.log, { beforeRecording: first && (() => first(runtime.database)) });
   } catch (error) {
     await runtime.close();
     throw error;

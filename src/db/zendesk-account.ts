@@ -20,7 +20,9 @@ export interface ZendeskAccount {
   since: string;
 }
 
-export type AccountCheck = { outcome: 'recorded' | 'same' | 'replaced'; account: ZendeskAccount; previous?: ZendeskAccount } | { outcome: 'other'; account: ZendeskAccount };
+export type AccountCheck =
+  | { outcome: 'recorded' | 'same' | 'replaced' | 'readdressed'; account: ZendeskAccount; previous?: ZendeskAccount }
+  | { outcome: 'other'; account: ZendeskAccount };
 
 export function loadZendeskAccount(db: Db): Promise<ZendeskAccount | null> {
   return read<ZendeskAccount>(db, ACCOUNT_KEY);
@@ -31,10 +33,11 @@ export function loadZendeskAccount(db: Db): Promise<ZendeskAccount | null> {
  * (a mistyped subdomain that never answered, a database emptied by purges): `recorded` or
  * `replaced`. `same` when it is the one recorded. `other`, changing nothing, when the database
  * holds events, ticket rows or an export cursor (a start time alone is no account's) from the
- * account recorded. Concurrent callers take turns on the row: each sees what the one before it
- * recorded.
+ * account recorded. `earlier`: another address of the same account, recorded by an earlier
+ * version, replaced by `address` (`readdressed`). Concurrent callers take turns on the row: each
+ * sees what the one before it recorded.
  */
-export function checkZendeskAccount(db: Db, address: string): Promise<AccountCheck> {
+export function checkZendeskAccount(db: Db, address: string, earlier?: string): Promise<AccountCheck> {
   return inTransaction(db, async (tx) => {
     const inserted = await tx.execute<{ value: ZendeskAccount }>(sql`
       insert into ${syncState} (key, value) values (${ACCOUNT_KEY}, ${recordOf(address)})
@@ -42,18 +45,20 @@ export function checkZendeskAccount(db: Db, address: string): Promise<AccountChe
     if (inserted.rows[0]) return { outcome: 'recorded', account: inserted.rows[0].value };
     const { recorded, holdsData } = (await recordedAccount(tx, { lock: true }))!;
     if (recorded.address === address) return { outcome: 'same', account: recorded };
+    if (recorded.address === earlier) return { outcome: 'readdressed', account: await saveZendeskAccount(tx, address), previous: recorded };
     if (holdsData) return { outcome: 'other', account: recorded };
     return { outcome: 'replaced', account: await saveZendeskAccount(tx, address), previous: recorded };
   });
 }
 
 /**
- * The account recorded when the database holds its data and it is not `address`'s, else null;
+ * The account recorded when the database holds its data and it is not `address`'s (nor
+ * `earlier`'s: checkZendeskAccount), else null;
  * nothing written: what a command that checks Zendesk before recording compares first.
  */
-export async function otherAccountHeld(db: Db, address: string): Promise<ZendeskAccount | null> {
+export async function otherAccountHeld(db: Db, address: string, earlier?: string): Promise<ZendeskAccount | null> {
   const found = await recordedAccount(db, { lock: false });
-  return found && found.holdsData && found.recorded.address !== address ? found.recorded : null;
+  return found && found.holdsData && found.recorded.address !== address && found.recorded.address !== earlier ? found.recorded : null;
 }
 
 async function recordedAccount(db: Db, options: { lock: boolean }): Promise<{ recorded: ZendeskAccount; holdsData: boolean } | undefined> {

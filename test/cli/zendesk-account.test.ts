@@ -9,6 +9,7 @@ import { checkZendeskAccount } from '../../src/db/zendesk-account.ts';
 import { runCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { createFixture, type Fixture } from '../helpers/sync-fixture.ts';
+import { startSimulator } from '../../src/simulator/index.ts';
 
 let fixture: Fixture | undefined;
 let database: TestDatabase | undefined;
@@ -19,11 +20,15 @@ afterEach(async () => {
 });
 
 describe('accountAddress', () => {
-  it('is the host and path of the base URL, without scheme, port or a trailing slash', () => {
+  it('is the host and path of the base URL, without scheme or a trailing slash, and without the port of a remote host', () => {
     expect(accountAddress('https://Acme.zendesk.com')).toBe('acme.zendesk.com');
-    expect(accountAddress('http://127.0.0.1:4010')).toBe('127.0.0.1');
-    expect(accountAddress('http://127.0.0.1:4011/')).toBe('127.0.0.1');
     expect(accountAddress('https://proxy.example.com:8443/zendesk/')).toBe('proxy.example.com/zendesk');
+    // On this machine each port is a server of its own (two simulators, a proxy to a real account).
+    expect(accountAddress('http://127.0.0.1:4010')).toBe('127.0.0.1:4010');
+    expect(accountAddress('http://localhost:4011/')).toBe('localhost:4011');
+    expect(accountAddress('http://[::1]:4012/zendesk')).toBe('[::1]:4012/zendesk');
+    // But for the demo's simulator, on a new port each run.
+    expect(accountAddress('http://127.0.0.1:4011/', { anyPort: true })).toBe('127.0.0.1');
   });
 });
 
@@ -43,8 +48,9 @@ it('records the first account, refuses another in every command that reaches Zen
   const first = await runCli(['sync', '1', '2', '3'], { env });
   expect(first.code, first.stderr).toBe(0);
   const status = await runCli(['status'], { env });
-  expect(status.stdout).toMatch(/^zendesk {4}127\.0\.0\.1 \(since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)$/m);
-  expect((await runCli(['account'], { env })).stdout).toMatch(/holds the tickets of the Zendesk account at 127\.0\.0\.1 \(since /);
+  const port = new URL(sim.url).port;
+  expect(status.stdout).toMatch(new RegExp(`^zendesk {4}127\\.0\\.0\\.1:${port} \\(since \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\\)$`, 'm'));
+  expect((await runCli(['account'], { env })).stdout).toContain(`holds the tickets of the Zendesk account at 127.0.0.1:${port} (since `);
 
   // The same simulator by another name stands for a second account.
   const other = { ...env, ZENDESK_BASE_URL: sim.url.replace('127.0.0.1', 'localhost') };
@@ -55,16 +61,16 @@ it('records the first account, refuses another in every command that reaches Zen
     expect(refused.code, args.join(' ')).toBe(2);
     const lines = refused.stderr.trim().split('\n');
     expect(lines, refused.stderr).toHaveLength(1);
-    expect(lines[0]).toMatch(/holds the tickets of the Zendesk account at 127\.0\.0\.1, a server on this machine such as the simulator \(since .*\), and ZENDESK_BASE_URL names localhost: nothing was changed\./);
+    expect(lines[0]).toMatch(new RegExp(`holds the tickets of the Zendesk account at 127\\.0\\.0\\.1:${port}, a server on this machine such as the simulator \\(since .*\\), and ZENDESK_BASE_URL names localhost:${port}: nothing was changed\\.`));
     expect(lines[0]).toContain('"npx convlog account --set" records it');
   }
   expect(await snapshot(database)).toEqual(before);
-  expect((await runCli(['account'], { env: other })).stdout).toMatch(/ZENDESK_BASE_URL names localhost: the commands that reach Zendesk refuse it/);
+  expect((await runCli(['account'], { env: other })).stdout).toContain(`ZENDESK_BASE_URL names localhost:${port}: the commands that reach Zendesk refuse it`);
 
   // A renamed subdomain, a proxy: the same tickets at a new address.
   const set = await runCli(['account', '--set'], { env: other });
   expect(set.code, set.stderr).toBe(0);
-  expect(set.stdout).toMatch(/^recorded localhost as the Zendesk account the database \(.*\) holds in place of 127\.0\.0\.1\n$/);
+  expect(set.stdout).toMatch(new RegExp(`^recorded localhost:${port} as the Zendesk account the database \\(.*\\) holds in place of 127\\.0\\.0\\.1:${port}\\n$`));
   const again = await runCli(['sync', '4'], { env: other });
   expect(again.code, again.stderr).toBe(0);
   expect((await runCli(['sync', '5'], { env })).code).toBe(2);
@@ -78,7 +84,33 @@ it('--set records nothing for an address that does not answer with the credentia
   const wrong = await runCli(['account', '--set'], { env: { ...env, ZENDESK_BASE_URL: sim.url.replace('127.0.0.1', 'localhost'), ZENDESK_API_TOKEN: 'wrong' } });
   expect(wrong.code).toBe(2);
   expect(wrong.stderr).toMatch(/refused the credentials.*nothing was recorded/);
-  expect((await runCli(['account'], { env })).stdout).toMatch(/account at 127\.0\.0\.1 /);
+  expect((await runCli(['account'], { env })).stdout).toContain(`account at 127.0.0.1:${new URL(fixture.sim.url).port} `);
+});
+
+it('a second server on this machine, on another port, is another account; one recorded without its port by an earlier version is taken', { timeout: 120_000 }, async () => {
+  // Two simulators of different seeds: the same ticket ids, other conversations.
+  fixture = await createFixture({ tickets: 3, seed: 1 });
+  const { env, database } = fixture;
+  const first = await runCli(['sync', '1'], { env });
+  expect(first.code, first.stderr).toBe(0);
+  const second = await startSimulator({ port: 0, tickets: 3, seed: 2 });
+  try {
+    const before = await snapshot(database);
+    const refused = await runCli(['sync', '2'], { env: { ...env, ZENDESK_BASE_URL: second.url } });
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toContain(`holds the tickets of the Zendesk account at 127.0.0.1:${new URL(fixture.sim.url).port}, a server on this machine`);
+    expect(await snapshot(database)).toEqual(before);
+  } finally {
+    await second.close();
+  }
+  // As an earlier version recorded it: the host alone. Outside the demo's database, taken as this account's.
+  await database.pool.query(`update convlog.sync_state set value = jsonb_set(value, '{address}', '"127.0.0.1"') where key = 'zendesk_account'`);
+  expect((await runCli(['account'], { env })).stdout).not.toContain('refuse');
+  const again = await runCli(['sync', '2'], { env: { ...env, LOG_LEVEL: 'info' } });
+  expect(again.code, again.stderr).toBe(0);
+  const port = new URL(fixture.sim.url).port;
+  expect(again.stderr).toContain(`recorded 127.0.0.1:${port} as the Zendesk account this database holds, which it held as 127.0.0.1 (recorded without the port of a server on this machine)`);
+  expect((await runCli(['account'], { env })).stdout).toContain(`account at 127.0.0.1:${port} `);
 });
 
 it('sync and backfill record no account whose address does not answer or refuses the credentials: one line, nothing recorded', { timeout: 60_000 }, async () => {
@@ -100,7 +132,7 @@ it('sync and backfill record no account whose address does not answer or refuses
   }
   const right = await runCli(['sync', '1'], { env: { ...env, ZENDESK_API_TOKEN: 'right-token', LOG_LEVEL: 'info' } });
   expect(right.code, right.stderr).toBe(0);
-  expect(right.stderr).toContain('recorded 127.0.0.1 as the Zendesk account this database holds');
+  expect(right.stderr).toContain(`recorded 127.0.0.1:${new URL(fixture.sim.url).port} as the Zendesk account this database holds`);
 });
 
 it('a mistyped address that never answered is replaced by the next one, since the database holds nothing of it', { timeout: 60_000 }, async () => {
@@ -110,7 +142,7 @@ it('a mistyped address that never answered is replaced by the next one, since th
   expect(typo.code, typo.stderr).toBe(0);
   const fixed = await runCli(['sync', '1'], { env });
   expect(fixed.code, fixed.stderr).toBe(0);
-  expect((await runCli(['account'], { env })).stdout).toMatch(/account at 127\.0\.0\.1 /);
+  expect((await runCli(['account'], { env })).stdout).toContain(`account at 127.0.0.1:${new URL(fixture.sim.url).port} `);
 });
 
 it('counts an export cursor as the account data, and an export start time alone as none', async () => {

@@ -13,6 +13,7 @@ import { openDatabase } from '../../src/db/connection.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startBoss } from '../../src/queue/boss.ts';
 import { enqueueTickets } from '../../src/queue/enqueue.ts';
+import { startSimulator } from '../../src/simulator/index.ts';
 import { runCli } from '../helpers/cli.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-demo-again-'));
@@ -58,6 +59,17 @@ it("refuses a real account's sync into the demo's folder, whose tickets are the 
   const run = await runCli(['sync', '1'], { cwd: dir, env, timeoutMs: 150_000 });
   expect(run.code).toBe(2);
   expect(run.stderr.trim()).toMatch(/^convlog sync: the database \(embedded, data in .*\) holds the tickets of the Zendesk account at 127\.0\.0\.1, a server on this machine such as the simulator \(since .*\), and ZENDESK_SUBDOMAIN names acme\.zendesk\.com: nothing was changed\./);
+  // Nor another simulator's, on the same host: its tickets under the same ids are other conversations.
+  const sim = await startSimulator({ port: 0, tickets: 3, seed: 99 });
+  try {
+    const simEnv = { CONVLOG_DATA_DIR: env.CONVLOG_DATA_DIR, ZENDESK_BASE_URL: sim.url, ZENDESK_EMAIL: 'a@example.com', ZENDESK_API_TOKEN: 'x' };
+    const other = await runCli(['sync', '1'], { cwd: dir, env: simEnv, timeoutMs: 150_000 });
+    expect(other.code, other.stderr).toBe(2);
+    expect(other.stderr).toContain(`holds the tickets of the Zendesk account at 127.0.0.1, a server on this machine such as the simulator`);
+    expect(other.stderr).toContain(`ZENDESK_BASE_URL names 127.0.0.1:${new URL(sim.url).port}: nothing was changed`);
+  } finally {
+    await sim.close();
+  }
   const status = await runCli(['status'], { cwd: dir, env: { CONVLOG_DATA_DIR: env.CONVLOG_DATA_DIR }, timeoutMs: 150_000 });
   expect(status.stdout).toMatch(/^zendesk {4}127\.0\.0\.1 \(the demo's simulator, since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)$/m);
 });

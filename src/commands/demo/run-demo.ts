@@ -51,7 +51,7 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
       };
       // Marks the folder as the simulator's: a real sync pointed at it is then refused. Quietly:
       // the demo's own lines say where its tickets come from.
-      await requireZendeskAccount(base.database, config, silentLogger);
+      await requireZendeskAccount(base.database, config, silentLogger, { demo: true });
       const runtime: SyncRuntime = {
         ...base,
         config,
