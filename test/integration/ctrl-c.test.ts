@@ -25,6 +25,31 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
+/**
+ * The command as a shell's foreground job runs it: leading a process group of its own (detached),
+ * which a terminal's Ctrl-C signals whole (`interrupt`).
+ */
+function startGroupLeader(args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, [BIN, ...args], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = { stdout: '', stderr: '' };
+  child.stdout.on('data', (d) => (output.stdout += d));
+  child.stderr.on('data', (d) => (output.stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return {
+    output,
+    interrupt: () => process.kill(-child.pid!, 'SIGINT'),
+    /** Its exit code, or 'hung' after a minute. */
+    exitCode: () => Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 60_000))]),
+    kill: () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    },
+  };
+}
+
 it('Ctrl-C to the whole process group of `sync` on the embedded default ends in its summary, not in lost connections', { timeout: 120_000 }, async () => {
   const env = cleanEnv({
     CONVLOG_DATA_DIR: dataDir,
@@ -33,30 +58,21 @@ it('Ctrl-C to the whole process group of `sync` on the embedded default ends in 
     ZENDESK_API_TOKEN: 'token',
     LOG_LEVEL: 'info',
   });
-  // detached: the command leads a process group of its own, as a shell's foreground job does.
-  const child = spawn(process.execPath, [BIN, 'sync', '--range', '1..60'], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const child = startGroupLeader(['sync', '--range', '1..60'], env);
+  const out = child.output;
   try {
     // Some tickets synced: Postgres is up and pages are in flight.
-    for (let i = 0; i < 600 && !/"msg":"ticket synced"/.test(stderr); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(stderr).toMatch(/"msg":"ticket synced"/);
-    process.kill(-child.pid!, 'SIGINT');
-    const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 60_000))]);
+    for (let i = 0; i < 600 && !/"msg":"ticket synced"/.test(out.stderr); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(out.stderr).toMatch(/"msg":"ticket synced"/);
+    child.interrupt();
+    const code = await child.exitCode();
     // Interrupted is not done: 1 tells a script to run it again.
-    expect(code, stderr.slice(-3000)).toBe(1);
-    expect(stdout).toMatch(/unfinished \d+ \(interrupted; they stay queued\)/);
-    expect(stderr).toContain('"msg":"stopping: taking no more tickets; a page being stored commits, requests in flight are dropped and their tickets resume from the saved cursor (send again to exit at once)"');
-    expect(stderr).not.toMatch(/administrator command|shutting down|Failed query|unexpected error/);
+    expect(code, out.stderr.slice(-3000)).toBe(1);
+    expect(out.stdout).toMatch(/unfinished \d+ \(interrupted; they stay queued\)/);
+    expect(out.stderr).toContain('"msg":"stopping: taking no more tickets; a page being stored commits, requests in flight are dropped and their tickets resume from the saved cursor (send again to exit at once)"');
+    expect(out.stderr).not.toMatch(/administrator command|shutting down|Failed query|unexpected error/);
   } finally {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
+    child.kill();
   }
 });
 
@@ -65,30 +81,22 @@ it('Ctrl-C to the process group while the embedded cluster is first created does
   // with "could not start the embedded Postgres … (set DATABASE_URL to use your own server)".
   const fresh = path.join(dataDir, 'fresh');
   const env = cleanEnv({ CONVLOG_DATA_DIR: fresh, LOG_LEVEL: 'info' });
-  const child = spawn(process.execPath, [BIN, 'status'], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const child = startGroupLeader(['status'], env);
+  const out = child.output;
   try {
-    for (let i = 0; i < 600 && !/creating the embedded Postgres cluster/.test(stderr); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(stderr).toContain('creating the embedded Postgres cluster (first run only)');
+    for (let i = 0; i < 600 && !/creating the embedded Postgres cluster/.test(out.stderr); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(out.stderr).toContain('creating the embedded Postgres cluster (first run only)');
     // initdb takes seconds: a little later it is surely running, and the server not yet started.
     await new Promise((r) => setTimeout(r, 300));
-    expect(stderr).not.toContain('database migrated');
-    process.kill(-child.pid!, 'SIGINT');
-    const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 60_000))]);
+    expect(out.stderr).not.toContain('database migrated');
+    child.interrupt();
+    const code = await child.exitCode();
     // status reads only: its stop leaves it to finish, on the cluster now created whole.
-    expect(code, stderr.slice(-3000)).toBe(0);
-    expect(stderr).not.toContain('could not start the embedded Postgres');
-    expect(stdout).toContain(`database   embedded, data in ${fresh}`);
+    expect(code, out.stderr.slice(-3000)).toBe(0);
+    expect(out.stderr).not.toContain('could not start the embedded Postgres');
+    expect(out.stdout).toContain(`database   embedded, data in ${fresh}`);
     expect(fs.existsSync(path.join(fresh, 'pg', 'PG_VERSION'))).toBe(true);
   } finally {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
+    child.kill();
   }
 });
