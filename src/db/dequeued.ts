@@ -3,8 +3,10 @@
 // `status` counts no ticket queued that has no job. markQueued keeps no record of the status it
 // replaced, but every status leaves its own traces in the row, and those are read back here.
 // `queued_at` stays: it says when the ticket was last queued, and it was, if only for a while.
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from './connection.ts';
+import { lockPeople, peopleNamedBy } from './lock-order.ts';
+import { removeUnusedAuthors } from './purge.ts';
 import { idArray } from './sql-values.ts';
 import { inTransaction } from './transaction.ts';
 
@@ -47,7 +49,8 @@ export interface DequeuedRows {
  * - a tombstone: `not_found`; an error recorded with the last sync time (recordStatus writes a
  *   403 so): `forbidden`; any other error: `failed`; synced before: `synced`;
  * - a row that holds nothing but enqueue's mark: deleted. One holding something else (a
- *   permanently_deleted or redaction webhook's note) is `failed`, named as taken out of the queue.
+ *   permanently_deleted or redaction webhook's note) is `failed`, named as taken out of the queue;
+ * - a tombstone given back keeps nothing the enqueue read since (rowsReadSinceTombstone).
  */
 export async function restoreDequeued(tx: Db, ticketIds: readonly number[]): Promise<DequeuedRows> {
   const result: DequeuedRows = { begun: 0 };
@@ -56,11 +59,13 @@ export async function restoreDequeued(tx: Db, ticketIds: readonly number[]): Pro
   const bare = sql`(s.started_at is null and s.last_synced_at is null and s.last_error is null and s.deleted_at is null
     and s.permanent_deletion_reported_at is null and s.redacted_at is null)`;
   for (let i = 0; i < ticketIds.length; i += BATCH) {
+    const batch = idArray(ticketIds.slice(i, i + BATCH));
+    const readSince = await rowsReadSinceTombstone(tx, batch, attempted);
     // Locked in ascending order, as src/db/lock-order.ts has several tickets' rows locked, and
     // read as locked: a row another transaction changed while this one waited is read as it is now.
     const { rows } = await tx.execute<{ ticket_id: string; begun: boolean; bare: boolean }>(sql`
       select s.ticket_id, ${attempted} as begun, ${bare} as bare from zendesk.ticket_sync s
-       where s.ticket_id = any(${idArray(ticketIds.slice(i, i + BATCH))}) and s.status in ('queued', 'syncing')
+       where s.ticket_id = any(${batch}) and s.status in ('queued', 'syncing')
        order by s.ticket_id for no key update`);
     const kept = rows.filter((r) => !r.bare).map((r) => Number(r.ticket_id));
     const gone = rows.filter((r) => r.bare).map((r) => Number(r.ticket_id));
@@ -87,6 +92,34 @@ export async function restoreDequeued(tx: Db, ticketIds: readonly number[]): Pro
          where s.ticket_id = any(${idArray(kept)})`);
     }
     if (gone.length > 0) await tx.execute(sql`delete from zendesk.ticket_sync where ticket_id = any(${idArray(gone)})`);
+    if (readSince.tickets.length > 0) {
+      await tx.execute(sql`
+        delete from zendesk.tickets t using zendesk.ticket_sync s
+         where t.id = any(${idArray(readSince.tickets)}) and s.ticket_id = t.id
+           and s.status = 'not_found' and t.first_synced_at > s.deleted_at`);
+      await removeUnusedAuthors(tx, readSince.people);
+    }
   }
   return result;
+}
+
+/**
+ * Of the tickets, tombstones whose ticket row was read since their rows were removed (enqueue
+ * reads the row of a ticket that has none, a purged one too) and whose run has not begun: when
+ * the dequeue gives them back their tombstone, that row and the people only it names go with it,
+ * or a ticket erased on request would have its subject, description and requester back. Locked
+ * here, the people and then the rows, before the caller locks ticket_sync (src/db/lock-order.ts).
+ */
+async function rowsReadSinceTombstone(tx: Db, ids: SQL, attempted: SQL): Promise<{ tickets: number[]; people: string[] }> {
+  const { rows } = await tx.execute<{ id: string }>(sql`
+    select t.id from zendesk.tickets t join zendesk.ticket_sync s on s.ticket_id = t.id
+     where t.id = any(${ids}) and s.status in ('queued', 'syncing') and s.deleted_at is not null
+       and t.first_synced_at > s.deleted_at and not ${attempted}
+     order by t.id`);
+  const tickets = rows.map((r) => Number(r.id));
+  if (tickets.length === 0) return { tickets, people: [] };
+  const people = (await peopleNamedBy(tx, idArray(tickets))).sort();
+  await lockPeople(tx, people);
+  await tx.execute(sql`select from zendesk.tickets where id = any(${idArray(tickets)}) order by id for update`);
+  return { tickets, people };
 }

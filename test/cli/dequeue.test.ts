@@ -199,4 +199,31 @@ describe('convlog dequeue', { timeout: 120_000 }, () => {
     const purged = await runCli(['purge', '7'], { env: f.env });
     expect(purged.stdout, purged.stderr).toMatch(/^purged 1 ticket: 20 events/);
   });
+
+  it('a purged ticket queued by mistake and taken back out keeps nothing but its tombstone', async () => {
+    // enqueue reads the ticket row of a ticket without one, a purged one too: its subject,
+    // description and requester came back and stayed under the tombstone dequeue restored.
+    fixture = await createFixture({ tickets: 20, ticketSizes: { 11: 5 } }, { queue: [] });
+    const f = fixture;
+    expect((await runCli(['sync', '11'], { env: f.env })).code).toBe(0);
+    const people = async () =>
+      (await query<{ n: number }>(f, `select count(*)::int as n from zendesk.authors a, zendesk.tickets t where a.support_user_id in (t.requester_id, t.submitter_id, t.assignee_id) and t.id = 11`))[0].n;
+    expect(await people()).toBeGreaterThan(0);
+    const requester = (await query<{ requester_id: string }>(f, 'select requester_id from zendesk.tickets where id = 11'))[0].requester_id;
+    expect((await runCli(['purge', '11'], { env: f.env })).code).toBe(0);
+    const tombstone = await rowOf(f, 11);
+    const authorsAfterPurge = await query(f, 'select author_key from zendesk.authors order by 1');
+
+    const queued = await runCli(['enqueue', '11'], { env: f.env });
+    expect(queued.code, queued.stderr).toBe(0);
+    expect(await query(f, 'select id from zendesk.tickets where id = 11')).toHaveLength(1);
+    expect((await runCli(['dequeue', '11'], { env: f.env })).stdout).toBe('removed 1 queued ticket\n');
+
+    expect(await query(f, 'select id from zendesk.tickets where id = 11')).toEqual([]);
+    expect(await query(f, 'select author_key from zendesk.authors where support_user_id = $1', [requester])).toEqual([]);
+    expect(await query(f, 'select author_key from zendesk.authors order by 1')).toEqual(authorsAfterPurge);
+    const { updated_at: _a, queued_at: _b, ...before } = tombstone;
+    const { updated_at: _c, queued_at: _d, ...after } = await rowOf(f, 11);
+    expect(after).toEqual(before);
+  });
 });
