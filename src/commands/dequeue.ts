@@ -4,6 +4,7 @@
 // `--file -` (psql -Atc "select …" | convlog dequeue --file -).
 import { Interrupted, UsageError } from '../errors/convlog-errors.ts';
 import { counted, grouped } from '../ids.ts';
+import { CHANGED_SINCE_SYNC } from '../db/dequeued.ts';
 import { dequeueTickets } from '../queue/dequeue.ts';
 import { readTicketIds } from '../queue/ticket-ids.ts';
 import { openRuntime } from './runtime.ts';
@@ -31,6 +32,13 @@ export const dequeue: Command = {
       const parts = [`removed ${counted(result.removed, 'queued ticket', grouped)}`];
       if (result.running > 0) parts.push(`${grouped(result.running)} ${result.running === 1 ? 'is' : 'are'} being synced and ${result.running === 1 ? 'was' : 'were'} left`);
       if (result.begun > 0) parts.push(`${grouped(result.begun)} of them had begun syncing and ${result.begun === 1 ? 'is' : 'are'} now failed (last_error in zendesk.ticket_sync says why)`);
+      if (result.changed > 0) {
+        const one = result.changed === 1;
+        parts.push(
+          `${grouped(result.changed)} of them changed in Zendesk after ${one ? 'its' : 'their'} last sync (${one ? 'its ticket row says' : 'their ticket rows say'} so) and ${one ? 'is' : 'are'} synced again with only what that sync read, ` +
+            `and no backfill queues ${one ? 'it' : 'them'} until ${one ? 'it changes' : 'they change'} again: npx convlog enqueue --sql "${CHANGED_SINCE_SYNC}" queues ${one ? 'it' : 'them'} now`,
+        );
+      }
       if (result.notQueued > 0) parts.push(`${grouped(result.notQueued)} ${result.notQueued === 1 ? 'was' : 'were'} not queued`);
       if (result.duplicates > 0) parts.push(`${counted(result.duplicates, 'duplicate id', grouped)} ignored`);
       const empty = !values.all && ids.length === 0 ? `: ${file === '-' ? 'stdin' : 'the file'} holds no ticket ids` : '';

@@ -38,7 +38,17 @@ export async function fenceEnqueues(tx: Db): Promise<void> {
 export interface DequeuedRows {
   /** Attempted since they were queued (a run begun, a failure waiting for its retry): now failed. */
   begun: number;
+  /**
+   * Given back `synced` though their ticket row, read since (a backfill's export page, enqueue's
+   * read by id), says Zendesk changed them after that sync: the backfill's position has moved
+   * past the change, so only a later change or an enqueue (CHANGED_SINCE_SYNC) queues them again.
+   */
+  changed: number;
 }
+
+/** The tickets synced before a change their ticket row records: what `dequeue` tells to enqueue again. */
+export const CHANGED_SINCE_SYNC =
+  "select s.ticket_id from zendesk.ticket_sync s join zendesk.tickets t on t.id = s.ticket_id where s.status = 'synced' and t.updated_at > s.last_synced_at";
 
 /**
  * For tickets whose waiting jobs the caller removed in the same transaction `tx`. Only rows still
@@ -53,7 +63,7 @@ export interface DequeuedRows {
  * - a tombstone given back keeps nothing the enqueue read since (rowsReadSinceTombstone).
  */
 export async function restoreDequeued(tx: Db, ticketIds: readonly number[]): Promise<DequeuedRows> {
-  const result: DequeuedRows = { begun: 0 };
+  const result: DequeuedRows = { begun: 0, changed: 0 };
   // A shutdown's mark says the same of a run before the latest queueing (one requeued afresh).
   const attempted = sql`(s.interrupted_at is not null or coalesce(s.started_at >= s.queued_at or s.last_error_at >= s.queued_at, false))`;
   const bare = sql`(s.started_at is null and s.last_synced_at is null and s.last_error is null and s.deleted_at is null
@@ -72,7 +82,7 @@ export async function restoreDequeued(tx: Db, ticketIds: readonly number[]): Pro
     result.begun += rows.filter((r) => r.begun).length;
     // interrupted_at goes with the queued status: `status` lists a failure under its last errors.
     if (kept.length > 0) {
-      await tx.execute(sql`
+      const updated = await tx.execute<{ changed: boolean }>(sql`
         update zendesk.ticket_sync s set
           status = case
             when ${attempted} then 'failed'
@@ -89,7 +99,10 @@ export async function restoreDequeued(tx: Db, ticketIds: readonly number[]): Pro
           last_error_at = case when ${attempted} or (s.last_error is null and s.last_synced_at is null) then now() else s.last_error_at end,
           interrupted_at = null,
           updated_at = now()
-         where s.ticket_id = any(${idArray(kept)})`);
+         where s.ticket_id = any(${idArray(kept)})
+        returning s.status = 'synced' and exists (
+          select from zendesk.tickets t where t.id = s.ticket_id and t.updated_at > s.last_synced_at) as changed`);
+      result.changed += updated.rows.filter((r) => r.changed).length;
     }
     if (gone.length > 0) await tx.execute(sql`delete from zendesk.ticket_sync where ticket_id = any(${idArray(gone)})`);
     if (readSince.tickets.length > 0) {

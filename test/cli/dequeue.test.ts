@@ -6,6 +6,7 @@ import type pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SYNC_QUEUE } from '../../src/queue/boss.ts';
 import { enqueueTickets } from '../../src/queue/enqueue.ts';
+import { CHANGED_SINCE_SYNC } from '../../src/db/dequeued.ts';
 import { runCli } from '../helpers/cli.ts';
 import { holdRows, sessionsWaitingForLocks } from '../helpers/lock-waits.ts';
 import { bossFor, createFixture, type Fixture } from '../helpers/sync-fixture.ts';
@@ -198,6 +199,27 @@ describe('convlog dequeue', { timeout: 120_000 }, () => {
     expect((await runCli(['dequeue', '7'], { env: f.env })).stdout).toBe('removed 1 queued ticket\n');
     const purged = await runCli(['purge', '7'], { env: f.env });
     expect(purged.stdout, purged.stderr).toMatch(/^purged 1 ticket: 20 events/);
+  });
+
+  it('says which tickets given back as synced changed in Zendesk since, which no backfill will queue again', async () => {
+    // A backfill's export position moves past the change it queued a ticket for: dequeued, the
+    // ticket was `synced` again, its new events never read, and nothing said so.
+    fixture = await createFixture({ tickets: 6, ticketSizes: { 2: 3, 5: 3 } }, { queue: [] });
+    const f = fixture;
+    expect((await runCli(['sync', '2', '5'], { env: f.env })).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 1_100)); // Zendesk's times are whole seconds
+    f.sim.appendEvents(5, 2);
+    const backfill = await runCli(['backfill', '--since', '30d'], { env: f.env, timeoutMs: 60_000 });
+    expect(backfill.code, backfill.stderr).toBe(0);
+    const dequeued = await runCli(['dequeue', '--all'], { env: f.env });
+    expect(dequeued.code, dequeued.stderr).toBe(0);
+    expect(dequeued.stdout).toBe(
+      `removed 6 queued tickets; 1 of them changed in Zendesk after its last sync (its ticket row says so) and is synced again with only what that sync read, ` +
+        `and no backfill queues it until it changes again: npx convlog enqueue --sql "${CHANGED_SINCE_SYNC}" queues it now\n`,
+    );
+    // As printed, that query finds it.
+    const found = await query<{ ticket_id: string }>(f, CHANGED_SINCE_SYNC);
+    expect(found.map((r) => Number(r.ticket_id))).toEqual([5]);
   });
 
   it('a purged ticket queued by mistake and taken back out keeps nothing but its tombstone', async () => {
