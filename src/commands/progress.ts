@@ -19,6 +19,8 @@ export interface ProgressState {
   requests: number;
   /** Other tickets' jobs workers hold, or take before the first of these still waiting (jobsAhead). */
   ahead?: Ahead;
+  /** Of `done`, those an earlier run did (a resumed rebuild's): no part of this run's pace. */
+  doneBefore?: number;
 }
 
 /** " (3 other tickets ahead)", "(1,000+ …)" when the look stopped at its limit, or nothing when none are. */
@@ -79,7 +81,7 @@ export function createProgress(label: string, stream: OutputStream, options: { c
     let release: (() => void) | undefined;
     return {
       update(state) {
-        remaining = eta(state.done, state.total);
+        remaining = eta(state.done, state.total, state.doneBefore);
         if (!started) {
           bar.start(state.total, state.done, { events: 0, requests: 0 });
           started = true;
@@ -142,14 +144,16 @@ export function createProgress(label: string, stream: OutputStream, options: { c
  * the count still. This one uses the average pace since the start and does not rise while its
  * previous estimate has time left; only a run slower than promised moves it up.
  */
-export function etaEstimator(clock: () => number = Date.now): (done: number, total: number) => string {
+export function etaEstimator(clock: () => number = Date.now): (done: number, total: number, doneBefore?: number) => string {
   const startedAt = clock();
   let last: { at: number; seconds: number } | undefined;
-  return (done, total) => {
+  return (done, total, doneBefore = 0) => {
     if (done >= total) return '0s';
     const now = clock();
-    if (done <= 0 || now <= startedAt) return '…';
-    let seconds = ((now - startedAt) / 1000 / done) * (total - done);
+    // Work an earlier run did took none of this run's time: counted, it promised seconds for hours.
+    const doneHere = done - doneBefore;
+    if (doneHere <= 0 || now <= startedAt) return '…';
+    let seconds = ((now - startedAt) / 1000 / doneHere) * (total - done);
     const promised = last ? last.seconds - (now - last.at) / 1000 : 0;
     if (promised > 0) seconds = Math.min(seconds, promised);
     last = { at: now, seconds };

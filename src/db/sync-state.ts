@@ -194,10 +194,12 @@ export async function saveFullReadAllowance(db: Db, requests: number, at: DbCloc
     .onConflictDoUpdate({ target: syncState.key, set: { value, updatedAt: sql`now()` } });
 }
 
-// One backfill at a time across every process: a session advisory lock, held on its own
-// connection for the whole run and released when that connection ends, crash included.
+// One backfill, and one analytics rebuild, at a time across every process: a session advisory
+// lock, held on its own connection for the whole run and released when that connection ends,
+// crash included. (Key 2 of the space is the enqueue/dequeue fence, src/db/dequeued.ts.)
 const LOCK_SPACE = 0x636f6e76; // "conv"
-const LOCK_BACKFILL = 1;
+const RUN_LOCKS = { backfill: 1, 'rebuild-analytics': 3 } as const;
+const LOCK_BACKFILL = RUN_LOCKS.backfill;
 
 export interface HeldLock {
   release(): Promise<void>;
@@ -218,11 +220,12 @@ export async function backfillLockHeld(pool: pg.Pool): Promise<boolean> {
   return rows[0].held;
 }
 
-/** The backfill lock, or null when another process holds it. */
-export async function tryBackfillLock(pool: pg.Pool): Promise<HeldLock | null> {
+/** The lock of a run that must be alone (a backfill, an analytics rebuild), or null when another process holds it. */
+export async function tryRunLock(pool: pg.Pool, run: keyof typeof RUN_LOCKS): Promise<HeldLock | null> {
+  const key = RUN_LOCKS[run];
   const client = await pool.connect();
   try {
-    const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1::int, $2::int) as locked', [LOCK_SPACE, LOCK_BACKFILL]);
+    const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1::int, $2::int) as locked', [LOCK_SPACE, key]);
     if (!rows[0].locked) {
       client.release();
       return null;
@@ -237,7 +240,7 @@ export async function tryBackfillLock(pool: pg.Pool): Promise<HeldLock | null> {
       if (released) return;
       released = true;
       try {
-        await client.query('select pg_advisory_unlock($1::int, $2::int)', [LOCK_SPACE, LOCK_BACKFILL]);
+        await client.query('select pg_advisory_unlock($1::int, $2::int)', [LOCK_SPACE, key]);
         client.release();
       } catch (error) {
         // A broken connection is dropped from the pool, and its lock with it.

@@ -104,6 +104,9 @@ export class RunTakenOver extends ConvlogError {}
 /** Another backfill (a command or a scheduled job in some worker) holds the lock. */
 export class BackfillBusy extends ConvlogError {}
 
+/** Another `rebuild-analytics` holds its lock: this one would only repeat its work. */
+export class RebuildBusy extends ConvlogError {}
+
 /**
  * A backfill failed after some pages were done: their tickets are queued and their position saved.
  * Its message adds that to its cause's; its cause's class decides the outcome and the exit code.

@@ -17,7 +17,7 @@ import {
   saveAccountListsReadAt,
   saveExportStart,
   saveLastBackfill,
-  tryBackfillLock,
+  tryRunLock,
   type BackfillRun,
   type BackfillTotals,
 } from '../db/sync-state.ts';
@@ -112,7 +112,7 @@ export const NO_POSITION_MESSAGE =
 
 export async function runBackfill(deps: BackfillDeps, options: BackfillOptions = {}): Promise<BackfillResult> {
   const { db, log } = deps;
-  const lock = await tryBackfillLock(deps.pool);
+  const lock = await tryRunLock(deps.pool, 'backfill');
   if (!lock) {
     throw new BackfillBusy('another backfill is running (a "convlog backfill" or a scheduled one in a worker); it continues from the same position, so try again once it ends');
   }

@@ -3,6 +3,7 @@
 // interrupted rebuild resumes after the last ticket it committed.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { rebuildAnalytics } from '../../src/db/analytics.ts';
+import { tryRunLock } from '../../src/db/sync-state.ts';
 import { runCli } from '../helpers/cli.ts';
 import { syncedDataset, SYNCED, type Dataset } from './dataset.ts';
 
@@ -86,4 +87,24 @@ it('refuses a bad --batch in one line and changes nothing', async () => {
   const result = await runCli(['rebuild-analytics', '--batch', 'lots'], { env: { DATABASE_URL: data.database.url } });
   expect(result.code).toBe(2);
   expect(result.stderr).toMatch(/--batch must be an integer from 1 to 100000, got "lots"/);
+});
+
+it('refuses to run beside another rebuild, which it would only repeat, and changes nothing', async () => {
+  // Two at once both took the saved position as an interrupted rebuild's and did the rest twice.
+  const other = await tryRunLock(data.database.pool, 'rebuild-analytics');
+  expect(other).not.toBeNull();
+  const saved = async () => (await data.database.pool.query(`select value::text from convlog.sync_state where key = 'analytics_rebuild'`)).rows;
+  const before = await saved();
+  try {
+    const result = await runCli(['rebuild-analytics'], { env: { DATABASE_URL: data.database.url } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      'convlog rebuild-analytics: another rebuild-analytics is running on this database (in another process); nothing was changed: it saves where it is, so run this again only if it stops before the end\n',
+    );
+    expect(await saved()).toEqual(before);
+  } finally {
+    await other!.release();
+  }
+  const after = await runCli(['rebuild-analytics'], { env: { DATABASE_URL: data.database.url } });
+  expect(after.code, after.stderr).toBe(0);
 });

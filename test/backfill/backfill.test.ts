@@ -4,7 +4,7 @@ import { BackfillBusy, BackfillFailed } from '../../src/errors/convlog-errors.ts
 import { ServerError } from '../../src/errors/zendesk-errors.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
-import { loadLastBackfill, tryBackfillLock } from '../../src/db/sync-state.ts';
+import { loadLastBackfill, tryRunLock } from '../../src/db/sync-state.ts';
 import { runBackfill, type BackfillDeps, type BackfillOptions } from '../../src/queue/backfill.ts';
 import { backfillStatus } from '../../src/queue/backfill-status.ts';
 import { createZendeskHttp } from '../../src/zendesk/http.ts';
@@ -262,7 +262,7 @@ describe('guards', () => {
 
   it('one backfill at a time across processes', async () => {
     const sim = await simulator();
-    const lock = await tryBackfillLock(t.database.pool);
+    const lock = await tryRunLock(t.database.pool, 'backfill');
     expect(lock).not.toBeNull();
     try {
       await expect(backfill(sim, { since: nowSec() - DAY })).rejects.toBeInstanceOf(BackfillBusy);
