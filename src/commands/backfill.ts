@@ -8,6 +8,8 @@ import type { Command } from './types.ts';
 import { counted } from '../ids.ts';
 
 const at = (date: Date | null) => (date ? date.toISOString().replace('.000Z', 'Z') : 'none yet');
+/** " (2 more recorded before or restored since)": deletions listed that told nothing new, when there were any. */
+const beforeText = (n: number | undefined) => (n ? ` (${n} more recorded before or restored since)` : '');
 /** "3 queued", or "0 queued (100 already queued)" when tickets had a job waiting already. */
 const queuedText = (queued: number, already: number) => `${queued} queued${already > 0 ? ` (${already} already queued)` : ''}`;
 
@@ -36,8 +38,8 @@ export const backfill: Command = {
         );
       const onPage = (p: BackfillProgress) =>
         ctx.stderr.write(
-          `backfill: page ${p.pages}: ${counted(p.page.tickets, 'changed ticket')}, ${queuedText(p.page.queued, p.page.alreadyQueued)}, ${p.page.deleted} deleted | ` +
-            `total ${p.seen} seen, ${queuedText(p.queued, p.alreadyQueued)}, ${p.deleted} deleted | position ${at(p.position)}\n`,
+          `backfill: page ${p.pages}: ${counted(p.page.tickets, 'changed ticket')}, ${queuedText(p.page.queued, p.page.alreadyQueued)}, ${p.page.deleted} deleted${beforeText(p.page.deletedBefore)} | ` +
+            `total ${p.seen} seen, ${queuedText(p.queued, p.alreadyQueued)}, ${p.deleted} deleted${beforeText(p.deletedBefore)} | position ${at(p.position)}\n`,
         );
       const run = runBackfill(backfillDeps(runtime, ctx.log), {
         ...(since ? { since: since.startTime } : {}),
@@ -55,7 +57,7 @@ export const backfill: Command = {
       const result = outcome.value;
       const summary =
         `${counted(result.seen, 'changed ticket')} ${result.from === 'saved position' ? 'since the saved position' : result.from}: ` +
-        `${queuedText(result.queued, result.alreadyQueued)}, ${result.deleted} deleted (recorded as not_found)${fullReadsText(result.fullReads)} | ` +
+        `${queuedText(result.queued, result.alreadyQueued)}, ${result.deleted} deleted (recorded as not_found)${beforeText(result.deletedBefore)}${fullReadsText(result.fullReads)} | ` +
         `${result.position ? `position ${at(result.position)}` : 'no change seen yet, where to continue'} saved | ${counted(result.pages, 'page')}, ${counted(result.requests, 'request')}, ${((Date.now() - started) / 1000).toFixed(1)} s`;
       if (result.interrupted) {
         ctx.out(`backfill interrupted: ${summary}; run "convlog backfill" to continue`);

@@ -45,6 +45,12 @@ export interface BackfillTotals<Position = Date | null> {
   alreadyQueued: number;
   /** Deleted in Zendesk: recorded as not_found (a tombstone), their rows purged, not queued. */
   deleted: number;
+  /**
+   * Deleted states listed that told nothing new, neither recorded nor queued: a deletion recorded
+   * before (a re-read), or one older than a sync since (the ticket was restored). Absent from
+   * the records of earlier releases.
+   */
+  deletedBefore?: number;
   /** Long tickets queued for their periodic full read (CONVLOG_FULL_RESYNC_DAYS). */
   fullReads?: number;
   requests: number;

@@ -108,8 +108,20 @@ const PEOPLE_OF_DROPPED_TICKETS = `dropped_people (author_key) as (${peopleOfTic
     except${peopleOfTickets(false)}
 ),`;
 
+// A deletion the ticket's tombstone already records, read again (a backfill from an earlier
+// time, a page read twice): the time Zendesk gives the state is not after the tombstone's. Purged,
+// the ticket has no row to compare the page's with: stored, the state was counted, recorded and
+// purged again at each re-read, its tombstone's deleted_at moving each time. A ticket restored
+// and deleted again since carries a later time, and is recorded; a row kept (keep) is compared
+// by the upsert as any other.
+const DELETION_RECORDED = `r."deleted" and not exists (select from zendesk.tickets t0 where t0.id = r."id") and exists (
+      select from zendesk.ticket_sync s
+       where s.ticket_id = r."id" and s.status = 'not_found' and s.deleted_at is not null
+         and coalesce(r."generatedTimestamp", r."updatedAt") <= s.deleted_at)`;
+
 function upsertTickets(param: string, byId: boolean): string {
-  const skipped = byId ? `not (${STALE_DELETION}) and not (${ASKED_BEFORE_TOMBSTONE})` : `not (${STALE_DELETION})`;
+  const fresh = `not (${STALE_DELETION}) and not (${DELETION_RECORDED})`;
+  const skipped = byId ? `${fresh} and not (${ASKED_BEFORE_TOMBSTONE})` : fresh;
   const { columns, sql } = insertRows(tickets, 'tickets', param, { key: 'id', name: 'id', type: 'bigint' }, skipped);
   return `${sql}
   on conflict (id) do update set ${[...setAll(columns, 'id'), 'synced_at = now()'].join(', ')}

@@ -72,7 +72,7 @@ export interface BackfillOptions {
 }
 
 export interface BackfillProgress extends BackfillTotals {
-  page: { tickets: number; queued: number; alreadyQueued: number; deleted: number };
+  page: { tickets: number; queued: number; alreadyQueued: number; deleted: number; deletedBefore: number };
 }
 
 export interface BackfillResult extends BackfillTotals {
@@ -117,7 +117,7 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
     throw new BackfillBusy('another backfill is running (a "convlog backfill" or a scheduled one in a worker); it continues from the same position, so try again once it ends');
   }
   const startedAt = new Date();
-  const totals: BackfillTotals = { pages: 0, seen: 0, queued: 0, alreadyQueued: 0, deleted: 0, requests: 0, position: null };
+  const totals: BackfillTotals = { pages: 0, seen: 0, queued: 0, alreadyQueued: 0, deleted: 0, deletedBefore: 0, requests: 0, position: null };
   let from = 'saved position';
   const record = (outcome: BackfillRun['outcome'], error?: string) =>
     saveLastBackfill(db, {
@@ -209,9 +209,11 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
         totals.queued += queued.queued;
         totals.alreadyQueued += queued.alreadyQueued;
         totals.deleted += recorded;
+        const deletedBefore = rows.tickets.filter((t) => t.deleted).length - recorded;
+        totals.deletedBefore = (totals.deletedBefore ?? 0) + deletedBefore;
         totals.requests += page.requests;
         await record('running');
-        options.onPage?.({ ...totals, page: { tickets: page.tickets.length, queued: queued.queued, alreadyQueued: queued.alreadyQueued, deleted: recorded } });
+        options.onPage?.({ ...totals, page: { tickets: page.tickets.length, queued: queued.queued, alreadyQueued: queued.alreadyQueued, deleted: recorded, deletedBefore } });
         if (options.signal?.aborted && !page.endOfStream) {
           interrupted = true;
           break;

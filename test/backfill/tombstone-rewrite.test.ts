@@ -33,3 +33,31 @@ it("a tombstone a 404 wrote keeps saying when and how the deletion was learned a
   await backfill();
   expect({ 3: await tomb(3), 4: await tomb(4) }).toEqual(before);
 });
+
+it('a deletion already recorded, read again from the export, is neither counted nor recorded again', async () => {
+  // Purged, the ticket had no row to compare the page's with: each re-read stored the deleted
+  // state anew, counted it ("2 deleted"), purged again and moved deleted_at.
+  f.sim.deleteTicket(6);
+  f.sim.deleteTicket(7, { permanently: true });
+  const since = nowSec() - DAY;
+  const first = await backfill(since);
+  // 3 and 4, deleted by the test above, listed again: counted apart, so that the totals add up.
+  expect(first).toMatchObject({ deleted: 2, deletedBefore: 2 });
+  const stones = async () =>
+    (await f.database.pool.query('select ticket_id, status, deleted_at, deleted_how, last_error from zendesk.ticket_sync where ticket_id in (6, 7) order by 1')).rows;
+  const before = await stones();
+  expect(before.map((r) => r.status)).toEqual(['not_found', 'not_found']);
+  expect((await f.database.pool.query('select id from zendesk.tickets where id in (6, 7)')).rows).toEqual([]);
+
+  const again = await backfill(since);
+  expect(again).toMatchObject({ deleted: 0, deletedBefore: 4 });
+  expect(await stones()).toEqual(before);
+  expect((await f.database.pool.query('select id from zendesk.tickets where id in (6, 7)')).rows).toEqual([]);
+
+  // Restored and deleted again after the tombstone: a new deletion, recorded.
+  await new Promise((r) => setTimeout(r, 1_100)); // Zendesk's times are whole seconds
+  f.sim.restoreTicket(6);
+  f.sim.deleteTicket(6);
+  const later = await backfill(since);
+  expect(later.deleted).toBe(1);
+});
