@@ -18,6 +18,17 @@ const MAX_COMMENT_ID_LENGTH = 100;
  * time. Author and visibility are optional: what is missing or malformed is left empty.
  */
 export function commentOfEvent(payload: Record<string, unknown>): WebhookComment | undefined {
+  try {
+    return commentOf(payload);
+  } catch (error) {
+    // Nested past what a copy can recurse into (tens of thousands of levels): no comment, and the
+    // webhook, which was answered 500 and so queued nothing, still queues its ticket.
+    if (error instanceof RangeError) return undefined;
+    throw error;
+  }
+}
+
+function commentOf(payload: Record<string, unknown>): WebhookComment | undefined {
   const comment = isRecord(payload.event) ? payload.event.comment : undefined;
   if (!isRecord(comment)) return undefined;
   const commentId = idText(comment.id);

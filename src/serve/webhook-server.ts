@@ -155,7 +155,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     // second send the same body with the same timestamp, so the same signature.
     const invocation = headerOf(req, INVOCATION_HEADER);
     const signed = `${timestamp}\n${Buffer.from(signature, 'base64').toString('hex')}${invocation ? `\n${invocation}` : ''}`;
-    const key = action.eventId ? `event:${action.eventId}` : `signed:${createHash('sha256').update(signed).digest('hex')}`;
+    const key = action.eventId ? eventKey(action.eventId) : `signed:${createHash('sha256').update(signed).digest('hex')}`;
     let outcome: IntakeOutcome;
     try {
       // Deleted tickets are synced: the sync records Zendesk's 404 as not_found, and removes (or
@@ -247,4 +247,15 @@ function headerOf(req: http.IncomingMessage, name: string): string | undefined {
 /** Event types become metric labels: anything odd is "other", so a sender cannot create series at will. */
 function typeLabel(type: string): string {
   return /^[a-z0-9_:.-]{1,80}$/i.test(type) ? type : 'other';
+}
+
+/** Event ids kept as they are in the replay key; Zendesk's are UUIDs (36 characters). */
+const MAX_PLAIN_EVENT_ID = 200;
+
+/**
+ * An event's replay key. A long id goes by its hash: the key is an index entry, which Postgres
+ * caps at about 2.7 kB, and an 8 kB one failed the insert of every delivery in its batch (503).
+ */
+function eventKey(id: string): string {
+  return id.length <= MAX_PLAIN_EVENT_ID ? `event:${id}` : `event-sha256:${createHash('sha256').update(id).digest('hex')}`;
 }

@@ -1,6 +1,7 @@
 // A comment Postgres cannot store must cost only itself: a burst of comment_added webhooks in
 // which one is unusable is answered 200 throughout, every ticket queued, every other comment
 // recorded, and the log names the ticket, never a comment's body.
+import { randomBytes } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { queuedState, sendWebhook, serveFixtureForFile, ticketEvent } from './serve-fixture.ts';
 
@@ -50,4 +51,28 @@ it('a comment Postgres refuses all the same is skipped with one warning naming i
   expect(warnings).toEqual([
     { level: 40, time: expect.any(Number), ticketId: 7, commentId: 'c-7', sqlstate: '22008', msg: expect.stringMatching(/^pending comment not recorded/) },
   ]);
+});
+
+it('a comment nested too deep to copy is not read; its ticket is queued with the others', async () => {
+  // The copy that makes a comment storable recursed into it and overflowed the stack: the webhook
+  // was answered 500, and its ticket not queued, at every retry Zendesk made.
+  const depth = 20_000;
+  const event = commentAdded(8);
+  const text = JSON.stringify({ ...event, event: { comment: { ...event.event.comment, deep: '@' } } }).replace('"@"', '['.repeat(depth) + ']'.repeat(depth));
+  await burst(8, text);
+});
+
+it('an event id too long to be a key is replayed by its hash; the deliveries in its batch are not refused with it', async () => {
+  // The key is an index entry, of at most about 2.7 kB: an 8 kB id failed the insert of every
+  // delivery in its batch, all answered 503.
+  const id = randomBytes(6_000).toString('base64'); // random: a repeated letter compresses into the index
+
+  const tickets = Array.from({ length: 11 }, (_, i) => i + 21);
+  const answers = await Promise.all(tickets.map((t) => sendWebhook(f.server, t === 25 ? ticketEvent(t, 'status_changed', id) : ticketEvent(t, 'status_changed'))));
+  expect(answers.map((a) => a.status)).toEqual(tickets.map(() => 200));
+  expect((await queuedState(f.database)).tickets).toEqual(expect.arrayContaining(tickets));
+  // Sent again, it is the same delivery.
+  const again = await sendWebhook(f.server, ticketEvent(25, 'status_changed', id));
+  expect(again.status).toBe(200);
+  expect(JSON.parse(again.body)).toMatchObject({ replay: true });
 });
