@@ -65,12 +65,27 @@ function endpointFrom(value: unknown): string {
   return url.toString();
 }
 
-/** Zendesk calls webhook endpoints over https only: a plain-http one would never be called. */
+/**
+ * Zendesk calls webhook endpoints over https only: a plain-http one would never be called. And
+ * serve answers one path: deliveries anywhere else get 404s, which Zendesk does not retry.
+ */
 function httpsEndpoint(endpoint: string, given: unknown): string {
-  if (new URL(endpoint).protocol === 'https:') return endpoint;
-  throw new UsageError(
-    `--url must be an https URL, got ${quoted(String(given), 100)}: Zendesk calls webhooks over https only (put a TLS-terminating proxy in front of convlog serve)`,
-  );
+  const url = new URL(endpoint);
+  if (url.protocol !== 'https:') {
+    throw new UsageError(
+      `--url must be an https URL, got ${quoted(String(given), 100)}: Zendesk calls webhooks over https only (put a TLS-terminating proxy in front of convlog serve)`,
+    );
+  }
+  if (!url.pathname.endsWith(WEBHOOK_PATH)) {
+    throw new UsageError(`--url must end in ${WEBHOOK_PATH}, the path convlog serve answers (behind a proxy, https://host/any/prefix${WEBHOOK_PATH}), got ${quoted(String(given), 100)}`);
+  }
+  return endpoint;
+}
+
+/** An endpoint as Zendesk would call it: its host in any case, with or without a trailing slash. */
+function sameEndpoint(a: string, b: string): boolean {
+  const plain = (text: string) => URL.canParse(text) ? new URL(text).toString().replace(/\/+$/, '') : text;
+  return plain(a) === plain(b);
 }
 
 /** `--name`: Zendesk refuses a webhook without a name, in a message that does not say so. */
@@ -133,7 +148,7 @@ async function webhookCalling(http: ZendeskHttp, context: ResponseContext, endpo
     const query = new URLSearchParams({ 'page[size]': '100', ...(after ? { 'page[after]': after } : {}) });
     const listed = webhookPage.safeParse(await call(http, context, `api/v2/webhooks?${query}`, { method: 'get' }));
     if (!listed.success) throw new ConvlogError(`Zendesk at ${context.host} answered the list of webhooks without a list`);
-    const found = listed.data.webhooks.find((hook) => hook.endpoint === endpoint);
+    const found = listed.data.webhooks.find((hook) => typeof hook.endpoint === 'string' && sameEndpoint(hook.endpoint, endpoint));
     if (found) return found;
     after = listed.data.meta?.after_cursor;
     if (!listed.data.meta?.has_more || !after) return undefined;

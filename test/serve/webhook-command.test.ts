@@ -138,6 +138,20 @@ describe("webhook create, against the simulator's webhooks API", () => {
     ]);
     expect(webhooksApi()).toEqual(['GET /api/v2/webhooks 200']);
     expect(await listed()).toEqual(before);
+    // One made by hand in Admin Center, with a trailing slash and capitals in its host, calls the
+    // same endpoint: a second webhook would deliver every change twice.
+    const made = await fetch(`${sim.url}/api/v2/webhooks`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer zd-api-token-123', 'content-type': 'application/json' },
+      body: JSON.stringify({
+        webhook: { name: 'by hand', endpoint: 'https://Other.Example.com/webhooks/zendesk/', http_method: 'POST', request_format: 'json', status: 'active', subscriptions: SUBSCRIBED_EVENT_TYPES },
+      }),
+    });
+    expect(made.status).toBe(201);
+    const byHand = ((await made.json()) as { webhook: { id: string } }).webhook;
+    const again = await runCli(['webhook', 'create', '--url', 'https://other.example.com/webhooks/zendesk'], { env });
+    expect(again.code, again.stderr).toBe(2);
+    expect(again.stderr).toContain(`already has webhook ${byHand.id} ("by hand") calling https://other.example.com/webhooks/zendesk;`);
   });
 
   it('refuses bad usage before calling Zendesk', async () => {
@@ -156,6 +170,12 @@ describe("webhook create, against the simulator's webhooks API", () => {
       stdout: '',
       stderr: 'convlog webhook: --url must not carry a user name or password: convlog serve checks the signature of what Zendesk sends, not a password\n',
     });
+    // serve answers one path: Zendesk's deliveries anywhere else get 404s, and it stops sending.
+    for (const url of ['https://convlog.example.com', 'https://convlog.example.com/webhooks/zendesk/', 'https://convlog.example.com/webhook/zendesk']) {
+      await expect(run(['create'], { url }, env).result).rejects.toThrow(
+        `--url must end in /webhooks/zendesk, the path convlog serve answers (behind a proxy, https://host/any/prefix/webhooks/zendesk), got "${url}"`,
+      );
+    }
     await expect(run(['remove'], {}, env).result).rejects.toThrow('unknown webhook action "remove"');
     await expect(run([], {}, env).result).rejects.toThrow(UsageError);
     await expect(run(['test'], { ticket: 'abc' }, env).result).rejects.toThrow('--ticket must be a ticket id');
