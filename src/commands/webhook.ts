@@ -40,12 +40,21 @@ export const webhook: Command = {
       const ticketId = ticketFrom(values.ticket);
       const given = values.url === undefined ? undefined : endpointFrom(values.url);
       const config = ctx.config({ needWebhookSecret: true });
-      const url = given ?? `http://127.0.0.1:${config.serve.port}${WEBHOOK_PATH}`;
+      const url = given ?? `http://${serveAddress(config.serve.host)}:${config.serve.port}${WEBHOOK_PATH}`;
       return sendTest(url, ticketId, config.serve.secrets[0], ctx);
     }
     throw new UsageError(action ? `unknown webhook action ${quoted(action)}: use create or test` : 'say what to do: webhook create or webhook test');
   },
 };
+
+/**
+ * Where serve listens, as a URL's host: CONVLOG_SERVE_HOST's address, or 127.0.0.1 when it names
+ * none or every interface (0.0.0.0, ::: serve's default), 127.0.0.1 among them.
+ */
+function serveAddress(host: string | undefined): string {
+  if (host === undefined || host === '' || host === '0.0.0.0' || host === '::' || host === '[::]') return '127.0.0.1';
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
 
 /** `--url`, checked: every message and line of output may quote it, so it carries no credentials. */
 function endpointFrom(value: unknown): string {

@@ -1,5 +1,7 @@
 // `convlog webhook test` against a real serve; `convlog webhook create` against the simulator's
 // webhooks API.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhook } from '../../src/commands/webhook.ts';
 import type { ArgValues } from '../../src/commands/types.ts';
@@ -62,6 +64,28 @@ describe('webhook test', () => {
       expect({ code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({ code: 2, stdout: '', stderr: expected });
     }
     expect(await queuedState(f.database)).toEqual(before);
+  });
+
+  it('sends where serve listens when CONVLOG_SERVE_HOST names an address', async () => {
+    // It always sent to 127.0.0.1, and told a person whose serve listened on CONVLOG_SERVE_HOST to start it.
+    const received: string[] = [];
+    const server = http.createServer((req, res) => {
+      received.push(`${req.method} ${req.url}`);
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"queued":true}'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.2', resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const result = await runCli(['webhook', 'test'], { env: { CONVLOG_WEBHOOK_SECRET: SECRETS[0], CONVLOG_SERVE_HOST: '127.0.0.2', CONVLOG_SERVE_PORT: String(port) } });
+      expect(result.code, result.stderr).toBe(0);
+      expect(received).toEqual(['POST /webhooks/zendesk']);
+      // A wildcard address is every interface: 127.0.0.1 among them.
+      const wildcard = await runCli(['webhook', 'test'], { env: { CONVLOG_WEBHOOK_SECRET: SECRETS[0], CONVLOG_SERVE_HOST: '0.0.0.0', CONVLOG_SERVE_PORT: String(port) } });
+      expect(wildcard.stderr).toContain(`nothing answered at http://127.0.0.1:${port}/webhooks/zendesk`);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('needs a configured secret to sign with', async () => {
