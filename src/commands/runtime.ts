@@ -194,7 +194,8 @@ export async function openSyncRuntime(ctx: CommandContext, options: BossOptions 
  * (WorkerSummary.lostDatabase) or the stop's (stop-watch.ts).
  */
 export function lostDatabaseError(database: Database, lost: { error: unknown }, gaveUp: string, left = "the tickets still queued are the next run's"): DatabaseUnavailable {
-  return new DatabaseUnavailable(`${unavailable(database.url, lost.error).message}; ${gaveUp}; ${left}`, { cause: lost.error });
+  const embedded = database.embedded ? database.shownAs : undefined;
+  return new DatabaseUnavailable(`${unavailable(database.url, lost.error, embedded).message}; ${gaveUp}; ${left}`, { cause: lost.error });
 }
 
 /** lostDatabaseError for a stop that waited for Postgres and gave up (src/queue/stop-watch.ts). */

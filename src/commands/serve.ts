@@ -58,9 +58,15 @@ export const serve: Command = {
     }
     // Closing still writes to Postgres (the account budget's release, pg-boss's stop), which on a
     // Postgres gone silent would wait for ever: a service manager would kill serve at its stop
-    // timeout without a word of why.
-    const closed = await unlessSilentAfterStop(closeAll(), runtime.database.pool, ctx.signal, ctx.log);
+    // timeout without a word of why. Only those writes are watched: the embedded server serve
+    // stops after them, answering "shutting down", then nothing, is no silence to warn of.
+    const writesDone = async () => {
+      await ticketRows?.close();
+      await runtime.boss.stop({ graceful: true, timeout: 20_000 }).catch(() => {});
+    };
+    const closed = await unlessSilentAfterStop(writesDone(), runtime.database.pool, ctx.signal, ctx.log);
     if ('lost' in closed) throw stopGaveUpError(runtime.database, closed.lost, 'every delivery answered 200 has its ticket queued');
+    await runtime.close();
     ctx.log.info('serve stopped');
     return 0;
   },

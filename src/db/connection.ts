@@ -266,7 +266,11 @@ const NO_DATABASE_NAME = "the URL names no database, so Postgres looked for one 
 const unnamedDatabase = (url: string) => URL.parse(url)?.pathname.replace(/^\/+/, '') === '';
 
 /** Why `url` could not be used, in one line naming it (host:port/database, never its password). */
-export function unavailable(url: string, error: unknown): DatabaseUnavailable {
+/**
+ * Why Postgres at `url` cannot be used, in one line; `embedded`: how the embedded default is named
+ * (Database.shownAs), which no DATABASE_URL configures.
+ */
+export function unavailable(url: string, error: unknown, embedded?: string): DatabaseUnavailable {
   const where = describe(url);
   const e = error as { code?: string; message?: string; errors?: { code?: string }[] };
   const code = e?.code ?? e?.errors?.[0]?.code;
@@ -278,7 +282,6 @@ export function unavailable(url: string, error: unknown): DatabaseUnavailable {
     noAnswer(error) ||
     errorMessage(error) ||
     'connection failed';
-  return new DatabaseUnavailable(`cannot connect to Postgres at ${where}: ${reason} (check DATABASE_URL)`, {
-    cause: error,
-  });
+  const message = embedded ? `cannot connect to the embedded Postgres (${embedded}): ${reason}` : `cannot connect to Postgres at ${where}: ${reason} (check DATABASE_URL)`;
+  return new DatabaseUnavailable(message, { cause: error });
 }
