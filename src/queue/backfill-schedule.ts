@@ -56,9 +56,13 @@ export interface ScheduleInfo {
 export function validateCron(boss: Pick<PgBoss, 'previewSchedule'>, cron: string, tz = 'UTC'): Date[] {
   const text = cron.trim();
   const fields = text.split(/\s+/).length;
-  const shaped = /^@\w+$/.test(text) || /^(RRULE:)?FREQ=/i.test(text) || /^DTSTART/i.test(text) || fields === 5;
+  const alias = /^@\w+$/.test(text);
+  const shaped = alias || /^(RRULE:)?FREQ=/i.test(text) || /^DTSTART/i.test(text) || fields === 5;
   try {
     if (!shaped) throw new Error(`expected 5 fields (minute hour day month weekday), got ${text === '' ? 'nothing' : fields}`);
+    if (text === '@secondly') throw new Error('@secondly is a run every second, and pg-boss looks for due schedules every 30 s');
+    // pg-boss's parser answers others with a piece of the word ("cannot resolve alias \"reb\"").
+    if (alias && !CRON_NAMES.includes(text)) throw new Error(`${quoted(text)} is not a schedule name pg-boss knows: ${CRON_NAMES.join(', ')}`);
     return boss.previewSchedule(text, { tz, count: 3, from: new Date() });
   } catch (error) {
     throw new UsageError(
@@ -66,6 +70,9 @@ export function validateCron(boss: Pick<PgBoss, 'previewSchedule'>, cron: string
     );
   }
 }
+
+/** The @names pg-boss's cron parser reads (less @secondly, which validateCron refuses). */
+const CRON_NAMES = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@hourly', '@minutely', '@weekdays', '@weekends'];
 
 export async function registerSchedule(boss: PgBoss, cron: string, options: { tz?: string; since?: string } = {}): Promise<void> {
   const data: BackfillJobData = options.since ? { since: options.since } : {};

@@ -134,7 +134,7 @@ describe('--cron', () => {
   // Never started: pg-boss parses expressions without a database.
   const boss = new PgBoss({ connectionString: 'postgres://unused@localhost/unused' });
 
-  it.each(['* * * * *', '*/15 * * * *', '0 6 * * 1-5', '30 */2 * * *', '0 0 1 * *', '@hourly', 'FREQ=DAILY;BYHOUR=6;BYMINUTE=0'])('accepts "%s"', (cron) => {
+  it.each(['* * * * *', '*/15 * * * *', '0 6 * * 1-5', '30 */2 * * *', '0 0 1 * *', '@hourly', '@weekdays', 'FREQ=DAILY;BYHOUR=6;BYMINUTE=0'])('accepts "%s"', (cron) => {
     const next = validateCron(boss, cron);
     expect(next).toHaveLength(3);
     expect(next[0].getTime()).toBeGreaterThan(Date.now() - 1000);
@@ -149,7 +149,11 @@ describe('--cron', () => {
     ['61 * * * *', /61/],
     ['* * 32 * *', /32|day/i],
     ['0 0 31 2 *', /day of month/i],
-    ['@sometimes', /sometimes|alias/i],
+    ['@sometimes', /"@sometimes" is not a schedule name pg-boss knows: @yearly, @annually, @monthly, @weekly, @daily, @hourly, @minutely, @weekdays, @weekends/],
+    // Its message named an alias cut from the word ("cannot resolve alias \"reb\"").
+    ['@reboot', /"@reboot" is not a schedule name pg-boss knows/],
+    // Accepted, it promised a backfill a second: schedules are looked for every 30 s.
+    ['@secondly', /@secondly is a run every second, and pg-boss looks for due schedules every 30 s/],
   ])('rejects "%s" in one line', (cron, message) => {
     let error: Error | undefined;
     try {
