@@ -101,9 +101,11 @@ export const schedule: Command = {
   usageOnError: false,
   async run(values, _positionals, ctx) {
     if (typeof values.cron !== 'string') throw new UsageError('--cron EXPR is required, for example --cron "*/15 * * * *" (every 15 minutes)');
-    const tz = typeof values.tz === 'string' ? values.tz : 'UTC';
+    const given = typeof values.tz === 'string' ? values.tz : 'UTC';
     const now = new Date();
-    const { next, recent } = checkCron(values.cron, tz, now);
+    const { next, recent } = checkCron(values.cron, given, now);
+    // As the zone database names it (europe/berlin is Europe/Berlin, utc UTC): stored and said so.
+    const tz = new Intl.DateTimeFormat('en-US', { timeZone: given }).resolvedOptions().timeZone;
     const since = typeof values.since === 'string' ? new Date(parseSince(values.since).startTime * 1000).toISOString() : undefined;
     const runtime = await openRuntime(ctx);
     try {

@@ -26,6 +26,18 @@ describe.concurrent('convlog schedule / unschedule', () => {
     expect(await database.pool.query('select count(*)::int as n from pgboss.schedule').then((r) => r.rows[0].n)).toBe(0);
   }, SLOW);
 
+  it('a zone written in another case is stored and said as its IANA name', async (context) => {
+    // --tz utc printed "00:00+00:00 utc (00:00 UTC; …)": the zone as typed, beside UTC's own line.
+    const { cli, startBoss } = await setup(context);
+    const scheduled = await cli('schedule', '--cron', '0 6 * * *', '--tz', 'europe/berlin', '--since', '7d');
+    expect(scheduled.code, scheduled.stderr).toBe(0);
+    expect(scheduled.stdout).toMatch(/^scheduled backfill "0 6 \* \* \*" \(Europe\/Berlin\): next run at about \d{4}-\d\d-\d\d 06:00\+0[12]:00 Europe\/Berlin /);
+    const utc = await cli('schedule', '--cron', '0 6 * * *', '--tz', 'utc', '--since', '7d');
+    expect(utc.stdout).toMatch(/^scheduled backfill "0 6 \* \* \*" \(UTC\): next run at about \d{4}-\d\d-\d\d 06:00 UTC \(/);
+    const boss = await startBoss();
+    expect((await boss.getSchedules(BACKFILL_QUEUE)).map((s) => s.timezone)).toEqual(['UTC']);
+  }, SLOW);
+
   it('registers a pg-boss schedule that a running worker fires, runs a backfill from --since, and unschedule removes it', async (context) => {
     const { sim, cli, queued, database, start, startBoss } = await setup(context, { tickets: 8, ticketSizes: { 1: 3, 2: 3, 3: 3, 4: 3, 5: 3, 6: 3, 7: 3, 8: 3 } });
     const scheduled = await cli('schedule', '--cron', '* * * * *', '--since', '31d');
