@@ -7,6 +7,7 @@ import { refreshTicketAnalytics } from './analytics.ts';
 import { lockedTicketSync } from './lock-order.ts';
 import { clearConfirmedComments } from './pending-comments.ts';
 import { exactTime, idArray } from './sql-values.ts';
+import { inTransaction } from './transaction.ts';
 import { ticketSummaries, ticketSync, type TicketStatus } from './schema.ts';
 
 const BATCH = 5_000;
@@ -159,6 +160,7 @@ export async function recordStatus(
   ticketId: number,
   outcome: { status: Extract<TicketStatus, 'queued' | 'failed' | 'not_found' | 'forbidden'>; reason: string; interrupted?: boolean },
   run?: string,
+  options: { upkeep?: boolean } = {},
 ): Promise<boolean> {
   const { status, reason } = outcome;
   const settled = status === 'not_found' || status === 'forbidden';
@@ -166,8 +168,17 @@ export async function recordStatus(
   const set = { status, lastError: reason, lastErrorAt: sql`now()`, interruptedAt, ...(settled ? { lastSyncedAt: sql`now()` } : {}), updatedAt: sql`now()` };
   if (run !== undefined) {
     // Waits for a newer run's start still being written, then sees it, as finishRun does.
-    const written = await db.update(ticketSync).set(set).where(ofRun(ticketId, run)).returning({ ticketId: ticketSync.ticketId });
-    return written.length > 0;
+    const mark = async (on: Db) => (await on.update(ticketSync).set(set).where(ofRun(ticketId, run)).returning({ ticketId: ticketSync.ticketId })).length > 0;
+    // A run that stored pages before ending so: its events are in the timeline, and the per-ticket
+    // answers (ticket_conversations, agent_replies, daily_activity…) take them in too, or the views
+    // disagree until a run finishes. The upkeep locks the ticket's rows in the writers' order
+    // first. `upkeep: false`: a hand-back with no time for it, one statement as before.
+    const stored = options.upkeep !== false && (await db.select({ pages: ticketSync.pagesSynced }).from(ticketSync).where(ofRun(ticketId, run)))[0]?.pages;
+    if (!stored) return mark(db);
+    return inTransaction(db, async (tx) => {
+      await refreshTicketAnalytics(tx, [ticketId], { lockTicketRows: true });
+      return mark(tx);
+    });
   }
   await db
     .insert(ticketSync)

@@ -49,7 +49,7 @@ export function jobsInFlight(pool: pg.Pool, db: Db): JobsInFlight {
       const handBackOne = async (job: JobWithMetadata<SyncJobData>, run: string | undefined) => {
         if (!(await holdJob(via.pool, job, 0))) return;
         done.handedBack += 1;
-        if (await recordStatus(via.db, job.data.ticketId, { status: 'queued', reason, interrupted: true }, run)) done.marked += 1;
+        if (await recordStatus(via.db, job.data.ticketId, { status: 'queued', reason, interrupted: true }, run, { upkeep: false })) done.marked += 1;
       };
       const all = Promise.all([...flying].map(([job, { run }]) => handBackOne(job, run).catch(() => {})));
       await (withinMs === undefined ? all : withinTime(all, withinMs));
