@@ -156,6 +156,26 @@ describe('definitions', () => {
       await store(153, [bot('10:00:00'), customer(153, '10:01:00'), transfer('10:02:00'), agent('10:05:00')]);
       await store(154, [agent('10:00:00'), bot('10:01:00'), customer(154, '10:02:00')]);
       await store(155, [customer(155, '10:00:00'), agent('10:01:00')]);
+      // The bot's transfer with no bot message before it (the usual messaging flow's status change).
+      await store(156, [customer(156, '10:00:00'), transfer('10:00:05')]);
+      await store(157, [customer(157, '10:00:00'), transfer('10:00:05'), agent('10:03:00')]);
+      // A greeting, then a transfer: nothing the customer wrote is unanswered, but they wait for an agent.
+      await store(158, [bot('10:00:00'), transfer('10:00:05')]);
+      for (const id of [156, 158]) await storeTicketStatus(database.db, id, 'open');
+    });
+
+    it('a transfer is the bot in the conversation, with or without a bot message before it', async () => {
+      expect(
+        await q(`select ticket_id::int as id, bot_outcome, handed_over_at, waiting_for_answer as waiting, unanswered_since
+                   from zendesk.ticket_conversations where ticket_id between 156 and 158 order by ticket_id`),
+      ).toEqual([
+        // Not "no outcome": the customer waits for the agent the bot transferred them to, since their message.
+        { id: 156, bot_outcome: 'handover_pending', handed_over_at: null, waiting: true, unanswered_since: `${D}T10:00:00.000Z` },
+        // The agent who took over made a handover, 10:03.
+        { id: 157, bot_outcome: 'handed_over', handed_over_at: `${D}T10:03:00.000Z`, waiting: false, unanswered_since: null },
+        // Waiting since the transfer, not with an empty time (and last in "who waits longest").
+        { id: 158, bot_outcome: 'handover_pending', handed_over_at: null, waiting: true, unanswered_since: `${D}T10:00:05.000Z` },
+      ]);
     });
 
     it('names the outcome: contained, handover_pending, handed_over, agent_first, or none without a bot', async () => {
