@@ -168,6 +168,9 @@ export async function purgeTicketsIn(tx: Db, ticketIds: readonly number[], optio
  */
 async function removeRows(tx: Db, ids: SQL, mode: OnDelete, people: readonly string[]): Promise<PurgeResult> {
   if (mode === 'keep') {
+    // The ticket row too, as the export's deleted state would have it: a query of the tickets
+    // table (NOT deleted) counted a ticket a 404 had tombstoned as open. Zendesk's own times stay.
+    await tx.execute(sql`update zendesk.tickets set status = 'deleted', deleted = true, synced_at = now() where id = any(${ids}) and not deleted`);
     return {
       thumbnails: await affected(tx, sql`update zendesk.attachment_thumbnails set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}) and deleted_at is null`),
       attachments: await affected(tx, sql`update zendesk.attachments set deleted_at = now(), updated_at = now() where ticket_id = any(${ids}) and deleted_at is null`),
