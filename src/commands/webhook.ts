@@ -133,7 +133,7 @@ async function create(endpoint: string, name: string, ctx: CommandContext): Prom
   const existing = await webhookCalling(http, context, endpoint);
   if (existing) {
     throw new ConfigError(
-      `Zendesk at ${host} already has webhook ${existing.id}${existing.name ? ` ("${existing.name}")` : ''} calling ${endpoint}; a second one would deliver every change twice: ` +
+      `Zendesk at ${host} already has webhook ${existing.id}${existing.name ? ` ("${existing.name}")` : ''} calling ${existing.endpoint ?? endpoint}; a second one would deliver every change twice: ` +
         `use its secret (Admin Center > Webhooks > the webhook > Reveal secret), or delete it there and run "convlog webhook create" again`,
     );
   }
@@ -151,7 +151,7 @@ async function create(endpoint: string, name: string, ctx: CommandContext): Prom
 }
 
 /** The account's webhook that calls `endpoint`, if any (Zendesk's list, page by page). */
-async function webhookCalling(http: ZendeskHttp, context: ResponseContext, endpoint: string): Promise<{ id: string; name?: string | null } | undefined> {
+async function webhookCalling(http: ZendeskHttp, context: ResponseContext, endpoint: string): Promise<{ id: string; name?: string | null; endpoint?: string | null } | undefined> {
   let after: string | null | undefined = null;
   for (let page = 0; page < MAX_LIST_PAGES; page++) {
     const query = new URLSearchParams({ 'page[size]': '100', ...(after ? { 'page[after]': after } : {}) });

@@ -192,7 +192,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   };
 
   const handler: Handler = async (req, res) => {
-    if (pathOf(req) === WEBHOOK_PATH) {
+    if (isWebhookPath(pathOf(req))) {
       const answered = metrics.webhookAnswerSeconds.startTimer();
       try {
         if (req.method !== 'POST') return reject(req, res, 'method_not_allowed');
@@ -211,7 +211,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
 
   // A client that asks before sending a body we would refuse hears why instead of `100 Continue`.
   const answerBeforeBody = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    if (pathOf(req) !== WEBHOOK_PATH || req.method !== 'POST') return false;
+    if (!isWebhookPath(pathOf(req)) || req.method !== 'POST') return false;
     const refused = refusedByHeaders(req);
     if (!refused) return false;
     const answered = metrics.webhookAnswerSeconds.startTimer();
@@ -232,6 +232,11 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       log.warn({ reason: kind, status, remote, detail: reason }, `request rejected: ${reason}`);
     },
   });
+}
+
+/** The webhook's path, with a trailing slash too: a webhook made by hand in Admin Center may have one. */
+function isWebhookPath(path: string): boolean {
+  return path === WEBHOOK_PATH || path === `${WEBHOOK_PATH}/`;
 }
 
 function pathOf(req: http.IncomingMessage): string {

@@ -66,6 +66,12 @@ describe('webhook test', () => {
     expect(await queuedState(f.database)).toEqual(before);
   });
 
+  it('serve answers the path with a trailing slash too, as a webhook made by hand may call it', async () => {
+    const { out, result } = run(['test'], { url: `${f.server.url}/webhooks/zendesk/`, ticket: '56' }, { CONVLOG_WEBHOOK_SECRET: SECRETS.join(',') });
+    expect(await result).toBe(0);
+    expect(out.join('\n')).toMatch(/^200 OK: .*"ticketId":56/);
+  });
+
   it('sends where serve listens when CONVLOG_SERVE_HOST names an address', async () => {
     // It always sent to 127.0.0.1, and told a person whose serve listened on CONVLOG_SERVE_HOST to start it.
     const received: string[] = [];
@@ -175,7 +181,7 @@ describe("webhook create, against the simulator's webhooks API", () => {
     const byHand = ((await made.json()) as { webhook: { id: string } }).webhook;
     const again = await runCli(['webhook', 'create', '--url', 'https://other.example.com/webhooks/zendesk'], { env });
     expect(again.code, again.stderr).toBe(2);
-    expect(again.stderr).toContain(`already has webhook ${byHand.id} ("by hand") calling https://other.example.com/webhooks/zendesk;`);
+    expect(again.stderr).toContain(`already has webhook ${byHand.id} ("by hand") calling https://Other.Example.com/webhooks/zendesk/;`);
   });
 
   it('refuses bad usage before calling Zendesk', async () => {
