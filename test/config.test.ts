@@ -167,12 +167,16 @@ describe('loadConfig', () => {
     expect(problems({ ZENDESK_SUBDOMAIN: 'acme', ZENDESK_API_TOKEN: 'x' }, true)).toContain('ZENDESK_EMAIL is missing');
   });
 
-  it('says a variable set to nothing is empty, not missing: .env.example copied leaves ZENDESK_API_TOKEN= empty', () => {
+  it('says a variable set to nothing is empty, not missing: .env.example copied leaves the account and its credentials empty', () => {
     const copied = dotenv.parse(fs.readFileSync(new URL('../.env.example', import.meta.url)));
-    expect(copied.ZENDESK_API_TOKEN).toBe('');
-    expect(problems(copied, true)).toBe('ZENDESK_API_TOKEN is empty (see .env.example)');
+    // No placeholder account: with "acme" and agent@example.com filled in, a person who set only
+    // the token sent it to acme.zendesk.com.
+    expect([copied.ZENDESK_SUBDOMAIN, copied.ZENDESK_EMAIL, copied.ZENDESK_API_TOKEN]).toEqual(['', '', '']);
+    expect(problems(copied, true)).toBe(
+      'ZENDESK_SUBDOMAIN is empty (or set ZENDESK_BASE_URL); credentials are missing: set ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN (ZENDESK_EMAIL and ZENDESK_API_TOKEN are empty) (see .env.example)',
+    );
     // Beside a bad value too, and for each variable that is asked for.
-    expect(problems({ ...copied, CONVLOG_RATE_LIMIT: 'abc' }, true)).toMatch(/^ZENDESK_API_TOKEN is empty; CONVLOG_RATE_LIMIT must be/);
+    expect(problems({ ...account, ZENDESK_API_TOKEN: '', CONVLOG_RATE_LIMIT: 'abc' }, true)).toMatch(/^ZENDESK_API_TOKEN is empty; CONVLOG_RATE_LIMIT must be/);
     expect(problems({ ...account, ZENDESK_SUBDOMAIN: ' ' }, true)).toBe('ZENDESK_SUBDOMAIN is empty (or set ZENDESK_BASE_URL) (see .env.example)');
     expect(problems({ ...account, ZENDESK_EMAIL: '' }, true)).toBe('ZENDESK_EMAIL is empty (see .env.example)');
     expect(problems({ ZENDESK_SUBDOMAIN: 'acme', ZENDESK_EMAIL: '', ZENDESK_API_TOKEN: '' }, true)).toBe(
