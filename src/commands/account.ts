@@ -21,6 +21,11 @@ export const account: Command = {
       const recorded = await loadZendeskAccount(database.db);
       const configured = config.zendesk ? await configuredAccount(database, config.zendesk.baseUrl) : undefined;
       if (set) {
+        // Its date says since when the database holds that account: recorded again, it moved to now.
+        if (recorded?.address === configured!.address) {
+          ctx.out(`the database (${database.shownAs}) holds ${recorded.address} already (since ${recorded.since}); nothing was changed`);
+          return 0;
+        }
         const now = await saveZendeskAccount(database.db, configured!.address);
         const was = recorded && recorded.address !== now.address ? ` in place of ${recorded.address}` : '';
         ctx.out(`recorded ${now.address} as the Zendesk account the database (${database.shownAs}) holds${was}`);

@@ -74,6 +74,14 @@ it('records the first account, refuses another in every command that reaches Zen
   const again = await runCli(['sync', '4'], { env: other });
   expect(again.code, again.stderr).toBe(0);
   expect((await runCli(['sync', '5'], { env })).code).toBe(2);
+  // The address recorded already: nothing changes, its date included (it moved to now).
+  const since = async () => (await database.pool.query(`select value->>'since' as since from convlog.sync_state where key = 'zendesk_account'`)).rows[0].since;
+  const recordedSince = await since();
+  await new Promise((r) => setTimeout(r, 1_100));
+  const same = await runCli(['account', '--set'], { env: other });
+  expect(same.code, same.stderr).toBe(0);
+  expect(same.stdout).toMatch(new RegExp(`^the database \\(.*\\) holds localhost:${port} already \\(since ${recordedSince}\\); nothing was changed\\n$`));
+  expect(await since()).toBe(recordedSince);
 });
 
 it('--set records nothing for an address that does not answer with the credentials', { timeout: 60_000 }, async () => {
