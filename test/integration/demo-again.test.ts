@@ -73,3 +73,25 @@ it("refuses a real account's sync into the demo's folder, whose tickets are the 
   const status = await runCli(['status'], { cwd: dir, env: { CONVLOG_DATA_DIR: env.CONVLOG_DATA_DIR }, timeoutMs: 150_000 });
   expect(status.stdout).toMatch(/^zendesk {4}127\.0\.0\.1 \(the demo's simulator, since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)$/m);
 });
+
+it('says so when CONVLOG_DATA_DIR, set since, moves the demo to a new folder beside the one that ran before', { timeout: 300_000 }, async () => {
+  // Set in .env for the simulator's syncs, it started a new demo, all its tickets synced again,
+  // without a word of the one in .convlog/demo.
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-demo-moved-'));
+  fs.chmodSync(home, 0o755);
+  try {
+    const usual = await runCli(['demo', '--tickets', '2'], { cwd: home, env: {}, timeoutMs: 150_000 });
+    expect(usual.code, usual.stderr).toBe(0);
+    expect(usual.stdout).not.toContain('a new demo in');
+    const moved = await runCli(['demo', '--tickets', '2'], { cwd: home, env: { CONVLOG_DATA_DIR: path.join(home, 'elsewhere') }, timeoutMs: 150_000 });
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(moved.stdout).toContain(
+      '  (a new demo in elsewhere/demo, as CONVLOG_DATA_DIR says; the one run before is in .convlog/demo: CONVLOG_DATA_DIR=.convlog npm run demo goes on with it)',
+    );
+    // Said on its first run there only.
+    const again = await runCli(['demo', '--tickets', '2'], { cwd: home, env: { CONVLOG_DATA_DIR: path.join(home, 'elsewhere') }, timeoutMs: 150_000 });
+    expect(again.stdout).not.toContain('a new demo in');
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+});

@@ -1,6 +1,8 @@
 // `convlog demo`: the whole pipeline on one machine with nothing to set up. A simulator plays
 // Zendesk, the embedded Postgres holds the data, and the tickets go through the same queue,
 // workers and storage as a real sync. Then a summary and example SQL with its results.
+import fs from 'node:fs';
+import path from 'node:path';
 import { demoDataDir, projectFolder, type Config } from '../../config.ts';
 import { openRuntime, type SyncRuntime } from '../runtime.ts';
 import { requireZendeskAccount } from '../zendesk-account.ts';
@@ -41,7 +43,14 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
   });
   try {
     // The database first: where the simulated histories end is kept with it (see claimDatabase).
+    const first = (await loadDemoRun(base.database.db)) === null;
     const run = await claimDatabase(base.database.db, options.tickets, base.database.where, dbConfig.dataDir);
+    // CONVLOG_DATA_DIR set since (in .env, for the simulator's syncs, say) moves the demo: a new
+    // one, its 300 tickets synced again, while the one run before sits in the default folder.
+    const usual = demoDataDir({ dataDir: path.join(projectFolder(), '.convlog') });
+    if (first && path.resolve(dbConfig.dataDir) !== usual && fs.existsSync(path.join(usual, 'pg', 'PG_VERSION'))) {
+      ctx.out(`  (a new demo in ${shownFolder(dbConfig.dataDir, process.cwd())}, as CONVLOG_DATA_DIR says; the one run before is in ${shownFolder(usual, process.cwd())}: CONVLOG_DATA_DIR=.convlog npm run demo goes on with it)`);
+    }
     const historyEnd = historyEndOf(run, options.tickets);
     const sim = await startSimulator({ port: 0, tickets: options.tickets, seed: SEED, rateLimit: 0, exportRateLimit: 0, historyEnd });
     try {
