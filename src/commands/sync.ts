@@ -1,6 +1,6 @@
 import { DatabaseUnavailable, Interrupted } from '../errors/convlog-errors.ts';
 import type { Database } from '../db/connection.ts';
-import { counted } from '../ids.ts';
+import { counted, grouped } from '../ids.ts';
 import { LOOK_TIMEOUT_MS, openLookPool } from '../db/look-pool.ts';
 import { ticketStates, type TicketState } from '../db/ticket-status.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
@@ -185,7 +185,7 @@ export async function syncTickets(
     `synced ${count('synced')}, not_found ${count('not_found')}, forbidden ${count('forbidden')}, failed ${failed.length}` +
       (dequeued > 0 ? `, dequeued ${dequeued} (taken out of the queue before their first sync)` : '') +
       (pending > 0 ? `, unfinished ${pending} (interrupted; they stay queued)` : '') +
-      ` | ${counted(totals.events, 'event')} read with ${counted(totals.requests, 'request')}` +
+      ` | ${counted(totals.events, 'event', grouped)} read with ${counted(totals.requests, 'request', grouped)}` +
       (others.size > 0 ? `, ${others.size === 1 ? 'the other queued ticket' : `the ${others.size} other queued tickets`} below included` : ''),
   );
   if (others.size > 0) ctx.out(describeOthers(others));

@@ -183,7 +183,7 @@ describe('convlog dequeue', { timeout: 120_000 }, () => {
     expect(result.stdout, result.stderr).toBe('removed 19 queued tickets; 1 is being synced and was left\n');
     const synced = await sync;
     expect(synced.code, synced.stderr).toBe(0);
-    expect(synced.stdout).toMatch(/^synced 1, not_found 0, forbidden 0, failed 0, dequeued 19 \(taken out of the queue before their first sync\) \| 3000 events read/);
+    expect(synced.stdout).toMatch(/^synced 1, not_found 0, forbidden 0, failed 0, dequeued 19 \(taken out of the queue before their first sync\) \| 3,000 events read/);
   });
 
   it("is what purge's refusal of a queued ticket points to", async () => {

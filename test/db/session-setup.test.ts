@@ -75,7 +75,7 @@ it('does the work a statement_timeout or lock_timeout of the database would canc
     // 20,000 events: the run's end (the ticket's upkeep) is one statement over all of them.
     const sync = await runCli(['sync', '1'], { env, timeoutMs: 90_000 });
     expect(sync.code, sync.stderr.slice(-2000)).toBe(0);
-    expect(sync.stdout).toMatch(/^synced 1, not_found 0, forbidden 0, failed 0 .*\b20000 events\b/m);
+    expect(sync.stdout).toMatch(/^synced 1, not_found 0, forbidden 0, failed 0 .*\b20,000 events\b/m);
     expect(sync.stderr).not.toContain('statement timeout');
   } finally {
     await big.close();

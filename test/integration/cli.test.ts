@@ -131,7 +131,7 @@ describe('convlog sync', { timeout: 120_000 }, () => {
     expect(result.code, result.stderr).toBe(0);
     const events = range(51, 56).reduce((sum, id) => sum + fixture.sim.eventCount(id), 0);
     const requests = logRequests(fixture.sim).length;
-    expect(result.stdout).toBe(`synced 6, not_found 0, forbidden 0, failed 0 | ${events} events read with ${requests} requests\n`);
+    expect(result.stdout).toBe(`synced 6, not_found 0, forbidden 0, failed 0 | ${events.toLocaleString('en')} events read with ${requests} requests\n`);
     expect(await rowCounts(fixture.database)).toEqual(expectedCounts(expectedRows(fixture.sim, range(1, 56))));
   });
 

@@ -54,8 +54,9 @@ it('runs with nothing set up, prints a summary and the example queries with resu
   expect(latest).toBeLessThan(Date.now() / 1000);
   expect(first.stdout).toMatch(/^ {2}zendesk {4}simulator at \S+: tickets 1\.\.100, seed 1, conversations up to \d{4}-\d\d-\d\d \d\d:\d\d UTC$/m);
   const versions = await demoValue(ROW_VERSIONS);
-  expect(first.stdout).toMatch(/^synced 100, not_found 0, forbidden 0, failed 0 \| (\d+) events read with \d+ requests$/m);
-  const events = Number(/\| (\d+) events read/.exec(first.stdout)![1]);
+  // Grouped, as the summary's: 10,792, not 10792 beside it.
+  expect(first.stdout).toMatch(/^synced 100, not_found 0, forbidden 0, failed 0 \| (\d{1,3}(,\d{3})+) events read with \d+ requests$/m);
+  const events = Number(/\| ([\d,]+) events read/.exec(first.stdout)![1].replaceAll(',', ''));
   expect(events).toBeGreaterThan(2500);
   expect(first.stdout).toContain('Summary');
   expect(first.stdout).toMatch(/^ {2}tickets {4}100 synced$/m);
@@ -82,7 +83,7 @@ it('runs with nothing set up, prints a summary and the example queries with resu
   // Re-runnable: every ticket is already synced and costs one request (one-page tickets are read whole, so their events count as read).
   const second = await demo();
   expect(second.code, second.stderr).toBe(0);
-  expect(second.stdout).toMatch(/^synced 100, not_found 0, forbidden 0, failed 0 \| \d+ events read with 100 requests$/m);
+  expect(second.stdout).toMatch(/^synced 100, not_found 0, forbidden 0, failed 0 \| [\d,]+ events read with 100 requests$/m);
   expect(second.stdout).toContain('nothing new');
   expect(second.stdout).toMatch(new RegExp(`^  stored     ${events.toLocaleString('en')} events`, 'm'));
   // The same dates as the first run, and not one event row written again.
@@ -138,7 +139,7 @@ it('after the demo, a sync into the default database reads every event and sees 
 
   const sync = await runCli(['sync', '1', '2', '3'], { env: realEnv, timeoutMs: 150_000 });
   expect(sync.code, sync.stderr).toBe(0);
-  const read = Number(/\| (\d+) events read/.exec(sync.stdout)?.[1]);
+  const read = Number(/\| ([\d,]+) events read/.exec(sync.stdout)?.[1].replaceAll(',', ''));
   // Tickets 1..3 are new to this database although the demo synced its own 1..100 before.
   expect(read, sync.stdout).toBeGreaterThan(0);
 

@@ -33,7 +33,7 @@ describe('incremental sync', { timeout: 90_000 }, () => {
     const { code, output } = await syncViaQueue(fixture, IDS);
     expect(code).toBe(0);
     // Tickets that fit in one page are read from their first event (same one request), so their events count as read.
-    expect(output[0]).toMatch(/^synced 20, not_found 0, forbidden 0, failed 0 \| \d+ events read with 20 requests$/);
+    expect(output[0]).toMatch(/^synced 20, not_found 0, forbidden 0, failed 0 \| [\d,]+ events read with 20 requests$/);
     expect(requestsPerTicket(IDS)).toEqual(Object.fromEntries(IDS.map((id) => [id, 1])));
     expect(versionChanges(versions, await rowVersions(fixture.database))).toEqual({ added: [], changed: [], removed: [] });
     expect(await tableSnapshot(fixture.database)).toEqual(before);
@@ -53,7 +53,7 @@ describe('incremental sync', { timeout: 90_000 }, () => {
 
     const { code, output } = await syncViaQueue(fixture, IDS);
     expect(code).toBe(0);
-    expect(output[0]).toMatch(/\| \d+ events read with 22 requests$/);
+    expect(output[0]).toMatch(/\| [\d,]+ events read with 22 requests$/);
     expect(requestsPerTicket(IDS)).toEqual(Object.fromEntries(IDS.map((id) => [id, id === 6 ? 3 : 1])));
 
     const changes = versionChanges(versions, await rowVersions(fixture.database));

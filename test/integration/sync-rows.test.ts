@@ -41,7 +41,7 @@ describe('tickets of 0, 1, 100, 101 and 2,500 events', { timeout: 90_000 }, () =
   it('stores every event, author, attachment and thumbnail once, raw as served, with the fewest requests', async () => {
     const { code, output } = await syncViaQueue(fixture, range(1, 5), { concurrency: 3 });
     expect(code).toBe(0);
-    expect(output[0]).toMatch(/^synced 5, not_found 0, forbidden 0, failed 0 \| 2702 events read with 30 requests$/);
+    expect(output[0]).toMatch(/^synced 5, not_found 0, forbidden 0, failed 0 \| 2,702 events read with 30 requests$/);
 
     const expected = expectedRows(fixture.sim, range(1, 5));
     expect(expected.events.size).toBe(2702);

@@ -117,7 +117,8 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
         `  this run   ${counted(newEvents, 'new event', grouped)} with ${counted(requests, 'request', grouped)} in ${syncSeconds.toFixed(1)} s${rate}; ` +
           `elapsed ${((Date.now() - started) / 1000).toFixed(1)} s in all`,
       );
-      if (newEvents === 0) ctx.out('             nothing new: each ticket already synced cost one request, and no row was rewritten');
+      // The sync's line above counts the events read: each synced ticket's last page, read again.
+      if (newEvents === 0) ctx.out('             nothing new: each ticket already synced cost one request (its last page, read again: the events read above), and no row was rewritten');
 
       ctx.out('');
       ctx.out('Example queries');
