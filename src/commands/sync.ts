@@ -128,6 +128,8 @@ export async function syncTickets(
   // The worker takes whatever is queued, not only these tickets: tickets left by an interrupted
   // run, a backfill or enqueue. Each one's last outcome here, so the summary can say so.
   const others = new Map<number, OtherOutcome>();
+  // Its own tickets this process ran: the rest of those done were run by another process working the queue.
+  const ranHere = new Set<number>();
   let summary: Awaited<ReturnType<typeof runWorker>>;
   let states: TicketState[] = [];
   try {
@@ -145,9 +147,11 @@ export async function syncTickets(
       beforeExitAtOnce: ctx.beforeExitAtOnce,
       onResult: (result) => {
         if (!given.has(result.ticketId)) others.set(result.ticketId, result.status);
+        else ranHere.add(result.ticketId);
       },
       onFailure: (ticketId, _reason, final) => {
         if (!given.has(ticketId)) others.set(ticketId, final ? 'failed' : 'left queued');
+        else ranHere.add(ticketId);
       },
       onPage: (page) => {
         totals.events += page.events;
@@ -181,8 +185,11 @@ export async function syncTickets(
   const failed = states.filter((s) => s.status === 'failed');
   const pending = states.filter((s) => PENDING.has(s.status)).length;
   const dequeued = ids.length - states.length;
+  // "synced 4 | 0 events read with 0 requests" read as a contradiction when a running `work` took them.
+  const elsewhere = states.filter((s) => !PENDING.has(s.status) && !ranHere.has(s.ticketId)).length;
   ctx.out(
     `synced ${count('synced')}, not_found ${count('not_found')}, forbidden ${count('forbidden')}, failed ${failed.length}` +
+      (elsewhere > 0 ? ` (${elsewhere} of them by another process working the queue)` : '') +
       (dequeued > 0 ? `, dequeued ${dequeued} (taken out of the queue before their first sync)` : '') +
       (pending > 0 ? `, unfinished ${pending} (interrupted; they stay queued)` : '') +
       ` | ${counted(totals.events, 'event', grouped)} read with ${counted(totals.requests, 'request', grouped)}` +
