@@ -1,4 +1,6 @@
+import os from 'node:os';
 import { backfillDeps } from '../queue/backfill-job.ts';
+import { liveQueueWorkers } from '../queue/queue-stats.ts';
 import { requireStartingPoint, runBackfill, type BackfillProgress } from '../queue/backfill.ts';
 import { parseSince } from './args.ts';
 import { logRateWaits } from './rate-waits.ts';
@@ -68,7 +70,13 @@ export const backfill: Command = {
       if (lists && 'error' in lists) ctx.out(`groups, brands and organizations lists not read (views show their ids until the next backfill): ${lists.error}`);
       else if (lists && 'notDue' in lists) ctx.out(`lists not read: read at ${lists.notDue.readAt}, under an hour ago, and no changed ticket names a group, brand or organization without a row`);
       else if (lists) ctx.out(`lists read: ${counted(lists.groups, 'group')}, ${counted(lists.brands, 'brand')}, ${counted(lists.organizations, 'organization')} stored or changed (${counted(lists.requests, 'request')})`);
-      ctx.out('the tickets sync when workers run: convlog work (or convlog work --until-idle)');
+      // With a worker up, "when workers run" read as if none were.
+      const workers = (await liveQueueWorkers(runtime.database.pool).catch(() => [])).filter((w) => !(w.pid === process.pid && w.host === os.hostname()));
+      ctx.out(
+        workers.length > 0
+          ? `the tickets sync as ${workers.length === 1 ? 'the process' : `the ${workers.length} processes`} working the queue take them (${workers.slice(0, 3).map((w) => `pid ${w.pid} on ${w.host}`).join(', ')}${workers.length > 3 ? ', …' : ''})`
+          : 'the tickets sync when workers run: convlog work (or convlog work --until-idle)',
+      );
       return 0;
     } finally {
       unwatch?.();

@@ -1,6 +1,7 @@
 // A `sync` beside a running `work`: the service may take the tickets sync queued, and sync's
 // summary said "synced 4, … | 0 events read with 0 requests", which read as a contradiction.
 // It now says how many of them another process ran.
+import os from 'node:os';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli, startConvlog } from '../helpers/cli.ts';
 import { createFixture, type Fixture } from '../helpers/sync-fixture.ts';
@@ -38,4 +39,20 @@ it("says how many of its tickets another process working the queue ran", { timeo
     work.kill('SIGTERM');
     await work.exited;
   }
+});
+
+it('backfill says the running work will sync what it queued, not "when workers run"', { timeout: 120_000 }, async () => {
+  const work = startConvlog(['work', '--concurrency', '2'], { env: { ...fixture.env, LOG_LEVEL: 'info' } });
+  try {
+    for (let i = 0; i < 300 && !/"msg":"worker started"/.test(work.stderr()); i++) await new Promise((r) => setTimeout(r, 100));
+    const backfill = await runCli(['backfill', '--since', '400d'], { env: fixture.env, timeoutMs: 90_000 });
+    expect(backfill.code, backfill.stderr).toBe(0);
+    expect(backfill.stdout).toContain(`the tickets sync as the process working the queue take them (pid ${work.pid} on ${os.hostname()})`);
+  } finally {
+    work.kill('SIGTERM');
+    await work.exited;
+  }
+  // None running: where to start one.
+  const alone = await runCli(['backfill'], { env: fixture.env, timeoutMs: 90_000 });
+  expect(alone.stdout).toContain('the tickets sync when workers run: convlog work (or convlog work --until-idle)');
 });
