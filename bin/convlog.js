@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 // npm and npx put node_modules/.bin first on PATH, so this runs on the Node 24 the
 // repository brings; Node 24 runs the TypeScript sources directly.
+import { fileURLToPath } from 'node:url';
+
 const [major] = process.versions.node.split('.').map(Number);
 if (major < 24) {
+  // Paths from this file, not $PWD: the command may have been run from anywhere.
+  const clone = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
   console.error(
-    `convlog: needs Node 24 or newer (this is ${process.version}); after "npm ci" the repository has one: ` +
-      `"npx convlog" for a command, "PATH=$PWD/node_modules/.bin:$PATH node bin/convlog.js" for a service (npx forwards no signal)`,
+    `convlog: needs Node 24 or newer (this is ${process.version}); after "npm ci" the clone has one: ` +
+      `${clone}/node_modules/.bin/node ${clone}/bin/convlog.js COMMAND, from any folder (a service is started so, since npx forwards no signal), or npx convlog COMMAND inside the clone`,
   );
   process.exit(2);
 }
