@@ -154,7 +154,9 @@ function workersLine(w: { processes: QueueWorker[]; ticketsBeingSynced: number; 
       : 'no conversation-log request yet';
   const n = w.processes.length;
   if (n === 0) {
-    return `workers    no process is working the queue (no "convlog work" or "convlog sync" heard from in the last ${WORKER_QUIET_SECONDS} s); ${last}`;
+    // Not "heard from in the last 90 s": one stopped a second ago was. A stopped process leaves
+    // the registry at once; a killed one is listed until WORKER_QUIET_SECONDS without a heartbeat.
+    return `workers    no process is working the queue (no "convlog work" or "convlog sync" running); ${last}`;
   }
   const named = w.processes.slice(0, 3).map(namedApart(w.processes, (p) => `pid ${p.pid} on ${p.host}`));
   if (n > 3) named.push(`${grouped(n - 3)} more`);
