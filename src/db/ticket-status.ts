@@ -7,7 +7,6 @@ import { refreshTicketAnalytics } from './analytics.ts';
 import { lockedTicketSync } from './lock-order.ts';
 import { clearConfirmedComments } from './pending-comments.ts';
 import { exactTime, idArray } from './sql-values.ts';
-import { inTransaction } from './transaction.ts';
 import { ticketSummaries, ticketSync, type TicketStatus } from './schema.ts';
 
 const BATCH = 5_000;
@@ -169,16 +168,21 @@ export async function recordStatus(
   if (run !== undefined) {
     // Waits for a newer run's start still being written, then sees it, as finishRun does.
     const mark = async (on: Db) => (await on.update(ticketSync).set(set).where(ofRun(ticketId, run)).returning({ ticketId: ticketSync.ticketId })).length > 0;
+    const marked = await mark(db);
     // A run that stored pages before ending so: its events are in the timeline, and the per-ticket
     // answers (ticket_conversations, agent_replies, daily_activity…) take them in too, or the views
-    // disagree until a run finishes. The upkeep locks the ticket's rows in the writers' order
-    // first. `upkeep: false`: a hand-back with no time for it, one statement as before.
-    const stored = options.upkeep !== false && (await db.select({ pages: ticketSync.pagesSynced }).from(ticketSync).where(ofRun(ticketId, run)))[0]?.pages;
-    if (!stored) return mark(db);
-    return inTransaction(db, async (tx) => {
-      await refreshTicketAnalytics(tx, [ticketId], { lockTicketRows: true });
-      return mark(tx);
-    });
+    // disagree until a run finishes. After the mark, in one statement of its own: a transaction
+    // left open on a connection gone silent would hold the ticket's rows from the hand-back that
+    // marks it. `upkeep: false`: a hand-back with no time for it, or a hold (a wait for Zendesk
+    // or Postgres, whose next run ends the ticket's run properly).
+    if (marked && options.upkeep !== false) {
+      // The mark stands whatever becomes of this: the ticket's next finished run does it again.
+      await (async () => {
+        const [ended] = await db.select({ pages: ticketSync.pagesSynced }).from(ticketSync).where(eq(ticketSync.ticketId, ticketId));
+        if (ended && ended.pages > 0) await refreshTicketAnalytics(db, [ticketId], { lockTicketRows: false });
+      })().catch(() => {});
+    }
+    return marked;
   }
   await db
     .insert(ticketSync)

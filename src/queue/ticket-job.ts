@@ -51,7 +51,7 @@ export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<S
   const hold = async (job: JobWithMetadata<SyncJobData>, reason: string, { delayMs = gate.msUntilProbe() + 1_000, run }: { delayMs?: number; run?: string } = {}) => {
     // By default a second past the probe: a job that comes back as Zendesk does is taken at once.
     if (!(await holdJob(pool, job, delayMs))) return;
-    await recordStatus(deps.db, job.data.ticketId, { status: 'queued', reason }, run);
+    await recordStatus(deps.db, job.data.ticketId, { status: 'queued', reason }, run, { upkeep: false });
   };
 
   return async (job) => {
