@@ -167,22 +167,16 @@ export async function recordStatus(
   const set = { status, lastError: reason, lastErrorAt: sql`now()`, interruptedAt, ...(settled ? { lastSyncedAt: sql`now()` } : {}), updatedAt: sql`now()` };
   if (run !== undefined) {
     // Waits for a newer run's start still being written, then sees it, as finishRun does.
-    const mark = async (on: Db) => (await on.update(ticketSync).set(set).where(ofRun(ticketId, run)).returning({ ticketId: ticketSync.ticketId })).length > 0;
-    const marked = await mark(db);
+    const [marked] = await db.update(ticketSync).set(set).where(ofRun(ticketId, run)).returning({ pages: ticketSync.pagesSynced });
     // A run that stored pages before ending so: its events are in the timeline, and the per-ticket
     // answers (ticket_conversations, agent_replies, daily_activity…) take them in too, or the views
     // disagree until a run finishes. After the mark, in one statement of its own: a transaction
     // left open on a connection gone silent would hold the ticket's rows from the hand-back that
     // marks it. `upkeep: false`: a hand-back with no time for it, or a hold (a wait for Zendesk
-    // or Postgres, whose next run ends the ticket's run properly).
-    if (marked && options.upkeep !== false) {
-      // The mark stands whatever becomes of this: the ticket's next finished run does it again.
-      await (async () => {
-        const [ended] = await db.select({ pages: ticketSync.pagesSynced }).from(ticketSync).where(eq(ticketSync.ticketId, ticketId));
-        if (ended && ended.pages > 0) await refreshTicketAnalytics(db, [ticketId], { lockTicketRows: false });
-      })().catch(() => {});
-    }
-    return marked;
+    // or Postgres, whose next run ends the ticket's run properly). The mark stands whatever becomes
+    // of the upkeep: the ticket's next finished run does it again.
+    if (marked && marked.pages > 0 && options.upkeep !== false) await refreshTicketAnalytics(db, [ticketId], { lockTicketRows: false }).catch(() => {});
+    return marked !== undefined;
   }
   await db
     .insert(ticketSync)

@@ -43,8 +43,7 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
   });
   try {
     // The database first: where the simulated histories end is kept with it (see claimDatabase).
-    const first = (await loadDemoRun(base.database.db)) === null;
-    const run = await claimDatabase(base.database.db, options.tickets, base.database.where, dbConfig.dataDir);
+    const { run, first } = await claimDatabase(base.database.db, options.tickets, base.database.where, dbConfig.dataDir);
     // CONVLOG_DATA_DIR set since (in .env, for the simulator's syncs, say) moves the demo: a new
     // one, its 300 tickets synced again, while the one run before sits in the default folder.
     const usual = demoDataDir({ dataDir: path.join(projectFolder(), '.convlog') });
@@ -176,9 +175,9 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
  * something in the example queries; the time is kept, and every later run serves the same
  * events (their references and ids hold their times), so it costs one request a ticket and
  * rewrites no row. A folder filled before the demo kept that time has no `history` and keeps the
- * simulator's fixed dates of 2025, which its rows hold.
+ * simulator's fixed dates of 2025, which its rows hold. `first`: no demo had run in the folder.
  */
-async function claimDatabase(db: Db, tickets: number, where: string, dataDir: string): Promise<DemoRun> {
+async function claimDatabase(db: Db, tickets: number, where: string, dataDir: string): Promise<{ run: DemoRun; first: boolean }> {
   const known = await ticketCount(db);
   const previous = await loadDemoRun(db);
   if (known > 0 && !previous) {
@@ -191,7 +190,7 @@ async function claimDatabase(db: Db, tickets: number, where: string, dataDir: st
   const history = previous ? previous.history : { end: now, tickets };
   const run: DemoRun = { seed: SEED, tickets, lastRunAt: now, ...(history ? { history } : {}) };
   await saveDemoRun(db, run);
-  return run;
+  return { run, first: previous === null };
 }
 
 /**
