@@ -84,6 +84,14 @@ export function processNamed(words: string, instance?: string | null): string {
 }
 
 /**
+ * How to name each of `all`: "pid 11 on a" (`words`), and, when another has the same words, with
+ * its own id (processNamed: a worker's registry entry, a budget taker's key).
+ */
+export function namedApart<T extends { id: string }>(all: readonly T[], words: (p: T) => string): (p: T) => string {
+  return (p) => processNamed(words(p), all.some((other) => other.id !== p.id && words(other) === words(p)) ? p.id : undefined);
+}
+
+/**
  * A folder as a message names it for a shell in `from`: relative when it is below `from` (a
  * command line to copy stays short), else whole.
  */

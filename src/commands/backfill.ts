@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { backfillDeps } from '../queue/backfill-job.ts';
-import { liveQueueWorkers } from '../queue/queue-stats.ts';
+import { liveQueueWorkers, workersNamed } from '../queue/queue-stats.ts';
 import { requireStartingPoint, runBackfill, type BackfillProgress } from '../queue/backfill.ts';
 import { parseSince } from './args.ts';
 import { logRateWaits } from './rate-waits.ts';
@@ -74,7 +74,7 @@ export const backfill: Command = {
       const workers = (await liveQueueWorkers(runtime.database.pool).catch(() => [])).filter((w) => !(w.pid === process.pid && w.host === os.hostname()));
       ctx.out(
         workers.length > 0
-          ? `the tickets sync as ${workers.length === 1 ? 'the process' : `the ${workers.length} processes`} working the queue take them (${workers.slice(0, 3).map((w) => `pid ${w.pid} on ${w.host}`).join(', ')}${workers.length > 3 ? ', …' : ''})`
+          ? `the tickets sync as ${workers.length === 1 ? 'the process' : `the ${workers.length} processes`} working the queue take them (${workersNamed(workers)})`
           : 'the tickets sync when workers run: convlog work (or convlog work --until-idle)',
       );
       return 0;

@@ -5,10 +5,10 @@ import { readBudgets, type BudgetRow } from '../db/rate-budget.ts';
 import { statusReport, type StoredTable } from '../db/status-report.ts';
 import { scheduleStatus } from '../queue/backfill-schedule.ts';
 import { backfillStatus, describeBackfillStatus } from '../queue/backfill-status.ts';
-import { jobsByState, liveQueueWorkers, retryingAfterInterruption, runningWithoutHeartbeat, STOPPED_AFTER_SECONDS, WORKER_QUIET_SECONDS, type QueueWorker } from '../queue/queue-stats.ts';
+import { jobsByState, liveQueueWorkers, workersNamed, retryingAfterInterruption, runningWithoutHeartbeat, STOPPED_AFTER_SECONDS, WORKER_QUIET_SECONDS, type QueueWorker } from '../queue/queue-stats.ts';
 import { openRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
-import { counted, grouped, processNamed, shownFolder } from '../ids.ts';
+import { counted, grouped, namedApart, shownFolder } from '../ids.ts';
 import { fullReadsOverdue } from '../db/full-read.ts';
 import { loadDemoRun } from '../db/sync-state.ts';
 import { loadZendeskAccount } from '../db/zendesk-account.ts';
@@ -158,19 +158,8 @@ function workersLine(w: { processes: QueueWorker[]; ticketsBeingSynced: number; 
     // the registry at once; a killed one is listed until WORKER_QUIET_SECONDS without a heartbeat.
     return `workers    no process is working the queue (no "convlog work" or "convlog sync" running); ${last}`;
   }
-  const named = w.processes.slice(0, 3).map(namedApart(w.processes, (p) => `pid ${p.pid} on ${p.host}`));
-  if (n > 3) named.push(`${grouped(n - 3)} more`);
   const syncing = w.ticketsBeingSynced === 0 ? 'no ticket being synced' : `${counted(w.ticketsBeingSynced, 'ticket', grouped)} being synced`;
-  return `workers    ${n === 1 ? '1 process' : `${grouped(n)} processes`} working the queue (${named.join(', ')}), ${syncing}; ${last}`;
-}
-
-/**
- * How to name each of `all`: "pid 11 on a" (`words`), and, when another has the same pid and host
- * (containers sharing a hostname, each its process's pid 1), "pid 1 on a as instance 3f2a9c1e":
- * its own id (a worker's registry entry, a budget taker's key).
- */
-function namedApart<T extends { id: string }>(all: readonly T[], words: (p: T) => string): (p: T) => string {
-  return (p) => processNamed(words(p), all.some((other) => other.id !== p.id && words(other) === words(p)) ? p.id : undefined);
+  return `workers    ${n === 1 ? '1 process' : `${grouped(n)} processes`} working the queue (${workersNamed(w.processes)}), ${syncing}; ${last}`;
 }
 
 /** "4 s ago", "3 min ago", "3 h ago", "2 days ago". */

@@ -2,6 +2,7 @@
 // slow for deciding that a queue is empty), and the processes working the queue.
 import type pg from 'pg';
 import { BOSS_SCHEMA, SYNC_QUEUE } from './boss.ts';
+import { grouped, namedApart } from '../ids.ts';
 
 const LIVE = ['created', 'retry', 'active'];
 
@@ -285,4 +286,14 @@ export async function liveQueueWorkers(pool: pg.Pool): Promise<QueueWorker[]> {
     [SYNC_QUEUE, QUIET_BEATS],
   );
   return rows.map((r) => ({ id: r.id, host: r.host, pid: r.pid, startedAt: r.started_on.toISOString(), heardAt: r.heartbeat_on.toISOString() }));
+}
+
+/**
+ * The processes working the queue as a line names them: "pid 11 on a, pid 12 on b, 2 more"; two of
+ * the same pid and host (containers sharing a hostname) named apart by their registry entries.
+ */
+export function workersNamed(processes: readonly QueueWorker[]): string {
+  const named = processes.slice(0, 3).map(namedApart(processes, (p) => `pid ${p.pid} on ${p.host}`));
+  if (processes.length > 3) named.push(`${grouped(processes.length - 3)} more`);
+  return named.join(', ');
 }
