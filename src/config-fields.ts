@@ -87,8 +87,14 @@ const FETCH_BLOCKED = "one Node's fetch never connects to (a port of another pro
 /** CONVLOG_SERVE_PORT: `webhook test` sends there with fetch, which refuses the blocked ports as "bad port". */
 export function servePort(fallback: number) {
   return integerFrom(1, 65_535, fallback, 'a port').superRefine((port, ctx) => {
-    if (FETCH_BLOCKED_PORTS.has(port)) ctx.addIssue({ code: 'custom', message: `is port ${port}, ${FETCH_BLOCKED}` });
+    const problem = fetchBlockedPort(port);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
+}
+
+/** Why `port` will not do for serve (`serve --port` as CONVLOG_SERVE_PORT), or undefined. */
+export function fetchBlockedPort(port: number): string | undefined {
+  return FETCH_BLOCKED_PORTS.has(port) ? `is port ${port}, ${FETCH_BLOCKED}` : undefined;
 }
 
 // Never quoted in a message: a user name, password or query may hold a credential.

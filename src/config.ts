@@ -10,8 +10,9 @@ import { ConfigError } from './errors/convlog-errors.ts';
 import { nearest } from './ids.ts';
 import { projectFolder } from './project-folder.ts';
 
-// `webhook --url` refuses credentials as ZENDESK_BASE_URL does; the fields are read through this module only.
-export { carriesCredentials } from './config-fields.ts';
+// `webhook --url` refuses credentials as ZENDESK_BASE_URL does, and `serve --port` the ports
+// CONVLOG_SERVE_PORT refuses; the fields are read through this module only.
+export { carriesCredentials, fetchBlockedPort } from './config-fields.ts';
 // Commands name a relative data folder from there; read through this module as the rest.
 export { projectFolder } from './project-folder.ts';
 

@@ -13,6 +13,14 @@ export function integerFlag(flag: string, value: unknown, fallback: number, max:
   return n;
 }
 
+/** `--port N` (`flag` names it): from 1 to 65535, or 0 too (any free port) where `anyFree` says so. */
+export function portFlag(flag: string, value: unknown, { anyFree = false } = {}): number {
+  const n = Number(value);
+  const min = anyFree ? 0 : 1;
+  if (!/^\d+$/.test(String(value)) || n < min || n > 65_535) throw new UsageError(`${flag} must be an integer from ${min} to 65535, got ${quoted(value)}`);
+  return n;
+}
+
 /** `--concurrency N`, for the commands that run workers. */
 export function concurrencyFlag(value: unknown, fallback: number): number {
   return integerFlag('--concurrency', value, fallback, MAX_CONCURRENCY);

@@ -6,8 +6,8 @@ import { openDatabase } from '../db/connection.ts';
 import { EMBEDDED_DATABASE } from '../db/embedded.ts';
 import { embeddedUrl } from '../db/embedded-server.ts';
 import { serveEmbeddedPostgres, type OwnedElsewhere } from '../db/serve-embedded.ts';
-import { DatabaseUnavailable, UsageError } from '../errors/convlog-errors.ts';
-import { quoted } from '../ids.ts';
+import { DatabaseUnavailable } from '../errors/convlog-errors.ts';
+import { portFlag } from './args.ts';
 import { unlessStoppedStarting } from './runtime.ts';
 import type { Command, CommandContext } from './types.ts';
 
@@ -16,7 +16,7 @@ export const dbServer: Command = {
   options: { port: { type: 'string' } },
   stopping: 'shutting down the embedded Postgres; the data stays',
   async run(values, _positionals, ctx) {
-    const port = values.port === undefined ? undefined : portFrom(values.port);
+    const port = values.port === undefined ? undefined : portFlag('--port', values.port);
     const config = ctx.config();
     if (config.databaseUrl) {
       ctx.out(`DATABASE_URL already names a Postgres server (${withoutPassword(config.databaseUrl)}): connect to it directly, e.g. psql "$DATABASE_URL"; db-server only serves the embedded default`);
@@ -82,12 +82,6 @@ function printConnection(ctx: CommandContext, port: number): void {
   ctx.out(`  url       ${url}`);
   ctx.out(`  host ${u.hostname}  port ${u.port}  user ${decodeURIComponent(u.username)}  password ${decodeURIComponent(u.password)}  database ${EMBEDDED_DATABASE}`);
   ctx.out(`  psql "${url}"`);
-}
-
-function portFrom(value: unknown): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(String(value)) || n < 1 || n > 65535) throw new UsageError(`--port must be an integer from 1 to 65535, got ${quoted(value)}`);
-  return n;
 }
 
 /** The URL to show: the password, if any, hidden. */

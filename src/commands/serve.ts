@@ -1,4 +1,4 @@
-import { DEFAULT_SERVE_PORT, type Config } from '../config.ts';
+import { DEFAULT_SERVE_PORT, fetchBlockedPort, type Config } from '../config.ts';
 import { budgetFor, ownLimits } from '../db/budgets.ts';
 import type { Database } from '../db/connection.ts';
 import type { Logger } from '../log.ts';
@@ -6,10 +6,9 @@ import { createTicketRowReader, type TicketRowReader } from '../serve/ticket-row
 import { createZendeskHttp } from '../zendesk/index.ts';
 import { logRateWaits } from './rate-waits.ts';
 import { UsageError } from '../errors/convlog-errors.ts';
-import { quoted } from '../ids.ts';
 import { createServeMetrics } from '../serve/webhook-metrics.ts';
 import { startWebhookServer, WEBHOOK_PATH } from '../serve/webhook-server.ts';
-import { listenFailure } from './args.ts';
+import { listenFailure, portFlag } from './args.ts';
 import { openZendeskRuntime, stopGaveUpError, unlessStoppedStarting } from './runtime.ts';
 import { unlessSilentAfterStop } from '../queue/stop-watch.ts';
 import type { Command } from './types.ts';
@@ -18,7 +17,7 @@ export const serve: Command = {
   usage: `convlog serve [--port N] (default CONVLOG_SERVE_PORT or ${DEFAULT_SERVE_PORT}; CONVLOG_WEBHOOK_SECRET must be set)`,
   options: { port: { type: 'string' } },
   async run(values, _positionals, ctx) {
-    const flagPort = values.port === undefined ? undefined : portFrom(values.port);
+    const flagPort = values.port === undefined ? undefined : servePortFlag(values.port);
     // Checked before anything opens: without a secret every webhook would be refused.
     const config = ctx.config({ needWebhookSecret: true });
     const port = flagPort ?? config.serve.port;
@@ -96,11 +95,10 @@ function ticketRowReader(config: Config, database: Database, log: Logger): Ticke
   };
 }
 
-/** `--port N` (1–65535; 0 asks the system for a free one, for tests). */
-function portFrom(value: unknown): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(String(value)) || n > 65_535) {
-    throw new UsageError(`--port must be an integer from 0 to 65535, got ${quoted(value)}`);
-  }
-  return n;
+/** `--port`, refused where CONVLOG_SERVE_PORT would be: `webhook test`'s fetch never reaches some ports. */
+function servePortFlag(value: unknown): number {
+  const port = portFlag('--port', value, { anyFree: true });
+  const blocked = fetchBlockedPort(port);
+  if (blocked) throw new UsageError(`--port ${blocked}`);
+  return port;
 }

@@ -6,7 +6,7 @@ import { ownLimits } from '../db/budgets.ts';
 import { waitForDatabase } from '../db/wait-for-database.ts';
 import { startHealthServer } from '../serve/health.ts';
 import type { RunningServer } from '../serve/http.ts';
-import { concurrencyFlag, integerFlag, listenFailure } from './args.ts';
+import { concurrencyFlag, integerFlag, listenFailure, portFlag } from './args.ts';
 import { logRateWaits } from './rate-waits.ts';
 import { closeRuntime, logGaveUpOnZendesk, STOPPING_WORKER, lostDatabaseError, openSyncRuntime, stopGaveUpError, unlessStoppedStarting } from './runtime.ts';
 import type { Command } from './types.ts';
@@ -20,7 +20,7 @@ export const work: Command = {
   async run(values, _positionals, ctx) {
     const config = ctx.config({ needZendesk: true });
     const concurrency = concurrencyFlag(values.concurrency, config.concurrency);
-    const healthPort = values['health-port'] !== undefined ? integerFlag('--health-port', values['health-port'], 0, 65_535) : config.healthPort;
+    const healthPort = values['health-port'] !== undefined ? portFlag('--health-port', values['health-port'], { anyFree: true }) : config.healthPort;
     const untilIdle = Boolean(values['until-idle']);
     if (values['give-up-after'] !== undefined && !untilIdle) throw new UsageError('--give-up-after applies only with --until-idle: a service waits for as long as an outage lasts');
     // A run from cron must end; a service waits out any outage.

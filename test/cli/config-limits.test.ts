@@ -69,6 +69,22 @@ describe('CONVLOG_SERVE_PORT', () => {
     expect(oneLine(serve)).toBe(`convlog serve: CONVLOG_SERVE_PORT is port 6000, ${reason}`);
     expect(oneLine(test)).toBe(`convlog webhook: CONVLOG_SERVE_PORT is port 10080, ${reason}`);
   });
+
+  it('serve --port refuses what CONVLOG_SERVE_PORT refuses, and each port flag takes 0 where its variable does', async () => {
+    const env = { DATABASE_URL: NO_DATABASE, CONVLOG_WEBHOOK_SECRET: 'secret-12345678' };
+    const [serve, dbServer, health] = await Promise.all([
+      runCli(['serve', '--port', '6000'], { env }),
+      runCli(['db-server', '--port', '0'], { env }),
+      // --health-port 0 passes (CONVLOG_HEALTH_PORT=0 is any free port): the flag checked after it is what refuses.
+      runCli(['work', '--health-port', '0', '--concurrency', '0'], { env: ACCOUNT }),
+    ]);
+    expect(serve.stderr.split('\n')[0]).toBe(
+      "convlog serve: --port is port 6000, one Node's fetch never connects to (a port of another protocol, blocked by the Fetch standard): use another port",
+    );
+    expect(serve.code).toBe(2);
+    expect(dbServer.stderr.split('\n')[0]).toBe('convlog db-server: --port must be an integer from 1 to 65535, got "0"');
+    expect(health.stderr.split('\n')[0]).toMatch(/^convlog work: --concurrency must be an integer from 1 to \d+, got "0"$/);
+  });
 });
 
 describe('numeric limits', () => {

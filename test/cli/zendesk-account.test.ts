@@ -55,7 +55,7 @@ it('records the first account, refuses another in every command that reaches Zen
   // The same simulator by another name stands for a second account.
   const other = { ...env, ZENDESK_BASE_URL: sim.url.replace('127.0.0.1', 'localhost') };
   const before = await snapshot(database);
-  const commands = [['sync', '4'], ['enqueue', '5'], ['work', '--until-idle'], ['backfill', '--since', '1d'], ['serve', '--port', '1']];
+  const commands = [['sync', '4'], ['enqueue', '5'], ['work', '--until-idle'], ['backfill', '--since', '1d'], ['serve', '--port', '0']];
   for (const args of commands) {
     const refused = await runCli(args, { env: { ...other, CONVLOG_WEBHOOK_SECRET: 'a-long-secret' }, timeoutMs: 30_000 });
     expect(refused.code, args.join(' ')).toBe(2);

@@ -47,5 +47,5 @@ it('answers /healthz and /metrics while working, logs each ticket, and closes th
 it('refuses a health port that is not a port, naming the flag', { timeout: 60_000 }, async () => {
   const result = await runCli(['work', '--health-port', 'abc'], { env: fixture.env });
   expect(result.code).toBe(2);
-  expect(result.stderr).toMatch(/--health-port must be an integer from 1 to 65535, got "abc"/);
+  expect(result.stderr).toMatch(/--health-port must be an integer from 0 to 65535, got "abc"/);
 });
