@@ -10,6 +10,8 @@ export const ANSWERED_REASONS = [
   'no_signature',
   'bad_signature',
   'stale_timestamp',
+  // A timestamp header that is not a date: not Zendesk's.
+  'bad_timestamp',
   'too_large',
   'server_busy',
   // 408: the body did not all come within 5 s of its headers; the connection is closed.

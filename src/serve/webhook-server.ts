@@ -64,6 +64,7 @@ const STATUS: Record<RejectionReason, number> = {
   no_signature: 401,
   bad_signature: 401,
   stale_timestamp: 401,
+  bad_timestamp: 401,
   too_large: 413,
   server_busy: 503,
   slow_sender: 408,
@@ -100,9 +101,9 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     const timestamp = headerOf(req, TIMESTAMP_HEADER);
     if (!headerOf(req, SIGNATURE_HEADER) || !timestamp) return ['no_signature'];
     const skew = timestampSkewSeconds(timestamp);
-    if (skew === undefined || skew > config.maxAgeSeconds) {
-      return ['stale_timestamp', skew === undefined ? 'not a date' : `${Math.round(skew)} s from now`];
-    }
+    // Not a clock out of step, which stale_timestamp's count would send an operator looking for.
+    if (skew === undefined) return ['bad_timestamp'];
+    if (skew > config.maxAgeSeconds) return ['stale_timestamp', `${Math.round(skew)} s from now`];
     return undefined;
   };
 

@@ -96,7 +96,9 @@ describe('rejections queue nothing and log one line without the secret', () => {
     expectOneRejectionLine('stale_timestamp');
     const ahead = new Date(Date.now() + 301_000).toISOString();
     expect((await sendWebhook(f.server, ticketEvent(5), { timestamp: ahead })).status).toBe(401);
+    f.clearLog();
     expect((await sendWebhook(f.server, ticketEvent(5), { timestamp: 'yesterday' })).status).toBe(401);
+    expectOneRejectionLine('bad_timestamp');
     expect(await queuedState(f.database)).toEqual({ jobs: [], tickets: [] });
   });
 
@@ -223,7 +225,7 @@ describe('rejections queue nothing and log one line without the secret', () => {
 
   it('counts each rejection by reason in /metrics', async () => {
     const text = await (await fetch(`${f.server.url}/metrics`)).text();
-    for (const reason of ['no_signature', 'bad_signature', 'stale_timestamp', 'too_large', 'malformed_json', 'no_ticket']) {
+    for (const reason of ['no_signature', 'bad_signature', 'stale_timestamp', 'bad_timestamp', 'too_large', 'malformed_json', 'no_ticket']) {
       expect(text).toMatch(new RegExp(`convlog_webhooks_rejected_total\\{reason="${reason}"\\} [1-9]`));
     }
     expect(text).toMatch(/convlog_webhooks_replayed_total [1-9]/);
