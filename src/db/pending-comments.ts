@@ -28,7 +28,9 @@ export interface PendingComment {
  * in two events, or a delivery retried after a failed enqueue) keeps its first row: its
  * received_at must stay the earliest, so that the first sync that started after it clears it.
  * A comment written no later than a redaction already recorded for its ticket (recordRedactions)
- * is left out: it may be the text redacted.
+ * is left out: it may be the text redacted. So is one written no later than its ticket's latest
+ * tombstone: a late delivery of a deleted ticket's comment would show until the sync it queues
+ * met the 404 (one written after is a restored ticket's, and shown; the sync reads either).
  */
 export async function addPendingComments(db: Executor, comments: readonly PendingComment[]): Promise<number> {
   if (comments.length === 0) return 0;
@@ -41,7 +43,9 @@ export async function addPendingComments(db: Executor, comments: readonly Pendin
       from jsonb_to_recordset(${rows}::jsonb) as r("ticketId" bigint, "commentId" text, body text, "isPublic" boolean, "authorZendeskId" bigint,
            "authorName" text, "authorIsStaff" boolean, "writtenAt" timestamptz, "webhookEventId" text, raw jsonb)
      where not exists (
-       select 1 from zendesk.ticket_sync s where s.ticket_id = r."ticketId" and s.redacted_at >= r."writtenAt")
+       select 1 from zendesk.ticket_sync s
+        where s.ticket_id = r."ticketId"
+          and (s.redacted_at >= r."writtenAt" or s.deleted_at >= r."writtenAt"))
      -- In key order: a row waits for another batch's uncommitted row of the same comment.
      order by "ticketId", "commentId"
     on conflict (ticket_id, comment_id) do nothing`);

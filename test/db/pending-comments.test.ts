@@ -22,6 +22,15 @@ const pending = (ticketId: number, commentId: string, body: string): PendingComm
   raw: { id: commentId, body },
 });
 
+it("leaves out a comment written before its ticket's tombstone, and keeps one written after (the ticket restored)", async () => {
+  await database.pool.query(`insert into zendesk.ticket_sync (ticket_id, status, deleted_at, deleted_how) values (502, 'not_found', '2024-02-01T11:00:00Z', '404')`);
+  const late = { ...pending(502, '901', 'a deleted ticket\'s, delivered late'), writtenAt: '2024-02-01T10:59:59Z' };
+  const restored = { ...pending(502, '902', 'written once it was restored'), writtenAt: '2024-02-01T11:00:01Z' };
+  expect(await addPendingComments(database.db, [late, restored])).toBe(1);
+  const { rows } = await database.pool.query(`select event_id, pending from zendesk.conversation_timeline where ticket_id = 502`);
+  expect(rows).toEqual([{ event_id: '902', pending: true }]);
+});
+
 it('hides a pending comment once a stored event has its id or its reference number', async () => {
   const kim = supportUser('user', 7, 'Kim');
   await storeTicket(database.db, 501, [
