@@ -10,6 +10,8 @@ import { prepareDataDir } from './data-dir.ts';
 import type { Logger } from '../log.ts';
 import { embeddedServer, embeddedUrl, stopServer, type EmbeddedServer } from './embedded-server.ts';
 import { initialiseAndStart } from './start-cluster.ts';
+import { quietClient } from './pg-client.ts';
+import { withinTime } from '../timing.ts';
 
 export const EMBEDDED_DATABASE = 'convlog';
 
@@ -95,20 +97,45 @@ export function commandUrl(port: number, database: string): string {
 function cluster(postmaster: Postmaster, why: () => string, stopIt: () => Promise<void>, shared: boolean): EmbeddedCluster {
   const url = (database: string) => commandUrl(postmaster.port, database);
   const watch = whenEnded(postmaster.pid);
+  let ended = false;
+  void watch.ended.then(() => (ended = true));
   let stopped = false;
   return {
     adminUrl: url('postgres'),
     url,
     shared,
     gone: watch.ended.then(why),
-    checkGone: () => !stopped && watch.checkNow(),
+    checkGone: () => ended || (!stopped && watch.checkNow()),
     stop: async () => {
+      // A server killed under this command ends its connections a moment before its pid is gone
+      // (longer on a busy machine), and a command that failed on one closes at once: its end is
+      // still the one line to give, so a server that no longer answers is given that moment.
+      if (!watch.checkNow() && !(await answers(url('postgres')))) await withinTime(watch.ended, END_SEEN_MS);
       stopped = true;
       watch.cancel();
       await stopIt();
     },
   };
 }
+
+/** How long a command closing waits for the pid of a server that no longer answers to be gone. */
+const END_SEEN_MS = 3_000;
+
+/** Whether the server takes a connection and answers a statement, within ANSWER_MS. */
+async function answers(url: string): Promise<boolean> {
+  const client = quietClient({ connectionString: url, connectionTimeoutMillis: ANSWER_MS, query_timeout: ANSWER_MS });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+const ANSWER_MS = 2_000;
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now. */
 export function freePort(): Promise<number> {
