@@ -31,6 +31,12 @@ it("leaves out a comment written before its ticket's tombstone, and keeps one wr
   expect(rows).toEqual([{ event_id: '902', pending: true }]);
 });
 
+it('orders comments of the same second and batch by their ids as numbers', async () => {
+  await addPendingComments(database.db, [pending(503, '1000', 'second'), pending(503, '779', 'first')]);
+  const { rows } = await database.pool.query(`select event_id from zendesk.conversation_timeline where ticket_id = 503 order by position`);
+  expect(rows.map((r) => r.event_id)).toEqual(['779', '1000']);
+});
+
 it('hides a pending comment once a stored event has its id or its reference number', async () => {
   const kim = supportUser('user', 7, 'Kim');
   await storeTicket(database.db, 501, [
