@@ -14,6 +14,7 @@ import { reportPermanentDeletion } from '../db/purge.ts';
 import type { ReplayStore } from '../db/webhook-deliveries.ts';
 import type { Logger } from '../log.ts';
 import { enqueueTickets, WEBHOOK_PRIORITY } from '../queue/enqueue.ts';
+import { causeWithCode } from '../errors/messages.ts';
 import { withinTime } from '../timing.ts';
 import type { WebhookComment } from './webhook-comment.ts';
 
@@ -115,6 +116,23 @@ export function createIntake(boss: PgBoss, db: Db, deliveries: ReplayStore, opti
     for (const item of batch) item.resolve(first.get(item.delivery.key) === item && !seen.has(item.delivery.key) ? 'queued' : 'replay');
   };
 
+  /**
+   * A batch Postgres refused for a value (SQLSTATE class 22 or 23) is recorded again one delivery
+   * at a time: only the delivery that holds the value is answered 503, not every one that came
+   * beside it (which Zendesk would retry, and which might meet it again). Every step of a batch
+   * may run twice (see the top of this file).
+   */
+  const handleApart = async (batch: Waiting[]) => {
+    try {
+      await handle(batch);
+    } catch (error) {
+      const refused = causeWithCode(error, (code) => code.startsWith('22') || code.startsWith('23'));
+      if (batch.length === 1 || !refused) throw error;
+      log.warn({ deliveries: batch.length, sqlstate: refused.code }, 'webhooks: Postgres refused a value in a batch; recording its deliveries one at a time');
+      for (const item of batch) await handle([item]).catch((itemError: unknown) => item.reject(itemError));
+    }
+  };
+
   // One batch at a time: a batch looks up its keys after the previous one remembered its own,
   // so copies of one delivery sent at once queue their ticket once.
   const drain = async () => {
@@ -122,7 +140,7 @@ export function createIntake(boss: PgBoss, db: Db, deliveries: ReplayStore, opti
     while (waiting.length > 0) {
       const batch = waiting.slice(0, MAX_BATCH);
       waiting = waiting.slice(MAX_BATCH);
-      const settled = handle(batch).then(
+      const settled = handleApart(batch).then(
         () => true,
         (error: unknown) => {
           batch.forEach((item) => item.reject(error));

@@ -96,6 +96,27 @@ describe('webhook intake', () => {
     expect(await pending()).toEqual([{ comment_id: 'c-1', webhook_event_id: 'e-98' }]);
   });
 
+  it('records a batch one delivery at a time when Postgres refuses a value of one: only that one fails', async () => {
+    const intake = createIntake(f.boss, f.database.db, replayStore(f.database.pool), { log: silentLogger });
+    // A value Postgres refuses (SQLSTATE 22003) in ticket 666's status row, as a check would.
+    await f.database.pool.query(
+      `create function zendesk.refuse_666() returns trigger language plpgsql as $$ begin if new.ticket_id = 666 then raise exception 'out of range' using errcode = '22003'; end if; return new; end $$`,
+    );
+    await f.database.pool.query('create trigger refuse_666 before insert or update on zendesk.ticket_sync for each row execute function zendesk.refuse_666()');
+    try {
+      // The first goes alone; the three behind it wait for it, and go together.
+      const outcomes = await Promise.allSettled([660, 661, 666, 662].map((ticketId) => intake.submit({ key: `split-${ticketId}`, ticketId, full: false })));
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    } finally {
+      await f.database.pool.query('drop trigger refuse_666 on zendesk.ticket_sync');
+      await f.database.pool.query('drop function zendesk.refuse_666()');
+    }
+    const { rows } = await f.database.pool.query(`select delivery_key from convlog.webhook_deliveries where delivery_key like 'split-%' order by 1`);
+    expect(rows.map((r) => r.delivery_key)).toEqual(['split-660', 'split-661', 'split-662']);
+    expect((await queuedState(f.database)).tickets).toEqual(expect.arrayContaining([660, 661, 662]));
+    expect((await queuedState(f.database)).tickets).not.toContain(666);
+  });
+
   it('queues, rather than calls a replay, the retry of a delivery cut off by Postgres going down mid-enqueue', async () => {
     const intake = createIntake(f.boss, f.database.db, replayStore(f.database.pool), { log: silentLogger, timeoutMs: 30_000 });
     const comment = { commentId: 'c-97', body: 'hello', isPublic: true, authorZendeskId: 5, authorName: 'Ana', authorIsStaff: false, writtenAt: '2026-11-30T12:00:00.000Z', raw: { id: 'c-97' } };
