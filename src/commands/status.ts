@@ -224,6 +224,11 @@ export function describeBudget(b: BudgetRow, own?: number): string {
     limit === undefined ? `${grouped(b.spent)} spent this ${window} window${why}` : `${grouped(b.spent)} of ${grouped(limit)} spent this ${window} window${why}`,
     b.serverRemaining === null ? 'Zendesk remaining unknown' : `Zendesk says ${grouped(b.serverRemaining)} remaining${b.serverTotal !== null ? ` of ${grouped(b.serverTotal)}` : ''}`,
   ];
+  // The budget keeps to Zendesk's figure when it is the lower (src/db/rate-budget-sql.ts): the
+  // setting alone would not explain a sync slower than it allows.
+  if (b.serverTotal !== null && limit !== undefined && b.serverTotal < limit) {
+    parts[1] += ` (below ${setting}'s ${grouped(limit)}: requests are paced to Zendesk's ${grouped(b.serverTotal)})`;
+  }
   if (b.others > 0) parts.push(`${grouped(b.others)} spent outside this budget (other clients, convlog's credential checks)`);
   parts.push(b.pausedUntil ? `paused until ${b.pausedUntil}` : 'not paused');
   parts.push(`${grouped(b.totalRateLimited)} 429s seen`);
