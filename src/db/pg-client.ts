@@ -49,3 +49,23 @@ export function quietClient(config: pg.ClientConfig): pg.Client {
   client.on('error', () => {});
   return client;
 }
+
+let endingHushed = false;
+
+/**
+ * pg-boss ends its LISTEN connection (at stop, after a failed start attempt, when it reconnects)
+ * by taking every listener off the client and then calling end(). A FATAL message the server sent
+ * and the client has not read yet (a Postgres restart, an embedded server killed) is then emitted
+ * as 'error' on a client nothing listens to, and an unheard 'error' ends the process: `work` died
+ * with a stack trace instead of its one line. A client being ended has nothing left to report, so
+ * from end() on its errors go to a listener that drops them. Once per process, for every client.
+ */
+export function hushEndingClients(): void {
+  if (endingHushed) return;
+  endingHushed = true;
+  const end = pg.Client.prototype.end as (this: pg.Client, ...args: unknown[]) => unknown;
+  (pg.Client.prototype as { end: unknown }).end = function (this: pg.Client, ...args: unknown[]) {
+    if (this.listenerCount('error') === 0) this.on('error', () => {});
+    return end.apply(this, args);
+  };
+}

@@ -2,7 +2,7 @@
 import { PgBoss, type ConstructorOptions } from 'pg-boss';
 import { BOSS_SCHEMA } from '../db/boss-schema.ts';
 import { reportUnlessServerGone, type Database } from '../db/connection.ts';
-import { KEEPALIVE, SESSION_SETUP } from '../db/pg-client.ts';
+import { hushEndingClients, KEEPALIVE, SESSION_SETUP } from '../db/pg-client.ts';
 import type { Logger } from '../log.ts';
 import { createErrorThrottle, queueErrorText, urlSecrets } from './error-throttle.ts';
 
@@ -90,6 +90,7 @@ export async function startBoss(database: Database, log: Logger, options: BossOp
     useListenNotify: true,
     openTelemetry: { enabled: false },
   };
+  hushEndingClients();
   const boss = new PgBoss(config);
   // pg-boss reports lost connections and failed maintenance here, and recovers by itself. An outage
   // brings one error per polling loop, so they are summarised (see error-throttle.ts).

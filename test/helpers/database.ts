@@ -28,7 +28,6 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
-/** An empty database (no migrations), for tests of migrate itself. */
 /**
  * The test file's own database, created before its first test and dropped after its last. The
  * object is filled in by the file's beforeAll, so its fields are read inside tests and hooks.
@@ -44,6 +43,7 @@ export function useTestDatabase(): TestDatabase {
   return database;
 }
 
+/** An empty database (no migrations), for tests of migrate itself. */
 export async function createEmptyDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const adminUrl = inject('pgAdminUrl');
   const pid = inject('pgTemplate').split('_').pop();
