@@ -37,18 +37,20 @@ describe('bot containment', () => {
     await storeTicket(database.db, 5, [customer(5, '10:00:00'), agent('10:01:00')]); // no bot
     // A greeting nobody answered: only the bot wrote. Contained, but no conversation a customer had.
     await storeTicket(database.db, 6, [bot('10:00:00')]);
+    // Answer Bot's transfer with no message of its own: a bot took part (handover_pending), though had_bot is false.
+    await storeTicket(database.db, 7, [customer(7, '10:00:00'), transferToAgent(`${D}T10:00:30Z`)]);
   });
 
   it.each([
     ['README', readmeQuery('containment_pct')],
     ['demo', DEMO_QUERIES.find((query) => /containment/i.test(query.title))?.sql ?? ''],
   ])("%s's query counts only 'contained' as contained, of the conversations a customer wrote in", async (_where, sql) => {
-    const rows = await over([1, 2, 3, 4, 5, 6], sql);
-    // Four conversations with a customer had a bot (1-4); only 1 was contained: 25 %. Ticket 6
-    // counts in neither (it would make it 2 of 5, 40 %); until the queries read bot_outcome,
-    // they counted 2 and 4 as contained too.
+    const rows = await over([1, 2, 3, 4, 5, 6, 7], sql);
+    // Five conversations with a customer had a bot (1-4, and 7's transfer); only 1 was contained:
+    // 20 %. Ticket 6 counts in neither (it would make it 2 of 6); until the queries read
+    // bot_outcome, they counted 2 and 4 as contained too, and until they counted by it, left 7 out.
     expect(rows.map((r) => ({ withBot: Number(r.tickets_with_bot), contained: Number(r.contained_by_bot), pct: Number(r.containment_pct) }))).toEqual([
-      { withBot: 4, contained: 1, pct: 25 },
+      { withBot: 5, contained: 1, pct: 20 },
     ]);
   });
 });

@@ -36,10 +36,10 @@ order by files desc`,
   },
   {
     title: 'Bot containment (conversations a customer wrote in) and first reply time (view zendesk.ticket_conversations)',
-    sql: `select count(*) filter (where had_bot)::int as tickets_with_bot,
+    sql: `select count(*) filter (where bot_outcome is not null)::int as tickets_with_bot,
   count(*) filter (where bot_outcome = 'contained')::int as contained_by_bot,
   round(100.0 * count(*) filter (where bot_outcome = 'contained')
-    / nullif(count(*) filter (where had_bot), 0), 1)::float8 as containment_pct,
+    / nullif(count(*) filter (where bot_outcome is not null), 0), 1)::float8 as containment_pct,
   round((percentile_cont(0.5) within group (order by first_agent_reply_seconds) / 60)::numeric, 1)::float8 as median_first_reply_min
 from zendesk.ticket_conversations
 where end_user_messages > 0`,
