@@ -67,3 +67,23 @@ it('says what the views do and README defines, where a comment once said otherwi
   expect(await column('ticket_conversations', 'sync_status')).toMatch(/Tickets deleted in Zendesk are not in this view: their tombstones \(not_found\) are in ticket_sync/);
   expect(await column('ticket_conversations', 'ticket_deleted')).toMatch(/^False, or empty when/);
 });
+
+it('says of a bot that transferred without writing what migration 0030 made the figures do, in every table that holds them', async () => {
+  const comments = async (table: string) =>
+    Object.fromEntries(
+      (
+        await database.pool.query<{ name: string; c: string }>(
+          `select attname as name, col_description(attrelid, attnum) as c from pg_attribute where attrelid = $1::regclass and attnum > 0 and not attisdropped`,
+          [`zendesk.${table}`],
+        )
+      ).rows.map((r) => [r.name, r.c]),
+    );
+  const [summaries, conversations] = await Promise.all([comments('ticket_summaries'), comments('ticket_conversations')]);
+  // The view passes these through from the table: a BI tool on either shows the same words.
+  for (const name of ['bot_outcome', 'handed_over_at', 'unanswered_since']) expect(summaries[name], name).toBe(conversations[name]);
+  expect(summaries.bot_outcome).not.toMatch(/without bot messages/);
+  expect(conversations.bot_handed_over).toMatch(/or its transfer to an agent/);
+  // A transfer alone is a bot in bot_outcome but not in had_bot: the comment says which to count.
+  expect(conversations.had_bot).toMatch(/bot_outcome IS NOT NULL/);
+});
+
