@@ -7,6 +7,8 @@ import { unreadableFileReason } from '../errors/messages.ts';
 import { grouped, MAX_ID, printable, quoted, readId } from '../ids.ts';
 
 const MAX_RANGE = 10_000_000;
+/** "12,045", "1,234,567": digits grouped by threes, as a report or a spreadsheet writes one number. */
+const GROUPED_NUMBER = /^\d{1,3}(,\d{3})+$/;
 
 export interface IdSources {
   args?: readonly string[];
@@ -41,10 +43,16 @@ export async function readTicketIds(sources: IdSources): Promise<number[]> {
     if ('id' in reading) ids.push(reading.id);
     else bad.push({ where, value: token, tooLarge: reading.problem.startsWith('too large') });
   };
+  // Commas separate ids ("1,2,3"), but "12,045" copied from a report is one number with a
+  // thousands separator: read as tickets 12 and 45, a purge would erase two unrelated tickets.
+  const takeAll = (text: string, where: string) => {
+    for (const word of text.split(/\s+/).filter(Boolean)) {
+      if (GROUPED_NUMBER.test(word)) bad.push({ where, value: word, tooLarge: false });
+      else for (const token of word.split(',').filter(Boolean)) take(token, where);
+    }
+  };
 
-  (sources.args ?? []).forEach((arg, i) => {
-    for (const token of arg.split(/[\s,]+/).filter(Boolean)) take(token, `argument ${i + 1}`);
-  });
+  (sources.args ?? []).forEach((arg, i) => takeAll(arg, `argument ${i + 1}`));
 
   // A loop, not push(...range): a million arguments overflow the call stack.
   if (sources.range !== undefined) for (const id of parseRange(sources.range, nothing)) ids.push(id);
@@ -60,7 +68,7 @@ export async function readTicketIds(sources: IdSources): Promise<number[]> {
       const hash = text.indexOf('#');
       const trimmed = (hash < 0 ? text : text.slice(0, hash)).trim();
       if (trimmed === '') continue;
-      for (const token of trimmed.split(/[\s,]+/).filter(Boolean)) take(token, `${printable(name, 200)} line ${line}`);
+      takeAll(trimmed, `${printable(name, 200)} line ${line}`);
     }
   }
 
@@ -70,7 +78,12 @@ export async function readTicketIds(sources: IdSources): Promise<number[]> {
     const rule = bad.some((b) => b.tooLarge) ? `ids are positive integers up to ${MAX_ID}` : 'ids are positive integers';
     // "enqueue 1..5" is a span typed without its flag.
     const span = bad.find((b) => /^\d{1,16}\.\.\d{1,16}$/.test(b.value));
-    const hint = span ? ` (for a span of ids, give --range ${span.value})` : '';
+    const separated = bad.find((b) => GROUPED_NUMBER.test(b.value));
+    const hint = span
+      ? ` (for a span of ids, give --range ${span.value})`
+      : separated
+        ? ` (${quoted(separated.value)} reads as one number with thousands separators: write ${separated.value.replaceAll(',', '')}, or put a space after each comma for several ids)`
+        : '';
     throw new UsageError(`invalid ticket id ${shown}${more}: ${rule}${hint}; ${nothing}`);
   }
   if (ids.length === 0 && sources.file !== undefined) {

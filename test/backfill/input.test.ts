@@ -46,6 +46,18 @@ describe('ticket ids', () => {
     expect(await readTicketIds({ file: '-', stdin: Readable.from(['# none today\n']), allowEmptyFile: true })).toEqual([]);
   });
 
+  it('refuses an id written with thousands separators, which commas alone would split into two tickets', async () => {
+    const args = await refusal({ args: ['12,045'], nothing: 'nothing was purged' });
+    expect(args.message).toBe(
+      'invalid ticket id "12,045" (argument 1): ids are positive integers (' +
+        '"12,045" reads as one number with thousands separators: write 12045, or put a space after each comma for several ids); nothing was purged',
+    );
+    const file = await refusal({ file: '-', stdin: Readable.from(['7\n1,234,567\n']) });
+    expect(file.message).toMatch(/^invalid ticket id "1,234,567" \(stdin line 2\): .*write 1234567/);
+    // Commas still separate ids that cannot be one grouped number, and a space after a comma says "several".
+    expect(await readTicketIds({ args: ['1,2,3', '12, 045', '1234,5678'] })).toEqual([1, 2, 3, 12, 45, 1234, 5678]);
+  });
+
   it('keeps the plain rule for what is no id at all', async () => {
     expect((await refusal({ args: ['0', 'abc'] })).message).toBe(
       'invalid ticket id "0" (argument 1), "abc" (argument 2): ids are positive integers; nothing was queued',
