@@ -63,7 +63,11 @@ export function validateCron(boss: Pick<PgBoss, 'previewSchedule'>, cron: string
     if (text === '@secondly') throw new Error('@secondly is a run every second, and pg-boss looks for due schedules every 30 s');
     // pg-boss's parser answers others with a piece of the word ("cannot resolve alias \"reb\"").
     if (alias && !CRON_NAMES.includes(text)) throw new Error(`${quoted(text)} is not a schedule name pg-boss knows: ${CRON_NAMES.join(', ')}`);
-    return boss.previewSchedule(text, { tz, count: 3, from: new Date() });
+    const ticks = boss.previewSchedule(text, { tz, count: 3, from: new Date() });
+    // A rule's seconds (FREQ=SECONDLY, BYSECOND=0,30) promise what @secondly would.
+    const gap = Math.min(...ticks.slice(1).map((tick, i) => tick.getTime() - ticks[i].getTime()));
+    if (gap < 60_000) throw new Error(`it runs ${Math.round(gap / 1000)} s apart, and pg-boss looks for due schedules every 30 s: at most once a minute`);
+    return ticks;
   } catch (error) {
     throw new UsageError(
       `invalid --cron ${quoted(cron)}: ${errorMessage(error)}; use 5 fields such as "*/15 * * * *" (every 15 minutes) or "0 6 * * *" (06:00 ${tz})`,

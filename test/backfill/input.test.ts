@@ -166,6 +166,8 @@ describe('--cron', () => {
     ['@reboot', /"@reboot" is not a schedule name pg-boss knows/],
     // Accepted, it promised a backfill a second: schedules are looked for every 30 s.
     ['@secondly', /@secondly is a run every second, and pg-boss looks for due schedules every 30 s/],
+    ['RRULE:FREQ=SECONDLY', /it runs 1 s apart, and pg-boss looks for due schedules every 30 s: at most once a minute/],
+    ['FREQ=MINUTELY;BYSECOND=0,30', /it runs 30 s apart/],
   ])('rejects "%s" in one line', (cron, message) => {
     let error: Error | undefined;
     try {
