@@ -85,7 +85,10 @@ export async function startBackfillWorker(runtime: BackfillRuntime, log: Logger,
     } catch (error) {
       const outcome = outcomeOf({ error, attempt: job.retryCount + 1, retryLimit: job.retryLimit, claimLost: job.signal.aborted });
       if (outcome.job === 'retry') {
-        jobLog.warn({ err: errorMessage(error) }, 'backfill failed; pg-boss retries it');
+        // A worker stopped (a deploy, a restart) is no failure to warn of: the retry continues
+        // from the saved position once a worker runs again.
+        if (error instanceof Interrupted) jobLog.info('backfill stopped with its worker; pg-boss runs it again after its retry delay, from the saved position');
+        else jobLog.warn({ err: errorMessage(error) }, 'backfill failed; pg-boss retries it');
         throw error;
       }
       if (outcome.job === 'hold') {

@@ -43,8 +43,11 @@ async function setup(refuseFrom: number): Promise<{ f: FixtureWithBoss; url: str
   return { f, url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` };
 }
 
-/** One scheduled tick worked to its end: what the worker logged and where its job ended up. */
-async function scheduledTick(f: FixtureWithBoss, url: string) {
+/**
+ * One scheduled tick worked to its end (or, with `stopAfterPage`, to the worker's stop once that
+ * page is stored): what the worker logged and where its job ended up.
+ */
+async function scheduledTick(f: FixtureWithBoss, url: string, stopAfterPage?: number) {
   const sink = new PassThrough();
   let text = '';
   sink.on('data', (chunk: Buffer) => (text += chunk.toString()));
@@ -59,14 +62,18 @@ async function scheduledTick(f: FixtureWithBoss, url: string) {
   );
   try {
     await f.boss.send(BACKFILL_QUEUE, { since: new Date(Date.now() - 40 * 86_400_000).toISOString() });
+    if (stopAfterPage !== undefined) {
+      await vi.waitUntil(() => text.split('\n').filter((line) => line.includes('"msg":"backfill page"')).length >= stopAfterPage, { timeout: 60_000, interval: 50 });
+      stopping.abort();
+    }
     const job = async () =>
       (await f.database.pool.query<{ state: string; retry_count: number }>(`select state::text, retry_count from pgboss.job where name = $1`, [BACKFILL_QUEUE])).rows[0];
     const ended = await vi.waitUntil(async () => {
       const row = await job();
       return row && !['created', 'active'].includes(row.state) ? row : undefined;
     }, { timeout: 60_000, interval: 100 });
-    const messages = text.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { msg: string }).msg);
-    return { ...ended, messages };
+    const lines = text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg: string; level: number });
+    return { ...ended, messages: lines.map((line) => line.msg), levels: lines.map((line) => line.level) };
   } finally {
     await worker.stop();
   }
@@ -92,3 +99,15 @@ it('convlog backfill refused its credentials on page 2 exits 2, as on page 1, an
   expect(run.stderr.trim().split('\n').at(-1)).toMatch(/^convlog backfill: .*401.*\(after 1 page: their 10 tickets are queued and the export position is saved, so "convlog backfill" continues from there\)$/);
   expect((await queuedTicketIds(f.database.pool)).length).toBe(10);
 });
+
+it("a worker stopped during a scheduled backfill says so as information, not as the backfill's failure", { timeout: 120_000 }, async () => {
+  // Slow pages after the first: the stop comes while the second is on its way.
+  const f = (fixture = await createFixtureWithBoss({ tickets: 40, exportPageSize: 10, accountRateLimit: 0, latency: 1_500 }));
+  const tick = await scheduledTick(f, f.sim.url, 1);
+  expect(tick.messages).toContain('backfill stopped with its worker; pg-boss runs it again after its retry delay, from the saved position');
+  expect(tick.messages).not.toContain('backfill failed; pg-boss retries it');
+  expect(tick.levels.filter((level) => level >= 40)).toEqual([]);
+  // Its job waits for its retry, which continues from the saved position.
+  expect(tick.state).toBe('retry');
+});
+
