@@ -5,20 +5,17 @@ import { UsageError } from '../errors/convlog-errors.ts';
 import { quoted } from '../ids.ts';
 import { MIN_START_AGE_SECONDS } from '../zendesk/incremental-export.ts';
 
-/** `--flag N`: an integer from 1 to max, or `fallback` when the flag is absent. */
-export function integerFlag(flag: string, value: unknown, fallback: number, max: number): number {
+/** `--flag N`: an integer from `min` (1 unless given) to max, or `fallback` when the flag is absent. */
+export function integerFlag(flag: string, value: unknown, fallback: number, max: number, min = 1): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!/^\d+$/.test(String(value)) || n < 1 || n > max) throw new UsageError(`${flag} must be an integer from 1 to ${max}, got ${quoted(value)}`);
+  if (!/^\d+$/.test(String(value)) || n < min || n > max) throw new UsageError(`${flag} must be an integer from ${min} to ${max}, got ${quoted(value)}`);
   return n;
 }
 
 /** `--port N` (`flag` names it): from 1 to 65535, or 0 too (any free port) where `anyFree` says so. */
 export function portFlag(flag: string, value: unknown, { anyFree = false } = {}): number {
-  const n = Number(value);
-  const min = anyFree ? 0 : 1;
-  if (!/^\d+$/.test(String(value)) || n < min || n > 65_535) throw new UsageError(`${flag} must be an integer from ${min} to 65535, got ${quoted(value)}`);
-  return n;
+  return integerFlag(flag, value, 0, 65_535, anyFree ? 0 : 1);
 }
 
 /** `--concurrency N`, for the commands that run workers. */

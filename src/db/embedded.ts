@@ -10,7 +10,7 @@ import { prepareDataDir } from './data-dir.ts';
 import type { Logger } from '../log.ts';
 import { embeddedServer, embeddedUrl, stopServer, type EmbeddedServer } from './embedded-server.ts';
 import { initialiseAndStart } from './start-cluster.ts';
-import { quietClient } from './pg-client.ts';
+import { probe } from './pg-client.ts';
 import { withinTime } from '../timing.ts';
 
 export const EMBEDDED_DATABASE = 'convlog';
@@ -110,7 +110,7 @@ function cluster(postmaster: Postmaster, why: () => string, stopIt: () => Promis
       // A server killed under this command ends its connections a moment before its pid is gone
       // (longer on a busy machine), and a command that failed on one closes at once: its end is
       // still the one line to give, so a server that no longer answers is given that moment.
-      if (!watch.checkNow() && !(await answers(url('postgres')))) await withinTime(watch.ended, END_SEEN_MS);
+      if (!watch.checkNow() && (await probe(url('postgres'), ANSWER_MS)) !== undefined) await withinTime(watch.ended, END_SEEN_MS);
       stopped = true;
       watch.cancel();
       await stopIt();
@@ -121,20 +121,7 @@ function cluster(postmaster: Postmaster, why: () => string, stopIt: () => Promis
 /** How long a command closing waits for the pid of a server that no longer answers to be gone. */
 const END_SEEN_MS = 3_000;
 
-/** Whether the server takes a connection and answers a statement, within ANSWER_MS. */
-async function answers(url: string): Promise<boolean> {
-  const client = quietClient({ connectionString: url, connectionTimeoutMillis: ANSWER_MS, query_timeout: ANSWER_MS });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
+/** How long that server has to take a connection and answer `select 1`. */
 const ANSWER_MS = 2_000;
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now. */

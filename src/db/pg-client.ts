@@ -1,5 +1,5 @@
 // What every node-postgres connection convlog opens shares: our pool, pg-boss's (src/queue/boss.ts)
-// and each connection of its own (quietClient).
+// and each connection of its own (quietClient, and probe's look at whether a server answers).
 import pg from 'pg';
 
 /**
@@ -48,6 +48,35 @@ export function quietClient(config: pg.ClientConfig): pg.Client {
   const client = new pg.Client({ ...KEEPALIVE, ...config });
   client.on('error', () => {});
   return client;
+}
+
+/**
+ * One connection and `select 1`, each within `timeoutMs`: undefined when the server answered, else
+ * why not. An abort of `signal` ends it at once.
+ */
+export async function probe(url: string, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+  // query_timeout: a server that accepts the connection and then never answers (frozen, or a
+  // network that dropped the packets after) must fail this attempt too, or the wait never ends.
+  const client = quietClient({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+  // node-postgres never settles a connect() that end() cut short: the abort ends the probe itself,
+  // or the wait would hang with nothing left to run and Node would exit 13.
+  let abandon = () => {};
+  const abandoned = new Promise<never>((_resolve, reject) => {
+    abandon = () => {
+      reject(new Error('stopped'));
+      void client.end().catch(() => {});
+    };
+  });
+  signal?.addEventListener('abort', abandon, { once: true });
+  try {
+    await Promise.race([client.connect().then(() => client.query('select 1')), abandoned]);
+    return undefined;
+  } catch (error) {
+    return error ?? new Error('connection failed');
+  } finally {
+    signal?.removeEventListener('abort', abandon);
+    await client.end().catch(() => {});
+  }
 }
 
 let endingHushed = false;

@@ -7,7 +7,7 @@ import { errorMessage } from '../errors/messages.ts';
 import type { Logger } from '../log.ts';
 import { backoffMs, pause } from '../timing.ts';
 import { describe, noPasswordToSend, unavailable } from './connection.ts';
-import { quietClient } from './pg-client.ts';
+import { probe } from './pg-client.ts';
 
 export interface WaitForDatabaseOptions {
   /** Aborting (SIGINT/SIGTERM) ends the wait at once; waitForDatabase then returns false. */
@@ -48,32 +48,6 @@ export async function waitForDatabase(url: string, log: Logger, options: WaitFor
     const next = backoffMs(attempt, { firstMs: first, maxMs: max, floor: 0.5 });
     log.warn({ attempt, retryInSeconds: Math.round(next / 100) / 10, err: failure.message }, 'Postgres is not reachable; waiting for it (Ctrl-C to stop)');
     if (!(await pause(next, options.signal))) return false;
-  }
-}
-
-/** undefined when a query went through, else the error. */
-async function probe(url: string, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
-  // query_timeout: a server that accepts the connection and then never answers (frozen, or a
-  // network that dropped the packets after) must fail this attempt too, or the wait never ends.
-  const client = quietClient({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
-  // node-postgres never settles a connect() that end() cut short: the abort ends the probe itself,
-  // or the wait would hang with nothing left to run and Node would exit 13.
-  let abandon = () => {};
-  const abandoned = new Promise<never>((_resolve, reject) => {
-    abandon = () => {
-      reject(new Error('stopped'));
-      void client.end().catch(() => {});
-    };
-  });
-  signal?.addEventListener('abort', abandon, { once: true });
-  try {
-    await Promise.race([client.connect().then(() => client.query('select 1')), abandoned]);
-    return undefined;
-  } catch (error) {
-    return error ?? new Error('connection failed');
-  } finally {
-    signal?.removeEventListener('abort', abandon);
-    await client.end().catch(() => {});
   }
 }
 
