@@ -13,7 +13,8 @@ client.on('error', () => {});
 await client.connect();
 const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
 // Nothing the server sends from here is read until the client has begun to end.
-(client as unknown as { connection: { stream: NodeJS.ReadableStream } }).connection.stream.pause();
+const socket = (client as unknown as { connection: { stream: NodeJS.ReadableStream } }).connection.stream;
+socket.pause();
 const admin = new pg.Client({ connectionString: url });
 await admin.connect();
 // The second argument waits for the backend to be gone: its FATAL is sent by then.
@@ -21,7 +22,7 @@ await admin.query('select pg_terminate_backend($1, 10000)', [rows[0].pid]);
 await admin.end();
 client.removeAllListeners();
 const ended = client.end().catch(() => {});
-(client as unknown as { connection: { stream: NodeJS.ReadableStream } }).connection.stream.resume();
+socket.resume();
 await ended;
 await new Promise((resolve) => setTimeout(resolve, 200));
 console.log('ended quietly');
