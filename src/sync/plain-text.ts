@@ -70,6 +70,10 @@ function extract(content: Json): string | null {
       return location(content) ?? fallback(content);
     case 'template':
       return nonBlank(content.text);
+    case 'voice_recording':
+      // A call's words are its transcription (the `transcription_text` of Zendesk's voice
+      // comments); a call without one has none to search.
+      return nonBlank(content.transcription_text);
     default:
       return fallback(content);
   }

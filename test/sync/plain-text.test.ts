@@ -91,6 +91,15 @@ describe('plainText: messaging shapes', () => {
   });
 });
 
+describe('plainText: voice', () => {
+  it('voice_recording: its transcription, not its numbers or recording URL', () => {
+    const call = { type: 'voice_recording', from: '+14155550123', to: '+18005550100', duration: 64, recording_url: 'https://x.example/recording' };
+    expect(plainText({ ...call, transcription_text: 'Caller asked about a late delivery.' })).toBe('Caller asked about a late delivery.');
+    expect(plainText({ ...call, transcription_text: '  ' })).toBeNull();
+    expect(plainText(call)).toBeNull();
+  });
+});
+
 describe('plainText: anything else', () => {
   it('unknown shapes: a top-level text or body', () => {
     expect(plainText({ type: 'sticker', text: 'thumbs up' })).toBe('thumbs up');
