@@ -159,7 +159,7 @@ function workersLine(w: { processes: QueueWorker[]; ticketsBeingSynced: number; 
     return `workers    no process is working the queue (no "convlog work" or "convlog sync" running); ${last}`;
   }
   const syncing = w.ticketsBeingSynced === 0 ? 'no ticket being synced' : `${counted(w.ticketsBeingSynced, 'ticket', grouped)} being synced`;
-  return `workers    ${n === 1 ? '1 process' : `${grouped(n)} processes`} working the queue (${workersNamed(w.processes)}), ${syncing}; ${last}`;
+  return `workers    ${n === 1 ? '1 process' : `${grouped(n)} processes`} working the queue (${workersNamed(w.processes, Date.parse(now))}), ${syncing}; ${last}`;
 }
 
 /** "4 s ago", "3 min ago", "3 h ago", "2 days ago". */

@@ -288,12 +288,23 @@ export async function liveQueueWorkers(pool: pg.Pool): Promise<QueueWorker[]> {
   return rows.map((r) => ({ id: r.id, host: r.host, pid: r.pid, startedAt: r.started_on.toISOString(), heardAt: r.heartbeat_on.toISOString() }));
 }
 
+/** Past one heartbeat and half another without a word, a listed process is more likely gone than late. */
+const SILENT_AFTER_SECONDS = 45;
+
 /**
  * The processes working the queue as a line names them: "pid 11 on a, pid 12 on b, 2 more"; two of
  * the same pid and host (containers sharing a hostname) named apart by their registry entries.
+ * With `nowMs` (the database's clock, which wrote the heartbeats), a process not heard from for
+ * SILENT_AFTER_SECONDS says so: a killed worker stays listed until WORKER_QUIET_SECONDS, and
+ * "working the queue" alone would hide that it may be gone.
  */
-export function workersNamed(processes: readonly QueueWorker[]): string {
-  const named = processes.slice(0, 3).map(namedApart(processes, (p) => `pid ${p.pid} on ${p.host}`));
+export function workersNamed(processes: readonly QueueWorker[], nowMs?: number): string {
+  const silent = (p: QueueWorker) => {
+    const seconds = nowMs === undefined ? 0 : Math.floor((nowMs - Date.parse(p.heardAt)) / 1000);
+    return seconds < SILENT_AFTER_SECONDS ? '' : ` [not heard from for ${seconds} s: killed or cut off? listed until ${WORKER_QUIET_SECONDS} s]`;
+  };
+  const name = namedApart(processes, (p) => `pid ${p.pid} on ${p.host}`);
+  const named = processes.slice(0, 3).map((p) => name(p) + silent(p));
   if (processes.length > 3) named.push(`${grouped(processes.length - 3)} more`);
   return named.join(', ');
 }
