@@ -40,14 +40,17 @@ export function errorMessage(error: unknown): string {
 /**
  * `text` without credentials, for every message and log line that may quote one: the password of
  * any URL (postgres://user:secret@host), an echoed Authorization header value, and each given
- * secret (of 4 characters or more) wherever it appears.
+ * secret (of 4 characters or more) wherever it appears, JSON-escaped or percent-encoded too.
  */
 export function hideSecrets(text: string, secrets: readonly string[] = []): string {
   let out = text
     .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]*@/gi, '$1[redacted]@')
     .replace(/\b(Basic|Bearer)\s+[A-Za-z0-9+/=._~-]{8,}/gi, '$1 [redacted]');
   for (const secret of secrets) {
-    if (secret.length >= 4) out = out.split(secret).join('[redacted]');
+    if (secret.length < 4) continue;
+    // As written, and as a body quoting it re-serialised (a `"` or `\\` escaped) or a URL
+    // (percent-encoded) writes it: the plain form is not in those.
+    for (const form of new Set([secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)])) out = out.split(form).join('[redacted]');
   }
   return out;
 }

@@ -184,6 +184,17 @@ describe('redaction', () => {
     expect(hideSecrets('Bearer abcdefghijkl0123')).toBe('Bearer [redacted]');
   });
 
+  it('never repeats a credential with a quote or backslash that a JSON body quotes escaped', async () => {
+    // A body of a shape describeBody does not know is shown re-serialised: the token's `"` and
+    // `\\` come back escaped, and the token as written is no longer in the text.
+    const token = 'SEKRIT"TOK\\EN';
+    const body = JSON.stringify({ detail: { decoded: `a@example.com/token:${token}` } });
+    const error = errorForResponse(await raw(body, { status: 400 }), { ...context, secrets: [token] });
+    expect(error.message).not.toContain('SEKRIT');
+    expect(error.message).toContain('a@example.com/token:[redacted]');
+    expect(hideSecrets('?token=SEKRIT%22TOK%5CEN', [token])).toBe('?token=[redacted]');
+  });
+
   it("takes the credential out of Node's own refusals, which quote the header it was in", () => {
     const token = 'abc\ndefSECRET';
     const refusal = new TypeError(`Headers.append: "Bearer ${token}" is an invalid header value.`);
