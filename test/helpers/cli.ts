@@ -6,7 +6,6 @@
 // in between): for what only a process shows (signals, its working directory and .env, pipes
 // closed early, the exit of a process with something left open).
 import { spawn, type ChildProcess } from 'node:child_process';
-import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -34,9 +33,10 @@ export interface CliOptions {
 
 /**
  * Node's on-disk compile cache (type-stripped and compiled modules): a test run starts convlog
- * dozens of times, and with the cache each start costs about a third less CPU.
+ * dozens of times, and with the cache each start costs about a third less CPU. In the clone, not
+ * the shared temporary folder, where another local user could fill it first (bin/convlog.js).
  */
-const COMPILE_CACHE = path.join(os.tmpdir(), 'convlog-test-compile-cache');
+const COMPILE_CACHE = path.join(import.meta.dirname, '..', '..', 'node_modules', '.cache', 'convlog-test-compile-cache');
 
 /**
  * Variables of the developer's own shell that must not leak into a test's command; npm's too
