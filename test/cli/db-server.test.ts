@@ -74,7 +74,9 @@ describe('convlog db-server', { timeout: 240_000 }, () => {
     server.stderr?.on('data', (d) => (stderr += d));
 
     const [, url] = await waitForOutput(server, /^ {2}psql "(postgres:\/\/[^"]+)"$/m, () => stderr);
-    expect(url).toBe(`postgres://convlog:convlog@127.0.0.1:${port}/convlog`);
+    // The data folder's own password (src/db/cluster-password.ts), not one every install shares.
+    const password = fs.readFileSync(path.join(dataDir, 'pg-password'), 'utf8').trim();
+    expect(url).toBe(`postgres://convlog:${password}@127.0.0.1:${port}/convlog`);
     expect(stdout).toContain('listens on 127.0.0.1 only');
     expect(await selectOne(url)).toEqual({ one: 1, migrated: true });
 

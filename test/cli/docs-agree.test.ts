@@ -112,8 +112,9 @@ describe("README's command table and the usage lines", async () => {
 });
 
 // Variables read outside src/config.ts that are not settings: Node's own, npm's (the folder
-// `npm run` was started from), and a test-only knob.
-const NOT_SETTINGS = new Set(['NODE_OPTIONS', 'INIT_CWD', 'CONVLOG_SUPERVISE_SECONDS']);
+// `npm run` was started from), the system's temporary folder (set for initdb, src/db/start-cluster.ts),
+// and a test-only knob.
+const NOT_SETTINGS = new Set(['NODE_OPTIONS', 'INIT_CWD', 'TMPDIR', 'CONVLOG_SUPERVISE_SECONDS']);
 
 /** Every variable convlog reads: src/config.ts's schema, and `env.NAME` anywhere in src/. */
 function variablesRead(): Set<string> {

@@ -8,7 +8,6 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EMBEDDED_DATABASE } from '../../src/db/embedded.ts';
-import { embeddedUrl } from '../../src/db/embedded-server.ts';
 import { MIGRATION_LOCK } from '../../src/db/migrate.ts';
 import { isAlive, startTime } from '../../src/db/postmaster.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
@@ -78,14 +77,10 @@ async function expectEndedWithOneLine(work: Convlog, postmaster: number, ownerPi
   expect(stoppedLines(postmaster, ownerPid)).toContain(lines[0]);
 }
 
-/** The port the server listens on, from its postmaster.pid. */
-function serverPort(): number {
-  return Number(fs.readFileSync(cluster.pidFile, 'utf8').split('\n')[3]);
-}
 
 /** The client sessions on the server but this one: db-server holds none once up, so they are `work`'s. */
 async function otherSessions(): Promise<number> {
-  const client = new pg.Client({ connectionString: embeddedUrl(serverPort(), 'postgres') });
+  const client = new pg.Client({ connectionString: cluster.url('postgres') });
   await client.connect();
   try {
     const { rows } = await client.query<{ n: number }>("select count(*)::int as n from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()");
@@ -167,7 +162,7 @@ describe('the embedded Postgres shared by several commands', { timeout: 150_000 
   it('so does a command whose server is killed while it opens the database (waiting to migrate)', async () => {
     const server = await cluster.startServer(env);
     const postmaster = cluster.postmaster()!;
-    const holder = new pg.Client({ connectionString: embeddedUrl(serverPort(), EMBEDDED_DATABASE) });
+    const holder = new pg.Client({ connectionString: cluster.url(EMBEDDED_DATABASE) });
     holder.on('error', () => {});
     await holder.connect();
     // Another process's migration: the command waits for it, as at a release's first start.

@@ -5,7 +5,6 @@
 import pg from 'pg';
 import fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { embeddedUrl } from '../../src/db/embedded-server.ts';
 import { isAlive } from '../../src/db/postmaster.ts';
 import { endedWithin, killAll, startConvlog, type Convlog } from '../helpers/cli.ts';
 import { createEmbeddedCluster, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
@@ -34,8 +33,7 @@ async function until(test: () => boolean | Promise<boolean>, what: string, ms = 
 async function backendRunning(marker: string): Promise<number | undefined> {
   const pid = cluster.postmaster();
   if (!pid || !isAlive(pid)) return undefined;
-  const port = Number(fs.readFileSync(cluster.pidFile, 'utf8').split('\n')[3]);
-  const client = new pg.Client({ connectionString: embeddedUrl(port, 'postgres') });
+  const client = new pg.Client({ connectionString: cluster.url('postgres') });
   client.on('error', () => {});
   try {
     await client.connect();

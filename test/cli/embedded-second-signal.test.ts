@@ -10,7 +10,6 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EMBEDDED_DATABASE } from '../../src/db/embedded.ts';
-import { embeddedUrl } from '../../src/db/embedded-server.ts';
 import { isAlive } from '../../src/db/postmaster.ts';
 import { DOUBLE_DELIVERY_MS } from '../../src/cli.ts';
 import { killAll, startConvlog, type Convlog } from '../helpers/cli.ts';
@@ -84,13 +83,10 @@ async function until(test: () => boolean | Promise<boolean>, what: string, ms = 
   }
 }
 
-function serverPort(): number {
-  return Number(fs.readFileSync(cluster.pidFile, 'utf8').split('\n')[3]);
-}
 
 /** A session of the test's own on the server (psql-like: never counted as a convlog command's). */
 async function connect(database = 'postgres'): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: embeddedUrl(serverPort(), database) });
+  const client = new pg.Client({ connectionString: cluster.url(database) });
   client.on('error', () => {});
   await client.connect();
   return client;

@@ -11,7 +11,6 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ownerDir } from '../../src/db/cluster-owner.ts';
-import { embeddedUrl } from '../../src/db/embedded-server.ts';
 import { isAlive } from '../../src/db/postmaster.ts';
 import { endedWithin, killAll, startConvlog, type Convlog, type Exit } from '../helpers/cli.ts';
 import { createEmbeddedCluster, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
@@ -49,8 +48,7 @@ function serverStatus(): string | undefined {
 
 /** A session of the test's own (never counted as a convlog command's), its backend stopped: a shutdown waits for it. */
 async function heldBackend(): Promise<{ backend: number; release: () => void }> {
-  const port = Number(fs.readFileSync(cluster.pidFile, 'utf8').split('\n')[3]);
-  const client = new pg.Client({ connectionString: embeddedUrl(port, 'postgres') });
+  const client = new pg.Client({ connectionString: cluster.url('postgres') });
   client.on('error', () => {});
   await client.connect();
   const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');

@@ -5,6 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
+import { clusterPassword } from '../../src/db/cluster-password.ts';
+import { embeddedUrl } from '../../src/db/embedded-server.ts';
 import { isAlive } from '../../src/db/postmaster.ts';
 import { runProgram, startConvlog, type Convlog } from './cli.ts';
 
@@ -15,6 +17,8 @@ export interface EmbeddedCluster {
   pidFile: string;
   /** The postmaster's pid, from postmaster.pid; undefined while there is none. */
   postmaster(): number | undefined;
+  /** A URL of `database` on the running server, with the data folder's password, for a session of the test's own. */
+  url(database: string): string;
   /** Starts `convlog db-server` and returns once it is up (its pid is the server's owner). */
   startServer(env?: Record<string, string | undefined>): Promise<Convlog>;
   /** A server its owner left running: a db-server brought up, then SIGKILLed. */
@@ -32,6 +36,7 @@ export async function createEmbeddedCluster(prefix: string): Promise<EmbeddedClu
   const env = { CONVLOG_DATA_DIR: dataDir, DATABASE_URL: undefined };
   const pidFile = path.join(dataDir, 'pg', 'postmaster.pid');
   const postmaster = () => (fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]) : undefined);
+  const url = (database: string) => embeddedUrl(Number(fs.readFileSync(pidFile, 'utf8').split('\n')[3]), database, clusterPassword(dataDir));
   const stopLeftOver = async () => {
     const pid = postmaster();
     if (!pid || !isAlive(pid)) return;
@@ -62,6 +67,7 @@ export async function createEmbeddedCluster(prefix: string): Promise<EmbeddedClu
     env,
     pidFile,
     postmaster,
+    url,
     startServer,
     leaveOrphan,
     stopLeftOver,
