@@ -51,6 +51,8 @@ export interface Config {
   serve: ServeConfig;
   /** Where `convlog work` serves /healthz and /metrics; off when unset. */
   healthPort: number | undefined;
+  /** Where that server listens (unset: every interface, for a scraper on another machine). */
+  healthHost: string | undefined;
 }
 
 /** Where `convlog serve` listens unless told otherwise. */
@@ -129,6 +131,7 @@ const envSchema = z.object({
   CONVLOG_SERVE_PORT: servePort(DEFAULT_SERVE_PORT),
   // convlog work: /healthz and /metrics (0: any free port)
   CONVLOG_HEALTH_PORT: integerFrom(0, 65_535, undefined, 'a port'),
+  CONVLOG_HEALTH_HOST: optionalText,
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -264,6 +267,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = processEnvironment(), option
       port: e.CONVLOG_SERVE_PORT,
     },
     healthPort: e.CONVLOG_HEALTH_PORT,
+    healthHost: e.CONVLOG_HEALTH_HOST,
   };
 }
 

@@ -48,8 +48,9 @@ export const work: Command = {
         return 0;
       }
       if (healthPort !== undefined) {
-        health = await startHealthServer({ pool: runtime.database.pool, port: healthPort, log: ctx.log, ownLimits: ownLimits(runtime.config) }).catch((error: unknown) => {
-          throw listenFailure(error, { port: values['health-port'] !== undefined ? '--health-port' : 'CONVLOG_HEALTH_PORT' });
+        const host = runtime.config.healthHost;
+        health = await startHealthServer({ pool: runtime.database.pool, port: healthPort, host, log: ctx.log, ownLimits: ownLimits(runtime.config) }).catch((error: unknown) => {
+          throw listenFailure(error, { port: values['health-port'] !== undefined ? '--health-port' : 'CONVLOG_HEALTH_PORT', host: 'CONVLOG_HEALTH_HOST' });
         });
         ctx.log.info({ url: `${health.url}/healthz` }, `health and metrics listening on ${health.bound} (${health.url}/healthz from this machine)`);
       }

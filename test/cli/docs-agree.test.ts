@@ -153,6 +153,7 @@ function codeDefaults(c: Config): Record<string, string | null> {
     CONVLOG_SERVE_PORT: String(c.serve.port),
     // src/commands/work.ts: unset means no health server.
     CONVLOG_HEALTH_PORT: null,
+    CONVLOG_HEALTH_HOST: null,
   };
 }
 

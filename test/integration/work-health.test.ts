@@ -49,3 +49,21 @@ it('refuses a health port that is not a port, naming the flag', { timeout: 60_00
   expect(result.code).toBe(2);
   expect(result.stderr).toMatch(/--health-port must be an integer from 0 to 65535, got "abc"/);
 });
+
+it('listens where CONVLOG_HEALTH_HOST says: 127.0.0.1 keeps /metrics off the network', { timeout: 90_000 }, async () => {
+  const port = await freePort();
+  const worker = startConvlog(['work'], { env: { ...fixture.env, CONVLOG_HEALTH_PORT: String(port), CONVLOG_HEALTH_HOST: '127.0.0.1', LOG_LEVEL: 'info' } });
+  const output = () => worker.stdout() + worker.stderr();
+  await vi.waitFor(() => expect(output()).toContain('health and metrics listening on'), { timeout: 45_000, interval: 250 });
+  expect(output()).toContain(`health and metrics listening on 127.0.0.1, port ${port} (http://127.0.0.1:${port}/healthz from this machine)`);
+  expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+  worker.kill('SIGTERM');
+  expect(await worker.exited, output()).toMatchObject({ code: 0, signal: null });
+});
+
+it('a host it cannot listen on is one line naming CONVLOG_HEALTH_HOST', { timeout: 60_000 }, async () => {
+  const result = await runCli(['work', '--health-port', '0'], { env: { ...fixture.env, CONVLOG_HEALTH_HOST: '192.0.2.1' } });
+  expect(result.code).toBe(2);
+  expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  expect(result.stderr).toMatch(/cannot listen on .*\(check CONVLOG_HEALTH_HOST\)$/m);
+});
