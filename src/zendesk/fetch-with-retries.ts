@@ -10,7 +10,7 @@ import { RateLimited } from '../errors/zendesk-errors.ts';
 import type { Logger } from '../log.ts';
 import { zendeskHttpInfo, type ZendeskHttp } from './http.ts';
 import { backoffMs, LOGGED_WAIT_MS, sleep } from '../timing.ts';
-import type { RateLimitInfo, RequestBudget } from './rate-limit.ts';
+import { MIN_RETRY_AFTER_MS, type RateLimitInfo, type RequestBudget } from './rate-limit.ts';
 import { errorForFailure, readJsonResponse, receivedResponse, retryAfterMsOf, type RawResponse, type ResponseContext } from './responses.ts';
 
 /** How one pager sends and retries: the same for all of its pages. */
@@ -145,8 +145,10 @@ export async function fetchWithRetries<T>(settings: RetrySettings, request: Page
       // A client not made by createZendeskHttp (an extended one) still names its host.
       context.host ??= URL.parse(response.url)?.host;
       rateLimit = settings.rateLimitOf(response);
-      // Every budget is told how long a 429 holds everyone back, even without a Retry-After.
-      if (response.status === 429) rateLimit.retryAfterMs ??= retryAfterMsOf(response.headers);
+      // Every budget is told how long a 429 holds everyone back, even without a Retry-After; and
+      // at least MIN_RETRY_AFTER_MS: a server answering every request 429 with `Retry-After: 0`
+      // was sent request after request as fast as the network allowed.
+      if (response.status === 429) rateLimit.retryAfterMs = Math.max(MIN_RETRY_AFTER_MS, rateLimit.retryAfterMs ?? retryAfterMsOf(response.headers));
       // Outside the mapping below: a failing budget (Postgres) is not a Zendesk failure. And
       // before the body: the request spent budget even if the body never arrives.
       await budget.observe(rateLimit);

@@ -75,6 +75,8 @@ export function parseRateLimit(
  * long the request is simply tried again, and a server that still refuses says so again.
  */
 export const MAX_RETRY_AFTER_MS = 15 * 60_000;
+/** The least a 429 holds requests back, whatever its headers ask (`Retry-After: 0`). */
+export const MIN_RETRY_AFTER_MS = 1_000;
 
 /** `Retry-After` is either delta-seconds or an HTTP date (RFC 9110 §10.2.3); capped at MAX_RETRY_AFTER_MS. */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_TIMER_MS, timerMs } from '../../src/timing.ts';
-import { MAX_RETRY_AFTER_MS, parseRetryAfter } from '../../src/zendesk/rate-limit.ts';
+import { MAX_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS, parseRetryAfter } from '../../src/zendesk/rate-limit.ts';
 import { retryAfterMsOf } from '../../src/zendesk/responses.ts';
 import { clientFor, drain, recordingBudget } from './helpers.ts';
 
@@ -44,5 +44,21 @@ describe('a 429 asking for an absurdly long wait', { timeout: 30_000 }, () => {
     await expect(drain(clientFor(zendesk.url), 7, { budget, signal })).rejects.toThrow();
     expect(zendesk.requests).toHaveLength(1);
     expect(budget.observed[0]).toMatchObject({ status: 429, retryAfterMs: MAX_RETRY_AFTER_MS });
+  });
+});
+
+// The other end: a 429 asking for no wait, answered to every request (a proxy, a misbehaving
+// gateway). Taken at its word, the client sent request after request without pause.
+describe('a 429 asking for no wait at all', { timeout: 30_000 }, () => {
+  it('still holds requests back MIN_RETRY_AFTER_MS, and tells the budget so', async () => {
+    const zendesk = await zendeskRefusing({ 'retry-after': '0' });
+    const budget = recordingBudget();
+    const signal = AbortSignal.timeout(2500);
+    await expect(drain(clientFor(zendesk.url), 7, { budget, signal })).rejects.toThrow();
+    // At 0, 1 and 2 s: three requests in 2.5 s, not hundreds.
+    expect(zendesk.requests.length).toBeGreaterThanOrEqual(2);
+    expect(zendesk.requests.length).toBeLessThanOrEqual(3);
+    zendesk.requests.slice(1).forEach((at, i) => expect(at - zendesk.requests[i]).toBeGreaterThanOrEqual(MIN_RETRY_AFTER_MS - 50));
+    expect(budget.observed[0]).toMatchObject({ status: 429, retryAfterMs: MIN_RETRY_AFTER_MS });
   });
 });
