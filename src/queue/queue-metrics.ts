@@ -9,7 +9,12 @@ export interface QueueMetrics {
   /** Failed once, waiting for their retry time. */
   retrying: number;
   running: number;
-  /** Seconds since the oldest queued or retrying job was created; 0 when none waits. */
+  /**
+   * Seconds the longest-waiting job has waited: a queued one since it was created (one held back
+   * while Zendesk or Postgres is away included: that is lag too), a retrying one since its retry
+   * fell due. A retry's backoff (5 s to 5 minutes) is not lag: counted from the job's creation, one
+   * failing ticket showed a quarter of an hour of it while the workers sat idle. 0 when none waits.
+   */
   oldestWaitingSeconds: number;
 }
 
@@ -19,7 +24,7 @@ export async function queueMetrics(pool: pg.Pool, timeoutMs: number, queue = SYN
     text: `select count(*) filter (where state = 'created')::int as queued,
             count(*) filter (where state = 'retry')::int as retrying,
             count(*) filter (where state = 'active')::int as running,
-            extract(epoch from now() - min(created_on) filter (where state in ('created', 'retry')))::float8 as oldest
+            extract(epoch from now() - min(case when state = 'created' then created_on when state = 'retry' and start_after <= now() then start_after end))::float8 as oldest
        from ${BOSS_SCHEMA}.job
       where name = $1 and state in ('created', 'retry', 'active')`,
     values: [queue],

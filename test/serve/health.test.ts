@@ -21,6 +21,16 @@ describe('/metrics', () => {
     await boss.stop({ graceful: false, timeout: 2_000 });
     // The oldest job has waited a minute: the sync lag an alert watches.
     await database.pool.query(`update pgboss.job set created_on = now() - interval '60 seconds' where name = 'ticket-sync' and data->>'ticketId' = '11'`);
+    // Older, but waiting out a retry's backoff: no worker could take it, so it is no lag.
+    await database.pool.query(
+      `update pgboss.job set state = 'retry', created_on = now() - interval '10 minutes', start_after = now() + interval '5 minutes'
+        where name = 'ticket-sync' and data->>'ticketId' = '12'`,
+    );
+    // Running for 20 minutes (a long ticket): busy, not waiting.
+    await database.pool.query(
+      `update pgboss.job set state = 'active', created_on = now() - interval '25 minutes', start_after = now() - interval '20 minutes', started_on = now() - interval '20 minutes'
+        where name = 'ticket-sync' and data->>'ticketId' = '13'`,
+    );
     await database.pool.query(`update zendesk.ticket_sync set status = 'failed' where ticket_id = 13`);
     await database.pool.query(
       `insert into convlog.rate_budgets (name, limit_per_window, spent, total_taken, total_rate_limited, total_wait_ms)
@@ -37,9 +47,11 @@ describe('/metrics', () => {
         return line === undefined ? undefined : Number(line.slice(series.length + 1));
       };
       expect(value('convlog_database_up')).toBe(1);
-      expect(value('convlog_queue_depth{state="queued"}')).toBe(3);
-      expect(value('convlog_queue_depth{state="running"}')).toBe(0);
+      expect(value('convlog_queue_depth{state="queued"}')).toBe(1);
+      expect(value('convlog_queue_depth{state="retrying"}')).toBe(1);
+      expect(value('convlog_queue_depth{state="running"}')).toBe(1);
       expect(value('convlog_queue_oldest_waiting_seconds')).toBeGreaterThanOrEqual(59);
+      expect(value('convlog_queue_oldest_waiting_seconds')).toBeLessThan(300);
       expect(value('convlog_tickets{status="queued"}')).toBe(2);
       expect(value('convlog_tickets{status="failed"}')).toBe(1);
       expect(value('convlog_tickets{status="synced"}')).toBe(0);
