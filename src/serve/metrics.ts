@@ -2,7 +2,7 @@
 // its own process series, and gauges read from Postgres at each scrape (so every process reports
 // the same queue and budgets). serve adds its webhook series (webhook-metrics.ts).
 import type pg from 'pg';
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { storedMetrics, type StoredMetrics } from '../db/stored-metrics.ts';
 import { TICKET_STATUSES } from '../db/schema.ts';
 import { queueMetrics, type QueueMetrics } from '../queue/queue-metrics.ts';
@@ -28,6 +28,13 @@ export function createMetrics(pool: pg.Pool, ownLimits: Record<string, number>):
   collectDefaultMetrics({ register: registry });
   const gauge = <L extends string>(name: string, help: string, labelNames: L[] = []) =>
     new Gauge<L>({ name, help, labelNames, registers });
+  // Totals kept in Postgres, which only grow: typed `counter`, as their `_total` names promise, so
+  // rate() and the tools reading the metadata take them as counters. prom-client's counters only
+  // count up, so each scrape puts the stored total in place.
+  const total = (name: string, help: string) => {
+    const counter = new Counter<'budget'>({ name, help, labelNames: ['budget'], registers });
+    return { set: (labels: { budget: string }, value: number) => (counter.remove(labels), counter.inc(labels, value)) };
+  };
 
   const up = gauge('convlog_database_up', '1 when Postgres answered the last scrape');
   const queueDepth = gauge('convlog_queue_depth', 'Ticket sync jobs by state (queued, retrying, running)', ['state']);
@@ -41,9 +48,9 @@ export function createMetrics(pool: pg.Pool, ownLimits: Record<string, number>):
   );
   const ownLimit = gauge('convlog_rate_budget_own_limit', "This process's limit per window, by budget (CONVLOG_RATE_LIMIT and its kin); the lowest of the processes taking permits applies", ['budget']);
   const budgetSpent = gauge('convlog_rate_budget_spent', 'Requests taken in the current window, by budget', ['budget']);
-  const budgetRequests = gauge('convlog_rate_budget_requests_total', 'Requests sent since the budget was created, by budget', ['budget']);
-  const budget429 = gauge('convlog_rate_budget_rate_limited_total', '429 answers since the budget was created, by budget', ['budget']);
-  const budgetWaits = gauge('convlog_rate_budget_wait_seconds_total', 'Time processes spent waiting for a permit, by budget', ['budget']);
+  const budgetRequests = total('convlog_rate_budget_requests_total', 'Requests sent since the budget was created, by budget');
+  const budget429 = total('convlog_rate_budget_rate_limited_total', '429 answers since the budget was created, by budget');
+  const budgetWaits = total('convlog_rate_budget_wait_seconds_total', 'Time processes spent waiting for a permit, by budget');
   for (const [budget, limit] of Object.entries(ownLimits)) ownLimit.set({ budget }, limit);
 
   // One read of Postgres at a time, shared by every scrape that comes meanwhile: /metrics needs no

@@ -63,6 +63,9 @@ describe('/metrics', () => {
       expect(value('convlog_rate_budget_requests_total{budget="conversation_log"}')).toBe(5000);
       expect(value('convlog_rate_budget_rate_limited_total{budget="conversation_log"}')).toBe(7);
       expect(value('convlog_rate_budget_wait_seconds_total{budget="conversation_log"}')).toBe(12.5);
+      // Their `_total` names promise counters, which rate() and the tools reading the metadata expect.
+      for (const name of ['requests', 'rate_limited', 'wait_seconds']) expect(text).toContain(`# TYPE convlog_rate_budget_${name}_total counter`);
+      expect(text.match(/^# TYPE convlog_\S+_total gauge$/gm)).toBeNull();
       expect(text).toContain('process_resident_memory_bytes');
       expect((await fetch(`${server.url}/nothing`)).status).toBe(404);
     } finally {
