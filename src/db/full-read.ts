@@ -105,11 +105,11 @@ function dueForFullRead(olderThanDays: number, pageSize: number): SQL {
  * instead (a page naming them, another ticket's end removing their events too) is waited for
  * after the commit, in a transaction of the people alone, which then removes those nothing names.
  */
-export async function endFullRead(db: Db, ticketId: number, seen: SeenRows, mode: OnDelete, run: string): Promise<FullReadEnd> {
+export async function endFullRead(db: Db, ticketId: number, seen: SeenRows, mode: OnDelete, run: string, requests = 0): Promise<FullReadEnd> {
   let held: string[] = [];
   const ended = await inTransaction(db, async (tx) => {
     const { vanished, people } = await removeVanished(tx, ticketId, seen, mode);
-    const { eventsSynced } = await finishRun(tx, ticketId, { run, fullRead: true, ticketRowsLocked: true });
+    const { eventsSynced } = await finishRun(tx, ticketId, { run, fullRead: true, ticketRowsLocked: true, requests });
     held = await removeFreedPeople(tx, people);
     return { eventsSynced, vanished };
   });

@@ -103,11 +103,12 @@ export async function forgetCursor(db: Db, ticketId: number, run: string): Promi
  * answers and the pending comments change together with the status. `ticketRowsLocked`: the
  * transaction locked the ticket's rows already (endFullRead, src/db/full-read.ts); locked again,
  * a tickets row written since would be taken after ticket_sync, against src/db/lock-order.ts.
+ * `requests`: the run's requests no stored page counted (sync-ticket.ts's look at the newest event).
  */
 export async function finishRun(
   db: Pick<Db, 'update' | 'execute'>,
   ticketId: number,
-  options: { run: string; fullRead?: boolean; ticketRowsLocked?: boolean },
+  options: { run: string; fullRead?: boolean; ticketRowsLocked?: boolean; requests?: number },
 ): Promise<{ eventsSynced: number }> {
   // The upkeep counts the ticket's live events; the status takes that count rather than a second one.
   await refreshTicketAnalytics(db, [ticketId], { lockTicketRows: options.ticketRowsLocked !== true });
@@ -134,6 +135,8 @@ export async function finishRun(
       permanentDeletionReportedAt: sql`case when ${ticketSync.permanentDeletionReportedAt} < ${ticketSync.startedAt} then null else ${ticketSync.permanentDeletionReportedAt} end`,
       // When the read began: it holds every comment received before then (awaitsUnreadComment).
       ...(options.fullRead ? { lastFullReadAt: sql`${ticketSync.startedAt}` } : {}),
+      // Requests no page was stored with (storePage counts the others).
+      ...(options.requests ? { requestsLastRun: sql`${ticketSync.requestsLastRun} + ${options.requests}` } : {}),
       updatedAt: sql`now()`,
     })
     // Waits for a newer run's start still being written, then sees it.

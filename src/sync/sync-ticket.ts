@@ -9,6 +9,7 @@ import type { OnDelete } from '../config.ts';
 import type { Db } from '../db/connection.ts';
 import { endFullRead, SeenRows, storedLog } from '../db/full-read.ts';
 import { awaitsUnreadComment } from '../db/pending-comments.ts';
+import { changedAfterNewestEvent, holdsEvent } from '../db/resumed-read.ts';
 import { purgeTickets } from '../db/purge.ts';
 import { preparePage } from '../db/prepare-page.ts';
 import { storePage, type PreparedPage } from '../db/store-page.ts';
@@ -16,10 +17,10 @@ import { finishRun, forgetCursor, recordStatus, startRun } from '../db/ticket-st
 import { Interrupted, RunTakenOver } from '../errors/convlog-errors.ts';
 import { errorMessage } from '../errors/messages.ts';
 import { settledBy } from '../errors/outcome.ts';
-import { InvalidCursor } from '../errors/zendesk-errors.ts';
+import { BadRequest, InvalidCursor } from '../errors/zendesk-errors.ts';
 import { counted } from '../ids.ts';
 import type { Logger } from '../log.ts';
-import { MAX_PAGE_SIZE, pageConversationLog, requestsSpentOn, type RequestBudget, type ZendeskHttp } from '../zendesk/index.ts';
+import { MAX_PAGE_SIZE, newestEventReference, pageConversationLog, requestsSpentOn, type RequestBudget, type ZendeskHttp } from '../zendesk/index.ts';
 import { mapPage } from './map-page.ts';
 import { sanitizeString } from './sanitize.ts';
 import { inTransaction } from '../db/transaction.ts';
@@ -68,6 +69,7 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
   const { afterCursor: saved, run } = await startRun(deps.db, ticketId, { full });
   options.onRunStarted?.(run);
   let fullRead = saved === null;
+  let unstoredRequests = 0;
   // Every row a read from the first event leaves behind came from that read when the ticket had
   // nothing stored before it (a first sync): then there is nothing to look for at its end.
   let seen = fullRead && !stored.empty ? new SeenRows() : undefined;
@@ -90,10 +92,14 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
       await readFromFirstEvent();
     }
     // Whether a resumed cursor returns events appended after it is undocumented too: a resumed
-    // read that stored nothing new while a comment a webhook announced before this run started is
-    // matched by no stored event goes back to the first event, once (awaitsUnreadComment).
-    if (!fullRead && result.eventsWritten === 0 && (await awaitsUnreadComment(deps.db, ticketId))) {
-      log.info({ pages: result.pages }, 'a comment a webhook announced is not in what the saved cursor returned; reading the ticket again from its first event');
+    // read that stored nothing new goes back to the first event, once, when something says the
+    // cursor missed events (missedByCursor).
+    const pagesRequests = result.requests;
+    const missed = !fullRead && result.eventsWritten === 0 ? await missedByCursor(deps, ticketId, result, options.signal, log) : undefined;
+    // Its request for the newest event is stored with no page: the run's end counts it.
+    unstoredRequests = result.requests - pagesRequests;
+    if (missed) {
+      log.info({ pages: result.pages }, `${missed}; reading the ticket again from its first event`);
       await readFromFirstEvent();
     }
   } catch (error) {
@@ -132,8 +138,8 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
   }
   // After a read from the first event, what it no longer returned goes in the same transaction.
   const { peopleLeft, ...finished } = seen
-    ? await endFullRead(deps.db, ticketId, seen, mode, run)
-    : { ...(await inTransaction(deps.db, (tx) => finishRun(tx, ticketId, { run, fullRead }))), peopleLeft: undefined };
+    ? await endFullRead(deps.db, ticketId, seen, mode, run, unstoredRequests)
+    : { ...(await inTransaction(deps.db, (tx) => finishRun(tx, ticketId, { run, fullRead, requests: unstoredRequests }))), peopleLeft: undefined };
   if (peopleLeft) {
     log.warn(
       { people: peopleLeft.count, err: errorMessage(peopleLeft.error) },
@@ -146,6 +152,34 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
     'ticket synced',
   );
   return result;
+}
+
+/**
+ * Why a resumed read that stored nothing new missed events, if it did: a comment a webhook
+ * announced before this run started is matched by no stored event (awaitsUnreadComment); or the
+ * ticket's row says it changed after its newest stored event, and the log's newest event (one
+ * request, counted in `result`) is not stored. A ticket whose change added no event (a status, a
+ * tag) costs that one request more; an unchanged one costs nothing more.
+ */
+async function missedByCursor(deps: SyncDeps, ticketId: number, result: SyncResult, signal: AbortSignal | undefined, log: Logger): Promise<string | undefined> {
+  if (await awaitsUnreadComment(deps.db, ticketId)) return 'a comment a webhook announced is not in what the saved cursor returned';
+  if (!(await changedAfterNewestEvent(deps.db, ticketId))) return undefined;
+  let newest: Awaited<ReturnType<typeof newestEventReference>>;
+  try {
+    newest = await newestEventReference(deps.http, ticketId, { budget: deps.budget, signal, log });
+  } catch (error) {
+    // A stop meanwhile: the log was read to its end, so the run ends synced as it did before it asked.
+    if (signal?.aborted) return undefined;
+    // A request refused as such (an account that took no `sort`) fails the check, not the sync,
+    // which has stored what it read: the periodic read from the first event still comes.
+    if (!(error instanceof BadRequest)) throw error;
+    result.requests += requestsSpentOn(error);
+    log.warn({ err: error.message }, "could not ask Zendesk for the ticket's newest event; the saved cursor's read stands");
+    return undefined;
+  }
+  result.requests += newest.requests;
+  if (newest.reference === null || (await holdsEvent(deps.db, ticketId, sanitizeString(newest.reference)))) return undefined;
+  return "the ticket changed after its newest stored event, and the log's newest event is not in what the saved cursor returned";
 }
 
 async function readPages(

@@ -54,23 +54,7 @@ export async function* pageConversationLog(
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
     throw new RangeError(`pageSize must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${String(pageSize)}`);
   }
-  const log = options.log ?? silentLogger;
-  const settings: FetchSettings = {
-    http,
-    ticketId,
-    pageSize: shrinkingPageSize('page[size]', pageSize),
-    budget: options.budget ?? localBudget(),
-    signal: options.signal,
-    // Callers' loggers often carry ticketId already; binding it twice repeats the key in JSON lines.
-    log: 'ticketId' in log.bindings() ? log : log.child({ ticketId }),
-    maxAttempts: Math.max(1, options.maxAttempts ?? 5),
-    retryBaseMs: Math.max(0, options.retryBaseMs ?? 500),
-    maxBackoffMs: MAX_BACKOFF_MS,
-    maxServerRetryAfterMs: MAX_SERVER_RETRY_AFTER_MS,
-    logName: 'conversation log',
-    // A 429's wait, when its headers lack one, is filled in by fetchWithRetries.
-    rateLimitOf: (response) => parseRateLimit(response),
-  };
+  const settings = fetchSettings(http, ticketId, pageSize, options);
 
   let cursor = options.afterCursor ?? null;
   // Every cursor followed in this run: one served again leads round the same pages forever.
@@ -104,13 +88,48 @@ export async function* pageConversationLog(
   }
 }
 
+/**
+ * The reference of the ticket's newest event (one request, newest first, one event: `sort` is
+ * the cursor-paginated endpoints' documented parameter), or null for an empty log. Whether a saved
+ * cursor returns events appended after it is undocumented: this tells whether it missed some.
+ */
+export async function newestEventReference(
+  http: ZendeskHttp,
+  ticketId: number,
+  options: Pick<PageConversationLogOptions, 'budget' | 'signal' | 'log'> = {},
+): Promise<{ reference: string | null; requests: number }> {
+  const settings = fetchSettings(http, ticketId, 1, options);
+  const fetched = await fetchPage(settings, null, 1, { sort: '-created_at' });
+  return { reference: fetched.body.events[0]?.reference ?? null, requests: fetched.requests };
+}
+
 type FetchSettings = RetrySettings & { ticketId: number };
 
-async function fetchPage(settings: FetchSettings, cursor: string | null, page: number) {
+function fetchSettings(http: ZendeskHttp, ticketId: number, pageSize: number, options: PageConversationLogOptions): FetchSettings {
+  const log = options.log ?? silentLogger;
+  return {
+    http,
+    ticketId,
+    pageSize: shrinkingPageSize('page[size]', pageSize),
+    budget: options.budget ?? localBudget(),
+    signal: options.signal,
+    // Callers' loggers often carry ticketId already; binding it twice repeats the key in JSON lines.
+    log: 'ticketId' in log.bindings() ? log : log.child({ ticketId }),
+    maxAttempts: Math.max(1, options.maxAttempts ?? 5),
+    retryBaseMs: Math.max(0, options.retryBaseMs ?? 500),
+    maxBackoffMs: MAX_BACKOFF_MS,
+    maxServerRetryAfterMs: MAX_SERVER_RETRY_AFTER_MS,
+    logName: 'conversation log',
+    // A 429's wait, when its headers lack one, is filled in by fetchWithRetries.
+    rateLimitOf: (response) => parseRateLimit(response),
+  };
+}
+
+async function fetchPage(settings: FetchSettings, cursor: string | null, page: number, extra: Record<string, string> = {}) {
   const { http, ticketId } = settings;
   const info = zendeskHttpInfo(http);
   // page[size] is the run's (settings.pageSize), added by fetchWithRetries.
-  const searchParams = new URLSearchParams(cursor === null ? {} : { 'page[after]': cursor });
+  const searchParams = new URLSearchParams(cursor === null ? extra : { 'page[after]': cursor, ...extra });
   const fetched = await fetchWithRetries(settings, {
     path: `api/v2/tickets/${ticketId}/conversation_log`,
     searchParams,

@@ -3,6 +3,7 @@
 export { createZendeskHttp, type ZendeskHttp, type ZendeskHttpOptions } from './http.ts';
 export {
   pageConversationLog,
+  newestEventReference,
   MAX_PAGE_SIZE,
   type PageConversationLogOptions,
   type ConversationLogPageResult,

@@ -5,73 +5,30 @@
 // page resumes from its cursor, so the resumed read misses the new comment and stores nothing; the
 // run then reads the ticket again from its first event, once. A comment that read does not find
 // either is cleared with it, and costs no full read on later syncs.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { silentLogger } from '../../src/log.ts';
 import { addPendingComments } from '../../src/db/pending-comments.ts';
-import { syncTicket, type SyncDeps } from '../../src/sync/sync-ticket.ts';
-import { localBudget } from '../../src/zendesk/index.ts';
+import type { SyncDeps } from '../../src/sync/sync-ticket.ts';
 import { useTestDatabase } from '../helpers/database.ts';
-import { clientFor } from '../zendesk/helpers.ts';
+import { comment, depsFor, FIRST_NUMBER, startSnapshotLog, syncAsking, type SnapshotLog } from '../helpers/snapshot-log.ts';
 
-const PAGE = 5;
-const FIRST_NUMBER = 9_000_000_000_000;
-
-/** An event shaped as the reference page's Comment example; its comment number is in `reference`. */
-function comment(n: number) {
-  return {
-    attachments: [],
-    author: { display_name: 'sample user', type: 'user', 'zen:support:user_id': 8303911923701 },
-    content: { body: `<div class="zd-comment" dir="auto"><p dir="auto">message ${n}</p></div>`, type: 'html' },
-    created_at: new Date(Date.UTC(2025, 3, 22, 9, 0, n)).toISOString().replace('.000Z', 'Z'),
-    id: `01JSED0VSGBJP9TJ471NT${String(n).padStart(5, '0')}`,
-    metadata: { custom: {}, public: true, system: {}, ticket_version: n },
-    reference: `zen:ticket_event:${FIRST_NUMBER + n}`,
-    type: 'Comment',
-  };
-}
-
-/** Each ticket's log, by number of events; appending one adds the next comment. */
-const logLength = new Map<number, number>();
-/** The page[after] of each request, per ticket: null for a request of the first page. */
-const asked = new Map<number, (string | null)[]>();
-
-// A cursor holds its offset and the log's length when it was given: what a snapshot cursor returns.
-const cursorOf = (offset: number, length: number) => Buffer.from(JSON.stringify({ offset, length })).toString('base64');
-const fromCursor = (cursor: string) => JSON.parse(Buffer.from(cursor, 'base64').toString()) as { offset: number; length: number };
-
-let server: http.Server;
+let zendesk: SnapshotLog;
 let deps: SyncDeps;
+let logLength: Map<number, number>;
 
 const database = useTestDatabase();
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const ticketId = Number(/\/api\/v2\/tickets\/(\d+)\/conversation_log$/.exec(url.pathname)?.[1]);
-    const after = url.searchParams.get('page[after]');
-    asked.set(ticketId, [...(asked.get(ticketId) ?? []), after]);
-    const size = Number(url.searchParams.get('page[size]'));
-    const { offset, length } = after === null ? { offset: 0, length: logLength.get(ticketId) ?? 0 } : fromCursor(after);
-    const end = Math.min(offset + size, length);
-    const events = Array.from({ length: end - offset }, (_, i) => comment(offset + i));
-    const body = { events, links: {}, meta: { after_cursor: cursorOf(end, length), before_cursor: null, has_more: end < length } };
-    res.writeHead(200, { 'content-type': 'application/json', 'Zendesk-RateLimit-omnilog-index': 'total=100; remaining=90; resets=30' });
-    res.end(JSON.stringify(body));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  deps = { db: database.db, http: clientFor(baseUrl), budget: localBudget(), log: silentLogger, redactSystemMetadata: false, pageSize: PAGE };
+  zendesk = await startSnapshotLog();
+  logLength = zendesk.logLength;
+  deps = depsFor(zendesk, database.db);
 });
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await zendesk.close();
 });
 
 /** Syncs the ticket; returns the run's result and the page[after] of each of its requests. */
 async function sync(ticketId: number) {
-  asked.delete(ticketId);
-  const result = await syncTicket(deps, ticketId);
-  const requests = asked.get(ticketId) ?? [];
+  const { result, asked } = await syncAsking(deps, zendesk, ticketId);
+  const requests = asked.map((query) => query.get('page[after]'));
   return { fullRead: result.fullRead, readsFromFirstPage: requests.filter((after) => after === null).length, requests: requests.length };
 }
 
