@@ -47,9 +47,12 @@ export const work: Command = {
         ctx.log.info('worker stopped before taking any ticket');
         return 0;
       }
+      // The worker's own gate says how long Zendesk has not answered, once runWorker has made it.
+      let zendeskAwayMs = () => 0;
       if (healthPort !== undefined) {
         const host = runtime.config.healthHost;
-        health = await startHealthServer({ pool: runtime.database.pool, port: healthPort, host, log: ctx.log, ownLimits: ownLimits(runtime.config) }).catch((error: unknown) => {
+        const own = { ownLimits: ownLimits(runtime.config), zendeskAwayMs: () => zendeskAwayMs() };
+        health = await startHealthServer({ pool: runtime.database.pool, port: healthPort, host, log: ctx.log, ...own }).catch((error: unknown) => {
           throw listenFailure(error, { port: values['health-port'] !== undefined ? '--health-port' : 'CONVLOG_HEALTH_PORT', host: 'CONVLOG_HEALTH_HOST' });
         });
         ctx.log.info({ url: `${health.url}/healthz` }, `health and metrics listening on ${health.bound} (${health.url}/healthz from this machine)`);
@@ -64,6 +67,7 @@ export const work: Command = {
         serverGone: runtime.database.serverGone,
         signal: ctx.signal,
         probeAtStart: true,
+        onZendeskAway: (awayMs) => (zendeskAwayMs = awayMs),
         beforeExitAtOnce: ctx.beforeExitAtOnce,
         alsoBusy: () => backfills?.busy() ?? false,
       });

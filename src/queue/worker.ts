@@ -80,6 +80,8 @@ export interface WorkerOptions {
   serverGone?: () => boolean;
   /** Ask Zendesk once at start, so that an unreachable host is named before any ticket meets it. */
   probeAtStart?: boolean;
+  /** Told, once the worker has made it, how long Zendesk has not answered (0 while it does): for /metrics. */
+  onZendeskAway?: (awayMs: () => number) => void;
   /** The pauses between probes while Zendesk cannot be reached (5 s doubling to 60 s). */
   unreachablePauseMs?: { first: number; max: number };
   /** A service's pauses while Postgres stores nothing more (30 s doubling to 5 min; postgres-gate.ts). */
@@ -134,6 +136,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
     giveUpAfterMs: giveUpMs,
     waiter: options.waiter,
   });
+  options.onZendeskAway?.(() => gate.closedForMs());
   // Not awaited: a host that does not answer must not hold the worker back, only be named.
   if (options.probeAtStart) {
     void gate.checkAtStart().then((refused) => {

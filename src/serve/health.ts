@@ -55,11 +55,13 @@ export interface HealthServerOptions {
   log: Logger;
   /** This process's limit for each budget, by row name (ownLimits, src/db/budgets.ts). */
   ownLimits: Record<string, number>;
+  /** How long Zendesk has not answered this worker, 0 while it does (convlog_zendesk_unreachable_seconds). */
+  zendeskAwayMs?: () => number;
 }
 
 /** A server with /healthz and /metrics only: a worker's, which has no webhook series. */
 export async function startHealthServer(options: HealthServerOptions): Promise<RunningServer> {
-  const routes = healthRoutes(options.pool, createMetrics(options.pool, options.ownLimits));
+  const routes = healthRoutes(options.pool, createMetrics(options.pool, options.ownLimits, { zendeskAwayMs: options.zendeskAwayMs }));
   const handler: Handler = async (req, res) => {
     if (!(await routes(req, res))) sendJson(res, 404, { error: 'not found' });
   };

@@ -21,8 +21,11 @@ export interface Metrics {
   refresh(): Promise<boolean>;
 }
 
-/** `ownLimits`: this process's limit for each budget, by row name (ownLimits, src/db/budgets.ts). */
-export function createMetrics(pool: pg.Pool, ownLimits: Record<string, number>): Metrics {
+/**
+ * `ownLimits`: this process's limit for each budget, by row name (ownLimits, src/db/budgets.ts).
+ * `zendeskAwayMs`: a worker's, how long Zendesk has not answered it.
+ */
+export function createMetrics(pool: pg.Pool, ownLimits: Record<string, number>, own: { zendeskAwayMs?: () => number } = {}): Metrics {
   const registry = new Registry();
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
@@ -52,6 +55,19 @@ export function createMetrics(pool: pg.Pool, ownLimits: Record<string, number>):
   const budget429 = total('convlog_rate_budget_rate_limited_total', '429 answers since the budget was created, by budget');
   const budgetWaits = total('convlog_rate_budget_wait_seconds_total', 'Time processes spent waiting for a permit, by budget');
   for (const [budget, limit] of Object.entries(ownLimits)) ownLimit.set({ budget }, limit);
+  // The one sign of a Zendesk outage a worker rides out: /healthz stays 200 (restarting it mends
+  // nothing) and the queue only grows. Read at each scrape, from the worker's own gate.
+  const { zendeskAwayMs } = own;
+  if (zendeskAwayMs) {
+    new Gauge({
+      name: 'convlog_zendesk_unreachable_seconds',
+      help: 'How long Zendesk has not answered this worker (its host not reached: DNS, refused, timed out); 0 while it answers',
+      registers,
+      collect() {
+        this.set(zendeskAwayMs() / 1000);
+      },
+    });
+  }
 
   // One read of Postgres at a time, shared by every scrape that comes meanwhile: /metrics needs no
   // credentials, and a flood of scrapes would otherwise queue reads on the pool the webhooks use.
