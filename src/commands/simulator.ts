@@ -27,6 +27,7 @@ const FLAGS: Record<string, { key: keyof SimulatorOptions; value: string; help: 
   'webhook-url': { key: 'webhookUrl', value: 'URL', help: 'send signed webhooks for every ticket change to this URL' },
   'webhook-secret': { key: 'webhookSecret', value: 'SECRET', help: 'signing secret of that webhook (default: a random one, read through the webhooks API)' },
   preload: { key: 'preload', value: '', help: 'make and serialise every event at start, so pages are served as copies (for benchmarks; about 5 kB of memory an event)' },
+  'snapshot-cursors': { key: 'snapshotCursors', value: '', help: 'a saved cursor returns only the events the log had when it was given, not ones appended later (Zendesk does not say which it does)' },
   'history-end': { key: 'historyEnd', value: 'DATE', help: 'move every generated date so the histories end just before DATE: an ISO date or time (UTC unless it names an offset) or now (default: fixed dates, from 2025-06-01 over about six months)' },
 };
 

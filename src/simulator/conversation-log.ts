@@ -1,6 +1,7 @@
 // One page of GET /api/v2/tickets/{id}/conversation_log with Zendesk's cursor pagination.
 // Positions are event indexes (created_at strictly increases with the index), so a saved
-// after_cursor keeps pointing at "after event N" and later picks up appended events.
+// after_cursor keeps pointing at "after event N" and later picks up appended events; with
+// snapshot cursors it also holds the log's length when it was given, and returns nothing past it.
 import { decodeLogCursor, encodeLogCursor, type LogCursor, type SortOrder } from './cursor.ts';
 import { listError, type Reply } from './http.ts';
 import type { TicketStore } from './store.ts';
@@ -12,7 +13,7 @@ export type PageResult = { ok: true; page: PageBody } | { ok: false; reply: Repl
 
 const invalid = (title: string): PageResult => ({ ok: false, reply: listError(400, 'InvalidPaginationParameter', title) });
 
-export function conversationLogPage(store: TicketStore, ticketId: number, params: URLSearchParams, origin: string): PageResult {
+export function conversationLogPage(store: TicketStore, ticketId: number, params: URLSearchParams, origin: string, snapshot = false): PageResult {
   const sizeParam = params.get('page[size]');
   if (sizeParam !== null && !/^\d+$/.test(sizeParam)) return invalid('page[size] is not valid');
   const size = sizeParam === null ? MAX_PAGE_SIZE : Number(sizeParam);
@@ -25,18 +26,21 @@ export function conversationLogPage(store: TicketStore, ticketId: number, params
   const beforeParam = params.get('page[before]');
   if (afterParam !== null && beforeParam !== null) return invalid('page[after] and page[before] cannot be used together');
 
-  const count = store.eventCount(ticketId);
+  const total = store.eventCount(ticketId);
   let cursor: LogCursor | null = null;
   if (afterParam !== null || beforeParam !== null) {
     const name = afterParam !== null ? 'page[after]' : 'page[before]';
     cursor = decodeLogCursor((afterParam ?? beforeParam)!);
     const wanted = afterParam !== null ? 'after' : 'before';
     const sortOk = sortParam === null || (sortParam === '-created_at') === (cursor?.sort === 'desc');
-    if (!cursor || cursor.ticketId !== ticketId || cursor.direction !== wanted || !sortOk || cursor.index < -1 || cursor.index > count) {
+    if (!cursor || cursor.ticketId !== ticketId || cursor.direction !== wanted || !sortOk || cursor.index < -1 || cursor.index > total) {
       return invalid(`${name} is not valid`);
     }
   }
   const sort: SortOrder = cursor?.sort ?? (sortParam === '-created_at' ? 'desc' : 'asc');
+  // What this page and the cursors it gives may show: a snapshot cursor's log as it was.
+  const count = cursor?.seen === undefined ? total : Math.min(total, cursor.seen);
+  const seen = snapshot ? count : undefined;
 
   const { start, end, hasMore } = window(count, size, sort, cursor);
   const indexes: number[] = [];
@@ -55,8 +59,8 @@ export function conversationLogPage(store: TicketStore, ticketId: number, params
     beforeIndex = cursor.direction === 'before' ? cursor.index : cursor.index + step;
   }
 
-  const after = afterIndex === null ? null : encodeLogCursor({ ticketId, index: afterIndex, direction: 'after', sort });
-  const before = beforeIndex === null ? null : encodeLogCursor({ ticketId, index: beforeIndex, direction: 'before', sort });
+  const after = afterIndex === null ? null : encodeLogCursor({ ticketId, index: afterIndex, direction: 'after', sort, seen });
+  const before = beforeIndex === null ? null : encodeLogCursor({ ticketId, index: beforeIndex, direction: 'before', sort, seen });
   const link = (name: string, value: string | null) => {
     if (value === null) return null;
     const sizePart = sizeParam === null ? '' : `&page%5Bsize%5D=${size}`;

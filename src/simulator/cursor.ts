@@ -19,6 +19,8 @@ export interface LogCursor {
   index: number;
   direction: 'after' | 'before';
   sort: SortOrder;
+  /** With snapshot cursors: how many events the log had when the cursor was given, all it returns. */
+  seen?: number;
 }
 
 /** A position in the export's (generated_timestamp, id) order plus the changes already seen. */
@@ -52,7 +54,7 @@ function open(cursor: string, type: number, count: number): number[] | null {
 }
 
 export function encodeLogCursor(cursor: LogCursor): string {
-  const flags = (cursor.direction === 'before' ? 1 : 0) | (cursor.sort === 'desc' ? 2 : 0);
+  const flags = (cursor.direction === 'before' ? 1 : 0) | (cursor.sort === 'desc' ? 2 : 0) | ((cursor.seen ?? -1) + 1) * 4;
   return seal(LOG, [cursor.ticketId, cursor.index, flags]);
 }
 
@@ -60,8 +62,9 @@ export function decodeLogCursor(text: string): LogCursor | null {
   const fields = open(text, LOG, 3);
   if (!fields) return null;
   const [ticketId, index, flags] = fields;
-  if (flags < 0 || flags > 3) return null;
-  return { ticketId, index, direction: flags & 1 ? 'before' : 'after', sort: flags & 2 ? 'desc' : 'asc' };
+  if (flags < 0) return null;
+  const seen = Math.floor(flags / 4) - 1;
+  return { ticketId, index, direction: flags & 1 ? 'before' : 'after', sort: flags & 2 ? 'desc' : 'asc', ...(seen >= 0 ? { seen } : {}) };
 }
 
 export function encodeExportCursor(cursor: ExportCursor): string {

@@ -59,6 +59,12 @@ export interface SimulatorOptions {
    * convlog runs on. Memory grows with the events (about 5 kB each). Default false.
    */
   preload?: boolean;
+  /**
+   * Cursors as snapshots: a saved after_cursor returns only the events the log had when it was
+   * given, never ones appended later. Whether Zendesk's do is undocumented; convlog must sync
+   * either way. Default false: a cursor picks up appended events.
+   */
+  snapshotCursors?: boolean;
 }
 
 export type ResolvedOptions = Required<SimulatorOptions>;
@@ -86,6 +92,7 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = Object.freeze({
   webhookSecret: '',
   historyEnd: '',
   preload: false,
+  snapshotCursors: false,
 });
 
 const show = (value: unknown): string => (typeof value === 'string' ? quoted(value) : String(value));
@@ -251,6 +258,7 @@ export const simulatorOptionsSchema: z.ZodType<SimulatorOptions, unknown> = z.st
     webhookSecret: z.string({ error: 'webhookSecret must be a string' }).optional(),
     historyEnd: historyEndSchema.optional(),
     preload: z.boolean({ error: 'preload must be true or false' }).optional(),
+    snapshotCursors: z.boolean({ error: 'snapshotCursors must be true or false' }).optional(),
   },
   { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown simulator ${issue.keys.length === 1 ? 'option' : 'options'}: ${issue.keys.join(', ')}` : undefined) },
 );

@@ -159,7 +159,7 @@ function conversationLog(
 
   const state = (): RenderState => ({ options: ctx.options(), storeVersion: store.version });
   const render = (query: URLSearchParams): RenderedPage => {
-    const result = conversationLogPage(store, ticketId, query, origin);
+    const result = conversationLogPage(store, ticketId, query, origin, ctx.options().snapshotCursors);
     return { result, body: result.ok ? store.preloaded.pageBytes(result.page) : undefined };
   };
   const key = (query: URLSearchParams) => `${origin} ${ticketId} ${query.toString()}`;

@@ -82,6 +82,23 @@ describe('conversation log cursor pagination', () => {
     expect(Date.parse(appended[0].created_at)).toBeGreaterThan(Date.parse(sim.events(1)[119].created_at));
   });
 
+  it('with snapshotCursors, a saved cursor never returns what was appended after it was given; a new read does', async () => {
+    const sim = await simulator({ tickets: 1, ticketSizes: { 1: 120 }, snapshotCursors: true });
+    const { pages } = await readAll(sim, 1);
+    const saved = pages[pages.length - 1].meta.after_cursor!;
+    const resume = logPath(1, `page[size]=100&page[after]=${encodeURIComponent(saved)}`);
+    const appended = sim.appendEvents(1, 3);
+
+    const nothing = await getPage(sim, resume);
+    expect(nothing.events).toEqual([]);
+    expect(nothing.meta.has_more).toBe(false);
+    // A read from the first event, and the newest first, see the log as it is now.
+    const { events } = await readAll(sim, 1);
+    expect(events.slice(-3)).toEqual(appended);
+    const newest = await getPage(sim, logPath(1, 'page[size]=1&sort=-created_at'));
+    expect(newest.events).toEqual([appended[2]]);
+  });
+
   it('editEvent changes what a re-read returns', async () => {
     const sim = await simulator({ tickets: 1, ticketSizes: { 1: 40 } });
     const target = sim.events(1)[17];
