@@ -55,8 +55,8 @@ function unreadable(file: string, error: unknown): DatabaseUnavailable {
 
 /**
  * For a cluster made before each had its own password: its login still has SHARED_PASSWORD, so
- * it is given `password` now, by the command that starts or adopts the server, before any other
- * shares it. A cluster that takes `password` already is left as it is. `url(password)`: the
+ * it is given `password` now, by the command that starts or adopts the server, before it records
+ * itself as the server's owner (from then on other commands share it, with `password`). A cluster that takes `password` already is left as it is. `url(password)`: the
  * maintenance database's URL with that password.
  */
 export async function retireSharedPassword(url: (password: string) => string, password: string, dataDir: string, log: Logger): Promise<void> {
@@ -79,6 +79,21 @@ export async function retireSharedPassword(url: (password: string) => string, pa
   } finally {
     await client.end().catch(() => {});
   }
+}
+
+/**
+ * For a command sharing a server another convlog process runs: that process may be of a release
+ * before this one, whose server still has SHARED_PASSWORD (it is given its own only when started
+ * or adopted, and its running owner still connects with the old one). One line saying so, rather
+ * than a refused login that names DATABASE_URL.
+ */
+export async function assertSharedLogin(url: string, dataDir: string, ownerPid: number): Promise<void> {
+  // Any other failure (a server stopping meanwhile) is the command's own connection's to meet and word.
+  if (await logsIn(url).catch(() => true)) return;
+  throw new DatabaseUnavailable(
+    `the embedded Postgres in ${dataDir}, run by convlog process ${ownerPid}, refuses the password in ${passwordFile(dataDir)}: ` +
+      'that process is of an earlier release, whose server has the password every install shared; stop it, then run this command again',
+  );
 }
 
 /** Whether the server takes this URL's login; false only for a refused password. */

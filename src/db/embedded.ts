@@ -10,7 +10,7 @@ import { prepareDataDir } from './data-dir.ts';
 import type { Logger } from '../log.ts';
 import { embeddedServer, embeddedUrl, stopServer, type EmbeddedServer } from './embedded-server.ts';
 import { initialiseAndStart } from './start-cluster.ts';
-import { clusterPassword, retireSharedPassword } from './cluster-password.ts';
+import { assertSharedLogin, clusterPassword, retireSharedPassword } from './cluster-password.ts';
 import { probe } from './pg-client.ts';
 import { withinTime } from '../timing.ts';
 
@@ -45,6 +45,10 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, signal
   if (claim.kind === 'shared') {
     const { postmaster, owner } = claim;
     log.debug({ port: postmaster.port, ownerPid: owner.pid }, 'using the embedded Postgres another convlog process runs');
+    await assertSharedLogin(commandUrl(postmaster.port, 'postgres', password), dataDir, owner.pid).catch((error: unknown) => {
+      mark.remove();
+      throw error;
+    });
     const ended = () =>
       isAlive(owner.pid)
         ? `the embedded Postgres in ${dataDir} stopped (postgres process ${postmaster.pid} ended); run the command again`
@@ -60,10 +64,14 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, signal
   const underThis = (pid: number) => () => `the embedded Postgres in ${dataDir} (postgres process ${pid}) stopped under this command; run the command again`;
   if (claim.kind === 'orphan') {
     const { postmaster, ownership } = claim;
+    // Left by a release before this one, the server may still have the password every install shared.
+    await retireSharedPassword((given) => commandUrl(postmaster.port, 'postgres', given), password, dataDir, log).catch((error: unknown) => {
+      ownership.release();
+      mark.remove();
+      throw error;
+    });
     const adopted = adopt(claim, { databaseDir, dataDir, log, mark });
     const stop = () => leave({ databaseDir, dataDir, port: postmaster.port, postmaster: postmaster.pid, adminUrl, ownership, log, mark, ...adopted }).then(() => {});
-    // Left by a release before this one, the server may still have the password every install shared.
-    await retireSharedPassword((given) => commandUrl(postmaster.port, 'postgres', given), password, dataDir, log);
     return cluster(postmaster, password, underThis(postmaster.pid), stop, false);
   }
 

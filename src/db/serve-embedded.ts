@@ -13,7 +13,7 @@ import { markAndClaim } from './use-marks.ts';
 import { commandUrl, freePort } from './embedded.ts';
 import { embeddedServer, stopServer } from './embedded-server.ts';
 import { initialiseAndStart } from './start-cluster.ts';
-import { clusterPassword, retireSharedPassword } from './cluster-password.ts';
+import { assertSharedLogin, clusterPassword, retireSharedPassword } from './cluster-password.ts';
 
 export interface ServedCluster {
   port: number;
@@ -54,18 +54,24 @@ export async function serveEmbeddedPostgres(dataDir: string, port: number | unde
   // A use mark as every command keeps (src/db/embedded.ts), which a command sharing the server
   // and exiting at once counts (stopAtExit, src/db/cluster-handoff.ts).
   const { mark, claim } = await markAndClaim(databaseDir, log, signal);
-  if (claim.kind === 'shared') {
-    mark.remove();
-    return { postmaster: claim.postmaster, owner: claim.owner };
-  }
   const password = clusterPassword(dataDir);
   const adminUrl = (at: number, given = password) => commandUrl(at, 'postgres', given);
+  if (claim.kind === 'shared') {
+    mark.remove();
+    // db-server prints that server's URL: with a password it takes.
+    await assertSharedLogin(adminUrl(claim.postmaster.port), dataDir, claim.owner.pid);
+    return { postmaster: claim.postmaster, owner: claim.owner };
+  }
   const leaving = { databaseDir, dataDir, adminUrl: (at: number) => adminUrl(at), mark, log };
   if (claim.kind === 'orphan') {
     const { pid, port: at } = claim.postmaster;
-    const adopted = adopt(claim, { databaseDir, dataDir, log, mark });
     // Left by a release before this one, the server may still have the password every install shared.
-    await retireSharedPassword((given) => adminUrl(at, given), password, dataDir, log);
+    await retireSharedPassword((given) => adminUrl(at, given), password, dataDir, log).catch((error: unknown) => {
+      claim.ownership.release();
+      mark.remove();
+      throw error;
+    });
+    const adopted = adopt(claim, { databaseDir, dataDir, log, mark });
     return served(at, pid, true, () => leave({ ...leaving, port: at, postmaster: pid, ownership: claim.ownership, ...adopted }), log);
   }
 

