@@ -80,7 +80,17 @@ const { enableCompileCache, registerHooks } = await import('node:module');
 // NODE_DISABLE_COMPILE_CACHE=1 turns it off; a folder it cannot write only means no cache.
 const { homedir } = await import('node:os');
 const { join } = await import('node:path');
-enableCompileCache(process.env.NODE_COMPILE_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'convlog', 'compile-cache'));
+const compileCache = () => {
+  if (process.env.NODE_COMPILE_CACHE) return process.env.NODE_COMPILE_CACHE;
+  try {
+    return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'convlog', 'compile-cache');
+  } catch {
+    // No HOME and a uid without a passwd entry (a container run with an arbitrary uid): no cache.
+    return undefined;
+  }
+};
+const cacheFolder = compileCache();
+if (cacheFolder) enableCompileCache(cacheFolder);
 registerHooks({
   resolve(specifier, context, nextResolve) {
     if (specifier !== 'drizzle-orm' && !specifier.startsWith('drizzle-orm/')) return nextResolve(specifier, context);

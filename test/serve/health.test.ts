@@ -154,6 +154,16 @@ describe('/healthz', () => {
 
       await adminQuery(adminUrl, `create database ${name}`);
       expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+
+      // A worker listening on one address only (CONVLOG_HEALTH_HOST): the check asks it there.
+      const own = await startHealthServer({ pool: health.pool, port: 0, host: '127.0.0.2', log: silentLogger, ownLimits: {} });
+      try {
+        const port = new URL(own.url).port;
+        expect(await containerHealthcheck(undefined, { CONVLOG_HEALTH_PORT: port })).toBe(1);
+        expect(await containerHealthcheck(undefined, { CONVLOG_HEALTH_PORT: port, CONVLOG_HEALTH_HOST: '127.0.0.2' })).toBe(0);
+      } finally {
+        await own.close();
+      }
     } finally {
       await server.close();
       await health.close();
@@ -162,8 +172,9 @@ describe('/healthz', () => {
   });
 });
 
-/** Exit code of the image's HEALTHCHECK command (deploy/healthcheck.js) asking `url`. */
-function containerHealthcheck(url: string): Promise<number> {
+/** Exit code of the image's HEALTHCHECK command (deploy/healthcheck.js) asking `url`, or the health port of `env`. */
+function containerHealthcheck(url: string | undefined, env: Record<string, string> = {}): Promise<number> {
   const script = fileURLToPath(new URL('../../deploy/healthcheck.js', import.meta.url));
-  return new Promise((resolve) => execFile(process.execPath, [script, url], (error) => resolve(error ? Number(error.code ?? 1) : 0)));
+  const args = url === undefined ? [script] : [script, url];
+  return new Promise((resolve) => execFile(process.execPath, args, { env: { ...process.env, ...env } }, (error) => resolve(error ? Number(error.code ?? 1) : 0)));
 }
