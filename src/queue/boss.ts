@@ -118,8 +118,8 @@ export async function startBoss(database: Database, log: Logger, options: BossOp
     errors.close();
   });
   boss.on('warning', (warning) => log.debug({ warning }, 'queue warning'));
-  await boss.start();
   try {
+    await boss.start();
     await ensureQueue(boss, DEAD_LETTER_QUEUE, { policy: 'standard', retryLimit: 0 });
     await ensureQueue(boss, SYNC_QUEUE, { ...SYNC_QUEUE_OPTIONS });
     await ensureQueue(boss, BACKFILL_QUEUE, { ...BACKFILL_QUEUE_OPTIONS });

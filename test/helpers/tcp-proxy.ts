@@ -32,6 +32,11 @@ export interface TcpProxy {
    * packet, and every answer), then the server hears nothing more: a query waits for ever.
    */
   stallAfterLogin(): void;
+  /**
+   * Once a client has sent a message holding `text`, resets every connection and refuses new ones
+   * for `downMs`, then lets them through again: a server restarting just as that statement runs.
+   */
+  restartAfter(text: string, downMs: number): void;
 }
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
@@ -40,6 +45,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let silent = false;
   let stalling = false;
   let trigger: Buffer | undefined;
+  let restartTrigger: { text: Buffer; downMs: number } | undefined;
+  let refuseUntil = 0;
   const track = (socket: net.Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -53,6 +60,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   // Half-open allowed: an end is passed on by hand, and not at all once silenced (a FIN is lost too).
   const server = net.createServer({ allowHalfOpen: true }, (client) => {
     track(client);
+    if (Date.now() < refuseUntil) return void client.resetAndDestroy();
     if (silent) return swallow(client);
     const upstream = net.connect({ port: target.port, host: target.host, allowHalfOpen: true });
     track(upstream);
@@ -68,6 +76,11 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
         if (trigger && chunk.includes(trigger)) {
           trigger = undefined;
           proxy.silence();
+        }
+        if (restartTrigger && chunk.includes(restartTrigger.text)) {
+          refuseUntil = Date.now() + restartTrigger.downMs;
+          restartTrigger = undefined;
+          for (const socket of sockets) socket.resetAndDestroy();
         }
       });
     }
@@ -91,6 +104,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     stallAfterLogin() {
       stalling = true;
+    },
+    restartAfter(text, downMs) {
+      restartTrigger = { text: Buffer.from(text), downMs };
     },
     silenceAfter(text) {
       trigger = Buffer.from(text);
