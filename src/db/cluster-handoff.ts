@@ -12,6 +12,7 @@ import { errorMessage } from '../errors/messages.ts';
 import { counted } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import { claimIfFree, ownerAlive, stopPostmaster, type ClusterClaim, type OwnerRecord, type Ownership } from './cluster-owner.ts';
+import { retireSharedPassword, type Login } from './cluster-password.ts';
 import { quietClient } from './pg-client.ts';
 import { deadWithin, heldShutdown, isAlive } from './postmaster.ts';
 import { liveMarks, otherUsers, type UseMark } from './use-marks.ts';
@@ -112,13 +113,21 @@ export async function lastOut(databaseDir: string, adminUrl: (port: number) => s
 }
 
 /**
- * Takes over a server whose owner is gone, saying so. Until `leave` runs, this process's exit
- * stops the server, as for one it started (stopAtExit): `unhook` takes that back.
+ * Takes over a server whose owner is gone, saying so. Left by a release before this one, the
+ * server may still have the password every install shared: it is given `login`'s first, before
+ * this process records itself as owner and other commands share it. Until `leave` runs, this
+ * process's exit stops the server, as for one it started (stopAtExit): `unhook` takes that back.
+ * A failure gives up the claim and removes the use mark.
  */
-export function adopt(
+export async function adopt(
   { postmaster, ownership }: Extract<ClusterClaim, { kind: 'orphan' }>,
-  { databaseDir, dataDir, log, mark }: { databaseDir: string; dataDir: string; log: Logger; mark: UseMark },
-): { unhook: () => void; stop: () => void } {
+  { databaseDir, dataDir, log, mark, login }: { databaseDir: string; dataDir: string; log: Logger; mark: UseMark; login: Login },
+): Promise<{ unhook: () => void; stop: () => void }> {
+  await retireSharedPassword(login, dataDir, log).catch((error: unknown) => {
+    ownership.release();
+    mark.remove();
+    throw error;
+  });
   const was = ownership.previous;
   log.info(
     { dataDir, ownerPid: was?.pid ?? null, postgresPid: postmaster.pid, port: postmaster.port },

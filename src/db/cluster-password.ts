@@ -9,7 +9,13 @@ import path from 'node:path';
 import { causeWithCode, errorMessage } from '../errors/messages.ts';
 import { DatabaseUnavailable } from '../errors/convlog-errors.ts';
 import type { Logger } from '../log.ts';
-import { quietClient } from './pg-client.ts';
+import { probe, quietClient } from './pg-client.ts';
+
+/** A cluster's login: the data folder's password, and the maintenance database's URL with a given password. */
+export interface Login {
+  password: string;
+  url: (password: string) => string;
+}
 
 /** The password of clusters made before each had its own: replaced at their first start since. */
 export const SHARED_PASSWORD = 'convlog';
@@ -56,12 +62,12 @@ function unreadable(file: string, error: unknown): DatabaseUnavailable {
 /**
  * For a cluster made before each had its own password: its login still has SHARED_PASSWORD, so
  * it is given `password` now, by the command that starts or adopts the server, before it records
- * itself as the server's owner (from then on other commands share it, with `password`). A cluster that takes `password` already is left as it is. `url(password)`: the
- * maintenance database's URL with that password.
+ * itself as the server's owner (from then on other commands share it, with `password`). A
+ * cluster that takes `password` already is left as it is.
  */
-export async function retireSharedPassword(url: (password: string) => string, password: string, dataDir: string, log: Logger): Promise<void> {
+export async function retireSharedPassword({ url, password }: Login, dataDir: string, log: Logger): Promise<void> {
   if (await logsIn(url(password))) return;
-  const client = quietClient({ connectionString: url(SHARED_PASSWORD), connectionTimeoutMillis: 10_000 });
+  const client = quietClient({ connectionString: url(SHARED_PASSWORD), connectionTimeoutMillis: LOGIN_TIMEOUT_MS });
   try {
     await client.connect();
     // ALTER ROLE takes no parameters: the password is quoted as a literal by pg itself.
@@ -96,16 +102,12 @@ export async function assertSharedLogin(url: string, dataDir: string, ownerPid: 
   );
 }
 
+const LOGIN_TIMEOUT_MS = 10_000;
+
 /** Whether the server takes this URL's login; false only for a refused password. */
 async function logsIn(url: string): Promise<boolean> {
-  const client = quietClient({ connectionString: url, connectionTimeoutMillis: 10_000 });
-  try {
-    await client.connect();
-    return true;
-  } catch (error) {
-    if (causeWithCode(error, (code) => code === '28P01')) return false;
-    throw error;
-  } finally {
-    await client.end().catch(() => {});
-  }
+  const failure = await probe(url, LOGIN_TIMEOUT_MS);
+  if (failure === undefined) return true;
+  if (causeWithCode(failure, (code) => code === '28P01')) return false;
+  throw failure;
 }

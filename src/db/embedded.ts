@@ -10,7 +10,7 @@ import { prepareDataDir } from './data-dir.ts';
 import type { Logger } from '../log.ts';
 import { embeddedServer, embeddedUrl, stopServer, type EmbeddedServer } from './embedded-server.ts';
 import { initialiseAndStart } from './start-cluster.ts';
-import { assertSharedLogin, clusterPassword, retireSharedPassword } from './cluster-password.ts';
+import { assertSharedLogin, clusterPassword, type Login } from './cluster-password.ts';
 import { probe } from './pg-client.ts';
 import { withinTime } from '../timing.ts';
 
@@ -45,7 +45,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, signal
   if (claim.kind === 'shared') {
     const { postmaster, owner } = claim;
     log.debug({ port: postmaster.port, ownerPid: owner.pid }, 'using the embedded Postgres another convlog process runs');
-    await assertSharedLogin(commandUrl(postmaster.port, 'postgres', password), dataDir, owner.pid).catch((error: unknown) => {
+    await assertSharedLogin(adminUrl(postmaster.port), dataDir, owner.pid).catch((error: unknown) => {
       mark.remove();
       throw error;
     });
@@ -64,13 +64,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, signal
   const underThis = (pid: number) => () => `the embedded Postgres in ${dataDir} (postgres process ${pid}) stopped under this command; run the command again`;
   if (claim.kind === 'orphan') {
     const { postmaster, ownership } = claim;
-    // Left by a release before this one, the server may still have the password every install shared.
-    await retireSharedPassword((given) => commandUrl(postmaster.port, 'postgres', given), password, dataDir, log).catch((error: unknown) => {
-      ownership.release();
-      mark.remove();
-      throw error;
-    });
-    const adopted = adopt(claim, { databaseDir, dataDir, log, mark });
+    const adopted = await adopt(claim, { databaseDir, dataDir, log, mark, login: loginAt(postmaster.port, password) });
     const stop = () => leave({ databaseDir, dataDir, port: postmaster.port, postmaster: postmaster.pid, adminUrl, ownership, log, mark, ...adopted }).then(() => {});
     return cluster(postmaster, password, underThis(postmaster.pid), stop, false);
   }
@@ -82,8 +76,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, signal
   try {
     port = await freePort();
     pg = await embeddedServer({ databaseDir, port, log, password });
-    const login = { password, url: (given: string) => commandUrl(port, 'postgres', given) };
-    started = await initialiseAndStart(pg, { databaseDir, dataDir, log, ownership, mark, login }, (reason) => `${databaseDir}: ${reason} (set DATABASE_URL to use your own server)`);
+    started = await initialiseAndStart(pg, { databaseDir, dataDir, log, ownership, mark, login: loginAt(port, password) }, (reason) => `${databaseDir}: ${reason} (set DATABASE_URL to use your own server)`);
   } catch (error) {
     ownership.release();
     mark.remove();
@@ -100,6 +93,11 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, signal
   };
   const leaving = () => leave({ databaseDir, dataDir, port, postmaster: started.postmaster.pid, adminUrl, ownership, log, mark, unhook, stop }).then(() => {});
   return cluster(started.postmaster, password, underThis(started.postmaster.pid), leaving, false);
+}
+
+/** The login of the server on `port`, as a command connects. */
+export function loginAt(port: number, password: string): Login {
+  return { password, url: (given) => commandUrl(port, 'postgres', given) };
 }
 
 /** The URL a command connects with: its sessions named for src/db/cluster-handoff.ts. */

@@ -10,10 +10,10 @@ import { whenEnded, type Postmaster } from './postmaster.ts';
 import { prepareDataDir } from './data-dir.ts';
 import { adopt, leave, letGo, type LeaveOutcome } from './cluster-handoff.ts';
 import { markAndClaim } from './use-marks.ts';
-import { commandUrl, freePort } from './embedded.ts';
+import { commandUrl, freePort, loginAt } from './embedded.ts';
 import { embeddedServer, stopServer } from './embedded-server.ts';
 import { initialiseAndStart } from './start-cluster.ts';
-import { assertSharedLogin, clusterPassword, retireSharedPassword } from './cluster-password.ts';
+import { assertSharedLogin, clusterPassword } from './cluster-password.ts';
 
 export interface ServedCluster {
   port: number;
@@ -55,23 +55,17 @@ export async function serveEmbeddedPostgres(dataDir: string, port: number | unde
   // and exiting at once counts (stopAtExit, src/db/cluster-handoff.ts).
   const { mark, claim } = await markAndClaim(databaseDir, log, signal);
   const password = clusterPassword(dataDir);
-  const adminUrl = (at: number, given = password) => commandUrl(at, 'postgres', given);
+  const adminUrl = (at: number) => commandUrl(at, 'postgres', password);
   if (claim.kind === 'shared') {
     mark.remove();
     // db-server prints that server's URL: with a password it takes.
     await assertSharedLogin(adminUrl(claim.postmaster.port), dataDir, claim.owner.pid);
     return { postmaster: claim.postmaster, owner: claim.owner };
   }
-  const leaving = { databaseDir, dataDir, adminUrl: (at: number) => adminUrl(at), mark, log };
+  const leaving = { databaseDir, dataDir, adminUrl, mark, log };
   if (claim.kind === 'orphan') {
     const { pid, port: at } = claim.postmaster;
-    // Left by a release before this one, the server may still have the password every install shared.
-    await retireSharedPassword((given) => adminUrl(at, given), password, dataDir, log).catch((error: unknown) => {
-      claim.ownership.release();
-      mark.remove();
-      throw error;
-    });
-    const adopted = adopt(claim, { databaseDir, dataDir, log, mark });
+    const adopted = await adopt(claim, { databaseDir, dataDir, log, mark, login: loginAt(at, password) });
     return served(at, pid, true, () => leave({ ...leaving, port: at, postmaster: pid, ownership: claim.ownership, ...adopted }), log);
   }
 
@@ -82,8 +76,7 @@ export async function serveEmbeddedPostgres(dataDir: string, port: number | unde
     const pg = await embeddedServer({ databaseDir, port: at, log, password });
     // Until stop(), the process's exit stops the server too (a second Ctrl-C exits at once), unless
     // another convlog command is marked as its user.
-    const login = { password, url: (given: string) => adminUrl(at, given) };
-    const { unhook, postmaster } = await initialiseAndStart(pg, { databaseDir, dataDir, log, ownership, mark, login }, (reason) => `${databaseDir} on port ${at}: ${reason}`);
+    const { unhook, postmaster } = await initialiseAndStart(pg, { databaseDir, dataDir, log, ownership, mark, login: loginAt(at, password) }, (reason) => `${databaseDir} on port ${at}: ${reason}`);
     return served(at, postmaster.pid, false, () =>
       leave({
         ...leaving,

@@ -11,7 +11,7 @@ import type { Logger } from '../log.ts';
 import { stopAtExit } from './cluster-handoff.ts';
 import type { UseMark } from './use-marks.ts';
 import type { Ownership } from './cluster-owner.ts';
-import { retireSharedPassword } from './cluster-password.ts';
+import { retireSharedPassword, type Login } from './cluster-password.ts';
 import { stopServer, type EmbeddedServer } from './embedded-server.ts';
 import { livePostmaster, removeStalePidFile, type Postmaster } from './postmaster.ts';
 
@@ -59,7 +59,7 @@ export async function initialiseAndStart(
     throw new DatabaseUnavailable(`the embedded Postgres in ${databaseDir} started but wrote no postmaster.pid`);
   }
   try {
-    await retireSharedPassword(login.url, login.password, dataDir, log);
+    await retireSharedPassword(login, dataDir, log);
   } catch (error) {
     await stopServer(pg);
     unhookStart();
@@ -71,11 +71,6 @@ export async function initialiseAndStart(
   const unhook = stopAtExit(databaseDir, mark, () => void stopServer(pg), { release: ownership.release });
   unhookStart();
   return { unhook, postmaster };
-}
-
-export interface Login {
-  password: string;
-  url: (password: string) => string;
 }
 
 const INIT_FOLDER_PREFIX = 'pg-init-';
