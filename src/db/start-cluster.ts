@@ -44,6 +44,7 @@ export async function initialiseAndStart(
       await inOwnProcessGroup(() => withPrivateTmpdir(dataDir, () => pg.initialise()));
     }
     removeStalePidFile(databaseDir, log);
+    sendNoPasswordAsIs(databaseDir, log);
     await inOwnProcessGroup(() => pg.start());
   } catch (error) {
     unhookStart(); // nothing to stop: a start fails before the spawn or once the server has exited
@@ -71,6 +72,24 @@ export async function initialiseAndStart(
   const unhook = stopAtExit(databaseDir, mark, () => void stopServer(pg), { release: ownership.release });
   unhookStart();
   return { unhook, postmaster };
+}
+
+/**
+ * Clusters made before 2026-12 check logins with the `password` method: the client sends the
+ * password as it is. The `md5` method never does: with the password stored as a SCRAM secret
+ * (Postgres's default) it runs SCRAM, and with one stored as md5 (someone set
+ * password_encryption) its challenge, which `scram-sha-256` would refuse, locking convlog out.
+ * Read at this start.
+ */
+function sendNoPasswordAsIs(databaseDir: string, log: Logger): void {
+  const file = path.join(databaseDir, 'pg_hba.conf');
+  // A folder that is no cluster of ours has none: Postgres says what is wrong with it.
+  if (!fs.existsSync(file)) return;
+  const rules = fs.readFileSync(file, 'utf8');
+  const hashed = rules.replace(/^(\s*(?:local|host)\b[^#\n]*?\s)password(\s*(?:#.*)?)$/gm, '$1md5$2');
+  if (hashed === rules) return;
+  fs.writeFileSync(file, hashed);
+  log.info('the embedded Postgres no longer asks for its password as it is (pg_hba.conf: password became md5, which runs SCRAM)');
 }
 
 const INIT_FOLDER_PREFIX = 'pg-init-';

@@ -4,6 +4,7 @@
 // has a password of its own, in a file only its user reads (src/db/cluster-password.ts); a cluster
 // made before is given one at its next start; initdb is handed it in a folder others cannot list.
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -36,7 +37,7 @@ async function login(url: string): Promise<string> {
   }
 }
 
-/** The port of the server running on `dataDir`'s cluster, from its postmaster.pid. */
+/** Gives the login of the server at `url` another password. */
 async function setPassword(url: string, password: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -47,6 +48,27 @@ async function setPassword(url: string, password: string): Promise<void> {
   }
 }
 
+/**
+ * What the server on `port` asks a client logging in as convlog for: the code of its first
+ * authentication request (10: SASL, that is SCRAM; 5: an md5 challenge; 3: the password as it is).
+ */
+async function passwordRequest(port: number): Promise<number> {
+  const params = Buffer.from('user\0convlog\0database\0postgres\0\0');
+  const startup = Buffer.alloc(8);
+  startup.writeInt32BE(8 + params.length, 0);
+  startup.writeInt32BE(196608, 4); // protocol 3.0
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(Buffer.concat([startup, params])));
+    socket.once('data', (reply) => {
+      socket.destroy();
+      if (reply[0] !== 'R'.charCodeAt(0)) reject(new Error(`not an authentication request: ${reply.toString('latin1', 0, 1)}`));
+      else resolve(reply.readInt32BE(5));
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** The port of the server running on `dataDir`'s cluster, from its postmaster.pid. */
 function port(dataDir: string): number {
   return Number(fs.readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[3]);
 }
@@ -129,6 +151,10 @@ it('gives a cluster made with the shared password one of its own at its next sta
   const old = await embeddedServer({ databaseDir: path.join(dataDir, 'pg'), port: await freePort(), password: SHARED_PASSWORD });
   await old.initialise();
   expect(fs.existsSync(passwordFile(dataDir))).toBe(false);
+  // Those releases also had the server ask for the password as it is.
+  const rules = path.join(dataDir, 'pg', 'pg_hba.conf');
+  fs.writeFileSync(rules, fs.readFileSync(rules, 'utf8').replaceAll('scram-sha-256', 'password'));
+  expect(fs.readFileSync(rules, 'utf8')).toMatch(/^host\s.*\spassword$/m);
 
   const env = { CONVLOG_DATA_DIR: dataDir, DATABASE_URL: undefined, LOG_LEVEL: 'info' };
   const status = await runProgram(['status'], { env, timeoutMs: 120_000 });
@@ -144,6 +170,8 @@ it('gives a cluster made with the shared password one of its own at its next sta
     }
     expect(await login(embeddedUrl(port(dataDir), 'postgres', password))).toBe('in');
     expect(await login(embeddedUrl(port(dataDir), 'postgres', SHARED_PASSWORD))).toBe('28P01');
+    // SCRAM, where that release's rules asked for the password as it is (3).
+    expect(await passwordRequest(port(dataDir))).toBe(10);
     // Once is enough: the next start says nothing of it.
     expect(server.stderr()).not.toContain('a password of its own');
   } finally {
