@@ -32,13 +32,15 @@ const HAND_WRITTEN: Record<number, ApiEvent[]> = {
   1005: [comment('2024-05-01T10:00:00Z', supportUser('user', 201, 'Ana')), comment('2024-05-01T10:30:00Z', ALEX), comment('2024-05-03T09:05:00Z', ALEX, { public: false }), comment('2024-05-03T09:10:00Z', ALEX)],
   1006: [message('2024-04-10T10:00:00Z', ALEX), message('2024-04-10T10:01:00Z', BOT), message('2024-04-10T10:02:00Z', visitor('v-1006'))],
 };
-// Simulator tickets 1..20 (seed 1): comments, messaging, attachments, empty tickets (2, 12), one-event ones.
-const SIMULATED = Array.from({ length: 20 }, (_, i) => i + 1);
+// Simulator tickets 1..20 (seed 1): comments, messaging, attachments, empty tickets (2, 12), one-event ones; 44 has a call.
+const SIMULATED = [...Array.from({ length: 20 }, (_, i) => i + 1), 44];
 const simulated = (id: number) => Array.from({ length: defaultTicketSize(id) }, (_, i) => generateEvent(ticketProfile(1, id), i) as unknown as ApiEvent);
 
 /** One ticket's rows as the previous release stored them, column by column, in plain SQL. */
 async function writePreviousRelease(client: pg.PoolClient, ticketId: number, events: ApiEvent[]): Promise<void> {
-  const rows = mapPage(events, { ticketId });
+  const mapped = mapPage(events, { ticketId });
+  // That release gave a call's transcription no body_text.
+  const rows = { ...mapped, events: mapped.events.map((e) => (e.contentType === 'voice_recording' ? { ...e, bodyText: null } : e)) };
   await client.query(
     `insert into zendesk.authors as a (author_key, support_user_id, sunco_user_id, type, display_name, avatar_url)
      select "authorKey", "supportUserId", "suncoUserId", type, "displayName", "avatarUrl"
@@ -84,6 +86,7 @@ const read = async (database: Database, view: View) =>
 /** The new rows cut to the columns the old view had: appended columns are new, not changes. */
 const oldColumns = (before: Record<string, unknown>[], after: Record<string, unknown>[]) =>
   after.map((row) => Object.fromEntries(Object.keys(before[0]).map((k) => [k, row[k]])));
+const withoutCallText = (rows: Record<string, unknown>[]) => rows.map((row) => (row.content_type === 'voice_recording' ? { ...row, body_text: '(a call)' } : row));
 const notKim = (rows: Record<string, unknown>[]) => rows.filter((r) => Number(r.ticket_id) !== KIM_TICKET);
 
 let database: Database;
@@ -150,6 +153,14 @@ describe('migrating a database of the previous release', () => {
     expect(copiesBefore.filter((r) => r.body_html !== null).length).toBeGreaterThan(10);
   });
 
+  it("gives a call stored without it its transcription as body_text (migration 0033)", async () => {
+    const { rows } = await database.pool.query(
+      `select body_text, raw #>> '{content,transcription_text}' as transcription from zendesk.conversation_events where content_type = 'voice_recording'`,
+    );
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(row.body_text).toBe(row.transcription);
+  });
+
   it('has one ticket_summaries row per ticket with events', async () => {
     const withEvents = [...new Set(before.conversation_timeline.map((r) => Number(r.ticket_id)))].sort((a, b) => a - b);
     // Simulator tickets 2 and 12 have no events: no summary.
@@ -172,7 +183,8 @@ describe('migrating a database of the previous release', () => {
   it.each(['ticket_conversations', 'conversation_timeline', 'agent_replies'] as const)('%s answers as before, in every old column', async (view) => {
     const after = await read(database, view);
     expect(before[view].length).toBeGreaterThan(0);
-    expect(notKim(oldColumns(before[view], after))).toEqual(notKim(before[view]));
+    // A call's body_text is its transcription now (migration 0033, checked above).
+    expect(withoutCallText(notKim(oldColumns(before[view], after)))).toEqual(withoutCallText(notKim(before[view])));
   });
 
   it("counts Kim's first message as a customer's now: the author type as written on the event", async () => {
