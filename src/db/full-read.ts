@@ -1,11 +1,13 @@
 // A full read (the whole log from its first event) is the only moment convlog can tell that
 // Zendesk dropped something: an event that vanished from the log, an attachment or thumbnail no
 // longer listed. What the read saw is collected as it goes (the ticket's reference strings and
-// file ids: small next to its events) and the rest is removed, or marked under
-// CONVLOG_ON_DELETE=keep, when it ends.
+// file ids: small next to its events) and the rest is removed when it ends, under
+// CONVLOG_ON_DELETE=keep too: that setting keeps a ticket in Zendesk's bin, which can come back,
+// while an event or file gone from a live ticket's log (a redaction, a deleted comment) is erased
+// in Zendesk for good.
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from './connection.ts';
-import { removeUnusedAuthors, type OnDelete } from './purge.ts';
+import { removeUnusedAuthors } from './purge.ts';
 import { lockPeople, lockTicketRows } from './lock-order.ts';
 import { asArray, notAmong, type Executor } from './sql-values.ts';
 import { finishRun } from './ticket-status.ts';
@@ -92,10 +94,10 @@ function dueForFullRead(olderThanDays: number, pageSize: number): SQL {
 
 /**
  * Ends a run that read the ticket from its first event (`run`: startRun's token), in one
- * transaction: locks the ticket's tickets and ticket_sync rows, removes (or marks, under keep) its
- * rows the read did not return, marks the ticket synced (finishRun, told that the rows are locked:
- * a second lock would take a tickets row written meanwhile after ticket_sync), then, under purge,
- * removes the people only the removed events named.
+ * transaction: locks the ticket's tickets and ticket_sync rows, removes its rows the read did not
+ * return, marks the ticket synced (finishRun, told that the rows are locked: a second lock would
+ * take a tickets row written meanwhile after ticket_sync), then removes the people only the
+ * removed events named.
  *
  * Those people are taken last, and only those no other transaction holds (SKIP LOCKED): held from
  * the start, as a purge takes them, they kept every page of another ticket naming them (an agent
@@ -105,10 +107,10 @@ function dueForFullRead(olderThanDays: number, pageSize: number): SQL {
  * instead (a page naming them, another ticket's end removing their events too) is waited for
  * after the commit, in a transaction of the people alone, which then removes those nothing names.
  */
-export async function endFullRead(db: Db, ticketId: number, seen: SeenRows, mode: OnDelete, run: string, requests = 0): Promise<FullReadEnd> {
+export async function endFullRead(db: Db, ticketId: number, seen: SeenRows, run: string, requests = 0): Promise<FullReadEnd> {
   let held: string[] = [];
   const ended = await inTransaction(db, async (tx) => {
-    const { vanished, people } = await removeVanished(tx, ticketId, seen, mode);
+    const { vanished, people } = await removeVanished(tx, ticketId, seen);
     const { eventsSynced } = await finishRun(tx, ticketId, { run, fullRead: true, ticketRowsLocked: true, requests });
     held = await removeFreedPeople(tx, people);
     return { eventsSynced, vanished };
@@ -135,28 +137,16 @@ export interface FullReadEnd {
 }
 
 /**
- * Removes (or marks) the ticket's rows a full read did not return, holding its tickets and
- * ticket_sync rows first, as a purge of the ticket does before its files and events: the run's end
- * then waits for such a purge instead of deadlocking with it. Under purge, also returns the people
- * the removed events named. The first part of endFullRead, in its transaction.
+ * Removes the ticket's rows a full read did not return, holding its tickets and ticket_sync rows
+ * first, as a purge of the ticket does before its files and events: the run's end then waits for
+ * such a purge instead of deadlocking with it. Also returns the people the removed events named. The first part of endFullRead, in its transaction.
  */
-export async function removeVanished(db: Executor, ticketId: number, seen: SeenRows, mode: OnDelete): Promise<{ vanished: Vanished; people: string[] }> {
+export async function removeVanished(db: Executor, ticketId: number, seen: SeenRows): Promise<{ vanished: Vanished; people: string[] }> {
   const references = [...seen.references];
   const attachments = [...seen.attachments];
   const thumbnails = [...seen.thumbnails];
   const count = async (statement: ReturnType<typeof sql>) => (await db.execute(statement)).rowCount ?? 0;
   await lockTicketRows(db, [ticketId]);
-  if (mode === 'keep') {
-    const vanished = {
-      thumbnails: await count(sql`update zendesk.attachment_thumbnails set deleted_at = now(), updated_at = now()
-        where ticket_id = ${ticketId} and deleted_at is null and ${notAmong(sql`id`, thumbnails, 'bigint')}`),
-      attachments: await count(sql`update zendesk.attachments set deleted_at = now(), updated_at = now()
-        where ticket_id = ${ticketId} and deleted_at is null and ${notAmong(sql`id`, attachments, 'bigint')}`),
-      events: await count(sql`update zendesk.conversation_events set deleted_at = now(), updated_at = now()
-        where ticket_id = ${ticketId} and deleted_at is null and ${notAmong(sql`reference`, references, 'text')}`),
-    };
-    return { vanished, people: [] };
-  }
   const removedThumbnails = await count(sql`delete from zendesk.attachment_thumbnails where ticket_id = ${ticketId} and ${notAmong(sql`id`, thumbnails, 'bigint')}`);
   const removedAttachments = await count(sql`delete from zendesk.attachments where ticket_id = ${ticketId} and ${notAmong(sql`id`, attachments, 'bigint')}`);
   const { rows } = await db.execute<{ author_key: string | null }>(

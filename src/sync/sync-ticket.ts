@@ -138,7 +138,7 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
   }
   // After a read from the first event, what it no longer returned goes in the same transaction.
   const { peopleLeft, ...finished } = seen
-    ? await endFullRead(deps.db, ticketId, seen, mode, run, unstoredRequests)
+    ? await endFullRead(deps.db, ticketId, seen, run, unstoredRequests)
     : { ...(await inTransaction(deps.db, (tx) => finishRun(tx, ticketId, { run, fullRead, requests: unstoredRequests }))), peopleLeft: undefined };
   if (peopleLeft) {
     log.warn(

@@ -116,7 +116,7 @@ export async function storeTicket(db: Db, ticketId: number, events: readonly Api
     const more = start + pageSize < events.length;
     await storePage(db, preparePage(rows, { ticketId, run, afterCursor: more ? `after-${start + pageSize}` : `end-${ticketId}`, requests: 1 }));
   }
-  await endFullRead(db, ticketId, seen, 'purge', run);
+  await endFullRead(db, ticketId, seen, run);
 }
 
 /**

@@ -59,7 +59,7 @@ it("the end of a full read that removes vanished events and a backfill page purg
   // the backfill page purging the ticket comes to wait for it.
   const blocker = await holdRows(f.database.pool, 'select from zendesk.ticket_summaries where ticket_id = $1 for update', [ticketId]);
   try {
-    const runEnd = settled(endFullRead(f.database.db, ticketId, seen, 'purge', run));
+    const runEnd = settled(endFullRead(f.database.db, ticketId, seen, run));
     await sessionsWaitingForLocks(f.database.pool, 1);
     const page = settled(backfillOf(f));
     await sessionsWaitingForLocks(f.database.pool, 2);
