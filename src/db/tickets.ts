@@ -113,11 +113,16 @@ const PEOPLE_OF_DROPPED_TICKETS = `dropped_people (author_key) as (${peopleOfTic
 // the ticket has no row to compare the page's with: stored, the state was counted, recorded and
 // purged again at each re-read, its tombstone's deleted_at moving each time. A ticket restored
 // and deleted again since carries a later time, and is recorded; a row kept (keep) is compared
-// by the upsert as any other.
+// by the upsert as any other. A scrubbed state (isScrubbed, src/sync/map-ticket.ts) of a ticket
+// whose events are still stored is recorded only by an erasure's tombstone: after a 404 that marked
+// them under keep (a ticket with no row: queued by id alone), Zendesk's scrub comes before that
+// 404, and was skipped by every backfill. One whose rows are gone already changes nothing.
 const DELETION_RECORDED = `r."deleted" and not exists (select from zendesk.tickets t0 where t0.id = r."id") and exists (
       select from zendesk.ticket_sync s
        where s.ticket_id = r."id" and s.status = 'not_found' and s.deleted_at is not null
-         and coalesce(r."generatedTimestamp", r."updatedAt") <= s.deleted_at)`;
+         and coalesce(r."generatedTimestamp", r."updatedAt") <= s.deleted_at
+         and (not (r."status" = 'deleted' and r."subject" = 'SCRUBBED') or s.deleted_how in ('404: permanently deleted', 'export: permanently deleted')
+           or not exists (select from zendesk.conversation_events e where e.ticket_id = r."id")))`;
 
 function upsertTickets(param: string, byId: boolean): string {
   const fresh = `not (${STALE_DELETION}) and not (${DELETION_RECORDED})`;

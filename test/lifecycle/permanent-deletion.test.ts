@@ -84,3 +84,39 @@ it('under keep, a ticket in the bin whose rows are marked is erased once the exp
   expect(await rowsOfTicket(f.database.pool, ticketId)).toEqual({ ticket_sync: 1 });
   expect(await tombstone(ticketId)).toMatchObject({ status: 'not_found', deleted_how: 'export: permanently deleted' });
 });
+
+it('under keep, a ticket with no row of its own whose 404 marked its rows is erased once the export serves it scrubbed', async () => {
+  // Queued by id alone (no ticket row), erased in Zendesk, and met by its sync's 404 before any
+  // backfill: the 404 cannot tell an erasure from the bin, so under keep it marks the rows.
+  const [ticketId] = await richTickets(1);
+  await query('delete from zendesk.tickets where id = $1', [ticketId]);
+  f.sim.deleteTicket(ticketId, { permanently: true });
+  await new Promise((resolve) => setTimeout(resolve, 1_100)); // the 404 comes a second after the scrub
+  expect((await syncTicket({ ...f.deps, onDelete: 'keep' }, ticketId)).status).toBe('not_found');
+  expect(await rowsOfTicket(f.database.pool, ticketId)).toMatchObject({ conversation_events: expect.any(Number), attachments: expect.any(Number) });
+  expect(await tombstone(ticketId)).toMatchObject({ deleted_how: '404' });
+
+  // The export's scrubbed state is older than that tombstone, and was taken for a deletion already recorded.
+  const { deleted } = await keepBackfill();
+  expect(deleted).toBe(1);
+  expect(await rowsOfTicket(f.database.pool, ticketId)).toEqual({ ticket_sync: 1 });
+  expect(await tombstone(ticketId)).toMatchObject({ status: 'not_found', deleted_how: 'export: permanently deleted' });
+  // Read again, the page changes nothing more.
+  expect((await keepBackfill()).deleted).toBe(0);
+});
+
+it('under purge, a ticket whose 404 removed its rows keeps its tombstone when the export serves it scrubbed', async () => {
+  const [ticketId] = await richTickets(1);
+  await query('delete from zendesk.tickets where id = $1', [ticketId]);
+  f.sim.deleteTicket(ticketId, { permanently: true });
+  await new Promise((resolve) => setTimeout(resolve, 1_100));
+  expect((await syncTicket(f.deps, ticketId)).status).toBe('not_found');
+  const before = await query('select deleted_at, deleted_how, last_error from zendesk.ticket_sync where ticket_id = $1', [ticketId]);
+  const backfill = await runBackfill(
+    { db: f.database.db, pool: f.database.pool, boss: f.boss, http: f.deps.http, budget: localBudget(), accountBudget: localBudget(), log: silentLogger, onDelete: 'purge' },
+    { since: nowSec() - 400 * DAY },
+  );
+  // Nothing left to erase: counted as a deletion recorded before, the tombstone as the 404 left it.
+  expect(backfill.deleted).toBe(0);
+  expect(await query('select deleted_at, deleted_how, last_error from zendesk.ticket_sync where ticket_id = $1', [ticketId])).toEqual(before);
+});
