@@ -6,13 +6,17 @@ import type { Db } from './connection.ts';
 
 type Client = pg.Pool | pg.PoolClient | pg.Client;
 
-/** The ids among `ticketIds` that have no tickets row yet (no export or read by id stored one). */
+/**
+ * The ids among `ticketIds` that have no tickets row yet (no export or read by id stored one), or
+ * only one recording the ticket's deletion (kept under CONVLOG_ON_DELETE=keep): a ticket restored
+ * since needs its current row, and one still deleted is left out of Zendesk's answer, at no cost.
+ */
 export async function ticketIdsWithoutRow(db: Db, ticketIds: readonly number[]): Promise<number[]> {
   if (ticketIds.length === 0) return [];
   const client = (db as Db & { $client: Client }).$client;
   const { rows } = await client.query<{ id: string }>(
     `select q.id from unnest($1::bigint[]) as q(id)
-      where not exists (select from zendesk.tickets t where t.id = q.id)
+      where not exists (select from zendesk.tickets t where t.id = q.id and not t.deleted)
       group by q.id order by q.id`,
     [ticketIds],
   );

@@ -71,6 +71,22 @@ const deps = (): TicketContextDeps => ({
 });
 
 describe('readMissingTickets', () => {
+  it('reads a ticket whose only row records its deletion (kept under keep): restored, it gets its current row', async () => {
+    // Under keep, a 404 leaves the row marked deleted; the ticket's next finished sync removes that
+    // row once the ticket is back. Counted as a row, it kept the restored ticket from being read,
+    // and a sync by id left it with none: no status, subject or group in ticket_conversations.
+    await database.pool.query(`insert into zendesk.tickets (id, status, deleted, raw) values (5, 'deleted', true, '{}'), (6, 'open', false, '{}')`);
+    known.set(5, exportedTicket({ id: 5, status: 'open', generated_timestamp: undefined }));
+    known.set(6, exportedTicket({ id: 6, status: 'solved', generated_timestamp: undefined }));
+
+    const result = await readMissingTickets(deps(), [5, 6]);
+
+    expect(seen.find((u) => u.pathname.endsWith('show_many.json'))?.searchParams.get('ids')).toBe('5');
+    expect(result.stored).toBe(1);
+    const { rows } = await database.pool.query('select id::int, status, deleted from zendesk.tickets order by id');
+    expect(rows).toEqual([{ id: 5, status: 'open', deleted: false }, { id: 6, status: 'open', deleted: false }]);
+  });
+
   it('reads only tickets without a row, stores them with their context, and spends the account budget', async () => {
     for (const id of [1, 2, 3]) known.set(id, exportedTicket({ id, via: VIA_SHAPES.whatsapp, generated_timestamp: undefined }));
     await database.pool.query(`insert into zendesk.tickets (id, status, deleted, raw) values (1, 'open', false, '{}')`);
