@@ -6,8 +6,9 @@
 // Which state wins: a ticket row is replaced only by a state at least as recent (the export's
 // generated_timestamp, else updated_at, for a row read by id) and different, so an older export
 // page read again never undoes a newer one; a deleted state, also only by one newer than the
-// start of the last run Zendesk served the log to (STALE_DELETION). The deletions recorded are
-// the ones the backfill purges: one rule for the row, the tombstone and the purge. Groups, brands and organizations are replaced by a
+// start of the last run Zendesk served the log to (STALE_DELETION); a read by id stores none
+// (SKIPPED_BY_ID). The deletions recorded are the ones the backfill purges: one rule for the row,
+// the tombstone and the purge. Groups, brands and organizations are replaced by a
 // different record unless it is older by its own updated_at. Side-loaded users fill `authors`
 // the way conversation-log pages do: a field the record lacks never erases a known one; and a
 // user record older by its own updated_at than the one last stored changes nothing.
@@ -48,7 +49,7 @@ export interface StoredContext {
   formerPeople: string[];
 }
 
-/** The reason ticket_sync gives for a ticket an export or read by id reported deleted. */
+/** The reason ticket_sync gives for a ticket the export reported deleted. */
 export const DELETED_REASON = 'deleted in Zendesk (reported by the incremental ticket export)';
 
 interface InputColumn {
@@ -94,16 +95,22 @@ const STALE_DELETION = `r."deleted" and exists (
 // deleted ticket's row that nothing removes. A read asked for after the tombstone (a restored
 // ticket, one queued again after a purge) is stored. $7: when the read was asked for, or null.
 // An export page needs no such check: a later page carries the deletion.
-const ASKED_BEFORE_TOMBSTONE = `not r."deleted" and exists (
+const ASKED_BEFORE_TOMBSTONE = `exists (
       select from zendesk.ticket_sync s where s.ticket_id = r."id" and s.deleted_at > $7::timestamptz)`;
 
-// The people a ticket skipped by ASKED_BEFORE_TOMBSTONE names (requester, submitter, assignee:
+// A read by id stores no deleted state: Zendesk's tickets API leaves deleted tickets out, and
+// should one come, the sync the read is made for meets the ticket's 404, which removes (or marks)
+// its rows and leaves its tombstone. Stored here, it marked the row and the tombstone and removed
+// nothing: the ticket left ticket_conversations while every other view still counted it.
+const SKIPPED_BY_ID = `(r."deleted" or (${ASKED_BEFORE_TOMBSTONE}))`;
+
+// The people a ticket skipped by SKIPPED_BY_ID names (requester, submitter, assignee:
 // those its purge removed when nothing else named them) and no other ticket of the read does:
 // the answer's side-loaded users would otherwise bring them back into authors.
 const peopleOfTickets = (dropped: boolean) => `
     select 'support:' || person from jsonb_to_recordset($2::jsonb) as r("id" bigint, "deleted" boolean, "requesterId" bigint, "submitterId" bigint, "assigneeId" bigint),
            unnest(array[r."requesterId", r."submitterId", r."assigneeId"]) as person
-     where person is not null and ${dropped ? '' : 'not '}(${ASKED_BEFORE_TOMBSTONE})`;
+     where person is not null and ${dropped ? '' : 'not '}${SKIPPED_BY_ID}`;
 const PEOPLE_OF_DROPPED_TICKETS = `dropped_people (author_key) as (${peopleOfTickets(true)}
     except${peopleOfTickets(false)}
 ),`;
@@ -126,7 +133,7 @@ const DELETION_RECORDED = `r."deleted" and not exists (select from zendesk.ticke
 
 function upsertTickets(param: string, byId: boolean): string {
   const fresh = `not (${STALE_DELETION}) and not (${DELETION_RECORDED})`;
-  const skipped = byId ? `${fresh} and not (${ASKED_BEFORE_TOMBSTONE})` : fresh;
+  const skipped = byId ? `${fresh} and not ${SKIPPED_BY_ID}` : fresh;
   const { columns, sql } = insertRows(tickets, 'tickets', param, { key: 'id', name: 'id', type: 'bigint' }, skipped);
   return `${sql}
   on conflict (id) do update set ${[...setAll(columns, 'id'), 'synced_at = now()'].join(', ')}

@@ -7,7 +7,7 @@ import { endFullRead, SeenRows } from '../../src/db/full-read.ts';
 import { preparePage } from '../../src/db/prepare-page.ts';
 import { storePage } from '../../src/db/store-page.ts';
 import { startRun } from '../../src/db/ticket-status.ts';
-import { storeTicketContext } from '../../src/db/tickets.ts';
+import { saveExportPage, storeTicketContext } from '../../src/db/tickets.ts';
 import { mapPage, type ApiEvent } from '../../src/sync/map-page.ts';
 import { mapTicketContext } from '../../src/sync/map-ticket.ts';
 import { exportedTicket } from '../sync/tickets.ts';
@@ -121,10 +121,14 @@ export async function storeTicket(db: Db, ticketId: number, events: readonly Api
 
 /**
  * The ticket's own row (zendesk.tickets), as a read by id stores it: only its status matters here.
- * Status 'deleted' is how Zendesk reports a deleted ticket (tickets.deleted becomes true).
+ * Status 'deleted' is how the export reports a deleted ticket (tickets.deleted becomes true): it
+ * is stored as an export page's statement stores it, before the purge the backfill then makes (a
+ * read by id stores no deleted state).
  */
 export async function storeTicketStatus(db: Db, ticketId: number, status: 'open' | 'solved' | 'closed' | 'deleted'): Promise<void> {
   // Reported now: a deletion older than the ticket's last sync would be a stale one (restored since).
   const generated_timestamp = Math.floor(Date.now() / 1000);
-  await storeTicketContext(db, mapTicketContext({ tickets: [exportedTicket({ id: ticketId, status, generated_timestamp, url: `https://acme.zendesk.com/api/v2/tickets/${ticketId}.json` })] }));
+  const rows = mapTicketContext({ tickets: [exportedTicket({ id: ticketId, status, generated_timestamp, url: `https://acme.zendesk.com/api/v2/tickets/${ticketId}.json` })] });
+  if (status === 'deleted') await saveExportPage(db, rows, { cursor: null, position: null });
+  else await storeTicketContext(db, rows);
 }

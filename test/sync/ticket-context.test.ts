@@ -173,6 +173,23 @@ describe('readMissingTickets', () => {
     expect((await database.pool.query('select id from zendesk.tickets')).rows).toEqual([]);
   });
 
+  it('stores no deleted state a read by id returns: the 404 of the sync it is made for removes the rows', async () => {
+    // Stored, it marked the row and the tombstone and removed nothing: the ticket left
+    // ticket_conversations while its events still counted in every other view.
+    await database.pool.query(`insert into zendesk.tickets (id, status, deleted, raw) values (7, 'open', false, '{}')`);
+    await database.pool.query(`insert into zendesk.ticket_sync (ticket_id, status) values (7, 'synced')`);
+    known.set(7, exportedTicket({ id: 7, status: 'deleted', generated_timestamp: undefined, updated_at: '2030-01-01T00:00:00Z' }));
+    known.set(8, exportedTicket({ id: 8, status: 'deleted', generated_timestamp: undefined }));
+
+    const result = await readChangedTickets(deps(), [7, 8], { brandsList: false });
+
+    expect(result.stored).toBe(0);
+    expect((await database.pool.query('select id::int, status, deleted from zendesk.tickets order by id')).rows).toEqual([{ id: 7, status: 'open', deleted: false }]);
+    expect((await database.pool.query('select ticket_id::int, status, deleted_at from zendesk.ticket_sync order by 1')).rows).toEqual([{ ticket_id: 7, status: 'synced', deleted_at: null }]);
+    // Nor does it bring back a person only the deleted ticket names.
+    expect((await database.pool.query('select author_key from zendesk.authors')).rows).toEqual([]);
+  });
+
   it('sends nothing when every ticket has its row', async () => {
     await database.pool.query(`insert into zendesk.tickets (id, status, deleted, raw) values (7, 'open', false, '{}')`);
     expect(await readMissingTickets(deps(), [7])).toEqual({ stored: 0, missing: [], brands: 0, requests: 0 });
