@@ -43,11 +43,12 @@ export function authorRow(author: unknown): AuthorRow | null {
 }
 
 /**
- * Combines two sightings of one author within a page: the later one wins field by field,
- * but a field it lacks keeps the earlier value (a messaging event may omit the avatar a
- * comment had).
+ * Combines two sightings of one author within a page: the one written later (`writtenAt`; on a
+ * tie, the one further down the page) wins field by field, but a field it lacks keeps the other's
+ * value (a messaging event may omit the avatar a comment had).
  */
-export function mergeAuthor(earlier: AuthorRow, later: AuthorRow): AuthorRow {
+export function mergeAuthor(before: AuthorRow, after: AuthorRow): AuthorRow {
+  const [earlier, later] = writtenTime(before) > writtenTime(after) ? [after, before] : [before, after];
   return {
     authorKey: later.authorKey,
     supportUserId: later.supportUserId ?? earlier.supportUserId ?? null,
@@ -55,8 +56,11 @@ export function mergeAuthor(earlier: AuthorRow, later: AuthorRow): AuthorRow {
     type: later.type ?? earlier.type ?? null,
     displayName: later.displayName ?? earlier.displayName ?? null,
     avatarUrl: later.avatarUrl ?? earlier.avatarUrl ?? null,
+    writtenAt: later.writtenAt ?? earlier.writtenAt ?? null,
   };
 }
+
+const writtenTime = (author: AuthorRow) => author.writtenAt?.getTime() ?? -Infinity;
 
 // Kept as received, -1 for bots included; a digit string is read as the number it spells.
 function supportUserId(value: unknown): number | null {

@@ -47,12 +47,14 @@ export function mapPage(events: readonly ApiEvent[], options: MapOptions): PageR
     // says now, and mapping the others would only be thrown away.
     if (lastIndex.get(sanitizeString(event.reference)) !== index) return;
     const raw = storedEvent(event, options);
-    const author = authorRow(raw.author);
-    if (author !== null) {
+    const named = authorRow(raw.author);
+    const row = eventRow(raw, named?.authorKey ?? null, options.ticketId);
+    if (named !== null) {
+      // As of this event: an older event stored later does not undo what a newer one said.
+      const author = { ...named, writtenAt: row.createdAt };
       const seen = authors.get(author.authorKey);
       authors.set(author.authorKey, seen ? mergeAuthor(seen, author) : author);
     }
-    const row = eventRow(raw, author?.authorKey ?? null, options.ticketId);
     rows.push(row);
     const authorType = isRecord(raw.author) ? string(raw.author.type) : null;
     const files = attachmentRows(raw.attachments, { reference: raw.reference as string, authorType }, options.ticketId);

@@ -3,21 +3,19 @@
 // with the content / metadata / body_html copies of raw it kept), and the analyst views' answers
 // are captured. Then the full migrations run on it, and each view must answer as before, except
 // where the analytics spec (migration 0008) changed a definition on purpose. No Zendesk involved.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Database } from '../../src/db/connection.ts';
-import { migrateDatabase, MIGRATIONS_FOLDER } from '../../src/db/migrate.ts';
+import { migrateDatabase } from '../../src/db/migrate.ts';
 import { silentLogger } from '../../src/log.ts';
 import { generateEvent } from '../../src/simulator/generate.ts';
 import { defaultTicketSize, ticketProfile } from '../../src/simulator/profile.ts';
 import { mapPage, type ApiEvent } from '../../src/sync/map-page.ts';
 import { BOT, comment, message, supportUser, transferToAgent, visitor } from '../analyst/hand-written.ts';
 import { createEmptyDatabase } from '../helpers/database.ts';
+import { earlierMigrations } from '../helpers/earlier-migrations.ts';
 
 const PREVIOUS_RELEASE = 8; // migrations 0000..0007
 const ALEX = supportUser('agent', 99, 'Alex');
@@ -91,25 +89,19 @@ const notKim = (rows: Record<string, unknown>[]) => rows.filter((r) => Number(r.
 
 let database: Database;
 let drop: () => Promise<void>;
-const folder = mkdtempSync(join(tmpdir(), 'convlog-previous-'));
+// The previous release's migrations: its SQL files and a journal that stops at 0007.
+const previous = earlierMigrations(PREVIOUS_RELEASE);
 const before = {} as Record<View, Record<string, unknown>[]>;
 let eventsBefore: { reference: string; raw: unknown }[];
 let copiesBefore: Record<string, unknown>[];
 
 beforeAll(async () => {
-  // The previous release's migrations: its SQL files and a journal that stops at 0007.
-  const journal = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta/_journal.json'), 'utf8'));
-  journal.entries = journal.entries.slice(0, PREVIOUS_RELEASE);
-  mkdirSync(join(folder, 'meta'));
-  writeFileSync(join(folder, 'meta/_journal.json'), JSON.stringify(journal));
-  for (const entry of journal.entries) cpSync(join(MIGRATIONS_FOLDER, `${entry.tag}.sql`), join(folder, `${entry.tag}.sql`));
-
   const empty = await createEmptyDatabase();
   drop = empty.drop;
   database = await connect(empty.url, silentLogger, 2);
   const client = await database.pool.connect();
   try {
-    await migrate(drizzle(client), { migrationsFolder: folder });
+    await migrate(drizzle(client), { migrationsFolder: previous.folder });
     const tickets = [...SIMULATED.map((id) => [id, simulated(id)] as const), ...Object.entries(HAND_WRITTEN).map(([id, e]) => [Number(id), e] as const)];
     for (const [id, events] of tickets) await writePreviousRelease(client, id, events);
     // Tickets the views show without events: a failed sync, a forbidden one; and ticket rows with a status.
@@ -130,7 +122,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await database?.close();
   await drop?.();
-  rmSync(folder, { recursive: true, force: true });
+  previous.remove();
 });
 
 describe('migrating a database of the previous release', () => {

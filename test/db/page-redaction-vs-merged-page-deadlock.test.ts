@@ -32,7 +32,7 @@ async function race(first: number, merged: number, agentId: number, mergedAgentN
   const comment = (body: string): ApiEvent => ({ ...seedEvent(), reference: `zen:event:first-${first}`, id: `FIRST${first}`, author: agent, attachments: [], content: { type: 'html', body } });
   await storeTicketContext(
     database.db,
-    mapTicketContext({ tickets: [exportedTicket({ id: first, assignee_id: agentId, description: 'It has not arrived.' })], users: [sideLoadedUser(501), sideLoadedUser(agentId, { role: 'agent' })] }),
+    mapTicketContext({ tickets: [exportedTicket({ id: first, assignee_id: agentId, description: 'It has not arrived.' })], users: [sideLoadedUser(501), sideLoadedUser(agentId, { role: 'agent', name: `Agent ${agentId}`, updated_at: '2024-01-01T00:00:00Z' })] }),
   );
   await storePage(database.db, await page(first, [comment('It has not arrived.')]));
   const fileId = 777_000 + first;

@@ -42,9 +42,20 @@ describe('mapPage: one row per key', () => {
         type: 'agent',
         displayName: 'New Name',
         avatarUrl: 'https://example.com/a.png',
+        writtenAt: new Date('2025-04-22T09:24:26Z'),
       },
     ]);
     expect(rows.events.map((row) => row.authorKey)).toEqual(['support:55', 'support:55']);
+  });
+
+  it('merges a repeated author by the time each event was written, not its place on the page', () => {
+    const agent = { 'zen:support:user_id': 56, type: 'agent', display_name: 'Kim Park' };
+    const customer = { 'zen:support:user_id': 56, type: 'user', display_name: 'Kim', avatar_url: 'https://example.com/k.png' };
+    // The newer event first (a page Zendesk ordered otherwise, or two events of one second).
+    const rows = mapPage([messagingEvent({ id: 'N', reference: 'zen:n', author: agent, created_at: '2025-06-01T00:00:00Z' }), messagingEvent({ id: 'O', reference: 'zen:o', author: customer, created_at: '2024-01-01T00:00:00Z' })], { ticketId });
+    expect(rows.authors).toEqual([
+      { authorKey: 'support:56', supportUserId: 56, suncoUserId: null, type: 'agent', displayName: 'Kim Park', avatarUrl: 'https://example.com/k.png', writtenAt: new Date('2025-06-01T00:00:00Z') },
+    ]);
   });
 
   it('keeps one row per attachment and thumbnail id, the last one seen', () => {

@@ -43,8 +43,11 @@ describe('mapPage: the reference example comment', () => {
         type: 'agent',
         displayName: 'Sample Owner',
         avatarUrl: 'https://static.zdassets.com/web_widget/latest/default_avatar.png',
+        // As of this event: an older event stored later does not undo it (src/db/store-page.ts).
+        writtenAt: rows.events[0].createdAt,
       },
     ]);
+    expect(rows.events[0].createdAt).toEqual(new Date('2024-10-09T03:30:43Z'));
   });
 
   it('maps the attachment and its thumbnail', () => {
@@ -107,6 +110,7 @@ describe('mapPage: the reference example page', () => {
       type: 'bot',
       displayName: 'SampleBot',
       avatarUrl: 'https://static.zdassets.com/web_widget/latest/default_avatar.png',
+      writtenAt: rows.events[0].createdAt,
     });
   });
 
@@ -130,6 +134,7 @@ describe('mapPage: the reference example page', () => {
       type: 'user',
       displayName: 'sample user',
       avatarUrl: null,
+      writtenAt: rows.events[1].createdAt,
     });
     expect(rows.events[1]).toMatchObject({
       public: false,
@@ -166,7 +171,7 @@ describe('mapPage: tolerance', () => {
     const rows = mapPage([event], { ticketId });
     expect(rows.events[0].authorKey).toBe('anonymous:user:Walk-in');
     expect(rows.authors).toEqual([
-      { authorKey: 'anonymous:user:Walk-in', supportUserId: null, suncoUserId: null, type: 'user', displayName: 'Walk-in', avatarUrl: null },
+      { authorKey: 'anonymous:user:Walk-in', supportUserId: null, suncoUserId: null, type: 'user', displayName: 'Walk-in', avatarUrl: null, writtenAt: new Date('2025-04-22T09:24:26Z') },
     ]);
   });
 

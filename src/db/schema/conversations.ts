@@ -13,6 +13,9 @@ export const authors = zendesk.table('authors', {
   // The Zendesk user's own updated_at, from the side-loaded record last written (a conversation
   // log's author carries none): an older record, answered late, does not overwrite a newer one.
   userUpdatedAt: tstz('user_updated_at'),
+  // When the newest event that gave the person's type, name and avatar was written: an older one,
+  // stored later (an old ticket synced after a newer one, a full read), does not change them back.
+  writtenAt: tstz('written_at'),
   firstSeenAt: tstz('first_seen_at').notNull().defaultNow(),
   updatedAt: tstz('updated_at').notNull().defaultNow(),
 });
