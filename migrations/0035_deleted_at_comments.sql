@@ -1,0 +1,6 @@
+-- Under CONVLOG_ON_DELETE=keep a full read now removes the events and files a live ticket's log no
+-- longer lists (erased in Zendesk for good), as under purge: only the rows of a ticket in Zendesk's
+-- bin are marked. The comments said otherwise.
+COMMENT ON COLUMN "zendesk"."conversation_events"."deleted_at" IS 'Only under CONVLOG_ON_DELETE=keep: when convlog learned the event''s ticket went to Zendesk''s bin (it can come back). Such rows count in no view. An event gone from a live ticket''s log is removed, as is everything of a ticket deleted permanently. Empty for a current event.';--> statement-breakpoint
+COMMENT ON COLUMN "zendesk"."attachments"."deleted_at" IS 'Only under CONVLOG_ON_DELETE=keep: when convlog learned the file''s ticket went to Zendesk''s bin (it can come back). Such rows count in no view. A file gone from a live ticket''s log (redacted) is removed. Not the same as deleted (Zendesk''s own flag for a redacted file).';--> statement-breakpoint
+COMMENT ON COLUMN "zendesk"."attachment_thumbnails"."deleted_at" IS 'Only under CONVLOG_ON_DELETE=keep: when convlog learned the thumbnail''s ticket went to Zendesk''s bin (it can come back). Such rows count in no view. A thumbnail no longer listed on a live ticket is removed.';
