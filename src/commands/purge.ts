@@ -4,7 +4,8 @@
 // of is named as such, not counted as purged; one it never heard of gets no tombstone.
 import { openCommandDatabase } from './runtime.ts';
 import { purgeTickets } from '../db/purge.ts';
-import { UsageError } from '../errors/convlog-errors.ts';
+import { ticketIdsKnownAmong } from '../db/missing-context.ts';
+import { Interrupted, UsageError } from '../errors/convlog-errors.ts';
 import { readTicketIds } from '../queue/ticket-ids.ts';
 import { counted } from '../ids.ts';
 import type { Command } from './types.ts';
@@ -24,7 +25,11 @@ export const purge: Command = {
     });
     const database = await openCommandDatabase(ctx, config);
     try {
-      const { removed, refused, held } = await purgeTickets(database.db, ids, { how: 'purge command', mode: 'purge', refuseActive: true });
+      // Only the tickets convlog knows go into the purge's transaction: the others have nothing to
+      // remove and get no tombstone, and a range of millions would hold it for minutes.
+      const known = await ticketIdsKnownAmong(database.db, ids);
+      if (ctx.signal.aborted) throw new Interrupted('interrupted; nothing was purged');
+      const { removed, refused, held } = await purgeTickets(database.db, known, { how: 'purge command', mode: 'purge', refuseActive: true });
       if (refused.length > 0) {
         const one = refused.length === 1;
         // A queued ticket need not wait for its sync: dequeue takes its job back (not a running one).
