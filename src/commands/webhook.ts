@@ -195,6 +195,13 @@ async function sendTest(url: string, ticketId: number, secret: string, ctx: Comm
   }
   const answer = (await response.text()).trim();
   ctx.out(`${response.status} ${response.statusText}: ${answer}`);
+  // serve's own refusal of the signature: a secret to correct, like any configuration problem.
+  if (response.status === 401 && /"bad_signature"/.test(answer)) {
+    throw new UsageError(
+      `the serve at ${url} refused the signature: CONVLOG_WEBHOOK_SECRET here is not one of the secrets it was started with (its first one signs)`,
+      { showUsage: false },
+    );
+  }
   return response.ok ? 0 : 1;
 }
 

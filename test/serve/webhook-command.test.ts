@@ -42,6 +42,17 @@ describe('webhook test', () => {
     expect((await queuedState(f.database)).jobs).toEqual([{ ticketId: 55, full: false }]);
   });
 
+  it('a signature serve refuses is one line naming CONVLOG_WEBHOOK_SECRET, exit 2', async () => {
+    const url = `${f.server.url}/webhooks/zendesk`;
+    const result = await runCli(['webhook', 'test', '--url', url], { env: { CONVLOG_WEBHOOK_SECRET: 'not-the-secret-serve-has-0123456789' } });
+    expect({ code: result.code, stderr: result.stderr }).toEqual({
+      code: 2,
+      stderr: `convlog webhook: the serve at ${url} refused the signature: CONVLOG_WEBHOOK_SECRET here is not one of the secrets it was started with (its first one signs)\n`,
+    });
+    expect(result.stdout).toMatch(/^401 Unauthorized: .*bad_signature/);
+    expect((await queuedState(f.database)).jobs.filter((job) => job.ticketId === 1)).toEqual([]);
+  });
+
   it('nothing listening there (at --url, or on CONVLOG_SERVE_PORT) is one line saying to start serve, exit 2', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/webhooks/zendesk`;
