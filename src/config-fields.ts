@@ -144,6 +144,9 @@ function pathProblem(url: URL): string | undefined {
   return undefined;
 }
 
+/** The sslmode values libpq documents, and node-postgres's no-verify. */
+const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
+
 export const postgresUrl = optionalText.superRefine((v, ctx) => {
   if (v === undefined) return;
   if (!/^postgres(ql)?:\/\/\S+$/i.test(v)) {
@@ -161,6 +164,14 @@ export const postgresUrl = optionalText.superRefine((v, ctx) => {
   const badQueryPort = queryPorts.find((port) => !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65_535));
   if (badQueryPort !== undefined) {
     ctx.addIssue({ code: 'custom', message: `has ${quoted(`port=${badQueryPort}`)} in its query string: a port is from 1 to 65535` });
+    return;
+  }
+  // node-postgres takes an sslmode it does not know for "use SSL", and the server that has none
+  // answers "does not support SSL connections": the typo is never named.
+  const sslModes = URL.canParse(v) ? new URL(v).searchParams.getAll('sslmode') : [];
+  const badSslMode = sslModes.find((mode) => !SSL_MODES.includes(mode));
+  if (badSslMode !== undefined) {
+    ctx.addIssue({ code: 'custom', message: `has ${quoted(`sslmode=${badSslMode}`)} in its query string: sslmode is one of ${SSL_MODES.join(', ')}` });
     return;
   }
   // A Postgres URL has no fragment, so a # can only be a password character, which cuts the URL

@@ -18,6 +18,13 @@ describe('DATABASE_URL', () => {
     expect(lines[0]).toMatch(/^convlog status: .*DATABASE_URL has "port=.*" in its query string: a port is from 1 to 65535/);
   });
 
+  it('an sslmode Postgres does not know is named, not taken for "use SSL"', async () => {
+    // Before: "The server does not support SSL connections (check DATABASE_URL)".
+    const result = await runCli(['status'], { env: { DATABASE_URL: 'postgres://analyst@127.0.0.1:1/support?sslmode=bogus' } });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(/^convlog status: .*DATABASE_URL has "sslmode=bogus" in its query string: sslmode is one of disable, allow, prefer, require, verify-ca, verify-full, no-verify/);
+  });
+
   it('db-server never prints a password given as ?password= or ?sslpassword=', async () => {
     const result = await runCli(['db-server'], {
       env: { DATABASE_URL: 'postgres://analyst@db.example.com:6543/support?sslmode=disable&password=hunter2secret&sslpassword=keyphrase99' },
