@@ -107,7 +107,7 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
   let positionals: string[];
   try {
     let tokens: ReturnType<typeof parseArgs>['tokens'];
-    ({ values, positionals, tokens } = parseArgs({ args: rest, options, allowPositionals: command.allowPositionals ?? false, strict: true, tokens: true }));
+    ({ values, positionals, tokens } = parseArgs({ args: sqlAsPositional(rest), options, allowPositionals: command.allowPositionals ?? false, strict: true, tokens: true }));
     if (!values.help) refuseRepeats(tokens ?? [], options);
   } catch (error) {
     const message = error instanceof UsageError ? error.message : await parseError(error as Error, rest, name, Object.keys(options), env, /\bIDS\b/.test(command.usage));
@@ -247,3 +247,14 @@ const ENDING_GRACE_MS = 1_000;
 export const DOUBLE_DELIVERY_MS = 500;
 /** How long exiting at once waits for the work in flight to be handed back to the queue. */
 const EXIT_AT_ONCE_GRACE_MS = 3_000;
+
+/**
+ * An argument that starts with "-" and holds a line break is no option: it is SQL that opens with
+ * a `--` comment line (the demo prints its queries so), given to `query`. It goes after a `--`, as
+ * a positional, unless the arguments have one already.
+ */
+function sqlAsPositional(args: string[]): string[] {
+  const sql = (arg: string) => arg.startsWith('-') && arg.includes('\n');
+  if (args.includes('--') || !args.some(sql)) return args;
+  return [...args.filter((arg) => !sql(arg)), '--', ...args.filter(sql)];
+}

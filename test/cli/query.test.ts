@@ -88,6 +88,13 @@ describe('convlog query', { timeout: 120_000 }, () => {
     expect(fromFile.stdout).toBe('id,body\n2,second\n1,first\n');
   });
 
+  it('takes a query that opens with a -- comment line as the query, not an option', async () => {
+    // As the demo prints its queries; parseArgs read it as an unknown option.
+    const result = await query(['-- the notes, oldest first\nselect body from public.notes order by id', '--csv']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe('body\nfirst\nsecond\n');
+  });
+
   it('refuses every write with one line and exit 2, and changes nothing', async () => {
     const writes = [
       ['delete from public.notes', /the query must only read \(select, with, values, table, explain or show\), got "delete…"/],
