@@ -12,6 +12,7 @@ import type { PgTable } from 'drizzle-orm/pg-core';
 import { RunTakenOver } from '../errors/convlog-errors.ts';
 import { errorMessage } from '../errors/messages.ts';
 import { refreshTicketAnalytics } from './analytics.ts';
+import { personAssignments, personChanges } from './author-fields.ts';
 import { DESCRIPTION_REDACTED } from './description-redaction.ts';
 import type { Db } from './connection.ts';
 import { attachments, attachmentThumbnails, authors, conversationEvents, type AttachmentRow, type AuthorRow, type EventRow, type ThumbnailRow } from './schema.ts';
@@ -114,22 +115,15 @@ const EVENT_ROWS = `(
       left join jsonb_array_elements($9::jsonb -> 'events') with ordinality as received(event, n) on received.n = r."pageIndex" + 1
   ) r`;
 
-// What a page says of a person that the row (`a`) lacks or has otherwise: a later event that
-// omits a field must not erase what an earlier one told us. Their ids are theirs whenever written;
-// their type, name and avatar are as the newest event naming them has them (each event keeps the
+// What a page says of a person that the row (`a`) lacks or has otherwise (src/db/author-fields.ts).
+// Their type, name and avatar are as the newest event naming them has them (each event keeps the
 // type it was written with): an event older than the one they were taken from (`written_at`), or
 // than the Zendesk user record stored (`user_updated_at`, src/db/tickets.ts), only fills a gap. So
 // an old ticket synced after a newer one, or read again whole, does not turn an agent back into
 // the customer they once were.
-const IDS = ['support_user_id', 'sunco_user_id'];
-const AS_OF_EVENT = ['type', 'display_name', 'avatar_url'];
 const newerThan = (a: string, page: (field: string) => string) =>
   `((${a}.written_at is null or ${page('written_at')} >= ${a}.written_at) and (${a}.user_updated_at is null or ${page('written_at')} > ${a}.user_updated_at))`;
-const authorChanges = (a: string, page: (field: string) => string) =>
-  [
-    ...IDS.map((f) => `(${page(f)} is not null and ${page(f)} is distinct from ${a}.${f})`),
-    ...AS_OF_EVENT.map((f) => `(${page(f)} is not null and ${page(f)} is distinct from ${a}.${f} and (${a}.${f} is null or ${newerThan(a, page)}))`),
-  ].join('\n     or ');
+const authorChanges = (a: string, page: (field: string) => string) => personChanges(a, page, newerThan(a, page)).join('\n     or ');
 const AUTHOR_ROWS = `${recordset('$1', AUTHOR_COLUMNS)} left join zendesk.authors known on known.author_key = r."authorKey"`;
 const pageField = (name: string) => `r.${quoted(AUTHOR_COLUMNS.find((c) => c.name === name)!.key)}`;
 const KNOWN_UNCHANGED = `known.author_key is not null and not (${authorChanges('known', pageField)})`;
@@ -159,8 +153,7 @@ const AUTHORS_KEPT = `${insertAuthors(KNOWN_UNCHANGED)}
  */
 const AUTHORS_WRITTEN = `${insertAuthors(`not (${KNOWN_UNCHANGED})`)}
   on conflict (author_key) do update set
-    ${IDS.map((f) => `${f} = coalesce(excluded.${f}, a.${f})`).join(',\n    ')},
-    ${AS_OF_EVENT.map((f) => `${f} = case when ${newerThan('a', (g) => `excluded.${g}`)} then coalesce(excluded.${f}, a.${f}) else coalesce(a.${f}, excluded.${f}) end`).join(',\n    ')},
+    ${personAssignments(newerThan('a', (g) => `excluded.${g}`)).join(',\n    ')},
     written_at = case when ${newerThan('a', (g) => `excluded.${g}`)} then excluded.written_at else a.written_at end,
     updated_at = now()
   where ${authorChanges('a', (f) => `excluded.${f}`)}

@@ -17,6 +17,7 @@ import type pg from 'pg';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from './connection.ts';
 import { authors, brands, groups, organizations, tickets, type AuthorRow, type BrandRow, type GroupRow, type OrganizationRow, type TicketRow } from './schema.ts';
+import { personAssignments, personChanges } from './author-fields.ts';
 import { lockPeople, lockTicketRows, peopleNamedBy } from './lock-order.ts';
 import { idArray } from './sql-values.ts';
 import { EXPORT_POSITION_KEY, type ExportPosition } from './sync-state.ts';
@@ -153,17 +154,12 @@ function upsertRecords(table: PgTable, tableName: string, param: string): string
 }
 
 const AUTHOR_COLUMNS = inputColumns(authors);
-const IDS = ['support_user_id', 'sunco_user_id'];
-// The person's type, name and avatar are as of the newest news of them: a record changed
-// (updated_at) before the event they were taken from (written_at, src/db/store-page.ts) only fills
-// what the row lacks, whichever of the two was stored first.
-const AS_OF_RECORD = ['type', 'display_name', 'avatar_url'];
+// A record changed (updated_at) before the event the person's type, name and avatar were taken
+// from (written_at, src/db/store-page.ts) only fills what the row lacks, whichever of the two was
+// stored first (src/db/author-fields.ts).
 const RECORD_IS_NEWER = `(a.written_at is null or excluded.user_updated_at is null or excluded.user_updated_at > a.written_at)`;
 /** Whether the record tells something new: a field it has that differs from the row's. */
-const AUTHOR_CHANGED = `(${[
-  ...IDS.map((f) => `(excluded.${f} is not null and excluded.${f} is distinct from a.${f})`),
-  ...AS_OF_RECORD.map((f) => `(excluded.${f} is not null and excluded.${f} is distinct from a.${f} and (a.${f} is null or ${RECORD_IS_NEWER}))`),
-].join(' or ')})`;
+const AUTHOR_CHANGED = `(${personChanges('a', (f) => `excluded.${f}`, RECORD_IS_NEWER).join(' or ')})`;
 
 // $1 authors, $2 tickets, $3 groups, $4 organizations, $5 brands (jsonb arrays), $6 the
 // deleted tickets' reason; then, for a read by id, $7 when it was asked for, or for an export
@@ -204,8 +200,7 @@ authors_written as (
    ${byId ? 'where r."authorKey" not in (select author_key from dropped_people)' : ''}
    order by r."authorKey"
   on conflict (author_key) do update set
-    ${IDS.map((f) => `${f} = coalesce(excluded.${f}, a.${f})`).join(',\n    ')},
-    ${AS_OF_RECORD.map((f) => `${f} = case when ${RECORD_IS_NEWER} then coalesce(excluded.${f}, a.${f}) else coalesce(a.${f}, excluded.${f}) end`).join(',\n    ')},
+    ${personAssignments(RECORD_IS_NEWER).join(',\n    ')},
     user_updated_at = coalesce(excluded.user_updated_at, a.user_updated_at),
     updated_at = case when ${AUTHOR_CHANGED} then now() else a.updated_at end
   -- A user record older by its own updated_at than the one stored (a read answered after a newer
