@@ -8,6 +8,7 @@ import path from 'node:path';
 import { DatabaseUnavailable } from '../errors/convlog-errors.ts';
 import { errorMessage } from '../errors/messages.ts';
 import type { Logger } from '../log.ts';
+import { sleep } from '../timing.ts';
 import { stopAtExit } from './cluster-handoff.ts';
 import type { UseMark } from './use-marks.ts';
 import type { Ownership } from './cluster-owner.ts';
@@ -120,7 +121,7 @@ async function startOnceTheKilledServerIsGone(pg: EmbeddedServer, log: Logger): 
       const problem = pg.startupProblem();
       if (!problem || !KILLED_SERVER_LEFT.test(problem) || Date.now() >= deadline) throw error;
       if (attempt === 1) log.info({ problem }, 'waiting for the processes of the embedded Postgres killed before to end');
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await sleep(250);
     }
   }
 }
