@@ -94,10 +94,10 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
     // Whether a resumed cursor returns events appended after it is undocumented too: a resumed
     // read that stored nothing new goes back to the first event, once, when something says the
     // cursor missed events (missedByCursor).
-    const pagesRequests = result.requests;
-    const missed = !fullRead && result.eventsWritten === 0 ? await missedByCursor(deps, ticketId, result, options.signal, log) : undefined;
+    const { missed, requests } = !fullRead && result.eventsWritten === 0 ? await missedByCursor(deps, ticketId, options.signal, log) : { requests: 0 };
     // Its request for the newest event is stored with no page: the run's end counts it.
-    unstoredRequests = result.requests - pagesRequests;
+    result.requests += requests;
+    unstoredRequests = requests;
     if (missed) {
       log.info({ pages: result.pages }, `${missed}; reading the ticket again from its first event`);
       await readFromFirstEvent();
@@ -158,28 +158,27 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
  * Why a resumed read that stored nothing new missed events, if it did: a comment a webhook
  * announced before this run started is matched by no stored event (awaitsUnreadComment); or the
  * ticket's row says it changed after its newest stored event, and the log's newest event (one
- * request, counted in `result`) is not stored. A ticket whose change added no event (a status, a
- * tag) costs that one request more; an unchanged one costs nothing more.
+ * request, in `requests`) is not stored. A ticket whose change added no event (a status, a tag)
+ * costs that one request more; an unchanged one costs nothing more.
  */
-async function missedByCursor(deps: SyncDeps, ticketId: number, result: SyncResult, signal: AbortSignal | undefined, log: Logger): Promise<string | undefined> {
-  if (await awaitsUnreadComment(deps.db, ticketId)) return 'a comment a webhook announced is not in what the saved cursor returned';
-  if (!(await changedAfterNewestEvent(deps.db, ticketId))) return undefined;
+async function missedByCursor(deps: SyncDeps, ticketId: number, signal: AbortSignal | undefined, log: Logger): Promise<{ missed?: string; requests: number }> {
+  if (await awaitsUnreadComment(deps.db, ticketId)) return { missed: 'a comment a webhook announced is not in what the saved cursor returned', requests: 0 };
+  if (!(await changedAfterNewestEvent(deps.db, ticketId))) return { requests: 0 };
   let newest: Awaited<ReturnType<typeof newestEventReference>>;
   try {
     newest = await newestEventReference(deps.http, ticketId, { budget: deps.budget, signal, log });
   } catch (error) {
     // A stop meanwhile: the log was read to its end, so the run ends synced as it did before it asked.
-    if (signal?.aborted) return undefined;
+    if (signal?.aborted) return { requests: 0 };
     // A request refused as such (an account that took no `sort`) fails the check, not the sync,
     // which has stored what it read: the periodic read from the first event still comes.
     if (!(error instanceof BadRequest)) throw error;
-    result.requests += requestsSpentOn(error);
     log.warn({ err: error.message }, "could not ask Zendesk for the ticket's newest event; the saved cursor's read stands");
-    return undefined;
+    return { requests: requestsSpentOn(error) };
   }
-  result.requests += newest.requests;
-  if (newest.reference === null || (await holdsEvent(deps.db, ticketId, sanitizeString(newest.reference)))) return undefined;
-  return "the ticket changed after its newest stored event, and the log's newest event is not in what the saved cursor returned";
+  const { reference, requests } = newest;
+  if (reference === null || (await holdsEvent(deps.db, ticketId, sanitizeString(reference)))) return { requests };
+  return { missed: "the ticket changed after its newest stored event, and the log's newest event is not in what the saved cursor returned", requests };
 }
 
 async function readPages(
