@@ -110,7 +110,7 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
     ({ values, positionals, tokens } = parseArgs({ args: sqlAsPositional(rest), options, allowPositionals: command.allowPositionals ?? false, strict: true, tokens: true }));
     if (!values.help) refuseRepeats(tokens ?? [], options);
   } catch (error) {
-    const message = error instanceof UsageError ? error.message : await parseError(error as Error, rest, name, Object.keys(options), env, /\bIDS\b/.test(command.usage));
+    const message = error instanceof UsageError ? error.message : await parseError(error as Error, rest, name, Object.keys(options), env, command.nothingDone);
     stderr.write(`convlog ${name}: ${printable(message, MAX_MESSAGE)}\n${usageLine}\n`);
     return 2;
   }

@@ -14,6 +14,7 @@ const NOTHING = 'nothing was dequeued';
 
 export const dequeue: Command = {
   usage: 'convlog dequeue IDS... [--file PATH | -] [--range A..B] | --all',
+  nothingDone: NOTHING,
   options: { file: { type: 'string' }, range: { type: 'string' }, all: { type: 'boolean' } },
   allowPositionals: true,
   async run(values, positionals, ctx) {

@@ -1,6 +1,6 @@
 import { ticketIdsFromSql } from '../db/read-only-query.ts';
 import { ticketIdsWithoutRow } from '../db/missing-context.ts';
-import { readTicketIds } from '../queue/ticket-ids.ts';
+import { NOTHING_QUEUED, readTicketIds } from '../queue/ticket-ids.ts';
 import { SHOW_MANY_BATCH } from '../zendesk/index.ts';
 import { enqueueTickets } from '../queue/enqueue.ts';
 import { openZendeskRuntime } from './runtime.ts';
@@ -11,6 +11,7 @@ import { Interrupted } from '../errors/convlog-errors.ts';
 
 export const enqueue: Command = {
   usage: 'convlog enqueue [IDS...] [--file PATH | -] [--range A..B] [--sql "select id from …"] [--full]',
+  nothingDone: NOTHING_QUEUED,
   options: { file: { type: 'string' }, range: { type: 'string' }, sql: { type: 'string' }, full: { type: 'boolean' } },
   allowPositionals: true,
   async run(values, positionals, ctx) {
@@ -32,7 +33,7 @@ export const enqueue: Command = {
         ids = ids.concat(await ticketIdsFromSql(runtime.database.pool, sql, { signal: ctx.signal }));
       }
       // Ctrl-C while the ids were read (or as the query ended) queues none of them.
-      if (ctx.signal.aborted) throw new Interrupted('interrupted; nothing was queued');
+      if (ctx.signal.aborted) throw new Interrupted(`interrupted; ${NOTHING_QUEUED}`);
       const result = await enqueueTickets(runtime.boss, runtime.database.db, ids, {
         full: Boolean(values.full),
         signal: ctx.signal,

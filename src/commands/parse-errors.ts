@@ -27,7 +27,7 @@ export async function parseError(
   name: string,
   optionNames: readonly string[],
   env: NodeJS.ProcessEnv,
-  takesTicketIds = false,
+  nothingDone?: string,
 ): Promise<string> {
   const [first] = error.message.split('\n');
   // `--since -5d`: a value starting with a dash is read as a flag unless it is joined with "=".
@@ -58,8 +58,8 @@ export async function parseError(
     if (near) return `Unknown option '${shown}'; did you mean --${near}? (convlog ${name} --help lists the options)`;
     // `enqueue -5`: after --, as the hint below says, it would only be refused as a ticket id.
     // parseArgs names the first letter of a group (-1 of -12), so the whole argument is looked up.
-    const negative = takesTicketIds ? args.find((arg) => /^-\d+$/.test(arg) && arg.startsWith(unknown[1])) : undefined;
-    if (negative) return `invalid ticket id ${quoted(printable(negative, 40))}: ids are positive integers`;
+    const negative = nothingDone ? args.find((arg) => /^-\d+$/.test(arg) && arg.startsWith(unknown[1])) : undefined;
+    if (negative) return `invalid ticket id ${quoted(printable(negative, 40))}: ids are positive integers; ${nothingDone}`;
     return `Unknown option '${shown}'${unknown[2] ? `; an argument starting with "-" goes at the end, after --, as in -- "${shown}"` : ''}`;
   }
   const unexpected = /^Unexpected argument '([\s\S]*)'\. This command does not take positional arguments$/.exec(error.message);

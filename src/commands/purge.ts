@@ -10,8 +10,11 @@ import { readTicketIds } from '../queue/ticket-ids.ts';
 import { counted } from '../ids.ts';
 import type { Command } from './types.ts';
 
+const NOTHING = 'nothing was purged';
+
 export const purge: Command = {
   usage: 'convlog purge IDS... [--file PATH | -] [--range A..B]',
+  nothingDone: NOTHING,
   options: { file: { type: 'string' }, range: { type: 'string' } },
   allowPositionals: true,
   async run(values, positionals, ctx) {
@@ -21,14 +24,14 @@ export const purge: Command = {
       file: values.file as string | undefined,
       range: values.range as string | undefined,
       stdin: ctx.stdin,
-      nothing: 'nothing was purged',
+      nothing: NOTHING,
     });
     const database = await openCommandDatabase(ctx, config);
     try {
       // Only the tickets convlog knows go into the purge's transaction: the others have nothing to
       // remove and get no tombstone, and a range of millions would hold it for minutes.
       const known = await ticketIdsKnownAmong(database.db, ids);
-      if (ctx.signal.aborted) throw new Interrupted('interrupted; nothing was purged');
+      if (ctx.signal.aborted) throw new Interrupted(`interrupted; ${NOTHING}`);
       const { removed, refused, held } = await purgeTickets(database.db, known, { how: 'purge command', mode: 'purge', refuseActive: true });
       if (refused.length > 0) {
         const one = refused.length === 1;

@@ -6,7 +6,7 @@ import { ticketStates, type TicketState } from '../db/ticket-status.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
 import { enqueueTickets, SYNC_PRIORITY } from '../queue/enqueue.ts';
 import { jobsAhead } from '../queue/queue-stats.ts';
-import { readTicketIds } from '../queue/ticket-ids.ts';
+import { NOTHING_QUEUED, readTicketIds } from '../queue/ticket-ids.ts';
 import { runWorker, UNTIL_IDLE_UNREACHABLE_MS } from '../queue/worker.ts';
 import { createProgress } from './progress.ts';
 import { watchWaits } from './rate-waits.ts';
@@ -23,6 +23,7 @@ const AHEAD_CHECK_MS = 2_000;
 export const sync: Command = {
   usage: 'convlog sync IDS... [--file PATH | -] [--range A..B] [--full] [--concurrency N] [--give-up-after SECONDS (Zendesk lost halfway; default 600)]',
   stopping: STOPPING_WORKER,
+  nothingDone: NOTHING_QUEUED,
   options: {
     file: { type: 'string' },
     range: { type: 'string' },
@@ -37,7 +38,7 @@ export const sync: Command = {
     const config = ctx.config({ needZendesk: true });
     const concurrency = concurrencyFlag(values.concurrency, config.concurrency);
     const giveUpUnreachableMs = integerFlag('--give-up-after', values['give-up-after'], UNTIL_IDLE_UNREACHABLE_MS / 1000, 86_400) * 1000;
-    const runtime = await openSyncRuntime(ctx, { supervise: true, checkCredentials: { whatWaits: 'nothing was queued' } });
+    const runtime = await openSyncRuntime(ctx, { supervise: true, checkCredentials: { whatWaits: NOTHING_QUEUED } });
     let lostDatabase = false;
     try {
       return await syncTickets(runtime, ctx, [...new Set(ids)], { full: Boolean(values.full), concurrency, giveUpUnreachableMs });
@@ -81,7 +82,7 @@ export async function syncTickets(
   const { boss, database, deps, budgets } = runtime;
   // Ctrl-C while the command started (Postgres, migrations, the credential check) queues nothing: the
   // tickets would wait in the queue for the next `work`, which is not what was asked.
-  if (ctx.signal.aborted) throw new Interrupted('interrupted while starting; nothing was queued');
+  if (ctx.signal.aborted) throw new Interrupted(`interrupted while starting; ${NOTHING_QUEUED}`);
   // Above the backlog (a backfill's, an enqueue's), so that a worker takes these next: someone
   // is waiting for them. Webhook tickets still go first (SYNC_PRIORITY in src/queue/enqueue.ts).
   const queued = await enqueueTickets(boss, database.db, ids, { full: options.full, priority: SYNC_PRIORITY });

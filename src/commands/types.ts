@@ -61,6 +61,11 @@ export interface Command {
    */
   usageOnError?: false;
   /**
+   * For commands that take ticket ids: what a refused id leaves undone, ending its line
+   * ("nothing was queued"), so that an id parseArgs took for an option (`-5`) says it too.
+   */
+  nothingDone?: string;
+  /**
    * What the first SIGINT/SIGTERM does, logged as `stopping: <this> (send again to exit at once)`;
    * by default "finishing any work in flight", for commands that do have some. The same signal
    * again within DOUBLE_DELIVERY_MS is the same stop delivered twice (src/cli.ts).

@@ -7,6 +7,8 @@ import { unreadableFileReason } from '../errors/messages.ts';
 import { grouped, MAX_ID, printable, quoted, readId } from '../ids.ts';
 
 const MAX_RANGE = 10_000_000;
+/** How a refusal of enqueue's and sync's ids ends. */
+export const NOTHING_QUEUED = 'nothing was queued';
 /** "12,045", "1,234,567": digits grouped by threes, as a report or a spreadsheet writes one number. */
 const GROUPED_NUMBER = /^\d{1,3}(,\d{3})+$/;
 
@@ -35,7 +37,7 @@ interface Bad {
 }
 
 export async function readTicketIds(sources: IdSources): Promise<number[]> {
-  const nothing = sources.nothing ?? 'nothing was queued';
+  const nothing = sources.nothing ?? NOTHING_QUEUED;
   const ids: number[] = [];
   const bad: Bad[] = [];
   const take = (token: string, where: string) => {

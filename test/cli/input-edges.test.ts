@@ -73,10 +73,12 @@ it('a mistyped option is answered with the one meant; a value starting with a da
   const dash = await runCli(['enqueue', '-5']);
   expect(dash.code).toBe(2);
   // Ids are never negative: sent after --, -5 would only be refused again, as a ticket id.
-  expect(dash.stderr.split('\n')[0]).toBe('convlog enqueue: invalid ticket id "-5": ids are positive integers');
+  expect(dash.stderr.split('\n')[0]).toBe('convlog enqueue: invalid ticket id "-5": ids are positive integers; nothing was queued');
   const dequeue = await runCli(['dequeue', '7', '-12']);
   expect(dequeue.code).toBe(2);
-  expect(dequeue.stderr.split('\n')[0]).toBe('convlog dequeue: invalid ticket id "-12": ids are positive integers');
+  expect(dequeue.stderr.split('\n')[0]).toBe('convlog dequeue: invalid ticket id "-12": ids are positive integers; nothing was dequeued');
+  const purge = await runCli(['purge', '-3']);
+  expect(purge.stderr.split('\n')[0]).toBe('convlog purge: invalid ticket id "-3": ids are positive integers; nothing was purged');
   // A command that takes no ticket ids keeps the hint: grant-readonly's role may start with a dash.
   const role = await runCli(['grant-readonly', '-5']);
   expect(role.stderr.split('\n')[0]).toBe(`convlog grant-readonly: Unknown option '-5'; an argument starting with "-" goes at the end, after --, as in -- "-5"`);
