@@ -7,7 +7,7 @@ import { purgeTickets } from '../db/purge.ts';
 import { ticketIdsKnownAmong } from '../db/missing-context.ts';
 import { Interrupted, UsageError } from '../errors/convlog-errors.ts';
 import { readTicketIds } from '../queue/ticket-ids.ts';
-import { counted } from '../ids.ts';
+import { counted, uniqueAscending } from '../ids.ts';
 import type { Command } from './types.ts';
 
 const NOTHING = 'nothing was purged';
@@ -45,7 +45,7 @@ export const purge: Command = {
       }
       // Only a ticket that held rows counts as purged; the others are named, not counted.
       const holding = new Set(held);
-      const empty = [...new Set(ids)].filter((id) => !holding.has(id));
+      const empty = uniqueAscending(ids).filter((id) => !holding.has(id));
       const none = empty.length > 0 ? `no rows stored for ${listed(empty)}` : '';
       ctx.out(
         held.length === 0

@@ -3,6 +3,7 @@
 // and which of many ids convlog holds anything of at all. The writes are in src/db/tickets.ts.
 import type pg from 'pg';
 import type { Db } from './connection.ts';
+import { hasId, uniqueAscending } from '../ids.ts';
 
 type Client = pg.Pool | pg.PoolClient | pg.Client;
 
@@ -69,12 +70,8 @@ export async function namesUnlistedSince(db: Db, ticketIds: readonly number[], s
  */
 export async function ticketIdsKnownAmong(db: Db, ticketIds: readonly number[]): Promise<number[]> {
   if (ticketIds.length === 0) return [];
-  let low = ticketIds[0];
-  let high = ticketIds[0];
-  for (const id of ticketIds) {
-    if (id < low) low = id;
-    if (id > high) high = id;
-  }
+  const asked = uniqueAscending(ticketIds);
+  const [low, high] = [asked[0], asked[asked.length - 1]];
   const client = (db as Db & { $client: Client }).$client;
   const { rows } = await client.query<{ id: string }>(
     `select ticket_id as id from zendesk.ticket_sync where ticket_id between $1 and $2
@@ -82,6 +79,5 @@ export async function ticketIdsKnownAmong(db: Db, ticketIds: readonly number[]):
      union select ticket_id from zendesk.pending_comments where ticket_id between $1 and $2`,
     [low, high],
   );
-  const asked = new Set(ticketIds);
-  return rows.map((row) => Number(row.id)).filter((id) => asked.has(id)).sort((a, b) => a - b);
+  return rows.map((row) => Number(row.id)).filter((id) => hasId(asked, id)).sort((a, b) => a - b);
 }

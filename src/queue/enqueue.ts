@@ -9,6 +9,7 @@ import { whileEnqueueing } from '../db/dequeued.ts';
 import { databaseNow, markQueued, requestSyncAgain } from '../db/ticket-status.ts';
 import { SYNC_QUEUE, type SyncJobData } from './boss.ts';
 import { liveJobIds, ticketsWhoseJobIsGone, upgradeWaitingJobs } from './queue-stats.ts';
+import { uniqueAscending } from '../ids.ts';
 
 const BATCH = 5_000;
 // pg-boss priorities (higher is taken first; within one, the older job first). A backlog
@@ -52,7 +53,7 @@ export async function enqueueTickets(
   // Ascending, as every enqueue inserts them: a job waits for another enqueue's uncommitted job
   // of its ticket, so two enqueues of the same tickets in other orders (a backfill's page, a
   // batch of webhooks) would each wait for the other, and Postgres would abort one.
-  const unique = [...new Set(ticketIds)].sort((a, b) => a - b);
+  const unique = uniqueAscending(ticketIds);
   let queued = 0;
   let done = 0;
   let next = 0;

@@ -152,6 +152,15 @@ export async function ticketsWhoseJobIsGone(pool: pg.Pool, jobs: ReadonlyMap<num
   return [...jobs].filter(([, id]) => !present.has(id)).map(([ticketId]) => ticketId).sort((a, b) => a - b);
 }
 
+/** The ticket keys of the sync queue's live jobs: queued, waiting to retry or running. */
+export async function liveJobKeys(client: pg.Pool): Promise<string[]> {
+  const { rows } = await client.query<{ key: string }>(
+    `select singleton_key as key from ${BOSS_SCHEMA}.job where name = $1 and state = any($2::${BOSS_SCHEMA}.job_state[])`,
+    [SYNC_QUEUE, LIVE],
+  );
+  return rows.map((r) => r.key);
+}
+
 /** Of `keys` (every ticket without), how many have a job a worker holds. */
 export async function runningJobs(client: pg.Pool, keys: readonly string[] | undefined): Promise<number> {
   const { rows } = await client.query<{ n: number }>(

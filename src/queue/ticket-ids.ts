@@ -56,8 +56,11 @@ export async function readTicketIds(sources: IdSources): Promise<number[]> {
 
   (sources.args ?? []).forEach((arg, i) => takeAll(arg, `argument ${i + 1}`));
 
-  // A loop, not push(...range): a million arguments overflow the call stack.
-  if (sources.range !== undefined) for (const id of parseRange(sources.range, nothing)) ids.push(id);
+  if (sources.range !== undefined) {
+    const { from, to } = parseRange(sources.range, nothing);
+    // A loop, not push(...range): a million arguments overflow the call stack.
+    for (let id = from; id <= to; id += 1) ids.push(id);
+  }
 
   if (sources.file !== undefined) {
     const name = sources.file === '-' ? 'stdin' : sources.file;
@@ -97,7 +100,7 @@ export async function readTicketIds(sources: IdSources): Promise<number[]> {
   return ids;
 }
 
-function parseRange(text: string, nothing: string): number[] {
+function parseRange(text: string, nothing: string): { from: number; to: number } {
   const match = /^(\d+)\.\.(\d+)$/.exec(text.trim());
   const ends = match ? [readId(match[1]), readId(match[2])] : [];
   const tooLarge = ends.find((end) => 'problem' in end && end.problem.startsWith('too large'));
@@ -109,7 +112,7 @@ function parseRange(text: string, nothing: string): number[] {
   if (to - from + 1 > MAX_RANGE) {
     throw new UsageError(`--range ${text.trim()} spans more than ${grouped(MAX_RANGE)} tickets; split it; ${nothing}`);
   }
-  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  return { from, to };
 }
 
 /**
