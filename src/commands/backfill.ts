@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { backfillDeps } from '../queue/backfill-job.ts';
-import { liveQueueWorkers, workersNamed } from '../queue/queue-stats.ts';
+import { liveQueueWorkers, workersNamed } from '../queue/queue-workers.ts';
 import { requireStartingPoint, runBackfill, type BackfillProgress } from '../queue/backfill.ts';
 import { parseSince } from './args.ts';
 import { logRateWaits } from './rate-waits.ts';

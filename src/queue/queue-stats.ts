@@ -2,7 +2,6 @@
 // slow for deciding that a queue is empty), and the processes working the queue.
 import type pg from 'pg';
 import { BOSS_SCHEMA, SYNC_QUEUE } from './boss.ts';
-import { grouped, namedApart } from '../ids.ts';
 
 const LIVE = ['created', 'retry', 'active'];
 
@@ -253,67 +252,4 @@ export async function upgradeWaitingJobs(pool: pg.Pool, ticketIds: readonly numb
     [SYNC_QUEUE, ticketIds.map(String), priority, full],
   );
   return rows.map((r) => Number(r.key));
-}
-
-// Which processes work the sync queue now, from pg-boss's registry of its instances: every PgBoss
-// object writes its row as it starts and beats every instance heartbeat (30 s), and a graceful
-// stop marks it stopped. `work` and `sync` start theirs supervising, and list a worker on the
-// ticket-sync queue from their first beat; a command that only reads or queues (status, enqueue,
-// serve, backfill) does neither. A killed process is not marked: it goes quiet, and counts as
-// gone once it has missed three beats, as pg-boss itself reads its registry.
-/** pg-boss counts an instance live until it misses this many heartbeats (its INSTANCE_QUIET_BEATS). */
-const QUIET_BEATS = 3;
-/** So a killed worker counts as gone this long after its last heartbeat, at pg-boss's default of 30 s. */
-export const WORKER_QUIET_SECONDS = 30 * QUIET_BEATS;
-
-export interface QueueWorker {
-  /**
-   * Its entry in the registry (one PgBoss object a process): what tells apart processes whose pid
-   * and host are the same, as containers sharing a hostname, each its process's pid 1, are.
-   */
-  id: string;
-  host: string;
-  pid: number;
-  startedAt: string;
-  /** Its last heartbeat to pg-boss's registry. */
-  heardAt: string;
-}
-
-/**
- * The processes working the queue: live in pg-boss's registry (not stopped, heard from within
- * three of their heartbeats), and supervising or working the ticket-sync queue. Oldest first.
- * The registry is small (pg-boss keeps a thousand dead rows at most).
- */
-export async function liveQueueWorkers(pool: pg.Pool): Promise<QueueWorker[]> {
-  const { rows } = await pool.query<{ id: string; host: string; pid: number; started_on: Date; heartbeat_on: Date }>(
-    `select id, host, pid, started_on, heartbeat_on
-       from ${BOSS_SCHEMA}.instance
-      where stopped_on is null
-        and heartbeat_on >= now() - heartbeat_seconds * $2::int * interval '1 second'
-        and (supervise or workers @> jsonb_build_array(jsonb_build_object('queue', $1::text)))
-      order by started_on, id`,
-    [SYNC_QUEUE, QUIET_BEATS],
-  );
-  return rows.map((r) => ({ id: r.id, host: r.host, pid: r.pid, startedAt: r.started_on.toISOString(), heardAt: r.heartbeat_on.toISOString() }));
-}
-
-/** Past one heartbeat and half another without a word, a listed process is more likely gone than late. */
-const SILENT_AFTER_SECONDS = 45;
-
-/**
- * The processes working the queue as a line names them: "pid 11 on a, pid 12 on b, 2 more"; two of
- * the same pid and host (containers sharing a hostname) named apart by their registry entries.
- * With `nowMs` (the database's clock, which wrote the heartbeats), a process not heard from for
- * SILENT_AFTER_SECONDS says so: a killed worker stays listed until WORKER_QUIET_SECONDS, and
- * "working the queue" alone would hide that it may be gone.
- */
-export function workersNamed(processes: readonly QueueWorker[], nowMs?: number): string {
-  const silent = (p: QueueWorker) => {
-    const seconds = nowMs === undefined ? 0 : Math.floor((nowMs - Date.parse(p.heardAt)) / 1000);
-    return seconds < SILENT_AFTER_SECONDS ? '' : ` [not heard from for ${seconds} s: killed or cut off? listed until ${WORKER_QUIET_SECONDS} s]`;
-  };
-  const name = namedApart(processes, (p) => `pid ${p.pid} on ${p.host}`);
-  const named = processes.slice(0, 3).map((p) => name(p) + silent(p));
-  if (processes.length > 3) named.push(`${grouped(processes.length - 3)} more`);
-  return named.join(', ');
 }
