@@ -27,7 +27,9 @@ export type WebhookAction =
  */
 export type WebhookReading = WebhookAction | { kind: 'invalid'; reason: 'no_ticket' | 'invalid_field'; problem: string };
 
-export const TICKET_EVENT_PREFIX = 'zen:event-type:ticket.';
+/** What the `type` of every event-subscription body starts with. */
+const EVENT_PREFIX = 'zen:event-type:';
+export const TICKET_EVENT_PREFIX = `${EVENT_PREFIX}ticket.`;
 
 /** The event types `convlog webhook create` subscribes to. */
 export const SUBSCRIBED_EVENT_TYPES = [
@@ -58,12 +60,14 @@ const COMMENT_ADDED = 'comment_added';
  * Event-subscription bodies (`type`, `id`, `subject: "zen:ticket:123"`, `detail.id`) and
  * trigger bodies (`{"ticket_id": "123"}`, and `"full": true` for a full re-read). Any other
  * `ticket.*` type is a change to the ticket and syncs it, so a type Zendesk adds later is not
- * lost; types about anything else are ignored.
+ * lost; types about anything else are ignored. Only a `type` starting `zen:event-type:` makes a
+ * body an event: a trigger's body may carry a field of that name of its own (`"type":
+ * "{{ticket.ticket_type}}"`), and read as an event type it would have been ignored, with a 200.
  */
 export function webhookAction(body: unknown): WebhookReading {
   if (!isRecord(body)) return { kind: 'invalid', reason: 'no_ticket', problem: 'the body is not a JSON object' };
   const payload = body;
-  const type = typeof payload.type === 'string' ? payload.type : undefined;
+  const type = typeof payload.type === 'string' && payload.type.startsWith(EVENT_PREFIX) ? payload.type : undefined;
   if (type !== undefined && !type.startsWith(TICKET_EVENT_PREFIX)) return { kind: 'ignore', type };
 
   const ticketId = type === undefined ? idFrom(payload.ticket_id) : ticketIdOfEvent(payload);

@@ -79,6 +79,16 @@ describe('webhookAction', () => {
     expect(webhookAction({ ticket_id: '123', full })).toEqual({ kind: 'invalid', reason: 'invalid_field', problem: `"full" must be true or false, not ${kind}` });
   });
 
+  it('reads a trigger body with a "type" field of its own (the ticket\'s type) as a trigger body', () => {
+    expect(webhookAction({ ticket_id: '8', type: 'incident' })).toEqual({ kind: 'sync', ticketId: 8, type: 'trigger' });
+    // {{ticket.ticket_type}} of a ticket without one.
+    expect(webhookAction({ ticket_id: '8', type: '' })).toEqual({ kind: 'sync', ticketId: 8, type: 'trigger' });
+    expect(webhookAction({ ticket_id: '8', full: true, type: 'Question' })).toEqual({ kind: 'full', ticketId: 8, type: 'trigger' });
+    expect(webhookAction({ ticket_id: '8', type: 7 })).toEqual({ kind: 'sync', ticketId: 8, type: 'trigger' });
+    // Without its ticket id it is a trigger body that names no ticket, refused (400) so the admin sees it.
+    expect(webhookAction({ type: 'incident' })).toMatchObject({ kind: 'invalid', reason: 'no_ticket' });
+  });
+
   it('leaves a "full" in an event body alone: the event type says what to do', () => {
     expect(webhookAction(event('created', '123', { full: 'yes' }))).toMatchObject({ kind: 'sync', ticketId: 123 });
   });
