@@ -28,6 +28,8 @@ export interface Delivery {
    * now). Set with `full`.
    */
   redactedAt?: string | null;
+  /** A change to the ticket's fields only: remembered, but nothing is queued (its row is read apart). */
+  rowOnly?: boolean;
   /** A permanently_deleted event: the 404 of the sync it queues erases the rows under keep too. */
   permanentlyDeleted?: boolean;
   /** The comment a comment_added event carried, recorded as pending; with the event's id. */
@@ -62,7 +64,7 @@ export class IntakeTimeout extends Error {}
 
 export interface Intake {
   /**
-   * Resolves once the ticket is queued and the delivery remembered; rejects when Postgres failed,
+   * Resolves once the ticket is queued (unless `rowOnly`) and the delivery remembered; rejects when Postgres failed,
    * or did not answer within the timeout (then the delivery is not remembered, or only later).
    */
   submit(delivery: Delivery): Promise<IntakeOutcome>;
@@ -105,7 +107,7 @@ export function createIntake(boss: PgBoss, db: Db, deliveries: ReplayStore, opti
     // Full re-reads first: with one job per ticket, a plain sync queued first would take the
     // ticket's place and the redaction would never be read.
     for (const full of [true, false]) {
-      const ids = fresh.filter((w) => w.delivery.full === full).map((w) => w.delivery.ticketId);
+      const ids = fresh.filter((w) => w.delivery.full === full && !w.delivery.rowOnly).map((w) => w.delivery.ticketId);
       if (ids.length > 0) await enqueueTickets(boss, db, ids, { full, priority: WEBHOOK_PRIORITY });
     }
     // After the enqueue, which made the tickets' status rows: a comment_added that arrives later

@@ -18,6 +18,11 @@ export type WebhookAction =
    * erased for good (permanently_deleted), which that 404 alone could not tell from the bin.
    */
   | { kind: 'deleted'; ticketId: number; eventId?: string; type: string; permanently?: true }
+  /**
+   * A change to the ticket's own fields (assignee, group, priority, tags…), none to its
+   * conversation: only its `tickets` row is read again, and no conversation-log request is spent.
+   */
+  | { kind: 'row'; ticketId: number; eventId?: string; type: string }
   /** An event that concerns no ticket convlog keeps: answered 200 and counted. */
   | { kind: 'ignore'; type: string };
 
@@ -43,6 +48,18 @@ export const SUBSCRIBED_EVENT_TYPES = [
   'permanently_deleted',
   'undeleted',
   'merged',
+  // The fields the tickets row keeps (docs/tickets.md), by the names Zendesk documents; its
+  // ticket type and form have event types too, subscribed to by hand if wanted.
+  'agent_assignment_changed',
+  'group_assignment_changed',
+  'priority_changed',
+  'tags_changed',
+  'subject_changed',
+  'requester_changed',
+  'organization_changed',
+  'brand_changed',
+  'custom_field_changed',
+  'custom_status_changed',
 ].map((event) => `${TICKET_EVENT_PREFIX}${event}`);
 
 /** Bodies a trigger sends carry no type; they are named so in metrics and logs. */
@@ -53,6 +70,30 @@ export const TRIGGER_TYPE = 'trigger';
 const FULL_REREAD = new Set(['comment_redacted', 'comment_made_private', 'attachment_redacted_from_comment']);
 const DELETED = new Set(['soft_deleted', 'permanently_deleted']);
 const PERMANENTLY_DELETED = 'permanently_deleted';
+// The conversation log holds messages, comments and calls, never a change of these fields: a
+// sync for one would spend a conversation-log request (100 a minute by default) to read nothing.
+// A status change stays a sync, as it was: a messaging ticket's may come with conversation events.
+const ROW_ONLY = new Set([
+  'agent_assignment_changed',
+  'group_assignment_changed',
+  'priority_changed',
+  'tags_changed',
+  'subject_changed',
+  'requester_changed',
+  'submitter_changed',
+  'organization_changed',
+  'brand_changed',
+  'custom_field_changed',
+  'custom_status_changed',
+  'type_changed',
+  'ticket_type_changed',
+  'form_changed',
+  'external_id_changed',
+  'task_due_at_changed',
+  'problem_link_changed',
+  'followers_changed',
+  'email_ccs_changed',
+]);
 // Only a new comment is pending: a redacted one is already stored, and its full re-read corrects it.
 const COMMENT_ADDED = 'comment_added';
 
@@ -80,6 +121,7 @@ export function webhookAction(body: unknown): WebhookReading {
     const at = isoTime(payload.time);
     return { kind: 'full', ...base, ...(at ? { at } : {}) };
   }
+  if (ROW_ONLY.has(event)) return { kind: 'row', ...base };
   if (DELETED.has(event)) return { kind: 'deleted', ...base, ...(event === PERMANENTLY_DELETED ? { permanently: true as const } : {}) };
   // A malformed comment is no reason to refuse the webhook: the ticket is synced all the same.
   const comment = event === COMMENT_ADDED ? commentOfEvent(payload) : undefined;

@@ -66,7 +66,7 @@ export function createServeMetrics(pool: pg.Pool, ownLimits: Record<string, numb
   });
   const webhookBodyBytes = new Gauge({ name: 'convlog_webhook_body_bytes', help: 'Bytes held by the webhook bodies being read (the allowance is 16 MB)', registers });
   // Pre-set so every series exists (at 0) from the first scrape, and alert rules find it.
-  for (const action of ['sync', 'full', 'deleted']) webhooksAccepted.inc({ action }, 0);
+  for (const action of ['sync', 'full', 'deleted', 'row']) webhooksAccepted.inc({ action }, 0);
   for (const reason of REJECTION_REASONS) webhooksRejected.inc({ reason }, 0);
   return { ...metrics, webhooksAccepted, webhooksRejected, webhooksReplayed, webhooksIgnored, webhookAnswerSeconds, webhookBodyBytes };
 }

@@ -167,6 +167,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
         key,
         ticketId: action.ticketId,
         full: action.kind === 'full',
+        ...(action.kind === 'row' ? { rowOnly: true } : {}),
         ...(action.kind === 'full' ? { redactedAt: action.at ?? null } : {}),
         ...(permanentlyDeleted ? { permanentlyDeleted } : {}),
         ...(comment ? { comment, eventId: action.eventId } : {}),

@@ -24,12 +24,17 @@ const FIELD_EVENTS: Record<keyof TicketPatch, string> = {
 };
 
 /**
- * Every event type a webhook may subscribe to: those the simulator publishes, and `merged` and
- * `comment_made_private`, which Zendesk has and the simulator never sends (it merges no tickets
- * and changes no comment's visibility). `conditional_ticket_events` (triggers) is accepted too.
+ * Every event type a webhook may subscribe to: those the simulator publishes, and some Zendesk
+ * has that the simulator never sends (it merges no tickets, changes no comment's visibility, and
+ * has no requester changes or custom statuses). `conditional_ticket_events` (triggers) is accepted too.
  */
 export const EVENT_TYPES = [
-  ...new Set(['comment_added', 'comment_redacted', 'comment_made_private', 'attachment_redacted_from_comment', 'soft_deleted', 'permanently_deleted', 'undeleted', 'created', 'merged', ...Object.values(FIELD_EVENTS)].map((name) => PREFIX + name)),
+  ...new Set(
+    [
+      ...['comment_added', 'comment_redacted', 'comment_made_private', 'attachment_redacted_from_comment', 'soft_deleted', 'permanently_deleted', 'undeleted', 'created', 'merged'],
+      ...['requester_changed', 'custom_status_changed', ...Object.values(FIELD_EVENTS)],
+    ].map((name) => PREFIX + name),
+  ),
 ];
 
 export interface WebhookEvent {

@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/log.ts';
 import { createTicketRowReader } from '../../src/serve/ticket-rows.ts';
 import type { Simulator } from '../../src/simulator/index.ts';
 import { createZendeskHttp, localBudget } from '../../src/zendesk/index.ts';
-import { startServeWithSimulator, within, type ServeFixture, type ServeWithSimulator } from './serve-fixture.ts';
+import { queuedState, startServeWithSimulator, within, type ServeFixture, type ServeWithSimulator } from './serve-fixture.ts';
 
 const EVERY_MS = 300;
 
@@ -61,6 +61,29 @@ it('a ticket solved in Zendesk is solved in its tickets row without a backfill',
   sim.updateTicket(id, { status: 'solved' });
   await sim.webhooks.settled();
   expect(await readUntil(() => ticketRow(id), (r) => r?.status === 'solved')).toMatchObject({ status: 'solved' });
+});
+
+it('a ticket moved to another group has it in its row within seconds, with no sync queued and no conversation-log request', async () => {
+  const id = 11;
+  sim.updateTicket(id, { status: 'open' });
+  await sim.webhooks.settled();
+  await readUntil(() => ticketRow(id), (r) => r?.status === 'open');
+  const before = await queuedState(f.database);
+  sim.resetRequests();
+  const group = Array.from({ length: 40 }, (_, i) => sim.ticket(i + 1).group_id).find((g) => g !== null && g !== sim.ticket(id).group_id)!;
+  expect(group).toBeDefined();
+  sim.updateTicket(id, { group_id: group, priority: 'urgent' });
+  await sim.webhooks.settled();
+  const sent = sim.webhooks.deliveries.filter((d) => d.ticketId === id).slice(-2);
+  expect(sent.map((d) => [d.type, d.status]).sort()).toEqual([
+    ['zen:event-type:ticket.group_assignment_changed', 200],
+    ['zen:event-type:ticket.priority_changed', 200],
+  ]);
+  expect(await readUntil(() => ticketRow(id), (r) => r?.group_id === String(group))).toMatchObject({ group_id: String(group) });
+  // A change of the ticket's fields is not in its conversation log: nothing is read from it.
+  expect(await queuedState(f.database)).toEqual(before);
+  expect(sim.requests.filter((r) => r.kind === 'conversation_log')).toEqual([]);
+  expect(await (await fetch(`${f.server.url}/metrics`)).text()).toMatch(/^convlog_webhooks_accepted_total\{action="row"\} [1-9]/m);
 });
 
 it('a redacted first comment leaves the ticket row: its webhook has serve read the row, with Zendesk’s redacted description', async () => {
