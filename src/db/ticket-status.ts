@@ -230,7 +230,7 @@ export async function ticketStates(db: Db, ticketIds: readonly number[]): Promis
  * mark is taken. Returns the ids marked, for the caller to queue again if their job has ended
  * meanwhile.
  */
-export async function requestSyncAgain(db: Db, ticketIds: readonly number[], full: boolean): Promise<number[]> {
+export async function requestSyncAgain(db: Db, ticketIds: readonly number[], full: boolean, priority = 0): Promise<number[]> {
   const marked: number[] = [];
   const statuses = full ? sql`true` : sql`status <> 'queued'`;
   for (let i = 0; i < ticketIds.length; i += BATCH) {
@@ -238,7 +238,8 @@ export async function requestSyncAgain(db: Db, ticketIds: readonly number[], ful
     const { rows } = await db.execute<{ ticket_id: string }>(sql`
       with ${lockedTicketSync(ids, statuses)}
       update zendesk.ticket_sync s
-         set sync_again_at = clock_timestamp(), sync_again_full = s.sync_again_full or ${full}, updated_at = now()
+         set sync_again_at = clock_timestamp(), sync_again_full = s.sync_again_full or ${full},
+             sync_again_priority = greatest(s.sync_again_priority, ${priority}), updated_at = now()
         from locked where s.ticket_id = locked.ticket_id
       returning s.ticket_id`);
     marked.push(...rows.map((r) => Number(r.ticket_id)));
@@ -251,18 +252,18 @@ export async function requestSyncAgain(db: Db, ticketIds: readonly number[], ful
  * mark asks for another run: only a mark set after the run started does (an older one was read
  * by this run), and with `full` if any request since wanted a full re-read.
  */
-export async function takeSyncAgain(db: Db, ticketId: number): Promise<{ full: boolean } | undefined> {
-  const { rows } = await db.execute<{ due: boolean; full: boolean }>(sql`
+export async function takeSyncAgain(db: Db, ticketId: number): Promise<{ full: boolean; priority: number } | undefined> {
+  const { rows } = await db.execute<{ due: boolean; full: boolean; priority: number }>(sql`
     with old as (
-      select ticket_id, sync_again_at, sync_again_full, started_at
+      select ticket_id, sync_again_at, sync_again_full, sync_again_priority, started_at
         from zendesk.ticket_sync
        where ticket_id = ${ticketId} and sync_again_at is not null
          for update)
     update zendesk.ticket_sync t
-       set sync_again_at = null, sync_again_full = false
+       set sync_again_at = null, sync_again_full = false, sync_again_priority = 0
       from old
      where t.ticket_id = old.ticket_id
-    returning (old.started_at is null or old.sync_again_at >= old.started_at) as due, old.sync_again_full as full`);
+    returning (old.started_at is null or old.sync_again_at >= old.started_at) as due, old.sync_again_full as full, old.sync_again_priority as priority`);
   const row = rows[0];
-  return row?.due ? { full: row.full } : undefined;
+  return row?.due ? { full: row.full, priority: row.priority } : undefined;
 }

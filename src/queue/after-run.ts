@@ -23,7 +23,7 @@ const AFTER_RUN_ATTEMPTS = 5;
 export async function afterRun(boss: PgBoss, db: Db, job: JobWithMetadata<SyncJobData>, log: Logger, stopping: AbortSignal): Promise<void> {
   const { ticketId } = job.data;
   let completed = false;
-  let again: { full: boolean } | undefined | 'unknown' = 'unknown';
+  let again: { full: boolean; priority: number } | undefined | 'unknown' = 'unknown';
   for (let attempt = 1; ; attempt++) {
     try {
       // Completed here rather than by pg-boss after the handler, so that an enqueue that found
@@ -33,9 +33,10 @@ export async function afterRun(boss: PgBoss, db: Db, job: JobWithMetadata<SyncJo
       // Taking the mark clears it: once taken, it is kept here until the ticket is queued.
       if (again === 'unknown') again = await takeSyncAgain(db, ticketId);
       if (!again) return;
-      // At the run's own priority: a ticket someone is waiting for (a webhook's, `sync`'s) must
-      // not go back behind a backlog because it changed while it synced.
-      await enqueueTickets(boss, db, [ticketId], { full: again.full, priority: job.priority });
+      // At the higher of the run's priority and the requests': a ticket someone is waiting for (a
+      // webhook's, `sync`'s) must not go back behind a backlog because it changed while it synced,
+      // nor wait behind it because a backlog job of it was running when the webhook came.
+      await enqueueTickets(boss, db, [ticketId], { full: again.full, priority: Math.max(job.priority, again.priority) });
       log.info({ full: again.full }, 'ticket changed during its sync; queued again');
       return;
     } catch (error) {

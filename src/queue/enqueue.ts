@@ -66,7 +66,7 @@ export async function enqueueTickets(
       const { queuedIds, skippedFor } = await insertJobs(boss, db, batch, options);
       const skipped = batch.filter((id) => !queuedIds.has(id));
       await upgradeWaitingJobs(poolOf(db), skipped, options);
-      const marked = await requestSyncAgain(db, skipped, Boolean(options.full));
+      const marked = await requestSyncAgain(db, skipped, Boolean(options.full), options.priority ?? 0);
       // A job that ended between our insert and the mark never saw the mark: queue those again.
       // One still running sees it when it ends; a new one skipped us because it was just queued.
       // So do those whose job that skipped ours a dequeue deleted since, before the mark or after

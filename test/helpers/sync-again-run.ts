@@ -10,6 +10,8 @@ export async function runEnqueuedDuringRun(
   fixture: FixtureWithBoss,
   ticketId: number,
   appended: number,
+  /** The queue priority of that enqueue (a backlog's by default). */
+  priority?: number,
 ): Promise<{ summary: Awaited<ReturnType<typeof runWorker>>; enqueued: EnqueueResult | undefined }> {
   const { boss, sim } = fixture;
   const { db, pool } = fixture.database;
@@ -24,7 +26,7 @@ export async function runEnqueuedDuringRun(
       // The ticket's page is stored: the run has read everything Zendesk had.
       if (enqueuedDuringRun) return;
       sim.appendEvents(ticketId, appended);
-      enqueuedDuringRun = enqueueTickets(boss, db, [ticketId]);
+      enqueuedDuringRun = enqueueTickets(boss, db, [ticketId], priority === undefined ? {} : { priority });
     },
   }).finally(() => stop.abort());
   return { summary, enqueued: await enqueuedDuringRun };

@@ -36,14 +36,14 @@ it('stores events appended after the run read its last page, when the ticket was
   expect(state).toEqual({ status: 'synced', sync_again_at: null });
 });
 
-it('asks for another run only when marked after the run started, and a full request wins', async () => {
+it('asks for another run only when marked after the run started, and a full request and the highest priority win', async () => {
   const { db } = fixture.database;
   const ticketId = 2;
   await startRun(db, ticketId, { full: false });
   expect(await requestSyncAgain(db, [ticketId], false)).toEqual([ticketId]);
-  expect(await requestSyncAgain(db, [ticketId], true)).toEqual([ticketId]);
-  expect(await requestSyncAgain(db, [ticketId], false)).toEqual([ticketId]);
-  expect(await takeSyncAgain(db, ticketId)).toEqual({ full: true });
+  expect(await requestSyncAgain(db, [ticketId], true, 10)).toEqual([ticketId]);
+  expect(await requestSyncAgain(db, [ticketId], false, 5)).toEqual([ticketId]);
+  expect(await takeSyncAgain(db, ticketId)).toEqual({ full: true, priority: 10 });
   // Taken: the mark is gone.
   expect(await takeSyncAgain(db, ticketId)).toBeUndefined();
 

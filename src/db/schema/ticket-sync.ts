@@ -46,6 +46,8 @@ export const ticketSync = zendesk.table(
     // Asked to sync again while a run was going (src/db/ticket-status.ts, requestSyncAgain).
     syncAgainAt: tstz('sync_again_at'),
     syncAgainFull: boolean('sync_again_full').notNull().default(false),
+    // The highest priority asked for by then: a webhook's request during a backlog run is queued at its own.
+    syncAgainPriority: integer('sync_again_priority').notNull().default(0),
     updatedAt: tstz('updated_at').notNull().defaultNow(),
   },
   (t) => [
