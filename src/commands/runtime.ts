@@ -16,6 +16,8 @@ import type { CommandContext } from './types.ts';
 import { connectionRoom } from '../db/connection-room.ts';
 import type { Logger } from '../log.ts';
 import { requireZendeskAccount } from './zendesk-account.ts';
+import { serverWentAway, waitForDatabase } from '../db/wait-for-database.ts';
+import { errorMessage } from '../errors/messages.ts';
 
 /**
  * The first stop of a command that works the queue, as its stopping line says it: a request in
@@ -56,6 +58,35 @@ export async function openCommandDatabase(ctx: CommandContext, config: Config, o
   const database = await openDatabase(config, ctx.log, { signal: ctx.signal, ...options });
   if (database.gone) ctx.failWhen(database.gone, database.serverGone);
   return database;
+}
+
+/**
+ * A service's runtime (`open`), once Postgres answers. A service outlives Postgres restarts; at
+ * start-up it waits for a server that is down, and for one that goes away while it starts (after
+ * it answered, during the migrations or pg-boss's start: a restart then ended it with "the
+ * database system is shutting down"). Undefined when a stop came first, which `stoppedFirst` says.
+ */
+export async function openWaitingForPostgres<T>(
+  ctx: CommandContext,
+  databaseUrl: string | undefined,
+  open: () => Promise<T>,
+  options: { who: string; stoppedFirst: string; giveUpMs?: number },
+): Promise<T | undefined> {
+  for (;;) {
+    if (databaseUrl && !(await waitForDatabase(databaseUrl, ctx.log, { signal: ctx.signal, giveUpAfterMs: options.giveUpMs }))) {
+      ctx.log.info(options.stoppedFirst);
+      return undefined;
+    }
+    try {
+      // A stop while it waits for an embedded Postgres another command starts or stops is a stop
+      // before it began, as above.
+      return await unlessStoppedStarting(ctx, open(), options.stoppedFirst);
+    } catch (error) {
+      // The embedded default's end is its own line (EmbeddedServerGone); only a server of one's own is waited for.
+      if (!databaseUrl || ctx.signal.aborted || !serverWentAway(error)) throw error;
+      ctx.log.warn({ err: errorMessage(error) }, `Postgres went away while ${options.who} was starting; waiting for it again`);
+    }
+  }
 }
 
 /**

@@ -9,7 +9,7 @@ import { UsageError } from '../errors/convlog-errors.ts';
 import { createServeMetrics } from '../serve/webhook-metrics.ts';
 import { startWebhookServer, WEBHOOK_PATH } from '../serve/webhook-server.ts';
 import { listenFailure, portFlag } from './args.ts';
-import { openZendeskRuntime, stopGaveUpError, unlessStoppedStarting } from './runtime.ts';
+import { openWaitingForPostgres, openZendeskRuntime, stopGaveUpError } from './runtime.ts';
 import { unlessSilentAfterStop } from '../queue/stop-watch.ts';
 import type { Command } from './types.ts';
 
@@ -21,7 +21,12 @@ export const serve: Command = {
     // Checked before anything opens: without a secret every webhook would be refused.
     const config = ctx.config({ needWebhookSecret: true });
     const port = flagPort ?? config.serve.port;
-    const runtime = await unlessStoppedStarting(ctx, openZendeskRuntime(ctx, { config, worksQueue: true }), 'serve stopped before listening');
+    // As a worker does: started before Postgres (a reboot, a deploy), it waits rather than exits,
+    // since Zendesk's deliveries meanwhile are refused either way and retried.
+    const runtime = await openWaitingForPostgres(ctx, config.databaseUrl, () => openZendeskRuntime(ctx, { config, worksQueue: true }), {
+      who: 'serve',
+      stoppedFirst: 'serve stopped before listening',
+    });
     if (!runtime) return 0;
     const ticketRows = ticketRowReader(config, runtime.database, ctx.log);
     const closeAll = async () => {

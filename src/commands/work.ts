@@ -3,14 +3,12 @@ import { runWorker, UNTIL_IDLE_UNREACHABLE_MS } from '../queue/worker.ts';
 import { queueErrorText } from '../queue/error-throttle.ts';
 import { startBackfillWorker, type BackfillWorker } from '../queue/backfill-job.ts';
 import { ownLimits } from '../db/budgets.ts';
-import { serverWentAway, waitForDatabase } from '../db/wait-for-database.ts';
-import { errorMessage } from '../errors/messages.ts';
 import { startHealthServer } from '../serve/health.ts';
 import type { RunningServer } from '../serve/http.ts';
 import { concurrencyFlag, integerFlag, listenFailure, portFlag } from './args.ts';
 import { logRateWaits } from './rate-waits.ts';
-import { closeRuntime, logGaveUpOnZendesk, STOPPING_WORKER, lostDatabaseError, openSyncRuntime, stopGaveUpError, unlessStoppedStarting } from './runtime.ts';
-import type { Command, CommandContext } from './types.ts';
+import { closeRuntime, logGaveUpOnZendesk, STOPPING_WORKER, lostDatabaseError, openSyncRuntime, openWaitingForPostgres, stopGaveUpError } from './runtime.ts';
+import type { Command } from './types.ts';
 
 export const work: Command = {
   usage:
@@ -26,7 +24,11 @@ export const work: Command = {
     if (values['give-up-after'] !== undefined && !untilIdle) throw new UsageError('--give-up-after applies only with --until-idle: a service waits for as long as an outage lasts');
     // A run from cron must end; a service waits out any outage.
     const giveUpMs = untilIdle ? integerFlag('--give-up-after', values['give-up-after'], UNTIL_IDLE_UNREACHABLE_MS / 1000, 86_400) * 1000 : undefined;
-    const runtime = await openWaitingForPostgres(ctx, config.databaseUrl, giveUpMs);
+    const runtime = await openWaitingForPostgres(ctx, config.databaseUrl, () => openSyncRuntime(ctx, { supervise: true, schedule: true }), {
+      who: 'the worker',
+      stoppedFirst: 'worker stopped before taking any ticket',
+      giveUpMs,
+    });
     if (!runtime) return 0;
     let backfills: BackfillWorker | undefined;
     let health: RunningServer | undefined;
@@ -88,28 +90,3 @@ export const work: Command = {
     }
   },
 };
-
-/**
- * The worker's runtime, once Postgres answers. A worker outlives Postgres restarts; at start-up it
- * waits for a server that is down, and for one that goes away while it starts (after it answered,
- * during the migrations or pg-boss's start: a restart then ended the worker with "the database
- * system is shutting down"). Undefined when a stop came first.
- */
-async function openWaitingForPostgres(ctx: CommandContext, databaseUrl: string | undefined, giveUpMs: number | undefined) {
-  const stoppedFirst = 'worker stopped before taking any ticket';
-  for (;;) {
-    if (databaseUrl && !(await waitForDatabase(databaseUrl, ctx.log, { signal: ctx.signal, giveUpAfterMs: giveUpMs }))) {
-      ctx.log.info(stoppedFirst);
-      return undefined;
-    }
-    try {
-      // A stop while it waits for an embedded Postgres another command starts or stops is a stop
-      // before any ticket, as above.
-      return await unlessStoppedStarting(ctx, openSyncRuntime(ctx, { supervise: true, schedule: true }), stoppedFirst);
-    } catch (error) {
-      // The embedded default's end is its own line (EmbeddedServerGone); only a server of one's own is waited for.
-      if (!databaseUrl || ctx.signal.aborted || !serverWentAway(error)) throw error;
-      ctx.log.warn({ err: errorMessage(error) }, 'Postgres went away while the worker was starting; waiting for it again');
-    }
-  }
-}

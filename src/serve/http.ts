@@ -58,7 +58,9 @@ const NOT_HTTP: Omit<ClientProblem, 'remote'> = { kind: 'bad_request', status: 4
 // Zendesk's requests are small and quick; anything slower is a stuck or hostile client.
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 15_000;
-const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+// Longer than the idle timeout of the proxies and load balancers put in front (60 s for AWS's and
+// nginx's): one that reuses a connection serve has just closed gets a reset, which it answers 502.
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 // Node enforces the two timeouts above only when it checks its connections, every 30 s by
 // default: a slow client would be cut after 40 s instead of 15.
 const CONNECTIONS_CHECK_MS = 1_000;
@@ -79,7 +81,19 @@ export function sendJson(res: http.ServerResponse, status: number, value: unknow
 export async function listen(handler: Handler, options: ListenOptions): Promise<RunningServer> {
   // Each connection's latest request: a client error while it is read or answered is its handler's to report.
   const latest = new WeakMap<Socket, { req: http.IncomingMessage; res: http.ServerResponse }>();
-  const track = (req: http.IncomingMessage, res: http.ServerResponse) => latest.set(req.socket, { req, res });
+  // Answers not yet sent: once the server is closing, each says `Connection: close`, so that the
+  // client does not send its next request on a connection about to be closed under it.
+  const unanswered = new Set<http.ServerResponse>();
+  let closing = false;
+  const lastOnItsConnection = (res: http.ServerResponse) => {
+    if (!res.headersSent) res.setHeader('connection', 'close');
+  };
+  const track = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    latest.set(req.socket, { req, res });
+    unanswered.add(res);
+    res.once('close', () => unanswered.delete(res));
+    if (closing) lastOnItsConnection(res);
+  };
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     track(req, res);
     handler(req, res).catch((error) => {
@@ -141,6 +155,8 @@ export async function listen(handler: Handler, options: ListenOptions): Promise<
     bound: `${where}, port ${port}`,
     close: () =>
       new Promise<void>((resolve) => {
+        closing = true;
+        unanswered.forEach(lastOnItsConnection);
         const cut = setTimeout(() => server.closeAllConnections(), options.closeGraceMs ?? CLOSE_GRACE_MS);
         // A keep-alive connection whose request is answered after this would otherwise stay
         // open until its client or the keep-alive timeout ends it.
