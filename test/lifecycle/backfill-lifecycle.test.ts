@@ -111,26 +111,33 @@ it('under keep, a ticket the export reported deleted that is restored and synced
       { db: f.database.db, pool: f.database.pool, boss: f.boss, http: f.deps.http, budget: localBudget(), accountBudget: localBudget(), log: silentLogger, onDelete: 'keep' },
       { since: nowSec() - 400 * DAY },
     );
+  // One with files and thumbnails: they are marked with the events, and must come back with them.
   const { rows: live } = await f.database.pool.query<{ id: number }>(
-    `select ticket_id::int as id from zendesk.conversation_events e
+    `select e.ticket_id::int as id from zendesk.conversation_events e
       where not exists (select from zendesk.ticket_sync s where s.ticket_id = e.ticket_id and s.deleted_at is not null)
+        and exists (select from zendesk.attachment_thumbnails t where t.ticket_id = e.ticket_id)
       group by 1 order by 1 limit 1`,
   );
   const ticketId = live[0].id;
   const events = await count('select count(*)::int as n from zendesk.conversation_events where ticket_id = $1', [ticketId]);
+  const files = await count('select count(*)::int as n from zendesk.attachments where ticket_id = $1', [ticketId]);
+  const thumbnails = await count('select count(*)::int as n from zendesk.attachment_thumbnails where ticket_id = $1', [ticketId]);
+  expect(files * thumbnails).toBeGreaterThan(0);
   const inViews = async () => ({
     conversations: await count('select count(*)::int as n from zendesk.ticket_conversations where ticket_id = $1', [ticketId]),
     timeline: await count('select count(*)::int as n from zendesk.conversation_timeline where ticket_id = $1', [ticketId]),
+    files: await count('select count(*)::int as n from zendesk.attachments_with_context where ticket_id = $1', [ticketId]),
+    liveThumbnails: await count('select count(*)::int as n from zendesk.attachment_thumbnails where ticket_id = $1 and deleted_at is null', [ticketId]),
   });
-  expect(await inViews()).toEqual({ conversations: 1, timeline: events });
+  expect(await inViews()).toEqual({ conversations: 1, timeline: events, files, liveThumbnails: thumbnails });
 
   f.sim.deleteTicket(ticketId);
   await keepBackfill();
-  expect(await inViews()).toEqual({ conversations: 0, timeline: 0 });
+  expect(await inViews()).toEqual({ conversations: 0, timeline: 0, files: 0, liveThumbnails: 0 });
 
   // Restored in Zendesk; its undeleted webhook gets it synced before any backfill runs.
   f.sim.restoreTicket(ticketId);
   expect((await syncTicket(keep, ticketId)).status).toBe('synced');
-  expect(await inViews()).toEqual({ conversations: 1, timeline: events });
+  expect(await inViews()).toEqual({ conversations: 1, timeline: events, files, liveThumbnails: thumbnails });
   expect(await count('select count(*)::int as n from zendesk.tickets where id = $1 and deleted', [ticketId])).toBe(0);
 });
