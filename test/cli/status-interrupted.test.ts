@@ -62,4 +62,12 @@ it('tickets a shutdown stopped are interrupted, not errors; a later failure is a
   expect(after.json.interrupted).toEqual({ count: 0, latest: [] });
   expect(after.json.lastErrors).toEqual([expect.objectContaining({ ticketId: 1, status: 'failed' })]);
   expect(after.lines).toContain('last errors');
+
+  // Ticket 2's run that finished cleared its interruption: queued again, it is not counted as stopped by a shutdown.
+  const { rows } = await fixture.database.pool.query(`select status, interrupted_at from zendesk.ticket_sync where ticket_id = 2`);
+  expect(rows).toEqual([{ status: 'synced', interrupted_at: null }]);
+  expect((await runCli(['enqueue', '2'], { env: fixture.env })).code).toBe(0);
+  const requeued = await status();
+  expect(requeued.json.interrupted).toEqual({ count: 0, latest: [] });
+  expect(requeued.lines.some((line) => line.startsWith('interrupted'))).toBe(false);
 });
