@@ -56,7 +56,7 @@ describe('tickets of 0, 1, 100, 101 and 2,500 events', { timeout: 90_000 }, () =
       expect(logRequests(fixture.sim, ticketId), `ticket ${id}`).toHaveLength(Math.max(1, Math.ceil(size / 100)));
     }
     const { rows } = await fixture.database.pool.query(
-      'select ticket_id::int as id, status, events_synced, pages_synced, last_error from zendesk.ticket_sync order by ticket_id',
+      'select ticket_id::int as id, status, events_synced, pages_synced, events_last_run, requests_last_run, last_error from zendesk.ticket_sync order by ticket_id',
     );
     expect(rows).toEqual(
       Object.entries(sizes).map(([id, size]) => ({
@@ -64,6 +64,9 @@ describe('tickets of 0, 1, 100, 101 and 2,500 events', { timeout: 90_000 }, () =
         status: 'synced',
         events_synced: size,
         pages_synced: Math.max(1, Math.ceil(size / 100)),
+        // The run's, summed over its pages (the first sync reads everything).
+        events_last_run: size,
+        requests_last_run: Math.max(1, Math.ceil(size / 100)),
         last_error: null,
       })),
     );
