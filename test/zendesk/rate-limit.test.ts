@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { localBudget, parseRateLimit, parseRetryAfter } from '../../src/zendesk/rate-limit.ts';
+import { localBudget, MAX_RETRY_AFTER_MS, parseRateLimit, parseRetryAfter } from '../../src/zendesk/rate-limit.ts';
 
 describe('parseRateLimit', () => {
   it('reads the omnilog header and the status of a response', () => {
@@ -14,6 +14,12 @@ describe('parseRateLimit', () => {
     const headers = new Headers({ 'zendesk-ratelimit-OMNILOG-index': ' Resets = 5 ;REMAINING=0;  total=300 ; junk; total2=x' });
     expect(parseRateLimit(headers)).toEqual({ status: 0, total: 300, remaining: 0, resetsMs: 5000 });
     expect(parseRateLimit(new Headers({ 'zendesk-ratelimit-omnilog-index': 'total=abc; remaining=-1' }))).toEqual({ status: 0 });
+  });
+
+  it('caps a window reset as it caps Retry-After: days from a proxy or a clock would hold every worker for them', () => {
+    const headers = new Headers({ 'zendesk-ratelimit-omnilog-index': 'total=100; remaining=0; resets=864000' });
+    expect(parseRateLimit(headers).resetsMs).toBe(MAX_RETRY_AFTER_MS);
+    expect(parseRateLimit(new Headers({ 'zendesk-ratelimit-omnilog-index': 'resets=1e12' })).resetsMs).toBeUndefined();
   });
 
   it('returns only the status when nothing is known', () => {
