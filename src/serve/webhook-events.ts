@@ -36,6 +36,24 @@ export type WebhookReading = WebhookAction | { kind: 'invalid'; reason: 'no_tick
 const EVENT_PREFIX = 'zen:event-type:';
 export const TICKET_EVENT_PREFIX = `${EVENT_PREFIX}ticket.`;
 
+/**
+ * Changes of the fields the tickets row keeps (docs/tickets.md), by the names Zendesk documents,
+ * which `webhook create` subscribes to; its ticket type and form have event types too,
+ * subscribed to by hand if wanted.
+ */
+const FIELD_CHANGES = [
+  'agent_assignment_changed',
+  'group_assignment_changed',
+  'priority_changed',
+  'tags_changed',
+  'subject_changed',
+  'requester_changed',
+  'organization_changed',
+  'brand_changed',
+  'custom_field_changed',
+  'custom_status_changed',
+];
+
 /** The event types `convlog webhook create` subscribes to. */
 export const SUBSCRIBED_EVENT_TYPES = [
   'comment_added',
@@ -48,18 +66,7 @@ export const SUBSCRIBED_EVENT_TYPES = [
   'permanently_deleted',
   'undeleted',
   'merged',
-  // The fields the tickets row keeps (docs/tickets.md), by the names Zendesk documents; its
-  // ticket type and form have event types too, subscribed to by hand if wanted.
-  'agent_assignment_changed',
-  'group_assignment_changed',
-  'priority_changed',
-  'tags_changed',
-  'subject_changed',
-  'requester_changed',
-  'organization_changed',
-  'brand_changed',
-  'custom_field_changed',
-  'custom_status_changed',
+  ...FIELD_CHANGES,
 ].map((event) => `${TICKET_EVENT_PREFIX}${event}`);
 
 /** Bodies a trigger sends carry no type; they are named so in metrics and logs. */
@@ -74,17 +81,8 @@ const PERMANENTLY_DELETED = 'permanently_deleted';
 // sync for one would spend a conversation-log request (100 a minute by default) to read nothing.
 // A status change stays a sync, as it was: a messaging ticket's may come with conversation events.
 const ROW_ONLY = new Set([
-  'agent_assignment_changed',
-  'group_assignment_changed',
-  'priority_changed',
-  'tags_changed',
-  'subject_changed',
-  'requester_changed',
+  ...FIELD_CHANGES,
   'submitter_changed',
-  'organization_changed',
-  'brand_changed',
-  'custom_field_changed',
-  'custom_status_changed',
   'type_changed',
   'ticket_type_changed',
   'form_changed',
