@@ -84,7 +84,7 @@ export const serve: Command = {
 function ticketRowReader(config: Config, database: Database, log: Logger): TicketRowReader | undefined {
   if (!config.zendesk) {
     const why = config.zendeskProblems.length > 0 ? config.zendeskProblems.join('; ') : 'no Zendesk credentials';
-    log.info(`tickets named by webhooks are queued, but their ticket rows wait for the next backfill: ${why}`);
+    log.info(`tickets named by webhooks are queued (a change of their fields alone too), but their ticket rows wait for the next backfill: ${why}`);
     return undefined;
   }
   const budget = budgetFor('account', database.pool, config.accountRateLimit, log);

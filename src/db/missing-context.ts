@@ -24,6 +24,22 @@ export async function ticketIdsWithoutRow(db: Db, ticketIds: readonly number[]):
   return rows.map((row) => Number(row.id));
 }
 
+/**
+ * The ids among `ticketIds` with no ticket_sync row: tickets no sync or enqueue has touched, whose
+ * conversation convlog does not hold (a webhook about their fields alone must still queue them).
+ */
+export async function ticketIdsNeverQueued(db: Db, ticketIds: readonly number[]): Promise<number[]> {
+  if (ticketIds.length === 0) return [];
+  const client = (db as Db & { $client: Client }).$client;
+  const { rows } = await client.query<{ id: string }>(
+    `select q.id from unnest($1::bigint[]) as q(id)
+      where not exists (select from zendesk.ticket_sync s where s.ticket_id = q.id)
+      group by q.id order by q.id`,
+    [ticketIds],
+  );
+  return rows.map((row) => Number(row.id));
+}
+
 /** Whether a ticket among `ticketIds` names a brand that has no brands row. */
 export async function namesUnlistedBrand(db: Db, ticketIds: readonly number[]): Promise<boolean> {
   if (ticketIds.length === 0) return false;

@@ -1,4 +1,5 @@
-// Replay detection for webhooks. A delivery is remembered only after its ticket was queued:
+// Replay detection for webhooks. A delivery is remembered only after its ticket was queued (or,
+// for a change of a synced ticket's fields alone, with nothing to queue):
 // remembering it first would turn Zendesk's retry of a delivery that failed (or whose process
 // died) before the enqueue into a "replay", and its ticket would never be queued.
 import type pg from 'pg';

@@ -1,5 +1,5 @@
 // Exact counts read from pg-boss's job table (its cached queue stats can lag a minute, too
-// slow for deciding that a queue is empty), and the processes working the queue.
+// slow for deciding that a queue is empty), and the statements that hold, upgrade and delete jobs.
 import type pg from 'pg';
 import { BOSS_SCHEMA, SYNC_QUEUE } from './boss.ts';
 

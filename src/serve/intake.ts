@@ -10,6 +10,7 @@
 import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/connection.ts';
 import { addPendingCommentsSkippingRefused, recordRedactions, removePendingComments, type PendingComment } from '../db/pending-comments.ts';
+import { ticketIdsNeverQueued } from '../db/missing-context.ts';
 import { reportPermanentDeletion } from '../db/purge.ts';
 import type { ReplayStore } from '../db/webhook-deliveries.ts';
 import type { Logger } from '../log.ts';
@@ -28,7 +29,10 @@ export interface Delivery {
    * now). Set with `full`.
    */
   redactedAt?: string | null;
-  /** A change to the ticket's fields only: remembered, but nothing is queued (its row is read apart). */
+  /**
+   * A change to the ticket's fields only: remembered, and queued only when convlog has never
+   * synced the ticket (its row is read apart).
+   */
   rowOnly?: boolean;
   /** A permanently_deleted event: the 404 of the sync it queues erases the rows under keep too. */
   permanentlyDeleted?: boolean;
@@ -104,10 +108,14 @@ export function createIntake(boss: PgBoss, db: Db, deliveries: ReplayStore, opti
     // Before the enqueue, so the run it starts (or the one already waiting, or the one a running
     // sync queues as it ends) finds the report when Zendesk answers 404.
     await reportPermanentDeletion(db, fresh.filter((w) => w.delivery.permanentlyDeleted).map((w) => w.delivery.ticketId));
+    // A field change of a ticket convlog never synced (created before the webhook, or its
+    // `created` delivery lost) is the first word of it: its conversation is read too.
+    const unsynced = new Set(await ticketIdsNeverQueued(db, [...new Set(fresh.filter((w) => w.delivery.rowOnly).map((w) => w.delivery.ticketId))]));
+    const queues = (d: Delivery) => !d.rowOnly || unsynced.has(d.ticketId);
     // Full re-reads first: with one job per ticket, a plain sync queued first would take the
     // ticket's place and the redaction would never be read.
     for (const full of [true, false]) {
-      const ids = fresh.filter((w) => w.delivery.full === full && !w.delivery.rowOnly).map((w) => w.delivery.ticketId);
+      const ids = fresh.filter((w) => w.delivery.full === full && queues(w.delivery)).map((w) => w.delivery.ticketId);
       if (ids.length > 0) await enqueueTickets(boss, db, ids, { full, priority: WEBHOOK_PRIORITY });
     }
     // After the enqueue, which made the tickets' status rows: a comment_added that arrives later

@@ -37,13 +37,17 @@ const EVENT_PREFIX = 'zen:event-type:';
 export const TICKET_EVENT_PREFIX = `${EVENT_PREFIX}ticket.`;
 
 /**
- * Changes of the fields the tickets row keeps (docs/tickets.md), by the names Zendesk documents,
- * which `webhook create` subscribes to; its ticket type and form have event types too,
- * subscribed to by hand if wanted.
+ * A new assignee or group: synced as any change is, since a messaging ticket's bot hands over
+ * with one, and the handover is in its conversation log.
+ */
+const ASSIGNMENT_CHANGES = ['agent_assignment_changed', 'group_assignment_changed'];
+
+/**
+ * Changes of the other fields the tickets row keeps (docs/tickets.md), by the names Zendesk
+ * documents, which `webhook create` subscribes to; the ticket's type and form have event types
+ * too, subscribed to by hand if wanted.
  */
 const FIELD_CHANGES = [
-  'agent_assignment_changed',
-  'group_assignment_changed',
   'priority_changed',
   'tags_changed',
   'subject_changed',
@@ -66,6 +70,7 @@ export const SUBSCRIBED_EVENT_TYPES = [
   'permanently_deleted',
   'undeleted',
   'merged',
+  ...ASSIGNMENT_CHANGES,
   ...FIELD_CHANGES,
 ].map((event) => `${TICKET_EVENT_PREFIX}${event}`);
 
@@ -79,7 +84,8 @@ const DELETED = new Set(['soft_deleted', 'permanently_deleted']);
 const PERMANENTLY_DELETED = 'permanently_deleted';
 // The conversation log holds messages, comments and calls, never a change of these fields: a
 // sync for one would spend a conversation-log request (100 a minute by default) to read nothing.
-// A status change stays a sync, as it was: a messaging ticket's may come with conversation events.
+// A status change stays a sync, as do assignments: a messaging ticket's may come with
+// conversation events.
 const ROW_ONLY = new Set([
   ...FIELD_CHANGES,
   'submitter_changed',
@@ -99,7 +105,8 @@ const COMMENT_ADDED = 'comment_added';
  * Event-subscription bodies (`type`, `id`, `subject: "zen:ticket:123"`, `detail.id`) and
  * trigger bodies (`{"ticket_id": "123"}`, and `"full": true` for a full re-read). Any other
  * `ticket.*` type is a change to the ticket and syncs it, so a type Zendesk adds later is not
- * lost; types about anything else are ignored. Only a `type` starting `zen:event-type:` makes a
+ * lost, but for the changes of its fields alone (ROW_ONLY), which have its row read; types about
+ * anything else are ignored. Only a `type` starting `zen:event-type:` makes a
  * body an event: a trigger's body may carry a field of that name of its own (`"type":
  * "{{ticket.ticket_type}}"`), and read as an event type it would have been ignored, with a 200.
  */

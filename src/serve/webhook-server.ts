@@ -142,8 +142,11 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     } catch {
       return reject(req, res, 'malformed_json');
     }
-    const action = webhookAction(parsed);
-    if (action.kind === 'invalid') return reject(req, res, action.reason, action.problem);
+    const reading = webhookAction(parsed);
+    if (reading.kind === 'invalid') return reject(req, res, reading.reason, reading.problem);
+    // Without Zendesk credentials no row is read: a field change then queues its ticket, as any
+    // other change does, rather than being answered and dropped.
+    const action = reading.kind === 'row' && !options.ticketRows ? { ...reading, kind: 'sync' as const } : reading;
     if (action.kind === 'ignore') {
       metrics.webhooksIgnored.inc({ type: typeLabel(action.type) });
       log.info({ type: typeLabel(action.type) }, 'webhook ignored: not a ticket event');
@@ -180,6 +183,10 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       sendJson(res, 503, { error: 'not queued, try again' });
       return;
     }
+    // A deleted ticket's row is the sync's to settle: show_many would not return it. A replay's
+    // too: its first delivery may have been answered 503 (Postgres slow) and recorded after, and
+    // the row, read from memory, lost with a stop; a read more costs a place in a batch of 100.
+    if (action.kind !== 'deleted') options.ticketRows?.add(action.ticketId);
     if (outcome === 'replay') {
       metrics.webhooksReplayed.inc();
       log.info({ ticketId: action.ticketId, type: action.type }, 'webhook replay: already accepted, nothing queued');
@@ -187,8 +194,6 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       return;
     }
     metrics.webhooksAccepted.inc({ action: action.kind });
-    // A deleted ticket's row is the sync's to settle: show_many would not return it.
-    if (action.kind !== 'deleted') options.ticketRows?.add(action.ticketId);
     log.debug({ ticketId: action.ticketId, type: action.type, action: action.kind }, 'webhook accepted');
     sendJson(res, 200, { ticketId: action.ticketId, action: action.kind });
   };

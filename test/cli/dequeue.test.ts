@@ -114,18 +114,18 @@ describe('convlog dequeue', { timeout: 120_000 }, () => {
     expect(again.stdout).toBe('removed 0 queued tickets; 1 is being synced and was left; 1 was not queued\n');
   });
 
-  it('matches a range of tens of thousands against the jobs the queue holds, with the same counts', async () => {
-    fixture = await createFixture({ tickets: 20 }, { queue: [5, 20_000, 30_000, 3_000_000] });
+  it('matches a range of many ids against the jobs the queue holds, with the same counts', async () => {
+    fixture = await createFixture({ tickets: 20 }, { queue: [5, 120_000, 200_000, 3_000_000] });
     const f = fixture;
     await holdJob(f, 6);
-    // 25,000 ids, over what is sent to Postgres as keys: read against the queue's live jobs instead.
-    const result = await runCli(['dequeue', '--range', '1..25000', '5'], { env: f.env });
+    // 150,000 ids, over what is sent to Postgres as keys: read against the queue's live jobs instead.
+    const result = await runCli(['dequeue', '--range', '1..150000', '5'], { env: f.env });
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toBe('removed 2 queued tickets; 1 is being synced and was left; 24,997 were not queued; 1 duplicate id ignored\n');
+    expect(result.stdout).toBe('removed 2 queued tickets; 1 is being synced and was left; 149,997 were not queued; 1 duplicate id ignored\n');
     const left = await query(f, `select singleton_key as key, state::text from pgboss.job where name = 'ticket-sync' order by singleton_key::bigint`);
     expect(left).toEqual([
       { key: '6', state: 'active' },
-      { key: '30000', state: 'created' },
+      { key: '200000', state: 'created' },
       { key: '3000000', state: 'created' },
     ]);
   });

@@ -156,7 +156,7 @@ describe('convlog serve and the tickets rows', () => {
     const said = log.split('\n').filter((line) => line.includes('ticket rows wait'));
     expect(said).toHaveLength(1);
     expect(JSON.parse(said[0]).msg).toBe(
-      'tickets named by webhooks are queued, but their ticket rows wait for the next backfill: ZENDESK_SUBDOMAIN is missing (or set ZENDESK_BASE_URL); ' +
+      'tickets named by webhooks are queued (a change of their fields alone too), but their ticket rows wait for the next backfill: ZENDESK_SUBDOMAIN is missing (or set ZENDESK_BASE_URL); ' +
         'credentials are missing: set ZENDESK_EMAIL and ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN',
     );
   });

@@ -19,8 +19,9 @@ describe('webhookAction', () => {
     // The ticket's own fields: its row is read again, its conversation log is not.
     ['priority_changed', 'row'],
     ['tags_changed', 'row'],
-    ['agent_assignment_changed', 'row'],
-    ['group_assignment_changed', 'row'],
+    // But a bot's handover reassigns the ticket, and the handover is in the log.
+    ['agent_assignment_changed', 'sync'],
+    ['group_assignment_changed', 'sync'],
     ['custom_field_changed', 'row'],
     ['custom_status_changed', 'row'],
     ['undeleted', 'sync'],

@@ -63,27 +63,37 @@ it('a ticket solved in Zendesk is solved in its tickets row without a backfill',
   expect(await readUntil(() => ticketRow(id), (r) => r?.status === 'solved')).toMatchObject({ status: 'solved' });
 });
 
-it('a ticket moved to another group has it in its row within seconds, with no sync queued and no conversation-log request', async () => {
+it('a ticket whose priority and tags change has them in its row within seconds, with no sync queued and no conversation-log request', async () => {
   const id = 11;
   sim.updateTicket(id, { status: 'open' });
   await sim.webhooks.settled();
   await readUntil(() => ticketRow(id), (r) => r?.status === 'open');
   const before = await queuedState(f.database);
   sim.resetRequests();
-  const group = Array.from({ length: 40 }, (_, i) => sim.ticket(i + 1).group_id).find((g) => g !== null && g !== sim.ticket(id).group_id)!;
-  expect(group).toBeDefined();
-  sim.updateTicket(id, { group_id: group, priority: 'urgent' });
+  const priority = sim.ticket(id).priority === 'urgent' ? 'low' : 'urgent';
+  sim.updateTicket(id, { priority, tags: ['vip', 'escalated'] });
   await sim.webhooks.settled();
   const sent = sim.webhooks.deliveries.filter((d) => d.ticketId === id).slice(-2);
   expect(sent.map((d) => [d.type, d.status]).sort()).toEqual([
-    ['zen:event-type:ticket.group_assignment_changed', 200],
     ['zen:event-type:ticket.priority_changed', 200],
+    ['zen:event-type:ticket.tags_changed', 200],
   ]);
-  expect(await readUntil(() => ticketRow(id), (r) => r?.group_id === String(group))).toMatchObject({ group_id: String(group) });
+  const row = async () => (await f.database.pool.query('select priority, tags from zendesk.tickets where id = $1', [id])).rows[0];
+  expect(await readUntil(row, (r) => r?.priority === priority)).toEqual({ priority, tags: ['vip', 'escalated'] });
   // A change of the ticket's fields is not in its conversation log: nothing is read from it.
   expect(await queuedState(f.database)).toEqual(before);
   expect(sim.requests.filter((r) => r.kind === 'conversation_log')).toEqual([]);
   expect(await (await fetch(`${f.server.url}/metrics`)).text()).toMatch(/^convlog_webhooks_accepted_total\{action="row"\} [1-9]/m);
+});
+
+it('a field change of a ticket convlog never synced queues it: its conversation is read too', async () => {
+  const id = 31;
+  await f.database.pool.query('delete from zendesk.ticket_sync where ticket_id = $1', [id]);
+  await f.database.pool.query(`delete from pgboss.job where name = 'ticket-sync' and singleton_key = $1`, [String(id)]);
+  sim.updateTicket(id, { priority: sim.ticket(id).priority === 'high' ? 'low' : 'high' });
+  await sim.webhooks.settled();
+  expect(sim.webhooks.deliveries.filter((d) => d.ticketId === id).at(-1)).toMatchObject({ type: 'zen:event-type:ticket.priority_changed', status: 200 });
+  expect((await queuedState(f.database)).jobs).toContainEqual({ ticketId: id, full: false });
 });
 
 it('a redacted first comment leaves the ticket row: its webhook has serve read the row, with Zendesk’s redacted description', async () => {
