@@ -50,6 +50,15 @@ describe('accepted webhooks', () => {
     expect((await queuedState(f.database)).jobs).toEqual([{ ticketId: 404, full: true }]);
   });
 
+  it('without Zendesk credentials (no row is read), queues a ticket whose fields alone changed', async () => {
+    // This fixture reads no rows, as serve without credentials: a row-only change would be dropped.
+    await f.database.pool.query(`insert into zendesk.ticket_sync (ticket_id, status) values (505, 'synced')`);
+    const answer = await sendWebhook(f.server, ticketEvent(505, 'priority_changed'));
+    expect(answer.status, answer.body).toBe(200);
+    expect(JSON.parse(answer.body)).toEqual({ ticketId: 505, action: 'sync' });
+    expect((await queuedState(f.database)).jobs).toEqual([{ ticketId: 505, full: false }]);
+  });
+
   it('answers 200 to an event type about no ticket, queues nothing and counts it', async () => {
     const answer = await sendWebhook(f.server, { type: 'zen:event-type:user.created', id: 'u1', detail: { id: '9' } });
     expect(answer.status, answer.body).toBe(200);
