@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/log.ts';
 import { createTicketRowReader } from '../../src/serve/ticket-rows.ts';
 import type { Simulator } from '../../src/simulator/index.ts';
 import { createZendeskHttp, localBudget } from '../../src/zendesk/index.ts';
-import { queuedState, startServeWithSimulator, within, type ServeFixture, type ServeWithSimulator } from './serve-fixture.ts';
+import { queuedState, sendWebhook, startServeWithSimulator, within, type ServeFixture, type ServeWithSimulator } from './serve-fixture.ts';
 
 const EVERY_MS = 300;
 
@@ -94,6 +94,17 @@ it('a field change of a ticket convlog never synced queues it: its conversation 
   await sim.webhooks.settled();
   expect(sim.webhooks.deliveries.filter((d) => d.ticketId === id).at(-1)).toMatchObject({ type: 'zen:event-type:ticket.priority_changed', status: 200 });
   expect((await queuedState(f.database)).jobs).toContainEqual({ ticketId: id, full: false });
+});
+
+it('a replay has its ticket row read too: the first delivery may have been answered 503 and recorded after', async () => {
+  const id = 13;
+  // The delivery was recorded (its batch finished after the 503) but its row never read.
+  const event = { type: 'zen:event-type:ticket.priority_changed', account_id: 1, id: 'evt-replayed-13', time: new Date().toISOString(), subject: `zen:ticket:${id}`, detail: { id: String(id) } };
+  await f.database.pool.query(`insert into convlog.webhook_deliveries (delivery_key, ticket_id) values ($1, $2)`, [`event:${event.id}`, id]);
+  expect(await ticketRow(id)).toBeUndefined();
+  const answer = await sendWebhook(f.server, event);
+  expect(JSON.parse(answer.body)).toEqual({ replay: true });
+  expect(await readUntil(() => ticketRow(id), (r) => r !== undefined)).toMatchObject({ status: sim.ticket(id).status });
 });
 
 it('a redacted first comment leaves the ticket row: its webhook has serve read the row, with Zendesk’s redacted description', async () => {
