@@ -68,8 +68,9 @@ export class IntakeTimeout extends Error {}
 
 export interface Intake {
   /**
-   * Resolves once the ticket is queued (unless `rowOnly`) and the delivery remembered; rejects when Postgres failed,
-   * or did not answer within the timeout (then the delivery is not remembered, or only later).
+   * Resolves once the ticket is queued (when it is: see `rowOnly`) and the delivery remembered;
+   * rejects when Postgres failed, or did not answer within the timeout (then the delivery is not
+   * remembered, or only later).
    */
   submit(delivery: Delivery): Promise<IntakeOutcome>;
 }

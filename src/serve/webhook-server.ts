@@ -183,9 +183,10 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       sendJson(res, 503, { error: 'not queued, try again' });
       return;
     }
-    // A deleted ticket's row is the sync's to settle: show_many would not return it. A replay's
-    // too: its first delivery may have been answered 503 (Postgres slow) and recorded after, and
-    // the row, read from memory, lost with a stop; a read more costs a place in a batch of 100.
+    // A deleted ticket's row is the sync's to settle: show_many would not return it. A replay has
+    // its row read as well: its first delivery may have been answered 503 (Postgres slow) and
+    // recorded after, or its read, held in memory only, lost with a stop; one more read costs a
+    // place in a batch of 100.
     if (action.kind !== 'deleted') options.ticketRows?.add(action.ticketId);
     if (outcome === 'replay') {
       metrics.webhooksReplayed.inc();
