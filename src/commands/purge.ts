@@ -19,13 +19,14 @@ export const purge: Command = {
   allowPositionals: true,
   async run(values, positionals, ctx) {
     const config = ctx.config();
-    const ids = await readTicketIds({
+    // Ascending, each once, from here on: ticketIdsKnownAmong then finds them so and only copies them.
+    const ids = uniqueAscending(await readTicketIds({
       args: positionals,
       file: values.file as string | undefined,
       range: values.range as string | undefined,
       stdin: ctx.stdin,
       nothing: NOTHING,
-    });
+    }));
     const database = await openCommandDatabase(ctx, config);
     try {
       // Only the tickets convlog knows go into the purge's transaction: the others have nothing to
@@ -45,7 +46,7 @@ export const purge: Command = {
       }
       // Only a ticket that held rows counts as purged; the others are named, not counted.
       const holding = new Set(held);
-      const empty = uniqueAscending(ids).filter((id) => !holding.has(id));
+      const empty = ids.filter((id) => !holding.has(id));
       const none = empty.length > 0 ? `no rows stored for ${listed(empty)}` : '';
       ctx.out(
         held.length === 0
