@@ -229,13 +229,21 @@ export async function holdJob(pool: pg.Pool, job: { id: string; retryCount: numb
   return rowCount === 1;
 }
 
+/** A sync job's priority as it stands (upgradeWaitingJobs may have raised it since it was taken); undefined once it is gone. */
+export async function jobPriority(pool: pg.Pool, jobId: string): Promise<number | undefined> {
+  const { rows } = await pool.query<{ priority: number }>(`select priority from ${BOSS_SCHEMA}.job where name = $1 and id = $2`, [SYNC_QUEUE, jobId]);
+  return rows[0]?.priority;
+}
+
 /**
  * Upgrades tickets' waiting sync jobs, which the one-job-per-ticket queue kept in place of the
  * ones just asked for: to `priority` (never down), so a webhook for a ticket the backfill queued
  * earlier does not wait behind the whole backlog; and to a full re-read, so a redaction reported
  * while a plain sync waits is read (resuming from the cursor would never see the edited event).
  * A job waiting out a retry's backoff (up to 5 minutes) is due at once: the change, a redaction
- * above all, would otherwise wait that long. Returns the tickets changed.
+ * above all, would otherwise wait that long. A running job takes the priority too (its data and
+ * due time are its run's): should the run fail, pg-boss retries that same job, and a webhook's
+ * ticket would wait out the retry behind the backlog it came from. Returns the tickets changed.
  */
 export async function upgradeWaitingJobs(pool: pg.Pool, ticketIds: readonly number[], to: { priority?: number; full?: boolean }): Promise<number[]> {
   const priority = to.priority ?? 0;
@@ -244,10 +252,11 @@ export async function upgradeWaitingJobs(pool: pg.Pool, ticketIds: readonly numb
   const { rows } = await pool.query<{ key: string }>(
     `update ${BOSS_SCHEMA}.job
         set priority = greatest(priority, $3),
-            data = case when $4 then data || '{"full": true}'::jsonb else data end,
-            start_after = least(start_after, now())
-      where name = $1 and singleton_key = any($2::text[]) and state in ('created', 'retry')
-        and (priority < $3 or ($4 and (data->>'full') is distinct from 'true') or start_after > now())
+            data = case when $4 and state <> 'active' then data || '{"full": true}'::jsonb else data end,
+            start_after = case when state <> 'active' then least(start_after, now()) else start_after end
+      where name = $1 and singleton_key = any($2::text[])
+        and (state = 'active' and priority < $3
+          or state in ('created', 'retry') and (priority < $3 or ($4 and (data->>'full') is distinct from 'true') or start_after > now()))
       returning singleton_key as key`,
     [SYNC_QUEUE, ticketIds.map(String), priority, full],
   );

@@ -14,7 +14,7 @@ import { zendeskHttpInfo } from '../zendesk/http.ts';
 import { afterRun } from './after-run.ts';
 import { holdsOf, type SyncJobData } from './boss.ts';
 import type { JobsInFlight } from './jobs-in-flight.ts';
-import { holdJob } from './queue-stats.ts';
+import { holdJob, jobPriority } from './queue-stats.ts';
 import type { SyncLog } from './sync-log.ts';
 import type { WorkerOptions, WorkerSummary } from './worker.ts';
 import type { ZendeskGate } from './zendesk-gate.ts';
@@ -37,7 +37,14 @@ export interface TicketJobContext {
   flying: JobsInFlight;
   syncLog: SyncLog;
   /** Tickets to queue afresh once the worker has stopped (outcomeOf's requeue). */
-  requeue: number[];
+  requeue: Requeue[];
+}
+
+/** A ticket to queue afresh as its job was: a full re-read stays one, a webhook's stays ahead of the backlog. */
+export interface Requeue {
+  ticketId: number;
+  full: boolean;
+  priority: number;
 }
 
 export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<SyncJobData>) => Promise<void> {
@@ -140,7 +147,8 @@ export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<S
       }
       options.onFailure?.(ticketId, reason, final);
       // Queued afresh once this worker has stopped: the queue holds one job per ticket, so not before.
-      if (outcome.requeue) requeue.push(ticketId);
+      // At the job's priority as it stands now: an enqueue during the run may have raised it.
+      if (outcome.requeue) requeue.push({ ticketId, full: full === true, priority: (await jobPriority(pool, job.id).catch(() => undefined)) ?? job.priority });
       // pg-boss retries what is thrown back to it; any other job ends here, its reason in ticket_sync.
       if (outcome.job === 'retry') throw error;
       // A change announced during the run (a webhook) asks for another one all the same: it may
@@ -150,4 +158,16 @@ export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<S
     }
     await afterRun(boss, deps.db, job, log, ctx.stopping);
   };
+}
+
+/** The tickets to queue afresh, one enqueue per kind of job (full or not, at a priority). */
+export function requeueGroups(requeue: readonly Requeue[]): { full: boolean; priority: number; ids: number[] }[] {
+  const groups = new Map<string, { full: boolean; priority: number; ids: number[] }>();
+  for (const { ticketId, full, priority } of requeue) {
+    const key = `${full}:${priority}`;
+    const group = groups.get(key) ?? { full, priority, ids: [] };
+    group.ids.push(ticketId);
+    groups.set(key, group);
+  }
+  return [...groups.values()];
 }

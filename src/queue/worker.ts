@@ -17,7 +17,7 @@ import { jobsInFlight, LEFT_WITHOUT_POSTGRES } from './jobs-in-flight.ts';
 import { liveJobs } from './queue-stats.ts';
 import { STOPPED_UNREADABLE_MS, watchPostgres } from './stop-watch.ts';
 import { createSyncLog, type SyncLogOptions } from './sync-log.ts';
-import { ticketJobHandler } from './ticket-job.ts';
+import { requeueGroups, ticketJobHandler, type Requeue } from './ticket-job.ts';
 import { waitUntilDone } from './until-done.ts';
 import { createZendeskGate } from './zendesk-gate.ts';
 import { createPostgresGate } from './postgres-gate.ts';
@@ -123,7 +123,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   // Set once stopWhen is satisfied: the slots take no more jobs, but a ticket in flight is another
   // caller's work half done (sync takes whatever is queued), so it is not cut off mid-run.
   let draining = false;
-  const requeue: number[] = [];
+  const requeue: Requeue[] = [];
   // Only a run that ends (when idle, or when its tickets are done) gives up on Zendesk; a service
   // waits out any outage.
   const giveUpMs = options.untilIdle || options.stopWhen ? (options.giveUpUnreachableMs ?? UNTIL_IDLE_UNREACHABLE_MS) : undefined;
@@ -248,7 +248,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   const windDown = async () => {
     await Promise.all(workIds.map((id) => boss.offWork(SYNC_QUEUE, { id, wait: true })));
     if (deadWorkId) await boss.offWork(DEAD_LETTER_QUEUE, { id: deadWorkId, wait: true });
-    if (requeue.length > 0) await enqueueTickets(boss, deps.db, requeue);
+    for (const { full, priority, ids } of requeueGroups(requeue)) await enqueueTickets(boss, deps.db, ids, { full, priority });
   };
   const wound = windDown();
   const ended = Promise.all([wound, options.alongside]);
