@@ -96,6 +96,7 @@ export async function syncTickets(
   const ticketRows = readRowsOfQueued(
     { db: database.db, pool: database.pool, config: runtime.config, http: deps.http, log: ctx.log, signal: ctx.signal, budget: budgets?.account ?? options.accountBudget },
     ids,
+    { current: true },
   );
   const totals = { done: 0, total: ids.length, events: 0, requests: 0, ahead: { count: 0, atLeast: false } };
   const given = new Set(ids);

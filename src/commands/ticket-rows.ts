@@ -1,5 +1,6 @@
-// Tickets queued by id (sync, enqueue) that no export has shown yet get their tickets row in the
-// same run, from show_many, under the account-wide budget. It runs in the command, after the
+// Tickets queued by id get their tickets row in the same run, from show_many, under the
+// account-wide budget: `enqueue`'s those that no export has shown yet, `sync`'s every one (someone
+// is waiting for the ticket as it is now, and its row may hold a state long gone). It runs in the command, after the
 // queueing, because one request then covers 100 tickets; a worker would read them one by one.
 // A failure here never undoes the queueing: it is logged, and `convlog status` counts the
 // tickets still without a row (the next backfill or run by id fills them).
@@ -10,7 +11,7 @@ import type { Db } from '../db/connection.ts';
 import { errorMessage } from '../errors/messages.ts';
 import type { SharedBudget } from '../db/shared-budget.ts';
 import type { Logger } from '../log.ts';
-import { readMissingTickets, type ReadByIdResult } from '../sync/ticket-context.ts';
+import { readChangedTickets, readMissingTickets, type ReadByIdResult } from '../sync/ticket-context.ts';
 import { logRateWaits } from './rate-waits.ts';
 import { createZendeskHttp, type RequestBudget, type ZendeskHttp } from '../zendesk/index.ts';
 
@@ -26,8 +27,11 @@ export interface TicketRowsDeps {
   budget?: RequestBudget;
 }
 
-/** Returns what was read, or null when it could not be (no credentials, or a failure, logged). */
-export async function readRowsOfQueued(deps: TicketRowsDeps, ticketIds: readonly number[]): Promise<ReadByIdResult | null> {
+/**
+ * Returns what was read, or null when it could not be (no credentials, or a failure, logged).
+ * `current`: every ticket's row is read, not only those without one.
+ */
+export async function readRowsOfQueued(deps: TicketRowsDeps, ticketIds: readonly number[], { current = false } = {}): Promise<ReadByIdResult | null> {
   if (ticketIds.length === 0) return null;
   const zendesk = deps.config.zendesk;
   if (!deps.http && !zendesk) {
@@ -44,16 +48,8 @@ export async function readRowsOfQueued(deps: TicketRowsDeps, ticketIds: readonly
     budget = own;
   }
   try {
-    const result = await readMissingTickets(
-      {
-        db: deps.db,
-        http: deps.http ?? createZendeskHttp(zendesk!, { log: deps.log }),
-        budget,
-        log: deps.log,
-        signal: deps.signal,
-      },
-      ticketIds,
-    );
+    const readDeps = { db: deps.db, http: deps.http ?? createZendeskHttp(zendesk!, { log: deps.log }), budget, log: deps.log, signal: deps.signal };
+    const result = current ? await readChangedTickets(readDeps, ticketIds, { brandsList: true }) : await readMissingTickets(readDeps, ticketIds);
     if (result.requests > 0) {
       deps.log.info({ stored: result.stored, notReturned: result.missing.length, brands: result.brands, requests: result.requests }, 'ticket rows read by id');
     }

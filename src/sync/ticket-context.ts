@@ -39,7 +39,7 @@ const readOptions = (deps: TicketContextDeps, tuning: Tuning): ReadOptions => ({
 /**
  * Gives each of `ticketIds` that has no tickets row yet its row, from show_many: one request per
  * 100 ids, each batch stored before the next is asked for. Tickets with a row are left to the
- * export, which keeps them current (and to readChangedTickets, when a webhook names them).
+ * export, which keeps them current (and to readChangedTickets, when a webhook or `sync` names them).
  * show_many cannot side-load brands, so when a stored ticket names a brand without a row, the
  * brands list is read too (once, usually one request): without it, an account synced only by id
  * would cut its conversations by brand ids, never names.
@@ -50,7 +50,8 @@ export async function readMissingTickets(deps: TicketContextDeps, ticketIds: rea
 
 /**
  * Reads `ticketIds` whatever rows they have, for tickets a webhook said changed (a new one, a
- * status, a comment): their rows become current now instead of at the next export. A stored row
+ * status, a comment) and those `sync` is run for: their rows become current now instead of at
+ * the next export. A stored row
  * is replaced only by a state at least as recent (src/db/tickets.ts), so a read that crosses a
  * newer export page changes nothing. `brandsList: false` leaves an unlisted brand to a later
  * read: a brand deleted since stays unlisted, and every read would ask for the list again. A

@@ -78,6 +78,22 @@ describe('tickets queued by id', () => {
     expect(status.stdout).toMatch(/^budget +account: .*2 requests,/m);
   }, SLOW);
 
+  it('convlog sync reads again the rows of tickets it already holds: a ticket solved since shows solved', async () => {
+    const sim = await start({ tickets: 30, ticketSizes: { 3: 5, 5: 5 } });
+    sim.updateTicket(3, { status: 'open' });
+    expect((await runCli(['sync', '3', '5'], { env: env(), timeoutMs: SLOW })).code).toBe(0);
+    sim.updateTicket(3, { status: 'solved' });
+    sim.resetRequests();
+    const again = await runCli(['sync', '3', '5'], { env: env(), timeoutMs: SLOW });
+    expect(again.code, again.stderr).toBe(0);
+    expect(sim.requests.filter((r) => r.kind === 'show_many').map((r) => [r.status, r.query.ids])).toEqual([[200, '3,5']]);
+    const { rows } = await database.pool.query(`select ticket_id::int, ticket_status from zendesk.ticket_conversations order by ticket_id`);
+    expect(rows).toEqual([
+      { ticket_id: 3, ticket_status: 'solved' },
+      { ticket_id: 5, ticket_status: (await simShowMany(sim, [5]))[0].status },
+    ]);
+  }, SLOW);
+
   it('convlog enqueue reads them 100 a request, and only those without a row', async () => {
     await start({ tickets: 250, deleted: [17] });
     const first = await runCli(['enqueue', '--range', '1..150'], { env: env(), timeoutMs: SLOW });
