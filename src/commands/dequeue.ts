@@ -6,7 +6,7 @@ import { Interrupted, UsageError } from '../errors/convlog-errors.ts';
 import { counted, grouped } from '../ids.ts';
 import { CHANGED_SINCE_SYNC } from '../db/dequeued.ts';
 import { dequeueTickets } from '../queue/dequeue.ts';
-import { readTicketIds } from '../queue/ticket-ids.ts';
+import { readTicketIds } from './ticket-ids.ts';
 import { openRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
 

@@ -1,6 +1,6 @@
 import { ticketIdsFromSql } from '../db/read-only-query.ts';
 import { ticketIdsWithoutRow } from '../db/missing-context.ts';
-import { NOTHING_QUEUED, readTicketIds } from '../queue/ticket-ids.ts';
+import { NOTHING_QUEUED, readTicketIds } from './ticket-ids.ts';
 import { SHOW_MANY_BATCH } from '../zendesk/index.ts';
 import { enqueueTickets } from '../queue/enqueue.ts';
 import { openZendeskRuntime } from './runtime.ts';

@@ -6,7 +6,7 @@ import { openCommandDatabase } from './runtime.ts';
 import { purgeTickets } from '../db/purge.ts';
 import { ticketIdsKnownAmong } from '../db/missing-context.ts';
 import { Interrupted, UsageError } from '../errors/convlog-errors.ts';
-import { readTicketIds } from '../queue/ticket-ids.ts';
+import { readTicketIds } from './ticket-ids.ts';
 import { counted, uniqueAscending } from '../ids.ts';
 import type { Command } from './types.ts';
 

@@ -16,7 +16,8 @@ import type { CommandContext } from './types.ts';
 import { connectionRoom } from '../db/connection-room.ts';
 import type { Logger } from '../log.ts';
 import { requireZendeskAccount } from './zendesk-account.ts';
-import { serverWentAway, waitForDatabase } from '../db/wait-for-database.ts';
+import { waitForDatabase } from '../db/wait-for-database.ts';
+import { serverWentAway } from '../errors/outcome.ts';
 import { errorMessage } from '../errors/messages.ts';
 
 /**

@@ -2,10 +2,11 @@ import fs from 'node:fs';
 import { demoDataDir, projectFolder } from '../config.ts';
 import { BUDGET_NAMES, BUDGET_SETTINGS, ownLimits } from '../db/budgets.ts';
 import { readBudgets, type BudgetRow } from '../db/rate-budget.ts';
-import { statusReport, type StoredTable } from '../db/status-report.ts';
+import { retryingAfterInterruption, statusReport, type StoredTable } from '../db/status-report.ts';
 import { scheduleStatus } from '../queue/backfill-schedule.ts';
 import { backfillStatus, describeBackfillStatus } from '../queue/backfill-status.ts';
-import { jobsByState, retryingAfterInterruption, runningWithoutHeartbeat, STOPPED_AFTER_SECONDS } from '../queue/queue-stats.ts';
+import { SYNC_QUEUE } from '../queue/boss.ts';
+import { jobsByState, runningWithoutHeartbeat, STOPPED_AFTER_SECONDS } from '../queue/queue-stats.ts';
 import { liveQueueWorkers, workersNamed, WORKER_QUIET_SECONDS, type QueueWorker } from '../queue/queue-workers.ts';
 import { openRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
@@ -38,7 +39,7 @@ export const status: Command = {
           queued: jobs.created,
           waiting_to_retry: jobs.retry,
           // Of those, the ones only interrupted (a shutdown stopped their run): no failure.
-          waiting_to_retry_interrupted: await retryingAfterInterruption(pool),
+          waiting_to_retry_interrupted: await retryingAfterInterruption(pool, SYNC_QUEUE),
           running: jobs.active,
           // Of those, the ones whose worker stopped: the next supervising worker takes them over.
           running_without_heartbeat: withoutHeartbeat,

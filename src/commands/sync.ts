@@ -6,7 +6,7 @@ import { ticketStates, type TicketState } from '../db/ticket-status.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
 import { enqueueTickets, SYNC_PRIORITY } from '../queue/enqueue.ts';
 import { jobsAhead } from '../queue/queue-stats.ts';
-import { NOTHING_QUEUED, readTicketIds } from '../queue/ticket-ids.ts';
+import { NOTHING_QUEUED, readTicketIds } from './ticket-ids.ts';
 import { runWorker, UNTIL_IDLE_UNREACHABLE_MS } from '../queue/worker.ts';
 import { createProgress } from './progress.ts';
 import { watchWaits } from './rate-waits.ts';

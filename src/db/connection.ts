@@ -4,7 +4,7 @@ import pg from 'pg';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { Config } from '../config.ts';
 import { DatabaseUnavailable, EmbeddedServerGone } from '../errors/convlog-errors.ts';
-import { errorMessage, networkErrorReason } from '../errors/messages.ts';
+import { errorMessage, networkErrorReason, noPasswordToSend } from '../errors/messages.ts';
 import { counted } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import { withinTime } from '../timing.ts';
@@ -242,18 +242,7 @@ function noAnswer(error: unknown): string | undefined {
   return undefined;
 }
 
-/**
- * pg's words when the server asks for a password by SCRAM and it has none to give (none in the
- * URL, PGPASSWORD or ~/.pgpass); by md5 it sends one made of nothing, which the server refuses
- * (28P01).
- */
-const NO_PASSWORD = /^SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a (non-empty )?string$/;
 const NO_PASSWORD_REASON = 'the server asks for a password and the URL has none, as in postgres://user:password@host:port/database';
-
-/** pg gave up a SCRAM login for want of a password to send: configuration, as a refused one (28P01). */
-export function noPasswordToSend(error: unknown): boolean {
-  return NO_PASSWORD.test(errorMessage(error));
-}
 
 const withoutPassword = (url: string) => {
   const u = URL.parse(url);

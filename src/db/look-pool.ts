@@ -78,11 +78,3 @@ export function openLookPool(pool: pg.Pool, timeoutMs: number, lockWaitMs?: numb
     },
   };
 }
-
-/**
- * A connection refused for want of a free slot (max_connections, or a role's or a database's
- * connection limit: SQLSTATE 53300): the server answered, and is up.
- */
-export function refusedForLackOfSlots(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '53300';
-}

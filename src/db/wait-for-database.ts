@@ -3,10 +3,10 @@
 // backing off to 30 s. Mistakes no wait can fix (a wrong password, a missing database) still
 // fail at once, as one line.
 import { DatabaseUnavailable } from '../errors/convlog-errors.ts';
-import { causeWithCode, errorMessage } from '../errors/messages.ts';
+import { isTransient } from '../errors/outcome.ts';
 import type { Logger } from '../log.ts';
 import { backoffMs, pause } from '../timing.ts';
-import { describe, noPasswordToSend, unavailable } from './connection.ts';
+import { describe, unavailable } from './connection.ts';
 import { probe } from './pg-client.ts';
 
 export interface WaitForDatabaseOptions {
@@ -49,35 +49,4 @@ export async function waitForDatabase(url: string, log: Logger, options: WaitFor
     log.warn({ attempt, retryInSeconds: Math.round(next / 100) / 10, err: failure.message }, 'Postgres is not reachable; waiting for it (Ctrl-C to stop)');
     if (!(await pause(next, options.signal))) return false;
   }
-}
-
-// SQLSTATE classes and codes that mean "fix the configuration", not "wait": authentication
-// (28), a missing database (3D000), insufficient privilege (42501), invalid parameters (22023).
-const PERMANENT = /^(28|3D000|42501|22023)/;
-
-// A server going away under a connection: shut down or restarting (57P01, 57P03), a broken
-// connection (class 08), the network's refusal or reset.
-const GONE_CODE = /^(57P0[123]|08|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH)/;
-
-/**
- * Whether `error` is Postgres going away (a restart, a shutdown, the connection cut), not a
- * statement or a setting at fault: what a service waits out.
- */
-export function serverWentAway(error: unknown): boolean {
-  if (causeWithCode(error, (code) => GONE_CODE.test(code))) return true;
-  for (let e = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
-    if (/^Connection terminated/.test(e.message)) return true;
-  }
-  return false;
-}
-
-/** Whether waiting can help: the server is down, starting, shutting down or full. */
-export function isTransient(error: unknown): boolean {
-  const e = error as { code?: unknown; message?: unknown; errors?: { code?: unknown }[] };
-  const code = typeof e?.code === 'string' ? e.code : typeof e?.errors?.[0]?.code === 'string' ? e.errors[0].code : undefined;
-  if (code !== undefined && PERMANENT.test(code)) return false;
-  // TLS settings that the server refuses are configuration too, and so is a URL without the
-  // password a SCRAM login asks for (pg's own error, without a code).
-  if (/\bSSL\b|certificate/i.test(errorMessage(error)) || noPasswordToSend(error)) return false;
-  return true;
 }

@@ -92,3 +92,15 @@ export function networkErrorReason(code: string): string | undefined {
 export function unreachableReason(code: string): string | undefined {
   return Object.hasOwn(NETWORK_REASONS, code) ? NETWORK_REASONS[code].unreachable : undefined;
 }
+
+/**
+ * pg's words when the server asks for a password by SCRAM and it has none to give (none in the
+ * URL, PGPASSWORD or ~/.pgpass); by md5 it sends one made of nothing, which the server refuses
+ * (28P01).
+ */
+const NO_PASSWORD = /^SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a (non-empty )?string$/;
+
+/** pg gave up a SCRAM login for want of a password to send: configuration, as a refused one (28P01). */
+export function noPasswordToSend(error: unknown): boolean {
+  return NO_PASSWORD.test(errorMessage(error));
+}

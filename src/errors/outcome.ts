@@ -1,8 +1,9 @@
 // The one place that decides what a failure means by its class: whether a page request is worth
 // sending again (isRetryable), what a failure does to a ticket and its job (outcomeOf), which exit
-// code a command ends with (exitCodeFor), and which failure ends a command at once (endsAtOnce).
+// code a command ends with (exitCodeFor), which failure ends a command at once (endsAtOnce), and
+// whether waiting for Postgres can help (isTransient, serverWentAway, refusedForLackOfSlots).
 import { BackfillBusy, BackfillFailed, ConfigError, DatabaseCannotStore, DatabaseUnavailable, EmbeddedServerGone, Interrupted, MigrationFailed, RunTakenOver, UsageError } from './convlog-errors.ts';
-import { errorMessage } from './messages.ts';
+import { causeWithCode, errorMessage, noPasswordToSend } from './messages.ts';
 import { BadRequest, CutOffResponse, Forbidden, InvalidCursor, InvalidResponse, NotZendeskApi, ServerError, TicketNotFound, Unauthorized, ZendeskUnreachable } from './zendesk-errors.ts';
 
 /**
@@ -143,4 +144,43 @@ export function exitCodeFor(failure: unknown): number {
 /** A failure under which no work in flight can finish: the command ends at once (ctx.failWhen). */
 export function endsAtOnce(error: unknown): boolean {
   return error instanceof EmbeddedServerGone;
+}
+
+// SQLSTATE classes and codes that mean "fix the configuration", not "wait": authentication
+// (28), a missing database (3D000), insufficient privilege (42501), invalid parameters (22023).
+const PERMANENT = /^(28|3D000|42501|22023)/;
+
+// A server going away under a connection: shut down or restarting (57P01, 57P03), a broken
+// connection (class 08), the network's refusal or reset.
+const GONE_CODE = /^(57P0[123]|08|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH)/;
+
+/**
+ * Whether `error` is Postgres going away (a restart, a shutdown, the connection cut), not a
+ * statement or a setting at fault: what a service waits out.
+ */
+export function serverWentAway(error: unknown): boolean {
+  if (causeWithCode(error, (code) => GONE_CODE.test(code))) return true;
+  for (let e = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    if (/^Connection terminated/.test(e.message)) return true;
+  }
+  return false;
+}
+
+/** Whether waiting for Postgres can help: the server is down, starting, shutting down or full. */
+export function isTransient(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown; errors?: { code?: unknown }[] };
+  const code = typeof e?.code === 'string' ? e.code : typeof e?.errors?.[0]?.code === 'string' ? e.errors[0].code : undefined;
+  if (code !== undefined && PERMANENT.test(code)) return false;
+  // TLS settings that the server refuses are configuration too, and so is a URL without the
+  // password a SCRAM login asks for (pg's own error, without a code).
+  if (/\bSSL\b|certificate/i.test(errorMessage(error)) || noPasswordToSend(error)) return false;
+  return true;
+}
+
+/**
+ * A connection refused for want of a free slot (max_connections, or a role's or a database's
+ * connection limit: SQLSTATE 53300): the server answered, and is up.
+ */
+export function refusedForLackOfSlots(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '53300';
 }

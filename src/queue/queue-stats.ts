@@ -188,21 +188,6 @@ export async function runningWithoutHeartbeat(pool: pg.Pool, queue = SYNC_QUEUE)
 }
 
 /**
- * Jobs waiting to retry whose ticket's last run a shutdown stopped (ticket_sync.interrupted_at):
- * pg-boss retries them as it retries failures, but nothing failed. Few rows: the jobs in retry,
- * each looked up by its ticket.
- */
-export async function retryingAfterInterruption(pool: pg.Pool, queue = SYNC_QUEUE): Promise<number> {
-  const { rows } = await pool.query<{ n: number }>(
-    `select count(*)::int as n
-       from ${BOSS_SCHEMA}.job j join zendesk.ticket_sync s on s.ticket_id = (j.data->>'ticketId')::bigint
-      where j.name = $1 and j.state = 'retry' and s.status = 'queued' and s.interrupted_at is not null`,
-    [queue],
-  );
-  return rows[0].n;
-}
-
-/**
  * Puts a running sync job back in the queue, to be taken again after `delayMs`, without using up
  * an attempt: pg-boss counts an attempt when it claims a job that had started, so clearing
  * started_on (as pg-boss's own restore() does) makes the next claim the same attempt. One

@@ -4,7 +4,8 @@
 // manager kills the process first without a word of why. So once stopped, the command looks at
 // Postgres as the worker does after a stop (worker.ts) and gives up when it does not answer.
 import type pg from 'pg';
-import { LOOK_TIMEOUT_MS, openLookPool, refusedForLackOfSlots, type LookPool } from '../db/look-pool.ts';
+import { LOOK_TIMEOUT_MS, openLookPool, type LookPool } from '../db/look-pool.ts';
+import { refusedForLackOfSlots } from '../errors/outcome.ts';
 import type { Logger } from '../log.ts';
 import { waitUntilDone, type UntilDoneOptions } from './until-done.ts';
 

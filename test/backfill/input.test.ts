@@ -8,7 +8,7 @@ import { ticketIdsFromSql } from '../../src/db/read-only-query.ts';
 import { UsageError } from '../../src/errors/convlog-errors.ts';
 import { BadRequest, Forbidden, InvalidResponse } from '../../src/errors/zendesk-errors.ts';
 import { validateCron } from '../../src/queue/backfill-schedule.ts';
-import { readTicketIds } from '../../src/queue/ticket-ids.ts';
+import { readTicketIds } from '../../src/commands/ticket-ids.ts';
 import { parseSince } from '../../src/commands/args.ts';
 import { createZendeskHttp } from '../../src/zendesk/http.ts';
 import { pageIncrementalExport, validateExportPage, type ExportStart } from '../../src/zendesk/incremental-export.ts';

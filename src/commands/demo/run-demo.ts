@@ -10,9 +10,9 @@ import { silentLogger } from '../../log.ts';
 import { syncTickets } from '../sync.ts';
 import type { CommandContext } from '../types.ts';
 import type { Db } from '../../db/connection.ts';
-import { statusReport } from '../../db/status-report.ts';
+import { eventsStoredSince, statusReport } from '../../db/status-report.ts';
 import { loadDemoRun, saveDemoRun, type DemoRun } from '../../db/sync-state.ts';
-import { ticketCount, unmarkQueued } from '../../db/ticket-status.ts';
+import { databaseNow, ticketCount, unmarkQueued } from '../../db/ticket-status.ts';
 import { dropSyncJobsAbove } from '../../queue/queue-stats.ts';
 import { counted, grouped, shownFolder } from '../../ids.ts';
 import { FolderClosedToPostgres, SET_DATABASE_URL, UsageError } from '../../errors/convlog-errors.ts';
@@ -89,7 +89,7 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
         ctx.out(`  left out   ${counted(leftover.length, 'ticket', grouped)} above ${options.tickets} that an interrupted run with more tickets queued; a run with --tickets ${most} syncs them`);
         ctx.out('');
       }
-      const { rows: [{ now: syncStart }] } = await pool.query<{ now: Date }>('select now()');
+      const syncStart = await databaseNow(base.database.db);
       const syncStarted = Date.now();
       const ids = Array.from({ length: options.tickets }, (_, i) => i + 1);
       // The ticket rows too: the account-wide budget's limit is the real account's (a low one in
@@ -99,10 +99,7 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
       if (ctx.signal.aborted) return code;
 
       const report = await statusReport(pool);
-      const { rows: [{ n: newEvents }] } = await pool.query<{ n: number }>(
-        'select count(*)::int as n from zendesk.conversation_events where first_synced_at >= $1',
-        [syncStart],
-      );
+      const newEvents = await eventsStoredSince(pool, syncStart);
       const requests = sim.requests.filter((r) => r.kind === 'conversation_log').length;
       ctx.out('');
       ctx.out('Summary');
