@@ -250,20 +250,25 @@ export async function requestSyncAgain(db: Db, ticketIds: readonly number[], ful
 /**
  * Clears a ticket's "sync again" mark after its run and its job have ended, and says whether the
  * mark asks for another run: only a mark set after the run started does (an older one was read
- * by this run), and with `full` if any request since wanted a full re-read.
+ * by this run), and with `full` if any request since wanted a full re-read. A full request older
+ * than the run made it read from the first event (startRun); one that did not get to the end
+ * (`readAll` false: it failed or was interrupted) keeps `sync_again_full`, so that whatever runs
+ * the ticket next reads it whole, a plain job among them.
  */
-export async function takeSyncAgain(db: Db, ticketId: number): Promise<{ full: boolean; priority: number } | undefined> {
+export async function takeSyncAgain(db: Db, ticketId: number, { readAll }: { readAll: boolean }): Promise<{ full: boolean; priority: number } | undefined> {
   const { rows } = await db.execute<{ due: boolean; full: boolean; priority: number }>(sql`
     with old as (
-      select ticket_id, sync_again_at, sync_again_full, sync_again_priority, started_at
+      select ticket_id, sync_again_at, sync_again_full, sync_again_priority, started_at,
+             sync_again_at is not null and (started_at is null or sync_again_at >= started_at) as due
         from zendesk.ticket_sync
-       where ticket_id = ${ticketId} and sync_again_at is not null
+       where ticket_id = ${ticketId} and (sync_again_at is not null or sync_again_full)
          for update)
     update zendesk.ticket_sync t
-       set sync_again_at = null, sync_again_full = false, sync_again_priority = 0
+       set sync_again_at = null, sync_again_priority = 0,
+           sync_again_full = old.sync_again_full and not old.due and not ${readAll}
       from old
      where t.ticket_id = old.ticket_id
-    returning (old.started_at is null or old.sync_again_at >= old.started_at) as due, old.sync_again_full as full, old.sync_again_priority as priority`);
+    returning old.due, old.sync_again_full as full, old.sync_again_priority as priority`);
   const row = rows[0];
   return row?.due ? { full: row.full, priority: row.priority } : undefined;
 }

@@ -57,7 +57,7 @@ export interface Outcome {
    * stopWorker, stops).
    */
   job: 'complete' | 'retry' | 'give-up' | 'hold';
-  /** Queue the ticket afresh once the worker has stopped (its job could not be retried again). */
+  /** Queue the ticket afresh once its job has ended (the job could not be retried again). */
   requeue: boolean;
   /** No ticket can succeed (credentials, configuration): the worker stops taking jobs. */
   stopWorker: boolean;
@@ -83,7 +83,7 @@ export function waitingToStore(reason: string): string {
  * | credentials, configuration, a URL that is not Zendesk's API (a 404 naming InvalidEndpoint or not JSON), a Postgres that stores nothing more (disk full, read-only) in a run someone waits for | queued | hold, due at once; the worker stops (exit 2) |
  * | a Postgres that stores nothing more, in a service (`work`) | queued, "waiting for Postgres to store again: …" | hold, due after the worker's pause (src/queue/postgres-gate.ts) |
  * | Zendesk's host never reached (DNS, refused, connect timeout, TLS) | queued, "waiting for Zendesk: …" | hold, due a second after the next probe |
- * | shutdown (Interrupted: a stop signal; the page being stored commits) | queued, interrupted | retry; on the last attempt complete, and the ticket queued afresh once the worker has stopped (full and priority as its job had them) |
+ * | shutdown (Interrupted: a stop signal; the page being stored commits) | queued, interrupted | retry; on the last attempt complete, and the ticket queued afresh as its job was (full, priority) as soon as the job has ended (afterRun) |
  * | malformed page, refused request, a cursor refused again after a read from the first event, bad usage | failed | give up (exit 1) |
  * | anything else (outage, database, unforeseen)  | queued      | retry; on the last attempt failed, give up (exit 1) |
  * A hold uses no attempt, not even the last; the reason recorded is the failure's message. Two

@@ -14,13 +14,26 @@ import { enqueueTickets } from './enqueue.ts';
 /** Tries of the check that queues a ticket asked for again during its run (afterRun). */
 const AFTER_RUN_ATTEMPTS = 5;
 
+/** How a run ended, for what comes after it. */
+export interface RunEnd {
+  /** It read the ticket to its end (synced, or found gone): a full request older than it is done. */
+  readAll: boolean;
+  /**
+   * Queue the ticket again whatever the mark says, as its job was (a shutdown cut its last
+   * attempt short): it is queued here, once its job has ended, rather than when the worker stops,
+   * which a second signal or a kill would never reach.
+   */
+  requeue?: { full: boolean; priority: number };
+}
+
 /**
- * Ends the job, then queues the ticket again if it was asked for after this run started. A
- * Postgres blip here would lose a change announced during the run (a redaction among them) until
- * something else queued the ticket, so each step that failed is tried again, 1, 2, 4 and 8 s
- * later; a shutdown (`stopping`) cuts the waits short and leaves one last try.
+ * Ends the job, then queues the ticket again if it was asked for after this run started (or
+ * `end.requeue` says so). A Postgres blip here would lose a change announced during the run (a
+ * redaction among them) until something else queued the ticket, so each step that failed is
+ * tried again, 1, 2, 4 and 8 s later; a shutdown (`stopping`) cuts the waits short and leaves one
+ * last try.
  */
-export async function afterRun(boss: PgBoss, db: Db, job: JobWithMetadata<SyncJobData>, log: Logger, stopping: AbortSignal): Promise<void> {
+export async function afterRun(boss: PgBoss, db: Db, job: JobWithMetadata<SyncJobData>, log: Logger, stopping: AbortSignal, end: RunEnd): Promise<void> {
   const { ticketId } = job.data;
   let completed = false;
   let again: { full: boolean; priority: number } | undefined | 'unknown' = 'unknown';
@@ -31,13 +44,16 @@ export async function afterRun(boss: PgBoss, db: Db, job: JobWithMetadata<SyncJo
       if (!completed) await boss.complete(SYNC_QUEUE, { id: job.id, retryCount: job.retryCount });
       completed = true;
       // Taking the mark clears it: once taken, it is kept here until the ticket is queued.
-      if (again === 'unknown') again = await takeSyncAgain(db, ticketId);
-      if (!again) return;
+      if (again === 'unknown') again = await takeSyncAgain(db, ticketId, { readAll: end.readAll });
+      const { requeue } = end;
+      const next = requeue ? { full: requeue.full || again?.full === true, priority: Math.max(requeue.priority, again?.priority ?? 0) } : again;
+      if (!next) return;
       // At the higher of the run's priority and the requests': a ticket someone is waiting for (a
       // webhook's, `sync`'s) must not go back behind a backlog because it changed while it synced,
       // nor wait behind it because a backlog job of it was running when the webhook came.
-      await enqueueTickets(boss, db, [ticketId], { full: again.full, priority: Math.max(job.priority, again.priority) });
-      log.info({ full: again.full }, 'ticket changed during its sync; queued again');
+      await enqueueTickets(boss, db, [ticketId], { full: next.full, priority: Math.max(job.priority, next.priority) });
+      if (requeue) log.info({ full: next.full }, 'ticket queued again: a shutdown stopped its last attempt');
+      else log.info({ full: next.full }, 'ticket changed during its sync; queued again');
       return;
     } catch (error) {
       const err = errorMessage(error);

@@ -1,12 +1,14 @@
 // pg-boss gives up on a job whose worker died on every attempt (killed, crashed, cut off from
 // Postgres: its heartbeat stopped) and moves it to the dead letter queue without our handler
-// running; its ticket would stay `syncing` for ever. Here it is recorded as failed, saying why.
+// running; its ticket would stay `syncing` for ever. Here it is recorded as failed, saying why,
+// and queued again if someone asked for it during the attempt that died (as afterRun does).
 import type { PgBoss, JobWithMetadata } from 'pg-boss';
 import type pg from 'pg';
-import { recordStatus, ticketStates } from '../db/ticket-status.ts';
+import { recordStatus, takeSyncAgain, ticketStates } from '../db/ticket-status.ts';
 import { counted } from '../ids.ts';
 import type { SyncDeps } from '../sync/sync-ticket.ts';
 import { DEAD_LETTER_QUEUE, holdsOf, type SyncJobData } from './boss.ts';
+import { enqueueTickets } from './enqueue.ts';
 import { hasLiveSyncJob } from './queue-stats.ts';
 
 /**
@@ -18,7 +20,7 @@ export function workDeadLetters(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, onF
     DEAD_LETTER_QUEUE,
     { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: 2 },
     async ([job]: JobWithMetadata<SyncJobData>[]) => {
-      const failed = await recordAbandoned(deps, pool, job);
+      const failed = await recordAbandoned(boss, deps, pool, job);
       if (failed === undefined) return;
       onFailed(job.data.ticketId, failed);
     },
@@ -27,9 +29,11 @@ export function workDeadLetters(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, onF
 
 /**
  * Records a dead-lettered sync as failed, unless a later run settled the ticket or a new job of it
- * waits (a webhook queued it again once the old job had failed); returns the reason.
+ * waits (a webhook queued it again once the old job had failed); returns the reason. A request
+ * made while the last attempt ran (a webhook's, which found the job running and marked the
+ * ticket) queues it again: nothing else would before a backfill.
  */
-async function recordAbandoned(deps: SyncDeps, pool: pg.Pool, job: JobWithMetadata<SyncJobData>): Promise<string | undefined> {
+async function recordAbandoned(boss: PgBoss, deps: SyncDeps, pool: pg.Pool, job: JobWithMetadata<SyncJobData>): Promise<string | undefined> {
   const ticketId = job.data?.ticketId;
   if (!Number.isSafeInteger(ticketId)) return undefined;
   const [state] = await ticketStates(deps.db, [ticketId]);
@@ -43,5 +47,10 @@ async function recordAbandoned(deps: SyncDeps, pool: pg.Pool, job: JobWithMetada
     `the pages stored so far are kept; queue it again with "convlog enqueue ${ticketId}"`;
   await recordStatus(deps.db, ticketId, { status: 'failed', reason });
   deps.log.error({ ticketId, jobId: job.sourceId, attempts, err: last }, 'ticket failed: every attempt was abandoned');
+  const again = await takeSyncAgain(deps.db, ticketId, { readAll: false });
+  if (again) {
+    await enqueueTickets(boss, deps.db, [ticketId], again);
+    deps.log.info({ ticketId, full: again.full }, 'ticket asked for during its last attempt; queued again');
+  }
   return reason;
 }

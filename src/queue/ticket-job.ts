@@ -36,19 +36,10 @@ export interface TicketJobContext {
   stopping: AbortSignal;
   flying: JobsInFlight;
   syncLog: SyncLog;
-  /** Tickets to queue afresh once the worker has stopped (outcomeOf's requeue). */
-  requeue: Requeue[];
-}
-
-/** A ticket to queue afresh as its job was: a full re-read stays one, a webhook's stays ahead of the backlog. */
-export interface Requeue {
-  ticketId: number;
-  full: boolean;
-  priority: number;
 }
 
 export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<SyncJobData>) => Promise<void> {
-  const { boss, pool, deps, options, gate, postgresGate, summary, stop, flying, syncLog, requeue } = ctx;
+  const { boss, pool, deps, options, gate, postgresGate, summary, stop, flying, syncLog } = ctx;
   const origin = zendeskHttpInfo(deps.http)?.origin ?? 'Zendesk';
 
   /**
@@ -64,6 +55,9 @@ export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<S
   return async (job) => {
     const { ticketId, full } = job.data;
     const log = deps.log.child({ jobId: job.id, ticketId });
+    // Taken between the stop and the slot's end (a job queued again by another slot's afterRun
+    // among them): back to the queue as it was, for the next worker, its attempt unspent.
+    if (ctx.stopping.aborted) return void (await holdJob(pool, job, 0));
     if (gate.closed) return hold(job, gate.reason());
     if (postgresGate?.closed) return hold(job, postgresGate.reason(), { delayMs: postgresGate.msUntilRetry() + 1_000 });
     // job.signal aborts when a heartbeat finds the job no longer active under this worker's claim
@@ -146,28 +140,16 @@ export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<S
         log.warn({ err: reason, attempt, retryLimit }, 'ticket will be retried');
       }
       options.onFailure?.(ticketId, reason, final);
-      // Queued afresh once this worker has stopped: the queue holds one job per ticket, so not before.
-      // At the job's priority as it stands now: an enqueue during the run may have raised it.
-      if (outcome.requeue) requeue.push({ ticketId, full: full === true, priority: (await jobPriority(pool, job.id).catch(() => undefined)) ?? job.priority });
       // pg-boss retries what is thrown back to it; any other job ends here, its reason in ticket_sync.
       if (outcome.job === 'retry') throw error;
+      // Queued afresh as its job was, at the job's priority as it stands now (an enqueue during
+      // the run may have raised it), once afterRun has ended it: the queue holds one job per ticket.
+      const requeue = outcome.requeue ? { full: full === true, priority: (await jobPriority(pool, job.id).catch(() => undefined)) ?? job.priority } : undefined;
       // A change announced during the run (a webhook) asks for another one all the same: it may
       // be what this one failed on, and nothing else would queue the ticket before a backfill.
-      if (final) await afterRun(boss, deps.db, job, log, ctx.stopping);
+      if (final || requeue) await afterRun(boss, deps.db, job, log, ctx.stopping, { readAll: false, requeue });
       return;
     }
-    await afterRun(boss, deps.db, job, log, ctx.stopping);
+    await afterRun(boss, deps.db, job, log, ctx.stopping, { readAll: true });
   };
-}
-
-/** The tickets to queue afresh, one enqueue per kind of job (full or not, at a priority). */
-export function requeueGroups(requeue: readonly Requeue[]): { full: boolean; priority: number; ids: number[] }[] {
-  const groups = new Map<string, { full: boolean; priority: number; ids: number[] }>();
-  for (const { ticketId, full, priority } of requeue) {
-    const key = `${full}:${priority}`;
-    const group = groups.get(key) ?? { full, priority, ids: [] };
-    group.ids.push(ticketId);
-    groups.set(key, group);
-  }
-  return [...groups.values()];
 }

@@ -12,12 +12,11 @@ import { withinTime } from '../timing.ts';
 import type { SyncDeps, SyncResult } from '../sync/sync-ticket.ts';
 import { checkCredentials } from '../zendesk/credentials.ts';
 import { workDeadLetters } from './dead-letter.ts';
-import { enqueueTickets } from './enqueue.ts';
 import { jobsInFlight, LEFT_WITHOUT_POSTGRES } from './jobs-in-flight.ts';
 import { liveJobs } from './queue-stats.ts';
 import { STOPPED_UNREADABLE_MS, watchPostgres } from './stop-watch.ts';
 import { createSyncLog, type SyncLogOptions } from './sync-log.ts';
-import { requeueGroups, ticketJobHandler, type Requeue } from './ticket-job.ts';
+import { ticketJobHandler } from './ticket-job.ts';
 import { waitUntilDone } from './until-done.ts';
 import { createZendeskGate } from './zendesk-gate.ts';
 import { createPostgresGate } from './postgres-gate.ts';
@@ -123,7 +122,6 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   // Set once stopWhen is satisfied: the slots take no more jobs, but a ticket in flight is another
   // caller's work half done (sync takes whatever is queued), so it is not cut off mid-run.
   let draining = false;
-  const requeue: Requeue[] = [];
   // Only a run that ends (when idle, or when its tickets are done) gives up on Zendesk; a service
   // waits out any outage.
   const giveUpMs = options.untilIdle || options.stopWhen ? (options.giveUpUnreachableMs ?? UNTIL_IDLE_UNREACHABLE_MS) : undefined;
@@ -151,7 +149,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   const unregister = options.beforeExitAtOnce?.(async () => void (await flying.handBack()));
   // A service waits out a Postgres that stores nothing more; a run someone waits for stops for it.
   const postgresGate = options.untilIdle || options.stopWhen ? undefined : createPostgresGate(deps.log, options.cannotStorePauseMs);
-  const handle = ticketJobHandler({ boss, pool, deps, options, gate, postgresGate, summary, stop, stopping: stopping.signal, flying, syncLog, requeue });
+  const handle = ticketJobHandler({ boss, pool, deps, options, gate, postgresGate, summary, stop, stopping: stopping.signal, flying, syncLog });
 
   // One pg-boss worker per slot rather than one with localConcurrency: after each job a pg-boss
   // worker waits out its polling interval (0.5 s at least) before fetching again, which would cap
@@ -248,7 +246,6 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   const windDown = async () => {
     await Promise.all(workIds.map((id) => boss.offWork(SYNC_QUEUE, { id, wait: true })));
     if (deadWorkId) await boss.offWork(DEAD_LETTER_QUEUE, { id: deadWorkId, wait: true });
-    for (const { full, priority, ids } of requeueGroups(requeue)) await enqueueTickets(boss, deps.db, ids, { full, priority });
   };
   const wound = windDown();
   const ended = Promise.all([wound, options.alongside]);

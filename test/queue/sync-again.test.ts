@@ -43,14 +43,26 @@ it('asks for another run only when marked after the run started, and a full requ
   expect(await requestSyncAgain(db, [ticketId], false)).toEqual([ticketId]);
   expect(await requestSyncAgain(db, [ticketId], true, 10)).toEqual([ticketId]);
   expect(await requestSyncAgain(db, [ticketId], false, 5)).toEqual([ticketId]);
-  expect(await takeSyncAgain(db, ticketId)).toEqual({ full: true, priority: 10 });
+  expect(await takeSyncAgain(db, ticketId, { readAll: true })).toEqual({ full: true, priority: 10 });
   // Taken: the mark is gone.
-  expect(await takeSyncAgain(db, ticketId)).toBeUndefined();
+  expect(await takeSyncAgain(db, ticketId, { readAll: true })).toBeUndefined();
 
   // A mark older than the run was read by the run.
   await requestSyncAgain(db, [ticketId], false);
   await startRun(db, ticketId, { full: false });
-  expect(await takeSyncAgain(db, ticketId)).toBeUndefined();
+  expect(await takeSyncAgain(db, ticketId, { readAll: true })).toBeUndefined();
+
+  // A full request older than a run that did not read to the end (it failed, or a shutdown cut it
+  // short) stays: the next run of the ticket, whatever its job, starts from the first event.
+  const fullFlag = async () => (await fixture.database.pool.query(`select sync_again_full as f from zendesk.ticket_sync where ticket_id = $1`, [ticketId])).rows[0].f;
+  await requestSyncAgain(db, [ticketId], true);
+  await startRun(db, ticketId, { full: false });
+  expect(await takeSyncAgain(db, ticketId, { readAll: false })).toBeUndefined();
+  expect(await fullFlag()).toBe(true);
+  expect((await startRun(db, ticketId, { full: false })).afterCursor).toBeNull();
+  // That run read everything: the request is done.
+  expect(await takeSyncAgain(db, ticketId, { readAll: true })).toBeUndefined();
+  expect(await fullFlag()).toBe(false);
 
   // A ticket waiting in the queue needs no mark for a plain request: its job has read nothing
   // yet. A full one is marked, as its job may be taken already (startRun then reads the mark).
