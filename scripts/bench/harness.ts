@@ -7,10 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { adminQuery, connect, type Database } from '../../src/db/connection.ts';
+import { connect, type Database } from '../../src/db/connection.ts';
 import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
 import { migrateDatabase } from '../../src/db/migrate.ts';
 import { silentLogger } from '../../src/log.ts';
+import { adminQuery } from '../../test/helpers/admin-query.ts';
 
 export { freePort } from '../../src/db/embedded.ts';
 

@@ -19,8 +19,8 @@ function checkCron(cron: string, tz: string, now: Date): { next: Date[]; recent:
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
     parser.previewSchedule('* * * * *', { tz, count: 1, from: now });
-  } catch {
-    throw new UsageError(`invalid --tz ${quoted(tz)}: give an IANA time zone such as UTC, Europe/Berlin or America/New_York`);
+  } catch (error) {
+    throw new UsageError(`invalid --tz ${quoted(tz)}: give an IANA time zone such as UTC, Europe/Berlin or America/New_York`, { cause: error });
   }
   const next = validateCron(parser, cron, tz);
   return { next, recent: dueTick(parser, cron, tz, now) };

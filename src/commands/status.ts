@@ -7,7 +7,7 @@ import { scheduleStatus } from '../queue/backfill-schedule.ts';
 import { backfillStatus, describeBackfillStatus } from '../queue/backfill-status.ts';
 import { SYNC_QUEUE } from '../queue/boss.ts';
 import { jobsByState, runningWithoutHeartbeat, STOPPED_AFTER_SECONDS } from '../queue/queue-stats.ts';
-import { liveQueueWorkers, workersNamed, WORKER_QUIET_SECONDS, type QueueWorker } from '../queue/queue-workers.ts';
+import { liveQueueWorkers, workersNamed, type QueueWorker } from '../queue/queue-workers.ts';
 import { openRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
 import { counted, grouped, namedApart, shownFolder } from '../ids.ts';

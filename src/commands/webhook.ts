@@ -67,8 +67,8 @@ function endpointFrom(value: unknown): string {
   let url: URL;
   try {
     url = new URL(text);
-  } catch {
-    throw new UsageError(`--url must be an http(s) URL, got ${quoted(text, 100)}`);
+  } catch (error) {
+    throw new UsageError(`--url must be an http(s) URL, got ${quoted(text, 100)}`, { cause: error });
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`--url must be an http(s) URL, got ${quoted(text, 100)}`);
   return url.toString();

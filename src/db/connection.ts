@@ -21,6 +21,14 @@ export function poolOf(db: Db): pg.Pool {
   return (db as Db & { $client: pg.Pool }).$client;
 }
 
+/** What a Db sends its statements through: a pool (connect), a transaction's client (inTransaction), or one connection. */
+export type DbClient = pg.Pool | pg.PoolClient | pg.Client;
+
+/** The node-postgres client under `db`, whichever it is, for a statement drizzle cannot write. */
+export function clientOf(db: Db): DbClient {
+  return (db as Db & { $client: DbClient }).$client;
+}
+
 export interface Database {
   pool: pg.Pool;
   db: Db;
@@ -178,17 +186,6 @@ const GONE_RECHECK_MS = 500;
 const CLOSE_TIMEOUT_MS = 5_000;
 /** Idle connections lost within this long of the first are counted in its one warning. */
 const LOST_WINDOW_MS = 2_000;
-
-/** Runs one statement (create or drop a database) on a connection of its own to `adminUrl`. */
-export async function adminQuery(adminUrl: string, sql: string): Promise<void> {
-  const client = quietClient({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
   const client = quietClient({ connectionString: adminUrl });

@@ -1,11 +1,8 @@
 // Reads of the ticket-context tables that find what is missing: tickets without a row, and rows
 // naming a group, brand or organization without one, which the callers then read from Zendesk;
 // and which of many ids convlog holds anything of at all. The writes are in src/db/tickets.ts.
-import type pg from 'pg';
-import type { Db } from './connection.ts';
+import { clientOf, type Db } from './connection.ts';
 import { hasId, uniqueAscending } from '../ids.ts';
-
-type Client = pg.Pool | pg.PoolClient | pg.Client;
 
 /**
  * The ids among `ticketIds` that have no tickets row yet (no export or read by id stored one), or
@@ -14,7 +11,7 @@ type Client = pg.Pool | pg.PoolClient | pg.Client;
  */
 export async function ticketIdsWithoutRow(db: Db, ticketIds: readonly number[]): Promise<number[]> {
   if (ticketIds.length === 0) return [];
-  const client = (db as Db & { $client: Client }).$client;
+  const client = clientOf(db);
   const { rows } = await client.query<{ id: string }>(
     `select q.id from unnest($1::bigint[]) as q(id)
       where not exists (select from zendesk.tickets t where t.id = q.id and not t.deleted)
@@ -30,7 +27,7 @@ export async function ticketIdsWithoutRow(db: Db, ticketIds: readonly number[]):
  */
 export async function ticketIdsNeverQueued(db: Db, ticketIds: readonly number[]): Promise<number[]> {
   if (ticketIds.length === 0) return [];
-  const client = (db as Db & { $client: Client }).$client;
+  const client = clientOf(db);
   const { rows } = await client.query<{ id: string }>(
     `select q.id from unnest($1::bigint[]) as q(id)
       where not exists (select from zendesk.ticket_sync s where s.ticket_id = q.id)
@@ -43,7 +40,7 @@ export async function ticketIdsNeverQueued(db: Db, ticketIds: readonly number[])
 /** Whether a ticket among `ticketIds` names a brand that has no brands row. */
 export async function namesUnlistedBrand(db: Db, ticketIds: readonly number[]): Promise<boolean> {
   if (ticketIds.length === 0) return false;
-  const client = (db as Db & { $client: Client }).$client;
+  const client = clientOf(db);
   const { rows } = await client.query<{ found: boolean }>(
     `select exists (
        select from zendesk.tickets t
@@ -63,7 +60,7 @@ export async function namesUnlistedBrand(db: Db, ticketIds: readonly number[]): 
  */
 export async function namesUnlistedSince(db: Db, ticketIds: readonly number[], since: string): Promise<boolean> {
   if (ticketIds.length === 0) return false;
-  const client = (db as Db & { $client: Client }).$client;
+  const client = clientOf(db);
   const { rows } = await client.query<{ found: boolean }>(
     `select exists (
        select from zendesk.tickets t
@@ -88,7 +85,7 @@ export async function ticketIdsKnownAmong(db: Db, ticketIds: readonly number[]):
   if (ticketIds.length === 0) return [];
   const asked = uniqueAscending(ticketIds);
   const [low, high] = [asked[0], asked[asked.length - 1]];
-  const client = (db as Db & { $client: Client }).$client;
+  const client = clientOf(db);
   const { rows } = await client.query<{ id: string }>(
     `select ticket_id as id from zendesk.ticket_sync where ticket_id between $1 and $2
      union select id from zendesk.tickets where id between $1 and $2

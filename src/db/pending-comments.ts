@@ -3,7 +3,7 @@
 // within the request (the log, read under a budget of 100 requests a minute, may take much
 // longer); the ticket's next sync clears them in the transaction that marks it synced.
 import { sql } from 'drizzle-orm';
-import { causeWithCode } from '../errors/messages.ts';
+import { refusedValue } from '../errors/outcome.ts';
 import { lockedTicketSync } from './lock-order.ts';
 import { idArray, type Executor } from './sql-values.ts';
 
@@ -59,8 +59,12 @@ export interface RefusedComment {
 }
 
 /**
- * addPendingComments, except that a comment Postgres refuses as data (SQLSTATE class 22: a value
- * out of range, say) is left out rather than failing every other comment of the batch with it.
+ * addPendingComments, except that a comment Postgres refuses a value of (refusedValue: SQLSTATE
+ * class 22, a value out of range, say, or 23, a constraint) is left out rather than failing every
+ * other comment of the batch with it. Nothing is lost: the caller logs each one left out, and
+ * queues its ticket all the same, whose sync stores the comment from the conversation log (a
+ * pending comment is only its preview). The table's one key conflict is taken by ON CONFLICT,
+ * and commentOfEvent gives every NOT NULL column a value, so no class 23 is expected today.
  * One statement as long as none is refused; then one per comment, to find the refused ones.
  * Any other failure (a lost connection, a missing table) is thrown as it is.
  */
@@ -69,24 +73,19 @@ export async function addPendingCommentsSkippingRefused(db: Executor, comments: 
     await addPendingComments(db, comments);
     return [];
   } catch (error) {
-    if (dataException(error) === undefined) throw error;
+    if (refusedValue(error) === undefined) throw error;
   }
   const refused: RefusedComment[] = [];
   for (const comment of comments) {
     try {
       await addPendingComments(db, [comment]);
     } catch (error) {
-      const sqlstate = dataException(error);
+      const sqlstate = refusedValue(error);
       if (sqlstate === undefined) throw error;
       refused.push({ comment, sqlstate });
     }
   }
   return refused;
-}
-
-/** The SQLSTATE of a data exception (class 22), else undefined. */
-function dataException(error: unknown): string | undefined {
-  return causeWithCode(error, (code) => /^22[0-9A-Z]{3}$/.test(code))?.code;
 }
 
 // Whether a pending comment `p` is a stored event now: the rule by which conversation_timeline

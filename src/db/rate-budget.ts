@@ -32,6 +32,7 @@
 // Times are epoch milliseconds of the database's clock, the one clock all processes share. Every
 // statement takes an optional `nowMs` that stands in for that clock: tests run on virtual time.
 import type pg from 'pg';
+import { MissingRetryAfter } from '../errors/convlog-errors.ts';
 import { processNamed } from '../ids.ts';
 import { NOW, OBSERVE, TAKE, TAKING_PART } from './rate-budget-sql.ts';
 
@@ -112,14 +113,6 @@ export interface BudgetRow {
 
 /** Zendesk's windows are a minute long. */
 export const DEFAULT_WINDOW_MS = 60_000;
-
-/** A 429 whose wait is unknown: the caller must say how long (Retry-After, or its own default). */
-export class MissingRetryAfter extends RangeError {
-  constructor(name: string) {
-    super(`a 429 observed on rate budget ${name} needs retryAfterMs`);
-    this.name = 'MissingRetryAfter';
-  }
-}
 
 /**
  * Creates the budget's row if missing. A windowMs given here replaces the stored one (and forgets

@@ -3,10 +3,10 @@
 // Ctrl-C cancels it. Every row is checked before any id is returned, so a bad query or a bad
 // value queues nothing.
 import type pg from 'pg';
-import { Interrupted, UsageError } from '../errors/convlog-errors.ts';
+import { Interrupted, QueryRejected, UsageError } from '../errors/convlog-errors.ts';
 import { grouped, MAX_ID, quoted, readId, type IdReading } from '../ids.ts';
 import { streamReadOnly, type ResultColumn, type RowSink } from './run-read-only.ts';
-import { QueryRejected, statementKind } from './statement-kind.ts';
+import { statementKind } from './statement-kind.ts';
 
 export const SQL_TIMEOUT_MS = 60_000;
 /** More ids than this is almost certainly a wrong query (a cross join); split it. */

@@ -105,10 +105,11 @@ END $$;
 export async function grantReadonlyRole(pool: pg.Pool, role: string): Promise<{ canLogin: boolean }> {
   await pool.query(readonlyRoleSql(role)).catch((error: { code?: string; message?: string }) => {
     // P0001: the SQL's own refusal (the role runs convlog), already in words.
-    if (error.code === 'P0001') throw new UsageError(error.message ?? 'refused');
+    if (error.code === 'P0001') throw new UsageError(error.message ?? 'refused', { cause: error });
     if (error.code !== '42501') throw error;
     throw new ConfigError(
       `the database user convlog connects as may not do this (${error.message}): give it CREATEROLE, or have an administrator run "npx convlog grant-readonly ${role} --print | psql <admin connection>"`,
+      { cause: error },
     );
   });
   const { rows } = await pool.query<{ login: boolean }>('select rolcanlogin as login from pg_roles where rolname = $1', [role]);

@@ -5,9 +5,9 @@
 // reformatted on the way (a numeric keeps its digits, a timestamp its zone).
 import net from 'node:net';
 import pg from 'pg';
-import { Interrupted } from '../errors/convlog-errors.ts';
+import { Interrupted, QueryRejected, QueryWrites } from '../errors/convlog-errors.ts';
 import { openPortal, readPortal, type ResultColumn } from './portal.ts';
-import { assertQueryStatement, QueryRejected, QueryWrites } from './statement-kind.ts';
+import { assertQueryStatement } from './statement-kind.ts';
 
 export type { ResultColumn } from './portal.ts';
 

@@ -1,7 +1,7 @@
 // Which statements a person's query may be: what its first word says, read as Postgres reads it,
 // before anything is sent. Shared by `convlog query` and `enqueue --sql` (src/db/run-read-only.ts
 // runs what passes).
-import { UsageError } from '../errors/convlog-errors.ts';
+import { QueryRejected, QueryWrites } from '../errors/convlog-errors.ts';
 
 /** Statements that only read: EXPLAIN and SHOW are what an analyst also reaches for. */
 const READING_KEYWORDS = ['(', 'select', 'with', 'values', 'table', 'explain', 'show'];
@@ -75,15 +75,6 @@ export function statementKind(sql: string, reading: readonly string[]): { kind: 
   if (reading.includes(token) || !STATEMENT_KEYWORDS.has(token)) return { kind: 'run' };
   return { kind: 'refuse', keyword: token };
 }
-
-/**
- * The statement is the person's mistake: its message is a predicate ("must only read, …") for
- * the caller to put after its own subject ("the query", "--sql").
- */
-export class QueryRejected extends UsageError {}
-
-/** Refused because it would write (its first word, or Postgres in the read-only transaction). */
-export class QueryWrites extends QueryRejected {}
 
 /** Refuses, before anything is opened, a statement that is empty or does not start as a query. */
 export function assertQueryStatement(sql: string): void {

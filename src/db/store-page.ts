@@ -7,14 +7,13 @@
 // are checked at the end of the statement, when every CTE has written. The column lists come
 // from the drizzle schema, so a column added there is written here too.
 import { getTableColumns, type Column } from 'drizzle-orm';
-import type pg from 'pg';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { RunTakenOver } from '../errors/convlog-errors.ts';
 import { errorMessage } from '../errors/messages.ts';
 import { refreshTicketAnalytics } from './analytics.ts';
 import { personAssignments, personChanges } from './author-fields.ts';
 import { DESCRIPTION_REDACTED } from './description-redaction.ts';
-import type { Db } from './connection.ts';
+import { clientOf, type Db } from './connection.ts';
 import { attachments, attachmentThumbnails, authors, conversationEvents, type AttachmentRow, type AuthorRow, type EventRow, type ThumbnailRow } from './schema.ts';
 
 // The event columns that are parts of `raw` are defined here only, as SQL over the stored `raw`:
@@ -279,7 +278,7 @@ export async function storePage(db: Db, page: PreparedPage): Promise<StoredPage>
   // Sorted keys (the order by in each CTE) give every statement the same lock order, so two
   // tickets sharing an author or attachment never deadlock.
   // A named statement: each connection plans it once (planning it took as long as running it).
-  const client = (db as Db & { $client: pg.Pool | pg.PoolClient | pg.Client }).$client;
+  const client = clientOf(db);
   const run = (values: readonly unknown[]) =>
     client.query<{ events_written: number; moved_from: string[] | null }>({ name: 'convlog_store_page', text: STORE_PAGE, values: [...values] });
   let result;

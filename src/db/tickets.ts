@@ -13,9 +13,8 @@
 // the way conversation-log pages do: a field the record lacks never erases a known one; and a
 // user record older by its own updated_at than the one last stored changes nothing.
 import { getTableColumns, type Column } from 'drizzle-orm';
-import type pg from 'pg';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import type { Db } from './connection.ts';
+import { clientOf, type Db } from './connection.ts';
 import { authors, brands, groups, organizations, tickets, type AuthorRow, type BrandRow, type GroupRow, type OrganizationRow, type TicketRow } from './schema.ts';
 import { personAssignments, personChanges } from './author-fields.ts';
 import { lockPeople, lockTicketRows, peopleNamedBy } from './lock-order.ts';
@@ -261,10 +260,8 @@ select (select count(*) from people_held)::int as people_held,
 const STORE_CONTEXT = contextStatement('byId');
 const SAVE_EXPORT_PAGE = contextStatement('export');
 
-type Client = pg.Pool | pg.PoolClient | pg.Client;
-
 async function run(db: Db, name: string, text: string, rows: Partial<ContextRows>, extra: unknown[]): Promise<StoredContext> {
-  const client = (db as Db & { $client: Client }).$client;
+  const client = clientOf(db);
   const result = await client.query<StoredContext>({
     name,
     text,

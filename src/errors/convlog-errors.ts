@@ -116,3 +116,31 @@ export class BackfillFailed extends ConvlogError {
     super(message, options);
   }
 }
+
+/**
+ * A person's statement (`convlog query`, `enqueue --sql`) is their mistake: its message is a
+ * predicate ("must only read, …") for the caller to put after its own subject ("the query",
+ * "--sql"). Raised by src/db/statement-kind.ts and src/db/run-read-only.ts.
+ */
+export class QueryRejected extends UsageError {}
+
+/** Refused because it would write (its first word, or Postgres in the read-only transaction). */
+export class QueryWrites extends QueryRejected {}
+
+/**
+ * serve's intake: the database did not finish a delivery's batch in time; the batch may still
+ * finish later (src/serve/intake.ts).
+ */
+export class IntakeTimeout extends ConvlogError {}
+
+/**
+ * A 429 observed on a rate budget whose wait is unknown: the caller must say how long
+ * (Retry-After, or its own default). A caller's mistake, not a failure met while running, hence a
+ * RangeError (src/db/rate-budget.ts).
+ */
+export class MissingRetryAfter extends RangeError {
+  constructor(name: string) {
+    super(`a 429 observed on rate budget ${name} needs retryAfterMs`);
+    this.name = 'MissingRetryAfter';
+  }
+}

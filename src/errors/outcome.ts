@@ -1,7 +1,8 @@
 // The one place that decides what a failure means by its class: whether a page request is worth
-// sending again (isRetryable), what a failure does to a ticket and its job (outcomeOf), which exit
-// code a command ends with (exitCodeFor), which failure ends a command at once (endsAtOnce), and
-// whether waiting for Postgres can help (isTransient, serverWentAway, refusedForLackOfSlots).
+// sending again (isRetryable), whether Postgres refused a value (refusedValue), what a failure
+// does to a ticket and its job (outcomeOf), which exit code a command ends with (exitCodeFor),
+// which failure ends a command at once (endsAtOnce), and whether waiting for Postgres can help
+// (isTransient, serverWentAway, refusedForLackOfSlots).
 import { BackfillBusy, BackfillFailed, ConfigError, DatabaseCannotStore, DatabaseUnavailable, EmbeddedServerGone, Interrupted, MigrationFailed, RunTakenOver, UsageError } from './convlog-errors.ts';
 import { causeWithCode, errorMessage, noPasswordToSend } from './messages.ts';
 import { BadRequest, CutOffResponse, Forbidden, InvalidCursor, InvalidResponse, NotZendeskApi, ServerError, TicketNotFound, Unauthorized, ZendeskUnreachable } from './zendesk-errors.ts';
@@ -17,6 +18,18 @@ function decisive(error: unknown): unknown {
 /** A page request worth sending again at once (after a short backoff): transient by nature. */
 export function isRetryable(error: unknown): boolean {
   return error instanceof ServerError || error instanceof InvalidResponse;
+}
+
+/**
+ * Postgres refused a value of the statement: SQLSTATE class 22 (data exception: out of range, a
+ * bad date, an invalid text representation) or 23 (integrity constraint violation: a null, a
+ * check, a key). The same statement without that value may succeed, so serve's intake records a
+ * refused batch again one delivery at a time, and a refused pending comment is left out while
+ * its ticket is queued all the same (its sync stores the comment from the log). The SQLSTATE
+ * (found among the causes: drizzle wraps Postgres's error), else undefined.
+ */
+export function refusedValue(error: unknown): string | undefined {
+  return causeWithCode(error, (code) => /^2[23][0-9A-Z]{3}$/.test(code))?.code;
 }
 
 /** A Zendesk answer that is a fact about the ticket, recorded as its status; not retried. */

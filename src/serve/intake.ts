@@ -15,7 +15,8 @@ import { reportPermanentDeletion } from '../db/purge.ts';
 import type { ReplayStore } from '../db/webhook-deliveries.ts';
 import type { Logger } from '../log.ts';
 import { enqueueTickets, WEBHOOK_PRIORITY } from '../queue/enqueue.ts';
-import { causeWithCode } from '../errors/messages.ts';
+import { IntakeTimeout } from '../errors/convlog-errors.ts';
+import { refusedValue } from '../errors/outcome.ts';
 import { withinTime } from '../timing.ts';
 import type { WebhookComment } from './webhook-comment.ts';
 
@@ -62,9 +63,6 @@ export const SUBMIT_TIMEOUT_MS = 5_000;
  * answered 503, until serve restarted, while new connections (and /healthz) were fine.
  */
 export const BATCH_GIVE_UP_MS = 60_000;
-
-/** The database did not finish a delivery's batch in time; the batch may still finish later. */
-export class IntakeTimeout extends Error {}
 
 export interface Intake {
   /**
@@ -128,7 +126,7 @@ export function createIntake(boss: PgBoss, db: Db, deliveries: ReplayStore, opti
   };
 
   /**
-   * A batch Postgres refused for a value (SQLSTATE class 22 or 23) is recorded again one delivery
+   * A batch Postgres refused for a value (refusedValue: SQLSTATE class 22 or 23) is recorded again one delivery
    * at a time: only the delivery that holds the value is answered 503, not every one that came
    * beside it (which Zendesk would retry, and which might meet it again). Every step of a batch
    * may run twice (see the top of this file).
@@ -137,9 +135,9 @@ export function createIntake(boss: PgBoss, db: Db, deliveries: ReplayStore, opti
     try {
       await handle(batch);
     } catch (error) {
-      const refused = causeWithCode(error, (code) => code.startsWith('22') || code.startsWith('23'));
-      if (batch.length === 1 || !refused) throw error;
-      log.warn({ deliveries: batch.length, sqlstate: refused.code }, 'webhooks: Postgres refused a value in a batch; recording its deliveries one at a time');
+      const sqlstate = refusedValue(error);
+      if (batch.length === 1 || sqlstate === undefined) throw error;
+      log.warn({ deliveries: batch.length, ...ticketsOf(batch), sqlstate }, 'webhooks: Postgres refused a value in a batch; recording its deliveries one at a time');
       for (const item of batch) await handle([item]).catch((itemError: unknown) => item.reject(itemError));
     }
   };
@@ -162,7 +160,7 @@ export function createIntake(boss: PgBoss, db: Db, deliveries: ReplayStore, opti
       // has two jobs) and records comments (each once) as a later batch may; its deliveries
       // were answered 503, so Zendesk retries them.
       if ((await withinTime(settled, giveUpMs)) === undefined) {
-        log.error({ deliveries: batch.length, seconds: giveUpMs / 1000 }, `webhooks: Postgres did not finish a batch in ${giveUpMs / 1000} s; going on without it (Zendesk retries its deliveries)`);
+        log.error({ deliveries: batch.length, ...ticketsOf(batch), seconds: giveUpMs / 1000 }, `webhooks: Postgres did not finish a batch in ${giveUpMs / 1000} s; going on without it (Zendesk retries its deliveries)`);
         batch.forEach((item) => item.reject(new IntakeTimeout(`Postgres did not finish the batch within ${giveUpMs / 1000} s`)));
       }
     }
@@ -188,6 +186,15 @@ export function createIntake(boss: PgBoss, db: Db, deliveries: ReplayStore, opti
       });
     },
   };
+}
+
+/** How many of a batch's tickets a log line lists; `tickets` counts them all. */
+const LOGGED_TICKET_IDS = 20;
+
+/** A batch's tickets as log fields: the first LOGGED_TICKET_IDS ids, ascending, and how many there are. */
+function ticketsOf(batch: readonly Waiting[]): { ticketIds: number[]; tickets: number } {
+  const ids = [...new Set(batch.map((item) => item.delivery.ticketId))].sort((a, b) => a - b);
+  return { ticketIds: ids.slice(0, LOGGED_TICKET_IDS), tickets: ids.length };
 }
 
 function pendingOf(delivery: Delivery): PendingComment[] {

@@ -1,7 +1,7 @@
 // The account's state. Generated events are never stored: only what tests change at runtime
 // (appended events, edited events, change times, fault flags) is kept, keyed by ticket.
 import { generateEvent } from './generate.ts';
-import { isoSeconds, ticketEventNumber } from './ids.ts';
+import { ticketEventNumber } from './ids.ts';
 import type { ResolvedOptions } from './options.ts';
 import { defaultTicketSize, historyShiftSec, isAiAgentTicket, lastEventSec, ticketProfile, type TicketProfile } from './profile.ts';
 import { PreloadedEvents } from './preloaded.ts';

@@ -110,7 +110,7 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
     // answer if it still holds (removing rows here would leave that run's cursor resuming past them).
     const leftToNewerRun = () => {
       const answer = settled.status === 'not_found' ? '404' : '403';
-      log.info(`Zendesk answered ${answer}, but another run of the ticket started since this one did: it is left to that run`);
+      log.info({ status: Number(answer) }, `Zendesk answered ${answer}, but another run of the ticket started since this one did: it is left to that run`);
       return new RunTakenOver(`another run of ticket ${ticketId} started since this one did; its ${answer} is left to that run`, { cause: error });
     };
     if (settled.status === 'not_found') {

@@ -11,7 +11,7 @@ import { localBudget, parseRetryAfter, type RateLimitInfo, type RequestBudget } 
 import { STATUS_CODES } from 'node:http';
 import { describeBody } from './describe-body.ts';
 import { clientContext, type RawResponse, type ResponseContext } from './responses.ts';
-import { describe, expected, isoTimestamp, positiveId } from './ticket-schemas.ts';
+import { describe, expected, firstProblems, isoTimestamp, positiveId } from './ticket-schemas.ts';
 
 export const EXPORT_PATH = 'api/v2/incremental/tickets/cursor.json';
 /** Zendesk's largest export page. */
@@ -187,12 +187,6 @@ interface ExportBody {
   [key: string]: unknown;
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const key of path) out += typeof key === 'number' ? `[${key}]` : out === '' ? String(key) : `.${String(key)}`;
-  return out === '' ? '(body)' : out;
-}
-
 /**
  * Checks a parsed export page and returns it, or throws InvalidResponse naming the problems. The
  * page is the parsed value itself, with any null updated_at removed in place.
@@ -205,10 +199,7 @@ export function validateExportPage(value: unknown, context: { status?: number; c
     for (const ticket of body.tickets) if (ticket.updated_at === null) delete ticket.updated_at;
     return body;
   }
-  const issues = result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
-  const more = issues.length - 3;
-  const problem = issues.slice(0, 3).join('; ') + (more > 0 ? ` (and ${more} more)` : '');
-  throw new InvalidResponse(`incremental export: ${problem}`, context);
+  throw new InvalidResponse(`incremental export: ${firstProblems(result.error.issues)}`, context);
 }
 
 // ---- one page, with retries ----

@@ -83,7 +83,7 @@ export function readJsonResponse(response: RawResponse, context: ResponseContext
   try {
     return response.bytes ? parseJsonBytes(response.bytes) : (JSON.parse(response.body) as unknown);
   } catch (error) {
-    if (response.body.trim() === '') throw new InvalidResponse('the body is empty', errorContext);
+    if (response.body.trim() === '') throw new InvalidResponse('the body is empty', errorContext, { cause: error });
     if (looksTruncated(response.body, error)) {
       throw new CutOffResponse(`the JSON body is cut off after ${response.body.length} characters`, errorContext, { cause: error });
     }

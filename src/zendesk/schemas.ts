@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { InvalidResponse, type ZendeskErrorContext } from '../errors/zendesk-errors.ts';
 import { counted } from '../ids.ts';
-import { describe, expected, isoTimestamp } from './ticket-schemas.ts';
+import { describe, expected, firstProblems, isoTimestamp } from './ticket-schemas.ts';
 
 export type ConversationLogEvent = {
   reference: string;
@@ -66,26 +66,11 @@ const pageSchema = z.looseObject(
   }
 });
 
-/** `["events", 3, "reference"]` → `events[3].reference`, the way a person reads JSON. */
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else out += out === '' ? String(key) : `.${String(key)}`;
-  }
-  return out === '' ? '(body)' : out;
-}
-
-const MAX_ISSUES = 3;
-
 /** Explains every way `value` is not a usable page, or returns undefined when it is one. */
 export function conversationLogPageProblem(value: unknown): string | undefined {
   const result = pageSchema.safeParse(value);
   if (result.success) return undefined;
-  const issues = result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
-  const shown = issues.slice(0, MAX_ISSUES).join('; ');
-  const more = issues.length - MAX_ISSUES;
-  return more > 0 ? `${shown} (and ${counted(more, 'more problem')})` : shown;
+  return firstProblems(result.error.issues, { more: (n) => counted(n, 'more problem') });
 }
 
 /**

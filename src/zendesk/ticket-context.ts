@@ -4,7 +4,6 @@
 // pagination). Every request goes through fetch-with-retries.ts and the budget passed in, and
 // each answer is checked (zod) before it is handed on, one request's worth at a time.
 import { STATUS_CODES } from 'node:http';
-import type pg from 'pg';
 import { z } from 'zod';
 import { BadRequest, Forbidden, InvalidResponse, RateLimited, TicketNotFound, ZendeskError, type ZendeskErrorContext } from '../errors/zendesk-errors.ts';
 import { silentLogger, type Logger } from '../log.ts';

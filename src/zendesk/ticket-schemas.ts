@@ -3,7 +3,8 @@
 // may be missing or null: Zendesk scrubs permanently deleted tickets, and older records lack
 // newer fields. Unknown fields pass through untouched, and the record handed on is the very
 // object received, so `raw` keeps them. The pieces every response schema shares (how a value is
-// described in a message, an id, a timestamp) are here too, for schemas.ts and the export's.
+// described in a message, an id, a timestamp, a failed check in one line) are here too, for
+// schemas.ts and the export's.
 import { z } from 'zod';
 import { InvalidResponse, type ZendeskErrorContext } from '../errors/zendesk-errors.ts';
 
@@ -16,6 +17,33 @@ export function describe(input: unknown): string {
   if (typeof input === 'string') return `"${input.length > 40 ? `${input.slice(0, 40)}…` : input}"`;
   if (typeof input === 'object') return 'an object';
   return `${typeof input} ${String(input)}`;
+}
+
+/**
+ * `["events", 3, "reference"]` → `events[3].reference`, the way a person reads JSON; `whole`
+ * names the empty path (the body, the record).
+ */
+export function formatPath(path: readonly PropertyKey[], whole = '(body)'): string {
+  let out = '';
+  for (const key of path) out += typeof key === 'number' ? `[${key}]` : out === '' ? String(key) : `.${String(key)}`;
+  return out === '' ? whole : out;
+}
+
+/** How many of a response's problems a message names. */
+const SHOWN_PROBLEMS = 3;
+
+/**
+ * A failed check in one line: its first three problems, each after its path, then how many more
+ * ("(and 2 more)"; `more` words that count otherwise). `whole` as in formatPath.
+ */
+export function firstProblems(
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  { whole, more = (n: number) => `${n} more` }: { whole?: string; more?: (n: number) => string } = {},
+): string {
+  const problems = issues.map((issue) => `${formatPath(issue.path, whole)}: ${issue.message}`);
+  const shown = problems.slice(0, SHOWN_PROBLEMS).join('; ');
+  const left = problems.length - SHOWN_PROBLEMS;
+  return left > 0 ? `${shown} (and ${more(left)})` : shown;
 }
 
 /** A zod error message: what was expected, and what came. */
@@ -128,12 +156,6 @@ export const RECORD_SCHEMAS = {
 export type RecordKind = keyof typeof RECORD_SCHEMAS;
 export type RecordOf<K extends RecordKind> = z.infer<(typeof RECORD_SCHEMAS)[K]>;
 
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const key of path) out += typeof key === 'number' ? `[${key}]` : out === '' ? String(key) : `.${String(key)}`;
-  return out === '' ? '(record)' : out;
-}
-
 /**
  * The record, unchanged, when it has the shape its columns need; else an InvalidResponse naming
  * the record (ticket 12, brand 7) and each field that is wrong.
@@ -143,8 +165,7 @@ export function checkRecord<K extends RecordKind>(kind: K, value: unknown, conte
   if (result.success) return value as RecordOf<K>;
   const recordId = (value as { id?: unknown } | null)?.id;
   const named = typeof recordId === 'number' || typeof recordId === 'string' ? `${kind} ${recordId}` : `a ${kind} without a usable id`;
-  const fields = result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
-  const problem = `${named}: ${fields.slice(0, 3).join('; ')}${fields.length > 3 ? ` (and ${fields.length - 3} more)` : ''}`;
+  const problem = `${named}: ${firstProblems(result.error.issues, { whole: '(record)' })}`;
   const ticketId = kind === 'ticket' && typeof recordId === 'number' ? { ticketId: recordId } : {};
   throw new InvalidResponse(problem, { ...context, ...ticketId });
 }

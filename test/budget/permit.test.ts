@@ -3,7 +3,8 @@
 // how responses correct it, pauses and aborts.
 import pg from 'pg';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ensureBudget, MissingRetryAfter, observeBudget, readBudgets, takePermit } from '../../src/db/rate-budget.ts';
+import { MissingRetryAfter } from '../../src/errors/convlog-errors.ts';
+import { ensureBudget, observeBudget, readBudgets, takePermit } from '../../src/db/rate-budget.ts';
 import { OBSERVE, TAKE } from '../../src/db/rate-budget-sql.ts';
 import { sharedBudget, type BudgetWait } from '../../src/db/shared-budget.ts';
 import { useTestDatabase } from '../helpers/database.ts';

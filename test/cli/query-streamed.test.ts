@@ -5,7 +5,7 @@ import { Readable, Writable } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli.ts';
 import { ROWS_PER_FETCH, streamReadOnly, type RowSink } from '../../src/db/run-read-only.ts';
-import { QueryRejected } from '../../src/db/statement-kind.ts';
+import { QueryRejected } from '../../src/errors/convlog-errors.ts';
 import { TABLE_TEXT_LIMIT } from '../../src/commands/query.ts';
 import { runCli, textSink } from '../helpers/cli.ts';
 import { readAll } from '../helpers/read-all.ts';

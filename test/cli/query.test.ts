@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { killAll, runCli, startConvlog } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { readAll } from '../helpers/read-all.ts';
-import { QueryRejected } from '../../src/db/statement-kind.ts';
+import { QueryRejected } from '../../src/errors/convlog-errors.ts';
 
 let database: TestDatabase;
 let dir: string;

@@ -1,9 +1,10 @@
 // A fresh, migrated database for one test file, cloned from the run's template.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { adminQuery, connect, type Database } from '../../src/db/connection.ts';
+import { connect, type Database } from '../../src/db/connection.ts';
 import { silentLogger } from '../../src/log.ts';
 import { withDatabase } from '../setup/global-postgres.ts';
+import { adminQuery } from './admin-query.ts';
 
 export { adminQuery };
 

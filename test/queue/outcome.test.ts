@@ -14,7 +14,7 @@ import {
   UsageError,
 } from '../../src/errors/convlog-errors.ts';
 import { errorMessage } from '../../src/errors/messages.ts';
-import { outcomeOf, exitCodeFor, type Failure, type Outcome } from '../../src/errors/outcome.ts';
+import { outcomeOf, exitCodeFor, refusedValue, type Failure, type Outcome } from '../../src/errors/outcome.ts';
 import {
   BadRequest,
   CutOffResponse,
@@ -175,5 +175,20 @@ describe('errorMessage', () => {
     expect(errorMessage(new DrizzleQueryError('select 1', [], lost))).toBe('connect ECONNREFUSED ::1:5432; connect ECONNREFUSED 127.0.0.1:5432');
     const bare = errorMessage(new DrizzleQueryError('select secret', ['private words']));
     expect(bare).not.toMatch(/Failed query|secret|private/);
+  });
+});
+
+describe('refusedValue', () => {
+  const pgError = (code: string) => Object.assign(new Error('refused'), { code });
+  it('is the SQLSTATE of a data exception or an integrity violation, under drizzle too', () => {
+    expect(refusedValue(pgError('22003'))).toBe('22003');
+    expect(refusedValue(pgError('23502'))).toBe('23502');
+    expect(refusedValue(new DrizzleQueryError('insert …', [], pgError('22P02')))).toBe('22P02');
+  });
+  it('is undefined for any other failure', () => {
+    expect(refusedValue(pgError('25006'))).toBeUndefined();
+    expect(refusedValue(pgError('53100'))).toBeUndefined();
+    expect(refusedValue(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))).toBeUndefined();
+    expect(refusedValue('22003')).toBeUndefined();
   });
 });

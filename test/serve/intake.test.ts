@@ -185,6 +185,7 @@ describe('a batch whose statement never returns', () => {
       await expect(stuck).rejects.toThrow(/did not answer within 2 s/);
       await expect(behind).rejects.toThrow(/did not answer within 2 s/);
       await eventually('the stuck batch given up', () => log.includes('did not finish a batch in 3 s'), 15_000);
+      expect(log).toContain('"deliveries":1,"ticketIds":[98],"tickets":1,');
       expect(await intake.submit({ key: 'later-99', ticketId: 99, full: false })).toBe('queued');
     } finally {
       await locker.query('rollback');

@@ -2,9 +2,10 @@
 // file clones it (test/helpers/database.ts), which takes milliseconds and isolates files.
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { adminQuery, connect } from '../../src/db/connection.ts';
+import { connect } from '../../src/db/connection.ts';
 import { migrateDatabase } from '../../src/db/migrate.ts';
 import { silentLogger } from '../../src/log.ts';
+import { adminQuery } from '../helpers/admin-query.ts';
 import { startTestPostgres } from './postgres-server.ts';
 
 declare module 'vitest' {

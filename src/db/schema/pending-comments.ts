@@ -25,5 +25,3 @@ export const pendingComments = zendesk.table(
   },
   (t) => [primaryKey({ columns: [t.ticketId, t.commentId] })],
 );
-
-export type PendingCommentRow = typeof pendingComments.$inferInsert;

@@ -58,7 +58,7 @@ export const ticketSync = zendesk.table(
     // ticket_conversations over every ticket reads it instead of the table.
     check(
       'ticket_sync_status_check',
-      sql.raw(`${'status'} in (${TICKET_STATUSES.map((s) => `'${s}'`).join(', ')})`),
+      sql.raw(`status in (${TICKET_STATUSES.map((s) => `'${s}'`).join(', ')})`),
     ),
   ],
 );
