@@ -1,30 +1,9 @@
-import { PgBoss } from 'pg-boss';
 import { loadExportPosition } from '../db/sync-state.ts';
 import { UsageError } from '../errors/convlog-errors.ts';
-import { quoted } from '../ids.ts';
-import { BOSS_SCHEMA } from '../queue/boss.ts';
-import { dueAtNextCheck, dueTick, registerSchedule, removeSchedule, scheduleStatus, validateCron } from '../queue/backfill-schedule.ts';
+import { checkSchedule, dueAtNextCheck, registerSchedule, removeSchedule, scheduleStatus } from '../queue/backfill-schedule.ts';
 import { parseSince } from './args.ts';
 import { openRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
-
-/**
- * pg-boss reads expressions without a database: an instance that is never started is just its
- * parser, so a bad --cron or --tz fails before anything is opened. The zone must also be one Intl
- * knows, which prints the next runs after the schedule is registered: pg-boss takes zones Intl
- * refuses (UTC+5, system, local), and one such left a schedule registered by a command that failed.
- */
-function checkCron(cron: string, tz: string, now: Date): { next: Date[]; recent: Date | undefined } {
-  const parser = new PgBoss({ connectionString: 'postgres://unused@localhost/unused', schema: BOSS_SCHEMA });
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    parser.previewSchedule('* * * * *', { tz, count: 1, from: now });
-  } catch (error) {
-    throw new UsageError(`invalid --tz ${quoted(tz)}: give an IANA time zone such as UTC, Europe/Berlin or America/New_York`, { cause: error });
-  }
-  const next = validateCron(parser, cron, tz);
-  return { next, recent: dueTick(parser, cron, tz, now) };
-}
 
 /**
  * The times the expression names are not the times a backfill starts: pg-boss looks for due
@@ -103,7 +82,7 @@ export const schedule: Command = {
     if (typeof values.cron !== 'string') throw new UsageError('--cron EXPR is required, for example --cron "*/15 * * * *" (every 15 minutes)');
     const given = typeof values.tz === 'string' ? values.tz : 'UTC';
     const now = new Date();
-    const { next, recent } = checkCron(values.cron, given, now);
+    const { next, recent } = checkSchedule(values.cron, given, now);
     // As the zone database names it (europe/berlin is Europe/Berlin, utc UTC): stored and said so.
     const tz = new Intl.DateTimeFormat('en-US', { timeZone: given }).resolvedOptions().timeZone;
     const since = typeof values.since === 'string' ? new Date(parseSince(values.since).startTime * 1000).toISOString() : undefined;

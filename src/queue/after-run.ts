@@ -7,7 +7,7 @@ import type { Db } from '../db/connection.ts';
 import { takeSyncAgain } from '../db/ticket-status.ts';
 import { errorMessage } from '../errors/messages.ts';
 import type { Logger } from '../log.ts';
-import { pause } from '../timing.ts';
+import { backoffMs, pause } from '../timing.ts';
 import { SYNC_QUEUE, type SyncJobData } from './boss.ts';
 import { enqueueTickets } from './enqueue.ts';
 
@@ -30,7 +30,7 @@ export interface RunEnd {
  * Ends the job, then queues the ticket again if it was asked for after this run started (or
  * `end.requeue` says so). A Postgres blip here would lose a change announced during the run (a
  * redaction among them) until something else queued the ticket, so each step that failed is
- * tried again, 1, 2, 4 and 8 s later; a shutdown (`stopping`) cuts the waits short and leaves one
+ * tried again, about 1, 2, 4 and 8 s later; a shutdown (`stopping`) cuts the waits short and leaves one
  * last try.
  */
 export async function afterRun(boss: PgBoss, db: Db, job: JobWithMetadata<SyncJobData>, log: Logger, stopping: AbortSignal, end: RunEnd): Promise<void> {
@@ -58,11 +58,13 @@ export async function afterRun(boss: PgBoss, db: Db, job: JobWithMetadata<SyncJo
     } catch (error) {
       const err = errorMessage(error);
       if (attempt >= AFTER_RUN_ATTEMPTS) {
-        log.error({ err, attempts: attempt }, 'could not check whether the ticket changed during its sync; a change during it waits for the next sync');
+        if (end.requeue) log.error({ err, attempts: attempt }, 'could not queue again the ticket a shutdown stopped on its last attempt; it waits for the next backfill or enqueue');
+        else log.error({ err, attempts: attempt }, 'could not check whether the ticket changed during its sync; a change during it waits for the next sync');
         return;
       }
-      const waitMs = 1_000 * 2 ** (attempt - 1);
-      log.warn({ err, attempt }, `could not check whether the ticket changed during its sync; trying again in ${waitMs / 1000} s`);
+      // Half of it random: the workers that lost the same Postgres do not all come back at once.
+      const waitMs = backoffMs(attempt, { firstMs: 1_000, maxMs: 8_000, floor: 0.5 });
+      log.warn({ err, attempt }, `could not check whether the ticket changed during its sync; trying again in ${(waitMs / 1000).toFixed(1)} s`);
       if (!(await pause(waitMs, stopping))) attempt = AFTER_RUN_ATTEMPTS - 1;
     }
   }

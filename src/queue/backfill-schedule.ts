@@ -1,11 +1,11 @@
 // The backfill's schedule: what `convlog schedule` registers (a pg-boss schedule on the backfill
 // queue, stored in Postgres, so it survives restarts and fires once per tick however many workers
 // run; backfill-job.ts runs each tick), and the ticks pg-boss will send.
-import type { PgBoss } from 'pg-boss';
+import { PgBoss } from 'pg-boss';
 import { UsageError } from '../errors/convlog-errors.ts';
 import { errorMessage } from '../errors/messages.ts';
 import { quoted } from '../ids.ts';
-import { BACKFILL_QUEUE, type BackfillJobData } from './boss.ts';
+import { BACKFILL_QUEUE, BOSS_SCHEMA, type BackfillJobData } from './boss.ts';
 
 /** The one schedule convlog keeps (pg-boss's schedule key). */
 export const SCHEDULE_KEY = '';
@@ -119,4 +119,22 @@ export async function scheduleStatus(boss: PgBoss, now = new Date()): Promise<Sc
     });
   }
   return infos;
+}
+
+/**
+ * pg-boss reads expressions without a database: an instance that is never started is just its
+ * parser, so a bad --cron or --tz fails before anything is opened. The zone must also be one Intl
+ * knows, which prints the next runs after the schedule is registered: pg-boss takes zones Intl
+ * refuses (UTC+5, system, local), and one such left a schedule registered by a command that failed.
+ */
+export function checkSchedule(cron: string, tz: string, now: Date): { next: Date[]; recent: Date | undefined } {
+  const parser = new PgBoss({ connectionString: 'postgres://unused@localhost/unused', schema: BOSS_SCHEMA });
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    parser.previewSchedule('* * * * *', { tz, count: 1, from: now });
+  } catch (error) {
+    throw new UsageError(`invalid --tz ${quoted(tz)}: give an IANA time zone such as UTC, Europe/Berlin or America/New_York`, { cause: error });
+  }
+  const next = validateCron(parser, cron, tz);
+  return { next, recent: dueTick(parser, cron, tz, now) };
 }

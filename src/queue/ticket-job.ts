@@ -11,6 +11,7 @@ import { ZendeskUnreachable } from '../errors/zendesk-errors.ts';
 import { syncTicket, type SyncDeps, type SyncResult } from '../sync/sync-ticket.ts';
 import { asZendeskUnreachable } from '../zendesk/credentials.ts';
 import { zendeskHttpInfo } from '../zendesk/http.ts';
+import { pause } from '../timing.ts';
 import { afterRun } from './after-run.ts';
 import { holdsOf, type SyncJobData } from './boss.ts';
 import type { JobsInFlight } from './jobs-in-flight.ts';
@@ -19,6 +20,9 @@ import type { SyncLog } from './sync-log.ts';
 import type { WorkerOptions, WorkerSummary } from './worker.ts';
 import type { ZendeskGate } from './zendesk-gate.ts';
 import type { PostgresGate } from './postgres-gate.ts';
+
+/** How often a hold Postgres refused to write is tried again. */
+const HOLD_RETRY_MS = 1_000;
 
 export interface TicketJobContext {
   boss: PgBoss;
@@ -46,9 +50,24 @@ export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<S
    * Back to the queue until Zendesk is probed again, the attempt unspent; the status says why,
    * unless another run of the ticket started since `run` did (recordStatus).
    */
-  const hold = async (job: JobWithMetadata<SyncJobData>, reason: string, { delayMs = gate.msUntilProbe() + 1_000, run }: { delayMs?: number; run?: string } = {}) => {
+  const hold = async (
+    job: JobWithMetadata<SyncJobData>,
+    reason: string,
+    { delayMs = gate.msUntilProbe() + 1_000, run, untilStored = false }: { delayMs?: number; run?: string; untilStored?: boolean } = {},
+  ) => {
     // By default a second past the probe: a job that comes back as Zendesk does is taken at once.
-    if (!(await holdJob(pool, job, delayMs))) return;
+    // A Postgres that stores nothing more may refuse the hold itself, a write to pg-boss's table
+    // (read-only after a failover, a full disk): the job, still active, is this worker's to hand
+    // back, so it tries each second until Postgres takes the write, instead of leaving the job to
+    // lapse into a failed attempt once Postgres is back.
+    for (;;) {
+      try {
+        if (!(await holdJob(pool, job, delayMs))) return;
+        break;
+      } catch (error) {
+        if (!untilStored || !asDatabaseCannotStore(error) || !(await pause(HOLD_RETRY_MS, AbortSignal.any([ctx.stopping, job.signal])))) throw error;
+      }
+    }
     await recordStatus(deps.db, job.data.ticketId, { status: 'queued', reason }, run, { upkeep: false });
   };
 
@@ -59,7 +78,7 @@ export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<S
     // among them): back to the queue as it was, for the next worker, its attempt unspent.
     if (ctx.stopping.aborted) return void (await holdJob(pool, job, 0));
     if (gate.closed) return hold(job, gate.reason());
-    if (postgresGate?.closed) return hold(job, postgresGate.reason(), { delayMs: postgresGate.msUntilRetry() + 1_000 });
+    if (postgresGate?.closed) return hold(job, postgresGate.reason(), { delayMs: postgresGate.msUntilRetry() + 1_000, untilStored: true });
     // job.signal aborts when a heartbeat finds the job no longer active under this worker's claim
     // (cut off from Postgres past heartbeatSeconds, then taken over; or failed by pg-boss itself).
     const signal = AbortSignal.any([ctx.stopping, job.signal]);
@@ -112,7 +131,7 @@ export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<S
       if (outcome.job === 'hold' && error instanceof DatabaseCannotStore && postgresGate) {
         postgresGate.close(error);
         log.debug({ err: reason }, 'ticket waits for Postgres');
-        return hold(job, reason, { delayMs: postgresGate.msUntilRetry() + 1_000, run });
+        return hold(job, reason, { delayMs: postgresGate.msUntilRetry() + 1_000, run, untilStored: true });
       }
       if (outcome.job === 'hold') {
         gate.close(error as ZendeskUnreachable);

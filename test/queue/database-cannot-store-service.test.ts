@@ -68,3 +68,37 @@ it('holds every ticket while Postgres refuses to store (disk full), spends no re
   expect(again).toHaveLength(1);
   expect(again[0].time).toBeGreaterThanOrEqual(dropped);
 });
+
+it('a hold Postgres refuses as well (pg-boss read-only too, as after a failover) is tried until written: the last attempt stays unspent', { timeout: 120_000 }, async () => {
+  fixture = await createFixtureWithBoss({ tickets: 1, ticketSizes: { 1: 150 } });
+  const { pool, db } = fixture.database;
+  await enqueueTickets(fixture.boss, db, [1]);
+  await pool.query(`update pgboss.job set retry_count = retry_limit where name = 'ticket-sync'`);
+  await pool.query(`
+    create function test_read_only() returns trigger language plpgsql as $$
+    begin raise exception 'cannot execute % in a read-only transaction', tg_op using errcode = 'read_only_sql_transaction'; end $$;
+    create trigger test_read_only before insert on zendesk.conversation_events for each statement execute function test_read_only()`);
+  fixture.sim.setOptions({ latency: 1_500 });
+  const stop = new AbortController();
+  const working = runWorker(fixture.boss, pool, fixture.deps, { concurrency: 1, signal: stop.signal, idleCheckMs: 200, cannotStorePauseMs: { first: 120_000, max: 120_000 } });
+  try {
+    await vi.waitUntil(async () => (await pool.query(`select from pgboss.job where name = 'ticket-sync' and state = 'active'`)).rowCount === 1, { timeout: 20_000, interval: 50 });
+    // From here the whole database is read-only, pg-boss's table included, until the failover ends.
+    await pool.query(`create trigger test_read_only_job before insert or update or delete on pgboss.job for each row execute function test_read_only()`);
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    await pool.query(`drop trigger test_read_only_job on pgboss.job; drop trigger test_read_only on zendesk.conversation_events`);
+    // The hold goes through: the job waits out the worker's pause (2 min here) in the queue.
+    await vi.waitFor(
+      async () => {
+        const { rows } = await pool.query(`select state::text, retry_count - coalesce((data->>'holds')::int, 0) = retry_limit - coalesce((data->>'holds')::int, 0) as last_attempt_left from pgboss.job where name = 'ticket-sync'`);
+        expect(rows).toEqual([{ state: 'created', last_attempt_left: true }]);
+      },
+      { timeout: 20_000, interval: 250 },
+    );
+    const { rows } = await pool.query(`select status, last_error from zendesk.ticket_sync where ticket_id = 1`);
+    expect(rows).toEqual([{ status: 'queued', last_error: expect.stringMatching(/^waiting for Postgres to store again: the database takes no writes/) }]);
+  } finally {
+    stop.abort();
+    await working;
+  }
+});
