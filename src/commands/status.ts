@@ -2,10 +2,9 @@ import fs from 'node:fs';
 import { demoDataDir, projectFolder } from '../config.ts';
 import { BUDGET_NAMES, BUDGET_SETTINGS, ownLimits } from '../db/budgets.ts';
 import { readBudgets, type BudgetRow } from '../db/rate-budget.ts';
-import { retryingAfterInterruption, statusReport, type StoredTable } from '../db/status-report.ts';
+import { statusReport, type StoredTable } from '../db/status-report.ts';
 import { scheduleStatus } from '../queue/backfill-schedule.ts';
 import { backfillStatus, describeBackfillStatus } from '../queue/backfill-status.ts';
-import { SYNC_QUEUE } from '../queue/boss.ts';
 import { jobsByState, runningWithoutHeartbeat, STOPPED_AFTER_SECONDS } from '../queue/queue-stats.ts';
 import { liveQueueWorkers, workersNamed, type QueueWorker } from '../queue/queue-workers.ts';
 import { openRuntime } from './runtime.ts';
@@ -38,8 +37,6 @@ export const status: Command = {
         queue: {
           queued: jobs.created,
           waiting_to_retry: jobs.retry,
-          // Of those, the ones only interrupted (a shutdown stopped their run): no failure.
-          waiting_to_retry_interrupted: await retryingAfterInterruption(pool, SYNC_QUEUE),
           running: jobs.active,
           // Of those, the ones whose worker stopped: the next supervising worker takes them over.
           running_without_heartbeat: withoutHeartbeat,
@@ -79,7 +76,7 @@ export const status: Command = {
       const demo = (await loadDemoRun(runtime.database.db)) !== null;
       const whose = demo ? "the demo's simulator, " : '';
       ctx.out(`zendesk    ${account ? `${account.address} (${whose}since ${account.since})` : 'no account recorded yet (the first command that reaches Zendesk records it)'}`);
-      ctx.out(`queue      ${grouped(q.queued)} queued, ${grouped(q.waiting_to_retry)} waiting to retry${onlyInterrupted(q.waiting_to_retry_interrupted)}, ${grouped(q.running)} running${stopped(q.running_without_heartbeat)}, ${grouped(q.dead)} dead (tickets whose sync gave up; "last errors" says why)`);
+      ctx.out(`queue      ${grouped(q.queued)} queued, ${grouped(q.waiting_to_retry)} waiting to retry, ${grouped(q.running)} running${stopped(q.running_without_heartbeat)}, ${grouped(q.dead)} dead (tickets whose sync gave up; "last errors" says why)`);
       ctx.out(workersLine(report.workers, report.at, demo));
       ctx.out(`tickets    ${Object.entries(report.tickets).map(([k, v]) => `${grouped(v)} ${k}`).join(', ')}`);
       const stored = report.stored;
@@ -179,7 +176,6 @@ function pendingLine(p: { count: number; estimated: boolean }): string {
   return `pending    ${count} from webhooks waiting for their ticket's next sync (serve stored them as they came; the sync stores them as events and clears them)`;
 }
 
-const onlyInterrupted = (count: number) => (count === 0 ? '' : ` (${grouped(count)} of them only interrupted: a shutdown stopped their run, nothing failed)`);
 
 const stopped = (count: number) =>
   count === 0 ? '' : ` (${grouped(count)} without a heartbeat for ${STOPPED_AFTER_SECONDS} s: their worker stopped; the next "convlog work" takes them over)`;

@@ -64,7 +64,7 @@ export const CHANGED_SINCE_SYNC =
  */
 export async function restoreDequeued(tx: Db, ticketIds: readonly number[]): Promise<DequeuedRows> {
   const result: DequeuedRows = { begun: 0, changed: 0 };
-  // A shutdown's mark says the same of a run before the latest queueing (one requeued afresh).
+  // A shutdown's mark says a run of the ticket began, even when its start is older than the latest queueing.
   const attempted = sql`(s.interrupted_at is not null or coalesce(s.started_at >= s.queued_at or s.last_error_at >= s.queued_at, false))`;
   const bare = sql`(s.started_at is null and s.last_synced_at is null and s.last_error is null and s.deleted_at is null
     and s.permanent_deletion_reported_at is null and s.redacted_at is null)`;

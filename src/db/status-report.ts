@@ -1,7 +1,6 @@
 // Read-only figures for `convlog status`: what is stored, how tickets stand, what failed last,
 // what webhooks left pending.
 import type pg from 'pg';
-import { BOSS_SCHEMA } from './boss-schema.ts';
 
 export interface StatusReport {
   tickets: Record<string, number>;
@@ -121,21 +120,6 @@ export async function statusReport(pool: pg.Pool): Promise<StatusReport> {
     pendingComments: counts.get(PENDING)!,
     at: now.rows[0].at.toISOString(),
   };
-}
-
-/**
- * Jobs waiting to retry whose ticket's last run a shutdown stopped (ticket_sync.interrupted_at):
- * pg-boss retries them as it retries failures, but nothing failed. Few rows: the jobs in retry,
- * each looked up by its ticket.
- */
-export async function retryingAfterInterruption(pool: pg.Pool, queue: string): Promise<number> {
-  const { rows } = await pool.query<{ n: number }>(
-    `select count(*)::int as n
-       from ${BOSS_SCHEMA}.job j join zendesk.ticket_sync s on s.ticket_id = (j.data->>'ticketId')::bigint
-      where j.name = $1 and j.state = 'retry' and s.status = 'queued' and s.interrupted_at is not null`,
-    [queue],
-  );
-  return rows[0].n;
 }
 
 /** Events first stored at or after `since` (Postgres's time): what the demo's run added. */

@@ -67,11 +67,9 @@ export interface Outcome {
    * (5 s doubling, at most 5 min), an attempt used; give-up: the job ends (completed by afterRun,
    * src/queue/after-run.ts) and the ticket is failed; hold: it goes back to the queue without
    * using up an attempt, and the worker takes no job until Zendesk answers again (or, with
-   * stopWorker, stops).
+   * stopWorker, stops; after a shutdown's, it is stopping already).
    */
   job: 'complete' | 'retry' | 'give-up' | 'hold';
-  /** Queue the ticket afresh once its job has ended (the job could not be retried again). */
-  requeue: boolean;
   /** No ticket can succeed (credentials, configuration): the worker stops taking jobs. */
   stopWorker: boolean;
   /** What this outcome makes the command that ran it exit with. */
@@ -87,8 +85,8 @@ export function waitingToStore(reason: string): string {
  * What happens when a ticket's job fails, in one table (test/queue/outcome.test.ts has a case per
  * row); a backfill that failed after some pages (BackfillFailed) is the row of its cause. A 404 or
  * 403 of the log is recorded by syncTicket itself (a 404 removes the rows and leaves a tombstone).
- * A backfill's job is never held or queued afresh: anything but a retry ends it, and the next
- * scheduled one continues from the saved position (src/queue/backfill-job.ts).
+ * A backfill's job is held only when a shutdown stops it: anything else but a retry ends it, and
+ * the next scheduled one continues from the saved position (src/queue/backfill-job.ts).
  * | failure                                       | ticket      | job      |
  * | claim lost (any error), or the run taken over | untouched   | complete (fenced to this attempt: the newer owner's job goes on) |
  * | another backfill holds the lock               | (no ticket) | complete |
@@ -96,7 +94,7 @@ export function waitingToStore(reason: string): string {
  * | credentials, configuration, a URL that is not Zendesk's API (a 404 naming InvalidEndpoint or not JSON), a Postgres that stores nothing more (disk full, read-only) in a run someone waits for | queued | hold, due at once; the worker stops (exit 2) |
  * | a Postgres that stores nothing more, in a service (`work`) | queued, "waiting for Postgres to store again: …" | hold, due after the worker's pause (src/queue/postgres-gate.ts) |
  * | Zendesk's host never reached (DNS, refused, connect timeout, TLS) | queued, "waiting for Zendesk: …" | hold, due a second after the next probe |
- * | shutdown (Interrupted: a stop signal; the page being stored commits) | queued, interrupted | retry; on the last attempt complete, and the ticket queued afresh as its job was (full, priority) as soon as the job has ended (afterRun) |
+ * | shutdown (Interrupted: a stop signal; the page being stored commits) | queued, interrupted | hold, due at once (a backfill's job too) |
  * | malformed page, refused request, a cursor refused again after a read from the first event, bad usage | failed | give up (exit 1) |
  * | anything else (outage, database, unforeseen)  | queued      | retry; on the last attempt failed, give up (exit 1) |
  * A hold uses no attempt, not even the last; the reason recorded is the failure's message. Two
@@ -105,9 +103,9 @@ export function waitingToStore(reason: string): string {
  * | a second stop signal, exiting at once (src/queue/jobs-in-flight.ts) | queued, interrupted (EXITED_AT_ONCE) | hold, due at once, if done within 3 s |
  */
 export function outcomeOf({ error: failure, attempt, retryLimit, claimLost, service = false }: Failure): Outcome {
-  const none = { requeue: false, stopWorker: false, exitCode: 0 };
+  const none = { stopWorker: false, exitCode: 0 };
   const error = decisive(failure);
-  // Its next owner writes its status: a `queued`, `failed` or requeue from here would race with it.
+  // Its next owner writes its status: a `queued` or `failed` from here would race with it.
   if (claimLost || error instanceof RunTakenOver || error instanceof BackfillBusy) return { ...none, job: 'complete' };
   const settled = settledBy(error);
   if (settled) return { ...none, ticket: settled, job: 'complete' };
@@ -125,9 +123,10 @@ export function outcomeOf({ error: failure, attempt, retryLimit, claimLost, serv
   if (error instanceof ZendeskUnreachable) {
     return { ...none, ticket: { status: 'queued', reason: `waiting for Zendesk: ${reason}` }, job: 'hold' };
   }
-  // A shutdown is never the ticket's failure; past its retries it is queued again as a new job.
+  // A shutdown is never the ticket's failure: its job goes back as it was (full, priority), due at
+  // once for the next worker, no attempt spent however many deploys a long ticket meets.
   if (error instanceof Interrupted) {
-    return { ...none, ticket: { status: 'queued', reason, interrupted: true }, job: lastAttempt ? 'complete' : 'retry', requeue: lastAttempt };
+    return { ...none, ticket: { status: 'queued', reason, interrupted: true }, job: 'hold' };
   }
   // A body cut off on every attempt is the network's fault, as a 5xx is: the job tries again later.
   const malformed = error instanceof InvalidResponse && !(error instanceof CutOffResponse);

@@ -18,20 +18,13 @@ const AFTER_RUN_ATTEMPTS = 5;
 export interface RunEnd {
   /** It read the ticket to its end (synced, or found gone): a full request older than it is done. */
   readAll: boolean;
-  /**
-   * Queue the ticket again whatever the mark says, as its job was (a shutdown cut its last
-   * attempt short): it is queued here, once its job has ended, rather than when the worker stops,
-   * which a second signal or a kill would never reach.
-   */
-  requeue?: { full: boolean; priority: number };
 }
 
 /**
- * Ends the job, then queues the ticket again if it was asked for after this run started (or
- * `end.requeue` says so). A Postgres blip here would lose a change announced during the run (a
- * redaction among them) until something else queued the ticket, so each step that failed is
- * tried again, about 1, 2, 4 and 8 s later; a shutdown (`stopping`) cuts the waits short and leaves one
- * last try.
+ * Ends the job, then queues the ticket again if it was asked for after this run started. A
+ * Postgres blip here would lose a change announced during the run (a redaction among them) until
+ * something else queued the ticket, so each step that failed is tried again, about 1, 2, 4 and 8
+ * s later; a shutdown (`stopping`) cuts the waits short and leaves one last try.
  */
 export async function afterRun(boss: PgBoss, db: Db, job: JobWithMetadata<SyncJobData>, log: Logger, stopping: AbortSignal, end: RunEnd): Promise<void> {
   const { ticketId } = job.data;
@@ -45,21 +38,17 @@ export async function afterRun(boss: PgBoss, db: Db, job: JobWithMetadata<SyncJo
       completed = true;
       // Taking the mark clears it: once taken, it is kept here until the ticket is queued.
       if (again === 'unknown') again = await takeSyncAgain(db, ticketId, { readAll: end.readAll });
-      const { requeue } = end;
-      const next = requeue ? { full: requeue.full || again?.full === true, priority: Math.max(requeue.priority, again?.priority ?? 0) } : again;
-      if (!next) return;
+      if (!again) return;
       // At the higher of the run's priority and the requests': a ticket someone is waiting for (a
       // webhook's, `sync`'s) must not go back behind a backlog because it changed while it synced,
       // nor wait behind it because a backlog job of it was running when the webhook came.
-      await enqueueTickets(boss, db, [ticketId], { full: next.full, priority: Math.max(job.priority, next.priority) });
-      if (requeue) log.info({ full: next.full }, 'ticket queued again: a shutdown stopped its last attempt');
-      else log.info({ full: next.full }, 'ticket changed during its sync; queued again');
+      await enqueueTickets(boss, db, [ticketId], { full: again.full, priority: Math.max(job.priority, again.priority) });
+      log.info({ full: again.full }, 'ticket changed during its sync; queued again');
       return;
     } catch (error) {
       const err = errorMessage(error);
       if (attempt >= AFTER_RUN_ATTEMPTS) {
-        if (end.requeue) log.error({ err, attempts: attempt }, 'could not queue again the ticket a shutdown stopped on its last attempt; it waits for the next backfill or enqueue');
-        else log.error({ err, attempts: attempt }, 'could not check whether the ticket changed during its sync; a change during it waits for the next sync');
+        log.error({ err, attempts: attempt }, 'could not check whether the ticket changed during its sync; a change during it waits for the next sync');
         return;
       }
       // Half of it random: the workers that lost the same Postgres do not all come back at once.

@@ -11,7 +11,8 @@ import type { ZendeskHttp } from '../zendesk/http.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
 import { runBackfill, type BackfillDeps } from './backfill.ts';
 import { budgetFor } from '../db/budgets.ts';
-import { BACKFILL_QUEUE, type BackfillJobData } from './boss.ts';
+import { BACKFILL_QUEUE, holdsOf, type BackfillJobData } from './boss.ts';
+import { holdJob } from './queue-stats.ts';
 
 export interface BackfillWorker {
   /** Stops taking jobs; a backfill in flight stops after its page and is retried later. */
@@ -64,8 +65,10 @@ export async function startBackfillWorker(runtime: BackfillRuntime, log: Logger,
   const runJob = async (job: JobWithMetadata<BackfillJobData>) => {
     const jobLog = deps.log.child({ jobId: job.id });
     const since = job.data?.since ? Date.parse(job.data.since) : Number.NaN;
+    // Taken between the stop and the worker's end: back as it was, for the next worker.
+    if (stopping.signal.aborted) return void (await holdJob(runtime.database.pool, job, 0, BACKFILL_QUEUE));
     const jobSignal = AbortSignal.any([stopping.signal, job.signal]);
-    jobLog.info({ attempt: job.retryCount + 1 }, 'backfill started');
+    jobLog.info({ attempt: job.retryCount + 1 - holdsOf(job.data) }, 'backfill started');
     try {
       const result = await runBackfill(
         { ...deps, log: jobLog },
@@ -83,13 +86,18 @@ export async function startBackfillWorker(runtime: BackfillRuntime, log: Logger,
       if (result.interrupted) throw new Interrupted('backfill interrupted by shutdown; the next run continues from the saved position');
       jobLog.info({ ...result, position: result.position?.toISOString() ?? null }, 'backfill done');
     } catch (error) {
-      const outcome = outcomeOf({ error, attempt: job.retryCount + 1, retryLimit: job.retryLimit, claimLost: job.signal.aborted });
+      const holds = holdsOf(job.data);
+      const outcome = outcomeOf({ error, attempt: job.retryCount + 1 - holds, retryLimit: job.retryLimit - holds, claimLost: job.signal.aborted });
       if (outcome.job === 'retry') {
-        // A worker stopped (a deploy, a restart) is no failure to warn of: the retry continues
-        // from the saved position once a worker runs again.
-        if (error instanceof Interrupted) jobLog.info('backfill stopped with its worker; pg-boss runs it again after its retry delay, from the saved position');
-        else jobLog.warn({ err: errorMessage(error) }, 'backfill failed; pg-boss retries it');
+        jobLog.warn({ err: errorMessage(error) }, 'backfill failed; pg-boss retries it');
         throw error;
+      }
+      if (outcome.job === 'hold' && error instanceof Interrupted) {
+        // A worker stopped (a deploy, a restart) is no failure: the job goes back, its attempt
+        // unspent, and the next worker continues it from the saved position at once.
+        await holdJob(runtime.database.pool, job, 0, BACKFILL_QUEUE);
+        jobLog.info('backfill stopped with its worker; the next worker continues it from the saved position');
+        return;
       }
       if (outcome.job === 'hold') {
         // Zendesk cannot be reached, or refuses the credentials: the next scheduled run continues

@@ -17,8 +17,8 @@ export interface SyncJobData {
   holds?: number;
 }
 
-/** How much of a sync job's retry_count and retry_limit its holds make up, not attempts. */
-export function holdsOf(data: SyncJobData | undefined): number {
+/** How much of a job's retry_count and retry_limit its holds make up, not attempts. */
+export function holdsOf(data: { holds?: number } | undefined): number {
   return Number.isSafeInteger(data?.holds) ? (data!.holds as number) : 0;
 }
 
@@ -28,6 +28,8 @@ export const BACKFILL_QUEUE = 'backfill';
 export interface BackfillJobData {
   /** ISO time to start from when no export position is saved yet (the schedule's --since). */
   since?: string;
+  /** Times a shutdown held the job (holdJob), as a sync job's. */
+  holds?: number;
 }
 
 // A job whose worker died stops sending heartbeats; the supervisor then hands it to another

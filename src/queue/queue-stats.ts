@@ -188,7 +188,7 @@ export async function runningWithoutHeartbeat(pool: pg.Pool, queue = SYNC_QUEUE)
 }
 
 /**
- * Puts a running sync job back in the queue, to be taken again after `delayMs`, without using up
+ * Puts a running job (a ticket's sync; a backfill a shutdown stopped) back in the queue, to be taken again after `delayMs`, without using up
  * an attempt: pg-boss counts an attempt when it claims a job that had started, so clearing
  * started_on (as pg-boss's own restore() does) makes the next claim the same attempt. One
  * statement, fenced to this worker's claim (still active, same attempt), so no other worker can
@@ -200,7 +200,7 @@ export async function runningWithoutHeartbeat(pool: pg.Pool, queue = SYNC_QUEUE)
  * waits longer (at most the queue's retryDelayMax) before a later retry of a job held before.
  * Its retention moves with its start, or maintenance would delete it as expired.
  */
-export async function holdJob(pool: pg.Pool, job: { id: string; retryCount: number }, delayMs: number): Promise<boolean> {
+export async function holdJob(pool: pg.Pool, job: { id: string; retryCount: number }, delayMs: number, queue = SYNC_QUEUE): Promise<boolean> {
   const { rowCount } = await pool.query(
     `update ${BOSS_SCHEMA}.job
         set state = 'created', started_on = null, heartbeat_on = null,
@@ -209,15 +209,9 @@ export async function holdJob(pool: pg.Pool, job: { id: string; retryCount: numb
             start_after = now() + $3 * interval '1 millisecond',
             keep_until = now() + $3 * interval '1 millisecond' + (keep_until - start_after)
       where name = $1 and id = $2 and state = 'active' and retry_count = $4`,
-    [SYNC_QUEUE, job.id, Math.max(0, Math.round(delayMs)), job.retryCount],
+    [queue, job.id, Math.max(0, Math.round(delayMs)), job.retryCount],
   );
   return rowCount === 1;
-}
-
-/** A sync job's priority as it stands (upgradeWaitingJobs may have raised it since it was taken); undefined once it is gone. */
-export async function jobPriority(pool: pg.Pool, jobId: string): Promise<number | undefined> {
-  const { rows } = await pool.query<{ priority: number }>(`select priority from ${BOSS_SCHEMA}.job where name = $1 and id = $2`, [SYNC_QUEUE, jobId]);
-  return rows[0]?.priority;
 }
 
 /**

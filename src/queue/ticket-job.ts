@@ -15,7 +15,7 @@ import { pause } from '../timing.ts';
 import { afterRun } from './after-run.ts';
 import { holdsOf, type SyncJobData } from './boss.ts';
 import type { JobsInFlight } from './jobs-in-flight.ts';
-import { holdJob, jobPriority } from './queue-stats.ts';
+import { holdJob } from './queue-stats.ts';
 import type { SyncLog } from './sync-log.ts';
 import type { WorkerOptions, WorkerSummary } from './worker.ts';
 import type { ZendeskGate } from './zendesk-gate.ts';
@@ -53,7 +53,7 @@ export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<S
   const hold = async (
     job: JobWithMetadata<SyncJobData>,
     reason: string,
-    { delayMs = gate.msUntilProbe() + 1_000, run, untilStored = false }: { delayMs?: number; run?: string; untilStored?: boolean } = {},
+    { delayMs = gate.msUntilProbe() + 1_000, run, untilStored = false, interrupted }: { delayMs?: number; run?: string; untilStored?: boolean; interrupted?: true } = {},
   ) => {
     // By default a second past the probe: a job that comes back as Zendesk does is taken at once.
     // A Postgres that stores nothing more may refuse the hold itself, a write to pg-boss's table
@@ -68,7 +68,7 @@ export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<S
         if (!untilStored || !asDatabaseCannotStore(error) || !(await pause(HOLD_RETRY_MS, AbortSignal.any([ctx.stopping, job.signal])))) throw error;
       }
     }
-    await recordStatus(deps.db, job.data.ticketId, { status: 'queued', reason }, run, { upkeep: false });
+    await recordStatus(deps.db, job.data.ticketId, { status: 'queued', reason, interrupted }, run, { upkeep: false });
   };
 
   return async (job) => {
@@ -128,6 +128,12 @@ export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<S
         options.onFailure?.(ticketId, why, false);
         return;
       }
+      if (outcome.job === 'hold' && error instanceof Interrupted) {
+        // Back as it was, due at once: the next worker (this one is stopping) resumes from the cursor.
+        log.info({ err: reason }, 'ticket interrupted');
+        options.onFailure?.(ticketId, reason, false);
+        return hold(job, reason, { delayMs: 0, run, interrupted: true });
+      }
       if (outcome.job === 'hold' && error instanceof DatabaseCannotStore && postgresGate) {
         postgresGate.close(error);
         log.debug({ err: reason }, 'ticket waits for Postgres');
@@ -149,9 +155,7 @@ export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<S
         log.info({ err: reason }, 'another run of the ticket started since this one did; its failure is left unrecorded');
         return;
       }
-      if (error instanceof Interrupted) {
-        log.info({ err: reason }, 'ticket interrupted');
-      } else if (final) {
+      if (final) {
         summary.failed += 1;
         log.error({ err: reason, attempt }, 'ticket failed');
       } else {
@@ -161,12 +165,9 @@ export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<S
       options.onFailure?.(ticketId, reason, final);
       // pg-boss retries what is thrown back to it; any other job ends here, its reason in ticket_sync.
       if (outcome.job === 'retry') throw error;
-      // Queued afresh as its job was, at the job's priority as it stands now (an enqueue during
-      // the run may have raised it), once afterRun has ended it: the queue holds one job per ticket.
-      const requeue = outcome.requeue ? { full: full === true, priority: (await jobPriority(pool, job.id).catch(() => undefined)) ?? job.priority } : undefined;
       // A change announced during the run (a webhook) asks for another one all the same: it may
       // be what this one failed on, and nothing else would queue the ticket before a backfill.
-      if (final || requeue) await afterRun(boss, deps.db, job, log, ctx.stopping, { readAll: false, requeue });
+      if (final) await afterRun(boss, deps.db, job, log, ctx.stopping, { readAll: false });
       return;
     }
     await afterRun(boss, deps.db, job, log, ctx.stopping, { readAll: true });

@@ -67,10 +67,16 @@ async function scheduledTick(f: FixtureWithBoss, url: string, stopAfterPage?: nu
       stopping.abort();
     }
     const job = async () =>
-      (await f.database.pool.query<{ state: string; retry_count: number }>(`select state::text, retry_count from pgboss.job where name = $1`, [BACKFILL_QUEUE])).rows[0];
+      (
+        await f.database.pool.query<{ state: string; retry_count: number; holds: number; due: boolean }>(
+          `select state::text, retry_count, coalesce((data->>'holds')::int, 0) as holds, start_after <= now() as due from pgboss.job where name = $1`,
+          [BACKFILL_QUEUE],
+        )
+      ).rows[0];
+    // Ended, or held (back in the queue, a shutdown's).
     const ended = await vi.waitUntil(async () => {
       const row = await job();
-      return row && !['created', 'active'].includes(row.state) ? row : undefined;
+      return row && (!['created', 'active'].includes(row.state) || (row.state === 'created' && row.holds > 0)) ? row : undefined;
     }, { timeout: 60_000, interval: 100 });
     const lines = text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg: string; level: number });
     return { ...ended, messages: lines.map((line) => line.msg), levels: lines.map((line) => line.level) };
@@ -104,10 +110,10 @@ it("a worker stopped during a scheduled backfill says so as information, not as 
   // Slow pages after the first: the stop comes while the second is on its way.
   const f = (fixture = await createFixtureWithBoss({ tickets: 40, exportPageSize: 10, accountRateLimit: 0, latency: 1_500 }));
   const tick = await scheduledTick(f, f.sim.url, 1);
-  expect(tick.messages).toContain('backfill stopped with its worker; pg-boss runs it again after its retry delay, from the saved position');
+  expect(tick.messages).toContain('backfill stopped with its worker; the next worker continues it from the saved position');
   expect(tick.messages).not.toContain('backfill failed; pg-boss retries it');
   expect(tick.levels.filter((level) => level >= 40)).toEqual([]);
-  // Its job waits for its retry, which continues from the saved position.
-  expect(tick.state).toBe('retry');
+  // Its job is back in the queue, due at once, its attempt unspent: the next worker continues it.
+  expect({ state: tick.state, holds: tick.holds, due: tick.due, spent: tick.retry_count - tick.holds }).toEqual({ state: 'created', holds: 1, due: true, spent: 0 });
 });
 

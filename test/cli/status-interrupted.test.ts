@@ -1,7 +1,7 @@
 // A clean stop (Ctrl-C, SIGTERM) of a worker in the middle of its tickets is not a failure, but
 // `convlog status` listed those tickets under "last errors" and counted their jobs as "waiting to
 // retry" like failed ones. Now they are shown apart, as interrupted, with what their record says,
-// and a failure that comes later is an error again.
+// their jobs queued again as they were, and a failure that comes later is an error again.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli, startConvlog } from '../helpers/cli.ts';
 import { LONG_TICKET_EVENTS, waitForPages } from '../helpers/interrupted-worker.ts';
@@ -35,7 +35,7 @@ it('tickets a shutdown stopped are interrupted, not errors; a later failure is a
 
   const stopped = await status();
   expect(stopped.lines).toContain(
-    'queue      0 queued, 2 waiting to retry (2 of them only interrupted: a shutdown stopped their run, nothing failed), 0 running, 0 dead (tickets whose sync gave up; "last errors" says why)',
+    'queue      2 queued, 0 waiting to retry, 0 running, 0 dead (tickets whose sync gave up; "last errors" says why)',
   );
   const at = stopped.lines.indexOf('interrupted 2 tickets stopped by a shutdown, not failed: each resumes from its saved cursor when a worker takes it');
   expect(at, stopped.lines.join('\n')).toBeGreaterThan(0);
@@ -45,7 +45,7 @@ it('tickets a shutdown stopped are interrupted, not errors; a later failure is a
   ]);
   expect(stopped.lines).not.toContain('last errors');
   expect(stopped.json.lastErrors).toEqual([]);
-  expect(stopped.json.queue).toMatchObject({ waiting_to_retry: 2, waiting_to_retry_interrupted: 2 });
+  expect(stopped.json.queue).toMatchObject({ queued: 2, waiting_to_retry: 0 });
   expect(stopped.json.interrupted.count).toBe(2);
   expect(stopped.json.interrupted.latest.map((t: { ticketId: number }) => t.ticketId).sort()).toEqual([1, 2]);
   for (const t of stopped.json.interrupted.latest) expect(t.reason).toMatch(REASON);
@@ -53,7 +53,6 @@ it('tickets a shutdown stopped are interrupted, not errors; a later failure is a
   // The next worker: ticket 1 now fails for good (a page that is never JSON), ticket 2 syncs.
   fixture.sim.setMalformed(1, 'not-json');
   fixture.sim.setOptions({ latency: 0 });
-  await fixture.database.pool.query(`update pgboss.job set start_after = now() where name = 'ticket-sync' and state = 'retry'`);
   const next = await runCli(['work', '--until-idle'], { env: fixture.env, timeoutMs: 60_000 });
   expect(next.code, next.stderr).toBe(1);
 

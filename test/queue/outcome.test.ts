@@ -35,24 +35,23 @@ const last = (error: unknown) => first(error, { attempt: 9 });
 describe('outcomeOf', () => {
   it('leaves a ticket whose claim was lost to its new owner, whatever the error', () => {
     for (const error of [new ServerError('503'), new Interrupted('stop'), new Unauthorized('401'), new InvalidResponse('bad')]) {
-      expect(first(error, { claimLost: true })).toEqual({ job: 'complete', requeue: false, stopWorker: false, exitCode: 0 });
+      expect(first(error, { claimLost: true })).toEqual({ job: 'complete', stopWorker: false, exitCode: 0 });
     }
   });
 
   it("leaves a ticket whose run was taken over (its write found a newer run) to that run's worker", () => {
-    expect(first(new RunTakenOver('another run started'))).toEqual({ job: 'complete', requeue: false, stopWorker: false, exitCode: 0 });
-    expect(last(new RunTakenOver('another run started'))).toEqual({ job: 'complete', requeue: false, stopWorker: false, exitCode: 0 });
+    expect(first(new RunTakenOver('another run started'))).toEqual({ job: 'complete', stopWorker: false, exitCode: 0 });
+    expect(last(new RunTakenOver('another run started'))).toEqual({ job: 'complete', stopWorker: false, exitCode: 0 });
   });
 
   it('completes a backfill job that found another backfill running', () => {
-    expect(first(new BackfillBusy('busy'))).toEqual({ job: 'complete', requeue: false, stopWorker: false, exitCode: 0 });
+    expect(first(new BackfillBusy('busy'))).toEqual({ job: 'complete', stopWorker: false, exitCode: 0 });
   });
 
   it('records 404 and 403 as the ticket status and completes the job, even on the last attempt', () => {
     expect(first(new TicketNotFound('404'))).toEqual({
       ticket: { status: 'not_found', reason: 'Zendesk answered 404: the ticket was deleted or never existed' },
       job: 'complete',
-      requeue: false,
       stopWorker: false,
       exitCode: 0,
     });
@@ -68,7 +67,6 @@ describe('outcomeOf', () => {
       expect(first(error)).toEqual({
         ticket: { status: 'queued', reason: error.message },
         job: 'hold',
-        requeue: false,
         stopWorker: true,
         exitCode: 2,
       });
@@ -82,7 +80,7 @@ describe('outcomeOf', () => {
       expect(error).toBeInstanceOf(DatabaseCannotStore);
       expect(error.message).toContain(pgError.message);
       for (const outcome of [first(error), last(error)]) {
-        expect(outcome).toEqual({ ticket: { status: 'queued', reason: error.message }, job: 'hold', requeue: false, stopWorker: true, exitCode: 2 });
+        expect(outcome).toEqual({ ticket: { status: 'queued', reason: error.message }, job: 'hold', stopWorker: true, exitCode: 2 });
       }
     }
     // A service waits it out: the ticket held with its attempt unspent, the worker kept running.
@@ -91,7 +89,6 @@ describe('outcomeOf', () => {
       expect(outcomeOf({ error: full, attempt, retryLimit: 8, claimLost: false, service: true })).toEqual({
         ticket: { status: 'queued', reason: `waiting for Postgres to store again: ${full.message}` },
         job: 'hold',
-        requeue: false,
         stopWorker: false,
         exitCode: 0,
       });
@@ -100,10 +97,11 @@ describe('outcomeOf', () => {
     expect(asDatabaseCannotStore(Object.assign(new Error('deadlock detected'), { code: '40P01' }))).toBeUndefined();
   });
 
-  it('retries an interrupted ticket, and past its retries completes the job and queues it afresh', () => {
+  it('holds an interrupted ticket, its attempt unspent, on the last attempt too', () => {
     const error = new Interrupted('interrupted by shutdown after page 3');
-    expect(first(error)).toEqual({ ticket: { status: 'queued', reason: error.message, interrupted: true }, job: 'retry', requeue: false, stopWorker: false, exitCode: 0 });
-    expect(last(error)).toEqual({ ticket: { status: 'queued', reason: error.message, interrupted: true }, job: 'complete', requeue: true, stopWorker: false, exitCode: 0 });
+    for (const outcome of [first(error), last(error)]) {
+      expect(outcome).toEqual({ ticket: { status: 'queued', reason: error.message, interrupted: true }, job: 'hold', stopWorker: false, exitCode: 0 });
+    }
   });
 
   it('holds a ticket whose Zendesk cannot be reached, without using up an attempt, even the last', () => {
@@ -112,7 +110,6 @@ describe('outcomeOf', () => {
       expect(outcome).toEqual({
         ticket: { status: 'queued', reason: 'waiting for Zendesk: cannot reach Zendesk at http://127.0.0.1:9: the connection was refused' },
         job: 'hold',
-        requeue: false,
         stopWorker: false,
         exitCode: 0,
       });
@@ -121,15 +118,15 @@ describe('outcomeOf', () => {
 
   it('gives up at once on what no retry can fix (exit 1)', () => {
     for (const error of [new InvalidResponse('no events array'), new BadRequest('400'), new InvalidCursor('cursor'), new UsageError('bad')]) {
-      expect(first(error)).toEqual({ ticket: { status: 'failed', reason: error.message }, job: 'give-up', requeue: false, stopWorker: false, exitCode: 1 });
+      expect(first(error)).toEqual({ ticket: { status: 'failed', reason: error.message }, job: 'give-up', stopWorker: false, exitCode: 1 });
     }
   });
 
   it('retries anything else until the last attempt, then fails the ticket (exit 1)', () => {
     const cutOff = new CutOffResponse('the JSON body is cut off after 14863 characters');
     for (const error of [new ServerError('503'), cutOff, new RateLimited('429', 1000), new DatabaseUnavailable('down'), new Error('deadlock detected')]) {
-      expect(first(error, { attempt: 8 })).toEqual({ ticket: { status: 'queued', reason: error.message }, job: 'retry', requeue: false, stopWorker: false, exitCode: 0 });
-      expect(last(error)).toEqual({ ticket: { status: 'failed', reason: error.message }, job: 'give-up', requeue: false, stopWorker: false, exitCode: 1 });
+      expect(first(error, { attempt: 8 })).toEqual({ ticket: { status: 'queued', reason: error.message }, job: 'retry', stopWorker: false, exitCode: 0 });
+      expect(last(error)).toEqual({ ticket: { status: 'failed', reason: error.message }, job: 'give-up', stopWorker: false, exitCode: 1 });
     }
   });
 

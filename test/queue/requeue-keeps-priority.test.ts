@@ -1,8 +1,8 @@
 // A webhook about a ticket whose backlog job is running raises that job's priority as well as
 // marking the ticket (upgradeWaitingJobs, src/queue/queue-stats.ts): if the run fails, pg-boss
 // retries that same job, and the ticket someone just wrote in must not wait out the retry behind
-// the backlog. A job whose last attempt a shutdown cut short is queued afresh once the worker has
-// stopped (ticket-job.ts): as the job it replaces was, full re-read and priority alike.
+// the backlog. A job a shutdown stops goes back to the queue (a hold) with that priority and its
+// full re-read, however few attempts it had left.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { enqueueTickets, WEBHOOK_PRIORITY } from '../../src/queue/enqueue.ts';
 import { runWorker } from '../../src/queue/worker.ts';
@@ -52,7 +52,7 @@ it("a webhook during a backlog run that then fails leaves the retry at the webho
   expect(await jobsOf(1)).toEqual([{ state: 'retry', priority: WEBHOOK_PRIORITY, full: null }]);
 });
 
-it('a full job whose last attempt a shutdown cut short is queued afresh as full, at the priority a webhook raised it to', { timeout: 90_000 }, async () => {
+it('a full job a shutdown stops, on its last attempt, goes back as it was: full, at the priority a webhook raised it to', { timeout: 90_000 }, async () => {
   const { boss } = fixture;
   const { db, pool } = fixture.database;
   await enqueueTickets(boss, db, [2], { full: true });
@@ -70,8 +70,5 @@ it('a full job whose last attempt a shutdown cut short is queued afresh as full,
   await webhook;
   const { rows } = await pool.query(`select status, interrupted_at is not null as interrupted from zendesk.ticket_sync where ticket_id = 2`);
   expect(rows).toEqual([{ status: 'queued', interrupted: true }]);
-  expect(await jobsOf(2)).toEqual([
-    { state: 'completed', priority: WEBHOOK_PRIORITY, full: 'true' },
-    { state: 'created', priority: WEBHOOK_PRIORITY, full: 'true' },
-  ]);
+  expect(await jobsOf(2)).toEqual([{ state: 'created', priority: WEBHOOK_PRIORITY, full: 'true' }]);
 });

@@ -1,9 +1,7 @@
-// What was asked of a ticket outlives the run that ends badly: a last attempt a shutdown cut short
-// is queued again as soon as its job ends (not once the whole worker has stopped, which a second
-// signal never reaches); a full re-read a failed run did not carry out stays asked for; and a
-// request made during a last attempt whose worker died is queued when pg-boss gives that job up.
+// What was asked of a ticket outlives the run that ends badly: a full re-read a failed run did not
+// carry out stays asked for, and a request made during a last attempt whose worker died is queued
+// when pg-boss gives that job up.
 import { afterEach, expect, it, vi } from 'vitest';
-import pg from 'pg';
 import { startRun } from '../../src/db/ticket-status.ts';
 import { SYNC_QUEUE, type SyncJobData } from '../../src/queue/boss.ts';
 import { enqueueTickets, WEBHOOK_PRIORITY } from '../../src/queue/enqueue.ts';
@@ -15,33 +13,6 @@ let fixture: FixtureWithBoss | undefined;
 afterEach(async () => {
   await fixture?.close();
   fixture = undefined;
-});
-
-it('a ticket whose last attempt a shutdown cut short is queued again while another is still in flight', { timeout: 90_000 }, async () => {
-  const f = (fixture = await createFixtureWithBoss({ tickets: 2, ticketSizes: { 1: 150, 2: 150 } }));
-  const { db, pool } = f.database;
-  await enqueueTickets(f.boss, db, [1, 2]);
-  await pool.query(`update pgboss.job set retry_count = retry_limit where name = 'ticket-sync' and singleton_key = '1'`);
-  // Ticket 2's run cannot start (its status row is held elsewhere): it stays in flight, and so
-  // the worker cannot wind down, as when a second signal exits the process at once.
-  const blocker = new pg.Client({ connectionString: f.database.url });
-  await blocker.connect();
-  try {
-    await blocker.query('begin');
-    await blocker.query(`select from zendesk.ticket_sync where ticket_id = 2 for update`);
-    f.sim.setOptions({ latency: 300 });
-    const stop = new AbortController();
-    const worker = runWorker(f.boss, pool, f.deps, { concurrency: 2, signal: stop.signal, idleCheckMs: 100, onPage: () => stop.abort() });
-    // The interrupted job ended, and a new one stands for the ticket.
-    const jobsOf1 = async () => (await pool.query(`select state::text from pgboss.job where name = 'ticket-sync' and singleton_key = '1' order by created_on`)).rows.map((r) => r.state);
-    await vi.waitUntil(async () => (await jobsOf1()).join() === 'completed,created', { timeout: 20_000, interval: 50 });
-    const { rows } = await pool.query(`select status, interrupted_at is not null as interrupted from zendesk.ticket_sync where ticket_id = 1`);
-    expect(rows).toEqual([{ status: 'queued', interrupted: true }]);
-    await blocker.query('rollback');
-    await worker;
-  } finally {
-    await blocker.end();
-  }
 });
 
 it('a failed run keeps a full re-read it did not carry out: the plain job that next runs reads the whole log', { timeout: 90_000 }, async () => {
