@@ -1,6 +1,6 @@
 // The per-ticket analyst tables (ticket_summaries, reply_waits, ticket_days, ticket_hours) and
 // event positions are derived by SQL functions, convlog.refresh_ticket_analytics
-// (migrations/0008_analytics.sql, its current form in 0020_upkeep_whole_ticket_windows.sql) and
+// (migrations/0008_analytics.sql, its current form in 0030_handover_without_bot_message.sql) and
 // convlog.refresh_ticket_hours (0011_hours_of_day.sql), so the definitions live once, in SQL.
 // This module calls them: for the tickets a run or a purge changed (in the caller's
 // transaction), and for every ticket when asked to rebuild.

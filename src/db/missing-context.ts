@@ -1,8 +1,10 @@
-// Reads of the ticket-context tables that find what is missing: tickets without a row, and rows
-// naming a group, brand or organization without one, which the callers then read from Zendesk;
-// and which of many ids convlog holds anything of at all. The writes are in src/db/tickets.ts.
+// Reads that find what is missing: tickets without a row (or never queued), and rows naming a
+// group, brand or organization without one, which the callers then read from Zendesk (and those
+// still missing after); and which of many ids convlog holds anything of at all. The writes are in
+// src/db/tickets.ts and src/db/ticket-status.ts.
 import { clientOf, type Db } from './connection.ts';
 import { hasId, uniqueAscending } from '../ids.ts';
+import type { ContextIds } from './sync-state.ts';
 
 /**
  * The ids among `ticketIds` that have no tickets row yet (no export or read by id stored one), or
@@ -53,25 +55,43 @@ export async function namesUnlistedBrand(db: Db, ticketIds: readonly number[]): 
 }
 
 /**
- * Whether a ticket among `ticketIds` whose state is newer than `since` names a group, brand or
- * organization that has no row. A ticket that changed since the lists were read may name one
- * created since (brands come from their list only); an older one names one the lists lacked
- * then, deleted, which reading them again would not find.
+ * The groups, brands and organizations without a row that a ticket among `ticketIds` whose state
+ * is newer than `since` names, but those in `gone`. A ticket that changed since the lists were
+ * read may name one created since (brands come from their list only); an older one names one the
+ * lists lacked then, deleted, which reading them again would not find, and so does one in `gone`
+ * (named before, and missing from the read after).
  */
-export async function namesUnlistedSince(db: Db, ticketIds: readonly number[], since: string): Promise<boolean> {
-  if (ticketIds.length === 0) return false;
-  const client = clientOf(db);
-  const { rows } = await client.query<{ found: boolean }>(
-    `select exists (
-       select from zendesk.tickets t
-        where t.id = any($1::bigint[]) and coalesce(t.generated_timestamp, t.updated_at) >= date_trunc('second', $2::timestamptz)
-          and ((t.brand_id is not null and not exists (select from zendesk.brands b where b.id = t.brand_id))
-            or (t.group_id is not null and not exists (select from zendesk.groups g where g.id = t.group_id))
-            or (t.organization_id is not null and not exists (select from zendesk.organizations o where o.id = t.organization_id)))
-     ) as found`,
-    [ticketIds, since],
+export async function unlistedNamedSince(db: Db, ticketIds: readonly number[], since: string, gone: ContextIds): Promise<ContextIds> {
+  if (ticketIds.length === 0) return { groups: [], brands: [], organizations: [] };
+  const { rows } = await clientOf(db).query<{ kind: keyof ContextIds; id: string }>(
+    `with changed as (
+       select t.group_id, t.brand_id, t.organization_id from zendesk.tickets t
+        where t.id = any($1::bigint[]) and coalesce(t.generated_timestamp, t.updated_at) >= date_trunc('second', $2::timestamptz))
+     select distinct 'groups' as kind, group_id as id from changed c
+      where group_id is not null and group_id <> all($3::bigint[]) and not exists (select from zendesk.groups g where g.id = c.group_id)
+     union all
+     select distinct 'brands', brand_id from changed c
+      where brand_id is not null and brand_id <> all($4::bigint[]) and not exists (select from zendesk.brands b where b.id = c.brand_id)
+     union all
+     select distinct 'organizations', organization_id from changed c
+      where organization_id is not null and organization_id <> all($5::bigint[]) and not exists (select from zendesk.organizations o where o.id = c.organization_id)`,
+    [ticketIds, since, gone.groups, gone.brands, gone.organizations],
   );
-  return rows[0].found;
+  const found: ContextIds = { groups: [], brands: [], organizations: [] };
+  for (const row of rows) found[row.kind].push(Number(row.id));
+  return found;
+}
+
+/** Those of `ids` that still have no row (after the lists were read: deleted in Zendesk). */
+export async function stillUnlisted(db: Db, ids: ContextIds): Promise<ContextIds> {
+  const { rows } = await clientOf(db).query<{ groups: string[]; brands: string[]; organizations: string[] }>(
+    `select array(select u.id from unnest($1::bigint[]) as u(id) where not exists (select from zendesk.groups g where g.id = u.id)) as groups,
+            array(select u.id from unnest($2::bigint[]) as u(id) where not exists (select from zendesk.brands b where b.id = u.id)) as brands,
+            array(select u.id from unnest($3::bigint[]) as u(id) where not exists (select from zendesk.organizations o where o.id = u.id)) as organizations`,
+    [ids.groups, ids.brands, ids.organizations],
+  );
+  const [row] = rows;
+  return { groups: row.groups.map(Number), brands: row.brands.map(Number), organizations: row.organizations.map(Number) };
 }
 
 /**

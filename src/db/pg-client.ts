@@ -30,11 +30,19 @@ export const KEEPALIVE = { keepAlive: true, keepAliveInitialDelayMillis: 10_000 
  *   upkeep, its full read or a migration would fail at every attempt. Where convlog bounds a
  *   statement itself (the looks, `query`, `enqueue --sql`) it sets its own limit in that
  *   statement's transaction.
+ * - No transaction_timeout (Postgres 17) and no idle_in_transaction_session_timeout: the same
+ *   limits on a whole transaction, and the migrations run as one (a database with 150 ms of
+ *   transaction_timeout had every start of every command fail, its session ended under it); nor
+ *   idle_session_timeout (Postgres 14), which would end the pool's idle connections under it.
+ *   A setting the server does not have is left alone (current_setting's missing_ok).
  */
 export const SESSION_SETUP = {
   onConnect: async (client: pg.ClientBase): Promise<void> => {
     await client.query(
-      "select set_config('default_transaction_isolation', 'read committed', false), set_config('statement_timeout', '0', false), set_config('lock_timeout', '0', false)",
+      `select set_config('default_transaction_isolation', 'read committed', false), set_config('statement_timeout', '0', false), set_config('lock_timeout', '0', false),
+              set_config('idle_in_transaction_session_timeout', '0', false),
+              case when current_setting('transaction_timeout', true) is not null then set_config('transaction_timeout', '0', false) end,
+              case when current_setting('idle_session_timeout', true) is not null then set_config('idle_session_timeout', '0', false) end`,
     );
   },
 };

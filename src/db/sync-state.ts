@@ -123,13 +123,37 @@ export async function forgetLegacyResync(db: Db): Promise<void> {
   await db.delete(syncState).where(eq(syncState.key, LEGACY_RESYNC_KEY));
 }
 
-/** When the last complete read of the groups, brands and organizations lists started (ISO). */
-export async function loadAccountListsReadAt(db: Db): Promise<string | null> {
-  return (await read<{ readAt?: string }>(db, ACCOUNT_LISTS_KEY))?.readAt ?? null;
+/** Group, brand and organization ids, one list each. */
+export interface ContextIds {
+  groups: number[];
+  brands: number[];
+  organizations: number[];
 }
 
-export function saveAccountListsReadAt(db: Db, readAt: string): Promise<void> {
-  return write(db, ACCOUNT_LISTS_KEY, { readAt });
+/** How many gone ids of each kind are remembered: the newest, should an account have more. */
+const GONE_KEPT = 10_000;
+
+export interface AccountListsRead {
+  /** When the last complete read of the lists started (ISO); null before one, or when one is due. */
+  readAt: string | null;
+  /**
+   * Ids changed tickets named that the lists, read after, did not hold: deleted in Zendesk. A
+   * ticket keeps naming a deleted group or brand, and another read would not find it either.
+   */
+  gone: ContextIds;
+}
+
+const idsIn = (value: unknown): number[] => (Array.isArray(value) ? value.filter((id): id is number => Number.isSafeInteger(id) && id > 0) : []);
+
+export async function loadAccountListsRead(db: Db): Promise<AccountListsRead> {
+  const value = await read<{ readAt?: string | null; gone?: Partial<Record<keyof ContextIds, unknown>> }>(db, ACCOUNT_LISTS_KEY);
+  const gone = value?.gone;
+  return { readAt: value?.readAt ?? null, gone: { groups: idsIn(gone?.groups), brands: idsIn(gone?.brands), organizations: idsIn(gone?.organizations) } };
+}
+
+export function saveAccountListsRead(db: Db, { readAt, gone }: AccountListsRead): Promise<void> {
+  const kept = (ids: number[]) => [...new Set(ids)].slice(-GONE_KEPT);
+  return write(db, ACCOUNT_LISTS_KEY, { readAt, gone: { groups: kept(gone.groups), brands: kept(gone.brands), organizations: kept(gone.organizations) } });
 }
 
 export interface DemoRun {

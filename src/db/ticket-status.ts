@@ -175,8 +175,8 @@ export async function recordStatus(
     // answers (ticket_conversations, agent_replies, daily_activity…) take them in too, or the views
     // disagree until a run finishes. After the mark, in one statement of its own: a transaction
     // left open on a connection gone silent would hold the ticket's rows from the hand-back that
-    // marks it. `upkeep: false`: a hand-back with no time for it, or a hold (a wait for Zendesk
-    // or Postgres, whose next run ends the ticket's run properly). The mark stands whatever becomes
+    // marks it. `upkeep: false`: a hand-back with no time for it, or a hold that waits for Zendesk
+    // or Postgres (whose next run ends the ticket's run properly). The mark stands whatever becomes
     // of the upkeep: the ticket's next finished run does it again.
     if (marked && marked.pages > 0 && options.upkeep !== false) await refreshTicketAnalytics(db, [ticketId], { lockTicketRows: false }).catch(() => {});
     return marked !== undefined;

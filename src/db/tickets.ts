@@ -104,15 +104,18 @@ const ASKED_BEFORE_TOMBSTONE = `exists (
 // nothing: the ticket left ticket_conversations while every other view still counted it.
 const SKIPPED_BY_ID = `(r."deleted" or (${ASKED_BEFORE_TOMBSTONE}))`;
 
-// The people a ticket skipped by SKIPPED_BY_ID names (requester, submitter, assignee:
-// those its purge removed when nothing else named them) and no other ticket of the read does:
-// the answer's side-loaded users would otherwise bring them back into authors.
-const peopleOfTickets = (dropped: boolean) => `
+// The people a ticket the statement stores no live state of names (requester, submitter,
+// assignee: those its purge removed, or removes, when nothing else named them) and no other
+// ticket of the read does: the answer's side-loaded users would otherwise bring them back into
+// authors, for good. Of a read by id, the tickets SKIPPED_BY_ID skips; of an export page, its
+// deleted tickets, whether their deletion is new (the caller purges them), recorded already (a
+// page read again after a 404's purge) or stale.
+const peopleOfTickets = (dropped: string, whose: boolean) => `
     select 'support:' || person from jsonb_to_recordset($2::jsonb) as r("id" bigint, "deleted" boolean, "requesterId" bigint, "submitterId" bigint, "assigneeId" bigint),
            unnest(array[r."requesterId", r."submitterId", r."assigneeId"]) as person
-     where person is not null and ${dropped ? '' : 'not '}${SKIPPED_BY_ID}`;
-const PEOPLE_OF_DROPPED_TICKETS = `dropped_people (author_key) as (${peopleOfTickets(true)}
-    except${peopleOfTickets(false)}
+     where person is not null and ${whose ? '' : 'not '}(${dropped})`;
+const peopleOfDroppedTickets = (dropped: string) => `dropped_people (author_key) as (${peopleOfTickets(dropped, true)}
+    except${peopleOfTickets(dropped, false)}
 ),`;
 
 // A deletion the ticket's tombstone already records, read again (a backfill from an earlier
@@ -166,7 +169,7 @@ const AUTHOR_CHANGED = `(${personChanges('a', (f) => `excluded.${f}`, RECORD_IS_
 function contextStatement(kind: 'byId' | 'export'): string {
   const byId = kind === 'byId';
   return `
-with ${byId ? PEOPLE_OF_DROPPED_TICKETS : ''}
+with ${peopleOfDroppedTickets(byId ? SKIPPED_BY_ID : 'r."deleted"')}
 -- Read before the upsert below replaces the rows (every part of the statement sees the same snapshot).
 people_before (ticket_id, author_key) as (
   select t.id, 'support:' || person
@@ -182,7 +185,7 @@ people_before (ticket_id, author_key) as (
 people_held as (
   select 1 from zendesk.authors a
    where a.author_key in (select r."authorKey" from jsonb_to_recordset($1::jsonb) as r("authorKey" text)
-     ${byId ? 'where r."authorKey" not in (select author_key from dropped_people)' : ''})
+     where r."authorKey" not in (select author_key from dropped_people))
    order by a.author_key
    for no key update
 ),
@@ -196,7 +199,7 @@ authors_written as (
   insert into zendesk.authors as a (${AUTHOR_COLUMNS.map((c) => quoted(c.name)).join(', ')})
   select ${AUTHOR_COLUMNS.map((c) => `r.${quoted(c.key)}`).join(', ')}
     from jsonb_to_recordset($1::jsonb) as r(${AUTHOR_COLUMNS.map((c) => `${quoted(c.key)} ${c.type}`).join(', ')})
-   ${byId ? 'where r."authorKey" not in (select author_key from dropped_people)' : ''}
+   where r."authorKey" not in (select author_key from dropped_people)
    order by r."authorKey"
   on conflict (author_key) do update set
     ${personAssignments(RECORD_IS_NEWER).join(',\n    ')},

@@ -10,18 +10,20 @@ import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/connection.ts';
 import {
   forgetLegacyResync,
-  loadAccountListsReadAt,
+  loadAccountListsRead,
   loadExportPosition,
   type ExportPosition,
   loadLegacyResync,
-  saveAccountListsReadAt,
+  saveAccountListsRead,
   saveExportStart,
   saveLastBackfill,
   tryRunLock,
   type BackfillRun,
+  type AccountListsRead,
   type BackfillTotals,
+  type ContextIds,
 } from '../db/sync-state.ts';
-import { namesUnlistedSince } from '../db/missing-context.ts';
+import { stillUnlisted, unlistedNamedSince } from '../db/missing-context.ts';
 import { saveExportPage } from '../db/tickets.ts';
 import { purgeTicketsIn } from '../db/purge.ts';
 import { inTransaction } from '../db/transaction.ts';
@@ -131,6 +133,12 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
       ...(error !== undefined ? { error } : {}),
     }).catch((e) => log.warn({ err: errorMessage(e) }, 'could not record the backfill run'));
 
+  // Whether this run must read the lists, and what made it so: kept for the next run when this one
+  // ends without reading them (stopped, or failed), which would otherwise not know.
+  let lists: AccountListsRead | undefined;
+  let listsDue = false;
+  const named: ContextIds = { groups: [], brands: [], organizations: [] };
+  let listsRead = false;
   try {
     const saved = await loadExportPosition(db);
     const chosen = chooseStart(saved, options);
@@ -160,8 +168,10 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
     }
 
     // A tick that finds nothing new spends no account-wide request (a schedule may tick each minute).
-    const listsReadAt = await loadAccountListsReadAt(db);
-    let listsDue = listsReadAt === null || Date.now() - Date.parse(listsReadAt) >= LISTS_MAX_AGE_MS;
+    lists = await loadAccountListsRead(db);
+    const listsReadAt = lists.readAt;
+    const dueByAge = listsReadAt === null || Date.now() - Date.parse(listsReadAt) >= LISTS_MAX_AGE_MS;
+    listsDue = dueByAge;
 
     const pages = pageIncrementalExport(deps.http, start, {
       ...options.exportOptions,
@@ -202,7 +212,15 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
           return stored.deletedIds.length;
         });
 
-        if (!listsDue && listsReadAt !== null) listsDue = await namesUnlistedSince(db, rows.tickets.map((t) => t.id), listsReadAt);
+        // Looked for on every page, even with the lists due already: those the read then does not
+        // find are gone, and are not reasons to read the lists again.
+        const found = await unlistedNamedSince(db, rows.tickets.map((t) => t.id), dueByAge ? '-infinity' : listsReadAt!, lists.gone);
+        if (found.groups.length + found.brands.length + found.organizations.length > 0) {
+          listsDue = true;
+          named.groups.push(...found.groups);
+          named.brands.push(...found.brands);
+          named.organizations.push(...found.organizations);
+        }
 
         totals.pages += 1;
         totals.seen += page.tickets.length;
@@ -225,11 +243,13 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
     }
     let accountLists: BackfillResult['accountLists'] = null;
     if (!interrupted) {
-      accountLists = listsDue || listsReadAt === null ? await refreshAccountLists(deps, options) : { notDue: { readAt: listsReadAt } };
+      accountLists = listsDue ? await refreshAccountLists(deps, options, lists.gone, named) : { notDue: { readAt: listsReadAt! } };
+      listsRead = accountLists !== null && !('error' in accountLists) && !('notDue' in accountLists);
       // Stopped while the lists were read (Ctrl-C, a shutdown): the run is interrupted, not done,
       // and the next one reads them, as their read time was not saved.
       interrupted = accountLists === null;
     }
+    if (listsDue && !listsRead) await keepListsDue(db, lists);
     // Not counted in `queued`, which is the changed tickets the export showed.
     if (!interrupted && deps.fullReads && deps.fullReads.share > 0) totals.fullReads = (await queueDueFullReads(db, deps.boss, await sweepNow(deps.pool, deps.fullReads))).queued;
     await record(interrupted ? 'interrupted' : 'done');
@@ -244,6 +264,7 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
       throw error;
     }
     await record('failed', errorMessage(error));
+    if (listsDue && lists) await keepListsDue(db, lists).catch((e: unknown) => log.warn({ err: errorMessage(e) }, 'could not keep the lists due for the next backfill'));
     if (totals.pages === 0) throw error;
     throw new BackfillFailed(
       `${errorMessage(error)} (after ${counted(totals.pages, 'page')}: their ${counted(totals.queued, 'ticket')} ${totals.queued === 1 ? 'is' : 'are'} queued and the export position is saved, so "convlog backfill" continues from there)`,
@@ -257,15 +278,21 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
 /**
  * Brands come only from their list, and the lists name groups and organizations no changed ticket
  * named. A failure here leaves the export's work done: it is logged and reported, not thrown.
- * Null when the signal stopped the read: not a failure of the lists.
+ * Null when the signal stopped the read: not a failure of the lists. The ids that made the lists
+ * due (`named`) and are still missing once they are read are gone from Zendesk, and are kept with
+ * the read's time, so that no later run reads the lists again for them.
  */
-async function refreshAccountLists(deps: BackfillDeps, options: BackfillOptions): Promise<ListsResult | { error: string } | null> {
+async function refreshAccountLists(deps: BackfillDeps, options: BackfillOptions, goneBefore: ContextIds, named: ContextIds): Promise<ListsResult | { error: string } | null> {
   const tuning = { maxAttempts: options.exportOptions?.maxAttempts, retryBaseMs: options.exportOptions?.retryBaseMs };
   // Its start: a ticket that changes during the read is one the read may have missed.
   const readAt = new Date().toISOString();
   try {
     const lists = await readAccountLists({ db: deps.db, http: deps.http, budget: deps.accountBudget, log: deps.log, signal: options.signal }, tuning);
-    await saveAccountListsReadAt(deps.db, readAt);
+    const gone = await stillUnlisted(deps.db, named);
+    await saveAccountListsRead(deps.db, {
+      readAt,
+      gone: { groups: [...goneBefore.groups, ...gone.groups], brands: [...goneBefore.brands, ...gone.brands], organizations: [...goneBefore.organizations, ...gone.organizations] },
+    });
     deps.log.debug({ ...lists }, 'backfill: groups, brands and organizations lists read');
     return lists;
   } catch (error) {
@@ -273,4 +300,9 @@ async function refreshAccountLists(deps: BackfillDeps, options: BackfillOptions)
     deps.log.warn({ err: errorMessage(error) }, 'backfill: could not read the groups, brands and organizations lists; views show their ids until the next backfill');
     return { error: errorMessage(error) };
   }
+}
+
+/** The lists were due and this run did not read them: the next run reads them, whatever its pages say. */
+function keepListsDue(db: Db, lists: AccountListsRead): Promise<void> {
+  return saveAccountListsRead(db, { readAt: null, gone: lists.gone });
 }

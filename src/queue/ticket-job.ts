@@ -68,7 +68,8 @@ export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<S
         if (!untilStored || !asDatabaseCannotStore(error) || !(await pause(HOLD_RETRY_MS, AbortSignal.any([ctx.stopping, job.signal])))) throw error;
       }
     }
-    await recordStatus(deps.db, job.data.ticketId, { status: 'queued', reason, interrupted }, run, { upkeep: false });
+    // A shutdown's pages join the per-ticket answers now: the next run may be a while away.
+    await recordStatus(deps.db, job.data.ticketId, { status: 'queued', reason, interrupted }, run, { upkeep: interrupted === true });
   };
 
   return async (job) => {

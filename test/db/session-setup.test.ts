@@ -82,3 +82,28 @@ it('does the work a statement_timeout or lock_timeout of the database would canc
     await limited.drop();
   }
 });
+
+it('migrates and syncs on a database whose transaction_timeout and idle timeouts are meant for people', { timeout: 120_000 }, async () => {
+  const limited = await createEmptyDatabase();
+  const small = await startSimulator({ tickets: 3, rateLimit: 0 });
+  try {
+    const name = new URL(limited.url).pathname.slice(1);
+    const plain = new pg.Client({ connectionString: limited.url });
+    await plain.connect();
+    // transaction_timeout is Postgres 17's: a server of your own (TEST_DATABASE_URL) may be older.
+    const has17 = (await plain.query(`select current_setting('transaction_timeout', true) is not null as has`)).rows[0].has as boolean;
+    await plain.end();
+    if (has17) await adminQuery(inject('pgAdminUrl'), `alter database ${name} set transaction_timeout = '150ms'`);
+    await adminQuery(inject('pgAdminUrl'), `alter database ${name} set idle_in_transaction_session_timeout = '50ms'`);
+    await adminQuery(inject('pgAdminUrl'), `alter database ${name} set idle_session_timeout = '200ms'`);
+    const env = cliEnvFor(limited.url, small.url);
+    const migrate = await runCli(['migrate'], { env, timeoutMs: 60_000 });
+    expect(migrate.code, migrate.stderr.slice(-2000)).toBe(0);
+    const sync = await runCli(['sync', '1', '2', '3'], { env, timeoutMs: 60_000 });
+    expect(sync.code, sync.stderr.slice(-2000)).toBe(0);
+    expect(sync.stdout).toMatch(/^synced 3, not_found 0, forbidden 0, failed 0 /m);
+  } finally {
+    await small.close();
+    await limited.drop();
+  }
+});

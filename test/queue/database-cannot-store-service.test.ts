@@ -86,7 +86,11 @@ it('a hold Postgres refuses as well (pg-boss read-only too, as after a failover)
     // From here the whole database is read-only, pg-boss's table included, until the failover ends.
     await pool.query(`create trigger test_read_only_job before insert or update or delete on pgboss.job for each row execute function test_read_only()`);
     await new Promise((resolve) => setTimeout(resolve, 4_000));
-    await pool.query(`drop trigger test_read_only_job on pgboss.job; drop trigger test_read_only on zendesk.conversation_events`);
+    // One table at a time, and again should Postgres pick this drop as a deadlock's victim: the
+    // worker's statements, refused, take their locks meanwhile.
+    for (const drop of ['drop trigger test_read_only_job on pgboss.job', 'drop trigger test_read_only on zendesk.conversation_events']) {
+      await vi.waitUntil(() => pool.query(drop).then(() => true, (error: { code?: string }) => (error.code === '40P01' ? false : Promise.reject(error))), { timeout: 20_000, interval: 100 });
+    }
     // The hold goes through: the job waits out the worker's pause (2 min here) in the queue.
     await vi.waitFor(
       async () => {
