@@ -2,7 +2,7 @@
 // (backfill-schedule.ts) arrives, one at a time per process.
 import type { JobWithMetadata, PgBoss } from 'pg-boss';
 import { BackfillBusy, Interrupted } from '../errors/convlog-errors.ts';
-import { errorMessage } from '../errors/messages.ts';
+import { causeWithCode, errorMessage } from '../errors/messages.ts';
 import { outcomeOf } from '../errors/outcome.ts';
 import type { Logger } from '../log.ts';
 import type { Config } from '../config.ts';
@@ -15,7 +15,7 @@ import { BACKFILL_QUEUE, holdsOf, type BackfillJobData } from './boss.ts';
 import { holdJob } from './queue-stats.ts';
 
 export interface BackfillWorker {
-  /** Stops taking jobs; a backfill in flight stops after its page and is retried later. */
+  /** Stops taking jobs; a backfill in flight stops after its page and goes back to the queue (held). */
   stop(): Promise<void>;
   /** True while this process runs a backfill. */
   busy(): boolean;
@@ -53,6 +53,17 @@ export async function startBackfillWorker(runtime: BackfillRuntime, log: Logger,
   const stop = () => stopping.abort();
   signal.addEventListener('abort', stop, { once: true });
 
+  /**
+   * Puts a backfill a shutdown stopped back in the queue. The queue keeps one backfill waiting
+   * beside the one running (pg-boss's stately policy): with a schedule's next tick waiting
+   * already, Postgres refuses a second (23505), and this job ends instead, the tick standing for it.
+   */
+  const holdBackfill = (job: JobWithMetadata<BackfillJobData>): Promise<boolean> =>
+    holdJob(runtime.database.pool, job, 0, BACKFILL_QUEUE).catch((error: unknown) => {
+      if (causeWithCode(error, (code) => code === '23505')) return false;
+      throw error;
+    });
+
   let running = 0;
   const handle = async (job: JobWithMetadata<BackfillJobData>) => {
     running += 1;
@@ -66,7 +77,7 @@ export async function startBackfillWorker(runtime: BackfillRuntime, log: Logger,
     const jobLog = deps.log.child({ jobId: job.id });
     const since = job.data?.since ? Date.parse(job.data.since) : Number.NaN;
     // Taken between the stop and the worker's end: back as it was, for the next worker.
-    if (stopping.signal.aborted) return void (await holdJob(runtime.database.pool, job, 0, BACKFILL_QUEUE));
+    if (stopping.signal.aborted) return void (await holdBackfill(job));
     const jobSignal = AbortSignal.any([stopping.signal, job.signal]);
     jobLog.info({ attempt: job.retryCount + 1 - holdsOf(job.data) }, 'backfill started');
     try {
@@ -95,8 +106,8 @@ export async function startBackfillWorker(runtime: BackfillRuntime, log: Logger,
       if (outcome.job === 'hold' && error instanceof Interrupted) {
         // A worker stopped (a deploy, a restart) is no failure: the job goes back, its attempt
         // unspent, and the next worker continues it from the saved position at once.
-        await holdJob(runtime.database.pool, job, 0, BACKFILL_QUEUE);
-        jobLog.info('backfill stopped with its worker; the next worker continues it from the saved position');
+        if (await holdBackfill(job)) jobLog.info('backfill stopped with its worker; the next worker continues it from the saved position');
+        else jobLog.info('backfill stopped with its worker; the next scheduled one, already waiting, continues from the saved position');
         return;
       }
       if (outcome.job === 'hold') {
@@ -120,6 +131,10 @@ export async function startBackfillWorker(runtime: BackfillRuntime, log: Logger,
     { localConcurrency: 1, batchSize: 1, includeMetadata: true, pollingIntervalSeconds: 2 },
     async ([job]: JobWithMetadata<BackfillJobData>[]) => handle(job),
   );
+  // Fetching stops with the stop, not once the sync slots have wound down (stop() below): a
+  // backfill held at the stop would be taken again meanwhile, only to be held again.
+  stopping.signal.addEventListener('abort', () => void runtime.boss.offWork(BACKFILL_QUEUE, { id: workId, wait: false }).catch(() => {}), { once: true });
+  if (stopping.signal.aborted) void runtime.boss.offWork(BACKFILL_QUEUE, { id: workId, wait: false }).catch(() => {});
   return {
     busy: () => running > 0,
     async stop() {

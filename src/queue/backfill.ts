@@ -264,7 +264,7 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
       throw error;
     }
     await record('failed', errorMessage(error));
-    if (listsDue && lists) await keepListsDue(db, lists).catch((e: unknown) => log.warn({ err: errorMessage(e) }, 'could not keep the lists due for the next backfill'));
+    if (listsDue && !listsRead && lists) await keepListsDue(db, lists).catch((e: unknown) => log.warn({ err: errorMessage(e) }, 'could not keep the lists due for the next backfill'));
     if (totals.pages === 0) throw error;
     throw new BackfillFailed(
       `${errorMessage(error)} (after ${counted(totals.pages, 'page')}: their ${counted(totals.queued, 'ticket')} ${totals.queued === 1 ? 'is' : 'are'} queued and the export position is saved, so "convlog backfill" continues from there)`,

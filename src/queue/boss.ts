@@ -35,6 +35,12 @@ export interface BackfillJobData {
 // A job whose worker died stops sending heartbeats; the supervisor then hands it to another
 // worker. 10 s heartbeats checked every 10 s bring an orphan back well within a minute.
 const HEARTBEAT_SECONDS = 10;
+/**
+ * How often a worker beats for its jobs. pg-boss's default, half the heartbeat, leaves a job one
+ * failed beat (a Postgres blip, a moment of read-only) from being failed by the supervisor, its
+ * attempt spent; at a third, one beat can fail and the job still stays within its 10 s.
+ */
+export const HEARTBEAT_REFRESH_SECONDS = HEARTBEAT_SECONDS / 3;
 const SUPERVISE_SECONDS = 10;
 /** At most one line about queue errors per this long while they go on. */
 const QUEUE_ERROR_INTERVAL_MS = 30_000;

@@ -228,16 +228,24 @@ export async function upgradeWaitingJobs(pool: pg.Pool, ticketIds: readonly numb
   const priority = to.priority ?? 0;
   const full = to.full === true;
   if (ticketIds.length === 0 || (priority === 0 && !full)) return [];
+  // Two statements, each with a state condition of its own: combined with OR, the waiting jobs'
+  // condition no longer matched pg-boss's partial index of live jobs, and Postgres read every one.
   const { rows } = await pool.query<{ key: string }>(
     `update ${BOSS_SCHEMA}.job
         set priority = greatest(priority, $3),
-            data = case when $4 and state <> 'active' then data || '{"full": true}'::jsonb else data end,
-            start_after = case when state <> 'active' then least(start_after, now()) else start_after end
-      where name = $1 and singleton_key = any($2::text[])
-        and (state = 'active' and priority < $3
-          or state in ('created', 'retry') and (priority < $3 or ($4 and (data->>'full') is distinct from 'true') or start_after > now()))
+            data = case when $4 then data || '{"full": true}'::jsonb else data end,
+            start_after = least(start_after, now())
+      where name = $1 and singleton_key = any($2::text[]) and state in ('created', 'retry')
+        and (priority < $3 or ($4 and (data->>'full') is distinct from 'true') or start_after > now())
       returning singleton_key as key`,
     [SYNC_QUEUE, ticketIds.map(String), priority, full],
   );
+  if (priority > 0) {
+    await pool.query(`update ${BOSS_SCHEMA}.job set priority = $3 where name = $1 and singleton_key = any($2::text[]) and state = 'active' and priority < $3`, [
+      SYNC_QUEUE,
+      ticketIds.map(String),
+      priority,
+    ]);
+  }
   return rows.map((r) => Number(r.key));
 }

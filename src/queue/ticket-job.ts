@@ -47,8 +47,9 @@ export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<S
   const origin = zendeskHttpInfo(deps.http)?.origin ?? 'Zendesk';
 
   /**
-   * Back to the queue until Zendesk is probed again, the attempt unspent; the status says why,
-   * unless another run of the ticket started since `run` did (recordStatus).
+   * Back to the queue, the attempt unspent: by default until Zendesk is probed again (a wait for
+   * Postgres or a shutdown's names its own delay); the status says why, unless another run of the
+   * ticket started since `run` did (recordStatus).
    */
   const hold = async (
     job: JobWithMetadata<SyncJobData>,
@@ -86,12 +87,15 @@ export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<S
     const started = performance.now();
     // The run's token once it has started: its failure is recorded only while it is the ticket's latest run.
     let run: string | undefined;
+    let readAll = true;
     try {
       const onRunStarted = (token: string) => {
         run = token;
         flying.runStarted(job, token);
       };
       const result: SyncResult = await syncTicket({ ...deps, log }, ticketId, { full, signal, onPage: options.onPage, onRunStarted });
+      // A 403 read nothing: a full request older than it still waits for a run that reads.
+      readAll = result.status !== 'forbidden';
       postgresGate?.stored(result.eventsWritten);
       if (result.status === 'synced') summary.synced += 1;
       else if (result.status === 'not_found') summary.notFound += 1;
@@ -130,7 +134,8 @@ export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<S
         return;
       }
       if (outcome.job === 'hold' && error instanceof Interrupted) {
-        // Back as it was, due at once: the next worker (this one is stopping) resumes from the cursor.
+        // Back as it was, due at once: the next worker (this one is stopping) resumes from the
+        // cursor, or reads from the first event if the job or a request asks for a full read.
         log.info({ err: reason }, 'ticket interrupted');
         options.onFailure?.(ticketId, reason, false);
         return hold(job, reason, { delayMs: 0, run, interrupted: true });
@@ -171,6 +176,6 @@ export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<S
       if (final) await afterRun(boss, deps.db, job, log, ctx.stopping, { readAll: false });
       return;
     }
-    await afterRun(boss, deps.db, job, log, ctx.stopping, { readAll: true });
+    await afterRun(boss, deps.db, job, log, ctx.stopping, { readAll });
   };
 }

@@ -20,7 +20,7 @@ import { ticketJobHandler } from './ticket-job.ts';
 import { waitUntilDone } from './until-done.ts';
 import { createZendeskGate } from './zendesk-gate.ts';
 import { createPostgresGate } from './postgres-gate.ts';
-import { BACKFILL_QUEUE, DEAD_LETTER_QUEUE, SYNC_QUEUE, type SyncJobData } from './boss.ts';
+import { BACKFILL_QUEUE, DEAD_LETTER_QUEUE, HEARTBEAT_REFRESH_SECONDS, SYNC_QUEUE, type SyncJobData } from './boss.ts';
 import type pg from 'pg';
 
 /**
@@ -164,7 +164,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
     let workId = '';
     workId = await boss.work(
       SYNC_QUEUE,
-      { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5 },
+      { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5, heartbeatRefreshSeconds: HEARTBEAT_REFRESH_SECONDS },
       async ([job]: JobWithMetadata<SyncJobData>[]) => {
         flying.taken(job);
         try {

@@ -23,7 +23,7 @@ export function describe(input: unknown): string {
  * `["events", 3, "reference"]` → `events[3].reference`, the way a person reads JSON; `whole`
  * names the empty path (the body, the record).
  */
-export function formatPath(path: readonly PropertyKey[], whole = '(body)'): string {
+function formatPath(path: readonly PropertyKey[], whole = '(body)'): string {
   let out = '';
   for (const key of path) out += typeof key === 'number' ? `[${key}]` : out === '' ? String(key) : `.${String(key)}`;
   return out === '' ? whole : out;

@@ -40,7 +40,7 @@ describe('an export page read again after a deleted ticket was purged', () => {
     expect(await count()).toBe(0);
   });
 
-  it('a 404 purge first, then the next backfill from the saved position reads the deletion: the requester comes back', async () => {
+  it('a 404 purge first, then the next backfill from the saved position reads the deletion: the requester stays out', async () => {
     const sim = await startSimulator({ tickets: 30, rateLimit: 0, exportRateLimit: 0, accountRateLimit: 0 });
     t.sims.push(sim);
     const http = createZendeskHttp({ baseUrl: sim.url, auth: { kind: 'token', email: EMAIL, token: TOKEN }, requestTimeoutMs: 5_000 });

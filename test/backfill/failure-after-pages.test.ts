@@ -47,7 +47,7 @@ async function setup(refuseFrom: number): Promise<{ f: FixtureWithBoss; url: str
  * One scheduled tick worked to its end (or, with `stopAfterPage`, to the worker's stop once that
  * page is stored): what the worker logged and where its job ended up.
  */
-async function scheduledTick(f: FixtureWithBoss, url: string, stopAfterPage?: number) {
+async function scheduledTick(f: FixtureWithBoss, url: string, stopAfterPage?: number, { nextTickWaiting = false } = {}) {
   const sink = new PassThrough();
   let text = '';
   sink.on('data', (chunk: Buffer) => (text += chunk.toString()));
@@ -64,12 +64,14 @@ async function scheduledTick(f: FixtureWithBoss, url: string, stopAfterPage?: nu
     await f.boss.send(BACKFILL_QUEUE, { since: new Date(Date.now() - 40 * 86_400_000).toISOString() });
     if (stopAfterPage !== undefined) {
       await vi.waitUntil(() => text.split('\n').filter((line) => line.includes('"msg":"backfill page"')).length >= stopAfterPage, { timeout: 60_000, interval: 50 });
+      // The schedule's next tick, sent while this one runs: the queue keeps it waiting.
+      if (nextTickWaiting) expect(await f.boss.send(BACKFILL_QUEUE, {})).not.toBeNull();
       stopping.abort();
     }
     const job = async () =>
       (
         await f.database.pool.query<{ state: string; retry_count: number; holds: number; due: boolean }>(
-          `select state::text, retry_count, coalesce((data->>'holds')::int, 0) as holds, start_after <= now() as due from pgboss.job where name = $1`,
+          `select state::text, retry_count, coalesce((data->>'holds')::int, 0) as holds, start_after <= now() as due from pgboss.job where name = $1 order by created_on limit 1`,
           [BACKFILL_QUEUE],
         )
       ).rows[0];
@@ -117,3 +119,12 @@ it("a worker stopped during a scheduled backfill says so as information, not as 
   expect({ state: tick.state, holds: tick.holds, due: tick.due, spent: tick.retry_count - tick.holds }).toEqual({ state: 'created', holds: 1, due: true, spent: 0 });
 });
 
+it("a worker stopped during a scheduled backfill while the next tick waits ends its job, the waiting tick standing for it", { timeout: 120_000 }, async () => {
+  const f = (fixture = await createFixtureWithBoss({ tickets: 40, exportPageSize: 10, accountRateLimit: 0, latency: 1_500 }));
+  const tick = await scheduledTick(f, f.sim.url, 1, { nextTickWaiting: true });
+  expect(tick.messages).toContain('backfill stopped with its worker; the next scheduled one, already waiting, continues from the saved position');
+  expect(tick.levels.filter((level) => level >= 40)).toEqual([]);
+  expect(tick.state).toBe('completed');
+  const { rows } = await f.database.pool.query(`select state::text from pgboss.job where name = $1 order by created_on`, [BACKFILL_QUEUE]);
+  expect(rows).toEqual([{ state: 'completed' }, { state: 'created' }]);
+});

@@ -1,6 +1,6 @@
 // A full re-read asked for (a redaction webhook) when no job can take it is kept until a run
-// reads the ticket from its first event: through a run that fails and is retried as the plain
-// job it was, and through the moment between a worker taking a job and its run starting.
+// reads the ticket from its first event: through a run a shutdown stops, whose plain job goes back
+// to the queue as it was, and through the moment between a worker taking a job and its run starting.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { enqueueTickets } from '../../src/queue/enqueue.ts';
 import { SYNC_QUEUE, type SyncJobData } from '../../src/queue/boss.ts';
@@ -32,7 +32,7 @@ function redactAnOldComment(ticketId: number): string {
 const storedBody = async (reference: string) =>
   (await fixture.database.pool.query(`select raw->'content'->>'body' as body from zendesk.conversation_events where reference = $1`, [reference])).rows[0]?.body;
 
-it('a redaction reported during a run that is then interrupted is read by the retried run', { timeout: 60_000 }, async () => {
+it('a redaction reported during a run that is then interrupted is read by the next run of the same plain job', { timeout: 60_000 }, async () => {
   const { boss, sim } = fixture;
   const { db, pool } = fixture.database;
   await syncTicket(fixture.deps, 1);
@@ -53,7 +53,7 @@ it('a redaction reported during a run that is then interrupted is read by the re
       if (reported) return;
       reference = redactAnOldComment(1);
       // serve's answer to comment_redacted; the job is running, so the ticket is marked. Then a
-      // deploy stops the worker: the run ends interrupted and pg-boss retries the same plain job.
+      // deploy stops the worker: the run ends interrupted and the same plain job goes back (held).
       reported = enqueueTickets(boss, db, [1], { full: true }).then(() => stop.abort());
     },
   });
@@ -80,7 +80,7 @@ it('a redaction reported after a worker took a plain job, before its run started
   expect(job.data).toEqual({ ticketId: 2 });
 
   const reference = redactAnOldComment(2);
-  // The job is active (upgradeWaitingJobs leaves it) and the ticket still queued.
+  // The job is active (upgradeWaitingJobs leaves its data as it is: its run's) and the ticket still queued.
   await enqueueTickets(boss, db, [2], { full: true });
 
   const result = await syncTicket(fixture.deps, 2, { full: job.data.full });
