@@ -135,8 +135,10 @@ it('hands back the other job in flight when the status row of one ticket is lock
   expect(active.rows, worker.stderr().slice(-3000)).toEqual([]);
   expect(handedBack).toBeGreaterThanOrEqual(locked);
   expect(marked).toBe(handedBack - locked);
+  // Held: those handed back, and a run the stop reached first, which holds its own job (a
+  // shutdown's hold), or a job taken as the worker stopped, put back untouched.
   const held = await lost.database.pool.query(`select id from pgboss.job where name = 'ticket-sync' and state = 'created' and data ? 'holds'`);
-  expect(held.rows.length).toBe(handedBack);
+  expect(held.rows.length).toBeGreaterThanOrEqual(handedBack);
   expect(left[0].msg).toContain(`; ${handedBack} of its 2 jobs in flight handed back to the queue`);
   if (locked > 0) expect(left[0].msg).toMatch(new RegExp(`; ${locked} of their tickets not marked queued in time$`));
 });
