@@ -77,8 +77,12 @@ export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<S
     const { ticketId, full } = job.data;
     const log = deps.log.child({ jobId: job.id, ticketId });
     // Taken between the stop and the slot's end (a job queued again by another slot's afterRun
-    // among them): back to the queue as it was, for the next worker, its attempt unspent.
-    if (ctx.stopping.aborted) return void (await holdJob(pool, job, 0));
+    // among them): back to the queue as it was, for the next worker, its attempt unspent; when no
+    // ticket can sync, saying so, as the runs it stopped do.
+    if (ctx.stopping.aborted) {
+      if (summary.fatal) return hold(job, `stopped before this run ended: ${errorMessage(summary.fatal)}`, { delayMs: 0 });
+      return void (await holdJob(pool, job, 0));
+    }
     if (gate.closed) return hold(job, gate.reason());
     if (postgresGate?.closed) return hold(job, postgresGate.reason(), { delayMs: postgresGate.msUntilRetry() + 1_000, untilStored: true });
     // job.signal aborts when a heartbeat finds the job no longer active under this worker's claim
