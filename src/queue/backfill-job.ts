@@ -133,8 +133,9 @@ export async function startBackfillWorker(runtime: BackfillRuntime, log: Logger,
   );
   // Fetching stops with the stop, not once the sync slots have wound down (stop() below): a
   // backfill held at the stop would be taken again meanwhile, only to be held again.
-  stopping.signal.addEventListener('abort', () => void runtime.boss.offWork(BACKFILL_QUEUE, { id: workId, wait: false }).catch(() => {}), { once: true });
-  if (stopping.signal.aborted) void runtime.boss.offWork(BACKFILL_QUEUE, { id: workId, wait: false }).catch(() => {});
+  const stopFetching = () => void runtime.boss.offWork(BACKFILL_QUEUE, { id: workId, wait: false }).catch(() => {});
+  if (stopping.signal.aborted) stopFetching();
+  else stopping.signal.addEventListener('abort', stopFetching, { once: true });
   return {
     busy: () => running > 0,
     async stop() {

@@ -21,6 +21,9 @@ import type { WorkerOptions, WorkerSummary } from './worker.ts';
 import type { ZendeskGate } from './zendesk-gate.ts';
 import type { PostgresGate } from './postgres-gate.ts';
 
+/** The reason of a ticket the worker stopped because no ticket can sync (`fatal` says why). */
+const stoppedBecause = (fatal: unknown) => `stopped before this run ended: ${errorMessage(fatal)}`;
+
 /** How often a hold Postgres refused to write is tried again. */
 const HOLD_RETRY_MS = 1_000;
 
@@ -80,7 +83,7 @@ export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<S
     // among them): back to the queue as it was, for the next worker, its attempt unspent; when no
     // ticket can sync, saying so, as the runs it stopped do.
     if (ctx.stopping.aborted) {
-      if (summary.fatal) return hold(job, `stopped before this run ended: ${errorMessage(summary.fatal)}`, { delayMs: 0 });
+      if (summary.fatal) return hold(job, stoppedBecause(summary.fatal), { delayMs: 0 });
       return void (await holdJob(pool, job, 0));
     }
     if (gate.closed) return hold(job, gate.reason());
@@ -129,7 +132,7 @@ export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<S
       // reports the error once.
       const noTicketCanSync = outcome.job === 'hold' && outcome.stopWorker ? (error as Error) : error instanceof Interrupted ? summary.fatal : undefined;
       if (noTicketCanSync) {
-        const why = noTicketCanSync === error ? reason : `stopped before this run ended: ${errorMessage(noTicketCanSync)}`;
+        const why = noTicketCanSync === error ? reason : stoppedBecause(noTicketCanSync);
         log.debug({ err: why }, 'ticket stopped: no ticket can sync');
         summary.fatal ??= noTicketCanSync;
         stop();
