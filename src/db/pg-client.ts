@@ -35,14 +35,23 @@ export const KEEPALIVE = { keepAlive: true, keepAliveInitialDelayMillis: 10_000 
  *   transaction_timeout had every start of every command fail, its session ended under it); nor
  *   idle_session_timeout (Postgres 14), which would end the pool's idle connections under it.
  *   A setting the server does not have is left alone (current_setting's missing_ok).
+ * - A statement whose process is gone is ended (client_connection_check_interval, Postgres 14).
+ *   Postgres otherwise notices a closed connection only when the statement ends and it writes
+ *   the answer: a worker killed (or its machine lost) during a migration, a long ticket's upkeep
+ *   or a full read left that statement running to its end, holding the migration lock and the
+ *   ticket's rows, so the next process to start waited for it, minutes for a large table.
  */
+/** How often a running statement's backend checks that its client is still there. */
+const CLIENT_CHECK = '2s';
+
 export const SESSION_SETUP = {
   onConnect: async (client: pg.ClientBase): Promise<void> => {
     await client.query(
       `select set_config('default_transaction_isolation', 'read committed', false), set_config('statement_timeout', '0', false), set_config('lock_timeout', '0', false),
               set_config('idle_in_transaction_session_timeout', '0', false),
               case when current_setting('transaction_timeout', true) is not null then set_config('transaction_timeout', '0', false) end,
-              case when current_setting('idle_session_timeout', true) is not null then set_config('idle_session_timeout', '0', false) end`,
+              case when current_setting('idle_session_timeout', true) is not null then set_config('idle_session_timeout', '0', false) end,
+              case when current_setting('client_connection_check_interval', true) is not null then set_config('client_connection_check_interval', '${CLIENT_CHECK}', false) end`,
     );
   },
 };
