@@ -17,6 +17,11 @@ import { concurrencyFlag, integerFlag } from './args.ts';
 import type { SyncRuntime } from './runtime.ts';
 
 const PENDING = new Set(['queued', 'syncing']);
+/**
+ * Not done yet: waiting or running, or asked for again after its last run began (`sync` found it
+ * running), so that run, ending, counts for nothing until the one after it ends.
+ */
+const pending = (s: TicketState) => PENDING.has(s.status) || s.askedAgain;
 /** How often the bar looks for other tickets ahead of these. */
 const AHEAD_CHECK_MS = 2_000;
 
@@ -106,7 +111,7 @@ export async function syncTickets(
     const states = await ticketStates(look.db, ids);
     // Every id has a row once queued: one without was taken out of the queue (`convlog dequeue`,
     // which forgets a ticket never synced) and is not waited for.
-    totals.done = ids.length - states.filter((s) => PENDING.has(s.status)).length;
+    totals.done = ids.length - states.filter(pending).length;
     // Tickets worked before these (running, or webhooks' above them) would leave the count
     // standing still with requests going up: the bar says how many.
     if (totals.done === ids.length) totals.ahead = { count: 0, atLeast: false };
@@ -183,17 +188,19 @@ export async function syncTickets(
   if (summary.fatal) throw summary.fatal;
   if (summary.gaveUp) logGaveUpOnZendesk(ctx.log, options.label ?? 'sync', summary.gaveUp);
 
-  const count = (status: string) => states.filter((s) => s.status === status).length;
-  const failed = states.filter((s) => s.status === 'failed');
-  const pending = states.filter((s) => PENDING.has(s.status)).length;
+  // A ticket whose run ended but which another run is to read again is unfinished, whatever that run said.
+  const settled = states.filter((s) => !pending(s));
+  const count = (status: string) => settled.filter((s) => s.status === status).length;
+  const failed = settled.filter((s) => s.status === 'failed');
+  const unfinished = states.length - settled.length;
   const dequeued = ids.length - states.length;
   // "synced 4 | 0 events read with 0 requests" read as a contradiction when a running `work` took them.
-  const elsewhere = states.filter((s) => !PENDING.has(s.status) && !ranHere.has(s.ticketId)).length;
+  const elsewhere = settled.filter((s) => !ranHere.has(s.ticketId)).length;
   ctx.out(
     `synced ${count('synced')}, not_found ${count('not_found')}, forbidden ${count('forbidden')}, failed ${failed.length}` +
       (elsewhere > 0 ? ` (${elsewhere} of them by another process working the queue)` : '') +
       (dequeued > 0 ? `, dequeued ${dequeued} (taken out of the queue before their first sync)` : '') +
-      (pending > 0 ? `, unfinished ${pending} (interrupted; they stay queued)` : '') +
+      (unfinished > 0 ? `, unfinished ${unfinished} (interrupted; they stay queued)` : '') +
       ` | ${counted(totals.events, 'event', grouped)} read with ${counted(totals.requests, 'request', grouped)}` +
       (others.size > 0 ? `, ${others.size === 1 ? 'the other queued ticket' : `the ${others.size} other queued tickets`} below included` : ''),
   );
@@ -201,5 +208,5 @@ export async function syncTickets(
   for (const f of failed.slice(0, 20)) ctx.out(`  ticket ${f.ticketId} failed: ${f.lastError}`);
   if (failed.length > 20) ctx.out(`  … and ${failed.length - 20} more: select * from zendesk.ticket_sync where status = 'failed'`);
   // An interrupted run is not done: 1 tells a script to run it again, as the README says.
-  return failed.length > 0 || pending > 0 ? 1 : 0;
+  return failed.length > 0 || unfinished > 0 ? 1 : 0;
 }

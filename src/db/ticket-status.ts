@@ -200,7 +200,12 @@ export interface TicketState {
   lastError: string | null;
   eventsSynced: number;
   requestsLastRun: number;
+  /** Asked for after its last run started (a sync-again mark not yet taken): another run follows. */
+  askedAgain: boolean;
 }
+
+/** The mark asks for another run: it was set after the ticket's last run started. */
+const MARK_DUE = sql<boolean>`(${ticketSync.syncAgainAt} is not null and (${ticketSync.startedAt} is null or ${ticketSync.syncAgainAt} >= ${ticketSync.startedAt}))`;
 
 export async function ticketStates(db: Db, ticketIds: readonly number[]): Promise<TicketState[]> {
   const out: TicketState[] = [];
@@ -213,6 +218,7 @@ export async function ticketStates(db: Db, ticketIds: readonly number[]): Promis
           lastError: ticketSync.lastError,
           eventsSynced: ticketSync.eventsSynced,
           requestsLastRun: ticketSync.requestsLastRun,
+          askedAgain: MARK_DUE,
         })
         .from(ticketSync)
         .where(inArray(ticketSync.ticketId, ticketIds.slice(i, i + BATCH)))),
@@ -247,28 +253,40 @@ export async function requestSyncAgain(db: Db, ticketIds: readonly number[], ful
   return marked;
 }
 
+/** What a ticket's mark asks of the run after the one that ended. */
+export interface SyncAgain {
+  full: boolean;
+  priority: number;
+}
+
 /**
- * Clears a ticket's "sync again" mark after its run and its job have ended, and says whether the
- * mark asks for another run: only a mark set after the run started does (an older one was read
- * by this run), and with `full` if any request since wanted a full re-read. A full request older
- * than the run made it read from the first event (startRun); one that did not get to the end
- * (`readAll` false: it failed or was interrupted) keeps `sync_again_full`, so that whatever runs
- * the ticket next reads it whole, a plain job among them.
+ * Takes a ticket's "sync again" mark after its run and its job have ended. Only a mark set after
+ * the run started asks for another run (an older one was read by this run), and with `full` if
+ * any request since wanted a full re-read: `queue` is then given it, and the mark is cleared only
+ * once the ticket is queued, and only if no request changed it meanwhile. So at every instant the
+ * ticket is marked or queued, and `sync` (askedAgain) never takes it for done between the run
+ * that ended and the one asked for; should `queue` fail, the mark is still there for the next try.
+ * A full request older than the run made it read from the first event (startRun); one that did
+ * not get to the end (`readAll` false: it failed or was interrupted) keeps `sync_again_full`, so
+ * that whatever runs the ticket next reads it whole, a plain job among them.
  */
-export async function takeSyncAgain(db: Db, ticketId: number, { readAll }: { readAll: boolean }): Promise<{ full: boolean; priority: number } | undefined> {
-  const { rows } = await db.execute<{ due: boolean; full: boolean; priority: number }>(sql`
-    with old as (
-      select ticket_id, sync_again_at, sync_again_full, sync_again_priority, started_at,
-             sync_again_at is not null and (started_at is null or sync_again_at >= started_at) as due
-        from zendesk.ticket_sync
-       where ticket_id = ${ticketId} and (sync_again_at is not null or sync_again_full)
-         for update)
-    update zendesk.ticket_sync t
+export async function takeSyncAgain(
+  db: Db,
+  ticketId: number,
+  { readAll }: { readAll: boolean },
+  queue: (again: SyncAgain) => Promise<unknown>,
+): Promise<SyncAgain | undefined> {
+  const [mark] = await db
+    .select({ at: exactTime(sql`${ticketSync.syncAgainAt}`), due: MARK_DUE, full: ticketSync.syncAgainFull, priority: ticketSync.syncAgainPriority })
+    .from(ticketSync)
+    .where(and(eq(ticketSync.ticketId, ticketId), sql`(${ticketSync.syncAgainAt} is not null or ${ticketSync.syncAgainFull})`));
+  if (mark === undefined) return undefined;
+  const again = mark.due ? { full: mark.full, priority: mark.priority } : undefined;
+  if (again) await queue(again);
+  await db.execute(sql`
+    update zendesk.ticket_sync
        set sync_again_at = null, sync_again_priority = 0,
-           sync_again_full = old.sync_again_full and not old.due and not ${readAll}
-      from old
-     where t.ticket_id = old.ticket_id
-    returning old.due, old.sync_again_full as full, old.sync_again_priority as priority`);
-  const row = rows[0];
-  return row?.due ? { full: row.full, priority: row.priority } : undefined;
+           sync_again_full = sync_again_full and not ${mark.due} and not ${readAll}
+     where ticket_id = ${ticketId} and sync_again_at is not distinct from ${mark.at}::timestamptz`);
+  return again;
 }

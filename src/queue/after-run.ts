@@ -29,21 +29,19 @@ export interface RunEnd {
 export async function afterRun(boss: PgBoss, db: Db, job: JobWithMetadata<SyncJobData>, log: Logger, stopping: AbortSignal, end: RunEnd): Promise<void> {
   const { ticketId } = job.data;
   let completed = false;
-  let again: { full: boolean; priority: number } | undefined | 'unknown' = 'unknown';
   for (let attempt = 1; ; attempt++) {
     try {
       // Completed here rather than by pg-boss after the handler, so that an enqueue that found
       // the job running, and marked the ticket, is either seen below or finds the job gone.
       if (!completed) await boss.complete(SYNC_QUEUE, { id: job.id, retryCount: job.retryCount });
       completed = true;
-      // Taking the mark clears it: once taken, it is kept here until the ticket is queued.
-      if (again === 'unknown') again = await takeSyncAgain(db, ticketId, { readAll: end.readAll });
-      if (!again) return;
       // At the higher of the run's priority and the requests': a ticket someone is waiting for (a
       // webhook's, `sync`'s) must not go back behind a backlog because it changed while it synced,
       // nor wait behind it because a backlog job of it was running when the webhook came.
-      await enqueueTickets(boss, db, [ticketId], { full: again.full, priority: Math.max(job.priority, again.priority) });
-      log.info({ full: again.full }, 'ticket changed during its sync; queued again');
+      const again = await takeSyncAgain(db, ticketId, { readAll: end.readAll }, (mark) =>
+        enqueueTickets(boss, db, [ticketId], { full: mark.full, priority: Math.max(job.priority, mark.priority) }),
+      );
+      if (again) log.info({ full: again.full }, 'ticket changed during its sync; queued again');
       return;
     } catch (error) {
       const err = errorMessage(error);

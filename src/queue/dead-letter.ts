@@ -47,10 +47,7 @@ async function recordAbandoned(boss: PgBoss, deps: SyncDeps, pool: pg.Pool, job:
     `the pages stored so far are kept; queue it again with "convlog enqueue ${ticketId}"`;
   await recordStatus(deps.db, ticketId, { status: 'failed', reason });
   deps.log.error({ ticketId, jobId: job.sourceId, attempts, err: last }, 'ticket failed: every attempt was abandoned');
-  const again = await takeSyncAgain(deps.db, ticketId, { readAll: false });
-  if (again) {
-    await enqueueTickets(boss, deps.db, [ticketId], again);
-    deps.log.info({ ticketId, full: again.full }, 'ticket asked for during its last attempt; queued again');
-  }
+  const again = await takeSyncAgain(deps.db, ticketId, { readAll: false }, (mark) => enqueueTickets(boss, deps.db, [ticketId], mark));
+  if (again) deps.log.info({ ticketId, full: again.full }, 'ticket asked for during its last attempt; queued again');
   return reason;
 }

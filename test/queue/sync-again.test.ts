@@ -2,7 +2,7 @@
 // backfill: enqueue marks it (the queue holds one job per ticket, so its job is skipped), and the
 // worker queues it once its job is over.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { requestSyncAgain, startRun, takeSyncAgain } from '../../src/db/ticket-status.ts';
+import { requestSyncAgain, startRun, takeSyncAgain, ticketStates, type SyncAgain } from '../../src/db/ticket-status.ts';
 import { enqueueTickets } from '../../src/queue/enqueue.ts';
 import { runEnqueuedDuringRun } from '../helpers/sync-again-run.ts';
 import { createFixtureWithBoss, type FixtureWithBoss } from '../helpers/sync-fixture.ts';
@@ -36,6 +36,9 @@ it('stores events appended after the run read its last page, when the ticket was
   expect(state).toEqual({ status: 'synced', sync_again_at: null });
 });
 
+/** Takes the mark as a worker does at a run's end, the queueing left out. */
+const take = (ticketId: number, readAll: boolean) => takeSyncAgain(fixture.database.db, ticketId, { readAll }, async () => {});
+
 it('asks for another run only when marked after the run started, and a full request and the highest priority win', async () => {
   const { db } = fixture.database;
   const ticketId = 2;
@@ -43,25 +46,25 @@ it('asks for another run only when marked after the run started, and a full requ
   expect(await requestSyncAgain(db, [ticketId], false)).toEqual([ticketId]);
   expect(await requestSyncAgain(db, [ticketId], true, 10)).toEqual([ticketId]);
   expect(await requestSyncAgain(db, [ticketId], false, 5)).toEqual([ticketId]);
-  expect(await takeSyncAgain(db, ticketId, { readAll: true })).toEqual({ full: true, priority: 10 });
+  expect(await take(ticketId, true)).toEqual({ full: true, priority: 10 });
   // Taken: the mark is gone.
-  expect(await takeSyncAgain(db, ticketId, { readAll: true })).toBeUndefined();
+  expect(await take(ticketId, true)).toBeUndefined();
 
   // A mark older than the run was read by the run.
   await requestSyncAgain(db, [ticketId], false);
   await startRun(db, ticketId, { full: false });
-  expect(await takeSyncAgain(db, ticketId, { readAll: true })).toBeUndefined();
+  expect(await take(ticketId, true)).toBeUndefined();
 
   // A full request older than a run that did not read to the end (it failed, or a shutdown cut it
   // short) stays: the next run of the ticket, whatever its job, starts from the first event.
   const fullFlag = async () => (await fixture.database.pool.query(`select sync_again_full as f from zendesk.ticket_sync where ticket_id = $1`, [ticketId])).rows[0].f;
   await requestSyncAgain(db, [ticketId], true);
   await startRun(db, ticketId, { full: false });
-  expect(await takeSyncAgain(db, ticketId, { readAll: false })).toBeUndefined();
+  expect(await take(ticketId, false)).toBeUndefined();
   expect(await fullFlag()).toBe(true);
   expect((await startRun(db, ticketId, { full: false })).afterCursor).toBeNull();
   // That run read everything: the request is done.
-  expect(await takeSyncAgain(db, ticketId, { readAll: true })).toBeUndefined();
+  expect(await take(ticketId, true)).toBeUndefined();
   expect(await fullFlag()).toBe(false);
 
   // A ticket waiting in the queue needs no mark for a plain request: its job has read nothing
@@ -90,4 +93,38 @@ it('a full re-read asked for while a plain sync of the ticket waits turns that j
   // A plain request later does not turn it back.
   await enqueueTickets(fixture.boss, db, [ticketId]);
   expect(await jobData()).toEqual([{ ticketId, full: true }]);
+});
+
+it('keeps the mark until the ticket is queued again, so a ticket asked for during its run never looks done in between', async () => {
+  const { db } = fixture.database;
+  const ticketId = 31;
+  await startRun(db, ticketId, { full: false });
+  // `convlog sync 31` while the run is in flight: its job is running, so the ticket is marked.
+  expect(await requestSyncAgain(db, [ticketId], false, 7)).toEqual([ticketId]);
+  // The run ends: `synced`, yet another run is asked for, and `sync` counts it as still pending.
+  await fixture.database.pool.query(`update zendesk.ticket_sync set status = 'synced' where ticket_id = $1`, [ticketId]);
+  expect((await ticketStates(db, [ticketId]))[0]).toMatchObject({ status: 'synced', askedAgain: true });
+
+  const seenWhileQueueing: unknown[] = [];
+  const again = await takeSyncAgain(db, ticketId, { readAll: true }, async (mark: SyncAgain) => {
+    seenWhileQueueing.push(mark, (await ticketStates(db, [ticketId]))[0].askedAgain);
+    await enqueueTickets(fixture.boss, db, [ticketId], mark);
+  });
+  expect(again).toEqual({ full: false, priority: 7 });
+  expect(seenWhileQueueing).toEqual([{ full: false, priority: 7 }, true]);
+  expect((await ticketStates(db, [ticketId]))[0]).toMatchObject({ status: 'queued', askedAgain: false });
+
+  // Queueing failed (Postgres refused it): the mark stays for the next try.
+  await startRun(db, ticketId, { full: false });
+  await requestSyncAgain(db, [ticketId], true);
+  await expect(takeSyncAgain(db, ticketId, { readAll: true }, async () => { throw new Error('refused'); })).rejects.toThrow('refused');
+  expect((await ticketStates(db, [ticketId]))[0].askedAgain).toBe(true);
+  expect(await take(ticketId, true)).toEqual({ full: true, priority: 0 });
+
+  // A request made while the ticket was being queued is a mark of its own: not cleared with the old one.
+  await startRun(db, ticketId, { full: false });
+  await requestSyncAgain(db, [ticketId], false);
+  await takeSyncAgain(db, ticketId, { readAll: true }, () => requestSyncAgain(db, [ticketId], true));
+  const [row] = (await fixture.database.pool.query(`select sync_again_at is not null as marked, sync_again_full as full from zendesk.ticket_sync where ticket_id = $1`, [ticketId])).rows;
+  expect(row).toEqual({ marked: true, full: true });
 });
