@@ -6,7 +6,7 @@ import { DEFAULT_READONLY_ROLE, DEFAULT_SERVE_PORT, LOG_LEVELS, loadConfig, miss
 import { ConvlogError, UsageError } from './errors/convlog-errors.ts';
 import { errorMessage } from './errors/messages.ts';
 import { endsAtOnce, exitCodeFor } from './errors/outcome.ts';
-import { nearest, printable, quoted } from './ids.ts';
+import { nearest, printable, quoted } from './text.ts';
 import { withinTime } from './timing.ts';
 import { createLogger } from './log.ts';
 import type { Command, CommandContext, CommandIo } from './commands/types.ts';

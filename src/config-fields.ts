@@ -2,7 +2,7 @@
 // carry no credential, one of a few words. src/config.ts puts them together. A bad value is
 // quoted as CLI input is (quoted: escaped, its first 40 characters); secrets and URLs never are.
 import { z } from 'zod';
-import { quoted } from './ids.ts';
+import { quoted } from './text.ts';
 
 export const optionalText = z
   .string()

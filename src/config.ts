@@ -7,7 +7,7 @@ import { boolean, explicitSslMode, httpUrl, integerFrom, oneOf, optionalText, po
 // The simulator checks a token as convlog does; config-fields is config's own (test/architecture).
 export { tokenProblem } from './config-fields.ts';
 import { ConfigError } from './errors/convlog-errors.ts';
-import { nearest } from './ids.ts';
+import { nearest } from './text.ts';
 import { projectFolder } from './project-folder.ts';
 
 // `webhook --url` refuses credentials as ZENDESK_BASE_URL does, and `serve --port` the ports

@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
-import { printable } from './ids.ts';
+import { printable } from './text.ts';
 
 // pino-pretty (sixty modules) is loaded only when a person watches: a worker or a command whose
 // output goes to a file or a pipe never needs it.

@@ -2,7 +2,7 @@
 // names the flag and what it accepts.
 import { MAX_CONCURRENCY } from '../config.ts';
 import { UsageError } from '../errors/convlog-errors.ts';
-import { quoted } from '../ids.ts';
+import { quoted } from '../text.ts';
 import { MIN_START_AGE_SECONDS } from '../zendesk/incremental-export.ts';
 
 /** `--flag N`: an integer from `min` (1 unless given) to max, or `fallback` when the flag is absent. */

@@ -7,7 +7,7 @@ import { logRateWaits } from './rate-waits.ts';
 import { closeRuntime, openSyncRuntime, stopGaveUpError } from './runtime.ts';
 import { unlessSilentAfterStop } from '../queue/stop-watch.ts';
 import type { Command } from './types.ts';
-import { counted } from '../ids.ts';
+import { counted } from '../text.ts';
 
 const at = (date: Date | null) => (date ? date.toISOString().replace('.000Z', 'Z') : 'none yet');
 /** " (2 more recorded before or restored since)": deletions listed that told nothing new, when there were any. */

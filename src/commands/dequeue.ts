@@ -3,7 +3,7 @@
 // dequeueTickets (src/queue/dequeue.ts), one transaction. Ids from a query come through
 // `--file -` (psql -Atc "select …" | convlog dequeue --file -).
 import { Interrupted, UsageError } from '../errors/convlog-errors.ts';
-import { counted, grouped } from '../ids.ts';
+import { counted, grouped } from '../text.ts';
 import { CHANGED_SINCE_SYNC } from '../db/dequeued.ts';
 import { dequeueTickets } from '../queue/dequeue.ts';
 import { readTicketIds } from './ticket-ids.ts';

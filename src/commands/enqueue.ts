@@ -6,7 +6,7 @@ import { enqueueTickets } from '../queue/enqueue.ts';
 import { openZendeskRuntime } from './runtime.ts';
 import { readRowsOfQueued } from './ticket-rows.ts';
 import type { Command } from './types.ts';
-import { counted, grouped } from '../ids.ts';
+import { counted, grouped } from '../text.ts';
 import { Interrupted } from '../errors/convlog-errors.ts';
 
 export const enqueue: Command = {

@@ -1,7 +1,7 @@
 import { openCommandDatabase } from './runtime.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import type { Command } from './types.ts';
-import { counted } from '../ids.ts';
+import { counted } from '../text.ts';
 
 export const migrate: Command = {
   usage: 'convlog migrate',

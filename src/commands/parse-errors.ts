@@ -3,7 +3,7 @@
 // own), and a flag given twice refused. src/cli.ts prints what these say.
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { UsageError } from '../errors/convlog-errors.ts';
-import { nearest, printable, quoted } from '../ids.ts';
+import { nearest, printable, quoted } from '../text.ts';
 
 type Token = NonNullable<ReturnType<typeof parseArgs>['tokens']>[number];
 

@@ -6,7 +6,7 @@
 // how many, so a count that stands still is not taken for a run that is stuck.
 import { clearLine, cursorTo } from 'node:readline';
 import cliProgress from 'cli-progress';
-import { counted, grouped } from '../ids.ts';
+import { counted, grouped } from '../text.ts';
 import { holdBottomLine, type Logger } from '../log.ts';
 import { logWait, waitMessage } from '../timing.ts';
 import type { Ahead } from '../queue/queue-stats.ts';

@@ -7,7 +7,8 @@ import { purgeTickets } from '../db/purge.ts';
 import { ticketIdsKnownAmong } from '../db/missing-context.ts';
 import { Interrupted, UsageError } from '../errors/convlog-errors.ts';
 import { readTicketIds } from './ticket-ids.ts';
-import { counted, uniqueAscending } from '../ids.ts';
+import { uniqueAscending } from '../ids.ts';
+import { counted } from '../text.ts';
 import type { Command } from './types.ts';
 
 const NOTHING = 'nothing was purged';

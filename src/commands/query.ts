@@ -10,7 +10,7 @@ import { assertQueryStatement } from '../db/statement-kind.ts';
 import { formatRows } from './table.ts';
 import { QueryRejected, QueryWrites, UsageError } from '../errors/convlog-errors.ts';
 import { unreadableFileReason } from '../errors/messages.ts';
-import { counted, grouped, printable } from '../ids.ts';
+import { counted, grouped, printable } from '../text.ts';
 import type { Command, OutputStream } from './types.ts';
 
 const USAGE = 'convlog query "SQL" | - | --file (-f) PATH [--csv]';

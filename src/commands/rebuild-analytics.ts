@@ -9,7 +9,7 @@ import { openCommandDatabase } from './runtime.ts';
 import { integerFlag } from './args.ts';
 import { createProgress } from './progress.ts';
 import type { Command } from './types.ts';
-import { counted } from '../ids.ts';
+import { counted } from '../text.ts';
 
 export const rebuildAnalyticsCommand: Command = {
   usage: 'convlog rebuild-analytics [--restart] [--batch N]',

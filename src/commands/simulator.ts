@@ -1,5 +1,5 @@
 import { UsageError } from '../errors/convlog-errors.ts';
-import { quoted } from '../ids.ts';
+import { quoted } from '../text.ts';
 import { parseSimulatorOptions, startSimulator, type SimulatorOptions } from '../simulator/index.ts';
 import type { Command } from './types.ts';
 

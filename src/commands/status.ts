@@ -9,7 +9,7 @@ import { jobsByState, runningWithoutHeartbeat, STOPPED_AFTER_SECONDS } from '../
 import { liveQueueWorkers, workersNamed, type QueueWorker } from '../queue/queue-workers.ts';
 import { openRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
-import { counted, grouped, namedApart, shownFolder } from '../ids.ts';
+import { counted, grouped, namedApart, shownFolder } from '../text.ts';
 import { fullReadsOverdue } from '../db/full-read.ts';
 import { loadDemoRun } from '../db/sync-state.ts';
 import { loadZendeskAccount } from '../db/zendesk-account.ts';

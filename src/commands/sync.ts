@@ -1,6 +1,6 @@
 import { DatabaseUnavailable, Interrupted } from '../errors/convlog-errors.ts';
 import type { Database } from '../db/connection.ts';
-import { counted, grouped } from '../ids.ts';
+import { counted, grouped } from '../text.ts';
 import { LOOK_TIMEOUT_MS, openLookPool } from '../db/look-pool.ts';
 import { ticketStates, type TicketState } from '../db/ticket-status.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';

@@ -1,7 +1,7 @@
 // Query results as a small plain-text table, the way psql prints them: numbers right-aligned,
 // everything else left-aligned, NULL as an empty cell.
 import { eastAsianWidth } from 'get-east-asian-width';
-import { counted, grouped, printable } from '../ids.ts';
+import { counted, grouped, printable } from '../text.ts';
 
 /**
  * Rows keyed by column name (node-postgres's default rows). `numericColumns` as for formatRows;

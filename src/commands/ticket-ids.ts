@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import readline from 'node:readline';
 import { UsageError } from '../errors/convlog-errors.ts';
 import { unreadableFileReason } from '../errors/messages.ts';
-import { grouped, MAX_ID, printable, quoted, readId } from '../ids.ts';
+import { MAX_ID, readId } from '../ids.ts';
+import { grouped, printable, quoted } from '../text.ts';
 
 const MAX_RANGE = 10_000_000;
 /** How a refusal of enqueue's and sync's ids ends. */

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { carriesCredentials, DEFAULT_SERVE_PORT } from '../config.ts';
 import { ConfigError, ConvlogError, UsageError } from '../errors/convlog-errors.ts';
 import { errorMessage } from '../errors/messages.ts';
-import { quoted } from '../ids.ts';
+import { quoted } from '../text.ts';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from '../serve/signature.ts';
 import { sampleTicketEvent, SUBSCRIBED_EVENT_TYPES } from '../serve/webhook-events.ts';
 import { WEBHOOK_PATH } from '../serve/webhook-server.ts';

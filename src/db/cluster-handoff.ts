@@ -9,7 +9,7 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { errorMessage } from '../errors/messages.ts';
-import { counted } from '../ids.ts';
+import { counted } from '../text.ts';
 import type { Logger } from '../log.ts';
 import { claimIfFree, ownerAlive, stopPostmaster, type ClusterClaim, type OwnerRecord, type Ownership } from './cluster-owner.ts';
 import { retireSharedPassword, type Login } from './cluster-password.ts';

@@ -5,7 +5,7 @@ import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { Config } from '../config.ts';
 import { DatabaseUnavailable, EmbeddedServerGone } from '../errors/convlog-errors.ts';
 import { errorMessage, networkErrorReason, noPasswordToSend } from '../errors/messages.ts';
-import { counted } from '../ids.ts';
+import { counted } from '../text.ts';
 import type { Logger } from '../log.ts';
 import { withinTime } from '../timing.ts';
 import { EMBEDDED_DATABASE, startEmbeddedPostgres } from './embedded.ts';

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, FolderClosedToPostgres, SET_DATABASE_URL } from '../errors/convlog-errors.ts';
 import { errorMessage } from '../errors/messages.ts';
-import { printable } from '../ids.ts';
+import { printable } from '../text.ts';
 
 /**
  * Creates `dataDir` (and the folders above it) and checks that files can be written there, or

@@ -33,7 +33,7 @@
 // statement takes an optional `nowMs` that stands in for that clock: tests run on virtual time.
 import type pg from 'pg';
 import { MissingRetryAfter } from '../errors/convlog-errors.ts';
-import { processNamed } from '../ids.ts';
+import { processNamed } from '../text.ts';
 import { NOW, OBSERVE, TAKE, TAKING_PART } from './rate-budget-sql.ts';
 
 export { FREE_SHARE, TAKER_WINDOWS } from './rate-budget-sql.ts';

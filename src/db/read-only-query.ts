@@ -4,7 +4,8 @@
 // value queues nothing.
 import type pg from 'pg';
 import { Interrupted, QueryRejected, UsageError } from '../errors/convlog-errors.ts';
-import { grouped, MAX_ID, quoted, readId, type IdReading } from '../ids.ts';
+import { MAX_ID, readId, type IdReading } from '../ids.ts';
+import { grouped, quoted } from '../text.ts';
 import { streamReadOnly, type ResultColumn, type RowSink } from './run-read-only.ts';
 import { statementKind } from './statement-kind.ts';
 

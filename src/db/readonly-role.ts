@@ -4,7 +4,7 @@
 import type pg from 'pg';
 import { DEFAULT_READONLY_ROLE } from '../config.ts';
 import { ConfigError, UsageError } from '../errors/convlog-errors.ts';
-import { quoted } from '../ids.ts';
+import { quoted } from '../text.ts';
 
 /** Schemas the role must never see: convlog's bookkeeping, the queue and the migration log. */
 export const PRIVATE_SCHEMAS = ['convlog', 'pgboss', 'drizzle'];

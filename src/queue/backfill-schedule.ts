@@ -4,7 +4,7 @@
 import { PgBoss } from 'pg-boss';
 import { UsageError } from '../errors/convlog-errors.ts';
 import { errorMessage } from '../errors/messages.ts';
-import { quoted } from '../ids.ts';
+import { quoted } from '../text.ts';
 import { BACKFILL_QUEUE, BOSS_SCHEMA, type BackfillJobData } from './boss.ts';
 
 /** The one schedule convlog keeps (pg-boss's schedule key). */

@@ -3,7 +3,7 @@
 import type pg from 'pg';
 import type { Db } from '../db/connection.ts';
 import { backfillLockHeld, loadExportPosition, loadLastBackfill, type BackfillRun } from '../db/sync-state.ts';
-import { counted } from '../ids.ts';
+import { counted } from '../text.ts';
 import { dueAtNextCheck, type ScheduleInfo } from './backfill-schedule.ts';
 
 export interface BackfillStatus {

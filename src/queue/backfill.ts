@@ -38,7 +38,7 @@ import { pageIncrementalExport, type ExportStart, type PageExportOptions } from 
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
 import { enqueueTickets } from './enqueue.ts';
 import { queueDueFullReads, sweepNow, type FullReadPolicy } from './full-read-sweep.ts';
-import { counted } from '../ids.ts';
+import { counted } from '../text.ts';
 
 export type { BackfillTotals };
 

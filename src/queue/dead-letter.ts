@@ -5,7 +5,7 @@
 import type { PgBoss, JobWithMetadata } from 'pg-boss';
 import type pg from 'pg';
 import { recordStatus, takeSyncAgain, ticketStates } from '../db/ticket-status.ts';
-import { counted } from '../ids.ts';
+import { counted } from '../text.ts';
 import type { SyncDeps } from '../sync/sync-ticket.ts';
 import { DEAD_LETTER_QUEUE, holdsOf, type SyncJobData } from './boss.ts';
 import { enqueueTickets } from './enqueue.ts';

@@ -2,7 +2,7 @@
 // line names them. Every query of pg-boss's tables but this registry's is in queue-stats.ts.
 import type pg from 'pg';
 import { BOSS_SCHEMA, SYNC_QUEUE } from './boss.ts';
-import { grouped, namedApart } from '../ids.ts';
+import { grouped, namedApart } from '../text.ts';
 
 // Every PgBoss object writes its row as it starts and beats every instance heartbeat (30 s), and a
 // graceful stop marks it stopped. `work` and `sync` start theirs supervising, and list a worker on

@@ -3,7 +3,7 @@
 // everything else, so past a few tickets in a window the rest are summed up in one line at its end,
 // counted by how each ended (a burst of deleted ids is a burst of not_found, not of syncs).
 
-import { counted } from '../ids.ts';
+import { counted } from '../text.ts';
 import type { Logger } from '../log.ts';
 
 /** How a ticket's run ended, in the order the summary names them. */

@@ -7,7 +7,7 @@
 // attempt died with its worker is recorded as failed (dead-letter.ts).
 import type { PgBoss, JobWithMetadata } from 'pg-boss';
 import { LOOK_TIMEOUT_MS, openLookPool, type LookPool } from '../db/look-pool.ts';
-import { counted } from '../ids.ts';
+import { counted } from '../text.ts';
 import { withinTime } from '../timing.ts';
 import type { SyncDeps, SyncResult } from '../sync/sync-ticket.ts';
 import { checkCredentials } from '../zendesk/credentials.ts';

@@ -2,7 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { UsageError } from '../errors/convlog-errors.ts';
-import { printable, quoted } from '../ids.ts';
+import { printable, quoted } from '../text.ts';
 
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
 

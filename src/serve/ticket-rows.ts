@@ -9,7 +9,7 @@
 import type { Db } from '../db/connection.ts';
 import { errorMessage } from '../errors/messages.ts';
 import { outcomeOf } from '../errors/outcome.ts';
-import { counted } from '../ids.ts';
+import { counted } from '../text.ts';
 import { createErrorThrottle } from '../queue/error-throttle.ts';
 import type { Logger } from '../log.ts';
 import { readChangedTickets } from '../sync/ticket-context.ts';

@@ -2,7 +2,7 @@
 // and the defaults. Messages name the option so a bad flag explains itself.
 import { z } from 'zod';
 import { tokenProblem } from '../config.ts';
-import { quoted } from '../ids.ts';
+import { quoted } from '../text.ts';
 
 export interface SimulatorOptions {
   /** Default 0 = a free port. */

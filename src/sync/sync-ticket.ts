@@ -18,7 +18,7 @@ import { Interrupted, RunTakenOver } from '../errors/convlog-errors.ts';
 import { errorMessage } from '../errors/messages.ts';
 import { settledBy } from '../errors/outcome.ts';
 import { BadRequest, InvalidCursor } from '../errors/zendesk-errors.ts';
-import { counted } from '../ids.ts';
+import { counted } from '../text.ts';
 import type { Logger } from '../log.ts';
 import { MAX_PAGE_SIZE, newestEventReference, pageConversationLog, requestsSpentOn, type RequestBudget, type ZendeskHttp } from '../zendesk/index.ts';
 import { mapPage } from './map-page.ts';

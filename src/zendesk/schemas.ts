@@ -3,7 +3,7 @@
 // through: the events handed on are the very objects received, never a rebuilt copy.
 import { z } from 'zod';
 import { InvalidResponse, type ZendeskErrorContext } from '../errors/zendesk-errors.ts';
-import { counted } from '../ids.ts';
+import { counted } from '../text.ts';
 import { describe, expected, firstProblems, isoTimestamp } from './ticket-schemas.ts';
 
 export type ConversationLogEvent = {

@@ -1,12 +1,12 @@
 // The folders of src/ form layers that only point down (docs/architecture.md):
-//   cli → commands → serve → queue → sync → zendesk → db → config, errors, ids, log, timing
+//   cli → commands → serve → queue → sync → zendesk → db → config, errors, ids, text, log, timing
 // with the simulator beside them (only commands start it). A folder importing one above it, or
 // any cycle between folders, fails here with the file and import that caused it.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importEdges, layerViolations, unitCycles, type Edge } from './import-graph.ts';
 
-const BASE = ['config', 'errors', 'ids', 'log', 'timing'];
+const BASE = ['config', 'errors', 'ids', 'text', 'log', 'timing'];
 const ALLOWED: Record<string, string[]> = {
   cli: ['commands', ...BASE],
   commands: ['serve', 'queue', 'sync', 'zendesk', 'db', 'simulator', ...BASE],
@@ -19,15 +19,16 @@ const ALLOWED: Record<string, string[]> = {
   simulator: BASE,
   // How each variable is read: only config.ts puts the fields together; where .env is (the
   // project folder); nearest, for "did you mean" on a misspelt variable.
-  config: ['config-fields', 'project-folder', 'errors', 'ids', 'log'],
+  config: ['config-fields', 'project-folder', 'errors', 'text', 'log'],
   // quoted, to show a bad value shortened and escaped.
-  'config-fields': ['ids'],
+  'config-fields': ['text'],
   'project-folder': [],
   // printable: the one escaping of what a terminal may act on, for the one-line terminal log.
-  log: ['ids'],
+  log: ['text'],
   errors: [],
   timing: [],
   ids: [],
+  text: [],
 };
 
 const SRC = path.resolve(import.meta.dirname, '../../src');

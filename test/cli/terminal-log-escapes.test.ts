@@ -5,7 +5,7 @@
 // follows it ("invoice\u202etxt.exe" shows as "invoiceexe.txt"), a separator may break the line.
 import { Writable } from 'node:stream';
 import { expect, it } from 'vitest';
-import { printable } from '../../src/ids.ts';
+import { printable } from '../../src/text.ts';
 import { createLogger } from '../../src/log.ts';
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 250));

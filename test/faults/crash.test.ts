@@ -9,7 +9,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { type Convlog, killAll, runProgram, startConvlog } from '../helpers/cli.ts';
 import { convlogEnv, exact, jobStates, range, ticketMix, verify } from './harness.ts';
 import { counts, report } from './summary.ts';
-import { counted } from '../../src/ids.ts';
+import { counted } from '../../src/text.ts';
 
 const TICKETS = range(1, 50);
 const BIG = [6, 12, 17, 23, 29, 38, 44];

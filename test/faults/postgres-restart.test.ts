@@ -10,7 +10,7 @@ import { createDatabase, startOwnCluster, type OwnCluster } from './cluster.ts';
 import { killAll, runProgram, startConvlog } from '../helpers/cli.ts';
 import { convlogEnv, exact, jobStates, jsonLines, range, ticketMix, verify } from './harness.ts';
 import { counts, report } from './summary.ts';
-import { counted } from '../../src/ids.ts';
+import { counted } from '../../src/text.ts';
 
 const TICKETS = range(1, 30);
 const BIG = [9, 23];

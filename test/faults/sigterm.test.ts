@@ -10,7 +10,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { killAll, runProgram, startConvlog } from '../helpers/cli.ts';
 import { convlogEnv, exact, range, verify } from './harness.ts';
 import { counts, report } from './summary.ts';
-import { counted } from '../../src/ids.ts';
+import { counted } from '../../src/text.ts';
 
 const TICKETS = range(1, 6);
 const SIZES: Record<number, number> = { 1: 1000, 2: 1000, 3: 950, 4: 12, 5: 0, 6: 130 };

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import type { SummaryRow } from './summary.ts';
-import { counted } from '../../src/ids.ts';
+import { counted } from '../../src/text.ts';
 
 export default function setup(project: TestProject) {
   const file = path.join(os.tmpdir(), `convlog-fault-summary-${process.pid}.jsonl`);

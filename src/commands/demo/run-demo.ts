@@ -14,7 +14,7 @@ import { eventsStoredSince, statusReport } from '../../db/status-report.ts';
 import { loadDemoRun, saveDemoRun, type DemoRun } from '../../db/sync-state.ts';
 import { databaseNow, ticketCount, unmarkQueued } from '../../db/ticket-status.ts';
 import { dropSyncJobsAbove } from '../../queue/queue-stats.ts';
-import { counted, grouped, shownFolder } from '../../ids.ts';
+import { counted, grouped, shownFolder } from '../../text.ts';
 import { FolderClosedToPostgres, SET_DATABASE_URL, UsageError } from '../../errors/convlog-errors.ts';
 import { naturalHistoryEndSec, startSimulator } from '../../simulator/index.ts';
 import { createZendeskHttp, localBudget } from '../../zendesk/index.ts';
