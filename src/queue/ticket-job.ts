@@ -17,7 +17,7 @@ import { holdsOf, type SyncJobData } from './boss.ts';
 import type { JobsInFlight } from './jobs-in-flight.ts';
 import { holdJob } from './queue-stats.ts';
 import type { SyncLog } from './sync-log.ts';
-import type { WorkerOptions, WorkerSummary } from './worker.ts';
+import type { WorkerOptions, WorkerSummary } from './worker-options.ts';
 import type { ZendeskGate } from './zendesk-gate.ts';
 import type { PostgresGate } from './postgres-gate.ts';
 

@@ -6,7 +6,8 @@
 import { afterEach, expect, it, vi } from 'vitest';
 import pino from 'pino';
 import { enqueueTickets } from '../../src/queue/enqueue.ts';
-import { runWorker, type WorkerSummary } from '../../src/queue/worker.ts';
+import { runWorker } from '../../src/queue/worker.ts';
+import type { WorkerSummary } from '../../src/queue/worker-options.ts';
 import { createFixtureWithBoss, range, type FixtureWithBoss } from '../helpers/sync-fixture.ts';
 
 const TICKETS = range(1, 6);
