@@ -67,14 +67,14 @@ export const DEFAULT_WEBHOOK_MAX_AGE_SECONDS = 300;
  */
 export const MAX_CONCURRENCY = 256;
 /** CONVLOG_REQUEST_TIMEOUT, in seconds: an hour. Timers overflow past 2,147,483 s. */
-export const MAX_REQUEST_TIMEOUT_SECONDS = 3_600;
+const MAX_REQUEST_TIMEOUT_SECONDS = 3_600;
 /**
  * Requests per minute for any of the three rate limits. Far above any Zendesk plan (2,500), it
  * leaves the benchmarks their 1,000,000; the shared budgets store a limit as a 32-bit integer.
  */
-export const MAX_RATE_LIMIT = 1_000_000;
+const MAX_RATE_LIMIT = 1_000_000;
 /** CONVLOG_FULL_RESYNC_DAYS: ten years, which is never in practice. */
-export const MAX_FULL_RESYNC_DAYS = 3_650;
+const MAX_FULL_RESYNC_DAYS = 3_650;
 
 export interface ServeConfig {
   /** Signing secrets in any order: a request signed with any of them is accepted. Empty unless set. */
@@ -85,7 +85,7 @@ export interface ServeConfig {
   port: number;
 }
 
-export const ON_DELETE_MODES = ['purge', 'keep'] as const;
+const ON_DELETE_MODES = ['purge', 'keep'] as const;
 export type OnDelete = (typeof ON_DELETE_MODES)[number];
 
 export const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -142,7 +142,7 @@ type Env = z.infer<typeof envSchema>;
  * Any other name with those prefixes is a slip (CONVLOG_RATE_LIMT) that would silently change
  * nothing: the CLI warns of it.
  */
-export const KNOWN_VARIABLES: readonly string[] = [
+const KNOWN_VARIABLES: readonly string[] = [
   ...Object.keys(envSchema.shape),
   'CONVLOG_SUPERVISE_SECONDS',
   'CONVLOG_TEST_POSTGRES',

@@ -48,7 +48,7 @@ function pacedWaitMs(limit: number, windowMs: number): number {
   return limit > 0 && windowMs > 0 ? (2 * windowMs) / limit : 0;
 }
 
-export function describeWait(wait: BudgetWait): RateWait {
+function describeWait(wait: BudgetWait): RateWait {
   const setting = BUDGET_SETTINGS[wait.budget] ?? `the ${wait.budget} budget's limit`;
   const per = wait.windowMs === 60_000 ? 'a minute' : `per ${Math.round(wait.windowMs / 1000)} s`;
   const base = { budget: wait.budget, setting, limitPerWindow: wait.limitPerWindow, windowMs: wait.windowMs };

@@ -26,7 +26,7 @@ export interface BudgetWait {
 export type BudgetWaitListener = (wait: BudgetWait | undefined) => void;
 
 /** Shorter waits (the pacing between permits at 100 a minute) are not reported. */
-export const REPORTED_WAIT_MS = 1000;
+const REPORTED_WAIT_MS = 1000;
 
 export interface WaitReports {
   /** Calls `listener` as waits start and end; returns how to stop. */

@@ -11,7 +11,7 @@ import { statementKind } from './statement-kind.ts';
 
 export const SQL_TIMEOUT_MS = 60_000;
 /** More ids than this is almost certainly a wrong query (a cross join); split it. */
-export const MAX_SQL_IDS = 10_000_000;
+const MAX_SQL_IDS = 10_000_000;
 
 // Integer column types: int2, int4, int8. numeric is accepted when every value is whole.
 const INTEGER_TYPES = new Set([21, 23, 20]);

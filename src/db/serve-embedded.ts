@@ -38,7 +38,7 @@ export interface OwnedElsewhere {
 }
 
 /** The cluster's directory under a data directory, as src/db/embedded.ts lays it out. */
-export function clusterDir(dataDir: string): string {
+function clusterDir(dataDir: string): string {
   return path.join(dataDir, 'pg');
 }
 

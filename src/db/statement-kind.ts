@@ -34,7 +34,7 @@ const WRITING_KEYWORDS = new Set(
 // Postgres skips before a statement: white space, -- comments, /* comments */ (which nest, so
 // "/* /* */ select */ copy …" starts with copy) and empty statements (";").
 
-export function firstToken(sql: string): string | undefined {
+function firstToken(sql: string): string | undefined {
   let i = 0;
   while (i < sql.length) {
     const c = sql[i];

@@ -8,18 +8,18 @@ import type { Db } from './connection.ts';
 import { syncState } from './schema.ts';
 
 export const EXPORT_POSITION_KEY = 'incremental_export';
-export const LAST_BACKFILL_KEY = 'backfill_last_run';
+const LAST_BACKFILL_KEY = 'backfill_last_run';
 /**
  * Where convlog, before tickets carried a sync-again mark, kept the tickets that changed while
  * their sync ran, for the next backfill to queue (see loadLegacyResync).
  */
 const LEGACY_RESYNC_KEY = 'backfill_resync';
 /** Marks a database `convlog demo` filled, so it never mixes simulated tickets into real ones. */
-export const DEMO_KEY = 'demo';
+const DEMO_KEY = 'demo';
 /** When a backfill last read the groups, brands and organizations lists. */
 const ACCOUNT_LISTS_KEY = 'account_lists';
 /** How far `convlog rebuild-analytics` got, so an interrupted rebuild resumes. */
-export const ANALYTICS_REBUILD_KEY = 'analytics_rebuild';
+const ANALYTICS_REBUILD_KEY = 'analytics_rebuild';
 /** The requests the periodic full reads may still spend (src/queue/full-read-sweep.ts). */
 const FULL_READ_ALLOWANCE_KEY = 'full_read_allowance';
 

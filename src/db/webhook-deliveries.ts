@@ -5,7 +5,7 @@
 import type pg from 'pg';
 
 /** Accepted deliveries are remembered this long (Zendesk retries failed deliveries for hours, not days). */
-export const REMEMBER_HOURS = 24;
+const REMEMBER_HOURS = 24;
 const PRUNE_EVERY_MS = 10 * 60_000;
 
 export interface ReplayStore {

@@ -8,7 +8,7 @@ import { quoted } from '../text.ts';
 import { BACKFILL_QUEUE, BOSS_SCHEMA, type BackfillJobData } from './boss.ts';
 
 /** The one schedule convlog keeps (pg-boss's schedule key). */
-export const SCHEDULE_KEY = '';
+const SCHEDULE_KEY = '';
 
 /**
  * How long pg-boss keeps a tick due (its OCCURRENCE_WINDOW_SECONDS): each check, every 30 s (its

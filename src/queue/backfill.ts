@@ -90,7 +90,7 @@ export interface BackfillResult extends BackfillTotals {
  * The lists are read again after this long, for renamed groups and those no changed ticket
  * named; sooner only when a ticket changed since they were read names an id without a row.
  */
-export const LISTS_MAX_AGE_MS = 60 * 60 * 1000;
+const LISTS_MAX_AGE_MS = 60 * 60 * 1000;
 
 /** UsageError when a run without --since would have nowhere to start: before any request is made. */
 export async function requireStartingPoint(db: Db): Promise<void> {
@@ -109,7 +109,7 @@ function chooseStart(saved: ExportPosition | null, options: Pick<BackfillOptions
   return null;
 }
 
-export const NO_POSITION_MESSAGE =
+const NO_POSITION_MESSAGE =
   'no saved export position yet: run "convlog backfill --since DATE" once (for example --since 30d); later runs continue from where it stopped';
 
 export async function runBackfill(deps: BackfillDeps, options: BackfillOptions = {}): Promise<BackfillResult> {

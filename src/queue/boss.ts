@@ -60,7 +60,7 @@ export const SYNC_QUEUE_OPTIONS = {
   notify: true,
 } as const;
 
-export const BACKFILL_QUEUE_OPTIONS = {
+const BACKFILL_QUEUE_OPTIONS = {
   // One running and one waiting: a tick during a long backfill runs after it, never beside it.
   policy: 'stately',
   retryLimit: 3,

@@ -28,7 +28,7 @@ export interface ErrorThrottle {
 }
 
 /** Timers that never keep the process alive: a worker must be able to exit mid-outage. */
-export const systemClock: ThrottleClock = {
+const systemClock: ThrottleClock = {
   now: () => Date.now(),
   setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),

@@ -34,7 +34,7 @@ export interface SyncLog {
  * likely the API user rather than the tickets: one 403 is a restricted ticket, every one is an
  * agent confined to other groups, a token without read access, or an account without the API.
  */
-export const REFUSED_HINT_AFTER = 5;
+const REFUSED_HINT_AFTER = 5;
 
 export function createSyncLog(log: Logger, options: SyncLogOptions = {}): SyncLog {
   const windowMs = options.windowMs ?? 10_000;

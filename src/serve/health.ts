@@ -18,7 +18,7 @@ const HEALTH_QUERY_TIMEOUT_MS = 2_000;
  * connection. No statement_timeout: `select 1` takes no lock and does no work, so only the link or a
  * frozen server can hold it, and neither would hear one.
  */
-export async function databaseAnswers(pool: pg.Pool, timeoutMs = HEALTH_QUERY_TIMEOUT_MS): Promise<boolean> {
+async function databaseAnswers(pool: pg.Pool, timeoutMs = HEALTH_QUERY_TIMEOUT_MS): Promise<boolean> {
   const answered = pool.query({ text: 'select 1', query_timeout: timeoutMs } as pg.QueryConfig).then(
     () => true,
     () => false,

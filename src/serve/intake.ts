@@ -62,7 +62,7 @@ export const SUBMIT_TIMEOUT_MS = 5_000;
  * failover, a partition) never returns, and every delivery after it would wait behind it, each
  * answered 503, until serve restarted, while new connections (and /healthz) were fine.
  */
-export const BATCH_GIVE_UP_MS = 60_000;
+const BATCH_GIVE_UP_MS = 60_000;
 
 export interface Intake {
   /**

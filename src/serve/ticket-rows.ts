@@ -16,7 +16,7 @@ import { readChangedTickets } from '../sync/ticket-context.ts';
 import type { RequestBudget, ZendeskHttp } from '../zendesk/index.ts';
 
 /** At most one read this often: a burst of webhooks costs one request per 100 tickets, not one each. */
-export const TICKET_ROWS_EVERY_MS = 5_000;
+const TICKET_ROWS_EVERY_MS = 5_000;
 /**
  * A round waits for a pause this long between webhooks, or until its first ticket has waited
  * READ_WITHIN_MS: parsing a read and storing it took the CPU that answers webhooks, and a burst's

@@ -34,7 +34,7 @@ export type WebhookReading = WebhookAction | { kind: 'invalid'; reason: 'no_tick
 
 /** What the `type` of every event-subscription body starts with. */
 const EVENT_PREFIX = 'zen:event-type:';
-export const TICKET_EVENT_PREFIX = `${EVENT_PREFIX}ticket.`;
+const TICKET_EVENT_PREFIX = `${EVENT_PREFIX}ticket.`;
 
 /**
  * A new assignee or group: synced as any change is, since a messaging ticket's bot hands over
@@ -75,7 +75,7 @@ export const SUBSCRIBED_EVENT_TYPES = [
 ].map((event) => `${TICKET_EVENT_PREFIX}${event}`);
 
 /** Bodies a trigger sends carry no type; they are named so in metrics and logs. */
-export const TRIGGER_TYPE = 'trigger';
+const TRIGGER_TYPE = 'trigger';
 
 // Each changes events already stored (text or a file removed, a comment made private): a resumed
 // read of a long ticket never sees its earlier pages again, only a full re-read does.

@@ -6,7 +6,7 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import { createMetrics, type Metrics } from './metrics.ts';
 
 /** The refusals the webhook handler answers itself. */
-export const ANSWERED_REASONS = [
+const ANSWERED_REASONS = [
   'no_signature',
   'bad_signature',
   'stale_timestamp',
@@ -27,7 +27,7 @@ export const ANSWERED_REASONS = [
 export type RejectionReason = (typeof ANSWERED_REASONS)[number];
 
 /** Every reason counted: the above, and requests the handler never answered. */
-export const REJECTION_REASONS = [
+const REJECTION_REASONS = [
   ...ANSWERED_REASONS,
   // 408 from Node: headers not all sent within 10 s, or the request within 15 s.
   'timeout',

@@ -29,20 +29,20 @@ export const MAX_BODY_BYTES = 1024 * 1024;
  * What all the requests being read may hold in memory together: the path needs no credentials
  * until the body is read, so a flood of large bodies would otherwise take memory without bound.
  */
-export const MAX_BODY_BYTES_IN_FLIGHT = 16 * MAX_BODY_BYTES;
+const MAX_BODY_BYTES_IN_FLIGHT = 16 * MAX_BODY_BYTES;
 /** Zendesk's deliveries are a few KB: a body of this size or less may be one of them. */
 export const SMALL_BODY_BYTES = 64 * 1024;
 /**
  * The part of the allowance only small bodies may take: large ones held back by slow senders
  * cannot keep Zendesk's out. 64 bodies of 64 KB, or about a thousand of Zendesk's.
  */
-export const SMALL_BODIES_RESERVE = 4 * MAX_BODY_BYTES;
+const SMALL_BODIES_RESERVE = 4 * MAX_BODY_BYTES;
 /**
  * How long a body may take once its headers are in (Zendesk sends its few KB at once). Within
  * Node's request timeout (15 s, headers included), which alone let slow senders hold the
  * allowance three times as long.
  */
-export const BODY_DEADLINE_MS = 5_000;
+const BODY_DEADLINE_MS = 5_000;
 
 export interface WebhookServerOptions {
   database: Database;

@@ -7,10 +7,10 @@ import { forbidden as forbiddenReply, jsonReply, legacyError, listError, recordN
 import { parseInclude, sideloads } from './sideloads.ts';
 import type { TicketStore } from './store.ts';
 
-export const MAX_SHOW_MANY = 100;
+const MAX_SHOW_MANY = 100;
 const MAX_LIST_PAGE = 100;
 
-export const LISTS = { groups, brands, organizations } as const;
+const LISTS = { groups, brands, organizations } as const;
 export type ListName = keyof typeof LISTS;
 const LIST_NUMBER: Record<ListName, number> = { groups: 1, brands: 2, organizations: 3 };
 

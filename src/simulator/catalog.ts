@@ -29,7 +29,7 @@ const VIP_ORGANIZATIONS = new Set([1, 5]);
 export const groupId = (n: number) => 360_000_000_000 + n;
 export const brandId = (n: number) => 361_000_000_000 + n;
 export const organizationId = (n: number) => 362_000_000_000 + n;
-export const END_USER_BASE_ID = 8_300_000_000_000;
+const END_USER_BASE_ID = 8_300_000_000_000;
 
 const slug = (name: string) => name.toLowerCase().normalize('NFD').replace(/[^a-z0-9]+/g, '');
 const stamp = (seed: number, ...parts: number[]) => isoSeconds(ACCOUNT_CREATED_SEC + (hash32(seed, ...parts) % (400 * 86_400)));
@@ -93,7 +93,7 @@ export const brands = perSeed((seed) =>
   })),
 );
 
-export const organizationCount = ORGANIZATIONS.length;
+const organizationCount = ORGANIZATIONS.length;
 
 export function organization(seed: number, n: number): ZendeskRecord {
   const name = ORGANIZATIONS[n - 1];
@@ -150,7 +150,7 @@ export function endUserRecord(seed: number, userNo: number): ZendeskRecord {
 }
 
 /** Agents are the authors of the conversation logs; agent 1 is also an admin. */
-export function agentRecord(seed: number, n: number): ZendeskRecord {
+function agentRecord(seed: number, n: number): ZendeskRecord {
   const author = agent(seed, n);
   const id = author['zen:support:user_id']!;
   const name = String(author.display_name);
@@ -172,7 +172,7 @@ export function agentRecord(seed: number, n: number): ZendeskRecord {
 }
 
 /** Agent number (1..pool) behind a support user id, or null. */
-export function agentNumberOf(seed: number, userId: number): number | null {
+function agentNumberOf(seed: number, userId: number): number | null {
   for (let n = 1; n <= AGENT_POOL_SIZE; n++) if (agent(seed, n)['zen:support:user_id'] === userId) return n;
   return null;
 }

@@ -10,7 +10,7 @@ export type MessagingKind = 'text' | 'textActions' | 'image' | 'file' | 'carouse
 export type Content = { type: string; [field: string]: unknown };
 
 /** A NUL and a lone high surrogate: Postgres rejects both, so the sync has to clean them. */
-export const HOSTILE_TEXT = 'Copied from the old portal:\u0000 status ok \ud83d see log';
+const HOSTILE_TEXT = 'Copied from the old portal:\u0000 status ok \ud83d see log';
 
 const MEDIA = 'https://convlog-sim.zendesk.com/sc/attachments/v2';
 

@@ -11,7 +11,7 @@ import type { ExportTicket } from './types.ts';
 
 const SCOPES = ['agent', 'ai_agent', 'all'];
 
-export const MAX_EXPORT_PAGE = 1000;
+const MAX_EXPORT_PAGE = 1000;
 
 export interface ExportBody extends Partial<Record<Sideload, ZendeskRecord[]>> {
   tickets: (ExportTicket & { url: string })[];

@@ -33,7 +33,7 @@ export interface TicketProfile {
  * Generated histories begin on 2025-06-01 and are spread over the following 180 days, unless the
  * option historyEnd moves them all by one amount (historyShiftSec).
  */
-export const EPOCH_SEC = Date.UTC(2025, 5, 1) / 1000;
+const EPOCH_SEC = Date.UTC(2025, 5, 1) / 1000;
 const DEFAULT_AVATAR = 'https://static.zdassets.com/web_widget/latest/default_avatar.png';
 
 const FIRST = ['Ana', 'Ben', 'Chloé', 'Dmitri', 'Emeka', 'Fatima', 'Giulia', 'Hiro', 'Ines', 'Jonas', 'Kavya', 'Liam', 'Mei', 'Noah', 'Olga', 'Pedro', 'Rania', 'Sven', 'Tariq', 'Zoë'];

@@ -9,7 +9,7 @@ import { hash32, rngFor } from './random.ts';
 import type { ConversationEvent, ExportTicket, TicketPatch } from './types.ts';
 import { viaObject } from './via.ts';
 
-export const CUSTOM_FIELD_IDS = { topic: 360_100_000_001, orderNumber: 360_100_000_002, underWarranty: 360_100_000_003 } as const;
+const CUSTOM_FIELD_IDS = { topic: 360_100_000_001, orderNumber: 360_100_000_002, underWarranty: 360_100_000_003 } as const;
 
 const TOPICS: Record<string, string> = {
   'Order never arrived': 'delivery',

@@ -6,7 +6,7 @@ import type { TicketChange } from './store.ts';
 import type { ConversationEvent, ExportTicket, TicketPatch } from './types.ts';
 
 export const ACCOUNT_ID = 10_000_001;
-export const EVENT_VERSION = '2022-11-06';
+const EVENT_VERSION = '2022-11-06';
 const PREFIX = 'zen:event-type:ticket.';
 
 const FIELD_EVENTS: Record<keyof TicketPatch, string> = {
@@ -62,7 +62,7 @@ const id = (value: number | null | undefined) => (value === null || value === un
 const upper = (value: unknown) => (typeof value === 'string' ? value.toUpperCase() : (value ?? null));
 
 /** The ticket as an event's `detail` describes it. */
-export function ticketDetail(ticket: ExportTicket, actorId: number | null): Record<string, unknown> {
+function ticketDetail(ticket: ExportTicket, actorId: number | null): Record<string, unknown> {
   return {
     actor_id: id(actorId),
     assignee_id: id(ticket.assignee_id),

@@ -77,7 +77,7 @@ export function isScrubbed(row: Pick<TicketRow, 'status' | 'subject'>): boolean 
 /** Zendesk's roles as the conversation log's author types: end-user is `user`, admins are agents. */
 const AUTHOR_TYPES: Record<string, string> = { 'end-user': 'user', agent: 'agent', admin: 'agent' };
 
-export function userAuthorRow(user: ZendeskUser): AuthorRow {
+function userAuthorRow(user: ZendeskUser): AuthorRow {
   const clean = sanitizeForPostgres(user);
   const photo = clean.photo as { content_url?: unknown } | null | undefined;
   return {
@@ -91,7 +91,7 @@ export function userAuthorRow(user: ZendeskUser): AuthorRow {
   };
 }
 
-export function groupRow(group: ZendeskGroup): GroupRow {
+function groupRow(group: ZendeskGroup): GroupRow {
   const raw = sanitizeForPostgres(group);
   return {
     id: raw.id,
@@ -122,7 +122,7 @@ export function brandRow(brand: ZendeskBrand): BrandRow {
   };
 }
 
-export function organizationRow(organization: ZendeskOrganization): OrganizationRow {
+function organizationRow(organization: ZendeskOrganization): OrganizationRow {
   const raw = sanitizeForPostgres(organization);
   return {
     id: raw.id,

@@ -4,7 +4,7 @@
 import { isRecord } from './fields.ts';
 import type { Json } from './fields.ts';
 
-export const REDACTED_SYSTEM_FIELDS = ['ip_address', 'location', 'latitude', 'longitude'] as const;
+const REDACTED_SYSTEM_FIELDS = ['ip_address', 'location', 'latitude', 'longitude'] as const;
 
 /**
  * `metadata` without the personal fields of `metadata.system`. Returns a new object when

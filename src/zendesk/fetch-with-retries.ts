@@ -54,7 +54,7 @@ export interface PageSize {
 }
 
 /** A page size halves no lower than this: smaller pages would spend the budget for little. */
-export const MIN_SHRUNK_PAGE_SIZE = 10;
+const MIN_SHRUNK_PAGE_SIZE = 10;
 
 export function shrinkingPageSize(param: string, size: number, options: { floor?: number; serverDefault?: number } = {}): PageSize {
   return { param, size, floor: Math.min(options.floor ?? MIN_SHRUNK_PAGE_SIZE, size), serverDefault: options.serverDefault };

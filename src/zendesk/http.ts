@@ -29,9 +29,9 @@ export interface ZendeskHttpInfo {
 
 const infos = new WeakMap<ZendeskHttp, ZendeskHttpInfo>();
 
-export const USER_AGENT = `convlog/${pkg.version}`;
+const USER_AGENT = `convlog/${pkg.version}`;
 
-export function authorizationHeader(auth: ZendeskAuth): string {
+function authorizationHeader(auth: ZendeskAuth): string {
   if (auth.kind === 'oauth') return `Bearer ${auth.token}`;
   return `Basic ${Buffer.from(`${auth.email}/token:${auth.token}`).toString('base64')}`;
 }

@@ -15,11 +15,11 @@ import { describe, expected, firstProblems, isoTimestamp, positiveId } from './t
 
 export const EXPORT_PATH = 'api/v2/incremental/tickets/cursor.json';
 /** Zendesk's largest export page. */
-export const MAX_EXPORT_PAGE_SIZE = 1000;
+const MAX_EXPORT_PAGE_SIZE = 1000;
 /** start_time must be at least this far in the past (Zendesk answers 400 otherwise). */
 export const MIN_START_AGE_SECONDS = 60;
 
-export const EXPORT_SIDE_LOADS = 'users,groups,organizations';
+const EXPORT_SIDE_LOADS = 'users,groups,organizations';
 
 /** Where an export starts: a time (unix seconds) for a first export, else a saved cursor. */
 export type ExportStart = { startTime: number } | { cursor: string };
@@ -122,7 +122,7 @@ export async function* pageIncrementalExport(
 }
 
 /** When the ticket changed, as the export orders it: generated_timestamp, else updated_at. */
-export function changedAt(ticket: ExportTicket): Date | null {
+function changedAt(ticket: ExportTicket): Date | null {
   if (ticket.generated_timestamp !== undefined) return new Date(ticket.generated_timestamp * 1000);
   if (ticket.updated_at !== undefined) return new Date(ticket.updated_at);
   return null;

@@ -147,7 +147,7 @@ export function errorForResponse(response: RawResponse, context: ResponseContext
  * because Zendesk worded a 404 in a way not listed here would be worse, and a URL that is not
  * Zendesk's API is caught before any ticket is read (the start-up check of /users/me).
  */
-export function saysRecordNotFound(body: string): boolean {
+function saysRecordNotFound(body: string): boolean {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);

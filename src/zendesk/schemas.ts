@@ -67,7 +67,7 @@ const pageSchema = z.looseObject(
 });
 
 /** Explains every way `value` is not a usable page, or returns undefined when it is one. */
-export function conversationLogPageProblem(value: unknown): string | undefined {
+function conversationLogPageProblem(value: unknown): string | undefined {
   const result = pageSchema.safeParse(value);
   if (result.success) return undefined;
   return firstProblems(result.error.issues, { more: (n) => counted(n, 'more problem') });

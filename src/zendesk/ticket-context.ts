@@ -15,12 +15,12 @@ import { clientContext, DEFAULT_RETRY_AFTER_MS, type RawResponse, type ResponseC
 import { checkRecords, type RecordKind, type RecordOf, type ZendeskBrand, type ZendeskGroup, type ZendeskOrganization, type ZendeskTicket, type ZendeskUser } from './ticket-schemas.ts';
 
 export const SHOW_MANY_PATH = 'api/v2/tickets/show_many.json';
-export const LIST_PATHS = { groups: 'api/v2/groups', brands: 'api/v2/brands', organizations: 'api/v2/organizations' } as const;
+const LIST_PATHS = { groups: 'api/v2/groups', brands: 'api/v2/brands', organizations: 'api/v2/organizations' } as const;
 /** Zendesk's most ids per show_many request, and most records per list page. */
 export const SHOW_MANY_BATCH = 100;
-export const LIST_PAGE_SIZE = 100;
+const LIST_PAGE_SIZE = 100;
 /** The side-loads that give a ticket's people, group and organization at no extra request. */
-export const TICKET_SIDE_LOADS = 'users,groups,organizations';
+const TICKET_SIDE_LOADS = 'users,groups,organizations';
 
 export interface ReadOptions {
   /** The account-wide budget (a separate row from the conversation log's and the export's). */

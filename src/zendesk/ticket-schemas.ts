@@ -146,7 +146,7 @@ export type ZendeskGroup = z.infer<typeof groupSchema>;
 export type ZendeskBrand = z.infer<typeof brandSchema>;
 export type ZendeskOrganization = z.infer<typeof organizationSchema>;
 
-export const RECORD_SCHEMAS = {
+const RECORD_SCHEMAS = {
   ticket: ticketSchema,
   user: userSchema,
   group: groupSchema,

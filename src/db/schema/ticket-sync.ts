@@ -12,7 +12,7 @@ export type TicketStatus = (typeof TICKET_STATUSES)[number];
  * kinds are Zendesk's erasures (the export's scrubbed row, a 404 after a permanently_deleted
  * webhook), whose rows go whatever CONVLOG_ON_DELETE says (src/db/purge.ts).
  */
-export const DELETED_HOW = ['404', 'export', 'purge command', '404: permanently deleted', 'export: permanently deleted'] as const;
+const DELETED_HOW = ['404', 'export', 'purge command', '404: permanently deleted', 'export: permanently deleted'] as const;
 export type DeletedHow = (typeof DELETED_HOW)[number];
 
 export const ticketSync = zendesk.table(
