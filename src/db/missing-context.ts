@@ -39,19 +39,20 @@ export async function ticketIdsNeverQueued(db: Db, ticketIds: readonly number[])
   return rows.map((row) => Number(row.id));
 }
 
-/** Whether a ticket among `ticketIds` names a brand that has no brands row. */
-export async function namesUnlistedBrand(db: Db, ticketIds: readonly number[]): Promise<boolean> {
-  if (ticketIds.length === 0) return false;
-  const client = clientOf(db);
-  const { rows } = await client.query<{ found: boolean }>(
-    `select exists (
-       select from zendesk.tickets t
-        where t.id = any($1::bigint[]) and t.brand_id is not null
-          and not exists (select from zendesk.brands b where b.id = t.brand_id)
-     ) as found`,
-    [ticketIds],
+/**
+ * The brands without a row that a ticket among `ticketIds` names, but those in `gone` (the brands
+ * list, read after a ticket named them, lacked them: deleted in Zendesk, and no read would find them).
+ */
+export async function unlistedBrands(db: Db, ticketIds: readonly number[], gone: readonly number[]): Promise<number[]> {
+  if (ticketIds.length === 0) return [];
+  const { rows } = await clientOf(db).query<{ id: string }>(
+    `select distinct t.brand_id as id from zendesk.tickets t
+      where t.id = any($1::bigint[]) and t.brand_id is not null and t.brand_id <> all($2::bigint[])
+        and not exists (select from zendesk.brands b where b.id = t.brand_id)
+      order by 1`,
+    [ticketIds, gone],
   );
-  return rows[0].found;
+  return rows.map((row) => Number(row.id));
 }
 
 /**

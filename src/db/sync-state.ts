@@ -156,6 +156,23 @@ export function saveAccountListsRead(db: Db, { readAt, gone }: AccountListsRead)
   return write(db, ACCOUNT_LISTS_KEY, { readAt, gone: { groups: kept(gone.groups), brands: kept(gone.brands), organizations: kept(gone.organizations) } });
 }
 
+/**
+ * Adds to the brands remembered gone (AccountListsRead.gone), in one statement, leaving the rest of
+ * the record (the lists' read time, other kinds) as a backfill may be writing it meanwhile.
+ */
+export async function rememberGoneBrands(db: Db, ids: readonly number[]): Promise<void> {
+  if (ids.length === 0) return;
+  const added = JSON.stringify(ids);
+  await db.execute(sql`
+    insert into convlog.sync_state as s (key, value)
+    values (${ACCOUNT_LISTS_KEY}, jsonb_build_object('readAt', null, 'gone', jsonb_build_object('brands', ${added}::jsonb)))
+    on conflict (key) do update set
+      value = jsonb_set(s.value, '{gone}', coalesce(s.value -> 'gone', '{}'::jsonb) || jsonb_build_object('brands',
+        (select coalesce(jsonb_agg(distinct id), '[]'::jsonb)
+           from jsonb_array_elements(coalesce(s.value -> 'gone' -> 'brands', '[]'::jsonb) || ${added}::jsonb) as ids(id)))),
+      updated_at = now()`);
+}
+
 export interface DemoRun {
   seed: number;
   /** Tickets 1..tickets, as the last run had them. */

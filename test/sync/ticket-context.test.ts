@@ -124,6 +124,35 @@ describe('readMissingTickets', () => {
     expect(seen.map((url) => url.pathname)).toEqual(['/api/v2/tickets/show_many.json']);
   });
 
+  it('reads the brands list for a brand a ticket names once: missing from it, the brand is remembered gone', async () => {
+    // Brand 999 was deleted in Zendesk; the ticket still names it. Each `sync` of the ticket read
+    // the whole brands list again for it.
+    known.set(9, exportedTicket({ id: 9, brand_id: 999 }));
+    await database.pool.query(`delete from convlog.sync_state where key = 'account_lists'`);
+    const brandRequests = () => seen.filter((url) => url.pathname === '/api/v2/brands').length;
+
+    expect(await readChangedTickets(deps(), [9], { brandsList: true })).toMatchObject({ stored: 1, brands: 2 });
+    expect(brandRequests()).toBe(2);
+    const { rows } = await database.pool.query(`select value from convlog.sync_state where key = 'account_lists'`);
+    expect(rows).toEqual([{ value: { readAt: null, gone: { brands: [999] } } }]);
+
+    // The ticket changes (a new comment, say) and is synced again: read by id, stored, no list.
+    known.set(9, exportedTicket({ id: 9, brand_id: 999, updated_at: '2026-10-03T09:30:00Z', generated_timestamp: 1_790_100_000 }));
+    expect(await readChangedTickets(deps(), [9], { brandsList: true })).toMatchObject({ stored: 1, brands: 0 });
+    expect(brandRequests()).toBe(2);
+
+    // A backfill's record of the lists (which knew only brand 7 gone) keeps its read time and other
+    // kinds; the brands found gone join its own.
+    await database.pool.query(
+      `update convlog.sync_state set value = '{"readAt": "2026-12-01T00:00:00.000Z", "gone": {"groups": [5], "brands": [7]}}' where key = 'account_lists'`,
+    );
+    known.set(10, exportedTicket({ id: 10, brand_id: 998 }));
+    expect(await readChangedTickets(deps(), [9, 10], { brandsList: true })).toMatchObject({ stored: 1 });
+    expect(brandRequests()).toBe(4);
+    const after = await database.pool.query(`select value from convlog.sync_state where key = 'account_lists'`);
+    expect(after.rows).toEqual([{ value: { readAt: '2026-12-01T00:00:00.000Z', gone: { groups: [5], brands: [7, 998, 999] } } }]);
+  });
+
   it('keeps the tickets it stored when the brands list is refused, and says so', async () => {
     known.set(8, exportedTicket({ id: 8, brand_id: 901 }));
     brandsStatus = 403;
