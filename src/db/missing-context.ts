@@ -4,7 +4,10 @@
 // src/db/tickets.ts and src/db/ticket-status.ts.
 import { clientOf, type Db } from './connection.ts';
 import { hasId, uniqueAscending } from '../ids.ts';
-import type { ContextIds } from './sync-state.ts';
+import { CONTEXT_KINDS, contextIds, type ContextIds, type ContextKind } from './sync-state.ts';
+
+/** The tickets column naming a record of each kind (its table is zendesk.<kind>). */
+const NAMED_BY: Record<ContextKind, string> = { groups: 'group_id', brands: 'brand_id', organizations: 'organization_id' };
 
 /**
  * The ids among `ticketIds` that have no tickets row yet (no export or read by id stored one), or
@@ -63,36 +66,29 @@ export async function unlistedBrands(db: Db, ticketIds: readonly number[], gone:
  * (named before, and missing from the read after).
  */
 export async function unlistedNamedSince(db: Db, ticketIds: readonly number[], since: string, gone: ContextIds): Promise<ContextIds> {
-  if (ticketIds.length === 0) return { groups: [], brands: [], organizations: [] };
-  const { rows } = await clientOf(db).query<{ kind: keyof ContextIds; id: string }>(
-    `with changed as (
-       select t.group_id, t.brand_id, t.organization_id from zendesk.tickets t
-        where t.id = any($1::bigint[]) and coalesce(t.generated_timestamp, t.updated_at) >= date_trunc('second', $2::timestamptz))
-     select distinct 'groups' as kind, group_id as id from changed c
-      where group_id is not null and group_id <> all($3::bigint[]) and not exists (select from zendesk.groups g where g.id = c.group_id)
-     union all
-     select distinct 'brands', brand_id from changed c
-      where brand_id is not null and brand_id <> all($4::bigint[]) and not exists (select from zendesk.brands b where b.id = c.brand_id)
-     union all
-     select distinct 'organizations', organization_id from changed c
-      where organization_id is not null and organization_id <> all($5::bigint[]) and not exists (select from zendesk.organizations o where o.id = c.organization_id)`,
-    [ticketIds, since, gone.groups, gone.brands, gone.organizations],
+  const found = contextIds();
+  if (ticketIds.length === 0) return found;
+  const named = CONTEXT_KINDS.map(
+    (kind, i) => `select distinct '${kind}' as kind, ${NAMED_BY[kind]} as id from changed c
+      where ${NAMED_BY[kind]} is not null and ${NAMED_BY[kind]} <> all($${i + 3}::bigint[])
+        and not exists (select from zendesk.${kind} x where x.id = c.${NAMED_BY[kind]})`,
   );
-  const found: ContextIds = { groups: [], brands: [], organizations: [] };
+  const { rows } = await clientOf(db).query<{ kind: ContextKind; id: string }>(
+    `with changed as (
+       select ${CONTEXT_KINDS.map((kind) => `t.${NAMED_BY[kind]}`).join(', ')} from zendesk.tickets t
+        where t.id = any($1::bigint[]) and coalesce(t.generated_timestamp, t.updated_at) >= date_trunc('second', $2::timestamptz))
+     ${named.join('\n     union all\n     ')}`,
+    [ticketIds, since, ...CONTEXT_KINDS.map((kind) => gone[kind])],
+  );
   for (const row of rows) found[row.kind].push(Number(row.id));
   return found;
 }
 
 /** Those of `ids` that still have no row (after the lists were read: deleted in Zendesk). */
 export async function stillUnlisted(db: Db, ids: ContextIds): Promise<ContextIds> {
-  const { rows } = await clientOf(db).query<{ groups: string[]; brands: string[]; organizations: string[] }>(
-    `select array(select u.id from unnest($1::bigint[]) as u(id) where not exists (select from zendesk.groups g where g.id = u.id)) as groups,
-            array(select u.id from unnest($2::bigint[]) as u(id) where not exists (select from zendesk.brands b where b.id = u.id)) as brands,
-            array(select u.id from unnest($3::bigint[]) as u(id) where not exists (select from zendesk.organizations o where o.id = u.id)) as organizations`,
-    [ids.groups, ids.brands, ids.organizations],
-  );
-  const [row] = rows;
-  return { groups: row.groups.map(Number), brands: row.brands.map(Number), organizations: row.organizations.map(Number) };
+  const columns = CONTEXT_KINDS.map((kind, i) => `array(select u.id from unnest($${i + 1}::bigint[]) as u(id) where not exists (select from zendesk.${kind} x where x.id = u.id)) as ${kind}`);
+  const { rows } = await clientOf(db).query<Record<ContextKind, string[]>>(`select ${columns.join(',\n            ')}`, CONTEXT_KINDS.map((kind) => ids[kind]));
+  return contextIds((kind) => rows[0][kind].map(Number));
 }
 
 /**

@@ -123,12 +123,19 @@ export async function forgetLegacyResync(db: Db): Promise<void> {
   await db.delete(syncState).where(eq(syncState.key, LEGACY_RESYNC_KEY));
 }
 
+/** The kinds of account record a ticket names beside its people, each a table and a list of Zendesk's. */
+export const CONTEXT_KINDS = ['groups', 'brands', 'organizations'] as const;
+export type ContextKind = (typeof CONTEXT_KINDS)[number];
+
 /** Group, brand and organization ids, one list each. */
-export interface ContextIds {
-  groups: number[];
-  brands: number[];
-  organizations: number[];
+export type ContextIds = Record<ContextKind, number[]>;
+
+/** Ids of each kind made of `ids(kind)`: none, a copy, two lists joined. */
+export function contextIds(ids: (kind: ContextKind) => number[] = () => []): ContextIds {
+  return { groups: ids('groups'), brands: ids('brands'), organizations: ids('organizations') };
 }
+
+export const hasContextIds = (ids: ContextIds): boolean => CONTEXT_KINDS.some((kind) => ids[kind].length > 0);
 
 /** How many gone ids of each kind are remembered: the newest, should an account have more. */
 const GONE_KEPT = 10_000;
@@ -147,13 +154,11 @@ const idsIn = (value: unknown): number[] => (Array.isArray(value) ? value.filter
 
 export async function loadAccountListsRead(db: Db): Promise<AccountListsRead> {
   const value = await read<{ readAt?: string | null; gone?: Partial<Record<keyof ContextIds, unknown>> }>(db, ACCOUNT_LISTS_KEY);
-  const gone = value?.gone;
-  return { readAt: value?.readAt ?? null, gone: { groups: idsIn(gone?.groups), brands: idsIn(gone?.brands), organizations: idsIn(gone?.organizations) } };
+  return { readAt: value?.readAt ?? null, gone: contextIds((kind) => idsIn(value?.gone?.[kind])) };
 }
 
 export function saveAccountListsRead(db: Db, { readAt, gone }: AccountListsRead): Promise<void> {
-  const kept = (ids: number[]) => [...new Set(ids)].slice(-GONE_KEPT);
-  return write(db, ACCOUNT_LISTS_KEY, { readAt, gone: { groups: kept(gone.groups), brands: kept(gone.brands), organizations: kept(gone.organizations) } });
+  return write(db, ACCOUNT_LISTS_KEY, { readAt, gone: contextIds((kind) => [...new Set(gone[kind])].slice(-GONE_KEPT)) });
 }
 
 /**

@@ -9,7 +9,10 @@ import type pg from 'pg';
 import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/connection.ts';
 import {
+  CONTEXT_KINDS,
+  contextIds,
   forgetLegacyResync,
+  hasContextIds,
   loadAccountListsRead,
   loadExportPosition,
   type ExportPosition,
@@ -137,7 +140,7 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
   // ends without reading them (stopped, or failed), which would otherwise not know.
   let lists: AccountListsRead | undefined;
   let listsDue = false;
-  const named: ContextIds = { groups: [], brands: [], organizations: [] };
+  const named = contextIds();
   let listsRead = false;
   try {
     const saved = await loadExportPosition(db);
@@ -215,11 +218,9 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
         // Looked for on every page, even with the lists due already: those the read then does not
         // find are gone, and are not reasons to read the lists again.
         const found = await unlistedNamedSince(db, rows.tickets.map((t) => t.id), dueByAge ? '-infinity' : listsReadAt!, lists.gone);
-        if (found.groups.length + found.brands.length + found.organizations.length > 0) {
+        if (hasContextIds(found)) {
           listsDue = true;
-          named.groups.push(...found.groups);
-          named.brands.push(...found.brands);
-          named.organizations.push(...found.organizations);
+          for (const kind of CONTEXT_KINDS) named[kind].push(...found[kind]);
         }
 
         totals.pages += 1;
@@ -291,7 +292,7 @@ async function refreshAccountLists(deps: BackfillDeps, options: BackfillOptions,
     const gone = await stillUnlisted(deps.db, named);
     await saveAccountListsRead(deps.db, {
       readAt,
-      gone: { groups: [...goneBefore.groups, ...gone.groups], brands: [...goneBefore.brands, ...gone.brands], organizations: [...goneBefore.organizations, ...gone.organizations] },
+      gone: contextIds((kind) => [...goneBefore[kind], ...gone[kind]]),
     });
     deps.log.debug({ ...lists }, 'backfill: groups, brands and organizations lists read');
     return lists;
