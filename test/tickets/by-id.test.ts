@@ -154,9 +154,14 @@ describe('the account-wide budget', () => {
 
     const windows = requestsPerWindow(sim!.requests, { origin, windowMs: windowS * 1000, kinds: ACCOUNT_KINDS });
     const seen = describeWindows(windows, windowS * 1000);
-    // 1,000 tickets, 100 a request, and the brands list once per process (some tickets name a
-    // deleted brand, which no list has).
-    expect(windows.reduce((n, w) => n + w.ok, 0), seen).toBe(12);
+    // 1,000 tickets, 100 a request, and the brands list (some tickets name a deleted brand, which
+    // no list has) once, or once per process when the second looked before the first had
+    // remembered that brand gone.
+    const ok = (kind: string) => sim!.requests.filter((r) => r.kind === kind && r.status === 200).length;
+    expect(ok('show_many'), seen).toBe(10);
+    expect(ok('brands'), seen).toBeGreaterThanOrEqual(1);
+    expect(ok('brands'), seen).toBeLessThanOrEqual(2);
+    expect(windows.reduce((n, w) => n + w.ok, 0), seen).toBe(10 + ok('brands'));
     expect(windows.length, seen).toBeGreaterThanOrEqual(2); // more than the limit: it had to wait
     for (const w of windows) {
       expect(w.ok, seen).toBeLessThanOrEqual(limit);
