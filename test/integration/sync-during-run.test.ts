@@ -8,13 +8,14 @@ import { endedWithin, startConvlog, type Convlog } from '../helpers/cli.ts';
 import { createFixture, ticketSync, type Fixture } from '../helpers/sync-fixture.ts';
 
 const TICKET = 2;
-const EVENTS = 3_000;
+const EVENTS = 800;
 let fixture: Fixture;
 let worker: Convlog | undefined;
 
 beforeAll(async () => {
-  // 30 pages, each answered after 40 ms: the run lasts long enough to be asked for during it.
-  fixture = await createFixture({ tickets: 3, ticketSizes: { [TICKET]: EVENTS }, latency: 40 }, { queue: [TICKET] });
+  // 8 pages, each answered after 2 s until `sync` has asked: the run is still going, however long
+  // the command takes to start on a busy machine.
+  fixture = await createFixture({ tickets: 3, ticketSizes: { [TICKET]: EVENTS }, latency: 2_000 }, { queue: [TICKET] });
 });
 afterAll(async () => {
   worker?.kill('SIGTERM');
@@ -22,7 +23,7 @@ afterAll(async () => {
   await fixture?.close();
 });
 
-async function until<T>(what: string, look: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+async function until<T>(what: string, look: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const seen = await look();
@@ -32,7 +33,7 @@ async function until<T>(what: string, look: () => Promise<T | undefined>, ms = 3
   }
 }
 
-it('waits for the run after the one in flight when it was asked, not for the one in flight', { timeout: 90_000 }, async () => {
+it('waits for the run after the one in flight when it was asked, not for the one in flight', { timeout: 150_000 }, async () => {
   const { pool } = fixture.database;
   const row = () => ticketSync(fixture.database, TICKET);
   worker = startConvlog(['work', '--concurrency', '1'], { env: fixture.env });
@@ -41,6 +42,8 @@ it('waits for the run after the one in flight when it was asked, not for the one
   const askedAt = (await pool.query<{ now: Date }>('select clock_timestamp() as now')).rows[0].now;
   const sync = startConvlog(['sync', String(TICKET)], { env: fixture.env });
   await until('sync to mark the ticket', async () => ((await pool.query('select 1 from zendesk.ticket_sync where ticket_id = $1 and sync_again_at is not null', [TICKET])).rowCount ? true : undefined));
+  expect((await row())?.status).toBe('syncing');
+  fixture.sim.setOptions({ latency: 0 });
 
   // Hold the worker between recording the old run's end and ending its job (after which it queues
   // the ticket again): the job's row, locked, makes its completion wait.
