@@ -104,7 +104,7 @@ while (idleChecks < 4 && Date.now() < waitUntil) {
     `select count(*)::int as n from pgboss.job where name = 'ticket-sync' and state in ('created','retry','active')`,
   );
   idleChecks = rows[0].n === 0 ? idleChecks + 1 : 0;
-  console.log(`queue not done: ${rows[0].n}`);
+  console.log(rows[0].n === 0 ? `queue idle (${idleChecks} of 4 looks in a row)` : `queue not done: ${rows[0].n} jobs waiting or running`);
 }
 
 // Compare.

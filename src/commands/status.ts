@@ -222,10 +222,15 @@ export function describeBudget(b: BudgetRow, own?: number): string {
     limit === undefined ? `${grouped(b.spent)} spent this ${window} window${why}` : `${grouped(b.spent)} of ${grouped(limit)} spent this ${window} window${why}`,
     b.serverRemaining === null ? 'Zendesk remaining unknown' : `Zendesk says ${grouped(b.serverRemaining)} remaining${b.serverTotal !== null ? ` of ${grouped(b.serverTotal)}` : ''}`,
   ];
-  // The budget keeps to Zendesk's figure when it is the lower (src/db/rate-budget-sql.ts): the
-  // setting alone would not explain a sync slower than it allows.
-  if (b.serverTotal !== null && limit !== undefined && b.serverTotal < limit) {
-    parts[1] += ` (below ${setting}'s ${grouped(limit)}: requests are paced to Zendesk's ${grouped(b.serverTotal)})`;
+  if (b.serverRemaining !== null) {
+    // Its count and window are not the budget's: with the spent figure above they need not add up.
+    const notes = ["its own count of every client's requests, in its own window"];
+    // The budget keeps to Zendesk's figure when it is the lower (src/db/rate-budget-sql.ts): the
+    // setting alone would not explain a sync slower than it allows.
+    if (b.serverTotal !== null && limit !== undefined && b.serverTotal < limit) {
+      notes.push(`below ${setting}'s ${grouped(limit)}: requests are paced to Zendesk's ${grouped(b.serverTotal)}`);
+    }
+    parts[1] += ` (${notes.join('; ')})`;
   }
   if (b.others > 0) parts.push(`${grouped(b.others)} spent outside this budget (other clients, convlog's credential checks)`);
   parts.push(b.pausedUntil ? `paused until ${b.pausedUntil}` : 'not paused');

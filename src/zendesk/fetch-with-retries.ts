@@ -190,7 +190,7 @@ export async function fetchWithRetries<T>(settings: RetrySettings, request: Page
     }
     const smaller = shrinkAfter(settings.pageSize, status);
     if (smaller !== undefined) {
-      log.info({ page, pageSize: smaller }, `${logName}: Zendesk answered 504, a page too large to serve in time; asking for ${smaller} per page from now on`);
+      log.info({ page, pageSize: smaller }, `${logName}: Zendesk answered 504 (it could not build the page in time, as for a page too large); asking for ${smaller} per page from now on`);
     }
     const asked = Math.min(rateLimit?.retryAfterMs ?? 0, settings.maxServerRetryAfterMs);
     const delay = Math.max(backoffMs(failures, { firstMs: settings.retryBaseMs, maxMs: settings.maxBackoffMs }), asked);

@@ -29,7 +29,7 @@ describe('describeBudget', () => {
   it('groups thousands in every count', () => {
     const row = budgetRow(2500, { spent: 1234, serverRemaining: 1266, serverTotal: 2500, others: 1001, totalTaken: 10792, totalWaitMs: 1500, totalWaits: 1200 });
     expect(describeBudget(row)).toBe(
-      'budget     conversation_log: 1,234 of 2,500 spent this 60 s window; Zendesk says 1,266 remaining of 2,500; ' +
+      "budget     conversation_log: 1,234 of 2,500 spent this 60 s window; Zendesk says 1,266 remaining of 2,500 (its own count of every client's requests, in its own window); " +
         "1,001 spent outside this budget (other clients, convlog's credential checks); not paused; 0 429s seen; 10,792 requests, 1,200 waits totalling 1.5 s",
     );
   });
@@ -37,7 +37,7 @@ describe('describeBudget', () => {
   it("says when Zendesk's total is below the setting, which then no longer paces the requests", () => {
     const row = budgetRow(200, { spent: 30, serverRemaining: 0, serverTotal: 30, totalTaken: 30 });
     expect(describeBudget(row)).toContain(
-      "Zendesk says 0 remaining of 30 (below CONVLOG_RATE_LIMIT's 200: requests are paced to Zendesk's 30); not paused",
+      "Zendesk says 0 remaining of 30 (its own count of every client's requests, in its own window; below CONVLOG_RATE_LIMIT's 200: requests are paced to Zendesk's 30); not paused",
     );
   });
 });

@@ -79,7 +79,7 @@ describe('the conversation log', () => {
     expect(budget.taken).toBe(asked.length);
     const shrunk = lines.filter((line) => line.pageSize !== undefined);
     expect(shrunk).toMatchObject([
-      { level: 30, ticketId: 1, pageSize: 50, msg: 'conversation log: Zendesk answered 504, a page too large to serve in time; asking for 50 per page from now on' },
+      { level: 30, ticketId: 1, pageSize: 50, msg: 'conversation log: Zendesk answered 504 (it could not build the page in time, as for a page too large); asking for 50 per page from now on' },
       { level: 30, ticketId: 1, pageSize: 25 },
     ]);
   });
