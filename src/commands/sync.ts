@@ -5,6 +5,7 @@ import { LOOK_TIMEOUT_MS, openLookPool } from '../db/look-pool.ts';
 import { ticketStates, type TicketState } from '../db/ticket-status.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
 import { enqueueTickets, SYNC_PRIORITY } from '../queue/enqueue.ts';
+import { queueMarkedWithoutJob } from '../queue/marked-without-job.ts';
 import { jobsAhead } from '../queue/queue-stats.ts';
 import { NOTHING_QUEUED, readTicketIds } from './ticket-ids.ts';
 import { runWorker, UNTIL_IDLE_UNREACHABLE_MS } from '../queue/worker.ts';
@@ -106,9 +107,12 @@ export async function syncTickets(
   const totals = { done: 0, total: ids.length, events: 0, requests: 0, ahead: { count: 0, atLeast: false } };
   const given = new Set(ids);
   let aheadCheckedAt = 0;
+  // Asked for again while their run was in flight, and never queued again by its worker: waited for, they would hold the run for ever.
+  const markedWithoutJob = queueMarkedWithoutJob(boss, { full: options.full, priority: SYNC_PRIORITY, log: ctx.log });
   // In the worker's wait, through its look (each query bounded, src/db/look-pool.ts); once more at the end.
   const refresh = async (look: Pick<Database, 'db' | 'pool'>) => {
     const states = await ticketStates(look.db, ids);
+    await markedWithoutJob.check(look.db, states);
     // Every id has a row once queued: one without was taken out of the queue (`convlog dequeue`,
     // which forgets a ticket never synced) and is not waited for.
     totals.done = ids.length - states.filter(pending).length;

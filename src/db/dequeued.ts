@@ -98,6 +98,11 @@ export async function restoreDequeued(tx: Db, ticketIds: readonly number[]): Pro
             else s.last_error end,
           last_error_at = case when ${attempted} or (s.last_error is null and s.last_synced_at is null) then now() else s.last_error_at end,
           interrupted_at = null,
+          -- A request for another run is taken back with the job it would have become: left, it
+          -- would have \`sync\` wait for a run nothing is to make (src/queue/marked-without-job.ts
+          -- would queue it again). A full read still owed stays owed (sync_again_full).
+          sync_again_at = null,
+          sync_again_priority = 0,
           updated_at = now()
          where s.ticket_id = any(${idArray(kept)})
         returning s.status = 'synced' and exists (
