@@ -16,6 +16,9 @@ import pg from 'pg';
  */
 export const KEEPALIVE = { keepAlive: true, keepAliveInitialDelayMillis: 10_000 } as const;
 
+/** How often a running statement's backend checks that its client is still there. */
+const CLIENT_CHECK = '2s';
+
 /**
  * What every connection of convlog's pools runs before its first use (pg-pool's onConnect; pg-boss
  * and the looks build their pools from the same options): settings a database or login may give
@@ -41,17 +44,15 @@ export const KEEPALIVE = { keepAlive: true, keepAliveInitialDelayMillis: 10_000 
  *   or a full read left that statement running to its end, holding the migration lock and the
  *   ticket's rows, so the next process to start waited for it, minutes for a large table.
  */
-/** How often a running statement's backend checks that its client is still there. */
-const CLIENT_CHECK = '2s';
-
 export const SESSION_SETUP = {
   onConnect: async (client: pg.ClientBase): Promise<void> => {
     await client.query(
       `select set_config('default_transaction_isolation', 'read committed', false), set_config('statement_timeout', '0', false), set_config('lock_timeout', '0', false),
               set_config('idle_in_transaction_session_timeout', '0', false),
               case when current_setting('transaction_timeout', true) is not null then set_config('transaction_timeout', '0', false) end,
-              case when current_setting('idle_session_timeout', true) is not null then set_config('idle_session_timeout', '0', false) end,
-              case when current_setting('client_connection_check_interval', true) is not null then set_config('client_connection_check_interval', '${CLIENT_CHECK}', false) end`,
+              case when current_setting('idle_session_timeout', true) is not null then set_config('idle_session_timeout', '0', false) end;
+       -- Refused by a server older than 14 and by one that cannot watch a socket (Windows accepts only 0).
+       do $$ begin perform set_config('client_connection_check_interval', '${CLIENT_CHECK}', false); exception when others then null; end $$`,
     );
   },
 };
