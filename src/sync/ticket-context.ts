@@ -3,8 +3,8 @@
 // brands and organizations lists. All spend the account-wide budget, never the conversation log's.
 import type { Db } from '../db/connection.ts';
 import { errorMessage } from '../errors/messages.ts';
-import { ticketIdsWithoutRow, unlistedBrands } from '../db/missing-context.ts';
-import { loadAccountListsRead, rememberGoneBrands } from '../db/sync-state.ts';
+import { stillUnlisted, ticketIdsWithoutRow, unlistedBrands } from '../db/missing-context.ts';
+import { contextIds, loadAccountListsRead, rememberGoneBrands } from '../db/sync-state.ts';
 import { storeTicketContext } from '../db/tickets.ts';
 import { databaseNow } from '../db/ticket-status.ts';
 import type { Logger } from '../log.ts';
@@ -87,15 +87,17 @@ async function readTicketsById(deps: TicketContextDeps, ids: readonly number[], 
     result.requests += batch.requests;
     askedAt = await databaseNow(deps.db);
   }
-  const gone = brandsList !== false && result.stored > 0 ? (await loadAccountListsRead(deps.db)).gone.brands : [];
-  if (brandsList !== false && result.stored > 0 && (await unlistedBrands(deps.db, ids, gone)).length > 0 && (brandsList === true || brandsList())) {
+  // Brands the tickets name that have no row, but those a list read before showed gone.
+  const unlisted = brandsList !== false && result.stored > 0 ? await unlistedBrands(deps.db, ids, (await loadAccountListsRead(deps.db)).gone.brands) : [];
+  if (unlisted.length > 0 && (typeof brandsList === 'function' ? brandsList() : brandsList)) {
     try {
       const brands = await readBrands(deps, options);
       result.brands = brands.stored;
       result.requests += brands.requests;
-      // Named, and not in the list read after: deleted in Zendesk. The next read by id of these
+      // Named before the read, and not in it: deleted in Zendesk. The next read by id of these
       // tickets (every `sync` of them, serve's every few minutes) would read the list for nothing.
-      await rememberGoneBrands(deps.db, await unlistedBrands(deps.db, ids, gone));
+      // Not a brand first named since (a ticket changed meanwhile, to a brand newer than the list).
+      await rememberGoneBrands(deps.db, (await stillUnlisted(deps.db, contextIds((kind) => (kind === 'brands' ? unlisted : [])))).brands);
     } catch (error) {
       // The tickets are stored: a list that cannot be read only leaves brand ids without names.
       if (deps.signal?.aborted) throw error;
