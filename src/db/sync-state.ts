@@ -6,6 +6,7 @@ import { eq, sql } from 'drizzle-orm';
 import type pg from 'pg';
 import type { Db } from './connection.ts';
 import { syncState } from './schema.ts';
+import { inTransaction } from './transaction.ts';
 
 export const EXPORT_POSITION_KEY = 'incremental_export';
 const LAST_BACKFILL_KEY = 'backfill_last_run';
@@ -157,25 +158,28 @@ export async function loadAccountListsRead(db: Db): Promise<AccountListsRead> {
   return { readAt: value?.readAt ?? null, gone: contextIds((kind) => idsIn(value?.gone?.[kind])) };
 }
 
-export function saveAccountListsRead(db: Db, { readAt, gone }: AccountListsRead): Promise<void> {
-  return write(db, ACCOUNT_LISTS_KEY, { readAt, gone: contextIds((kind) => [...new Set(gone[kind])].slice(-GONE_KEPT)) });
+/**
+ * Records a read of the lists (or, `readAt` null, that one is due) and adds `gone` to the ids
+ * remembered gone. Added, not replaced: reads by id remember brands too (rememberGoneBrands), and
+ * a backfill writing the copy it loaded at its start would drop those remembered meanwhile.
+ */
+export function saveAccountListsRead(db: Db, lists: AccountListsRead): Promise<void> {
+  return updateAccountLists(db, lists);
 }
 
-/**
- * Adds to the brands remembered gone (AccountListsRead.gone), in one statement, leaving the rest of
- * the record (the lists' read time, other kinds) as a backfill may be writing it meanwhile.
- */
+/** Adds to the brands remembered gone, leaving the lists' read time as it is. */
 export async function rememberGoneBrands(db: Db, ids: readonly number[]): Promise<void> {
-  if (ids.length === 0) return;
-  const added = JSON.stringify(ids);
-  await db.execute(sql`
-    insert into convlog.sync_state as s (key, value)
-    values (${ACCOUNT_LISTS_KEY}, jsonb_build_object('readAt', null, 'gone', jsonb_build_object('brands', ${added}::jsonb)))
-    on conflict (key) do update set
-      value = jsonb_set(s.value, '{gone}', coalesce(s.value -> 'gone', '{}'::jsonb) || jsonb_build_object('brands',
-        (select coalesce(jsonb_agg(distinct id), '[]'::jsonb)
-           from jsonb_array_elements(coalesce(s.value -> 'gone' -> 'brands', '[]'::jsonb) || ${added}::jsonb) as ids(id)))),
-      updated_at = now()`);
+  if (ids.length > 0) await updateAccountLists(db, { gone: contextIds((kind) => (kind === 'brands' ? [...ids] : [])) });
+}
+
+async function updateAccountLists(db: Db, change: { readAt?: string | null; gone: ContextIds }): Promise<void> {
+  await inTransaction(db, async (tx) => {
+    // Locked, so that a backfill and reads by id adding at once both keep what they add.
+    await tx.execute(sql`select from convlog.sync_state where key = ${ACCOUNT_LISTS_KEY} for update`);
+    const stored = await loadAccountListsRead(tx);
+    const gone = contextIds((kind) => [...new Set([...stored.gone[kind], ...change.gone[kind]])].slice(-GONE_KEPT));
+    await write(tx, ACCOUNT_LISTS_KEY, { readAt: change.readAt === undefined ? stored.readAt : change.readAt, gone });
+  });
 }
 
 export interface DemoRun {

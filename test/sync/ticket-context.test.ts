@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.ts';
 import { readAccountLists, readChangedTickets, readMissingTickets, type TicketContextDeps } from '../../src/sync/ticket-context.ts';
 import { budgetFor } from '../../src/db/budgets.ts';
+import { contextIds, loadAccountListsRead, rememberGoneBrands, saveAccountListsRead } from '../../src/db/sync-state.ts';
 import { purgeTicket } from '../../src/db/purge.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { clientFor } from '../zendesk/helpers.ts';
@@ -134,7 +135,7 @@ describe('readMissingTickets', () => {
     expect(await readChangedTickets(deps(), [9], { brandsList: true })).toMatchObject({ stored: 1, brands: 2 });
     expect(brandRequests()).toBe(2);
     const { rows } = await database.pool.query(`select value from convlog.sync_state where key = 'account_lists'`);
-    expect(rows).toEqual([{ value: { readAt: null, gone: { brands: [999] } } }]);
+    expect(rows).toEqual([{ value: { readAt: null, gone: { groups: [], brands: [999], organizations: [] } } }]);
 
     // The ticket changes (a new comment, say) and is synced again: read by id, stored, no list.
     known.set(9, exportedTicket({ id: 9, brand_id: 999, updated_at: '2026-10-03T09:30:00Z', generated_timestamp: 1_790_100_000 }));
@@ -150,7 +151,17 @@ describe('readMissingTickets', () => {
     expect(await readChangedTickets(deps(), [9, 10], { brandsList: true })).toMatchObject({ stored: 1 });
     expect(brandRequests()).toBe(4);
     const after = await database.pool.query(`select value from convlog.sync_state where key = 'account_lists'`);
-    expect(after.rows).toEqual([{ value: { readAt: '2026-12-01T00:00:00.000Z', gone: { groups: [5], brands: [7, 998, 999] } } }]);
+    const [{ value }] = after.rows;
+    expect({ ...value, gone: { ...value.gone, brands: value.gone.brands.sort((a: number, b: number) => a - b) } }).toEqual({ readAt: '2026-12-01T00:00:00.000Z', gone: { groups: [5], brands: [7, 998, 999], organizations: [] } });
+  });
+
+  it("keeps the brands a read by id remembered gone when a backfill saves the copy it loaded before", async () => {
+    await database.pool.query(`delete from convlog.sync_state where key = 'account_lists'`);
+    await saveAccountListsRead(database.db, { readAt: '2026-12-01T00:00:00.000Z', gone: contextIds((kind) => (kind === 'groups' ? [5] : [])) });
+    const loadedByBackfill = await loadAccountListsRead(database.db);
+    await rememberGoneBrands(database.db, [999]);
+    await saveAccountListsRead(database.db, { readAt: '2026-12-02T00:00:00.000Z', gone: contextIds((kind) => [...loadedByBackfill.gone[kind], ...(kind === 'brands' ? [7] : [])]) });
+    expect(await loadAccountListsRead(database.db)).toEqual({ readAt: '2026-12-02T00:00:00.000Z', gone: { groups: [5], brands: [999, 7], organizations: [] } });
   });
 
   it('keeps the tickets it stored when the brands list is refused, and says so', async () => {
