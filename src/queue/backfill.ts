@@ -22,7 +22,6 @@ import {
   saveLastBackfill,
   tryRunLock,
   type BackfillRun,
-  type AccountListsRead,
   type BackfillTotals,
   type ContextIds,
 } from '../db/sync-state.ts';
@@ -138,7 +137,6 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
 
   // Whether this run must read the lists, and what made it so: kept for the next run when this one
   // ends without reading them (stopped, or failed), which would otherwise not know.
-  let lists: AccountListsRead | undefined;
   let listsDue = false;
   const named = contextIds();
   let listsRead = false;
@@ -171,7 +169,7 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
     }
 
     // A tick that finds nothing new spends no account-wide request (a schedule may tick each minute).
-    lists = await loadAccountListsRead(db);
+    const lists = await loadAccountListsRead(db);
     const listsReadAt = lists.readAt;
     const dueByAge = listsReadAt === null || Date.now() - Date.parse(listsReadAt) >= LISTS_MAX_AGE_MS;
     listsDue = dueByAge;
@@ -244,13 +242,13 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
     }
     let accountLists: BackfillResult['accountLists'] = null;
     if (!interrupted) {
-      accountLists = listsDue ? await refreshAccountLists(deps, options, lists.gone, named) : { notDue: { readAt: listsReadAt! } };
+      accountLists = listsDue ? await refreshAccountLists(deps, options, named) : { notDue: { readAt: listsReadAt! } };
       listsRead = accountLists !== null && !('error' in accountLists) && !('notDue' in accountLists);
       // Stopped while the lists were read (Ctrl-C, a shutdown): the run is interrupted, not done,
       // and the next one reads them, as their read time was not saved.
       interrupted = accountLists === null;
     }
-    if (listsDue && !listsRead) await keepListsDue(db, lists);
+    if (listsDue && !listsRead) await keepListsDue(db);
     // Not counted in `queued`, which is the changed tickets the export showed.
     if (!interrupted && deps.fullReads && deps.fullReads.share > 0) totals.fullReads = (await queueDueFullReads(db, deps.boss, await sweepNow(deps.pool, deps.fullReads))).queued;
     await record(interrupted ? 'interrupted' : 'done');
@@ -265,7 +263,7 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
       throw error;
     }
     await record('failed', errorMessage(error));
-    if (listsDue && !listsRead && lists) await keepListsDue(db, lists).catch((e: unknown) => log.warn({ err: errorMessage(e) }, 'could not keep the lists due for the next backfill'));
+    if (listsDue && !listsRead) await keepListsDue(db).catch((e: unknown) => log.warn({ err: errorMessage(e) }, 'could not keep the lists due for the next backfill'));
     if (totals.pages === 0) throw error;
     throw new BackfillFailed(
       `${errorMessage(error)} (after ${counted(totals.pages, 'page')}: their ${counted(totals.queued, 'ticket')} ${totals.queued === 1 ? 'is' : 'are'} queued and the export position is saved, so "convlog backfill" continues from there)`,
@@ -283,17 +281,14 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
  * due (`named`) and are still missing once they are read are gone from Zendesk, and are kept with
  * the read's time, so that no later run reads the lists again for them.
  */
-async function refreshAccountLists(deps: BackfillDeps, options: BackfillOptions, goneBefore: ContextIds, named: ContextIds): Promise<ListsResult | { error: string } | null> {
+async function refreshAccountLists(deps: BackfillDeps, options: BackfillOptions, named: ContextIds): Promise<ListsResult | { error: string } | null> {
   const tuning = { maxAttempts: options.exportOptions?.maxAttempts, retryBaseMs: options.exportOptions?.retryBaseMs };
   // Its start: a ticket that changes during the read is one the read may have missed.
   const readAt = new Date().toISOString();
   try {
     const lists = await readAccountLists({ db: deps.db, http: deps.http, budget: deps.accountBudget, log: deps.log, signal: options.signal }, tuning);
-    const gone = await stillUnlisted(deps.db, named);
-    await saveAccountListsRead(deps.db, {
-      readAt,
-      gone: contextIds((kind) => [...goneBefore[kind], ...gone[kind]]),
-    });
+    // Added to those remembered before (saveAccountListsRead keeps them).
+    await saveAccountListsRead(deps.db, { readAt, gone: await stillUnlisted(deps.db, named) });
     deps.log.debug({ ...lists }, 'backfill: groups, brands and organizations lists read');
     return lists;
   } catch (error) {
@@ -304,6 +299,6 @@ async function refreshAccountLists(deps: BackfillDeps, options: BackfillOptions,
 }
 
 /** The lists were due and this run did not read them: the next run reads them, whatever its pages say. */
-function keepListsDue(db: Db, lists: AccountListsRead): Promise<void> {
-  return saveAccountListsRead(db, { readAt: null, gone: lists.gone });
+function keepListsDue(db: Db): Promise<void> {
+  return saveAccountListsRead(db, { readAt: null, gone: contextIds() });
 }
