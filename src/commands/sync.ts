@@ -2,7 +2,7 @@ import { DatabaseUnavailable, Interrupted } from '../errors/convlog-errors.ts';
 import type { Database } from '../db/connection.ts';
 import { counted, grouped } from '../text.ts';
 import { LOOK_TIMEOUT_MS, openLookPool } from '../db/look-pool.ts';
-import { ticketStates, type TicketState } from '../db/ticket-status.ts';
+import { ticketStates, waitingOrRunning, type TicketState } from '../db/ticket-status.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
 import { enqueueTickets, SYNC_PRIORITY } from '../queue/enqueue.ts';
 import { queueMarkedWithoutJob } from '../queue/marked-without-job.ts';
@@ -17,12 +17,11 @@ import type { Command, CommandContext } from './types.ts';
 import { concurrencyFlag, integerFlag } from './args.ts';
 import type { SyncRuntime } from './runtime.ts';
 
-const PENDING = new Set(['queued', 'syncing']);
 /**
  * Not done yet: waiting or running, or asked for again after its last run began (`sync` found it
  * running), so that run, ending, counts for nothing until the one after it ends.
  */
-const pending = (s: TicketState) => PENDING.has(s.status) || s.askedAgain;
+const pending = (s: TicketState) => waitingOrRunning(s) || s.askedAgain;
 /** How often the bar looks for other tickets ahead of these. */
 const AHEAD_CHECK_MS = 2_000;
 

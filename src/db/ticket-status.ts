@@ -204,6 +204,9 @@ export interface TicketState {
   askedAgain: boolean;
 }
 
+/** Queued (waiting or waiting to retry) or syncing: a job of the ticket is to run or running. */
+export const waitingOrRunning = (state: Pick<TicketState, 'status'>): boolean => state.status === 'queued' || state.status === 'syncing';
+
 /** The mark asks for another run: it was set after the ticket's last run started. */
 const MARK_DUE = sql<boolean>`(${ticketSync.syncAgainAt} is not null and (${ticketSync.startedAt} is null or ${ticketSync.syncAgainAt} >= ${ticketSync.startedAt}))`;
 

@@ -4,7 +4,7 @@
 // and queued again if someone asked for it during the attempt that died (as afterRun does).
 import type { PgBoss, JobWithMetadata } from 'pg-boss';
 import type pg from 'pg';
-import { recordStatus, takeSyncAgain, ticketStates } from '../db/ticket-status.ts';
+import { recordStatus, takeSyncAgain, ticketStates, waitingOrRunning } from '../db/ticket-status.ts';
 import { counted } from '../text.ts';
 import type { SyncDeps } from '../sync/sync-ticket.ts';
 import { DEAD_LETTER_QUEUE, holdsOf, type SyncJobData } from './boss.ts';
@@ -37,7 +37,7 @@ async function recordAbandoned(boss: PgBoss, deps: SyncDeps, pool: pg.Pool, job:
   const ticketId = job.data?.ticketId;
   if (!Number.isSafeInteger(ticketId)) return undefined;
   const [state] = await ticketStates(deps.db, [ticketId]);
-  if (state && state.status !== 'queued' && state.status !== 'syncing') return undefined;
+  if (state && !waitingOrRunning(state)) return undefined;
   if (await hasLiveSyncJob(pool, ticketId)) return undefined;
   const output = job.sourceOutput as { value?: { message?: unknown }; message?: unknown } | null;
   const last = String(output?.value?.message ?? output?.message ?? 'unknown');
