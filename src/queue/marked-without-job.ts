@@ -14,15 +14,14 @@ import { liveJobIds } from './queue-stats.ts';
  * Longer than a worker takes from ending a run's job to queueing the ticket again (milliseconds)
  * and than its first retries of that (1 and 2 s): the worker's own queueing comes first.
  */
-export const MARKED_WITHOUT_JOB_MS = 5_000;
+const MARKED_WITHOUT_JOB_MS = 5_000;
 
 export interface MarkedWithoutJob {
   /** Looks at `states` (read just now) and queues those marked and without a job long enough. */
   check(db: Db, states: readonly TicketState[]): Promise<number[]>;
 }
 
-export function queueMarkedWithoutJob(boss: PgBoss, options: { full: boolean; priority: number; log: Logger; graceMs?: number }): MarkedWithoutJob {
-  const graceMs = options.graceMs ?? MARKED_WITHOUT_JOB_MS;
+export function queueMarkedWithoutJob(boss: PgBoss, options: { full: boolean; priority: number; log: Logger }): MarkedWithoutJob {
   // Ticket → when it was first seen marked with no job, while it stays so.
   const since = new Map<number, number>();
   return {
@@ -40,7 +39,7 @@ export function queueMarkedWithoutJob(boss: PgBoss, options: { full: boolean; pr
           continue;
         }
         if (!since.has(id)) since.set(id, now);
-        if (now - since.get(id)! >= graceMs) due.push(id);
+        if (now - since.get(id)! >= MARKED_WITHOUT_JOB_MS) due.push(id);
       }
       if (due.length === 0) return [];
       await enqueueTickets(boss, db, due, { full: options.full, priority: options.priority });
