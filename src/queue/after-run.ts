@@ -38,10 +38,12 @@ export async function afterRun(boss: PgBoss, db: Db, job: JobWithMetadata<SyncJo
       // At the higher of the run's priority and the requests': a ticket someone is waiting for (a
       // webhook's, `sync`'s) must not go back behind a backlog because it changed while it synced,
       // nor wait behind it because a backlog job of it was running when the webhook came.
-      const again = await takeSyncAgain(db, ticketId, { readAll: end.readAll }, (mark) =>
-        enqueueTickets(boss, db, [ticketId], { full: mark.full, priority: Math.max(job.priority, mark.priority) }),
-      );
-      if (again) log.info({ full: again.full }, 'ticket changed during its sync; queued again');
+      let queued = 0;
+      const again = await takeSyncAgain(db, ticketId, { readAll: end.readAll }, async (mark) => {
+        ({ queued } = await enqueueTickets(boss, db, [ticketId], { full: mark.full, priority: Math.max(job.priority, mark.priority) }));
+      });
+      // Another enqueue may have queued it between the job's end and ours: that job stands for the request.
+      if (again) log.info({ full: again.full }, queued > 0 ? 'ticket changed during its sync; queued again' : 'ticket changed during its sync; a job queued since takes the change');
       return;
     } catch (error) {
       const err = errorMessage(error);

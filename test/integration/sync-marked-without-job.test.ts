@@ -3,7 +3,7 @@
 // try while it was stopping, or it was killed between ending the job and queueing the ticket), the
 // ticket keeps the mark and no job, and sync waited for ever. It now queues such a ticket itself
 // (src/queue/marked-without-job.ts). A dequeue takes the mark back with the job: sync ends.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { startRun } from '../../src/db/ticket-status.ts';
 import { afterRun } from '../../src/queue/after-run.ts';
 import { SYNC_QUEUE } from '../../src/queue/boss.ts';
@@ -21,6 +21,14 @@ afterAll(async () => {
   await fixture?.close();
 });
 
+/** Resolves once `sync` has marked the ticket (its job was running, or waiting with --full). */
+const markedBySync = (ticketId: number) =>
+  vi.waitUntil(async () => (await fixture.database.pool.query('select 1 from zendesk.ticket_sync where ticket_id = $1 and sync_again_at is not null', [ticketId])).rowCount, {
+    timeout: 10_000,
+    interval: 25,
+    message: 'sync never marked the ticket',
+  });
+
 const within = <T>(p: Promise<T>, ms: number) => Promise.race([p.then((v) => ({ v })), new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms))]);
 
 it("sync queues a ticket it found running whose worker could not queue it again, and ends once that run is over", { timeout: 90_000 }, async () => {
@@ -33,11 +41,7 @@ it("sync queues a ticket it found running whose worker could not queue it again,
 
   // `convlog sync 2`: the job is running, so the ticket is marked.
   const sync = syncViaQueue(fixture, [TICKET], { concurrency: 1 });
-  for (let i = 0; ; i++) {
-    if ((await pool.query('select 1 from zendesk.ticket_sync where ticket_id = $1 and sync_again_at is not null', [TICKET])).rowCount) break;
-    if (i > 400) throw new Error('sync never marked the ticket');
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  await markedBySync(TICKET);
 
   // The other worker's run ends (synced) while Postgres refuses new jobs, and it is stopping:
   // afterRun completes the job, its tries to queue the ticket fail, it gives up (the mark stays).
@@ -81,11 +85,7 @@ it('sync --full of a ticket waiting to retry ends when that ticket is dequeued m
   await enqueueTickets(boss, db, [1], { priority: 10 });
   // `convlog sync 3 --full`: the waiting job is upgraded and the ticket marked (full marks queued tickets).
   const sync = syncViaQueue(fixture, [ticket], { full: true, concurrency: 1 });
-  for (let i = 0; ; i++) {
-    if ((await pool.query('select 1 from zendesk.ticket_sync where ticket_id = $1 and sync_again_at is not null', [ticket])).rowCount) break;
-    if (i > 400) throw new Error('sync never marked the ticket');
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  await markedBySync(ticket);
   // `convlog dequeue 3` from another shell.
   const { dequeueTickets } = await import('../../src/queue/dequeue.ts');
   expect((await dequeueTickets(db, { ticketIds: [ticket] })).removed).toBe(1);
