@@ -1,6 +1,6 @@
 // The lifecycle of a ticket in zendesk.ticket_sync: queued → syncing → synced, or one of the
 // recorded outcomes (not_found, forbidden) or failed with its reason.
-import { and, count, eq, inArray, sql } from 'drizzle-orm';
+import { and, count, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { RunTakenOver } from '../errors/convlog-errors.ts';
 import type { Db } from './connection.ts';
 import { refreshTicketAnalytics } from './analytics.ts';
@@ -61,16 +61,20 @@ export async function unmarkQueued(db: Db, ticketIds: readonly number[]): Promis
  * for before this run and not yet read (`sync_again_full`): the job that would have read it may
  * have failed and been retried as it was, plain, or been taken just before the request came.
  */
-export async function startRun(db: Db, ticketId: number, options: { full: boolean }): Promise<{ afterCursor: string | null; run: string }> {
+export async function startRun(db: Db, ticketId: number, options: { full: boolean; jobCreatedOn?: Date }): Promise<{ afterCursor: string | null; run: string }> {
+  // A run outside a job (no jobCreatedOn) is a job of its own.
+  const jobCreatedOn = options.jobCreatedOn?.toISOString() ?? null;
   const [row] = await db
     .insert(ticketSync)
     // now(), as on conflict: started_at is compared with times the database recorded (pending comments).
-    .values({ ticketId, status: 'syncing', startedAt: sql`now()`, attempts: 1 })
+    .values({ ticketId, status: 'syncing', startedAt: sql`now()`, jobStartedAt: sql`now()`, attempts: 1 })
     .onConflictDoUpdate({
       target: ticketSync.ticketId,
       set: {
         status: 'syncing',
         startedAt: sql`now()`,
+        // Every run of a job began after the job was created, and every run of the job before it before then.
+        jobStartedAt: sql`case when ${jobCreatedOn}::timestamptz is null or ${ticketSync.jobStartedAt} is null or ${ticketSync.jobStartedAt} < ${jobCreatedOn}::timestamptz then now() else ${ticketSync.jobStartedAt} end`,
         attempts: sql`${ticketSync.attempts} + 1`,
         eventsLastRun: 0,
         requestsLastRun: 0,
@@ -207,8 +211,14 @@ export interface TicketState {
 /** Queued (waiting or waiting to retry) or syncing: a job of the ticket is to run or running. */
 export const waitingOrRunning = (state: Pick<TicketState, 'status'>): boolean => state.status === 'queued' || state.status === 'syncing';
 
-/** The mark asks for another run: it was set after the ticket's last run started. */
-const MARK_DUE = sql<boolean>`(${ticketSync.syncAgainAt} is not null and (${ticketSync.startedAt} is null or ${ticketSync.syncAgainAt} >= ${ticketSync.startedAt}))`;
+/**
+ * The mark asks for another run: it was set after the ticket's last run started, which read what
+ * came before it; or, when that run did not read to the end (`readAll` false: it failed for good,
+ * or met a 403), after the first run of its job, as a change announced during an earlier attempt
+ * may be what the job failed on. A mark set while the job waited (a full request) is the job's own.
+ */
+const markDue = (readAll: SQL) =>
+  sql<boolean>`(${ticketSync.syncAgainAt} is not null and ${ticketSync.syncAgainAt} >= coalesce(case when ${readAll} then ${ticketSync.startedAt} else coalesce(${ticketSync.jobStartedAt}, ${ticketSync.startedAt}) end, '-infinity'))`;
 
 export async function ticketStates(db: Db, ticketIds: readonly number[]): Promise<TicketState[]> {
   const out: TicketState[] = [];
@@ -221,7 +231,7 @@ export async function ticketStates(db: Db, ticketIds: readonly number[]): Promis
           lastError: ticketSync.lastError,
           eventsSynced: ticketSync.eventsSynced,
           requestsLastRun: ticketSync.requestsLastRun,
-          askedAgain: MARK_DUE,
+          askedAgain: markDue(sql`${ticketSync.status} in ('synced', 'not_found')`),
         })
         .from(ticketSync)
         .where(inArray(ticketSync.ticketId, ticketIds.slice(i, i + BATCH)))),
@@ -280,7 +290,7 @@ export async function takeSyncAgain(
   queue: (again: SyncAgain) => Promise<unknown>,
 ): Promise<SyncAgain | undefined> {
   const [mark] = await db
-    .select({ at: exactTime(sql`${ticketSync.syncAgainAt}`), due: MARK_DUE, full: ticketSync.syncAgainFull, priority: ticketSync.syncAgainPriority })
+    .select({ at: exactTime(sql`${ticketSync.syncAgainAt}`), due: markDue(sql`${readAll}`), full: ticketSync.syncAgainFull, priority: ticketSync.syncAgainPriority })
     .from(ticketSync)
     .where(and(eq(ticketSync.ticketId, ticketId), sql`(${ticketSync.syncAgainAt} is not null or ${ticketSync.syncAgainFull})`));
   if (mark === undefined) return undefined;

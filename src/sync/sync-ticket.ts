@@ -44,6 +44,8 @@ export interface SyncOptions {
   onPage?: (page: { events: number; requests: number }) => void;
   /** Told the run's token (startRun) once it starts: its failure is recorded under the same fence (recordStatus). */
   onRunStarted?: (run: string) => void;
+  /** When the job running it was created: tells the job's first run from its retries (startRun). */
+  jobCreatedOn?: Date;
 }
 
 export interface SyncResult {
@@ -66,7 +68,7 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
   // whole picks up redactions, edits and deleted attachments at no cost.
   const stored = await storedLog(deps.db, ticketId, deps.pageSize ?? MAX_PAGE_SIZE);
   const full = options.full === true || stored.fitsInOnePage;
-  const { afterCursor: saved, run } = await startRun(deps.db, ticketId, { full });
+  const { afterCursor: saved, run } = await startRun(deps.db, ticketId, { full, jobCreatedOn: options.jobCreatedOn });
   options.onRunStarted?.(run);
   let fullRead = saved === null;
   let unstoredRequests = 0;

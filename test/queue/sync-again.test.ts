@@ -128,3 +128,40 @@ it('keeps the mark until the ticket is queued again, so a ticket asked for durin
   const [row] = (await fixture.database.pool.query(`select sync_again_at is not null as marked, sync_again_full as full from zendesk.ticket_sync where ticket_id = $1`, [ticketId])).rows;
   expect(row).toEqual({ marked: true, full: true });
 });
+
+it('a request made during an earlier attempt of a job that then fails for good asks for another run; one made while the job waited does not', async () => {
+  const { db, pool } = fixture.database;
+  const ticketId = 41;
+  const jobCreated = async () => (await pool.query<{ now: Date }>('select now()')).rows[0].now;
+  const setStatus = (status: string) => pool.query(`update zendesk.ticket_sync set status = $2 where ticket_id = $1`, [ticketId, status]);
+
+  // The job's first attempt: a webhook during it marks the ticket, then the attempt fails and waits for its retry.
+  const job = await jobCreated();
+  await startRun(db, ticketId, { full: false, jobCreatedOn: job });
+  expect(await requestSyncAgain(db, [ticketId], false)).toEqual([ticketId]);
+  await setStatus('queued');
+  // The retry starts after the request, and fails for good: the change may be what it failed on.
+  await startRun(db, ticketId, { full: false, jobCreatedOn: job });
+  await setStatus('failed');
+  expect((await ticketStates(db, [ticketId]))[0].askedAgain).toBe(true);
+  expect(await take(ticketId, false)).toEqual({ full: false, priority: 0 });
+  // Had the retry read the log to its end, it would have read the change.
+  await startRun(db, ticketId, { full: false, jobCreatedOn: job });
+  await requestSyncAgain(db, [ticketId], false);
+  await startRun(db, ticketId, { full: false, jobCreatedOn: job });
+  await setStatus('synced');
+  expect((await ticketStates(db, [ticketId]))[0].askedAgain).toBe(false);
+  expect(await take(ticketId, true)).toBeUndefined();
+
+  // A new job: a full request while it waits is its own (its run reads from the first event), not
+  // one more run should that run fail.
+  await setStatus('queued');
+  const next = await jobCreated();
+  expect(await requestSyncAgain(db, [ticketId], true)).toEqual([ticketId]);
+  await startRun(db, ticketId, { full: false, jobCreatedOn: next });
+  await setStatus('queued');
+  await startRun(db, ticketId, { full: false, jobCreatedOn: next });
+  await setStatus('failed');
+  expect((await ticketStates(db, [ticketId]))[0].askedAgain).toBe(false);
+  expect(await take(ticketId, false)).toBeUndefined();
+});

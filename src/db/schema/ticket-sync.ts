@@ -28,6 +28,9 @@ export const ticketSync = zendesk.table(
     attempts: integer('attempts').notNull().default(0),
     queuedAt: tstz('queued_at'),
     startedAt: tstz('started_at'),
+    // The first run of the ticket's current job: a request made during any of its attempts asks
+    // for another run if the job fails for good (takeSyncAgain), one made while it waited does not.
+    jobStartedAt: tstz('job_started_at'),
     lastSyncedAt: tstz('last_synced_at'),
     lastError: text('last_error'),
     lastErrorAt: tstz('last_error_at'),
