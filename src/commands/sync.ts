@@ -56,6 +56,14 @@ export const sync: Command = {
   },
 };
 
+/** Why the tickets still pending when the run stopped are, and what becomes of them. */
+function unfinishedWhy(unfinished: number, notQueued: number): string {
+  const marked = 'changed during a run and not queued again yet: sync them again';
+  if (notQueued === 0) return 'interrupted; they stay queued';
+  if (notQueued === unfinished) return `interrupted; ${marked}`;
+  return `interrupted; ${unfinished - notQueued} stay queued, ${notQueued} ${marked}`;
+}
+
 /** What became of a queued ticket, not one of those given, that the run took. */
 type OtherOutcome = 'synced' | 'not_found' | 'forbidden' | 'failed' | 'left queued';
 
@@ -196,6 +204,8 @@ export async function syncTickets(
   const count = (status: string) => settled.filter((s) => s.status === status).length;
   const failed = settled.filter((s) => s.status === 'failed');
   const unfinished = states.length - settled.length;
+  // Marked, with no job: its run ended (maybe in another process) and nothing has queued it again yet.
+  const notQueued = states.filter((s) => pending(s) && !waitingOrRunning(s)).length;
   const dequeued = ids.length - states.length;
   // "synced 4 | 0 events read with 0 requests" read as a contradiction when a running `work` took them.
   const elsewhere = settled.filter((s) => !ranHere.has(s.ticketId)).length;
@@ -203,7 +213,7 @@ export async function syncTickets(
     `synced ${count('synced')}, not_found ${count('not_found')}, forbidden ${count('forbidden')}, failed ${failed.length}` +
       (elsewhere > 0 ? ` (${elsewhere} of them by another process working the queue)` : '') +
       (dequeued > 0 ? `, dequeued ${dequeued} (taken out of the queue before their first sync)` : '') +
-      (unfinished > 0 ? `, unfinished ${unfinished} (interrupted; they stay queued)` : '') +
+      (unfinished > 0 ? `, unfinished ${unfinished} (${unfinishedWhy(unfinished, notQueued)})` : '') +
       ` | ${counted(totals.events, 'event', grouped)} read with ${counted(totals.requests, 'request', grouped)}` +
       (others.size > 0 ? `, ${others.size === 1 ? 'the other queued ticket' : `the ${others.size} other queued tickets`} below included` : ''),
   );

@@ -110,11 +110,11 @@ export function bossFor(fixture: Fixture, supervise = true): Promise<PgBoss> {
 }
 
 /** What `syncTickets` (src/commands/sync.ts) needs, wired to the fixture, with output captured. */
-export function syncRuntimeFor(fixture: Fixture, boss: PgBoss): { runtime: SyncRuntime; ctx: CommandContext; output: string[] } {
+export function syncRuntimeFor(fixture: Fixture, boss: PgBoss, signal?: AbortSignal): { runtime: SyncRuntime; ctx: CommandContext; output: string[] } {
   const config: Config = { ...loadConfig({}), databaseUrl: fixture.database.url };
   const output: string[] = [];
   const runtime: SyncRuntime = { config, database: fixture.database, boss, deps: fixture.deps, close: async () => {} };
-  const ctx = commandContext({ config: () => config, out: output });
+  const ctx = commandContext({ config: () => config, out: output, signal });
   return { runtime, ctx, output };
 }
 
@@ -122,9 +122,9 @@ export function syncRuntimeFor(fixture: Fixture, boss: PgBoss): { runtime: SyncR
 export async function syncViaQueue(
   fixture: FixtureWithBoss,
   ids: readonly number[],
-  options: { full?: boolean; concurrency?: number } = {},
+  options: { full?: boolean; concurrency?: number; signal?: AbortSignal } = {},
 ): Promise<{ code: number; output: string[] }> {
-  const { runtime, ctx, output } = syncRuntimeFor(fixture, fixture.boss);
+  const { runtime, ctx, output } = syncRuntimeFor(fixture, fixture.boss, options.signal);
   const code = await syncTickets(runtime, ctx, [...ids], { full: options.full ?? false, concurrency: options.concurrency ?? 4 });
   return { code, output };
 }

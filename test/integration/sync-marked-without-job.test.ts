@@ -15,7 +15,7 @@ const TICKET = 2;
 let fixture: FixtureWithBoss;
 
 beforeAll(async () => {
-  fixture = await createFixtureWithBoss({ tickets: 3 });
+  fixture = await createFixtureWithBoss({ tickets: 4 });
 });
 afterAll(async () => {
   await fixture?.close();
@@ -31,32 +31,42 @@ const markedBySync = (ticketId: number) =>
 
 const within = <T>(p: Promise<T>, ms: number) => Promise.race([p.then((v) => ({ v })), new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms))]);
 
-it("sync queues a ticket it found running whose worker could not queue it again, and ends once that run is over", { timeout: 90_000 }, async () => {
+/**
+ * Another worker is running the ticket when `convlog sync` of it starts, so sync marks it; then
+ * that run ends (synced) while Postgres refuses new jobs, and its worker is stopping: afterRun
+ * completes the job, its tries to queue the ticket fail, it gives up. The mark stays, with no job.
+ */
+async function syncFoundRunning(ticketId: number, signal?: AbortSignal) {
   const { boss } = fixture;
   const { db, pool } = fixture.database;
-  // Another worker is running ticket 2.
-  await enqueueTickets(boss, db, [TICKET]);
+  await enqueueTickets(boss, db, [ticketId]);
   const [job] = await boss.fetch<{ ticketId: number }>(SYNC_QUEUE, { includeMetadata: true });
-  await startRun(db, TICKET, { full: false });
+  expect(job.data.ticketId).toBe(ticketId);
+  await startRun(db, ticketId, { full: false });
 
-  // `convlog sync 2`: the job is running, so the ticket is marked.
-  const sync = syncViaQueue(fixture, [TICKET], { concurrency: 1 });
-  await markedBySync(TICKET);
+  const sync = syncViaQueue(fixture, [ticketId], { concurrency: 1, signal });
+  await markedBySync(ticketId);
 
-  // The other worker's run ends (synced) while Postgres refuses new jobs, and it is stopping:
-  // afterRun completes the job, its tries to queue the ticket fail, it gives up (the mark stays).
-  await pool.query(`update zendesk.ticket_sync set status = 'synced', last_synced_at = now() where ticket_id = $1`, [TICKET]);
+  await pool.query(`update zendesk.ticket_sync set status = 'synced', last_synced_at = now() where ticket_id = $1`, [ticketId]);
   await pool.query(`
     create function public.refuse_jobs() returns trigger language plpgsql as $$ begin raise exception 'refused'; end $$;
     create trigger refuse_jobs before insert on pgboss.job for each row execute function public.refuse_jobs();`);
   const stopping = new AbortController();
   stopping.abort();
   await afterRun(boss, db, job as never, silentLogger, stopping.signal, { readAll: true });
-  await pool.query('drop trigger refuse_jobs on pgboss.job');
+  await pool.query('drop trigger refuse_jobs on pgboss.job; drop function public.refuse_jobs()');
 
-  const jobs = await pool.query(`select state from pgboss.job where name = $1 and singleton_key = $2 and state < 'completed'`, [SYNC_QUEUE, String(TICKET)]);
-  const mark = await pool.query('select sync_again_at is not null as marked from zendesk.ticket_sync where ticket_id = $1', [TICKET]);
+  const jobs = await pool.query(`select state from pgboss.job where name = $1 and singleton_key = $2 and state < 'completed'`, [SYNC_QUEUE, String(ticketId)]);
+  const mark = await pool.query('select sync_again_at is not null as marked from zendesk.ticket_sync where ticket_id = $1', [ticketId]);
   expect({ liveJobs: jobs.rowCount, marked: mark.rows[0].marked }).toEqual({ liveJobs: 0, marked: true });
+  // Wrapped: the caller decides when to wait for sync's end.
+  return { sync };
+}
+
+it("sync queues a ticket it found running whose worker could not queue it again, and ends once that run is over", { timeout: 90_000 }, async () => {
+  const { boss } = fixture;
+  const { db, pool } = fixture.database;
+  const { sync } = await syncFoundRunning(TICKET);
 
   // Postgres is fine again: sync queues the ticket itself a few seconds later, and its run ends it.
   const ended = await within(sync, 20_000);
@@ -101,4 +111,15 @@ it('sync --full of a ticket waiting to retry ends when that ticket is dequeued m
   const after = await pool.query('select status, sync_again_at from zendesk.ticket_sync where ticket_id = $1', [ticket]);
   expect(after.rows).toEqual([{ status: 'failed', sync_again_at: null }]);
   expect((await pool.query(`select from pgboss.job where name = $1 and singleton_key = $2 and state < 'completed'`, [SYNC_QUEUE, String(ticket)])).rowCount).toBe(0);
+});
+
+it('sync stopped while a ticket of it is marked and has no job says so, not that it stays queued', { timeout: 90_000 }, async () => {
+  const ticket = 4;
+  const stop = new AbortController();
+  const { sync } = await syncFoundRunning(ticket, stop.signal);
+  // Ctrl-C before sync's grace period for such a ticket is over.
+  stop.abort();
+  const { code, output } = await sync;
+  expect(code).toBe(1);
+  expect(output[0]).toMatch(/^synced 0, not_found 0, forbidden 0, failed 0, unfinished 1 \(interrupted; changed during a run and not queued again yet: sync them again\) \| /);
 });
