@@ -35,9 +35,9 @@ const DURATION = /^(\d{1,7})\s*(s|m|h|d|w)$/i;
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
 
 export interface Since {
-  /** Unix seconds, at least a minute in the past. */
+  /** Unix seconds, at least 90 s in the past. */
   startTime: number;
-  /** The value was less than a minute ago and was moved back to a minute ago. */
+  /** The value was less than 90 s ago (LATEST_START_AGE_SECONDS) and was moved back to then. */
   clamped: boolean;
 }
 
@@ -66,8 +66,16 @@ export function sinceMinusHint(text: string): string | undefined {
 }
 
 /**
+ * How far before Zendesk's minute a "now-ish" `--since` is moved: the minute is by Zendesk's
+ * clock, and a machine's may run a little ahead of it. Starting earlier only reads a little more.
+ */
+const CLOCK_SLACK_SECONDS = 30;
+/** The latest start a `--since` may ask for, in seconds before now. */
+export const LATEST_START_AGE_SECONDS = MIN_START_AGE_SECONDS + CLOCK_SLACK_SECONDS;
+
+/**
  * `--since` as the export's start_time: an ISO date or time, or a duration before now. Zendesk
- * refuses a start_time less than a minute old, so "now-ish" values become a minute ago.
+ * refuses a start_time less than a minute old, so "now-ish" values become 90 s ago.
  */
 export function parseSince(text: string, now = Date.now()): Since {
   const value = text.trim();
@@ -96,7 +104,7 @@ export function parseSince(text: string, now = Date.now()): Since {
   if (!Number.isFinite(ms)) throw badSince(text);
   if (ms < 0) throw badSince(text, 'before 1970');
   if (ms > now) throw badSince(text, `${new Date(ms).toISOString()} is in the future`);
-  const latest = Math.floor(now / 1000) - MIN_START_AGE_SECONDS;
+  const latest = Math.floor(now / 1000) - LATEST_START_AGE_SECONDS;
   const startTime = Math.floor(ms / 1000);
   return startTime > latest ? { startTime: latest, clamped: true } : { startTime, clamped: false };
 }

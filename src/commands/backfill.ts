@@ -2,7 +2,7 @@ import os from 'node:os';
 import { backfillDeps } from '../queue/backfill-job.ts';
 import { liveQueueWorkers, workersNamed } from '../queue/queue-workers.ts';
 import { requireStartingPoint, runBackfill, type BackfillProgress } from '../queue/backfill.ts';
-import { parseSince } from './args.ts';
+import { LATEST_START_AGE_SECONDS, parseSince } from './args.ts';
 import { logRateWaits } from './rate-waits.ts';
 import { closeRuntime, openSyncRuntime, stopGaveUpError } from './runtime.ts';
 import { unlessSilentAfterStop } from '../queue/stop-watch.ts';
@@ -29,7 +29,9 @@ export const backfill: Command = {
     const unwatch = runtime.budgets && logRateWaits([runtime.budgets.export, runtime.budgets.account], ctx.log);
     let lostDatabase = false;
     try {
-      if (since?.clamped) ctx.log.info('--since is less than a minute ago; Zendesk needs a start a minute in the past, so starting from then');
+      if (since?.clamped) {
+        ctx.log.info(`--since is less than ${LATEST_START_AGE_SECONDS} s ago; Zendesk needs a start a minute in the past by its own clock, so starting ${LATEST_START_AGE_SECONDS} s ago`);
+      }
       const started = Date.now();
       // The first page may wait for the export's budget: say at once where this run starts.
       const onStart = ({ from, position }: { from: string; position: Date | null }) =>
