@@ -56,7 +56,7 @@ export const sync: Command = {
   },
 };
 
-/** Why the tickets still pending when the run stopped are, and what becomes of them. */
+/** What the summary says of the tickets still pending when the run stopped: why, and what becomes of them. */
 function unfinishedWhy(unfinished: number, notQueued: number): string {
   const marked = 'changed during a run and not queued again yet: sync them again';
   if (notQueued === 0) return 'interrupted; they stay queued';
