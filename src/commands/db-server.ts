@@ -6,7 +6,7 @@ import { openDatabase } from '../db/connection.ts';
 import { EMBEDDED_DATABASE } from '../db/embedded.ts';
 import { embeddedUrl } from '../db/embedded-server.ts';
 import { clusterPassword } from '../db/cluster-password.ts';
-import { serveEmbeddedPostgres, type OwnedElsewhere } from '../db/serve-embedded.ts';
+import { serveEmbeddedPostgres } from '../db/serve-embedded.ts';
 import { DatabaseUnavailable } from '../errors/convlog-errors.ts';
 import { portFlag } from './args.ts';
 import { unlessStoppedStarting } from './runtime.ts';
@@ -26,32 +26,40 @@ export const dbServer: Command = {
 
     const server = await unlessStoppedStarting(ctx, serveEmbeddedPostgres(config.dataDir, port, ctx.log, ctx.signal), 'db-server stopped before the embedded Postgres was up');
     if (!server) return 0;
-    if ('owner' in server) return reportRunning(ctx, config.dataDir, server, port);
     let stopped: LeaveOutcome;
     try {
-      // Shares the server just started or adopted (this process owns it), creates the database, migrates.
+      // Shares the server this process serves, creates the database, migrates. Kept open until
+      // the end: closed now, a server whose owner (another command) ended meanwhile and left it
+      // to this one would be stopped as no longer used (lastOut, src/db/cluster-handoff.ts).
       const database = await openDatabase(config, ctx.log, { poolSize: 1 });
-      await database.close();
-
-      if (server.adopted) {
+      try {
         const ignored = port !== undefined && port !== server.port ? `; --port ${port} is ignored` : '';
-        ctx.out(`the embedded Postgres in ${config.dataDir} was left running by a convlog process that ended without stopping it: db-server takes it over${ignored}`);
-      }
-      ctx.out(`embedded Postgres up, data in ${config.dataDir}; it listens on 127.0.0.1 only (this machine):`);
-      printConnection(ctx, config.dataDir, server.port);
-      ctx.out('the synced tables and views are in schema zendesk; convlog commands run meanwhile share this server');
-      ctx.out('no psql? npx convlog query "select …" (add --csv for CSV)');
-      ctx.out('Ctrl-C stops it; the data stays');
+        if (server.how.kind === 'adopted') {
+          ctx.out(`the embedded Postgres in ${config.dataDir} was left running by a convlog process that ended without stopping it: db-server takes it over${ignored}`);
+        } else if (server.how.kind === 'shared') {
+          ctx.out(
+            `the embedded Postgres in ${config.dataDir} is already running (postgres pid ${server.pid}), started by another convlog process (pid ${server.how.owner.pid}): ` +
+              `db-server shares it and keeps it up until stopped, the last convlog command using it stopping it${ignored}`,
+          );
+        }
+        ctx.out(`embedded Postgres up, data in ${config.dataDir}; it listens on 127.0.0.1 only (this machine):`);
+        printConnection(ctx, config.dataDir, server.port);
+        ctx.out('the synced tables and views are in schema zendesk; convlog commands run meanwhile share this server');
+        ctx.out('no psql? npx convlog query "select …" (add --csv for CSV)');
+        ctx.out('Ctrl-C stops it; the data stays');
 
-      const ended = await Promise.race([
-        server.ended.then(() => true),
-        new Promise<false>((resolve) => {
-          if (ctx.signal.aborted) resolve(false);
-          ctx.signal.addEventListener('abort', () => resolve(false), { once: true });
-        }),
-      ]);
-      if (ended && !ctx.signal.aborted) {
-        throw new DatabaseUnavailable(`the embedded Postgres (pid ${server.pid}) stopped on its own; run convlog db-server again`);
+        const ended = await Promise.race([
+          server.ended.then(() => true),
+          new Promise<false>((resolve) => {
+            if (ctx.signal.aborted) resolve(false);
+            ctx.signal.addEventListener('abort', () => resolve(false), { once: true });
+          }),
+        ]);
+        if (ended && !ctx.signal.aborted) {
+          throw new DatabaseUnavailable(`the embedded Postgres (pid ${server.pid}) stopped on its own; run convlog db-server again`);
+        }
+      } finally {
+        await database.close();
       }
     } finally {
       stopped = await server.stop();
@@ -66,16 +74,6 @@ const STOPPED_LINES: Record<LeaveOutcome, string> = {
   stopping: 'embedded Postgres still shutting down: db-server waits no longer (the warning above says what holds it)',
   left: 'embedded Postgres left running: other convlog commands still use it, and the last of them to end stops it',
 };
-
-function reportRunning(ctx: CommandContext, dataDir: string, { postmaster, owner }: OwnedElsewhere, port: number | undefined): number {
-  const ignored = port !== undefined && port !== postmaster.port ? `; --port ${port} is ignored` : '';
-  ctx.out(
-    `the embedded Postgres in ${dataDir} is already running on port ${postmaster.port} (postgres pid ${postmaster.pid}), ` +
-      `run by another convlog process (pid ${owner.pid}); the last convlog command using it stops it when it ends${ignored}; until then:`,
-  );
-  printConnection(ctx, dataDir, postmaster.port);
-  return 0;
-}
 
 /** The data folder's own password is printed: this is the one place a person or a BI tool learns it. */
 function printConnection(ctx: CommandContext, dataDir: string, port: number): void {

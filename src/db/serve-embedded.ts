@@ -1,14 +1,15 @@
 // The embedded Postgres kept up on purpose, for psql and BI tools (`convlog db-server`), on a
 // port the person may choose. It is the same cluster every command uses under CONVLOG_DATA_DIR:
-// commands run meanwhile find it and its live owner and share it (src/db/cluster-owner.ts).
+// commands run meanwhile find it and its live owner and share it (src/db/cluster-owner.ts), and
+// a db-server that finds another command running it shares it the same way, until it is stopped.
 import net from 'node:net';
 import path from 'node:path';
 import { DatabaseUnavailable } from '../errors/convlog-errors.ts';
 import type { Logger } from '../log.ts';
 import type { OwnerRecord } from './cluster-owner.ts';
-import { whenEnded, type Postmaster } from './postmaster.ts';
+import { isAlive, whenEnded } from './postmaster.ts';
 import { prepareDataDir } from './data-dir.ts';
-import { adopt, leave, letGo, type LeaveOutcome } from './cluster-handoff.ts';
+import { adopt, lastOut, leave, letGo, stopSharedAtExit, type LeaveOutcome } from './cluster-handoff.ts';
 import { markAndClaim } from './use-marks.ts';
 import { commandUrl, freePort, loginAt } from './embedded.ts';
 import { embeddedServer, stopServer } from './embedded-server.ts';
@@ -19,8 +20,11 @@ export interface ServedCluster {
   port: number;
   /** The postmaster's pid, from postmaster.pid. */
   pid: number;
-  /** True when a server its owner left running (killed outright) was taken over rather than started. */
-  adopted: boolean;
+  /**
+   * How this process came to serve it: started it; took over one its owner left running (killed
+   * outright); or shares one another live convlog process runs, keeping it up as one more user.
+   */
+  how: { kind: 'started' } | { kind: 'adopted' } | { kind: 'shared'; owner: OwnerRecord };
   /** Resolves if the server ends without stop() (killed, crashed). */
   ended: Promise<void>;
   /**
@@ -31,12 +35,6 @@ export interface ServedCluster {
   stop(): Promise<LeaveOutcome>;
 }
 
-/** A server another live convlog process runs: it stops it when it ends. */
-export interface OwnedElsewhere {
-  postmaster: Postmaster;
-  owner: OwnerRecord;
-}
-
 /** The cluster's directory under a data directory, as src/db/embedded.ts lays it out. */
 function clusterDir(dataDir: string): string {
   return path.join(dataDir, 'pg');
@@ -45,10 +43,11 @@ function clusterDir(dataDir: string): string {
 /**
  * Starts the cluster under `dataDir` on 127.0.0.1:`port` (a free one if undefined), creating it on
  * first use exactly as the other commands would (same user and password); or takes over one its
- * owner left running; or, when a live convlog process runs it, says which. `signal` (the
+ * owner left running; or shares one a live convlog process runs, as any command would, keeping its
+ * use mark until stop(): that owner ending leaves the server running for it. `signal` (the
  * command's stop) ends a wait for a server another command is starting or stopping.
  */
-export async function serveEmbeddedPostgres(dataDir: string, port: number | undefined, log: Logger, signal?: AbortSignal): Promise<ServedCluster | OwnedElsewhere> {
+export async function serveEmbeddedPostgres(dataDir: string, port: number | undefined, log: Logger, signal?: AbortSignal): Promise<ServedCluster> {
   const databaseDir = clusterDir(dataDir);
   prepareDataDir(dataDir);
   // A use mark as every command keeps (src/db/embedded.ts), which a command sharing the server
@@ -57,16 +56,26 @@ export async function serveEmbeddedPostgres(dataDir: string, port: number | unde
   const password = clusterPassword(dataDir);
   const adminUrl = (at: number) => commandUrl(at, 'postgres', password);
   if (claim.kind === 'shared') {
-    mark.remove();
+    const { postmaster, owner } = claim;
     // db-server prints that server's URL: with a password it takes.
-    await assertSharedLogin(adminUrl(claim.postmaster.port), dataDir, claim.owner.pid);
-    return { postmaster: claim.postmaster, owner: claim.owner };
+    await assertSharedLogin(adminUrl(postmaster.port), dataDir, owner.pid).catch((error: unknown) => {
+      mark.remove();
+      throw error;
+    });
+    // As a command sharing the server ends (src/db/embedded.ts): the last one out stops it.
+    const unhook = stopSharedAtExit(databaseDir, mark, owner, postmaster.pid);
+    return served(postmaster.port, postmaster.pid, { kind: 'shared', owner }, async () => {
+      mark.remove();
+      await lastOut(databaseDir, adminUrl, log);
+      unhook();
+      return isAlive(postmaster.pid) ? 'left' : 'stopped';
+    }, log);
   }
   const leaving = { databaseDir, dataDir, adminUrl, mark, log };
   if (claim.kind === 'orphan') {
     const { pid, port: at } = claim.postmaster;
     const adopted = await adopt(claim, { databaseDir, dataDir, log, mark, login: loginAt(at, password) });
-    return served(at, pid, true, () => leave({ ...leaving, port: at, postmaster: pid, ownership: claim.ownership, ...adopted }), log);
+    return served(at, pid, { kind: 'adopted' }, () => leave({ ...leaving, port: at, postmaster: pid, ownership: claim.ownership, ...adopted }), log);
   }
 
   const { ownership } = claim;
@@ -77,7 +86,7 @@ export async function serveEmbeddedPostgres(dataDir: string, port: number | unde
     // Until stop(), the process's exit stops the server too (a second Ctrl-C exits at once), unless
     // another convlog command is marked as its user.
     const { unhook, postmaster } = await initialiseAndStart(pg, { databaseDir, dataDir, log, ownership, mark, login: loginAt(at, password) }, (reason) => `${databaseDir} on port ${at}: ${reason}`);
-    return served(at, postmaster.pid, false, () =>
+    return served(at, postmaster.pid, { kind: 'started' }, () =>
       leave({
         ...leaving,
         port: at,
@@ -99,9 +108,9 @@ export async function serveEmbeddedPostgres(dataDir: string, port: number | unde
   }
 }
 
-function served(port: number, pid: number, adopted: boolean, leaveServer: () => Promise<LeaveOutcome>, log: Logger): ServedCluster {
+function served(port: number, pid: number, how: ServedCluster['how'], leaveServer: () => Promise<LeaveOutcome>, log: Logger): ServedCluster {
   let stopping = false;
-  // Kept alive by this watch: db-server waits on nothing else when it runs a server it adopted.
+  // Kept alive by this watch: db-server waits on nothing else when it runs a server it adopted or shares.
   const watch = whenEnded(pid, { intervalMs: 200, keepAlive: true });
   const ended = watch.ended.then(() => {
     if (!stopping) log.debug({ pid }, 'embedded Postgres ended on its own');
@@ -109,14 +118,14 @@ function served(port: number, pid: number, adopted: boolean, leaveServer: () => 
   return {
     port,
     pid,
-    adopted,
+    how,
     ended,
     async stop() {
       stopping = true;
-      const how = await leaveServer();
-      if (how === 'stopped') await ended;
+      const outcome = await leaveServer();
+      if (outcome === 'stopped') await ended;
       else watch.cancel();
-      return how;
+      return outcome;
     },
   };
 }

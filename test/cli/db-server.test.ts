@@ -6,10 +6,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../../src/db/embedded.ts';
 import { memorySettings } from '../../src/db/embedded-server.ts';
-import { BIN, cleanEnv, runCli } from '../helpers/cli.ts';
+import { BIN, cleanEnv, killAll, runCli, startConvlog } from '../helpers/cli.ts';
 
 let dir: string;
 let dataDir: string;
@@ -21,6 +21,7 @@ beforeAll(() => {
   fs.chmodSync(dir, 0o755); // the embedded Postgres runs as another user when tests run as root
   dataDir = path.join(dir, 'data');
 });
+afterEach(() => killAll());
 afterAll(async () => {
   if (server && server.exitCode === null && server.signalCode === null) {
     server.kill('SIGTERM');
@@ -81,17 +82,19 @@ describe('convlog db-server', { timeout: 240_000 }, () => {
     expect(await selectOne(url)).toEqual({ one: 1, migrated: true });
 
     // Both find the running server through its postmaster.pid; neither may stop it.
-    const env = { CONVLOG_DATA_DIR: dataDir };
-    const [queried, second] = await Promise.all([
-      runCli(['query', '--csv', "select count(*) as tickets, (select setting::int * 8 / 1024 from pg_settings where name = 'shared_buffers') as buffers_mb from zendesk.ticket_sync"], { env }),
-      runCli(['db-server'], { env }),
-    ]);
+    const env = { CONVLOG_DATA_DIR: dataDir, LOG_LEVEL: 'info' };
+    const second = startConvlog(['db-server'], { env });
+    const queried = await runCli(['query', '--csv', "select count(*) as tickets, (select setting::int * 8 / 1024 from pg_settings where name = 'shared_buffers') as buffers_mb from zendesk.ticket_sync"], { env });
     expect(queried.code, queried.stderr).toBe(0);
     // Started with convlog's settings: shared buffers sized for the machine (memorySettings).
     expect(queried.stdout).toBe(`tickets,buffers_mb\n0,${parseInt(memorySettings(os.totalmem()).shared_buffers)}\n`);
-    expect(second.code, second.stderr).toBe(0);
-    expect(second.stdout.split('\n')[0]).toMatch(new RegExp(`^the embedded Postgres in ${dataDir} is already running on port ${port} \\(postgres pid \\d+\\), run by another convlog process \\(pid ${server.pid}\\); the last convlog command using it stops it when it ends`));
-    expect(second.stdout).toContain(`psql "${url}"`);
+    await vi.waitUntil(() => second.stdout().includes('psql '), { timeout: 60_000, interval: 50 });
+    expect(second.stdout().split('\n')[0]).toMatch(new RegExp(`^the embedded Postgres in ${dataDir} is already running \\(postgres pid \\d+\\), started by another convlog process \\(pid ${server.pid}\\): db-server shares it`));
+    expect(second.stdout()).toContain(`psql "${url}"`);
+    // A second db-server stopped leaves the server to the first.
+    second.kill('SIGTERM');
+    expect((await second.exited).code, second.stderr()).toBe(0);
+    expect(second.stderr()).toContain('embedded Postgres left running');
     expect(await selectOne(url)).toEqual({ one: 1, migrated: true });
 
     server.kill('SIGTERM');
@@ -100,6 +103,29 @@ describe('convlog db-server', { timeout: 240_000 }, () => {
     // It has no work in flight to finish: the line says what the signal does.
     expect(stderr).toContain('"msg":"stopping: shutting down the embedded Postgres; the data stays (send again to exit at once)"');
     expect(stderr).not.toContain('work in flight');
+    expect(fs.existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
+    await expect(selectOne(url)).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('shares a server a short command started, and keeps it up after that command ends, until stopped', async () => {
+    const env = { CONVLOG_DATA_DIR: dataDir, LOG_LEVEL: 'info' };
+    // `query` starts the server and holds it for a few seconds; db-server starts meanwhile.
+    const holder = startConvlog(['query', 'select pg_sleep(4)'], { env });
+    await vi.waitUntil(() => fs.existsSync(path.join(dataDir, 'pg', 'postmaster.pid')), { timeout: 60_000, interval: 50 });
+    const shared = startConvlog(['db-server'], { env });
+    await vi.waitUntil(() => shared.stdout().includes('psql '), { timeout: 60_000, interval: 50 });
+    expect(shared.stdout()).toMatch(/db-server shares it and keeps it up until stopped/);
+    const [, url] = /^ {2}psql "(postgres:\/\/[^"]+)"$/m.exec(shared.stdout())!;
+
+    expect((await holder.exited).code, holder.stderr()).toBe(0);
+    // The command that started it has ended: the server is db-server's to keep up.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await selectOne(url)).toEqual({ one: 1, migrated: true });
+    expect(shared.process.exitCode).toBeNull();
+
+    shared.kill('SIGTERM');
+    expect((await shared.exited).code, shared.stderr()).toBe(0);
+    expect(shared.stderr()).toContain('embedded Postgres stopped');
     expect(fs.existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
     await expect(selectOne(url)).rejects.toThrow(/ECONNREFUSED/);
   });

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../../src/db/postmaster.ts';
-import { killAll, runProgram, startConvlog } from '../helpers/cli.ts';
+import { killAll, runProgram, startConvlog, type Convlog } from '../helpers/cli.ts';
 import { createEmbeddedCluster, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
 
 let cluster: EmbeddedCluster;
@@ -48,27 +48,22 @@ describe('an embedded Postgres whose owner was killed outright', { timeout: 120_
     expect(cluster.postmaster() === undefined || !isAlive(cluster.postmaster()!)).toBe(true);
   });
 
-  it('is adopted and kept up by db-server until SIGTERM; a db-server started at the same moment shares it', async () => {
+  it('is adopted and kept up by db-server until SIGTERM; a db-server started at the same moment shares it, and the last one stopped stops it', async () => {
     const orphan = await cluster.leaveOrphan();
 
     const env = { ...cluster.env, LOG_LEVEL: 'info' };
     const both = [startConvlog(['db-server'], { env }), startConvlog(['db-server'], { env })];
-    // One adopts the server and keeps it up; the other finds it owned and exits at once.
-    const shared = await Promise.race(both.map((p) => p.exited.then(() => p)));
-    const adopter = both.find((p) => p !== shared)!;
-    expect((await shared.exited).code, shared.stderr()).toBe(0);
-    expect(shared.stdout()).toMatch(
-      new RegExp(`^the embedded Postgres in ${cluster.dataDir} is already running on port \\d+ \\(postgres pid ${orphan.postmaster}\\), run by another convlog process \\(pid ${adopter.pid}\\)`),
-    );
-    expect(adoptions(shared.stderr())).toEqual([]);
-
-    const deadline = Date.now() + 60_000;
-    while (!/psql /.test(adopter.stdout())) {
-      if (Date.now() > deadline) throw new Error(`the adopting db-server did not come up: ${adopter.stderr()}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await upAndServing(both);
+    // One adopts the server; the other finds it owned and shares it.
+    const adopter = both.find((p) => p.stdout().includes('takes it over'))!;
+    const shared = both.find((p) => p !== adopter)!;
+    expect(adopter, both.map((p) => p.stdout()).join('\n---\n')).toBeDefined();
     expect(adoptions(adopter.stderr())).toHaveLength(1);
     expect(adopter.stdout()).toContain(`the embedded Postgres in ${cluster.dataDir} was left running by a convlog process that ended without stopping it: db-server takes it over`);
+    expect(shared.stdout()).toMatch(
+      new RegExp(`^the embedded Postgres in ${cluster.dataDir} is already running \\(postgres pid ${orphan.postmaster}\\), started by another convlog process \\(pid ${adopter.pid}\\): db-server shares it`),
+    );
+    expect(adoptions(shared.stderr())).toEqual([]);
 
     // A command run meanwhile shares it: the adopter is its live owner now.
     const meanwhile = await runProgram(['status'], { env, timeoutMs: 90_000 });
@@ -76,12 +71,26 @@ describe('an embedded Postgres whose owner was killed outright', { timeout: 120_
     expect(adoptions(meanwhile.stderr)).toEqual([]);
     expect(isAlive(orphan.postmaster)).toBe(true);
 
+    // The adopter stopped first leaves it to the db-server sharing it, which stops it when stopped.
     adopter.kill('SIGTERM');
     expect((await adopter.exited).code, adopter.stderr()).toBe(0);
-    expect(adopter.stderr()).toContain('embedded Postgres stopped');
+    expect(adopter.stderr()).toContain('embedded Postgres left running');
+    expect(isAlive(orphan.postmaster)).toBe(true);
+    shared.kill('SIGTERM');
+    expect((await shared.exited).code, shared.stderr()).toBe(0);
+    expect(shared.stderr()).toContain('embedded Postgres stopped');
     expect(isAlive(orphan.postmaster)).toBe(false);
   });
 });
+
+/** Waits until every db-server given has printed how to connect. */
+async function upAndServing(servers: readonly Convlog[]): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!servers.every((p) => /psql /.test(p.stdout()))) {
+    if (Date.now() > deadline) throw new Error(`a db-server did not come up: ${servers.map((p) => p.stderr()).join('\n---\n')}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 describe('an embedded Postgres whose owner is alive', { timeout: 120_000 }, () => {
   it('is shared by another command and left running when it ends', async () => {
@@ -101,17 +110,17 @@ describe('an embedded Postgres whose owner is alive', { timeout: 120_000 }, () =
 
   it('two db-servers started at the same moment: one starts the server, the other waits for it and shares it', async () => {
     const both = [startConvlog(['db-server'], { env: cluster.env }), startConvlog(['db-server'], { env: cluster.env })];
-    const shared = await Promise.race(both.map((p) => p.exited.then(() => p)));
+    await upAndServing(both);
+    const shared = both.find((p) => p.stdout().includes('db-server shares it'))!;
     const owner = both.find((p) => p !== shared)!;
-    expect((await shared.exited).code, shared.stderr()).toBe(0);
-    expect(shared.stdout()).toMatch(new RegExp(`^the embedded Postgres in ${cluster.dataDir} is already running on port \\d+ \\(postgres pid \\d+\\), run by another convlog process \\(pid ${owner.pid}\\)`));
-    const deadline = Date.now() + 60_000;
-    while (!/psql /.test(owner.stdout())) {
-      if (Date.now() > deadline) throw new Error(`db-server did not come up: ${owner.stderr()}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    expect(shared, both.map((p) => p.stdout()).join('\n---\n')).toBeDefined();
+    expect(shared.stdout()).toMatch(new RegExp(`^the embedded Postgres in ${cluster.dataDir} is already running \\(postgres pid \\d+\\), started by another convlog process \\(pid ${owner.pid}\\)`));
     expect(owner.stdout()).not.toContain('takes it over');
     const pid = cluster.postmaster()!;
+    // The one sharing it stopped first: the owner keeps it up, and stops it when stopped.
+    shared.kill('SIGTERM');
+    expect((await shared.exited).code, shared.stderr()).toBe(0);
+    expect(isAlive(pid)).toBe(true);
     owner.kill('SIGTERM');
     expect((await owner.exited).code, owner.stderr()).toBe(0);
     expect(isAlive(pid)).toBe(false);
