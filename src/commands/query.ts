@@ -8,6 +8,8 @@ import { SQL_TIMEOUT_MS } from '../db/read-only-query.ts';
 import { streamReadOnly, type ResultColumn, type RowSink } from '../db/run-read-only.ts';
 import { assertQueryStatement } from '../db/statement-kind.ts';
 import { formatRows } from './table.ts';
+import { demoDataElsewhere } from './demo-elsewhere.ts';
+import { anyTicketRecorded } from '../db/status-report.ts';
 import { QueryRejected, QueryWrites, UsageError } from '../errors/convlog-errors.ts';
 import { unreadableFileReason } from '../errors/messages.ts';
 import { counted, grouped, printable } from '../text.ts';
@@ -29,12 +31,16 @@ export const query: Command = {
       // Before the database: starting the embedded one takes seconds, to refuse what needs none.
       assertQueryStatement(sql);
       // No migration: a read-only login (convlog grant-readonly) may query but not migrate.
-      const database = await openCommandDatabase(ctx, ctx.config(), { migrate: false, poolSize: 1 });
+      const config = ctx.config();
+      const database = await openCommandDatabase(ctx, config, { migrate: false, poolSize: 1 });
       const csv = values.csv ? csvWriter(ctx.stdout, ctx.stderr) : undefined;
       const table = tableRows(TABLE_TEXT_LIMIT);
+      let elsewhere: string | undefined;
       try {
         await streamReadOnly(database.pool, sql, SQL_TIMEOUT_MS, csv ?? table, { signal: ctx.signal });
         csv?.end(true);
+        // A login that may not read ticket_sync gets no hint rather than an error after its answer.
+        elsewhere = await demoDataElsewhere(config, async () => !(await anyTicketRecorded(database.pool).catch(() => true)), 'query …');
       } catch (error) {
         csv?.end(false);
         // The reader stopped early (`| head`): nothing is left to say, as for any Unix tool.
@@ -51,6 +57,7 @@ export const query: Command = {
         // The count goes apart, so that stdout holds only the table.
         ctx.stderr.write(`${count}\n`);
       }
+      if (elsewhere) ctx.stderr.write(`${elsewhere}\n`);
       return 0;
     } catch (error) {
       // What the person typed is wrong: one line (the CLI prints it, control characters escaped),

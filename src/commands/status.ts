@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import { demoDataDir, projectFolder } from '../config.ts';
 import { BUDGET_NAMES, BUDGET_SETTINGS, ownLimits } from '../db/budgets.ts';
 import { readBudgets, type BudgetRow } from '../db/rate-budget.ts';
 import { statusReport, type StoredTable } from '../db/status-report.ts';
@@ -9,7 +7,8 @@ import { jobsByState, runningWithoutHeartbeat, STOPPED_AFTER_SECONDS } from '../
 import { liveQueueWorkers, workersNamed, type QueueWorker } from '../queue/queue-workers.ts';
 import { openRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
-import { counted, grouped, namedApart, shownFolder } from '../text.ts';
+import { counted, grouped, namedApart } from '../text.ts';
+import { demoDataElsewhere } from './demo-elsewhere.ts';
 import { fullReadsOverdue } from '../db/full-read.ts';
 import { loadDemoRun } from '../db/sync-state.ts';
 import { loadZendeskAccount } from '../db/zendesk-account.ts';
@@ -111,14 +110,8 @@ export const status: Command = {
         ctx.out('last errors');
         for (const e of report.lastErrors) ctx.out(`  ticket ${e.ticketId} (${e.status}, ${e.at}): ${e.error}`);
       }
-      // Right after `npm run demo`, a plain `status` opens the embedded default, which the demo
-      // never writes to: all zeros, and nothing saying where the demo's tickets went.
-      const demoDir = demoDataDir(runtime.config);
-      const noTickets = Object.values(report.tickets).every((count) => count === 0);
-      if (!runtime.config.databaseUrl && noTickets && fs.existsSync(demoDir)) {
-        // The setting is read from the project folder wherever below it the shell is (src/config.ts).
-        ctx.out(`the demo's data is in ${shownFolder(demoDir, process.cwd())}: CONVLOG_DATA_DIR=${shownFolder(demoDir, projectFolder())} npx convlog status`);
-      }
+      const elsewhere = await demoDataElsewhere(runtime.config, () => Object.values(report.tickets).every((count) => count === 0), 'status');
+      if (elsewhere) ctx.out(elsewhere);
       return 0;
     } finally {
       await runtime.close();

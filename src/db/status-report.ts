@@ -127,3 +127,9 @@ export async function eventsStoredSince(pool: pg.Pool, since: string): Promise<n
   const { rows } = await pool.query<{ n: number }>('select count(*)::int as n from zendesk.conversation_events where first_synced_at >= $1', [since]);
   return rows[0].n;
 }
+
+/** Whether any ticket was ever queued or synced here: a database with none was asked of nothing. */
+export async function anyTicketRecorded(pool: pg.Pool): Promise<boolean> {
+  const { rows } = await pool.query<{ recorded: boolean }>('select exists (select from zendesk.ticket_sync) as recorded');
+  return rows[0].recorded;
+}

@@ -3,6 +3,7 @@
 // hint of where the demo's data went. An empty default database beside a demo folder now names it.
 import fs from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runProgram } from '../helpers/cli.ts';
 import { createEmbeddedCluster, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
@@ -32,4 +33,29 @@ it('names the demo folder when the embedded default holds no ticket and the demo
   // --json is for scripts: the hint is for a person at the terminal.
   const json = await runProgram(['status', '--json'], { env: cluster.env, timeoutMs: 60_000 });
   expect(() => JSON.parse(json.stdout)).not.toThrow();
+});
+
+it('query names it too, on stderr after its answer, and not once the default database holds a ticket', { timeout: 120_000 }, async () => {
+  const demo = path.join(cluster.dataDir, 'demo');
+  fs.mkdirSync(demo, { recursive: true });
+  const asked = ['query', '--csv', 'select count(*) as events from zendesk.conversation_events'];
+  const empty = await runProgram(asked, { env: cluster.env, timeoutMs: 60_000 });
+  expect(empty.code, empty.stderr).toBe(0);
+  expect(empty.stdout).toBe('events\n0\n');
+  expect(empty.stderr.trimEnd().split('\n').at(-1)).toBe(`the demo's data is in ${demo}: CONVLOG_DATA_DIR=${demo} npx convlog query …`);
+
+  // A ticket asked of the default database: the data there is the person's own, whatever it holds.
+  const server = await cluster.startServer();
+  try {
+    const client = new pg.Client({ connectionString: cluster.url('convlog') });
+    await client.connect();
+    await client.query(`insert into zendesk.ticket_sync (ticket_id, status) values (7, 'queued')`);
+    await client.end();
+    const after = await runProgram(asked, { env: cluster.env, timeoutMs: 60_000 });
+    expect(after.code, after.stderr).toBe(0);
+    expect(after.stderr).not.toMatch(HINT);
+  } finally {
+    server.kill('SIGTERM');
+    await server.exited;
+  }
 });
