@@ -31,8 +31,8 @@ export const dequeue: Command = {
       if (ctx.signal.aborted) throw new Interrupted(`interrupted; ${NOTHING}`);
       const result = await dequeueTickets(runtime.database.db, values.all ? { all: true } : { ticketIds: ids });
       const parts = [`removed ${counted(result.removed, 'queued ticket', grouped)}`];
-      if (result.running > 0) parts.push(`${grouped(result.running)} ${result.running === 1 ? 'is' : 'are'} being synced and ${result.running === 1 ? 'was' : 'were'} left`);
-      if (result.begun > 0) parts.push(`${grouped(result.begun)} of them had begun syncing and ${result.begun === 1 ? 'is' : 'are'} now failed (last_error in zendesk.ticket_sync says why)`);
+      if (result.running > 0) parts.push(`${grouped(result.running)} ${result.running === 1 ? 'is' : 'are'} being synced and ${result.running === 1 ? 'was' : 'were'} left${silentWorkers(result)}`);
+      if (result.begun > 0) parts.push(`${grouped(result.begun)} of those removed had begun syncing and ${result.begun === 1 ? 'is' : 'are'} now failed (last_error in zendesk.ticket_sync says why)`);
       if (result.changed > 0) {
         const one = result.changed === 1;
         parts.push(
@@ -50,3 +50,14 @@ export const dequeue: Command = {
     }
   },
 };
+
+/**
+ * A job whose worker was killed stays held until a supervising worker (pg-boss's supervision, in
+ * `work` and `sync`) gives it back: said, so that "being synced" is not read as work going on.
+ */
+function silentWorkers({ running, runningSilent: silent }: { running: number; runningSilent: number }): string {
+  if (silent === 0) return '';
+  const whose = silent < running ? `${grouped(silent)} of them by a worker not` : running === 1 ? 'its worker has not been' : 'their workers have not been';
+  const one = silent === 1;
+  return ` (${whose} heard from for over a minute: killed or cut off? ${one ? 'it stays' : 'they stay'} held until a "convlog work" or "convlog sync" gives ${one ? 'it' : 'them'} back to the queue, within a minute of starting)`;
+}

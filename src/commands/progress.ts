@@ -47,7 +47,7 @@ export interface Progress {
 const BAR_COMPLETE = '\u2588';
 const BAR_INCOMPLETE = '\u2591';
 
-export function createProgress(label: string, stream: OutputStream, options: { counts?: boolean; log?: Logger } = {}): Progress {
+export function createProgress(label: string, stream: OutputStream, options: { counts?: boolean; log?: Logger; stopping?: AbortSignal } = {}): Progress {
   // Work that makes no requests (rebuild-analytics) shows tickets only.
   const counts = options.counts ?? true;
   // By source, in the order the waits started (a new wait of a source moves it last).
@@ -66,7 +66,8 @@ export function createProgress(label: string, stream: OutputStream, options: { c
       // A terminal's stream: the bar moves its cursor.
       stream: stream as NodeJS.WriteStream,
       format: (_options, params, payload: { events?: number; requests?: number; ahead?: Ahead }) => {
-        const tail = waitText() ?? `ETA ${remaining}`;
+        // Stopping (Ctrl-C): what is left will not be done by this run, so no time is promised for it.
+        const tail = options.stopping?.aborted ? 'stopping' : (waitText() ?? `ETA ${remaining}`);
         const text = ` ${params.value}/${counted(params.total, 'ticket')}${counts ? ` | ${counted(payload.events ?? 0, 'event')} | ${counted(payload.requests ?? 0, 'request')}` : ''}${aheadText(payload.ahead)} | ${tail}`;
         // The bar gives way to the text on a narrow terminal (a long line would be cut at its edge).
         const size = Math.max(10, Math.min(40, params.maxWidth - label.length - text.length - 3));

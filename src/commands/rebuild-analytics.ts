@@ -27,7 +27,7 @@ export const rebuildAnalyticsCommand: Command = {
       await database.close();
       throw new RebuildBusy('another rebuild-analytics is running on this database (in another process); nothing was changed: it saves where it is, so run this again only if it stops before the end');
     }
-    const progress = createProgress('rebuild-analytics', ctx.stderr, { counts: false });
+    const progress = createProgress('rebuild-analytics', ctx.stderr, { counts: false, stopping: ctx.signal });
     try {
       const result = await rebuildAnalytics(database.db, {
         batchSize,

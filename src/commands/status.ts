@@ -75,7 +75,7 @@ export const status: Command = {
       const demo = (await loadDemoRun(runtime.database.db)) !== null;
       const whose = demo ? "the demo's simulator, " : '';
       ctx.out(`zendesk    ${account ? `${account.address} (${whose}since ${account.since})` : 'no account recorded yet (the first command that reaches Zendesk records it)'}`);
-      ctx.out(`queue      ${grouped(q.queued)} queued, ${grouped(q.waiting_to_retry)} waiting to retry, ${grouped(q.running)} running${stopped(q.running_without_heartbeat)}, ${grouped(q.dead)} dead (tickets whose sync gave up; "last errors" says why)`);
+      ctx.out(`queue      ${grouped(q.queued)} queued, ${grouped(q.waiting_to_retry)} waiting to retry, ${grouped(q.running)} running${stopped(q.running_without_heartbeat)}, ${grouped(q.dead)} dead (failed tickets: their sync gave up, or a dequeue took them out after an attempt; "last errors" says why)`);
       ctx.out(workersLine(report.workers, report.at, demo));
       ctx.out(`tickets    ${Object.entries(report.tickets).map(([k, v]) => `${grouped(v)} ${k}`).join(', ')}`);
       const stored = report.stored;

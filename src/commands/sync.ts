@@ -101,7 +101,7 @@ export async function syncTickets(
   const queued = await enqueueTickets(boss, database.db, ids, { full: options.full, priority: SYNC_PRIORITY });
   ctx.log.debug({ ...queued }, 'tickets queued');
 
-  const progress = createProgress(options.label ?? 'sync', ctx.stderr, { log: ctx.log });
+  const progress = createProgress(options.label ?? 'sync', ctx.stderr, { log: ctx.log, stopping: ctx.signal });
   // Both budgets this run spends hold it back: the worker's (conversation log) and the ticket
   // rows' (account-wide), which the run waits for once its tickets are done.
   const unwatch = budgets && watchWaits([budgets.conversationLog, budgets.account], (wait, budget) => progress.waiting(wait, budget));

@@ -22,6 +22,8 @@ export interface DequeueResult extends DequeuedRows {
   removed: number;
   /** Tickets left in the queue because a worker holds their job. */
   running: number;
+  /** Of those, the ones whose worker has not been heard from for STOPPED_AFTER_SECONDS (killed, or cut off). */
+  runningSilent: number;
   /** Ids given that had no sync job at all (0 for every ticket). */
   notQueued: number;
   /** Ids given more than once. */
@@ -41,12 +43,13 @@ export async function dequeueTickets(db: Db, which: { ticketIds: readonly number
     else if (unique.length <= SENT_AS_KEYS) keys = unique.map(String);
     else keys = (await liveJobKeys(client)).filter((key) => hasId(unique, Number(key)));
     const removed = await deleteWaitingJobs(client, keys);
-    const running = await runningJobs(client, keys);
+    const { running, silent } = await runningJobs(client, keys);
     const rows = await restoreDequeued(tx, removed);
     return {
       ...rows,
       removed: removed.length,
       running,
+      runningSilent: silent,
       notQueued: unique === undefined ? 0 : unique.length - removed.length - running,
       duplicates: 'all' in which ? 0 : which.ticketIds.length - unique!.length,
     };

@@ -160,14 +160,19 @@ export async function liveJobKeys(client: pg.Pool): Promise<string[]> {
   return rows.map((r) => r.key);
 }
 
-/** Of `keys` (every ticket without), how many have a job a worker holds. */
-export async function runningJobs(client: pg.Pool, keys: readonly string[] | undefined): Promise<number> {
-  const { rows } = await client.query<{ n: number }>(
-    `select count(*)::int as n from ${BOSS_SCHEMA}.job
+/**
+ * Of `keys` (every ticket without), how many have a job a worker holds, and of those how many
+ * whose worker has been silent for STOPPED_AFTER_SECONDS (killed, or cut off).
+ */
+export async function runningJobs(client: pg.Pool, keys: readonly string[] | undefined): Promise<{ running: number; silent: number }> {
+  const { rows } = await client.query<{ running: number; silent: number }>(
+    `select count(*)::int as running,
+            count(*) filter (where coalesce(heartbeat_on, started_on) < now() - $3 * interval '1 second')::int as silent
+       from ${BOSS_SCHEMA}.job
       where name = $1 and state = 'active' and ($2::text[] is null or singleton_key = any($2::text[]))`,
-    [SYNC_QUEUE, keys ?? null],
+    [SYNC_QUEUE, keys ?? null, STOPPED_AFTER_SECONDS],
   );
-  return rows[0].n;
+  return rows[0];
 }
 
 /**

@@ -82,7 +82,7 @@ describe('convlog dequeue', { timeout: 120_000 }, () => {
     const result = await runCli(['dequeue', '--range', '1000..1999', '3', '4', '9', '8', '6', '7', '3'], { env: f.env });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe(
-      'removed 1,004 queued tickets; 1 is being synced and was left; 1 of them had begun syncing and is now failed (last_error in zendesk.ticket_sync says why); 1 was not queued; 1 duplicate id ignored\n',
+      'removed 1,004 queued tickets; 1 is being synced and was left; 1 of those removed had begun syncing and is now failed (last_error in zendesk.ticket_sync says why); 1 was not queued; 1 duplicate id ignored\n',
     );
 
     // Only the running job is left.
@@ -187,6 +187,25 @@ describe('convlog dequeue', { timeout: 120_000 }, () => {
       await holder.release();
     }
     expect(await snapshot(f)).toEqual(before);
+  });
+
+  it('says which of the jobs it left are held by a worker not heard from for a minute, killed or cut off, and what frees them', async () => {
+    fixture = await createFixture({ tickets: 20 }, { queue: [] });
+    const f = fixture;
+    await holdJob(f, 6);
+    await holdJob(f, 7);
+    // Ticket 7's worker was killed two minutes ago: no heartbeat since.
+    await query(f, `update pgboss.job set started_on = now() - interval '2 minutes', heartbeat_on = null where name = 'ticket-sync' and singleton_key = '7'`);
+    const both = await runCli(['dequeue', '6', '7'], { env: f.env });
+    expect(both.stdout, both.stderr).toBe(
+      'removed 0 queued tickets; 2 are being synced and were left (1 of them by a worker not heard from for over a minute: killed or cut off? ' +
+        'it stays held until a "convlog work" or "convlog sync" gives it back to the queue, within a minute of starting)\n',
+    );
+    const one = await runCli(['dequeue', '7'], { env: f.env });
+    expect(one.stdout, one.stderr).toBe(
+      'removed 0 queued tickets; 1 is being synced and was left (its worker has not been heard from for over a minute: killed or cut off? ' +
+        'it stays held until a "convlog work" or "convlog sync" gives it back to the queue, within a minute of starting)\n',
+    );
   });
 
   it('ends a sync waiting for the tickets it takes out, which says so', async () => {

@@ -101,6 +101,22 @@ describe('the progress lines', () => {
   });
 });
 
+describe('a run told to stop', () => {
+  it('says "stopping" where the bar gave its ETA: the tickets left are not what this run will do', async () => {
+    const { stream, screen } = fakeTerminal();
+    const stop = new AbortController();
+    const bar = createProgress('sync', stream, { stopping: stop.signal });
+    bar.update({ done: 54, total: 300, events: 10, requests: 2 });
+    await settle();
+    expect(screen().join('\n')).toMatch(/ 54\/300 tickets \| 10 events \| 2 requests \| ETA/);
+    stop.abort();
+    bar.update({ done: 55, total: 300, events: 12, requests: 3 });
+    await settle();
+    expect(screen().at(-1)).toMatch(/ 55\/300 tickets \| 12 events \| 3 requests \| stopping$/);
+    bar.stop();
+  });
+});
+
 describe('the other tickets ahead', () => {
   it('are named after the counts while there are some, in a terminal and without one, with a + when the look stopped at its limit', async () => {
     const { stream, screen } = fakeTerminal();

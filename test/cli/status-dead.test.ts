@@ -25,5 +25,5 @@ it('a ticket whose sync gave up is counted dead, in text and JSON', { timeout: 6
   expect(report.tickets.failed).toBe(1);
   expect(report.queue).toMatchObject({ dead: 1, failed: 1 });
   const text = await runCli(['status'], { env: fixture.env, timeoutMs: 30_000 });
-  expect(text.stdout).toMatch(/^queue +0 queued, 0 waiting to retry, 0 running, 1 dead \(tickets whose sync gave up; "last errors" says why\)$/m);
+  expect(text.stdout).toMatch(/^queue +0 queued, 0 waiting to retry, 0 running, 1 dead \(failed tickets: their sync gave up, or a dequeue took them out after an attempt; "last errors" says why\)$/m);
 });

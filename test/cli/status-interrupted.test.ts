@@ -35,7 +35,7 @@ it('tickets a shutdown stopped are interrupted, not errors; a later failure is a
 
   const stopped = await status();
   expect(stopped.lines).toContain(
-    'queue      2 queued, 0 waiting to retry, 0 running, 0 dead (tickets whose sync gave up; "last errors" says why)',
+    'queue      2 queued, 0 waiting to retry, 0 running, 0 dead (failed tickets: their sync gave up, or a dequeue took them out after an attempt; "last errors" says why)',
   );
   const at = stopped.lines.indexOf('interrupted 2 tickets stopped by a shutdown, not failed: each resumes from its saved cursor when a worker takes it');
   expect(at, stopped.lines.join('\n')).toBeGreaterThan(0);
