@@ -43,6 +43,9 @@ const COMMANDS: CommandEntry[] = [
   { name: 'demo', summary: 'embedded Postgres + simulator + a full sync, then a summary and example SQL (no setup needed)', load: async () => (await import('./commands/demo.ts')).demo },
 ];
 
+/** What `convlog` takes before a command (or alone). */
+const GLOBAL_OPTIONS = ['--verbose', '--help', '--version'];
+
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   return [
@@ -91,6 +94,12 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
     return 0;
   }
   const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry && name.startsWith('-')) {
+    // A mistyped global option (`--verbos status`), not a command.
+    const near = nearest(GLOBAL_OPTIONS, name, 2);
+    stderr.write(`convlog: unknown option ${quoted(name)}${near ? `; did you mean ${near}?` : ''} (convlog --help lists the commands and global options)\n`);
+    return 2;
+  }
   if (!entry) {
     const near = nearest(COMMANDS.map((c) => c.name), name, 2);
     stderr.write(`convlog: unknown command ${quoted(name)}${near ? `; did you mean ${near}?` : ''} (convlog --help lists the commands)\n`);

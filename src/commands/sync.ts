@@ -40,9 +40,11 @@ export const sync: Command = {
   async run(values, positionals, ctx) {
     // What was typed first: `convlog sync` with no ids is a usage error, whatever the environment.
     const ids = await readTicketIds({ args: positionals, file: values.file as string | undefined, range: values.range as string | undefined, stdin: ctx.stdin });
-    const config = ctx.config({ needZendesk: true });
-    const concurrency = concurrencyFlag(values.concurrency, config.concurrency);
+    // The flags before the settings: what was typed on this line is the first thing to fix.
+    const concurrencyGiven = values.concurrency === undefined ? undefined : concurrencyFlag(values.concurrency, 1);
     const giveUpUnreachableMs = integerFlag('--give-up-after', values['give-up-after'], UNTIL_IDLE_UNREACHABLE_MS / 1000, 86_400) * 1000;
+    const config = ctx.config({ needZendesk: true });
+    const concurrency = concurrencyGiven ?? config.concurrency;
     const runtime = await openSyncRuntime(ctx, { supervise: true, checkCredentials: { whatWaits: NOTHING_QUEUED } });
     let lostDatabase = false;
     try {

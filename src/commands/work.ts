@@ -17,13 +17,16 @@ export const work: Command = {
   stopping: STOPPING_WORKER,
   options: { concurrency: { type: 'string' }, 'until-idle': { type: 'boolean' }, 'give-up-after': { type: 'string' }, 'health-port': { type: 'string' } },
   async run(values, _positionals, ctx) {
-    const config = ctx.config({ needZendesk: true });
-    const concurrency = concurrencyFlag(values.concurrency, config.concurrency);
-    const healthPort = values['health-port'] !== undefined ? portFlag('--health-port', values['health-port'], { anyFree: true }) : config.healthPort;
+    // The flags before the settings: what was typed on this line is the first thing to fix.
+    const concurrencyGiven = values.concurrency === undefined ? undefined : concurrencyFlag(values.concurrency, 1);
+    const healthPortGiven = values['health-port'] === undefined ? undefined : portFlag('--health-port', values['health-port'], { anyFree: true });
     const untilIdle = Boolean(values['until-idle']);
     if (values['give-up-after'] !== undefined && !untilIdle) throw new UsageError('--give-up-after applies only with --until-idle: a service waits for as long as an outage lasts');
     // A run from cron must end; a service waits out any outage.
     const giveUpMs = untilIdle ? integerFlag('--give-up-after', values['give-up-after'], UNTIL_IDLE_UNREACHABLE_MS / 1000, 86_400) * 1000 : undefined;
+    const config = ctx.config({ needZendesk: true });
+    const concurrency = concurrencyGiven ?? config.concurrency;
+    const healthPort = healthPortGiven ?? config.healthPort;
     const runtime = await openWaitingForPostgres(ctx, config.databaseUrl, () => openSyncRuntime(ctx, { supervise: true, schedule: true }), {
       who: 'the worker',
       stoppedFirst: 'worker stopped before taking any ticket',

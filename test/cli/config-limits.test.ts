@@ -87,6 +87,19 @@ describe('CONVLOG_SERVE_PORT', () => {
   });
 });
 
+describe('flags and settings both wrong', () => {
+  it('names the flag first: it is on the line just typed, and a missing setting would hide it until set', async () => {
+    // No Zendesk settings at all, and a bad --concurrency.
+    const env = { DATABASE_URL: NO_DATABASE, ZENDESK_BASE_URL: undefined, ZENDESK_SUBDOMAIN: undefined, ZENDESK_EMAIL: undefined, ZENDESK_API_TOKEN: undefined };
+    const [work, sync] = await Promise.all([runCli(['work', '--concurrency', '0'], { env }), runCli(['sync', '5', '--concurrency', '0'], { env })]);
+    for (const [name, result] of [['work', work], ['sync', sync]] as const) {
+      expect(result.code, result.stderr).toBe(2);
+      // With the usage line after it, as for any mistyped flag.
+      expect(result.stderr.split('\n')[0]).toMatch(new RegExp(`^convlog ${name}: --concurrency must be an integer from 1 to \\d+, got "0"$`));
+    }
+  });
+});
+
 describe('numeric limits', () => {
   it('caps CONVLOG_CONCURRENCY where --concurrency is capped', async () => {
     const [variable, flag] = await Promise.all([

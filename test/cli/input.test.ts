@@ -101,7 +101,7 @@ describe('convlog input', { timeout: 120_000 }, () => {
   });
 
   it('an unknown command, a value starting with a dash and a misused simulator are one or two lines', async () => {
-    const [unknown, typo, dash, dashDate, joined, joinedDate, dashOther, simulator] = await Promise.all([
+    const [unknown, typo, dash, dashDate, joined, joinedDate, dashOther, simulator, option] = await Promise.all([
       runCli(['frobnicate']),
       runCli(['enqeue', '5']),
       cli(['backfill', '--since', '-5d']),
@@ -110,7 +110,10 @@ describe('convlog input', { timeout: 120_000 }, () => {
       cli(['schedule', '--cron', '0 6 * * *', '--since=-2024-05-01']),
       cli(['schedule', '--cron', '-x']),
       runCli(['simulator', '--tickets', 'many']),
+      runCli(['--verbos', 'status']),
     ]);
+    expect(option.code).toBe(2);
+    expect(option.stderr).toBe('convlog: unknown option "--verbos"; did you mean --verbose? (convlog --help lists the commands and global options)\n');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toBe('convlog: unknown command "frobnicate" (convlog --help lists the commands)\n');
     expect(typo.code).toBe(2);
