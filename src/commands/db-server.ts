@@ -15,7 +15,7 @@ import type { Command, CommandContext } from './types.ts';
 export const dbServer: Command = {
   usage: 'convlog db-server [--port N]',
   options: { port: { type: 'string' } },
-  stopping: 'shutting down the embedded Postgres; the data stays',
+  stopping: 'the embedded Postgres stops unless other convlog commands still use it; the data stays',
   async run(values, _positionals, ctx) {
     const port = values.port === undefined ? undefined : portFlag('--port', values.port);
     const config = ctx.config();

@@ -101,7 +101,7 @@ describe('convlog db-server', { timeout: 240_000 }, () => {
     expect(await exited(server)).toBe(0);
     expect(stderr).toContain('embedded Postgres stopped');
     // It has no work in flight to finish: the line says what the signal does.
-    expect(stderr).toContain('"msg":"stopping: shutting down the embedded Postgres; the data stays (send again to exit at once)"');
+    expect(stderr).toContain('"msg":"stopping: the embedded Postgres stops unless other convlog commands still use it; the data stays (send again to exit at once)"');
     expect(stderr).not.toContain('work in flight');
     expect(fs.existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
     await expect(selectOne(url)).rejects.toThrow(/ECONNREFUSED/);
