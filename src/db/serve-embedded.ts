@@ -6,11 +6,11 @@ import net from 'node:net';
 import path from 'node:path';
 import { DatabaseUnavailable } from '../errors/convlog-errors.ts';
 import type { Logger } from '../log.ts';
-import type { OwnerRecord } from './cluster-owner.ts';
-import { isAlive, whenEnded } from './postmaster.ts';
+import { claimIfFree, stopPostmaster, type OwnerRecord, type Ownership } from './cluster-owner.ts';
+import { livePostmaster, whenEnded, type Postmaster } from './postmaster.ts';
 import { prepareDataDir } from './data-dir.ts';
-import { adopt, lastOut, leave, letGo, stopSharedAtExit, type LeaveOutcome } from './cluster-handoff.ts';
-import { markAndClaim } from './use-marks.ts';
+import { adopt, lastOut, leave, letGo, stopAtExit, stopSharedAtExit, type LeaveOutcome } from './cluster-handoff.ts';
+import { markAndClaim, type UseMark } from './use-marks.ts';
 import { commandUrl, freePort, loginAt } from './embedded.ts';
 import { embeddedServer, stopServer } from './embedded-server.ts';
 import { initialiseAndStart } from './start-cluster.ts';
@@ -62,14 +62,8 @@ export async function serveEmbeddedPostgres(dataDir: string, port: number | unde
       mark.remove();
       throw error;
     });
-    // As a command sharing the server ends (src/db/embedded.ts): the last one out stops it.
-    const unhook = stopSharedAtExit(databaseDir, mark, owner, postmaster.pid);
-    return served(postmaster.port, postmaster.pid, { kind: 'shared', owner }, async () => {
-      mark.remove();
-      await lastOut(databaseDir, adminUrl, log);
-      unhook();
-      return isAlive(postmaster.pid) ? 'left' : 'stopped';
-    }, log);
+    const leaveShared = shareUntilStopped({ databaseDir, dataDir, adminUrl, mark, log }, owner, postmaster);
+    return served(postmaster.port, postmaster.pid, { kind: 'shared', owner }, leaveShared, log);
   }
   const leaving = { databaseDir, dataDir, adminUrl, mark, log };
   if (claim.kind === 'orphan') {
@@ -106,6 +100,53 @@ export async function serveEmbeddedPostgres(dataDir: string, port: number | unde
     mark.remove();
     throw error;
   }
+}
+
+/** How often a db-server sharing the server looks whether its owner has left it to db-server. */
+const TAKE_OVER_MS = 500;
+
+/**
+ * A db-server sharing the server another command runs, until stopped; returns how it leaves it.
+ * That owner ending leaves the server running for db-server (its use mark) with no owner, and each
+ * command after it would adopt it, saying its owner had ended without stopping it: db-server takes
+ * the claim over instead, as soon as it is free, and from then on leaves the server as its owner.
+ * Until then it ends as any command sharing the server does (src/db/embedded.ts): the last one out stops it.
+ */
+function shareUntilStopped(
+  l: { databaseDir: string; dataDir: string; adminUrl: (port: number) => string; mark: UseMark; log: Logger },
+  owner: OwnerRecord,
+  postmaster: Postmaster,
+): () => Promise<LeaveOutcome> {
+  let unhook = stopSharedAtExit(l.databaseDir, l.mark, owner, postmaster.pid);
+  let owned: Ownership | undefined;
+  const takeOver = setInterval(() => {
+    const free = claimIfFree(l.databaseDir);
+    if (!free) return;
+    clearInterval(takeOver);
+    // Gone, shutting down, or another server: not one to keep up (db-server's watch says so if it ended).
+    if (free.kind === 'none' || free.postmaster.pid !== postmaster.pid || free.postmaster.stopping) return free.ownership.release();
+    free.ownership.running(postmaster.pid);
+    owned = free.ownership;
+    unhook();
+    unhook = stopAtExit(l.databaseDir, l.mark, () => stopPostmaster(l.databaseDir, postmaster.pid), { release: owned.release });
+    l.log.debug({ ownerPid: owner.pid, postgresPid: postmaster.pid }, 'the command that ran the embedded Postgres ended: db-server runs it now');
+  }, TAKE_OVER_MS);
+  takeOver.unref();
+  return async () => {
+    clearInterval(takeOver);
+    if (owned) {
+      const stop = () => {
+        unhook();
+        stopPostmaster(l.databaseDir, postmaster.pid);
+      };
+      return leave({ ...l, port: postmaster.port, postmaster: postmaster.pid, ownership: owned, unhook, stop });
+    }
+    l.mark.remove();
+    await lastOut(l.databaseDir, l.adminUrl, l.log);
+    unhook();
+    const after = livePostmaster(l.databaseDir);
+    return after?.pid !== postmaster.pid ? 'stopped' : after.stopping ? 'stopping' : 'left';
+  };
 }
 
 function served(port: number, pid: number, how: ServedCluster['how'], leaveServer: () => Promise<LeaveOutcome>, log: Logger): ServedCluster {

@@ -118,10 +118,17 @@ describe('convlog db-server', { timeout: 240_000 }, () => {
     const [, url] = /^ {2}psql "(postgres:\/\/[^"]+)"$/m.exec(shared.stdout())!;
 
     expect((await holder.exited).code, holder.stderr()).toBe(0);
+    expect(holder.stderr()).toContain('the embedded Postgres is left running for 1 other convlog command');
     // The command that started it has ended: the server is db-server's to keep up.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(await selectOne(url)).toEqual({ one: 1, migrated: true });
     expect(shared.process.exitCode).toBeNull();
+    // db-server runs it now: a command after it shares it, rather than adopting a server whose
+    // owner ended without stopping it, and ends leaving it to db-server without a word.
+    const after = await runCli(['status'], { env });
+    expect(after.code, after.stderr).toBe(0);
+    expect(after.stderr).not.toMatch(/adopting|left running/);
+    expect(await selectOne(url)).toEqual({ one: 1, migrated: true });
 
     shared.kill('SIGTERM');
     expect((await shared.exited).code, shared.stderr()).toBe(0);
