@@ -243,15 +243,17 @@ export async function ticketStates(db: Db, ticketIds: readonly number[]): Promis
 /**
  * Marks tickets asked for while a job of theirs could not take the request (it was running, or
  * just ending): the run in progress may have read its pages before the change that caused the
- * request. A plain request leaves tickets `queued` alone, since their waiting job has not read
- * anything yet; a full one marks them too, as their job may be taken already, before its run
- * starts, and so beyond upgradeWaitingJobs (startRun reads the mark). `full` sticks until the
- * mark is taken. Returns the ids marked, for the caller to queue again if their job has ended
- * meanwhile.
+ * request. A plain request leaves tickets `queued` alone whose waiting job has not run yet: its
+ * first run reads what came before it. One waiting for a retry (a run of its job began since it
+ * was queued) is marked: should the retry fail for good, the request queues the ticket again, as
+ * one made during a run would (takeSyncAgain). A full request marks every ticket, as its job may
+ * be taken already, before its run starts, and so beyond upgradeWaitingJobs (startRun reads the
+ * mark). `full` sticks until the mark is taken. Returns the ids marked, for the caller to queue
+ * again if their job has ended meanwhile.
  */
 export async function requestSyncAgain(db: Db, ticketIds: readonly number[], full: boolean, priority = 0): Promise<number[]> {
   const marked: number[] = [];
-  const statuses = full ? sql`true` : sql`status <> 'queued'`;
+  const statuses = full ? sql`true` : sql`(status <> 'queued' or started_at >= queued_at)`;
   for (let i = 0; i < ticketIds.length; i += BATCH) {
     const ids = idArray(ticketIds.slice(i, i + BATCH));
     const { rows } = await db.execute<{ ticket_id: string }>(sql`

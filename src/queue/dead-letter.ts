@@ -1,7 +1,7 @@
 // pg-boss gives up on a job whose worker died on every attempt (killed, crashed, cut off from
 // Postgres: its heartbeat stopped) and moves it to the dead letter queue without our handler
 // running; its ticket would stay `syncing` for ever. Here it is recorded as failed, saying why,
-// and queued again if someone asked for it during the attempt that died (as afterRun does).
+// and queued again if someone asked for it during that job (as afterRun does).
 import type { PgBoss, JobWithMetadata } from 'pg-boss';
 import type pg from 'pg';
 import { recordStatus, takeSyncAgain, ticketStates, waitingOrRunning } from '../db/ticket-status.ts';
@@ -47,7 +47,10 @@ async function recordAbandoned(boss: PgBoss, deps: SyncDeps, pool: pg.Pool, job:
     `the pages stored so far are kept; queue it again with "convlog enqueue ${ticketId}"`;
   await recordStatus(deps.db, ticketId, { status: 'failed', reason });
   deps.log.error({ ticketId, jobId: job.sourceId, attempts, err: last }, 'ticket failed: every attempt was abandoned');
-  const again = await takeSyncAgain(deps.db, ticketId, { readAll: false }, (mark) => enqueueTickets(boss, deps.db, [ticketId], mark));
-  if (again) deps.log.info({ ticketId, full: again.full }, 'ticket asked for during its last attempt; queued again');
+  let queued = 0;
+  const again = await takeSyncAgain(deps.db, ticketId, { readAll: false }, async (mark) => {
+    ({ queued } = await enqueueTickets(boss, deps.db, [ticketId], mark));
+  });
+  if (again) deps.log.info({ ticketId, full: again.full }, queued > 0 ? 'ticket asked for during its job; queued again' : 'ticket asked for during its job; a job queued since takes the request');
   return reason;
 }

@@ -165,3 +165,23 @@ it('a request made during an earlier attempt of a job that then fails for good a
   expect((await ticketStates(db, [ticketId]))[0].askedAgain).toBe(false);
   expect(await take(ticketId, false)).toBeUndefined();
 });
+
+it('a plain request while a job waits for its retry is marked, and asks for another run if the retry fails for good', async () => {
+  const { db, pool } = fixture.database;
+  const ticketId = 43;
+  const job = (await pool.query<{ now: Date }>('select now()')).rows[0].now;
+  // Queued, then its first attempt failed: it waits for its retry (status queued again).
+  await pool.query(`insert into zendesk.ticket_sync (ticket_id, status, queued_at) values ($1, 'queued', now() - interval '1 minute')`, [ticketId]);
+  await startRun(db, ticketId, { full: false, jobCreatedOn: job });
+  await pool.query(`update zendesk.ticket_sync set status = 'queued' where ticket_id = $1`, [ticketId]);
+  // A webhook during the backoff.
+  expect(await requestSyncAgain(db, [ticketId], false)).toEqual([ticketId]);
+  // The retry fails for good: the ticket is queued again.
+  await startRun(db, ticketId, { full: false, jobCreatedOn: job });
+  await pool.query(`update zendesk.ticket_sync set status = 'failed' where ticket_id = $1`, [ticketId]);
+  expect(await take(ticketId, false)).toEqual({ full: false, priority: 0 });
+
+  // A job not yet run is still left alone by a plain request: its first run reads the change.
+  await pool.query(`update zendesk.ticket_sync set status = 'queued', queued_at = clock_timestamp() where ticket_id = $1`, [ticketId]);
+  expect(await requestSyncAgain(db, [ticketId], false)).toEqual([]);
+});
