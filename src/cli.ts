@@ -94,6 +94,10 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
     return 0;
   }
   const entry = COMMANDS.find((c) => c.name === name);
+  if (name === '--verbose') {
+    stderr.write('convlog: --verbose goes with a command, e.g. convlog --verbose status (convlog --help lists the commands)\n');
+    return 2;
+  }
   if (!entry && name.startsWith('-')) {
     // A mistyped global option (`--verbos status`), not a command.
     const near = nearest(GLOBAL_OPTIONS, name, 2);

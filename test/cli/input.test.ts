@@ -101,7 +101,7 @@ describe('convlog input', { timeout: 120_000 }, () => {
   });
 
   it('an unknown command, a value starting with a dash and a misused simulator are one or two lines', async () => {
-    const [unknown, typo, dash, dashDate, joined, joinedDate, dashOther, simulator, option] = await Promise.all([
+    const [unknown, typo, dash, dashDate, joined, joinedDate, dashOther, simulator, option, verboseAlone] = await Promise.all([
       runCli(['frobnicate']),
       runCli(['enqeue', '5']),
       cli(['backfill', '--since', '-5d']),
@@ -111,7 +111,10 @@ describe('convlog input', { timeout: 120_000 }, () => {
       cli(['schedule', '--cron', '-x']),
       runCli(['simulator', '--tickets', 'many']),
       runCli(['--verbos', 'status']),
+      runCli(['--verbose']),
     ]);
+    expect(verboseAlone.code).toBe(2);
+    expect(verboseAlone.stderr).toBe('convlog: --verbose goes with a command, e.g. convlog --verbose status (convlog --help lists the commands)\n');
     expect(option.code).toBe(2);
     expect(option.stderr).toBe('convlog: unknown option "--verbos"; did you mean --verbose? (convlog --help lists the commands and global options)\n');
     expect(unknown.code).toBe(2);
