@@ -125,8 +125,10 @@ it('hands back the other job in flight when the status row of one ticket is lock
   if (exit === 'running') return;
   expectGaveUpOnPostgres(worker, exit);
   const left = jsonLines(worker.stderr()).filter((line) => String(line.msg).startsWith('stopped without waiting any longer'));
-  expect(left, worker.stderr().slice(-3000)).toEqual([expect.objectContaining({ inFlight: 2 })]);
-  const { handedBack, marked } = left[0] as { handedBack: number; marked: number };
+  expect(left, worker.stderr().slice(-3000)).toHaveLength(1);
+  const { inFlight, handedBack, marked } = left[0] as { inFlight: number; handedBack: number; marked: number };
+  // Two slots: the other may have been between jobs, its look for the next one silenced too.
+  expect([1, 2], worker.stderr().slice(-3000)).toContain(inFlight);
   // The other run may have ended before the silence reached it: its completion committed and its
   // answer lost, the worker still counts it in flight but there is nothing left to hand back. Either
   // way no job is left active to spend an attempt when its heartbeat lapses, which is what a
