@@ -18,9 +18,9 @@ export function portFlag(flag: string, value: unknown, { anyFree = false } = {})
   return integerFlag(flag, value, 0, 65_535, anyFree ? 0 : 1);
 }
 
-/** `--concurrency N`, for the commands that run workers. */
-export function concurrencyFlag(value: unknown, fallback: number): number {
-  return integerFlag('--concurrency', value, fallback, MAX_CONCURRENCY);
+/** `--concurrency N`, for the commands that run workers; undefined when not given (CONVLOG_CONCURRENCY then). */
+export function concurrencyFlag(value: unknown): number | undefined {
+  return value === undefined ? undefined : integerFlag('--concurrency', value, 0, MAX_CONCURRENCY);
 }
 
 

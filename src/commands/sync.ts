@@ -2,7 +2,7 @@ import { DatabaseUnavailable, Interrupted } from '../errors/convlog-errors.ts';
 import type { Database } from '../db/connection.ts';
 import { counted, grouped } from '../text.ts';
 import { LOOK_TIMEOUT_MS, openLookPool } from '../db/look-pool.ts';
-import { ticketStates, waitingOrRunning, type TicketState } from '../db/ticket-status.ts';
+import { askedAgainNotQueued, ticketStates, waitingOrRunning, type TicketState } from '../db/ticket-status.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
 import { enqueueTickets, SYNC_PRIORITY } from '../queue/enqueue.ts';
 import { queueMarkedWithoutJob } from '../queue/marked-without-job.ts';
@@ -41,7 +41,7 @@ export const sync: Command = {
     // What was typed first: `convlog sync` with no ids is a usage error, whatever the environment.
     const ids = await readTicketIds({ args: positionals, file: values.file as string | undefined, range: values.range as string | undefined, stdin: ctx.stdin });
     // The flags before the settings: what was typed on this line is the first thing to fix.
-    const concurrencyGiven = values.concurrency === undefined ? undefined : concurrencyFlag(values.concurrency, 1);
+    const concurrencyGiven = concurrencyFlag(values.concurrency);
     const giveUpUnreachableMs = integerFlag('--give-up-after', values['give-up-after'], UNTIL_IDLE_UNREACHABLE_MS / 1000, 86_400) * 1000;
     const config = ctx.config({ needZendesk: true });
     const concurrency = concurrencyGiven ?? config.concurrency;
@@ -206,8 +206,8 @@ export async function syncTickets(
   const count = (status: string) => settled.filter((s) => s.status === status).length;
   const failed = settled.filter((s) => s.status === 'failed');
   const unfinished = states.length - settled.length;
-  // Marked, with no job: its run ended (maybe in another process) and nothing has queued it again yet.
-  const notQueued = states.filter((s) => pending(s) && !waitingOrRunning(s)).length;
+  // Its run ended (maybe in another process) and nothing has queued it again yet.
+  const notQueued = states.filter(askedAgainNotQueued).length;
   const dequeued = ids.length - states.length;
   // "synced 4 | 0 events read with 0 requests" read as a contradiction when a running `work` took them.
   const elsewhere = settled.filter((s) => !ranHere.has(s.ticketId)).length;

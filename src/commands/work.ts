@@ -18,7 +18,7 @@ export const work: Command = {
   options: { concurrency: { type: 'string' }, 'until-idle': { type: 'boolean' }, 'give-up-after': { type: 'string' }, 'health-port': { type: 'string' } },
   async run(values, _positionals, ctx) {
     // The flags before the settings: what was typed on this line is the first thing to fix.
-    const concurrencyGiven = values.concurrency === undefined ? undefined : concurrencyFlag(values.concurrency, 1);
+    const concurrencyGiven = concurrencyFlag(values.concurrency);
     const healthPortGiven = values['health-port'] === undefined ? undefined : portFlag('--health-port', values['health-port'], { anyFree: true });
     const untilIdle = Boolean(values['until-idle']);
     if (values['give-up-after'] !== undefined && !untilIdle) throw new UsageError('--give-up-after applies only with --until-idle: a service waits for as long as an outage lasts');

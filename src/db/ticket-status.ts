@@ -211,6 +211,9 @@ export interface TicketState {
 /** Queued (waiting or waiting to retry) or syncing: a job of the ticket is to run or running. */
 export const waitingOrRunning = (state: Pick<TicketState, 'status'>): boolean => state.status === 'queued' || state.status === 'syncing';
 
+/** Asked for again after its run, which has ended: nothing has queued the run asked for yet. */
+export const askedAgainNotQueued = (state: Pick<TicketState, 'status' | 'askedAgain'>): boolean => state.askedAgain && !waitingOrRunning(state);
+
 /**
  * The mark asks for another run: it was set after the ticket's last run started, which read what
  * came before it; or, when that run did not read to the end (`readAll` false: it failed for good,

@@ -4,7 +4,7 @@
 // found this one running.
 import type { PgBoss, JobWithMetadata } from 'pg-boss';
 import type { Db } from '../db/connection.ts';
-import { takeSyncAgain } from '../db/ticket-status.ts';
+import { takeSyncAgain, type SyncAgain } from '../db/ticket-status.ts';
 import { errorMessage } from '../errors/messages.ts';
 import type { Logger } from '../log.ts';
 import { backoffMs, pause } from '../timing.ts';
@@ -18,6 +18,25 @@ const AFTER_RUN_ATTEMPTS = 5;
 export interface RunEnd {
   /** It read the ticket to its end (synced, or found gone): a full request older than it is done. */
   readAll: boolean;
+}
+
+/**
+ * Takes the ticket's sync-again mark once its job has ended (takeSyncAgain) and queues the ticket
+ * when the mark asks for another run, at `priority` at least. What was asked, and whether this
+ * queued the ticket: another enqueue may have queued it since the job ended, and that job then
+ * stands for the request.
+ */
+export async function queueIfAskedAgain(
+  boss: PgBoss,
+  db: Db,
+  ticketId: number,
+  { readAll, priority = 0 }: { readAll: boolean; priority?: number },
+): Promise<(SyncAgain & { queued: boolean }) | undefined> {
+  let queued = 0;
+  const again = await takeSyncAgain(db, ticketId, { readAll }, async (mark) => {
+    ({ queued } = await enqueueTickets(boss, db, [ticketId], { full: mark.full, priority: Math.max(priority, mark.priority) }));
+  });
+  return again && { ...again, queued: queued > 0 };
 }
 
 /**
@@ -38,12 +57,8 @@ export async function afterRun(boss: PgBoss, db: Db, job: JobWithMetadata<SyncJo
       // At the higher of the run's priority and the requests': a ticket someone is waiting for (a
       // webhook's, `sync`'s) must not go back behind a backlog because it changed while it synced,
       // nor wait behind it because a backlog job of it was running when the webhook came.
-      let queued = 0;
-      const again = await takeSyncAgain(db, ticketId, { readAll: end.readAll }, async (mark) => {
-        ({ queued } = await enqueueTickets(boss, db, [ticketId], { full: mark.full, priority: Math.max(job.priority, mark.priority) }));
-      });
-      // Another enqueue may have queued it between the job's end and ours: that job stands for the request.
-      if (again) log.info({ full: again.full }, queued > 0 ? 'ticket changed during its sync; queued again' : 'ticket changed during its sync; a job queued since takes the change');
+      const again = await queueIfAskedAgain(boss, db, ticketId, { readAll: end.readAll, priority: job.priority });
+      if (again) log.info({ full: again.full }, again.queued ? 'ticket changed during its sync; queued again' : 'ticket changed during its sync; a job queued since takes the change');
       return;
     } catch (error) {
       const err = errorMessage(error);

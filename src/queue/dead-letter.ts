@@ -4,11 +4,11 @@
 // and queued again if someone asked for it during that job (as afterRun does).
 import type { PgBoss, JobWithMetadata } from 'pg-boss';
 import type pg from 'pg';
-import { recordStatus, takeSyncAgain, ticketStates, waitingOrRunning } from '../db/ticket-status.ts';
+import { recordStatus, ticketStates, waitingOrRunning } from '../db/ticket-status.ts';
+import { queueIfAskedAgain } from './after-run.ts';
 import { counted } from '../text.ts';
 import type { SyncDeps } from '../sync/sync-ticket.ts';
 import { DEAD_LETTER_QUEUE, holdsOf, type SyncJobData } from './boss.ts';
-import { enqueueTickets } from './enqueue.ts';
 import { hasLiveSyncJob } from './queue-stats.ts';
 
 /**
@@ -47,10 +47,7 @@ async function recordAbandoned(boss: PgBoss, deps: SyncDeps, pool: pg.Pool, job:
     `the pages stored so far are kept; queue it again with "convlog enqueue ${ticketId}"`;
   await recordStatus(deps.db, ticketId, { status: 'failed', reason });
   deps.log.error({ ticketId, jobId: job.sourceId, attempts, err: last }, 'ticket failed: every attempt was abandoned');
-  let queued = 0;
-  const again = await takeSyncAgain(deps.db, ticketId, { readAll: false }, async (mark) => {
-    ({ queued } = await enqueueTickets(boss, deps.db, [ticketId], mark));
-  });
-  if (again) deps.log.info({ ticketId, full: again.full }, queued > 0 ? 'ticket asked for during its job; queued again' : 'ticket asked for during its job; a job queued since takes the request');
+  const again = await queueIfAskedAgain(boss, deps.db, ticketId, { readAll: false });
+  if (again) deps.log.info({ ticketId, full: again.full }, again.queued ? 'ticket asked for during its job; queued again' : 'ticket asked for during its job; a job queued since takes the request');
   return reason;
 }

@@ -5,7 +5,7 @@
 // asks for, would wait for ever. This queues such tickets once they have stayed so a while.
 import type { PgBoss } from 'pg-boss';
 import { poolOf, type Db } from '../db/connection.ts';
-import { waitingOrRunning, type TicketState } from '../db/ticket-status.ts';
+import { askedAgainNotQueued, type TicketState } from '../db/ticket-status.ts';
 import type { Logger } from '../log.ts';
 import { enqueueTickets } from './enqueue.ts';
 import { liveJobIds } from './queue-stats.ts';
@@ -26,7 +26,7 @@ export function queueMarkedWithoutJob(boss: PgBoss, options: { full: boolean; pr
   const since = new Map<number, number>();
   return {
     async check(db, states) {
-      const marked = states.filter((s) => s.askedAgain && !waitingOrRunning(s)).map((s) => s.ticketId);
+      const marked = states.filter(askedAgainNotQueued).map((s) => s.ticketId);
       const still = new Set(marked);
       for (const id of since.keys()) if (!still.has(id)) since.delete(id);
       if (marked.length === 0) return [];
