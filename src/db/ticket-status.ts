@@ -52,6 +52,12 @@ export async function unmarkQueued(db: Db, ticketIds: readonly number[]): Promis
   }
 }
 
+/** The pg-boss job a run belongs to: its retries and holds keep its id. */
+export interface RunJob {
+  id: string;
+  createdOn: Date;
+}
+
 /**
  * Starts a run and returns the cursor to resume from, with the run's token (its `started_at`):
  * the run's writes check it (storePage, forgetCursor, finishRun, recordStatus, the purge of a
@@ -61,20 +67,28 @@ export async function unmarkQueued(db: Db, ticketIds: readonly number[]): Promis
  * for before this run and not yet read (`sync_again_full`): the job that would have read it may
  * have failed and been retried as it was, plain, or been taken just before the request came.
  */
-export async function startRun(db: Db, ticketId: number, options: { full: boolean; jobCreatedOn?: Date }): Promise<{ afterCursor: string | null; run: string }> {
-  // A run outside a job (no jobCreatedOn) is a job of its own.
-  const jobCreatedOn = options.jobCreatedOn?.toISOString() ?? null;
+export async function startRun(db: Db, ticketId: number, options: { full: boolean; job?: RunJob }): Promise<{ afterCursor: string | null; run: string }> {
+  // A run outside a job is a job of its own.
+  const jobId = options.job?.id ?? null;
+  const jobCreatedOn = options.job?.createdOn.toISOString() ?? null;
   const [row] = await db
     .insert(ticketSync)
     // now(), as on conflict: started_at is compared with times the database recorded (pending comments).
-    .values({ ticketId, status: 'syncing', startedAt: sql`now()`, jobStartedAt: sql`now()`, attempts: 1 })
+    .values({ ticketId, status: 'syncing', startedAt: sql`now()`, jobStartedAt: sql`now()`, jobId, attempts: 1 })
     .onConflictDoUpdate({
       target: ticketSync.ticketId,
       set: {
         status: 'syncing',
         startedAt: sql`now()`,
-        // Every run of a job began after the job was created, and every run of the job before it before then.
-        jobStartedAt: sql`case when ${jobCreatedOn}::timestamptz is null or ${ticketSync.jobStartedAt} is null or ${ticketSync.jobStartedAt} < ${jobCreatedOn}::timestamptz then now() else ${ticketSync.jobStartedAt} end`,
+        // By the job's id: pg-boss dates a job from its transaction's start, so one inserted by a
+        // transaction that waited for a lock can be older than the previous job's first run. A row
+        // from before job_id was kept goes by that date: every run of the job before began earlier.
+        jobStartedAt: sql`case
+          when ${jobId}::text is null then now()
+          when ${ticketSync.jobId} is not null then case when ${ticketSync.jobId} = ${jobId}::text then ${ticketSync.jobStartedAt} else now() end
+          when ${ticketSync.jobStartedAt} is null or ${ticketSync.jobStartedAt} < ${jobCreatedOn}::timestamptz then now()
+          else ${ticketSync.jobStartedAt} end`,
+        jobId,
         attempts: sql`${ticketSync.attempts} + 1`,
         eventsLastRun: 0,
         requestsLastRun: 0,

@@ -100,7 +100,7 @@ export function ticketJobHandler(ctx: TicketJobContext): (job: JobWithMetadata<S
         run = token;
         flying.runStarted(job, token);
       };
-      const result: SyncResult = await syncTicket({ ...deps, log }, ticketId, { full, signal, onPage: options.onPage, onRunStarted, jobCreatedOn: job.createdOn });
+      const result: SyncResult = await syncTicket({ ...deps, log }, ticketId, { full, signal, onPage: options.onPage, onRunStarted, job: { id: job.id, createdOn: job.createdOn } });
       // A 403 read nothing: a full request older than it still waits for a run that reads.
       readAll = result.status !== 'forbidden';
       postgresGate?.stored(result.eventsWritten);

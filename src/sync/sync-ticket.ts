@@ -13,7 +13,7 @@ import { changedAfterNewestEvent, holdsEvent } from '../db/resumed-read.ts';
 import { purgeTickets } from '../db/purge.ts';
 import { preparePage } from '../db/prepare-page.ts';
 import { storePage, type PreparedPage } from '../db/store-page.ts';
-import { finishRun, forgetCursor, recordStatus, startRun } from '../db/ticket-status.ts';
+import { finishRun, forgetCursor, recordStatus, startRun, type RunJob } from '../db/ticket-status.ts';
 import { Interrupted, RunTakenOver } from '../errors/convlog-errors.ts';
 import { errorMessage } from '../errors/messages.ts';
 import { settledBy } from '../errors/outcome.ts';
@@ -44,8 +44,8 @@ export interface SyncOptions {
   onPage?: (page: { events: number; requests: number }) => void;
   /** Told the run's token (startRun) once it starts: its failure is recorded under the same fence (recordStatus). */
   onRunStarted?: (run: string) => void;
-  /** When the job running it was created: tells the job's first run from its retries (startRun). */
-  jobCreatedOn?: Date;
+  /** The job running it: tells the job's first run from its retries (startRun). */
+  job?: RunJob;
 }
 
 export interface SyncResult {
@@ -68,7 +68,7 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
   // whole picks up redactions, edits and deleted attachments at no cost.
   const stored = await storedLog(deps.db, ticketId, deps.pageSize ?? MAX_PAGE_SIZE);
   const full = options.full === true || stored.fitsInOnePage;
-  const { afterCursor: saved, run } = await startRun(deps.db, ticketId, { full, jobCreatedOn: options.jobCreatedOn });
+  const { afterCursor: saved, run } = await startRun(deps.db, ticketId, { full, job: options.job });
   options.onRunStarted?.(run);
   let fullRead = saved === null;
   let unstoredRequests = 0;

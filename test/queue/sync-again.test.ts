@@ -132,23 +132,23 @@ it('keeps the mark until the ticket is queued again, so a ticket asked for durin
 it('a request made during an earlier attempt of a job that then fails for good asks for another run; one made while the job waited does not', async () => {
   const { db, pool } = fixture.database;
   const ticketId = 41;
-  const jobCreated = async () => (await pool.query<{ now: Date }>('select now()')).rows[0].now;
+  const jobCreated = async (id: string) => ({ id, createdOn: (await pool.query<{ now: Date }>('select now()')).rows[0].now });
   const setStatus = (status: string) => pool.query(`update zendesk.ticket_sync set status = $2 where ticket_id = $1`, [ticketId, status]);
 
   // The job's first attempt: a webhook during it marks the ticket, then the attempt fails and waits for its retry.
-  const job = await jobCreated();
-  await startRun(db, ticketId, { full: false, jobCreatedOn: job });
+  const job = await jobCreated('first job');
+  await startRun(db, ticketId, { full: false, job });
   expect(await requestSyncAgain(db, [ticketId], false)).toEqual([ticketId]);
   await setStatus('queued');
   // The retry starts after the request, and fails for good: the change may be what it failed on.
-  await startRun(db, ticketId, { full: false, jobCreatedOn: job });
+  await startRun(db, ticketId, { full: false, job });
   await setStatus('failed');
   expect((await ticketStates(db, [ticketId]))[0].askedAgain).toBe(true);
   expect(await take(ticketId, false)).toEqual({ full: false, priority: 0 });
   // Had the retry read the log to its end, it would have read the change.
-  await startRun(db, ticketId, { full: false, jobCreatedOn: job });
+  await startRun(db, ticketId, { full: false, job });
   await requestSyncAgain(db, [ticketId], false);
-  await startRun(db, ticketId, { full: false, jobCreatedOn: job });
+  await startRun(db, ticketId, { full: false, job });
   await setStatus('synced');
   expect((await ticketStates(db, [ticketId]))[0].askedAgain).toBe(false);
   expect(await take(ticketId, true)).toBeUndefined();
@@ -156,28 +156,59 @@ it('a request made during an earlier attempt of a job that then fails for good a
   // A new job: a full request while it waits is its own (its run reads from the first event), not
   // one more run should that run fail.
   await setStatus('queued');
-  const next = await jobCreated();
+  const next = await jobCreated('next job');
   expect(await requestSyncAgain(db, [ticketId], true)).toEqual([ticketId]);
-  await startRun(db, ticketId, { full: false, jobCreatedOn: next });
+  await startRun(db, ticketId, { full: false, job: next });
   await setStatus('queued');
-  await startRun(db, ticketId, { full: false, jobCreatedOn: next });
+  await startRun(db, ticketId, { full: false, job: next });
   await setStatus('failed');
   expect((await ticketStates(db, [ticketId]))[0].askedAgain).toBe(false);
   expect(await take(ticketId, false)).toBeUndefined();
 });
 
+it('a new job is told from a retry by its id, even when pg-boss dates it before the previous job ran', async () => {
+  const { db, pool } = fixture.database;
+  const ticketId = 45;
+  const now = async () => (await pool.query<{ now: Date }>('select clock_timestamp() as now')).rows[0].now;
+  const jobStartedAt = async () => (await pool.query(`select job_started_at::text as at from zendesk.ticket_sync where ticket_id = $1`, [ticketId])).rows[0].at;
+  const setStatus = (status: string) => pool.query(`update zendesk.ticket_sync set status = $2 where ticket_id = $1`, [ticketId, status]);
+
+  // The next job's transaction began (its created_on) before the first job ran: it waited on a lock.
+  const nextCreated = await now();
+  await startRun(db, ticketId, { full: false, job: { id: 'first', createdOn: await now() } });
+  // The next job waits; a full request meanwhile is its own (it reads from the first event): failing
+  // for good, it asks for no other run.
+  await setStatus('queued');
+  expect(await requestSyncAgain(db, [ticketId], true)).toEqual([ticketId]);
+  await startRun(db, ticketId, { full: false, job: { id: 'next', createdOn: nextCreated } });
+  const nextStarted = await jobStartedAt();
+  await setStatus('failed');
+  expect((await ticketStates(db, [ticketId]))[0].askedAgain).toBe(false);
+  expect(await take(ticketId, false)).toBeUndefined();
+  // Its retry keeps the first run's time.
+  await startRun(db, ticketId, { full: false, job: { id: 'next', createdOn: nextCreated } });
+  expect(await jobStartedAt()).toBe(nextStarted);
+
+  // A row written before the job's id was kept goes by the job's date.
+  await pool.query(`update zendesk.ticket_sync set job_id = null where ticket_id = $1`, [ticketId]);
+  await startRun(db, ticketId, { full: false, job: { id: 'next', createdOn: nextCreated } });
+  expect(await jobStartedAt()).toBe(nextStarted);
+  await startRun(db, ticketId, { full: false, job: { id: 'third', createdOn: await now() } });
+  expect(await jobStartedAt()).not.toBe(nextStarted);
+});
+
 it('a plain request while a job waits for its retry is marked, and asks for another run if the retry fails for good', async () => {
   const { db, pool } = fixture.database;
   const ticketId = 43;
-  const job = (await pool.query<{ now: Date }>('select now()')).rows[0].now;
+  const job = { id: 'its job', createdOn: (await pool.query<{ now: Date }>('select now()')).rows[0].now };
   // Queued, then its first attempt failed: it waits for its retry (status queued again).
   await pool.query(`insert into zendesk.ticket_sync (ticket_id, status, queued_at) values ($1, 'queued', now() - interval '1 minute')`, [ticketId]);
-  await startRun(db, ticketId, { full: false, jobCreatedOn: job });
+  await startRun(db, ticketId, { full: false, job });
   await pool.query(`update zendesk.ticket_sync set status = 'queued' where ticket_id = $1`, [ticketId]);
   // A webhook during the backoff.
   expect(await requestSyncAgain(db, [ticketId], false)).toEqual([ticketId]);
   // The retry fails for good: the ticket is queued again.
-  await startRun(db, ticketId, { full: false, jobCreatedOn: job });
+  await startRun(db, ticketId, { full: false, job });
   await pool.query(`update zendesk.ticket_sync set status = 'failed' where ticket_id = $1`, [ticketId]);
   expect(await take(ticketId, false)).toEqual({ full: false, priority: 0 });
 

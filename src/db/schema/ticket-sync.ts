@@ -31,6 +31,8 @@ export const ticketSync = zendesk.table(
     // The first run of the ticket's current job: a request made during any of its attempts asks
     // for another run if the job fails for good (takeSyncAgain), one made while it waited does not.
     jobStartedAt: tstz('job_started_at'),
+    // That job's pg-boss id: a retry or a hold keeps it, a new job has another.
+    jobId: text('job_id'),
     lastSyncedAt: tstz('last_synced_at'),
     lastError: text('last_error'),
     lastErrorAt: tstz('last_error_at'),
