@@ -4,7 +4,7 @@ import { statusReport, type StoredTable } from '../db/status-report.ts';
 import { scheduleStatus } from '../queue/backfill-schedule.ts';
 import { backfillStatus, describeBackfillStatus } from '../queue/backfill-status.ts';
 import { jobsByState, runningWithoutHeartbeat, STOPPED_AFTER_SECONDS } from '../queue/queue-stats.ts';
-import { liveQueueWorkers, workersNamed, type QueueWorker } from '../queue/queue-workers.ts';
+import { endedHere, liveQueueWorkers, workersNamed, type QueueWorker } from '../queue/queue-workers.ts';
 import { openRuntime } from './runtime.ts';
 import type { Command } from './types.ts';
 import { counted, grouped, namedApart } from '../text.ts';
@@ -27,6 +27,8 @@ export const status: Command = {
       // the job it gives up on itself), and each of them ends `failed` in ticket_sync.
       const dead = figures.tickets.failed ?? 0;
       const withoutHeartbeat = await runningWithoutHeartbeat(pool);
+      const listed = await liveQueueWorkers(pool);
+      const processes = listed.filter((w) => !endedHere(w));
       const rateBudgets = await readBudgets(pool);
       const report = {
         database: runtime.database.shownAs,
@@ -48,8 +50,11 @@ export const status: Command = {
         // Whether anything is syncing: the processes working the queue (pg-boss's registry), the
         // tickets whose jobs a live worker holds, and when a conversation-log request last went.
         workers: {
-          processes: await liveQueueWorkers(pool),
-          ticketsBeingSynced: jobs.active - withoutHeartbeat,
+          processes,
+          // Still in pg-boss's registry, but ended on this host without stopping (endedHere).
+          endedWithoutStopping: listed.filter(endedHere),
+          // With no process working, none holds a job: a killed one's wait for supervision.
+          ticketsBeingSynced: processes.length === 0 ? 0 : jobs.active - withoutHeartbeat,
           lastConversationLogRequestAt: rateBudgets.find((b) => b.name === BUDGET_NAMES.conversationLog)?.lastSentAt ?? null,
         },
         ...figures,
@@ -137,7 +142,7 @@ function dueWhy(tickets: number, never: number, days: number): string {
  * being synced; last conversation-log request 4 s ago", or that no process works it; `demo`: the
  * database is the demo's.
  */
-function workersLine(w: { processes: QueueWorker[]; ticketsBeingSynced: number; lastConversationLogRequestAt: string | null }, now: string, demo: boolean): string {
+function workersLine(w: { processes: QueueWorker[]; endedWithoutStopping: QueueWorker[]; ticketsBeingSynced: number; lastConversationLogRequestAt: string | null }, now: string, demo: boolean): string {
   // The demo's requests take no permit, so they leave no time on the budget (budgetLines).
   const last = w.lastConversationLogRequestAt
     ? `last conversation-log request ${ago(Date.parse(now) - Date.parse(w.lastConversationLogRequestAt))}`
@@ -145,13 +150,15 @@ function workersLine(w: { processes: QueueWorker[]; ticketsBeingSynced: number; 
       ? "no conversation-log request recorded (the demo's, to its simulator, are not)"
       : 'no conversation-log request yet';
   const n = w.processes.length;
+  const ended = w.endedWithoutStopping.length === 0 ? '' : `; ${workersNamed(w.endedWithoutStopping)} ended without stopping (killed or crashed)`;
   if (n === 0) {
     // Not "heard from in the last 90 s": one stopped a second ago was. A stopped process leaves
-    // the registry at once; a killed one is listed until WORKER_QUIET_SECONDS without a heartbeat.
-    return `workers    no process is working the queue (no "convlog work" or "convlog sync" running); ${last}`;
+    // the registry at once; a killed one is listed until WORKER_QUIET_SECONDS without a heartbeat,
+    // unless this host shows it ended (endedHere).
+    return `workers    no process is working the queue (no "convlog work" or "convlog sync" running${ended}); ${last}`;
   }
   const syncing = w.ticketsBeingSynced === 0 ? 'no ticket being synced' : `${counted(w.ticketsBeingSynced, 'ticket', grouped)} being synced`;
-  return `workers    ${n === 1 ? '1 process' : `${grouped(n)} processes`} working the queue (${workersNamed(w.processes, Date.parse(now))}), ${syncing}; ${last}`;
+  return `workers    ${n === 1 ? '1 process' : `${grouped(n)} processes`} working the queue (${workersNamed(w.processes, Date.parse(now))}${ended}), ${syncing}; ${last}`;
 }
 
 /** "4 s ago", "3 min ago", "3 h ago", "2 days ago". */

@@ -135,6 +135,10 @@ export async function startBoss(database: Database, log: Logger, options: BossOp
     await boss.stop({ graceful: false, timeout: 1_000 }).catch(() => {});
     throw error;
   }
+  // pg-boss's first pass comes an interval after start: a `sync` shorter than that left the jobs
+  // of a worker killed earlier running for ever when no other supervising process came. Not
+  // awaited, so the command starts as before; stop() waits for it. No reindex, which can take seconds.
+  if (config.supervise) void boss.supervise(undefined, { reindex: false }).catch((error: unknown) => boss.emit('error', error instanceof Error ? error : new Error(String(error))));
   return boss;
 }
 

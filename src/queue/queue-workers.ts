@@ -1,6 +1,8 @@
 // Which processes work the sync queue now, from pg-boss's registry of its instances, and how a
 // line names them. Every query of pg-boss's tables but this registry's is in queue-stats.ts.
+import os from 'node:os';
 import type pg from 'pg';
+import { isAlive } from '../db/postmaster.ts';
 import { BOSS_SCHEMA, SYNC_QUEUE } from './boss.ts';
 import { grouped, namedApart } from '../text.ts';
 
@@ -26,6 +28,12 @@ export interface QueueWorker {
   startedAt: string;
   /** Its last heartbeat to pg-boss's registry. */
   heardAt: string;
+  /**
+   * Whether a connection to this database carries its name (pg-boss names an instance's
+   * connections after it, and records the name): null for an entry without one. A killed
+   * process's connections end with it, long before its heartbeat is missed.
+   */
+  connected: boolean | null;
 }
 
 /**
@@ -34,16 +42,29 @@ export interface QueueWorker {
  * The registry is small (pg-boss keeps a thousand dead rows at most).
  */
 export async function liveQueueWorkers(pool: pg.Pool): Promise<QueueWorker[]> {
-  const { rows } = await pool.query<{ id: string; host: string; pid: number; started_on: Date; heartbeat_on: Date }>(
-    `select id, host, pid, started_on, heartbeat_on
-       from ${BOSS_SCHEMA}.instance
+  // pg_stat_activity shows every role the application_name of every session.
+  const { rows } = await pool.query<{ id: string; host: string; pid: number; started_on: Date; heartbeat_on: Date; connected: boolean | null }>(
+    `select id, host, pid, started_on, heartbeat_on,
+            case when application_name is not null then exists (
+              select 1 from pg_stat_activity a where a.datname = current_database() and a.application_name = i.application_name) end as connected
+       from ${BOSS_SCHEMA}.instance i
       where stopped_on is null
         and heartbeat_on >= now() - heartbeat_seconds * $2::int * interval '1 second'
         and (supervise or workers @> jsonb_build_array(jsonb_build_object('queue', $1::text)))
       order by started_on, id`,
     [SYNC_QUEUE, QUIET_BEATS],
   );
-  return rows.map((r) => ({ id: r.id, host: r.host, pid: r.pid, startedAt: r.started_on.toISOString(), heardAt: r.heartbeat_on.toISOString() }));
+  return rows.map((r) => ({ id: r.id, host: r.host, pid: r.pid, startedAt: r.started_on.toISOString(), heardAt: r.heartbeat_on.toISOString(), connected: r.connected }));
+}
+
+/**
+ * A listed process known to have ended without stopping (killed, crashed): on this host, with no
+ * connection and no process of its pid. Neither alone says so: a container sharing this hostname
+ * has pids of its own, and a connection can be between reconnects; a pid taken again since
+ * keeps the process listed, as before.
+ */
+export function endedHere(worker: QueueWorker): boolean {
+  return worker.connected === false && worker.host === os.hostname() && !isAlive(worker.pid);
 }
 
 /** Past one heartbeat and half another without a word, a listed process is more likely gone than late. */
@@ -58,7 +79,9 @@ const SILENT_AFTER_SECONDS = 45;
  */
 export function workersNamed(processes: readonly QueueWorker[], nowMs?: number): string {
   const silent = (p: QueueWorker) => {
-    const seconds = nowMs === undefined ? 0 : Math.floor((nowMs - Date.parse(p.heardAt)) / 1000);
+    if (nowMs === undefined) return '';
+    if (p.connected === false) return ` [no connection to the database: killed or cut off? listed until ${WORKER_QUIET_SECONDS} s without a heartbeat]`;
+    const seconds = Math.floor((nowMs - Date.parse(p.heardAt)) / 1000);
     return seconds < SILENT_AFTER_SECONDS ? '' : ` [not heard from for ${seconds} s: killed or cut off? listed until ${WORKER_QUIET_SECONDS} s]`;
   };
   const name = namedApart(processes, (p) => `pid ${p.pid} on ${p.host}`);

@@ -32,7 +32,7 @@ it('names the worker that runs, the tickets it syncs and its last request; once 
   expect(line(before.text, 'workers')).toBe(
     'workers    no process is working the queue (no "convlog work" or "convlog sync" running); no conversation-log request yet',
   );
-  expect(before.json.workers).toEqual({ processes: [], ticketsBeingSynced: 0, lastConversationLogRequestAt: null });
+  expect(before.json.workers).toEqual({ processes: [], endedWithoutStopping: [], ticketsBeingSynced: 0, lastConversationLogRequestAt: null });
 
   const worker = startConvlog(['work'], { env: fixture.env });
   try {
