@@ -32,6 +32,14 @@ it('names the command that repeats this run', { timeout: 300_000 }, async () => 
   expect(run.stdout).not.toMatch(/^ {2}npm run demo /m);
 });
 
+it('stopped while it starts, says so in one line, with no header for a run that did not happen', { timeout: 150_000 }, async () => {
+  // In this process: a signal reaches runCli's command, not a child's.
+  const run = await runCli(['demo', '--tickets', '3'], { env: { CONVLOG_DATA_DIR: path.join(dir, 'data') }, signal: AbortSignal.abort(), timeoutMs: 120_000 });
+  expect(run.code, run.stderr).toBe(1);
+  expect(run.stdout).not.toMatch(/^ {2}(database|zendesk) /m);
+  expect(run.stderr).toMatch(/^convlog demo: interrupted while starting; nothing was queued\n$/m);
+});
+
 it('drops the tickets an interrupted larger run left queued, rather than recording them not found', { timeout: 300_000 }, async () => {
   // What `demo --tickets 8` interrupted after ticket 3 leaves: 4..8 queued in the demo's database.
   const database = await openDatabase(loadConfig({ CONVLOG_DATA_DIR: path.join(dir, 'data', 'demo') }), silentLogger);

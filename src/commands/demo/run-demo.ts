@@ -15,7 +15,8 @@ import { loadDemoRun, saveDemoRun, type DemoRun } from '../../db/sync-state.ts';
 import { databaseNow, ticketCount, unmarkQueued } from '../../db/ticket-status.ts';
 import { dropSyncJobsAbove } from '../../queue/queue-stats.ts';
 import { counted, grouped, shownFolder } from '../../text.ts';
-import { FolderClosedToPostgres, SET_DATABASE_URL, UsageError } from '../../errors/convlog-errors.ts';
+import { FolderClosedToPostgres, Interrupted, SET_DATABASE_URL, UsageError } from '../../errors/convlog-errors.ts';
+import { NOTHING_QUEUED } from '../ticket-ids.ts';
 import { naturalHistoryEndSec, startSimulator } from '../../simulator/index.ts';
 import { createZendeskHttp, localBudget } from '../../zendesk/index.ts';
 import { DEMO_QUERIES } from './queries.ts';
@@ -42,6 +43,9 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
     throw error instanceof FolderClosedToPostgres ? error.without(SET_DATABASE_URL) : error;
   });
   try {
+    // Ctrl-C while the embedded Postgres started: one line says so (syncTickets's), nothing is
+    // recorded, and no header names a database and a simulator that will not be used.
+    if (ctx.signal.aborted) throw new Interrupted(`interrupted while starting; ${NOTHING_QUEUED}`);
     // The database first: where the simulated histories end is kept with it (see claimDatabase).
     const { run, first } = await claimDatabase(base.database.db, options.tickets, base.database.where, dbConfig.dataDir);
     // CONVLOG_DATA_DIR set since (in .env, for the simulator's syncs, say) moves the demo: a new
