@@ -1,11 +1,13 @@
 // The last convlog command using the embedded Postgres stops it. An owner (or adopter) ending
 // while other convlog commands still have sessions on the server leaves it running and gives up
 // its claim; any command ending that finds the server with no live owner and no other convlog
-// session stops it. Sessions are told apart by application_name, `convlog/<pid>`, which every
-// connection of a command to the embedded server carries (src/db/embedded.ts); psql and BI tools
-// do not keep the server up. A command exiting at once (a second Ctrl-C) cannot count sessions:
-// the marks every convlog command keeps while it uses the server decide then (stopAtExit), and its
-// own sessions, open until its process is gone, count no more from that moment.
+// session stops it, after waiting for another command ending that holds the claim to look (of two
+// ending together, the later look finds the other gone). Sessions are told apart by
+// application_name, `convlog/<pid>`, which every connection of a command to the embedded server
+// carries (src/db/embedded.ts); psql and BI tools do not keep the server up. A command exiting at
+// once (a second Ctrl-C) cannot count sessions: the marks every convlog command keeps while it uses
+// the server decide then (stopAtExit), and its own sessions, open until its process is gone, count
+// no more from that moment.
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { errorMessage } from '../errors/messages.ts';
@@ -14,7 +16,8 @@ import type { Logger } from '../log.ts';
 import { claimIfFree, ownerAlive, stopPostmaster, type ClusterClaim, type OwnerRecord, type Ownership } from './cluster-owner.ts';
 import { retireSharedPassword, type Login } from './cluster-password.ts';
 import { quietClient } from './pg-client.ts';
-import { deadWithin, heldShutdown, isAlive } from './postmaster.ts';
+import { deadWithin, heldShutdown, isAlive, livePostmaster } from './postmaster.ts';
+import { pause } from '../timing.ts';
 import { liveMarks, otherUsers, type UseMark } from './use-marks.ts';
 
 /** This process's sessions on the embedded server: never counted as another command's. */
@@ -57,8 +60,9 @@ export async function leave(l: Leaving): Promise<LeaveOutcome> {
     return stopped ? 'stopped' : 'stopping';
   }
   l.unhook();
-  l.ownership.release();
+  // Gone before the claim is: a command ending that takes the claim next must not count this one.
   l.mark.remove();
+  l.ownership.release();
   l.log.info(
     { dataDir: l.dataDir, commands: others },
     `the embedded Postgres is left running for ${counted(others, 'other convlog command')}; the last convlog command to end stops it`,
@@ -87,12 +91,13 @@ async function stoppedInTime(pid: number, log: Logger): Promise<boolean> {
 /**
  * Any command ending: a server with no live owner (released, or killed outright) and no other
  * convlog session is stopped. One already shutting down is left to end (it refuses the look for
- * sessions, and a stop is under way). Never fails the command: it has ended already.
+ * sessions, and a stop is under way). Another command ending that holds the claim to look is
+ * waited for (claimToLook). Never fails the command: it has ended already.
  */
 export async function lastOut(databaseDir: string, adminUrl: (port: number) => string, log: Logger): Promise<void> {
   try {
     if (!fs.existsSync(databaseDir)) return; // the data folder deleted: nothing to stop, nothing to recreate
-    const claim = claimIfFree(databaseDir);
+    const claim = await claimToLook(databaseDir, log);
     if (!claim) return;
     try {
       if (claim.kind === 'orphan' && claim.postmaster.stopping) {
@@ -109,6 +114,37 @@ export async function lastOut(databaseDir: string, adminUrl: (port: number) => s
     }
   } catch (error) {
     log.warn({ databaseDir, err: errorMessage(error) }, 'could not check whether the embedded Postgres is still in use');
+  }
+}
+
+/** How long a look waits to connect to the server (otherCommands). */
+const CONNECT_MS = 5_000;
+
+/**
+ * How long a command ending waits for another's look to end (claimToLook): that look holds the
+ * claim for one connection and one query, or until it has stopped the server, which shows at once.
+ */
+export const LOOK_WAIT_MS = CONNECT_MS + 2_000;
+
+/**
+ * lastOut's claim, or undefined when the server is left to another: a live owner, a command
+ * starting it, or another command ending that is stopping it. Two commands ending together can
+ * each find the other still using the server: the one looking counts the other's mark, and the
+ * other, its mark gone, finds the claim held. That look is waited for, briefly, and the claim
+ * tried again: whichever looks last then finds the other gone and stops the server.
+ */
+async function claimToLook(databaseDir: string, log: Logger): Promise<Exclude<ClusterClaim, { kind: 'shared' }> | undefined> {
+  const deadline = Date.now() + LOOK_WAIT_MS;
+  for (;;) {
+    const claim = claimIfFree(databaseDir, { looking: true });
+    if (claim.kind !== 'held') return claim;
+    const postmaster = livePostmaster(databaseDir);
+    if (!claim.owner.looking || !postmaster || postmaster.stopping) return undefined;
+    if (Date.now() > deadline) {
+      log.debug({ pid: claim.owner.pid }, `convlog process ${claim.owner.pid}, ending too, is still looking whether the embedded Postgres is in use: left to it`);
+      return undefined;
+    }
+    await pause(50);
   }
 }
 
@@ -195,7 +231,7 @@ export function stopSharedAtExit(databaseDir: string, mark: UseMark, owner: Owne
  * 0 when it cannot be reached (nothing to keep it up for).
  */
 async function otherCommands(url: string, databaseDir: string): Promise<number> {
-  const client = quietClient({ connectionString: url, application_name: APPLICATION_NAME, connectionTimeoutMillis: 5_000 });
+  const client = quietClient({ connectionString: url, application_name: APPLICATION_NAME, connectionTimeoutMillis: CONNECT_MS });
   try {
     await client.connect();
     const { rows } = await client.query<{ name: string }>(

@@ -33,6 +33,11 @@ export interface OwnerRecord {
    * could not be written, and absent from an older convlog's record.
    */
   marked?: boolean;
+  /**
+   * Held by a command ending, for as long as it looks whether the server is still used (lastOut,
+   * src/db/cluster-handoff.ts): a moment, never a run. Another command ending waits for it.
+   */
+  looking?: boolean;
 }
 
 /** This process's right to run the cluster, and its duty to stop it. */
@@ -143,12 +148,12 @@ export function stopPostmaster(databaseDir: string, pid: number): void {
 }
 
 /**
- * A claim without waiting, for a command ending (src/db/cluster-handoff.ts): undefined while a
- * live owner holds the cluster or is starting it.
+ * A claim without waiting, for a command ending (`looking`, src/db/cluster-handoff.ts) or
+ * db-server taking over: `held` names the live process holding the cluster, starting it or looking.
  */
-export function claimIfFree(databaseDir: string): Exclude<ClusterClaim, { kind: 'shared' }> | undefined {
-  const claim = tryClaim(databaseDir, false);
-  return 'ownership' in claim ? claimed(databaseDir, claim.ownership) : undefined;
+export function claimIfFree(databaseDir: string, { looking = false } = {}): Exclude<ClusterClaim, { kind: 'shared' }> | { kind: 'held'; owner: OwnerRecord } {
+  const claim = tryClaim(databaseDir, false, looking);
+  return 'ownership' in claim ? claimed(databaseDir, claim.ownership) : { kind: 'held', owner: claim.owner };
 }
 
 /** The cluster this process now holds: a server left running to adopt, or none to start. */
@@ -158,7 +163,7 @@ function claimed(databaseDir: string, ownership: Ownership): Exclude<ClusterClai
 }
 
 /** Synchronous from reading the latest record to linking the next, so claims in one process never interleave. */
-function tryClaim(databaseDir: string, marked: boolean): { owner: OwnerRecord } | { ownership: Ownership } {
+function tryClaim(databaseDir: string, marked: boolean, looking = false): { owner: OwnerRecord } | { ownership: Ownership } {
   const dir = ownerDir(databaseDir);
   fs.mkdirSync(dir, { recursive: true });
   for (;;) {
@@ -166,7 +171,7 @@ function tryClaim(databaseDir: string, marked: boolean): { owner: OwnerRecord } 
     if (latest === 'vanished') continue;
     if (latest.record && holds(latest.record, databaseDir)) return { owner: latest.record };
     const n = latest.n + 1;
-    const mine: OwnerRecord = { pid: process.pid, started: startTime(process.pid), claim: randomUUID(), marked };
+    const mine: OwnerRecord = { pid: process.pid, started: startTime(process.pid), claim: randomUUID(), marked, ...(looking ? { looking } : {}) };
     const tmp = path.join(dir, `.${process.pid}.tmp`);
     fs.writeFileSync(tmp, JSON.stringify(mine));
     try {
@@ -260,7 +265,7 @@ function parseRecord(text: string): OwnerRecord | undefined {
   if (!r || typeof r !== 'object' || !Number.isInteger(r.pid) || r.pid! <= 0) return undefined;
   if (r.started !== null && typeof r.started !== 'string') return undefined;
   if (r.postmaster !== undefined && !Number.isInteger(r.postmaster)) return undefined;
-  return { pid: r.pid!, started: r.started, postmaster: r.postmaster, released: r.released === true, claim: typeof r.claim === 'string' ? r.claim : undefined, marked: r.marked === true };
+  return { pid: r.pid!, started: r.started, postmaster: r.postmaster, released: r.released === true, claim: typeof r.claim === 'string' ? r.claim : undefined, marked: r.marked === true, looking: r.looking === true };
 }
 
 function numbers(dir: string): number[] {

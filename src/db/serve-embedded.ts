@@ -121,7 +121,7 @@ function shareUntilStopped(
   let owned: Ownership | undefined;
   const takeOver = setInterval(() => {
     const free = claimIfFree(l.databaseDir);
-    if (!free) return;
+    if (free.kind === 'held') return;
     clearInterval(takeOver);
     // Gone, shutting down, or another server: not one to keep up (db-server's watch says so if it ended).
     if (free.kind === 'none' || free.postmaster.pid !== postmaster.pid || free.postmaster.stopping) return free.ownership.release();
