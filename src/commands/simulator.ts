@@ -28,6 +28,7 @@ const FLAGS: Record<string, { key: keyof SimulatorOptions; value: string; help: 
   'webhook-secret': { key: 'webhookSecret', value: 'SECRET', help: 'signing secret of that webhook (default: a random one, read through the webhooks API)' },
   preload: { key: 'preload', value: '', help: 'make and serialise every event at start, so pages are served as copies (for benchmarks; about 5 kB of memory an event)' },
   'snapshot-cursors': { key: 'snapshotCursors', value: '', help: 'a saved cursor returns only the events the log had when it was given, not ones appended later (Zendesk does not say which it does)' },
+  'clock-offset': { key: 'clockOffset', value: 'S', help: 'the account\'s clock runs S seconds ahead of this machine\'s (negative, as --clock-offset=-300: behind), in every time it gives and its Date headers (default 0)' },
   'history-end': { key: 'historyEnd', value: 'DATE', help: 'move every generated date so the histories end just before DATE: an ISO date or time (UTC unless it names an offset) or now (default: fixed dates, from 2025-06-01 over about six months)' },
 };
 

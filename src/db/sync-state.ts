@@ -142,8 +142,10 @@ export const hasContextIds = (ids: ContextIds): boolean => CONTEXT_KINDS.some((k
 const GONE_KEPT = 10_000;
 
 export interface AccountListsRead {
-  /** When the last complete read of the lists started (ISO); null before one, or when one is due. */
+  /** When the last complete read started (ISO) by Postgres's clock, which all workers share, for their age; null before one, or when one is due. */
   readAt: string | null;
+  /** The same by Zendesk's clock, which tickets' change times are on; null when unknown (no Date header; an older release's read): every change is newer. */
+  zendeskReadAt: string | null;
   /**
    * Ids changed tickets named that the lists, read after, did not hold: deleted in Zendesk. A
    * ticket keeps naming a deleted group or brand, and another read would not find it either.
@@ -154,8 +156,8 @@ export interface AccountListsRead {
 const idsIn = (value: unknown): number[] => (Array.isArray(value) ? value.filter((id): id is number => Number.isSafeInteger(id) && id > 0) : []);
 
 export async function loadAccountListsRead(db: Db): Promise<AccountListsRead> {
-  const value = await read<{ readAt?: string | null; gone?: Partial<Record<keyof ContextIds, unknown>> }>(db, ACCOUNT_LISTS_KEY);
-  return { readAt: value?.readAt ?? null, gone: contextIds((kind) => idsIn(value?.gone?.[kind])) };
+  const value = await read<{ readAt?: string | null; zendeskReadAt?: string | null; gone?: Partial<Record<keyof ContextIds, unknown>> }>(db, ACCOUNT_LISTS_KEY);
+  return { readAt: value?.readAt ?? null, zendeskReadAt: value?.zendeskReadAt ?? null, gone: contextIds((kind) => idsIn(value?.gone?.[kind])) };
 }
 
 /**
@@ -167,18 +169,18 @@ export function saveAccountListsRead(db: Db, lists: AccountListsRead): Promise<v
   return updateAccountLists(db, lists);
 }
 
-/** Adds to the brands remembered gone, leaving the lists' read time as it is. */
+/** Adds to the brands remembered gone, leaving the lists' read times as they are. */
 export async function rememberGoneBrands(db: Db, ids: readonly number[]): Promise<void> {
   if (ids.length > 0) await updateAccountLists(db, { gone: contextIds((kind) => (kind === 'brands' ? [...ids] : [])) });
 }
 
-async function updateAccountLists(db: Db, change: { readAt?: string | null; gone: ContextIds }): Promise<void> {
+async function updateAccountLists(db: Db, change: Partial<AccountListsRead> & Pick<AccountListsRead, 'gone'>): Promise<void> {
   await inTransaction(db, async (tx) => {
     // Locked, so that a backfill and reads by id adding at once both keep what they add.
     await tx.execute(sql`select from convlog.sync_state where key = ${ACCOUNT_LISTS_KEY} for update`);
     const stored = await loadAccountListsRead(tx);
     const gone = contextIds((kind) => [...new Set([...stored.gone[kind], ...change.gone[kind]])].slice(-GONE_KEPT));
-    await write(tx, ACCOUNT_LISTS_KEY, { readAt: change.readAt === undefined ? stored.readAt : change.readAt, gone });
+    await write(tx, ACCOUNT_LISTS_KEY, { readAt: stored.readAt, zendeskReadAt: stored.zendeskReadAt, ...change, gone });
   });
 }
 

@@ -28,6 +28,7 @@ import {
 import { stillUnlisted, unlistedNamedSince } from '../db/missing-context.ts';
 import { saveExportPage } from '../db/tickets.ts';
 import { purgeTicketsIn } from '../db/purge.ts';
+import { databaseNow } from '../db/ticket-status.ts';
 import { inTransaction } from '../db/transaction.ts';
 import type { OnDelete } from '../config.ts';
 import { asDatabaseCannotStore, BackfillBusy, BackfillFailed, UsageError } from '../errors/convlog-errors.ts';
@@ -84,7 +85,7 @@ export interface BackfillResult extends BackfillTotals {
   from: string;
   /** Stopped by the signal before the end of the stream; the position of the pages done is saved. */
   interrupted: boolean;
-  /** The groups, brands and organizations lists as read; why they could not be; or, not due, when they were last read; null when interrupted. */
+  /** The groups, brands and organizations lists as read; why they could not be; or, not due, when they were last read (by Postgres's clock); null when interrupted. */
   accountLists: ListsResult | { error: string } | { notDue: { readAt: string } } | null;
 }
 
@@ -169,9 +170,9 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
     }
 
     // A tick that finds nothing new spends no account-wide request (a schedule may tick each minute).
+    // Their age is by Postgres's clock, as their read time: workers whose clocks differ agree on it.
     const lists = await loadAccountListsRead(db);
-    const listsReadAt = lists.readAt;
-    const dueByAge = listsReadAt === null || Date.now() - Date.parse(listsReadAt) >= LISTS_MAX_AGE_MS;
+    const dueByAge = lists.readAt === null || Date.parse(await databaseNow(db)) - Date.parse(lists.readAt) >= LISTS_MAX_AGE_MS;
     listsDue = dueByAge;
 
     const pages = pageIncrementalExport(deps.http, start, {
@@ -214,8 +215,9 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
         });
 
         // Looked for on every page, even with the lists due already: those the read then does not
-        // find are gone, and are not reasons to read the lists again.
-        const found = await unlistedNamedSince(db, rows.tickets.map((t) => t.id), dueByAge ? '-infinity' : listsReadAt!, lists.gone);
+        // find are gone, and are not reasons to read the lists again. The change times are
+        // Zendesk's, and so is the read time they are compared with (without one, all are newer).
+        const found = await unlistedNamedSince(db, rows.tickets.map((t) => t.id), (!dueByAge && lists.zendeskReadAt) || '-infinity', lists.gone);
         if (hasContextIds(found)) {
           listsDue = true;
           for (const kind of CONTEXT_KINDS) named[kind].push(...found[kind]);
@@ -242,7 +244,7 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
     }
     let accountLists: BackfillResult['accountLists'] = null;
     if (!interrupted) {
-      accountLists = listsDue ? await refreshAccountLists(deps, options, named) : { notDue: { readAt: listsReadAt! } };
+      accountLists = listsDue ? await refreshAccountLists(deps, options, named) : { notDue: { readAt: lists.readAt! } };
       listsRead = accountLists !== null && !('error' in accountLists) && !('notDue' in accountLists);
       // Stopped while the lists were read (Ctrl-C, a shutdown): the run is interrupted, not done,
       // and the next one reads them, as their read time was not saved.
@@ -283,12 +285,12 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
  */
 async function refreshAccountLists(deps: BackfillDeps, options: BackfillOptions, named: ContextIds): Promise<ListsResult | { error: string } | null> {
   const tuning = { maxAttempts: options.exportOptions?.maxAttempts, retryBaseMs: options.exportOptions?.retryBaseMs };
-  // Its start: a ticket that changes during the read is one the read may have missed.
-  const readAt = new Date().toISOString();
+  // Its start, for the lists' age; their start by Zendesk's clock comes with the read.
+  const readAt = await databaseNow(deps.db);
   try {
     const lists = await readAccountLists({ db: deps.db, http: deps.http, budget: deps.accountBudget, log: deps.log, signal: options.signal }, tuning);
     // Added to those remembered before (saveAccountListsRead keeps them).
-    await saveAccountListsRead(deps.db, { readAt, gone: await stillUnlisted(deps.db, named) });
+    await saveAccountListsRead(deps.db, { readAt, zendeskReadAt: lists.zendeskReadAt, gone: await stillUnlisted(deps.db, named) });
     deps.log.debug({ ...lists }, 'backfill: groups, brands and organizations lists read');
     return lists;
   } catch (error) {
@@ -300,5 +302,5 @@ async function refreshAccountLists(deps: BackfillDeps, options: BackfillOptions,
 
 /** The lists were due and this run did not read them: the next run reads them, whatever its pages say. */
 function keepListsDue(db: Db): Promise<void> {
-  return saveAccountListsRead(db, { readAt: null, gone: contextIds() });
+  return saveAccountListsRead(db, { readAt: null, zendeskReadAt: null, gone: contextIds() });
 }

@@ -39,9 +39,11 @@ export const invalidEndpoint = (): Reply => legacyError(404, 'InvalidEndpoint', 
 export const recordNotFound = (): Reply => legacyError(404, 'RecordNotFound', 'Not found');
 export const forbidden = (): Reply => listError(403, 'Forbidden', 'You do not have access to this ticket');
 
-export function send(res: ServerResponse, reply: Reply): void {
+/** `date`: the account's clock, which Node's own Date header would not follow. */
+export function send(res: ServerResponse, reply: Reply, date: Date): void {
   res.writeHead(reply.status, {
     ...reply.headers,
+    Date: date.toUTCString(),
     'Content-Type': reply.contentType,
     'Content-Length': String(reply.body.length),
   });

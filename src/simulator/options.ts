@@ -65,6 +65,12 @@ export interface SimulatorOptions {
    * either way. Default false: a cursor picks up appended events.
    */
   snapshotCursors?: boolean;
+  /**
+   * Seconds the account's clock runs ahead of this machine's (negative: behind): every time it
+   * gives (changes, events, the export's "now", webhooks, each answer's Date header) is on it, as
+   * Zendesk's times are on Zendesk's clock, which a worker's may be off from. Default 0.
+   */
+  clockOffset?: number;
 }
 
 export type ResolvedOptions = Required<SimulatorOptions>;
@@ -93,7 +99,11 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = Object.freeze({
   historyEnd: '',
   preload: false,
   snapshotCursors: false,
+  clockOffset: 0,
 });
+
+/** The account's clock (epoch ms): this machine's, moved by clockOffset. */
+export const accountNow = (options: Pick<ResolvedOptions, 'clockOffset'>): number => Date.now() + options.clockOffset * 1000;
 
 const show = (value: unknown): string => (typeof value === 'string' ? quoted(value) : String(value));
 
@@ -259,6 +269,7 @@ export const simulatorOptionsSchema: z.ZodType<SimulatorOptions, unknown> = z.st
     historyEnd: historyEndSchema.optional(),
     preload: z.boolean({ error: 'preload must be true or false' }).optional(),
     snapshotCursors: z.boolean({ error: 'snapshotCursors must be true or false' }).optional(),
+    clockOffset: integer('clockOffset', -86_400, 86_400).optional(),
   },
   { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown simulator ${issue.keys.length === 1 ? 'option' : 'options'}: ${issue.keys.join(', ')}` : undefined) },
 );

@@ -7,7 +7,7 @@ import { decodeLogCursor } from './cursor.ts';
 import { exportPage } from './export.ts';
 import { failureReply, malformedReply, truncateReply, type FaultDice } from './faults.ts';
 import { forbidden, invalidEndpoint, jsonReply, queryObject, recordNotFound, send, serializedJsonReply, textReply, unauthenticated, type Reply } from './http.ts';
-import type { ResolvedOptions } from './options.ts';
+import { accountNow, type ResolvedOptions } from './options.ts';
 import { PageLookahead, type RenderState } from './lookahead.ts';
 import type { BudgetState, FixedWindowBudget } from './rate-limit.ts';
 import type { TicketStore } from './store.ts';
@@ -71,7 +71,7 @@ export function createRequestHandler(ctx: ServerContext) {
         if (ctx.isClosed() || res.destroyed) return;
         record.status = reply.status;
         ctx.requests.push(record);
-        send(res, reply);
+        send(res, reply, new Date(accountNow(ctx.options())));
       };
       const latency = ctx.options().latency;
       if (latency <= 0) return respond();
@@ -118,7 +118,7 @@ export function createRequestHandler(ctx: ServerContext) {
       if (dice.hang) return; // the socket stays open until the client gives up or close() runs
       if (dice.fail) return finish(failureReply(dice.fail, headers));
 
-      let reply = kind === 'conversation_log' ? conversationLog(ctx, ahead, ticketId, params, origin, headers) : exportReply(ctx, params, origin, headers, at);
+      let reply = kind === 'conversation_log' ? conversationLog(ctx, ahead, ticketId, params, origin, headers) : exportReply(ctx, params, origin, headers);
       if (reply.status === 200 && reply.json && dice.truncate) reply = truncateReply(reply, dice.cutAt);
       finish(reply);
     } catch (error) {
@@ -182,8 +182,8 @@ function lastIndexOf(page: PageBody): number {
   return Math.max(-1, ...[page.meta.after_cursor, page.meta.before_cursor].map((c) => (c ? (decodeLogCursor(c)?.index ?? -1) : -1)));
 }
 
-function exportReply(ctx: ServerContext, params: URLSearchParams, origin: string, headers: Record<string, string>, at: number): Reply {
-  const result = exportPage(ctx.store, params, origin, ctx.options().exportPageSize, Math.floor(at / 1000));
+function exportReply(ctx: ServerContext, params: URLSearchParams, origin: string, headers: Record<string, string>): Reply {
+  const result = exportPage(ctx.store, params, origin, ctx.options().exportPageSize, Math.floor(accountNow(ctx.options()) / 1000));
   if (!result.ok) return { ...result.reply, headers: { ...headers, ...result.reply.headers } };
   return jsonReply(200, result.body, headers);
 }

@@ -23,12 +23,18 @@ export function parseInclude(value: string | null): IncludeResult {
   return { ok: true, include: [...new Set(include)] };
 }
 
-/** Users renamed at runtime (sim.renameUser): their new name, and updated_at the real time of the change. */
+/** Users renamed at runtime (sim.renameUser): their new name, and updated_at the time of the change. */
 export class UserChanges {
   #renamed = new Map<number, { name: string; updated_at: string }>();
+  #now: () => number;
+
+  /** `now`: the account's clock (epoch ms). */
+  constructor(now: () => number) {
+    this.#now = now;
+  }
 
   rename(userId: number, name: string): void {
-    this.#renamed.set(userId, { name, updated_at: isoSeconds(Math.floor(Date.now() / 1000)) });
+    this.#renamed.set(userId, { name, updated_at: isoSeconds(Math.floor(this.#now() / 1000)) });
   }
 
   /** The record as served now: generated, then changed. */

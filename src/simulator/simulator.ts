@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { userRecord } from './catalog.ts';
 import { FaultDice } from './faults.ts';
 import { generateEvent } from './generate.ts';
-import { parseSimulatorOptions, resolveOptions, type ResolvedOptions, type SimulatorOptions } from './options.ts';
+import { accountNow, parseSimulatorOptions, resolveOptions, type ResolvedOptions, type SimulatorOptions } from './options.ts';
 import { historyShiftSec } from './profile.ts';
 import { FixedWindowBudget } from './rate-limit.ts';
 import { createRequestHandler } from './server.ts';
@@ -76,7 +76,7 @@ export interface Simulator {
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   let options: ResolvedOptions = resolveOptions(parseSimulatorOptions(opts));
   const startedAt = Date.now();
-  const store = new TicketStore(() => options, Math.floor(startedAt / 1000));
+  const store = new TicketStore(() => options, Math.floor(accountNow(options) / 1000));
   void store.shiftSec; // where historyEnd puts the histories: a problem with it is refused before listening
   if (options.preload) preload(store);
   let dice = new FaultDice(options.seed);
@@ -85,7 +85,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const received: SimRequest[] = [];
   const pending = new Set<NodeJS.Timeout>();
   const windowSec = () => options.window;
-  const webhooks = new Webhooks();
+  const webhooks = new Webhooks(() => accountNow(options));
   if (options.webhookUrl !== '') webhooks.register({ endpoint: options.webhookUrl, secret: options.webhookSecret });
   store.onChange((change) => {
     if (webhooks.any) webhooks.publish(change, store.exportTicket(change.ticketId));

@@ -2,7 +2,7 @@
 // (appended events, edited events, change times, fault flags) is kept, keyed by ticket.
 import { generateEvent } from './generate.ts';
 import { ticketEventNumber } from './ids.ts';
-import type { ResolvedOptions } from './options.ts';
+import { accountNow, type ResolvedOptions } from './options.ts';
 import { defaultTicketSize, historyShiftSec, isAiAgentTicket, lastEventSec, ticketProfile, type TicketProfile } from './profile.ts';
 import { PreloadedEvents } from './preloaded.ts';
 import { hash32 } from './random.ts';
@@ -30,7 +30,7 @@ interface Change {
 export class TicketStore {
   readonly startedSec: number;
   readonly preloaded = new PreloadedEvents();
-  readonly users = new UserChanges();
+  readonly users = new UserChanges(() => accountNow(this.#options()));
   #options: () => ResolvedOptions;
   #profiles = new Map<number, TicketProfile>();
   #appended = new Map<number, ConversationEvent[]>();
@@ -140,7 +140,7 @@ export class TicketStore {
       const index = this.eventCount(ticketId);
       const lastSec = index > 0 ? Date.parse(this.eventAt(ticketId, index - 1).created_at) / 1000 : 0;
       // "Now", but always after the newest event so created_at keeps strictly increasing.
-      const event = generateEvent(this.profile(ticketId), index, Math.max(Math.floor(Date.now() / 1000), lastSec + 1));
+      const event = generateEvent(this.profile(ticketId), index, Math.max(Math.floor(accountNow(this.#options()) / 1000), lastSec + 1));
       list.push(event);
       created.push(event);
     }
@@ -191,7 +191,7 @@ export class TicketStore {
   /** Moves generated_timestamp (and, unless silent, updated_at) to now. */
   markChanged(ticketId: number, options: { silent?: boolean } = {}): void {
     this.#mustExist(ticketId);
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor(accountNow(this.#options()) / 1000);
     const previous = this.#changes.get(ticketId);
     const updatedSec = options.silent ? (previous?.updatedSec ?? null) : now;
     this.#changes.set(ticketId, { generatedSec: now, updatedSec, seq: ++this.#changeSeq });

@@ -118,7 +118,7 @@ function eventBody(change: TicketChange): Record<string, unknown> {
   }
 }
 
-export function webhookEvent(change: TicketChange, ticket: ExportTicket, now = new Date()): WebhookEvent {
+export function webhookEvent(change: TicketChange, ticket: ExportTicket, now: Date): WebhookEvent {
   const actor = change.kind === 'comment_added' ? (change.event.author['zen:support:user_id'] ?? null) : ticket.assignee_id;
   return {
     type: eventTypeOf(change),

@@ -56,6 +56,12 @@ export class Webhooks {
   #tails = new Map<string, Promise<void>>();
   #abort = new AbortController();
   #created = 0;
+  #now: () => number;
+
+  /** `now`: the account's clock (epoch ms), for ids, creation times, events and signatures. */
+  constructor(now: () => number) {
+    this.#now = now;
+  }
 
   /** Whether any webhook exists: without one, changes cost nothing to publish. */
   get any(): boolean {
@@ -108,14 +114,14 @@ export class Webhooks {
   /** Adds a webhook without the API: the simulator's --webhook-url. Default: every ticket event, a new secret. */
   register(spec: { endpoint: string; name?: string; status?: 'active' | 'inactive'; subscriptions?: string[]; secret?: string }): Webhook {
     const hook: Webhook = {
-      id: ulidLike(Date.now(), 0, ++this.#created, 0),
+      id: ulidLike(this.#now(), 0, ++this.#created, 0),
       name: spec.name ?? 'convlog',
       status: spec.status ?? 'active',
       endpoint: spec.endpoint,
       http_method: 'POST',
       request_format: 'json',
       subscriptions: spec.subscriptions ?? [...EVENT_TYPES],
-      created_at: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      created_at: new Date(this.#now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
       secret: spec.secret || newSecret(),
     };
     this.#hooks.set(hook.id, hook);
@@ -135,7 +141,7 @@ export class Webhooks {
       let body: string;
       let eventId: string | null = null;
       if (hook.subscriptions.includes(type)) {
-        const event = webhookEvent(change, ticket);
+        const event = webhookEvent(change, ticket, new Date(this.#now()));
         eventId = event.id;
         body = JSON.stringify(event);
       } else if (hook.subscriptions.includes(CONDITIONAL)) {
@@ -143,7 +149,7 @@ export class Webhooks {
         body = JSON.stringify({ ticket_id: String(ticket.id), event: type });
       } else continue;
       const delivery: WebhookDelivery = { webhookId: hook.id, endpoint: hook.endpoint, eventId, type, ticketId: ticket.id, fault: this.fault, headers: {}, body, status: 0 };
-      delivery.headers = signedHeaders(hook, body, this.fault);
+      delivery.headers = signedHeaders(hook, body, this.fault, this.#now());
       this.#send(delivery);
     }
   }
@@ -192,8 +198,8 @@ export function signWebhook(secret: string, timestamp: string, body: string): st
   return createHmac('sha256', secret).update(timestamp + body).digest('base64');
 }
 
-function signedHeaders(hook: Webhook, body: string, fault: WebhookFault | null): Record<string, string> {
-  const timestamp = new Date(Date.now() - (fault === 'stale' ? STALE_MS : 0)).toISOString().replace(/\.\d{3}Z$/, 'Z');
+function signedHeaders(hook: Webhook, body: string, fault: WebhookFault | null, nowMs: number): Record<string, string> {
+  const timestamp = new Date(nowMs - (fault === 'stale' ? STALE_MS : 0)).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const headers: Record<string, string> = {
     'content-type': 'application/json; charset=utf-8',
     'user-agent': 'Zendesk Webhook',

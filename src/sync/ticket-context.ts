@@ -108,10 +108,18 @@ async function readTicketsById(deps: TicketContextDeps, ids: readonly number[], 
   return result;
 }
 
+interface BrandsRead {
+  stored: number;
+  requests: number;
+  /** Its first request's (ListPage.sentAt): when the read started, by Zendesk's clock. */
+  sentAt?: Date;
+}
+
 /** Reads the brands list and stores each page. */
-async function readBrands(deps: TicketContextDeps, options: ReadOptions): Promise<{ stored: number; requests: number }> {
-  const read = { stored: 0, requests: 0 };
+async function readBrands(deps: TicketContextDeps, options: ReadOptions): Promise<BrandsRead> {
+  const read: BrandsRead = { stored: 0, requests: 0 };
   for await (const page of listBrands(deps.http, options)) {
+    if (read.requests === 0) read.sentAt = page.sentAt;
     read.stored += (await storeTicketContext(deps.db, { brands: mapBrands(page.records) })).brands;
     read.requests += page.requests;
   }
@@ -123,6 +131,11 @@ export interface ListsResult {
   brands: number;
   organizations: number;
   requests: number;
+  /**
+   * When the read started by Zendesk's clock (ISO), from the Date header of its first answer: the
+   * time to compare with tickets' change times. Null when that answer carried no Date header.
+   */
+  zendeskReadAt: string | null;
 }
 
 /**
@@ -133,7 +146,8 @@ export interface ListsResult {
 export async function readAccountLists(deps: TicketContextDeps, tuning: Tuning = {}): Promise<ListsResult> {
   const options = readOptions(deps, tuning);
   const brands = await readBrands(deps, options);
-  const result: ListsResult = { groups: 0, brands: brands.stored, organizations: 0, requests: brands.requests };
+  const zendeskReadAt = brands.sentAt?.toISOString() ?? null;
+  const result: ListsResult = { groups: 0, brands: brands.stored, organizations: 0, requests: brands.requests, zendeskReadAt };
   for await (const page of listGroups(deps.http, options)) {
     result.groups += (await storeTicketContext(deps.db, mapTicketContext({ tickets: [], groups: page.records }))).groups;
     result.requests += page.requests;

@@ -100,6 +100,13 @@ export interface FetchedPage<T> {
   requests: number;
   /** How long the successful attempt took. */
   ms: number;
+  /**
+   * When the successful attempt was sent, by Zendesk's clock (its Date header): no later than
+   * Zendesk read what the page holds. For comparing with the times Zendesk gives (a ticket's
+   * generated_timestamp), which this machine's clock may be minutes off from. Undefined when the
+   * answer carries no Date header that parses.
+   */
+  sentAt?: Date;
 }
 
 /** Requests spent on the page a thrown error ended, 429s and retries included (requestsSpentOn). */
@@ -141,6 +148,7 @@ export async function fetchWithRetries<T>(settings: RetrySettings, request: Page
     const sent = await settle(pending);
     if (sent.ok) {
       const response = sent.value;
+      const answeredMs = Date.now() - started;
       status = response.status;
       // A client not made by createZendeskHttp (an extended one) still names its host.
       context.host ??= URL.parse(response.url)?.host;
@@ -159,7 +167,7 @@ export async function fetchWithRetries<T>(settings: RetrySettings, request: Page
         answer = receivedResponse(response.status, response.headers, bytes);
         try {
           const body = request.validate(readJsonResponse(answer, context), response.status);
-          return { body, bytes, rateLimit, requests, ms: Date.now() - started };
+          return { body, bytes, rateLimit, requests, ms: Date.now() - started, sentAt: serverTimeOf(response.headers, answeredMs) };
         } catch (caught) {
           failure = caught;
         }
@@ -205,6 +213,13 @@ export async function fetchWithRetries<T>(settings: RetrySettings, request: Page
     }
     await sleep(delay, signal);
   }
+}
+
+// A Date header is whole seconds, rounded down, stamped between the request's arrival and its
+// answer: less all the time this side waited for it, it is no later than the arrival.
+function serverTimeOf(headers: Headers, elapsedMs: number): Date | undefined {
+  const date = Date.parse(headers.get('date') ?? '');
+  return Number.isFinite(date) ? new Date(date - elapsedMs) : undefined;
 }
 
 /** A jittered backoff may be 0 ms: "in 0 s" read like a wait that never happened. */

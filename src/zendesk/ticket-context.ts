@@ -47,6 +47,8 @@ export interface TicketBatch {
 export interface ListPage<T> {
   records: T[];
   requests: number;
+  /** When the page's request was sent, by Zendesk's clock (FetchedPage.sentAt); undefined without a Date header. */
+  sentAt?: Date;
 }
 
 function settingsFor(http: ZendeskHttp, options: ReadOptions, logName: string): RetrySettings {
@@ -195,7 +197,7 @@ async function* listRecords<K extends 'groups' | 'brands' | 'organizations', R e
       rewordError: (error, answer) => reword(error, answer, `the ${key} list`, http),
     });
     settings.log.debug({ page, records: fetched.body.records.length, requests: fetched.requests }, `${key} page`);
-    yield { records: fetched.body.records, requests: fetched.requests };
+    yield { records: fetched.body.records, requests: fetched.requests, sentAt: fetched.sentAt };
     if (!fetched.body.hasMore) return;
     cursor = fetched.body.next;
   }

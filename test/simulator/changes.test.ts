@@ -88,4 +88,20 @@ describe('changing tickets at runtime', () => {
     const [loud] = await changes();
     expect(Date.parse(loud.updated_at) / 1000).toBe(loud.generated_timestamp);
   });
+
+  it("clockOffset: changes, new events and each answer's Date header are on the account's clock, minutes off this machine's", async () => {
+    const sim = await simulator({ tickets: 4, clockOffset: -600 });
+    const changes = await watch(sim);
+    const [event] = sim.appendEvents(3, 1);
+    const [changed] = await changes();
+    const accountSec = Date.now() / 1000 - 600;
+    expect(changed.generated_timestamp).toBeGreaterThan(accountSec - 5);
+    expect(changed.generated_timestamp).toBeLessThanOrEqual(accountSec);
+    expect(Date.parse(event.created_at) / 1000).toBeGreaterThan(accountSec - 5);
+    const date = Date.parse((await get(sim, '/api/v2/brands')).headers.get('date')!) / 1000;
+    expect(date).toBeGreaterThan(accountSec - 5);
+    expect(date).toBeLessThanOrEqual(accountSec);
+    // The export's start_time must be a minute old by the account's clock too.
+    expect((await get(sim, `/api/v2/incremental/tickets/cursor.json?start_time=${Math.floor(accountSec) - 30}`)).status).toBe(400);
+  });
 });

@@ -18,6 +18,8 @@ let baseUrl: string;
 const seen: URL[] = [];
 /** What the brands list answers with (Zendesk may refuse it to these credentials). */
 let brandsStatus = 200;
+/** The Date header of the brands list's first answer (Zendesk's clock): null for none, undefined for Node's own. */
+let brandsDate: string | null | undefined;
 /** Tickets the server knows; others are left out of show_many answers, as Zendesk does. */
 const known = new Map<number, Record<string, unknown>>();
 /** Runs before show_many answers: what happens in Zendesk while the answer is on its way. */
@@ -40,6 +42,8 @@ beforeAll(async () => {
       return;
     } else if (url.pathname === '/api/v2/brands') {
       const first = url.searchParams.get('page[after]') === null;
+      if (first && brandsDate === null) res.sendDate = false;
+      else if (first && typeof brandsDate === 'string') res.setHeader('date', brandsDate);
       body = { brands: [listedBrand(first ? 901 : 902)], meta: { has_more: first, after_cursor: first ? 'b2' : null } };
     } else if (url.pathname === '/api/v2/groups') {
       body = { groups: [sideLoadedGroup(801), sideLoadedGroup(802, { deleted: true })], meta: { has_more: false } };
@@ -59,6 +63,7 @@ beforeEach(async () => {
   seen.length = 0;
   known.clear();
   brandsStatus = 200;
+  brandsDate = undefined;
   beforeShowMany = undefined;
   await database.pool.query('truncate zendesk.tickets, zendesk.groups, zendesk.brands, zendesk.organizations, zendesk.authors, zendesk.ticket_sync cascade');
   await database.pool.query(`delete from convlog.rate_budgets where name = 'account'`);
@@ -135,7 +140,7 @@ describe('readMissingTickets', () => {
     expect(await readChangedTickets(deps(), [9], { brandsList: true })).toMatchObject({ stored: 1, brands: 2 });
     expect(brandRequests()).toBe(2);
     const { rows } = await database.pool.query(`select value from convlog.sync_state where key = 'account_lists'`);
-    expect(rows).toEqual([{ value: { readAt: null, gone: { groups: [], brands: [999], organizations: [] } } }]);
+    expect(rows).toEqual([{ value: { readAt: null, zendeskReadAt: null, gone: { groups: [], brands: [999], organizations: [] } } }]);
 
     // The ticket changes (a new comment, say) and is synced again: read by id, stored, no list.
     known.set(9, exportedTicket({ id: 9, brand_id: 999, updated_at: '2026-10-03T09:30:00Z', generated_timestamp: 1_790_100_000 }));
@@ -145,23 +150,23 @@ describe('readMissingTickets', () => {
     // A backfill's record of the lists (which knew only brand 7 gone) keeps its read time and other
     // kinds; the brands found gone join its own.
     await database.pool.query(
-      `update convlog.sync_state set value = '{"readAt": "2026-12-01T00:00:00.000Z", "gone": {"groups": [5], "brands": [7]}}' where key = 'account_lists'`,
+      `update convlog.sync_state set value = '{"readAt": "2026-12-01T00:00:00.000Z", "zendeskReadAt": "2026-11-30T23:58:00.000Z", "gone": {"groups": [5], "brands": [7]}}' where key = 'account_lists'`,
     );
     known.set(10, exportedTicket({ id: 10, brand_id: 998 }));
     expect(await readChangedTickets(deps(), [9, 10], { brandsList: true })).toMatchObject({ stored: 1 });
     expect(brandRequests()).toBe(4);
     const after = await database.pool.query(`select value from convlog.sync_state where key = 'account_lists'`);
     const [{ value }] = after.rows;
-    expect({ ...value, gone: { ...value.gone, brands: value.gone.brands.sort((a: number, b: number) => a - b) } }).toEqual({ readAt: '2026-12-01T00:00:00.000Z', gone: { groups: [5], brands: [7, 998, 999], organizations: [] } });
+    expect({ ...value, gone: { ...value.gone, brands: value.gone.brands.sort((a: number, b: number) => a - b) } }).toEqual({ readAt: '2026-12-01T00:00:00.000Z', zendeskReadAt: '2026-11-30T23:58:00.000Z', gone: { groups: [5], brands: [7, 998, 999], organizations: [] } });
   });
 
   it("keeps the brands a read by id remembered gone when a backfill saves the copy it loaded before", async () => {
     await database.pool.query(`delete from convlog.sync_state where key = 'account_lists'`);
-    await saveAccountListsRead(database.db, { readAt: '2026-12-01T00:00:00.000Z', gone: contextIds((kind) => (kind === 'groups' ? [5] : [])) });
+    await saveAccountListsRead(database.db, { readAt: '2026-12-01T00:00:00.000Z', zendeskReadAt: null, gone: contextIds((kind) => (kind === 'groups' ? [5] : [])) });
     const loadedByBackfill = await loadAccountListsRead(database.db);
     await rememberGoneBrands(database.db, [999]);
-    await saveAccountListsRead(database.db, { readAt: '2026-12-02T00:00:00.000Z', gone: contextIds((kind) => [...loadedByBackfill.gone[kind], ...(kind === 'brands' ? [7] : [])]) });
-    expect(await loadAccountListsRead(database.db)).toEqual({ readAt: '2026-12-02T00:00:00.000Z', gone: { groups: [5], brands: [999, 7], organizations: [] } });
+    await saveAccountListsRead(database.db, { readAt: '2026-12-02T00:00:00.000Z', zendeskReadAt: '2026-12-01T23:59:58.000Z', gone: contextIds((kind) => [...loadedByBackfill.gone[kind], ...(kind === 'brands' ? [7] : [])]) });
+    expect(await loadAccountListsRead(database.db)).toEqual({ readAt: '2026-12-02T00:00:00.000Z', zendeskReadAt: '2026-12-01T23:59:58.000Z', gone: { groups: [5], brands: [999, 7], organizations: [] } });
   });
 
   it('keeps the tickets it stored when the brands list is refused, and says so', async () => {
@@ -239,12 +244,25 @@ describe('readMissingTickets', () => {
 
 describe('readAccountLists', () => {
   it('stores every page of brands, groups (deleted ones too) and organizations', async () => {
-    expect(await readAccountLists(deps())).toEqual({ brands: 2, groups: 2, organizations: 1, requests: 4 });
+    expect(await readAccountLists(deps())).toEqual({ brands: 2, groups: 2, organizations: 1, requests: 4, zendeskReadAt: expect.any(String) });
     const { rows } = await database.pool.query(
       `select (select array_agg(name order by id) from zendesk.brands) as brands,
               (select array_agg(deleted order by id) from zendesk.groups) as group_deleted,
               (select array_agg(name) from zendesk.organizations) as organizations`,
     );
     expect(rows[0]).toEqual({ brands: ['Brand 901', 'Brand 902'], group_deleted: [false, true], organizations: ['Org 701'] });
+  });
+
+  it("says when the read started by Zendesk's clock (its first answer's Date header), not this machine's", async () => {
+    brandsDate = 'Tue, 01 Dec 2026 10:00:00 GMT';
+    const { zendeskReadAt } = await readAccountLists(deps());
+    // Less the time the answer took: no later than Zendesk read the list.
+    expect(Date.parse(zendeskReadAt!)).toBeLessThanOrEqual(Date.parse('2026-12-01T10:00:00Z'));
+    expect(Date.parse(zendeskReadAt!)).toBeGreaterThan(Date.parse('2026-12-01T09:59:55Z'));
+  });
+
+  it('says it does not know when the answer has no Date header', async () => {
+    brandsDate = null;
+    expect(await readAccountLists(deps())).toMatchObject({ brands: 2, zendeskReadAt: null });
   });
 });
