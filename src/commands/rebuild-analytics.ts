@@ -3,7 +3,7 @@
 // Migrations do this themselves; this is for after a restore, a manual edit of the tables, or to
 // check that the kept rows match what the events imply. Interrupted, it resumes where it stopped.
 import { rebuildAnalytics } from '../db/analytics.ts';
-import { tryRunLock } from '../db/sync-state.ts';
+import { tryRunLock } from '../db/run-locks.ts';
 import { RebuildBusy } from '../errors/convlog-errors.ts';
 import { openCommandDatabase } from './runtime.ts';
 import { integerFlag } from './args.ts';

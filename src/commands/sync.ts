@@ -2,7 +2,7 @@ import { DatabaseUnavailable, Interrupted } from '../errors/convlog-errors.ts';
 import type { Database } from '../db/connection.ts';
 import { counted, grouped } from '../text.ts';
 import { LOOK_TIMEOUT_MS, openLookPool } from '../db/look-pool.ts';
-import { askedAgainNotQueued, ticketStates, waitingOrRunning, type TicketState } from '../db/ticket-status.ts';
+import { askedAgainNotQueued, ticketStates, waitingOrRunning, type TicketState } from '../db/sync-again.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
 import { enqueueTickets, SYNC_PRIORITY } from '../queue/enqueue.ts';
 import { queueMarkedWithoutJob } from '../queue/marked-without-job.ts';

@@ -8,13 +8,12 @@ import type { Db } from './connection.ts';
 import { lockPeople, peopleNamedBy } from './lock-order.ts';
 import { removeUnusedAuthors } from './purge.ts';
 import { idArray } from './sql-values.ts';
+import { LOCK_SPACE } from './run-locks.ts';
 import { inTransaction } from './transaction.ts';
 
 const BATCH = 5_000;
 const DEQUEUED = '(convlog dequeue)';
-// The advisory lock (int, int) that keeps a dequeue out of an enqueue's insert-then-mark: "conv"
-// as src/db/sync-state.ts's backfill lock, another number.
-const LOCK_SPACE = 0x636f6e76;
+// The advisory lock that keeps a dequeue out of an enqueue's insert-then-mark.
 const LOCK_ENQUEUE = 2;
 
 /**

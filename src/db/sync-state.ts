@@ -3,7 +3,6 @@
 // last backfill run, for `convlog status`; the demo marks the database it filled. Every statement
 // on the table lives in this file, but for the Zendesk account's (src/db/zendesk-account.ts).
 import { eq, sql } from 'drizzle-orm';
-import type pg from 'pg';
 import type { Db } from './connection.ts';
 import { syncState } from './schema.ts';
 import { inTransaction } from './transaction.ts';
@@ -112,7 +111,7 @@ export function saveLastBackfill(db: Db, run: BackfillRun): Promise<void> {
 /**
  * The tickets an older convlog left for the next backfill to queue again. A ticket that changes
  * during its sync is now marked to sync again when the run ends (requestSyncAgain,
- * src/db/ticket-status.ts); a database upgraded from before may still hold the old list, and its
+ * src/db/sync-again.ts); a database upgraded from before may still hold the old list, and its
  * tickets must not be forgotten. The caller queues them, then forgets the list.
  */
 export async function loadLegacyResync(db: Db): Promise<number[]> {
@@ -250,60 +249,4 @@ export async function saveFullReadAllowance(db: Db, requests: number, at: DbCloc
     .insert(syncState)
     .values({ key: FULL_READ_ALLOWANCE_KEY, value })
     .onConflictDoUpdate({ target: syncState.key, set: { value, updatedAt: sql`now()` } });
-}
-
-// One backfill, and one analytics rebuild, at a time across every process: a session advisory
-// lock, held on its own connection for the whole run and released when that connection ends,
-// crash included. (Key 2 of the space is the enqueue/dequeue fence, src/db/dequeued.ts.)
-const LOCK_SPACE = 0x636f6e76; // "conv"
-const RUN_LOCKS = { backfill: 1, 'rebuild-analytics': 3 } as const;
-const LOCK_BACKFILL = RUN_LOCKS.backfill;
-
-export interface HeldLock {
-  release(): Promise<void>;
-}
-
-/** Whether some session of this database holds the backfill lock: a backfill is running now. */
-export async function backfillLockHeld(pool: pg.Pool): Promise<boolean> {
-  // Advisory locks are per database; pg_try_advisory_lock(int, int) shows as objsubid 2.
-  const { rows } = await pool.query<{ held: boolean }>(
-    `select exists (
-       select from pg_locks
-        where locktype = 'advisory' and granted and objsubid = 2
-          and database = (select oid from pg_database where datname = current_database())
-          and classid::bigint = $1 and objid::bigint = $2
-     ) as held`,
-    [LOCK_SPACE, LOCK_BACKFILL],
-  );
-  return rows[0].held;
-}
-
-/** The lock of a run that must be alone (a backfill, an analytics rebuild), or null when another process holds it. */
-export async function tryRunLock(pool: pg.Pool, run: keyof typeof RUN_LOCKS): Promise<HeldLock | null> {
-  const key = RUN_LOCKS[run];
-  const client = await pool.connect();
-  try {
-    const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1::int, $2::int) as locked', [LOCK_SPACE, key]);
-    if (!rows[0].locked) {
-      client.release();
-      return null;
-    }
-  } catch (error) {
-    client.release(error as Error);
-    throw error;
-  }
-  let released = false;
-  return {
-    release: async () => {
-      if (released) return;
-      released = true;
-      try {
-        await client.query('select pg_advisory_unlock($1::int, $2::int)', [LOCK_SPACE, key]);
-        client.release();
-      } catch (error) {
-        // A broken connection is dropped from the pool, and its lock with it.
-        client.release(error as Error);
-      }
-    },
-  };
 }

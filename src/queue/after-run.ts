@@ -1,10 +1,10 @@
 // What a worker does once a ticket's run is over (synced, or failed for good): it ends the run's
 // job, then queues the ticket again if it was asked for during the run (requestSyncAgain in
-// src/db/ticket-status.ts), since the queue holds one job per ticket and the enqueue that asked
+// src/db/sync-again.ts), since the queue holds one job per ticket and the enqueue that asked
 // found this one running.
 import type { PgBoss, JobWithMetadata } from 'pg-boss';
 import type { Db } from '../db/connection.ts';
-import { takeSyncAgain, type SyncAgain } from '../db/ticket-status.ts';
+import { takeSyncAgain, type SyncAgain } from '../db/sync-again.ts';
 import { errorMessage } from '../errors/messages.ts';
 import type { Logger } from '../log.ts';
 import { backoffMs, pause } from '../timing.ts';

@@ -2,7 +2,8 @@
 // and how the last backfill went.
 import type pg from 'pg';
 import type { Db } from '../db/connection.ts';
-import { backfillLockHeld, loadExportPosition, loadLastBackfill, type BackfillRun } from '../db/sync-state.ts';
+import { backfillLockHeld } from '../db/run-locks.ts';
+import { loadExportPosition, loadLastBackfill, type BackfillRun } from '../db/sync-state.ts';
 import { counted } from '../text.ts';
 import { dueAtNextCheck, type ScheduleInfo } from './backfill-schedule.ts';
 

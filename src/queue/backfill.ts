@@ -20,12 +20,12 @@ import {
   saveAccountListsRead,
   saveExportStart,
   saveLastBackfill,
-  tryRunLock,
   type BackfillRun,
   type BackfillTotals,
   type ContextIds,
 } from '../db/sync-state.ts';
 import { stillUnlisted, unlistedNamedSince } from '../db/missing-context.ts';
+import { tryRunLock } from '../db/run-locks.ts';
 import { saveExportPage } from '../db/tickets.ts';
 import { purgeTicketsIn } from '../db/purge.ts';
 import { databaseNow } from '../db/ticket-status.ts';

@@ -4,7 +4,8 @@
 // and queued again if someone asked for it during that job (as afterRun does).
 import type { PgBoss, JobWithMetadata } from 'pg-boss';
 import type pg from 'pg';
-import { recordStatus, ticketStates, waitingOrRunning } from '../db/ticket-status.ts';
+import { recordStatus } from '../db/ticket-status.ts';
+import { ticketStates, waitingOrRunning } from '../db/sync-again.ts';
 import { queueIfAskedAgain } from './after-run.ts';
 import { counted } from '../text.ts';
 import type { SyncDeps } from '../sync/sync-ticket.ts';

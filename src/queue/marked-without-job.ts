@@ -5,7 +5,7 @@
 // asks for, would wait for ever. This queues such tickets once they have stayed so a while.
 import type { PgBoss } from 'pg-boss';
 import { poolOf, type Db } from '../db/connection.ts';
-import { askedAgainNotQueued, type TicketState } from '../db/ticket-status.ts';
+import { askedAgainNotQueued, type TicketState } from '../db/sync-again.ts';
 import type { Logger } from '../log.ts';
 import { enqueueTickets } from './enqueue.ts';
 import { liveJobIds } from './queue-stats.ts';

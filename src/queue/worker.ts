@@ -3,7 +3,7 @@
 // saved cursor later), and optionally until the queue is empty (until-done.ts). While Zendesk
 // cannot be reached it takes no ticket and spends no retry (zendesk-gate.ts); a ticket asked for
 // again during its run is queued again when the run ends (after-run.ts; requestSyncAgain in
-// src/db/ticket-status.ts). Each job's run and outcome are ticket-job.ts's. A ticket whose every
+// src/db/sync-again.ts). Each job's run and outcome are ticket-job.ts's. A ticket whose every
 // attempt died with its worker is recorded as failed (dead-letter.ts).
 import type { PgBoss, JobWithMetadata } from 'pg-boss';
 import { LOOK_TIMEOUT_MS, openLookPool, type LookPool } from '../db/look-pool.ts';

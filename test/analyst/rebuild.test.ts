@@ -3,7 +3,7 @@
 // interrupted rebuild resumes after the last ticket it committed.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { rebuildAnalytics } from '../../src/db/analytics.ts';
-import { tryRunLock } from '../../src/db/sync-state.ts';
+import { tryRunLock } from '../../src/db/run-locks.ts';
 import { runCli } from '../helpers/cli.ts';
 import { syncedDataset, SYNCED, type Dataset } from './dataset.ts';
 

@@ -4,7 +4,8 @@ import { BackfillBusy, BackfillFailed } from '../../src/errors/convlog-errors.ts
 import { ServerError } from '../../src/errors/zendesk-errors.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
-import { loadLastBackfill, tryRunLock } from '../../src/db/sync-state.ts';
+import { tryRunLock } from '../../src/db/run-locks.ts';
+import { loadLastBackfill } from '../../src/db/sync-state.ts';
 import { runBackfill, type BackfillDeps, type BackfillOptions } from '../../src/queue/backfill.ts';
 import { backfillStatus } from '../../src/queue/backfill-status.ts';
 import { createZendeskHttp } from '../../src/zendesk/http.ts';

@@ -3,7 +3,7 @@
 // it worked and how they ended, and that its event and request totals include them. Once its own
 // tickets are done it takes no more, but lets those in flight finish rather than cut them off.
 import { afterEach, describe, expect, it } from 'vitest';
-import { ticketStates } from '../../src/db/ticket-status.ts';
+import { ticketStates } from '../../src/db/sync-again.ts';
 import { runCli } from '../helpers/cli.ts';
 import { createFixture, type Fixture } from '../helpers/sync-fixture.ts';
 

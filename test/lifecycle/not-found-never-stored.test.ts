@@ -2,7 +2,7 @@
 // gone; its stored rows were removed", a removal that never happened. The log line says so only
 // when the purge found rows, and so does the tombstone's last_error ("; nothing of it was stored").
 import { afterEach, expect, it } from 'vitest';
-import { ticketStates } from '../../src/db/ticket-status.ts';
+import { ticketStates } from '../../src/db/sync-again.ts';
 import { runCli } from '../helpers/cli.ts';
 import { createFixture, type Fixture } from '../helpers/sync-fixture.ts';
 

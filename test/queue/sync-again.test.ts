@@ -2,7 +2,8 @@
 // backfill: enqueue marks it (the queue holds one job per ticket, so its job is skipped), and the
 // worker queues it once its job is over.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { requestSyncAgain, startRun, takeSyncAgain, ticketStates, type SyncAgain } from '../../src/db/ticket-status.ts';
+import { startRun } from '../../src/db/ticket-status.ts';
+import { requestSyncAgain, takeSyncAgain, ticketStates, type SyncAgain } from '../../src/db/sync-again.ts';
 import { enqueueTickets } from '../../src/queue/enqueue.ts';
 import { runEnqueuedDuringRun } from '../helpers/sync-again-run.ts';
 import { createFixtureWithBoss, type FixtureWithBoss } from '../helpers/sync-fixture.ts';

@@ -48,7 +48,7 @@ export const ticketSync = zendesk.table(
     redactedAt: tstz('redacted_at'),
     /** The last run that read the whole log from its first event (and so removed what vanished). */
     lastFullReadAt: tstz('last_full_read_at'),
-    // Asked to sync again while a run was going (src/db/ticket-status.ts, requestSyncAgain).
+    // Asked to sync again while a run was going (src/db/sync-again.ts, requestSyncAgain).
     syncAgainAt: tstz('sync_again_at'),
     syncAgainFull: boolean('sync_again_full').notNull().default(false),
     // The highest priority asked for by then: a webhook's request during a backlog run is queued at its own.
