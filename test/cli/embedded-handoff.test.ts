@@ -12,7 +12,7 @@ import { MIGRATION_LOCK } from '../../src/db/migrate.ts';
 import { isAlive, startTime } from '../../src/db/postmaster.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { killAll, runProgram, startConvlog, type Convlog } from '../helpers/cli.ts';
-import { createEmbeddedCluster, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
+import { createEmbeddedCluster, until, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
 
 let cluster: EmbeddedCluster;
 let sim: Simulator;
@@ -39,14 +39,6 @@ afterAll(async () => {
   await cluster?.remove();
   await sim?.close();
 });
-
-async function until(test: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await test())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /**
  * The lines a command whose server was killed may give: naming the postgres process, or the owner

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../../src/db/postmaster.ts';
 import { endedWithin, killAll, startConvlog, type Convlog } from '../helpers/cli.ts';
-import { createEmbeddedCluster, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
+import { createEmbeddedCluster, until, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
 
 let cluster: EmbeddedCluster;
 
@@ -20,14 +20,6 @@ afterEach(async () => {
   await cluster.stopLeftOver();
 });
 afterAll(() => cluster?.remove());
-
-async function until(test: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await test())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** The backend running a statement containing `marker` on the cluster's server, if any (none while it is not up). */
 async function backendRunning(marker: string): Promise<number | undefined> {

@@ -12,7 +12,7 @@ import { claimIfFree } from '../../src/db/cluster-owner.ts';
 import { EMBEDDED_DATABASE } from '../../src/db/embedded.ts';
 import { isAlive } from '../../src/db/postmaster.ts';
 import { killAll, startConvlog, type Convlog } from '../helpers/cli.ts';
-import { createEmbeddedCluster, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
+import { createEmbeddedCluster, until, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
 
 let cluster: EmbeddedCluster;
 let release: (() => void) | undefined;
@@ -30,14 +30,6 @@ afterEach(async () => {
   await cluster.stopLeftOver();
 });
 afterAll(() => cluster?.remove());
-
-async function until(test: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await test())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await pause(20);
-  }
-}
 
 /** A session of the test's own (not named `convlog/<pid>`: never counted as a command's). */
 async function connect(database = 'postgres'): Promise<pg.Client> {

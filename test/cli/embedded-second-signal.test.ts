@@ -13,7 +13,7 @@ import { EMBEDDED_DATABASE } from '../../src/db/embedded.ts';
 import { isAlive } from '../../src/db/postmaster.ts';
 import { DOUBLE_DELIVERY_MS } from '../../src/cli.ts';
 import { killAll, startConvlog, type Convlog } from '../helpers/cli.ts';
-import { createEmbeddedCluster, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
+import { createEmbeddedCluster, until, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
 
 let cluster: EmbeddedCluster;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -74,14 +74,6 @@ describe('embedded Postgres and a second Ctrl-C', { timeout: 120_000 }, () => {
     expect(pid !== undefined && isAlive(pid), `postmaster ${pid} still running after convlog exited`).toBe(false);
   });
 });
-
-async function until(test: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await test())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await pause(50);
-  }
-}
 
 
 /** A session of the test's own on the server (psql-like: never counted as a convlog command's). */

@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ownerDir } from '../../src/db/cluster-owner.ts';
 import { isAlive } from '../../src/db/postmaster.ts';
 import { endedWithin, killAll, startConvlog, type Convlog, type Exit } from '../helpers/cli.ts';
-import { createEmbeddedCluster, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
+import { createEmbeddedCluster, until, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
 
 let cluster: EmbeddedCluster;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -31,14 +31,6 @@ afterEach(async () => {
   await cluster.stopLeftOver();
 });
 afterAll(() => cluster?.remove());
-
-async function until(test: () => boolean, what: () => string, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
-    await pause(20);
-  }
-}
 
 /** postmaster.pid's status line (8th): "ready", or "stopping" once a shutdown has begun. */
 function serverStatus(): string | undefined {

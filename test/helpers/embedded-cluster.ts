@@ -29,6 +29,15 @@ export interface EmbeddedCluster {
   remove(): Promise<void>;
 }
 
+/** Polls `test` every 20 ms until it holds; past `ms`, fails naming `what` (a function: worded as it stands then). */
+export async function until(test: () => boolean | Promise<boolean>, what: string | (() => string), ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await test())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 export async function createEmbeddedCluster(prefix: string): Promise<EmbeddedCluster> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   fs.chmodSync(dir, 0o755); // the embedded Postgres runs as another user when tests run as root
