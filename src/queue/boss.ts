@@ -85,6 +85,7 @@ export async function startBoss(database: Database, log: Logger, options: BossOp
   // pg-boss builds its pg.Pool from this whole object, though its type names only some of pg's
   // options: keepalive and the session's set-up reach its connections too (its LISTEN connection
   // sets its own keepalive, and runs no transaction).
+  const supervise = options.superviseSeconds ?? SUPERVISE_SECONDS;
   const config: ConstructorOptions & typeof KEEPALIVE & typeof SESSION_SETUP = {
     ...KEEPALIVE,
     ...SESSION_SETUP,
@@ -93,8 +94,11 @@ export async function startBoss(database: Database, log: Logger, options: BossOp
     max: 4,
     supervise: options.supervise ?? false,
     schedule: options.schedule ?? false,
-    superviseIntervalSeconds: options.superviseSeconds ?? SUPERVISE_SECONDS,
-    monitorIntervalSeconds: options.superviseSeconds ?? SUPERVISE_SECONDS,
+    superviseIntervalSeconds: supervise,
+    // A pass hands back lapsed jobs only once the queue's claim is this old. A second under the
+    // timer's interval, so that the timer's first pass, an interval after the one at start
+    // (below), is not refused and left to the next.
+    monitorIntervalSeconds: Math.max(1, supervise - 1),
     useListenNotify: true,
     openTelemetry: { enabled: false },
   };

@@ -81,3 +81,13 @@ it("measures the lists' hour by Postgres's clock: a worker 30 minutes behind doe
   expect((await run()).accountLists).toHaveProperty('brands');
   expect(listRequests(sim)).toBe(3);
 });
+
+it('without a read time by Zendesk\'s clock (an older release\'s record, or no Date header), counts every change as newer than the read', async () => {
+  const { sim, run } = await setup();
+  expect((await run({ since: nowSec() - 40 * DAY })).accountLists).toHaveProperty('brands');
+  await t.database.pool.query(`update convlog.sync_state set value = value - 'zendeskReadAt' where key = 'account_lists'`);
+  await t.database.pool.query('delete from zendesk.brands where id = $1', [BRAND_2]);
+  sim.updateTicket(1, { brand_id: BRAND_2 });
+  expect((await run()).accountLists).toHaveProperty('brands');
+  expect(await brandRow(BRAND_2)).toBe(1);
+});
