@@ -92,6 +92,8 @@ export async function syncTickets(
     accountBudget?: RequestBudget;
     /** How long a Zendesk lost halfway is waited for before the run ends, its tickets queued (default 10 min). */
     giveUpUnreachableMs?: number;
+    /** Told each ticket this process ran (another process working the queue may run some). */
+    onRunHere?: (ticketId: number) => void;
   },
 ): Promise<number> {
   const { boss, database, deps, budgets } = runtime;
@@ -166,10 +168,12 @@ export async function syncTickets(
       alongside: ticketRows,
       beforeExitAtOnce: ctx.beforeExitAtOnce,
       onResult: (result) => {
+        options.onRunHere?.(result.ticketId);
         if (!given.has(result.ticketId)) others.set(result.ticketId, result.status);
         else ranHere.add(result.ticketId);
       },
       onFailure: (ticketId, _reason, final) => {
+        options.onRunHere?.(ticketId);
         if (!given.has(ticketId)) others.set(ticketId, final ? 'failed' : 'left queued');
         else ranHere.add(ticketId);
       },

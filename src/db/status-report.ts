@@ -122,9 +122,12 @@ export async function statusReport(pool: pg.Pool): Promise<StatusReport> {
   };
 }
 
-/** Events first stored at or after `since` (Postgres's time): what the demo's run added. */
-export async function eventsStoredSince(pool: pg.Pool, since: string): Promise<number> {
-  const { rows } = await pool.query<{ n: number }>('select count(*)::int as n from zendesk.conversation_events where first_synced_at >= $1', [since]);
+/** Events of `ticketIds` first stored at or after `since` (Postgres's time): what the demo's run added to the tickets it ran. */
+export async function eventsStoredSince(pool: pg.Pool, since: string, ticketIds: readonly number[]): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(
+    'select count(*)::int as n from zendesk.conversation_events where first_synced_at >= $1 and ticket_id = any($2::bigint[])',
+    [since, ticketIds],
+  );
   return rows[0].n;
 }
 

@@ -98,12 +98,14 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
       const ids = Array.from({ length: options.tickets }, (_, i) => i + 1);
       // The ticket rows too: the account-wide budget's limit is the real account's (a low one in
       // .env held a 1,000-ticket demo for a silent minute and a half after its last ticket).
-      const code = await syncTickets(runtime, ctx, ids, { full: false, concurrency: options.concurrency, label: 'demo', accountBudget: localBudget() });
+      // Another demo on this folder at once runs some of these tickets: their events are its own.
+      const ranHere = new Set<number>();
+      const code = await syncTickets(runtime, ctx, ids, { full: false, concurrency: options.concurrency, label: 'demo', accountBudget: localBudget(), onRunHere: (id) => ranHere.add(id) });
       const syncSeconds = (Date.now() - syncStarted) / 1000;
       if (ctx.signal.aborted) return code;
 
       const report = await statusReport(pool);
-      const newEvents = await eventsStoredSince(pool, syncStart);
+      const newEvents = await eventsStoredSince(pool, syncStart, [...ranHere]);
       const requests = sim.requests.filter((r) => r.kind === 'conversation_log').length;
       ctx.out('');
       ctx.out('Summary');
