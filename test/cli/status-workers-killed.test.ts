@@ -33,6 +33,7 @@ it('a killed sync is named as ended at once, and the next short sync hands its j
   expect(workersLine(status.stdout)).toMatch(
     new RegExp(`^workers {4}no process is working the queue \\(no "convlog work" or "convlog sync" running; pid ${killed.pid} on ${os.hostname()} ended without stopping \\(killed or crashed\\)\\); `),
   );
+  expect(status.stdout).toMatch(/^queue {6}0 queued, 0 waiting to retry, 1 running \(no process holds it: its worker ended or was cut off; the next "convlog work" or "convlog sync" hands it back\), /m);
   const json = JSON.parse((await runCli(['status', '--json'], { env: fixture.env, timeoutMs: 30_000 })).stdout);
   expect(json.workers).toMatchObject({ processes: [], endedWithoutStopping: [{ pid: killed.pid, connected: false }], ticketsBeingSynced: 0 });
   expect(await jobOf(1)).toMatchObject({ state: 'active' });
