@@ -80,7 +80,7 @@ export const status: Command = {
       const demo = (await loadDemoRun(runtime.database.db)) !== null;
       const whose = demo ? "the demo's simulator, " : '';
       ctx.out(`zendesk    ${account ? `${account.address} (${whose}since ${account.since})` : 'no account recorded yet (the first command that reaches Zendesk records it)'}`);
-      ctx.out(`queue      ${grouped(q.queued)} queued, ${grouped(q.waiting_to_retry)} waiting to retry, ${grouped(q.running)} running${report.workers.processes.length === 0 && report.workers.endedWithoutStopping.length > 0 ? orphaned(q.running) : stopped(q.running_without_heartbeat)}, ${grouped(q.dead)} dead (failed tickets: their sync gave up, or a dequeue took them out after an attempt; "last errors" says why)`);
+      ctx.out(`queue      ${grouped(q.queued)} queued, ${grouped(q.waiting_to_retry)} waiting to retry, ${grouped(q.running)} running${runningNote(q, report.workers)}, ${grouped(q.dead)} dead (failed tickets: their sync gave up, or a dequeue took them out after an attempt; "last errors" says why)`);
       ctx.out(workersLine(report.workers, report.at, demo));
       ctx.out(`tickets    ${Object.entries(report.tickets).map(([k, v]) => `${grouped(v)} ${k}`).join(', ')}`);
       const stored = report.stored;
@@ -177,15 +177,20 @@ function pendingLine(p: { count: number; estimated: boolean }): string {
 }
 
 
-// No process working the queue, and one ended here without stopping: no running job has a worker,
-// and the ended one's wait for their heartbeat to lapse, however recent it is.
-const orphaned = (count: number) =>
-  count === 0 ? '' : count === 1
-    ? ' (no process holds it: its worker ended or was cut off; the next "convlog work" or "convlog sync" hands it back)'
-    : ` (no process holds them: their workers ended or were cut off; the next "convlog work" or "convlog sync" hands them back)`;
-
-const stopped = (count: number) =>
-  count === 0 ? '' : ` (${grouped(count)} without a heartbeat for ${STOPPED_AFTER_SECONDS} s: their worker stopped; the next "convlog work" takes them over)`;
+/**
+ * What holds the running jobs, when not a live worker. With no process working the queue and one
+ * ended here without stopping, none has a worker, however recent its heartbeat (the ended one's
+ * lapses within seconds); otherwise those silent for STOPPED_AFTER_SECONDS are a stopped worker's.
+ */
+function runningNote(q: { running: number; running_without_heartbeat: number }, w: { processes: QueueWorker[]; endedWithoutStopping: QueueWorker[] }): string {
+  if (w.processes.length === 0 && w.endedWithoutStopping.length > 0 && q.running > 0) {
+    return q.running === 1
+      ? ' (no process holds it: its worker ended or was cut off; the next "convlog work" or "convlog sync" hands it back)'
+      : ' (no process holds them: their workers ended or were cut off; the next "convlog work" or "convlog sync" hands them back)';
+  }
+  const silent = q.running_without_heartbeat;
+  return silent === 0 ? '' : ` (${grouped(silent)} without a heartbeat for ${STOPPED_AFTER_SECONDS} s: their worker stopped; the next "convlog work" takes them over)`;
+}
 
 /**
  * The conversation log's budget first, and always: with no row yet, the limit that will apply, or,
