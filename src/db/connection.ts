@@ -4,7 +4,7 @@ import pg from 'pg';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { Config } from '../config.ts';
 import { DatabaseUnavailable, EmbeddedServerGone } from '../errors/convlog-errors.ts';
-import { errorMessage, networkErrorReason, noPasswordToSend } from '../errors/messages.ts';
+import { errorMessage, networkErrorReason, noPasswordToSend, postmasterExited } from '../errors/messages.ts';
 import { counted } from '../text.ts';
 import type { Logger } from '../log.ts';
 import { withinTime } from '../timing.ts';
@@ -130,7 +130,7 @@ export async function connect(url: string, log: Logger, poolSize = 10, serverGon
     lost.count = 0;
   };
   pool.on('error', (error) => {
-    if (closed || serverGone?.()) return;
+    if (closed || endedServer(serverGone, error)) return;
     if (lost.count++ === 0) lost.err = errorMessage(error);
     // unref: a pending warning must not keep a finished command alive.
     lost.timer ??= setTimeout(warnLost, LOST_WINDOW_MS).unref();
@@ -140,7 +140,7 @@ export async function connect(url: string, log: Logger, poolSize = 10, serverGon
   // which would kill the process; the statement in flight or the next one fails instead.
   pool.on('connect', (client) => {
     client.on('error', (error) => {
-      if (!closed && !serverGone?.()) log.debug({ err: errorMessage(error) }, 'Postgres connection lost');
+      if (!closed && !endedServer(serverGone, error)) log.debug({ err: errorMessage(error) }, 'Postgres connection lost');
     });
   });
   let refused: Error | undefined;
@@ -176,10 +176,21 @@ export async function connect(url: string, log: Logger, poolSize = 10, serverGon
  * that one line (Database.serverGone). Its backends see its end a moment before its pid is gone,
  * so on the embedded default a report waits that moment.
  */
-export function reportUnlessServerGone(serverGone: (() => boolean) | undefined, report: () => void): void {
+export function reportUnlessServerGone(serverGone: (() => boolean) | undefined, error: unknown, report: () => void): void {
   if (!serverGone) return report();
-  if (serverGone()) return;
+  if (endedServer(serverGone, error)) return;
   setTimeout(() => serverGone() || report(), GONE_RECHECK_MS).unref();
+}
+
+/**
+ * On the embedded default, whether `error` is the server's end: its pid seen gone, or a backend
+ * saying its postmaster has exited. Backends can see that exit before the pid looks gone (the
+ * dying postmaster still listed as running), on a busy machine for seconds (a CI run found a
+ * warning of a lost connection printed before the command's one line).
+ */
+function endedServer(serverGone: (() => boolean) | undefined, error: unknown): boolean {
+  if (!serverGone) return false;
+  return serverGone() || postmasterExited(error);
 }
 
 const GONE_RECHECK_MS = 500;

@@ -15,6 +15,19 @@ export function causeWithCode(error: unknown, test: (code: string) => boolean): 
   return undefined;
 }
 
+/**
+ * Whether `error` (or a cause of it) is the FATAL a backend sends when its postmaster died: the
+ * server's end. pg-boss's plain copies of errors count too. The embedded server's messages are in
+ * English (lc_messages=C); on another server this is a guide, never the only sign.
+ */
+export function postmasterExited(error: unknown): boolean {
+  for (let e = error, depth = 0; typeof e === 'object' && e !== null && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (code === '57P01' && typeof message === 'string' && message.includes('unexpected postmaster exit')) return true;
+  }
+  return false;
+}
+
 /** Why a file a person named (--file) cannot be read, in words where the code is a common one. */
 export function unreadableFileReason(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;

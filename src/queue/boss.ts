@@ -123,7 +123,7 @@ export async function startBoss(database: Database, log: Logger, options: BossOp
   let stopped = false;
   boss.on('error', (error) => {
     // The embedded server gone: the command ends with that one line instead (src/db/connection.ts).
-    if (!stopped) reportUnlessServerGone(database.serverGone, () => errors.error(queueErrorText(error, secrets)));
+    if (!stopped) reportUnlessServerGone(database.serverGone, error, () => errors.error(queueErrorText(error, secrets)));
   });
   boss.on('stopped', () => {
     stopped = true;

@@ -73,7 +73,7 @@ export function waitUntilDone(options: UntilDoneOptions): Promise<void> {
           options.onUnreadable?.({ error, ms });
           return resolve();
         }
-        reportUnlessServerGone(options.serverGone, () => failures.error(queueErrorText(error)));
+        reportUnlessServerGone(options.serverGone, error, () => failures.error(queueErrorText(error)));
       }
       setTimeout(check, options.checkMs);
     };
