@@ -2,12 +2,11 @@
 // exited, sometimes before the dying postmaster's pid looks gone. On the embedded default that is
 // the server's end, which the command gives as its one line, not a lost connection's warning; on a
 // server of the user's own (DATABASE_URL) the warning stays, as for any restart.
-import { Writable } from 'node:stream';
 import { afterAll, expect, it, vi } from 'vitest';
 import { connect, type Database } from '../../src/db/connection.ts';
-import { createLogger } from '../../src/log.ts';
 import { createEmbeddedCluster, type EmbeddedCluster } from '../helpers/embedded-cluster.ts';
 import type { Convlog } from '../helpers/cli.ts';
+import { capturedLog } from '../helpers/captured-log.ts';
 
 let cluster: EmbeddedCluster | undefined;
 let server: Convlog | undefined;
@@ -18,17 +17,6 @@ afterAll(async () => {
   await cluster?.remove();
 });
 
-function capturedLog() {
-  let text = '';
-  const sink = new Writable({
-    write(chunk: Buffer | string, _encoding, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
-  const log = createLogger('debug', { destination: sink, pretty: false });
-  return { log, lines: () => text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>) };
-}
 
 async function withIdleConnections(pooled: Database, n: number): Promise<void> {
   const clients = await Promise.all(Array.from({ length: n }, () => pooled.pool.connect()));
@@ -39,7 +27,7 @@ it('a postmaster that exits is the end of an embedded server, not a lost connect
   cluster = await createEmbeddedCluster('convlog-postmaster-exit-');
   server = await cluster.startServer();
   const url = cluster.url('postgres');
-  const embedded = capturedLog();
+  const embedded = capturedLog('debug');
   const own = capturedLog();
   // serverGone always false: the moment in which the backends have seen the exit and the pid has not ended.
   pools.push(await connect(url, embedded.log, 2, () => false), await connect(url, own.log, 2));

@@ -1,11 +1,10 @@
 // A Postgres restart ends every idle connection of a pool at once; the pool says so in one
 // warning with their count, not a line per connection.
-import { Writable } from 'node:stream';
 import pg from 'pg';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { connect, type Database } from '../../src/db/connection.ts';
-import { createLogger } from '../../src/log.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { capturedLog } from '../helpers/captured-log.ts';
 
 let database: TestDatabase;
 let pooled: Database | undefined;
@@ -17,17 +16,6 @@ afterEach(async () => {
   await database.close();
 });
 
-function capturedLog() {
-  let text = '';
-  const sink = new Writable({
-    write(chunk: Buffer | string, _encoding, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
-  const log = createLogger('info', { destination: sink, pretty: false });
-  return { log, lines: () => text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>) };
-}
 
 /** Opens `n` connections in `pool` at once and returns them to it idle; their backend pids. */
 async function idleConnections(pool: pg.Pool, n: number): Promise<number[]> {

@@ -3,10 +3,9 @@
 // minute; the short backoffs between ordinary retries stay at debug.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/log.ts';
 import { clientFor, drain } from './helpers.ts';
+import { capturedLog } from '../helpers/captured-log.ts';
 
 const EMPTY_PAGE = JSON.stringify({ events: [], links: { next: null, prev: null }, meta: { has_more: false, after_cursor: null, before_cursor: null } });
 
@@ -43,13 +42,6 @@ async function zendeskFailingFirst(failures: number, retryAfter: string): Promis
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
 }
 
-function capturedLog(): { log: ReturnType<typeof createLogger>; lines: () => Record<string, unknown>[] } {
-  const sink = new PassThrough();
-  let text = '';
-  sink.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  const log = createLogger('info', { destination: sink, pretty: false });
-  return { log, lines: () => text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>) };
-}
 
 describe('a long retry wait', { timeout: 30_000 }, () => {
   it("is one info line naming the failure, the wait and the attempt, and the request waits that long", async () => {
