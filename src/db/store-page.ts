@@ -2,11 +2,10 @@
 // crash at any instant leaves either the whole page and its cursor, or neither.
 //
 // The statement upserts the four tables and advances the cursor in data-modifying CTEs, each
-// table's rows arriving as one jsonb array (jsonb_to_recordset): one round trip per page and a
+// table's rows arriving as one jsonb array (jsonb_to_recordset, jsonb-rows.ts): one round trip per page and a
 // handful of parameters, instead of a transaction of six statements with thousands. Foreign keys
 // are checked at the end of the statement, when every CTE has written. The column lists come
 // from the drizzle schema, so a column added there is written here too.
-import { getTableColumns, type Column } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { RunTakenOver } from '../errors/convlog-errors.ts';
 import { errorMessage } from '../errors/messages.ts';
@@ -14,6 +13,7 @@ import { refreshTicketAnalytics } from './analytics.ts';
 import { personAssignments, personChanges } from './author-fields.ts';
 import { DESCRIPTION_REDACTED } from './description-redaction.ts';
 import { clientOf, type Db } from './connection.ts';
+import { differs, inputColumns, quoted, recordset, setAll } from './jsonb-rows.ts';
 import { attachments, attachmentThumbnails, authors, conversationEvents, type AttachmentRow, type AuthorRow, type EventRow, type ThumbnailRow } from './schema.ts';
 
 // The event columns that are parts of `raw` are defined here only, as SQL over the stored `raw`:
@@ -62,37 +62,11 @@ export interface StoredPage {
   eventsWritten: number;
 }
 
-interface InputColumn {
-  key: string;
-  name: string;
-  type: string;
-}
-
-/** Columns a row brings (those with a database default, bookkeeping times, are set here). */
-function inputColumns(table: PgTable, skip: string[] = []): InputColumn[] {
-  return Object.entries(getTableColumns(table) as Record<string, Column>)
-    // Generated columns are Postgres's to fill.
-    .filter(([key, column]) => !column.hasDefault && !column.generated && !skip.includes(key))
-    .map(([key, column]) => ({ key, name: column.name, type: column.getSQLType() }));
-}
-
-const quoted = (name: string) => `"${name}"`;
-
-/** `jsonb_to_recordset($n) as r(...)`, reading the rows' own (camelCase) property names. */
-function recordset(param: string, columns: InputColumn[]): string {
-  return `jsonb_to_recordset(${param}::jsonb) as r(${columns.map((c) => `${quoted(c.key)} ${c.type}`).join(', ')})`;
-}
-
-/** `(a, b) is distinct from (excluded.a, excluded.b)`: only then is a stored row touched. */
-function differs(table: string, names: string[]): string {
-  return `(${names.map((n) => `${table}.${quoted(n)}`).join(', ')}) is distinct from (${names.map((n) => `excluded.${quoted(n)}`).join(', ')})`;
-}
-
 /** Insert every input column; on conflict take every incoming column but the key, when `where`. */
 function upsertFiles(table: PgTable, tableName: string, param: string, compared: string[]): string {
   const columns = inputColumns(table);
   const names = columns.map((c) => quoted(c.name)).join(', ');
-  const set = columns.filter((c) => c.name !== 'id').map((c) => `${quoted(c.name)} = excluded.${quoted(c.name)}`);
+  const set = setAll(columns, 'id');
   return `insert into zendesk.${tableName} as t (${names})
       select ${columns.map((c) => `r.${quoted(c.key)}`).join(', ')} from ${recordset(param, columns)} order by r."id"
       on conflict (id) do update set ${[...set, 'updated_at = now()'].join(', ')}

@@ -1,6 +1,6 @@
 // Every write of the ticket-context tables (tickets, groups, brands, organizations) lives here;
 // the reads that find what is missing, in src/db/missing-context.ts. A page of rows is written in ONE statement of data-modifying CTEs, each table's rows
-// arriving as one jsonb array, like store-page.ts; an export page's rows commit in that same
+// arriving as one jsonb array (jsonb-rows.ts), like store-page.ts; an export page's rows commit in that same
 // statement with the export position, so a crash leaves both or neither.
 //
 // Which state wins: a ticket row is replaced only by a state at least as recent (the export's
@@ -12,9 +12,9 @@
 // different record unless it is older by its own updated_at. Side-loaded users fill `authors`
 // the way conversation-log pages do: a field the record lacks never erases a known one; and a
 // user record older by its own updated_at than the one last stored changes nothing.
-import { getTableColumns, type Column } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { clientOf, type Db } from './connection.ts';
+import { inputColumns, insertRows, quoted, recordset, setAll } from './jsonb-rows.ts';
 import { authors, brands, groups, organizations, tickets, type AuthorRow, type BrandRow, type GroupRow, type OrganizationRow, type TicketRow } from './schema.ts';
 import { personAssignments, personChanges } from './author-fields.ts';
 import { lockPeople, lockTicketRows, peopleNamedBy } from './lock-order.ts';
@@ -51,35 +51,6 @@ export interface StoredContext {
 
 /** The reason ticket_sync gives for a ticket the export reported deleted. */
 export const DELETED_REASON = 'deleted in Zendesk (reported by the incremental ticket export)';
-
-interface InputColumn {
-  key: string;
-  name: string;
-  type: string;
-}
-
-const quoted = (name: string) => `"${name}"`;
-
-/** Columns a row brings; those with a database default (bookkeeping times) are set here. */
-function inputColumns(table: PgTable): InputColumn[] {
-  return Object.entries(getTableColumns(table) as Record<string, Column>)
-    .filter(([, column]) => !column.hasDefault)
-    .map(([key, column]) => ({ key, name: column.name, type: column.getSQLType() }));
-}
-
-/** `insert ... select from jsonb_to_recordset($n)`, in key order so that writers lock alike. */
-function insertRows(table: PgTable, tableName: string, param: string, key: InputColumn, where = 'true'): { columns: InputColumn[]; sql: string } {
-  const columns = inputColumns(table);
-  const recordset = `jsonb_to_recordset(${param}::jsonb) as r(${columns.map((c) => `${quoted(c.key)} ${c.type}`).join(', ')})`;
-  return {
-    columns,
-    sql: `insert into zendesk.${tableName} as t (${columns.map((c) => quoted(c.name)).join(', ')})
-    select ${columns.map((c) => `r.${quoted(c.key)}`).join(', ')} from ${recordset} where ${where} order by r.${quoted(key.key)}`,
-  };
-}
-
-const setAll = (columns: InputColumn[], keyName: string) =>
-  columns.filter((c) => c.name !== keyName).map((c) => `${quoted(c.name)} = excluded.${quoted(c.name)}`);
 
 // A deleted state older than a log Zendesk served is stale: the ticket was restored since (the
 // row that said so may be gone: finishRun removes a deleted row). The run must have started a
@@ -198,7 +169,7 @@ tickets_held as (
 authors_written as (
   insert into zendesk.authors as a (${AUTHOR_COLUMNS.map((c) => quoted(c.name)).join(', ')})
   select ${AUTHOR_COLUMNS.map((c) => `r.${quoted(c.key)}`).join(', ')}
-    from jsonb_to_recordset($1::jsonb) as r(${AUTHOR_COLUMNS.map((c) => `${quoted(c.key)} ${c.type}`).join(', ')})
+    from ${recordset('$1', AUTHOR_COLUMNS)}
    where r."authorKey" not in (select author_key from dropped_people)
    order by r."authorKey"
   on conflict (author_key) do update set
