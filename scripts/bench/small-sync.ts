@@ -3,7 +3,7 @@
 // `convlog work --until-idle` on the same 50 tickets, unchanged. Neither needs more than half of
 // a window's allowance, so neither should wait for the budget; the figures are each step's wall
 // time, the budget's waits and the requests per step ÷ the window's allowance.
-import { readBudgets } from '../../src/db/rate-budget.ts';
+import { readBudgets } from '../../src/db/budget-report.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
 import { BUDGET_NAMES } from '../../src/db/budgets.ts';
 import { CREDENTIALS, convlog, jobOutcomes, sleep, type Postgres } from './harness.ts';

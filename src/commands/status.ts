@@ -1,5 +1,5 @@
 import { BUDGET_NAMES, BUDGET_SETTINGS, ownLimits } from '../db/budgets.ts';
-import { readBudgets, type BudgetRow } from '../db/rate-budget.ts';
+import { readBudgets, type BudgetRow } from '../db/budget-report.ts';
 import { statusReport, type StoredTable } from '../db/status-report.ts';
 import { scheduleStatus } from '../queue/backfill-schedule.ts';
 import { backfillStatus, describeBackfillStatus } from '../queue/backfill-status.ts';

@@ -2,7 +2,7 @@
 // so nothing here scans a big table: events are Postgres's running count of live rows, tickets
 // come from the status index.
 import type pg from 'pg';
-import { readBudgets, type BudgetRow } from './rate-budget.ts';
+import { readBudgets, type BudgetRow } from './budget-report.ts';
 import { PLANNER_ROWS_NOW } from './status-report.ts';
 
 export interface StoredMetrics {

@@ -4,7 +4,8 @@
 import pg from 'pg';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { MissingRetryAfter } from '../../src/errors/convlog-errors.ts';
-import { ensureBudget, observeBudget, readBudgets, takePermit } from '../../src/db/rate-budget.ts';
+import { readBudgets } from '../../src/db/budget-report.ts';
+import { ensureBudget, observeBudget, takePermit } from '../../src/db/rate-budget.ts';
 import { OBSERVE, TAKE } from '../../src/db/rate-budget-sql.ts';
 import { sharedBudget, type BudgetWait } from '../../src/db/shared-budget.ts';
 import { useTestDatabase } from '../helpers/database.ts';

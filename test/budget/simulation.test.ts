@@ -1,7 +1,7 @@
 // The shared budget on virtual time: worker processes (sharedBudget and its statements on a real
 // Postgres) against a Zendesk that counts requests per fixed window, for minutes of traffic each.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { readBudgets } from '../../src/db/rate-budget.ts';
+import { readBudgets } from '../../src/db/budget-report.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { otherClient, startWorker, T0, VirtualClock, VirtualZendesk, type WorkerOptions } from './virtual-time.ts';
 

@@ -1,7 +1,7 @@
 // `status` prints counts as the demo does (10,792), not 10792, and says which limit paces requests.
 import { describe, expect, it } from 'vitest';
 import { describeBudget } from '../../src/commands/status.ts';
-import type { BudgetRow } from '../../src/db/rate-budget.ts';
+import type { BudgetRow } from '../../src/db/budget-report.ts';
 
 /** The conversation log's budget row, one process taking permits at `limit`. */
 function budgetRow(limit: number, fields: Partial<BudgetRow>): BudgetRow {
