@@ -4,7 +4,8 @@
 // side-loads are stored in the statement that saves its cursor: an interruption at worst queues
 // a page again and never skips one. Deleted tickets are recorded as not_found in that statement
 // without spending conversation-log requests. After the last page, the groups, brands and
-// organizations lists are read again under the account-wide budget when they are due (listsDue).
+// organizations lists are read again under the account-wide budget when they are due (listsDue,
+// backfill-lists.ts).
 import type pg from 'pg';
 import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/connection.ts';
@@ -13,32 +14,29 @@ import {
   contextIds,
   forgetLegacyResync,
   hasContextIds,
-  loadAccountListsRead,
   loadExportPosition,
   type ExportPosition,
   loadLegacyResync,
-  saveAccountListsRead,
   saveExportStart,
   saveLastBackfill,
   type BackfillRun,
   type BackfillTotals,
-  type ContextIds,
 } from '../db/sync-state.ts';
-import { stillUnlisted, unlistedNamedSince } from '../db/missing-context.ts';
+import { unlistedNamedSince } from '../db/missing-context.ts';
 import { tryRunLock } from '../db/run-locks.ts';
 import { saveExportPage } from '../db/tickets.ts';
 import { purgeTicketsIn } from '../db/purge.ts';
-import { databaseNow } from '../db/ticket-status.ts';
 import { inTransaction } from '../db/transaction.ts';
 import type { OnDelete } from '../config.ts';
 import { asDatabaseCannotStore, BackfillBusy, BackfillFailed, UsageError } from '../errors/convlog-errors.ts';
 import { errorMessage } from '../errors/messages.ts';
 import type { Logger } from '../log.ts';
 import { isScrubbed, mapTicketContext } from '../sync/map-ticket.ts';
-import { readAccountLists, type ListsResult } from '../sync/ticket-context.ts';
+import type { ListsResult } from '../sync/ticket-context.ts';
 import type { ZendeskHttp } from '../zendesk/http.ts';
 import { pageIncrementalExport, type ExportStart, type PageExportOptions } from '../zendesk/incremental-export.ts';
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
+import { keepListsDue, listsAtStart, refreshAccountLists } from './backfill-lists.ts';
 import { enqueueTickets } from './enqueue.ts';
 import { queueDueFullReads, sweepNow, type FullReadPolicy } from './full-read-sweep.ts';
 import { counted } from '../text.ts';
@@ -88,12 +86,6 @@ export interface BackfillResult extends BackfillTotals {
   /** The groups, brands and organizations lists as read; why they could not be; or, not due, when they were last read (by Postgres's clock); null when interrupted. */
   accountLists: ListsResult | { error: string } | { notDue: { readAt: string } } | null;
 }
-
-/**
- * The lists are read again after this long, for renamed groups and those no changed ticket
- * named; sooner only when a ticket changed since they were read names an id without a row.
- */
-const LISTS_MAX_AGE_MS = 60 * 60 * 1000;
 
 /** UsageError when a run without --since would have nowhere to start: before any request is made. */
 export async function requireStartingPoint(db: Db): Promise<void> {
@@ -169,10 +161,7 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
       log.debug({ queued: again.queued }, 'backfill: queued tickets that changed during their sync');
     }
 
-    // A tick that finds nothing new spends no account-wide request (a schedule may tick each minute).
-    // Their age is by Postgres's clock, as their read time: workers whose clocks differ agree on it.
-    const lists = await loadAccountListsRead(db);
-    const dueByAge = lists.readAt === null || Date.parse(await databaseNow(db)) - Date.parse(lists.readAt) >= LISTS_MAX_AGE_MS;
+    const { lists, dueByAge } = await listsAtStart(db);
     listsDue = dueByAge;
 
     const pages = pageIncrementalExport(deps.http, start, {
@@ -274,33 +263,4 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions =
   } finally {
     await lock.release();
   }
-}
-
-/**
- * Brands come only from their list, and the lists name groups and organizations no changed ticket
- * named. A failure here leaves the export's work done: it is logged and reported, not thrown.
- * Null when the signal stopped the read: not a failure of the lists. The ids that made the lists
- * due (`named`) and are still missing once they are read are gone from Zendesk, and are kept with
- * the read's time, so that no later run reads the lists again for them.
- */
-async function refreshAccountLists(deps: BackfillDeps, options: BackfillOptions, named: ContextIds): Promise<ListsResult | { error: string } | null> {
-  const tuning = { maxAttempts: options.exportOptions?.maxAttempts, retryBaseMs: options.exportOptions?.retryBaseMs };
-  // Its start, for the lists' age; their start by Zendesk's clock comes with the read.
-  const readAt = await databaseNow(deps.db);
-  try {
-    const lists = await readAccountLists({ db: deps.db, http: deps.http, budget: deps.accountBudget, log: deps.log, signal: options.signal }, tuning);
-    // Added to those remembered before (saveAccountListsRead keeps them).
-    await saveAccountListsRead(deps.db, { readAt, zendeskReadAt: lists.zendeskReadAt, gone: await stillUnlisted(deps.db, named) });
-    deps.log.debug({ ...lists }, 'backfill: groups, brands and organizations lists read');
-    return lists;
-  } catch (error) {
-    if (options.signal?.aborted) return null;
-    deps.log.warn({ err: errorMessage(error) }, 'backfill: could not read the groups, brands and organizations lists; views show their ids until the next backfill');
-    return { error: errorMessage(error) };
-  }
-}
-
-/** The lists were due and this run did not read them: the next run reads them, whatever its pages say. */
-function keepListsDue(db: Db): Promise<void> {
-  return saveAccountListsRead(db, { readAt: null, zendeskReadAt: null, gone: contextIds() });
 }
