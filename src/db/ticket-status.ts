@@ -135,7 +135,12 @@ export async function finishRun(
   // Zendesk served the log, so the ticket is not deleted (any more): a ticket row recording its
   // deletion (kept under CONVLOG_ON_DELETE=keep) would hide it from ticket_conversations while its
   // events count everywhere else. Without a row, the next backfill or read by id stores it as it is now.
-  await db.execute(sql`delete from zendesk.tickets where id = ${ticketId} and deleted`);
+  // Unless the deletion was recorded after this run began: the log may have been read before it,
+  // and the run queued again by it meets the 404 and marks the events; a row removed here would
+  // be gone for good, since the export lists the deletion once.
+  await db.execute(sql`
+    delete from zendesk.tickets where id = ${ticketId} and deleted
+       and not exists (select from zendesk.ticket_sync s where s.ticket_id = ${ticketId} and s.deleted_at >= s.started_at)`);
   const [row] = await db
     .update(ticketSync)
     .set({
