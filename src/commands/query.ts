@@ -37,7 +37,10 @@ export const query: Command = {
       const table = tableRows(TABLE_TEXT_LIMIT);
       let elsewhere: string | undefined;
       try {
-        await streamReadOnly(database.pool, sql, SQL_TIMEOUT_MS, csv ?? table, { signal: ctx.signal });
+        // A database without convlog's tables holds no ticket: if it is the embedded default beside
+        // a demo folder (the first query after `npm run demo`), its error names that folder.
+        const demoHint = await demoDataElsewhere(config, () => true, 'query …');
+        await streamReadOnly(database.pool, sql, SQL_TIMEOUT_MS, csv ?? table, { signal: ctx.signal, demoHint });
         csv?.end(true);
         // A login that may not read ticket_sync gets no hint rather than an error after its answer.
         elsewhere = await demoDataElsewhere(config, async () => !(await anyTicketRecorded(database.pool).catch(() => true)), 'query …');

@@ -38,9 +38,9 @@ export async function streamReadOnly(
   sql: string,
   timeoutMs: number,
   sink: RowSink,
-  options: { signal?: AbortSignal; rowsPerFetch?: number } = {},
+  options: { signal?: AbortSignal; rowsPerFetch?: number; demoHint?: string } = {},
 ): Promise<void> {
-  const { signal, rowsPerFetch = ROWS_PER_FETCH } = options;
+  const { signal, rowsPerFetch = ROWS_PER_FETCH, demoHint } = options;
   assertQueryStatement(sql);
   const ms = Math.max(1, Math.floor(timeoutMs));
   const client = await pool.connect();
@@ -69,7 +69,7 @@ export async function streamReadOnly(
   } catch (error) {
     if (signal?.aborted && !(error instanceof Interrupted)) throw new Interrupted(INTERRUPTED, { cause: error });
     const cause = lost ?? error;
-    throw explain(cause, timeoutMs, await noConvlogTables(client, cause));
+    throw explain(cause, timeoutMs, await noConvlogTables(client, cause, demoHint));
   } finally {
     signal?.removeEventListener('abort', cancel);
     await client.query('rollback').catch(() => {});
@@ -115,8 +115,11 @@ async function cancelStatement(pool: pg.Pool, client: pg.PoolClient): Promise<vo
 /**
  * A missing relation in a database without schema zendesk is a database convlog never synced into
  * (a mistyped CONVLOG_DATA_DIR creates an empty one): say that, not only what is missing.
+ * `demoHint`, the caller's line naming the demo's folder, replaces the general word on where the
+ * demo keeps its data: right after `npm run demo`, a first `query` on the embedded default opens a
+ * new cluster that nothing has migrated.
  */
-async function noConvlogTables(client: pg.PoolClient, error: unknown): Promise<string> {
+async function noConvlogTables(client: pg.PoolClient, error: unknown, demoHint?: string): Promise<string> {
   const code = (error as { code?: unknown }).code;
   if (code !== '42P01' && code !== '3F000') return '';
   try {
@@ -126,7 +129,7 @@ async function noConvlogTables(client: pg.PoolClient, error: unknown): Promise<s
   } catch {
     return '';
   }
-  return '; this database has no convlog tables (no schema zendesk): is DATABASE_URL or CONVLOG_DATA_DIR the one convlog synced into? (the demo keeps its own in <CONVLOG_DATA_DIR>/demo)';
+  return `; this database has no convlog tables (no schema zendesk): is DATABASE_URL or CONVLOG_DATA_DIR the one convlog synced into? (${demoHint ?? 'the demo keeps its own in <CONVLOG_DATA_DIR>/demo'})`;
 }
 
 const seconds = (ms: number) => (ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`);

@@ -2,6 +2,7 @@
 // which the demo never writes to (its tickets live in DATA_DIR/demo), and showed zeros with no
 // hint of where the demo's data went. An empty default database beside a demo folder now names it.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -57,5 +58,38 @@ it('query names it too, on stderr after its answer, and not once the default dat
   } finally {
     server.kill('SIGTERM');
     await server.exited;
+  }
+});
+
+it("the first query after the demo, on an embedded default nothing has migrated yet, names the demo's folder in its one line", { timeout: 180_000 }, async () => {
+  // `npm run demo`, then `npx convlog query …`: query does not migrate, so the default cluster it
+  // creates has no schema zendesk, and the error said only "<CONVLOG_DATA_DIR>/demo".
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'convlog-query-demo-hint-'));
+  fs.chmodSync(dir, 0o755); // the embedded Postgres runs as another user when tests run as root
+  try {
+    const dataDir = path.join(dir, 'data');
+    const demo = path.join(dataDir, 'demo');
+    fs.mkdirSync(demo, { recursive: true });
+    const result = await runProgram(['query', 'select count(*) from zendesk.conversation_events'], {
+      env: { CONVLOG_DATA_DIR: dataDir, DATABASE_URL: undefined },
+      timeoutMs: 150_000,
+    });
+    expect(result.code, result.stderr).toBe(2);
+    const lines = result.stderr.trimEnd().split('\n').filter((line) => !line.startsWith('{'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('this database has no convlog tables (no schema zendesk)');
+    expect(lines[0]).toContain(`(the demo's data is in ${demo}: CONVLOG_DATA_DIR=${demo} npx convlog query …)`);
+    expect(lines[0]).not.toContain('<CONVLOG_DATA_DIR>');
+  } finally {
+    const pidFile = path.join(dir, 'data', 'pg', 'postmaster.pid');
+    const pid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]) : undefined;
+    if (pid) {
+      try {
+        process.kill(pid, 'SIGINT');
+      } catch {
+        // already gone
+      }
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
