@@ -101,6 +101,19 @@ describe("README's command table and the usage lines", async () => {
     expect(purge?.[1]).toMatch(/tombstone does not stop a sync: a later sync, backfill, schedule or webhook of a ticket Zendesk still has stores it again/);
   });
 
+  it('every "stopping: …" log line the docs quote is one a command logs at its first Ctrl-C', async () => {
+    // docs/querying.md quoted db-server's old line after 1202c8e had changed it.
+    const modules = await commandModules();
+    const logged = [...modules.values()].map((command) => `stopping: ${command.stopping ?? 'finishing any work in flight'} (send again to exit at once)`);
+    const docs = ['README.md', ...fs.readdirSync(path.join(ROOT, 'docs')).map((f) => `docs/${f}`)];
+    const quoted = docs.flatMap((doc) =>
+      [...repositoryText(doc).replace(/\s+/g, ' ').matchAll(/"(stopping: [^"]+)"/g)].map((m) => ({ doc, line: m[1] })),
+    );
+    expect(quoted.length).toBeGreaterThan(0);
+    const unknown = quoted.filter(({ line }) => !logged.some((l) => l.startsWith(line.split('…')[0].trimEnd()))).map(({ doc, line }) => `${doc}: ${line}`);
+    expect(unknown).toEqual([]);
+  });
+
   it('every command parses exactly the flags its usage line shows', async () => {
     const modules = await commandModules();
     expect(sorted(modules.keys())).toEqual(sorted(names));
