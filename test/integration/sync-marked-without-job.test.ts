@@ -90,8 +90,9 @@ it('sync --full of a ticket waiting to retry ends when that ticket is dequeued m
   await pool.query(`update pgboss.job set state = 'retry', start_after = now() + interval '1 hour' where name = $1 and singleton_key = $2`, [SYNC_QUEUE, String(ticket)]);
   await pool.query(`update zendesk.ticket_sync set status = 'queued', started_at = now() - interval '1 minute', last_error = 'boom', last_error_at = now() where ticket_id = $1`, [ticket]);
 
-  // A webhook's ticket (1, above sync's priority) keeps sync's one slot busy for a while.
-  fixture.sim.setOptions({ latency: 1_500 });
+  // A webhook's ticket (1, above sync's priority) keeps sync's one slot busy until the dequeue
+  // below is done: 1.5 s was not always enough on a loaded CI machine (the slot took ticket 3 first).
+  fixture.sim.setOptions({ latency: 5_000 });
   await enqueueTickets(boss, db, [1], { priority: 10 });
   // `convlog sync 3 --full`: the waiting job is upgraded and the ticket marked (full marks queued tickets).
   const sync = syncViaQueue(fixture, [ticket], { full: true, concurrency: 1 });
