@@ -10,7 +10,7 @@ export const migrate: Command = {
     const database = await openCommandDatabase(ctx, ctx.config(), { migrate: false, poolSize: 1 });
     try {
       const { applied } = await migrateDatabase(database.pool, ctx.log);
-      ctx.out(applied > 0 ? `applied ${counted(applied, 'migration')} to ${database.shownAs}` : `${database.shownAs} is up to date`);
+      ctx.out(applied > 0 ? `applied ${counted(applied, 'migration')} to the database (${database.shownAs})` : `the database (${database.shownAs}) is up to date`);
       return 0;
     } finally {
       await database.close();

@@ -35,13 +35,13 @@ describe('convlog migrate', () => {
     const cwd = tempDir();
     const first = await runCli(['migrate'], { env: { CONVLOG_DATA_DIR: path.join(cwd, 'data') } });
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(new RegExp(`^applied \\d+ migrations to embedded, data in ${path.join(cwd, 'data')}\n$`));
+    expect(first.stdout).toMatch(new RegExp(`^applied \\d+ migrations to the database \\(embedded, data in ${path.join(cwd, 'data')}\\)\n$`));
     expect(fs.existsSync(path.join(cwd, 'data/pg/PG_VERSION'))).toBe(true);
     // stopped when the command exited
     expect(fs.existsSync(path.join(cwd, 'data/pg/postmaster.pid'))).toBe(false);
     const second = await runCli(['migrate'], { env: { CONVLOG_DATA_DIR: path.join(cwd, 'data') } });
     expect(second.code, second.stderr).toBe(0);
-    expect(second.stdout).toBe(`embedded, data in ${path.join(cwd, 'data')} is up to date\n`);
+    expect(second.stdout).toBe(`the database (embedded, data in ${path.join(cwd, 'data')}) is up to date\n`);
     // Named by its folder, not by a port gone once the command ends.
     const status = await runCli(['status'], { env: { CONVLOG_DATA_DIR: path.join(cwd, 'data') } });
     expect(status.code, status.stderr).toBe(0);
