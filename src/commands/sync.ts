@@ -1,4 +1,5 @@
 import { DatabaseUnavailable, Interrupted } from '../errors/convlog-errors.ts';
+import { errorMessage } from '../errors/messages.ts';
 import type { Database } from '../db/connection.ts';
 import { counted, grouped } from '../text.ts';
 import { LOOK_TIMEOUT_MS, openLookPool } from '../db/look-pool.ts';
@@ -6,7 +7,7 @@ import { askedAgainNotQueued, ticketStates, waitingOrRunning, type TicketState }
 import type { RequestBudget } from '../zendesk/rate-limit.ts';
 import { enqueueTickets, SYNC_PRIORITY } from '../queue/enqueue.ts';
 import { queueMarkedWithoutJob } from '../queue/marked-without-job.ts';
-import { jobsAhead } from '../queue/queue-stats.ts';
+import { jobsAhead, lowerWaitingJobs } from '../queue/queue-stats.ts';
 import { NOTHING_QUEUED, readTicketIds } from './ticket-ids.ts';
 import { runWorker, UNTIL_IDLE_UNREACHABLE_MS } from '../queue/worker.ts';
 import { createProgress } from './progress.ts';
@@ -59,11 +60,12 @@ export const sync: Command = {
 };
 
 /** What the summary says of the tickets still pending when the run stopped: why, and what becomes of them. */
-function unfinishedWhy(unfinished: number, notQueued: number): string {
+function unfinishedWhy(unfinished: number, notQueued: number, lowered: boolean): string {
   const marked = 'changed during a run and not queued again yet: sync them again';
-  if (notQueued === 0) return 'interrupted; they stay queued';
+  const behind = lowered ? ', behind what a later sync queues' : '';
+  if (notQueued === 0) return `interrupted; they stay queued${behind}`;
   if (notQueued === unfinished) return `interrupted; ${marked}`;
-  return `interrupted; ${unfinished - notQueued} stay queued, ${notQueued} ${marked}`;
+  return `interrupted; ${unfinished - notQueued} stay queued${behind}, ${notQueued} ${marked}`;
 }
 
 /** What became of a queued ticket, not one of those given, that the run took. */
@@ -154,6 +156,7 @@ export async function syncTickets(
   const ranHere = new Set<number>();
   let summary: Awaited<ReturnType<typeof runWorker>>;
   let states: TicketState[] = [];
+  let lowered = false;
   try {
     summary = await runWorker(boss, database.pool, { ...deps, budget }, {
       concurrency: options.concurrency,
@@ -195,6 +198,17 @@ export async function syncTickets(
     try {
       await refresh(last).catch(unanswered);
       if (!summary.fatal) states = await ticketStates(last.db, ids).catch(unanswered);
+      // Stopped, or given up on Zendesk: nobody waits for the tickets left queued any more, and at
+      // sync's priority they would hold back every later sync until worked off.
+      if ((ctx.signal.aborted || summary.gaveUp) && !summary.fatal) {
+        lowered = await lowerWaitingJobs(last.pool, ids, SYNC_PRIORITY).then(
+          () => true,
+          (error: unknown) => {
+            ctx.log.warn({ err: errorMessage(error) }, 'the tickets left queued keep the priority of sync: a later sync waits behind them');
+            return false;
+          },
+        );
+      }
     } finally {
       await last.close();
     }
@@ -219,7 +233,7 @@ export async function syncTickets(
     `synced ${count('synced')}, not_found ${count('not_found')}, forbidden ${count('forbidden')}, failed ${failed.length}` +
       (elsewhere > 0 ? ` (${elsewhere} of them by another process working the queue)` : '') +
       (dequeued > 0 ? `, dequeued ${dequeued} (taken out of the queue before their first sync)` : '') +
-      (unfinished > 0 ? `, unfinished ${unfinished} (${unfinishedWhy(unfinished, notQueued)})` : '') +
+      (unfinished > 0 ? `, unfinished ${unfinished} (${unfinishedWhy(unfinished, notQueued, lowered)})` : '') +
       ` | ${counted(totals.events, 'event', grouped)} read with ${counted(totals.requests, 'request', grouped)}` +
       (others.size > 0 ? `, ${others.size === 1 ? 'the other queued ticket' : `the ${others.size} other queued tickets`} below included` : ''),
   );

@@ -18,7 +18,7 @@ const BATCH = 5_000;
 // is watching its bar, and behind a backfill's backlog their few tickets would wait for hours.
 // Webhook tickets stay above it: they come at the pace people write in Zendesk, so a person waits
 // seconds behind them, while a `sync` of thousands of ids above them would hold every new message
-// back for as long as it ran (and, stopped with Ctrl-C, for as long as its tickets stay queued).
+// back for as long as it ran. Stopped, a `sync` puts what it leaves queued back to 0 (lowerWaitingJobs).
 export const WEBHOOK_PRIORITY = 10;
 export const SYNC_PRIORITY = 5;
 const LANES = 3;

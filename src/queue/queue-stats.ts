@@ -254,3 +254,20 @@ export async function upgradeWaitingJobs(pool: pg.Pool, ticketIds: readonly numb
   }
   return rows.map((r) => Number(r.key));
 }
+
+/**
+ * Puts tickets' waiting (or retrying) sync jobs at `from` back to the backlog's priority, 0: a
+ * `sync` stopped with Ctrl-C leaves its tickets queued, and nobody waits for them any more, so a
+ * later `sync` must not wait behind them all. A job raised above `from` (a webhook's) keeps its
+ * place. Returns the tickets changed.
+ */
+export async function lowerWaitingJobs(pool: pg.Pool, ticketIds: readonly number[], from: number): Promise<number[]> {
+  if (ticketIds.length === 0) return [];
+  const { rows } = await pool.query<{ key: string }>(
+    `update ${BOSS_SCHEMA}.job set priority = 0
+      where name = $1 and singleton_key = any($2::text[]) and state in ('created', 'retry') and priority = $3
+      returning singleton_key as key`,
+    [SYNC_QUEUE, ticketIds.map(String), from],
+  );
+  return rows.map((r) => Number(r.key));
+}

@@ -2,9 +2,10 @@
 // (a backfill's, an enqueue's), so its workers take them next instead of working through hours of
 // other tickets first. Webhook tickets still go before them (SYNC_PRIORITY, src/queue/enqueue.ts),
 // and while other tickets come first the progress line says how many, so it does not look stuck.
+// Stopped with Ctrl-C, it leaves its tickets queued as a backlog: nobody waits for them any more.
 import { afterEach, describe, expect, it } from 'vitest';
-import { enqueueTickets, WEBHOOK_PRIORITY } from '../../src/queue/enqueue.ts';
-import { jobsByState } from '../../src/queue/queue-stats.ts';
+import { enqueueTickets, SYNC_PRIORITY, WEBHOOK_PRIORITY } from '../../src/queue/enqueue.ts';
+import { jobsByState, lowerWaitingJobs } from '../../src/queue/queue-stats.ts';
 import { runCli } from '../helpers/cli.ts';
 import { bossFor, createFixture, type Fixture } from '../helpers/sync-fixture.ts';
 
@@ -73,5 +74,47 @@ describe('convlog sync behind a backlog', { timeout: 120_000 }, () => {
     // Done, nothing is ahead any more: the last line is the count alone.
     expect(progress.at(-1)).toMatch(/^sync: 1\/1 ticket, [\d,]+ events, \d+ requests$/);
     expect((await jobsByState(fixture.database.pool)).created).toBeGreaterThan(50);
+  });
+
+  it('stopped with Ctrl-C, leaves its tickets queued behind what a later sync queues', async () => {
+    // Ten tickets of six pages, every page 100 ms, one slot: stopped after 3 s, most are still waiting.
+    const slow = Object.fromEntries(range(1, 10).map((id) => [id, 600]));
+    fixture = await createFixture({ tickets: 20, ticketSizes: slow, latency: 100 }, { queue: [] });
+    const stopped = await runCli(['sync', '--range', '1..10', '--concurrency', '1'], { env: fixture.env, timeoutMs: 3_000 });
+    expect(stopped.code, stopped.stderr).toBe(1);
+    expect(stopped.stdout).toMatch(/unfinished \d+ \(interrupted; they stay queued, behind what a later sync queues\)/);
+    const { rows } = await fixture.database.pool.query<{ priority: number; n: number }>(
+      `select priority, count(*)::int as n from pgboss.job where name = 'ticket-sync' and state in ('created', 'retry') group by priority`,
+    );
+    expect(rows).toEqual([{ priority: 0, n: expect.any(Number) }]);
+    expect(rows[0].n).toBeGreaterThan(3);
+
+    const laterStart = new Date();
+    const later = await runCli(['sync', '20', '--concurrency', '1'], { env: fixture.env });
+    expect(later.code, later.stderr).toBe(0);
+    const takenSince = [...(await takenAt(fixture))].filter(([, at]) => at >= laterStart.getTime()).sort((a, b) => a[1] - b[1]);
+    expect(takenSince[0][0]).toBe(20);
+  });
+
+  it("puts back only the jobs at sync's priority: a webhook's keeps its place, and other tickets' are left alone", async () => {
+    fixture = await createFixture({ tickets: 20 }, { queue: [] });
+    const boss = await bossFor(fixture, false);
+    try {
+      await enqueueTickets(boss, fixture.database.db, [1, 2], { priority: SYNC_PRIORITY });
+      await enqueueTickets(boss, fixture.database.db, [3], { priority: WEBHOOK_PRIORITY });
+      await enqueueTickets(boss, fixture.database.db, [4]);
+    } finally {
+      await boss.stop({ graceful: false, timeout: 2_000 });
+    }
+    expect(await lowerWaitingJobs(fixture.database.pool, [1, 3, 4], SYNC_PRIORITY)).toEqual([1]);
+    const { rows } = await fixture.database.pool.query<{ key: string; priority: number }>(
+      `select singleton_key as key, priority from pgboss.job where name = 'ticket-sync' order by singleton_key::int`,
+    );
+    expect(rows).toEqual([
+      { key: '1', priority: 0 },
+      { key: '2', priority: SYNC_PRIORITY },
+      { key: '3', priority: WEBHOOK_PRIORITY },
+      { key: '4', priority: 0 },
+    ]);
   });
 });
