@@ -4,7 +4,7 @@ import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import pkg from '../package.json' with { type: 'json' };
 import { DEFAULT_READONLY_ROLE, DEFAULT_SERVE_PORT, LOG_LEVELS, loadConfig, misspeltVariables, processEnvironment, type LoadConfigOptions } from './config.ts';
 import { ConvlogError, UsageError } from './errors/convlog-errors.ts';
-import { errorMessage, postmasterExited } from './errors/messages.ts';
+import { errorMessage } from './errors/messages.ts';
 import { endsAtOnce, exitCodeFor } from './errors/outcome.ts';
 import { nearest, printable, quoted } from './text.ts';
 import { withinTime } from './timing.ts';
@@ -230,9 +230,7 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
     // seen (a poll of its pid): that end is the one line to give, not a dropped connection. Looked
     // for at once too: on a busy machine the poll's next turn may come after the moment waited.
     for (const seen of seenNow) seen();
-    // A backend's word that its postmaster exited can come seconds before the pid looks gone.
-    const grace = postmasterExited(thrown) ? SERVER_END_GRACE_MS : ENDING_GRACE_MS;
-    const error = (endings.length > 0 && !(thrown instanceof UsageError) && (await withinTime(Promise.race(endings), grace))) || thrown;
+    const error = (endings.length > 0 && !(thrown instanceof UsageError) && (await withinTime(Promise.race(endings), ENDING_GRACE_MS))) || thrown;
     // errorMessage: drizzle's own message is the whole statement and its parameters.
     const message = errorMessage(error);
     // A message may quote what someone typed or what a server answered: never raw escape bytes.
@@ -255,8 +253,6 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
 const MAX_MESSAGE = 1_000;
 /** How long a failure waits for the end of its embedded server to be seen (its pid is polled every 250 ms). */
 const ENDING_GRACE_MS = 1_000;
-/** How long it waits when the failure is a backend saying its postmaster exited: the end is coming. */
-const SERVER_END_GRACE_MS = 10_000;
 /**
  * A second identical stop signal this soon after the first is the first delivered twice (a
  * person's second Ctrl-C comes later, once the first is seen not to be enough).
