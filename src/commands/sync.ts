@@ -1,3 +1,5 @@
+import os from 'node:os';
+import type pg from 'pg';
 import { DatabaseUnavailable, Interrupted } from '../errors/convlog-errors.ts';
 import { errorMessage } from '../errors/messages.ts';
 import type { Database } from '../db/connection.ts';
@@ -8,6 +10,7 @@ import type { RequestBudget } from '../zendesk/rate-limit.ts';
 import { enqueueTickets, SYNC_PRIORITY } from '../queue/enqueue.ts';
 import { queueMarkedWithoutJob } from '../queue/marked-without-job.ts';
 import { jobsAhead, lowerWaitingJobs } from '../queue/queue-stats.ts';
+import { endedHere, liveQueueWorkers } from '../queue/queue-workers.ts';
 import { NOTHING_QUEUED, readTicketIds } from './ticket-ids.ts';
 import { runWorker, UNTIL_IDLE_UNREACHABLE_MS } from '../queue/worker.ts';
 import { createProgress } from './progress.ts';
@@ -60,12 +63,25 @@ export const sync: Command = {
 };
 
 /** What the summary says of the tickets still pending when the run stopped: why, and what becomes of them. */
-function unfinishedWhy(unfinished: number, notQueued: number, lowered: boolean): string {
+function unfinishedWhy(unfinished: number, notQueued: number, lowered: number): string {
   const marked = 'changed during a run and not queued again yet: sync them again';
-  const behind = lowered ? ', behind what a later sync queues' : '';
+  const stayQueued = unfinished - notQueued;
+  const behind = lowered === 0 ? '' : `, ${lowered >= stayQueued ? '' : `${lowered} of them `}behind what a later sync queues`;
   if (notQueued === 0) return `interrupted; they stay queued${behind}`;
   if (notQueued === unfinished) return `interrupted; ${marked}`;
-  return `interrupted; ${unfinished - notQueued} stay queued${behind}, ${notQueued} ${marked}`;
+  return `interrupted; ${stayQueued} stay queued${behind}, ${notQueued} ${marked}`;
+}
+
+/**
+ * A sync that stopped (Ctrl-C, or given up on Zendesk) leaves its tickets queued, and nobody
+ * waits for them any more: at sync's priority they would hold back every later sync until worked
+ * off, so they go back to the backlog's. Only while no other process works the queue: one job
+ * serves every request for its ticket, and another `sync` may be waiting for the same one.
+ * Returns how many were put back.
+ */
+async function backToBacklog(pool: pg.Pool, ids: readonly number[]): Promise<number> {
+  const others = (await liveQueueWorkers(pool)).filter((w) => !(w.pid === process.pid && w.host === os.hostname()) && !endedHere(w));
+  return others.length > 0 ? 0 : (await lowerWaitingJobs(pool, ids, SYNC_PRIORITY)).length;
 }
 
 /** What became of a queued ticket, not one of those given, that the run took. */
@@ -156,7 +172,7 @@ export async function syncTickets(
   const ranHere = new Set<number>();
   let summary: Awaited<ReturnType<typeof runWorker>>;
   let states: TicketState[] = [];
-  let lowered = false;
+  let lowered = 0;
   try {
     summary = await runWorker(boss, database.pool, { ...deps, budget }, {
       concurrency: options.concurrency,
@@ -198,16 +214,11 @@ export async function syncTickets(
     try {
       await refresh(last).catch(unanswered);
       if (!summary.fatal) states = await ticketStates(last.db, ids).catch(unanswered);
-      // Stopped, or given up on Zendesk: nobody waits for the tickets left queued any more, and at
-      // sync's priority they would hold back every later sync until worked off.
       if ((ctx.signal.aborted || summary.gaveUp) && !summary.fatal) {
-        lowered = await lowerWaitingJobs(last.pool, ids, SYNC_PRIORITY).then(
-          () => true,
-          (error: unknown) => {
-            ctx.log.warn({ err: errorMessage(error) }, 'the tickets left queued keep the priority of sync: a later sync waits behind them');
-            return false;
-          },
-        );
+        lowered = await backToBacklog(last.pool, ids).catch((error: unknown) => {
+          ctx.log.warn({ err: errorMessage(error) }, 'the tickets left queued keep the priority of sync: a later sync waits behind them');
+          return 0;
+        });
       }
     } finally {
       await last.close();

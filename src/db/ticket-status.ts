@@ -114,7 +114,8 @@ export async function forgetCursor(db: Db, ticketId: number, run: string): Promi
 }
 
 /**
- * Marks the ticket synced (and clears a tombstone and a deleted ticket row: an undeleted ticket is live again), brings
+ * Marks the ticket synced (and clears a tombstone and, unless the deletion was recorded after this run began, a deleted
+ * ticket row: an undeleted ticket is live again), brings
  * its per-ticket analyst answers up to date and clears the pending comments this run read.
  * `run`: the token startRun gave; a run taken over since throws RunTakenOver and changes nothing.
  * `fullRead`: this run read the log from its first event. `db` should be a transaction, so the

@@ -4,8 +4,8 @@
 // side-loads are stored in the statement that saves its cursor: an interruption at worst queues
 // a page again and never skips one. Deleted tickets are recorded as not_found in that statement
 // without spending conversation-log requests. After the last page, the groups, brands and
-// organizations lists are read again under the account-wide budget when they are due (listsDue,
-// backfill-lists.ts).
+// organizations lists are read again under the account-wide budget when they are due
+// (listsAtStart, refreshAccountLists: backfill-lists.ts).
 import type pg from 'pg';
 import type { PgBoss } from 'pg-boss';
 import type { Db } from '../db/connection.ts';

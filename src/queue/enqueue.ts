@@ -37,7 +37,8 @@ export interface EnqueueOptions {
   /**
    * pg-boss priority (higher runs first; default 0, the backlog's). Webhooks use WEBHOOK_PRIORITY
    * and `sync` SYNC_PRIORITY, so a ticket someone just wrote in, or is waiting for, is synced
-   * before a backfill's backlog; a ticket already waiting is raised to it (never lowered).
+   * before a backfill's backlog; a ticket already waiting is raised to it (lowered only by a stopped
+   * `sync`: lowerWaitingJobs).
    */
   priority?: number;
   onProgress?: (done: number, total: number) => void;

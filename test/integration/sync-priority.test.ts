@@ -3,10 +3,11 @@
 // other tickets first. Webhook tickets still go before them (SYNC_PRIORITY, src/queue/enqueue.ts),
 // and while other tickets come first the progress line says how many, so it does not look stuck.
 // Stopped with Ctrl-C, it leaves its tickets queued as a backlog: nobody waits for them any more.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { enqueueTickets, SYNC_PRIORITY, WEBHOOK_PRIORITY } from '../../src/queue/enqueue.ts';
 import { jobsByState, lowerWaitingJobs } from '../../src/queue/queue-stats.ts';
-import { runCli } from '../helpers/cli.ts';
+import { liveQueueWorkers } from '../../src/queue/queue-workers.ts';
+import { runCli, startConvlog } from '../helpers/cli.ts';
 import { bossFor, createFixture, type Fixture } from '../helpers/sync-fixture.ts';
 
 let fixture: Fixture | undefined;
@@ -94,6 +95,25 @@ describe('convlog sync behind a backlog', { timeout: 120_000 }, () => {
     expect(later.code, later.stderr).toBe(0);
     const takenSince = [...(await takenAt(fixture))].filter(([, at]) => at >= laterStart.getTime()).sort((a, b) => a[1] - b[1]);
     expect(takenSince[0][0]).toBe(20);
+  });
+
+  it('leaves them at its priority while another process works the queue: another sync may be waiting for the same tickets', async () => {
+    const slow = Object.fromEntries(range(1, 10).map((id) => [id, 600]));
+    fixture = await createFixture({ tickets: 20, ticketSizes: slow, latency: 100 }, { queue: [] });
+    const work = startConvlog(['work', '--concurrency', '1'], { env: fixture.env });
+    try {
+      await vi.waitUntil(async () => (await liveQueueWorkers(fixture!.database.pool)).some((w) => w.pid === work.process.pid), { timeout: 30_000, interval: 100 });
+      const stopped = await runCli(['sync', '--range', '1..10', '--concurrency', '1'], { env: fixture.env, timeoutMs: 3_000 });
+      expect(stopped.code, stopped.stderr).toBe(1);
+      expect(stopped.stdout).toMatch(/unfinished \d+ \(interrupted; they stay queued\)/);
+      const { rows } = await fixture.database.pool.query<{ priority: number }>(
+        `select distinct priority from pgboss.job where name = 'ticket-sync' and state in ('created', 'retry')`,
+      );
+      expect(rows).toEqual([{ priority: SYNC_PRIORITY }]);
+    } finally {
+      work.kill('SIGTERM');
+      await work.exited;
+    }
   });
 
   it("puts back only the jobs at sync's priority: a webhook's keeps its place, and other tickets' are left alone", async () => {
