@@ -236,12 +236,16 @@ async function tombstone(tx: Db, ticketIds: number[], how: DeletedHow, reason: s
  * the 404 that sync meets then erases their rows whatever CONVLOG_ON_DELETE says. It removes
  * nothing itself (a signed request is all it takes to get here), and a sync that began after it
  * and was served the log clears it (finishRun). Only tickets with a ticket_sync row are marked:
- * convlog stores no events or files of a ticket it never queued.
+ * serve's intake reports again after its enqueue, which gives a ticket without one its row (a
+ * ticket row a backfill stored, then taken out of the queue before its first sync).
  */
-export async function reportPermanentDeletion(db: Db, ticketIds: readonly number[]): Promise<void> {
+export async function reportPermanentDeletion(db: Db, ticketIds: readonly number[], options: { unreportedOnly?: boolean } = {}): Promise<void> {
   if (ticketIds.length === 0) return;
+  // unreportedOnly (the intake's second report): a report made a moment ago keeps its time, which
+  // a run that began in between must not see as newer than itself.
+  const condition = options.unreportedOnly ? sql`permanent_deletion_reported_at is null` : undefined;
   await db.execute(sql`
-    with ${lockedTicketSync(idArray([...new Set(ticketIds)]))}
+    with ${lockedTicketSync(idArray([...new Set(ticketIds)]), condition)}
     update zendesk.ticket_sync s set permanent_deletion_reported_at = now(), updated_at = now()
       from locked where s.ticket_id = locked.ticket_id`);
 }

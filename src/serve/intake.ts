@@ -106,7 +106,8 @@ export function createIntake(boss: PgBoss, db: Db, deliveries: ReplayStore, opti
     if (dropped > 0) log.info({ tickets: redacted, pendingComments: dropped }, 'pending comments dropped: their ticket had a comment or attachment redacted (or a comment made private); its full re-read stores what Zendesk keeps');
     // Before the enqueue, so the run it starts (or the one already waiting, or the one a running
     // sync queues as it ends) finds the report when Zendesk answers 404.
-    await reportPermanentDeletion(db, fresh.filter((w) => w.delivery.permanentlyDeleted).map((w) => w.delivery.ticketId));
+    const erased = fresh.filter((w) => w.delivery.permanentlyDeleted).map((w) => w.delivery.ticketId);
+    await reportPermanentDeletion(db, erased);
     // A field change of a ticket convlog never synced (created before the webhook, or its
     // `created` delivery lost) is the first word of it: its conversation is read too.
     const unsynced = new Set(await ticketIdsNeverQueued(db, [...new Set(fresh.filter((w) => w.delivery.rowOnly).map((w) => w.delivery.ticketId))]));
@@ -117,6 +118,10 @@ export function createIntake(boss: PgBoss, db: Db, deliveries: ReplayStore, opti
       const ids = fresh.filter((w) => w.delivery.full === full && queues(w.delivery)).map((w) => w.delivery.ticketId);
       if (ids.length > 0) await enqueueTickets(boss, db, ids, { full, priority: WEBHOOK_PRIORITY });
     }
+    // And after it, for a ticket the enqueue gave its first status row: one whose row a backfill
+    // stored and a dequeue took back before its first sync (its run is at least a fetch and a
+    // request away, this one statement).
+    await reportPermanentDeletion(db, erased, { unreportedOnly: true });
     // After the enqueue, which made the tickets' status rows: a comment_added that arrives later
     // for a comment written before the redaction (Zendesk keeps no order, and retries a refused
     // delivery later) may carry the very text redacted, and is not recorded as pending.
