@@ -129,7 +129,7 @@ export async function listen(handler: Handler, options: ListenOptions): Promise<
     server.once('error', (error: NodeJS.ErrnoException) => {
       // Which flag or variable set the port or host is the command's to say (error.cause.code tells it which is wrong).
       // CONVLOG_SERVE_HOST's value, shortened and escaped as CLI input is: Node's message holds it whole.
-      const host = options.host === undefined ? 'every address' : printable(options.host, 40);
+      const where = options.host === undefined ? `port ${options.port}` : `${printable(options.host, 40)} port ${options.port}`;
       const named = quoted(options.host ?? 'every address');
       const why =
         error.code === 'EADDRINUSE' ? 'the port is in use'
@@ -137,7 +137,7 @@ export async function listen(handler: Handler, options: ListenOptions): Promise<
         : error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN' ? `the host name ${named} does not resolve`
         : error.code === 'EADDRNOTAVAIL' || error.code === 'EINVAL' ? `${named} is not an address of this machine`
         : printable(error.message, 200);
-      reject(new UsageError(`cannot listen on ${host} port ${options.port}: ${why}`, { cause: error, showUsage: false }));
+      reject(new UsageError(`cannot listen on ${where}: ${why}`, { cause: error, showUsage: false }));
     });
     server.listen(options.port, options.host, () => {
       server.removeAllListeners('error');

@@ -174,7 +174,7 @@ describe('convlog input', { timeout: 120_000 }, () => {
         cli(['work', '--health-port', port]),
         cli(['work'], { CONVLOG_HEALTH_PORT: port }),
       ]);
-      expectShortRefusal(servePort, 'serve', new RegExp(`cannot listen on .*port ${port}: the port is in use \\(choose another port with --port\\)$`));
+      expectShortRefusal(servePort, 'serve', new RegExp(`^convlog serve: cannot listen on port ${port}: the port is in use \\(choose another port with --port\\)$`));
       expectShortRefusal(serveEnvPort, 'serve', /the port is in use \(choose another port with CONVLOG_SERVE_PORT\)$/);
       expectShortRefusal(serveHost, 'serve', /cannot listen on 999\.1\.1\.1 port 0: .*\(check CONVLOG_SERVE_HOST\)$/);
       // Shortened as CLI input is (--verbose: the CLI cuts no message then), and named as the host.
