@@ -90,6 +90,11 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
     return name ? 0 : 2;
   }
   if (name === '--version' || name === '-V') {
+    // `convlog --version sync` did nothing it seemed to ask for, and said so with exit 0.
+    if (rest.length > 0) {
+      stderr.write(`convlog: ${name} takes nothing after it (got ${quoted(rest[0])}); for a command's options: convlog COMMAND --help\n`);
+      return 2;
+    }
     stdout.write(`${pkg.version}\n`);
     return 0;
   }

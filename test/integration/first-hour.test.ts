@@ -71,6 +71,11 @@ describe('small things', { timeout: 30_000 }, () => {
       expect(result.code).toBe(0);
       expect(result.stdout).toBe(`${pkg.version}\n`);
     }
+    // Anything after it is refused, not ignored with exit 0.
+    const extra = await runCli(['--version', 'sync']);
+    expect(extra.code).toBe(2);
+    expect(extra.stdout).toBe('');
+    expect(extra.stderr).toBe('convlog: --version takes nothing after it (got "sync"); for a command\'s options: convlog COMMAND --help\n');
   });
 
   it('an unquoted cron expression (expanded by the shell into file names) gets a hint to quote it', async () => {
