@@ -1,6 +1,5 @@
-import os from 'node:os';
 import { backfillDeps } from '../queue/backfill-job.ts';
-import { endedHere, liveQueueWorkers, workersNamed } from '../queue/queue-workers.ts';
+import { otherQueueWorkers, workersNamed } from '../queue/queue-workers.ts';
 import { requireStartingPoint, runBackfill, type BackfillProgress } from '../queue/backfill.ts';
 import { LATEST_START_AGE_SECONDS, parseSince } from './args.ts';
 import { logRateWaits } from './rate-waits.ts';
@@ -73,7 +72,7 @@ export const backfill: Command = {
       else if (lists && 'notDue' in lists) ctx.out(`lists not read: read at ${lists.notDue.readAt}, under an hour ago, and no changed ticket names a group, brand or organization without a row`);
       else if (lists) ctx.out(`lists read: ${counted(lists.groups, 'group')}, ${counted(lists.brands, 'brand')}, ${counted(lists.organizations, 'organization')} stored or changed (${counted(lists.requests, 'request')})`);
       // With a worker up, "when workers run" read as if none were.
-      const workers = (await liveQueueWorkers(runtime.database.pool).catch(() => [])).filter((w) => !(w.pid === process.pid && w.host === os.hostname()) && !endedHere(w));
+      const workers = await otherQueueWorkers(runtime.database.pool).catch(() => []);
       ctx.out(
         workers.length > 0
           ? `the tickets sync as ${workers.length === 1 ? 'the process' : `the ${workers.length} processes`} working the queue take them (${workersNamed(workers)})`

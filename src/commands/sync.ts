@@ -1,4 +1,3 @@
-import os from 'node:os';
 import type pg from 'pg';
 import { DatabaseUnavailable, Interrupted } from '../errors/convlog-errors.ts';
 import { errorMessage } from '../errors/messages.ts';
@@ -10,7 +9,7 @@ import type { RequestBudget } from '../zendesk/rate-limit.ts';
 import { enqueueTickets, SYNC_PRIORITY } from '../queue/enqueue.ts';
 import { queueMarkedWithoutJob } from '../queue/marked-without-job.ts';
 import { jobsAhead, lowerWaitingJobs } from '../queue/queue-stats.ts';
-import { endedHere, liveQueueWorkers } from '../queue/queue-workers.ts';
+import { otherQueueWorkers } from '../queue/queue-workers.ts';
 import { NOTHING_QUEUED, readTicketIds } from './ticket-ids.ts';
 import { runWorker, UNTIL_IDLE_UNREACHABLE_MS } from '../queue/worker.ts';
 import { createProgress } from './progress.ts';
@@ -80,8 +79,7 @@ function unfinishedWhy(unfinished: number, notQueued: number, lowered: number): 
  * Returns how many were put back.
  */
 async function backToBacklog(pool: pg.Pool, ids: readonly number[]): Promise<number> {
-  const others = (await liveQueueWorkers(pool)).filter((w) => !(w.pid === process.pid && w.host === os.hostname()) && !endedHere(w));
-  return others.length > 0 ? 0 : (await lowerWaitingJobs(pool, ids, SYNC_PRIORITY)).length;
+  return (await otherQueueWorkers(pool)).length > 0 ? 0 : (await lowerWaitingJobs(pool, ids, SYNC_PRIORITY)).length;
 }
 
 /** What became of a queued ticket, not one of those given, that the run took. */

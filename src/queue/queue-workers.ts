@@ -58,6 +58,15 @@ export async function liveQueueWorkers(pool: pg.Pool): Promise<QueueWorker[]> {
 }
 
 /**
+ * The processes working the queue but this one, and but those known to have ended here: what
+ * `backfill` names as the ones to sync its tickets, and what keeps a stopped `sync` from putting
+ * tickets another may be waiting for back to the backlog.
+ */
+export async function otherQueueWorkers(pool: pg.Pool): Promise<QueueWorker[]> {
+  return (await liveQueueWorkers(pool)).filter((w) => !(w.pid === process.pid && w.host === os.hostname()) && !endedHere(w));
+}
+
+/**
  * A listed process known to have ended without stopping (killed, crashed): on this host, with no
  * connection and no process of its pid. Neither alone says so: a container sharing this hostname
  * has pids of its own, and a connection can be between reconnects; a pid taken again since
