@@ -37,13 +37,14 @@ export const query: Command = {
       const table = tableRows(TABLE_TEXT_LIMIT);
       let elsewhere: string | undefined;
       try {
-        // A database without convlog's tables holds no ticket: if it is the embedded default beside
-        // a demo folder (the first query after `npm run demo`), its error names that folder.
-        const demoHint = await demoDataElsewhere(config, () => true, 'query …');
-        await streamReadOnly(database.pool, sql, SQL_TIMEOUT_MS, csv ?? table, { signal: ctx.signal, demoHint });
+        // The line naming the demo's folder, on the embedded default beside one. A database without
+        // convlog's tables holds no ticket: its error gives the line (the first query after `npm run
+        // demo`); so does an answer from a database that recorded no ticket.
+        const demoLine = await demoDataElsewhere(config, () => true, 'query …');
+        await streamReadOnly(database.pool, sql, SQL_TIMEOUT_MS, csv ?? table, { signal: ctx.signal, demoHint: demoLine });
         csv?.end(true);
         // A login that may not read ticket_sync gets no hint rather than an error after its answer.
-        elsewhere = await demoDataElsewhere(config, async () => !(await anyTicketRecorded(database.pool).catch(() => true)), 'query …');
+        if (demoLine && !(await anyTicketRecorded(database.pool).catch(() => true))) elsewhere = demoLine;
       } catch (error) {
         csv?.end(false);
         // The reader stopped early (`| head`): nothing is left to say, as for any Unix tool.
