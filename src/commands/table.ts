@@ -18,6 +18,8 @@ export function formatTable(columns: readonly string[], rows: readonly Record<st
  * text Postgres sends.
  */
 export function formatRows(names: readonly string[], rows: readonly (readonly unknown[])[], numericColumns: readonly boolean[]): string[] {
+  // No column ("select", "select from t"): psql's "--" over the count, not a blank line a row.
+  if (names.length === 0) return ['--', `(${counted(rows.length, 'row')})`];
   const columns = names.map((name) => printable(name));
   const cells = rows.map((row) => columns.map((_, i) => cellLines(row[i])));
   // A loop, not Math.max(...cells): one argument per row overflows the call stack past ~120k rows.

@@ -68,6 +68,13 @@ describe('convlog query', { timeout: 120_000 }, () => {
     );
   });
 
+  it('prints a result of no columns as psql does, not as blank lines', async () => {
+    const result = await query(['select from generate_series(1, 3)']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe('--\n');
+    expect(result.stderr).toBe('(3 rows)\n');
+  });
+
   it('--csv quotes commas, quotes and line breaks (RFC 4180) and keeps NULL apart from the empty string', async () => {
     const result = await query([AWKWARD, '--csv']);
     expect(result.code, result.stderr).toBe(0);
