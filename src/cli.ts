@@ -129,9 +129,12 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
     if (!values.help) refuseRepeats(tokens ?? [], options);
   } catch (error) {
     const message = error instanceof UsageError ? error.message : await parseError(error as Error, rest, name, Object.keys(options), env, command.nothingDone);
-    stderr.write(`convlog ${name}: ${printable(message, MAX_MESSAGE)}\n${usageLine}\n`);
+    const action = command.actions?.find((a) => rest.includes(a));
+    stderr.write(`convlog ${action ? `${name} ${action}` : name}: ${printable(message, MAX_MESSAGE)}\n${usageLine}\n`);
     return 2;
   }
+  // What every line of this command's own says it is: `convlog webhook create: …`.
+  const label = command.actions?.includes(positionals[0]) ? `convlog ${name} ${positionals[0]}` : `convlog ${name}`;
   if (values.help) {
     stdout.write(`usage: ${command.usage}\n${entry.summary}\n`);
     return 0;
@@ -180,7 +183,7 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
     await new Promise((resolve) => setImmediate(resolve));
     if (program?.signal) {
       program.stoppedBeforeStart = true;
-      stderr.write(`convlog ${name}: interrupted (${program.signal}) before starting; nothing was changed\n`);
+      stderr.write(`${label}: interrupted (${program.signal}) before starting; nothing was changed\n`);
       return 128 + osConstants.signals[program.signal];
     }
     for (const signal of stopSignals) process.on(signal, onSignal);
@@ -239,7 +242,7 @@ export async function main(argv: string[], io?: CommandIo & { signal?: AbortSign
     // errorMessage: drizzle's own message is the whole statement and its parameters.
     const message = errorMessage(error);
     // A message may quote what someone typed or what a server answered: never raw escape bytes.
-    stderr.write(`convlog ${name}: ${printable(message, verbose ? Infinity : MAX_MESSAGE)}\n`);
+    stderr.write(`${label}: ${printable(message, verbose ? Infinity : MAX_MESSAGE)}\n`);
     if (verbose && error instanceof Error) stderr.write(`${error.stack ?? ''}\n`);
     if (!(error instanceof ConvlogError) && !verbose) {
       stderr.write('(an unexpected error: run again with --verbose for details)\n');

@@ -56,6 +56,11 @@ export interface Command {
   options: ParseArgsOptionsConfig;
   allowPositionals?: boolean;
   /**
+   * A command's actions (`webhook create`): the first positional that names one goes into its
+   * error line's prefix, so that `convlog webhook create: …` says which action failed.
+   */
+  actions?: readonly string[];
+  /**
    * The CLI prints the usage line under a UsageError unless this is false: for commands whose
    * usage errors are all about a value (a date, a cron expression), where it would be noise.
    */

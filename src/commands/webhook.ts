@@ -28,6 +28,7 @@ export const webhook: Command = {
   usage: `convlog webhook create --url URL [--name NAME] | convlog webhook test [--url URL] [--ticket ID] (default http://127.0.0.1:${DEFAULT_SERVE_PORT}${WEBHOOK_PATH}, or CONVLOG_SERVE_PORT's)`,
   options: { url: { type: 'string' }, name: { type: 'string' }, ticket: { type: 'string' } },
   allowPositionals: true,
+  actions: ['create', 'test'],
   async run(values, positionals, ctx) {
     const [action, ...extra] = positionals;
     if (extra.length > 0) throw new UsageError(`unexpected argument ${quoted(extra[0])}`);

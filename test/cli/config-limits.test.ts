@@ -67,7 +67,7 @@ describe('CONVLOG_SERVE_PORT', () => {
     ]);
     const reason = "one Node's fetch never connects to (a port of another protocol, blocked by the Fetch standard): use another port (see .env.example)";
     expect(oneLine(serve)).toBe(`convlog serve: CONVLOG_SERVE_PORT is port 6000, ${reason}`);
-    expect(oneLine(test)).toBe(`convlog webhook: CONVLOG_SERVE_PORT is port 10080, ${reason}`);
+    expect(oneLine(test)).toBe(`convlog webhook test: CONVLOG_SERVE_PORT is port 10080, ${reason}`);
   });
 
   it('serve --port refuses what CONVLOG_SERVE_PORT refuses, and each port flag takes 0 where its variable does', async () => {

@@ -60,7 +60,7 @@ describe('convlog input', { timeout: 120_000 }, () => {
     const results = await Promise.all(cases.map((args) => cli(args)));
     results.forEach((result, i) => {
       const flag = cases[i].includes('-f') ? '--file' : cases[i].find((a) => a.startsWith('--'))!.replace(/=.*/, '');
-      expectShortRefusal(result, cases[i][0], new RegExp(`: ${flag} was given twice; give it once$`));
+      expectShortRefusal(result, cases[i][0] === 'webhook' ? `webhook ${cases[i][1]}` : cases[i][0], new RegExp(`: ${flag} was given twice; give it once$`));
     });
     expect(await ticketRows()).toEqual([2, 40]);
   });
@@ -151,13 +151,13 @@ describe('convlog input', { timeout: 120_000 }, () => {
       cli(['webhook', 'create', '--url', 'https://convlog.example.com/webhooks/zendesk', '--name', '']),
       cli(['webhook', 'create', '--url', 'https://convlog.example.com/webhooks/zendesk', '--name', '  ']),
     ]);
-    expectShortRefusal(empty, 'webhook', /^convlog webhook: --name must not be empty/);
-    expectShortRefusal(blank, 'webhook', /^convlog webhook: --name must not be empty/);
+    expectShortRefusal(empty, 'webhook create', /^convlog webhook create: --name must not be empty/);
+    expectShortRefusal(blank, 'webhook create', /^convlog webhook create: --name must not be empty/);
   });
 
   it('webhook create refuses a plain-http --url, which Zendesk never calls, before asking Zendesk', async () => {
     const result = await cli(['webhook', 'create', '--url', 'http://convlog.example.com/webhooks/zendesk']);
-    expectShortRefusal(result, 'webhook', /^convlog webhook: --url must be an https URL, got "http:\/\/convlog\.example\.com\/webhooks\/zendesk": Zendesk calls webhooks over https only/);
+    expectShortRefusal(result, 'webhook create', /^convlog webhook create: --url must be an https URL, got "http:\/\/convlog\.example\.com\/webhooks\/zendesk": Zendesk calls webhooks over https only/);
   });
 
   it('a port in use or a host that cannot be listened on names the flag or variable that set it', async () => {

@@ -47,7 +47,7 @@ describe('webhook test', () => {
     const result = await runCli(['webhook', 'test', '--url', url], { env: { CONVLOG_WEBHOOK_SECRET: 'not-the-secret-serve-has-0123456789' } });
     expect({ code: result.code, stderr: result.stderr }).toEqual({
       code: 2,
-      stderr: `convlog webhook: the serve at ${url} refused the signature: CONVLOG_WEBHOOK_SECRET here is not one of the secrets it was started with (its first one signs)\n`,
+      stderr: `convlog webhook test: the serve at ${url} refused the signature: CONVLOG_WEBHOOK_SECRET here is not one of the secrets it was started with (its first one signs)\n`,
     });
     expect(result.stdout).toMatch(/^401 Unauthorized: .*bad_signature/);
     expect((await queuedState(f.database)).jobs.filter((job) => job.ticketId === 1)).toEqual([]);
@@ -56,7 +56,7 @@ describe('webhook test', () => {
   it('nothing listening there (at --url, or on CONVLOG_SERVE_PORT) is one line saying to start serve, exit 2', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/webhooks/zendesk`;
-    const expected = `convlog webhook: nothing answered at ${url} (connection refused): start convlog serve, or give --url where it listens\n`;
+    const expected = `convlog webhook test: nothing answered at ${url} (connection refused): start convlog serve, or give --url where it listens\n`;
     const env = { CONVLOG_WEBHOOK_SECRET: SECRETS[0] };
     const [given, configured] = await Promise.all([
       runCli(['webhook', 'test', '--url', url], { env }),
@@ -66,7 +66,7 @@ describe('webhook test', () => {
   });
 
   it('refuses a --url with a user name or password in one line that does not echo them, sending nothing', async () => {
-    const expected = 'convlog webhook: --url must not carry a user name or password: convlog serve checks the signature of what Zendesk sends, not a password\n';
+    const expected = 'convlog webhook test: --url must not carry a user name or password: convlog serve checks the signature of what Zendesk sends, not a password\n';
     const before = await queuedState(f.database);
     const port = f.server.port;
     const urls = [`http://ops:hunter2-proxy-pass@127.0.0.1:${port}/webhooks/zendesk`, `http:ops:hunter2-proxy-pass@127.0.0.1:${port}/webhooks/zendesk`, `http://hunter2-proxy-pass@[::1/x`];
@@ -174,7 +174,7 @@ describe("webhook create, against the simulator's webhooks API", () => {
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr.trim().split('\n'), result.stderr).toEqual([
-      `convlog webhook: Zendesk at ${new URL(sim.url).host} already has webhook ${before[0].id} ("convlog-test") calling ${ENDPOINT}; a second one would deliver every change twice: ` +
+      `convlog webhook create: Zendesk at ${new URL(sim.url).host} already has webhook ${before[0].id} ("convlog-test") calling ${ENDPOINT}; a second one would deliver every change twice: ` +
         'use its secret (Admin Center > Webhooks > the webhook > Reveal secret), or delete it there and run "convlog webhook create" again',
     ]);
     expect(webhooksApi()).toEqual(['GET /api/v2/webhooks 200']);
@@ -209,7 +209,7 @@ describe("webhook create, against the simulator's webhooks API", () => {
     expect({ code: withPassword.code, stdout: withPassword.stdout, stderr: withPassword.stderr }).toEqual({
       code: 2,
       stdout: '',
-      stderr: 'convlog webhook: --url must not carry a user name or password: convlog serve checks the signature of what Zendesk sends, not a password\n',
+      stderr: 'convlog webhook create: --url must not carry a user name or password: convlog serve checks the signature of what Zendesk sends, not a password\n',
     });
     // serve answers one path: Zendesk's deliveries anywhere else get 404s, and it stops sending.
     for (const url of ['https://convlog.example.com', 'https://convlog.example.com/webhooks/zendesk/', 'https://convlog.example.com/webhook/zendesk']) {
