@@ -22,8 +22,11 @@ export const grantReadonly: Command = {
     const database = await openCommandDatabase(ctx, config, { poolSize: 1 });
     try {
       const { canLogin } = await grantReadonlyRole(database.pool, role);
-      // The port of an embedded server this command started is gone once it ends: name the folder.
-      const where = database.embedded === 'own' ? `the embedded Postgres (data in ${config.dataDir})` : database.where;
+      // The port of an embedded server this command started is gone once it ends: name the folder
+      // alone then, and with db-server's address while that one runs it.
+      const where = database.embedded
+        ? `the embedded Postgres${database.embedded === 'shared' ? ` at ${database.where}` : ''} (data in ${config.dataDir})`
+        : database.where;
       ctx.out(`${role} may now read schema zendesk in ${where}: SELECT on every table and view, also those later migrations add; no writes, and no access to ${PRIVATE_SCHEMAS.join(', ')}.`);
       if (!canLogin) {
         ctx.out(`${role} cannot log in itself; give each BI tool a login in it, e.g.:`);
