@@ -3,6 +3,8 @@ import { quoted } from '../text.ts';
 import { parseSimulatorOptions, startSimulator, type SimulatorOptions } from '../simulator/index.ts';
 import type { Command } from './types.ts';
 
+const DEFAULT_PORT = 4010;
+
 /** Every flag, the option it sets and its line in --help: one table, so help cannot leave one out. */
 const FLAGS: Record<string, { key: keyof SimulatorOptions; value: string; help: string }> = {
   // A flag with no value (value '') switches its option on.
@@ -43,7 +45,7 @@ export const simulator: Command = {
   options: Object.fromEntries(Object.entries(FLAGS).map(([flag, { value }]) => [flag, { type: value === '' ? ('boolean' as const) : ('string' as const) }])),
   stopping: 'closing the simulator, cutting the requests it is answering',
   async run(values, _positionals, ctx) {
-    const input: Record<string, unknown> = { port: '4010' };
+    const input: Record<string, unknown> = { port: String(DEFAULT_PORT) };
     for (const [flag, { key, value }] of Object.entries(FLAGS)) {
       if (values[flag] === undefined) continue;
       if (value === '') {
@@ -79,7 +81,10 @@ export const simulator: Command = {
     const token = o.apiToken === '' ? 'anything' : o.apiToken;
     ctx.out(`try: curl -g -u ${shellWord(`agent@example.com/token:${token}`)} '${sim.url}/api/v2/tickets/1/conversation_log?page[size]=2'`);
     if (o.webhookUrl !== '') ctx.out(`webhooks for every ticket change go to ${o.webhookUrl}${o.webhookSecret === '' ? ' (secret: GET /api/v2/webhooks, then /api/v2/webhooks/{id}/signing_secret)' : ''}`);
-    ctx.out(`sync against it (a data folder of its own, as a database holds one account): CONVLOG_DATA_DIR=.convlog/simulator ZENDESK_BASE_URL=${sim.url} ZENDESK_EMAIL=agent@example.com ZENDESK_API_TOKEN=${shellWord(token)} npx convlog sync 1 2 3`);
+    // One folder per port: a second simulator beside the first is another account, which the
+    // first one's database would refuse.
+    const dataDir = o.port === DEFAULT_PORT ? '.convlog/simulator' : `.convlog/simulator-${new URL(sim.url).port}`;
+    ctx.out(`sync against it (a data folder of its own, as a database holds one account): CONVLOG_DATA_DIR=${dataDir} ZENDESK_BASE_URL=${sim.url} ZENDESK_EMAIL=agent@example.com ZENDESK_API_TOKEN=${shellWord(token)} npx convlog sync 1 2 3`);
     await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
     await sim.close();
     return 0;

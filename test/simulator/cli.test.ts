@@ -56,7 +56,8 @@ describe('convlog simulator', () => {
     expect(curlUser).toBe(`agent@example.com/token:${token}`);
     const env = Object.fromEntries(words(/: (CONVLOG_DATA_DIR=.+) npx convlog sync/.exec(out)![1]).map((word) => word.split(/=(.*)/s).slice(0, 2)));
     expect(env.ZENDESK_API_TOKEN).toBe(token);
-    expect(env.CONVLOG_DATA_DIR).toBe('.convlog/simulator');
+    // A folder of its port's: another simulator is another account.
+    expect(env.CONVLOG_DATA_DIR).toBe(`.convlog/simulator-${new URL(url).port}`);
     for (const user of [curlUser, `${env.ZENDESK_EMAIL}/token:${env.ZENDESK_API_TOKEN}`]) {
       const response = await fetch(url, { headers: { authorization: `Basic ${Buffer.from(user).toString('base64')}` } });
       expect(response.status, user).toBe(200);
