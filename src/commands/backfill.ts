@@ -20,6 +20,9 @@ export const backfill: Command = {
   usageOnError: false,
   async run(values, _positionals, ctx) {
     const since = typeof values.since === 'string' ? parseSince(values.since) : undefined;
+    // The time the summary gives is the time waited: starting the database and checking the
+    // credentials (seconds on a first run, or with a slow Zendesk) count too.
+    const started = Date.now();
     const runtime = await openSyncRuntime(ctx, {
       checkCredentials: { whatWaits: 'nothing was queued', usageFirst: since ? undefined : (database) => requireStartingPoint(database.db) },
     });
@@ -31,7 +34,6 @@ export const backfill: Command = {
       if (since?.clamped) {
         ctx.log.info(`--since is less than ${LATEST_START_AGE_SECONDS} s ago; Zendesk needs a start a minute in the past by its own clock, so starting ${LATEST_START_AGE_SECONDS} s ago`);
       }
-      const started = Date.now();
       // The first page may wait for the export's budget: say at once where this run starts.
       const onStart = ({ from, position }: { from: string; position: Date | null }) =>
         ctx.stderr.write(

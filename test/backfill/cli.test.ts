@@ -133,6 +133,8 @@ describe.concurrent('convlog backfill', () => {
     const exit = await child.exited;
     expect(exit.code, child.stderr()).toBe(1);
     expect(child.stdout()).toMatch(/^backfill interrupted: 0 changed tickets since \S+: 0 queued, 0 deleted .*\| no change seen yet, where to continue saved \|.*; run "convlog backfill" to continue$/m);
+    // The time it gives is the time the person waited: checking the credentials took 3 s of it.
+    expect(Number(/, (\d+\.\d) s; run/.exec(child.stdout())![1])).toBeGreaterThanOrEqual(3);
     expect(await queued()).toEqual([]);
 
     sim.setOptions({ latency: 0 });
