@@ -3,6 +3,8 @@
 // never a thrown error or a failed INSERT (a fraction in an integer column, a date Postgres
 // cannot parse).
 
+import { storableInstant } from '../zendesk/ticket-schemas.ts';
+
 export type Json = Record<string, unknown>;
 
 const INT4_MAX = 2_147_483_647;
@@ -38,9 +40,14 @@ export function int4(value: unknown): number | null {
   return Number.isInteger(value) && Math.abs(value as number) <= INT4_MAX ? (value as number) : null;
 }
 
-/** A date string JavaScript can read; anything else is null. */
+/**
+ * An ISO 8601 date or time Postgres can store (storableInstant); anything else is null. A time
+ * without a zone is read as UTC, as Zendesk writes every time, not in the worker's own zone (which
+ * would store it hours apart on two machines); loose forms JavaScript reads ("1", "May 1") are not
+ * dates.
+ */
 export function date(value: unknown): Date | null {
-  if (typeof value !== 'string' || value === '') return null;
-  const parsed = new Date(value);
-  return Number.isNaN(parsed.getTime()) ? null : parsed;
+  if (typeof value !== 'string' || !ISO_DATE.test(value)) return null;
+  return storableInstant(/T[\d:.]+$/i.test(value) ? `${value}Z` : value) ?? null;
 }
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;

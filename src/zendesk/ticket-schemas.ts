@@ -53,13 +53,26 @@ export const expected = (what: string) => (issue: { input?: unknown }) => `expec
 export const positiveId = (what = 'a positive integer id') =>
   z.number({ error: expected(what) }).refine((n) => Number.isSafeInteger(n) && n > 0, { error: expected(what) });
 
+/**
+ * The instant `value` names, or undefined when JavaScript cannot read it or Postgres could not
+ * store it: Postgres has no year 0 and reads no six-digit year, so an instant outside the years
+ * 1 to 9999 in UTC would fail the statement storing it, on every run.
+ */
+export function storableInstant(value: string): Date | undefined {
+  const instant = new Date(value);
+  const year = instant.getUTCFullYear();
+  return year >= 1 && year <= 9999 ? instant : undefined;
+}
+
 // Zendesk writes "2024-10-09T03:30:43Z"; offsets and fractions are accepted so a format change
 // that still names an instant does not stop the sync.
 export const isoTimestamp = z
   .string({ error: expected('an ISO 8601 timestamp') })
   .refine((value) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(value) && !Number.isNaN(Date.parse(value)), {
     error: expected('an ISO 8601 timestamp'),
-  });
+    abort: true,
+  })
+  .refine((value) => storableInstant(value) !== undefined, { error: expected('a time in the years 1 to 9999 (UTC)') });
 
 const id = positiveId();
 const optionalId = id.nullable().optional();
