@@ -243,8 +243,8 @@ export interface PreparedPage {
 
 // What Postgres says of a body it cannot take as jsonb (a NUL or a lone surrogate escaped in a
 // part of the response no row was mapped from, an event nested too deep, bytes that are not
-// UTF-8): then the rows carry it.
-const BODY_REFUSED = new Set(['22P02', '22P05', '54001', '22021']);
+// UTF-8, a number past numeric's range that JavaScript read as Infinity): then the rows carry it.
+const BODY_REFUSED = new Set(['22P02', '22P05', '54001', '22021', '22003']);
 /** What convlog.run_taken_over raises (migrations/0027_run_fence.sql). */
 const RUN_TAKEN_OVER = 'CV001';
 
