@@ -62,7 +62,8 @@ export async function* pageConversationLog(
   for (let page = 1; ; page++) {
     const fetched = await fetchPage(settings, cursor, page);
     const { meta, events } = fetched.body;
-    const next = meta.after_cursor ?? null;
+    // An empty cursor is none: saved, the next run would send `page[after]=`, which names no page.
+    const next = meta.after_cursor || null;
     if (cursor !== null) followed.add(cursor);
     // The request's own cursor is among them (has_more without a cursor is refused by the schema).
     if (meta.has_more && next !== null && followed.has(next)) {

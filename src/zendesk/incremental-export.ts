@@ -99,7 +99,8 @@ export async function* pageIncrementalExport(
     const request = cursor === null ? { startTime: (start as { startTime: number }).startTime } : { cursor };
     const fetched = await fetchPage(settings, request, page);
     const body = fetched.body;
-    const next = body.after_cursor ?? null;
+    // An empty cursor is none (as for a conversation log's): the last page's keeps the one before.
+    const next = body.after_cursor || null;
     if (!body.end_of_stream && next === cursor) {
       // Following the same cursor again would ask for this very page forever.
       throw new InvalidResponse('after_cursor repeats the cursor of the request while end_of_stream is false', { status: 200, cursor });
