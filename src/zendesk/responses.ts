@@ -132,6 +132,8 @@ export function errorForResponse(response: RawResponse, context: ResponseContext
       errorContext,
     );
   }
+  // A request timeout is a proxy's (or Zendesk's front end's) moment, not a verdict on the request.
+  if (status === 408) return new ServerError(say(`Zendesk${at} timed out waiting for the request for ${ticket} (${what})`), errorContext);
   if (status >= 400 && status < 500) return new BadRequest(say(`Zendesk${at} rejected the request for ${ticket} (${what})`), errorContext);
   if (status >= 500) return new ServerError(say(`Zendesk${at} failed while serving ${ticket} (${what})`), errorContext);
   // 1xx/3xx reaching us means a proxy or redirect we did not follow: not a page, worth a retry.

@@ -157,6 +157,12 @@ describe('errorForResponse', () => {
     expect(text.message).toContain('…');
   });
 
+  it('maps 408 to ServerError, retried like one: a proxy that timed out says nothing of the request', async () => {
+    const timedOut = await failure('Request Timeout', { status: 408 });
+    expect(timedOut).toBeInstanceOf(ServerError);
+    expect(timedOut.message).toBe('Zendesk at acme.zendesk.com timed out waiting for the request for ticket 42 (408 Request Timeout: Request Timeout)');
+  });
+
   it('maps an unexpected status to InvalidResponse', async () => {
     const error = errorForResponse({ status: 304, headers: new Headers(), body: '' }, context);
     expect(error).toBeInstanceOf(InvalidResponse);
