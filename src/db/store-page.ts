@@ -10,11 +10,11 @@ import type { PgTable } from 'drizzle-orm/pg-core';
 import { RunTakenOver } from '../errors/convlog-errors.ts';
 import { errorMessage } from '../errors/messages.ts';
 import { refreshTicketAnalytics } from './analytics.ts';
-import { personAssignments, personChanges } from './author-fields.ts';
 import { DESCRIPTION_REDACTED } from './description-redaction.ts';
+import { AUTHORS_KEPT, AUTHORS_WRITTEN, PAGE_AUTHORS, pageChangesAuthor, type PageAuthor } from './page-authors.ts';
 import { clientOf, type Db } from './connection.ts';
 import { differs, inputColumns, quoted, recordset, setAll } from './jsonb-rows.ts';
-import { attachments, attachmentThumbnails, authors, conversationEvents, type AttachmentRow, type AuthorRow, type EventRow, type ThumbnailRow } from './schema.ts';
+import { attachments, attachmentThumbnails, conversationEvents, type AttachmentRow, type EventRow, type ThumbnailRow } from './schema.ts';
 
 // The event columns that are parts of `raw` are defined here only, as SQL over the stored `raw`:
 // the mapper does not compute them, and a page is smaller to serialise, send and parse. Other
@@ -41,7 +41,7 @@ export type MappedEventRow = Omit<EventRow, (typeof DERIVED)[number]['key']>;
 
 /** One page's rows for the four tables, as the mapper gives them. */
 export interface PageRows {
-  authors: AuthorRow[];
+  authors: PageAuthor[];
   events: MappedEventRow[];
   attachments: AttachmentRow[];
   thumbnails: ThumbnailRow[];
@@ -75,7 +75,6 @@ function upsertFiles(table: PgTable, tableName: string, param: string, compared:
 
 const FILE_FIELDS = ['file_name', 'content_type', 'content_url', 'mapped_content_url', 'url', 'size', 'width', 'height', 'inline', 'deleted'];
 
-const AUTHOR_COLUMNS = inputColumns(authors);
 const EVENT_COLUMNS = inputColumns(conversationEvents, DERIVED.map((d) => d.key));
 const EVENT_INSERT = [...EVENT_COLUMNS.map((c) => c.name), ...DERIVED.map((d) => d.name)];
 
@@ -87,50 +86,6 @@ const EVENT_ROWS = `(
       from ${recordset('$2', [...EVENT_COLUMNS, { key: 'pageIndex', name: 'page_index', type: 'integer' }])}
       left join jsonb_array_elements($9::jsonb -> 'events') with ordinality as received(event, n) on received.n = r."pageIndex" + 1
   ) r`;
-
-// What a page says of a person that the row (`a`) lacks or has otherwise (src/db/author-fields.ts).
-// Their type, name and avatar are as the newest event naming them has them (each event keeps the
-// type it was written with): an event older than the one they were taken from (`written_at`), or
-// than the Zendesk user record stored (`user_updated_at`, src/db/tickets.ts), only fills a gap. So
-// an old ticket synced after a newer one, or read again whole, does not turn an agent back into
-// the customer they once were.
-const newerThan = (a: string, page: (field: string) => string) =>
-  `((${a}.written_at is null or ${page('written_at')} >= ${a}.written_at) and (${a}.user_updated_at is null or ${page('written_at')} > ${a}.user_updated_at))`;
-const authorChanges = (a: string, page: (field: string) => string) => personChanges(a, page, newerThan(a, page)).join('\n     or ');
-const AUTHOR_ROWS = `${recordset('$1', AUTHOR_COLUMNS)} left join zendesk.authors known on known.author_key = r."authorKey"`;
-const pageField = (name: string) => `r.${quoted(AUTHOR_COLUMNS.find((c) => c.name === name)!.key)}`;
-const KNOWN_UNCHANGED = `known.author_key is not null and not (${authorChanges('known', pageField)})`;
-const insertAuthors = (where: string) => `
-  insert into zendesk.authors as a (${AUTHOR_COLUMNS.map((c) => quoted(c.name)).join(', ')})
-  select ${AUTHOR_COLUMNS.map((c) => `r.${quoted(c.key)}`).join(', ')} from ${AUTHOR_ROWS}
-   where ${where}
-   order by known.author_key is null, r."authorKey"`;
-
-/**
- * The page's people Postgres has and whose row says all the page says: inserted again only if a
- * purge or the end of a full read removed them since the statement began (it waited for that in
- * authors_held), and otherwise left alone without a lock (waiting only for a transaction
- * changing them to end): pages of tickets sharing an agent then do not wait for one another's
- * events and files.
- */
-const AUTHORS_KEPT = `${insertAuthors(KNOWN_UNCHANGED)}
-  on conflict (author_key) do nothing
-  returning 1`;
-
-/**
- * The page's other people: those Postgres has whose row it changes, then those new to it, each in
- * key order, as a read by id takes them (src/db/lock-order.ts): in key order alone, a page
- * inserting a new person and then waiting for a known one that such a read held deadlocked with
- * the read inserting it. The upsert locks every person it meets until the commit: a page that
- * changes a person (an agent renamed) holds up another ticket's page naming them meanwhile.
- */
-const AUTHORS_WRITTEN = `${insertAuthors(`not (${KNOWN_UNCHANGED})`)}
-  on conflict (author_key) do update set
-    ${personAssignments(newerThan('a', (g) => `excluded.${g}`)).join(',\n    ')},
-    written_at = case when ${newerThan('a', (g) => `excluded.${g}`)} then excluded.written_at else a.written_at end,
-    updated_at = now()
-  where ${authorChanges('a', (f) => `excluded.${f}`)}
-  returning 1`;
 
 // $1 authors, $2 events, $3 attachments, $4 thumbnails (jsonb arrays); $5 ticket, $6 cursor,
 // $7 events on the page, $8 requests it cost; $9 the response body, or null.
@@ -153,8 +108,8 @@ ${DESCRIPTION_REDACTED},
 -- new to Postgres are inserted after ticket_sync, as the read inserts them after the row.
 authors_locked as (
   select 1 from zendesk.authors a
-   join ${recordset('$1', AUTHOR_COLUMNS)} on r."authorKey" = a.author_key
-   where exists (select from first_event_changed) or (${authorChanges('a', pageField)})
+   join ${PAGE_AUTHORS} on r."authorKey" = a.author_key
+   where exists (select from first_event_changed) or (${pageChangesAuthor('a')})
    order by a.author_key
    for no key update of a
 ),

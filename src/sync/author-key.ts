@@ -3,6 +3,7 @@
 // person maps to one `authors` row across pages and tickets. The rules are in the README's
 // description of the authors table; test/sync/author-key.test.ts pins each of them.
 import type { AuthorRow } from '../db/schema.ts';
+import { AS_OF_NEWS, type PageAuthor } from '../db/page-authors.ts';
 import { bigintNumber, nonBlank, record, string } from './fields.ts';
 import { positiveId } from '../ids.ts';
 import { sanitizeString } from './sanitize.ts';
@@ -45,22 +46,28 @@ export function authorRow(author: unknown): AuthorRow | null {
 /**
  * Combines two sightings of one author within a page: the one written later (`writtenAt`; on a
  * tie, the one further down the page) wins field by field, but a field it lacks keeps the other's
- * value (a messaging event may omit the avatar a comment had).
+ * value (a messaging event may omit the avatar a comment had), as of the event it came from
+ * (PageAuthor): a row stored from an event between the two keeps its newer value.
  */
-export function mergeAuthor(before: AuthorRow, after: AuthorRow): AuthorRow {
+export function mergeAuthor(before: PageAuthor, after: PageAuthor): PageAuthor {
   const [earlier, later] = writtenTime(before) > writtenTime(after) ? [after, before] : [before, after];
-  return {
+  const merged: PageAuthor = {
     authorKey: later.authorKey,
     supportUserId: later.supportUserId ?? earlier.supportUserId ?? null,
     suncoUserId: later.suncoUserId ?? earlier.suncoUserId ?? null,
-    type: later.type ?? earlier.type ?? null,
-    displayName: later.displayName ?? earlier.displayName ?? null,
-    avatarUrl: later.avatarUrl ?? earlier.avatarUrl ?? null,
     writtenAt: later.writtenAt ?? earlier.writtenAt ?? null,
   };
+  for (const key of AS_OF_NEWS) {
+    const asOf = `${key}AsOf` as const;
+    const [from, value] = later[key] != null ? [later, later[key]] : [earlier, earlier[key] ?? null];
+    merged[key] = value;
+    const time = from[asOf] ?? from.writtenAt;
+    if (value !== null && time && writtenTime(merged) > time.getTime()) merged[asOf] = time;
+  }
+  return merged;
 }
 
-const writtenTime = (author: AuthorRow) => author.writtenAt?.getTime() ?? -Infinity;
+const writtenTime = (author: PageAuthor) => author.writtenAt?.getTime() ?? -Infinity;
 
 // Kept as received, -1 for bots included; a digit string is read as the number it spells.
 function supportUserId(value: unknown): number | null {

@@ -1,7 +1,8 @@
 // The pure step between fetching a page and writing it: one page of API events in, the rows
 // of four tables out. Each table's rows have unique keys, because Postgres refuses to touch
 // one row twice in a single INSERT ... ON CONFLICT DO UPDATE.
-import type { AttachmentRow, AuthorRow, ThumbnailRow } from '../db/schema.ts';
+import type { AttachmentRow, ThumbnailRow } from '../db/schema.ts';
+import type { PageAuthor } from '../db/page-authors.ts';
 import type { MappedEventRow, PageRows } from '../db/store-page.ts';
 import { attachmentRows } from './attachments.ts';
 import { authorRow, mergeAuthor } from './author-key.ts';
@@ -37,7 +38,7 @@ export function mapPage(events: readonly ApiEvent[], options: MapOptions): PageR
   const lastIndex = new Map<string, number>();
   events.forEach((event, index) => lastIndex.set(sanitizeString(event.reference), index));
 
-  const authors = new Map<string, AuthorRow>();
+  const authors = new Map<string, PageAuthor>();
   const rows: MappedEventRow[] = [];
   const attachments = new Map<number, AttachmentRow>();
   const thumbnails = new Map<number, ThumbnailRow>();

@@ -51,6 +51,28 @@ describe('a page stored', () => {
   });
 });
 
+describe('a page naming a person twice', () => {
+  const withAvatar = async (key: string) =>
+    (await database.pool.query('select display_name, avatar_url, written_at from zendesk.authors where author_key = $1', [key])).rows[0];
+  const sam = (fields: Record<string, unknown>) => ({ type: 'agent', 'zen:support:user_id': 5, display_name: 'Sam', ...fields });
+
+  it("does not let its older event's avatar, which its newer event lacks, replace a newer stored one", async () => {
+    await storeTicket(database.db, 801, [comment('2024-06-01T10:00:00Z', sam({ avatar_url: 'https://x/new.png' }))]);
+    await storeTicket(database.db, 802, [comment('2023-01-01T10:00:00Z', sam({ avatar_url: 'https://x/old.png' })), comment('2025-01-01T10:00:00Z', sam({ display_name: 'Sam R.' }))]);
+    // The 2025 event is news: its name; the 2023 one is older than the row's 2024 avatar.
+    expect(await withAvatar('support:5')).toEqual({ display_name: 'Sam R.', avatar_url: 'https://x/new.png', written_at: new Date('2025-01-01T10:00:00Z') });
+  });
+
+  it("takes its older event's avatar where it is newer than the row's, or the row has none", async () => {
+    await storeTicket(database.db, 803, [comment('2022-06-01T10:00:00Z', { ...sam({ avatar_url: 'https://x/2022.png' }), 'zen:support:user_id': 6 })]);
+    await storeTicket(database.db, 804, [comment('2023-01-01T10:00:00Z', { ...sam({ avatar_url: 'https://x/2023.png' }), 'zen:support:user_id': 6 }), comment('2025-01-01T10:00:00Z', { ...sam({}), 'zen:support:user_id': 6 })]);
+    expect(await withAvatar('support:6')).toMatchObject({ avatar_url: 'https://x/2023.png', written_at: new Date('2025-01-01T10:00:00Z') });
+
+    await storeTicket(database.db, 805, [comment('2023-01-01T10:00:00Z', { ...sam({ avatar_url: 'https://x/first.png' }), 'zen:support:user_id': 9 }), comment('2025-01-01T10:00:00Z', { ...sam({}), 'zen:support:user_id': 9 })]);
+    expect(await withAvatar('support:9')).toMatchObject({ avatar_url: 'https://x/first.png', written_at: new Date('2025-01-01T10:00:00Z') });
+  });
+});
+
 describe('a Zendesk user record stored', () => {
   it('changes a person only when it is newer than the event their values came from, in either order', async () => {
     // A 2025 event says agent; a record last changed in 2024 says end-user.

@@ -54,7 +54,18 @@ describe('mapPage: one row per key', () => {
     // The newer event first (a page Zendesk ordered otherwise, or two events of one second).
     const rows = mapPage([messagingEvent({ id: 'N', reference: 'zen:n', author: agent, created_at: '2025-06-01T00:00:00Z' }), messagingEvent({ id: 'O', reference: 'zen:o', author: customer, created_at: '2024-01-01T00:00:00Z' })], { ticketId });
     expect(rows.authors).toEqual([
-      { authorKey: 'support:56', supportUserId: 56, suncoUserId: null, type: 'agent', displayName: 'Kim Park', avatarUrl: 'https://example.com/k.png', writtenAt: new Date('2025-06-01T00:00:00Z') },
+      // The avatar only the older event had is as of that event: against a row stored from an event
+      // between the two, it says nothing (test/db/author-as-of-event.test.ts).
+      {
+        authorKey: 'support:56',
+        supportUserId: 56,
+        suncoUserId: null,
+        type: 'agent',
+        displayName: 'Kim Park',
+        avatarUrl: 'https://example.com/k.png',
+        avatarUrlAsOf: new Date('2024-01-01T00:00:00Z'),
+        writtenAt: new Date('2025-06-01T00:00:00Z'),
+      },
     ]);
   });
 
