@@ -51,6 +51,8 @@ beforeAll(async () => {
   await conversation(1, [{ type: 'user', at: minutes(lastMonth, 0) }, { type: 'agent', at: minutes(lastMonth, 10) }]);
   await conversation(2, [{ type: 'user', at: minutes(recent, 0) }]);
   await conversation(3, [{ type: 'user', at: minutes(recent, 0) }, { type: 'agent', at: minutes(recent, 5) }]);
+  // Waiting, and no backfill or read by id has given it a ticket row yet: open, in no group.
+  await conversation(5, [{ type: 'user', at: minutes(recent, 0) }]);
 });
 
 const run = async (sql: string) => (await database.pool.query(sql)).rows;
@@ -74,6 +76,9 @@ it('messaging and e-mail volume by brand, a brand no longer listed shown by its 
 
 it('open tickets whose customer is waiting, by group', async () => {
   const rows = await run(waiting);
-  expect(rows.map((r) => [r.group, r.waiting])).toEqual([['group 802', '1']]);
-  expect(rows[0].longest_wait).toMatchObject({ days: 2 });
+  expect(rows.map((r) => [r.group, r.waiting])).toEqual([
+    ['(no group)', '1'],
+    ['group 802', '1'],
+  ]);
+  expect(rows[1].longest_wait).toMatchObject({ days: 2 });
 });
