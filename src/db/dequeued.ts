@@ -5,6 +5,7 @@
 // `queued_at` stays: it says when the ticket was last queued, and it was, if only for a while.
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from './connection.ts';
+import { refreshTicketAnalytics } from './analytics.ts';
 import { lockPeople, peopleNamedBy } from './lock-order.ts';
 import { removeUnusedAuthors } from './purge.ts';
 import { idArray } from './sql-values.ts';
@@ -108,6 +109,9 @@ export async function restoreDequeued(tx: Db, ticketIds: readonly number[]): Pro
           select from zendesk.tickets t where t.id = s.ticket_id and t.updated_at > s.last_synced_at) as changed`);
       result.changed += updated.rows.filter((r) => r.changed).length;
     }
+    // A run begun may have stored pages and ended with no upkeep (held while Zendesk was away, for
+    // the next run, which this dequeue takes away): the views count what the timeline shows.
+    await refreshTicketAnalytics(tx, rows.filter((r) => r.begun && !r.bare).map((r) => Number(r.ticket_id)), { lockTicketRows: false });
     if (gone.length > 0) await tx.execute(sql`delete from zendesk.ticket_sync where ticket_id = any(${idArray(gone)})`);
     if (readSince.tickets.length > 0) {
       await tx.execute(sql`

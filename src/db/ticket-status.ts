@@ -133,15 +133,7 @@ export async function finishRun(
   await refreshTicketAnalytics(db, [ticketId], { lockTicketRows: options.ticketRowsLocked !== true });
   // The comments webhooks announced that this run has read are stored events now.
   await clearConfirmedComments(db, ticketId);
-  // Zendesk served the log, so the ticket is not deleted (any more): a ticket row recording its
-  // deletion (kept under CONVLOG_ON_DELETE=keep) would hide it from ticket_conversations while its
-  // events count everywhere else. Without a row, the next backfill or read by id stores it as it is now.
-  // Unless the deletion was recorded after this run began: the log may have been read before it,
-  // and the run queued again by it meets the 404 and marks the events; a row removed here would
-  // be gone for good, since the export lists the deletion once.
-  await db.execute(sql`
-    delete from zendesk.tickets where id = ${ticketId} and deleted
-       and not exists (select from zendesk.ticket_sync s where s.ticket_id = ${ticketId} and s.deleted_at >= s.started_at)`);
+  await dropDeletedTicketRow(db, ticketId);
   const [row] = await db
     .update(ticketSync)
     .set({
@@ -173,13 +165,28 @@ export async function finishRun(
 }
 
 /**
+ * Zendesk served the log, so the ticket is not deleted (any more): a ticket row recording its
+ * deletion (kept under CONVLOG_ON_DELETE=keep) would hide it from ticket_conversations while its
+ * events count everywhere else. Without a row, the next backfill or read by id stores it as it is now.
+ * Unless the deletion was recorded after the run began: the log may have been read before it,
+ * and the run queued again by it meets the 404 and marks the events; a row removed here would
+ * be gone for good, since the export lists the deletion once.
+ */
+async function dropDeletedTicketRow(db: Pick<Db, 'execute'>, ticketId: number): Promise<void> {
+  await db.execute(sql`
+    delete from zendesk.tickets where id = ${ticketId} and deleted
+       and not exists (select from zendesk.ticket_sync s where s.ticket_id = ${ticketId} and s.deleted_at >= s.started_at)`);
+}
+
+/**
  * Records how a run ended other than synced, with its reason (outcomeOf in src/errors/outcome.ts decides
  * which). `queued` waits for a retry; not_found and forbidden are facts about the ticket, so they
  * also count as its last sync. `interrupted`: a shutdown stopped the run, which is no failure;
  * interrupted_at says so until another outcome is recorded. With `run` (the token startRun gave), only while that run is the
  * ticket's latest: once another run has started, its status stands, nothing is written and this
  * returns false. Without one (no run had started: a failure before it, a dead-lettered job), it
- * always writes.
+ * always writes, and brings the per-ticket answers up to date. A run that stored pages of a ticket
+ * whose deletion was recorded before it began clears the tombstone, as finishRun does.
  */
 export async function recordStatus(
   db: Db,
@@ -193,8 +200,15 @@ export async function recordStatus(
   const interruptedAt = outcome.interrupted ? sql`now()` : null;
   const set = { status, lastError: reason, lastErrorAt: sql`now()`, interruptedAt, ...(settled ? { lastSyncedAt: sql`now()` } : {}), updatedAt: sql`now()` };
   if (run !== undefined) {
+    // A run Zendesk served pages to, recorded before this run began as deleted: the ticket was
+    // restored, as finishRun would say. Its tombstone would hide it from ticket_conversations (and
+    // from the failures an analyst looks for) while the views built on the per-ticket answers
+    // count the pages it stored.
+    const served = sql`${ticketSync.pagesSynced} > 0 and ${ticketSync.deletedAt} < ${ticketSync.startedAt}`;
+    const restored = status === 'not_found' ? {} : { deletedAt: sql`case when ${served} then null else ${ticketSync.deletedAt} end`, deletedHow: sql`case when ${served} then null else ${ticketSync.deletedHow} end` };
     // Waits for a newer run's start still being written, then sees it, as finishRun does.
-    const [marked] = await db.update(ticketSync).set(set).where(ofRun(ticketId, run)).returning({ pages: ticketSync.pagesSynced });
+    const [marked] = await db.update(ticketSync).set({ ...set, ...restored }).where(ofRun(ticketId, run)).returning({ pages: ticketSync.pagesSynced });
+    if (marked && marked.pages > 0 && status !== 'not_found') await dropDeletedTicketRow(db, ticketId).catch(() => {});
     // A run that stored pages before ending so: its events are in the timeline, and the per-ticket
     // answers (ticket_conversations, agent_replies, daily_activity…) take them in too, or the views
     // disagree until a run finishes. After the mark, in one statement of its own: a transaction
@@ -209,6 +223,9 @@ export async function recordStatus(
     .insert(ticketSync)
     .values({ ticketId, status, lastError: reason, lastErrorAt: new Date(), interruptedAt, ...(settled ? { lastSyncedAt: new Date() } : {}) })
     .onConflictDoUpdate({ target: ticketSync.ticketId, set });
+  // A job given up on (dead-letter.ts): its attempts may have stored pages and ended with no
+  // upkeep (killed), and no run of it is to come.
+  if (options.upkeep !== false) await refreshTicketAnalytics(db, [ticketId], { lockTicketRows: false }).catch(() => {});
   return true;
 }
 
