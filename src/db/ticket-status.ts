@@ -1,7 +1,7 @@
 // The lifecycle of a ticket in zendesk.ticket_sync: queued → syncing → synced, or one of the
 // recorded outcomes (not_found, forbidden) or failed with its reason.
 import { and, count, eq, sql } from 'drizzle-orm';
-import { RunTakenOver } from '../errors/convlog-errors.ts';
+import { DeletedDuringRun, RunTakenOver } from '../errors/convlog-errors.ts';
 import type { Db } from './connection.ts';
 import { refreshTicketAnalytics } from './analytics.ts';
 import { lockedTicketSync } from './lock-order.ts';
@@ -114,10 +114,12 @@ export async function forgetCursor(db: Db, ticketId: number, run: string): Promi
 }
 
 /**
- * Marks the ticket synced (and clears a tombstone and, unless the deletion was recorded after this run began, a deleted
- * ticket row: an undeleted ticket is live again), brings
+ * Marks the ticket synced (and clears a tombstone and a deleted ticket row: an undeleted ticket is
+ * live again), brings
  * its per-ticket analyst answers up to date and clears the pending comments this run read.
- * `run`: the token startRun gave; a run taken over since throws RunTakenOver and changes nothing.
+ * `run`: the token startRun gave; a run taken over since throws RunTakenOver and changes nothing,
+ * and one whose ticket was recorded deleted after it began throws DeletedDuringRun (its caller
+ * ends it as a 404 would).
  * `fullRead`: this run read the log from its first event. `db` should be a transaction, so the
  * answers and the pending comments change together with the status. `ticketRowsLocked`: the
  * transaction locked the ticket's rows already (endFullRead, src/db/full-read.ts); locked again,
@@ -155,12 +157,17 @@ export async function finishRun(
       ...(options.requests ? { requestsLastRun: sql`${ticketSync.requestsLastRun} + ${options.requests}` } : {}),
       updatedAt: sql`now()`,
     })
-    // Waits for a newer run's start still being written, then sees it.
-    .where(ofRun(ticketId, options.run))
+    // Waits for a newer run's start (or a deletion) still being written, then sees it.
+    .where(and(ofRun(ticketId, options.run), sql`not coalesce(${ticketSync.deletedAt} >= ${ticketSync.startedAt}, false)`))
     .returning({ eventsSynced: ticketSync.eventsSynced });
   // Throwing rolls the caller's transaction back: the upkeep, the vanished rows and the pending
-  // comments are the newer run's to settle.
-  if (row === undefined) throw new RunTakenOver(`another run of ticket ${ticketId} started since this one did; it is left to finish`);
+  // comments are the newer run's to settle, or the deletion's.
+  if (row === undefined) {
+    const { rows } = await db.execute<{ how: string }>(sql`
+      select deleted_how as how from zendesk.ticket_sync where ticket_id = ${ticketId} and started_at = ${options.run}::timestamptz and deleted_at >= started_at`);
+    if (rows.length > 0) throw new DeletedDuringRun(`ticket ${ticketId} was recorded deleted while this run read it`, rows[0].how);
+    throw new RunTakenOver(`another run of ticket ${ticketId} started since this one did; it is left to finish`);
+  }
   return { eventsSynced: row.eventsSynced };
 }
 

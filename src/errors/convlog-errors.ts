@@ -101,6 +101,21 @@ export class Interrupted extends ConvlogError {}
  */
 export class RunTakenOver extends ConvlogError {}
 
+/**
+ * The ticket's deletion was recorded (an export page listing it) after this run began and before
+ * it ended: what it read may all be from before the deletion, and its last pages were stored after
+ * the deletion's rows were removed. It ends as the ticket's 404 would end it (`how`: the deletion's
+ * own account of itself), not synced (src/db/ticket-status.ts, src/sync/sync-ticket.ts).
+ */
+export class DeletedDuringRun extends ConvlogError {
+  /** The tombstone's deleted_how (src/db/schema/ticket-sync.ts). */
+  readonly how: string;
+  constructor(message: string, how: string) {
+    super(message);
+    this.how = how;
+  }
+}
+
 /** Another backfill (a command or a scheduled job in some worker) holds the lock. */
 export class BackfillBusy extends ConvlogError {}
 

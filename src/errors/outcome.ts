@@ -3,7 +3,7 @@
 // does to a ticket and its job (outcomeOf), which exit code a command ends with (exitCodeFor),
 // which failure ends a command at once (endsAtOnce), and whether waiting for Postgres can help
 // (isTransient, serverWentAway, refusedForLackOfSlots).
-import { BackfillBusy, BackfillFailed, ConfigError, DatabaseCannotStore, DatabaseUnavailable, EmbeddedServerGone, Interrupted, MigrationFailed, RunTakenOver, UsageError } from './convlog-errors.ts';
+import { BackfillBusy, BackfillFailed, ConfigError, DatabaseCannotStore, DatabaseUnavailable, DeletedDuringRun, EmbeddedServerGone, Interrupted, MigrationFailed, RunTakenOver, UsageError } from './convlog-errors.ts';
 import { causeWithCode, errorMessage, noPasswordToSend } from './messages.ts';
 import { BadRequest, CutOffResponse, Forbidden, InvalidCursor, InvalidResponse, NotZendeskApi, ServerError, TicketNotFound, Unauthorized, ZendeskUnreachable } from './zendesk-errors.ts';
 
@@ -35,6 +35,7 @@ export function refusedValue(error: unknown): string | undefined {
 /** A Zendesk answer that is a fact about the ticket, recorded as its status; not retried. */
 export function settledBy(error: unknown): { status: 'not_found' | 'forbidden'; reason: string } | undefined {
   if (error instanceof TicketNotFound) return { status: 'not_found', reason: 'Zendesk answered 404: the ticket was deleted or never existed' };
+  if (error instanceof DeletedDuringRun) return { status: 'not_found', reason: 'the ticket was recorded deleted while this run read it' };
   if (error instanceof Forbidden) return { status: 'forbidden', reason: 'Zendesk answered 403: these credentials may not read this ticket' };
   return undefined;
 }

@@ -7,6 +7,7 @@
 // NotZendeskApi, from src/zendesk/responses.ts, and removes nothing).
 import type { OnDelete } from '../config.ts';
 import type { Db } from '../db/connection.ts';
+import type { DeletedHow } from '../db/schema.ts';
 import { endFullRead, SeenRows, storedLog } from '../db/full-read.ts';
 import { awaitsUnreadComment } from '../db/pending-comments.ts';
 import { changedAfterNewestEvent, holdsEvent } from '../db/resumed-read.ts';
@@ -14,7 +15,7 @@ import { purgeTickets } from '../db/purge.ts';
 import { preparePage } from '../db/prepare-page.ts';
 import { storePage, type PreparedPage } from '../db/store-page.ts';
 import { finishRun, forgetCursor, recordStatus, startRun, type RunJob } from '../db/ticket-status.ts';
-import { Interrupted, RunTakenOver } from '../errors/convlog-errors.ts';
+import { DeletedDuringRun, Interrupted, RunTakenOver } from '../errors/convlog-errors.ts';
 import { errorMessage } from '../errors/messages.ts';
 import { settledBy } from '../errors/outcome.ts';
 import { BadRequest, InvalidCursor } from '../errors/zendesk-errors.ts';
@@ -83,6 +84,7 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
     seen = new SeenRows();
     await readPages(deps, { ticketId, run }, null, result, options, log, seen);
   };
+  let finished: Partial<Awaited<ReturnType<typeof endFullRead>>> & { eventsSynced: number };
   try {
     try {
       await readPages(deps, { ticketId, run }, saved, result, options, log, seen);
@@ -104,6 +106,11 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
       log.info({ pages: result.pages }, `${missed}; reading the ticket again from its first event`);
       await readFromFirstEvent();
     }
+    // After a read from the first event, what it no longer returned goes in the same transaction.
+    // A deletion recorded meanwhile ends it as a 404 would (DeletedDuringRun, below).
+    finished = seen
+      ? await endFullRead(deps.db, ticketId, seen, run, unstoredRequests)
+      : { ...(await inTransaction(deps.db, (tx) => finishRun(tx, ticketId, { run, fullRead, requests: unstoredRequests }))), peopleLeft: undefined };
   } catch (error) {
     // A 404 about the ticket and a 403 end the run as the ticket's status; any other failure is the worker's to handle.
     const settled = settledBy(error);
@@ -116,8 +123,10 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
       return new RunTakenOver(`another run of ticket ${ticketId} started since this one did; its ${answer} is left to that run`, { cause: error });
     };
     if (settled.status === 'not_found') {
-      // A permanently_deleted webhook before this 404 makes it an erasure (src/db/purge.ts).
-      const { removed, permanent, held, takenOver: refused } = await purgeTickets(deps.db, [ticketId], { how: '404', mode, run });
+      // A permanently_deleted webhook before this 404 makes it an erasure (src/db/purge.ts). A
+      // deletion recorded during the run goes again with the pages stored since, as it was learned.
+      const how = error instanceof DeletedDuringRun ? (error.how as DeletedHow) : '404';
+      const { removed, permanent, held, takenOver: refused } = await purgeTickets(deps.db, [ticketId], { how, mode, run });
       if (refused) throw leftToNewerRun();
       const outcome =
         // A typo'd id, or a ticket deleted before it was ever synced: no row to speak of as removed.
@@ -130,7 +139,8 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
               : 'its stored rows were removed';
       // A deletion is worth its own line; an id never stored is the worker's `ticket not_found`
       // line, summed up with the rest when many come (src/queue/sync-log.ts).
-      if (outcome) log.info({ ...removed, mode }, `Zendesk answered 404: the ticket is gone; ${outcome}`);
+      const gone = error instanceof DeletedDuringRun ? 'the ticket was recorded deleted while this run read it' : 'Zendesk answered 404: the ticket is gone';
+      if (outcome) log.info({ ...removed, mode }, `${gone}; ${outcome}`);
       else log.debug('Zendesk answered 404: no such ticket (nothing of it was stored)');
     } else if (!(await recordStatus(deps.db, ticketId, settled, run))) {
       throw leftToNewerRun();
@@ -138,10 +148,7 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
     // The answer that settled it cost requests too (it and any retried before it): `work` logs them.
     return { ...result, status: settled.status, requests: result.requests + requestsSpentOn(error) };
   }
-  // After a read from the first event, what it no longer returned goes in the same transaction.
-  const { peopleLeft, ...finished } = seen
-    ? await endFullRead(deps.db, ticketId, seen, run, unstoredRequests)
-    : { ...(await inTransaction(deps.db, (tx) => finishRun(tx, ticketId, { run, fullRead, requests: unstoredRequests }))), peopleLeft: undefined };
+  const { peopleLeft, ...counts } = finished;
   if (peopleLeft) {
     log.warn(
       { people: peopleLeft.count, err: errorMessage(peopleLeft.error) },
@@ -150,7 +157,7 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
   }
   result.fullRead = fullRead;
   log.debug(
-    { pages: result.pages, events: result.events, written: result.eventsWritten, requests: result.requests, ...finished },
+    { pages: result.pages, events: result.events, written: result.eventsWritten, requests: result.requests, ...counts },
     'ticket synced',
   );
   return result;

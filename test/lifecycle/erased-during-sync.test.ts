@@ -1,8 +1,9 @@
 // Like test/lifecycle/deleted-during-sync.test.ts, but the ticket is erased (scrubbed) and
 // CONVLOG_ON_DELETE=keep: the export purges it while its run is between its last page's answer
-// and that page's store. The run then stores the page and ends synced; the erasure's note makes
-// the 404 of the run queued after it erase the rows again, so only the tombstone stays
-// (docs/guarantees.md: permanent deletions are erased under keep too).
+// and that page's store. The run then stores the page, and ends as the erasure's 404 would
+// (DeletedDuringRun): the rows go again, whatever CONVLOG_ON_DELETE says, and the tombstone keeps
+// how the erasure was learned, the export; the run queued after it meets the 404. Only the
+// tombstone stays (docs/guarantees.md: permanent deletions are erased under keep too).
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { reportPermanentDeletion } from '../../src/db/purge.ts';
 import { enqueueTickets } from '../../src/queue/enqueue.ts';
@@ -40,7 +41,7 @@ it('under keep, a ticket erased (scrubbed) while its run stores the last page le
   // A later scheduled backfill would not list the ticket again: nothing but the run after could erase what was left.
   expect(await rowsOfTicket(f.database.pool, TICKET)).toEqual({ ticket_sync: 1 });
   const { rows } = await f.database.pool.query('select status, deleted_how from zendesk.ticket_sync where ticket_id = $1', [TICKET]);
-  expect(rows).toEqual([{ status: 'not_found', deleted_how: '404: permanently deleted' }]);
+  expect(rows).toEqual([{ status: 'not_found', deleted_how: 'export: permanently deleted' }]);
 });
 
 it('so does one a permanently_deleted webhook queued, its note older than the run', async () => {
@@ -67,5 +68,5 @@ it('so does one a permanently_deleted webhook queued, its note older than the ru
 
   expect(await rowsOfTicket(f.database.pool, ticket)).toEqual({ ticket_sync: 1 });
   const { rows } = await f.database.pool.query('select status, deleted_how from zendesk.ticket_sync where ticket_id = $1', [ticket]);
-  expect(rows).toEqual([{ status: 'not_found', deleted_how: '404: permanently deleted' }]);
+  expect(rows).toEqual([{ status: 'not_found', deleted_how: 'export: permanently deleted' }]);
 });
