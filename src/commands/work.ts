@@ -44,7 +44,7 @@ export const work: Command = {
       // worker that never starts must not log that it started, nor open its health port.
       if (ctx.signal.aborted) {
         ctx.log.info('worker stopped before taking any ticket');
-        return 0;
+        return untilIdle ? 1 : 0;
       }
       // The worker's own gate says how long Zendesk has not answered, once runWorker has made it.
       let zendeskAwayMs = () => 0;
@@ -82,7 +82,14 @@ export const work: Command = {
         logGaveUpOnZendesk(ctx.log, '--until-idle', summary.gaveUp);
         return 1;
       }
-      return summary.failed > 0 && untilIdle ? 1 : 0;
+      if (!untilIdle) return 0;
+      // Stopped (a signal, a scheduler's timeout) before the queue was idle: its tickets stay
+      // queued, and a scheduler must not read the run as done.
+      if (!summary.done) {
+        ctx.log.warn('stopped before the queue was idle: the tickets left stay queued; run it again to go on');
+        return 1;
+      }
+      return summary.failed > 0 ? 1 : 0;
     } finally {
       unwatch?.();
       await health?.close();

@@ -63,6 +63,8 @@ export interface WorkerSummary {
   retrying: number;
   /** Set when a failure means no ticket can succeed (credentials): the caller exits 2. */
   fatal?: Error;
+  /** Set when the run ended because untilIdle (or stopWhen) found nothing left to do, not because it was stopped. */
+  done?: boolean;
   /** Set when untilIdle gave up on a Zendesk it could not reach: why, and for how long. */
   gaveUp?: { reason: string; ms: number };
   /**

@@ -170,6 +170,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
       return true;
     },
     onDone: () => {
+      summary.done = true;
       if (!options.stopWhen) stop();
       else draining = true;
     },
