@@ -56,10 +56,13 @@ export async function parseError(
     const initial = given.length === 1 ? optionNames.filter((option) => option.startsWith(given)) : [];
     const near = given.length >= 3 ? nearest(optionNames, given, 2) : initial.length === 1 ? initial[0] : undefined;
     if (near) return `Unknown option '${shown}'; did you mean --${near}? (convlog ${name} --help lists the options)`;
+    if (initial.length > 1) return `Unknown option '${shown}'; did you mean ${initial.map((option) => `--${option}`).join(' or ')}? (convlog ${name} --help lists the options)`;
     // `enqueue -5`: after --, as the hint below says, it would only be refused as a ticket id.
     // parseArgs names the first letter of a group (-1 of -12), so the whole argument is looked up.
     const negative = nothingDone ? args.find((arg) => /^-\d+$/.test(arg) && arg.startsWith(unknown[1])) : undefined;
     if (negative) return `invalid ticket id ${quoted(printable(negative, 40))}: ids are positive integers; ${nothingDone}`;
+    // A ticket id never starts with a dash: for the commands taking ids, the way past parseArgs is no help.
+    if (nothingDone) return `Unknown option '${shown}' (convlog ${name} --help lists the options); ${nothingDone}`;
     return `Unknown option '${shown}'${unknown[2] ? `; an argument starting with "-" goes at the end, after --, as in -- "${shown}"` : ''}`;
   }
   const unexpected = /^Unexpected argument '([\s\S]*)'\. This command does not take positional arguments$/.exec(error.message);

@@ -88,9 +88,13 @@ it('a one-letter option is answered with the one option it begins, and a flag wi
   const letter = await runCli(['query', '-c', 'select 1']);
   expect(letter.code).toBe(2);
   expect(letter.stderr.split('\n')[0]).toBe("convlog query: Unknown option '-c'; did you mean --csv? (convlog query --help lists the options)");
-  // -f begins --file and --full: no guess.
+  // -f begins --file and --full: both are named.
   const two = await runCli(['sync', '-f', 'ids.txt']);
-  expect(two.stderr.split('\n')[0]).toBe(`convlog sync: Unknown option '-f'; an argument starting with "-" goes at the end, after --, as in -- "-f"`);
+  expect(two.stderr.split('\n')[0]).toBe("convlog sync: Unknown option '-f'; did you mean --file or --full? (convlog sync --help lists the options)");
+  // A command taking ticket ids: no id starts with a dash, so "after --" would be no help.
+  const unknown = await runCli(['sync', '--bogus', '1']);
+  expect(unknown.code).toBe(2);
+  expect(unknown.stderr.split('\n')[0]).toBe("convlog sync: Unknown option '--bogus' (convlog sync --help lists the options); nothing was queued");
   const missing = await runCli(['enqueue', '--sql']);
   expect(missing.code).toBe(2);
   expect(missing.stderr.split('\n')[0]).toBe('convlog enqueue: --sql needs a value (convlog enqueue --help shows what it takes)');
