@@ -70,7 +70,9 @@ export const work: Command = {
         beforeExitAtOnce: ctx.beforeExitAtOnce,
         alsoBusy: () => backfills?.busy() ?? false,
       });
-      ctx.log.info({ ...summary, fatal: summary.fatal?.message, gaveUp: summary.gaveUp?.reason, lostDatabase: summary.lostDatabase && queueErrorText(summary.lostDatabase.error) }, 'worker stopped');
+      // A fatal error is the command's own line, next: the log line does not say it twice.
+      const { fatal, ...counts } = summary;
+      ctx.log.info({ ...counts, fatal: fatal ? true : undefined, gaveUp: summary.gaveUp?.reason, lostDatabase: summary.lostDatabase && queueErrorText(summary.lostDatabase.error) }, 'worker stopped');
       if (summary.fatal) throw summary.fatal;
       if (summary.lostDatabase) {
         lostDatabase = true;

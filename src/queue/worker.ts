@@ -59,7 +59,7 @@ export async function runWorker(boss: PgBoss, pool: pg.Pool, deps: SyncDeps, opt
   // waits out any outage.
   const giveUpMs = options.untilIdle || options.stopWhen ? (options.giveUpUnreachableMs ?? UNTIL_IDLE_UNREACHABLE_MS) : undefined;
   const gate = createZendeskGate({
-    probe: () => checkCredentials({ http: deps.http, log: deps.log, signal: stopping.signal }, 'every ticket will fail until this is fixed'),
+    probe: () => checkCredentials({ http: deps.http, log: deps.log, signal: stopping.signal }, 'the worker stops, its tickets left queued, not failed'),
     log: deps.log,
     signal: stopping.signal,
     firstPauseMs: options.unreachablePauseMs?.first,

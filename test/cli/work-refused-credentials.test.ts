@@ -26,6 +26,9 @@ it('a wrong token: every ticket the run left names the refused credentials, none
   const run = await runCli(['work', '--until-idle', '--concurrency', '4'], { env });
   expect(run.code, run.stderr).toBe(2);
   expect(run.stderr).toMatch(/refused the credentials \(401/);
+  // Said once, in the command's own line, as what it is: the worker stops, and no ticket fails.
+  expect(run.stderr.match(/refused the credentials/g), run.stderr).toHaveLength(1);
+  expect(run.stderr).toMatch(/^convlog work: .*refused the credentials \(401.*; the worker stops, its tickets left queued, not failed$/m);
 
   const { rows } = await database.pool.query<{ ticket_id: number; status: string; last_error: string }>(
     `select ticket_id, status, last_error from zendesk.ticket_sync where last_error is not null order by ticket_id`,
