@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { carriesCredentials, DEFAULT_SERVE_PORT } from '../config.ts';
 import { ConfigError, ConvlogError, UsageError } from '../errors/convlog-errors.ts';
 import { errorMessage } from '../errors/messages.ts';
-import { quoted } from '../text.ts';
+import { printable, quoted } from '../text.ts';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from '../serve/signature.ts';
 import { sampleTicketEvent, SUBSCRIBED_EVENT_TYPES } from '../serve/webhook-events.ts';
 import { WEBHOOK_PATH } from '../serve/webhook-server.ts';
@@ -195,6 +195,13 @@ async function sendTest(url: string, ticketId: number, secret: string, ctx: Comm
     });
   }
   const answer = (await response.text()).trim();
+  // What answers is no convlog serve, or not at the path it takes deliveries on: a URL to correct.
+  if (response.status === 404 || response.status === 405) {
+    throw new UsageError(
+      `${url} answered ${response.status} ${response.statusText} (${printable(answer, 100)}): not convlog serve's webhook path, which is ${WEBHOOK_PATH}; check --url, or CONVLOG_SERVE_PORT`,
+      { showUsage: false },
+    );
+  }
   ctx.out(`${response.status} ${response.statusText}: ${answer}`);
   // serve's own refusal of the signature: a secret to correct, like any configuration problem.
   if (response.status === 401 && /"bad_signature"/.test(answer)) {

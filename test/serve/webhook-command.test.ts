@@ -53,6 +53,17 @@ describe('webhook test', () => {
     expect((await queuedState(f.database)).jobs.filter((job) => job.ticketId === 1)).toEqual([]);
   });
 
+  it("an address that is not serve's webhook path (another of its paths, another server) is one line naming the path, exit 2", async () => {
+    const env = { CONVLOG_WEBHOOK_SECRET: SECRETS[0] };
+    const wrongPath = `${f.server.url}/webhooks`;
+    const onServe = await runCli(['webhook', 'test', '--url', wrongPath], { env });
+    expect({ code: onServe.code, stdout: onServe.stdout, stderr: onServe.stderr }).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `convlog webhook test: ${wrongPath} answered 404 Not Found ({"error":"not found"}): not convlog serve's webhook path, which is /webhooks/zendesk; check --url, or CONVLOG_SERVE_PORT\n`,
+    });
+  });
+
   it('nothing listening there (at --url, or on CONVLOG_SERVE_PORT) is one line saying to start serve, exit 2', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/webhooks/zendesk`;
