@@ -204,7 +204,10 @@ const MAX_LABEL = 63;
 export const subdomain = optionalText.superRefine((v, ctx) => {
   if (v === undefined) return;
   if (!/^[a-z0-9][a-z0-9-]*$/i.test(v)) {
-    ctx.addIssue({ code: 'custom', message: 'must be the account name only, such as "acme" for https://acme.zendesk.com' });
+    // A URL or a host name pasted whole is the likely slip; anything else is letters, digits and dashes.
+    const named = /^(?:https?:\/\/)?([a-z0-9][a-z0-9-]*)\.zendesk\.com\/?$/i.exec(v)?.[1];
+    const should = named ? `: ZENDESK_SUBDOMAIN=${named}` : ' (letters, digits and dashes), such as "acme" for https://acme.zendesk.com';
+    ctx.addIssue({ code: 'custom', message: `must be the account name only${should}, got ${quoted(v)}` });
   } else if (v.endsWith('-')) {
     // A host name label ends with a letter or digit (RFC 1123): the lookup would fail on every request.
     ctx.addIssue({ code: 'custom', message: `must not end with "-", got ${quoted(v)}` });

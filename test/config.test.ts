@@ -67,8 +67,10 @@ describe('loadConfig', () => {
     });
     expect(message).toMatch(/DATABASE_URL must be a postgres:\/\/ URL/);
     expect(message).toMatch(/ZENDESK_BASE_URL must be an http\(s\) URL/);
-    expect(message).toMatch(/ZENDESK_SUBDOMAIN must be the account name only/);
+    expect(message).toMatch(/ZENDESK_SUBDOMAIN must be the account name only: ZENDESK_SUBDOMAIN=acme, got "https:\/\/acme.zendesk.com"/);
     expect(message).toMatch(/CONVLOG_REDACT_SYSTEM_METADATA must be true or false, got "maybe"/);
+    // Any other bad value is quoted too, with what the name may hold.
+    expect(problems({ ZENDESK_SUBDOMAIN: 'ac me' })).toMatch(/ZENDESK_SUBDOMAIN must be the account name only \(letters, digits and dashes\), such as "acme" for https:\/\/acme.zendesk.com, got "ac me"/);
   });
 
   it('takes an account name given as ZENDESK_BASE_URL for what it is: ZENDESK_SUBDOMAIN is suggested', () => {
