@@ -102,12 +102,12 @@ export const status: Command = {
             : 'off: CONVLOG_FULL_RESYNC_PERCENT is 0, so nothing queues them; "convlog sync --full IDS" reads some';
         ctx.out(`full reads ${counted(overdue.tickets, 'ticket', grouped)} longer than a page ${dueWhy(overdue.tickets, overdue.neverReadWhole, overdue.days)} (${queuedBy})`);
       }
-      if (report.oldestUnsynced) ctx.out(`oldest unsynced  ticket ${report.oldestUnsynced.ticketId}, waiting since ${report.oldestUnsynced.since}`);
+      if (report.oldestUnsynced) ctx.out(`waiting    ticket ${report.oldestUnsynced.ticketId} has waited longest for its sync, since ${report.oldestUnsynced.since}`);
       for (const line of budgetLines(report.rateBudgets, ownLimits(runtime.config), demo)) ctx.out(line);
       for (const line of describeBackfillStatus(report.schedules, report.backfill)) ctx.out(line);
       if (report.interrupted.count > 0) {
         const i = report.interrupted;
-        ctx.out(`interrupted ${counted(i.count, 'ticket', grouped)} stopped by a shutdown, not failed: each resumes from its saved cursor when a worker takes it`);
+        ctx.out(`stopped    ${counted(i.count, 'ticket', grouped)} interrupted by a shutdown, not failed: each resumes from its saved cursor when a worker takes it`);
         for (const t of i.latest) ctx.out(`  ticket ${t.ticketId} (${t.at}): ${t.reason}`);
         if (i.count > i.latest.length) ctx.out(`  and ${grouped(i.count - i.latest.length)} more`);
       }

@@ -37,13 +37,16 @@ it('tickets a shutdown stopped are interrupted, not errors; a later failure is a
   expect(stopped.lines).toContain(
     'queue      2 queued, 0 waiting to retry, 0 running, 0 dead (failed tickets: their sync gave up, or a dequeue took them out after an attempt; "last errors" says why)',
   );
-  const at = stopped.lines.indexOf('interrupted 2 tickets stopped by a shutdown, not failed: each resumes from its saved cursor when a worker takes it');
+  const at = stopped.lines.indexOf('stopped    2 tickets interrupted by a shutdown, not failed: each resumes from its saved cursor when a worker takes it');
   expect(at, stopped.lines.join('\n')).toBeGreaterThan(0);
   expect(stopped.lines.slice(at + 1, at + 3).sort()).toEqual([
     expect.stringMatching(/^ {2}ticket 1 \(\S+\): interrupted by shutdown after this run stored \d+ pages?; /),
     expect.stringMatching(/^ {2}ticket 2 \(\S+\): interrupted by shutdown after this run stored \d+ pages?; /),
   ]);
   expect(stopped.lines).not.toContain('last errors');
+  expect(stopped.lines).toContainEqual(expect.stringMatching(/^waiting    ticket [12] has waited longest for its sync, since \S+$/));
+  // Every label in one column, as a person reads down it (indented lines go on the one above).
+  for (const line of stopped.lines.filter((l) => l !== '' && !l.startsWith(' '))) expect(line, line).toMatch(/^[a-z ]{10} \S/);
   expect(stopped.json.lastErrors).toEqual([]);
   expect(stopped.json.queue).toMatchObject({ queued: 2, waiting_to_retry: 0 });
   expect(stopped.json.interrupted.count).toBe(2);
@@ -57,7 +60,7 @@ it('tickets a shutdown stopped are interrupted, not errors; a later failure is a
   expect(next.code, next.stderr).toBe(1);
 
   const after = await status();
-  expect(after.lines.some((line) => line.startsWith('interrupted'))).toBe(false);
+  expect(after.lines.some((line) => line.startsWith('stopped'))).toBe(false);
   expect(after.json.interrupted).toEqual({ count: 0, latest: [] });
   expect(after.json.lastErrors).toEqual([expect.objectContaining({ ticketId: 1, status: 'failed' })]);
   expect(after.lines).toContain('last errors');
