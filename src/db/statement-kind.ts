@@ -80,7 +80,7 @@ export function statementKind(sql: string, reading: readonly string[]): { kind: 
 export function assertQueryStatement(sql: string): void {
   // READ ONLY still lets COPY … TO a file and the like through; only queries are asked for.
   const statement = statementKind(sql, READING_KEYWORDS);
-  if (statement.kind === 'empty') throw new QueryRejected(sql.trim() === '' ? 'is empty' : 'holds no statement, only comments');
+  if (statement.kind === 'empty') throw new QueryRejected(sql.trim() === '' ? 'is empty' : /--|\/\*/.test(sql) ? 'holds no statement, only comments' : 'holds no statement');
   if (statement.kind === 'refuse') {
     const Refusal = WRITING_KEYWORDS.has(statement.keyword) ? QueryWrites : QueryRejected;
     throw new Refusal(`must only read (select, with, values, table, explain or show), got "${statement.keyword}…"`);

@@ -102,6 +102,12 @@ describe('convlog query', { timeout: 120_000 }, () => {
     expect(result.stdout).toBe('body\nfirst\nsecond\n');
   });
 
+  it('refuses a query with no statement in one line that says what it holds', async () => {
+    const [semicolons, comments] = await Promise.all([query(['   ;  ']), query(['/* nothing */ ;'])]);
+    expect({ code: semicolons.code, stderr: semicolons.stderr }).toEqual({ code: 2, stderr: 'convlog query: the query holds no statement; nothing was changed\n' });
+    expect({ code: comments.code, stderr: comments.stderr }).toEqual({ code: 2, stderr: 'convlog query: the query holds no statement, only comments; nothing was changed\n' });
+  });
+
   it('refuses every write with one line and exit 2, and changes nothing', async () => {
     const writes = [
       ['delete from public.notes', /the query must only read \(select, with, values, table, explain or show\), got "delete…"/],
