@@ -110,6 +110,8 @@ export async function syncTickets(
     giveUpUnreachableMs?: number;
     /** Told each ticket this process ran (another process working the queue may run some). */
     onRunHere?: (ticketId: number) => void;
+    /** What finishes the tickets an interrupted run leaves, said after them (the demo: running it again). */
+    finishWith?: string;
   },
 ): Promise<number> {
   const { boss, database, deps, budgets } = runtime;
@@ -242,7 +244,7 @@ export async function syncTickets(
     `synced ${count('synced')}, not_found ${count('not_found')}, forbidden ${count('forbidden')}, failed ${failed.length}` +
       (elsewhere > 0 ? ` (${elsewhere} of them by another process working the queue)` : '') +
       (dequeued > 0 ? `, dequeued ${dequeued} (taken out of the queue before their first sync)` : '') +
-      (unfinished > 0 ? `, unfinished ${unfinished} (${unfinishedWhy(unfinished, notQueued, lowered)})` : '') +
+      (unfinished > 0 ? `, unfinished ${unfinished} (${unfinishedWhy(unfinished, notQueued, lowered)}${options.finishWith ? `; ${options.finishWith}` : ''})` : '') +
       ` | ${counted(totals.events, 'event', grouped)} read with ${counted(totals.requests, 'request', grouped)}` +
       (others.size > 0 ? `, ${others.size === 1 ? 'the other queued ticket' : `the ${others.size} other queued tickets`} below included` : ''),
   );

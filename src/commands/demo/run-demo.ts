@@ -100,7 +100,21 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
       // .env held a 1,000-ticket demo for a silent minute and a half after its last ticket).
       // Another demo on this folder at once runs some of these tickets: their events are its own.
       const ranHere = new Set<number>();
-      const code = await syncTickets(runtime, ctx, ids, { full: false, concurrency: options.concurrency, label: 'demo', accountBudget: localBudget(), onRunHere: (id) => ranHere.add(id) });
+      // The user's shell is where npm was run (INIT_CWD), which `npm run` leaves for the package's root.
+      const shell = ctx.env.INIT_CWD || process.cwd();
+      // A relative CONVLOG_DATA_DIR is read from the project folder wherever below it convlog runs
+      // (src/config.ts): given so when the shell is in this project, whole otherwise. `rm -rf` is
+      // the shell's own, relative to where it is.
+      const project = projectFolder();
+      const setting = (folder: string) => (projectFolder(shell) === project ? shownFolder(folder, project) : folder);
+      // What repeats this run: a plain `npm run demo` would use the default count or folder.
+      const again = [
+        ctx.env.CONVLOG_DATA_DIR ? `CONVLOG_DATA_DIR=${setting(loaded.dataDir)} ` : '',
+        'npm run demo',
+        options.tickets === DEFAULT_TICKETS ? '' : ` -- --tickets ${options.tickets}`,
+      ].join('');
+      const finishWith = `${again} finishes them`;
+      const code = await syncTickets(runtime, ctx, ids, { full: false, concurrency: options.concurrency, label: 'demo', accountBudget: localBudget(), onRunHere: (id) => ranHere.add(id), finishWith });
       const syncSeconds = (Date.now() - syncStarted) / 1000;
       if (ctx.signal.aborted) return code;
 
@@ -136,13 +150,6 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
       ctx.out('');
       ctx.out('Explore further');
       ctx.out(`  The embedded Postgres stops with the demo; its data stays in ${config.dataDir}.`);
-      // The user's shell is where npm was run (INIT_CWD), which `npm run` leaves for the package's root.
-      const shell = ctx.env.INIT_CWD || process.cwd();
-      // A relative CONVLOG_DATA_DIR is read from the project folder wherever below it convlog runs
-      // (src/config.ts): given so when the shell is in this project, whole otherwise. `rm -rf` is
-      // the shell's own, relative to where it is.
-      const project = projectFolder();
-      const setting = (folder: string) => (projectFolder(shell) === project ? shownFolder(folder, project) : folder);
       const dir = shownFolder(config.dataDir, shell);
       // The demo's own folder, and no DATABASE_URL from .env: these commands must open the demo's database.
       const demoEnv = `${loaded.databaseUrl ? 'DATABASE_URL= ' : ''}CONVLOG_DATA_DIR=${setting(config.dataDir)}`;
@@ -152,12 +159,6 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions): Promis
       ctx.out(`  ${demoEnv} npx convlog db-server`);
       ctx.out("      keeps the demo's Postgres up and prints a URL for psql or a BI tool, until Ctrl-C");
       ctx.out(`  rm -rf ${dir}   starts the demo over; your own syncs are kept apart, in ${loaded.databaseUrl ? 'DATABASE_URL' : loaded.dataDir}`);
-      // What repeats this run: a plain `npm run demo` would use the default count or folder.
-      const again = [
-        ctx.env.CONVLOG_DATA_DIR ? `CONVLOG_DATA_DIR=${setting(loaded.dataDir)} ` : '',
-        'npm run demo',
-        options.tickets === DEFAULT_TICKETS ? '' : ` -- --tickets ${options.tickets}`,
-      ].join('');
       ctx.out(`  ${again}   runs it again: already synced tickets cost one request each`);
       ctx.out('  npx convlog simulator        a local Zendesk to point ZENDESK_BASE_URL at, for sync, enqueue and work');
       ctx.out('  The queries above are in src/commands/demo/queries.ts; the tables and columns are described in README.md.');
