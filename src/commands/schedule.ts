@@ -94,7 +94,11 @@ export const schedule: Command = {
       }
       await registerSchedule(runtime.boss, values.cron, { tz, ...(since ? { since } : {}) });
       // --since only matters while no backfill has saved a position; say which one the next run uses.
-      const first = !since ? '' : position ? `; runs continue from the saved export position (--since ${since} is kept for a time without one)` : `; the first run starts from ${since}`;
+      const first = !since
+        ? '; runs continue from the saved export position'
+        : position
+          ? `; runs continue from the saved export position (--since ${since} is kept for a time without one)`
+          : `; the first run starts from ${since}`;
       ctx.out(`scheduled backfill "${values.cron.trim()}" (${tz}): ${describeNextRuns(next, recent, now, tz)}${first}`);
       ctx.out('running workers (convlog work) run it; a second "convlog schedule" replaces it, "convlog unschedule" removes it');
       return 0;

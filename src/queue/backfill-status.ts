@@ -46,7 +46,13 @@ export function describeBackfillStatus(schedules: readonly ScheduleInfo[], backf
   for (const s of schedules) {
     const next = s.next[0] ? `, next ${s.next[0].toISOString()}${s.stillDue ? stillDueText(s.next[0], s.next[1], now) : ''}` : '';
     // A schedule's --since is used only while no position is saved (runBackfill's fallbackSince).
-    const since = !s.since ? '' : backfill.resumable ? `, continuing from the saved position (--since ${s.since} is kept for a time without one)` : `, first run from ${s.since}`;
+    const since = !s.since
+      ? backfill.resumable
+        ? ', continuing from the saved position'
+        : ', no saved position to start from (convlog backfill --since DATE, or a schedule with --since)'
+      : backfill.resumable
+        ? `, continuing from the saved position (--since ${s.since} is kept for a time without one)`
+        : `, first run from ${s.since}`;
     lines.push(`schedule   backfill "${s.cron}" (${s.timezone})${next}${since}`);
   }
   const at = backfill.position ? `changes up to ${backfill.position}` : 'no changes seen yet';

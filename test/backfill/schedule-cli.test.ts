@@ -80,6 +80,10 @@ describe.concurrent('convlog schedule / unschedule', () => {
     const shown = await cli('status');
     expect(shown.stdout).toMatch(/^schedule   backfill "\* \* \* \* \*" \(UTC\), next \S+( \([^)]*\))?, continuing from the saved position \(--since \S+ is kept for a time without one\)$/m);
     expect(shown.stdout).not.toMatch(/first run from/);
+    // Without --since, both say where its runs start too.
+    const plain = await cli('schedule', '--cron', '* * * * *');
+    expect(plain.stdout).toMatch(/^scheduled backfill "\* \* \* \* \*" \(UTC\): .*; runs continue from the saved export position$/m);
+    expect((await cli('status')).stdout).toMatch(/^schedule   backfill "\* \* \* \* \*" \(UTC\), next \S+( \([^)]*\))?, continuing from the saved position$/m);
 
     const removed = await cli('unschedule');
     expect(removed.code, removed.stderr).toBe(0);
