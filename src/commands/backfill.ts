@@ -44,7 +44,7 @@ export const backfill: Command = {
       const onPage = (p: BackfillProgress) =>
         ctx.stderr.write(
           `backfill: page ${p.pages}: ${counted(p.page.tickets, 'changed ticket')}, ${queuedText(p.page.queued, p.page.alreadyQueued)}, ${p.page.deleted} deleted${beforeText(p.page.deletedBefore)} | ` +
-            `total ${p.seen} seen, ${queuedText(p.queued, p.alreadyQueued)}, ${p.deleted} deleted${beforeText(p.deletedBefore)} | position ${at(p.position)}\n`,
+            `total ${p.seen} seen, ${queuedText(p.queued, p.alreadyQueued)}, ${p.deleted} deleted${beforeText(p.deletedBefore)} | changes up to ${at(p.position)}\n`,
         );
       const run = runBackfill(backfillDeps(runtime, ctx.log), {
         ...(since ? { since: since.startTime } : {}),
@@ -63,7 +63,7 @@ export const backfill: Command = {
       const summary =
         `${counted(result.seen, 'changed ticket')} ${result.from === 'saved position' ? 'since the saved position' : result.from}: ` +
         `${queuedText(result.queued, result.alreadyQueued)}, ${result.deleted} deleted (recorded as not_found)${beforeText(result.deletedBefore)}${fullReadsText(result.fullReads)} | ` +
-        `${result.position ? `position ${at(result.position)}` : 'no change seen yet, where to continue'} saved | ${counted(result.pages, 'page')}, ${counted(result.requests, 'request')}, ${((Date.now() - started) / 1000).toFixed(1)} s`;
+        `position saved: ${result.position ? `changes up to ${at(result.position)}` : 'no change seen yet'} | ${counted(result.pages, 'page')}, ${counted(result.requests, 'request')}, ${((Date.now() - started) / 1000).toFixed(1)} s`;
       if (result.interrupted) {
         ctx.out(`backfill interrupted: ${summary}; run "convlog backfill" to continue`);
         return 1;

@@ -23,7 +23,8 @@ describe.concurrent('convlog backfill', () => {
     expect(result.stdout).toMatch(new RegExp(`backfill done: ${got.length} changed tickets? since \\S+: ${got.length} queued, 0 deleted`));
     // Where it starts, said before the first request rather than only in the last line.
     expect(oneLine(result.stderr)[0]).toMatch(/^backfill: reading changes since \d{4}-\d\d-\d\dT[\d:.]+Z$/);
-    expect(result.stderr).toMatch(/^backfill: page 1: \d+ changed tickets?, \d+ queued, 0 deleted \| .* position \d{4}-\d\d-\d\dT/m);
+    expect(result.stderr).toMatch(/^backfill: page 1: \d+ changed tickets?, \d+ queued, 0 deleted \| .* changes up to \d{4}-\d\d-\d\dT/m);
+    expect(result.stdout).toMatch(/ \| position saved: changes up to \d{4}-\d\d-\d\dT\S+ \| /);
     expect(sim.requests.some((r) => r.kind === 'conversation_log')).toBe(false);
     // Its requests were taken from the shared export budget, not the conversation log's.
     const budgets = await database.pool.query<{ name: string; total_taken: number }>('select name, total_taken::int from convlog.rate_budgets');
@@ -132,7 +133,7 @@ describe.concurrent('convlog backfill', () => {
     child.kill('SIGINT');
     const exit = await child.exited;
     expect(exit.code, child.stderr()).toBe(1);
-    expect(child.stdout()).toMatch(/^backfill interrupted: 0 changed tickets since \S+: 0 queued, 0 deleted .*\| no change seen yet, where to continue saved \|.*; run "convlog backfill" to continue$/m);
+    expect(child.stdout()).toMatch(/^backfill interrupted: 0 changed tickets since \S+: 0 queued, 0 deleted .*\| position saved: no change seen yet \|.*; run "convlog backfill" to continue$/m);
     // The time it gives is the time the person waited: checking the credentials took 3 s of it.
     expect(Number(/, (\d+\.\d) s; run/.exec(child.stdout())![1])).toBeGreaterThanOrEqual(3);
     expect(await queued()).toEqual([]);
