@@ -70,6 +70,10 @@ export async function readTicketIds(sources: IdSources): Promise<number[]> {
     let line = 0;
     for await (const text of lines) {
       line += 1;
+      // An image or a spreadsheet given by mistake: said as such, not as 60,000 ids of noise.
+      if (/[\u0000\uFFFD]/.test(text)) {
+        throw new UsageError(`${printable(name, 200)} is not a text file of ids: line ${line} holds bytes that are not text (a spreadsheet or an image?); save the ids as plain text, one a line; ${nothing}`);
+      }
       // A `#` starts a comment, on a line of its own or after the ids ("12 # vip").
       const hash = text.indexOf('#');
       const trimmed = (hash < 0 ? text : text.slice(0, hash)).trim();

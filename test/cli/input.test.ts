@@ -65,6 +65,14 @@ describe('convlog input', { timeout: 120_000 }, () => {
     expect(await ticketRows()).toEqual([2, 40]);
   });
 
+  it('a --file of binary data (an image, a spreadsheet) is one line saying so, and nothing is queued', async () => {
+    const file = path.join(dir, 'tickets.xlsx');
+    fs.writeFileSync(file, Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x06, 0x00, 0x08, 0x00, 0x00, 0x00, 0x21, 0x00, 0xe9, 0x0a, 0x31, 0x32]));
+    const result = await cli(['enqueue', '--file', file]);
+    expectShortRefusal(result, 'enqueue', new RegExp(`^convlog enqueue: ${file.replace(/[.*+?^\${}()|[\]\\]/g, '\\$&')} is not a text file of ids: line 1 holds bytes that are not text \\(a spreadsheet or an image\\?\\); save the ids as plain text, one a line; nothing was queued$`));
+    expect(await ticketRows()).toEqual([2, 40]);
+  });
+
   it('a --file that is a directory or missing is one line naming the path; purge says nothing was purged', async () => {
     const missing = path.join(dir, 'no-such-ids.txt');
     const [enqueueDir, syncDir, purgeDir, enqueueMissing, purgeMissing] = await Promise.all([
