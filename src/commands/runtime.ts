@@ -189,6 +189,8 @@ export async function openSyncRuntime(ctx: CommandContext, options: BossOptions 
     (async (database: Database) => {
       await check.usageFirst?.(database);
       await checkCredentials({ http, log: ctx.log, signal: ctx.signal }, check.whatWaits);
+      // Stopped meanwhile: a command that does nothing records no account either.
+      if (ctx.signal.aborted) throw new Interrupted(`interrupted while starting; ${check.whatWaits}`);
     });
   const runtime = await openZendeskRuntime(ctx, { ...bossOptions, config, worksQueue: true, first });
   // One budget for every process on the account, kept in Postgres and corrected by Zendesk's
