@@ -54,7 +54,7 @@ function usage(): string {
     'commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'global options: --verbose (debug logs and stack traces), --help, --version',
+    'global options: --verbose (debug logs and stack traces), --help, --version (alone: convlog --version)',
     'configuration: environment variables or .env (see .env.example)',
   ].join('\n');
 }

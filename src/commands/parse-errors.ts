@@ -50,6 +50,8 @@ export async function parseError(
   const unknown = /^Unknown option '([\s\S]*?)'(\. To specify a positional argument[\s\S]*)?$/.exec(error.message);
   if (unknown) {
     const shown = printable(unknown[1], 40);
+    // A global option, but one that goes alone: it asks for no command.
+    if (unknown[1] === '--version' || unknown[1] === '-V') return `${unknown[1]} goes alone, not with a command: convlog --version`;
     // A mistyped option is far likelier than a value starting with a dash.
     const given = unknown[1].replace(/^-+/, '').split('=')[0];
     // `-f`: convlog has no one-letter options, but the one an initial stands for is plain.

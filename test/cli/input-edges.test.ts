@@ -95,6 +95,9 @@ it('a one-letter option is answered with the one option it begins, and a flag wi
   const unknown = await runCli(['sync', '--bogus', '1']);
   expect(unknown.code).toBe(2);
   expect(unknown.stderr.split('\n')[0]).toBe("convlog sync: Unknown option '--bogus' (convlog sync --help lists the options); nothing was queued");
+  // --version is a global option that goes alone.
+  const version = await runCli(['status', '--version']);
+  expect({ code: version.code, first: version.stderr.split('\n')[0] }).toEqual({ code: 2, first: 'convlog status: --version goes alone, not with a command: convlog --version' });
   const missing = await runCli(['enqueue', '--sql']);
   expect(missing.code).toBe(2);
   expect(missing.stderr.split('\n')[0]).toBe('convlog enqueue: --sql needs a value (convlog enqueue --help shows what it takes)');
