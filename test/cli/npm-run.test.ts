@@ -44,6 +44,14 @@ describe('a flag npm took for its own (no -- before it)', { timeout: 30_000 }, (
     );
   });
 
+  it('`npm run demo --concurrency=2`: npm passes nothing at all, and the demo says so rather than run without it', async () => {
+    const result = await npmRun('demo', [], { npm_config_concurrency: '2' });
+    expect(result.code).toBe(2);
+    expect(result.stderr.split('\n')[0]).toBe(
+      "convlog demo: npm took --concurrency as its own setting and passed convlog nothing: put -- before convlog's options, as in npm run demo -- --concurrency 2",
+    );
+  });
+
   it('no hint when no flag of the command was taken by npm', async () => {
     const result = await npmRun('demo', ['50']);
     expect(result.code).toBe(2);
