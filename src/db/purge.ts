@@ -236,8 +236,9 @@ async function tombstone(tx: Db, ticketIds: number[], how: DeletedHow, reason: s
  * the 404 that sync meets then erases their rows whatever CONVLOG_ON_DELETE says. It removes
  * nothing itself (a signed request is all it takes to get here), and a sync that began after it
  * and was served the log clears it (finishRun). Only tickets with a ticket_sync row are marked:
- * serve's intake reports again after its enqueue, which gives a ticket without one its row (a
- * ticket row a backfill stored, then taken out of the queue before its first sync).
+ * one without (a ticket row a backfill stored, then taken out of the queue before its first sync)
+ * gets its row from serve's enqueue, with the report (markQueued), and the intake reports again
+ * after it, for a row another process made meanwhile.
  */
 export async function reportPermanentDeletion(db: Db, ticketIds: readonly number[], options: { unreportedOnly?: boolean } = {}): Promise<void> {
   if (ticketIds.length === 0) return;

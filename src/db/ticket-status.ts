@@ -21,15 +21,20 @@ export async function databaseNow(db: Db): Promise<string> {
  * Ticket rows for ids just queued. A ticket being synced right now keeps its status, and so does
  * one whose run started after `jobsInsertedFrom` (the database time taken before the jobs were
  * inserted): a worker took the new job already, maybe finished it, and its status is the truth.
+ * `permanentlyDeleted`: tickets a permanently_deleted webhook named, whose rows carry the report
+ * (reportPermanentDeletion, src/db/purge.ts) from the transaction that queues their jobs on: a row
+ * this makes would otherwise be reported only after the job could be taken.
  */
-export async function markQueued(db: Db, ticketIds: readonly number[], jobsInsertedFrom?: string): Promise<void> {
+export async function markQueued(db: Db, ticketIds: readonly number[], jobsInsertedFrom?: string, permanentlyDeleted: readonly number[] = []): Promise<void> {
+  const reported = idArray(permanentlyDeleted);
   // One array parameter per batch (unnest) rather than three parameters a row: 10x faster.
   for (let i = 0; i < ticketIds.length; i += BATCH) {
     const ids = idArray(ticketIds.slice(i, i + BATCH));
     await db.execute(sql`
-      insert into zendesk.ticket_sync as t (ticket_id, status, queued_at)
-      select id, 'queued', now() from unnest(${ids}) as id order by id
-      on conflict (ticket_id) do update set status = 'queued', queued_at = now(), updated_at = now()
+      insert into zendesk.ticket_sync as t (ticket_id, status, queued_at, permanent_deletion_reported_at)
+      select id, 'queued', now(), case when id = any(${reported}) then now() end from unnest(${ids}) as id order by id
+      on conflict (ticket_id) do update set status = 'queued', queued_at = now(), updated_at = now(),
+        permanent_deletion_reported_at = coalesce(t.permanent_deletion_reported_at, excluded.permanent_deletion_reported_at)
        where t.status <> 'syncing'
          and (${jobsInsertedFrom ?? null}::timestamptz is null or t.started_at is null or t.started_at < ${jobsInsertedFrom ?? null}::timestamptz)`);
   }

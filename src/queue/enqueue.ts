@@ -44,6 +44,8 @@ export interface EnqueueOptions {
   onProgress?: (done: number, total: number) => void;
   /** Stops before the next batch (each batch's jobs and rows are committed together, or not at all). */
   signal?: AbortSignal;
+  /** Tickets a permanently_deleted webhook named: the status rows made with their jobs carry the report (markQueued). */
+  permanentlyDeleted?: readonly number[];
 }
 
 export async function enqueueTickets(
@@ -101,7 +103,7 @@ async function insertJobs(
   boss: PgBoss,
   db: Db,
   ticketIds: readonly number[],
-  { full, priority }: EnqueueOptions,
+  { full, priority, permanentlyDeleted }: EnqueueOptions,
 ): Promise<{ queuedIds: Set<number>; skippedFor: Map<number, string> }> {
   if (ticketIds.length === 0) return { queuedIds: new Set(), skippedFor: new Map() };
   const jobs = ticketIds.map((ticketId) => ({
@@ -120,7 +122,7 @@ async function insertJobs(
     const inTx = { executeSql: (text: string, values?: unknown[]) => client.query(text, values) };
     const inserted = new Set(await boss.insert(SYNC_QUEUE, jobs, { returnId: true, db: inTx }));
     const queuedIds = ticketIds.filter((_, j) => inserted.has(jobs[j].id));
-    await markQueued(tx, queuedIds, insertedFrom);
+    await markQueued(tx, queuedIds, insertedFrom, permanentlyDeleted);
     // Under the lock, so no dequeue has deleted a skipping job before this look.
     const skippedFor = await liveJobIds(poolOf(tx), ticketIds.filter((_, j) => !inserted.has(jobs[j].id)));
     return { queuedIds: new Set(queuedIds), skippedFor };

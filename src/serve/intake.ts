@@ -116,11 +116,11 @@ export function createIntake(boss: PgBoss, db: Db, deliveries: ReplayStore, opti
     // ticket's place and the redaction would never be read.
     for (const full of [true, false]) {
       const ids = fresh.filter((w) => w.delivery.full === full && queues(w.delivery)).map((w) => w.delivery.ticketId);
-      if (ids.length > 0) await enqueueTickets(boss, db, ids, { full, priority: WEBHOOK_PRIORITY });
+      // A status row the enqueue makes (a ticket whose row a backfill stored and a dequeue took
+      // back before its first sync) carries the report from the transaction that queues its job.
+      if (ids.length > 0) await enqueueTickets(boss, db, ids, { full, priority: WEBHOOK_PRIORITY, permanentlyDeleted: erased });
     }
-    // And after it, for a ticket the enqueue gave its first status row: one whose row a backfill
-    // stored and a dequeue took back before its first sync (its run is at least a fetch and a
-    // request away, this one statement).
+    // And one another process made meanwhile, whose job ours found queued already.
     await reportPermanentDeletion(db, erased, { unreportedOnly: true });
     // After the enqueue, which made the tickets' status rows: a comment_added that arrives later
     // for a comment written before the redaction (Zendesk keeps no order, and retries a refused

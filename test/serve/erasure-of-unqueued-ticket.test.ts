@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.ts';
 import { runBackfill } from '../../src/queue/backfill.ts';
 import { dequeueTickets } from '../../src/queue/dequeue.ts';
+import { enqueueTickets, WEBHOOK_PRIORITY } from '../../src/queue/enqueue.ts';
 import { runWorker } from '../../src/queue/worker.ts';
 import { localBudget } from '../../src/zendesk/rate-limit.ts';
 import { DAY, nowSec } from '../backfill/helpers.ts';
@@ -40,4 +41,22 @@ it('under keep, the 404 of its sync erases the row of a ticket a backfill stored
   expect(await rowsOfTicket(f.database.pool, ticketId)).toEqual({ ticket_sync: 1 });
   const { rows } = await f.database.pool.query('select status, deleted_how from zendesk.ticket_sync where ticket_id = $1', [ticketId]);
   expect(rows).toEqual([{ status: 'not_found', deleted_how: '404: permanently deleted' }]);
+});
+
+it("the status row serve's enqueue makes for such a ticket carries the report in the transaction that queues its job", async () => {
+  const { f } = all;
+  const ticketId = 2;
+  await f.database.pool.query('delete from zendesk.ticket_sync where ticket_id = $1', [ticketId]);
+  // What a worker taking the job at once would see: the job and the report, committed together.
+  await enqueueTickets(f.boss, f.database.db, [ticketId], { priority: WEBHOOK_PRIORITY, permanentlyDeleted: [ticketId] });
+  const { rows } = await f.database.pool.query(
+    `select s.status, s.permanent_deletion_reported_at is not null as reported,
+            (select count(*)::int from pgboss.job j where j.name = 'ticket-sync' and j.singleton_key = $2 and j.state = 'created') as jobs
+       from zendesk.ticket_sync s where s.ticket_id = $1`,
+    [ticketId, String(ticketId)],
+  );
+  expect(rows).toEqual([{ status: 'queued', reported: true, jobs: 1 }]);
+  // Any other enqueue leaves a report where it is, and makes none.
+  await enqueueTickets(f.boss, f.database.db, [ticketId]);
+  expect((await f.database.pool.query('select permanent_deletion_reported_at is not null as reported from zendesk.ticket_sync where ticket_id = $1', [ticketId])).rows).toEqual([{ reported: true }]);
 });
