@@ -4,14 +4,21 @@
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 
 /**
+ * `error` and its causes, itself first, three deep. `plain`: objects that are not Error instances
+ * count too, as pg-boss emits plain copies of its errors ({ ...err, message, queue }).
+ */
+function* causeChain(error: unknown, plain = false): Generator<{ code?: unknown; message?: unknown }> {
+  for (let e = error, depth = 0; depth < 3 && (plain ? typeof e === 'object' && e !== null : e instanceof Error); e = (e as { cause?: unknown }).cause, depth++) {
+    yield e as { code?: unknown; message?: unknown };
+  }
+}
+
+/**
  * The first error in `error`'s chain of causes (itself first, three deep) whose `code` passes
  * `test`: drizzle keeps Postgres's error, with its SQLSTATE, as the cause of its own.
  */
 export function causeWithCode(error: unknown, test: (code: string) => boolean): (Error & { code: string }) | undefined {
-  for (let e = error, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && test(code)) return e as Error & { code: string };
-  }
+  for (const e of causeChain(error)) if (typeof e.code === 'string' && test(e.code)) return e as Error & { code: string };
   return undefined;
 }
 
@@ -21,8 +28,7 @@ export function causeWithCode(error: unknown, test: (code: string) => boolean): 
  * English (lc_messages=C); on another server this is a guide, never the only sign.
  */
 export function postmasterExited(error: unknown): boolean {
-  for (let e = error, depth = 0; typeof e === 'object' && e !== null && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
-    const { code, message } = e as { code?: unknown; message?: unknown };
+  for (const { code, message } of causeChain(error, true)) {
     if (code === '57P01' && typeof message === 'string' && message.includes('unexpected postmaster exit')) return true;
   }
   return false;
