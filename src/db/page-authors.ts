@@ -42,6 +42,9 @@ const newerThan = (a: string, time: string) =>
 /**
  * What the page says of column `name` against the stored row `a`: a value an earlier event gave
  * that is older than what `a` holds says nothing (null: a gap's filling only where `a` has none).
+ * Against the row as the statement found it: one another transaction writes meanwhile is met by
+ * the upsert, which knows the page's newest time only (a person's row keeps one `written_at`), so
+ * then the earlier event's value counts as of it, as every value of the page did before.
  */
 const pageField = (a: string) => (name: string) => {
   const { key } = AUTHOR_COLUMNS.find((c) => c.name === name)!;

@@ -59,10 +59,13 @@ export function mergeAuthor(before: PageAuthor, after: PageAuthor): PageAuthor {
   };
   for (const key of AS_OF_NEWS) {
     const asOf = `${key}AsOf` as const;
-    const [from, value] = later[key] != null ? [later, later[key]] : [earlier, earlier[key] ?? null];
+    // Each value as of the event it came from: a merged sighting's may be older than the other's.
+    const time = (author: PageAuthor) => (author[asOf] ?? author.writtenAt)?.getTime() ?? -Infinity;
+    const from = later[key] == null ? earlier : earlier[key] == null || time(later) >= time(earlier) ? later : earlier;
+    const value = from[key] ?? null;
     merged[key] = value;
-    const time = from[asOf] ?? from.writtenAt;
-    if (value !== null && time && writtenTime(merged) > time.getTime()) merged[asOf] = time;
+    const since = from[asOf] ?? from.writtenAt;
+    if (value !== null && since && writtenTime(merged) > since.getTime()) merged[asOf] = since;
   }
   return merged;
 }

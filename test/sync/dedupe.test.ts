@@ -69,6 +69,22 @@ describe('mapPage: one row per key', () => {
     ]);
   });
 
+  it('merges three sightings of one author by the time of the event each value came from', () => {
+    const sam = (fields: Record<string, unknown>) => ({ 'zen:support:user_id': 57, type: 'agent', display_name: 'Sam', ...fields });
+    // Out of order: the 2024 avatar is newer than the 2023 one the 2025 event carried over.
+    const rows = mapPage(
+      [
+        messagingEvent({ id: 'A', reference: 'zen:a3', author: sam({ avatar_url: 'https://x/2023.png' }), created_at: '2023-01-01T00:00:00Z' }),
+        messagingEvent({ id: 'B', reference: 'zen:b3', author: sam({}), created_at: '2025-01-01T00:00:00Z' }),
+        messagingEvent({ id: 'C', reference: 'zen:c3', author: sam({ avatar_url: 'https://x/2024.png' }), created_at: '2024-01-01T00:00:00Z' }),
+      ],
+      { ticketId },
+    );
+    expect(rows.authors).toEqual([
+      expect.objectContaining({ avatarUrl: 'https://x/2024.png', avatarUrlAsOf: new Date('2024-01-01T00:00:00Z'), writtenAt: new Date('2025-01-01T00:00:00Z') }),
+    ]);
+  });
+
   it('keeps one row per attachment and thumbnail id, the last one seen', () => {
     const thumb = (id: number, name: string) => ({ id, file_name: name });
     const a = messagingEvent({
