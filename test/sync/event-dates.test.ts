@@ -13,7 +13,16 @@ import { messagingEvent } from './events.ts';
 
 describe('received_at as read from an event', () => {
   it('is UTC when it names no zone, whatever the worker\'s own zone', () => {
-    expect(date('2025-04-22T09:24:26')?.toISOString()).toBe('2025-04-22T09:24:26.000Z');
+    // A worker in New York: JavaScript alone reads a zone-less time as local, four hours off.
+    const zone = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    try {
+      expect(new Date('2025-04-22T09:24:26').toISOString()).toBe('2025-04-22T13:24:26.000Z');
+      expect(date('2025-04-22T09:24:26')?.toISOString()).toBe('2025-04-22T09:24:26.000Z');
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
     expect(date('2025-04-22T09:24:26.5+02:00')?.toISOString()).toBe('2025-04-22T07:24:26.500Z');
     expect(date('2025-04-22')?.toISOString()).toBe('2025-04-22T00:00:00.000Z');
   });
