@@ -5,7 +5,6 @@
 // `queued_at` stays: it says when the ticket was last queued, and it was, if only for a while.
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from './connection.ts';
-import { refreshTicketAnalytics } from './analytics.ts';
 import { lockPeople, peopleNamedBy } from './lock-order.ts';
 import { removeUnusedAuthors } from './purge.ts';
 import { idArray } from './sql-values.ts';
@@ -39,6 +38,12 @@ export interface DequeuedRows {
   /** Attempted since they were queued (a run begun, a failure waiting for its retry): now failed. */
   begun: number;
   /**
+   * Of those begun, the tickets whose latest run stored pages: one held while Zendesk was away
+   * left its upkeep to the next run, which the dequeue took away. The caller refreshes their
+   * analyst rows once the dequeue has committed (refreshTicketAnalytics), outside the fence.
+   */
+  toRefresh: number[];
+  /**
    * Given back `synced` though their ticket row, read since (a backfill's export page, enqueue's
    * read by id), says Zendesk changed them after that sync: the backfill's position has moved
    * past the change, so only a later change or an enqueue (CHANGED_SINCE_SYNC) queues them again.
@@ -63,7 +68,7 @@ export const CHANGED_SINCE_SYNC =
  * - a tombstone given back keeps nothing the enqueue read since (rowsReadSinceTombstone).
  */
 export async function restoreDequeued(tx: Db, ticketIds: readonly number[]): Promise<DequeuedRows> {
-  const result: DequeuedRows = { begun: 0, changed: 0 };
+  const result: DequeuedRows = { begun: 0, changed: 0, toRefresh: [] };
   // A shutdown's mark says a run of the ticket began, even when its start is older than the latest queueing.
   const attempted = sql`(s.interrupted_at is not null or coalesce(s.started_at >= s.queued_at or s.last_error_at >= s.queued_at, false))`;
   const bare = sql`(s.started_at is null and s.last_synced_at is null and s.last_error is null and s.deleted_at is null
@@ -73,8 +78,8 @@ export async function restoreDequeued(tx: Db, ticketIds: readonly number[]): Pro
     const readSince = await rowsReadSinceTombstone(tx, batch, attempted);
     // Locked in ascending order, as src/db/lock-order.ts has several tickets' rows locked, and
     // read as locked: a row another transaction changed while this one waited is read as it is now.
-    const { rows } = await tx.execute<{ ticket_id: string; begun: boolean; bare: boolean }>(sql`
-      select s.ticket_id, ${attempted} as begun, ${bare} as bare from zendesk.ticket_sync s
+    const { rows } = await tx.execute<{ ticket_id: string; begun: boolean; bare: boolean; stored: boolean }>(sql`
+      select s.ticket_id, ${attempted} as begun, ${bare} as bare, s.pages_synced > 0 as stored from zendesk.ticket_sync s
        where s.ticket_id = any(${batch}) and s.status in ('queued', 'syncing')
        order by s.ticket_id for no key update`);
     const kept = rows.filter((r) => !r.bare).map((r) => Number(r.ticket_id));
@@ -109,9 +114,7 @@ export async function restoreDequeued(tx: Db, ticketIds: readonly number[]): Pro
           select from zendesk.tickets t where t.id = s.ticket_id and t.updated_at > s.last_synced_at) as changed`);
       result.changed += updated.rows.filter((r) => r.changed).length;
     }
-    // A run begun may have stored pages and ended with no upkeep (held while Zendesk was away, for
-    // the next run, which this dequeue takes away): the views count what the timeline shows.
-    await refreshTicketAnalytics(tx, rows.filter((r) => r.begun && !r.bare).map((r) => Number(r.ticket_id)), { lockTicketRows: false });
+    result.toRefresh.push(...rows.filter((r) => r.begun && r.stored).map((r) => Number(r.ticket_id)));
     if (gone.length > 0) await tx.execute(sql`delete from zendesk.ticket_sync where ticket_id = any(${idArray(gone)})`);
     if (readSince.tickets.length > 0) {
       await tx.execute(sql`

@@ -205,9 +205,10 @@ function add(total: PurgeResult, part: PurgeResult): void {
  * and deleted again before any sync must not take a read from between the two.
  *
  * An erasure notes itself (now) as a permanently_deleted webhook would: a run that began before
- * it and ends synced (its last page stored after the purge) keeps the note (finishRun), so the
- * 404 of the ticket's next run erases its rows again whatever CONVLOG_ON_DELETE says. Other rows
- * removed settle the note; rows only marked leave it for the 404 its sync is still to meet.
+ * it and stored its last page after the purge ends as that erasure's 404 would (finishRun refuses
+ * it, DeletedDuringRun), erasing them again whatever CONVLOG_ON_DELETE says, and the note stays for
+ * the 404 of the run queued after it. Other rows removed settle the note; rows only marked leave
+ * it for the 404 its sync is still to meet.
  */
 async function tombstone(tx: Db, ticketIds: number[], how: DeletedHow, reason: string, removedNow: readonly number[]): Promise<void> {
   if (ticketIds.length === 0) return;

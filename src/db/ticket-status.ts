@@ -6,6 +6,7 @@ import type { Db } from './connection.ts';
 import { refreshTicketAnalytics } from './analytics.ts';
 import { lockedTicketSync } from './lock-order.ts';
 import { clearConfirmedComments } from './pending-comments.ts';
+import { inTransaction } from './transaction.ts';
 import { exactTime, idArray } from './sql-values.ts';
 import { ticketSummaries, ticketSync, type TicketStatus } from './schema.ts';
 
@@ -180,9 +181,10 @@ export async function finishRun(
  * Zendesk served the log, so the ticket is not deleted (any more): a ticket row recording its
  * deletion (kept under CONVLOG_ON_DELETE=keep) would hide it from ticket_conversations while its
  * events count everywhere else. Without a row, the next backfill or read by id stores it as it is now.
- * Unless the deletion was recorded after the run began: the log may have been read before it,
- * and the run queued again by it meets the 404 and marks the events; a row removed here would
- * be gone for good, since the export lists the deletion once.
+ * Unless the deletion was recorded after the run began (a run that stored pages and ended other
+ * than synced: finishRun refuses one so): the log may have been read before it, and the run
+ * queued again by it meets the 404 and marks the events; a row removed here would be gone for
+ * good, since the export lists the deletion once.
  */
 async function dropDeletedTicketRow(db: Pick<Db, 'execute'>, ticketId: number): Promise<void> {
   await db.execute(sql`
@@ -217,7 +219,15 @@ export async function recordStatus(
     // from the failures an analyst looks for) while the views built on the per-ticket answers
     // count the pages it stored.
     const served = sql`${ticketSync.pagesSynced} > 0 and ${ticketSync.deletedAt} < ${ticketSync.startedAt}`;
-    const restored = status === 'not_found' ? {} : { deletedAt: sql`case when ${served} then null else ${ticketSync.deletedAt} end`, deletedHow: sql`case when ${served} then null else ${ticketSync.deletedHow} end` };
+    const restored =
+      status === 'not_found'
+        ? {}
+        : {
+            deletedAt: sql`case when ${served} then null else ${ticketSync.deletedAt} end`,
+            deletedHow: sql`case when ${served} then null else ${ticketSync.deletedHow} end`,
+            // A permanently_deleted report older than a run Zendesk served pages to was mistaken, as for finishRun.
+            permanentDeletionReportedAt: sql`case when ${ticketSync.pagesSynced} > 0 and ${ticketSync.permanentDeletionReportedAt} < ${ticketSync.startedAt} then null else ${ticketSync.permanentDeletionReportedAt} end`,
+          };
     // Waits for a newer run's start still being written, then sees it, as finishRun does.
     const [marked] = await db.update(ticketSync).set({ ...set, ...restored }).where(ofRun(ticketId, run)).returning({ pages: ticketSync.pagesSynced });
     if (marked && marked.pages > 0 && status !== 'not_found') await dropDeletedTicketRow(db, ticketId).catch(() => {});
@@ -236,8 +246,9 @@ export async function recordStatus(
     .values({ ticketId, status, lastError: reason, lastErrorAt: new Date(), interruptedAt, ...(settled ? { lastSyncedAt: new Date() } : {}) })
     .onConflictDoUpdate({ target: ticketSync.ticketId, set });
   // A job given up on (dead-letter.ts): its attempts may have stored pages and ended with no
-  // upkeep (killed), and no run of it is to come.
-  if (options.upkeep !== false) await refreshTicketAnalytics(db, [ticketId], { lockTicketRows: false }).catch(() => {});
+  // upkeep (killed), and no run of it is to come. Its own transaction, the ticket's rows locked
+  // first as at a run's end, so a purge going on meanwhile is waited for, not undone.
+  if (options.upkeep !== false) await inTransaction(db, (tx) => refreshTicketAnalytics(tx, [ticketId])).catch(() => {});
   return true;
 }
 

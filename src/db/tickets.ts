@@ -198,7 +198,8 @@ brands_written as (
 ),
 -- Only a deletion that is the newest state stored: an older page read again says nothing. The
 -- caller purges (or marks) exactly these tickets. A run going on may have read its last page
--- before the deletion and would end synced: marked, its worker queues it again (requestSyncAgain).
+-- before the deletion: it ends as the deletion's 404 would (DeletedDuringRun, finishRun), and,
+-- marked, its worker queues it again (requestSyncAgain).
 -- A tombstone already there (a 404 came first, or an earlier backfill) keeps its reason.
 deleted_recorded as (
   insert into zendesk.ticket_sync as s (ticket_id, status, last_error, last_error_at, last_synced_at)

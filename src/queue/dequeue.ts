@@ -3,6 +3,7 @@
 // (restoreDequeued, src/db/dequeued.ts), in one transaction: a dequeue that fails halfway leaves
 // every job and row as it was. A job a worker holds is never touched: its run ends as it would
 // have, and is only counted.
+import { refreshTicketAnalytics } from '../db/analytics.ts';
 import { poolOf, type Db } from '../db/connection.ts';
 import { fenceEnqueues, restoreDequeued, type DequeuedRows } from '../db/dequeued.ts';
 import { inTransaction } from '../db/transaction.ts';
@@ -17,7 +18,7 @@ import { deleteWaitingJobs, liveJobKeys, runningJobs } from './queue-stats.ts';
  */
 const SENT_AS_KEYS = 100_000;
 
-export interface DequeueResult extends DequeuedRows {
+export interface DequeueResult extends Omit<DequeuedRows, 'toRefresh'> {
   /** Tickets whose waiting job was deleted. */
   removed: number;
   /** Tickets left in the queue because a worker holds their job. */
@@ -33,7 +34,7 @@ export interface DequeueResult extends DequeuedRows {
 /** Dequeues these tickets, or with `all`, every ticket in the sync queue. */
 export async function dequeueTickets(db: Db, which: { ticketIds: readonly number[] } | { all: true }): Promise<DequeueResult> {
   const unique = 'all' in which ? undefined : uniqueAscending(which.ticketIds);
-  return inTransaction(db, async (tx) => {
+  const { toRefresh, ...result } = await inTransaction(db, async (tx) => {
     // The transaction's own connection (a drizzle handle's client), for pg-boss's table.
     const client = poolOf(tx);
     // After the fence, no enqueue adds a job until this commits: the live keys read are all there are.
@@ -54,4 +55,14 @@ export async function dequeueTickets(db: Db, which: { ticketIds: readonly number
       duplicates: 'all' in which ? 0 : which.ticketIds.length - unique!.length,
     };
   });
+  // A run held while Zendesk was away stored pages and left its upkeep to the next run, which is
+  // gone now: the views count what the timeline shows. After the commit, a batch a transaction,
+  // each locking its tickets' rows as a run's end does; should it fail, a later run does it.
+  for (let i = 0; i < toRefresh.length; i += REFRESH_BATCH) {
+    const batch = toRefresh.slice(i, i + REFRESH_BATCH);
+    await inTransaction(db, (tx) => refreshTicketAnalytics(tx, batch)).catch(() => {});
+  }
+  return result;
 }
+
+const REFRESH_BATCH = 500;

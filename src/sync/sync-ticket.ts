@@ -117,15 +117,17 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
     if (!settled) throw error;
     // A run taken over writes neither: the newer run owns the ticket's status, and meets the same
     // answer if it still holds (removing rows here would leave that run's cursor resuming past them).
+    const deletedDuringRun = error instanceof DeletedDuringRun;
     const leftToNewerRun = () => {
-      const answer = settled.status === 'not_found' ? '404' : '403';
-      log.info({ status: Number(answer) }, `Zendesk answered ${answer}, but another run of the ticket started since this one did: it is left to that run`);
+      const answer = deletedDuringRun ? 'deletion' : settled.status === 'not_found' ? '404' : '403';
+      const met = deletedDuringRun ? 'The ticket was recorded deleted' : `Zendesk answered ${answer}`;
+      log.info({ status: deletedDuringRun ? undefined : Number(answer) }, `${met}, but another run of the ticket started since this one did: it is left to that run`);
       return new RunTakenOver(`another run of ticket ${ticketId} started since this one did; its ${answer} is left to that run`, { cause: error });
     };
     if (settled.status === 'not_found') {
       // A permanently_deleted webhook before this 404 makes it an erasure (src/db/purge.ts). A
       // deletion recorded during the run goes again with the pages stored since, as it was learned.
-      const how = error instanceof DeletedDuringRun ? (error.how as DeletedHow) : '404';
+      const how = deletedDuringRun ? ((error as DeletedDuringRun).how as DeletedHow) : '404';
       const { removed, permanent, held, takenOver: refused } = await purgeTickets(deps.db, [ticketId], { how, mode, run });
       if (refused) throw leftToNewerRun();
       const outcome =
@@ -133,15 +135,15 @@ export async function syncTicket(deps: SyncDeps, ticketId: number, options: Sync
         held.length === 0
           ? undefined
           : permanent.length > 0
-            ? 'a permanently_deleted webhook said it was erased, so its stored rows were removed, whatever CONVLOG_ON_DELETE says'
+            ? `${how === 'export: permanently deleted' ? 'the export' : 'a permanently_deleted webhook'} said it was erased, so its stored rows were removed, whatever CONVLOG_ON_DELETE says`
             : mode === 'keep'
               ? 'its stored rows were kept, marked deleted (CONVLOG_ON_DELETE=keep)'
               : 'its stored rows were removed';
       // A deletion is worth its own line; an id never stored is the worker's `ticket not_found`
       // line, summed up with the rest when many come (src/queue/sync-log.ts).
-      const gone = error instanceof DeletedDuringRun ? 'the ticket was recorded deleted while this run read it' : 'Zendesk answered 404: the ticket is gone';
+      const gone = deletedDuringRun ? 'the ticket was recorded deleted while this run read it' : 'Zendesk answered 404: the ticket is gone';
       if (outcome) log.info({ ...removed, mode }, `${gone}; ${outcome}`);
-      else log.debug('Zendesk answered 404: no such ticket (nothing of it was stored)');
+      else log.debug(deletedDuringRun ? `${gone}; nothing of it was stored` : 'Zendesk answered 404: no such ticket (nothing of it was stored)');
     } else if (!(await recordStatus(deps.db, ticketId, settled, run))) {
       throw leftToNewerRun();
     }

@@ -1,14 +1,12 @@
 // Two ways a run's stored pages were left out of the per-ticket answers for good: a job pg-boss
 // gave up on (its attempts killed, src/queue/dead-letter.ts records the ticket failed with no run
-// of its own), and a run held while Zendesk was away (no upkeep: the next run does it) whose next
-// run `convlog dequeue` then took away. The timeline showed the events, while
-// ticket_conversations, agent_replies and daily_activity counted none of them.
+// of its own), here, and a run held while Zendesk was away (no upkeep: the next run does it) whose
+// next run `convlog dequeue` then took away (test/queue/dequeue-held-run.test.ts). The timeline
+// showed the events, while ticket_conversations, agent_replies and daily_activity counted none.
 import { expect, it } from 'vitest';
-import { restoreDequeued } from '../../src/db/dequeued.ts';
 import { preparePage } from '../../src/db/prepare-page.ts';
 import { storePage } from '../../src/db/store-page.ts';
-import { markQueued, recordStatus, startRun } from '../../src/db/ticket-status.ts';
-import { inTransaction } from '../../src/db/transaction.ts';
+import { recordStatus, startRun } from '../../src/db/ticket-status.ts';
 import { mapPage } from '../../src/sync/map-page.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { comment, supportUser } from './hand-written.ts';
@@ -41,12 +39,4 @@ it('a job given up on after its attempts stored pages: every view counts them', 
   // A killed attempt records nothing; dead-letter.ts records the ticket failed, with no run.
   await recordStatus(database.db, 4001, { status: 'failed', reason: 'gave up after 3 attempts that never finished' });
   expect(await counted(4001, '2025-04-07')).toEqual({ timeline: 2, conversations: 2, sync_status: 'failed', replies: 1, daily: 2 });
-});
-
-it('a run held while Zendesk is away, then taken out of the queue: every view counts its pages', async () => {
-  await markQueued(database.db, [4002]);
-  const run = await storedRun(4002, '2025-04-14', 8003);
-  await recordStatus(database.db, 4002, { status: 'queued', reason: 'Zendesk unreachable' }, run, { upkeep: false });
-  await inTransaction(database.db, (tx) => restoreDequeued(tx, [4002]));
-  expect(await counted(4002, '2025-04-14')).toEqual({ timeline: 2, conversations: 2, sync_status: 'failed', replies: 1, daily: 2 });
 });
