@@ -146,9 +146,10 @@ export async function recordRedactions(db: Executor, redactions: readonly { tick
   await db.execute(sql`
     with ${lockedTicketSync(idArray(redactions.map((r) => r.ticketId)))}
     update zendesk.ticket_sync s
-       set redacted_at = greatest(s.redacted_at, coalesce(r.at, now())), updated_at = now()
+       set redacted_at = greatest(s.redacted_at, r.at), updated_at = now()
       from locked
-      join (select "ticketId" as ticket_id, max(at) as at
+      -- A redaction that gave no time is now: max() alone would skip it for an older one beside it.
+      join (select "ticketId" as ticket_id, max(coalesce(at, now())) as at
               from jsonb_to_recordset(${JSON.stringify(redactions)}::jsonb) as x("ticketId" bigint, at timestamptz)
              group by "ticketId") r on r.ticket_id = locked.ticket_id
      where s.ticket_id = locked.ticket_id`);

@@ -28,9 +28,16 @@ export function commentOfEvent(payload: Record<string, unknown>): WebhookComment
   }
 }
 
+/**
+ * Nesting past which a comment is no Zendesk comment: copying it, serialising it for Postgres and
+ * parsing it there each recurse once a level, on stacks of different depths, and one that failed
+ * there failed every delivery of its batch, on every retry.
+ */
+const MAX_NESTING = 500;
+
 function commentOf(payload: Record<string, unknown>): WebhookComment | undefined {
   const comment = isRecord(payload.event) ? payload.event.comment : undefined;
-  if (!isRecord(comment)) return undefined;
+  if (!isRecord(comment) || nestedDeeperThan(comment, MAX_NESTING)) return undefined;
   const commentId = idText(comment.id);
   const writtenAt = isoTime(payload.time);
   if (commentId === undefined || typeof comment.body !== 'string' || writtenAt === undefined) return undefined;
@@ -66,4 +73,16 @@ export function isoTime(value: unknown): string | undefined {
   // Postgres has no year 0 and a view sorting by time would put year 1 first: no comment is that old.
   const year = time.getUTCFullYear();
   return year >= 1970 && year <= 9999 ? time.toISOString() : undefined;
+}
+
+/** Whether `value` holds objects or arrays more than `limit` levels deep (walked without recursion). */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const pending: [unknown, number][] = [[value, 0]];
+  while (pending.length > 0) {
+    const [node, depth] = pending.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(node)) pending.push([child, depth + 1]);
+  }
+  return false;
 }

@@ -268,7 +268,10 @@ const MAX_PLAIN_EVENT_ID = 200;
 /**
  * An event's replay key. A long id goes by its hash: the key is an index entry, which Postgres
  * caps at about 2.7 kB, and an 8 kB one failed the insert of every delivery in its batch (503).
+ * So does one Postgres cannot hold as text (a U+0000, a lone surrogate): its delivery was answered
+ * 503 on every retry, its ticket never queued.
  */
 function eventKey(id: string): string {
-  return id.length <= MAX_PLAIN_EVENT_ID ? `event:${id}` : `event-sha256:${createHash('sha256').update(id).digest('hex')}`;
+  const plain = id.length <= MAX_PLAIN_EVENT_ID && id.isWellFormed() && !id.includes('\u0000');
+  return plain ? `event:${id}` : `event-sha256:${createHash('sha256').update(id).digest('hex')}`;
 }
