@@ -28,6 +28,11 @@ async function databaseAnswers(pool: pg.Pool, timeoutMs = HEALTH_QUERY_TIMEOUT_M
 
 /** Answers /healthz and /metrics; returns false for any other request, for the caller to route. */
 export function healthRoutes(pool: pg.Pool, metrics: Metrics) {
+  // One look at a time, shared by the requests that come meanwhile, as /metrics shares its read: a
+  // flood of /healthz would otherwise queue a query each for the pool the work itself uses, and
+  // each one given up after the time limit would still wait its turn for a connection.
+  let looking: Promise<boolean> | undefined;
+  const answers = () => (looking ??= databaseAnswers(pool).finally(() => (looking = undefined)));
   return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/healthz' && path !== '/metrics') return false;
@@ -37,7 +42,7 @@ export function healthRoutes(pool: pg.Pool, metrics: Metrics) {
       return true;
     }
     if (path === '/healthz') {
-      const ok = await databaseAnswers(pool);
+      const ok = await answers();
       sendJson(res, ok ? 200 : 503, { status: ok ? 'ok' : 'database unreachable' });
       return true;
     }

@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { describe, expect, it, inject } from 'vitest';
+import { describe, expect, it, inject, vi } from 'vitest';
 import { connect } from '../../src/db/connection.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startBoss } from '../../src/queue/boss.ts';
@@ -95,6 +95,28 @@ describe('a flood of /metrics while Postgres is slow', () => {
     } finally {
       await locker.query('rollback').catch(() => {});
       await locker.end();
+      await server.close();
+      await pool.end();
+    }
+  });
+});
+
+describe('a flood of /healthz while the pool is busy', () => {
+  it('queues one look for a connection, shared by every request meanwhile, not one a request', async () => {
+    const pool = new pg.Pool({ connectionString: database.url, max: 1 });
+    const server = await startHealthServer({ pool, port: 0, host: '127.0.0.1', log: silentLogger, ownLimits: {} });
+    try {
+      // The pool's one connection is the work's, busy for 3 s: every look waits for it.
+      const busy = pool.query('select pg_sleep(3)');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const probes = Array.from({ length: 20 }, () => fetch(`${server.url}/healthz`).then((r) => r.status));
+      await vi.waitFor(() => expect(pool.waitingCount).toBeGreaterThan(0), { timeout: 2_000, interval: 20 });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // One query waits for the connection however many probes came; each would have queued one.
+      expect(pool.waitingCount).toBe(1);
+      expect(await Promise.all(probes)).toEqual(Array.from({ length: 20 }, () => 503));
+      await busy;
+    } finally {
       await server.close();
       await pool.end();
     }
