@@ -229,8 +229,16 @@ export async function recordStatus(
             permanentDeletionReportedAt: sql`case when ${ticketSync.pagesSynced} > 0 and ${ticketSync.permanentDeletionReportedAt} < ${ticketSync.startedAt} then null else ${ticketSync.permanentDeletionReportedAt} end`,
           };
     // Waits for a newer run's start still being written, then sees it, as finishRun does.
-    const [marked] = await db.update(ticketSync).set({ ...set, ...restored }).where(ofRun(ticketId, run)).returning({ pages: ticketSync.pagesSynced });
-    if (marked && marked.pages > 0 && status !== 'not_found') await dropDeletedTicketRow(db, ticketId).catch(() => {});
+    // `restored`: this update cleared a tombstone (a subquery in RETURNING reads the row as it was).
+    const [marked] = await db
+      .update(ticketSync)
+      .set({ ...set, ...restored })
+      .where(ofRun(ticketId, run))
+      .returning({
+        pages: ticketSync.pagesSynced,
+        restored: sql<boolean>`${ticketSync.deletedAt} is null and exists (select from zendesk.ticket_sync was where was.ticket_id = ${ticketId} and was.deleted_at is not null)`,
+      });
+    if (marked?.restored) await dropDeletedTicketRow(db, ticketId).catch(() => {});
     // A run that stored pages before ending so: its events are in the timeline, and the per-ticket
     // answers (ticket_conversations, agent_replies, daily_activity…) take them in too, or the views
     // disagree until a run finishes. After the mark, in one statement of its own: a transaction
