@@ -18,7 +18,9 @@ export const demo: Command = {
     const eaten = script ? OPTIONS.filter((option) => values[option] === undefined && ctx.env[`npm_config_${option}`] !== undefined) : [];
     if (eaten.length > 0) {
       const flags = eaten.map((option) => `--${option} ${printable(ctx.env[`npm_config_${option}`] ?? '', 20)}`).join(' ');
-      throw new UsageError(`npm took ${eaten.map((option) => `--${option}`).join(' and ')} as its own setting and passed convlog nothing: put -- before convlog's options, as in npm run ${script} -- ${flags}`);
+      // The `convlog` script names no command, the `demo` script does (as npmHint, parse-errors.ts).
+      const command = (ctx.env.npm_lifecycle_script ?? '').split(/\s+/).includes('demo') ? '' : ' demo';
+      throw new UsageError(`npm took ${eaten.map((option) => `--${option}`).join(' and ')} as its own setting and passed convlog nothing: put -- before convlog's options, as in npm run ${script} --${command} ${flags}`);
     }
     return runDemo(ctx, {
       tickets: integerFlag('--tickets', values.tickets, DEFAULT_TICKETS, 10_000),

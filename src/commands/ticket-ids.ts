@@ -70,13 +70,14 @@ export async function readTicketIds(sources: IdSources): Promise<number[]> {
     let line = 0;
     for await (const text of lines) {
       line += 1;
-      // An image or a spreadsheet given by mistake: said as such, not as 60,000 ids of noise.
-      if (/[\u0000\uFFFD]/.test(text)) {
-        throw new UsageError(`${printable(name, 200)} is not a text file of ids: line ${line} holds bytes that are not text (a spreadsheet or an image?); save the ids as plain text, one a line; ${nothing}`);
-      }
       // A `#` starts a comment, on a line of its own or after the ids ("12 # vip").
       const hash = text.indexOf('#');
       const trimmed = (hash < 0 ? text : text.slice(0, hash)).trim();
+      // An image, a spreadsheet or text saved as UTF-16 given by mistake: said as such, not as
+      // 60,000 ids of noise. A comment in another encoding ("# José" in Latin-1) is still a comment.
+      if (text.includes('\u0000') || trimmed.includes('\uFFFD')) {
+        throw new UsageError(`${printable(name, 200)} is not a text file of ids: line ${line} holds bytes that are not UTF-8 text (a spreadsheet, an image, or text saved as UTF-16?); save the ids as plain text, one a line; ${nothing}`);
+      }
       if (trimmed === '') continue;
       takeAll(trimmed, `${printable(name, 200)} line ${line}`);
     }

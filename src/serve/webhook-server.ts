@@ -272,6 +272,9 @@ const MAX_PLAIN_EVENT_ID = 200;
  * 503 on every retry, its ticket never queued.
  */
 function eventKey(id: string): string {
-  const plain = id.length <= MAX_PLAIN_EVENT_ID && id.isWellFormed() && !id.includes('\u0000');
-  return plain ? `event:${id}` : `event-sha256:${createHash('sha256').update(id).digest('hex')}`;
+  const wellFormed = id.isWellFormed();
+  if (id.length <= MAX_PLAIN_EVENT_ID && wellFormed && !id.includes('\u0000')) return `event:${id}`;
+  // As UTF-16 when it has lone surrogates: UTF-8 would make each of them the same bytes, and two
+  // ids the same key, the second delivery taken for a replay.
+  return `event-sha256:${createHash('sha256').update(wellFormed ? id : Buffer.from(id, 'utf16le')).digest('hex')}`;
 }

@@ -69,7 +69,15 @@ describe('convlog input', { timeout: 120_000 }, () => {
     const file = path.join(dir, 'tickets.xlsx');
     fs.writeFileSync(file, Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x06, 0x00, 0x08, 0x00, 0x00, 0x00, 0x21, 0x00, 0xe9, 0x0a, 0x31, 0x32]));
     const result = await cli(['enqueue', '--file', file]);
-    expectShortRefusal(result, 'enqueue', new RegExp(`^convlog enqueue: ${file.replace(/[.*+?^\${}()|[\]\\]/g, '\\$&')} is not a text file of ids: line 1 holds bytes that are not text \\(a spreadsheet or an image\\?\\); save the ids as plain text, one a line; nothing was queued$`));
+    expectShortRefusal(result, 'enqueue', new RegExp(`^convlog enqueue: ${file.replace(/[.*+?^\${}()|[\]\\]/g, '\\$&')} is not a text file of ids: line 1 holds bytes that are not UTF-8 text \\(a spreadsheet, an image, or text saved as UTF-16\\?\\); save the ids as plain text, one a line; nothing was queued$`));
+    expect(await ticketRows()).toEqual([2, 40]);
+    // A comment in another encoding is still a comment: "12 # José" saved as Latin-1.
+    const latin1 = path.join(dir, 'latin1.txt');
+    fs.writeFileSync(latin1, Buffer.concat([Buffer.from('7 # Jos'), Buffer.from([0xe9]), Buffer.from('\n')]));
+    // dequeue reads ids as enqueue does, and changes nothing here: ticket 7 was never queued.
+    const commented = await cli(['dequeue', '--file', latin1]);
+    expect(commented.code, commented.stderr).toBe(0);
+    expect(commented.stdout + commented.stderr).not.toMatch(/not a text file|invalid ticket id/);
     expect(await ticketRows()).toEqual([2, 40]);
   });
 

@@ -52,6 +52,14 @@ describe('a flag npm took for its own (no -- before it)', { timeout: 30_000 }, (
     );
   });
 
+  it('`npm run convlog demo --tickets=5`: the example names the command, which that script does not', async () => {
+    const result = await npmRun('convlog', ['demo'], { npm_config_tickets: '5' });
+    expect(result.code).toBe(2);
+    expect(result.stderr.split('\n')[0]).toBe(
+      "convlog demo: npm took --tickets as its own setting and passed convlog nothing: put -- before convlog's options, as in npm run convlog -- demo --tickets 5",
+    );
+  });
+
   it('no hint when no flag of the command was taken by npm', async () => {
     const result = await npmRun('demo', ['50']);
     expect(result.code).toBe(2);

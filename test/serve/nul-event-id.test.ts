@@ -13,3 +13,10 @@ it('an event id holding U+0000 still queues its ticket', async () => {
   expect(statuses).toEqual([200, 200, 200]);
   expect((await queuedState(f.database)).tickets).toEqual([31]);
 });
+
+it('two event ids that differ only in a lone surrogate are two deliveries, not a replay', async () => {
+  const first = await sendWebhook(f.server, ticketEvent(32, 'status_changed', 'evt-\uD800'));
+  const second = await sendWebhook(f.server, ticketEvent(33, 'status_changed', 'evt-\uDC00'));
+  expect([first.status, second.status]).toEqual([200, 200]);
+  expect((await queuedState(f.database)).tickets).toEqual(expect.arrayContaining([32, 33]));
+});
