@@ -14,28 +14,19 @@ export type WebhookComment = Omit<PendingComment, 'ticketId' | 'webhookEventId'>
 const MAX_COMMENT_ID_LENGTH = 100;
 
 /**
- * The comment of a comment_added event body, or undefined when it has no usable id, body or
- * time. Author and visibility are optional: what is missing or malformed is left empty.
- */
-export function commentOfEvent(payload: Record<string, unknown>): WebhookComment | undefined {
-  try {
-    return commentOf(payload);
-  } catch (error) {
-    // Nested past what a copy can recurse into (tens of thousands of levels): no comment, and the
-    // webhook, which was answered 500 and so queued nothing, still queues its ticket.
-    if (error instanceof RangeError) return undefined;
-    throw error;
-  }
-}
-
-/**
  * Nesting past which a comment is no Zendesk comment: copying it, serialising it for Postgres and
- * parsing it there each recurse once a level, on stacks of different depths, and one that failed
- * there failed every delivery of its batch, on every retry.
+ * parsing it there each recurse once a level, on stacks of different depths. One nested past what
+ * a copy could recurse into (tens of thousands of levels) was answered 500 and queued nothing;
+ * one a few thousand deep failed every delivery of its batch, on every retry.
  */
 const MAX_NESTING = 500;
 
-function commentOf(payload: Record<string, unknown>): WebhookComment | undefined {
+/**
+ * The comment of a comment_added event body, or undefined when it has no usable id, body or
+ * time, or is nested past MAX_NESTING. Author and visibility are optional: what is missing or
+ * malformed is left empty.
+ */
+export function commentOfEvent(payload: Record<string, unknown>): WebhookComment | undefined {
   const comment = isRecord(payload.event) ? payload.event.comment : undefined;
   if (!isRecord(comment) || nestedDeeperThan(comment, MAX_NESTING)) return undefined;
   const commentId = idText(comment.id);
