@@ -4,12 +4,13 @@
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 
 /**
- * `error` and its causes, itself first, three deep. `plain`: objects that are not Error instances
- * count too, as pg-boss emits plain copies of its errors ({ ...err, message, queue }).
+ * `error` and its causes, itself first, `depth` deep (3 unless told). `plain`: objects that are not
+ * Error instances count too, as pg-boss emits plain copies of its errors ({ ...err, message, queue })
+ * and undici's causes are not all Errors.
  */
-function* causeChain(error: unknown, plain = false): Generator<{ code?: unknown; message?: unknown }> {
-  for (let e = error, depth = 0; depth < 3 && (plain ? typeof e === 'object' && e !== null : e instanceof Error); e = (e as { cause?: unknown }).cause, depth++) {
-    yield e as { code?: unknown; message?: unknown };
+export function* causeChain(error: unknown, { plain = false, depth = 3 } = {}): Generator<{ code?: unknown; message?: unknown; name?: unknown }> {
+  for (let e = error, level = 0; level < depth && (plain ? typeof e === 'object' && e !== null : e instanceof Error); e = (e as { cause?: unknown }).cause, level++) {
+    yield e as { code?: unknown; message?: unknown; name?: unknown };
   }
 }
 
@@ -28,7 +29,7 @@ export function causeWithCode(error: unknown, test: (code: string) => boolean): 
  * English (lc_messages=C); on another server this is a guide, never the only sign.
  */
 export function postmasterExited(error: unknown): boolean {
-  for (const { code, message } of causeChain(error, true)) {
+  for (const { code, message } of causeChain(error, { plain: true })) {
     if (code === '57P01' && typeof message === 'string' && message.includes('unexpected postmaster exit')) return true;
   }
   return false;

@@ -6,7 +6,7 @@
 // at once rather than after each ticket's retries run out; and whether what answers is Zendesk's
 // API: a base URL with /api/v2 in it, or one of a web server that is not Zendesk, answers 404
 // (or a page) for every request, which the sync must never meet.
-import { errorMessage, unreachableReason } from '../errors/messages.ts';
+import { causeChain, errorMessage, unreachableReason } from '../errors/messages.ts';
 import { BadRequest, InvalidResponse, NotZendeskApi, ServerError, TicketNotFound, Unauthorized, ZendeskUnreachable } from '../errors/zendesk-errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { logWait } from '../timing.ts';
@@ -142,15 +142,13 @@ function reasonOf(cause: unknown, retried: boolean): string | undefined {
   if ((cause as { name?: unknown } | undefined)?.name === 'TimeoutError') {
     return retried ? 'no answer within the request timeout, twice (CONVLOG_REQUEST_TIMEOUT)' : undefined;
   }
-  for (let current = cause, depth = 0; current && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code;
+  for (const { code, name } of causeChain(cause, { plain: true, depth: 5 })) {
     const reason = typeof code === 'string' ? unreachableReason(code) : undefined;
     if (reason) return reason;
-    const notHttp = code === 'UND_ERR_SOCKET' || (current as { name?: unknown }).name === 'HTTPParserError';
+    const notHttp = code === 'UND_ERR_SOCKET' || name === 'HTTPParserError';
     if (retried && notHttp) {
       return 'the server closed the connection without an HTTP answer, twice (is that port an HTTP server?)';
     }
-    current = (current as { cause?: unknown }).cause;
   }
   return undefined;
 }

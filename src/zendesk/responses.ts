@@ -3,7 +3,7 @@
 // `ticket_sync.last_error`: short, naming the ticket and host, never carrying a credential.
 import { STATUS_CODES } from 'node:http';
 import { isNetworkError, isTimeoutError } from 'ky';
-import { hideSecrets, networkErrorReason } from '../errors/messages.ts';
+import { causeChain, hideSecrets, networkErrorReason } from '../errors/messages.ts';
 import {
   BadRequest,
   CutOffResponse,
@@ -246,17 +246,14 @@ function looksTruncated(body: string, error: unknown): boolean {
 
 
 function networkReason(error: unknown): string {
-  for (let current = error, depth = 0; current && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code;
+  for (const { code } of causeChain(error, { plain: true, depth: 5 })) {
     if (typeof code === 'string') return `${networkErrorReason(code) ?? 'network error'} (${code})`;
-    current = (current as { cause?: unknown }).cause;
   }
   if (error instanceof Error && error.message === 'terminated') return 'connection dropped while reading the response';
   // fetch's own "fetch failed" says nothing; its cause says what did ("redirect count exceeded").
   let said = error instanceof Error ? error.message : 'network error';
-  for (let current = (error as { cause?: unknown } | undefined)?.cause, depth = 0; current instanceof Error && depth < 5; depth++) {
-    if (current.message) said = current.message;
-    current = current.cause;
+  for (const { message } of causeChain((error as { cause?: unknown } | undefined)?.cause, { depth: 5 })) {
+    if (message) said = message as string;
   }
   return said;
 }
