@@ -1,6 +1,7 @@
 import { integerFlag } from './args.ts';
 import { DEFAULT_TICKETS, runDemo } from './demo/run-demo.ts';
 import { STOPPING_WORKER } from './runtime.ts';
+import { npmRunWith, optionsTakenByNpm } from './parse-errors.ts';
 import { UsageError } from '../errors/convlog-errors.ts';
 import { printable } from '../text.ts';
 import type { Command } from './types.ts';
@@ -14,13 +15,10 @@ export const demo: Command = {
   async run(values, _positionals, ctx) {
     // `npm run demo --concurrency=2`: npm takes the option as a setting of its own (npm_config_concurrency)
     // and passes convlog nothing, so the demo would run as if it had not been given.
-    const script = ctx.env.npm_lifecycle_event;
-    const eaten = script ? OPTIONS.filter((option) => values[option] === undefined && ctx.env[`npm_config_${option}`] !== undefined) : [];
+    const eaten = optionsTakenByNpm(ctx.env, OPTIONS).filter((option) => values[option] === undefined);
     if (eaten.length > 0) {
       const flags = eaten.map((option) => `--${option} ${printable(ctx.env[`npm_config_${option}`] ?? '', 20)}`).join(' ');
-      // The `convlog` script names no command, the `demo` script does (as npmHint, parse-errors.ts).
-      const command = (ctx.env.npm_lifecycle_script ?? '').split(/\s+/).includes('demo') ? '' : ' demo';
-      throw new UsageError(`npm took ${eaten.map((option) => `--${option}`).join(' and ')} as its own setting and passed convlog nothing: put -- before convlog's options, as in npm run ${script} --${command} ${flags}`);
+      throw new UsageError(`npm took ${eaten.map((option) => `--${option}`).join(' and ')} as its own setting and passed convlog nothing: put -- before convlog's options, as in ${npmRunWith(ctx.env, 'demo', flags)}`);
     }
     return runDemo(ctx, {
       tickets: integerFlag('--tickets', values.tickets, DEFAULT_TICKETS, 10_000),

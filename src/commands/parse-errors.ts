@@ -83,12 +83,20 @@ export async function parseError(
  * npm_config_tickets) and hands convlog only "50". Said when a flag of the command came back so.
  */
 function npmHint(env: NodeJS.ProcessEnv, name: string, optionNames: readonly string[], argument: string): string {
-  const script = env.npm_lifecycle_event;
-  if (!script) return '';
-  const eaten = optionNames.filter((option) => env[`npm_config_${option.replaceAll('-', '_')}`] !== undefined);
+  const eaten = optionsTakenByNpm(env, optionNames);
   if (eaten.length === 0) return '';
-  // The `convlog` script names no command, the `demo` script does: the example repeats it only when needed.
-  const command = (env.npm_lifecycle_script ?? '').split(/\s+/).includes(name) ? '' : ` ${name}`;
   const flags = eaten.length === 1 ? `--${eaten[0]} ${printable(argument, 40)}` : eaten.map((option) => `--${option} …`).join(' ');
-  return ` (through npm run, put -- before convlog's options: npm run ${script} --${command} ${flags})`;
+  return ` (through npm run, put -- before convlog's options: ${npmRunWith(env, name, flags)})`;
+}
+
+/** Under `npm run`, the command's options npm kept as settings of its own (npm_config_<option>). */
+export function optionsTakenByNpm(env: NodeJS.ProcessEnv, optionNames: readonly string[]): string[] {
+  if (!env.npm_lifecycle_event) return [];
+  return optionNames.filter((option) => env[`npm_config_${option.replaceAll('-', '_')}`] !== undefined);
+}
+
+/** `npm run SCRIPT -- [COMMAND] FLAGS`: the `convlog` script names no command, the `demo` script does. */
+export function npmRunWith(env: NodeJS.ProcessEnv, name: string, flags: string): string {
+  const command = (env.npm_lifecycle_script ?? '').split(/\s+/).includes(name) ? '' : ` ${name}`;
+  return `npm run ${env.npm_lifecycle_event} --${command} ${flags}`;
 }
